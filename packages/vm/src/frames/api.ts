@@ -1,0 +1,39 @@
+/**
+ * The frame-allocator interface: what every physical-frame allocator in osbricks promises.
+ *
+ * Two implementations stand behind it, of different trade-offs: `buddy.ts` (Linux's binary buddy:
+ * O(log n) alloc and free of 2^order contiguous frames, coalescing on free) and `bitmap.ts` (one
+ * bit per frame, as jsix keeps them: simple, O(n) search). A student's allocator passes the same
+ * law suite (`runFrameAllocatorLaws` in `@osbricks/vm/laws`).
+ *
+ * A frame allocator is also a `FrameSource` of `@osbricks/hw-x86`, so the mapper can take its
+ * page-table frames from it directly.
+ */
+import type { FrameSource } from "@osbricks/hw-x86";
+
+export interface FrameAllocator extends FrameSource {
+  /** Number of frames managed (frame numbers run 0..frameCount-1). */
+  readonly frameCount: number;
+  /** Orders run 0..maxOrder-1: the largest block is 2^(maxOrder-1) frames (Linux's MAX_ORDER). */
+  readonly maxOrder: number;
+  /**
+   * Allocate 2^order contiguous frames, aligned to 2^order frames.
+   * @returns the first frame number, or `null` when no block is free (out of memory is a result).
+   * @throws when `order` is not an integer in 0..maxOrder-1.
+   */
+  alloc(order: number): number | null;
+  /**
+   * Free a block returned by `alloc(order)`.
+   * @throws a typed error naming pfn and order on a double free, a wrong order, or a frame never
+   *   allocated; the allocator is unchanged after a refused call.
+   */
+  free(pfn: number, order: number): void;
+  /** Take `count` frames from `pfn` out of the free pool (boot-map holes, MMIO, the kernel image). */
+  reserve(pfn: number, count: number): void;
+  /** Frames currently free. */
+  freeFrames(): number;
+  /** Whether `pfn` lies in an allocated (or reserved) block. */
+  isAllocated(pfn: number): boolean;
+  /** Throws with a precise description of the first broken invariant. */
+  checkInvariants(): void;
+}
