@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Runs the native C baselines of ../shared/baselines and our TypeScript replays of the same
+// workloads (packages/*/bench/baseline-<bench>.ts) side by side, and prints the ratio to C per
+// metric, plus whether every shared `check` value agrees (same work, step for step).
+//
+//   pnpm run bench:baselines                       # every bench that has a TypeScript replay
+//   pnpm run bench:baselines -- --only buddy,sched # a subset
+//   pnpm run bench:baselines -- --runs 3           # medians of 3 interleaved runs
+//   BASELINES=/path/to/baselines pnpm run bench:baselines
+//
+// The C programs are built with gcc into a temporary copy, never inside shared/. Read ratios only
+// from a quiet machine: the 1-minute load average is printed beside each run.
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const runs = Number(opt("runs", "1"));
+const only = opt("only", "")?.split(",").filter(Boolean) ?? [];
+const src = process.env.BASELINES ?? resolve(root, "../shared/baselines");
+if (!existsSync(join(src, "c"))) {
+  console.error(`compare-baselines: no baselines at ${src} (set BASELINES=...)`);
+  process.exit(2);
+}
+
+// Our replays, found by file name: packages/<pkg>/bench/baseline-<bench>.ts
+const replays = new Map();
+for (const pkg of readdirSync(join(root, "packages"))) {
+  const dir = join(root, "packages", pkg, "bench");
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir)) {
+    const m = /^baseline-(\w+)\.ts$/.exec(f);
+    if (m) replays.set(m[1], join(dir, f));
+  }
+}
+const benches = [...replays.keys()].filter((b) => only.length === 0 || only.includes(b)).sort();
+if (benches.length === 0) {
+  console.error("compare-baselines: no replay matches", only.join(","));
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), "osbricks-baselines-"));
+cpSync(src, work, { recursive: true });
+console.error(`building C baselines in ${work}`);
+execFileSync("make", ["-s", "-C", work, "all"], { stdio: "inherit" });
+const sysrate = join(work, "build", "sysrate");
+if (existsSync(join(work, "c", "sysrate.c"))) {
+  execFileSync("gcc", ["-O2", "-pthread", "-o", sysrate, join(work, "c", "sysrate.c")], { stdio: "inherit" });
+}
+
+const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+const tsx = join(root, "node_modules", ".bin", "tsx");
+const runJson = (cmd, argv) => {
+  const out = execFileSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 26, cwd: root });
+  const line = out.trim().split("\n").at(-1);
+  return JSON.parse(line);
+};
+// sysrate.c prints {metric_per_s: value, ...}; shape it like the other benches.
+const normalise = (bench, j) => {
+  if (j.metrics) return j;
+  const metrics = {};
+  for (const [k, v] of Object.entries(j)) metrics[k.replace(/_per_s$/, "")] = { ops_per_s: v };
+  return { bench, impl: "c", metrics, check: {} };
+};
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x) =>
+  !Number.isFinite(x)
+    ? "n/a"
+    : x >= 1e6
+      ? `${(x / 1e6).toFixed(2)}M`
+      : x >= 1e3
+        ? `${(x / 1e3).toFixed(1)}k`
+        : x.toFixed(1);
+
+const rows = [];
+let allAgree = true;
+for (const bench of benches) {
+  const cBin = join(work, "build", bench);
+  const samples = { c: {}, ts: {} };
+  const checks = { c: [], ts: [] };
+  for (let r = 1; r <= runs; r++) {
+    for (const impl of ["c", "ts"]) {
+      if (impl === "c" && !existsSync(cBin)) continue;
+      console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${load()})`);
+      const j =
+        impl === "c"
+          ? normalise(bench, runJson(cBin, []))
+          : runJson(tsx, ["--conditions=@osbricks/source", replays.get(bench)]);
+      for (const [m, v] of Object.entries(j.metrics)) {
+        const key = v.c_metric ?? m;
+        (samples[impl][key] ??= []).push(v.ops_per_s);
+      }
+      checks[impl].push(j.check ?? {});
+    }
+  }
+  let agree = "n/a";
+  if (checks.c.length > 0) {
+    agree = "yes";
+    for (const t of checks.ts) {
+      for (const c of checks.c) {
+        for (const k of Object.keys(c)) if (k in t && String(t[k]) !== String(c[k])) agree = `no (${k})`;
+      }
+    }
+  }
+  if (agree.startsWith("no")) allAgree = false;
+  for (const metric of Object.keys(samples.ts)) {
+    const c = samples.c[metric] ? median(samples.c[metric]) : Number.NaN;
+    const t = median(samples.ts[metric]);
+    rows.push({ bench, metric, c, t, ratio: t / c, agree });
+  }
+}
+
+console.log(`\n| bench | metric | C ops/s | TS ops/s | TS/C | same results |`);
+console.log(`|---|---|---:|---:|---:|---|`);
+for (const r of rows) {
+  const ratio = Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : "n/a";
+  console.log(`| ${r.bench} | ${r.metric} | ${fmt(r.c)} | ${fmt(r.t)} | **${ratio}** | ${r.agree} |`);
+}
+console.log(`\nnode ${process.version}, ${runs} run(s) each, medians; C: gcc -O2.`);
+process.exit(allAgree ? 0 : 1);
