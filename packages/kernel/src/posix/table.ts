@@ -1,0 +1,296 @@
+/**
+ * The POSIX personality's system-call table: the one declaration from which its user stubs
+ * (`posixStubs`), its dispatch (`posix/syscalls.ts`) and its reference page
+ * (`docs/syscalls-posix.md`) are derived.
+ *
+ * Numbers are Linux x86-64's where Linux has the call (`arch/x86/entry/syscalls/syscall_64.tbl`),
+ * so a trace reads like strace. Where we simplify an ABI the doc says so:
+ *
+ * | call            | simplification                                                                   |
+ * | --------------- | -------------------------------------------------------------------------------- |
+ * | `waitpid` (61)  | wait4 without the rusage pointer                                                 |
+ * | `sigaction`(13) | handler, mask and flags in registers instead of a `struct sigaction` in memory   |
+ * | `sigprocmask`   | the new set in a register, the old set returned                                  |
+ * | `thread_create` | clone(CLONE_VM\|CLONE_THREAD\|CLONE_PARENT_SETTID\|CLONE_CHILD_CLEARTID) with an entry |
+ * | `spawn` (500)   | posix_spawn as a system call, as Lunaix has it (no copy of the parent)           |
+ *
+ * Threads follow Linux: `exit` (60) ends the calling thread, `exit_group` (231) the process; a
+ * program's `main` returning is `exit_group(status)`, a thread's start routine returning is
+ * `exit(value)`.
+ *
+ * Related: `../syscalls/decl.ts` (argument kinds), `syscalls.ts` (the handlers).
+ */
+import { arg } from "../syscalls/decl.js";
+import { makeStubs } from "../syscalls/stubs.js";
+import { defineSyscallTable } from "../syscalls/table.js";
+
+/** mmap/mprotect protection bits (`<sys/mman.h>`). PROT_NONE is 0. */
+export const Prot = { PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4 } as const;
+/** PROT_NONE: no access (a guard page). */
+export const PROT_NONE = 0;
+/** mmap flags (`<sys/mman.h>`, Linux values). */
+export const MapFlags = {
+  MAP_SHARED: 0x01,
+  MAP_PRIVATE: 0x02,
+  MAP_FIXED: 0x10,
+  MAP_ANONYMOUS: 0x20,
+} as const;
+/** waitpid options (`<sys/wait.h>`). */
+export const WaitOptions = { WNOHANG: 1 } as const;
+/** sigprocmask `how` values (`<signal.h>`, Linux values). */
+export const SigHow = { SIG_BLOCK: 0, SIG_UNBLOCK: 1, SIG_SETMASK: 2 } as const;
+/** futex operations (Linux `FUTEX_WAIT`, `FUTEX_WAKE`). */
+export const FutexOp = { FUTEX_WAIT: 0, FUTEX_WAKE: 1 } as const;
+/** The "default action" and "ignore" handler values of sigaction. */
+export const SIG_DFL = 0;
+/** Ignore the signal. */
+export const SIG_IGN = 1;
+/** sigaction flags: SA_RESTART (restart a system call interrupted by the handler), SA_NODEFER. */
+export const SaFlags = { SA_NODEFER: 0x4000_0000, SA_RESTART: 0x1000_0000 } as const;
+/** Bytes of one pointer in an argv/envp vector. */
+export const PTR_BYTES = 8;
+
+const i64 = { min: -(2 ** 53) + 1, max: 2 ** 53 - 1 };
+
+/** The POSIX personality's system calls. */
+export const posixSyscalls = defineSyscallTable("posix", {
+  read: {
+    nr: 0,
+    args: [
+      arg.fd("fd", { doc: "descriptor open for reading" }),
+      arg.ptr("buf", { access: "out", len: "count", doc: "where the bytes go" }),
+      arg.size("count", { doc: "most bytes to read" }),
+    ],
+    result: "size",
+    blocks: true,
+    doc: "Read up to `count` bytes. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0.",
+    errors: {
+      EBADF: "fd not open for reading",
+      EFAULT: "buf not writable",
+      EINTR: "a handler ran before any data came",
+    },
+  },
+  write: {
+    nr: 1,
+    args: [
+      arg.fd("fd", { doc: "descriptor open for writing" }),
+      arg.ptr("buf", { access: "in", len: "count", doc: "the bytes" }),
+      arg.size("count", { doc: "bytes to write" }),
+    ],
+    result: "size",
+    blocks: true,
+    doc: "Write `count` bytes. A full pipe blocks until a reader makes room; a pipe with no reader raises SIGPIPE and returns EPIPE.",
+    errors: { EBADF: "fd not open for writing", EFAULT: "buf not readable", EPIPE: "no reader left" },
+  },
+  close: {
+    nr: 3,
+    args: [arg.fd("fd", { doc: "descriptor to close" })],
+    result: "zero",
+    doc: "Release a descriptor; the pipe end behind it closes when its last descriptor does.",
+    errors: { EBADF: "fd not open" },
+  },
+  mmap: {
+    nr: 9,
+    args: [
+      arg.addr("addr", { aligned: true, doc: "placement hint, or the exact address with MAP_FIXED" }),
+      arg.size("length", { doc: "bytes, rounded up to pages" }),
+      arg.flags("prot", Prot, { doc: "PROT_ bits; 0 is PROT_NONE" }),
+      arg.flags("flags", MapFlags, {
+        doc: "exactly one of MAP_SHARED/MAP_PRIVATE, plus MAP_ANONYMOUS, MAP_FIXED",
+      }),
+      arg.int("fd", { min: -1, max: -1, doc: "must be -1: only anonymous memory" }),
+      arg.size("offset", { doc: "must be 0" }),
+    ],
+    result: "addr",
+    doc: "Map anonymous memory. MAP_PRIVATE pages are copied on write across fork; MAP_SHARED pages stay shared with children. MAP_FIXED replaces whatever was mapped there. Without MAP_FIXED the hint is used if the range is free, else the range is placed top-down below the stack.",
+    errors: {
+      EINVAL:
+        "length 0, offset not 0, not MAP_ANONYMOUS, neither or both of SHARED/PRIVATE, range outside user space",
+      ENOMEM: "no room for the range",
+    },
+  },
+  mprotect: {
+    nr: 10,
+    args: [
+      arg.addr("addr", { aligned: true, doc: "first page" }),
+      arg.size("length", { doc: "bytes, rounded up to pages" }),
+      arg.flags("prot", Prot, { doc: "new protection" }),
+    ],
+    result: "zero",
+    doc: "Change the protection of every page in the range; mappings are split at its edges.",
+    errors: { ENOMEM: "part of the range is not mapped" },
+  },
+  munmap: {
+    nr: 11,
+    args: [
+      arg.addr("addr", { aligned: true, doc: "first page" }),
+      arg.size("length", { doc: "bytes, rounded up to pages" }),
+    ],
+    result: "zero",
+    doc: "Remove mappings in the range (holes are fine); a mapping cut in the middle becomes two.",
+    errors: { EINVAL: "length 0 or range outside user space" },
+  },
+  brk: {
+    nr: 12,
+    args: [arg.addr("addr", { doc: "new program break, or 0 to ask for the current one" })],
+    result: "addr",
+    doc: "Set the end of the heap. Returns the new break, or the old one unchanged when the request is refused (Linux's convention; sbrk in libc builds on it).",
+  },
+  sigaction: {
+    nr: 13,
+    args: [
+      arg.signal("sig", { doc: "signal (not SIGKILL or SIGSTOP)" }),
+      arg.addr("handler", { doc: "SIG_DFL (0), SIG_IGN (1), or a code address" }),
+      arg.flags("mask", { ALL: 0xffff_fffe }, { doc: "signals blocked while the handler runs" }),
+      arg.flags("flags", SaFlags, { doc: "SA_RESTART, SA_NODEFER" }),
+    ],
+    result: "addr",
+    doc: "Install a signal disposition; returns the previous handler value.",
+    errors: { EINVAL: "sig is 0, SIGKILL or SIGSTOP", EFAULT: "handler is not in executable memory" },
+  },
+  sigprocmask: {
+    nr: 14,
+    args: [
+      arg.int("how", { min: 0, max: 2, doc: "SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK" }),
+      arg.flags("set", { ALL: 0xffff_fffe }, { doc: "signal set, bit n = signal n" }),
+    ],
+    result: "int",
+    doc: "Change the calling thread's blocked set; returns the old set. SIGKILL and SIGSTOP cannot be blocked.",
+  },
+  pipe: {
+    nr: 22,
+    args: [arg.ptr("fds", { access: "out", len: 8, doc: "two int32: read end, write end" })],
+    result: "zero",
+    doc: "Create a pipe (4 KiB buffer) and store its two descriptors.",
+    errors: { EMFILE: "descriptor table full" },
+  },
+  sched_yield: {
+    nr: 24,
+    args: [],
+    result: "zero",
+    doc: "Give up the CPU: the caller goes back to its run queue.",
+  },
+  dup: {
+    nr: 32,
+    args: [arg.fd("fd", { doc: "descriptor to copy" })],
+    result: "fd",
+    doc: "A new descriptor (the lowest free) for the same open file.",
+    errors: { EBADF: "fd not open", EMFILE: "table full" },
+  },
+  getpid: { nr: 39, args: [], result: "pid", doc: "The caller's process id." },
+  thread_create: {
+    nr: 56,
+    args: [
+      arg.code("entry", { doc: "start routine, called with arg" }),
+      arg.int("arg", { ...i64, doc: "the routine's argument" }),
+      arg.addr("stack", { doc: "initial stack pointer (top of a mapped stack), or 0 for none" }),
+      arg.ptr("tidptr", {
+        access: "out",
+        len: 4,
+        nullable: true,
+        doc: "stores the tid here; cleared and futex-woken at exit",
+      }),
+    ],
+    result: "int",
+    doc: "Start a thread in the calling process (Linux clone with CLONE_VM|CLONE_THREAD|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID). Returns the new thread id. When the thread exits, the kernel stores 0 at tidptr and wakes one futex waiter there, which is how pthread_join waits.",
+    errors: { EAGAIN: "thread limit reached", EFAULT: "entry is not executable" },
+  },
+  fork: {
+    nr: 57,
+    args: [],
+    result: "pid",
+    doc: "Duplicate the calling process: private memory copy-on-write, shared mappings shared, descriptors duplicated, only the calling thread. Returns the child's pid in the parent and 0 in the child.",
+    errors: { EAGAIN: "process limit reached", ENOMEM: "no memory for the child" },
+  },
+  execve: {
+    nr: 59,
+    args: [
+      arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated program name" }),
+      arg.ptr("argv", {
+        access: "in",
+        len: PTR_BYTES,
+        nullable: true,
+        doc: "NULL-terminated vector of string pointers",
+      }),
+      arg.ptr("envp", {
+        access: "in",
+        len: PTR_BYTES,
+        nullable: true,
+        doc: "NULL-terminated vector of string pointers",
+      }),
+    ],
+    result: "noreturn",
+    doc: "Replace the calling process's image with the named program. Other threads are ended, handled signals reset to default, the address space replaced; descriptors stay open.",
+    errors: { ENOENT: "no such program", E2BIG: "arguments too long", EFAULT: "a string is unreadable" },
+  },
+  exit: {
+    nr: 60,
+    args: [arg.int("status", { doc: "the thread's exit value" })],
+    result: "noreturn",
+    doc: "End the calling thread. The last thread's exit ends the process with this status.",
+  },
+  waitpid: {
+    nr: 61,
+    args: [
+      arg.pid("pid", { doc: "child pid, or -1 for any child" }),
+      arg.ptr("status", { access: "out", len: 4, nullable: true, doc: "where to store the wait status" }),
+      arg.flags("options", WaitOptions, { doc: "WNOHANG" }),
+    ],
+    result: "pid",
+    blocks: true,
+    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number. With WNOHANG returns 0 when no child has terminated yet.",
+    errors: {
+      ECHILD: "no such child",
+      EINTR: "a handler ran",
+      EINVAL: "pid 0 or < -1 (process groups are not modelled)",
+    },
+  },
+  kill: {
+    nr: 62,
+    args: [
+      arg.pid("pid", { doc: "target process (> 0)" }),
+      arg.signal("sig", { doc: "signal, or 0 to probe" }),
+    ],
+    result: "zero",
+    doc: "Send a signal to a process. Signal 0 only checks that the process exists.",
+    errors: { ESRCH: "no such process", EINVAL: "pid <= 0 (process groups are not modelled)" },
+  },
+  getppid: { nr: 110, args: [], result: "pid", doc: "The parent's pid (1 once the parent has died)." },
+  gettid: { nr: 186, args: [], result: "int", doc: "The calling thread's id." },
+  futex: {
+    nr: 202,
+    args: [
+      arg.ptr("uaddr", { access: "in", len: 4, doc: "4-byte aligned word" }),
+      arg.int("op", { min: 0, max: 1, doc: "FUTEX_WAIT or FUTEX_WAKE" }),
+      arg.int("val", {
+        min: -(2 ** 31),
+        max: 2 ** 32 - 1,
+        doc: "WAIT: expected value; WAKE: most threads to wake",
+      }),
+    ],
+    result: "int",
+    blocks: true,
+    doc: "FUTEX_WAIT: if the word still equals val, sleep until woken (returns 0), else EAGAIN. FUTEX_WAKE: wake up to val waiters, return how many. Waiters are keyed by physical address, so a futex in a MAP_SHARED page works across processes.",
+    errors: { EAGAIN: "the word changed", EINVAL: "uaddr not 4-byte aligned", EINTR: "a handler ran" },
+  },
+  exit_group: {
+    nr: 231,
+    args: [arg.int("status", { doc: "exit code; the low 8 bits are reported" })],
+    result: "noreturn",
+    doc: "End every thread of the process; the parent's waitpid sees `status & 0xff`.",
+  },
+  spawn: {
+    nr: 500,
+    args: [
+      arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated program name" }),
+      arg.ptr("argv", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
+      arg.ptr("envp", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
+    ],
+    result: "pid",
+    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. The child inherits descriptors and the signal mask. Returns the child's pid.",
+    errors: { ENOENT: "no such program", EAGAIN: "process limit reached" },
+  },
+});
+
+/** Typed user-side stubs of {@link posixSyscalls}: `yield* sys.write(1, buf, n)`. */
+export const posixStubs = makeStubs(posixSyscalls);

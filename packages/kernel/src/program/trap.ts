@@ -1,0 +1,80 @@
+/**
+ * Traps: the only way simulated user code talks to the kernel.
+ *
+ * There is no instruction interpreter in osbricks. A thread's user code is a generator (a
+ * continuation, as in the os2 design) and every `yield` hands the kernel one trap record:
+ *
+ * | trap          | what the CPU would do                         | resumed with               |
+ * | ------------- | --------------------------------------------- | -------------------------- |
+ * | `syscall`     | `syscall` instruction, args in registers      | the result register (rax)  |
+ * | `load`        | `mov reg, [va]`, 1/2/4/8 bytes, little-endian | the value (bigint for 8)   |
+ * | `store`       | `mov [va], reg`                               | `undefined`                |
+ * | `read-bytes`  | `rep movsb` out of user memory                | a fresh `Uint8Array`       |
+ * | `write-bytes` | `rep movsb` into user memory                  | `undefined`                |
+ * | `compute`     | n cycles of arithmetic that touch no memory   | `undefined`                |
+ *
+ * A memory trap is translated by the MMU with the thread's address space at CPL 3. A fault that
+ * the kernel cannot resolve never resumes the generator: the kernel raises SIGSEGV, and if a
+ * handler returns the same trap is executed again, as the faulting instruction is on hardware.
+ *
+ * Invariant: a trap record is plain, immutable data; the kernel never keeps a reference to it
+ * after the trap is handled, so user code may reuse one (the syscall stubs do not, for clarity).
+ *
+ * Related: `user.ts` (the generators that yield these), `../trap/loop.ts` (the kernel side).
+ */
+
+/** The width of a scalar memory access in bytes. */
+export type AccessSize = 1 | 2 | 4 | 8;
+
+/** `syscall`: number in rax, up to six arguments (rdi, rsi, rdx, r10, r8, r9 on x86-64 Linux). */
+export interface SyscallTrap {
+  readonly kind: "syscall";
+  /** The system-call number, looked up in the kernel's table. */
+  readonly nr: number;
+  /** The raw argument registers; the kernel checks each against the table's declaration. */
+  readonly args: readonly number[];
+}
+
+/** A scalar load from user memory. */
+export interface LoadTrap {
+  readonly kind: "load";
+  readonly va: number;
+  readonly size: AccessSize;
+}
+
+/** A scalar store to user memory. `value` is truncated to `size` bytes (two's complement). */
+export interface StoreTrap {
+  readonly kind: "store";
+  readonly va: number;
+  readonly size: AccessSize;
+  readonly value: number | bigint;
+}
+
+/** Copy `length` bytes out of user memory (a string instruction; may cross pages). */
+export interface ReadBytesTrap {
+  readonly kind: "read-bytes";
+  readonly va: number;
+  readonly length: number;
+}
+
+/** Copy `bytes` into user memory at `va` (may cross pages; all-or-nothing per page). */
+export interface WriteBytesTrap {
+  readonly kind: "write-bytes";
+  readonly va: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Burn `cycles` simulated cycles without touching memory, so time passes and preemption can happen. */
+export interface ComputeTrap {
+  readonly kind: "compute";
+  readonly cycles: number;
+}
+
+/** Every trap a program can raise. */
+export type Trap = SyscallTrap | LoadTrap | StoreTrap | ReadBytesTrap | WriteBytesTrap | ComputeTrap;
+
+/**
+ * A piece of user code: a generator that yields traps and is resumed with their results.
+ * `R` is what the code returns (a thread's exit value, a stub's result).
+ */
+export type UserCode<R = void> = Generator<Trap, R, unknown>;

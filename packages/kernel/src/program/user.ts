@@ -1,0 +1,142 @@
+/**
+ * The user-side primitives every simulated program is written with: memory accesses through the
+ * MMU, `compute(n)`, and the raw `syscall` instruction.
+ *
+ * Each primitive is a tiny generator that yields one trap (see `trap.ts`) and returns what the
+ * kernel resumes it with, so user code composes them with `yield*` and gets typed results:
+ *
+ * ```
+ *   const v = yield* mem.load32(va);       // one "load" trap, resumed with a number
+ *   yield* mem.store32(va, v + 1);         // one "store" trap
+ *   yield* compute(1_000);                 // let 1000 cycles pass
+ *   const pid = yield* syscall(39);        // raw system call; typed stubs are in ../syscalls/stubs.ts
+ * ```
+ *
+ * Strings are NUL-terminated UTF-8 in user memory, as C passes them to the kernel.
+ *
+ * Related: `trap.ts` (the records), `../syscalls/stubs.ts` (typed stubs built on `syscall`).
+ */
+import type { AccessSize, Trap, UserCode } from "./trap.js";
+
+function* load(va: number, size: AccessSize): UserCode<number> {
+  return (yield { kind: "load", va, size }) as number;
+}
+
+function* store(va: number, size: AccessSize, value: number | bigint): UserCode<void> {
+  yield { kind: "store", va, size, value };
+}
+
+/**
+ * Scalar and byte-range accesses to the calling thread's address space, as a CPU at CPL 3 does
+ * them: little-endian, translated by the MMU, faulting like hardware.
+ *
+ * @remarks A load returns the unsigned value (`load32` of 0xFFFFFFFF is 4294967295). Stores take
+ *   any number and keep the low `size` bytes (two's complement), so `store32(va, -1)` writes
+ *   FF FF FF FF. 64-bit accesses use `bigint`, because a double holds only 53 bits.
+ *   A bad access never returns: the kernel delivers SIGSEGV.
+ * @example
+ * ```ts
+ * function* bump(va: number): UserCode<number> {
+ *   const v = yield* mem.load32(va);
+ *   yield* mem.store32(va, v + 1);
+ *   return v + 1;
+ * }
+ * ```
+ */
+export const mem = {
+  /** Load one byte. */
+  load8: (va: number): UserCode<number> => load(va, 1),
+  /** Load a little-endian 16-bit word. */
+  load16: (va: number): UserCode<number> => load(va, 2),
+  /** Load a little-endian 32-bit word (unsigned). */
+  load32: (va: number): UserCode<number> => load(va, 4),
+  /** Load a little-endian 64-bit word (unsigned). */
+  *load64(va: number): UserCode<bigint> {
+    return (yield { kind: "load", va, size: 8 }) as bigint;
+  },
+  /** Store the low byte of `value`. */
+  store8: (va: number, value: number): UserCode<void> => store(va, 1, value),
+  /** Store the low 16 bits of `value`, little-endian. */
+  store16: (va: number, value: number): UserCode<void> => store(va, 2, value),
+  /** Store the low 32 bits of `value`, little-endian. */
+  store32: (va: number, value: number): UserCode<void> => store(va, 4, value),
+  /** Store the low 64 bits of `value`, little-endian. */
+  store64: (va: number, value: bigint | number): UserCode<void> => store(va, 8, value),
+  /** Copy `length` bytes out of memory at `va`. */
+  *read(va: number, length: number): UserCode<Uint8Array> {
+    return (yield { kind: "read-bytes", va, length }) as Uint8Array;
+  },
+  /** Copy `bytes` into memory at `va`. */
+  *write(va: number, bytes: Uint8Array): UserCode<void> {
+    yield { kind: "write-bytes", va, bytes };
+  },
+  /** Store `s` as NUL-terminated UTF-8 at `va`; returns the number of bytes written (with the NUL). */
+  *storeString(va: number, s: string): UserCode<number> {
+    const bytes = encodeCString(s);
+    yield { kind: "write-bytes", va, bytes };
+    return bytes.length;
+  },
+  /**
+   * Load a NUL-terminated string at `va`, reading at most `max` bytes (default 4096).
+   * Reads byte by byte, so it never touches memory past the terminator (as `strlen` must not).
+   */
+  *loadString(va: number, max = 4096): UserCode<string> {
+    const bytes: number[] = [];
+    for (let i = 0; i < max; i++) {
+      const b = (yield { kind: "load", va: va + i, size: 1 }) as number;
+      if (b === 0) break;
+      bytes.push(b);
+    }
+    return utf8.decode(Uint8Array.from(bytes));
+  },
+} as const;
+
+/**
+ * Burn `cycles` simulated cycles: the stand-in for computation that touches no memory.
+ *
+ * @remarks Time only passes through traps, so a program that never computes, accesses memory or
+ *   calls the kernel cannot be preempted. `cycles` must be a non-negative integer; the kernel kills
+ *   a program that passes anything else (a broken program, like an invalid opcode).
+ * @example
+ * ```ts
+ * function* spin(): UserCode<void> { for (;;) yield* compute(10_000); }
+ * ```
+ */
+export function* compute(cycles: number): UserCode<void> {
+  yield { kind: "compute", cycles };
+}
+
+/**
+ * The raw `syscall` instruction: number and up to six integer arguments; returns the kernel's
+ * result register. A negative result is `-errno` (the Linux raw-syscall convention).
+ *
+ * @example
+ * ```ts
+ * function* main(): UserCode<number> { return yield* syscall(39); } // getpid in the POSIX table
+ * ```
+ */
+export function* syscall(nr: number, ...args: number[]): UserCode<number> {
+  return (yield { kind: "syscall", nr, args }) as number;
+}
+
+/** Build a syscall trap without a generator (for hand-written hot loops that `yield` it directly). */
+export function syscallTrap(nr: number, args: readonly number[]): Trap {
+  return { kind: "syscall", nr, args };
+}
+
+const utf8 = new TextDecoder();
+const utf8e = new TextEncoder();
+
+/** UTF-8 bytes of `s` followed by a NUL, as a C string sits in memory. */
+export function encodeCString(s: string): Uint8Array {
+  const body = utf8e.encode(s);
+  const out = new Uint8Array(body.length + 1);
+  out.set(body);
+  return out;
+}
+
+/** Decode UTF-8 bytes up to the first NUL (or the end). */
+export function decodeCString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return utf8.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+}
