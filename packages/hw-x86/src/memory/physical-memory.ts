@@ -1,0 +1,549 @@
+/**
+ * Physical memory: byte-addressable RAM made of 4 KiB frames, plus MMIO regions backed by devices.
+ *
+ * ```
+ *  physical address space (up to 2^52)
+ *  0 ─────────────── size ─────────── … ──── fb base ─── fb end ─── … 2^52
+ *  │   RAM (sparse)   │    nothing (access → PhysicalRangeError)  │ MMIO: device callbacks │
+ *  └──────────────────┘                                           └─────────────────────────┘
+ *
+ *  RAM backing, two levels (only touched frames cost host memory):
+ *   dir[pfn >>> 12]  ──►  leaf[pfn & 4095]  ──►  Int32Array(1024)  (the frame's 4 KiB)
+ * ```
+ *
+ * Invariants (checked by {@link PhysicalMemory.checkInvariants}):
+ * - a frame is backed only if it lies in RAM (pfn < size / 4096); an unbacked frame reads as zero;
+ * - `backedFrames` equals the number of backed frames;
+ * - MMIO regions are page-aligned, sorted by base and pairwise disjoint; an MMIO region that
+ *   overlaps RAM hides the RAM below it (as the PCI hole below 4 GiB hides RAM on a PC).
+ *
+ * Byte order is little-endian (Intel SDM vol. 1, 1.3.1). The backing uses the host's typed arrays,
+ * which are little-endian on every platform Node and browsers run on; the constructor checks it.
+ *
+ * A 64-bit quantity is read on hot paths as two 32-bit halves (`read32(pa)` is bits 0..31,
+ * `read32(pa + 4)` is bits 32..63); `read64`/`write64` are the BigInt conveniences on top.
+ *
+ * Related: `boot-map.ts` (the e820-style map a kernel reads), `address.ts`, `../mmu/mmu.ts` (reads
+ * page-table entries through {@link PhysicalMemory.peekFrameWords}).
+ */
+import { ConfigurationError, InvalidArgumentError, InvariantError, PhysicalRangeError } from "../errors.js";
+import { FRAME_SIZE, hex, type Pfn, type PhysAddr, TWO_POW_32 } from "./address.js";
+import { type BootMemoryRegion, buildBootMap } from "./boot-map.js";
+
+/** The widths of one MMIO access in bytes (64-bit accesses reach a device as two 4-byte accesses). */
+export type MmioWidth = 1 | 2 | 4;
+
+/**
+ * A device that answers loads and stores to an MMIO region (a framebuffer, a timer's registers).
+ * Offsets are relative to the region's base. Values are unsigned and `width` bytes wide.
+ */
+export interface MmioDevice {
+  /** Answer a load of `width` bytes at `offset`. */
+  read(offset: number, width: MmioWidth): number;
+  /** Accept a store of `width` bytes at `offset`. */
+  write(offset: number, width: MmioWidth, value: number): void;
+}
+
+/** A registered MMIO region. */
+export interface MmioRegion {
+  /** First physical address (4 KiB aligned). */
+  readonly base: PhysAddr;
+  /** Length in bytes (a multiple of 4 KiB). */
+  readonly length: number;
+  /** A name for dumps and the boot map, e.g. `"framebuffer"`. */
+  readonly name: string;
+  /** The device that answers accesses. */
+  readonly device: MmioDevice;
+}
+
+/** Options of {@link PhysicalMemory}. */
+export interface PhysicalMemoryOptions {
+  /** Bytes of RAM starting at physical address 0; a multiple of 4 KiB, at most 1 TiB. Default 256 MiB. */
+  readonly size?: number;
+  /**
+   * RAM ranges the firmware keeps for itself (listed as non-usable in {@link PhysicalMemory.bootMap}).
+   * Default: none. They are still ordinary RAM to loads and stores.
+   */
+  readonly reserved?: readonly BootMemoryRegion[];
+}
+
+/** The largest RAM size supported: 1 TiB (2^28 frames). */
+export const MAX_RAM_SIZE = 2 ** 40;
+const LEAF_SHIFT = 12;
+const LEAF_FRAMES = 1 << LEAF_SHIFT;
+const LEAF_MASK = LEAF_FRAMES - 1;
+const WORDS_PER_FRAME = FRAME_SIZE / 4;
+
+/**
+ * Simulated physical memory: sparse RAM plus MMIO regions.
+ *
+ * @example
+ * ```ts
+ * const mem = new PhysicalMemory({ size: 64 * 2 ** 30 }); // 64 GiB, nothing backed yet
+ * mem.write32(0x1000, 0xdeadbeef);
+ * mem.read8(0x1000); // 0xef (little-endian)
+ * mem.read64(0x1000); // 0xdeadbeefn
+ * mem.backedFrames; // 1
+ * ```
+ */
+export class PhysicalMemory {
+  /** Bytes of RAM, from address 0. */
+  readonly size: number;
+  /** Number of RAM frames (`size / 4096`). */
+  readonly frameCount: number;
+  private readonly reserved: readonly BootMemoryRegion[];
+  private readonly wordDir: (Int32Array | undefined)[][] = [];
+  private readonly byteDir: (Uint8Array | undefined)[][] = [];
+  private backed = 0;
+  private regions: MmioRegion[] = [];
+  /** Lowest MMIO address, or +∞ when there is no region: a fast "certainly RAM" test. */
+  private mmioLo = Number.POSITIVE_INFINITY;
+  private mmioHi = 0;
+
+  /**
+   * @throws {@link ConfigurationError} if `size` is not a positive multiple of 4 KiB up to 1 TiB, or
+   *   a reserved range lies outside RAM, or the host is big-endian.
+   */
+  constructor(options: PhysicalMemoryOptions = {}) {
+    const size = options.size ?? 256 * 2 ** 20;
+    if (!Number.isInteger(size) || size <= 0 || size % FRAME_SIZE !== 0 || size > MAX_RAM_SIZE) {
+      throw new ConfigurationError(
+        `PhysicalMemory(size=${String(size)}): size must be a positive multiple of 4 KiB up to 1 TiB`,
+      );
+    }
+    if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) {
+      throw new ConfigurationError("PhysicalMemory: the host is big-endian; x86 memory is little-endian");
+    }
+    this.size = size;
+    this.frameCount = size / FRAME_SIZE;
+    this.reserved = (options.reserved ?? []).map((r) => ({ ...r }));
+    for (const r of this.reserved) {
+      if (!Number.isInteger(r.base) || !Number.isInteger(r.length) || r.base < 0 || r.length <= 0) {
+        throw new ConfigurationError(`PhysicalMemory: reserved range ${JSON.stringify(r)} is not a range`);
+      }
+      if (r.base + r.length > size) {
+        throw new ConfigurationError(
+          `PhysicalMemory: reserved range ${hex(r.base)}+${hex(r.length)} ends beyond RAM (${hex(size)})`,
+        );
+      }
+    }
+  }
+
+  /** How many frames have host memory behind them (frames ever written). */
+  get backedFrames(): number {
+    return this.backed;
+  }
+
+  // ── frames ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The 1024 little-endian 32-bit words of RAM frame `pfn`, creating (zeroed) backing on first use.
+   * The array aliases the memory: writes through it are writes to RAM. Word `i` holds bytes
+   * `4i..4i+3` of the frame; a 64-bit page-table entry `k` is words `2k` (bits 0..31) and `2k+1`.
+   *
+   * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
+   */
+  frameWords(pfn: Pfn): Int32Array {
+    const leaf = this.wordDir[pfn >>> LEAF_SHIFT];
+    const words = leaf?.[pfn & LEAF_MASK];
+    if (words !== undefined && pfn < this.frameCount && Number.isInteger(pfn)) return words;
+    this.checkFrame("frameWords", pfn);
+    return this.back(pfn);
+  }
+
+  /**
+   * The words of frame `pfn` if it has backing, else `undefined` (the frame reads as all zeros).
+   * Never allocates: the MMU reads page tables through this. `pfn` must be an integer; frames
+   * outside RAM also give `undefined` (use {@link PhysicalMemory.isRamFrame} to tell them apart).
+   */
+  peekFrameWords(pfn: Pfn): Int32Array | undefined {
+    if (pfn >= this.frameCount) return undefined;
+    return this.wordDir[pfn >>> LEAF_SHIFT]?.[pfn & LEAF_MASK];
+  }
+
+  /** The bytes of RAM frame `pfn` (aliases the frame, created on first use). */
+  frameBytes(pfn: Pfn): Uint8Array {
+    this.frameWords(pfn);
+    return this.byteDir[pfn >>> LEAF_SHIFT]![pfn & LEAF_MASK]!;
+  }
+
+  /** Whether `pfn` is an integer frame number of RAM. */
+  isRamFrame(pfn: Pfn): boolean {
+    return Number.isInteger(pfn) && pfn >= 0 && pfn < this.frameCount;
+  }
+
+  /**
+   * Zero frame `pfn` (page-table frames must start with every entry not-present, Intel SDM 4.5).
+   * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
+   */
+  zeroFrame(pfn: Pfn): void {
+    this.checkFrame("zeroFrame", pfn);
+    this.peekFrameWords(pfn)?.fill(0);
+  }
+
+  /**
+   * Fill every byte of frame `pfn` with `byte`, e.g. a poison pattern on free (as xv6's `kfree`
+   * fills freed pages with junk so that dangling uses show).
+   * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame; {@link InvalidArgumentError} if
+   *   `byte` is not in 0..255.
+   */
+  fillFrame(pfn: Pfn, byte: number): void {
+    this.checkFrame("fillFrame", pfn);
+    if (!Number.isInteger(byte) || byte < 0 || byte > 255) {
+      throw new InvalidArgumentError(
+        `fillFrame(pfn=${hex(pfn)}, byte=${String(byte)}): byte must be in 0..255`,
+      );
+    }
+    if (byte === 0) this.peekFrameWords(pfn)?.fill(0);
+    else this.frameBytes(pfn).fill(byte);
+  }
+
+  /**
+   * Copy the 4 KiB of frame `src` to frame `dst` (a copy-on-write fault does this).
+   * @throws {@link PhysicalRangeError} if either is not a RAM frame.
+   */
+  copyFrame(dst: Pfn, src: Pfn): void {
+    this.checkFrame("copyFrame(dst)", dst);
+    this.checkFrame("copyFrame(src)", src);
+    const from = this.peekFrameWords(src);
+    if (from === undefined) this.peekFrameWords(dst)?.fill(0);
+    else this.frameWords(dst).set(from);
+  }
+
+  /**
+   * Drop the host backing of frame `pfn`; it reads as zero afterwards. Lets a long simulation give
+   * host memory back when the simulated kernel frees a frame.
+   * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
+   */
+  discardFrame(pfn: Pfn): void {
+    this.checkFrame("discardFrame", pfn);
+    const leaf = this.wordDir[pfn >>> LEAF_SHIFT];
+    if (leaf?.[pfn & LEAF_MASK] === undefined) return;
+    leaf[pfn & LEAF_MASK] = undefined;
+    this.byteDir[pfn >>> LEAF_SHIFT]![pfn & LEAF_MASK] = undefined;
+    this.backed--;
+  }
+
+  // ── loads and stores ──────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Load one byte. @throws {@link PhysicalRangeError} if `pa` is neither RAM nor MMIO.
+   */
+  read8(pa: PhysAddr): number {
+    if (this.isPlainRam(pa, 1)) {
+      const bytes =
+        this.byteDir[Math.floor(pa / FRAME_SIZE) >>> LEAF_SHIFT]?.[Math.floor(pa / FRAME_SIZE) & LEAF_MASK];
+      return bytes === undefined ? 0 : bytes[pa % FRAME_SIZE]!;
+    }
+    return this.mmioRead("read8", pa, 1);
+  }
+
+  /** Load a little-endian 16-bit value (any alignment). @throws {@link PhysicalRangeError} */
+  read16(pa: PhysAddr): number {
+    if (this.isPlainRam(pa, 2)) return this.read8(pa) | (this.read8(pa + 1) << 8);
+    return this.mmioRead("read16", pa, 2);
+  }
+
+  /**
+   * Load a little-endian 32-bit value, unsigned (any alignment; an access that crosses a frame
+   * boundary reads both frames). @throws {@link PhysicalRangeError}
+   */
+  read32(pa: PhysAddr): number {
+    if (this.isPlainRam(pa, 4)) {
+      if ((pa & 3) === 0) {
+        const pfn = Math.floor(pa / FRAME_SIZE);
+        const words = this.wordDir[pfn >>> LEAF_SHIFT]?.[pfn & LEAF_MASK];
+        return words === undefined ? 0 : words[(pa % FRAME_SIZE) >>> 2]! >>> 0;
+      }
+      return (this.read16(pa) | (this.read16(pa + 2) << 16)) >>> 0;
+    }
+    return this.mmioRead("read32", pa, 4);
+  }
+
+  /** Load a little-endian 64-bit value as a BigInt (convenience; hot paths use two `read32`). */
+  read64(pa: PhysAddr): bigint {
+    this.checkSpan("read64", pa, 8);
+    const lo = this.read32(pa);
+    const hi = this.read32(pa + 4);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Store one byte (`value & 0xff`). @throws {@link PhysicalRangeError} */
+  write8(pa: PhysAddr, value: number): void {
+    if (this.isPlainRam(pa, 1)) {
+      this.frameBytes(Math.floor(pa / FRAME_SIZE))[pa % FRAME_SIZE] = value;
+      return;
+    }
+    this.mmioWrite("write8", pa, 1, value & 0xff);
+  }
+
+  /** Store a little-endian 16-bit value (`value & 0xffff`). @throws {@link PhysicalRangeError} */
+  write16(pa: PhysAddr, value: number): void {
+    if (this.isPlainRam(pa, 2)) {
+      this.write8(pa, value);
+      this.write8(pa + 1, value >>> 8);
+      return;
+    }
+    this.mmioWrite("write16", pa, 2, value & 0xffff);
+  }
+
+  /** Store a little-endian 32-bit value (`value mod 2^32`). @throws {@link PhysicalRangeError} */
+  write32(pa: PhysAddr, value: number): void {
+    if (this.isPlainRam(pa, 4)) {
+      if ((pa & 3) === 0) {
+        this.frameWords(Math.floor(pa / FRAME_SIZE))[(pa % FRAME_SIZE) >>> 2] = value;
+        return;
+      }
+      this.write16(pa, value);
+      this.write16(pa + 2, value >>> 16);
+      return;
+    }
+    this.mmioWrite("write32", pa, 4, value >>> 0);
+  }
+
+  /**
+   * Store a 64-bit value given as halves: `lo` is bits 0..31, `hi` bits 32..63 (the hot-path form).
+   * @throws {@link PhysicalRangeError} if any of the 8 bytes is neither RAM nor MMIO (nothing is
+   *   written then).
+   */
+  write64Halves(pa: PhysAddr, lo: number, hi: number): void {
+    this.checkSpan("write64Halves", pa, 8);
+    this.write32(pa, lo);
+    this.write32(pa + 4, hi);
+  }
+
+  /** Store a 64-bit value given as a BigInt (taken modulo 2^64). @throws {@link PhysicalRangeError} */
+  write64(pa: PhysAddr, value: bigint): void {
+    const v = BigInt.asUintN(64, value);
+    this.checkSpan("write64", pa, 8);
+    this.write32(pa, Number(v & 0xffffffffn));
+    this.write32(pa + 4, Number(v >> 32n));
+  }
+
+  /** Copy `length` bytes starting at `pa` out of memory. @throws {@link PhysicalRangeError} */
+  readBytes(pa: PhysAddr, length: number): Uint8Array {
+    this.checkSpan("readBytes", pa, length);
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.read8(pa + i);
+    return out;
+  }
+
+  /** Copy `bytes` into memory at `pa`. @throws {@link PhysicalRangeError} (nothing is written then) */
+  writeBytes(pa: PhysAddr, bytes: Uint8Array): void {
+    this.checkSpan("writeBytes", pa, bytes.length);
+    for (let i = 0; i < bytes.length; i++) this.write8(pa + i, bytes[i]!);
+  }
+
+  // ── MMIO and the boot map ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Route loads and stores in `[base, base+length)` to `device`. The region hides any RAM below it.
+   *
+   * @returns the registered region.
+   * @throws {@link ConfigurationError} if the range is not 4 KiB aligned, leaves the 52-bit physical
+   *   address space, or overlaps another MMIO region (memory is then unchanged).
+   */
+  addMmio(base: PhysAddr, length: number, device: MmioDevice, name: string): MmioRegion {
+    const call = `addMmio(base=${hex(base)}, length=${hex(length)}, name=${JSON.stringify(name)})`;
+    if (!Number.isInteger(base) || !Number.isInteger(length) || base < 0 || length <= 0) {
+      throw new ConfigurationError(`${call}: base and length must be non-negative integers, length > 0`);
+    }
+    if (base % FRAME_SIZE !== 0 || length % FRAME_SIZE !== 0) {
+      throw new ConfigurationError(`${call}: an MMIO region must be 4 KiB aligned in base and length`);
+    }
+    if (base + length > 2 ** 52) {
+      throw new ConfigurationError(`${call}: ends beyond the 52-bit physical address space`);
+    }
+    const clash = this.regions.find((r) => base < r.base + r.length && r.base < base + length);
+    if (clash !== undefined) {
+      throw new ConfigurationError(
+        `${call}: overlaps MMIO region "${clash.name}" at ${hex(clash.base)}+${hex(clash.length)}`,
+      );
+    }
+    const region: MmioRegion = { base, length, name, device };
+    this.regions = [...this.regions, region].sort((a, b) => a.base - b.base);
+    this.updateEnvelope();
+    return region;
+  }
+
+  /**
+   * Remove the MMIO region that starts at `base`.
+   * @throws {@link ConfigurationError} if no region starts there.
+   */
+  removeMmio(base: PhysAddr): void {
+    const i = this.regions.findIndex((r) => r.base === base);
+    if (i < 0) throw new ConfigurationError(`removeMmio(base=${hex(base)}): no MMIO region starts there`);
+    this.regions = this.regions.filter((_, j) => j !== i);
+    this.updateEnvelope();
+  }
+
+  /** The MMIO regions, sorted by base. */
+  mmioRegions(): readonly MmioRegion[] {
+    return this.regions;
+  }
+
+  /** The MMIO region containing `pa`, if any. */
+  mmioAt(pa: PhysAddr): MmioRegion | undefined {
+    if (pa < this.mmioLo || pa >= this.mmioHi) return undefined;
+    return this.regions.find((r) => pa >= r.base && pa < r.base + r.length);
+  }
+
+  /**
+   * The e820-style boot memory map: RAM as `usable`, the reserved ranges given to the constructor
+   * with their types, and every MMIO region as `mmio`; sorted, disjoint, adjacent ranges of one type
+   * merged. A kernel gives the `usable` frames to its frame allocator.
+   */
+  bootMap(): BootMemoryRegion[] {
+    return buildBootMap(
+      this.size,
+      this.reserved,
+      this.regions.map((r) => ({ base: r.base, length: r.length, type: "mmio" as const })),
+    );
+  }
+
+  /**
+   * Check the invariants listed in the file banner.
+   * @throws {@link InvariantError} describing the first broken invariant.
+   */
+  checkInvariants(): void {
+    let count = 0;
+    this.wordDir.forEach((leaf, d) => {
+      leaf?.forEach((words, i) => {
+        if (words === undefined) return;
+        const pfn = d * LEAF_FRAMES + i;
+        if (pfn >= this.frameCount) throw new InvariantError(`frame ${hex(pfn)} is backed but outside RAM`);
+        if (words.length !== WORDS_PER_FRAME) throw new InvariantError(`frame ${hex(pfn)} has a bad backing`);
+        if (this.byteDir[d]?.[i]?.buffer !== words.buffer) {
+          throw new InvariantError(`frame ${hex(pfn)}: byte and word views do not alias`);
+        }
+        count++;
+      });
+    });
+    if (count !== this.backed) {
+      throw new InvariantError(`backedFrames is ${this.backed} but ${count} frames are backed`);
+    }
+    for (let i = 1; i < this.regions.length; i++) {
+      const a = this.regions[i - 1]!;
+      const b = this.regions[i]!;
+      if (a.base + a.length > b.base) {
+        throw new InvariantError(`MMIO regions "${a.name}" and "${b.name}" overlap or are unsorted`);
+      }
+    }
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────────
+
+  private back(pfn: Pfn): Int32Array {
+    const d = pfn >>> LEAF_SHIFT;
+    let leaf = this.wordDir[d];
+    let bytesLeaf = this.byteDir[d];
+    if (leaf === undefined || bytesLeaf === undefined) {
+      leaf = new Array<Int32Array | undefined>(LEAF_FRAMES).fill(undefined);
+      bytesLeaf = new Array<Uint8Array | undefined>(LEAF_FRAMES).fill(undefined);
+      this.wordDir[d] = leaf;
+      this.byteDir[d] = bytesLeaf;
+    }
+    const buffer = new ArrayBuffer(FRAME_SIZE);
+    const words = new Int32Array(buffer);
+    leaf[pfn & LEAF_MASK] = words;
+    bytesLeaf[pfn & LEAF_MASK] = new Uint8Array(buffer);
+    this.backed++;
+    return words;
+  }
+
+  private checkFrame(call: string, pfn: Pfn): void {
+    if (!this.isRamFrame(pfn)) {
+      throw new PhysicalRangeError(
+        `${call}(pfn=${typeof pfn === "number" ? hex(pfn) : String(pfn)}): not a RAM frame (RAM is frames 0..${hex(this.frameCount - 1)})`,
+      );
+    }
+  }
+
+  /** True when `[pa, pa+width)` is RAM not hidden by MMIO; throws on a non-address. */
+  private isPlainRam(pa: PhysAddr, width: number): boolean {
+    if (pa + width <= this.size && pa >= 0 && (pa + width <= this.mmioLo || pa >= this.mmioHi)) {
+      if (Number.isInteger(pa)) return true;
+    }
+    if (!Number.isInteger(pa) || pa < 0) {
+      throw new PhysicalRangeError(
+        `access(pa=${String(pa)}): not a physical address (a non-negative integer)`,
+      );
+    }
+    if (
+      pa + width <= this.size &&
+      this.mmioAt(pa) === undefined &&
+      this.mmioAt(pa + width - 1) === undefined
+    ) {
+      return true;
+    }
+    return false;
+  }
+
+  private mmioRead(call: string, pa: PhysAddr, width: MmioWidth): number {
+    const r = this.mmioRegionFor(call, pa, width);
+    return r.device.read(pa - r.base, width) >>> 0;
+  }
+
+  private mmioWrite(call: string, pa: PhysAddr, width: MmioWidth, value: number): void {
+    const r = this.mmioRegionFor(call, pa, width);
+    r.device.write(pa - r.base, width, value);
+  }
+
+  private mmioRegionFor(call: string, pa: PhysAddr, width: number): MmioRegion {
+    const r = this.mmioAt(pa);
+    if (r === undefined || pa + width > r.base + r.length) {
+      throw new PhysicalRangeError(
+        `${call}(pa=${hex(pa)}): no RAM or MMIO there (RAM is ${hex(0)}..${hex(this.size - 1)}, ` +
+          `MMIO regions: ${this.regions.map((m) => `${m.name}@${hex(m.base)}+${hex(m.length)}`).join(", ") || "none"})` +
+          (r === undefined ? "" : "; the access crosses the end of the region"),
+      );
+    }
+    return r;
+  }
+
+  /**
+   * Validate a multi-byte span up front so that a refused store writes nothing: every byte must be
+   * RAM or inside an MMIO region. Walks the span piece by piece (RAM run, MMIO region, …).
+   */
+  private checkSpan(call: string, pa: PhysAddr, length: number): void {
+    if (!Number.isInteger(pa) || pa < 0 || !Number.isInteger(length) || length < 0) {
+      throw new InvalidArgumentError(`${call}(pa=${String(pa)}, length=${String(length)}): not a valid span`);
+    }
+    const end = pa + length;
+    let p = pa;
+    while (p < end) {
+      const r = this.mmioAt(p);
+      if (r !== undefined) {
+        p = r.base + r.length;
+      } else if (p < this.size) {
+        const next = this.regions.find((m) => m.base > p);
+        p = Math.min(this.size, next === undefined ? this.size : next.base);
+      } else {
+        this.mmioRegionFor(call, p, 1);
+      }
+    }
+  }
+
+  private updateEnvelope(): void {
+    const first = this.regions[0];
+    const last = this.regions[this.regions.length - 1];
+    this.mmioLo = first === undefined ? Number.POSITIVE_INFINITY : first.base;
+    this.mmioHi = last === undefined ? 0 : last.base + last.length;
+  }
+}
+
+/** Split a 64-bit BigInt into `[lo, hi]` unsigned 32-bit halves. `splitU64(0x1_0000_0002n)` is `[2, 1]`. */
+export function splitU64(value: bigint): [lo: number, hi: number] {
+  const v = BigInt.asUintN(64, value);
+  return [Number(v & 0xffffffffn), Number(v >> 32n)];
+}
+
+/** Join unsigned 32-bit halves into a BigInt. `joinU64(2, 1)` is `0x1_0000_0002n`. */
+export function joinU64(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** Join halves into a number when the value is below 2^53 (a physical address always is). */
+export function joinHalvesToNumber(lo: number, hi: number): number {
+  return (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
+}
