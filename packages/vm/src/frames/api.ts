@@ -37,3 +37,12 @@ export interface FrameAllocator extends FrameSource {
   /** Throws with a precise description of the first broken invariant. */
   checkInvariants(): void;
 }
+
+/** The largest `maxOrder` the allocators of this package accept (blocks up to 2^23 frames = 32 GiB). */
+export const MAX_SUPPORTED_ORDER = 24;
+
+/** Bytes in a frame (and a page): 4 KiB, Intel SDM 4.5 (4-level paging maps 4-KByte pages). */
+export const FRAME_SIZE = 4096;
+
+/** log2 of {@link FRAME_SIZE}: a frame number is a physical address shifted right by 12. */
+export const FRAME_SHIFT = 12;

@@ -1,0 +1,14 @@
+/**
+ * The law suites of `@osbricks/vm` (subpath `@osbricks/vm/laws`): fast-check properties and
+ * model-based command runs that any implementation of the package's interfaces can be checked
+ * against, a student's included. Re-exports only.
+ */
+export { frameAllocatorLaws, runFrameAllocatorLaws } from "./frame-allocator.js";
+export {
+  type AllocatorSnapshot,
+  allocatorCommands,
+  FrameModel,
+  sameObservableState,
+  snapshot,
+} from "./frame-commands.js";
+export { type Law, type LawOptions, runLaws } from "./law.js";
