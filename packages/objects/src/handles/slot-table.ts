@@ -1,0 +1,481 @@
+/**
+ * The slot handle table: handles as (generation, index) pairs over typed arrays, so a lookup with
+ * its type and rights check is three array reads and three integer compares.
+ *
+ * Layout of a handle value, for a table of `capacity` slots with `b = ceil(log2(capacity))`
+ * index bits (bit 31 stays clear so every handle is a non-negative small integer):
+ *
+ * ```
+ *   bit 30 ............... b  b-1 ......... 0
+ *       [ generation ≥ 1    ][ slot index    ]
+ * ```
+ *
+ * Worked, capacity 1024 (b = 10): slot 5 at generation 3 is handle (3 << 10) | 5 = 3077 = 0xC05.
+ * Closing it bumps slot 5 to generation 4; the next handle placed there is (4 << 10) | 5 = 4101.
+ * A program that kept 3077 gets `{ kind: "bad-handle", reason: "stale" }`: 3077 & 0x3FF = 5, but
+ * slot 5 holds 4101 ≠ 3077. Without the generation, the stale number would silently name the new
+ * object: the use-after-free of handle tables. Since generations start at 1, every handle is
+ * ≥ 2^b and the value 0 is never valid.
+ *
+ * Per slot, in parallel arrays:
+ *
+ * | array      | type         | content                                                  |
+ * |------------|--------------|----------------------------------------------------------|
+ * | `live`     | Int32Array   | the handle value open in the slot, 0 when free           |
+ * | `gens`     | Int32Array   | the slot's current (or next) generation                  |
+ * | `rights`   | Int32Array   | the handle's rights                                      |
+ * | `typeIds`  | Int32Array   | the object's type id, copied so lookup needs no pointer  |
+ * | `objects`  | Array        | the object                                               |
+ * | `nodes`    | Array        | the handle's derivation-tree node                        |
+ * | `freeNext` | Int32Array   | free-list link; the free list is LIFO, so a closed slot  |
+ * |            |              | is the next one reused (and its generation matters)      |
+ *
+ * A slot whose generation would pass 2^(31-b) - 1 is retired instead of reused, so a handle value
+ * is never handed out twice by one table, however long it runs (capacity 1024 gives each slot
+ * 2,097,151 generations).
+ *
+ * Invariants (checkInvariants): `size` = number of live slots; every live slot holds exactly
+ * `gen << b | index`, a non-destroyed object of the cached type, rights within the type's rights,
+ * and a derivation node that points back at it; the free list holds each free, non-retired slot
+ * once and no live slot.
+ *
+ * Related: `handles/api.ts` (the contract), `caps/derivation.ts`, `object/kernel-object.ts`.
+ */
+import type { Handle, Rights } from "../api.js";
+import { ALL_BITS } from "../api.js";
+import type { CapNode, CapSlotOwner } from "../caps/derivation.js";
+import { InvalidArgumentError, InvariantError, LifeCycleError, UnknownRightError } from "../errors.js";
+import type { KernelObject } from "../object/kernel-object.js";
+import type { ObjectType } from "../object/object-type.js";
+import type { ObjectSpace } from "../object/space.js";
+import { checkBitSet, Right } from "../rights/rights.js";
+import type {
+  AccessDenied,
+  BadHandle,
+  CloseResult,
+  CreateResult,
+  HandleInfo,
+  HandleResult,
+  HandleTable,
+  InvalidRights,
+  LookupResult,
+  RevokeResult,
+  SplitResult,
+  TableFull,
+} from "./api.js";
+
+/** Options of {@link SlotHandleTable}. */
+export interface SlotHandleTableOptions {
+  /** Number of slots, 1..65536. Default: 1024. */
+  readonly capacity?: number;
+}
+
+/** Largest table: 2^16 slots leaves 15 generation bits. */
+export const MAX_TABLE_CAPACITY = 1 << 16;
+
+/** A per-process handle table over typed arrays (see the file banner). */
+export class SlotHandleTable implements HandleTable, CapSlotOwner {
+  readonly id: number;
+  readonly capacity: number;
+  /** The machine this table belongs to. */
+  readonly space: ObjectSpace;
+  /** Number of low bits of a handle that hold the slot index. */
+  readonly indexBits: number;
+  private readonly indexMask: number;
+  private readonly maxGen: number;
+  private readonly live: Int32Array;
+  private readonly gens: Int32Array;
+  private readonly rightsOf: Int32Array;
+  private readonly typeIds: Int32Array;
+  private readonly freeNext: Int32Array;
+  private readonly objects: (KernelObject | null)[];
+  private readonly nodes: (CapNode | null)[];
+  private freeHead: number;
+  private count = 0;
+  private retired = 0;
+  private disposed = false;
+
+  /**
+   * An empty table registered with `space`.
+   * @throws InvalidArgumentError when the capacity is not an integer in 1..65536.
+   * @example
+   * ```ts
+   * const table = new SlotHandleTable(space, { capacity: 64 });
+   * const r = table.create(ev, Right.WAIT | Right.DUPLICATE);
+   * if (r.kind === "ok") table.lookup(r.handle, eventType, Right.WAIT); // { kind: "ok", object: ev, rights: 0x101 }
+   * ```
+   */
+  constructor(space: ObjectSpace, options: SlotHandleTableOptions = {}) {
+    const capacity = options.capacity ?? 1024;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TABLE_CAPACITY) {
+      throw new InvalidArgumentError(
+        `new SlotHandleTable(capacity=${capacity}): expected an integer in 1..65536`,
+      );
+    }
+    this.space = space;
+    this.capacity = capacity;
+    this.indexBits = Math.max(1, Math.ceil(Math.log2(capacity)));
+    const slots = 1 << this.indexBits; // arrays cover every index a handle can encode: no out-of-bounds reads
+    this.indexMask = slots - 1;
+    this.maxGen = ALL_BITS >>> this.indexBits;
+    this.live = new Int32Array(slots);
+    this.gens = new Int32Array(slots).fill(1);
+    this.rightsOf = new Int32Array(slots);
+    this.typeIds = new Int32Array(slots);
+    this.freeNext = new Int32Array(slots);
+    this.objects = new Array<KernelObject | null>(slots).fill(null);
+    this.nodes = new Array<CapNode | null>(slots).fill(null);
+    for (let i = 0; i < capacity; i++) this.freeNext[i] = i + 1 < capacity ? i + 1 : -1;
+    this.freeHead = 0;
+    this.id = space.registerTable(this);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Slots that reached their last generation and will never be used again. */
+  get retiredSlots(): number {
+    return this.retired;
+  }
+
+  /** CapSlotOwner: the table id. */
+  get tableId(): number {
+    return this.id;
+  }
+
+  create(object: KernelObject, rights: Rights): CreateResult {
+    const call = `table ${this.id}: create(${object}, rights=0x${rights.toString(16)})`;
+    checkBitSet(call, "rights", rights);
+    if ((rights & ~object.type.validRights) !== 0) {
+      throw new UnknownRightError(
+        `${call}: bits 0x${(rights & ~object.type.validRights).toString(16)} are not rights of type ${object.type.name}`,
+      );
+    }
+    if (object.state === "destroyed") throw new LifeCycleError(`${call}: the object is destroyed`);
+    if (this.disposed) throw new LifeCycleError(`${call}: the table is disposed`);
+    const slot = this.freeHead;
+    if (slot < 0) return this.full();
+    const handle = this.occupy(slot, object, rights);
+    object.acquireHandle();
+    this.nodes[slot] = this.space.derivations.root(this, slot);
+    this.space.tracer?.emit({ type: "handle.created", table: this.id, handle, koid: object.koid, rights });
+    return { kind: "ok", handle };
+  }
+
+  lookup<T extends KernelObject>(
+    handle: number,
+    type: ObjectType<T> | null,
+    required: Rights,
+  ): LookupResult<T> {
+    const slot = handle & this.indexMask;
+    const open = this.live[slot]!;
+    if (open !== handle || open === 0) return this.badHandle(handle);
+    if (type !== null && this.typeIds[slot] !== type.id) return this.wrongType(handle, slot, type);
+    const held = this.rightsOf[slot]!;
+    if ((held & required) !== required) return denied(handle, held, required);
+    return { kind: "ok", object: this.objects[slot] as T, rights: held };
+  }
+
+  duplicate(handle: number, rights: Rights): HandleResult {
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const refused = this.checkDerive(handle, slot, Right.DUPLICATE, rights);
+    if (refused) return refused;
+    const dst = this.freeHead;
+    if (dst < 0) return this.full();
+    const object = this.objects[slot]!;
+    const h = this.occupy(dst, object, rights);
+    object.acquireHandle();
+    this.nodes[dst] = this.space.derivations.child(this.nodes[slot]!, this, dst);
+    this.space.tracer?.emit({ type: "handle.created", table: this.id, handle: h, koid: object.koid, rights });
+    return { kind: "ok", handle: h };
+  }
+
+  replace(handle: number, rights: Rights): HandleResult {
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const refused = this.checkDerive(handle, slot, 0, rights);
+    if (refused) return refused;
+    const object = this.objects[slot]!;
+    const node = this.nodes[slot]!;
+    if (this.gens[slot]! < this.maxGen) {
+      // Same slot, next generation: the old value turns stale, and no free slot is needed.
+      this.gens[slot]!++;
+      const h = ((this.gens[slot]! << this.indexBits) | slot) as Handle;
+      this.live[slot] = h;
+      this.rightsOf[slot] = rights;
+      this.traceMove(handle, h, this, object);
+      return { kind: "ok", handle: h };
+    }
+    const dst = this.freeHead;
+    if (dst < 0) return this.full();
+    const h = this.occupy(dst, object, rights);
+    this.nodes[dst] = node;
+    node.slot = dst;
+    this.vacate(slot);
+    this.traceMove(handle, h, this, object);
+    return { kind: "ok", handle: h };
+  }
+
+  close(handle: number): CloseResult {
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    this.closeSlot(slot);
+    return { kind: "ok" };
+  }
+
+  moveTo(handle: number, dest: HandleTable, rights?: Rights): HandleResult {
+    const to = this.destination("moveTo", dest);
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const refused = this.checkDerive(handle, slot, Right.TRANSFER, rights ?? this.rightsOf[slot]!);
+    if (refused) return refused;
+    const dst = to.freeHead;
+    if (dst < 0) return to.full();
+    const object = this.objects[slot]!;
+    const node = this.nodes[slot]!;
+    const h = to.occupy(dst, object, rights ?? this.rightsOf[slot]!);
+    to.nodes[dst] = node;
+    node.owner = to;
+    node.slot = dst;
+    this.vacate(slot);
+    this.traceMove(handle, h, to, object);
+    return { kind: "ok", handle: h };
+  }
+
+  share(handle: number, dest: HandleTable, rights: Rights): HandleResult {
+    const to = this.destination("share", dest);
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const refused = this.checkDerive(handle, slot, Right.DUPLICATE | Right.TRANSFER, rights);
+    if (refused) return refused;
+    const dst = to.freeHead;
+    if (dst < 0) return to.full();
+    const object = this.objects[slot]!;
+    const h = to.occupy(dst, object, rights);
+    object.acquireHandle();
+    to.nodes[dst] = this.space.derivations.child(this.nodes[slot]!, to, dst);
+    this.space.tracer?.emit({ type: "handle.created", table: to.id, handle: h, koid: object.koid, rights });
+    return { kind: "ok", handle: h };
+  }
+
+  split(handle: number, rights: Rights): SplitResult {
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const refused = this.checkDerive(handle, slot, Right.DUPLICATE, rights);
+    if (refused) return refused;
+    const held = this.rightsOf[slot]!;
+    if (rights === 0 || rights === held) {
+      // A split must leave both pieces non-empty.
+      return { kind: "invalid-rights", handle, requested: rights, valid: held };
+    }
+    const dst = this.freeHead;
+    if (dst < 0) return this.full();
+    const object = this.objects[slot]!;
+    const h = this.occupy(dst, object, rights);
+    object.acquireHandle();
+    this.nodes[dst] = this.space.derivations.sibling(this.nodes[slot]!, this, dst);
+    this.rightsOf[slot] = held & ~rights;
+    this.space.tracer?.emit({ type: "handle.created", table: this.id, handle: h, koid: object.koid, rights });
+    return { kind: "ok", kept: this.live[slot] as Handle, split: h };
+  }
+
+  revoke(handle: number): RevokeResult {
+    const slot = this.slotOf(handle);
+    if (slot < 0) return this.badHandle(handle);
+    const revoked = this.space.derivations.revokeBelow(this.nodes[slot]!);
+    this.space.tracer?.emit({
+      type: "handle.revoked",
+      table: this.id,
+      handle: handle as Handle,
+      count: revoked,
+    });
+    return { kind: "ok", revoked };
+  }
+
+  /** CapSlotOwner: close the handle in `slot` because an ancestor was revoked. */
+  revokeSlot(slot: number): void {
+    if (this.live[slot] === 0) throw new InvariantError(`table ${this.id}: revoke reached free slot ${slot}`);
+    this.closeSlot(slot);
+  }
+
+  list(): HandleInfo[] {
+    const out: HandleInfo[] = [];
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const object = this.objects[slot];
+      if (this.live[slot] === 0 || !object) continue;
+      out.push({
+        handle: this.live[slot] as Handle,
+        object,
+        koid: object.koid,
+        type: object.type.name,
+        rights: this.rightsOf[slot]!,
+      });
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (let slot = 0; slot < this.capacity; slot++) if (this.live[slot] !== 0) this.closeSlot(slot);
+    this.disposed = true;
+    this.space.unregisterTable(this);
+  }
+
+  checkInvariants(): void {
+    const me = `table ${this.id}`;
+    let open = 0;
+    for (let slot = 0; slot <= this.indexMask; slot++) {
+      const h = this.live[slot]!;
+      const object = this.objects[slot];
+      const node = this.nodes[slot];
+      if (h === 0) {
+        if (object || node)
+          throw new InvariantError(`${me}: free slot ${slot} still holds an object or node`);
+        continue;
+      }
+      open++;
+      if (slot >= this.capacity) throw new InvariantError(`${me}: slot ${slot} beyond capacity is open`);
+      if (h !== ((this.gens[slot]! << this.indexBits) | slot)) {
+        throw new InvariantError(
+          `${me}: slot ${slot} holds handle 0x${h.toString(16)}, not its generation ${this.gens[slot]}`,
+        );
+      }
+      if (!object || object.state === "destroyed")
+        throw new InvariantError(`${me}: slot ${slot} holds no live object`);
+      if (this.typeIds[slot] !== object.type.id)
+        throw new InvariantError(`${me}: slot ${slot} caches a wrong type id`);
+      if ((this.rightsOf[slot]! & ~object.type.validRights) !== 0) {
+        throw new InvariantError(`${me}: slot ${slot} holds rights outside type ${object.type.name}`);
+      }
+      if (!node || node.owner !== this || node.slot !== slot) {
+        throw new InvariantError(`${me}: slot ${slot} has no derivation node pointing back at it`);
+      }
+    }
+    if (open !== this.count)
+      throw new InvariantError(`${me}: size says ${this.count}, ${open} slots are open`);
+    const seen = new Set<number>();
+    for (let s = this.freeHead; s >= 0; s = this.freeNext[s]!) {
+      if (seen.has(s)) throw new InvariantError(`${me}: free list loops at slot ${s}`);
+      if (this.live[s] !== 0) throw new InvariantError(`${me}: open slot ${s} is on the free list`);
+      if (this.gens[s]! > this.maxGen)
+        throw new InvariantError(`${me}: retired slot ${s} is on the free list`);
+      seen.add(s);
+    }
+    if (seen.size !== this.capacity - this.count - this.retired) {
+      throw new InvariantError(
+        `${me}: free list has ${seen.size} slots, expected ${this.capacity} - ${this.count} open - ${this.retired} retired`,
+      );
+    }
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  /** The slot of an open handle, or -1. */
+  private slotOf(handle: number): number {
+    const slot = handle & this.indexMask;
+    const open = this.live[slot]!;
+    return open === handle && open !== 0 ? slot : -1;
+  }
+
+  /** Check a derivation from the handle in `slot`: needs `op` rights; `rights` valid and ⊆ held. */
+  private checkDerive(
+    handle: number,
+    slot: number,
+    op: Rights,
+    rights: Rights,
+  ): AccessDenied | InvalidRights | null {
+    const held = this.rightsOf[slot]!;
+    if ((held & op) !== op) return denied(handle, held, op);
+    const valid = this.objects[slot]!.type.validRights;
+    if (!Number.isInteger(rights) || rights < 0 || (rights & ~valid) !== 0) {
+      return { kind: "invalid-rights", handle, requested: rights, valid };
+    }
+    if ((held & rights) !== rights) return denied(handle, held, rights);
+    return null;
+  }
+
+  /** Put a handle into free slot `slot` (the free-list head) and return its value. */
+  private occupy(slot: number, object: KernelObject, rights: Rights): Handle {
+    this.freeHead = this.freeNext[slot]!;
+    const h = ((this.gens[slot]! << this.indexBits) | slot) as Handle;
+    this.live[slot] = h;
+    this.rightsOf[slot] = rights;
+    this.typeIds[slot] = object.type.id;
+    this.objects[slot] = object;
+    this.count++;
+    return h;
+  }
+
+  /** Empty `slot`, bump its generation, and free or retire it. Counts and nodes are the caller's. */
+  private vacate(slot: number): void {
+    this.live[slot] = 0;
+    this.rightsOf[slot] = 0;
+    this.objects[slot] = null;
+    this.nodes[slot] = null;
+    this.count--;
+    if (++this.gens[slot]! > this.maxGen) {
+      this.retired++;
+      return;
+    }
+    this.freeNext[slot] = this.freeHead;
+    this.freeHead = slot;
+  }
+
+  private closeSlot(slot: number): void {
+    const object = this.objects[slot]!;
+    const node = this.nodes[slot]!;
+    const handle = this.live[slot] as Handle;
+    this.vacate(slot);
+    this.space.derivations.remove(node);
+    this.space.tracer?.emit({ type: "handle.closed", table: this.id, handle, koid: object.koid });
+    object.releaseHandle(); // last: hooks and destruction see consistent tables
+  }
+
+  private destination(call: string, dest: HandleTable): SlotHandleTable {
+    if (!(dest instanceof SlotHandleTable) || dest.space !== this.space) {
+      throw new InvalidArgumentError(
+        `table ${this.id}: ${call}: the destination is not a table of the same machine`,
+      );
+    }
+    if (dest === this)
+      throw new InvalidArgumentError(`table ${this.id}: ${call}: the destination is this table`);
+    if (dest.disposed) throw new LifeCycleError(`table ${this.id}: ${call}: table ${dest.id} is disposed`);
+    return dest;
+  }
+
+  private traceMove(handle: number, newHandle: Handle, to: SlotHandleTable, object: KernelObject): void {
+    this.space.tracer?.emit({
+      type: "handle.moved",
+      from: this.id,
+      to: to.id,
+      handle: handle as Handle,
+      newHandle,
+      koid: object.koid,
+    });
+  }
+
+  private full(): TableFull {
+    return { kind: "table-full", table: this.id, capacity: this.capacity };
+  }
+
+  private badHandle(handle: number): BadHandle {
+    let reason: BadHandle["reason"] = "malformed";
+    if (Number.isInteger(handle) && handle > this.indexMask && handle <= ALL_BITS) {
+      const slot = handle & this.indexMask;
+      const gen = handle >>> this.indexBits;
+      // An older generation was handed out from this slot and closed since; anything else was never issued.
+      if (slot < this.capacity) reason = gen < this.gens[slot]! ? "stale" : "not-open";
+    }
+    return { kind: "bad-handle", handle, reason };
+  }
+
+  private wrongType(handle: number, slot: number, type: ObjectType): LookupResult<never> {
+    return { kind: "wrong-type", handle, expected: type.name, actual: this.objects[slot]!.type.name };
+  }
+}
+
+function denied(handle: number, held: Rights, required: Rights): AccessDenied {
+  return { kind: "access-denied", handle, held, required, missing: required & ~held };
+}
