@@ -1,0 +1,484 @@
+/**
+ * Per-thread IPC state (L4's TCB IPC fields plus its UTCB) and the intrusive wait lists that queue
+ * blocked threads on endpoints, notifications and futexes.
+ *
+ * One `IpcThreads` serves a whole simulated kernel. Its fields are struct-of-arrays indexed by
+ * thread id, so the endpoint hot path touches typed arrays only:
+ *
+ * ```
+ *  thread t:  state[t]   Idle | SendBlocked | RecvBlocked | ReplyBlocked | Waiting
+ *             qNext[t] qPrev[t]        links in the one WaitList t is on (-1 = none)
+ *             deadline[t]               absolute simulated cycle, Infinity = none
+ *             blockedOn[t]              the Blocker whose list holds t (null when Idle)
+ *             mr[t*64 .. t*64+63]      message registers, MR0 = tag
+ *             badge[t] replyCap[t]      what the last receive delivered
+ *             long[t] longLen[t]        long-IPC buffer (up to 2 KiB, allocated on first use)
+ *             word[t]                   result word (notification bits)
+ * ```
+ *
+ * Invariants (checked by {@link IpcThreads.checkInvariants}):
+ * - a thread is Idle iff `blockedOn[t] === null`, and then it is on no list;
+ * - a thread with a finite deadline is blocked and is in the timed set exactly once;
+ * - every WaitList is a well-formed doubly linked list whose members name it as their blocker's
+ *   list (checked by each owner through {@link WaitList.check}).
+ *
+ * Related: `../api.ts` (the waking contract), `../endpoint/endpoint.ts`, `../futex/futex.ts`.
+ */
+import {
+  type IpcEvent,
+  IpcStatus,
+  ipcStatusName,
+  LONG_BUFFER_MAX,
+  MR_COUNT,
+  type ThreadId,
+  type Tracer,
+  type Waker,
+} from "../api.js";
+import { InvariantError, IpcArgumentError, IpcStateError } from "../errors.js";
+
+/** What a thread is doing in the ipc layer. All transitions go through {@link IpcThreads.block} and {@link IpcThreads.finish}. */
+export const ThreadIpcState = {
+  /** Not blocked in ipc (running, runnable, or blocked elsewhere). */
+  Idle: 0,
+  /** Queued on an endpoint with a message to send (send or the first half of call). */
+  SendBlocked: 1,
+  /** Queued on an endpoint, waiting for a message. */
+  RecvBlocked: 2,
+  /** Its call was received; waiting for the reply (holds no list). */
+  ReplyBlocked: 3,
+  /** Waiting on a notification or a futex word. */
+  Waiting: 4,
+} as const;
+/** One of the {@link ThreadIpcState} values. */
+export type ThreadIpcState = (typeof ThreadIpcState)[keyof typeof ThreadIpcState];
+
+/**
+ * An object that can hold blocked threads. {@link IpcThreads.cancel} and timeouts call `detach`
+ * to take the thread off the object's list before waking it.
+ */
+export interface Blocker {
+  /** Short name for traces and errors, e.g. `"endpoint#3"`. */
+  readonly name: string;
+  /** Remove `t` from this object's wait list and drop anything it had in flight. */
+  detach(t: ThreadId): void;
+}
+
+/** Options of {@link IpcThreads}. */
+export interface IpcThreadsOptions {
+  /** Number of thread slots, ids 0..maxThreads-1. Default 256. */
+  readonly maxThreads?: number;
+  /** Who turns wake-ups into runnable threads (the kernel, or a test harness). Required. */
+  readonly waker: Waker;
+  /** Receives {@link IpcEvent}s. Default: none. */
+  readonly tracer?: Tracer<IpcEvent>;
+}
+
+/** The blocker of a thread whose call was received and that now waits for the reply. */
+const REPLY_WAIT: Blocker = { name: "reply", detach: () => {} };
+
+/**
+ * The IPC half of every thread's control block, for all threads of one simulated kernel.
+ *
+ * @example
+ * const woken: number[] = [];
+ * const threads = new IpcThreads({ maxThreads: 4, waker: { wake: (t) => woken.push(t) } });
+ * threads.setPriority(2, 10);
+ * threads.mrs(1)[1] = 42;          // MR1 of thread 1
+ */
+export class IpcThreads {
+  /** Number of thread slots. */
+  readonly maxThreads: number;
+  /** Per-thread {@link ThreadIpcState}. Read-only for callers. */
+  readonly state: Uint8Array;
+  /** Next link in the thread's wait list, -1 at the tail or when on no list. */
+  readonly qNext: Int32Array;
+  /** Previous link in the thread's wait list, -1 at the head or when on no list. */
+  readonly qPrev: Int32Array;
+  /** Scheduling priority used by priority-ordered queues (higher first). Default 0. */
+  readonly prio: Int32Array;
+  /** Absolute deadline of the current wait in simulated cycles; Infinity when none. */
+  readonly deadline: Float64Array;
+  /** Message registers, {@link MR_COUNT} words per thread; MR0 is the tag. */
+  readonly mr: Int32Array;
+  /** Badge of the endpoint capability the last received message came through. */
+  readonly badge: Float64Array;
+  /** Reply capability delivered by the last received call, or -1. */
+  readonly replyCap: Float64Array;
+  /** Bytes valid in the thread's long buffer after the last transfer. */
+  readonly longLen: Int32Array;
+  /** Result word (collected notification bits). */
+  readonly word: Int32Array;
+  /** Generation of the thread's reply capability; bumped each time one is used or revoked. */
+  readonly replyGen: Uint32Array;
+  /** Thread holding this thread's reply capability while it is ReplyBlocked, else -1. */
+  readonly replyHolder: Int32Array;
+  /** Operation flags of a SendBlocked thread (bit 0: it is a call). */
+  readonly sendFlags: Uint8Array;
+  /** Badge a SendBlocked thread sends with. */
+  readonly sendBadge: Float64Array;
+  /** Items (handles) a SendBlocked thread carries, already taken out of its table. */
+  readonly outItems: (readonly unknown[] | null)[];
+  /** Items delivered by the last receive, waiting to be installed by the kernel. */
+  readonly inItems: (readonly unknown[] | null)[];
+  /** The object whose list holds the thread, or null when Idle. */
+  readonly blockedOn: (Blocker | null)[];
+
+  /** The current simulated time, as last given to {@link IpcThreads.advanceTo}. */
+  now = 0;
+
+  readonly waker: Waker;
+  readonly tracer: Tracer<IpcEvent> | undefined;
+
+  private readonly longBufs: (Uint8Array | null)[];
+  /** Threads with a finite deadline, unordered; timedPos[t] is t's index or -1. */
+  private readonly timed: number[] = [];
+  private readonly timedPos: Int32Array;
+
+  /** @throws IpcArgumentError when maxThreads is not an integer in 1..2^20. */
+  constructor(options: IpcThreadsOptions) {
+    const n = options.maxThreads ?? 256;
+    if (!Number.isInteger(n) || n < 1 || n > 1 << 20) {
+      throw new IpcArgumentError(`new IpcThreads(maxThreads=${n}): expected an integer in 1..2^20`);
+    }
+    this.maxThreads = n;
+    this.waker = options.waker;
+    this.tracer = options.tracer;
+    this.state = new Uint8Array(n);
+    this.qNext = new Int32Array(n).fill(-1);
+    this.qPrev = new Int32Array(n).fill(-1);
+    this.prio = new Int32Array(n);
+    this.deadline = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+    this.mr = new Int32Array(n * MR_COUNT);
+    this.badge = new Float64Array(n);
+    this.replyCap = new Float64Array(n).fill(-1);
+    this.longLen = new Int32Array(n);
+    this.word = new Int32Array(n);
+    this.replyGen = new Uint32Array(n);
+    this.replyHolder = new Int32Array(n).fill(-1);
+    this.sendFlags = new Uint8Array(n);
+    this.sendBadge = new Float64Array(n);
+    this.outItems = new Array<readonly unknown[] | null>(n).fill(null);
+    this.inItems = new Array<readonly unknown[] | null>(n).fill(null);
+    this.blockedOn = new Array<Blocker | null>(n).fill(null);
+    this.longBufs = new Array<Uint8Array | null>(n).fill(null);
+    this.timedPos = new Int32Array(n).fill(-1);
+  }
+
+  /** @throws IpcArgumentError naming `call` when `t` is not a thread id of this table. */
+  checkThread(t: ThreadId, call: string): void {
+    if (!(t >= 0 && t < this.maxThreads && Number.isInteger(t))) {
+      throw new IpcArgumentError(`${call}(thread=${t}): thread id out of range 0..${this.maxThreads - 1}`);
+    }
+  }
+
+  /** @throws IpcStateError when `t` is blocked: a blocked thread cannot issue an operation. */
+  checkRunnable(t: ThreadId, call: string): void {
+    this.checkThread(t, call);
+    if (this.state[t] !== ThreadIpcState.Idle) {
+      throw new IpcStateError(
+        `${call}(thread=${t}): thread is blocked in ${this.blockedOn[t]?.name ?? "?"} and cannot trap`,
+      );
+    }
+  }
+
+  /** A view of thread `t`'s {@link MR_COUNT} message registers (a subarray, no copy). */
+  mrs(t: ThreadId): Int32Array {
+    this.checkThread(t, "mrs");
+    return this.mr.subarray(t * MR_COUNT, (t + 1) * MR_COUNT);
+  }
+
+  /** Thread `t`'s long buffer ({@link LONG_BUFFER_MAX} bytes), allocated on first use. */
+  longBuffer(t: ThreadId): Uint8Array {
+    this.checkThread(t, "longBuffer");
+    let b = this.longBufs[t];
+    if (b == null) {
+      b = new Uint8Array(LONG_BUFFER_MAX);
+      this.longBufs[t] = b;
+    }
+    return b;
+  }
+
+  /** Set the priority a priority-ordered queue sorts `t` by (higher is served first). */
+  setPriority(t: ThreadId, priority: number): void {
+    this.checkThread(t, "setPriority");
+    if (!Number.isInteger(priority) || priority < -(2 ** 31) || priority >= 2 ** 31) {
+      throw new IpcArgumentError(`setPriority(thread=${t}, priority=${priority}): expected an int32`);
+    }
+    this.prio[t] = priority;
+  }
+
+  /**
+   * Record that `t` blocks on `on` in `state` with a relative `timeout` (cycles, Infinity = none).
+   * The caller has already put `t` on its list. Internal to ipc objects.
+   */
+  block(t: ThreadId, on: Blocker, state: ThreadIpcState, timeout: number): void {
+    this.state[t] = state;
+    this.blockedOn[t] = on;
+    if (timeout !== Number.POSITIVE_INFINITY) {
+      this.deadline[t] = this.now + timeout;
+      this.timedPos[t] = this.timed.length;
+      this.timed.push(t);
+    }
+    if (this.tracer !== undefined) {
+      this.tracer.emit({ type: "ipc.block", thread: t, object: on.name, op: STATE_NAMES[state] ?? "?" });
+    }
+  }
+
+  /** Turn a received call into a ReplyBlocked wait (no list, no timeout: L4 replies are awaited). */
+  awaitReply(caller: ThreadId, holder: ThreadId): void {
+    this.clearDeadline(caller);
+    this.state[caller] = ThreadIpcState.ReplyBlocked;
+    this.blockedOn[caller] = REPLY_WAIT;
+    this.replyHolder[caller] = holder;
+  }
+
+  /**
+   * End `t`'s wait: back to Idle and hand it to the waker with `status`. The caller has already
+   * taken `t` off its list. Internal to ipc objects.
+   */
+  finish(t: ThreadId, status: IpcStatus): void {
+    if (this.deadline[t] !== Number.POSITIVE_INFINITY) this.clearDeadline(t);
+    if (this.state[t] === ThreadIpcState.ReplyBlocked) {
+      this.replyHolder[t] = -1;
+      this.replyGen[t] = this.replyGen[t]! + 1;
+    }
+    this.state[t] = ThreadIpcState.Idle;
+    this.blockedOn[t] = null;
+    if (this.tracer !== undefined)
+      this.tracer.emit({ type: "ipc.wake", thread: t, status: ipcStatusName(status) });
+    this.waker.wake(t, status);
+  }
+
+  /**
+   * Cancel `t`'s wait, if any, and wake it with `status` (default Cancelled): how a kernel
+   * interrupts a thread it is killing. A ReplyBlocked caller's reply capability is revoked, so a
+   * later reply gets {@link IpcStatus.InvalidReplyCap}.
+   * @returns whether `t` was blocked.
+   */
+  cancel(t: ThreadId, status: IpcStatus = IpcStatus.Cancelled): boolean {
+    this.checkThread(t, "cancel");
+    const on = this.blockedOn[t];
+    if (on == null) return false;
+    on.detach(t);
+    this.finish(t, status);
+    return true;
+  }
+
+  /**
+   * Thread `t` is gone: cancel its own wait (without waking it) and wake every caller whose reply
+   * capability it held with {@link IpcStatus.ReplyDropped} (seL4 deletes the reply object; the
+   * caller sees an error instead of hanging forever).
+   * @returns the callers woken.
+   */
+  threadExit(t: ThreadId): ThreadId[] {
+    this.checkThread(t, "threadExit");
+    const on = this.blockedOn[t];
+    if (on != null) {
+      on.detach(t);
+      if (this.deadline[t] !== Number.POSITIVE_INFINITY) this.clearDeadline(t);
+      if (this.state[t] === ThreadIpcState.ReplyBlocked) {
+        this.replyHolder[t] = -1;
+        this.replyGen[t] = this.replyGen[t]! + 1;
+      }
+      this.state[t] = ThreadIpcState.Idle;
+      this.blockedOn[t] = null;
+    }
+    const woken: ThreadId[] = [];
+    for (let c = 0; c < this.maxThreads; c++) {
+      if (this.replyHolder[c] === t && this.state[c] === ThreadIpcState.ReplyBlocked) {
+        this.finish(c, IpcStatus.ReplyDropped);
+        woken.push(c);
+      }
+    }
+    this.replyCap[t] = -1;
+    return woken;
+  }
+
+  /**
+   * Advance simulated time to `now` and wake, with {@link IpcStatus.TimedOut}, every thread whose
+   * deadline is ≤ now, in (deadline, thread id) order so runs are deterministic.
+   * @returns the threads woken.
+   * @throws IpcArgumentError when time would go backwards.
+   */
+  advanceTo(now: number): ThreadId[] {
+    if (!(now >= this.now)) {
+      throw new IpcArgumentError(`advanceTo(now=${now}): time cannot go back from ${this.now}`);
+    }
+    this.now = now;
+    const expired: ThreadId[] = [];
+    for (const t of this.timed) if (this.deadline[t]! <= now) expired.push(t);
+    expired.sort((a, b) => this.deadline[a]! - this.deadline[b]! || a - b);
+    for (const t of expired) {
+      this.blockedOn[t]!.detach(t);
+      this.finish(t, IpcStatus.TimedOut);
+    }
+    return expired;
+  }
+
+  /** The earliest pending deadline, or Infinity: when the kernel should next call advanceTo. */
+  nextDeadline(): number {
+    let d = Number.POSITIVE_INFINITY;
+    for (const t of this.timed) if (this.deadline[t]! < d) d = this.deadline[t]!;
+    return d;
+  }
+
+  private clearDeadline(t: ThreadId): void {
+    this.deadline[t] = Number.POSITIVE_INFINITY;
+    const i = this.timedPos[t]!;
+    if (i < 0) return;
+    const last = this.timed.pop()!;
+    if (last !== t) {
+      this.timed[i] = last;
+      this.timedPos[last] = i;
+    }
+    this.timedPos[t] = -1;
+  }
+
+  /** Throws {@link InvariantError} naming the first broken per-thread invariant. */
+  checkInvariants(): void {
+    for (let t = 0; t < this.maxThreads; t++) {
+      const idle = this.state[t] === ThreadIpcState.Idle;
+      if (idle !== (this.blockedOn[t] === null)) {
+        throw new InvariantError(
+          `thread ${t}: state ${this.state[t]} but blockedOn=${this.blockedOn[t]?.name}`,
+        );
+      }
+      if (idle && (this.qNext[t] !== -1 || this.qPrev[t] !== -1)) {
+        throw new InvariantError(
+          `thread ${t}: idle but still linked (next=${this.qNext[t]}, prev=${this.qPrev[t]})`,
+        );
+      }
+      const timed = this.deadline[t] !== Number.POSITIVE_INFINITY;
+      if (timed && idle) throw new InvariantError(`thread ${t}: idle with deadline ${this.deadline[t]}`);
+      if (timed !== (this.timedPos[t] !== -1)) {
+        throw new InvariantError(
+          `thread ${t}: deadline ${this.deadline[t]} but timed-set slot ${this.timedPos[t]}`,
+        );
+      }
+      if ((this.state[t] === ThreadIpcState.ReplyBlocked) !== (this.replyHolder[t] !== -1)) {
+        throw new InvariantError(
+          `thread ${t}: state ${this.state[t]} with reply holder ${this.replyHolder[t]}`,
+        );
+      }
+    }
+    this.timed.forEach((t, i) => {
+      if (this.timedPos[t] !== i)
+        throw new InvariantError(`timed set: thread ${t} at ${i} records ${this.timedPos[t]}`);
+    });
+  }
+}
+
+const STATE_NAMES = ["idle", "send", "receive", "reply", "wait"];
+
+/**
+ * A queue of blocked threads threaded through {@link IpcThreads.qNext}/`qPrev` (an intrusive list,
+ * as Linux's `list_head` in a task): O(1) push, shift and removal from the middle, no allocation.
+ * In priority order a thread goes behind every thread of equal or higher priority, so equal
+ * priorities stay FIFO.
+ */
+export class WaitList {
+  /** First thread, or -1. */
+  head = -1;
+  /** Last thread, or -1. */
+  tail = -1;
+  /** Number of threads on the list. */
+  length = 0;
+
+  constructor(
+    private readonly threads: IpcThreads,
+    /** Order in which {@link WaitList.shift} serves threads. */
+    readonly order: "fifo" | "priority" = "fifo",
+  ) {}
+
+  /** Queue `t` (which must be on no list) according to {@link WaitList.order}. */
+  push(t: ThreadId): void {
+    const { qNext, qPrev } = this.threads;
+    if (this.order === "priority" && this.tail !== -1) {
+      const p = this.threads.prio[t]!;
+      // Walk back from the tail past every thread of lower priority.
+      let after = this.tail;
+      while (after !== -1 && this.threads.prio[after]! < p) after = qPrev[after]!;
+      if (after !== this.tail) {
+        const before = after === -1 ? this.head : qNext[after]!;
+        qPrev[t] = after;
+        qNext[t] = before;
+        qPrev[before] = t;
+        if (after === -1) this.head = t;
+        else qNext[after] = t;
+        this.length++;
+        return;
+      }
+    }
+    qNext[t] = -1;
+    qPrev[t] = this.tail;
+    if (this.tail === -1) this.head = t;
+    else qNext[this.tail] = t;
+    this.tail = t;
+    this.length++;
+  }
+
+  /** Take the first thread off the list; -1 when empty. */
+  shift(): ThreadId {
+    const t = this.head;
+    if (t === -1) return -1;
+    const { qNext, qPrev } = this.threads;
+    const n = qNext[t]!;
+    this.head = n;
+    if (n === -1) this.tail = -1;
+    else qPrev[n] = -1;
+    qNext[t] = -1;
+    this.length--;
+    return t;
+  }
+
+  /** Unlink `t`, which must be on this list. */
+  remove(t: ThreadId): void {
+    const { qNext, qPrev } = this.threads;
+    const n = qNext[t]!;
+    const p = qPrev[t]!;
+    if (p === -1) this.head = n;
+    else qNext[p] = n;
+    if (n === -1) this.tail = p;
+    else qPrev[n] = p;
+    qNext[t] = -1;
+    qPrev[t] = -1;
+    this.length--;
+  }
+
+  /** The threads on the list, head first (a copy). */
+  toArray(): ThreadId[] {
+    const out: ThreadId[] = [];
+    for (let t = this.head; t !== -1; t = this.threads.qNext[t]!) out.push(t);
+    return out;
+  }
+
+  /**
+   * Throws {@link InvariantError} unless the list is well formed, its members are blocked on
+   * `owner` in `state`, and (priority order) priorities never increase along it.
+   */
+  check(owner: Blocker, state: ThreadIpcState, what: string): void {
+    const { qNext, qPrev } = this.threads;
+    let prev = -1;
+    let count = 0;
+    for (let t = this.head; t !== -1; t = qNext[t]!) {
+      if (qPrev[t] !== prev)
+        throw new InvariantError(`${owner.name} ${what}: thread ${t} has prev ${qPrev[t]}, expected ${prev}`);
+      if (this.threads.blockedOn[t] !== owner || this.threads.state[t] !== state) {
+        throw new InvariantError(
+          `${owner.name} ${what}: thread ${t} is listed but blocked on ${this.threads.blockedOn[t]?.name} in state ${this.threads.state[t]}`,
+        );
+      }
+      if (this.order === "priority" && prev !== -1 && this.threads.prio[prev]! < this.threads.prio[t]!) {
+        throw new InvariantError(
+          `${owner.name} ${what}: thread ${t} (prio ${this.threads.prio[t]}) queued behind lower-priority ${prev}`,
+        );
+      }
+      if (++count > this.threads.maxThreads) throw new InvariantError(`${owner.name} ${what}: cycle in list`);
+      prev = t;
+    }
+    if (prev !== this.tail)
+      throw new InvariantError(`${owner.name} ${what}: tail ${this.tail}, last member ${prev}`);
+    if (count !== this.length)
+      throw new InvariantError(`${owner.name} ${what}: length ${this.length}, counted ${count}`);
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Futexes: wait while a 32-bit word in simulated memory holds a value; wake n waiters. The one
+ * primitive a user-space mutex, condition variable or join needs from the kernel (Linux futex(2),
+ * Twizzler's ThreadSync, jsix's futex_wait / futex_wake); the fast path never enters the kernel.
+ *
+ * ```
+ *   user space (pthread mutex)                     kernel (this file)
+ *   ─────────────────────────                      ──────────────────
+ *   CAS word 0→1 succeeds: locked, no trap
+ *   contended: word = 2, futexWait(pa, 2) ──────▶  read32(pa) == 2 ? queue on key pa : ValueMismatch
+ *   unlock: word = 0, futexWake(pa, 1) ─────────▶  wake the first waiter on key pa
+ * ```
+ *
+ * **No lost wake-up.** The compare and the enqueue happen in one step inside the kernel (one trap;
+ * nothing else runs in between in the simulation, which is what the hash-bucket lock gives Linux):
+ * if the unlocker changed the word before the waiter's trap, the compare fails and the waiter
+ * returns at once; if after, the waiter is already queued when the wake comes.
+ * `test/futex.test.ts` checks this by running every interleaving of small programs.
+ *
+ * **Keys are physical addresses.** The kernel translates the user's virtual address through the
+ * thread's address space before calling in, so two processes that map the same frame at different
+ * virtual addresses share one futex, and a private word at the same virtual address in two
+ * processes does not (Linux keys shared futexes by inode+offset for the same reason).
+ *
+ * Invariants ({@link Futex.checkInvariants}): every key with a queue has at least one waiter;
+ * each waiter's recorded key is the key of the queue it is on.
+ *
+ * Related: `../core/threads.ts` (wait lists), `@osbricks/hw-x86` `PhysicalMemory.read32`.
+ */
+import type { PhysicalMemory } from "@osbricks/hw-x86";
+import { FOREVER, IpcStatus, type ThreadId } from "../api.js";
+import { type Blocker, type IpcThreads, ThreadIpcState, WaitList } from "../core/threads.js";
+import { InvariantError, IpcArgumentError } from "../errors.js";
+
+/** The part of physical memory a futex reads: `PhysicalMemory` satisfies it. */
+export type FutexMemory = Pick<PhysicalMemory, "read32">;
+
+/** Options of {@link Futex}. */
+export interface FutexOptions {
+  /** Name in traces and errors. Default `"futex"`. */
+  readonly name?: string;
+}
+
+/**
+ * The futex table of one machine: one FIFO wait list per physical address in use.
+ *
+ * @example
+ * const mem = new PhysicalMemory({ size: 1 << 20 });
+ * const threads = new IpcThreads({ maxThreads: 2, waker: { wake() {} } });
+ * const futex = new Futex(threads, mem);
+ * mem.write32(0x1000, 2);
+ * futex.wait(0, 0x1000, 2);   // Blocked: the word still holds 2
+ * futex.wake(0x1000, 1);      // 1: thread 0 woken with Ok
+ */
+export class Futex implements Blocker {
+  readonly name: string;
+  private readonly queues = new Map<number, WaitList>();
+  private readonly keyOf: Float64Array;
+
+  constructor(
+    private readonly threads: IpcThreads,
+    private readonly memory: FutexMemory,
+    options: FutexOptions = {},
+  ) {
+    this.name = options.name ?? "futex";
+    this.keyOf = new Float64Array(threads.maxThreads).fill(-1);
+  }
+
+  /**
+   * If the word at physical address `pa` equals `expected`, block `t` until a wake on `pa` (or the
+   * timeout); otherwise return at once.
+   * @param expected compared as an unsigned 32-bit value (−1 and 0xFFFFFFFF are the same word).
+   * @returns Blocked, ValueMismatch (the word changed: retry in user space), or WouldBlock
+   *   (timeout {@link NO_WAIT} and the word matched).
+   * @throws IpcArgumentError when `pa` is not a 4-byte aligned non-negative integer.
+   */
+  wait(t: ThreadId, pa: number, expected: number, timeout: number = FOREVER): IpcStatus {
+    this.threads.checkRunnable(t, `${this.name}.wait`);
+    this.checkAddress("wait", pa);
+    if (!(timeout >= 0))
+      throw new IpcArgumentError(`${this.name}.wait(thread=${t}, timeout=${timeout}): expected ≥ 0`);
+    if (this.memory.read32(pa) >>> 0 !== expected >>> 0) return IpcStatus.ValueMismatch;
+    if (timeout === 0) return IpcStatus.WouldBlock;
+    let q = this.queues.get(pa);
+    if (q === undefined) {
+      q = new WaitList(this.threads, "fifo");
+      this.queues.set(pa, q);
+    }
+    q.push(t);
+    this.keyOf[t] = pa;
+    this.threads.block(t, this, ThreadIpcState.Waiting, timeout);
+    this.threads.tracer?.emit({ type: "ipc.futex", op: "wait", key: pa, count: q.length });
+    return IpcStatus.Blocked;
+  }
+
+  /**
+   * Wake up to `count` threads waiting on `pa`, oldest first, with Ok.
+   * @returns the number woken.
+   */
+  wake(pa: number, count: number): number {
+    this.checkAddress("wake", pa);
+    if (!Number.isInteger(count) || count < 0) {
+      throw new IpcArgumentError(
+        `${this.name}.wake(pa=0x${pa.toString(16)}, count=${count}): expected an integer ≥ 0`,
+      );
+    }
+    const q = this.queues.get(pa);
+    let n = 0;
+    while (q !== undefined && n < count && q.length > 0) {
+      const t = q.shift();
+      this.keyOf[t] = -1;
+      if (q.length === 0) this.queues.delete(pa);
+      this.threads.finish(t, IpcStatus.Ok);
+      n++;
+    }
+    this.threads.tracer?.emit({ type: "ipc.futex", op: "wake", key: pa, count: n });
+    return n;
+  }
+
+  /**
+   * Wake up to `wakeCount` waiters of `from` and move up to `moveCount` more onto `to` without
+   * waking them (Linux FUTEX_REQUEUE): a condition-variable broadcast moves waiters to the mutex's
+   * word instead of waking a thundering herd that would fight for it.
+   * @returns the numbers woken and moved.
+   */
+  requeue(from: number, to: number, wakeCount: number, moveCount: number): { woken: number; moved: number } {
+    this.checkAddress("requeue", to);
+    if (!Number.isInteger(moveCount) || moveCount < 0) {
+      throw new IpcArgumentError(`${this.name}.requeue(moveCount=${moveCount}): expected an integer ≥ 0`);
+    }
+    const woken = this.wake(from, wakeCount);
+    const q = this.queues.get(from);
+    let moved = 0;
+    if (q !== undefined && from !== to) {
+      let dst = this.queues.get(to);
+      while (moved < moveCount && q.length > 0) {
+        const t = q.shift();
+        if (dst === undefined) {
+          dst = new WaitList(this.threads, "fifo");
+          this.queues.set(to, dst);
+        }
+        dst.push(t);
+        this.keyOf[t] = to;
+        moved++;
+      }
+      if (q.length === 0) this.queues.delete(from);
+    }
+    return { woken, moved };
+  }
+
+  /** Number of threads waiting on `pa`. */
+  waiters(pa: number): number {
+    return this.queues.get(pa)?.length ?? 0;
+  }
+
+  /** Blocker: take `t` off its key's queue (timeout or cancel). */
+  detach(t: ThreadId): void {
+    const key = this.keyOf[t]!;
+    const q = this.queues.get(key);
+    if (q === undefined) return;
+    q.remove(t);
+    this.keyOf[t] = -1;
+    if (q.length === 0) this.queues.delete(key);
+  }
+
+  /** Throws {@link InvariantError} naming the first broken invariant. */
+  checkInvariants(): void {
+    for (const [key, q] of this.queues) {
+      if (q.length === 0)
+        throw new InvariantError(`${this.name}: empty queue kept for key 0x${key.toString(16)}`);
+      q.check(this, ThreadIpcState.Waiting, `queue 0x${key.toString(16)}`);
+      for (const t of q.toArray()) {
+        if (this.keyOf[t] !== key)
+          throw new InvariantError(
+            `${this.name}: thread ${t} on queue 0x${key.toString(16)} records key ${this.keyOf[t]}`,
+          );
+      }
+    }
+  }
+
+  private checkAddress(call: string, pa: number): void {
+    if (!Number.isInteger(pa) || pa < 0 || pa % 4 !== 0) {
+      throw new IpcArgumentError(
+        `${this.name}.${call}(pa=${pa}): expected a 4-byte aligned physical address`,
+      );
+    }
+  }
+}

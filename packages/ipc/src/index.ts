@@ -1,0 +1,15 @@
+/**
+ * @osbricks/ipc: how threads talk. Channels (messages and byte streams), L4-style endpoints,
+ * notifications and IRQ delivery, futexes, page transfer. Re-exports only.
+ * @packageDocumentation
+ */
+export * from "./api.js";
+export * from "./channel/byte-ring.js";
+export * from "./channel/message-queue.js";
+export * from "./core/threads.js";
+export * from "./endpoint/endpoint.js";
+export * from "./endpoint/tag.js";
+export * from "./errors.js";
+export * from "./explore/explorer.js";
+export * from "./futex/futex.js";
+export * from "./notification/notification.js";

@@ -1,0 +1,39 @@
+/**
+ * The laws every synchronous rendezvous endpoint keeps, as a reusable suite: a student's endpoint
+ * over {@link IpcThreads} runs the same checks as ours.
+ *
+ * Related: `endpoint-model.ts` (the model and commands), `../endpoint/endpoint.ts`.
+ */
+import fc from "fast-check";
+import type { QueueOrder, SyncEndpoint } from "../api.js";
+import type { IpcThreads } from "../core/threads.js";
+import { endpointCommands, endpointSetup } from "./endpoint-model.js";
+import { fcParams, type Law, type LawOptions, runLaws } from "./law.js";
+
+/** A factory for the endpoint under test: one fresh endpoint per run over the given threads. */
+export type EndpointFactory = (threads: IpcThreads, order: QueueOrder) => SyncEndpoint;
+
+/**
+ * The endpoint laws: the model-based run under FIFO and priority order, with 6 threads.
+ * @example
+ * for (const law of endpointLaws((threads, order) => new Endpoint(threads, { order }))) law.check();
+ */
+export function endpointLaws(factory: EndpointFactory, options: LawOptions = {}): Law[] {
+  const maxCommands = options.maxSteps ?? 40;
+  const model = (order: QueueOrder): Law => ({
+    name: `endpoint (${order}): every message reaches exactly one receiver, in order, only at rendezvous; every wait ends with the model's status`,
+    check: () =>
+      fc.assert(
+        fc.property(fc.commands(endpointCommands(), { maxCommands }), (cmds) => {
+          fc.modelRun(endpointSetup(factory, 6, order), cmds);
+        }),
+        fcParams(options),
+      ),
+  });
+  return [model("fifo"), model("priority")];
+}
+
+/** Run {@link endpointLaws}, throwing on the first violation. */
+export function runEndpointLaws(factory: EndpointFactory, options: LawOptions = {}): void {
+  runLaws(endpointLaws(factory, options));
+}
