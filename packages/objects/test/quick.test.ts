@@ -4,9 +4,9 @@ import {
   ObjectSpace,
   objectWait,
   Right,
+  Signal,
   SimulatedWaitHost,
   SlotHandleTable,
-  Signal,
   userSignal,
 } from "../src/index.js";
 
@@ -19,7 +19,11 @@ describe("smoke", () => {
     const r = table.create(ev, Right.WAIT | Right.DUPLICATE);
     expect(r.kind).toBe("ok");
     if (r.kind !== "ok") return;
-    expect(table.lookup(r.handle, event, Right.WAIT)).toEqual({ kind: "ok", object: ev, rights: Right.WAIT | Right.DUPLICATE });
+    expect(table.lookup(r.handle, event, Right.WAIT)).toEqual({
+      kind: "ok",
+      object: ev,
+      rights: Right.WAIT | Right.DUPLICATE,
+    });
     const host = new SimulatedWaitHost();
     const w = objectWait(host, 1, ev, userSignal(0), 100);
     expect(w.kind).toBe("blocked");

@@ -1,0 +1,541 @@
+/**
+ * The naive model of handle tables and the `fc.commands` that drive a real implementation beside
+ * it (the pattern of fast-check's musicPlayer example: one command class per operation, an `Err`
+ * twin for calls that must be refused, targets chosen by index modulo the current size).
+ *
+ * The model keeps what a reader can check by eye: per table, a map from handle value to
+ * (object, rights, derivation node); a parent link per node; per object, its references and
+ * whether it died. After every command `compare()` checks the real system against it:
+ *
+ * - every table lists exactly the model's handles, with the model's objects and rights (so no
+ *   right was ever amplified, and a move left exactly one copy);
+ * - every value a table ever issued and no longer holds is `bad-handle` (closed never resolves);
+ * - an object is destroyed exactly when it had a handle or reference and has none left, and its
+ *   destroy hook ran exactly once;
+ * - `space.checkInvariants()` passes.
+ *
+ * Related: `laws/handle-table-laws.ts` (uses these commands), `handles/api.ts` (the contract).
+ */
+import fc from "fast-check";
+import type { Rights } from "../api.js";
+import { ALL_BITS } from "../api.js";
+import type { HandleTable } from "../handles/api.js";
+import { KernelObject } from "../object/kernel-object.js";
+import type { ObjectType } from "../object/object-type.js";
+import { ObjectSpace } from "../object/space.js";
+import { Right } from "../rights/rights.js";
+import type { HandleTableFactory } from "./api.js";
+
+interface ModelHandle {
+  readonly object: number;
+  readonly rights: Rights;
+  readonly node: number;
+}
+
+interface ModelObject {
+  readonly real: KernelObject;
+  refs: number;
+  touched: boolean;
+  dead: boolean;
+  destroyCalls: number;
+}
+
+interface ModelTable {
+  readonly real: HandleTable;
+  readonly capacity: number;
+  readonly handles: Map<number, ModelHandle>;
+  readonly issued: Set<number>;
+}
+
+/** The model state plus the real system it shadows. */
+export class HandleWorld {
+  readonly space = new ObjectSpace();
+  readonly types: readonly ObjectType[];
+  readonly objects: ModelObject[] = [];
+  readonly tables: ModelTable[];
+  /** Derivation parents: node id → parent node id (0 = root). */
+  readonly parent = new Map<number, number>();
+  private nextNode = 1;
+
+  constructor(factory: HandleTableFactory, capacities: readonly number[]) {
+    this.types = [
+      this.space.defineType({ name: "port", rights: ["send", "receive"], signals: ["readable"] }),
+      this.space.defineType({
+        name: "vmo",
+        rights: ["resize"],
+        genericRights: Right.DUPLICATE | Right.TRANSFER | Right.READ | Right.WRITE | Right.MAP,
+      }),
+    ];
+    this.tables = capacities.map((capacity) => ({
+      real: factory(this.space, capacity),
+      capacity,
+      handles: new Map(),
+      issued: new Set(),
+    }));
+  }
+
+  newObject(typeIndex: number): void {
+    const type = this.types[typeIndex % this.types.length]!;
+    const entry: ModelObject = {
+      real: null as unknown as KernelObject,
+      refs: 0,
+      touched: false,
+      dead: false,
+      destroyCalls: 0,
+    };
+    (entry as { real: KernelObject }).real = new KernelObject(this.space, type, {
+      hooks: { onDestroy: () => void entry.destroyCalls++ },
+    });
+    this.objects.push(entry);
+  }
+
+  /** Live (not destroyed in the model) object indices. */
+  liveObjects(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.objects.length; i++) if (!this.destroyed(i)) out.push(i);
+    return out;
+  }
+
+  handleCount(object: number): number {
+    let n = 0;
+    for (const t of this.tables) for (const h of t.handles.values()) if (h.object === object) n++;
+    return n;
+  }
+
+  destroyed(object: number): boolean {
+    const o = this.objects[object]!;
+    return o.touched && o.refs === 0 && this.handleCount(object) === 0;
+  }
+
+  /** Pick the `pick`-th open handle of table `t` (in issue order), or a never-issued value when empty. */
+  pickHandle(t: number, pick: number): number {
+    const handles = [...this.tables[t]!.handles.keys()];
+    if (handles.length === 0) return 0x7fff_fff0 - pick; // no handle open: any value must be refused
+    return handles[pick % handles.length]!;
+  }
+
+  newNode(parent: number): number {
+    const id = this.nextNode++;
+    this.parent.set(id, parent);
+    return id;
+  }
+
+  /** Remove a node; its children move up to its parent (seL4 delete). */
+  removeNode(id: number): void {
+    const up = this.parent.get(id)!;
+    for (const [child, p] of this.parent) if (p === id) this.parent.set(child, up);
+    this.parent.delete(id);
+  }
+
+  descendants(id: number): Set<number> {
+    const out = new Set<number>();
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [child, p] of this.parent) {
+        if ((p === id || out.has(p)) && !out.has(child)) {
+          out.add(child);
+          grew = true;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Every check listed in the file banner. */
+  compare(): void {
+    this.space.checkInvariants();
+    for (const t of this.tables) {
+      const real = t.real.list();
+      if (real.length !== t.handles.size || t.real.size !== t.handles.size) {
+        throw new Error(
+          `table ${t.real.id}: lists ${real.length} handles (size ${t.real.size}), model has ${t.handles.size}`,
+        );
+      }
+      for (const info of real) {
+        const m = t.handles.get(info.handle);
+        if (!m)
+          throw new Error(
+            `table ${t.real.id}: lists handle 0x${info.handle.toString(16)} the model does not have`,
+          );
+        if (info.object !== this.objects[m.object]!.real)
+          throw new Error(`handle 0x${info.handle.toString(16)}: wrong object`);
+        if (info.rights !== m.rights) {
+          throw new Error(
+            `handle 0x${info.handle.toString(16)}: rights 0x${info.rights.toString(16)}, model 0x${m.rights.toString(16)}`,
+          );
+        }
+      }
+      for (const v of t.issued) {
+        if (t.handles.has(v)) continue;
+        const r = t.real.lookup(v, null, 0);
+        if (r.kind !== "bad-handle")
+          throw new Error(`table ${t.real.id}: closed handle 0x${v.toString(16)} resolves (${r.kind})`);
+      }
+    }
+    this.objects.forEach((o, i) => {
+      const gone = this.destroyed(i);
+      if (gone !== (o.real.state === "destroyed")) {
+        throw new Error(
+          `${o.real}: state ${o.real.state}, model says ${gone ? "destroyed" : "not destroyed"}`,
+        );
+      }
+      if (o.destroyCalls !== (gone ? 1 : 0))
+        throw new Error(`${o.real}: onDestroy ran ${o.destroyCalls} times`);
+      if (!gone && o.real.state !== (o.dead ? "dead" : "alive"))
+        throw new Error(`${o.real}: state ${o.real.state}`);
+      if (!gone && (o.real.handleCount !== this.handleCount(i) || o.real.refCount !== o.refs)) {
+        throw new Error(
+          `${o.real}: counts ${o.real.handleCount}/${o.real.refCount}, model ${this.handleCount(i)}/${o.refs}`,
+        );
+      }
+    });
+  }
+
+  /** Record a handle a table reported as new: it must never have been issued by that table before. */
+  issue(t: number, value: number, handle: ModelHandle): void {
+    const table = this.tables[t]!;
+    if (table.issued.has(value))
+      throw new Error(`table ${table.real.id}: handle value 0x${value.toString(16)} issued twice`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`table ${table.real.id}: issued handle ${value}`);
+    table.issued.add(value);
+    table.handles.set(value, handle);
+  }
+
+  /** Drop a handle from the model (closed or revoked), and its node. */
+  drop(t: number, value: number): void {
+    const h = this.tables[t]!.handles.get(value)!;
+    this.tables[t]!.handles.delete(value);
+    this.removeNode(h.node);
+  }
+}
+
+type Cmd = fc.Command<HandleWorld, HandleWorld>;
+
+/** Expected refusal for a derivation (the order the contract in handles/api.ts fixes), or null. */
+function expectDerive(world: HandleWorld, t: number, value: number, op: Rights, mask: Rights): string | null {
+  const h = world.tables[t]!.handles.get(value);
+  if (!h) return "bad-handle";
+  if ((h.rights & op) !== op) return "access-denied";
+  if ((mask & ~world.objects[h.object]!.real.type.validRights) !== 0) return "invalid-rights";
+  if ((h.rights & mask) !== mask) return "access-denied";
+  return null;
+}
+
+function expectKind(call: string, actual: string, expected: string): void {
+  if (actual !== expected) throw new Error(`${call}: got ${actual}, expected ${expected}`);
+}
+
+class NewObject implements Cmd {
+  constructor(readonly type: number) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    world.newObject(this.type);
+    world.compare();
+  }
+  toString = (): string => `newObject(${this.type})`;
+}
+
+class Create implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly obj: number,
+    readonly mask: Rights,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const live = world.liveObjects();
+    if (live.length === 0) return;
+    const t = this.t % world.tables.length;
+    const o = live[this.obj % live.length]!;
+    const object = world.objects[o]!;
+    const rights = this.mask & object.real.type.validRights;
+    const r = world.tables[t]!.real.create(object.real, rights);
+    const full = world.tables[t]!.handles.size >= world.tables[t]!.capacity;
+    expectKind("create", r.kind, full ? "table-full" : "ok");
+    if (r.kind === "ok") {
+      world.issue(t, r.handle, { object: o, rights, node: world.newNode(0) });
+      object.touched = true;
+    }
+    world.compare();
+  }
+  toString = (): string => `create(t${this.t}, o${this.obj}, 0x${this.mask.toString(16)})`;
+}
+
+class Lookup implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly pick: number,
+    readonly type: number | null,
+    readonly required: Rights,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const t = this.t % world.tables.length;
+    const value = world.pickHandle(t, this.pick);
+    const type = this.type === null ? null : world.types[this.type % world.types.length]!;
+    const r = world.tables[t]!.real.lookup(value, type, this.required);
+    const h = world.tables[t]!.handles.get(value);
+    let expected = "ok";
+    if (!h) expected = "bad-handle";
+    else if (type !== null && world.objects[h.object]!.real.type !== type) expected = "wrong-type";
+    else if ((h.rights & this.required) !== this.required) expected = "access-denied";
+    expectKind("lookup", r.kind, expected);
+    if (r.kind === "ok" && (r.object !== world.objects[h!.object]!.real || r.rights !== h!.rights)) {
+      throw new Error("lookup: resolved to the wrong object or rights");
+    }
+  }
+  toString = (): string =>
+    `lookup(t${this.t}, #${this.pick}, type ${this.type}, 0x${this.required.toString(16)})`;
+}
+
+class LookupForged implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly value: number,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const t = this.t % world.tables.length;
+    if (world.tables[t]!.handles.has(this.value)) return;
+    expectKind(
+      `lookup(forged ${this.value})`,
+      world.tables[t]!.real.lookup(this.value, null, 0).kind,
+      "bad-handle",
+    );
+  }
+  toString = (): string => `lookupForged(t${this.t}, ${this.value})`;
+}
+
+/** duplicate, replace, moveTo, share and split share one shape: a source handle and a mask. */
+class Derive implements Cmd {
+  constructor(
+    readonly op: "duplicate" | "replace" | "moveTo" | "share" | "split",
+    readonly t: number,
+    readonly pick: number,
+    readonly dest: number,
+    readonly mask: Rights,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const n = world.tables.length;
+    const t = this.t % n;
+    const d = (t + 1 + (this.dest % (n - 1))) % n; // another table
+    const src = world.tables[t]!;
+    const dst = world.tables[d]!;
+    const value = world.pickHandle(t, this.pick);
+    const h = src.handles.get(value);
+    const mask = this.mask;
+    const opRight = {
+      duplicate: Right.DUPLICATE,
+      replace: 0,
+      moveTo: Right.TRANSFER,
+      share: Right.DUPLICATE | Right.TRANSFER,
+      split: Right.DUPLICATE,
+    }[this.op];
+    let expected = expectDerive(world, t, value, opRight, mask) ?? "ok";
+    if (expected === "ok" && this.op === "split" && (mask === 0 || mask === h!.rights))
+      expected = "invalid-rights";
+    const target = this.op === "moveTo" || this.op === "share" ? dst : src;
+    const needsSlot = this.op !== "replace";
+    if (expected === "ok" && needsSlot && target.handles.size >= target.capacity) expected = "table-full";
+    const call = `${this.op}(t${t}, 0x${value.toString(16)}, 0x${mask.toString(16)})`;
+    switch (this.op) {
+      case "duplicate":
+      case "replace": {
+        const r = this.op === "duplicate" ? src.real.duplicate(value, mask) : src.real.replace(value, mask);
+        // A replace may need a free slot only when the old slot is exhausted; the model allows either.
+        if (!(this.op === "replace" && r.kind === "table-full" && expected === "ok"))
+          expectKind(call, r.kind, expected);
+        if (r.kind !== "ok") break;
+        if (this.op === "duplicate")
+          world.issue(t, r.handle, { object: h!.object, rights: mask, node: world.newNode(h!.node) });
+        else {
+          src.handles.delete(value);
+          world.issue(t, r.handle, { object: h!.object, rights: mask, node: h!.node });
+        }
+        break;
+      }
+      case "moveTo": {
+        const r = src.real.moveTo(value, dst.real, mask);
+        expectKind(call, r.kind, expected);
+        if (r.kind !== "ok") break;
+        src.handles.delete(value);
+        world.issue(d, r.handle, { object: h!.object, rights: mask, node: h!.node });
+        break;
+      }
+      case "share": {
+        const r = src.real.share(value, dst.real, mask);
+        expectKind(call, r.kind, expected);
+        if (r.kind === "ok")
+          world.issue(d, r.handle, { object: h!.object, rights: mask, node: world.newNode(h!.node) });
+        break;
+      }
+      case "split": {
+        const r = src.real.split(value, mask);
+        expectKind(call, r.kind, expected);
+        if (r.kind !== "ok") break;
+        if (r.kept !== value) throw new Error(`${call}: the kept handle changed value`);
+        src.handles.set(value, { ...h!, rights: h!.rights & ~mask });
+        world.issue(t, r.split, {
+          object: h!.object,
+          rights: mask,
+          node: world.newNode(world.parent.get(h!.node)!),
+        });
+        break;
+      }
+    }
+    world.compare();
+  }
+  toString = (): string =>
+    `${this.op}(t${this.t}, #${this.pick}, dest ${this.dest}, 0x${this.mask.toString(16)})`;
+}
+
+class Close implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly pick: number,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const t = this.t % world.tables.length;
+    const value = world.pickHandle(t, this.pick);
+    const known = world.tables[t]!.handles.has(value);
+    const r = world.tables[t]!.real.close(value);
+    expectKind(`close(0x${value.toString(16)})`, r.kind, known ? "ok" : "bad-handle");
+    if (known) world.drop(t, value);
+    world.compare();
+    // Closing again is refused and changes nothing.
+    expectKind("close again", world.tables[t]!.real.close(value).kind, "bad-handle");
+    world.compare();
+  }
+  toString = (): string => `close(t${this.t}, #${this.pick})`;
+}
+
+class Revoke implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly pick: number,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const t = this.t % world.tables.length;
+    const value = world.pickHandle(t, this.pick);
+    const h = world.tables[t]!.handles.get(value);
+    const r = world.tables[t]!.real.revoke(value);
+    expectKind("revoke", r.kind, h ? "ok" : "bad-handle");
+    if (r.kind === "ok" && h) {
+      const victims = world.descendants(h.node);
+      if (r.revoked !== victims.size)
+        throw new Error(`revoke: closed ${r.revoked}, model expects ${victims.size}`);
+      world.tables.forEach((table, ti) => {
+        for (const [v, mh] of [...table.handles]) if (victims.has(mh.node)) world.drop(ti, v);
+      });
+      if (!world.tables[t]!.handles.has(value))
+        throw new Error("revoke: the revoking handle itself was closed");
+    }
+    world.compare();
+  }
+  toString = (): string => `revoke(t${this.t}, #${this.pick})`;
+}
+
+class Retain implements Cmd {
+  constructor(readonly obj: number) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const live = world.liveObjects();
+    if (live.length === 0) return;
+    const o = world.objects[live[this.obj % live.length]!]!;
+    o.real.retain();
+    o.refs++;
+    o.touched = true;
+    world.compare();
+  }
+  toString = (): string => `retain(o${this.obj})`;
+}
+
+class Release implements Cmd {
+  constructor(readonly obj: number) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const live = world.liveObjects();
+    if (live.length === 0) return;
+    const o = world.objects[live[this.obj % live.length]!]!;
+    if (o.refs === 0) {
+      // The Err twin: a release without a retain throws and changes nothing.
+      let threw = false;
+      try {
+        o.real.release();
+      } catch {
+        threw = true;
+      }
+      if (!threw) throw new Error(`${o.real}: release without retain did not throw`);
+    } else {
+      o.real.release();
+      o.refs--;
+    }
+    world.compare();
+  }
+  toString = (): string => `release(o${this.obj})`;
+}
+
+class Kill implements Cmd {
+  constructor(readonly obj: number) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const live = world.liveObjects();
+    if (live.length === 0) return;
+    const o = world.objects[live[this.obj % live.length]!]!;
+    let threw = false;
+    try {
+      o.real.kill();
+    } catch {
+      threw = true;
+    }
+    if (threw !== o.dead)
+      throw new Error(`${o.real}.kill: ${threw ? "threw on a live object" : "accepted on a dead object"}`);
+    o.dead = true;
+    world.compare();
+  }
+  toString = (): string => `kill(o${this.obj})`;
+}
+
+/** Rights masks: mostly within the defined rights (so operations succeed), sometimes anything. */
+export function rightsArb(): fc.Arbitrary<Rights> {
+  const defined =
+    Right.DUPLICATE | Right.TRANSFER | Right.READ | Right.WRITE | Right.MAP | Right.WAIT | 0x3_0000;
+  return fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: ALL_BITS }).map((x) => x & defined) },
+    { weight: 4, arbitrary: fc.constant(defined) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: ALL_BITS }) },
+  );
+}
+
+/** Every command of the handle-table model. */
+export function handleCommands(): fc.Arbitrary<Iterable<Cmd>> {
+  const idx = fc.nat(50);
+  const derive = (op: Derive["op"]) =>
+    fc.tuple(idx, idx, idx, rightsArb()).map(([t, p, d, m]) => new Derive(op, t, p, d, m) as Cmd);
+  return fc.commands(
+    [
+      fc.nat(3).map((t) => new NewObject(t) as Cmd),
+      fc.tuple(idx, idx, rightsArb()).map(([t, o, m]) => new Create(t, o, m)),
+      fc
+        .tuple(idx, idx, fc.option(fc.nat(3), { nil: null }), rightsArb())
+        .map(([t, p, ty, r]) => new Lookup(t, p, ty, r)),
+      fc.tuple(idx, fc.integer({ min: -5, max: ALL_BITS })).map(([t, v]) => new LookupForged(t, v)),
+      derive("duplicate"),
+      derive("replace"),
+      derive("moveTo"),
+      derive("share"),
+      derive("split"),
+      fc.tuple(idx, idx).map(([t, p]) => new Close(t, p)),
+      fc.tuple(idx, idx).map(([t, p]) => new Revoke(t, p)),
+      idx.map((o) => new Retain(o)),
+      idx.map((o) => new Release(o)),
+      idx.map((o) => new Kill(o)),
+    ],
+    { size: "+1" },
+  );
+}

@@ -1,0 +1,9 @@
+/**
+ * `@osbricks/objects/laws`: the law suites of this package, runnable against any implementation
+ * (see CONTRIBUTING.md, "Laws").
+ *
+ * @packageDocumentation
+ */
+export * from "./api.js";
+export { HandleWorld, handleCommands, rightsArb } from "./handle-model.js";
+export * from "./handle-table-laws.js";
