@@ -2,8 +2,12 @@
  * `@osbricks/vm`: memory management. Re-exports only; see the package README for the map.
  */
 export * from "./errors.js";
-export type { FrameAllocator } from "./frames/api.js";
+export type { FrameAllocator, FrameMemory } from "./frames/api.js";
 export { FRAME_SHIFT, FRAME_SIZE, MAX_SUPPORTED_ORDER } from "./frames/api.js";
 export { BitmapAllocator, type BitmapOptions } from "./frames/bitmap.js";
 export { BuddyAllocator, type BuddyBlock, type BuddyOptions } from "./frames/buddy.js";
+export { type FrameRun, frameCountFor, reserveUnusable, usableFrameRuns } from "./frames/memory-map.js";
+export { PAGE_POISON, PoisoningAllocator, type PoisonOptions } from "./frames/poison.js";
+export { FrameRefCounts, MAX_FRAME_REFS } from "./frames/refcount.js";
+export { ZeroedFramePool, type ZeroedFramePoolOptions, type ZeroingStats } from "./frames/zeroing.js";
 export type { FrameEvent, Tracer } from "./tracer.js";

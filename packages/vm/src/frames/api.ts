@@ -46,3 +46,16 @@ export const FRAME_SIZE = 4096;
 
 /** log2 of {@link FRAME_SIZE}: a frame number is a physical address shifted right by 12. */
 export const FRAME_SHIFT = 12;
+
+/**
+ * The physical-memory operations the frame helpers need (zeroing, poisoning). `PhysicalMemory`
+ * of `@osbricks/hw-x86` has them; a test may pass any object with the same three methods.
+ */
+export interface FrameMemory {
+  /** Set every byte of frame `pfn` to `byte`. */
+  fillFrame(pfn: number, byte: number): void;
+  /** Set every byte of frame `pfn` to 0. */
+  zeroFrame(pfn: number): void;
+  /** The 4096 bytes of frame `pfn` (aliasing the frame). */
+  frameBytes(pfn: number): Uint8Array;
+}

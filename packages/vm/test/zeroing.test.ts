@@ -1,0 +1,79 @@
+import { PhysicalMemory } from "@osbricks/hw-x86";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { BuddyAllocator, DoubleFreeError, ZeroedFramePool } from "../src/index.js";
+
+describe("ZeroedFramePool", () => {
+  it("serves boot-fresh frames without zeroing, dirty ones with, pre-zeroed ones without", () => {
+    const ram = new PhysicalMemory({ size: 64 * 4096 });
+    const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 64, maxOrder: 4 }), { memory: ram });
+    const a = pool.allocZeroed()!;
+    expect(pool.counters().servedZeroed).toBe(1);
+    ram.write8(a * 4096 + 5, 0x42); // the user writes
+    pool.free(a);
+    expect(pool.isKnownZero(a)).toBe(false);
+    const b = pool.allocZeroed()!; // the dirty frame, zeroed on demand
+    expect(b).toBe(a);
+    expect(ram.read8(a * 4096 + 5)).toBe(0);
+    expect(pool.counters().zeroedOnDemand).toBe(1);
+    ram.write8(b * 4096, 1);
+    pool.free(b);
+    expect(pool.zeroIdle(4)).toBe(1);
+    expect(ram.read8(b * 4096)).toBe(0);
+    pool.checkInvariants(ram);
+    expect(pool.allocZeroed()).toBe(b);
+    expect(pool.counters()).toEqual({ servedZeroed: 2, zeroedOnDemand: 1, zeroedIdle: 1, servedDirty: 0 });
+  });
+
+  it("allocAny prefers a dirty frame, so no zeroed frame is wasted", () => {
+    const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 8, maxOrder: 3 }));
+    const a = pool.allocAny()!;
+    const b = pool.allocAny()!;
+    pool.free(a);
+    pool.free(b, { zeroed: true });
+    expect(pool.allocAny()).toBe(a);
+    expect(pool.allocZeroed()).toBe(b);
+    expect(pool.counters().servedDirty).toBe(1);
+  });
+
+  it("refuses a double free and leaves the pool as it was", () => {
+    const buddy = new BuddyAllocator({ frames: 8, maxOrder: 3 });
+    const pool = new ZeroedFramePool(buddy);
+    const a = pool.allocAny()!;
+    pool.free(a);
+    expect(() => pool.free(a)).toThrow(DoubleFreeError);
+    expect(pool.stackSizes()).toEqual({ zeroed: 0, dirty: 1 });
+    expect(() => pool.free(5)).toThrow(DoubleFreeError); // free in the buddy: it names the mistake
+    pool.checkInvariants();
+  });
+
+  it("never hands out a frame twice and always hands out zeros from allocZeroed (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 4 }), fc.nat()), { maxLength: 80 }), (ops) => {
+        const ram = new PhysicalMemory({ size: 16 * 4096 });
+        const buddy = new BuddyAllocator({ frames: 16, maxOrder: 3 });
+        const pool = new ZeroedFramePool(buddy, { memory: ram, capacity: 4 });
+        const held = new Set<number>();
+        for (const [kind, i] of ops) {
+          if (kind <= 1) {
+            const p = kind === 0 ? pool.allocZeroed() : pool.allocAny();
+            if (p === null) continue;
+            expect(held.has(p)).toBe(false);
+            if (kind === 0) expect(ram.frameBytes(p).every((x) => x === 0)).toBe(true);
+            held.add(p);
+            ram.write8(p * 4096 + (i % 4096), 1 + (i % 255)); // dirty it
+          } else if (kind === 2 && held.size > 0) {
+            const p = [...held][i % held.size]!;
+            held.delete(p);
+            pool.free(p);
+          } else pool.zeroIdle(i % 3);
+          pool.checkInvariants(ram);
+        }
+        for (const p of held) pool.free(p);
+        pool.drain();
+        expect(buddy.freeFrames()).toBe(16);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
