@@ -2,14 +2,38 @@
 
 // Errors (every part of the package extends HwError).
 export * from "./errors.js";
-
+// Interrupts and time (vectors, controllers, the cycle clock, the timer).
+export * from "./interrupts/api.js";
+export * from "./interrupts/apic.js";
+export * from "./interrupts/clock.js";
+export * from "./interrupts/errors.js";
+export * from "./interrupts/pic8259.js";
+export * from "./interrupts/timer.js";
+export * from "./interrupts/vectors.js";
 // Physical memory, the boot memory map, MMIO.
 export * from "./memory/address.js";
 export * from "./memory/boot-map.js";
 export * from "./memory/physical-memory.js";
+// Memory types (PAT, MTRRs, their combination).
+export * from "./memtypes/effective.js";
+export * from "./memtypes/memory-type.js";
+export * from "./memtypes/mtrr.js";
+export * from "./memtypes/pat.js";
 // The MMU's view of the CPU.
 export * from "./mmu/context.js";
 // Paging structures.
 export * from "./paging/entry.js";
 export * from "./paging/frame-source.js";
 export * from "./paging/virtual-address.js";
+export * from "./mmu/fault.js";
+export * from "./mmu/mmu.js";
+
+// Cross-cutting types: the structural tracer and the paging trace events.
+export * from "./api.js";
+
+// The mapper (page-table trees in physical memory).
+export * from "./paging/api.js";
+export * from "./paging/mapper.js";
+
+// The TLB.
+export * from "./tlb/tlb.js";
