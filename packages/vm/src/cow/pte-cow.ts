@@ -1,0 +1,314 @@
+/**
+ * Page-refcount copy-on-write on the page tables themselves: the xv6 COW lab's `uvmcopy` and
+ * write-fault handler, on x86-64 4-level tables in simulated physical memory.
+ *
+ * Fork copies the page-table tree of a range, not the pages. Every leaf that was writable loses
+ * R/W (bit 1) and gains the software COW mark (bit 9, one of the bits the MMU ignores, Intel SDM
+ * 4.5 Table 4-20 "Ignored"), in both the parent and the child, and its frame's share count grows
+ * by one:
+ *
+ * ```
+ *   parent PT[5] = 0x0000_0000_0012_3067  (P RW US A D, frame 0x123)   count(0x123) = 1
+ *   fork ──▶ parent PT[5] = 0x…0012_3265  (P US A D COW)                count(0x123) = 2
+ *            child  PT[5] = 0x…0012_3265
+ *   child writes ──▶ #PF(P=1, W=1); COW set ⇒ count 2 > 1 ⇒ copy to frame 0x456,
+ *            child PT[5] = 0x…0045_6067 (P RW US A D), count(0x123) = 1
+ *   parent writes ──▶ #PF; count 1 ⇒ nobody else shares it: set RW, clear COW, no copy
+ * ```
+ *
+ * Entries are read and written as two int32 halves straight in the frames' word arrays (no
+ * BigInt, no allocation per entry): this is the hot path the cowfork benchmark times. The
+ * functions only touch 4 KiB leaves; a huge page in a copied range is refused.
+ *
+ * Related: `page-refs.ts` (the counts), `refcount.ts` (the strategy an address space uses),
+ * `../../bench/baseline-cowfork.ts`.
+ */
+import {
+  type FrameSource,
+  type PhysicalMemory,
+  PTE_HI_ADDR,
+  PTE_LO_ADDR,
+  PTE_P,
+  PTE_PS,
+  PTE_RW,
+  PTE_US,
+} from "@osbricks/hw-x86";
+import { VmArgumentError } from "../errors.js";
+import type { CountedFrames } from "./page-refs.js";
+
+/** Software-available bit 9 of a leaf: "read-only because shared, writable after a copy". */
+export const PTE_COW = 1 << 9;
+
+/** Flags of an intermediate entry this module creates (P, R/W, U/S: leaves decide the rights). */
+const TABLE_FLAGS = PTE_P | PTE_RW | PTE_US;
+/** Bytes covered by one entry at levels 1..4: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
+const SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39] as const;
+
+/** Frame number held in an entry's address field. */
+function entryPfn(lo: number, hi: number): number {
+  return (hi & PTE_HI_ADDR) * 1048576 + ((lo & PTE_LO_ADDR) >>> 12);
+}
+
+/** Where the COW functions find memory, counted data frames, and frames for new tables. */
+export interface PteCowContext {
+  /** The physical memory that holds the tables and the pages. */
+  readonly memory: PhysicalMemory;
+  /** Data frames with share counts. */
+  readonly frames: CountedFrames;
+  /** Where new page-table frames come from (the mapper's frame source). */
+  readonly tables: FrameSource;
+}
+
+/**
+ * Share the 4 KiB leaves of `[start, end)` from the tree at `srcRoot` into the tree at `dstRoot`
+ * (a fork, xv6's `uvmcopy` with COW): writable leaves become read-only + COW in both trees, every
+ * shared frame's count grows by one. Missing intermediate tables of the destination are created.
+ *
+ * @returns the number of leaves shared, or -1 when a table frame could not be allocated (the
+ *   leaves shared so far stay consistent: counts match the leaves in both trees).
+ * @throws {@link VmArgumentError} when the range meets a huge page or a present destination leaf.
+ */
+export function cowCopyRange(
+  ctx: PteCowContext,
+  srcRoot: number,
+  dstRoot: number,
+  start: number,
+  end: number,
+): number {
+  return copyLevel(ctx, srcRoot, dstRoot, 4, 0, start, end, false);
+}
+
+/**
+ * Copy the 4 KiB leaves of `[start, end)` eagerly: every page gets a fresh frame with a copy of
+ * its bytes (what fork did before copy-on-write). Leaves keep their flags.
+ *
+ * @returns the number of pages copied, or -1 when out of frames (what was copied stays mapped).
+ * @throws {@link VmArgumentError} as {@link cowCopyRange}.
+ */
+export function eagerCopyRange(
+  ctx: PteCowContext,
+  srcRoot: number,
+  dstRoot: number,
+  start: number,
+  end: number,
+): number {
+  return copyLevel(ctx, srcRoot, dstRoot, 4, 0, start, end, true);
+}
+
+function copyLevel(
+  ctx: PteCowContext,
+  srcTable: number,
+  dstTable: number,
+  level: number,
+  base: number,
+  start: number,
+  end: number,
+  eager: boolean,
+  fresh = false,
+): number {
+  const mem = ctx.memory;
+  const src = mem.frameWords(srcTable);
+  const dst = mem.frameWords(dstTable);
+  const span = SPAN[level as 1 | 2 | 3 | 4];
+  const i0 = start <= base ? 0 : Math.floor((start - base) / span);
+  const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
+  let n = 0;
+  if (level > 1) {
+    for (let i = i0; i <= i1; i++) {
+      const lo = src[2 * i]!;
+      if ((lo & PTE_P) === 0) continue;
+      if (level < 4 && (lo & PTE_PS) !== 0) {
+        throw new VmArgumentError(
+          `cowCopyRange: huge page at level ${level}, index ${i}: only 4 KiB leaves are shared`,
+        );
+      }
+      let dlo = dst[2 * i]!;
+      let child: number;
+      let made = false;
+      if ((dlo & PTE_P) === 0) {
+        const t = ctx.tables.allocFrame();
+        if (t === null) return -1;
+        mem.zeroFrame(t);
+        dlo = ((t & 0xfffff) << 12) | TABLE_FLAGS;
+        dst[2 * i] = dlo;
+        dst[2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
+        child = t;
+        made = true;
+      } else {
+        child = entryPfn(dlo, dst[2 * i + 1]!);
+      }
+      const k = copyLevel(
+        ctx,
+        entryPfn(lo, src[2 * i + 1]!),
+        child,
+        level - 1,
+        base + i * span,
+        start,
+        end,
+        eager,
+        made,
+      );
+      if (k < 0) return -1;
+      n += k;
+    }
+    return n;
+  }
+  if (eager) return copyLeavesEager(ctx, src, dst, dstTable, i0, i1);
+  if (!fresh) {
+    for (let i = i0; i <= i1; i++) {
+      if ((src[2 * i]! & PTE_P) !== 0 && (dst[2 * i]! & PTE_P) !== 0) {
+        throw new VmArgumentError(
+          `cowCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
+        );
+      }
+    }
+  }
+  // The destination slots are all not-present: copy the words in bulk (as the C baseline's
+  // memcpy of the table), then write-protect and count the present leaves.
+  if (i0 === 0 && i1 === 511) dst.set(src);
+  else dst.set(src.subarray(2 * i0, 2 * i1 + 2), 2 * i0);
+  return shareLeaves(ctx.frames, src, dst, 2 * i0, 2 * i1 + 2);
+}
+
+/** Mark the present leaves in words `j0..j1-1` of `src` COW in both tables; one more sharer each. */
+function shareLeaves(
+  frames: CountedFrames,
+  src: Int32Array,
+  dst: Int32Array,
+  j0: number,
+  j1: number,
+): number {
+  let n = 0;
+  for (let j = j0; j < j1; j += 2) {
+    let lo = src[j]!;
+    if ((lo & PTE_P) === 0) continue;
+    if ((lo & PTE_RW) !== 0) {
+      lo = (lo & ~PTE_RW) | PTE_COW;
+      src[j] = lo;
+      dst[j] = lo;
+    }
+    const hi = src[j + 1]!;
+    frames.ref((hi & PTE_HI_ADDR) === 0 ? lo >>> 12 : entryPfn(lo, hi));
+    n++;
+  }
+  return n;
+}
+
+function copyLeavesEager(
+  ctx: PteCowContext,
+  src: Int32Array,
+  dst: Int32Array,
+  dstTable: number,
+  i0: number,
+  i1: number,
+): number {
+  let n = 0;
+  for (let i = i0; i <= i1; i++) {
+    const lo = src[2 * i]!;
+    if ((lo & PTE_P) === 0) continue;
+    if ((dst[2 * i]! & PTE_P) !== 0) {
+      throw new VmArgumentError(
+        `eagerCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
+      );
+    }
+    const hi = src[2 * i + 1]!;
+    const nf = ctx.frames.allocFrame();
+    if (nf === null) return -1;
+    ctx.memory.copyFrame(nf, entryPfn(lo, hi));
+    dst[2 * i] = (lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12);
+    dst[2 * i + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Resolve a write to a shared leaf: entry `index` of the page table in frame `table`. If nobody
+ * else holds the frame (count 1) the leaf just becomes writable again; otherwise the page is
+ * copied to a fresh frame, the leaf points there, writable, and the old frame loses a sharer.
+ * COW is cleared either way. The caller invalidates the TLB entry for the page.
+ *
+ * @returns the frame the leaf maps now (the same one when reused), or -1 when out of memory (the
+ *   leaf is unchanged).
+ */
+export function cowWriteFault(ctx: PteCowContext, table: number, index: number): number {
+  const words = ctx.memory.frameWords(table);
+  const lo = words[2 * index]!;
+  const hi = words[2 * index + 1]!;
+  const f = entryPfn(lo, hi);
+  const frames = ctx.frames;
+  if (frames.refcount(f) === 1) {
+    words[2 * index] = (lo | PTE_RW) & ~PTE_COW;
+    return f;
+  }
+  const nf = frames.allocFrame();
+  if (nf === null) return -1;
+  ctx.memory.copyFrame(nf, f);
+  frames.put(f);
+  words[2 * index] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
+  words[2 * index + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
+  return nf;
+}
+
+/**
+ * The frame of the page table that holds the leaf for `va` in the tree at `root`, or -1 when an
+ * intermediate entry on the way is not present. A software walk (xv6's `walk` with alloc = 0):
+ * it sets no accessed bits.
+ */
+export function leafTable(memory: PhysicalMemory, root: number, va: number): number {
+  let t = root;
+  for (let level = 4; level > 1; level--) {
+    const words = memory.peekFrameWords(t);
+    if (words === undefined) return -1;
+    const i = Math.floor(va / SPAN[level as 2 | 3 | 4]) % 512;
+    const lo = words[2 * i]!;
+    if ((lo & PTE_P) === 0 || (lo & PTE_PS) !== 0) return -1;
+    t = entryPfn(lo, words[2 * i + 1]!);
+  }
+  return t;
+}
+
+/** Index of `va`'s entry in its page table (bits 20:12 of the address). `leafIndex(0x1234_5000) = 0x145`. */
+export function leafIndex(va: number): number {
+  return Math.floor(va / 4096) % 512;
+}
+
+/**
+ * Drop every 4 KiB leaf of `[start, end)` in the tree at `root`: each frame loses one sharer
+ * (freed at 0) and the leaf is cleared. Tables are kept (the mapper frees empty ones). The caller
+ * invalidates the TLB for the range.
+ * @returns the number of leaves dropped.
+ */
+export function releaseRange(ctx: PteCowContext, root: number, start: number, end: number): number {
+  return releaseLevel(ctx, root, 4, 0, start, end);
+}
+
+function releaseLevel(
+  ctx: PteCowContext,
+  table: number,
+  level: number,
+  base: number,
+  start: number,
+  end: number,
+): number {
+  const words = ctx.memory.peekFrameWords(table);
+  if (words === undefined) return 0;
+  const span = SPAN[level as 1 | 2 | 3 | 4];
+  const i0 = start <= base ? 0 : Math.floor((start - base) / span);
+  const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
+  let n = 0;
+  for (let i = i0; i <= i1; i++) {
+    const lo = words[2 * i]!;
+    if ((lo & PTE_P) === 0) continue;
+    const pfn = entryPfn(lo, words[2 * i + 1]!);
+    if (level > 1) {
+      n += releaseLevel(ctx, pfn, level - 1, base + i * span, start, end);
+    } else {
+      words[2 * i] = 0;
+      words[2 * i + 1] = 0;
+      ctx.frames.put(pfn);
+      n++;
+    }
+  }
+  return n;
+}
