@@ -7,3 +7,4 @@
 export * from "./api.js";
 export { HandleWorld, handleCommands, rightsArb } from "./handle-model.js";
 export * from "./handle-table-laws.js";
+export * from "./wait-laws.js";
