@@ -12,8 +12,8 @@
  * Run: pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-cowfork.ts
  */
 import { PhysicalMemory, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from "@osbricks/hw-x86";
-import type { CountedFrames } from "../src/cow/page-refs.js";
 import {
+  type CountedFrames,
   cowCopyRange,
   cowWriteFault,
   eagerCopyRange,
@@ -42,29 +42,34 @@ function rnd(): number {
 
 /** The baseline's frame stack with share counts: alloc pops, put pushes at count 0. */
 class StackFrames implements CountedFrames {
-  readonly count = new Uint32Array(NFRAMES);
+  readonly counts = new Uint32Array(NFRAMES);
   readonly stack = new Uint32Array(NFRAMES);
   nfree = 0;
   constructor() {
     for (let f = NFRAMES - 1; f >= 1; f--) this.stack[this.nfree++] = f;
   }
-  allocFrame(): number {
+  alloc(): number {
     if (this.nfree === 0) throw new Error("out of frames");
     const f = this.stack[--this.nfree]!;
-    this.count[f] = 1;
+    this.counts[f] = 1;
     return f;
   }
+  allocFrame(): number {
+    return this.alloc();
+  }
   freeFrame(pfn: number): void {
-    this.put(pfn);
+    this.release(pfn);
   }
-  ref(pfn: number): void {
-    this.count[pfn]!++;
+  share(pfn: number): number {
+    return ++this.counts[pfn]!;
   }
-  put(pfn: number): void {
-    if (--this.count[pfn]! === 0) this.stack[this.nfree++] = pfn;
+  release(pfn: number): number {
+    const c = --this.counts[pfn]!;
+    if (c === 0) this.stack[this.nfree++] = pfn;
+    return c;
   }
-  refcount(pfn: number): number {
-    return this.count[pfn]!;
+  count(pfn: number): number {
+    return this.counts[pfn]!;
   }
 }
 
@@ -85,7 +90,7 @@ for (let p = 0; p < NPAGES; p++) {
 }
 
 function newTable(): number {
-  const t = frames.allocFrame();
+  const t = frames.alloc();
   memory.zeroFrame(t);
   return t;
 }
@@ -193,9 +198,9 @@ function teardown(t: number, level: number): void {
     const e = w[2 * i]!;
     if ((e & PTE_P) === 0) continue;
     if (level > 1) teardown(e >>> 12, level - 1);
-    else frames.put(e >>> 12);
+    else frames.release(e >>> 12);
   }
-  frames.put(t);
+  frames.release(t);
 }
 
 function parentRestore(t: number, level: number): void {
@@ -204,13 +209,13 @@ function parentRestore(t: number, level: number): void {
     const e = w[2 * i]!;
     if ((e & PTE_P) === 0) continue;
     if (level > 1) parentRestore(e >>> 12, level - 1);
-    else if ((e & PTE_COW) !== 0 && frames.count[e >>> 12] === 1) w[2 * i] = (e | PTE_RW) & ~PTE_COW;
+    else if ((e & PTE_COW) !== 0 && frames.counts[e >>> 12] === 1) w[2 * i] = (e | PTE_RW) & ~PTE_COW;
   }
 }
 
 const parent = newTable();
 for (let p = 0; p < NPAGES; p++) {
-  const f = frames.allocFrame();
+  const f = frames.alloc();
   memory.frameBytes(f).fill((p * 13) & 0xff);
   memory.frameWords(f)[0] = p;
   mapPage(parent, vaHi[p]!, vaLo[p]!, f);

@@ -20,7 +20,7 @@
  * BigInt, no allocation per entry): this is the hot path the cowfork benchmark times. The
  * functions only touch 4 KiB leaves; a huge page in a copied range is refused.
  *
- * Related: `page-refs.ts` (the counts), `refcount.ts` (the strategy an address space uses),
+ * Related: `../frames/refcount.ts` (the counts), `refcount.ts` (the strategy an address space uses),
  * `../../bench/baseline-cowfork.ts`.
  */
 import {
@@ -34,7 +34,6 @@ import {
   PTE_US,
 } from "@osbricks/hw-x86";
 import { VmArgumentError } from "../errors.js";
-import type { CountedFrames } from "./page-refs.js";
 
 /** Software-available bit 9 of a leaf: "read-only because shared, writable after a copy". */
 export const PTE_COW = 1 << 9;
@@ -47,6 +46,23 @@ const SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39] as const;
 /** Frame number held in an entry's address field. */
 function entryPfn(lo: number, hi: number): number {
   return (hi & PTE_HI_ADDR) * 1048576 + ((lo & PTE_LO_ADDR) >>> 12);
+}
+
+/**
+ * Frames with a share count, as page-refcount COW needs them. `FrameRefCounts` (src/frames) is
+ * the implementation; the interface only names what this file calls, so a benchmark or a student
+ * can pass their own. `share`/`release` must be cheap and allocation-free: a fork calls `share`
+ * once per shared page.
+ */
+export interface CountedFrames {
+  /** Take a frame with count 1, or `null` when none is free (out of memory is a result). */
+  alloc(): number | null;
+  /** Add one sharer to a held frame; returns the new count. */
+  share(pfn: number): number;
+  /** Drop one sharer (the frame is freed at 0); returns the count left. */
+  release(pfn: number): number;
+  /** Current count (0 for a frame nobody holds). */
+  count(pfn: number): number;
 }
 
 /** Where the COW functions find memory, counted data frames, and frames for new tables. */
@@ -188,7 +204,7 @@ function shareLeaves(
       dst[j] = lo;
     }
     const hi = src[j + 1]!;
-    frames.ref((hi & PTE_HI_ADDR) === 0 ? lo >>> 12 : entryPfn(lo, hi));
+    frames.share((hi & PTE_HI_ADDR) === 0 ? lo >>> 12 : entryPfn(lo, hi));
     n++;
   }
   return n;
@@ -212,7 +228,7 @@ function copyLeavesEager(
       );
     }
     const hi = src[2 * i + 1]!;
-    const nf = ctx.frames.allocFrame();
+    const nf = ctx.frames.alloc();
     if (nf === null) return -1;
     ctx.memory.copyFrame(nf, entryPfn(lo, hi));
     dst[2 * i] = (lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12);
@@ -237,14 +253,14 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
   const hi = words[2 * index + 1]!;
   const f = entryPfn(lo, hi);
   const frames = ctx.frames;
-  if (frames.refcount(f) === 1) {
+  if (frames.count(f) === 1) {
     words[2 * index] = (lo | PTE_RW) & ~PTE_COW;
     return f;
   }
-  const nf = frames.allocFrame();
+  const nf = frames.alloc();
   if (nf === null) return -1;
   ctx.memory.copyFrame(nf, f);
-  frames.put(f);
+  frames.release(f);
   words[2 * index] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
   words[2 * index + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
   return nf;
@@ -306,7 +322,7 @@ function releaseLevel(
     } else {
       words[2 * i] = 0;
       words[2 * i + 1] = 0;
-      ctx.frames.put(pfn);
+      ctx.frames.release(pfn);
       n++;
     }
   }

@@ -1,0 +1,86 @@
+// Replays benchmark 3 of ../shared/baselines (radix) through OUR PageTree and prints the
+// baselines' JSON line with "impl":"ts". Workload, PRNG call order and check values follow the
+// baselines README ("3. radix") exactly. Peaks at about 600 MiB: run it alone.
+//
+//   pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-radix.ts
+//
+// Our tree stores frame + 1 in a slot (so frame 0 is storable) and validates every key; the C
+// program stores the value itself and checks nothing. Keys are plain numbers (up to 2^36).
+import { NO_FRAME, PageTree } from "@osbricks/vm";
+
+const NKEYS = 1 << 20;
+const LOOKUPS = 10_000_000;
+const SEED = 0x5eed0a64;
+const MAX_NODES = 1 + 64 + 4096 + 262144 + 2 * NKEYS;
+const TWO_32 = 4294967296;
+
+let rng = SEED >>> 0 || 1;
+function rnd(): number {
+  let x = rng;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  rng = x >>> 0;
+  return rng;
+}
+
+function main(): void {
+  const tree = new PageTree({ keyBits: 36, initialNodes: MAX_NODES, prefault: true });
+  const keys = new Float64Array(NKEYS).fill(1).fill(0);
+  let redraws = 0;
+
+  const t0 = performance.now();
+  for (let i = 0; i < NKEYS; i++) {
+    for (;;) {
+      const hi = rnd() & 0xf;
+      const key = hi * TWO_32 + rnd();
+      if (tree.set(key, i + 1) === NO_FRAME) {
+        keys[i] = key;
+        break;
+      }
+      redraws++;
+    }
+  }
+  const t1 = performance.now();
+  const nodesAfterInsert = tree.nodeCount;
+
+  let h = 0;
+  let bad = 0;
+  for (let i = 0; i < LOOKUPS; i++) {
+    const idx = rnd() & (NKEYS - 1);
+    const v = tree.get(keys[idx]!);
+    if (v !== idx + 1) bad++;
+    h = (Math.imul(h, 31) + v) | 0;
+  }
+  const t2 = performance.now();
+
+  for (let i = 0; i < NKEYS; i++) if (tree.delete(keys[i]!) !== i + 1) bad++;
+  const t3 = performance.now();
+
+  const metric = (n: number, ms: number) => ({
+    n,
+    secs: Number((ms / 1000).toFixed(6)),
+    ops_per_s: Number((n / (ms / 1000)).toFixed(1)),
+  });
+  const out = {
+    bench: "radix",
+    impl: "ts",
+    metrics: {
+      insert: metric(NKEYS, t1 - t0),
+      lookup: metric(LOOKUPS, t2 - t1),
+      delete: metric(NKEYS, t3 - t2),
+    },
+    check: {
+      lookup_checksum: h >>> 0,
+      bad,
+      redraws,
+      nodes_after_insert: nodesAfterInsert,
+      nodes_after_delete: tree.nodeCount,
+    },
+    info: { node_bytes: 64 * 4 + 1, tree_bytes_peak: nodesAfterInsert * (64 * 4 + 1) },
+  };
+  console.log(JSON.stringify(out));
+  if (bad !== 0 || tree.nodeCount !== 1) process.exitCode = 1;
+}
+
+main();
