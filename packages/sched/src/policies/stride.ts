@@ -1,0 +1,121 @@
+/**
+ * Stride scheduling (Waldspurger 1995; OSTEP ch. 9.6): the deterministic twin of lottery. Each
+ * thread's stride is `STRIDE1 / tickets`; the ready thread with the smallest pass runs, and its
+ * pass grows by its stride for each quantum it uses (pro rata for a partial quantum).
+ *
+ * ```
+ *   OSTEP's example with STRIDE1 = 10,000: A 100 tickets (stride 100), B 50 (200), C 250 (40)
+ *   pass A  B  C  → runs      A gets 2, B 1, C 5 of the first 8 quanta: exactly 100:50:250
+ *        0  0  0     A
+ *      100  0  0     B
+ *      100 200 0     C  …
+ * ```
+ *
+ * Exactness: with integral strides, after P = Σ tickets full quanta from equal passes, thread i
+ * has run exactly tickets_i quanta. (If some thread had run more, its last pick happened with a
+ * pass ≥ STRIDE1, so every other thread then had pass ≥ STRIDE1 too, i.e. had already run its
+ * share, and the total would exceed P.) The default STRIDE1 = 720720 = lcm(1..16) makes every
+ * ticket count 1..16 integral.
+ *
+ * A thread that wakes or arrives starts at the current minimum pass (the "global pass"), so
+ * sleeping does not bank CPU time. Ties on pass go to the lower thread id.
+ *
+ * Optimises exact proportional share; costs global state (passes) that makes joining threads
+ * delicate. Invariant: the heap holds exactly the ready threads keyed by their pass.
+ */
+import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
+import { InvariantError } from "../errors.js";
+import { VruntimeHeap } from "../structs/vruntime-heap.js";
+import { PolicyBase, type PolicyEntry, positive } from "./base.js";
+
+/** Options of {@link StridePolicy}. */
+export interface StrideOptions {
+  /** The numerator of every stride, > 0. Default 720720 (lcm of 1..16). */
+  readonly stride1?: number;
+  /** Slice in cycles, > 0; a full slice advances pass by one stride. Default 10. */
+  readonly quantum?: number;
+}
+
+interface StrideEntry extends PolicyEntry {
+  pass: number;
+  used: Cycles;
+}
+
+/**
+ * Stride scheduling.
+ * @example
+ * ```ts
+ * const s = new StridePolicy({ quantum: 1 });
+ * s.admit(threadId(1), { tickets: 3 }); s.enqueue(threadId(1), "new");
+ * s.admit(threadId(2), { tickets: 1 }); s.enqueue(threadId(2), "new");
+ * // over 4 quanta thread 1 runs 3 times and thread 2 once
+ * ```
+ */
+export class StridePolicy extends PolicyBase<StrideEntry> {
+  readonly name: string = "stride";
+  readonly starvationFree: boolean = true;
+  /** Numerator of strides. */
+  readonly stride1: number;
+  /** Slice in cycles. */
+  readonly quantum: number;
+  private readonly heap = new VruntimeHeap();
+
+  constructor(options: StrideOptions = {}) {
+    super();
+    this.stride1 = positive("StridePolicy", "stride1", options.stride1 ?? 720720);
+    this.quantum = positive("StridePolicy", "quantum", options.quantum ?? 10);
+  }
+
+  /** Current pass of `tid`. @throws UnknownThreadError. */
+  passOf(tid: ThreadId): number {
+    return this.lookup("passOf", tid).pass;
+  }
+
+  /** The stride of a ticket count. */
+  strideOf(tickets: number): number {
+    return this.stride1 / tickets;
+  }
+
+  protected makeEntry(tid: ThreadId, params: ThreadParams): StrideEntry {
+    return { tid, params, ready: false, pass: 0, used: 0 };
+  }
+  protected insertReady(e: StrideEntry, reason: ReadyReason): void {
+    if (reason === "new" || reason === "wake" || reason === "migrated")
+      e.pass = Math.max(e.pass, this.globalPass());
+    this.heap.push(e.tid, e.pass);
+  }
+  protected removeReady(e: StrideEntry): void {
+    this.heap.remove(e.tid);
+  }
+  protected takeBest(): StrideEntry | null {
+    const t = this.heap.popMin();
+    return t < 0 ? null : this.entries.get(t as ThreadId)!;
+  }
+  protected override onPicked(e: StrideEntry): void {
+    e.used = 0;
+  }
+  protected charge(e: StrideEntry | null, cycles: Cycles): boolean {
+    if (e === null) return false;
+    e.used += cycles;
+    e.pass += (this.strideOf(e.params.tickets) * cycles) / this.quantum;
+    return e.used >= this.quantum;
+  }
+  protected orderedReady(): ThreadId[] {
+    return this.heap.toSortedArray().map((x) => x.id as ThreadId);
+  }
+  protected override checkOwnInvariants(): void {
+    this.heap.checkInvariants();
+    for (const { id, key } of this.heap.toSortedArray()) {
+      const e = this.entries.get(id as ThreadId)!;
+      if (e.pass !== key)
+        throw new InvariantError(`${this.name}: tid=${id} queued with pass ${key}, has pass ${e.pass}`);
+    }
+  }
+
+  /** The smallest pass among the ready threads and the current one (0 when there are none). */
+  private globalPass(): number {
+    let g = this.heap.peekKey();
+    if (this.cur !== null && this.cur.pass < g) g = this.cur.pass;
+    return Number.isFinite(g) ? g : 0;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Wait queues: the list of threads blocked until an event, as Linux's `wait_queue_head_t`.
+ *
+ * A waiter is *exclusive* (it consumes the event: an accept(2), a lock handoff) or not (every
+ * non-exclusive waiter wants to see the event: a poll, a condition broadcast). Linux adds
+ * non-exclusive waiters at the head and exclusive ones at the tail (`add_wait_queue` versus
+ * `add_wait_queue_exclusive`), and `__wake_up(q, nr_exclusive)` walks from the head waking
+ * everyone until it has woken nr_exclusive exclusive waiters — so one wake-up never causes a
+ * thundering herd of exclusive waiters.
+ *
+ * ```
+ *   head → [n3] [n1] [x1] [x2] [x3] ← tail        (n: non-exclusive, x: exclusive)
+ *   wakeOne()  wakes n3, n1, x1            leaves [x2] [x3]
+ *   wakeAll()  wakes everyone
+ * ```
+ *
+ * The queue blocks and wakes through a {@link ThreadBlocker} (the {@link Scheduler}), and registers
+ * a cancel hook so a waiter that is killed disappears from the queue. Invariant: a thread is in
+ * the list at most once, and exactly while it is blocked on this queue.
+ */
+import type { ThreadBlocker, ThreadId } from "../api.js";
+import { DuplicateThreadError, InvalidArgumentError, InvariantError, UnknownThreadError } from "../errors.js";
+
+/** Options of {@link WaitQueue.wait}. */
+export interface WaitOptions {
+  /** An exclusive waiter consumes a wake-one. Default false. */
+  readonly exclusive?: boolean;
+}
+
+interface Waiter {
+  readonly tid: ThreadId;
+  readonly exclusive: boolean;
+}
+
+/**
+ * A named wait queue over a {@link ThreadBlocker}.
+ * @example
+ * ```ts
+ * const sched = new Scheduler({ policy: () => new RoundRobinPolicy() });
+ * const q = new WaitQueue(sched, "disk0");
+ * const t = sched.spawn(); sched.start(t); sched.schedule(cpuId(0));
+ * q.wait(t);        // t blocked on disk0
+ * q.wakeOne();      // → [t], t ready again
+ * ```
+ */
+export class WaitQueue {
+  private readonly list: Waiter[] = [];
+
+  /**
+   * @param blocker - blocks and wakes threads (usually the {@link Scheduler}).
+   * @param name - shown in block reasons and traces.
+   */
+  constructor(
+    private readonly blocker: ThreadBlocker,
+    readonly name: string,
+  ) {}
+
+  /** Number of waiters. */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Waiting threads from head to tail. */
+  waiters(): ThreadId[] {
+    return this.list.map((w) => w.tid);
+  }
+
+  /** Whether `tid` waits here. */
+  has(tid: ThreadId): boolean {
+    return this.list.some((w) => w.tid === tid);
+  }
+
+  /**
+   * Block the running thread `tid` on this queue.
+   * @throws DuplicateThreadError if it already waits here; whatever the blocker throws (the
+   *   thread is not running, unknown) — the queue is unchanged then.
+   */
+  wait(tid: ThreadId, options: WaitOptions = {}): void {
+    if (this.has(tid))
+      throw new DuplicateThreadError(`WaitQueue(${this.name}).wait(tid=${tid}): already waiting here`);
+    const exclusive = options.exclusive ?? false;
+    this.blocker.block(tid, { kind: "wait-queue", on: this.name }, () => this.unlink(tid));
+    const w: Waiter = { tid, exclusive };
+    if (exclusive) this.list.push(w);
+    else this.list.unshift(w);
+  }
+
+  /**
+   * Wake waiters from the head: every non-exclusive one met, and at most `nrExclusive` exclusive
+   * ones (Linux `__wake_up`).
+   * @returns the woken threads, in wake order.
+   * @throws InvalidArgumentError when `nrExclusive` is negative or NaN.
+   */
+  wake(nrExclusive: number): ThreadId[] {
+    if (Number.isNaN(nrExclusive) || nrExclusive < 0)
+      throw new InvalidArgumentError(`WaitQueue(${this.name}).wake(${nrExclusive}): must be ≥ 0`);
+    const woken: ThreadId[] = [];
+    let exclusiveLeft = nrExclusive;
+    const i = 0;
+    while (i < this.list.length) {
+      const w = this.list[i]!;
+      if (w.exclusive && exclusiveLeft === 0) break;
+      this.list.splice(i, 1);
+      this.blocker.wake(w.tid);
+      woken.push(w.tid);
+      if (w.exclusive) exclusiveLeft--;
+    }
+    return woken;
+  }
+
+  /** Wake the non-exclusive waiters and one exclusive waiter (Linux `wake_up`). */
+  wakeOne(): ThreadId[] {
+    return this.wake(1);
+  }
+
+  /** Wake everybody (Linux `wake_up_all`). */
+  wakeAll(): ThreadId[] {
+    return this.wake(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Remove `tid` without waking it (it was killed, or its wait timed out elsewhere). The
+   * scheduler calls this through the cancel hook; direct use is for timeouts.
+   * @throws UnknownThreadError if it does not wait here.
+   */
+  remove(tid: ThreadId): void {
+    if (!this.has(tid))
+      throw new UnknownThreadError(`WaitQueue(${this.name}).remove(tid=${tid}): not waiting here`);
+    this.unlink(tid);
+  }
+
+  /** Throws InvariantError if a thread is listed twice or exclusive waiters precede non-exclusive ones. */
+  checkInvariants(): void {
+    const seen = new Set<ThreadId>();
+    let sawExclusive = false;
+    for (const w of this.list) {
+      if (seen.has(w.tid)) throw new InvariantError(`WaitQueue(${this.name}): tid=${w.tid} listed twice`);
+      seen.add(w.tid);
+      if (w.exclusive) sawExclusive = true;
+      else if (sawExclusive)
+        throw new InvariantError(
+          `WaitQueue(${this.name}): non-exclusive tid=${w.tid} behind an exclusive waiter`,
+        );
+    }
+  }
+
+  private unlink(tid: ThreadId): void {
+    const i = this.list.findIndex((w) => w.tid === tid);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+}
