@@ -5,6 +5,7 @@
  */
 export * from "./api.js";
 export * from "./channel/byte-ring.js";
+export * from "./channel/channel.js";
 export * from "./channel/message-queue.js";
 export * from "./core/threads.js";
 export * from "./endpoint/endpoint.js";
@@ -12,4 +13,6 @@ export * from "./endpoint/tag.js";
 export * from "./errors.js";
 export * from "./explore/explorer.js";
 export * from "./futex/futex.js";
+export * from "./kobjects/ipc-objects.js";
+export * from "./kobjects/ipc-types.js";
 export * from "./notification/notification.js";

@@ -111,6 +111,11 @@ export class MessageQueue<H> {
     return m;
   }
 
+  /** The queued messages, oldest first (a copy of the list; the messages are shared). */
+  toArray(): QueuedMessage<H>[] {
+    return this.items.slice(this.head);
+  }
+
   /** Remove every message and return them oldest first (their handles must be closed by the caller). */
   drain(): QueuedMessage<H>[] {
     const out = this.items.slice(this.head);

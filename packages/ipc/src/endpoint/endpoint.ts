@@ -148,6 +148,19 @@ export class Endpoint implements Blocker, SyncEndpoint {
     return this.sendOrCall(t, CALL, timeout, badge, items);
   }
 
+  /**
+   * What a send or call by `t` carrying `itemCount` items would return if refused at once
+   * (Closed, TooLarge, WouldBlock), or Ok if it would be accepted (delivered or queued). Lets a
+   * system call refuse before it moves any handle. Changes nothing.
+   */
+  precheck(t: ThreadId, timeout: number, itemCount: number): IpcStatus {
+    this.threads.checkRunnable(t, "precheck");
+    if (this.dead) return IpcStatus.Closed;
+    if (itemCount > MAX_MESSAGE_HANDLES || !this.fits(t, null)) return IpcStatus.TooLarge;
+    if (timeout === 0 && this.receivers.length === 0) return IpcStatus.WouldBlock;
+    return IpcStatus.Ok;
+  }
+
   private sendOrCall(
     t: ThreadId,
     flags: number,

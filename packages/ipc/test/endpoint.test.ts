@@ -1,0 +1,239 @@
+import { describe, expect, it } from "vitest";
+import {
+  decodeTag,
+  Endpoint,
+  FOREVER,
+  IpcArgumentError,
+  IpcStateError,
+  IpcStatus,
+  IpcThreads,
+  LONG_BUFFER_MAX,
+  MR_COUNT,
+  makeTag,
+  NO_WAIT,
+  TAG_FLAG_LONG,
+} from "../src/index.js";
+
+function rig(n = 4, order: "fifo" | "priority" = "fifo") {
+  const woken: Array<[number, number]> = [];
+  const threads = new IpcThreads({ maxThreads: n, waker: { wake: (t, s) => woken.push([t, s]) } });
+  const ep = new Endpoint(threads, { order });
+  const put = (t: number, label: number, ...words: number[]) => {
+    threads.mr[t * MR_COUNT] = makeTag({ label, words: words.length });
+    words.forEach((w, i) => {
+      threads.mr[t * MR_COUNT + 1 + i] = w;
+    });
+  };
+  const word = (t: number, i: number) => threads.mr[t * MR_COUNT + i];
+  return { threads, ep, woken, put, word };
+}
+
+describe("tag", () => {
+  it("packs label, flags, handles and words as documented (0x0042_0090)", () => {
+    expect(makeTag({ label: 0x42, words: 16, handles: 2 })).toBe(0x0042_0090);
+    expect(decodeTag(0x0042_0090)).toEqual({ label: 0x42, words: 16, handles: 2, long: false, flags: 0 });
+    expect(decodeTag(makeTag({ label: 0xffff, words: 63, long: true })).long).toBe(true);
+  });
+  it("rejects out-of-range fields", () => {
+    expect(() => makeTag({ label: 0x10000, words: 0 })).toThrow(IpcArgumentError);
+    expect(() => makeTag({ label: 0, words: 64 })).toThrow(/0\.\.63/);
+    expect(() => makeTag({ label: 0, words: 1, handles: 16 })).toThrow(IpcArgumentError);
+  });
+});
+
+describe("Endpoint rendezvous", () => {
+  it("the TSDoc example: call, receive, reply", () => {
+    const { threads, ep, woken } = rig(2);
+    expect(ep.receive(1)).toBe(IpcStatus.Blocked);
+    threads.mr[0 * MR_COUNT] = makeTag({ label: 7, words: 1 });
+    threads.mr[0 * MR_COUNT + 1] = 41;
+    expect(ep.call(0)).toBe(IpcStatus.Blocked);
+    expect(woken).toEqual([[1, IpcStatus.Ok]]);
+    threads.mr[1 * MR_COUNT + 1]! += 1;
+    expect(ep.reply(1, threads.replyCap[1]!)).toBe(IpcStatus.Ok);
+    expect(woken).toEqual([
+      [1, IpcStatus.Ok],
+      [0, IpcStatus.Ok],
+    ]);
+    expect(threads.mr[0 * MR_COUNT + 1]).toBe(42);
+    expect(decodeTag(threads.mr[0]!).label).toBe(7);
+  });
+
+  it("a send completes only when a receiver takes it", () => {
+    const { ep, woken, put, word } = rig();
+    put(0, 1, 100);
+    expect(ep.send(0)).toBe(IpcStatus.Blocked);
+    expect(woken).toEqual([]);
+    expect(ep.receive(2)).toBe(IpcStatus.Ok);
+    expect(woken).toEqual([[0, IpcStatus.Ok]]);
+    expect(word(2, 1)).toBe(100);
+  });
+
+  it("only the words named by the tag are copied", () => {
+    const { threads, ep, put, word } = rig();
+    threads.mr.fill(-1, 2 * MR_COUNT, 3 * MR_COUNT);
+    ep.receive(2);
+    put(0, 1, 5, 6);
+    ep.send(0);
+    expect([word(2, 1), word(2, 2), word(2, 3)]).toEqual([5, 6, -1]);
+  });
+
+  it("serves blocked senders FIFO, or by priority with FIFO among equals", () => {
+    const fifo = rig(4);
+    for (const t of [2, 0, 3]) {
+      fifo.put(t, t, t);
+      fifo.ep.send(t);
+    }
+    expect(fifo.ep.queuedSenders()).toEqual([2, 0, 3]);
+    const prio = rig(5, "priority");
+    prio.threads.setPriority(1, 5);
+    prio.threads.setPriority(3, 5);
+    for (const t of [0, 1, 2, 3]) {
+      prio.put(t, t, t);
+      prio.ep.send(t);
+    }
+    expect(prio.ep.queuedSenders()).toEqual([1, 3, 0, 2]);
+    expect(prio.ep.receive(4)).toBe(IpcStatus.Ok);
+    expect(prio.word(4, 1)).toBe(1);
+  });
+
+  it("replying twice is refused with the message left with the replier", () => {
+    const { threads, ep, woken, put, word } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    ep.call(0);
+    const cap = threads.replyCap[1]!;
+    put(1, 0, 77);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.Ok);
+    put(1, 0, 88);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.InvalidReplyCap);
+    expect(word(0, 1)).toBe(77);
+    expect(word(1, 1)).toBe(88);
+    expect(woken.filter(([t]) => t === 0)).toHaveLength(1);
+  });
+
+  it("a reply capability works only for the thread that received it, and forged caps fail", () => {
+    const { threads, ep, put } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    ep.call(0);
+    const cap = threads.replyCap[1]!;
+    expect(ep.reply(2, cap)).toBe(IpcStatus.InvalidReplyCap);
+    expect(ep.reply(1, cap + 1)).toBe(IpcStatus.InvalidReplyCap);
+    expect(ep.reply(1, -5)).toBe(IpcStatus.InvalidReplyCap);
+    expect(ep.reply(1, Number.NaN)).toBe(IpcStatus.InvalidReplyCap);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.Ok);
+  });
+
+  it("replyReceive replies, then takes the next queued call", () => {
+    const { threads, ep, woken, put, word } = rig();
+    ep.receive(3);
+    put(0, 1, 10);
+    ep.call(0);
+    put(1, 1, 20);
+    ep.call(1);
+    put(3, 0, 11);
+    expect(ep.replyReceive(3, threads.replyCap[3]!)).toBe(IpcStatus.Ok);
+    expect(word(0, 1)).toBe(11);
+    expect(word(3, 1)).toBe(20);
+    expect(woken.map(([t]) => t)).toEqual([3, 0]);
+  });
+
+  it("moves the long buffer (Codezero long IPC) and refuses one over 2 KiB", () => {
+    const { threads, ep } = rig();
+    ep.receive(1);
+    const buf = threads.longBuffer(0);
+    for (let i = 0; i < 300; i++) buf[i] = i & 0xff;
+    threads.longLen[0] = 300;
+    threads.mr[0] = makeTag({ label: 1, words: 0, long: true });
+    expect(ep.send(0)).toBe(IpcStatus.Ok);
+    expect(threads.longLen[1]).toBe(300);
+    expect(threads.longBuffer(1)[299]).toBe(299 & 0xff);
+    threads.longLen[2] = LONG_BUFFER_MAX + 1;
+    threads.mr[2 * MR_COUNT] = TAG_FLAG_LONG;
+    expect(ep.send(2)).toBe(IpcStatus.TooLarge);
+    expect(ep.queuedSenders()).toEqual([]);
+  });
+
+  it("refuses more than 15 items with TooLarge and keeps them with the sender", () => {
+    const { ep, put } = rig();
+    put(0, 1, 1);
+    const items = Array.from({ length: 16 }, (_, i) => i);
+    expect(ep.send(0, FOREVER, 0, items)).toBe(IpcStatus.TooLarge);
+    expect(ep.queuedSenders()).toEqual([]);
+  });
+
+  it("moves items exactly once, and hands them back when a blocked send times out", () => {
+    const { threads, ep, put } = rig();
+    const item = { h: 1 };
+    put(0, 1, 1);
+    ep.send(0, 10, 0, [item]);
+    threads.advanceTo(10);
+    expect(threads.inItems[0]).toEqual([item]);
+    put(0, 1, 1);
+    ep.receive(1);
+    ep.send(0, FOREVER, 0, [item]);
+    expect(threads.inItems[1]![0]).toBe(item);
+    expect(decodeTag(threads.mr[1 * MR_COUNT]!).handles).toBe(1);
+  });
+
+  it("polls with NO_WAIT and times out in simulated time", () => {
+    const { threads, ep, woken } = rig();
+    expect(ep.receive(0, NO_WAIT)).toBe(IpcStatus.WouldBlock);
+    expect(ep.receive(0, 100)).toBe(IpcStatus.Blocked);
+    expect(threads.nextDeadline()).toBe(100);
+    threads.advanceTo(99);
+    expect(woken).toEqual([]);
+    threads.advanceTo(100);
+    expect(woken).toEqual([[0, IpcStatus.TimedOut]]);
+    expect(ep.queuedReceivers()).toEqual([]);
+    expect(() => threads.advanceTo(50)).toThrow(IpcArgumentError);
+  });
+
+  it("wakes every queued thread with Closed when destroyed; later calls return Closed", () => {
+    const { ep, woken, put } = rig();
+    put(0, 1, 1);
+    put(1, 1, 1);
+    ep.send(0);
+    ep.call(1);
+    expect(ep.destroy()).toEqual([0, 1]);
+    expect(woken).toEqual([
+      [0, IpcStatus.Closed],
+      [1, IpcStatus.Closed],
+    ]);
+    expect(ep.send(2)).toBe(IpcStatus.Closed);
+    expect(ep.receive(2)).toBe(IpcStatus.Closed);
+    ep.checkInvariants();
+  });
+
+  it("a caller whose server exits wakes with ReplyDropped; the server can no longer reply", () => {
+    const { threads, ep, woken, put } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    ep.call(0);
+    const cap = threads.replyCap[1]!;
+    expect(threads.threadExit(1)).toEqual([0]);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.ReplyDropped]);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.InvalidReplyCap);
+  });
+
+  it("a cancelled caller revokes its reply capability", () => {
+    const { threads, ep, woken, put } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    ep.call(0);
+    expect(threads.cancel(0)).toBe(true);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.Cancelled]);
+    expect(ep.reply(1, threads.replyCap[1]!)).toBe(IpcStatus.InvalidReplyCap);
+    expect(threads.cancel(0)).toBe(false);
+  });
+
+  it("throws for misuse: bad thread id, a blocked thread trapping, negative timeout", () => {
+    const { ep } = rig();
+    expect(() => ep.receive(9)).toThrow(IpcArgumentError);
+    expect(() => ep.receive(0, -1)).toThrow(IpcArgumentError);
+    ep.receive(0);
+    expect(() => ep.send(0)).toThrow(IpcStateError);
+    expect(() => ep.receive(0)).toThrow(/blocked in endpoint/);
+  });
+});
