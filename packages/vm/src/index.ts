@@ -10,4 +10,5 @@ export { type FrameRun, frameCountFor, reserveUnusable, usableFrameRuns } from "
 export { PAGE_POISON, PoisoningAllocator, type PoisonOptions } from "./frames/poison.js";
 export { FrameRefCounts, MAX_FRAME_REFS } from "./frames/refcount.js";
 export { ZeroedFramePool, type ZeroedFramePoolOptions, type ZeroingStats } from "./frames/zeroing.js";
+export { MAX_TREE_FRAME, NO_FRAME, PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
 export type { FrameEvent, Tracer } from "./tracer.js";

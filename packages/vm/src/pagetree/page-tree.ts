@@ -1,0 +1,365 @@
+/**
+ * The page tree: jsix's 64-ary radix tree from page offsets to frame numbers.
+ *
+ * A VM object (or a VMA, in jsix) must find the frame holding page `i` of itself. A hash map
+ * would do, but a radix tree keeps the keys in order (so a range — an unmap, a fork — is walked
+ * in address order), costs nothing to rebalance, and shares its upper levels between neighbours.
+ * Each node has 64 slots; a key is cut into 6-bit digits, most significant first, one per level:
+ *
+ * ```
+ *   key 0x3_4567_89ab (a page offset, 36 bits, 6 levels)
+ *     = 0b 001101 000101 011001 111000 100110 101011
+ *   digits:  13     5      25     56     38     43        (key >> 30, >> 24, ... , & 63)
+ *   root[13] -> n1[5] -> n2[25] -> n3[56] -> n4[38] -> leaf[43] = frame
+ * ```
+ *
+ * Layout: struct-of-arrays in typed arrays, as the native baseline (../shared/baselines, 3).
+ * Node `n` owns `slots[64n .. 64n+63]` (uint32) and `counts[n]` (uint8, the non-empty slots).
+ * An interior slot holds a child node id (0 = none: node 0 is the root, never a child); a leaf
+ * slot holds the frame number + 1 (0 = empty), so frame 0 can be stored. Nodes come from a free
+ * stack first, then a bump pointer; the arrays double when full. A delete that empties a node
+ * frees it and clears its slot in the parent, up to (not including) the root, so the tree never
+ * holds empty nodes: after deleting every key it is back to the root alone.
+ *
+ * Depth is fixed per tree: `ceil(keyBits / 6)` levels (default 36 bits: 6 levels, 2^36 pages =
+ * 256 TiB, more than a 48-bit address space holds). A small VM object can ask for fewer levels.
+ *
+ * Invariants (`checkInvariants`): every node is reachable once or on the free stack, never both;
+ * each count equals its node's non-empty slots; no node but the root is empty; `size` equals the
+ * keys found.
+ *
+ * Related: jsix `page_tree` (the design), `../objects/` (VM objects that own one).
+ */
+import { InvariantError, PageTreeKeyError, VmArgumentError } from "../errors.js";
+import { hex } from "../format.js";
+
+/** Returned by lookups for "no frame at this key" (hot paths return it instead of allocating). */
+export const NO_FRAME = -1;
+/** Largest frame number a page tree can hold (slots store frame + 1 in 32 bits). */
+export const MAX_TREE_FRAME = 0xffff_fffe;
+const FANOUT = 64;
+const TWO_32 = 4294967296;
+
+/** Options of {@link PageTree}. */
+export interface PageTreeOptions {
+  /** Keys run 0..2^keyBits-1; the tree has ceil(keyBits/6) levels. Default 36. Range 6..48. */
+  readonly keyBits?: number;
+  /** Nodes to allocate room for up front (the arrays double beyond it). Default 16. */
+  readonly initialNodes?: number;
+  /**
+   * Write every byte of the initial arrays once, so the host commits the memory now rather than on
+   * first use (benchmarks do this before timing, as the native baselines do). Default false.
+   */
+  readonly prefault?: boolean;
+}
+
+/**
+ * A 64-ary radix tree from page offsets (integers) to frame numbers (see the file comment).
+ *
+ * @example
+ * ```ts
+ * const tree = new PageTree();
+ * tree.set(0x3456789ab, 42);           // six levels, five new nodes below the root
+ * tree.get(0x3456789ab);               // 42
+ * tree.get(7);                         // NO_FRAME (-1)
+ * tree.forEachInRange(0, 2 ** 36, (page, pfn) => console.log(page, pfn)); // in key order
+ * tree.delete(0x3456789ab);            // 42; the five nodes are freed again
+ * ```
+ */
+export class PageTree {
+  /** Levels from the root to the leaves. */
+  readonly levels: number;
+  /** Largest key: 2^(6·levels) - 1. */
+  readonly maxKey: number;
+  private slots: Uint32Array;
+  private counts: Uint8Array;
+  /** Stack of freed node ids (room for every node, so a push never grows it). */
+  private freeStack: Int32Array;
+  private nFree = 0;
+  private bump = 1;
+  private keys = 0;
+  private readonly topShift: number;
+  private readonly path: Int32Array;
+  private version = 0;
+
+  /** @throws VmArgumentError for keyBits outside 6..48 or a bad initialNodes. */
+  constructor(options: PageTreeOptions = {}) {
+    const keyBits = options.keyBits ?? 36;
+    const initial = options.initialNodes ?? 16;
+    if (!Number.isInteger(keyBits) || keyBits < 6 || keyBits > 48) {
+      throw new VmArgumentError(`new PageTree(keyBits=${keyBits}): keyBits must be an integer in 6..48`);
+    }
+    if (!Number.isInteger(initial) || initial < 1 || initial > 2 ** 25) {
+      throw new VmArgumentError(`new PageTree(initialNodes=${initial}): must be an integer in 1..2^25`);
+    }
+    this.levels = Math.ceil(keyBits / 6);
+    this.maxKey = 2 ** (6 * this.levels) - 1;
+    this.topShift = 6 * (this.levels - 1);
+    this.slots = new Uint32Array(initial * FANOUT);
+    this.counts = new Uint8Array(initial);
+    this.freeStack = new Int32Array(initial);
+    this.path = new Int32Array(this.levels);
+    if (options.prefault === true) {
+      this.slots.fill(1).fill(0);
+      this.counts.fill(1).fill(0);
+    }
+  }
+
+  /** Number of keys in the tree. */
+  get size(): number {
+    return this.keys;
+  }
+
+  /** Nodes in use, the root included (1 for an empty tree). */
+  get nodeCount(): number {
+    return this.bump - this.nFree;
+  }
+
+  /**
+   * The frame stored at `key`, or {@link NO_FRAME} (-1). Never allocates.
+   * @throws PageTreeKeyError when `key` is not an integer in 0..maxKey.
+   */
+  get(key: number): number {
+    if (!(key >= 0 && key <= this.maxKey && Number.isInteger(key))) this.badKey("get", key);
+    const slots = this.slots;
+    const hi = (key / TWO_32) | 0; // key bits 32..47
+    const lo = key >>> 0; // key bits 0..31
+    let n = 0;
+    for (let s = this.topShift; s > 0; s -= 6) {
+      n = slots[(n << 6) | digit(hi, lo, s)]!;
+      if (n === 0) return NO_FRAME;
+    }
+    return slots[(n << 6) | (lo & 63)]! - 1; // an empty slot (0) gives NO_FRAME
+  }
+
+  /** Whether `key` has a frame. */
+  has(key: number): boolean {
+    return this.get(key) !== NO_FRAME;
+  }
+
+  /**
+   * Store frame `pfn` at `key`, creating the missing nodes on the path.
+   * @returns the frame that was there, or {@link NO_FRAME} when the key is new.
+   * @throws PageTreeKeyError for a key outside 0..maxKey or a pfn outside 0..MAX_TREE_FRAME.
+   */
+  set(key: number, pfn: number): number {
+    if (!(key >= 0 && key <= this.maxKey && Number.isInteger(key))) this.badKey("set", key);
+    if (!(pfn >>> 0 === pfn && pfn <= MAX_TREE_FRAME)) {
+      throw new PageTreeKeyError(
+        `set(key=${hex(key)}, pfn=${pfn}): pfn must be an integer in 0..${hex(MAX_TREE_FRAME)}`,
+      );
+    }
+    const hi = (key / TWO_32) | 0;
+    const lo = key >>> 0;
+    let slots = this.slots;
+    let n = 0;
+    for (let s = this.topShift; s > 0; s -= 6) {
+      const i = (n << 6) | digit(hi, lo, s);
+      let c = slots[i]!;
+      if (c === 0) {
+        c = this.newNode();
+        slots = this.slots; // newNode may have grown the arrays
+        slots[i] = c;
+        this.counts[n] = this.counts[n]! + 1;
+      }
+      n = c;
+    }
+    const i = (n << 6) | (lo & 63);
+    const old = slots[i]!;
+    if (old === 0) {
+      this.counts[n] = this.counts[n]! + 1;
+      this.keys++;
+    }
+    slots[i] = pfn + 1;
+    this.version++;
+    return old - 1;
+  }
+
+  /**
+   * Remove `key`; nodes left empty are freed, bottom up, up to the root.
+   * @returns the frame that was stored, or {@link NO_FRAME} when the key was absent (nothing changes).
+   * @throws PageTreeKeyError for a key outside 0..maxKey.
+   */
+  delete(key: number): number {
+    if (!(key >= 0 && key <= this.maxKey && Number.isInteger(key))) this.badKey("delete", key);
+    const slots = this.slots;
+    const counts = this.counts;
+    const path = this.path;
+    const hi = (key / TWO_32) | 0;
+    const lo = key >>> 0;
+    let n = 0;
+    let depth = 0;
+    for (let s = this.topShift; s > 0; s -= 6) {
+      const i = (n << 6) | digit(hi, lo, s);
+      path[depth++] = i;
+      n = slots[i]!;
+      if (n === 0) return NO_FRAME;
+    }
+    let i = (n << 6) | (lo & 63);
+    const v = slots[i]!;
+    if (v === 0) return NO_FRAME;
+    slots[i] = 0;
+    this.keys--;
+    this.version++;
+    for (;;) {
+      const c = counts[n]! - 1;
+      counts[n] = c;
+      if (c !== 0 || n === 0) break;
+      this.freeStack[this.nFree++] = n; // empty: its slots are all 0 already, ready for reuse
+      i = path[--depth]!;
+      slots[i] = 0;
+      n = i >>> 6;
+    }
+    return v - 1;
+  }
+
+  /**
+   * Call `fn(key, pfn)` for every key in `start <= key < end`, in increasing key order. Subtrees
+   * outside the range are skipped, so the cost follows the keys visited, not the range's width.
+   * `fn` must not change the tree.
+   * @throws PageTreeKeyError for a bad range; VmArgumentError when `fn` changed the tree.
+   */
+  forEachInRange(start: number, end: number, fn: (key: number, pfn: number) => void): void {
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end >= start)) {
+      throw new PageTreeKeyError(
+        `forEachInRange(start=${start}, end=${end}): need integers 0 <= start <= end`,
+      );
+    }
+    if (start > this.maxKey || end === start) return;
+    const version = this.version;
+    const guarded = (key: number, pfn: number): void => {
+      fn(key, pfn);
+      if (this.version !== version) {
+        throw new VmArgumentError(`forEachInRange: the callback changed the tree at key ${hex(key)}`);
+      }
+    };
+    this.walk(0, 0, 0, start, Math.min(end, this.maxKey + 1), guarded);
+  }
+
+  /** Visit node n at `depth` covering keys from `base`, restricted to [start, end). */
+  private walk(
+    n: number,
+    depth: number,
+    base: number,
+    start: number,
+    end: number,
+    fn: (key: number, pfn: number) => void,
+  ): void {
+    const span = FANOUT ** (this.levels - 1 - depth); // keys under one slot of this node
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(FANOUT - 1, Math.floor((end - 1 - base) / span));
+    for (let d = first; d <= last; d++) {
+      const v = this.slots[n * FANOUT + d]!;
+      if (v === 0) continue;
+      if (depth === this.levels - 1) fn(base + d, v - 1);
+      else this.walk(v, depth + 1, base + d * span, start, end, fn);
+    }
+  }
+
+  /**
+   * The `[key, pfn]` pairs with `start <= key < end`, in key order (a snapshot: later changes to the
+   * tree do not show).
+   */
+  entries(start = 0, end: number = this.maxKey + 1): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    this.forEachInRange(start, end, (k, v) => out.push([k, v]));
+    return out;
+  }
+
+  /**
+   * Remove every key, calling `fn(key, pfn)` for each first (in key order) — e.g. to free the frames.
+   * The tree is back to the root alone.
+   */
+  clear(fn?: (key: number, pfn: number) => void): void {
+    if (fn !== undefined) this.forEachInRange(0, this.maxKey + 1, fn);
+    this.slots.fill(0, 0, this.bump * FANOUT);
+    this.counts.fill(0);
+    this.nFree = 0;
+    this.bump = 1;
+    this.keys = 0;
+    this.version++;
+  }
+
+  private newNode(): number {
+    if (this.nFree > 0) return this.freeStack[--this.nFree]!;
+    if (this.bump === this.counts.length) this.grow();
+    return this.bump++;
+  }
+
+  private grow(): void {
+    const cap = this.counts.length * 2;
+    if (cap > 2 ** 25) throw new VmArgumentError(`PageTree: more than 2^25 nodes (${hex(cap)} requested)`);
+    const slots = new Uint32Array(cap * FANOUT);
+    slots.set(this.slots);
+    const counts = new Uint8Array(cap);
+    counts.set(this.counts);
+    const free = new Int32Array(cap);
+    free.set(this.freeStack);
+    this.slots = slots;
+    this.counts = counts;
+    this.freeStack = free;
+  }
+
+  private badKey(call: string, key: number): never {
+    throw new PageTreeKeyError(`${call}(key=${key}): key must be an integer in 0..${hex(this.maxKey)}`);
+  }
+
+  /**
+   * Walk the whole tree and check the invariants of the file comment, O(nodes · 64).
+   * @throws InvariantError naming the first broken one.
+   */
+  checkInvariants(): void {
+    const seen = new Uint8Array(this.bump);
+    for (const f of this.freeStack.subarray(0, this.nFree)) {
+      if (f <= 0 || f >= this.bump) throw new InvariantError(`free node ${f} is outside 1..${this.bump - 1}`);
+      if (seen[f]) throw new InvariantError(`node ${f} is on the free stack twice`);
+      seen[f] = 2;
+      if (this.counts[f] !== 0) throw new InvariantError(`free node ${f} has count ${this.counts[f]}`);
+      for (let d = 0; d < FANOUT; d++) {
+        if (this.slots[f * FANOUT + d] !== 0)
+          throw new InvariantError(`free node ${f} has a non-empty slot ${d}`);
+      }
+    }
+    let keys = 0;
+    let reachable = 0;
+    const visit = (n: number, depth: number): void => {
+      if (seen[n] === 2) throw new InvariantError(`node ${n} is reachable but on the free stack`);
+      if (seen[n] === 1) throw new InvariantError(`node ${n} is reachable twice`);
+      seen[n] = 1;
+      reachable++;
+      let used = 0;
+      for (let d = 0; d < FANOUT; d++) {
+        const v = this.slots[n * FANOUT + d]!;
+        if (v === 0) continue;
+        used++;
+        if (depth === this.levels - 1) keys++;
+        else {
+          if (v >= this.bump) throw new InvariantError(`node ${n} slot ${d} points to unallocated node ${v}`);
+          visit(v, depth + 1);
+        }
+      }
+      if (used !== this.counts[n])
+        throw new InvariantError(`node ${n} has ${used} used slots but count ${this.counts[n]}`);
+      if (used === 0 && n !== 0)
+        throw new InvariantError(`node ${n} at depth ${depth} is empty but still linked`);
+    };
+    visit(0, 0);
+    if (keys !== this.keys) throw new InvariantError(`${keys} keys found, size=${this.keys}`);
+    if (reachable + this.nFree !== this.bump) {
+      throw new InvariantError(
+        `${reachable} reachable + ${this.nFree} free nodes != ${this.bump} allocated (a leaked node)`,
+      );
+    }
+  }
+}
+
+/**
+ * The 6-bit digit of the key at bit `s`, the key given as 32-bit halves (a key can exceed 2^32).
+ * Worked numbers for s = 30 (the digit straddles the halves): key 0x3_4567_89ab has hi = 3,
+ * lo = 0x456789ab; lo >>> 30 = 1, hi << 2 = 12, (1 | 12) & 63 = 13.
+ */
+function digit(hi: number, lo: number, s: number): number {
+  if (s >= 32) return (hi >>> (s - 32)) & 63;
+  if (s > 26) return ((lo >>> s) | (hi << (32 - s))) & 63;
+  return (lo >>> s) & 63;
+}
