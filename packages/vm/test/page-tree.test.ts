@@ -176,9 +176,9 @@ describe("PageTree against a Map (model-based)", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 36 - 1 }), { maxLength: 60 }), (keys) => {
         const t = new PageTree();
-        keys.forEach((k, i) => t.set(k, i));
+        for (const [i, k] of keys.entries()) t.set(k, i);
         t.checkInvariants();
-        keys.forEach((k, i) => expect(t.delete(k)).toBe(i));
+        for (const [i, k] of keys.entries()) expect(t.delete(k)).toBe(i);
         expect(t.nodeCount).toBe(1);
         t.checkInvariants();
       }),
