@@ -146,3 +146,11 @@ describe("dispatch laws", () => {
       law.check();
   });
 });
+
+describe("docs/syscalls-posix.md", () => {
+  it("is up to date with the POSIX table (regenerate: pnpm tsx --conditions=@osbricks/source packages/kernel/scripts/gen-syscall-docs.ts)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const file = readFileSync(new URL("../../../docs/syscalls-posix.md", import.meta.url), "utf8");
+    expect(file).toBe(`${syscallReference(posixSyscalls, "System calls: the POSIX personality")}\n`);
+  });
+});

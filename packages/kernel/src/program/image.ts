@@ -69,7 +69,7 @@ export interface ProcessStart {
 export type UserFunction = (...args: number[]) => UserCode<unknown>;
 
 /** The entry point of a program: returns its exit status (0 when it returns nothing). */
-export type ProgramMain = (start: ProcessStart) => UserCode<number | undefined | void>;
+export type ProgramMain = (start: ProcessStart) => UserCode<number | undefined>;
 
 /** An executable image, as registered in a {@link ProgramRegistry}. */
 export interface ExecutableImage {

@@ -41,7 +41,7 @@ export function describeArgCheck(a: ArgSpec<unknown>): string {
     case "size":
       return `integer in [0, ${SIZE_MAX_ARG}], else EINVAL`;
     case "fd":
-      return "integer >= 0, else EBADF; must be open, else EBADF";
+      return "integer >= 0, else EBADF (the handler returns EBADF when it is not open)";
     case "pid":
       return "32-bit integer, else EINVAL";
     case "signal":
@@ -55,7 +55,7 @@ export function describeArgCheck(a: ArgSpec<unknown>): string {
     case "ptr": {
       const len = typeof a.len === "string" ? `\`${a.len}\`` : `${a.len}`;
       const dir = a.access === "in" ? "read" : a.access === "out" ? "written" : "read and written";
-      return `${len} bytes ${dir} by the kernel; range inside user space${a.nullable ? " or NULL" : ""}, else EFAULT; unmapped, else EFAULT`;
+      return `${len} bytes ${dir} by the kernel; range inside user space${a.nullable ? " or NULL" : ""}, else EFAULT (an unmapped page gives EFAULT when the kernel copies)`;
     }
     case "addr":
       return `user address${a.aligned ? ", 4 KiB aligned" : ""}, else EINVAL`;

@@ -1,0 +1,176 @@
+/**
+ * The kernel's options, cost model, trace events and run results.
+ *
+ * A kernel is assembled from choices (CPUs, memory, scheduling policy, system-call personality,
+ * page-fault handling) and everything else comes from this package. An example kernel therefore
+ * reads as a table of contents:
+ *
+ * ```ts
+ * const k = new Kernel({
+ *   programs,                                   // what exec can load
+ *   cpus: 2,
+ *   policy: () => new CfsPolicy(),              // @osbricks/sched
+ *   personality: posixPersonality,              // the system-call table and its handlers
+ *   paranoid: true,                             // checkInvariants() after every trap
+ * });
+ * k.boot("init");
+ * k.run();
+ * ```
+ *
+ * Related: `kernel.ts`.
+ */
+import type { SchedPolicy } from "@osbricks/sched";
+import type { Thread } from "../process/thread.js";
+import type { ProgramRegistry } from "../program/registry.js";
+import type { SyscallDispatcher } from "../syscalls/dispatch.js";
+import type { SyscallDecls } from "../syscalls/table.js";
+import type { Kernel } from "./kernel.js";
+
+/** The structural tracer every osbricks package accepts. */
+export interface Tracer<E extends { readonly type: string }> {
+  emit(event: E): void;
+}
+
+/** Trace events of the kernel core. `cycle` is the simulated time of the CPU that caused it. */
+export type KernelEvent =
+  | {
+      readonly type: "kernel.syscall";
+      readonly cycle: number;
+      readonly cpu: number;
+      readonly pid: number;
+      readonly tid: number;
+      readonly nr: number;
+      readonly name: string;
+      readonly args: readonly number[];
+      readonly result: number;
+    }
+  | {
+      readonly type: "kernel.fault";
+      readonly cycle: number;
+      readonly cpu: number;
+      readonly pid: number;
+      readonly tid: number;
+      readonly va: number;
+      readonly access: string;
+      readonly outcome: string;
+    }
+  | {
+      readonly type: "kernel.switch";
+      readonly cycle: number;
+      readonly cpu: number;
+      readonly from: number | null;
+      readonly to: number | null;
+    }
+  | {
+      readonly type: "kernel.signal";
+      readonly cycle: number;
+      readonly pid: number;
+      readonly tid: number;
+      readonly sig: number;
+      readonly action: string;
+    }
+  | {
+      readonly type: "kernel.process";
+      readonly cycle: number;
+      readonly event: "spawn" | "fork" | "exec" | "exit" | "reap" | "reparent";
+      readonly pid: number;
+      readonly ppid: number;
+      readonly detail: string;
+    }
+  | {
+      readonly type: "kernel.thread";
+      readonly cycle: number;
+      readonly event: "create" | "exit";
+      readonly pid: number;
+      readonly tid: number;
+    }
+  | {
+      readonly type: "kernel.crash";
+      readonly cycle: number;
+      readonly pid: number;
+      readonly tid: number;
+      readonly message: string;
+    };
+
+/** Simulated cycles charged per event (a coarse cost model; compute(n) charges n). */
+export interface CycleCosts {
+  /** syscall entry and exit, plus dispatch. Default 100. */
+  readonly syscall: number;
+  /** One user memory access that hits (translation + cache). Default 2. */
+  readonly memory: number;
+  /** One 4 KiB of a byte-range copy. Default 256. */
+  readonly copyPage: number;
+  /** A page fault's entry, handling and return. Default 800. */
+  readonly fault: number;
+  /** A context switch (save, pick, load CR3). Default 300. */
+  readonly contextSwitch: number;
+}
+
+/** Default {@link CycleCosts}. */
+export const DEFAULT_COSTS: CycleCosts = {
+  syscall: 100,
+  memory: 2,
+  copyPage: 256,
+  fault: 800,
+  contextSwitch: 300,
+};
+
+/** A system-call personality: builds the dispatcher a kernel traps into. */
+export type Personality = (kernel: Kernel) => SyscallDispatcher<Thread, SyscallDecls>;
+
+/** Options of {@link Kernel}. */
+export interface KernelOptions {
+  /** The programs exec and spawn can load. Required. */
+  readonly programs: ProgramRegistry;
+  /** Simulated CPUs, 1..32. Default 1. */
+  readonly cpus?: number;
+  /** Physical memory in 4 KiB frames. Default 4096 (16 MiB). */
+  readonly memoryFrames?: number;
+  /** Makes one run-queue policy per CPU. Default: round robin with a 10 000-cycle quantum. */
+  readonly policy?: (cpu: number) => SchedPolicy;
+  /** Timer period in cycles (the scheduler tick). Default 1000. */
+  readonly tick?: number;
+  /** The system-call personality. Default: POSIX (`posixPersonality`). */
+  readonly personality?: Personality;
+  /** Call every checkInvariants() after every trap. Default false. */
+  readonly paranoid?: boolean;
+  /** Receives kernel events. Default none. */
+  readonly tracer?: Tracer<KernelEvent>;
+  /** Seed of the kernel's random source (lottery policies, placement). Default 1. */
+  readonly seed?: number;
+  /** Cost model overrides. */
+  readonly costs?: Partial<CycleCosts>;
+  /** Most threads alive at once (the ipc layer's slot count). Default 512. */
+  readonly maxThreads?: number;
+  /** Most processes alive at once (zombies included). Default 256. */
+  readonly maxProcesses?: number;
+  /** Recorded resume values per frame for fork's replay; past it, fork returns ENOMEM. Default 2^20. */
+  readonly forkHistoryLimit?: number;
+}
+
+/** Why {@link Kernel.run} returned. */
+export type RunOutcome =
+  /** Every user process has exited (and been reaped or is a zombie of pid 0). */
+  | "all-exited"
+  /** Threads remain but none can run and no timer is pending. */
+  | "deadlock"
+  /** The cycle or step limit was reached. */
+  | "limit";
+
+/** What {@link Kernel.run} reports. */
+export interface RunResult {
+  readonly outcome: RunOutcome;
+  /** Simulated cycles elapsed (the clock). */
+  readonly cycles: number;
+  /** Traps executed during this call. */
+  readonly steps: number;
+}
+
+/** A crash report: a program threw a JavaScript exception (or yielded garbage) and was killed. */
+export interface CrashReport {
+  readonly pid: number;
+  readonly tid: number;
+  readonly image: string;
+  readonly message: string;
+  readonly cycle: number;
+}

@@ -1,0 +1,533 @@
+/**
+ * The kernel core: processes and threads on simulated CPUs, the trap loop, blocking and waking,
+ * exit and reaping. The parts a kernel chooses (policy, personality, memory size) come in through
+ * `KernelOptions`; everything else is here, so example kernels repeat none of it.
+ *
+ * ```
+ *   run() ── pick the CPU whose clock is lowest (ties: lowest id) ── deterministic lockstep
+ *     │ advance the machine clock to it (timers fire, APIC lines go up)
+ *     │ timer interrupt pending?  ack + EOI, policy.tick(current, cycles) → preempt?
+ *     │ no current thread?        policy.pickNext() (context switch: load its CR3)
+ *     │ signals deliverable?      default action, or push a handler frame   (posix/deliver.ts)
+ *     │ next trap: a retried one, or frame.code.next(resume)
+ *     ▼
+ *   execute(trap)
+ *     syscall  → dispatcher.dispatch(thread, nr, args)   result, BLOCKED or NORETURN
+ *     memory   → trap/memory.ts: MMU translate → physical memory; fault → vm → retry or SIGSEGV
+ *     compute  → the CPU's clock += n
+ *   paranoid?  → checkInvariants() of every structure
+ * ```
+ *
+ * A JavaScript exception thrown by a program (or a yielded value that is not a trap) kills its
+ * process as a crash would (status: killed by SIGSEGV or SIGILL with core), records a
+ * {@link CrashReport}, and the system keeps running. An exception thrown by kernel code is a
+ * kernel bug and propagates (a panic).
+ *
+ * Related: `api.ts` (options, events), `lifecycle.ts` (create, exit, reap), `../trap/memory.ts`,
+ * `../posix/deliver.ts` (signals), `../process/`.
+ */
+import { Apic, Clock, irqLine, PhysicalMemory, Timer } from "@osbricks/hw-x86";
+import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
+import { ObjectSpace, type ObjectType } from "@osbricks/objects";
+import { RoundRobinPolicy, type SchedPolicy, threadId, transition, Xorshift32 } from "@osbricks/sched";
+import { BuddyAllocator } from "@osbricks/vm";
+import { KernelArgumentError, KernelInvariantError, KernelStateError } from "../errors.js";
+import { deliverSignals, forceSignal } from "../posix/deliver.js";
+import { checkFileInvariants } from "../posix/files.js";
+import { Sig, signalName } from "../posix/signals.js";
+import { posixPersonality } from "../posix/syscalls.js";
+import type { Process } from "../process/process.js";
+import type { Thread, WaitRecord } from "../process/thread.js";
+import type { ProgramRegistry } from "../program/registry.js";
+import type { Trap } from "../program/trap.js";
+import type { UserSpace } from "../space/user-space.js";
+import { VmSpace } from "../space/vm-space.js";
+import { SYSCALL_BLOCKED, SYSCALL_NORETURN, type SyscallDispatcher } from "../syscalls/dispatch.js";
+import { Errno } from "../syscalls/errno.js";
+import type { SyscallDecls } from "../syscalls/table.js";
+import { executeMemoryTrap, translateOrFault, writeU32 } from "../trap/memory.js";
+import {
+  type CrashReport,
+  type CycleCosts,
+  DEFAULT_COSTS,
+  type KernelEvent,
+  type KernelOptions,
+  type RunResult,
+  type Tracer,
+} from "./api.js";
+import { Lifecycle } from "./lifecycle.js";
+
+/** Vector of the local timer interrupt (Linux uses 0xec, LOCAL_TIMER_VECTOR). */
+export const TIMER_VECTOR = 0xec;
+/** Largest compute(n) a single trap may ask for. */
+export const MAX_COMPUTE = 1e9;
+
+/** One simulated CPU: its clock position, its run queue, its local APIC and timer. */
+export class Cpu {
+  /** Local time: the cycle at which this CPU executes its next step. */
+  time = 0;
+  /** The running thread, or null when idle. */
+  current: Thread | null = null;
+  /** Cycle of the last scheduler tick. */
+  lastTick = 0;
+  constructor(
+    readonly id: number,
+    readonly policy: SchedPolicy,
+    readonly apic: Apic,
+    readonly timer: Timer,
+  ) {}
+}
+
+/**
+ * A simulated kernel.
+ *
+ * @example
+ * ```ts
+ * const programs = new ProgramRegistry().register({ name: "init", main: function* () { return 0; } });
+ * const k = new Kernel({ programs });
+ * k.boot("init");
+ * k.run().outcome; // "all-exited"
+ * ```
+ */
+export class Kernel implements Waker {
+  readonly programs: ProgramRegistry;
+  readonly memory: PhysicalMemory;
+  readonly frames: BuddyAllocator;
+  readonly objects: ObjectSpace;
+  readonly processType: ObjectType;
+  readonly threadType: ObjectType;
+  readonly ipc: IpcThreads;
+  readonly futex: Futex;
+  readonly clock = new Clock();
+  readonly cpus: Cpu[] = [];
+  readonly costs: CycleCosts;
+  readonly paranoid: boolean;
+  readonly tracer: Tracer<KernelEvent> | undefined;
+  readonly random: Xorshift32;
+  readonly maxProcesses: number;
+  readonly forkHistoryLimit: number;
+  readonly dispatcher: SyscallDispatcher<Thread, SyscallDecls>;
+  /** Process and thread creation, exit and reaping. */
+  readonly life: Lifecycle;
+  /** Crash reports of programs killed for throwing, in order. */
+  readonly crashes: CrashReport[] = [];
+  /** Threads by tid. */
+  readonly threads = new Map<number, Thread>();
+  /** Processes by pid (live and zombie). */
+  readonly processes = new Map<number, Process>();
+  /** Threads by ipc slot. */
+  readonly byIpcSlot: (Thread | undefined)[] = [];
+  /** Total traps executed. */
+  steps = 0;
+  /** The trap being executed (handlers that block use it as the restart point). */
+  currentTrap: Trap | null = null;
+  private readonly ipcFree: number[] = [];
+
+  /** @throws KernelArgumentError for out-of-range options. */
+  constructor(options: KernelOptions) {
+    const ncpu = options.cpus ?? 1;
+    if (!Number.isInteger(ncpu) || ncpu < 1 || ncpu > 32)
+      throw new KernelArgumentError(`new Kernel(cpus=${ncpu}): expected 1..32`);
+    const nframes = options.memoryFrames ?? 4096;
+    if (!Number.isInteger(nframes) || nframes < 256 || nframes > 1 << 20) {
+      throw new KernelArgumentError(`new Kernel(memoryFrames=${nframes}): expected 256..2^20`);
+    }
+    const tick = options.tick ?? 1000;
+    if (!Number.isInteger(tick) || tick < 10)
+      throw new KernelArgumentError(`new Kernel(tick=${tick}): expected an integer >= 10`);
+    this.programs = options.programs;
+    this.costs = { ...DEFAULT_COSTS, ...options.costs };
+    this.paranoid = options.paranoid ?? false;
+    this.tracer = options.tracer;
+    this.random = new Xorshift32(options.seed ?? 1);
+    this.maxProcesses = options.maxProcesses ?? 256;
+    this.forkHistoryLimit = options.forkHistoryLimit ?? 1 << 20;
+    this.memory = new PhysicalMemory({ size: nframes * 4096 });
+    this.frames = new BuddyAllocator({ frames: nframes });
+    this.frames.reserve(0, 1); // frame 0 stays unused: a zero frame number is always a bug
+    this.objects = new ObjectSpace();
+    this.processType = this.objects.defineType({ name: "process", signals: ["terminated"] });
+    this.threadType = this.objects.defineType({ name: "thread", signals: ["terminated"] });
+    const maxThreads = options.maxThreads ?? 512;
+    this.ipc = new IpcThreads({ maxThreads, waker: this });
+    for (let i = maxThreads - 1; i >= 0; i--) this.ipcFree.push(i);
+    this.futex = new Futex(this.ipc, this.memory);
+    const policy = options.policy ?? (() => new RoundRobinPolicy({ quantum: 10 * tick }));
+    for (let i = 0; i < ncpu; i++) {
+      const apic = new Apic();
+      apic.route(0, { vector: TIMER_VECTOR, masked: false });
+      const timer = new Timer(this.clock, irqLine(apic, 0));
+      timer.startPeriodic(tick);
+      this.cpus.push(new Cpu(i, policy(i), apic, timer));
+    }
+    this.life = new Lifecycle(this);
+    this.dispatcher = (options.personality ?? posixPersonality)(this);
+  }
+
+  /** The current machine time in cycles. */
+  get now(): number {
+    return this.clock.now;
+  }
+
+  // ---- boot and run ---------------------------------------------------------------------
+
+  /**
+   * Start `image` as init (pid 1).
+   * @throws KernelStateError when init already exists; ProgramError for an unknown image.
+   */
+  boot(image = "init", argv: readonly string[] = [image], envp: readonly string[] = []): Process {
+    if (this.processes.has(1)) throw new KernelStateError("boot: init is already running");
+    return this.life.spawnInit(image, argv, envp);
+  }
+
+  /**
+   * Run until every user process has exited, nothing can run, or a limit is reached.
+   * @param limits maxCycles: stop when the clock passes it; maxSteps: stop after that many traps.
+   */
+  run(limits: { maxCycles?: number; maxSteps?: number } = {}): RunResult {
+    const maxCycles = limits.maxCycles ?? Number.POSITIVE_INFINITY;
+    const maxSteps = limits.maxSteps ?? Number.POSITIVE_INFINITY;
+    const start = this.steps;
+    const cpus = this.cpus;
+    const one = cpus.length === 1;
+    for (;;) {
+      if (this.steps - start >= maxSteps || this.clock.now >= maxCycles) return this.result("limit", start);
+      let c = cpus[0]!;
+      if (!one) for (let i = 1; i < cpus.length; i++) if (cpus[i]!.time < c.time) c = cpus[i]!;
+      if (c.time > this.clock.now) this.clock.advanceTo(c.time);
+      if (c.apic.peek() !== null) this.interrupt(c);
+      if (c.current === null && !this.dispatch(c)) {
+        if (!this.idle(c))
+          return this.result(this.liveUserThreads() === 0 ? "all-exited" : "deadlock", start);
+        continue;
+      }
+      this.step(c);
+      this.steps++;
+      if (this.paranoid) this.checkInvariants();
+    }
+  }
+
+  private result(outcome: RunResult["outcome"], start: number): RunResult {
+    return { outcome, cycles: this.clock.now, steps: this.steps - start };
+  }
+
+  private liveUserThreads(): number {
+    let n = 0;
+    for (const t of this.threads.values()) if (t.process.pid !== 0) n++;
+    return n;
+  }
+
+  /** An idle CPU waits for the next event: another CPU's progress or a timer. False when nothing can ever happen. */
+  private idle(c: Cpu): boolean {
+    let next = Number.POSITIVE_INFINITY;
+    for (const o of this.cpus) if (o !== c && o.current !== null) next = Math.min(next, o.time);
+    let anyReady = false;
+    for (const o of this.cpus) if (o.policy.readyCount > 0) anyReady = true;
+    if (next === Number.POSITIVE_INFINITY && !anyReady) {
+      // Only a timer could wake a blocked thread (futex timeouts); with none pending we are done.
+      const ev = this.ipcNextDeadline();
+      if (ev === null) return false;
+      next = ev;
+    }
+    c.time = Math.max(c.time + 1, next === Number.POSITIVE_INFINITY ? c.time + 1 : next);
+    return true;
+  }
+
+  private ipcNextDeadline(): number | null {
+    return null;
+  }
+
+  /** Timer interrupt: acknowledge, EOI, account the tick; preempt if the policy says so. */
+  private interrupt(c: Cpu): void {
+    const v = c.apic.acknowledge();
+    if (v === null) return;
+    c.apic.eoi();
+    if (v !== TIMER_VECTOR) return;
+    const cycles = Math.max(1, c.time - c.lastTick);
+    c.lastTick = c.time;
+    const t = c.current;
+    if (c.policy.tick(t === null ? null : t.life.tid, cycles) && t !== null) {
+      transition(t.life, "ready");
+      c.policy.enqueue(t.life.tid, "preempted");
+      this.switchOut(c, t);
+    }
+  }
+
+  /** Pick the next thread for an idle CPU. */
+  private dispatch(c: Cpu): boolean {
+    const tid = c.policy.pickNext();
+    if (tid === null) return false;
+    const t = this.threads.get(tid)!;
+    transition(t.life, "running");
+    t.cpu = c.id;
+    c.current = t;
+    c.time += this.costs.contextSwitch;
+    t.process.addressSpace?.flushTlb();
+    this.tracer?.emit({ type: "kernel.switch", cycle: c.time, cpu: c.id, from: null, to: t.tid });
+    return true;
+  }
+
+  private switchOut(c: Cpu, t: Thread): void {
+    c.current = null;
+    this.tracer?.emit({ type: "kernel.switch", cycle: c.time, cpu: c.id, from: t.tid, to: null });
+  }
+
+  // ---- the trap loop ----------------------------------------------------------------------
+
+  /** Run one trap of the CPU's current thread. */
+  private step(c: Cpu): void {
+    const t = c.current!;
+    if ((t.sigPending | t.process.sigPending) !== 0 && deliverSignals(this, t)) {
+      if (c.current !== t) return; // killed or stopped
+    }
+    let trap: Trap;
+    if (t.retry !== null) {
+      trap = t.retry;
+      t.retry = null;
+    } else {
+      const f = t.frames[t.frames.length - 1]!;
+      const value = t.resume;
+      t.resume = undefined;
+      if (f.history.length < this.forkHistoryLimit) f.history.push(value);
+      else f.historyOverflow = true;
+      let r: IteratorResult<Trap, unknown>;
+      try {
+        r = f.code.next(value);
+      } catch (e) {
+        this.crash(t, e instanceof Error ? `${e.name}: ${e.message}` : `threw ${String(e)}`, Sig.SIGSEGV);
+        return;
+      }
+      if (r.done === true) {
+        this.life.frameReturned(t, r.value);
+        return;
+      }
+      trap = r.value;
+    }
+    this.execute(c, t, trap);
+  }
+
+  private execute(c: Cpu, t: Thread, trap: Trap): void {
+    if (trap === null || typeof trap !== "object") {
+      this.crash(t, `yielded ${String(trap)}, which is not a trap`, Sig.SIGILL);
+      return;
+    }
+    switch (trap.kind) {
+      case "syscall": {
+        c.time += this.costs.syscall;
+        this.currentTrap = trap;
+        const r = this.dispatcher.dispatch(t, trap.nr, Array.isArray(trap.args) ? trap.args : []);
+        if (r !== SYSCALL_BLOCKED && r !== SYSCALL_NORETURN) {
+          t.resume = r;
+          t.regs.rax = r;
+        }
+        if (this.tracer) {
+          this.tracer.emit({
+            type: "kernel.syscall",
+            cycle: c.time,
+            cpu: c.id,
+            pid: t.process.pid,
+            tid: t.tid,
+            nr: trap.nr,
+            name: this.dispatcher.nameOf(trap.nr) ?? "?",
+            args: trap.args,
+            result: r,
+          });
+        }
+        return;
+      }
+      case "compute": {
+        const n = trap.cycles;
+        if (!Number.isInteger(n) || n < 0 || n > MAX_COMPUTE) {
+          this.crash(t, `compute(${String(n)}): not a cycle count in 0..${MAX_COMPUTE}`, Sig.SIGILL);
+          return;
+        }
+        c.time += n;
+        t.cyclesRun += n;
+        return;
+      }
+      case "load":
+      case "store":
+      case "read-bytes":
+      case "write-bytes":
+        executeMemoryTrap(this, c, t, trap);
+        return;
+      default:
+        this.crash(t, `yielded ${JSON.stringify(trap)}, which is not a trap`, Sig.SIGILL);
+    }
+  }
+
+  /**
+   * Kill a thread's process as a crash: a JS exception or garbage trap from its program.
+   * The report is kept in {@link Kernel.crashes}.
+   */
+  crash(t: Thread, message: string, sig: number): void {
+    const report: CrashReport = {
+      pid: t.process.pid,
+      tid: t.tid,
+      image: t.process.image,
+      message,
+      cycle: this.clock.now,
+    };
+    this.crashes.push(report);
+    this.tracer?.emit({
+      type: "kernel.crash",
+      cycle: this.clock.now,
+      pid: t.process.pid,
+      tid: t.tid,
+      message,
+    });
+    forceSignal(this, t, sig);
+  }
+
+  // ---- blocking and waking ------------------------------------------------------------------
+
+  /**
+   * Park the running thread `t`. Returns {@link SYSCALL_BLOCKED} for the handler to return.
+   * @throws KernelStateError when `t` is not running.
+   */
+  block(t: Thread, wait: WaitRecord): number {
+    if (t.life.state !== "running")
+      throw new KernelStateError(`block(tid=${t.tid}): thread is ${t.life.state}, not running`);
+    const c = this.cpus[t.cpu]!;
+    transition(t.life, "blocked", { kind: "wait-queue", on: wait.on });
+    c.policy.descheduled(t.life.tid);
+    t.wait = wait;
+    this.switchOut(c, t);
+    return SYSCALL_BLOCKED;
+  }
+
+  /**
+   * Make a blocked thread ready. With `result` the blocked call returns it; without, the call
+   * restarts (its trap runs again). No effect on a thread that is not blocked.
+   */
+  wakeThread(t: Thread, result?: number): void {
+    if (t.life.state !== "blocked") return;
+    const w = t.wait!;
+    t.wait = null;
+    if (result === undefined) t.retry = w.restart;
+    else {
+      t.resume = result;
+      t.regs.rax = result;
+    }
+    transition(t.life, "ready");
+    this.cpus[t.cpu]!.policy.enqueue(t.life.tid, "wake");
+  }
+
+  /** Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR. */
+  interruptThread(t: Thread, restart: boolean): void {
+    if (t.life.state !== "blocked" || !t.wait!.interruptible) return;
+    const w = t.wait!;
+    w.cancel();
+    if (restart) this.wakeThread(t);
+    else this.wakeThread(t, -Errno.EINTR);
+  }
+
+  /** The ipc layer's waker: a futex or endpoint wait of ipc thread `slot` ended with `status`. */
+  wake(slot: number, status: IpcStatus): void {
+    const t = this.byIpcSlot[slot];
+    if (t === undefined) return;
+    const r = status === IpcStatus.Ok ? 0 : status === IpcStatus.TimedOut ? -Errno.ETIMEDOUT : -Errno.EINTR;
+    this.wakeThread(t, r);
+  }
+
+  /** Give `t` an ipc slot (futex waits need one). -1 when none is left. */
+  ipcSlotFor(t: Thread): number {
+    if (t.ipcSlot >= 0) return t.ipcSlot;
+    const s = this.ipcFree.pop();
+    if (s === undefined) return -1;
+    t.ipcSlot = s;
+    this.byIpcSlot[s] = t;
+    return s;
+  }
+
+  /** Return `t`'s ipc slot. */
+  releaseIpcSlot(t: Thread): void {
+    if (t.ipcSlot < 0) return;
+    this.byIpcSlot[t.ipcSlot] = undefined;
+    this.ipcFree.push(t.ipcSlot);
+    t.ipcSlot = -1;
+  }
+
+  /** sched_yield: the running thread goes back to its run queue. */
+  yieldThread(t: Thread): void {
+    const c = this.cpus[t.cpu]!;
+    if (c.current !== t) return;
+    transition(t.life, "ready");
+    c.policy.enqueue(t.life.tid, "yielded");
+    this.switchOut(c, t);
+  }
+
+  /** CLONE_CHILD_CLEARTID at thread exit: store 0 at `addr` and wake one futex waiter there. */
+  wakeClearTid(p: Process, addr: number): void {
+    const space = p.addressSpace;
+    if (space === null || !writeU32(this, space, addr, 0)) return;
+    const pa = translateOrFault(this, space, addr, "read", null);
+    if (pa >= 0) this.futex.wake(pa, 1);
+  }
+
+  /** A fresh, empty user address space. */
+  createSpace(): UserSpace {
+    return new VmSpace(this);
+  }
+
+  /** Remove `t` from wherever the scheduler has it (running, ready), before it exits. */
+  unschedule(t: Thread): void {
+    const c = this.cpus[t.cpu]!;
+    const tid = threadId(t.tid);
+    if (c.current === t) {
+      c.policy.descheduled(tid);
+      this.switchOut(c, t);
+    } else if (c.policy.isReady(tid)) {
+      c.policy.dequeue(tid);
+    }
+  }
+
+  /** Emit a signal trace event. */
+  traceSignal(t: Thread, sig: number, action: string): void {
+    this.tracer?.emit({
+      type: "kernel.signal",
+      cycle: this.clock.now,
+      pid: t.process.pid,
+      tid: t.tid,
+      sig,
+      action: `${signalName(sig)} ${action}`,
+    });
+  }
+
+  // ---- invariants -----------------------------------------------------------------------------
+
+  /**
+   * Check every structure: frames, objects, handle tables, run queues, ipc, files, processes.
+   * @throws KernelInvariantError (or the lower package's InvariantError) naming the first broken one.
+   */
+  checkInvariants(): void {
+    this.frames.checkInvariants();
+    this.objects.checkInvariants();
+    this.ipc.checkInvariants();
+    this.futex.checkInvariants();
+    for (const c of this.cpus) {
+      c.policy.checkInvariants();
+      if (c.current && c.current.life.state !== "running") {
+        throw new KernelInvariantError(
+          `cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.life.state}`,
+        );
+      }
+    }
+    for (const t of this.threads.values()) {
+      const running = this.cpus.some((c) => c.current === t);
+      if ((t.life.state === "running") !== running) {
+        throw new KernelInvariantError(
+          `tid ${t.tid} is ${t.life.state} but ${running ? "is" : "is not"} on a CPU`,
+        );
+      }
+      if ((t.life.state === "blocked") !== (t.wait !== null)) {
+        throw new KernelInvariantError(
+          `tid ${t.tid} is ${t.life.state} with${t.wait ? "" : "out"} a wait record`,
+        );
+      }
+      if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
+    }
+    this.life.checkInvariants();
+    checkFileInvariants([...this.processes.values()].map((p) => p.files));
+  }
+}

@@ -1,0 +1,456 @@
+/**
+ * Process and thread life cycles: spawn, fork, exec, thread creation, exit, zombies, reaping,
+ * re-parenting.
+ *
+ * **fork by replay.** A generator cannot be copied, yet fork returns twice. The child's
+ * continuation is rebuilt deterministically: every frame records the values it was resumed with
+ * (`Frame.history`), and the child re-creates each generator from the same function and
+ * arguments and feeds it the same values. Because a program's only inputs are its trap results,
+ * the child arrives at the very `yield` of the fork trap, with the same locals, and is resumed
+ * with 0. Its memory is the copy-on-write copy of the parent's, so the stores it "replays" are
+ * not executed again. The cost is proportional to the frame's history (bounded by
+ * `forkHistoryLimit`); a program must keep its state in locals and simulated memory, not in
+ * outside JavaScript variables (those would see the replay).
+ *
+ * ```
+ *   parent frame:  fn(args) ─next(h0)→ trap0 ─next(h1)→ trap1 … ─next(hn)→ fork trap  ─next(pid)→ …
+ *   child frame:   fn(args) ─next(h0)→ (ignored) … ─next(hn)→ fork trap (checked)     ─next(0)→ …
+ * ```
+ *
+ * **exit.** The last thread's exit, exit_group, or a fatal signal ends the process: its threads
+ * are removed, its descriptors closed, its address space and handle table released; children are
+ * re-parented to init (pid 1); it becomes a zombie holding its wait status; the parent gets
+ * SIGCHLD and its waitpid callers are woken. A parent that set SIGCHLD to SIG_IGN, and pid 0,
+ * reap at once (POSIX: no zombies are created then).
+ *
+ * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the system calls on top).
+ */
+import { threadId, transition } from "@osbricks/sched";
+import { KernelInvariantError, ProgramError } from "../errors.js";
+import { postSignal } from "../posix/deliver.js";
+import { Console, FdTable } from "../posix/files.js";
+import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
+import { SIG_IGN } from "../posix/table.js";
+import { exitedStatus } from "../posix/wait-status.js";
+import { loadImage } from "../process/loader.js";
+import { Process } from "../process/process.js";
+import { Thread } from "../process/thread.js";
+import {
+  DEFAULT_TEXT_PAGES,
+  type ExecutableImage,
+  type ProcessStart,
+  TextImage,
+  type UserFunction,
+} from "../program/image.js";
+import type { UserCode } from "../program/trap.js";
+import { SYSCALL_NORETURN } from "../syscalls/dispatch.js";
+import { Errno } from "../syscalls/errno.js";
+import type { Kernel } from "./kernel.js";
+
+/** The kernel's process and thread bookkeeping. */
+export class Lifecycle {
+  /** pid 0: the kernel process; kernel threads belong to it and it reaps orphans of a dead init. */
+  readonly kernelProcess: Process;
+  /** The console every process's fds 0..2 start on. */
+  readonly console = new Console();
+  private nextId = 1;
+
+  constructor(private readonly k: Kernel) {
+    this.kernelProcess = new Process(
+      k.objects,
+      k.processType,
+      0,
+      null,
+      null,
+      new TextImage(DEFAULT_TEXT_PAGES),
+      "kernel",
+    );
+    this.kernelProcess.retain();
+    k.processes.set(0, this.kernelProcess);
+  }
+
+  private newId(): number {
+    while (this.k.processes.has(this.nextId) || this.k.threads.has(this.nextId)) this.nextId++;
+    return this.nextId++;
+  }
+
+  /** Start init (pid 1) with fds 0, 1, 2 on the console. */
+  spawnInit(name: string, argv: readonly string[], envp: readonly string[]): Process {
+    const image = this.k.programs.lookup(name);
+    if (!image) throw new ProgramError(`boot(${name}): no such program`);
+    const files = new FdTable();
+    const con = { kind: "console" as const, console: this.console, refs: 0 };
+    for (let i = 0; i < 3; i++) files.install(con);
+    const p = this.spawn(this.kernelProcess, image, argv, envp, files, 0);
+    files.closeAll();
+    if (typeof p === "number") throw new ProgramError(`boot(${name}): could not load (errno ${-p})`);
+    return p;
+  }
+
+  /**
+   * Create a process from scratch running `image` (posix_spawn, Lunaix-style: nothing is copied
+   * from the parent but the descriptors and the signal mask).
+   * @returns the process, or -EAGAIN (process limit) / -ENOMEM.
+   */
+  spawn(
+    parent: Process,
+    image: ExecutableImage,
+    argv: readonly string[],
+    envp: readonly string[],
+    files: FdTable,
+    sigBlocked: number,
+  ): Process | number {
+    const k = this.k;
+    if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
+    const space = k.createSpace();
+    const load = loadImage(k, space, image, argv, envp);
+    if (load === null) {
+      space.destroy();
+      return -Errno.ENOMEM;
+    }
+    const pid = this.newId();
+    const text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [
+      image.main as unknown as UserFunction,
+      ...(image.functions ?? []),
+    ]);
+    const p = new Process(k.objects, k.processType, pid, parent, space, text, image.name);
+    p.retain();
+    p.heapStart = p.brk = load.heapStart;
+    p.files = files.clone();
+    parent.children.push(p);
+    k.processes.set(pid, p);
+    const start = this.startOf(p, argv, envp, load.argvPtr, load.envpPtr);
+    const t = this.createThread(
+      p,
+      image.main as unknown as UserFunction,
+      [start],
+      text.addressOf(image.main as unknown as UserFunction),
+      load.sp,
+      pid,
+    );
+    t.isMain = true;
+    t.sigBlocked = sigBlocked;
+    k.tracer?.emit({
+      type: "kernel.process",
+      cycle: k.now,
+      event: "spawn",
+      pid,
+      ppid: parent.pid,
+      detail: image.name,
+    });
+    return p;
+  }
+
+  private startOf(
+    p: Process,
+    argv: readonly string[],
+    envp: readonly string[],
+    argvPtr: number,
+    envpPtr: number,
+  ): ProcessStart {
+    return { argv: [...argv], envp: [...envp], argvPtr, envpPtr, addressOf: (fn) => p.text.addressOf(fn) };
+  }
+
+  /** Create a ready thread in `p` running `fn(...args)` (at code address `entry`), stack pointer `sp`. */
+  createThread(
+    p: Process,
+    fn: UserFunction,
+    args: unknown[],
+    entry: number,
+    sp: number,
+    tid = this.newId(),
+  ): Thread {
+    const k = this.k;
+    const t = new Thread(k.objects, k.threadType, tid, p);
+    t.retain();
+    t.pushBase(fn as (...a: unknown[]) => UserCode<unknown>, args, entry);
+    t.regs.rsp = sp;
+    k.threads.set(tid, t);
+    p.threads.push(t);
+    this.place(t);
+    k.tracer?.emit({ type: "kernel.thread", cycle: k.now, event: "create", pid: p.pid, tid });
+    return t;
+  }
+
+  /** Put a new thread on the least loaded CPU (no migration afterwards) and make it ready. */
+  private place(t: Thread): void {
+    let best = this.k.cpus[0]!;
+    let load = Number.POSITIVE_INFINITY;
+    for (const c of this.k.cpus) {
+      const l = c.policy.readyCount + (c.current ? 1 : 0);
+      if (l < load) {
+        best = c;
+        load = l;
+      }
+    }
+    t.cpu = best.id;
+    best.policy.admit(t.life.tid);
+    transition(t.life, "ready");
+    best.policy.enqueue(t.life.tid, "new");
+  }
+
+  /** Thread count of live threads in user processes. */
+  userThreads(): number {
+    let n = 0;
+    for (const t of this.k.threads.values()) if (t.process.pid !== 0) n++;
+    return n;
+  }
+
+  // ---- fork and exec ------------------------------------------------------------------------
+
+  /** fork(2) for the running thread `t`: the child's pid, or -errno. */
+  fork(t: Thread): number {
+    const k = this.k;
+    const p = t.process;
+    if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
+    if (t.frames.some((f) => f.historyOverflow)) return -Errno.ENOMEM;
+    const space = p.vm.fork();
+    if (space === null) return -Errno.ENOMEM;
+    const pid = this.newId();
+    const child = new Process(k.objects, k.processType, pid, p, space, p.text.clone(), p.image);
+    child.retain();
+    child.heapStart = p.heapStart;
+    child.brk = p.brk;
+    child.files = p.files.clone();
+    for (let i = 0; i < 32; i++) child.sigActions[i] = p.sigActions[i]!;
+    p.children.push(child);
+    k.processes.set(pid, child);
+    const ct = new Thread(k.objects, k.threadType, pid, child);
+    ct.retain();
+    ct.isMain = t.isMain;
+    ct.regs.rsp = t.regs.rsp;
+    ct.sigBlocked = t.sigBlocked;
+    ct.clearTid = 0;
+    k.threads.set(pid, ct);
+    child.threads.push(ct);
+    const diverged = this.replayFrames(t, ct, child);
+    ct.resume = 0;
+    ct.regs.rax = 0;
+    this.place(ct);
+    k.tracer?.emit({
+      type: "kernel.process",
+      cycle: k.now,
+      event: "fork",
+      pid,
+      ppid: p.pid,
+      detail: p.image,
+    });
+    if (diverged !== null) k.crash(ct, `fork replay diverged: ${diverged}`, Sig.SIGILL);
+    return pid;
+  }
+
+  /** Rebuild `from`'s frames in `to` by replaying their histories. Returns an error text, or null. */
+  private replayFrames(from: Thread, to: Thread, child: Process): string | null {
+    let error: string | null = null;
+    for (const f of from.frames) {
+      const args =
+        f.signal === 0 && from.isMain && f === from.frames[0] ? this.rebindStart(f.args, child) : f.args;
+      const code = (f.fn as (...a: unknown[]) => UserCode<unknown>)(...args);
+      for (let i = 0; i < f.history.length && error === null; i++) {
+        try {
+          const r = code.next(f.history[i]);
+          if (r.done === true) error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
+        } catch (e) {
+          error = `frame threw during replay: ${e instanceof Error ? e.message : String(e)}`;
+        }
+      }
+      to.frames.push({ ...f, code, args, history: f.history.slice() });
+      to.regs.rip = f.entry;
+    }
+    return error;
+  }
+
+  private rebindStart(args: readonly unknown[], child: Process): unknown[] {
+    const s = args[0] as ProcessStart;
+    return [{ ...s, addressOf: (fn: UserFunction) => child.text.addressOf(fn) }, ...args.slice(1)];
+  }
+
+  /**
+   * execve(2) for `t`: replace the image. Returns SYSCALL_NORETURN, or -ENOMEM leaving `t` as it was.
+   */
+  exec(t: Thread, image: ExecutableImage, argv: readonly string[], envp: readonly string[]): number {
+    const k = this.k;
+    const p = t.process;
+    const space = k.createSpace();
+    const load = loadImage(k, space, image, argv, envp);
+    if (load === null) {
+      space.destroy();
+      return -Errno.ENOMEM;
+    }
+    for (const o of [...p.threads]) if (o !== t) this.removeThread(o);
+    p.vm.destroy();
+    p.addressSpace = space;
+    p.text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [
+      image.main as unknown as UserFunction,
+      ...(image.functions ?? []),
+    ]);
+    p.image = image.name;
+    p.heapStart = p.brk = load.heapStart;
+    // POSIX: caught signals are reset to SIG_DFL; ignored ones stay ignored.
+    for (let i = 1; i < 32; i++) if (p.sigActions[i]!.handler > SIG_IGN) p.sigActions[i] = SIGACTION_DEFAULT;
+    t.frames.length = 0;
+    const start = this.startOf(p, argv, envp, load.argvPtr, load.envpPtr);
+    t.pushBase(
+      image.main as unknown as (...a: unknown[]) => UserCode<unknown>,
+      [start],
+      p.text.addressOf(image.main as unknown as UserFunction),
+    );
+    t.isMain = true;
+    t.regs.rsp = load.sp;
+    t.resume = undefined;
+    t.retry = null;
+    t.clearTid = 0;
+    k.tracer?.emit({
+      type: "kernel.process",
+      cycle: k.now,
+      event: "exec",
+      pid: p.pid,
+      ppid: p.parent?.pid ?? 0,
+      detail: image.name,
+    });
+    return SYSCALL_NORETURN;
+  }
+
+  // ---- exit ---------------------------------------------------------------------------------
+
+  /** The top frame of `t` returned `value`. */
+  frameReturned(t: Thread, value: unknown): void {
+    const f = t.frames.pop()!;
+    if (f.signal !== 0) {
+      // sigreturn: back to what the handler interrupted.
+      t.sigBlocked = f.savedMask;
+      t.resume = f.savedResume;
+      t.retry = f.savedRetry;
+      t.regs.rip = t.top()!.entry;
+      return;
+    }
+    const code = typeof value === "number" && Number.isInteger(value) ? value : 0;
+    if (t.isMain) this.exitProcess(t.process, exitedStatus(code));
+    else this.exitThread(t, code);
+  }
+
+  /** exit(2): end thread `t`; the last thread's exit ends its process with `value`'s low 8 bits. */
+  exitThread(t: Thread, value: number): void {
+    if (t.process.threads.length === 1) this.exitProcess(t.process, exitedStatus(value));
+    else {
+      t.exitValue = value;
+      this.removeThread(t);
+    }
+  }
+
+  /** Take `t` out of the system: wait cancelled, unscheduled, exited, clear-tid futex woken, object released. */
+  removeThread(t: Thread): void {
+    const k = this.k;
+    const p = t.process;
+    if (t.wait !== null) {
+      t.wait.cancel();
+      t.wait = null;
+    }
+    if (t.ipcSlot >= 0) k.ipc.threadExit(t.ipcSlot);
+    k.unschedule(t);
+    transition(t.life, "exited");
+    k.cpus[t.cpu]!.policy.retire(threadId(t.tid));
+    if (t.clearTid !== 0 && p.addressSpace !== null && !p.exiting) {
+      // CLONE_CHILD_CLEARTID: *tidptr = 0, then futex_wake(tidptr, 1), which pthread_join waits on.
+      k.wakeClearTid(p, t.clearTid);
+    }
+    t.frames.length = 0;
+    t.retry = null;
+    k.releaseIpcSlot(t);
+    p.threads.splice(p.threads.indexOf(t), 1);
+    k.threads.delete(t.tid);
+    k.tracer?.emit({ type: "kernel.thread", cycle: k.now, event: "exit", pid: p.pid, tid: t.tid });
+    t.kill();
+    t.release();
+  }
+
+  /** End process `p` with wait status `status` (see the banner). Idempotent. */
+  exitProcess(p: Process, status: number): void {
+    const k = this.k;
+    if (p.phase !== "live" || p.exiting || p.pid === 0) return;
+    p.exiting = true;
+    for (const t of [...p.threads]) this.removeThread(t);
+    p.files.closeAll();
+    p.addressSpace?.destroy();
+    p.addressSpace = null;
+    p.handleTable.dispose();
+    for (const w of p.childWaiters.splice(0)) w.wakeToRetry();
+    const init = k.processes.get(1);
+    const heir = init && init !== p && init.phase === "live" ? init : this.kernelProcess;
+    for (const c of p.children.splice(0)) {
+      c.parent = heir;
+      heir.children.push(c);
+      k.tracer?.emit({
+        type: "kernel.process",
+        cycle: k.now,
+        event: "reparent",
+        pid: c.pid,
+        ppid: heir.pid,
+        detail: "",
+      });
+      if (c.phase === "zombie") this.notifyParent(c);
+    }
+    p.phase = "zombie";
+    p.exitStatus = status;
+    p.kill();
+    k.tracer?.emit({
+      type: "kernel.process",
+      cycle: k.now,
+      event: "exit",
+      pid: p.pid,
+      ppid: p.parent?.pid ?? 0,
+      detail: `status 0x${status.toString(16)}`,
+    });
+    this.notifyParent(p);
+  }
+
+  private notifyParent(child: Process): void {
+    const parent = child.parent!;
+    if (parent.pid === 0 || parent.sigActions[Sig.SIGCHLD]!.handler === SIG_IGN) {
+      this.reap(parent, child);
+      return;
+    }
+    postSignal(this.k, parent, Sig.SIGCHLD);
+    for (const w of parent.childWaiters.splice(0)) w.wakeToRetry();
+  }
+
+  /** Reap zombie `child` of `parent`: remove it and free its pid. Returns its wait status. */
+  reap(parent: Process, child: Process): number {
+    parent.children.splice(parent.children.indexOf(child), 1);
+    this.k.processes.delete(child.pid);
+    child.phase = "reaped";
+    child.release();
+    this.k.tracer?.emit({
+      type: "kernel.process",
+      cycle: this.k.now,
+      event: "reap",
+      pid: child.pid,
+      ppid: parent.pid,
+      detail: "",
+    });
+    return child.exitStatus;
+  }
+
+  /** Process-tree invariants (see `process.ts`). */
+  checkInvariants(): void {
+    for (const p of this.k.processes.values()) {
+      if (p.pid !== 0 && (p.parent === null || !p.parent.children.includes(p))) {
+        throw new KernelInvariantError(`pid ${p.pid} is not among its parent's children`);
+      }
+      for (const c of p.children)
+        if (c.parent !== p)
+          throw new KernelInvariantError(
+            `pid ${c.pid} is a child of ${p.pid} but names ${c.parent?.pid} as parent`,
+          );
+      if (p.phase === "zombie" && (p.threads.length > 0 || p.addressSpace !== null)) {
+        throw new KernelInvariantError(`zombie pid ${p.pid} still has threads or an address space`);
+      }
+      if (p.phase === "live" && p.pid !== 0 && p.threads.length === 0)
+        throw new KernelInvariantError(`live pid ${p.pid} has no threads`);
+      for (const t of p.threads)
+        if (this.k.threads.get(t.tid) !== t)
+          throw new KernelInvariantError(`tid ${t.tid} of pid ${p.pid} is not in the thread table`);
+      p.addressSpace?.checkInvariants();
+    }
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Signal generation and delivery: what `kill`, a bad memory access, a dying child or a broken pipe
+ * set in motion.
+ *
+ * ```
+ *   generation                         delivery (before the thread's next trap, kernel.ts step)
+ *   ──────────                         ────────
+ *   postSignal(p, sig)   kill          sig = lowest of (t.pending | p.pending) & ~t.blocked
+ *     SIGKILL → exit now               SIG_IGN          → drop
+ *     ignored → discarded (POSIX)      SIG_DFL term/core → exit_group, status "killed by sig"
+ *     else pending; interrupt one      SIG_DFL ign/cont → drop; stop → not modelled (dropped, traced)
+ *     blocked thread that accepts it   handler          → push a handler frame (the thread's
+ *   signalThread(t, sig) SIGPIPE                          continuation stack), block act.mask and
+ *   forceSignal(t, sig)  SIGSEGV, crash                   sig; the frame's return is sigreturn
+ *     blocked or ignored → default
+ * ```
+ *
+ * A thread blocked in an interruptible call (waitpid, pipe read/write, futex wait) is woken: the
+ * call returns EINTR after the handler runs, or restarts if the handler has SA_RESTART.
+ *
+ * Related: `signals.ts` (numbers, defaults, masks), `../process/thread.ts` (frames).
+ */
+import type { Kernel } from "../kernel/kernel.js";
+import type { Process } from "../process/process.js";
+import type { Thread } from "../process/thread.js";
+import type { UserFunction } from "../program/image.js";
+import { translateOrFault } from "../trap/memory.js";
+import {
+  defaultAction,
+  isIgnored,
+  lowestSignal,
+  SIGACTION_DEFAULT,
+  Sig,
+  sigbit,
+  UNBLOCKABLE,
+} from "./signals.js";
+import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
+import { signaledStatus } from "./wait-status.js";
+
+/** Send `sig` to process `p` (kill). Signal 0 does nothing. */
+export function postSignal(k: Kernel, p: Process, sig: number): void {
+  if (sig === 0 || p.phase !== "live" || p.exiting) return;
+  if (sig === Sig.SIGKILL) {
+    k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
+    return;
+  }
+  const act = p.sigActions[sig]!;
+  if (isIgnored(act, sig)) return; // POSIX: an ignored signal is discarded when generated
+  const bit = sigbit(sig);
+  p.sigPending |= bit;
+  for (const t of p.threads) {
+    if ((t.sigBlocked & bit) === 0) {
+      if (t.life.state === "blocked") k.interruptThread(t, restartable(act.handler, act.flags));
+      break;
+    }
+  }
+}
+
+function restartable(handler: number, flags: number): boolean {
+  return handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0;
+}
+
+/** Send `sig` to one thread (SIGPIPE to the writer). */
+export function signalThread(k: Kernel, t: Thread, sig: number): void {
+  const act = t.process.sigActions[sig]!;
+  if (isIgnored(act, sig)) return;
+  t.sigPending |= sigbit(sig);
+  if ((t.sigBlocked & sigbit(sig)) === 0 && t.life.state === "blocked") {
+    k.interruptThread(t, restartable(act.handler, act.flags));
+  }
+}
+
+/**
+ * A synchronous signal the thread caused (SIGSEGV, SIGILL, SIGBUS): if it is blocked or ignored,
+ * its disposition is reset to the default and it is unblocked, so the thread cannot loop on the
+ * fault forever (Linux `force_sig_fault`).
+ */
+export function forceSignal(k: Kernel, t: Thread, sig: number): void {
+  const p = t.process;
+  if (sig === Sig.SIGKILL) {
+    k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
+    return;
+  }
+  const bit = sigbit(sig);
+  const act = p.sigActions[sig]!;
+  if ((t.sigBlocked & bit) !== 0 || act.handler === SIG_IGN) {
+    p.sigActions[sig] = SIGACTION_DEFAULT;
+    t.sigBlocked &= ~bit;
+  }
+  // A fault inside the handler for the same fault would recurse forever: kill instead.
+  if (t.frames.some((f) => f.signal === sig)) p.sigActions[sig] = SIGACTION_DEFAULT;
+  t.sigPending |= bit;
+}
+
+/**
+ * The code at `addr` in `t`'s process, if `addr` is a function of its text and lies in an
+ * executable mapping; `null` otherwise (jumping there would fault).
+ */
+export function codeAt(k: Kernel, t: Thread, addr: number): UserFunction | null {
+  const fn = t.process.text.at(addr);
+  if (fn === null || t.process.addressSpace === null) return null;
+  return translateOrFault(k, t.process.addressSpace, addr, "exec", t) >= 0 ? fn : null;
+}
+
+/**
+ * Deliver pending, unblocked signals to `t` (called before its next trap).
+ * @returns true when something was done (a handler frame pushed, or the process killed).
+ */
+export function deliverSignals(k: Kernel, t: Thread): boolean {
+  const p = t.process;
+  for (;;) {
+    const set = (t.sigPending | p.sigPending) & ~(t.sigBlocked & ~UNBLOCKABLE);
+    if (set === 0) return false;
+    const sig = lowestSignal(set);
+    const bit = sigbit(sig);
+    if ((t.sigPending & bit) !== 0) t.sigPending &= ~bit;
+    else p.sigPending &= ~bit;
+    const act = p.sigActions[sig]!;
+    if (act.handler === SIG_IGN) {
+      k.traceSignal(t, sig, "ignored");
+      continue;
+    }
+    if (act.handler === SIG_DFL) {
+      const d = defaultAction(sig);
+      if (d === "term" || d === "core") {
+        k.traceSignal(t, sig, d === "core" ? "killed (core)" : "killed");
+        k.life.exitProcess(p, signaledStatus(sig, d === "core"));
+        return true;
+      }
+      k.traceSignal(t, sig, d === "stop" ? "stop (not modelled, dropped)" : "default: ignored");
+      continue;
+    }
+    const fn = codeAt(k, t, act.handler);
+    if (fn === null) {
+      k.traceSignal(t, sig, `handler 0x${act.handler.toString(16)} is not code: SIGSEGV`);
+      k.life.exitProcess(p, signaledStatus(Sig.SIGSEGV, true));
+      return true;
+    }
+    t.frames.push({
+      code: fn(sig),
+      fn,
+      args: [sig],
+      history: [],
+      historyOverflow: false,
+      entry: act.handler,
+      signal: sig,
+      savedMask: t.sigBlocked,
+      savedResume: t.resume,
+      savedRetry: t.retry,
+    });
+    t.regs.rip = act.handler;
+    t.resume = undefined;
+    t.retry = null;
+    t.sigBlocked =
+      (t.sigBlocked | act.mask | ((act.flags & SaFlags.SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE;
+    k.traceSignal(t, sig, "handler");
+    return true;
+  }
+}

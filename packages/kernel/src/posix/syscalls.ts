@@ -1,0 +1,298 @@
+/**
+ * The POSIX personality: one handler per call of `posixSyscalls`, over the kernel core.
+ *
+ * Every handler receives arguments that already passed the table's checks (see the generated
+ * `docs/syscalls-posix.md`), validates what needs kernel state, and returns a result or `-errno`.
+ * None throws for any input a program can produce. A call that must wait parks the thread
+ * (`kernel.block`) and is either restarted when woken (pipe read/write, waitpid: the condition is
+ * re-checked, as xv6's `sleep` loops do) or resumed with a result (futex).
+ *
+ * Related: `table.ts` (declarations), `files.ts`, `deliver.ts`, `../kernel/lifecycle.ts`.
+ */
+
+import { IpcStatus } from "@osbricks/ipc";
+import type { Kernel } from "../kernel/kernel.js";
+import { ARG_MAX, MAX_ARGS } from "../process/loader.js";
+import type { Thread, WaitRecord } from "../process/thread.js";
+import { USER_STACK_TOP } from "../program/image.js";
+import { MAX_PROGRAM_NAME } from "../program/registry.js";
+import { USER_TOP } from "../syscalls/decl.js";
+import { SYSCALL_NORETURN, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
+import { Errno } from "../syscalls/errno.js";
+import {
+  copyIn,
+  copyInString,
+  copyInStringVector,
+  copyOut,
+  translateOrFault,
+  writeU32,
+} from "../trap/memory.js";
+import { codeAt, postSignal, signalThread } from "./deliver.js";
+import { type OpenFile, Pipe, type Waiter } from "./files.js";
+import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
+import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, WaitOptions } from "./table.js";
+import { exitedStatus } from "./wait-status.js";
+
+const PAGE = 4096;
+const pagesOf = (len: number): number => Math.ceil(len / PAGE);
+/** Highest address mmap places mappings below: under the largest stack and its guard page. */
+export const MMAP_TOP = USER_STACK_TOP - 2 ** 30;
+
+/** Park `t` on `list` until a waker calls back; the call restarts. */
+function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string): number {
+  const w: Waiter = { wakeToRetry: () => k.wakeThread(t) };
+  list.push(w);
+  const rec: WaitRecord = {
+    on,
+    restart: k.currentTrap,
+    interruptible: true,
+    cancel: () => {
+      const i = list.indexOf(w);
+      if (i >= 0) list.splice(i, 1);
+    },
+  };
+  return k.block(t, rec);
+}
+
+function prot(p: number): { read: boolean; write: boolean; exec: boolean } {
+  return {
+    read: (p & Prot.PROT_READ) !== 0,
+    write: (p & Prot.PROT_WRITE) !== 0,
+    exec: (p & Prot.PROT_EXEC) !== 0,
+  };
+}
+
+/** Copy a program path and its vectors for exec/spawn; -errno on failure. */
+function copyExecArgs(
+  k: Kernel,
+  t: Thread,
+  path: number,
+  argv: number,
+  envp: number,
+): { name: string; argv: string[]; envp: string[] } | number {
+  const space = t.process.vm;
+  const name = copyInString(k, space, path, MAX_PROGRAM_NAME);
+  if (name === null) return -Errno.EFAULT;
+  if (typeof name !== "string") return -Errno.ENAMETOOLONG;
+  const a = argv === 0 ? [name] : copyInStringVector(k, space, argv, MAX_ARGS, ARG_MAX);
+  if (a === null) return -Errno.EFAULT;
+  if (a === "too-big") return -Errno.E2BIG;
+  const e = envp === 0 ? [] : copyInStringVector(k, space, envp, MAX_ARGS, ARG_MAX);
+  if (e === null) return -Errno.EFAULT;
+  if (e === "too-big") return -Errno.E2BIG;
+  return { name, argv: a, envp: e };
+}
+
+/**
+ * The POSIX personality: `new Kernel({ personality: posixPersonality, ... })` (the default).
+ * @example
+ * ```ts
+ * const k = new Kernel({ programs, personality: posixPersonality });
+ * ```
+ */
+export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof posixSyscalls.decls> {
+  const handlers: SyscallHandlers<Thread, typeof posixSyscalls.decls> = {
+    read(t, fd, buf, count) {
+      const f = t.process.files.get(fd);
+      if (!f || f.kind === "pipe-write") return -Errno.EBADF;
+      if (f.kind === "console" || count === 0) return 0;
+      const data = f.pipe.read(count);
+      if (data === null) return waitOn(k, t, f.pipe.readWaiters, "pipe read");
+      return copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT;
+    },
+    write(t, fd, buf, count) {
+      const f = t.process.files.get(fd);
+      if (!f || f.kind === "pipe-read") return -Errno.EBADF;
+      const bytes = copyIn(k, t.process.vm, buf, count);
+      if (bytes === null) return -Errno.EFAULT;
+      if (f.kind === "console") return f.console.write(bytes);
+      const n = f.pipe.write(bytes);
+      if (n === -1) {
+        signalThread(k, t, Sig.SIGPIPE);
+        return -Errno.EPIPE;
+      }
+      if (n === null) return waitOn(k, t, f.pipe.writeWaiters, "pipe write");
+      return n;
+    },
+    close: (t, fd) => (t.process.files.close(fd) ? 0 : -Errno.EBADF),
+    mmap(t, addr, length, p, flags, _fd, offset) {
+      if (length === 0 || offset !== 0 || (flags & MapFlags.MAP_ANONYMOUS) === 0) return -Errno.EINVAL;
+      const shared = (flags & MapFlags.MAP_SHARED) !== 0;
+      if (shared === ((flags & MapFlags.MAP_PRIVATE) !== 0)) return -Errno.EINVAL;
+      const pages = pagesOf(length);
+      const space = t.process.vm;
+      let va: number;
+      if ((flags & MapFlags.MAP_FIXED) !== 0) {
+        if (addr < PAGE || addr + pages * PAGE > USER_TOP) return -Errno.EINVAL;
+        va = addr;
+      } else if (addr >= PAGE && addr + pages * PAGE <= MMAP_TOP && space.isFree(addr, pages)) {
+        va = addr; // the hint is free: take it (Lunaix's hinted placement)
+      } else {
+        va = space.findFree(pages, MMAP_TOP);
+        if (va < 0) return -Errno.ENOMEM;
+      }
+      return space.map({ va, pages, prot: prot(p), shared, name: "mmap" }) ? va : -Errno.ENOMEM;
+    },
+    mprotect(t, addr, length, p) {
+      if (length === 0) return 0;
+      if (addr + pagesOf(length) * PAGE > USER_TOP) return -Errno.ENOMEM;
+      return t.process.vm.protect(addr, pagesOf(length), prot(p)) ? 0 : -Errno.ENOMEM;
+    },
+    munmap(t, addr, length) {
+      if (length === 0 || addr + pagesOf(length) * PAGE > USER_TOP) return -Errno.EINVAL;
+      t.process.vm.unmap(addr, pagesOf(length));
+      return 0;
+    },
+    brk(t, addr) {
+      const p = t.process;
+      if (addr < p.heapStart || addr > MMAP_TOP) return p.brk;
+      const oldEnd = pagesOf(p.brk) * PAGE;
+      const newEnd = pagesOf(addr) * PAGE;
+      if (newEnd > oldEnd) {
+        const n = (newEnd - oldEnd) / PAGE;
+        if (!p.vm.isFree(oldEnd, n)) return p.brk;
+        if (
+          !p.vm.map({
+            va: oldEnd,
+            pages: n,
+            prot: prot(Prot.PROT_READ | Prot.PROT_WRITE),
+            shared: false,
+            name: "heap",
+          })
+        )
+          return p.brk;
+      } else if (newEnd < oldEnd) {
+        p.vm.unmap(newEnd, (oldEnd - newEnd) / PAGE);
+      }
+      p.brk = addr;
+      return addr;
+    },
+    sigaction(t, sig, handler, mask, flags) {
+      if (sig === 0 || sig === Sig.SIGKILL || sig === Sig.SIGSTOP) return -Errno.EINVAL;
+      if (handler > SIG_IGN && codeAt(k, t, handler) === null) return -Errno.EFAULT;
+      const p = t.process;
+      const old = p.sigActions[sig]!.handler;
+      p.sigActions[sig] = { handler, mask: (mask & ~UNBLOCKABLE) >>> 0, flags };
+      if (handler === SIG_IGN) {
+        p.sigPending &= ~sigbit(sig);
+        for (const o of p.threads) o.sigPending &= ~sigbit(sig);
+      }
+      return old;
+    },
+    sigprocmask(t, how, set) {
+      const old = t.sigBlocked >>> 0;
+      const s = set & ~UNBLOCKABLE;
+      if (how === SigHow.SIG_BLOCK) t.sigBlocked |= s;
+      else if (how === SigHow.SIG_UNBLOCK) t.sigBlocked &= ~s;
+      else t.sigBlocked = s;
+      return old;
+    },
+    pipe(t, fds) {
+      const files = t.process.files;
+      if (files.free() < 2) return -Errno.EMFILE;
+      const pipe = new Pipe();
+      pipe.readers = 1;
+      pipe.writers = 1;
+      const r: OpenFile = { kind: "pipe-read", pipe, refs: 0 };
+      const w: OpenFile = { kind: "pipe-write", pipe, refs: 0 };
+      const fr = files.install(r);
+      const fw = files.install(w);
+      if (!writeU32(k, t.process.vm, fds, fr) || !writeU32(k, t.process.vm, fds + 4, fw)) {
+        files.close(fr);
+        files.close(fw);
+        return -Errno.EFAULT;
+      }
+      return 0;
+    },
+    sched_yield(t) {
+      k.yieldThread(t);
+      return 0;
+    },
+    dup(t, fd) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const nfd = t.process.files.install(f);
+      return nfd < 0 ? -Errno.EMFILE : nfd;
+    },
+    getpid: (t) => t.process.pid,
+    thread_create(t, entry, arg, stack, tidptr) {
+      const fn = codeAt(k, t, entry);
+      if (fn === null) return -Errno.EFAULT;
+      if (k.threads.size >= k.ipc.maxThreads) return -Errno.EAGAIN;
+      if (tidptr !== 0 && !writeU32(k, t.process.vm, tidptr, 0)) return -Errno.EFAULT;
+      const nt = k.life.createThread(t.process, fn, [arg], entry, stack);
+      nt.sigBlocked = t.sigBlocked;
+      if (tidptr !== 0) {
+        writeU32(k, t.process.vm, tidptr, nt.tid);
+        nt.clearTid = tidptr;
+      }
+      return nt.tid;
+    },
+    fork: (t) => k.life.fork(t),
+    execve(t, path, argv, envp) {
+      const a = copyExecArgs(k, t, path, argv, envp);
+      if (typeof a === "number") return a;
+      const image = k.programs.lookup(a.name);
+      if (!image) return -Errno.ENOENT;
+      return k.life.exec(t, image, a.argv, a.envp);
+    },
+    exit(t, status) {
+      k.life.exitThread(t, status);
+      return SYSCALL_NORETURN;
+    },
+    waitpid(t, pid, status, options) {
+      const p = t.process;
+      if (pid === 0 || pid < -1) return -Errno.EINVAL;
+      const mine = pid === -1 ? p.children : p.children.filter((c) => c.pid === pid);
+      if (mine.length === 0) return -Errno.ECHILD;
+      const z = mine.find((c) => c.phase === "zombie");
+      if (z !== undefined) {
+        if (status !== 0 && !writeU32(k, p.vm, status, z.exitStatus)) return -Errno.EFAULT;
+        k.life.reap(p, z);
+        return z.pid;
+      }
+      if ((options & WaitOptions.WNOHANG) !== 0) return 0;
+      return waitOn(k, t, p.childWaiters, "waitpid");
+    },
+    kill(t, pid, sig) {
+      if (pid <= 0) return -Errno.EINVAL;
+      const target = k.processes.get(pid);
+      if (target === undefined || target.phase === "reaped") return -Errno.ESRCH;
+      if (target.pid === 0) return -Errno.EPERM;
+      if (target.phase === "live") postSignal(k, target, sig);
+      void t;
+      return 0;
+    },
+    getppid: (t) => t.process.parent?.pid ?? 0,
+    gettid: (t) => t.tid,
+    futex(t, uaddr, op, val) {
+      if (uaddr % 4 !== 0) return -Errno.EINVAL;
+      const pa = translateOrFault(k, t.process.vm, uaddr, "read", t);
+      if (pa < 0) return -Errno.EFAULT;
+      if (op === FutexOp.FUTEX_WAKE) return k.futex.wake(pa, Math.max(0, val));
+      const slot = k.ipcSlotFor(t);
+      if (slot < 0) return -Errno.EAGAIN;
+      const st = k.futex.wait(slot, pa, val >>> 0);
+      if (st === IpcStatus.ValueMismatch) return -Errno.EAGAIN;
+      return k.block(t, {
+        on: "futex",
+        restart: null,
+        interruptible: true,
+        cancel: () => k.ipc.threadExit(slot),
+      });
+    },
+    exit_group(t, status) {
+      k.life.exitProcess(t.process, exitedStatus(status));
+      return SYSCALL_NORETURN;
+    },
+    spawn(t, path, argv, envp) {
+      const a = copyExecArgs(k, t, path, argv, envp);
+      if (typeof a === "number") return a;
+      const image = k.programs.lookup(a.name);
+      if (!image) return -Errno.ENOENT;
+      const child = k.life.spawn(t.process, image, a.argv, a.envp, t.process.files, t.sigBlocked);
+      return typeof child === "number" ? child : child.pid;
+    },
+  };
+  return new SyscallDispatcher(posixSyscalls, handlers);
+}

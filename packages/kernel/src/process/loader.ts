@@ -1,0 +1,98 @@
+/**
+ * The loader: turns an executable image into mappings and an initial stack, as `execve` does
+ * with an ELF file (Linux `load_elf_binary`, xv6 `exec`).
+ *
+ * The initial stack follows the System V x86-64 ABI's shape (3.4.1), without the auxiliary
+ * vector:
+ *
+ * ```
+ *   USER_STACK_TOP ┬──────────────────────┐
+ *                  │ "PATH=/bin\0" …       │ envp strings
+ *                  │ "init\0" "-v\0" …     │ argv strings
+ *                  │ (pad to 8 bytes)      │
+ *                  │ NULL                  │
+ *                  │ envp[0] …             │ 8-byte pointers      ◀── envpPtr
+ *                  │ NULL                  │
+ *                  │ argv[argc-1] … argv[0]│ 8-byte pointers      ◀── argvPtr
+ *   rsp ──────────▶│ argc                  │ 8 bytes
+ * ```
+ *
+ * Related: `../program/image.ts` (layout), `../kernel/lifecycle.ts` (exec, spawn).
+ */
+import type { Kernel } from "../kernel/kernel.js";
+import { type ExecutableImage, imageLayout } from "../program/image.js";
+import { encodeCString } from "../program/user.js";
+import type { UserSpace } from "../space/user-space.js";
+import { copyOut } from "../trap/memory.js";
+
+/** Total bytes of argument and environment strings exec accepts (Linux: ARG_MAX is 2 MiB). */
+export const ARG_MAX = 16 * 1024;
+/** Most arguments plus environment entries. */
+export const MAX_ARGS = 256;
+
+/** Where the loader put things. */
+export interface LoadResult {
+  readonly argvPtr: number;
+  readonly envpPtr: number;
+  /** The initial stack pointer (address of argc). */
+  readonly sp: number;
+  /** First byte of the heap (initial program break). */
+  readonly heapStart: number;
+}
+
+function u64(v: number): Uint8Array {
+  const out = new Uint8Array(8);
+  const lo = v % 2 ** 32;
+  const hi = Math.floor(v / 2 ** 32);
+  new DataView(out.buffer).setUint32(0, lo, true);
+  new DataView(out.buffer).setUint32(4, hi, true);
+  return out;
+}
+
+/**
+ * Map `image` into an empty `space` and build its initial stack.
+ * @returns the addresses, or `null` when memory ran out (the caller destroys the space).
+ */
+export function loadImage(
+  k: Kernel,
+  space: UserSpace,
+  image: ExecutableImage,
+  argv: readonly string[],
+  envp: readonly string[],
+): LoadResult | null {
+  const layout = imageLayout(image);
+  for (const s of layout.segments) {
+    const ok = space.map({
+      va: s.va,
+      pages: s.pages,
+      prot: { read: s.read, write: s.write, exec: s.exec },
+      shared: false,
+      name: s.name,
+    });
+    if (!ok) return null;
+    if (s.init && !copyOut(k, space, s.va, s.init)) return null;
+  }
+  let sp = layout.stackTop;
+  const put = (bytes: Uint8Array): number | null => {
+    sp -= bytes.length;
+    return copyOut(k, space, sp, bytes) ? sp : null;
+  };
+  const envAddrs: number[] = [];
+  for (const e of envp) {
+    const a = put(encodeCString(e));
+    if (a === null) return null;
+    envAddrs.push(a);
+  }
+  const argAddrs: number[] = [];
+  for (const a of argv) {
+    const p = put(encodeCString(a));
+    if (p === null) return null;
+    argAddrs.push(p);
+  }
+  sp -= sp % 8;
+  const words = [argv.length, ...argAddrs, 0, ...envAddrs, 0];
+  sp -= 8 * words.length;
+  sp -= sp % 16; // the ABI wants rsp 16-byte aligned at entry
+  for (let i = 0; i < words.length; i++) if (!copyOut(k, space, sp + 8 * i, u64(words[i]!))) return null;
+  return { argvPtr: sp + 8, envpPtr: sp + 8 * (argv.length + 2), sp, heapStart: layout.heapStart };
+}

@@ -1,0 +1,102 @@
+/**
+ * A process: an address space, a handle table and threads, as a kernel object.
+ *
+ * ```
+ *   Process (kernel object "process", pid p)
+ *   ├── space        user address space (@osbricks/vm), CR3 of every thread
+ *   ├── handles      handle table (@osbricks/objects): the process's capabilities
+ *   ├── threads      live threads, in creation order (the first is the main thread, tid = pid)
+ *   ├── text         code addresses → generator functions (the program's text)
+ *   ├── parent       who waits for it; children, in creation order
+ *   ├── files        descriptor table (POSIX personality)
+ *   ├── heap         [heapStart, brk): the program break
+ *   └── signals      dispositions[1..31], process-directed pending set
+ * ```
+ *
+ * Life cycle:
+ *
+ * ```
+ *   live ──last thread exits / exit_group / fatal signal──▶ zombie ──parent reaps (waitpid)──▶ reaped
+ *              (status recorded, memory, files and handles released,    (pid freed, object released)
+ *               children re-parented to init, parent gets SIGCHLD)
+ * ```
+ *
+ * Invariants: a zombie has no threads, no address space and no open descriptors; every child's
+ * `parent` is this process and every process but pid 0 has a parent; pids are unique among
+ * processes that are not reaped.
+ *
+ * Related: `thread.ts`, `../kernel/kernel.ts` (creation, exit, reaping), `../posix/` (the calls).
+ */
+import { KernelObject, type ObjectSpace, type ObjectType, SlotHandleTable } from "@osbricks/objects";
+import { KernelStateError } from "../errors.js";
+import { FdTable, type Waiter } from "../posix/files.js";
+import { SIGACTION_DEFAULT, type SigAction } from "../posix/signals.js";
+import type { TextImage } from "../program/image.js";
+import type { UserSpace } from "../space/user-space.js";
+import type { Thread } from "./thread.js";
+
+/** Where a process is in its life cycle. */
+export type ProcessState = "live" | "zombie" | "reaped";
+
+/** A simulated process. */
+export class Process extends KernelObject {
+  /** Process id; 0 is the kernel process, 1 is init. */
+  readonly pid: number;
+  /** Life-cycle phase (see the banner). */
+  phase: ProcessState = "live";
+  /** The parent, or `null` for pid 0. */
+  parent: Process | null;
+  /** Children not yet reaped, in creation order. */
+  readonly children: Process[] = [];
+  /** Live threads, in creation order. */
+  readonly threads: Thread[] = [];
+  /** The address space, or `null` once released (zombie). */
+  addressSpace: UserSpace | null;
+  /** The process's handle table. */
+  readonly handleTable: SlotHandleTable;
+  /** The program's text. */
+  text: TextImage;
+  /** Name of the image it runs (argv[0] is the program's business). */
+  image: string;
+  /** Descriptor table (POSIX personality). */
+  files: FdTable = new FdTable();
+  /** First byte of the heap. */
+  heapStart = 0;
+  /** The program break: one past the last heap byte. */
+  brk = 0;
+  /** Signal dispositions, indexed by signal number. */
+  readonly sigActions: SigAction[] = new Array<SigAction>(32).fill(SIGACTION_DEFAULT);
+  /** Signals sent to the process as a whole. */
+  sigPending = 0;
+  /** The wait status once a zombie (see `posix/wait-status.ts`). */
+  exitStatus = 0;
+  /** Threads blocked in waitpid on this process's children. */
+  readonly childWaiters: Waiter[] = [];
+  /** Set while exit is in progress, so nested kills do not re-enter. */
+  exiting = false;
+
+  constructor(
+    space: ObjectSpace,
+    type: ObjectType,
+    pid: number,
+    parent: Process | null,
+    addressSpace: UserSpace | null,
+    text: TextImage,
+    image: string,
+  ) {
+    super(space, type);
+    this.pid = pid;
+    this.parent = parent;
+    this.addressSpace = addressSpace;
+    this.text = text;
+    this.image = image;
+    this.handleTable = new SlotHandleTable(space, { capacity: 256 });
+  }
+
+  /** The address space; throws only on a kernel bug (a zombie has none). */
+  get vm(): UserSpace {
+    if (this.addressSpace === null)
+      throw new KernelStateError(`process ${this.pid} has no address space (zombie)`);
+    return this.addressSpace;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * A thread: a continuation plus the kernel's bookkeeping for it, as a kernel object.
+ *
+ * ```
+ *   Thread (kernel object "thread", koid k)
+ *   ├── frames      continuation stack: [main or start routine, signal handler, nested handler…]
+ *   │               the top frame is what the CPU runs; a handler frame remembers what it interrupted
+ *   ├── resume      value the top frame is resumed with (the result register, a loaded value)
+ *   ├── retry       a trap to execute again instead of resuming (faulting access, restarted syscall)
+ *   ├── regs        registers as data: rip (code address of the running function), rsp, rax
+ *   ├── life        state in @osbricks/sched's life cycle (new, ready, running, blocked, exited)
+ *   ├── kstack      its kernel stack (base address of a guarded stack from the stack cache)
+ *   └── signals     blocked mask, thread-directed pending set
+ * ```
+ *
+ * State diagram (transitions through `@osbricks/sched`'s `transition`, the only place a thread's
+ * state changes):
+ *
+ * ```
+ *   new ──start──▶ ready ──dispatch──▶ running ──exit/killed──▶ exited
+ *                   ▲  ▲                 │  │
+ *                   │  └──preempt/yield──┘  │ block (waitpid, pipe, futex, pager)
+ *                   └──────wake──── blocked ◀┘
+ * ```
+ *
+ * Invariant: `frames` is empty exactly when the thread has exited; a blocked thread has a
+ * `wait` record; `retry !== null` only while the thread is not running user code.
+ *
+ * Related: `process.ts`, `../kernel/kernel.ts` (runs it), `../trap/` (what a trap does to it).
+ */
+import { KernelObject, type ObjectSpace, type ObjectType } from "@osbricks/objects";
+import { type ThreadLifecycle, threadId } from "@osbricks/sched";
+import type { Trap, UserCode } from "../program/trap.js";
+import type { Process } from "./process.js";
+
+/** One activation on a thread's continuation stack. */
+export interface Frame {
+  /** The generator being run. */
+  readonly code: UserCode<unknown>;
+  /** The function it came from and its arguments: fork re-creates the generator from them. */
+  readonly fn: (...args: never[]) => UserCode<unknown>;
+  readonly args: readonly unknown[];
+  /** Every value the generator was resumed with, in order (fork replays them; see lifecycle.ts). */
+  readonly history: unknown[];
+  /** Set when the history passed the kernel's limit: fork from this frame returns ENOMEM. */
+  historyOverflow: boolean;
+  /** Code address of the function (rip at entry). */
+  readonly entry: number;
+  /** For a signal-handler frame: the signal; 0 for the thread's base frame. */
+  readonly signal: number;
+  /** For a handler frame: the blocked mask to restore when it returns (sigreturn). */
+  readonly savedMask: number;
+  /** For a handler frame: the interrupted frame's pending resume value and retry trap. */
+  readonly savedResume: unknown;
+  readonly savedRetry: Trap | null;
+}
+
+/** How a blocked thread continues when it is woken. */
+export interface WaitRecord {
+  /** What it waits for, for traces (e.g. `"waitpid"`, `"pipe read"`). */
+  readonly on: string;
+  /** Restart the trap when woken without a result (true for waitpid, pipe read/write). */
+  readonly restart: Trap | null;
+  /** Undo the wait (remove from the list it is on) when the thread is interrupted or killed. */
+  readonly cancel: () => void;
+  /** Whether a signal may interrupt the wait (EINTR). */
+  readonly interruptible: boolean;
+}
+
+/** Registers as data: what a context switch saves. */
+export interface Registers {
+  /** Code address of the function the top frame runs. */
+  rip: number;
+  /** User stack pointer given at creation (0 when none). */
+  rsp: number;
+  /** Last system-call result. */
+  rax: number;
+}
+
+/** A thread of a simulated process. */
+export class Thread extends KernelObject {
+  /** Thread id: unique machine-wide while the thread exists (Linux tids; the main thread's tid is the pid). */
+  readonly tid: number;
+  /** The owning process (a reference is held on it). */
+  readonly process: Process;
+  /** Life-cycle record shared with the scheduler. */
+  readonly life: ThreadLifecycle;
+  /** Continuation stack; the top frame runs. */
+  readonly frames: Frame[] = [];
+  /** Value the top frame is resumed with. */
+  resume: unknown = undefined;
+  /** A trap to execute again instead of resuming. */
+  retry: Trap | null = null;
+  /** Registers as data. */
+  readonly regs: Registers = { rip: 0, rsp: 0, rax: 0 };
+  /** Base address of the kernel stack (from the guarded stack cache), or -1 when released. */
+  kstack = -1;
+  /** Blocked signal set. */
+  sigBlocked = 0;
+  /** Signals sent to this thread only (synchronous: SIGSEGV, SIGPIPE). */
+  sigPending = 0;
+  /** Set while blocked. */
+  wait: WaitRecord | null = null;
+  /** CPU the thread runs on or last ran on. */
+  cpu = 0;
+  /** Slot in the ipc layer's per-thread state (futex waits), or -1. */
+  ipcSlot = -1;
+  /** CLONE_CHILD_CLEARTID address: zeroed and futex-woken at exit (0: none). */
+  clearTid = 0;
+  /** Exit value, once exited. */
+  exitValue = 0;
+  /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
+  isMain = false;
+  /** Cycles this thread has run, for statistics. */
+  cyclesRun = 0;
+
+  constructor(space: ObjectSpace, type: ObjectType, tid: number, process: Process) {
+    super(space, type);
+    this.tid = tid;
+    this.process = process;
+    this.life = { tid: threadId(tid), state: "new", blockReason: null };
+  }
+
+  /** The top frame, or undefined once exited. */
+  top(): Frame | undefined {
+    return this.frames[this.frames.length - 1];
+  }
+
+  /** Start running `fn(...args)` as the base frame at code address `entry`. */
+  pushBase<A extends unknown[]>(fn: (...args: A) => UserCode<unknown>, args: A, entry: number): void {
+    this.frames.push({
+      code: fn(...args),
+      fn: fn as unknown as (...args: never[]) => UserCode<unknown>,
+      args,
+      history: [],
+      historyOverflow: false,
+      entry,
+      signal: 0,
+      savedMask: 0,
+      savedResume: undefined,
+      savedRetry: null,
+    });
+    this.regs.rip = entry;
+  }
+}

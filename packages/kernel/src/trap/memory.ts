@@ -1,0 +1,290 @@
+/**
+ * User memory: the memory traps of programs, and the kernel's copies into and out of user space.
+ *
+ * A memory trap is what a `mov` is on hardware. The access is translated with the thread's address
+ * space at CPL 3 (Intel SDM 4.6: a user-mode access needs U/S=1 at every level, R/W=1 to write,
+ * and XD=0 to fetch); a translation failure is a page fault (#PF, vector 14), which the kernel
+ * hands to the address space:
+ *
+ * ```
+ *   translate ── pa ──▶ physical memory ──▶ resume the program with the value
+ *       │ -1 (#PF)
+ *       ▼
+ *   space.fault(va, access)
+ *       ├─ resolved  (demand-zero page, copy-on-write copy)  → execute the same trap again
+ *       ├─ oom       (no frame for the copy)                 → SIGKILL, as Linux's OOM killer would
+ *       └─ bad       (unmapped, protection)                  → SIGSEGV, then the same trap again
+ *                                                             if a handler returns
+ * ```
+ *
+ * An access that straddles two pages is done byte by byte, so each byte faults on its own page.
+ * A non-canonical or negative address, or a size other than 1/2/4/8, raises SIGSEGV or SIGILL as a
+ * general-protection fault or an invalid opcode would.
+ *
+ * The kernel's own copies (`copyIn`, `copyOut`, `copyInString`) resolve faults the same way but
+ * report a bad address as `null`/`false`, which the system call turns into EFAULT (Linux's
+ * `copy_from_user` and its exception table).
+ *
+ * Related: `../space/user-space.ts` (translate, fault), `../kernel/kernel.ts` (the caller).
+ */
+import type { Cpu, Kernel } from "../kernel/kernel.js";
+import { forceSignal } from "../posix/deliver.js";
+import { Sig } from "../posix/signals.js";
+import type { Thread } from "../process/thread.js";
+import type { LoadTrap, ReadBytesTrap, StoreTrap, Trap, WriteBytesTrap } from "../program/trap.js";
+import type { Access, UserSpace } from "../space/user-space.js";
+import { USER_TOP } from "../syscalls/decl.js";
+
+const PAGE = 4096;
+/** Largest byte range one read-bytes/write-bytes trap may move (1 MiB). */
+export const MAX_COPY = 1 << 20;
+
+/** Translate `va`, resolving faults. Returns the physical address, or -1 (bad), -2 (out of memory). */
+export function translateOrFault(
+  k: Kernel,
+  space: UserSpace,
+  va: number,
+  access: Access,
+  t: Thread | null,
+): number {
+  let pa = space.translate(va, access);
+  if (pa >= 0) return pa;
+  const outcome = space.fault(va, access);
+  if (k.tracer && t) {
+    k.tracer.emit({
+      type: "kernel.fault",
+      cycle: k.now,
+      cpu: t.cpu,
+      pid: t.process.pid,
+      tid: t.tid,
+      va,
+      access,
+      outcome,
+    });
+  }
+  if (t) k.cpus[t.cpu]!.time += k.costs.fault;
+  if (outcome === "oom") return -2;
+  if (outcome === "bad") return -1;
+  pa = space.translate(va, access);
+  return pa;
+}
+
+function badAccess(k: Kernel, t: Thread, trap: Trap, code: number): void {
+  t.retry = trap;
+  forceSignal(k, t, code === -2 ? Sig.SIGKILL : Sig.SIGSEGV);
+}
+
+/** Execute a load, store, read-bytes or write-bytes trap for `t` on `c`. */
+export function executeMemoryTrap(
+  k: Kernel,
+  c: Cpu,
+  t: Thread,
+  trap: LoadTrap | StoreTrap | ReadBytesTrap | WriteBytesTrap,
+): void {
+  const space = t.process.addressSpace!;
+  c.time += k.costs.memory;
+  switch (trap.kind) {
+    case "load":
+    case "store": {
+      const { va, size } = trap;
+      if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
+        k.crash(t, `${trap.kind} of size ${String(size)}: not 1, 2, 4 or 8 bytes`, Sig.SIGILL);
+        return;
+      }
+      if (!Number.isInteger(va) || va < 0 || va + size > USER_TOP) {
+        badAccess(k, t, trap, -1);
+        return;
+      }
+      if (trap.kind === "store" && typeof trap.value !== "number" && typeof trap.value !== "bigint") {
+        k.crash(t, `store of ${String(trap.value)}: not a number or bigint`, Sig.SIGILL);
+        return;
+      }
+      const access: Access = trap.kind === "load" ? "read" : "write";
+      if ((va & (PAGE - 1)) + size > PAGE) {
+        // Straddles two pages: byte by byte, so each page faults on its own.
+        const bytes = trap.kind === "store" ? scalarBytes(trap.value, size) : null;
+        const out = new Uint8Array(size);
+        for (let i = 0; i < size; i++) {
+          const pa = translateOrFault(k, space, va + i, access, t);
+          if (pa < 0) {
+            badAccess(k, t, trap, pa);
+            return;
+          }
+          if (bytes) k.memory.write8(pa, bytes[i]!);
+          else out[i] = k.memory.read8(pa);
+        }
+        if (!bytes) t.resume = bytesToScalar(out);
+        return;
+      }
+      const pa = translateOrFault(k, space, va, access, t);
+      if (pa < 0) {
+        badAccess(k, t, trap, pa);
+        return;
+      }
+      const m = k.memory;
+      if (trap.kind === "load") {
+        t.resume =
+          size === 4
+            ? m.read32(pa) >>> 0
+            : size === 1
+              ? m.read8(pa)
+              : size === 2
+                ? m.read16(pa)
+                : m.read64(pa);
+      } else {
+        const v = trap.value;
+        if (size === 8) m.write64(pa, BigInt.asUintN(64, BigInt(v)));
+        else {
+          const n = typeof v === "bigint" ? Number(BigInt.asUintN(32, v)) : v;
+          if (size === 4) m.write32(pa, n | 0);
+          else if (size === 1) m.write8(pa, n & 0xff);
+          else m.write16(pa, n & 0xffff);
+        }
+      }
+      return;
+    }
+    case "read-bytes":
+    case "write-bytes": {
+      const len = trap.kind === "read-bytes" ? trap.length : trap.bytes?.length;
+      const { va } = trap;
+      if (trap.kind === "write-bytes" && !(trap.bytes instanceof Uint8Array)) {
+        k.crash(t, "write-bytes of something that is not a Uint8Array", Sig.SIGILL);
+        return;
+      }
+      if (!Number.isInteger(len) || (len as number) < 0 || (len as number) > MAX_COPY) {
+        k.crash(t, `${trap.kind} of length ${String(len)}: not 0..${MAX_COPY}`, Sig.SIGILL);
+        return;
+      }
+      if (!Number.isInteger(va) || va < 0 || va + (len as number) > USER_TOP) {
+        badAccess(k, t, trap, -1);
+        return;
+      }
+      const r = copyPages(k, space, va, len as number, trap.kind === "read-bytes" ? null : trap.bytes, t);
+      if (typeof r === "number") {
+        badAccess(k, t, trap, r);
+        return;
+      }
+      c.time += k.costs.copyPage * Math.ceil((len as number) / PAGE);
+      if (trap.kind === "read-bytes") t.resume = r;
+      return;
+    }
+  }
+}
+
+/** Copy between user memory and a buffer page by page. Returns the bytes read (or `src`), or -1/-2. */
+function copyPages(
+  k: Kernel,
+  space: UserSpace,
+  va: number,
+  len: number,
+  src: Uint8Array | null,
+  t: Thread | null,
+): Uint8Array | number {
+  const out = src ?? new Uint8Array(len);
+  let done = 0;
+  while (done < len) {
+    const a = va + done;
+    const n = Math.min(len - done, PAGE - (a & (PAGE - 1)));
+    const pa = translateOrFault(k, space, a, src ? "write" : "read", t);
+    if (pa < 0) return pa;
+    if (src) k.memory.writeBytes(pa, src.subarray(done, done + n));
+    else out.set(k.memory.readBytes(pa, n), done);
+    done += n;
+  }
+  return out;
+}
+
+function scalarBytes(v: number | bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = BigInt.asUintN(64, BigInt(v));
+  for (let i = 0; i < size; i++) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+function bytesToScalar(b: Uint8Array): number | bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
+  return b.length === 8 ? x : Number(x);
+}
+
+// ---- kernel copies (copy_from_user / copy_to_user) ----------------------------------------------
+
+/** Copy `len` bytes out of `space` at `va` for the kernel. `null` means EFAULT. */
+export function copyIn(k: Kernel, space: UserSpace, va: number, len: number): Uint8Array | null {
+  if (!Number.isInteger(va) || va < 0 || va + len > USER_TOP) return null;
+  const r = copyPages(k, space, va, len, null, null);
+  return typeof r === "number" ? null : r;
+}
+
+/** Copy `bytes` into `space` at `va` for the kernel. `false` means EFAULT. */
+export function copyOut(k: Kernel, space: UserSpace, va: number, bytes: Uint8Array): boolean {
+  if (!Number.isInteger(va) || va < 0 || va + bytes.length > USER_TOP) return false;
+  return typeof copyPages(k, space, va, bytes.length, bytes, null) !== "number";
+}
+
+/** Read a little-endian 32-bit word for the kernel; `null` means EFAULT. */
+export function readU32(k: Kernel, space: UserSpace, va: number): number | null {
+  const b = copyIn(k, space, va, 4);
+  return b === null ? null : (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+}
+
+/** Write a little-endian 32-bit word for the kernel; `false` means EFAULT. */
+export function writeU32(k: Kernel, space: UserSpace, va: number, value: number): boolean {
+  const v = value >>> 0;
+  return copyOut(k, space, va, Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24));
+}
+
+/**
+ * Copy a NUL-terminated string of at most `max` bytes (without the NUL). Returns the string,
+ * `null` for a bad address (EFAULT), or `"too-long"` (ENAMETOOLONG / E2BIG).
+ */
+export function copyInString(
+  k: Kernel,
+  space: UserSpace,
+  va: number,
+  max: number,
+): string | null | { tooLong: true } {
+  const bytes: number[] = [];
+  for (let i = 0; i <= max; i++) {
+    const pa =
+      Number.isInteger(va + i) && va + i >= 0 && va + i < USER_TOP
+        ? translateOrFault(k, space, va + i, "read", null)
+        : -1;
+    if (pa < 0) return null;
+    const b = k.memory.read8(pa);
+    if (b === 0) return new TextDecoder().decode(Uint8Array.from(bytes));
+    bytes.push(b);
+  }
+  return { tooLong: true };
+}
+
+/**
+ * Copy a NULL-terminated vector of string pointers (argv, envp) with at most `maxEntries`
+ * entries and `maxBytes` in total. `null` means EFAULT; `"too-big"` means E2BIG.
+ */
+export function copyInStringVector(
+  k: Kernel,
+  space: UserSpace,
+  va: number,
+  maxEntries: number,
+  maxBytes: number,
+): string[] | null | "too-big" {
+  const out: string[] = [];
+  let total = 0;
+  for (let i = 0; ; i++) {
+    if (i > maxEntries) return "too-big";
+    const lo = readU32(k, space, va + 8 * i);
+    const hi = readU32(k, space, va + 8 * i + 4);
+    if (lo === null || hi === null) return null;
+    const p = hi * 2 ** 32 + lo;
+    if (p === 0) return out;
+    const s = copyInString(k, space, p, maxBytes - total);
+    if (s === null) return null;
+    if (typeof s !== "string") return "too-big";
+    total += s.length + 1;
+    out.push(s);
+  }
+}
