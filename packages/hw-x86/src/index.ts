@@ -1,5 +1,7 @@
 // @osbricks/hw-x86: the simulated x86-64 machine. Re-exports only (see README.md for the map).
 
+// Cross-cutting types: the structural tracer and the paging trace events.
+export * from "./api.js";
 // Errors (every part of the package extends HwError).
 export * from "./errors.js";
 // Interrupts and time (vectors, controllers, the cycle clock, the timer).
@@ -21,19 +23,15 @@ export * from "./memtypes/mtrr.js";
 export * from "./memtypes/pat.js";
 // The MMU's view of the CPU.
 export * from "./mmu/context.js";
+export * from "./mmu/fault.js";
+export * from "./mmu/mmu.js";
+// The mapper (page-table trees in physical memory).
+export * from "./paging/api.js";
 // Paging structures.
 export * from "./paging/entry.js";
 export * from "./paging/frame-source.js";
-export * from "./paging/virtual-address.js";
-export * from "./mmu/fault.js";
-export * from "./mmu/mmu.js";
-
-// Cross-cutting types: the structural tracer and the paging trace events.
-export * from "./api.js";
-
-// The mapper (page-table trees in physical memory).
-export * from "./paging/api.js";
 export * from "./paging/mapper.js";
+export * from "./paging/virtual-address.js";
 
 // The TLB.
 export * from "./tlb/tlb.js";

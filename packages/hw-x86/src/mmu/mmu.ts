@@ -1,0 +1,458 @@
+/**
+ * The MMU: translates a linear address the way the hardware does (Intel SDM chapter 4), with an
+ * optional TLB in front.
+ *
+ * ```
+ *  translate(ctx, va, access)
+ *    │ non-canonical? ───────────────────────────────► #GP(0)          (SDM 3.3.7.1)
+ *    │ TLB hit (PCID or global)? ── rights check ────► pa  or  #PF(P=1)
+ *    ▼ miss
+ *  walk: CR3 ─► PML4E ─► PDPTE ─► PDE ─► PTE           (PML5E first with CR4.LA57)
+ *    each level: P=0 ───────────────────────────────► #PF(P=0)
+ *                reserved bit set ──────────────────► #PF(P=1, RSVD=1)
+ *                R/W &= , U/S &= , XD |=              (SDM 4.6: rights combine over levels)
+ *                not a leaf: set A, descend
+ *    leaf: rights check (CPL, CR0.WP, SMEP, SMAP+AC, NXE, PKRU) ─► #PF(P=1, …)
+ *          set A (and D on a write), fill the TLB ─► pa
+ * ```
+ *
+ * Access rights (SDM 4.6.1), with `U` = U/S set at every level, `W` = R/W set at every level,
+ * `X` = XD clear at every level:
+ *
+ * | access                    | user mode (CPL 3) | supervisor mode (CPL 0–2)                             |
+ * | ------------------------- | ----------------- | ----------------------------------------------------- |
+ * | read                      | needs U           | if U: needs SMAP = 0 or AC = 1                        |
+ * | write                     | needs U and W     | if U: needs SMAP = 0 or AC = 1; needs W when CR0.WP=1 |
+ * | instruction fetch         | needs U and X     | needs X; if U: needs SMEP = 0                         |
+ *
+ * Protection keys (SDM 4.6.2, CR4.PKE): a data access to a user-mode address with key k faults if
+ * PKRU.AD[k], or if PKRU.WD[k] on a write that is a user-mode access or happens with CR0.WP = 1.
+ *
+ * Choices where the SDM leaves freedom (documented so a student can rely on them):
+ * - **Accessed bits on a faulting walk.** Every present, well-formed non-leaf entry passed on the
+ *   way down gets A = 1 *before* the walk knows whether it will fault; the entry that faults (not
+ *   present, reserved bit) and a leaf that denies the access are left untouched. The SDM only
+ *   promises that A is set on entries used for a *successful* translation (4.8).
+ * - **D bit.** Set on the leaf for a write, only when the write is allowed; never set on non-leaf
+ *   entries (D is ignored there).
+ * - **The walker never clears A or D**, and stores an entry back only when it changes.
+ * - **A TLB hit for a write whose entry has D = 0 walks again** to set D in memory (SDM 4.8), and
+ *   refreshes the entry from that walk; if that walk faults the entry is dropped.
+ * - **A table outside RAM** gives #MC (see fault.ts); paging structures in MMIO are not supported.
+ * - **A page fault drops the page's TLB entries** (SDM 4.10.4.1) unless the TLB was built with
+ *   `invalidateOnFault: false`.
+ *
+ * Two APIs: {@link Mmu.translate} / {@link Mmu.walk} return a {@link TranslateResult} object (one
+ * allocation per call); {@link Mmu.translateHalves} / {@link Mmu.walkHalves} take the address as
+ * 32-bit halves and return the physical address or {@link FAULT} (-1), leaving the details in the
+ * `last*` fields — the hot-path form the benchmarks use, with no allocation.
+ *
+ * Related: `context.ts` (the CPU state read here), `fault.ts`, `../tlb/tlb.ts`,
+ * `../paging/entry.ts` (the bit layout), `../paging/mapper.ts` (builds the tables).
+ */
+import type { PagingTraceEvent, Tracer } from "../api.js";
+import { NonCanonicalAddressError } from "../errors.js";
+import { FRAME_SIZE, type PhysAddr, TWO_POW_32 } from "../memory/address.js";
+import type { PhysicalMemory } from "../memory/physical-memory.js";
+import type { PageSize, PagingLevel, VirtAddr } from "../paging/virtual-address.js";
+import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_RW, TLB_US, type Tlb } from "../tlb/tlb.js";
+import type { TranslationContext } from "./context.js";
+import {
+  Access,
+  type AccessKind,
+  type PageFaultReason,
+  PF_I,
+  PF_P,
+  PF_PK,
+  PF_RSVD,
+  PF_U,
+  PF_W,
+  type TranslateResult,
+} from "./fault.js";
+
+/** The sentinel the halves API returns for any fault (details in the `last*` fields). */
+export const FAULT = -1;
+
+/** Options of {@link Mmu}. */
+export interface MmuOptions {
+  /** The physical memory holding the page tables. */
+  readonly memory: PhysicalMemory;
+  /** A TLB to consult and fill; without one every translation walks. Default: none. */
+  readonly tlb?: Tlb;
+  /** Receives `mmu.fault` events. Default: none. */
+  readonly tracer?: Tracer<PagingTraceEvent>;
+}
+
+const P = 1;
+const A = 1 << 5;
+const D = 1 << 6;
+const PS = 1 << 7;
+const G = 1 << 8;
+
+/**
+ * The hardware page walker (and TLB front end) of one CPU.
+ *
+ * @example
+ * ```ts
+ * const mmu = new Mmu({ memory, tlb: new Tlb() });
+ * const r = mmu.translate(makeContext({ root: mapper.root, cpl: 3 }), 0x400123, Access.Write);
+ * if (r.kind === "page-fault") console.log(describePageFaultErrorCode(r.errorCode), hex(r.cr2));
+ * ```
+ */
+export class Mmu {
+  /** The physical memory walked. */
+  readonly memory: PhysicalMemory;
+  /** The TLB in front of the walker, if any. */
+  readonly tlb: Tlb | null;
+  private readonly tracer: Tracer<PagingTraceEvent> | undefined;
+
+  /** Vector of the last fault (14 #PF, 13 #GP, 18 #MC); meaningful after a {@link FAULT}. */
+  lastVector = 0;
+  /** Error code of the last fault. */
+  lastErrorCode = 0;
+  /** Classification of the last page fault. */
+  lastReason: PageFaultReason = "not-present";
+  /** Level at which the last walk stopped (fault) or found the leaf (success). */
+  lastLevel: PagingLevel = 1;
+  /** CR2 of the last page fault, high half (signed). */
+  lastCr2Hi = 0;
+  /** CR2 of the last page fault, low half (unsigned). */
+  lastCr2Lo = 0;
+  /** Page size of the last successful translation. */
+  lastPageSize: PageSize = 4096;
+  /** Whether the last successful translation came from the TLB. */
+  lastTlbHit = false;
+  /** Table address of the last machine check. */
+  lastTableAddress: PhysAddr = 0;
+  /** Walks performed (TLB misses plus D-bit refresh walks plus direct walks). */
+  walks = 0;
+
+  // Outputs of the last successful walk, for the TLB fill.
+  private outFlags = 0;
+  private outPkey = 0;
+  private outShift = 12;
+
+  // Per-context constants, recomputed when a different context object comes in.
+  private ctx: TranslationContext | null = null;
+  private rootPfn = 0;
+  private top = 4;
+  private signShift = 15;
+  private rsvdHi = 0;
+
+  /** @param options - see {@link MmuOptions}. */
+  constructor(options: MmuOptions) {
+    this.memory = options.memory;
+    this.tlb = options.tlb ?? null;
+    this.tracer = options.tracer;
+  }
+
+  /**
+   * Translate `va` for `access` as the CPU would: TLB first (if any), else a walk that sets A/D bits.
+   * @returns the physical address and page size, or the fault (#PF, #GP, #MC) as a value.
+   * @throws {@link NonCanonicalAddressError} only if `va` is not a safe integer (a library misuse;
+   *   a non-canonical safe integer is a simulated #GP, returned).
+   */
+  translate(ctx: TranslationContext, va: VirtAddr, access: AccessKind): TranslateResult {
+    const [hi, lo] = halves("translate", va);
+    return this.result(this.translateHalves(ctx, hi, lo, access));
+  }
+
+  /**
+   * Walk the page tables for `va`, bypassing (and not filling) the TLB. Same semantics otherwise.
+   * @throws as {@link Mmu.translate}.
+   */
+  walk(ctx: TranslationContext, va: VirtAddr, access: AccessKind): TranslateResult {
+    const [hi, lo] = halves("walk", va);
+    return this.result(this.walkHalves(ctx, hi, lo, access));
+  }
+
+  /**
+   * Hot-path {@link Mmu.translate}: `vhi`/`vlo` are bits 63..32 (signed or unsigned) and 31..0 of
+   * the address. Returns the physical address, or {@link FAULT} with the details in `last*`.
+   * No allocation, no argument checks.
+   */
+  translateHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+    const tlb = this.tlb;
+    if (tlb === null) return this.walkHalves(ctx, vhi, vlo, access);
+    if (ctx !== this.ctx) this.prepare(ctx);
+    const sign = vhi >> this.signShift;
+    if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
+    const w = tlb.lookup(ctx.pcid, vhi, vlo);
+    if (w >= 0) {
+      const f = tlb.flags[w]!;
+      const denied = checkRights(ctx, access, f & TLB_RW, f & TLB_US, f & TLB_NX, tlb.pkey[w]!);
+      if (denied !== 0) {
+        if (tlb.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
+        return this.pageFault(
+          ctx,
+          vhi,
+          vlo,
+          access,
+          denied,
+          (denied & PF_PK) !== 0 ? "protection-key" : "protection",
+          this.levelOfShift(tlb.pageShift[w]!),
+        );
+      }
+      if (access === Access.Write && (f & TLB_DIRTY) === 0) {
+        const pa = this.walkHalves(ctx, vhi, vlo, access);
+        if (pa === FAULT) {
+          tlb.invalidateEntry(w);
+          return FAULT;
+        }
+        tlb.frame[w] = pa - (vlo & 0xfff);
+        tlb.flags[w] = this.outFlags;
+        tlb.pkey[w] = this.outPkey;
+        tlb.pageShift[w] = this.outShift;
+        this.lastTlbHit = true;
+        return pa;
+      }
+      this.lastTlbHit = true;
+      this.lastPageSize = shiftToSize(tlb.pageShift[w]!);
+      return tlb.frame[w]! + (vlo & 0xfff);
+    }
+    const pa = this.walkHalves(ctx, vhi, vlo, access);
+    if (pa === FAULT) return FAULT;
+    tlb.fill(ctx.pcid, vhi, vlo, pa - (vlo & 0xfff), this.outFlags, this.outPkey, this.outShift);
+    return pa;
+  }
+
+  /**
+   * Hot-path {@link Mmu.walk}: the full hardware walk of SDM 4.5 on address halves. Returns the
+   * physical address or {@link FAULT}. Never reads or fills the TLB (but a fault still drops the
+   * page's TLB entries when the TLB invalidates on faults).
+   */
+  walkHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+    if (ctx !== this.ctx) this.prepare(ctx);
+    const sign = vhi >> this.signShift;
+    if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
+    this.walks++;
+    const memory = this.memory;
+    const rsvdHi = this.rsvdHi;
+    let pfn = this.rootPfn;
+    let rw = 1;
+    let us = 1;
+    let nx = 0;
+    for (let level = this.top; level >= 1; level--) {
+      const words = memory.peekChunk(pfn);
+      if (words === undefined) {
+        if (!memory.isRamFrame(pfn)) return this.machineCheck(pfn, level as PagingLevel);
+        return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", level as PagingLevel);
+      }
+      // The 9-bit index of this level (SDM Figure 4-8); level 3 straddles the halves.
+      const index =
+        level === 1
+          ? (vlo >>> 12) & 511
+          : level === 2
+            ? (vlo >>> 21) & 511
+            : level === 3
+              ? ((vlo >>> 30) | (vhi << 2)) & 511
+              : level === 4
+                ? (vhi >>> 7) & 511
+                : (vhi >>> 16) & 511;
+      // Entry `index` of frame pfn: words 2·index and 2·index+1 after the frame's start in its chunk.
+      const slot = (index << 1) + ((pfn & 15) << 10);
+      const lo = words[slot]!;
+      const hi = words[slot + 1]!;
+      if ((lo & P) === 0)
+        return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", level as PagingLevel);
+      const ps = lo & PS;
+      // Reserved bits (SDM 4.5 tables): PS in PML4E/PML5E; 29:13 of a 1 GiB PDPTE; 20:13 of a 2 MiB PDE;
+      // address bits 51:MAXPHYADDR and (without NXE) bit 63 everywhere.
+      const rsvdLo = level >= 4 ? PS : ps === 0 ? 0 : level === 3 ? 0x3fffe000 : level === 2 ? 0x1fe000 : 0;
+      if ((lo & rsvdLo) !== 0 || (hi & rsvdHi) !== 0) {
+        return this.pageFault(ctx, vhi, vlo, access, PF_P | PF_RSVD, "reserved-bit", level as PagingLevel);
+      }
+      rw &= lo >>> 1;
+      us &= lo >>> 2;
+      nx |= hi >>> 31;
+      if (level === 1 || (ps !== 0 && level <= 3)) {
+        const pkey = (hi >>> 27) & 15;
+        const denied = checkRights(ctx, access, rw, us, nx, pkey);
+        if (denied !== 0) {
+          return this.pageFault(
+            ctx,
+            vhi,
+            vlo,
+            access,
+            denied,
+            (denied & PF_PK) !== 0 ? "protection-key" : "protection",
+            level as PagingLevel,
+          );
+        }
+        const next = access === Access.Write ? lo | A | D : lo | A;
+        if (next !== lo) words[slot] = next;
+        let frameLo: number;
+        let offset: number;
+        if (level === 1) {
+          frameLo = lo & 0xfffff000;
+          offset = vlo & 0xfff;
+          this.outShift = 12;
+          this.lastPageSize = 4096;
+        } else if (level === 2) {
+          frameLo = lo & 0xffe00000;
+          offset = vlo & 0x1fffff;
+          this.outShift = 21;
+          this.lastPageSize = 2097152;
+        } else {
+          frameLo = lo & 0xc0000000;
+          offset = vlo & 0x3fffffff;
+          this.outShift = 30;
+          this.lastPageSize = 1073741824;
+        }
+        this.outFlags =
+          (rw & 1) |
+          ((us & 1) << 1) |
+          ((nx & 1) << 2) |
+          ((next & D) !== 0 ? TLB_DIRTY : 0) |
+          ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0);
+        this.outPkey = pkey;
+        this.lastLevel = level as PagingLevel;
+        this.lastTlbHit = false;
+        return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
+      }
+      if ((lo & A) === 0) words[slot] = lo | A;
+      pfn = (hi & 0xfffff) * 1048576 + (lo >>> 12);
+    }
+    return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", 1); // not reached: level 1 is a leaf
+  }
+
+  /** CR2 of the last page fault as a number (exact for every 48-bit address). */
+  get lastCr2(): VirtAddr {
+    return this.lastCr2Hi * TWO_POW_32 + (this.lastCr2Lo >>> 0);
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────────────────────
+
+  private prepare(ctx: TranslationContext): void {
+    this.ctx = ctx;
+    this.rootPfn = ctx.root / FRAME_SIZE;
+    this.top = ctx.la57 ? 5 : 4;
+    this.signShift = ctx.la57 ? 24 : 15;
+    // Address bits 51:MAXPHYADDR live in hi bits 19:(MAXPHYADDR-32). Worked: 46 → 0xfc000.
+    let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
+    if (!ctx.nxe) rsvdHi |= 0x80000000;
+    this.rsvdHi = rsvdHi | 0;
+  }
+
+  private pageFault(
+    ctx: TranslationContext,
+    vhi: number,
+    vlo: number,
+    access: AccessKind,
+    bits: number,
+    reason: PageFaultReason,
+    level: PagingLevel,
+  ): number {
+    let code = bits;
+    if (access === Access.Write) code |= PF_W;
+    if (ctx.cpl === 3) code |= PF_U;
+    // SDM 4.7: I/D is reported for fetches only when SMEP or NXE is enabled.
+    if (access === Access.Execute && (ctx.smep || ctx.nxe)) code |= PF_I;
+    this.lastVector = 14;
+    this.lastErrorCode = code;
+    this.lastReason = reason;
+    this.lastLevel = level;
+    this.lastCr2Hi = vhi | 0;
+    this.lastCr2Lo = vlo >>> 0;
+    const tlb = this.tlb;
+    if (tlb?.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
+    if (this.tracer !== undefined) {
+      this.tracer.emit({ type: "mmu.fault", va: this.lastCr2, vector: 14, errorCode: code, reason });
+    }
+    return FAULT;
+  }
+
+  private generalProtection(vhi: number, vlo: number): number {
+    this.lastVector = 13;
+    this.lastErrorCode = 0;
+    if (this.tracer !== undefined) {
+      const va = Number(BigInt.asIntN(64, (BigInt(vhi >>> 0) << 32n) | BigInt(vlo >>> 0)));
+      this.tracer.emit({ type: "mmu.fault", va, vector: 13, errorCode: 0, reason: "non-canonical" });
+    }
+    return FAULT;
+  }
+
+  private machineCheck(pfn: number, level: PagingLevel): number {
+    this.lastVector = 18;
+    this.lastErrorCode = 0;
+    this.lastLevel = level;
+    this.lastTableAddress = pfn * FRAME_SIZE;
+    return FAULT;
+  }
+
+  private levelOfShift(shift: number): PagingLevel {
+    return shift === 12 ? 1 : shift === 21 ? 2 : 3;
+  }
+
+  private result(pa: number): TranslateResult {
+    if (pa !== FAULT) return { kind: "ok", pa, pageSize: this.lastPageSize, tlbHit: this.lastTlbHit };
+    if (this.lastVector === 13)
+      return { kind: "general-protection", vector: 13, errorCode: 0, reason: "non-canonical" };
+    if (this.lastVector === 18) {
+      return {
+        kind: "machine-check",
+        vector: 18,
+        tableAddress: this.lastTableAddress,
+        level: this.lastLevel,
+      };
+    }
+    return {
+      kind: "page-fault",
+      vector: 14,
+      errorCode: this.lastErrorCode,
+      cr2: this.lastCr2,
+      reason: this.lastReason,
+      level: this.lastLevel,
+    };
+  }
+}
+
+/**
+ * The rights check of SDM 4.6.1/4.6.2 (table in the file banner). `rw`, `us`, `nx` are the values
+ * combined over every level (any non-zero value counts as set).
+ * @returns 0 if the access is allowed, else the #PF error-code bits it contributes (P, and PK when
+ *   protection keys forbid it).
+ */
+export function checkRights(
+  ctx: TranslationContext,
+  access: AccessKind,
+  rw: number,
+  us: number,
+  nx: number,
+  pkey: number,
+): number {
+  const user = ctx.cpl === 3;
+  let ok: boolean;
+  if (access === Access.Execute) {
+    ok = nx === 0 && (user ? us !== 0 : !(us !== 0 && ctx.smep));
+  } else if (user) {
+    ok = us !== 0 && (access === Access.Read || rw !== 0);
+  } else if (us !== 0 && ctx.smap && !ctx.ac) {
+    ok = false;
+  } else {
+    ok = access === Access.Read || rw !== 0 || !ctx.wp;
+  }
+  let pk = 0;
+  if (ctx.pke && us !== 0 && access !== Access.Execute) {
+    const ad = (ctx.pkru >>> (2 * pkey)) & 1;
+    const wd = (ctx.pkru >>> (2 * pkey + 1)) & 1;
+    if (ad !== 0 || (wd !== 0 && access === Access.Write && (user || ctx.wp))) {
+      pk = PF_PK;
+      ok = false;
+    }
+  }
+  return ok ? 0 : PF_P | pk;
+}
+
+function shiftToSize(shift: number): PageSize {
+  return shift === 12 ? 4096 : shift === 21 ? 2097152 : 1073741824;
+}
+
+function halves(call: string, va: VirtAddr): [number, number] {
+  if (!Number.isSafeInteger(va)) {
+    throw new NonCanonicalAddressError(
+      `${call}(va=${String(va)}): not an exact virtual address (a safe integer; use translateHalves beyond ±2^53)`,
+    );
+  }
+  return [Math.floor(va / TWO_POW_32) | 0, va >>> 0];
+}
