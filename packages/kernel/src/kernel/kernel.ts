@@ -38,8 +38,9 @@ import { Sig, signalName } from "../posix/signals.js";
 import { posixPersonality } from "../posix/syscalls.js";
 import type { Process } from "../process/process.js";
 import type { Thread, WaitRecord } from "../process/thread.js";
+import type { UserFunction } from "../program/image.js";
 import type { ProgramRegistry } from "../program/registry.js";
-import type { Trap } from "../program/trap.js";
+import type { Trap, UserCode } from "../program/trap.js";
 import type { UserSpace } from "../space/user-space.js";
 import { VmSpace } from "../space/vm-space.js";
 import { SYSCALL_BLOCKED, SYSCALL_NORETURN, type SyscallDispatcher } from "../syscalls/dispatch.js";
@@ -178,6 +179,25 @@ export class Kernel implements Waker {
   boot(image = "init", argv: readonly string[] = [image], envp: readonly string[] = []): Process {
     if (this.processes.has(1)) throw new KernelStateError("boot: init is already running");
     return this.life.spawnInit(image, argv, envp);
+  }
+
+  /**
+   * Start a kernel thread: a continuation of the kernel process (pid 0), as Lunaix runs its
+   * kernel threads. It may compute and make system calls; it has no user memory.
+   * @example
+   * ```ts
+   * k.spawnKernelThread(function* () { yield* compute(5000); });
+   * ```
+   */
+  spawnKernelThread(fn: () => UserCode<unknown>): Thread {
+    const p = this.life.kernelProcess;
+    return this.life.createThread(
+      p,
+      fn as unknown as UserFunction,
+      [],
+      p.text.addressOf(fn as unknown as UserFunction),
+      0,
+    );
   }
 
   /**

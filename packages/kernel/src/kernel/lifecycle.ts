@@ -331,7 +331,8 @@ export class Lifecycle {
 
   /** exit(2): end thread `t`; the last thread's exit ends its process with `value`'s low 8 bits. */
   exitThread(t: Thread, value: number): void {
-    if (t.process.threads.length === 1) this.exitProcess(t.process, exitedStatus(value));
+    if (t.process.threads.length === 1 && t.process.pid !== 0)
+      this.exitProcess(t.process, exitedStatus(value));
     else {
       t.exitValue = value;
       this.removeThread(t);
