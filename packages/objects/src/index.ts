@@ -13,6 +13,8 @@ export * from "./caps/derivation.js";
 export * from "./caps/quota.js";
 export * from "./errors.js";
 export * from "./handles/api.js";
+export * from "./handles/checks.js";
+export * from "./handles/map-table.js";
 export * from "./handles/slot-table.js";
 export * from "./object/kernel-object.js";
 export * from "./object/lifecycle.js";

@@ -1,9 +1,26 @@
 import { describe, it } from "vitest";
-import { SimulatedWaitHost, SlotHandleTable } from "../src/index.js";
+import { MapHandleTable, type ObjectSpace, SimulatedWaitHost, SlotHandleTable } from "../src/index.js";
 import { handleTableLaws, waitLaws } from "../src/laws/index.js";
 
 describe("SlotHandleTable passes the handle-table laws", () => {
   for (const law of handleTableLaws((space, capacity) => new SlotHandleTable(space, { capacity }))) {
+    it(law.name, () => law.check());
+  }
+});
+
+describe("MapHandleTable passes the handle-table laws", () => {
+  for (const law of handleTableLaws((space, capacity) => new MapHandleTable(space, { capacity }))) {
+    it(law.name, () => law.check());
+  }
+});
+
+describe("mixed machines: Slot and Map tables side by side pass the laws together", () => {
+  let n = 0;
+  const mixed = (
+    space: Parameters<typeof handleTableLaws>[0] extends (s: infer S, c: number) => unknown ? S : never,
+    capacity: number,
+  ) => (n++ % 2 === 0 ? new SlotHandleTable(space, { capacity }) : new MapHandleTable(space, { capacity }));
+  for (const law of handleTableLaws(mixed)) {
     it(law.name, () => law.check());
   }
 });

@@ -9,6 +9,11 @@
  * away. The generation part of the value (see `slot-table.ts`) makes a closed handle stay dead
  * even after its slot is reused.
  *
+ * Refusals are checked in a fixed order, the same for every implementation (`checks.ts`):
+ * bad-handle, then the operation's own right (access-denied), then the mask's bits
+ * (invalid-rights), then the mask against the held rights (access-denied), then room in the
+ * destination (table-full).
+ *
  * Every operation a *program* can get wrong returns a result; nothing here throws for a bad,
  * closed, stale or forged handle, a missing right, or a full table, and a refused operation
  * changes nothing. Operations that make a handle from a handle take a rights mask; the new handle
@@ -30,8 +35,10 @@
  * any implementation must pass), `caps/derivation.ts`.
  */
 import type { Handle, Koid, Rights } from "../api.js";
+import type { CapNode, CapSlotOwner } from "../caps/derivation.js";
 import type { KernelObject } from "../object/kernel-object.js";
 import type { ObjectType } from "../object/object-type.js";
+import type { ObjectSpace } from "../object/space.js";
 
 /** The handle value does not name an open handle of this table. */
 export interface BadHandle {
@@ -130,6 +137,8 @@ export interface HandleInfo {
 export interface HandleTable {
   /** Id of the table within its machine (for traces and results). */
   readonly id: number;
+  /** The machine the table belongs to; handles move and derive only between tables of one machine. */
+  readonly space: ObjectSpace;
   /** Maximum number of open handles. */
   readonly capacity: number;
   /** Number of open handles. */
@@ -181,6 +190,19 @@ export interface HandleTable {
 
   /** Close every handle derived from `handle`, in every table of the machine; `handle` stays open. */
   revoke(handle: number): RevokeResult;
+
+  /**
+   * The primitive behind `moveTo` and `share` between tables, of any implementation, of one
+   * machine: place a handle to `object` with `rights` in a free slot, give it the derivation node
+   * `node(this, slot)` returns, and return its value, or `null` when the table is full (and then
+   * change nothing). Handle counts are the caller's business. Kernels do not call this.
+   * @throws LifeCycleError when the table is disposed.
+   */
+  accept(
+    object: KernelObject,
+    rights: Rights,
+    node: (owner: CapSlotOwner, slot: number) => CapNode,
+  ): Handle | null;
 
   /** Every open handle, in slot order. */
   list(): HandleInfo[];

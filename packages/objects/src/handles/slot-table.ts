@@ -63,6 +63,7 @@ import type {
   SplitResult,
   TableFull,
 } from "./api.js";
+import { checkDestination, denied, deriveRefusal } from "./checks.js";
 
 /** Options of {@link SlotHandleTable}. */
 export interface SlotHandleTableOptions {
@@ -205,7 +206,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
       const h = ((this.gens[slot]! << this.indexBits) | slot) as Handle;
       this.live[slot] = h;
       this.rightsOf[slot] = rights;
-      this.traceMove(handle, h, this, object);
+      this.traceMove(handle, h, object);
       return { kind: "ok", handle: h };
     }
     const dst = this.freeHead;
@@ -214,7 +215,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     this.nodes[dst] = node;
     node.slot = dst;
     this.vacate(slot);
-    this.traceMove(handle, h, this, object);
+    this.traceMove(handle, h, object);
     return { kind: "ok", handle: h };
   }
 
@@ -226,38 +227,61 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
   }
 
   moveTo(handle: number, dest: HandleTable, rights?: Rights): HandleResult {
-    const to = this.destination("moveTo", dest);
+    checkDestination(this, "moveTo", dest);
     const slot = this.slotOf(handle);
     if (slot < 0) return this.badHandle(handle);
-    const refused = this.checkDerive(handle, slot, Right.TRANSFER, rights ?? this.rightsOf[slot]!);
+    const held = this.rightsOf[slot]!;
+    const mask = rights ?? held;
+    const refused = this.checkDerive(handle, slot, Right.TRANSFER, mask);
     if (refused) return refused;
-    const dst = to.freeHead;
-    if (dst < 0) return to.full();
     const object = this.objects[slot]!;
     const node = this.nodes[slot]!;
-    const h = to.occupy(dst, object, rights ?? this.rightsOf[slot]!);
-    to.nodes[dst] = node;
-    node.owner = to;
-    node.slot = dst;
+    // The destination places it first; only then does it leave this table (atomic either way).
+    const h = dest.accept(object, mask, (owner, at) => {
+      node.owner = owner;
+      node.slot = at;
+      return node;
+    });
+    if (h === null) return { kind: "table-full", table: dest.id, capacity: dest.capacity };
+    this.nodes[slot] = null;
     this.vacate(slot);
-    this.traceMove(handle, h, to, object);
+    this.space.tracer?.emit({
+      type: "handle.moved",
+      from: this.id,
+      to: dest.id,
+      handle: handle as Handle,
+      newHandle: h,
+      koid: object.koid,
+    });
     return { kind: "ok", handle: h };
   }
 
   share(handle: number, dest: HandleTable, rights: Rights): HandleResult {
-    const to = this.destination("share", dest);
+    checkDestination(this, "share", dest);
     const slot = this.slotOf(handle);
     if (slot < 0) return this.badHandle(handle);
     const refused = this.checkDerive(handle, slot, Right.DUPLICATE | Right.TRANSFER, rights);
     if (refused) return refused;
-    const dst = to.freeHead;
-    if (dst < 0) return to.full();
     const object = this.objects[slot]!;
-    const h = to.occupy(dst, object, rights);
+    const parent = this.nodes[slot]!;
+    const h = dest.accept(object, rights, (owner, at) => this.space.derivations.child(parent, owner, at));
+    if (h === null) return { kind: "table-full", table: dest.id, capacity: dest.capacity };
     object.acquireHandle();
-    to.nodes[dst] = this.space.derivations.child(this.nodes[slot]!, to, dst);
-    this.space.tracer?.emit({ type: "handle.created", table: to.id, handle: h, koid: object.koid, rights });
+    this.space.tracer?.emit({ type: "handle.created", table: dest.id, handle: h, koid: object.koid, rights });
     return { kind: "ok", handle: h };
+  }
+
+  accept(
+    object: KernelObject,
+    rights: Rights,
+    node: (owner: CapSlotOwner, slot: number) => CapNode,
+  ): Handle | null {
+    if (this.disposed) throw new LifeCycleError(`table ${this.id}: accept: the table is disposed`);
+    const slot = this.freeHead;
+    if (slot < 0) return null;
+    const h = this.occupy(slot, object, rights);
+    this.nodes[slot] = node(this, slot);
+    return h;
   }
 
   split(handle: number, rights: Rights): SplitResult {
@@ -379,21 +403,14 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     return open === handle && open !== 0 ? slot : -1;
   }
 
-  /** Check a derivation from the handle in `slot`: needs `op` rights; `rights` valid and ⊆ held. */
+  /** Check a derivation from the handle in `slot` (see `checks.ts`). */
   private checkDerive(
     handle: number,
     slot: number,
     op: Rights,
     rights: Rights,
   ): AccessDenied | InvalidRights | null {
-    const held = this.rightsOf[slot]!;
-    if ((held & op) !== op) return denied(handle, held, op);
-    const valid = this.objects[slot]!.type.validRights;
-    if (!Number.isInteger(rights) || rights < 0 || (rights & ~valid) !== 0) {
-      return { kind: "invalid-rights", handle, requested: rights, valid };
-    }
-    if ((held & rights) !== rights) return denied(handle, held, rights);
-    return null;
+    return deriveRefusal(handle, this.rightsOf[slot]!, op, rights, this.objects[slot]!.type.validRights);
   }
 
   /** Put a handle into free slot `slot` (the free-list head) and return its value. */
@@ -433,23 +450,11 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     object.releaseHandle(); // last: hooks and destruction see consistent tables
   }
 
-  private destination(call: string, dest: HandleTable): SlotHandleTable {
-    if (!(dest instanceof SlotHandleTable) || dest.space !== this.space) {
-      throw new InvalidArgumentError(
-        `table ${this.id}: ${call}: the destination is not a table of the same machine`,
-      );
-    }
-    if (dest === this)
-      throw new InvalidArgumentError(`table ${this.id}: ${call}: the destination is this table`);
-    if (dest.disposed) throw new LifeCycleError(`table ${this.id}: ${call}: table ${dest.id} is disposed`);
-    return dest;
-  }
-
-  private traceMove(handle: number, newHandle: Handle, to: SlotHandleTable, object: KernelObject): void {
+  private traceMove(handle: number, newHandle: Handle, object: KernelObject): void {
     this.space.tracer?.emit({
       type: "handle.moved",
       from: this.id,
-      to: to.id,
+      to: this.id,
       handle: handle as Handle,
       newHandle,
       koid: object.koid,
@@ -474,8 +479,4 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
   private wrongType(handle: number, slot: number, type: ObjectType): LookupResult<never> {
     return { kind: "wrong-type", handle, expected: type.name, actual: this.objects[slot]!.type.name };
   }
-}
-
-function denied(handle: number, held: Rights, required: Rights): AccessDenied {
-  return { kind: "access-denied", handle, held, required, missing: required & ~held };
 }

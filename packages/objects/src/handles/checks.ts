@@ -1,0 +1,49 @@
+/**
+ * The checks every handle table makes the same way, in the order the contract fixes
+ * (`handles/api.ts`): handle, then the operation's right, then the mask's validity, then the
+ * mask against the held rights, then room in the destination. Shared so that two
+ * implementations cannot drift apart on what a refusal means.
+ *
+ * Related: `handles/slot-table.ts`, `handles/map-table.ts`.
+ */
+import type { Rights } from "../api.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { AccessDenied, HandleTable, InvalidRights } from "./api.js";
+
+/** `access-denied` with its evidence. */
+export function denied(handle: number, held: Rights, required: Rights): AccessDenied {
+  return { kind: "access-denied", handle, held, required, missing: required & ~held };
+}
+
+/**
+ * Why deriving a handle with `rights` from one holding `held` is refused, or `null` when allowed.
+ * `op` is the right the operation itself needs (DUPLICATE, TRANSFER, ...); `valid` the type's rights.
+ *
+ * Worked: held = DUPLICATE|READ = 0x5, op = DUPLICATE = 0x1, rights = READ|WRITE = 0xC:
+ * 0x5 & 0x1 = 0x1 (op held); 0xC within the type; 0x5 & 0xC = 0x4 ≠ 0xC → access-denied, missing 0x8.
+ */
+export function deriveRefusal(
+  handle: number,
+  held: Rights,
+  op: Rights,
+  rights: Rights,
+  valid: Rights,
+): AccessDenied | InvalidRights | null {
+  if ((held & op) !== op) return denied(handle, held, op);
+  if (!Number.isInteger(rights) || rights < 0 || (rights & ~valid) !== 0) {
+    return { kind: "invalid-rights", handle, requested: rights, valid };
+  }
+  if ((held & rights) !== rights) return denied(handle, held, rights);
+  return null;
+}
+
+/**
+ * Check that `dest` can receive a handle from `src` (moveTo, share).
+ * @throws InvalidArgumentError when `dest` is `src` or belongs to another machine.
+ */
+export function checkDestination(src: HandleTable, call: string, dest: HandleTable): void {
+  if (dest === src) throw new InvalidArgumentError(`table ${src.id}: ${call}: the destination is this table`);
+  if (dest.space !== src.space) {
+    throw new InvalidArgumentError(`table ${src.id}: ${call}: table ${dest.id} belongs to another machine`);
+  }
+}
