@@ -11,7 +11,7 @@
  *
  * Run: pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-cowfork.ts
  */
-import { PhysicalMemory, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from "@osbricks/hw-x86";
+import { frameWordOffset, PhysicalMemory, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from "@osbricks/hw-x86";
 import {
   type CountedFrames,
   cowCopyRange,
@@ -74,7 +74,7 @@ class StackFrames implements CountedFrames {
 }
 
 const memory = new PhysicalMemory({ size: NFRAMES * 4096 });
-for (let f = 0; f < NFRAMES; f++) memory.frameWords(f).fill(1).fill(0); // touch every frame before timing
+for (let f = 0; f < NFRAMES; f += 16) memory.chunk(f).fill(1).fill(0); // touch every frame before timing
 const frames = new StackFrames();
 const ctx: PteCowContext = { memory, frames, tables: frames };
 
@@ -108,19 +108,19 @@ function idx(level: number, hi: number, lo: number): number {
 function mapPage(root: number, hi: number, lo: number, frame: number): void {
   let t = root;
   for (let l = 4; l > 1; l--) {
-    const w = memory.frameWords(t);
-    const i = idx(l, hi, lo);
-    if ((w[2 * i]! & PTE_P) === 0) {
+    const w = memory.chunk(t);
+    const j = frameWordOffset(t) + 2 * idx(l, hi, lo);
+    if ((w[j]! & PTE_P) === 0) {
       const n = newTable();
-      w[2 * i] = (n << 12) | PTE_P | PTE_RW | PTE_US;
-      w[2 * i + 1] = 0;
+      w[j] = (n << 12) | PTE_P | PTE_RW | PTE_US;
+      w[j + 1] = 0;
     }
-    t = w[2 * i]! >>> 12;
+    t = w[j]! >>> 12;
   }
-  const w = memory.frameWords(t);
-  const i = idx(1, hi, lo);
-  w[2 * i] = (frame << 12) | PTE_P | PTE_RW | PTE_US;
-  w[2 * i + 1] = 0;
+  const w = memory.chunk(t);
+  const j = frameWordOffset(t) + 2 * idx(1, hi, lo);
+  w[j] = (frame << 12) | PTE_P | PTE_RW | PTE_US;
+  w[j + 1] = 0;
 }
 
 let h = 0;
@@ -130,25 +130,27 @@ let cowFaults = 0;
 function userWrite32(root: number, hi: number, lo: number, val: number): number {
   for (;;) {
     let t = root;
-    let w: Int32Array = memory.frameWords(t);
+    let w: Int32Array = memory.chunk(t);
     let table = t;
     let i = 0;
+    let j = 0;
     let e = 0;
     for (let l = 4; l >= 1; l--) {
-      w = memory.frameWords(t);
+      w = memory.chunk(t);
       table = t;
       i = idx(l, hi, lo);
-      e = w[2 * i]!;
+      j = frameWordOffset(t) + 2 * i;
+      e = w[j]!;
       if ((e & PTE_P) === 0) return -1;
       if ((e & PTE_A) === 0) {
         e |= PTE_A;
-        w[2 * i] = e;
+        w[j] = e;
       }
       t = e >>> 12;
     }
     if ((e & PTE_RW) !== 0) {
-      if ((e & PTE_D) === 0) w[2 * i] = e | PTE_D;
-      memory.frameWords(t)[(lo & 0xffc) >>> 2] = val;
+      if ((e & PTE_D) === 0) w[j] = e | PTE_D;
+      memory.chunk(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)] = val;
       return 0;
     }
     if ((e & PTE_COW) === 0) return -2;
@@ -162,11 +164,11 @@ function userWrite32(root: number, hi: number, lo: number, val: number): number 
 function userRead32(root: number, hi: number, lo: number): number {
   let t = root;
   for (let l = 4; l >= 1; l--) {
-    const e = memory.frameWords(t)[2 * idx(l, hi, lo)]!;
+    const e = memory.chunk(t)[frameWordOffset(t) + 2 * idx(l, hi, lo)]!;
     if ((e & PTE_P) === 0) return 0xffffffff;
     t = e >>> 12;
   }
-  return memory.frameWords(t)[(lo & 0xffc) >>> 2]! >>> 0;
+  return memory.chunk(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)]! >>> 0;
 }
 
 function childWrites(child: number, iter: number): number {
@@ -193,9 +195,10 @@ function forkCopy(parent: number, eager: boolean): number {
 }
 
 function teardown(t: number, level: number): void {
-  const w = memory.frameWords(t);
+  const w = memory.chunk(t);
+  const o = frameWordOffset(t);
   for (let i = 0; i < 512; i++) {
-    const e = w[2 * i]!;
+    const e = w[o + 2 * i]!;
     if ((e & PTE_P) === 0) continue;
     if (level > 1) teardown(e >>> 12, level - 1);
     else frames.release(e >>> 12);
@@ -204,12 +207,13 @@ function teardown(t: number, level: number): void {
 }
 
 function parentRestore(t: number, level: number): void {
-  const w = memory.frameWords(t);
+  const w = memory.chunk(t);
+  const o = frameWordOffset(t);
   for (let i = 0; i < 512; i++) {
-    const e = w[2 * i]!;
+    const e = w[o + 2 * i]!;
     if ((e & PTE_P) === 0) continue;
     if (level > 1) parentRestore(e >>> 12, level - 1);
-    else if ((e & PTE_COW) !== 0 && frames.counts[e >>> 12] === 1) w[2 * i] = (e | PTE_RW) & ~PTE_COW;
+    else if ((e & PTE_COW) !== 0 && frames.counts[e >>> 12] === 1) w[o + 2 * i] = (e | PTE_RW) & ~PTE_COW;
   }
 }
 
@@ -217,7 +221,7 @@ const parent = newTable();
 for (let p = 0; p < NPAGES; p++) {
   const f = frames.alloc();
   memory.frameBytes(f).fill((p * 13) & 0xff);
-  memory.frameWords(f)[0] = p;
+  memory.chunk(f)[frameWordOffset(f)] = p;
   mapPage(parent, vaHi[p]!, vaLo[p]!, f);
 }
 const parentFramesUsed = NFRAMES - 1 - frames.nfree;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { ObjectStateError, PageIndexError, VmArgumentError } from "../src/errors.js";
 import { BuddyAllocator } from "../src/frames/buddy.js";
-import type { FrameMemory } from "../src/objects/api.js";
+import type { ObjectMemory } from "../src/objects/api.js";
 import { ObjectStore } from "../src/objects/object-store.js";
 
 /** A frame memory that keeps one 4-byte word per frame: enough to tell copies apart. */
-export class WordMemory implements FrameMemory {
+export class WordMemory implements ObjectMemory {
   readonly words = new Map<number, number>();
   zeroFrame(pfn: number): void {
     this.words.set(pfn, 0);

@@ -25,6 +25,7 @@
  */
 import {
   type FrameSource,
+  frameWordOffset,
   type PhysicalMemory,
   PTE_HI_ADDR,
   PTE_LO_ADDR,
@@ -123,22 +124,24 @@ function copyLevel(
   fresh = false,
 ): number {
   const mem = ctx.memory;
-  const src = mem.frameWords(srcTable);
-  const dst = mem.frameWords(dstTable);
+  const src = mem.chunk(srcTable);
+  const so = frameWordOffset(srcTable);
+  const dst = mem.chunk(dstTable);
+  const dof = frameWordOffset(dstTable);
   const span = SPAN[level as 1 | 2 | 3 | 4];
   const i0 = start <= base ? 0 : Math.floor((start - base) / span);
   const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
   let n = 0;
   if (level > 1) {
     for (let i = i0; i <= i1; i++) {
-      const lo = src[2 * i]!;
+      const lo = src[so + 2 * i]!;
       if ((lo & PTE_P) === 0) continue;
       if (level < 4 && (lo & PTE_PS) !== 0) {
         throw new VmArgumentError(
           `cowCopyRange: huge page at level ${level}, index ${i}: only 4 KiB leaves are shared`,
         );
       }
-      let dlo = dst[2 * i]!;
+      let dlo = dst[dof + 2 * i]!;
       let child: number;
       let made = false;
       if ((dlo & PTE_P) === 0) {
@@ -146,16 +149,16 @@ function copyLevel(
         if (t === null) return -1;
         mem.zeroFrame(t);
         dlo = ((t & 0xfffff) << 12) | TABLE_FLAGS;
-        dst[2 * i] = dlo;
-        dst[2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
+        dst[dof + 2 * i] = dlo;
+        dst[dof + 2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
         child = t;
         made = true;
       } else {
-        child = entryPfn(dlo, dst[2 * i + 1]!);
+        child = entryPfn(dlo, dst[dof + 2 * i + 1]!);
       }
       const k = copyLevel(
         ctx,
-        entryPfn(lo, src[2 * i + 1]!),
+        entryPfn(lo, src[so + 2 * i + 1]!),
         child,
         level - 1,
         base + i * span,
@@ -169,10 +172,10 @@ function copyLevel(
     }
     return n;
   }
-  if (eager) return copyLeavesEager(ctx, src, dst, dstTable, i0, i1);
+  if (eager) return copyLeavesEager(ctx, src, so, dst, dof, dstTable, i0, i1);
   if (!fresh) {
     for (let i = i0; i <= i1; i++) {
-      if ((src[2 * i]! & PTE_P) !== 0 && (dst[2 * i]! & PTE_P) !== 0) {
+      if ((src[so + 2 * i]! & PTE_P) !== 0 && (dst[dof + 2 * i]! & PTE_P) !== 0) {
         throw new VmArgumentError(
           `cowCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
         );
@@ -181,16 +184,19 @@ function copyLevel(
   }
   // The destination slots are all not-present: copy the words in bulk (as the C baseline's
   // memcpy of the table), then write-protect and count the present leaves.
-  if (i0 === 0 && i1 === 511) dst.set(src);
-  else dst.set(src.subarray(2 * i0, 2 * i1 + 2), 2 * i0);
-  return shareLeaves(ctx.frames, src, dst, 2 * i0, 2 * i1 + 2);
+  dst.set(src.subarray(so + 2 * i0, so + 2 * i1 + 2), dof + 2 * i0);
+  return shareLeaves(ctx.frames, src, dst, dof - so, so + 2 * i0, so + 2 * i1 + 2);
 }
 
-/** Mark the present leaves in words `j0..j1-1` of `src` COW in both tables; one more sharer each. */
+/**
+ * Mark the present leaves in words `j0..j1-1` of `src` COW in both tables (the destination word
+ * of source word j is `j + delta`); one more sharer each.
+ */
 function shareLeaves(
   frames: CountedFrames,
   src: Int32Array,
   dst: Int32Array,
+  delta: number,
   j0: number,
   j1: number,
 ): number {
@@ -201,7 +207,7 @@ function shareLeaves(
     if ((lo & PTE_RW) !== 0) {
       lo = (lo & ~PTE_RW) | PTE_COW;
       src[j] = lo;
-      dst[j] = lo;
+      dst[j + delta] = lo;
     }
     const hi = src[j + 1]!;
     frames.share((hi & PTE_HI_ADDR) === 0 ? lo >>> 12 : entryPfn(lo, hi));
@@ -213,26 +219,28 @@ function shareLeaves(
 function copyLeavesEager(
   ctx: PteCowContext,
   src: Int32Array,
+  so: number,
   dst: Int32Array,
+  dof: number,
   dstTable: number,
   i0: number,
   i1: number,
 ): number {
   let n = 0;
   for (let i = i0; i <= i1; i++) {
-    const lo = src[2 * i]!;
+    const lo = src[so + 2 * i]!;
     if ((lo & PTE_P) === 0) continue;
-    if ((dst[2 * i]! & PTE_P) !== 0) {
+    if ((dst[dof + 2 * i]! & PTE_P) !== 0) {
       throw new VmArgumentError(
         `eagerCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
       );
     }
-    const hi = src[2 * i + 1]!;
+    const hi = src[so + 2 * i + 1]!;
     const nf = ctx.frames.alloc();
     if (nf === null) return -1;
     ctx.memory.copyFrame(nf, entryPfn(lo, hi));
-    dst[2 * i] = (lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12);
-    dst[2 * i + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
+    dst[dof + 2 * i] = (lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12);
+    dst[dof + 2 * i + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
     n++;
   }
   return n;
@@ -248,21 +256,22 @@ function copyLeavesEager(
  *   leaf is unchanged).
  */
 export function cowWriteFault(ctx: PteCowContext, table: number, index: number): number {
-  const words = ctx.memory.frameWords(table);
-  const lo = words[2 * index]!;
-  const hi = words[2 * index + 1]!;
+  const words = ctx.memory.chunk(table);
+  const w = frameWordOffset(table) + 2 * index;
+  const lo = words[w]!;
+  const hi = words[w + 1]!;
   const f = entryPfn(lo, hi);
   const frames = ctx.frames;
   if (frames.count(f) === 1) {
-    words[2 * index] = (lo | PTE_RW) & ~PTE_COW;
+    words[w] = (lo | PTE_RW) & ~PTE_COW;
     return f;
   }
   const nf = frames.alloc();
   if (nf === null) return -1;
   ctx.memory.copyFrame(nf, f);
   frames.release(f);
-  words[2 * index] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
-  words[2 * index + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
+  words[w] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
+  words[w + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
   return nf;
 }
 
@@ -274,12 +283,12 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
 export function leafTable(memory: PhysicalMemory, root: number, va: number): number {
   let t = root;
   for (let level = 4; level > 1; level--) {
-    const words = memory.peekFrameWords(t);
+    const words = memory.peekChunk(t);
     if (words === undefined) return -1;
-    const i = Math.floor(va / SPAN[level as 2 | 3 | 4]) % 512;
-    const lo = words[2 * i]!;
+    const w = frameWordOffset(t) + 2 * (Math.floor(va / SPAN[level as 2 | 3 | 4]) % 512);
+    const lo = words[w]!;
     if ((lo & PTE_P) === 0 || (lo & PTE_PS) !== 0) return -1;
-    t = entryPfn(lo, words[2 * i + 1]!);
+    t = entryPfn(lo, words[w + 1]!);
   }
   return t;
 }
@@ -307,21 +316,22 @@ function releaseLevel(
   start: number,
   end: number,
 ): number {
-  const words = ctx.memory.peekFrameWords(table);
+  const words = ctx.memory.peekChunk(table);
   if (words === undefined) return 0;
+  const o = frameWordOffset(table);
   const span = SPAN[level as 1 | 2 | 3 | 4];
   const i0 = start <= base ? 0 : Math.floor((start - base) / span);
   const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
   let n = 0;
   for (let i = i0; i <= i1; i++) {
-    const lo = words[2 * i]!;
+    const lo = words[o + 2 * i]!;
     if ((lo & PTE_P) === 0) continue;
-    const pfn = entryPfn(lo, words[2 * i + 1]!);
+    const pfn = entryPfn(lo, words[o + 2 * i + 1]!);
     if (level > 1) {
       n += releaseLevel(ctx, pfn, level - 1, base + i * span, start, end);
     } else {
-      words[2 * i] = 0;
-      words[2 * i + 1] = 0;
+      words[o + 2 * i] = 0;
+      words[o + 2 * i + 1] = 0;
       ctx.frames.release(pfn);
       n++;
     }

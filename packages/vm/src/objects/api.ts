@@ -36,7 +36,7 @@ export const PAGE_SHIFT = 12;
  *
  * `@osbricks/hw-x86`'s physical memory provides these.
  */
-export interface FrameMemory {
+export interface ObjectMemory {
   /** Fill the 4 KiB frame `pfn` with zero bytes. */
   zeroFrame(pfn: number): void;
   /** Copy the 4 KiB frame `src` onto frame `dst`. */

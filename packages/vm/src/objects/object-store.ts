@@ -26,8 +26,9 @@
 
 import { InvariantError, ObjectStateError, PageIndexError, VmArgumentError } from "../errors.js";
 import type { FrameAllocator } from "../frames/api.js";
+import { NO_FRAME } from "../pagetree/page-tree.js";
 import type { Tracer } from "../tracer.js";
-import type { FrameMemory, ObjectStoreStats, PageHit, VmObjectEvent } from "./api.js";
+import type { ObjectMemory, ObjectStoreStats, PageHit, VmObjectEvent } from "./api.js";
 import { VmObject } from "./vm-object.js";
 
 /** Options of {@link ObjectStore}. */
@@ -35,7 +36,7 @@ export interface ObjectStoreOptions {
   /** Where object pages come from (order-0 blocks) and go back to. */
   readonly frames: FrameAllocator;
   /** Byte access to frames, for zero-fill and copy. */
-  readonly memory: FrameMemory;
+  readonly memory: ObjectMemory;
   /** Receives `vmobj.*` events. Default: none. */
   readonly tracer?: Tracer<VmObjectEvent>;
 }
@@ -59,7 +60,7 @@ export interface ObjectStoreOptions {
  */
 export class ObjectStore {
   readonly #frames: FrameAllocator;
-  readonly #memory: FrameMemory;
+  readonly #memory: ObjectMemory;
   readonly #tracer: Tracer<VmObjectEvent> | undefined;
   readonly #live = new Map<number, VmObject>();
   #nextId = 1;
@@ -80,7 +81,7 @@ export class ObjectStore {
   }
 
   /** The frame contents accessor (zero, copy). */
-  get memory(): FrameMemory {
+  get memory(): ObjectMemory {
     return this.#memory;
   }
 
@@ -158,7 +159,7 @@ export class ObjectStore {
     for (;;) {
       if (o.kind === "physical") return { frame: o.physBase + i, depth };
       const f = o.resident.get(i);
-      if (f !== undefined) return { frame: f, depth };
+      if (f !== NO_FRAME) return { frame: f, depth };
       const b = o.backing;
       if (b === null) return null;
       i += o.backingOffset;
@@ -226,11 +227,9 @@ export class ObjectStore {
     if (!Number.isInteger(pages) || pages <= 0 || pages > obj.pages) {
       throw new PageIndexError(`truncate(${obj}, pages=${pages}): expected 1..${obj.pages}`);
     }
-    for (const [i, f] of [...obj.resident]) {
-      if (i >= pages) {
-        obj.resident.delete(i);
-        this.#frames.free(f, 0);
-      }
+    for (const [i, f] of obj.resident.entries(pages)) {
+      obj.resident.delete(i);
+      this.#frames.free(f, 0);
     }
     obj.pages = pages;
   }
@@ -254,11 +253,9 @@ export class ObjectStore {
       back,
       back === null ? 0 : obj.backingOffset + at,
     );
-    for (const [i, f] of [...obj.resident]) {
-      if (i >= at) {
-        obj.resident.delete(i);
-        tail.resident.set(i - at, f);
-      }
+    for (const [i, f] of obj.resident.entries(at)) {
+      obj.resident.delete(i);
+      tail.resident.set(i - at, f);
     }
     obj.pages = at;
     return tail;
@@ -275,7 +272,7 @@ export class ObjectStore {
     if (a.kind === "physical") return false;
     if (a.backing !== b.backing) return false;
     if (a.backing !== null && a.backingOffset + a.pages !== b.backingOffset) return false;
-    for (const [i, f] of b.resident) a.resident.set(a.pages + i, f);
+    for (const [i, f] of b.resident.entries()) a.resident.set(a.pages + i, f);
     b.resident.clear();
     a.pages += b.pages;
     this.unlink(b);
@@ -320,7 +317,7 @@ export class ObjectStore {
       if ((o.kind === "shadow") !== (o.backing !== null)) {
         throw new InvariantError(`${o}: kind ${o.kind} but backing ${o.backing ?? "none"}`);
       }
-      for (const [i, f] of o.resident) {
+      for (const [i, f] of o.resident.entries()) {
         if (i < 0 || i >= o.pages) throw new InvariantError(`${o}: resident page ${i} outside the object`);
         const other = frameOwner.get(f);
         if (other !== undefined) throw new InvariantError(`frame ${f} resident in both ${other} and ${o}`);
@@ -377,7 +374,8 @@ export class ObjectStore {
   /** Every frame that is resident in some live object (for "no frame both free and mapped" checks). */
   residentFrames(): Set<number> {
     const s = new Set<number>();
-    for (const o of this.#live.values()) for (const f of o.resident.values()) s.add(f);
+    for (const o of this.#live.values())
+      o.resident.forEachInRange(0, o.resident.maxKey + 1, (_i, f) => s.add(f));
     return s;
   }
 
@@ -411,11 +409,10 @@ export class ObjectStore {
 
   #destroy(obj: VmObject): void {
     let freed = 0;
-    for (const f of obj.resident.values()) {
+    obj.resident.clear((_i, f) => {
       this.#frames.free(f, 0);
       freed++;
-    }
-    obj.resident.clear();
+    });
     obj.dead = true;
     this.#live.delete(obj.id);
     this.#tracer?.emit({ type: "vmobj.destroy", id: obj.id, freedFrames: freed });
@@ -432,7 +429,7 @@ export class ObjectStore {
   #merge(back: VmObject, front: VmObject): void {
     let moved = 0;
     const off = front.backingOffset;
-    for (const [i, f] of back.resident) {
+    for (const [i, f] of back.resident.entries()) {
       const j = i - off;
       if (j >= 0 && j < front.pages && !front.resident.has(j)) {
         front.resident.set(j, f);

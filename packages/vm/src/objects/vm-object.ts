@@ -19,6 +19,7 @@
  *
  * Objects are created, referenced and released only through `object-store.ts`.
  */
+import { PageTree } from "../pagetree/page-tree.js";
 import type { VmObjectKind } from "./api.js";
 
 /**
@@ -46,8 +47,11 @@ export class VmObject {
   backingOffset = 0;
   /** Shadows whose `backing` is this object, in creation order. */
   readonly shadowers = new Set<VmObject>();
-  /** Resident pages: page index → frame. Each frame belongs to exactly one object. */
-  readonly resident = new Map<number, number>();
+  /**
+   * Resident pages: page index → frame, in jsix's 64-ary page tree. Each frame belongs to exactly
+   * one object.
+   */
+  readonly resident = new PageTree();
   /** Set once the object is destroyed (or merged away); a dead object must not be used. */
   dead = false;
 
