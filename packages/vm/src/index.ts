@@ -11,4 +11,6 @@ export { PAGE_POISON, PoisoningAllocator, type PoisonOptions } from "./frames/po
 export { FrameRefCounts, MAX_FRAME_REFS } from "./frames/refcount.js";
 export { ZeroedFramePool, type ZeroedFramePoolOptions, type ZeroingStats } from "./frames/zeroing.js";
 export { MAX_TREE_FRAME, NO_FRAME, PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
+export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
+export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
 export type { FrameEvent, Tracer } from "./tracer.js";
