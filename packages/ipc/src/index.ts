@@ -15,4 +15,5 @@ export * from "./explore/explorer.js";
 export * from "./futex/futex.js";
 export * from "./kobjects/ipc-objects.js";
 export * from "./kobjects/ipc-types.js";
+export * from "./notification/irq.js";
 export * from "./notification/notification.js";

@@ -46,7 +46,7 @@ import {
 } from "../api.js";
 import { type Blocker, type IpcThreads, ThreadIpcState, WaitList } from "../core/threads.js";
 import { InvariantError, IpcArgumentError } from "../errors.js";
-import { TAG_FLAG_LONG, TAG_H_MASK, TAG_H_SHIFT, TAG_U_MASK } from "./tag.js";
+import { IRQ_LABEL, makeTag, TAG_FLAG_LONG, TAG_H_MASK, TAG_H_SHIFT, TAG_U_MASK } from "./tag.js";
 
 /** Options of {@link Endpoint}. */
 export interface EndpointOptions {
@@ -86,6 +86,8 @@ export class Endpoint implements Blocker, SyncEndpoint {
   private readonly receivers: WaitList;
   private readonly mr: Int32Array;
   private dead = false;
+  /** Interrupt lines signalled and not yet received (bit n = line n). */
+  private irqs = 0;
 
   constructor(
     private readonly threads: IpcThreads,
@@ -205,6 +207,13 @@ export class Endpoint implements Blocker, SyncEndpoint {
     threads.checkRunnable(t, "receive");
     if (!(timeout >= 0)) throw new IpcArgumentError(`receive(thread=${t}, timeout=${timeout}): expected ≥ 0`);
     if (this.dead) return IpcStatus.Closed;
+    if (this.irqs !== 0) {
+      // Lowest pending line first: 0b1010 delivers line 1, then line 3.
+      const line = 31 - Math.clz32(this.irqs & -this.irqs);
+      this.irqs &= ~(1 << line);
+      this.deliverIrq(t, line);
+      return IpcStatus.Ok;
+    }
     const s = this.senders.shift();
     if (s !== -1) {
       const items = threads.outItems[s] ?? null;
@@ -267,6 +276,47 @@ export class Endpoint implements Blocker, SyncEndpoint {
   }
 
   /**
+   * An interrupt line bound to this endpoint fired (see `../notification/irq.ts`): deliver it as a
+   * kernel message to the first waiting receiver, or keep it pending (one bit per line, so a line
+   * that fires twice before a receive is delivered once, like a level in jsix's IRQ signals) until
+   * the next receive, which takes it before any queued sender.
+   *
+   * The message: tag label {@link IRQ_LABEL}, one word, MR1 = line; badge -1; no reply capability.
+   * @returns the thread woken, or -1.
+   * @throws IpcArgumentError when line is not in 0..31.
+   */
+  signalIrq(line: number): ThreadId {
+    if (!Number.isInteger(line) || line < 0 || line > 31) {
+      throw new IpcArgumentError(`${this.name}.signalIrq(line=${line}): expected a line in 0..31`);
+    }
+    if (this.dead) return -1;
+    const r = this.receivers.shift();
+    if (r === -1) {
+      this.irqs |= 1 << line;
+      return -1;
+    }
+    this.deliverIrq(r, line);
+    this.threads.finish(r, IpcStatus.Ok);
+    return r;
+  }
+
+  /** Interrupt lines pending on this endpoint, as a bit mask. */
+  get pendingIrqs(): number {
+    return this.irqs >>> 0;
+  }
+
+  private deliverIrq(t: ThreadId, line: number): void {
+    const threads = this.threads;
+    const b = t * MR_COUNT;
+    this.mr[b] = makeTag({ label: IRQ_LABEL, words: 1 });
+    this.mr[b + 1] = line;
+    threads.longLen[t] = 0;
+    threads.badge[t] = -1;
+    threads.replyCap[t] = -1;
+    threads.inItems[t] = null;
+  }
+
+  /**
    * Destroy the endpoint: every queued sender and receiver is woken with {@link IpcStatus.Closed}
    * (senders get their items back in `inItems`), later operations return Closed. Callers already
    * waiting for a reply are not affected: their server can still reply.
@@ -276,6 +326,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
     const woken: ThreadId[] = [];
     if (this.dead) return woken;
     this.dead = true;
+    this.irqs = 0;
     for (let s = this.senders.shift(); s !== -1; s = this.senders.shift()) {
       this.returnItems(s);
       this.threads.finish(s, IpcStatus.Closed);
@@ -305,6 +356,11 @@ export class Endpoint implements Blocker, SyncEndpoint {
     if (this.senders.length > 0 && this.receivers.length > 0) {
       throw new InvariantError(
         `${this.name}: senders [${this.senders.toArray()}] and receivers [${this.receivers.toArray()}] wait at once (missed rendezvous)`,
+      );
+    }
+    if (this.irqs !== 0 && this.receivers.length > 0) {
+      throw new InvariantError(
+        `${this.name}: irqs 0x${this.pendingIrqs.toString(16)} pending while receivers wait`,
       );
     }
     if (this.dead && this.senders.length + this.receivers.length > 0) {

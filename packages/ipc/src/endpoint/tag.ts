@@ -37,6 +37,9 @@ export const TAG_FLAG_LONG = 1 << 10;
 /** Shift of the 16-bit label (bits 16..31). */
 export const TAG_LABEL_SHIFT = 16;
 
+/** Label of the messages the kernel sends for bound interrupt lines (MR1 = the line). */
+export const IRQ_LABEL = 0xffff;
+
 /** The fields of a tag, decoded. */
 export interface MessageTag {
   /** Protocol word chosen by the sender, 0..0xFFFF. */

@@ -1,0 +1,292 @@
+import {
+  type Handle,
+  KernelObject,
+  ObjectSpace,
+  objectWait,
+  Right,
+  Signal,
+  SimulatedWaitHost,
+  SlotHandleTable,
+} from "@osbricks/objects";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  channelRead,
+  channelWrite,
+  createChannel,
+  defineIpcTypes,
+  MAX_CHANNEL_HANDLES,
+} from "../src/index.js";
+
+const RW = Right.READ | Right.WRITE | Right.WAIT | Right.TRANSFER | Right.DUPLICATE;
+
+function rig(options: Parameters<typeof createChannel>[2] = {}) {
+  const space = new ObjectSpace();
+  const types = defineIpcTypes(space);
+  const eventType = space.defineType({ name: "event" });
+  const [a, b] = createChannel(space, types, options);
+  const ta = new SlotHandleTable(space, { capacity: 16 });
+  const tb = new SlotHandleTable(space, { capacity: 16 });
+  const ha = ok(ta.create(a, RW));
+  const hb = ok(tb.create(b, RW));
+  const event = (table: SlotHandleTable, rights = Right.TRANSFER | Right.WAIT) =>
+    ok(table.create(new KernelObject(space, eventType), rights));
+  const check = () => {
+    space.checkInvariants();
+    if (a.state !== "destroyed") a.checkInvariants();
+    if (b.state !== "destroyed") b.checkInvariants();
+  };
+  return { space, types, a, b, ta, tb, ha, hb, event, check };
+}
+
+function ok(r: { readonly kind: string }): Handle {
+  if (r.kind !== "ok") throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+  return (r as unknown as { readonly handle: Handle }).handle;
+}
+
+const bytes = (...v: number[]) => Uint8Array.from(v);
+
+describe("channel, message mode", () => {
+  it("delivers whole messages in order and keeps readable/writable signals true to the queues", () => {
+    const { types, a, b, ta, tb, ha, hb, check } = rig({ maxMessages: 2 });
+    const readable = types.channel.signal("readable");
+    const writable = types.channel.signal("writable");
+    expect(a.signals & writable).toBeTruthy();
+    expect(channelWrite(ta, types, ha, bytes(1, 2))).toEqual({ kind: "ok", bytes: 2, handles: 0 });
+    expect(b.signals & readable).toBeTruthy();
+    expect(channelWrite(ta, types, ha, bytes(3))).toMatchObject({ kind: "ok" });
+    expect(a.signals & writable).toBe(0);
+    expect(channelWrite(ta, types, ha, bytes(4))).toEqual({
+      kind: "would-block",
+      waitFor: writable | Signal.PEER_CLOSED,
+    });
+    const r1 = channelRead(tb, types, hb, 16);
+    expect(r1.kind === "ok" && [...r1.bytes]).toEqual([1, 2]);
+    expect(a.signals & writable).toBeTruthy();
+    const r2 = channelRead(tb, types, hb, 16);
+    expect(r2.kind === "ok" && [...r2.bytes]).toEqual([3]);
+    expect(b.signals & readable).toBe(0);
+    expect(channelRead(tb, types, hb, 16).kind).toBe("would-block");
+    check();
+  });
+
+  it("moves handles out of the writer's table and into the reader's, exactly once", () => {
+    const { types, ta, tb, ha, hb, event, check } = rig();
+    const e1 = event(ta);
+    const e2 = event(ta);
+    const obj1 = ta.lookup(e1, null, 0);
+    expect(channelWrite(ta, types, ha, bytes(9), [e1, e2])).toEqual({ kind: "ok", bytes: 1, handles: 2 });
+    expect(ta.lookup(e1, null, 0).kind).toBe("bad-handle");
+    expect(ta.size).toBe(1);
+    check();
+    const r = channelRead(tb, types, hb, 16);
+    if (r.kind !== "ok") throw new Error(r.kind);
+    expect(r.handles).toHaveLength(2);
+    const got = tb.lookup(r.handles[0]!, null, 0);
+    expect(got.kind === "ok" && obj1.kind === "ok" && got.object === obj1.object).toBe(true);
+    expect(tb.size).toBe(3);
+    check();
+  });
+
+  it("refuses untransferable handles and leaves message and every handle with the writer", () => {
+    const { types, ta, tb, ha, hb, event, check } = rig();
+    const good = event(ta);
+    const noTransfer = event(ta, Right.WAIT);
+    const cases: Array<[number[], string]> = [
+      [[good, noTransfer], "access-denied"],
+      [[good, 0x7777], "bad-handle"],
+      [[good, ha], "self"],
+      [[good, good], "duplicate"],
+    ];
+    for (const [list, reason] of cases) {
+      const before = ta.size;
+      expect(channelWrite(ta, types, ha, bytes(1), list)).toMatchObject({
+        kind: "bad-transfer",
+        reason,
+        index: 1,
+      });
+      expect(ta.size).toBe(before);
+      expect(ta.lookup(good, null, Right.TRANSFER).kind).toBe("ok");
+    }
+    // The peer end cannot travel through its own channel either.
+    const peerInA = ok(tb.moveTo(hb, ta));
+    expect(channelWrite(ta, types, ha, bytes(1), [peerInA])).toMatchObject({
+      kind: "bad-transfer",
+      reason: "self",
+    });
+    expect(channelRead(ta, types, ha, 16).kind).toBe("would-block");
+    check();
+  });
+
+  it("refuses wrong-type and closed handles, missing rights, oversize messages, too many handles", () => {
+    const { types, ta, ha, event, a } = rig({ maxBytes: 8 });
+    const ev = event(ta);
+    expect(channelWrite(ta, types, ev, bytes(1))).toMatchObject({ kind: "wrong-type", expected: "channel" });
+    expect(channelWrite(ta, types, 0x5555, bytes(1))).toMatchObject({ kind: "bad-handle" });
+    const readOnly = ok(ta.duplicate(ha, Right.READ));
+    expect(channelWrite(ta, types, readOnly, bytes(1))).toMatchObject({
+      kind: "access-denied",
+      missing: Right.WRITE,
+    });
+    expect(channelWrite(ta, types, ha, new Uint8Array(9))).toEqual({ kind: "too-large", bytes: 9, limit: 8 });
+    const many = Array.from({ length: MAX_CHANNEL_HANDLES + 1 }, () => ev);
+    expect(channelWrite(ta, types, ha, bytes(1), many)).toMatchObject({ kind: "too-many-handles" });
+    expect(a.peer!.pending).toBe(0);
+  });
+
+  it("leaves a message queued when the reader's buffer or table is too small", () => {
+    const { types, ta, tb, ha, hb, event } = rig();
+    const e = event(ta);
+    channelWrite(ta, types, ha, bytes(1, 2, 3), [e]);
+    expect(channelRead(tb, types, hb, 2)).toEqual({ kind: "buffer-too-small", bytes: 3, handles: 1 });
+    expect(channelRead(tb, types, hb, 8, 0)).toEqual({ kind: "buffer-too-small", bytes: 3, handles: 1 });
+    for (let i = tb.size; i < tb.capacity; i++) event(tb);
+    expect(channelRead(tb, types, hb, 8)).toMatchObject({ kind: "table-full" });
+    expect(channelRead(tb, types, hb, 8, 1).kind).toBe("table-full");
+  });
+
+  it("closing one end wakes the other's waiters with PEER_CLOSED; reads drain then report peer-closed", () => {
+    const { types, b, ta, tb, ha, hb, event, space, check } = rig();
+    channelWrite(ta, types, ha, bytes(5), [event(ta)]);
+    channelRead(tb, types, hb, 8);
+    channelWrite(ta, types, ha, bytes(6));
+    const host = new SimulatedWaitHost();
+    // A thread of B's process waits for writable-or-peer-closed on a full queue; another waits
+    // for readable on an empty one.
+    const r = channelRead(tb, types, hb, 8);
+    expect(r.kind).toBe("ok");
+    const wr = objectWait(host, 7, b, types.channel.signal("readable") | Signal.PEER_CLOSED, null);
+    expect(wr.kind).toBe("blocked");
+    expect(ta.close(ha).kind).toBe("ok");
+    expect(host.wakes).toHaveLength(1);
+    expect(host.wakes[0]!.result.kind).toBe("satisfied");
+    expect(host.wakes[0]!.result.observed[0]! & Signal.PEER_CLOSED).toBeTruthy();
+    expect(channelRead(tb, types, hb, 8)).toEqual({ kind: "peer-closed" });
+    expect(channelWrite(tb, types, hb, bytes(1))).toEqual({ kind: "peer-closed" });
+    check();
+    space.checkInvariants();
+  });
+
+  it("handles in messages never read are closed with the reader's end (no leak)", () => {
+    const { types, ta, tb, ha, hb, event, space } = rig();
+    const e = event(ta);
+    const obj = ta.lookup(e, null, 0);
+    channelWrite(ta, types, ha, bytes(1), [e]);
+    tb.close(hb);
+    expect(obj.kind === "ok" && obj.object.state).toBe("destroyed");
+    space.checkInvariants();
+  });
+});
+
+describe("channel, stream mode", () => {
+  it("moves what fits (partial write) and what is there (partial read)", () => {
+    const { types, ta, tb, ha, hb, check } = rig({ mode: "stream", maxBytes: 4 });
+    expect(channelWrite(ta, types, ha, bytes(1, 2, 3, 4, 5, 6))).toEqual({
+      kind: "ok",
+      bytes: 4,
+      handles: 0,
+    });
+    expect(channelWrite(ta, types, ha, bytes(7)).kind).toBe("would-block");
+    const r = channelRead(tb, types, hb, 3);
+    expect(r.kind === "ok" && [...r.bytes]).toEqual([1, 2, 3]);
+    expect(channelWrite(ta, types, ha, bytes(5, 6, 7))).toEqual({ kind: "ok", bytes: 3, handles: 0 });
+    const r2 = channelRead(tb, types, hb, 10);
+    expect(r2.kind === "ok" && [...r2.bytes]).toEqual([4, 5, 6, 7]);
+    check();
+  });
+
+  it("carries no handles", () => {
+    const { types, ta, ha, event } = rig({ mode: "stream" });
+    expect(channelWrite(ta, types, ha, bytes(1), [event(ta)])).toMatchObject({
+      kind: "bad-transfer",
+      reason: "stream",
+    });
+  });
+
+  it("a stream read of all written bytes, in any chunking, returns the bytes in order (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ w: fc.uint8Array({ maxLength: 12 }) }), fc.record({ r: fc.nat(12) })), {
+          maxLength: 40,
+        }),
+        (ops) => {
+          const { types, ta, tb, ha, hb, check } = rig({ mode: "stream", maxBytes: 16 });
+          const sent: number[] = [];
+          const got: number[] = [];
+          for (const op of ops) {
+            if ("w" in op) {
+              const res = channelWrite(ta, types, ha, op.w);
+              if (res.kind === "ok") sent.push(...op.w.subarray(0, res.bytes));
+              else expect(res.kind).toBe(op.w.length === 0 ? "ok" : "would-block");
+            } else {
+              const res = channelRead(tb, types, hb, op.r);
+              if (res.kind === "ok") got.push(...res.bytes);
+            }
+            check();
+          }
+          expect(sent.slice(0, got.length)).toEqual(got);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe("channel, model-based (two writers, random interleaving)", () => {
+  it("no message lost, duplicated or reordered within a writer; handles moved exactly once", () => {
+    // Both processes hold a handle to end A (one duplicated), write tagged messages, and a reader
+    // at B reads in between. The model is a plain array.
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ who: fc.nat(2), withHandle: fc.boolean() }), { minLength: 1, maxLength: 50 }),
+        (ops) => {
+          const { space, types, a, ta, tb, ha, hb, event, check } = rig({ maxMessages: 4 });
+          const tc = new SlotHandleTable(space, { capacity: 16 });
+          const hc = ok(tc.create(a, RW));
+          a.retain();
+          const writers: Array<[SlotHandleTable, Handle]> = [
+            [ta, ha],
+            [tc, hc],
+          ];
+          const model: Array<{ seq: number; who: number; koid: number | null }> = [];
+          const seqs = [0, 0];
+          const delivered = new Set<number>();
+          for (const op of ops) {
+            if (op.who === 2) {
+              const r = channelRead(tb, types, hb, 8);
+              const want = model.shift();
+              if (want === undefined) expect(r.kind).toBe("would-block");
+              else {
+                if (r.kind !== "ok") throw new Error(r.kind);
+                expect([r.bytes[0], r.bytes[1]]).toEqual([want.who, want.seq]);
+                if (want.koid !== null) {
+                  const l = tb.lookup(r.handles[0]!, null, 0);
+                  expect(l.kind === "ok" && l.object.koid).toBe(want.koid);
+                  expect(delivered.has(want.koid)).toBe(false);
+                  delivered.add(want.koid);
+                } else expect(r.handles).toEqual([]);
+              }
+            } else {
+              const [table, h] = writers[op.who]!;
+              const e = op.withHandle ? event(table) : null;
+              const koid =
+                e === null ? null : (table.lookup(e, null, 0) as { object: KernelObject }).object.koid;
+              const r = channelWrite(table, types, h, bytes(op.who, seqs[op.who]!), e === null ? [] : [e]);
+              if (model.length < 4) {
+                expect(r.kind).toBe("ok");
+                model.push({ seq: seqs[op.who]!++, who: op.who, koid });
+                if (e !== null) expect(table.lookup(e, null, 0).kind).toBe("bad-handle");
+              } else {
+                expect(r.kind).toBe("would-block");
+                if (e !== null) expect(table.lookup(e, null, Right.TRANSFER).kind).toBe("ok");
+              }
+            }
+            check();
+          }
+          a.release();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

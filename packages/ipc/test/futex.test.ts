@@ -1,0 +1,142 @@
+import { PhysicalMemory } from "@osbricks/hw-x86";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Futex, IpcArgumentError, IpcStatus, IpcThreads, NO_WAIT } from "../src/index.js";
+
+function rig(n = 6) {
+  const woken: Array<[number, number]> = [];
+  const threads = new IpcThreads({ maxThreads: n, waker: { wake: (t, s) => woken.push([t, s]) } });
+  const mem = new PhysicalMemory({ size: 1 << 20 });
+  return { threads, woken, mem, futex: new Futex(threads, mem) };
+}
+
+describe("Futex", () => {
+  it("the TSDoc example: wait while the word holds the value, wake one", () => {
+    const { woken, mem, futex } = rig();
+    mem.write32(0x1000, 2);
+    expect(futex.wait(0, 0x1000, 2)).toBe(IpcStatus.Blocked);
+    expect(futex.wake(0x1000, 1)).toBe(1);
+    expect(woken).toEqual([[0, IpcStatus.Ok]]);
+    expect(futex.waiters(0x1000)).toBe(0);
+  });
+
+  it("returns ValueMismatch at once when the word changed (no lost wake-up window)", () => {
+    const { mem, futex } = rig();
+    mem.write32(0x1000, 1);
+    expect(futex.wait(0, 0x1000, 0)).toBe(IpcStatus.ValueMismatch);
+    expect(futex.wait(0, 0x1000, 1, NO_WAIT)).toBe(IpcStatus.WouldBlock);
+    mem.write32(0x1000, 0xffff_ffff);
+    expect(futex.wait(0, 0x1000, -1)).toBe(IpcStatus.Blocked);
+  });
+
+  it("wakes at most n, oldest first, and only on the same physical address", () => {
+    const { woken, futex } = rig();
+    for (const t of [3, 1, 4]) futex.wait(t, 0x2000, 0);
+    futex.wait(5, 0x3000, 0);
+    expect(futex.wake(0x2000, 2)).toBe(2);
+    expect(woken).toEqual([
+      [3, IpcStatus.Ok],
+      [1, IpcStatus.Ok],
+    ]);
+    expect(futex.wake(0x2000, 10)).toBe(1);
+    expect(futex.waiters(0x3000)).toBe(1);
+    futex.checkInvariants();
+  });
+
+  it("keys by physical address: two processes mapping one frame at different virtual addresses share a futex", () => {
+    // Process A maps frame 0x42 at VA 0x7000_0000, process B at 0x1000; the kernel translates
+    // both to PA 0x42_000 + offset before calling in.
+    const { woken, mem, futex } = rig();
+    const pa = 0x42 * 4096 + 0x10;
+    mem.write32(pa, 7);
+    expect(futex.wait(0, pa, 7)).toBe(IpcStatus.Blocked);
+    expect(futex.wake(pa, 1)).toBe(1);
+    expect(woken).toEqual([[0, IpcStatus.Ok]]);
+  });
+
+  it("requeue wakes some and moves the rest to another word without waking them", () => {
+    const { woken, futex } = rig();
+    for (const t of [0, 1, 2, 3]) futex.wait(t, 0x100, 0);
+    expect(futex.requeue(0x100, 0x200, 1, 2)).toEqual({ woken: 1, moved: 2 });
+    expect(woken).toEqual([[0, IpcStatus.Ok]]);
+    expect(futex.waiters(0x100)).toBe(1);
+    expect(futex.waiters(0x200)).toBe(2);
+    expect(futex.wake(0x200, 5)).toBe(2);
+    expect(woken.map(([t]) => t)).toEqual([0, 1, 2]);
+    futex.checkInvariants();
+  });
+
+  it("times out and cancels, leaving no empty queue behind", () => {
+    const { threads, woken, futex } = rig();
+    futex.wait(0, 0x100, 0, 5);
+    futex.wait(1, 0x100, 0);
+    threads.advanceTo(5);
+    threads.cancel(1);
+    expect(woken).toEqual([
+      [0, IpcStatus.TimedOut],
+      [1, IpcStatus.Cancelled],
+    ]);
+    expect(futex.waiters(0x100)).toBe(0);
+    futex.checkInvariants();
+  });
+
+  it("rejects unaligned addresses and negative counts", () => {
+    const { futex } = rig();
+    expect(() => futex.wait(0, 0x1002, 0)).toThrow(IpcArgumentError);
+    expect(() => futex.wake(0x1000, -1)).toThrow(IpcArgumentError);
+  });
+
+  it("matches a per-address FIFO model under random waits, wakes, timeouts (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ wait: fc.nat(5), key: fc.nat(2) }),
+            fc.record({ wake: fc.nat(2), n: fc.nat(3) }),
+            fc.record({ tick: fc.integer({ min: 1, max: 4 }) }),
+          ),
+          { maxLength: 40 },
+        ),
+        (ops) => {
+          const { threads, woken, futex } = rig();
+          const model = new Map<number, number[]>();
+          const deadline = new Map<number, number>();
+          let now = 0;
+          for (const op of ops) {
+            woken.length = 0;
+            if ("wait" in op) {
+              if (threads.state[op.wait] !== 0) continue;
+              const pa = op.key * 4;
+              const timeout = op.wait % 2 === 0 ? 3 : Number.POSITIVE_INFINITY;
+              expect(futex.wait(op.wait, pa, 0, timeout)).toBe(IpcStatus.Blocked);
+              model.set(pa, [...(model.get(pa) ?? []), op.wait]);
+              deadline.set(op.wait, now + timeout);
+            } else if ("wake" in op) {
+              const pa = op.wake * 4;
+              const q = model.get(pa) ?? [];
+              const want = q.splice(0, op.n);
+              expect(futex.wake(pa, op.n)).toBe(want.length);
+              expect(woken.map(([t]) => t)).toEqual(want);
+            } else {
+              now += op.tick;
+              const expired = [...deadline]
+                .filter(([, d]) => d <= now)
+                .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+              for (const [t] of expired) {
+                deadline.delete(t);
+                for (const q of model.values()) if (q.includes(t)) q.splice(q.indexOf(t), 1);
+              }
+              threads.advanceTo(now);
+              expect(woken).toEqual(expired.map(([t]) => [t, IpcStatus.TimedOut]));
+            }
+            for (const [t] of woken) deadline.delete(t);
+            for (const [pa, q] of model) expect(futex.waiters(pa)).toBe(q.length);
+            futex.checkInvariants();
+            threads.checkInvariants();
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});
