@@ -24,4 +24,5 @@ export * from "./rights/rights.js";
 export * from "./signals/signals.js";
 export * from "./wait/api.js";
 export * from "./wait/simulated-host.js";
+export * from "./wait/syscalls.js";
 export * from "./wait/wait.js";
