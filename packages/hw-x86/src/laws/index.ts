@@ -1,0 +1,3 @@
+// @osbricks/hw-x86/laws: the law suites, runnable against any implementation. Re-exports only.
+export * from "./api.js";
+export * from "./mapper.js";

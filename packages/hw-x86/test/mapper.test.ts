@@ -1,0 +1,309 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  AlignmentError,
+  type FrameSource,
+  Mapper,
+  NonCanonicalAddressError,
+  PAGE_1G,
+  PAGE_2M,
+  PAGE_4K,
+  type PageSize,
+  PageSizeError,
+  PhysicalMemory,
+  PhysicalRangeError,
+  StackFrameSource,
+  vaFromBigInt,
+} from "../src/index.js";
+import { mapperLaws } from "../src/laws/index.js";
+
+function setup(opts: { frames?: number; levels?: 4 | 5 } = {}) {
+  const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+  const frames = new StackFrameSource(1, opts.frames ?? 1024);
+  const mapper = new Mapper({
+    memory,
+    frames,
+    ...(opts.levels === undefined ? {} : { levels: opts.levels }),
+  });
+  return { memory, frames, mapper };
+}
+
+/** Everything a refused call must leave unchanged. */
+function snapshot(s: ReturnType<typeof setup>) {
+  return JSON.stringify({
+    maps: [...s.mapper.mappings()],
+    tables: s.mapper.tableFrames(),
+    used: s.frames.framesInUse,
+    dump: s.mapper.dump(),
+  });
+}
+
+describe("Mapper", () => {
+  for (const law of mapperLaws(() => setup().mapper, { numRuns: 60, modelRuns: 40 })) {
+    it(`law: ${law.name}`, () => law.check());
+  }
+
+  it("maps a 4 KiB page through four fresh tables and translates it without side effects", () => {
+    const s = setup();
+    const r = s.mapper.map(0x400000, 0x200000, PAGE_4K, { writable: true, user: true });
+    expect(r).toEqual({ kind: "mapped", flush: { kind: "none" } });
+    expect(s.mapper.tableCount).toBe(4);
+    expect(s.frames.framesInUse).toBe(4);
+    const t = s.mapper.translate(0x400abc);
+    expect(t).toMatchObject({ va: 0x400000, pa: 0x200000, paOfByte: 0x200abc, size: PAGE_4K });
+    expect(t?.flags).toMatchObject({ writable: true, user: true, accessed: false, dirty: false });
+    expect(s.mapper.walkPath(0x400abc).map((e) => [e.level, e.index])).toEqual([
+      [4, 0],
+      [3, 0],
+      [2, 2],
+      [1, 0],
+    ]);
+    s.mapper.checkInvariants();
+  });
+
+  it("dumps the tree like xv6's vmprint", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x200000, PAGE_2M, { writable: true, user: true, noExecute: true });
+    expect(s.mapper.dump()).toBe(
+      [
+        "page table 0x1000 (PML4, 4-level)",
+        " ..[0] PML4E → table 0x2000 [P RW US]",
+        " .. ..[0] PDPTE → table 0x3000 [P RW US]",
+        " .. .. ..[2] PDE → 2MiB page 0x200000 [P RW US PS XD]  va 0x400000",
+      ].join("\n"),
+    );
+  });
+
+  it("maps 2 MiB and 1 GiB pages as PS leaves (SDM Tables 4-16, 4-18)", () => {
+    const s = setup();
+    expect(s.mapper.map(2 ** 30, 2 ** 31, PAGE_1G, { writable: true }).kind).toBe("mapped");
+    expect(s.mapper.map(0x200000, 0x400000, PAGE_2M, {}).kind).toBe("mapped");
+    expect(s.mapper.translate(2 ** 30 + 0x12345)?.paOfByte).toBe(2 ** 31 + 0x12345);
+    expect(s.mapper.translate(0x3fffff)?.paOfByte).toBe(0x5fffff);
+    expect(s.mapper.tableCount).toBe(3); // PML4, PDPT, one PD
+  });
+
+  it("maps upper-half (kernel) addresses", () => {
+    const s = setup();
+    const va = vaFromBigInt(0xffff800000000000n);
+    s.mapper.map(va, 0x1000000, PAGE_2M, { global: true, writable: true });
+    expect(s.mapper.walkPath(va)[0]!.index).toBe(256);
+    expect(s.mapper.translate(va + 5)?.paOfByte).toBe(0x1000005);
+    expect([...s.mapper.mappings()].map((m) => m.va)).toEqual([va]);
+  });
+
+  it("reports overlaps as results and leaves the tree unchanged", () => {
+    const s = setup();
+    s.mapper.map(0x200000, 0x400000, PAGE_2M, {});
+    s.mapper.map(0x1000, 0x5000, PAGE_4K, {});
+    const before = snapshot(s);
+    expect(s.mapper.map(0x200000, 0x800000, PAGE_2M, {})).toMatchObject({
+      kind: "already-mapped",
+      existing: { va: 0x200000, pa: 0x400000, size: PAGE_2M },
+    });
+    expect(s.mapper.map(0x201000, 0x9000, PAGE_4K, {})).toMatchObject({
+      kind: "huge-page-in-the-way",
+      existing: { va: 0x200000, size: PAGE_2M },
+    });
+    expect(s.mapper.map(0, 0x800000, PAGE_2M, {})).toMatchObject({ kind: "table-in-the-way", level: 1 });
+    expect(s.mapper.map(0, 0, PAGE_1G, {})).toMatchObject({ kind: "table-in-the-way", level: 2 });
+    expect(snapshot(s)).toBe(before);
+  });
+
+  it("gives back the tables it created when the frame source runs dry", () => {
+    const s = setup({ frames: 3 }); // root + 2 tables: the PT cannot be had
+    const before = snapshot(s);
+    expect(s.mapper.map(0x400000, 0x1000, PAGE_4K, {})).toEqual({ kind: "out-of-frames" });
+    expect(snapshot(s)).toBe(before);
+    expect(s.frames.framesInUse).toBe(1);
+    s.frames.checkInvariants();
+    s.mapper.checkInvariants();
+  });
+
+  it("frees tables that become empty on unmap, bottom up, never the root", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+    s.mapper.map(0x401000, 0x2000, PAGE_4K, {});
+    expect(s.mapper.unmap(0x400000, PAGE_4K)).toMatchObject({ kind: "unmapped", freedTables: 0 });
+    const r = s.mapper.unmap(0x401000, PAGE_4K);
+    expect(r).toMatchObject({
+      kind: "unmapped",
+      freedTables: 3,
+      flush: { kind: "page", va: 0x401000, size: PAGE_4K, global: false },
+    });
+    expect(s.mapper.tableCount).toBe(1);
+    expect(s.frames.framesInUse).toBe(1);
+    s.mapper.checkInvariants();
+  });
+
+  it("refuses unmap and protect of the wrong size", () => {
+    const s = setup();
+    s.mapper.map(0x200000, 0x200000, PAGE_2M, { writable: true });
+    const before = snapshot(s);
+    expect(s.mapper.unmap(0x200000, PAGE_4K)).toMatchObject({
+      kind: "size-mismatch",
+      existing: { size: PAGE_2M },
+    });
+    expect(s.mapper.protect(0x201000, PAGE_4K, {})).toMatchObject({ kind: "size-mismatch" });
+    expect(snapshot(s)).toBe(before);
+  });
+
+  it("protect changes permissions, keeps the frame and A/D, and marks the flush global when needed", () => {
+    const s = setup();
+    s.mapper.map(0x5000, 0x9000, PAGE_4K, { writable: true, global: true, available: 5 });
+    // The MMU would set A and D; emulate it through protect's explicit A/D.
+    s.mapper.protect(0x5000, PAGE_4K, { writable: true, global: true, accessed: true, dirty: true });
+    const r = s.mapper.protect(0x5000, PAGE_4K, { writable: false });
+    expect(r).toMatchObject({
+      kind: "protected",
+      before: { flags: { writable: true, global: true, accessed: true } },
+      after: {
+        pa: 0x9000,
+        flags: { writable: false, global: false, accessed: true, dirty: true, available: 0 },
+      },
+      flush: { kind: "page", va: 0x5000, global: true },
+    });
+  });
+
+  describe("bad input throws a typed error naming call, value and rule, and changes nothing", () => {
+    const cases: [string, (s: ReturnType<typeof setup>) => unknown, RegExp, new (...a: never[]) => Error][] =
+      [
+        [
+          "misaligned va",
+          (s) => s.mapper.map(0x1001, 0, PAGE_4K, {}),
+          /map\(va=0x1001.*not aligned to 4KiB/,
+          AlignmentError,
+        ],
+        [
+          "misaligned 2 MiB va",
+          (s) => s.mapper.map(0x1000, 0, PAGE_2M, {}),
+          /not aligned to 2MiB/,
+          AlignmentError,
+        ],
+        [
+          "misaligned 1 GiB pa",
+          (s) => s.mapper.map(0, 0x200000, PAGE_1G, {}),
+          /0x200000 is not aligned/,
+          AlignmentError,
+        ],
+        [
+          "non-canonical va",
+          (s) => s.mapper.map(2 ** 47, 0, PAGE_4K, {}),
+          /not canonical/,
+          NonCanonicalAddressError,
+        ],
+        [
+          "inexact va",
+          (s) => s.mapper.map(2 ** 64, 0, PAGE_4K, {}),
+          /not an exact virtual address/,
+          NonCanonicalAddressError,
+        ],
+        [
+          "unknown size",
+          (s) => s.mapper.map(0, 0, 8192 as PageSize, {}),
+          /size=8192 is not a page size/,
+          PageSizeError,
+        ],
+        [
+          "pa beyond MAXPHYADDR",
+          (s) => s.mapper.map(0, 2 ** 46, PAGE_4K, {}),
+          /MAXPHYADDR/,
+          PhysicalRangeError,
+        ],
+        [
+          "protection key 16",
+          (s) => s.mapper.map(0, 0, PAGE_4K, { protectionKey: 16 }),
+          /protectionKey=16/,
+          Error,
+        ],
+        [
+          "non-canonical translate",
+          (s) => s.mapper.translate(-(2 ** 48)),
+          /not canonical/,
+          NonCanonicalAddressError,
+        ],
+      ];
+    for (const [name, call, message, type] of cases) {
+      it(name, () => {
+        const s = setup();
+        s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+        const before = snapshot(s);
+        expect(() => call(s)).toThrow(type);
+        expect(() => call(s)).toThrow(message);
+        expect(snapshot(s)).toBe(before);
+      });
+    }
+
+    it("a frame source that hands out a frame outside RAM", () => {
+      const memory = new PhysicalMemory({ size: 1 << 20 });
+      const good = new StackFrameSource(1, 4);
+      let calls = 0;
+      const frames: FrameSource = {
+        allocFrame: () => (++calls === 1 ? good.allocFrame() : 0x10000),
+        freeFrame: (pfn) => (pfn === 0x10000 ? undefined : good.freeFrame(pfn)),
+      };
+      const mapper = new Mapper({ memory, frames });
+      expect(() => mapper.map(0, 0, PAGE_4K, {})).toThrow(/not a RAM frame/);
+      expect(mapper.tableCount).toBe(1);
+      mapper.checkInvariants();
+    });
+  });
+
+  describe("5-level paging (CR4.LA57)", () => {
+    it("walks five levels and accepts 57-bit canonical addresses", () => {
+      const s = setup({ levels: 5 });
+      const va = 2 ** 52; // PML5 index 16: not canonical with 48 bits
+      expect(s.mapper.map(va, 0x3000, PAGE_4K, {}).kind).toBe("mapped");
+      expect(s.mapper.walkPath(va).map((e) => [e.level, e.index])).toEqual([
+        [5, 16],
+        [4, 0],
+        [3, 0],
+        [2, 0],
+        [1, 0],
+      ]);
+      expect(s.mapper.tableCount).toBe(5);
+      expect(() => setup().mapper.map(va, 0x3000, PAGE_4K, {})).toThrow(NonCanonicalAddressError);
+    });
+  });
+
+  it("destroy gives every table back", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+    s.mapper.map(-(2 ** 30), 0, PAGE_1G, {});
+    s.mapper.destroy();
+    expect(s.frames.framesInUse).toBe(0);
+    expect(() => s.mapper.map(0, 0, PAGE_4K, {})).toThrow(/destroyed/);
+  });
+
+  it("property: the table count follows the set of mapped prefixes (no leak, no early free)", () => {
+    const pageArb = fc.record({
+      idx: fc.integer({ min: 0, max: 40 }),
+      size: fc.constantFrom<PageSize>(PAGE_4K, PAGE_2M, PAGE_1G),
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), pageArb), { maxLength: 40 }), (ops) => {
+        const s = setup();
+        const live = new Map<number, PageSize>();
+        for (const [doMap, p] of ops) {
+          const va = (p.idx % 3) * 2 ** 39 + (p.idx % 5) * p.size * 3;
+          if (doMap) {
+            if (s.mapper.map(va, 0, p.size, {}).kind === "mapped") live.set(va, p.size);
+          } else if (s.mapper.unmap(va, p.size).kind === "unmapped") {
+            live.delete(va);
+          }
+          const prefixes = new Set<string>(["root"]);
+          for (const [v, size] of live) {
+            prefixes.add(`pdpt${Math.floor(v / 2 ** 39)}`);
+            if (size <= PAGE_2M) prefixes.add(`pd${Math.floor(v / 2 ** 30)}`);
+            if (size === PAGE_4K) prefixes.add(`pt${Math.floor(v / 2 ** 21)}`);
+          }
+          expect(s.mapper.tableCount).toBe(prefixes.size);
+          expect(s.frames.framesInUse).toBe(prefixes.size);
+        }
+        s.mapper.checkInvariants();
+        s.frames.checkInvariants();
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
