@@ -14,3 +14,6 @@ export { MAX_TREE_FRAME, NO_FRAME, PageTree, type PageTreeOptions } from "./page
 export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
 export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
 export type { FrameEvent, Tracer } from "./tracer.js";
+export { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./vrange/api.js";
+export { VirtualBuddy, type VirtualBuddyOptions } from "./vrange/buddy.js";
+export { type FirstFitOptions, FirstFitRanges, type VirtualGap } from "./vrange/first-fit.js";
