@@ -55,10 +55,37 @@ export class VruntimeHeap {
 
   /** Remove and return the id with the smallest (key, id), or -1 when empty. O(log n). */
   popMin(): number {
-    if (this.n === 0) return -1;
+    const n = this.n - 1;
+    if (n < 0) return -1;
+    this.n = n;
+    const keys = this.keys;
     const ids = this.ids;
     const top = ids[0]!;
-    this.siftDownFrom(0, --this.n);
+    // Move the last entry into the root's hole and sift it down (written out: this is the hot path).
+    const k = keys[n]!;
+    const t = ids[n]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ck = keys[c]!;
+      let ct = ids[c]!;
+      if (c + 1 < n) {
+        const rk = keys[c + 1]!;
+        const rt = ids[c + 1]!;
+        if (rk < ck || (rk === ck && rt < ct)) {
+          c++;
+          ck = rk;
+          ct = rt;
+        }
+      }
+      if (ck > k || (ck === k && ct > t)) break;
+      keys[i] = ck;
+      ids[i] = ct;
+      i = c;
+    }
+    keys[i] = k;
+    ids[i] = t;
     return top;
   }
 

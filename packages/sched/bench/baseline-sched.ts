@@ -1,0 +1,120 @@
+/**
+ * Baseline benchmark 5 (../shared/baselines/README.md, "sched") replayed through our own run-queue
+ * structures: the CFS policy's `VruntimeHeap` and `VruntimeTree` (red-black tree with cached
+ * leftmost), and the `SlotRing` that round robin uses. Prints the baselines' JSON line with
+ * "impl":"ts" and the same metric names and check fields.
+ *
+ *   pnpm tsx --conditions=@osbricks/source packages/sched/bench/baseline-sched.ts
+ */
+import { NICE_0_WEIGHT, SCHED_PRIO_TO_WEIGHT, SlotRing, VruntimeHeap, VruntimeTree } from "@osbricks/sched";
+
+const NTHREADS = 10_000;
+const OPS = 10_000_000;
+const SEED = 0x5c7ed011;
+// nice −5..5 of Linux's sched_prio_to_weight, the baseline's W table.
+const W = SCHED_PRIO_TO_WEIGHT.slice(15, 26);
+
+// xorshift32 state kept as an int32 (a small integer for V8, never a boxed double); callers
+// reduce with `(rnd() % n) >>> 0`, an integer Uint32Mod (README "Fairness notes").
+let rng = SEED | 0;
+function rnd(): number {
+  let x = rng;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  rng = x;
+  return x >>> 0;
+}
+
+const vr = new Float64Array(NTHREADS);
+const weight = new Float64Array(NTHREADS);
+function initThreads(): void {
+  rng = SEED | 0;
+  for (let t = 0; t < NTHREADS; t++) {
+    weight[t] = W[(rnd() % 11) >>> 0]!;
+    vr[t] = (rnd() % 1000000) >>> 0;
+  }
+}
+
+function now(): number {
+  return performance.now() / 1000;
+}
+
+function cfsHeap(): { secs: number; h: number; minvr: number } {
+  initThreads();
+  const heap = new VruntimeHeap(NTHREADS);
+  for (let t = 0; t < NTHREADS; t++) heap.push(t, vr[t]!);
+  let h = 0;
+  const t0 = now();
+  for (let i = 0; i < OPS; i++) {
+    const tid = heap.popMin();
+    const slice = 100000 + ((rnd() % 3900000) >>> 0);
+    const v = vr[tid]! + Math.floor((slice * NICE_0_WEIGHT) / weight[tid]!);
+    vr[tid] = v;
+    heap.push(tid, v);
+    h = (Math.imul(h, 31) + tid) | 0;
+  }
+  const secs = now() - t0;
+  return { secs, h: h >>> 0, minvr: heap.peekKey() };
+}
+
+function cfsTree(): { secs: number; h: number; minvr: number } {
+  initThreads();
+  const tree = new VruntimeTree(NTHREADS);
+  for (let t = 0; t < NTHREADS; t++) tree.insert(t, vr[t]!);
+  let h = 0;
+  const t0 = now();
+  for (let i = 0; i < OPS; i++) {
+    const tid = tree.popLeftmost();
+    const slice = 100000 + ((rnd() % 3900000) >>> 0);
+    const v = vr[tid]! + Math.floor((slice * NICE_0_WEIGHT) / weight[tid]!);
+    vr[tid] = v;
+    tree.insert(tid, v);
+    h = (Math.imul(h, 31) + tid) | 0;
+  }
+  const secs = now() - t0;
+  return { secs, h: h >>> 0, minvr: tree.leftmostKey() };
+}
+
+function rrRing(): { secs: number; h: number; sum: number } {
+  initThreads();
+  const ring = new SlotRing(16384);
+  const runtime = new Float64Array(NTHREADS);
+  for (let t = 0; t < NTHREADS; t++) ring.push(t);
+  let h = 0;
+  const t0 = now();
+  for (let i = 0; i < OPS; i++) {
+    const tid = ring.shift();
+    runtime[tid] = runtime[tid]! + 100000 + ((rnd() % 3900000) >>> 0);
+    ring.push(tid);
+    h = (Math.imul(h, 31) + tid) | 0;
+  }
+  const secs = now() - t0;
+  let sum = 0;
+  for (let t = 0; t < NTHREADS; t++) sum += runtime[t]!;
+  return { secs, h: h >>> 0, sum };
+}
+
+const heap = cfsHeap();
+const tree = cfsTree();
+const rr = rrRing();
+const metric = (secs: number): { n: number; secs: number; ops_per_s: number } => ({
+  n: OPS,
+  secs: Number(secs.toFixed(6)),
+  ops_per_s: Number((OPS / secs).toFixed(1)),
+});
+console.log(
+  JSON.stringify({
+    bench: "sched",
+    impl: "ts",
+    metrics: { cfs_heap: metric(heap.secs), cfs_rbtree: metric(tree.secs), rr_ring: metric(rr.secs) },
+    check: {
+      heap_checksum: heap.h,
+      min_vruntime: heap.minvr,
+      rbtree_checksum: tree.h,
+      rbtree_min_vruntime: tree.minvr,
+      rr_checksum: rr.h,
+      rr_runtime_sum: rr.sum,
+    },
+  }),
+);

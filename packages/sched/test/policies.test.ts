@@ -1,0 +1,338 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  CfsPolicy,
+  IllegalTransitionError,
+  InvalidArgumentError,
+  JsixMlfqPolicy,
+  LotteryPolicy,
+  MlfqPolicy,
+  niceToWeight,
+  O1Policy,
+  PriorityPolicy,
+  RoundRobinPolicy,
+  type SchedPolicy,
+  SjfPolicy,
+  StridePolicy,
+  type ThreadId,
+  threadId,
+  UnknownThreadError,
+  Xorshift32,
+} from "../src/index.js";
+
+/** Pick, run `ticks` of size 1 until preempted (at most `max`), requeue; returns the picked thread. */
+function runSlice(p: SchedPolicy, max = 1000): { tid: ThreadId; ran: number } {
+  const t = p.pickNext()!;
+  let ran = 0;
+  let pre = false;
+  while (!pre && ran < max) {
+    pre = p.tick(t, 1);
+    ran++;
+  }
+  p.enqueue(t, "preempted");
+  return { tid: t, ran };
+}
+
+describe("options are validated", () => {
+  const bad: Array<[string, () => unknown]> = [
+    ["RR quantum 0", () => new RoundRobinPolicy({ quantum: 0 })],
+    ["RR quantum −1", () => new RoundRobinPolicy({ quantum: -1 })],
+    ["RR quantum NaN", () => new RoundRobinPolicy({ quantum: Number.NaN })],
+    ["priority quantum 0", () => new PriorityPolicy({ quantum: 0 })],
+    ["MLFQ 0 levels", () => new MlfqPolicy({ levels: 0 })],
+    ["MLFQ quantum −5", () => new MlfqPolicy({ quantum: -5 })],
+    ["MLFQ allotment below quantum", () => new MlfqPolicy({ quantum: 10, allotment: 5 })],
+    ["MLFQ wrong quantum count", () => new MlfqPolicy({ levels: 3, quantum: [1, 2] })],
+    ["MLFQ negative boost", () => new MlfqPolicy({ boostPeriod: -1 })],
+    ["jsix base quantum 0", () => new JsixMlfqPolicy({ baseQuantum: 0 })],
+    ["jsix initial level 8", () => new JsixMlfqPolicy({ initialLevel: 8 })],
+    ["O(1) msCycles 0", () => new O1Policy({ msCycles: 0 })],
+    ["lottery quantum 0", () => new LotteryPolicy({ quantum: 0 })],
+    ["stride quantum 0", () => new StridePolicy({ quantum: 0 })],
+    ["stride stride1 −1", () => new StridePolicy({ stride1: -1 })],
+    ["CFS latency 0", () => new CfsPolicy({ targetLatency: 0 })],
+    ["CFS min granularity −1", () => new CfsPolicy({ minGranularity: -1 })],
+  ];
+  for (const [name, f] of bad)
+    it(`${name} → InvalidArgumentError`, () => expect(f).toThrow(InvalidArgumentError));
+
+  it("weights, tickets and nice out of range are refused at admit and setParams, leaving the thread as it was", () => {
+    const p = new CfsPolicy();
+    expect(() => p.admit(threadId(1), { tickets: 0 })).toThrow(InvalidArgumentError);
+    expect(p.isAdmitted(threadId(1))).toBe(false);
+    p.admit(threadId(1), { nice: 3 });
+    p.enqueue(threadId(1), "new");
+    const v = p.vruntimeOf(threadId(1));
+    expect(() => p.setParams(threadId(1), { nice: 20 })).toThrow(
+      "cfs.setParams(tid=1): nice 20 is not an integer in -20..19",
+    );
+    expect(p.vruntimeOf(threadId(1))).toBe(v);
+    expect(p.idealSlice(threadId(1))).toBe(24);
+  });
+
+  it("unknown threads are refused with UnknownThreadError", () => {
+    const p = new RoundRobinPolicy();
+    expect(() => p.enqueue(threadId(9), "new")).toThrow(UnknownThreadError);
+    expect(() => p.setParams(threadId(9), {})).toThrow(UnknownThreadError);
+    expect(() => p.retire(threadId(9))).toThrow(UnknownThreadError);
+  });
+});
+
+describe("round robin", () => {
+  it("preempts after exactly one quantum and restarts the slice at each pick", () => {
+    const rr = new RoundRobinPolicy({ quantum: 3 });
+    for (const t of [0, 1]) {
+      rr.admit(threadId(t));
+      rr.enqueue(threadId(t), "new");
+    }
+    expect(runSlice(rr)).toEqual({ tid: 0, ran: 3 });
+    expect(runSlice(rr)).toEqual({ tid: 1, ran: 3 });
+    expect(rr.pickNext()).toBe(0);
+    rr.tick(threadId(0), 2);
+    rr.descheduled(threadId(0));
+    rr.enqueue(threadId(0), "wake");
+    expect(runSlice(rr).tid).toBe(1);
+    expect(runSlice(rr)).toEqual({ tid: 0, ran: 3 });
+  });
+});
+
+describe("SJF", () => {
+  it("sorts by remaining time, FIFO among equals", () => {
+    const p = new SjfPolicy();
+    [30, 10, 20, 10].forEach((len, t) => {
+      p.admit(threadId(t), { expectedRuntime: len });
+      p.enqueue(threadId(t), "new");
+    });
+    expect(p.readyThreads()).toEqual([1, 3, 2, 0]);
+  });
+});
+
+describe("static priority", () => {
+  it("runs the highest priority, preempts on a higher wakeup, round-robins equals", () => {
+    const p = new PriorityPolicy({ quantum: 2 });
+    p.admit(threadId(0), { priority: 10 });
+    p.admit(threadId(1), { priority: 20 });
+    p.admit(threadId(2), { priority: 20 });
+    p.admit(threadId(3), { priority: 40 });
+    for (const t of [0, 1, 2]) p.enqueue(threadId(t), "new");
+    expect(p.pickNext()).toBe(1);
+    expect(p.shouldPreempt(threadId(1), threadId(3))).toBe(true);
+    expect(p.shouldPreempt(threadId(1), threadId(0))).toBe(false);
+    expect(p.tick(threadId(1), 1)).toBe(false);
+    expect(p.tick(threadId(1), 1)).toBe(true); // quantum over, 2 has the same priority
+    p.enqueue(threadId(1), "preempted");
+    expect(p.pickNext()).toBe(2);
+    p.enqueue(threadId(3), "wake");
+    expect(p.tick(threadId(2), 1)).toBe(true); // a higher priority is ready
+  });
+
+  it("keeps a lone top thread running past its quantum (no needless switch)", () => {
+    const p = new PriorityPolicy({ quantum: 2 });
+    p.admit(threadId(0), { priority: 50 });
+    p.admit(threadId(1), { priority: 5 });
+    p.enqueue(threadId(0), "new");
+    p.enqueue(threadId(1), "new");
+    p.pickNext();
+    for (let i = 0; i < 10; i++) expect(p.tick(threadId(0), 1)).toBe(false);
+  });
+});
+
+describe("stride", () => {
+  it("gives exact proportions over every period Σ tickets (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        (tickets, periods) => {
+          const s = new StridePolicy({ quantum: 1 });
+          tickets.forEach((n, t) => {
+            s.admit(threadId(t), { tickets: n });
+            s.enqueue(threadId(t), "new");
+          });
+          const total = tickets.reduce((a, b) => a + b, 0);
+          const counts = tickets.map(() => 0);
+          for (let k = 0; k < total * periods; k++) {
+            const { tid } = runSlice(s);
+            counts[tid]!++;
+            s.checkInvariants();
+          }
+          expect(counts).toEqual(tickets.map((n) => n * periods));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a waking thread starts at the global pass: sleeping banks no CPU", () => {
+    const s = new StridePolicy({ quantum: 1 });
+    for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    for (let k = 0; k < 20; k++) runSlice(s);
+    s.enqueue(threadId(1), "wake");
+    expect(s.passOf(threadId(1))).toBe(s.passOf(threadId(0)));
+  });
+});
+
+describe("lottery", () => {
+  it("converges to ticket proportions (3:1 within 3 % over 4000 draws)", () => {
+    const l = new LotteryPolicy({ random: new Xorshift32(42), quantum: 1 });
+    l.admit(threadId(0), { tickets: 75 });
+    l.admit(threadId(1), { tickets: 25 });
+    l.enqueue(threadId(0), "new");
+    l.enqueue(threadId(1), "new");
+    let a = 0;
+    for (let k = 0; k < 4000; k++) if (runSlice(l).tid === 0) a++;
+    expect(Math.abs(a / 4000 - 0.75)).toBeLessThan(0.03);
+  });
+});
+
+describe("CFS", () => {
+  it("keeps every runnable thread's vruntime within (period + tick)·1024/min weight of the others (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -20, max: 19 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom<"rbtree" | "heap">("rbtree", "heap"),
+        (nices, ticks, queue) => {
+          const p = new CfsPolicy({ queue });
+          nices.forEach((n, t) => {
+            p.admit(threadId(t), { nice: n });
+            p.enqueue(threadId(t), "new");
+          });
+          const maxTick = Math.max(...ticks);
+          const bound = ((p.period(nices.length) + maxTick) * 1024) / Math.min(...nices.map(niceToWeight));
+          let step = 0;
+          for (let k = 0; k < 300; k++) {
+            const t = p.pickNext()!;
+            let pre = false;
+            while (!pre) {
+              pre = p.tick(t, ticks[step++ % ticks.length]!);
+              const vs = nices.map((_, i) => p.vruntimeOf(threadId(i)));
+              const spread = Math.max(...vs) - Math.min(...vs);
+              if (spread > bound) throw new Error(`vruntime spread ${spread} exceeds ${bound}`);
+              if (nices.length === 1) break;
+            }
+            p.enqueue(t, "preempted");
+          }
+          p.checkInvariants();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("shares the CPU by weight: nice 0 against nice 5 gets 1024/(1024+335) = 75.35 %", () => {
+    const p = new CfsPolicy();
+    p.admit(threadId(0), { nice: 0 });
+    p.admit(threadId(1), { nice: 5 });
+    p.enqueue(threadId(0), "new");
+    p.enqueue(threadId(1), "new");
+    const ran = [0, 0];
+    let total = 0;
+    while (total < 20000) {
+      const { tid, ran: r } = runSlice(p);
+      ran[tid]! += r;
+      total += r;
+    }
+    expect(Math.abs(ran[0]! / total - 1024 / 1359)).toBeLessThan(0.005);
+  });
+
+  it("slices follow sched_slice: 4 nice-0 threads get 6 each, 10 threads stretch the period to 30", () => {
+    const p = new CfsPolicy();
+    for (let t = 0; t < 4; t++) {
+      p.admit(threadId(t));
+      p.enqueue(threadId(t), "new");
+    }
+    expect(p.idealSlice(threadId(0))).toBe(6);
+    expect(p.period(10)).toBe(30);
+  });
+
+  it("a woken sleeper is placed no earlier than min_vruntime − latency/2 and preempts the runner", () => {
+    const p = new CfsPolicy();
+    p.admit(threadId(0));
+    p.admit(threadId(1));
+    p.enqueue(threadId(0), "new");
+    p.pickNext();
+    for (let i = 0; i < 100; i++) p.tick(threadId(0), 1);
+    p.enqueue(threadId(1), "wake");
+    expect(p.vruntimeOf(threadId(1))).toBe(p.minVruntime - 12);
+    expect(p.shouldPreempt(threadId(0), threadId(1))).toBe(true);
+  });
+});
+
+describe("jsix MLFQ", () => {
+  it("quantum doubles per level; a full slice demotes, a partial one keeps the rest", () => {
+    const j = new JsixMlfqPolicy({ baseQuantum: 5 });
+    expect([0, 1, 2, 7].map((l) => j.quantum(l))).toEqual([5, 10, 20, 640]);
+    j.admit(threadId(0));
+    j.enqueue(threadId(0), "new");
+    expect(j.levelOf(threadId(0))).toBe(1);
+    j.pickNext();
+    expect(j.tick(threadId(0), 4)).toBe(false);
+    j.descheduled(threadId(0));
+    j.enqueue(threadId(0), "wake");
+    j.pickNext();
+    expect(j.tick(threadId(0), 5)).toBe(false);
+    expect(j.tick(threadId(0), 1)).toBe(true); // 4 + 5 + 1 = the level-1 slice of 10
+    expect(j.levelOf(threadId(0))).toBe(2);
+  });
+
+  it("promotes a thread that has not run for staleAfter ticks, until it runs", () => {
+    const j = new JsixMlfqPolicy({ baseQuantum: 5, promoteEvery: 10, staleAfter: 10 });
+    for (const t of [0, 1, 2]) j.admit(threadId(t));
+    j.enqueue(threadId(0), "new");
+    // Sink thread 0 to level 3 by running full slices alone.
+    for (let k = 0; k < 2; k++) runSlice(j);
+    expect(j.levelOf(threadId(0))).toBe(3);
+    j.enqueue(threadId(1), "new");
+    j.enqueue(threadId(2), "new");
+    const picked = new Set<number>();
+    for (let k = 0; k < 60 && !picked.has(0); k++) {
+      const t = j.pickNext()!;
+      picked.add(t);
+      j.tick(t, 1); // interactive: a short burst, then it yields (keeps its level)
+      j.enqueue(t, "yielded");
+    }
+    expect(picked.has(0)).toBe(true);
+    expect(j.promotionCount).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("O(1) active/expired arrays", () => {
+  it("uses Linux 2.6 task_timeslice: nice 0 → 100, nice 19 → 5, nice −20 → 800", () => {
+    const o = new O1Policy();
+    expect([0, 19, -20, -1].map((n) => o.timeslice(n))).toEqual([100, 5, 800, 420]);
+  });
+
+  it("an expired thread waits in the expired array until the active one empties, then the arrays swap", () => {
+    const o = new O1Policy({ msCycles: 0.1 }); // nice 0 → 10 cycles
+    o.admit(threadId(0), { nice: 0 });
+    o.admit(threadId(1), { nice: 10 }); // 5 cycles
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(runSlice(o)).toEqual({ tid: 0, ran: 10 }); // best priority first, then to expired
+    expect(o.epochs).toBe(0);
+    expect(runSlice(o)).toEqual({ tid: 1, ran: 5 });
+    expect(runSlice(o).tid).toBe(0); // active empty: swap, a new epoch
+    expect(o.epochs).toBe(1);
+    o.checkInvariants();
+  });
+});
+
+describe("protocol misuse", () => {
+  it("pickNext with a current thread, ticking a non-current thread, descheduling a ready one: typed errors", () => {
+    const p = new MlfqPolicy();
+    for (const t of [0, 1]) {
+      p.admit(threadId(t));
+      p.enqueue(threadId(t), "new");
+    }
+    p.pickNext();
+    expect(() => p.pickNext()).toThrow(IllegalTransitionError);
+    expect(() => p.tick(threadId(1), 1)).toThrow(IllegalTransitionError);
+    expect(() => p.tick(null, 1)).toThrow(IllegalTransitionError);
+    expect(() => p.descheduled(threadId(1))).toThrow(IllegalTransitionError);
+    expect(() => p.tick(threadId(0), 0)).toThrow(InvalidArgumentError);
+    expect(p.current).toBe(0);
+    expect(p.readyThreads()).toEqual([1]);
+  });
+});
