@@ -2,6 +2,16 @@
 
 // Cross-cutting types: the structural tracer and the paging trace events.
 export * from "./api.js";
+// CPUs: control registers, MSRs, interrupt delivery, IPIs and TLB shootdown.
+export * from "./cpu/cpu.js";
+export * from "./cpu/errors.js";
+export * from "./cpu/ipi.js";
+export * from "./cpu/registers.js";
+export * from "./cpu/shootdown.js";
+// Devices: I/O ports, the 16550 UART, the framebuffer.
+export * from "./devices/framebuffer.js";
+export * from "./devices/ports.js";
+export * from "./devices/uart16550.js";
 // Errors (every part of the package extends HwError).
 export * from "./errors.js";
 // Interrupts and time (vectors, controllers, the cycle clock, the timer).
@@ -31,7 +41,7 @@ export * from "./paging/api.js";
 export * from "./paging/entry.js";
 export * from "./paging/frame-source.js";
 export * from "./paging/mapper.js";
+export * from "./paging/stack-frame-source.js";
 export * from "./paging/virtual-address.js";
-
 // The TLB.
 export * from "./tlb/tlb.js";
