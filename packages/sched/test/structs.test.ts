@@ -112,7 +112,7 @@ describe("VruntimeTree (red-black, cached leftmost)", () => {
     const t = new VruntimeTree();
     for (let i = 0; i < 7; i++) t.insert(i, i);
     const red = (t as unknown as { red: Uint8Array }).red;
-    red[3 + 1] ^= 1; // flip node 3's colour: some rule must break
+    red[4] = red[4]! ^ 1; // flip node 3's colour: some rule must break
     expect(() => t.checkInvariants()).toThrow(/VruntimeTree: (root|red node|black heights)/);
   });
 });
