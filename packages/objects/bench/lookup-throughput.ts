@@ -1,12 +1,13 @@
 /**
  * Handle lookups per second, measured outside vitest for a stable figure:
- *   pnpm tsx --conditions=@osbricks/source packages/objects/bench/lookup-throughput.ts
+ *   pnpm tsx --conditions=@osbricks/source packages/objects/bench/lookup-throughput.ts [slot|map]
  * Prints one JSON line in the shape of the shared baselines (../shared/baselines/README.md).
  */
 import { buildWorkload } from "./workload.js";
 
 const OPS = 10_000_000;
-const w = buildWorkload(OPS);
+const kind = process.argv[2] === "map" ? "map" : "slot";
+const w = buildWorkload(OPS, kind);
 const run = (): { ok: number; denied: number; bad: number; secs: number } => {
   let ok = 0;
   let denied = 0;
@@ -32,6 +33,7 @@ const secs = times[2]!;
 console.log(
   JSON.stringify({
     bench: "handle_lookup",
+    table: kind,
     impl: "ts",
     metrics: { lookup: { n: OPS, secs, ops_per_s: Math.round(OPS / secs) } },
     check: { ok: last.ok, denied: last.denied, bad: last.bad },

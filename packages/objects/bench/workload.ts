@@ -4,13 +4,23 @@
  * (xorshift32, seed fixed) where 90 % ask for rights the handle holds, 5 % for a missing right,
  * and 5 % use a stale handle value — roughly the mix of a system-call path.
  */
-import { KernelObject, ObjectSpace, Right, SlotHandleTable } from "../src/index.js";
+import {
+  type HandleTable,
+  KernelObject,
+  MapHandleTable,
+  ObjectSpace,
+  Right,
+  SlotHandleTable,
+} from "../src/index.js";
 
-export function buildWorkload(ops: number) {
+export function buildWorkload(ops: number, kind: "slot" | "map" = "slot") {
   const space = new ObjectSpace();
   const channel = space.defineType({ name: "channel", rights: ["send", "receive"] });
   const vmo = space.defineType({ name: "vmo" });
-  const table = new SlotHandleTable(space, { capacity: 1024 });
+  const table: HandleTable =
+    kind === "slot"
+      ? new SlotHandleTable(space, { capacity: 1024 })
+      : new MapHandleTable(space, { capacity: 1024 });
   const handles: number[] = [];
   const stale: number[] = [];
   for (let i = 0; i < 300; i++) {
