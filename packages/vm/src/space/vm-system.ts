@@ -1,0 +1,171 @@
+/**
+ * The VM system: everything the address spaces of one simulated machine share — physical memory,
+ * the frame allocator, the VM objects, the frame share counts, the copy-on-write strategy, the
+ * shared-memory names and the way to reach the CPUs for TLB shootdowns.
+ *
+ * ```
+ *                       VmSystem
+ *   ┌────────────┬──────────┼───────────┬──────────────┬───────────┐
+ *   memory     frames    store        refs         strategy     shm names
+ *  (hw-x86)   (buddy)  (VM objects) (share counts) (shadow|refcount)
+ *                           │
+ *             AddressSpace 1, 2, … (areas + pmap over a hw-x86 Mapper)
+ * ```
+ *
+ * {@link VmSystem.checkInvariants} checks across spaces what no single space can: object links
+ * counted from the areas against the objects' own counts (Codezero's two-way count), frame share
+ * counts against the leaves that map each frame, and that no mapped frame is free.
+ *
+ * Related: `address-space.ts`, `shm.ts`, `../cow/`.
+ */
+import type { PhysicalMemory } from "@osbricks/hw-x86";
+import type { CowStrategy } from "../cow/api.js";
+import type { PteCowContext } from "../cow/pte-cow.js";
+import { RefcountCow } from "../cow/refcount.js";
+import { ShadowCow } from "../cow/shadow.js";
+import { InvariantError } from "../errors.js";
+import type { FrameAllocator } from "../frames/api.js";
+import { FrameRefCounts } from "../frames/refcount.js";
+import type { VmObjectEvent } from "../objects/api.js";
+import { ObjectStore } from "../objects/object-store.js";
+import type { VmObject } from "../objects/vm-object.js";
+import type { Tracer } from "../tracer.js";
+import { AddressSpace } from "./address-space.js";
+import type { SpaceEvent } from "./api.js";
+import { ShmRegistry } from "./shm.js";
+import type { ShootdownTarget } from "./shootdown.js";
+
+/** Options of {@link VmSystem}. */
+export interface VmSystemOptions {
+  /** Physical memory: page tables and pages live here. */
+  readonly memory: PhysicalMemory;
+  /** Where every frame comes from: page tables, object pages, counted private pages. */
+  readonly frames: FrameAllocator;
+  /** Copy-on-write strategy: `"shadow"`, `"refcount"`, or an implementation. Default `"shadow"`. */
+  readonly strategy?: "shadow" | "refcount" | CowStrategy;
+  /** Where spaces are active and how to invalidate there. Default: no CPUs (nothing to shoot down). */
+  readonly shootdown?: ShootdownTarget;
+  /** Receives `space.*` and `vmobj.*` events. Default: none. */
+  readonly tracer?: Tracer<SpaceEvent | VmObjectEvent>;
+}
+
+/**
+ * The shared state of every address space of one machine.
+ *
+ * @example
+ * ```ts
+ * const memory = new PhysicalMemory({ size: 64 * 2 ** 20 });
+ * const frames = new BuddyAllocator({ frames: memory.frameCount });
+ * frames.reserve(0, 1);                                  // frame 0 stays unused
+ * const sys = new VmSystem({ memory, frames, strategy: "refcount" });
+ * const space = sys.createSpace();
+ * space.map({ length: 0x10000, prot: PROT_READ | PROT_WRITE });
+ * sys.checkInvariants();
+ * ```
+ */
+export class VmSystem {
+  /** Physical memory. */
+  readonly memory: PhysicalMemory;
+  /** The frame allocator. */
+  readonly frames: FrameAllocator;
+  /** VM objects (shared memory, shadow chains). */
+  readonly store: ObjectStore;
+  /** Share counts of the frames private areas map under the refcount strategy. */
+  readonly refs: FrameRefCounts;
+  /** The copy-on-write strategy of private areas. */
+  readonly strategy: CowStrategy;
+  /** Named shared-memory segments. */
+  readonly shm: ShmRegistry;
+  /** Where spaces are active (for shootdowns), or `null`. */
+  readonly shootdown: ShootdownTarget | null;
+  /** The context `cowWriteFault` and friends need. */
+  readonly pteContext: PteCowContext;
+  /** @internal The tracer, for the spaces. */
+  readonly tracer: Tracer<SpaceEvent | VmObjectEvent> | undefined;
+  readonly #spaces = new Map<number, AddressSpace>();
+  #nextId = 1;
+
+  constructor(options: VmSystemOptions) {
+    this.memory = options.memory;
+    this.frames = options.frames;
+    this.tracer = options.tracer;
+    this.store = new ObjectStore({
+      frames: options.frames,
+      memory: options.memory,
+      ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+    });
+    this.refs = new FrameRefCounts(options.frames);
+    const s = options.strategy ?? "shadow";
+    this.strategy = s === "shadow" ? new ShadowCow() : s === "refcount" ? new RefcountCow() : s;
+    this.shm = new ShmRegistry(this.store);
+    this.shootdown = options.shootdown ?? null;
+    this.pteContext = { memory: options.memory, frames: this.refs, tables: options.frames };
+  }
+
+  /**
+   * A new, empty address space (its root table is allocated now).
+   * @throws hw-x86's `ConfigurationError` when no frame is left for the root table.
+   */
+  createSpace(): AddressSpace {
+    const space = new AddressSpace(this, this.#nextId++);
+    this.#spaces.set(space.id, space);
+    return space;
+  }
+
+  /** The live spaces, in creation order. */
+  spaces(): readonly AddressSpace[] {
+    return [...this.#spaces.values()];
+  }
+
+  /** @internal Called by {@link AddressSpace.destroy}. */
+  retire(space: AddressSpace): void {
+    this.#spaces.delete(space.id);
+  }
+
+  /**
+   * Check every space and the cross-space invariants (see the file banner).
+   * @throws {@link InvariantError} naming the first broken invariant.
+   */
+  checkInvariants(): void {
+    const holders: VmObject[] = [];
+    const leafCount = new Map<number, number>();
+    for (const space of this.#spaces.values()) {
+      space.checkInvariants();
+      for (const area of space.areaList()) {
+        if (area.object !== null) holders.push(area.object);
+        for (const [va, leaf] of space.pmap.leaves(area.start, area.end)) {
+          const physical = area.object !== null && isPhysicalFrame(this, area.object, leaf.frame);
+          if (!physical && !this.frames.isAllocated(leaf.frame)) {
+            throw new InvariantError(
+              `space ${space.id}: 0x${va.toString(16)} maps frame ${leaf.frame}, which is free`,
+            );
+          }
+          if (area.sharing === "private" && this.strategy.name === "refcount") {
+            leafCount.set(leaf.frame, (leafCount.get(leaf.frame) ?? 0) + 1);
+          }
+        }
+      }
+    }
+    for (const seg of this.shm.segments()) holders.push(seg.object);
+    this.store.checkInvariants(holders);
+    this.refs.checkInvariants();
+    if (this.strategy.name === "refcount") {
+      for (const [f, n] of leafCount) {
+        const c = this.refs.count(f);
+        if (c !== n) throw new InvariantError(`frame ${f}: share count ${c}, but ${n} leaves map it`);
+      }
+      if (this.refs.heldFrames() !== leafCount.size) {
+        throw new InvariantError(
+          `${this.refs.heldFrames()} frames counted, ${leafCount.size} mapped by private leaves`,
+        );
+      }
+    }
+  }
+}
+
+/** Whether `frame` is one of the fixed frames of a physical object at the end of `obj`'s chain. */
+function isPhysicalFrame(_sys: VmSystem, obj: VmObject, frame: number): boolean {
+  let o: VmObject | null = obj;
+  while (o !== null && o.kind !== "physical") o = o.backing;
+  return o !== null && frame >= o.physBase && frame < o.physBase + o.pages;
+}

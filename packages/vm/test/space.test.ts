@@ -1,0 +1,285 @@
+import { describe, expect, it } from "vitest";
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../src/areas/area.js";
+import { AddressRangeError, SpaceStateError, VmArgumentError } from "../src/errors.js";
+import { machine } from "./space-fixture.js";
+
+const RW = PROT_READ | PROT_WRITE;
+
+describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) => {
+  it("map anywhere, near a hint (first fit above it) and fixed", () => {
+    const { sys } = machine(strategy);
+    const s = sys.createSpace();
+    const a = s.map({ length: 0x2000, prot: RW });
+    expect(a).toMatchObject({ kind: "mapped", va: 0x1000 });
+    const b = s.map({ length: 0x1000, prot: PROT_READ, placement: { kind: "hint", va: 0x1000 } });
+    expect(b).toMatchObject({ kind: "mapped", va: 0x3000 });
+    const c = s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(c).toMatchObject({ kind: "mapped", va: 0x10000 });
+    expect(s.areaList().map((x) => x.toString())).toEqual([
+      "0000001000-0000003000 rw-p anon",
+      "0000003000-0000004000 r--p anon",
+      "0000010000-0000011000 rw-p anon",
+    ]);
+    sys.checkInvariants();
+  });
+
+  it("adjacent compatible areas merge; different protections do not", () => {
+    const { sys } = machine(strategy);
+    const s = sys.createSpace();
+    s.map({ length: 0x2000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    s.map({ length: 0x2000, prot: RW, placement: { kind: "fixed", va: 0x12000 } });
+    s.map({ length: 0x1000, prot: PROT_READ, placement: { kind: "fixed", va: 0x14000 } });
+    expect(s.areaList().map(String)).toEqual([
+      "0000010000-0000014000 rw-p anon",
+      "0000014000-0000015000 r--p anon",
+    ]);
+    sys.checkInvariants();
+  });
+
+  it("MAP_FIXED replaces what it overlaps; MAP_FIXED_NOREPLACE reports it", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x4000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(m.store(s, 0x11000, 7)).toBeNull();
+    const r = s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x11000, replace: false } });
+    expect(r.kind).toBe("exists");
+    const q = s.map({ length: 0x1000, prot: PROT_READ, placement: { kind: "fixed", va: 0x11000 } });
+    expect(q.kind).toBe("mapped");
+    expect(m.load(s, 0x11000)).toBe(0); // fresh demand-zero memory, the old page is gone
+    expect(s.areaList().map(String)).toEqual([
+      "0000010000-0000011000 rw-p anon",
+      "0000011000-0000012000 r--p anon",
+      "0000012000-0000014000 rw-p anon",
+    ]);
+    m.sys.checkInvariants();
+  });
+
+  it("map reports no-space when no range is large enough", () => {
+    const { sys } = machine(strategy);
+    const s = sys.createSpace();
+    expect(s.map({ length: 2 ** 47, prot: RW })).toEqual({ kind: "no-space" });
+  });
+
+  it("a fault resolves demand-zero, then reads see the written bytes", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x3000, prot: RW, placement: { kind: "fixed", va: 0x400000 } });
+    expect(m.load(s, 0x400123)).toBe(0);
+    expect(m.store(s, 0x401fff, 0xab)).toBeNull();
+    expect(m.load(s, 0x401fff)).toBe(0xab);
+    m.sys.checkInvariants();
+  });
+
+  it("violations are results: no area, write to read-only, exec of non-exec, guard", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x1000, prot: PROT_READ, placement: { kind: "fixed", va: 0x10000 } });
+    s.map({ length: 0x1000, prot: RW, sharing: "guard", placement: { kind: "fixed", va: 0x11000 } });
+    expect(s.handleFault(0x20000, "read")).toMatchObject({ kind: "segv", code: "maperr", reason: "no-area" });
+    expect(s.handleFault(0x10000, "write")).toMatchObject({
+      kind: "segv",
+      code: "accerr",
+      reason: "protection",
+    });
+    expect(s.handleFault(0x10000, "exec")).toMatchObject({
+      kind: "segv",
+      code: "accerr",
+      reason: "protection",
+    });
+    expect(s.handleFault(0x11000, "read")).toMatchObject({ kind: "segv", code: "accerr", reason: "guard" });
+    expect(m.store(s, 0x10000, 1)).toBe("segv:protection");
+    m.sys.checkInvariants();
+  });
+
+  it("unmap splits an area in two and frees the middle's pages", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x8000, prot: RW, placement: { kind: "fixed", va: 0x1000 } });
+    for (let va = 0x1000; va < 0x9000; va += 0x1000) expect(m.store(s, va, va >> 12)).toBeNull();
+    const free = m.frames.freeFrames();
+    expect(s.unmap(0x3000, 0x2000)).toEqual({ kind: "unmapped", pages: 2 });
+    expect(s.areaList().map(String)).toEqual([
+      "0000001000-0000003000 rw-p anon",
+      "0000005000-0000009000 rw-p anon",
+    ]);
+    expect(m.frames.freeFrames()).toBeGreaterThanOrEqual(free + 2);
+    expect(m.load(s, 0x3000)).toBe("segv:no-area");
+    expect(m.load(s, 0x5000)).toBe(5);
+    expect(m.load(s, 0x2000)).toBe(2);
+    m.sys.checkInvariants();
+    expect(s.unmap(0x1000, 0x1000)).toEqual({ kind: "unmapped", pages: 1 }); // shrink from the front
+    expect(s.unmap(0x5000, 0x4000)).toEqual({ kind: "unmapped", pages: 4 }); // whole area
+    expect(s.areaList().map(String)).toEqual(["0000002000-0000003000 rw-p anon"]);
+    m.sys.checkInvariants();
+  });
+
+  it("bad input: typed errors or results, and the space is unchanged", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x4000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    m.store(s, 0x10000, 9);
+    const before = s.dump();
+    const free = m.frames.freeFrames();
+    expect(s.unmap(0x20000, 0x1000)).toEqual({ kind: "not-mapped" });
+    expect(() => s.unmap(0x10800, 0x1000)).toThrow(AddressRangeError);
+    expect(() => s.unmap(0x10000, 0x800)).toThrow(AddressRangeError);
+    expect(() => s.unmap(0x10000, 0)).toThrow(AddressRangeError);
+    expect(() => s.protect(0x10001, 0x1000, PROT_READ)).toThrow(AddressRangeError);
+    expect(() => s.protect(0x10000, 0x1000, 9)).toThrow(VmArgumentError);
+    expect(s.protect(0x12000, 0x4000, PROT_READ)).toEqual({ kind: "not-mapped", va: 0x14000 });
+    expect(() => s.map({ length: 0x1001, prot: RW })).toThrow(AddressRangeError);
+    expect(() => s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0 } })).toThrow(
+      AddressRangeError,
+    );
+    expect(() => s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 2 ** 47 } })).toThrow(
+      AddressRangeError,
+    );
+    expect(s.dump()).toBe(before);
+    expect(m.frames.freeFrames()).toBe(free);
+    expect(m.load(s, 0x10000)).toBe(9);
+    m.sys.checkInvariants();
+    s.destroy();
+    expect(() => s.map({ length: 0x1000, prot: RW })).toThrow(SpaceStateError);
+  });
+
+  it("protect splits, takes rights away at once (TLB shot down), and merges back", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x3000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(m.store(s, 0x11000, 5)).toBeNull(); // the TLB now caches a writable translation
+    expect(s.protect(0x11000, 0x1000, PROT_READ)).toEqual({ kind: "protected", pages: 1 });
+    expect(s.areaList().map(String)).toEqual([
+      "0000010000-0000011000 rw-p anon",
+      "0000011000-0000012000 r--p anon",
+      "0000012000-0000013000 rw-p anon",
+    ]);
+    expect(m.store(s, 0x11000, 6)).toBe("segv:protection");
+    expect(m.load(s, 0x11000)).toBe(5);
+    s.protect(0x11000, 0x1000, PROT_NONE);
+    expect(m.load(s, 0x11000)).toBe("segv:protection");
+    s.protect(0x11000, 0x1000, RW);
+    expect(s.areaList().map(String)).toEqual(["0000010000-0000013000 rw-p anon"]);
+    expect(m.store(s, 0x11000, 6)).toBeNull();
+    expect(m.load(s, 0x11000)).toBe(6);
+    m.sys.checkInvariants();
+  });
+
+  it("a shootdown reaches the other CPU where the space runs", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(m.store(s, 0x10000, 1, 1)).toBeNull(); // CPU 1 caches it
+    m.run(s, 0);
+    s.protect(0x10000, 0x1000, PROT_READ); // changed "on CPU 0"
+    expect(m.store(s, 0x10000, 2, 1)).toBe("segv:protection");
+    expect(s.pmap.stats().remoteCpus).toBeGreaterThan(0);
+  });
+
+  it("fork: each side's writes are invisible to the other, reads see the fork-time bytes", () => {
+    const m = machine(strategy);
+    const p = m.sys.createSpace();
+    p.map({ length: 0x4000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    for (let i = 0; i < 4; i++) m.store(p, 0x10000 + i * 0x1000, 10 + i);
+    const c = p.fork()!;
+    expect(m.load(c, 0x12000)).toBe(12);
+    expect(m.store(c, 0x12000, 99)).toBeNull();
+    expect(m.store(p, 0x13000, 77)).toBeNull();
+    expect(m.load(p, 0x12000)).toBe(12);
+    expect(m.load(c, 0x12000)).toBe(99);
+    expect(m.load(c, 0x13000)).toBe(13);
+    expect(m.load(p, 0x13000)).toBe(77);
+    m.sys.checkInvariants();
+    c.destroy();
+    m.sys.checkInvariants();
+    expect(m.store(p, 0x10000, 1)).toBeNull();
+    p.destroy();
+    m.sys.checkInvariants();
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+    expect(m.sys.store.objects()).toHaveLength(0);
+  });
+
+  it("shared anonymous memory stays shared across fork", () => {
+    const m = machine(strategy);
+    const p = m.sys.createSpace();
+    p.map({ length: 0x2000, prot: RW, sharing: "shared", placement: { kind: "fixed", va: 0x10000 } });
+    m.store(p, 0x10000, 1);
+    const c = p.fork()!;
+    m.store(c, 0x10000, 2);
+    m.store(c, 0x11000, 3);
+    expect(m.load(p, 0x10000)).toBe(2);
+    expect(m.load(p, 0x11000)).toBe(3);
+    m.sys.checkInvariants();
+    p.destroy();
+    c.destroy();
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+
+  it("named shared-memory segments: mapped in two spaces, pages live until the last unmap", () => {
+    const m = machine(strategy);
+    const seg = m.sys.shm.create("/ring", 2);
+    const a = m.sys.createSpace();
+    const b = m.sys.createSpace();
+    a.map({
+      length: 0x2000,
+      prot: RW,
+      sharing: "shared",
+      object: seg.object,
+      placement: { kind: "fixed", va: 0x10000 },
+    });
+    b.map({
+      length: 0x1000,
+      prot: PROT_READ,
+      sharing: "shared",
+      object: m.sys.shm.open("/ring").object,
+      offset: 1,
+    });
+    const bva = b.areaList()[0]!.start;
+    m.store(a, 0x11004, 42);
+    expect(m.load(b, bva + 4)).toBe(42);
+    expect(m.store(b, bva, 1)).toBe("segv:protection");
+    m.sys.shm.unlink("/ring");
+    expect(m.load(b, bva + 4)).toBe(42);
+    m.sys.checkInvariants();
+    a.destroy();
+    b.destroy();
+    expect(m.sys.store.objects()).toHaveLength(0);
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+
+  it("a private mapping of a segment reads through and copies on write", () => {
+    const m = machine(strategy);
+    const seg = m.sys.shm.create("/file", 1);
+    const a = m.sys.createSpace();
+    a.map({
+      length: 0x1000,
+      prot: RW,
+      sharing: "shared",
+      object: seg.object,
+      placement: { kind: "fixed", va: 0x10000 },
+    });
+    m.store(a, 0x10000, 5);
+    a.map({
+      length: 0x1000,
+      prot: RW | PROT_EXEC,
+      object: seg.object,
+      placement: { kind: "fixed", va: 0x20000 },
+    });
+    expect(m.load(a, 0x20000)).toBe(5);
+    m.store(a, 0x20000, 6);
+    expect(m.load(a, 0x10000)).toBe(5);
+    expect(m.load(a, 0x20000)).toBe(6);
+    m.sys.checkInvariants();
+  });
+
+  it("destroy gives every frame back (tables, pages, objects)", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x10000, prot: RW, placement: { kind: "fixed", va: 0x7f0000000000 } });
+    s.map({ length: 0x10000, prot: RW, placement: { kind: "fixed", va: 0x1000 } });
+    for (let i = 0; i < 16; i++) m.store(s, 0x7f0000000000 + i * 0x1000, i);
+    for (let i = 0; i < 16; i++) m.store(s, 0x1000 + i * 0x1000, i);
+    s.destroy();
+    m.sys.checkInvariants();
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+});
