@@ -38,7 +38,12 @@ import {
   type ThreadParams,
   type Tracer,
 } from "../api.js";
-import { InvalidArgumentError, InvariantError, UnknownThreadError } from "../errors.js";
+import {
+  IllegalTransitionError,
+  InvalidArgumentError,
+  InvariantError,
+  UnknownThreadError,
+} from "../errors.js";
 import { type ThreadLifecycle, type ThreadState, transition } from "../thread/state.js";
 import { ManualClock, TimerQueue } from "../wait/timers.js";
 import { allCpus, type CpuMask, checkMask, maskHas } from "./affinity.js";
@@ -200,6 +205,7 @@ export class Scheduler implements ThreadBlocker {
    */
   start(tid: ThreadId): CpuId {
     const t = this.get("start", tid);
+    this.expectState(t, "start", "new");
     const cpu = this.placement(t.affinity, null);
     const pol = this.policies[cpu]!;
     this.checkTransition(t, "ready");
@@ -262,6 +268,10 @@ export class Scheduler implements ThreadBlocker {
    */
   tick(cpu: CpuId, cycles: Cycles): boolean {
     const c = this.cpu("tick", cpu);
+    if (!(cycles > 0) || !Number.isFinite(cycles))
+      throw new InvalidArgumentError(
+        `tick(cpu=${c}, cycles=${cycles}): cycles must be a positive finite number`,
+      );
     const cur = this.running[c]!;
     if (cur === null) this.idle[c]!++;
     if (this.policies[c]!.tick(cur, cycles)) this.needResched[c] = true;
@@ -278,7 +288,7 @@ export class Scheduler implements ThreadBlocker {
    */
   yield(tid: ThreadId): void {
     const t = this.get("yield", tid);
-    this.checkTransition(t, "ready");
+    this.expectState(t, "yield", "running");
     this.move(t, "ready");
     this.running[t.cpu] = null;
     this.policies[t.cpu]!.enqueue(tid, "yielded");
@@ -302,7 +312,7 @@ export class Scheduler implements ThreadBlocker {
    */
   wake(tid: ThreadId): CpuId {
     const t = this.get("wake", tid);
-    this.checkTransition(t, "ready");
+    this.expectState(t, "wake", "blocked");
     t.cancel = null;
     return this.makeReady(t, "wake");
   }
@@ -353,7 +363,7 @@ export class Scheduler implements ThreadBlocker {
   /** suspended → ready. @throws IllegalTransitionError unless suspended. */
   resume(tid: ThreadId): CpuId {
     const t = this.get("resume", tid);
-    this.checkTransition(t, "ready");
+    this.expectState(t, "resume", "suspended");
     return this.makeReady(t, "wake");
   }
 
@@ -465,6 +475,14 @@ export class Scheduler implements ThreadBlocker {
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus)
       throw new InvalidArgumentError(`${call}(cpu=${cpu}): expected 0..${this.cpus - 1}`);
     return cpu;
+  }
+  /** Each entry point accepts threads in one state only (wake: blocked; resume: suspended; ...). */
+  private expectState(t: ThreadInfo, call: string, want: ThreadState): void {
+    if (t.state !== want) {
+      throw new IllegalTransitionError(
+        `${call}(tid=${t.tid}): thread is ${t.state}, ${call} needs a ${want} thread`,
+      );
+    }
   }
   /** Validate a transition without performing it (so a refused call changes nothing). */
   private checkTransition(t: ThreadInfo, to: ThreadState, reason?: BlockReason): void {

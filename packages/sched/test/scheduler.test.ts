@@ -1,0 +1,202 @@
+import { describe, expect, it } from "vitest";
+import {
+  allCpus,
+  CfsPolicy,
+  cpuId,
+  EmptyAffinityError,
+  IllegalTransitionError,
+  InvalidArgumentError,
+  ManualClock,
+  maskOf,
+  RoundRobinPolicy,
+  type SchedEvent,
+  Scheduler,
+  threadId,
+  UnknownThreadError,
+} from "../src/index.js";
+
+const rr = () => new RoundRobinPolicy({ quantum: 2 });
+
+function snapshot(s: Scheduler): string {
+  return JSON.stringify({
+    states: s.threadIds().map((t) => [t, s.stateOf(t), s.info(t).cpu, s.info(t).affinity]),
+    cur: Array.from({ length: s.cpus }, (_, c) => s.current(cpuId(c))),
+    ready: Array.from({ length: s.cpus }, (_, c) => s.policyOf(cpuId(c)).readyThreads()),
+    stats: s.stats(),
+  });
+}
+
+/** Expect `f` to throw `E` and leave the scheduler exactly as it was. */
+function refused(s: Scheduler, E: new (...a: never[]) => Error, f: () => unknown): void {
+  const before = snapshot(s);
+  expect(f).toThrow(E);
+  expect(snapshot(s)).toBe(before);
+  s.checkInvariants();
+}
+
+describe("Scheduler: bad input is refused with typed errors, state unchanged", () => {
+  it("unknown thread", () => {
+    const s = new Scheduler({ policy: rr });
+    refused(s, UnknownThreadError, () => s.wake(threadId(42)));
+    refused(s, UnknownThreadError, () => s.exit(threadId(42)));
+  });
+
+  it("illegal transitions: waking an exited thread, blocking a ready one, resuming a running one", () => {
+    const s = new Scheduler({ policy: rr });
+    const a = s.spawn();
+    const b = s.spawn();
+    s.start(a);
+    s.start(b);
+    s.schedule(cpuId(0));
+    refused(s, IllegalTransitionError, () => s.block(b, { kind: "io", on: "disk" }));
+    refused(s, IllegalTransitionError, () => s.resume(a));
+    refused(s, IllegalTransitionError, () => s.start(a));
+    s.exit(b);
+    refused(s, IllegalTransitionError, () => s.wake(b));
+    refused(s, IllegalTransitionError, () => s.exit(b));
+    refused(s, IllegalTransitionError, () => s.sleepUntil(b, 10));
+  });
+
+  it("affinity with no CPU of the machine", () => {
+    const s = new Scheduler({ cpus: 2, policy: rr });
+    const a = s.spawn();
+    expect(() => s.spawn({}, 0)).toThrow(EmptyAffinityError);
+    expect(() => s.spawn({}, maskOf(5))).toThrow("spawn(tid=1): affinity mask 0x20 allows no CPU of 0..1");
+    refused(s, EmptyAffinityError, () => s.setAffinity(a, maskOf(3)));
+  });
+
+  it("bad parameters from the policy leave the thread new", () => {
+    const s = new Scheduler({ policy: () => new CfsPolicy() });
+    const a = s.spawn({ nice: 99 });
+    refused(s, InvalidArgumentError, () => s.start(a));
+    expect(s.stateOf(a)).toBe("new");
+  });
+
+  it("bad options and CPU numbers", () => {
+    expect(() => new Scheduler({ cpus: 0, policy: rr })).toThrow(InvalidArgumentError);
+    expect(() => new Scheduler({ cpus: 33, policy: rr })).toThrow(InvalidArgumentError);
+    expect(() => new Scheduler({ policy: rr, balanceInterval: -1 })).toThrow(InvalidArgumentError);
+    const s = new Scheduler({ policy: rr });
+    refused(s, InvalidArgumentError, () => s.tick(cpuId(3), 1));
+    refused(s, InvalidArgumentError, () => s.tick(cpuId(0), 0));
+  });
+});
+
+describe("Scheduler: life cycle", () => {
+  it("runs, preempts at the quantum, blocks, wakes and exits, emitting trace events", () => {
+    const events: SchedEvent[] = [];
+    const s = new Scheduler({ policy: rr, tracer: { emit: (e) => events.push(e) } });
+    const a = s.spawn();
+    const b = s.spawn();
+    s.start(a);
+    s.start(b);
+    expect(s.schedule(cpuId(0))).toBe(a);
+    expect(s.tick(cpuId(0), 1)).toBe(false);
+    expect(s.tick(cpuId(0), 1)).toBe(true);
+    expect(s.schedule(cpuId(0))).toBe(b);
+    expect(s.stateOf(a)).toBe("ready");
+    s.block(b, { kind: "io", on: "disk0" });
+    expect(s.info(b).blockReason).toEqual({ kind: "io", on: "disk0" });
+    expect(s.schedule(cpuId(0))).toBe(a);
+    s.wake(b);
+    s.exit(a);
+    expect(s.schedule(cpuId(0))).toBe(b);
+    s.checkInvariants();
+    expect(events.filter((e) => e.type === "sched.switch").length).toBeGreaterThanOrEqual(4);
+    expect(events).toContainEqual({ type: "sched.state", tid: b, from: "running", to: "blocked" });
+  });
+
+  it("sleep: timers wake sleepers in deadline order when the clock passes", () => {
+    const clock = new ManualClock();
+    const s = new Scheduler({ policy: rr, clock });
+    const ts = [s.spawn(), s.spawn(), s.spawn()];
+    for (const t of ts) s.start(t);
+    const deadlines = [30, 10, 20];
+    for (let i = 0; i < 3; i++) s.sleep(s.schedule(cpuId(0))!, deadlines[i]!);
+    expect(ts.map((t) => s.stateOf(t))).toEqual(["blocked", "blocked", "blocked"]);
+    clock.advance(15);
+    expect(s.runTimers()).toEqual([ts[1]]);
+    clock.advance(100);
+    expect(s.runTimers()).toEqual([ts[2], ts[0]]);
+    s.checkInvariants();
+  });
+
+  it("suspend and resume (Lunaix SIGSTOP/SIGCONT) take a thread off and back on its queue", () => {
+    const s = new Scheduler({ policy: rr });
+    const a = s.spawn();
+    s.start(a);
+    s.schedule(cpuId(0));
+    s.suspend(a);
+    expect(s.current(cpuId(0))).toBe(null);
+    expect(s.schedule(cpuId(0))).toBe(null);
+    s.resume(a);
+    expect(s.schedule(cpuId(0))).toBe(a);
+  });
+
+  it("killing a sleeper disarms its timer", () => {
+    const s = new Scheduler({ policy: rr });
+    const a = s.spawn();
+    s.start(a);
+    s.schedule(cpuId(0));
+    s.sleepUntil(a, 50);
+    s.exit(a);
+    expect(s.timers.size).toBe(0);
+  });
+});
+
+describe("Scheduler: several CPUs", () => {
+  it("places new threads on the least loaded allowed CPU, lowest number on ties", () => {
+    const s = new Scheduler({ cpus: 3, policy: rr });
+    const cpus = [0, 1, 2, 3].map(() => s.start(s.spawn()));
+    expect(cpus).toEqual([0, 1, 2, 0]);
+    expect(s.start(s.spawn({}, maskOf(2)))).toBe(2);
+  });
+
+  it("an idle CPU steals from the busiest, and migrations are counted", () => {
+    const s = new Scheduler({ cpus: 2, policy: rr, balanceInterval: 0 });
+    const ts = [0, 1, 2, 3].map(() => s.spawn({}, maskOf(0)));
+    for (const t of ts) s.start(t);
+    for (const t of ts) s.setAffinity(t, allCpus(2));
+    expect(s.load(cpuId(0))).toBe(4);
+    s.schedule(cpuId(0));
+    expect(s.schedule(cpuId(1))).toBe(ts[3]); // the thread CPU 0 would run last
+    expect(s.stats().migrations).toBe(1);
+    s.checkInvariants();
+  });
+
+  it("periodic balancing every balanceInterval ticks evens out the loads", () => {
+    const s = new Scheduler({ cpus: 2, policy: rr, balanceInterval: 10, idleSteal: false });
+    const ts = Array.from({ length: 6 }, () => s.spawn({}, maskOf(0)));
+    for (const t of ts) s.start(t);
+    for (const t of ts) s.setAffinity(t, allCpus(2));
+    s.schedule(cpuId(0));
+    for (let k = 0; k < 9; k++) s.tick(cpuId(1), 1);
+    expect(s.load(cpuId(1))).toBe(0);
+    s.tick(cpuId(1), 1); // the 10th tick of CPU 1 pulls
+    expect(s.load(cpuId(0)) - s.load(cpuId(1))).toBeLessThanOrEqual(1);
+    expect(s.stats().migrations).toBe(3);
+    s.checkInvariants();
+  });
+
+  it("never steals a thread whose affinity excludes the thief", () => {
+    const s = new Scheduler({ cpus: 2, policy: rr });
+    const ts = [0, 1, 2].map(() => s.spawn({}, maskOf(0)));
+    for (const t of ts) s.start(t);
+    s.schedule(cpuId(0));
+    expect(s.schedule(cpuId(1))).toBe(null);
+    expect(s.stats().migrations).toBe(0);
+  });
+
+  it("changing the affinity of a running thread moves it at once", () => {
+    const s = new Scheduler({ cpus: 2, policy: rr });
+    const a = s.spawn({}, maskOf(0));
+    s.start(a);
+    s.schedule(cpuId(0));
+    s.setAffinity(a, maskOf(1));
+    expect(s.current(cpuId(0))).toBe(null);
+    expect(s.info(a).cpu).toBe(1);
+    expect(s.schedule(cpuId(1))).toBe(a);
+    expect(s.stats().migrations).toBe(1);
+    s.checkInvariants();
+  });
+});
