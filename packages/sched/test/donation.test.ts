@@ -10,7 +10,9 @@ import {
 
 function setup(pris: number[], maxDepth?: number) {
   const pol = new PriorityPolicy();
-  pris.forEach((p, t) => pol.admit(threadId(t), { priority: p }));
+  pris.forEach((p, t) => {
+    pol.admit(threadId(t), { priority: p });
+  });
   const d = new PriorityDonation(pol, maxDepth === undefined ? {} : { maxDepth });
   return { pol, d, eff: (t: number) => pol.effectivePriority(threadId(t)) };
 }

@@ -76,15 +76,15 @@ describe("simulate: OSTEP's definitions hold for any workload (property)", () =>
             expect(j.firstRun).toBeGreaterThanOrEqual(j.arrival);
             // The timeline agrees: the job occupies exactly cpuTotal slots, none before arrival.
             let slots = 0;
-            r.timeline.forEach((row) =>
+            for (const row of r.timeline) {
               row.forEach((x, t) => {
                 if (x === i) {
                   slots++;
                   expect(t).toBeGreaterThanOrEqual(j.arrival);
                   expect(t).toBeLessThan(j.completion);
                 }
-              }),
-            );
+              });
+            }
             expect(slots).toBe(cpuTotal);
           });
           for (let t = 0; t < r.makespan; t++) {
@@ -135,7 +135,7 @@ describe("renderGantt", () => {
         "job  arrival  first  done  response  turnaround  wait",
         "A          0      0     3         0           3     0",
         "B          1      3     5         2           4     2",
-        "average                            1         3.50     1",
+        "average                           1        3.50     1",
       ].join("\n"),
     );
   });

@@ -78,7 +78,7 @@ export function renderGantt(result: SimResult, options: GanttOptions = {}): stri
     });
     const f = (x: number): string => (Number.isInteger(x) ? String(x) : x.toFixed(2));
     lines.push(
-      `average${" ".repeat(20)}${f(result.average.response).padStart(9)} ${f(result.average.turnaround).padStart(11)} ${f(result.average.wait).padStart(5)}`,
+      `${"average".padEnd(25)} ${f(result.average.response).padStart(9)} ${f(result.average.turnaround).padStart(11)} ${f(result.average.wait).padStart(5)}`,
     );
   }
   return lines.join("\n");
