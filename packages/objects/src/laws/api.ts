@@ -20,7 +20,7 @@ export interface Law {
 
 /** Options of the law suites. */
 export interface LawOptions {
-  /** Runs per property. Default: 100 for properties, 50 for model runs. */
+  /** Runs per property. Default: 100 for most laws (50 for the slower property laws). */
   readonly numRuns?: number;
   /** Seed for a reproducible run. Default: fast-check's random seed. */
   readonly seed?: number;

@@ -72,6 +72,8 @@ export class HandleWorld {
       handles: new Map(),
       issued: new Set(),
     }));
+    this.newObject(0); // one object of each type from the start, so the first commands have targets
+    this.newObject(1);
   }
 
   newObject(typeIndex: number): void {
@@ -275,12 +277,13 @@ class Lookup implements Cmd {
     const t = this.t % world.tables.length;
     const value = world.pickHandle(t, this.pick);
     const type = this.type === null ? null : world.types[this.type % world.types.length]!;
-    const r = world.tables[t]!.real.lookup(value, type, this.required);
     const h = world.tables[t]!.handles.get(value);
+    const required = this.required & (h && this.required % 2 === 0 ? h.rights : ALL_BITS);
+    const r = world.tables[t]!.real.lookup(value, type, required);
     let expected = "ok";
     if (!h) expected = "bad-handle";
     else if (type !== null && world.objects[h.object]!.real.type !== type) expected = "wrong-type";
-    else if ((h.rights & this.required) !== this.required) expected = "access-denied";
+    else if ((h.rights & required) !== required) expected = "access-denied";
     expectKind("lookup", r.kind, expected);
     if (r.kind === "ok" && (r.object !== world.objects[h!.object]!.real || r.rights !== h!.rights)) {
       throw new Error("lookup: resolved to the wrong object or rights");
@@ -316,6 +319,8 @@ class Derive implements Cmd {
     readonly pick: number,
     readonly dest: number,
     readonly mask: Rights,
+    /** Use `mask & held` (a legal request) rather than the raw mask (often an amplification). */
+    readonly subset: boolean,
   ) {}
   check = (): boolean => true;
   run(world: HandleWorld): void {
@@ -326,7 +331,7 @@ class Derive implements Cmd {
     const dst = world.tables[d]!;
     const value = world.pickHandle(t, this.pick);
     const h = src.handles.get(value);
-    const mask = this.mask;
+    const mask = this.subset && h ? this.mask & h.rights : this.mask;
     const opRight = {
       duplicate: Right.DUPLICATE,
       replace: 0,
@@ -516,11 +521,21 @@ export function rightsArb(): fc.Arbitrary<Rights> {
 export function handleCommands(): fc.Arbitrary<Iterable<Cmd>> {
   const idx = fc.nat(50);
   const derive = (op: Derive["op"]) =>
-    fc.tuple(idx, idx, idx, rightsArb()).map(([t, p, d, m]) => new Derive(op, t, p, d, m) as Cmd);
+    fc
+      .tuple(idx, idx, idx, rightsArb(), fc.boolean())
+      .map(([t, p, d, m, subset]) => new Derive(op, t, p, d, m, subset) as Cmd);
+  // Creations carry DUPLICATE and TRANSFER most of the time, so that derivations can succeed.
+  const createRights = fc.oneof(
+    { weight: 3, arbitrary: rightsArb().map((r) => r | Right.DUPLICATE | Right.TRANSFER) },
+    { weight: 1, arbitrary: rightsArb() },
+  );
+  const create = fc.tuple(idx, idx, createRights).map(([t, o, m]) => new Create(t, o, m) as Cmd);
   return fc.commands(
     [
       fc.nat(3).map((t) => new NewObject(t) as Cmd),
-      fc.tuple(idx, idx, rightsArb()).map(([t, o, m]) => new Create(t, o, m)),
+      create,
+      create,
+      create,
       fc
         .tuple(idx, idx, fc.option(fc.nat(3), { nil: null }), rightsArb())
         .map(([t, p, ty, r]) => new Lookup(t, p, ty, r)),
@@ -536,6 +551,6 @@ export function handleCommands(): fc.Arbitrary<Iterable<Cmd>> {
       idx.map((o) => new Release(o)),
       idx.map((o) => new Kill(o)),
     ],
-    { size: "+1" },
+    { size: "+1", maxCommands: 80 },
   );
 }

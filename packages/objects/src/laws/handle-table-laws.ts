@@ -71,7 +71,7 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
               return { model: world, real: world };
             }, cmds);
           }),
-          params(opts, 50),
+          params(opts, 100),
         ),
     },
     {

@@ -298,7 +298,7 @@ export function waitLaws(factory: WaitHarnessFactory, opts: LawOptions = {}): La
               return { model: w, real: w };
             }, cmds);
           }),
-          params(opts, 50),
+          params(opts, 100),
         ),
     },
     {
