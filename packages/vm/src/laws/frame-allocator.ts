@@ -10,7 +10,7 @@
  * | conservation                 | frames lost or invented: free + live + reserved = total     |
  * | null only when nothing fits  | a spurious out-of-memory while an aligned run is free       |
  * | coalescing restores the start| fragmentation that survives freeing everything              |
- * | refused frees change nothing | a double free, wrong order or stray pfn that corrupts state |
+ * | refused calls change nothing | a double free, wrong order, stray pfn or bad order that corrupts state |
  * | reserve                      | reserved frames handed out, or a refused reserve that half-happened |
  * | frame source                 | `allocFrame`/`freeFrame` disagreeing with order 0           |
  *
@@ -171,6 +171,32 @@ export function frameAllocatorLaws(factory: () => FrameAllocator, opts: LawOptio
           a.checkInvariants();
         }
       }),
+    ),
+    law(
+      "alloc with an order outside 0..maxOrder-1 throws and changes nothing",
+      fc.property(
+        ops,
+        fc.oneof(
+          fc.integer({ min: -40, max: -1 }),
+          fc.constant(0.5),
+          fc.constant(Number.NaN),
+          fc.nat({ max: 40 }),
+        ),
+        (o, k) => {
+          const a = factory();
+          replay(a, o);
+          const order = Number.isInteger(k) && k >= 0 ? a.maxOrder + k : k;
+          const before = snapshot(a);
+          let threw = false;
+          try {
+            a.alloc(order);
+          } catch {
+            threw = true;
+          }
+          if (!threw) throw new Error(`alloc(${order}) with maxOrder ${a.maxOrder} did not throw`);
+          sameObservableState(a, before, `after refused alloc(${order})`);
+        },
+      ),
     ),
     law(
       "reserve takes exactly the range out of the pool, and a refused reserve changes nothing",
