@@ -102,12 +102,17 @@ describe("Apic (SDM Vol. 3A 10.8, I/O APIC redirection)", () => {
     return apic;
   }
 
-  it("lines start masked, as I/O APIC redirection entries do at reset", () => {
+  it("lines start masked and unrouted, as I/O APIC redirection entries do at reset", () => {
     const apic = new Apic();
     expect(apic.lineCount).toBe(24);
     expect(apic.isMasked(0)).toBe(true);
+    expect(apic.vectorOf(0)).toBe(0);
     pulse(apic, 0);
     expect(apic.isPending(0)).toBe(false); // the edge was dropped
+    expect(() => apic.setMasked(0, false)).toThrow(/route the line/);
+    apic.route(0, { vector: 0x30, masked: false });
+    apic.route(16, { vector: 0x40 }); // any free vector: unrouted lines hold none
+    apic.checkInvariants();
   });
 
   it("SDM 10.8.3.1: the highest vector is delivered first", () => {
@@ -189,7 +194,7 @@ describe("Apic (SDM Vol. 3A 10.8, I/O APIC redirection)", () => {
     pulse(apic, 1);
     expect(() => apic.route(1, { vector: 0x60 })).toThrow(/when idle/);
     expect(apic.vectorOf(1)).toBe(0x41);
-    expect(apic.vectorOf(4)).toBe(36);
+    expect(apic.vectorOf(4)).toBe(0);
     apic.checkInvariants();
   });
 

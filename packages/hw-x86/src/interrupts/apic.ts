@@ -24,7 +24,8 @@
  * (hardware would keep a request already forwarded to the IRR); two lines may not share a vector;
  * vectors 0–31 are refused for lines (Intel reserves them; SDM 10.5.2 makes 0–15 illegal).
  *
- * Invariants ({@link Apic.checkInvariants}): line vectors are distinct and in 32..255; a masked-vector
+ * Invariants ({@link Apic.checkInvariants}): routed lines have distinct vectors in 32..255, unrouted
+ * lines (vector 0) are masked; a masked-vector
  * bit is set exactly for the vectors of masked lines; a level line's vector is pending iff the line
  * is high and not in service (unless an IPI set it); TPR in 0..255.
  *
@@ -75,7 +76,7 @@ function clear(bits: Uint32Array, v: number): void {
  * modes; class priorities; a task-priority register; IPIs by vector.
  *
  * At reset every line is masked (as the I/O APIC's redirection entries are), edge-triggered, and
- * routed to vector 32 + line.
+ * unrouted (vector 0): {@link Apic.route} gives it a vector before it can be unmasked.
  *
  * @example
  * ```ts
@@ -116,12 +117,6 @@ export class Apic implements InterruptController {
     this.#level = new Uint8Array(n);
     this.#masked = new Uint8Array(n).fill(1);
     this.#high = new Uint8Array(n);
-    for (let line = 0; line < n; line++) {
-      const v = FIRST_EXTERNAL_VECTOR + line;
-      this.#vector[line] = v;
-      this.#lineOfVector[v] = line;
-      set(this.#maskedVectors, v);
-    }
   }
 
   #checkLine(call: string, line: number): void {
@@ -155,14 +150,16 @@ export class Apic implements InterruptController {
       );
     }
     const old = this.#vector[line]!;
-    if (old !== v && (test(this.#irr, old) || test(this.#isr, old))) {
+    if (old !== 0 && old !== v && (test(this.#irr, old) || test(this.#isr, old))) {
       throw new ConfigurationError(
         `Apic.route(line=${line}): line is pending or in service on vector 0x${old.toString(16)}; reroute it when idle`,
       );
     }
     const masked = route.masked ?? this.#masked[line] === 1;
-    this.#lineOfVector[old] = -1;
-    clear(this.#maskedVectors, old);
+    if (old !== 0) {
+      this.#lineOfVector[old] = -1;
+      clear(this.#maskedVectors, old);
+    }
     this.#vector[line] = v;
     this.#lineOfVector[v] = line;
     this.#level[line] = route.trigger === "level" ? 1 : 0;
@@ -174,6 +171,7 @@ export class Apic implements InterruptController {
   /** Recompute the masked-vector bit and a level line's request after a change. */
   #refreshLine(line: number): void {
     const v = this.#vector[line]!;
+    if (v === 0) return;
     if (this.#masked[line] === 1) set(this.#maskedVectors, v);
     else clear(this.#maskedVectors, v);
     if (
@@ -192,6 +190,7 @@ export class Apic implements InterruptController {
     if (this.#high[line] === 1) return;
     this.#high[line] = 1;
     const v = this.#vector[line]!;
+    if (v === 0) return; // unrouted, hence masked: an edge is lost, a level is remembered in #high
     if (this.#level[line] === 1) {
       if (this.#masked[line] === 0 && !test(this.#isr, v)) set(this.#irr, v);
     } else if (this.#masked[line] === 0) {
@@ -205,12 +204,19 @@ export class Apic implements InterruptController {
     this.#checkLine("lower", line);
     if (this.#high[line] === 0) return;
     this.#high[line] = 0;
-    if (this.#level[line] === 1) clear(this.#irr, this.#vector[line]!);
+    if (this.#level[line] === 1 && this.#vector[line] !== 0) clear(this.#irr, this.#vector[line]!);
   }
 
-  /** @inheritdoc */
+  /**
+   * Mask or unmask `line`.
+   * @throws {@link InvalidArgumentError} for a bad line; {@link ConfigurationError} when unmasking a
+   *   line that was never routed (it has no vector to deliver).
+   */
   setMasked(line: number, masked: boolean): void {
     this.#checkLine("setMasked", line);
+    if (!masked && this.#vector[line] === 0) {
+      throw new ConfigurationError(`Apic.setMasked(line=${line}, false): route the line to a vector first`);
+    }
     this.#masked[line] = masked ? 1 : 0;
     this.#refreshLine(line);
   }
@@ -221,7 +227,7 @@ export class Apic implements InterruptController {
     return this.#masked[line] === 1;
   }
 
-  /** @inheritdoc */
+  /** The line's vector, or 0 while it is unrouted. */
   vectorOf(line: number): number {
     this.#checkLine("vectorOf", line);
     return this.#vector[line]!;
@@ -242,6 +248,7 @@ export class Apic implements InterruptController {
   isPending(line: number): boolean {
     this.#checkLine("isPending", line);
     const v = this.#vector[line]!;
+    if (v === 0) return this.#level[line] === 1 && this.#high[line] === 1;
     if (this.#level[line] === 1 && this.#masked[line] === 1)
       return this.#high[line] === 1 && !test(this.#isr, v);
     return test(this.#irr, v);
@@ -250,7 +257,8 @@ export class Apic implements InterruptController {
   /** @inheritdoc */
   isInService(line: number): boolean {
     this.#checkLine("isInService", line);
-    return test(this.#isr, this.#vector[line]!);
+    const v = this.#vector[line]!;
+    return v !== 0 && test(this.#isr, v);
   }
 
   /**
@@ -351,6 +359,10 @@ export class Apic implements InterruptController {
     const seen = new Int16Array(256).fill(-1);
     for (let line = 0; line < this.lineCount; line++) {
       const v = this.#vector[line]!;
+      if (v === 0) {
+        if (this.#masked[line] !== 1) throw new InvariantError(`Apic: unrouted line ${line} is unmasked`);
+        continue;
+      }
       if (v < FIRST_EXTERNAL_VECTOR)
         throw new InvariantError(`Apic: line ${line} routed to vector ${v} < 32`);
       if (seen[v] !== -1)
