@@ -6,6 +6,7 @@ import {
   FrameBusyError,
   FrameRangeError,
   InvalidOrderError,
+  InvariantError,
   MisalignedError,
   NotAllocatedError,
   VmArgumentError,
@@ -273,5 +274,50 @@ describe("BuddyAllocator against a naive buddy (same frames, step for step)", ()
       ),
       { numRuns: 80 },
     );
+  });
+});
+
+describe("BuddyAllocator.checkInvariants catches corruption", () => {
+  // Reach into the private arrays the way a buggy change to the allocator would.
+  type Guts = { tag: Int8Array; next: Int32Array; prev: Int32Array; head: Int32Array; nfree: Int32Array };
+  const fresh = () => {
+    const b = new BuddyAllocator({ frames: 64, maxOrder: 4 });
+    b.alloc(0); // lists now: 1 (o0), 2 (o1), 4 (o2), 8.. (o3)
+    return { b, g: b as unknown as Guts };
+  };
+  it("a frame on two free lists", () => {
+    const { b, g } = fresh();
+    g.head[0] = 2; // block 2 (order 1) also made the head of list 0
+    g.next[2] = 1;
+    g.prev[1] = 2;
+    g.nfree[0] = 2;
+    expect(() => b.checkInvariants()).toThrow(/tag 1, not 0|twice/);
+  });
+  it("a tag that disagrees with the lists", () => {
+    const { b, g } = fresh();
+    g.tag[4] = 1;
+    expect(() => b.checkInvariants()).toThrow(InvariantError);
+  });
+  it("counts that disagree", () => {
+    const { b, g } = fresh();
+    g.nfree[3] = g.nfree[3]! + 1;
+    expect(() => b.checkInvariants()).toThrow(/nfree/);
+  });
+  it("free buddies left unmerged", () => {
+    const { b, g } = fresh();
+    // Split the free order-2 block 4 into two free order-1 blocks by hand.
+    g.head[2] = g.next[4]!;
+    if (g.next[4]! >= 0) g.prev[g.next[4]!] = -1;
+    g.nfree[2] = g.nfree[2]! - 1;
+    g.tag[4] = 1;
+    g.tag[6] = 1;
+    g.next[4] = 6;
+    g.prev[6] = 4;
+    g.next[6] = g.head[1]!;
+    g.prev[g.head[1]!] = 6;
+    g.head[1] = 4;
+    g.prev[4] = -1;
+    g.nfree[1] = g.nfree[1]! + 2;
+    expect(() => b.checkInvariants()).toThrow(/not merged/);
   });
 });

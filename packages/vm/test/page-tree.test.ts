@@ -186,3 +186,20 @@ describe("PageTree against a Map (model-based)", () => {
     );
   });
 });
+
+describe("PageTree.checkInvariants catches corruption", () => {
+  type Guts = { counts: Uint8Array; slots: Uint32Array };
+  it("a count that disagrees with the slots", () => {
+    const t = new PageTree({ keyBits: 12 });
+    t.set(5, 1);
+    (t as unknown as Guts).counts[1] = 2;
+    expect(() => t.checkInvariants()).toThrow(/count/);
+  });
+  it("a leaked node", () => {
+    const t = new PageTree({ keyBits: 12 });
+    t.set(5, 1);
+    (t as unknown as Guts).slots[0] = 0; // unlink the leaf without freeing it
+    (t as unknown as Guts).counts[0] = 0;
+    expect(() => t.checkInvariants()).toThrow(/leaked|keys found/);
+  });
+});

@@ -197,3 +197,21 @@ describe("SlabCache against a naive model (model-based)", () => {
     );
   });
 });
+
+describe("SlabCache.checkInvariants catches corruption", () => {
+  it("a slab on the wrong list, and a slot both free and used", () => {
+    const c = new SlabCache({
+      name: "x",
+      objectSize: 64,
+      frames: new BuddyAllocator({ frames: 8, maxOrder: 3 }),
+    });
+    c.alloc();
+    type Guts = { heads: Record<string, { list: string; used: Uint8Array; freeHead: number } | null> };
+    const slab = (c as unknown as Guts).heads.partial!;
+    slab.used[slab.freeHead] = 1;
+    expect(() => c.checkInvariants()).toThrow(/free list twice or in use/);
+    slab.used[slab.freeHead] = 0;
+    slab.list = "full";
+    expect(() => c.checkInvariants()).toThrow(/says full/);
+  });
+});
