@@ -1,6 +1,31 @@
 /**
  * `@osbricks/vm`: memory management. Re-exports only; see the package README for the map.
  */
+
+export {
+  Area,
+  type AreaSharing,
+  PROT_EXEC,
+  PROT_NONE,
+  PROT_READ,
+  PROT_WRITE,
+  type Prot,
+} from "./areas/area.js";
+export { AreaSet } from "./areas/area-set.js";
+export type { CowStats, CowStrategy, PrivatePart } from "./cow/api.js";
+export {
+  type CountedFrames,
+  cowCopyRange,
+  cowWriteFault,
+  eagerCopyRange,
+  leafIndex,
+  leafTable,
+  PTE_COW,
+  type PteCowContext,
+  releaseRange,
+} from "./cow/pte-cow.js";
+export { RefcountCow } from "./cow/refcount.js";
+export { ShadowCow } from "./cow/shadow.js";
 export * from "./errors.js";
 export type { FrameAllocator, FrameMemory } from "./frames/api.js";
 export { FRAME_SHIFT, FRAME_SIZE, MAX_SUPPORTED_ORDER } from "./frames/api.js";
@@ -10,9 +35,34 @@ export { type FrameRun, frameCountFor, reserveUnusable, usableFrameRuns } from "
 export { PAGE_POISON, PoisoningAllocator, type PoisonOptions } from "./frames/poison.js";
 export { FrameRefCounts, MAX_FRAME_REFS } from "./frames/refcount.js";
 export { ZeroedFramePool, type ZeroedFramePoolOptions, type ZeroingStats } from "./frames/zeroing.js";
+// VM objects, copy-on-write strategies, areas, address spaces (src/objects, cow, areas, space, stacks).
+export {
+  type ObjectMemory,
+  type ObjectStoreStats,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  type PageHit,
+  type VmObjectEvent,
+  type VmObjectKind,
+} from "./objects/api.js";
+export { ObjectStore, type ObjectStoreOptions } from "./objects/object-store.js";
+export { VmObject } from "./objects/vm-object.js";
 export { MAX_TREE_FRAME, NO_FRAME, PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
 export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
 export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
+export { AddressSpace } from "./space/address-space.js";
+export * from "./space/api.js";
+export { LEAF_COW, type LeafRights, Pmap, type PmapLeaf } from "./space/pmap.js";
+export { ShmRegistry, type ShmSegment } from "./space/shm.js";
+export {
+  type CpuTlb,
+  FULL_FLUSH_THRESHOLD,
+  type ShootdownStats,
+  type ShootdownTarget,
+  TlbShootdown,
+} from "./space/shootdown.js";
+export { type AccessFault, userLoad8, userStore8, userTranslate } from "./space/user-access.js";
+export { VmSystem, type VmSystemOptions } from "./space/vm-system.js";
 export type { FrameEvent, Tracer } from "./tracer.js";
 export { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./vrange/api.js";
 export { VirtualBuddy, type VirtualBuddyOptions } from "./vrange/buddy.js";

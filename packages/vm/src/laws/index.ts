@@ -3,6 +3,8 @@
  * model-based command runs that any implementation of the package's interfaces can be checked
  * against, a student's included. Re-exports only.
  */
+
+export { type CowLawOptions, cowStrategyLaws, runCowStrategyLaws } from "./cow.js";
 export { frameAllocatorLaws, runFrameAllocatorLaws } from "./frame-allocator.js";
 export {
   type AllocatorSnapshot,
