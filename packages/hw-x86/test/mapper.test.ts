@@ -281,7 +281,7 @@ describe("Mapper", () => {
       size: fc.constantFrom<PageSize>(PAGE_4K, PAGE_2M, PAGE_1G),
     });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), pageArb), { maxLength: 40 }), (ops) => {
+      fc.property(fc.array(fc.tuple(fc.boolean(), pageArb), { maxLength: 40, size: "max" }), (ops) => {
         const s = setup();
         const live = new Map<number, PageSize>();
         for (const [doMap, p] of ops) {

@@ -268,7 +268,7 @@ const commandsArb = fc.commands(
     fc.tuple(gridPageArb, fc.nat()).map(([p, o]) => new TranslateCommand(p, o)),
     fc.constant(new ListCommand()),
   ],
-  { maxCommands: 60 },
+  { maxCommands: 60, size: "max" },
 );
 
 // ── the laws ────────────────────────────────────────────────────────────────────────────────────

@@ -338,8 +338,9 @@ export class Tlb {
   }
 
   /**
-   * Drop the entries for the page containing `(vhi, vlo)` under `pcid` — and global ones if
-   * `global` — whatever size of page they came from. What INVLPG and a page fault do.
+   * Drop the entries for the page containing `(vhi, vlo)`, whatever size of page they came from:
+   * the non-global entries of `pcid`, and the global entries (of any PCID) if `global`. INVLPG and a
+   * page fault pass `global = true`; INVPCID type 0 passes `false` ("except global translations").
    * @returns the number dropped.
    */
   dropPage(pcid: number, vhi: number, vlo: number, global: boolean): number {
@@ -348,8 +349,11 @@ export class Tlb {
     let dropped = 0;
     for (let w = 0; w < this.valid.length; w++) {
       if (this.valid[w] === 0 || this.tagHi[w] !== tagHi) continue;
-      const isGlobal = (this.flags[w]! & TLB_GLOBAL) !== 0;
-      if (this.pcid[w] !== pcid && !(global && isGlobal)) continue;
+      if ((this.flags[w]! & TLB_GLOBAL) !== 0) {
+        if (!global) continue;
+      } else if (this.pcid[w] !== pcid) {
+        continue;
+      }
       const shift = this.pageShift[w]!;
       const ignore = shift === 12 ? 0 : shift === 21 ? 0x1ff : 0x3ffff;
       if (((this.tagLo[w]! ^ tagLo) & ~ignore) !== 0) continue;

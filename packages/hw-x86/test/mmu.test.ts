@@ -1,0 +1,429 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  Access,
+  type AccessKind,
+  describePageFaultErrorCode,
+  FAULT,
+  type MapFlags,
+  Mapper,
+  Mmu,
+  makeContext,
+  NonCanonicalAddressError,
+  PAGE_1G,
+  PAGE_2M,
+  PAGE_4K,
+  type PageSize,
+  PF_I,
+  PF_P,
+  PF_PK,
+  PF_RSVD,
+  PF_U,
+  PF_W,
+  PhysicalMemory,
+  StackFrameSource,
+  type TranslationContext,
+  vaFromBigInt,
+} from "../src/index.js";
+
+const USER_RW: MapFlags = { writable: true, user: true };
+
+function setup(levels: 4 | 5 = 4) {
+  const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+  const frames = new StackFrameSource(1, 2048);
+  const mapper = new Mapper({ memory, frames, levels });
+  const mmu = new Mmu({ memory });
+  const ctx = (o: Partial<TranslationContext> = {}) =>
+    makeContext({ root: mapper.root, la57: levels === 5, ...o });
+  /** Read or write the raw 64-bit entry a walk reads at `level` for `va`. */
+  const entryAt = (va: number, level: number) => {
+    const e = mapper.walkPath(va).find((p) => p.level === level)!;
+    return {
+      read: () => memory.read64(e.entryAddress),
+      write: (v: bigint) => memory.write64(e.entryAddress, v),
+      or: (bits: bigint) => memory.write64(e.entryAddress, memory.read64(e.entryAddress) | bits),
+      clear: (bits: bigint) => memory.write64(e.entryAddress, memory.read64(e.entryAddress) & ~bits),
+    };
+  };
+  return { memory, frames, mapper, mmu, ctx, entryAt };
+}
+
+const user = { cpl: 3 as const };
+
+function pfCode(r: ReturnType<Mmu["translate"]>): number {
+  if (r.kind !== "page-fault") throw new Error(`expected #PF, got ${JSON.stringify(r)}`);
+  return r.errorCode;
+}
+
+describe("MMU walk (Intel SDM chapter 4)", () => {
+  it("translates a 4 KiB page and keeps the page offset (4.5)", () => {
+    const s = setup();
+    s.mapper.map(0x7f1234567000, 0x345000, PAGE_4K, USER_RW);
+    expect(s.mmu.translate(s.ctx(user), 0x7f1234567abc, Access.Read)).toEqual({
+      kind: "ok",
+      pa: 0x345abc,
+      pageSize: PAGE_4K,
+      tlbHit: false,
+    });
+  });
+
+  it("translates 2 MiB and 1 GiB pages with 21- and 30-bit offsets (Tables 4-16, 4-18)", () => {
+    const s = setup();
+    s.mapper.map(0x40000000, 0x80000000, PAGE_1G, USER_RW);
+    s.mapper.map(0x200000, 0xc00000, PAGE_2M, USER_RW);
+    expect(s.mmu.translate(s.ctx(user), 0x7fedcba9, Access.Read)).toMatchObject({
+      pa: 0xbfedcba9,
+      pageSize: PAGE_1G,
+    });
+    expect(s.mmu.translate(s.ctx(user), 0x3abcde, Access.Read)).toMatchObject({
+      pa: 0xdabcde,
+      pageSize: PAGE_2M,
+    });
+  });
+
+  describe("not-present (4.7: P=0 in the error code)", () => {
+    for (const level of [4, 3, 2, 1] as const) {
+      it(`stops at a not-present entry at level ${level}`, () => {
+        const s = setup();
+        s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+        s.entryAt(0x400000, level).clear(1n);
+        const r = s.mmu.translate(s.ctx(user), 0x400123, Access.Write);
+        expect(r).toEqual({
+          kind: "page-fault",
+          vector: 14,
+          errorCode: PF_W | PF_U,
+          cr2: 0x400123,
+          reason: "not-present",
+          level,
+        });
+      });
+    }
+  });
+
+  it("R/W is the AND over all levels: read-only PDPTE makes a writable PTE read-only (4.6)", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    s.entryAt(0x400000, 3).clear(2n);
+    expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Write))).toBe(PF_P | PF_W | PF_U);
+    expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Read).kind).toBe("ok");
+  });
+
+  it("U/S is the AND over all levels: a supervisor PML4E hides a user PTE from CPL 3 (4.6)", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    s.entryAt(0x400000, 4).clear(4n);
+    expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Read))).toBe(PF_P | PF_U);
+    expect(s.mmu.translate(s.ctx({ cpl: 0 }), 0x400000, Access.Read).kind).toBe("ok");
+  });
+
+  describe("execute-disable (4.6, EFER.NXE)", () => {
+    it("XD on the leaf forbids fetches; the error code has I/D", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { ...USER_RW, noExecute: true });
+      expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Execute))).toBe(PF_P | PF_U | PF_I);
+      expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Read).kind).toBe("ok");
+    });
+    it("XD is the OR over all levels: XD in a PDE forbids fetches from its pages", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.entryAt(0x400000, 2).or(1n << 63n);
+      expect(pfCode(s.mmu.translate(s.ctx({ cpl: 0 }), 0x400000, Access.Execute))).toBe(PF_P | PF_I);
+    });
+    it("without NXE bit 63 is reserved: RSVD fault for any access", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { ...USER_RW, noExecute: true });
+      const r = s.mmu.translate(s.ctx({ ...user, nxe: false }), 0x400000, Access.Read);
+      expect(r).toMatchObject({ reason: "reserved-bit", level: 1, errorCode: PF_P | PF_RSVD | PF_U });
+    });
+    it("I/D is reported only when SMEP or NXE is on (4.7)", () => {
+      const s = setup();
+      const r = s.mmu.translate(s.ctx({ ...user, nxe: false, smep: false }), 0x400000, Access.Execute);
+      expect(pfCode(r)).toBe(PF_U);
+      const r2 = s.mmu.translate(s.ctx({ ...user, nxe: false, smep: true }), 0x400000, Access.Execute);
+      expect(pfCode(r2)).toBe(PF_U | PF_I);
+    });
+  });
+
+  describe("CR0.WP (4.6.1)", () => {
+    it("WP=1: a supervisor write to a read-only page faults", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+      expect(pfCode(s.mmu.translate(s.ctx({ wp: true }), 0x400000, Access.Write))).toBe(PF_P | PF_W);
+    });
+    it("WP=0: a supervisor write to a read-only page is allowed, even a user page", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+      s.mapper.map(0x401000, 0x2000, PAGE_4K, { user: true });
+      expect(s.mmu.translate(s.ctx({ wp: false }), 0x400000, Access.Write).kind).toBe("ok");
+      expect(s.mmu.translate(s.ctx({ wp: false }), 0x401000, Access.Write).kind).toBe("ok");
+    });
+    it("a user write to a read-only page faults whatever WP says", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { user: true });
+      expect(pfCode(s.mmu.translate(s.ctx({ ...user, wp: false }), 0x400000, Access.Write))).toBe(
+        PF_P | PF_W | PF_U,
+      );
+    });
+  });
+
+  it("CR4.SMEP: supervisor fetches from user pages fault (4.6.1)", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    expect(pfCode(s.mmu.translate(s.ctx({ smep: true }), 0x400000, Access.Execute))).toBe(PF_P | PF_I);
+    expect(s.mmu.translate(s.ctx({ smep: false }), 0x400000, Access.Execute).kind).toBe("ok");
+    expect(s.mmu.translate(s.ctx({ smep: true }), 0x400000, Access.Read).kind).toBe("ok");
+  });
+
+  it("CR4.SMAP: supervisor data accesses to user pages fault unless RFLAGS.AC (4.6.1)", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    s.mapper.map(0x401000, 0x2000, PAGE_4K, { user: true });
+    expect(pfCode(s.mmu.translate(s.ctx({ smap: true }), 0x400000, Access.Read))).toBe(PF_P);
+    expect(pfCode(s.mmu.translate(s.ctx({ smap: true }), 0x400000, Access.Write))).toBe(PF_P | PF_W);
+    expect(s.mmu.translate(s.ctx({ smap: true, ac: true }), 0x400000, Access.Write).kind).toBe("ok");
+    // AC lifts SMAP but not WP: a read-only user page stays read-only.
+    expect(pfCode(s.mmu.translate(s.ctx({ smap: true, ac: true }), 0x401000, Access.Write))).toBe(
+      PF_P | PF_W,
+    );
+    // SMAP does not concern fetches, nor user-mode accesses.
+    expect(s.mmu.translate(s.ctx({ smap: true }), 0x400000, Access.Execute).kind).toBe("ok");
+    expect(s.mmu.translate(s.ctx({ smap: true, cpl: 3 }), 0x400000, Access.Read).kind).toBe("ok");
+  });
+
+  describe("protection keys (4.6.2, CR4.PKE)", () => {
+    const setupPk = () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { ...USER_RW, protectionKey: 3 });
+      s.mapper.map(0x401000, 0x2000, PAGE_4K, { writable: true, protectionKey: 3 });
+      return s;
+    };
+    it("AD forbids every data access to a user page with that key; PK is in the error code", () => {
+      const s = setupPk();
+      const c = s.ctx({ ...user, pke: true, pkru: 1 << 6 });
+      expect(pfCode(s.mmu.translate(c, 0x400000, Access.Read))).toBe(PF_P | PF_U | PF_PK);
+      expect(s.mmu.translate(c, 0x400000, Access.Execute).kind).toBe("ok");
+      expect(s.mmu.translate(s.ctx({ ...user, pke: false, pkru: 1 << 6 }), 0x400000, Access.Read).kind).toBe(
+        "ok",
+      );
+    });
+    it("WD forbids user writes, and supervisor writes only with CR0.WP", () => {
+      const s = setupPk();
+      const wd = 1 << 7;
+      expect(pfCode(s.mmu.translate(s.ctx({ ...user, pke: true, pkru: wd }), 0x400000, Access.Write))).toBe(
+        PF_P | PF_W | PF_U | PF_PK,
+      );
+      expect(s.mmu.translate(s.ctx({ ...user, pke: true, pkru: wd }), 0x400000, Access.Read).kind).toBe("ok");
+      expect(pfCode(s.mmu.translate(s.ctx({ pke: true, pkru: wd, wp: true }), 0x400000, Access.Write))).toBe(
+        PF_P | PF_W | PF_PK,
+      );
+      expect(s.mmu.translate(s.ctx({ pke: true, pkru: wd, wp: false }), 0x400000, Access.Write).kind).toBe(
+        "ok",
+      );
+    });
+    it("keys do not apply to supervisor pages", () => {
+      const s = setupPk();
+      expect(s.mmu.translate(s.ctx({ pke: true, pkru: 0xffffffff }), 0x401000, Access.Write).kind).toBe("ok");
+    });
+  });
+
+  describe("accessed and dirty bits (4.8)", () => {
+    it("a read sets A on every level and not D; a write sets D on the leaf only", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.mmu.translate(s.ctx(user), 0x400000, Access.Read);
+      const path = () => s.mapper.walkPath(0x400000);
+      expect(path().map((e) => (e.lo & 0x60) >>> 5)).toEqual([1, 1, 1, 1]);
+      s.mmu.translate(s.ctx(user), 0x400000, Access.Write);
+      expect(path().map((e) => (e.lo & 0x60) >>> 5)).toEqual([1, 1, 1, 3]);
+      expect(s.mapper.translate(0x400000)?.flags).toMatchObject({ accessed: true, dirty: true });
+    });
+    it("documented choice: a faulting walk sets A on the entries above, never on the denying leaf", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { user: true });
+      expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Write).kind).toBe("page-fault");
+      expect(s.mapper.walkPath(0x400000).map((e) => (e.lo & 0x60) >>> 5)).toEqual([1, 1, 1, 0]);
+    });
+    it("a 2 MiB leaf gets D on a write", () => {
+      const s = setup();
+      s.mapper.map(0x200000, 0x200000, PAGE_2M, USER_RW);
+      s.mmu.translate(s.ctx(user), 0x2fffff, Access.Write);
+      expect(s.mapper.translate(0x200000)?.flags).toMatchObject({ accessed: true, dirty: true });
+    });
+  });
+
+  describe("reserved bits (4.5 tables; #PF with RSVD=1)", () => {
+    it("PS in a PML4E is reserved", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.entryAt(0x400000, 4).or(0x80n);
+      expect(s.mmu.translate(s.ctx(), 0x400000, Access.Read)).toMatchObject({
+        reason: "reserved-bit",
+        level: 4,
+        errorCode: PF_P | PF_RSVD,
+      });
+    });
+    it("address bits at and above MAXPHYADDR are reserved (MAXPHYADDR 36 vs 46)", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 2 ** 40, PAGE_4K, USER_RW);
+      expect(s.mmu.translate(s.ctx({ maxPhysAddr: 36 }), 0x400000, Access.Read)).toMatchObject({
+        reason: "reserved-bit",
+        level: 1,
+      });
+      expect(s.mmu.translate(s.ctx({ maxPhysAddr: 46 }), 0x400000, Access.Read)).toMatchObject({
+        pa: 2 ** 40,
+      });
+    });
+    it("bit 13 of a 2 MiB PDE and bit 20 of a 1 GiB PDPTE are reserved (alignment of large frames)", () => {
+      const s = setup();
+      s.mapper.map(0x200000, 0x200000, PAGE_2M, USER_RW);
+      s.mapper.map(2 ** 30, 2 ** 30, PAGE_1G, USER_RW);
+      s.entryAt(0x200000, 2).or(1n << 13n);
+      s.entryAt(2 ** 30, 3).or(1n << 20n);
+      expect(s.mmu.translate(s.ctx(), 0x200000, Access.Read)).toMatchObject({
+        reason: "reserved-bit",
+        level: 2,
+      });
+      expect(s.mmu.translate(s.ctx(), 2 ** 30, Access.Read)).toMatchObject({
+        reason: "reserved-bit",
+        level: 3,
+      });
+    });
+  });
+
+  describe("canonical addresses (3.3.7.1): #GP, not #PF", () => {
+    it("a non-canonical address raises #GP(0) and leaves CR2 alone", () => {
+      const s = setup();
+      s.mmu.translate(s.ctx(), 0x1234000, Access.Read); // #PF: CR2 = 0x1234000
+      const r = s.mmu.translate(s.ctx(), 2 ** 47, Access.Read);
+      expect(r).toEqual({ kind: "general-protection", vector: 13, errorCode: 0, reason: "non-canonical" });
+      expect(s.mmu.lastCr2).toBe(0x1234000);
+    });
+    it("CR2 holds upper-half addresses exactly", () => {
+      const s = setup();
+      const va = vaFromBigInt(0xffffffff80001234n);
+      expect(s.mmu.translate(s.ctx(), va, Access.Read)).toMatchObject({ kind: "page-fault", cr2: va });
+    });
+    it("a number that is not an exact address is a library misuse", () => {
+      const s = setup();
+      expect(() => s.mmu.translate(s.ctx(), 2 ** 64, Access.Read)).toThrow(NonCanonicalAddressError);
+    });
+  });
+
+  describe("5-level paging (CR4.LA57)", () => {
+    it("walks PML5 → PT; a 57-bit address is canonical only with LA57", () => {
+      const s = setup(5);
+      const va = 2 ** 50 + 0x5000;
+      s.mapper.map(va, 0x9000, PAGE_4K, USER_RW);
+      expect(s.mmu.translate(s.ctx(user), va + 7, Access.Read)).toMatchObject({ kind: "ok", pa: 0x9007 });
+      expect(s.mmu.translate(makeContext({ root: s.mapper.root, cpl: 3 }), va, Access.Read).kind).toBe(
+        "general-protection",
+      );
+    });
+    it("halves API reaches addresses beyond ±2^53", () => {
+      const s = setup(5);
+      // 0xff58_0000_0000_1000: bits 63:56 all 1, PML5 index 0x158 = 344; canonical with 57 bits only.
+      const hi = 0xff580000 | 0;
+      expect(s.mmu.walkHalves(s.ctx(), hi, 0x1000, Access.Read)).toBe(FAULT);
+      expect(s.mmu.lastVector).toBe(14);
+      expect([s.mmu.lastCr2Hi, s.mmu.lastCr2Lo]).toEqual([hi, 0x1000]);
+    });
+  });
+
+  it("a table outside RAM is a machine check (this model's bus error)", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    const pde = s.entryAt(0x400000, 2);
+    pde.write((pde.read() & 0xfffn) | 0x40000000n); // PT at 1 GiB: beyond the 16 MiB of RAM
+    expect(s.mmu.translate(s.ctx(), 0x400000, Access.Read)).toEqual({
+      kind: "machine-check",
+      vector: 18,
+      tableAddress: 0x40000000,
+      level: 1,
+    });
+  });
+
+  it("spells out error codes", () => {
+    expect(describePageFaultErrorCode(7)).toBe("P=1 (protection) W/R=1 (write) U/S=1 (user)");
+    expect(describePageFaultErrorCode(PF_RSVD | PF_I | PF_PK)).toContain("RSVD=1");
+  });
+
+  // ── properties ──────────────────────────────────────────────────────────────────────────────
+
+  const pageArb = fc.record({
+    slot: fc.integer({ min: 0, max: 63 }),
+    size: fc.constantFrom<PageSize>(PAGE_4K, PAGE_4K, PAGE_2M, PAGE_1G),
+    writable: fc.boolean(),
+    user: fc.boolean(),
+    noExecute: fc.boolean(),
+  });
+  const vaOf = (slot: number, size: PageSize) =>
+    (slot % 2 === 0 ? 1 : -1) * (Math.floor(slot / 2) + 1) * 4 * size;
+
+  it("property: the walk agrees with the mapper's software translation for every permitted access", () => {
+    fc.assert(
+      fc.property(fc.array(pageArb, { maxLength: 12 }), fc.nat(), (pages, off) => {
+        const s = setup();
+        for (const p of pages) s.mapper.map(vaOf(p.slot, p.size), (p.slot % 16) * p.size, p.size, p);
+        for (const m of s.mapper.mappings()) {
+          const va = m.va + (off % m.size);
+          const r = s.mmu.translate(s.ctx({ cpl: 0, wp: false }), va, Access.Read);
+          expect(r).toMatchObject({ kind: "ok", pa: m.pa + (off % m.size), pageSize: m.size });
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it("property: after unmap every access to the page is a not-present #PF", () => {
+    fc.assert(
+      fc.property(pageArb, fc.nat(), fc.constantFrom<AccessKind>(0, 1, 2), (p, off, acc) => {
+        const s = setup();
+        const va = vaOf(p.slot, p.size);
+        s.mapper.map(va, 0, p.size, p);
+        s.mmu.translate(s.ctx(), va, acc);
+        s.mapper.unmap(va, p.size);
+        const r = s.mmu.translate(s.ctx(user), va + (off % p.size), acc);
+        expect(r).toMatchObject({ kind: "page-fault", reason: "not-present" });
+        expect(pfCode(r) & PF_P).toBe(0);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it("property: the walker never clears an A or D bit, and changes nothing but A and D", () => {
+    fc.assert(
+      fc.property(
+        fc.array(pageArb, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.constantFrom<AccessKind>(0, 1, 2), fc.constantFrom(0, 3)), {
+          maxLength: 30,
+          size: "max",
+        }),
+        (pages, accesses) => {
+          const s = setup();
+          for (const p of pages) s.mapper.map(vaOf(p.slot, p.size), 0, p.size, p);
+          const maps = [...s.mapper.mappings()];
+          const tables = s.mapper.tableFrames();
+          const snap = () => tables.map((pfn) => s.memory.frameWords(pfn).slice());
+          for (const [pick, off, acc, cpl] of accesses) {
+            const m = maps[pick % maps.length]!;
+            const before = snap();
+            s.mmu.translate(s.ctx({ cpl: cpl as 0 | 3 }), m.va + (off % m.size), acc);
+            const after = snap();
+            before.forEach((words, t) => {
+              const now = after[t]!;
+              for (let i = 0; i < words.length; i++) {
+                const w = words[i]!;
+                const n = now[i]!;
+                // High halves never change; in low halves nothing is cleared and only A (bit 5)
+                // and D (bit 6) may appear.
+                const bad = i % 2 === 1 ? n !== w : (n & w) !== w || ((n ^ w) & ~0x60) !== 0;
+                if (bad) throw new Error(`table ${t} word ${i}: ${w.toString(16)} became ${n.toString(16)}`);
+              }
+            });
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,338 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  Access,
+  type AccessKind,
+  ConfigurationError,
+  InvalidArgumentError,
+  type MapFlags,
+  Mapper,
+  Mmu,
+  makeContext,
+  PAGE_2M,
+  PAGE_4K,
+  type PageSize,
+  PhysicalMemory,
+  type ReplacementPolicy,
+  StackFrameSource,
+  Tlb,
+  type TlbOptions,
+  type TranslationContext,
+} from "../src/index.js";
+
+const RW: MapFlags = { writable: true, user: true };
+
+function setup(tlbOptions: TlbOptions = {}) {
+  const memory = new PhysicalMemory({ size: 32 * 2 ** 20 });
+  const frames = new StackFrameSource(1, 4096);
+  const mapper = new Mapper({ memory, frames });
+  const tlb = new Tlb(tlbOptions);
+  const mmu = new Mmu({ memory, tlb });
+  const ctx = (o: Partial<TranslationContext> = {}) => makeContext({ root: mapper.root, ...o });
+  return { memory, frames, mapper, tlb, mmu, ctx };
+}
+
+describe("TLB (Intel SDM 4.10)", () => {
+  it("the classic bug: a PTE changed without INVLPG keeps translating to the old frame", () => {
+    const s = setup();
+    const c = s.ctx();
+    s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+    expect(s.mmu.translate(c, 0x400010, Access.Read)).toMatchObject({ pa: 0x10010, tlbHit: false });
+    // The kernel remaps the page and "forgets" the flush obligation the mapper returned.
+    const r = s.mapper.unmap(0x400000, PAGE_4K);
+    s.mapper.map(0x400000, 0x20000, PAGE_4K, RW);
+    expect(r).toMatchObject({ flush: { kind: "page", va: 0x400000 } });
+    expect(s.mmu.translate(c, 0x400010, Access.Read)).toMatchObject({ pa: 0x10010, tlbHit: true }); // stale!
+    expect(s.mmu.walk(c, 0x400010, Access.Read)).toMatchObject({ pa: 0x20010 }); // the tables say otherwise
+    // Honour the obligation: INVLPG.
+    expect(s.tlb.invlpg(c.pcid, 0x400000)).toBe(1);
+    expect(s.mmu.translate(c, 0x400010, Access.Read)).toMatchObject({ pa: 0x20010, tlbHit: false });
+  });
+
+  it("an unmapped page stays reachable through the TLB until INVLPG (use after free)", () => {
+    const s = setup();
+    const c = s.ctx({ cpl: 3 });
+    s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+    s.mmu.translate(c, 0x400000, Access.Write);
+    s.mapper.unmap(0x400000, PAGE_4K);
+    expect(s.mmu.translate(c, 0x400000, Access.Write).kind).toBe("ok");
+    s.tlb.invlpg(0, 0x400000);
+    expect(s.mmu.translate(c, 0x400000, Access.Write)).toMatchObject({
+      kind: "page-fault",
+      reason: "not-present",
+    });
+  });
+
+  it("caches rights: a hit re-checks them against the current CPL/WP/SMAP, not the tables", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x10000, PAGE_4K, { user: true });
+    s.mmu.translate(s.ctx(), 0x400000, Access.Read);
+    expect(s.mmu.translate(s.ctx({ cpl: 3 }), 0x400000, Access.Write)).toMatchObject({ kind: "page-fault" });
+    s.mmu.translate(s.ctx(), 0x400000, Access.Read);
+    expect(s.mmu.translate(s.ctx({ wp: false }), 0x400000, Access.Write)).toMatchObject({
+      kind: "ok",
+      tlbHit: true,
+    });
+  });
+
+  it("a write hitting an entry whose D is clear walks again and sets D in memory (4.8)", () => {
+    const s = setup();
+    const c = s.ctx();
+    s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+    s.mmu.translate(c, 0x400000, Access.Read);
+    expect(s.mapper.translate(0x400000)?.flags.dirty).toBe(false);
+    const walks = s.mmu.walks;
+    expect(s.mmu.translate(c, 0x400000, Access.Write)).toMatchObject({ kind: "ok", tlbHit: true });
+    expect(s.mmu.walks).toBe(walks + 1);
+    expect(s.mapper.translate(0x400000)?.flags.dirty).toBe(true);
+    s.mmu.translate(c, 0x400000, Access.Write);
+    expect(s.mmu.walks).toBe(walks + 1); // D now cached: no walk
+  });
+
+  it("a page fault drops the page's entries (4.10.4.1), unless configured like the baseline", () => {
+    for (const invalidateOnFault of [true, false]) {
+      const s = setup({ invalidateOnFault });
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, { user: true });
+      s.mmu.translate(s.ctx({ cpl: 3 }), 0x400000, Access.Read);
+      expect(s.mmu.translate(s.ctx({ cpl: 3 }), 0x400000, Access.Write).kind).toBe("page-fault");
+      expect(s.tlb.entries().length).toBe(invalidateOnFault ? 0 : 1);
+    }
+  });
+
+  describe("large pages are cached as 4 KiB pieces (4.10.2.3)", () => {
+    it("INVLPG anywhere in a 2 MiB page drops every piece", () => {
+      const s = setup({ sets: 16, ways: 4 });
+      const c = s.ctx();
+      s.mapper.map(0x200000, 0x400000, PAGE_2M, RW);
+      for (const off of [0, 0x1000, 0x2000, 0x1ff000]) s.mmu.translate(c, 0x200000 + off, Access.Read);
+      expect(s.tlb.entries().map((e) => e.pageShift)).toEqual([21, 21, 21, 21]);
+      expect(s.tlb.invlpg(0, 0x3ff123)).toBe(4);
+      expect(s.tlb.entries()).toEqual([]);
+    });
+  });
+
+  describe("PCIDs (4.10.1)", () => {
+    function twoSpaces() {
+      const s = setup();
+      const other = new Mapper({ memory: s.memory, frames: s.frames });
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      other.map(0x400000, 0x20000, PAGE_4K, RW);
+      const a = makeContext({ root: s.mapper.root, pcide: true, pcid: 1 });
+      const b = makeContext({ root: other.root, pcide: true, pcid: 2 });
+      return { ...s, a, b, other };
+    }
+    it("entries are tagged: each PCID sees its own translation of the same address", () => {
+      const s = twoSpaces();
+      expect(s.mmu.translate(s.a, 0x400000, Access.Read)).toMatchObject({ pa: 0x10000 });
+      expect(s.mmu.translate(s.b, 0x400000, Access.Read)).toMatchObject({ pa: 0x20000, tlbHit: false });
+      expect(s.mmu.translate(s.a, 0x400000, Access.Read)).toMatchObject({ pa: 0x10000, tlbHit: true });
+      expect(s.mmu.translate(s.b, 0x400000, Access.Read)).toMatchObject({ pa: 0x20000, tlbHit: true });
+    });
+    it("without PCIDs, switching CR3 without the flush uses the other space's entries", () => {
+      const s = twoSpaces();
+      const a0 = makeContext({ root: s.mapper.root });
+      const b0 = makeContext({ root: s.other.root });
+      s.mmu.translate(a0, 0x400000, Access.Read);
+      expect(s.mmu.translate(b0, 0x400000, Access.Read)).toMatchObject({ pa: 0x10000 }); // wrong space!
+      s.tlb.writeCr3(false, 0);
+      expect(s.mmu.translate(b0, 0x400000, Access.Read)).toMatchObject({ pa: 0x20000 });
+    });
+    it("MOV to CR3 with PCIDE drops the new PCID's non-global entries; bit 63 drops nothing", () => {
+      const s = twoSpaces();
+      s.mmu.translate(s.a, 0x400000, Access.Read);
+      s.mmu.translate(s.b, 0x400000, Access.Read);
+      expect(s.tlb.writeCr3(true, 1, true)).toBe(0);
+      expect(s.tlb.writeCr3(true, 1)).toBe(1);
+      expect(s.tlb.entries().map((e) => e.pcid)).toEqual([2]);
+    });
+    it("refuses a non-zero PCID without PCIDE", () => {
+      const s = setup();
+      expect(() => s.tlb.writeCr3(false, 5)).toThrow(InvalidArgumentError);
+    });
+  });
+
+  describe("global entries (4.10.2.4)", () => {
+    it("a G leaf with CR4.PGE survives CR3 writes and serves every PCID", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, { ...RW, global: true });
+      s.mapper.map(0x500000, 0x20000, PAGE_4K, RW);
+      const c = s.ctx({ pge: true, pcide: true, pcid: 1 });
+      s.mmu.translate(c, 0x400000, Access.Read);
+      s.mmu.translate(c, 0x500000, Access.Read);
+      expect(s.tlb.writeCr3(true, 1)).toBe(1);
+      expect(
+        s.mmu.translate(s.ctx({ pge: true, pcide: true, pcid: 9 }), 0x400000, Access.Read),
+      ).toMatchObject({
+        tlbHit: true,
+      });
+    });
+    it("without CR4.PGE the G bit gives an ordinary entry", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, { ...RW, global: true });
+      s.mmu.translate(s.ctx({ pge: false }), 0x400000, Access.Read);
+      expect(s.tlb.writeCr3(false, 0)).toBe(1);
+    });
+    it("changing CR4.PGE drops everything, globals included; setting SMEP drops the current PCID", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, { ...RW, global: true });
+      s.mmu.translate(s.ctx({ pge: true }), 0x400000, Access.Read);
+      expect(s.tlb.writeCr4(1 << 7, 0, 0)).toBe(1);
+      s.mmu.translate(s.ctx({ pge: true }), 0x400000, Access.Read);
+      expect(s.tlb.writeCr4(1 << 7, (1 << 7) | (1 << 20), 0)).toBe(1);
+      expect(s.tlb.writeCr0(0x80010000, 0x80000000)).toBe(0); // WP only: no flush
+    });
+  });
+
+  describe("INVPCID (types 0–3)", () => {
+    function filled() {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      s.mapper.map(0x401000, 0x11000, PAGE_4K, RW);
+      s.mapper.map(0x402000, 0x12000, PAGE_4K, { ...RW, global: true });
+      for (const pcid of [1, 2]) {
+        const c = s.ctx({ pcide: true, pcid, pge: true });
+        for (const va of [0x400000, 0x401000]) s.mmu.translate(c, va, Access.Read);
+      }
+      s.mmu.translate(s.ctx({ pcide: true, pcid: 1, pge: true }), 0x402000, Access.Read);
+      return s; // 4 non-global entries (2 per PCID) + 1 global
+    }
+    const count = (s: ReturnType<typeof filled>) => s.tlb.entries().length;
+    it("type 0 drops one address of one PCID, not globals", () => {
+      const s = filled();
+      expect(s.tlb.invpcid(0, 1, 0x400000, true)).toEqual({ kind: "ok", dropped: 1 });
+      expect(s.tlb.invpcid(0, 1, 0x402000, true)).toEqual({ kind: "ok", dropped: 0 });
+      expect(count(s)).toBe(4);
+    });
+    it("type 1 drops one PCID's non-global entries", () => {
+      const s = filled();
+      expect(s.tlb.invpcid(1, 2, 0, true)).toEqual({ kind: "ok", dropped: 2 });
+    });
+    it("type 2 drops everything; type 3 everything but globals", () => {
+      expect(filled().tlb.invpcid(2, 0, 0, true)).toEqual({ kind: "ok", dropped: 5 });
+      expect(filled().tlb.invpcid(3, 0, 0, true)).toEqual({ kind: "ok", dropped: 4 });
+    });
+    it("raises #GP for a bad type, a PCID > 4095, a non-canonical type-0 address, or PCID ≠ 0 without PCIDE", () => {
+      const s = filled();
+      expect(s.tlb.invpcid(4, 0, 0, true)).toMatchObject({ kind: "general-protection", vector: 13 });
+      expect(s.tlb.invpcid(1, 4096, 0, true)).toMatchObject({ kind: "general-protection" });
+      expect(s.tlb.invpcid(0, 1, 2 ** 47, true)).toMatchObject({ kind: "general-protection" });
+      expect(s.tlb.invpcid(1, 1, 0, false)).toMatchObject({ kind: "general-protection" });
+      expect(count(s)).toBe(5);
+    });
+  });
+
+  describe("set-associative replacement", () => {
+    /** Pages that all fall in set 0 of a 16-set TLB. */
+    const inSet0 = (k: number) => k * 16 * 4096;
+    function fillSet(replacement: ReplacementPolicy) {
+      const s = setup({ sets: 16, ways: 2, replacement, seed: 7 });
+      const c = s.ctx();
+      for (let k = 0; k < 4; k++) s.mapper.map(inSet0(k), k * 4096, PAGE_4K, RW);
+      return { s, c };
+    }
+    it("LRU evicts the least recently used way", () => {
+      const { s, c } = fillSet("lru");
+      s.mmu.translate(c, inSet0(0), Access.Read);
+      s.mmu.translate(c, inSet0(1), Access.Read);
+      s.mmu.translate(c, inSet0(0), Access.Read); // 1 is now least recent
+      s.mmu.translate(c, inSet0(2), Access.Read);
+      expect(
+        s.tlb
+          .entries()
+          .map((e) => e.va)
+          .sort((a, b) => a - b),
+      ).toEqual([inSet0(0), inSet0(2)]);
+      expect(s.tlb.stats).toMatchObject({ hits: 1, misses: 3, fills: 3, evictions: 1 });
+    });
+    it("FIFO evicts in fill order whatever the use", () => {
+      const { s, c } = fillSet("fifo");
+      s.mmu.translate(c, inSet0(0), Access.Read);
+      s.mmu.translate(c, inSet0(1), Access.Read);
+      s.mmu.translate(c, inSet0(0), Access.Read);
+      s.mmu.translate(c, inSet0(2), Access.Read);
+      expect(
+        s.tlb
+          .entries()
+          .map((e) => e.va)
+          .sort((a, b) => a - b),
+      ).toEqual([inSet0(1), inSet0(2)]);
+    });
+    it("random replacement is deterministic for a seed", () => {
+      const run = () => {
+        const { s, c } = fillSet("random");
+        for (let i = 0; i < 20; i++) s.mmu.translate(c, inSet0(i % 4), Access.Read);
+        return s.tlb.entries().map((e) => e.va);
+      };
+      expect(run()).toEqual(run());
+    });
+    it("refuses bad geometries", () => {
+      expect(() => new Tlb({ sets: 12 })).toThrow(ConfigurationError);
+      expect(() => new Tlb({ ways: 0 })).toThrow(ConfigurationError);
+    });
+  });
+
+  it("property: with every flush obligation honoured, the TLB never changes an outcome", () => {
+    type Op =
+      | { op: "map"; slot: number; size: PageSize; frame: number; flags: MapFlags }
+      | { op: "unmap"; slot: number; size: PageSize }
+      | { op: "protect"; slot: number; size: PageSize; flags: MapFlags }
+      | { op: "access"; slot: number; size: PageSize; off: number; acc: AccessKind; cpl: 0 | 3 };
+    const flagsArb = fc.record({
+      writable: fc.boolean(),
+      user: fc.boolean(),
+      noExecute: fc.boolean(),
+      global: fc.boolean(),
+    });
+    const sizeArb = fc.constantFrom<PageSize>(PAGE_4K, PAGE_2M);
+    const slotArb = fc.integer({ min: 0, max: 7 });
+    const opArb: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        op: fc.constant("map" as const),
+        slot: slotArb,
+        size: sizeArb,
+        frame: fc.nat(63),
+        flags: flagsArb,
+      }),
+      fc.record({ op: fc.constant("unmap" as const), slot: slotArb, size: sizeArb }),
+      fc.record({ op: fc.constant("protect" as const), slot: slotArb, size: sizeArb, flags: flagsArb }),
+      fc.record({
+        op: fc.constant("access" as const),
+        slot: slotArb,
+        size: sizeArb,
+        off: fc.nat(3),
+        acc: fc.constantFrom<AccessKind>(0, 1, 2),
+        cpl: fc.constantFrom<0 | 3>(0, 3),
+      }),
+    );
+    // 2 MiB pages live in regions 0-3 and 4 KiB pages in regions 2-5 of 6 MiB each: regions 2 and 3
+    // see both sizes collide (table-in-the-way, huge-page-in-the-way), the others map freely.
+    const vaOf = (slot: number, size: PageSize) =>
+      size === PAGE_2M ? (slot % 4) * PAGE_2M * 3 : ((slot % 4) + 2) * PAGE_2M * 3 + (slot >> 2) * 4096 * 17;
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 100, size: "max" }), fc.constantFrom(1, 2, 4), (ops, ways) => {
+        const s = setup({ sets: 4, ways });
+        const plain = new Mmu({ memory: s.memory });
+        for (const o of ops) {
+          const va = vaOf(o.slot, o.size);
+          let flush = null;
+          if (o.op === "map") s.mapper.map(va, o.frame * o.size, o.size, o.flags);
+          else if (o.op === "unmap") flush = s.mapper.unmap(va, o.size);
+          else if (o.op === "protect") flush = s.mapper.protect(va, o.size, o.flags);
+          else {
+            const c = s.ctx({ cpl: o.cpl, pge: true });
+            // Few distinct offsets, so that accesses reuse cached 4 KiB pieces of 2 MiB pages.
+            const at = va + ((o.off * 0x11234) % o.size);
+            const viaTlb = s.mmu.translate(c, at, o.acc);
+            const viaWalk = plain.walk(c, at, o.acc);
+            const strip = (r: typeof viaTlb) => (r.kind === "ok" ? { kind: r.kind, pa: r.pa } : r);
+            expect(strip(viaTlb)).toEqual(strip(viaWalk));
+          }
+          if (flush !== null && "flush" in flush && flush.flush.kind === "page")
+            s.tlb.invlpg(0, flush.flush.va);
+          s.tlb.checkInvariants();
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
