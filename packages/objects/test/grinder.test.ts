@@ -156,6 +156,8 @@ function grind(ops: readonly Op[]): void {
 
 describe("grinder", () => {
   it("random system calls from three processes leave no object, wait or timer behind", () => {
-    fc.assert(fc.property(fc.array(opArb, { minLength: 10, maxLength: 100, size: "max" }), grind), { numRuns: 100 });
+    fc.assert(fc.property(fc.array(opArb, { minLength: 10, maxLength: 100, size: "max" }), grind), {
+      numRuns: 100,
+    });
   });
 });
