@@ -63,6 +63,12 @@ export {
 } from "./space/shootdown.js";
 export { type AccessFault, userLoad8, userStore8, userTranslate } from "./space/user-access.js";
 export { VmSystem, type VmSystemOptions } from "./space/vm-system.js";
+export {
+  type KernelStack,
+  KernelStackCache,
+  type KernelStackCacheOptions,
+  type KernelStackStats,
+} from "./stacks/kernel-stacks.js";
 export type { FrameEvent, Tracer } from "./tracer.js";
 export { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./vrange/api.js";
 export { VirtualBuddy, type VirtualBuddyOptions } from "./vrange/buddy.js";

@@ -1,0 +1,104 @@
+import { Access, Mapper, Mmu, makeContext, PhysicalMemory } from "@osbricks/hw-x86";
+import { describe, expect, it } from "vitest";
+import { StackStateError } from "../src/errors.js";
+import { BuddyAllocator } from "../src/frames/buddy.js";
+import { KernelStackCache } from "../src/stacks/kernel-stacks.js";
+import { FirstFitRanges } from "../src/vrange/first-fit.js";
+
+const KBASE = -(2 ** 39); // 0xffff_ff80_0000_0000, in the kernel half
+
+function setup(frames = 256, cacheLimit = 2) {
+  const memory = new PhysicalMemory({ size: frames * 4096 });
+  const buddy = new BuddyAllocator({ frames });
+  buddy.reserve(0, 1);
+  const mapper = new Mapper({ memory, frames: buddy });
+  const ranges = new FirstFitRanges({ base: KBASE, size: 2 ** 24 });
+  const invalidated: number[] = [];
+  const stacks = new KernelStackCache({
+    ranges,
+    mapper,
+    frames: buddy,
+    memory,
+    cacheLimit,
+    invalidate: (va) => invalidated.push(va),
+  });
+  const mmu = new Mmu({ memory });
+  const ctx = makeContext({ root: mapper.root, cpl: 0 });
+  return { memory, buddy, mapper, ranges, stacks, mmu, ctx, invalidated };
+}
+
+describe("KernelStackCache", () => {
+  it("a stack is 4 mapped pages above an unmapped guard page", () => {
+    const { stacks, mmu, ctx } = setup();
+    const s = stacks.alloc()!;
+    expect(s.top - s.base).toBe(4 * 4096);
+    expect(s.base - s.rangeStart).toBe(4096);
+    expect(mmu.walk(ctx, s.top - 8, Access.Write).kind).toBe("ok");
+    expect(mmu.walk(ctx, s.base, Access.Write).kind).toBe("ok");
+    const overflow = mmu.walk(ctx, s.base - 8, Access.Write);
+    expect(overflow).toMatchObject({ kind: "page-fault", reason: "not-present" });
+    expect(stacks.classify(s.base - 8)).toEqual({ kind: "guard", stack: s });
+    expect(stacks.classify(s.base)).toEqual({ kind: "stack", stack: s });
+    stacks.checkInvariants();
+  });
+
+  it("stack pages are supervisor-only and not executable", () => {
+    const { stacks, mmu, mapper } = setup();
+    const s = stacks.alloc()!;
+    const user = makeContext({ root: mapper.root, cpl: 3 });
+    expect(mmu.walk(user, s.base, Access.Read)).toMatchObject({ kind: "page-fault", reason: "protection" });
+    expect(mmu.walk(makeContext({ root: mapper.root, cpl: 0 }), s.base, Access.Execute)).toMatchObject({
+      kind: "page-fault",
+    });
+  });
+
+  it("freed stacks are cached mapped and come back zeroed", () => {
+    const { stacks, memory } = setup();
+    const s = stacks.alloc()!;
+    memory.write32(s.frames[0]! * 4096 + 16, 0xdeadbeef);
+    stacks.free(s);
+    expect(stacks.stats()).toMatchObject({ live: 0, cached: 1 });
+    const again = stacks.alloc()!;
+    expect(again).toBe(s);
+    expect(memory.read32(s.frames[0]! * 4096 + 16)).toBe(0);
+    expect(stacks.stats()).toMatchObject({ hits: 1, misses: 1 });
+    stacks.checkInvariants();
+  });
+
+  it("beyond the cache limit a freed stack is unmapped, shot down and its frames freed", () => {
+    const { stacks, buddy, invalidated, mapper } = setup(256, 1);
+    const initial = buddy.freeFrames();
+    const a = stacks.alloc()!;
+    const b = stacks.alloc()!;
+    stacks.free(a); // cached
+    stacks.free(b); // over the limit: released
+    expect(invalidated).toEqual([b.base, b.base + 4096, b.base + 8192, b.base + 12288]);
+    expect(mapper.translate(b.base)).toBeNull();
+    expect(stacks.trim()).toBe(1);
+    expect(buddy.freeFrames()).toBeGreaterThanOrEqual(initial - mapper.tableCount);
+    stacks.checkInvariants();
+  });
+
+  it("out of frames is a result, and nothing is kept", () => {
+    const { stacks, buddy, ranges } = setup(16, 0);
+    const got = [];
+    for (let s = stacks.alloc(); s !== null; s = stacks.alloc()) got.push(s);
+    expect(got.length).toBeGreaterThan(0);
+    const free = ranges.freeBytes();
+    const frames = buddy.freeFrames();
+    expect(stacks.alloc()).toBeNull();
+    expect(ranges.freeBytes()).toBe(free);
+    expect(buddy.freeFrames()).toBe(frames);
+    stacks.checkInvariants();
+  });
+
+  it("freeing a stack twice, or a foreign one, is refused and changes nothing", () => {
+    const { stacks } = setup();
+    const s = stacks.alloc()!;
+    stacks.free(s);
+    expect(() => stacks.free(s)).toThrow(StackStateError);
+    expect(() => stacks.free({ ...s })).toThrow(StackStateError);
+    expect(stacks.stats()).toMatchObject({ live: 0, cached: 1 });
+    stacks.checkInvariants();
+  });
+});
