@@ -3,6 +3,7 @@
 // Cross-cutting types: the structural tracer and the paging trace events.
 export * from "./api.js";
 // CPUs: control registers, MSRs, interrupt delivery, IPIs and TLB shootdown.
+export * from "./cpu/api.js";
 export * from "./cpu/cpu.js";
 export * from "./cpu/errors.js";
 export * from "./cpu/ipi.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Cpu, CR0_BOOT, EFER_BOOT } from "../src/cpu/cpu.js";
+import { CR0_BOOT, EFER_BOOT } from "../src/cpu/api.js";
+import { Cpu } from "../src/cpu/cpu.js";
 import { ControlRegisterError, PrivilegeError } from "../src/cpu/errors.js";
 import { CR0, CR3_NOFLUSH, CR4, EFER, IA32_EFER, IA32_TSC, IA32_TSC_DEADLINE } from "../src/cpu/registers.js";
 import { InvalidArgumentError, ReservedBitsError } from "../src/errors.js";

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Cpu, type CpuTraceEvent } from "../src/cpu/cpu.js";
+import type { CpuTraceEvent } from "../src/cpu/api.js";
+import { Cpu } from "../src/cpu/cpu.js";
 import { IpiBus } from "../src/cpu/ipi.js";
 import { CR4 } from "../src/cpu/registers.js";
 import { TlbShootdown } from "../src/cpu/shootdown.js";
