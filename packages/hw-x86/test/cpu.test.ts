@@ -339,3 +339,19 @@ describe("Cpu interrupt delivery", () => {
     expect(cpu.apic.inServiceVectors()).toEqual([]);
   });
 });
+
+describe("Cpu.describeRegisters", () => {
+  it("names the flags set in each register", () => {
+    const cpu = new Cpu();
+    expect(cpu.describeRegisters()).toBe(
+      [
+        "CPU 0 CPL=0 RFLAGS=0x2 []",
+        "CR0=0x80010033 [PG WP NE ET MP PE]  CR2=0x0  CR3=0x0 (PCID 0)",
+        "CR4=0xa0 [PGE PAE]  EFER=0xd01 [NXE LMA LME SCE]",
+      ].join("\n"),
+    );
+    cpu.sti();
+    cpu.stac();
+    expect(cpu.describeRegisters().split("\n")[0]).toBe("CPU 0 CPL=0 RFLAGS=0x40202 [AC IF]");
+  });
+});

@@ -73,6 +73,7 @@ import {
   checkCr4,
   checkEfer,
   EFER,
+  flagNames,
   IA32_EFER,
   IA32_TSC,
   IA32_TSC_DEADLINE,
@@ -543,6 +544,27 @@ export class Cpu {
   /** @internal Called by the bus to record an IPI in the trace. */
   traceIpi(to: number, vector: number, mode: IpiMode): void {
     this.#tracer?.emit({ type: "cpu.ipi", from: this.id, to, vector, mode });
+  }
+
+  /**
+   * The registers as a debugger's `info registers` would show them.
+   * @example
+   * ```ts
+   * new Cpu().describeRegisters();
+   * // CPU 0 CPL=0 RFLAGS=0x2 []
+   * // CR0=0x80010033 [PG WP NE ET MP PE]  CR2=0x0  CR3=0x0 (PCID 0)
+   * // CR4=0xa0 [PGE PAE]  EFER=0xd01 [NXE LMA LME SCE]
+   * ```
+   */
+  describeRegisters(): string {
+    const f = (v: number, bits: Readonly<Record<string, number>>) =>
+      `${hex(v)} [${flagNames(v, bits).join(" ")}]`;
+    const flags = flagNames(this.rflags, RFLAGS).filter((n) => n !== "FIXED");
+    return [
+      `CPU ${this.id} CPL=${this.#cpl} RFLAGS=${hex(this.rflags)} [${flags.join(" ")}]`,
+      `CR0=${f(this.#cr0, CR0)}  CR2=${hex(this.#cr2)}  CR3=${hex(this.#cr3)} (PCID ${this.#context.pcid})`,
+      `CR4=${f(this.#cr4, CR4)}  EFER=${f(this.#efer, EFER)}`,
+    ].join("\n");
   }
 
   /** Throws an {@link InvariantError} describing the first broken invariant (see the file banner). */

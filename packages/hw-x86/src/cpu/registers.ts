@@ -285,3 +285,19 @@ export function checkEfer(value: bigint, old: number): number {
   // LMA is set by the processor; a WRMSR does not change it.
   return ((lo & ~EFER.LMA) | (old & EFER.LMA)) >>> 0;
 }
+
+/**
+ * The names of the flags set in `value`, highest bit first, for dumps.
+ *
+ * @param bits - one of {@link CR0}, {@link CR4}, {@link EFER}, {@link RFLAGS}.
+ * @example
+ * ```ts
+ * flagNames(0x80010033, CR0); // ["PG", "WP", "NE", "ET", "MP", "PE"]
+ * ```
+ */
+export function flagNames(value: number, bits: Readonly<Record<string, number>>): string[] {
+  return Object.entries(bits)
+    .filter(([, bit]) => (value & bit) !== 0)
+    .sort((a, b) => (b[1] >>> 0) - (a[1] >>> 0))
+    .map(([name]) => name);
+}
