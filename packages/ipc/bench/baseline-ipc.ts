@@ -39,48 +39,56 @@ const S = SERVER * MR_COUNT;
 const TAG = makeTag({ label: 1, words: 16 });
 for (let i = 0; i < 16; i++) mr[C + 1 + i] = Math.imul(0x01010101, i + 1);
 
-function run(): { h: number; bad: number; switches: number } {
-  let rt = 0;
-  let h = 0;
-  let bad = 0;
+// The two threads' code, one function each (a kernel's trap handlers would be separate too).
+let rt = 0;
+let h = 0;
+let bad = 0;
+let serverStarted = false;
+let clientWaiting = false;
+
+/** Server: receive on first run; when resumed, serve every queued request (reply-and-receive). */
+function server(): void {
+  let st: number = serverStarted ? resume[SERVER]! : ep.receive(SERVER, FOREVER);
+  serverStarted = true;
+  while (st === IpcStatus.Ok) {
+    const w0 = (mr[S + 1]! + 1) | 0;
+    mr[S + 1] = w0;
+    mr[S + 16] = (mr[S + 16]! + w0) | 0;
+    mr[S] = TAG;
+    st = ep.replyReceive(SERVER, replyCap[SERVER]!, FOREVER);
+  }
+}
+
+/** Client: take the reply if resuming; then call with the round-trip number in MR1. */
+function client(): boolean {
+  if (clientWaiting) {
+    if (resume[CLIENT] !== IpcStatus.Ok || mr[C + 1] !== rt + 1) bad++;
+    h = (Math.imul(h, 31) + mr[C + 16]!) | 0;
+    rt++;
+    clientWaiting = false;
+    if (rt === ROUNDTRIPS) return false;
+  }
+  mr[C] = TAG;
+  mr[C + 1] = rt;
+  if (ep.call(CLIENT, FOREVER) !== IpcStatus.Blocked) bad++;
+  clientWaiting = true;
+  return true;
+}
+
+function run(): number {
   let switches = 0;
-  let clientPc = 0;
-  let serverPc = 0;
   rq[rqt++ & 3] = SERVER;
   rq[rqt++ & 3] = CLIENT;
-  while (rt < ROUNDTRIPS) {
+  for (;;) {
     const t = rq[rqh++ & 3]!;
     switches++;
-    if (t === SERVER) {
-      // First run: receive. Resumed: the wake status says whether a request is in our MRs.
-      let st: number = serverPc === 0 ? ep.receive(SERVER, FOREVER) : resume[SERVER]!;
-      serverPc = 1;
-      while (st === IpcStatus.Ok) {
-        const w0 = (mr[S + 1]! + 1) | 0;
-        mr[S + 1] = w0;
-        mr[S + 16] = (mr[S + 16]! + w0) | 0;
-        mr[S] = TAG;
-        st = ep.replyReceive(SERVER, replyCap[SERVER]!, FOREVER);
-      }
-    } else {
-      if (clientPc === 1) {
-        if (resume[CLIENT] !== IpcStatus.Ok || mr[C + 1] !== rt + 1) bad++;
-        h = (Math.imul(h, 31) + mr[C + 16]!) | 0;
-        rt++;
-        clientPc = 0;
-        if (rt === ROUNDTRIPS) break;
-      }
-      mr[C] = TAG;
-      mr[C + 1] = rt;
-      if (ep.call(CLIENT, FOREVER) !== IpcStatus.Blocked) bad++;
-      clientPc = 1;
-    }
+    if (t === SERVER) server();
+    else if (!client()) return switches;
   }
-  return { h, bad, switches };
 }
 
 const t0 = performance.now();
-const { h, bad, switches } = run();
+const switches = run();
 const secs = (performance.now() - t0) / 1000;
 ep.checkInvariants();
 threads.checkInvariants();

@@ -146,7 +146,7 @@ export type IpcEvent =
   | { readonly type: "ipc.destroy"; readonly object: string; readonly woken: number }
   | { readonly type: "ipc.notify"; readonly object: string; readonly bits: number }
   | { readonly type: "ipc.futex"; readonly op: "wait" | "wake"; readonly key: number; readonly count: number }
-  | { readonly type: "ipc.pages"; readonly mode: "move" | "grant" | "copy"; readonly pages: number };
+  | { readonly type: "ipc.pages"; readonly mode: "move" | "share" | "copy"; readonly pages: number };
 
 /**
  * A synchronous rendezvous endpoint, as the laws see it (`@osbricks/ipc/laws`,

@@ -17,3 +17,4 @@ export * from "./kobjects/ipc-objects.js";
 export * from "./kobjects/ipc-types.js";
 export * from "./notification/irq.js";
 export * from "./notification/notification.js";
+export * from "./transfer/page-transfer.js";

@@ -73,6 +73,9 @@ export interface IpcThreadsOptions {
   readonly tracer?: Tracer<IpcEvent>;
 }
 
+/** Most thread slots: thread ids fit in the low 16 bits of a reply capability. */
+export const MAX_THREADS = 1 << 16;
+
 /** The blocker of a thread whose call was received and that now waits for the reply. */
 const REPLY_WAIT: Blocker = { name: "reply", detach: () => {} };
 
@@ -134,11 +137,11 @@ export class IpcThreads {
   private readonly timed: number[] = [];
   private readonly timedPos: Int32Array;
 
-  /** @throws IpcArgumentError when maxThreads is not an integer in 1..2^20. */
+  /** @throws IpcArgumentError when maxThreads is not an integer in 1..65536. */
   constructor(options: IpcThreadsOptions) {
     const n = options.maxThreads ?? 256;
-    if (!Number.isInteger(n) || n < 1 || n > 1 << 20) {
-      throw new IpcArgumentError(`new IpcThreads(maxThreads=${n}): expected an integer in 1..2^20`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+      throw new IpcArgumentError(`new IpcThreads(maxThreads=${n}): expected an integer in 1..${MAX_THREADS}`);
     }
     this.maxThreads = n;
     this.waker = options.waker;
@@ -173,12 +176,15 @@ export class IpcThreads {
 
   /** @throws IpcStateError when `t` is blocked: a blocked thread cannot issue an operation. */
   checkRunnable(t: ThreadId, call: string): void {
+    // One load on the hot path: an id out of range or not an integer reads undefined.
+    if (this.state[t] !== ThreadIpcState.Idle) this.notRunnable(t, call);
+  }
+
+  private notRunnable(t: ThreadId, call: string): never {
     this.checkThread(t, call);
-    if (this.state[t] !== ThreadIpcState.Idle) {
-      throw new IpcStateError(
-        `${call}(thread=${t}): thread is blocked in ${this.blockedOn[t]?.name ?? "?"} and cannot trap`,
-      );
-    }
+    throw new IpcStateError(
+      `${call}(thread=${t}): thread is blocked in ${this.blockedOn[t]?.name ?? "?"} and cannot trap`,
+    );
   }
 
   /** A view of thread `t`'s {@link MR_COUNT} message registers (a subarray, no copy). */
@@ -214,19 +220,27 @@ export class IpcThreads {
   block(t: ThreadId, on: Blocker, state: ThreadIpcState, timeout: number): void {
     this.state[t] = state;
     this.blockedOn[t] = on;
-    if (timeout !== Number.POSITIVE_INFINITY) {
-      this.deadline[t] = this.now + timeout;
-      this.timedPos[t] = this.timed.length;
-      this.timed.push(t);
-    }
-    if (this.tracer !== undefined) {
-      this.tracer.emit({ type: "ipc.block", thread: t, object: on.name, op: STATE_NAMES[state] ?? "?" });
-    }
+    if (timeout !== Number.POSITIVE_INFINITY) this.setDeadline(t, timeout);
+    if (this.tracer !== undefined) this.traceBlock(t, on, state);
+  }
+
+  /** The caller's reply capability is used up or revoked: bump its generation. */
+  private replyDone(t: ThreadId): void {
+    this.replyHolder[t] = -1;
+    this.replyGen[t] = this.replyGen[t]! + 1;
+  }
+
+  private traceBlock(t: ThreadId, on: Blocker, state: ThreadIpcState): void {
+    this.tracer?.emit({ type: "ipc.block", thread: t, object: on.name, op: STATE_NAMES[state] ?? "?" });
+  }
+
+  private traceWake(t: ThreadId, status: IpcStatus): void {
+    this.tracer?.emit({ type: "ipc.wake", thread: t, status: ipcStatusName(status) });
   }
 
   /** Turn a received call into a ReplyBlocked wait (no list, no timeout: L4 replies are awaited). */
   awaitReply(caller: ThreadId, holder: ThreadId): void {
-    this.clearDeadline(caller);
+    if (this.deadline[caller] !== Number.POSITIVE_INFINITY) this.clearDeadline(caller);
     this.state[caller] = ThreadIpcState.ReplyBlocked;
     this.blockedOn[caller] = REPLY_WAIT;
     this.replyHolder[caller] = holder;
@@ -238,14 +252,10 @@ export class IpcThreads {
    */
   finish(t: ThreadId, status: IpcStatus): void {
     if (this.deadline[t] !== Number.POSITIVE_INFINITY) this.clearDeadline(t);
-    if (this.state[t] === ThreadIpcState.ReplyBlocked) {
-      this.replyHolder[t] = -1;
-      this.replyGen[t] = this.replyGen[t]! + 1;
-    }
+    if (this.state[t] === ThreadIpcState.ReplyBlocked) this.replyDone(t);
     this.state[t] = ThreadIpcState.Idle;
     this.blockedOn[t] = null;
-    if (this.tracer !== undefined)
-      this.tracer.emit({ type: "ipc.wake", thread: t, status: ipcStatusName(status) });
+    if (this.tracer !== undefined) this.traceWake(t, status);
     this.waker.wake(t, status);
   }
 
@@ -320,6 +330,12 @@ export class IpcThreads {
     let d = Number.POSITIVE_INFINITY;
     for (const t of this.timed) if (this.deadline[t]! < d) d = this.deadline[t]!;
     return d;
+  }
+
+  private setDeadline(t: ThreadId, timeout: number): void {
+    this.deadline[t] = this.now + timeout;
+    this.timedPos[t] = this.timed.length;
+    this.timed.push(t);
   }
 
   private clearDeadline(t: ThreadId): void {

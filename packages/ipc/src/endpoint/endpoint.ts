@@ -58,8 +58,20 @@ export interface EndpointOptions {
 
 /** sendFlags bit: the queued sender is a call and wants a reply capability. */
 const CALL = 1;
-/** Reply capabilities are `generation * REPLY_CAP_SPAN + caller` (maxThreads ≤ 2^20). */
-const REPLY_CAP_SPAN = 1 << 20;
+/**
+ * A reply capability is one int32: the caller's thread id in bits 0..15 and its reply generation
+ * (mod 2^15) in bits 16..30. Worked: caller 5 at generation 3 → (3 << 16) | 5 = 0x3_0005.
+ * Decoding is two integer operations (`& 0xFFFF`, `>>> 16`), no division on the hot path. A stale
+ * capability is recognised unless exactly a multiple of 32768 calls of the same caller passed
+ * while its holder kept it.
+ */
+const CAP_TID_MASK = 0xffff;
+const CAP_GEN_SHIFT = 16;
+const CAP_GEN_MASK = 0x7fff;
+
+function replyCapOf(caller: ThreadId, gen: number): number {
+  return ((gen & CAP_GEN_MASK) << CAP_GEN_SHIFT) | caller;
+}
 
 /**
  * A synchronous IPC endpoint over the threads of one {@link IpcThreads}.
@@ -172,14 +184,14 @@ export class Endpoint implements Blocker, SyncEndpoint {
   ): IpcStatus {
     const threads = this.threads;
     threads.checkRunnable(t, flags === CALL ? "call" : "send");
-    if (!(timeout >= 0)) throw new IpcArgumentError(`send(thread=${t}, timeout=${timeout}): expected ≥ 0`);
+    if (!(timeout >= 0)) badTimeout(flags === CALL ? "call" : "send", t, timeout);
     if (this.dead) return IpcStatus.Closed;
     if (!this.fits(t, items)) return IpcStatus.TooLarge;
     const r = this.receivers.shift();
     if (r !== -1) {
       this.transfer(t, r, badge, items);
       if (flags === CALL) {
-        threads.replyCap[r] = threads.replyGen[t]! * REPLY_CAP_SPAN + t;
+        threads.replyCap[r] = replyCapOf(t, threads.replyGen[t]!);
         threads.awaitReply(t, r);
         threads.finish(r, IpcStatus.Ok);
         return IpcStatus.Blocked;
@@ -203,9 +215,14 @@ export class Endpoint implements Blocker, SyncEndpoint {
    *   Closed.
    */
   receive(t: ThreadId, timeout: number = FOREVER): IpcStatus {
+    this.threads.checkRunnable(t, "receive");
+    return this.receiveChecked(t, timeout);
+  }
+
+  /** receive() for a thread already known to be runnable (reply-and-receive checked it). */
+  private receiveChecked(t: ThreadId, timeout: number): IpcStatus {
     const threads = this.threads;
-    threads.checkRunnable(t, "receive");
-    if (!(timeout >= 0)) throw new IpcArgumentError(`receive(thread=${t}, timeout=${timeout}): expected ≥ 0`);
+    if (!(timeout >= 0)) badTimeout("receive", t, timeout);
     if (this.dead) return IpcStatus.Closed;
     if (this.irqs !== 0) {
       // Lowest pending line first: 0b1010 delivers line 1, then line 3.
@@ -220,7 +237,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
       threads.outItems[s] = null;
       this.transfer(s, t, threads.sendBadge[s]!, items);
       if (threads.sendFlags[s] === CALL) {
-        threads.replyCap[t] = threads.replyGen[s]! * REPLY_CAP_SPAN + s;
+        threads.replyCap[t] = replyCapOf(s, threads.replyGen[s]!);
         threads.awaitReply(s, t);
       } else {
         threads.replyCap[t] = -1;
@@ -244,13 +261,13 @@ export class Endpoint implements Blocker, SyncEndpoint {
   reply(t: ThreadId, cap: number, items: readonly unknown[] | null = null): IpcStatus {
     const threads = this.threads;
     threads.checkRunnable(t, "reply");
-    const caller = cap % REPLY_CAP_SPAN;
+    const caller = cap & CAP_TID_MASK;
     if (
-      !(cap >= 0) ||
-      caller >= threads.maxThreads ||
+      cap !== (cap | 0) ||
+      cap < 0 ||
       threads.state[caller] !== ThreadIpcState.ReplyBlocked ||
       threads.replyHolder[caller] !== t ||
-      (cap - caller) / REPLY_CAP_SPAN !== threads.replyGen[caller]
+      cap >>> CAP_GEN_SHIFT !== (threads.replyGen[caller]! & CAP_GEN_MASK)
     ) {
       return IpcStatus.InvalidReplyCap;
     }
@@ -258,7 +275,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
     this.transfer(t, caller, 0, items);
     threads.replyCap[caller] = -1;
     if (threads.replyCap[t] === cap) threads.replyCap[t] = -1;
-    if (threads.tracer !== undefined) threads.tracer.emit({ type: "ipc.reply", from: t, to: caller });
+    if (threads.tracer !== undefined) traceReply(threads, t, caller);
     threads.finish(caller, IpcStatus.Ok);
     return IpcStatus.Ok;
   }
@@ -272,7 +289,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
   replyReceive(t: ThreadId, cap: number, timeout: number = FOREVER): IpcStatus {
     const st = this.reply(t, cap);
     if (st !== IpcStatus.Ok) return st;
-    return this.receive(t, timeout);
+    return this.receiveChecked(t, timeout);
   }
 
   /**
@@ -407,16 +424,38 @@ export class Endpoint implements Blocker, SyncEndpoint {
       mr[tb + i + 3] = mr[fb + i + 3]!;
     }
     for (; i <= u; i++) mr[tb + i] = mr[fb + i]!;
-    let longBytes = 0;
-    if ((tag & TAG_FLAG_LONG) !== 0) {
-      longBytes = threads.longLen[from]!;
-      threads.longBuffer(to).set(threads.longBuffer(from).subarray(0, longBytes));
-    }
+    const longBytes = (tag & TAG_FLAG_LONG) !== 0 ? copyLong(threads, from, to) : 0;
     threads.longLen[to] = longBytes;
     threads.badge[to] = badge;
     if (items !== null || threads.inItems[to] !== null) threads.inItems[to] = items;
-    if (threads.tracer !== undefined) {
-      threads.tracer.emit({ type: "ipc.transfer", from, to, words: u, longBytes });
-    }
+    if (threads.tracer !== undefined) traceTransfer(threads, from, to, u, longBytes);
   }
+}
+
+// Cold paths kept out of the hot functions, so that V8 inlines the whole rendezvous into its
+// caller (its inlining budget counts bytecode, and message formatting is most of it).
+
+function badTimeout(call: string, t: ThreadId, timeout: number): never {
+  throw new IpcArgumentError(`${call}(thread=${t}, timeout=${timeout}): expected a timeout ≥ 0`);
+}
+
+function traceReply(threads: IpcThreads, from: ThreadId, to: ThreadId): void {
+  threads.tracer?.emit({ type: "ipc.reply", from, to });
+}
+
+function traceTransfer(
+  threads: IpcThreads,
+  from: ThreadId,
+  to: ThreadId,
+  words: number,
+  longBytes: number,
+): void {
+  threads.tracer?.emit({ type: "ipc.transfer", from, to, words, longBytes });
+}
+
+/** Copy the sender's long buffer (Codezero long IPC); returns its length. */
+function copyLong(threads: IpcThreads, from: ThreadId, to: ThreadId): number {
+  const n = threads.longLen[from]!;
+  threads.longBuffer(to).set(threads.longBuffer(from).subarray(0, n));
+  return n;
 }
