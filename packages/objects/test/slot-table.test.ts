@@ -219,3 +219,28 @@ describe("operations and their refusals", () => {
       expect(() => new SlotHandleTable(space, { capacity })).toThrow(InvalidArgumentError);
   });
 });
+
+describe("revoke and object hooks", () => {
+  it("revoke never drops an object to zero handles: every victim names the revoked handle's object", () => {
+    const space = new ObjectSpace();
+    const event = space.defineType({ name: "event" });
+    let noHandles = 0;
+    const o = new KernelObject(space, event, { hooks: { onNoHandles: () => void noHandles++ } });
+    const a = new SlotHandleTable(space, { capacity: 8 });
+    const b = new SlotHandleTable(space, { capacity: 8 });
+    const all = Right.DUPLICATE | Right.TRANSFER | Right.READ;
+    const root = a.create(o, all);
+    if (root.kind !== "ok") throw new Error("setup");
+    let h: number = root.handle;
+    for (let i = 0; i < 5; i++) {
+      const r = i % 2 === 0 ? a.share(h, b, all) : b.share(h, a, all);
+      if (r.kind !== "ok") throw new Error(r.kind);
+      h = r.handle;
+    }
+    expect(o.handleCount).toBe(6);
+    expect(a.revoke(root.handle)).toEqual({ kind: "ok", revoked: 5 });
+    expect(o.handleCount).toBe(1);
+    expect(noHandles).toBe(0);
+    space.checkInvariants();
+  });
+});

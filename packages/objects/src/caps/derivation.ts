@@ -147,14 +147,22 @@ export class DerivationTree {
   /**
    * Close every handle derived from `node` (not `node` itself), deepest first, through their
    * owners. Returns how many were closed.
+   *
+   * Every victim names the same object as `node` (derivation never changes the object), and
+   * `node` stays open, so no object reaches zero handles here and no `onNoHandles` or `onDestroy`
+   * hook runs in the middle. Should a table's `revokeSlot` still remove other nodes, a victim
+   * already removed is skipped and not counted.
    */
   revokeBelow(node: CapNode): number {
     const victims = this.descendants(node);
+    let closed = 0;
     for (let i = victims.length - 1; i >= 0; i--) {
       const v = victims[i]!;
+      if (v.parent === null) continue; // removed meanwhile by a hook
       v.owner!.revokeSlot(v.slot);
+      closed++;
     }
-    return victims.length;
+    return closed;
   }
 
   /** Every node of the machine in pre-order. */
