@@ -78,7 +78,7 @@ function cfsTree(): { secs: number; h: number; minvr: number } {
 
 function rrRing(): { secs: number; h: number; sum: number } {
   initThreads();
-  const ring = new SlotRing(16384);
+  const ring = new SlotRing(16383);
   const runtime = new Float64Array(NTHREADS);
   for (let t = 0; t < NTHREADS; t++) ring.push(t);
   let h = 0;

@@ -62,7 +62,8 @@ export interface CfsOptions {
   readonly startDebit?: boolean;
 }
 
-interface CfsEntry extends PolicyEntry {
+/** What CFS keeps per thread: vruntime, weight, and runtime since the last pick. */
+export interface CfsEntry extends PolicyEntry {
   vruntime: number;
   weight: number;
   /** Cycles run since the last pick. */

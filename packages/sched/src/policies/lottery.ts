@@ -31,7 +31,8 @@ export interface LotteryOptions {
   readonly quantum?: number;
 }
 
-interface LotteryEntry extends PolicyEntry {
+/** What lottery keeps per thread: the slice used since the last pick. */
+export interface LotteryEntry extends PolicyEntry {
   used: Cycles;
 }
 

@@ -44,7 +44,8 @@ export interface JsixMlfqOptions {
   readonly promoteLimit?: number;
 }
 
-interface JsixEntry extends PolicyEntry {
+/** What the jsix variant keeps per thread: level, time left in the slice, when it last ran (ticks). */
+export interface JsixEntry extends PolicyEntry {
   level: number;
   timeLeft: Cycles;
   lastRan: number;

@@ -46,7 +46,8 @@ export interface MlfqOptions {
   readonly boostPeriod?: number;
 }
 
-interface MlfqEntry extends PolicyEntry {
+/** What OSTEP's MLFQ keeps per thread: its level, allotment used there, and slice used. */
+export interface MlfqEntry extends PolicyEntry {
   level: number;
   /** Time used at the current level (rule 4), carried across blocking. */
   allotUsed: Cycles;

@@ -39,7 +39,8 @@ export interface O1Options {
   readonly msCycles?: number;
 }
 
-interface O1Entry extends PolicyEntry {
+/** What the O(1) scheduler keeps per thread: priority, slice left, and which array holds it. */
+export interface O1Entry extends PolicyEntry {
   prio: number;
   sliceLeft: Cycles;
   /** Set when the slice ran out: the next enqueue goes to the expired array. */

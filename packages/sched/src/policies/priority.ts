@@ -33,7 +33,8 @@ export interface PriorityOptions {
   readonly quantum?: number;
 }
 
-interface PriEntry extends PolicyEntry {
+/** What the priority policy keeps per thread: the donated priority (-1 = none), its queue level, slice used. */
+export interface PriEntry extends PolicyEntry {
   /** Donated priority, or -1 for none. */
   donated: number;
   /** Level it is queued at while ready. */

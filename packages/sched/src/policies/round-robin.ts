@@ -25,7 +25,8 @@ export interface RoundRobinOptions {
   readonly quantum?: number;
 }
 
-interface RrEntry extends PolicyEntry {
+/** What round robin keeps per thread: the part of the quantum used since the last pick. */
+export interface RrEntry extends PolicyEntry {
   used: Cycles;
 }
 

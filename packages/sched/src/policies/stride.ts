@@ -36,7 +36,8 @@ export interface StrideOptions {
   readonly quantum?: number;
 }
 
-interface StrideEntry extends PolicyEntry {
+/** What stride keeps per thread: its pass and the slice used since the last pick. */
+export interface StrideEntry extends PolicyEntry {
   pass: number;
   used: Cycles;
 }

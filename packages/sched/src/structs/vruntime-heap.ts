@@ -23,11 +23,13 @@ export class VruntimeHeap {
   private keys: Float64Array;
   private ids: Int32Array;
   private n = 0;
+  private cap: number;
 
   /** @param capacity - initial capacity (default 64); the heap doubles when full. */
   constructor(capacity = 64) {
-    this.keys = new Float64Array(Math.max(1, capacity));
-    this.ids = new Int32Array(Math.max(1, capacity));
+    this.cap = Math.max(1, capacity);
+    this.keys = new Float64Array(this.cap);
+    this.ids = new Int32Array(this.cap);
   }
 
   /** Number of entries. */
@@ -37,10 +39,11 @@ export class VruntimeHeap {
 
   /** Insert `id` with `key`. The caller keeps ids unique. O(log n). */
   push(id: number, key: number): void {
-    if (this.n === this.ids.length) this.grow();
+    let i = this.n;
+    if (i === this.cap) this.grow();
+    this.n = i + 1;
     const keys = this.keys;
     const ids = this.ids;
-    let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const pk = keys[p]!;
@@ -61,7 +64,8 @@ export class VruntimeHeap {
     const keys = this.keys;
     const ids = this.ids;
     const top = ids[0]!;
-    // Move the last entry into the root's hole and sift it down (written out: this is the hot path).
+    // Move the last entry into the root's hole and sift it down (written out: this is the hot
+    // path). Ids are read only to break a tie of keys.
     const k = keys[n]!;
     const t = ids[n]!;
     let i = 0;
@@ -69,19 +73,16 @@ export class VruntimeHeap {
       let c = 2 * i + 1;
       if (c >= n) break;
       let ck = keys[c]!;
-      let ct = ids[c]!;
       if (c + 1 < n) {
         const rk = keys[c + 1]!;
-        const rt = ids[c + 1]!;
-        if (rk < ck || (rk === ck && rt < ct)) {
+        if (rk < ck || (rk === ck && ids[c + 1]! < ids[c]!)) {
           c++;
           ck = rk;
-          ct = rt;
         }
       }
-      if (ck > k || (ck === k && ct > t)) break;
+      if (ck > k || (ck === k && ids[c]! > t)) break;
       keys[i] = ck;
-      ids[i] = ct;
+      ids[i] = ids[c]!;
       i = c;
     }
     keys[i] = k;
@@ -195,5 +196,6 @@ export class VruntimeHeap {
     d.set(this.ids);
     this.keys = k;
     this.ids = d;
+    this.cap = d.length;
   }
 }
