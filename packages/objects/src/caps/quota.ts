@@ -91,6 +91,8 @@ export class QuotaPool {
    * @throws InvalidArgumentError when a limit is not a non-negative integer.
    * @example
    * ```ts
+   * const space = new ObjectSpace();
+   * const threadType = space.defineType({ name: "thread" });
    * const pool = new QuotaPool("pager", { thread: 16, space: 4 });
    * const r = pool.tryCharge("thread");
    * if (r.kind === "ok") new KernelObject(space, threadType, { charge: r.value });

@@ -148,6 +148,7 @@ export interface HandleTable {
    * Open a handle to `object` with `rights` (the kernel's call: a root of the derivation tree).
    * @throws UnknownRightError when `rights` has bits the object's type does not define.
    * @throws LifeCycleError when the object is destroyed.
+   * @throws InvalidArgumentError when the object belongs to another machine.
    */
   create(object: KernelObject, rights: Rights): CreateResult;
 

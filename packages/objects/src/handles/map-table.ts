@@ -95,6 +95,8 @@ export class MapHandleTable implements HandleTable, CapSlotOwner {
       );
     }
     if (object.state === "destroyed") throw new LifeCycleError(`${call}: the object is destroyed`);
+    if (object.space !== this.space)
+      throw new InvalidArgumentError(`${call}: the object belongs to another machine`);
     const h = this.accept(object, rights, (owner, slot) => this.space.derivations.root(owner, slot));
     if (h === null) return this.full();
     object.acquireHandle();

@@ -101,6 +101,9 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
    * @throws InvalidArgumentError when the capacity is not an integer in 1..65536.
    * @example
    * ```ts
+   * const space = new ObjectSpace();
+   * const eventType = space.defineType({ name: "event" });
+   * const ev = new KernelObject(space, eventType);
    * const table = new SlotHandleTable(space, { capacity: 64 });
    * const r = table.create(ev, Right.WAIT | Right.DUPLICATE);
    * if (r.kind === "ok") table.lookup(r.handle, eventType, Right.WAIT); // { kind: "ok", object: ev, rights: 0x101 }
@@ -154,6 +157,8 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
       );
     }
     if (object.state === "destroyed") throw new LifeCycleError(`${call}: the object is destroyed`);
+    if (object.space !== this.space)
+      throw new InvalidArgumentError(`${call}: the object belongs to another machine`);
     if (this.disposed) throw new LifeCycleError(`${call}: the table is disposed`);
     const slot = this.freeHead;
     if (slot < 0) return this.full();

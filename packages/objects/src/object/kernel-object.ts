@@ -104,9 +104,10 @@ export class KernelObject {
    * ```ts
    * const space = new ObjectSpace();
    * const eventType = space.defineType({ name: "event" });
+   * const table = new SlotHandleTable(space);
    * const ev = new KernelObject(space, eventType);
-   * const h = table.create(ev, eventType.defaultRights);   // handleCount 1
-   * ev.assertSignals(userSignal(0));                       // wakes waiters on user signal 0
+   * table.create(ev, eventType.defaultRights);   // handleCount 1
+   * ev.assertSignals(userSignal(0));              // wakes waiters on user signal 0
    * ```
    */
   constructor(space: ObjectSpace, type: ObjectType, options: KernelObjectOptions = {}) {

@@ -41,7 +41,11 @@ const TRANSITIONS: Readonly<Record<LifeState, Readonly<Partial<Record<LifeEvent,
  * @example
  * ```ts
  * lifeTransition("alive", "kill", "koid 7"); // "dead"
- * lifeTransition("dead", "kill", "koid 7");  // throws: koid 7: cannot kill an object that is dead
+ * try {
+ *   lifeTransition("dead", "kill", "koid 7");
+ * } catch (e) {
+ *   // LifeCycleError: koid 7: cannot kill an object that is dead
+ * }
  * ```
  */
 export function lifeTransition(state: LifeState, event: LifeEvent, who: string): LifeState {

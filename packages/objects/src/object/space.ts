@@ -47,6 +47,7 @@ export class ObjectSpace {
    * ```ts
    * const space = new ObjectSpace();
    * const event = space.defineType({ name: "event" });
+   * class Channel extends KernelObject {}
    * const channel = space.defineType<Channel>({ name: "channel", rights: ["send", "receive"], signals: ["readable"] });
    * ```
    */

@@ -58,6 +58,10 @@ export type WaitOutcome = WaitResult["kind"];
  * @example
  * ```ts
  * // The smallest useful host: a clock the test advances by hand (SimulatedWaitHost does this).
+ * let clock = 0;
+ * const timers: ({ deadline: number; fire: () => void } | undefined)[] = [];
+ * const runnable: number[] = [];
+ * const results = new Map<number, WaitResult>();
  * const host: WaitHost = {
  *   now: () => clock,
  *   schedule: (deadline, fire) => timers.push({ deadline, fire }) - 1,

@@ -114,6 +114,7 @@ export class WaitTicket {
  *
  * @example
  * ```ts
+ * // host: the scheduler's WaitHost; tid: the calling thread; channel: a KernelObject it looked up
  * const start = objectWait(host, tid, channel, READABLE | Signal.PEER_CLOSED, host.now() + 1000);
  * if (start.kind === "blocked") scheduler.block(tid);       // host.wake(tid, result) comes later
  * else resume(tid, start);                                  // satisfied, object-dead or timed-out now
