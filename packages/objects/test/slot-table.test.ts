@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   KernelObject,
   LifeCycleError,
+  MapHandleTable,
   ObjectSpace,
   Right,
   SlotHandleTable,
@@ -107,6 +108,15 @@ describe("operations and their refusals", () => {
     expect(() => table.create(o, 1 << 20)).toThrow(UnknownRightError);
     expect(() => table.create(o, -1)).toThrow(InvalidArgumentError);
     expect(snapshotSpace(space)).toBe(before);
+  });
+
+  it("create refuses an object of another machine, for both tables", () => {
+    const { table } = setup();
+    const elsewhere = new ObjectSpace();
+    const o = new KernelObject(elsewhere, elsewhere.defineType({ name: "port" }));
+    expect(() => table.create(o, 0)).toThrow(/another machine/);
+    expect(() => new MapHandleTable(table.space).create(o, 0)).toThrow(/another machine/);
+    expect(o.handleCount).toBe(0);
   });
 
   it("create into a full table is table-full", () => {
