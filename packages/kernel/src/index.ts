@@ -6,6 +6,7 @@ export * from "./kernel/kernel.js";
 export * from "./kernel/lifecycle.js";
 export * from "./posix/deliver.js";
 export * from "./posix/files.js";
+export * from "./posix/libc.js";
 export * from "./posix/signals.js";
 export * from "./posix/syscalls.js";
 // The POSIX personality.
@@ -19,8 +20,6 @@ export * from "./program/registry.js";
 // The program model (what user code is written with; @osbricks/runtime builds on it).
 export * from "./program/trap.js";
 export * from "./program/user.js";
-export * from "./space/user-space.js";
-export * from "./space/vm-space.js";
 export * from "./syscalls/decl.js";
 export * from "./syscalls/dispatch.js";
 // System calls as data.

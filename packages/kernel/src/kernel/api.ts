@@ -20,6 +20,7 @@
  * Related: `kernel.ts`.
  */
 import type { SchedPolicy } from "@osbricks/sched";
+import type { FrameAllocator } from "@osbricks/vm";
 import type { Thread } from "../process/thread.js";
 import type { ProgramRegistry } from "../program/registry.js";
 import type { SyscallDispatcher } from "../syscalls/dispatch.js";
@@ -128,6 +129,10 @@ export interface KernelOptions {
   readonly memoryFrames?: number;
   /** Makes one run-queue policy per CPU. Default: round robin with a 10 000-cycle quantum. */
   readonly policy?: (cpu: number) => SchedPolicy;
+  /** The physical frame allocator: `"buddy"` (Linux), `"bitmap"` (jsix), or a factory. Default `"buddy"`. */
+  readonly allocator?: "buddy" | "bitmap" | ((frames: number) => FrameAllocator);
+  /** Copy-on-write strategy of private memory: `"shadow"` (Mach/Codezero chains) or `"refcount"` (xv6 page counts). Default `"shadow"`. */
+  readonly cow?: "shadow" | "refcount";
   /** Timer period in cycles (the scheduler tick). Default 1000. */
   readonly tick?: number;
   /** The system-call personality. Default: POSIX (`posixPersonality`). */

@@ -6,8 +6,8 @@
  * ```
  *   run() ── pick the CPU whose clock is lowest (ties: lowest id) ── deterministic lockstep
  *     │ advance the machine clock to it (timers fire, APIC lines go up)
- *     │ timer interrupt pending?  ack + EOI, policy.tick(current, cycles) → preempt?
- *     │ no current thread?        policy.pickNext() (context switch: load its CR3)
+ *     │ timer interrupt pending?  ack + EOI, sched.tick(cpu, cycles) → reschedule?
+ *     │ no current thread?        sched.schedule(cpu) (context switch: load its CR3)
  *     │ signals deliverable?      default action, or push a handler frame   (posix/deliver.ts)
  *     │ next trap: a retried one, or frame.code.next(resume)
  *     ▼
@@ -26,23 +26,39 @@
  * Related: `api.ts` (options, events), `lifecycle.ts` (create, exit, reap), `../trap/memory.ts`,
  * `../posix/deliver.ts` (signals), `../process/`.
  */
-import { Apic, Clock, irqLine, PhysicalMemory, Timer } from "@osbricks/hw-x86";
+import {
+  Apic,
+  Clock,
+  irqLine,
+  Mmu,
+  makeContext,
+  PhysicalMemory,
+  Timer,
+  Tlb,
+  type TranslationContext,
+} from "@osbricks/hw-x86";
 import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
 import { ObjectSpace, type ObjectType } from "@osbricks/objects";
-import { RoundRobinPolicy, type SchedPolicy, threadId, transition, Xorshift32 } from "@osbricks/sched";
-import { BuddyAllocator } from "@osbricks/vm";
+import { type CpuId, cpuId, RoundRobinPolicy, Scheduler, Xorshift32 } from "@osbricks/sched";
+import {
+  type AddressSpace,
+  BitmapAllocator,
+  BuddyAllocator,
+  type FrameAllocator,
+  type ShootdownTarget,
+  VmSystem,
+} from "@osbricks/vm";
 import { KernelArgumentError, KernelInvariantError, KernelStateError } from "../errors.js";
 import { deliverSignals, forceSignal } from "../posix/deliver.js";
 import { checkFileInvariants } from "../posix/files.js";
 import { Sig, signalName } from "../posix/signals.js";
 import { posixPersonality } from "../posix/syscalls.js";
+import { signaledStatus } from "../posix/wait-status.js";
 import type { Process } from "../process/process.js";
 import type { Thread, WaitRecord } from "../process/thread.js";
 import type { UserFunction } from "../program/image.js";
 import type { ProgramRegistry } from "../program/registry.js";
 import type { Trap, UserCode } from "../program/trap.js";
-import type { UserSpace } from "../space/user-space.js";
-import { VmSpace } from "../space/vm-space.js";
 import { SYSCALL_BLOCKED, SYSCALL_NORETURN, type SyscallDispatcher } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import type { SyscallDecls } from "../syscalls/table.js";
@@ -63,7 +79,7 @@ export const TIMER_VECTOR = 0xec;
 /** Largest compute(n) a single trap may ask for. */
 export const MAX_COMPUTE = 1e9;
 
-/** One simulated CPU: its clock position, its run queue, its local APIC and timer. */
+/** One simulated CPU: its clock position, its run queue, its local APIC and timer, its MMU and TLB. */
 export class Cpu {
   /** Local time: the cycle at which this CPU executes its next step. */
   time = 0;
@@ -71,12 +87,29 @@ export class Cpu {
   current: Thread | null = null;
   /** Cycle of the last scheduler tick. */
   lastTick = 0;
+  /** The address space whose root CR3 holds, or null. */
+  loaded: AddressSpace | null = null;
+  /** The id as `@osbricks/sched` types it. */
+  readonly cpuId: CpuId;
+  /** This CPU's page walker; its TLB is `mmu.tlb`. */
+  readonly mmu: Mmu;
+  readonly tlb: Tlb;
   constructor(
     readonly id: number,
-    readonly policy: SchedPolicy,
     readonly apic: Apic,
     readonly timer: Timer,
-  ) {}
+    memory: PhysicalMemory,
+  ) {
+    this.cpuId = cpuId(id);
+    this.tlb = new Tlb();
+    this.mmu = new Mmu({ memory, tlb: this.tlb });
+  }
+
+  /** MOV CR3: switch to `space`; without PCIDs this drops every non-global TLB entry (SDM 4.10.4.1). */
+  load(space: AddressSpace | null): void {
+    this.loaded = space;
+    this.tlb.writeCr3(false, 0);
+  }
 }
 
 /**
@@ -90,16 +123,22 @@ export class Cpu {
  * k.run().outcome; // "all-exited"
  * ```
  */
-export class Kernel implements Waker {
+export class Kernel implements Waker, ShootdownTarget {
   readonly programs: ProgramRegistry;
   readonly memory: PhysicalMemory;
-  readonly frames: BuddyAllocator;
+  readonly frames: FrameAllocator;
+  /** The VM system: address spaces, VM objects, the copy-on-write strategy. */
+  readonly vm: VmSystem;
   readonly objects: ObjectSpace;
   readonly processType: ObjectType;
   readonly threadType: ObjectType;
   readonly ipc: IpcThreads;
   readonly futex: Futex;
   readonly clock = new Clock();
+  /** The multi-CPU scheduler: thread states, run queues, balancing (`@osbricks/sched`). */
+  readonly sched: Scheduler;
+  /** The kernel's own page walker (no TLB), for copies into and out of user memory. */
+  readonly walker: Mmu;
   readonly cpus: Cpu[] = [];
   readonly costs: CycleCosts;
   readonly paranoid: boolean;
@@ -144,8 +183,21 @@ export class Kernel implements Waker {
     this.maxProcesses = options.maxProcesses ?? 256;
     this.forkHistoryLimit = options.forkHistoryLimit ?? 1 << 20;
     this.memory = new PhysicalMemory({ size: nframes * 4096 });
-    this.frames = new BuddyAllocator({ frames: nframes });
+    this.walker = new Mmu({ memory: this.memory });
+    const alloc = options.allocator ?? "buddy";
+    this.frames =
+      alloc === "buddy"
+        ? new BuddyAllocator({ frames: nframes })
+        : alloc === "bitmap"
+          ? new BitmapAllocator({ frames: nframes })
+          : alloc(nframes);
     this.frames.reserve(0, 1); // frame 0 stays unused: a zero frame number is always a bug
+    this.vm = new VmSystem({
+      memory: this.memory,
+      frames: this.frames,
+      strategy: options.cow ?? "shadow",
+      shootdown: this,
+    });
     this.objects = new ObjectSpace();
     this.processType = this.objects.defineType({ name: "process", signals: ["terminated"] });
     this.threadType = this.objects.defineType({ name: "thread", signals: ["terminated"] });
@@ -154,15 +206,46 @@ export class Kernel implements Waker {
     for (let i = maxThreads - 1; i >= 0; i--) this.ipcFree.push(i);
     this.futex = new Futex(this.ipc, this.memory);
     const policy = options.policy ?? (() => new RoundRobinPolicy({ quantum: 10 * tick }));
+    this.sched = new Scheduler({
+      cpus: ncpu,
+      policy: (c) => policy(c),
+      clock: { now: () => this.clock.now },
+    });
+    this.sched.spawn(); // tid 0: the kernel process's idle task (Linux's swapper), never started
     for (let i = 0; i < ncpu; i++) {
       const apic = new Apic();
       apic.route(0, { vector: TIMER_VECTOR, masked: false });
       const timer = new Timer(this.clock, irqLine(apic, 0));
       timer.startPeriodic(tick);
-      this.cpus.push(new Cpu(i, policy(i), apic, timer));
+      this.cpus.push(new Cpu(i, apic, timer, this.memory));
     }
     this.life = new Lifecycle(this);
     this.dispatcher = (options.personality ?? posixPersonality)(this);
+    this.bootFreeFrames = this.frames.freeFrames();
+    this.bootObjects = this.objects.liveObjects().length;
+  }
+
+  private readonly bootFreeFrames: number;
+  private readonly bootObjects: number;
+
+  /**
+   * What is still held although no user process exists: frames, kernel objects, ipc slots,
+   * processes. Meaningful once every user process has exited; an empty list means nothing leaked.
+   */
+  resourceLeaks(): string[] {
+    const out: string[] = [];
+    const frames = this.bootFreeFrames - this.frames.freeFrames();
+    if (frames !== 0) out.push(`${frames} frames not free`);
+    const kthreads = this.life.kernelProcess.threads.length;
+    const objects = this.objects.liveObjects().length - this.bootObjects - kthreads;
+    if (objects !== 0)
+      out.push(`${objects} kernel objects alive (${this.objects.liveObjects().map(String).join(", ")})`);
+    if (this.ipcFree.length + kthreads < this.ipc.maxThreads) {
+      out.push(`${this.ipc.maxThreads - this.ipcFree.length} ipc slots in use`);
+    }
+    for (const p of this.processes.values())
+      if (p.pid !== 0) out.push(`pid ${p.pid} (${p.image}) is ${p.phase}`);
+    return out;
   }
 
   /** The current machine time in cycles. */
@@ -227,6 +310,22 @@ export class Kernel implements Waker {
     }
   }
 
+  /**
+   * Kill every user process with SIGKILL, init first (so its orphans go to pid 0 and are reaped
+   * at once): what a machine's shutdown does. Zombies are reaped; kernel threads stay.
+   */
+  shutdown(): void {
+    const live = [...this.processes.values()]
+      .filter((p) => p.pid !== 0 && p.phase === "live")
+      .sort((a, b) => a.pid - b.pid);
+    for (const p of live) this.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
+    for (const p of [...this.processes.values()]) {
+      if (p.phase === "zombie" && p.parent !== null && p.parent.pid !== 1) this.life.reap(p.parent, p);
+    }
+    const init = this.processes.get(1);
+    if (init?.phase === "zombie") this.life.reap(init.parent!, init);
+  }
+
   private result(outcome: RunResult["outcome"], start: number): RunResult {
     return { outcome, cycles: this.clock.now, steps: this.steps - start };
   }
@@ -242,7 +341,7 @@ export class Kernel implements Waker {
     let next = Number.POSITIVE_INFINITY;
     for (const o of this.cpus) if (o !== c && o.current !== null) next = Math.min(next, o.time);
     let anyReady = false;
-    for (const o of this.cpus) if (o.policy.readyCount > 0) anyReady = true;
+    for (const o of this.cpus) if (this.sched.policyOf(o.cpuId).readyCount > 0) anyReady = true;
     if (next === Number.POSITIVE_INFINITY && !anyReady) {
       // Only a timer could wake a blocked thread (futex timeouts); with none pending we are done.
       const ev = this.ipcNextDeadline();
@@ -265,25 +364,35 @@ export class Kernel implements Waker {
     if (v !== TIMER_VECTOR) return;
     const cycles = Math.max(1, c.time - c.lastTick);
     c.lastTick = c.time;
-    const t = c.current;
-    if (c.policy.tick(t === null ? null : t.life.tid, cycles) && t !== null) {
-      transition(t.life, "ready");
-      c.policy.enqueue(t.life.tid, "preempted");
-      this.switchOut(c, t);
-    }
+    // The scheduler charges the running thread and may balance load; a pending reschedule is
+    // acted on at once (the trap boundary is the preemption point).
+    if (this.sched.tick(c.cpuId, cycles)) this.dispatch(c);
   }
 
-  /** Pick the next thread for an idle CPU. */
+  /**
+   * Let the scheduler choose what `c` runs (it preempts the current thread if a reschedule is
+   * pending, steals work when idle). Returns false when the CPU idles.
+   */
   private dispatch(c: Cpu): boolean {
-    const tid = c.policy.pickNext();
-    if (tid === null) return false;
+    const prev = c.current;
+    const tid = this.sched.schedule(c.cpuId);
+    if (tid === null) {
+      c.current = null;
+      return false;
+    }
     const t = this.threads.get(tid)!;
-    transition(t.life, "running");
+    if (t === prev) return true;
     t.cpu = c.id;
     c.current = t;
     c.time += this.costs.contextSwitch;
-    t.process.addressSpace?.flushTlb();
-    this.tracer?.emit({ type: "kernel.switch", cycle: c.time, cpu: c.id, from: null, to: t.tid });
+    if (c.loaded !== t.process.addressSpace) c.load(t.process.addressSpace);
+    this.tracer?.emit({
+      type: "kernel.switch",
+      cycle: c.time,
+      cpu: c.id,
+      from: prev?.tid ?? null,
+      to: t.tid,
+    });
     return true;
   }
 
@@ -406,11 +515,10 @@ export class Kernel implements Waker {
    * @throws KernelStateError when `t` is not running.
    */
   block(t: Thread, wait: WaitRecord): number {
-    if (t.life.state !== "running")
-      throw new KernelStateError(`block(tid=${t.tid}): thread is ${t.life.state}, not running`);
+    if (t.runState !== "running")
+      throw new KernelStateError(`block(tid=${t.tid}): thread is ${t.runState}, not running`);
     const c = this.cpus[t.cpu]!;
-    transition(t.life, "blocked", { kind: "wait-queue", on: wait.on });
-    c.policy.descheduled(t.life.tid);
+    this.sched.block(t.schedId, { kind: "wait-queue", on: wait.on });
     t.wait = wait;
     this.switchOut(c, t);
     return SYSCALL_BLOCKED;
@@ -421,7 +529,7 @@ export class Kernel implements Waker {
    * restarts (its trap runs again). No effect on a thread that is not blocked.
    */
   wakeThread(t: Thread, result?: number): void {
-    if (t.life.state !== "blocked") return;
+    if (t.runState !== "blocked") return;
     const w = t.wait!;
     t.wait = null;
     if (result === undefined) t.retry = w.restart;
@@ -429,13 +537,12 @@ export class Kernel implements Waker {
       t.resume = result;
       t.regs.rax = result;
     }
-    transition(t.life, "ready");
-    this.cpus[t.cpu]!.policy.enqueue(t.life.tid, "wake");
+    this.sched.wake(t.schedId);
   }
 
   /** Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR. */
   interruptThread(t: Thread, restart: boolean): void {
-    if (t.life.state !== "blocked" || !t.wait!.interruptible) return;
+    if (t.runState !== "blocked" || !t.wait!.interruptible) return;
     const w = t.wait!;
     w.cancel();
     if (restart) this.wakeThread(t);
@@ -448,6 +555,26 @@ export class Kernel implements Waker {
     if (t === undefined) return;
     const r = status === IpcStatus.Ok ? 0 : status === IpcStatus.TimedOut ? -Errno.ETIMEDOUT : -Errno.EINTR;
     this.wakeThread(t, r);
+  }
+
+  // ---- TLB shootdown (vm's ShootdownTarget) --------------------------------------------------
+
+  /** CPUs whose CR3 holds space `spaceId`: only they can cache its translations (no PCIDs). */
+  activeCpus(spaceId: number): readonly number[] {
+    const out: number[] = [];
+    for (const c of this.cpus) if (c.loaded !== null && c.loaded.id === spaceId) out.push(c.id);
+    return out;
+  }
+
+  /** INVLPG on `cpu` for each page (an IPI on a real machine when `cpu` is not the current one). */
+  invalidatePages(cpu: number, _spaceId: number, vas: readonly number[]): void {
+    const tlb = this.cpus[cpu]!.tlb;
+    for (const va of vas) tlb.invlpg(0, va);
+  }
+
+  /** Drop every non-global translation on `cpu` (a CR3 reload). */
+  invalidateSpace(cpu: number, _spaceId: number): void {
+    this.cpus[cpu]!.tlb.writeCr3(false, 0);
   }
 
   /** Give `t` an ipc slot (futex waits need one). -1 when none is left. */
@@ -472,34 +599,55 @@ export class Kernel implements Waker {
   yieldThread(t: Thread): void {
     const c = this.cpus[t.cpu]!;
     if (c.current !== t) return;
-    transition(t.life, "ready");
-    c.policy.enqueue(t.life.tid, "yielded");
+    this.sched.yield(t.schedId);
     this.switchOut(c, t);
   }
 
   /** CLONE_CHILD_CLEARTID at thread exit: store 0 at `addr` and wake one futex waiter there. */
   wakeClearTid(p: Process, addr: number): void {
     const space = p.addressSpace;
-    if (space === null || !writeU32(this, space, addr, 0)) return;
+    if (space === null || addr % 4 !== 0 || !writeU32(this, space, addr, 0)) return;
     const pa = translateOrFault(this, space, addr, "read", null);
     if (pa >= 0) this.futex.wake(pa, 1);
   }
 
   /** A fresh, empty user address space. */
-  createSpace(): UserSpace {
-    return new VmSpace(this);
+  createSpace(): AddressSpace {
+    return this.vm.createSpace();
   }
 
-  /** Remove `t` from wherever the scheduler has it (running, ready), before it exits. */
+  private lastSpace: AddressSpace | null = null;
+  private lastCtx: TranslationContext | null = null;
+  private readonly contexts = new WeakMap<AddressSpace, TranslationContext>();
+
+  /** The CPU state of a user-mode access in `space`: CR3 = its root, CPL 3 (cached per space). */
+  contextOf(space: AddressSpace): TranslationContext {
+    if (space === this.lastSpace) return this.lastCtx!;
+    let ctx = this.contexts.get(space);
+    if (ctx === undefined) {
+      ctx = makeContext({ root: space.root, cpl: 3 });
+      this.contexts.set(space, ctx);
+    }
+    this.lastSpace = space;
+    this.lastCtx = ctx;
+    return ctx;
+  }
+
+  /** Release an address space: CPUs that still hold it switch to the kernel's tables. */
+  destroySpace(space: AddressSpace): void {
+    space.destroy();
+    for (const c of this.cpus) if (c.loaded === space) c.loaded = null;
+    if (this.lastSpace === space) {
+      this.lastSpace = null;
+      this.lastCtx = null;
+    }
+  }
+
+  /** The thread leaves the scheduler for good (exit): off its CPU or run queue, state exited. */
   unschedule(t: Thread): void {
     const c = this.cpus[t.cpu]!;
-    const tid = threadId(t.tid);
-    if (c.current === t) {
-      c.policy.descheduled(tid);
-      this.switchOut(c, t);
-    } else if (c.policy.isReady(tid)) {
-      c.policy.dequeue(tid);
-    }
+    this.sched.exit(t.schedId);
+    if (c.current === t) this.switchOut(c, t);
   }
 
   /** Emit a signal trace event. */
@@ -525,28 +673,32 @@ export class Kernel implements Waker {
     this.objects.checkInvariants();
     this.ipc.checkInvariants();
     this.futex.checkInvariants();
+    this.sched.checkInvariants();
     for (const c of this.cpus) {
-      c.policy.checkInvariants();
-      if (c.current && c.current.life.state !== "running") {
+      if (
+        c.current &&
+        (c.current.runState !== "running" || this.sched.current(c.cpuId) !== c.current.schedId)
+      ) {
         throw new KernelInvariantError(
-          `cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.life.state}`,
+          `cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.runState}`,
         );
       }
     }
     for (const t of this.threads.values()) {
       const running = this.cpus.some((c) => c.current === t);
-      if ((t.life.state === "running") !== running) {
+      if ((t.runState === "running") !== running) {
         throw new KernelInvariantError(
-          `tid ${t.tid} is ${t.life.state} but ${running ? "is" : "is not"} on a CPU`,
+          `tid ${t.tid} is ${t.runState} but ${running ? "is" : "is not"} on a CPU`,
         );
       }
-      if ((t.life.state === "blocked") !== (t.wait !== null)) {
+      if ((t.runState === "blocked") !== (t.wait !== null)) {
         throw new KernelInvariantError(
-          `tid ${t.tid} is ${t.life.state} with${t.wait ? "" : "out"} a wait record`,
+          `tid ${t.tid} is ${t.runState} with${t.wait ? "" : "out"} a wait record`,
         );
       }
       if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
     }
+    this.vm.checkInvariants();
     this.life.checkInvariants();
     checkFileInvariants([...this.processes.values()].map((p) => p.files));
   }

@@ -25,7 +25,7 @@
  *
  * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the system calls on top).
  */
-import { threadId, transition } from "@osbricks/sched";
+import type { ThreadId } from "@osbricks/sched";
 import { KernelInvariantError, ProgramError } from "../errors.js";
 import { postSignal } from "../posix/deliver.js";
 import { Console, FdTable } from "../posix/files.js";
@@ -53,7 +53,8 @@ export class Lifecycle {
   readonly kernelProcess: Process;
   /** The console every process's fds 0..2 start on. */
   readonly console = new Console();
-  private nextId = 1;
+  /** Statuses of processes reaped by pid 0 (init itself, and orphans after init died), in order. */
+  readonly reapedByKernel: { readonly pid: number; readonly status: number }[] = [];
 
   constructor(private readonly k: Kernel) {
     this.kernelProcess = new Process(
@@ -67,11 +68,6 @@ export class Lifecycle {
     );
     this.kernelProcess.retain();
     k.processes.set(0, this.kernelProcess);
-  }
-
-  private newId(): number {
-    while (this.k.processes.has(this.nextId) || this.k.threads.has(this.nextId)) this.nextId++;
-    return this.nextId++;
   }
 
   /** Start init (pid 1) with fds 0, 1, 2 on the console. */
@@ -105,10 +101,10 @@ export class Lifecycle {
     const space = k.createSpace();
     const load = loadImage(k, space, image, argv, envp);
     if (load === null) {
-      space.destroy();
+      k.destroySpace(space);
       return -Errno.ENOMEM;
     }
-    const pid = this.newId();
+    const pid = k.sched.spawn(); // the main thread's id is the pid (Linux: tgid = tid of the leader)
     const text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [
       image.main as unknown as UserFunction,
       ...(image.functions ?? []),
@@ -158,10 +154,10 @@ export class Lifecycle {
     args: unknown[],
     entry: number,
     sp: number,
-    tid = this.newId(),
+    tid: ThreadId = this.k.sched.spawn(),
   ): Thread {
     const k = this.k;
-    const t = new Thread(k.objects, k.threadType, tid, p);
+    const t = new Thread(k.objects, k.threadType, k.sched, p, tid);
     t.retain();
     t.pushBase(fn as (...a: unknown[]) => UserCode<unknown>, args, entry);
     t.regs.rsp = sp;
@@ -172,21 +168,9 @@ export class Lifecycle {
     return t;
   }
 
-  /** Put a new thread on the least loaded CPU (no migration afterwards) and make it ready. */
+  /** Start a new thread: the scheduler places it on the least loaded CPU and makes it ready. */
   private place(t: Thread): void {
-    let best = this.k.cpus[0]!;
-    let load = Number.POSITIVE_INFINITY;
-    for (const c of this.k.cpus) {
-      const l = c.policy.readyCount + (c.current ? 1 : 0);
-      if (l < load) {
-        best = c;
-        load = l;
-      }
-    }
-    t.cpu = best.id;
-    best.policy.admit(t.life.tid);
-    transition(t.life, "ready");
-    best.policy.enqueue(t.life.tid, "new");
+    t.cpu = this.k.sched.start(t.schedId);
   }
 
   /** Thread count of live threads in user processes. */
@@ -206,7 +190,7 @@ export class Lifecycle {
     if (t.frames.some((f) => f.historyOverflow)) return -Errno.ENOMEM;
     const space = p.vm.fork();
     if (space === null) return -Errno.ENOMEM;
-    const pid = this.newId();
+    const pid = k.sched.spawn();
     const child = new Process(k.objects, k.processType, pid, p, space, p.text.clone(), p.image);
     child.retain();
     child.heapStart = p.heapStart;
@@ -215,7 +199,7 @@ export class Lifecycle {
     for (let i = 0; i < 32; i++) child.sigActions[i] = p.sigActions[i]!;
     p.children.push(child);
     k.processes.set(pid, child);
-    const ct = new Thread(k.objects, k.threadType, pid, child);
+    const ct = new Thread(k.objects, k.threadType, k.sched, child, pid);
     ct.retain();
     ct.isMain = t.isMain;
     ct.regs.rsp = t.regs.rsp;
@@ -274,11 +258,11 @@ export class Lifecycle {
     const space = k.createSpace();
     const load = loadImage(k, space, image, argv, envp);
     if (load === null) {
-      space.destroy();
+      k.destroySpace(space);
       return -Errno.ENOMEM;
     }
     for (const o of [...p.threads]) if (o !== t) this.removeThread(o);
-    p.vm.destroy();
+    k.destroySpace(p.vm);
     p.addressSpace = space;
     p.text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [
       image.main as unknown as UserFunction,
@@ -349,8 +333,6 @@ export class Lifecycle {
     }
     if (t.ipcSlot >= 0) k.ipc.threadExit(t.ipcSlot);
     k.unschedule(t);
-    transition(t.life, "exited");
-    k.cpus[t.cpu]!.policy.retire(threadId(t.tid));
     if (t.clearTid !== 0 && p.addressSpace !== null && !p.exiting) {
       // CLONE_CHILD_CLEARTID: *tidptr = 0, then futex_wake(tidptr, 1), which pthread_join waits on.
       k.wakeClearTid(p, t.clearTid);
@@ -372,7 +354,7 @@ export class Lifecycle {
     p.exiting = true;
     for (const t of [...p.threads]) this.removeThread(t);
     p.files.closeAll();
-    p.addressSpace?.destroy();
+    if (p.addressSpace !== null) k.destroySpace(p.addressSpace);
     p.addressSpace = null;
     p.handleTable.dispose();
     for (const w of p.childWaiters.splice(0)) w.wakeToRetry();
@@ -421,6 +403,7 @@ export class Lifecycle {
     this.k.processes.delete(child.pid);
     child.phase = "reaped";
     child.release();
+    if (parent.pid === 0) this.reapedByKernel.push({ pid: child.pid, status: child.exitStatus });
     this.k.tracer?.emit({
       type: "kernel.process",
       cycle: this.k.now,
@@ -451,7 +434,6 @@ export class Lifecycle {
       for (const t of p.threads)
         if (this.k.threads.get(t.tid) !== t)
           throw new KernelInvariantError(`tid ${t.tid} of pid ${p.pid} is not in the thread table`);
-      p.addressSpace?.checkInvariants();
     }
   }
 }

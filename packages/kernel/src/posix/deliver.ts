@@ -50,7 +50,7 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
   p.sigPending |= bit;
   for (const t of p.threads) {
     if ((t.sigBlocked & bit) === 0) {
-      if (t.life.state === "blocked") k.interruptThread(t, restartable(act.handler, act.flags));
+      if (t.runState === "blocked") k.interruptThread(t, restartable(act.handler, act.flags));
       break;
     }
   }
@@ -65,7 +65,7 @@ export function signalThread(k: Kernel, t: Thread, sig: number): void {
   const act = t.process.sigActions[sig]!;
   if (isIgnored(act, sig)) return;
   t.sigPending |= sigbit(sig);
-  if ((t.sigBlocked & sigbit(sig)) === 0 && t.life.state === "blocked") {
+  if ((t.sigBlocked & sigbit(sig)) === 0 && t.runState === "blocked") {
     k.interruptThread(t, restartable(act.handler, act.flags));
   }
 }

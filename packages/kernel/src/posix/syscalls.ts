@@ -11,12 +11,11 @@
  */
 
 import { IpcStatus } from "@osbricks/ipc";
+import { type Placement, USER_END, USER_START } from "@osbricks/vm";
 import type { Kernel } from "../kernel/kernel.js";
 import { ARG_MAX, MAX_ARGS } from "../process/loader.js";
 import type { Thread, WaitRecord } from "../process/thread.js";
-import { USER_STACK_TOP } from "../program/image.js";
 import { MAX_PROGRAM_NAME } from "../program/registry.js";
-import { USER_TOP } from "../syscalls/decl.js";
 import { SYSCALL_NORETURN, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import {
@@ -35,8 +34,8 @@ import { exitedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
 const pagesOf = (len: number): number => Math.ceil(len / PAGE);
-/** Highest address mmap places mappings below: under the largest stack and its guard page. */
-export const MMAP_TOP = USER_STACK_TOP - 2 ** 30;
+/** Where mmap starts looking when given no usable hint (64 GiB: far above any heap here). */
+export const MMAP_BASE = 0x10_0000_0000;
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
 function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string): number {
@@ -52,14 +51,6 @@ function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string): number {
     },
   };
   return k.block(t, rec);
-}
-
-function prot(p: number): { read: boolean; write: boolean; exec: boolean } {
-  return {
-    read: (p & Prot.PROT_READ) !== 0,
-    write: (p & Prot.PROT_WRITE) !== 0,
-    exec: (p & Prot.PROT_EXEC) !== 0,
-  };
 }
 
 /** Copy a program path and its vectors for exec/spawn; -errno on failure. */
@@ -119,50 +110,52 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (length === 0 || offset !== 0 || (flags & MapFlags.MAP_ANONYMOUS) === 0) return -Errno.EINVAL;
       const shared = (flags & MapFlags.MAP_SHARED) !== 0;
       if (shared === ((flags & MapFlags.MAP_PRIVATE) !== 0)) return -Errno.EINVAL;
-      const pages = pagesOf(length);
-      const space = t.process.vm;
-      let va: number;
+      const len = pagesOf(length) * PAGE;
+      const inUser = addr >= USER_START && addr + len <= USER_END;
+      let placement: Placement;
       if ((flags & MapFlags.MAP_FIXED) !== 0) {
-        if (addr < PAGE || addr + pages * PAGE > USER_TOP) return -Errno.EINVAL;
-        va = addr;
-      } else if (addr >= PAGE && addr + pages * PAGE <= MMAP_TOP && space.isFree(addr, pages)) {
-        va = addr; // the hint is free: take it (Lunaix's hinted placement)
+        if (!inUser) return -Errno.EINVAL;
+        placement = { kind: "fixed", va: addr };
       } else {
-        va = space.findFree(pages, MMAP_TOP);
-        if (va < 0) return -Errno.ENOMEM;
+        // Lunaix's hinted placement: the hint if free, else the first fit above it.
+        placement = { kind: "hint", va: inUser ? addr : MMAP_BASE };
       }
-      return space.map({ va, pages, prot: prot(p), shared, name: "mmap" }) ? va : -Errno.ENOMEM;
+      const out = t.process.vm.map({
+        length: len,
+        prot: p,
+        placement,
+        sharing: shared ? "shared" : "private",
+        name: "[mmap]",
+      });
+      return out.kind === "mapped" ? out.va : -Errno.ENOMEM;
     },
     mprotect(t, addr, length, p) {
       if (length === 0) return 0;
-      if (addr + pagesOf(length) * PAGE > USER_TOP) return -Errno.ENOMEM;
-      return t.process.vm.protect(addr, pagesOf(length), prot(p)) ? 0 : -Errno.ENOMEM;
+      const len = pagesOf(length) * PAGE;
+      if (addr < USER_START || addr + len > USER_END) return -Errno.ENOMEM;
+      return t.process.vm.protect(addr, len, p).kind === "protected" ? 0 : -Errno.ENOMEM;
     },
     munmap(t, addr, length) {
-      if (length === 0 || addr + pagesOf(length) * PAGE > USER_TOP) return -Errno.EINVAL;
-      t.process.vm.unmap(addr, pagesOf(length));
+      const len = pagesOf(length) * PAGE;
+      if (length === 0 || addr < USER_START || addr + len > USER_END) return -Errno.EINVAL;
+      t.process.vm.unmap(addr, len);
       return 0;
     },
     brk(t, addr) {
       const p = t.process;
-      if (addr < p.heapStart || addr > MMAP_TOP) return p.brk;
+      if (addr < p.heapStart || addr > MMAP_BASE) return p.brk;
       const oldEnd = pagesOf(p.brk) * PAGE;
       const newEnd = pagesOf(addr) * PAGE;
       if (newEnd > oldEnd) {
-        const n = (newEnd - oldEnd) / PAGE;
-        if (!p.vm.isFree(oldEnd, n)) return p.brk;
-        if (
-          !p.vm.map({
-            va: oldEnd,
-            pages: n,
-            prot: prot(Prot.PROT_READ | Prot.PROT_WRITE),
-            shared: false,
-            name: "heap",
-          })
-        )
-          return p.brk;
+        const out = p.vm.map({
+          length: newEnd - oldEnd,
+          prot: Prot.PROT_READ | Prot.PROT_WRITE,
+          placement: { kind: "fixed", va: oldEnd, replace: false },
+          name: "[heap]",
+        });
+        if (out.kind !== "mapped") return p.brk;
       } else if (newEnd < oldEnd) {
-        p.vm.unmap(newEnd, (oldEnd - newEnd) / PAGE);
+        p.vm.unmap(newEnd, oldEnd - newEnd);
       }
       p.brk = addr;
       return addr;
@@ -219,6 +212,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const fn = codeAt(k, t, entry);
       if (fn === null) return -Errno.EFAULT;
       if (k.threads.size >= k.ipc.maxThreads) return -Errno.EAGAIN;
+      if (tidptr % 4 !== 0) return -Errno.EINVAL; // a futex word must be aligned
       if (tidptr !== 0 && !writeU32(k, t.process.vm, tidptr, 0)) return -Errno.EFAULT;
       const nt = k.life.createThread(t.process, fn, [arg], entry, stack);
       nt.sigBlocked = t.sigBlocked;

@@ -193,7 +193,11 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "int",
     doc: "Start a thread in the calling process (Linux clone with CLONE_VM|CLONE_THREAD|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID). Returns the new thread id. When the thread exits, the kernel stores 0 at tidptr and wakes one futex waiter there, which is how pthread_join waits.",
-    errors: { EAGAIN: "thread limit reached", EFAULT: "entry is not executable" },
+    errors: {
+      EAGAIN: "thread limit reached",
+      EFAULT: "entry is not executable",
+      EINVAL: "tidptr not 4-byte aligned",
+    },
   },
   fork: {
     nr: 57,

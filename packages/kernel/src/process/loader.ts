@@ -19,10 +19,12 @@
  *
  * Related: `../program/image.ts` (layout), `../kernel/lifecycle.ts` (exec, spawn).
  */
+
+import type { AddressSpace } from "@osbricks/vm";
 import type { Kernel } from "../kernel/kernel.js";
+import { Prot } from "../posix/table.js";
 import { type ExecutableImage, imageLayout } from "../program/image.js";
 import { encodeCString } from "../program/user.js";
-import type { UserSpace } from "../space/user-space.js";
 import { copyOut } from "../trap/memory.js";
 
 /** Total bytes of argument and environment strings exec accepts (Linux: ARG_MAX is 2 MiB). */
@@ -55,21 +57,22 @@ function u64(v: number): Uint8Array {
  */
 export function loadImage(
   k: Kernel,
-  space: UserSpace,
+  space: AddressSpace,
   image: ExecutableImage,
   argv: readonly string[],
   envp: readonly string[],
 ): LoadResult | null {
   const layout = imageLayout(image);
   for (const s of layout.segments) {
-    const ok = space.map({
-      va: s.va,
-      pages: s.pages,
-      prot: { read: s.read, write: s.write, exec: s.exec },
-      shared: false,
-      name: s.name,
+    const prot =
+      (s.read ? Prot.PROT_READ : 0) | (s.write ? Prot.PROT_WRITE : 0) | (s.exec ? Prot.PROT_EXEC : 0);
+    const out = space.map({
+      length: s.pages * 4096,
+      prot,
+      placement: { kind: "fixed", va: s.va },
+      name: `[${s.name}]`,
     });
-    if (!ok) return null;
+    if (out.kind !== "mapped") return null;
     if (s.init && !copyOut(k, space, s.va, s.init)) return null;
   }
   let sp = layout.stackTop;

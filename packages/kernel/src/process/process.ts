@@ -28,11 +28,11 @@
  * Related: `thread.ts`, `../kernel/kernel.ts` (creation, exit, reaping), `../posix/` (the calls).
  */
 import { KernelObject, type ObjectSpace, type ObjectType, SlotHandleTable } from "@osbricks/objects";
+import type { AddressSpace } from "@osbricks/vm";
 import { KernelStateError } from "../errors.js";
 import { FdTable, type Waiter } from "../posix/files.js";
 import { SIGACTION_DEFAULT, type SigAction } from "../posix/signals.js";
 import type { TextImage } from "../program/image.js";
-import type { UserSpace } from "../space/user-space.js";
 import type { Thread } from "./thread.js";
 
 /** Where a process is in its life cycle. */
@@ -51,7 +51,7 @@ export class Process extends KernelObject {
   /** Live threads, in creation order. */
   readonly threads: Thread[] = [];
   /** The address space, or `null` once released (zombie). */
-  addressSpace: UserSpace | null;
+  addressSpace: AddressSpace | null;
   /** The process's handle table. */
   readonly handleTable: SlotHandleTable;
   /** The program's text. */
@@ -80,7 +80,7 @@ export class Process extends KernelObject {
     type: ObjectType,
     pid: number,
     parent: Process | null,
-    addressSpace: UserSpace | null,
+    addressSpace: AddressSpace | null,
     text: TextImage,
     image: string,
   ) {
@@ -94,7 +94,7 @@ export class Process extends KernelObject {
   }
 
   /** The address space; throws only on a kernel bug (a zombie has none). */
-  get vm(): UserSpace {
+  get vm(): AddressSpace {
     if (this.addressSpace === null)
       throw new KernelStateError(`process ${this.pid} has no address space (zombie)`);
     return this.addressSpace;

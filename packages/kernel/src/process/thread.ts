@@ -29,7 +29,7 @@
  * Related: `process.ts`, `../kernel/kernel.ts` (runs it), `../trap/` (what a trap does to it).
  */
 import { KernelObject, type ObjectSpace, type ObjectType } from "@osbricks/objects";
-import { type ThreadLifecycle, threadId } from "@osbricks/sched";
+import type { Scheduler, ThreadId, ThreadState } from "@osbricks/sched";
 import type { Trap, UserCode } from "../program/trap.js";
 import type { Process } from "./process.js";
 
@@ -83,8 +83,10 @@ export class Thread extends KernelObject {
   readonly tid: number;
   /** The owning process (a reference is held on it). */
   readonly process: Process;
-  /** Life-cycle record shared with the scheduler. */
-  readonly life: ThreadLifecycle;
+  /** The scheduler that holds this thread's state. */
+  readonly sched: Scheduler;
+  /** The id as the scheduler types it (equal to `tid`). */
+  readonly schedId: ThreadId;
   /** Continuation stack; the top frame runs. */
   readonly frames: Frame[] = [];
   /** Value the top frame is resumed with. */
@@ -114,11 +116,24 @@ export class Thread extends KernelObject {
   /** Cycles this thread has run, for statistics. */
   cyclesRun = 0;
 
-  constructor(space: ObjectSpace, type: ObjectType, tid: number, process: Process) {
+  /** A thread with a fresh scheduler id (which is also its tid); it is `new` until started. */
+  constructor(
+    space: ObjectSpace,
+    type: ObjectType,
+    sched: Scheduler,
+    process: Process,
+    schedId: ThreadId = sched.spawn(),
+  ) {
     super(space, type);
-    this.tid = tid;
+    this.sched = sched;
+    this.schedId = schedId;
+    this.tid = this.schedId;
     this.process = process;
-    this.life = { tid: threadId(tid), state: "new", blockReason: null };
+  }
+
+  /** Scheduling state (new, ready, running, blocked, suspended, exited), as the scheduler has it. */
+  get runState(): ThreadState {
+    return this.sched.stateOf(this.schedId);
   }
 
   /** The top frame, or undefined once exited. */

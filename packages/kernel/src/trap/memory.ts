@@ -10,7 +10,7 @@
  *   translate ── pa ──▶ physical memory ──▶ resume the program with the value
  *       │ -1 (#PF)
  *       ▼
- *   space.fault(va, access)
+ *   space.handleFault(va, access)
  *       ├─ resolved  (demand-zero page, copy-on-write copy)  → execute the same trap again
  *       ├─ oom       (no frame for the copy)                 → SIGKILL, as Linux's OOM killer would
  *       └─ bad       (unmapped, protection)                  → SIGSEGV, then the same trap again
@@ -25,31 +25,49 @@
  * report a bad address as `null`/`false`, which the system call turns into EFAULT (Linux's
  * `copy_from_user` and its exception table).
  *
- * Related: `../space/user-space.ts` (translate, fault), `../kernel/kernel.ts` (the caller).
+ * Related: `@osbricks/vm` `AddressSpace.handleFault`, `../kernel/kernel.ts` (the caller).
  */
+import { Access as HwAccess } from "@osbricks/hw-x86";
+import type { AccessType as Access, AddressSpace } from "@osbricks/vm";
 import type { Cpu, Kernel } from "../kernel/kernel.js";
 import { forceSignal } from "../posix/deliver.js";
 import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";
 import type { LoadTrap, ReadBytesTrap, StoreTrap, Trap, WriteBytesTrap } from "../program/trap.js";
-import type { Access, UserSpace } from "../space/user-space.js";
 import { USER_TOP } from "../syscalls/decl.js";
 
 const PAGE = 4096;
 /** Largest byte range one read-bytes/write-bytes trap may move (1 MiB). */
 export const MAX_COPY = 1 << 20;
 
+const ACCESS_KIND = { read: HwAccess.Read, write: HwAccess.Write, exec: HwAccess.Execute } as const;
+
+/**
+ * The MMU step of an access. With a thread, the CPU it runs on translates (TLB first); without
+ * one (the kernel copying for a system call), the kernel's walker does the same walk at CPL 3, so
+ * the user's rights are checked as `copy_from_user` relies on. Returns the address or -1 (#PF).
+ */
+function mmuTranslate(k: Kernel, space: AddressSpace, va: number, access: Access, t: Thread | null): number {
+  const hi = Math.floor(va / 4294967296);
+  const lo = va >>> 0;
+  const ctx = k.contextOf(space);
+  if (t === null) return k.walker.walkHalves(ctx, hi, lo, ACCESS_KIND[access]);
+  const c = k.cpus[t.cpu]!;
+  if (c.loaded !== space) c.load(space);
+  return c.mmu.translateHalves(ctx, hi, lo, ACCESS_KIND[access]);
+}
+
 /** Translate `va`, resolving faults. Returns the physical address, or -1 (bad), -2 (out of memory). */
 export function translateOrFault(
   k: Kernel,
-  space: UserSpace,
+  space: AddressSpace,
   va: number,
   access: Access,
   t: Thread | null,
 ): number {
-  let pa = space.translate(va, access);
+  let pa = mmuTranslate(k, space, va, access, t);
   if (pa >= 0) return pa;
-  const outcome = space.fault(va, access);
+  const outcome = space.handleFault(va, access).kind;
   if (k.tracer && t) {
     k.tracer.emit({
       type: "kernel.fault",
@@ -64,8 +82,8 @@ export function translateOrFault(
   }
   if (t) k.cpus[t.cpu]!.time += k.costs.fault;
   if (outcome === "oom") return -2;
-  if (outcome === "bad") return -1;
-  pa = space.translate(va, access);
+  if (outcome === "segv") return -1;
+  pa = mmuTranslate(k, space, va, access, t);
   return pa;
 }
 
@@ -174,7 +192,7 @@ export function executeMemoryTrap(
 /** Copy between user memory and a buffer page by page. Returns the bytes read (or `src`), or -1/-2. */
 function copyPages(
   k: Kernel,
-  space: UserSpace,
+  space: AddressSpace,
   va: number,
   len: number,
   src: Uint8Array | null,
@@ -213,26 +231,26 @@ function bytesToScalar(b: Uint8Array): number | bigint {
 // ---- kernel copies (copy_from_user / copy_to_user) ----------------------------------------------
 
 /** Copy `len` bytes out of `space` at `va` for the kernel. `null` means EFAULT. */
-export function copyIn(k: Kernel, space: UserSpace, va: number, len: number): Uint8Array | null {
+export function copyIn(k: Kernel, space: AddressSpace, va: number, len: number): Uint8Array | null {
   if (!Number.isInteger(va) || va < 0 || va + len > USER_TOP) return null;
   const r = copyPages(k, space, va, len, null, null);
   return typeof r === "number" ? null : r;
 }
 
 /** Copy `bytes` into `space` at `va` for the kernel. `false` means EFAULT. */
-export function copyOut(k: Kernel, space: UserSpace, va: number, bytes: Uint8Array): boolean {
+export function copyOut(k: Kernel, space: AddressSpace, va: number, bytes: Uint8Array): boolean {
   if (!Number.isInteger(va) || va < 0 || va + bytes.length > USER_TOP) return false;
   return typeof copyPages(k, space, va, bytes.length, bytes, null) !== "number";
 }
 
 /** Read a little-endian 32-bit word for the kernel; `null` means EFAULT. */
-export function readU32(k: Kernel, space: UserSpace, va: number): number | null {
+export function readU32(k: Kernel, space: AddressSpace, va: number): number | null {
   const b = copyIn(k, space, va, 4);
   return b === null ? null : (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }
 
 /** Write a little-endian 32-bit word for the kernel; `false` means EFAULT. */
-export function writeU32(k: Kernel, space: UserSpace, va: number, value: number): boolean {
+export function writeU32(k: Kernel, space: AddressSpace, va: number, value: number): boolean {
   const v = value >>> 0;
   return copyOut(k, space, va, Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24));
 }
@@ -243,7 +261,7 @@ export function writeU32(k: Kernel, space: UserSpace, va: number, value: number)
  */
 export function copyInString(
   k: Kernel,
-  space: UserSpace,
+  space: AddressSpace,
   va: number,
   max: number,
 ): string | null | { tooLong: true } {
@@ -267,7 +285,7 @@ export function copyInString(
  */
 export function copyInStringVector(
   k: Kernel,
-  space: UserSpace,
+  space: AddressSpace,
   va: number,
   maxEntries: number,
   maxBytes: number,
