@@ -1,5 +1,4 @@
 import { PhysicalMemory } from "@osbricks/hw-x86";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Futex, IpcArgumentError, IpcStatus, IpcThreads, NO_WAIT } from "../src/index.js";
 
@@ -84,59 +83,5 @@ describe("Futex", () => {
     const { futex } = rig();
     expect(() => futex.wait(0, 0x1002, 0)).toThrow(IpcArgumentError);
     expect(() => futex.wake(0x1000, -1)).toThrow(IpcArgumentError);
-  });
-
-  it("matches a per-address FIFO model under random waits, wakes, timeouts (property)", () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.oneof(
-            fc.record({ wait: fc.nat(5), key: fc.nat(2) }),
-            fc.record({ wake: fc.nat(2), n: fc.nat(3) }),
-            fc.record({ tick: fc.integer({ min: 1, max: 4 }) }),
-          ),
-          { maxLength: 40 },
-        ),
-        (ops) => {
-          const { threads, woken, futex } = rig();
-          const model = new Map<number, number[]>();
-          const deadline = new Map<number, number>();
-          let now = 0;
-          for (const op of ops) {
-            woken.length = 0;
-            if ("wait" in op) {
-              if (threads.state[op.wait] !== 0) continue;
-              const pa = op.key * 4;
-              const timeout = op.wait % 2 === 0 ? 3 : Number.POSITIVE_INFINITY;
-              expect(futex.wait(op.wait, pa, 0, timeout)).toBe(IpcStatus.Blocked);
-              model.set(pa, [...(model.get(pa) ?? []), op.wait]);
-              deadline.set(op.wait, now + timeout);
-            } else if ("wake" in op) {
-              const pa = op.wake * 4;
-              const q = model.get(pa) ?? [];
-              const want = q.splice(0, op.n);
-              expect(futex.wake(pa, op.n)).toBe(want.length);
-              expect(woken.map(([t]) => t)).toEqual(want);
-            } else {
-              now += op.tick;
-              const expired = [...deadline]
-                .filter(([, d]) => d <= now)
-                .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-              for (const [t] of expired) {
-                deadline.delete(t);
-                for (const q of model.values()) if (q.includes(t)) q.splice(q.indexOf(t), 1);
-              }
-              threads.advanceTo(now);
-              expect(woken).toEqual(expired.map(([t]) => [t, IpcStatus.TimedOut]));
-            }
-            for (const [t] of woken) deadline.delete(t);
-            for (const [pa, q] of model) expect(futex.waiters(pa)).toBe(q.length);
-            futex.checkInvariants();
-            threads.checkInvariants();
-          }
-        },
-      ),
-      { numRuns: 80 },
-    );
   });
 });

@@ -1,6 +1,5 @@
 import { Pic8259 } from "@osbricks/hw-x86";
 import { KernelObject, ObjectSpace, Right, SlotHandleTable } from "@osbricks/objects";
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decodeTag,
@@ -78,47 +77,6 @@ describe("Notification", () => {
     const { note } = rig();
     expect(() => note.signal(-1)).toThrow(IpcArgumentError);
     expect(() => note.signal(2 ** 32)).toThrow(IpcArgumentError);
-  });
-
-  it("no bit is lost or invented: the OR of all signals equals the OR of all collections (property)", () => {
-    fc.assert(
-      fc.property(
-        fc.array(
-          fc.oneof(
-            fc.nat(0xffff).map((b) => ({ b })),
-            fc.nat(3).map((w) => ({ w })),
-          ),
-          { maxLength: 40 },
-        ),
-        (ops) => {
-          const { threads, note } = rig();
-          let signalled = 0;
-          let collected = 0;
-          const waiting = new Set<number>();
-          const seen = (t: number) => {
-            collected |= threads.word[t]!;
-          };
-          for (const op of ops) {
-            if ("b" in op) {
-              signalled |= op.b;
-              const w = note.signal(op.b);
-              if (w >= 0) {
-                waiting.delete(w);
-                seen(w);
-              }
-            } else if (!waiting.has(op.w)) {
-              const st = note.wait(op.w);
-              if (st === IpcStatus.Ok) seen(op.w);
-              else waiting.add(op.w);
-            }
-            note.checkInvariants();
-            threads.checkInvariants();
-          }
-          expect((collected | note.pending) >>> 0).toBe(signalled >>> 0);
-        },
-      ),
-      { numRuns: 80 },
-    );
   });
 });
 

@@ -13,7 +13,8 @@
  *                          thread's table (received handles, or its own back after a failure)
  * ```
  *
- * The object's death (last handle closed, or `kill()`) destroys the endpoint: every queued thread
+ * The object's death (its last handle closed, even if the kernel still references it, or `kill()`)
+ * destroys the endpoint: every queued thread
  * wakes with {@link IpcStatus.Closed} and the `closed` signal is asserted for `objectWait`ers.
  *
  * Related: `ipc-types.ts`, `../channel/channel.ts` (the same handle discipline for channels).
@@ -57,10 +58,24 @@ export class EndpointObject extends KernelObject {
     });
   }
 
+  /** No handle left: nobody can ever serve the queued threads, so the endpoint dies now. */
+  protected override onNoHandles(): void {
+    if (this.alive) this.kill();
+  }
+
   protected override onDead(): void {
     this.endpoint.destroy();
     this.assertSignals(this.type.signal("closed"));
   }
+
+  /** Destroyed: handles still in flight are closed (as Zircon closes those of an unread message). */
+  protected override onDestroy(): void {
+    this.transitOpen = false;
+    this.transit.dispose();
+  }
+
+  /** Whether the transit table still exists (false once the object is destroyed). */
+  transitOpen = true;
 }
 
 /** A notification behind handles. */
@@ -79,6 +94,11 @@ export class NotificationObject extends KernelObject {
       ...options,
       name: options.name ?? `notification#${this.koid}`,
     });
+  }
+
+  /** No handle left: nobody can signal the waiters any more. */
+  protected override onNoHandles(): void {
+    if (this.alive) this.kill();
   }
 
   protected override onDead(): void {
@@ -184,6 +204,7 @@ export function collectHandles(
   const out: Handle[] = [];
   let dropped = 0;
   if (items === null) return { handles: out, dropped };
+  if (!endpoint.transitOpen) return { handles: out, dropped: items.length };
   for (const h of items as readonly Handle[]) {
     const m = endpoint.transit.moveTo(h, table);
     if (m.kind === "ok") out.push(m.handle);

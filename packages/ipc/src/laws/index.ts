@@ -7,3 +7,4 @@
 export * from "./endpoint-laws.js";
 export { EndpointModel, type EndpointReal } from "./endpoint-model.js";
 export * from "./law.js";
+export * from "./sync-laws.js";
