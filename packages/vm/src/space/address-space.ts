@@ -79,11 +79,14 @@ export class AddressSpace {
   readonly #areas = new AreaSet();
   #destroyed = false;
 
-  /** @internal Use {@link VmSystem.createSpace}. */
-  constructor(system: VmSystem, id: number) {
+  /**
+   * @internal Use {@link VmSystem.createSpace}.
+   * @param rootPfn - a zeroed frame for the root table, taken from `system.frames`.
+   */
+  constructor(system: VmSystem, id: number, rootPfn: number) {
     this.id = id;
     this.system = system;
-    const mapper = new Mapper({ memory: system.memory, frames: system.frames });
+    const mapper = new Mapper({ memory: system.memory, frames: system.frames, root: rootPfn * PAGE_SIZE });
     this.pmap = new Pmap(mapper, system.memory, id, system.shootdown);
   }
 
@@ -315,7 +318,8 @@ export class AddressSpace {
    */
   fork(): AddressSpace | null {
     this.#live("fork");
-    const child = this.system.createSpace();
+    const child = this.system.tryCreateSpace();
+    if (child === null) return null;
     const store = this.system.store;
     for (const a of this.#areas.toArray()) {
       let obj: VmObject | null = null;

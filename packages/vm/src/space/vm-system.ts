@@ -23,7 +23,7 @@ import type { CowStrategy } from "../cow/api.js";
 import type { PteCowContext } from "../cow/pte-cow.js";
 import { RefcountCow } from "../cow/refcount.js";
 import { ShadowCow } from "../cow/shadow.js";
-import { InvariantError } from "../errors.js";
+import { InvariantError, SpaceStateError } from "../errors.js";
 import type { FrameAllocator } from "../frames/api.js";
 import { FrameRefCounts } from "../frames/refcount.js";
 import type { VmObjectEvent } from "../objects/api.js";
@@ -104,10 +104,21 @@ export class VmSystem {
 
   /**
    * A new, empty address space (its root table is allocated now).
-   * @throws hw-x86's `ConfigurationError` when no frame is left for the root table.
+   * @throws {@link SpaceStateError} when no frame is left for the root table (use
+   *   {@link VmSystem.tryCreateSpace} where that is an expected outcome).
    */
   createSpace(): AddressSpace {
-    const space = new AddressSpace(this, this.#nextId++);
+    const space = this.tryCreateSpace();
+    if (space === null) throw new SpaceStateError("createSpace(): no frame left for the root page table");
+    return space;
+  }
+
+  /** A new, empty address space, or `null` when no frame is left for its root table. */
+  tryCreateSpace(): AddressSpace | null {
+    const root = this.frames.allocFrame();
+    if (root === null) return null;
+    this.memory.zeroFrame(root);
+    const space = new AddressSpace(this, this.#nextId++, root);
     this.#spaces.set(space.id, space);
     return space;
   }
@@ -124,10 +135,12 @@ export class VmSystem {
 
   /**
    * Check every space and the cross-space invariants (see the file banner).
+   * @param kernelLinks - objects the caller links outside any area or segment (one entry per
+   *   link, e.g. a device object the kernel keeps), so that the two-way link count balances.
    * @throws {@link InvariantError} naming the first broken invariant.
    */
-  checkInvariants(): void {
-    const holders: VmObject[] = [];
+  checkInvariants(kernelLinks: Iterable<VmObject> = []): void {
+    const holders: VmObject[] = [...kernelLinks];
     const leafCount = new Map<number, number>();
     for (const space of this.#spaces.values()) {
       space.checkInvariants();

@@ -1,0 +1,103 @@
+import { Mapper, PhysicalMemory } from "@osbricks/hw-x86";
+import { describe, expect, it } from "vitest";
+import {
+  cowCopyRange,
+  cowWriteFault,
+  eagerCopyRange,
+  leafIndex,
+  leafTable,
+  PTE_COW,
+  releaseRange,
+} from "../src/cow/pte-cow.js";
+import { VmArgumentError } from "../src/errors.js";
+import { BuddyAllocator } from "../src/frames/buddy.js";
+import { FrameRefCounts } from "../src/frames/refcount.js";
+
+function setup() {
+  const memory = new PhysicalMemory({ size: 512 * 4096 });
+  const frames = new BuddyAllocator({ frames: 512 });
+  frames.reserve(0, 1);
+  const refs = new FrameRefCounts(frames);
+  const ctx = { memory, frames: refs, tables: frames };
+  const parent = new Mapper({ memory, frames });
+  const pages: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const f = refs.alloc()!;
+    memory.fillFrame(f, 0x10 + i);
+    parent.map(0x40_0000 + i * 0x1000, f * 4096, 4096, { writable: i !== 2, user: true });
+    pages.push(f);
+  }
+  const childRoot = frames.allocFrame()!;
+  memory.zeroFrame(childRoot);
+  return { memory, frames, refs, ctx, parent, pages, childRoot };
+}
+
+const lo = (memory: PhysicalMemory, table: number, va: number) =>
+  memory.read32(table * 4096 + leafIndex(va) * 8);
+
+describe("page-refcount COW on page tables", () => {
+  it("leafIndex takes bits 20:12: 0x1234_5000 → 0x145", () => {
+    expect(leafIndex(0x1234_5000)).toBe(0x145);
+  });
+
+  it("cowCopyRange: writable leaves become read-only + COW in both trees, counts grow", () => {
+    const { memory, refs, ctx, parent, pages, childRoot } = setup();
+    const n = cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    expect(n).toBe(3);
+    const pt = leafTable(memory, parent.root / 4096, 0x40_0000);
+    const ct = leafTable(memory, childRoot, 0x40_0000);
+    for (let i = 0; i < 3; i++) {
+      const va = 0x40_0000 + i * 0x1000;
+      expect(lo(memory, pt, va)).toBe(lo(memory, ct, va));
+      expect((lo(memory, pt, va) & 2) !== 0).toBe(false);
+      expect((lo(memory, pt, va) & PTE_COW) !== 0).toBe(i !== 2); // the read-only page stays plain
+      expect(refs.count(pages[i]!)).toBe(2);
+    }
+  });
+
+  it("cowWriteFault copies while shared, then reuses when the count is 1", () => {
+    const { memory, refs, ctx, parent, pages, childRoot } = setup();
+    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    const ct = leafTable(memory, childRoot, 0x40_0000);
+    const nf = cowWriteFault(ctx, ct, leafIndex(0x40_0000));
+    expect(nf).not.toBe(pages[0]);
+    expect(memory.read8(nf * 4096 + 100)).toBe(0x10);
+    expect(refs.count(pages[0]!)).toBe(1);
+    expect(lo(memory, ct, 0x40_0000) & (2 | PTE_COW)).toBe(2);
+    const pt = leafTable(memory, parent.root / 4096, 0x40_0000);
+    expect(cowWriteFault(ctx, pt, leafIndex(0x40_0000))).toBe(pages[0]);
+    expect(lo(memory, pt, 0x40_0000) & (2 | PTE_COW)).toBe(2);
+  });
+
+  it("releaseRange drops leaves and counts; frames go back at zero", () => {
+    const { frames, refs, ctx, parent, childRoot } = setup();
+    const before = frames.freeFrames();
+    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    const tables = before - frames.freeFrames();
+    expect(releaseRange(ctx, childRoot, 0x40_0000, 0x40_3000)).toBe(3);
+    expect(refs.heldFrames()).toBe(3);
+    expect(frames.freeFrames()).toBe(before - tables);
+  });
+
+  it("eagerCopyRange copies every page into fresh frames", () => {
+    const { memory, refs, ctx, parent, pages, childRoot } = setup();
+    expect(eagerCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000)).toBe(3);
+    const ct = leafTable(memory, childRoot, 0x40_2000);
+    const f = lo(memory, ct, 0x40_2000) >>> 12;
+    expect(f).not.toBe(pages[2]);
+    expect(memory.read8(f * 4096)).toBe(0x12);
+    expect(refs.count(pages[2]!)).toBe(1);
+  });
+
+  it("refuses to share onto a present destination leaf, or a huge page", () => {
+    const { ctx, parent, childRoot, memory } = setup();
+    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_1000);
+    expect(() => cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_1000)).toThrow(
+      VmArgumentError,
+    );
+    parent.map(0x4000_0000, 0x20_0000, 2 ** 21, { writable: true, user: true });
+    const other = ctx.tables.allocFrame()!;
+    memory.zeroFrame(other);
+    expect(() => cowCopyRange(ctx, parent.root / 4096, other, 0x4000_0000, 0x4020_0000)).toThrow(/huge page/);
+  });
+});
