@@ -254,3 +254,27 @@ describe("revoke and object hooks", () => {
     space.checkInvariants();
   });
 });
+
+describe("slot arrays grow on demand", () => {
+  it("a 65536-slot table starts small, grows by doubling, and keeps every handle valid", () => {
+    const space = new ObjectSpace();
+    const type = space.defineType({ name: "event" });
+    const t = new SlotHandleTable(space, { capacity: 1000 });
+    const o = new KernelObject(space, type);
+    const handles: number[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const r = t.create(o, Right.READ);
+      if (r.kind !== "ok") throw new Error(`create ${i}: ${r.kind}`);
+      handles.push(r.handle);
+      if (i % 97 === 0) t.checkInvariants();
+    }
+    expect(t.create(o, Right.READ).kind).toBe("table-full");
+    expect(new Set(handles.map((h) => h & 1023)).size).toBe(1000);
+    for (const h of handles) expect(t.lookup(h, type, Right.READ).kind).toBe("ok");
+    // A value whose index lies beyond the arrays of a young table is not-open, not an error.
+    const young = new SlotHandleTable(space, { capacity: 1 << 16 });
+    expect(young.lookup((1 << 16) | 5000, null, 0)).toMatchObject({ kind: "bad-handle", reason: "not-open" });
+    t.checkInvariants();
+    space.checkInvariants();
+  });
+});

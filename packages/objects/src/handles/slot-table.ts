@@ -17,7 +17,8 @@
  * object: the use-after-free of handle tables. Since generations start at 1, every handle is
  * ≥ 2^b and the value 0 is never valid.
  *
- * Per slot, in parallel arrays:
+ * Per slot, in parallel arrays that start at 64 entries and double as the table fills (up to
+ * 2^b), so a large table costs memory only once it holds many handles:
  *
  * | array      | type         | content                                                  |
  * |------------|--------------|----------------------------------------------------------|
@@ -71,6 +72,9 @@ export interface SlotHandleTableOptions {
   readonly capacity?: number;
 }
 
+/** Slot arrays start this long and double as the table fills. */
+const INITIAL_SLOTS = 64;
+
 /** Largest table: 2^16 slots leaves 15 generation bits. */
 export const MAX_TABLE_CAPACITY = 1 << 16;
 
@@ -83,14 +87,18 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
   /** Number of low bits of a handle that hold the slot index. */
   readonly indexBits: number;
   private readonly indexMask: number;
+  /** `length - 1` of the slot arrays, which grow by doubling up to 2^indexBits. */
+  private slotMask: number;
+  /** Slots in use or on the free list so far: min(array length, capacity). */
+  private usable: number;
   private readonly maxGen: number;
-  private readonly live: Int32Array;
-  private readonly gens: Int32Array;
-  private readonly rightsOf: Int32Array;
-  private readonly typeIds: Int32Array;
-  private readonly freeNext: Int32Array;
-  private readonly objects: (KernelObject | null)[];
-  private readonly nodes: (CapNode | null)[];
+  private live: Int32Array;
+  private gens: Int32Array;
+  private rightsOf: Int32Array;
+  private typeIds: Int32Array;
+  private freeNext: Int32Array;
+  private objects: (KernelObject | null)[];
+  private nodes: (CapNode | null)[];
   private freeHead: number;
   private count = 0;
   private retired = 0;
@@ -119,18 +127,21 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     this.space = space;
     this.capacity = capacity;
     this.indexBits = Math.max(1, Math.ceil(Math.log2(capacity)));
-    const slots = 1 << this.indexBits; // arrays cover every index a handle can encode: no out-of-bounds reads
-    this.indexMask = slots - 1;
+    this.indexMask = (1 << this.indexBits) - 1;
     this.maxGen = ALL_BITS >>> this.indexBits;
-    this.live = new Int32Array(slots);
-    this.gens = new Int32Array(slots).fill(1);
-    this.rightsOf = new Int32Array(slots);
-    this.typeIds = new Int32Array(slots);
-    this.freeNext = new Int32Array(slots);
-    this.objects = new Array<KernelObject | null>(slots).fill(null);
-    this.nodes = new Array<CapNode | null>(slots).fill(null);
-    for (let i = 0; i < capacity; i++) this.freeNext[i] = i + 1 < capacity ? i + 1 : -1;
-    this.freeHead = 0;
+    // Start small and double on demand: a 65536-slot table costs memory only once it is used.
+    const initial = Math.min(INITIAL_SLOTS, 1 << this.indexBits);
+    this.slotMask = initial - 1;
+    this.usable = 0;
+    this.live = new Int32Array(initial);
+    this.gens = new Int32Array(initial).fill(1);
+    this.rightsOf = new Int32Array(initial);
+    this.typeIds = new Int32Array(initial);
+    this.freeNext = new Int32Array(initial);
+    this.objects = new Array<KernelObject | null>(initial).fill(null);
+    this.nodes = new Array<CapNode | null>(initial).fill(null);
+    this.freeHead = -1;
+    this.addFreeSlots(Math.min(initial, capacity));
     this.id = space.registerTable(this);
   }
 
@@ -160,7 +171,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     if (object.space !== this.space)
       throw new InvalidArgumentError(`${call}: the object belongs to another machine`);
     if (this.disposed) throw new LifeCycleError(`${call}: the table is disposed`);
-    const slot = this.freeHead;
+    const slot = this.freeSlot();
     if (slot < 0) return this.full();
     const handle = this.occupy(slot, object, rights);
     object.acquireHandle();
@@ -174,7 +185,9 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     type: ObjectType<T> | null,
     required: Rights,
   ): LookupResult<T> {
-    const slot = handle & this.indexMask;
+    // Masking with the arrays' size, not the index field's, keeps the read in bounds; the compare
+    // of the whole value still rejects any handle whose index lies beyond the arrays.
+    const slot = handle & this.slotMask;
     const open = this.live[slot]!;
     if (open !== handle || open === 0) return this.badHandle(handle);
     if (type !== null && this.typeIds[slot] !== type.id) return this.wrongType(handle, slot, type);
@@ -188,7 +201,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     if (slot < 0) return this.badHandle(handle);
     const refused = this.checkDerive(handle, slot, Right.DUPLICATE, rights);
     if (refused) return refused;
-    const dst = this.freeHead;
+    const dst = this.freeSlot();
     if (dst < 0) return this.full();
     const object = this.objects[slot]!;
     const h = this.occupy(dst, object, rights);
@@ -214,7 +227,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
       this.traceMove(handle, h, object);
       return { kind: "ok", handle: h };
     }
-    const dst = this.freeHead;
+    const dst = this.freeSlot();
     if (dst < 0) return this.full();
     const h = this.occupy(dst, object, rights);
     this.nodes[dst] = node;
@@ -282,7 +295,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     node: (owner: CapSlotOwner, slot: number) => CapNode,
   ): Handle | null {
     if (this.disposed) throw new LifeCycleError(`table ${this.id}: accept: the table is disposed`);
-    const slot = this.freeHead;
+    const slot = this.freeSlot();
     if (slot < 0) return null;
     const h = this.occupy(slot, object, rights);
     this.nodes[slot] = node(this, slot);
@@ -299,7 +312,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
       // A split must leave both pieces non-empty.
       return { kind: "invalid-rights", handle, requested: rights, valid: held };
     }
-    const dst = this.freeHead;
+    const dst = this.freeSlot();
     if (dst < 0) return this.full();
     const object = this.objects[slot]!;
     const h = this.occupy(dst, object, rights);
@@ -331,7 +344,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
 
   list(): HandleInfo[] {
     const out: HandleInfo[] = [];
-    for (let slot = 0; slot < this.capacity; slot++) {
+    for (let slot = 0; slot < this.usable; slot++) {
       const object = this.objects[slot];
       if (this.live[slot] === 0 || !object) continue;
       out.push({
@@ -347,7 +360,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
 
   dispose(): void {
     if (this.disposed) return;
-    for (let slot = 0; slot < this.capacity; slot++) if (this.live[slot] !== 0) this.closeSlot(slot);
+    for (let slot = 0; slot < this.usable; slot++) if (this.live[slot] !== 0) this.closeSlot(slot);
     this.disposed = true;
     this.space.unregisterTable(this);
   }
@@ -355,7 +368,10 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
   checkInvariants(): void {
     const me = `table ${this.id}`;
     let open = 0;
-    for (let slot = 0; slot <= this.indexMask; slot++) {
+    if (this.live.length !== this.slotMask + 1 || this.usable !== Math.min(this.live.length, this.capacity)) {
+      throw new InvariantError(`${me}: slot arrays of ${this.live.length} with ${this.usable} usable slots`);
+    }
+    for (let slot = 0; slot < this.live.length; slot++) {
       const h = this.live[slot]!;
       const object = this.objects[slot];
       const node = this.nodes[slot];
@@ -365,7 +381,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
         continue;
       }
       open++;
-      if (slot >= this.capacity) throw new InvariantError(`${me}: slot ${slot} beyond capacity is open`);
+      if (slot >= this.usable) throw new InvariantError(`${me}: slot ${slot} beyond capacity is open`);
       if (h !== ((this.gens[slot]! << this.indexBits) | slot)) {
         throw new InvariantError(
           `${me}: slot ${slot} holds handle 0x${h.toString(16)}, not its generation ${this.gens[slot]}`,
@@ -392,9 +408,9 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
         throw new InvariantError(`${me}: retired slot ${s} is on the free list`);
       seen.add(s);
     }
-    if (seen.size !== this.capacity - this.count - this.retired) {
+    if (seen.size !== this.usable - this.count - this.retired) {
       throw new InvariantError(
-        `${me}: free list has ${seen.size} slots, expected ${this.capacity} - ${this.count} open - ${this.retired} retired`,
+        `${me}: free list has ${seen.size} slots, expected ${this.usable} usable - ${this.count} open - ${this.retired} retired`,
       );
     }
   }
@@ -403,7 +419,7 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
 
   /** The slot of an open handle, or -1. */
   private slotOf(handle: number): number {
-    const slot = handle & this.indexMask;
+    const slot = handle & this.slotMask;
     const open = this.live[slot]!;
     return open === handle && open !== 0 ? slot : -1;
   }
@@ -416,6 +432,42 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     rights: Rights,
   ): AccessDenied | InvalidRights | null {
     return deriveRefusal(handle, this.rightsOf[slot]!, op, rights, this.objects[slot]!.type.validRights);
+  }
+
+  /** The free-list head, growing the slot arrays first when the list is empty; -1 when full. */
+  private freeSlot(): number {
+    if (this.freeHead < 0 && this.usable < this.capacity) this.grow();
+    return this.freeHead;
+  }
+
+  /** Double the slot arrays (up to 2^indexBits) and put the new usable slots on the free list. */
+  private grow(): void {
+    const length = this.live.length * 2;
+    const widen = (a: Int32Array, fill: number): Int32Array => {
+      const b = new Int32Array(length).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.live = widen(this.live, 0);
+    this.gens = widen(this.gens, 1);
+    this.rightsOf = widen(this.rightsOf, 0);
+    this.typeIds = widen(this.typeIds, 0);
+    this.freeNext = widen(this.freeNext, 0);
+    this.objects = this.objects.concat(
+      new Array<KernelObject | null>(length - this.objects.length).fill(null),
+    );
+    this.nodes = this.nodes.concat(new Array<CapNode | null>(length - this.nodes.length).fill(null));
+    this.slotMask = length - 1;
+    this.addFreeSlots(Math.min(length, this.capacity));
+  }
+
+  /** Make slots usable..upTo-1 usable, lowest first on the free list. */
+  private addFreeSlots(upTo: number): void {
+    for (let slot = upTo - 1; slot >= this.usable; slot--) {
+      this.freeNext[slot] = this.freeHead;
+      this.freeHead = slot;
+    }
+    this.usable = upTo;
   }
 
   /** Put a handle into free slot `slot` (the free-list head) and return its value. */
@@ -476,7 +528,8 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
       const slot = handle & this.indexMask;
       const gen = handle >>> this.indexBits;
       // An older generation was handed out from this slot and closed since; anything else was never issued.
-      if (slot < this.capacity) reason = gen < this.gens[slot]! ? "stale" : "not-open";
+      if (slot < this.usable) reason = gen < this.gens[slot]! ? "stale" : "not-open";
+      else if (slot < this.capacity) reason = "not-open";
     }
     return { kind: "bad-handle", handle, reason };
   }
