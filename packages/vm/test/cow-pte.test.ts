@@ -1,4 +1,4 @@
-import { Mapper, PhysicalMemory } from "@osbricks/hw-x86";
+import { Mapper, PAGE_2M, PhysicalMemory } from "@osbricks/hw-x86";
 import { describe, expect, it } from "vitest";
 import {
   cowCopyRange,
@@ -95,7 +95,7 @@ describe("page-refcount COW on page tables", () => {
     expect(() => cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_1000)).toThrow(
       VmArgumentError,
     );
-    parent.map(0x4000_0000, 0x20_0000, 2 ** 21, { writable: true, user: true });
+    parent.map(0x4000_0000, 0x20_0000, PAGE_2M, { writable: true, user: true });
     const other = ctx.tables.allocFrame()!;
     memory.zeroFrame(other);
     expect(() => cowCopyRange(ctx, parent.root / 4096, other, 0x4000_0000, 0x4020_0000)).toThrow(/huge page/);
