@@ -23,7 +23,7 @@
  * which is what SJF and STCF read. New threads go to the least loaded allowed CPU (lowest number
  * on ties); load balancing and idle stealing follow the {@link Scheduler}'s options.
  */
-import type { PolicyFactory, ThreadId } from "../api.js";
+import type { PolicyFactory, SchedEvent, ThreadId, Tracer } from "../api.js";
 import { cpuId } from "../api.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Scheduler } from "../smp/scheduler.js";
@@ -44,6 +44,10 @@ export interface SimOptions {
   readonly idleSteal?: boolean;
   /** Stop with an error after this many units (a policy that starves a job forever). Default 1,000,000. */
   readonly maxTime?: number;
+  /** Called once per unit after dispatch, with the time and the scheduler (for traces; do not mutate). */
+  readonly onDispatch?: (t: number, sched: Scheduler) => void;
+  /** Receives the scheduler's trace events. */
+  readonly tracer?: Tracer<SchedEvent>;
 }
 
 /** Measurements of one job. */
@@ -135,6 +139,7 @@ export function simulate(specs: readonly JobSpec[], options: SimOptions): SimRes
     balanceInterval: options.balanceInterval ?? 10,
     idleSteal: options.idleSteal ?? true,
     clock,
+    ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
   });
   const n = sched.cpus;
   const runs: JobRun[] = jobs.map((job) => {
@@ -184,6 +189,7 @@ export function simulate(specs: readonly JobSpec[], options: SimOptions): SimRes
         if (r.firstRun < 0) r.firstRun = t;
       }
     }
+    options.onDispatch?.(t, sched);
     for (const r of runs) {
       const st = sched.stateOf(r.tid);
       if (st === "ready") r.wait++;
