@@ -26,24 +26,34 @@ import { ObjectSpace } from "../object/space.js";
 import { Right } from "../rights/rights.js";
 import type { HandleTableFactory } from "./api.js";
 
-interface ModelHandle {
+/** A handle as the model sees it. */
+export interface ModelHandle {
+  /** Index into `HandleWorld.objects`. */
   readonly object: number;
   readonly rights: Rights;
+  /** Model derivation node id (see `HandleWorld.parent`). */
   readonly node: number;
 }
 
-interface ModelObject {
+/** An object as the model sees it, beside the real one. */
+export interface ModelObject {
   readonly real: KernelObject;
+  /** References taken by retain commands and not released. */
   refs: number;
+  /** Whether it ever had a handle or reference (only then can it be destroyed). */
   touched: boolean;
   dead: boolean;
+  /** How often its onDestroy hook ran (must end at 0 or 1). */
   destroyCalls: number;
 }
 
-interface ModelTable {
+/** A table as the model sees it, beside the real one. */
+export interface ModelTable {
   readonly real: HandleTable;
   readonly capacity: number;
+  /** Open handles: value → model handle. */
   readonly handles: Map<number, ModelHandle>;
+  /** Every value the real table ever returned. */
   readonly issued: Set<number>;
 }
 
@@ -76,6 +86,7 @@ export class HandleWorld {
     this.newObject(1);
   }
 
+  /** Build a new real object of type `typeIndex` (modulo the types) and track it. */
   newObject(typeIndex: number): void {
     const type = this.types[typeIndex % this.types.length]!;
     const entry: ModelObject = {
@@ -98,12 +109,14 @@ export class HandleWorld {
     return out;
   }
 
+  /** Open handles to object `object` over all model tables. */
   handleCount(object: number): number {
     let n = 0;
     for (const t of this.tables) for (const h of t.handles.values()) if (h.object === object) n++;
     return n;
   }
 
+  /** Whether the model says object `object` is destroyed: touched, and no handles or references left. */
   destroyed(object: number): boolean {
     const o = this.objects[object]!;
     return o.touched && o.refs === 0 && this.handleCount(object) === 0;
@@ -116,6 +129,7 @@ export class HandleWorld {
     return handles[pick % handles.length]!;
   }
 
+  /** A new model derivation node under `parent` (0 = root). */
   newNode(parent: number): number {
     const id = this.nextNode++;
     this.parent.set(id, parent);
@@ -129,6 +143,7 @@ export class HandleWorld {
     this.parent.delete(id);
   }
 
+  /** Every node below `id`, transitively. */
   descendants(id: number): Set<number> {
     const out = new Set<number>();
     let grew = true;
@@ -213,7 +228,9 @@ export class HandleWorld {
   }
 }
 
-type Cmd = fc.Command<HandleWorld, HandleWorld>;
+/** A command of the handle-table model (model and real system are one `HandleWorld`). */
+export type HandleCommand = fc.Command<HandleWorld, HandleWorld>;
+type Cmd = HandleCommand;
 
 /** Expected refusal for a derivation (the order the contract in handles/api.ts fixes), or null. */
 function expectDerive(world: HandleWorld, t: number, value: number, op: Rights, mask: Rights): string | null {
@@ -518,7 +535,7 @@ export function rightsArb(): fc.Arbitrary<Rights> {
 }
 
 /** Every command of the handle-table model. */
-export function handleCommands(): fc.Arbitrary<Iterable<Cmd>> {
+export function handleCommands(): fc.Arbitrary<Iterable<HandleCommand>> {
   const idx = fc.nat(50);
   const derive = (op: Derive["op"]) =>
     fc

@@ -5,6 +5,14 @@
  * @packageDocumentation
  */
 export * from "./api.js";
-export { HandleWorld, handleCommands, rightsArb } from "./handle-model.js";
+export {
+  type HandleCommand,
+  HandleWorld,
+  handleCommands,
+  type ModelHandle,
+  type ModelObject,
+  type ModelTable,
+  rightsArb,
+} from "./handle-model.js";
 export * from "./handle-table-laws.js";
 export * from "./wait-laws.js";

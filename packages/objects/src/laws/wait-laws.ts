@@ -40,7 +40,8 @@ export type WaitHarnessFactory = () => WaitHarness;
 
 const SIGNAL_BITS = 0x700 | (1 << USER_SIGNALS_SHIFT) | (2 << USER_SIGNALS_SHIFT);
 
-interface PendingWait {
+/** A wait the model expects to be blocked. */
+export interface PendingWait {
   readonly waiter: WaiterId;
   readonly items: readonly { readonly object: number; readonly mask: Signals }[];
   readonly deadline: Cycles | null;
@@ -48,13 +49,15 @@ interface PendingWait {
   readonly seq: number;
 }
 
-interface Wake {
+/** One wake-up, expected or seen. */
+export interface Wake {
   readonly waiter: WaiterId;
   readonly kind: string;
   readonly index: number;
 }
 
-class WaitWorld {
+/** The wait model beside the real objects and host (built by the wait laws for each run). */
+export class WaitWorld {
   readonly space = new ObjectSpace();
   readonly type: ObjectType;
   readonly objects: KernelObject[] = [];
@@ -132,7 +135,9 @@ class WaitWorld {
   }
 }
 
-type WCmd = fc.Command<WaitWorld, WaitWorld>;
+/** A command of the wait model (model and real system are one world, opaque to callers). */
+export type WaitCommand = fc.Command<WaitWorld, WaitWorld>;
+type WCmd = WaitCommand;
 
 class Wait implements WCmd {
   constructor(
@@ -248,7 +253,7 @@ const maskArb = fc.oneof(
 );
 
 /** The wait commands of the model law (exported for students' extra tests). */
-export function waitCommands(): fc.Arbitrary<Iterable<WCmd>> {
+export function waitCommands(): fc.Arbitrary<Iterable<WaitCommand>> {
   return fc.commands(
     [
       fc
