@@ -180,3 +180,26 @@ describe("objectWaitMany", () => {
     expect(host.wakes.map((x) => x.waiter)).toEqual([3, 1, 2]);
   });
 });
+
+describe("regressions", () => {
+  it("onNoHandles runs before the object can be destroyed by the waiters NO_HANDLES wakes", () => {
+    const { space, host, table } = setup();
+    const type = space.defineType({ name: "port", signals: ["closed"] });
+    const states: string[] = [];
+    const o = new KernelObject(space, type, {
+      hooks: {
+        onNoHandles: (x) => {
+          states.push(x.state);
+          x.assertSignals(type.signal("closed")); // threw "destroyed (use after free?)" before the fix
+        },
+      },
+    });
+    const h = table.create(o, Right.WAIT);
+    if (h.kind !== "ok") throw new Error("setup");
+    objectWait(host, 1, o, Signal.NO_HANDLES, null); // the wait's reference is the last one
+    table.close(h.handle);
+    expect(states).toEqual(["alive"]);
+    expect(host.wakesOf(1)).toHaveLength(1);
+    expect(o.state).toBe("destroyed");
+  });
+});

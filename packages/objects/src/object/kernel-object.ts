@@ -201,10 +201,14 @@ export class KernelObject {
     if (this.handles === 0) throw new RefCountError(`${this}.releaseHandle: handleCount is already 0`);
     this.handles--;
     if (this.handles > 0) return;
+    // Pin the object while telling everyone: the waiters NO_HANDLES wakes drop their references,
+    // and the object must outlive its own onNoHandles hooks.
+    this.refs++;
     this.setSignals(this.signalSet | Signal.NO_HANDLES);
     this.space.tracer?.emit({ type: "object.no-handles", koid: this.koid });
     this.onNoHandles();
     this.hooks?.onNoHandles?.(this);
+    this.refs--;
     this.reapIfUnreferenced();
   }
 
@@ -335,7 +339,8 @@ export class KernelObject {
     if (this.lifeState === "alive") {
       this.kill();
       // onDead hooks may have taken a reference or made a handle: then the object lives on, dead.
-      if (this.handles !== 0 || this.refs !== 0) return;
+      // ... or an observer's reaction destroyed it already (kill's loop can reach reap itself).
+      if (this.handles !== 0 || this.refs !== 0 || this.state !== "dead") return;
     }
     this.lifeState = lifeTransition(this.lifeState, "reap", `${this}.reap`);
     this.observers.length = 0;
