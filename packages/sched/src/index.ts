@@ -25,5 +25,6 @@ export * from "./structs/ring.js";
 export * from "./structs/vruntime-heap.js";
 export * from "./thread/state.js";
 export * from "./wait/object-wait-host.js";
+export * from "./wait/priority-locks.js";
 export * from "./wait/timers.js";
 export * from "./wait/wait-queue.js";

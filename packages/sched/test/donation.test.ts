@@ -1,9 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  cpuId,
   IllegalTransitionError,
   PriorityDonation,
+  PriorityLocks,
   PriorityPolicy,
+  Scheduler,
   type ThreadId,
   threadId,
 } from "../src/index.js";
@@ -130,5 +133,54 @@ describe("priority donation (Pintos)", () => {
       ),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("PriorityLocks over the Scheduler: priority inversion, with and without donation", () => {
+  /** Returns the order in which L, M, H first get the CPU after H blocks on L's lock. */
+  function scenario(donate: boolean): string {
+    const sched = new Scheduler({ policy: () => new PriorityPolicy({ quantum: 4 }) });
+    const pol = sched.policyOf(cpuId(0)) as PriorityPolicy;
+    const locks = new PriorityLocks(sched, pol, donate ? 8 : 0);
+    const lock = locks.create();
+    const names = new Map<number, string>();
+    const L = sched.spawn({ priority: 10 });
+    names.set(L, "L");
+    sched.start(L);
+    expect(sched.schedule(cpuId(0))).toBe(L);
+    locks.acquire(L, lock);
+    const H = sched.spawn({ priority: 50 });
+    names.set(H, "H");
+    sched.start(H);
+    expect(sched.schedule(cpuId(0))).toBe(H); // H preempts L
+    expect(locks.acquire(H, lock).kind).toBe("blocked");
+    const M = sched.spawn({ priority: 30 });
+    names.set(M, "M");
+    sched.start(M);
+    const order: string[] = [];
+    for (let t = 0; t < 40 && (sched.stateOf(M) !== "exited" || sched.stateOf(H) !== "exited"); t++) {
+      const cur = sched.schedule(cpuId(0));
+      if (cur === null) break;
+      order.push(names.get(cur)!);
+      if (cur === L && order.filter((x) => x === "L").length === 3) {
+        locks.release(L, lock); // L's critical section lasts 3 ticks
+        sched.schedule(cpuId(0));
+      } else if (cur !== L && order.filter((x) => x === names.get(cur)).length === 2) {
+        sched.exit(cur); // H and M each need 2 ticks
+        continue;
+      }
+      sched.tick(cpuId(0), 1);
+      sched.checkInvariants();
+      locks.donation.checkInvariants();
+    }
+    return order.join("");
+  }
+
+  it("with donation L finishes its critical section at H's priority, so H runs before M", () => {
+    expect(scenario(true)).toBe("LLLHHMM");
+  });
+
+  it("without donation (maxDepth 0) M runs first while H waits for L: priority inversion", () => {
+    expect(scenario(false)).toBe("MMLLLHH");
   });
 });

@@ -44,7 +44,10 @@ export type AcquireResult =
 
 /** Options of {@link PriorityDonation}. */
 export interface DonationOptions {
-  /** How many holders a donation travels through; integer ≥ 1. Default 8 (Pintos). */
+  /**
+   * How many holders a donation travels through; integer ≥ 0. Default 8 (Pintos). 0 turns
+   * donation off (to demonstrate priority inversion).
+   */
   readonly maxDepth?: number;
 }
 
@@ -74,17 +77,18 @@ export class PriorityDonation {
   private readonly held = new Map<ThreadId, Set<LockId>>();
   private readonly maxDepth: number;
 
+  private readonly policyOf: (tid: ThreadId) => PriorityPolicy;
+
   /**
-   * @param policy - the priority policy whose threads take part (they must be admitted there).
-   * @throws InvalidArgumentError when `maxDepth` is not an integer ≥ 1.
+   * @param policy - the priority policy whose threads take part, or, with several CPUs, a function
+   *   naming the policy that holds each thread (e.g. `(t) => sched.policyOf(sched.info(t).cpu)`).
+   * @throws InvalidArgumentError when `maxDepth` is not an integer ≥ 0.
    */
-  constructor(
-    private readonly policy: PriorityPolicy,
-    options: DonationOptions = {},
-  ) {
+  constructor(policy: PriorityPolicy | ((tid: ThreadId) => PriorityPolicy), options: DonationOptions = {}) {
+    this.policyOf = typeof policy === "function" ? policy : () => policy;
     const d = options.maxDepth ?? 8;
-    if (!Number.isInteger(d) || d < 1)
-      throw new InvalidArgumentError(`PriorityDonation: maxDepth ${d} must be an integer ≥ 1`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new InvalidArgumentError(`PriorityDonation: maxDepth ${d} must be an integer ≥ 0`);
     this.maxDepth = d;
   }
 
@@ -165,8 +169,7 @@ export class PriorityDonation {
     if (l.waiters.length > 0) {
       let bi = 0;
       for (let i = 1; i < l.waiters.length; i++) {
-        if (this.policy.effectivePriority(l.waiters[i]!) > this.policy.effectivePriority(l.waiters[bi]!))
-          bi = i;
+        if (this.eff(l.waiters[i]!) > this.eff(l.waiters[bi]!)) bi = i;
       }
       next = l.waiters.splice(bi, 1)[0]!;
       this.waitingOn.delete(next);
@@ -219,12 +222,30 @@ export class PriorityDonation {
     const want = this.donations();
     for (const t of this.participants()) {
       const exp = want.get(t) ?? null;
-      const eff = this.policy.effectivePriority(t);
-      const base = this.policy.basePriority(t);
+      const eff = this.eff(t);
+      const base = this.policyOf(t).basePriority(t);
       const expEff = exp === null ? base : Math.max(base, exp);
       if (eff !== expEff)
         throw new InvariantError(`PriorityDonation: tid=${t} runs at ${eff}, donation rule gives ${expEff}`);
     }
+  }
+
+  /**
+   * Stop `tid` waiting for its lock without acquiring it (the waiter was killed or timed out);
+   * donations are recomputed.
+   * @throws IllegalTransitionError when it waits for no lock.
+   */
+  cancelWait(tid: ThreadId): void {
+    const w = this.waitingOn.get(tid);
+    if (w === undefined) throw new IllegalTransitionError(`cancelWait(tid=${tid}): not waiting for a lock`);
+    const l = this.locks[w]!;
+    l.waiters.splice(l.waiters.indexOf(tid), 1);
+    this.waitingOn.delete(tid);
+    this.recompute();
+  }
+
+  private eff(tid: ThreadId): number {
+    return this.policyOf(tid).effectivePriority(tid);
   }
 
   private lock(call: string, lock: LockId): LockState {
@@ -234,7 +255,7 @@ export class PriorityDonation {
     return l;
   }
   private known(call: string, tid: ThreadId): void {
-    if (!this.policy.isAdmitted(tid))
+    if (!this.policyOf(tid).isAdmitted(tid))
       throw new UnknownThreadError(`${call}(tid=${tid}): thread not admitted to the priority policy`);
   }
   private heldBy(tid: ThreadId): Set<LockId> {
@@ -252,7 +273,7 @@ export class PriorityDonation {
       for (const w of l.waiters) s.add(w);
     }
     for (const t of this.held.keys()) s.add(t);
-    return [...s].filter((t) => this.policy.isAdmitted(t)).sort((a, b) => a - b);
+    return [...s].filter((t) => this.policyOf(t).isAdmitted(t)).sort((a, b) => a - b);
   }
 
   /**
@@ -266,7 +287,7 @@ export class PriorityDonation {
       const k = `${t}:${depth}`;
       const m = memo.get(k);
       if (m !== undefined) return m;
-      let best = this.policy.basePriority(t);
+      let best = this.policyOf(t).basePriority(t);
       if (depth > 0) {
         for (const lock of this.held.get(t) ?? []) {
           for (const w of this.locks[lock]!.waiters) best = Math.max(best, eff(w, depth - 1));
@@ -276,6 +297,7 @@ export class PriorityDonation {
       return best;
     };
     const out = new Map<ThreadId, number>();
+    if (this.maxDepth === 0) return out;
     for (const t of this.participants()) {
       let d = -1;
       for (const lock of this.held.get(t) ?? []) {
@@ -290,8 +312,8 @@ export class PriorityDonation {
     const want = this.donations();
     for (const t of this.participants()) {
       const d = want.get(t);
-      const base = this.policy.basePriority(t);
-      this.policy.setDonation(t, d !== undefined && d > base ? d : null);
+      const base = this.policyOf(t).basePriority(t);
+      this.policyOf(t).setDonation(t, d !== undefined && d > base ? d : null);
     }
   }
 }
