@@ -1,9 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { IoPortSpace } from "../src/devices/ports.js";
-import { BufferSink, COM1_IRQ, COM1_PORT, Uart16550, UartBits, UartReg } from "../src/devices/uart16550.js";
+import {
+  BufferSink,
+  COM1_IRQ,
+  COM1_PORT,
+  QueueSource,
+  Uart16550,
+  UartBits,
+  UartReg,
+} from "../src/devices/uart16550.js";
 import { ConfigurationError, InvalidArgumentError } from "../src/errors.js";
 import { irqLine } from "../src/interrupts/api.js";
+import { Clock } from "../src/interrupts/clock.js";
 import { Pic8259 } from "../src/interrupts/pic8259.js";
 
 const { IER_RX, IER_THRE, IER_LSR, LSR_DR, LSR_OE, LSR_THRE, MCR_OUT2, MCR_LOOP, LCR_DLAB } = UartBits;
@@ -142,6 +151,46 @@ describe("16550A UART on COM1", () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it("clock-paced input: one byte per cyclesPerByte; a kernel that reads too rarely loses bytes", () => {
+    const { uart, reg, set, pic } = com1();
+    const clock = new Clock();
+    set(UartReg.IIR_FCR, 0xc7); // FIFOs, trigger 14
+    set(UartReg.IER, IER_RX);
+    set(UartReg.MCR, MCR_OUT2);
+    const src = new QueueSource("hello, world!\n0123456789");
+    uart.attachInput(clock, src, 100);
+    clock.advance(99);
+    expect(uart.rxCount).toBe(0);
+    clock.advance(1);
+    expect(uart.rxCount).toBe(1);
+    clock.advance(1300); // 14 bytes: the trigger level
+    expect(reg(UartReg.IIR_FCR) & 0x0f).toBe(0x04);
+    expect(pic.isPending(COM1_IRQ)).toBe(true);
+    clock.advance(1000); // nobody reads: the FIFO fills at 16 and 8 more bytes overrun
+    expect(uart.rxCount).toBe(16);
+    expect(reg(UartReg.LSR) & LSR_OE).toBe(LSR_OE);
+    let s = "";
+    while (reg(UartReg.LSR) & LSR_DR) s += String.fromCharCode(reg(UartReg.DATA));
+    expect(s).toBe("hello, world!\n01");
+    expect(src.length).toBe(0);
+    clock.advance(100); // the next poll finds the source empty: polling stops
+    expect(clock.pendingEvents).toBe(0);
+  });
+
+  it("clock-paced input below the trigger level ends with a character timeout", () => {
+    const { uart, reg, set } = com1();
+    const clock = new Clock();
+    set(UartReg.IIR_FCR, 0xc7);
+    set(UartReg.IER, IER_RX);
+    uart.attachInput(clock, new QueueSource("ab"), 10);
+    clock.advance(20);
+    expect(reg(UartReg.IIR_FCR) & 0x0f).toBe(0x01); // 2 bytes, the sender may still be sending
+    clock.advance(10); // the source is empty: end of burst
+    expect(reg(UartReg.IIR_FCR) & 0x0f).toBe(0x0c);
+    uart.detachInput();
+    expect(() => uart.attachInput(clock, new QueueSource(), 0)).toThrow(InvalidArgumentError);
   });
 
   it("refuses non-bytes and bad register accesses, unchanged", () => {
