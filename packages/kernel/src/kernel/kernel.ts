@@ -30,6 +30,7 @@ import {
   Apic,
   Clock,
   irqLine,
+  Mapper,
   Mmu,
   makeContext,
   PhysicalMemory,
@@ -44,7 +45,9 @@ import {
   type AddressSpace,
   BitmapAllocator,
   BuddyAllocator,
+  FirstFitRanges,
   type FrameAllocator,
+  KernelStackCache,
   type ShootdownTarget,
   VmSystem,
 } from "@osbricks/vm";
@@ -76,6 +79,8 @@ import { Lifecycle } from "./lifecycle.js";
 
 /** Vector of the local timer interrupt (Linux uses 0xec, LOCAL_TIMER_VECTOR). */
 export const TIMER_VECTOR = 0xec;
+/** Where kernel stacks are carved from: 1 GiB in the upper (kernel) half, below -512 GiB. */
+export const KERNEL_STACK_REGION = -(2 ** 39);
 /** Largest compute(n) a single trap may ask for. */
 export const MAX_COMPUTE = 1e9;
 
@@ -129,6 +134,10 @@ export class Kernel implements Waker, ShootdownTarget {
   readonly frames: FrameAllocator;
   /** The VM system: address spaces, VM objects, the copy-on-write strategy. */
   readonly vm: VmSystem;
+  /** The kernel's own page tables (the upper half: kernel stacks). */
+  readonly kernelMapper: Mapper;
+  /** Guarded kernel stacks, one per thread (`@osbricks/vm`'s cache). */
+  readonly stacks: KernelStackCache;
   readonly objects: ObjectSpace;
   readonly processType: ObjectType;
   readonly threadType: ObjectType;
@@ -198,6 +207,17 @@ export class Kernel implements Waker, ShootdownTarget {
       strategy: options.cow ?? "shadow",
       shootdown: this,
     });
+    this.kernelMapper = new Mapper({ memory: this.memory, frames: this.frames });
+    this.stacks = new KernelStackCache({
+      ranges: new FirstFitRanges({ base: KERNEL_STACK_REGION, size: 2 ** 30 }),
+      mapper: this.kernelMapper,
+      frames: this.frames,
+      memory: this.memory,
+      // Kernel mappings are global: every CPU drops the translation (a global INVLPG shootdown).
+      invalidate: (va) => {
+        for (const c of this.cpus) c.tlb.invlpg(0, va);
+      },
+    });
     this.objects = new ObjectSpace();
     this.processType = this.objects.defineType({ name: "process", signals: ["terminated"] });
     this.threadType = this.objects.defineType({ name: "thread", signals: ["terminated"] });
@@ -234,6 +254,7 @@ export class Kernel implements Waker, ShootdownTarget {
    */
   resourceLeaks(): string[] {
     const out: string[] = [];
+    this.stacks.trim(); // cached kernel stacks are free memory kept mapped for reuse: release them first
     const frames = this.bootFreeFrames - this.frames.freeFrames();
     if (frames !== 0) out.push(`${frames} frames not free`);
     const kthreads = this.life.kernelProcess.threads.length;
@@ -274,13 +295,10 @@ export class Kernel implements Waker, ShootdownTarget {
    */
   spawnKernelThread(fn: () => UserCode<unknown>): Thread {
     const p = this.life.kernelProcess;
-    return this.life.createThread(
-      p,
-      fn as unknown as UserFunction,
-      [],
-      p.text.addressOf(fn as unknown as UserFunction),
-      0,
-    );
+    const kstack = this.stacks.alloc();
+    if (kstack === null) throw new KernelStateError("spawnKernelThread: no memory left for a kernel stack");
+    const entry = p.text.addressOf(fn as unknown as UserFunction);
+    return this.life.createThread(p, fn as unknown as UserFunction, [], entry, 0, kstack);
   }
 
   /**
@@ -417,8 +435,7 @@ export class Kernel implements Waker, ShootdownTarget {
       const f = t.frames[t.frames.length - 1]!;
       const value = t.resume;
       t.resume = undefined;
-      if (f.history.length < this.forkHistoryLimit) f.history.push(value);
-      else f.historyOverflow = true;
+      f.history.push(value);
       let r: IteratorResult<Trap, unknown>;
       try {
         r = f.code.next(value);
@@ -699,6 +716,7 @@ export class Kernel implements Waker, ShootdownTarget {
       if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
     }
     this.vm.checkInvariants();
+    this.stacks.checkInvariants();
     this.life.checkInvariants();
     checkFileInvariants([...this.processes.values()].map((p) => p.files));
   }

@@ -26,6 +26,7 @@
  * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the system calls on top).
  */
 import type { ThreadId } from "@osbricks/sched";
+import type { KernelStack } from "@osbricks/vm";
 import { KernelInvariantError, ProgramError } from "../errors.js";
 import { postSignal } from "../posix/deliver.js";
 import { Console, FdTable } from "../posix/files.js";
@@ -98,10 +99,13 @@ export class Lifecycle {
   ): Process | number {
     const k = this.k;
     if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
+    const kstack = k.stacks.alloc();
+    if (kstack === null) return -Errno.ENOMEM;
     const space = k.createSpace();
     const load = loadImage(k, space, image, argv, envp);
     if (load === null) {
       k.destroySpace(space);
+      k.stacks.free(kstack);
       return -Errno.ENOMEM;
     }
     const pid = k.sched.spawn(); // the main thread's id is the pid (Linux: tgid = tid of the leader)
@@ -122,6 +126,7 @@ export class Lifecycle {
       [start],
       text.addressOf(image.main as unknown as UserFunction),
       load.sp,
+      kstack,
       pid,
     );
     t.isMain = true;
@@ -147,19 +152,25 @@ export class Lifecycle {
     return { argv: [...argv], envp: [...envp], argvPtr, envpPtr, addressOf: (fn) => p.text.addressOf(fn) };
   }
 
-  /** Create a ready thread in `p` running `fn(...args)` (at code address `entry`), stack pointer `sp`. */
+  /**
+   * Create a ready thread in `p` running `fn(...args)` (at code address `entry`), user stack
+   * pointer `sp`, on kernel stack `kstack` (taken from `kernel.stacks` by the caller, who can
+   * still fail cleanly when none is left).
+   */
   createThread(
     p: Process,
     fn: UserFunction,
     args: unknown[],
     entry: number,
     sp: number,
+    kstack: KernelStack,
     tid: ThreadId = this.k.sched.spawn(),
   ): Thread {
     const k = this.k;
     const t = new Thread(k.objects, k.threadType, k.sched, p, tid);
     t.retain();
-    t.pushBase(fn as (...a: unknown[]) => UserCode<unknown>, args, entry);
+    t.kstack = kstack;
+    t.pushBase(fn as (...a: unknown[]) => UserCode<unknown>, args, entry, k.forkHistoryLimit);
     t.regs.rsp = sp;
     k.threads.set(tid, t);
     p.threads.push(t);
@@ -187,9 +198,14 @@ export class Lifecycle {
     const k = this.k;
     const p = t.process;
     if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
-    if (t.frames.some((f) => f.historyOverflow)) return -Errno.ENOMEM;
+    if (t.frames.some((f) => f.history.overflow)) return -Errno.ENOMEM;
+    const kstack = k.stacks.alloc();
+    if (kstack === null) return -Errno.ENOMEM;
     const space = p.vm.fork();
-    if (space === null) return -Errno.ENOMEM;
+    if (space === null) {
+      k.stacks.free(kstack);
+      return -Errno.ENOMEM;
+    }
     const pid = k.sched.spawn();
     const child = new Process(k.objects, k.processType, pid, p, space, p.text.clone(), p.image);
     child.retain();
@@ -201,6 +217,7 @@ export class Lifecycle {
     k.processes.set(pid, child);
     const ct = new Thread(k.objects, k.threadType, k.sched, child, pid);
     ct.retain();
+    ct.kstack = kstack;
     ct.isMain = t.isMain;
     ct.regs.rsp = t.regs.rsp;
     ct.sigBlocked = t.sigBlocked;
@@ -232,13 +249,13 @@ export class Lifecycle {
       const code = (f.fn as (...a: unknown[]) => UserCode<unknown>)(...args);
       for (let i = 0; i < f.history.length && error === null; i++) {
         try {
-          const r = code.next(f.history[i]);
+          const r = code.next(f.history.at(i));
           if (r.done === true) error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
         } catch (e) {
           error = `frame threw during replay: ${e instanceof Error ? e.message : String(e)}`;
         }
       }
-      to.frames.push({ ...f, code, args, history: f.history.slice() });
+      to.frames.push({ ...f, code, args, history: f.history.clone() });
       to.regs.rip = f.entry;
     }
     return error;
@@ -278,6 +295,7 @@ export class Lifecycle {
       image.main as unknown as (...a: unknown[]) => UserCode<unknown>,
       [start],
       p.text.addressOf(image.main as unknown as UserFunction),
+      k.forkHistoryLimit,
     );
     t.isMain = true;
     t.regs.rsp = load.sp;
@@ -340,6 +358,8 @@ export class Lifecycle {
     t.frames.length = 0;
     t.retry = null;
     k.releaseIpcSlot(t);
+    if (t.kstack !== null) k.stacks.free(t.kstack);
+    t.kstack = null;
     p.threads.splice(p.threads.indexOf(t), 1);
     k.threads.delete(t.tid);
     k.tracer?.emit({ type: "kernel.thread", cycle: k.now, event: "exit", pid: p.pid, tid: t.tid });

@@ -21,6 +21,7 @@
  * Related: `signals.ts` (numbers, defaults, masks), `../process/thread.ts` (frames).
  */
 import type { Kernel } from "../kernel/kernel.js";
+import { History } from "../process/history.js";
 import type { Process } from "../process/process.js";
 import type { Thread } from "../process/thread.js";
 import type { UserFunction } from "../program/image.js";
@@ -140,8 +141,7 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       code: fn(sig),
       fn,
       args: [sig],
-      history: [],
-      historyOverflow: false,
+      history: new History(k.forkHistoryLimit),
       entry: act.handler,
       signal: sig,
       savedMask: t.sigBlocked,

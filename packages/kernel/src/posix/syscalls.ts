@@ -214,7 +214,9 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (k.threads.size >= k.ipc.maxThreads) return -Errno.EAGAIN;
       if (tidptr % 4 !== 0) return -Errno.EINVAL; // a futex word must be aligned
       if (tidptr !== 0 && !writeU32(k, t.process.vm, tidptr, 0)) return -Errno.EFAULT;
-      const nt = k.life.createThread(t.process, fn, [arg], entry, stack);
+      const kstack = k.stacks.alloc();
+      if (kstack === null) return -Errno.ENOMEM;
+      const nt = k.life.createThread(t.process, fn, [arg], entry, stack, kstack);
       nt.sigBlocked = t.sigBlocked;
       if (tidptr !== 0) {
         writeU32(k, t.process.vm, tidptr, nt.tid);

@@ -204,7 +204,10 @@ export const posixSyscalls = defineSyscallTable("posix", {
     args: [],
     result: "pid",
     doc: "Duplicate the calling process: private memory copy-on-write, shared mappings shared, descriptors duplicated, only the calling thread. Returns the child's pid in the parent and 0 in the child.",
-    errors: { EAGAIN: "process limit reached", ENOMEM: "no memory for the child" },
+    errors: {
+      EAGAIN: "process limit reached",
+      ENOMEM: "no memory for the child (address space or kernel stack)",
+    },
   },
   execve: {
     nr: 59,

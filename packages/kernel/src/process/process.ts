@@ -35,6 +35,9 @@ import { SIGACTION_DEFAULT, type SigAction } from "../posix/signals.js";
 import type { TextImage } from "../program/image.js";
 import type { Thread } from "./thread.js";
 
+/** Handles per process (Zircon allows far more; a teaching kernel needs few, and creation is cheaper). */
+export const HANDLE_TABLE_CAPACITY = 64;
+
 /** Where a process is in its life cycle. */
 export type ProcessState = "live" | "zombie" | "reaped";
 
@@ -90,7 +93,7 @@ export class Process extends KernelObject {
     this.addressSpace = addressSpace;
     this.text = text;
     this.image = image;
-    this.handleTable = new SlotHandleTable(space, { capacity: 256 });
+    this.handleTable = new SlotHandleTable(space, { capacity: HANDLE_TABLE_CAPACITY });
   }
 
   /** The address space; throws only on a kernel bug (a zombie has none). */

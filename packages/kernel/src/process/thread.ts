@@ -30,7 +30,9 @@
  */
 import { KernelObject, type ObjectSpace, type ObjectType } from "@osbricks/objects";
 import type { Scheduler, ThreadId, ThreadState } from "@osbricks/sched";
+import type { KernelStack } from "@osbricks/vm";
 import type { Trap, UserCode } from "../program/trap.js";
+import { History } from "./history.js";
 import type { Process } from "./process.js";
 
 /** One activation on a thread's continuation stack. */
@@ -41,9 +43,7 @@ export interface Frame {
   readonly fn: (...args: never[]) => UserCode<unknown>;
   readonly args: readonly unknown[];
   /** Every value the generator was resumed with, in order (fork replays them; see lifecycle.ts). */
-  readonly history: unknown[];
-  /** Set when the history passed the kernel's limit: fork from this frame returns ENOMEM. */
-  historyOverflow: boolean;
+  readonly history: History;
   /** Code address of the function (rip at entry). */
   readonly entry: number;
   /** For a signal-handler frame: the signal; 0 for the thread's base frame. */
@@ -95,8 +95,8 @@ export class Thread extends KernelObject {
   retry: Trap | null = null;
   /** Registers as data. */
   readonly regs: Registers = { rip: 0, rsp: 0, rax: 0 };
-  /** Base address of the kernel stack (from the guarded stack cache), or -1 when released. */
-  kstack = -1;
+  /** Its kernel stack (from vm's guarded stack cache), or null once released. */
+  kstack: KernelStack | null = null;
   /** Blocked signal set. */
   sigBlocked = 0;
   /** Signals sent to this thread only (synchronous: SIGSEGV, SIGPIPE). */
@@ -141,14 +141,21 @@ export class Thread extends KernelObject {
     return this.frames[this.frames.length - 1];
   }
 
-  /** Start running `fn(...args)` as the base frame at code address `entry`. */
-  pushBase<A extends unknown[]>(fn: (...args: A) => UserCode<unknown>, args: A, entry: number): void {
+  /**
+   * Start running `fn(...args)` as the base frame at code address `entry`, recording up to
+   * `historyLimit` resume values for fork.
+   */
+  pushBase<A extends unknown[]>(
+    fn: (...args: A) => UserCode<unknown>,
+    args: A,
+    entry: number,
+    historyLimit: number,
+  ): void {
     this.frames.push({
       code: fn(...args),
       fn: fn as unknown as (...args: never[]) => UserCode<unknown>,
       args,
-      history: [],
-      historyOverflow: false,
+      history: new History(historyLimit),
       entry,
       signal: 0,
       savedMask: 0,

@@ -19,7 +19,15 @@ export type SyscallStubs<D extends SyscallDecls> = {
   readonly [K in keyof D]: (...args: StubArgs<D[K]["args"]>) => UserCode<number>;
 };
 
-function stub(nr: number): (...args: number[]) => UserCode<number> {
+function stub(nr: number, arity: number): (...args: number[]) => UserCode<number> {
+  if (arity === 0) {
+    // Traps are immutable, so a call without arguments can yield one shared record: no
+    // allocation but the generator itself (getpid is the null system call of the benchmarks).
+    const trap: Trap = Object.freeze({ kind: "syscall", nr, args: Object.freeze([]) as readonly number[] });
+    return function* syscallStub0(): Generator<Trap, number, unknown> {
+      return (yield trap) as number;
+    };
+  }
   return function* syscallStub(...args: number[]): Generator<Trap, number, unknown> {
     return (yield { kind: "syscall", nr, args }) as number;
   };
@@ -39,6 +47,6 @@ function stub(nr: number): (...args: number[]) => UserCode<number> {
  */
 export function makeStubs<D extends SyscallDecls>(table: SyscallTable<D>): SyscallStubs<D> {
   const out: Record<string, (...args: number[]) => UserCode<number>> = {};
-  for (const e of table.entries) out[e.name] = stub(e.decl.nr);
+  for (const e of table.entries) out[e.name] = stub(e.decl.nr, e.decl.args.length);
   return out as unknown as SyscallStubs<D>;
 }
