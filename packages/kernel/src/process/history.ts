@@ -60,7 +60,7 @@ export class History {
   at(i: number): unknown {
     const x = this.buf[i]!;
     if (x === UNDEF) return undefined;
-    if (x !== x) return this.others.get(i);
+    if (Number.isNaN(x)) return this.others.get(i);
     return x;
   }
 
