@@ -11,6 +11,7 @@ import {
   MapHandleTable,
   ObjectSpace,
   Right,
+  Signal,
   SimulatedWaitHost,
   SlotHandleTable,
   sysObjectSignal,
@@ -42,7 +43,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     .tuple(fc.constantFrom("move", "share"), n, n, n, fc.nat())
     .map(([op, t, pick, to, mask]) => ({ op, t, pick, to, mask }) as Op),
   fc
-    .tuple(n, n, fc.nat(2), fc.option(fc.nat(50), { nil: null }))
+    .tuple(n, n, fc.nat(3), fc.option(fc.nat(50), { nil: null }))
     .map(([t, pick, sig, delay]) => ({ op: "wait", t, pick, sig, delay }) as Op),
   fc
     .tuple(n, n, fc.nat(2), fc.boolean())
@@ -73,7 +74,13 @@ function grind(ops: readonly Op[]): void {
     switch (o.op) {
       case "new": {
         const obj = new KernelObject(space, type, {
-          hooks: { onDestroy: (x) => void destroyed.set(x, (destroyed.get(x) ?? 0) + 1) },
+          hooks: {
+            // Hooks that touch the object, as real types do (a channel asserts peer-closed, a
+            // thread terminated): they must never run on a destroyed object.
+            onNoHandles: (x) => x.assertSignals(userSignal(7)),
+            onDead: (x) => x.assertSignals(userSignal(6)),
+            onDestroy: (x) => void destroyed.set(x, (destroyed.get(x) ?? 0) + 1),
+          },
         });
         all.push(obj);
         if (t.create(obj, ALL).kind !== "ok") {
@@ -108,7 +115,7 @@ function grind(ops: readonly Op[]): void {
           waiter++,
           t,
           pick(t, o.pick),
-          userSignal(o.sig),
+          o.sig === 3 ? Signal.NO_HANDLES : userSignal(o.sig),
           o.delay === null ? null : host.now() + o.delay,
         );
         if (r.kind === "blocked") tickets.push(r.ticket);
