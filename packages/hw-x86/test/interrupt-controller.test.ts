@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { IoPortSpace } from "../src/devices/ports.js";
 import { ConfigurationError, InvalidArgumentError } from "../src/errors.js";
 import { irqLine } from "../src/interrupts/api.js";
 import { Apic } from "../src/interrupts/apic.js";
 import { InterruptStateError } from "../src/interrupts/errors.js";
 import { Pic8259 } from "../src/interrupts/pic8259.js";
+import { Vector } from "../src/interrupts/vectors.js";
 
 function pulse(c: { raise(l: number): void; lower(l: number): void }, line: number): void {
   c.raise(line);
@@ -82,8 +84,67 @@ describe("Pic8259 (8259A datasheet, fully nested mode)", () => {
     expect(pic.isPending(1)).toBe(true);
   });
 
+  it("the BIOS's vector base 8 collides with the exceptions: the timer arrives as #DF", () => {
+    const pic = new Pic8259({ vectorBase: 0x08 });
+    pulse(pic, 0);
+    expect(pic.acknowledge()).toBe(Vector.DF);
+  });
+
+  it("is programmed through ports 0x20/0x21 as xv6 and Linux do (ICW1–4, OCW1–3)", () => {
+    const ports = new IoPortSpace();
+    const pic = new Pic8259({ vectorBase: 0x08 });
+    ports.register(0x20, 2, pic, "PIC1");
+    pulse(pic, 3); // a request from before initialization is forgotten (edge-sense reset)
+    for (const [port, v] of [
+      [0x20, 0x11], // ICW1: edge, cascade, ICW4 needed
+      [0x21, 0x20], // ICW2: vectors 0x20..0x27
+      [0x21, 0x04], // ICW3: slave on IR2 (ignored)
+      [0x21, 0x01], // ICW4: 8086 mode
+      [0x21, 0xfb], // OCW1: mask all but IR2
+    ] as const) {
+      ports.outb(port, v);
+    }
+    expect(pic.vectorBase).toBe(0x20);
+    expect(ports.inb(0x21)).toBe(0xfb);
+    expect(pic.isPending(3)).toBe(false);
+    ports.outb(0x21, 0x00); // unmask everything
+    pulse(pic, 1);
+    pulse(pic, 5);
+    expect(ports.inb(0x20)).toBe(0b0010_0010); // IRR (default read)
+    expect(pic.acknowledge()).toBe(0x21);
+    expect(pic.acknowledge()).toBeNull(); // line 5 waits behind line 1
+    ports.outb(0x20, 0x0b); // OCW3: read ISR
+    expect(ports.inb(0x20)).toBe(0b0000_0010);
+    ports.outb(0x20, 0x20); // OCW2: non-specific EOI
+    expect(pic.acknowledge()).toBe(0x25);
+    ports.outb(0x20, 0x65); // OCW2: specific EOI of line 5
+    expect(pic.isr).toBe(0);
+    expect(() => ports.outb(0x20, 0x20)).toThrow(InterruptStateError);
+    expect(() => ports.outb(0x20, 0xa0)).toThrow(/rotation/);
+    expect(() => ports.outb(0x20, 0x0c)).toThrow(/poll/);
+    pic.checkInvariants();
+  });
+
+  it("ICW1.LTIM makes every line level-triggered; ICW4.AEOI ends interrupts on acknowledge", () => {
+    const pic = new Pic8259();
+    pic.raise(6);
+    for (const [o, v] of [
+      [0, 0x1b], // ICW1: LTIM, single, ICW4
+      [1, 0x30], // ICW2
+      [1, 0x03], // ICW4: 8086, auto-EOI
+    ] as const) {
+      pic.writePort(o, 1, v);
+    }
+    expect(pic.triggerOf(0)).toBe("level");
+    expect(pic.isPending(6)).toBe(true); // a level line that is high keeps requesting
+    expect(pic.acknowledge()).toBe(0x36);
+    expect(pic.isr).toBe(0); // auto-EOI
+    expect(pic.isPending(6)).toBe(true); // still high: requests again
+    expect(() => pic.writePort(0, 1, 0x10)).toThrow(/MCS-80/);
+    expect(() => pic.writePort(2, 1, 0)).toThrow(/two 1-byte ports/);
+  });
+
   it("refuses bad configuration and lines", () => {
-    expect(() => new Pic8259({ vectorBase: 0x08 })).toThrow(/exceptions/);
     expect(() => new Pic8259({ vectorBase: 0x21 })).toThrow(InvalidArgumentError);
     expect(() => new Pic8259({ levelLines: [8] })).toThrow(InvalidArgumentError);
     const pic = new Pic8259();

@@ -14,24 +14,40 @@
  * ```
  *
  * The vector of line n is `base + n`, with `base` a multiple of 8 (ICW2 in 8086 mode). On a PC the
- * BIOS leaves base = 8, which collides with the CPU exceptions #DF..#MF; every protected-mode kernel
- * reprograms it (commonly to 0x20, our default). An edge on a masked line is still latched in the
- * IRR and delivered once unmasked. Level or edge triggering is per line, as the PC's ELCR register
- * allows.
+ * BIOS leaves base = 8, which collides with the CPU exceptions #DF..#MF — the classic bug of a
+ * first kernel that forgets to remap the PIC sees its timer as a double fault; every protected-mode
+ * kernel reprograms it (commonly to 0x20, our default). An edge on a masked line is still latched
+ * in the IRR and delivered once unmasked. Level or edge triggering is per line, as the PC's ELCR
+ * register allows, or for all lines with ICW1.LTIM.
  *
- * Not modelled: cascading a second 8259 on line 2, rotating priorities, special mask mode, the
- * programming sequence through ports 0x20/0x21, spurious IRQ 7.
+ * It is also a {@link PortDevice} on two ports (master: 0x20 command, 0x21 data), programmed as
+ * xv6's `picirq.c` or Linux's `i8259.c` do:
+ *
+ * ```
+ *   out 0x20, 0x11   ICW1: init, edge, cascade, ICW4 follows  (clears IMR, ISR, edge requests)
+ *   out 0x21, 0x20   ICW2: vector base 0x20
+ *   out 0x21, 0x04   ICW3: (cascade wiring; stored, not modelled)
+ *   out 0x21, 0x01   ICW4: 8086 mode (bit 1 = auto-EOI)
+ *   out 0x21, 0xfb   OCW1: IMR
+ *   out 0x20, 0x20   OCW2: non-specific EOI     0x60|n: specific EOI of line n
+ *   out 0x20, 0x0a   OCW3: next read of 0x20 returns IRR (0x0b: ISR)
+ * ```
+ *
+ * Not modelled: cascading a second 8259 on line 2 (ICW3 is accepted and ignored), rotating
+ * priorities, special mask mode, poll mode, MCS-80 mode, spurious IRQ 7 (each refused with a typed
+ * error when programmed).
  *
  * Related: `api.ts` (the contract), `apic.ts` (the modern replacement).
  */
+
+import type { PortDevice, PortWidth } from "../devices/ports.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
 import type { InterruptController, TriggerMode } from "./api.js";
 import { InterruptStateError } from "./errors.js";
-import { FIRST_EXTERNAL_VECTOR } from "./vectors.js";
 
 /** Options of {@link Pic8259}. */
 export interface Pic8259Options {
-  /** Vector of line 0; a multiple of 8 in 32..248. Default 0x20. */
+  /** Vector of line 0; a multiple of 8 in 0..248 (8 collides with the exceptions). Default 0x20. */
   readonly vectorBase?: number;
   /** Lines that are level-triggered (the PC's ELCR). Default none: all edge. */
   readonly levelLines?: readonly number[];
@@ -50,26 +66,30 @@ export interface Pic8259Options {
  * pic.acknowledge();           // 0x24
  * ```
  */
-export class Pic8259 implements InterruptController {
+export class Pic8259 implements InterruptController, PortDevice {
   /** Eight lines, IR0–IR7. */
   readonly lineCount = 8;
   /** The IRR latches edges whatever the IMR says. */
   readonly maskedEdge = "held" as const;
-  /** Vector of line 0. */
-  readonly vectorBase: number;
-
+  #base: number;
   #irr = 0;
   #isr = 0;
   #imr = 0;
   #high = 0;
-  readonly #level: number;
+  #level: number;
+  readonly #elcr: number;
+  // Port programming: which ICW the data port expects next (0 = none), and OCW3's read selection.
+  #expect: 0 | 2 | 3 | 4 = 0;
+  #single = false;
+  #autoEoi = false;
+  #readIsr = false;
 
   /** @throws {@link InvalidArgumentError} for a bad vector base or level-line number. */
   constructor(options: Pic8259Options = {}) {
     const base = options.vectorBase ?? 0x20;
-    if (!Number.isInteger(base) || base % 8 !== 0 || base < FIRST_EXTERNAL_VECTOR || base > 248) {
+    if (!Number.isInteger(base) || base % 8 !== 0 || base < 0 || base > 248) {
       throw new InvalidArgumentError(
-        `new Pic8259(vectorBase=${String(base)}): must be a multiple of 8 in 32..248 (ICW2; 0–31 are exceptions)`,
+        `new Pic8259(vectorBase=${String(base)}): must be a multiple of 8 in 0..248 (ICW2, 8086 mode)`,
       );
     }
     let level = 0;
@@ -77,8 +97,19 @@ export class Pic8259 implements InterruptController {
       this.#check("new Pic8259(levelLines)", line);
       level |= 1 << line;
     }
-    this.vectorBase = base;
+    this.#base = base;
     this.#level = level;
+    this.#elcr = level;
+  }
+
+  /** Vector of line 0 (ICW2). */
+  get vectorBase(): number {
+    return this.#base;
+  }
+
+  /** Whether auto-EOI mode is on (ICW4 bit 1): acknowledging also ends the interrupt. */
+  get autoEoi(): boolean {
+    return this.#autoEoi;
   }
 
   #check(call: string, line: number): void {
@@ -121,7 +152,7 @@ export class Pic8259 implements InterruptController {
   /** @inheritdoc */
   vectorOf(line: number): number {
     this.#check("Pic8259.vectorOf", line);
-    return this.vectorBase + line;
+    return this.#base + line;
   }
 
   /** Fixed priority: 7 for line 0 down to 0 for line 7. */
@@ -177,7 +208,7 @@ export class Pic8259 implements InterruptController {
   /** @inheritdoc */
   peek(): number | null {
     const line = this.#deliverable();
-    return line < 0 ? null : this.vectorBase + line;
+    return line < 0 ? null : this.#base + line;
   }
 
   /** @inheritdoc */
@@ -187,17 +218,110 @@ export class Pic8259 implements InterruptController {
     const bit = 1 << line;
     this.#irr &= ~bit;
     this.#isr |= bit;
-    return this.vectorBase + line;
+    if (this.#autoEoi) this.#retire(bit);
+    return this.#base + line;
   }
 
   /** @inheritdoc */
   eoi(): void {
     if (this.#isr === 0)
       throw new InterruptStateError("Pic8259.eoi(): no line is in service (EOI without acknowledge?)");
-    const bit = this.#isr & -this.#isr;
+    this.#retire(this.#isr & -this.#isr);
+  }
+
+  /**
+   * Specific EOI (OCW2 0x60 | line): retire `line`, whatever its priority.
+   * @throws {@link InvalidArgumentError} for a bad line; {@link InterruptStateError} when it is
+   *   not in service (state unchanged).
+   */
+  eoiLine(line: number): void {
+    this.#check("Pic8259.eoiLine", line);
+    if ((this.#isr & (1 << line)) === 0) {
+      throw new InterruptStateError(`Pic8259.eoiLine(${line}): line ${line} is not in service`);
+    }
+    this.#retire(1 << line);
+  }
+
+  #retire(bit: number): void {
     this.#isr &= ~bit;
     // A level line still high requests again.
     if ((this.#level & bit) !== 0 && (this.#high & bit) !== 0) this.#irr |= bit;
+  }
+
+  // ── the two I/O ports ──────────────────────────────────────────────────────────────────────────
+
+  /** IN from the command port (offset 0: IRR or ISR, as OCW3 chose) or the data port (offset 1: IMR). */
+  readPort(offset: number, width: PortWidth): number {
+    this.#checkPort("readPort", offset, width);
+    if (offset === 1) return this.#imr;
+    return this.#readIsr ? this.#isr : this.#irr;
+  }
+
+  /**
+   * OUT to the command port (offset 0: ICW1, OCW2, OCW3) or the data port (offset 1: ICW2–4 during
+   * initialization, else OCW1 = IMR), per the 8259A datasheet.
+   * @throws {@link InvalidArgumentError} for a bad offset or width, or a command this model does not
+   *   implement (MCS-80 mode, rotation, special mask, poll); {@link InterruptStateError} for an EOI
+   *   with nothing in service. Refused writes change nothing.
+   */
+  writePort(offset: number, width: PortWidth, value: number): void {
+    this.#checkPort("writePort", offset, width);
+    const v = value & 0xff;
+    const call = `Pic8259.writePort(${offset}, 0x${v.toString(16)})`;
+    if (offset === 0) {
+      if ((v & 0x10) !== 0) {
+        // ICW1: bit 0 IC4, bit 1 SNGL, bit 3 LTIM.
+        if ((v & 0x01) === 0)
+          throw new InvalidArgumentError(`${call}: ICW1 without ICW4 selects MCS-80/85 mode (not modelled)`);
+        this.#single = (v & 0x02) !== 0;
+        this.#level = (v & 0x08) !== 0 ? 0xff : this.#elcr;
+        this.#imr = 0;
+        this.#isr = 0;
+        // The edge-sense latches are reset; a level line that is high keeps requesting.
+        this.#irr = this.#level & this.#high;
+        this.#readIsr = false;
+        this.#autoEoi = false;
+        this.#expect = 2;
+      } else if ((v & 0x08) === 0) {
+        // OCW2: bits 7:5 = R SL EOI.
+        const op = v >>> 5;
+        if (op === 0b001) this.eoi();
+        else if (op === 0b011) this.eoiLine(v & 7);
+        else if (op !== 0b010)
+          throw new InvalidArgumentError(`${call}: OCW2 rotation and priority commands are not modelled`);
+      } else {
+        // OCW3: bits 6:5 special mask, bit 2 poll, bits 1:0 RR RIS.
+        if ((v & 0x64) !== 0)
+          throw new InvalidArgumentError(`${call}: OCW3 special mask and poll mode are not modelled`);
+        if ((v & 0x02) !== 0) this.#readIsr = (v & 0x01) !== 0;
+      }
+      return;
+    }
+    switch (this.#expect) {
+      case 2:
+        this.#base = v & 0xf8;
+        this.#expect = this.#single ? 4 : 3;
+        return;
+      case 3:
+        this.#expect = 4; // cascade wiring: accepted, not modelled
+        return;
+      case 4:
+        if ((v & 0x01) === 0)
+          throw new InvalidArgumentError(`${call}: ICW4 with µPM=0 selects MCS-80/85 mode (not modelled)`);
+        this.#autoEoi = (v & 0x02) !== 0;
+        this.#expect = 0;
+        return;
+      default:
+        this.#imr = v; // OCW1
+    }
+  }
+
+  #checkPort(call: string, offset: number, width: PortWidth): void {
+    if ((offset !== 0 && offset !== 1) || width !== 1) {
+      throw new InvalidArgumentError(
+        `Pic8259.${call}(offset=${String(offset)}, width=${String(width)}): two 1-byte ports`,
+      );
+    }
   }
 
   /** @inheritdoc */
