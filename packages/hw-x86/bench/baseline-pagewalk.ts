@@ -72,7 +72,11 @@ const frames = {
 for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(1);
 for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(0);
 
-const mva = new Float64Array(NMAP); // page-aligned VA of mapping i, low bit 1 = 2 MiB page
+// Page-aligned VA of mapping i as 32-bit halves (as the baseline's JS port carries a VA), and
+// whether it is a 2 MiB mapping (the C program marks those with the VA's low bit).
+const mvaHi = new Int32Array(NMAP);
+const mvaLo = new Int32Array(NMAP);
+const mvaHuge = new Uint8Array(NMAP);
 const mapper = new Mapper({ memory, frames });
 
 /** The baseline's "ensure(va, 1) exists and is not present": no large page above, PD entry clear. */
@@ -98,7 +102,8 @@ for (let g = 0; g < NREGIONS; g++) {
     const flags = { user: true, writable: (f & 3) !== 0, noExecute: ((f >>> 2) & 3) === 0 };
     const r = mapper.map(va, (DATA_PFN0 + m) * 4096, PAGE_4K, flags);
     if (r.kind !== "mapped") throw new Error(`setup: ${r.kind}`);
-    mva[m++] = va;
+    mvaHi[m] = Math.floor(va / 2 ** 32);
+    mvaLo[m++] = va | 0;
   }
 }
 for (let j = 0; j < N2M; j++) {
@@ -106,7 +111,9 @@ for (let j = 0; j < N2M; j++) {
     const va = (rnd() & (2 ** 26 - 1)) * 2 ** 21;
     const r = mapper.map(va, HUGE_PA0 + j * 2 ** 21, PAGE_2M, { writable: true, user: true });
     if (r.kind === "mapped") {
-      mva[m++] = va + 1;
+      mvaHi[m] = Math.floor(va / 2 ** 32);
+      mvaLo[m] = va | 0;
+      mvaHuge[m++] = 1;
       break;
     }
   }
@@ -122,13 +129,11 @@ let faults = 0;
 const t0 = now();
 const c0 = cpu();
 for (let i = 0; i < WALKS; i++) {
-  const v = mva[(rnd() % NMAP) >>> 0]!;
+  const mi = (rnd() % NMAP) >>> 0;
   const off = rnd();
   const acc = accessType(rnd());
-  const huge = v % 2 === 1;
-  const base = huge ? v - 1 : v;
-  const vlo = (base >>> 0) | (huge ? off & 0x1fffff : off & 0xfff);
-  const vhi = Math.floor(base / 4294967296);
+  const vlo = mvaLo[mi]! | (mvaHuge[mi] === 1 ? off & 0x1fffff : off & 0xfff);
+  const vhi = mvaHi[mi]!;
   const pa = walker.walkHalves(ctx, vhi, vlo, acc);
   if (pa !== FAULT) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
   else faults++;
@@ -147,13 +152,10 @@ const t2 = now();
 const c2 = cpu();
 for (let i = 0; i < TLB_OPS; i++) {
   const mi = (rnd() % 100) >>> 0 < HOT_PCT ? hot[(rnd() % HOT_PAGES) >>> 0]! : (rnd() % NMAP) >>> 0;
-  const v = mva[mi]!;
   const off = rnd();
   const acc = accessType(rnd());
-  const huge = v % 2 === 1;
-  const base = huge ? v - 1 : v;
-  const vlo = (base >>> 0) | (huge ? off & 0x1fffff : off & 0xfff);
-  const vhi = Math.floor(base / 4294967296);
+  const vlo = mvaLo[mi]! | (mvaHuge[mi] === 1 ? off & 0x1fffff : off & 0xfff);
+  const vhi = mvaHi[mi]!;
   const pa = mmu.translateHalves(ctx, vhi, vlo, acc);
   if (pa !== FAULT) h2 = (Math.imul(h2, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
   else faults2++;

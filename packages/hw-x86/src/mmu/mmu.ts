@@ -232,6 +232,12 @@ export class Mmu {
     let rw = 1;
     let us = 1;
     let nx = 0;
+    // The 9-bit index of each level (SDM Figure 4-8); PDPT's straddles the halves (bits 38:30).
+    const i1 = (vlo >>> 12) & 511;
+    const i2 = (vlo >>> 21) & 511;
+    const i3 = ((vlo >>> 30) | (vhi << 2)) & 511;
+    const i4 = (vhi >>> 7) & 511;
+    const i5 = (vhi >>> 16) & 511;
     for (let level = this.top; level >= 1; level--) {
       const words = memory.peekChunk(pfn);
       if (words === undefined) {
@@ -239,16 +245,7 @@ export class Mmu {
         return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", level as PagingLevel);
       }
       // The 9-bit index of this level (SDM Figure 4-8); level 3 straddles the halves.
-      const index =
-        level === 1
-          ? (vlo >>> 12) & 511
-          : level === 2
-            ? (vlo >>> 21) & 511
-            : level === 3
-              ? ((vlo >>> 30) | (vhi << 2)) & 511
-              : level === 4
-                ? (vhi >>> 7) & 511
-                : (vhi >>> 16) & 511;
+      const index = level === 1 ? i1 : level === 2 ? i2 : level === 3 ? i3 : level === 4 ? i4 : i5;
       // Entry `index` of frame pfn: words 2·index and 2·index+1 after the frame's start in its chunk.
       const slot = (index << 1) + ((pfn & 15) << 10);
       const lo = words[slot]!;

@@ -73,8 +73,12 @@ import {
   checkIntRange,
   checkPageSize,
   indexFromHalves,
+  isCanonical,
   LEVEL_NAMES,
   leafLevelOf,
+  PAGE_1G,
+  PAGE_2M,
+  PAGE_4K,
   type PageSize,
   type PagingLevel,
   pageSizeOfLevel,
@@ -201,11 +205,23 @@ export class Mapper implements PageTableMapper {
    * @throws {@link InvalidArgumentError} if a numeric flag is out of range.
    */
   map(va: VirtAddr, pa: PhysAddr, size: PageSize, flags: MapFlags): MapResult {
-    const call = `map(va=${hex(va)}, pa=${hex(pa)}, size=${String(size)})`;
-    this.checkVa(call, va, size);
-    checkPhysAddr(call, pa, size);
-    if (pa + size > 2 ** this.maxPhysAddr) {
-      throw new PhysicalRangeError(`${call}: frame ends above 2^${this.maxPhysAddr} (MAXPHYADDR, SDM 4.1.4)`);
+    // The message is built only when a check fails (formatting it costs more than a map).
+    const call = () => `map(va=${hex(va)}, pa=${hex(pa)}, size=${String(size)})`;
+    const fast =
+      !this.destroyed &&
+      (size === PAGE_4K || size === PAGE_2M || size === PAGE_1G) &&
+      isCanonical(va, this.la57) &&
+      va % size === 0 &&
+      Number.isInteger(pa) &&
+      pa >= 0 &&
+      pa % size === 0 &&
+      pa + size <= 2 ** this.maxPhysAddr;
+    if (!fast) {
+      this.checkVa(call(), va, size);
+      checkPhysAddr(call(), pa, size);
+      throw new PhysicalRangeError(
+        `${call()}: frame ends above 2^${this.maxPhysAddr} (MAXPHYADDR, SDM 4.1.4)`,
+      );
     }
     const leafLevel = leafLevelOf(size);
     const [lo, hi] = leafWords(call, pa, leafLevel, flags);
@@ -227,7 +243,7 @@ export class Mapper implements PageTableMapper {
         if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= 2 ** this.maxPhysAddr) {
           this.frames.freeFrame(pfn);
           this.rollback(created);
-          this.checkTableFrame(call, pfn);
+          this.checkTableFrame(call(), pfn);
         }
         this.memory.zeroFrame(pfn);
         words[slot] = (pfn % 1048576) * FRAME_SIZE + TABLE_FLAGS;
@@ -309,8 +325,8 @@ export class Mapper implements PageTableMapper {
    * @throws as {@link Mapper.map} for a bad `va`, `size` or flag value.
    */
   protect(va: VirtAddr, size: PageSize, flags: ProtectFlags): ProtectResult {
-    const call = `protect(va=${hex(va)}, size=${String(size)})`;
-    this.checkVa(call, va, size);
+    const call = () => `protect(va=${hex(va)}, size=${String(size)})`;
+    this.checkVa(call(), va, size);
     const path = this.findLeaf(va);
     if (path === null) return { kind: "not-mapped" };
     const leaf = path[path.length - 1]!;
@@ -578,13 +594,13 @@ export class Mapper implements PageTableMapper {
 const NO_FLUSH: TlbFlush = Object.freeze({ kind: "none" });
 
 /** Leaf entry halves for a frame at `pa` mapped at `level` with `flags` (validated). */
-function leafWords(call: string, pa: PhysAddr, level: PagingLevel, flags: MapFlags): [number, number] {
+function leafWords(call: () => string, pa: PhysAddr, level: PagingLevel, flags: MapFlags): [number, number] {
   if (typeof flags !== "object" || flags === null) {
-    throw new InvalidArgumentError(`${call}: flags must be an object`);
+    throw new InvalidArgumentError(`${call()}: flags must be an object`);
   }
-  if (flags.protectionKey !== undefined) checkIntRange(call, "protectionKey", flags.protectionKey, 0, 15);
-  if (flags.available !== undefined) checkIntRange(call, "available", flags.available, 0, 7);
-  if (flags.availableHigh !== undefined) checkIntRange(call, "availableHigh", flags.availableHigh, 0, 127);
+  if (flags.protectionKey !== undefined) checkIntRange(call(), "protectionKey", flags.protectionKey, 0, 15);
+  if (flags.available !== undefined) checkIntRange(call(), "available", flags.available, 0, 7);
+  if (flags.availableHigh !== undefined) checkIntRange(call(), "availableHigh", flags.availableHigh, 0, 127);
   let lo = (pa % TWO_POW_32) | PTE_P;
   if (flags.writable === true) lo |= PTE_RW;
   if (flags.user === true) lo |= PTE_US;
