@@ -1,6 +1,7 @@
 /**
  * Baseline benchmark 4 (../shared/baselines/README.md, "cowfork"), replayed through osbricks:
- * the page tables and pages live in `@osbricks/hw-x86`'s `PhysicalMemory`, fork uses
+ * the page tables and pages live in `@osbricks/hw-x86`'s `PhysicalMemory`, the child's tables are
+ * built through a hw-x86 `Mapper`, fork uses
  * `cowCopyRange` / `eagerCopyRange` and write faults use `cowWriteFault` from
  * `src/cow/pte-cow.ts` — the same functions the refcount strategy of an address space runs.
  *
@@ -11,7 +12,16 @@
  *
  * Run: pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-cowfork.ts
  */
-import { frameWordOffset, PhysicalMemory, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from "@osbricks/hw-x86";
+import {
+  frameWordOffset,
+  Mapper,
+  PhysicalMemory,
+  PTE_A,
+  PTE_D,
+  PTE_P,
+  PTE_RW,
+  PTE_US,
+} from "@osbricks/hw-x86";
 import {
   type CountedFrames,
   cowCopyRange,
@@ -76,7 +86,7 @@ class StackFrames implements CountedFrames {
 const memory = new PhysicalMemory({ size: NFRAMES * 4096 });
 for (let f = 0; f < NFRAMES; f += 16) memory.chunk(f).fill(1).fill(0); // touch every frame before timing
 const frames = new StackFrames();
-const ctx: PteCowContext = { memory, frames, tables: frames };
+const ctx: PteCowContext = { memory, frames };
 
 const vmaBase: number[] = [];
 for (let v = 0; v < NVMAS; v++) vmaBase.push(0x1000_0000_0000 + v * 2 ** 40);
@@ -183,12 +193,13 @@ function childWrites(child: number, iter: number): number {
 
 function forkCopy(parent: number, eager: boolean): number {
   const child = newTable();
+  const dst = new Mapper({ memory, frames, root: child * 4096 });
   for (let v = 0; v < NVMAS; v++) {
     const start = vmaBase[v]!;
     const end = start + VMA_PAGES * 4096;
     const n = eager
-      ? eagerCopyRange(ctx, parent, child, start, end)
-      : cowCopyRange(ctx, parent, child, start, end);
+      ? eagerCopyRange(ctx, parent, dst, start, end)
+      : cowCopyRange(ctx, parent, dst, start, end);
     if (n < 0) throw new Error("out of frames");
   }
   return child;

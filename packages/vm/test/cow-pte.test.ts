@@ -18,7 +18,7 @@ function setup() {
   const frames = new BuddyAllocator({ frames: 512 });
   frames.reserve(0, 1);
   const refs = new FrameRefCounts(frames);
-  const ctx = { memory, frames: refs, tables: frames };
+  const ctx = { memory, frames: refs };
   const parent = new Mapper({ memory, frames });
   const pages: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -27,9 +27,9 @@ function setup() {
     parent.map(0x40_0000 + i * 0x1000, f * 4096, 4096, { writable: i !== 2, user: true });
     pages.push(f);
   }
-  const childRoot = frames.allocFrame()!;
-  memory.zeroFrame(childRoot);
-  return { memory, frames, refs, ctx, parent, pages, childRoot };
+  const child = new Mapper({ memory, frames });
+  const childRoot = child.root / 4096;
+  return { memory, frames, refs, ctx, parent, pages, child, childRoot };
 }
 
 const lo = (memory: PhysicalMemory, table: number, va: number) =>
@@ -41,8 +41,8 @@ describe("page-refcount COW on page tables", () => {
   });
 
   it("cowCopyRange: writable leaves become read-only + COW in both trees, counts grow", () => {
-    const { memory, refs, ctx, parent, pages, childRoot } = setup();
-    const n = cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    const { memory, refs, ctx, parent, pages, child, childRoot } = setup();
+    const n = cowCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_3000);
     expect(n).toBe(3);
     const pt = leafTable(memory, parent.root / 4096, 0x40_0000);
     const ct = leafTable(memory, childRoot, 0x40_0000);
@@ -56,8 +56,8 @@ describe("page-refcount COW on page tables", () => {
   });
 
   it("cowWriteFault copies while shared, then reuses when the count is 1", () => {
-    const { memory, refs, ctx, parent, pages, childRoot } = setup();
-    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    const { memory, refs, ctx, parent, pages, child, childRoot } = setup();
+    cowCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_3000);
     const ct = leafTable(memory, childRoot, 0x40_0000);
     const nf = cowWriteFault(ctx, ct, leafIndex(0x40_0000));
     expect(nf).not.toBe(pages[0]);
@@ -70,9 +70,9 @@ describe("page-refcount COW on page tables", () => {
   });
 
   it("releaseRange drops leaves and counts; frames go back at zero", () => {
-    const { frames, refs, ctx, parent, childRoot } = setup();
+    const { frames, refs, ctx, parent, child, childRoot } = setup();
     const before = frames.freeFrames();
-    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000);
+    cowCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_3000);
     const tables = before - frames.freeFrames();
     expect(releaseRange(ctx, childRoot, 0x40_0000, 0x40_3000)).toBe(3);
     expect(refs.heldFrames()).toBe(3);
@@ -80,8 +80,8 @@ describe("page-refcount COW on page tables", () => {
   });
 
   it("eagerCopyRange copies every page into fresh frames", () => {
-    const { memory, refs, ctx, parent, pages, childRoot } = setup();
-    expect(eagerCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_3000)).toBe(3);
+    const { memory, refs, ctx, parent, pages, child, childRoot } = setup();
+    expect(eagerCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_3000)).toBe(3);
     const ct = leafTable(memory, childRoot, 0x40_2000);
     const f = lo(memory, ct, 0x40_2000) >>> 12;
     expect(f).not.toBe(pages[2]);
@@ -90,14 +90,11 @@ describe("page-refcount COW on page tables", () => {
   });
 
   it("refuses to share onto a present destination leaf, or a huge page", () => {
-    const { ctx, parent, childRoot, memory } = setup();
-    cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_1000);
-    expect(() => cowCopyRange(ctx, parent.root / 4096, childRoot, 0x40_0000, 0x40_1000)).toThrow(
-      VmArgumentError,
-    );
+    const { ctx, parent, child, memory, frames } = setup();
+    cowCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_1000);
+    expect(() => cowCopyRange(ctx, parent.root / 4096, child, 0x40_0000, 0x40_1000)).toThrow(VmArgumentError);
     parent.map(0x4000_0000, 0x20_0000, PAGE_2M, { writable: true, user: true });
-    const other = ctx.tables.allocFrame()!;
-    memory.zeroFrame(other);
+    const other = new Mapper({ memory, frames });
     expect(() => cowCopyRange(ctx, parent.root / 4096, other, 0x4000_0000, 0x4020_0000)).toThrow(/huge page/);
   });
 });

@@ -67,8 +67,12 @@ export interface CowStrategy {
   split(space: AddressSpace, area: Area, at: number): PrivatePart;
   /** Adjacent areas `a` then `b` would merge: can their memory become one (then `b`'s link is gone)? */
   join(space: AddressSpace, a: Area, b: Area): boolean;
-  /** Area `area` leaves `space`: drop its leaves, its pages and its link. */
-  drop(space: AddressSpace, area: Area): void;
+  /**
+   * Area `area` leaves `space`: drop its leaves, its pages and its link. With `exiting` the whole
+   * space is being destroyed and its tables freed right after, so leaves need not be unmapped
+   * one by one (their frames must still be released).
+   */
+  drop(space: AddressSpace, area: Area, exiting: boolean): void;
   /** Check what the strategy keeps for `area` against the page tables; throws `InvariantError`. */
   checkArea(space: AddressSpace, area: Area): void;
   /** Counters so far. */

@@ -24,23 +24,20 @@
  * `../../bench/baseline-cowfork.ts`.
  */
 import {
-  type FrameSource,
   frameWordOffset,
+  type PageTableMapper,
   type PhysicalMemory,
   PTE_HI_ADDR,
   PTE_LO_ADDR,
   PTE_P,
   PTE_PS,
   PTE_RW,
-  PTE_US,
 } from "@osbricks/hw-x86";
 import { VmArgumentError } from "../errors.js";
 
 /** Software-available bit 9 of a leaf: "read-only because shared, writable after a copy". */
 export const PTE_COW = 1 << 9;
 
-/** Flags of an intermediate entry this module creates (P, R/W, U/S: leaves decide the rights). */
-const TABLE_FLAGS = PTE_P | PTE_RW | PTE_US;
 /** Bytes covered by one entry at levels 1..4: 4 KiB, 2 MiB, 1 GiB, 512 GiB. */
 const SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39] as const;
 
@@ -66,38 +63,42 @@ export interface CountedFrames {
   count(pfn: number): number;
 }
 
-/** Where the COW functions find memory, counted data frames, and frames for new tables. */
+/** Where the COW functions find memory and counted data frames. */
 export interface PteCowContext {
   /** The physical memory that holds the tables and the pages. */
   readonly memory: PhysicalMemory;
   /** Data frames with share counts. */
   readonly frames: CountedFrames;
-  /** Where new page-table frames come from (the mapper's frame source). */
-  readonly tables: FrameSource;
 }
 
 /**
- * Share the 4 KiB leaves of `[start, end)` from the tree at `srcRoot` into the tree at `dstRoot`
+ * Share the 4 KiB leaves of `[start, end)` from the tree at `srcRoot` into the tree `dst` edits
  * (a fork, xv6's `uvmcopy` with COW): writable leaves become read-only + COW in both trees, every
- * shared frame's count grows by one. Missing intermediate tables of the destination are created.
+ * shared frame's count grows by one.
  *
- * @returns the number of leaves shared, or -1 when a table frame could not be allocated (the
- *   leaves shared so far stay consistent: counts match the leaves in both trees).
+ * The destination's tables are created by `dst.map` (one call per page table: it maps the first
+ * leaf of each source table, which builds the path the way the mapper keeps its books), then the
+ * table's leaves are copied in bulk, as the C baseline's `memcpy` of a table. The caller
+ * invalidates the source's TLB entries (every writable leaf of the range lost R/W).
+ *
+ * @returns the number of leaves shared, or -1 when `dst` found no frame for a table (the leaves
+ *   shared so far stay consistent: counts match the leaves in both trees).
  * @throws {@link VmArgumentError} when the range meets a huge page or a present destination leaf.
  */
 export function cowCopyRange(
   ctx: PteCowContext,
   srcRoot: number,
-  dstRoot: number,
+  dst: PageTableMapper,
   start: number,
   end: number,
 ): number {
-  return copyLevel(ctx, srcRoot, dstRoot, 4, 0, start, end, false);
+  return copyLevel(ctx, srcRoot, dst, 4, 0, start, end, false);
 }
 
 /**
- * Copy the 4 KiB leaves of `[start, end)` eagerly: every page gets a fresh frame with a copy of
- * its bytes (what fork did before copy-on-write). Leaves keep their flags.
+ * Copy the 4 KiB leaves of `[start, end)` eagerly into the tree `dst` edits: every page gets a
+ * fresh frame with a copy of its bytes (what fork did before copy-on-write). Leaves keep their
+ * flags.
  *
  * @returns the number of pages copied, or -1 when out of frames (what was copied stays mapped).
  * @throws {@link VmArgumentError} as {@link cowCopyRange}.
@@ -105,29 +106,26 @@ export function cowCopyRange(
 export function eagerCopyRange(
   ctx: PteCowContext,
   srcRoot: number,
-  dstRoot: number,
+  dst: PageTableMapper,
   start: number,
   end: number,
 ): number {
-  return copyLevel(ctx, srcRoot, dstRoot, 4, 0, start, end, true);
+  return copyLevel(ctx, srcRoot, dst, 4, 0, start, end, true);
 }
 
 function copyLevel(
   ctx: PteCowContext,
   srcTable: number,
-  dstTable: number,
+  dst: PageTableMapper,
   level: number,
   base: number,
   start: number,
   end: number,
   eager: boolean,
-  fresh = false,
 ): number {
   const mem = ctx.memory;
   const src = mem.chunk(srcTable);
   const so = frameWordOffset(srcTable);
-  const dst = mem.chunk(dstTable);
-  const dof = frameWordOffset(dstTable);
   const span = SPAN[level as 1 | 2 | 3 | 4];
   const i0 = start <= base ? 0 : Math.floor((start - base) / span);
   const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
@@ -141,51 +139,55 @@ function copyLevel(
           `cowCopyRange: huge page at level ${level}, index ${i}: only 4 KiB leaves are shared`,
         );
       }
-      let dlo = dst[dof + 2 * i]!;
-      let child: number;
-      let made = false;
-      if ((dlo & PTE_P) === 0) {
-        const t = ctx.tables.allocFrame();
-        if (t === null) return -1;
-        mem.zeroFrame(t);
-        dlo = ((t & 0xfffff) << 12) | TABLE_FLAGS;
-        dst[dof + 2 * i] = dlo;
-        dst[dof + 2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
-        child = t;
-        made = true;
-      } else {
-        child = entryPfn(dlo, dst[dof + 2 * i + 1]!);
-      }
       const k = copyLevel(
         ctx,
         entryPfn(lo, src[so + 2 * i + 1]!),
-        child,
+        dst,
         level - 1,
         base + i * span,
         start,
         end,
         eager,
-        made,
       );
       if (k < 0) return -1;
       n += k;
     }
     return n;
   }
-  if (eager) return copyLeavesEager(ctx, src, so, dst, dof, dstTable, i0, i1);
-  if (!fresh) {
-    for (let i = i0; i <= i1; i++) {
-      if ((src[so + 2 * i]! & PTE_P) !== 0 && (dst[dof + 2 * i]! & PTE_P) !== 0) {
-        throw new VmArgumentError(
-          `cowCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
-        );
-      }
+  // The first present leaf: map it through the destination mapper, which builds the path.
+  let first = i0;
+  while (first <= i1 && (src[so + 2 * first]! & PTE_P) === 0) first++;
+  if (first > i1) return 0;
+  const fva = base + first * 4096;
+  const flo = src[so + 2 * first]!;
+  const fhi = src[so + 2 * first + 1]!;
+  // Map the source frame first (also for an eager copy, so the tables are taken before the data
+  // frame, in the order the C baseline allocates them); an eager copy replaces it just below.
+  const r = dst.map(fva, entryPfn(flo, fhi) * 4096, 4096, { user: true });
+  if (r.kind === "out-of-frames") return -1;
+  if (r.kind !== "mapped") {
+    throw new VmArgumentError(`cowCopyRange: destination at 0x${fva.toString(16)}: ${r.kind}`);
+  }
+  const dstTable = leafTable(mem, dst.root / 4096, fva);
+  const d = mem.chunk(dstTable);
+  const dof = frameWordOffset(dstTable);
+  for (let i = first + 1; i <= i1; i++) {
+    if ((src[so + 2 * i]! & PTE_P) !== 0 && (d[dof + 2 * i]! & PTE_P) !== 0) {
+      dst.unmap(fva, 4096);
+      throw new VmArgumentError(
+        `cowCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
+      );
     }
   }
-  // The destination slots are all not-present: copy the words in bulk (as the C baseline's
-  // memcpy of the table), then write-protect and count the present leaves.
-  dst.set(src.subarray(so + 2 * i0, so + 2 * i1 + 2), dof + 2 * i0);
-  return shareLeaves(ctx.frames, src, dst, dof - so, so + 2 * i0, so + 2 * i1 + 2);
+  if (eager) {
+    d[dof + 2 * first] = 0; // the placeholder goes; copyLeavesEager fills the slot with a copy
+    d[dof + 2 * first + 1] = 0;
+    return copyLeavesEager(ctx, src, so, d, dof, first, i1);
+  }
+  // The other destination slots are not present: copy the words in bulk, then write-protect
+  // and count the present leaves (the first one included: the bulk copy overwrote it).
+  d.set(src.subarray(so + 2 * first, so + 2 * i1 + 2), dof + 2 * first);
+  return shareLeaves(ctx.frames, src, d, dof - so, so + 2 * first, so + 2 * i1 + 2);
 }
 
 /**
@@ -222,7 +224,6 @@ function copyLeavesEager(
   so: number,
   dst: Int32Array,
   dof: number,
-  dstTable: number,
   i0: number,
   i1: number,
 ): number {
@@ -230,11 +231,6 @@ function copyLeavesEager(
   for (let i = i0; i <= i1; i++) {
     const lo = src[so + 2 * i]!;
     if ((lo & PTE_P) === 0) continue;
-    if ((dst[dof + 2 * i]! & PTE_P) !== 0) {
-      throw new VmArgumentError(
-        `eagerCopyRange: destination leaf ${i} of table ${dstTable} is already present`,
-      );
-    }
     const hi = src[so + 2 * i + 1]!;
     const nf = ctx.frames.alloc();
     if (nf === null) return -1;

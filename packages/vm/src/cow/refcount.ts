@@ -3,8 +3,8 @@
  * page-table leaf is the only record of a private page, and each frame counts the leaves that map
  * it (`FrameRefCounts`).
  *
- * - fork walks the parent's leaves of each private area: a writable leaf becomes read-only with
- *   the COW mark (bit 9) in the parent, the child gets the same leaf, the frame's count grows;
+ * - fork copies the parent's leaves of each private area (`cowCopyRange`, a table at a time): a
+ *   writable leaf becomes read-only with the COW mark (bit 9) in both, the frame's count grows;
  * - a write fault on a read-only leaf of a writable area calls `cowWriteFault`: count 1 → the
  *   leaf just becomes writable again (reuse), count > 1 → copy to a fresh frame;
  * - a fault on a missing leaf takes a fresh frame: zeroed, or a copy of the backing object's page
@@ -30,7 +30,7 @@ import type { AddressSpace } from "../space/address-space.js";
 import type { FaultOutcome } from "../space/api.js";
 import type { VmSystem } from "../space/vm-system.js";
 import type { CowStats, CowStrategy, PrivatePart } from "./api.js";
-import { cowWriteFault } from "./pte-cow.js";
+import { cowCopyRange, cowWriteFault, releaseRange } from "./pte-cow.js";
 
 /**
  * The page-refcount strategy (see the file banner).
@@ -94,24 +94,19 @@ export class RefcountCow implements CowStrategy {
 
   fork(parent: AddressSpace, area: Area, child: AddressSpace): PrivatePart | null {
     const sys = parent.system;
-    if (area.object !== null) sys.store.link(area.object);
-    const part = { object: area.object, offset: area.offset };
-    for (const [va, leaf] of parent.pmap.leaves(area.start, area.end)) {
-      const rights = { writable: false, noExecute: leaf.noExecute, kernelOnly: !leaf.user, cow: true };
-      if (leaf.writable) parent.pmap.protect(va, rights);
-      if (!child.pmap.enter(va, leaf.frame, rights)) {
-        // Out of page-table frames. The child's area for this range will not exist: take back
-        // the leaves given so far and the object link, then the caller destroys the child.
-        for (const [cva, cleaf] of child.pmap.leaves(area.start, area.end)) {
-          child.pmap.remove(cva);
-          sys.refs.release(cleaf.frame);
-        }
-        if (area.object !== null) sys.store.unlink(area.object);
-        return null;
+    const n = cowCopyRange(sys.pteContext, parent.pmap.rootFrame, child.pmap.mapper, area.start, area.end);
+    if (n !== 0) parent.pmap.touchedAll(); // writable leaves lost R/W: flush the parent's TLBs
+    if (n < 0) {
+      // Out of page-table frames. The child's area for this range will not exist: take back the
+      // leaves given so far, then the caller destroys the child.
+      for (const [va, leaf] of child.pmap.leaves(area.start, area.end)) {
+        child.pmap.remove(va);
+        sys.refs.release(leaf.frame);
       }
-      sys.refs.share(leaf.frame);
+      return null;
     }
-    return part;
+    if (area.object !== null) sys.store.link(area.object);
+    return { object: area.object, offset: area.offset };
   }
 
   split(space: AddressSpace, area: Area, at: number): PrivatePart {
@@ -127,13 +122,18 @@ export class RefcountCow implements CowStrategy {
     return true;
   }
 
-  drop(space: AddressSpace, area: Area): void {
-    const refs = space.system.refs;
-    for (const [va, leaf] of space.pmap.leaves(area.start, area.end)) {
-      space.pmap.remove(va);
-      refs.release(leaf.frame);
+  drop(space: AddressSpace, area: Area, exiting: boolean): void {
+    const sys = space.system;
+    if (exiting) {
+      // The tables are freed right after: clear the leaves in place, a table at a time.
+      releaseRange(sys.pteContext, space.pmap.rootFrame, area.start, area.end);
+    } else {
+      for (const [va, leaf] of space.pmap.leaves(area.start, area.end)) {
+        space.pmap.remove(va);
+        sys.refs.release(leaf.frame);
+      }
     }
-    if (area.object !== null) space.system.store.unlink(area.object);
+    if (area.object !== null) sys.store.unlink(area.object);
   }
 
   checkArea(space: AddressSpace, area: Area): void {

@@ -130,8 +130,9 @@ export class ShadowCow implements CowStrategy {
     return space.system.store.join(a.object!, b.object!);
   }
 
-  drop(space: AddressSpace, area: Area): void {
-    for (const [va] of space.pmap.leaves(area.start, area.end)) space.pmap.remove(va);
+  drop(space: AddressSpace, area: Area, exiting: boolean): void {
+    // Leaves only cache the chain: when the space is exiting its tables just go.
+    if (!exiting) for (const [va] of space.pmap.leaves(area.start, area.end)) space.pmap.remove(va);
     space.system.store.unlink(area.object!);
   }
 

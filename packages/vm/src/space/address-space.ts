@@ -351,7 +351,7 @@ export class AddressSpace {
    */
   destroy(): void {
     if (this.#destroyed) return;
-    for (const a of this.#areas.toArray()) this.#drop(a);
+    for (const a of this.#areas.toArray()) this.#drop(a, true);
     this.pmap.touchedAll();
     this.pmap.flush();
     this.pmap.mapper.destroy();
@@ -418,7 +418,7 @@ export class AddressSpace {
       if (a.start < start) a = this.#split(a, (start - a.start) / PAGE_SIZE);
       if (a.end > end) this.#split(a, (end - a.start) / PAGE_SIZE);
       removed += a.pages;
-      this.#drop(a);
+      this.#drop(a, false);
     }
     return removed;
   }
@@ -451,14 +451,14 @@ export class AddressSpace {
     return tail;
   }
 
-  /** Remove `area` from the set and release its leaves and memory. */
-  #drop(area: Area): void {
+  /** Remove `area` from the set and release its leaves and memory (`exiting`: the tables go next). */
+  #drop(area: Area, exiting: boolean): void {
     this.#areas.remove(area);
     if (area.sharing === "private") {
-      this.system.strategy.drop(this, area);
+      this.system.strategy.drop(this, area, exiting);
       return;
     }
-    for (const [va] of this.pmap.leaves(area.start, area.end)) this.pmap.remove(va);
+    if (!exiting) for (const [va] of this.pmap.leaves(area.start, area.end)) this.pmap.remove(va);
     if (area.object !== null) this.system.store.unlink(area.object);
   }
 

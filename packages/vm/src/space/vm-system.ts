@@ -99,7 +99,7 @@ export class VmSystem {
     this.strategy = s === "shadow" ? new ShadowCow() : s === "refcount" ? new RefcountCow() : s;
     this.shm = new ShmRegistry(this.store);
     this.shootdown = options.shootdown ?? null;
-    this.pteContext = { memory: options.memory, frames: this.refs, tables: options.frames };
+    this.pteContext = { memory: options.memory, frames: this.refs };
   }
 
   /**
