@@ -43,6 +43,20 @@ describe("handle values: generation in the high bits", () => {
     expect(table.lookup(a, null, 0)).toEqual({ kind: "bad-handle", handle: a, reason: "stale" });
   });
 
+  it("the README's worked example: slot 5 at generation 3 is 3077, its successor 4101", () => {
+    const { table, obj, create } = setup();
+    for (let i = 0; i < 5; i++) create(obj(), Right.READ); // slots 0..4
+    let h = create(obj(), Right.READ); // slot 5, generation 1 = 1029
+    for (const expected of [2053, 3077]) {
+      table.close(h);
+      h = create(obj(), Right.READ);
+      expect(h).toBe(expected);
+    }
+    table.close(3077);
+    expect(create(obj(), Right.READ)).toBe(4101);
+    expect(table.lookup(3077, null, 0)).toEqual({ kind: "bad-handle", handle: 3077, reason: "stale" });
+  });
+
   it("reports malformed and never-opened values", () => {
     const { table, obj, create } = setup(4);
     create(obj(), Right.READ);
