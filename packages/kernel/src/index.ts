@@ -28,3 +28,4 @@ export * from "./syscalls/reference.js";
 export * from "./syscalls/stubs.js";
 export * from "./syscalls/table.js";
 export * from "./trap/memory.js";
+export * from "./trap/pager.js";

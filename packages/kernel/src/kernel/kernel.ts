@@ -569,7 +569,12 @@ export class Kernel implements Waker, ShootdownTarget {
   /** The ipc layer's waker: a futex or endpoint wait of ipc thread `slot` ended with `status`. */
   wake(slot: number, status: IpcStatus): void {
     const t = this.byIpcSlot[slot];
-    if (t === undefined) return;
+    if (t === undefined || t.wait === null) return;
+    const complete = t.wait.complete;
+    if (complete !== undefined) {
+      this.wakeThread(t, complete(status));
+      return;
+    }
     const r = status === IpcStatus.Ok ? 0 : status === IpcStatus.TimedOut ? -Errno.ETIMEDOUT : -Errno.EINTR;
     this.wakeThread(t, r);
   }

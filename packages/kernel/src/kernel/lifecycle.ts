@@ -374,6 +374,10 @@ export class Lifecycle {
     p.exiting = true;
     for (const t of [...p.threads]) this.removeThread(t);
     p.files.closeAll();
+    // Faulting threads waiting on this pager get Closed: they take SIGSEGV.
+    p.pagerEndpoint?.destroy();
+    p.pagerEndpoint = null;
+    p.pager = null;
     if (p.addressSpace !== null) k.destroySpace(p.addressSpace);
     p.addressSpace = null;
     p.handleTable.dispose();

@@ -10,7 +10,7 @@
  * Related: `table.ts` (declarations), `files.ts`, `deliver.ts`, `../kernel/lifecycle.ts`.
  */
 
-import { IpcStatus } from "@osbricks/ipc";
+import { Endpoint, IpcStatus, makeTag } from "@osbricks/ipc";
 import { type Placement, USER_END, USER_START } from "@osbricks/vm";
 import type { Kernel } from "../kernel/kernel.js";
 import { ARG_MAX, MAX_ARGS } from "../process/loader.js";
@@ -26,6 +26,7 @@ import {
   translateOrFault,
   writeU32,
 } from "../trap/memory.js";
+import { PAGE_FAULT_LABEL } from "../trap/pager.js";
 import { codeAt, postSignal, signalThread } from "./deliver.js";
 import { type OpenFile, Pipe, type Waiter } from "./files.js";
 import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
@@ -280,6 +281,73 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     exit_group(t, status) {
       k.life.exitProcess(t.process, exitedStatus(status));
       return SYSCALL_NORETURN;
+    },
+    pager_attach(t, pid) {
+      const target = k.processes.get(pid);
+      if (target === undefined || target.phase !== "live") return -Errno.ESRCH;
+      if (target.parent !== t.process) return -Errno.EPERM;
+      const p = t.process;
+      p.pagerEndpoint ??= new Endpoint(k.ipc, { name: `pager#${p.pid}` });
+      target.pager = p.pagerEndpoint;
+      return 0;
+    },
+    pager_recv(t, msg) {
+      const ep = t.process.pagerEndpoint;
+      if (ep === null) return -Errno.EINVAL;
+      const slot = k.ipcSlotFor(t);
+      if (slot < 0) return -Errno.EAGAIN;
+      const deliver = (): number => {
+        const mr = k.ipc.mrs(slot);
+        const out = new Uint8Array(16);
+        const dv = new DataView(out.buffer);
+        dv.setUint32(0, mr[1]! >>> 0, true);
+        dv.setUint32(4, mr[2]! >>> 0, true);
+        dv.setUint32(8, mr[3]! >>> 0, true);
+        dv.setUint32(12, mr[4]! >>> 0, true);
+        if (!copyOut(k, t.process.vm, msg, out)) return -Errno.EFAULT;
+        return k.ipc.replyCap[slot]!;
+      };
+      const st = ep.receive(slot);
+      if (st === IpcStatus.Ok) return deliver();
+      if (st !== IpcStatus.Blocked) return -Errno.EINVAL;
+      return k.block(t, {
+        on: "pager_recv",
+        restart: null,
+        interruptible: true,
+        cancel: () => k.ipc.threadExit(slot),
+        complete: (status) => (status === IpcStatus.Ok ? deliver() : -Errno.EINTR),
+      });
+    },
+    pager_map(t, pid, va, p, src) {
+      const target = k.processes.get(pid);
+      if (target === undefined || target.phase !== "live") return -Errno.ESRCH;
+      if (target.pager === null || target.pager !== t.process.pagerEndpoint) return -Errno.EPERM;
+      if (va < USER_START || va + PAGE > USER_END) return -Errno.EINVAL;
+      const bytes = src === 0 ? null : copyIn(k, t.process.vm, src, PAGE);
+      if (src !== 0 && bytes === null) return -Errno.EFAULT;
+      const space = target.vm;
+      // Map writable to fill it through the user's rights, then set the protection asked for.
+      const rw = Prot.PROT_READ | Prot.PROT_WRITE;
+      const out = space.map({
+        length: PAGE,
+        prot: rw,
+        placement: { kind: "fixed", va, replace: false },
+        name: "[paged]",
+      });
+      if (out.kind !== "mapped") return -Errno.EEXIST;
+      if (bytes !== null) copyOut(k, space, va, bytes);
+      if (p !== rw) space.protect(va, PAGE, p);
+      return 0;
+    },
+    pager_reply(t, cap, ok) {
+      const ep = t.process.pagerEndpoint;
+      if (ep === null) return -Errno.EINVAL;
+      const slot = k.ipcSlotFor(t);
+      if (slot < 0) return -Errno.EAGAIN;
+      const mr = k.ipc.mrs(slot);
+      mr[0] = makeTag({ label: PAGE_FAULT_LABEL, words: 1 });
+      mr[1] = ok;
+      return ep.reply(slot, cap) === IpcStatus.Ok ? 0 : -Errno.EINVAL;
     },
     spawn(t, path, argv, envp) {
       const a = copyExecArgs(k, t, path, argv, envp);

@@ -27,6 +27,8 @@
  *
  * Related: `thread.ts`, `../kernel/kernel.ts` (creation, exit, reaping), `../posix/` (the calls).
  */
+
+import type { Endpoint } from "@osbricks/ipc";
 import { KernelObject, type ObjectSpace, type ObjectType, SlotHandleTable } from "@osbricks/objects";
 import type { AddressSpace } from "@osbricks/vm";
 import { KernelStateError } from "../errors.js";
@@ -75,6 +77,10 @@ export class Process extends KernelObject {
   exitStatus = 0;
   /** Threads blocked in waitpid on this process's children. */
   readonly childWaiters: Waiter[] = [];
+  /** The endpoint of the external pager that handles this process's unresolvable faults, or null. */
+  pager: Endpoint | null = null;
+  /** The endpoint this process serves page faults on (created by pager_attach), or null. */
+  pagerEndpoint: Endpoint | null = null;
   /** Set while exit is in progress, so nested kills do not re-enter. */
   exiting = false;
 

@@ -28,6 +28,8 @@
  *
  * Related: `process.ts`, `../kernel/kernel.ts` (runs it), `../trap/` (what a trap does to it).
  */
+
+import type { IpcStatus } from "@osbricks/ipc";
 import { KernelObject, type ObjectSpace, type ObjectType } from "@osbricks/objects";
 import type { Scheduler, ThreadId, ThreadState } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
@@ -65,6 +67,11 @@ export interface WaitRecord {
   readonly cancel: () => void;
   /** Whether a signal may interrupt the wait (EINTR). */
   readonly interruptible: boolean;
+  /**
+   * For waits ended by the ipc layer (futex, endpoint): runs at the wake, in kernel context, and
+   * gives the call's result (`undefined`: execute the trap again). Default: Ok → 0, else EINTR/ETIMEDOUT.
+   */
+  readonly complete?: (status: IpcStatus) => number | undefined;
 }
 
 /** Registers as data: what a context switch saves. */

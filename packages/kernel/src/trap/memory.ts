@@ -35,6 +35,7 @@ import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";
 import type { LoadTrap, ReadBytesTrap, StoreTrap, Trap, WriteBytesTrap } from "../program/trap.js";
 import { USER_TOP } from "../syscalls/decl.js";
+import { forwardFault } from "./pager.js";
 
 const PAGE = 4096;
 /** Largest byte range one read-bytes/write-bytes trap may move (1 MiB). */
@@ -57,7 +58,17 @@ function mmuTranslate(k: Kernel, space: AddressSpace, va: number, access: Access
   return c.mmu.translateHalves(ctx, hi, lo, ACCESS_KIND[access]);
 }
 
-/** Translate `va`, resolving faults. Returns the physical address, or -1 (bad), -2 (out of memory). */
+/** No area at the address (SEGV_MAPERR): the case a user-space pager may resolve. */
+export const FAULT_MAPERR = -1;
+/** No frame to resolve the fault: the process is killed (the OOM path). */
+export const FAULT_OOM = -2;
+/** The area forbids the access, or is a guard (SEGV_ACCERR). */
+export const FAULT_ACCERR = -3;
+
+/**
+ * Translate `va`, resolving faults through the address space.
+ * @returns the physical address, or {@link FAULT_MAPERR}, {@link FAULT_OOM}, {@link FAULT_ACCERR}.
+ */
 export function translateOrFault(
   k: Kernel,
   space: AddressSpace,
@@ -67,7 +78,8 @@ export function translateOrFault(
 ): number {
   let pa = mmuTranslate(k, space, va, access, t);
   if (pa >= 0) return pa;
-  const outcome = space.handleFault(va, access).kind;
+  const out = space.handleFault(va, access);
+  const outcome = out.kind;
   if (k.tracer && t) {
     k.tracer.emit({
       type: "kernel.fault",
@@ -81,15 +93,17 @@ export function translateOrFault(
     });
   }
   if (t) k.cpus[t.cpu]!.time += k.costs.fault;
-  if (outcome === "oom") return -2;
-  if (outcome === "segv") return -1;
+  if (out.kind === "oom") return FAULT_OOM;
+  if (out.kind === "segv") return out.code === "maperr" ? FAULT_MAPERR : FAULT_ACCERR;
   pa = mmuTranslate(k, space, va, access, t);
   return pa;
 }
 
-function badAccess(k: Kernel, t: Thread, trap: Trap, code: number): void {
+/** A user access failed: forward to the process's pager if it has one, else SIGSEGV (SIGKILL on OOM). */
+function badAccess(k: Kernel, t: Thread, trap: Trap, code: number, va: number, access: Access): void {
+  if (code === FAULT_MAPERR && forwardFault(k, t, va, access, trap)) return;
   t.retry = trap;
-  forceSignal(k, t, code === -2 ? Sig.SIGKILL : Sig.SIGSEGV);
+  forceSignal(k, t, code === FAULT_OOM ? Sig.SIGKILL : Sig.SIGSEGV);
 }
 
 /** Execute a load, store, read-bytes or write-bytes trap for `t` on `c`. */
@@ -110,7 +124,7 @@ export function executeMemoryTrap(
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + size > USER_TOP) {
-        badAccess(k, t, trap, -1);
+        badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
       if (trap.kind === "store" && typeof trap.value !== "number" && typeof trap.value !== "bigint") {
@@ -125,7 +139,7 @@ export function executeMemoryTrap(
         for (let i = 0; i < size; i++) {
           const pa = translateOrFault(k, space, va + i, access, t);
           if (pa < 0) {
-            badAccess(k, t, trap, pa);
+            badAccess(k, t, trap, pa, va + i, access);
             return;
           }
           if (bytes) k.memory.write8(pa, bytes[i]!);
@@ -136,7 +150,7 @@ export function executeMemoryTrap(
       }
       const pa = translateOrFault(k, space, va, access, t);
       if (pa < 0) {
-        badAccess(k, t, trap, pa);
+        badAccess(k, t, trap, pa, va, access);
         return;
       }
       const m = k.memory;
@@ -174,12 +188,12 @@ export function executeMemoryTrap(
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + (len as number) > USER_TOP) {
-        badAccess(k, t, trap, -1);
+        badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
       const r = copyPages(k, space, va, len as number, trap.kind === "read-bytes" ? null : trap.bytes, t);
       if (typeof r === "number") {
-        badAccess(k, t, trap, r);
+        badAccess(k, t, trap, r, lastFaultVa, trap.kind === "read-bytes" ? "read" : "write");
         return;
       }
       c.time += k.costs.copyPage * Math.ceil((len as number) / PAGE);
@@ -188,6 +202,9 @@ export function executeMemoryTrap(
     }
   }
 }
+
+/** The address at which the last failed copy stopped (for forwarding the fault). */
+let lastFaultVa = 0;
 
 /** Copy between user memory and a buffer page by page. Returns the bytes read (or `src`), or -1/-2. */
 function copyPages(
@@ -204,7 +221,10 @@ function copyPages(
     const a = va + done;
     const n = Math.min(len - done, PAGE - (a & (PAGE - 1)));
     const pa = translateOrFault(k, space, a, src ? "write" : "read", t);
-    if (pa < 0) return pa;
+    if (pa < 0) {
+      lastFaultVa = a;
+      return pa;
+    }
     if (src) k.memory.writeBytes(pa, src.subarray(done, done + n));
     else out.set(k.memory.readBytes(pa, n), done);
     done += n;
