@@ -89,6 +89,28 @@ describe("OSTEP ch. 7: turnaround and response", () => {
   });
 });
 
+describe("OSTEP ch. 7 homework (scheduler.py)", () => {
+  const three = (a: number, b: number, c: number) => [{ length: a }, { length: b }, { length: c }];
+  it("FIFO -l 200,200,200: average response 200, turnaround 400, wait 200", () => {
+    expect(simulate(three(200, 200, 200), { policy: fifo }).average).toEqual({
+      response: 200,
+      turnaround: 400,
+      wait: 200,
+    });
+  });
+  it("SJF -l 100,200,300: average response 133.33, turnaround 333.33, wait 133.33", () => {
+    const a = simulate(three(300, 200, 100), { policy: sjf }).average;
+    expect(a.response).toBeCloseTo(133.33, 2);
+    expect(a.turnaround).toBeCloseTo(333.33, 2);
+    expect(a.wait).toBeCloseTo(133.33, 2);
+  });
+  it("RR -q 1 -l 1,2,3: completions at 1, 4 and 6", () => {
+    const r = simulate(three(1, 2, 3), { policy: () => new RoundRobinPolicy({ quantum: 1 }) });
+    expect(r.jobs.map((j) => j.completion)).toEqual([1, 4, 6]);
+    expect(r.jobs.map((j) => j.response)).toEqual([0, 1, 2]);
+  });
+});
+
 describe("OSTEP ch. 8: MLFQ", () => {
   const mlfq =
     (boostPeriod = 0) =>
