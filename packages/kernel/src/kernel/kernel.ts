@@ -92,6 +92,8 @@ export class Cpu {
   current: Thread | null = null;
   /** Cycle of the last scheduler tick. */
   lastTick = 0;
+  /** Timer expiries already handled (the APIC is only consulted when the timer fired again). */
+  seenExpirations = 0;
   /** The address space whose root CR3 holds, or null. */
   loaded: AddressSpace | null = null;
   /** The id as `@osbricks/sched` types it. */
@@ -312,11 +314,15 @@ export class Kernel implements Waker, ShootdownTarget {
     const cpus = this.cpus;
     const one = cpus.length === 1;
     for (;;) {
-      if (this.steps - start >= maxSteps || this.clock.now >= maxCycles) return this.result("limit", start);
       let c = cpus[0]!;
       if (!one) for (let i = 1; i < cpus.length; i++) if (cpus[i]!.time < c.time) c = cpus[i]!;
-      if (c.time > this.clock.now) this.clock.advanceTo(c.time);
-      if (c.apic.peek() !== null) this.interrupt(c);
+      if (this.steps - start >= maxSteps || c.time >= maxCycles) return this.result("limit", start);
+      // The machine clock only needs to move when a hardware event (a timer expiry) is due.
+      if (c.time >= this.nextEventAt) {
+        this.clock.advanceTo(c.time);
+        this.nextEventAt = this.clock.nextEventAt() ?? Number.POSITIVE_INFINITY;
+      }
+      if (c.timer.expirations !== c.seenExpirations) this.interrupt(c);
       if (c.current === null && !this.dispatch(c)) {
         if (!this.idle(c))
           return this.result(this.liveUserThreads() === 0 ? "all-exited" : "deadlock", start);
@@ -345,8 +351,13 @@ export class Kernel implements Waker, ShootdownTarget {
   }
 
   private result(outcome: RunResult["outcome"], start: number): RunResult {
-    return { outcome, cycles: this.clock.now, steps: this.steps - start };
+    let cycles = this.clock.now;
+    for (const c of this.cpus) cycles = Math.max(cycles, c.time);
+    return { outcome, cycles, steps: this.steps - start };
   }
+
+  /** Cycle of the next clock event (the clock is advanced lazily, only when one is due). */
+  private nextEventAt = 0;
 
   private liveUserThreads(): number {
     let n = 0;
@@ -376,10 +387,13 @@ export class Kernel implements Waker, ShootdownTarget {
 
   /** Timer interrupt: acknowledge, EOI, account the tick; preempt if the policy says so. */
   private interrupt(c: Cpu): void {
-    const v = c.apic.acknowledge();
-    if (v === null) return;
-    c.apic.eoi();
-    if (v !== TIMER_VECTOR) return;
+    c.seenExpirations = c.timer.expirations;
+    let timer = false;
+    for (let v = c.apic.acknowledge(); v !== null; v = c.apic.acknowledge()) {
+      c.apic.eoi();
+      if (v === TIMER_VECTOR) timer = true;
+    }
+    if (!timer) return;
     const cycles = Math.max(1, c.time - c.lastTick);
     c.lastTick = c.time;
     // The scheduler charges the running thread and may balance load; a pending reschedule is
