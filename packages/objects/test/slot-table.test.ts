@@ -292,3 +292,19 @@ describe("slot arrays grow on demand", () => {
     space.checkInvariants();
   });
 });
+
+describe("resolve, the allocation-free lookup", () => {
+  it("agrees with lookup on every handle value, type and rights", () => {
+    const { table, port, vmo, obj, create } = setup(8);
+    const live = [create(obj(), Right.READ | Right.WAIT), create(obj(vmo), Right.WRITE)];
+    table.close(create(obj(), Right.READ));
+    for (const h of [...live, 0, -1, 1.5, 2 ** 31, live[0]! + 8, 12345]) {
+      for (const type of [null, port, vmo]) {
+        for (const required of [0, Right.READ, Right.WRITE, Right.READ | Right.WAIT]) {
+          const r = table.lookup(h, type, required);
+          expect(table.resolve(h, type, required)).toBe(r.kind === "ok" ? r.object : null);
+        }
+      }
+    }
+  });
+});

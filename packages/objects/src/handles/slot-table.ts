@@ -196,6 +196,20 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
     return { kind: "ok", object: this.objects[slot] as T, rights: held };
   }
 
+  /**
+   * The allocation-free twin of {@link SlotHandleTable.lookup} for hot paths: the object when
+   * `handle` is open, of `type` (any type when `null`) and holds `required`, else `null` (call
+   * `lookup` again to learn why; refusals are rare on a system-call path).
+   */
+  resolve<T extends KernelObject>(handle: number, type: ObjectType<T> | null, required: Rights): T | null {
+    const slot = handle & this.slotMask;
+    const open = this.live[slot]!;
+    if (open !== handle || open === 0) return null;
+    if (type !== null && this.typeIds[slot] !== type.id) return null;
+    if ((this.rightsOf[slot]! & required) !== required) return null;
+    return this.objects[slot] as T;
+  }
+
   duplicate(handle: number, rights: Rights): HandleResult {
     const slot = this.slotOf(handle);
     if (slot < 0) return this.badHandle(handle);
