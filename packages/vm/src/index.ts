@@ -16,8 +16,10 @@ export type { CowStats, CowStrategy, PrivatePart } from "./cow/api.js";
 export {
   type CountedFrames,
   cowCopyRange,
+  cowCopyTree,
   cowWriteFault,
   eagerCopyRange,
+  eagerCopyTree,
   leafIndex,
   leafTable,
   PTE_COW,

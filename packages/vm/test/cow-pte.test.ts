@@ -2,8 +2,10 @@ import { Mapper, PAGE_2M, PhysicalMemory } from "@osbricks/hw-x86";
 import { describe, expect, it } from "vitest";
 import {
   cowCopyRange,
+  cowCopyTree,
   cowWriteFault,
   eagerCopyRange,
+  eagerCopyTree,
   leafIndex,
   leafTable,
   PTE_COW,
@@ -96,5 +98,27 @@ describe("page-refcount COW on page tables", () => {
     parent.map(0x4000_0000, 0x20_0000, PAGE_2M, { writable: true, user: true });
     const other = new Mapper({ memory, frames });
     expect(() => cowCopyRange(ctx, parent.root / 4096, other, 0x4000_0000, 0x4020_0000)).toThrow(/huge page/);
+  });
+
+  it("cowCopyTree (bare tree) shares exactly what cowCopyRange (mapper tree) shares", () => {
+    const a = setup();
+    const b = setup();
+    cowCopyRange(a.ctx, a.parent.root / 4096, a.child, 0x40_0000, 0x40_3000);
+    const bare = b.frames.allocFrame()!;
+    b.memory.zeroFrame(bare);
+    expect(cowCopyTree(b.ctx, b.parent.root / 4096, bare, b.frames, 0x40_0000, 0x40_3000)).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      const va = 0x40_0000 + i * 0x1000;
+      expect(lo(b.memory, leafTable(b.memory, bare, va), va)).toBe(
+        lo(a.memory, leafTable(a.memory, a.childRoot, va), va),
+      );
+      expect(b.refs.count(b.pages[i]!)).toBe(2);
+    }
+    const other = b.frames.allocFrame()!;
+    b.memory.zeroFrame(other);
+    expect(eagerCopyTree(b.ctx, b.parent.root / 4096, other, b.frames, 0x40_0000, 0x40_3000)).toBe(3);
+    expect(() => cowCopyTree(b.ctx, b.parent.root / 4096, bare, b.frames, 0x40_0000, 0x40_1000)).toThrow(
+      VmArgumentError,
+    );
   });
 });

@@ -24,6 +24,7 @@
  * `../../bench/baseline-cowfork.ts`.
  */
 import {
+  type FrameSource,
   frameWordOffset,
   type PageTableMapper,
   type PhysicalMemory,
@@ -32,6 +33,7 @@ import {
   PTE_P,
   PTE_PS,
   PTE_RW,
+  PTE_US,
 } from "@osbricks/hw-x86";
 import { VmArgumentError } from "../errors.js";
 
@@ -191,6 +193,115 @@ function copyLevel(
 }
 
 /**
+ * {@link cowCopyRange} for a bare tree that no mapper keeps books on (an xv6-style kernel, or the
+ * cowfork benchmark): missing destination tables are taken from `tables`, zeroed and linked
+ * `P | R/W | U/S` here, as the C baseline's `copy_cow` does, which saves the mapper's per-table
+ * checks. Do not use it on a tree a `Mapper` owns: the mapper would not know the new tables.
+ *
+ * @returns the number of leaves shared, or -1 when `tables` had no frame (consistent as above).
+ * @throws {@link VmArgumentError} as {@link cowCopyRange}.
+ */
+export function cowCopyTree(
+  ctx: PteCowContext,
+  srcRoot: number,
+  dstRoot: number,
+  tables: FrameSource,
+  start: number,
+  end: number,
+): number {
+  return copyTreeLevel(ctx, tables, srcRoot, dstRoot, 4, 0, start, end, false, false);
+}
+
+/**
+ * {@link eagerCopyRange} for a bare tree (see {@link cowCopyTree}).
+ * @returns the number of pages copied, or -1 when out of frames.
+ */
+export function eagerCopyTree(
+  ctx: PteCowContext,
+  srcRoot: number,
+  dstRoot: number,
+  tables: FrameSource,
+  start: number,
+  end: number,
+): number {
+  return copyTreeLevel(ctx, tables, srcRoot, dstRoot, 4, 0, start, end, true, false);
+}
+
+function copyTreeLevel(
+  ctx: PteCowContext,
+  tables: FrameSource,
+  srcTable: number,
+  dstTable: number,
+  level: number,
+  base: number,
+  start: number,
+  end: number,
+  eager: boolean,
+  fresh: boolean,
+): number {
+  const mem = ctx.memory;
+  const src = mem.chunk(srcTable);
+  const so = frameWordOffset(srcTable);
+  const dst = mem.chunk(dstTable);
+  const dof = frameWordOffset(dstTable);
+  const span = SPAN[level as 1 | 2 | 3 | 4];
+  const i0 = start <= base ? 0 : Math.floor((start - base) / span);
+  const i1 = Math.min(511, Math.floor((end - 1 - base) / span));
+  let n = 0;
+  if (level > 1) {
+    for (let i = i0; i <= i1; i++) {
+      const lo = src[so + 2 * i]!;
+      if ((lo & PTE_P) === 0) continue;
+      if (level < 4 && (lo & PTE_PS) !== 0) {
+        throw new VmArgumentError(
+          `cowCopyTree: huge page at level ${level}, index ${i}: only 4 KiB leaves are shared`,
+        );
+      }
+      const dlo = dst[dof + 2 * i]!;
+      let child: number;
+      const made = (dlo & PTE_P) === 0;
+      if (made) {
+        const t = tables.allocFrame();
+        if (t === null) return -1;
+        mem.zeroFrame(t);
+        dst[dof + 2 * i] = ((t & 0xfffff) << 12) | PTE_P | PTE_RW | PTE_US;
+        dst[dof + 2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
+        child = t;
+      } else {
+        child = entryPfn(dlo, dst[dof + 2 * i + 1]!);
+      }
+      const k = copyTreeLevel(
+        ctx,
+        tables,
+        entryPfn(lo, src[so + 2 * i + 1]!),
+        child,
+        level - 1,
+        base + i * span,
+        start,
+        end,
+        eager,
+        made,
+      );
+      if (k < 0) return -1;
+      n += k;
+    }
+    return n;
+  }
+  if (!fresh) {
+    for (let i = i0; i <= i1; i++) {
+      if ((src[so + 2 * i]! & PTE_P) !== 0 && (dst[dof + 2 * i]! & PTE_P) !== 0) {
+        throw new VmArgumentError(
+          `cowCopyTree: destination leaf ${i} of table ${dstTable} is already present`,
+        );
+      }
+    }
+  }
+  if (eager) return copyLeavesEager(ctx, src, so, dst, dof, i0, i1);
+  dst.set(src.subarray(so + 2 * i0, so + 2 * i1 + 2), dof + 2 * i0);
+  return shareLeaves(ctx.frames, src, dst, dof - so, so + 2 * i0, so + 2 * i1 + 2);
+}
+
+/**
  * Mark the present leaves in words `j0..j1-1` of `src` COW in both tables (the destination word
  * of source word j is `j + delta`); one more sharer each.
  */
@@ -264,7 +375,9 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
   }
   const nf = frames.alloc();
   if (nf === null) return -1;
-  ctx.memory.copyFrame(nf, f);
+  const mem = ctx.memory;
+  const fo = frameWordOffset(f);
+  mem.chunk(nf).set(mem.chunk(f).subarray(fo, fo + 1024), frameWordOffset(nf));
   frames.release(f);
   words[w] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
   words[w + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
