@@ -73,6 +73,9 @@ export interface IpcThreadsOptions {
   readonly tracer?: Tracer<IpcEvent>;
 }
 
+/** The deadline of a wait without timeout. */
+const NO_DEADLINE = Number.POSITIVE_INFINITY;
+
 /** Most thread slots: thread ids fit in the low 16 bits of a reply capability. */
 export const MAX_THREADS = 1 << 16;
 
@@ -150,7 +153,7 @@ export class IpcThreads {
     this.qNext = new Int32Array(n).fill(-1);
     this.qPrev = new Int32Array(n).fill(-1);
     this.prio = new Int32Array(n);
-    this.deadline = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+    this.deadline = new Float64Array(n).fill(NO_DEADLINE);
     this.mr = new Int32Array(n * MR_COUNT);
     this.badge = new Float64Array(n);
     this.replyCap = new Float64Array(n).fill(-1);
@@ -220,7 +223,7 @@ export class IpcThreads {
   block(t: ThreadId, on: Blocker, state: ThreadIpcState, timeout: number): void {
     this.state[t] = state;
     this.blockedOn[t] = on;
-    if (timeout !== Number.POSITIVE_INFINITY) this.setDeadline(t, timeout);
+    if (timeout !== NO_DEADLINE) this.setDeadline(t, timeout);
     if (this.tracer !== undefined) this.traceBlock(t, on, state);
   }
 
@@ -240,7 +243,7 @@ export class IpcThreads {
 
   /** Turn a received call into a ReplyBlocked wait (no list, no timeout: L4 replies are awaited). */
   awaitReply(caller: ThreadId, holder: ThreadId): void {
-    if (this.deadline[caller] !== Number.POSITIVE_INFINITY) this.clearDeadline(caller);
+    if (this.deadline[caller] !== NO_DEADLINE) this.clearDeadline(caller);
     this.state[caller] = ThreadIpcState.ReplyBlocked;
     this.blockedOn[caller] = REPLY_WAIT;
     this.replyHolder[caller] = holder;
@@ -251,7 +254,7 @@ export class IpcThreads {
    * taken `t` off its list. Internal to ipc objects.
    */
   finish(t: ThreadId, status: IpcStatus): void {
-    if (this.deadline[t] !== Number.POSITIVE_INFINITY) this.clearDeadline(t);
+    if (this.deadline[t] !== NO_DEADLINE) this.clearDeadline(t);
     if (this.state[t] === ThreadIpcState.ReplyBlocked) this.replyDone(t);
     this.state[t] = ThreadIpcState.Idle;
     this.blockedOn[t] = null;
@@ -285,7 +288,7 @@ export class IpcThreads {
     const on = this.blockedOn[t];
     if (on != null) {
       on.detach(t);
-      if (this.deadline[t] !== Number.POSITIVE_INFINITY) this.clearDeadline(t);
+      if (this.deadline[t] !== NO_DEADLINE) this.clearDeadline(t);
       if (this.state[t] === ThreadIpcState.ReplyBlocked) {
         this.replyHolder[t] = -1;
         this.replyGen[t] = this.replyGen[t]! + 1;
@@ -327,7 +330,7 @@ export class IpcThreads {
 
   /** The earliest pending deadline, or Infinity: when the kernel should next call advanceTo. */
   nextDeadline(): number {
-    let d = Number.POSITIVE_INFINITY;
+    let d = NO_DEADLINE;
     for (const t of this.timed) if (this.deadline[t]! < d) d = this.deadline[t]!;
     return d;
   }
@@ -339,7 +342,7 @@ export class IpcThreads {
   }
 
   private clearDeadline(t: ThreadId): void {
-    this.deadline[t] = Number.POSITIVE_INFINITY;
+    this.deadline[t] = NO_DEADLINE;
     const i = this.timedPos[t]!;
     if (i < 0) return;
     const last = this.timed.pop()!;
@@ -364,7 +367,7 @@ export class IpcThreads {
           `thread ${t}: idle but still linked (next=${this.qNext[t]}, prev=${this.qPrev[t]})`,
         );
       }
-      const timed = this.deadline[t] !== Number.POSITIVE_INFINITY;
+      const timed = this.deadline[t] !== NO_DEADLINE;
       if (timed && idle) throw new InvariantError(`thread ${t}: idle with deadline ${this.deadline[t]}`);
       if (timed !== (this.timedPos[t] !== -1)) {
         throw new InvariantError(
@@ -400,36 +403,49 @@ export class WaitList {
   /** Number of threads on the list. */
   length = 0;
 
+  private readonly byPriority: boolean;
+
   constructor(
     private readonly threads: IpcThreads,
     /** Order in which {@link WaitList.shift} serves threads. */
     readonly order: "fifo" | "priority" = "fifo",
-  ) {}
+  ) {
+    this.byPriority = order === "priority";
+  }
 
   /** Queue `t` (which must be on no list) according to {@link WaitList.order}. */
   push(t: ThreadId): void {
-    const { qNext, qPrev } = this.threads;
-    if (this.order === "priority" && this.tail !== -1) {
-      const p = this.threads.prio[t]!;
-      // Walk back from the tail past every thread of lower priority.
-      let after = this.tail;
-      while (after !== -1 && this.threads.prio[after]! < p) after = qPrev[after]!;
-      if (after !== this.tail) {
-        const before = after === -1 ? this.head : qNext[after]!;
-        qPrev[t] = after;
-        qNext[t] = before;
-        qPrev[before] = t;
-        if (after === -1) this.head = t;
-        else qNext[after] = t;
-        this.length++;
-        return;
-      }
-    }
-    qNext[t] = -1;
-    qPrev[t] = this.tail;
-    if (this.tail === -1) this.head = t;
-    else qNext[this.tail] = t;
+    if (this.byPriority) this.insertByPriority(t);
+    else this.append(t);
+  }
+
+  private append(t: ThreadId): void {
+    const threads = this.threads;
+    const tail = this.tail;
+    threads.qNext[t] = -1;
+    threads.qPrev[t] = tail;
+    if (tail === -1) this.head = t;
+    else threads.qNext[tail] = t;
     this.tail = t;
+    this.length++;
+  }
+
+  /** Insert `t` behind the last thread of equal or higher priority. */
+  private insertByPriority(t: ThreadId): void {
+    const { qNext, qPrev, prio } = this.threads;
+    const p = prio[t]!;
+    if (this.tail === -1 || prio[this.tail]! >= p) {
+      this.append(t);
+      return;
+    }
+    let after = qPrev[this.tail]!;
+    while (after !== -1 && prio[after]! < p) after = qPrev[after]!;
+    const before = after === -1 ? this.head : qNext[after]!;
+    qPrev[t] = after;
+    qNext[t] = before;
+    qPrev[before] = t;
+    if (after === -1) this.head = t;
+    else qNext[after] = t;
     this.length++;
   }
 
