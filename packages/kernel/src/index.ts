@@ -12,6 +12,7 @@ export * from "./posix/syscalls.js";
 // The POSIX personality.
 export * from "./posix/table.js";
 export * from "./posix/wait-status.js";
+export * from "./process/history.js";
 export * from "./process/loader.js";
 export * from "./process/process.js";
 export * from "./process/thread.js";

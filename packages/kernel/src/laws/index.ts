@@ -5,19 +5,26 @@
  * - {@link syscallDispatchLaws}: a system-call dispatcher (ours, or a student's) keeps the
  *   contract of a table declaration: garbage in, an integer out, never an exception; an argument
  *   that breaks its declared check gets that check's errno and the handler never runs.
- *
+ * - {@link grindLaws} (`grind.ts`): xv6's grinder on a whole kernel: random programs, then every
+ *   invariant intact and every resource free.
  */
 import fc from "fast-check";
 import type { ArgSpec } from "../syscalls/decl.js";
 import { NSIG, SIZE_MAX_ARG, USER_TOP } from "../syscalls/decl.js";
 import { checkSyscallArgs } from "../syscalls/dispatch.js";
 import type { SyscallTable } from "../syscalls/table.js";
+import type { Law } from "./law.js";
 
-/** One named property; `check()` throws on violation. */
-export interface Law {
-  readonly name: string;
-  check(): void;
-}
+export {
+  GRIND_STEPS,
+  type GrindLawOptions,
+  grindInit,
+  grindLaws,
+  grindOnce,
+  grindProgram,
+  grindPrograms,
+} from "./grind.js";
+export type { Law } from "./law.js";
 
 /** Options shared by the law suites. */
 export interface LawOptions {

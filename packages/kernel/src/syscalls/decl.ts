@@ -99,7 +99,9 @@ export type HandlerArgs<A extends readonly ArgSpec<unknown>[]> = {
   -readonly [I in keyof A]: A[I] extends ArgSpec<infer T> ? T : never;
 };
 
-interface Common {
+/** Options every argument builder takes. */
+export interface ArgOptions {
+  /** One-line meaning for the reference page. Default: empty. */
   readonly doc?: string;
 }
 
@@ -117,7 +119,7 @@ interface Common {
  */
 export const arg = {
   /** A signed integer in [min, max] (default int32). */
-  int: (name: string, o: Common & { min?: number; max?: number } = {}): ArgSpec<number> => ({
+  int: (name: string, o: ArgOptions & { min?: number; max?: number } = {}): ArgSpec<number> => ({
     name,
     kind: "int",
     doc: o.doc ?? "",
@@ -125,15 +127,15 @@ export const arg = {
     max: o.max ?? 2 ** 31 - 1,
   }),
   /** A byte count in [0, SIZE_MAX_ARG]. */
-  size: (name: string, o: Common = {}): ArgSpec<number> => ({ name, kind: "size", doc: o.doc ?? "" }),
+  size: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "size", doc: o.doc ?? "" }),
   /** A file descriptor number. */
-  fd: (name: string, o: Common = {}): ArgSpec<number> => ({ name, kind: "fd", doc: o.doc ?? "" }),
+  fd: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "fd", doc: o.doc ?? "" }),
   /** A process id (any int32; negative and zero values have call-specific meanings). */
-  pid: (name: string, o: Common = {}): ArgSpec<number> => ({ name, kind: "pid", doc: o.doc ?? "" }),
+  pid: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "pid", doc: o.doc ?? "" }),
   /** A signal number in [0, NSIG). */
-  signal: (name: string, o: Common = {}): ArgSpec<number> => ({ name, kind: "signal", doc: o.doc ?? "" }),
+  signal: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "signal", doc: o.doc ?? "" }),
   /** A bit set restricted to the named bits. */
-  flags: (name: string, bits: Readonly<Record<string, number>>, o: Common = {}): ArgSpec<number> => ({
+  flags: (name: string, bits: Readonly<Record<string, number>>, o: ArgOptions = {}): ArgSpec<number> => ({
     name,
     kind: "flags",
     doc: o.doc ?? "",
@@ -143,7 +145,7 @@ export const arg = {
   /** A pointer to `len` bytes of user memory that the kernel reads (`in`), writes (`out`) or both. */
   ptr: (
     name: string,
-    o: Common & { access: PtrAccess; len: number | string; nullable?: boolean },
+    o: ArgOptions & { access: PtrAccess; len: number | string; nullable?: boolean },
   ): ArgSpec<number> => ({
     name,
     kind: "ptr",
@@ -153,16 +155,16 @@ export const arg = {
     nullable: o.nullable ?? false,
   }),
   /** A user virtual address that is not dereferenced (mmap's hint, brk's break). */
-  addr: (name: string, o: Common & { aligned?: boolean } = {}): ArgSpec<number> => ({
+  addr: (name: string, o: ArgOptions & { aligned?: boolean } = {}): ArgSpec<number> => ({
     name,
     kind: "addr",
     doc: o.doc ?? "",
     aligned: o.aligned ?? false,
   }),
   /** The address of user code (a signal handler, a thread's start routine). */
-  code: (name: string, o: Common = {}): ArgSpec<number> => ({ name, kind: "code", doc: o.doc ?? "" }),
+  code: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "code", doc: o.doc ?? "" }),
   /** A handle to a kernel object of `type` carrying `rights`; the handler receives the object. */
-  handle: <T>(name: string, o: Common & { type: string; rights: number }): ArgSpec<T> => ({
+  handle: <T>(name: string, o: ArgOptions & { type: string; rights: number }): ArgSpec<T> => ({
     name,
     kind: "handle",
     doc: o.doc ?? "",
