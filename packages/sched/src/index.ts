@@ -19,6 +19,7 @@ export * from "./sim/gantt.js";
 export * from "./sim/simulator.js";
 export * from "./sim/workload.js";
 export * from "./smp/affinity.js";
+export * from "./smp/load-balance.js";
 export * from "./smp/scheduler.js";
 export * from "./structs/rbtree.js";
 export * from "./structs/ring.js";

@@ -16,8 +16,7 @@
  *
  * Every thread has a home CPU; it is admitted to that CPU's policy from start to exit, and moves
  * only by migration (retire from one policy, admit + enqueue "migrated" in the other), which is
- * counted. Placement of a new or waking thread: its home CPU if allowed, else the least loaded
- * allowed CPU (ties: the lowest number).
+ * counted. Where threads go (placement, stealing, balancing) is decided in `load-balance.ts`.
  *
  * Invariants (`checkInvariants`): a thread is ready exactly when its home policy has it in the
  * ready set, running exactly when it is its home CPU's current thread; the home CPU is in the
@@ -47,6 +46,7 @@ import {
 import { type ThreadLifecycle, type ThreadState, transition } from "../thread/state.js";
 import { ManualClock, TimerQueue } from "../wait/timers.js";
 import { allCpus, type CpuMask, checkMask, maskHas } from "./affinity.js";
+import { nextPull, placeThread, type RunQueuesView } from "./load-balance.js";
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -115,6 +115,8 @@ export class Scheduler implements ThreadBlocker {
   private readonly idleSteal: boolean;
   private readonly tracer: Tracer<SchedEvent> | undefined;
   private nextTid = 0;
+  /** The read-only view the balancer decides on. */
+  private readonly view: RunQueuesView;
   private nMigrations = 0;
   private nSwitches = 0;
 
@@ -135,6 +137,12 @@ export class Scheduler implements ThreadBlocker {
     this.needResched = Array.from({ length: n }, () => false);
     this.ticks = Array.from({ length: n }, () => 0);
     this.idle = Array.from({ length: n }, () => 0);
+    this.view = {
+      cpus: n,
+      load: (c) => this.policies[c]!.readyCount + (this.running[c] !== null ? 1 : 0),
+      queue: (c) => this.policies[c]!,
+      affinityOf: (t) => this.threads.get(t)!.affinity,
+    };
   }
 
   // ---- queries ----
@@ -161,8 +169,7 @@ export class Scheduler implements ThreadBlocker {
   }
   /** Ready threads plus the running one on `cpu`. */
   load(cpu: CpuId): number {
-    const c = this.cpu("load", cpu);
-    return this.policies[c]!.readyCount + (this.running[c] !== null ? 1 : 0);
+    return this.view.load(this.cpu("load", cpu));
   }
   /** Whether `cpu` has been asked to reschedule (timer preemption or a wakeup). */
   needsResched(cpu: CpuId): boolean {
@@ -493,20 +500,9 @@ export class Scheduler implements ThreadBlocker {
     const from = transition(t, to, reason);
     this.tracer?.emit({ type: "sched.state", tid: t.tid, from, to });
   }
-  /** Home CPU if allowed (and `prefer` is null), else the least loaded allowed CPU, lowest id on ties. */
+  /** Home CPU if allowed, else the least loaded allowed CPU (see `load-balance.ts`). */
   private placement(mask: CpuMask, prefer: number | null): CpuId {
-    if (prefer !== null && maskHas(mask, prefer)) return prefer as CpuId;
-    let best = -1;
-    let bestLoad = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < this.cpus; c++) {
-      if (!maskHas(mask, c)) continue;
-      const l = this.policies[c]!.readyCount + (this.running[c] !== null ? 1 : 0);
-      if (l < bestLoad) {
-        best = c;
-        bestLoad = l;
-      }
-    }
-    return best as CpuId;
+    return placeThread(this.view, mask, prefer);
   }
   private makeReady(t: ThreadInfo, reason: "wake"): CpuId {
     const to = this.placement(t.affinity, t.cpu);
@@ -545,39 +541,12 @@ export class Scheduler implements ThreadBlocker {
     this.rehome(t, to, why);
     this.policies[to]!.enqueue(t.tid, "migrated");
   }
-  /**
-   * CPU `c` pulls up to `max` ready threads from the busiest other CPU while the busiest has at
-   * least two more threads than `c` (or, when stealing, while `c` has nothing at all). Threads
-   * are taken from the end of the busiest CPU's ready order (the ones it would run last) and
-   * must allow `c`.
-   */
+  /** CPU `c` pulls up to `max` ready threads, one `nextPull` decision at a time. */
   private pull(c: number, why: "balance" | "steal", max: number): void {
-    let moved = 0;
-    while (moved < max) {
-      const mine = this.policies[c]!.readyCount + (this.running[c] !== null ? 1 : 0);
-      let busiest = -1;
-      let bl = -1;
-      for (let o = 0; o < this.cpus; o++) {
-        if (o === c) continue;
-        const l = this.policies[o]!.readyCount + (this.running[o] !== null ? 1 : 0);
-        if (l > bl && this.policies[o]!.readyCount > 0) {
-          busiest = o;
-          bl = l;
-        }
-      }
-      if (busiest < 0) return;
-      if (why === "balance" ? bl - mine < 2 : mine > 0) return;
-      const candidates = this.policies[busiest]!.readyThreads();
-      let victim: ThreadId | null = null;
-      for (let i = candidates.length - 1; i >= 0; i--) {
-        if (maskHas(this.threads.get(candidates[i]!)!.affinity, c)) {
-          victim = candidates[i]!;
-          break;
-        }
-      }
-      if (victim === null) return;
-      this.migrate(this.threads.get(victim)!, c as CpuId, why, true);
-      moved++;
+    for (let moved = 0; moved < max; moved++) {
+      const m = nextPull(this.view, c, why);
+      if (m === null) return;
+      this.migrate(this.threads.get(m.tid)!, m.to, why, true);
     }
   }
 }
