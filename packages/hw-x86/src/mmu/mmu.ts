@@ -138,6 +138,11 @@ export class Mmu {
   private top = 4;
   private signShift = 15;
   private rsvdHi = 0;
+  /**
+   * The rights check of {@link checkRights} tabulated for the current context (without protection
+   * keys): entry `access × 8 + (R/W | U/S << 1 | XD << 2)` holds the error-code bits, 0 if allowed.
+   */
+  private readonly denied = new Uint8Array(24);
 
   /** @param options - see {@link MmuOptions}. */
   constructor(options: MmuOptions) {
@@ -180,7 +185,9 @@ export class Mmu {
     const w = tlb.lookup(ctx.pcid, vhi, vlo);
     if (w >= 0) {
       const f = tlb.flags[w]!;
-      const denied = checkRights(ctx, access, f & TLB_RW, f & TLB_US, f & TLB_NX, tlb.pkey[w]!);
+      const denied = ctx.pke
+        ? checkRights(ctx, access, f & TLB_RW, f & TLB_US, f & TLB_NX, tlb.pkey[w]!)
+        : this.denied[access * 8 + (f & 7)]!;
       if (denied !== 0) {
         if (tlb.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
         return this.pageFault(
@@ -264,7 +271,9 @@ export class Mmu {
       nx |= hi >>> 31;
       if (level === 1 || (ps !== 0 && level <= 3)) {
         const pkey = (hi >>> 27) & 15;
-        const denied = checkRights(ctx, access, rw, us, nx, pkey);
+        const denied = ctx.pke
+          ? checkRights(ctx, access, rw, us, nx, pkey)
+          : this.denied[access * 8 + ((rw & 1) | ((us & 1) << 1) | ((nx & 1) << 2))]!;
         if (denied !== 0) {
           return this.pageFault(
             ctx,
@@ -329,6 +338,11 @@ export class Mmu {
     let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
     if (!ctx.nxe) rsvdHi |= 0x80000000;
     this.rsvdHi = rsvdHi | 0;
+    for (let access = 0; access < 3; access++) {
+      for (let f = 0; f < 8; f++) {
+        this.denied[access * 8 + f] = checkRights(ctx, access as AccessKind, f & 1, f & 2, f & 4, 0);
+      }
+    }
   }
 
   private pageFault(
