@@ -17,6 +17,7 @@ import {
   defineIpcTypes,
   MAX_CHANNEL_HANDLES,
 } from "../src/index.js";
+import { channelLaws } from "../src/laws/index.js";
 
 const RW = Right.READ | Right.WRITE | Right.WAIT | Right.TRANSFER | Right.DUPLICATE;
 
@@ -232,61 +233,7 @@ describe("channel, stream mode", () => {
   });
 });
 
-describe("channel, model-based (two writers, random interleaving)", () => {
-  it("no message lost, duplicated or reordered within a writer; handles moved exactly once", () => {
-    // Both processes hold a handle to end A (one duplicated), write tagged messages, and a reader
-    // at B reads in between. The model is a plain array.
-    fc.assert(
-      fc.property(
-        fc.array(fc.record({ who: fc.nat(2), withHandle: fc.boolean() }), { minLength: 1, maxLength: 50 }),
-        (ops) => {
-          const { space, types, a, ta, tb, ha, hb, event, check } = rig({ maxMessages: 4 });
-          const tc = new SlotHandleTable(space, { capacity: 16 });
-          const hc = ok(tc.create(a, RW));
-          a.retain();
-          const writers: Array<[SlotHandleTable, Handle]> = [
-            [ta, ha],
-            [tc, hc],
-          ];
-          const model: Array<{ seq: number; who: number; koid: number | null }> = [];
-          const seqs = [0, 0];
-          const delivered = new Set<number>();
-          for (const op of ops) {
-            if (op.who === 2) {
-              const r = channelRead(tb, types, hb, 8);
-              const want = model.shift();
-              if (want === undefined) expect(r.kind).toBe("would-block");
-              else {
-                if (r.kind !== "ok") throw new Error(r.kind);
-                expect([r.bytes[0], r.bytes[1]]).toEqual([want.who, want.seq]);
-                if (want.koid !== null) {
-                  const l = tb.lookup(r.handles[0]!, null, 0);
-                  expect(l.kind === "ok" && l.object.koid).toBe(want.koid);
-                  expect(delivered.has(want.koid)).toBe(false);
-                  delivered.add(want.koid);
-                } else expect(r.handles).toEqual([]);
-              }
-            } else {
-              const [table, h] = writers[op.who]!;
-              const e = op.withHandle ? event(table) : null;
-              const koid =
-                e === null ? null : (table.lookup(e, null, 0) as { object: KernelObject }).object.koid;
-              const r = channelWrite(table, types, h, bytes(op.who, seqs[op.who]!), e === null ? [] : [e]);
-              if (model.length < 4) {
-                expect(r.kind).toBe("ok");
-                model.push({ seq: seqs[op.who]!++, who: op.who, koid });
-                if (e !== null) expect(table.lookup(e, null, 0).kind).toBe("bad-handle");
-              } else {
-                expect(r.kind).toBe("would-block");
-                if (e !== null) expect(table.lookup(e, null, Right.TRANSFER).kind).toBe("ok");
-              }
-            }
-            check();
-          }
-          a.release();
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
+describe("channel passes the channel laws", () => {
+  const impl = { create: createChannel, write: channelWrite, read: channelRead };
+  for (const law of channelLaws(impl, { numRuns: 60 })) it(law.name, () => law.check());
 });

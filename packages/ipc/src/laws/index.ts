@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 
+export * from "./channel-laws.js";
 export * from "./endpoint-laws.js";
 export { EndpointModel, type EndpointReal } from "./endpoint-model.js";
 export * from "./law.js";
