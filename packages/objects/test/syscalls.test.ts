@@ -5,6 +5,7 @@ import {
   Right,
   SimulatedWaitHost,
   SlotHandleTable,
+  sysObjectInfo,
   sysObjectSignal,
   sysObjectWait,
   sysObjectWaitMany,
@@ -31,6 +32,27 @@ describe("system-call helpers", () => {
     expect(sysObjectWait(host, 1, table, h, userSignal(0), null).kind).toBe("blocked");
     expect(sysObjectSignal(table, h, 0, userSignal(0))).toEqual({ kind: "ok", signals: userSignal(0) });
     expect(host.wakesOf(1)).toMatchObject([{ kind: "satisfied", index: 0 }]);
+  });
+
+  it("object_info reports koid, type, state and counts, with INSPECT only", () => {
+    const { space, table, ev } = setup();
+    const h = table.create(ev, Right.INSPECT);
+    if (h.kind !== "ok") throw new Error("setup");
+    expect(sysObjectInfo(table, h.handle)).toEqual({
+      kind: "ok",
+      koid: ev.koid,
+      type: "event",
+      state: "alive",
+      rights: Right.INSPECT,
+      handleCount: 3,
+      signals: 0,
+    });
+    const before = snapshotSpace(space);
+    expect(sysObjectInfo(table, table.list()[0]!.handle)).toMatchObject({
+      kind: "access-denied",
+      missing: Right.INSPECT,
+    });
+    expect(snapshotSpace(space)).toBe(before);
   });
 
   it("every program mistake is a result, and registers nothing", () => {

@@ -9,6 +9,7 @@
  * | `sysObjectWait` | WAIT   | jsix `object_wait`: block until any signal of `mask`          |
  * | `sysObjectWaitMany` | WAIT on each | jsix `object_wait_many`                            |
  * | `sysObjectSignal` | SIGNAL | Zircon `object_signal`: clear then set *user* signals       |
+ * | `sysObjectInfo` | INSPECT | jsix `object_koid`, Zircon `object_get_info`: koid, type, counts |
  *
  * ```ts
  * // In a kernel's syscall table (the thread's generator is resumed with the value):
@@ -21,9 +22,10 @@
  *
  * Related: `wait/wait.ts`, `handles/api.ts`.
  */
-import type { Cycles, Signals } from "../api.js";
+import type { Cycles, Koid, Rights, Signals } from "../api.js";
 import { ALL_BITS, USER_SIGNALS_MASK } from "../api.js";
 import type { AccessDenied, BadHandle, HandleTable } from "../handles/api.js";
+import type { LifeState } from "../object/lifecycle.js";
 import { Right } from "../rights/rights.js";
 import type { WaiterId, WaitHost } from "./api.js";
 import { MAX_WAIT_ITEMS, objectWaitMany, type WaitItem, type WaitStart } from "./wait.js";
@@ -106,4 +108,32 @@ export function sysObjectSignal(
   }
   r.object.updateSignals(clear, set);
   return { kind: "ok", signals: r.object.signals };
+}
+
+/** What `sysObjectInfo` reports about the object behind a handle. */
+export interface ObjectInfo {
+  readonly kind: "ok";
+  readonly koid: Koid;
+  readonly type: string;
+  readonly state: LifeState;
+  /** The rights of the handle used to ask. */
+  readonly rights: Rights;
+  readonly handleCount: number;
+  readonly signals: Signals;
+}
+
+/** `object_info(handle)`: the koid, type, life state, counts and signals; needs INSPECT. */
+export function sysObjectInfo(table: HandleTable, handle: number): ObjectInfo | BadHandle | AccessDenied {
+  const r = table.lookup(handle, null, Right.INSPECT);
+  if (r.kind !== "ok") return r as BadHandle | AccessDenied;
+  const o = r.object;
+  return {
+    kind: "ok",
+    koid: o.koid,
+    type: o.type.name,
+    state: o.state,
+    rights: r.rights,
+    handleCount: o.handleCount,
+    signals: o.signals,
+  };
 }
