@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   allCpus,
@@ -9,6 +10,7 @@ import {
   ManualClock,
   maskOf,
   RoundRobinPolicy,
+  SchedError,
   type SchedEvent,
   Scheduler,
   threadId,
@@ -198,5 +200,106 @@ describe("Scheduler: several CPUs", () => {
     expect(s.schedule(cpuId(1))).toBe(a);
     expect(s.stats().migrations).toBe(1);
     s.checkInvariants();
+  });
+});
+
+describe("Scheduler: random operations, legal or not (property)", () => {
+  type Op = { op: string; k: number; cpu: number; mask: number };
+  const ops = [
+    "start",
+    "schedule",
+    "tick",
+    "yield",
+    "block",
+    "wake",
+    "suspend",
+    "resume",
+    "exit",
+    "affinity",
+    "sleep",
+    "timers",
+  ];
+  const expectedAfter: Record<string, string> = {
+    start: "ready",
+    yield: "ready",
+    block: "blocked",
+    wake: "ready",
+    suspend: "suspended",
+    resume: "ready",
+    exit: "exited",
+    sleep: "blocked",
+  };
+  it("every call either does exactly its transition or throws a SchedError and changes nothing", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ op: fc.constantFrom(...ops), k: fc.nat(50), cpu: fc.nat(2), mask: fc.nat(7) }), {
+          maxLength: 80,
+        }),
+        fc.constantFrom(
+          () => new RoundRobinPolicy({ quantum: 2 }),
+          () => new CfsPolicy(),
+        ),
+        (seq: Op[], factory) => {
+          const clock = new ManualClock();
+          const s = new Scheduler({ cpus: 2, policy: factory, clock, balanceInterval: 4 });
+          for (let i = 0; i < 6; i++) s.spawn({}, (i % 3) + 1);
+          for (const o of seq) {
+            const ids = s.threadIds();
+            const t = ids[o.k % ids.length]!;
+            const cpu = cpuId(o.cpu % 2);
+            const before = snapshot(s);
+            const stateBefore = s.stateOf(t);
+            try {
+              switch (o.op) {
+                case "start":
+                  s.start(t);
+                  break;
+                case "schedule":
+                  s.schedule(cpu);
+                  break;
+                case "tick":
+                  if (s.tick(cpu, 1)) s.schedule(cpu);
+                  break;
+                case "yield":
+                  s.yield(t);
+                  break;
+                case "block":
+                  s.block(t, { kind: "other", on: "test" });
+                  break;
+                case "wake":
+                  s.wake(t);
+                  break;
+                case "suspend":
+                  s.suspend(t);
+                  break;
+                case "resume":
+                  s.resume(t);
+                  break;
+                case "exit":
+                  s.exit(t);
+                  break;
+                case "affinity":
+                  s.setAffinity(t, o.mask);
+                  break;
+                case "sleep":
+                  s.sleepUntil(t, clock.now() + 1 + (o.k % 5));
+                  break;
+                default:
+                  clock.advance(1);
+                  s.runTimers();
+              }
+              const want = expectedAfter[o.op];
+              if (want !== undefined) expect(s.stateOf(t)).toBe(want);
+            } catch (e) {
+              expect(e).toBeInstanceOf(SchedError);
+              expect(snapshot(s)).toBe(before);
+              expect(s.stateOf(t)).toBe(stateBefore);
+            }
+            s.checkInvariants();
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 });
