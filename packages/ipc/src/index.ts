@@ -13,6 +13,7 @@ export * from "./endpoint/tag.js";
 export * from "./errors.js";
 export * from "./explore/explorer.js";
 export * from "./futex/futex.js";
+export * from "./futex/futex-key.js";
 export * from "./kobjects/ipc-objects.js";
 export * from "./kobjects/ipc-types.js";
 export * from "./notification/irq.js";

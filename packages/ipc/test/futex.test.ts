@@ -1,6 +1,7 @@
-import { PhysicalMemory } from "@osbricks/hw-x86";
+import { Mmu, PhysicalMemory } from "@osbricks/hw-x86";
+import { BuddyAllocator, PROT_READ, PROT_WRITE, VmSystem } from "@osbricks/vm";
 import { describe, expect, it } from "vitest";
-import { Futex, IpcArgumentError, IpcStatus, IpcThreads, NO_WAIT } from "../src/index.js";
+import { Futex, futexKey, IpcArgumentError, IpcStatus, IpcThreads, NO_WAIT } from "../src/index.js";
 
 function rig(n = 6) {
   const woken: Array<[number, number]> = [];
@@ -83,5 +84,52 @@ describe("Futex", () => {
     const { futex } = rig();
     expect(() => futex.wait(0, 0x1002, 0)).toThrow(IpcArgumentError);
     expect(() => futex.wake(0x1000, -1)).toThrow(IpcArgumentError);
+  });
+});
+
+describe("futexKey (virtual → physical through vm's address spaces)", () => {
+  it("two processes mapping one shared object at different addresses share a futex; private words do not", () => {
+    const memory = new PhysicalMemory({ size: 1024 * 4096 });
+    const frames = new BuddyAllocator({ frames: 1024 });
+    frames.reserve(0, 1);
+    const vm = new VmSystem({ memory, frames });
+    const mmu = new Mmu({ memory });
+    const a = vm.createSpace();
+    const b = vm.createSpace();
+    const shared = a.map({
+      length: 4096,
+      prot: PROT_READ | PROT_WRITE,
+      sharing: "shared",
+      placement: { kind: "fixed", va: 0x7000_0000 },
+    });
+    if (shared.kind !== "mapped" || shared.area.object === null) throw new Error("map");
+    const inB = b.map({
+      length: 4096,
+      prot: PROT_READ | PROT_WRITE,
+      sharing: "shared",
+      object: shared.area.object,
+      placement: { kind: "fixed", va: 0x1_0000 },
+    });
+    expect(inB.kind).toBe("mapped");
+    const ka = futexKey(a, mmu, 0x7000_0010);
+    const kb = futexKey(b, mmu, 0x1_0010);
+    expect(typeof ka).toBe("number");
+    expect(ka).toBe(kb);
+    // A private page at the same virtual address in a third space is another word.
+    const c = vm.createSpace();
+    c.map({ length: 4096, prot: PROT_READ | PROT_WRITE, placement: { kind: "fixed", va: 0x7000_0000 } });
+    const kc = futexKey(c, mmu, 0x7000_0010);
+    expect(typeof kc).toBe("number");
+    expect(kc).not.toBe(ka);
+    // Wait through A's address, wake through B's.
+    const woken: number[] = [];
+    const threads = new IpcThreads({ maxThreads: 2, waker: { wake: (t) => woken.push(t) } });
+    const futex = new Futex(threads, memory);
+    expect(futex.wait(0, ka as number, 0)).toBe(IpcStatus.Blocked);
+    expect(futex.wake(kb as number, 1)).toBe(1);
+    expect(woken).toEqual([0]);
+    // An unmapped address is a fault, not a key.
+    expect(typeof futexKey(a, mmu, 0x5000_0000)).toBe("object");
+    expect(() => futexKey(a, mmu, 0x7000_0002)).toThrow(IpcArgumentError);
   });
 });
