@@ -7,21 +7,27 @@
  *  │   RAM (sparse)   │    nothing (access → PhysicalRangeError)  │ MMIO: device callbacks │
  *  └──────────────────┘                                           └─────────────────────────┘
  *
- *  RAM backing, two levels; host memory is taken 64 KiB (a chunk of 16 frames) at a time, on the
- *  first store into the chunk:
- *   chunk = pfn >>> 4
- *   dir[chunk >>> 12]  ──►  leaf[chunk & 4095]  ──►  Int32Array(16384)  (16 frames × 1024 words)
- *   frame pfn starts at word (pfn & 15) << 10 of its chunk
+ *  RAM backing: segments of 256 MiB (65536 frames), each one typed array created on the first
+ *  store into it:
+ *   segments[pfn >>> 16]  ──►  Int32Array (65536 frames × 1024 words; the last one shorter)
+ *   frame pfn starts at word (pfn & 0xffff) << 10 of its segment
  * ```
  *
- * Why chunks and not one typed array per frame: a page walk reads one entry per level from
- * scattered frames; with one object per frame every level also misses the cache on the frame's
- * array header. Chunks keep the headers few and hot (the walk runs ~2× faster), and still let 64 GiB
- * of simulated RAM cost only what is touched.
+ * Sparse backing: a segment's array is allocated zero-filled, which every host OS backs lazily —
+ * it reserves address space, and only the host pages a store touches become resident (creating
+ * eight 256 MiB segments adds about 0.5 MiB of resident memory on Linux). So a 64 GiB machine costs
+ * what it touches, at the host's 4 KiB page granularity. `backedFrames` counts the frames stored
+ * into through this class.
+ *
+ * Why segments and not one typed array per frame or per small chunk: a page walk reads one entry per
+ * level from scattered frames, and every level first loads the array that holds the table. With
+ * few, large arrays that load always hits the cache; per-frame arrays made the walk about 2× slower
+ * and 64 KiB chunks about 8 % slower than segments.
  *
  * Invariants (checked by {@link PhysicalMemory.checkInvariants}):
- * - a chunk is backed only if its first frame lies in RAM; an unbacked frame reads as zero;
- * - `backedFrames` is 16 × the number of backed chunks;
+ * - segment `i` holds frames `65536·i ..` and is exactly as long as the RAM it covers;
+ * - a frame counts as backed only if it is RAM and its segment exists; an unbacked frame reads as 0;
+ * - `backedFrames` equals the number of frames marked as touched;
  * - MMIO regions are page-aligned, sorted by base and pairwise disjoint; an MMIO region that
  *   overlaps RAM hides the RAM below it (as the PCI hole below 4 GiB hides RAM on a PC).
  *
@@ -32,7 +38,7 @@
  * `read32(pa + 4)` is bits 32..63); `read64`/`write64` are the BigInt conveniences on top.
  *
  * Related: `boot-map.ts` (the e820-style map a kernel reads), `address.ts`, `../mmu/mmu.ts` (reads
- * page-table entries through {@link PhysicalMemory.peekChunk}).
+ * page-table entries through {@link PhysicalMemory.peekSegment}).
  */
 import { ConfigurationError, InvalidArgumentError, InvariantError, PhysicalRangeError } from "../errors.js";
 import { FRAME_SIZE, hex, type Pfn, type PhysAddr, TWO_POW_32 } from "./address.js";
@@ -77,13 +83,11 @@ export interface PhysicalMemoryOptions {
 
 /** The largest RAM size supported: 1 TiB (2^28 frames). */
 export const MAX_RAM_SIZE = 2 ** 40;
-/** Frames per backing chunk (host memory is taken 64 KiB at a time). */
-export const CHUNK_FRAMES = 16;
-const CHUNK_SHIFT = 4;
-const CHUNK_WORDS = CHUNK_FRAMES * 1024;
-const LEAF_SHIFT = 12;
-const LEAF_CHUNKS = 1 << LEAF_SHIFT;
-const LEAF_MASK = LEAF_CHUNKS - 1;
+/** Frames per backing segment (256 MiB). */
+export const SEGMENT_FRAMES = 65536;
+const SEGMENT_SHIFT = 16;
+const SEGMENT_MASK = SEGMENT_FRAMES - 1;
+const SEGMENT_BYTES = SEGMENT_FRAMES * FRAME_SIZE;
 
 /**
  * Simulated physical memory: sparse RAM plus MMIO regions.
@@ -94,7 +98,7 @@ const LEAF_MASK = LEAF_CHUNKS - 1;
  * mem.write32(0x1000, 0xdeadbeef);
  * mem.read8(0x1000); // 0xef (little-endian)
  * mem.read64(0x1000); // 0xdeadbeefn
- * mem.backedFrames; // 16: one 64 KiB chunk
+ * mem.backedFrames; // 1
  * ```
  */
 export class PhysicalMemory {
@@ -103,8 +107,10 @@ export class PhysicalMemory {
   /** Number of RAM frames (`size / 4096`). */
   readonly frameCount: number;
   private readonly reserved: readonly BootMemoryRegion[];
-  private readonly wordDir: (Int32Array | undefined)[][] = [];
-  private readonly byteDir: (Uint8Array | undefined)[][] = [];
+  private readonly segments: (Int32Array | undefined)[];
+  private readonly byteSegments: (Uint8Array | undefined)[];
+  /** One byte per frame of each backed segment: 1 if the frame was stored into. */
+  private readonly touched: (Uint8Array | undefined)[];
   private backed = 0;
   private regions: MmioRegion[] = [];
   /** Lowest MMIO address, or +∞ when there is no region: a fast "certainly RAM" test. */
@@ -127,6 +133,10 @@ export class PhysicalMemory {
     }
     this.size = size;
     this.frameCount = size / FRAME_SIZE;
+    const nsegs = Math.ceil(this.frameCount / SEGMENT_FRAMES);
+    this.segments = new Array<Int32Array | undefined>(nsegs).fill(undefined);
+    this.byteSegments = new Array<Uint8Array | undefined>(nsegs).fill(undefined);
+    this.touched = new Array<Uint8Array | undefined>(nsegs).fill(undefined);
     this.reserved = (options.reserved ?? []).map((r) => ({ ...r }));
     for (const r of this.reserved) {
       if (!Number.isInteger(r.base) || !Number.isInteger(r.length) || r.base < 0 || r.length <= 0) {
@@ -140,57 +150,64 @@ export class PhysicalMemory {
     }
   }
 
-  /** How many frames have host memory behind them (16 per chunk ever stored into). */
+  /** How many frames have been stored into (and so may cost host memory). */
   get backedFrames(): number {
-    return this.backed * CHUNK_FRAMES;
+    return this.backed;
   }
 
   // ── frames ────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * The backing chunk of RAM frame `pfn` (16 frames × 1024 little-endian 32-bit words), created
-   * zeroed on first use. The frame starts at word {@link frameWordOffset}`(pfn)`; word `i` of the
-   * frame holds its bytes `4i..4i+3`, so page-table entry `k` is words `2k` (bits 0..31) and `2k+1`.
-   * The array aliases memory: writes through it are writes to RAM.
+   * The backing segment of RAM frame `pfn` (up to 65536 frames × 1024 little-endian 32-bit
+   * words), created zeroed on first use; marks the frame as backed. The frame starts at word
+   * {@link frameWordOffset}`(pfn)`; word `i` of the frame holds its bytes `4i..4i+3`, so
+   * page-table entry `k` is words `2k` (bits 0..31) and `2k+1`. The array aliases memory: writes
+   * through it are writes to RAM.
    *
    * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
    */
-  chunk(pfn: Pfn): Int32Array {
-    const c = pfn >>> CHUNK_SHIFT;
-    const words = this.wordDir[c >>> LEAF_SHIFT]?.[c & LEAF_MASK];
-    if (words !== undefined && pfn < this.frameCount && pfn >= 0 && Number.isInteger(pfn)) return words;
-    this.checkFrame("chunk", pfn);
-    return this.back(pfn);
+  segment(pfn: Pfn): Int32Array {
+    const seg = pfn >>> SEGMENT_SHIFT;
+    const words = this.segments[seg];
+    if (words !== undefined && pfn < this.frameCount && pfn >= 0 && Number.isInteger(pfn)) {
+      const t = this.touched[seg]!;
+      if (t[pfn & SEGMENT_MASK] === 0) {
+        t[pfn & SEGMENT_MASK] = 1;
+        this.backed++;
+      }
+      return words;
+    }
+    this.checkFrame("segment", pfn);
+    this.back(seg);
+    return this.segment(pfn);
   }
 
   /**
-   * The backing chunk of frame `pfn` if it has one, else `undefined` (the frame reads as zeros).
+   * The backing segment of frame `pfn` if it exists, else `undefined` (the frame reads as zeros).
    * Never allocates and never throws: the MMU reads page tables through this. `pfn` must be a
    * non-negative integer; frames outside RAM also give `undefined` (tell them apart with
    * {@link PhysicalMemory.isRamFrame}).
    */
-  peekChunk(pfn: Pfn): Int32Array | undefined {
+  peekSegment(pfn: Pfn): Int32Array | undefined {
     if (pfn >= this.frameCount) return undefined;
-    const c = pfn >>> CHUNK_SHIFT;
-    return this.wordDir[c >>> LEAF_SHIFT]?.[c & LEAF_MASK];
+    return this.segments[pfn >>> SEGMENT_SHIFT];
   }
 
   /**
    * The 1024 words of RAM frame `pfn` as a view (allocates the view; hot paths use
-   * {@link PhysicalMemory.chunk} with {@link frameWordOffset}).
+   * {@link PhysicalMemory.segment} with {@link frameWordOffset}).
    * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
    */
   frameWords(pfn: Pfn): Int32Array {
     const off = frameWordOffset(pfn);
-    return this.chunk(pfn).subarray(off, off + 1024);
+    return this.segment(pfn).subarray(off, off + 1024);
   }
 
   /** The 4096 bytes of RAM frame `pfn` as a view. @throws {@link PhysicalRangeError} */
   frameBytes(pfn: Pfn): Uint8Array {
-    this.chunk(pfn);
-    const c = pfn >>> CHUNK_SHIFT;
-    const off = (pfn & (CHUNK_FRAMES - 1)) * FRAME_SIZE;
-    return this.byteDir[c >>> LEAF_SHIFT]![c & LEAF_MASK]!.subarray(off, off + FRAME_SIZE);
+    this.segment(pfn);
+    const off = (pfn & SEGMENT_MASK) * FRAME_SIZE;
+    return this.byteSegments[pfn >>> SEGMENT_SHIFT]!.subarray(off, off + FRAME_SIZE);
   }
 
   /** Whether `pfn` is an integer frame number of RAM. */
@@ -205,7 +222,7 @@ export class PhysicalMemory {
   zeroFrame(pfn: Pfn): void {
     this.checkFrame("zeroFrame", pfn);
     const off = frameWordOffset(pfn);
-    this.peekChunk(pfn)?.fill(0, off, off + 1024);
+    this.peekSegment(pfn)?.fill(0, off, off + 1024);
   }
 
   /**
@@ -232,29 +249,32 @@ export class PhysicalMemory {
   copyFrame(dst: Pfn, src: Pfn): void {
     this.checkFrame("copyFrame(dst)", dst);
     this.checkFrame("copyFrame(src)", src);
-    const from = this.peekChunk(src);
+    const from = this.peekSegment(src);
     if (from === undefined) {
       this.zeroFrame(dst);
       return;
     }
     const so = frameWordOffset(src);
-    this.chunk(dst).set(from.subarray(so, so + 1024), frameWordOffset(dst));
+    this.segment(dst).set(from.subarray(so, so + 1024), frameWordOffset(dst));
   }
 
   /**
-   * Zero frame `pfn` and, when its whole 64 KiB chunk is zero, give the host memory back. Lets a
-   * long simulation return memory when the simulated kernel frees frames.
+   * Zero frame `pfn` and stop counting it as backed; when no frame of its segment is backed any
+   * more, drop the segment so the host can take its memory back. Lets a long simulation return
+   * memory when the simulated kernel frees frames.
    * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
    */
   discardFrame(pfn: Pfn): void {
     this.zeroFrame(pfn);
-    const words = this.peekChunk(pfn);
-    if (words === undefined) return;
-    for (let i = 0; i < CHUNK_WORDS; i++) if (words[i] !== 0) return;
-    const c = pfn >>> CHUNK_SHIFT;
-    this.wordDir[c >>> LEAF_SHIFT]![c & LEAF_MASK] = undefined;
-    this.byteDir[c >>> LEAF_SHIFT]![c & LEAF_MASK] = undefined;
+    const seg = pfn >>> SEGMENT_SHIFT;
+    const t = this.touched[seg];
+    if (t === undefined || t[pfn & SEGMENT_MASK] === 0) return;
+    t[pfn & SEGMENT_MASK] = 0;
     this.backed--;
+    if (t.indexOf(1) >= 0) return;
+    this.segments[seg] = undefined;
+    this.byteSegments[seg] = undefined;
+    this.touched[seg] = undefined;
   }
 
   // ── loads and stores ──────────────────────────────────────────────────────────────────────────
@@ -264,9 +284,8 @@ export class PhysicalMemory {
    */
   read8(pa: PhysAddr): number {
     if (this.isPlainRam(pa, 1)) {
-      const c = Math.floor(pa / 65536);
-      const bytes = this.byteDir[c >>> LEAF_SHIFT]?.[c & LEAF_MASK];
-      return bytes === undefined ? 0 : bytes[pa % 65536]!;
+      const bytes = this.byteSegments[Math.floor(pa / SEGMENT_BYTES)];
+      return bytes === undefined ? 0 : bytes[pa % SEGMENT_BYTES]!;
     }
     return this.mmioRead("read8", pa, 1);
   }
@@ -284,9 +303,8 @@ export class PhysicalMemory {
   read32(pa: PhysAddr): number {
     if (this.isPlainRam(pa, 4)) {
       if ((pa & 3) === 0) {
-        const c = Math.floor(pa / 65536);
-        const words = this.wordDir[c >>> LEAF_SHIFT]?.[c & LEAF_MASK];
-        return words === undefined ? 0 : words[(pa % 65536) >>> 2]! >>> 0;
+        const words = this.segments[Math.floor(pa / SEGMENT_BYTES)];
+        return words === undefined ? 0 : words[(pa % SEGMENT_BYTES) >>> 2]! >>> 0;
       }
       return (this.read16(pa) | (this.read16(pa + 2) << 16)) >>> 0;
     }
@@ -305,9 +323,8 @@ export class PhysicalMemory {
   write8(pa: PhysAddr, value: number): void {
     if (this.isPlainRam(pa, 1)) {
       const pfn = Math.floor(pa / FRAME_SIZE);
-      this.chunk(pfn);
-      const c = pfn >>> CHUNK_SHIFT;
-      this.byteDir[c >>> LEAF_SHIFT]![c & LEAF_MASK]![pa % 65536] = value;
+      this.segment(pfn);
+      this.byteSegments[pfn >>> SEGMENT_SHIFT]![pa % SEGMENT_BYTES] = value;
       return;
     }
     this.mmioWrite("write8", pa, 1, value & 0xff);
@@ -327,7 +344,7 @@ export class PhysicalMemory {
   write32(pa: PhysAddr, value: number): void {
     if (this.isPlainRam(pa, 4)) {
       if ((pa & 3) === 0) {
-        this.chunk(Math.floor(pa / FRAME_SIZE))[(pa % 65536) >>> 2] = value;
+        this.segment(Math.floor(pa / FRAME_SIZE))[(pa % SEGMENT_BYTES) >>> 2] = value;
         return;
       }
       this.write16(pa, value);
@@ -443,22 +460,25 @@ export class PhysicalMemory {
    */
   checkInvariants(): void {
     let count = 0;
-    this.wordDir.forEach((leaf, d) => {
-      leaf?.forEach((words, i) => {
-        if (words === undefined) return;
-        const pfn = (d * LEAF_CHUNKS + i) * CHUNK_FRAMES;
-        if (pfn >= this.frameCount)
-          throw new InvariantError(`chunk at frame ${hex(pfn)} is backed but outside RAM`);
-        if (words.length !== CHUNK_WORDS)
-          throw new InvariantError(`chunk at frame ${hex(pfn)} has a bad backing`);
-        if (this.byteDir[d]?.[i]?.buffer !== words.buffer) {
-          throw new InvariantError(`chunk at frame ${hex(pfn)}: byte and word views do not alias`);
+    this.segments.forEach((words, seg) => {
+      const t = this.touched[seg];
+      if (words === undefined) {
+        if (t !== undefined || this.byteSegments[seg] !== undefined) {
+          throw new InvariantError(`segment ${seg} has views but no backing`);
         }
-        count++;
-      });
+        return;
+      }
+      const frames = Math.min(SEGMENT_FRAMES, this.frameCount - seg * SEGMENT_FRAMES);
+      if (words.length !== frames * 1024 || t === undefined || t.length !== frames) {
+        throw new InvariantError(`segment ${seg} does not cover exactly its ${frames} RAM frames`);
+      }
+      if (this.byteSegments[seg]?.buffer !== words.buffer) {
+        throw new InvariantError(`segment ${seg}: byte and word views do not alias`);
+      }
+      for (let i = 0; i < t.length; i++) count += t[i]!;
     });
     if (count !== this.backed) {
-      throw new InvariantError(`${this.backed} chunks are counted as backed but ${count} are`);
+      throw new InvariantError(`backedFrames is ${this.backed} but ${count} frames are marked as touched`);
     }
     for (let i = 1; i < this.regions.length; i++) {
       const a = this.regions[i - 1]!;
@@ -471,23 +491,13 @@ export class PhysicalMemory {
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────
 
-  private back(pfn: Pfn): Int32Array {
-    const c = pfn >>> CHUNK_SHIFT;
-    const d = c >>> LEAF_SHIFT;
-    let leaf = this.wordDir[d];
-    let bytesLeaf = this.byteDir[d];
-    if (leaf === undefined || bytesLeaf === undefined) {
-      leaf = new Array<Int32Array | undefined>(LEAF_CHUNKS).fill(undefined);
-      bytesLeaf = new Array<Uint8Array | undefined>(LEAF_CHUNKS).fill(undefined);
-      this.wordDir[d] = leaf;
-      this.byteDir[d] = bytesLeaf;
-    }
-    const buffer = new ArrayBuffer(CHUNK_WORDS * 4);
-    const words = new Int32Array(buffer);
-    leaf[c & LEAF_MASK] = words;
-    bytesLeaf[c & LEAF_MASK] = new Uint8Array(buffer);
-    this.backed++;
-    return words;
+  /** Create segment `seg`, exactly as long as the RAM it covers (the host backs it lazily). */
+  private back(seg: number): void {
+    const frames = Math.min(SEGMENT_FRAMES, this.frameCount - seg * SEGMENT_FRAMES);
+    const buffer = new ArrayBuffer(frames * FRAME_SIZE);
+    this.segments[seg] = new Int32Array(buffer);
+    this.byteSegments[seg] = new Uint8Array(buffer);
+    this.touched[seg] = new Uint8Array(frames);
   }
 
   private checkFrame(call: string, pfn: Pfn): void {
@@ -572,11 +582,12 @@ export class PhysicalMemory {
 }
 
 /**
- * Index of frame `pfn`'s first word inside its chunk ({@link PhysicalMemory.chunk}):
- * `(pfn & 15) << 10`. Worked: frame 0x123 is frame 3 of chunk 0x12, so its words start at 3072.
+ * Index of frame `pfn`'s first word inside its segment ({@link PhysicalMemory.segment}):
+ * `(pfn & 0xffff) << 10`. Worked: frame 0x12345 is frame 0x2345 of segment 1, so its words start
+ * at 0x2345 × 1024 = 0x8d1400.
  */
 export function frameWordOffset(pfn: Pfn): number {
-  return (pfn & (CHUNK_FRAMES - 1)) << 10;
+  return (pfn & SEGMENT_MASK) << 10;
 }
 
 /** Split a 64-bit BigInt into `[lo, hi]` unsigned 32-bit halves. `splitU64(0x1_0000_0002n)` is `[2, 1]`. */

@@ -246,15 +246,16 @@ export class Mmu {
     const i4 = (vhi >>> 7) & 511;
     const i5 = (vhi >>> 16) & 511;
     for (let level = this.top; level >= 1; level--) {
-      const words = memory.peekChunk(pfn);
+      const words = memory.peekSegment(pfn);
       if (words === undefined) {
         if (!memory.isRamFrame(pfn)) return this.machineCheck(pfn, level as PagingLevel);
         return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", level as PagingLevel);
       }
       // The 9-bit index of this level (SDM Figure 4-8); level 3 straddles the halves.
       const index = level === 1 ? i1 : level === 2 ? i2 : level === 3 ? i3 : level === 4 ? i4 : i5;
-      // Entry `index` of frame pfn: words 2·index and 2·index+1 after the frame's start in its chunk.
-      const slot = (index << 1) + ((pfn & 15) << 10);
+      // Entry `index` of frame pfn: words 2·index and 2·index+1 after the frame's start in its
+      // segment (frameWordOffset, inlined).
+      const slot = (index << 1) + ((pfn & 0xffff) << 10);
       const lo = words[slot]!;
       const hi = words[slot + 1]!;
       if ((lo & P) === 0)

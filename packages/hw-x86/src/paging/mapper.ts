@@ -518,10 +518,10 @@ export class Mapper implements PageTableMapper {
 
   /** A view of table frame `pfn`'s words, or undefined when it has no backing (reads as zeros). */
   private peek(pfn: Pfn): Int32Array | undefined {
-    const chunk = this.memory.peekChunk(pfn);
-    if (chunk === undefined) return undefined;
+    const segment = this.memory.peekSegment(pfn);
+    if (segment === undefined) return undefined;
     const off = frameWordOffset(pfn);
-    return chunk.subarray(off, off + 1024);
+    return segment.subarray(off, off + 1024);
   }
 
   private checkTableFrame(call: string, pfn: Pfn): void {
