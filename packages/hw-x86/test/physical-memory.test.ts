@@ -45,6 +45,20 @@ describe("PhysicalMemory", () => {
     mem.checkInvariants();
   });
 
+  it("backs 64 GiB sparsely: scattered stores cost host pages, not segments' worth of memory", () => {
+    const before = process.memoryUsage().rss;
+    const mem = new PhysicalMemory({ size: 64 * 2 ** 30 });
+    for (let i = 0; i < 256; i++) mem.write32(i * 2 ** 28 + 0x1230, i); // one frame in each segment
+    expect(mem.backedFrames).toBe(256);
+    expect(mem.read32(255 * 2 ** 28 + 0x1230)).toBe(255);
+    expect(process.memoryUsage().rss - before).toBeLessThan(512 * 2 ** 20); // not 64 GiB
+    mem.checkInvariants();
+    mem.discardFrame(0x10001); // the only backed frame of segment 1: the segment is dropped
+    expect(mem.backedFrames).toBe(255);
+    expect(mem.read32(2 ** 28 + 0x1230)).toBe(0);
+    mem.checkInvariants();
+  });
+
   it("handles accesses that cross a frame boundary", () => {
     const mem = new PhysicalMemory({ size: 1 << 20 });
     mem.write32(0x1ffe, 0x11223344);
