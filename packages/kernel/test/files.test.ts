@@ -1,0 +1,218 @@
+// Descriptor tables, open files and pipes against a naive model (fast-check model-based testing,
+// after fast-check's musicPlayer example): one command class per operation, targets chosen by
+// index modulo the current size, a fresh model and system per run, checkFileInvariants after
+// every command.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { checkFileInvariants, FdTable, MAX_FDS, type OpenFile, PIPE_BUF_SIZE, Pipe } from "../src/index.js";
+
+interface ModelPipe {
+  buf: number[];
+  readers: number;
+  writers: number;
+}
+interface ModelFile {
+  end: "read" | "write";
+  pipe: ModelPipe;
+  refs: number;
+}
+interface Model {
+  tables: Map<number, ModelFile>[];
+}
+interface Real {
+  tables: FdTable[];
+}
+
+const openFds = (m: Model, t: number): number[] => [...m.tables[t]!.keys()].sort((a, b) => a - b);
+const lowestFree = (m: Map<number, ModelFile>): number => {
+  for (let i = 0; i < MAX_FDS; i++) if (!m.has(i)) return i;
+  return -1;
+};
+const release = (f: ModelFile): void => {
+  f.refs--;
+  if (f.refs === 0) {
+    if (f.end === "read") f.pipe.readers--;
+    else f.pipe.writers--;
+  }
+};
+
+class PipeCmd implements fc.Command<Model, Real> {
+  constructor(readonly t: number) {}
+  check = (m: Readonly<Model>) =>
+    m.tables.length > 0 && m.tables[this.t % m.tables.length]!.size <= MAX_FDS - 2;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const pipe = new Pipe();
+    pipe.readers = 1;
+    pipe.writers = 1;
+    const fr = r.tables[t]!.install({ kind: "pipe-read", pipe, refs: 0 });
+    const fw = r.tables[t]!.install({ kind: "pipe-write", pipe, refs: 0 });
+    const mp: ModelPipe = { buf: [], readers: 1, writers: 1 };
+    const mt = m.tables[t]!;
+    const er = lowestFree(mt);
+    mt.set(er, { end: "read", pipe: mp, refs: 1 });
+    const ew = lowestFree(mt);
+    mt.set(ew, { end: "write", pipe: mp, refs: 1 });
+    expect([fr, fw]).toEqual([er, ew]); // POSIX: the lowest free descriptors
+  }
+  toString = () => `pipe(table ${this.t})`;
+}
+
+class DupCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly i: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0 && m.tables[this.t % m.tables.length]!.size > 0;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const fds = openFds(m, t);
+    const fd = fds[this.i % fds.length]!;
+    const mt = m.tables[t]!;
+    const expected = mt.size >= MAX_FDS ? -1 : lowestFree(mt);
+    const f = r.tables[t]!.get(fd)!;
+    expect(r.tables[t]!.install(f)).toBe(expected);
+    if (expected >= 0) {
+      const mf = mt.get(fd)!;
+      mf.refs++;
+      mt.set(expected, mf);
+    }
+  }
+  toString = () => `dup(table ${this.t}, #${this.i})`;
+}
+
+class CloseCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly i: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const fds = openFds(m, t);
+    const fd = fds.length === 0 ? this.i % MAX_FDS : fds[this.i % fds.length]!;
+    const mf = m.tables[t]!.get(fd);
+    expect(r.tables[t]!.close(fd)).toBe(mf !== undefined);
+    if (mf) {
+      m.tables[t]!.delete(fd);
+      release(mf);
+    }
+  }
+  toString = () => `close(table ${this.t}, #${this.i})`;
+}
+
+class ForkCmd implements fc.Command<Model, Real> {
+  constructor(readonly t: number) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0 && m.tables.length < 6;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    r.tables.push(r.tables[t]!.clone());
+    const copy = new Map(m.tables[t]!);
+    for (const f of copy.values()) f.refs++;
+    m.tables.push(copy);
+  }
+  toString = () => `fork(table ${this.t})`;
+}
+
+class ExitCmd implements fc.Command<Model, Real> {
+  constructor(readonly t: number) {}
+  check = (m: Readonly<Model>) => m.tables.length > 1;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    r.tables[t]!.closeAll();
+    r.tables.splice(t, 1);
+    for (const f of m.tables[t]!.values()) release(f);
+    m.tables.splice(t, 1);
+  }
+  toString = () => `exit(table ${this.t})`;
+}
+
+class WriteCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly i: number,
+    readonly n: number,
+  ) {}
+  check = (m: Readonly<Model>) =>
+    m.tables.length > 0 && [...m.tables[this.t % m.tables.length]!.values()].some((f) => f.end === "write");
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const fds = openFds(m, t).filter((fd) => m.tables[t]!.get(fd)!.end === "write");
+    const fd = fds[this.i % fds.length]!;
+    const mp = m.tables[t]!.get(fd)!.pipe;
+    const bytes = Uint8Array.from({ length: this.n }, (_, k) => (mp.buf.length + k) & 0xff);
+    const f = r.tables[t]!.get(fd) as Extract<OpenFile, { kind: "pipe-write" }>;
+    const got = f.pipe.write(bytes);
+    if (mp.readers === 0) expect(got).toBe(-1);
+    else if (this.n === 0) expect(got).toBe(0);
+    else if (mp.buf.length === PIPE_BUF_SIZE) expect(got).toBeNull();
+    else {
+      const k = Math.min(this.n, PIPE_BUF_SIZE - mp.buf.length);
+      expect(got).toBe(k);
+      mp.buf.push(...bytes.subarray(0, k));
+    }
+  }
+  toString = () => `write(table ${this.t}, #${this.i}, ${this.n} bytes)`;
+}
+
+class ReadCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly i: number,
+    readonly n: number,
+  ) {}
+  check = (m: Readonly<Model>) =>
+    m.tables.length > 0 && [...m.tables[this.t % m.tables.length]!.values()].some((f) => f.end === "read");
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const fds = openFds(m, t).filter((fd) => m.tables[t]!.get(fd)!.end === "read");
+    const fd = fds[this.i % fds.length]!;
+    const mp = m.tables[t]!.get(fd)!.pipe;
+    const f = r.tables[t]!.get(fd) as Extract<OpenFile, { kind: "pipe-read" }>;
+    const got = f.pipe.read(this.n);
+    if (mp.buf.length === 0 && mp.writers > 0 && this.n > 0) expect(got).toBeNull();
+    else expect([...(got ?? [])]).toEqual(mp.buf.splice(0, this.n));
+  }
+  toString = () => `read(table ${this.t}, #${this.i}, ${this.n})`;
+}
+
+const commands = [
+  fc.nat(5).map((t) => new PipeCmd(t)),
+  fc.tuple(fc.nat(5), fc.nat(70)).map(([t, i]) => new DupCmd(t, i)),
+  fc.tuple(fc.nat(5), fc.nat(70)).map(([t, i]) => new CloseCmd(t, i)),
+  fc.nat(5).map((t) => new ForkCmd(t)),
+  fc.nat(5).map((t) => new ExitCmd(t)),
+  fc
+    .tuple(fc.nat(5), fc.nat(10), fc.oneof(fc.nat(8), fc.constantFrom(PIPE_BUF_SIZE, 3000)))
+    .map(([t, i, n]) => new WriteCmd(t, i, n)),
+  fc
+    .tuple(fc.nat(5), fc.nat(10), fc.oneof(fc.nat(8), fc.constant(5000)))
+    .map(([t, i, n]) => new ReadCmd(t, i, n)),
+];
+
+describe("descriptor tables and pipes against a model", () => {
+  it("agree on descriptors, reference counts, pipe ends and bytes; invariants hold after every step", () => {
+    fc.assert(
+      fc.property(fc.commands(commands, { maxCommands: 60 }), (cmds) => {
+        const model: Model = { tables: [new Map()] };
+        const real: Real = { tables: [new FdTable()] };
+        fc.modelRun(
+          () => ({ model, real }),
+          [...cmds].map((c) => withCheck(c)),
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+function withCheck(c: fc.Command<Model, Real>): fc.Command<Model, Real> {
+  return {
+    check: (m) => c.check(m),
+    run: (m, r) => {
+      c.run(m, r);
+      checkFileInvariants(r.tables);
+    },
+    toString: () => c.toString(),
+  };
+}
