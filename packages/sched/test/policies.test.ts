@@ -336,3 +336,18 @@ describe("protocol misuse", () => {
     expect(p.readyThreads()).toEqual([1]);
   });
 });
+
+describe("jsix MLFQ bonus", () => {
+  it("a thread that blocks early gets quantum/16 more, never above its slice", () => {
+    const j = new JsixMlfqPolicy({ baseQuantum: 32, initialLevel: 0 }); // level 0 slice 32, bonus 2
+    j.admit(threadId(0));
+    j.enqueue(threadId(0), "new");
+    j.pickNext();
+    expect(j.tick(threadId(0), 10)).toBe(false); // 22 left
+    j.descheduled(threadId(0)); // + 2 → 24
+    j.enqueue(threadId(0), "wake");
+    j.pickNext();
+    expect(j.tick(threadId(0), 23)).toBe(false);
+    expect(j.tick(threadId(0), 1)).toBe(true);
+  });
+});

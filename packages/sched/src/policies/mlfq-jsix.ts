@@ -7,8 +7,10 @@
  *     at the top;
  *   - quantum(level) grows with the level: here `baseQuantum × 2^level` (long-running threads
  *     get long slices and switch less);
- *   - a thread keeps the unused part of its slice when it blocks or yields (`timeLeft`), and
- *     only a thread that spends the whole slice is demoted — there is no separate allotment;
+ *   - a thread keeps the unused part of its slice when it blocks or yields (`timeLeft`), plus a
+ *     small bonus of quantum/16 (jsix's reward for giving up the CPU; we cap the total at the
+ *     level's slice), and only a thread that spends the whole slice is demoted — there is no
+ *     separate allotment;
  *   - instead of a global boost, every `promoteEvery` scheduler ticks each ready thread that has
  *     not run for `staleAfter` ticks moves up one level (not above `promoteLimit`) with a fresh
  *     slice, so a CPU-bound crowd cannot starve anyone for long.
@@ -114,6 +116,7 @@ export class JsixMlfqPolicy extends PolicyBase<JsixEntry> {
   }
   protected insertReady(e: JsixEntry, reason: ReadyReason): void {
     if (reason === "new" || reason === "migrated") e.lastRan = this.clock;
+    if (reason === "yielded" && e === this.cur) this.bonus(e);
     this.rings[e.level]!.push(e.tid);
   }
   protected removeReady(e: JsixEntry): void {
@@ -125,6 +128,10 @@ export class JsixMlfqPolicy extends PolicyBase<JsixEntry> {
   }
   protected override onPicked(e: JsixEntry): void {
     e.lastRan = this.clock;
+  }
+  /** Blocking with time left earns the bonus. */
+  protected override onDescheduled(e: JsixEntry): void {
+    this.bonus(e);
   }
   protected charge(e: JsixEntry | null, cycles: Cycles): boolean {
     this.clock++;
@@ -154,6 +161,12 @@ export class JsixMlfqPolicy extends PolicyBase<JsixEntry> {
           throw new InvariantError(`${this.name}: ready tid=${t} has no time left (${e.timeLeft})`);
       }
     });
+  }
+
+  /** jsix: a thread that gave up the CPU early gets quantum >> 4 more (capped at the slice here). */
+  private bonus(e: JsixEntry): void {
+    const q = this.quantum(e.level);
+    if (e.timeLeft < q) e.timeLeft = Math.min(q, e.timeLeft + Math.floor(q / 16));
   }
 
   private promoteStale(): void {
