@@ -20,7 +20,8 @@ import { KernelObject } from "../object/kernel-object.js";
 import { ObjectSpace } from "../object/space.js";
 import { Right } from "../rights/rights.js";
 import type { HandleTableFactory, Law, LawOptions } from "./api.js";
-import { HandleWorld, handleCommands, rightsArb } from "./handle-model.js";
+import { handleCommands, rightsArb } from "./handle-commands.js";
+import { HandleWorld } from "./handle-model.js";
 
 function params(opts: LawOptions, numRuns: number): fc.Parameters<unknown> {
   return { numRuns: opts.numRuns ?? numRuns, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };

@@ -5,14 +5,7 @@
  * @packageDocumentation
  */
 export * from "./api.js";
-export {
-  type HandleCommand,
-  HandleWorld,
-  handleCommands,
-  type ModelHandle,
-  type ModelObject,
-  type ModelTable,
-  rightsArb,
-} from "./handle-model.js";
+export { type HandleCommand, handleCommands, rightsArb } from "./handle-commands.js";
+export { HandleWorld, type ModelHandle, type ModelObject, type ModelTable } from "./handle-model.js";
 export * from "./handle-table-laws.js";
 export * from "./wait-laws.js";
