@@ -351,3 +351,35 @@ describe("jsix MLFQ bonus", () => {
     expect(j.tick(threadId(0), 1)).toBe(true);
   });
 });
+
+describe("CFS queue structures are interchangeable", () => {
+  it("the red-black tree and the heap give the same picks for the same run (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -20, max: 19 }), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 10 }),
+        (nices, ticks) => {
+          const a = new CfsPolicy({ queue: "rbtree" });
+          const b = new CfsPolicy({ queue: "heap" });
+          for (const p of [a, b]) {
+            nices.forEach((n, t) => {
+              p.admit(threadId(t), { nice: n });
+              p.enqueue(threadId(t), "new");
+            });
+          }
+          let step = 0;
+          for (let k = 0; k < 200; k++) {
+            const ta = a.pickNext()!;
+            expect(b.pickNext()).toBe(ta);
+            const c = ticks[step++ % ticks.length]!;
+            expect(b.tick(ta, c)).toBe(a.tick(ta, c));
+            const why = k % 7 === 3 ? "yielded" : "preempted";
+            a.enqueue(ta, why);
+            b.enqueue(ta, why);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
