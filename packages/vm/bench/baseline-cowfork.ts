@@ -76,7 +76,7 @@ class StackFrames implements CountedFrames {
 }
 
 const memory = new PhysicalMemory({ size: NFRAMES * 4096 });
-for (let f = 0; f < NFRAMES; f += 16) memory.chunk(f).fill(1).fill(0); // touch every frame before timing
+for (let f = 0; f < NFRAMES; f += 65536) memory.segment(f).fill(1).fill(0); // touch every frame before timing
 const frames = new StackFrames();
 const ctx: PteCowContext = { memory, frames };
 
@@ -110,7 +110,7 @@ function idx(level: number, hi: number, lo: number): number {
 function mapPage(root: number, hi: number, lo: number, frame: number): void {
   let t = root;
   for (let l = 4; l > 1; l--) {
-    const w = memory.chunk(t);
+    const w = memory.segment(t);
     const j = frameWordOffset(t) + 2 * idx(l, hi, lo);
     if ((w[j]! & PTE_P) === 0) {
       const n = newTable();
@@ -119,7 +119,7 @@ function mapPage(root: number, hi: number, lo: number, frame: number): void {
     }
     t = w[j]! >>> 12;
   }
-  const w = memory.chunk(t);
+  const w = memory.segment(t);
   const j = frameWordOffset(t) + 2 * idx(1, hi, lo);
   w[j] = (frame << 12) | PTE_P | PTE_RW | PTE_US;
   w[j + 1] = 0;
@@ -132,13 +132,13 @@ let cowFaults = 0;
 function userWrite32(root: number, hi: number, lo: number, val: number): number {
   for (;;) {
     let t = root;
-    let w: Int32Array = memory.chunk(t);
+    let w: Int32Array = memory.segment(t);
     let table = t;
     let i = 0;
     let j = 0;
     let e = 0;
     for (let l = 4; l >= 1; l--) {
-      w = memory.chunk(t);
+      w = memory.segment(t);
       table = t;
       i = idx(l, hi, lo);
       j = frameWordOffset(t) + 2 * i;
@@ -152,7 +152,7 @@ function userWrite32(root: number, hi: number, lo: number, val: number): number 
     }
     if ((e & PTE_RW) !== 0) {
       if ((e & PTE_D) === 0) w[j] = e | PTE_D;
-      memory.chunk(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)] = val;
+      memory.segment(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)] = val;
       return 0;
     }
     if ((e & PTE_COW) === 0) return -2;
@@ -166,11 +166,11 @@ function userWrite32(root: number, hi: number, lo: number, val: number): number 
 function userRead32(root: number, hi: number, lo: number): number {
   let t = root;
   for (let l = 4; l >= 1; l--) {
-    const e = memory.chunk(t)[frameWordOffset(t) + 2 * idx(l, hi, lo)]!;
+    const e = memory.segment(t)[frameWordOffset(t) + 2 * idx(l, hi, lo)]!;
     if ((e & PTE_P) === 0) return 0xffffffff;
     t = e >>> 12;
   }
-  return memory.chunk(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)]! >>> 0;
+  return memory.segment(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)]! >>> 0;
 }
 
 function childWrites(child: number, iter: number): number {
@@ -197,7 +197,7 @@ function forkCopy(parent: number, eager: boolean): number {
 }
 
 function teardown(t: number, level: number): void {
-  const w = memory.chunk(t);
+  const w = memory.segment(t);
   const o = frameWordOffset(t);
   for (let i = 0; i < 512; i++) {
     const e = w[o + 2 * i]!;
@@ -209,7 +209,7 @@ function teardown(t: number, level: number): void {
 }
 
 function parentRestore(t: number, level: number): void {
-  const w = memory.chunk(t);
+  const w = memory.segment(t);
   const o = frameWordOffset(t);
   for (let i = 0; i < 512; i++) {
     const e = w[o + 2 * i]!;
@@ -223,7 +223,7 @@ const parent = newTable();
 for (let p = 0; p < NPAGES; p++) {
   const f = frames.alloc();
   memory.frameBytes(f).fill((p * 13) & 0xff);
-  memory.chunk(f)[frameWordOffset(f)] = p;
+  memory.segment(f)[frameWordOffset(f)] = p;
   mapPage(parent, vaHi[p]!, vaLo[p]!, f);
 }
 const parentFramesUsed = NFRAMES - 1 - frames.nfree;

@@ -126,7 +126,7 @@ function copyLevel(
   eager: boolean,
 ): number {
   const mem = ctx.memory;
-  const src = mem.chunk(srcTable);
+  const src = mem.segment(srcTable);
   const so = frameWordOffset(srcTable);
   const span = SPAN[level as 1 | 2 | 3 | 4];
   const i0 = start <= base ? 0 : Math.floor((start - base) / span);
@@ -171,7 +171,7 @@ function copyLevel(
     throw new VmArgumentError(`cowCopyRange: destination at 0x${fva.toString(16)}: ${r.kind}`);
   }
   const dstTable = leafTable(mem, dst.root / 4096, fva);
-  const d = mem.chunk(dstTable);
+  const d = mem.segment(dstTable);
   const dof = frameWordOffset(dstTable);
   for (let i = first + 1; i <= i1; i++) {
     if ((src[so + 2 * i]! & PTE_P) !== 0 && (d[dof + 2 * i]! & PTE_P) !== 0) {
@@ -240,9 +240,9 @@ function copyTreeLevel(
   fresh: boolean,
 ): number {
   const mem = ctx.memory;
-  const src = mem.chunk(srcTable);
+  const src = mem.segment(srcTable);
   const so = frameWordOffset(srcTable);
-  const dst = mem.chunk(dstTable);
+  const dst = mem.segment(dstTable);
   const dof = frameWordOffset(dstTable);
   const span = SPAN[level as 1 | 2 | 3 | 4];
   const i0 = start <= base ? 0 : Math.floor((start - base) / span);
@@ -363,7 +363,7 @@ function copyLeavesEager(
  *   leaf is unchanged).
  */
 export function cowWriteFault(ctx: PteCowContext, table: number, index: number): number {
-  const words = ctx.memory.chunk(table);
+  const words = ctx.memory.segment(table);
   const w = frameWordOffset(table) + 2 * index;
   const lo = words[w]!;
   const hi = words[w + 1]!;
@@ -376,8 +376,12 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
   const nf = frames.alloc();
   if (nf === null) return -1;
   const mem = ctx.memory;
+  const from = mem.segment(f);
+  const to = mem.segment(nf);
   const fo = frameWordOffset(f);
-  mem.chunk(nf).set(mem.chunk(f).subarray(fo, fo + 1024), frameWordOffset(nf));
+  // Same backing array (the common case): a memmove with no view to allocate.
+  if (from === to) to.copyWithin(frameWordOffset(nf), fo, fo + 1024);
+  else to.set(from.subarray(fo, fo + 1024), frameWordOffset(nf));
   frames.release(f);
   words[w] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
   words[w + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
@@ -392,7 +396,7 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
 export function leafTable(memory: PhysicalMemory, root: number, va: number): number {
   let t = root;
   for (let level = 4; level > 1; level--) {
-    const words = memory.peekChunk(t);
+    const words = memory.peekSegment(t);
     if (words === undefined) return -1;
     const w = frameWordOffset(t) + 2 * (Math.floor(va / SPAN[level as 2 | 3 | 4]) % 512);
     const lo = words[w]!;
@@ -425,7 +429,7 @@ function releaseLevel(
   start: number,
   end: number,
 ): number {
-  const words = ctx.memory.peekChunk(table);
+  const words = ctx.memory.peekSegment(table);
   if (words === undefined) return 0;
   const o = frameWordOffset(table);
   const span = SPAN[level as 1 | 2 | 3 | 4];

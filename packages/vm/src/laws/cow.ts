@@ -11,9 +11,9 @@
  * | no leaks after exit                  | frames, page tables or objects that outlive every process     |
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
  *
- * The model-based law drives random `map` / `unmap` / `protect` / `fork` / `write` / `read` /
- * `exit` sequences (fc.commands) against a naive model that copies every page on fork, on two
- * CPUs, and checks `VmSystem.checkInvariants()` after every step (object links counted two ways,
+ * The model-based law drives random `map` (private or shared) / `unmap` / `protect` / `fork` /
+ * `write` / `read` / `exit` sequences (fc.commands) against a naive model that copies every
+ * private page on fork and shares the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step (object links counted two ways,
  * share counts against leaves, no frame both free and mapped).
  *
  * @example
@@ -114,7 +114,10 @@ class World {
 
 interface PageModel {
   prot: number;
+  /** The page's bytes; for a shared page the same Map object in every process that maps it. */
   readonly bytes: Map<number, number>;
+  /** Mapped `shared`: fork shares `bytes` instead of copying them. */
+  readonly shared: boolean;
 }
 type ProcModel = Map<number, PageModel>;
 interface Model {
@@ -140,6 +143,7 @@ class MapCmd implements fc.Command<Model, Real> {
     readonly n: number,
     readonly prot: number,
     readonly cpu: number,
+    readonly shared: boolean,
   ) {}
   check(m: Readonly<Model>): boolean {
     return m.procs.length > 0;
@@ -151,14 +155,17 @@ class MapCmd implements fc.Command<Model, Real> {
     const out: MapOutcome = r.procs[i]!.map({
       length: n * 4096,
       prot: this.prot,
+      sharing: this.shared ? "shared" : "private",
       placement: { kind: "fixed", va: va(this.page) },
     });
     expectSame("map", out.kind, "mapped");
-    for (let k = 0; k < n; k++) m.procs[i]!.set(this.page + k, { prot: this.prot, bytes: new Map() });
+    for (let k = 0; k < n; k++) {
+      m.procs[i]!.set(this.page + k, { prot: this.prot, bytes: new Map(), shared: this.shared });
+    }
     r.world.sys.checkInvariants();
   }
   toString(): string {
-    return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu})`;
+    return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu}${this.shared ? ", shared" : ""})`;
   }
 }
 
@@ -230,7 +237,9 @@ class ForkCmd implements fc.Command<Model, Real> {
     if (child === null) throw new Error("fork: out of memory on a machine sized for the law");
     r.procs.push(child);
     const copy: ProcModel = new Map();
-    for (const [pg, pm] of m.procs[i]!) copy.set(pg, { prot: pm.prot, bytes: new Map(pm.bytes) });
+    for (const [pg, pm] of m.procs[i]!) {
+      copy.set(pg, { prot: pm.prot, bytes: pm.shared ? pm.bytes : new Map(pm.bytes), shared: pm.shared });
+    }
     m.procs.push(copy);
     r.world.sys.checkInvariants();
   }
@@ -347,7 +356,7 @@ const writeArb = fc
   .map(([p, pg, o, v, c]) => new WriteCmd(p, pg, o, v, c));
 const readArb = fc.tuple(procArb, pageArb, fc.nat(), cpuArb).map(([p, pg, o, c]) => new ReadCmd(p, pg, o, c));
 
-/** The commands of the model-based law; reads and writes weigh three times as much as the rest. */
+/** The commands of the model-based law; reads and writes weigh three times as much as most others, fork twice. */
 const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
   writeArb,
   writeArb,
@@ -355,11 +364,14 @@ const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
   readArb,
   readArb,
   readArb,
-  fc.tuple(procArb, pageArb, lenArb, protArb, cpuArb).map(([p, pg, n, pr, c]) => new MapCmd(p, pg, n, pr, c)),
+  fc
+    .tuple(procArb, pageArb, lenArb, protArb, cpuArb, fc.boolean())
+    .map(([p, pg, n, pr, c, sh]) => new MapCmd(p, pg, n, pr, c, sh)),
   fc.tuple(procArb, pageArb, lenArb, cpuArb).map(([p, pg, n, c]) => new UnmapCmd(p, pg, n, c)),
   fc
     .tuple(procArb, pageArb, lenArb, protArb, cpuArb)
     .map(([p, pg, n, pr, c]) => new ProtectCmd(p, pg, n, pr, c)),
+  procArb.map((p) => new ForkCmd(p)),
   procArb.map((p) => new ForkCmd(p)),
   procArb.map((p) => new ExitCmd(p)),
   fc.constant(new SpawnCmd()),
@@ -387,13 +399,22 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
       name: "every read returns the bytes an eager copy holds (map/unmap/protect/fork/write/read/exit)",
       check: () =>
         fc.assert(
-          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps }), (cmds) => {
+          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), (cmds) => {
             const w = world();
-            // One process with the whole window mapped read-write, so writes land from the start.
+            // One process with the window mapped read-write, so writes land from the start: the
+            // lower half private, the upper half shared.
             const first = w.sys.createSpace();
-            first.map({ length: WINDOW_PAGES * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
+            const half = WINDOW_PAGES / 2;
+            first.map({ length: half * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
+            first.map({
+              length: half * 4096,
+              prot: RW,
+              sharing: "shared",
+              placement: { kind: "fixed", va: va(half) },
+            });
             const pm: ProcModel = new Map();
-            for (let pg = 0; pg < WINDOW_PAGES; pg++) pm.set(pg, { prot: RW, bytes: new Map() });
+            for (let pg = 0; pg < WINDOW_PAGES; pg++)
+              pm.set(pg, { prot: RW, bytes: new Map(), shared: pg >= half });
             const real: Real = { world: w, procs: [first] };
             fc.modelRun(() => ({ model: { procs: [pm] }, real }), cmds);
             w.finish(real.procs);

@@ -156,7 +156,7 @@ export class Pmap {
     const mem = this.#memory;
     let t = this.rootFrame;
     for (let level = 4; level >= 1; level--) {
-      const words = mem.peekChunk(t);
+      const words = mem.peekSegment(t);
       if (words === undefined) return null;
       const i = Math.floor(va / SPAN[level as 1 | 2 | 3 | 4]) % 512;
       const w = frameWordOffset(t) + 2 * i;
@@ -185,7 +185,7 @@ export class Pmap {
     end: number,
     out: [number, PmapLeaf][],
   ): void {
-    const words = this.#memory.peekChunk(table);
+    const words = this.#memory.peekSegment(table);
     if (words === undefined) return;
     const o = frameWordOffset(table);
     const span = SPAN[level as 1 | 2 | 3 | 4];
