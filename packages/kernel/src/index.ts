@@ -25,6 +25,7 @@ export * from "./syscalls/decl.js";
 export * from "./syscalls/dispatch.js";
 // System calls as data.
 export * from "./syscalls/errno.js";
+export * from "./syscalls/handles.js";
 export * from "./syscalls/reference.js";
 export * from "./syscalls/stubs.js";
 export * from "./syscalls/table.js";

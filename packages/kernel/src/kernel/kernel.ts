@@ -710,7 +710,11 @@ export class Kernel implements Waker, ShootdownTarget {
     this.ipc.checkInvariants();
     this.futex.checkInvariants();
     this.sched.checkInvariants();
+    this.clock.checkInvariants();
     for (const c of this.cpus) {
+      c.apic.checkInvariants();
+      c.timer.checkInvariants();
+      c.tlb.checkInvariants();
       if (
         c.current &&
         (c.current.runState !== "running" || this.sched.current(c.cpuId) !== c.current.schedId)

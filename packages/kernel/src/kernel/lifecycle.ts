@@ -363,6 +363,8 @@ export class Lifecycle {
     p.threads.splice(p.threads.indexOf(t), 1);
     k.threads.delete(t.tid);
     k.tracer?.emit({ type: "kernel.thread", cycle: k.now, event: "exit", pid: p.pid, tid: t.tid });
+    t.assertSignals(k.threadType.signal("terminated"));
+    if (t.handle !== 0 && p.phase === "live" && !p.exiting) p.handleTable.close(t.handle);
     t.kill();
     t.release();
   }
@@ -399,6 +401,7 @@ export class Lifecycle {
     }
     p.phase = "zombie";
     p.exitStatus = status;
+    p.assertSignals(k.processType.signal("terminated"));
     p.kill();
     k.tracer?.emit({
       type: "kernel.process",

@@ -18,6 +18,7 @@ import type { Thread, WaitRecord } from "../process/thread.js";
 import { MAX_PROGRAM_NAME } from "../program/registry.js";
 import { SYSCALL_NORETURN, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
+import { kernelHandleResolver } from "../syscalls/handles.js";
 import {
   copyIn,
   copyInString,
@@ -358,5 +359,5 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       return typeof child === "number" ? child : child.pid;
     },
   };
-  return new SyscallDispatcher(posixSyscalls, handlers);
+  return new SyscallDispatcher(posixSyscalls, handlers, { resolveHandle: kernelHandleResolver(k) });
 }

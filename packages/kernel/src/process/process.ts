@@ -57,8 +57,10 @@ export class Process extends KernelObject {
   readonly threads: Thread[] = [];
   /** The address space, or `null` once released (zombie). */
   addressSpace: AddressSpace | null;
-  /** The process's handle table. */
+  /** The process's handle table. It holds a handle to the process itself and one per thread. */
   readonly handleTable: SlotHandleTable;
+  /** The process's handle to itself (Zircon's `zx_process_self`), 0 once closed. */
+  selfHandle = 0;
   /** The program's text. */
   text: TextImage;
   /** Name of the image it runs (argv[0] is the program's business). */
@@ -100,6 +102,8 @@ export class Process extends KernelObject {
     this.text = text;
     this.image = image;
     this.handleTable = new SlotHandleTable(space, { capacity: HANDLE_TABLE_CAPACITY });
+    const r = this.handleTable.create(this, type.defaultRights);
+    if (r.kind === "ok") this.selfHandle = r.handle;
   }
 
   /** The address space; throws only on a kernel bug (a zombie has none). */

@@ -118,6 +118,8 @@ export class Thread extends KernelObject {
   clearTid = 0;
   /** Exit value, once exited. */
   exitValue = 0;
+  /** The owning process's handle to this thread, 0 when none. */
+  handle = 0;
   /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
   isMain = false;
   /** Cycles this thread has run, for statistics. */
@@ -136,6 +138,8 @@ export class Thread extends KernelObject {
     this.schedId = schedId;
     this.tid = this.schedId;
     this.process = process;
+    const r = process.handleTable.create(this, type.defaultRights);
+    if (r.kind === "ok") this.handle = r.handle;
   }
 
   /** Scheduling state (new, ready, running, blocked, suspended, exited), as the scheduler has it. */
