@@ -230,8 +230,9 @@ export class Mapper implements PageTableMapper {
     const created: { parent: Int32Array; slot: number; pfn: Pfn; level: PagingLevel }[] = [];
     let table = this.root / FRAME_SIZE;
     for (let level = this.levels as PagingLevel; level > leafLevel; level--) {
-      const words = this.memory.frameWords(table);
-      const slot = 2 * indexFromHalves(vhi, vlo, level);
+      // The table's words live in its RAM segment, from word frameWordOffset(table) on.
+      const words = this.memory.segment(table);
+      const slot = frameWordOffset(table) + 2 * indexFromHalves(vhi, vlo, level);
       const elo = words[slot]!;
       const ehi = words[slot + 1]!;
       if ((elo & PTE_P) === 0) {
@@ -258,8 +259,8 @@ export class Mapper implements PageTableMapper {
         table = (ehi & PTE_HI_ADDR) * 1048576 + (elo >>> 12);
       }
     }
-    const words = this.memory.frameWords(table);
-    const slot = 2 * indexFromHalves(vhi, vlo, leafLevel);
+    const words = this.memory.segment(table);
+    const slot = frameWordOffset(table) + 2 * indexFromHalves(vhi, vlo, leafLevel);
     const elo = words[slot]!;
     if ((elo & PTE_P) !== 0) {
       this.rollback(created);
@@ -298,7 +299,7 @@ export class Mapper implements PageTableMapper {
     let freed = 0;
     for (let i = path.length - 1; i > 0; i--) {
       const child = path[i]!;
-      if (!isAllZero(child.words)) break;
+      if (!isFrameZero(child.words, frameWordOffset(child.table))) break;
       const parent = path[i - 1]!;
       parent.words[parent.slot] = 0;
       parent.words[parent.slot + 1] = 0;
@@ -359,7 +360,7 @@ export class Mapper implements PageTableMapper {
    * @throws {@link NonCanonicalAddressError} if `va` is not canonical for this tree's depth.
    */
   translate(va: VirtAddr): Translation | null {
-    checkCanonical(`translate(va=${hex(va)})`, va, this.la57);
+    if (!isCanonical(va, this.la57)) checkCanonical(`translate(va=${hex(va)})`, va, this.la57);
     const path = this.findLeaf(va);
     if (path === null) return null;
     const leaf = path[path.length - 1]!;
@@ -532,7 +533,10 @@ export class Mapper implements PageTableMapper {
     }
   }
 
-  /** Path from the root to the present leaf mapping `va`, or null. */
+  /**
+   * Path from the root to the present leaf mapping `va`, or null. Each step holds the table's RAM
+   * segment and the absolute word index of the entry in it.
+   */
   private findLeaf(
     va: VirtAddr,
   ): { table: Pfn; words: Int32Array; slot: number; level: PagingLevel }[] | null {
@@ -541,9 +545,9 @@ export class Mapper implements PageTableMapper {
     const path: { table: Pfn; words: Int32Array; slot: number; level: PagingLevel }[] = [];
     let table = this.root / FRAME_SIZE;
     for (let level = this.levels as PagingLevel; level >= 1; level--) {
-      const words = this.peek(table);
+      const words = this.memory.peekSegment(table);
       if (words === undefined) return null;
-      const slot = 2 * indexFromHalves(vhi, vlo, level);
+      const slot = frameWordOffset(table) + 2 * indexFromHalves(vhi, vlo, level);
       const lo = words[slot]!;
       if ((lo & PTE_P) === 0) return null;
       path.push({ table, words, slot, level });
@@ -636,6 +640,11 @@ export function leafFlagsOf(lo: number, hi: number, level: PagingLevel): LeafFla
 }
 
 function isAllZero(words: Int32Array): boolean {
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return isFrameZero(words, 0);
+}
+
+/** Whether the 1024 words of a frame starting at `offset` of `words` are all zero. */
+function isFrameZero(words: Int32Array, offset: number): boolean {
+  for (let i = offset; i < offset + 1024; i++) if (words[i] !== 0) return false;
   return true;
 }
