@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SlotRing, VruntimeHeap, VruntimeTree } from "../src/index.js";
+import { DENSE_LIMIT, EntryTable, SlotRing, VruntimeHeap, VruntimeTree } from "../src/index.js";
 
 type Op = { op: "insert"; id: number; key: number } | { op: "pop" } | { op: "remove"; id: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -150,6 +150,38 @@ describe("SlotRing", () => {
             expect(r.toArray()).toEqual(m);
             expect(r.size).toBe(m.length);
           }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("EntryTable", () => {
+  it("behaves as a Map, dense and sparse ids alike, iterating dense ids ascending then sparse in insertion order (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.boolean(),
+            fc.oneof(fc.nat(40), fc.integer({ min: DENSE_LIMIT, max: DENSE_LIMIT + 40 })),
+          ),
+          { maxLength: 100 },
+        ),
+        (ops) => {
+          const t = new EntryTable<string>();
+          const m = new Map<number, string>();
+          for (const [add, id] of ops) {
+            if (add) {
+              t.set(id, `v${id}`);
+              m.set(id, `v${id}`);
+            } else expect(t.delete(id)).toBe(m.delete(id));
+            expect(t.size).toBe(m.size);
+            expect(t.get(id)).toBe(m.get(id));
+          }
+          const dense = [...m.keys()].filter((k) => k < DENSE_LIMIT).sort((a, b) => a - b);
+          const sparse = [...m.keys()].filter((k) => k >= DENSE_LIMIT);
+          expect([...t.values()]).toEqual([...dense, ...sparse].map((k) => `v${k}`));
         },
       ),
       { numRuns: 100 },

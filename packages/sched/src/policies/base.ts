@@ -31,6 +31,7 @@ import {
   InvariantError,
   UnknownThreadError,
 } from "../errors.js";
+import { EntryTable } from "../structs/entry-table.js";
 
 /** The per-thread record every policy keeps; policies extend it with their own fields. */
 export interface PolicyEntry {
@@ -82,8 +83,8 @@ export abstract class PolicyBase<E extends PolicyEntry> implements SchedPolicy {
   abstract readonly name: string;
   /** See {@link SchedPolicy.starvationFree}. */
   abstract readonly starvationFree: boolean;
-  /** Every admitted thread, by id (insertion-ordered, so iteration is deterministic). */
-  protected readonly entries = new Map<ThreadId, E>();
+  /** Every admitted thread, by id (iteration is deterministic: see `structs/entry-table.ts`). */
+  protected readonly entries = new EntryTable<E>();
   /** The current thread's entry. */
   protected cur: E | null = null;
   private nReady = 0;
