@@ -283,3 +283,28 @@ describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) =
     expect(m.frames.freeFrames()).toBe(m.initialFree);
   });
 });
+
+describe.each(["shadow", "refcount"] as const)("stacks and shared mappings (%s)", (strategy) => {
+  it("mapStack puts a guard area below the stack: an overflow is a guard violation", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    const st = s.mapStack({ pages: 4, guardPages: 1, hint: 0x7000_0000 })!;
+    expect(st.top - st.base).toBe(4 * 0x1000);
+    expect(m.store(s, st.top - 1, 1)).toBeNull();
+    expect(m.store(s, st.base - 1, 1)).toBe("segv:guard");
+    expect(st.base).toBe(0x7000_1000); // first fit at the hint, guard first
+    expect(s.dump()).toBe("0070000000-0070001000 ---g [guard]\n0070001000-0070005000 rw-p [stack]");
+    m.sys.checkInvariants();
+  });
+
+  it("mappingsOf lists every space and area that links a shared object", () => {
+    const m = machine(strategy);
+    const seg = m.sys.shm.create("/x", 1);
+    const a = m.sys.createSpace();
+    const b = m.sys.createSpace();
+    a.map({ length: 0x1000, prot: PROT_READ, sharing: "shared", object: seg.object });
+    b.map({ length: 0x1000, prot: PROT_READ, sharing: "shared", object: seg.object });
+    const c = b.fork()!;
+    expect(m.sys.mappingsOf(seg.object).map((x) => x.space.id)).toEqual([a.id, b.id, c.id]);
+  });
+});

@@ -178,6 +178,52 @@ export class AddressSpace {
   }
 
   /**
+   * Map a stack: `pages` read-write private pages with `guardPages` guard pages just below (stacks
+   * grow down, so an overflow runs into the guard and faults as a violation, not into the next
+   * area), placed near `hint` (Lunaix's user stacks).
+   *
+   * @returns the stack's `top` (the initial stack pointer) and `base`, or `null` when no range is free.
+   * @throws {@link VmArgumentError} for page counts that are not positive integers (guard may be 0).
+   * @example
+   * ```ts
+   * const st = space.mapStack({ pages: 8, guardPages: 1, hint: 0x7fff_0000_0000 })!;
+   * space.handleFault(st.base - 8, "write"); // { kind: "segv", code: "accerr", reason: "guard", … }
+   * ```
+   */
+  mapStack(options: {
+    pages: number;
+    guardPages?: number;
+    hint?: number;
+  }): { top: number; base: number } | null {
+    this.#live("mapStack");
+    const guard = options.guardPages ?? 1;
+    if (!Number.isInteger(options.pages) || options.pages < 1 || !Number.isInteger(guard) || guard < 0) {
+      throw new VmArgumentError(`mapStack(pages=${options.pages}, guardPages=${guard}): not page counts`);
+    }
+    const total = options.pages + guard;
+    const hint = Math.floor((options.hint ?? USER_END - total * PAGE_SIZE) / PAGE_SIZE) * PAGE_SIZE;
+    const start = this.#areas.findFree(total, USER_START, USER_END, hint);
+    if (start === null) return null;
+    const base = start + guard * PAGE_SIZE;
+    if (guard > 0) {
+      this.map({
+        length: guard * PAGE_SIZE,
+        prot: PROT_NONE,
+        sharing: "guard",
+        name: "[guard]",
+        placement: { kind: "fixed", va: start },
+      });
+    }
+    this.map({
+      length: options.pages * PAGE_SIZE,
+      prot: PROT_READ | PROT_WRITE,
+      name: "[stack]",
+      placement: { kind: "fixed", va: base },
+    });
+    return { top: base + options.pages * PAGE_SIZE, base };
+  }
+
+  /**
    * Remove `[va, va + length)` from every area it meets (areas shrink, split or go).
    * @returns `unmapped` with the number of pages removed, or `not-mapped` (nothing changed).
    * @throws {@link AddressRangeError} for a misaligned or out-of-range request.

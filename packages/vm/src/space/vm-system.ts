@@ -19,6 +19,7 @@
  * Related: `address-space.ts`, `shm.ts`, `../cow/`.
  */
 import type { PhysicalMemory } from "@osbricks/hw-x86";
+import type { Area } from "../areas/area.js";
 import type { CowStrategy } from "../cow/api.js";
 import type { PteCowContext } from "../cow/pte-cow.js";
 import { RefcountCow } from "../cow/refcount.js";
@@ -126,6 +127,18 @@ export class VmSystem {
   /** The live spaces, in creation order. */
   spaces(): readonly AddressSpace[] {
     return [...this.#spaces.values()];
+  }
+
+  /**
+   * Every area, in every live space, that links `object` (jsix's "which spaces is this VMA in"):
+   * the spaces a change to a shared object must reach. A scan of the areas, in space order.
+   */
+  mappingsOf(object: VmObject): { readonly space: AddressSpace; readonly area: Area }[] {
+    const out: { space: AddressSpace; area: Area }[] = [];
+    for (const space of this.#spaces.values()) {
+      for (const area of space.areaList()) if (area.object === object) out.push({ space, area });
+    }
+    return out;
   }
 
   /** @internal Called by {@link AddressSpace.destroy}. */
