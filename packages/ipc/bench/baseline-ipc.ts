@@ -47,7 +47,7 @@ let serverStarted = false;
 let clientWaiting = false;
 
 /** Server: receive on first run; when resumed, serve every queued request (reply-and-receive). */
-function server(): void {
+function server(): boolean {
   let st: number = serverStarted ? resume[SERVER]! : ep.receive(SERVER, FOREVER);
   serverStarted = true;
   while (st === IpcStatus.Ok) {
@@ -57,6 +57,7 @@ function server(): void {
     mr[S] = TAG;
     st = ep.replyReceive(SERVER, replyCap[SERVER]!, FOREVER);
   }
+  return true;
 }
 
 /** Client: take the reply if resuming; then call with the round-trip number in MR1. */
@@ -75,6 +76,9 @@ function client(): boolean {
   return true;
 }
 
+/** Each thread's code, indexed by thread id: the dispatcher resumes whichever thread is next. */
+const programs: ReadonlyArray<() => boolean> = [client, server];
+
 function run(): number {
   let switches = 0;
   rq[rqt++ & 3] = SERVER;
@@ -82,8 +86,7 @@ function run(): number {
   for (;;) {
     const t = rq[rqh++ & 3]!;
     switches++;
-    if (t === SERVER) server();
-    else if (!client()) return switches;
+    if (!programs[t]!()) return switches;
   }
 }
 

@@ -429,12 +429,15 @@ export class Endpoint implements Blocker, SyncEndpoint {
 
   /** Whether t's message is within the limits (checked before anything moves). */
   private fits(t: ThreadId, items: readonly unknown[] | null): boolean {
+    // A registers-only message always fits: the common case costs one load and two tests.
+    return ((this.mr[t * MR_COUNT]! & TAG_FLAG_LONG) === 0 && items === null) || this.withinLimits(t, items);
+  }
+
+  private withinLimits(t: ThreadId, items: readonly unknown[] | null): boolean {
     if (items !== null && items.length > MAX_MESSAGE_HANDLES) return false;
-    if ((this.mr[t * MR_COUNT]! & TAG_FLAG_LONG) !== 0) {
-      const n = this.threads.longLen[t]!;
-      if (!(n >= 0 && n <= LONG_BUFFER_MAX)) return false;
-    }
-    return true;
+    if ((this.mr[t * MR_COUNT]! & TAG_FLAG_LONG) === 0) return true;
+    const n = this.threads.longLen[t]!;
+    return n >= 0 && n <= LONG_BUFFER_MAX;
   }
 
   /**
