@@ -2,6 +2,10 @@
 // into packages/hw-x86/README.md; the last test checks that the two stay identical.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const thisFile = fileURLToPath(import.meta.url);
+
 // #region readme-machine
 import {
   Access,
@@ -22,7 +26,6 @@ import {
   Uart16550,
   UartBits,
 } from "@osbricks/hw-x86";
-import { describe, expect, it } from "vitest";
 
 function bootTwoCpus() {
   const clock = new Clock();
@@ -85,7 +88,7 @@ describe("README: a two-CPU machine", () => {
   });
 
   it("is copied verbatim into the package README", () => {
-    const source = readFileSync(fileURLToPath(import.meta.url), "utf8");
+    const source = readFileSync(thisFile, "utf8");
     const region = source.split("// #region readme-machine\n")[1]!.split("// #endregion readme-machine")[0]!;
     const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
     expect(readme).toContain(region.trim());
