@@ -124,8 +124,7 @@ export class Mmu {
   lastTlbHit = false;
   /** Table address of the last machine check. */
   lastTableAddress: PhysAddr = 0;
-  /** Walks performed (TLB misses plus D-bit refresh walks plus direct walks). */
-  walks = 0;
+  private walkCount = 0;
 
   // Outputs of the last successful walk, for the TLB fill.
   private outFlags = 0;
@@ -232,7 +231,7 @@ export class Mmu {
     if (ctx !== this.ctx) this.prepare(ctx);
     const sign = vhi >> this.signShift;
     if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
-    this.walks++;
+    this.walkCount++;
     const memory = this.memory;
     const rsvdHi = this.rsvdHi;
     let pfn = this.rootPfn;
@@ -321,6 +320,11 @@ export class Mmu {
       pfn = (hi & 0xfffff) * 1048576 + (lo >>> 12);
     }
     return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", 1); // not reached: level 1 is a leaf
+  }
+
+  /** Walks performed (TLB misses, D-bit refresh walks and direct walks, canonical ones only). */
+  get walks(): number {
+    return this.walkCount;
   }
 
   /** CR2 of the last page fault as a number (exact for every 48-bit address). */
