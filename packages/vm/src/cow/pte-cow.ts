@@ -345,7 +345,7 @@ function copyLeavesEager(
     const hi = src[so + 2 * i + 1]!;
     const nf = ctx.frames.alloc();
     if (nf === null) return -1;
-    ctx.memory.copyFrame(nf, entryPfn(lo, hi));
+    copyFrameWords(ctx.memory, nf, entryPfn(lo, hi));
     dst[dof + 2 * i] = (lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12);
     dst[dof + 2 * i + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
     n++;
@@ -375,17 +375,24 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
   }
   const nf = frames.alloc();
   if (nf === null) return -1;
-  const mem = ctx.memory;
-  const from = mem.segment(f);
-  const to = mem.segment(nf);
-  const fo = frameWordOffset(f);
-  // Same backing array (the common case): a memmove with no view to allocate.
-  if (from === to) to.copyWithin(frameWordOffset(nf), fo, fo + 1024);
-  else to.set(from.subarray(fo, fo + 1024), frameWordOffset(nf));
+  copyFrameWords(ctx.memory, nf, f);
   frames.release(f);
   words[w] = ((lo & ~PTE_LO_ADDR) | ((nf & 0xfffff) << 12) | PTE_RW) & ~PTE_COW;
   words[w + 1] = (hi & ~PTE_HI_ADDR) | (Math.floor(nf / 1048576) & PTE_HI_ADDR);
   return nf;
+}
+
+/**
+ * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does, but as
+ * a `copyWithin` (a memmove, no view to allocate) when both lie in the same backing segment,
+ * which is the common case on the fault path.
+ */
+function copyFrameWords(mem: PhysicalMemory, dst: number, src: number): void {
+  const from = mem.segment(src);
+  const to = mem.segment(dst);
+  const so = frameWordOffset(src);
+  if (from === to) to.copyWithin(frameWordOffset(dst), so, so + 1024);
+  else to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
 }
 
 /**
