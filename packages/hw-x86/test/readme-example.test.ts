@@ -18,9 +18,9 @@ it("README example", () => {
   console.log(mmu.translate(user, va + 0xabc, Access.Write)); // ok, pa 0x345abc; sets A and D
 
   // Make the page read-only but ignore the flush obligation: the TLB keeps R/W=1.
-  const { flush } = mapper.protect(va, PAGE_4K, { user: true, noExecute: true }) as { flush: TlbFlush };
+  const r = mapper.protect(va, PAGE_4K, { user: true, noExecute: true }); // r.flush: INVLPG va
   console.log(mmu.translate(user, va, Access.Write).kind); // "ok": the stale-TLB bug
-  if (flush.kind === "page") tlb.invlpg(user.pcid, flush.va); // what the kernel must do
+  if (r.kind === "protected" && r.flush.kind === "page") tlb.invlpg(user.pcid, r.flush.va);
   const w = mmu.translate(user, va, Access.Write); // now a #PF
   if (w.kind === "page-fault") console.log(describePageFaultErrorCode(w.errorCode));
   // README-EXAMPLE-END
@@ -52,5 +52,4 @@ import {
   PhysicalMemory,
   StackFrameSource,
   Tlb,
-  type TlbFlush,
 } from "../src/index.js";
