@@ -308,3 +308,26 @@ describe.each(["shadow", "refcount"] as const)("stacks and shared mappings (%s)"
     expect(m.sys.mappingsOf(seg.object).map((x) => x.space.id)).toEqual([a.id, b.id, c.id]);
   });
 });
+
+describe("TLB obligations", () => {
+  it("without a shootdown target, a CPU keeps using a stale writable translation (the bug INVLPG prevents)", async () => {
+    const { Mmu, PhysicalMemory, Tlb } = await import("@osbricks/hw-x86");
+    const { BuddyAllocator } = await import("../src/frames/buddy.js");
+    const { VmSystem } = await import("../src/space/vm-system.js");
+    const { userStore8 } = await import("../src/space/user-access.js");
+    const memory = new PhysicalMemory({ size: 256 * 4096 });
+    const frames = new BuddyAllocator({ frames: 256 });
+    frames.reserve(0, 1);
+    const tlb = new Tlb();
+    const mmu = new Mmu({ memory, tlb });
+    const sys = new VmSystem({ memory, frames }); // no ShootdownTarget: nobody invalidates
+    const s = sys.createSpace();
+    s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(userStore8(s, mmu, 0x10000, 1)).toBeNull(); // TLB now holds a writable entry
+    s.protect(0x10000, 0x1000, PROT_READ);
+    expect(s.pmap.lookup(0x10000)?.writable).toBe(false); // the page table says read-only...
+    expect(userStore8(s, mmu, 0x10000, 2)).toBeNull(); // ...but the stale TLB entry lets the write through
+    tlb.invlpg(0, 0x10000);
+    expect(userStore8(s, mmu, 0x10000, 3)).toMatchObject({ kind: "segv", reason: "protection" });
+  });
+});
