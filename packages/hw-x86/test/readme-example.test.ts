@@ -1,5 +1,20 @@
 // The README's example, verbatim between the markers, so that it is type-checked and executed.
+import { readFileSync } from "node:fs";
 import { expect, it, vi } from "vitest";
+
+it("README example is copied verbatim from this test", () => {
+  const self = readFileSync(new URL(import.meta.url), "utf8");
+  const body = self
+    .slice(self.lastIndexOf("// README-EXAMPLE-START"), self.lastIndexOf("// README-EXAMPLE-END"))
+    .split("\n")
+    .slice(2) // the marker and the import hint
+    .map((line) => line.replace(/^ {2}/, ""))
+    .join("\n")
+    .trim();
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  expect(body.split("\n").length).toBeGreaterThan(15);
+  expect(readme).toContain(body);
+});
 
 it("README example", () => {
   const spy = vi.spyOn(console, "log").mockImplementation(() => {});
