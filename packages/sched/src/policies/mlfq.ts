@@ -53,6 +53,8 @@ export interface MlfqEntry extends PolicyEntry {
   allotUsed: Cycles;
   /** Time used since the last pick (rule 2's quantum). */
   sliceUsed: Cycles;
+  /** The boost count when `level`/`allotUsed` were last brought up to date (see `fresh`). */
+  epoch: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
 
   /** The level of `tid` (0 = top). @throws UnknownThreadError. */
   levelOf(tid: ThreadId): number {
-    return this.lookup("levelOf", tid).level;
+    return this.fresh(this.lookup("levelOf", tid)).level;
   }
 
   /** How many boosts (rule 5) have happened. */
@@ -118,14 +120,17 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
   }
 
   override shouldPreempt(current: ThreadId, woken: ThreadId): boolean {
-    return this.lookup("shouldPreempt", woken).level < this.lookup("shouldPreempt", current).level;
+    return (
+      this.fresh(this.lookup("shouldPreempt", woken)).level <
+      this.fresh(this.lookup("shouldPreempt", current)).level
+    );
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): MlfqEntry {
-    return { tid, params, ready: false, level: 0, allotUsed: 0, sliceUsed: 0 }; // rule 3
+    return { tid, params, ready: false, level: 0, allotUsed: 0, sliceUsed: 0, epoch: this.boosts }; // rule 3
   }
   protected insertReady(e: MlfqEntry, _reason: ReadyReason): void {
-    this.rings[e.level]!.push(e.tid);
+    this.rings[this.fresh(e).level]!.push(e.tid);
   }
   protected removeReady(e: MlfqEntry): void {
     this.rings[e.level]!.remove(e.tid);
@@ -166,22 +171,43 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
     this.rings.forEach((r, l) => {
       for (const t of r.toArray()) {
         const e = this.entries.get(t as ThreadId)!;
-        if (e.level !== l)
-          throw new InvariantError(`${this.name}: tid=${t} is in ring ${l} but has level ${e.level}`);
+        if (e.level !== l || e.epoch !== this.boosts)
+          throw new InvariantError(
+            `${this.name}: tid=${t} is in ring ${l} but has level ${e.level} (epoch ${e.epoch} of ${this.boosts})`,
+          );
       }
     });
   }
 
-  /** Rule 5: every thread to level 0 with a fresh allotment; ready ones keep their relative order. */
+  /**
+   * Rule 5: every thread to level 0 with a fresh allotment. Ready threads move now, keeping their
+   * relative order (level 0's first, then level 1's, ...) and the current thread is reset now;
+   * blocked threads are reset lazily by `fresh` when they next become ready, so a boost costs
+   * O(ready threads), not O(all threads).
+   */
   private boost(): void {
     this.boosts++;
-    const order = this.orderedReady();
-    for (const r of this.rings) r.clear();
-    for (const t of order) this.rings[0]!.push(t);
-    for (const e of this.entries.values()) {
+    const top = this.rings[0]!;
+    for (let l = 0; l < this.levels; l++) {
+      const r = this.rings[l]!;
+      const n = r.size;
+      for (let k = 0; k < n; k++) {
+        const t = r.shift();
+        top.push(t);
+        this.fresh(this.entries.get(t)!);
+      }
+    }
+    if (this.cur !== null) this.fresh(this.cur);
+  }
+
+  /** Bring an entry up to date with the boosts it missed: level 0, allotment unused. */
+  private fresh(e: MlfqEntry): MlfqEntry {
+    if (e.epoch !== this.boosts) {
+      e.epoch = this.boosts;
       e.level = 0;
       e.allotUsed = 0;
     }
+    return e;
   }
 }
 
