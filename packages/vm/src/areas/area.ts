@@ -11,8 +11,8 @@
  * Invariants (checked by the area set and the address space):
  * - `start` is 4 KiB aligned, `pages ≥ 1`, and the area lies in the lower canonical half
  *   (user space, below 2^47: Intel SDM 4.5, canonical addresses);
- * - a private area links its own exclusive object chain (shadow strategy) or none (refcount
- *   strategy, where the page table is the record, as in xv6);
+ * - a private area links its own exclusive object chain (shadow strategy), or only the object it
+ *   reads through, if any (refcount strategy, where the page table is the record, as in xv6);
  * - a shared area links an object that other areas, in this or other spaces, may link too: the
  *   object knows every area that maps it, and so every space (jsix's VMA keeps that list).
  *
