@@ -83,6 +83,12 @@ export interface MmuOptions {
   readonly tracer?: Tracer<PagingTraceEvent>;
 }
 
+/**
+ * Reserved low-half bits of a present entry, indexed by `level << 1 | PS` (SDM 4.5 tables): PS in
+ * a PML4E or PML5E; bits 29:13 of a 1 GiB PDPTE; bits 20:13 of a 2 MiB PDE; none otherwise (in a
+ * PTE bit 7 is PAT). Worked: a PDE with PS=1 is index 2·2+1 = 5 → 0x1fe000 = bits 20:13.
+ */
+const RSVD_LO = Int32Array.of(0, 0, 0, 0, 0, 0x1fe000, 0, 0x3fffe000, 1 << 7, 1 << 7, 1 << 7, 1 << 7);
 const P = 1;
 const A = 1 << 5;
 const D = 1 << 6;
@@ -260,10 +266,9 @@ export class Mmu {
       if ((lo & P) === 0)
         return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", level as PagingLevel);
       const ps = lo & PS;
-      // Reserved bits (SDM 4.5 tables): PS in PML4E/PML5E; 29:13 of a 1 GiB PDPTE; 20:13 of a 2 MiB PDE;
-      // address bits 51:MAXPHYADDR and (without NXE) bit 63 everywhere.
-      const rsvdLo = level >= 4 ? PS : ps === 0 ? 0 : level === 3 ? 0x3fffe000 : level === 2 ? 0x1fe000 : 0;
-      if ((lo & rsvdLo) !== 0 || (hi & rsvdHi) !== 0) {
+      // Reserved bits (SDM 4.5 tables): RSVD_LO by level and PS; address bits 51:MAXPHYADDR and
+      // (without NXE) bit 63 at every level.
+      if ((lo & RSVD_LO[(level << 1) | (ps >>> 7)]!) !== 0 || (hi & rsvdHi) !== 0) {
         return this.pageFault(ctx, vhi, vlo, access, PF_P | PF_RSVD, "reserved-bit", level as PagingLevel);
       }
       rw &= lo >>> 1;
@@ -317,7 +322,10 @@ export class Mmu {
         return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
       }
       if ((lo & A) === 0) words[slot] = lo | A;
-      pfn = (hi & 0xfffff) * 1048576 + (lo >>> 12);
+      // Next table's frame number, bits 51:12 of the entry. RAM ends below 1 TiB (pfn < 2^28), so a
+      // high half ≥ 2048 cannot be RAM: keep pfn a small integer and let peekSegment reject it.
+      const addrHi = hi & 0xfffff;
+      pfn = addrHi < 2048 ? (addrHi << 20) | (lo >>> 12) : addrHi * 1048576 + (lo >>> 12);
     }
     return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", 1); // not reached: level 1 is a leaf
   }
