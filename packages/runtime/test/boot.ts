@@ -1,0 +1,38 @@
+// Test helper: boot a small kernel whose init runs a threaded main, run it to the end.
+import { Kernel, type KernelEvent, ProgramRegistry, type RunResult, type Tracer } from "@osbricks/kernel";
+import { type PthreadMain, pthreadMain, pthreadPersonality } from "../src/index.js";
+
+export interface Booted {
+  readonly kernel: Kernel;
+  readonly run: RunResult;
+  /** init's wait status (exited: code << 8; killed: signal number). */
+  readonly status: number;
+}
+
+export interface BootOptions {
+  readonly cpus?: number;
+  readonly tick?: number;
+  readonly seed?: number;
+  readonly paranoid?: boolean;
+  readonly maxSteps?: number;
+  readonly tracer?: Tracer<KernelEvent>;
+}
+
+/** Boot a kernel with the pthread personality, run `main` as init, return its wait status. */
+export function boot(main: PthreadMain, o: BootOptions = {}): Booted {
+  const programs = new ProgramRegistry().register({ name: "init", main: pthreadMain(main) });
+  const kernel = new Kernel({
+    programs,
+    personality: pthreadPersonality,
+    cpus: o.cpus ?? 1,
+    tick: o.tick ?? 1000,
+    seed: o.seed ?? 1,
+    paranoid: o.paranoid ?? false,
+    memoryFrames: 8192,
+    ...(o.tracer ? { tracer: o.tracer } : {}),
+  });
+  const p = kernel.boot("init");
+  const run = kernel.run({ maxSteps: o.maxSteps ?? 5_000_000 });
+  const status = kernel.life.reapedByKernel.find((x) => x.pid === p.pid)?.status ?? -1;
+  return { kernel, run, status };
+}
