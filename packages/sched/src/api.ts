@@ -265,8 +265,11 @@ export interface ThreadBlocker {
   wake(tid: ThreadId): void;
 }
 
-/** A source of simulated time. */
-export interface Clock {
+/**
+ * A source of simulated time. Named apart from `@osbricks/hw-x86`'s `Clock` (the machine's cycle
+ * counter, whose `now` is a getter): a kernel adapts it with `{ now: () => machine.clock.now }`.
+ */
+export interface TimeSource {
   /** The current time in cycles (non-decreasing). */
   now(): Cycles;
 }

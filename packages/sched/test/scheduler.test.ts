@@ -1,3 +1,4 @@
+import { Clock as HwClock } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -301,5 +302,21 @@ describe("Scheduler: random operations, legal or not (property)", () => {
       ),
       { numRuns: 80 },
     );
+  });
+});
+
+describe("Scheduler on the machine's clock (@osbricks/hw-x86)", () => {
+  it("sleep timers run on the hw-x86 cycle counter through a one-line adapter", () => {
+    const machine = new HwClock();
+    const s = new Scheduler({ policy: rr, clock: { now: () => machine.now } });
+    const a = s.spawn();
+    s.start(a);
+    s.schedule(cpuId(0));
+    s.sleep(a, 500);
+    machine.schedule(500, () => s.runTimers()); // the kernel's timer interrupt for that deadline
+    machine.advance(499);
+    expect(s.stateOf(a)).toBe("blocked");
+    machine.advance(1);
+    expect(s.stateOf(a)).toBe("ready");
   });
 });

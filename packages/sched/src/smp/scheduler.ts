@@ -25,7 +25,6 @@
  */
 import {
   type BlockReason,
-  type Clock,
   type CpuId,
   type Cycles,
   MAX_CPUS,
@@ -35,6 +34,7 @@ import {
   type ThreadBlocker,
   type ThreadId,
   type ThreadParams,
+  type TimeSource,
   type Tracer,
 } from "../api.js";
 import {
@@ -59,7 +59,7 @@ export interface SchedulerOptions {
   /** An idle CPU steals a ready thread from the busiest CPU when it schedules. Default true. */
   readonly idleSteal?: boolean;
   /** Time source for `sleep` and `runTimers`. Default a new {@link ManualClock}. */
-  readonly clock?: Clock;
+  readonly clock?: TimeSource;
   /** Receives `sched.*` events. */
   readonly tracer?: Tracer<SchedEvent>;
 }
@@ -102,7 +102,7 @@ export class Scheduler implements ThreadBlocker {
   /** Number of CPUs. */
   readonly cpus: number;
   /** The scheduler's time source. */
-  readonly clock: Clock;
+  readonly clock: TimeSource;
   /** Sleep timers (deadline-ordered). */
   readonly timers = new TimerQueue();
   private readonly policies: SchedPolicy[];
