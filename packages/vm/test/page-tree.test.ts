@@ -203,3 +203,24 @@ describe("PageTree.checkInvariants catches corruption", () => {
     expect(() => t.checkInvariants()).toThrow(/leaked|keys found/);
   });
 });
+
+describe("PageTree digits above bit 32 (keyBits 48: 8 levels)", () => {
+  it("set/get/delete agree with a Map for keys up to 2^48 - 1 (property)", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 48 - 1 }), { maxLength: 40 }), (keys) => {
+        const t = new PageTree({ keyBits: 48 });
+        for (const [i, k] of keys.entries()) t.set(k, i);
+        for (const [i, k] of keys.entries()) {
+          expect(t.get(k)).toBe(i);
+          const other = k >= 2 ** 40 ? k - 2 ** 40 : k + 2 ** 40; // flips bit 40
+          expect(t.get(other)).toBe(keys.indexOf(other)); // -1 when absent
+        }
+        expect(t.entries().map(([k]) => k)).toEqual([...keys].sort((a, b) => a - b));
+        for (const k of keys) t.delete(k);
+        expect(t.nodeCount).toBe(1);
+        t.checkInvariants();
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
