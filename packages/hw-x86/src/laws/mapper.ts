@@ -243,6 +243,40 @@ class TranslateCommand implements MapperCommand {
   }
 }
 
+/** The `…Err` twin of {@link MapCommand}: a misaligned or non-canonical map must throw and change nothing. */
+class MapErrCommand implements MapperCommand {
+  constructor(
+    readonly page: GridPage,
+    readonly bad: number,
+    readonly how: "va" | "pa" | "canonical",
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa(this.page);
+    const size = this.page.size;
+    const before = [...real.mappings()].map((m) => `${m.va}:${m.pa}:${m.size}`).join(",");
+    let threw = false;
+    try {
+      if (this.how === "va") real.map(va + (1 + (this.bad % 4095)), 0, size, {});
+      else if (this.how === "pa") real.map(va, 1 + (this.bad % 4095), size, {});
+      else real.map(2 ** 47 + Math.abs(va), 0, size, {});
+    } catch {
+      threw = true;
+    }
+    if (!threw) throw new Error(`${this.toString()}: a bad map did not throw`);
+    const after = [...real.mappings()].map((m) => `${m.va}:${m.pa}:${m.size}`).join(",");
+    if (after !== before) throw new Error(`${this.toString()}: a refused map changed the mappings`);
+    if (model.pages.size !== [...real.mappings()].length)
+      throw new Error("model and mapper disagree on the count");
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `mapErr(${gridVa(this.page)}, ${this.how})`;
+  }
+}
+
 class ListCommand implements MapperCommand {
   check(): boolean {
     return true;
@@ -265,6 +299,9 @@ const commandsArb = fc.commands(
     fc.nat().map((i) => new UnmapCommand(i)),
     gridPageArb.map((p) => new UnmapAbsentCommand(p)),
     fc.tuple(fc.nat(), flagsArb).map(([i, f]) => new ProtectCommand(i, f)),
+    fc
+      .tuple(gridPageArb, fc.nat(), fc.constantFrom<"va" | "pa" | "canonical">("va", "pa", "canonical"))
+      .map(([p, b, how]) => new MapErrCommand(p, b, how)),
     fc.tuple(gridPageArb, fc.nat()).map(([p, o]) => new TranslateCommand(p, o)),
     fc.constant(new ListCommand()),
   ],
