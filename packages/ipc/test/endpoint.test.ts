@@ -236,4 +236,34 @@ describe("Endpoint rendezvous", () => {
     expect(() => ep.send(0)).toThrow(IpcStateError);
     expect(() => ep.receive(0)).toThrow(/blocked in endpoint/);
   });
+
+  it("the fastpath (no tracer) and the general path (with a tracer) produce the same run", () => {
+    const runOnce = (traced: boolean) => {
+      const log: string[] = [];
+      const events: string[] = [];
+      const threads = new IpcThreads({
+        maxThreads: 3,
+        waker: { wake: (t, s) => log.push(`${t}:${s}`) },
+        ...(traced ? { tracer: { emit: (e: { type: string }) => events.push(e.type) } } : {}),
+      });
+      const ep = new Endpoint(threads);
+      ep.receive(2);
+      for (let i = 0; i < 5; i++) {
+        const c = i % 2;
+        threads.mr[c * MR_COUNT] = makeTag({ label: c, words: 3 });
+        threads.mr.set([i, i * 2, i * 3], c * MR_COUNT + 1);
+        log.push(`call ${ep.call(c)}`);
+        threads.mr[2 * MR_COUNT + 1]! += 100;
+        log.push(`rr ${ep.replyReceive(2, threads.replyCap[2]!)}`);
+        log.push(Array.from(threads.mr.subarray(c * MR_COUNT, c * MR_COUNT + 4)).join(","));
+      }
+      ep.checkInvariants();
+      threads.checkInvariants();
+      return { log, events };
+    };
+    const fast = runOnce(false);
+    const general = runOnce(true);
+    expect(fast.log).toEqual(general.log);
+    expect(general.events).toContain("ipc.transfer");
+  });
 });

@@ -165,6 +165,9 @@ export class Endpoint implements Blocker, SyncEndpoint {
     badge = 0,
     items: readonly unknown[] | null = null,
   ): IpcStatus {
+    const r = this.receivers.head;
+    if (r !== -1 && items === null && timeout >= 0 && this.registersOnly(t, r))
+      return this.fastCall(t, r, badge);
     return this.sendOrCall(t, CALL, timeout, badge, items);
   }
 
@@ -288,15 +291,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
     const threads = this.threads;
     threads.checkRunnable(t, "reply");
     const caller = cap & CAP_TID_MASK;
-    if (
-      cap !== (cap | 0) ||
-      cap < 0 ||
-      threads.state[caller] !== ThreadIpcState.ReplyBlocked ||
-      threads.replyHolder[caller] !== t ||
-      cap >>> CAP_GEN_SHIFT !== (threads.replyGen[caller]! & CAP_GEN_MASK)
-    ) {
-      return IpcStatus.InvalidReplyCap;
-    }
+    if (!this.holdsReplyCap(t, cap, caller)) return IpcStatus.InvalidReplyCap;
     if (!this.fits(t, items)) return IpcStatus.TooLarge;
     this.transfer(t, caller, 0, items);
     threads.replyCap[caller] = -1;
@@ -313,9 +308,77 @@ export class Endpoint implements Blocker, SyncEndpoint {
    *   receiving.
    */
   replyReceive(t: ThreadId, cap: number, timeout: number = FOREVER): IpcStatus {
+    const caller = cap & CAP_TID_MASK;
+    if (
+      timeout === FOREVER &&
+      this.senders.head === -1 &&
+      this.irqs === 0 &&
+      !this.dead &&
+      this.registersOnly(t, caller) &&
+      this.holdsReplyCap(t, cap, caller)
+    ) {
+      return this.fastReplyReceive(t, caller, cap);
+    }
     const st = this.reply(t, cap);
     if (st !== IpcStatus.Ok) return st;
     return this.receiveChecked(t, timeout);
+  }
+
+  // ── The fastpath (seL4's fastpath_call / fastpath_reply_recv) ──────────────────────────────
+  // The common case of a client/server loop, checked up front and then done in a straight line:
+  // a runnable thread, a short message (registers only: no long buffer, no handles), a partner
+  // already waiting, no tracer. Anything else takes the general path above, which the fastpath
+  // must match exactly; the endpoint laws run both (they hit the fastpath on every call that
+  // meets a waiting receiver, and on every reply-and-receive without a queued sender).
+
+  /** Whether `t` may take the fastpath to `partner`: t runnable, a registers-only message, nothing pending for partner. */
+  private registersOnly(t: ThreadId, partner: ThreadId): boolean {
+    const threads = this.threads;
+    return (
+      threads.state[t] === ThreadIpcState.Idle &&
+      (this.mr[t * MR_COUNT]! & TAG_EXTRAS) === 0 &&
+      threads.inItems[partner] === null &&
+      threads.tracer === undefined
+    );
+  }
+
+  /** call() when receiver `r` waits: hand over registers and reply capability, block the caller. */
+  private fastCall(t: ThreadId, r: ThreadId, badge: number): IpcStatus {
+    const threads = this.threads;
+    this.receivers.shift();
+    this.copyRegisters(t, r);
+    threads.badge[r] = badge;
+    threads.longLen[r] = 0;
+    threads.replyCap[r] = replyCapOf(t, threads.replyGen[t]!);
+    threads.awaitReply(t, r);
+    threads.finish(r, IpcStatus.Ok);
+    return IpcStatus.Blocked;
+  }
+
+  /** replyReceive() with a valid capability and no queued sender: reply, then wait for the next call. */
+  private fastReplyReceive(t: ThreadId, caller: ThreadId, cap: number): IpcStatus {
+    const threads = this.threads;
+    this.copyRegisters(t, caller);
+    threads.badge[caller] = 0;
+    threads.longLen[caller] = 0;
+    threads.replyCap[caller] = -1;
+    if (threads.replyCap[t] === cap) threads.replyCap[t] = -1;
+    threads.finish(caller, IpcStatus.Ok);
+    this.receivers.push(t);
+    threads.block(t, this, ThreadIpcState.RecvBlocked, FOREVER);
+    return IpcStatus.Blocked;
+  }
+
+  /** Whether `cap` is the live reply capability of `caller`, held by `t` (one-shot: generations). */
+  private holdsReplyCap(t: ThreadId, cap: number, caller: ThreadId): boolean {
+    const threads = this.threads;
+    return (
+      cap === (cap | 0) &&
+      cap >= 0 &&
+      threads.state[caller] === ThreadIpcState.ReplyBlocked &&
+      threads.replyHolder[caller] === t &&
+      cap >>> CAP_GEN_SHIFT === (threads.replyGen[caller]! & CAP_GEN_MASK)
+    );
   }
 
   /**
@@ -445,6 +508,23 @@ export class Endpoint implements Blocker, SyncEndpoint {
    * delivered tag's `h` is the number of items moved. Word-by-word, as a kernel copies a UTCB.
    */
   private transfer(from: ThreadId, to: ThreadId, badge: number, items: readonly unknown[] | null): void {
+    const tag = this.copyRegisters(from, to);
+    const threads = this.threads;
+    threads.badge[to] = badge;
+    if (
+      (tag & TAG_EXTRAS) === 0 &&
+      items === null &&
+      threads.inItems[to] === null &&
+      threads.tracer === undefined
+    ) {
+      threads.longLen[to] = 0; // registers only: the short-IPC fast path
+      return;
+    }
+    this.transferExtras(from, to, tag, items);
+  }
+
+  /** Copy MR0..MRu (u from the sender's tag) from `from` to `to`; returns the tag. */
+  private copyRegisters(from: ThreadId, to: ThreadId): number {
     const mr = this.mr;
     const fb = from * MR_COUNT;
     const tb = to * MR_COUNT;
@@ -460,18 +540,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
     const tp = tb >>> 1;
     for (let i = 0; i < pairs; i++) mr64[tp + i] = mr64[fp + i]!;
     if ((u & 1) === 0) mr[tb + u] = mr[fb + u]!;
-    const threads = this.threads;
-    threads.badge[to] = badge;
-    if (
-      (tag & TAG_EXTRAS) === 0 &&
-      items === null &&
-      threads.inItems[to] === null &&
-      threads.tracer === undefined
-    ) {
-      threads.longLen[to] = 0; // registers only: the short-IPC fast path
-      return;
-    }
-    this.transferExtras(from, to, tag, items);
+    return tag;
   }
 
   /** The rest of a transfer: handle count in the tag, the long buffer, the items, the trace. */

@@ -24,7 +24,7 @@ export function endpointLaws(factory: EndpointFactory, options: LawOptions = {})
     name: `endpoint (${order}): every message reaches exactly one receiver, in order, only at rendezvous; every wait ends with the model's status`,
     check: () =>
       fc.assert(
-        fc.property(fc.commands(endpointCommands(), { maxCommands }), (cmds) => {
+        fc.property(fc.commands(endpointCommands(), { maxCommands, size: "+1" }), (cmds) => {
           fc.modelRun(endpointSetup(factory, 6, order), cmds);
         }),
         fcParams(options),
