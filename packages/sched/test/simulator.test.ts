@@ -5,11 +5,18 @@ import {
   FifoPolicy,
   InvalidArgumentError,
   InvalidJobError,
+  JsixMlfqPolicy,
+  LotteryPolicy,
   MlfqPolicy,
   maskOf,
+  O1Policy,
+  PriorityPolicy,
   parseJobs,
   RoundRobinPolicy,
   renderGantt,
+  type SchedPolicy,
+  SjfPolicy,
+  StcfPolicy,
   StridePolicy,
   simulate,
 } from "../src/index.js";
@@ -147,4 +154,55 @@ describe("renderGantt", () => {
     expect(chart).toContain("1 character = 5 time units");
     expect(() => renderGantt(r, { scale: 0 })).toThrow(InvalidArgumentError);
   });
+});
+
+describe("simulate: every policy on random workloads, invariants checked after every unit (grinder)", () => {
+  const all: Array<[string, () => SchedPolicy]> = [
+    ["fifo", () => new FifoPolicy()],
+    ["sjf", () => new SjfPolicy()],
+    ["stcf", () => new StcfPolicy()],
+    ["rr", () => new RoundRobinPolicy({ quantum: 3 })],
+    ["priority", () => new PriorityPolicy({ quantum: 2 })],
+    ["mlfq", () => new MlfqPolicy({ quantum: [2, 4, 8], boostPeriod: 25 })],
+    ["jsix", () => new JsixMlfqPolicy({ baseQuantum: 1 })],
+    ["o1", () => new O1Policy({ msCycles: 0.05 })],
+    ["lottery", () => new LotteryPolicy({ quantum: 2 })],
+    ["stride", () => new StridePolicy({ quantum: 2 })],
+    ["cfs", () => new CfsPolicy({ queue: "heap" })],
+  ];
+  const jobArb = fc.record({
+    arrival: fc.nat(15),
+    bursts: fc
+      .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 5 })
+      .map((b) => (b.length % 2 === 0 ? b.slice(1) : b)),
+    params: fc.record({
+      nice: fc.integer({ min: -20, max: 19 }),
+      priority: fc.integer({ min: 0, max: 63 }),
+      tickets: fc.integer({ min: 1, max: 20 }),
+    }),
+    affinity: fc.integer({ min: 1, max: 7 }),
+  });
+  for (const [name, factory] of all) {
+    it(`${name}: every job completes with its exact CPU and I/O time`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(jobArb, { minLength: 1, maxLength: 6 }),
+          fc.integer({ min: 1, max: 3 }),
+          (jobs, cpus) => {
+            // Keep masks on this machine (a mask with no CPU of it is refused: tested above).
+            const fit = jobs.map(({ affinity, ...j }) =>
+              (affinity & ((1 << cpus) - 1)) === 0 ? j : { ...j, affinity },
+            );
+            const r = simulate(fit, { policy: factory, cpus, paranoid: true, balanceInterval: 3 });
+            r.jobs.forEach((j, i) => {
+              const b = jobs[i]!.bursts;
+              expect(j.cpuTime).toBe(b.filter((_, k) => k % 2 === 0).reduce((x, y) => x + y, 0));
+              expect(j.turnaround).toBe(j.cpuTime + j.ioTime + j.wait);
+            });
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  }
 });

@@ -48,6 +48,8 @@ export interface SimOptions {
   readonly onDispatch?: (t: number, sched: Scheduler) => void;
   /** Receives the scheduler's trace events. */
   readonly tracer?: Tracer<SchedEvent>;
+  /** Call the scheduler's `checkInvariants()` after every unit (slow; for tests). Default false. */
+  readonly paranoid?: boolean;
 }
 
 /** Measurements of one job. */
@@ -218,6 +220,7 @@ export function simulate(specs: readonly JobSpec[], options: SimOptions): SimRes
         }
       } else if (preempt) sched.preemptIfNeeded(cpu);
     }
+    if (options.paranoid === true) sched.checkInvariants();
   }
   const results: JobResult[] = runs.map((r) => ({
     name: r.job.name,
