@@ -13,8 +13,25 @@ import {
   type PagingLevel,
   reservedBits,
 } from "../src/index.js";
+import { entryCodecLaws } from "../src/laws/index.js";
 
 describe("paging-structure entries (SDM 4.5, Tables 4-14..4-20)", () => {
+  for (const law of entryCodecLaws({ encode: encodeEntry, decode: decodeEntry })) {
+    it(`law: ${law.name}`, () => law.check());
+  }
+
+  it("the codec laws catch a codec that puts XD on bit 62", () => {
+    const broken = {
+      encode: (level: PagingLevel, f: Parameters<typeof encodeEntry>[1]) => {
+        const e = encodeEntry(level, { ...f, noExecute: false });
+        return f.noExecute === true ? { lo: e.lo, hi: (e.hi | (1 << 30)) >>> 0 } : e;
+      },
+      decode: decodeEntry,
+    };
+    const [, layout] = entryCodecLaws(broken, { seed: 42 });
+    expect(() => layout!.check()).toThrow(/Property failed/);
+  });
+
   it("decodes the banner's worked PDE 0x8000_0000_4020_00e7", () => {
     const { lo, hi } = entryFromBigInt(0x80000000402000e7n);
     const e = decodeEntry(lo, hi, 2);
