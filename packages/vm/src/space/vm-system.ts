@@ -14,7 +14,8 @@
  *
  * {@link VmSystem.checkInvariants} checks across spaces what no single space can: object links
  * counted from the areas against the objects' own counts (Codezero's two-way count), frame share
- * counts against the leaves that map each frame, and that no mapped frame is free.
+ * counts against the leaves that map each frame, that no mapped frame is free, and that no frame
+ * has two owners (object page, counted private page, page table).
  *
  * Related: `address-space.ts`, `shm.ts`, `../cow/`.
  */
@@ -175,6 +176,17 @@ export class VmSystem {
     for (const seg of this.shm.segments()) holders.push(seg.object);
     this.store.checkInvariants(holders);
     this.refs.checkInvariants();
+    // A frame has one owner: an object's page, a counted private page, or a page table.
+    const tables = new Set<number>();
+    for (const space of this.#spaces.values()) for (const t of space.pmap.mapper.tableFrames()) tables.add(t);
+    for (const f of this.store.residentFrames()) {
+      if (this.refs.count(f) !== 0)
+        throw new InvariantError(`frame ${f} is both an object page and a counted page`);
+      if (tables.has(f)) throw new InvariantError(`frame ${f} is both an object page and a page table`);
+    }
+    for (const t of tables) {
+      if (this.refs.count(t) !== 0) throw new InvariantError(`page-table frame ${t} is also a counted page`);
+    }
     if (this.strategy.name === "refcount") {
       for (const [f, n] of leafCount) {
         const c = this.refs.count(f);
