@@ -81,24 +81,9 @@ export function* allocateStack(
   arg: number,
   detached: boolean,
 ): UserCode<number> {
-  yield* lllLock(area + A.LOCK);
-  let link = area + A.CACHE_HEAD;
-  let cur = yield* loadPtr(link);
-  while (cur !== 0) {
-    const next = yield* loadPtr(cur + T.NEXT);
-    if (
-      (yield* mem.load32(cur + T.STACK_BYTES)) === stackBytes &&
-      (yield* mem.load32(cur + T.GUARD_BYTES)) === guardBytes &&
-      (yield* mem.load32(cur + T.TID)) === 0
-    ) {
-      yield* storePtr(link, next);
-      yield* mem.store32(area + A.CACHE_COUNT, (yield* mem.load32(area + A.CACHE_COUNT)) - 1);
-      break;
-    }
-    link = cur + T.NEXT;
-    cur = next;
-  }
-  yield* lllUnlock(area + A.LOCK);
+  let cur = 0;
+  // An unlocked peek first: an empty cache costs one load, not a lock round trip.
+  if ((yield* loadPtr(area + A.CACHE_HEAD)) !== 0) cur = yield* takeCached(area, stackBytes, guardBytes);
   if (cur !== 0) {
     yield* initTcb(cur, arg, detached, true);
     return cur;
@@ -127,6 +112,29 @@ export function* allocateStack(
   yield* mem.store32(tcb + T.STACK_BYTES, stackBytes);
   yield* initTcb(tcb, arg, detached, false);
   return tcb;
+}
+
+/** Unlink and return the first cached stack of this size whose thread is gone, or 0. */
+function* takeCached(area: number, stackBytes: number, guardBytes: number): UserCode<number> {
+  yield* lllLock(area + A.LOCK);
+  let link = area + A.CACHE_HEAD;
+  let cur = yield* loadPtr(link);
+  while (cur !== 0) {
+    const next = yield* loadPtr(cur + T.NEXT);
+    if (
+      (yield* mem.load32(cur + T.STACK_BYTES)) === stackBytes &&
+      (yield* mem.load32(cur + T.GUARD_BYTES)) === guardBytes &&
+      (yield* mem.load32(cur + T.TID)) === 0
+    ) {
+      yield* storePtr(link, next);
+      yield* mem.store32(area + A.CACHE_COUNT, (yield* mem.load32(area + A.CACHE_COUNT)) - 1);
+      break;
+    }
+    link = cur + T.NEXT;
+    cur = next;
+  }
+  yield* lllUnlock(area + A.LOCK);
+  return cur;
 }
 
 /**

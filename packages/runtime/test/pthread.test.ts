@@ -1,0 +1,290 @@
+// End-to-end tests of thread life cycles (create, join, detach, exit, self, equal) and of user
+// stacks with guard pages. Each test boots a small kernel; run one alone with
+//   pnpm vitest run packages/runtime/test/pthread.test.ts -t "<name>"
+import {
+  compute,
+  Errno,
+  type KernelEvent,
+  mem,
+  Sig,
+  type UserCode,
+  WIFSIGNALED,
+  WTERMSIG,
+} from "@osbricks/kernel";
+import { describe, expect, it } from "vitest";
+import {
+  AreaLayout,
+  DEFAULT_GUARD_BYTES,
+  DEFAULT_STACK_BYTES,
+  PTHREAD_STACK_MIN,
+  type Pthread,
+  TCB_BYTES,
+  TcbLayout,
+} from "../src/index.js";
+import { boot } from "./boot.js";
+
+const ok = (b: ReturnType<typeof boot>): void => {
+  expect(b.kernel.crashes).toEqual([]);
+  expect(b.run.outcome).toBe("all-exited");
+  expect(b.status).toBe(0);
+};
+
+function* double(_self: Pthread, n: number) {
+  yield* compute(100);
+  return n * 2;
+}
+
+describe("pthread_create / pthread_join", () => {
+  it("join returns each thread's value (8 threads, 2 CPUs)", () => {
+    const values: number[] = [];
+    const b = boot(
+      function* (self) {
+        const ts: number[] = [];
+        for (let i = 0; i < 8; i++) ts.push((yield* self.create(double, i)).thread);
+        for (const t of ts) values.push((yield* self.join(t)).value);
+        return 0;
+      },
+      { cpus: 2 },
+    );
+    ok(b);
+    expect(values).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+  });
+
+  it("pthread_exit from a nested call ends the thread with its value; negative values survive", () => {
+    let got = 0;
+    const b = boot(function* (self) {
+      const { thread } = yield* self.create(function* (t) {
+        function* deep(n: number): UserCode<number> {
+          if (n === 0) return yield* t.exit(-7);
+          return yield* deep(n - 1);
+        }
+        yield* deep(5);
+        return 99; // never reached
+      });
+      got = (yield* self.join(thread)).value;
+      return 0;
+    });
+    ok(b);
+    expect(got).toBe(-7);
+  });
+
+  it("joining oneself is EDEADLK", () => {
+    let err = -1;
+    ok(
+      boot(function* (self) {
+        err = (yield* self.join(self.self())).error;
+        return 0;
+      }),
+    );
+    expect(err).toBe(Errno.EDEADLK);
+  });
+
+  it("joining a detached thread is EINVAL (created detached, or detached later)", () => {
+    const errs: number[] = [];
+    ok(
+      boot(function* (self) {
+        const a = yield* self.create(double, 1, { detached: true });
+        errs.push((yield* self.join(a.thread)).error);
+        const c = yield* self.create(double, 2);
+        errs.push(yield* self.detach(c.thread));
+        errs.push((yield* self.join(c.thread)).error);
+        errs.push(yield* self.detach(c.thread)); // detaching twice
+        for (let i = 0; i < 10; i++) yield* self.yield();
+        return 0;
+      }),
+    );
+    expect(errs).toEqual([Errno.EINVAL, 0, Errno.EINVAL, Errno.EINVAL]);
+  });
+
+  it("a second joiner gets EINVAL; joining an already joined thread is ESRCH", () => {
+    const errs: number[] = [];
+    ok(
+      boot(
+        function* (self) {
+          const slow = yield* self.create(function* () {
+            yield* compute(50_000);
+            return 5;
+          });
+          const rival = yield* self.create(function* (t, target) {
+            yield* compute(1000); // let main claim the join first
+            return (yield* t.join(target)).error;
+          }, slow.thread);
+          errs.push((yield* self.join(slow.thread)).value);
+          errs.push((yield* self.join(rival.thread)).value);
+          errs.push((yield* self.join(slow.thread)).error);
+          return 0;
+        },
+        { cpus: 2 },
+      ),
+    );
+    expect(errs).toEqual([5, Errno.EINVAL, Errno.ESRCH]);
+  });
+
+  it("a thread that exited before join is still joinable (EXITED state), and detach after exit reclaims it", () => {
+    const out: number[] = [];
+    ok(
+      boot(function* (self) {
+        const a = yield* self.create(double, 4);
+        const c = yield* self.create(double, 5);
+        yield* compute(10_000);
+        for (let i = 0; i < 5; i++) yield* self.yield(); // both have finished
+        out.push(yield* mem.load32(a.thread + TcbLayout.TID)); // the kernel cleared it
+        out.push((yield* self.join(a.thread)).value);
+        out.push(yield* self.detach(c.thread));
+        const area = self.lib.area;
+        out.push(yield* mem.load32(area + AreaLayout.CACHE_COUNT)); // both stacks cached
+        return 0;
+      }),
+    );
+    expect(out).toEqual([0, 8, 0, 2]);
+  });
+
+  it("stacks are reused from the cache: create, join, create again gives the same pthread_t", () => {
+    const ids: number[] = [];
+    ok(
+      boot(function* (self) {
+        for (let i = 0; i < 3; i++) {
+          const r = yield* self.create(double, i);
+          ids.push(r.thread);
+          yield* self.join(r.thread);
+        }
+        return 0;
+      }),
+    );
+    expect(new Set(ids).size).toBe(1);
+  });
+
+  it("bad attributes are EINVAL: a stack below PTHREAD_STACK_MIN, a guard not page-sized", () => {
+    const errs: number[] = [];
+    ok(
+      boot(function* (self) {
+        errs.push((yield* self.create(double, 0, { stackSize: PTHREAD_STACK_MIN - 4096 })).error);
+        errs.push((yield* self.create(double, 0, { guardSize: 100 })).error);
+        return 0;
+      }),
+    );
+    expect(errs).toEqual([Errno.EINVAL, Errno.EINVAL]);
+  });
+
+  it("pthread_self and pthread_equal: each thread sees its own control block", () => {
+    const seen: number[] = [];
+    let created = 0;
+    let equal = false;
+    ok(
+      boot(function* (self) {
+        const r = yield* self.create(function* (t) {
+          seen.push(t.self());
+          yield* compute(1);
+          return 0;
+        });
+        created = r.thread;
+        equal = self.equal(self.self(), self.self()) && !self.equal(self.self(), r.thread);
+        yield* self.join(r.thread);
+        return 0;
+      }),
+    );
+    expect(seen).toEqual([created]);
+    expect(equal).toBe(true);
+  });
+
+  it("pthread_exit in main ends only the main thread; the process lives until the last thread ends", () => {
+    let finished = false;
+    const b = boot(function* (self) {
+      yield* self.create(
+        function* () {
+          yield* compute(20_000);
+          finished = true;
+          return 0;
+        },
+        0,
+        { detached: true },
+      );
+      return yield* self.exit(0);
+    });
+    ok(b);
+    expect(finished).toBe(true);
+  });
+});
+
+describe("user stacks with guard pages", () => {
+  /** Recurse with 512-byte frames until something stops us; returns the depth reached. */
+  function* recurse(self: Pthread, depth: { n: number }): UserCode<never> {
+    return yield* self.frame(512, function* () {
+      depth.n++;
+      return yield* recurse(self, depth);
+    });
+  }
+
+  it("a runaway recursion in a thread stores into its guard page and the process takes SIGSEGV", () => {
+    const faults: KernelEvent[] = [];
+    const depth = { n: 0 };
+    let tcb = 0;
+    const b = boot(
+      function* (self) {
+        const r = yield* self.create(function* (t) {
+          return yield* recurse(t, depth);
+        });
+        tcb = r.thread;
+        yield* self.join(r.thread);
+        return 0; // never: the whole process dies
+      },
+      { tracer: { emit: (e) => e.type === "kernel.fault" && faults.push(e) } },
+    );
+    expect(b.kernel.crashes).toEqual([]);
+    expect(WIFSIGNALED(b.status)).toBe(true);
+    expect(WTERMSIG(b.status)).toBe(Sig.SIGSEGV);
+    // The faulting store hit the guard page right below the stack, not some other hole.
+    const stackBottom = tcb - DEFAULT_STACK_BYTES;
+    const last = faults.at(-1) as Extract<KernelEvent, { type: "kernel.fault" }>;
+    expect(last.va).toBeGreaterThanOrEqual(stackBottom - DEFAULT_GUARD_BYTES);
+    expect(last.va).toBeLessThan(stackBottom);
+    expect(last.outcome).not.toBe("resolved");
+    // 512 + 8 bytes round to 528 per frame: 65536 / 528 = 124 frames fit, the 125th probes the guard.
+    expect(depth.n).toBe(Math.floor(DEFAULT_STACK_BYTES / 528));
+  });
+
+  it("a bigger stack attribute allows a deeper recursion before the fault", () => {
+    const depth = { n: 0 };
+    const b = boot(function* (self) {
+      const r = yield* self.create(
+        function* (t) {
+          return yield* recurse(t, depth);
+        },
+        0,
+        { stackSize: 4 * DEFAULT_STACK_BYTES },
+      );
+      yield* self.join(r.thread);
+      return 0;
+    });
+    expect(WTERMSIG(b.status)).toBe(Sig.SIGSEGV);
+    expect(depth.n).toBe(Math.floor((4 * DEFAULT_STACK_BYTES) / 528));
+  });
+
+  it("the main thread's recursion hits the loader's guard page below the main stack", () => {
+    const depth = { n: 0 };
+    const b = boot(function* (self) {
+      return yield* recurse(self, depth);
+    });
+    expect(WTERMSIG(b.status)).toBe(Sig.SIGSEGV);
+    expect(depth.n).toBeGreaterThan(10);
+    expect(depth.n).toBeLessThan(8 * 4096); // the default main stack is 8 pages
+  });
+
+  it("the control block sits on top of the stack: one mapping of guard + stack + TCB", () => {
+    let base = 0;
+    let bytes = 0;
+    let tcb = 0;
+    ok(
+      boot(function* (self) {
+        const r = yield* self.create(double, 1);
+        tcb = r.thread;
+        base = Number(yield* mem.load64(tcb + TcbLayout.MAP_BASE));
+        bytes = yield* mem.load32(tcb + TcbLayout.MAP_BYTES);
+        yield* self.join(r.thread);
+        return 0;
+      }),
+    );
+    expect(bytes).toBe(DEFAULT_GUARD_BYTES + DEFAULT_STACK_BYTES + TCB_BYTES);
+    expect(tcb).toBe(base + DEFAULT_GUARD_BYTES + DEFAULT_STACK_BYTES);
+  });
+});
