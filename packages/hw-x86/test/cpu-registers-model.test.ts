@@ -140,47 +140,51 @@ describe("Cpu register writes against a naive model of the SDM rules", () => {
     // Start states: PCIDs on or off, CR0.WP on or off (so the rarer rules are reached often).
     const start = fc.record({ pcide: fc.boolean(), wpOff: fc.boolean() });
     fc.assert(
-      fc.property(start, fc.array(op, { minLength: 10, maxLength: 40, size: "max" }), ({ pcide, wpOff }, ops) => {
-        const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
-        let next = 0x100;
-        const mapper = new Mapper({ memory, frames: { allocFrame: () => next++, freeFrame: () => {} } });
-        PAGES.forEach((va, i) => {
-          mapper.map(va, 0x200000 + i * 0x1000, PAGE_4K, { writable: true, global: i % 2 === 1 });
-        });
-        const cpu = new Cpu({ memory });
-        cpu.writeCr3(mapper.root);
-        if (pcide) cpu.writeCr4(cpu.cr4 | CR4.PCIDE);
-        if (wpOff) cpu.writeCr0(cpu.cr0 & ~CR0.WP);
-        let regs: Regs = { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer };
-        for (const o of ops) {
-          if (o.kind === "touch") {
-            expect(cpu.translate(PAGES[o.page % PAGES.length]!, Access.Read).kind).toBe("ok");
-            continue;
+      fc.property(
+        start,
+        fc.array(op, { minLength: 10, maxLength: 40, size: "max" }),
+        ({ pcide, wpOff }, ops) => {
+          const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+          let next = 0x100;
+          const mapper = new Mapper({ memory, frames: { allocFrame: () => next++, freeFrame: () => {} } });
+          PAGES.forEach((va, i) => {
+            mapper.map(va, 0x200000 + i * 0x1000, PAGE_4K, { writable: true, global: i % 2 === 1 });
+          });
+          const cpu = new Cpu({ memory });
+          cpu.writeCr3(mapper.root);
+          if (pcide) cpu.writeCr4(cpu.cr4 | CR4.PCIDE);
+          if (wpOff) cpu.writeCr0(cpu.cr0 & ~CR0.WP);
+          let regs: Regs = { cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer };
+          for (const o of ops) {
+            if (o.kind === "touch") {
+              expect(cpu.translate(PAGES[o.page % PAGES.length]!, Access.Read).kind).toBe("ok");
+              continue;
+            }
+            const before = cpu.tlb.entries().map((e) => ({ va: e.va, pcid: e.pcid, global: e.global }));
+            const want = expectWrite(regs, o, mapper.root);
+            let threw: unknown = null;
+            try {
+              if (o.kind === "cr0") cpu.writeCr0(toggled(cpu.cr0, o.toggle));
+              else if (o.kind === "cr4") cpu.writeCr4(toggled(cpu.cr4, o.toggle));
+              else if (o.kind === "cr3") cpu.writeCr3(cr3Value(o, regs, mapper.root));
+              else cpu.wrmsr(IA32_EFER, BigInt(o.value));
+            } catch (e) {
+              threw = e;
+            }
+            const after = cpu.tlb.entries().map((e) => ({ va: e.va, pcid: e.pcid, global: e.global }));
+            if (want === undefined) {
+              expect(threw, `${JSON.stringify(o)} should be refused`).toBeInstanceOf(HwError);
+              expect(after).toEqual(before);
+            } else {
+              expect(threw, `${JSON.stringify(o)} should be accepted`).toBeNull();
+              regs = want.regs;
+              expect(after).toEqual(before.filter(want.keep));
+            }
+            expect({ cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer }).toEqual(regs);
+            cpu.checkInvariants();
           }
-          const before = cpu.tlb.entries().map((e) => ({ va: e.va, pcid: e.pcid, global: e.global }));
-          const want = expectWrite(regs, o, mapper.root);
-          let threw: unknown = null;
-          try {
-            if (o.kind === "cr0") cpu.writeCr0(toggled(cpu.cr0, o.toggle));
-            else if (o.kind === "cr4") cpu.writeCr4(toggled(cpu.cr4, o.toggle));
-            else if (o.kind === "cr3") cpu.writeCr3(cr3Value(o, regs, mapper.root));
-            else cpu.wrmsr(IA32_EFER, BigInt(o.value));
-          } catch (e) {
-            threw = e;
-          }
-          const after = cpu.tlb.entries().map((e) => ({ va: e.va, pcid: e.pcid, global: e.global }));
-          if (want === undefined) {
-            expect(threw, `${JSON.stringify(o)} should be refused`).toBeInstanceOf(HwError);
-            expect(after).toEqual(before);
-          } else {
-            expect(threw, `${JSON.stringify(o)} should be accepted`).toBeNull();
-            regs = want.regs;
-            expect(after).toEqual(before.filter(want.keep));
-          }
-          expect({ cr0: cpu.cr0, cr3: cpu.cr3, cr4: cpu.cr4, efer: cpu.efer }).toEqual(regs);
-          cpu.checkInvariants();
-        }
-      }),
+        },
+      ),
       { numRuns: 100 },
     );
   });
