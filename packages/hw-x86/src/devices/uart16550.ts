@@ -196,10 +196,11 @@ const FIFO_SIZE = 16;
  * const out = new BufferSink();
  * const uart = new Uart16550({ sink: out, irq: irqLine(apic, COM1_IRQ) });
  * ports.register(COM1_PORT, 8, uart, "COM1");
+ * ports.outb(COM1_PORT + 2, 0x07);                // FIFOs on (16 bytes), cleared
  * ports.outb(COM1_PORT + 1, UartBits.IER_RX);     // interrupt on input
  * ports.outb(COM1_PORT + 4, UartBits.MCR_OUT2);   // and let it reach the line
  * uart.receive("ls\r");                           // the host types: line 4 goes high
- * ports.inb(COM1_PORT);                           // 0x6c 'l'
+ * ports.inb(COM1_PORT);                           // 0x6c 'l', then 's', '\r'
  * ```
  */
 export class Uart16550 implements PortDevice {
