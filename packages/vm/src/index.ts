@@ -71,7 +71,7 @@ export {
   type KernelStackCacheOptions,
   type KernelStackStats,
 } from "./stacks/kernel-stacks.js";
-export type { FrameEvent, Tracer } from "./tracer.js";
+export type { FrameEvent, RangeEvent, SlabEvent, Tracer } from "./tracer.js";
 export { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./vrange/api.js";
 export { VirtualBuddy, type VirtualBuddyOptions } from "./vrange/buddy.js";
 export { type FirstFitOptions, FirstFitRanges, type VirtualGap } from "./vrange/first-fit.js";

@@ -28,3 +28,14 @@ export type FrameEvent =
   | { readonly type: "frame.oom"; readonly order: number }
   | { readonly type: "frame.reserve"; readonly pfn: number; readonly count: number }
   | { readonly type: "frame.release"; readonly pfn: number; readonly count: number };
+
+/** Events of the slab caches: a slab taken from or given back to the frame allocator. */
+export type SlabEvent =
+  | { readonly type: "slab.grow"; readonly cache: string; readonly pfn: number; readonly order: number }
+  | { readonly type: "slab.release"; readonly cache: string; readonly pfn: number; readonly order: number };
+
+/** Events of the virtual range allocators. */
+export type RangeEvent =
+  | { readonly type: "vrange.alloc"; readonly va: number; readonly bytes: number }
+  | { readonly type: "vrange.claim"; readonly va: number; readonly bytes: number }
+  | { readonly type: "vrange.free"; readonly va: number; readonly bytes: number };

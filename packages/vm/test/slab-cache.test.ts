@@ -215,3 +215,19 @@ describe("SlabCache.checkInvariants catches corruption", () => {
     expect(() => c.checkInvariants()).toThrow(/says full/);
   });
 });
+
+describe("SlabCache tracing", () => {
+  it("emits slab.grow and slab.release", () => {
+    const log: string[] = [];
+    const c = new SlabCache({
+      name: "t",
+      objectSize: 4096,
+      frames: new BuddyAllocator({ frames: 4, maxOrder: 1 }),
+      maxEmpty: 0,
+      tracer: { emit: (e) => log.push(`${e.type} ${e.pfn}`) },
+    });
+    const a = c.alloc()!;
+    c.free(a);
+    expect(log).toEqual(["slab.grow 0", "slab.release 0"]);
+  });
+});

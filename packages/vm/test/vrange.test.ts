@@ -159,3 +159,24 @@ describe("virtual range allocators against a page-state model", () => {
     );
   });
 });
+
+describe("virtual range tracing", () => {
+  it("emits vrange.alloc / claim / free with the bytes actually taken", () => {
+    const log: string[] = [];
+    const tracer = {
+      emit: (e: { type: string; va: number; bytes: number }) => log.push(`${e.type} ${e.va} ${e.bytes}`),
+    };
+    const v = new VirtualBuddy({ base: 0, pages: 16, maxOrder: 4, tracer });
+    v.free(v.alloc(0x3000)!, 0x3000);
+    v.claim(0x4000, 0x1000);
+    const f = new FirstFitRanges({ base: 0, size: 0x10000, tracer });
+    f.free(f.alloc(0x3000)!, 0x3000);
+    expect(log).toEqual([
+      "vrange.alloc 0 16384",
+      "vrange.free 0 16384",
+      "vrange.claim 16384 4096",
+      "vrange.alloc 0 12288",
+      "vrange.free 0 12288",
+    ]);
+  });
+});

@@ -41,6 +41,7 @@ import { InvariantError, SlabBusyError, SlabObjectError, VmArgumentError } from 
 import { hex } from "../format.js";
 import type { FrameAllocator } from "../frames/api.js";
 import { FRAME_SIZE } from "../frames/api.js";
+import type { SlabEvent, Tracer } from "../tracer.js";
 
 /** Options of {@link SlabCache}. */
 export interface SlabCacheOptions {
@@ -56,6 +57,8 @@ export interface SlabCacheOptions {
   readonly slabOrder?: number;
   /** Empty slabs kept for reuse before `free` hands one back to the allocator. Default 1. */
   readonly maxEmpty?: number;
+  /** Receives `slab.grow` / `slab.release` events. Default: none. */
+  readonly tracer?: Tracer<SlabEvent>;
 }
 
 /** The counters and list lengths of a cache (as /proc/slabinfo or Lunaix's cake stats show them). */
@@ -129,6 +132,7 @@ export class SlabCache {
   readonly objectsPerSlab: number;
   private readonly frames: FrameAllocator;
   private readonly maxEmpty: number;
+  private readonly tracer: Tracer<SlabEvent> | undefined;
   private readonly colours: number;
   private readonly align: number;
   private nextColour = 0;
@@ -185,6 +189,7 @@ export class SlabCache {
     this.colours = Math.floor((slabBytes - this.objectsPerSlab * stride) / align) + 1;
     this.frames = frames;
     this.maxEmpty = maxEmpty;
+    this.tracer = options.tracer;
   }
 
   /**
@@ -201,6 +206,7 @@ export class SlabCache {
       this.byPfn.set(pfn, slab);
       this.push(slab, "empty");
       this.counts.grows++;
+      this.tracer?.emit({ type: "slab.grow", cache: this.name, pfn, order: this.slabOrder });
     }
     const i = slab.freeHead;
     slab.freeHead = slab.nextFree[i]!;
@@ -319,6 +325,7 @@ export class SlabCache {
     this.byPfn.delete(slab.pfn);
     this.frames.free(slab.pfn, this.slabOrder);
     this.counts.releases++;
+    this.tracer?.emit({ type: "slab.release", cache: this.name, pfn: slab.pfn, order: this.slabOrder });
   }
 
   private push(slab: Slab, list: ListName): void {

@@ -30,6 +30,7 @@ import {
 } from "../errors.js";
 import { hex } from "../format.js";
 import { BuddyAllocator } from "../frames/buddy.js";
+import type { RangeEvent, Tracer } from "../tracer.js";
 import { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./api.js";
 
 /** Options of {@link VirtualBuddy}. */
@@ -40,6 +41,8 @@ export interface VirtualBuddyOptions {
   readonly pages: number;
   /** Orders 0..maxOrder-1 as for frames. Default 11 (largest range 4 MiB). */
   readonly maxOrder?: number;
+  /** Receives `vrange.*` events. Default: none. */
+  readonly tracer?: Tracer<RangeEvent>;
 }
 
 /**
@@ -58,6 +61,7 @@ export class VirtualBuddy implements VirtualRangeAllocator {
   readonly base: VirtAddr;
   readonly size: number;
   private readonly pages: BuddyAllocator;
+  private readonly tracer: Tracer<RangeEvent> | undefined;
 
   /** @throws MisalignedError for a base not aligned to the largest block; VmArgumentError for bad sizes. */
   constructor(options: VirtualBuddyOptions) {
@@ -71,6 +75,7 @@ export class VirtualBuddy implements VirtualRangeAllocator {
     }
     this.base = base;
     this.size = pages * VPAGE_SIZE;
+    this.tracer = options.tracer;
   }
 
   /** The order that `bytes` rounds up to. */
@@ -105,7 +110,10 @@ export class VirtualBuddy implements VirtualRangeAllocator {
     if (order >= this.pages.maxOrder)
       throw new VmArgumentError(`alloc(${hex(bytes)}, align=${hex(align)}): too large`);
     const page = this.pages.alloc(order);
-    return page === null ? null : this.base + page * VPAGE_SIZE;
+    if (page === null) return null;
+    const va = this.base + page * VPAGE_SIZE;
+    this.tracer?.emit({ type: "vrange.alloc", va, bytes: VPAGE_SIZE * 2 ** order });
+    return va;
   }
 
   /**
@@ -124,6 +132,7 @@ export class VirtualBuddy implements VirtualRangeAllocator {
         );
       }
       this.pages.free(page, allocated);
+      this.tracer?.emit({ type: "vrange.free", va, bytes: VPAGE_SIZE * 2 ** allocated });
       return;
     }
     const count = bytes / VPAGE_SIZE;
@@ -135,6 +144,7 @@ export class VirtualBuddy implements VirtualRangeAllocator {
       }
     }
     this.pages.release(page, count);
+    this.tracer?.emit({ type: "vrange.free", va, bytes });
   }
 
   /** Take exactly `[va, va+bytes)` if it is wholly free. @returns false (nothing taken) otherwise. */
@@ -142,6 +152,7 @@ export class VirtualBuddy implements VirtualRangeAllocator {
     const page = this.pageOf("claim", va, bytes);
     try {
       this.pages.reserve(page, bytes / VPAGE_SIZE);
+      this.tracer?.emit({ type: "vrange.claim", va, bytes });
       return true;
     } catch (e) {
       if (e instanceof FrameBusyError) return false; // reserve changed nothing

@@ -27,6 +27,7 @@
 import type { VirtAddr } from "@osbricks/hw-x86";
 import { InvariantError, MisalignedError, RangeStateError, VmArgumentError } from "../errors.js";
 import { hex } from "../format.js";
+import type { RangeEvent, Tracer } from "../tracer.js";
 import { type RangeRequest, type VirtualRangeAllocator, VPAGE_SIZE } from "./api.js";
 
 /** Options of {@link FirstFitRanges}. */
@@ -35,6 +36,8 @@ export interface FirstFitOptions {
   readonly base: VirtAddr;
   /** Bytes in the region, a positive multiple of 4 KiB. */
   readonly size: number;
+  /** Receives `vrange.*` events. Default: none. */
+  readonly tracer?: Tracer<RangeEvent>;
 }
 
 /** A free gap, as {@link FirstFitRanges.gaps} lists them. */
@@ -61,6 +64,7 @@ export class FirstFitRanges implements VirtualRangeAllocator {
   private readonly starts: number[];
   private readonly ends: number[];
   private free_: number;
+  private readonly tracer: Tracer<RangeEvent> | undefined;
 
   /** @throws MisalignedError for a base or size not page aligned; VmArgumentError for a size <= 0. */
   constructor(options: FirstFitOptions) {
@@ -78,6 +82,7 @@ export class FirstFitRanges implements VirtualRangeAllocator {
     this.starts = [base];
     this.ends = [base + size];
     this.free_ = size;
+    this.tracer = options.tracer;
   }
 
   /**
@@ -104,12 +109,12 @@ export class FirstFitRanges implements VirtualRangeAllocator {
     // Upwards from the hint...
     for (let j = first; j < this.starts.length; j++) {
       const s = alignUp(Math.max(this.starts[j]!, hint), align);
-      if (s + bytes <= this.ends[j]!) return this.take(j, s, bytes);
+      if (s + bytes <= this.ends[j]!) return this.taken("vrange.alloc", this.take(j, s, bytes), bytes);
     }
     // ...then wrap around and take the first fit from the bottom.
     for (let j = 0; j < Math.min(first + 1, this.starts.length); j++) {
       const s = alignUp(this.starts[j]!, align);
-      if (s + bytes <= this.ends[j]!) return this.take(j, s, bytes);
+      if (s + bytes <= this.ends[j]!) return this.taken("vrange.alloc", this.take(j, s, bytes), bytes);
     }
     return null;
   }
@@ -120,7 +125,7 @@ export class FirstFitRanges implements VirtualRangeAllocator {
     this.checkAddr("claim", va, bytes);
     const j = this.gapEndingAfter(va);
     if (j >= this.starts.length || this.starts[j]! > va || va + bytes > this.ends[j]!) return false;
-    this.take(j, va, bytes);
+    this.taken("vrange.claim", this.take(j, va, bytes), bytes);
     return true;
   }
 
@@ -154,6 +159,12 @@ export class FirstFitRanges implements VirtualRangeAllocator {
       this.ends.splice(j, 0, e);
     }
     this.free_ += bytes;
+    this.tracer?.emit({ type: "vrange.free", va, bytes });
+  }
+
+  private taken(type: "vrange.alloc" | "vrange.claim", va: number, bytes: number): number {
+    this.tracer?.emit({ type, va, bytes });
+    return va;
   }
 
   /** Whether every byte of `[va, va+bytes)` is free. */
