@@ -50,6 +50,7 @@ console.log(
     run("jsix", () => new JsixMlfqPolicy({ baseQuantum: 2 }), 2),
     run("o1", () => new O1Policy({ msCycles: 0.1 }), 2),
     run("lottery", () => new LotteryPolicy({ quantum: 1 }), 1),
+    run("lottery (tree)", () => new LotteryPolicy({ quantum: 1, draw: "tree" }), 1),
     run("stride", () => new StridePolicy({ quantum: 1 }), 1),
     run("cfs", () => new CfsPolicy(), 3),
   ].join("\n"),

@@ -24,6 +24,7 @@ export * from "./smp/scheduler.js";
 export * from "./structs/entry-table.js";
 export * from "./structs/rbtree.js";
 export * from "./structs/ring.js";
+export * from "./structs/ticket-tree.js";
 export * from "./structs/vruntime-heap.js";
 export * from "./thread/state.js";
 export * from "./wait/object-wait-host.js";

@@ -30,6 +30,10 @@ const policies: Array<[string, PolicyFactory]> = [
   ["jsix-mlfq", () => new JsixMlfqPolicy({ baseQuantum: 2 })],
   ["o1", () => new O1Policy({ msCycles: 0.1 })],
   ["lottery", (cpu) => new LotteryPolicy({ random: new Xorshift32(0x1234 + cpu), quantum: 5 })],
+  [
+    "lottery (tree)",
+    (cpu) => new LotteryPolicy({ random: new Xorshift32(0x99 + cpu), quantum: 5, draw: "tree" }),
+  ],
   ["stride", () => new StridePolicy({ quantum: 5 })],
   ["cfs (rbtree)", () => new CfsPolicy()],
   ["cfs (heap)", () => new CfsPolicy({ queue: "heap" })],

@@ -10,6 +10,7 @@ import {
   niceToWeight,
   O1Policy,
   PriorityPolicy,
+  ReplayRandom,
   RoundRobinPolicy,
   type SchedPolicy,
   SjfPolicy,
@@ -381,5 +382,59 @@ describe("CFS queue structures are interchangeable", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("lottery: the Fenwick tree finds the same winners as the list walk", () => {
+  it("same picks for the same draws under random enqueues, dequeues and ticket changes (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.tuple(fc.nat(3), fc.nat(100), fc.integer({ min: 1, max: 500 })), { maxLength: 150 }),
+        fc.nat(),
+        (tickets, ops, seed) => {
+          const a = new LotteryPolicy({ random: new Xorshift32(seed), quantum: 1 });
+          const b = new LotteryPolicy({ random: new Xorshift32(seed), quantum: 1, draw: "tree" });
+          for (const p of [a, b]) {
+            tickets.forEach((n, t) => {
+              p.admit(threadId(t), { tickets: n });
+              p.enqueue(threadId(t), "new");
+            });
+          }
+          for (const [kind, k, n] of ops) {
+            const ready = a.readyThreads();
+            if (kind <= 1 && ready.length > 0) {
+              const t = a.pickNext()!;
+              expect(b.pickNext()).toBe(t);
+              a.enqueue(t, "preempted");
+              b.enqueue(t, "preempted");
+            } else if (kind === 2 && ready.length > 1) {
+              const t = ready[k % ready.length]!;
+              a.dequeue(t);
+              b.dequeue(t);
+              a.enqueue(t, "wake");
+              b.enqueue(t, "wake");
+            } else {
+              const t = threadId(k % tickets.length);
+              a.setParams(t, { tickets: n });
+              b.setParams(t, { tickets: n });
+            }
+            expect(b.readyThreads()).toEqual(a.readyThreads());
+            expect(b.totalTickets).toBe(a.totalTickets);
+            b.checkInvariants();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("OSTEP's draw of 300 over A 100, B 50, C 250 finds C in the tree too", () => {
+    const l = new LotteryPolicy({ random: new ReplayRandom([300]), draw: "tree" });
+    [100, 50, 250].forEach((n, t) => {
+      l.admit(threadId(t), { tickets: n });
+      l.enqueue(threadId(t), "new");
+    });
+    expect(l.pickNext()).toBe(2);
   });
 });

@@ -14,13 +14,16 @@
  * `stride.ts` for the deterministic version).
  *
  * Optimises simplicity and proportional sharing without global state; costs short-term
- * unfairness and an O(n) walk per pick. `starvationFree` is false: the guarantee is only
+ * unfairness and an O(n) walk per pick (or O(log n) with `draw: "tree"`, a Fenwick tree that
+ * finds the same winner). `starvationFree` is false: the guarantee is only
  * probabilistic.
  *
  * Invariant: `list` holds exactly the ready threads, in the order they became ready.
  */
 import type { Cycles, RandomSource, ReadyReason, ThreadId, ThreadParams } from "../api.js";
+import { InvariantError } from "../errors.js";
 import { Xorshift32 } from "../random.js";
+import { TicketTree } from "../structs/ticket-tree.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
 
 /** Options of {@link LotteryPolicy}. */
@@ -29,6 +32,12 @@ export interface LotteryOptions {
   readonly random?: RandomSource;
   /** Slice after which the running thread goes back into the draw, cycles > 0. Default 10. */
   readonly quantum?: number;
+  /**
+   * How the winner is found: `"list"` walks the ready list (O(n), the textbook version),
+   * `"tree"` searches a Fenwick tree of tickets (O(log n), `structs/ticket-tree.ts`). Both pick
+   * the same thread for the same draw. Default `"list"`.
+   */
+  readonly draw?: "list" | "tree";
 }
 
 /** What lottery keeps per thread: the slice used since the last pick. */
@@ -54,12 +63,14 @@ export class LotteryPolicy extends PolicyBase<LotteryEntry> {
   readonly quantum: number;
   private readonly random: RandomSource;
   private readonly list: LotteryEntry[] = [];
+  private readonly tree: TicketTree | null;
   private total = 0;
 
   constructor(options: LotteryOptions = {}) {
     super();
     this.quantum = positive("LotteryPolicy", "quantum", options.quantum ?? 10);
     this.random = options.random ?? new Xorshift32(0x10770);
+    this.tree = options.draw === "tree" ? new TicketTree() : null;
   }
 
   /** Tickets held by the ready threads. */
@@ -71,15 +82,24 @@ export class LotteryPolicy extends PolicyBase<LotteryEntry> {
     return { tid, params, ready: false, used: 0 };
   }
   protected insertReady(e: LotteryEntry, _reason: ReadyReason): void {
-    this.list.push(e);
+    if (this.tree !== null) this.tree.add(e.tid, e.params.tickets);
+    else this.list.push(e);
     this.total += e.params.tickets;
   }
   protected removeReady(e: LotteryEntry): void {
-    this.list.splice(this.list.indexOf(e), 1);
+    if (this.tree !== null) this.tree.remove(e.tid);
+    else this.list.splice(this.list.indexOf(e), 1);
     this.total -= e.params.tickets;
   }
   protected takeBest(): LotteryEntry | null {
     const winner = this.random.nextU32() % this.total;
+    if (this.tree !== null) {
+      const t = this.tree.find(winner);
+      const e = this.entries.get(t)!;
+      this.tree.remove(t);
+      this.total -= e.params.tickets;
+      return e;
+    }
     let counter = 0;
     for (let i = 0; i < this.list.length; i++) {
       const e = this.list[i]!;
@@ -101,9 +121,17 @@ export class LotteryPolicy extends PolicyBase<LotteryEntry> {
     return e.used >= this.quantum;
   }
   protected override onParamsChanged(e: LotteryEntry, old: ThreadParams): void {
-    if (e.ready) this.total += e.params.tickets - old.tickets;
+    if (!e.ready) return;
+    this.total += e.params.tickets - old.tickets;
+    this.tree?.update(e.tid, e.params.tickets);
   }
   protected orderedReady(): ThreadId[] {
-    return this.list.map((e) => e.tid);
+    return this.tree !== null ? (this.tree.holders() as ThreadId[]) : this.list.map((e) => e.tid);
+  }
+  protected override checkOwnInvariants(): void {
+    if (this.tree === null) return;
+    this.tree.checkInvariants();
+    if (this.tree.total !== this.total)
+      throw new InvariantError(`${this.name}: tree holds ${this.tree.total} tickets, total is ${this.total}`);
   }
 }
