@@ -124,8 +124,8 @@ export class Mmu {
   lastCr2Hi = 0;
   /** CR2 of the last page fault, low half (unsigned). */
   lastCr2Lo = 0;
-  /** Page size of the last successful translation. */
-  lastPageSize: PageSize = 4096;
+  /** log2 of the page size of the last successful translation (12, 21 or 30). */
+  lastPageShift = 12;
   /** Whether the last successful translation came from the TLB. */
   lastTlbHit = false;
   /** Table address of the last machine check. */
@@ -219,7 +219,7 @@ export class Mmu {
         return pa;
       }
       this.lastTlbHit = true;
-      this.lastPageSize = shiftToSize(tlb.pageShift[w]!);
+      this.lastPageShift = tlb.pageShift[w]!;
       return tlb.frame[w]! + (vlo & 0xfff);
     }
     const pa = this.walkHalves(ctx, vhi, vlo, access);
@@ -268,7 +268,7 @@ export class Mmu {
       const ps = lo & PS;
       // Reserved bits (SDM 4.5 tables): RSVD_LO by level and PS; address bits 51:MAXPHYADDR and
       // (without NXE) bit 63 at every level.
-      if ((lo & RSVD_LO[(level << 1) | (ps >>> 7)]!) !== 0 || (hi & rsvdHi) !== 0) {
+      if (((lo & RSVD_LO[(level << 1) | (ps >>> 7)]!) | (hi & rsvdHi)) !== 0) {
         return this.pageFault(ctx, vhi, vlo, access, PF_P | PF_RSVD, "reserved-bit", level as PagingLevel);
       }
       rw &= lo >>> 1;
@@ -298,17 +298,14 @@ export class Mmu {
           frameLo = lo & 0xfffff000;
           offset = vlo & 0xfff;
           this.outShift = 12;
-          this.lastPageSize = 4096;
         } else if (level === 2) {
           frameLo = lo & 0xffe00000;
           offset = vlo & 0x1fffff;
           this.outShift = 21;
-          this.lastPageSize = 2097152;
         } else {
           frameLo = lo & 0xc0000000;
           offset = vlo & 0x3fffffff;
           this.outShift = 30;
-          this.lastPageSize = 1073741824;
         }
         this.outFlags =
           (rw & 1) |
@@ -317,6 +314,7 @@ export class Mmu {
           ((next & D) !== 0 ? TLB_DIRTY : 0) |
           ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0);
         this.outPkey = pkey;
+        this.lastPageShift = this.outShift;
         this.lastLevel = level as PagingLevel;
         this.lastTlbHit = false;
         return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
@@ -328,6 +326,11 @@ export class Mmu {
       pfn = addrHi < 2048 ? (addrHi << 20) | (lo >>> 12) : addrHi * 1048576 + (lo >>> 12);
     }
     return this.pageFault(ctx, vhi, vlo, access, 0, "not-present", 1); // not reached: level 1 is a leaf
+  }
+
+  /** Page size of the last successful translation. */
+  get lastPageSize(): PageSize {
+    return shiftToSize(this.lastPageShift);
   }
 
   /** Walks performed (TLB misses, D-bit refresh walks and direct walks, canonical ones only). */
