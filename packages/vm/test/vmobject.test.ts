@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ObjectStateError, PageIndexError, VmArgumentError } from "../src/errors.js";
 import { BuddyAllocator } from "../src/frames/buddy.js";
@@ -163,5 +164,63 @@ describe("ObjectStore", () => {
     expect(store.zeroFill(a, 1)).not.toBeNull();
     expect(store.zeroFill(a, 2)).toBeNull();
     expect(store.lookup(a, 2)).toBeNull();
+  });
+});
+
+describe("ObjectStore property: shadow chains behave like eager copies", () => {
+  type Op =
+    | { kind: "fork"; who: number }
+    | { kind: "write"; who: number; page: number; value: number }
+    | { kind: "read"; who: number; page: number }
+    | { kind: "exit"; who: number };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ kind: fc.constant("fork" as const), who: fc.nat() }),
+    fc.record({
+      kind: fc.constant("write" as const),
+      who: fc.nat(),
+      page: fc.nat({ max: 5 }),
+      value: fc.integer({ min: 1, max: 1000 }),
+    }),
+    fc.record({ kind: fc.constant("read" as const), who: fc.nat(), page: fc.nat({ max: 5 }) }),
+    fc.record({ kind: fc.constant("exit" as const), who: fc.nat() }),
+  );
+
+  it("reads match an eager model; chains bounded by live forks; everything freed at the end", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const { store, memory, buddy } = setup(256);
+        const initialFree = buddy.freeFrames();
+        const procs = [{ obj: store.createAnonymous(6), model: new Map<number, number>() }];
+        for (const op of ops) {
+          if (procs.length === 0) break;
+          const i = op.who % procs.length;
+          const p = procs[i]!;
+          if (op.kind === "fork" && procs.length < 6) {
+            const front = store.createShadow(p.obj, 0, 6);
+            const child = store.createShadow(p.obj, 0, 6);
+            store.unlink(p.obj);
+            p.obj = front;
+            procs.push({ obj: child, model: new Map(p.model) });
+          } else if (op.kind === "write") {
+            const f = store.privatize(p.obj, op.page);
+            expect(f).not.toBeNull();
+            memory.words.set(f!, op.value);
+            p.model.set(op.page, op.value);
+          } else if (op.kind === "read") {
+            const hit = store.lookup(p.obj, op.page);
+            expect(hit === null ? 0 : (memory.words.get(hit.frame) ?? 0)).toBe(p.model.get(op.page) ?? 0);
+          } else if (op.kind === "exit") {
+            store.unlink(p.obj);
+            procs.splice(i, 1);
+          }
+          store.checkInvariants(procs.map((q) => q.obj));
+          for (const q of procs) expect(q.obj.chainLength()).toBeLessThanOrEqual(procs.length);
+        }
+        for (const q of procs) store.unlink(q.obj);
+        expect(store.objects()).toHaveLength(0);
+        expect(buddy.freeFrames()).toBe(initialFree);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
