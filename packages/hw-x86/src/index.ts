@@ -7,6 +7,7 @@ export * from "./cpu/api.js";
 export * from "./cpu/cpu.js";
 export * from "./cpu/errors.js";
 export * from "./cpu/ipi.js";
+export * from "./cpu/lapic.js";
 export * from "./cpu/registers.js";
 export * from "./cpu/shootdown.js";
 // Devices: I/O ports, the 16550 UART, the framebuffer.

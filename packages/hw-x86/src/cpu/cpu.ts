@@ -65,6 +65,7 @@ import {
 } from "./api.js";
 import { PrivilegeError } from "./errors.js";
 import type { IpiBus, IpiDestination, IpiMode } from "./ipi.js";
+import { LocalApicRegisters } from "./lapic.js";
 import {
   CR0,
   CR4,
@@ -104,6 +105,10 @@ export class Cpu {
   readonly apic: Apic;
   /** The local timer, or `null` without a clock. */
   readonly timer: Timer | null;
+  /** The APIC line the local timer raises. */
+  readonly timerLine: number;
+  /** The local APIC's register file (xv6-style programming through offsets, SDM Table 10-1). */
+  readonly lapic: LocalApicRegisters;
   /** IA32_PAT. */
   readonly pat = new Pat();
   /** The MTRRs. */
@@ -145,8 +150,9 @@ export class Cpu {
     this.mmu = options.memory === undefined ? null : new Mmu({ memory: options.memory, tlb: this.tlb });
     this.apic = options.apic ?? new Apic();
     this.#clock = options.clock ?? null;
-    this.timer =
-      this.#clock === null ? null : new Timer(this.#clock, irqLine(this.apic, options.timerLine ?? 0));
+    this.timerLine = options.timerLine ?? 0;
+    this.timer = this.#clock === null ? null : new Timer(this.#clock, irqLine(this.apic, this.timerLine));
+    this.lapic = new LocalApicRegisters(this);
     this.mtrrs = new Mtrrs({ ...options.mtrrs, maxPhysAddr: m });
     this.#tracer = options.tracer;
     this.#context = this.#buildContext();
