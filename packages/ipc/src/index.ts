@@ -19,3 +19,4 @@ export * from "./kobjects/ipc-types.js";
 export * from "./notification/irq.js";
 export * from "./notification/notification.js";
 export * from "./transfer/page-transfer.js";
+export * from "./transfer/space-transfer.js";
