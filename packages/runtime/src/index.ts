@@ -6,6 +6,7 @@ export * from "./sync/atomic.js";
 export * from "./sync/barrier.js";
 export * from "./sync/cond.js";
 export * from "./sync/lll.js";
+export * from "./sync/lock-api.js";
 export * from "./sync/mutex.js";
 export * from "./sync/once.js";
 export * from "./sync/rwlock.js";

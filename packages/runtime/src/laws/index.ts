@@ -1,0 +1,3 @@
+// @osbricks/runtime/laws: the law suites of this package's interfaces. Re-exports only.
+export * from "./law.js";
+export * from "./lock-laws.js";

@@ -1,0 +1,196 @@
+/**
+ * Laws of a {@link Lock}: run it under a real simulated kernel, with threads on several CPUs,
+ * timer preemption at every trap boundary, and fast-check choosing the shape of the contention.
+ *
+ * ```
+ *   one scenario (all parameters drawn by fast-check; a failing one shrinks to the smallest):
+ *     init: counter = 0, inside = 0; create T threads; join them all
+ *     each thread, I times:  lock
+ *                              inside != 0 ? violation++ : inside = tid    ← nobody else is in
+ *                              v = counter; compute(c); counter = v + 1    ← a non-atomic increment
+ *                              inside = 0
+ *                            unlock; compute(gap)
+ *
+ *   laws: no violation and counter == T·I        (mutual exclusion)
+ *         the run ends "all-exited"              (no lost wakeup strands a sleeper; no deadlock)
+ *         two runs of one scenario are identical (no hidden state outside simulated memory)
+ * ```
+ *
+ * Related: `../sync/lock-api.ts` (the interface and our two locks), `law.ts`.
+ */
+import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import fc from "fast-check";
+import { pthreadPersonality } from "../kernel-ext/personality.js";
+import type { Lock } from "../sync/lock-api.js";
+import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import { fcParams, type Law, type LawOptions } from "./law.js";
+
+/** The shape of one contention scenario. */
+export interface LockScenario {
+  /** Threads besides main, 1..8. */
+  readonly threads: number;
+  /** Lock/unlock rounds per thread. */
+  readonly iterations: number;
+  /** Simulated CPUs, 1..4. */
+  readonly cpus: number;
+  /** Timer period in cycles (smaller: more preemption inside critical sections). */
+  readonly tick: number;
+  /** Cycles spent inside the critical section, between the load and the store of the counter. */
+  readonly critical: number;
+  /** Cycles between an unlock and the next lock. */
+  readonly gap: number;
+  /** The kernel's seed. */
+  readonly seed: number;
+}
+
+/** What a scenario run observed. */
+export interface LockRun {
+  /** How the kernel's run ended: "all-exited", "deadlock" (someone sleeps forever) or "limit". */
+  readonly outcome: string;
+  /** The counter's final value (expected threads × iterations). */
+  readonly counter: number;
+  /** Times a thread found another inside the critical section. */
+  readonly violations: number;
+  /** Simulated cycles and traps of the run (for determinism checks). */
+  readonly cycles: number;
+  readonly steps: number;
+  /** Messages of processes killed for throwing. */
+  readonly crashes: readonly string[];
+}
+
+/** Most traps one scenario may take before it counts as livelocked. */
+export const LOCK_SCENARIO_MAX_STEPS = 2_000_000;
+
+/**
+ * Run one scenario of `lock` on a fresh kernel.
+ * @example
+ * ```ts
+ * const r = runLockScenario(futexLock, { threads: 4, iterations: 20, cpus: 2, tick: 300, critical: 20, gap: 0, seed: 1 });
+ * r.counter === 80 && r.violations === 0 && r.outcome === "all-exited";
+ * ```
+ */
+export function runLockScenario(lock: Lock, s: LockScenario): LockRun {
+  let violations = 0;
+  let counter = -1;
+  const words = Math.ceil(lock.size / 8) * 8;
+  const main = function* (self: Pthread): UserCode<number> {
+    const region = yield* libc.sbrk(words + 16); // zero-filled heap memory, 8-byte aligned
+    const m = region;
+    const inside = region + words;
+    const count = inside + 4;
+    const body = function* (t: Pthread): UserCode<number> {
+      for (let i = 0; i < s.iterations; i++) {
+        yield* lock.lock(t, m);
+        if ((yield* mem.load32(inside)) !== 0) violations++;
+        yield* mem.store32(inside, t.tid);
+        const v = yield* mem.load32(count);
+        if (s.critical > 0) yield* compute(s.critical);
+        yield* mem.store32(count, v + 1);
+        if ((yield* mem.load32(inside)) !== t.tid) violations++;
+        yield* mem.store32(inside, 0);
+        yield* lock.unlock(t, m);
+        if (s.gap > 0) yield* compute(s.gap);
+      }
+      return 0;
+    };
+    const ts: number[] = [];
+    for (let i = 0; i < s.threads; i++) {
+      const r = yield* self.create(body);
+      if (r.error === 0) ts.push(r.thread);
+    }
+    for (const t of ts) yield* self.join(t);
+    counter = yield* mem.load32(count);
+    return 0;
+  };
+  const programs = new ProgramRegistry().register({ name: "lock-law", main: pthreadMain(main) });
+  const k = new Kernel({
+    programs,
+    personality: pthreadPersonality,
+    cpus: s.cpus,
+    tick: s.tick,
+    seed: s.seed,
+  });
+  k.boot("lock-law");
+  const r = k.run({ maxSteps: LOCK_SCENARIO_MAX_STEPS });
+  return {
+    outcome: r.outcome,
+    counter,
+    violations,
+    cycles: r.cycles,
+    steps: r.steps,
+    crashes: k.crashes.map((c) => c.message),
+  };
+}
+
+/** fast-check arbitrary of scenarios (small enough that a run takes milliseconds). */
+export function lockScenarioArb(): fc.Arbitrary<LockScenario> {
+  return fc.record({
+    threads: fc.integer({ min: 2, max: 5 }),
+    iterations: fc.integer({ min: 1, max: 12 }),
+    cpus: fc.integer({ min: 1, max: 3 }),
+    tick: fc.integer({ min: 50, max: 3000 }),
+    critical: fc.integer({ min: 0, max: 200 }),
+    gap: fc.integer({ min: 0, max: 300 }),
+    seed: fc.integer({ min: 1, max: 0x7fff_ffff }),
+  });
+}
+
+/**
+ * The laws every {@link Lock} must obey (see the banner).
+ * @example
+ * ```ts
+ * for (const law of lockLaws(() => myLock)) it(law.name, () => law.check());
+ * ```
+ */
+export function lockLaws(factory: () => Lock, options: LawOptions = {}): Law[] {
+  const params = fcParams(options);
+  const name = factory().name;
+  const describeRun = (r: LockRun): string =>
+    `outcome=${r.outcome} counter=${r.counter} violations=${r.violations} crashes=${r.crashes.join("; ")}`;
+  return [
+    {
+      name: `${name}: mutual exclusion — nobody else is inside, and the counter is exactly threads × iterations`,
+      check: () =>
+        fc.assert(
+          fc.property(lockScenarioArb(), (s) => {
+            const r = runLockScenario(factory(), s);
+            if (r.crashes.length > 0 || r.violations !== 0 || r.counter !== s.threads * s.iterations)
+              throw new Error(describeRun(r));
+          }),
+          params,
+        ),
+    },
+    {
+      name: `${name}: progress — every thread finishes (no lost wakeup, no deadlock, no livelock)`,
+      check: () =>
+        fc.assert(
+          fc.property(lockScenarioArb(), (s) => {
+            // Heavy contention, critical sections that straddle ticks: the windows lost wakeups live in.
+            const r = runLockScenario(factory(), { ...s, gap: 0 });
+            if (r.outcome !== "all-exited") throw new Error(describeRun(r));
+          }),
+          params,
+        ),
+    },
+    {
+      name: `${name}: determinism — one scenario run twice takes the same cycles and traps`,
+      check: () =>
+        fc.assert(
+          fc.property(lockScenarioArb(), (s) => {
+            const a = runLockScenario(factory(), s);
+            const b = runLockScenario(factory(), s);
+            if (a.cycles !== b.cycles || a.steps !== b.steps || a.counter !== b.counter)
+              throw new Error(
+                `run 1: ${a.cycles} cycles ${a.steps} steps; run 2: ${b.cycles} cycles ${b.steps} steps`,
+              );
+          }),
+          { ...params, numRuns: Math.max(10, Math.ceil(params.numRuns / 5)) },
+        ),
+    },
+  ];
+}
+
+/** Run {@link lockLaws}, throwing on the first violation. */
+export function runLockLaws(factory: () => Lock, options: LawOptions = {}): void {
+  for (const law of lockLaws(factory, options)) law.check();
+}

@@ -1,0 +1,90 @@
+// The lock laws run against our two locks, and catch two broken ones (a lock that is not atomic,
+// and one whose unlock forgets to wake a sleeper).
+import { mem } from "@osbricks/kernel";
+import { describe, expect, it } from "vitest";
+import { atomic, futexLock, futexWait, type Lock, spinYieldLock } from "../src/index.js";
+import { lockLaws, runLockScenario } from "../src/laws/index.js";
+
+describe("lock laws", () => {
+  for (const lock of [futexLock, spinYieldLock]) {
+    for (const law of lockLaws(() => lock, { numRuns: 50 })) it(law.name, () => law.check());
+  }
+
+  it("catch a lock that tests and sets with a plain load and store (not atomic)", () => {
+    const racy: Lock = {
+      name: "load-then-store lock",
+      size: 4,
+      *lock(self, m) {
+        for (;;) {
+          if ((yield* mem.load32(m)) === 0) {
+            yield* mem.store32(m, 1);
+            return;
+          }
+          yield* self.yield();
+        }
+      },
+      *unlock(_self, m) {
+        yield* mem.store32(m, 0);
+      },
+    };
+    const exclusion = lockLaws(() => racy, { numRuns: 100, seed: 7 })[0]!;
+    expect(() => exclusion.check()).toThrow(/Property failed/);
+    // fast-check's shrunk counterexample: two threads on two CPUs both see the word 0.
+    const r = runLockScenario(racy, {
+      threads: 2,
+      iterations: 7,
+      cpus: 2,
+      tick: 50,
+      critical: 171,
+      gap: 49,
+      seed: 1,
+    });
+    expect(r.violations).toBeGreaterThan(0);
+    expect(r.counter).toBeLessThan(14);
+  });
+
+  it("catch a futex lock whose unlock never wakes a sleeper (a lost wakeup → deadlock)", () => {
+    const forgetful: Lock = {
+      name: "futex lock without the wake",
+      size: 4,
+      *lock(_self, m) {
+        let c = yield* atomic.cas32(m, 0, 1);
+        if (c === 0) return;
+        if (c !== 2) c = yield* atomic.xchg32(m, 2);
+        while (c !== 0) {
+          yield* futexWait(m, 2);
+          c = yield* atomic.xchg32(m, 2);
+        }
+      },
+      *unlock(_self, m) {
+        yield* atomic.xchg32(m, 0); // and no FUTEX_WAKE
+      },
+    };
+    const progress = lockLaws(() => forgetful, { numRuns: 100, seed: 7 })[1]!;
+    expect(() => progress.check()).toThrow(/Property failed/);
+    // fast-check's shrunk counterexample: two threads, a critical section longer than a tick.
+    const r = runLockScenario(forgetful, {
+      threads: 2,
+      iterations: 2,
+      cpus: 1,
+      tick: 51,
+      critical: 104,
+      gap: 0,
+      seed: 1,
+    });
+    expect(r.outcome).toBe("deadlock");
+  });
+
+  it("a scenario's figures: 4 threads × 20 rounds on 2 CPUs with the futex lock", () => {
+    const r = runLockScenario(futexLock, {
+      threads: 4,
+      iterations: 20,
+      cpus: 2,
+      tick: 300,
+      critical: 20,
+      gap: 0,
+      seed: 1,
+    });
+    expect(r).toMatchObject({ outcome: "all-exited", counter: 80, violations: 0, crashes: [] });
+  });
+});
