@@ -118,6 +118,20 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
     expect(apic.peek()).toBe(0xec);
   });
 
+  it("changing the divide mid-count keeps the remaining ticks at the new rate (the documented choice)", () => {
+    const clock = new Clock();
+    const r = recorder(clock);
+    const timer = new Timer(clock, r.line, { divide: 4 });
+    timer.startPeriodic(10);
+    clock.advance(9); // 2 ticks done, 8 remain
+    timer.setDivide(2);
+    expect(timer.currentCount()).toBe(8);
+    expect(timer.nextExpiry()).toBe(25);
+    clock.advance(16 + 20);
+    expect(r.edges).toEqual([25, 45]); // then whole periods of 10 · 2 cycles
+    timer.checkInvariants();
+  });
+
   it("refuses bad values and mode confusion, unchanged", () => {
     const clock = new Clock();
     expect(() => new Timer(clock, recorder(clock).line, { divide: 3 })).toThrow(InvalidArgumentError);
@@ -125,7 +139,6 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
     timer.startOneShot(100);
     expect(() => timer.writeInitialCount(-1)).toThrow(InvalidArgumentError);
     expect(() => timer.writeInitialCount(2 ** 32)).toThrow(/32-bit/);
-    expect(() => timer.setDivide(2)).toThrow(InterruptStateError);
     expect(() => timer.writeDeadline(50)).toThrow(InterruptStateError);
     expect(() => timer.setMode("sometimes" as TimerMode)).toThrow(InvalidArgumentError);
     expect(timer.nextExpiry()).toBe(100);
@@ -140,6 +153,7 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
       | { kind: "oneshot" | "periodic"; count: number }
       | { kind: "deadline"; at: number }
       | { kind: "advance"; cycles: number }
+      | { kind: "divide"; divide: number }
       | { kind: "stop" };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.record({
@@ -149,9 +163,11 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
       fc.record({ kind: fc.constant("deadline" as const), at: fc.nat({ max: 200 }) }),
       fc.record({ kind: fc.constant("advance" as const), cycles: fc.nat({ max: 60 }) }),
       fc.record({ kind: fc.constant("stop" as const) }),
+      fc.record({ kind: fc.constant("divide" as const), divide: fc.constantFrom(1, 2, 4, 8) }),
     );
     fc.assert(
-      fc.property(fc.constantFrom(1, 2, 4), fc.array(op, { maxLength: 30 }), (divide, ops) => {
+      fc.property(fc.constantFrom(1, 2, 4), fc.array(op, { maxLength: 30 }), (initialDivide, ops) => {
+        let divide: number = initialDivide;
         const clock = new Clock();
         const r = recorder(clock);
         const timer = new Timer(clock, r.line, { divide });
@@ -186,6 +202,11 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
             timer.setMode("tsc-deadline");
             deadline = o.at;
             timer.writeDeadline(o.at);
+          } else if (o.kind === "divide") {
+            // A partly elapsed tick is dropped when the rate changes; the remaining ticks stay.
+            if (o.divide !== divide) sub = 0;
+            divide = o.divide;
+            timer.setDivide(o.divide);
           } else if (o.kind === "stop") {
             counting = false;
             deadline = 0;

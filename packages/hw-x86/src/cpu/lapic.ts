@@ -31,8 +31,8 @@
  * CPUs) are accepted and counted but start nothing: every simulated CPU runs from the start.
  * Offsets not in the table read 0 and ignore writes, as reserved APIC registers do; misaligned or
  * out-of-page offsets are refused. On a CPU built without a clock the timer registers read 0 and
- * ignore writes; changing the divide configuration while the timer counts is refused (see
- * `Timer.setDivide`).
+ * ignore writes; changing the divide configuration while the timer counts goes on at the new rate
+ * (see `Timer.setDivide`).
  *
  * Related: `../interrupts/apic.ts`, `../interrupts/timer.ts`, `ipi.ts`, `cpu.ts`.
  */
