@@ -7,6 +7,7 @@ export * from "./api.js";
 export * from "./channel/byte-ring.js";
 export * from "./channel/channel.js";
 export * from "./channel/message-queue.js";
+export * from "./core/sched-bridge.js";
 export * from "./core/threads.js";
 export * from "./endpoint/endpoint.js";
 export * from "./endpoint/tag.js";
