@@ -14,7 +14,7 @@
  * | --- | --- |
  * | edge request | `raise` on a low line latches one request; raising a high line again does not |
  * | level request | a level line requests while it is high and not in service |
- * | masking | a masked line is never delivered; a request latched on an edge line is kept (`maskedEdge: "held"`) or lost (`"dropped"`) |
+ * | masking | a masked line is never delivered; an edge arriving while masked is latched (`maskedEdge: "held"`) or lost (`"dropped"`); a request latched before masking waits |
  * | priority | `acknowledge` delivers a deliverable request of the highest priority |
  * | nesting | a request is deliverable only if its priority is above every in-service priority |
  * | EOI | `eoi` retires the highest-priority in-service interrupt; a level line still high requests again |
