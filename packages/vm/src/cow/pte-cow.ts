@@ -188,7 +188,7 @@ function copyLevel(
   }
   // The other destination slots are not present: copy the words in bulk, then write-protect
   // and count the present leaves (the first one included: the bulk copy overwrote it).
-  d.set(src.subarray(so + 2 * first, so + 2 * i1 + 2), dof + 2 * first);
+  copyWords(src, so + 2 * first, so + 2 * i1 + 2, d, dof + 2 * first);
   return shareLeaves(ctx.frames, src, d, dof - so, so + 2 * first, so + 2 * i1 + 2);
 }
 
@@ -297,7 +297,7 @@ function copyTreeLevel(
     }
   }
   if (eager) return copyLeavesEager(ctx, src, so, dst, dof, i0, i1);
-  dst.set(src.subarray(so + 2 * i0, so + 2 * i1 + 2), dof + 2 * i0);
+  copyWords(src, so + 2 * i0, so + 2 * i1 + 2, dst, dof + 2 * i0);
   return shareLeaves(ctx.frames, src, dst, dof - so, so + 2 * i0, so + 2 * i1 + 2);
 }
 
@@ -382,17 +382,20 @@ export function cowWriteFault(ctx: PteCowContext, table: number, index: number):
   return nf;
 }
 
+/** `to[at..] = from[start..end)`: a `copyWithin` when both are the same array, else a `set`. */
+function copyWords(from: Int32Array, start: number, end: number, to: Int32Array, at: number): void {
+  if (from === to) to.copyWithin(at, start, end);
+  else to.set(from.subarray(start, end), at);
+}
+
 /**
  * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does, but as
  * a `copyWithin` (a memmove, no view to allocate) when both lie in the same backing segment,
  * which is the common case on the fault path.
  */
 function copyFrameWords(mem: PhysicalMemory, dst: number, src: number): void {
-  const from = mem.segment(src);
-  const to = mem.segment(dst);
   const so = frameWordOffset(src);
-  if (from === to) to.copyWithin(frameWordOffset(dst), so, so + 1024);
-  else to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
+  copyWords(mem.segment(src), so, so + 1024, mem.segment(dst), frameWordOffset(dst));
 }
 
 /**
