@@ -124,6 +124,9 @@ describe("channel, message mode", () => {
     const ev = event(ta);
     expect(channelWrite(ta, types, ev, bytes(1))).toMatchObject({ kind: "wrong-type", expected: "channel" });
     expect(channelWrite(ta, types, 0x5555, bytes(1))).toMatchObject({ kind: "bad-handle" });
+    const closed = ok(ta.duplicate(ha, Right.WRITE));
+    ta.close(closed);
+    expect(channelWrite(ta, types, closed, bytes(1))).toMatchObject({ kind: "bad-handle" });
     const readOnly = ok(ta.duplicate(ha, Right.READ));
     expect(channelWrite(ta, types, readOnly, bytes(1))).toMatchObject({
       kind: "access-denied",

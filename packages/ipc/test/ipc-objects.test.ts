@@ -86,7 +86,10 @@ describe("endpoint system calls", () => {
     put(0, 7);
     const snapshot = () => [client.size, threads.mr[0], threads.mr[1]];
     const before = snapshot();
+    const closed = ok(client.duplicate(hc, EP_RIGHTS));
+    client.close(closed);
     const cases: Array<[ReturnType<typeof endpointSend>, object]> = [
+      [endpointSend(client, types, closed, 0, "send", [good]), { kind: "bad-handle" }],
       [endpointSend(client, types, 0x3333, 0, "send", [good]), { kind: "bad-handle" }],
       [endpointSend(client, types, good, 0, "send", []), { kind: "wrong-type", expected: "endpoint" }],
       [
