@@ -44,6 +44,7 @@ export * from "./paging/entry.js";
 export * from "./paging/frame-source.js";
 export * from "./paging/mapper.js";
 export * from "./paging/stack-frame-source.js";
+export * from "./paging/tree.js";
 export * from "./paging/virtual-address.js";
 // The TLB.
 export * from "./tlb/tlb.js";

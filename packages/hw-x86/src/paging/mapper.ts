@@ -35,7 +35,6 @@ import {
 import { checkPhysAddr, FRAME_SIZE, hex, type Pfn, type PhysAddr, TWO_POW_32 } from "../memory/address.js";
 import { frameWordOffset, type PhysicalMemory } from "../memory/physical-memory.js";
 import type {
-  LeafFlags,
   MapFlags,
   Mapping,
   MapResult,
@@ -47,7 +46,6 @@ import type {
   UnmapResult,
 } from "./api.js";
 import {
-  describeEntry,
   isLeafEntry,
   PTE_A,
   PTE_D,
@@ -63,25 +61,32 @@ import {
   PTE_PWT,
   PTE_RW,
   PTE_US,
-  reservedMask,
   sizeName,
 } from "./entry.js";
 import type { FrameSource } from "./frame-source.js";
 import {
-  addressOfIndex,
+  checkTreeInvariants,
+  isFrameZero,
+  mappingOfLeaf,
+  type PageTableTree,
+  type PathEntry,
+  treeDump,
+  treeMappings,
+  treeTableFrames,
+  treeWalkPath,
+} from "./tree.js";
+import {
   checkCanonical,
   checkIntRange,
   checkPageSize,
   indexFromHalves,
   isCanonical,
-  LEVEL_NAMES,
   leafLevelOf,
   PAGE_1G,
   PAGE_2M,
   PAGE_4K,
   type PageSize,
   type PagingLevel,
-  pageSizeOfLevel,
   type VirtAddr,
   vaHigh,
 } from "./virtual-address.js";
@@ -103,20 +108,6 @@ export interface MapperOptions {
   readonly maxPhysAddr?: number;
   /** Receives `mapper.*` events. Default: none. */
   readonly tracer?: Tracer<PagingTraceEvent>;
-}
-
-/** One entry on the path of a software walk (see {@link Mapper.walkPath}). */
-export interface PathEntry {
-  /** Level of the table holding the entry. */
-  readonly level: PagingLevel;
-  /** Index of the entry in its table. */
-  readonly index: number;
-  /** Physical address of the entry (table address + 8 × index). */
-  readonly entryAddress: PhysAddr;
-  /** Bits 0..31. */
-  readonly lo: number;
-  /** Bits 32..63. */
-  readonly hi: number;
 }
 
 /** Intermediate entries: P | R/W | U/S (see the banner). */
@@ -375,73 +366,25 @@ export class Mapper implements PageTableMapper {
    */
   walkPath(va: VirtAddr): PathEntry[] {
     checkCanonical(`walkPath(va=${hex(va)})`, va, this.la57);
-    const out: PathEntry[] = [];
-    const vhi = vaHigh(va);
-    const vlo = va >>> 0;
-    let table = this.root / FRAME_SIZE;
-    for (let level = this.levels as PagingLevel; level >= 1; level--) {
-      const index = indexFromHalves(vhi, vlo, level);
-      const words = this.peek(table);
-      const lo = words === undefined ? 0 : words[2 * index]! >>> 0;
-      const hi = words === undefined ? 0 : words[2 * index + 1]! >>> 0;
-      out.push({ level, index, entryAddress: table * FRAME_SIZE + 8 * index, lo, hi });
-      if ((lo & PTE_P) === 0 || isLeafEntry(lo, level)) break;
-      table = (hi & PTE_HI_ADDR) * 1048576 + (lo >>> 12);
-    }
-    return out;
+    return treeWalkPath(this.tree(), va);
   }
 
   /** Every present mapping, in increasing unsigned address order (lower half, then upper half). */
-  *mappings(): IterableIterator<Mapping> {
-    yield* this.walkTable(this.root / FRAME_SIZE, this.levels, 0);
+  mappings(): IterableIterator<Mapping> {
+    return treeMappings(this.tree());
   }
 
   /**
-   * The tree as text, one line per present entry, indented by depth, like xv6's `vmprint`:
-   * ```
-   * page table 0x1000 (PML4, 4-level)
-   *  ..[0] PML4E → table 0x2000 [P RW US]
-   *  .. ..[0] PDPTE → table 0x3000 [P RW US]
-   *  .. .. ..[2] PDE → 2MiB page 0x200000 [P RW US PS]  va 0x400000
-   * ```
+   * The tree as text, one line per present entry, indented by depth, like xv6's `vmprint` (see
+   * {@link treeDump}).
    */
   dump(): string {
-    const lines = [`page table ${hex(this.root)} (${LEVEL_NAMES[this.levels]}, ${this.levels}-level)`];
-    const visit = (pfn: Pfn, level: PagingLevel, prefix: VirtAddr, depth: number): void => {
-      const words = this.peek(pfn);
-      if (words === undefined) return;
-      for (let i = 0; i < 512; i++) {
-        const lo = words[2 * i]! >>> 0;
-        if ((lo & PTE_P) === 0) continue;
-        const hi = words[2 * i + 1]! >>> 0;
-        const va = addressOfIndex(prefix, level, i, this.la57);
-        const indent = " ..".repeat(depth);
-        const leaf = isLeafEntry(lo, level);
-        lines.push(`${indent}[${i}] ${describeEntry(lo, hi, level)}${leaf ? `  va ${hex(va)}` : ""}`);
-        if (!leaf)
-          visit((hi & PTE_HI_ADDR) * 1048576 + (lo >>> 12), (level - 1) as PagingLevel, va, depth + 1);
-      }
-    };
-    visit(this.root / FRAME_SIZE, this.levels, 0, 1);
-    return lines.join("\n");
+    return treeDump(this.tree());
   }
 
   /** Physical frame numbers of every table in the tree, root first, in walk order. */
   tableFrames(): Pfn[] {
-    const out: Pfn[] = [];
-    const visit = (pfn: Pfn, level: PagingLevel): void => {
-      out.push(pfn);
-      if (level === 1) return;
-      const words = this.peek(pfn);
-      if (words === undefined) return;
-      for (let i = 0; i < 512; i++) {
-        const lo = words[2 * i]!;
-        if ((lo & PTE_P) === 0 || isLeafEntry(lo, level)) continue;
-        visit((words[2 * i + 1]! & PTE_HI_ADDR) * 1048576 + (lo >>> 12), (level - 1) as PagingLevel);
-      }
-    };
-    visit(this.root / FRAME_SIZE, this.levels);
-    return out;
+    return treeTableFrames(this.tree());
   }
 
   /**
@@ -466,43 +409,9 @@ export class Mapper implements PageTableMapper {
    */
   checkInvariants(): void {
     if (this.destroyed) return;
-    const rootPfn = this.root / FRAME_SIZE;
-    const seen = new Set<Pfn>([rootPfn]);
-    const visit = (pfn: Pfn, level: PagingLevel): void => {
-      const words = this.peek(pfn);
-      if (words === undefined) {
-        if (pfn !== rootPfn)
-          throw new InvariantError(`table ${hex(pfn * FRAME_SIZE)} (${LEVEL_NAMES[level]}) is empty`);
-        return;
-      }
-      if (pfn !== rootPfn && isAllZero(words)) {
-        throw new InvariantError(
-          `table ${hex(pfn * FRAME_SIZE)} (${LEVEL_NAMES[level]}) is empty but still linked`,
-        );
-      }
-      for (let i = 0; i < 512; i++) {
-        const lo = words[2 * i]! >>> 0;
-        const hi = words[2 * i + 1]! >>> 0;
-        if ((lo & PTE_P) === 0) continue;
-        const where = `${LEVEL_NAMES[level]}E ${i} of table ${hex(pfn * FRAME_SIZE)} (${describeEntry(lo, hi, level)})`;
-        const rsvd = reservedMask(level, lo, this.maxPhysAddr, true);
-        if ((lo & rsvd.lo) !== 0 || (hi & rsvd.hi) !== 0)
-          throw new InvariantError(`${where} has reserved bits set`);
-        if (isLeafEntry(lo, level)) continue;
-        if ((lo & (PTE_RW | PTE_US)) !== (PTE_RW | PTE_US) || (hi & PTE_HI_XD) !== 0) {
-          throw new InvariantError(`${where}: intermediate entries must be P|RW|US with XD clear`);
-        }
-        const child = (hi & PTE_HI_ADDR) * 1048576 + (lo >>> 12);
-        if (!this.memory.isRamFrame(child)) throw new InvariantError(`${where} points outside RAM`);
-        if (seen.has(child))
-          throw new InvariantError(`${where} links table ${hex(child * FRAME_SIZE)} a second time`);
-        seen.add(child);
-        visit(child, (level - 1) as PagingLevel);
-      }
-    };
-    visit(rootPfn, this.levels);
-    if (seen.size !== this.tables) {
-      throw new InvariantError(`the tree holds ${seen.size} tables but the mapper counted ${this.tables}`);
+    const tables = checkTreeInvariants(this.tree(), this.maxPhysAddr);
+    if (tables !== this.tables) {
+      throw new InvariantError(`the tree holds ${tables} tables but the mapper counted ${this.tables}`);
     }
   }
 
@@ -517,12 +426,9 @@ export class Mapper implements PageTableMapper {
     }
   }
 
-  /** A view of table frame `pfn`'s words, or undefined when it has no backing (reads as zeros). */
-  private peek(pfn: Pfn): Int32Array | undefined {
-    const segment = this.memory.peekSegment(pfn);
-    if (segment === undefined) return undefined;
-    const off = frameWordOffset(pfn);
-    return segment.subarray(off, off + 1024);
+  /** This tree, for the read-only functions of tree.ts. */
+  private tree(): PageTableTree {
+    return { memory: this.memory, root: this.root, levels: this.levels };
   }
 
   private checkTableFrame(call: string, pfn: Pfn): void {
@@ -558,28 +464,7 @@ export class Mapper implements PageTableMapper {
   }
 
   private mappingOf(va: VirtAddr, lo: number, hi: number, level: PagingLevel): Mapping {
-    const size = pageSizeOfLevel(level as 1 | 2 | 3);
-    const base = va - (((va % size) + size) % size);
-    const frameLo = size === 4096 ? 0xfffff000 : size === 2097152 ? 0xffe00000 : 0xc0000000;
-    return {
-      va: base,
-      pa: (hi & PTE_HI_ADDR) * TWO_POW_32 + ((lo & frameLo) >>> 0),
-      size,
-      flags: leafFlagsOf(lo, hi, level),
-    };
-  }
-
-  private *walkTable(pfn: Pfn, level: PagingLevel, prefix: VirtAddr): Generator<Mapping> {
-    const words = this.peek(pfn);
-    if (words === undefined) return;
-    for (let i = 0; i < 512; i++) {
-      const lo = words[2 * i]!;
-      if ((lo & PTE_P) === 0) continue;
-      const hi = words[2 * i + 1]!;
-      const va = addressOfIndex(prefix, level, i, this.la57);
-      if (isLeafEntry(lo, level)) yield this.mappingOf(va, lo, hi, level);
-      else yield* this.walkTable((hi & PTE_HI_ADDR) * 1048576 + (lo >>> 12), (level - 1) as PagingLevel, va);
-    }
+    return mappingOfLeaf(va, lo, hi, level);
   }
 
   private rollback(created: { parent: Int32Array; slot: number; pfn: Pfn; level: PagingLevel }[]): void {
@@ -619,32 +504,4 @@ function leafWords(call: () => string, pa: PhysAddr, level: PagingLevel, flags: 
   hi |= (flags.protectionKey ?? 0) << PTE_HI_PK_SHIFT;
   if (flags.noExecute === true) hi |= PTE_HI_XD;
   return [lo >>> 0, hi >>> 0];
-}
-
-/** The attributes of a leaf entry. */
-export function leafFlagsOf(lo: number, hi: number, level: PagingLevel): LeafFlags {
-  return {
-    writable: (lo & PTE_RW) !== 0,
-    user: (lo & PTE_US) !== 0,
-    noExecute: (hi & PTE_HI_XD) !== 0,
-    global: (lo & PTE_G) !== 0,
-    writeThrough: (lo & PTE_PWT) !== 0,
-    cacheDisable: (lo & PTE_PCD) !== 0,
-    pat: level === 1 ? (lo & PTE_PAT_4K) !== 0 : (lo & PTE_PAT_LARGE) !== 0,
-    protectionKey: (hi >>> PTE_HI_PK_SHIFT) & 15,
-    available: (lo >>> 9) & 7,
-    availableHigh: (hi >>> 20) & 0x7f,
-    accessed: (lo & PTE_A) !== 0,
-    dirty: (lo & PTE_D) !== 0,
-  };
-}
-
-function isAllZero(words: Int32Array): boolean {
-  return isFrameZero(words, 0);
-}
-
-/** Whether the 1024 words of a frame starting at `offset` of `words` are all zero. */
-function isFrameZero(words: Int32Array, offset: number): boolean {
-  for (let i = offset; i < offset + 1024; i++) if (words[i] !== 0) return false;
-  return true;
 }
