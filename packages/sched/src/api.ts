@@ -253,8 +253,9 @@ export type SchedEvent =
  */
 export interface ThreadBlocker {
   /**
-   * Block the running thread `tid`. `cancel` is called if the thread leaves the blocked state
-   * other than through `wake` (killed), so the waiter can unlink it.
+   * Block the running thread `tid`. `cancel` is called once when the thread leaves the blocked
+   * state — woken by anyone or killed — so whatever it waited on can unlink it; it must be a
+   * no-op when the waker already unlinked it (a wait queue waking its head, a fired timer).
    * @throws IllegalTransitionError if `tid` is not running; UnknownThreadError.
    */
   block(tid: ThreadId, reason: BlockReason, cancel?: () => void): void;

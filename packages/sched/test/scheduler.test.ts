@@ -16,6 +16,7 @@ import {
   Scheduler,
   threadId,
   UnknownThreadError,
+  WaitQueue,
 } from "../src/index.js";
 
 const rr = () => new RoundRobinPolicy({ quantum: 2 });
@@ -26,6 +27,8 @@ function snapshot(s: Scheduler): string {
     cur: Array.from({ length: s.cpus }, (_, c) => s.current(cpuId(c))),
     ready: Array.from({ length: s.cpus }, (_, c) => s.policyOf(cpuId(c)).readyThreads()),
     stats: s.stats(),
+    timers: s.timers.pending(),
+    resched: Array.from({ length: s.cpus }, (_, c) => s.needsResched(cpuId(c))),
   });
 }
 
@@ -134,6 +137,23 @@ describe("Scheduler: life cycle", () => {
     expect(s.schedule(cpuId(0))).toBe(null);
     s.resume(a);
     expect(s.schedule(cpuId(0))).toBe(a);
+  });
+
+  it("waking a sleeper early disarms its timer; waking a queued waiter unlinks it", () => {
+    const s = new Scheduler({ policy: rr });
+    const a = s.spawn();
+    const b = s.spawn();
+    s.start(a);
+    s.start(b);
+    s.schedule(cpuId(0));
+    s.sleepUntil(a, 50);
+    const q = new WaitQueue(s, "q");
+    q.wait(s.schedule(cpuId(0))!);
+    s.wake(a);
+    s.wake(b);
+    expect(s.timers.size).toBe(0);
+    expect(q.size).toBe(0);
+    s.checkInvariants();
   });
 
   it("killing a sleeper disarms its timer", () => {

@@ -320,7 +320,11 @@ export class Scheduler implements ThreadBlocker {
   wake(tid: ThreadId): CpuId {
     const t = this.get("wake", tid);
     this.expectState(t, "wake", "blocked");
+    // Unlink it from whatever it waited on (a no-op when the waker already did: a wait queue's
+    // wake, an expired timer); a direct wake of a sleeper disarms its timer this way.
+    const hook = t.cancel;
     t.cancel = null;
+    hook?.();
     return this.makeReady(t, "wake");
   }
 
@@ -334,7 +338,9 @@ export class Scheduler implements ThreadBlocker {
     if (!Number.isFinite(deadline) || deadline < 0)
       throw new InvalidArgumentError(`sleepUntil(tid=${tid}, ${deadline}): deadline must be finite and ≥ 0`);
     this.timers.arm(tid, deadline);
-    this.block(tid, { kind: "sleep", on: `until ${deadline}` }, () => this.timers.cancel(tid));
+    this.block(tid, { kind: "sleep", on: `until ${deadline}` }, () => {
+      if (this.timers.has(tid)) this.timers.cancel(tid);
+    });
     this.tracer?.emit({ type: "sched.timer", tid, deadline });
   }
 

@@ -111,9 +111,9 @@ export class ObjectWaitHost implements WaitHost {
    */
   block(tid: ThreadId, on: string, cancel?: () => void): boolean {
     if (this.results.has(tid)) return false;
+    // The hook runs on any exit from blocked; only a kill (the wait still pending) cancels it.
     this.sched.block(tid, { kind: "object", on }, () => {
-      this.blockedHere.delete(tid);
-      cancel?.();
+      if (this.blockedHere.delete(tid)) cancel?.();
     });
     this.blockedHere.add(tid);
     return true;

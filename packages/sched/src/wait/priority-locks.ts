@@ -58,7 +58,9 @@ export class PriorityLocks {
     const r = this.donation.acquire(tid, lock);
     if (r.kind === "blocked") {
       try {
-        this.blocker.block(tid, { kind: "lock", on: `lock ${lock}` }, () => this.donation.cancelWait(tid));
+        this.blocker.block(tid, { kind: "lock", on: `lock ${lock}` }, () => {
+          if (this.donation.waitingFor(tid) !== null) this.donation.cancelWait(tid);
+        });
       } catch (e) {
         this.donation.cancelWait(tid);
         throw e;
