@@ -18,7 +18,7 @@ describe("ObjectWaitHost: objects' WaitHost on the scheduler", () => {
       for (let i = 0; i < 400; i++) sched.spawn();
       return { host, advanceTo: (t: number) => host.advanceTo(t) };
     },
-    { numRuns: 40 },
+    { numRuns: 50 },
   )) {
     it(law.name, () => law.check());
   }

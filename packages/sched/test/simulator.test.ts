@@ -201,6 +201,8 @@ describe("simulate: every policy on random workloads, invariants checked after e
             });
           },
         ),
+        // 25 runs per policy × 11 policies = 275 random workloads, each checking every scheduler
+        // invariant after every time unit: a grinder, kept short so the suite stays fast.
         { numRuns: 25 },
       );
     });
