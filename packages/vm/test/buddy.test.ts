@@ -251,7 +251,7 @@ describe("BuddyAllocator against a naive buddy (same frames, step for step)", ()
   it("agrees on every alloc and on every list", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.nat({ max: 5 }), fc.nat()), { maxLength: 120 }),
+        fc.array(fc.tuple(fc.boolean(), fc.nat({ max: 5 }), fc.nat()), { maxLength: 120, size: "max" }),
         fc.integer({ min: 1, max: 200 }),
         (ops, frames) => {
           const real = new BuddyAllocator({ frames, maxOrder: 6 });

@@ -156,7 +156,7 @@ describe("PageTree against a Map (model-based)", () => {
             key.map((k) => new DeleteAbsentCommand(k)),
             fc.tuple(key, fc.nat({ max: 5000 })).map(([s, n]) => new RangeCommand(s, n)),
           ],
-          { maxCommands: 80 },
+          { maxCommands: 80, size: "max" },
         ),
         (cmds) => {
           fc.modelRun(
@@ -174,7 +174,7 @@ describe("PageTree against a Map (model-based)", () => {
 
   it("deleting every key brings any tree back to the root alone (property)", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 36 - 1 }), { maxLength: 60 }), (keys) => {
+      fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 36 - 1 }), { maxLength: 60, size: "max" }), (keys) => {
         const t = new PageTree();
         for (const [i, k] of keys.entries()) t.set(k, i);
         t.checkInvariants();
@@ -207,7 +207,7 @@ describe("PageTree.checkInvariants catches corruption", () => {
 describe("PageTree digits above bit 32 (keyBits 48: 8 levels)", () => {
   it("set/get/delete agree with a Map for keys up to 2^48 - 1 (property)", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 48 - 1 }), { maxLength: 40 }), (keys) => {
+      fc.property(fc.uniqueArray(fc.nat({ max: 2 ** 48 - 1 }), { maxLength: 40, size: "max" }), (keys) => {
         const t = new PageTree({ keyBits: 48 });
         for (const [i, k] of keys.entries()) t.set(k, i);
         for (const [i, k] of keys.entries()) {

@@ -33,31 +33,34 @@ describe("FrameRefCounts", () => {
 
   it("agrees with a Map model under random share/release (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat()), { maxLength: 100 }), (ops) => {
-        const buddy = new BuddyAllocator({ frames: 32, maxOrder: 3 });
-        const refs = new FrameRefCounts(buddy);
-        const model = new Map<number, number>();
-        for (const [kind, i] of ops) {
-          const held = [...model.keys()];
-          if (kind === 0 || held.length === 0) {
-            const p = refs.alloc();
-            if (p !== null) model.set(p, 1);
-            else expect(model.size).toBe(32);
-          } else {
-            const p = held[i % held.length]!;
-            if (kind === 1) model.set(p, refs.share(p));
-            else {
-              const left = refs.release(p);
-              expect(left).toBe(model.get(p)! - 1);
-              if (left === 0) model.delete(p);
-              else model.set(p, left);
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat()), { maxLength: 100, size: "max" }),
+        (ops) => {
+          const buddy = new BuddyAllocator({ frames: 32, maxOrder: 3 });
+          const refs = new FrameRefCounts(buddy);
+          const model = new Map<number, number>();
+          for (const [kind, i] of ops) {
+            const held = [...model.keys()];
+            if (kind === 0 || held.length === 0) {
+              const p = refs.alloc();
+              if (p !== null) model.set(p, 1);
+              else expect(model.size).toBe(32);
+            } else {
+              const p = held[i % held.length]!;
+              if (kind === 1) model.set(p, refs.share(p));
+              else {
+                const left = refs.release(p);
+                expect(left).toBe(model.get(p)! - 1);
+                if (left === 0) model.delete(p);
+                else model.set(p, left);
+              }
             }
+            refs.checkInvariants();
+            expect(refs.heldFrames()).toBe(model.size);
+            expect(buddy.freeFrames()).toBe(32 - model.size);
           }
-          refs.checkInvariants();
-          expect(refs.heldFrames()).toBe(model.size);
-          expect(buddy.freeFrames()).toBe(32 - model.size);
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -183,7 +183,7 @@ describe("SlabCache against a naive model (model-based)", () => {
             fc.integer({ min: -300, max: 300 }).map((d) => new FreeErrCmd(d)),
             fc.constant(new ShrinkCmd()),
           ],
-          { maxCommands: 80 },
+          { maxCommands: 80, size: "max" },
         ),
         (size, align, maxEmpty, cmds) => {
           fc.modelRun(() => {

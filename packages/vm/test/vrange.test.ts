@@ -139,7 +139,7 @@ function modelRun(make: () => VirtualRangeAllocator, ops: Array<[number, number,
 }
 
 describe("virtual range allocators against a page-state model", () => {
-  const ops = fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat(), fc.nat()), { maxLength: 80 });
+  const ops = fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat(), fc.nat()), { maxLength: 80, size: "max" });
   it("FirstFitRanges", () => {
     fc.assert(
       fc.property(ops, (o) => modelRun(() => new FirstFitRanges({ base: 0x40_0000, size: 64 * P }), o)),

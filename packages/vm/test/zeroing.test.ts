@@ -2,6 +2,13 @@ import { PhysicalMemory } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BuddyAllocator, DoubleFreeError, ZeroedFramePool } from "../src/index.js";
+import { frameAllocatorLaws } from "../src/laws/index.js";
+
+describe("ZeroedFramePool: the frame-allocator laws (stacks in front of a buddy)", () => {
+  const factory = () =>
+    new ZeroedFramePool(new BuddyAllocator({ frames: 128, maxOrder: 5 }), { capacity: 4 });
+  for (const law of frameAllocatorLaws(factory, { numRuns: 50 })) it(law.name, () => law.check());
+});
 
 describe("ZeroedFramePool", () => {
   it("serves boot-fresh frames without zeroing, dirty ones with, pre-zeroed ones without", () => {
@@ -10,53 +17,70 @@ describe("ZeroedFramePool", () => {
     const a = pool.allocZeroed()!;
     expect(pool.counters().servedZeroed).toBe(1);
     ram.write8(a * 4096 + 5, 0x42); // the user writes
-    pool.free(a);
+    pool.free(a, 0);
     expect(pool.isKnownZero(a)).toBe(false);
     const b = pool.allocZeroed()!; // the dirty frame, zeroed on demand
     expect(b).toBe(a);
     expect(ram.read8(a * 4096 + 5)).toBe(0);
     expect(pool.counters().zeroedOnDemand).toBe(1);
     ram.write8(b * 4096, 1);
-    pool.free(b);
+    pool.free(b, 0);
     expect(pool.zeroIdle(4)).toBe(1);
     expect(ram.read8(b * 4096)).toBe(0);
     pool.checkInvariants(ram);
     expect(pool.allocZeroed()).toBe(b);
-    expect(pool.counters()).toEqual({ servedZeroed: 2, zeroedOnDemand: 1, zeroedIdle: 1, servedDirty: 0 });
+    expect(pool.counters()).toEqual({
+      servedZeroed: 2,
+      zeroedOnDemand: 1,
+      zeroedIdle: 1,
+      servedDirty: 0,
+      drains: 0,
+    });
   });
 
-  it("allocAny prefers a dirty frame, so no zeroed frame is wasted", () => {
+  it("alloc(0) prefers a dirty frame, so no zeroed frame is wasted", () => {
     const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 8, maxOrder: 3 }));
-    const a = pool.allocAny()!;
-    const b = pool.allocAny()!;
-    pool.free(a);
-    pool.free(b, { zeroed: true });
-    expect(pool.allocAny()).toBe(a);
+    const a = pool.alloc(0)!;
+    const b = pool.alloc(0)!;
+    pool.free(a, 0);
+    pool.freeZeroed(b);
+    expect(pool.alloc(0)).toBe(a);
     expect(pool.allocZeroed()).toBe(b);
     expect(pool.counters().servedDirty).toBe(1);
   });
 
+  it("drains its stacks when a larger block is needed", () => {
+    const buddy = new BuddyAllocator({ frames: 8, maxOrder: 4 });
+    const pool = new ZeroedFramePool(buddy, { capacity: 8 });
+    const got = [0, 1, 2, 3, 4, 5, 6, 7].map(() => pool.alloc(0)!);
+    for (const p of got) pool.free(p, 0); // all 8 on the dirty stack, the buddy is empty
+    expect(buddy.freeFrames()).toBe(0);
+    expect(pool.freeFrames()).toBe(8);
+    expect(pool.alloc(3)).toBe(0); // drained, merged, allocated
+    expect(pool.counters().drains).toBe(1);
+    pool.checkInvariants();
+  });
+
   it("refuses a double free and leaves the pool as it was", () => {
-    const buddy = new BuddyAllocator({ frames: 8, maxOrder: 3 });
-    const pool = new ZeroedFramePool(buddy);
-    const a = pool.allocAny()!;
-    pool.free(a);
-    expect(() => pool.free(a)).toThrow(DoubleFreeError);
+    const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 8, maxOrder: 3 }));
+    const a = pool.alloc(0)!;
+    pool.free(a, 0);
+    expect(() => pool.free(a, 0)).toThrow(DoubleFreeError);
     expect(pool.stackSizes()).toEqual({ zeroed: 0, dirty: 1 });
-    expect(() => pool.free(5)).toThrow(DoubleFreeError); // free in the buddy: it names the mistake
+    expect(() => pool.free(5, 0)).toThrow(DoubleFreeError); // free in the buddy: it names the mistake
     pool.checkInvariants();
   });
 
   it("never hands out a frame twice and always hands out zeros from allocZeroed (property)", () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat({ max: 4 }), fc.nat()), { maxLength: 80 }), (ops) => {
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 4 }), fc.nat()), { maxLength: 80, size: "max" }), (ops) => {
         const ram = new PhysicalMemory({ size: 16 * 4096 });
         const buddy = new BuddyAllocator({ frames: 16, maxOrder: 3 });
         const pool = new ZeroedFramePool(buddy, { memory: ram, capacity: 4 });
         const held = new Set<number>();
         for (const [kind, i] of ops) {
           if (kind <= 1) {
-            const p = kind === 0 ? pool.allocZeroed() : pool.allocAny();
+            const p = kind === 0 ? pool.allocZeroed() : pool.alloc(0);
             if (p === null) continue;
             expect(held.has(p)).toBe(false);
             if (kind === 0) expect(ram.frameBytes(p).every((x) => x === 0)).toBe(true);
@@ -65,11 +89,11 @@ describe("ZeroedFramePool", () => {
           } else if (kind === 2 && held.size > 0) {
             const p = [...held][i % held.size]!;
             held.delete(p);
-            pool.free(p);
+            pool.free(p, 0);
           } else pool.zeroIdle(i % 3);
           pool.checkInvariants(ram);
         }
-        for (const p of held) pool.free(p);
+        for (const p of held) pool.free(p, 0);
         pool.drain();
         expect(buddy.freeFrames()).toBe(16);
       }),

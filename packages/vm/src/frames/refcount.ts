@@ -13,9 +13,9 @@
  * ```
  *
  * The counts live in one `Uint32Array` indexed by frame number: 4 bytes per frame, so that with
- * the buddy's 9 bytes and the zero-tracking bit the whole frame metadata stays under 16 bytes
- * (13.125 bytes per frame; at 16 GiB that is 52.5 MiB for 4M frames). Linux keeps the same count in
- * `struct page::_refcount`.
+ * the buddy's 9 bytes and the zeroed-frame pool's 1.125 the whole frame metadata stays under 16
+ * bytes (14.125 bytes per frame; 56.5 MiB for the 4M frames of 16 GiB). Linux keeps the same count
+ * in `struct page::_refcount`.
  *
  * Invariant (`checkInvariants`): every frame with a non-zero count is allocated in the allocator.
  *

@@ -3,29 +3,41 @@
  *
  * A frame handed to user space must be zero (no data may leak between processes), but a frame
  * for a page table or a copy-on-write copy is overwritten anyway, so zeroing it is wasted work.
- * The pool therefore keeps two stacks of free single frames in front of an allocator:
+ * The pool therefore keeps two stacks of free single frames in front of an allocator — the way
+ * Linux keeps per-CPU page lists in front of the buddy — and is itself a `FrameAllocator`, so
+ * every client (the mapper, slab caches, refcounts) can take its frames through it:
  *
  * ```
  *   allocZeroed() ──> [ zeroed stack ] ──empty?──> [ dirty stack ] + zero it now ──> allocator
- *   allocAny()    ──> [ dirty stack  ] ──empty?──> allocator ──────────────────────> [ zeroed stack ]
- *   free(pfn)     ──> [ dirty stack  ] ──full?───> allocator (frame stays marked dirty)
+ *   alloc(0)      ──> [ dirty stack  ] ──empty?──> allocator ──────────────────────> [ zeroed stack ]
+ *   free(pfn, 0)  ──> [ dirty stack  ] ──full?───> allocator
+ *   alloc(k>0), free(pfn, k>0) go to the allocator; a failing alloc(k) drains the stacks, retries
  *   zeroIdle(n)   moves up to n frames dirty -> zeroed, zeroing them (work done while idle)
  * ```
  *
- * A bitmap (1 bit per frame) remembers which frames are known to hold only zeros, also for
- * frames inside the allocator: memory starts zero at boot, so the first allocation of a frame
- * needs no zeroing. A frame leaves the "known zero" state when it is handed out (its user may
- * write), unless it is given back with `free(pfn, { zeroed: true })`.
+ * A bitmap (1 bit per frame) remembers which frames are known to hold only zeros: memory starts
+ * zero at boot (`initiallyZero`), so the first allocation of a frame needs no zeroing; every frame
+ * the pool hands out loses the bit (its user may write), unless it comes back through
+ * `freeZeroed`. This is only sound if every client of the allocator goes through the pool.
  *
- * Invariants (`checkInvariants`): each stacked frame appears once, is allocated in the
- * underlying allocator (the pool holds it), and its zero bit matches its stack; with `verify`
- * memory, every frame marked zero reads as zeros.
+ * Per-frame state, 1 byte: 0 = not held by the pool, 1 = handed out by the pool at order 0,
+ * 2 = on the zeroed stack, 3 = on the dirty stack. Frames on the stacks count as free
+ * (`freeFrames`, `isAllocated`) although the allocator underneath holds them as allocated.
  *
- * Related: `api.ts` (`FrameMemory`, the allocator), `poison.ts` (the debug fill of freed frames).
+ * Invariants (`checkInvariants`): each stacked frame appears once, its state says which stack, it
+ * is allocated in the underlying allocator, and its zero bit matches its stack; with a memory that
+ * can be read, every frame on the zeroed stack reads as zeros.
+ *
+ * Related: `api.ts` (`FrameAllocator`, `FrameMemory`), `poison.ts` (the debug fill of freed frames).
  */
 import { DoubleFreeError, InvariantError, VmArgumentError } from "../errors.js";
 import { hex } from "../format.js";
 import type { FrameAllocator, FrameMemory } from "./api.js";
+
+const OUTSIDE = 0;
+const HANDED_OUT = 1;
+const ON_ZEROED = 2;
+const ON_DIRTY = 3;
 
 /** Options of {@link ZeroedFramePool}. */
 export interface ZeroedFramePoolOptions {
@@ -33,7 +45,7 @@ export interface ZeroedFramePoolOptions {
   readonly memory?: Pick<FrameMemory, "zeroFrame">;
   /** Capacity of each stack, in frames. Default 64. */
   readonly capacity?: number;
-  /** Whether every frame of the allocator holds zeros at the start (true after boot). Default true. */
+  /** Whether every free frame of the allocator holds zeros at the start (true after boot). Default true. */
   readonly initiallyZero?: boolean;
 }
 
@@ -45,35 +57,40 @@ export interface ZeroingStats {
   readonly zeroedOnDemand: number;
   /** Frames zeroed by `zeroIdle`. */
   readonly zeroedIdle: number;
-  /** `allocAny` calls served by a dirty frame (no zeroed frame wasted). */
+  /** Order-0 allocations served by a dirty stacked frame (no zeroed frame wasted). */
   readonly servedDirty: number;
+  /** Times a failing `alloc(k)` drained the stacks into the allocator and retried. */
+  readonly drains: number;
 }
 
 /**
  * Two stacks of free frames, zeroed and dirty, in front of an allocator (see the file comment).
- * It is itself a `FrameSource`: page tables take any frame (the mapper zeroes them).
  *
  * @example
  * ```ts
  * const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 1024 }), { memory: ram });
  * const user = pool.allocZeroed()!; // zero: fresh from boot, no work
- * pool.free(user);                  // dirty now
+ * pool.free(user, 0);               // dirty now, on the dirty stack
  * pool.zeroIdle(8);                 // the idle loop zeroes it
- * pool.allocZeroed();               // served from the zeroed stack
+ * pool.allocZeroed();               // served from the zeroed stack, no work
+ * const table = pool.alloc(0);      // contents do not matter: a dirty frame if there is one
  * ```
  */
-export class ZeroedFramePool {
+export class ZeroedFramePool implements FrameAllocator {
+  readonly frameCount: number;
+  readonly maxOrder: number;
   private readonly zeroBits: Uint32Array;
+  private readonly state: Uint8Array;
   private readonly zeroed: Int32Array;
   private readonly dirty: Int32Array;
   private nZeroed = 0;
   private nDirty = 0;
   private readonly memory: Pick<FrameMemory, "zeroFrame"> | undefined;
-  private stats = { servedZeroed: 0, zeroedOnDemand: 0, zeroedIdle: 0, servedDirty: 0 };
+  private stats = { servedZeroed: 0, zeroedOnDemand: 0, zeroedIdle: 0, servedDirty: 0, drains: 0 };
 
   /** @throws VmArgumentError for a capacity that is not a positive integer. */
   constructor(
-    readonly frames: FrameAllocator,
+    readonly inner: FrameAllocator,
     options: ZeroedFramePoolOptions = {},
   ) {
     const capacity = options.capacity ?? 64;
@@ -82,9 +99,12 @@ export class ZeroedFramePool {
         `new ZeroedFramePool(capacity=${capacity}): capacity must be a positive integer`,
       );
     }
+    this.frameCount = inner.frameCount;
+    this.maxOrder = inner.maxOrder;
     this.memory = options.memory;
-    this.zeroBits = new Uint32Array(Math.ceil(frames.frameCount / 32));
+    this.zeroBits = new Uint32Array(Math.ceil(inner.frameCount / 32));
     if (options.initiallyZero ?? true) this.zeroBits.fill(0xffff_ffff);
+    this.state = new Uint8Array(inner.frameCount);
     this.zeroed = new Int32Array(capacity);
     this.dirty = new Int32Array(capacity);
   }
@@ -99,7 +119,7 @@ export class ZeroedFramePool {
     if (this.nZeroed > 0) pfn = this.zeroed[--this.nZeroed]!;
     else if (this.nDirty > 0) pfn = this.dirty[--this.nDirty]!;
     else {
-      const p = this.frames.allocFrame();
+      const p = this.inner.allocFrame();
       if (p === null) return null;
       pfn = p;
     }
@@ -108,53 +128,77 @@ export class ZeroedFramePool {
       this.memory?.zeroFrame(pfn);
       this.stats.zeroedOnDemand++;
     }
-    this.setZero(pfn, false); // its user may write from now on
-    return pfn;
+    return this.handOut(pfn);
   }
 
   /**
-   * A frame whose contents do not matter (a page table, a COW copy's target): a dirty one if
-   * stacked, so that no zeroed frame is wasted; else from the allocator; else a zeroed one.
-   * @returns the frame, or `null` when everything is empty.
+   * Allocate 2^order frames. Order 0 takes a dirty stacked frame first (no zeroed frame wasted),
+   * then one from the allocator, then a zeroed one; larger orders come from the allocator, and
+   * when it has no block the stacks are drained into it (their frames may complete a buddy) and
+   * the call is retried once. Contents are unspecified: use `allocZeroed` for zeros.
+   * @returns the first frame, or `null` when nothing fits even after draining.
+   * @throws whatever the allocator throws for a bad order.
    */
-  allocAny(): number | null {
-    let pfn: number;
-    if (this.nDirty > 0) {
-      pfn = this.dirty[--this.nDirty]!;
-      this.stats.servedDirty++;
-    } else {
-      const p = this.frames.allocFrame();
-      if (p !== null) pfn = p;
-      else if (this.nZeroed > 0) pfn = this.zeroed[--this.nZeroed]!;
-      else return null;
-    }
-    this.setZero(pfn, false);
-    return pfn;
-  }
-
-  /**
-   * Give a frame back. It goes on the dirty stack (or the zeroed one when `zeroed` is true and the
-   * caller knows it was never written); a full stack passes it on to the allocator.
-   * @throws DoubleFreeError when the frame is already stacked; otherwise whatever the allocator's
-   *   `freeFrame` throws for a frame it did not hand out (the pool is unchanged then).
-   */
-  free(pfn: number, options: { readonly zeroed?: boolean } = {}): void {
-    const zero = options.zeroed ?? false;
-    const [stack, n] = zero ? [this.zeroed, this.nZeroed] : [this.dirty, this.nDirty];
-    if (n < stack.length) {
-      if (this.isStacked(pfn))
-        throw new DoubleFreeError(`free(pfn=${hex(pfn)}): frame is already in the pool (double free?)`);
-      if (!this.frames.isAllocated(pfn)) {
-        this.frames.freeFrame(pfn); // a frame the allocator holds free: let it name the mistake
-        throw new InvariantError(`free(pfn=${hex(pfn)}): the allocator accepted a frame it holds free`);
+  alloc(order: number): number | null {
+    if (order === 0) {
+      if (this.nDirty > 0) {
+        this.stats.servedDirty++;
+        return this.handOut(this.dirty[--this.nDirty]!);
       }
-      stack[n] = pfn;
-      if (zero) this.nZeroed++;
-      else this.nDirty++;
-    } else {
-      this.frames.freeFrame(pfn);
+      const p = this.inner.alloc(0);
+      if (p !== null) return this.handOut(p);
+      if (this.nZeroed > 0) return this.handOut(this.zeroed[--this.nZeroed]!);
+      return null;
     }
-    this.setZero(pfn, zero);
+    let p = this.inner.alloc(order);
+    if (p === null && this.nZeroed + this.nDirty > 0) {
+      this.drain();
+      this.stats.drains++;
+      p = this.inner.alloc(order);
+    }
+    if (p !== null) for (let f = p; f < p + 2 ** order; f++) this.setZero(f, false);
+    return p;
+  }
+
+  /**
+   * Give back a block. An order-0 frame the pool handed out goes on the dirty stack (or to the
+   * allocator when the stack is full); anything else goes to the allocator, which validates it.
+   * @throws DoubleFreeError for a frame already on a stack; otherwise whatever the allocator
+   *   throws (double free, wrong order, ...). The pool is unchanged after a refused call.
+   */
+  free(pfn: number, order: number): void {
+    this.giveBack("free", pfn, order, false);
+  }
+
+  /** Give back an order-0 frame the caller knows holds only zeros (e.g. never written). */
+  freeZeroed(pfn: number): void {
+    this.giveBack("freeZeroed", pfn, 0, true);
+  }
+
+  private giveBack(call: string, pfn: number, order: number, zero: boolean): void {
+    const s = this.state[pfn];
+    if (s === ON_ZEROED || s === ON_DIRTY) {
+      throw new DoubleFreeError(
+        `${call}(pfn=${hex(pfn)}, order=${order}): frame is already free in the pool (double free?)`,
+      );
+    }
+    if (order === 0 && s === HANDED_OUT) {
+      const [stack, n] = zero ? [this.zeroed, this.nZeroed] : [this.dirty, this.nDirty];
+      if (n < stack.length) {
+        stack[n] = pfn;
+        this.state[pfn] = zero ? ON_ZEROED : ON_DIRTY;
+        if (zero) this.nZeroed++;
+        else this.nDirty++;
+      } else {
+        this.inner.free(pfn, 0);
+        this.state[pfn] = OUTSIDE;
+      }
+      this.setZero(pfn, zero);
+      return;
+    }
+    this.inner.free(pfn, order); // validates: throws before anything here changed
+    if (order === 0) this.state[pfn] = OUTSIDE;
+    for (let f = pfn; f < pfn + 2 ** order; f++) this.setZero(f, zero && order === 0);
   }
 
   /**
@@ -168,26 +212,54 @@ export class ZeroedFramePool {
       this.memory?.zeroFrame(pfn);
       this.setZero(pfn, true);
       this.zeroed[this.nZeroed++] = pfn;
+      this.state[pfn] = ON_ZEROED;
       done++;
     }
     this.stats.zeroedIdle += done;
     return done;
   }
 
-  /** Give every stacked frame back to the allocator (e.g. before checking it for leaks). */
+  /** Give every stacked frame back to the allocator (zero bits are kept: the allocator does not write). */
   drain(): void {
-    while (this.nZeroed > 0) this.frames.freeFrame(this.zeroed[--this.nZeroed]!);
-    while (this.nDirty > 0) this.frames.freeFrame(this.dirty[--this.nDirty]!);
+    while (this.nZeroed > 0) this.toInner(this.zeroed[--this.nZeroed]!);
+    while (this.nDirty > 0) this.toInner(this.dirty[--this.nDirty]!);
   }
 
-  /** `FrameSource`: any frame (`allocAny`). */
+  private toInner(pfn: number): void {
+    this.inner.free(pfn, 0);
+    this.state[pfn] = OUTSIDE;
+  }
+
+  /** `FrameSource`: `alloc(0)`. */
   allocFrame(): number | null {
-    return this.allocAny();
+    return this.alloc(0);
   }
 
-  /** `FrameSource`: `free(pfn)` as dirty. */
+  /** `FrameSource`: `free(pfn, 0)`. */
   freeFrame(pfn: number): void {
-    this.free(pfn);
+    this.free(pfn, 0);
+  }
+
+  /**
+   * Take frames out of the pool for good: the stacks are drained first, then the allocator
+   * reserves them; reserved frames lose their zero bit (firmware may have written them).
+   * @throws whatever the allocator's `reserve` throws (the frames stay free then).
+   */
+  reserve(pfn: number, count: number): void {
+    this.drain();
+    this.inner.reserve(pfn, count);
+    for (let f = pfn; f < pfn + count; f++) this.setZero(f, false);
+  }
+
+  /** Free frames: the allocator's plus the stacked ones. */
+  freeFrames(): number {
+    return this.inner.freeFrames() + this.nZeroed + this.nDirty;
+  }
+
+  /** Whether `pfn` is in use: stacked frames are free. */
+  isAllocated(pfn: number): boolean {
+    const allocated = this.inner.isAllocated(pfn); // validates pfn
+    return allocated && this.state[pfn] !== ON_ZEROED && this.state[pfn] !== ON_DIRTY;
   }
 
   /** Whether `pfn` is known to hold only zeros. */
@@ -200,16 +272,15 @@ export class ZeroedFramePool {
     return { zeroed: this.nZeroed, dirty: this.nDirty };
   }
 
-  /** Whether `pfn` sits on one of the stacks (O(capacity)). */
-  isStacked(pfn: number): boolean {
-    return (
-      this.zeroed.subarray(0, this.nZeroed).includes(pfn) || this.dirty.subarray(0, this.nDirty).includes(pfn)
-    );
-  }
-
   /** The counters since construction. */
   counters(): ZeroingStats {
     return { ...this.stats };
+  }
+
+  private handOut(pfn: number): number {
+    this.state[pfn] = HANDED_OUT;
+    this.setZero(pfn, false); // its user may write from now on
+    return pfn;
   }
 
   private setZero(pfn: number, zero: boolean): void {
@@ -218,29 +289,44 @@ export class ZeroedFramePool {
   }
 
   /**
-   * Check the invariants of the file comment. With `memory` that can read frames, also check
-   * that every stacked frame marked zero reads as zeros.
+   * Check the invariants of the file comment (and the allocator's). With `memory` that can read
+   * frames, also check that every frame on the zeroed stack reads as zeros.
    * @throws InvariantError naming the first broken one.
    */
   checkInvariants(memory?: Pick<FrameMemory, "frameBytes">): void {
-    const seen = new Set<number>();
-    const stacks: Array<[string, Int32Array, number, boolean]> = [
-      ["zeroed", this.zeroed, this.nZeroed, true],
-      ["dirty", this.dirty, this.nDirty, false],
+    this.inner.checkInvariants();
+    const stacks: Array<[string, Int32Array, number, number]> = [
+      ["zeroed", this.zeroed, this.nZeroed, ON_ZEROED],
+      ["dirty", this.dirty, this.nDirty, ON_DIRTY],
     ];
-    for (const [name, stack, n, zero] of stacks) {
+    let stacked = 0;
+    for (const [name, stack, n, state] of stacks) {
       for (let i = 0; i < n; i++) {
         const pfn = stack[i]!;
-        if (seen.has(pfn)) throw new InvariantError(`frame ${hex(pfn)} is stacked twice`);
-        seen.add(pfn);
-        if (!this.frames.isAllocated(pfn))
+        if (this.state[pfn] !== state)
+          throw new InvariantError(`${name} frame ${hex(pfn)} has state ${this.state[pfn]}`);
+        if (!this.inner.isAllocated(pfn))
           throw new InvariantError(`${name} frame ${hex(pfn)} is free in the allocator`);
-        if (this.isKnownZero(pfn) !== zero)
-          throw new InvariantError(`${name} frame ${hex(pfn)} has zero bit ${!zero}`);
-        if (zero && memory !== undefined && memory.frameBytes(pfn).some((b) => b !== 0)) {
+        if (this.isKnownZero(pfn) !== (state === ON_ZEROED)) {
+          throw new InvariantError(`${name} frame ${hex(pfn)} has the wrong zero bit`);
+        }
+        if (state === ON_ZEROED && memory !== undefined && memory.frameBytes(pfn).some((b) => b !== 0)) {
           throw new InvariantError(`zeroed frame ${hex(pfn)} holds non-zero bytes`);
         }
       }
+      stacked += n;
     }
+    let marked = 0;
+    for (let f = 0; f < this.frameCount; f++) {
+      const s = this.state[f]!;
+      if (s === ON_ZEROED || s === ON_DIRTY) marked++;
+      else if (s === HANDED_OUT && !this.inner.isAllocated(f)) {
+        throw new InvariantError(`frame ${hex(f)} is handed out by the pool but free in the allocator`);
+      }
+    }
+    if (marked !== stacked)
+      throw new InvariantError(
+        `${marked} frames marked stacked, ${stacked} on the stacks (a frame on two stacks?)`,
+      );
   }
 }

@@ -85,7 +85,7 @@ function countLargestBlocks(a: FrameAllocator): number {
  */
 export function frameAllocatorLaws(factory: () => FrameAllocator, opts: LawOptions = {}): Law[] {
   const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
-  const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60 });
+  const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60, size: "max" });
   const law = <T extends unknown[]>(name: string, prop: fc.IProperty<T>): Law => ({
     name,
     check: () => fc.assert(prop, params),

@@ -230,6 +230,6 @@ export function allocatorCommands(
       fc.tuple(fc.nat(), fc.nat({ max: 30 })).map(([p, k]) => new FreeErrCommand(p, k)),
       fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([p, n]) => new ReserveCommand(p, n)),
     ],
-    { maxCommands },
+    { maxCommands, size: "max" },
   );
 }

@@ -89,6 +89,18 @@ export class Kmalloc {
     this.frames.free(addr / FRAME_SIZE, order);
   }
 
+  /** Frames held by allocations above the largest size class (whole blocks). */
+  largeFrames(): number {
+    let n = 0;
+    for (const order of this.large.values()) n += 2 ** order;
+    return n;
+  }
+
+  /** Frames held in total: every class's slabs plus the large blocks. */
+  framesHeld(): number {
+    return this.caches.reduce((n, c) => n + c.stats().framesHeld, this.largeFrames());
+  }
+
   /** Stats of every size class, smallest first. */
   stats(): SlabStats[] {
     return this.caches.map((c) => c.stats());

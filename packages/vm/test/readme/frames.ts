@@ -23,13 +23,14 @@ console.log(buddy.unusableIndex(10)); // share of free memory useless for a 4 Mi
 
 // Debug mode: freed frames are filled with 0xaa and checked when handed out again.
 const frames = new PoisoningAllocator(buddy, { memory: ram });
-// Page-refcount COW needs counts; user pages want zeroed frames, page tables do not.
-const refs = new FrameRefCounts(frames);
+// Zeroed and dirty frames kept apart, in front of the allocator; every client goes through it.
 const pool = new ZeroedFramePool(frames, { memory: ram });
+// Page-refcount COW needs counts.
+const refs = new FrameRefCounts(pool);
 const page = refs.alloc()!; // count 1
 refs.share(page); // fork: count 2
 refs.release(page); // count 1: the last holder may write in place
-refs.release(page); // count 0: freed (and poisoned)
+refs.release(page); // count 0: back to the pool (its dirty stack)
 const zeroed = pool.allocZeroed()!; // a frame that reads as zeros
-pool.free(zeroed);
+pool.free(zeroed, 0);
 pool.zeroIdle(8); // the idle loop zeroes dirty frames ahead of time
