@@ -2,7 +2,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   AlignmentError,
+  checkTreeInvariants,
   type FrameSource,
+  InvariantError,
   Mapper,
   NonCanonicalAddressError,
   PAGE_1G,
@@ -13,6 +15,8 @@ import {
   PhysicalMemory,
   PhysicalRangeError,
   StackFrameSource,
+  treeDump,
+  treeMappings,
   vaFromBigInt,
 } from "../src/index.js";
 import { mapperLaws } from "../src/laws/index.js";
@@ -264,6 +268,49 @@ describe("Mapper", () => {
       expect(s.mapper.tableCount).toBe(5);
       expect(() => setup().mapper.map(va, 0x3000, PAGE_4K, {})).toThrow(NonCanonicalAddressError);
     });
+  });
+
+  describe("checkInvariants finds a corrupted tree (InvariantError naming the entry)", () => {
+    const corrupt = (damage: (s: ReturnType<typeof setup>) => void, message: RegExp) => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, {});
+      s.mapper.map(0x40000000, 0x2000, PAGE_4K, {});
+      s.mapper.checkInvariants();
+      damage(s);
+      expect(() => s.mapper.checkInvariants()).toThrow(InvariantError);
+      expect(() => s.mapper.checkInvariants()).toThrow(message);
+    };
+    it("a table linked twice", () =>
+      corrupt((s) => {
+        const [pml4e, pdpte] = s.mapper.walkPath(0x400000);
+        const other = s.mapper.walkPath(0x40000000)[1]!; // PDPTE 1 → its own PD
+        s.memory.write64(other.entryAddress, s.memory.read64(pdpte!.entryAddress));
+        expect(pml4e!.index).toBe(0);
+      }, /a second time/));
+    it("PS set in a PML4E", () =>
+      corrupt((s) => {
+        const pml4e = s.mapper.walkPath(0x400000)[0]!;
+        s.memory.write64(pml4e.entryAddress, s.memory.read64(pml4e.entryAddress) | 0x80n);
+      }, /reserved bits/));
+    it("an empty table left linked", () =>
+      corrupt((s) => {
+        const pte = s.mapper.walkPath(0x400000)[3]!;
+        s.memory.write64(pte.entryAddress, 0n);
+      }, /empty but still linked/));
+    it("an intermediate entry that is not P|RW|US", () =>
+      corrupt((s) => {
+        const pde = s.mapper.walkPath(0x400000)[2]!;
+        s.memory.write64(pde.entryAddress, s.memory.read64(pde.entryAddress) & ~2n);
+      }, /intermediate entries/));
+  });
+
+  it("the tree functions read any root, like a debugger reading CR3", () => {
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, { writable: true });
+    const tree = { memory: s.memory, root: s.mapper.root, levels: 4 as const };
+    expect(treeDump(tree)).toBe(s.mapper.dump());
+    expect([...treeMappings(tree)]).toEqual([...s.mapper.mappings()]);
+    expect(checkTreeInvariants(tree, 46)).toBe(4);
   });
 
   it("destroy gives every table back", () => {
