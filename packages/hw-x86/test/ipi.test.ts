@@ -6,12 +6,13 @@ import { IpiBus } from "../src/cpu/ipi.js";
 import { CR4 } from "../src/cpu/registers.js";
 import { TlbShootdown } from "../src/cpu/shootdown.js";
 import { InvalidArgumentError } from "../src/errors.js";
+import type { InterruptTraceEvent } from "../src/interrupts/api.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { Access } from "../src/mmu/fault.js";
 import { Mapper } from "../src/paging/mapper.js";
 import { PAGE_4K } from "../src/paging/virtual-address.js";
 
-function smp(n: number, events: CpuTraceEvent[] = []) {
+function smp(n: number, events: (CpuTraceEvent | InterruptTraceEvent)[] = []) {
   const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
   let next = 0x100;
   const mapper = new Mapper({ memory, frames: { allocFrame: () => next++, freeFrame: () => {} } });
@@ -80,13 +81,20 @@ describe("IPIs (Intel SDM Vol. 3A 10.6)", () => {
     expect(bus.stats.sent).toBe(0);
   });
 
-  it("IPIs are traced", () => {
-    const events: CpuTraceEvent[] = [];
+  it("IPIs, acknowledgements and EOIs are traced through the CPU's tracer", () => {
+    const events: (CpuTraceEvent | InterruptTraceEvent)[] = [];
     const { cpus } = smp(3, events);
     cpus[0]!.sendIpi("all-but-self", 0xfd);
     expect(events.filter((e) => e.type === "cpu.ipi")).toEqual([
       { type: "cpu.ipi", from: 0, to: 1, vector: 0xfd, mode: "fixed" },
       { type: "cpu.ipi", from: 0, to: 2, vector: 0xfd, mode: "fixed" },
+    ]);
+    cpus[1]!.setInterruptHandler(0xfd, (c) => c.apic.eoi());
+    cpus[1]!.deliverInterrupts();
+    expect(events.slice(-3)).toEqual([
+      { type: "irq.acknowledge", vector: 0xfd },
+      { type: "cpu.interrupt", cpu: 1, vector: 0xfd, fromCpl: 0 },
+      { type: "irq.eoi", vector: 0xfd },
     ]);
   });
 });

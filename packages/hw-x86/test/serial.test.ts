@@ -11,7 +11,7 @@ import {
   UartReg,
 } from "../src/devices/uart16550.js";
 import { ConfigurationError, InvalidArgumentError } from "../src/errors.js";
-import { irqLine } from "../src/interrupts/api.js";
+import { type InterruptTraceEvent, irqLine } from "../src/interrupts/api.js";
 import { Clock } from "../src/interrupts/clock.js";
 import { Pic8259 } from "../src/interrupts/pic8259.js";
 
@@ -191,6 +191,18 @@ describe("16550A UART on COM1", () => {
     expect(reg(UartReg.IIR_FCR) & 0x0f).toBe(0x0c);
     uart.detachInput();
     expect(() => uart.attachInput(clock, new QueueSource(), 0)).toThrow(InvalidArgumentError);
+  });
+
+  it("traces transmitted, received and lost bytes", () => {
+    const events: InterruptTraceEvent[] = [];
+    const uart = new Uart16550({ sink: new BufferSink(), tracer: { emit: (e) => events.push(e) } });
+    uart.writePort(UartReg.DATA, 1, 0x41);
+    uart.receive("xy"); // no FIFO: "y" is lost
+    expect(events).toEqual([
+      { type: "uart.tx", byte: 0x41 },
+      { type: "uart.rx", byte: 0x78 },
+      { type: "uart.overrun", byte: 0x79 },
+    ]);
   });
 
   it("refuses non-bytes and bad register accesses, unchanged", () => {

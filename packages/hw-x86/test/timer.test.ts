@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../src/errors.js";
-import { irqLine } from "../src/interrupts/api.js";
+import { type InterruptTraceEvent, irqLine } from "../src/interrupts/api.js";
 import { Apic } from "../src/interrupts/apic.js";
 import { Clock } from "../src/interrupts/clock.js";
 import { InterruptStateError } from "../src/interrupts/errors.js";
@@ -130,6 +130,18 @@ describe("Timer (SDM Vol. 3A 10.5.4)", () => {
     clock.advance(16 + 20);
     expect(r.edges).toEqual([25, 45]); // then whole periods of 10 · 2 cycles
     timer.checkInvariants();
+  });
+
+  it("traces each expiry with its cycle and mode", () => {
+    const clock = new Clock();
+    const events: InterruptTraceEvent[] = [];
+    const timer = new Timer(clock, recorder(clock).line, { tracer: { emit: (e) => events.push(e) } });
+    timer.startPeriodic(7);
+    clock.advance(14);
+    expect(events).toEqual([
+      { type: "timer.expire", cycle: 7, mode: "periodic" },
+      { type: "timer.expire", cycle: 14, mode: "periodic" },
+    ]);
   });
 
   it("refuses bad values and mode confusion, unchanged", () => {

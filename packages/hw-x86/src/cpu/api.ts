@@ -4,6 +4,7 @@
  * Related: `cpu.ts` (the class), `registers.ts` (register bits), `ipi.ts`.
  */
 import type { Tracer } from "../api.js";
+import type { InterruptTraceEvent } from "../interrupts/api.js";
 import type { Apic } from "../interrupts/apic.js";
 import type { Clock } from "../interrupts/clock.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
@@ -55,8 +56,11 @@ export interface CpuOptions {
   readonly timerLine?: number;
   /** MTRR geometry. Default 8 variable ranges. */
   readonly mtrrs?: Omit<MtrrOptions, "maxPhysAddr">;
-  /** Receives `cpu.*` events. Default: none. */
-  readonly tracer?: Tracer<CpuTraceEvent>;
+  /**
+   * Receives `cpu.*` events, and the `irq.*` and `timer.*` events of the default APIC and of the
+   * timer. Default: none.
+   */
+  readonly tracer?: Tracer<CpuTraceEvent | InterruptTraceEvent>;
 }
 
 /** CR0 as a boot loader hands it to a 64-bit kernel: PG, WP, NE, ET, MP, PE (0x8001_0033). */

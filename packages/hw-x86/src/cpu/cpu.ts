@@ -38,7 +38,7 @@
  */
 import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
-import { irqLine } from "../interrupts/api.js";
+import { type InterruptTraceEvent, irqLine } from "../interrupts/api.js";
 import { Apic } from "../interrupts/apic.js";
 import type { Clock } from "../interrupts/clock.js";
 import { InterruptStateError } from "../interrupts/errors.js";
@@ -117,7 +117,7 @@ export class Cpu {
   readonly maxPhysAddr: number;
 
   readonly #clock: Clock | null;
-  readonly #tracer: Tracer<CpuTraceEvent> | undefined;
+  readonly #tracer: Tracer<CpuTraceEvent | InterruptTraceEvent> | undefined;
   #cr0 = CR0_BOOT;
   #cr2 = 0;
   #cr3 = 0;
@@ -148,10 +148,17 @@ export class Cpu {
     this.#cr4 = CR4_BOOT | (options.la57 === true ? CR4.LA57 : 0);
     this.tlb = new Tlb(options.tlb);
     this.mmu = options.memory === undefined ? null : new Mmu({ memory: options.memory, tlb: this.tlb });
-    this.apic = options.apic ?? new Apic();
+    this.apic = options.apic ?? new Apic(options.tracer === undefined ? {} : { tracer: options.tracer });
     this.#clock = options.clock ?? null;
     this.timerLine = options.timerLine ?? 0;
-    this.timer = this.#clock === null ? null : new Timer(this.#clock, irqLine(this.apic, this.timerLine));
+    this.timer =
+      this.#clock === null
+        ? null
+        : new Timer(
+            this.#clock,
+            irqLine(this.apic, this.timerLine),
+            options.tracer === undefined ? {} : { tracer: options.tracer },
+          );
     this.lapic = new LocalApicRegisters(this);
     this.mtrrs = new Mtrrs({ ...options.mtrrs, maxPhysAddr: m });
     this.#tracer = options.tracer;

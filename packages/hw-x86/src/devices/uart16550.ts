@@ -40,8 +40,10 @@
  *
  * Related: `ports.ts` (how a CPU reaches it), `../interrupts/api.ts` (the line it drives).
  */
+
+import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
-import type { IrqLine } from "../interrupts/api.js";
+import type { InterruptTraceEvent, IrqLine } from "../interrupts/api.js";
 import type { Clock, ClockEvent } from "../interrupts/clock.js";
 import type { PortDevice, PortWidth } from "./ports.js";
 
@@ -183,6 +185,8 @@ export interface Uart16550Options {
   readonly sink: ByteSink;
   /** The interrupt line driven by INTR (gated by MCR.OUT2). Default: none (polled use). */
   readonly irq?: IrqLine;
+  /** Receives `uart.tx`, `uart.rx` and `uart.overrun` events. Default: none. */
+  readonly tracer?: Tracer<InterruptTraceEvent>;
 }
 
 const TRIGGERS = [1, 4, 8, 14];
@@ -206,6 +210,7 @@ const FIFO_SIZE = 16;
 export class Uart16550 implements PortDevice {
   readonly #sink: ByteSink;
   readonly #irq: IrqLine | null;
+  readonly #tracer: Tracer<InterruptTraceEvent> | undefined;
   readonly #rx: number[] = [];
   #ier = 0;
   #lcr = 0x03; // 8N1
@@ -227,6 +232,7 @@ export class Uart16550 implements PortDevice {
   constructor(options: Uart16550Options) {
     this.#sink = options.sink;
     this.#irq = options.irq ?? null;
+    this.#tracer = options.tracer;
   }
 
   /** The baud rate the divisor latch selects: 115 200 / divisor (0 when the divisor is 0). */
@@ -306,8 +312,13 @@ export class Uart16550 implements PortDevice {
 
   #push(b: number): void {
     const cap = this.#fifo ? FIFO_SIZE : 1;
-    if (this.#rx.length >= cap) this.#overrun = true;
-    else this.#rx.push(b);
+    if (this.#rx.length >= cap) {
+      this.#overrun = true;
+      this.#tracer?.emit({ type: "uart.overrun", byte: b });
+    } else {
+      this.#rx.push(b);
+      this.#tracer?.emit({ type: "uart.rx", byte: b });
+    }
   }
 
   /** Interrupt identification: 0x06, 0x04, 0x0C, 0x02, or 0x01 (none), as listed in the banner. */
@@ -332,6 +343,7 @@ export class Uart16550 implements PortDevice {
   }
 
   #transmit(b: number): void {
+    this.#tracer?.emit({ type: "uart.tx", byte: b });
     if ((this.#mcr & UartBits.MCR_LOOP) !== 0) this.#push(b);
     else this.#sink.writeByte(b);
     // Transmission is instantaneous: THR is empty again, which is itself an interrupt condition.

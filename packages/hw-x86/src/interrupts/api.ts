@@ -105,3 +105,19 @@ export function irqLine(controller: InterruptController, line: number): IrqLine 
     lower: () => controller.lower(line),
   };
 }
+
+/**
+ * Trace events of the interrupt controllers, the timer and the devices (plain data, for a kernel's
+ * tracer; see `Tracer` in `../api.ts`).
+ */
+export type InterruptTraceEvent =
+  | { readonly type: "irq.acknowledge"; readonly vector: number }
+  | { readonly type: "irq.eoi"; readonly vector: number }
+  | {
+      readonly type: "timer.expire";
+      readonly cycle: number;
+      readonly mode: "one-shot" | "periodic" | "tsc-deadline";
+    }
+  | { readonly type: "uart.tx"; readonly byte: number }
+  | { readonly type: "uart.rx"; readonly byte: number }
+  | { readonly type: "uart.overrun"; readonly byte: number };

@@ -31,8 +31,10 @@
  *
  * Related: `api.ts` (the contract), `pic8259.ts` (fixed priorities), `../cpu/ipi.ts` (IPIs).
  */
+
+import type { Tracer } from "../api.js";
 import { ConfigurationError, InvalidArgumentError, InvariantError } from "../errors.js";
-import type { InterruptController, TriggerMode } from "./api.js";
+import type { InterruptController, InterruptTraceEvent, TriggerMode } from "./api.js";
 import { InterruptStateError } from "./errors.js";
 import { FIRST_EXTERNAL_VECTOR } from "./vectors.js";
 
@@ -40,6 +42,8 @@ import { FIRST_EXTERNAL_VECTOR } from "./vectors.js";
 export interface ApicOptions {
   /** Number of input lines (redirection entries). Default 24, as the 82093AA I/O APIC. */
   readonly lines?: number;
+  /** Receives `irq.acknowledge` and `irq.eoi` events. Default: none. */
+  readonly tracer?: Tracer<InterruptTraceEvent>;
 }
 
 /** How one line is routed (an I/O APIC redirection entry, reduced to what matters here). */
@@ -105,6 +109,7 @@ export class Apic implements InterruptController {
   readonly #isr = new Uint32Array(8);
   readonly #maskedVectors = new Uint32Array(8);
   #tpr = 0;
+  readonly #tracer: Tracer<InterruptTraceEvent> | undefined;
 
   /** @throws {@link InvalidArgumentError} when `lines` is not an integer in 1..224. */
   constructor(options: ApicOptions = {}) {
@@ -113,6 +118,7 @@ export class Apic implements InterruptController {
       throw new InvalidArgumentError(`new Apic(lines=${String(n)}): must be an integer in 1..224`);
     }
     this.lineCount = n;
+    this.#tracer = options.tracer;
     this.#vector = new Uint8Array(n);
     this.#level = new Uint8Array(n);
     this.#masked = new Uint8Array(n).fill(1);
@@ -328,6 +334,7 @@ export class Apic implements InterruptController {
     if (v === null) return null;
     clear(this.#irr, v);
     set(this.#isr, v);
+    this.#tracer?.emit({ type: "irq.acknowledge", vector: v });
     return v;
   }
 
@@ -337,6 +344,7 @@ export class Apic implements InterruptController {
     if (v < 0)
       throw new InterruptStateError("Apic.eoi(): no interrupt is in service (EOI without acknowledge?)");
     clear(this.#isr, v);
+    this.#tracer?.emit({ type: "irq.eoi", vector: v });
     const line = this.#lineOfVector[v]!;
     // A level line still asserted requests again (the I/O APIC resends on EOI, 82093AA 3.2.4).
     if (line >= 0 && this.#level[line] === 1 && this.#high[line] === 1 && this.#masked[line] === 0) {

@@ -25,8 +25,10 @@
  *
  * Related: `clock.ts` (the time source), `api.ts` (the line it raises), `../cpu/cpu.ts`.
  */
+
+import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
-import type { IrqLine } from "./api.js";
+import type { InterruptTraceEvent, IrqLine } from "./api.js";
 import type { Clock, ClockEvent } from "./clock.js";
 import { InterruptStateError } from "./errors.js";
 
@@ -39,6 +41,8 @@ export interface TimerOptions {
   readonly divide?: number;
   /** Initial mode. Default `"one-shot"`. */
   readonly mode?: TimerMode;
+  /** Receives `timer.expire` events. Default: none. */
+  readonly tracer?: Tracer<InterruptTraceEvent>;
 }
 
 const DIVIDES = [1, 2, 4, 8, 16, 32, 64, 128];
@@ -70,6 +74,7 @@ export class Timer {
   #deadline = 0;
   #event: ClockEvent | null = null;
   #expirations = 0;
+  readonly #tracer: Tracer<InterruptTraceEvent> | undefined;
 
   /** @throws {@link InvalidArgumentError} for a divide value that is not a power of two in 1..128. */
   constructor(clock: Clock, line: IrqLine, options: TimerOptions = {}) {
@@ -79,6 +84,7 @@ export class Timer {
     this.#line = line;
     this.#divide = divide;
     this.#mode = options.mode ?? "one-shot";
+    this.#tracer = options.tracer;
   }
 
   static #checkDivide(call: string, divide: number): void {
@@ -252,6 +258,7 @@ export class Timer {
     } else if (this.#mode === "tsc-deadline") {
       this.#deadline = 0;
     }
+    this.#tracer?.emit({ type: "timer.expire", cycle: now, mode: this.#mode });
     this.#line.raise();
     this.#line.lower();
   };
