@@ -127,4 +127,32 @@ describe("PageTransfer", () => {
     expect(receiver.lookup(0x7f00_0000_0000)).toBeNull();
     expect(sender.pendingFlushes).toBe(0);
   });
+
+  it("copy and share roll back when memory runs out: no frame leaked, no reference left behind", () => {
+    const { sender, receiver, xfer, populate, alloc, refs } = machine(64);
+    const frames = populate(sender, 0x40_0000, 4);
+    const held: number[] = [];
+    for (let f = alloc.allocFrame(); f !== null; f = alloc.allocFrame()) held.push(f);
+    // 2 free frames: the receiver's far-away range needs 3 new tables, so share fails at page 0.
+    alloc.freeFrame(held.pop()!);
+    alloc.freeFrame(held.pop()!);
+    let before = alloc.freeFrames();
+    expect(xfer.share(sender, 0x40_0000, receiver, 0x7f00_0000_0000, 4)).toEqual({
+      kind: "out-of-memory",
+      pagesDone: 0,
+    });
+    expect(alloc.freeFrames()).toBe(before);
+    // 4 free frames: copy gets page 0 (3 tables + 1 data frame) and fails at page 1, then undoes page 0.
+    alloc.freeFrame(held.pop()!);
+    alloc.freeFrame(held.pop()!);
+    before = alloc.freeFrames();
+    expect(xfer.copy(sender, 0x40_0000, receiver, 0x7f00_0000_0000, 4)).toEqual({
+      kind: "out-of-memory",
+      pagesDone: 1,
+    });
+    expect(alloc.freeFrames()).toBe(before);
+    for (const f of frames) expect(refs.count(f)).toBe(1);
+    expect(receiver.lookup(0x7f00_0000_0000)).toBeNull();
+    expect(xfer.stats().pages).toBe(0);
+  });
 });
