@@ -104,7 +104,7 @@ const threads = measure(N_THREAD, function* (s) {
     for (;;) {
       const v = yield* mem.load32(word);
       if (v === 0) break;
-      yield* sys.futex(word, 0, v);
+      yield* sys.futex(word, 0, v, 0);
     }
   }
   return 0;

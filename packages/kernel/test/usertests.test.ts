@@ -397,7 +397,7 @@ describe("threads and futexes", () => {
       for (;;) {
         const v = yield* mem.load32(word);
         if (v === 0) break;
-        yield* sys.futex(word, 0, v);
+        yield* sys.futex(word, 0, v, 0);
       }
       return (yield* mem.load32(counter)) === 41 ? 0 : 2;
     });
@@ -437,5 +437,49 @@ describe("resources", () => {
     });
     k.checkInvariants();
     expect(k.resourceLeaks()).toEqual([]);
+  });
+});
+
+describe("time", () => {
+  it("nanosleep sleeps at least the time asked; a futex wait with a timeout ends in ETIMEDOUT", () => {
+    const { status, k } = boot(function* () {
+      const word = yield* libc.sbrk(8);
+      yield* sys.nanosleep(50_000);
+      const r = yield* sys.futex(word, 0, 0, 20_000);
+      return r === -Errno.ETIMEDOUT ? 0 : 1;
+    });
+    expect(status).toBe(0);
+    expect(k.now).toBeGreaterThanOrEqual(70_000);
+  });
+
+  it("tickless idle: a 2^40-cycle sleep takes a handful of timer interrupts, not a billion (grinder regression)", () => {
+    const { status, k } = boot(function* () {
+      return (yield* sys.nanosleep(2 ** 40)) === 0 ? 0 : 1;
+    });
+    expect(status).toBe(0);
+    expect(k.now).toBeGreaterThanOrEqual(2 ** 40);
+    expect(k.cpus[0]!.timer.expirations).toBeLessThan(100);
+  });
+
+  it("a signal interrupts nanosleep with EINTR", () => {
+    const { status } = boot(function* (s) {
+      yield* sys.sigaction(
+        Sig.SIGUSR1,
+        s.addressOf(function* () {}),
+        0,
+        0,
+      );
+      const parent = yield* sys.getpid();
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        yield* compute(5000);
+        yield* sys.kill(parent, Sig.SIGUSR1);
+        return 0;
+      }
+      const r = yield* sys.nanosleep(10_000_000);
+      yield* libc.waitpid(pid);
+      return r === -Errno.EINTR ? 0 : 1;
+    });
+    expect(status).toBe(0);
   });
 });

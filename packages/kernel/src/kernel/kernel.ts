@@ -152,6 +152,8 @@ export class Kernel implements Waker, ShootdownTarget {
   readonly walker: Mmu;
   readonly cpus: Cpu[] = [];
   readonly costs: CycleCosts;
+  /** Cycles between scheduler ticks while a CPU is busy. */
+  readonly tick: number;
   readonly paranoid: boolean;
   readonly tracer: Tracer<KernelEvent> | undefined;
   readonly random: Xorshift32;
@@ -190,6 +192,7 @@ export class Kernel implements Waker, ShootdownTarget {
     this.costs = { ...DEFAULT_COSTS, ...options.costs };
     this.paranoid = options.paranoid ?? false;
     this.tracer = options.tracer;
+    this.tick = tick;
     this.random = new Xorshift32(options.seed ?? 1);
     this.maxProcesses = options.maxProcesses ?? 256;
     this.forkHistoryLimit = options.forkHistoryLimit ?? 1 << 20;
@@ -231,14 +234,16 @@ export class Kernel implements Waker, ShootdownTarget {
     this.sched = new Scheduler({
       cpus: ncpu,
       policy: (c) => policy(c),
-      clock: { now: () => this.clock.now },
+      clock: { now: () => this.nowCycles },
     });
     this.sched.spawn(); // tid 0: the kernel process's idle task (Linux's swapper), never started
     for (let i = 0; i < ncpu; i++) {
       const apic = new Apic();
       apic.route(0, { vector: TIMER_VECTOR, masked: false });
-      const timer = new Timer(this.clock, irqLine(apic, 0));
-      timer.startPeriodic(tick);
+      // TSC-deadline mode (SDM 10.5.4.1): each tick programs the next one, and an idle CPU can
+      // skip ticks altogether (Linux's NO_HZ), so a long sleep costs one interrupt, not millions.
+      const timer = new Timer(this.clock, irqLine(apic, 0), { mode: "tsc-deadline" });
+      timer.writeDeadline(tick);
       this.cpus.push(new Cpu(i, apic, timer, this.memory));
     }
     this.life = new Lifecycle(this);
@@ -271,9 +276,12 @@ export class Kernel implements Waker, ShootdownTarget {
     return out;
   }
 
-  /** The current machine time in cycles. */
+  /** Simulated time of the CPU being stepped: the kernel's "now" in cycles. */
+  private nowCycles = 0;
+
+  /** The current simulated time in cycles (the local time of the CPU that runs the kernel now). */
   get now(): number {
-    return this.clock.now;
+    return this.nowCycles;
   }
 
   // ---- boot and run ---------------------------------------------------------------------
@@ -317,6 +325,7 @@ export class Kernel implements Waker, ShootdownTarget {
       let c = cpus[0]!;
       if (!one) for (let i = 1; i < cpus.length; i++) if (cpus[i]!.time < c.time) c = cpus[i]!;
       if (this.steps - start >= maxSteps || c.time >= maxCycles) return this.result("limit", start);
+      if (c.time > this.nowCycles) this.nowCycles = c.time;
       // The machine clock only needs to move when a hardware event (a timer expiry) is due.
       if (c.time >= this.nextEventAt) {
         this.clock.advanceTo(c.time);
@@ -371,18 +380,40 @@ export class Kernel implements Waker, ShootdownTarget {
     for (const o of this.cpus) if (o !== c && o.current !== null) next = Math.min(next, o.time);
     let anyReady = false;
     for (const o of this.cpus) if (this.sched.policyOf(o.cpuId).readyCount > 0) anyReady = true;
-    if (next === Number.POSITIVE_INFINITY && !anyReady) {
-      // Only a timer could wake a blocked thread (futex timeouts); with none pending we are done.
-      const ev = this.ipcNextDeadline();
-      if (ev === null) return false;
-      next = ev;
+    // A sleeper or a timed futex wait is woken by the first timer tick at or after its deadline.
+    const wakeAt = Math.min(this.ipc.nextDeadline(), this.sched.timers.nextDeadline());
+    if (wakeAt < Number.POSITIVE_INFINITY) {
+      next = Math.min(next, Math.max(wakeAt, this.clock.nextEventAt() ?? wakeAt));
     }
-    c.time = Math.max(c.time + 1, next === Number.POSITIVE_INFINITY ? c.time + 1 : next);
+    if (next === Number.POSITIVE_INFINITY && !anyReady) return false; // nothing can ever happen
+    const target = Math.max(c.time + 1, next === Number.POSITIVE_INFINITY ? c.time + 1 : next);
+    if (target > c.time + this.tick) {
+      // Tickless idle: program the timer for when there is something to do, not every tick.
+      c.timer.writeDeadline(target);
+      this.nextEventAt = this.clock.nextEventAt() ?? Number.POSITIVE_INFINITY;
+    }
+    c.time = target;
     return true;
   }
 
-  private ipcNextDeadline(): number | null {
-    return null;
+  /**
+   * Put the running thread `t` to sleep for `cycles` (the scheduler's timer queue wakes it at the
+   * first tick after the deadline, resuming it with 0). Returns {@link SYSCALL_BLOCKED}.
+   */
+  sleepThread(t: Thread, cycles: number): number {
+    const c = this.cpus[t.cpu]!;
+    this.sched.sleep(t.schedId, cycles);
+    t.wait = {
+      on: "sleep",
+      restart: null,
+      interruptible: true,
+      // The scheduler cancels the timer itself when the thread exits; a signal cancels it here.
+      cancel: () => {
+        if (this.sched.timers.has(t.schedId)) this.sched.timers.cancel(t.schedId);
+      },
+    };
+    this.switchOut(c, t);
+    return SYSCALL_BLOCKED;
   }
 
   /** Timer interrupt: acknowledge, EOI, account the tick; preempt if the policy says so. */
@@ -394,6 +425,16 @@ export class Kernel implements Waker, ShootdownTarget {
       if (v === TIMER_VECTOR) timer = true;
     }
     if (!timer) return;
+    c.timer.writeDeadline(c.time + this.tick); // the next tick
+    this.nextEventAt = Math.min(this.nextEventAt, c.time + this.tick);
+    // Timeouts have tick granularity, as jiffies do: futex waits (ipc deadlines), then sleepers.
+    if (this.nowCycles > this.ipc.now) this.ipc.advanceTo(this.nowCycles);
+    for (const tid of this.sched.runTimers()) {
+      const t = this.threads.get(tid)!;
+      t.wait = null;
+      t.resume = 0;
+      t.regs.rax = 0;
+    }
     const cycles = Math.max(1, c.time - c.lastTick);
     c.lastTick = c.time;
     // The scheduler charges the running thread and may balance load; a pending reschedule is

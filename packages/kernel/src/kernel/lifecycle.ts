@@ -345,12 +345,13 @@ export class Lifecycle {
   removeThread(t: Thread): void {
     const k = this.k;
     const p = t.process;
+    // The scheduler first (it disarms its own sleep timer), then whatever list the wait is on.
+    k.unschedule(t);
     if (t.wait !== null) {
       t.wait.cancel();
       t.wait = null;
     }
     if (t.ipcSlot >= 0) k.ipc.threadExit(t.ipcSlot);
-    k.unschedule(t);
     if (t.clearTid !== 0 && p.addressSpace !== null && !p.exiting) {
       // CLONE_CHILD_CLEARTID: *tidptr = 0, then futex_wake(tidptr, 1), which pthread_join waits on.
       k.wakeClearTid(p, t.clearTid);

@@ -10,7 +10,7 @@
  * Related: `table.ts` (declarations), `files.ts`, `deliver.ts`, `../kernel/lifecycle.ts`.
  */
 
-import { Endpoint, IpcStatus, makeTag } from "@osbricks/ipc";
+import { Endpoint, FOREVER, IpcStatus, makeTag } from "@osbricks/ipc";
 import { type Placement, USER_END, USER_START } from "@osbricks/vm";
 import type { Kernel } from "../kernel/kernel.js";
 import { ARG_MAX, MAX_ARGS } from "../process/loader.js";
@@ -263,14 +263,15 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     },
     getppid: (t) => t.process.parent?.pid ?? 0,
     gettid: (t) => t.tid,
-    futex(t, uaddr, op, val) {
+    futex(t, uaddr, op, val, timeout) {
       if (uaddr % 4 !== 0) return -Errno.EINVAL;
       const pa = translateOrFault(k, t.process.vm, uaddr, "read", t);
       if (pa < 0) return -Errno.EFAULT;
       if (op === FutexOp.FUTEX_WAKE) return k.futex.wake(pa, Math.max(0, val));
       const slot = k.ipcSlotFor(t);
       if (slot < 0) return -Errno.EAGAIN;
-      const st = k.futex.wait(slot, pa, val >>> 0);
+      if (k.now > k.ipc.now) k.ipc.advanceTo(k.now); // the timeout counts from now
+      const st = k.futex.wait(slot, pa, val >>> 0, timeout === 0 ? FOREVER : timeout);
       if (st === IpcStatus.ValueMismatch) return -Errno.EAGAIN;
       return k.block(t, {
         on: "futex",
@@ -278,6 +279,9 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         interruptible: true,
         cancel: () => k.ipc.threadExit(slot),
       });
+    },
+    nanosleep(t, cycles) {
+      return cycles === 0 ? 0 : k.sleepThread(t, cycles);
     },
     exit_group(t, status) {
       k.life.exitProcess(t.process, exitedStatus(status));
