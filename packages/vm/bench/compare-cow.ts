@@ -14,7 +14,7 @@ import { PROT_READ, PROT_WRITE } from "../src/areas/area.js";
 import { BuddyAllocator } from "../src/frames/buddy.js";
 import type { AddressSpace } from "../src/space/address-space.js";
 import type { SpaceEvent } from "../src/space/api.js";
-import { type CpuTlb, TlbShootdown } from "../src/space/shootdown.js";
+import { type CpuTlb, SyncTlbShootdown } from "../src/space/shootdown.js";
 import { userLoad8, userStore8 } from "../src/space/user-access.js";
 import { VmSystem } from "../src/space/vm-system.js";
 
@@ -45,7 +45,7 @@ function run(strategy: "shadow" | "refcount") {
       }
     },
   };
-  const sys = new VmSystem({ memory, frames, strategy, shootdown: new TlbShootdown(cpus), tracer });
+  const sys = new VmSystem({ memory, frames, strategy, shootdown: new SyncTlbShootdown(cpus), tracer });
   const on = (s: AddressSpace, cpu: number) => {
     const c = cpus[cpu]!;
     if (c.activeSpace !== s.id) {

@@ -61,7 +61,7 @@ export {
   FULL_FLUSH_THRESHOLD,
   type ShootdownStats,
   type ShootdownTarget,
-  TlbShootdown,
+  SyncTlbShootdown,
 } from "./space/shootdown.js";
 export { type AccessFault, userLoad8, userStore8, userTranslate } from "./space/user-access.js";
 export { VmSystem, type VmSystemOptions } from "./space/vm-system.js";

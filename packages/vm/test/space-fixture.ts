@@ -2,7 +2,7 @@
 import { Mmu, PhysicalMemory, Tlb } from "@osbricks/hw-x86";
 import { BuddyAllocator } from "../src/frames/buddy.js";
 import type { AddressSpace } from "../src/space/address-space.js";
-import { type CpuTlb, TlbShootdown } from "../src/space/shootdown.js";
+import { type CpuTlb, SyncTlbShootdown } from "../src/space/shootdown.js";
 import { userLoad8, userStore8 } from "../src/space/user-access.js";
 import { VmSystem } from "../src/space/vm-system.js";
 
@@ -33,7 +33,7 @@ export function machine(strategy: StrategyName, frames = 2048, ncpus = 2): Machi
     cpus.push({ tlb, activeSpace: null, pcid: 0 });
     mmus.push(new Mmu({ memory, tlb }));
   }
-  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: new TlbShootdown(cpus) });
+  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: new SyncTlbShootdown(cpus) });
   const m: Machine = {
     memory,
     frames: buddy,

@@ -16,7 +16,7 @@
  *   parent writes ──▶ #PF; count 1 ⇒ nobody else shares it: set RW, clear COW, no copy
  * ```
  *
- * Entries are read and written as two int32 halves straight in the frames' word arrays (no
+ * Entries are read and written as two int32 halves straight in hw-x86's memory segments (no
  * BigInt, no allocation per entry): this is the hot path the cowfork benchmark times. The
  * functions only touch 4 KiB leaves; a huge page in a copied range is refused.
  *

@@ -28,7 +28,7 @@ import type { CowStrategy } from "../cow/api.js";
 import { BuddyAllocator } from "../frames/buddy.js";
 import type { AddressSpace } from "../space/address-space.js";
 import type { MapOutcome, ProtectOutcome, UnmapOutcome } from "../space/api.js";
-import { type CpuTlb, TlbShootdown } from "../space/shootdown.js";
+import { type CpuTlb, SyncTlbShootdown } from "../space/shootdown.js";
 import { userLoad8, userStore8 } from "../space/user-access.js";
 import { VmSystem } from "../space/vm-system.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
@@ -66,7 +66,7 @@ class World {
       memory,
       frames: this.frames,
       strategy,
-      shootdown: new TlbShootdown(this.cpus),
+      shootdown: new SyncTlbShootdown(this.cpus),
     });
     this.initialFree = this.frames.freeFrames();
   }

@@ -26,7 +26,9 @@ export const FULL_FLUSH_THRESHOLD = 32;
 
 /**
  * Where an address space is active, and how to invalidate translations there. A kernel implements
- * it over its CPUs (each CPU's CR3, its TLB, IPIs); {@link TlbShootdown} does it for a list of TLBs.
+ * it over its CPUs (each CPU's CR3, its TLB, IPIs — e.g. with hw-x86's `TlbShootdown` protocol,
+ * driving each ticket to completion before returning); {@link SyncTlbShootdown} does it directly
+ * for a list of TLBs.
  */
 export interface ShootdownTarget {
   /** The CPUs that may hold translations of space `spaceId` (its root was loaded there and not flushed since). */
@@ -49,7 +51,7 @@ export interface ShootdownStats {
   readonly remoteCpus: number;
 }
 
-/** One simulated CPU's TLB and the space it runs now, for {@link TlbShootdown}. */
+/** One simulated CPU's TLB and the space it runs now, for {@link SyncTlbShootdown}. */
 export interface CpuTlb {
   /** The CPU's TLB. */
   readonly tlb: Tlb;
@@ -60,19 +62,21 @@ export interface CpuTlb {
 }
 
 /**
- * A {@link ShootdownTarget} over `@osbricks/hw-x86` TLBs: CPU i is `cpus[i]`; a space is active
- * where it is loaded. Invalidation is INVLPG per page, or a flush of every entry of the CPU's
- * PCID for a whole space.
+ * A synchronous {@link ShootdownTarget} over `@osbricks/hw-x86` TLBs (no IPIs: every TLB is
+ * invalidated on the spot, as if each target acknowledged at once): CPU i is `cpus[i]`; a space is
+ * active where it is loaded. Invalidation is INVLPG per page, or a flush of the whole TLB for a
+ * whole space. Tests and single-loop simulations use it; hw-x86's `TlbShootdown` is the IPI
+ * protocol a multi-CPU kernel wires instead.
  *
  * @example
  * ```ts
  * const cpus = [{ tlb: new Tlb(), activeSpace: null, pcid: 0 }];
- * const sys = new VmSystem({ memory, frames, strategy: "shadow", shootdown: new TlbShootdown(cpus) });
+ * const sys = new VmSystem({ memory, frames, strategy: "shadow", shootdown: new SyncTlbShootdown(cpus) });
  * const space = sys.createSpace();
  * cpus[0]!.activeSpace = space.id; // "load CR3"
  * ```
  */
-export class TlbShootdown implements ShootdownTarget {
+export class SyncTlbShootdown implements ShootdownTarget {
   readonly #cpus: readonly CpuTlb[];
 
   constructor(cpus: readonly CpuTlb[]) {

@@ -3,7 +3,7 @@ import {
   BuddyAllocator,
   PROT_READ,
   PROT_WRITE,
-  TlbShootdown,
+  SyncTlbShootdown,
   userLoad8,
   userStore8,
   VmSystem,
@@ -14,7 +14,7 @@ const frames = new BuddyAllocator({ frames: memory.frameCount });
 frames.reserve(0, 1);
 const cpu = { tlb: new Tlb(), activeSpace: null as number | null, pcid: 0 };
 const mmu = new Mmu({ memory, tlb: cpu.tlb });
-const sys = new VmSystem({ memory, frames, strategy: "shadow", shootdown: new TlbShootdown([cpu]) });
+const sys = new VmSystem({ memory, frames, strategy: "shadow", shootdown: new SyncTlbShootdown([cpu]) });
 
 const sh = sys.createSpace();
 sh.map({ length: 0x8000, prot: PROT_READ | PROT_WRITE, placement: { kind: "fixed", va: 0x1000 } });
