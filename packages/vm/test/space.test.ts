@@ -128,6 +128,10 @@ describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) =
     expect(() => s.protect(0x10000, 0x1000, 9)).toThrow(VmArgumentError);
     expect(s.protect(0x12000, 0x4000, PROT_READ)).toEqual({ kind: "not-mapped", va: 0x14000 });
     expect(() => s.map({ length: 0x1001, prot: RW })).toThrow(AddressRangeError);
+    const foreign = machine(strategy).sys.store.createAnonymous(4);
+    expect(() =>
+      s.map({ length: 0x1000, prot: RW, object: foreign, placement: { kind: "fixed", va: 0x10000 } }),
+    ).toThrow(VmArgumentError); // refused before MAP_FIXED unmaps anything
     expect(() => s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0 } })).toThrow(
       AddressRangeError,
     );

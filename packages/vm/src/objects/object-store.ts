@@ -279,6 +279,11 @@ export class ObjectStore {
     return true;
   }
 
+  /** Whether `obj` is a live object of this store. */
+  owns(obj: VmObject): boolean {
+    return !obj.dead && this.#live.get(obj.id) === obj;
+  }
+
   /** Live objects in creation order. */
   objects(): readonly VmObject[] {
     return [...this.#live.values()];

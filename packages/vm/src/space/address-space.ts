@@ -135,7 +135,9 @@ export class AddressSpace {
     if (!Number.isInteger(offset) || offset < 0)
       throw new VmArgumentError(`${call}: offset ${offset} is not a page index`);
     if (object !== null) {
-      if (object.dead) throw new VmArgumentError(`${call}: ${object} is dead`);
+      if (!this.system.store.owns(object)) {
+        throw new VmArgumentError(`${call}: ${object} is dead or belongs to another VM system`);
+      }
       if (offset + pages > object.pages) {
         throw new VmArgumentError(`${call}: pages ${offset}..${offset + pages - 1} exceed ${object}`);
       }
