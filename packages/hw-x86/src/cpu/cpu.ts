@@ -45,16 +45,15 @@ import { InterruptStateError } from "../interrupts/errors.js";
 import { Timer } from "../interrupts/timer.js";
 import { Vector } from "../interrupts/vectors.js";
 import { hex, type PhysAddr } from "../memory/address.js";
-import type { PhysicalMemory } from "../memory/physical-memory.js";
 import { effectiveMemoryType } from "../memtypes/effective.js";
 import type { MemoryType } from "../memtypes/memory-type.js";
-import { type MtrrOptions, Mtrrs } from "../memtypes/mtrr.js";
+import { Mtrrs } from "../memtypes/mtrr.js";
 import { IA32_PAT, Pat } from "../memtypes/pat.js";
 import { type Cpl, contextFromRegisters, type TranslationContext } from "../mmu/context.js";
 import type { AccessKind, TranslateResult } from "../mmu/fault.js";
 import { Mmu } from "../mmu/mmu.js";
 import type { PageSize, VirtAddr } from "../paging/virtual-address.js";
-import { type InvpcidResult, Tlb, type TlbOptions } from "../tlb/tlb.js";
+import { type InvpcidResult, Tlb } from "../tlb/tlb.js";
 import {
   type CpuOptions,
   type CpuTraceEvent,
