@@ -248,6 +248,21 @@ describe("CFS", () => {
     expect(p.period(10)).toBe(30);
   });
 
+  it("yield passes over the yielder once if another thread is ready (skip buddy)", () => {
+    const p = new CfsPolicy({ startDebit: false });
+    for (const t of [0, 1]) {
+      p.admit(threadId(t));
+      p.enqueue(threadId(t), "new"); // both at vruntime 0: thread 0 wins the tie
+    }
+    expect(p.pickNext()).toBe(0);
+    p.enqueue(threadId(0), "yielded");
+    expect(p.vruntimeOf(threadId(0))).toBe(p.vruntimeOf(threadId(1)));
+    expect(p.pickNext()).toBe(1); // 0 is leftmost but yielded
+    p.enqueue(threadId(1), "preempted");
+    expect(p.pickNext()).toBe(0); // the skip lasts one pick
+    p.checkInvariants();
+  });
+
   it("a woken sleeper is placed no earlier than min_vruntime − latency/2 and preempts the runner", () => {
     const p = new CfsPolicy();
     p.admit(threadId(0));

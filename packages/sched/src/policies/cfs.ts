@@ -22,7 +22,8 @@
  * Placement (`place_entity`): a new thread starts one virtual slice after min_vruntime
  * (START_DEBIT), a waking thread at no less than min_vruntime − targetLatency/2 (sleeper credit,
  * GENTLE_FAIR_SLEEPERS), a migrated thread at min_vruntime (its old queue's clock means nothing
- * here). min_vruntime only moves forward.
+ * here). min_vruntime only moves forward. A thread that yields keeps its vruntime but is passed
+ * over by the next pick if another thread is ready (the "skip buddy" of `yield_task_fair`).
  *
  * The ready set is a red-black tree with a cached leftmost node (Linux's `rb_root_cached`), or,
  * with `queue: "heap"`, a binary heap: same picks, different costs (see bench/).
@@ -100,6 +101,8 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
   private readonly heap: VruntimeHeap | null;
   private minV = 0;
   private readyWeight = 0;
+  /** Thread that yielded and should not be picked next if another is ready (Linux's skip buddy). */
+  private skip = -1;
 
   constructor(options: CfsOptions = {}) {
     super();
@@ -160,22 +163,36 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
       e.vruntime = Math.max(e.vruntime, this.minV - this.targetLatency / 2);
     } else if (reason === "migrated") {
       e.vruntime = this.minV;
+    } else if (reason === "yielded") {
+      this.skip = e.tid; // yield_task_fair: the next pick passes over it if anyone else is ready
     }
     if (this.tree !== null) this.tree.insert(e.tid, e.vruntime);
     else this.heap!.push(e.tid, e.vruntime);
     this.readyWeight += e.weight;
   }
   protected removeReady(e: CfsEntry): void {
+    if (this.skip === e.tid) this.skip = -1;
     if (this.tree !== null) this.tree.remove(e.tid);
     else this.heap!.remove(e.tid);
     this.readyWeight -= e.weight;
   }
   protected takeBest(): CfsEntry | null {
-    const t = this.tree !== null ? this.tree.popLeftmost() : this.heap!.popMin();
+    let t = this.popFirst();
+    if (t === this.skip && this.readyCount > 1) {
+      // The skip buddy: take the runner-up and put the yielder back, its vruntime unchanged.
+      const second = this.popFirst();
+      if (this.tree !== null) this.tree.insert(t, this.entries.get(t as ThreadId)!.vruntime);
+      else this.heap!.push(t, this.entries.get(t as ThreadId)!.vruntime);
+      t = second;
+    }
+    this.skip = -1;
     if (t < 0) return null;
     const e = this.entries.get(t as ThreadId)!;
     this.readyWeight -= e.weight;
     return e;
+  }
+  private popFirst(): number {
+    return this.tree !== null ? this.tree.popLeftmost() : this.heap!.popMin();
   }
   protected override onPicked(e: CfsEntry): void {
     e.sliceExec = 0;
