@@ -129,6 +129,9 @@ export class AddressSpace {
       throw new AddressRangeError(`${call}: length must be a positive multiple of 4096`);
     }
     checkProt(call, prot);
+    if (sharing !== "private" && sharing !== "shared" && sharing !== "guard") {
+      throw new VmArgumentError(`${call}: sharing ${String(sharing)} is not private, shared or guard`);
+    }
     const pages = length / PAGE_SIZE;
     const offset = options.offset ?? 0;
     const object = options.object ?? null;
