@@ -4,8 +4,12 @@ import { Cpu } from "../src/cpu/cpu.js";
 import { ControlRegisterError, PrivilegeError } from "../src/cpu/errors.js";
 import { CR0, CR3_NOFLUSH, CR4, EFER, IA32_EFER, IA32_TSC, IA32_TSC_DEADLINE } from "../src/cpu/registers.js";
 import { InvalidArgumentError, ReservedBitsError } from "../src/errors.js";
+import { irqLine } from "../src/interrupts/api.js";
 import { Clock } from "../src/interrupts/clock.js";
 import { InterruptStateError } from "../src/interrupts/errors.js";
+import { Pic8259 } from "../src/interrupts/pic8259.js";
+import { Timer } from "../src/interrupts/timer.js";
+import { Vector } from "../src/interrupts/vectors.js";
 import { PhysicalMemory } from "../src/memory/physical-memory.js";
 import { MemoryType } from "../src/memtypes/memory-type.js";
 import { IA32_MTRR_DEF_TYPE } from "../src/memtypes/mtrr.js";
@@ -353,5 +357,45 @@ describe("Cpu.describeRegisters", () => {
     cpu.sti();
     cpu.stac();
     expect(cpu.describeRegisters().split("\n")[0]).toBe("CPU 0 CPL=0 RFLAGS=0x40202 [AC IF]");
+  });
+});
+
+describe("Cpu with an external 8259 on LINT0 (PIC mode, SDM 10.5.1 ExtINT)", () => {
+  it("takes the PIC's vectors after the APIC's; an unremapped PIC delivers the timer as #DF", () => {
+    const clock = new Clock();
+    const pic = new Pic8259({ vectorBase: 0x08 }); // as the BIOS leaves it
+    const cpu = new Cpu({ external: pic });
+    const pit = new Timer(clock, irqLine(pic, 0)); // the PIT on IR0
+    const taken: number[] = [];
+    cpu.setInterruptHandler(Vector.DF, (_c, v) => {
+      taken.push(v);
+      pic.eoi();
+    });
+    cpu.setInterruptHandler(0x20, (_c, v) => {
+      taken.push(v);
+      pic.eoi();
+    });
+    cpu.sti();
+    pit.startPeriodic(100);
+    clock.advance(100);
+    expect(cpu.deliverInterrupts()).toBe(1);
+    expect(taken).toEqual([Vector.DF]); // the classic bug: a "double fault" every tick
+
+    for (const [o, v] of [
+      [0, 0x11],
+      [1, 0x20],
+      [1, 0x04],
+      [1, 0x01],
+    ] as const) {
+      pic.writePort(o, 1, v); // remap IR0–7 to 0x20–0x27
+    }
+    clock.advance(100);
+    cpu.apic.deliverFixed(0x50);
+    cpu.setInterruptHandler(0x50, (c, v) => {
+      taken.push(v);
+      c.apic.eoi();
+    });
+    expect(cpu.deliverInterrupts()).toBe(2);
+    expect(taken).toEqual([Vector.DF, 0x50, 0x20]); // the APIC's vector first, then ExtINT
   });
 });

@@ -4,7 +4,7 @@
  * Related: `cpu.ts` (the class), `registers.ts` (register bits), `ipi.ts`.
  */
 import type { Tracer } from "../api.js";
-import type { InterruptTraceEvent } from "../interrupts/api.js";
+import type { InterruptController, InterruptTraceEvent } from "../interrupts/api.js";
 import type { Apic } from "../interrupts/apic.js";
 import type { Clock } from "../interrupts/clock.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
@@ -50,6 +50,12 @@ export interface CpuOptions {
   readonly la57?: boolean;
   /** The local interrupt controller. Default `new Apic()` (24 lines, all masked). */
   readonly apic?: Apic;
+  /**
+   * An external controller wired to LINT0 in virtual-wire mode (SDM 10.5.1, ExtINT): typically a
+   * {@link Pic8259} for a single-CPU kernel in the PC's legacy PIC mode. Its vectors are taken after
+   * the APIC's, regardless of TPR. Default: none.
+   */
+  readonly external?: InterruptController;
   /** The machine's clock: enables RDTSC, the local timer and IA32_TSC_DEADLINE. Default: none. */
   readonly clock?: Clock;
   /** The APIC line the local timer raises. Default 0 (the PC's timer line). */

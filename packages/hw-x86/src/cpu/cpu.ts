@@ -38,7 +38,7 @@
  */
 import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
-import { type InterruptTraceEvent, irqLine } from "../interrupts/api.js";
+import { type InterruptController, type InterruptTraceEvent, irqLine } from "../interrupts/api.js";
 import { Apic } from "../interrupts/apic.js";
 import type { Clock } from "../interrupts/clock.js";
 import { InterruptStateError } from "../interrupts/errors.js";
@@ -102,6 +102,8 @@ export class Cpu {
   readonly mmu: Mmu | null;
   /** The local interrupt controller. */
   readonly apic: Apic;
+  /** The external controller on LINT0 (ExtINT), or `null`. */
+  readonly external: InterruptController | null;
   /** The local timer, or `null` without a clock. */
   readonly timer: Timer | null;
   /** The APIC line the local timer raises. */
@@ -147,6 +149,7 @@ export class Cpu {
     this.#cr4 = CR4_BOOT | (options.la57 === true ? CR4.LA57 : 0);
     this.tlb = new Tlb(options.tlb);
     this.mmu = options.memory === undefined ? null : new Mmu({ memory: options.memory, tlb: this.tlb });
+    this.external = options.external ?? null;
     this.apic = options.apic ?? new Apic(options.tracer === undefined ? {} : { tracer: options.tracer });
     this.#clock = options.clock ?? null;
     this.timerLine = options.timerLine ?? 0;
@@ -478,17 +481,21 @@ export class Cpu {
     this.#nmiPending = true;
   }
 
-  /** The vector the CPU would take now: a pending NMI, else the APIC's choice when IF=1; or `null`. */
+  /**
+   * The vector the CPU would take now: a pending NMI; else, with IF=1, the APIC's choice, else the
+   * external controller's; or `null`.
+   */
   pendingInterrupt(): number | null {
     if (this.#nmiPending && !this.#inNmi) return Vector.NMI;
-    return this.#if ? this.apic.peek() : null;
+    if (!this.#if) return null;
+    return this.apic.peek() ?? this.external?.peek() ?? null;
   }
 
   /**
    * Take every deliverable interrupt, each through its handler as an interrupt gate would: the
    * vector is acknowledged (IRR → ISR), the handler runs at CPL 0 with IF=0, then CPL and IF are
-   * restored. The handler must call `cpu.apic.eoi()` (not for NMIs), or lower and equal priority
-   * classes stay blocked — as on hardware. Call it at every trap of the kernel loop.
+   * restored. The handler must signal EOI to the controller that delivered it (`cpu.apic.eoi()`, or
+   * the external 8259's; none for NMIs), or lower and equal priorities stay blocked — as on hardware. Call it at every trap of the kernel loop.
    *
    * @returns the number of interrupts taken.
    * @throws {@link InterruptStateError} when a deliverable vector has no handler (checked before
@@ -512,8 +519,10 @@ export class Cpu {
       if (isNmi) {
         this.#nmiPending = false;
         this.#inNmi = true;
-      } else {
+      } else if (this.apic.peek() !== null) {
         this.apic.acknowledge();
+      } else {
+        this.external?.acknowledge(); // ExtINT: the INTA cycle goes to the 8259
       }
       const savedCpl = this.#cpl;
       const savedIf = this.#if;
