@@ -335,3 +335,24 @@ describe("TLB obligations", () => {
     expect(userStore8(s, mmu, 0x10000, 3)).toMatchObject({ kind: "segv", reason: "protection" });
   });
 });
+
+describe.each(["shadow", "refcount"] as const)("shootdown rounds (%s)", (strategy) => {
+  it("one round per operation; page by page up to 32 pages, a whole-space flush above", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    m.run(s, 0);
+    s.map({ length: 64 * 0x1000, prot: RW, placement: { kind: "fixed", va: 0x100000 } });
+    for (let i = 0; i < 64; i++) m.store(s, 0x100000 + i * 0x1000, 1);
+    const before = s.pmap.stats();
+    s.protect(0x100000, 8 * 0x1000, PROT_READ);
+    const mid = s.pmap.stats();
+    expect(mid.rounds).toBe(before.rounds + 1);
+    expect(mid.pages).toBe(before.pages + 8);
+    s.protect(0x100000 + 8 * 0x1000, 56 * 0x1000, PROT_READ);
+    const after = s.pmap.stats();
+    expect(after.rounds).toBe(mid.rounds + 1);
+    expect(after.fullFlushes).toBe(mid.fullFlushes + 1);
+    expect(after.pages).toBe(mid.pages);
+    expect(s.pmap.pendingFlushes).toBe(0);
+  });
+});
