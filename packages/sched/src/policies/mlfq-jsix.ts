@@ -171,20 +171,20 @@ export class JsixMlfqPolicy extends PolicyBase<JsixEntry> {
 
   private promoteStale(): void {
     for (let l = this.promoteLimit + 1; l < JSIX_LEVELS; l++) {
+      // Rotate the ring once: stale threads move up a level, the others go back in order.
       const r = this.rings[l]!;
-      const keep: number[] = [];
-      for (const t of r.toArray()) {
-        const e = this.entries.get(t as ThreadId)!;
+      const n = r.size;
+      for (let k = 0; k < n; k++) {
+        const t = r.shift();
+        const e = this.entries.get(t)!;
         if (this.clock - e.lastRan >= this.staleAfter) {
           e.level = l - 1;
           e.timeLeft = this.quantum(e.level);
           e.lastRan = this.clock;
           this.rings[l - 1]!.push(t);
           this.promotions++;
-        } else keep.push(t);
+        } else r.push(t);
       }
-      r.clear();
-      for (const t of keep) r.push(t);
     }
   }
 }
