@@ -175,6 +175,21 @@ describe("mmap, munmap, mprotect", () => {
     expect(status).toBe(0);
   });
 
+  it("a thread stack with a PROT_NONE guard page: running off the end faults with SIGSEGV", () => {
+    const { status } = boot(function* () {
+      const stack = yield* libc.mmapAnon(5 * PAGE);
+      yield* sys.mprotect(stack, PAGE, 0); // the guard, below the stack as pthread stacks have it
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        // "Recursion": push words downwards from the top until something stops us.
+        for (let sp = stack + 5 * PAGE - 8; ; sp -= 8) yield* mem.store64(sp, BigInt(sp));
+      }
+      const w = yield* libc.waitpid(pid);
+      return WTERMSIG(w.status) === Sig.SIGSEGV ? 0 : 1;
+    });
+    expect(status).toBe(0);
+  });
+
   it("MAP_FIXED replaces what was mapped with fresh zero pages", () => {
     const { status } = boot(function* () {
       const va = yield* libc.mmapAnon(2 * PAGE);
