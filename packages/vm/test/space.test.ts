@@ -337,7 +337,7 @@ describe("TLB obligations", () => {
 });
 
 describe.each(["shadow", "refcount"] as const)("shootdown rounds (%s)", (strategy) => {
-  it("one round per operation; page by page up to 32 pages, a whole-space flush above", () => {
+  it("one round per operation; page by page up to 33 pages, a whole-space flush above", () => {
     const m = machine(strategy);
     const s = m.sys.createSpace();
     m.run(s, 0);

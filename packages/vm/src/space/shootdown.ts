@@ -14,15 +14,15 @@
  *   flush ─ invalidatePages(0, …) ─ IPI ─▶ invalidatePages(1, …)     (not sent: not active)
  * ```
  *
- * Above {@link FULL_FLUSH_THRESHOLD} pages a CPU flushes the whole space instead (Linux's
- * `tlb_single_page_flush_ceiling` is 33 for the same reason: many INVLPGs cost more than refilling).
+ * Above {@link FULL_FLUSH_THRESHOLD} pages (Linux's `tlb_single_page_flush_ceiling`, 33) a CPU
+ * flushes the whole space instead: that many INVLPGs cost more than refilling the TLB.
  *
  * Related: `pmap.ts` (collects the pending invalidations), `address-space.ts`.
  */
 import type { Tlb } from "@osbricks/hw-x86";
 
 /** More pending pages than this and a CPU flushes every translation of the space instead. */
-export const FULL_FLUSH_THRESHOLD = 32;
+export const FULL_FLUSH_THRESHOLD = 33;
 
 /**
  * Where an address space is active, and how to invalidate translations there. A kernel implements
