@@ -33,7 +33,13 @@ import { hex, type PhysAddr } from "../memory/address.js";
 /** A current privilege level: 0 is the kernel, 3 is user mode. */
 export type Cpl = 0 | 1 | 2 | 3;
 
-/** CPU state read by the MMU during a translation. See the file banner for each field's source. */
+/**
+ * CPU state read by the MMU during a translation. See the file banner for each field's source.
+ *
+ * Treat a context as immutable: the MMU derives per-context tables (reserved-bit masks, the rights
+ * table) and caches them by object identity, so a changed CPU state must be a new object — as
+ * {@link makeContext} and {@link contextFromRegisters} produce (they also freeze it).
+ */
 export interface TranslationContext {
   /** Physical address of the root table (PML4, or PML5 with `la57`), from CR3 bits 51:12. */
   readonly root: PhysAddr;
