@@ -11,9 +11,10 @@
  * | no leaks after exit                  | frames, page tables or objects that outlive every process     |
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
  *
- * The model-based law drives random `map` (private or shared) / `unmap` / `protect` / `fork` /
- * `write` / `read` / `exit` sequences (fc.commands) against a naive model that copies every
- * private page on fork and shares the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step (object links counted two ways,
+ * The model-based law drives random `map` (private, shared anonymous, guard, or a named
+ * shared-memory segment) / `unmap` / `protect` / `fork` / `write` / `read` / `exit` / `spawn`
+ * sequences (fc.commands) against a naive model that copies every private page on fork and shares
+ * the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step (object links counted two ways,
  * share counts against leaves, no frame both free and mapped).
  *
  * @example
@@ -98,6 +99,7 @@ class World {
 
   /** Destroy every space; throws unless every frame is free again and no object is left. */
   finish(spaces: readonly AddressSpace[]): void {
+    for (const seg of this.sys.shm.segments()) this.sys.shm.unlink(seg.name);
     for (const s of spaces) {
       this.unload(s);
       s.destroy();
@@ -116,12 +118,16 @@ interface PageModel {
   prot: number;
   /** The page's bytes; for a shared page the same Map object in every process that maps it. */
   readonly bytes: Map<number, number>;
-  /** Mapped `shared`: fork shares `bytes` instead of copying them. */
+  /** Mapped `shared` (anonymous or a named segment): fork shares `bytes` instead of copying them. */
   readonly shared: boolean;
+  /** A guard page: every access faults. */
+  readonly guard: boolean;
 }
 type ProcModel = Map<number, PageModel>;
 interface Model {
   readonly procs: ProcModel[];
+  /** The pages of the named segments "/s0" and "/s1": one bytes map per segment page. */
+  readonly segments: Map<number, number>[][];
 }
 interface Real {
   readonly world: World;
@@ -136,6 +142,9 @@ function expectSame(what: string, got: unknown, want: unknown): void {
   if (g !== w) throw new Error(`${what}: got ${g}, the eager model says ${w}`);
 }
 
+/** What a {@link MapCmd} maps: private or shared anonymous memory, a guard, or named segment 0/1. */
+type MapKind = "private" | "shared" | "guard" | "seg0" | "seg1";
+
 class MapCmd implements fc.Command<Model, Real> {
   constructor(
     readonly p: number,
@@ -143,7 +152,7 @@ class MapCmd implements fc.Command<Model, Real> {
     readonly n: number,
     readonly prot: number,
     readonly cpu: number,
-    readonly shared: boolean,
+    readonly kind: MapKind,
   ) {}
   check(m: Readonly<Model>): boolean {
     return m.procs.length > 0;
@@ -152,20 +161,29 @@ class MapCmd implements fc.Command<Model, Real> {
     const i = this.p % m.procs.length;
     const n = Math.min(this.n, WINDOW_PAGES - this.page);
     r.world.run(r.procs[i]!, this.cpu);
+    const seg = this.kind === "seg0" ? 0 : this.kind === "seg1" ? 1 : -1;
     const out: MapOutcome = r.procs[i]!.map({
       length: n * 4096,
       prot: this.prot,
-      sharing: this.shared ? "shared" : "private",
+      sharing: this.kind === "private" ? "private" : this.kind === "guard" ? "guard" : "shared",
       placement: { kind: "fixed", va: va(this.page) },
+      // a segment page k is mapped at window page k (offset = the window page)
+      ...(seg >= 0 ? { object: r.world.sys.shm.open(`/s${seg}`).object, offset: this.page } : {}),
     });
     expectSame("map", out.kind, "mapped");
     for (let k = 0; k < n; k++) {
-      m.procs[i]!.set(this.page + k, { prot: this.prot, bytes: new Map(), shared: this.shared });
+      const pg = this.page + k;
+      m.procs[i]!.set(pg, {
+        prot: this.prot,
+        bytes: seg >= 0 ? m.segments[seg]![pg]! : new Map(),
+        shared: this.kind !== "private",
+        guard: this.kind === "guard",
+      });
     }
     r.world.sys.checkInvariants();
   }
   toString(): string {
-    return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu}${this.shared ? ", shared" : ""})`;
+    return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu}, ${this.kind})`;
   }
 }
 
@@ -238,7 +256,12 @@ class ForkCmd implements fc.Command<Model, Real> {
     r.procs.push(child);
     const copy: ProcModel = new Map();
     for (const [pg, pm] of m.procs[i]!) {
-      copy.set(pg, { prot: pm.prot, bytes: pm.shared ? pm.bytes : new Map(pm.bytes), shared: pm.shared });
+      copy.set(pg, {
+        prot: pm.prot,
+        bytes: pm.shared ? pm.bytes : new Map(pm.bytes),
+        shared: pm.shared,
+        guard: pm.guard,
+      });
     }
     m.procs.push(copy);
     r.world.sys.checkInvariants();
@@ -266,6 +289,7 @@ class WriteCmd implements fc.Command<Model, Real> {
     const pm = m.procs[i]!.get(this.page);
     let want: string | null;
     if (pm === undefined) want = "segv:no-area";
+    else if (pm.guard) want = "segv:guard";
     else if ((pm.prot & PROT_WRITE) === 0) want = "segv:protection";
     else {
       want = null;
@@ -297,9 +321,11 @@ class ReadCmd implements fc.Command<Model, Real> {
     const want =
       pm === undefined
         ? "segv:no-area"
-        : (pm.prot & (PROT_READ | PROT_WRITE)) === 0
-          ? "segv:protection"
-          : (pm.bytes.get(off) ?? 0);
+        : pm.guard
+          ? "segv:guard"
+          : (pm.prot & (PROT_READ | PROT_WRITE)) === 0
+            ? "segv:protection"
+            : (pm.bytes.get(off) ?? 0);
     expectSame(`read(p${i}, 0x${va(this.page, off).toString(16)})`, got, want);
     r.world.sys.checkInvariants();
   }
@@ -365,8 +391,15 @@ const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
   readArb,
   readArb,
   fc
-    .tuple(procArb, pageArb, lenArb, protArb, cpuArb, fc.boolean())
-    .map(([p, pg, n, pr, c, sh]) => new MapCmd(p, pg, n, pr, c, sh)),
+    .tuple(
+      procArb,
+      pageArb,
+      lenArb,
+      protArb,
+      cpuArb,
+      fc.constantFrom<MapKind>("private", "private", "shared", "guard", "seg0", "seg1"),
+    )
+    .map(([p, pg, n, pr, c, kind]) => new MapCmd(p, pg, n, pr, c, kind)),
   fc.tuple(procArb, pageArb, lenArb, cpuArb).map(([p, pg, n, c]) => new UnmapCmd(p, pg, n, c)),
   fc
     .tuple(procArb, pageArb, lenArb, protArb, cpuArb)
@@ -403,6 +436,11 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
             const w = world();
             // One process with the window mapped read-write, so writes land from the start: the
             // lower half private, the upper half shared.
+            w.sys.shm.create("/s0", WINDOW_PAGES);
+            w.sys.shm.create("/s1", WINDOW_PAGES);
+            const segments = [0, 1].map(() =>
+              Array.from({ length: WINDOW_PAGES }, () => new Map<number, number>()),
+            );
             const first = w.sys.createSpace();
             const half = WINDOW_PAGES / 2;
             first.map({ length: half * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
@@ -413,10 +451,11 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
               placement: { kind: "fixed", va: va(half) },
             });
             const pm: ProcModel = new Map();
-            for (let pg = 0; pg < WINDOW_PAGES; pg++)
-              pm.set(pg, { prot: RW, bytes: new Map(), shared: pg >= half });
+            for (let pg = 0; pg < WINDOW_PAGES; pg++) {
+              pm.set(pg, { prot: RW, bytes: new Map(), shared: pg >= half, guard: false });
+            }
             const real: Real = { world: w, procs: [first] };
-            fc.modelRun(() => ({ model: { procs: [pm] }, real }), cmds);
+            fc.modelRun(() => ({ model: { procs: [pm], segments }, real }), cmds);
             w.finish(real.procs);
           }),
           params,
