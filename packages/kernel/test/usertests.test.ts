@@ -504,3 +504,52 @@ describe("time", () => {
     expect(status).toBe(0);
   });
 });
+
+describe("atomics", () => {
+  it("xadd from threads on two CPUs loses no increment; cas32 and xchg32 return the old value", () => {
+    const N = 200;
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main(s) {
+        const page = yield* libc.mmapAnon(4096);
+        const counter = page;
+        const tids = [page + 8, page + 12, page + 16];
+        const body = s.addressOf(function* () {
+          for (let i = 0; i < N; i++) {
+            yield* mem.xadd32(counter, 1);
+            yield* compute(37);
+          }
+          return 0;
+        });
+        for (const w of tids) yield* sys.thread_create(body, 0, 0, w);
+        for (const w of tids) {
+          for (let v = yield* mem.load32(w); v !== 0; v = yield* mem.load32(w)) yield* sys.futex(w, 0, v, 0);
+        }
+        if ((yield* mem.load32(counter)) !== 3 * N) return 1;
+        if ((yield* mem.cas32(counter, 5, 9)) !== 3 * N) return 2; // compare fails: unchanged
+        if ((yield* mem.cas32(counter, 3 * N, 9)) !== 3 * N || (yield* mem.load32(counter)) !== 9) return 3;
+        if ((yield* mem.xchg32(counter, -1)) !== 9 || (yield* mem.load32(counter)) !== 0xffffffff) return 4;
+        const t1 = yield* sys.clock_gettime(1);
+        yield* compute(1000);
+        return (yield* sys.clock_gettime(1)) >= t1 + 1000 ? 0 : 5;
+      },
+    });
+    const k = new Kernel({ programs, cpus: 2, paranoid: true });
+    k.boot("init");
+    expect(k.run().outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel[0]?.status).toBe(0);
+  });
+
+  it("a misaligned atomic is a split lock: SIGBUS", () => {
+    const { status } = boot(function* () {
+      const va = yield* libc.sbrk(8);
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        yield* mem.xadd32(va + 2, 1);
+        return 0;
+      }
+      return WTERMSIG((yield* libc.waitpid(pid)).status) === Sig.SIGBUS ? 0 : 1;
+    });
+    expect(status).toBe(0);
+  });
+});

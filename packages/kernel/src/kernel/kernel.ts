@@ -550,6 +550,7 @@ export class Kernel implements Waker, ShootdownTarget {
       case "store":
       case "read-bytes":
       case "write-bytes":
+      case "atomic":
         executeMemoryTrap(this, c, t, trap);
         return;
       default:

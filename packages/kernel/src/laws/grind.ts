@@ -115,11 +115,12 @@ export function* grindProgram(s: ProcessStart): UserCode<number> {
       if (name === "mmap" && res > 0) maps.push(res);
     } else if (r < 80) {
       const va = rnd() % 40 === 0 ? addrs() : good();
-      const k = rnd() % 4;
+      const k = rnd() % 5;
       if (k === 0) yield* mem.load32(va);
       else if (k === 1) yield* mem.store32(va, rnd());
       else if (k === 2) yield* mem.read(va, rnd() % (3 * PAGE));
-      else yield* mem.write(va, new Uint8Array(rnd() % 64));
+      else if (k === 3) yield* mem.write(va, new Uint8Array(rnd() % 64));
+      else yield* mem.cas32(va & ~(rnd() % 2 === 0 ? 3 : 0), rnd(), rnd()); // sometimes misaligned: SIGBUS
     } else if (r < 97) {
       yield* compute(rnd() % 5000);
     } else if (r < 98) {

@@ -280,6 +280,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         cancel: () => k.ipc.threadExit(slot),
       });
     },
+    clock_gettime: (t) => k.cpus[t.cpu]!.time,
     nanosleep(t, cycles) {
       return cycles === 0 ? 0 : k.sleepThread(t, cycles);
     },

@@ -298,6 +298,18 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "Sleep for `cycles` simulated cycles (nanosleep with the simulator's unit of time); woken at the first timer tick after the deadline. 0 returns at once.",
     errors: { EINTR: "a handler ran before the time was up" },
   },
+  clock_gettime: {
+    nr: 228,
+    args: [
+      arg.int("clockid", {
+        min: 0,
+        max: 1,
+        doc: "CLOCK_REALTIME (0) or CLOCK_MONOTONIC (1): the same clock here",
+      }),
+    ],
+    result: "int",
+    doc: "The calling CPU's simulated cycle counter (simplified ABI: the value in the result register instead of a struct timespec). Monotonic per CPU; CPUs run in lockstep, so readings across CPUs differ by less than one trap.",
+  },
   exit_group: {
     nr: 231,
     args: [arg.int("status", { doc: "exit code; the low 8 bits are reported" })],

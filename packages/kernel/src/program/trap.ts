@@ -11,6 +11,7 @@
  * | `store`       | `mov [va], reg`                               | `undefined`                |
  * | `read-bytes`  | `rep movsb` out of user memory                | a fresh `Uint8Array`       |
  * | `write-bytes` | `rep movsb` into user memory                  | `undefined`                |
+ * | `atomic`      | `LOCK CMPXCHG` / `XCHG` / `LOCK XADD`, 32 bits | the old value             |
  * | `compute`     | n cycles of arithmetic that touch no memory   | `undefined`                |
  *
  * A memory trap is translated by the MMU with the thread's address space at CPL 3. A fault that
@@ -64,6 +65,18 @@ export interface WriteBytesTrap {
   readonly bytes: Uint8Array;
 }
 
+/** A locked read-modify-write of an aligned 32-bit word (Intel SDM Vol. 3A 9.1.2.2). */
+export interface AtomicTrap {
+  readonly kind: "atomic";
+  /** `cmpxchg`: if the word equals `a`, store `b`; `xchg`: store `a`; `xadd`: add `a` (mod 2^32). */
+  readonly op: "cmpxchg" | "xchg" | "xadd";
+  /** A 4-byte aligned address. */
+  readonly va: number;
+  readonly a: number;
+  /** `cmpxchg`'s new value; ignored otherwise. */
+  readonly b: number;
+}
+
 /** Burn `cycles` simulated cycles without touching memory, so time passes and preemption can happen. */
 export interface ComputeTrap {
   readonly kind: "compute";
@@ -71,7 +84,14 @@ export interface ComputeTrap {
 }
 
 /** Every trap a program can raise. */
-export type Trap = SyscallTrap | LoadTrap | StoreTrap | ReadBytesTrap | WriteBytesTrap | ComputeTrap;
+export type Trap =
+  | SyscallTrap
+  | LoadTrap
+  | StoreTrap
+  | ReadBytesTrap
+  | WriteBytesTrap
+  | AtomicTrap
+  | ComputeTrap;
 
 /**
  * A piece of user code: a generator that yields traps and is resumed with their results.

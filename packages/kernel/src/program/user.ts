@@ -62,6 +62,22 @@ export const mem = {
   store32: (va: number, value: number): UserCode<void> => store(va, 4, value),
   /** Store the low 64 bits of `value`, little-endian. */
   store64: (va: number, value: bigint | number): UserCode<void> => store(va, 8, value),
+  /**
+   * `LOCK CMPXCHG`: if the 32-bit word at `va` equals `expected`, store `desired`. Returns the old
+   * value (unsigned): the swap happened when it equals `expected >>> 0`. One trap, so nothing can
+   * run between the compare and the store, on any CPU. `va` must be 4-byte aligned (else SIGBUS).
+   */
+  *cas32(va: number, expected: number, desired: number): UserCode<number> {
+    return (yield { kind: "atomic", op: "cmpxchg", va, a: expected, b: desired }) as number;
+  },
+  /** `XCHG`: store `value`, return the old word (unsigned). */
+  *xchg32(va: number, value: number): UserCode<number> {
+    return (yield { kind: "atomic", op: "xchg", va, a: value, b: 0 }) as number;
+  },
+  /** `LOCK XADD`: add `delta` (mod 2^32), return the old word (unsigned). */
+  *xadd32(va: number, delta: number): UserCode<number> {
+    return (yield { kind: "atomic", op: "xadd", va, a: delta, b: 0 }) as number;
+  },
   /** Copy `length` bytes out of memory at `va`. */
   *read(va: number, length: number): UserCode<Uint8Array> {
     return (yield { kind: "read-bytes", va, length }) as Uint8Array;

@@ -33,7 +33,14 @@ import type { Cpu, Kernel } from "../kernel/kernel.js";
 import { forceSignal } from "../posix/deliver.js";
 import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";
-import type { LoadTrap, ReadBytesTrap, StoreTrap, Trap, WriteBytesTrap } from "../program/trap.js";
+import type {
+  AtomicTrap,
+  LoadTrap,
+  ReadBytesTrap,
+  StoreTrap,
+  Trap,
+  WriteBytesTrap,
+} from "../program/trap.js";
 import { USER_TOP } from "../syscalls/decl.js";
 import { forwardFault } from "./pager.js";
 
@@ -111,7 +118,7 @@ export function executeMemoryTrap(
   k: Kernel,
   c: Cpu,
   t: Thread,
-  trap: LoadTrap | StoreTrap | ReadBytesTrap | WriteBytesTrap,
+  trap: LoadTrap | StoreTrap | ReadBytesTrap | WriteBytesTrap | AtomicTrap,
 ): void {
   const space = t.process.addressSpace!;
   c.time += k.costs.memory;
@@ -173,6 +180,44 @@ export function executeMemoryTrap(
           else m.write16(pa, n & 0xffff);
         }
       }
+      return;
+    }
+    case "atomic": {
+      const { va, a, b } = trap;
+      if (
+        typeof a !== "number" ||
+        typeof b !== "number" ||
+        (trap.op !== "cmpxchg" && trap.op !== "xchg" && trap.op !== "xadd")
+      ) {
+        k.crash(
+          t,
+          `atomic ${String(trap.op)}(${String(a)}, ${String(b)}): not an atomic instruction`,
+          Sig.SIGILL,
+        );
+        return;
+      }
+      if (!Number.isInteger(va) || va < 0 || va + 4 > USER_TOP) {
+        badAccess(k, t, trap, FAULT_ACCERR, 0, "write");
+        return;
+      }
+      if (va % 4 !== 0) {
+        // A split lock: refused, as Linux does with split_lock_detect=fatal.
+        t.retry = trap;
+        forceSignal(k, t, Sig.SIGBUS);
+        return;
+      }
+      // A locked RMW always writes (SDM Vol. 2A "CMPXCHG"), so it needs write access: it breaks
+      // copy-on-write and faults on read-only pages even when the compare fails.
+      const pa = translateOrFault(k, space, va, "write", t);
+      if (pa < 0) {
+        badAccess(k, t, trap, pa, va, "write");
+        return;
+      }
+      const old = k.memory.read32(pa) >>> 0;
+      const next =
+        trap.op === "xchg" ? a >>> 0 : trap.op === "xadd" ? (old + a) >>> 0 : old === a >>> 0 ? b >>> 0 : old;
+      k.memory.write32(pa, next | 0);
+      t.resume = old;
       return;
     }
     case "read-bytes":
