@@ -126,6 +126,28 @@ describe("thread-specific data", () => {
     expect(calls).toEqual(["a:7", "c:1", "b:42", "c:2", "c:3", "c:4"]);
   });
 
+  it("a thread reusing a cached stack starts with NULL values, even for keys without a destructor", () => {
+    const out: number[] = [];
+    let ids: number[] = [];
+    const b = boot(function* (self) {
+      const { key } = yield* keyCreate(self); // no destructor: the value outlives the thread
+      const first = yield* self.create(function* (t) {
+        yield* setSpecific(t, key, 1234);
+        return yield* getSpecific(t, key);
+      });
+      out.push((yield* self.join(first.thread)).value);
+      const second = yield* self.create(function* (t) {
+        return yield* getSpecific(t, key);
+      });
+      out.push((yield* self.join(second.thread)).value);
+      ids = [first.thread, second.thread];
+      return 0;
+    });
+    expect(b.status).toBe(0);
+    expect(ids[0]).toBe(ids[1]); // the same control block, reused from the cache
+    expect(out).toEqual([1234, 0]);
+  });
+
   it("key_delete: EINVAL for unknown keys; a reused key slot does not show the old value; keys run out with EAGAIN", () => {
     const out: number[] = [];
     const b = boot(function* (self) {

@@ -35,6 +35,7 @@ import { lllLock, lllUnlock } from "../sync/lll.js";
 import type { KeyDestructor, Pthread } from "./pthread.js";
 import { loadI64, loadPtr, storePtr } from "./stack.js";
 
+const SPECIFIC_ZEROS = new Uint8Array(PTHREAD_KEYS_MAX * T.SPECIFIC_ENTRY);
 const keySlot = (self: Pthread, key: number): number => self.lib.area + A.KEYS + A.KEY_ENTRY * key;
 const specificSlot = (tcb: number, key: number): number => tcb + T.SPECIFIC + T.SPECIFIC_ENTRY * key;
 const validKey = (key: number): boolean => Number.isInteger(key) && key >= 0 && key < PTHREAD_KEYS_MAX;
@@ -134,6 +135,9 @@ export function* runKeyDestructors(self: Pthread): UserCode<number> {
     }
     if (!called) break;
   }
+  // Whatever is left (values without a destructor, of deleted keys, or past the last pass) is
+  // dropped: the block may be reused by a new thread, whose values must start NULL.
+  yield* mem.write(tcb + T.SPECIFIC, SPECIFIC_ZEROS);
   yield* mem.store32(tcb + T.SPECIFIC_USED, 0);
   return passes;
 }

@@ -206,10 +206,12 @@ export class Pthread {
   *join(thread: number): UserCode<JoinResult> {
     if (thread === this.id) return { error: Errno.EDEADLK, value: 0 };
     if ((yield* mem.load32(thread + T.MAGIC)) !== TCB_LIVE) return { error: Errno.ESRCH, value: 0 };
+    let j = yield* mem.load32(thread + T.JOIN);
     for (;;) {
-      const j = yield* mem.load32(thread + T.JOIN);
       if (j === JoinState.DETACHED || j === JoinState.JOINING) return { error: Errno.EINVAL, value: 0 };
-      if ((yield* atomic.cas32(thread + T.JOIN, j, JoinState.JOINING)) === j) break;
+      const seen = yield* atomic.cas32(thread + T.JOIN, j, JoinState.JOINING);
+      if (seen === j) break;
+      j = seen; // CMPXCHG leaves the current value: no reload needed
     }
     // The kernel zeroes the tid word and wakes it when the thread is gone (CLONE_CHILD_CLEARTID).
     for (;;) {
@@ -246,15 +248,15 @@ export class Pthread {
     yield* runKeyDestructors(this);
     const tcb = this.id;
     yield* storePtr(tcb + T.RETVAL, value);
+    let j = yield* mem.load32(tcb + T.JOIN);
     for (;;) {
-      const j = yield* mem.load32(tcb + T.JOIN);
       if (j === JoinState.DETACHED) {
         if ((yield* mem.load32(tcb + T.MAGIC)) === TCB_LIVE) yield* releaseStack(this.lib.area, tcb);
         break;
       }
       if (j === JoinState.JOINING) break; // the joiner waits on our tid word and reclaims
-      if ((yield* atomic.cas32(tcb + T.JOIN, JoinState.JOINABLE, JoinState.EXITED)) === JoinState.JOINABLE)
-        break;
+      j = yield* atomic.cas32(tcb + T.JOIN, JoinState.JOINABLE, JoinState.EXITED);
+      if (j === JoinState.JOINABLE) break;
     }
     yield* sys.exit(0);
     throw new RuntimeArgumentError(`pthread_exit(tid=${this.tid}): the kernel's exit returned`);

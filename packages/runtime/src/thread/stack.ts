@@ -53,19 +53,14 @@ export function* loadI64(va: number): UserCode<number> {
   return Number(BigInt.asIntN(64, yield* mem.load64(va)));
 }
 
-const SPECIFIC_BYTES = 128 * T.SPECIFIC_ENTRY;
-const ZEROS = new Uint8Array(SPECIFIC_BYTES);
-
-/** Fill a (fresh or reused) control block for a new thread: joinable or detached, live. */
-function* initTcb(tcb: number, arg: number, detached: boolean, reused: boolean): UserCode<void> {
-  if (reused && (yield* mem.load32(tcb + T.SPECIFIC_USED)) !== 0) {
-    yield* mem.write(tcb + T.SPECIFIC, ZEROS); // thread-specific values start NULL (POSIX)
-  }
-  yield* mem.store32(tcb + T.SPECIFIC_USED, 0);
+/**
+ * Fill a (fresh or reused) control block for a new thread: joinable or detached, live. `retval`
+ * is written by the exit path before anyone may read it, `next` when the block joins the cache,
+ * and the exit path leaves `specific` zeroed (`keys.ts`), so three stores suffice.
+ */
+function* initTcb(tcb: number, arg: number, detached: boolean): UserCode<void> {
   yield* mem.store32(tcb + T.JOIN, detached ? JoinState.DETACHED : JoinState.JOINABLE);
-  yield* storePtr(tcb + T.RETVAL, 0);
   yield* storePtr(tcb + T.ARG, arg);
-  yield* storePtr(tcb + T.NEXT, 0);
   yield* mem.store32(tcb + T.MAGIC, TCB_LIVE);
 }
 
@@ -85,7 +80,7 @@ export function* allocateStack(
   // An unlocked peek first: an empty cache costs one load, not a lock round trip.
   if ((yield* loadPtr(area + A.CACHE_HEAD)) !== 0) cur = yield* takeCached(area, stackBytes, guardBytes);
   if (cur !== 0) {
-    yield* initTcb(cur, arg, detached, true);
+    yield* initTcb(cur, arg, detached);
     return cur;
   }
   const bytes = guardBytes + stackBytes + TCB_BYTES;
@@ -110,7 +105,7 @@ export function* allocateStack(
   yield* mem.store32(tcb + T.MAP_BYTES, bytes);
   yield* mem.store32(tcb + T.GUARD_BYTES, guardBytes);
   yield* mem.store32(tcb + T.STACK_BYTES, stackBytes);
-  yield* initTcb(tcb, arg, detached, false);
+  yield* initTcb(tcb, arg, detached);
   return tcb;
 }
 

@@ -1,0 +1,56 @@
+// Replays the pthread part of ../shared/baselines/c/sysrate.c through @osbricks/runtime:
+//   for (i = 0; i < 50000; i++) { pthread_create(&th, 0, noop, 0); pthread_join(th, 0); }
+// and prints one JSON line with "impl":"ts" and sysrate's metric name. The rate is host
+// wall-clock operations per second of the simulator (what to compare with native Linux); the
+// simulated cycles and traps per create + join are in "info".
+// On a shared machine the wall-clock rate moves with the load; the rate per CPU-second of this
+// process ("pthread_create_join_cpu") is steadier.
+// Run: pnpm tsx --conditions=@osbricks/source packages/runtime/bench/baseline-sysrate-threads.ts
+import { Kernel, ProgramRegistry } from "@osbricks/kernel";
+import { type Pthread, pthreadMain, pthreadPersonality } from "../src/index.js";
+
+const N = Number(process.env.N ?? 50_000);
+
+// biome-ignore lint/correctness/useYield: sysrate's noop thread does nothing: `return a;`
+function* noop(_self: Pthread, a: number) {
+  return a;
+}
+
+let bad = 0;
+const programs = new ProgramRegistry().register({
+  name: "init",
+  main: pthreadMain(function* (self) {
+    for (let i = 0; i < N; i++) {
+      const c = yield* self.create(noop, i);
+      const j = yield* self.join(c.thread);
+      if (c.error !== 0 || j.error !== 0 || j.value !== i) bad++;
+    }
+    return 0;
+  }),
+});
+const k = new Kernel({ programs, personality: pthreadPersonality, memoryFrames: 16384 });
+k.boot("init");
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+const r = k.run();
+const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(c0);
+const cpuSecs = (cpu.user + cpu.system) / 1e6;
+if (r.outcome !== "all-exited") throw new Error(`run ended with ${r.outcome}`);
+const ops = Math.round(N / secs);
+console.log(
+  JSON.stringify({
+    bench: "sysrate",
+    impl: "ts",
+    metrics: {
+      pthread_create_join: { n: N, secs, ops_per_s: ops, sim_cycles_per_op: Math.round(r.cycles / N) },
+      pthread_create_join_cpu: { n: N, secs: cpuSecs, ops_per_s: Math.round(N / cpuSecs) },
+    },
+    pthread_create_join_per_s: ops,
+    check: { bad },
+    info: {
+      traps_per_op: Math.round(r.steps / N),
+      note: "@osbricks/runtime pthread create + join (stack cache, CLONE_CHILD_CLEARTID join, atomics as system calls) on 1 simulated CPU",
+    },
+  }),
+);
