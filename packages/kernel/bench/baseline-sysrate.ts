@@ -55,12 +55,13 @@ const nullSys = measure(N_NULL, function* () {
 // sysrate.c's loop: one parent forks N times. Fork replays the parent's history (see
 // kernel/lifecycle.ts), so this shape costs O(i) at the i-th fork.
 const forkLoop = measure(N_FORK, function* () {
+  const st = yield* libc.sbrk(8); // sysrate.c's `int st` on the stack
   let bad = 0;
   for (let i = 0; i < N_FORK; i++) {
     const pid = yield* sys.fork();
     if (pid === 0) yield* sys.exit_group(7);
-    const st = yield* libc.waitpid(pid);
-    if (WEXITSTATUS(st.status) !== 7) bad++;
+    yield* sys.waitpid(pid, st, 0);
+    if (WEXITSTATUS(yield* mem.load32(st)) !== 7) bad++;
   }
   return bad;
 });

@@ -42,15 +42,6 @@ export interface LoadResult {
   readonly heapStart: number;
 }
 
-function u64(v: number): Uint8Array {
-  const out = new Uint8Array(8);
-  const lo = v % 2 ** 32;
-  const hi = Math.floor(v / 2 ** 32);
-  new DataView(out.buffer).setUint32(0, lo, true);
-  new DataView(out.buffer).setUint32(4, hi, true);
-  return out;
-}
-
 /**
  * Map `image` into an empty `space` and build its initial stack.
  * @returns the addresses, or `null` when memory ran out (the caller destroys the space).
@@ -75,27 +66,35 @@ export function loadImage(
     if (out.kind !== "mapped") return null;
     if (s.init && !copyOut(k, space, s.va, s.init)) return null;
   }
-  let sp = layout.stackTop;
-  const put = (bytes: Uint8Array): number | null => {
-    sp -= bytes.length;
-    return copyOut(k, space, sp, bytes) ? sp : null;
-  };
-  const envAddrs: number[] = [];
-  for (const e of envp) {
-    const a = put(encodeCString(e));
-    if (a === null) return null;
-    envAddrs.push(a);
+  // Lay the whole initial stack out in one buffer (strings at the top, vectors below), then copy
+  // it in with one copyOut: one walk per page instead of one per word.
+  const top = layout.stackTop;
+  const strings = [...envp, ...argv].map(encodeCString);
+  const strBytes = strings.reduce((n, b) => n + b.length, 0);
+  let sp = top - strBytes;
+  const addrs: number[] = [];
+  let at = top;
+  for (const b of strings) {
+    at -= b.length;
+    addrs.push(at);
   }
-  const argAddrs: number[] = [];
-  for (const a of argv) {
-    const p = put(encodeCString(a));
-    if (p === null) return null;
-    argAddrs.push(p);
-  }
+  const envAddrs = addrs.slice(0, envp.length);
+  const argAddrs = addrs.slice(envp.length);
   sp -= sp % 8;
   const words = [argv.length, ...argAddrs, 0, ...envAddrs, 0];
   sp -= 8 * words.length;
   sp -= sp % 16; // the ABI wants rsp 16-byte aligned at entry
-  for (let i = 0; i < words.length; i++) if (!copyOut(k, space, sp + 8 * i, u64(words[i]!))) return null;
+  const stack = new Uint8Array(top - sp);
+  const dv = new DataView(stack.buffer);
+  words.forEach((w, i) => {
+    dv.setUint32(8 * i, w % 2 ** 32, true);
+    dv.setUint32(8 * i + 4, Math.floor(w / 2 ** 32), true);
+  });
+  at = top;
+  for (const b of strings) {
+    at -= b.length;
+    stack.set(b, at - sp);
+  }
+  if (!copyOut(k, space, sp, stack)) return null;
   return { argvPtr: sp + 8, envpPtr: sp + 8 * (argv.length + 2), sp, heapStart: layout.heapStart };
 }
