@@ -119,6 +119,19 @@ describe("fork", () => {
     expect(status).toBe(0);
   });
 
+  it("a program that keeps state outside its locals makes the replay diverge: the child dies with a report", () => {
+    let outside = 0; // JavaScript state the kernel cannot see: the replay runs with another value
+    const { status, k } = boot(function* () {
+      outside++;
+      if (outside === 1) yield* sys.getpid();
+      const pid = yield* sys.fork();
+      if (pid === 0) return 0;
+      return WTERMSIG((yield* libc.waitpid(pid)).status) === Sig.SIGILL ? 0 : 1;
+    });
+    expect(status).toBe(0);
+    expect(k.crashes[0]?.message).toContain("fork replay diverged");
+  });
+
   it("MAP_SHARED across fork: the child's writes reach the parent, MAP_PRIVATE ones do not", () => {
     const { status } = boot(function* () {
       const shared = yield* libc.mmapAnon(PAGE, { shared: true });

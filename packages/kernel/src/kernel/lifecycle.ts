@@ -247,10 +247,32 @@ export class Lifecycle {
       const args =
         f.signal === 0 && from.isMain && f === from.frames[0] ? this.rebindStart(f.args, child) : f.args;
       const code = (f.fn as (...a: unknown[]) => UserCode<unknown>)(...args);
-      for (let i = 0; i < f.history.length && error === null; i++) {
+      const h = f.history;
+      const n = h.length;
+      if (error === null) {
         try {
-          const r = code.next(f.history.at(i));
-          if (r.done === true) error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
+          let last: IteratorResult<unknown, unknown> | null = null;
+          for (let i = 0; i < n; i++) {
+            last = code.next(h.at(i));
+            if (last.done === true) {
+              error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
+              break;
+            }
+          }
+          // The top frame must arrive at the very fork trap the parent is executing.
+          const trap = this.k.currentTrap;
+          if (
+            error === null &&
+            f === from.top() &&
+            last !== null &&
+            trap !== null &&
+            trap.kind === "syscall"
+          ) {
+            const got = last.value as { kind?: unknown; nr?: unknown } | null;
+            if (got === null || typeof got !== "object" || got.kind !== "syscall" || got.nr !== trap.nr) {
+              error = `the replayed program did not arrive at the fork (it yielded ${JSON.stringify(got)}): it depends on state outside its locals and memory`;
+            }
+          }
         } catch (e) {
           error = `frame threw during replay: ${e instanceof Error ? e.message : String(e)}`;
         }
