@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { StackStateError } from "../src/errors.js";
 import { BuddyAllocator } from "../src/frames/buddy.js";
 import { KernelStackCache } from "../src/stacks/kernel-stacks.js";
+import { VirtualBuddy } from "../src/vrange/buddy.js";
 import { FirstFitRanges } from "../src/vrange/first-fit.js";
 
 const KBASE = -(2 ** 39); // 0xffff_ff80_0000_0000, in the kernel half
@@ -99,6 +100,24 @@ describe("KernelStackCache", () => {
     expect(() => stacks.free(s)).toThrow(StackStateError);
     expect(() => stacks.free({ ...s })).toThrow(StackStateError);
     expect(stacks.stats()).toMatchObject({ live: 0, cached: 1 });
+    stacks.checkInvariants();
+  });
+
+  it("works on the os2-style virtual buddy too (a 5-page request takes an 8-page block)", () => {
+    const memory = new PhysicalMemory({ size: 256 * 4096 });
+    const buddy = new BuddyAllocator({ frames: 256 });
+    buddy.reserve(0, 1);
+    const mapper = new Mapper({ memory, frames: buddy });
+    const ranges = new VirtualBuddy({ base: KBASE, pages: 1024 });
+    const stacks = new KernelStackCache({ ranges, mapper, frames: buddy, memory, cacheLimit: 0 });
+    const before = ranges.freeBytes();
+    const a = stacks.alloc()!;
+    const b = stacks.alloc()!;
+    expect(b.rangeStart - a.rangeStart).toBe(8 * 4096);
+    stacks.checkInvariants();
+    stacks.free(a);
+    stacks.free(b);
+    expect(ranges.freeBytes()).toBe(before);
     stacks.checkInvariants();
   });
 });
