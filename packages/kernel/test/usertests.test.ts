@@ -374,6 +374,41 @@ describe("signals", () => {
   });
 });
 
+describe("job control", () => {
+  it("SIGSTOP freezes a process (blocked threads too), SIGCONT resumes it, SIGKILL ends it stopped or not", () => {
+    const { status, k } = boot(
+      function* () {
+        const counter = yield* libc.mmapAnon(PAGE, { shared: true });
+        const pid = yield* sys.fork();
+        if (pid === 0) {
+          for (let i = 1; ; i++) {
+            yield* mem.store32(counter, i);
+            yield* compute(2000);
+          }
+        }
+        yield* compute(30_000);
+        yield* sys.kill(pid, Sig.SIGSTOP);
+        yield* compute(1000);
+        const a = yield* mem.load32(counter);
+        yield* compute(50_000);
+        const b = yield* mem.load32(counter);
+        yield* sys.kill(pid, Sig.SIGCONT);
+        yield* compute(50_000);
+        const c = yield* mem.load32(counter);
+        yield* sys.kill(pid, Sig.SIGSTOP);
+        yield* sys.kill(pid, Sig.SIGKILL); // kills a stopped process
+        const w = yield* libc.waitpid(pid);
+        if (!(a > 0 && a === b && c > b)) return 1;
+        return WTERMSIG(w.status) === Sig.SIGKILL ? 0 : 2;
+      },
+      [],
+      { cpus: 2 },
+    );
+    expect(status).toBe(0);
+    expect(k.crashes).toEqual([]);
+  });
+});
+
 describe("process tree", () => {
   it("orphans are re-parented to init, which reaps them", () => {
     const { status } = boot(function* () {

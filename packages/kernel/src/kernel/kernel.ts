@@ -611,6 +611,21 @@ export class Kernel implements Waker, ShootdownTarget {
       t.regs.rax = result;
     }
     this.sched.wake(t.schedId);
+    if (t.process.stopped) this.sched.suspend(t.schedId); // woken into a stopped process: stays put
+  }
+
+  /** Job control: take a ready or running thread off the CPUs until {@link Kernel.resumeThread}. */
+  suspendThread(t: Thread): void {
+    const s = t.runState;
+    if (s !== "ready" && s !== "running") return;
+    const c = this.cpus[t.cpu]!;
+    this.sched.suspend(t.schedId);
+    if (c.current === t) this.switchOut(c, t);
+  }
+
+  /** Job control: a suspended thread becomes ready again. */
+  resumeThread(t: Thread): void {
+    if (t.runState === "suspended") this.sched.resume(t.schedId);
   }
 
   /** Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR. */
@@ -779,6 +794,11 @@ export class Kernel implements Waker, ShootdownTarget {
         );
       }
       if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
+      if ((t.runState === "suspended") !== (t.process.stopped && t.runState !== "blocked")) {
+        throw new KernelInvariantError(
+          `tid ${t.tid} is ${t.runState} in a process that is ${t.process.stopped ? "stopped" : "not stopped"}`,
+        );
+      }
     }
     this.vm.checkInvariants();
     this.stacks.checkInvariants();

@@ -8,7 +8,9 @@
  *   postSignal(p, sig)   kill          sig = lowest of (t.pending | p.pending) & ~t.blocked
  *     SIGKILL → exit now               SIG_IGN          → drop
  *     ignored → discarded (POSIX)      SIG_DFL term/core → exit_group, status "killed by sig"
- *     else pending; interrupt one      SIG_DFL ign/cont → drop; stop → not modelled (dropped, traced)
+ *     SIGSTOP → stop now; SIGCONT →    SIG_DFL ign/cont → drop
+ *     continue now (any disposition)   SIG_DFL stop (TSTP, TTIN, TTOU) → stop the process
+ *     else pending; interrupt one
  *     blocked thread that accepts it   handler          → push a handler frame (the thread's
  *   signalThread(t, sig) SIGPIPE                          continuation stack), block act.mask and
  *   forceSignal(t, sig)  SIGSEGV, crash                   sig; the frame's return is sigreturn
@@ -45,6 +47,19 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
     k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
     return;
   }
+  // Job control acts at generation (POSIX.1-2008 2.4.1): SIGCONT continues the process whatever
+  // its disposition and discards pending stops; a stop signal discards a pending SIGCONT.
+  if (sig === Sig.SIGCONT) {
+    p.sigPending &= ~STOP_SIGNALS;
+    for (const t of p.threads) t.sigPending &= ~STOP_SIGNALS;
+    continueProcess(k, p);
+  } else if ((STOP_SIGNALS & sigbit(sig)) !== 0) {
+    p.sigPending &= ~sigbit(Sig.SIGCONT);
+    if (sig === Sig.SIGSTOP) {
+      stopProcess(k, p); // cannot be caught, ignored or blocked
+      return;
+    }
+  }
   const act = p.sigActions[sig]!;
   if (isIgnored(act, sig)) return; // POSIX: an ignored signal is discarded when generated
   const bit = sigbit(sig);
@@ -59,6 +74,27 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
 
 function restartable(handler: number, flags: number): boolean {
   return handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0;
+}
+
+const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGTTIN) | sigbit(Sig.SIGTTOU);
+
+/**
+ * Stop every thread of `p` (SIGSTOP, or a stop signal's default action): ready and running
+ * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken.
+ * The parent gets SIGCHLD.
+ */
+export function stopProcess(k: Kernel, p: Process): void {
+  if (p.stopped || p.phase !== "live" || p.exiting) return;
+  p.stopped = true;
+  for (const t of p.threads) k.suspendThread(t);
+  if (p.parent !== null && p.parent.pid !== 0) postSignal(k, p.parent, Sig.SIGCHLD);
+}
+
+/** Continue a stopped process (SIGCONT): its suspended threads become ready. */
+export function continueProcess(k: Kernel, p: Process): void {
+  if (!p.stopped) return;
+  p.stopped = false;
+  for (const t of p.threads) k.resumeThread(t);
 }
 
 /** Send `sig` to one thread (SIGPIPE to the writer). */
@@ -128,7 +164,12 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
         k.life.exitProcess(p, signaledStatus(sig, d === "core"));
         return true;
       }
-      k.traceSignal(t, sig, d === "stop" ? "stop (not modelled, dropped)" : "default: ignored");
+      if (d === "stop") {
+        k.traceSignal(t, sig, "stopped");
+        stopProcess(k, p);
+        return true;
+      }
+      k.traceSignal(t, sig, "default: ignored");
       continue;
     }
     const fn = codeAt(k, t, act.handler);

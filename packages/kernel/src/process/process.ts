@@ -83,6 +83,8 @@ export class Process extends KernelObject {
   pager: Endpoint | null = null;
   /** The endpoint this process serves page faults on (created by pager_attach), or null. */
   pagerEndpoint: Endpoint | null = null;
+  /** Stopped by SIGSTOP (or a default SIGTSTP/SIGTTIN/SIGTTOU) until SIGCONT. */
+  stopped = false;
   /** Set while exit is in progress, so nested kills do not re-enter. */
   exiting = false;
 
