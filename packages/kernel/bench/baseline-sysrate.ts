@@ -78,6 +78,21 @@ const forkLoop = measure(N_FORK, function* () {
   return bad;
 });
 
+// The same loop with clone(fn): the child starts at a function, so nothing is replayed.
+const cloneLoop = measure(N_FORK, function* (s) {
+  const st = yield* libc.sbrk(8);
+  const child = s.addressOf(function* () {
+    yield* sys.exit_group(7);
+  });
+  let bad = 0;
+  for (let i = 0; i < N_FORK; i++) {
+    const pid = yield* sys.clone(child, 0);
+    yield* sys.waitpid(pid, st, 0);
+    if (WEXITSTATUS(yield* mem.load32(st)) !== 7) bad++;
+  }
+  return bad;
+});
+
 // A small process forking once: init spawns "forker" N times; each forks, its child exits 7,
 // it waits. The metric counts the whole spawn + fork + exit + wait + exit + wait cycle.
 const forkFresh = measure(
@@ -153,6 +168,7 @@ console.log(
       null_syscall: strip(nullSys),
       fork_exit_wait: strip(forkLoop),
       fork_exit_wait_fresh: strip(forkFresh),
+      clone_exit_wait: strip(cloneLoop),
       thread_create_join: strip(threads),
       pipe_roundtrip: strip(pipe),
     },
@@ -160,7 +176,11 @@ console.log(
     fork_exit_wait_per_s: forkLoop.ops_per_s,
     pthread_create_join_per_s: threads.ops_per_s,
     pipe_roundtrip_per_s: pipe.ops_per_s,
-    check: { fork_bad_status: forkLoop.status >> 8, fork_fresh_bad: forkFresh.status >> 8 },
+    check: {
+      fork_bad_status: forkLoop.status >> 8,
+      fork_fresh_bad: forkFresh.status >> 8,
+      clone_bad: cloneLoop.status >> 8,
+    },
     info: {
       note: "host wall-clock rates of the simulator; sim_cycles_per_op is simulated time; thread_create_join is kernel-level (thread_create + futex join), not @osbricks/runtime's pthread_create",
     },

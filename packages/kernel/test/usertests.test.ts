@@ -119,6 +119,23 @@ describe("fork", () => {
     expect(status).toBe(0);
   });
 
+  it("clone(fn, arg): a fork whose child starts at fn(arg), with a copy-on-write copy and no replay", () => {
+    const { status } = boot(function* (s) {
+      const va = yield* libc.sbrk(PAGE);
+      yield* mem.store32(va, 5);
+      const child = s.addressOf(function* (arg: number) {
+        const v = yield* mem.load32(va); // the parent's value, through the COW copy
+        yield* mem.store32(va, 99); // the child's own copy
+        return v + arg;
+      });
+      const pid = yield* sys.clone(child, 2);
+      const w = yield* libc.waitpid(pid);
+      if (WEXITSTATUS(w.status) !== 7) return 1;
+      return (yield* mem.load32(va)) === 5 ? 0 : 2;
+    });
+    expect(status).toBe(0);
+  });
+
   it("a program that keeps state outside its locals makes the replay diverge: the child dies with a report", () => {
     let outside = 0; // JavaScript state the kernel cannot see: the replay runs with another value
     const { status, k } = boot(function* () {

@@ -193,12 +193,19 @@ export class Lifecycle {
 
   // ---- fork and exec ------------------------------------------------------------------------
 
-  /** fork(2) for the running thread `t`: the child's pid, or -errno. */
-  fork(t: Thread): number {
+  /**
+   * fork(2) for the running thread `t`: the child's pid, or -errno. With `start`, the child does
+   * not return from the call but starts at `start.fn(start.arg)` (glibc's `clone(fn, ...)` without
+   * CLONE_VM): the same copy-on-write copy, and no replay, so it costs O(1) in the parent's history.
+   */
+  fork(
+    t: Thread,
+    start?: { readonly fn: UserFunction; readonly entry: number; readonly arg: number },
+  ): number {
     const k = this.k;
     const p = t.process;
     if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
-    if (t.frames.some((f) => f.history.overflow)) return -Errno.ENOMEM;
+    if (start === undefined && t.frames.some((f) => f.history.overflow)) return -Errno.ENOMEM;
     const kstack = k.stacks.alloc();
     if (kstack === null) return -Errno.ENOMEM;
     const space = p.vm.fork();
@@ -224,9 +231,20 @@ export class Lifecycle {
     ct.clearTid = 0;
     k.threads.set(pid, ct);
     child.threads.push(ct);
-    const diverged = this.replayFrames(t, ct, child);
-    ct.resume = 0;
-    ct.regs.rax = 0;
+    let diverged: string | null = null;
+    if (start === undefined) {
+      diverged = this.replayFrames(t, ct, child);
+      ct.resume = 0;
+      ct.regs.rax = 0;
+    } else {
+      ct.isMain = false; // its start routine returning ends the (one-thread) process with that value
+      ct.pushBase(
+        start.fn as (...a: unknown[]) => UserCode<unknown>,
+        [start.arg],
+        start.entry,
+        k.forkHistoryLimit,
+      );
+    }
     this.place(ct);
     k.tracer?.emit({
       type: "kernel.process",

@@ -227,6 +227,11 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       return nt.tid;
     },
     fork: (t) => k.life.fork(t),
+    clone(t, entry, a) {
+      const fn = codeAt(k, t, entry);
+      if (fn === null) return -Errno.EFAULT;
+      return k.life.fork(t, { fn, entry, arg: a });
+    },
     execve(t, path, argv, envp) {
       const a = copyExecArgs(k, t, path, argv, envp);
       if (typeof a === "number") return a;

@@ -199,6 +199,20 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EINVAL: "tidptr not 4-byte aligned",
     },
   },
+  clone: {
+    nr: 435,
+    args: [
+      arg.code("entry", { doc: "where the child starts: entry(arg)" }),
+      arg.int("arg", { min: -(2 ** 53) + 1, max: 2 ** 53 - 1, doc: "the child's argument" }),
+    ],
+    result: "pid",
+    doc: "fork, except that the child starts at entry(arg) instead of returning from the call (glibc's clone(fn, stack, SIGCHLD, arg) without CLONE_VM; Linux's clone3 number). Same copy-on-write copy of the address space, descriptors and dispositions; no replay of the caller's history, so it costs the same however long the caller has run. The child exits with entry's return value.",
+    errors: {
+      EAGAIN: "process limit reached",
+      ENOMEM: "no memory for the child",
+      EFAULT: "entry is not executable",
+    },
+  },
   fork: {
     nr: 57,
     args: [],
