@@ -1,5 +1,9 @@
-// The README's main command (`pnpm start`). For now it runs the hw-x86 walkthrough; the Lunaix-like
-// kernel replaces it as the main program once it boots.
-import { hwWalkthrough } from "./hw-walkthrough.js";
+// The README's main command (`pnpm start`): boot the Lunaix-like kernel and run its demo script
+// (scripts/demo.sh), exactly as `pnpm run boot --script scripts/demo.sh` would. Extra arguments
+// are passed on (`pnpm start -- --cpus 4 --policy cfs --trace run.json`).
+import { bootMain, DEMO_SCRIPT } from "./boot.js";
 
-hwWalkthrough((line) => console.log(line));
+const extra = process.argv.slice(2).filter((a) => a !== "--");
+bootMain(["--script", DEMO_SCRIPT, ...extra]).then((code) => {
+  process.exitCode = code;
+});

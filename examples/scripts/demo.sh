@@ -1,0 +1,25 @@
+# The Lunaix-like kernel's demo: each line is typed into /bin/sh on the serial console.
+help
+ls /bin
+fsdemo
+forkcow
+prodcons
+memdemo
+echo the quick brown fox jumps over the lazy dog | upper | wc
+echo saved by the shell > /tmp/note
+cat /tmp/note
+ps
+free
+buddyinfo
+sched
+handles 1
+vmrs 1
+pte 1 0x400000
+pte 1 0x1000000000
+# bad input: the system keeps running
+nosuchprogram
+pte 1 banana
+vmrs 999
+cat /no/such/file
+crash
+exit

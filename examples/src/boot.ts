@@ -1,0 +1,143 @@
+/**
+ * `pnpm run boot [kernel] [--seed N] [--cpus N] [--mem SIZE] [--policy NAME] [--trace FILE] [--script FILE]`
+ *
+ * Boots an example kernel on a simulated machine. On a terminal the shell is interactive (type
+ * `help`; `exit` or ^D halts the machine); otherwise — a pipe, CI, `--script` — it types a script
+ * of shell commands, so a run is deterministic and ends by itself. `--trace FILE` writes the run's
+ * events as Chrome trace-event JSON (open it in https://ui.perfetto.dev or chrome://tracing).
+ *
+ * This file and `main.ts` are the only places that touch Node (files, stdin, the clock for the
+ * boot timing line); the kernels themselves print through a callback and run in a browser too.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
+import { SizeError } from "./cli/size.js";
+import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
+import { MachineConfigError } from "./lunaix/machine.js";
+import { ChromeTraceWriter } from "./trace/chrome-trace.js";
+
+/** The kernels this command boots (the first is the default). */
+export const KERNELS: readonly string[] = ["lunaix"];
+
+/** The demo script `pnpm start` runs. */
+export const DEMO_SCRIPT = fileURLToPath(new URL("../scripts/demo.sh", import.meta.url));
+
+/** The lines of a shell script: blank lines dropped (comments are the shell's business). */
+export function scriptLines(text: string): string[] {
+  return text.split(/\r?\n/).filter((l) => l.trim() !== "");
+}
+
+/** What one scripted boot produced. */
+export interface ScriptedRun {
+  readonly system: LunaixSystem;
+  readonly why: IdleReason;
+  /** Host milliseconds from power-on to the first prompt, and for the whole run. */
+  readonly bootMs: number;
+  readonly totalMs: number;
+}
+
+/**
+ * Boot with `args` and type `lines` into the shell; the final summary is printed at the end.
+ * Output goes to `write`. Used by the command line and by the tests (no subprocess).
+ */
+export function bootScripted(
+  args: Omit<BootArgs, "help" | "script">,
+  lines: readonly string[],
+  write: (text: string) => void,
+  trace?: ChromeTraceWriter,
+): ScriptedRun {
+  const t0 = performance.now();
+  const system = LunaixSystem.boot({
+    mem: args.mem,
+    cpus: args.cpus,
+    seed: args.seed,
+    ...(args.policy !== undefined ? { policy: args.policy } : {}),
+    ...(trace !== undefined ? { trace } : {}),
+    output: write,
+  });
+  const t1 = performance.now();
+  const why = system.runScript(lines);
+  system.printSummary();
+  return { system, why, bootMs: t1 - t0, totalMs: performance.now() - t0 };
+}
+
+function writeTrace(file: string, trace: ChromeTraceWriter, args: BootArgs): void {
+  writeFileSync(
+    file,
+    JSON.stringify(trace.toJSON({ kernel: args.kernel, seed: args.seed, cpus: args.cpus })),
+  );
+  process.stderr.write(`boot: trace written to ${file} (open it in https://ui.perfetto.dev)\n`);
+}
+
+async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined): Promise<void> {
+  const out = (s: string) => process.stdout.write(s);
+  const system = LunaixSystem.boot({
+    mem: args.mem,
+    cpus: args.cpus,
+    seed: args.seed,
+    echo: false,
+    ...(args.policy !== undefined ? { policy: args.policy } : {}),
+    ...(trace !== undefined ? { trace } : {}),
+    output: out,
+  });
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  let why: IdleReason = "input";
+  for await (const line of rl) {
+    system.type(line);
+    why = system.runUntilIdle();
+    if (why !== "input") break;
+  }
+  rl.close();
+  if (why === "input") {
+    system.hangup();
+    system.runUntilIdle();
+  }
+  system.printSummary();
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: BootArgs;
+  try {
+    args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof SizeError) {
+      process.stderr.write(`boot: ${e.message}\n${usage({ kernels: KERNELS, policies: POLICY_NAMES })}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(`${usage({ kernels: KERNELS, policies: POLICY_NAMES })}\n`);
+    return 0;
+  }
+  const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
+  try {
+    if (args.script === undefined && process.stdin.isTTY) {
+      await interactive(args, trace);
+    } else {
+      const text = args.script !== undefined ? readFileSync(args.script, "utf8") : readFileSync(0, "utf8");
+      const run = bootScripted(args, scriptLines(text), (s) => process.stdout.write(s), trace);
+      process.stderr.write(
+        `boot: ${run.bootMs.toFixed(1)} ms to the first prompt, ${run.totalMs.toFixed(0)} ms for the whole run (host time)\n`,
+      );
+    }
+  } catch (e) {
+    if (e instanceof MachineConfigError) {
+      process.stderr.write(`boot: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (trace !== undefined && args.trace !== undefined) writeTrace(args.trace, trace, args);
+  return 0;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+export { main as bootMain };

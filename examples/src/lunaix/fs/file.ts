@@ -1,0 +1,149 @@
+/**
+ * Open file descriptions of the in-memory file system: what `open` creates and every descriptor
+ * duplicated from it (dup, fork, spawn) shares — the inode, the offset and the access mode, as
+ * POSIX specifies (XBD 3.258 "Open File Description").
+ *
+ * ```
+ *   fd 3 ─┐
+ *         ├─▶ VfsFile { inode, offset, readable, writable, append } ─▶ Inode (bytes, or a driver)
+ *   fd 5 ─┘  (dup: one offset for both; a second open() gets its own)
+ * ```
+ *
+ * Regular files grow on write (the buffer doubles, so n appends cost O(n) copies in total), a
+ * write past the end fills the gap with zeros (a hole reads as zeros, POSIX `lseek`), and a read at
+ * or past the end returns 0. Directories are read with `getdents64`, whose records are Linux's
+ * `struct linux_dirent64`:
+ *
+ * ```
+ *   +0 d_ino u64 | +8 d_off s64 (cookie of the next entry) | +16 d_reclen u16 | +18 d_type u8 | +19 d_name…NUL
+ *   d_reclen = 19 + name bytes + 1, rounded up to 8:  "sh" → 19 + 2 + 1 = 22 → 24
+ * ```
+ *
+ * Related: `vfs.ts` (inodes), `syscalls.ts` (the calls that use these).
+ */
+import { Errno, FILE_MAX, type Inode, type Vfs } from "./vfs.js";
+
+/** `open(2)` flags (Linux x86-64 values, `<asm-generic/fcntl.h>`). */
+export const OpenFlags = {
+  O_RDONLY: 0,
+  O_WRONLY: 1,
+  O_RDWR: 2,
+  O_CREAT: 0o100,
+  O_EXCL: 0o200,
+  O_TRUNC: 0o1000,
+  O_APPEND: 0o2000,
+  O_DIRECTORY: 0o200000,
+} as const;
+
+/** `lseek(2)` whence values. */
+export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
+
+const utf8 = new TextEncoder();
+
+/** Byte length of one `linux_dirent64` record for a name of `nameBytes` bytes. */
+export function direntLength(nameBytes: number): number {
+  return Math.ceil((19 + nameBytes + 1) / 8) * 8;
+}
+
+/** An open file description. */
+export class VfsFile {
+  /** Byte offset of the next read or write (for a directory: index of the next entry). */
+  offset = 0;
+
+  constructor(
+    readonly inode: Inode,
+    readonly readable: boolean,
+    readonly writable: boolean,
+    readonly append: boolean,
+  ) {}
+
+  /**
+   * Read up to `max` bytes at the offset and advance it. Returns the bytes (empty at end of file),
+   * `null` when a device asks the caller to wait, or -errno.
+   */
+  read(max: number): Uint8Array | null | number {
+    if (!this.readable) return -Errno.EBADF;
+    const n = this.inode;
+    if (n.kind === "dir") return -Errno.EISDIR;
+    if (n.kind === "char") return n.device!.read(max);
+    if (n.kind === "exec") return -Errno.EACCES; // no bytes behind a program image
+    const end = Math.min(n.size, this.offset + max);
+    if (end <= this.offset) return new Uint8Array(0);
+    const out = n.data.slice(this.offset, end);
+    this.offset = end;
+    return out;
+  }
+
+  /** Write `bytes` at the offset (at the end with O_APPEND) and advance it. Returns the count or -errno. */
+  write(bytes: Uint8Array): number {
+    if (!this.writable) return -Errno.EBADF;
+    const n = this.inode;
+    if (n.kind === "char") return n.device!.write(bytes);
+    if (n.kind !== "file") return -Errno.EBADF;
+    if (this.append) this.offset = n.size;
+    const end = this.offset + bytes.length;
+    if (end > FILE_MAX) return -Errno.EFBIG;
+    if (end > n.data.length) {
+      const grown = new Uint8Array(Math.min(FILE_MAX, Math.max(end, 2 * n.data.length, 64)));
+      grown.set(n.data.subarray(0, n.size));
+      n.data = grown;
+    }
+    // Bytes between the old end and the offset were zero in the fresh buffer: a hole reads as 0s.
+    if (this.offset > n.size) n.data.fill(0, n.size, this.offset);
+    n.data.set(bytes, this.offset);
+    this.offset = end;
+    if (end > n.size) n.size = end;
+    return bytes.length;
+  }
+
+  /** Move the offset (`lseek`); returns the new offset or -EINVAL / -ESPIPE. */
+  seek(offset: number, whence: number): number {
+    if (this.inode.kind === "char") return -Errno.ESPIPE;
+    const base =
+      whence === Whence.SEEK_SET
+        ? 0
+        : whence === Whence.SEEK_CUR
+          ? this.offset
+          : whence === Whence.SEEK_END
+            ? this.inode.kind === "dir"
+              ? this.inode.entries.size + 2
+              : this.inode.size
+            : -1;
+    if (base < 0) return -Errno.EINVAL;
+    const next = base + offset;
+    if (!Number.isSafeInteger(next) || next < 0) return -Errno.EINVAL;
+    this.offset = next;
+    return next;
+  }
+
+  /**
+   * Fill up to `count` bytes with `linux_dirent64` records from the offset on and advance it.
+   * Returns the bytes (empty at the end of the directory), or -ENOTDIR / -EINVAL (buffer too
+   * small for the next record, as Linux answers).
+   */
+  getdents(fs: Vfs, count: number): Uint8Array | number {
+    const dir = this.inode;
+    if (dir.kind !== "dir") return -Errno.ENOTDIR;
+    const list = fs.readdir(dir);
+    const out = new Uint8Array(count);
+    const dv = new DataView(out.buffer);
+    let at = 0;
+    while (this.offset < list.length) {
+      const e = list[this.offset]!;
+      const name = utf8.encode(e.name);
+      const len = direntLength(name.length);
+      if (at + len > count) {
+        if (at === 0) return -Errno.EINVAL;
+        break;
+      }
+      dv.setBigUint64(at, BigInt(e.node.ino), true);
+      dv.setBigInt64(at + 8, BigInt(this.offset + 1), true);
+      dv.setUint16(at + 16, len, true);
+      out[at + 18] = e.node.dtype;
+      out.set(name, at + 19); // the NUL and padding are the zeros already there
+      at += len;
+      this.offset++;
+    }
+    return out.subarray(0, at);
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The demo programs: each shows one mechanism of the design and prints the facts it observed, so
+ * a reader (and the tests) can check them.
+ *
+ * | program    | shows                                                                            |
+ * | ---------- | -------------------------------------------------------------------------------- |
+ * | `forkcow`  | fork shares private pages copy-on-write: the child's writes copy only its pages  |
+ * | `prodcons` | pthreads (`@osbricks/runtime`): a bounded buffer with a mutex and two condvars   |
+ * | `memdemo`  | mmap, munmap splitting an area, mprotect, children killed by SIGSEGV             |
+ * | `fsdemo`   | the file system: mkdir, open, write, lseek, read, readdir, unlink while open     |
+ * | `crash`    | a program with a bug (a JavaScript exception): the kernel kills it, all else runs |
+ *
+ * Results are fixed by the program (sums, page counts, statuses), never by the interleaving, so a
+ * run with another seed or policy prints the same lines.
+ *
+ * Related: `sh.ts` (runs them), `../../../scripts/demo.sh` (the demo script).
+ */
+import {
+  mem,
+  type ProcessStart,
+  Prot,
+  signalName,
+  type UserCode,
+  WIFSIGNALED,
+  WTERMSIG,
+} from "@osbricks/kernel";
+import {
+  condBroadcast,
+  condInit,
+  condSignal,
+  condWait,
+  mutexInit,
+  mutexLock,
+  mutexUnlock,
+  type Pthread,
+  pthreadMain,
+} from "@osbricks/runtime";
+import { OpenFlags, Whence } from "../fs/file.js";
+import { errorName } from "../fs/vfs.js";
+import { lunaixStubs as sys } from "../personality.js";
+import { describeStatus, UserIo } from "./ulib.js";
+
+const PAGE = 4096;
+
+/** `forkcow`: 16 private pages, a fork, the child writes 4 of them; both sides check. */
+export function* forkcowMain(_start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const PAGES = 16;
+  const WRITTEN = 4;
+  const a = yield* sys.mmap(0, PAGES * PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  if (a < 0) return 1;
+  for (let i = 0; i < PAGES; i++) yield* mem.store32(a + i * PAGE, 100 * i);
+  yield* io.print(`forkcow: parent filled ${PAGES} private pages (page i holds 100*i)\n`);
+  const pid = yield* sys.fork();
+  if (pid < 0) return 1;
+  if (pid === 0) {
+    for (let i = 0; i < WRITTEN; i++) yield* mem.store32(a + i * PAGE, 9999);
+    let changed = 0;
+    let same = 0;
+    for (let i = 0; i < PAGES; i++) {
+      const v = yield* mem.load32(a + i * PAGE);
+      if (v === 9999) changed++;
+      else if (v === 100 * i) same++;
+    }
+    yield* io.print(
+      `forkcow: child wrote ${WRITTEN} pages; it sees ${changed} changed and ${same} unchanged\n`,
+    );
+    return changed === WRITTEN && same === PAGES - WRITTEN ? 0 : 1;
+  }
+  const r = yield* io.waitpid(pid);
+  let intact = 0;
+  for (let i = 0; i < PAGES; i++) if ((yield* mem.load32(a + i * PAGE)) === 100 * i) intact++;
+  yield* io.print(
+    `forkcow: child ${describeStatus(r.status, signalName)}; parent still sees its own values in ${intact}/${PAGES} pages\n`,
+  );
+  return intact === PAGES && r.status === 0 ? 0 : 1;
+}
+
+// The shared state of prodcons, in one anonymous page (every byte of it in simulated memory).
+const MUTEX = 0;
+const NOT_EMPTY = 32;
+const NOT_FULL = 64;
+const COUNT = 96;
+const HEAD = 100;
+const TAIL = 104;
+const RING = 128;
+const SLOTS = 8;
+const ITEMS = 50;
+const PRODUCERS = 2;
+const CONSUMERS = 2;
+
+/** Put `v` in the ring, waiting while it is full. */
+function* put(self: Pthread, b: number, v: number): UserCode<void> {
+  yield* mutexLock(self, b + MUTEX);
+  while ((yield* mem.load32(b + COUNT)) === SLOTS) yield* condWait(self, b + NOT_FULL, b + MUTEX);
+  const tail = yield* mem.load32(b + TAIL);
+  yield* mem.store32(b + RING + 4 * tail, v);
+  yield* mem.store32(b + TAIL, (tail + 1) % SLOTS);
+  yield* mem.store32(b + COUNT, (yield* mem.load32(b + COUNT)) + 1);
+  yield* condSignal(b + NOT_EMPTY);
+  yield* mutexUnlock(self, b + MUTEX);
+}
+
+/** Take a value from the ring, waiting while it is empty. */
+function* take(self: Pthread, b: number): UserCode<number> {
+  yield* mutexLock(self, b + MUTEX);
+  while ((yield* mem.load32(b + COUNT)) === 0) yield* condWait(self, b + NOT_EMPTY, b + MUTEX);
+  const head = yield* mem.load32(b + HEAD);
+  const v = yield* mem.load32(b + RING + 4 * head);
+  yield* mem.store32(b + HEAD, (head + 1) % SLOTS);
+  yield* mem.store32(b + COUNT, (yield* mem.load32(b + COUNT)) - 1);
+  yield* condSignal(b + NOT_FULL);
+  yield* mutexUnlock(self, b + MUTEX);
+  return v;
+}
+
+/** `prodcons`: 2 producers × 50 items through an 8-slot ring to 2 consumers; 0 ends a consumer. */
+export const prodconsMain = pthreadMain(function* prodcons(self: Pthread): UserCode<number> {
+  const io = yield* UserIo.create();
+  const b = yield* sys.mmap(0, PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  if (b < 0) return 1;
+  yield* mutexInit(b + MUTEX);
+  yield* condInit(b + NOT_EMPTY);
+  yield* condInit(b + NOT_FULL);
+  const consumers: number[] = [];
+  for (let i = 0; i < CONSUMERS; i++) {
+    const c = yield* self.create(function* consumer(t: Pthread) {
+      let sum = 0;
+      let n = 0;
+      for (;;) {
+        const v = yield* take(t, b);
+        if (v === 0) return sum * 1000 + n; // two results in one exit value
+        sum += v;
+        n++;
+        yield* sys.sched_yield(); // let the others in: more interleaving, same result
+      }
+    });
+    if (c.error !== 0) return 1;
+    consumers.push(c.thread);
+  }
+  const producers: number[] = [];
+  for (let i = 0; i < PRODUCERS; i++) {
+    const p = yield* self.create(function* producer(t: Pthread) {
+      for (let v = 1; v <= ITEMS; v++) yield* put(t, b, v);
+      return 0;
+    });
+    if (p.error !== 0) return 1;
+    producers.push(p.thread);
+  }
+  for (const p of producers) yield* self.join(p);
+  for (let i = 0; i < CONSUMERS; i++) yield* put(self, b, 0);
+  yield* condBroadcast(b + NOT_EMPTY);
+  let sum = 0;
+  let items = 0;
+  for (const c of consumers) {
+    const r = yield* self.join(c);
+    sum += Math.floor(r.value / 1000);
+    items += r.value % 1000;
+  }
+  const expected = (PRODUCERS * ITEMS * (ITEMS + 1)) / 2;
+  yield* io.print(
+    `prodcons: ${PRODUCERS} producers x ${ITEMS} items through a ring of ${SLOTS} slots (mutex + 2 condition variables)\n`,
+  );
+  yield* io.print(`prodcons: consumers took ${items} items, sum ${sum} (expected ${expected})\n`);
+  return sum === expected && items === PRODUCERS * ITEMS ? 0 : 1;
+});
+
+/** The lines of `vmrs <pid>` whose area overlaps [lo, hi) (neighbouring anonymous areas may have merged). */
+function* areasIn(io: UserIo, pid: number, lo: number, hi: number): UserCode<string[]> {
+  const report = yield* io.lunadbg(`vmrs ${pid}`);
+  return report
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{10}-/.test(l))
+    .filter((l) => {
+      const [start, end] = l
+        .split(" ")[0]!
+        .split("-")
+        .map((h) => Number.parseInt(h, 16)) as [number, number];
+      return start < hi && end > lo;
+    });
+}
+
+/** Fork a child that runs `body`; the child's wait status. */
+function* inChild(io: UserIo, body: () => UserCode<void>): UserCode<number> {
+  const pid = yield* sys.fork();
+  if (pid === 0) {
+    yield* body();
+    return -1; // unreachable when the body faults as intended
+  }
+  return (yield* io.waitpid(pid)).status;
+}
+
+/** `memdemo`: mmap 4 pages, munmap the second (a split), mprotect the last two, fault on purpose. */
+export function* memdemoMain(_start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const pid = yield* sys.getpid();
+  const a = yield* sys.mmap(0, 4 * PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  if (a < 0) return 1;
+  for (let i = 0; i < 4; i++) yield* mem.store32(a + i * PAGE, i + 1);
+  const hex = (v: number) => `0x${v.toString(16)}`;
+  yield* io.print(`memdemo: mmap 4 pages at ${hex(a)}, each written once\n`);
+  yield* io.print(`${(yield* areasIn(io, pid, a, a + 4 * PAGE)).map((l) => `  ${l}`).join("\n")}\n`);
+  yield* sys.munmap(a + PAGE, PAGE);
+  const split = yield* areasIn(io, pid, a, a + 4 * PAGE);
+  yield* io.print(`memdemo: munmap of page 1 split the area in ${split.length}\n`);
+  const r = yield* sys.mprotect(a + 2 * PAGE, 2 * PAGE, Prot.PROT_READ);
+  const areas = yield* areasIn(io, pid, a, a + 4 * PAGE);
+  yield* io.print(`memdemo: mprotect(pages 2-3, PROT_READ) = ${r}; areas now:\n`);
+  yield* io.print(`${areas.map((l) => `  ${l}`).join("\n")}\n`);
+  const still = yield* mem.load32(a + 2 * PAGE);
+  yield* io.print(`memdemo: reading the read-only page still works: ${still}\n`);
+  const w = yield* inChild(io, function* () {
+    yield* mem.store32(a + 2 * PAGE, 7); // a write to a read-only page: SEGV_ACCERR
+  });
+  yield* io.print(`memdemo: child writing the read-only page: ${describeStatus(w, signalName)}\n`);
+  const h = yield* inChild(io, function* () {
+    yield* mem.load32(a + PAGE); // the hole munmap left: SEGV_MAPERR
+  });
+  yield* io.print(`memdemo: child reading the unmapped hole: ${describeStatus(h, signalName)}\n`);
+  const ok = split.length === 2 && r === 0 && still === 3;
+  const segv = (s: number) => WIFSIGNALED(s) && WTERMSIG(s) === 11;
+  return ok && segv(w) && segv(h) ? 0 : 1;
+}
+
+const enc = new TextEncoder();
+
+/** `fsdemo`: the file-system calls, step by step, with the answers the kernel gave. */
+export function* fsdemoMain(_start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const say = (s: string) => io.print(`fsdemo: ${s}\n`);
+  let failures = 0;
+  const expect = function* (what: string, got: number | string, want: number | string): UserCode<void> {
+    const shown = typeof got === "number" && got < 0 ? errorName(got) : String(got);
+    yield* say(`${what} -> ${shown}`);
+    if (got !== want) failures++;
+  };
+  yield* expect("mkdir /tmp/demo", yield* io.pathCall("mkdir", "/tmp/demo"), 0);
+  const fd = yield* io.open("/tmp/demo/notes.txt", OpenFlags.O_RDWR | OpenFlags.O_CREAT);
+  yield* expect("open /tmp/demo/notes.txt O_RDWR|O_CREAT", fd >= 0 ? "fd" : fd, "fd");
+  yield* expect("write 'hello, lunaix\\n'", yield* io.write(fd, "hello, lunaix\n"), 14);
+  yield* expect("lseek(fd, 7, SEEK_SET)", yield* sys.lseek(fd, 7, Whence.SEEK_SET), 7);
+  const six = yield* io.read(fd, 6);
+  yield* expect("read 6 bytes", typeof six === "number" ? six : new TextDecoder().decode(six), "lunaix");
+  yield* expect("lseek(fd, 0, SEEK_END)", yield* sys.lseek(fd, 0, Whence.SEEK_END), 14);
+  yield* io.write(fd, enc.encode("second line\n"));
+  const list = yield* io.readdir("/tmp/demo");
+  const names = typeof list === "number" ? errorName(list) : list.map((e) => e.name).join(" ");
+  yield* expect("readdir /tmp/demo", names, ". .. notes.txt");
+  yield* expect("mkdir /tmp/demo again", yield* io.pathCall("mkdir", "/tmp/demo"), -17);
+  yield* expect("rmdir /tmp/demo (not empty)", yield* io.pathCall("rmdir", "/tmp/demo"), -39);
+  yield* expect("unlink notes.txt while open", yield* io.pathCall("unlink", "/tmp/demo/notes.txt"), 0);
+  yield* sys.lseek(fd, 0, Whence.SEEK_SET);
+  const all = yield* io.readAll(fd);
+  yield* expect("read it all through the open fd", typeof all === "number" ? all : all.length, 26);
+  yield* expect("open it by name now", yield* io.open("/tmp/demo/notes.txt", OpenFlags.O_RDONLY), -2);
+  yield* sys.close(fd);
+  yield* expect("rmdir /tmp/demo", yield* io.pathCall("rmdir", "/tmp/demo"), 0);
+  yield* say(failures === 0 ? "all answers as POSIX specifies" : `${failures} unexpected answers`);
+  return failures === 0 ? 0 : 1;
+}
+
+/** `crash`: a program with a bug. The kernel reports it, kills the process, and runs on. */
+export function* crashMain(_start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  yield* io.print("crash: about to dereference a broken pointer\n");
+  const table: Record<string, { length: number }> = {};
+  const broken = table.missing as { length: number };
+  return broken.length; // TypeError: a bug in user code, not in the kernel
+}

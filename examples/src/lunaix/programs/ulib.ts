@@ -1,0 +1,241 @@
+/**
+ * The user-side library of the Lunaix-like kernel's programs: printing, reading lines, files,
+ * directories, spawning and waiting — libc over `lunaixStubs`, written as user code that traps.
+ *
+ * Every program makes one {@link UserIo} at the start of `main`. It maps one scratch region
+ * (64 KiB, anonymous, private) for the bytes it passes to the kernel — output text, path strings,
+ * argv vectors, status words — instead of growing the heap with every call, so a shell that runs
+ * for hours keeps a constant footprint. Nothing lives in JavaScript state between calls except
+ * values that come from traps, so fork's replay rebuilds the same object in the child.
+ *
+ * ```
+ *   scratch (64 KiB)
+ *   +0      status words, small out-parameters (64 B)
+ *   +64     strings and argv vectors of the current call (an arena reset at each call)
+ *   +32K    I/O buffer: text to write, bytes read, directory records
+ * ```
+ *
+ * Related: `../personality.ts` (the stubs), `../fs/file.ts` (dirent layout), `sh.ts`.
+ */
+import { encodeCString, MapFlags, mem, Prot, type UserCode } from "@osbricks/kernel";
+import { OpenFlags } from "../fs/file.js";
+import { errorName } from "../fs/vfs.js";
+import { lunaixStubs as sys } from "../personality.js";
+
+const SCRATCH = 64 * 1024;
+const ARENA = 64;
+const IO = 32 * 1024;
+const IO_BYTES = SCRATCH - IO;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** One directory entry as `readdir(3)` returns it. */
+export interface DirEntry {
+  readonly ino: number;
+  readonly name: string;
+  /** `d_type`: 2 char device, 4 directory, 8 regular file or program. */
+  readonly type: number;
+}
+
+/** A wait status, decoded (`<sys/wait.h>`: exited = code << 8, killed = the signal number). */
+export interface ChildStatus {
+  readonly pid: number;
+  readonly status: number;
+}
+
+/** Per-process I/O helper (see the banner). */
+export class UserIo {
+  private arenaTop = ARENA;
+  private pending: number[] = [];
+
+  private constructor(private readonly base: number) {}
+
+  /**
+   * Map the scratch region; call once at the start of `main`.
+   * @throws Error when the mapping fails (the program then dies with a clear crash report).
+   */
+  static *create(): UserCode<UserIo> {
+    const base = yield* sys.mmap(
+      0,
+      SCRATCH,
+      Prot.PROT_READ | Prot.PROT_WRITE,
+      MapFlags.MAP_PRIVATE | MapFlags.MAP_ANONYMOUS,
+      -1,
+      0,
+    );
+    if (base < 0) throw new Error(`UserIo: mmap of the scratch region failed (${errorName(base)})`);
+    return new UserIo(base);
+  }
+
+  /** Copy `s` into the arena as a C string; its address. */
+  *cstr(s: string): UserCode<number> {
+    const bytes = encodeCString(s);
+    const va = this.base + this.arenaTop;
+    this.arenaTop += Math.ceil(bytes.length / 8) * 8;
+    if (this.arenaTop > IO) throw new Error("UserIo: arguments longer than the 32 KiB arena");
+    yield* mem.write(va, bytes);
+    return va;
+  }
+
+  /** A NULL-terminated vector of C strings in the arena; its address. */
+  *vector(strings: readonly string[]): UserCode<number> {
+    const ptrs: number[] = [];
+    for (const s of strings) ptrs.push(yield* this.cstr(s));
+    const va = this.base + this.arenaTop;
+    this.arenaTop += 8 * (ptrs.length + 1);
+    const words = new Uint8Array(8 * (ptrs.length + 1));
+    const dv = new DataView(words.buffer);
+    for (let i = 0; i < ptrs.length; i++) dv.setBigUint64(8 * i, BigInt(ptrs[i]!), true);
+    yield* mem.write(va, words);
+    return va;
+  }
+
+  private resetArena(): void {
+    this.arenaTop = ARENA;
+  }
+
+  /** Write all of `data` to `fd` (looping over partial writes); bytes written or -errno. */
+  *write(fd: number, data: string | Uint8Array): UserCode<number> {
+    const bytes = typeof data === "string" ? enc.encode(data) : data;
+    let done = 0;
+    while (done < bytes.length) {
+      const chunk = bytes.subarray(done, done + IO_BYTES);
+      yield* mem.write(this.base + IO, chunk);
+      const n = yield* sys.write(fd, this.base + IO, chunk.length);
+      if (n < 0) return n;
+      done += n;
+    }
+    return done;
+  }
+
+  /** Print text on standard output. */
+  *print(text: string): UserCode<void> {
+    yield* this.write(1, text);
+  }
+
+  /** Read up to `max` bytes from `fd`; the bytes (empty at end of file) or -errno. */
+  *read(fd: number, max = IO_BYTES): UserCode<Uint8Array | number> {
+    const n = yield* sys.read(fd, this.base + IO, Math.min(max, IO_BYTES));
+    if (n <= 0) return n === 0 ? new Uint8Array(0) : n;
+    return yield* mem.read(this.base + IO, n);
+  }
+
+  /** Everything `fd` holds until end of file, as text; or -errno. */
+  *readAll(fd: number): UserCode<string | number> {
+    const parts: Uint8Array[] = [];
+    for (;;) {
+      const r = yield* this.read(fd);
+      if (typeof r === "number") return r;
+      if (r.length === 0) break;
+      parts.push(r);
+    }
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    return dec.decode(all);
+  }
+
+  /** One line from `fd` without its `\n`; `null` at end of file. */
+  *readLine(fd: number): UserCode<string | null> {
+    for (;;) {
+      const nl = this.pending.indexOf(0x0a);
+      if (nl >= 0) {
+        const line = this.pending.splice(0, nl + 1);
+        return dec.decode(Uint8Array.from(line.slice(0, -1)));
+      }
+      const r = yield* this.read(fd);
+      if (typeof r === "number" || r.length === 0) {
+        if (this.pending.length === 0) return null;
+        const rest = this.pending.splice(0);
+        return dec.decode(Uint8Array.from(rest));
+      }
+      for (const b of r) this.pending.push(b);
+    }
+  }
+
+  /** open(2); the fd or -errno. */
+  *open(path: string, flags: number): UserCode<number> {
+    this.resetArena();
+    return yield* sys.open(yield* this.cstr(path), flags, 0o644);
+  }
+
+  /** A one-path call: mkdir, rmdir or unlink; 0 or -errno. */
+  *pathCall(call: "mkdir" | "rmdir" | "unlink", path: string): UserCode<number> {
+    this.resetArena();
+    const p = yield* this.cstr(path);
+    return call === "mkdir"
+      ? yield* sys.mkdir(p, 0o755)
+      : call === "rmdir"
+        ? yield* sys.rmdir(p)
+        : yield* sys.unlink(p);
+  }
+
+  /** The entries of directory `path` (with `.` and `..`), or -errno. */
+  *readdir(path: string): UserCode<DirEntry[] | number> {
+    const fd = yield* this.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
+    if (fd < 0) return fd;
+    const out: DirEntry[] = [];
+    for (;;) {
+      const n = yield* sys.getdents64(fd, this.base + IO, 4096);
+      if (n <= 0) {
+        yield* sys.close(fd);
+        return n < 0 ? n : out;
+      }
+      const recs = yield* mem.read(this.base + IO, n);
+      const dv = new DataView(recs.buffer, recs.byteOffset, recs.byteLength);
+      for (let at = 0; at < n; ) {
+        const reclen = dv.getUint16(at + 16, true);
+        const nameBytes = recs.subarray(at + 19, at + reclen);
+        const nul = nameBytes.indexOf(0);
+        out.push({
+          ino: Number(dv.getBigUint64(at, true)),
+          type: recs[at + 18]!,
+          name: dec.decode(nameBytes.subarray(0, nul < 0 ? nameBytes.length : nul)),
+        });
+        at += reclen;
+      }
+    }
+  }
+
+  /** posix_spawn(path, argv); the child's pid or -errno. */
+  *spawn(path: string, argv: readonly string[]): UserCode<number> {
+    this.resetArena();
+    const p = yield* this.cstr(path);
+    const v = yield* this.vector(argv);
+    return yield* sys.spawn(p, v, 0);
+  }
+
+  /** waitpid(pid, &status, 0), with the status read back. */
+  *waitpid(pid: number): UserCode<ChildStatus> {
+    const r = yield* sys.waitpid(pid, this.base, 0);
+    return { pid: r, status: r > 0 ? yield* mem.load32(this.base) : 0 };
+  }
+
+  /** pipe(2): [read end, write end], or -errno in both. */
+  *pipe(): UserCode<readonly [number, number]> {
+    const r = yield* sys.pipe(this.base + 8);
+    if (r < 0) return [r, r];
+    return [yield* mem.load32(this.base + 8), yield* mem.load32(this.base + 12)];
+  }
+
+  /** Ask a kernel inspector (`lunadbg`); the report text. */
+  *lunadbg(command: string): UserCode<string> {
+    this.resetArena();
+    const c = yield* this.cstr(command);
+    const n = yield* sys.lunadbg(c, this.base + IO, IO_BYTES);
+    if (n < 0) return `lunadbg: ${errorName(n)}`;
+    const bytes = yield* mem.read(this.base + IO, Math.min(n, IO_BYTES));
+    return dec.decode(bytes) + (n > IO_BYTES ? "\n[report truncated]" : "");
+  }
+}
+
+/** `"exited 3"`, `"killed by SIGSEGV"`: a wait status for people. */
+export function describeStatus(status: number, signalName: (sig: number) => string): string {
+  const sig = status & 0x7f;
+  if (sig === 0) return `exited ${(status >> 8) & 0xff}`;
+  return `killed by ${signalName(sig)}${(status & 0x80) !== 0 ? " (core dumped)" : ""}`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The serial console: a 16550 UART on COM1 (`@osbricks/hw-x86`) with a line discipline in front
+ * of it, exposed as the character device `/dev/ttyS0`. Everything the machine prints goes out
+ * through the UART's transmit register — the kernel's `printk` lines and every program's writes —
+ * and everything typed comes in through its receive FIFO.
+ *
+ * ```
+ *   host keyboard / script ──receive(≤16 B)──▶ UART RX FIFO ──rxInterrupt: RBR while LSR.DR──▶ line buffer
+ *                                                                         (canonical: a read sees whole lines)
+ *   program write(1, …) ──▶ SerialConsole.write ──THR, byte by byte──▶ UART ──▶ ByteSink ──▶ host output
+ * ```
+ *
+ * Canonical input, as a POSIX terminal's ICANON mode: `read` returns at most one line, including
+ * its `\n`; with no complete line it waits (the system call blocks on `waiters` and restarts when
+ * a line arrives); after the host hangs up (`hangup`, end of the script) a read with nothing left
+ * returns 0, end of file. Echo (ECHO) copies each received line to the output, so a script's
+ * transcript shows what was "typed"; an interactive terminal echoes locally and turns it off.
+ *
+ * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
+ * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
+ * receive interrupt handler after each burst, as IRQ 4 would.
+ *
+ * Related: `fs/vfs.ts` (`CharDevice`), `kernel.ts` (where it is plugged in).
+ */
+import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
+import type { CharDevice } from "./fs/vfs.js";
+
+/** The UART's receive FIFO depth. */
+const FIFO_BYTES = 16;
+
+/** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
+export class LineSink implements ByteSink {
+  private bytes: number[] = [];
+  private readonly decoder = new TextDecoder();
+
+  /** @param onText receives text, one line at a time with its `\n`, or the rest at `flush`. */
+  constructor(private readonly onText: (text: string) => void) {}
+
+  /** @inheritdoc */
+  writeByte(byte: number): void {
+    this.bytes.push(byte);
+    if (byte === 0x0a) this.flush();
+  }
+
+  /** Hand over whatever is buffered (a prompt without a newline). */
+  flush(): void {
+    if (this.bytes.length === 0) return;
+    const text = this.decoder.decode(Uint8Array.from(this.bytes));
+    this.bytes = [];
+    this.onText(text);
+  }
+}
+
+/** Options of {@link SerialConsole}. */
+export interface SerialConsoleOptions {
+  /** Where transmitted bytes go. Required. */
+  readonly sink: LineSink;
+  /** Echo received lines to the output (ECHO). Default true. */
+  readonly echo?: boolean;
+}
+
+/**
+ * The COM1 console driver.
+ *
+ * @example
+ * ```ts
+ * const out: string[] = [];
+ * const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)), echo: false });
+ * tty.hostInput("ls\n");
+ * new TextDecoder().decode(tty.read(100) as Uint8Array); // "ls\n"
+ * ```
+ */
+export class SerialConsole implements CharDevice {
+  readonly name = "ttyS0";
+  readonly waiters: { wakeToRetry(): void }[] = [];
+  /** The I/O port space the UART is wired into. */
+  readonly ports = new IoPortSpace();
+  readonly uart: Uart16550;
+  private readonly sink: LineSink;
+  private readonly echo: boolean;
+  private readonly lines: Uint8Array[] = [];
+  private partial: number[] = [];
+  private hungUp = false;
+  /** Lines received since boot. */
+  linesIn = 0;
+
+  constructor(options: SerialConsoleOptions) {
+    this.sink = options.sink;
+    this.echo = options.echo ?? true;
+    this.uart = new Uart16550({ sink: this.sink });
+    this.ports.register(COM1_PORT, 8, this.uart, "COM1");
+    // xv6's uartinit, minus the baud rate: FIFOs on and cleared, receive interrupts enabled.
+    this.ports.outb(COM1_PORT + UartReg.IIR_FCR, UartBits.FCR_ENABLE | UartBits.FCR_CLEAR_RX | 0x04);
+    this.ports.outb(COM1_PORT + UartReg.IER, UartBits.IER_RX);
+  }
+
+  /** The host types `text` (UTF-8); it crosses the UART 16 bytes at a time. */
+  hostInput(text: string): void {
+    const bytes = new TextEncoder().encode(text);
+    for (let i = 0; i < bytes.length; i += FIFO_BYTES) {
+      this.uart.receive(bytes.subarray(i, i + FIFO_BYTES));
+      this.rxInterrupt();
+    }
+  }
+
+  /** The host closed its end (end of script, ^D): readers see end of file once the lines run out. */
+  hangup(): void {
+    this.hungUp = true;
+    this.wakeReaders();
+  }
+
+  /** Whether a thread is parked reading the console (the shell waits at its prompt). */
+  get readerWaiting(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  /** Complete lines not yet read. */
+  get pendingLines(): number {
+    return this.lines.length;
+  }
+
+  /** The receive interrupt handler: drain RBR while LSR.DR says data is ready. */
+  private rxInterrupt(): void {
+    let complete = false;
+    while ((this.ports.inb(COM1_PORT + UartReg.LSR) & UartBits.LSR_DR) !== 0) {
+      const b = this.ports.inb(COM1_PORT + UartReg.DATA);
+      if (b === 0x0d) continue; // CR of a CR LF pair (ICRNL would map a lone CR)
+      this.partial.push(b);
+      if (b === 0x0a) {
+        const line = Uint8Array.from(this.partial);
+        this.partial = [];
+        this.lines.push(line);
+        this.linesIn++;
+        if (this.echo) this.write(line);
+        complete = true;
+      }
+    }
+    if (complete) this.wakeReaders();
+  }
+
+  private wakeReaders(): void {
+    for (const w of this.waiters.splice(0)) w.wakeToRetry();
+  }
+
+  /** @inheritdoc */
+  read(max: number): Uint8Array | null {
+    const line = this.lines[0];
+    if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
+    if (line.length <= max) {
+      this.lines.shift();
+      return line;
+    }
+    this.lines[0] = line.subarray(max);
+    return line.subarray(0, max);
+  }
+
+  /** @inheritdoc */
+  write(bytes: Uint8Array): number {
+    for (const b of bytes) this.ports.outb(COM1_PORT + UartReg.DATA, b);
+    return bytes.length;
+  }
+
+  /** Kernel messages go out on the same line. */
+  printk(line: string): void {
+    this.write(new TextEncoder().encode(`${line}\n`));
+  }
+
+  /** Push out a partial line (the shell's prompt) to the host. */
+  flush(): void {
+    this.sink.flush();
+  }
+}
