@@ -182,50 +182,80 @@ export class Mmu {
    * No allocation, no argument checks.
    */
   translateHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+    // Only the common TLB hit is handled here (kept small so that V8 inlines it into the caller's
+    // loop); misses, refused accesses, writes that must set D, and protection keys go out of line.
+    const tlb = this.tlb;
+    if (tlb === null || ctx !== this.ctx || ctx.pke) return this.translateSlow(ctx, vhi, vlo, access);
+    // Canonical: bits 63:47 (63:56 with LA57) all equal, i.e. vhi >> shift is 0 or -1.
+    if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
+    const w = tlb.lookup(ctx.pcid, vhi, vlo);
+    if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
+    const f = tlb.flags[w]!;
+    if (this.denied[access * 8 + (f & 7)] !== 0 || (access === Access.Write && (f & TLB_DIRTY) === 0)) {
+      return this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
+    }
+    this.lastTlbHit = true;
+    this.lastPageShift = tlb.pageShift[w]!;
+    return tlb.frame[w]! + (vlo & 0xfff);
+  }
+
+  /** {@link Mmu.translateHalves} for a new context, protection keys, or no TLB. */
+  private translateSlow(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     const tlb = this.tlb;
     if (tlb === null) return this.walkHalves(ctx, vhi, vlo, access);
     if (ctx !== this.ctx) this.prepare(ctx);
-    const sign = vhi >> this.signShift;
-    if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
+    if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
     const w = tlb.lookup(ctx.pcid, vhi, vlo);
-    if (w >= 0) {
-      const f = tlb.flags[w]!;
-      const denied = ctx.pke
-        ? checkRights(ctx, access, f & TLB_RW, f & TLB_US, f & TLB_NX, tlb.pkey[w]!)
-        : this.denied[access * 8 + (f & 7)]!;
-      if (denied !== 0) {
-        if (tlb.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
-        return this.pageFault(
-          ctx,
-          vhi,
-          vlo,
-          access,
-          denied,
-          (denied & PF_PK) !== 0 ? "protection-key" : "protection",
-          this.levelOfShift(tlb.pageShift[w]!),
-        );
-      }
-      if (access === Access.Write && (f & TLB_DIRTY) === 0) {
-        const pa = this.walkHalves(ctx, vhi, vlo, access);
-        if (pa === FAULT) {
-          tlb.invalidateEntry(w);
-          return FAULT;
-        }
-        tlb.frame[w] = pa - (vlo & 0xfff);
-        tlb.flags[w] = this.outFlags;
-        tlb.pkey[w] = this.outPkey;
-        tlb.pageShift[w] = this.outShift;
-        this.lastTlbHit = true;
-        return pa;
-      }
-      this.lastTlbHit = true;
-      this.lastPageShift = tlb.pageShift[w]!;
-      return tlb.frame[w]! + (vlo & 0xfff);
-    }
+    if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
+    return this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
+  }
+
+  /** A TLB miss: walk, and cache the translation if it succeeded (faults are never cached). */
+  private tlbMiss(tlb: Tlb, ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     const pa = this.walkHalves(ctx, vhi, vlo, access);
     if (pa === FAULT) return FAULT;
     tlb.fill(ctx.pcid, vhi, vlo, pa - (vlo & 0xfff), this.outFlags, this.outPkey, this.outShift);
     return pa;
+  }
+
+  /**
+   * A TLB hit in full: the rights check against the cached R/W, U/S, XD (and PKRU), a #PF that
+   * drops the page's entries, or a write to an entry whose D is clear, which walks again to set D
+   * in memory (SDM 4.8) and refreshes the entry from that walk.
+   */
+  private tlbHitSlow(
+    tlb: Tlb,
+    w: number,
+    ctx: TranslationContext,
+    vhi: number,
+    vlo: number,
+    access: AccessKind,
+  ): number {
+    const f = tlb.flags[w]!;
+    const denied = ctx.pke
+      ? checkRights(ctx, access, f & TLB_RW, f & TLB_US, f & TLB_NX, tlb.pkey[w]!)
+      : this.denied[access * 8 + (f & 7)]!;
+    if (denied !== 0) {
+      if (tlb.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
+      const reason = (denied & PF_PK) !== 0 ? "protection-key" : "protection";
+      return this.pageFault(ctx, vhi, vlo, access, denied, reason, this.levelOfShift(tlb.pageShift[w]!));
+    }
+    if (access === Access.Write && (f & TLB_DIRTY) === 0) {
+      const pa = this.walkHalves(ctx, vhi, vlo, access);
+      if (pa === FAULT) {
+        tlb.invalidateEntry(w);
+        return FAULT;
+      }
+      tlb.frame[w] = pa - (vlo & 0xfff);
+      tlb.flags[w] = this.outFlags;
+      tlb.pkey[w] = this.outPkey;
+      tlb.pageShift[w] = this.outShift;
+      this.lastTlbHit = true;
+      return pa;
+    }
+    this.lastTlbHit = true;
+    this.lastPageShift = tlb.pageShift[w]!;
+    return tlb.frame[w]! + (vlo & 0xfff);
   }
 
   /**
