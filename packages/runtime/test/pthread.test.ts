@@ -3,9 +3,12 @@
 //   pnpm vitest run packages/runtime/test/pthread.test.ts -t "<name>"
 import {
   compute,
+  copyIn,
   Errno,
+  Kernel,
   type KernelEvent,
   mem,
+  ProgramRegistry,
   Sig,
   type UserCode,
   WIFSIGNALED,
@@ -13,11 +16,15 @@ import {
 } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import {
+  AREA_MAGIC,
   AreaLayout,
+  checkThreadLibrary,
   DEFAULT_GUARD_BYTES,
   DEFAULT_STACK_BYTES,
   PTHREAD_STACK_MIN,
   type Pthread,
+  pthreadMain,
+  pthreadPersonality,
   TCB_BYTES,
   TcbLayout,
 } from "../src/index.js";
@@ -286,5 +293,46 @@ describe("user stacks with guard pages", () => {
     );
     expect(bytes).toBe(DEFAULT_GUARD_BYTES + DEFAULT_STACK_BYTES + TCB_BYTES);
     expect(tcb).toBe(base + DEFAULT_GUARD_BYTES + DEFAULT_STACK_BYTES);
+  });
+});
+
+describe("the library's process-wide state", () => {
+  it("checkThreadLibrary holds between every 10 kernel steps of a create/join/detach workload, and catches a corrupted count", () => {
+    let area = 0;
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      main: pthreadMain(function* (self) {
+        area = self.lib.area;
+        for (let i = 0; i < 6; i++) {
+          const a = yield* self.create(double, i);
+          const d = yield* self.create(double, i, { detached: true });
+          void d;
+          yield* self.join(a.thread);
+        }
+        yield* compute(50_000);
+        return 0;
+      }),
+    });
+    const k = new Kernel({ programs, personality: pthreadPersonality, cpus: 2 });
+    const p = k.boot("init");
+    let checked = 0;
+    for (;;) {
+      const r = k.run({ maxSteps: 10 });
+      if (r.outcome !== "limit" || p.addressSpace === null) break;
+      const space = p.addressSpace;
+      if (area !== 0 && checkThreadLibrary((va, n) => copyIn(k, space, va, n), area)) checked++;
+    }
+    expect(checked).toBeGreaterThan(20);
+    // A corrupted snapshot: the count says one more than the list holds.
+    const fake = new Map<number, number>([
+      [0x1000 + AreaLayout.MAGIC, AREA_MAGIC],
+      [0x1000 + AreaLayout.CACHE_COUNT, 1],
+    ]);
+    const read = (va: number, n: number): Uint8Array => {
+      const b = new Uint8Array(n);
+      new DataView(b.buffer).setUint32(0, fake.get(va) ?? 0, true);
+      return b;
+    };
+    expect(() => checkThreadLibrary(read, 0x1000)).toThrow(/count=1 but 0 entries/);
   });
 });

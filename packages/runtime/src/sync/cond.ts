@@ -19,10 +19,12 @@
  * A broadcast releases exactly the waiters present at the time. Which waiter takes a grant is not
  * FIFO (POSIX does not ask for it): a waiter that arrived after the signal may take it.
  *
- * **Timed waits.** The kernel's futex has no timeout yet (README, "Needs from the kernel"), so a
- * timed waiter polls: it watches the futex word and the clock, yielding the CPU and burning
+ * **Timed waits.** With a kernel `futex` that takes a timeout (`FUTEX_HAS_TIMEOUT`, see
+ * `lll.ts`), a timed waiter sleeps for the cycles left until its absolute deadline. Without it, it
+ * polls: it watches the futex word and the clock, yielding the CPU and burning
  * {@link TIMED_POLL_CYCLES} between looks. On timeout it counts itself as granted and consumed
- * (wakeup_seq++, woken_seq++), exactly as NPTL did, so no signal is lost to a thread that left.
+ * (wakeup_seq++, woken_seq++), exactly as NPTL did, so the books stay balanced and a later signal
+ * is not spent on a thread that already left.
  *
  * Related: `mutex.ts`, `lll.ts`, `../api.ts` (CondLayout).
  */

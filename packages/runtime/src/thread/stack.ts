@@ -29,6 +29,7 @@
 import { MapFlags, mem, PROT_NONE, Prot, posixStubs as sys, type UserCode } from "@osbricks/kernel";
 import {
   AreaLayout as A,
+  AREA_MAGIC,
   JoinState,
   STACK_CACHE_MAX,
   TcbLayout as T,
@@ -36,6 +37,7 @@ import {
   TCB_DEAD,
   TCB_LIVE,
 } from "../api.js";
+import { RuntimeInvariantError } from "../errors.js";
 import { lllLock, lllUnlock } from "../sync/lll.js";
 
 /** Load a 64-bit pointer as a number (user addresses are below 2^47). */
@@ -153,4 +155,48 @@ export function* releaseStack(area: number, tcb: number): UserCode<void> {
   yield* storePtr(area + A.CACHE_HEAD, tcb);
   yield* mem.store32(area + A.CACHE_COUNT, count + 1);
   yield* lllUnlock(area + A.LOCK);
+}
+
+/** Reads `len` bytes of a process's memory at `va`, or null when unmapped (e.g. `copyIn` bound to a process). */
+export type MemoryReader = (va: number, len: number) => Uint8Array | null;
+
+/**
+ * Check the library's process-wide state from outside the process (a test or a paranoid host,
+ * between kernel steps): the runtime area is initialised, and the stack cache is a finite list of
+ * dead control blocks whose length is the count word. Taken while a thread holds the area's lock,
+ * the snapshot may be mid-update; call it when the lock word is 0 (it checks that first and
+ * returns false without judging otherwise).
+ *
+ * @returns true when checked, false when the area's lock was held (nothing judged).
+ * @throws RuntimeInvariantError naming the first broken invariant.
+ * @example
+ * ```ts
+ * const space = kernel.processes.get(pid)!.addressSpace!;
+ * checkThreadLibrary((va, n) => copyIn(kernel, space, va, n), area);
+ * ```
+ */
+export function checkThreadLibrary(read: MemoryReader, area: number): boolean {
+  const u32 = (va: number): number => {
+    const b = read(va, 4);
+    if (b === null) throw new RuntimeInvariantError(`thread library: word 0x${va.toString(16)} is unmapped`);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  };
+  const u64 = (va: number): number => u32(va) + u32(va + 4) * 2 ** 32;
+  if (u32(area + A.MAGIC) !== AREA_MAGIC)
+    throw new RuntimeInvariantError(`thread library: runtime area 0x${area.toString(16)} has no magic`);
+  if (u32(area + A.LOCK) !== 0) return false;
+  const count = u32(area + A.CACHE_COUNT);
+  const seen = new Set<number>();
+  for (let tcb = u64(area + A.CACHE_HEAD); tcb !== 0; tcb = u64(tcb + T.NEXT)) {
+    if (seen.has(tcb))
+      throw new RuntimeInvariantError(`stack cache: TCB 0x${tcb.toString(16)} is listed twice`);
+    seen.add(tcb);
+    if (seen.size > count)
+      throw new RuntimeInvariantError(`stack cache: more than count=${count} entries on the list`);
+    if (u32(tcb + T.MAGIC) !== TCB_DEAD)
+      throw new RuntimeInvariantError(`stack cache: TCB 0x${tcb.toString(16)} is cached but not dead`);
+  }
+  if (seen.size !== count)
+    throw new RuntimeInvariantError(`stack cache: count=${count} but ${seen.size} entries on the list`);
+  return true;
 }
