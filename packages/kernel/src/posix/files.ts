@@ -159,17 +159,22 @@ export function releaseFile(f: OpenFile): void {
  * ```
  */
 export class FdTable {
-  private readonly slots: (OpenFile | null)[] = new Array<OpenFile | null>(MAX_FDS).fill(null);
+  // Grows up to MAX_FDS slots as descriptors are opened (most processes use three).
+  private readonly slots: (OpenFile | null)[] = [];
 
   /** The open file behind `fd`, or `null` (EBADF). Accepts any number. */
   get(fd: number): OpenFile | null {
-    return Number.isInteger(fd) && fd >= 0 && fd < MAX_FDS ? this.slots[fd]! : null;
+    return Number.isInteger(fd) && fd >= 0 && fd < this.slots.length ? this.slots[fd]! : null;
   }
 
   /** Put `f` in the lowest free slot, taking a reference. Returns the fd, or -1 when full (EMFILE). */
   install(f: OpenFile): number {
-    const fd = this.slots.indexOf(null);
-    if (fd < 0) return -1;
+    let fd = this.slots.indexOf(null);
+    if (fd < 0) {
+      if (this.slots.length >= MAX_FDS) return -1;
+      fd = this.slots.length;
+      this.slots.push(null);
+    }
     this.slots[fd] = f;
     f.refs++;
     return fd;
@@ -177,7 +182,7 @@ export class FdTable {
 
   /** Number of free slots. */
   free(): number {
-    return this.slots.filter((s) => s === null).length;
+    return MAX_FDS - this.slots.filter((s) => s !== null).length;
   }
 
   /** Close `fd`. Returns false when it was not open. */
@@ -192,19 +197,17 @@ export class FdTable {
   /** A copy sharing every open file (fork). */
   clone(): FdTable {
     const t = new FdTable();
-    for (let i = 0; i < MAX_FDS; i++) {
+    for (let i = 0; i < this.slots.length; i++) {
       const f = this.slots[i]!;
-      if (f) {
-        t.slots[i] = f;
-        f.refs++;
-      }
+      t.slots.push(f);
+      if (f) f.refs++;
     }
     return t;
   }
 
   /** Close everything (exit). */
   closeAll(): void {
-    for (let i = 0; i < MAX_FDS; i++) this.close(i);
+    for (let i = 0; i < this.slots.length; i++) this.close(i);
   }
 
   /** Open files with their fds, for invariant checks. */

@@ -27,7 +27,7 @@ export class History {
 
   /** @param limit most values kept; appends beyond it set {@link History.overflow}. */
   constructor(readonly limit: number) {
-    this.buf = new Float64Array(Math.min(64, Math.max(1, limit)));
+    this.buf = new Float64Array(Math.min(8, Math.max(1, limit)));
   }
 
   /** Number of values recorded. */

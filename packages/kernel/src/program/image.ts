@@ -168,8 +168,10 @@ export function imageLayout(image: ExecutableImage): ImageLayout {
  * `capacity`; address TEXT_BASE itself names nothing (a jump to the start of text faults).
  */
 export class TextImage {
-  private readonly fns: UserFunction[] = [];
-  private readonly index = new Map<UserFunction, number>();
+  // Shared with clones until one of them adds a function (copy on write, as text pages are).
+  private fns: UserFunction[] = [];
+  private index = new Map<UserFunction, number>();
+  private shared = false;
   /** How many functions fit in the text pages. */
   readonly capacity: number;
 
@@ -192,6 +194,11 @@ export class TextImage {
       if (this.fns.length >= this.capacity) {
         throw new ProgramError(`TextImage.addressOf: text is full (${this.capacity} functions)`);
       }
+      if (this.shared) {
+        this.fns = this.fns.slice();
+        this.index = new Map(this.index);
+        this.shared = false;
+      }
       i = this.fns.length;
       this.fns.push(fn);
       this.index.set(fn, i);
@@ -206,8 +213,13 @@ export class TextImage {
     return this.fns[off / CODE_ALIGN - 1] ?? null;
   }
 
-  /** A copy with the same addresses (fork: the child runs the same text). */
+  /** A copy with the same addresses (fork: the child runs the same text). Shares the table until either side adds to it. */
   clone(): TextImage {
-    return new TextImage(this.textPages, this.fns);
+    const t = new TextImage(this.textPages);
+    t.fns = this.fns;
+    t.index = this.index;
+    t.shared = true;
+    this.shared = true;
+    return t;
   }
 }
