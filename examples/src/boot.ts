@@ -2,8 +2,9 @@
  * `pnpm run boot [kernel] [--seed N] [--cpus N] [--mem SIZE] [--policy NAME] [--trace FILE] [--script FILE]`
  *
  * Boots an example kernel on a simulated machine. On a terminal the shell is interactive (type
- * `help`; `exit` or ^D halts the machine); otherwise — a pipe, CI, `--script` — it types a script
- * of shell commands, so a run is deterministic and ends by itself. `--trace FILE` writes the run's
+ * `help`; `exit` or ^D halts the machine); otherwise it types a script of shell commands — the
+ * `--script` file, else the lines piped on stdin, else (nothing piped, as in CI) the demo script —
+ * so a run is deterministic and ends by itself. `--trace FILE` writes the run's
  * events as Chrome trace-event JSON (open it in https://ui.perfetto.dev or chrome://tracing).
  *
  * This file and `main.ts` are the only places that touch Node (files, stdin, the clock for the
@@ -117,8 +118,11 @@ async function main(argv: readonly string[]): Promise<number> {
     if (args.script === undefined && process.stdin.isTTY) {
       await interactive(args, trace);
     } else {
-      const text = args.script !== undefined ? readFileSync(args.script, "utf8") : readFileSync(0, "utf8");
-      const run = bootScripted(args, scriptLines(text), (s) => process.stdout.write(s), trace);
+      // --script FILE, else commands piped on stdin, else (nothing piped, as in CI) the demo script.
+      let lines = scriptLines(readFileSync(args.script ?? 0, "utf8"));
+      if (args.script === undefined && lines.length === 0)
+        lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
+      const run = bootScripted(args, lines, (s) => process.stdout.write(s), trace);
       process.stderr.write(
         `boot: ${run.bootMs.toFixed(1)} ms to the first prompt, ${run.totalMs.toFixed(0)} ms for the whole run (host time)\n`,
       );

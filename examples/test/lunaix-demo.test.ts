@@ -1,0 +1,172 @@
+// The boot command's demo, run in-process (bootScripted, as `pnpm start` does): each demo's facts,
+// determinism per seed, same results across seeds/policies/CPU counts, and a valid trace whose
+// events agree with the kernel's own counters.
+import { readFileSync } from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bootScripted, DEMO_SCRIPT, type ScriptedRun, scriptLines } from "../src/boot.js";
+import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
+
+const DEMO = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
+const MEM = 256 * 2 ** 20;
+
+interface Run {
+  readonly run: ScriptedRun;
+  readonly out: string;
+  readonly trace: ChromeTraceWriter;
+}
+
+function demo(seed: number, cpus: number, policy: string | undefined): Run {
+  let out = "";
+  const trace = new ChromeTraceWriter();
+  const run = bootScripted(
+    { kernel: "lunaix", seed, cpus, mem: MEM, policy, trace: undefined },
+    DEMO,
+    (s) => {
+      out += s;
+    },
+    trace,
+  );
+  return { run, out, trace };
+}
+
+/** The output of one shell command: the text between its prompt line and the next prompt. */
+function section(out: string, command: string): string {
+  const start = out.indexOf(`$ ${command}\n`);
+  if (start < 0) throw new Error(`no prompt line for ${command}`);
+  const body = out.slice(start + command.length + 3);
+  const end = body.indexOf("\n$ ");
+  return end < 0 ? body : body.slice(0, end + 1);
+}
+
+/** Every fact the demo script must show, whatever the seed, policy or CPU count. */
+function checkFacts(r: Run): void {
+  const { out } = r;
+  expect(r.run.why).toBe("halted");
+  // Boot log: what the kernel found and set up.
+  expect(out).toMatch(/BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable/);
+  expect(out).toMatch(/BIOS-e820: \[mem 0x000000000009fc00-0x00000000000fffff\] reserved/);
+  expect(out).toMatch(/Memory: \d+K\/262080K available \(392K reserved/);
+  expect(out).toMatch(/buddy: Node 0, zone +Normal( +\d+){11}/);
+  expect(out).toContain("Run /bin/init as init process (pid 1)");
+  expect(out).toContain("init: console on /dev/ttyS0, starting /bin/sh");
+  // ls /bin lists every program.
+  expect(section(out, "ls /bin")).toContain("cat  crash  echo  forkcow  fsdemo  init  ls  memdemo");
+  // fsdemo: each POSIX answer.
+  const fs = section(out, "fsdemo");
+  expect(fs).toContain("read 6 bytes -> lunaix");
+  expect(fs).toContain("rmdir /tmp/demo (not empty) -> ENOTEMPTY");
+  expect(fs).toContain("read it all through the open fd -> 26");
+  expect(fs).toContain("open it by name now -> ENOENT");
+  expect(fs).toContain("all answers as POSIX specifies");
+  // forkcow: the child's writes stay its own.
+  const cow = section(out, "forkcow");
+  expect(cow).toContain("child wrote 4 pages; it sees 4 changed and 12 unchanged");
+  expect(cow).toContain("child exited 0; parent still sees its own values in 16/16 pages");
+  // prodcons: nothing lost, nothing duplicated.
+  expect(section(out, "prodcons")).toContain("consumers took 100 items, sum 2550 (expected 2550)");
+  // memdemo: the split, the protection, two SIGSEGVs reported by waitpid.
+  const md = section(out, "memdemo");
+  expect(md).toContain("munmap of page 1 split the area in 2");
+  expect(md).toMatch(/1000012000-1000014000 r--p \[mmap\]/);
+  expect(md).toContain("child writing the read-only page: killed by SIGSEGV");
+  expect(md).toContain("child reading the unmapped hole: killed by SIGSEGV");
+  expect(md).toMatch(/segfault at 0x1000012000 on write/);
+  expect(md).not.toContain("sh: memdemo");
+  // The pipeline and a redirection.
+  expect(section(out, "echo the quick brown fox jumps over the lazy dog | upper | wc")).toBe(
+    "      1       9      44\n",
+  );
+  expect(section(out, "cat /tmp/note")).toBe("saved by the shell\n");
+  // Inspectors.
+  expect(section(out, "ps")).toMatch(/^3 +1 +R +1 +\/bin\/sh$/m);
+  expect(section(out, "free")).toMatch(/^total +65520 +262080$/m);
+  expect(section(out, "sched")).toMatch(/^cpu\d: policy \w+, running 3\(\/bin\/sh\)/m);
+  expect(section(out, "handles 1")).toMatch(/^0x\w+ +\d+ +process +duplicate\|transfer/m);
+  expect(section(out, "vmrs 1")).toContain("0000400000-0000404000 r-xp [text]");
+  const pte = section(out, "pte 1 0x1000000000");
+  expect(pte).toMatch(/PML4 +\[ *0\] .*PML4E → table 0x\w+ \[P RW US A\]/);
+  expect(pte).toMatch(/PT +\[ *0\] .*PTE → 4KiB page 0x\w+ \[P RW US A D XD\]/);
+  // Bad input: clear messages, and the system goes on to the next command.
+  expect(section(out, "nosuchprogram")).toBe("sh: nosuchprogram: command not found\n");
+  expect(section(out, "pte 1 banana")).toContain('pte: "banana" is not a user address');
+  expect(section(out, "vmrs 999")).toBe("vmrs: no process 999\n");
+  expect(section(out, "cat /no/such/file")).toContain("cat: /no/such/file: ENOENT");
+  const crash = section(out, "crash");
+  expect(crash).toMatch(/crashed: TypeError: .*; killing it/);
+  expect(crash).toMatch(/sh: crash \(pid \d+\) killed by SIGSEGV/);
+  expect(out).toContain("init: shell exited (exited 0); halting");
+  // The summary, and nothing leaked.
+  const s = r.run.system.summary();
+  expect(s.leaks).toEqual([]);
+  expect(s.processes).toBe(17);
+  expect(s.crashes).toBe(1);
+  expect(s.segfaults).toBe(2);
+  expect(s.cowCopies).toBeGreaterThanOrEqual(4);
+  expect(out).toContain(`COW copies:          ${s.cowCopies}`);
+  expect(out).toContain(`context switches:    ${s.switches}`);
+  expect(out).toContain("leaks after halt:    none");
+}
+
+/** The lines a demo program prints about its results (no pids, CPUs, times or inspector output). */
+function results(out: string): string[] {
+  return out
+    .split("\n")
+    .filter((l) => /^(forkcow|prodcons|fsdemo|memdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l))
+    .filter((l) => !l.includes("pid "));
+}
+
+describe("the Lunaix demo script", () => {
+  let base: Run;
+  beforeAll(() => {
+    base = demo(1, 2, undefined);
+  });
+
+  it("shows each demo's facts (2 CPUs, round robin, seed 1)", () => {
+    checkFacts(base);
+  });
+
+  it("gives byte-identical logs and traces for the same seed", () => {
+    const again = demo(1, 2, undefined);
+    expect(again.out).toBe(base.out);
+    expect(JSON.stringify(again.trace.toJSON())).toBe(JSON.stringify(base.trace.toJSON()));
+  });
+
+  it.each([
+    [7, 3, "lottery"],
+    [2, 1, "cfs"],
+    [5, 4, "mlfq"],
+  ])("seed %i on %i CPUs with %s: other interleavings, the same results", (seed, cpus, policy) => {
+    const other = demo(seed, cpus, policy);
+    checkFacts(other);
+    expect(results(other.out)).toEqual(results(base.out));
+  });
+
+  it("a different seed changes the interleaving under a randomized policy", () => {
+    const a = demo(1, 3, "lottery");
+    const b = demo(7, 3, "lottery");
+    expect(results(a.out)).toEqual(results(b.out));
+    expect(JSON.stringify(a.trace.toJSON())).not.toBe(JSON.stringify(b.trace.toJSON()));
+  });
+
+  it("writes a valid Chrome trace whose events agree with the kernel's counters", () => {
+    const json = JSON.parse(JSON.stringify(base.trace.toJSON())) as unknown;
+    expect(validateChromeTrace(json)).toEqual([]);
+    const k = base.run.system.kernel;
+    const s = base.run.system.summary();
+    // One slice per switch to a thread; the scheduler counts the same switches independently.
+    expect(base.trace.count("X")).toBe(s.switches);
+    expect(k.sched.stats().switches).toBe(s.switches);
+    // System calls and faults as instants.
+    let syscalls = 0;
+    let faults = 0;
+    for (const e of base.trace.toJSON().traceEvents) {
+      if (e.ph === "i" && e.cat === "syscall") syscalls++;
+      if (e.ph === "i" && e.cat === "fault") faults++;
+    }
+    expect(syscalls).toBe(s.syscalls);
+    expect(faults).toBe(s.faultsHandled + s.segfaults);
+    // Every CPU lane is named, and kstatd sampled free memory.
+    expect(base.trace.count("M", "thread_name")).toBe(1 + 2);
+    expect(base.trace.count("C", "free frames")).toBeGreaterThan(0);
+  });
+});
