@@ -16,6 +16,7 @@ export interface BootOptions {
   readonly paranoid?: boolean;
   readonly maxSteps?: number;
   readonly tracer?: Tracer<KernelEvent>;
+  readonly maxThreads?: number;
 }
 
 /** Boot a kernel with the pthread personality, run `main` as init, return its wait status. */
@@ -29,6 +30,7 @@ export function boot(main: PthreadMain, o: BootOptions = {}): Booted {
     seed: o.seed ?? 1,
     paranoid: o.paranoid ?? false,
     memoryFrames: 8192,
+    ...(o.maxThreads ? { maxThreads: o.maxThreads } : {}),
     ...(o.tracer ? { tracer: o.tracer } : {}),
   });
   const p = kernel.boot("init");

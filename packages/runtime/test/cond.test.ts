@@ -1,5 +1,6 @@
 // End-to-end tests of condition variables: wakeup counts, no lost wakeups, timed waits.
 import { compute, Errno, libc, mem, type UserCode } from "@osbricks/kernel";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CondLayout,
@@ -82,6 +83,47 @@ describe("condition variables", () => {
       expect([...woke].sort()).toEqual([0, 1, 2, 3, 4]);
     });
   }
+
+  it("property: with n waiters asleep, k signals wake exactly min(k, n), and a broadcast then wakes the rest", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 6 }), (n, k) => {
+        let waiting = 0;
+        let woke = 0;
+        const counts: number[] = [];
+        const b = boot(function* (self) {
+          const m = yield* libc.sbrk(64);
+          const c = m + 32;
+          const ts: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const r = yield* self.create(function* (t) {
+              yield* mutexLock(t, m);
+              waiting++;
+              yield* condWait(t, c, m);
+              woke++;
+              yield* mutexUnlock(t, m);
+              return 0;
+            });
+            ts.push(r.thread);
+          }
+          yield* spinUntil(self, () => waiting === n);
+          yield* settle(self, 10);
+          for (let i = 0; i < k; i++) {
+            yield* condSignal(c);
+            yield* settle(self, 10);
+            counts.push(woke);
+          }
+          yield* condBroadcast(c);
+          for (const t of ts) yield* self.join(t);
+          counts.push(woke);
+          return 0;
+        });
+        expect(b.status).toBe(0);
+        const expected = [...Array.from({ length: k }, (_, i) => Math.min(i + 1, n)), n];
+        expect(counts).toEqual(expected);
+      }),
+      { numRuns: 50 },
+    );
+  });
 
   it("a signal with nobody waiting is not remembered (no wakeup for a later waiter)", () => {
     let result = -1;

@@ -173,6 +173,33 @@ describe("pthread_create / pthread_join", () => {
     expect(errs).toEqual([Errno.EINVAL, Errno.EINVAL]);
   });
 
+  it("creating past the kernel's thread limit is EAGAIN; every created thread still joins", () => {
+    const out: number[] = [];
+    const b = boot(
+      function* (self) {
+        const ts: number[] = [];
+        for (;;) {
+          const r = yield* self.create(function* () {
+            yield* compute(100_000);
+            return 1;
+          });
+          if (r.error !== 0) {
+            out.push(r.error);
+            break;
+          }
+          ts.push(r.thread);
+        }
+        let sum = 0;
+        for (const t of ts) sum += (yield* self.join(t)).value;
+        out.push(ts.length, sum);
+        return 0;
+      },
+      { maxThreads: 6 },
+    );
+    ok(b);
+    expect(out).toEqual([Errno.EAGAIN, 5, 5]); // main + 5 = the kernel's 6
+  });
+
   it("pthread_self and pthread_equal: each thread sees its own control block", () => {
     const seen: number[] = [];
     let created = 0;
