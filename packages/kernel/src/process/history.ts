@@ -21,7 +21,7 @@ const UNDEF = Number.NEGATIVE_INFINITY;
 export class History {
   private buf: Float64Array;
   private n = 0;
-  private readonly others = new Map<number, unknown>();
+  private others: Map<number, unknown> | null = null; // made on the first non-number
   /** Set when an append was refused because the limit was reached: fork from this frame is refused. */
   overflow = false;
 
@@ -51,6 +51,7 @@ export class History {
     else if (v === undefined) this.buf[n] = UNDEF;
     else {
       this.buf[n] = Number.NaN;
+      this.others ??= new Map();
       this.others.set(n, v);
     }
     this.n = n + 1;
@@ -60,7 +61,7 @@ export class History {
   at(i: number): unknown {
     const x = this.buf[i]!;
     if (x === UNDEF) return undefined;
-    if (Number.isNaN(x)) return this.others.get(i);
+    if (Number.isNaN(x)) return this.others?.get(i);
     return x;
   }
 
@@ -70,7 +71,7 @@ export class History {
     h.buf = this.buf.slice();
     h.n = this.n;
     h.overflow = this.overflow;
-    for (const [k, v] of this.others) h.others.set(k, v);
+    if (this.others !== null) h.others = new Map(this.others);
     return h;
   }
 }
