@@ -1,0 +1,129 @@
+// Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { direntLength, VfsFile, Whence } from "../src/lunaix/fs/file.js";
+import { Errno, FILE_MAX, type Inode, Vfs } from "../src/lunaix/fs/vfs.js";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | null | number) => (b instanceof Uint8Array ? new TextDecoder().decode(b) : b);
+
+function file(): { fs: Vfs; node: Inode } {
+  const fs = new Vfs();
+  return { fs, node: fs.create("/f") as Inode };
+}
+
+describe("VfsFile", () => {
+  it("reads what was written, from the shared offset", () => {
+    const { node } = file();
+    const f = new VfsFile(node, true, true, false);
+    expect(f.write(bytes("hello, lunaix"))).toBe(13);
+    expect(f.seek(7, Whence.SEEK_SET)).toBe(7);
+    expect(text(f.read(100))).toBe("lunaix");
+    expect(text(f.read(100))).toBe("");
+  });
+
+  it("a write past the end leaves a hole that reads as zeros", () => {
+    const { node } = file();
+    const f = new VfsFile(node, true, true, false);
+    f.write(bytes("ab"));
+    f.seek(5, Whence.SEEK_SET);
+    f.write(bytes("z"));
+    f.seek(0, Whence.SEEK_SET);
+    expect([...(f.read(10) as Uint8Array)]).toEqual([97, 98, 0, 0, 0, 122]);
+  });
+
+  it("O_APPEND writes at the end whatever the offset", () => {
+    const { node } = file();
+    new VfsFile(node, false, true, false).write(bytes("one\n"));
+    const a = new VfsFile(node, true, true, true);
+    a.seek(0, Whence.SEEK_SET);
+    a.write(bytes("two\n"));
+    a.seek(0, Whence.SEEK_SET);
+    expect(text(a.read(100))).toBe("one\ntwo\n");
+  });
+
+  it("refuses by access mode, bad seeks and size", () => {
+    const { fs, node } = file();
+    expect(new VfsFile(node, false, true, false).read(1)).toBe(-Errno.EBADF);
+    expect(new VfsFile(node, true, false, false).write(bytes("x"))).toBe(-Errno.EBADF);
+    const f = new VfsFile(node, true, true, false);
+    expect(f.seek(-1, Whence.SEEK_SET)).toBe(-Errno.EINVAL);
+    expect(f.seek(0, 9)).toBe(-Errno.EINVAL);
+    f.seek(FILE_MAX, Whence.SEEK_SET);
+    expect(f.write(bytes("x"))).toBe(-Errno.EFBIG);
+    expect(new VfsFile(fs.root, true, false, false).read(1)).toBe(-Errno.EISDIR);
+  });
+
+  it("matches a byte-array model for any sequence of writes and seeks", () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant("write" as const), data: fc.uint8Array({ maxLength: 40 }) }),
+      fc.record({ kind: fc.constant("seek" as const), to: fc.nat(200) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        const { node } = file();
+        const f = new VfsFile(node, true, true, false);
+        let model: number[] = [];
+        let pos = 0;
+        for (const o of ops) {
+          if (o.kind === "seek") {
+            pos = o.to;
+            f.seek(o.to, Whence.SEEK_SET);
+          } else {
+            while (model.length < pos) model.push(0);
+            model = [...model.slice(0, pos), ...o.data, ...model.slice(pos + o.data.length)];
+            pos += o.data.length;
+            f.write(o.data);
+          }
+        }
+        f.seek(0, Whence.SEEK_SET);
+        expect([...(f.read(10_000) as Uint8Array)]).toEqual(model);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("devices: reads come from the driver, lseek is ESPIPE", () => {
+    const fs = new Vfs();
+    const dev = fs.mknod("/null", {
+      name: "null",
+      waiters: [],
+      read: () => null,
+      write: (b) => b.length,
+    }) as Inode;
+    const f = new VfsFile(dev, true, true, false);
+    expect(f.read(4)).toBeNull();
+    expect(f.write(bytes("abc"))).toBe(3);
+    expect(f.seek(0, Whence.SEEK_SET)).toBe(-Errno.ESPIPE);
+  });
+});
+
+describe("getdents64", () => {
+  it("record length: 19 header bytes + name + NUL, rounded up to 8 ('sh' → 24)", () => {
+    expect(direntLength(2)).toBe(24);
+    expect(direntLength(4)).toBe(24);
+    expect(direntLength(5)).toBe(32);
+  });
+
+  it("lays out linux_dirent64 records and resumes from the offset", () => {
+    const fs = new Vfs();
+    fs.mkdir("/bin");
+    fs.installProgram("/bin/sh", "/bin/sh");
+    const bin = fs.lookup("/bin") as Inode;
+    const f = new VfsFile(bin, true, false, false);
+    const first = f.getdents(fs, 48) as Uint8Array; // room for "." and ".." only
+    expect(first.length).toBe(48);
+    const dv = new DataView(first.buffer, first.byteOffset);
+    expect(Number(dv.getBigUint64(0, true))).toBe(bin.ino);
+    expect(dv.getUint16(16, true)).toBe(24);
+    expect(first[18]).toBe(4); // DT_DIR
+    expect(first[19]).toBe(".".charCodeAt(0));
+    expect(Number(dv.getBigInt64(24 + 8, true))).toBe(2); // d_off of ".." = cookie of the next
+    const rest = f.getdents(fs, 100) as Uint8Array;
+    expect(rest.length).toBe(24);
+    expect(text(rest.subarray(19, 21))).toBe("sh");
+    expect(rest[18]).toBe(8); // DT_REG
+    expect((f.getdents(fs, 100) as Uint8Array).length).toBe(0);
+    expect(new VfsFile(bin, true, false, false).getdents(fs, 10)).toBe(-Errno.EINVAL);
+  });
+});

@@ -1,0 +1,135 @@
+// The Lunaix kernel's smaller parts: the serial line discipline, the machine's memory map, the
+// shell's parser, and the inspectors' answers to bad arguments.
+import { describe, expect, it } from "vitest";
+import { LunaixSystem } from "../src/lunaix/boot.js";
+import { inspect } from "../src/lunaix/inspect.js";
+import { MachineConfigError, makeMachine } from "../src/lunaix/machine.js";
+import { parseCommandLine } from "../src/lunaix/programs/sh.js";
+import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
+
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
+
+describe("SerialConsole", () => {
+  it("delivers a line longer than the 16-byte FIFO whole, without overrun", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    const line = "pte 1 0x7ffffffff000 and then some more words";
+    tty.hostInput(`${line}\n`);
+    expect(text(tty.read(200))).toBe(`${line}\n`);
+    expect(tty.uart.rxCount).toBe(0); // the interrupt handler drained every burst
+    tty.uart.checkInvariants();
+  });
+
+  it("canonical mode: one line per read, null until a line is complete, EOF after hangup", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tty.hostInput("ab");
+    expect(tty.read(10)).toBeNull();
+    tty.hostInput("c\nxy\n");
+    expect(text(tty.read(10))).toBe("abc\n");
+    expect(text(tty.read(1))).toBe("x");
+    expect(text(tty.read(10))).toBe("y\n");
+    expect(tty.read(10)).toBeNull();
+    tty.hangup();
+    expect(text(tty.read(10))).toBe("");
+  });
+
+  it("wakes parked readers when a line completes, and echoes it", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    let woken = 0;
+    tty.waiters.push({ wakeToRetry: () => woken++ });
+    tty.hostInput("half");
+    expect(woken).toBe(0);
+    tty.hostInput(" done\r\n");
+    expect(woken).toBe(1);
+    expect(tty.readerWaiting).toBe(false);
+    expect(out).toEqual(["half done\n"]);
+  });
+
+  it("transmits through the UART: UTF-8 lines reach the sink, a prompt on flush", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    tty.write(new TextEncoder().encode("héllo\n$ "));
+    expect(out).toEqual(["héllo\n"]);
+    tty.flush();
+    expect(out).toEqual(["héllo\n", "$ "]);
+  });
+});
+
+describe("makeMachine", () => {
+  it("builds the e820 map of the worked example (256 MiB → 65520 frames)", () => {
+    const m = makeMachine({ mem: 256 * 2 ** 20 }, ["rr"]);
+    expect(m.frames).toBe(65520);
+    expect(m.memoryMap.map((r) => r.type)).toEqual([
+      "usable",
+      "reserved",
+      "usable",
+      "acpi-reclaimable",
+      "mmio",
+    ]);
+  });
+
+  it.each([
+    [{ mem: 2 * 2 ** 20 }, /--mem .*4 MiB..4 GiB/],
+    [{ mem: 8 * 2 ** 30 }, /--mem .*4 MiB..4 GiB/],
+    [{ cpus: 33 }, /--cpus 33: this kernel runs on 1..32 CPUs/],
+    [{ policy: "edf" }, /--policy "edf": expected one of rr/],
+  ])("refuses %j", (o, msg) => {
+    expect(() => makeMachine(o, ["rr"])).toThrow(MachineConfigError);
+    expect(() => makeMachine(o, ["rr"])).toThrow(msg);
+  });
+});
+
+describe("the shell's parser", () => {
+  it("splits pipelines, finds programs in /bin, takes one > file", () => {
+    expect(parseCommandLine("echo a b | upper | wc > /tmp/x")).toEqual({
+      stages: [
+        { path: "/bin/echo", argv: ["echo", "a", "b"] },
+        { path: "/bin/upper", argv: ["upper"] },
+        { path: "/bin/wc", argv: ["wc"] },
+      ],
+      out: "/tmp/x",
+    });
+    expect(parseCommandLine("/bin/ls /dev")).toEqual({
+      stages: [{ path: "/bin/ls", argv: ["/bin/ls", "/dev"] }],
+      out: null,
+    });
+  });
+
+  it.each([
+    ["echo a | | wc", /empty command in a pipeline/],
+    ["echo a >", /expected one file after >/],
+    ["echo a > b c", /expected one file after >/],
+  ])("reports a syntax error in %j", (line, msg) => {
+    expect(parseCommandLine(line)).toMatch(msg);
+  });
+});
+
+describe("inspectors", () => {
+  const sys = LunaixSystem.boot({ output: () => {}, cpus: 1 });
+  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs };
+
+  it.each([
+    ["vmrs", /vmrs: usage: vmrs <pid>/],
+    ["vmrs x1", /vmrs: "x1" is not a pid/],
+    ["vmrs 0", /pid 0 is the kernel/],
+    ["pte 1", /pte: usage: pte <pid> <addr>/],
+    ["pte 1 0x800000000000", /not a user address/],
+    ["handles 42", /handles: no process 42/],
+    ["mm", /unknown inspector "mm"; try: ps, free, buddyinfo/],
+    ["buddyinfo", /has no orders/],
+  ])("%j answers with a message", (cmd, msg) => {
+    expect(inspect(target, cmd)).toMatch(msg);
+  });
+
+  it("pte walks level by level down to a present 4 KiB page", () => {
+    const sh = sys.kernel.processes.get(3)!;
+    const stackPage = 0x7fff_ffff_e000; // argv strings: written by the loader
+    const report = inspect(target, `pte ${sh.pid} 0x${stackPage.toString(16)}`);
+    const lines = report.split("\n");
+    expect(lines[1]).toMatch(/^ {2}PML4 +\[255\] .*PML4E → table/);
+    expect(lines[2]).toMatch(/^ {2}PDPT +\[511\] .*PDPTE → table/);
+    expect(lines[3]).toMatch(/^ {2}PD +\[511\] .*PDE → table/);
+    expect(lines[4]).toMatch(/^ {2}PT +\[510\] .*PTE → 4KiB page 0x[0-9a-f]+ \[P RW US/);
+    expect(lines[5]).toContain("[stack]");
+  });
+});
