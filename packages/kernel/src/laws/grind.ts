@@ -147,7 +147,7 @@ export function* grindInit(s: ProcessStart): UserCode<number> {
 
 /** Options of {@link grindLaws}. */
 export interface GrindLawOptions {
-  /** Seeded runs. Default 30. */
+  /** Seeded runs. Default 50. */
   readonly runs?: number;
   /** Every n-th run is paranoid (checkInvariants after every trap). Default 6. */
   readonly paranoidEvery?: number;
@@ -195,7 +195,7 @@ export function grindLaws(
   make: (programs: ProgramRegistry, seed: number, paranoid: boolean) => Kernel,
   opts: GrindLawOptions = {},
 ): Law[] {
-  const runs = opts.runs ?? 30;
+  const runs = opts.runs ?? 50;
   const every = opts.paranoidEvery ?? 6;
   const maxCycles = opts.maxCycles ?? 20_000_000;
   return [
