@@ -18,8 +18,11 @@ import {
   type UserCode,
   WCOREDUMP,
   WEXITSTATUS,
+  WIFCONTINUED,
   WIFEXITED,
   WIFSIGNALED,
+  WIFSTOPPED,
+  WSTOPSIG,
   WTERMSIG,
 } from "../src/index.js";
 
@@ -423,6 +426,28 @@ describe("job control", () => {
     );
     expect(status).toBe(0);
     expect(k.crashes).toEqual([]);
+  });
+});
+
+describe("job control reports", () => {
+  it("waitpid(WUNTRACED) reports a stop once, waitpid(WCONTINUED) a continue once, without reaping", () => {
+    const { status } = boot(function* () {
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        for (;;) yield* compute(1000);
+      }
+      yield* sys.kill(pid, Sig.SIGSTOP);
+      let w = yield* libc.waitpid(pid, 2); // WUNTRACED
+      if (w.pid !== pid || !WIFSTOPPED(w.status) || WSTOPSIG(w.status) !== Sig.SIGSTOP) return 1;
+      if ((yield* libc.waitpid(pid, 2 | 1)).pid !== 0) return 2; // reported once: nothing new
+      yield* sys.kill(pid, Sig.SIGCONT);
+      w = yield* libc.waitpid(pid, 8); // WCONTINUED
+      if (w.pid !== pid || !WIFCONTINUED(w.status)) return 3;
+      yield* sys.kill(pid, Sig.SIGTERM);
+      w = yield* libc.waitpid(pid);
+      return WIFSIGNALED(w.status) && !WIFSTOPPED(w.status) && WTERMSIG(w.status) === Sig.SIGTERM ? 0 : 4;
+    });
+    expect(status).toBe(0);
   });
 });
 

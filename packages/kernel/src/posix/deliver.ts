@@ -56,7 +56,7 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
   } else if ((STOP_SIGNALS & sigbit(sig)) !== 0) {
     p.sigPending &= ~sigbit(Sig.SIGCONT);
     if (sig === Sig.SIGSTOP) {
-      stopProcess(k, p); // cannot be caught, ignored or blocked
+      stopProcess(k, p, sig); // cannot be caught, ignored or blocked
       return;
     }
   }
@@ -83,18 +83,30 @@ const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGT
  * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken.
  * The parent gets SIGCHLD.
  */
-export function stopProcess(k: Kernel, p: Process): void {
+export function stopProcess(k: Kernel, p: Process, sig: number): void {
   if (p.stopped || p.phase !== "live" || p.exiting) return;
   p.stopped = true;
+  p.stopReport = sig;
+  p.continueReport = false;
   for (const t of p.threads) k.suspendThread(t);
-  if (p.parent !== null && p.parent.pid !== 0) postSignal(k, p.parent, Sig.SIGCHLD);
+  notifyParentOfChange(k, p);
+}
+
+function notifyParentOfChange(k: Kernel, p: Process): void {
+  const parent = p.parent;
+  if (parent === null || parent.pid === 0) return;
+  postSignal(k, parent, Sig.SIGCHLD);
+  for (const w of parent.childWaiters.splice(0)) w.wakeToRetry(); // waitpid(WUNTRACED/WCONTINUED) may report it
 }
 
 /** Continue a stopped process (SIGCONT): its suspended threads become ready. */
 export function continueProcess(k: Kernel, p: Process): void {
   if (!p.stopped) return;
   p.stopped = false;
+  p.stopReport = 0;
+  p.continueReport = true;
   for (const t of p.threads) k.resumeThread(t);
+  notifyParentOfChange(k, p);
 }
 
 /** Send `sig` to one thread (SIGPIPE to the writer). */
@@ -166,7 +178,7 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       }
       if (d === "stop") {
         k.traceSignal(t, sig, "stopped");
-        stopProcess(k, p);
+        stopProcess(k, p, sig);
         return true;
       }
       k.traceSignal(t, sig, "default: ignored");

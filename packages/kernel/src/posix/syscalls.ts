@@ -32,7 +32,7 @@ import { codeAt, postSignal, signalThread } from "./deliver.js";
 import { type OpenFile, Pipe, type Waiter } from "./files.js";
 import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
 import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, WaitOptions } from "./table.js";
-import { exitedStatus } from "./wait-status.js";
+import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
 const pagesOf = (len: number): number => Math.ceil(len / PAGE);
@@ -253,6 +253,18 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         if (status !== 0 && !writeU32(k, p.vm, status, z.exitStatus)) return -Errno.EFAULT;
         k.life.reap(p, z);
         return z.pid;
+      }
+      // Stops and continues are reported once each, and the child is not reaped.
+      const untraced = (options & WaitOptions.WUNTRACED) !== 0;
+      const continued = (options & WaitOptions.WCONTINUED) !== 0;
+      const changed = mine.find((c) => (untraced && c.stopReport !== 0) || (continued && c.continueReport));
+      if (changed !== undefined) {
+        const st =
+          untraced && changed.stopReport !== 0 ? stoppedStatus(changed.stopReport) : CONTINUED_STATUS;
+        if (status !== 0 && !writeU32(k, p.vm, status, st)) return -Errno.EFAULT;
+        if (st === CONTINUED_STATUS) changed.continueReport = false;
+        else changed.stopReport = 0;
+        return changed.pid;
       }
       if ((options & WaitOptions.WNOHANG) !== 0) return 0;
       return waitOn(k, t, p.childWaiters, "waitpid");

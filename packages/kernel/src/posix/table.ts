@@ -36,7 +36,7 @@ export const MapFlags = {
   MAP_ANONYMOUS: 0x20,
 } as const;
 /** waitpid options (`<sys/wait.h>`). */
-export const WaitOptions = { WNOHANG: 1 } as const;
+export const WaitOptions = { WNOHANG: 1, WUNTRACED: 2, WCONTINUED: 8 } as const;
 /** sigprocmask `how` values (`<signal.h>`, Linux values). */
 export const SigHow = { SIG_BLOCK: 0, SIG_UNBLOCK: 1, SIG_SETMASK: 2 } as const;
 /** futex operations (Linux `FUTEX_WAIT`, `FUTEX_WAKE`). */
@@ -255,11 +255,11 @@ export const posixSyscalls = defineSyscallTable("posix", {
     args: [
       arg.pid("pid", { doc: "child pid, or -1 for any child" }),
       arg.ptr("status", { access: "out", len: 4, nullable: true, doc: "where to store the wait status" }),
-      arg.flags("options", WaitOptions, { doc: "WNOHANG" }),
+      arg.flags("options", WaitOptions, { doc: "WNOHANG, WUNTRACED, WCONTINUED" }),
     ],
     result: "pid",
     blocks: true,
-    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number. With WNOHANG returns 0 when no child has terminated yet.",
+    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number (| 0x80 with a core dump). With WUNTRACED a stop is reported too ((sig << 8) | 0x7f), with WCONTINUED a continue (0xffff), each once, without reaping. With WNOHANG returns 0 when nothing is to report yet.",
     errors: {
       ECHILD: "no such child",
       EINTR: "a handler ran",

@@ -85,6 +85,10 @@ export class Process extends KernelObject {
   pagerEndpoint: Endpoint | null = null;
   /** Stopped by SIGSTOP (or a default SIGTSTP/SIGTTIN/SIGTTOU) until SIGCONT. */
   stopped = false;
+  /** A stop not yet reported to a waitpid(WUNTRACED): the stop signal, else 0. */
+  stopReport = 0;
+  /** A continue not yet reported to a waitpid(WCONTINUED). */
+  continueReport = false;
   /** Set while exit is in progress, so nested kills do not re-enter. */
   exiting = false;
 
