@@ -45,7 +45,7 @@
  * Two APIs: {@link Mmu.translate} / {@link Mmu.walk} return a {@link TranslateResult} object (one
  * allocation per call); {@link Mmu.translateHalves} / {@link Mmu.walkHalves} take the address as
  * 32-bit halves and return the physical address or {@link FAULT} (-1), leaving the details in the
- * `last*` fields — the hot-path form the benchmarks use, with no allocation.
+ * `last*` fields — the hot-path form the benchmarks use, with no object allocation.
  *
  * Related: `context.ts` (the CPU state read here), `fault.ts`, `../tlb/tlb.ts`,
  * `../paging/entry.ts` (the bit layout), `../paging/mapper.ts` (builds the tables).
