@@ -83,7 +83,7 @@ function checkFacts(r: Run): void {
   expect(section(out, "sched")).toMatch(/^cpu\d: policy \w+, running 3\(\/bin\/sh\)/m);
   expect(section(out, "handles 1")).toMatch(/^0x\w+ +\d+ +process +duplicate\|transfer/m);
   expect(section(out, "vmrs 1")).toContain("0000400000-0000404000 r-xp [text]");
-  const pte = section(out, "pte 1 0x1000000000");
+  const pte = section(out, "pte 3 0x1000000000");
   expect(pte).toMatch(/PML4 +\[ *0\] .*PML4E → table 0x\w+ \[P RW US A\]/);
   expect(pte).toMatch(/PT +\[ *0\] .*PTE → 4KiB page 0x\w+ \[P RW US A D XD\]/);
   // Bad input: clear messages, and the system goes on to the next command.
@@ -99,6 +99,7 @@ function checkFacts(r: Run): void {
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
   expect(s.processes).toBe(17);
+  expect(s.execs).toBe(1);
   expect(s.crashes).toBe(1);
   expect(s.segfaults).toBe(2);
   expect(s.cowCopies).toBeGreaterThanOrEqual(4);

@@ -1,7 +1,7 @@
 /**
- * The Lunaix-like kernel's system-call personality: POSIX (`@osbricks/kernel`), the two calls a
- * thread library needs (`@osbricks/runtime`'s `atomic_rmw` and `clock_gettime`), the in-memory
- * file system's calls, and `lunadbg`, the kernel inspector the shell's `ps`/`free`/`pte`/…
+ * The Lunaix-like kernel's system-call personality: POSIX (`@osbricks/kernel`, which also has what
+ * `@osbricks/runtime`'s pthreads need: futexes, atomics, `clock_gettime`), the in-memory file
+ * system's calls, and `lunadbg`, the kernel inspector the shell's `ps`/`free`/`pte`/…
  * commands ask (in the spirit of LunaDBG's `mm` and `sched` commands, but from the shell).
  *
  * ```
@@ -10,7 +10,7 @@
  *     ├── read / write on a VFS descriptor ─────────────────────▶ the file's bytes or its driver
  *     ├── execve / spawn: the path must be an executable inode ─▶ then POSIX loads the image
  *     ├── lunadbg(cmd, buf, len) ───────────────────────────────▶ inspect.ts
- *     └── everything else ──────────────────────────────────────▶ pthreadPersonality (POSIX + 2)
+ *     └── everything else ──────────────────────────────────────▶ posixPersonality
  * ```
  *
  * One table declares it all (`lunaixSyscalls`), so the typed user stubs (`lunaixStubs`), the
@@ -25,11 +25,12 @@ import {
   type Kernel,
   makeStubs,
   type Personality,
+  posixPersonality,
+  posixSyscalls,
   SyscallDispatcher,
   type SyscallHandlers,
   type Thread,
 } from "@osbricks/kernel";
-import { pthreadPersonality, pthreadSyscalls } from "@osbricks/runtime";
 import { fsHandlers, fsSyscallDecls, pathArg } from "./fs/syscalls.js";
 import { Errno, type Vfs } from "./fs/vfs.js";
 
@@ -57,7 +58,7 @@ export const lunaixExtraDecls = {
 
 /** Every call of the Lunaix-like kernel. */
 export const lunaixSyscalls = defineSyscallTable("lunaix", {
-  ...pthreadSyscalls.decls,
+  ...posixSyscalls.decls,
   ...fsSyscallDecls,
   ...lunaixExtraDecls,
 });
@@ -82,10 +83,10 @@ type Handler = (t: Thread, ...args: number[]) => number;
  */
 export function lunaixPersonality(fs: Vfs, inspect: Inspector): Personality {
   return (k: Kernel) => {
-    const base = pthreadPersonality(k);
+    const base = posixPersonality(k);
     const vfs = fsHandlers(k, fs);
     const handlers: Record<string, Handler> = {};
-    for (const e of pthreadSyscalls.entries) {
+    for (const e of posixSyscalls.entries) {
       const nr = e.decl.nr;
       const arity = e.decl.args.length;
       // Arguments already passed our checks against the same declaration; the base dispatcher

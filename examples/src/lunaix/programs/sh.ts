@@ -3,7 +3,8 @@
  *
  * init opens `/dev/ttyS0` as descriptors 0, 1 and 2 (closing the boot console's — the lowest
  * free descriptor rule makes `close(0); open(tty)` land on 0, as Unix's init did before `dup2`),
- * starts the shell with `posix_spawn` and reaps every child until the shell exits.
+ * starts the shell the classic way (fork, then exec in the child) and reaps every child until the
+ * shell exits. The shell starts its commands the Lunaix way, with `posix_spawn` (no copy).
  *
  * The shell reads one line at a time from the console and runs it:
  *
@@ -43,9 +44,15 @@ export function* initMain(_start: ProcessStart): UserCode<number> {
   yield* sys.dup(0);
   yield* sys.dup(0);
   yield* io.print(`init: console on ${CONSOLE_PATH}, starting /bin/sh\n`);
-  const sh = yield* io.spawn("/bin/sh", ["sh"]);
+  // The classic Unix way: fork, and the child execs the shell (the shell itself uses spawn).
+  const sh = yield* sys.fork();
+  if (sh === 0) {
+    const err = yield* io.exec("/bin/sh", ["sh"]);
+    yield* io.print(`init: cannot exec /bin/sh: ${errorName(err)}\n`);
+    return 127;
+  }
   if (sh < 0) {
-    yield* io.print(`init: cannot start /bin/sh: ${errorName(sh)}\n`);
+    yield* io.print(`init: cannot fork: ${errorName(sh)}\n`);
     return 1;
   }
   for (;;) {

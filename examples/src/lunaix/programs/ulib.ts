@@ -209,6 +209,14 @@ export class UserIo {
     return yield* sys.spawn(p, v, 0);
   }
 
+  /** execve(path, argv): replaces the program; returns only on failure (-errno). */
+  *exec(path: string, argv: readonly string[]): UserCode<number> {
+    this.resetArena();
+    const p = yield* this.cstr(path);
+    const v = yield* this.vector(argv);
+    return yield* sys.execve(p, v, 0);
+  }
+
   /** waitpid(pid, &status, 0), with the status read back. */
   *waitpid(pid: number): UserCode<ChildStatus> {
     const r = yield* sys.waitpid(pid, this.base, 0);
