@@ -7,7 +7,7 @@
 // process ("pthread_create_join_cpu") is steadier.
 // Run: pnpm tsx --conditions=@osbricks/source packages/runtime/bench/baseline-sysrate-threads.ts
 import { Kernel, ProgramRegistry } from "@osbricks/kernel";
-import { type Pthread, pthreadMain, pthreadPersonality } from "../src/index.js";
+import { type Pthread, pthreadMain } from "../src/index.js";
 
 const N = Number(process.env.N ?? 50_000);
 
@@ -28,7 +28,7 @@ const programs = new ProgramRegistry().register({
     return 0;
   }),
 });
-const k = new Kernel({ programs, personality: pthreadPersonality, memoryFrames: 16384 });
+const k = new Kernel({ programs, memoryFrames: 16384 });
 k.boot("init");
 const t0 = performance.now();
 const c0 = process.cpuUsage();

@@ -1,18 +1,11 @@
 // vitest benches of the runtime's hot paths, each a whole simulated run (`pnpm bench --project runtime`).
 import { Kernel, libc, ProgramRegistry } from "@osbricks/kernel";
 import { bench, describe } from "vitest";
-import {
-  mutexLock,
-  mutexUnlock,
-  type Pthread,
-  type PthreadMain,
-  pthreadMain,
-  pthreadPersonality,
-} from "../src/index.js";
+import { mutexLock, mutexUnlock, type Pthread, type PthreadMain, pthreadMain } from "../src/index.js";
 
 function run(main: PthreadMain, cpus = 1): void {
   const programs = new ProgramRegistry().register({ name: "init", main: pthreadMain(main) });
-  const k = new Kernel({ programs, personality: pthreadPersonality, cpus });
+  const k = new Kernel({ programs, cpus });
   k.boot("init");
   if (k.run().outcome !== "all-exited") throw new Error("bench run did not finish");
 }

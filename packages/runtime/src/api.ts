@@ -177,6 +177,3 @@ export interface KeyResult {
   readonly error: number;
   readonly key: number;
 }
-
-/** Cycles a timed wait burns between two looks at the clock (see `sync/cond.ts`, timed waits). */
-export const TIMED_POLL_CYCLES = 500;

@@ -1,7 +1,6 @@
 // @osbricks/runtime: POSIX threads as simulated user code. Re-exports only.
 export * from "./api.js";
 export * from "./errors.js";
-export * from "./kernel-ext/personality.js";
 export * from "./sync/atomic.js";
 export * from "./sync/barrier.js";
 export * from "./sync/cond.js";

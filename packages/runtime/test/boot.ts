@@ -1,6 +1,6 @@
 // Test helper: boot a small kernel whose init runs a threaded main, run it to the end.
 import { Kernel, type KernelEvent, ProgramRegistry, type RunResult, type Tracer } from "@osbricks/kernel";
-import { type PthreadMain, pthreadMain, pthreadPersonality } from "../src/index.js";
+import { type PthreadMain, pthreadMain } from "../src/index.js";
 
 export interface Booted {
   readonly kernel: Kernel;
@@ -24,7 +24,6 @@ export function boot(main: PthreadMain, o: BootOptions = {}): Booted {
   const programs = new ProgramRegistry().register({ name: "init", main: pthreadMain(main) });
   const kernel = new Kernel({
     programs,
-    personality: pthreadPersonality,
     cpus: o.cpus ?? 1,
     tick: o.tick ?? 1000,
     seed: o.seed ?? 1,

@@ -24,7 +24,6 @@ import {
   PTHREAD_STACK_MIN,
   type Pthread,
   pthreadMain,
-  pthreadPersonality,
   TCB_BYTES,
   TcbLayout,
 } from "../src/index.js";
@@ -340,7 +339,7 @@ describe("the library's process-wide state", () => {
         return 0;
       }),
     });
-    const k = new Kernel({ programs, personality: pthreadPersonality, cpus: 2 });
+    const k = new Kernel({ programs, cpus: 2 });
     const p = k.boot("init");
     let checked = 0;
     for (;;) {

@@ -1,15 +1,7 @@
 // The README's example, run: a bounded buffer with a mutex and two condition variables.
 import { Kernel, libc, mem, ProgramRegistry } from "@osbricks/kernel";
 import { expect, it } from "vitest";
-import {
-  condSignal,
-  condWait,
-  mutexLock,
-  mutexUnlock,
-  type Pthread,
-  pthreadMain,
-  pthreadPersonality,
-} from "../src/index.js";
+import { condSignal, condWait, mutexLock, mutexUnlock, type Pthread, pthreadMain } from "../src/index.js";
 
 // ---- from README.md, "Example" ----
 const SLOTS = 4; // [mutex 16][notFull 32][notEmpty 32][count, head, tail][slots]
@@ -55,7 +47,7 @@ it("README example: a producer puts 1..100, a consumer takes them; the sum is 50
       return value === 5050 ? 0 : 1;
     }),
   });
-  const k = new Kernel({ programs, personality: pthreadPersonality, cpus: 2 });
+  const k = new Kernel({ programs, cpus: 2 });
   const init = k.boot("init");
   expect(k.run().outcome).toBe("all-exited");
   expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);

@@ -20,7 +20,6 @@
  */
 import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
 import fc from "fast-check";
-import { pthreadPersonality } from "../kernel-ext/personality.js";
 import type { Lock } from "../sync/lock-api.js";
 import { type Pthread, pthreadMain } from "../thread/pthread.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
@@ -105,7 +104,6 @@ export function runLockScenario(lock: Lock, s: LockScenario): LockRun {
   const programs = new ProgramRegistry().register({ name: "lock-law", main: pthreadMain(main) });
   const k = new Kernel({
     programs,
-    personality: pthreadPersonality,
     cpus: s.cpus,
     tick: s.tick,
     seed: s.seed,

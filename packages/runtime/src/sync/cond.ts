@@ -19,21 +19,19 @@
  * A broadcast releases exactly the waiters present at the time. Which waiter takes a grant is not
  * FIFO (POSIX does not ask for it): a waiter that arrived after the signal may take it.
  *
- * **Timed waits.** With a kernel `futex` that takes a timeout (`FUTEX_HAS_TIMEOUT`, see
- * `lll.ts`), a timed waiter sleeps for the cycles left until its absolute deadline. Without it, it
- * polls: it watches the futex word and the clock, yielding the CPU and burning
- * {@link TIMED_POLL_CYCLES} between looks. On timeout it counts itself as granted and consumed
- * (wakeup_seq++, woken_seq++), exactly as NPTL did, so the books stay balanced and a later signal
- * is not spent on a thread that already left.
+ * **Timed waits.** A timed waiter sleeps in the kernel's `futex` with a timeout: the cycles left
+ * until its absolute deadline on the CPU's clock ({@link now}). On timeout it counts itself as
+ * granted and consumed (wakeup_seq++, woken_seq++), exactly as NPTL did, so the books stay
+ * balanced and a later signal is not spent on a thread that already left.
  *
  * Related: `mutex.ts`, `lll.ts`, `../api.ts` (CondLayout).
  */
-import { compute, Errno, mem, type UserCode } from "@osbricks/kernel";
-import { CondLayout as C, TIMED_POLL_CYCLES } from "../api.js";
+import { Errno, mem, type UserCode } from "@osbricks/kernel";
+import { CondLayout as C } from "../api.js";
 import { RuntimeInvariantError } from "../errors.js";
 import type { Pthread } from "../thread/pthread.js";
 import { now } from "./atomic.js";
-import { FUTEX_HAS_TIMEOUT, futexWait, futexWake, lllLock, lllUnlock, WAKE_ALL } from "./lll.js";
+import { futexWait, futexWake, lllLock, lllUnlock, WAKE_ALL } from "./lll.js";
 import { mutexLock, mutexUnlock } from "./mutex.js";
 
 /** Whether counter `a` is ahead of `b`, with 32-bit wrap-around. */
@@ -86,7 +84,7 @@ function* waitUntil(self: Pthread, c: number, m: number, deadline: number): User
     yield* lllUnlock(lock);
     let timedOut = false;
     if (deadline === Number.POSITIVE_INFINITY) yield* futexWait(c + C.FUTEX, seen);
-    else timedOut = yield* pollUntil(self, c + C.FUTEX, seen, deadline);
+    else timedOut = yield* sleepUntil(c + C.FUTEX, seen, deadline);
     yield* lllLock(lock);
     if ((yield* mem.load32(c + C.BROADCAST_SEQ)) !== bcast) break; // released by a broadcast
     const wakeup = yield* mem.load32(c + C.WAKEUP_SEQ);
@@ -109,23 +107,11 @@ function* waitUntil(self: Pthread, c: number, m: number, deadline: number): User
   return result;
 }
 
-/**
- * Wait for the word at `va` to leave `seen` or the clock to reach `deadline`; true on timeout.
- * With a kernel futex timeout this is one sleep; without, a poll of the word and the clock.
- */
-function* pollUntil(self: Pthread, va: number, seen: number, deadline: number): UserCode<boolean> {
-  if (FUTEX_HAS_TIMEOUT) {
-    const left = deadline - (yield* now());
-    if (left <= 0) return (yield* mem.load32(va)) === seen;
-    const r = yield* futexWait(va, seen, Math.ceil(left));
-    return r === -Errno.ETIMEDOUT;
-  }
-  for (;;) {
-    if ((yield* mem.load32(va)) !== seen) return false;
-    if ((yield* now()) >= deadline) return true;
-    yield* self.yield();
-    yield* compute(TIMED_POLL_CYCLES);
-  }
+/** Sleep while the word at `va` holds `seen`, at most until the cycle `deadline`; true on timeout. */
+function* sleepUntil(va: number, seen: number, deadline: number): UserCode<boolean> {
+  const left = deadline - (yield* now());
+  if (left <= 0) return (yield* mem.load32(va)) === seen;
+  return (yield* futexWait(va, seen, Math.ceil(left))) === -Errno.ETIMEDOUT;
 }
 
 /**

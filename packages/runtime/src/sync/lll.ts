@@ -22,18 +22,11 @@
  *
  * Related: `atomic.ts`, `mutex.ts` (kinds on top), `@osbricks/ipc` `futex/futex.ts` (the kernel side).
  */
-import { FutexOp, mem, posixSyscalls, syscall, type UserCode } from "@osbricks/kernel";
+import { FutexOp, mem, posixStubs as sys, type UserCode } from "@osbricks/kernel";
 import { atomic } from "./atomic.js";
 
 /** Most waiters one FUTEX_WAKE may wake (INT_MAX, "wake everyone"). */
 export const WAKE_ALL = 0x7fff_ffff;
-
-const FUTEX_NR = posixSyscalls.decls.futex.nr;
-/**
- * Whether the kernel's `futex` takes a fourth argument, a timeout in cycles (0 = none). The
- * POSIX table gained it while this package was written; both shapes are handled here, in one place.
- */
-export const FUTEX_HAS_TIMEOUT = posixSyscalls.decls.futex.args.length >= 4;
 
 /**
  * Acquire the lock word at `va` (see the banner for the protocol).
@@ -69,16 +62,14 @@ export function* lllUnlock(va: number): UserCode<void> {
 /**
  * `FUTEX_WAIT`: sleep while the word at `va` holds `expected` (returns −EAGAIN at once if it
  * differs). Callers re-check their condition: a return proves nothing about the word.
- * @param timeout most cycles to sleep, 0 for no limit (needs {@link FUTEX_HAS_TIMEOUT}; else ignored).
+ * @param timeout most cycles to sleep, 0 for no limit (the kernel wakes at the first tick after it).
  * @returns 0 (woken), −EAGAIN, −ETIMEDOUT, −EINTR.
  */
 export function* futexWait(va: number, expected: number, timeout = 0): UserCode<number> {
-  if (FUTEX_HAS_TIMEOUT) return yield* syscall(FUTEX_NR, va, FutexOp.FUTEX_WAIT, expected >>> 0, timeout);
-  return yield* syscall(FUTEX_NR, va, FutexOp.FUTEX_WAIT, expected >>> 0);
+  return yield* sys.futex(va, FutexOp.FUTEX_WAIT, expected >>> 0, timeout);
 }
 
 /** `FUTEX_WAKE`: wake up to `count` threads sleeping on `va`; returns how many were woken. */
 export function* futexWake(va: number, count: number): UserCode<number> {
-  if (FUTEX_HAS_TIMEOUT) return yield* syscall(FUTEX_NR, va, FutexOp.FUTEX_WAKE, count, 0);
-  return yield* syscall(FUTEX_NR, va, FutexOp.FUTEX_WAKE, count);
+  return yield* sys.futex(va, FutexOp.FUTEX_WAKE, count, 0);
 }

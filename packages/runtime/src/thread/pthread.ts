@@ -340,7 +340,7 @@ export function* initRuntime(start: ProcessStart): UserCode<Pthread> {
 
 /**
  * Turn a threaded `main(self, start)` into a program entry point: the library is initialised
- * first, then `main` runs as the main thread. Boot the kernel with `pthreadPersonality`.
+ * first, then `main` runs as the main thread. Any kernel with the POSIX personality (the default) runs it.
  * @example
  * ```ts
  * new ProgramRegistry().register({ name: "init", main: pthreadMain(function* (self) { return 0; }) });
