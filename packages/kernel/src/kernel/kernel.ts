@@ -35,12 +35,11 @@ import {
   makeContext,
   PhysicalMemory,
   Timer,
-  Tlb,
   type TranslationContext,
 } from "@osbricks/hw-x86";
 import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
 import { ObjectSpace, type ObjectType } from "@osbricks/objects";
-import { type CpuId, cpuId, RoundRobinPolicy, Scheduler, Xorshift32 } from "@osbricks/sched";
+import { RoundRobinPolicy, Scheduler, Xorshift32 } from "@osbricks/sched";
 import {
   type AddressSpace,
   BitmapAllocator,
@@ -48,12 +47,10 @@ import {
   FirstFitRanges,
   type FrameAllocator,
   KernelStackCache,
-  type ShootdownTarget,
   VmSystem,
 } from "@osbricks/vm";
-import { KernelArgumentError, KernelInvariantError, KernelStateError } from "../errors.js";
+import { KernelArgumentError, KernelStateError } from "../errors.js";
 import { deliverSignals, forceSignal } from "../posix/deliver.js";
-import { checkFileInvariants } from "../posix/files.js";
 import { Sig, signalName } from "../posix/signals.js";
 import { posixPersonality } from "../posix/syscalls.js";
 import { signaledStatus } from "../posix/wait-status.js";
@@ -75,49 +72,15 @@ import {
   type RunResult,
   type Tracer,
 } from "./api.js";
+import { Cpu, TIMER_VECTOR } from "./cpu.js";
+import { checkKernelInvariants, resourceLeaks } from "./invariants.js";
 import { Lifecycle } from "./lifecycle.js";
+import { CpuShootdown } from "./shootdown.js";
 
-/** Vector of the local timer interrupt (Linux uses 0xec, LOCAL_TIMER_VECTOR). */
-export const TIMER_VECTOR = 0xec;
 /** Where kernel stacks are carved from: 1 GiB in the upper (kernel) half, below -512 GiB. */
 export const KERNEL_STACK_REGION = -(2 ** 39);
 /** Largest compute(n) a single trap may ask for. */
 export const MAX_COMPUTE = 1e9;
-
-/** One simulated CPU: its clock position, its run queue, its local APIC and timer, its MMU and TLB. */
-export class Cpu {
-  /** Local time: the cycle at which this CPU executes its next step. */
-  time = 0;
-  /** The running thread, or null when idle. */
-  current: Thread | null = null;
-  /** Cycle of the last scheduler tick. */
-  lastTick = 0;
-  /** Timer expiries already handled (the APIC is only consulted when the timer fired again). */
-  seenExpirations = 0;
-  /** The address space whose root CR3 holds, or null. */
-  loaded: AddressSpace | null = null;
-  /** The id as `@osbricks/sched` types it. */
-  readonly cpuId: CpuId;
-  /** This CPU's page walker; its TLB is `mmu.tlb`. */
-  readonly mmu: Mmu;
-  readonly tlb: Tlb;
-  constructor(
-    readonly id: number,
-    readonly apic: Apic,
-    readonly timer: Timer,
-    memory: PhysicalMemory,
-  ) {
-    this.cpuId = cpuId(id);
-    this.tlb = new Tlb();
-    this.mmu = new Mmu({ memory, tlb: this.tlb });
-  }
-
-  /** MOV CR3: switch to `space`; without PCIDs this drops every non-global TLB entry (SDM 4.10.4.1). */
-  load(space: AddressSpace | null): void {
-    this.loaded = space;
-    this.tlb.writeCr3(false, 0);
-  }
-}
 
 /**
  * A simulated kernel.
@@ -130,7 +93,7 @@ export class Cpu {
  * k.run().outcome; // "all-exited"
  * ```
  */
-export class Kernel implements Waker, ShootdownTarget {
+export class Kernel implements Waker {
   readonly programs: ProgramRegistry;
   readonly memory: PhysicalMemory;
   readonly frames: FrameAllocator;
@@ -210,7 +173,7 @@ export class Kernel implements Waker, ShootdownTarget {
       memory: this.memory,
       frames: this.frames,
       strategy: options.cow ?? "shadow",
-      shootdown: this,
+      shootdown: new CpuShootdown(this.cpus),
     });
     this.kernelMapper = new Mapper({ memory: this.memory, frames: this.frames });
     this.stacks = new KernelStackCache({
@@ -254,27 +217,6 @@ export class Kernel implements Waker, ShootdownTarget {
 
   private readonly bootFreeFrames: number;
   private readonly bootObjects: number;
-
-  /**
-   * What is still held although no user process exists: frames, kernel objects, ipc slots,
-   * processes. Meaningful once every user process has exited; an empty list means nothing leaked.
-   */
-  resourceLeaks(): string[] {
-    const out: string[] = [];
-    this.stacks.trim(); // cached kernel stacks are free memory kept mapped for reuse: release them first
-    const frames = this.bootFreeFrames - this.frames.freeFrames();
-    if (frames !== 0) out.push(`${frames} frames not free`);
-    const kthreads = this.life.kernelProcess.threads.length;
-    const objects = this.objects.liveObjects().length - this.bootObjects - kthreads;
-    if (objects !== 0)
-      out.push(`${objects} kernel objects alive (${this.objects.liveObjects().map(String).join(", ")})`);
-    if (this.ipcFree.length + kthreads < this.ipc.maxThreads) {
-      out.push(`${this.ipc.maxThreads - this.ipcFree.length} ipc slots in use`);
-    }
-    for (const p of this.processes.values())
-      if (p.pid !== 0) out.push(`pid ${p.pid} (${p.image}) is ${p.phase}`);
-    return out;
-  }
 
   /** Simulated time of the CPU being stepped: the kernel's "now" in cycles. */
   private nowCycles = 0;
@@ -650,26 +592,6 @@ export class Kernel implements Waker, ShootdownTarget {
     this.wakeThread(t, r);
   }
 
-  // ---- TLB shootdown (vm's ShootdownTarget) --------------------------------------------------
-
-  /** CPUs whose CR3 holds space `spaceId`: only they can cache its translations (no PCIDs). */
-  activeCpus(spaceId: number): readonly number[] {
-    const out: number[] = [];
-    for (const c of this.cpus) if (c.loaded !== null && c.loaded.id === spaceId) out.push(c.id);
-    return out;
-  }
-
-  /** INVLPG on `cpu` for each page (an IPI on a real machine when `cpu` is not the current one). */
-  invalidatePages(cpu: number, _spaceId: number, vas: readonly number[]): void {
-    const tlb = this.cpus[cpu]!.tlb;
-    for (const va of vas) tlb.invlpg(0, va);
-  }
-
-  /** Drop every non-global translation on `cpu` (a CR3 reload). */
-  invalidateSpace(cpu: number, _spaceId: number): void {
-    this.cpus[cpu]!.tlb.writeCr3(false, 0);
-  }
-
   /** Give `t` an ipc slot (futex waits need one). -1 when none is left. */
   ipcSlotFor(t: Thread): number {
     if (t.ipcSlot >= 0) return t.ipcSlot;
@@ -755,54 +677,27 @@ export class Kernel implements Waker, ShootdownTarget {
     });
   }
 
-  // ---- invariants -----------------------------------------------------------------------------
+  // ---- invariants ---------------------------------------------------------------------------
 
   /**
-   * Check every structure: frames, objects, handle tables, run queues, ipc, files, processes.
+   * Check every structure: frames, objects, handle tables, the scheduler and its policies, ipc,
+   * address spaces, kernel stacks, APICs, timers, TLBs, the clock, files, the process tree.
    * @throws KernelInvariantError (or the lower package's InvariantError) naming the first broken one.
    */
   checkInvariants(): void {
-    this.frames.checkInvariants();
-    this.objects.checkInvariants();
-    this.ipc.checkInvariants();
-    this.futex.checkInvariants();
-    this.sched.checkInvariants();
-    this.clock.checkInvariants();
-    for (const c of this.cpus) {
-      c.apic.checkInvariants();
-      c.timer.checkInvariants();
-      c.tlb.checkInvariants();
-      if (
-        c.current &&
-        (c.current.runState !== "running" || this.sched.current(c.cpuId) !== c.current.schedId)
-      ) {
-        throw new KernelInvariantError(
-          `cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.runState}`,
-        );
-      }
-    }
-    for (const t of this.threads.values()) {
-      const running = this.cpus.some((c) => c.current === t);
-      if ((t.runState === "running") !== running) {
-        throw new KernelInvariantError(
-          `tid ${t.tid} is ${t.runState} but ${running ? "is" : "is not"} on a CPU`,
-        );
-      }
-      if ((t.runState === "blocked") !== (t.wait !== null)) {
-        throw new KernelInvariantError(
-          `tid ${t.tid} is ${t.runState} with${t.wait ? "" : "out"} a wait record`,
-        );
-      }
-      if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
-      if ((t.runState === "suspended") !== (t.process.stopped && t.runState !== "blocked")) {
-        throw new KernelInvariantError(
-          `tid ${t.tid} is ${t.runState} in a process that is ${t.process.stopped ? "stopped" : "not stopped"}`,
-        );
-      }
-    }
-    this.vm.checkInvariants();
-    this.stacks.checkInvariants();
-    this.life.checkInvariants();
-    checkFileInvariants([...this.processes.values()].map((p) => p.files));
+    checkKernelInvariants(this);
+  }
+
+  /**
+   * What is still held although no user process exists: frames, kernel objects, ipc slots,
+   * processes. Meaningful once every user process has exited; an empty list means nothing leaked.
+   */
+  resourceLeaks(): string[] {
+    return resourceLeaks(this, this.bootFreeFrames, this.bootObjects);
+  }
+
+  /** Free ipc slots (for the leak check). */
+  freeIpcSlots(): number {
+    return this.ipcFree.length;
   }
 }

@@ -29,7 +29,8 @@
  */
 import { Access as HwAccess } from "@osbricks/hw-x86";
 import type { AccessType as Access, AddressSpace } from "@osbricks/vm";
-import type { Cpu, Kernel } from "../kernel/kernel.js";
+import type { Cpu } from "../kernel/cpu.js";
+import type { Kernel } from "../kernel/kernel.js";
 import { forceSignal } from "../posix/deliver.js";
 import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";

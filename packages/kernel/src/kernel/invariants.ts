@@ -1,0 +1,82 @@
+/**
+ * The kernel's invariants and its leak check, across every package it is assembled from.
+ *
+ * `checkKernelInvariants` asks every structure for its own invariants (frames, objects, the
+ * scheduler, ipc, vm, kernel stacks, APICs, timers, TLBs, the clock), then checks what only the
+ * kernel can see: that CPUs, the scheduler and the threads agree on who runs, that exactly the
+ * blocked threads have a wait record, that exactly the threads of stopped processes are
+ * suspended, the process tree, and the reference counts of open files and pipes.
+ *
+ * `resourceLeaks` is the grinder's final check: once every user process is gone, every frame,
+ * kernel object and ipc slot must be free again.
+ *
+ * Related: `kernel.ts` (paranoid mode calls the check after every trap), `../laws/grind.ts`.
+ */
+import { KernelInvariantError } from "../errors.js";
+import { checkFileInvariants } from "../posix/files.js";
+import type { Kernel } from "./kernel.js";
+
+/**
+ * Check every invariant of `k` (see the banner).
+ * @throws KernelInvariantError, or a lower package's InvariantError, naming the first broken one.
+ */
+export function checkKernelInvariants(k: Kernel): void {
+  k.frames.checkInvariants();
+  k.objects.checkInvariants();
+  k.ipc.checkInvariants();
+  k.futex.checkInvariants();
+  k.sched.checkInvariants();
+  k.clock.checkInvariants();
+  for (const c of k.cpus) {
+    c.apic.checkInvariants();
+    c.timer.checkInvariants();
+    c.tlb.checkInvariants();
+    if (c.current && (c.current.runState !== "running" || k.sched.current(c.cpuId) !== c.current.schedId)) {
+      throw new KernelInvariantError(`cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.runState}`);
+    }
+  }
+  for (const t of k.threads.values()) {
+    const running = k.cpus.some((c) => c.current === t);
+    if ((t.runState === "running") !== running) {
+      throw new KernelInvariantError(
+        `tid ${t.tid} is ${t.runState} but ${running ? "is" : "is not"} on a CPU`,
+      );
+    }
+    if ((t.runState === "blocked") !== (t.wait !== null)) {
+      throw new KernelInvariantError(
+        `tid ${t.tid} is ${t.runState} with${t.wait ? "" : "out"} a wait record`,
+      );
+    }
+    if (t.frames.length === 0) throw new KernelInvariantError(`tid ${t.tid} is alive with no frames`);
+    if ((t.runState === "suspended") !== (t.process.stopped && t.runState !== "blocked")) {
+      throw new KernelInvariantError(
+        `tid ${t.tid} is ${t.runState} in a process that is ${t.process.stopped ? "stopped" : "not stopped"}`,
+      );
+    }
+  }
+  k.vm.checkInvariants();
+  k.stacks.checkInvariants();
+  k.life.checkInvariants();
+  checkFileInvariants([...k.processes.values()].map((p) => p.files));
+}
+
+/**
+ * What `k` still holds although no user process exists (empty: nothing leaked).
+ * @param bootFreeFrames free frames right after the kernel was built.
+ * @param bootObjects live kernel objects right after the kernel was built.
+ */
+export function resourceLeaks(k: Kernel, bootFreeFrames: number, bootObjects: number): string[] {
+  const out: string[] = [];
+  k.stacks.trim(); // cached kernel stacks are free memory kept mapped for reuse: release them first
+  const frames = bootFreeFrames - k.frames.freeFrames();
+  if (frames !== 0) out.push(`${frames} frames not free`);
+  const kthreads = k.life.kernelProcess.threads;
+  const objects = k.objects.liveObjects().length - bootObjects - kthreads.length;
+  if (objects !== 0)
+    out.push(`${objects} kernel objects alive (${k.objects.liveObjects().map(String).join(", ")})`);
+  const held = kthreads.filter((t) => t.ipcSlot >= 0).length;
+  const used = k.ipc.maxThreads - k.freeIpcSlots();
+  if (used !== held) out.push(`${used - held} ipc slots in use`);
+  for (const p of k.processes.values()) if (p.pid !== 0) out.push(`pid ${p.pid} (${p.image}) is ${p.phase}`);
+  return out;
+}
