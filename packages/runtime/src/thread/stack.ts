@@ -143,8 +143,8 @@ export function* releaseStack(area: number, tcb: number): UserCode<void> {
   yield* mem.store32(tcb + T.MAGIC, TCB_DEAD);
   yield* lllLock(area + A.LOCK);
   const count = yield* mem.load32(area + A.CACHE_COUNT);
-  const gone = (yield* mem.load32(tcb + T.TID)) === 0;
-  if (count >= STACK_CACHE_MAX && gone) {
+  // Only a full cache asks whether the thread is gone (then its stack can go back to the kernel).
+  if (count >= STACK_CACHE_MAX && (yield* mem.load32(tcb + T.TID)) === 0) {
     yield* lllUnlock(area + A.LOCK);
     const base = yield* loadPtr(tcb + T.MAP_BASE);
     const bytes = yield* mem.load32(tcb + T.MAP_BYTES);
