@@ -3,6 +3,7 @@ export * from "./errors.js";
 // The kernel core.
 export * from "./kernel/api.js";
 export * from "./kernel/cpu.js";
+export * from "./kernel/fork.js";
 export * from "./kernel/invariants.js";
 export * from "./kernel/kernel.js";
 export * from "./kernel/lifecycle.js";

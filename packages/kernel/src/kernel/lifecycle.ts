@@ -2,20 +2,9 @@
  * Process and thread life cycles: spawn, fork, exec, thread creation, exit, zombies, reaping,
  * re-parenting.
  *
- * **fork by replay.** A generator cannot be copied, yet fork returns twice. The child's
- * continuation is rebuilt deterministically: every frame records the values it was resumed with
- * (`Frame.history`), and the child re-creates each generator from the same function and
- * arguments and feeds it the same values. Because a program's only inputs are its trap results,
- * the child arrives at the very `yield` of the fork trap, with the same locals, and is resumed
- * with 0. Its memory is the copy-on-write copy of the parent's, so the stores it "replays" are
- * not executed again. The cost is proportional to the frame's history (bounded by
- * `forkHistoryLimit`); a program must keep its state in locals and simulated memory, not in
- * outside JavaScript variables (those would see the replay).
- *
- * ```
- *   parent frame:  fn(args) ─next(h0)→ trap0 ─next(h1)→ trap1 … ─next(hn)→ fork trap  ─next(pid)→ …
- *   child frame:   fn(args) ─next(h0)→ (ignored) … ─next(hn)→ fork trap (checked)     ─next(0)→ …
- * ```
+ * **fork** copies the address space (copy-on-write, by vm), the descriptors and dispositions,
+ * and rebuilds the calling thread's continuation in the child by replay (`fork.ts`); `clone`
+ * starts the child at a function instead.
  *
  * **exit.** The last thread's exit, exit_group, or a fatal signal ends the process: its threads
  * are removed, its descriptors closed, its address space and handle table released; children are
@@ -46,6 +35,7 @@ import {
 import type { UserCode } from "../program/trap.js";
 import { SYSCALL_NORETURN } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
+import { replayFrames } from "./fork.js";
 import type { Kernel } from "./kernel.js";
 
 /** The kernel's process and thread bookkeeping. */
@@ -233,7 +223,7 @@ export class Lifecycle {
     child.threads.push(ct);
     let diverged: string | null = null;
     if (start === undefined) {
-      diverged = this.replayFrames(t, ct, child);
+      diverged = replayFrames(k, t, ct, child);
       ct.resume = 0;
       ct.regs.rax = 0;
     } else {
@@ -256,54 +246,6 @@ export class Lifecycle {
     });
     if (diverged !== null) k.crash(ct, `fork replay diverged: ${diverged}`, Sig.SIGILL);
     return pid;
-  }
-
-  /** Rebuild `from`'s frames in `to` by replaying their histories. Returns an error text, or null. */
-  private replayFrames(from: Thread, to: Thread, child: Process): string | null {
-    let error: string | null = null;
-    for (const f of from.frames) {
-      const args =
-        f.signal === 0 && from.isMain && f === from.frames[0] ? this.rebindStart(f.args, child) : f.args;
-      const code = (f.fn as (...a: unknown[]) => UserCode<unknown>)(...args);
-      const h = f.history;
-      const n = h.length;
-      if (error === null) {
-        try {
-          let last: IteratorResult<unknown, unknown> | null = null;
-          for (let i = 0; i < n; i++) {
-            last = code.next(h.at(i));
-            if (last.done === true) {
-              error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
-              break;
-            }
-          }
-          // The top frame must arrive at the very fork trap the parent is executing.
-          const trap = this.k.currentTrap;
-          if (
-            error === null &&
-            f === from.top() &&
-            last !== null &&
-            trap !== null &&
-            trap.kind === "syscall"
-          ) {
-            const got = last.value as { kind?: unknown; nr?: unknown } | null;
-            if (got === null || typeof got !== "object" || got.kind !== "syscall" || got.nr !== trap.nr) {
-              error = `the replayed program did not arrive at the fork (it yielded ${JSON.stringify(got)}): it depends on state outside its locals and memory`;
-            }
-          }
-        } catch (e) {
-          error = `frame threw during replay: ${e instanceof Error ? e.message : String(e)}`;
-        }
-      }
-      to.frames.push({ ...f, code, args, history: f.history.clone() });
-      to.regs.rip = f.entry;
-    }
-    return error;
-  }
-
-  private rebindStart(args: readonly unknown[], child: Process): unknown[] {
-    const s = args[0] as ProcessStart;
-    return [{ ...s, addressOf: (fn: UserFunction) => child.text.addressOf(fn) }, ...args.slice(1)];
   }
 
   /**
