@@ -5,7 +5,7 @@
  *
  * Scratch memory (status words, strings, argv vectors) comes from the heap through `sbrk`, as
  * glibc's `malloc` would provide it; nothing is kept in JavaScript variables between calls, so
- * the helpers are safe under fork's replay (see `../kernel/lifecycle.ts`).
+ * the helpers are safe under fork's replay (see `../kernel/fork.ts`).
  *
  * Related: `table.ts` (the stubs), `@osbricks/runtime` (pthreads on top of the same stubs).
  */

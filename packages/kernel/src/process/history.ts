@@ -1,6 +1,6 @@
 /**
  * The resume history of one frame: every value its generator was resumed with, in order, which
- * is what fork replays to rebuild the child's continuation (see `../kernel/lifecycle.ts`).
+ * is what fork replays to rebuild the child's continuation (see `../kernel/fork.ts`).
  *
  * It is appended to on every trap, so it is kept compact: numbers (system-call results, loaded
  * words) go into a growable `Float64Array`; the two other kinds of value the kernel resumes with

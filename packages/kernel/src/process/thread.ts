@@ -44,7 +44,7 @@ export interface Frame {
   /** The function it came from and its arguments: fork re-creates the generator from them. */
   readonly fn: (...args: never[]) => UserCode<unknown>;
   readonly args: readonly unknown[];
-  /** Every value the generator was resumed with, in order (fork replays them; see lifecycle.ts). */
+  /** Every value the generator was resumed with, in order (fork replays them; see kernel/fork.ts). */
   readonly history: History;
   /** Code address of the function (rip at entry). */
   readonly entry: number;
