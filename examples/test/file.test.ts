@@ -2,20 +2,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { direntLength, VfsFile, Whence } from "../src/lunaix/fs/file.js";
-import { Errno, FILE_MAX, type Inode, Vfs } from "../src/lunaix/fs/vfs.js";
+import { Errno, FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { ramFs } from "./ramfs.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | number) => (b instanceof Uint8Array ? new TextDecoder().decode(b) : b);
 
 function file(): { fs: Vfs; node: Inode } {
-  const fs = new Vfs();
+  const { fs } = ramFs();
   return { fs, node: fs.create("/f") as Inode };
 }
 
 describe("VfsFile", () => {
   it("reads what was written, from the shared offset", () => {
-    const { node } = file();
-    const f = new VfsFile(node, true, true, false);
+    const { fs, node } = file();
+    const f = new VfsFile(fs, node, true, true, false);
     expect(f.write(bytes("hello, lunaix"))).toBe(13);
     expect(f.seek(7, Whence.SEEK_SET)).toBe(7);
     expect(text(f.read(100))).toBe("lunaix");
@@ -23,8 +24,8 @@ describe("VfsFile", () => {
   });
 
   it("a write past the end leaves a hole that reads as zeros", () => {
-    const { node } = file();
-    const f = new VfsFile(node, true, true, false);
+    const { fs, node } = file();
+    const f = new VfsFile(fs, node, true, true, false);
     f.write(bytes("ab"));
     f.seek(5, Whence.SEEK_SET);
     f.write(bytes("z"));
@@ -33,9 +34,9 @@ describe("VfsFile", () => {
   });
 
   it("O_APPEND writes at the end whatever the offset", () => {
-    const { node } = file();
-    new VfsFile(node, false, true, false).write(bytes("one\n"));
-    const a = new VfsFile(node, true, true, true);
+    const { fs, node } = file();
+    new VfsFile(fs, node, false, true, false).write(bytes("one\n"));
+    const a = new VfsFile(fs, node, true, true, true);
     a.seek(0, Whence.SEEK_SET);
     a.write(bytes("two\n"));
     a.seek(0, Whence.SEEK_SET);
@@ -44,14 +45,14 @@ describe("VfsFile", () => {
 
   it("refuses by access mode, bad seeks and size", () => {
     const { fs, node } = file();
-    expect(new VfsFile(node, false, true, false).read(1)).toBe(-Errno.EBADF);
-    expect(new VfsFile(node, true, false, false).write(bytes("x"))).toBe(-Errno.EBADF);
-    const f = new VfsFile(node, true, true, false);
+    expect(new VfsFile(fs, node, false, true, false).read(1)).toBe(-Errno.EBADF);
+    expect(new VfsFile(fs, node, true, false, false).write(bytes("x"))).toBe(-Errno.EBADF);
+    const f = new VfsFile(fs, node, true, true, false);
     expect(f.seek(-1, Whence.SEEK_SET)).toBe(-Errno.EINVAL);
     expect(f.seek(0, 9)).toBe(-Errno.EINVAL);
     f.seek(FILE_MAX, Whence.SEEK_SET);
     expect(f.write(bytes("x"))).toBe(-Errno.EFBIG);
-    expect(new VfsFile(fs.root, true, false, false).read(1)).toBe(-Errno.EISDIR);
+    expect(new VfsFile(fs, fs.root, true, false, false).read(1)).toBe(-Errno.EISDIR);
   });
 
   it("matches a byte-array model for any sequence of writes and seeks", () => {
@@ -61,8 +62,8 @@ describe("VfsFile", () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
-        const { node } = file();
-        const f = new VfsFile(node, true, true, false);
+        const { fs, node } = file();
+        const f = new VfsFile(fs, node, true, true, false);
         let model: number[] = [];
         let pos = 0;
         for (const o of ops) {
@@ -84,14 +85,14 @@ describe("VfsFile", () => {
   });
 
   it("devices: reads come from the driver, lseek is ESPIPE", () => {
-    const fs = new Vfs();
+    const { fs } = ramFs();
     const dev = fs.mknod("/null", {
       name: "null",
       waiters: [],
       read: () => null,
       write: (b) => b.length,
     }) as Inode;
-    const f = new VfsFile(dev, true, true, false);
+    const f = new VfsFile(fs, dev, true, true, false);
     expect(f.read(4)).toBeNull();
     expect(f.write(bytes("abc"))).toBe(3);
     expect(f.seek(0, Whence.SEEK_SET)).toBe(-Errno.ESPIPE);
@@ -106,12 +107,12 @@ describe("getdents64", () => {
   });
 
   it("lays out linux_dirent64 records and resumes from the offset", () => {
-    const fs = new Vfs();
+    const { fs } = ramFs();
     fs.mkdir("/bin");
     fs.installProgram("/bin/sh", "/bin/sh");
     const bin = fs.lookup("/bin") as Inode;
-    const f = new VfsFile(bin, true, false, false);
-    const first = f.getdents(fs, 48) as Uint8Array; // room for "." and ".." only
+    const f = new VfsFile(fs, bin, true, false, false);
+    const first = f.getdents(48) as Uint8Array; // room for "." and ".." only
     expect(first.length).toBe(48);
     const dv = new DataView(first.buffer, first.byteOffset);
     expect(Number(dv.getBigUint64(0, true))).toBe(bin.ino);
@@ -119,11 +120,71 @@ describe("getdents64", () => {
     expect(first[18]).toBe(4); // DT_DIR
     expect(first[19]).toBe(".".charCodeAt(0));
     expect(Number(dv.getBigInt64(24 + 8, true))).toBe(2); // d_off of ".." = cookie of the next
-    const rest = f.getdents(fs, 100) as Uint8Array;
+    const rest = f.getdents(100) as Uint8Array;
     expect(rest.length).toBe(24);
     expect(text(rest.subarray(19, 21))).toBe("sh");
     expect(rest[18]).toBe(8); // DT_REG
-    expect((f.getdents(fs, 100) as Uint8Array).length).toBe(0);
-    expect(new VfsFile(bin, true, false, false).getdents(fs, 10)).toBe(-Errno.EINVAL);
+    expect((f.getdents(100) as Uint8Array).length).toBe(0);
+    expect(new VfsFile(fs, bin, true, false, false).getdents(10)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe("the file system in RAM", () => {
+  it("file bytes take frames; unlink frees them, and the inode's slab object", () => {
+    const { fs, frames, inodes } = ramFs();
+    const before = frames.freeFrames();
+    const live = inodes.stats().objectsInUse;
+    const n = fs.create("/big") as Inode;
+    const f = new VfsFile(fs, n, true, true, false);
+    expect(f.write(new Uint8Array(3 * 4096 + 1).fill(7))).toBe(3 * 4096 + 1);
+    expect(n.pages.filter((p) => p !== 0)).toHaveLength(4);
+    fs.checkInvariants(); // the record in RAM says 4 frames, size 12289
+    expect(fs.unlink("/big")).toBe(0);
+    expect(fs.usage().orphans).toBe(1); // still open: the bytes stay readable
+    f.seek(4096, Whence.SEEK_SET);
+    expect((f.read(2) as Uint8Array)[0]).toBe(7);
+    f.release();
+    fs.checkInvariants();
+    expect(fs.usage().orphans).toBe(0);
+    expect(inodes.stats().objectsInUse).toBe(live);
+    expect(frames.freeFrames()).toBe(before);
+  });
+
+  it("a hole takes no frame, and reads as zeros", () => {
+    const { fs } = ramFs();
+    const n = fs.create("/sparse") as Inode;
+    const f = new VfsFile(fs, n, true, true, false);
+    f.seek(5 * 4096, Whence.SEEK_SET);
+    f.write(bytes("end"));
+    expect(n.pages.filter((p) => p !== 0)).toHaveLength(1);
+    f.seek(4096, Whence.SEEK_SET);
+    expect([...(f.read(4) as Uint8Array)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("out of RAM: a short write, then ENOSPC; nothing leaks", () => {
+    const { fs, frames } = ramFs(64);
+    const n = fs.create("/fill") as Inode;
+    const f = new VfsFile(fs, n, true, true, false);
+    const free = frames.freeFrames();
+    const want = (free + 2) * 4096;
+    const r = f.write(new Uint8Array(want));
+    expect(r).toBe(free * 4096);
+    expect(f.write(bytes("x"))).toBe(-Errno.ENOSPC);
+    fs.checkInvariants();
+    f.release();
+    fs.unlink("/fill");
+    expect(frames.freeFrames()).toBe(free);
+  });
+
+  it("unmount gives every frame and slab object back", () => {
+    const { fs, frames, inodes } = ramFs();
+    const free = frames.freeFrames();
+    fs.mkdir("/d");
+    const n = fs.create("/d/f") as Inode;
+    new VfsFile(fs, n, false, true, false).write(new Uint8Array(10_000));
+    fs.unmount();
+    inodes.destroy();
+    expect(frames.freeFrames()).toBe(1023); // everything but frame 0, the root's slab included
+    frames.checkInvariants();
   });
 });

@@ -106,7 +106,7 @@ describe("the shell's parser", () => {
 
 describe("inspectors", () => {
   const sys = LunaixSystem.boot({ output: () => {}, cpus: 1 });
-  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs };
+  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs, slabs: [] };
 
   it.each([
     ["vmrs", /vmrs: usage: vmrs <pid>/],

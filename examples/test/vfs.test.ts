@@ -2,11 +2,12 @@
 // absolute path to kind) with checkInvariants() after every step.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Errno, errorName, Inode, NAME_MAX, Vfs } from "../src/lunaix/fs/vfs.js";
+import { Errno, errorName, Inode, NAME_MAX, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { ramFs } from "./ramfs.js";
 
 describe("Vfs rules", () => {
   it("mkdir, create, lookup and readdir in name order with . and ..", () => {
-    const fs = new Vfs();
+    const { fs } = ramFs();
     expect(fs.mkdir("/tmp")).toBeInstanceOf(Inode);
     expect(fs.create("/tmp/b")).toBeInstanceOf(Inode);
     expect(fs.create("/tmp/a")).toBeInstanceOf(Inode);
@@ -17,7 +18,7 @@ describe("Vfs rules", () => {
   });
 
   it("refuses with the POSIX errno and changes nothing", () => {
-    const fs = new Vfs();
+    const { fs } = ramFs();
     fs.mkdir("/d");
     fs.create("/d/f");
     expect(fs.mkdir("/d")).toBe(-Errno.EEXIST);
@@ -40,7 +41,7 @@ describe("Vfs rules", () => {
   });
 
   it("checkInvariants catches a wrong link count", () => {
-    const fs = new Vfs();
+    const { fs } = ramFs();
     const f = fs.create("/f") as Inode;
     f.links = 2;
     expect(() => fs.checkInvariants()).toThrow(/links=2 but 1 entries/);
@@ -132,7 +133,7 @@ describe("Vfs against a naive model", () => {
       .map(([op, i, n]) => new OpCommand(op, i, n));
     fc.assert(
       fc.property(fc.commands([cmd], { maxCommands: 60 }), (cmds) => {
-        fc.modelRun(() => ({ model: { paths: new Map<string, Kind>() }, real: new Vfs() }), cmds);
+        fc.modelRun(() => ({ model: { paths: new Map<string, Kind>() }, real: ramFs().fs }), cmds);
       }),
       { numRuns: 60 },
     );

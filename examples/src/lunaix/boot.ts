@@ -25,11 +25,11 @@
  */
 
 import type { Kernel, UserCode } from "@osbricks/kernel";
-import type { BuddyAllocator, FrameAllocator } from "@osbricks/vm";
+import { type BuddyAllocator, type FrameAllocator, SlabCache } from "@osbricks/vm";
 import { formatSize } from "../cli/size.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
-import { Vfs } from "./fs/vfs.js";
-import { inspect } from "./inspect.js";
+import { INODE_BYTES, Vfs } from "./fs/vfs.js";
+import { type InspectTarget, inspect } from "./inspect.js";
 import { BIN, DEFAULT_POLICY, lunaixKernel, POLICIES, TICK } from "./kernel.js";
 import { type Machine, type MachineOptions, makeMachine } from "./machine.js";
 import { KernelObserver, type RunCounters, TRACE_PID } from "./observer.js";
@@ -83,6 +83,8 @@ export class LunaixSystem {
   readonly observer: KernelObserver;
   readonly machine: Machine;
   private buddy: BuddyAllocator | null = null;
+  /** The file system's inode records (a slab cache over the kernel's frames), once mounted. */
+  private inodeCache: SlabCache | null = null;
   private halted = false;
   private lowestFree = Number.POSITIVE_INFINITY;
   private readonly trace: ChromeTraceWriter | null;
@@ -99,7 +101,7 @@ export class LunaixSystem {
     this.kernel = lunaixKernel({
       machine: this.machine,
       fs: this.fs,
-      inspect: (cmd) => inspect({ kernel: this.kernel, buddy: this.buddy, fs: this.fs }, cmd),
+      inspect: (cmd) => inspect(this.inspectTarget(), cmd),
       tracer: this.observer,
       paranoid: options.paranoid ?? false,
       onFrames: (f: FrameAllocator) => {
@@ -117,6 +119,15 @@ export class LunaixSystem {
     sys.startKernel();
     sys.runUntilIdle();
     return sys;
+  }
+
+  private inspectTarget(): InspectTarget {
+    return {
+      kernel: this.kernel,
+      buddy: this.buddy,
+      fs: this.fs,
+      slabs: this.inodeCache ? [this.inodeCache] : [],
+    };
   }
 
   /** A kernel log line, stamped with simulated time (seconds at the nominal 1 GHz), as dmesg shows it. */
@@ -164,7 +175,14 @@ export class LunaixSystem {
     this.printk(
       `sched: ${k.sched.policyOf(k.cpus[0]!.cpuId).name} policy, one run queue per CPU, idle stealing`,
     );
-    // The root file system: /bin from the program registry, devices, scratch space.
+    // Slab caches: the file system's inode records, carved from buddy frames.
+    this.inodeCache = new SlabCache({ name: "inode_cache", objectSize: INODE_BYTES, frames: k.frames });
+    const st = this.inodeCache.stats();
+    this.printk(
+      `slab: inode_cache, ${st.objectSize}-byte objects, ${st.objectsPerSlab} per order-${st.slabOrder} slab (kernel stacks: vm's guarded stack cache)`,
+    );
+    // The root file system in RAM: /bin from the program registry, devices, scratch space.
+    this.fs.mount({ memory: k.memory, frames: k.frames, inodes: this.inodeCache });
     this.fs.mkdir("/bin");
     this.fs.mkdir("/dev");
     this.fs.mkdir("/tmp");
@@ -250,7 +268,7 @@ export class LunaixSystem {
             ? "hung: every user thread is blocked and nothing can wake them; shutting down"
             : `watchdog: no prompt after ${WATCHDOG_CYCLES} cycles; shutting down`,
         );
-        this.console.printk(inspect({ kernel: k, buddy: this.buddy, fs: this.fs }, "ps"));
+        this.console.printk(inspect(this.inspectTarget(), "ps"));
         k.shutdown();
         k.run();
         this.halt();
@@ -287,6 +305,9 @@ export class LunaixSystem {
   private halt(): void {
     if (this.halted) return;
     this.halted = true;
+    // Unmount the root file system and drop its slab cache: every frame should now be free.
+    this.fs.unmount();
+    this.inodeCache?.destroy();
     this.observer.finish(this.cycles);
     this.console.flush();
   }

@@ -19,7 +19,7 @@
  */
 import { describeEntry, LEVEL_NAMES, treeWalkPath, type VirtAddr } from "@osbricks/hw-x86";
 import type { Kernel, Process, Thread } from "@osbricks/kernel";
-import type { BuddyAllocator } from "@osbricks/vm";
+import type { BuddyAllocator, SlabCache } from "@osbricks/vm";
 import type { Vfs } from "./fs/vfs.js";
 
 /** What the inspectors read. */
@@ -28,6 +28,8 @@ export interface InspectTarget {
   /** The buddy allocator, when the kernel uses one (`buddyinfo` needs its free lists). */
   readonly buddy: BuddyAllocator | null;
   readonly fs: Vfs;
+  /** The slab caches to list in `free`. */
+  readonly slabs: readonly SlabCache[];
 }
 
 /** The inspector commands, with their usage. */
@@ -86,14 +88,19 @@ function free(t: InspectTarget): string {
   const kib = (n: number) => `${n * 4} KiB`;
   const st = t.kernel.stacks.stats();
   const fs = t.fs.usage();
+  const slabs = t.slabs.map((c) => {
+    const s = c.stats();
+    return `slab ${s.name}: ${s.objectsInUse}/${s.objectsTotal} objects of ${s.objectSize} B in ${s.framesHeld} frames`;
+  });
   return [
     `${pad("", 10)}${rpad("frames", 10)}${rpad("KiB", 12)}`,
     `${pad("total", 10)}${rpad(total, 10)}${rpad(total * 4, 12)}`,
     `${pad("reserved", 10)}${rpad(reserved, 10)}${rpad(reserved * 4, 12)}   (firmware, holes, frame 0)`,
     `${pad("used", 10)}${rpad(used, 10)}${rpad(used * 4, 12)}`,
     `${pad("free", 10)}${rpad(freeFrames, 10)}${rpad(freeFrames * 4, 12)}`,
-    `kernel stacks: ${JSON.stringify(st)}`,
-    `files: ${fs.inodes} inodes, ${fs.bytes} bytes of file data (${kib(Math.ceil(fs.bytes / 4096))} rounded to pages)`,
+    `kernel stacks: ${st.live} live, ${st.cached} cached (guarded, from vm's stack cache)`,
+    ...slabs,
+    `ramfs: ${fs.inodes} inodes, ${fs.bytes} bytes of file data in ${fs.frames} frames (${kib(fs.frames)})${fs.orphans > 0 ? `, ${fs.orphans} unlinked but open` : ""}`,
   ].join("\n");
 }
 

@@ -8,6 +8,7 @@
  *   trap {nr, args}
  *     ├── open lseek mkdir rmdir unlink getdents64 ────────────▶ fs/syscalls.ts over the Vfs
  *     ├── read / write on a VFS descriptor ─────────────────────▶ the file's bytes or its driver
+ *     ├── close of a VFS file's last descriptor ────────────────▶ POSIX close, then the inode is released
  *     ├── execve / spawn: the path must be an executable inode ─▶ then POSIX loads the image
  *     ├── lunadbg(cmd, buf, len) ───────────────────────────────▶ inspect.ts
  *     └── everything else ──────────────────────────────────────▶ posixPersonality
@@ -118,6 +119,13 @@ export function lunaixPersonality(fs: Vfs, inspect: Inspector): Personality {
     handlers.spawn = ((t: Thread, path: number, argv: number, envp: number) => {
       const bad = checkExec(t, path);
       return bad !== 0 ? bad : posixSpawn(t, path, argv, envp);
+    }) as Handler;
+    const posixClose = handlers.close!;
+    handlers.close = ((t: Thread, fd: number) => {
+      const release = vfs.closing(t, fd);
+      const r = posixClose(t, fd);
+      if (r === 0 && release !== null) release();
+      return r;
     }) as Handler;
     Object.assign(handlers, vfs.calls);
     handlers.lunadbg = ((t: Thread, cmd: number, buf: number, len: number) => {

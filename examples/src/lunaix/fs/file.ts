@@ -9,9 +9,10 @@
  *   fd 5 ─┘  (dup: one offset for both; a second open() gets its own)
  * ```
  *
- * Regular files grow on write (the buffer doubles, so n appends cost O(n) copies in total), a
- * write past the end fills the gap with zeros (a hole reads as zeros, POSIX `lseek`), and a read at
- * or past the end returns 0. Directories are read with `getdents64`, whose records are Linux's
+ * Regular files keep their bytes in RAM frames (`Vfs.readAt`/`writeAt`); a write past the end
+ * leaves a hole that reads as zeros (POSIX `lseek`) and takes no frame for whole pages it skips;
+ * a read at or past the end returns 0. The last close of a description releases its inode
+ * (`release`), which frees an unlinked file. Directories are read with `getdents64`, whose records are Linux's
  * `struct linux_dirent64`:
  *
  * ```
@@ -21,7 +22,7 @@
  *
  * Related: `vfs.ts` (inodes), `syscalls.ts` (the calls that use these).
  */
-import { Errno, FILE_MAX, type Inode, type Vfs } from "./vfs.js";
+import { Errno, type Inode, type Vfs } from "./vfs.js";
 
 /** `open(2)` flags (Linux x86-64 values, `<asm-generic/fcntl.h>`). */
 export const OpenFlags = {
@@ -49,13 +50,25 @@ export function direntLength(nameBytes: number): number {
 export class VfsFile {
   /** Byte offset of the next read or write (for a directory: index of the next entry). */
   offset = 0;
+  private released = false;
 
+  /** Open `inode` of `fs` (counts as an open of the inode until {@link VfsFile.release}). */
   constructor(
+    readonly fs: Vfs,
     readonly inode: Inode,
     readonly readable: boolean,
     readonly writable: boolean,
     readonly append: boolean,
-  ) {}
+  ) {
+    fs.opened(inode);
+  }
+
+  /** The last descriptor is gone: let go of the inode (idempotent). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.fs.released(this.inode);
+  }
 
   /**
    * Read up to `max` bytes at the offset and advance it. Returns the bytes (empty at end of file),
@@ -67,10 +80,8 @@ export class VfsFile {
     if (n.kind === "dir") return -Errno.EISDIR;
     if (n.kind === "char") return n.device!.read(max);
     if (n.kind === "exec") return -Errno.EACCES; // no bytes behind a program image
-    const end = Math.min(n.size, this.offset + max);
-    if (end <= this.offset) return new Uint8Array(0);
-    const out = n.data.slice(this.offset, end);
-    this.offset = end;
+    const out = this.fs.readAt(n, this.offset, max);
+    this.offset += out.length;
     return out;
   }
 
@@ -81,19 +92,9 @@ export class VfsFile {
     if (n.kind === "char") return n.device!.write(bytes);
     if (n.kind !== "file") return -Errno.EBADF;
     if (this.append) this.offset = n.size;
-    const end = this.offset + bytes.length;
-    if (end > FILE_MAX) return -Errno.EFBIG;
-    if (end > n.data.length) {
-      const grown = new Uint8Array(Math.min(FILE_MAX, Math.max(end, 2 * n.data.length, 64)));
-      grown.set(n.data.subarray(0, n.size));
-      n.data = grown;
-    }
-    // Bytes between the old end and the offset were zero in the fresh buffer: a hole reads as 0s.
-    if (this.offset > n.size) n.data.fill(0, n.size, this.offset);
-    n.data.set(bytes, this.offset);
-    this.offset = end;
-    if (end > n.size) n.size = end;
-    return bytes.length;
+    const done = this.fs.writeAt(n, this.offset, bytes);
+    if (done > 0) this.offset += done;
+    return done;
   }
 
   /** Move the offset (`lseek`); returns the new offset or -EINVAL / -ESPIPE. */
@@ -121,10 +122,10 @@ export class VfsFile {
    * Returns the bytes (empty at the end of the directory), or -ENOTDIR / -EINVAL (buffer too
    * small for the next record, as Linux answers).
    */
-  getdents(fs: Vfs, count: number): Uint8Array | number {
+  getdents(count: number): Uint8Array | number {
     const dir = this.inode;
     if (dir.kind !== "dir") return -Errno.ENOTDIR;
-    const list = fs.readdir(dir);
+    const list = this.fs.readdir(dir);
     const out = new Uint8Array(count);
     const dv = new DataView(out.buffer);
     let at = 0;

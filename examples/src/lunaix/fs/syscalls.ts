@@ -18,7 +18,9 @@
  * reference counting. A VFS open file goes into the same table as an opaque entry of kind
  * `"console"` bound to a private, never-read `Console`, and the `VfsFile` it stands for is found in
  * a `WeakMap` keyed by that entry — so dup, fork, spawn and close need no change, and the offset is
- * shared exactly as POSIX wants. This is a shim: the kernel's `OpenFile` union is closed, and the
+ * shared exactly as POSIX wants. `close` of the last descriptor releases the inode (an unlinked
+ * file is freed then); descriptors the kernel closes by itself (exit, a failed exec) are not
+ * seen, so an unlinked file still open at exit is freed at unmount instead. This is a shim: the kernel's `OpenFile` union is closed, and the
  * right fix is an extensible variant there (a `file_operations`-like `{ kind: "vfs", ops }`); see
  * docs/tour-lunaix.md, "Where the file system lives".
  *
@@ -165,6 +167,7 @@ export function fsHandlers(
   calls: Record<keyof typeof fsSyscallDecls, Handler>;
   read(t: Thread, fd: number, buf: number, count: number): number | null;
   write(t: Thread, fd: number, buf: number, count: number): number | null;
+  closing(t: Thread, fd: number): (() => void) | null;
 } {
   const calls = {
     open(t: Thread, path: number, flags: number, _mode: number): number {
@@ -182,14 +185,18 @@ export function fsHandlers(
       if (typeof node === "number") return node;
       if ((flags & OpenFlags.O_DIRECTORY) !== 0 && node.kind !== "dir") return -Errno.ENOTDIR;
       if (node.kind === "dir" && acc !== OpenFlags.O_RDONLY) return -Errno.EISDIR;
+      if ((flags & OpenFlags.O_TRUNC) !== 0 && node.kind === "file" && acc !== OpenFlags.O_RDONLY)
+        fs.truncate(node);
       const file = new VfsFile(
+        fs,
         node,
         acc !== OpenFlags.O_WRONLY,
         acc !== OpenFlags.O_RDONLY,
         (flags & OpenFlags.O_APPEND) !== 0,
       );
-      if ((flags & OpenFlags.O_TRUNC) !== 0 && node.kind === "file" && file.writable) node.size = 0;
-      return install(t, file);
+      const fd = install(t, file);
+      if (fd < 0) file.release();
+      return fd;
     },
     lseek(t: Thread, fd: number, offset: number, whence: number): number {
       const f = vfsFileOf(t, fd);
@@ -213,7 +220,7 @@ export function fsHandlers(
     getdents64(t: Thread, fd: number, dirp: number, count: number): number {
       const f = vfsFileOf(t, fd);
       if (f === null) return t.process.files.get(fd) === null ? -Errno.EBADF : -Errno.ENOTDIR;
-      const out = f.getdents(fs, count);
+      const out = f.getdents(count);
       if (typeof out === "number") return out;
       return copyOut(k, t.process.vm, dirp, out) ? out.length : -Errno.EFAULT;
     },
@@ -234,6 +241,12 @@ export function fsHandlers(
       const bytes = copyIn(k, t.process.vm, buf, count);
       if (bytes === null) return -Errno.EFAULT;
       return f.write(bytes);
+    },
+    closing(t, fd) {
+      const entry = t.process.files.get(fd);
+      const f = entry === null ? undefined : vfsFiles.get(entry);
+      // The last descriptor of the description: release the inode once POSIX has closed it.
+      return f !== undefined && entry!.refs === 1 ? () => f.release() : null;
     },
   };
 }
