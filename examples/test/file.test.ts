@@ -178,7 +178,6 @@ describe("the file system in RAM", () => {
 
   it("unmount gives every frame and slab object back", () => {
     const { fs, frames, inodes } = ramFs();
-    const free = frames.freeFrames();
     fs.mkdir("/d");
     const n = fs.create("/d/f") as Inode;
     new VfsFile(fs, n, false, true, false).write(new Uint8Array(10_000));

@@ -245,9 +245,8 @@ export class Vfs {
 
   /** A name of `n` was removed: free it now, or when its last open file is released. */
   private dropped(n: Inode): void {
-    if (n.links > 0) return this.writeRecord(n);
-    if (n.opens > 0) {
-      this.orphans.add(n);
+    if (n.links > 0 || n.opens > 0) {
+      if (n.links === 0) this.orphans.add(n);
       this.writeRecord(n);
     } else this.destroy(n);
   }
