@@ -643,3 +643,51 @@ describe("atomics", () => {
     expect(status).toBe(0);
   });
 });
+
+describe("out of memory", () => {
+  it("touching more pages than the machine has kills the toucher with SIGKILL; the rest is intact", () => {
+    const { status, k } = boot(
+      function* () {
+        const pid = yield* sys.fork();
+        if (pid === 0) {
+          const va = yield* libc.mmapAnon(4096 * PAGE);
+          for (let i = 0; i < 4096; i++) yield* mem.store8(va + i * PAGE, 1);
+          return 0;
+        }
+        const w = yield* libc.waitpid(pid);
+        return WTERMSIG(w.status) === Sig.SIGKILL ? 0 : 1;
+      },
+      [],
+      { memoryFrames: 512 },
+    );
+    expect(status).toBe(0);
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+
+  it("forking until memory or the process limit runs out gives ENOMEM / EAGAIN, never an exception", () => {
+    const { status, k } = boot(
+      function* () {
+        const errors = new Set<number>();
+        let n = 0;
+        for (let i = 0; i < 200; i++) {
+          const pid = yield* sys.fork();
+          if (pid === 0) {
+            yield* sys.nanosleep(10_000_000); // stay alive, holding memory
+            return 0;
+          }
+          if (pid < 0) errors.add(pid);
+          else n++;
+        }
+        // Only refusals that fork may give; at least one child made it.
+        for (const e of errors) if (e !== -Errno.ENOMEM && e !== -Errno.EAGAIN) return 1;
+        return n > 0 && errors.size > 0 ? 0 : 2;
+      },
+      [],
+      { memoryFrames: 512, maxProcesses: 512 },
+    );
+    expect(status).toBe(0);
+    k.shutdown();
+    k.run();
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+});
