@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootScripted, DEMO_SCRIPT, type ScriptedRun, scriptLines } from "../src/boot.js";
+import { LunaixSystem } from "../src/lunaix/boot.js";
 import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
 
 const DEMO = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
@@ -169,5 +170,24 @@ describe("the Lunaix demo script", () => {
     // Every CPU lane is named, and kstatd sampled free memory.
     expect(base.trace.count("M", "thread_name")).toBe(1 + 2);
     expect(base.trace.count("C", "free frames")).toBeGreaterThan(0);
+  });
+
+  it("paranoid mode: every invariant after every trap, the file system's after every slice", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      mem: 4 * 2 ** 20,
+      paranoid: true,
+    });
+    expect(sys.runScript(["fsdemo", "forkcow", "memdemo", "echo a b c | upper | wc"])).toBe("halted");
+    sys.printSummary();
+    expect(out).toContain("paranoid: every invariant is checked after every trap");
+    expect(out).toContain("fsdemo: all answers as POSIX specifies");
+    expect(out).toContain("parent still sees its own values in 16/16 pages");
+    expect(out).toContain("child reading the unmapped hole: killed by SIGSEGV");
+    expect(out).toContain("      1       3       6\n");
+    expect(sys.summary().leaks).toEqual([]);
   });
 });

@@ -51,7 +51,7 @@ export interface LunaixOptions extends MachineOptions {
   readonly echo?: boolean;
   /** Where Chrome trace events go. Default none. */
   readonly trace?: ChromeTraceWriter;
-  /** Check every invariant after every trap (slow). Default false. */
+  /** Check every invariant after every trap, and the file system's after every slice (slow). Default false. */
   readonly paranoid?: boolean;
 }
 
@@ -247,6 +247,10 @@ export class LunaixSystem {
       let earliest = Number.POSITIVE_INFINITY;
       for (const c of k.cpus) earliest = Math.min(earliest, c.time);
       const r = k.run({ maxCycles: earliest + CHECK_PERIOD });
+      if (k.paranoid) {
+        this.fs.checkInvariants();
+        this.inodeCache?.checkInvariants();
+      }
       const init = k.processes.get(1);
       if (r.outcome === "all-exited" || init === undefined || init.phase !== "live") {
         if (r.outcome !== "all-exited") continue; // let kstatd and the last exits finish
