@@ -43,6 +43,7 @@ export type KernelEvent =
       readonly nr: number;
       readonly name: string;
       readonly args: readonly number[];
+      /** The result register; SYSCALL_BLOCKED (-65536) when the call parked the thread, SYSCALL_NORETURN (-65537) when it did not return (exit, exec). */
       readonly result: number;
     }
   | {
