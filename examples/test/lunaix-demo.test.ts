@@ -72,6 +72,9 @@ function checkFacts(r: Run): void {
   expect(md).toContain("child writing the read-only page: killed by SIGSEGV");
   expect(md).toContain("child reading the unmapped hole: killed by SIGSEGV");
   expect(md).toMatch(/segfault at 0x1000012000 on write/);
+  expect(md).toContain("child touching the page below its stack (the guard): killed by SIGSEGV");
+  expect(md).toMatch(/segfault at 0x7ffffffee000 on write/);
+  expect(md).toContain("mmap(hint 0x2000000000) = 0x2000000000; the same hint again = 0x2000001000");
   expect(md).not.toContain("sh: memdemo");
   // The pipeline and a redirection.
   expect(section(out, "echo the quick brown fox jumps over the lazy dog | upper | wc")).toBe(
@@ -99,10 +102,10 @@ function checkFacts(r: Run): void {
   // The summary, and nothing leaked.
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
-  expect(s.processes).toBe(17);
+  expect(s.processes).toBe(18);
   expect(s.execs).toBe(1);
   expect(s.crashes).toBe(1);
-  expect(s.segfaults).toBe(2);
+  expect(s.segfaults).toBe(3);
   expect(s.cowCopies).toBeGreaterThanOrEqual(4);
   expect(out).toContain(`COW copies:          ${s.cowCopies}`);
   expect(out).toContain(`context switches:    ${s.switches}`);

@@ -36,7 +36,14 @@ import type { Vfs } from "./fs/vfs.js";
 import type { Machine } from "./machine.js";
 import { type Inspector, lunaixPersonality } from "./personality.js";
 import { catMain, echoMain, lsMain, mkdirMain, rmMain, upperMain, wcMain } from "./programs/coreutils.js";
-import { crashMain, forkcowMain, fsdemoMain, memdemoMain, prodconsMain } from "./programs/demos.js";
+import {
+  crashMain,
+  forkcowMain,
+  fsdemoMain,
+  memdemoMain,
+  prodconsMain,
+  STACK_PAGES,
+} from "./programs/demos.js";
 import { initMain, shMain } from "./programs/sh.js";
 
 /** The scheduler tick, in cycles (1 µs at the nominal 1 GHz). */
@@ -83,7 +90,7 @@ export const BIN = {
 /** The program registry holding {@link BIN} (the images behind `/bin`'s executable inodes). */
 export function lunaixPrograms(): ProgramRegistry {
   const reg = new ProgramRegistry();
-  for (const [name, main] of Object.entries(BIN)) reg.register({ name, main, stackPages: 16 });
+  for (const [name, main] of Object.entries(BIN)) reg.register({ name, main, stackPages: STACK_PAGES });
   return reg;
 }
 

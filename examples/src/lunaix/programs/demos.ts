@@ -6,7 +6,7 @@
  * | ---------- | -------------------------------------------------------------------------------- |
  * | `forkcow`  | fork shares private pages copy-on-write: the child's writes copy only its pages  |
  * | `prodcons` | pthreads (`@osbricks/runtime`): a bounded buffer with a mutex and two condvars   |
- * | `memdemo`  | mmap, munmap splitting an area, mprotect, children killed by SIGSEGV             |
+ * | `memdemo`  | mmap, munmap splitting an area, mprotect, SIGSEGV children, guard page, hints    |
  * | `fsdemo`   | the file system: mkdir, open, write, lseek, read, readdir, unlink while open     |
  * | `crash`    | a program with a bug (a JavaScript exception): the kernel kills it, all else runs |
  *
@@ -20,6 +20,7 @@ import {
   type ProcessStart,
   Prot,
   signalName,
+  USER_STACK_TOP,
   type UserCode,
   WIFSIGNALED,
   WTERMSIG,
@@ -41,6 +42,8 @@ import { lunaixStubs as sys } from "../personality.js";
 import { describeStatus, UserIo } from "./ulib.js";
 
 const PAGE = 4096;
+/** Stack pages every program of /bin gets (kernel.ts registers them with this many). */
+export const STACK_PAGES = 16;
 
 /** `forkcow`: 16 private pages, a fork, the child writes 4 of them; both sides check. */
 export function* forkcowMain(_start: ProcessStart): UserCode<number> {
@@ -190,7 +193,10 @@ function* inChild(io: UserIo, body: () => UserCode<void>): UserCode<number> {
   return (yield* io.waitpid(pid)).status;
 }
 
-/** `memdemo`: mmap 4 pages, munmap the second (a split), mprotect the last two, fault on purpose. */
+/**
+ * `memdemo`: mmap 4 pages, munmap the second (a split), mprotect the last two, fault on purpose
+ * (read-only page, the hole, the stack's guard page), and hinted placement.
+ */
 export function* memdemoMain(_start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
   const pid = yield* sys.getpid();
@@ -217,9 +223,23 @@ export function* memdemoMain(_start: ProcessStart): UserCode<number> {
     yield* mem.load32(a + PAGE); // the hole munmap left: SEGV_MAPERR
   });
   yield* io.print(`memdemo: child reading the unmapped hole: ${describeStatus(h, signalName)}\n`);
-  const ok = split.length === 2 && r === 0 && still === 3;
+  // Every stack has an unmapped guard page below it: running off the bottom faults there.
+  const g = yield* inChild(io, function* () {
+    yield* mem.store32(USER_STACK_TOP - (STACK_PAGES + 1) * PAGE, 1);
+  });
+  yield* io.print(
+    `memdemo: child touching the page below its stack (the guard): ${describeStatus(g, signalName)}\n`,
+  );
+  // Hinted placement (Lunaix's): the hint when it is free, else the first fit above it.
+  const HINT = 0x2000_0000_00;
+  const h1 = yield* sys.mmap(HINT, PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  const h2 = yield* sys.mmap(HINT, PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  yield* io.print(
+    `memdemo: mmap(hint ${hex(HINT)}) = ${hex(h1)}; the same hint again = ${hex(h2)} (first fit above)\n`,
+  );
+  const ok = split.length === 2 && r === 0 && still === 3 && h1 === HINT && h2 > HINT;
   const segv = (s: number) => WIFSIGNALED(s) && WTERMSIG(s) === 11;
-  return ok && segv(w) && segv(h) ? 0 : 1;
+  return ok && segv(w) && segv(h) && segv(g) ? 0 : 1;
 }
 
 const enc = new TextEncoder();
