@@ -188,7 +188,19 @@ export class SyscallDispatcher<C, D extends SyscallDecls = SyscallDecls> {
         args = resolved;
       }
     }
-    return h(ctx, args[0], args[1], args[2], args[3], args[4], args[5]);
+    // Call with exactly the declared arity: reading past the end of a short array is a slow path.
+    switch (n) {
+      case 0:
+        return (h as (c: C) => number)(ctx);
+      case 1:
+        return (h as (c: C, a: unknown) => number)(ctx, args[0]);
+      case 2:
+        return (h as (c: C, a: unknown, b: unknown) => number)(ctx, args[0], args[1]);
+      case 3:
+        return (h as (c: C, a: unknown, b: unknown, d: unknown) => number)(ctx, args[0], args[1], args[2]);
+      default:
+        return h(ctx, args[0], args[1], args[2], args[3], args[4], args[5]);
+    }
   }
 
   private resolveHandles(ctx: C, entry: SyscallEntry, args: readonly unknown[]): unknown[] | number {

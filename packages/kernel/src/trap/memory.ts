@@ -42,9 +42,11 @@ import type {
   Trap,
   WriteBytesTrap,
 } from "../program/trap.js";
-import { USER_TOP } from "../syscalls/decl.js";
+import { USER_TOP as USER_TOP_BINDING } from "../syscalls/decl.js";
 import { forwardFault } from "./pager.js";
 
+/** A local copy: it is compared on every memory trap (see kernel.ts on imported bindings). */
+const USER_TOP = USER_TOP_BINDING;
 const PAGE = 4096;
 /** Largest byte range one read-bytes/write-bytes trap may move (1 MiB). */
 export const MAX_COPY = 1 << 20;
