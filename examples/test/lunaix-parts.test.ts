@@ -106,7 +106,7 @@ describe("the shell's parser", () => {
 
 describe("inspectors", () => {
   const sys = LunaixSystem.boot({ output: () => {}, cpus: 1 });
-  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs, slabs: [] };
+  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs, slabs: [], reserved: 0 };
 
   it.each([
     ["vmrs", /vmrs: usage: vmrs <pid>/],

@@ -30,6 +30,8 @@ export interface InspectTarget {
   readonly fs: Vfs;
   /** The slab caches to list in `free`. */
   readonly slabs: readonly SlabCache[];
+  /** Frames the firmware keeps (never free, never used). */
+  readonly reserved: number;
 }
 
 /** The inspector commands, with their usage. */
@@ -82,7 +84,7 @@ function ps(k: Kernel): string {
 function free(t: InspectTarget): string {
   const f = t.kernel.frames;
   const total = f.frameCount;
-  const reserved = t.buddy?.reservedFrames() ?? 0;
+  const reserved = t.reserved;
   const freeFrames = f.freeFrames();
   const used = total - reserved - freeFrames;
   const kib = (n: number) => `${n * 4} KiB`;

@@ -18,7 +18,7 @@
  * Related: `kernel.ts` (reserves the non-usable frames in the buddy), `boot.ts` (prints the map).
  */
 import { type BootMemoryRegion, buildBootMap } from "@osbricks/hw-x86";
-import { frameCountFor } from "@osbricks/vm";
+import { frameCountFor, usableFrameRuns } from "@osbricks/vm";
 
 /** Smallest RAM the kernel boots with (the low hole, the ACPI tables and room to run). */
 export const MIN_MEMORY = 4 * 2 ** 20;
@@ -92,4 +92,11 @@ export function makeMachine(o: MachineOptions, policies: readonly string[]): Mac
     [{ base: FRAMEBUFFER_BASE, length: 0x40_0000, type: "mmio" }],
   );
   return { mem, cpus, policy, seed, memoryMap, frames: frameCountFor(memoryMap) };
+}
+
+/** Frames of the allocator's range that the firmware map does not call usable, plus frame 0 (never handed out). */
+export function unusableFrames(m: Machine): number {
+  let usable = 0;
+  for (const r of usableFrameRuns(m.memoryMap)) usable += r.end - r.start;
+  return m.frames - usable + (usableFrameRuns(m.memoryMap)[0]?.start === 0 ? 1 : 0);
 }
