@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./sync/atomic.js";
 export * from "./sync/barrier.js";
 export * from "./sync/cond.js";
+export * from "./sync/condvar-api.js";
 export * from "./sync/lll.js";
 export * from "./sync/lock-api.js";
 export * from "./sync/mutex.js";

@@ -1,0 +1,283 @@
+/**
+ * Laws of a {@link CondVar}, run under a real simulated kernel with this library's mutex.
+ *
+ * ```
+ *   bounded buffer (fast-check draws pairs, items, slots, CPUs, tick, seed):
+ *     P producers put n items each; P consumers take n each; slots ∈ 1..4
+ *     put:  lock; while full:  wait(notFull);  store; signal(notEmpty); unlock
+ *     take: lock; while empty: wait(notEmpty); load;  signal(notFull);  unlock
+ *   laws: the run ends "all-exited" with every item taken exactly once   (no lost wakeup)
+ *
+ *   sleepers (fast-check draws n sleepers and k signals):
+ *     n threads wait (each in a `while (!released)` loop, as POSIX asks); once all sleep,
+ *     main releases one permit and signals, k times; then releases all and broadcasts
+ *   laws: after each signal one more waiter has left (a signal reaches a sleeper);
+ *         after the broadcast every waiter leaves
+ * ```
+ *
+ * **Power.** A lost wakeup needs a preemption (or another CPU) in the one trap boundary between a
+ * waiter's unlock and its sleep; half the runs use ticks of 10..40 cycles (quantum 100..400) to
+ * make that likely. Measured on a condition variable whose signal does not change the word: about
+ * 3 scenarios in 100 deadlock, so the default 50 runs catch it about 4 times in 5 and 200 runs
+ * nearly always (`test/condvar-laws.test.ts` pins a seed).
+ *
+ * Related: `../sync/condvar-api.ts`, `lock-laws.ts` (the same shape for locks), `law.ts`.
+ */
+import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import fc from "fast-check";
+import type { CondVar } from "../sync/condvar-api.js";
+import { mutexLock, mutexUnlock } from "../sync/mutex.js";
+import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import { fcParams, type Law, type LawOptions } from "./law.js";
+
+/** The shape of one bounded-buffer scenario. */
+export interface BufferScenario {
+  /** Producer/consumer pairs, 1..3. */
+  readonly pairs: number;
+  /** Items each producer puts (and each consumer takes). */
+  readonly items: number;
+  /** Buffer slots, 1..4 (1 makes every put wait for a take). */
+  readonly slots: number;
+  readonly cpus: number;
+  readonly tick: number;
+  /** Most cycles of work between two operations (varied per item, so CPUs drift against each other). */
+  readonly jitter: number;
+  readonly seed: number;
+}
+
+/** What a bounded-buffer run observed. */
+export interface BufferRun {
+  readonly outcome: string;
+  /** Items taken, and the sum of their values (each value is unique). */
+  readonly taken: number;
+  readonly sum: number;
+  readonly crashes: readonly string[];
+}
+
+/** The sum a correct run takes: producer p puts the values p·1000 + 1 … p·1000 + items. */
+export function expectedBufferSum(s: BufferScenario): number {
+  let sum = 0;
+  for (let p = 0; p < s.pairs; p++) sum += p * 1000 * s.items + (s.items * (s.items + 1)) / 2;
+  return sum;
+}
+
+function boot(main: (self: Pthread) => UserCode<number>, cpus: number, tick: number, seed: number) {
+  const programs = new ProgramRegistry().register({ name: "cond-law", main: pthreadMain(main) });
+  const k = new Kernel({ programs, cpus, tick, seed });
+  k.boot("cond-law");
+  const r = k.run({ maxSteps: 2_000_000 });
+  return { outcome: r.outcome, crashes: k.crashes.map((c) => c.message) };
+}
+
+/**
+ * Run one bounded-buffer scenario with `cv` for both conditions.
+ * @example
+ * ```ts
+ * runBufferScenario(nptlCondVar, { pairs: 2, items: 10, slots: 1, cpus: 2, tick: 300, jitter: 50, seed: 1 }).outcome; // "all-exited"
+ * ```
+ */
+export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
+  let taken = 0;
+  let sum = 0;
+  const cvBytes = Math.ceil(cv.size / 8) * 8;
+  const r = boot(
+    function* (self) {
+      const base = yield* libc.sbrk(16 + 2 * cvBytes + 16 + 4 * s.slots);
+      const m = base;
+      const notFull = base + 16;
+      const notEmpty = notFull + cvBytes;
+      const count = notEmpty + cvBytes;
+      const head = count + 4;
+      const tail = count + 8;
+      const slots = count + 16;
+      // Deterministic per-item work: (i · 7919 + salt) mod (jitter + 1) cycles.
+      const work = function* (i: number, salt: number): UserCode<void> {
+        if (s.jitter > 0) yield* compute((i * 7919 + salt) % (s.jitter + 1));
+      };
+      const producer = function* (t: Pthread, p: number): UserCode<number> {
+        for (let i = 1; i <= s.items; i++) {
+          yield* work(i, p * 31);
+          yield* mutexLock(t, m);
+          while ((yield* mem.load32(count)) === s.slots) yield* cv.wait(t, notFull, m);
+          const tl = yield* mem.load32(tail);
+          yield* mem.store32(slots + 4 * tl, p * 1000 + i);
+          yield* mem.store32(tail, (tl + 1) % s.slots);
+          yield* mem.store32(count, (yield* mem.load32(count)) + 1);
+          yield* cv.signal(t, notEmpty);
+          yield* mutexUnlock(t, m);
+        }
+        return 0;
+      };
+      const consumer = function* (t: Pthread, q: number): UserCode<number> {
+        for (let i = 0; i < s.items; i++) {
+          yield* work(i, q * 17 + 5);
+          yield* mutexLock(t, m);
+          while ((yield* mem.load32(count)) === 0) yield* cv.wait(t, notEmpty, m);
+          const h = yield* mem.load32(head);
+          sum += yield* mem.load32(slots + 4 * h);
+          taken++;
+          yield* mem.store32(head, (h + 1) % s.slots);
+          yield* mem.store32(count, (yield* mem.load32(count)) - 1);
+          yield* cv.signal(t, notFull);
+          yield* mutexUnlock(t, m);
+        }
+        return 0;
+      };
+      const ts: number[] = [];
+      for (let p = 0; p < s.pairs; p++) {
+        ts.push((yield* self.create(producer, p)).thread);
+        ts.push((yield* self.create(consumer, p)).thread);
+      }
+      for (const t of ts) yield* self.join(t);
+      return 0;
+    },
+    s.cpus,
+    s.tick,
+    s.seed,
+  );
+  return { ...r, taken, sum };
+}
+
+/** What a sleepers run observed: waiters gone after each of the k signals, then after the broadcast. */
+export interface SleepersRun {
+  readonly outcome: string;
+  readonly leftAfterSignal: readonly number[];
+  readonly leftAfterBroadcast: number;
+  readonly crashes: readonly string[];
+}
+
+/**
+ * `n` threads wait on `cv` until a permit is theirs; main hands out `k` permits, one signal each,
+ * then releases everyone with a broadcast. Waiters are counted as they leave.
+ */
+export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): SleepersRun {
+  let waiting = 0;
+  let left = 0;
+  const leftAfterSignal: number[] = [];
+  let leftAfterBroadcast = -1;
+  const settle = function* (self: Pthread, rounds: number): UserCode<void> {
+    for (let i = 0; i < rounds; i++) {
+      yield* self.yield();
+      yield* compute(300);
+    }
+  };
+  const r = boot(
+    function* (self) {
+      const cvBytes = Math.ceil(cv.size / 8) * 8;
+      const base = yield* libc.sbrk(16 + cvBytes + 8);
+      const m = base;
+      const c = base + 16;
+      const permits = c + cvBytes; // how many waiters may leave
+      const all = permits + 4; // 1: everyone may leave
+      const ts: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = yield* self.create(function* (t: Pthread): UserCode<number> {
+          yield* mutexLock(t, m);
+          waiting++;
+          for (;;) {
+            if ((yield* mem.load32(all)) === 1) break;
+            const p = yield* mem.load32(permits);
+            if (p > 0) {
+              yield* mem.store32(permits, p - 1);
+              break;
+            }
+            yield* cv.wait(t, c, m);
+          }
+          left++;
+          yield* mutexUnlock(t, m);
+          return 0;
+        });
+        ts.push(t.thread);
+      }
+      while (waiting < n) yield* settle(self, 1);
+      yield* settle(self, 10);
+      for (let i = 0; i < k; i++) {
+        yield* mutexLock(self, m);
+        yield* mem.store32(permits, (yield* mem.load32(permits)) + 1);
+        yield* cv.signal(self, c);
+        yield* mutexUnlock(self, m);
+        yield* settle(self, 10);
+        leftAfterSignal.push(left);
+      }
+      yield* mutexLock(self, m);
+      yield* mem.store32(all, 1);
+      yield* cv.broadcast(self, c);
+      yield* mutexUnlock(self, m);
+      for (const t of ts) yield* self.join(t);
+      leftAfterBroadcast = left;
+      return 0;
+    },
+    1,
+    1000,
+    seed,
+  );
+  return { ...r, leftAfterSignal, leftAfterBroadcast };
+}
+
+/** fast-check arbitrary of bounded-buffer scenarios. */
+export function bufferScenarioArb(): fc.Arbitrary<BufferScenario> {
+  return fc.record({
+    pairs: fc.integer({ min: 1, max: 3 }),
+    items: fc.integer({ min: 1, max: 30 }),
+    slots: fc.integer({ min: 1, max: 4 }),
+    cpus: fc.integer({ min: 1, max: 3 }),
+    // Half the runs with ticks of 10..200 cycles: preemption between two traps of a protocol is
+    // where lost wakeups and broken exclusion show, so it must happen often.
+    tick: fc.oneof(fc.integer({ min: 10, max: 40 }), fc.integer({ min: 40, max: 3000 })),
+    jitter: fc.integer({ min: 0, max: 200 }),
+    seed: fc.integer({ min: 1, max: 0x7fff_ffff }),
+  });
+}
+
+/**
+ * The laws every {@link CondVar} must obey (see the banner).
+ * @example
+ * ```ts
+ * for (const law of condVarLaws(() => myCondVar)) it(law.name, () => law.check());
+ * ```
+ */
+export function condVarLaws(factory: () => CondVar, options: LawOptions = {}): Law[] {
+  const params = fcParams(options);
+  const name = factory().name;
+  return [
+    {
+      name: `${name}: no lost wakeup — a bounded buffer with every item taken exactly once finishes`,
+      check: () =>
+        fc.assert(
+          fc.property(bufferScenarioArb(), (s) => {
+            const r = runBufferScenario(factory(), s);
+            const total = s.pairs * s.items;
+            if (
+              r.crashes.length > 0 ||
+              r.outcome !== "all-exited" ||
+              r.taken !== total ||
+              r.sum !== expectedBufferSum(s)
+            )
+              throw new Error(
+                `outcome=${r.outcome} taken=${r.taken}/${total} sum=${r.sum}/${expectedBufferSum(s)} ${r.crashes.join("; ")}`,
+              );
+          }),
+          params,
+        ),
+    },
+    {
+      name: `${name}: each signal reaches a sleeper, and a broadcast reaches them all`,
+      check: () =>
+        fc.assert(
+          fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 5 }), (n, k) => {
+            const r = runSleepers(factory(), n, k);
+            const want = Array.from({ length: k }, (_, i) => Math.min(i + 1, n));
+            const ok =
+              r.outcome === "all-exited" &&
+              r.leftAfterBroadcast === n &&
+              r.leftAfterSignal.every((v, i) => v === want[i]);
+            if (!ok)
+              throw new Error(
+                `n=${n} k=${k}: left after each signal ${JSON.stringify(r.leftAfterSignal)} (want ${JSON.stringify(want)}), after broadcast ${r.leftAfterBroadcast}, outcome ${r.outcome}`,
+              );
+          }),
+          params,
+        ),
+    },
+  ];
+}
