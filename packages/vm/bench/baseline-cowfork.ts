@@ -13,15 +13,32 @@
  *
  * Run: pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-cowfork.ts
  */
-import { frameWordOffset, PhysicalMemory, PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from "@osbricks/hw-x86";
+import {
+  frameWordOffset,
+  PTE_A as HW_A,
+  PTE_D as HW_D,
+  PTE_P as HW_P,
+  PTE_RW as HW_RW,
+  PTE_US as HW_US,
+  PhysicalMemory,
+} from "@osbricks/hw-x86";
 import {
   type CountedFrames,
   cowCopyTree,
   cowWriteFault,
   eagerCopyTree,
-  PTE_COW,
   type PteCowContext,
+  PTE_COW as VM_COW,
 } from "../src/cow/pte-cow.js";
+
+// Module-local copies of the entry bits: V8 folds a module-local const into the code, but reloads
+// and TDZ-checks an imported binding at every use (see src/cow/pte-cow.ts).
+const PTE_P = HW_P;
+const PTE_RW = HW_RW;
+const PTE_US = HW_US;
+const PTE_A = HW_A;
+const PTE_D = HW_D;
+const PTE_COW = VM_COW;
 
 const NPAGES = 65536;
 const NVMAS = 4;
@@ -132,13 +149,15 @@ let cowFaults = 0;
 function userWrite32(root: number, hi: number, lo: number, val: number): number {
   for (;;) {
     let t = root;
-    let w: Int32Array = memory.segment(t);
+    // Tables are read as the MMU reads them (`peekSegment`: no allocation, no bookkeeping); the
+    // data store below goes through `segment`, which marks the frame as stored into.
+    let w: Int32Array = memory.peekSegment(t)!;
     let table = t;
     let i = 0;
     let j = 0;
     let e = 0;
     for (let l = 4; l >= 1; l--) {
-      w = memory.segment(t);
+      w = memory.peekSegment(t)!;
       table = t;
       i = idx(l, hi, lo);
       j = frameWordOffset(t) + 2 * i;
@@ -230,12 +249,16 @@ const parentFramesUsed = NFRAMES - 1 - frames.nfree;
 
 let err = 0;
 let te = 0;
+let teCpu = 0;
 let teDown = 0;
 for (let it = 0; it < EAGER_ITERS; it++) {
+  const ca = process.cpuUsage();
   const a = performance.now();
   const child = forkCopy(parent, true);
   err += childWrites(child, it);
   const b = performance.now();
+  const cb = process.cpuUsage(ca);
+  teCpu += (cb.user + cb.system) / 1000;
   h = (Math.imul(h, 31) + child) | 0;
   if (userRead32(child, vaHi[1]!, vaLo[1]! + 4) !== userRead32(parent, vaHi[1]!, vaLo[1]! + 4)) err++;
   const c = performance.now();
@@ -245,14 +268,18 @@ for (let it = 0; it < EAGER_ITERS; it++) {
 }
 
 let tc = 0;
+let tcCpu = 0;
 let tcDown = 0;
 let cowFaultsTotal = 0;
 for (let it = 0; it < COW_ITERS; it++) {
   cowFaults = 0;
+  const ca = process.cpuUsage();
   const a = performance.now();
   const child = forkCopy(parent, false);
   err += childWrites(child, it);
   const b = performance.now();
+  const cb = process.cpuUsage(ca);
+  tcCpu += (cb.user + cb.system) / 1000;
   cowFaultsTotal += cowFaults;
   for (let p = 0; p < NPAGES; p += 4099) if (userRead32(parent, vaHi[p]!, vaLo[p]!) !== p) err++;
   const c = performance.now();
@@ -276,6 +303,10 @@ console.log(
     check: { checksum: h >>> 0, cow_faults: cowFaultsTotal, errors: err, leaked_frames: leaked },
     info: {
       cow_over_eager_speedup: Number((cowPs / eagerPs).toFixed(2)),
+      cpu_ops_per_s: {
+        eager_fork: Number((EAGER_ITERS / (teCpu / 1000)).toFixed(3)),
+        cow_fork: Number((COW_ITERS / (tcCpu / 1000)).toFixed(3)),
+      },
       eager_teardown_s: teDown / 1000 / EAGER_ITERS,
       cow_teardown_restore_s: tcDown / 1000 / COW_ITERS,
       table_frames: parentFramesUsed - NPAGES,
