@@ -5,7 +5,7 @@
  * ```
  *   word: 0 unlocked · 1 locked, nobody waits · 2 locked, someone may be sleeping in the kernel
  *
- *   lock:   c = cas(w, 0, 1)             0 → got it, no system call beyond the atomic
+ *   lock:   c = cas(w, 0, 1)             0 → got it: one atomic trap, no system call
  *           if c != 2: c = xchg(w, 2)    announce a waiter
  *           while c != 0:                 someone holds it
  *               futex_wait(w, 2)         sleeps only if w is still 2 (compare and enqueue are one trap)

@@ -2,10 +2,10 @@
  * The `Lock` interface: the smallest thing a student writes to take part in the thread library —
  * a mutual-exclusion lock whose state lives in a few words of simulated memory — and two of ours.
  *
- * | implementation | waiting                      | system calls when uncontended | fairness |
- * | -------------- | ---------------------------- | ----------------------------- | -------- |
- * | `futexLock`    | sleeps in the kernel (futex) | the atomics only              | none     |
- * | `spinYieldLock`| spins with `sched_yield`     | the atomics + a yield per try | none     |
+ * | implementation  | waiting                      | uncontended lock + unlock     | contended waiter       |
+ * | --------------- | ---------------------------- | ----------------------------- | ---------------------- |
+ * | `futexLock`     | sleeps in the kernel (futex) | 2 atomic traps, no system call | asleep until woken     |
+ * | `spinYieldLock` | retries after `sched_yield`  | 2 atomic traps, no system call | one system call a try  |
  *
  * A student's lock runs under the same kernel and is judged by `lockLaws`
  * (`@osbricks/runtime/laws`): mutual exclusion, an exact counter, every thread finishing (no
