@@ -100,21 +100,29 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
     }
   });
 
-  it("R/W is the AND over all levels: read-only PDPTE makes a writable PTE read-only (4.6)", () => {
-    const s = setup();
-    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
-    s.entryAt(0x400000, 3).clear(2n);
-    expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Write))).toBe(PF_P | PF_W | PF_U);
-    expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Read).kind).toBe("ok");
-  });
-
-  it("U/S is the AND over all levels: a supervisor PML4E hides a user PTE from CPL 3 (4.6)", () => {
-    const s = setup();
-    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
-    s.entryAt(0x400000, 4).clear(4n);
-    expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Read))).toBe(PF_P | PF_U);
-    expect(s.mmu.translate(s.ctx({ cpl: 0 }), 0x400000, Access.Read).kind).toBe("ok");
-  });
+  for (const level of [4, 3, 2, 1] as const) {
+    it(`R/W is the AND over all levels: R/W=0 at level ${level} makes the page read-only (4.6)`, () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.entryAt(0x400000, level).clear(2n);
+      expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Write))).toBe(PF_P | PF_W | PF_U);
+      expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Read).kind).toBe("ok");
+    });
+    it(`U/S is the AND over all levels: U/S=0 at level ${level} hides the page from CPL 3 (4.6)`, () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.entryAt(0x400000, level).clear(4n);
+      expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Read))).toBe(PF_P | PF_U);
+      expect(s.mmu.translate(s.ctx({ cpl: 0 }), 0x400000, Access.Read).kind).toBe("ok");
+    });
+    it(`XD is the OR over all levels: XD=1 at level ${level} forbids fetches (4.6)`, () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      s.entryAt(0x400000, level).or(1n << 63n);
+      expect(pfCode(s.mmu.translate(s.ctx(user), 0x400000, Access.Execute))).toBe(PF_P | PF_U | PF_I);
+      expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Write).kind).toBe("ok");
+    });
+  }
 
   describe("execute-disable (4.6, EFER.NXE)", () => {
     it("XD on the leaf forbids fetches; the error code has I/D", () => {
