@@ -1,6 +1,6 @@
 // End-to-end tests of pthread_once, thread-specific data (keys and destructor passes), rwlocks
 // and barriers.
-import { compute, Errno, libc, mem, type UserCode } from "@osbricks/kernel";
+import { compute, Errno, libc, mem, posixStubs, type UserCode } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import {
   barrierDestroy,
@@ -301,5 +301,27 @@ describe("barriers", () => {
     expect(b.status).toBe(0);
     expect(early).toBe(0);
     expect(serial).toEqual([0, 1, 2]);
+  });
+});
+
+describe("TSDoc examples", () => {
+  it("keyCreate's example: a per-thread buffer unmapped by its destructor at thread exit", () => {
+    let buf = 0;
+    const b = boot(function* (self) {
+      const { key } = yield* keyCreate(self, function* (_self, buf) {
+        yield* posixStubs.munmap(buf, 4096);
+      });
+      const r = yield* self.create(function* (t) {
+        yield* setSpecific(t, key, yield* libc.mmapAnon(4096));
+        buf = yield* getSpecific(t, key);
+        yield* mem.store32(buf, 7);
+        return 0;
+      });
+      yield* self.join(r.thread);
+      yield* mem.load32(buf); // unmapped by the destructor: SIGSEGV
+      return 0;
+    });
+    expect(buf).toBeGreaterThan(0);
+    expect(b.status & 0x7f).toBe(11); // killed by SIGSEGV
   });
 });

@@ -45,8 +45,9 @@ const validKey = (key: number): boolean => Number.isInteger(key) && key >= 0 && 
  * @returns `{ error: 0, key }`, or EAGAIN when all `PTHREAD_KEYS_MAX` keys are in use.
  * @example
  * ```ts
- * const { key } = yield* keyCreate(self, function* (_self, value) { yield* free(value); });
- * yield* setSpecific(self, key, buffer);
+ * // A per-thread buffer, unmapped by its destructor when the thread exits.
+ * const { key } = yield* keyCreate(self, function* (_self, buf) { yield* sys.munmap(buf, 4096); });
+ * yield* setSpecific(self, key, yield* libc.mmapAnon(4096));
  * ```
  */
 export function* keyCreate(self: Pthread, destructor: KeyDestructor | null = null): UserCode<KeyResult> {
