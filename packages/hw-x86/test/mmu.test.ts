@@ -327,6 +327,15 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
         "general-protection",
       );
     });
+    it("PS in a PML5E is reserved", () => {
+      const s = setup(5);
+      s.mapper.map(0x5000, 0x9000, PAGE_4K, USER_RW);
+      s.entryAt(0x5000, 5).or(0x80n);
+      expect(s.mmu.translate(s.ctx(), 0x5000, Access.Read)).toMatchObject({
+        reason: "reserved-bit",
+        level: 5,
+      });
+    });
     it("halves API reaches addresses beyond ±2^53", () => {
       const s = setup(5);
       // 0xff58_0000_0000_1000: bits 63:56 all 1, PML5 index 0x158 = 344; canonical with 57 bits only.
