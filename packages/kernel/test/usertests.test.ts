@@ -314,6 +314,39 @@ describe("pipes and descriptors", () => {
     expect(status).toBe(0);
   });
 
+  it("a blocking write larger than the pipe completes whole; writes of at most PIPE_BUF never interleave", () => {
+    const { status } = boot(function* () {
+      const [r, w] = yield* libc.pipe();
+      const writers: number[] = [];
+      for (const b of [0x11, 0x22]) {
+        const pid = yield* sys.fork();
+        if (pid === 0) {
+          yield* sys.close(r);
+          const n = yield* libc.write(w, new Uint8Array(3000).fill(b)); // ≤ PIPE_BUF: atomic
+          const m = yield* libc.write(w, new Uint8Array(10_000).fill(b + 1)); // > buffer: blocks, completes
+          return n === 3000 && m === 10_000 ? 0 : 1;
+        }
+        writers.push(pid);
+      }
+      yield* sys.close(w);
+      const got: number[] = [];
+      for (;;) {
+        const chunk = yield* libc.read(r, 4096);
+        if (!(chunk instanceof Uint8Array) || chunk.length === 0) break;
+        got.push(...chunk);
+      }
+      for (const pid of writers) if (WEXITSTATUS((yield* libc.waitpid(pid)).status) !== 0) return 1;
+      if (got.length !== 26_000) return 2;
+      // Each 3000-byte write arrived in one piece.
+      for (const b of [0x11, 0x22]) {
+        const first = got.indexOf(b);
+        if (got.slice(first, first + 3000).some((x) => x !== b)) return 3;
+      }
+      return 0;
+    });
+    expect(status).toBe(0);
+  });
+
   it("writing to a pipe with no reader gives EPIPE (SIGPIPE ignored)", () => {
     const { status } = boot(function* () {
       yield* sys.sigaction(Sig.SIGPIPE, 1, 0, 0);

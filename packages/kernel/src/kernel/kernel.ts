@@ -581,7 +581,7 @@ export class Kernel implements Waker {
     const w = t.wait!;
     w.cancel();
     if (restart) this.wakeThread(t);
-    else this.wakeThread(t, -Errno.EINTR);
+    else this.wakeThread(t, w.interrupted !== undefined ? w.interrupted() : -Errno.EINTR);
   }
 
   /** The ipc layer's waker: a futex or endpoint wait of ipc thread `slot` ended with `status`. */

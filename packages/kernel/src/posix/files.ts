@@ -18,6 +18,8 @@
  *
  * Blocking is the caller's: `read` and `write` return "would block", and the system call parks
  * the thread on the pipe's wait list and restarts when woken, as xv6's `piperead` sleeps in a loop.
+ * A blocking write returns only when every byte is in (POSIX), so a long write remembers its
+ * progress across restarts (`Thread.ioProgress`).
  *
  * Related: `syscalls.ts` (read, write, pipe, close, dup).
  */
@@ -27,6 +29,8 @@ import { KernelInvariantError } from "../errors.js";
 export const MAX_FDS = 64;
 /** Bytes a pipe buffers (Linux: 16 pages; xv6: 512 bytes). */
 export const PIPE_BUF_SIZE = 4096;
+/** Writes up to this size are atomic (POSIX PIPE_BUF; Linux: 4096). */
+export const PIPE_BUF = 4096;
 
 /** A parked thread, as the files layer sees it: something to wake. */
 export interface Waiter {
@@ -78,14 +82,16 @@ export class Pipe {
   }
 
   /**
-   * Append as many bytes of `bytes` as fit. Returns the count written, `null` when nothing fits
-   * (block), or -1 when no reader is left (EPIPE).
+   * Append bytes. A write of at most {@link PIPE_BUF} bytes is atomic: all of it or nothing
+   * (POSIX: such writes are never interleaved with others); a longer one takes what fits.
+   * Returns the count written, `null` when the caller must wait for room, or -1 when no reader is
+   * left (EPIPE).
    */
   write(bytes: Uint8Array): number | null {
     if (this.readers === 0) return -1;
     if (bytes.length === 0) return 0;
     const room = PIPE_BUF_SIZE - this.count;
-    if (room === 0) return null;
+    if (room === 0 || (bytes.length <= PIPE_BUF && room < bytes.length)) return null;
     const n = Math.min(room, bytes.length);
     for (let i = 0; i < n; i++) this.buf[(this.head + this.count + i) % PIPE_BUF_SIZE] = bytes[i]!;
     this.count += n;

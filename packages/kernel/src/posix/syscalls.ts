@@ -40,7 +40,7 @@ const pagesOf = (len: number): number => Math.ceil(len / PAGE);
 export const MMAP_BASE = 0x10_0000_0000;
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
-function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string): number {
+function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, interrupted?: () => number): number {
   const w: Waiter = { wakeToRetry: () => k.wakeThread(t) };
   list.push(w);
   const rec: WaitRecord = {
@@ -51,6 +51,7 @@ function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string): number {
       const i = list.indexOf(w);
       if (i >= 0) list.splice(i, 1);
     },
+    ...(interrupted === undefined ? {} : { interrupted }),
   };
   return k.block(t, rec);
 }
@@ -95,17 +96,35 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     },
     write(t, fd, buf, count) {
       const f = t.process.files.get(fd);
-      if (!f || f.kind === "pipe-read") return -Errno.EBADF;
-      const bytes = copyIn(k, t.process.vm, buf, count);
-      if (bytes === null) return -Errno.EFAULT;
+      if (!f || f.kind === "pipe-read") {
+        t.ioProgress = 0;
+        return -Errno.EBADF;
+      }
+      const done = t.ioProgress; // bytes moved before a restart
+      const bytes = copyIn(k, t.process.vm, buf + done, count - done);
+      if (bytes === null) {
+        t.ioProgress = 0;
+        return done > 0 ? done : -Errno.EFAULT;
+      }
       if (f.kind === "console") return f.console.write(bytes);
       const n = f.pipe.write(bytes);
       if (n === -1) {
+        t.ioProgress = 0;
         signalThread(k, t, Sig.SIGPIPE);
-        return -Errno.EPIPE;
+        return done > 0 ? done : -Errno.EPIPE;
       }
-      if (n === null) return waitOn(k, t, f.pipe.writeWaiters, "pipe write");
-      return n;
+      if (n !== null && done + n === count) {
+        t.ioProgress = 0;
+        return count;
+      }
+      // Not all in yet: wait for a reader, then go on from where we are (POSIX: a blocking write
+      // returns only when every byte is written, or with the count so far if a signal comes).
+      t.ioProgress = done + (n ?? 0);
+      return waitOn(k, t, f.pipe.writeWaiters, "pipe write", () => {
+        const moved = t.ioProgress;
+        t.ioProgress = 0;
+        return moved > 0 ? moved : -Errno.EINTR;
+      });
     },
     close: (t, fd) => (t.process.files.close(fd) ? 0 : -Errno.EBADF),
     mmap(t, addr, length, p, flags, _fd, offset) {

@@ -79,7 +79,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Write `count` bytes. A full pipe blocks until a reader makes room; a pipe with no reader raises SIGPIPE and returns EPIPE.",
+    doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written).",
     errors: { EBADF: "fd not open for writing", EFAULT: "buf not readable", EPIPE: "no reader left" },
   },
   close: {

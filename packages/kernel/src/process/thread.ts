@@ -67,6 +67,8 @@ export interface WaitRecord {
   readonly cancel: () => void;
   /** Whether a signal may interrupt the wait (EINTR). */
   readonly interruptible: boolean;
+  /** What the call returns when a signal interrupts it. Default -EINTR (a partial write returns its count). */
+  readonly interrupted?: () => number;
   /**
    * For waits ended by the ipc layer (futex, endpoint): runs at the wake, in kernel context, and
    * gives the call's result (`undefined`: execute the trap again). Default: Ok → 0, else EINTR/ETIMEDOUT.
@@ -120,6 +122,8 @@ export class Thread extends KernelObject {
   exitValue = 0;
   /** The owning process's handle to this thread, 0 when none. */
   handle = 0;
+  /** Bytes a restarted write has already moved (a blocking pipe write completes in several goes). */
+  ioProgress = 0;
   /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
   isMain = false;
   /** Cycles this thread has run, for statistics. */
