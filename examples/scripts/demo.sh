@@ -5,6 +5,7 @@ fsdemo
 forkcow
 prodcons
 memdemo
+sigdemo
 echo the quick brown fox jumps over the lazy dog | upper | wc
 echo saved by the shell > /tmp/note
 cat /tmp/note

@@ -76,6 +76,13 @@ function checkFacts(r: Run): void {
   expect(md).toMatch(/segfault at 0x7ffffffee000 on write/);
   expect(md).toContain("mmap(hint 0x2000000000) = 0x2000000000; the same hint again = 0x2000001000");
   expect(md).not.toContain("sh: memdemo");
+  // sigdemo: handlers, a signal from a child, a default action, an uncatchable signal.
+  const sg = section(out, "sigdemo");
+  expect(sg).toContain("SIGUSR1 to itself: the handler ran 1 time(s)");
+  expect(sg).toContain("SIGUSR1 from a child: the handler has run 2 time(s)");
+  expect(sg).toContain("SIGTERM to a sleeping child: killed by SIGTERM");
+  expect(sg).toContain("sigaction(SIGKILL, handler) -> EINVAL");
+  expect(sg).not.toContain("sh: sigdemo");
   // The pipeline and a redirection.
   expect(section(out, "echo the quick brown fox jumps over the lazy dog | upper | wc")).toBe(
     "      1       9      44\n",
@@ -102,7 +109,7 @@ function checkFacts(r: Run): void {
   // The summary, and nothing leaked.
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
-  expect(s.processes).toBe(18);
+  expect(s.processes).toBe(21);
   expect(s.execs).toBe(1);
   expect(s.crashes).toBe(1);
   expect(s.segfaults).toBe(3);
@@ -116,7 +123,7 @@ function checkFacts(r: Run): void {
 function results(out: string): string[] {
   return out
     .split("\n")
-    .filter((l) => /^(forkcow|prodcons|fsdemo|memdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l))
+    .filter((l) => /^(forkcow|prodcons|fsdemo|memdemo|sigdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l))
     .filter((l) => !l.includes("pid "));
 }
 

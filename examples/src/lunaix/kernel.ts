@@ -43,6 +43,7 @@ import {
   memdemoMain,
   prodconsMain,
   STACK_PAGES,
+  sigdemoMain,
 } from "./programs/demos.js";
 import { initMain, shMain } from "./programs/sh.js";
 
@@ -84,6 +85,7 @@ export const BIN = {
   "/bin/prodcons": prodconsMain,
   "/bin/memdemo": memdemoMain,
   "/bin/fsdemo": fsdemoMain,
+  "/bin/sigdemo": sigdemoMain,
   "/bin/crash": crashMain,
 } as const;
 

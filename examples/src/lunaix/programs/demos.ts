@@ -8,6 +8,7 @@
  * | `prodcons` | pthreads (`@osbricks/runtime`): a bounded buffer with a mutex and two condvars   |
  * | `memdemo`  | mmap, munmap splitting an area, mprotect, SIGSEGV children, guard page, hints    |
  * | `fsdemo`   | the file system: mkdir, open, write, lseek, read, readdir, unlink while open     |
+ * | `sigdemo`  | signals: a handler for SIGUSR1 (from itself and a child), SIGTERM, SIGKILL rules |
  * | `crash`    | a program with a bug (a JavaScript exception): the kernel kills it, all else runs |
  *
  * Results are fixed by the program (sums, page counts, statuses), never by the interleaving, so a
@@ -16,9 +17,12 @@
  * Related: `sh.ts` (runs them), `../../../scripts/demo.sh` (the demo script).
  */
 import {
+  MapFlags,
   mem,
   type ProcessStart,
   Prot,
+  SaFlags,
+  Sig,
   signalName,
   USER_STACK_TOP,
   type UserCode,
@@ -277,6 +281,46 @@ export function* fsdemoMain(_start: ProcessStart): UserCode<number> {
   yield* expect("rmdir /tmp/demo", yield* io.pathCall("rmdir", "/tmp/demo"), 0);
   yield* say(failures === 0 ? "all answers as POSIX specifies" : `${failures} unexpected answers`);
   return failures === 0 ? 0 : 1;
+}
+
+/** Where sigdemo keeps its counter: one page mapped MAP_FIXED, so the handler knows the address. */
+const SIG_PAGE = 0x3000_0000_00;
+
+/** sigdemo's SIGUSR1 handler: count the delivery in memory (handlers run as user code, on the thread). */
+function* onUsr1(_sig: number): UserCode<void> {
+  yield* mem.store32(SIG_PAGE, (yield* mem.load32(SIG_PAGE)) + 1);
+}
+
+/** `sigdemo`: a handler, a signal from a child, default actions, and what cannot be caught. */
+export function* sigdemoMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const rw = Prot.PROT_READ | Prot.PROT_WRITE;
+  const flags = MapFlags.MAP_PRIVATE | MapFlags.MAP_ANONYMOUS | MapFlags.MAP_FIXED;
+  if ((yield* sys.mmap(SIG_PAGE, PAGE, rw, flags, -1, 0)) !== SIG_PAGE) return 1;
+  // SA_RESTART: a waitpid interrupted by the handler starts again instead of failing with EINTR.
+  yield* sys.sigaction(Sig.SIGUSR1, start.addressOf(onUsr1), 0, SaFlags.SA_RESTART);
+  yield* sys.kill(yield* sys.getpid(), Sig.SIGUSR1);
+  yield* io.print(`sigdemo: SIGUSR1 to itself: the handler ran ${yield* mem.load32(SIG_PAGE)} time(s)\n`);
+  const child = yield* sys.fork();
+  if (child === 0) {
+    yield* sys.kill(yield* sys.getppid(), Sig.SIGUSR1);
+    return 0;
+  }
+  yield* io.waitpid(child);
+  yield* io.print(
+    `sigdemo: SIGUSR1 from a child: the handler has run ${yield* mem.load32(SIG_PAGE)} time(s)\n`,
+  );
+  const sleeper = yield* sys.fork();
+  if (sleeper === 0) {
+    for (;;) yield* sys.nanosleep(1_000_000); // until someone ends it
+  }
+  yield* sys.kill(sleeper, Sig.SIGTERM);
+  const st = yield* io.waitpid(sleeper);
+  yield* io.print(`sigdemo: SIGTERM to a sleeping child: ${describeStatus(st.status, signalName)}\n`);
+  const r = yield* sys.sigaction(Sig.SIGKILL, start.addressOf(onUsr1), 0, 0);
+  yield* io.print(`sigdemo: sigaction(SIGKILL, handler) -> ${errorName(r)} (SIGKILL cannot be caught)\n`);
+  const count = yield* mem.load32(SIG_PAGE);
+  return count === 2 && WTERMSIG(st.status) === Sig.SIGTERM && r < 0 ? 0 : 1;
 }
 
 /** `crash`: a program with a bug. The kernel reports it, kills the process, and runs on. */
