@@ -59,6 +59,20 @@ export interface EndpointOptions {
 /** Tag bits that need more than a register copy: the long flag and the handle count. */
 const TAG_EXTRAS = TAG_FLAG_LONG | (TAG_H_MASK << TAG_H_SHIFT);
 
+// Module-local copies of the imported constants that the fastpath reads. An imported binding is
+// a live cell: V8 reloads it, checks it for the temporal dead zone and (for `IpcStatus.Ok`) loads
+// the property at every use; a module-local `const` of a number is folded into the optimised
+// code as an immediate. Only the fastpath functions below use these; the rest reads the
+// exported names.
+const OK = IpcStatus.Ok;
+const BLOCKED = IpcStatus.Blocked;
+const IDLE = ThreadIpcState.Idle;
+const RECV_BLOCKED = ThreadIpcState.RecvBlocked;
+const REPLY_BLOCKED = ThreadIpcState.ReplyBlocked;
+const MRS = MR_COUNT;
+const WAIT_FOREVER = FOREVER;
+const U_MASK = TAG_U_MASK;
+
 /** sendFlags bit: the queued sender is a call and wants a reply capability. */
 const CALL = 1;
 /**
@@ -310,7 +324,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
   replyReceive(t: ThreadId, cap: number, timeout: number = FOREVER): IpcStatus {
     const caller = cap & CAP_TID_MASK;
     if (
-      timeout === FOREVER &&
+      timeout === WAIT_FOREVER &&
       this.senders.head === -1 &&
       this.irqs === 0 &&
       !this.dead &&
@@ -320,7 +334,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
       return this.fastReplyReceive(t, caller, cap);
     }
     const st = this.reply(t, cap);
-    if (st !== IpcStatus.Ok) return st;
+    if (st !== OK) return st;
     return this.receiveChecked(t, timeout);
   }
 
@@ -335,8 +349,8 @@ export class Endpoint implements Blocker, SyncEndpoint {
   private registersOnly(t: ThreadId, partner: ThreadId): boolean {
     const threads = this.threads;
     return (
-      threads.state[t] === ThreadIpcState.Idle &&
-      (this.mr[t * MR_COUNT]! & TAG_EXTRAS) === 0 &&
+      threads.state[t] === IDLE &&
+      (this.mr[t * MRS]! & TAG_EXTRAS) === 0 &&
       threads.inItems[partner] === null &&
       threads.tracer === undefined
     );
@@ -351,8 +365,8 @@ export class Endpoint implements Blocker, SyncEndpoint {
     threads.longLen[r] = 0;
     threads.replyCap[r] = replyCapOf(t, threads.replyGen[t]!);
     threads.awaitReply(t, r);
-    threads.finish(r, IpcStatus.Ok);
-    return IpcStatus.Blocked;
+    threads.finish(r, OK);
+    return BLOCKED;
   }
 
   /** replyReceive() with a valid capability and no queued sender: reply, then wait for the next call. */
@@ -363,10 +377,10 @@ export class Endpoint implements Blocker, SyncEndpoint {
     threads.longLen[caller] = 0;
     threads.replyCap[caller] = -1;
     if (threads.replyCap[t] === cap) threads.replyCap[t] = -1;
-    threads.finish(caller, IpcStatus.Ok);
+    threads.finish(caller, OK);
     this.receivers.push(t);
-    threads.block(t, this, ThreadIpcState.RecvBlocked, FOREVER);
-    return IpcStatus.Blocked;
+    threads.block(t, this, RECV_BLOCKED, WAIT_FOREVER);
+    return BLOCKED;
   }
 
   /** Whether `cap` is the live reply capability of `caller`, held by `t` (one-shot: generations). */
@@ -375,7 +389,7 @@ export class Endpoint implements Blocker, SyncEndpoint {
     return (
       cap === (cap | 0) &&
       cap >= 0 &&
-      threads.state[caller] === ThreadIpcState.ReplyBlocked &&
+      threads.state[caller] === REPLY_BLOCKED &&
       threads.replyHolder[caller] === t &&
       cap >>> CAP_GEN_SHIFT === (threads.replyGen[caller]! & CAP_GEN_MASK)
     );
@@ -526,10 +540,10 @@ export class Endpoint implements Blocker, SyncEndpoint {
   /** Copy MR0..MRu (u from the sender's tag) from `from` to `to`; returns the tag. */
   private copyRegisters(from: ThreadId, to: ThreadId): number {
     const mr = this.mr;
-    const fb = from * MR_COUNT;
-    const tb = to * MR_COUNT;
+    const fb = from * MRS;
+    const tb = to * MRS;
     const tag = mr[fb]!;
-    const u = tag & TAG_U_MASK;
+    const u = tag & U_MASK;
     // MR0..MRu as 64-bit moves, as a kernel's memcpy would (every thread's block starts 8-byte
     // aligned): u = 16 is 8 moves for MR0..MR15 plus one 32-bit move for MR16. BigInt64Array
     // moves are exact bit copies (a Float64Array could canonicalise NaN patterns), and V8 copies
