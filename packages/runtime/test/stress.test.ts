@@ -36,7 +36,7 @@ interface StressResult {
   readonly steps: number;
 }
 
-function stress(seed: number): StressResult {
+function stress(seed: number, paranoid = false, threads = THREADS, rounds = ROUNDS): StressResult {
   let counter = -1;
   let h = 0x811c9dc5;
   const mix = (v: number): void => {
@@ -65,19 +65,19 @@ function stress(seed: number): StressResult {
       const started = base + 20;
       const go = base + 32; // a condition variable: everyone starts together
       yield* mutexInit(m, seed % 2 === 0 ? MutexKind.NORMAL : MutexKind.ERRORCHECK);
-      // A start gate: the last of the THREADS + 1 to arrive releases everyone.
+      // A start gate: the last of the threads + 1 to arrive releases everyone.
       const arrive = function* (t: Pthread) {
         yield* mutexLock(t, m);
         const n = (yield* mem.load32(started)) + 1;
         yield* mem.store32(started, n);
-        if (n === THREADS + 1) yield* condBroadcast(go);
-        while ((yield* mem.load32(started)) < THREADS + 1) yield* condWait(t, go, m);
+        if (n === threads + 1) yield* condBroadcast(go);
+        while ((yield* mem.load32(started)) < threads + 1) yield* condWait(t, go, m);
         yield* mutexUnlock(t, m);
       };
       const worker = function* (t: Pthread, id: number) {
         let r = next(seed * 2654435761 + id);
         yield* arrive(t);
-        for (let i = 0; i < ROUNDS; i++) {
+        for (let i = 0; i < rounds; i++) {
           r = next(r);
           yield* mutexLock(t, m);
           const v = yield* mem.load32(count);
@@ -91,13 +91,13 @@ function stress(seed: number): StressResult {
         return 0;
       };
       const ts: number[] = [];
-      for (let i = 0; i < THREADS; i++) ts.push((yield* self.create(worker, i)).thread);
+      for (let i = 0; i < threads; i++) ts.push((yield* self.create(worker, i)).thread);
       yield* arrive(self);
       for (const t of ts) yield* self.join(t);
       counter = yield* mem.load32(count);
       return 0;
     },
-    { cpus, tick, seed, tracer },
+    { cpus, tick, seed, tracer, paranoid },
   );
   expect(b.kernel.crashes).toEqual([]);
   return { counter, status: b.status, outcome: b.run.outcome, fingerprint: h, steps: b.run.steps };
@@ -127,5 +127,11 @@ describe("seeded stress", () => {
       expect(b.fingerprint).toBe(a.fingerprint);
       expect(b.steps).toBe(a.steps);
     }
+  });
+
+  it("paranoid mode: every kernel invariant holds after every trap of a seeded run", () => {
+    const r = stress(7, true, 4, 8); // smaller: every trap runs every checkInvariants()
+    expect(r.outcome).toBe("all-exited");
+    expect(r.counter).toBe(4 * 8);
   });
 });
