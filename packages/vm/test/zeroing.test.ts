@@ -1,7 +1,7 @@
 import { PhysicalMemory } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BuddyAllocator, DoubleFreeError, ZeroedFramePool } from "../src/index.js";
+import { BuddyAllocator, DoubleFreeError, PoisoningAllocator, ZeroedFramePool } from "../src/index.js";
 import { frameAllocatorLaws } from "../src/laws/index.js";
 
 describe("ZeroedFramePool: the frame-allocator laws (stacks in front of a buddy)", () => {
@@ -99,5 +99,29 @@ describe("ZeroedFramePool", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("ZeroedFramePool over a poisoning allocator", () => {
+  it("does not trust zero bits of frames that went back to the allocator (it may poison them)", () => {
+    const ram = new PhysicalMemory({ size: 8 * 4096 });
+    const pool = new ZeroedFramePool(
+      new PoisoningAllocator(new BuddyAllocator({ frames: 8, maxOrder: 4 }), { memory: ram }),
+      {
+        memory: ram,
+        capacity: 1,
+      },
+    );
+    const a = pool.allocZeroed()!;
+    pool.freeZeroed(a); // on the zeroed stack
+    pool.drain(); // back to the poisoning allocator: filled with 0xaa
+    const b = pool.allocZeroed()!;
+    expect(ram.frameBytes(b).every((x) => x === 0)).toBe(true);
+    const c = pool.allocZeroed()!;
+    pool.freeZeroed(c);
+    pool.freeZeroed(b); // the stack holds one: b goes to the allocator, poisoned
+    for (let p = pool.allocZeroed(); p !== null; p = pool.allocZeroed()) {
+      expect(ram.frameBytes(p).every((x) => x === 0)).toBe(true);
+    }
   });
 });

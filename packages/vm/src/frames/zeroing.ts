@@ -18,7 +18,9 @@
  * A bitmap (1 bit per frame) remembers which frames are known to hold only zeros: memory starts
  * zero at boot (`initiallyZero`), so the first allocation of a frame needs no zeroing; every frame
  * the pool hands out loses the bit (its user may write), unless it comes back through
- * `freeZeroed`. This is only sound if every client of the allocator goes through the pool.
+ * `freeZeroed` onto the zeroed stack. A frame given back to the allocator loses it too: the
+ * allocator may write freed frames (the poisoning debug mode does). All this is only sound if
+ * every client of the allocator goes through the pool.
  *
  * Per-frame state, 1 byte: 0 = not held by the pool, 1 = handed out by the pool at order 0,
  * 2 = on the zeroed stack, 3 = on the dirty stack. Frames on the stacks count as free
@@ -189,16 +191,15 @@ export class ZeroedFramePool implements FrameAllocator {
         this.state[pfn] = zero ? ON_ZEROED : ON_DIRTY;
         if (zero) this.nZeroed++;
         else this.nDirty++;
+        this.setZero(pfn, zero);
       } else {
-        this.inner.free(pfn, 0);
-        this.state[pfn] = OUTSIDE;
+        this.toInner(pfn);
       }
-      this.setZero(pfn, zero);
       return;
     }
     this.inner.free(pfn, order); // validates: throws before anything here changed
     if (order === 0) this.state[pfn] = OUTSIDE;
-    for (let f = pfn; f < pfn + 2 ** order; f++) this.setZero(f, zero && order === 0);
+    for (let f = pfn; f < pfn + 2 ** order; f++) this.setZero(f, false); // the allocator may write it
   }
 
   /**
@@ -219,7 +220,7 @@ export class ZeroedFramePool implements FrameAllocator {
     return done;
   }
 
-  /** Give every stacked frame back to the allocator (zero bits are kept: the allocator does not write). */
+  /** Give every stacked frame back to the allocator (they lose their zero bit: the allocator may write them). */
   drain(): void {
     while (this.nZeroed > 0) this.toInner(this.zeroed[--this.nZeroed]!);
     while (this.nDirty > 0) this.toInner(this.dirty[--this.nDirty]!);
@@ -228,6 +229,7 @@ export class ZeroedFramePool implements FrameAllocator {
   private toInner(pfn: number): void {
     this.inner.free(pfn, 0);
     this.state[pfn] = OUTSIDE;
+    this.setZero(pfn, false);
   }
 
   /** `FrameSource`: `alloc(0)`. */
