@@ -65,7 +65,10 @@ function grind(ops: ReadonlyArray<readonly [number, number]>): void {
         if (held.length > 0) {
           const p = held[n % held.length]!;
           pooled.delete(p);
-          pool.free(p, 0);
+          if (n % 5 === 0) {
+            ram.zeroFrame(p); // the caller wiped it: it may go back as zeroed
+            pool.freeZeroed(p);
+          } else pool.free(p, 0);
         }
         pool.zeroIdle(n % 3);
         break;
