@@ -347,6 +347,33 @@ describe("pipes and descriptors", () => {
     expect(status).toBe(0);
   });
 
+  it("a handler that writes while a long pipe write is blocked does not disturb it (SA_RESTART)", () => {
+    const { status, console } = boot(function* (s) {
+      const [r, w] = yield* libc.pipe();
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        const h = s.addressOf(function* () {
+          yield* libc.write(1, "h");
+        });
+        yield* sys.sigaction(Sig.SIGUSR1, h, 0, 0x1000_0000); // SA_RESTART
+        const n = yield* libc.write(w, new Uint8Array(10_000).fill(7));
+        return n === 10_000 ? 0 : 1;
+      }
+      yield* compute(30_000); // the child fills the pipe and blocks
+      yield* sys.kill(pid, Sig.SIGUSR1);
+      yield* compute(30_000);
+      let total = 0;
+      while (total < 10_000) {
+        const c = yield* libc.read(r, 4096);
+        if (!(c instanceof Uint8Array) || c.length === 0 || c.some((x) => x !== 7)) return 2;
+        total += c.length;
+      }
+      return WEXITSTATUS((yield* libc.waitpid(pid)).status) === 0 && total === 10_000 ? 0 : 3;
+    });
+    expect(status).toBe(0);
+    expect(console).toBe("h");
+  });
+
   it("writing to a pipe with no reader gives EPIPE (SIGPIPE ignored)", () => {
     const { status } = boot(function* () {
       yield* sys.sigaction(Sig.SIGPIPE, 1, 0, 0);

@@ -305,6 +305,7 @@ export class Lifecycle {
       t.sigBlocked = f.savedMask;
       t.resume = f.savedResume;
       t.retry = f.savedRetry;
+      t.ioProgress = f.savedIoProgress;
       t.regs.rip = t.top()!.entry;
       return;
     }

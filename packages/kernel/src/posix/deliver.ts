@@ -200,10 +200,12 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       savedMask: t.sigBlocked,
       savedResume: t.resume,
       savedRetry: t.retry,
+      savedIoProgress: t.ioProgress,
     });
     t.regs.rip = act.handler;
     t.resume = undefined;
     t.retry = null;
+    t.ioProgress = 0; // the handler's own calls start fresh
     t.sigBlocked =
       (t.sigBlocked | act.mask | ((act.flags & SaFlags.SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE;
     k.traceSignal(t, sig, "handler");

@@ -55,6 +55,8 @@ export interface Frame {
   /** For a handler frame: the interrupted frame's pending resume value and retry trap. */
   readonly savedResume: unknown;
   readonly savedRetry: Trap | null;
+  /** For a handler frame: the interrupted call's write progress (a restarted write goes on from it). */
+  readonly savedIoProgress: number;
 }
 
 /** How a blocked thread continues when it is woken. */
@@ -176,6 +178,7 @@ export class Thread extends KernelObject {
       savedMask: 0,
       savedResume: undefined,
       savedRetry: null,
+      savedIoProgress: 0,
     });
     this.regs.rip = entry;
   }
