@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
 import { SizeError } from "./cli/size.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
-import { MachineConfigError } from "./lunaix/machine.js";
+import { DEFAULT_POLICY } from "./lunaix/kernel.js";
+import { MachineConfigError, makeMachine } from "./lunaix/machine.js";
 import { ChromeTraceWriter } from "./trace/chrome-trace.js";
 
 /** The kernels this command boots (the first is the default). */
@@ -113,26 +114,39 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage({ kernels: KERNELS, policies: POLICY_NAMES })}\n`);
     return 0;
   }
-  const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
   try {
-    if (args.script === undefined && process.stdin.isTTY) {
-      await interactive(args, trace);
-    } else {
-      // --script FILE, else commands piped on stdin, else (nothing piped, as in CI) the demo script.
-      let lines = scriptLines(readFileSync(args.script ?? 0, "utf8"));
-      if (args.script === undefined && lines.length === 0)
-        lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
-      const run = bootScripted(args, lines, (s) => process.stdout.write(s), trace);
-      process.stderr.write(
-        `boot: ${run.bootMs.toFixed(1)} ms to the first prompt, ${run.totalMs.toFixed(0)} ms for the whole run (host time)\n`,
-      );
-    }
+    // Check the machine before reading any input: a bad --mem or --cpus is refused at once.
+    makeMachine(
+      { mem: args.mem, cpus: args.cpus, seed: args.seed, policy: args.policy ?? DEFAULT_POLICY },
+      POLICY_NAMES,
+    );
   } catch (e) {
     if (e instanceof MachineConfigError) {
       process.stderr.write(`boot: ${e.message}\n`);
       return 2;
     }
     throw e;
+  }
+  const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
+  if (args.script === undefined && process.stdin.isTTY) {
+    await interactive(args, trace);
+  } else {
+    // --script FILE, else commands piped on stdin, else (nothing piped, as in CI) the demo script.
+    let text: string;
+    try {
+      text = readFileSync(args.script ?? 0, "utf8");
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? String(e);
+      process.stderr.write(`boot: --script ${args.script ?? "(stdin)"}: cannot read it (${code})\n`);
+      return 2;
+    }
+    let lines = scriptLines(text);
+    if (args.script === undefined && lines.length === 0)
+      lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
+    const run = bootScripted(args, lines, (s) => process.stdout.write(s), trace);
+    process.stderr.write(
+      `boot: ${run.bootMs.toFixed(1)} ms to the first prompt, ${run.totalMs.toFixed(0)} ms for the whole run (host time)\n`,
+    );
   }
   if (trace !== undefined && args.trace !== undefined) writeTrace(args.trace, trace, args);
   return 0;

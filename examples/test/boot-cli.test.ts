@@ -1,0 +1,64 @@
+// The boot command line itself (bootMain, called in-process): refusals with exit status 2 and a
+// clear message, a script file, and a trace file that validates.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { bootMain } from "../src/boot.js";
+import { validateChromeTrace } from "../src/trace/chrome-trace.js";
+
+let out = "";
+let err = "";
+
+beforeEach(() => {
+  out = "";
+  err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("pnpm run boot", () => {
+  it.each([
+    [["minix"], /unknown kernel "minix": expected one of lunaix/],
+    [["--policy", "edf"], /--policy "edf": expected one of rr, cfs, mlfq, fifo, stride, lottery/],
+    [["--mem", "12Q"], /--mem "12Q": not a size/],
+    [["--mem", "2M"], /--mem 2097152 bytes: this kernel needs 4 MiB..4 GiB/],
+    [["--cpus", "40"], /--cpus 40: this kernel runs on 1..32 CPUs/],
+    [["--script", "/no/such/script.sh"], /--script \/no\/such\/script.sh: cannot read it \(ENOENT\)/],
+  ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
+    expect(await bootMain(argv)).toBe(2);
+    expect(err).toMatch(msg);
+    expect(out).not.toContain("Run /bin/init");
+  });
+
+  it("runs a script file and writes a valid trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lunaix-"));
+    const script = join(dir, "s.sh");
+    const trace = join(dir, "t.json");
+    writeFileSync(script, "echo from a file | upper\nps\n");
+    expect(
+      await bootMain(["lunaix", "--script", script, "--trace", trace, "--cpus", "1", "--seed", "3"]),
+    ).toBe(0);
+    expect(out).toContain("$ echo from a file | upper\nFROM A FILE\n");
+    expect(out).toContain("leaks after halt:    none");
+    expect(err).toMatch(/ms to the first prompt/);
+    const json = JSON.parse(readFileSync(trace, "utf8")) as { otherData: Record<string, unknown> };
+    expect(validateChromeTrace(json)).toEqual([]);
+    expect(json.otherData).toEqual({ kernel: "lunaix", seed: 3, cpus: 1 });
+  });
+
+  it("--help prints the usage and boots nothing", async () => {
+    expect(await bootMain(["--help"])).toBe(0);
+    expect(out).toMatch(/^usage: pnpm run boot/);
+    expect(out).not.toContain("BIOS-e820");
+  });
+});
