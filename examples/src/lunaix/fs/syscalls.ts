@@ -175,6 +175,8 @@ export function fsHandlers(
       if (typeof p === "number") return p;
       const acc = flags & 3;
       if (acc === 3) return -Errno.EINVAL;
+      // A descriptor first, as Linux's get_unused_fd_flags: a full table creates or truncates nothing.
+      if (t.process.files.free() === 0) return -Errno.EMFILE;
       let node = fs.lookup(p);
       if (node === -Errno.ENOENT && (flags & OpenFlags.O_CREAT) !== 0) node = fs.create(p);
       else if (
