@@ -133,3 +133,30 @@ describe("inspectors", () => {
     expect(lines[5]).toContain("[stack]");
   });
 });
+
+describe("programs are found by path in the file system", () => {
+  it("exec/spawn refuse what is not an executable inode, and an unlinked program is gone", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      cpus: 1,
+    });
+    sys.runScript([
+      "echo data > /tmp/f",
+      "/tmp/f",
+      "/bin",
+      "/dev/ttyS0",
+      "rm /bin/echo",
+      "echo hi",
+      "ls /bin",
+    ]);
+    expect(out).toContain("$ /tmp/f\nsh: /tmp/f: ENOEXEC\n");
+    expect(out).toContain("$ /bin\nsh: /bin: EACCES\n");
+    expect(out).toContain("$ /dev/ttyS0\nsh: /dev/ttyS0: EACCES\n");
+    expect(out).toContain("$ echo hi\nsh: echo: command not found\n");
+    expect(out).toMatch(/\$ ls \/bin\ncat {2}crash {2}forkcow/); // echo is no longer listed
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
