@@ -362,3 +362,33 @@ describe("the library's process-wide state", () => {
     expect(() => checkThreadLibrary(read, 0x1000)).toThrow(/count=1 but 0 entries/);
   });
 });
+
+describe("stack clash protection", () => {
+  it("a frame larger than the guard cannot jump over it: the page probes fault in the guard page", () => {
+    const faults: Extract<KernelEvent, { type: "kernel.fault" }>[] = [];
+    let tcb = 0;
+    const b = boot(
+      function* (self) {
+        const r = yield* self.create(function* (t) {
+          // Use most of the stack, then ask for a 3-page frame: its lowest word would be two
+          // pages below the guard, in memory that may well be mapped.
+          return yield* t.frame(DEFAULT_STACK_BYTES - 512, function* () {
+            return yield* t.frame(3 * 4096, function* () {
+              yield* compute(1);
+              return 1;
+            });
+          });
+        });
+        tcb = r.thread;
+        yield* self.join(r.thread);
+        return 0;
+      },
+      { tracer: { emit: (e) => e.type === "kernel.fault" && faults.push(e) } },
+    );
+    expect(WTERMSIG(b.status)).toBe(Sig.SIGSEGV);
+    const stackBottom = tcb - DEFAULT_STACK_BYTES;
+    const last = faults.at(-1)!;
+    expect(last.va).toBeGreaterThanOrEqual(stackBottom - DEFAULT_GUARD_BYTES);
+    expect(last.va).toBeLessThan(stackBottom);
+  });
+});

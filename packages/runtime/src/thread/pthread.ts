@@ -268,10 +268,19 @@ export class Pthread {
   }
 
   /**
-   * Call a function with a stack frame of `bytes` below the current stack pointer, as a compiled
-   * `call` does: the return address is pushed (here: the saved frame pointer) and the frame's lowest word is probed (GCC's
-   * `-fstack-clash-protection` probes each page for the same reason), so a runaway recursion
-   * stores into the guard page and the process takes SIGSEGV.
+   * Call a function with a stack frame of `bytes` below the current stack pointer, as compiled
+   * code does: the `call` pushes a word (here the saved frame pointer, linking the frames), and
+   * the frame is *probed* one page at a time from the top down, then at its lowest word — GCC's
+   * `-fstack-clash-protection`. Without the page probes a frame larger than the guard could jump
+   * over it into whatever is mapped below (the "Stack Clash" attacks, Qualys 2017); with them the
+   * first store below the stack lands in the guard page and the process takes SIGSEGV.
+   *
+   * ```
+   *   saved sp ─▶ ┌──────────────┐
+   *               │ saved fp     │ ◀ store at sp − 8
+   *               │   … locals … │ ◀ probe every 4096 bytes below it
+   *   fp ───────▶ └──────────────┘ ◀ probe the lowest word; body(fp) runs with sp = fp
+   * ```
    *
    * @param body receives the frame's lowest address (the frame's locals are [fp, fp + bytes)).
    * @throws RuntimeArgumentError when `bytes` is not a non-negative integer (a bug in the program,
@@ -289,8 +298,9 @@ export class Pthread {
     const saved = this.sp;
     const size = Math.ceil((bytes + 8) / 16) * 16; // the ABI keeps rsp 16-byte aligned at calls
     const fp = saved - size;
-    yield* storePtr(saved - 8, saved); // `push rbp`: the frame-pointer chain links the frames
-    yield* mem.store64(fp, 0n); // stack probe: the lowest word of the frame
+    yield* storePtr(saved - 8, saved); // `push rbp`
+    for (let probe = saved - 8 - PAGE_SIZE; probe > fp; probe -= PAGE_SIZE) yield* mem.store64(probe, 0n);
+    yield* mem.store64(fp, 0n); // the lowest word of the frame
     this.sp = fp;
     try {
       return yield* body(fp);
