@@ -106,7 +106,14 @@ describe("the shell's parser", () => {
 
 describe("inspectors", () => {
   const sys = LunaixSystem.boot({ output: () => {}, cpus: 1 });
-  const target = { kernel: sys.kernel, buddy: null, fs: sys.fs, slabs: [], reserved: 0 };
+  const target = {
+    kernel: sys.kernel,
+    buddy: null,
+    fs: sys.fs,
+    slabs: [],
+    reserved: 0,
+    kthreads: new Map<number, string>(),
+  };
 
   it.each([
     ["vmrs", /vmrs: usage: vmrs <pid>/],

@@ -86,6 +86,8 @@ export class LunaixSystem {
   /** The file system's inode records (a slab cache over the kernel's frames), once mounted. */
   private inodeCache: SlabCache | null = null;
   private halted = false;
+  /** Kernel threads by tid, for `ps` and the trace. */
+  private readonly kthreads = new Map<number, string>();
   private lowestFree = Number.POSITIVE_INFINITY;
   private readonly trace: ChromeTraceWriter | null;
 
@@ -128,6 +130,7 @@ export class LunaixSystem {
       fs: this.fs,
       slabs: this.inodeCache ? [this.inodeCache] : [],
       reserved: unusableFrames(this.machine),
+      kthreads: this.kthreads,
     };
   }
 
@@ -203,6 +206,7 @@ export class LunaixSystem {
     // init first, so it is pid 1 (ids are shared by processes and threads, as Linux's are).
     const init = k.boot("/bin/init", ["init"]);
     const kstatd = k.spawnKernelThread(this.kstatd());
+    this.kthreads.set(kstatd.tid, "kstatd");
     this.printk(`kthread: kstatd started (tid ${kstatd.tid}), samples memory every ${KSTATD_PERIOD} cycles`);
     this.printk(`Run /bin/init as init process (pid ${init.pid})`);
   }

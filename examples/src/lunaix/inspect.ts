@@ -32,6 +32,8 @@ export interface InspectTarget {
   readonly slabs: readonly SlabCache[];
   /** Frames the firmware keeps (never free, never used). */
   readonly reserved: number;
+  /** Names of kernel threads by tid (`kstatd`). */
+  readonly kthreads: ReadonlyMap<number, string>;
 }
 
 /** The inspector commands, with their usage. */
@@ -65,7 +67,7 @@ function userProcess(target: InspectTarget, text: string | undefined, cmd: strin
   return p;
 }
 
-function ps(k: Kernel): string {
+function ps(k: Kernel, kthreads: ReadonlyMap<number, string>): string {
   const lines = [`${pad("PID", 5)}${pad("PPID", 6)}${pad("S", 3)}${pad("THR", 5)}IMAGE`];
   const procs = [...k.processes.values()].filter((p) => p.phase !== "reaped").sort((a, b) => a.pid - b.pid);
   for (const p of procs) {
@@ -75,7 +77,8 @@ function ps(k: Kernel): string {
     );
     for (const t of p.threads) {
       const wait = t.wait !== null ? ` (${t.wait.on})` : "";
-      lines.push(`       tid ${t.tid} ${t.runState}${wait} on cpu${t.cpu}`);
+      const name = kthreads.get(t.tid);
+      lines.push(`       tid ${t.tid}${name ? ` ${name}` : ""} ${t.runState}${wait} on cpu${t.cpu}`);
     }
   }
   return lines.join("\n");
@@ -184,7 +187,7 @@ export function inspect(target: InspectTarget, command: string): string {
   const k = target.kernel;
   switch (cmd) {
     case "ps":
-      return ps(k);
+      return ps(k, target.kthreads);
     case "free":
       return free(target);
     case "buddyinfo":
