@@ -50,7 +50,7 @@ console.log(
     check: { bad },
     info: {
       traps_per_op: Math.round(r.steps / N),
-      note: "@osbricks/runtime pthread create + join (stack cache, CLONE_CHILD_CLEARTID join, atomics as system calls) on 1 simulated CPU",
+      note: "@osbricks/runtime pthread create + join (stack cache, CLONE_CHILD_CLEARTID join, atomic traps) on 1 simulated CPU",
     },
   }),
 );
