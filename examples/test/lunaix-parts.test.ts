@@ -167,3 +167,22 @@ describe("programs are found by path in the file system", () => {
     expect(sys.summary().leaks).toEqual([]);
   });
 });
+
+describe("file descriptors closed by exit", () => {
+  it("a file a child still had open at exit is released, so rm frees it at once", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      cpus: 2,
+    });
+    const before = sys.fs.usage();
+    // echo's stdout is the file: its descriptor is closed by exit, not by close().
+    sys.runScript(["echo some bytes > /tmp/a", "rm /tmp/a", "free"]);
+    expect(out).toMatch(/ramfs: \d+ inodes, 0 bytes of file data in 0 frames \(0 KiB\)\n/);
+    expect(out).not.toContain("unlinked but open");
+    expect(before.orphans).toBe(0);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});

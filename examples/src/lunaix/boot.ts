@@ -252,6 +252,7 @@ export class LunaixSystem {
       let earliest = Number.POSITIVE_INFINITY;
       for (const c of k.cpus) earliest = Math.min(earliest, c.time);
       const r = k.run({ maxCycles: earliest + CHECK_PERIOD });
+      this.fs.sweep(); // files whose last descriptor went with an exiting process
       if (k.paranoid) {
         this.fs.checkInvariants();
         this.inodeCache?.checkInvariants();

@@ -18,9 +18,9 @@
  * reference counting. A VFS open file goes into the same table as an opaque entry of kind
  * `"console"` bound to a private, never-read `Console`, and the `VfsFile` it stands for is found in
  * a `WeakMap` keyed by that entry — so dup, fork, spawn and close need no change, and the offset is
- * shared exactly as POSIX wants. `close` of the last descriptor releases the inode (an unlinked
- * file is freed then); descriptors the kernel closes by itself (exit, a failed exec) are not
- * seen, so an unlinked file still open at exit is freed at unmount instead. This is a shim: the kernel's `OpenFile` union is closed, and the
+ * shared exactly as POSIX wants. The entry's reference count, which the kernel keeps, tells when
+ * the last descriptor is gone — by `close` (released at once) or by exit or exec (released at the
+ * next `Vfs.sweep`, which the run loop calls after every slice). This is a shim: the kernel's `OpenFile` union is closed, and the
  * right fix is an extensible variant there (a `file_operations`-like `{ kind: "vfs", ops }`); see
  * docs/tour-lunaix.md, "Where the file system lives".
  *
@@ -124,11 +124,15 @@ export function vfsFileOf(t: Thread, fd: number): VfsFile | null {
 }
 
 /** Install `file` in `t`'s descriptor table; the fd or -EMFILE. */
-function install(t: Thread, file: VfsFile): number {
+function install(fs: Vfs, t: Thread, file: VfsFile): number {
   const entry: OpenFile = { kind: "console", console: SHIM, refs: 0 };
-  vfsFiles.set(entry, file);
   const fd = t.process.files.install(entry);
-  return fd < 0 ? -Errno.EMFILE : fd;
+  if (fd < 0) return -Errno.EMFILE;
+  vfsFiles.set(entry, file);
+  // The kernel keeps `refs` right through dup, fork, spawn, close, exec and exit: at 0 the
+  // description is gone, and the next sweep releases the inode.
+  fs.track(file, () => entry.refs === 0);
+  return fd;
 }
 
 /** Copy a path argument; -EFAULT / -ENAMETOOLONG on failure. */
@@ -196,7 +200,7 @@ export function fsHandlers(
         acc !== OpenFlags.O_RDONLY,
         (flags & OpenFlags.O_APPEND) !== 0,
       );
-      const fd = install(t, file);
+      const fd = install(fs, t, file);
       if (fd < 0) file.release();
       return fd;
     },
@@ -246,9 +250,8 @@ export function fsHandlers(
     },
     closing(t, fd) {
       const entry = t.process.files.get(fd);
-      const f = entry === null ? undefined : vfsFiles.get(entry);
-      // The last descriptor of the description: release the inode once POSIX has closed it.
-      return f !== undefined && entry!.refs === 1 ? () => f.release() : null;
+      // A VFS description: once POSIX has closed the descriptor, release it if that was the last.
+      return entry !== null && vfsFiles.has(entry) ? () => fs.sweep() : null;
     },
   };
 }
