@@ -126,8 +126,10 @@ export interface MutexState {
 }
 
 /**
- * Check a mutex snapshot (read from memory by a test or the host):
- * the lock word is 0, 1 or 2; a free mutex has no owner and count 0; a held checked mutex has an
+ * Check a mutex snapshot (read from memory by a test or the host). The four words must be read
+ * consistently — by the holder while it holds the mutex, or by the host between kernel steps:
+ * another thread's four separate loads can interleave with a lock or unlock and see a torn state.
+ * Rules: the lock word is 0, 1 or 2; a free mutex has no owner and count 0; a held checked mutex has an
  * owner and count ≥ 1; NORMAL mutexes never record an owner.
  * @throws RuntimeInvariantError naming the first broken rule.
  */
