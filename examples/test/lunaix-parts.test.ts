@@ -129,7 +129,7 @@ describe("inspectors", () => {
   });
 
   it("pte walks level by level down to a present 4 KiB page", () => {
-    const sh = sys.kernel.processes.get(3)!;
+    const sh = [...sys.kernel.processes.values()].find((p) => p.image === "/bin/sh")!;
     const stackPage = 0x7fff_ffff_e000; // argv strings: written by the loader
     const report = inspect(target, `pte ${sh.pid} 0x${stackPage.toString(16)}`);
     const lines = report.split("\n");

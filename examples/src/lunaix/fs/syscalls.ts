@@ -19,8 +19,9 @@
  * `"console"` bound to a private, never-read `Console`, and the `VfsFile` it stands for is found in
  * a `WeakMap` keyed by that entry — so dup, fork, spawn and close need no change, and the offset is
  * shared exactly as POSIX wants. The entry's reference count, which the kernel keeps, tells when
- * the last descriptor is gone — by `close` (released at once) or by exit or exec (released at the
- * next `Vfs.sweep`, which the run loop calls after every slice). This is a shim: the kernel's `OpenFile` union is closed, and the
+ * the last descriptor is gone — by `close` (released at once) or by exit or exec (released by the
+ * next `Vfs.sweep`: the kworker/fput kernel thread's, or the one every name-changing call makes
+ * first, so an `unlink` right after a child's exit frees the file at once). This is a shim: the kernel's `OpenFile` union is closed, and the
  * right fix is an extensible variant there (a `file_operations`-like `{ kind: "vfs", ops }`); see
  * docs/tour-lunaix.md, "Where the file system lives".
  *
@@ -216,10 +217,12 @@ export function fsHandlers(
       return typeof r === "number" ? r : 0;
     },
     rmdir(t: Thread, path: number): number {
+      fs.sweep(); // releases pending from exits first: unlink then frees at once
       const p = pathArg(k, t, path);
       return typeof p === "number" ? p : fs.rmdir(p);
     },
     unlink(t: Thread, path: number): number {
+      fs.sweep(); // releases pending from exits first: unlink then frees at once
       const p = pathArg(k, t, path);
       return typeof p === "number" ? p : fs.unlink(p);
     },
