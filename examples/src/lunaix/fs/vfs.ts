@@ -43,112 +43,21 @@
  *
  * Related: `file.ts` (open file descriptions: offsets and flags), `syscalls.ts` (the calls).
  */
-import { errnoName, Errno as KernelErrno } from "@osbricks/kernel";
-import type { FrameAllocator, FrameMemory } from "@osbricks/vm";
+import {
+  type CharDevice,
+  Errno,
+  FILE_MAX,
+  FS_PAGE,
+  type FsBacking,
+  Inode,
+  type InodeKind,
+  KIND_CODE,
+  NAME_MAX,
+  PATH_MAX,
+} from "./inode.js";
 
-/**
- * The kernel's error numbers plus the file-system ones its POSIX personality does not need yet
- * (Linux x86-64 values, `asm-generic/errno-base.h`: ENOTDIR 20, EISDIR 21, EFBIG 27, ENOSPC 28; `errno.h`:
- * ENOTEMPTY 39).
- */
-export const Errno = {
-  ...KernelErrno,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EFBIG: 27,
-  ENOSPC: 28,
-  ENOTEMPTY: 39,
-} as const;
+export * from "./inode.js";
 
-const FS_NAMES: Readonly<Record<number, string>> = {
-  20: "ENOTDIR",
-  21: "EISDIR",
-  27: "EFBIG",
-  28: "ENOSPC",
-  39: "ENOTEMPTY",
-};
-
-/** `strerror`-style name of a raw result (`-2` → `"ENOENT"`), `"E?"` for an unknown one. */
-export function errorName(result: number): string {
-  return errnoName(result) ?? FS_NAMES[-result] ?? `E${-result}`;
-}
-
-/** The longest name of one directory entry (Linux NAME_MAX). */
-export const NAME_MAX = 255;
-/** The longest path accepted (Linux PATH_MAX). */
-export const PATH_MAX = 4096;
-/** The largest regular file, in bytes (a teaching limit; Linux's is the disk). */
-export const FILE_MAX = 1 << 20;
-/** Bytes of one page of file data. */
-export const FS_PAGE = 4096;
-/** Bytes of the in-RAM inode record (see the banner). */
-export const INODE_BYTES = 32;
-
-/** Where the file system keeps itself: RAM frames for file data, a slab cache for inode records. */
-export interface FsBacking {
-  readonly memory: Pick<FrameMemory, "frameBytes" | "zeroFrame">;
-  /** File data frames come from here. */
-  readonly frames: Pick<FrameAllocator, "allocFrame" | "freeFrame">;
-  /** Inode records: a slab cache of {@link INODE_BYTES}-byte objects (addresses are physical). */
-  readonly inodes: { alloc(): number | null; free(addr: number): void };
-}
-
-const KIND_CODE = { dir: 1, file: 2, exec: 3, char: 4 } as const;
-
-/** What an inode is. */
-export type InodeKind = "dir" | "file" | "exec" | "char";
-
-/** A character device: the driver behind an inode of kind `"char"`. */
-export interface CharDevice {
-  /** Device name for listings (`"ttyS0"`). */
-  readonly name: string;
-  /**
-   * Read up to `max` bytes. Returns the bytes, an empty array at end of input, or `null` when the
-   * caller must wait (the syscall blocks on {@link CharDevice.waiters} and restarts).
-   */
-  read(max: number): Uint8Array | null;
-  /** Write bytes; returns how many were taken. */
-  write(bytes: Uint8Array): number;
-  /** Threads parked in `read`, woken by the driver when input comes. */
-  readonly waiters: { wakeToRetry(): void }[];
-}
-
-/** One inode. Fields that do not apply to its kind are left empty. */
-export class Inode {
-  /** Directory entries that name this inode. */
-  links = 0;
-  /** Open file descriptions that hold it (see `VfsFile.release`). */
-  opens = 0;
-  /** Regular file: its length in bytes. */
-  size = 0;
-  /** Regular file: the frame of each page, 0 for a hole. */
-  pages: number[] = [];
-  /** Physical address of its record in the inode slab cache, 0 once freed. */
-  record = 0;
-  /** Directory: entries by name. */
-  readonly entries = new Map<string, Inode>();
-  /** Directory: the parent (the root is its own). */
-  parent: Inode;
-
-  constructor(
-    /** Inode number, unique in the file system. */
-    readonly ino: number,
-    readonly kind: InodeKind,
-    /** Executable: the image name in the program registry. */
-    readonly image: string = "",
-    /** Character device: its driver. */
-    readonly device: CharDevice | null = null,
-  ) {
-    this.parent = this;
-  }
-
-  /** The `d_type` of `getdents64` (`<dirent.h>`: DT_CHR 2, DT_DIR 4, DT_REG 8). */
-  get dtype(): number {
-    return this.kind === "dir" ? 4 : this.kind === "char" ? 2 : 8;
-  }
-}
-
-/** A successful lookup, or the errno that refused it. */
 export type Lookup = Inode | number;
 
 /**
