@@ -22,7 +22,8 @@
  *   +12 writer_wakeup (futex)      +0 tid (CLONE_CHILD_CLEARTID word)  +4 magic
  *   +16 readers_queued             +8 join state  +12 specific_used  +16 retval (u64)
  *   +20 writers_queued             +24 arg (u64)  +32 map base (u64) +40 map bytes
- *   +24 writer  tid, 0 = none      +44 guard bytes +48 stack bytes   +56 next (u64, stack cache)
+ *   +24 writer  tid, 0 = none      +44 guard bytes +48 stack bytes   +52 waits_for (tid)
+ *                                  +56 next (u64, stack cache)
  *                                  +64 specific[128]: {value u64, seq u32, pad}
  * ```
  *
@@ -98,6 +99,8 @@ export const TcbLayout = {
   MAP_BYTES: 40,
   GUARD_BYTES: 44,
   STACK_BYTES: 48,
+  /** While this thread is in `pthread_join`: the tid it waits for (0 otherwise), for EDEADLK. */
+  WAITS_FOR: 52,
   NEXT: 56,
   SPECIFIC: 64,
   /** Bytes of one `specific` entry: value (u64), key sequence (u32), padding. */

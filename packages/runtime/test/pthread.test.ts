@@ -7,6 +7,7 @@ import {
   Errno,
   Kernel,
   type KernelEvent,
+  libc,
   mem,
   ProgramRegistry,
   Sig,
@@ -390,5 +391,38 @@ describe("stack clash protection", () => {
     const last = faults.at(-1)!;
     expect(last.va).toBeGreaterThanOrEqual(stackBottom - DEFAULT_GUARD_BYTES);
     expect(last.va).toBeLessThan(stackBottom);
+  });
+});
+
+describe("join cycles", () => {
+  it("two threads joining each other: EDEADLK instead of a deadlock (at least one sees the cycle)", () => {
+    const results: number[] = [];
+    const b = boot(
+      function* (self) {
+        const base = yield* libc.sbrk(16);
+        // Each thread learns the other's pthread_t through memory, then joins it.
+        const body = function* (t: Pthread, slot: number) {
+          yield* mem.store64(base + 8 * slot, BigInt(t.self()));
+          let other = 0;
+          while ((other = Number(yield* mem.load64(base + 8 * (1 - slot)))) === 0) yield* t.yield();
+          const r = yield* t.join(other);
+          results.push(r.error);
+          return slot;
+        };
+        const a = yield* self.create(body, 0);
+        const c = yield* self.create(body, 1);
+        // Main must not claim either before they have tried each other (it would make one EINVAL).
+        while (results.length < 2) yield* self.yield();
+        // Exactly one was joined by its peer (ESRCH now); main joins the other.
+        for (const t of [a.thread, c.thread]) yield* self.join(t);
+        return 0;
+      },
+      { cpus: 2 },
+    );
+    expect(b.kernel.crashes).toEqual([]);
+    expect(b.run.outcome).toBe("all-exited");
+    // At least one sees the cycle (both may, if each announced before the other looked).
+    expect(results).toContain(Errno.EDEADLK);
+    expect(results.every((e) => e === 0 || e === Errno.EDEADLK)).toBe(true);
   });
 });

@@ -200,12 +200,31 @@ export class Pthread {
   /**
    * `pthread_join`: wait for `thread` to end and collect its exit value; its stack is reclaimed.
    *
-   * @returns `error` EDEADLK (joining oneself), EINVAL (detached, or another thread is already
-   *   joining it), ESRCH (already joined: its control block is dead).
+   * @returns `error` EDEADLK (joining oneself, or a thread that is joining the caller: glibc's
+   *   check of the direct cycle), EINVAL (detached, or another thread is already joining it),
+   *   ESRCH (already joined: its control block is dead).
    */
   *join(thread: number): UserCode<JoinResult> {
     if (thread === this.id) return { error: Errno.EDEADLK, value: 0 };
     if ((yield* mem.load32(thread + T.MAGIC)) !== TCB_LIVE) return { error: Errno.ESRCH, value: 0 };
+    // Announce whom we wait for, then look whether they wait for us. With two threads joining
+    // each other at once, at least one of them sees the other's announcement (Dekker's argument:
+    // each stores before it loads, and memory here is sequentially consistent).
+    const target = yield* mem.load32(thread + T.TID);
+    if (target !== 0) {
+      yield* mem.store32(this.id + T.WAITS_FOR, target);
+      if ((yield* mem.load32(thread + T.WAITS_FOR)) === this.tid) {
+        yield* mem.store32(this.id + T.WAITS_FOR, 0);
+        return { error: Errno.EDEADLK, value: 0 };
+      }
+    }
+    const r = yield* this.claimAndWait(thread);
+    if (target !== 0) yield* mem.store32(this.id + T.WAITS_FOR, 0);
+    return r;
+  }
+
+  /** The rest of join: claim the thread's join state, sleep until the kernel clears its tid. */
+  private *claimAndWait(thread: number): UserCode<JoinResult> {
     let j = yield* mem.load32(thread + T.JOIN);
     for (;;) {
       if (j === JoinState.DETACHED || j === JoinState.JOINING) return { error: Errno.EINVAL, value: 0 };
