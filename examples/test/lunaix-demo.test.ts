@@ -51,7 +51,7 @@ function checkFacts(r: Run): void {
   expect(out).toContain("Run /bin/init as init process (pid 1)");
   expect(out).toContain("init: console on /dev/ttyS0, starting /bin/sh");
   // ls /bin lists every program.
-  expect(section(out, "ls /bin")).toContain("cat  crash  echo  forkcow  fsdemo  init  ls  memdemo");
+  expect(section(out, "ls /bin")).toContain("cat  crash  deadlock  echo  forkcow  fsdemo  init  ls  memdemo");
   // fsdemo: each POSIX answer.
   const fs = section(out, "fsdemo");
   expect(fs).toContain("read 6 bytes -> lunaix");

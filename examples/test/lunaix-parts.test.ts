@@ -163,7 +163,7 @@ describe("programs are found by path in the file system", () => {
     expect(out).toContain("$ /bin\nsh: /bin: EACCES\n");
     expect(out).toContain("$ /dev/ttyS0\nsh: /dev/ttyS0: EACCES\n");
     expect(out).toContain("$ echo hi\nsh: echo: command not found\n");
-    expect(out).toMatch(/\$ ls \/bin\ncat {2}crash {2}forkcow/); // echo is no longer listed
+    expect(out).toMatch(/\$ ls \/bin\ncat {2}crash {2}deadlock {2}forkcow/); // echo is no longer listed
     expect(sys.summary().leaks).toEqual([]);
   });
 });
@@ -183,6 +183,22 @@ describe("file descriptors closed by exit", () => {
     expect(out).toMatch(/ramfs: \d+ inodes, 0 bytes of file data in 0 frames \(0 KiB\)\n/);
     expect(out).not.toContain("unlinked but open");
     expect(before.orphans).toBe(0);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
+
+describe("a deadlock", () => {
+  it("is reported when every user thread is blocked for good, and the machine shuts down cleanly", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+    });
+    expect(sys.runScript(["deadlock", "echo never typed"])).toBe("hung");
+    expect(out).toContain("hung: every user thread is blocked and nothing can wake them; shutting down");
+    expect(out).toMatch(/tid \d+ blocked \(futex\)/);
+    expect(out).not.toContain("never typed");
     expect(sys.summary().leaks).toEqual([]);
   });
 });

@@ -263,6 +263,8 @@ export class LunaixSystem {
       if (t.runState !== "blocked") idle = false;
       else if (t.wait?.on === "sleep") sleeping = true;
     }
+    // A timed futex wait (pthread_cond_timedwait) ends by itself too.
+    if (this.kernel.ipc.nextDeadline() < Number.POSITIVE_INFINITY) sleeping = true;
     return { idle, reading: this.console.readerWaiting, sleeping };
   }
 

@@ -38,6 +38,7 @@ import { type Inspector, lunaixPersonality } from "./personality.js";
 import { catMain, echoMain, lsMain, mkdirMain, rmMain, upperMain, wcMain } from "./programs/coreutils.js";
 import {
   crashMain,
+  deadlockMain,
   forkcowMain,
   fsdemoMain,
   memdemoMain,
@@ -87,6 +88,7 @@ export const BIN = {
   "/bin/fsdemo": fsdemoMain,
   "/bin/sigdemo": sigdemoMain,
   "/bin/crash": crashMain,
+  "/bin/deadlock": deadlockMain,
 } as const;
 
 /** The program registry holding {@link BIN} (the images behind `/bin`'s executable inodes). */

@@ -10,6 +10,7 @@
  * | `fsdemo`   | the file system: mkdir, open, write, lseek, read, readdir, unlink while open     |
  * | `sigdemo`  | signals: a handler for SIGUSR1 (from itself and a child), SIGTERM, SIGKILL rules |
  * | `crash`    | a program with a bug (a JavaScript exception): the kernel kills it, all else runs |
+ * | `deadlock` | two threads, two mutexes, opposite orders: the run loop reports the hang          |
  *
  * Results are fixed by the program (sums, page counts, statuses), never by the interleaving, so a
  * run with another seed or policy prints the same lines.
@@ -322,6 +323,33 @@ export function* sigdemoMain(start: ProcessStart): UserCode<number> {
   const count = yield* mem.load32(SIG_PAGE);
   return count === 2 && WTERMSIG(st.status) === Sig.SIGTERM && r < 0 ? 0 : 1;
 }
+
+/**
+ * `deadlock`: two threads take two mutexes in opposite orders (the classic ABBA deadlock). Every
+ * user thread ends up blocked for good; the kernel's run loop notices that nothing can wake them,
+ * reports it and shuts the machine down. Not in the demo script, since it ends the session.
+ */
+export const deadlockMain = pthreadMain(function* deadlock(self: Pthread): UserCode<number> {
+  const io = yield* UserIo.create();
+  const m = yield* sys.mmap(0, PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0);
+  if (m < 0) return 1;
+  const A = m;
+  const B = m + 32;
+  yield* io.print("deadlock: thread 1 takes A then B, thread 2 takes B then A\n");
+  const taker = (first: number, second: number) =>
+    function* (t: Pthread): UserCode<number> {
+      yield* mutexLock(t, first);
+      yield* sys.sched_yield(); // let the other thread take its first mutex
+      yield* sys.nanosleep(20_000);
+      yield* mutexLock(t, second); // never returns
+      return 0;
+    };
+  const t1 = yield* self.create(taker(A, B));
+  const t2 = yield* self.create(taker(B, A));
+  yield* self.join(t1.thread);
+  yield* self.join(t2.thread);
+  return 0;
+});
 
 /** `crash`: a program with a bug. The kernel reports it, kills the process, and runs on. */
 export function* crashMain(_start: ProcessStart): UserCode<number> {
