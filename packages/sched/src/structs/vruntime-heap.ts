@@ -18,6 +18,22 @@
  */
 import { InvariantError } from "../errors.js";
 
+/**
+ * 1 if the right child `c + 1` orders before the left child `c`, else 0: the step a sift-down
+ * adds to `c`. Written without a branch on the key comparison: which child is smaller is a coin
+ * flip, so an `if` there is mispredicted about half the time, once per level (13 levels for
+ * 10,000 threads); `+(a < b)` compiles to a compare and a SETcc instead. Equal keys (rare, and
+ * so well predicted) fall back to the ids. Measured on the baseline's 10M pick+requeue: ≈8.5M/s
+ * → ≈12M/s of CPU time (package README, "Speed").
+ */
+function rightIsSmaller(keys: Float64Array, ids: Int32Array, c: number): number {
+  const lk = keys[c]!;
+  const rk = keys[c + 1]!;
+  let right = +(rk < lk);
+  if (rk === lk) right = +(ids[c + 1]! < ids[c]!);
+  return right;
+}
+
 /** Min-heap of (key: float64, id: int32), ordered by key then id. */
 export class VruntimeHeap {
   private keys: Float64Array;
@@ -72,14 +88,8 @@ export class VruntimeHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      let ck = keys[c]!;
-      if (c + 1 < n) {
-        const rk = keys[c + 1]!;
-        if (rk < ck || (rk === ck && ids[c + 1]! < ids[c]!)) {
-          c++;
-          ck = rk;
-        }
-      }
+      if (c + 1 < n) c += rightIsSmaller(keys, ids, c);
+      const ck = keys[c]!;
       if (ck > k || (ck === k && ids[c]! > t)) break;
       keys[i] = ck;
       ids[i] = ids[c]!;
@@ -172,14 +182,8 @@ export class VruntimeHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= size) break;
-      let ck = keys[c]!;
-      if (c + 1 < size) {
-        const rk = keys[c + 1]!;
-        if (rk < ck || (rk === ck && ids[c + 1]! < ids[c]!)) {
-          c++;
-          ck = rk;
-        }
-      }
+      if (c + 1 < size) c += rightIsSmaller(keys, ids, c);
+      const ck = keys[c]!;
       if (ck > k || (ck === k && ids[c]! > t)) break;
       keys[i] = ck;
       ids[i] = ids[c]!;
