@@ -80,6 +80,8 @@ export class PageTree {
   private keys = 0;
   private readonly topShift: number;
   private readonly path: Int32Array;
+  /** Scratch: the interior digits of the key being set or deleted, most significant first. */
+  private readonly digits: Int32Array;
   private version = 0;
 
   /** @throws VmArgumentError for keyBits outside 6..48 or a bad initialNodes. */
@@ -99,6 +101,7 @@ export class PageTree {
     this.counts = new Uint8Array(initial);
     this.freeStack = new Int32Array(initial);
     this.path = new Int32Array(this.levels);
+    this.digits = new Int32Array(this.levels);
     if (options.prefault === true) {
       this.slots.fill(1).fill(0);
       this.counts.fill(1).fill(0);
@@ -141,8 +144,8 @@ export class PageTree {
     }
     let n = 0;
     let s = this.topShift;
-    // Any depth: the three cases of `digit` as three loops, without a branch per level: digits
-    // wholly in hi, the one digit straddling bit 32, digits in lo.
+    // Any depth: the three cases of a digit (see `splitKey`) as three loops, no branch per level:
+    // digits wholly in hi, the one digit straddling bit 32, digits in lo.
     for (; s >= 32; s -= 6) {
       n = slots[(n << 6) | ((hi >>> (s - 32)) & 63)]!;
       if (n === 0) return NO_FRAME;
@@ -178,10 +181,11 @@ export class PageTree {
     }
     const hi = (key / TWO_32) | 0;
     const lo = key >>> 0;
+    const digits = this.splitKey(hi, lo);
     let slots = this.slots;
     let n = 0;
-    for (let s = this.topShift; s > 0; s -= 6) {
-      const i = (n << 6) | digit(hi, lo, s);
+    for (let d = 0; d < this.levels - 1; d++) {
+      const i = (n << 6) | digits[d]!;
       let c = slots[i]!;
       if (c === 0) {
         c = this.newNode();
@@ -214,10 +218,11 @@ export class PageTree {
     const path = this.path;
     const hi = (key / TWO_32) | 0;
     const lo = key >>> 0;
+    const digits = this.splitKey(hi, lo);
     let n = 0;
     let depth = 0;
-    for (let s = this.topShift; s > 0; s -= 6) {
-      const i = (n << 6) | digit(hi, lo, s);
+    for (let d = 0; d < this.levels - 1; d++) {
+      const i = (n << 6) | digits[d]!;
       path[depth++] = i;
       n = slots[i]!;
       if (n === 0) return NO_FRAME;
@@ -327,6 +332,25 @@ export class PageTree {
     this.freeStack = free;
   }
 
+  /**
+   * The interior digits of the key (hi, lo) into the scratch array, most significant first: the
+   * three cases of a digit (wholly in hi, straddling bit 32, wholly in lo) as three loops, so no
+   * level pays a branch. Worked numbers for the straddling digit (bit 30): key 0x3_4567_89ab has
+   * hi = 3, lo = 0x456789ab; lo >>> 30 = 1, hi << 2 = 12, (1 | 12) & 63 = 13.
+   */
+  private splitKey(hi: number, lo: number): Int32Array {
+    const digits = this.digits;
+    let d = 0;
+    let s = this.topShift;
+    for (; s >= 32; s -= 6) digits[d++] = (hi >>> (s - 32)) & 63;
+    if (s > 26) {
+      digits[d++] = ((lo >>> s) | (hi << (32 - s))) & 63;
+      s -= 6;
+    }
+    for (; s > 0; s -= 6) digits[d++] = (lo >>> s) & 63;
+    return digits;
+  }
+
   private badKey(call: string, key: number): never {
     throw new PageTreeKeyError(`${call}(key=${key}): key must be an integer in 0..${hex(this.maxKey)}`);
   }
@@ -378,15 +402,4 @@ export class PageTree {
       );
     }
   }
-}
-
-/**
- * The 6-bit digit of the key at bit `s`, the key given as 32-bit halves (a key can exceed 2^32).
- * Worked numbers for s = 30 (the digit straddles the halves): key 0x3_4567_89ab has hi = 3,
- * lo = 0x456789ab; lo >>> 30 = 1, hi << 2 = 12, (1 | 12) & 63 = 13.
- */
-function digit(hi: number, lo: number, s: number): number {
-  if (s >= 32) return (hi >>> (s - 32)) & 63;
-  if (s > 26) return ((lo >>> s) | (hi << (32 - s))) & 63;
-  return (lo >>> s) & 63;
 }
