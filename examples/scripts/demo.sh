@@ -16,7 +16,7 @@ sched
 handles 1
 vmrs 1
 pte 1 0x400000
-pte 4 0x1000000000
+pte 3 0x1000000000
 # bad input: the system keeps running
 nosuchprogram
 pte 1 banana

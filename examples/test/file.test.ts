@@ -1,8 +1,10 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
+
+import { Errno, Whence } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { direntLength, VfsFile, Whence } from "../src/lunaix/fs/file.js";
-import { Errno, FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { direntLength, VfsFile } from "../src/lunaix/fs/file.js";
+import { FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
 import { ramFs } from "./ramfs.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);

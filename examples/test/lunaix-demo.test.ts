@@ -57,6 +57,7 @@ function checkFacts(r: Run): void {
   expect(fs).toContain("read 6 bytes -> lunaix");
   expect(fs).toContain("rmdir /tmp/demo (not empty) -> ENOTEMPTY");
   expect(fs).toContain("read it all through the open fd -> 26");
+  expect(fs).toContain("fstat(fd): links and size -> st_nlink 0, st_size 26");
   expect(fs).toContain("open it by name now -> ENOENT");
   expect(fs).toContain("all answers as POSIX specifies");
   // forkcow: the child's writes stay its own.
@@ -89,12 +90,12 @@ function checkFacts(r: Run): void {
   );
   expect(section(out, "cat /tmp/note")).toBe("saved by the shell\n");
   // Inspectors.
-  expect(section(out, "ps")).toMatch(/^4 +1 +R +1 +\/bin\/sh$/m);
+  expect(section(out, "ps")).toMatch(/^3 +1 +R +1 +\/bin\/sh$/m);
   expect(section(out, "free")).toMatch(/^total +65520 +262080$/m);
-  expect(section(out, "sched")).toMatch(/^cpu\d: policy \w+, running 4\(\/bin\/sh\)/m);
+  expect(section(out, "sched")).toMatch(/^cpu\d: policy \w+, running 3\(\/bin\/sh\)/m);
   expect(section(out, "handles 1")).toMatch(/^0x\w+ +\d+ +process +duplicate\|transfer/m);
   expect(section(out, "vmrs 1")).toContain("0000400000-0000404000 r-xp [text]");
-  const pte = section(out, "pte 4 0x1000000000");
+  const pte = section(out, "pte 3 0x1000000000");
   expect(pte).toMatch(/PML4 +\[ *0\] .*PML4E → table 0x\w+ \[P RW US A\]/);
   expect(pte).toMatch(/PT +\[ *0\] .*PTE → 4KiB page 0x\w+ \[P RW US A D XD\]/);
   // Bad input: clear messages, and the system goes on to the next command.

@@ -187,6 +187,25 @@ describe("file descriptors closed by exit", () => {
   });
 });
 
+describe("an unlinked file lives while open", () => {
+  it("is freed by the kernel at its last close, at once (no sweep, no kernel thread)", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      cpus: 1,
+    });
+    // fsdemo unlinks its file while open, reads it and fstats it (st_nlink 0), then closes it;
+    // `free` runs next and reports the ramfs: no orphan left, no frame of file data held.
+    sys.runScript(["fsdemo", "free"]);
+    expect(out).toContain("fstat(fd): links and size -> st_nlink 0, st_size 26");
+    expect(out).toMatch(/ramfs: \d+ inodes, 0 bytes of file data in 0 frames \(0 KiB\)\n/);
+    expect(out).not.toContain("unlinked but open");
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
+
 describe("a deadlock", () => {
   it("is reported when every user thread is blocked for good, and the machine shuts down cleanly", () => {
     let out = "";

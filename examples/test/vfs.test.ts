@@ -1,8 +1,10 @@
 // The in-memory file system: unit rules, and a model-based test against a naive model (a map from
 // absolute path to kind) with checkInvariants() after every step.
+
+import { Errno, errorName } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Errno, errorName, Inode, NAME_MAX, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { Inode, NAME_MAX, type Vfs } from "../src/lunaix/fs/vfs.js";
 import { ramFs } from "./ramfs.js";
 
 describe("Vfs rules", () => {

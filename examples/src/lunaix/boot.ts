@@ -10,7 +10,6 @@
  *                 run queues ─────────────────────────────────────▶ Memory:, buddyinfo, smp:, sched: lines
  *   file system   ramfs on /: /bin (one executable inode per program), /dev/ttyS0, /dev/null, /tmp
  *   kthreads      kstatd: samples free memory and runnable threads (trace counters, low-water mark)
- *                 kworker/fput: releases files whose last descriptor went with an exit or exec
  *   init          /bin/init as pid 1 ─▶ opens the console, spawns /bin/sh
  * ```
  *
@@ -39,8 +38,6 @@ import { LineSink, SerialConsole } from "./serial.js";
 
 /** How often kstatd samples, in cycles. */
 export const KSTATD_PERIOD = 200 * TICK;
-/** How often kworker/fput looks for files to release, in cycles. */
-export const FPUT_PERIOD = 50 * TICK;
 /** The run loop looks at the console this often, in simulated cycles. */
 export const CHECK_PERIOD = 20 * TICK;
 /** A command that runs longer than this (simulated cycles) is reported and stopped (a watchdog). */
@@ -210,10 +207,7 @@ export class LunaixSystem {
     const init = k.boot("/bin/init", ["init"]);
     const kstatd = k.spawnKernelThread(this.kstatd());
     this.kthreads.set(kstatd.tid, "kstatd");
-    const fput = k.spawnKernelThread(this.fputWorker());
-    this.kthreads.set(fput.tid, "kworker/fput");
     this.printk(`kthread: kstatd started (tid ${kstatd.tid}), samples memory every ${KSTATD_PERIOD} cycles`);
-    this.printk(`kthread: kworker/fput started (tid ${fput.tid}), releases files closed by exit or exec`);
     this.printk(`Run /bin/init as init process (pid ${init.pid})`);
   }
 
@@ -232,24 +226,6 @@ export class LunaixSystem {
         const init = k.processes.get(1);
         if (init === undefined || init.phase !== "live") return; // init gone: the machine halts
         yield* lunaixStubs.nanosleep(KSTATD_PERIOD);
-      }
-    };
-  }
-
-  /**
-   * kworker/fput: a kernel thread that releases open files whose last descriptor the kernel
-   * dropped by itself (a process exiting or exec'ing with files open) — Linux's delayed `fput`,
-   * which runs the final release from a kernel worker rather than in the exiting task.
-   */
-  private fputWorker(): () => UserCode<void> {
-    const self = this;
-    return function* fputWorker(): UserCode<void> {
-      const k = self.kernel;
-      for (;;) {
-        self.fs.sweep();
-        const init = k.processes.get(1);
-        if (init === undefined || init.phase !== "live") return;
-        yield* lunaixStubs.nanosleep(FPUT_PERIOD);
       }
     };
   }

@@ -14,7 +14,7 @@
  *   user stacks            guard page below every stack (loader, pthreads)
  *   mmap placement         the hint if free, else first fit above it (Lunaix's hinted placement)
  *   console                16550 UART on COM1, /dev/ttyS0
- *   kernel threads         continuations of pid 0 (kstatd, kworker/fput)
+ *   kernel threads         continuations of pid 0 (kstatd)
  * ```
  *
  * Related: `boot.ts` (the boot sequence that builds all this), `personality.ts`, `fs/`,

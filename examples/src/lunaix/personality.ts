@@ -6,9 +6,9 @@
  *
  * ```
  *   trap {nr, args}
- *     ├── open lseek mkdir rmdir unlink getdents64 ────────────▶ fs/syscalls.ts over the Vfs
- *     ├── read / write on a VFS descriptor ─────────────────────▶ the file's bytes or its driver
- *     ├── close of a VFS file's last descriptor ────────────────▶ POSIX close, then the inode is released
+ *     ├── open mkdir rmdir unlink getdents64 ──────────────────▶ fs/syscalls.ts over the Vfs
+ *     ├── read write lseek fstat close dup (POSIX) ─────────────▶ the open file's operations:
+ *     │                                                            a VfsFile (bytes or a driver), a pipe, …
  *     ├── execve / spawn: the path must be an executable inode ─▶ then POSIX loads the image
  *     ├── lunadbg(cmd, buf, len) ───────────────────────────────▶ inspect.ts
  *     └── everything else ──────────────────────────────────────▶ posixPersonality
@@ -23,6 +23,7 @@ import {
   arg,
   copyOut,
   defineSyscallTable,
+  Errno,
   type Kernel,
   makeStubs,
   type Personality,
@@ -33,7 +34,7 @@ import {
   type Thread,
 } from "@osbricks/kernel";
 import { fsHandlers, fsSyscallDecls, pathArg } from "./fs/syscalls.js";
-import { Errno, type Vfs } from "./fs/vfs.js";
+import type { Vfs } from "./fs/vfs.js";
 
 /** Number of the `lunadbg` inspector call (Lunaix-specific, above the other tables' numbers). */
 export const SYS_LUNADBG = 600;
@@ -95,14 +96,8 @@ export function lunaixPersonality(fs: Vfs, inspect: Inspector): Personality {
       handlers[e.name] = ((t: Thread, ...args: number[]) =>
         base.dispatch(t, nr, args.length === arity ? args : args.slice(0, arity))) as Handler;
     }
-    const posixRead = handlers.read!;
-    const posixWrite = handlers.write!;
     const posixExecve = handlers.execve!;
     const posixSpawn = handlers.spawn!;
-    handlers.read = ((t: Thread, fd: number, buf: number, count: number) =>
-      vfs.read(t, fd, buf, count) ?? posixRead(t, fd, buf, count)) as Handler;
-    handlers.write = ((t: Thread, fd: number, buf: number, count: number) =>
-      vfs.write(t, fd, buf, count) ?? posixWrite(t, fd, buf, count)) as Handler;
     // exec and spawn find programs by path: the name must be an executable inode of the tree.
     const checkExec = (t: Thread, path: number): number => {
       const p = pathArg(k, t, path);
@@ -120,14 +115,7 @@ export function lunaixPersonality(fs: Vfs, inspect: Inspector): Personality {
       const bad = checkExec(t, path);
       return bad !== 0 ? bad : posixSpawn(t, path, argv, envp);
     }) as Handler;
-    const posixClose = handlers.close!;
-    handlers.close = ((t: Thread, fd: number) => {
-      const release = vfs.closing(t, fd);
-      const r = posixClose(t, fd);
-      if (r === 0 && release !== null) release();
-      return r;
-    }) as Handler;
-    Object.assign(handlers, vfs.calls);
+    Object.assign(handlers, vfs);
     handlers.lunadbg = ((t: Thread, cmd: number, buf: number, len: number) => {
       const c = pathArg(k, t, cmd);
       if (typeof c === "number") return c;

@@ -1,17 +1,24 @@
 // Descriptor tables, open files and pipes against a naive model (fast-check model-based testing,
 // after fast-check's musicPlayer example): one command class per operation, targets chosen by
 // index modulo the current size, a fresh model and system per run, checkFileInvariants after
-// every command.
+// every command. Counting files (a FileOperations of the test's own) check that a description's
+// release runs exactly once, at its last close, across dup, fork, exit and close-on-exec.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   checkFileInvariants,
   FdTable,
+  FileMode,
+  type FileOperations,
+  type FileStat,
+  FileType,
   MAX_FDS,
-  type OpenFile,
+  OpenFile,
   PIPE_BUF,
   PIPE_BUF_SIZE,
   Pipe,
+  PipeReadEnd,
+  PipeWriteEnd,
 } from "../src/index.js";
 
 interface ModelPipe {
@@ -20,15 +27,31 @@ interface ModelPipe {
   writers: number;
 }
 interface ModelFile {
-  end: "read" | "write";
+  end: "read" | "write" | "counting";
   pipe: ModelPipe;
   refs: number;
 }
 interface Model {
   tables: Map<number, ModelFile>[];
+  /** Per table: the descriptors with FD_CLOEXEC. */
+  cloexec: Set<number>[];
 }
 interface Real {
   tables: FdTable[];
+  /** Every counting file opened in the run, with its model twin. */
+  counted: { model: ModelFile; ops: CountingFile }[];
+}
+
+/** A file of the test's own: counts its releases. */
+class CountingFile implements FileOperations {
+  readonly kind = "counting";
+  releases = 0;
+  read = (): Uint8Array => new Uint8Array(0);
+  write = (b: Uint8Array): number => b.length;
+  stat = (): FileStat => ({ mode: FileType.S_IFCHR, size: 0, ino: 0, nlink: 1 });
+  release(): void {
+    this.releases++;
+  }
 }
 
 const openFds = (m: Model, t: number): number[] => [...m.tables[t]!.keys()].sort((a, b) => a - b);
@@ -40,9 +63,10 @@ const release = (f: ModelFile): void => {
   f.refs--;
   if (f.refs === 0) {
     if (f.end === "read") f.pipe.readers--;
-    else f.pipe.writers--;
+    else if (f.end === "write") f.pipe.writers--;
   }
 };
+const noPipe = (): ModelPipe => ({ buf: [], readers: 0, writers: 0 });
 
 class PipeCmd implements fc.Command<Model, Real> {
   constructor(readonly t: number) {}
@@ -51,10 +75,8 @@ class PipeCmd implements fc.Command<Model, Real> {
   run(m: Model, r: Real): void {
     const t = this.t % m.tables.length;
     const pipe = new Pipe();
-    pipe.readers = 1;
-    pipe.writers = 1;
-    const fr = r.tables[t]!.install({ kind: "pipe-read", pipe, refs: 0 });
-    const fw = r.tables[t]!.install({ kind: "pipe-write", pipe, refs: 0 });
+    const fr = r.tables[t]!.install(new OpenFile(new PipeReadEnd(pipe), FileMode.READ));
+    const fw = r.tables[t]!.install(new OpenFile(new PipeWriteEnd(pipe), FileMode.WRITE));
     const mp: ModelPipe = { buf: [], readers: 1, writers: 1 };
     const mt = m.tables[t]!;
     const er = lowestFree(mt);
@@ -84,6 +106,7 @@ class DupCmd implements fc.Command<Model, Real> {
       const mf = mt.get(fd)!;
       mf.refs++;
       mt.set(expected, mf);
+      m.cloexec[t]!.delete(expected); // FD_CLOEXEC belongs to the descriptor: dup clears it
     }
   }
   toString = () => `dup(table ${this.t}, #${this.i})`;
@@ -103,6 +126,7 @@ class CloseCmd implements fc.Command<Model, Real> {
     expect(r.tables[t]!.close(fd)).toBe(mf !== undefined);
     if (mf) {
       m.tables[t]!.delete(fd);
+      m.cloexec[t]!.delete(fd);
       release(mf);
     }
   }
@@ -118,6 +142,7 @@ class ForkCmd implements fc.Command<Model, Real> {
     const copy = new Map(m.tables[t]!);
     for (const f of copy.values()) f.refs++;
     m.tables.push(copy);
+    m.cloexec.push(new Set(m.cloexec[t]!)); // fork keeps FD_CLOEXEC
   }
   toString = () => `fork(table ${this.t})`;
 }
@@ -131,8 +156,52 @@ class ExitCmd implements fc.Command<Model, Real> {
     r.tables.splice(t, 1);
     for (const f of m.tables[t]!.values()) release(f);
     m.tables.splice(t, 1);
+    m.cloexec.splice(t, 1);
   }
   toString = () => `exit(table ${this.t})`;
+}
+
+class OpenCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly cloexec: boolean,
+  ) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const ops = new CountingFile();
+    const file = new OpenFile(ops, FileMode.READ_WRITE);
+    const fd = r.tables[t]!.install(file, this.cloexec);
+    const mt = m.tables[t]!;
+    const expected = mt.size >= MAX_FDS ? -1 : lowestFree(mt);
+    expect(fd).toBe(expected);
+    const mf: ModelFile = { end: "counting", pipe: noPipe(), refs: fd < 0 ? 0 : 1 };
+    r.counted.push({ model: mf, ops });
+    if (fd < 0) {
+      // Never installed: the description was not referenced, so nothing released it either.
+      expect(file.refs).toBe(0);
+      r.counted.pop();
+      return;
+    }
+    mt.set(fd, mf);
+    if (this.cloexec) m.cloexec[t]!.add(fd);
+  }
+  toString = () => `open(table ${this.t}${this.cloexec ? ", O_CLOEXEC" : ""})`;
+}
+
+class ExecCmd implements fc.Command<Model, Real> {
+  constructor(readonly t: number) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    r.tables[t]!.closeOnExec();
+    for (const fd of [...m.cloexec[t]!].sort((a, b) => a - b)) {
+      release(m.tables[t]!.get(fd)!);
+      m.tables[t]!.delete(fd);
+    }
+    m.cloexec[t]!.clear();
+  }
+  toString = () => `exec(table ${this.t})`;
 }
 
 class WriteCmd implements fc.Command<Model, Real> {
@@ -149,7 +218,7 @@ class WriteCmd implements fc.Command<Model, Real> {
     const fd = fds[this.i % fds.length]!;
     const mp = m.tables[t]!.get(fd)!.pipe;
     const bytes = Uint8Array.from({ length: this.n }, (_, k) => (mp.buf.length + k) & 0xff);
-    const f = r.tables[t]!.get(fd) as Extract<OpenFile, { kind: "pipe-write" }>;
+    const f = r.tables[t]!.get(fd)!.ops as PipeWriteEnd;
     const got = f.pipe.write(bytes);
     if (mp.readers === 0) expect(got).toBe(-1);
     else if (this.n === 0) expect(got).toBe(0);
@@ -180,7 +249,7 @@ class ReadCmd implements fc.Command<Model, Real> {
     const fds = openFds(m, t).filter((fd) => m.tables[t]!.get(fd)!.end === "read");
     const fd = fds[this.i % fds.length]!;
     const mp = m.tables[t]!.get(fd)!.pipe;
-    const f = r.tables[t]!.get(fd) as Extract<OpenFile, { kind: "pipe-read" }>;
+    const f = r.tables[t]!.get(fd)!.ops as PipeReadEnd;
     const got = f.pipe.read(this.n);
     if (mp.buf.length === 0 && mp.writers > 0 && this.n > 0) expect(got).toBeNull();
     else expect([...(got ?? [])]).toEqual(mp.buf.splice(0, this.n));
@@ -194,6 +263,8 @@ const commands = [
   fc.tuple(fc.nat(5), fc.nat(70)).map(([t, i]) => new CloseCmd(t, i)),
   fc.nat(5).map((t) => new ForkCmd(t)),
   fc.nat(5).map((t) => new ExitCmd(t)),
+  fc.tuple(fc.nat(5), fc.boolean()).map(([t, c]) => new OpenCmd(t, c)),
+  fc.nat(5).map((t) => new ExecCmd(t)),
   fc
     .tuple(fc.nat(5), fc.nat(10), fc.oneof(fc.nat(8), fc.constantFrom(PIPE_BUF_SIZE, 3000, 5000)))
     .map(([t, i, n]) => new WriteCmd(t, i, n)),
@@ -206,8 +277,8 @@ describe("descriptor tables and pipes against a model", () => {
   it("agree on descriptors, reference counts, pipe ends and bytes; invariants hold after every step", () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 60 }), (cmds) => {
-        const model: Model = { tables: [new Map()] };
-        const real: Real = { tables: [new FdTable()] };
+        const model: Model = { tables: [new Map()], cloexec: [new Set()] };
+        const real: Real = { tables: [new FdTable()], counted: [] };
         fc.modelRun(
           () => ({ model, real }),
           [...cmds].map((c) => withCheck(c)),
@@ -224,6 +295,11 @@ function withCheck(c: fc.Command<Model, Real>): fc.Command<Model, Real> {
     run: (m, r) => {
       c.run(m, r);
       checkFileInvariants(r.tables);
+      // Released exactly once, and exactly when the model's last reference went.
+      for (const { model, ops } of r.counted) expect(ops.releases).toBe(model.refs === 0 ? 1 : 0);
+      for (let t = 0; t < m.tables.length; t++)
+        for (const fd of m.tables[t]!.keys())
+          expect(r.tables[t]!.isCloseOnExec(fd)).toBe(m.cloexec[t]!.has(fd));
     },
     toString: () => c.toString(),
   };

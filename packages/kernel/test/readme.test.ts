@@ -1,6 +1,17 @@
 // The README's example, run: it must keep working as written.
 import { describe, expect, it } from "vitest";
-import { Kernel, libc, mem, ProgramRegistry, posixStubs as sys, WEXITSTATUS } from "../src/index.js";
+import {
+  FileMode,
+  type FileOperations,
+  FileType,
+  Kernel,
+  libc,
+  mem,
+  OpenFile,
+  ProgramRegistry,
+  posixStubs as sys,
+  WEXITSTATUS,
+} from "../src/index.js";
 
 describe("README", () => {
   it("the example program forks, copies on write and exits 0", () => {
@@ -21,6 +32,28 @@ describe("README", () => {
     const k = new Kernel({ programs, cpus: 2, cow: "shadow", allocator: "buddy", paranoid: true });
     k.boot("init");
     expect(k.run().outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel).toEqual([{ pid: 1, status: 0 }]);
+  });
+
+  it("a file kind of one's own (the Zero of 'Open files') reads zeros through read(2)", () => {
+    class Zero implements FileOperations {
+      readonly kind = "zero";
+      read = (max: number) => new Uint8Array(max);
+      write = (bytes: Uint8Array) => bytes.length;
+      stat = () => ({ mode: FileType.S_IFCHR | 0o666, size: 0, ino: 0, nlink: 1 });
+    }
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const got = yield* libc.read(3, 16);
+        return typeof got !== "number" && got.length === 16 && got.every((b) => b === 0) ? 0 : 1;
+      },
+    });
+    const k = new Kernel({ programs });
+    const init = k.boot("init");
+    const fd = init.files.install(new OpenFile(new Zero(), FileMode.READ_WRITE), /* cloexec */ false);
+    expect(fd).toBe(3);
+    k.run();
     expect(k.life.reapedByKernel).toEqual([{ pid: 1, status: 0 }]);
   });
 });

@@ -1,18 +1,22 @@
 /**
- * Open file descriptions of the in-memory file system: what `open` creates and every descriptor
- * duplicated from it (dup, fork, spawn) shares — the inode, the offset and the access mode, as
- * POSIX specifies (XBD 3.258 "Open File Description").
+ * Open files of the in-memory file system: the file operations (Linux's `file_operations` and
+ * the description's private data) behind the kernel's `OpenFile`, which `open` creates and every
+ * descriptor duplicated from it (dup, fork, spawn) shares — the inode, the offset and the access
+ * mode, as POSIX specifies (XBD 3.258 "Open File Description").
  *
  * ```
- *   fd 3 ─┐
- *         ├─▶ VfsFile { inode, offset, readable, writable, append } ─▶ Inode (bytes, or a driver)
+ *   fd 3 ─┐                     kernel                      this file
+ *         ├─▶ OpenFile { refs 2, mode } ─ops─▶ VfsFile { inode, offset, append } ─▶ Inode (bytes, or a driver)
  *   fd 5 ─┘  (dup: one offset for both; a second open() gets its own)
  * ```
  *
+ * The kernel reads, writes, seeks and stats through these operations, and calls `release` once,
+ * when the description's last descriptor goes (close, exit, exec of an O_CLOEXEC descriptor):
+ * that drops the inode's open count, which frees an unlinked file at once.
+ *
  * Regular files keep their bytes in RAM frames (`Vfs.readAt`/`writeAt`); a write past the end
  * leaves a hole that reads as zeros (POSIX `lseek`) and takes no frame for whole pages it skips;
- * a read at or past the end returns 0. The last close of a description releases its inode
- * (`release`), which frees an unlinked file. Directories are read with `getdents64`, whose records are Linux's
+ * a read at or past the end returns 0. Directories are read with `getdents64`, whose records are Linux's
  * `struct linux_dirent64`:
  *
  * ```
@@ -22,7 +26,8 @@
  *
  * Related: `vfs.ts` (inodes), `syscalls.ts` (the calls that use these).
  */
-import { Errno, type Inode, type Vfs } from "./vfs.js";
+import { Errno, type FileOperations, type FileStat, FileType, type Waiter, Whence } from "@osbricks/kernel";
+import type { Inode, Vfs } from "./vfs.js";
 
 /** `open(2)` flags (Linux x86-64 values, `<asm-generic/fcntl.h>`). */
 export const OpenFlags = {
@@ -34,10 +39,8 @@ export const OpenFlags = {
   O_TRUNC: 0o1000,
   O_APPEND: 0o2000,
   O_DIRECTORY: 0o200000,
+  O_CLOEXEC: 0o2000000,
 } as const;
-
-/** `lseek(2)` whence values. */
-export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
 
 const utf8 = new TextEncoder();
 
@@ -46,8 +49,18 @@ export function direntLength(nameBytes: number): number {
   return Math.ceil((19 + nameBytes + 1) / 8) * 8;
 }
 
-/** An open file description. */
-export class VfsFile {
+/** `st_mode` type bits of each inode kind (a program image is a regular, executable file). */
+const MODE_OF = {
+  dir: FileType.S_IFDIR | 0o755,
+  file: FileType.S_IFREG | 0o644,
+  exec: FileType.S_IFREG | 0o755,
+  char: FileType.S_IFCHR | 0o666,
+} as const;
+
+/** The file operations of one open file description of the file system. */
+export class VfsFile implements FileOperations {
+  /** The kind the kernel lists it under (`"vfs"`). */
+  readonly kind = "vfs";
   /** Byte offset of the next read or write (for a directory: index of the next entry). */
   offset = 0;
   private released = false;
@@ -63,7 +76,7 @@ export class VfsFile {
     fs.opened(inode);
   }
 
-  /** The last descriptor is gone: let go of the inode (idempotent). */
+  /** The kernel's last descriptor of it is gone: let go of the inode (idempotent). */
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -97,7 +110,23 @@ export class VfsFile {
     return done;
   }
 
+  /** `fstat`: the inode's type, size, number and links. */
+  stat(): FileStat {
+    const n = this.inode;
+    return { mode: MODE_OF[n.kind], size: n.kind === "file" ? n.size : 0, ino: n.ino, nlink: n.links };
+  }
+
+  /** A device's readers wait on its driver's list; nothing else waits (writes are never short but at ENOSPC). */
+  waiters(dir: "read" | "write"): Waiter[] | undefined {
+    return dir === "read" && this.inode.device !== null ? this.inode.device.waiters : undefined;
+  }
+
   /** Move the offset (`lseek`); returns the new offset or -EINVAL / -ESPIPE. */
+  lseek(offset: number, whence: number): number {
+    return this.seek(offset, whence);
+  }
+
+  /** Move the offset; returns the new offset or -EINVAL / -ESPIPE. */
   seek(offset: number, whence: number): number {
     if (this.inode.kind === "char") return -Errno.ESPIPE;
     const base =

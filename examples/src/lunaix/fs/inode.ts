@@ -1,5 +1,6 @@
 /**
- * Inodes of the in-memory file system, and the numbers and errors it shares with its callers.
+ * Inodes of the in-memory file system, and the limits it shares with its callers (its error
+ * numbers are the kernel's `Errno`: ENOTDIR, EISDIR, EFBIG, ENOSPC, ENOTEMPTY among them).
  *
  * An {@link Inode} is one file, directory, program or device; its record lives in a 32-byte
  * object of the slab cache `inode_cache` and its bytes in whole frames (see `vfs.ts` for the
@@ -8,35 +9,7 @@
  *
  * Related: `vfs.ts` (the tree that holds inodes), `file.ts` (open files).
  */
-import { errnoName, Errno as KernelErrno } from "@osbricks/kernel";
 import type { FrameAllocator, FrameMemory } from "@osbricks/vm";
-
-/**
- * The kernel's error numbers plus the file-system ones its POSIX personality does not need yet
- * (Linux x86-64 values, `asm-generic/errno-base.h`: ENOTDIR 20, EISDIR 21, EFBIG 27, ENOSPC 28; `errno.h`:
- * ENOTEMPTY 39).
- */
-export const Errno = {
-  ...KernelErrno,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EFBIG: 27,
-  ENOSPC: 28,
-  ENOTEMPTY: 39,
-} as const;
-
-const FS_NAMES: Readonly<Record<number, string>> = {
-  20: "ENOTDIR",
-  21: "EISDIR",
-  27: "EFBIG",
-  28: "ENOSPC",
-  39: "ENOTEMPTY",
-};
-
-/** `strerror`-style name of a raw result (`-2` → `"ENOENT"`), `"E?"` for an unknown one. */
-export function errorName(result: number): string {
-  return errnoName(result) ?? FS_NAMES[-result] ?? `E${-result}`;
-}
 
 /** The longest name of one directory entry (Linux NAME_MAX). */
 export const NAME_MAX = 255;

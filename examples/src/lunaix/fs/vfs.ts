@@ -43,9 +43,9 @@
  *
  * Related: `file.ts` (open file descriptions: offsets and flags), `syscalls.ts` (the calls).
  */
+import { Errno } from "@osbricks/kernel";
 import {
   type CharDevice,
-  Errno,
   FILE_MAX,
   FS_PAGE,
   type FsBacking,
@@ -76,8 +76,6 @@ export type Lookup = Inode | number;
 export class Vfs {
   private nextIno = 1;
   private backing: FsBacking | null = null;
-  /** Open file descriptions to release once their descriptors are gone (see {@link Vfs.track}). */
-  private readonly tracked = new Map<{ release(): void }, () => boolean>();
   /** Inodes with no name left but still open (freed at their last release, or at unmount). */
   private readonly orphans = new Set<Inode>();
   /** The root directory (ino 1). */
@@ -162,31 +160,13 @@ export class Vfs {
     } else this.destroy(n);
   }
 
-  /**
-   * Watch an open file description: once `closed()` says its last descriptor is gone, the next
-   * {@link Vfs.sweep} releases it. This is how descriptors closed by the kernel itself (exit,
-   * exec) are noticed — a deferred final release, as Linux defers the last `fput` to task work.
-   */
-  track(file: { release(): void }, closed: () => boolean): void {
-    this.tracked.set(file, closed);
-  }
-
-  /** Release every tracked open file whose last descriptor is gone (in the order they were opened). */
-  sweep(): void {
-    for (const [file, closed] of this.tracked) {
-      if (!closed()) continue;
-      this.tracked.delete(file);
-      file.release();
-    }
-  }
-
   /** An open file description of `n` was created (open). */
   opened(n: Inode): void {
     n.opens++;
     this.writeRecord(n);
   }
 
-  /** The last descriptor of an open file of `n` was closed. */
+  /** An open file description of `n` was released (the kernel closed its last descriptor). */
   released(n: Inode): void {
     if (n.opens <= 0) throw new Error(`Vfs.released(ino ${n.ino}): not open`);
     n.opens--;
@@ -391,8 +371,6 @@ export class Vfs {
   /** Free every inode and frame (shutdown), leaving an empty, unmounted file system. */
   unmount(): void {
     if (this.backing === null) return;
-    this.sweep();
-    this.tracked.clear();
     for (const n of this.live()) this.destroy(n);
     this.root.entries.clear();
     this.backing = null;

@@ -8,8 +8,8 @@
  * Related: `sh.ts` (runs them), `ulib.ts`.
  */
 import type { ProcessStart, UserCode } from "@osbricks/kernel";
+import { errorName } from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
-import { errorName } from "../fs/vfs.js";
 import { lunaixStubs as sys } from "../personality.js";
 import { UserIo } from "./ulib.js";
 

@@ -18,6 +18,7 @@
  * Related: `sh.ts` (runs them), `../../../scripts/demo.sh` (the demo script).
  */
 import {
+  errorName,
   MapFlags,
   mem,
   type ProcessStart,
@@ -27,6 +28,7 @@ import {
   signalName,
   USER_STACK_TOP,
   type UserCode,
+  Whence,
   WIFSIGNALED,
   WTERMSIG,
 } from "@osbricks/kernel";
@@ -41,8 +43,7 @@ import {
   type Pthread,
   pthreadMain,
 } from "@osbricks/runtime";
-import { OpenFlags, Whence } from "../fs/file.js";
-import { errorName } from "../fs/vfs.js";
+import { OpenFlags } from "../fs/file.js";
 import { lunaixStubs as sys } from "../personality.js";
 import { describeStatus, UserIo } from "./ulib.js";
 
@@ -277,8 +278,14 @@ export function* fsdemoMain(_start: ProcessStart): UserCode<number> {
   yield* sys.lseek(fd, 0, Whence.SEEK_SET);
   const all = yield* io.readAll(fd);
   yield* expect("read it all through the open fd", typeof all === "number" ? all : all.length, 26);
+  const st = yield* io.fstat(fd);
+  yield* expect(
+    "fstat(fd): links and size",
+    typeof st === "number" ? st : `st_nlink ${st.nlink}, st_size ${st.size}`,
+    "st_nlink 0, st_size 26",
+  );
   yield* expect("open it by name now", yield* io.open("/tmp/demo/notes.txt", OpenFlags.O_RDONLY), -2);
-  yield* sys.close(fd);
+  yield* sys.close(fd); // the last descriptor: the kernel releases the file, and its frames go
   yield* expect("rmdir /tmp/demo", yield* io.pathCall("rmdir", "/tmp/demo"), 0);
   yield* say(failures === 0 ? "all answers as POSIX specifies" : `${failures} unexpected answers`);
   return failures === 0 ? 0 : 1;

@@ -23,9 +23,8 @@
  *
  * Related: `ulib.ts`, `../inspect.ts`, `../personality.ts`.
  */
-import { type ProcessStart, signalName, type UserCode } from "@osbricks/kernel";
+import { Errno, errorName, type ProcessStart, signalName, type UserCode } from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
-import { Errno, errorName } from "../fs/vfs.js";
 import { INSPECTORS } from "../inspect.js";
 import { lunaixStubs as sys } from "../personality.js";
 import { describeStatus, UserIo } from "./ulib.js";

@@ -17,9 +17,8 @@
  *
  * Related: `../personality.ts` (the stubs), `../fs/file.ts` (dirent layout), `sh.ts`.
  */
-import { encodeCString, MapFlags, mem, Prot, type UserCode } from "@osbricks/kernel";
+import { encodeCString, errorName, MapFlags, mem, Prot, STAT_BYTES, type UserCode } from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
-import { errorName } from "../fs/vfs.js";
 import { lunaixStubs as sys } from "../personality.js";
 
 const SCRATCH = 64 * 1024;
@@ -221,6 +220,20 @@ export class UserIo {
   *waitpid(pid: number): UserCode<ChildStatus> {
     const r = yield* sys.waitpid(pid, this.base, 0);
     return { pid: r, status: r > 0 ? yield* mem.load32(this.base) : 0 };
+  }
+
+  /** fstat(2): the fields of `struct stat` the kernel fills, or -errno. */
+  *fstat(fd: number): UserCode<{ ino: number; nlink: number; mode: number; size: number } | number> {
+    const buf = this.base + IO;
+    const r = yield* sys.fstat(fd, buf);
+    if (r < 0) return r;
+    const st = new DataView((yield* mem.read(buf, STAT_BYTES)).buffer);
+    return {
+      ino: Number(st.getBigUint64(8, true)),
+      nlink: Number(st.getBigUint64(16, true)),
+      mode: st.getUint32(24, true),
+      size: Number(st.getBigInt64(48, true)),
+    };
   }
 
   /** pipe(2): [read end, write end], or -errno in both. */

@@ -18,7 +18,7 @@ import type { ThreadId } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
 import { KernelInvariantError, ProgramError } from "../errors.js";
 import { postSignal } from "../posix/deliver.js";
-import { Console, FdTable } from "../posix/files.js";
+import { Console, FdTable, FileMode, OpenFile } from "../posix/files.js";
 import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
 import { SIG_IGN } from "../posix/table.js";
 import { exitedStatus } from "../posix/wait-status.js";
@@ -66,7 +66,7 @@ export class Lifecycle {
     const image = this.k.programs.lookup(name);
     if (!image) throw new ProgramError(`boot(${name}): no such program`);
     const files = new FdTable();
-    const con = { kind: "console" as const, console: this.console, refs: 0 };
+    const con = new OpenFile(this.console, FileMode.READ_WRITE);
     for (let i = 0; i < 3; i++) files.install(con);
     const p = this.spawn(this.kernelProcess, image, argv, envp, files, 0);
     files.closeAll();
@@ -261,6 +261,8 @@ export class Lifecycle {
       return -Errno.ENOMEM;
     }
     for (const o of [...p.threads]) if (o !== t) this.removeThread(o);
+    // Past the point of no return: FD_CLOEXEC descriptors go (Linux's do_close_on_exec).
+    p.files.closeOnExec();
     k.destroySpace(p.vm);
     p.addressSpace = space;
     p.text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [

@@ -29,15 +29,37 @@ import {
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
 import { codeAt, postSignal, signalThread } from "./deliver.js";
-import { type OpenFile, Pipe, type Waiter } from "./files.js";
+import { FileMode, type FileStat, OpenFile, Pipe, PipeReadEnd, PipeWriteEnd, type Waiter } from "./files.js";
 import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
-import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, WaitOptions } from "./table.js";
+import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, STAT_BYTES, WaitOptions } from "./table.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
 const pagesOf = (len: number): number => Math.ceil(len / PAGE);
 /** Where mmap starts looking when given no usable hint (64 GiB: far above any heap here). */
 export const MMAP_BASE = 0x10_0000_0000;
+
+/**
+ * Linux x86-64's `struct stat` (`arch/x86/include/uapi/asm/stat.h`), the fields we fill:
+ *
+ * ```
+ *   +0 st_dev u64 | +8 st_ino u64 | +16 st_nlink u64 | +24 st_mode u32 | +28 uid | +32 gid | +36 pad
+ *   +40 st_rdev u64 | +48 st_size s64 | +56 st_blksize s64 | +64 st_blocks s64 (512-byte units)
+ *   +72 atime, mtime, ctime (16 bytes each) | +120 reserved (24)            = 144 bytes
+ *   a 5000-byte file: st_blocks = ceil(5000 / 4096) pages * 8 = 16
+ * ```
+ */
+export function encodeStat(st: FileStat): Uint8Array {
+  const out = new Uint8Array(STAT_BYTES);
+  const dv = new DataView(out.buffer);
+  dv.setBigUint64(8, BigInt(st.ino), true);
+  dv.setBigUint64(16, BigInt(st.nlink), true);
+  dv.setUint32(24, st.mode >>> 0, true);
+  dv.setBigInt64(48, BigInt(st.size), true);
+  dv.setBigInt64(56, BigInt(PAGE), true);
+  dv.setBigInt64(64, BigInt(pagesOf(st.size) * (PAGE / 512)), true);
+  return out;
+}
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
 function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, interrupted?: () => number): number {
@@ -88,15 +110,18 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
   const handlers: SyscallHandlers<Thread, typeof posixSyscalls.decls> = {
     read(t, fd, buf, count) {
       const f = t.process.files.get(fd);
-      if (!f || f.kind === "pipe-write") return -Errno.EBADF;
-      if (f.kind === "console" || count === 0) return 0;
-      const data = f.pipe.read(count);
-      if (data === null) return waitOn(k, t, f.pipe.readWaiters, "pipe read");
+      if (!f || (f.mode & FileMode.READ) === 0) return -Errno.EBADF;
+      const data = f.ops.read(count);
+      if (data === null) {
+        const q = f.ops.waiters?.("read");
+        return q === undefined ? -Errno.EAGAIN : waitOn(k, t, q, `${f.kind} read`);
+      }
+      if (typeof data === "number") return data;
       return copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT;
     },
     write(t, fd, buf, count) {
       const f = t.process.files.get(fd);
-      if (!f || f.kind === "pipe-read") {
+      if (!f || (f.mode & FileMode.WRITE) === 0) {
         t.ioProgress = 0;
         return -Errno.EBADF;
       }
@@ -106,25 +131,37 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         t.ioProgress = 0;
         return done > 0 ? done : -Errno.EFAULT;
       }
-      if (f.kind === "console") return f.console.write(bytes);
-      const n = f.pipe.write(bytes);
-      if (n === -1) {
+      const n = f.ops.write(bytes);
+      if (n !== null && n < 0) {
         t.ioProgress = 0;
-        signalThread(k, t, Sig.SIGPIPE);
-        return done > 0 ? done : -Errno.EPIPE;
+        if (n === -Errno.EPIPE) signalThread(k, t, Sig.SIGPIPE);
+        return done > 0 ? done : n;
       }
-      if (n !== null && done + n === count) {
+      const moved = done + (n ?? 0);
+      const q = f.ops.waiters?.("write");
+      if (moved === count || q === undefined) {
+        // All in, or a file with nowhere to wait for room: a short count (EAGAIN if none).
         t.ioProgress = 0;
-        return count;
+        return moved > 0 || count === 0 ? moved : -Errno.EAGAIN;
       }
-      // Not all in yet: wait for a reader, then go on from where we are (POSIX: a blocking write
+      // Not all in yet: wait for room, then go on from where we are (POSIX: a blocking write
       // returns only when every byte is written, or with the count so far if a signal comes).
-      t.ioProgress = done + (n ?? 0);
-      return waitOn(k, t, f.pipe.writeWaiters, "pipe write", () => {
-        const moved = t.ioProgress;
+      t.ioProgress = moved;
+      return waitOn(k, t, q, `${f.kind} write`, () => {
+        const sofar = t.ioProgress;
         t.ioProgress = 0;
-        return moved > 0 ? moved : -Errno.EINTR;
+        return sofar > 0 ? sofar : -Errno.EINTR;
       });
+    },
+    fstat(t, fd, statbuf) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      return copyOut(k, t.process.vm, statbuf, encodeStat(f.ops.stat())) ? 0 : -Errno.EFAULT;
+    },
+    lseek(t, fd, offset, whence) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      return f.ops.lseek === undefined ? -Errno.ESPIPE : f.ops.lseek(offset, whence);
     },
     close: (t, fd) => (t.process.files.close(fd) ? 0 : -Errno.EBADF),
     mmap(t, addr, length, p, flags, _fd, offset) {
@@ -205,12 +242,8 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const files = t.process.files;
       if (files.free() < 2) return -Errno.EMFILE;
       const pipe = new Pipe();
-      pipe.readers = 1;
-      pipe.writers = 1;
-      const r: OpenFile = { kind: "pipe-read", pipe, refs: 0 };
-      const w: OpenFile = { kind: "pipe-write", pipe, refs: 0 };
-      const fr = files.install(r);
-      const fw = files.install(w);
+      const fr = files.install(new OpenFile(new PipeReadEnd(pipe), FileMode.READ));
+      const fw = files.install(new OpenFile(new PipeWriteEnd(pipe), FileMode.WRITE));
       if (!writeU32(k, t.process.vm, fds, fr) || !writeU32(k, t.process.vm, fds + 4, fw)) {
         files.close(fr);
         files.close(fw);

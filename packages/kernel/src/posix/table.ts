@@ -47,6 +47,10 @@ export const SIG_DFL = 0;
 export const SIG_IGN = 1;
 /** sigaction flags: SA_RESTART (restart a system call interrupted by the handler), SA_NODEFER. */
 export const SaFlags = { SA_NODEFER: 0x4000_0000, SA_RESTART: 0x1000_0000 } as const;
+/** `lseek` whence values (`<unistd.h>`). */
+export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
+/** Bytes of Linux x86-64's `struct stat` (what `fstat` writes; layout in `syscalls.ts`). */
+export const STAT_BYTES = 144;
 /** Bytes of one pointer in an argv/envp vector. */
 export const PTR_BYTES = 8;
 
@@ -63,7 +67,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Read up to `count` bytes. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0.",
+    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0.",
     errors: {
       EBADF: "fd not open for reading",
       EFAULT: "buf not writable",
@@ -86,8 +90,33 @@ export const posixSyscalls = defineSyscallTable("posix", {
     nr: 3,
     args: [arg.fd("fd", { doc: "descriptor to close" })],
     result: "zero",
-    doc: "Release a descriptor; the pipe end behind it closes when its last descriptor does.",
+    doc: "Release a descriptor; the open file behind it is released (a pipe end closes, a file system lets go of its inode) when its last descriptor goes, by close, exit or exec of an FD_CLOEXEC descriptor.",
     errors: { EBADF: "fd not open" },
+  },
+  fstat: {
+    nr: 5,
+    args: [
+      arg.fd("fd", { doc: "an open descriptor" }),
+      arg.ptr("statbuf", { access: "out", len: STAT_BYTES, doc: "a Linux x86-64 struct stat (144 bytes)" }),
+    ],
+    result: "zero",
+    doc: "Describe the open file: st_ino, st_nlink, st_mode (file type and permission bits), st_size, st_blksize and st_blocks of Linux's struct stat; the other fields are 0. What the file's own stat operation reports.",
+    errors: { EBADF: "fd not open", EFAULT: "statbuf not writable" },
+  },
+  lseek: {
+    nr: 8,
+    args: [
+      arg.fd("fd", { doc: "an open, seekable file" }),
+      arg.int("offset", { ...i64, doc: "bytes (for a directory: entries)" }),
+      arg.int("whence", { min: 0, max: 2, doc: "SEEK_SET, SEEK_CUR or SEEK_END" }),
+    ],
+    result: "int",
+    doc: "Move the position of the open file description (shared by dup and fork); returns the new position. Pipes and the console are not seekable.",
+    errors: {
+      EBADF: "fd not open",
+      ESPIPE: "fd is a pipe, the console or another unseekable file",
+      EINVAL: "the position would be negative",
+    },
   },
   mmap: {
     nr: 9,

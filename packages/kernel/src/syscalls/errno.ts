@@ -27,14 +27,19 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
+  EFBIG: 27,
+  ENOSPC: 28,
   ESPIPE: 29,
   EPIPE: 32,
   ERANGE: 34,
   EDEADLK: 35,
   ENAMETOOLONG: 36,
   ENOSYS: 38,
+  ENOTEMPTY: 39,
   EOVERFLOW: 75,
   ETIMEDOUT: 110,
 } as const;
@@ -65,4 +70,17 @@ export function isError(result: number): boolean {
 export function errnoName(result: number): ErrnoName | null {
   if (!isError(result)) return null;
   return names.get(-result) ?? null;
+}
+
+/**
+ * A printable name for a raw error result, for messages: the {@link errnoName}, or `E<n>` for a
+ * number outside {@link Errno} (a personality's own error).
+ * @example
+ * ```ts
+ * errorName(-Errno.ENOTEMPTY); // "ENOTEMPTY"
+ * errorName(-99);              // "E99"
+ * ```
+ */
+export function errorName(result: number): string {
+  return errnoName(result) ?? `E${-result}`;
 }

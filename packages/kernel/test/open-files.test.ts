@@ -1,0 +1,215 @@
+// Open file descriptions as an extension point (Linux's struct file + file_operations): a file
+// kind of the test's own is installed in init's descriptor table, and programs observe, through a
+// second "probe" file whose read reports the release count, that the description is released
+// exactly once and at the moment its last descriptor goes — by close, dup'd copies, fork + exit,
+// a kill, or exec of an FD_CLOEXEC descriptor. Also: fstat and lseek reach the operations.
+// Run one alone: pnpm vitest run packages/kernel/test/open-files.test.ts -t "exec"
+import { describe, expect, it } from "vitest";
+import {
+  compute,
+  Errno,
+  type ExecutableImage,
+  FileMode,
+  type FileOperations,
+  type FileStat,
+  FileType,
+  Kernel,
+  libc,
+  mem,
+  OpenFile,
+  ProgramRegistry,
+  Sig,
+  STAT_BYTES,
+  posixStubs as sys,
+  type UserCode,
+  Whence,
+} from "../src/index.js";
+
+/** A seekable file of the test's own that counts its releases. */
+class Counted implements FileOperations {
+  readonly kind = "counted";
+  releases = 0;
+  pos = 0;
+  read = (): Uint8Array => new Uint8Array(0);
+  write = (b: Uint8Array): number => b.length;
+  lseek(offset: number, whence: number): number {
+    const next = (whence === Whence.SEEK_SET ? 0 : whence === Whence.SEEK_CUR ? this.pos : 5000) + offset;
+    if (next < 0) return -Errno.EINVAL;
+    this.pos = next;
+    return next;
+  }
+  stat = (): FileStat => ({ mode: FileType.S_IFREG | 0o644, size: 5000, ino: 42, nlink: 1 });
+  release(): void {
+    this.releases++;
+  }
+}
+
+/** Reads one byte: how many times `of` has been released so far. */
+class Probe implements FileOperations {
+  readonly kind = "probe";
+  constructor(readonly of: Counted) {}
+  read = (): Uint8Array => Uint8Array.of(this.of.releases);
+  write = (): number => -Errno.EBADF;
+  stat = (): FileStat => ({ mode: FileType.S_IFCHR, size: 0, ino: 0, nlink: 1 });
+}
+
+const A = 3; // the counted file
+const PROBE = 4;
+
+function* released(): UserCode<number> {
+  const b = yield* libc.read(PROBE, 1);
+  return typeof b === "number" ? -1 : b[0]!;
+}
+
+/** Assert inside a program: exit with a distinctive code when false. */
+function* check(cond: boolean, code: number): UserCode<void> {
+  if (!cond) yield* sys.exit_group(100 + code);
+}
+
+/** Boot `init` with fd 3 = a counted file (FD_CLOEXEC if asked) and fd 4 = its probe; run to the end. */
+function boot(init: () => UserCode<number>, extra: ExecutableImage[] = [], cloexec = false) {
+  const programs = new ProgramRegistry().register({ name: "init", main: init });
+  for (const e of extra) programs.register(e);
+  const k = new Kernel({ programs, paranoid: true });
+  const p = k.boot("init");
+  const counted = new Counted();
+  expect(p.files.install(new OpenFile(counted, FileMode.READ_WRITE), cloexec)).toBe(A);
+  expect(p.files.install(new OpenFile(new Probe(counted), FileMode.READ))).toBe(PROBE);
+  const r = k.run({ maxCycles: 5e8 });
+  const reaped = k.life.reapedByKernel.find((x) => x.pid === p.pid);
+  return { k, counted, outcome: r.outcome, status: reaped?.status ?? -1 };
+}
+
+describe("last close releases an open file exactly once", () => {
+  it("dup'd copies: released at the close of the last one, not before", () => {
+    const { status, counted, k } = boot(function* () {
+      const b = yield* sys.dup(A);
+      const c = yield* sys.dup(b);
+      yield* sys.close(A);
+      yield* sys.close(c);
+      yield* check((yield* released()) === 0, 1);
+      yield* sys.close(b);
+      yield* check((yield* released()) === 1, 2);
+      yield* check((yield* sys.close(b)) === -Errno.EBADF, 3);
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+
+  it("fork: the child's exit drops the last reference and releases at once", () => {
+    const { status, counted } = boot(function* () {
+      const [r, w] = yield* libc.pipe();
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        yield* sys.close(w);
+        yield* libc.read(r, 1); // until the parent says go (EOF)
+        return 0; // exit with fd 3 still open
+      }
+      yield* sys.close(A);
+      yield* check((yield* released()) === 0, 1); // the child still holds it
+      yield* sys.close(w); // go
+      yield* libc.waitpid(pid);
+      yield* check((yield* released()) === 1, 2);
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
+  });
+
+  it("a child killed while it blocks releases its copies once; the parent's close does the rest", () => {
+    const { status, counted } = boot(function* () {
+      const [r, w] = yield* libc.pipe();
+      const kids: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const pid = yield* sys.fork();
+        if (pid === 0) {
+          yield* sys.dup(A); // two references in this child
+          yield* libc.read(r, 1); // blocks forever: nobody writes
+          return 1;
+        }
+        kids.push(pid);
+      }
+      for (const pid of kids) {
+        yield* compute(20_000);
+        yield* sys.kill(pid, Sig.SIGKILL);
+        yield* libc.waitpid(pid);
+      }
+      yield* check((yield* released()) === 0, 1);
+      yield* sys.close(A);
+      yield* check((yield* released()) === 1, 2);
+      yield* sys.close(w);
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
+  });
+
+  it("exec closes FD_CLOEXEC descriptors (a dup'd copy has the flag clear and survives)", () => {
+    const after: ExecutableImage = {
+      name: "after",
+      *main() {
+        const buf = yield* libc.sbrk(STAT_BYTES);
+        yield* check((yield* sys.fstat(A, buf)) === -Errno.EBADF, 1); // fd 3 went with the exec
+        yield* check((yield* released()) === 0, 2); // fd 5 still holds the description
+        yield* sys.close(5);
+        yield* check((yield* released()) === 1, 3);
+        return 0;
+      },
+    };
+    const { status, counted } = boot(
+      function* () {
+        yield* check((yield* sys.dup(A)) === 5, 4);
+        yield* libc.execv("after");
+        return 99;
+      },
+      [after],
+      true,
+    );
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
+  });
+
+  it("init's exit releases whatever it still holds", () => {
+    const { status, counted } = boot(function* () {
+      yield* sys.dup(A);
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
+  });
+});
+
+describe("the operations behind a descriptor", () => {
+  it("fstat writes the file's stat into a Linux struct stat; lseek reaches the file or says ESPIPE", () => {
+    const { status } = boot(function* () {
+      const buf = yield* libc.sbrk(STAT_BYTES);
+      yield* check((yield* sys.fstat(A, buf)) === 0, 1);
+      yield* check((yield* mem.load32(buf + 8)) === 42, 2); // st_ino
+      yield* check((yield* mem.load32(buf + 24)) === (FileType.S_IFREG | 0o644), 3); // st_mode
+      yield* check((yield* mem.load32(buf + 48)) === 5000, 4); // st_size
+      yield* check((yield* mem.load32(buf + 64)) === 16, 5); // st_blocks: 2 pages of 8 sectors
+      yield* check((yield* sys.lseek(A, 10, Whence.SEEK_END)) === 5010, 6);
+      yield* check((yield* sys.lseek(A, -20_000, Whence.SEEK_CUR)) === -Errno.EINVAL, 7);
+      const [r] = yield* libc.pipe();
+      yield* check((yield* sys.lseek(r, 0, Whence.SEEK_SET)) === -Errno.ESPIPE, 8);
+      yield* check((yield* sys.fstat(r, buf)) === 0, 9);
+      yield* check(((yield* mem.load32(buf + 24)) & 0o170000) === FileType.S_IFIFO, 10);
+      yield* check((yield* sys.write(PROBE, buf, 1)) === -Errno.EBADF, 11); // opened read-only
+      yield* check((yield* sys.fstat(A, 0x10)) === -Errno.EFAULT, 12);
+      return 0;
+    });
+    expect(status).toBe(0);
+  });
+
+  it("a host that installs a description it never hands out can still drop it (refs stay exact)", () => {
+    const f = new OpenFile(new Counted(), FileMode.READ);
+    expect(() => f.put()).toThrow(/refs is 0/);
+    f.get();
+    f.put();
+    expect(f.released).toBe(true);
+    expect(() => f.get()).toThrow(/already released/);
+    expect((f.ops as Counted).releases).toBe(1);
+  });
+});
