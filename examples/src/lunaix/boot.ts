@@ -25,13 +25,13 @@
  */
 
 import type { Kernel, UserCode } from "@osbricks/kernel";
-import { BuddyAllocator, type FrameAllocator, SlabCache } from "@osbricks/vm";
+import { BuddyAllocator, SlabCache } from "@osbricks/vm";
 import { formatSize } from "../cli/size.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
 import { INODE_BYTES, Vfs } from "./fs/vfs.js";
 import { type InspectTarget, inspect } from "./inspect.js";
 import { BIN, DEFAULT_POLICY, lunaixKernel, POLICIES, TICK } from "./kernel.js";
-import { type Machine, type MachineOptions, makeMachine, unusableFrames } from "./machine.js";
+import { type Machine, type MachineOptions, makeMachine } from "./machine.js";
 import { KernelObserver, type RunCounters, TRACE_PID } from "./observer.js";
 import { lunaixStubs } from "./personality.js";
 import { LineSink, SerialConsole } from "./serial.js";
@@ -106,10 +106,9 @@ export class LunaixSystem {
       inspect: (cmd) => inspect(this.inspectTarget(), cmd),
       tracer: this.observer,
       paranoid: options.paranoid ?? false,
-      onFrames: (f: FrameAllocator) => {
-        this.buddy = f instanceof BuddyAllocator ? f : null; // buddyinfo needs its free lists
-      },
     });
+    const f = this.kernel.frames;
+    this.buddy = f instanceof BuddyAllocator ? f : null; // buddyinfo needs its free lists
   }
 
   /**
@@ -129,7 +128,7 @@ export class LunaixSystem {
       buddy: this.buddy,
       fs: this.fs,
       slabs: this.inodeCache ? [this.inodeCache] : [],
-      reserved: unusableFrames(this.machine),
+      reserved: this.kernel.reservedFrames,
       kthreads: this.kthreads,
     };
   }
@@ -163,7 +162,7 @@ export class LunaixSystem {
         `BIOS-e820: [mem 0x${r.base.toString(16).padStart(16, "0")}-0x${end.toString(16).padStart(16, "0")}] ${r.type}`,
       );
     }
-    const reserved = unusableFrames(m);
+    const reserved = k.reservedFrames;
     const free = k.frames.freeFrames();
     this.printk(
       `Memory: ${free * 4}K/${m.frames * 4}K available (${reserved * 4}K reserved: firmware ranges, holes, frame 0)`,

@@ -31,7 +31,7 @@ import {
   StridePolicy,
   Xorshift32,
 } from "@osbricks/sched";
-import { BuddyAllocator, type FrameAllocator, reserveUnusable } from "@osbricks/vm";
+import { BuddyAllocator } from "@osbricks/vm";
 import type { Vfs } from "./fs/vfs.js";
 import type { Machine } from "./machine.js";
 import { type Inspector, lunaixPersonality } from "./personality.js";
@@ -106,8 +106,6 @@ export interface LunaixParts {
   readonly tracer: Tracer<KernelEvent>;
   /** Check every invariant after every trap. */
   readonly paranoid: boolean;
-  /** Receives the buddy allocator the kernel made (for `buddyinfo`). */
-  readonly onFrames: (frames: FrameAllocator) => void;
 }
 
 /**
@@ -120,13 +118,8 @@ export function lunaixKernel(parts: LunaixParts): Kernel {
   return new Kernel({
     programs: lunaixPrograms(), //                              /bin
     cpus: machine.cpus,
-    memoryFrames: machine.frames,
-    allocator: (frames) => {
-      const buddy = new BuddyAllocator({ frames }); //          Linux's buddy; or new BitmapAllocator({ frames })
-      reserveUnusable(buddy, machine.memoryMap); //             only e820 "usable" RAM is handed out
-      parts.onFrames(buddy);
-      return buddy;
-    },
+    memoryMap: machine.memoryMap, //                             the firmware's e820 map: only usable RAM is handed out
+    allocator: ({ frames }) => new BuddyAllocator({ frames }), // Linux's buddy; or new BitmapAllocator({ frames })
     cow: "shadow", //                                            Mach shadow chains; or "refcount"
     policy: (cpu) => POLICIES[machine.policy]!(cpu, machine.seed), // round robin; or --policy
     personality: lunaixPersonality(parts.fs, parts.inspect), //  POSIX + pthreads + VFS + lunadbg

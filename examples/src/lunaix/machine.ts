@@ -15,10 +15,11 @@
  * rounded down); usable [0x100000, 0xfff0000) is frames 0x100..0xffef; the allocator covers
  * 0xfff0 = 65520 frames, of which 97 (the 640K–1M hole) are reserved.
  *
- * Related: `kernel.ts` (reserves the non-usable frames in the buddy), `boot.ts` (prints the map).
+ * Related: `kernel.ts` (hands the map to the kernel, which keeps the non-usable frames out of the
+ * buddy), `boot.ts` (prints the map).
  */
 import { type BootMemoryRegion, buildBootMap } from "@osbricks/hw-x86";
-import { frameCountFor, usableFrameRuns } from "@osbricks/vm";
+import { frameCountFor } from "@osbricks/vm";
 
 /** Smallest RAM the kernel boots with (the low hole, the ACPI tables and room to run). */
 export const MIN_MEMORY = 4 * 2 ** 20;
@@ -92,11 +93,4 @@ export function makeMachine(o: MachineOptions, policies: readonly string[]): Mac
     [{ base: FRAMEBUFFER_BASE, length: 0x40_0000, type: "mmio" }],
   );
   return { mem, cpus, policy, seed, memoryMap, frames: frameCountFor(memoryMap) };
-}
-
-/** Frames of the allocator's range that the firmware map does not call usable, plus frame 0 (never handed out). */
-export function unusableFrames(m: Machine): number {
-  let usable = 0;
-  for (const r of usableFrameRuns(m.memoryMap)) usable += r.end - r.start;
-  return m.frames - usable + (usableFrameRuns(m.memoryMap)[0]?.start === 0 ? 1 : 0);
 }

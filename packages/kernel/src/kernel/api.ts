@@ -19,6 +19,7 @@
  *
  * Related: `kernel.ts`.
  */
+import type { BootMemoryRegion, PhysicalMemory } from "@osbricks/hw-x86";
 import type { SchedPolicy } from "@osbricks/sched";
 import type { FrameAllocator } from "@osbricks/vm";
 import type { Thread } from "../process/thread.js";
@@ -117,6 +118,21 @@ export const DEFAULT_COSTS: CycleCosts = {
   contextSwitch: 300,
 };
 
+/**
+ * The machine's physical memory as the firmware describes it, handed to an allocator factory
+ * (`KernelOptions.allocator`). After the factory returns, the kernel reserves in the fresh
+ * allocator every frame the map does not call usable (and frame 0), as Linux's memblock keeps
+ * firmware ranges away from the buddy allocator.
+ */
+export interface BootMemory {
+  /** Frames the allocator covers, 0..frames-1: the end of the map's last usable range. */
+  readonly frames: number;
+  /** The simulated RAM behind those frames. */
+  readonly memory: PhysicalMemory;
+  /** The e820-style boot memory map (hw-x86's types). */
+  readonly memoryMap: readonly BootMemoryRegion[];
+}
+
 /** A system-call personality: builds the dispatcher a kernel traps into. */
 export type Personality = (kernel: Kernel) => SyscallDispatcher<Thread, SyscallDecls>;
 
@@ -126,12 +142,22 @@ export interface KernelOptions {
   readonly programs: ProgramRegistry;
   /** Simulated CPUs, 1..32. Default 1. */
   readonly cpus?: number;
-  /** Physical memory in 4 KiB frames. Default 4096 (16 MiB). */
+  /** Physical memory in 4 KiB frames, all usable. Default 4096 (16 MiB); with a `memoryMap`, leave it out. */
   readonly memoryFrames?: number;
+  /**
+   * The firmware's e820-style boot memory map (build one with hw-x86's `buildBootMap`). The
+   * allocator covers frames up to the end of the last usable range and never hands out a frame
+   * that is not wholly inside a usable range. Default: `memoryFrames` of usable RAM from 0.
+   */
+  readonly memoryMap?: readonly BootMemoryRegion[];
   /** Makes one run-queue policy per CPU. Default: round robin with a 10 000-cycle quantum. */
   readonly policy?: (cpu: number) => SchedPolicy;
-  /** The physical frame allocator: `"buddy"` (Linux), `"bitmap"` (jsix), or a factory. Default `"buddy"`. */
-  readonly allocator?: "buddy" | "bitmap" | ((frames: number) => FrameAllocator);
+  /**
+   * The physical frame allocator: `"buddy"` (Linux), `"bitmap"` (jsix), or a factory that gets
+   * the boot memory and returns a fresh allocator of `boot.frames` frames (the kernel then
+   * reserves what the map does not call usable). Default `"buddy"`.
+   */
+  readonly allocator?: "buddy" | "bitmap" | ((boot: BootMemory) => FrameAllocator);
   /** Copy-on-write strategy of private memory: `"shadow"` (Mach/Codezero chains) or `"refcount"` (xv6 page counts). Default `"shadow"`. */
   readonly cow?: "shadow" | "refcount";
   /** Timer period in cycles (the scheduler tick). Default 1000. */

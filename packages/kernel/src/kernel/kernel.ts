@@ -28,6 +28,7 @@
  */
 import {
   Apic,
+  type BootMemoryRegion,
   Clock,
   irqLine,
   Mapper,
@@ -46,7 +47,9 @@ import {
   BuddyAllocator,
   FirstFitRanges,
   type FrameAllocator,
+  frameCountFor,
   KernelStackCache,
+  reserveUnusable,
   VmSystem,
 } from "@osbricks/vm";
 import { KernelArgumentError, KernelStateError } from "../errors.js";
@@ -102,6 +105,10 @@ export class Kernel implements Waker {
   readonly programs: ProgramRegistry;
   readonly memory: PhysicalMemory;
   readonly frames: FrameAllocator;
+  /** The boot memory map the kernel was built with (a synthesized all-usable one without `memoryMap`). */
+  readonly memoryMap: readonly BootMemoryRegion[];
+  /** Frames reserved at boot: those the map does not call usable, and frame 0. */
+  readonly reservedFrames: number;
   /** The VM system: address spaces, VM objects, the copy-on-write strategy. */
   readonly vm: VmSystem;
   /** The kernel's own page tables (the upper half: kernel stacks). */
@@ -149,9 +156,15 @@ export class Kernel implements Waker {
     const ncpu = options.cpus ?? 1;
     if (!Number.isInteger(ncpu) || ncpu < 1 || ncpu > 32)
       throw new KernelArgumentError(`new Kernel(cpus=${ncpu}): expected 1..32`);
-    const nframes = options.memoryFrames ?? 4096;
+    if (options.memoryMap !== undefined && options.memoryFrames !== undefined)
+      throw new KernelArgumentError(
+        "new Kernel(memoryFrames, memoryMap): give one (the map sets the frames: the end of its last usable range)",
+      );
+    const nframes =
+      options.memoryMap !== undefined ? frameCountFor(options.memoryMap) : (options.memoryFrames ?? 4096);
     if (!Number.isInteger(nframes) || nframes < 256 || nframes > 1 << 20) {
-      throw new KernelArgumentError(`new Kernel(memoryFrames=${nframes}): expected 256..2^20`);
+      const what = options.memoryMap !== undefined ? "memoryMap: usable RAM ends at frame" : "memoryFrames=";
+      throw new KernelArgumentError(`new Kernel(${what}${nframes}): expected 256..2^20 frames`);
     }
     const tick = options.tick ?? 1000;
     if (!Number.isInteger(tick) || tick < 10)
@@ -166,14 +179,26 @@ export class Kernel implements Waker {
     this.forkHistoryLimit = options.forkHistoryLimit ?? 1 << 20;
     this.memory = new PhysicalMemory({ size: nframes * 4096 });
     this.walker = new Mmu({ memory: this.memory });
+    this.memoryMap = options.memoryMap ?? [{ base: 0, length: nframes * 4096, type: "usable" }];
     const alloc = options.allocator ?? "buddy";
     this.frames =
       alloc === "buddy"
         ? new BuddyAllocator({ frames: nframes })
         : alloc === "bitmap"
           ? new BitmapAllocator({ frames: nframes })
-          : alloc(nframes);
-    this.frames.reserve(0, 1); // frame 0 stays unused: a zero frame number is always a bug
+          : alloc({ frames: nframes, memory: this.memory, memoryMap: this.memoryMap });
+    if (this.frames.frameCount !== nframes || this.frames.freeFrames() !== nframes)
+      throw new KernelArgumentError(
+        `new Kernel(allocator): the factory must return a fresh allocator of ${nframes} frames (got ${this.frames.freeFrames()} free of ${this.frames.frameCount})`,
+      );
+    // Firmware ranges and holes never reach the allocator's free lists (Linux: memblock_reserve
+    // before the buddy takes over); frame 0 stays unused too: a zero frame number is always a bug.
+    let reserved = reserveUnusable(this.frames, this.memoryMap);
+    if (!this.frames.isAllocated(0)) {
+      this.frames.reserve(0, 1);
+      reserved++;
+    }
+    this.reservedFrames = reserved;
     this.vm = new VmSystem({
       memory: this.memory,
       frames: this.frames,
