@@ -155,8 +155,10 @@ describe("the Lunaix demo script", () => {
   });
 
   it("a different seed changes the interleaving under a randomized policy", () => {
-    const a = demo(1, 3, "lottery");
-    const b = demo(7, 3, "lottery");
+    // On 2 CPUs threads compete for a run queue, so the lottery's draws decide (on 3, the demo
+    // rarely has two ready threads on one CPU and the draws never matter).
+    const a = demo(1, 2, "lottery");
+    const b = demo(7, 2, "lottery");
     expect(results(a.out)).toEqual(results(b.out));
     expect(JSON.stringify(a.trace.toJSON())).not.toBe(JSON.stringify(b.trace.toJSON()));
   });

@@ -38,8 +38,6 @@ import { LineSink, SerialConsole } from "./serial.js";
 
 /** How often kstatd samples, in cycles. */
 export const KSTATD_PERIOD = 200 * TICK;
-/** The run loop looks at the console this often, in simulated cycles. */
-export const CHECK_PERIOD = 20 * TICK;
 /** A command that runs longer than this (simulated cycles) is reported and stopped (a watchdog). */
 export const WATCHDOG_CYCLES = 20_000_000_000;
 
@@ -51,7 +49,7 @@ export interface LunaixOptions extends MachineOptions {
   readonly echo?: boolean;
   /** Where Chrome trace events go. Default none. */
   readonly trace?: ChromeTraceWriter;
-  /** Check every invariant after every trap, and the file system's after every slice (slow). Default false. */
+  /** Check every invariant after every trap, and the file system's whenever the run loop returns (slow). Default false. */
   readonly paranoid?: boolean;
 }
 
@@ -229,61 +227,45 @@ export class LunaixSystem {
     };
   }
 
-  /** Whether every user thread is blocked (none ready or running). */
-  private userIdle(): { idle: boolean; reading: boolean; sleeping: boolean } {
-    let idle = true;
-    let sleeping = false;
-    for (const t of this.kernel.threads.values()) {
-      if (t.process.pid === 0) continue;
-      if (t.runState !== "blocked") idle = false;
-      else if (t.wait?.on === "sleep") sleeping = true;
-    }
-    // A timed futex wait (pthread_cond_timedwait) ends by itself too.
-    if (this.kernel.ipc.nextDeadline() < Number.POSITIVE_INFINITY) sleeping = true;
-    return { idle, reading: this.console.readerWaiting, sleeping };
-  }
-
-  /** Run until the shell waits for input, the machine halts, or it hangs. */
+  /**
+   * Run until the shell waits for input, the machine halts, or it hangs. The kernel says when user
+   * space is idle (`run({ stopWhenIdle: true })`: every user thread blocked, no user timer, only
+   * kstatd's left); then a reader waiting on the console means "feed it a line", and no reader
+   * means nothing can ever wake user space: a hang.
+   */
   runUntilIdle(): IdleReason {
     if (this.halted) return "halted";
     const k = this.kernel;
-    const start = k.now;
+    // The watchdog counts from the CPU with the lowest clock, as the run loop's limit does.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const c of k.cpus) earliest = Math.min(earliest, c.time);
+    const watchdog = earliest + WATCHDOG_CYCLES;
     for (;;) {
-      // The loop stops when the CPU with the lowest clock passes the limit, so count from it.
-      let earliest = Number.POSITIVE_INFINITY;
-      for (const c of k.cpus) earliest = Math.min(earliest, c.time);
-      const r = k.run({ maxCycles: earliest + CHECK_PERIOD });
+      const r = k.run({ stopWhenIdle: true, maxCycles: watchdog });
       if (k.paranoid) {
         this.fs.checkInvariants();
         this.inodeCache?.checkInvariants();
       }
-      const init = k.processes.get(1);
-      if (r.outcome === "all-exited" || init === undefined || init.phase !== "live") {
-        if (r.outcome !== "all-exited") continue; // let kstatd and the last exits finish
+      if (r.outcome === "all-exited") {
         this.halt();
         return "halted";
       }
-      const u = this.userIdle();
-      if (u.idle && u.reading && this.console.pendingLines === 0) {
+      const init = k.processes.get(1);
+      if (init === undefined || init.phase !== "live") continue; // let kstatd and the last exits finish
+      if (r.outcome === "idle" && this.console.readerWaiting) {
         this.console.flush();
         return "input";
       }
-      if (
-        (u.idle && !u.reading && !u.sleeping) ||
-        r.outcome === "deadlock" ||
-        k.now - start > WATCHDOG_CYCLES
-      ) {
-        this.printk(
-          r.outcome === "deadlock" || u.idle
-            ? "hung: every user thread is blocked and nothing can wake them; shutting down"
-            : `watchdog: no prompt after ${WATCHDOG_CYCLES} cycles; shutting down`,
-        );
-        this.console.printk(inspect(this.inspectTarget(), "ps"));
-        k.shutdown();
-        k.run();
-        this.halt();
-        return "hung";
-      }
+      this.printk(
+        r.outcome === "limit"
+          ? `watchdog: no prompt after ${WATCHDOG_CYCLES} cycles; shutting down`
+          : "hung: every user thread is blocked and nothing can wake them; shutting down",
+      );
+      this.console.printk(inspect(this.inspectTarget(), "ps"));
+      k.shutdown();
+      k.run();
+      this.halt();
+      return "hung";
     }
   }
 

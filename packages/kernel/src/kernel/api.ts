@@ -186,6 +186,13 @@ export type RunOutcome =
   | "all-exited"
   /** Threads remain but none can run and no timer is pending. */
   | "deadlock"
+  /**
+   * Asked for with `run({ stopWhenIdle: true })`: every user thread is blocked (or stopped) and
+   * none has a timer of its own pending; only kernel threads' timers (if any) remain. Nothing in
+   * user space changes until the host acts (types input into a device, sends a signal), so this
+   * is when a host feeds input — or, when no device waits for any, calls it a hang.
+   */
+  | "idle"
   /** The cycle or step limit was reached. */
   | "limit";
 

@@ -285,11 +285,22 @@ export class Kernel implements Waker {
 
   /**
    * Run until every user process has exited, nothing can run, or a limit is reached.
-   * @param limits maxCycles: stop when the clock passes it; maxSteps: stop after that many traps.
+   * @param limits maxCycles: stop when the clock passes it; maxSteps: stop after that many traps;
+   *   stopWhenIdle: also stop, with outcome `"idle"`, as soon as {@link Kernel.userIdle} holds
+   *   (checked whenever a CPU finds nothing to run, so it costs nothing while threads run).
+   * @example
+   * ```ts
+   * for (;;) {
+   *   const { outcome } = k.run({ stopWhenIdle: true });
+   *   if (outcome !== "idle" || !console.readerWaiting) break; // exited, deadlock, or a hang
+   *   console.hostInput(nextLine()); // wakes the reader
+   * }
+   * ```
    */
-  run(limits: { maxCycles?: number; maxSteps?: number } = {}): RunResult {
+  run(limits: { maxCycles?: number; maxSteps?: number; stopWhenIdle?: boolean } = {}): RunResult {
     const maxCycles = limits.maxCycles ?? Number.POSITIVE_INFINITY;
     const maxSteps = limits.maxSteps ?? Number.POSITIVE_INFINITY;
+    const stopWhenIdle = limits.stopWhenIdle ?? false;
     const start = this.steps;
     const cpus = this.cpus;
     const one = cpus.length === 1;
@@ -305,6 +316,7 @@ export class Kernel implements Waker {
       }
       if (c.timer.expirations !== c.seenExpirations) this.interrupt(c);
       if (c.current === null && !this.dispatch(c)) {
+        if (stopWhenIdle && this.userIdle()) return this.result("idle", start);
         if (!this.idle(c))
           return this.result(this.liveUserThreads() === 0 ? "all-exited" : "deadlock", start);
         continue;
@@ -344,6 +356,25 @@ export class Kernel implements Waker {
     let n = 0;
     for (const t of this.threads.values()) if (t.process.pid !== 0) n++;
     return n;
+  }
+
+  /**
+   * Whether user space is idle: at least one user thread exists, and every one is blocked or
+   * stopped with no timer of its own pending (no `nanosleep`, no futex wait with a timeout), so
+   * only an outside event — or a kernel thread — can make user code run again. Kernel threads'
+   * own timers (a periodic kernel daemon) do not count. O(threads).
+   */
+  userIdle(): boolean {
+    let any = false;
+    for (const t of this.threads.values()) {
+      if (t.process.pid === 0) continue;
+      any = true;
+      const s = t.runState;
+      if (s !== "blocked" && s !== "suspended") return false;
+      if (t.wait?.on === "sleep") return false;
+      if (t.ipcSlot >= 0 && this.ipc.deadline[t.ipcSlot] !== Number.POSITIVE_INFINITY) return false;
+    }
+    return any;
   }
 
   /** An idle CPU waits for the next event: another CPU's progress or a timer. False when nothing can ever happen. */
