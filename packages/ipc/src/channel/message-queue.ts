@@ -21,7 +21,10 @@
  */
 import { InvariantError, IpcArgumentError } from "../errors.js";
 
-/** One queued message. `handles` are in-flight items (for channels: {@link InFlightHandle}s). */
+/**
+ * One queued message. `handles` are in-flight items: for channels, handles parked in the channel's
+ * transit table while the message waits (they belong to neither process until it is read).
+ */
 export interface QueuedMessage<H> {
   readonly bytes: Uint8Array;
   readonly handles: readonly H[];
