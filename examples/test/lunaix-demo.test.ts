@@ -90,7 +90,14 @@ function checkFacts(r: Run): void {
   );
   expect(section(out, "cat /tmp/note")).toBe("saved by the shell\n");
   // Inspectors.
-  expect(section(out, "ps")).toMatch(/^3 +1 +R +1 +\/bin\/sh$/m);
+  const ps = section(out, "ps");
+  expect(ps).toMatch(/^PID +PPID +S +THR +TIME +IMAGE$/m);
+  const time = (pid: number) => Number(new RegExp(`^${pid} +\\S+ +\\S +\\d+ +(\\d+) `, "m").exec(ps)?.[1]);
+  expect(ps).toMatch(/^3 +1 +R +1 +\d+ +\/bin\/sh$/m);
+  expect(ps).toMatch(/tid 3 running on cpu\d, \d+ cycles$/m);
+  // The shell has run every command so far; init only started it and waits.
+  expect(time(3)).toBeGreaterThan(time(1));
+  expect(time(1)).toBeGreaterThan(0);
   expect(section(out, "free")).toMatch(/^total +65520 +262080$/m);
   expect(section(out, "sched")).toMatch(/^cpu\d: policy \w+, running 3\(\/bin\/sh\)/m);
   expect(section(out, "handles 1")).toMatch(/^0x\w+ +\d+ +process +duplicate\|transfer/m);

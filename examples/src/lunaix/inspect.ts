@@ -7,7 +7,7 @@
  *
  * | command            | reads                                                                 |
  * | ------------------ | --------------------------------------------------------------------- |
- * | `ps`               | the kernel's process and thread tables                                |
+ * | `ps`               | the kernel's process and thread tables, with CPU time in cycles        |
  * | `free`             | the frame allocator, the kernel-stack cache, the file system          |
  * | `buddyinfo`        | `BuddyAllocator.buddyinfo()` (Linux's /proc/buddyinfo)                 |
  * | `vmrs <pid>`       | `AddressSpace.dump()` (/proc/<pid>/maps)                               |
@@ -68,17 +68,21 @@ function userProcess(target: InspectTarget, text: string | undefined, cmd: strin
 }
 
 function ps(k: Kernel, kthreads: ReadonlyMap<number, string>): string {
-  const lines = [`${pad("PID", 5)}${pad("PPID", 6)}${pad("S", 3)}${pad("THR", 5)}IMAGE`];
+  // TIME: cycles on a CPU (the kernel's per-thread accounting; a process's is its threads' sum,
+  // exited ones included), as ps's TIME column is CPU time, not time since the start.
+  const lines = [`${pad("PID", 5)}${pad("PPID", 6)}${pad("S", 3)}${pad("THR", 5)}${rpad("TIME", 10)}  IMAGE`];
   const procs = [...k.processes.values()].filter((p) => p.phase !== "reaped").sort((a, b) => a.pid - b.pid);
   for (const p of procs) {
     const name = p.pid === 0 ? "[kernel]" : p.image;
     lines.push(
-      `${pad(p.pid, 5)}${pad(p.parent?.pid ?? "-", 6)}${pad(stateLetter(p), 3)}${pad(p.threads.length, 5)}${name}`,
+      `${pad(p.pid, 5)}${pad(p.parent?.pid ?? "-", 6)}${pad(stateLetter(p), 3)}${pad(p.threads.length, 5)}${rpad(k.processCpuTimeOf(p), 10)}  ${name}`,
     );
     for (const t of p.threads) {
       const wait = t.wait !== null ? ` (${t.wait.on})` : "";
       const name = kthreads.get(t.tid);
-      lines.push(`       tid ${t.tid}${name ? ` ${name}` : ""} ${t.runState}${wait} on cpu${t.cpu}`);
+      lines.push(
+        `       tid ${t.tid}${name ? ` ${name}` : ""} ${t.runState}${wait} on cpu${t.cpu}, ${k.cpuTimeOf(t)} cycles`,
+      );
     }
   }
   return lines.join("\n");

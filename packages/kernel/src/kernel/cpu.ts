@@ -26,6 +26,8 @@ export class Cpu {
   time = 0;
   /** The running thread, or null when idle. */
   current: Thread | null = null;
+  /** Cycles spent idle (no thread on it): with every thread's CPU time, they add up to `time`. */
+  idleCycles = 0;
   /** Cycle of the last scheduler tick. */
   lastTick = 0;
   /** Timer expiries already handled (the APIC is only consulted when the timer fired again). */

@@ -54,6 +54,19 @@ export function checkKernelInvariants(k: Kernel): void {
       );
     }
   }
+  // Time accounting: every cycle of every CPU went to exactly one thread, or to idling.
+  let elapsed = 0;
+  let accounted = k.exitedCpuTime;
+  for (const c of k.cpus) {
+    elapsed += c.time;
+    accounted += c.idleCycles;
+  }
+  for (const t of k.threads.values()) accounted += k.cpuTimeOf(t);
+  if (elapsed !== accounted) {
+    throw new KernelInvariantError(
+      `CPU clocks add up to ${elapsed} cycles but threads' CPU time and idle time to ${accounted}`,
+    );
+  }
   k.vm.checkInvariants();
   k.stacks.checkInvariants();
   k.life.checkInvariants();

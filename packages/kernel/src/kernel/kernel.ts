@@ -395,6 +395,7 @@ export class Kernel implements Waker {
       c.timer.writeDeadline(target);
       this.nextEventAt = this.clock.nextEventAt() ?? Number.POSITIVE_INFINITY;
     }
+    c.idleCycles += target - c.time;
     c.time = target;
     return true;
   }
@@ -453,13 +454,16 @@ export class Kernel implements Waker {
     const prev = c.current;
     const tid = this.sched.schedule(c.cpuId);
     if (tid === null) {
+      if (prev !== null) this.endStint(c, prev);
       c.current = null;
       return false;
     }
     const t = this.threads.get(tid)!;
     if (t === prev) return true;
+    if (prev !== null) this.endStint(c, prev); // preempted
     t.cpu = c.id;
     c.current = t;
+    t.onCpuSince = c.time; // the switch onto the CPU is charged to the incoming thread
     c.time += this.costs.contextSwitch;
     if (c.loaded !== t.process.addressSpace) c.load(t.process.addressSpace);
     this.tracer?.emit({
@@ -472,7 +476,35 @@ export class Kernel implements Waker {
     return true;
   }
 
+  /** `t` leaves CPU `c`: its stint is added to its CPU time. */
+  private endStint(c: Cpu, t: Thread): void {
+    if (t.onCpuSince >= 0) t.cpuTime += c.time - t.onCpuSince;
+    t.onCpuSince = -1;
+  }
+
+  /**
+   * Cycles `t` has spent on a CPU so far, the running stint included (what `ps` shows as TIME).
+   * @example
+   * ```ts
+   * k.cpuTimeOf(thread); // 12_345: traps, system calls, faults and switches, not time blocked
+   * ```
+   */
+  cpuTimeOf(t: Thread): number {
+    return t.onCpuSince < 0 ? t.cpuTime : t.cpuTime + this.cpus[t.cpu]!.time - t.onCpuSince;
+  }
+
+  /** Cycles the threads of `p`, live and exited, have spent on a CPU (a process's TIME). */
+  processCpuTimeOf(p: Process): number {
+    let sum = p.cpuTimeExited;
+    for (const t of p.threads) sum += this.cpuTimeOf(t);
+    return sum;
+  }
+
+  /** CPU time of every thread that has exited, in cycles (for the accounting invariant). */
+  exitedCpuTime = 0;
+
   private switchOut(c: Cpu, t: Thread): void {
+    this.endStint(c, t);
     c.current = null;
     this.tracer?.emit({ type: "kernel.switch", cycle: c.time, cpu: c.id, from: t.tid, to: null });
   }

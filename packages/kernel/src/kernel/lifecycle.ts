@@ -343,6 +343,9 @@ export class Lifecycle {
     }
     t.frames.length = 0;
     t.retry = null;
+    const spent = k.cpuTimeOf(t); // off its CPU by now: the stint is counted
+    p.cpuTimeExited += spent;
+    k.exitedCpuTime += spent;
     k.releaseIpcSlot(t);
     if (t.kstack !== null) k.stacks.free(t.kstack);
     t.kstack = null;

@@ -67,6 +67,8 @@ export class Process extends KernelObject {
   image: string;
   /** Descriptor table (POSIX personality). */
   files: FdTable = new FdTable();
+  /** CPU time of its threads that have exited, in cycles (`Kernel.cpuTimeOf` adds the live ones). */
+  cpuTimeExited = 0;
   /** First byte of the heap. */
   heapStart = 0;
   /** The program break: one past the last heap byte. */

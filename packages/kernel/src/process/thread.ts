@@ -128,8 +128,17 @@ export class Thread extends KernelObject {
   ioProgress = 0;
   /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
   isMain = false;
-  /** Cycles this thread has run, for statistics. */
+  /** Cycles of `compute(n)` this thread asked for (its own work; see {@link Thread.cpuTime} for all time on a CPU). */
   cyclesRun = 0;
+  /**
+   * Cycles this thread has spent on a CPU in finished stints: its traps, the system calls, faults
+   * and copies the kernel did for it, and the context switch onto the CPU (Linux's
+   * `sum_exec_runtime`, which starts counting when the task is picked). The current stint is
+   * added by `Kernel.cpuTimeOf`.
+   */
+  cpuTime = 0;
+  /** CPU-local cycle at which the current stint began; -1 when not on a CPU. */
+  onCpuSince = -1;
 
   /** A thread with a fresh scheduler id (which is also its tid); it is `new` until started. */
   constructor(
