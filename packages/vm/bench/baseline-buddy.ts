@@ -12,17 +12,18 @@ const N = 1 << 20;
 const OPS = 5_000_000;
 const SEED = 0x0b0dd1e5;
 
-let rng = SEED >>> 0 || 1;
-function rnd(): number {
-  let x = rng;
+/** Marsaglia xorshift32 (13, 17, 5): the next state, which is also the drawn value. */
+function xorshift(x: number): number {
   x ^= x << 13;
   x ^= x >>> 17;
   x ^= x << 5;
-  rng = x >>> 0;
-  return rng;
+  return x >>> 0;
 }
 
 function main(): void {
+  // The PRNG state lives in a local of the timed function (module-level state is a context slot
+  // that V8 reloads and stores on every draw).
+  let s = SEED;
   const buddy = new BuddyAllocator({ frames: N, maxOrder: 11 });
   const livep = new Int32Array(N);
   const liveo = new Int8Array(N);
@@ -37,14 +38,20 @@ function main(): void {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let op = 0; op < OPS; op++) {
-    const r = rnd();
+    s = xorshift(s);
+    const r = s;
     let doAlloc: boolean;
     if (nlive === 0) doAlloc = true;
     else if (used < N / 2) doAlloc = (r & 3) !== 0;
     else doAlloc = (r & 3) === 0;
     if (doAlloc) {
-      const u = (rnd() % 100) >>> 0;
-      const order = u < 70 ? 0 : u < 90 ? 1 + ((rnd() % 3) >>> 0) : 4 + ((rnd() % 7) >>> 0);
+      s = xorshift(s);
+      const u = (s % 100) >>> 0;
+      let order = 0;
+      if (u >= 70) {
+        s = xorshift(s);
+        order = u < 90 ? 1 + ((s % 3) >>> 0) : 4 + ((s % 7) >>> 0);
+      }
       const p = buddy.alloc(order);
       if (p === null) {
         fails++;
@@ -57,7 +64,8 @@ function main(): void {
         h = (Math.imul(h, 31) + p) | 0;
       }
     } else {
-      const i = (rnd() % (nlive >>> 0)) >>> 0;
+      s = xorshift(s);
+      const i = (s % (nlive >>> 0)) >>> 0;
       const p = livep[i]!;
       const o = liveo[i]!;
       nlive--;
