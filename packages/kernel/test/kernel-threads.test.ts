@@ -95,3 +95,32 @@ describe("kernel threads on the trap loop", () => {
     expect(k.crashes[0]?.message).toContain("compute(-5)");
   });
 });
+
+describe("the CPUs are hw-x86 CPUs", () => {
+  it("CR3 holds the running process's root; an exited process's tables are in no CR3", () => {
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const pid = yield* sys.fork();
+        yield* compute(20_000);
+        if (pid !== 0) yield* sys.waitpid(pid, 0, 0);
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, cpus: 2, paranoid: true });
+    const init = k.boot("init");
+    const roots = new Set<number>();
+    for (let i = 0; i < 400 && k.run({ maxSteps: 1 }).outcome === "limit"; i++) {
+      for (const c of k.cpus) {
+        roots.add(c.hw.cr3);
+        if (c.current !== null && c.current.process.addressSpace !== null)
+          expect(c.hw.cr3).toBe(c.current.process.addressSpace.root);
+      }
+    }
+    expect(roots.size).toBeGreaterThanOrEqual(3); // the kernel's tables, init's, the child's
+    k.run();
+    expect(init.phase).not.toBe("live");
+    for (const c of k.cpus) expect(c.hw.cr3).toBe(k.kernelMapper.root); // every space destroyed
+    expect(k.cpus[0]!.timer.mode).toBe("tsc-deadline");
+  });
+});

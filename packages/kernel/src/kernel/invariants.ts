@@ -28,9 +28,13 @@ export function checkKernelInvariants(k: Kernel): void {
   k.sched.checkInvariants();
   k.clock.checkInvariants();
   for (const c of k.cpus) {
-    c.apic.checkInvariants();
-    c.timer.checkInvariants();
-    c.tlb.checkInvariants();
+    c.hw.checkInvariants(); // registers and cached context, TLB, APIC, timer, PAT, MTRRs
+    const cr3 = c.loaded === null ? k.kernelMapper.root : c.loaded.root;
+    if (c.hw.cr3 !== cr3) {
+      throw new KernelInvariantError(
+        `cpu ${c.id}: CR3 = 0x${c.hw.cr3.toString(16)}, loaded space's root 0x${cr3.toString(16)}`,
+      );
+    }
     if (c.current && (c.current.runState !== "running" || k.sched.current(c.cpuId) !== c.current.schedId)) {
       throw new KernelInvariantError(`cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.runState}`);
     }

@@ -27,15 +27,12 @@
  * `../posix/deliver.ts` (signals), `../process/`.
  */
 import {
-  Apic,
   type BootMemoryRegion,
   Clock,
-  irqLine,
   Mapper,
   Mmu,
   makeContext,
   PhysicalMemory,
-  Timer,
   type TranslationContext,
 } from "@osbricks/hw-x86";
 import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
@@ -230,15 +227,8 @@ export class Kernel implements Waker {
       clock: { now: () => this.nowCycles },
     });
     this.sched.spawn(); // tid 0: the kernel process's idle task (Linux's swapper), never started
-    for (let i = 0; i < ncpu; i++) {
-      const apic = new Apic();
-      apic.route(0, { vector: TIMER_VECTOR, masked: false });
-      // TSC-deadline mode (SDM 10.5.4.1): each tick programs the next one, and an idle CPU can
-      // skip ticks altogether (Linux's NO_HZ), so a long sleep costs one interrupt, not millions.
-      const timer = new Timer(this.clock, irqLine(apic, 0), { mode: "tsc-deadline" });
-      timer.writeDeadline(tick);
-      this.cpus.push(new Cpu(i, apic, timer, this.memory));
-    }
+    for (let i = 0; i < ncpu; i++)
+      this.cpus.push(new Cpu(i, this.memory, this.clock, this.kernelMapper.root, tick));
     this.life = new Lifecycle(this);
     this.dispatcher = (options.personality ?? posixPersonality)(this);
     this.bootFreeFrames = this.frames.freeFrames();
@@ -743,8 +733,10 @@ export class Kernel implements Waker {
 
   /** Release an address space: CPUs that still hold it switch to the kernel's tables. */
   destroySpace(space: AddressSpace): void {
+    // Off every CR3 that holds it before its tables are freed (Linux's exit_mm leaves the task on
+    // the kernel's tables): a CPU must never walk a freed, perhaps reused, page-table frame.
+    for (const c of this.cpus) if (c.loaded === space) c.load(null);
     space.destroy();
-    for (const c of this.cpus) if (c.loaded === space) c.loaded = null;
     if (this.lastSpace === space) {
       this.lastSpace = null;
       this.lastCtx = null;

@@ -24,12 +24,13 @@ export class CpuShootdown implements ShootdownTarget {
 
   /** INVLPG on `cpu` for each page (an IPI on a real machine when `cpu` is not the current one). */
   invalidatePages(cpu: number, _spaceId: number, vas: readonly number[]): void {
-    const tlb = this.cpus[cpu]!.tlb;
-    for (const va of vas) tlb.invlpg(0, va);
+    const hw = this.cpus[cpu]!.hw;
+    for (const va of vas) hw.invlpg(va);
   }
 
-  /** Drop every non-global translation on `cpu` (a CR3 reload). */
+  /** Drop every non-global translation on `cpu` (a CR3 reload: MOV CR3, CR3). */
   invalidateSpace(cpu: number, _spaceId: number): void {
-    this.cpus[cpu]!.tlb.writeCr3(false, 0);
+    const hw = this.cpus[cpu]!.hw;
+    hw.writeCr3(hw.cr3);
   }
 }
