@@ -111,9 +111,10 @@ describe("run({ stopWhenIdle })", () => {
 
   it("userIdle is false when no user thread exists", () => {
     const { k } = machine(function* () {
+      yield* compute(10);
       return 0;
     });
-    expect(k.userIdle()).toBe(false);
+    expect(k.userIdle()).toBe(false); // init is ready, not blocked
     k.run({ stopWhenIdle: true, maxCycles: 1e9 });
     expect(k.userIdle()).toBe(false);
   });
