@@ -1,4 +1,6 @@
 // The README's example, run: it must keep working as written.
+import { buildBootMap } from "@osbricks/hw-x86";
+import { BitmapAllocator } from "@osbricks/vm";
 import { describe, expect, it } from "vitest";
 import {
   FileMode,
@@ -55,5 +57,17 @@ describe("README", () => {
     expect(fd).toBe(3);
     k.run();
     expect(k.life.reapedByKernel).toEqual([{ pid: 1, status: 0 }]);
+  });
+
+  it("the boot-memory example: 98 frames reserved (the 640K–1M hole and frame 0)", () => {
+    const programs = new ProgramRegistry();
+    const memoryMap = buildBootMap(
+      64 * 2 ** 20,
+      [{ base: 0x9fc00, length: 0x100000 - 0x9fc00, type: "reserved" }],
+      [{ base: 0xfd00_0000, length: 0x40_0000, type: "mmio" }],
+    );
+    const k = new Kernel({ programs, memoryMap, allocator: ({ frames }) => new BitmapAllocator({ frames }) });
+    expect(k.reservedFrames).toBe(98);
+    expect(k.frames.frameCount).toBe(16384);
   });
 });
