@@ -94,6 +94,10 @@ const A = 1 << 5;
 const D = 1 << 6;
 const PS = 1 << 7;
 const G = 1 << 8;
+/** Access.Write as a module-local constant: V8 reloads an imported binding on every use. */
+const WRITE = Access.Write;
+/** Placeholder before the first table's segment is known (never indexed). */
+const NO_WORDS: Int32Array = new Int32Array(0);
 
 /**
  * The hardware page walker (and TLB front end) of one CPU.
@@ -143,6 +147,10 @@ export class Mmu {
   private top = 4;
   private signShift = 15;
   private rsvdHi = 0;
+  /** The context can use the compact walker: 4-level paging and no protection keys. */
+  private fastWalk = false;
+  /** G (bit 8) when CR4.PGE makes G meaningful, else 0. */
+  private globalMask = 0;
   /**
    * The rights check of {@link checkRights} tabulated for the current context (without protection
    * keys): entry `access × 8 + (R/W | U/S << 1 | XD << 2)` holds the error-code bits, 0 if allowed.
@@ -264,6 +272,94 @@ export class Mmu {
    * page's TLB entries when the TLB invalidates on faults).
    */
   walkHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+    // Why two walkers. This one is the common case only: a known 4-level context without
+    // protection keys, a canonical address, every entry present and well-formed. Anything else
+    // (a new context, LA57, PKE, non-canonical, not present, reserved bits, a table outside RAM or
+    // in an unbacked segment) goes to walkFull, which starts again from CR3 and is the reference
+    // for the rules. Starting again is safe: the only side effect before the bail-out is setting A
+    // on non-leaf entries already passed, which walkFull does identically (and idempotently).
+    // What the split buys: the common path does integer arithmetic only, reads the table
+    // segment once per walk instead of once per level, and does none of the LA57/PKE/#MC
+    // branches.
+    if (ctx === this.ctx && this.fastWalk && ((vhi >> 15) + 1) >>> 1 === 0) {
+      const memory = this.memory;
+      let pfn = this.rootPfn;
+      let rw = 1;
+      let us = 1;
+      let nx = 0;
+      // The segment of the last table read: tables usually share one, and a predictable
+      // "same segment" branch keeps the segment lookup off the chain of dependent loads.
+      let seg = -1;
+      let words = NO_WORDS;
+      // Bit masks are literals here (P = 1, A = 0x20, D = 0x40, PS = 0x80): a module constant
+      // costs a hole check in the bytecode, and every byte counts against the inlining budget.
+      for (let level = 4; level >= 1; level--) {
+        if (pfn >>> 16 !== seg) {
+          // A table outside RAM, or in a segment never stored into: walkFull reports it.
+          const w = memory.peekSegment(pfn);
+          if (w === undefined) break;
+          words = w;
+          seg = pfn >>> 16;
+        }
+        // 9-bit index of this level (SDM Figure 4-8): bits 47:39, 38:30 (straddling the
+        // halves), 29:21, 20:12.
+        const index =
+          level === 4
+            ? (vhi >>> 7) & 511
+            : level === 3
+              ? ((vlo >>> 30) | (vhi << 2)) & 511
+              : (vlo >>> (3 + 9 * level)) & 511;
+        const slot = (index << 1) + ((pfn & 0xffff) << 10);
+        const lo = words[slot]!;
+        const hi = words[slot + 1]!;
+        const ps = lo & 0x80;
+        if ((lo & 1) === 0 || ((lo & RSVD_LO[(level << 1) | (ps >>> 7)]!) | (hi & this.rsvdHi)) !== 0) break;
+        rw &= lo >>> 1;
+        us &= lo >>> 2;
+        nx |= hi >>> 31;
+        if (level === 1 || ps !== 0) {
+          // The leaf: a PTE, or a PDE/PDPTE with PS (PS in a PML4E is reserved: refused above).
+          const flags = (rw & 1) | ((us & 1) << 1) | ((nx & 1) << 2);
+          const denied = this.denied[access * 8 + flags]!;
+          if (denied !== 0) {
+            this.walkCount++;
+            return this.pageFault(ctx, vhi, vlo, access, denied, "protection", level as PagingLevel);
+          }
+          const next = access === WRITE ? lo | 0x60 : lo | 0x20;
+          if (next !== lo) words[slot] = next;
+          // Page shift 12, 21 or 30 = 3 + 9·level; the frame mask is -1 << shift (worked:
+          // level 2 → -1 << 21 = 0xffe00000, the 2 MiB frame bits 31:21 of the low half).
+          const shift = 3 + 9 * level;
+          const mask = -1 << shift;
+          // TLB flags without a branch: D (bit 6) → TLB_DIRTY (bit 3); G (bit 8) → TLB_GLOBAL
+          // (bit 4), through globalMask, which is G only when CR4.PGE is set.
+          this.outFlags = flags | ((next & 0x40) >>> 3) | ((lo & this.globalMask) >>> 4);
+          this.outPkey = (hi >>> 27) & 15;
+          this.outShift = shift;
+          this.lastPageShift = shift;
+          this.lastLevel = level as PagingLevel;
+          this.lastTlbHit = false;
+          this.walkCount++;
+          return (hi & 0xfffff) * 4294967296 + ((lo & mask) >>> 0) + (vlo & ~mask);
+        }
+        if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
+        // Next table's frame number, bits 51:12 of the entry. RAM ends below 1 TiB (pfn < 2^28),
+        // so a high half of 2048 or more is outside RAM (walkFull reports the #MC); below that
+        // pfn stays an int32 and the loop does integer arithmetic only.
+        const addrHi = hi & 0xfffff;
+        if (addrHi >= 2048) break;
+        pfn = (addrHi << 20) | (lo >>> 12);
+      }
+    }
+    return this.walkFull(ctx, vhi, vlo, access);
+  }
+
+  /**
+   * The reference walker: every case of SDM 4.5 (4 or 5 levels, protection keys, faults of every
+   * kind, machine checks). {@link Mmu.walkHalves} handles the common case itself and calls this
+   * for the rest.
+   */
+  private walkFull(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     if (ctx !== this.ctx) this.prepare(ctx);
     const sign = vhi >> this.signShift;
     if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
@@ -380,6 +476,8 @@ export class Mmu {
     this.rootPfn = ctx.root / FRAME_SIZE;
     this.top = ctx.la57 ? 5 : 4;
     this.signShift = ctx.la57 ? 24 : 15;
+    this.fastWalk = !ctx.la57 && !ctx.pke;
+    this.globalMask = ctx.pge ? G : 0;
     // Address bits 51:MAXPHYADDR live in hi bits 19:(MAXPHYADDR-32). Worked: 46 → 0xfc000.
     let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
     if (!ctx.nxe) rsvdHi |= 0x80000000;
