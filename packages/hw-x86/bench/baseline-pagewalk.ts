@@ -75,11 +75,11 @@ const frames = {
 for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(1);
 for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(0);
 
-// Page-aligned VA of mapping i as 32-bit halves (as the baseline's JS port carries a VA), and
-// whether it is a 2 MiB mapping (the C program marks those with the VA's low bit).
-const mvaHi = new Int32Array(NMAP);
-const mvaLo = new Int32Array(NMAP);
-const mvaHuge = new Uint8Array(NMAP);
+// Page-aligned VA of mapping i as 32-bit halves (as the baseline's JS port carries a VA): low half
+// at 2i, with bit 0 set for a 2 MiB mapping (as the C program marks those), high half at 2i + 1.
+// One interleaved array, like C's uint64_t mva[]: a random mapping costs one cache miss, where
+// three parallel arrays cost three (measured: the bare replay loop ran at 29 ns per draw).
+const mva = new Int32Array(2 * NMAP);
 const mapper = new Mapper({ memory, frames });
 
 /** The baseline's "ensure(va, 1) exists and is not present": no large page above, PD entry clear. */
@@ -105,8 +105,9 @@ for (let g = 0; g < NREGIONS; g++) {
     const flags = { user: true, writable: (f & 3) !== 0, noExecute: ((f >>> 2) & 3) === 0 };
     const r = mapper.map(va, (DATA_PFN0 + m) * 4096, PAGE_4K, flags);
     if (r.kind !== "mapped") throw new Error(`setup: ${r.kind}`);
-    mvaHi[m] = Math.floor(va / 2 ** 32);
-    mvaLo[m++] = va | 0;
+    mva[2 * m] = va | 0;
+    mva[2 * m + 1] = Math.floor(va / 2 ** 32);
+    m++;
   }
 }
 for (let j = 0; j < N2M; j++) {
@@ -114,9 +115,9 @@ for (let j = 0; j < N2M; j++) {
     const va = (rnd() & (2 ** 26 - 1)) * 2 ** 21;
     const r = mapper.map(va, HUGE_PA0 + j * 2 ** 21, PAGE_2M, { writable: true, user: true });
     if (r.kind === "mapped") {
-      mvaHi[m] = Math.floor(va / 2 ** 32);
-      mvaLo[m] = va | 0;
-      mvaHuge[m++] = 1;
+      mva[2 * m] = va | 1;
+      mva[2 * m + 1] = Math.floor(va / 2 ** 32);
+      m++;
       break;
     }
   }
@@ -140,8 +141,9 @@ function timeWalks(walker: Mmu): { h: number; faults: number } {
     const off = s;
     s = xorshift(s);
     const acc = accessType(s);
-    const vlo = mvaLo[mi]! | (mvaHuge[mi] === 1 ? off & 0x1fffff : off & 0xfff);
-    const pa = walker.walkHalves(ctx, mvaHi[mi]!, vlo, acc);
+    const lo = mva[2 * mi]!;
+    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
+    const pa = walker.walkHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
     if (pa !== FAULT) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
     else faults++;
   }
@@ -168,8 +170,9 @@ function timeTlb(mmu: Mmu, hot: Uint32Array): { h: number; faults: number } {
     const off = s;
     s = xorshift(s);
     const acc = accessType(s);
-    const vlo = mvaLo[mi]! | (mvaHuge[mi] === 1 ? off & 0x1fffff : off & 0xfff);
-    const pa = mmu.translateHalves(ctx, mvaHi[mi]!, vlo, acc);
+    const lo = mva[2 * mi]!;
+    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
+    const pa = mmu.translateHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
     if (pa !== FAULT) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
     else faults++;
   }
