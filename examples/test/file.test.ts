@@ -1,6 +1,7 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
 
 import { Errno, Whence } from "@osbricks/kernel";
+import { fileOperationsLaws } from "@osbricks/kernel/laws";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { direntLength, VfsFile } from "../src/lunaix/fs/file.js";
@@ -188,4 +189,26 @@ describe("the file system in RAM", () => {
     expect(frames.freeFrames()).toBe(1023); // everything but frame 0, the root's slab included
     frames.checkInvariants();
   });
+});
+
+describe("VfsFile keeps the kernel's FileOperations laws", () => {
+  const kinds: Record<string, (fs: Vfs) => VfsFile> = {
+    "a regular file, read-write": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true, false),
+    "a regular file, O_APPEND": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true, true),
+    "a directory": (fs) => new VfsFile(fs, fs.root, true, false, false),
+    "a device": (fs) => {
+      const dev = fs.mknod("/null", {
+        name: "null",
+        waiters: [],
+        read: () => new Uint8Array(0),
+        write: (b) => b.length,
+      });
+      return new VfsFile(fs, dev as Inode, true, true, false);
+    },
+  };
+  for (const [what, make] of Object.entries(kinds)) {
+    for (const law of fileOperationsLaws(() => make(ramFs(64).fs), { numRuns: 40 })) {
+      it(`${what}: ${law.name}`, () => law.check());
+    }
+  }
 });

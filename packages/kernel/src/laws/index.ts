@@ -7,6 +7,8 @@
  *   that breaks its declared check gets that check's errno and the handler never runs.
  * - {@link grindLaws} (`grind.ts`): xv6's grinder on a whole kernel: random programs, then every
  *   invariant intact and every resource free.
+ * - {@link fileOperationsLaws} (`files.ts`): any kind of open file keeps the contract the
+ *   kernel's read, write, lseek and fstat rely on.
  */
 import fc from "fast-check";
 import type { ArgSpec } from "../syscalls/decl.js";
@@ -15,6 +17,7 @@ import { checkSyscallArgs } from "../syscalls/dispatch.js";
 import type { SyscallTable } from "../syscalls/table.js";
 import type { Law } from "./law.js";
 
+export { fileOperationsLaws, runFileOperationsLaws } from "./files.js";
 export {
   GRIND_STEPS,
   type GrindLawOptions,
