@@ -33,7 +33,8 @@
  * translation context agrees with the registers; PG, PE, PAE, LME, LMA are set; the PCID is 0
  * without PCIDE; the TLB, APIC, PAT, MTRRs and timer keep their own invariants.
  *
- * Related: `registers.ts` (bits and write rules), `../mmu/context.ts`, `../tlb/tlb.ts`,
+ * Related: `registers.ts` (bits and write rules), `msr.ts` (PAT, MTRR and TSC MSRs),
+ * `interrupt-gates.ts` (IDT table, NMI latch, vector choice), `../mmu/context.ts`, `../tlb/tlb.ts`,
  * `../interrupts/apic.ts`, `../memtypes/`.
  */
 import type { Tracer } from "../api.js";
@@ -43,12 +44,11 @@ import { Apic } from "../interrupts/apic.js";
 import type { Clock } from "../interrupts/clock.js";
 import { InterruptStateError } from "../interrupts/errors.js";
 import { Timer } from "../interrupts/timer.js";
-import { Vector } from "../interrupts/vectors.js";
 import { hex, type PhysAddr } from "../memory/address.js";
 import { effectiveMemoryType } from "../memtypes/effective.js";
 import type { MemoryType } from "../memtypes/memory-type.js";
 import { Mtrrs } from "../memtypes/mtrr.js";
-import { IA32_PAT, Pat } from "../memtypes/pat.js";
+import { Pat } from "../memtypes/pat.js";
 import { type Cpl, contextFromRegisters, type TranslationContext } from "../mmu/context.js";
 import type { AccessKind, TranslateResult } from "../mmu/fault.js";
 import { Mmu } from "../mmu/mmu.js";
@@ -63,8 +63,10 @@ import {
   type InterruptHandler,
 } from "./api.js";
 import { PrivilegeError } from "./errors.js";
+import { InterruptGates } from "./interrupt-gates.js";
 import type { IpiBus, IpiDestination, IpiMode } from "./ipi.js";
 import { LocalApicRegisters } from "./lapic.js";
+import { type PlatformMsrs, readPlatformMsr, writePlatformMsr } from "./msr.js";
 import {
   CR0,
   CR4,
@@ -75,8 +77,6 @@ import {
   EFER,
   flagNames,
   IA32_EFER,
-  IA32_TSC,
-  IA32_TSC_DEADLINE,
   RFLAGS,
 } from "./registers.js";
 
@@ -129,9 +129,8 @@ export class Cpu {
   #cpl: Cpl = 0;
   #pkru = 0;
   #context: TranslationContext;
-  readonly #handlers: (InterruptHandler | undefined)[] = new Array(256);
-  #nmiPending = false;
-  #inNmi = false;
+  readonly #gates: InterruptGates;
+  readonly #msrs: PlatformMsrs;
   #bus: IpiBus | null = null;
 
   /** @throws {@link InvalidArgumentError} for a bad id, MAXPHYADDR or timer line. */
@@ -164,6 +163,8 @@ export class Cpu {
     this.lapic = new LocalApicRegisters(this);
     this.mtrrs = new Mtrrs({ ...options.mtrrs, maxPhysAddr: m });
     this.#tracer = options.tracer;
+    this.#gates = new InterruptGates(id, this.apic, this.external);
+    this.#msrs = { pat: this.pat, mtrrs: this.mtrrs, clock: this.#clock, timer: this.timer };
     this.#context = this.#buildContext();
   }
 
@@ -319,22 +320,8 @@ export class Cpu {
       this.#efer = next;
       this.#context = this.#buildContext();
       this.#trace("efer", next, 0);
-    } else if (msr === IA32_PAT) {
-      this.pat.write(value);
-    } else if (this.mtrrs.handles(msr)) {
-      this.mtrrs.wrmsr(msr, value);
-    } else if (msr === IA32_TSC_DEADLINE && this.timer !== null) {
-      if (this.timer.mode !== "tsc-deadline") return; // SDM 10.5.4.1: ignored outside TSC-deadline mode
-      if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new InvalidArgumentError(
-          `wrmsr(IA32_TSC_DEADLINE, ${hex(value)}): beyond the simulated clock's range`,
-        );
-      }
-      this.timer.writeDeadline(Number(value));
     } else {
-      throw new InvalidArgumentError(
-        `wrmsr(${hex(msr)}): this CPU has no such writable MSR (#GP on hardware)`,
-      );
+      writePlatformMsr(this.#msrs, msr, value);
     }
   }
 
@@ -345,11 +332,7 @@ export class Cpu {
   rdmsr(msr: number): bigint {
     this.#privileged(`rdmsr(${hex(msr)})`);
     if (msr === IA32_EFER) return BigInt(this.#efer);
-    if (msr === IA32_PAT) return this.pat.read();
-    if (this.mtrrs.handles(msr)) return this.mtrrs.rdmsr(msr);
-    if (msr === IA32_TSC && this.#clock !== null) return BigInt(this.#clock.now);
-    if (msr === IA32_TSC_DEADLINE && this.timer !== null) return BigInt(this.timer.deadline);
-    throw new InvalidArgumentError(`rdmsr(${hex(msr)}): this CPU has no such MSR (#GP on hardware)`);
+    return readPlatformMsr(this.#msrs, msr);
   }
 
   /**
@@ -470,15 +453,12 @@ export class Cpu {
    * @throws {@link InvalidArgumentError} for a vector outside 0..255.
    */
   setInterruptHandler(vector: number, handler: InterruptHandler | null): void {
-    if (!Number.isInteger(vector) || vector < 0 || vector > 255) {
-      throw new InvalidArgumentError(`setInterruptHandler(${String(vector)}): vectors are 0..255`);
-    }
-    this.#handlers[vector] = handler ?? undefined;
+    this.#gates.setHandler(vector, handler);
   }
 
   /** Make an NMI pending (an NMI IPI, or a watchdog). Delivered even with IF=0. */
   raiseNmi(): void {
-    this.#nmiPending = true;
+    this.#gates.raiseNmi();
   }
 
   /**
@@ -486,9 +466,7 @@ export class Cpu {
    * external controller's; or `null`.
    */
   pendingInterrupt(): number | null {
-    if (this.#nmiPending && !this.#inNmi) return Vector.NMI;
-    if (!this.#if) return null;
-    return this.apic.peek() ?? this.external?.peek() ?? null;
+    return this.#gates.pending(this.#if);
   }
 
   /**
@@ -507,23 +485,10 @@ export class Cpu {
     for (;;) {
       const v = this.pendingInterrupt();
       if (v === null) return taken;
-      const handler = this.#handlers[v];
-      if (handler === undefined) {
-        throw new InterruptStateError(
-          `Cpu ${this.id}: vector 0x${v.toString(16)} is pending but has no handler (IDT gate missing)`,
-        );
-      }
+      const handler = this.#gates.handlerOf(v);
       if (++taken > 1024)
         throw new InterruptStateError(`Cpu ${this.id}: more than 1024 interrupts in one delivery (storm)`);
-      const isNmi = v === Vector.NMI && this.#nmiPending && !this.#inNmi;
-      if (isNmi) {
-        this.#nmiPending = false;
-        this.#inNmi = true;
-      } else if (this.apic.peek() !== null) {
-        this.apic.acknowledge();
-      } else {
-        this.external?.acknowledge(); // ExtINT: the INTA cycle goes to the 8259
-      }
+      const isNmi = this.#gates.acknowledge(v);
       const savedCpl = this.#cpl;
       const savedIf = this.#if;
       const savedAc = this.#ac;
@@ -534,7 +499,7 @@ export class Cpu {
       try {
         handler(this, v);
       } finally {
-        if (isNmi) this.#inNmi = false;
+        if (isNmi) this.#gates.endNmi();
         this.#cpl = savedCpl;
         this.#if = savedIf;
         this.#ac = savedAc;
