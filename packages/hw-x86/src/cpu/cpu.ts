@@ -34,8 +34,8 @@
  * without PCIDE; the TLB, APIC, PAT, MTRRs and timer keep their own invariants.
  *
  * Related: `registers.ts` (bits and write rules), `msr.ts` (PAT, MTRR and TSC MSRs),
- * `interrupt-gates.ts` (IDT table, NMI latch, vector choice), `../mmu/context.ts`, `../tlb/tlb.ts`,
- * `../interrupts/apic.ts`, `../memtypes/`.
+ * `interrupt-gates.ts` (IDT table, NMI latch, vector choice), `inspect.ts` (register dump and
+ * invariants), `../mmu/context.ts`, `../tlb/tlb.ts`, `../interrupts/apic.ts`, `../memtypes/`.
  */
 import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
@@ -63,22 +63,12 @@ import {
   type InterruptHandler,
 } from "./api.js";
 import { PrivilegeError } from "./errors.js";
+import { checkCpuInvariants, describeCpuRegisters } from "./inspect.js";
 import { InterruptGates } from "./interrupt-gates.js";
 import type { IpiBus, IpiDestination, IpiMode } from "./ipi.js";
 import { LocalApicRegisters } from "./lapic.js";
 import { type PlatformMsrs, readPlatformMsr, writePlatformMsr } from "./msr.js";
-import {
-  CR0,
-  CR4,
-  checkCr0,
-  checkCr3,
-  checkCr4,
-  checkEfer,
-  EFER,
-  flagNames,
-  IA32_EFER,
-  RFLAGS,
-} from "./registers.js";
+import { CR4, checkCr0, checkCr3, checkCr4, checkEfer, IA32_EFER, RFLAGS } from "./registers.js";
 
 /**
  * A simulated x86-64 logical processor.
@@ -543,42 +533,11 @@ export class Cpu {
    * ```
    */
   describeRegisters(): string {
-    const f = (v: number, bits: Readonly<Record<string, number>>) =>
-      `${hex(v)} [${flagNames(v, bits).join(" ")}]`;
-    const flags = flagNames(this.rflags, RFLAGS).filter((n) => n !== "FIXED");
-    return [
-      `CPU ${this.id} CPL=${this.#cpl} RFLAGS=${hex(this.rflags)} [${flags.join(" ")}]`,
-      `CR0=${f(this.#cr0, CR0)}  CR2=${hex(this.#cr2)}  CR3=${hex(this.#cr3)} (PCID ${this.#context.pcid})`,
-      `CR4=${f(this.#cr4, CR4)}  EFER=${f(this.#efer, EFER)}`,
-    ].join("\n");
+    return describeCpuRegisters(this);
   }
 
   /** Throws an {@link InvariantError} describing the first broken invariant (see the file banner). */
   checkInvariants(): void {
-    const fresh = this.#buildContext();
-    for (const key of Object.keys(fresh) as (keyof TranslationContext)[]) {
-      if (fresh[key] !== this.#context[key]) {
-        throw new InvariantError(
-          `Cpu ${this.id}: cached context.${key}=${String(this.#context[key])}, registers say ${String(fresh[key])}`,
-        );
-      }
-    }
-    const need: [string, boolean][] = [
-      ["CR0.PG", (this.#cr0 & CR0.PG) !== 0],
-      ["CR0.PE", (this.#cr0 & CR0.PE) !== 0],
-      ["CR4.PAE", (this.#cr4 & CR4.PAE) !== 0],
-      ["EFER.LME", (this.#efer & EFER.LME) !== 0],
-      ["EFER.LMA", (this.#efer & EFER.LMA) !== 0],
-    ];
-    for (const [name, ok] of need)
-      if (!ok) throw new InvariantError(`Cpu ${this.id}: ${name} is clear outside IA-32e mode`);
-    if ((this.#cr4 & CR4.PCIDE) === 0 && this.#context.pcid !== 0) {
-      throw new InvariantError(`Cpu ${this.id}: PCID ${this.#context.pcid} with CR4.PCIDE=0`);
-    }
-    this.tlb.checkInvariants();
-    this.apic.checkInvariants();
-    this.pat.checkInvariants();
-    this.mtrrs.checkInvariants();
-    this.timer?.checkInvariants();
+    checkCpuInvariants(this, this.#buildContext());
   }
 }
