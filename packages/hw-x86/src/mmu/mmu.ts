@@ -291,8 +291,8 @@ export class Mmu {
       // "same segment" branch keeps the segment lookup off the chain of dependent loads.
       let seg = -1;
       let words = NO_WORDS;
-      // Bit masks are literals here (P = 1, A = 0x20, D = 0x40, PS = 0x80): a module constant
-      // costs a hole check in the bytecode, and every byte counts against the inlining budget.
+      // Bit masks are literals here (P = 1, A = 0x20, D = 0x40, PS = 0x80): in the loop they are
+      // immediates, where a module constant is a context load with a temporal-dead-zone check.
       for (let level = 4; level >= 1; level--) {
         if (pfn >>> 16 !== seg) {
           // A table outside RAM, or in a segment never stored into: walkFull reports it.
