@@ -16,12 +16,14 @@
  *
  * Every thread has a home CPU; it is admitted to that CPU's policy from start to exit, and moves
  * only by migration (retire from one policy, admit + enqueue "migrated" in the other), which is
- * counted. Where threads go (placement, stealing, balancing) is decided in `load-balance.ts`.
+ * counted. Where threads go (placement, stealing, balancing) is decided in `load-balance.ts`; the
+ * thread table, the per-CPU slots and the moves this file composes (transition, migrate, pull)
+ * are in `run-state.ts`.
  *
- * Invariants (`checkInvariants`): a thread is ready exactly when its home policy has it in the
- * ready set, running exactly when it is its home CPU's current thread; the home CPU is in the
- * affinity mask for ready and running threads; blocked threads have a reason; every policy's own
- * invariants hold.
+ * Invariants (`checkInvariants`): those of `run-state.ts` (a thread is ready exactly when its home
+ * policy has it in the ready set, running exactly when it is its home CPU's current thread; the
+ * home CPU is in the affinity mask for ready and running threads; blocked threads have a reason;
+ * every policy's own invariants hold), and the sleep timers' own.
  */
 import {
   type BlockReason,
@@ -37,16 +39,11 @@ import {
   type TimeSource,
   type Tracer,
 } from "../api.js";
-import {
-  IllegalTransitionError,
-  InvalidArgumentError,
-  InvariantError,
-  UnknownThreadError,
-} from "../errors.js";
-import { type ThreadLifecycle, type ThreadState, transition } from "../thread/state.js";
+import { InvalidArgumentError } from "../errors.js";
+import type { ThreadLifecycle, ThreadState } from "../thread/state.js";
 import { ManualClock, TimerQueue } from "../wait/timers.js";
 import { allCpus, type CpuMask, checkMask, maskHas } from "./affinity.js";
-import { nextPull, placeThread, type RunQueuesView } from "./load-balance.js";
+import { RunState } from "./run-state.js";
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -105,20 +102,13 @@ export class Scheduler implements ThreadBlocker {
   readonly clock: TimeSource;
   /** Sleep timers (deadline-ordered). */
   readonly timers = new TimerQueue();
-  private readonly policies: SchedPolicy[];
-  private readonly threads = new Map<ThreadId, ThreadInfo>();
-  private readonly running: Array<ThreadId | null>;
-  private readonly needResched: boolean[];
+  /** Threads, per-CPU policies and running slots, and the moves between them. */
+  private readonly core: RunState;
   private readonly ticks: number[];
   private readonly idle: number[];
   private readonly balanceInterval: number;
   private readonly idleSteal: boolean;
-  private readonly tracer: Tracer<SchedEvent> | undefined;
   private nextTid = 0;
-  /** The read-only view the balancer decides on. */
-  private readonly view: RunQueuesView;
-  private nMigrations = 0;
-  private nSwitches = 0;
 
   constructor(options: SchedulerOptions) {
     const n = options.cpus ?? 1;
@@ -131,53 +121,45 @@ export class Scheduler implements ThreadBlocker {
     this.balanceInterval = bi;
     this.idleSteal = options.idleSteal ?? true;
     this.clock = options.clock ?? new ManualClock();
-    this.tracer = options.tracer;
-    this.policies = Array.from({ length: n }, (_, c) => options.policy(c as CpuId));
-    this.running = Array.from({ length: n }, () => null);
-    this.needResched = Array.from({ length: n }, () => false);
+    const policies = Array.from({ length: n }, (_, c) => options.policy(c as CpuId));
+    this.core = new RunState(n, policies, options.tracer);
     this.ticks = Array.from({ length: n }, () => 0);
     this.idle = Array.from({ length: n }, () => 0);
-    this.view = {
-      cpus: n,
-      load: (c) => this.policies[c]!.readyCount + (this.running[c] !== null ? 1 : 0),
-      queue: (c) => this.policies[c]!,
-      affinityOf: (t) => this.threads.get(t)!.affinity,
-    };
   }
 
   // ---- queries ----
 
   /** The life-cycle state of `tid`. @throws UnknownThreadError. */
   stateOf(tid: ThreadId): ThreadState {
-    return this.get("stateOf", tid).state;
+    return this.core.get("stateOf", tid).state;
   }
   /** The record of `tid` (do not mutate). @throws UnknownThreadError. */
   info(tid: ThreadId): Readonly<ThreadInfo> {
-    return this.get("info", tid);
+    return this.core.get("info", tid);
   }
   /** Every thread id, in creation order. */
   threadIds(): ThreadId[] {
-    return [...this.threads.keys()];
+    return [...this.core.threads.keys()];
   }
   /** The thread running on `cpu`, or null when it idles. */
   current(cpu: CpuId): ThreadId | null {
-    return this.running[this.cpu("current", cpu)]!;
+    return this.core.running[this.core.cpu("current", cpu)]!;
   }
   /** The policy of `cpu` (for inspection; drive it through the scheduler). */
   policyOf(cpu: CpuId): SchedPolicy {
-    return this.policies[this.cpu("policyOf", cpu)]!;
+    return this.core.policies[this.core.cpu("policyOf", cpu)]!;
   }
   /** Ready threads plus the running one on `cpu`. */
   load(cpu: CpuId): number {
-    return this.view.load(this.cpu("load", cpu));
+    return this.core.view.load(this.core.cpu("load", cpu));
   }
   /** Whether `cpu` has been asked to reschedule (timer preemption or a wakeup). */
   needsResched(cpu: CpuId): boolean {
-    return this.needResched[this.cpu("needsResched", cpu)]!;
+    return this.core.needResched[this.core.cpu("needsResched", cpu)]!;
   }
   /** Counters. */
   stats(): SchedulerStats {
-    return { migrations: this.nMigrations, switches: this.nSwitches, idleTicks: [...this.idle] };
+    return { migrations: this.core.migrations, switches: this.core.switches, idleTicks: [...this.idle] };
   }
 
   // ---- life cycle ----
@@ -191,11 +173,11 @@ export class Scheduler implements ThreadBlocker {
   spawn(params: Partial<ThreadParams> = {}, affinity: CpuMask = allCpus(this.cpus)): ThreadId {
     const mask = checkMask(`spawn(tid=${this.nextTid})`, affinity, this.cpus);
     const tid = this.nextTid as ThreadId;
-    this.threads.set(tid, {
+    this.core.threads.set(tid, {
       tid,
       state: "new",
       blockReason: null,
-      cpu: this.placement(mask, null),
+      cpu: this.core.placement(mask, null),
       affinity: mask,
       params: { ...params },
       cancel: null,
@@ -211,16 +193,16 @@ export class Scheduler implements ThreadBlocker {
    *   parameters (the thread stays new).
    */
   start(tid: ThreadId): CpuId {
-    const t = this.get("start", tid);
-    this.expectState(t, "start", "new");
-    const cpu = this.placement(t.affinity, null);
-    const pol = this.policies[cpu]!;
-    this.checkTransition(t, "ready");
+    const t = this.core.get("start", tid);
+    this.core.expectState(t, "start", "new");
+    const cpu = this.core.placement(t.affinity, null);
+    const pol = this.core.policies[cpu]!;
+    this.core.checkTransition(t, "ready");
     pol.admit(tid, t.params);
-    this.move(t, "ready");
+    this.core.move(t, "ready");
     t.cpu = cpu;
     pol.enqueue(tid, "new");
-    this.preemptCheck(cpu, tid);
+    this.core.preemptCheck(cpu, tid);
     return cpu;
   }
 
@@ -231,24 +213,24 @@ export class Scheduler implements ThreadBlocker {
    * @returns the thread now running on `cpu`, or null when it idles.
    */
   schedule(cpu: CpuId): ThreadId | null {
-    const c = this.cpu("schedule", cpu);
-    const pol = this.policies[c]!;
-    const prev = this.running[c]!;
+    const c = this.core.cpu("schedule", cpu);
+    const pol = this.core.policies[c]!;
+    const prev = this.core.running[c]!;
     this.preemptIfNeeded(cpu);
-    this.needResched[c] = false;
-    if (this.running[c] === null) {
-      if (pol.readyCount === 0 && this.idleSteal) this.pull(c, "steal", 1);
+    this.core.needResched[c] = false;
+    if (this.core.running[c] === null) {
+      if (pol.readyCount === 0 && this.idleSteal) this.core.pull(c, "steal", 1);
       const next = pol.pickNext();
       if (next !== null) {
-        this.move(this.threads.get(next)!, "running");
-        this.running[c] = next;
+        this.core.move(this.core.threads.get(next)!, "running");
+        this.core.running[c] = next;
       }
       if (next !== prev) {
-        if (next !== null) this.nSwitches++;
-        this.tracer?.emit({ type: "sched.switch", cpu: c, from: prev, to: next });
+        if (next !== null) this.core.switches++;
+        this.core.tracer?.emit({ type: "sched.switch", cpu: c, from: prev, to: next });
       }
     }
-    return this.running[c]!;
+    return this.core.running[c]!;
   }
 
   /**
@@ -258,12 +240,12 @@ export class Scheduler implements ThreadBlocker {
    * @returns the preempted thread, or null.
    */
   preemptIfNeeded(cpu: CpuId): ThreadId | null {
-    const c = this.cpu("preemptIfNeeded", cpu);
-    const prev = this.running[c]!;
-    if (prev === null || !this.needResched[c]) return null;
-    this.move(this.threads.get(prev)!, "ready");
-    this.policies[c]!.enqueue(prev, "preempted");
-    this.running[c] = null;
+    const c = this.core.cpu("preemptIfNeeded", cpu);
+    const prev = this.core.running[c]!;
+    if (prev === null || !this.core.needResched[c]) return null;
+    this.core.move(this.core.threads.get(prev)!, "ready");
+    this.core.policies[c]!.enqueue(prev, "preempted");
+    this.core.running[c] = null;
     return prev;
   }
 
@@ -274,19 +256,19 @@ export class Scheduler implements ThreadBlocker {
    * @throws InvalidArgumentError when cycles ≤ 0.
    */
   tick(cpu: CpuId, cycles: Cycles): boolean {
-    const c = this.cpu("tick", cpu);
+    const c = this.core.cpu("tick", cpu);
     if (!(cycles > 0) || !Number.isFinite(cycles))
       throw new InvalidArgumentError(
         `tick(cpu=${c}, cycles=${cycles}): cycles must be a positive finite number`,
       );
-    const cur = this.running[c]!;
+    const cur = this.core.running[c]!;
     if (cur === null) this.idle[c]!++;
-    if (this.policies[c]!.tick(cur, cycles)) this.needResched[c] = true;
+    if (this.core.policies[c]!.tick(cur, cycles)) this.core.needResched[c] = true;
     this.ticks[c]!++;
     if (this.balanceInterval > 0 && this.ticks[c]! % this.balanceInterval === 0)
-      this.pull(c, "balance", Number.POSITIVE_INFINITY);
-    if (cur === null && this.policies[c]!.readyCount > 0) this.needResched[c] = true;
-    return this.needResched[c]!;
+      this.core.pull(c, "balance", Number.POSITIVE_INFINITY);
+    if (cur === null && this.core.policies[c]!.readyCount > 0) this.core.needResched[c] = true;
+    return this.core.needResched[c]!;
   }
 
   /**
@@ -294,20 +276,20 @@ export class Scheduler implements ThreadBlocker {
    * @throws IllegalTransitionError unless it is running.
    */
   yield(tid: ThreadId): void {
-    const t = this.get("yield", tid);
-    this.expectState(t, "yield", "running");
-    this.move(t, "ready");
-    this.running[t.cpu] = null;
-    this.policies[t.cpu]!.enqueue(tid, "yielded");
+    const t = this.core.get("yield", tid);
+    this.core.expectState(t, "yield", "running");
+    this.core.move(t, "ready");
+    this.core.running[t.cpu] = null;
+    this.core.policies[t.cpu]!.enqueue(tid, "yielded");
   }
 
   /** See {@link ThreadBlocker.block}: running → blocked. */
   block(tid: ThreadId, reason: BlockReason, cancel?: () => void): void {
-    const t = this.get("block", tid);
-    this.checkTransition(t, "blocked", reason);
-    this.policies[t.cpu]!.descheduled(tid);
-    this.running[t.cpu] = null;
-    this.move(t, "blocked", reason);
+    const t = this.core.get("block", tid);
+    this.core.checkTransition(t, "blocked", reason);
+    this.core.policies[t.cpu]!.descheduled(tid);
+    this.core.running[t.cpu] = null;
+    this.core.move(t, "blocked", reason);
     t.cancel = cancel ?? null;
   }
 
@@ -318,14 +300,14 @@ export class Scheduler implements ThreadBlocker {
    * @returns the CPU it was queued on.
    */
   wake(tid: ThreadId): CpuId {
-    const t = this.get("wake", tid);
-    this.expectState(t, "wake", "blocked");
+    const t = this.core.get("wake", tid);
+    this.core.expectState(t, "wake", "blocked");
     // Unlink it from whatever it waited on (a no-op when the waker already did: a wait queue's
     // wake, an expired timer); a direct wake of a sleeper disarms its timer this way.
     const hook = t.cancel;
     t.cancel = null;
     hook?.();
-    return this.makeReady(t, "wake");
+    return this.core.makeReady(t, "wake");
   }
 
   /**
@@ -333,15 +315,15 @@ export class Scheduler implements ThreadBlocker {
    * @throws IllegalTransitionError unless running; InvalidArgumentError for a bad deadline.
    */
   sleepUntil(tid: ThreadId, deadline: Cycles): void {
-    const t = this.get("sleepUntil", tid);
-    this.checkTransition(t, "blocked", { kind: "sleep", on: "" });
+    const t = this.core.get("sleepUntil", tid);
+    this.core.checkTransition(t, "blocked", { kind: "sleep", on: "" });
     if (!Number.isFinite(deadline) || deadline < 0)
       throw new InvalidArgumentError(`sleepUntil(tid=${tid}, ${deadline}): deadline must be finite and ≥ 0`);
     this.timers.arm(tid, deadline);
     this.block(tid, { kind: "sleep", on: `until ${deadline}` }, () => {
       if (this.timers.has(tid)) this.timers.cancel(tid);
     });
-    this.tracer?.emit({ type: "sched.timer", tid, deadline });
+    this.core.tracer?.emit({ type: "sched.timer", tid, deadline });
   }
 
   /** Sleep for `duration` cycles from the clock's now. */
@@ -355,9 +337,9 @@ export class Scheduler implements ThreadBlocker {
   runTimers(): ThreadId[] {
     const due = this.timers.expire(this.clock.now());
     for (const tid of due) {
-      const t = this.threads.get(tid)!;
+      const t = this.core.threads.get(tid)!;
       t.cancel = null;
-      this.makeReady(t, "wake");
+      this.core.makeReady(t, "wake");
     }
     return due;
   }
@@ -367,17 +349,17 @@ export class Scheduler implements ThreadBlocker {
    * @throws IllegalTransitionError from other states.
    */
   suspend(tid: ThreadId): void {
-    const t = this.get("suspend", tid);
-    this.checkTransition(t, "suspended");
-    this.leaveCpu(t);
-    this.move(t, "suspended");
+    const t = this.core.get("suspend", tid);
+    this.core.checkTransition(t, "suspended");
+    this.core.leaveCpu(t);
+    this.core.move(t, "suspended");
   }
 
   /** suspended → ready. @throws IllegalTransitionError unless suspended. */
   resume(tid: ThreadId): CpuId {
-    const t = this.get("resume", tid);
-    this.expectState(t, "resume", "suspended");
-    return this.makeReady(t, "wake");
+    const t = this.core.get("resume", tid);
+    this.core.expectState(t, "resume", "suspended");
+    return this.core.makeReady(t, "wake");
   }
 
   /**
@@ -386,14 +368,14 @@ export class Scheduler implements ThreadBlocker {
    * @throws IllegalTransitionError when it already exited.
    */
   exit(tid: ThreadId): void {
-    const t = this.get("exit", tid);
-    this.checkTransition(t, "exited");
+    const t = this.core.get("exit", tid);
+    this.core.checkTransition(t, "exited");
     const was = t.state;
-    this.leaveCpu(t);
+    this.core.leaveCpu(t);
     if (was === "blocked" && t.cancel !== null) t.cancel();
     t.cancel = null;
-    this.move(t, "exited");
-    if (was !== "new") this.policies[t.cpu]!.retire(tid);
+    this.core.move(t, "exited");
+    if (was !== "new") this.core.policies[t.cpu]!.retire(tid);
   }
 
   /**
@@ -401,8 +383,8 @@ export class Scheduler implements ThreadBlocker {
    * @throws UnknownThreadError; InvalidArgumentError from the policy (nothing changes then).
    */
   setParams(tid: ThreadId, params: Partial<ThreadParams>): void {
-    const t = this.get("setParams", tid);
-    if (t.state !== "new" && t.state !== "exited") this.policies[t.cpu]!.setParams(tid, params);
+    const t = this.core.get("setParams", tid);
+    if (t.state !== "new" && t.state !== "exited") this.core.policies[t.cpu]!.setParams(tid, params);
     t.params = { ...t.params, ...params };
   }
 
@@ -412,147 +394,32 @@ export class Scheduler implements ThreadBlocker {
    * @throws EmptyAffinityError when the mask names no CPU of this machine (nothing changes).
    */
   setAffinity(tid: ThreadId, affinity: CpuMask): void {
-    const t = this.get("setAffinity", tid);
+    const t = this.core.get("setAffinity", tid);
     const mask = checkMask(`setAffinity(tid=${tid})`, affinity, this.cpus);
     t.affinity = mask;
     if (maskHas(mask, t.cpu)) return;
     if (t.state === "new" || t.state === "exited") {
-      t.cpu = this.placement(mask, null);
+      t.cpu = this.core.placement(mask, null);
       return;
     }
-    const to = this.placement(mask, null);
+    const to = this.core.placement(mask, null);
     if (t.state === "running") {
-      this.policies[t.cpu]!.descheduled(tid);
-      this.running[t.cpu] = null;
-      this.move(t, "ready");
-      this.migrate(t, to, "affinity", false);
-      this.preemptCheck(to, tid);
+      this.core.policies[t.cpu]!.descheduled(tid);
+      this.core.running[t.cpu] = null;
+      this.core.move(t, "ready");
+      this.core.migrate(t, to, "affinity", false);
+      this.core.preemptCheck(to, tid);
     } else if (t.state === "ready") {
-      this.migrate(t, to, "affinity", true);
-      this.preemptCheck(to, tid);
+      this.core.migrate(t, to, "affinity", true);
+      this.core.preemptCheck(to, tid);
     } else {
-      this.rehome(t, to, "affinity");
+      this.core.rehome(t, to, "affinity");
     }
   }
 
   /** Throws InvariantError describing the first inconsistency between threads, CPUs and policies. */
   checkInvariants(): void {
-    for (let c = 0; c < this.cpus; c++) {
-      this.policies[c]!.checkInvariants();
-      const r = this.running[c]!;
-      if (this.policies[c]!.current !== r)
-        throw new InvariantError(
-          `Scheduler: CPU ${c} runs ${r} but its policy's current is ${this.policies[c]!.current}`,
-        );
-    }
-    for (const t of this.threads.values()) {
-      const pol = this.policies[t.cpu]!;
-      const admitted = t.state !== "new" && t.state !== "exited";
-      if (pol.isAdmitted(t.tid) !== admitted)
-        throw new InvariantError(
-          `Scheduler: tid=${t.tid} (${t.state}) admitted=${pol.isAdmitted(t.tid)} on CPU ${t.cpu}`,
-        );
-      for (let c = 0; c < this.cpus; c++) {
-        if (c !== t.cpu && this.policies[c]!.isAdmitted(t.tid))
-          throw new InvariantError(`Scheduler: tid=${t.tid} admitted on CPU ${c} but lives on ${t.cpu}`);
-      }
-      if (pol.isReady(t.tid) !== (t.state === "ready"))
-        throw new InvariantError(
-          `Scheduler: tid=${t.tid} is ${t.state} but ready-in-policy=${pol.isReady(t.tid)}`,
-        );
-      if ((this.running[t.cpu] === t.tid) !== (t.state === "running"))
-        throw new InvariantError(
-          `Scheduler: tid=${t.tid} is ${t.state} but CPU ${t.cpu} runs ${this.running[t.cpu]}`,
-        );
-      if ((t.state === "ready" || t.state === "running") && !maskHas(t.affinity, t.cpu)) {
-        throw new InvariantError(
-          `Scheduler: tid=${t.tid} is ${t.state} on CPU ${t.cpu} outside its affinity 0x${t.affinity.toString(16)}`,
-        );
-      }
-      if ((t.state === "blocked") !== (t.blockReason !== null))
-        throw new InvariantError(
-          `Scheduler: tid=${t.tid} is ${t.state} with block reason ${JSON.stringify(t.blockReason)}`,
-        );
-    }
+    this.core.checkInvariants();
     this.timers.checkInvariants();
-  }
-
-  // ---- internals ----
-
-  private get(call: string, tid: ThreadId): ThreadInfo {
-    const t = this.threads.get(tid);
-    if (t === undefined) throw new UnknownThreadError(`${call}(tid=${tid}): no such thread`);
-    return t;
-  }
-  private cpu(call: string, cpu: CpuId): number {
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus)
-      throw new InvalidArgumentError(`${call}(cpu=${cpu}): expected 0..${this.cpus - 1}`);
-    return cpu;
-  }
-  /** Each entry point accepts threads in one state only (wake: blocked; resume: suspended; ...). */
-  private expectState(t: ThreadInfo, call: string, want: ThreadState): void {
-    if (t.state !== want) {
-      throw new IllegalTransitionError(
-        `${call}(tid=${t.tid}): thread is ${t.state}, ${call} needs a ${want} thread`,
-      );
-    }
-  }
-  /** Validate a transition without performing it (so a refused call changes nothing). */
-  private checkTransition(t: ThreadInfo, to: ThreadState, reason?: BlockReason): void {
-    const probe: ThreadLifecycle = { tid: t.tid, state: t.state, blockReason: t.blockReason };
-    transition(probe, to, reason);
-  }
-  private move(t: ThreadInfo, to: ThreadState, reason?: BlockReason): void {
-    const from = transition(t, to, reason);
-    this.tracer?.emit({ type: "sched.state", tid: t.tid, from, to });
-  }
-  /** Home CPU if allowed, else the least loaded allowed CPU (see `load-balance.ts`). */
-  private placement(mask: CpuMask, prefer: number | null): CpuId {
-    return placeThread(this.view, mask, prefer);
-  }
-  private makeReady(t: ThreadInfo, reason: "wake"): CpuId {
-    const to = this.placement(t.affinity, t.cpu);
-    if (to !== t.cpu) this.rehome(t, to, "affinity");
-    this.move(t, "ready");
-    this.policies[to]!.enqueue(t.tid, reason);
-    this.tracer?.emit({ type: "sched.wake", tid: t.tid, cpu: to });
-    this.preemptCheck(to, t.tid);
-    return to;
-  }
-  /** If `cpu` runs a thread that `woken` should preempt, or idles, ask it to reschedule. */
-  private preemptCheck(cpu: number, woken: ThreadId): void {
-    const cur = this.running[cpu]!;
-    if (cur === null || this.policies[cpu]!.shouldPreempt(cur, woken)) this.needResched[cpu] = true;
-  }
-  /** Take a ready or running thread off its CPU (for suspend/exit). */
-  private leaveCpu(t: ThreadInfo): void {
-    if (t.state === "ready") this.policies[t.cpu]!.dequeue(t.tid);
-    else if (t.state === "running") {
-      this.policies[t.cpu]!.descheduled(t.tid);
-      this.running[t.cpu] = null;
-    }
-  }
-  /** Move a not-ready thread's policy membership to another CPU. */
-  private rehome(t: ThreadInfo, to: CpuId, why: "balance" | "steal" | "affinity"): void {
-    const from = t.cpu;
-    this.policies[from]!.retire(t.tid);
-    this.policies[to]!.admit(t.tid, t.params);
-    t.cpu = to;
-    this.nMigrations++;
-    this.tracer?.emit({ type: "sched.migrate", tid: t.tid, from, to, why });
-  }
-  /** Move a ready thread (queued, or just taken off its CPU) to `to`'s ready set. */
-  private migrate(t: ThreadInfo, to: CpuId, why: "balance" | "steal" | "affinity", queued: boolean): void {
-    if (queued) this.policies[t.cpu]!.dequeue(t.tid);
-    this.rehome(t, to, why);
-    this.policies[to]!.enqueue(t.tid, "migrated");
-  }
-  /** CPU `c` pulls up to `max` ready threads, one `nextPull` decision at a time. */
-  private pull(c: number, why: "balance" | "steal", max: number): void {
-    for (let moved = 0; moved < max; moved++) {
-      const m = nextPull(this.view, c, why);
-      if (m === null) return;
-      this.migrate(this.threads.get(m.tid)!, m.to, why, true);
-    }
   }
 }
