@@ -36,7 +36,7 @@ for (const pkg of readdirSync(join(root, "packages"))) {
   const dir = join(root, "packages", pkg, "bench");
   if (!existsSync(dir)) continue;
   for (const f of readdirSync(dir)) {
-    const m = /^baseline-(\w+)\.ts$/.exec(f);
+    const m = /^baseline-([\w-]+)\.ts$/.exec(f);
     if (m) replays.set(m[1], join(dir, f));
   }
 }
@@ -86,12 +86,14 @@ const fmt = (x) =>
 const rows = [];
 let allAgree = true;
 for (const bench of benches) {
-  const cBin = join(work, "build", bench);
+  // A replay named baseline-<c>-<variant>.ts is compared with the C program <c> (sysrate-threads → sysrate).
+  const cBin =
+    [bench, bench.split("-")[0]].map((b) => join(work, "build", b)).find((p) => existsSync(p)) ?? "";
   const samples = { c: {}, ts: {} };
   const checks = { c: [], ts: [] };
   for (let r = 1; r <= runs; r++) {
     for (const impl of ["c", "ts"]) {
-      if (impl === "c" && !existsSync(cBin)) continue;
+      if (impl === "c" && cBin === "") continue;
       console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${load()})`);
       const j =
         impl === "c"
