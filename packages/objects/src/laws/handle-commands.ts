@@ -29,6 +29,16 @@ function expectDerive(world: HandleWorld, t: number, value: number, op: Rights, 
   return null;
 }
 
+/** Whether `call` throws (for the `Err` twins: calls the contract says must be refused). */
+function throws(call: () => void): boolean {
+  try {
+    call();
+  } catch {
+    return true;
+  }
+  return false;
+}
+
 function expectKind(call: string, actual: string, expected: string): void {
   if (actual !== expected) throw new Error(`${call}: got ${actual}, expected ${expected}`);
 }
@@ -253,9 +263,8 @@ class Retain implements Cmd {
   constructor(readonly obj: number) {}
   check = (): boolean => true;
   run(world: HandleWorld): void {
-    const live = world.liveObjects();
-    if (live.length === 0) return;
-    const o = world.objects[live[this.obj % live.length]!]!;
+    const o = world.pickObject(this.obj);
+    if (o === null) return;
     o.real.retain();
     o.refs++;
     o.touched = true;
@@ -268,18 +277,11 @@ class Release implements Cmd {
   constructor(readonly obj: number) {}
   check = (): boolean => true;
   run(world: HandleWorld): void {
-    const live = world.liveObjects();
-    if (live.length === 0) return;
-    const o = world.objects[live[this.obj % live.length]!]!;
+    const o = world.pickObject(this.obj);
+    if (o === null) return;
     if (o.refs === 0) {
       // The Err twin: a release without a retain throws and changes nothing.
-      let threw = false;
-      try {
-        o.real.release();
-      } catch {
-        threw = true;
-      }
-      if (!threw) throw new Error(`${o.real}: release without retain did not throw`);
+      if (!throws(() => o.real.release())) throw new Error(`${o.real}: release without retain did not throw`);
     } else {
       o.real.release();
       o.refs--;
@@ -293,15 +295,9 @@ class Kill implements Cmd {
   constructor(readonly obj: number) {}
   check = (): boolean => true;
   run(world: HandleWorld): void {
-    const live = world.liveObjects();
-    if (live.length === 0) return;
-    const o = world.objects[live[this.obj % live.length]!]!;
-    let threw = false;
-    try {
-      o.real.kill();
-    } catch {
-      threw = true;
-    }
+    const o = world.pickObject(this.obj);
+    if (o === null) return;
+    const threw = throws(() => o.real.kill());
     if (threw !== o.dead)
       throw new Error(`${o.real}.kill: ${threw ? "threw on a live object" : "accepted on a dead object"}`);
     o.dead = true;

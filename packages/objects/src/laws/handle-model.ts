@@ -119,6 +119,13 @@ export class HandleWorld {
     return o.touched && o.refs === 0 && this.handleCount(object) === 0;
   }
 
+  /** Pick the `pick`-th live object (modulo their number), or null when none is live. */
+  pickObject(pick: number): ModelObject | null {
+    const live = this.liveObjects();
+    if (live.length === 0) return null;
+    return this.objects[live[pick % live.length]!]!;
+  }
+
   /** Pick the `pick`-th open handle of table `t` (in issue order), or a never-issued value when empty. */
   pickHandle(t: number, pick: number): number {
     const handles = [...this.tables[t]!.handles.keys()];
