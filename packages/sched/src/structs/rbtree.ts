@@ -112,42 +112,27 @@ export class VruntimeTree {
     while (red[parent[c]!] === 1) {
       let p = parent[c]!;
       let g = parent[p]!;
-      if (p === left[g]) {
-        const u = right[g]!;
-        if (red[u] === 1) {
-          red[p] = 0;
-          red[u] = 0;
-          red[g] = 1;
-          c = g;
-        } else {
-          if (c === right[p]) {
-            c = p;
-            this.rotateLeft(c);
-            p = parent[c]!;
-            g = parent[p]!;
-          }
-          red[p] = 0;
-          red[g] = 1;
-          this.rotateRight(g);
-        }
+      // CLRS: the case p = g.right is "the same with right and left exchanged"; `near` is the side
+      // p hangs on, `far` the other (the uncle's).
+      const pIsLeft = p === left[g];
+      const near = pIsLeft ? left : right;
+      const far = pIsLeft ? right : left;
+      const u = far[g]!;
+      if (red[u] === 1) {
+        red[p] = 0;
+        red[u] = 0;
+        red[g] = 1;
+        c = g;
       } else {
-        const u = left[g]!;
-        if (red[u] === 1) {
-          red[p] = 0;
-          red[u] = 0;
-          red[g] = 1;
-          c = g;
-        } else {
-          if (c === left[p]) {
-            c = p;
-            this.rotateRight(c);
-            p = parent[c]!;
-            g = parent[p]!;
-          }
-          red[p] = 0;
-          red[g] = 1;
-          this.rotateLeft(g);
+        if (c === far[p]) {
+          c = p;
+          this.rotate(c, near, far);
+          p = parent[c]!;
+          g = parent[p]!;
         }
+        red[p] = 0;
+        red[g] = 1;
+        this.rotate(g, far, near);
       }
     }
     red[this.root] = 0;
@@ -255,33 +240,31 @@ export class VruntimeTree {
     return x;
   }
 
-  private rotateLeft(x: number): void {
-    const { left, right, parent } = this;
-    const y = right[x]!;
-    const yl = left[y]!;
-    right[x] = yl;
-    if (yl !== NIL) parent[yl] = x;
+  /**
+   * Rotate at `x` towards `down`: x's `up`-side child y takes x's place and x becomes y's
+   * `down`-side child (y's old `down` subtree moves under x). `rotate(x, left, right)` is CLRS
+   * LEFT-ROTATE, `rotate(x, right, left)` RIGHT-ROTATE:
+   *
+   * ```
+   *        x                 y          rotate(x, left, right)
+   *       / \               / \
+   *      a   y     ──▶      x   c
+   *         / \            / \
+   *        b   c          a   b
+   * ```
+   */
+  private rotate(x: number, down: Int32Array, up: Int32Array): void {
+    const parent = this.parent;
+    const y = up[x]!;
+    const yd = down[y]!;
+    up[x] = yd;
+    if (yd !== NIL) parent[yd] = x;
     const xp = parent[x]!;
     parent[y] = xp;
     if (xp === NIL) this.root = y;
-    else if (x === left[xp]) left[xp] = y;
-    else right[xp] = y;
-    left[y] = x;
-    parent[x] = y;
-  }
-
-  private rotateRight(x: number): void {
-    const { left, right, parent } = this;
-    const y = left[x]!;
-    const yr = right[y]!;
-    left[x] = yr;
-    if (yr !== NIL) parent[yr] = x;
-    const xp = parent[x]!;
-    parent[y] = xp;
-    if (xp === NIL) this.root = y;
-    else if (x === right[xp]) right[xp] = y;
-    else left[xp] = y;
-    right[y] = x;
+    else if (x === down[xp]) down[xp] = y;
+    else up[xp] = y;
+    down[y] = x;
     parent[x] = y;
   }
 
@@ -326,54 +309,33 @@ export class VruntimeTree {
     if (yRed === 1) return;
     while (x !== this.root && red[x] === 0) {
       const xp = parent[x]!;
-      if (x === left[xp]) {
-        let w = right[xp]!;
-        if (red[w] === 1) {
-          red[w] = 0;
-          red[xp] = 1;
-          this.rotateLeft(xp);
-          w = right[xp]!;
-        }
-        if (red[left[w]!] === 0 && red[right[w]!] === 0) {
-          red[w] = 1;
-          x = xp;
-        } else {
-          if (red[right[w]!] === 0) {
-            red[left[w]!] = 0;
-            red[w] = 1;
-            this.rotateRight(w);
-            w = right[xp]!;
-          }
-          red[w] = red[xp]!;
-          red[xp] = 0;
-          red[right[w]!] = 0;
-          this.rotateLeft(xp);
-          x = this.root;
-        }
+      // As in insert: the case x = xp.right mirrors x = xp.left; `near` is x's side, `far` the
+      // sibling w's.
+      const xIsLeft = x === left[xp];
+      const near = xIsLeft ? left : right;
+      const far = xIsLeft ? right : left;
+      let w = far[xp]!;
+      if (red[w] === 1) {
+        red[w] = 0;
+        red[xp] = 1;
+        this.rotate(xp, near, far);
+        w = far[xp]!;
+      }
+      if (red[near[w]!] === 0 && red[far[w]!] === 0) {
+        red[w] = 1;
+        x = xp;
       } else {
-        let w = left[xp]!;
-        if (red[w] === 1) {
-          red[w] = 0;
-          red[xp] = 1;
-          this.rotateRight(xp);
-          w = left[xp]!;
-        }
-        if (red[right[w]!] === 0 && red[left[w]!] === 0) {
+        if (red[far[w]!] === 0) {
+          red[near[w]!] = 0;
           red[w] = 1;
-          x = xp;
-        } else {
-          if (red[left[w]!] === 0) {
-            red[right[w]!] = 0;
-            red[w] = 1;
-            this.rotateLeft(w);
-            w = left[xp]!;
-          }
-          red[w] = red[xp]!;
-          red[xp] = 0;
-          red[left[w]!] = 0;
-          this.rotateRight(xp);
-          x = this.root;
+          this.rotate(w, far, near);
+          w = far[xp]!;
         }
+        red[w] = red[xp]!;
+        red[xp] = 0;
+        red[far[w]!] = 0;
+        this.rotate(xp, near, far);
+        x = this.root;
       }
     }
     red[x] = 0;
