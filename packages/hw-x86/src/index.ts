@@ -10,9 +10,11 @@ export * from "./cpu/ipi.js";
 export * from "./cpu/lapic.js";
 export * from "./cpu/registers.js";
 export * from "./cpu/shootdown.js";
+export { BufferSink, type ByteSink, type ByteSource, QueueSource } from "./devices/byte-streams.js";
 // Devices: I/O ports, the 16550 UART, the framebuffer.
 export * from "./devices/framebuffer.js";
 export * from "./devices/ports.js";
+export * from "./devices/uart-registers.js";
 export * from "./devices/uart16550.js";
 // Errors (every part of the package extends HwError).
 export * from "./errors.js";

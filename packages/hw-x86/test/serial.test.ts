@@ -1,15 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { BufferSink, QueueSource } from "../src/devices/byte-streams.js";
 import { IoPortSpace } from "../src/devices/ports.js";
-import {
-  BufferSink,
-  COM1_IRQ,
-  COM1_PORT,
-  QueueSource,
-  Uart16550,
-  UartBits,
-  UartReg,
-} from "../src/devices/uart16550.js";
+import { COM1_IRQ, COM1_PORT, UartBits, UartReg } from "../src/devices/uart-registers.js";
+import { Uart16550 } from "../src/devices/uart16550.js";
 import { ConfigurationError, InvalidArgumentError } from "../src/errors.js";
 import { type InterruptTraceEvent, irqLine } from "../src/interrupts/api.js";
 import { Clock } from "../src/interrupts/clock.js";

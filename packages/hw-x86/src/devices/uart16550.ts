@@ -38,146 +38,17 @@
  * Invariants ({@link Uart16550.checkInvariants}): RX holds at most 16 bytes with FIFOs (1 without);
  * IER bits 7:4 are zero; the interrupt line is high iff an enabled source is pending and OUT2 is set.
  *
- * Related: `ports.ts` (how a CPU reaches it), `../interrupts/api.ts` (the line it drives).
+ * Related: `uart-registers.ts` (ports, offsets, bits), `byte-streams.ts` (the host's end of the
+ * line), `ports.ts` (how a CPU reaches it), `../interrupts/api.ts` (the line it drives).
  */
 
 import type { Tracer } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
 import type { InterruptTraceEvent, IrqLine } from "../interrupts/api.js";
 import type { Clock, ClockEvent } from "../interrupts/clock.js";
+import { type ByteSink, type ByteSource, toBytes } from "./byte-streams.js";
 import type { PortDevice, PortWidth } from "./ports.js";
-
-/** Base port of COM1. */
-export const COM1_PORT = 0x3f8;
-/** The PC's interrupt line for COM1. */
-export const COM1_IRQ = 4;
-
-/** Register offsets. */
-export const UartReg = {
-  /** RBR (read) / THR (write) / DLL (DLAB=1). */
-  DATA: 0,
-  /** IER / DLM (DLAB=1). */
-  IER: 1,
-  /** IIR (read) / FCR (write). */
-  IIR_FCR: 2,
-  /** LCR. */
-  LCR: 3,
-  /** MCR. */
-  MCR: 4,
-  /** LSR. */
-  LSR: 5,
-  /** MSR. */
-  MSR: 6,
-  /** SCR. */
-  SCR: 7,
-} as const;
-
-/** Bits of IER, LSR, MCR, LCR and FCR. */
-export const UartBits = {
-  /** IER: interrupt on received data. */
-  IER_RX: 1,
-  /** IER: interrupt on THR empty. */
-  IER_THRE: 2,
-  /** IER: interrupt on line status (overrun). */
-  IER_LSR: 4,
-  /** LSR: data ready. */
-  LSR_DR: 1,
-  /** LSR: overrun error. */
-  LSR_OE: 2,
-  /** LSR: THR empty. */
-  LSR_THRE: 0x20,
-  /** LSR: transmitter empty. */
-  LSR_TEMT: 0x40,
-  /** MCR: DTR. */
-  MCR_DTR: 1,
-  /** MCR: RTS. */
-  MCR_RTS: 2,
-  /** MCR: OUT1. */
-  MCR_OUT1: 4,
-  /** MCR: OUT2 (connects INTR to the interrupt line on a PC). */
-  MCR_OUT2: 8,
-  /** MCR: loopback. */
-  MCR_LOOP: 0x10,
-  /** LCR: divisor-latch access. */
-  LCR_DLAB: 0x80,
-  /** FCR: enable FIFOs. */
-  FCR_ENABLE: 1,
-  /** FCR: clear the receive FIFO. */
-  FCR_CLEAR_RX: 2,
-} as const;
-
-/** Where transmitted bytes go. */
-export interface ByteSink {
-  /** Accept one byte (0..255). */
-  writeByte(byte: number): void;
-}
-
-/**
- * A sink that keeps every byte, for tests and command lines.
- * @example
- * ```ts
- * const out = new BufferSink();
- * out.writeByte(0x68); out.writeByte(0x69);
- * out.text(); // "hi"
- * ```
- */
-export class BufferSink implements ByteSink {
-  /** The bytes received so far. */
-  readonly bytes: number[] = [];
-  /** @inheritdoc */
-  writeByte(byte: number): void {
-    this.bytes.push(byte & 0xff);
-  }
-  /** The bytes as Latin-1 text. */
-  text(): string {
-    return String.fromCharCode(...this.bytes);
-  }
-}
-
-/** Where received bytes come from when the UART is paced by the clock ({@link Uart16550.attachInput}). */
-export interface ByteSource {
-  /** The next byte on the line, or `null` when the sender has nothing more for now. */
-  readByte(): number | null;
-}
-
-/**
- * A source that replays fixed bytes (Latin-1 for a string), then reports `null`.
- * @example
- * ```ts
- * const src = new QueueSource("ls\r");
- * src.readByte(); // 0x6c
- * src.push("cat\r"); // more input later
- * ```
- */
-export class QueueSource implements ByteSource {
-  readonly #queue: number[] = [];
-  /** @param initial - bytes to deliver first. */
-  constructor(initial: string | Uint8Array | readonly number[] = []) {
-    this.push(initial);
-  }
-  /** Append bytes. @throws {@link InvalidArgumentError} for a value outside 0..255 (nothing appended). */
-  push(input: string | Uint8Array | readonly number[]): void {
-    const bytes = toBytes("QueueSource.push", input);
-    this.#queue.push(...bytes);
-  }
-  /** @inheritdoc */
-  readByte(): number | null {
-    return this.#queue.shift() ?? null;
-  }
-  /** Bytes not yet read. */
-  get length(): number {
-    return this.#queue.length;
-  }
-}
-
-function toBytes(call: string, input: string | Uint8Array | readonly number[]): number[] {
-  const bytes = typeof input === "string" ? Array.from(input, (c) => c.charCodeAt(0)) : Array.from(input);
-  for (const b of bytes) {
-    if (!Number.isInteger(b) || b < 0 || b > 255)
-      throw new InvalidArgumentError(`${call}: ${String(b)} is not a byte`);
-  }
-  return bytes;
-}
+import { UartBits } from "./uart-registers.js";
 
 /** Options of {@link Uart16550}. */
 export interface Uart16550Options {
