@@ -1,0 +1,310 @@
+/**
+ * The model-based half of the copy-on-write laws: an eager model (every private page copied at
+ * fork, shared pages and named segments shared by reference) and one fast-check command per
+ * operation — map (private, shared, guard, named segment), unmap, protect, fork, write, read,
+ * exit, spawn — each of which runs the real call on the machine of `cow-machine.ts`, compares
+ * what it returned or read with what the model predicts, and runs `VmSystem.checkInvariants()`.
+ * Targets are picked by index modulo what exists, so a sequence stays meaningful while fast-check
+ * shrinks it.
+ *
+ * Related: `cow.ts` (the law that runs them), `cow-machine.ts`.
+ */
+import fc from "fast-check";
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../areas/area.js";
+import type { AddressSpace } from "../space/address-space.js";
+import type { MapOutcome, ProtectOutcome, UnmapOutcome } from "../space/api.js";
+import { expectSame, OFFSETS, va, WINDOW_PAGES, type World } from "./cow-machine.js";
+
+// ── the eager model ─────────────────────────────────────────────────────────────────────────────
+
+/** One mapped page in the model. */
+export interface PageModel {
+  prot: number;
+  /** The page's bytes; for a shared page the same Map object in every process that maps it. */
+  readonly bytes: Map<number, number>;
+  /** Mapped `shared` (anonymous or a named segment): fork shares `bytes` instead of copying them. */
+  readonly shared: boolean;
+  /** A guard page: every access faults. */
+  readonly guard: boolean;
+}
+/** One process's window: page index → page. */
+export type ProcModel = Map<number, PageModel>;
+/** The eager model: every process's window and the named segments' pages. */
+export interface Model {
+  readonly procs: ProcModel[];
+  /** The pages of the named segments "/s0" and "/s1": one bytes map per segment page. */
+  readonly segments: Map<number, number>[][];
+}
+/** The real system: the machine and its address spaces, one per model process. */
+export interface Real {
+  readonly world: World;
+  readonly procs: AddressSpace[];
+}
+
+/** What a {@link MapCmd} maps: private or shared anonymous memory, a guard, or named segment 0/1. */
+type MapKind = "private" | "shared" | "guard" | "seg0" | "seg1";
+
+class MapCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly p: number,
+    readonly page: number,
+    readonly n: number,
+    readonly prot: number,
+    readonly cpu: number,
+    readonly kind: MapKind,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const n = Math.min(this.n, WINDOW_PAGES - this.page);
+    r.world.run(r.procs[i]!, this.cpu);
+    const seg = this.kind === "seg0" ? 0 : this.kind === "seg1" ? 1 : -1;
+    const out: MapOutcome = r.procs[i]!.map({
+      length: n * 4096,
+      prot: this.prot,
+      sharing: this.kind === "private" ? "private" : this.kind === "guard" ? "guard" : "shared",
+      placement: { kind: "fixed", va: va(this.page) },
+      // a segment page k is mapped at window page k (offset = the window page)
+      ...(seg >= 0 ? { object: r.world.sys.shm.open(`/s${seg}`).object, offset: this.page } : {}),
+    });
+    expectSame("map", out.kind, "mapped");
+    for (let k = 0; k < n; k++) {
+      const pg = this.page + k;
+      m.procs[i]!.set(pg, {
+        prot: this.prot,
+        bytes: seg >= 0 ? m.segments[seg]![pg]! : new Map(),
+        shared: this.kind !== "private",
+        guard: this.kind === "guard",
+      });
+    }
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu}, ${this.kind})`;
+  }
+}
+
+class UnmapCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly p: number,
+    readonly page: number,
+    readonly n: number,
+    readonly cpu: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const n = Math.min(this.n, WINDOW_PAGES - this.page);
+    r.world.run(r.procs[i]!, this.cpu);
+    const out: UnmapOutcome = r.procs[i]!.unmap(va(this.page), n * 4096);
+    let mapped = 0;
+    for (let k = 0; k < n; k++) if (m.procs[i]!.delete(this.page + k)) mapped++;
+    expectSame("unmap", out, mapped === 0 ? { kind: "not-mapped" } : { kind: "unmapped", pages: mapped });
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `unmap(p${this.p}, page ${this.page}, ${this.n}, cpu ${this.cpu})`;
+  }
+}
+
+class ProtectCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly p: number,
+    readonly page: number,
+    readonly n: number,
+    readonly prot: number,
+    readonly cpu: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const n = Math.min(this.n, WINDOW_PAGES - this.page);
+    r.world.run(r.procs[i]!, this.cpu);
+    const out: ProtectOutcome = r.procs[i]!.protect(va(this.page), n * 4096, this.prot);
+    const pm = m.procs[i]!;
+    let hole = -1;
+    for (let k = 0; k < n && hole < 0; k++) if (!pm.has(this.page + k)) hole = this.page + k;
+    if (hole >= 0) {
+      expectSame("protect", out, { kind: "not-mapped", va: va(hole) });
+    } else {
+      expectSame("protect", out, { kind: "protected", pages: n });
+      for (let k = 0; k < n; k++) pm.get(this.page + k)!.prot = this.prot;
+    }
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `protect(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu})`;
+  }
+}
+
+class ForkCmd implements fc.Command<Model, Real> {
+  constructor(readonly p: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0 && m.procs.length < 6;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const child = r.procs[i]!.fork();
+    if (child === null) throw new Error("fork: out of memory on a machine sized for the law");
+    r.procs.push(child);
+    const copy: ProcModel = new Map();
+    for (const [pg, pm] of m.procs[i]!) {
+      copy.set(pg, {
+        prot: pm.prot,
+        bytes: pm.shared ? pm.bytes : new Map(pm.bytes),
+        shared: pm.shared,
+        guard: pm.guard,
+      });
+    }
+    m.procs.push(copy);
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `fork(p${this.p})`;
+  }
+}
+
+class WriteCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly p: number,
+    readonly page: number,
+    readonly off: number,
+    readonly value: number,
+    readonly cpu: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const off = OFFSETS[this.off % OFFSETS.length]!;
+    const got = r.world.store(r.procs[i]!, va(this.page, off), this.value, this.cpu);
+    const pm = m.procs[i]!.get(this.page);
+    let want: string | null;
+    if (pm === undefined) want = "segv:no-area";
+    else if (pm.guard) want = "segv:guard";
+    else if ((pm.prot & PROT_WRITE) === 0) want = "segv:protection";
+    else {
+      want = null;
+      pm.bytes.set(off, this.value);
+    }
+    expectSame(`write(p${i}, 0x${va(this.page, off).toString(16)})`, got, want);
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `write(p${this.p}, page ${this.page}, off#${this.off}, ${this.value}, cpu ${this.cpu})`;
+  }
+}
+
+class ReadCmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly p: number,
+    readonly page: number,
+    readonly off: number,
+    readonly cpu: number,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const off = OFFSETS[this.off % OFFSETS.length]!;
+    const got = r.world.load(r.procs[i]!, va(this.page, off), this.cpu);
+    const pm = m.procs[i]!.get(this.page);
+    const want =
+      pm === undefined
+        ? "segv:no-area"
+        : pm.guard
+          ? "segv:guard"
+          : (pm.prot & (PROT_READ | PROT_WRITE)) === 0
+            ? "segv:protection"
+            : (pm.bytes.get(off) ?? 0);
+    expectSame(`read(p${i}, 0x${va(this.page, off).toString(16)})`, got, want);
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `read(p${this.p}, page ${this.page}, off#${this.off}, cpu ${this.cpu})`;
+  }
+}
+
+class ExitCmd implements fc.Command<Model, Real> {
+  constructor(readonly p: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const i = this.p % m.procs.length;
+    const s = r.procs[i]!;
+    r.world.unload(s);
+    s.destroy();
+    r.procs.splice(i, 1);
+    m.procs.splice(i, 1);
+    r.world.sys.checkInvariants();
+  }
+  toString(): string {
+    return `exit(p${this.p})`;
+  }
+}
+
+class SpawnCmd implements fc.Command<Model, Real> {
+  check(m: Readonly<Model>): boolean {
+    return m.procs.length < 6;
+  }
+  run(m: Model, r: Real): void {
+    r.procs.push(r.world.sys.createSpace());
+    m.procs.push(new Map());
+  }
+  toString(): string {
+    return "spawn()";
+  }
+}
+
+const protArb = fc.constantFrom(
+  PROT_READ | PROT_WRITE,
+  PROT_READ,
+  PROT_NONE,
+  PROT_READ | PROT_WRITE | PROT_EXEC,
+);
+const pageArb = fc.nat({ max: WINDOW_PAGES - 1 });
+const lenArb = fc.integer({ min: 1, max: 4 });
+const cpuArb = fc.nat({ max: 1 });
+const procArb = fc.nat({ max: 7 });
+
+const writeArb = fc
+  .tuple(procArb, pageArb, fc.nat(), fc.integer({ min: 1, max: 255 }), cpuArb)
+  .map(([p, pg, o, v, c]) => new WriteCmd(p, pg, o, v, c));
+const readArb = fc.tuple(procArb, pageArb, fc.nat(), cpuArb).map(([p, pg, o, c]) => new ReadCmd(p, pg, o, c));
+
+/** The commands of the model-based law; reads and writes weigh three times as much as most others, fork twice. */
+export const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
+  writeArb,
+  writeArb,
+  writeArb,
+  readArb,
+  readArb,
+  readArb,
+  fc
+    .tuple(
+      procArb,
+      pageArb,
+      lenArb,
+      protArb,
+      cpuArb,
+      fc.constantFrom<MapKind>("private", "private", "shared", "guard", "seg0", "seg1"),
+    )
+    .map(([p, pg, n, pr, c, kind]) => new MapCmd(p, pg, n, pr, c, kind)),
+  fc.tuple(procArb, pageArb, lenArb, cpuArb).map(([p, pg, n, c]) => new UnmapCmd(p, pg, n, c)),
+  fc
+    .tuple(procArb, pageArb, lenArb, protArb, cpuArb)
+    .map(([p, pg, n, pr, c]) => new ProtectCmd(p, pg, n, pr, c)),
+  procArb.map((p) => new ForkCmd(p)),
+  procArb.map((p) => new ForkCmd(p)),
+  procArb.map((p) => new ExitCmd(p)),
+  fc.constant(new SpawnCmd()),
+];
