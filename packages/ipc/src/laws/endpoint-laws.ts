@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import type { QueueOrder, SyncEndpoint } from "../api.js";
 import type { IpcThreads } from "../core/threads.js";
-import { endpointCommands, endpointSetup } from "./endpoint-model.js";
+import { endpointCommands } from "./endpoint-commands.js";
+import { endpointSetup } from "./endpoint-model.js";
 import { fcParams, type Law, type LawOptions, runLaws } from "./law.js";
 
 /** A factory for the endpoint under test: one fresh endpoint per run over the given threads. */
