@@ -1,0 +1,305 @@
+/**
+ * The model-based half of the mapper laws: a small grid of virtual addresses that makes command
+ * sequences collide often, and one fast-check command per operation, each run against a
+ * {@link PageTableMapper} and a naive model — a `Map` from page base address to (frame, size,
+ * flags) — with every answer compared and `checkInvariants()` after each (the rules are in the
+ * table of `mapper.ts`).
+ *
+ * ```
+ *   PML4 index ∈ {0, 1, 256, 511}  (lower and upper half)  × a few PDPT/PD/PT indices
+ *   × size ∈ {4 KiB, 2 MiB, 1 GiB}  → pages that overlap, nest and repeat
+ * ```
+ *
+ * Related: `mapper.ts` (the laws that use these), `../paging/api.ts` (the interface).
+ */
+import fc from "fast-check";
+import type { LeafFlags, MapFlags, Mapping, PageTableMapper } from "../paging/api.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize, type VirtAddr } from "../paging/virtual-address.js";
+
+/** A point of the small address grid: indices per level and a page size. */
+export interface GridPage {
+  readonly pml4: number;
+  readonly pdpt: number;
+  readonly pd: number;
+  readonly pt: number;
+  readonly size: PageSize;
+}
+
+const PML4S = [0, 1, 256, 511] as const;
+
+/** The page base of a grid point, sign-extended from bit 47. */
+export function gridVa(p: GridPage): VirtAddr {
+  let raw = p.pml4 * 2 ** 39 + p.pdpt * 2 ** 30;
+  if (p.size !== PAGE_1G) raw += p.pd * 2 ** 21;
+  if (p.size === PAGE_4K) raw += p.pt * 2 ** 12;
+  return raw >= 2 ** 47 ? raw - 2 ** 48 : raw;
+}
+
+/** Grid points, 4 KiB pages drawn twice as often as each larger size. */
+export const gridPageArb: fc.Arbitrary<GridPage> = fc.record({
+  pml4: fc.constantFrom(...PML4S),
+  pdpt: fc.integer({ min: 0, max: 2 }),
+  pd: fc.integer({ min: 0, max: 2 }),
+  pt: fc.integer({ min: 0, max: 3 }),
+  size: fc.constantFrom<PageSize>(PAGE_4K, PAGE_4K, PAGE_2M, PAGE_1G),
+});
+
+/** Any combination of leaf flags a mapper must accept. */
+export const flagsArb: fc.Arbitrary<MapFlags> = fc.record({
+  writable: fc.boolean(),
+  user: fc.boolean(),
+  noExecute: fc.boolean(),
+  global: fc.boolean(),
+  writeThrough: fc.boolean(),
+  cacheDisable: fc.boolean(),
+  pat: fc.boolean(),
+  protectionKey: fc.integer({ min: 0, max: 15 }),
+  available: fc.integer({ min: 0, max: 7 }),
+});
+
+/** A frame address below 2^36 (valid for every MAXPHYADDR) aligned to `size`, chosen by `n`. */
+export function frameFor(n: number, size: PageSize): number {
+  return (n % (2 ** 36 / size)) * size;
+}
+
+/** Unsigned order of two sign-extended addresses. */
+function unsignedKey(va: VirtAddr): number {
+  return va < 0 ? va + 2 ** 64 : va;
+}
+
+/** Throws unless the leaf's flags are the ones mapped (absent flags read as false / 0). */
+export function sameFlags(actual: LeafFlags, expected: MapFlags, where: string): void {
+  const keys = ["writable", "user", "noExecute", "global", "writeThrough", "cacheDisable", "pat"] as const;
+  for (const k of keys) {
+    if (actual[k] !== (expected[k] ?? false)) {
+      throw new Error(
+        `${where}: flag ${k} is ${String(actual[k])}, expected ${String(expected[k] ?? false)}`,
+      );
+    }
+  }
+  if (actual.protectionKey !== (expected.protectionKey ?? 0))
+    throw new Error(`${where}: protection key differs`);
+  if (actual.available !== (expected.available ?? 0)) throw new Error(`${where}: software bits differ`);
+}
+
+// ── the model and its commands ──────────────────────────────────────────────────────────────────
+
+/** The naive model: page base → mapping. */
+interface Model {
+  readonly pages: Map<VirtAddr, { pa: number; size: PageSize; flags: MapFlags }>;
+}
+
+type MapperCommand = fc.Command<Model, PageTableMapper>;
+
+function overlapping(model: Model, va: VirtAddr, size: PageSize): [VirtAddr, { size: PageSize }][] {
+  const end = va + size;
+  return [...model.pages].filter(([v, m]) => v < end && va < v + m.size);
+}
+
+class MapCommand implements MapperCommand {
+  constructor(
+    readonly page: GridPage,
+    readonly frameNo: number,
+    readonly flags: MapFlags,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa(this.page);
+    const size = this.page.size;
+    const pa = frameFor(this.frameNo, size);
+    const r = real.map(va, pa, size, this.flags);
+    const clash = overlapping(model, va, size);
+    if (clash.length === 0) {
+      if (r.kind !== "mapped") throw new Error(`${this.toString()}: expected mapped, got ${r.kind}`);
+      model.pages.set(va, { pa, size, flags: this.flags });
+    } else {
+      const [cva, c] = clash[0]!;
+      const expected =
+        c.size > size
+          ? "huge-page-in-the-way"
+          : c.size === size && cva === va
+            ? "already-mapped"
+            : "table-in-the-way";
+      if (r.kind !== expected) throw new Error(`${this.toString()}: expected ${expected}, got ${r.kind}`);
+    }
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `map(${gridVa(this.page)}, ${frameFor(this.frameNo, this.page.size)}, ${this.page.size})`;
+  }
+}
+
+class UnmapCommand implements MapperCommand {
+  constructor(readonly pick: number) {}
+  check(model: Readonly<Model>): boolean {
+    return model.pages.size > 0;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const [va, m] = [...model.pages][this.pick % model.pages.size]!;
+    const r = real.unmap(va, m.size);
+    if (r.kind !== "unmapped") throw new Error(`unmap(${va}): expected unmapped, got ${r.kind}`);
+    if (r.mapping.pa !== m.pa || r.mapping.size !== m.size)
+      throw new Error(`unmap(${va}): wrong old mapping`);
+    if (r.flush.kind !== "page") throw new Error(`unmap(${va}): must oblige a page flush`);
+    model.pages.delete(va);
+    if (real.translate(va) !== null) throw new Error(`unmap(${va}): still translates`);
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `unmap(#${this.pick})`;
+  }
+}
+
+class UnmapAbsentCommand implements MapperCommand {
+  constructor(readonly page: GridPage) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa(this.page);
+    const covering = [...model.pages].find(([v, m]) => va >= v && va < v + m.size);
+    const r = real.unmap(va, this.page.size);
+    if (covering === undefined) {
+      if (r.kind !== "not-mapped") throw new Error(`${this.toString()}: expected not-mapped, got ${r.kind}`);
+    } else if (covering[1].size !== this.page.size) {
+      if (r.kind !== "size-mismatch")
+        throw new Error(`${this.toString()}: expected size-mismatch, got ${r.kind}`);
+    } else if (covering[0] !== va) {
+      throw new Error("unreachable: an aligned page base inside a page of its own size is that page");
+    } else {
+      if (r.kind !== "unmapped") throw new Error(`${this.toString()}: expected unmapped, got ${r.kind}`);
+      model.pages.delete(va);
+    }
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `unmapAny(${gridVa(this.page)}, ${this.page.size})`;
+  }
+}
+
+class ProtectCommand implements MapperCommand {
+  constructor(
+    readonly pick: number,
+    readonly flags: MapFlags,
+  ) {}
+  check(model: Readonly<Model>): boolean {
+    return model.pages.size > 0;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const [va, m] = [...model.pages][this.pick % model.pages.size]!;
+    const before = real.translate(va);
+    const r = real.protect(va, m.size, this.flags);
+    if (r.kind !== "protected") throw new Error(`protect(${va}): expected protected, got ${r.kind}`);
+    if (r.after.pa !== m.pa) throw new Error(`protect(${va}): the frame changed`);
+    sameFlags(r.after.flags, this.flags, `protect(${va})`);
+    if (
+      before !== null &&
+      (r.after.flags.accessed !== before.flags.accessed || r.after.flags.dirty !== before.flags.dirty)
+    ) {
+      throw new Error(`protect(${va}): A/D bits not kept`);
+    }
+    model.pages.set(va, { ...m, flags: this.flags });
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `protect(#${this.pick}, ${JSON.stringify(this.flags)})`;
+  }
+}
+
+class TranslateCommand implements MapperCommand {
+  constructor(
+    readonly page: GridPage,
+    readonly offset: number,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa({ ...this.page, size: PAGE_4K }) + (this.offset % PAGE_4K);
+    const covering = [...model.pages].find(([v, m]) => va >= v && va < v + m.size);
+    const t = real.translate(va);
+    if (covering === undefined) {
+      if (t !== null) throw new Error(`translate(${va}): expected null, got ${t.paOfByte}`);
+      return;
+    }
+    const [v, m] = covering;
+    if (t === null) throw new Error(`translate(${va}): expected a mapping, got null`);
+    if (t.paOfByte !== m.pa + (va - v) || t.size !== m.size || t.va !== v) {
+      throw new Error(
+        `translate(${va}): got pa ${t.paOfByte} size ${t.size}, expected ${m.pa + (va - v)} size ${m.size}`,
+      );
+    }
+    sameFlags(t.flags, m.flags, `translate(${va})`);
+  }
+  toString(): string {
+    return `translate(${gridVa({ ...this.page, size: PAGE_4K }) + (this.offset % PAGE_4K)})`;
+  }
+}
+
+/** The `…Err` twin of {@link MapCommand}: a misaligned or non-canonical map must throw and change nothing. */
+class MapErrCommand implements MapperCommand {
+  constructor(
+    readonly page: GridPage,
+    readonly bad: number,
+    readonly how: "va" | "pa" | "canonical",
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa(this.page);
+    const size = this.page.size;
+    const before = [...real.mappings()].map((m) => `${m.va}:${m.pa}:${m.size}`).join(",");
+    let threw = false;
+    try {
+      if (this.how === "va") real.map(va + (1 + (this.bad % 4095)), 0, size, {});
+      else if (this.how === "pa") real.map(va, 1 + (this.bad % 4095), size, {});
+      else real.map(2 ** 47 + Math.abs(va), 0, size, {});
+    } catch {
+      threw = true;
+    }
+    if (!threw) throw new Error(`${this.toString()}: a bad map did not throw`);
+    const after = [...real.mappings()].map((m) => `${m.va}:${m.pa}:${m.size}`).join(",");
+    if (after !== before) throw new Error(`${this.toString()}: a refused map changed the mappings`);
+    if (model.pages.size !== [...real.mappings()].length)
+      throw new Error("model and mapper disagree on the count");
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `mapErr(${gridVa(this.page)}, ${this.how})`;
+  }
+}
+
+class ListCommand implements MapperCommand {
+  check(): boolean {
+    return true;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const got = [...real.mappings()].map((m: Mapping) => `${m.va}:${m.pa}:${m.size}`);
+    const want = [...model.pages]
+      .sort((a, b) => unsignedKey(a[0]) - unsignedKey(b[0]))
+      .map(([v, m]) => `${v}:${m.pa}:${m.size}`);
+    if (got.join(",") !== want.join(",")) throw new Error(`mappings(): got [${got}], expected [${want}]`);
+  }
+  toString(): string {
+    return "mappings()";
+  }
+}
+
+/** Sequences of up to 60 mapper commands (the model-based law's input). */
+export const commandsArb = fc.commands(
+  [
+    fc.tuple(gridPageArb, fc.nat(), flagsArb).map(([p, n, f]) => new MapCommand(p, n, f)),
+    fc.nat().map((i) => new UnmapCommand(i)),
+    gridPageArb.map((p) => new UnmapAbsentCommand(p)),
+    fc.tuple(fc.nat(), flagsArb).map(([i, f]) => new ProtectCommand(i, f)),
+    fc
+      .tuple(gridPageArb, fc.nat(), fc.constantFrom<"va" | "pa" | "canonical">("va", "pa", "canonical"))
+      .map(([p, b, how]) => new MapErrCommand(p, b, how)),
+    fc.tuple(gridPageArb, fc.nat()).map(([p, o]) => new TranslateCommand(p, o)),
+    fc.constant(new ListCommand()),
+  ],
+  { maxCommands: 60, size: "max" },
+);
