@@ -9,8 +9,10 @@ export * from "./kernel/kernel.js";
 export * from "./kernel/lifecycle.js";
 export * from "./kernel/shootdown.js";
 export * from "./posix/deliver.js";
+export * from "./posix/fd-table.js";
 export * from "./posix/files.js";
 export * from "./posix/libc.js";
+export * from "./posix/pipe.js";
 export * from "./posix/signals.js";
 export * from "./posix/syscalls.js";
 // The POSIX personality.

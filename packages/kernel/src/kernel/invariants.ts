@@ -13,7 +13,7 @@
  * Related: `kernel.ts` (paranoid mode calls the check after every trap), `../laws/grind.ts`.
  */
 import { KernelInvariantError } from "../errors.js";
-import { checkFileInvariants } from "../posix/files.js";
+import { checkFileInvariants } from "../posix/fd-table.js";
 import type { Kernel } from "./kernel.js";
 
 /**

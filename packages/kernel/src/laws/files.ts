@@ -13,7 +13,7 @@
  * | a seekable file's position is what lseek said | `lseek(0, SEEK_CUR)` reports, never moves |
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
  *
- * Related: `../posix/files.ts` (the interface and its three kernel implementations).
+ * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
 import fc from "fast-check";
 import type { FileOperations } from "../posix/files.js";

@@ -29,7 +29,8 @@ import {
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
 import { codeAt, postSignal, signalThread } from "./deliver.js";
-import { FileMode, type FileStat, OpenFile, Pipe, PipeReadEnd, PipeWriteEnd, type Waiter } from "./files.js";
+import { FileMode, type FileStat, OpenFile, type Waiter } from "./files.js";
+import { Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
 import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
 import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, STAT_BYTES, WaitOptions } from "./table.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";

@@ -1,0 +1,145 @@
+/**
+ * The per-process descriptor table, and the reference-count invariants of every open file and
+ * pipe reachable from all tables.
+ *
+ * ```
+ *   slots:   [ 0: OpenFile A | 1: OpenFile A | 2: null | 3: OpenFile B ]   grows up to MAX_FDS
+ *   cloexec: [ false         | false         | false  | true          ]   FD_CLOEXEC per slot
+ * ```
+ *
+ * A descriptor is the lowest free slot when allocated (POSIX `open`/`dup`); each slot holds one
+ * reference on its description, so A above has refs = 2 if no other process shares it.
+ *
+ * Related: `files.ts` (`OpenFile` and its references), `pipe.ts`, `../kernel/lifecycle.ts` (fork
+ * clones a table, exec closes FD_CLOEXEC slots, exit closes all).
+ */
+import { KernelInvariantError } from "../errors.js";
+import type { OpenFile } from "./files.js";
+import { type Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
+
+/** Descriptors per process (Linux's default RLIMIT_NOFILE is 1024; ours is smaller). */
+export const MAX_FDS = 64;
+/**
+ * One process's descriptor table, with a close-on-exec flag per descriptor (POSIX `FD_CLOEXEC`:
+ * it belongs to the descriptor, so `dup` clears it and `fork` copies it).
+ *
+ * @example
+ * ```ts
+ * const t = new FdTable();
+ * const fd = t.install(new OpenFile(new Console(), FileMode.READ_WRITE)); // 0
+ * t.get(fd)?.kind; // "console"
+ * ```
+ */
+export class FdTable {
+  // Grows up to MAX_FDS slots as descriptors are opened (most processes use three).
+  private readonly slots: (OpenFile | null)[] = [];
+  private readonly cloexec: boolean[] = [];
+
+  /** The open file behind `fd`, or `null` (EBADF). Accepts any number. */
+  get(fd: number): OpenFile | null {
+    return Number.isInteger(fd) && fd >= 0 && fd < this.slots.length ? this.slots[fd]! : null;
+  }
+
+  /**
+   * Put `f` in the lowest free slot, taking a reference. Returns the fd, or -1 when full (EMFILE).
+   * @param closeOnExec the descriptor's FD_CLOEXEC flag (default false, as `dup` leaves it).
+   */
+  install(f: OpenFile, closeOnExec = false): number {
+    let fd = this.slots.indexOf(null);
+    if (fd < 0) {
+      if (this.slots.length >= MAX_FDS) return -1;
+      fd = this.slots.length;
+      this.slots.push(null);
+      this.cloexec.push(false);
+    }
+    f.get();
+    this.slots[fd] = f;
+    this.cloexec[fd] = closeOnExec;
+    return fd;
+  }
+
+  /** Whether `fd` is open with FD_CLOEXEC. */
+  isCloseOnExec(fd: number): boolean {
+    return this.get(fd) !== null && this.cloexec[fd] === true;
+  }
+
+  /** Number of free slots. */
+  free(): number {
+    let used = 0;
+    for (const s of this.slots) if (s !== null) used++;
+    return MAX_FDS - used;
+  }
+
+  /** Close `fd` (its description is released if that was its last reference). Returns false when it was not open. */
+  close(fd: number): boolean {
+    const f = this.get(fd);
+    if (!f) return false;
+    this.slots[fd] = null;
+    this.cloexec[fd] = false;
+    f.put();
+    return true;
+  }
+
+  /** A copy sharing every open file, FD_CLOEXEC flags included (fork). */
+  clone(): FdTable {
+    const t = new FdTable();
+    for (let i = 0; i < this.slots.length; i++) {
+      const f = this.slots[i]!;
+      f?.get();
+      t.slots.push(f);
+      t.cloexec.push(this.cloexec[i]!);
+    }
+    return t;
+  }
+
+  /** Close every FD_CLOEXEC descriptor, lowest first (exec, after its point of no return). */
+  closeOnExec(): void {
+    for (let i = 0; i < this.slots.length; i++) if (this.cloexec[i] === true) this.close(i);
+  }
+
+  /** Close everything, lowest first (exit). */
+  closeAll(): void {
+    for (let i = 0; i < this.slots.length; i++) this.close(i);
+  }
+
+  /** Open files with their fds, for invariant checks and inspectors. */
+  entries(): [number, OpenFile][] {
+    const out: [number, OpenFile][] = [];
+    this.slots.forEach((f, i) => {
+      if (f) out.push([i, f]);
+    });
+    return out;
+  }
+}
+
+/**
+ * Check the reference counts of every open file and pipe reachable from `tables`.
+ * @throws KernelInvariantError describing the first mismatch.
+ */
+export function checkFileInvariants(tables: readonly FdTable[]): void {
+  const refs = new Map<OpenFile, number>();
+  for (const t of tables) for (const [, f] of t.entries()) refs.set(f, (refs.get(f) ?? 0) + 1);
+  const ends = new Map<Pipe, { r: number; w: number }>();
+  for (const [f, n] of refs) {
+    if (f.released)
+      throw new KernelInvariantError(`open ${f.kind} file is released but ${n} descriptors point at it`);
+    if (f.refs !== n)
+      throw new KernelInvariantError(
+        `open ${f.kind} file has refs=${f.refs} but ${n} descriptors point at it`,
+      );
+    const ops = f.ops;
+    if (ops instanceof PipeReadEnd || ops instanceof PipeWriteEnd) {
+      const e = ends.get(ops.pipe) ?? { r: 0, w: 0 };
+      if (ops instanceof PipeReadEnd) e.r++;
+      else e.w++;
+      ends.set(ops.pipe, e);
+    }
+  }
+  for (const [p, e] of ends) {
+    if (p.readers !== e.r || p.writers !== e.w) {
+      throw new KernelInvariantError(
+        `pipe has readers=${p.readers} writers=${p.writers}, open ends are ${e.r}/${e.w}`,
+      );
+    }
+  }
+}
