@@ -21,7 +21,8 @@
  * the stored counters (`refs`, `links`, `shadowers`, the live set) against a recount from the
  * backing pointers and from the links the caller reports.
  *
- * Related: `vm-object.ts`, `../cow/shadow.ts` (fork and faults with shadows).
+ * Related: `vm-object.ts`, `store-invariants.ts` (the two-way recount), `../cow/shadow.ts` (fork
+ * and faults with shadows).
  */
 
 import { InvariantError, ObjectStateError, PageIndexError, VmArgumentError } from "../errors.js";
@@ -29,6 +30,7 @@ import type { FrameAllocator } from "../frames/api.js";
 import { NO_FRAME } from "../pagetree/page-tree.js";
 import type { Tracer } from "../tracer.js";
 import type { ObjectMemory, ObjectStoreStats, PageHit, VmObjectEvent } from "./api.js";
+import { checkObjectStoreInvariants } from "./store-invariants.js";
 import { VmObject } from "./vm-object.js";
 
 /** Options of {@link ObjectStore}. */
@@ -311,69 +313,7 @@ export class ObjectStore {
    * @throws {@link InvariantError} naming the first broken invariant.
    */
   checkInvariants(holders?: Iterable<VmObject>): void {
-    const shadowCount = new Map<VmObject, number>();
-    const frameOwner = new Map<number, VmObject>();
-    for (const o of this.#live.values()) {
-      if (o.dead) throw new InvariantError(`${o} is in the live set but marked dead`);
-      if (o.refs <= 0) throw new InvariantError(`${o} is alive with no reference`);
-      if (o.kind === "physical" && o.resident.size > 0) {
-        throw new InvariantError(`${o}: a physical object has resident pages`);
-      }
-      if ((o.kind === "shadow") !== (o.backing !== null)) {
-        throw new InvariantError(`${o}: kind ${o.kind} but backing ${o.backing ?? "none"}`);
-      }
-      for (const [i, f] of o.resident.entries()) {
-        if (i < 0 || i >= o.pages) throw new InvariantError(`${o}: resident page ${i} outside the object`);
-        const other = frameOwner.get(f);
-        if (other !== undefined) throw new InvariantError(`frame ${f} resident in both ${other} and ${o}`);
-        frameOwner.set(f, o);
-        if (!this.#frames.isAllocated(f))
-          throw new InvariantError(`${o}: page ${i} in frame ${f}, which is free`);
-      }
-      const b = o.backing;
-      if (b !== null) {
-        if (b.dead || this.#live.get(b.id) !== b) throw new InvariantError(`${o} is backed by dead ${b}`);
-        if (!b.shadowers.has(o)) throw new InvariantError(`${o} not among the shadowers of ${b}`);
-        if (o.backingOffset + o.pages > b.pages) throw new InvariantError(`${o} exceeds its backing ${b}`);
-        shadowCount.set(b, (shadowCount.get(b) ?? 0) + 1);
-        let steps = 0;
-        for (let c: VmObject | null = b; c !== null; c = c.backing) {
-          if (c === o || ++steps > this.#live.size)
-            throw new InvariantError(`${o}: shadow chain has a cycle`);
-        }
-      }
-    }
-    const linkCount = new Map<VmObject, number>();
-    if (holders !== undefined) {
-      for (const o of holders) linkCount.set(o, (linkCount.get(o) ?? 0) + 1);
-      for (const o of linkCount.keys()) {
-        if (o.dead || this.#live.get(o.id) !== o) throw new InvariantError(`a holder links dead ${o}`);
-      }
-    }
-    let refSum = 0;
-    let recount = 0;
-    for (const o of this.#live.values()) {
-      const sh = shadowCount.get(o) ?? 0;
-      if (sh !== o.shadowers.size) {
-        throw new InvariantError(
-          `${o}: ${o.shadowers.size} shadowers recorded, ${sh} found by backing pointers`,
-        );
-      }
-      if (o.refs !== o.links + sh) {
-        throw new InvariantError(`${o}: refs ${o.refs} != links ${o.links} + shadows ${sh}`);
-      }
-      if (holders !== undefined && (linkCount.get(o) ?? 0) !== o.links) {
-        throw new InvariantError(`${o}: ${o.links} links recorded, ${linkCount.get(o) ?? 0} held`);
-      }
-      if (o.kind !== "physical" && o.links === 0 && sh === 1) {
-        throw new InvariantError(
-          `${o} has one shadow and no link: it should have been merged (Codezero rule)`,
-        );
-      }
-      refSum += o.refs;
-      recount += sh + (holders !== undefined ? (linkCount.get(o) ?? 0) : o.links);
-    }
-    if (refSum !== recount) throw new InvariantError(`reference total ${refSum} != recount ${recount}`);
+    checkObjectStoreInvariants(this.#live, this.#frames, holders);
   }
 
   /** Every frame that is resident in some live object (for "no frame both free and mapped" checks). */
