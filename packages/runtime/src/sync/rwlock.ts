@@ -42,6 +42,21 @@ export function* rwlockInit(rw: number): UserCode<number> {
 }
 
 /**
+ * The wait step shared by readers and writers, entered and left holding the internal lock: count
+ * the caller in the `queued` word, note the `wakeup` sequence word, drop the lock and sleep on the
+ * futex there until an unlock bumps it (a bump between the read and the wait makes the wait
+ * return at once), then retake the lock and count the caller out.
+ */
+function* queueAndWait(rw: number, queued: number, wakeup: number): UserCode<void> {
+  yield* bump(rw + queued, 1);
+  const seen = yield* mem.load32(rw + wakeup);
+  yield* lllUnlock(rw + R.LOCK);
+  yield* futexWait(rw + wakeup, seen);
+  yield* lllLock(rw + R.LOCK);
+  yield* bump(rw + queued, -1);
+}
+
+/**
  * `pthread_rwlock_rdlock` (and `tryrdlock` with `tryOnly`).
  * @returns 0; EDEADLK (the caller holds the write lock); EBUSY (try, a writer holds it); EAGAIN (too many readers).
  */
@@ -64,12 +79,7 @@ export function* rwlockRdlock(self: Pthread, rw: number, tryOnly = false): UserC
       result = Errno.EBUSY;
       break;
     }
-    yield* bump(rw + R.READERS_QUEUED, 1);
-    const seen = yield* mem.load32(rw + R.READERS_WAKEUP);
-    yield* lllUnlock(rw + R.LOCK);
-    yield* futexWait(rw + R.READERS_WAKEUP, seen);
-    yield* lllLock(rw + R.LOCK);
-    yield* bump(rw + R.READERS_QUEUED, -1);
+    yield* queueAndWait(rw, R.READERS_QUEUED, R.READERS_WAKEUP);
   }
   yield* lllUnlock(rw + R.LOCK);
   return result;
@@ -96,12 +106,7 @@ export function* rwlockWrlock(self: Pthread, rw: number, tryOnly = false): UserC
       result = Errno.EBUSY;
       break;
     }
-    yield* bump(rw + R.WRITERS_QUEUED, 1);
-    const seen = yield* mem.load32(rw + R.WRITER_WAKEUP);
-    yield* lllUnlock(rw + R.LOCK);
-    yield* futexWait(rw + R.WRITER_WAKEUP, seen);
-    yield* lllLock(rw + R.LOCK);
-    yield* bump(rw + R.WRITERS_QUEUED, -1);
+    yield* queueAndWait(rw, R.WRITERS_QUEUED, R.WRITER_WAKEUP);
   }
   yield* lllUnlock(rw + R.LOCK);
   return result;
