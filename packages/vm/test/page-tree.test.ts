@@ -204,6 +204,48 @@ describe("PageTree.checkInvariants catches corruption", () => {
   });
 });
 
+describe("PageTree.get: the one-comparison key check and the null node", () => {
+  it.each([1.5, -1, 2 ** 36, 2 ** 62, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 35 + 0.5])(
+    "refuses key %s on the default 36-bit tree",
+    (key) => {
+      const t = new PageTree();
+      t.set(5, 1);
+      expect(() => t.get(key)).toThrow(PageTreeKeyError);
+      expect(t.get(5)).toBe(1);
+      t.checkInvariants();
+    },
+  );
+
+  it.each([6, 12, 30, 36, 42, 48])(
+    "finds present keys and misses absent ones like a Map (keyBits %i)",
+    (bits) => {
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fc.nat({ max: 2 ** bits - 1 }), { maxLength: 30, size: "max" }),
+          fc.array(fc.nat({ max: 2 ** bits - 1 }), { maxLength: 30 }),
+          (present, probes) => {
+            const t = new PageTree({ keyBits: bits });
+            const model = new Map<number, number>();
+            for (const [i, k] of present.entries()) {
+              t.set(k, i);
+              model.set(k, i);
+            }
+            for (const k of [...present, ...probes]) expect(t.get(k)).toBe(model.get(k) ?? NO_FRAME);
+          },
+        ),
+        { numRuns: 50 },
+      );
+    },
+  );
+
+  it("checkInvariants catches a write into the null node (node 1)", () => {
+    const t = new PageTree();
+    t.set(0x123456789, 3);
+    (t as unknown as { slots: Uint32Array }).slots[64 + 7] = 5;
+    expect(() => t.checkInvariants()).toThrow(/null node/);
+  });
+});
+
 describe("PageTree digits above bit 32 (keyBits 48: 8 levels)", () => {
   it("set/get/delete agree with a Map for keys up to 2^48 - 1 (property)", () => {
     fc.assert(
