@@ -7,7 +7,10 @@
  * Related: `handles/slot-table.ts`, `handles/map-table.ts`.
  */
 import type { Rights } from "../api.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, LifeCycleError, UnknownRightError } from "../errors.js";
+import type { KernelObject } from "../object/kernel-object.js";
+import type { ObjectSpace } from "../object/space.js";
+import { checkBitSet } from "../rights/rights.js";
 import type { AccessDenied, HandleTable, InvalidRights } from "./api.js";
 
 /** `access-denied` with its evidence. */
@@ -46,4 +49,21 @@ export function checkDestination(src: HandleTable, call: string, dest: HandleTab
   if (dest.space !== src.space) {
     throw new InvalidArgumentError(`table ${src.id}: ${call}: table ${dest.id} belongs to another machine`);
   }
+}
+
+/**
+ * Check the arguments of `create(object, rights)` on a table of `space`.
+ * @throws UnknownRightError when `rights` has bits outside the object's type; LifeCycleError when
+ *   the object is destroyed; InvalidArgumentError when it belongs to another machine.
+ */
+export function checkCreate(call: string, space: ObjectSpace, object: KernelObject, rights: Rights): void {
+  checkBitSet(call, "rights", rights);
+  if ((rights & ~object.type.validRights) !== 0) {
+    throw new UnknownRightError(
+      `${call}: bits 0x${(rights & ~object.type.validRights).toString(16)} are not rights of type ${object.type.name}`,
+    );
+  }
+  if (object.state === "destroyed") throw new LifeCycleError(`${call}: the object is destroyed`);
+  if (object.space !== space)
+    throw new InvalidArgumentError(`${call}: the object belongs to another machine`);
 }

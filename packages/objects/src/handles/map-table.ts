@@ -23,11 +23,11 @@
 import type { Handle, Rights } from "../api.js";
 import { ALL_BITS } from "../api.js";
 import type { CapNode, CapSlotOwner } from "../caps/derivation.js";
-import { InvalidArgumentError, InvariantError, LifeCycleError, UnknownRightError } from "../errors.js";
+import { InvalidArgumentError, InvariantError, LifeCycleError } from "../errors.js";
 import type { KernelObject } from "../object/kernel-object.js";
 import type { ObjectType } from "../object/object-type.js";
 import type { ObjectSpace } from "../object/space.js";
-import { checkBitSet, Right } from "../rights/rights.js";
+import { Right } from "../rights/rights.js";
 import type {
   BadHandle,
   CloseResult,
@@ -40,7 +40,7 @@ import type {
   SplitResult,
   TableFull,
 } from "./api.js";
-import { checkDestination, denied, deriveRefusal } from "./checks.js";
+import { checkCreate, checkDestination, denied, deriveRefusal } from "./checks.js";
 
 /** Options of {@link MapHandleTable}. */
 export interface MapHandleTableOptions {
@@ -88,15 +88,7 @@ export class MapHandleTable implements HandleTable, CapSlotOwner {
 
   create(object: KernelObject, rights: Rights): CreateResult {
     const call = `table ${this.id}: create(${object}, rights=0x${rights.toString(16)})`;
-    checkBitSet(call, "rights", rights);
-    if ((rights & ~object.type.validRights) !== 0) {
-      throw new UnknownRightError(
-        `${call}: bits 0x${(rights & ~object.type.validRights).toString(16)} are not rights of type ${object.type.name}`,
-      );
-    }
-    if (object.state === "destroyed") throw new LifeCycleError(`${call}: the object is destroyed`);
-    if (object.space !== this.space)
-      throw new InvalidArgumentError(`${call}: the object belongs to another machine`);
+    checkCreate(call, this.space, object, rights);
     const h = this.accept(object, rights, (owner, slot) => this.space.derivations.root(owner, slot));
     if (h === null) return this.full();
     object.acquireHandle();
