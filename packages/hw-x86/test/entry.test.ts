@@ -13,7 +13,7 @@ import {
   type PagingLevel,
   reservedBits,
 } from "../src/index.js";
-import { entryCodecLaws } from "../src/laws/index.js";
+import { entryCodecLaws, entryFieldsArbitrary, entryShapeArbitrary } from "../src/laws/index.js";
 
 describe("paging-structure entries (SDM 4.5, Tables 4-14..4-20)", () => {
   for (const law of entryCodecLaws({ encode: encodeEntry, decode: decodeEntry })) {
@@ -105,41 +105,23 @@ describe("paging-structure entries (SDM 4.5, Tables 4-14..4-20)", () => {
     expect(describeEntry(0x1000, 0, 1)).toBe("PTE not present (software bits 0x1000)");
   });
 
-  const fieldsArb = fc.record({
-    writable: fc.boolean(),
-    user: fc.boolean(),
-    writeThrough: fc.boolean(),
-    cacheDisable: fc.boolean(),
-    accessed: fc.boolean(),
-    dirty: fc.boolean(),
-    global: fc.boolean(),
-    available: fc.integer({ min: 0, max: 7 }),
-    availableHigh: fc.integer({ min: 0, max: 127 }),
-    protectionKey: fc.integer({ min: 0, max: 15 }),
-    noExecute: fc.boolean(),
-  });
-  const shapeArb = fc.oneof(
-    fc.record({
-      level: fc.constantFrom<PagingLevel>(1, 2, 3, 4, 5),
-      large: fc.constant(false),
-      pat: fc.constant(false),
-    }),
-    fc.record({ level: fc.constant<PagingLevel>(1), large: fc.constant(false), pat: fc.boolean() }),
-    fc.record({ level: fc.constantFrom<PagingLevel>(2, 3), large: fc.constant(true), pat: fc.boolean() }),
-  );
-
   it("property: encode then decode gives back every field; BigInt form round-trips", () => {
     fc.assert(
-      fc.property(shapeArb, fieldsArb, fc.integer({ min: 0, max: 2 ** 40 - 1 }), (shape, f, frameNo) => {
-        const align = !shape.large ? 4096 : shape.level === 2 ? 2 ** 21 : 2 ** 30;
-        const address = (frameNo * align) % 2 ** 52;
-        const e = encodeEntry(shape.level, { ...f, address, pageSize: shape.large, pat: shape.pat });
-        const d: DecodedEntry = decodeEntry(e.lo, e.hi, shape.level);
-        expect(d).toMatchObject({ ...f, address, present: true, pat: shape.pat, level: shape.level });
-        expect(d.leaf).toBe(shape.level === 1 || shape.large);
-        expect(entryFromBigInt(entryToBigInt(e))).toEqual(e);
-        expect(reservedBits(e.lo, e.hi, shape.level, 52, true)).toBe(0n);
-      }),
+      fc.property(
+        entryShapeArbitrary,
+        entryFieldsArbitrary,
+        fc.integer({ min: 0, max: 2 ** 40 - 1 }),
+        (shape, f, frameNo) => {
+          const align = !shape.large ? 4096 : shape.level === 2 ? 2 ** 21 : 2 ** 30;
+          const address = (frameNo * align) % 2 ** 52;
+          const e = encodeEntry(shape.level, { ...f, address, pageSize: shape.large, pat: shape.pat });
+          const d: DecodedEntry = decodeEntry(e.lo, e.hi, shape.level);
+          expect(d).toMatchObject({ ...f, address, present: true, pat: shape.pat, level: shape.level });
+          expect(d.leaf).toBe(shape.level === 1 || shape.large);
+          expect(entryFromBigInt(entryToBigInt(e))).toEqual(e);
+          expect(reservedBits(e.lo, e.hi, shape.level, 52, true)).toBe(0n);
+        },
+      ),
       { numRuns: 300 },
     );
   });

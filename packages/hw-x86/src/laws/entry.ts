@@ -35,7 +35,8 @@ const FLAG_BITS = {
   noExecute: 63,
 } as const;
 
-const fieldsArb = fc.record({
+/** Every flag and software field of an entry, drawn independently (the address is drawn apart). */
+export const entryFieldsArbitrary = fc.record({
   writable: fc.boolean(),
   user: fc.boolean(),
   writeThrough: fc.boolean(),
@@ -50,7 +51,7 @@ const fieldsArb = fc.record({
 });
 
 /** Table-reference entries at any level, 4 KiB leaves, and 2 MiB / 1 GiB leaves. */
-const shapeArb = fc.oneof(
+export const entryShapeArbitrary = fc.oneof(
   fc.record({
     level: fc.constantFrom<PagingLevel>(2, 3, 4, 5),
     large: fc.constant(false),
@@ -76,7 +77,11 @@ export function entryCodecLaws(codec: EntryCodec, options: LawOptions = {}): Law
     numRuns: options.numRuns ?? 100,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   };
-  const sample = fc.tuple(shapeArb, fieldsArb, fc.integer({ min: 0, max: 2 ** 40 - 1 }));
+  const sample = fc.tuple(
+    entryShapeArbitrary,
+    entryFieldsArbitrary,
+    fc.integer({ min: 0, max: 2 ** 40 - 1 }),
+  );
   const build = (shape: { level: PagingLevel; large: boolean; pat: boolean }, frameNo: number) => {
     const align = !shape.large ? 4096 : shape.level === 2 ? 2 ** 21 : 2 ** 30;
     return (frameNo * align) % 2 ** 52;
