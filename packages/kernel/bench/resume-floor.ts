@@ -1,0 +1,72 @@
+// The host cost of one trap when the kernel does nothing: how fast can a JavaScript generator be
+// resumed through the `yield*` system-call stubs a program is written with?
+//
+// The loop below has the shape of sysrate.c's fork loop (fork, waitpid, load of the status word:
+// three stubs per iteration) and is driven by a bare `next(value)` loop — no kernel, no trap
+// decoding, no history — so what it measures is the floor under every trap of the simulator:
+// a generator resume, the `yield*` delegation through the stub, and the trap record the stub
+// allocates.
+//
+// Why it matters: fork by replay (src/kernel/fork.ts) rebuilds a child by resuming a fresh
+// generator once per value the parent was resumed with. sysrate.c's loop forks n = 5000 times in
+// one parent at about 3 traps per iteration, so fork i replays about 3i resumes and the whole loop
+// about 3 · n² / 2 = 37.5M resumes. At the floor measured here that alone bounds the loop's rate,
+// whatever the kernel does; the script prints the bound.
+//
+// Run: pnpm tsx --conditions=@osbricks/source packages/kernel/bench/resume-floor.ts
+import { mem, posixStubs as sys, type Trap, type UserCode } from "../src/index.js";
+
+const RESUMES = Number(process.env.RESUMES ?? 3_000_000);
+const ROUNDS = 5;
+const FORKS = 5000; // sysrate.c's fork loop
+const TRAPS_PER_ITERATION = 3;
+
+/** sysrate.c's fork loop body as stubs: fork, waitpid, load the status. Never ends by itself. */
+function* forkLoopShape(st: number): UserCode<number> {
+  for (;;) {
+    const pid = yield* sys.fork();
+    yield* sys.waitpid(pid, st, 0);
+    const status = yield* mem.load32(st);
+    if (status === 0xdead) return status; // the driver never resumes with it: a real branch, never taken
+  }
+}
+
+/** Resume a fresh generator `n` times with a number, as the trap loop does; returns ns per resume. */
+function measure(n: number): number {
+  const g = forkLoopShape(0x1000);
+  let sink = 0;
+  const t0 = performance.now();
+  let r = g.next();
+  for (let i = 1; i < n; i++) {
+    sink ^= (r.value as Trap).kind.length;
+    r = g.next(0);
+  }
+  const ns = ((performance.now() - t0) * 1e6) / n;
+  if (sink === -1) console.log("unreachable"); // keeps the loop's work observable
+  return ns;
+}
+
+measure(200_000); // warm up: let the JIT compile the generator and the stubs
+const samples: number[] = [];
+for (let i = 0; i < ROUNDS; i++) samples.push(measure(RESUMES));
+samples.sort((a, b) => a - b);
+const median = samples[Math.floor(ROUNDS / 2)]!;
+const replayResumes = (TRAPS_PER_ITERATION * FORKS * FORKS) / 2;
+const boundSecs = (replayResumes * median) / 1e9;
+console.log(
+  JSON.stringify({
+    bench: "resume-floor",
+    resumes_per_round: RESUMES,
+    ns_per_resume: {
+      median: +median.toFixed(1),
+      min: +samples[0]!.toFixed(1),
+      max: +samples[ROUNDS - 1]!.toFixed(1),
+    },
+    fork_loop: {
+      forks: FORKS,
+      replayed_resumes: replayResumes,
+      replay_secs_at_floor: +boundSecs.toFixed(2),
+      forks_per_s_bound: Math.round(FORKS / boundSecs),
+    },
+  }),
+);
