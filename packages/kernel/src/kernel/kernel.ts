@@ -62,7 +62,7 @@ import type { Trap, UserCode } from "../program/trap.js";
 import { SYSCALL_BLOCKED, SYSCALL_NORETURN, type SyscallDispatcher } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import type { SyscallDecls } from "../syscalls/table.js";
-import { executeMemoryTrap, translateOrFault, writeU32 } from "../trap/memory.js";
+import { executeMemoryTrap, putAlignedU32 } from "../trap/memory.js";
 import {
   type CrashReport,
   type CycleCosts,
@@ -704,8 +704,8 @@ export class Kernel implements Waker {
   /** CLONE_CHILD_CLEARTID at thread exit: store 0 at `addr` and wake one futex waiter there. */
   wakeClearTid(p: Process, addr: number): void {
     const space = p.addressSpace;
-    if (space === null || addr % 4 !== 0 || !writeU32(this, space, addr, 0)) return;
-    const pa = translateOrFault(this, space, addr, "read", null);
+    if (space === null) return;
+    const pa = putAlignedU32(this, space, addr, 0); // one translation for the store and the wake
     if (pa >= 0) this.futex.wake(pa, 1);
   }
 

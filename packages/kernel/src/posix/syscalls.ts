@@ -268,14 +268,20 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (fn === null) return -Errno.EFAULT;
       if (k.threads.size >= k.ipc.maxThreads) return -Errno.EAGAIN;
       if (tidptr % 4 !== 0) return -Errno.EINVAL; // a futex word must be aligned
-      if (tidptr !== 0 && !writeU32(k, t.process.vm, tidptr, 0)) return -Errno.EFAULT;
+      // The tid word is translated for writing first, so a bad pointer fails before anything is
+      // created; nothing runs between here and the store, so the translation stays valid.
+      let tidPa = -1;
+      if (tidptr !== 0) {
+        tidPa = translateOrFault(k, t.process.vm, tidptr, "write", null);
+        if (tidPa < 0) return -Errno.EFAULT;
+      }
       const kstack = k.stacks.alloc();
       if (kstack === null) return -Errno.ENOMEM;
       const nt = k.life.createThread(t.process, fn, [arg], entry, stack, kstack);
       nt.sigBlocked = t.sigBlocked;
       if (tidptr !== 0) {
-        writeU32(k, t.process.vm, tidptr, nt.tid);
-        nt.clearTid = tidptr;
+        k.memory.write32(tidPa, nt.tid); // CLONE_PARENT_SETTID
+        nt.clearTid = tidptr; // CLONE_CHILD_CLEARTID
       }
       return nt.tid;
     },

@@ -2,17 +2,27 @@
  * The resume history of one frame: every value its generator was resumed with, in order, which
  * is what fork replays to rebuild the child's continuation (see `../kernel/fork.ts`).
  *
- * It is appended to on every trap, so it is kept compact: numbers (system-call results, loaded
- * words) go into a growable `Float64Array`; the two other kinds of value the kernel resumes with
- * are encoded in values no trap result can take:
+ * It is appended to on every trap, so it is kept compact and allocation-free on the common path:
+ * integers (system-call results, loaded words) go into a growable `Float64Array`; every other
+ * value (`undefined`, a bigint from a 64-bit load, the bytes of a read) is appended to a plain
+ * array `others`, and the slot holds its index there plus one half, a number no integer result
+ * can be:
  *
- * | value                      | stored as            | why it is free                          |
- * | -------------------------- | -------------------- | --------------------------------------- |
- * | a number                   | itself               | kernel results are finite integers       |
- * | `undefined` (store, compute, first resume) | -Infinity | never a result               |
- * | anything else (bigint, bytes) | NaN, value in `others` at the same index | never a result |
+ * | value                                      | slot holds        | `at(i)` gives back            |
+ * | ------------------------------------------ | ----------------- | ----------------------------- |
+ * | an integer, e.g. 42 (a loaded word)        | 42                | 42                            |
+ * | `undefined` (store, compute, first resume) | -Infinity         | `undefined`                   |
+ * | anything else, e.g. 7n, the 3rd such value | 2.5 (index 2 + ½) | `others[2]`, i.e. 7n          |
  *
- * Invariant: `length <= capacity <= limit`; `others` has an entry exactly at the NaN slots.
+ * Worked example: pushes `undefined, 5, 7n, 0, 9n` fill the slots `-∞, 5, 0.5, 0, 1.5` and
+ * `others = [7n, 9n]`; `at(4)` sees 1.5, not an integer, and returns `others[1]` = 9n. Indices
+ * below 2^52 stay exact with the half added, far beyond any limit.
+ *
+ * (An earlier version kept the non-numbers in a `Map` keyed by slot; a thread that loads 64-bit
+ * words on every iteration then paid a hash insertion and the map's growth on each of them.)
+ *
+ * Invariant: `length <= capacity <= limit`; every non-integer slot other than -∞ is `j + 0.5`
+ * for the j-th entry of `others`, in order.
  */
 
 const UNDEF = Number.NEGATIVE_INFINITY;
@@ -21,7 +31,7 @@ const UNDEF = Number.NEGATIVE_INFINITY;
 export class History {
   private buf: Float64Array;
   private n = 0;
-  private others: Map<number, unknown> | null = null; // made on the first non-number
+  private others: unknown[] = [];
   /** Set when an append was refused because the limit was reached: fork from this frame is refused. */
   overflow = false;
 
@@ -47,22 +57,26 @@ export class History {
       next.set(this.buf);
       this.buf = next;
     }
-    if (typeof v === "number") this.buf[n] = v;
+    if (typeof v === "number" && Number.isInteger(v)) this.buf[n] = v;
     else if (v === undefined) this.buf[n] = UNDEF;
-    else {
-      this.buf[n] = Number.NaN;
-      this.others ??= new Map();
-      this.others.set(n, v);
-    }
+    else this.buf[n] = this.others.push(v) - 0.5; // (new length - 1) + 0.5
     this.n = n + 1;
   }
 
-  /** The i-th value. */
+  /**
+   * The i-th value.
+   * @example
+   * ```ts
+   * const h = new History(16);
+   * h.push(undefined); h.push(5); h.push(7n);
+   * h.at(2); // 7n
+   * ```
+   */
   at(i: number): unknown {
     const x = this.buf[i]!;
+    if (Number.isInteger(x)) return x;
     if (x === UNDEF) return undefined;
-    if (Number.isNaN(x)) return this.others?.get(i);
-    return x;
+    return this.others[x - 0.5];
   }
 
   /** An independent copy (the child's frame keeps recording on its own). */
@@ -71,7 +85,7 @@ export class History {
     h.buf = this.buf.slice();
     h.n = this.n;
     h.overflow = this.overflow;
-    if (this.others !== null) h.others = new Map(this.others);
+    h.others = this.others.slice();
     return h;
   }
 }

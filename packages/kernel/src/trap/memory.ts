@@ -27,7 +27,7 @@
  *
  * Related: `@osbricks/vm` `AddressSpace.handleFault`, `../kernel/kernel.ts` (the caller).
  */
-import { Access as HwAccess } from "@osbricks/hw-x86";
+import { frameWordOffset, Access as HwAccess, type PhysicalMemory } from "@osbricks/hw-x86";
 import type { AccessType as Access, AddressSpace } from "@osbricks/vm";
 import type { Cpu } from "../kernel/cpu.js";
 import type { Kernel } from "../kernel/kernel.js";
@@ -254,7 +254,11 @@ export function executeMemoryTrap(
 /** The address at which the last failed copy stopped (for forwarding the fault). */
 let lastFaultVa = 0;
 
-/** Copy between user memory and a buffer page by page. Returns the bytes read (or `src`), or -1/-2. */
+/**
+ * Copy between user memory and a buffer page by page: one translation per page, then the bytes
+ * of that page straight from (or into) RAM, with no buffer in between. Returns `out` (a fresh
+ * array when reading and no `into` was given) or `src`, or FAULT_* where a page failed.
+ */
 function copyPages(
   k: Kernel,
   space: AddressSpace,
@@ -262,8 +266,9 @@ function copyPages(
   len: number,
   src: Uint8Array | null,
   t: Thread | null,
+  into: Uint8Array | null = null,
 ): Uint8Array | number {
-  const out = src ?? new Uint8Array(len);
+  const out = src ?? into ?? new Uint8Array(len);
   let done = 0;
   while (done < len) {
     const a = va + done;
@@ -273,11 +278,67 @@ function copyPages(
       lastFaultVa = a;
       return pa;
     }
-    if (src) k.memory.writeBytes(pa, src.subarray(done, done + n));
-    else out.set(k.memory.readBytes(pa, n), done);
+    if (src) writePhys(k.memory, pa, src, done, n);
+    else readPhys(k.memory, pa, out, done, n);
     done += n;
   }
   return out;
+}
+
+// ---- byte copies within one physical page ------------------------------------------------------
+//
+// RAM is stored in segments of little-endian 32-bit words (hw-x86 `PhysicalMemory.segment`); a
+// byte view over a segment's buffer is made once per segment and kept, so a copy of n bytes
+// within a page is one bounds-checked loop (small n) or one `set` (large n) instead of n calls
+// of `read8`/`write8` and a temporary array. MMIO regions are page-aligned (hw-x86 `addMmio`),
+// so a page is either all RAM or all device: device pages take the byte-by-byte path, where each
+// access reaches the device as the CPU's would.
+
+/** Below this many bytes a plain loop beats `subarray` + `set` (which allocate a view). */
+const SMALL_COPY = 64;
+let viewOf: Int32Array | null = null;
+let viewBytes: Uint8Array = new Uint8Array(0);
+
+function bytesOf(segment: Int32Array): Uint8Array {
+  if (segment !== viewOf) {
+    viewOf = segment;
+    viewBytes = new Uint8Array(segment.buffer, segment.byteOffset, segment.byteLength);
+  }
+  return viewBytes;
+}
+
+/** Byte offset of physical address `pa` in its segment: frame index in the segment × 4096 + offset. */
+function segmentOffset(pa: number): number {
+  return frameWordOffset(Math.floor(pa / PAGE)) * 4 + (pa & (PAGE - 1));
+}
+
+/** Copy `n` bytes at `pa` (within one page) into `out[at..]`. */
+function readPhys(m: PhysicalMemory, pa: number, out: Uint8Array, at: number, n: number): void {
+  if (m.mmioAt(pa) !== undefined) {
+    for (let i = 0; i < n; i++) out[at + i] = m.read8(pa + i);
+    return;
+  }
+  const seg = m.peekSegment(Math.floor(pa / PAGE));
+  if (seg === undefined) {
+    out.fill(0, at, at + n); // never stored into: reads as zeros, and stays unbacked
+    return;
+  }
+  const b = bytesOf(seg);
+  const o = segmentOffset(pa);
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) out[at + i] = b[o + i]!;
+  else out.set(b.subarray(o, o + n), at);
+}
+
+/** Copy `src[from..from+n)` to `pa` (within one page). */
+function writePhys(m: PhysicalMemory, pa: number, src: Uint8Array, from: number, n: number): void {
+  if (m.mmioAt(pa) !== undefined) {
+    for (let i = 0; i < n; i++) m.write8(pa + i, src[from + i]!);
+    return;
+  }
+  const b = bytesOf(m.segment(Math.floor(pa / PAGE))); // backs the frame, as a store does
+  const o = segmentOffset(pa);
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) b[o + i] = src[from + i]!;
+  else b.set(src.subarray(from, from + n), o);
 }
 
 function scalarBytes(v: number | bigint, size: number): Uint8Array {
@@ -311,16 +372,39 @@ export function copyOut(k: Kernel, space: AddressSpace, va: number, bytes: Uint8
   return typeof copyPages(k, space, va, bytes.length, bytes, null) !== "number";
 }
 
-/** Read a little-endian 32-bit word for the kernel; `null` means EFAULT. */
+/**
+ * Read a little-endian 32-bit word for the kernel; `null` means EFAULT. An aligned word lies in
+ * one page: one translation and one load, no copy.
+ */
 export function readU32(k: Kernel, space: AddressSpace, va: number): number | null {
+  if ((va & 3) === 0 && Number.isInteger(va) && va >= 0 && va + 4 <= USER_TOP) {
+    const pa = translateOrFault(k, space, va, "read", null);
+    return pa < 0 ? null : k.memory.read32(pa) >>> 0;
+  }
   const b = copyIn(k, space, va, 4);
   return b === null ? null : (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }
 
-/** Write a little-endian 32-bit word for the kernel; `false` means EFAULT. */
+/**
+ * Write a little-endian 32-bit word for the kernel; `false` means EFAULT. An aligned word: one
+ * translation and one store (what `put_user` does), no temporary bytes.
+ */
 export function writeU32(k: Kernel, space: AddressSpace, va: number, value: number): boolean {
+  if ((va & 3) === 0) return putAlignedU32(k, space, va, value) >= 0;
   const v = value >>> 0;
   return copyOut(k, space, va, Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24));
+}
+
+/**
+ * Store a 4-byte aligned word for the kernel and give its physical address, or a negative
+ * FAULT_* code (nothing written): CLONE_CHILD_CLEARTID stores 0 and wakes the futex at that
+ * physical address with one translation.
+ */
+export function putAlignedU32(k: Kernel, space: AddressSpace, va: number, value: number): number {
+  if (!Number.isInteger(va) || va < 0 || va + 4 > USER_TOP || (va & 3) !== 0) return FAULT_ACCERR;
+  const pa = translateOrFault(k, space, va, "write", null);
+  if (pa >= 0) k.memory.write32(pa, value | 0);
+  return pa;
 }
 
 /**

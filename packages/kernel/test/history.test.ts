@@ -1,0 +1,73 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { History } from "../src/index.js";
+
+// Every kind of value a frame can be resumed with, and the numbers that must not be mistaken for
+// the encoding of another (halves, -Infinity, NaN, -0).
+const resumeValue = fc.oneof(
+  fc.integer(),
+  fc.constantFrom(
+    undefined,
+    0.5,
+    1.5,
+    -0.5,
+    Number.NEGATIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.NaN,
+    -0,
+  ),
+  fc.double(),
+  fc.bigInt(),
+  fc.uint8Array({ maxLength: 8 }),
+  fc.constant(2 ** 53 - 1),
+);
+
+describe("History", () => {
+  it("gives back every value pushed, by position, with its type (numbers, undefined, bigints, bytes)", () => {
+    fc.assert(
+      fc.property(fc.array(resumeValue, { maxLength: 200 }), (values) => {
+        const h = new History(1 << 20);
+        for (const v of values) h.push(v);
+        expect(h.length).toBe(values.length);
+        for (let i = 0; i < values.length; i++) expect(Object.is(h.at(i), values[i])).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("stops at its limit and marks the overflow; what was kept stays readable", () => {
+    fc.assert(
+      fc.property(
+        fc.array(resumeValue, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 40 }),
+        (values, limit) => {
+          const h = new History(limit);
+          for (const v of values) h.push(v);
+          expect(h.length).toBe(Math.min(limit, values.length));
+          expect(h.overflow).toBe(values.length > limit);
+          for (let i = 0; i < h.length; i++) expect(Object.is(h.at(i), values[i])).toBe(true);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a clone records on its own: pushes to either do not show in the other", () => {
+    const h = new History(64);
+    h.push(undefined);
+    h.push(5);
+    h.push(7n);
+    const c = h.clone();
+    h.push(9n);
+    c.push(11);
+    c.push(13n);
+    expect([h.at(2), h.at(3), h.length]).toEqual([7n, 9n, 4]);
+    expect([c.at(2), c.at(3), c.at(4), c.length]).toEqual([7n, 11, 13n, 5]);
+  });
+
+  it("the worked example of the banner: undefined, 5, 7n, 0, 9n", () => {
+    const h = new History(16);
+    for (const v of [undefined, 5, 7n, 0, 9n]) h.push(v);
+    expect([0, 1, 2, 3, 4].map((i) => h.at(i))).toEqual([undefined, 5, 7n, 0, 9n]);
+  });
+});
