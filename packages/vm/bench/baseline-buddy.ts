@@ -6,87 +6,129 @@
 //
 // Note: our allocator validates every free (one tag comparison) and keeps a free-frame counter;
 // the C program does neither. That is part of what is measured.
+//
+// How the replay draws its numbers matters as much as the allocator here: the C program's time
+// is mostly its replay loop (with a do-nothing allocator it runs at the same speed). The choices
+// below keep V8's code close to what gcc makes of the same lines, drawing the same values in the
+// same order:
+// - the xorshift state is an int32 (`s ^= s << 13` ...), made unsigned only where a modulus needs
+//   it: a uint32 state above 2^31 is no small integer, and the optimized loop kept it boxed (a
+//   heap number per draw, a scavenge every ~12 ms of the timed loop);
+// - `((s >>> 0) % (nlive >>> 0)) | 0`: both operands unsigned and the result truncated, so V8
+//   emits one `div`; `(s >>> 0) % nlive` could be NaN (nlive = 0) and became an x87 `fprem`
+//   loop, a fifth of the time (`perf annotate` on `node --perf-prof` output);
+// - no deoptimization inside the timed loop: the alloc-or-free choice is one expression (a branch
+//   first taken when the pool passes half full deoptimized), the sampled live fraction is summed
+//   as a double (a frame sum passes 2^31: an int32 overflow deoptimized), and the ops run in
+//   chunks of CHUNK through `replay`, whose state waits in module variables between calls (see
+//   there). Each deoptimization cost a recompile of the loop, 10-20 ms of slower code.
+// - live[] holds (pfn, order) pairs side by side, as the workload describes it: one cache line
+//   for both halves of the random entry a free picks.
 import { BuddyAllocator } from "@osbricks/vm";
 
 const N = 1 << 20;
 const OPS = 5_000_000;
 const SEED = 0x0b0dd1e5;
+/** Ops per `replay` call; a multiple of 1024 so the live-fraction samples fall as in C. */
+const CHUNK = 16_384;
+/** The informational `warm_ops_per_s` times ops WARM_OPS..OPS-1 (a multiple of CHUNK). */
+const WARM_OPS = 64 * CHUNK;
 
-/** Marsaglia xorshift32 (13, 17, 5): the next state, which is also the drawn value. */
-function xorshift(x: number): number {
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  return x >>> 0;
-}
+// The replay's state between chunks. `replay` copies it into locals on entry and back on exit:
+// module variables are context slots, which V8 reads without type feedback. (With the fields of a
+// state object, the entry's loads had no feedback from the first call, whose loop V8 replaced
+// while it ran, and the optimized code deoptimized at every later entry.)
+let gS = SEED | 0;
+let gLive = 0;
+let gUsed = 0;
+let gAllocs = 0;
+let gFrees = 0;
+let gFails = 0;
+let gHash = 0;
+let gFracSum = 0;
 
-function main(): void {
-  // The PRNG state lives in a local of the timed function (module-level state is a context slot
-  // that V8 reloads and stores on every draw).
-  let s = SEED;
-  const buddy = new BuddyAllocator({ frames: N, maxOrder: 11 });
-  // Touched before timing, as the baseline's xmalloc touches every page (the allocator's own
-  // arrays are filled by its constructor).
-  const livep = new Int32Array(N).fill(1).fill(0);
-  const liveo = new Int8Array(N).fill(1).fill(0);
-  let nlive = 0;
-  let used = 0;
-  let allocs = 0;
-  let frees = 0;
-  let fails = 0;
-  let h = 0;
-  let liveSum = 0;
-
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let op = 0; op < OPS; op++) {
-    s = xorshift(s);
-    const r = s;
-    let doAlloc: boolean;
-    if (nlive === 0) doAlloc = true;
-    else if (used < N / 2) doAlloc = (r & 3) !== 0;
-    else doAlloc = (r & 3) === 0;
-    if (doAlloc) {
-      s = xorshift(s);
-      const u = (s % 100) >>> 0;
+/** Ops `from..to-1` of the workload. */
+function replay(buddy: BuddyAllocator, live: Int32Array, from: number, to: number): void {
+  let s = gS;
+  let nlive = gLive;
+  let used = gUsed;
+  let allocs = gAllocs;
+  let frees = gFrees;
+  let fails = gFails;
+  let h = gHash;
+  let liveFracSum = gFracSum;
+  for (let op = from; op < to; op++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    if (nlive === 0 || ((s & 3) !== 0) === used < N / 2) {
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const u = (s >>> 0) % 100;
       let order = 0;
       if (u >= 70) {
-        s = xorshift(s);
-        order = u < 90 ? 1 + ((s % 3) >>> 0) : 4 + ((s % 7) >>> 0);
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        order = u < 90 ? 1 + ((s >>> 0) % 3) : 4 + ((s >>> 0) % 7);
       }
       const p = buddy.alloc(order);
       if (p === null) {
         fails++;
       } else {
-        livep[nlive] = p;
-        liveo[nlive] = order;
+        live[2 * nlive] = p;
+        live[2 * nlive + 1] = order;
         nlive++;
         used += 1 << order;
         allocs++;
         h = (Math.imul(h, 31) + p) | 0;
       }
     } else {
-      s = xorshift(s);
-      const i = (s % (nlive >>> 0)) >>> 0;
-      const p = livep[i]!;
-      const o = liveo[i]!;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      const i = ((s >>> 0) % (nlive >>> 0)) | 0;
+      const p = live[2 * i]!;
+      const o = live[2 * i + 1]!;
       nlive--;
-      livep[i] = livep[nlive]!;
-      liveo[i] = liveo[nlive]!;
+      live[2 * i] = live[2 * nlive]!;
+      live[2 * i + 1] = live[2 * nlive + 1]!;
       buddy.free(p, o);
       used -= 1 << o;
       frees++;
     }
-    if ((op & 1023) === 0) liveSum += used;
+    // used / N is exact (a multiple of 2^-20), and the sum stays far below 2^53.
+    if ((op & 1023) === 0) liveFracSum += used / N;
+  }
+  gS = s;
+  gLive = nlive;
+  gUsed = used;
+  gAllocs = allocs;
+  gFrees = frees;
+  gFails = fails;
+  gHash = h;
+  gFracSum = liveFracSum;
+}
+
+function main(): void {
+  const buddy = new BuddyAllocator({ frames: N, maxOrder: 11 });
+  // Touched before timing, as the baseline's xmalloc touches every page (the allocator's own
+  // arrays are filled by its constructor).
+  const live = new Int32Array(2 * N).fill(1).fill(0);
+
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let tWarm = t0;
+  for (let op = 0; op < OPS; op += CHUNK) {
+    if (op === WARM_OPS) tWarm = performance.now();
+    replay(buddy, live, op, Math.min(OPS, op + CHUNK));
   }
   const t1 = performance.now();
   const cpu = process.cpuUsage(c0);
 
-  const liveAtEnd = used;
-  while (nlive > 0) {
-    nlive--;
-    buddy.free(livep[nlive]!, liveo[nlive]!);
-  }
+  const liveAtEnd = gUsed;
+  for (let i = gLive - 1; i >= 0; i--) buddy.free(live[2 * i]!, live[2 * i + 1]!);
   let othersEmpty = true;
   for (let k = 0; k < 10; k++) if (buddy.freeBlocks(k) !== 0) othersEmpty = false;
   const ok = buddy.freeBlocks(10) === N / 1024 && othersEmpty;
@@ -100,19 +142,25 @@ function main(): void {
       "alloc+free": { n: OPS, secs: Number(secs.toFixed(6)), ops_per_s: Number((OPS / secs).toFixed(1)) },
     },
     check: {
-      checksum: h >>> 0,
-      allocs,
-      frees,
-      failed_allocs: fails,
-      mean_live_frac: Number((liveSum / (Math.floor(OPS / 1024) + 1) / N).toFixed(4)),
+      checksum: gHash >>> 0,
+      allocs: gAllocs,
+      frees: gFrees,
+      failed_allocs: gFails,
+      mean_live_frac: Number((gFracSum / (Math.floor(OPS / 1024) + 1)).toFixed(4)),
       live_frames_at_end: liveAtEnd,
       order10_blocks_after_free_all: buddy.freeBlocks(10),
       expected_order10: N / 1024,
       coalesce_ok: ok,
     },
-    // CPU time of the timed loop (user + system, all threads): a rate that the other tenants of a
-    // busy machine disturb less than wall time. Not a baseline metric; for reading noisy runs.
-    info: { meta_bytes_per_frame: 9, cpu_ops_per_s: Math.round(OPS / ((cpu.user + cpu.system) / 1e6)) },
+    // Not baseline metrics, for reading noisy runs: cpu_ops_per_s is the CPU time of the timed
+    // loop (user + system, all threads, so V8's compiler and GC threads too); warm_ops_per_s is the
+    // wall rate of the same loop from op WARM_OPS on, after V8 has finished compiling it (the
+    // first tens of thousands of ops run unoptimized, longer when the machine is busy).
+    info: {
+      meta_bytes_per_frame: 9,
+      cpu_ops_per_s: Math.round(OPS / ((cpu.user + cpu.system) / 1e6)),
+      warm_ops_per_s: Math.round((OPS - WARM_OPS) / ((t1 - tWarm) / 1000)),
+    },
   };
   console.log(JSON.stringify(out));
   if (!ok) process.exitCode = 1;
