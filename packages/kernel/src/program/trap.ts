@@ -7,7 +7,7 @@
  * | trap          | what the CPU would do                         | resumed with               |
  * | ------------- | --------------------------------------------- | -------------------------- |
  * | `syscall`     | `syscall` instruction, args in registers      | the result register (rax)  |
- * | `load`        | `mov reg, [va]`, 1/2/4/8 bytes, little-endian | the value (bigint for 8)   |
+ * | `load`        | `mov reg, [va]`, 1/2/4/8 bytes, little-endian | the value (bigint for 8, unless `asNumber`) |
  * | `store`       | `mov [va], reg`                               | `undefined`                |
  * | `read-bytes`  | `rep movsb` out of user memory                | a fresh `Uint8Array`       |
  * | `write-bytes` | `rep movsb` into user memory                  | `undefined`                |
@@ -41,6 +41,14 @@ export interface LoadTrap {
   readonly kind: "load";
   readonly va: number;
   readonly size: AccessSize;
+  /**
+   * For `size` 8: resume with the word as a signed number (two's complement) instead of a bigint.
+   * The same bytes are read and the same faults taken; only the host's representation of the
+   * register differs: exact when |value| ≤ 2^53 (every user pointer, every `long` a program
+   * keeps in a double), rounded to the nearest double beyond, as `Number(BigInt.asIntN(64, v))`
+   * would. Ignored for other sizes. Default false.
+   */
+  readonly asNumber?: boolean;
 }
 
 /** A scalar store to user memory. `value` is truncated to `size` bytes (two's complement). */

@@ -54,13 +54,30 @@ export const mem = {
   *load64(va: number): UserCode<bigint> {
     return (yield { kind: "load", va, size: 8 }) as bigint;
   },
+  /**
+   * Load a little-endian 64-bit word as a signed number: what a pointer or a C `long` is in a
+   * register, without a bigint. Exact when |value| ≤ 2^53 (user pointers are below 2^47);
+   * beyond that rounded to the nearest double. One trap, like {@link mem.load64}.
+   * @example
+   * ```ts
+   * yield* mem.store64(va, -5);
+   * yield* mem.loadI64(va); // -5 (load64 would give 18446744073709551611n)
+   * ```
+   */
+  *loadI64(va: number): UserCode<number> {
+    return (yield { kind: "load", va, size: 8, asNumber: true }) as number;
+  },
   /** Store the low byte of `value`. */
   store8: (va: number, value: number): UserCode<void> => store(va, 1, value),
   /** Store the low 16 bits of `value`, little-endian. */
   store16: (va: number, value: number): UserCode<void> => store(va, 2, value),
   /** Store the low 32 bits of `value`, little-endian. */
   store32: (va: number, value: number): UserCode<void> => store(va, 4, value),
-  /** Store the low 64 bits of `value`, little-endian. */
+  /**
+   * Store the low 64 bits of `value`, little-endian (a negative number as two's complement; a
+   * number that is not an integer is truncated toward zero first, NaN and ±Infinity store 0, as
+   * the narrower stores do).
+   */
   store64: (va: number, value: bigint | number): UserCode<void> => store(va, 8, value),
   /**
    * `LOCK CMPXCHG`: if the 32-bit word at `va` equals `expected`, store `desired`. Returns the old

@@ -155,7 +155,13 @@ export function executeMemoryTrap(
           if (bytes) k.memory.write8(pa, bytes[i]!);
           else out[i] = k.memory.read8(pa);
         }
-        if (!bytes) t.resume = bytesToScalar(out);
+        if (!bytes) {
+          const v = bytesToScalar(out);
+          t.resume =
+            typeof v === "bigint" && trap.kind === "load" && trap.asNumber === true
+              ? Number(BigInt.asIntN(64, v))
+              : v;
+        }
         return;
       }
       const pa = translateOrFault(k, space, va, access, t);
@@ -172,10 +178,12 @@ export function executeMemoryTrap(
               ? m.read8(pa)
               : size === 2
                 ? m.read16(pa)
-                : m.read64(pa);
+                : trap.asNumber === true
+                  ? readI64Number(m, pa)
+                  : m.read64(pa);
       } else {
         const v = trap.value;
-        if (size === 8) m.write64(pa, BigInt.asUintN(64, BigInt(v)));
+        if (size === 8) write64Value(m, pa, v);
         else {
           const n = typeof v === "bigint" ? Number(BigInt.asUintN(32, v)) : v;
           if (size === 4) m.write32(pa, n | 0);
@@ -341,9 +349,39 @@ function writePhys(m: PhysicalMemory, pa: number, src: Uint8Array, from: number,
   else b.set(src.subarray(from, from + n), o);
 }
 
+/**
+ * The signed 64-bit word at `pa` as a number: hi · 2^32 + lo, with `hi` signed. Both products
+ * are exact and the one addition rounds once, so the result equals `Number(BigInt.asIntN(64, v))`.
+ * Worked example: bytes FB FF FF FF FF FF FF FF give lo = 0xFFFFFFFB, hi = −1, and
+ * −1 · 4294967296 + 4294967291 = −5.
+ */
+function readI64Number(m: PhysicalMemory, pa: number): number {
+  return (m.read32(pa + 4) | 0) * 4294967296 + (m.read32(pa) >>> 0);
+}
+
+/**
+ * Store a 64-bit value given as a number or a bigint. A safe integer is split into 32-bit halves
+ * without a bigint: `lo = v mod 2^32` (ToUint32 is exact modulo 2^32 for any integer) and
+ * `hi = ⌊v / 2^32⌋`, e.g. v = −5 → lo = 0xFFFFFFFB, hi = −1 → FB FF FF FF FF FF FF FF.
+ */
+function write64Value(m: PhysicalMemory, pa: number, v: number | bigint): void {
+  if (typeof v === "number" && Number.isSafeInteger(v)) {
+    m.write32(pa, v >>> 0);
+    m.write32(pa + 4, Math.floor(v / 4294967296) | 0);
+    return;
+  }
+  m.write64(pa, toU64(v));
+}
+
+/** Any number or bigint as the unsigned 64-bit pattern a store writes (truncated; NaN/±∞ → 0). */
+function toU64(v: number | bigint): bigint {
+  if (typeof v === "bigint") return BigInt.asUintN(64, v);
+  return Number.isFinite(v) ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : 0n;
+}
+
 function scalarBytes(v: number | bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
-  let x = BigInt.asUintN(64, BigInt(v));
+  let x = toU64(v);
   for (let i = 0; i < size; i++) {
     out[i] = Number(x & 0xffn);
     x >>= 8n;

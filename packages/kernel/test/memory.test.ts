@@ -1,6 +1,8 @@
-// Byte-range traps (`rep movsb`) and the kernel's word copies against a plain byte array: every
-// copy lands where a byte-by-byte copy would, across page boundaries, into pages never touched
-// before, and reads of untouched pages give zeros without backing them.
+// Memory traps (src/trap/memory.ts). Byte-range traps (`rep movsb`) and the kernel's word copies
+// against a plain byte array: every copy lands where a byte-by-byte copy would, across page
+// boundaries, into pages never touched before, and reads of untouched pages give zeros without
+// backing them. 64-bit accesses: numbers and bigints store the same bytes, `loadI64` reads them
+// back as `Number(BigInt.asIntN(64, v))` would.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Kernel, libc, mem, ProgramRegistry, posixStubs as sys, type UserCode } from "../src/index.js";
@@ -46,7 +48,7 @@ describe("byte-range traps", () => {
     fc.assert(
       fc.property(fc.array(opArb(SPAN), { maxLength: 25 }), (ops) => {
         const model = new Uint8Array(SPAN);
-        const status = runProgram(function* (k) {
+        const status = runProgram(function* () {
           const base = yield* libc.mmapAnon(SPAN);
           for (const op of ops) {
             if (op.kind === "write") {
@@ -84,13 +86,77 @@ describe("byte-range traps", () => {
   });
 
   it("a word the kernel writes at an unaligned address (pipe's fds) is the little-endian value", () => {
-    const status = runProgram(function* (k) {
+    const status = runProgram(function* () {
       const buf = yield* libc.sbrk(64);
       const fds = buf + 6; // not 4-byte aligned: the kernel copies byte by byte
       if ((yield* sys.pipe(fds)) !== 0) return 1;
       const r = yield* mem.load32(fds);
       const w = yield* mem.load32(fds + 4);
       return r === 3 && w === 4 ? 0 : 2;
+    });
+    expect(status).toBe(0);
+  });
+});
+
+describe("64-bit loads and stores", () => {
+  // Offsets 0 (aligned) and PAGE - 4 (straddles two pages: done byte by byte).
+  const at = fc.constantFrom(0, 8, PAGE - 4, PAGE - 1);
+
+  it("store64 of a bigint, loadI64 gives Number(BigInt.asIntN(64, v)) and load64 the unsigned word", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), at, (v, off) => {
+        const status = runProgram(function* () {
+          const base = yield* libc.mmapAnon(2 * PAGE);
+          yield* mem.store64(base + off, v);
+          if ((yield* mem.load64(base + off)) !== BigInt.asUintN(64, v)) return 1;
+          if (!Object.is(yield* mem.loadI64(base + off), Number(BigInt.asIntN(64, v)))) return 2;
+          return 0;
+        });
+        expect(status).toBe(0);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("store64 of a number writes the same bytes as of the same integer as a bigint (two's complement)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.maxSafeInteger(),
+          fc.integer(),
+          fc.constantFrom(-1, -(2 ** 32), 2 ** 53 - 1, -(2 ** 53) + 1),
+        ),
+        at,
+        (v, off) => {
+          const status = runProgram(function* () {
+            const base = yield* libc.mmapAnon(2 * PAGE);
+            yield* mem.store64(base + off, v);
+            if ((yield* mem.load64(base + off)) !== BigInt.asUintN(64, BigInt(v))) return 1;
+            if ((yield* mem.loadI64(base + off)) !== v) return 2; // safe integers round-trip exactly
+            return 0;
+          });
+          expect(status).toBe(0);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("a 64-bit store of a number that is not an integer truncates it (NaN and Infinity store 0) instead of failing the kernel", () => {
+    const status = runProgram(function* () {
+      const base = yield* libc.sbrk(64);
+      const cases: [number, bigint][] = [
+        [1.75, 1n],
+        [-1.75, 2n ** 64n - 1n],
+        [2 ** 60, 2n ** 60n],
+        [Number.NaN, 0n],
+        [Number.POSITIVE_INFINITY, 0n],
+      ];
+      for (const [i, [v, want]] of cases.entries()) {
+        yield* mem.store64(base + 8 * i, v);
+        if ((yield* mem.load64(base + 8 * i)) !== want) return 1 + i;
+      }
+      return 0;
     });
     expect(status).toBe(0);
   });
