@@ -85,6 +85,22 @@ describe("byte-range traps", () => {
     expect(after).toBe(before);
   });
 
+  it("a byte-range copy costs copyPage cycles per 4 KiB pro rata: 12 bytes 1 cycle, a page 256", () => {
+    const spent: number[] = [];
+    runProgram(function* () {
+      const base = yield* libc.mmapAnon(2 * PAGE);
+      yield* mem.write(base, new Uint8Array(2 * PAGE)); // fault both pages in first
+      for (const n of [12, PAGE, 0]) {
+        const t0 = yield* sys.clock_gettime(1);
+        yield* mem.write(base, new Uint8Array(n));
+        spent.push((yield* sys.clock_gettime(1)) - t0);
+      }
+      return 0;
+    });
+    // Each interval is one trap (2 cycles) and one clock_gettime (100), plus the copy.
+    expect(spent.map((c) => c - spent[2]!)).toEqual([1, 256, 0]);
+  });
+
   it("a word the kernel writes at an unaligned address (pipe's fds) is the little-endian value", () => {
     const status = runProgram(function* () {
       const buf = yield* libc.sbrk(64);

@@ -101,7 +101,7 @@ export interface CycleCosts {
   readonly syscall: number;
   /** One user memory access that hits (translation + cache). Default 2. */
   readonly memory: number;
-  /** One 4 KiB of a byte-range copy. Default 256. */
+  /** One 4 KiB of a byte-range copy, charged pro rata (a 12-byte copy costs ⌈12 · 256 / 4096⌉ = 1). Default 256. */
   readonly copyPage: number;
   /** A page fault's entry, handling and return. Default 800. */
   readonly fault: number;

@@ -252,7 +252,8 @@ export function executeMemoryTrap(
         badAccess(k, t, trap, r, lastFaultVa, trap.kind === "read-bytes" ? "read" : "write");
         return;
       }
-      c.time += k.costs.copyPage * Math.ceil((len as number) / PAGE);
+      // Pro rata: `copyPage` cycles per 4 KiB moved, so a 12-byte header costs 1, a page 256.
+      c.time += Math.ceil(((len as number) * k.costs.copyPage) / PAGE);
       if (trap.kind === "read-bytes") t.resume = r;
       return;
     }
