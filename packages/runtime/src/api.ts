@@ -19,11 +19,11 @@
  *   +0  lock   internal 0/1/2
  *   +4  readers  holding           thread control block (one page at the top of the thread's
  *   +8  readers_wakeup (futex)     stack mapping, as NPTL places its `struct pthread`)
- *   +12 writer_wakeup (futex)      +0 tid (CLONE_CHILD_CLEARTID word)  +4 magic
- *   +16 readers_queued             +8 join state  +12 specific_used  +16 retval (u64)
- *   +20 writers_queued             +24 arg (u64)  +32 map base (u64) +40 map bytes
- *   +24 writer  tid, 0 = none      +44 guard bytes +48 stack bytes   +52 waits_for (tid)
- *                                  +56 next (u64, stack cache)
+ *   +12 writer_wakeup (futex)      +0 tid (CLONE_CHILD_CLEARTID word)
+ *   +16 readers_queued             +4 join word (JoinState bits, joiner tid)
+ *   +20 writers_queued             +8 arg (i64)   +16 retval (i64)  +24 specific_used
+ *   +24 writer  tid, 0 = none      +32 map base (u64) +40 map bytes +44 guard bytes
+ *                                  +48 stack bytes    +56 next (u64, stack cache)
  *                                  +64 specific[128]: {value u64, seq u32, pad}
  * ```
  *
@@ -89,18 +89,22 @@ export const PTHREAD_BARRIER_SERIAL_THREAD = -1;
 
 /** Byte layout of a thread control block (the page `pthread_t` points at). */
 export const TcbLayout = {
+  /** Kernel tid: stored by `thread_create` (CLONE_PARENT_SETTID), zeroed and futex-woken at exit (CLONE_CHILD_CLEARTID). */
   TID: 0,
-  MAGIC: 4,
-  JOIN: 8,
-  SPECIFIC_USED: 12,
+  /** The join word: {@link JoinState} bits and the joiner's tid. */
+  JOIN: 4,
+  /** The start routine's argument (signed 64-bit). `JOIN` and `ARG` are the header `create` writes in one store. */
+  ARG: 8,
+  /** The exit value (signed 64-bit), written before the thread publishes EXITED. */
   RETVAL: 16,
-  ARG: 24,
+  /** 1 once the thread called `setspecific` (NPTL's `specific_used`): exit skips the destructor passes otherwise. */
+  SPECIFIC_USED: 24,
+  /** The mapping of guard + stack + TCB: base (u64), bytes, guard bytes, stack bytes. */
   MAP_BASE: 32,
   MAP_BYTES: 40,
   GUARD_BYTES: 44,
   STACK_BYTES: 48,
-  /** While this thread is in `pthread_join`: the tid it waits for (0 otherwise), for EDEADLK. */
-  WAITS_FOR: 52,
+  /** Link of the stack cache list (u64 TCB address). */
   NEXT: 56,
   SPECIFIC: 64,
   /** Bytes of one `specific` entry: value (u64), key sequence (u32), padding. */
@@ -109,22 +113,46 @@ export const TcbLayout = {
 /** Bytes a thread control block takes (one page). */
 export const TCB_BYTES = PAGE_SIZE;
 
-/** `magic` of a live thread control block: "THRD". */
-export const TCB_LIVE = 0x54485244;
-/** `magic` of a control block whose thread was joined or reclaimed: "DEAD". */
-export const TCB_DEAD = 0x44454144;
-
-/** Join states of a thread (the TCB's `join` word). */
+/**
+ * Bits of a thread's join word (`TcbLayout.JOIN`). Joiner, detacher and the exiting thread each
+ * change it with one atomic instruction, so exactly one of them reclaims the stack:
+ *
+ * ```
+ *   31                                 4   3         2        1         0
+ *   ┌────────────────────────────────────┬─────────┬────────┬─────────┬────────┐
+ *   │ joiner's tid (while JOINING)        │ DEFAULT │JOINING │DETACHED │ EXITED │
+ *   └────────────────────────────────────┴─────────┴────────┴─────────┴────────┘
+ * ```
+ *
+ * - EXITED is added by the thread itself, once, at exit (`LOCK XADD +1`: the bit is clear before,
+ *   so the add is an OR and returns the other bits in the same instruction).
+ * - DETACHED and JOINING exclude each other; a joiner sets JOINING with its own tid in the high
+ *   bits (one CMPXCHG), which is what lets a thread see that the one it joins is joining it.
+ * - DEFAULT_STACK says the stack has the default sizes, so it may be parked in the spare slot.
+ * - RECLAIMED (all three low bits, a combination that never occurs otherwise) marks a block whose
+ *   stack is back in a cache: joining or detaching it is ESRCH.
+ *
+ * Worked example: a default-stack thread joined by tid 5 before it ends goes 0x8 → CMPXCHG →
+ * 0x8 | 0x4 | 5 << 4 = 0x5C → its exit's XADD → 0x5D (the joiner wakes) → 0x7 (reclaimed).
+ */
 export const JoinState = {
-  /** Running and joinable. */
+  /** Running and joinable: no bit set. */
   JOINABLE: 0,
-  /** Detached: it reclaims itself at exit. */
-  DETACHED: 1,
-  /** A joiner has claimed it. */
-  JOINING: 2,
-  /** Finished, waiting for a joiner. */
-  EXITED: 3,
+  /** The thread has finished (its exit value is published). */
+  EXITED: 1,
+  /** Detached: whoever sees EXITED and DETACHED together reclaims the stack. */
+  DETACHED: 2,
+  /** A joiner has claimed it (its tid is in the high bits). */
+  JOINING: 4,
+  /** The stack has the default sizes (spare-slot eligible). */
+  DEFAULT_STACK: 8,
+  /** The stack is back in a cache: the `pthread_t` is dead. */
+  RECLAIMED: 7,
 } as const;
+/** Where the joiner's tid sits in the join word. */
+export const JOINER_SHIFT = 4;
+/** The joiner's tid is kept modulo 2^28 (tids are handed out from a counter, so 268M threads). */
+export const JOINER_MASK = 0x0fff_ffff;
 
 /** Byte layout of the per-process runtime area (libpthread's static data). */
 export const AreaLayout = {
@@ -135,6 +163,11 @@ export const AreaLayout = {
   CACHE_HEAD: 8,
   /** Entries in the stack cache. */
   CACHE_COUNT: 16,
+  /**
+   * The spare slot: one joined default-size stack, ready at once (its thread is gone), as a signed
+   * 32-bit count of pages from the area to its TCB (0 = empty), so one XCHG takes or leaves it.
+   */
+  SPARE: 20,
   /** Key table: {seq u32 (odd = in use), pad u32, destructor code address u64} per key. */
   KEYS: 64,
   KEY_ENTRY: 16,
@@ -150,7 +183,7 @@ export const DEFAULT_STACK_BYTES = 16 * PAGE_SIZE;
 export const DEFAULT_GUARD_BYTES = PAGE_SIZE;
 /** `PTHREAD_STACK_MIN`. */
 export const PTHREAD_STACK_MIN = 2 * PAGE_SIZE;
-/** Stacks kept for reuse after their thread is reclaimed (glibc keeps up to 40 MiB). */
+/** Stacks kept on the cache list for reuse after their thread is reclaimed, besides the spare (glibc keeps up to 40 MiB). */
 export const STACK_CACHE_MAX = 32;
 
 /** Thread attributes (`pthread_attr_t`), every field optional. */

@@ -22,6 +22,7 @@ import {
   checkThreadLibrary,
   DEFAULT_GUARD_BYTES,
   DEFAULT_STACK_BYTES,
+  JoinState,
   PTHREAD_STACK_MIN,
   type Pthread,
   pthreadMain,
@@ -138,12 +139,15 @@ describe("pthread_create / pthread_join", () => {
         out.push(yield* mem.load32(a.thread + TcbLayout.TID)); // the kernel cleared it
         out.push((yield* self.join(a.thread)).value);
         out.push(yield* self.detach(c.thread));
+        // Both stacks cached: the joined one as the spare, the detached one on the list.
         const area = self.lib.area;
-        out.push(yield* mem.load32(area + AreaLayout.CACHE_COUNT)); // both stacks cached
+        out.push(area + ((yield* mem.load32(area + AreaLayout.SPARE)) | 0) * 4096 === a.thread ? 1 : 0);
+        out.push(yield* mem.load32(area + AreaLayout.CACHE_COUNT));
+        out.push((yield* mem.loadI64(area + AreaLayout.CACHE_HEAD)) === c.thread ? 1 : 0);
         return 0;
       }),
     );
-    expect(out).toEqual([0, 8, 0, 2]);
+    expect(out).toEqual([0, 8, 0, 1, 1, 1]);
   });
 
   it("stacks are reused from the cache: create, join, create again gives the same pthread_t", () => {
@@ -177,10 +181,12 @@ describe("pthread_create / pthread_join", () => {
     const out: number[] = [];
     const b = boot(
       function* (self) {
+        // The threads wait for main's word, so none ends (and frees its slot) before the limit.
+        const go = yield* libc.sbrk(8);
         const ts: number[] = [];
         for (;;) {
           const r = yield* self.create(function* () {
-            yield* compute(100_000);
+            while ((yield* mem.load32(go)) === 0) yield* compute(1000);
             return 1;
           });
           if (r.error !== 0) {
@@ -189,6 +195,7 @@ describe("pthread_create / pthread_join", () => {
           }
           ts.push(r.thread);
         }
+        yield* mem.store32(go, 1);
         let sum = 0;
         for (const t of ts) sum += (yield* self.join(t)).value;
         out.push(ts.length, sum);
@@ -324,7 +331,7 @@ describe("user stacks with guard pages", () => {
 });
 
 describe("the library's process-wide state", () => {
-  it("checkThreadLibrary holds between every 10 kernel steps of a create/join/detach workload, and catches a corrupted count", () => {
+  it("checkThreadLibrary holds between every 3 kernel steps of a create/join/detach workload, and catches a corrupted count", () => {
     let area = 0;
     const programs = new ProgramRegistry().register({
       name: "init",
@@ -344,7 +351,7 @@ describe("the library's process-wide state", () => {
     const p = k.boot("init");
     let checked = 0;
     for (;;) {
-      const r = k.run({ maxSteps: 10 });
+      const r = k.run({ maxSteps: 3 });
       if (r.outcome !== "limit" || p.addressSpace === null) break;
       const space = p.addressSpace;
       if (area !== 0 && checkThreadLibrary((va, n) => copyIn(k, space, va, n), area)) checked++;
@@ -361,6 +368,11 @@ describe("the library's process-wide state", () => {
       return b;
     };
     expect(() => checkThreadLibrary(read, 0x1000)).toThrow(/count=1 but 0 entries/);
+    // Another: the spare names a block two pages up whose join word is not RECLAIMED.
+    fake.set(0x1000 + AreaLayout.CACHE_COUNT, 0);
+    fake.set(0x1000 + AreaLayout.SPARE, 2);
+    fake.set(0x3000 + TcbLayout.JOIN, JoinState.DEFAULT_STACK);
+    expect(() => checkThreadLibrary(read, 0x1000)).toThrow(/spare TCB 0x3000 is not reclaimed/);
   });
 });
 

@@ -33,7 +33,6 @@ import {
 } from "../api.js";
 import { lllLock, lllUnlock } from "../sync/lll.js";
 import type { KeyDestructor, Pthread } from "./pthread.js";
-import { loadI64, loadPtr, storePtr } from "./stack.js";
 
 const SPECIFIC_ZEROS = new Uint8Array(PTHREAD_KEYS_MAX * T.SPECIFIC_ENTRY);
 const keySlot = (self: Pthread, key: number): number => self.lib.area + A.KEYS + A.KEY_ENTRY * key;
@@ -57,7 +56,7 @@ export function* keyCreate(self: Pthread, destructor: KeyDestructor | null = nul
     const slot = keySlot(self, k);
     const seq = yield* mem.load32(slot);
     if ((seq & 1) === 0) {
-      yield* storePtr(slot + 8, self.lib.addressOfDestructor(destructor));
+      yield* mem.store64(slot + 8, self.lib.addressOfDestructor(destructor));
       yield* mem.store32(slot, (seq + 1) >>> 0);
       yield* lllUnlock(lock);
       return { error: 0, key: k };
@@ -95,7 +94,7 @@ export function* setSpecific(self: Pthread, key: number, value: number): UserCod
   const seq = yield* mem.load32(keySlot(self, key));
   if ((seq & 1) === 0) return Errno.EINVAL;
   const s = specificSlot(self.id, key);
-  yield* storePtr(s, value);
+  yield* mem.store64(s, value);
   yield* mem.store32(s + 8, seq);
   yield* mem.store32(self.id + T.SPECIFIC_USED, 1);
   return 0;
@@ -107,7 +106,7 @@ export function* getSpecific(self: Pthread, key: number): UserCode<number> {
   const s = specificSlot(self.id, key);
   const seq = yield* mem.load32(keySlot(self, key));
   if ((seq & 1) === 0 || (yield* mem.load32(s + 8)) !== seq) return 0;
-  return yield* loadI64(s);
+  return yield* mem.loadI64(s);
 }
 
 /**
@@ -123,14 +122,14 @@ export function* runKeyDestructors(self: Pthread): UserCode<number> {
     let called = false;
     for (let k = 0; k < PTHREAD_KEYS_MAX; k++) {
       const s = specificSlot(tcb, k);
-      const value = yield* loadI64(s);
+      const value = yield* mem.loadI64(s);
       if (value === 0) continue;
       const slot = keySlot(self, k);
       const seq = yield* mem.load32(slot);
       if ((seq & 1) === 0 || (yield* mem.load32(s + 8)) !== seq) continue; // deleted key: drop
-      const dtor = self.lib.destructorAtAddress(yield* loadPtr(slot + 8));
+      const dtor = self.lib.destructorAtAddress(yield* mem.loadI64(slot + 8));
       if (dtor === null) continue;
-      yield* storePtr(s, 0);
+      yield* mem.store64(s, 0);
       yield* dtor(self, value);
       called = true;
     }

@@ -4,23 +4,37 @@
  *
  * ```
  *   creator                                   kernel                      new thread
- *   allocateStack → tcb (guard|stack|TCB)
+ *   allocateStack → tcb (spare, list or mmap), header [join word, arg] in one store
  *   thread_create(entry, tcb, sp=tcb, &tcb.tid) ──▶ stores tid at &tcb.tid ──▶ threadStart(tcb)
  *                                                                           routine(self, arg)
- *   join: claim tcb.join (CAS JOINABLE→JOINING)                             exit(v): destructors,
+ *   join: CMPXCHG the join word: + JOINING, my tid                          exit(v): destructors,
  *         while tcb.tid != 0: futex_wait(&tcb.tid)  ◀── exit: tid = 0,        retval = v,
- *         read retval, stack to the cache               FUTEX_WAKE(&tid)     join state, exit(60)
+ *         read retval, stack to the spare               FUTEX_WAKE(&tid)     XADD join word +EXITED,
+ *                                                                            exit(60)
  * ```
  *
- * **Join states** (the TCB's `join` word; every change is one CAS, so a joiner, a detacher and the
- * exiting thread agree on exactly one of them reclaiming the stack):
+ * **The join word** (`JoinState` in `../api.ts`: EXITED, DETACHED, JOINING bits and the joiner's
+ * tid) changes only by one atomic instruction at a time, so a joiner, a detacher and the exiting
+ * thread agree on exactly one of them reclaiming the stack:
  *
- * | from \ event | join by T            | detach              | the thread exits           |
- * | ------------ | -------------------- | ------------------- | -------------------------- |
- * | JOINABLE     | → JOINING, T waits   | → DETACHED          | → EXITED (waits for a join)|
- * | DETACHED     | EINVAL               | EINVAL              | reclaims itself            |
- * | JOINING      | EINVAL (one joiner)  | EINVAL              | stays; the joiner reclaims |
- * | EXITED       | → JOINING, no wait   | → DETACHED, reclaim | —                          |
+ * | event \ word has | neither JOINING nor DETACHED | DETACHED     | JOINING (by J)          |
+ * | ---------------- | --------------------------- | ------------ | ----------------------- |
+ * | join by T        | + JOINING·T; wait unless EXITED | EINVAL   | EINVAL (one joiner)     |
+ * | detach           | + DETACHED; reclaim if EXITED | EINVAL     | EINVAL                  |
+ * | the thread exits | + EXITED (a later join/detach reclaims) | + EXITED, reclaims itself | + EXITED; J reclaims |
+ *
+ * A reclaimed block's word is RECLAIMED: join and detach answer ESRCH.
+ *
+ * **Join cycles** (EDEADLK, glibc's check of the direct cycle): the joiner's CMPXCHG writes its
+ * own tid into the target's word, then it loads its *own* word: if the target is joining it,
+ * waiting would deadlock, so it takes its claim back and returns EDEADLK. With two threads
+ * joining each other at once, at least one sees the other's claim (Dekker's argument: each
+ * writes before it reads, and memory here is sequentially consistent).
+ *
+ * **Traps of a create + join** (default attributes, the spare full, the thread not yet run when
+ * the join starts): create 3 (XCHG spare, header store, `thread_create`); the new thread 6 (tid
+ * and argument loads, `specific_used` load, retval store, XADD, `exit`); join 8 (CMPXCHG, tid
+ * load, own join word, `futex` wait, tid load, retval load, RECLAIMED store, XCHG spare) — 17.
  *
  * **The thread pointer.** A C thread finds its own `struct pthread` through the `%fs` base
  * register. User code here has no registers, so each thread's code receives its {@link Pthread}
@@ -28,7 +42,7 @@
  * the stack pointer that {@link Pthread.frame} moves), and it holds nothing else. Everything
  * shared lives in simulated memory.
  *
- * Related: `stack.ts` (stacks and the cache), `keys.ts` (thread-specific data), `../sync/`.
+ * Related: `stack.ts` (stacks and the caches), `keys.ts` (thread-specific data), `../sync/`.
  */
 import {
   Errno,
@@ -48,20 +62,28 @@ import {
   type CreateResult,
   DEFAULT_GUARD_BYTES,
   DEFAULT_STACK_BYTES,
+  JOINER_MASK,
+  JOINER_SHIFT,
   type JoinResult,
   JoinState,
   PAGE_SIZE,
   PTHREAD_STACK_MIN,
   TcbLayout as T,
   TCB_BYTES,
-  TCB_LIVE,
   type ThreadAttr,
 } from "../api.js";
 import { RuntimeArgumentError } from "../errors.js";
 import { atomic } from "../sync/atomic.js";
 import { futexWait } from "../sync/lll.js";
 import { runKeyDestructors } from "./keys.js";
-import { allocateStack, loadI64, releaseStack, storePtr } from "./stack.js";
+import { allocateStack, parkJoinedStack, releaseStack } from "./stack.js";
+
+const { EXITED, DETACHED, JOINING, DEFAULT_STACK, RECLAIMED } = JoinState;
+
+/** The join word's JOINING bit with `tid` as the joiner (unsigned, as CMPXCHG returns words). */
+function joiningBy(tid: number): number {
+  return (JOINING | ((tid & JOINER_MASK) << JOINER_SHIFT)) >>> 0;
+}
 
 /** A thread's start routine: gets its own context and the argument; its return value is the exit value. */
 export type PthreadRoutine = (self: Pthread, arg: number) => UserCode<unknown>;
@@ -97,8 +119,7 @@ export class PthreadLibrary {
       // What NPTL's start_thread does around the user's routine.
       const threadStart = function* threadStart(tcb: number): UserCode<never> {
         const self = new Pthread(lib, tcb, yield* mem.load32(tcb + T.TID), tcb);
-        const arg = yield* loadI64(tcb + T.ARG);
-        const v = yield* routine(self, arg);
+        const v = yield* routine(self, yield* mem.loadI64(tcb + T.ARG));
         return yield* self.exit(typeof v === "number" ? v : 0);
       };
       a = this.start.addressOf(threadStart as UserFunction);
@@ -168,8 +189,10 @@ export class Pthread {
   /**
    * `pthread_create`: start `routine(self', arg)` in a new thread of this process.
    *
+   * @param arg a safe integer (what C passes as `void *`: a pointer or a small number).
    * @returns `{ error: 0, thread }`, or `error` EAGAIN (no memory for the stack, or the kernel's
-   *   thread limit) / EINVAL (bad attribute: stack below PTHREAD_STACK_MIN or not page-sized).
+   *   thread limit) / EINVAL (bad attribute: stack below PTHREAD_STACK_MIN or not page-sized; an
+   *   argument that is not a safe integer).
    */
   *create(routine: PthreadRoutine, arg = 0, attr: ThreadAttr = {}): UserCode<CreateResult> {
     const stackBytes = attr.stackSize ?? DEFAULT_STACK_BYTES;
@@ -180,15 +203,14 @@ export class Pthread {
       stackBytes % PAGE_SIZE !== 0 ||
       !Number.isInteger(guardBytes) ||
       guardBytes < 0 ||
-      guardBytes % PAGE_SIZE !== 0
+      guardBytes % PAGE_SIZE !== 0 ||
+      !Number.isSafeInteger(arg)
     ) {
       return { error: Errno.EINVAL, thread: 0 };
     }
-    const detached = attr.detached ?? false;
-    const tcb = yield* allocateStack(this.lib.area, stackBytes, guardBytes, arg, detached);
+    const tcb = yield* allocateStack(this.lib.area, stackBytes, guardBytes, arg, attr.detached ?? false);
     if (tcb < 0) return { error: Errno.EAGAIN, thread: 0 };
-    const entry = this.lib.entryFor(routine);
-    const tid = yield* sys.thread_create(entry, tcb, tcb, tcb + T.TID);
+    const tid = yield* sys.thread_create(this.lib.entryFor(routine), tcb, tcb, tcb + T.TID);
     if (tid < 0) {
       yield* mem.store32(tcb + T.TID, 0); // never ran: reusable at once
       yield* releaseStack(this.lib.area, tcb);
@@ -202,45 +224,52 @@ export class Pthread {
    *
    * @returns `error` EDEADLK (joining oneself, or a thread that is joining the caller: glibc's
    *   check of the direct cycle), EINVAL (detached, or another thread is already joining it),
-   *   ESRCH (already joined: its control block is dead).
+   *   ESRCH (already joined: its control block is reclaimed).
    */
   *join(thread: number): UserCode<JoinResult> {
     if (thread === this.id) return { error: Errno.EDEADLK, value: 0 };
-    if ((yield* mem.load32(thread + T.MAGIC)) !== TCB_LIVE) return { error: Errno.ESRCH, value: 0 };
-    // Announce whom we wait for, then look whether they wait for us. With two threads joining
-    // each other at once, at least one of them sees the other's announcement (Dekker's argument:
-    // each stores before it loads, and memory here is sequentially consistent).
-    const target = yield* mem.load32(thread + T.TID);
-    if (target !== 0) {
-      yield* mem.store32(this.id + T.WAITS_FOR, target);
-      if ((yield* mem.load32(thread + T.WAITS_FOR)) === this.tid) {
-        yield* mem.store32(this.id + T.WAITS_FOR, 0);
+    const word = thread + T.JOIN;
+    const me = joiningBy(this.tid);
+    // Claim it: the usual word is a default-stack thread still running; CMPXCHG returns the real
+    // word when that guess is wrong, so the retry needs no load.
+    let j: number = DEFAULT_STACK;
+    for (;;) {
+      const seen = yield* atomic.cas32(word, j, (j | me) >>> 0);
+      if (seen === j) break;
+      j = seen;
+      if (j === RECLAIMED) return { error: Errno.ESRCH, value: 0 };
+      if ((j & (DETACHED | JOINING)) !== 0) return { error: Errno.EINVAL, value: 0 };
+    }
+    // The kernel zeroes the tid word and wakes it when the thread is gone (CLONE_CHILD_CLEARTID).
+    let tid = yield* mem.load32(thread + T.TID);
+    if (tid !== 0 && (j & EXITED) === 0) {
+      const mine = yield* mem.load32(this.id + T.JOIN);
+      if ((mine & JOINING) !== 0 && mine >>> JOINER_SHIFT === (tid & JOINER_MASK)) {
+        yield* this.unclaim(word, j, (j | me) >>> 0);
         return { error: Errno.EDEADLK, value: 0 };
       }
     }
-    const r = yield* this.claimAndWait(thread);
-    if (target !== 0) yield* mem.store32(this.id + T.WAITS_FOR, 0);
-    return r;
+    while (tid !== 0) {
+      yield* futexWait(thread + T.TID, tid);
+      tid = yield* mem.load32(thread + T.TID);
+    }
+    const value = yield* mem.loadI64(thread + T.RETVAL);
+    yield* parkJoinedStack(this.lib.area, thread, (j & DEFAULT_STACK) !== 0);
+    return { error: 0, value };
   }
 
-  /** The rest of join: claim the thread's join state, sleep until the kernel clears its tid. */
-  private *claimAndWait(thread: number): UserCode<JoinResult> {
-    let j = yield* mem.load32(thread + T.JOIN);
+  /**
+   * Take back a join claim (a cycle was found): the word returns to `before`, plus EXITED if the
+   * thread ended meanwhile — its own XADD is the only other change a claimed word can see — so a
+   * later join or detach reclaims it.
+   */
+  private *unclaim(word: number, before: number, claimed: number): UserCode<void> {
+    let cur = claimed;
     for (;;) {
-      if (j === JoinState.DETACHED || j === JoinState.JOINING) return { error: Errno.EINVAL, value: 0 };
-      const seen = yield* atomic.cas32(thread + T.JOIN, j, JoinState.JOINING);
-      if (seen === j) break;
-      j = seen; // CMPXCHG leaves the current value: no reload needed
+      const seen = yield* atomic.cas32(word, cur, (before | (cur & EXITED)) >>> 0);
+      if (seen === cur) return;
+      cur = seen;
     }
-    // The kernel zeroes the tid word and wakes it when the thread is gone (CLONE_CHILD_CLEARTID).
-    for (;;) {
-      const tid = yield* mem.load32(thread + T.TID);
-      if (tid === 0) break;
-      yield* futexWait(thread + T.TID, tid);
-    }
-    const value = yield* loadI64(thread + T.RETVAL);
-    yield* releaseStack(this.lib.area, thread);
-    return { error: 0, value };
   }
 
   /**
@@ -248,35 +277,33 @@ export class Pthread {
    * @returns 0, EINVAL (already detached, or being joined), ESRCH (already joined).
    */
   *detach(thread: number): UserCode<number> {
-    if ((yield* mem.load32(thread + T.MAGIC)) !== TCB_LIVE) return Errno.ESRCH;
+    const word = thread + T.JOIN;
+    let j = yield* mem.load32(word);
     for (;;) {
-      const j = yield* mem.load32(thread + T.JOIN);
-      if (j === JoinState.DETACHED || j === JoinState.JOINING) return Errno.EINVAL;
-      if ((yield* atomic.cas32(thread + T.JOIN, j, JoinState.DETACHED)) !== j) continue;
-      // It had already exited: nobody else will reclaim it.
-      if (j === JoinState.EXITED) yield* releaseStack(this.lib.area, thread);
-      return 0;
+      if (j === RECLAIMED) return Errno.ESRCH;
+      if ((j & (DETACHED | JOINING)) !== 0) return Errno.EINVAL;
+      const seen = yield* atomic.cas32(word, j, (j | DETACHED) >>> 0);
+      if (seen === j) break;
+      j = seen;
     }
+    // It had already exited: nobody else will reclaim it.
+    if ((j & EXITED) !== 0) yield* releaseStack(this.lib.area, thread);
+    return 0;
   }
 
   /**
    * `pthread_exit`: run the key destructors, publish `value`, end the calling thread. The process
    * ends when its last thread does (status 0); a detached thread reclaims its own stack.
+   *
+   * @param value the exit value, a safe integer (others are truncated as a 64-bit store does).
    */
   *exit(value = 0): UserCode<never> {
     yield* runKeyDestructors(this);
     const tcb = this.id;
-    yield* storePtr(tcb + T.RETVAL, value);
-    let j = yield* mem.load32(tcb + T.JOIN);
-    for (;;) {
-      if (j === JoinState.DETACHED) {
-        if ((yield* mem.load32(tcb + T.MAGIC)) === TCB_LIVE) yield* releaseStack(this.lib.area, tcb);
-        break;
-      }
-      if (j === JoinState.JOINING) break; // the joiner waits on our tid word and reclaims
-      j = yield* atomic.cas32(tcb + T.JOIN, JoinState.JOINABLE, JoinState.EXITED);
-      if (j === JoinState.JOINABLE) break;
-    }
+    yield* mem.store64(tcb + T.RETVAL, value);
+    // EXITED is clear until now, so adding it sets the bit, and the old word says who reclaims.
+    const j = yield* atomic.add32(tcb + T.JOIN, EXITED);
+    if ((j & DETACHED) !== 0) yield* releaseStack(this.lib.area, tcb);
     yield* sys.exit(0);
     throw new RuntimeArgumentError(`pthread_exit(tid=${this.tid}): the kernel's exit returned`);
   }
@@ -317,9 +344,9 @@ export class Pthread {
     const saved = this.sp;
     const size = Math.ceil((bytes + 8) / 16) * 16; // the ABI keeps rsp 16-byte aligned at calls
     const fp = saved - size;
-    yield* storePtr(saved - 8, saved); // `push rbp`
-    for (let probe = saved - 8 - PAGE_SIZE; probe > fp; probe -= PAGE_SIZE) yield* mem.store64(probe, 0n);
-    yield* mem.store64(fp, 0n); // the lowest word of the frame
+    yield* mem.store64(saved - 8, saved); // `push rbp`
+    for (let probe = saved - 8 - PAGE_SIZE; probe > fp; probe -= PAGE_SIZE) yield* mem.store64(probe, 0);
+    yield* mem.store64(fp, 0); // the lowest word of the frame
     this.sp = fp;
     try {
       return yield* body(fp);
@@ -361,8 +388,7 @@ export function* initRuntime(start: ProcessStart): UserCode<Pthread> {
   const tcb = area + AREA_BYTES;
   const tid = yield* sys.gettid();
   yield* mem.store32(tcb + T.TID, tid);
-  yield* mem.store32(tcb + T.JOIN, JoinState.JOINABLE);
-  yield* mem.store32(tcb + T.MAGIC, TCB_LIVE);
+  yield* mem.store32(tcb + T.JOIN, JoinState.JOINABLE); // not DEFAULT_STACK: the loader's stack stays
   // The main thread's stack is the loader's (guard page below it); rsp was at argc.
   return new Pthread(new PthreadLibrary(start, area), tcb, tid, start.argvPtr - 8);
 }

@@ -1,6 +1,6 @@
 /**
  * Thread stacks: one anonymous mapping per thread, a guard below, the control block on top —
- * NPTL's layout (glibc `nptl/allocatestack.c`) — and a cache of stacks for reuse.
+ * NPTL's layout (glibc `nptl/allocatestack.c`) — and two caches of stacks for reuse.
  *
  * ```
  *   high  ┌────────────────────┐ ◀── map base + map bytes
@@ -16,59 +16,79 @@
  * The guard is a real mapping with PROT_NONE (`mprotect`), not a hole, so no other mapping can be
  * placed there (Linux's `stack_guard_gap` has the same purpose for the main stack).
  *
- * **The stack cache.** A joined thread's stack goes on a list in the runtime area instead of back
- * to the kernel; `allocateStack` takes a cached stack of the same size first. A detached thread
- * puts itself on the list while it is still running its last instructions, so an entry is reused
- * only once the kernel has cleared its `tid` word (CLONE_CHILD_CLEARTID): then the thread is gone
- * for good. glibc's `get_cached_stack` checks the same word.
+ * **Two caches, as a memory allocator keeps a per-size fast bin in front of its lists:**
  *
- * Invariant: every entry on the list has magic `TCB_DEAD`; the count word equals the list length.
+ * | cache         | holds                                   | taken with            | bound |
+ * | ------------- | --------------------------------------- | --------------------- | ----- |
+ * | the spare     | one joined stack of the default sizes    | one `XCHG`, no lock   | 1     |
+ * | the list      | any other reclaimed stack               | the area's lock       | 32    |
  *
- * Related: `../api.ts` (TcbLayout, AreaLayout), `pthread.ts` (create, join, detach, exit).
+ * The spare holds only stacks whose thread is certainly gone (the joiner saw the kernel clear
+ * the `tid` word), so `create` can reuse it at once: a create + join loop takes and leaves it
+ * with one atomic instruction each, and never maps, protects or unmaps (glibc's stack cache
+ * spares the same system calls; its lookup takes a lock and walks a list). It stores the block
+ * as a signed count of pages from the runtime area, a 32-bit "compressed pointer" (as the JVM's
+ * compressed oops are offsets from a heap base), because the atomic instructions here are 32
+ * bits wide. Worked example: area 0x7fff_f7ff_0000, TCB 0x7fff_f7fd_e000 → (TCB − area) / 4096 =
+ * −18, stored as 0xFFFFFFEE. A block more than 2^31 pages (8 TiB) away goes to the list instead.
+ *
+ * The list takes what the spare cannot: other sizes, a stack displaced from the spare, and the
+ * stack of a detached thread, which puts itself there while still running its last instructions;
+ * so an entry is reused only once the kernel has cleared its `tid` word (CLONE_CHILD_CLEARTID),
+ * as glibc's `get_cached_stack` checks. Beyond `STACK_CACHE_MAX` entries a stack whose thread is
+ * gone goes back to the kernel (`munmap`).
+ *
+ * Invariants (`checkThreadLibrary`): every cached block (spare or list) is RECLAIMED; the spare's
+ * thread is gone and its sizes are the defaults; no block is in both; the count word equals the
+ * list's length.
+ *
+ * Related: `../api.ts` (TcbLayout, AreaLayout, JoinState), `pthread.ts` (create, join, exit).
  */
 import { MapFlags, mem, PROT_NONE, Prot, posixStubs as sys, type UserCode } from "@osbricks/kernel";
 import {
   AreaLayout as A,
   AREA_MAGIC,
+  DEFAULT_GUARD_BYTES,
+  DEFAULT_STACK_BYTES,
   JoinState,
+  PAGE_SIZE,
   STACK_CACHE_MAX,
   TcbLayout as T,
   TCB_BYTES,
-  TCB_DEAD,
-  TCB_LIVE,
 } from "../api.js";
 import { RuntimeInvariantError } from "../errors.js";
+import { atomic } from "../sync/atomic.js";
 import { lllLock, lllUnlock } from "../sync/lll.js";
 
-/** Load a 64-bit pointer as a number (user addresses are below 2^47). */
-export function* loadPtr(va: number): UserCode<number> {
-  return Number(yield* mem.load64(va));
+/** Little-endian u32 into `b` at `at` (a header being built for one byte-range store). */
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
 }
 
-/** Store a 64-bit pointer or value (two's complement for negative numbers). */
-export function* storePtr(va: number, value: number): UserCode<void> {
-  yield* mem.store64(va, BigInt.asUintN(64, BigInt(value)));
+/** A safe integer as a little-endian two's-complement 64-bit word, e.g. −5 → FB FF FF FF FF FF FF FF. */
+function putI64(b: Uint8Array, at: number, v: number): void {
+  putU32(b, at, v >>> 0);
+  putU32(b, at + 4, Math.floor(v / 4294967296) | 0);
 }
 
-/** Load a signed 64-bit value as a number. */
-export function* loadI64(va: number): UserCode<number> {
-  return Number(BigInt.asIntN(64, yield* mem.load64(va)));
-}
-
-/**
- * Fill a (fresh or reused) control block for a new thread: joinable or detached, live. `retval`
- * is written by the exit path before anyone may read it, `next` when the block joins the cache,
- * and the exit path leaves `specific` zeroed (`keys.ts`), so three stores suffice.
- */
-function* initTcb(tcb: number, arg: number, detached: boolean): UserCode<void> {
-  yield* mem.store32(tcb + T.JOIN, detached ? JoinState.DETACHED : JoinState.JOINABLE);
-  yield* storePtr(tcb + T.ARG, arg);
-  yield* mem.store32(tcb + T.MAGIC, TCB_LIVE);
+/** The join word a new thread starts with. */
+function initialJoinWord(detached: boolean, defaultStack: boolean): number {
+  return (detached ? JoinState.DETACHED : 0) | (defaultStack ? JoinState.DEFAULT_STACK : 0);
 }
 
 /**
- * A control block with a stack below it: from the cache when one of the same size is free, else
- * a fresh mapping with its guard.
+ * A control block with a stack below it, its header written: the spare if it fits, else a cached
+ * stack of the same sizes, else a fresh mapping with its guard.
+ *
+ * The header a reused block needs is its join word and the argument, bytes [4, 16): one
+ * byte-range store. `retval` is written by the exit path before anyone may read it, `next` when
+ * the block joins the list, and the exit path leaves `specific_used` and `specific` zeroed
+ * (`keys.ts`). A fresh block also gets its mapping fields, in the same store.
+ *
+ * @param arg the start routine's argument, a safe integer (the caller checks).
  * @returns the TCB address, or −errno (ENOMEM, EINVAL) from mmap/mprotect.
  */
 export function* allocateStack(
@@ -78,12 +98,21 @@ export function* allocateStack(
   arg: number,
   detached: boolean,
 ): UserCode<number> {
-  let cur = 0;
-  // An unlocked peek first: an empty cache costs one load, not a lock round trip.
-  if ((yield* loadPtr(area + A.CACHE_HEAD)) !== 0) cur = yield* takeCached(area, stackBytes, guardBytes);
-  if (cur !== 0) {
-    yield* initTcb(cur, arg, detached);
-    return cur;
+  const defaultStack = stackBytes === DEFAULT_STACK_BYTES && guardBytes === DEFAULT_GUARD_BYTES;
+  let tcb = 0;
+  if (defaultStack) {
+    const pages = yield* atomic.xchg32(area + A.SPARE, 0);
+    if (pages !== 0) tcb = area + (pages | 0) * PAGE_SIZE;
+  }
+  // An unlocked peek first: an empty list costs one load, not a lock round trip.
+  if (tcb === 0 && (yield* mem.loadI64(area + A.CACHE_HEAD)) !== 0)
+    tcb = yield* takeCached(area, stackBytes, guardBytes);
+  if (tcb !== 0) {
+    const header = new Uint8Array(12); // [JOIN u32][ARG i64] at TCB + 4
+    putU32(header, 0, initialJoinWord(detached, defaultStack));
+    putI64(header, 4, arg);
+    yield* mem.write(tcb + T.JOIN, header);
+    return tcb;
   }
   const bytes = guardBytes + stackBytes + TCB_BYTES;
   const base = yield* sys.mmap(
@@ -102,28 +131,31 @@ export function* allocateStack(
       return r;
     }
   }
-  const tcb = base + guardBytes + stackBytes;
-  yield* storePtr(tcb + T.MAP_BASE, base);
-  yield* mem.store32(tcb + T.MAP_BYTES, bytes);
-  yield* mem.store32(tcb + T.GUARD_BYTES, guardBytes);
-  yield* mem.store32(tcb + T.STACK_BYTES, stackBytes);
-  yield* initTcb(tcb, arg, detached);
+  tcb = base + guardBytes + stackBytes;
+  const header = new Uint8Array(T.STACK_BYTES + 4 - T.JOIN); // JOIN .. STACK_BYTES, the rest zero
+  putU32(header, 0, initialJoinWord(detached, defaultStack));
+  putI64(header, T.ARG - T.JOIN, arg);
+  putI64(header, T.MAP_BASE - T.JOIN, base);
+  putU32(header, T.MAP_BYTES - T.JOIN, bytes);
+  putU32(header, T.GUARD_BYTES - T.JOIN, guardBytes);
+  putU32(header, T.STACK_BYTES - T.JOIN, stackBytes);
+  yield* mem.write(tcb + T.JOIN, header);
   return tcb;
 }
 
-/** Unlink and return the first cached stack of this size whose thread is gone, or 0. */
+/** Unlink and return the first listed stack of this size whose thread is gone, or 0. */
 function* takeCached(area: number, stackBytes: number, guardBytes: number): UserCode<number> {
   yield* lllLock(area + A.LOCK);
   let link = area + A.CACHE_HEAD;
-  let cur = yield* loadPtr(link);
+  let cur = yield* mem.loadI64(link);
   while (cur !== 0) {
-    const next = yield* loadPtr(cur + T.NEXT);
+    const next = yield* mem.loadI64(cur + T.NEXT);
     if (
       (yield* mem.load32(cur + T.STACK_BYTES)) === stackBytes &&
       (yield* mem.load32(cur + T.GUARD_BYTES)) === guardBytes &&
       (yield* mem.load32(cur + T.TID)) === 0
     ) {
-      yield* storePtr(link, next);
+      yield* mem.store64(link, next);
       yield* mem.store32(area + A.CACHE_COUNT, (yield* mem.load32(area + A.CACHE_COUNT)) - 1);
       break;
     }
@@ -135,24 +167,44 @@ function* takeCached(area: number, stackBytes: number, guardBytes: number): User
 }
 
 /**
- * Give a finished thread's stack back: onto the cache, or to the kernel when the cache is full and
+ * Give a finished thread's stack back to the list, or to the kernel when the list is full and
  * the thread is certainly gone (its `tid` word is 0). A thread still running (a detached thread
- * releasing itself) always goes on the cache, since its stack cannot be unmapped under it.
+ * releasing itself) always goes on the list, since its stack cannot be unmapped under it.
  */
 export function* releaseStack(area: number, tcb: number): UserCode<void> {
-  yield* mem.store32(tcb + T.MAGIC, TCB_DEAD);
+  yield* mem.store32(tcb + T.JOIN, JoinState.RECLAIMED);
+  yield* listStack(area, tcb);
+}
+
+/**
+ * The joiner's way back for a stack whose thread it saw gone: a default-size stack becomes the
+ * spare (the spare it displaces, if any, goes to the list), any other goes to the list.
+ */
+export function* parkJoinedStack(area: number, tcb: number, defaultStack: boolean): UserCode<void> {
+  yield* mem.store32(tcb + T.JOIN, JoinState.RECLAIMED);
+  const pages = (tcb - area) / PAGE_SIZE;
+  if (!defaultStack || pages === 0 || pages !== (pages | 0)) {
+    yield* listStack(area, tcb);
+    return;
+  }
+  const old = yield* atomic.xchg32(area + A.SPARE, pages);
+  if (old !== 0) yield* listStack(area, area + (old | 0) * PAGE_SIZE);
+}
+
+/** Push a RECLAIMED block on the list (or unmap it: see {@link releaseStack}). */
+function* listStack(area: number, tcb: number): UserCode<void> {
   yield* lllLock(area + A.LOCK);
   const count = yield* mem.load32(area + A.CACHE_COUNT);
-  // Only a full cache asks whether the thread is gone (then its stack can go back to the kernel).
+  // Only a full list asks whether the thread is gone (then its stack can go back to the kernel).
   if (count >= STACK_CACHE_MAX && (yield* mem.load32(tcb + T.TID)) === 0) {
     yield* lllUnlock(area + A.LOCK);
-    const base = yield* loadPtr(tcb + T.MAP_BASE);
+    const base = yield* mem.loadI64(tcb + T.MAP_BASE);
     const bytes = yield* mem.load32(tcb + T.MAP_BYTES);
     yield* sys.munmap(base, bytes);
     return;
   }
-  yield* storePtr(tcb + T.NEXT, yield* loadPtr(area + A.CACHE_HEAD));
-  yield* storePtr(area + A.CACHE_HEAD, tcb);
+  yield* mem.store64(tcb + T.NEXT, yield* mem.loadI64(area + A.CACHE_HEAD));
+  yield* mem.store64(area + A.CACHE_HEAD, tcb);
   yield* mem.store32(area + A.CACHE_COUNT, count + 1);
   yield* lllUnlock(area + A.LOCK);
 }
@@ -162,10 +214,11 @@ export type MemoryReader = (va: number, len: number) => Uint8Array | null;
 
 /**
  * Check the library's process-wide state from outside the process (a test or a paranoid host,
- * between kernel steps): the runtime area is initialised, and the stack cache is a finite list of
- * dead control blocks whose length is the count word. Taken while a thread holds the area's lock,
- * the snapshot may be mid-update; call it when the lock word is 0 (it checks that first and
- * returns false without judging otherwise).
+ * between kernel steps): the runtime area is initialised; the stack cache list is a finite list
+ * of reclaimed control blocks whose length is the count word; the spare, if any, is a reclaimed
+ * default-size block whose thread is gone and which is not also on the list. Taken while a thread
+ * holds the area's lock, the snapshot may be mid-update; call it when the lock word is 0 (it
+ * checks that first and returns false without judging otherwise).
  *
  * @returns true when checked, false when the area's lock was held (nothing judged).
  * @throws RuntimeInvariantError naming the first broken invariant.
@@ -182,21 +235,35 @@ export function checkThreadLibrary(read: MemoryReader, area: number): boolean {
     return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
   };
   const u64 = (va: number): number => u32(va) + u32(va + 4) * 2 ** 32;
+  const hex = (va: number): string => `0x${va.toString(16)}`;
   if (u32(area + A.MAGIC) !== AREA_MAGIC)
-    throw new RuntimeInvariantError(`thread library: runtime area 0x${area.toString(16)} has no magic`);
+    throw new RuntimeInvariantError(`thread library: runtime area ${hex(area)} has no magic`);
   if (u32(area + A.LOCK) !== 0) return false;
   const count = u32(area + A.CACHE_COUNT);
   const seen = new Set<number>();
   for (let tcb = u64(area + A.CACHE_HEAD); tcb !== 0; tcb = u64(tcb + T.NEXT)) {
-    if (seen.has(tcb))
-      throw new RuntimeInvariantError(`stack cache: TCB 0x${tcb.toString(16)} is listed twice`);
+    if (seen.has(tcb)) throw new RuntimeInvariantError(`stack cache: TCB ${hex(tcb)} is listed twice`);
     seen.add(tcb);
     if (seen.size > count)
       throw new RuntimeInvariantError(`stack cache: more than count=${count} entries on the list`);
-    if (u32(tcb + T.MAGIC) !== TCB_DEAD)
-      throw new RuntimeInvariantError(`stack cache: TCB 0x${tcb.toString(16)} is cached but not dead`);
+    if (u32(tcb + T.JOIN) !== JoinState.RECLAIMED)
+      throw new RuntimeInvariantError(`stack cache: TCB ${hex(tcb)} is listed but not reclaimed`);
   }
   if (seen.size !== count)
     throw new RuntimeInvariantError(`stack cache: count=${count} but ${seen.size} entries on the list`);
+  const pages = u32(area + A.SPARE) | 0;
+  if (pages !== 0) {
+    const tcb = area + pages * PAGE_SIZE;
+    if (seen.has(tcb))
+      throw new RuntimeInvariantError(`stack cache: TCB ${hex(tcb)} is both the spare and on the list`);
+    if (u32(tcb + T.JOIN) !== JoinState.RECLAIMED)
+      throw new RuntimeInvariantError(`stack cache: the spare TCB ${hex(tcb)} is not reclaimed`);
+    if (u32(tcb + T.TID) !== 0)
+      throw new RuntimeInvariantError(`stack cache: the spare TCB ${hex(tcb)} still has a thread`);
+    if (u32(tcb + T.STACK_BYTES) !== DEFAULT_STACK_BYTES || u32(tcb + T.GUARD_BYTES) !== DEFAULT_GUARD_BYTES)
+      throw new RuntimeInvariantError(
+        `stack cache: the spare TCB ${hex(tcb)} does not have the default sizes`,
+      );
+  }
   return true;
 }
