@@ -99,13 +99,20 @@ const ctx: PteCowContext = { memory, frames };
 
 const vmaBase: number[] = [];
 for (let v = 0; v < NVMAS; v++) vmaBase.push(0x1000_0000_0000 + v * 2 ** 40);
-/** The VA of page p as (hi, lo) halves. */
+/** VMA v starts at 0x1000_0000_0000 + v * 2^40: high half 0x1000 + v * 0x100, low half 0. */
+const VA_HI_BASE = 0x1000;
+const VMA_HI_STRIDE = 0x100;
+const VMA_SHIFT = 14; // VMA_PAGES = 2^14
+/** The VA of page p as (hi, lo) halves (setup and checks; `childWrites` computes it). */
 const vaHi = new Uint32Array(NPAGES);
 const vaLo = new Uint32Array(NPAGES);
 for (let p = 0; p < NPAGES; p++) {
   const va = vmaBase[Math.floor(p / VMA_PAGES)]! + (p % VMA_PAGES) * 4096;
   vaHi[p] = Math.floor(va / 2 ** 32);
   vaLo[p] = va % 2 ** 32;
+  if (vaHi[p] !== VA_HI_BASE + (p >>> VMA_SHIFT) * VMA_HI_STRIDE || vaLo[p] !== (p & (VMA_PAGES - 1)) << 12) {
+    throw new Error(`page_va(${p}): the halves childWrites computes disagree with the VMA layout`);
+  }
 }
 
 function newTable(): number {
@@ -197,7 +204,11 @@ function childWrites(child: number, iter: number): number {
   for (let k = 0; k < WRITES; k++) {
     const p = rnd() & (NPAGES - 1);
     const off = rnd() & 0xffc;
-    if (userWrite32(child, vaHi[p]!, (vaLo[p]! + off) >>> 0, (iter ^ p) | 0) !== 0) err++;
+    // page_va(p) + off, computed as the C program does rather than read from vaHi/vaLo: two
+    // random loads per write from 256 KiB tables that the page copies keep evicting from the cache.
+    const hi = VA_HI_BASE + (p >>> VMA_SHIFT) * VMA_HI_STRIDE;
+    const lo = ((p & (VMA_PAGES - 1)) << 12) | off;
+    if (userWrite32(child, hi, lo, (iter ^ p) | 0) !== 0) err++;
   }
   return err;
 }

@@ -402,13 +402,21 @@ function copyWords(from: Int32Array, start: number, end: number, to: Int32Array,
 }
 
 /**
- * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does, but as
- * a `copyWithin` (a memmove, no view to allocate) when both lie in the same backing segment,
- * which is the common case on the fault path.
+ * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does: a
+ * `copyWithin` (a memmove, no view to allocate) when both lie in the same backing segment, else a
+ * `set` from a view of the source. The source is only read, so it is looked up with
+ * `peekSegment`, which skips the "stored into" bookkeeping `segment` does (one random byte access
+ * fewer per fault; a frame never stored into reads as zeros).
  */
 function copyFrameWords(mem: PhysicalMemory, dst: number, src: number): void {
+  const to = mem.segment(dst);
+  const from = mem.peekSegment(src);
+  if (from === undefined) {
+    mem.zeroFrame(dst); // never stored into: the page reads as zeros
+    return;
+  }
   const so = frameWordOffset(src);
-  copyWords(mem.segment(src), so, so + 1024, mem.segment(dst), frameWordOffset(dst));
+  copyWords(from, so, so + 1024, to, frameWordOffset(dst));
 }
 
 /**
