@@ -5,7 +5,15 @@
 // back as `Number(BigInt.asIntN(64, v))` would.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Kernel, libc, mem, ProgramRegistry, posixStubs as sys, type UserCode } from "../src/index.js";
+import {
+  Kernel,
+  libc,
+  mem,
+  memTrap,
+  ProgramRegistry,
+  posixStubs as sys,
+  type UserCode,
+} from "../src/index.js";
 
 const PAGE = 4096;
 const SPAN = 3 * PAGE;
@@ -175,5 +183,20 @@ describe("64-bit loads and stores", () => {
       return 0;
     });
     expect(status).toBe(0);
+  });
+});
+
+describe("memTrap", () => {
+  it("builds exactly the trap records the mem stubs yield", () => {
+    const first = (g: UserCode<unknown>) => g.next().value;
+    const bytes = new Uint8Array(3);
+    expect(memTrap.load32(64)).toEqual(first(mem.load32(64)));
+    expect(memTrap.loadI64(64)).toEqual(first(mem.loadI64(64)));
+    expect(memTrap.store32(64, 5)).toEqual(first(mem.store32(64, 5)));
+    expect(memTrap.store64(64, -5)).toEqual(first(mem.store64(64, -5)));
+    expect(memTrap.write(64, bytes)).toEqual(first(mem.write(64, bytes)));
+    expect(memTrap.cas32(64, 1, 2)).toEqual(first(mem.cas32(64, 1, 2)));
+    expect(memTrap.xchg32(64, 7)).toEqual(first(mem.xchg32(64, 7)));
+    expect(memTrap.xadd32(64, -1)).toEqual(first(mem.xadd32(64, -1)));
   });
 });
