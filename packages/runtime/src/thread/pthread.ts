@@ -46,8 +46,10 @@
  */
 import {
   Errno,
+  FutexOp,
   MapFlags,
   mem,
+  memTrap,
   type ProcessStart,
   type ProgramMain,
   Prot,
@@ -73,8 +75,6 @@ import {
   type ThreadAttr,
 } from "../api.js";
 import { RuntimeArgumentError } from "../errors.js";
-import { atomic } from "../sync/atomic.js";
-import { futexWait } from "../sync/lll.js";
 import { runKeyDestructors } from "./keys.js";
 import { allocateStack, parkJoinedStack, releaseStack } from "./stack.js";
 
@@ -118,8 +118,8 @@ export class PthreadLibrary {
       const lib = this;
       // What NPTL's start_thread does around the user's routine.
       const threadStart = function* threadStart(tcb: number): UserCode<never> {
-        const self = new Pthread(lib, tcb, yield* mem.load32(tcb + T.TID), tcb);
-        const v = yield* routine(self, yield* mem.loadI64(tcb + T.ARG));
+        const self = new Pthread(lib, tcb, (yield memTrap.load32(tcb + T.TID)) as number, tcb);
+        const v = yield* routine(self, (yield memTrap.loadI64(tcb + T.ARG)) as number);
         return yield* self.exit(typeof v === "number" ? v : 0);
       };
       a = this.start.addressOf(threadStart as UserFunction);
@@ -212,7 +212,7 @@ export class Pthread {
     if (tcb < 0) return { error: Errno.EAGAIN, thread: 0 };
     const tid = yield* sys.thread_create(this.lib.entryFor(routine), tcb, tcb, tcb + T.TID);
     if (tid < 0) {
-      yield* mem.store32(tcb + T.TID, 0); // never ran: reusable at once
+      yield memTrap.store32(tcb + T.TID, 0); // never ran: reusable at once
       yield* releaseStack(this.lib.area, tcb);
       return { error: Errno.EAGAIN, thread: 0 };
     }
@@ -231,29 +231,30 @@ export class Pthread {
     const word = thread + T.JOIN;
     const me = joiningBy(this.tid);
     // Claim it: the usual word is a default-stack thread still running; CMPXCHG returns the real
-    // word when that guess is wrong, so the retry needs no load.
+    // word when that guess is wrong, so the retry needs no load. (The traps of create, join and
+    // exit are yielded directly, not through `yield* mem.…`: see `memTrap` in @osbricks/kernel.)
     let j: number = DEFAULT_STACK;
     for (;;) {
-      const seen = yield* atomic.cas32(word, j, (j | me) >>> 0);
+      const seen = (yield memTrap.cas32(word, j, (j | me) >>> 0)) as number;
       if (seen === j) break;
       j = seen;
       if (j === RECLAIMED) return { error: Errno.ESRCH, value: 0 };
       if ((j & (DETACHED | JOINING)) !== 0) return { error: Errno.EINVAL, value: 0 };
     }
     // The kernel zeroes the tid word and wakes it when the thread is gone (CLONE_CHILD_CLEARTID).
-    let tid = yield* mem.load32(thread + T.TID);
+    let tid = (yield memTrap.load32(thread + T.TID)) as number;
     if (tid !== 0 && (j & EXITED) === 0) {
-      const mine = yield* mem.load32(this.id + T.JOIN);
+      const mine = (yield memTrap.load32(this.id + T.JOIN)) as number;
       if ((mine & JOINING) !== 0 && mine >>> JOINER_SHIFT === (tid & JOINER_MASK)) {
         yield* this.unclaim(word, j, (j | me) >>> 0);
         return { error: Errno.EDEADLK, value: 0 };
       }
     }
     while (tid !== 0) {
-      yield* futexWait(thread + T.TID, tid);
-      tid = yield* mem.load32(thread + T.TID);
+      yield* sys.futex(thread + T.TID, FutexOp.FUTEX_WAIT, tid, 0); // returns at once if no longer tid
+      tid = (yield memTrap.load32(thread + T.TID)) as number;
     }
-    const value = yield* mem.loadI64(thread + T.RETVAL);
+    const value = (yield memTrap.loadI64(thread + T.RETVAL)) as number;
     yield* parkJoinedStack(this.lib.area, thread, (j & DEFAULT_STACK) !== 0);
     return { error: 0, value };
   }
@@ -266,7 +267,7 @@ export class Pthread {
   private *unclaim(word: number, before: number, claimed: number): UserCode<void> {
     let cur = claimed;
     for (;;) {
-      const seen = yield* atomic.cas32(word, cur, (before | (cur & EXITED)) >>> 0);
+      const seen = (yield memTrap.cas32(word, cur, (before | (cur & EXITED)) >>> 0)) as number;
       if (seen === cur) return;
       cur = seen;
     }
@@ -278,11 +279,11 @@ export class Pthread {
    */
   *detach(thread: number): UserCode<number> {
     const word = thread + T.JOIN;
-    let j = yield* mem.load32(word);
+    let j = (yield memTrap.load32(word)) as number;
     for (;;) {
       if (j === RECLAIMED) return Errno.ESRCH;
       if ((j & (DETACHED | JOINING)) !== 0) return Errno.EINVAL;
-      const seen = yield* atomic.cas32(word, j, (j | DETACHED) >>> 0);
+      const seen = (yield memTrap.cas32(word, j, (j | DETACHED) >>> 0)) as number;
       if (seen === j) break;
       j = seen;
     }
@@ -298,11 +299,12 @@ export class Pthread {
    * @param value the exit value, a safe integer (others are truncated as a 64-bit store does).
    */
   *exit(value = 0): UserCode<never> {
-    yield* runKeyDestructors(this);
     const tcb = this.id;
-    yield* mem.store64(tcb + T.RETVAL, value);
+    // runKeyDestructors makes the same check; doing it here spares a call when no key was set.
+    if (((yield memTrap.load32(tcb + T.SPECIFIC_USED)) as number) !== 0) yield* runKeyDestructors(this);
+    yield memTrap.store64(tcb + T.RETVAL, value);
     // EXITED is clear until now, so adding it sets the bit, and the old word says who reclaims.
-    const j = yield* atomic.add32(tcb + T.JOIN, EXITED);
+    const j = (yield memTrap.xadd32(tcb + T.JOIN, EXITED)) as number;
     if ((j & DETACHED) !== 0) yield* releaseStack(this.lib.area, tcb);
     yield* sys.exit(0);
     throw new RuntimeArgumentError(`pthread_exit(tid=${this.tid}): the kernel's exit returned`);

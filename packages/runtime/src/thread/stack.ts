@@ -44,7 +44,7 @@
  *
  * Related: `../api.ts` (TcbLayout, AreaLayout, JoinState), `pthread.ts` (create, join, exit).
  */
-import { MapFlags, mem, PROT_NONE, Prot, posixStubs as sys, type UserCode } from "@osbricks/kernel";
+import { MapFlags, mem, memTrap, PROT_NONE, Prot, posixStubs as sys, type UserCode } from "@osbricks/kernel";
 import {
   AreaLayout as A,
   AREA_MAGIC,
@@ -57,7 +57,6 @@ import {
   TCB_BYTES,
 } from "../api.js";
 import { RuntimeInvariantError } from "../errors.js";
-import { atomic } from "../sync/atomic.js";
 import { lllLock, lllUnlock } from "../sync/lll.js";
 
 /** Little-endian u32 into `b` at `at` (a header being built for one byte-range store). */
@@ -100,18 +99,19 @@ export function* allocateStack(
 ): UserCode<number> {
   const defaultStack = stackBytes === DEFAULT_STACK_BYTES && guardBytes === DEFAULT_GUARD_BYTES;
   let tcb = 0;
+  // The spare and the header are on every create's path: their traps are yielded directly.
   if (defaultStack) {
-    const pages = yield* atomic.xchg32(area + A.SPARE, 0);
+    const pages = (yield memTrap.xchg32(area + A.SPARE, 0)) as number;
     if (pages !== 0) tcb = area + (pages | 0) * PAGE_SIZE;
   }
   // An unlocked peek first: an empty list costs one load, not a lock round trip.
-  if (tcb === 0 && (yield* mem.loadI64(area + A.CACHE_HEAD)) !== 0)
+  if (tcb === 0 && ((yield memTrap.loadI64(area + A.CACHE_HEAD)) as number) !== 0)
     tcb = yield* takeCached(area, stackBytes, guardBytes);
   if (tcb !== 0) {
     const header = new Uint8Array(12); // [JOIN u32][ARG i64] at TCB + 4
     putU32(header, 0, initialJoinWord(detached, defaultStack));
     putI64(header, 4, arg);
-    yield* mem.write(tcb + T.JOIN, header);
+    yield memTrap.write(tcb + T.JOIN, header);
     return tcb;
   }
   const bytes = guardBytes + stackBytes + TCB_BYTES;
@@ -181,13 +181,13 @@ export function* releaseStack(area: number, tcb: number): UserCode<void> {
  * spare (the spare it displaces, if any, goes to the list), any other goes to the list.
  */
 export function* parkJoinedStack(area: number, tcb: number, defaultStack: boolean): UserCode<void> {
-  yield* mem.store32(tcb + T.JOIN, JoinState.RECLAIMED);
+  yield memTrap.store32(tcb + T.JOIN, JoinState.RECLAIMED);
   const pages = (tcb - area) / PAGE_SIZE;
   if (!defaultStack || pages === 0 || pages !== (pages | 0)) {
     yield* listStack(area, tcb);
     return;
   }
-  const old = yield* atomic.xchg32(area + A.SPARE, pages);
+  const old = (yield memTrap.xchg32(area + A.SPARE, pages)) as number;
   if (old !== 0) yield* listStack(area, area + (old | 0) * PAGE_SIZE);
 }
 
