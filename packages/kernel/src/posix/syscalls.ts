@@ -62,6 +62,24 @@ export function encodeStat(st: FileStat): Uint8Array {
   return out;
 }
 
+/**
+ * A futex wait: cancelled by taking the thread's ipc slot off the futex queue. A class rather than
+ * an object literal with an arrow function, since a thread library waits on every join: one small
+ * object per wait, no closure.
+ */
+class FutexWait implements WaitRecord {
+  readonly on = "futex";
+  readonly restart = null;
+  readonly interruptible = true;
+  constructor(
+    private readonly k: Kernel,
+    private readonly slot: number,
+  ) {}
+  cancel(): void {
+    this.k.ipc.threadExit(this.slot);
+  }
+}
+
 /** Park `t` on `list` until a waker calls back; the call restarts. */
 function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, interrupted?: () => number): number {
   const w: Waiter = { wakeToRetry: () => k.wakeThread(t) };
@@ -349,12 +367,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (k.now > k.ipc.now) k.ipc.advanceTo(k.now); // the timeout counts from now
       const st = k.futex.wait(slot, pa, val >>> 0, timeout === 0 ? FOREVER : timeout);
       if (st === IpcStatus.ValueMismatch) return -Errno.EAGAIN;
-      return k.block(t, {
-        on: "futex",
-        restart: null,
-        interruptible: true,
-        cancel: () => k.ipc.threadExit(slot),
-      });
+      return k.block(t, new FutexWait(k, slot));
     },
     clock_gettime: (t) => k.cpus[t.cpu]!.time,
     nanosleep(t, cycles) {
