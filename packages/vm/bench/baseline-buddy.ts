@@ -21,7 +21,7 @@
 //   first taken when the pool passes half full deoptimized), the sampled live fraction is summed
 //   as a double (a frame sum passes 2^31: an int32 overflow deoptimized), and the ops run in
 //   chunks of CHUNK through `replay`, whose state waits in module variables between calls (see
-//   there). Each deoptimization cost a recompile of the loop, 10-20 ms of slower code.
+//   there). Each deoptimization cost a recompile of the loop, 10-40 ms of slower code.
 // - live[] holds (pfn, order) pairs side by side, as the workload describes it: one cache line
 //   for both halves of the random entry a free picks.
 import { BuddyAllocator } from "@osbricks/vm";
@@ -29,7 +29,7 @@ import { BuddyAllocator } from "@osbricks/vm";
 const N = 1 << 20;
 const OPS = 5_000_000;
 const SEED = 0x0b0dd1e5;
-/** Ops per `replay` call; a multiple of 1024 so the live-fraction samples fall as in C. */
+/** Ops per `replay` call (any size draws the same numbers: `op` counts on across calls). */
 const CHUNK = 16_384;
 /** The informational `warm_ops_per_s` times ops WARM_OPS..OPS-1 (a multiple of CHUNK). */
 const WARM_OPS = 64 * CHUNK;
