@@ -94,10 +94,10 @@ const A = 1 << 5;
 const D = 1 << 6;
 const PS = 1 << 7;
 const G = 1 << 8;
-/** Access.Write as a module-local constant: V8 reloads an imported binding on every use. */
-const WRITE = Access.Write;
-/** Placeholder before the first table's segment is known (never indexed). */
-const NO_WORDS: Int32Array = new Int32Array(0);
+/** Fields of {@link Mmu}'s packed `last` word (see there). */
+const LAST_LEVEL_SHIFT = 5;
+const LAST_TLB_HIT = 0x100;
+const LAST_PKEY_SHIFT = 9;
 
 /**
  * The hardware page walker (and TLB front end) of one CPU.
@@ -122,24 +122,22 @@ export class Mmu {
   lastErrorCode = 0;
   /** Classification of the last page fault. */
   lastReason: PageFaultReason = "not-present";
-  /** Level at which the last walk stopped (fault) or found the leaf (success). */
-  lastLevel: PagingLevel = 1;
   /** CR2 of the last page fault, high half (signed). */
   lastCr2Hi = 0;
   /** CR2 of the last page fault, low half (unsigned). */
   lastCr2Lo = 0;
-  /** log2 of the page size of the last successful translation (12, 21 or 30). */
-  lastPageShift = 12;
-  /** Whether the last successful translation came from the TLB. */
-  lastTlbHit = false;
   /** Table address of the last machine check. */
   lastTableAddress: PhysAddr = 0;
   private walkCount = 0;
 
-  // Outputs of the last successful walk, for the TLB fill.
-  private outFlags = 0;
-  private outPkey = 0;
-  private outShift = 12;
+  /**
+   * The facts of the last translation packed in one word, so that the hot paths end with a single
+   * store: bits 0–4 the TLB entry flags of the page (`TLB_RW`, `TLB_US`, `TLB_NX`, `TLB_DIRTY`,
+   * `TLB_GLOBAL`: exactly what a fill stores), bits 5–7 the paging level of the leaf (or of the
+   * entry where a fault stopped), bit 8 set when the TLB answered, bits 9–12 the protection key.
+   * Worked: a 2 MiB writable user page found by a walk, D clear, key 0 → 0b010_00011 = 0x43.
+   */
+  private last = 1 << LAST_LEVEL_SHIFT;
 
   // Per-context constants, recomputed when a different context object comes in.
   private ctx: TranslationContext | null = null;
@@ -198,12 +196,13 @@ export class Mmu {
     if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
     const w = tlb.lookup(ctx.pcid, vhi, vlo);
     if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
+    // The entry's flags carry the page's level in bits 5–7 (the Mmu fills them that way).
+    // `access & ~(f >>> 3) & 1` is 1 for a write (1) to an entry whose D (bit 3) is clear.
     const f = tlb.flags[w]!;
-    if (this.denied[access * 8 + (f & 7)] !== 0 || (access === Access.Write && (f & TLB_DIRTY) === 0)) {
+    if ((this.denied[access * 8 + (f & 7)]! | (access & ~(f >>> 3) & 1)) !== 0) {
       return this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
     }
-    this.lastTlbHit = true;
-    this.lastPageShift = tlb.pageShift[w]!;
+    this.last = f | 0x100;
     return tlb.frame[w]! + (vlo & 0xfff);
   }
 
@@ -222,7 +221,16 @@ export class Mmu {
   private tlbMiss(tlb: Tlb, ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     const pa = this.walkHalves(ctx, vhi, vlo, access);
     if (pa === FAULT) return FAULT;
-    tlb.fill(ctx.pcid, vhi, vlo, pa - (vlo & 0xfff), this.outFlags, this.outPkey, this.outShift);
+    const last = this.last;
+    tlb.fill(
+      ctx.pcid,
+      vhi,
+      vlo,
+      pa - (vlo & 0xfff),
+      last & 0xff,
+      last >>> LAST_PKEY_SHIFT,
+      this.lastPageShift,
+    );
     return pa;
   }
 
@@ -254,15 +262,12 @@ export class Mmu {
         tlb.invalidateEntry(w);
         return FAULT;
       }
-      tlb.frame[w] = pa - (vlo & 0xfff);
-      tlb.flags[w] = this.outFlags;
-      tlb.pkey[w] = this.outPkey;
-      tlb.pageShift[w] = this.outShift;
-      this.lastTlbHit = true;
+      const last = this.last;
+      tlb.refreshEntry(w, pa - (vlo & 0xfff), last & 0xff, last >>> LAST_PKEY_SHIFT, this.lastPageShift);
+      this.last = last | LAST_TLB_HIT;
       return pa;
     }
-    this.lastTlbHit = true;
-    this.lastPageShift = tlb.pageShift[w]!;
+    this.last = f | LAST_TLB_HIT;
     return tlb.frame[w]! + (vlo & 0xfff);
   }
 
@@ -272,84 +277,112 @@ export class Mmu {
    * page's TLB entries when the TLB invalidates on faults).
    */
   walkHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
-    // Why two walkers. This one is the common case only: a known 4-level context without
-    // protection keys, a canonical address, every entry present and well-formed. Anything else
-    // (a new context, LA57, PKE, non-canonical, not present, reserved bits, a table outside RAM or
-    // in an unbacked segment) goes to walkFull, which starts again from CR3 and is the reference
-    // for the rules. Starting again is safe: the only side effect before the bail-out is setting A
-    // on non-leaf entries already passed, which walkFull does identically (and idempotently).
-    // What the split buys: the common path does integer arithmetic only, reads the table
-    // segment once per walk instead of once per level, and does none of the LA57/PKE/#MC
-    // branches.
-    if (ctx === this.ctx && this.fastWalk && ((vhi >> 15) + 1) >>> 1 === 0) {
+    // Why two walkers. This one is the common case only, written out level by level: a known
+    // 4-level context without protection keys, a canonical address, every entry present and
+    // well-formed, every table below 4 GiB. Anything else (a new context, LA57, PKE, non-canonical,
+    // not present, reserved bits, a table above 4 GiB or outside RAM) goes to walkFull, which
+    // starts again from CR3 and is the reference for the rules. Starting again is safe: the only
+    // side effect before a bail-out is setting A on non-leaf entries already passed, which walkFull
+    // does identically (and idempotently).
+    //
+    // Why it is written this way. A walk is four dependent loads into tables spread over tens of
+    // MiB, so its speed is how many walks the CPU can keep in flight at once, and that is set by
+    // how few instructions and unpredictable branches each walk costs. So: no loop and no per-level
+    // table lookups (each level's index shift and reserved mask is a literal), the P test and the
+    // reserved-bit test are one comparison, rights accumulate as the AND of the low halves and the
+    // OR of the high halves, and masks are literals (P = 1, A = 0x20, D = 0x40, PS = 0x80), which
+    // compile to immediates where a module constant is a context load. Every bail-out is
+    // `break fast`, so walkFull has one call site. The facts of the translation leave in one packed
+    // store (`last`), decoded only by whoever asks.
+    // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the one-exit bail-out above
+    fast: if (ctx === this.ctx && this.fastWalk && ((vhi >> 15) + 1) >>> 1 === 0) {
       const memory = this.memory;
+      // Reserved bits of the high half (address bits 51:MAXPHYADDR, and XD without EFER.NXE).
+      const rsvdHi = this.rsvdHi;
       let pfn = this.rootPfn;
-      let rw = 1;
-      let us = 1;
-      let nx = 0;
-      // The segment of the last table read: tables usually share one, and a predictable
-      // "same segment" branch keeps the segment lookup off the chain of dependent loads.
-      let seg = -1;
-      let words = NO_WORDS;
-      // Bit masks are literals here (P = 1, A = 0x20, D = 0x40, PS = 0x80): in the loop they are
-      // immediates, where a module constant is a context load with a temporal-dead-zone check.
-      for (let level = 4; level >= 1; level--) {
+      let seg = pfn >>> 16;
+      let words = memory.peekSegment(pfn);
+      if (words === undefined) break fast;
+      // PML4E, index bits 47:39 (SDM Figure 4-8). PS (bit 7) is reserved here, and a non-leaf
+      // entry must point below 4 GiB on this path (address bits 51:32 clear).
+      let slot = ((pfn & 0xffff) << 10) | ((vhi >>> 6) & 0x3fe);
+      let lo = words[slot]!;
+      let hi = words[slot + 1]!;
+      if ((((lo ^ 1) & 0x81) | (hi & (rsvdHi | 0xfffff))) !== 0) break fast;
+      if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
+      let rights = lo; // R/W (bit 1) and U/S (bit 2) are ANDed over the levels (SDM 4.6.1)
+      let xd = hi; // XD (bit 63) is ORed
+      pfn = lo >>> 12;
+      if (pfn >>> 16 !== seg) {
+        words = memory.peekSegment(pfn);
+        if (words === undefined) break fast;
+        seg = pfn >>> 16;
+      }
+      // PDPTE, index bits 38:30 (straddling the halves). With PS it maps 1 GiB and bits 29:13
+      // are reserved; `(lo << 24) >> 31` is -1 when PS is set and 0 otherwise.
+      slot = ((pfn & 0xffff) << 10) | ((((vlo >>> 30) | (vhi << 2)) & 511) << 1);
+      lo = words[slot]!;
+      hi = words[slot + 1]!;
+      if ((((lo ^ 1) & 1) | (lo & 0x3fffe000 & ((lo << 24) >> 31)) | (hi & rsvdHi)) !== 0) break fast;
+      rights &= lo;
+      xd |= hi;
+      let level = 3;
+      if ((lo & 0x80) === 0) {
+        if ((hi & 0xfffff) !== 0) break fast;
+        if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
+        pfn = lo >>> 12;
         if (pfn >>> 16 !== seg) {
-          // A table outside RAM, or in a segment never stored into: walkFull reports it.
-          const w = memory.peekSegment(pfn);
-          if (w === undefined) break;
-          words = w;
+          words = memory.peekSegment(pfn);
+          if (words === undefined) break fast;
           seg = pfn >>> 16;
         }
-        // 9-bit index of this level (SDM Figure 4-8): bits 47:39, 38:30 (straddling the
-        // halves), 29:21, 20:12.
-        const index =
-          level === 4
-            ? (vhi >>> 7) & 511
-            : level === 3
-              ? ((vlo >>> 30) | (vhi << 2)) & 511
-              : (vlo >>> (3 + 9 * level)) & 511;
-        const slot = (index << 1) + ((pfn & 0xffff) << 10);
-        const lo = words[slot]!;
-        const hi = words[slot + 1]!;
-        const ps = lo & 0x80;
-        if ((lo & 1) === 0 || ((lo & RSVD_LO[(level << 1) | (ps >>> 7)]!) | (hi & this.rsvdHi)) !== 0) break;
-        rw &= lo >>> 1;
-        us &= lo >>> 2;
-        nx |= hi >>> 31;
-        if (level === 1 || ps !== 0) {
-          // The leaf: a PTE, or a PDE/PDPTE with PS (PS in a PML4E is reserved: refused above).
-          const flags = (rw & 1) | ((us & 1) << 1) | ((nx & 1) << 2);
-          const denied = this.denied[access * 8 + flags]!;
-          if (denied !== 0) {
-            this.walkCount++;
-            return this.pageFault(ctx, vhi, vlo, access, denied, "protection", level as PagingLevel);
+        // PDE, index bits 29:21. With PS it maps 2 MiB and bits 20:13 are reserved.
+        slot = ((pfn & 0xffff) << 10) | ((vlo >>> 20) & 0x3fe);
+        lo = words[slot]!;
+        hi = words[slot + 1]!;
+        if ((((lo ^ 1) & 1) | (lo & 0x1fe000 & ((lo << 24) >> 31)) | (hi & rsvdHi)) !== 0) break fast;
+        rights &= lo;
+        xd |= hi;
+        level = 2;
+        if ((lo & 0x80) === 0) {
+          if ((hi & 0xfffff) !== 0) break fast;
+          if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
+          pfn = lo >>> 12;
+          if (pfn >>> 16 !== seg) {
+            words = memory.peekSegment(pfn);
+            if (words === undefined) break fast;
           }
-          const next = access === WRITE ? lo | 0x60 : lo | 0x20;
-          if (next !== lo) words[slot] = next;
-          // Page shift 12, 21 or 30 = 3 + 9·level; the frame mask is -1 << shift (worked:
-          // level 2 → -1 << 21 = 0xffe00000, the 2 MiB frame bits 31:21 of the low half).
-          const shift = 3 + 9 * level;
-          const mask = -1 << shift;
-          // TLB flags without a branch: D (bit 6) → TLB_DIRTY (bit 3); G (bit 8) → TLB_GLOBAL
-          // (bit 4), through globalMask, which is G only when CR4.PGE is set.
-          this.outFlags = flags | ((next & 0x40) >>> 3) | ((lo & this.globalMask) >>> 4);
-          this.outPkey = (hi >>> 27) & 15;
-          this.outShift = shift;
-          this.lastPageShift = shift;
-          this.lastLevel = level as PagingLevel;
-          this.lastTlbHit = false;
-          this.walkCount++;
-          return (hi & 0xfffff) * 4294967296 + ((lo & mask) >>> 0) + (vlo & ~mask);
+          // PTE, index bits 20:12. Bit 7 is PAT here, not PS.
+          slot = ((pfn & 0xffff) << 10) | ((vlo >>> 11) & 0x3fe);
+          lo = words[slot]!;
+          hi = words[slot + 1]!;
+          if ((((lo ^ 1) & 1) | (hi & rsvdHi)) !== 0) break fast;
+          rights &= lo;
+          xd |= hi;
+          level = 1;
         }
-        if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
-        // Next table's frame number, bits 51:12 of the entry. RAM ends below 1 TiB (pfn < 2^28),
-        // so a high half of 2048 or more is outside RAM (walkFull reports the #MC); below that
-        // pfn stays an int32 and the loop does integer arithmetic only.
-        const addrHi = hi & 0xfffff;
-        if (addrHi >= 2048) break;
-        pfn = (addrHi << 20) | (lo >>> 12);
       }
+      // The leaf. flags = R/W | U/S << 1 | XD << 2 indexes the tabulated rights check.
+      const flags = ((rights >>> 1) & 3) | ((xd >>> 29) & 4);
+      this.walkCount++;
+      const denied = this.denied[access * 8 + flags]!;
+      if (denied !== 0)
+        return this.pageFault(ctx, vhi, vlo, access, denied, "protection", level as PagingLevel);
+      const next = lo | 0x20 | ((access & 1) << 6);
+      if (next !== lo) words[slot] = next;
+      // The packed facts in one store: D (bit 6) → TLB_DIRTY (bit 3); G (bit 8) → TLB_GLOBAL
+      // (bit 4) through globalMask, which is G only when CR4.PGE is set; the protection key
+      // (bits 62:59, hi bits 30:27) → bits 12:9.
+      this.last =
+        flags |
+        ((next & 0x40) >>> 3) |
+        ((lo & this.globalMask) >>> 4) |
+        (level << 5) |
+        ((hi >>> 18) & 0x1e00);
+      // Page shift 12, 21 or 30 = 3 + 9·level; the frame mask is -1 << shift (worked: level 2 →
+      // -1 << 21 = 0xffe00000, the 2 MiB frame bits 31:21 of the low half).
+      const mask = -1 << (3 + 9 * level);
+      return (hi & 0xfffff) * 4294967296 + ((lo & mask) >>> 0) + (vlo & ~mask);
     }
     return this.walkFull(ctx, vhi, vlo, access);
   }
@@ -423,26 +456,21 @@ export class Mmu {
         if (level === 1) {
           frameLo = lo & 0xfffff000;
           offset = vlo & 0xfff;
-          this.outShift = 12;
         } else if (level === 2) {
           frameLo = lo & 0xffe00000;
           offset = vlo & 0x1fffff;
-          this.outShift = 21;
         } else {
           frameLo = lo & 0xc0000000;
           offset = vlo & 0x3fffffff;
-          this.outShift = 30;
         }
-        this.outFlags =
+        this.last =
           (rw & 1) |
           ((us & 1) << 1) |
           ((nx & 1) << 2) |
           ((next & D) !== 0 ? TLB_DIRTY : 0) |
-          ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0);
-        this.outPkey = pkey;
-        this.lastPageShift = this.outShift;
-        this.lastLevel = level as PagingLevel;
-        this.lastTlbHit = false;
+          ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0) |
+          (level << LAST_LEVEL_SHIFT) |
+          (pkey << LAST_PKEY_SHIFT);
         return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
       }
       if ((lo & A) === 0) words[slot] = lo | A;
@@ -457,6 +485,21 @@ export class Mmu {
   /** Page size of the last successful translation. */
   get lastPageSize(): PageSize {
     return shiftToSize(this.lastPageShift);
+  }
+
+  /** Level at which the last walk stopped (fault) or found the leaf (success; also for a TLB hit). */
+  get lastLevel(): PagingLevel {
+    return ((this.last >>> LAST_LEVEL_SHIFT) & 7) as PagingLevel;
+  }
+
+  /** log2 of the page size of the last successful translation (12, 21 or 30). */
+  get lastPageShift(): number {
+    return 3 + 9 * ((this.last >>> LAST_LEVEL_SHIFT) & 7);
+  }
+
+  /** Whether the last successful translation came from the TLB. */
+  get lastTlbHit(): boolean {
+    return (this.last & LAST_TLB_HIT) !== 0;
   }
 
   /** Walks performed (TLB misses, D-bit refresh walks and direct walks, canonical ones only). */
@@ -506,7 +549,7 @@ export class Mmu {
     this.lastVector = 14;
     this.lastErrorCode = code;
     this.lastReason = reason;
-    this.lastLevel = level;
+    this.last = level << LAST_LEVEL_SHIFT;
     this.lastCr2Hi = vhi | 0;
     this.lastCr2Lo = vlo >>> 0;
     const tlb = this.tlb;
@@ -530,7 +573,7 @@ export class Mmu {
   private machineCheck(pfn: number, level: PagingLevel): number {
     this.lastVector = 18;
     this.lastErrorCode = 0;
-    this.lastLevel = level;
+    this.last = level << LAST_LEVEL_SHIFT;
     this.lastTableAddress = pfn * FRAME_SIZE;
     return FAULT;
   }

@@ -164,6 +164,12 @@ export class Tlb {
   readonly pkey: Uint8Array;
   /** 12, 21 or 30: the size of the page the piece belongs to. */
   readonly pageShift: Uint8Array;
+  /**
+   * The match key of each way, so that a lookup compares two words: `KEY_VALID | KEY_GLOBAL? |
+   * pcid << 13 | tagHi` (0 when the way is invalid). Kept in step with `valid`, `tagHi`, `pcid` and
+   * the global flag by every method that changes them.
+   */
+  private readonly key: Int32Array;
   private readonly stamp: Float64Array;
   private readonly fifoNext: Uint32Array;
   private readonly setMask: number;
@@ -210,6 +216,7 @@ export class Tlb {
     this.flags = new Uint8Array(n);
     this.pkey = new Uint8Array(n);
     this.pageShift = new Uint8Array(n);
+    this.key = new Int32Array(n);
     this.stamp = new Float64Array(n);
     this.fifoNext = new Uint32Array(sets);
     this.rng = (options.seed ?? 1) >>> 0 || 1;
@@ -248,23 +255,25 @@ export class Tlb {
    */
   lookup(pcid: number, vhi: number, vlo: number): number {
     const tagLo = (vlo >>> 12) | (vhi << 20);
-    const tagHi = (vhi >> 12) & 0x1fff;
+    // The key a non-global entry of this page and PCID has; a global entry matches it with the
+    // PCID bits ignored (SDM 4.10.2.4). One comparison of tagLo rejects most ways.
+    const want = KEY_VALID | (pcid << 13) | ((vhi >> 12) & 0x1fff);
+    const wantGlobal = (want & ~KEY_PCID) | KEY_GLOBAL;
     const base = (tagLo & this.setMask) * this.ways;
     const end = base + this.ways;
-    const clock = ++this.clock;
-    const valid = this.valid;
+    const tags = this.tagLo;
+    const keys = this.key;
     for (let w = base; w < end; w++) {
-      if (
-        valid[w] !== 0 &&
-        this.tagLo[w] === tagLo &&
-        this.tagHi[w] === tagHi &&
-        (this.pcid[w] === pcid || (this.flags[w]! & TLB_GLOBAL) !== 0)
-      ) {
-        this.hits++;
-        this.stamp[w] = clock;
-        return w;
+      if (tags[w] === tagLo) {
+        const k = keys[w]!;
+        if (k === want || (k & ~KEY_PCID) === wantGlobal) {
+          this.hits++;
+          this.stamp[w] = ++this.clock;
+          return w;
+        }
       }
     }
+    ++this.clock;
     this.misses++;
     return -1;
   }
@@ -308,6 +317,7 @@ export class Tlb {
     this.flags[victim] = flags;
     this.pkey[victim] = pkey;
     this.pageShift[victim] = pageShift;
+    this.key[victim] = keyOf(pcid, (vhi >> 12) & 0x1fff, flags);
     this.stamp[victim] = this.clock;
     this.fills++;
     return victim;
@@ -317,8 +327,21 @@ export class Tlb {
   invalidateEntry(index: number): void {
     if (this.valid[index] !== 0) {
       this.valid[index] = 0;
+      this.key[index] = 0;
       this.invalidated++;
     }
+  }
+
+  /**
+   * Replace what valid entry `index` caches for its page after a walk refreshed it (the MMU's
+   * write to an entry whose D was clear walks again and stores the result here, SDM 4.8).
+   */
+  refreshEntry(index: number, frame: PhysAddr, flags: number, pkey: number, pageShift: number): void {
+    this.frame[index] = frame;
+    this.flags[index] = flags;
+    this.pkey[index] = pkey;
+    this.pageShift[index] = pageShift;
+    this.key[index] = keyOf(this.pcid[index]!, this.tagHi[index]!, flags);
   }
 
   /**
@@ -358,6 +381,7 @@ export class Tlb {
       const ignore = shift === 12 ? 0 : shift === 21 ? 0x1ff : 0x3ffff;
       if (((this.tagLo[w]! ^ tagLo) & ~ignore) !== 0) continue;
       this.valid[w] = 0;
+      this.key[w] = 0;
       dropped++;
     }
     this.invalidated += dropped;
@@ -499,6 +523,11 @@ export class Tlb {
         );
       }
       if (this.pcid[w]! > 0xfff) throw new InvariantError(`TLB entry ${w} has PCID ${this.pcid[w]}`);
+      if (this.key[w] !== keyOf(this.pcid[w]!, this.tagHi[w]!, this.flags[w]!)) {
+        throw new InvariantError(
+          `TLB entry ${w}: match key ${hex(this.key[w]!)} does not match its tag, PCID and G`,
+        );
+      }
       const s = this.pageShift[w];
       if (s !== 12 && s !== 21 && s !== 30) throw new InvariantError(`TLB entry ${w} has page shift ${s}`);
       for (let v = set * this.ways; v < w; v++) {
@@ -539,12 +568,23 @@ export class Tlb {
     for (let w = 0; w < this.valid.length; w++) {
       if (this.valid[w] !== 0 && pred(w)) {
         this.valid[w] = 0;
+        this.key[w] = 0;
         dropped++;
       }
     }
     this.invalidated += dropped;
     return dropped;
   }
+}
+
+/** Bits of {@link Tlb}'s match key: tagHi in 12:0, the PCID in 24:13, valid, global. */
+const KEY_PCID = 0xfff << 13;
+const KEY_VALID = 1 << 25;
+const KEY_GLOBAL = 1 << 26;
+
+/** The match key of a valid entry. Worked: PCID 3, tagHi 0, not global → 0x2006000. */
+function keyOf(pcid: number, tagHi: number, flags: number): number {
+  return KEY_VALID | ((flags & TLB_GLOBAL) !== 0 ? KEY_GLOBAL : 0) | (pcid << 13) | tagHi;
 }
 
 function checkPcid(call: string, pcid: number): void {
