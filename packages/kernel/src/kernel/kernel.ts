@@ -422,12 +422,18 @@ export class Kernel implements Waker {
     c.timer.writeDeadline(c.time + this.tick); // the next tick
     this.nextEventAt = Math.min(this.nextEventAt, c.time + this.tick);
     // Timeouts have tick granularity, as jiffies do: futex waits (ipc deadlines), then sleepers.
-    if (this.nowCycles > this.ipc.now) this.ipc.advanceTo(this.nowCycles);
-    for (const tid of this.sched.runTimers()) {
-      const t = this.threads.get(tid)!;
-      t.wait = null;
-      t.resume = 0;
-      t.regs.rax = 0;
+    // Each queue is visited only when a deadline is due: most ticks have none, and both calls
+    // build an array of what expired. (ipc's clock may lag then; a timed futex wait moves it to
+    // now before it arms its deadline.)
+    const now = this.nowCycles;
+    if (now > this.ipc.now && this.ipc.nextDeadline() <= now) this.ipc.advanceTo(now);
+    if (this.sched.timers.nextDeadline() <= now) {
+      for (const tid of this.sched.runTimers()) {
+        const t = this.threads.get(tid)!;
+        t.wait = null;
+        t.resume = 0;
+        t.regs.rax = 0;
+      }
     }
     const cycles = Math.max(1, c.time - c.lastTick);
     c.lastTick = c.time;
