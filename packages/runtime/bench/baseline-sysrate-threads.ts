@@ -7,8 +7,8 @@
 // process ("pthread_create_join_cpu") is steadier.
 // The measured run is the first code this process runs, so it includes the JIT's warm-up (sysrate.c
 // has none; packages/kernel/bench/baseline-sysrate.ts reaches its thread loop after millions of
-// other traps). WARMUP=1 first runs the same loop once on a kernel of its own, unmeasured, to show
-// the steady state; the default, and what the READMEs compare with C, is without it.
+// other traps). WARMUP=n first runs the same loop n times on kernels of their own, unmeasured, to
+// show the steady state; the default (0), and what the READMEs compare with C, is without it.
 // Run: pnpm tsx --conditions=@osbricks/source packages/runtime/bench/baseline-sysrate-threads.ts
 import { Kernel, ProgramRegistry } from "@osbricks/kernel";
 import { type Pthread, pthreadMain } from "../src/index.js";
@@ -32,12 +32,13 @@ const programs = new ProgramRegistry().register({
     return 0;
   }),
 });
-if (process.env.WARMUP === "1") {
+const WARMUP = Number(process.env.WARMUP ?? 0);
+for (let w = 0; w < WARMUP; w++) {
   const warm = new Kernel({ programs, memoryFrames: 16384 });
   warm.boot("init");
   if (warm.run().outcome !== "all-exited") throw new Error("warm-up run did not finish");
-  bad = 0;
 }
+bad = 0;
 const k = new Kernel({ programs, memoryFrames: 16384 });
 k.boot("init");
 const t0 = performance.now();
@@ -60,7 +61,7 @@ console.log(
     check: { bad },
     info: {
       traps_per_op: Math.round(r.steps / N),
-      note: `@osbricks/runtime pthread create + join (spare stack, CMPXCHG join claim, CLONE_CHILD_CLEARTID futex join) on 1 simulated CPU${process.env.WARMUP === "1" ? ", after one unmeasured warm-up run" : ""}`,
+      note: `@osbricks/runtime pthread create + join (spare stack, CMPXCHG join claim, CLONE_CHILD_CLEARTID futex join) on 1 simulated CPU${WARMUP > 0 ? `, after ${WARMUP} unmeasured warm-up run(s)` : ""}`,
     },
   }),
 );
