@@ -86,15 +86,8 @@ export function translateOrFault(
   access: Access,
   t: Thread | null,
 ): number {
-  const pa = mmuTranslate(k, space, va, access, t);
-  return pa >= 0 ? pa : resolveFault(k, space, va, access, t);
-}
-
-/**
- * The #PF path of {@link translateOrFault}: the address space resolves the fault or says why not.
- * Kept out of line so the translation itself stays small enough to inline into the trap.
- */
-function resolveFault(k: Kernel, space: AddressSpace, va: number, access: Access, t: Thread | null): number {
+  let pa = mmuTranslate(k, space, va, access, t);
+  if (pa >= 0) return pa;
   const out = space.handleFault(va, access);
   const outcome = out.kind;
   if (k.tracer && t) {
@@ -112,7 +105,8 @@ function resolveFault(k: Kernel, space: AddressSpace, va: number, access: Access
   if (t) k.cpus[t.cpu]!.time += k.costs.fault;
   if (out.kind === "oom") return FAULT_OOM;
   if (out.kind === "segv") return out.code === "maperr" ? FAULT_MAPERR : FAULT_ACCERR;
-  return mmuTranslate(k, space, va, access, t);
+  pa = mmuTranslate(k, space, va, access, t);
+  return pa;
 }
 
 /** A user access failed: forward to the process's pager if it has one, else SIGSEGV (SIGKILL on OOM). */
