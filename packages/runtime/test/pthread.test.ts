@@ -15,6 +15,7 @@ import {
   WIFSIGNALED,
   WTERMSIG,
 } from "@osbricks/kernel";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   AREA_MAGIC,
@@ -436,5 +437,55 @@ describe("join cycles", () => {
     // At least one sees the cycle (both may, if each announced before the other looked).
     expect(results).toContain(Errno.EDEADLK);
     expect(results.every((e) => e === 0 || e === Errno.EDEADLK)).toBe(true);
+  });
+
+  it("property: under any interleaving, a join cycle ends with one EDEADLK or two, claims taken back, each stack reclaimed once", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          seed: fc.integer({ min: 1, max: 10_000 }),
+          cpus: fc.integer({ min: 1, max: 3 }),
+          tick: fc.integer({ min: 10, max: 400 }),
+          jitter: fc.tuple(fc.nat(3000), fc.nat(3000)),
+        }),
+        ({ seed, cpus, tick, jitter }) => {
+          const peer: number[] = [-1, -1]; // each thread's join of the other
+          const byMain: number[] = [];
+          let cached = -1;
+          const b = boot(
+            function* (self) {
+              const base = yield* libc.sbrk(16);
+              const body = function* (t: Pthread, slot: number) {
+                yield* mem.store64(base + 8 * slot, t.self());
+                let other = 0;
+                while ((other = yield* mem.loadI64(base + 8 * (1 - slot))) === 0) yield* t.yield();
+                yield* compute(jitter[slot]!);
+                peer[slot] = (yield* t.join(other)).error;
+                return slot + 10;
+              };
+              const ts = [(yield* self.create(body, 0)).thread, (yield* self.create(body, 1)).thread];
+              while (peer[0] === -1 || peer[1] === -1) yield* self.yield();
+              for (const t of ts) byMain.push((yield* self.join(t)).error);
+              // Both stacks are back: one as the spare, the other on the list.
+              const area = self.lib.area;
+              const spare = (yield* mem.load32(area + AreaLayout.SPARE)) !== 0 ? 1 : 0;
+              cached = spare + (yield* mem.load32(area + AreaLayout.CACHE_COUNT));
+              return 0;
+            },
+            { cpus, tick, seed },
+          );
+          expect(b.kernel.crashes).toEqual([]);
+          expect(b.run.outcome).toBe("all-exited");
+          expect(peer).toContain(Errno.EDEADLK);
+          for (let i = 0; i < 2; i++) {
+            expect([0, Errno.EDEADLK]).toContain(peer[i]);
+            // A thread its peer joined is gone (ESRCH); one whose peer backed off is main's to join.
+            expect(byMain[i]).toBe(peer[1 - i] === 0 ? Errno.ESRCH : 0);
+          }
+          expect(cached).toBe(2);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -17,10 +17,10 @@
  * tid) changes only by one atomic instruction at a time, so a joiner, a detacher and the exiting
  * thread agree on exactly one of them reclaiming the stack:
  *
- * | event \ word has | neither JOINING nor DETACHED | DETACHED     | JOINING (by J)          |
- * | ---------------- | --------------------------- | ------------ | ----------------------- |
- * | join by T        | + JOINING·T; wait unless EXITED | EINVAL   | EINVAL (one joiner)     |
- * | detach           | + DETACHED; reclaim if EXITED | EINVAL     | EINVAL                  |
+ * | event \ word has | neither JOINING nor DETACHED            | DETACHED                  | JOINING (by J)       |
+ * | ---------------- | --------------------------------------- | ------------------------- | -------------------- |
+ * | join by T        | + JOINING·T; wait unless EXITED         | EINVAL                    | EINVAL (one joiner)  |
+ * | detach           | + DETACHED; reclaim if EXITED           | EINVAL                    | EINVAL               |
  * | the thread exits | + EXITED (a later join/detach reclaims) | + EXITED, reclaims itself | + EXITED; J reclaims |
  *
  * A reclaimed block's word is RECLAIMED: join and detach answer ESRCH.
@@ -31,8 +31,8 @@
  * joining each other at once, at least one sees the other's claim (Dekker's argument: each
  * writes before it reads, and memory here is sequentially consistent).
  *
- * **Traps of a create + join** (default attributes, the spare full, the thread not yet run when
- * the join starts): create 3 (XCHG spare, header store, `thread_create`); the new thread 6 (tid
+ * **Traps of a create + join** (default attributes, a stack in the spare, the thread not yet run
+ * when the join starts): create 3 (XCHG spare, header store, `thread_create`); the new thread 6 (tid
  * and argument loads, `specific_used` load, retval store, XADD, `exit`); join 8 (CMPXCHG, tid
  * load, own join word, `futex` wait, tid load, retval load, RECLAIMED store, XCHG spare) — 17.
  *
