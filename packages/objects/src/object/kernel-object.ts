@@ -38,9 +38,9 @@
 import type { Koid, Signals } from "../api.js";
 import type { QuotaCharge } from "../caps/quota.js";
 import { InvalidArgumentError, InvariantError, LifeCycleError, RefCountError } from "../errors.js";
-import { checkBitSet } from "../rights/rights.js";
+import { checkBitSet, isBitSet } from "../rights/rights.js";
 import { Signal } from "../signals/signals.js";
-import { type LifeState, lifeTransition } from "./lifecycle.js";
+import { type LifeState, lifeTransition, nextLifeState } from "./lifecycle.js";
 import type { ObjectType } from "./object-type.js";
 import type { ObjectSpace } from "./space.js";
 
@@ -221,7 +221,9 @@ export class KernelObject {
    * @throws LifeCycleError when the object is not alive.
    */
   kill(): void {
-    this.lifeState = lifeTransition(this.lifeState, "kill", `${this}.kill`);
+    // The message (naming the object) is built only when the move is refused: this runs per exit.
+    this.lifeState =
+      nextLifeState(this.lifeState, "kill") ?? lifeTransition(this.lifeState, "kill", `${this}.kill`);
     this.space.tracer?.emit({ type: "object.dead", koid: this.koid });
     this.onDead();
     this.hooks?.onDead?.(this);
@@ -249,17 +251,26 @@ export class KernelObject {
    * @throws LifeCycleError on a destroyed object.
    */
   updateSignals(clear: Signals, set: Signals): void {
+    if (
+      !isBitSet(clear) ||
+      !isBitSet(set) ||
+      ((clear | set) & (~this.type.validSignals | Signal.NO_HANDLES)) !== 0
+    ) {
+      this.refuseSignals(clear, set);
+    }
+    this.requireNotDestroyed("updateSignals");
+    this.setSignals((this.signalSet & ~clear) | set);
+  }
+
+  /** {@link KernelObject.updateSignals}'s refusal, out of line so the message is built only here. */
+  private refuseSignals(clear: Signals, set: Signals): never {
     const call = `${this}.updateSignals(clear=0x${clear.toString(16)}, set=0x${set.toString(16)})`;
     checkBitSet(call, "clear", clear);
     checkBitSet(call, "set", set);
     const bad = (clear | set) & (~this.type.validSignals | Signal.NO_HANDLES);
-    if (bad !== 0) {
-      throw new InvalidArgumentError(
-        `${call}: bits 0x${bad.toString(16)} are not signals this object may change`,
-      );
-    }
-    this.requireNotDestroyed("updateSignals");
-    this.setSignals((this.signalSet & ~clear) | set);
+    throw new InvalidArgumentError(
+      `${call}: bits 0x${bad.toString(16)} are not signals this object may change`,
+    );
   }
 
   // ---- observers --------------------------------------------------------------------------
@@ -342,7 +353,8 @@ export class KernelObject {
       // ... or an observer's reaction destroyed it already (kill's loop can reach reap itself).
       if (this.handles !== 0 || this.refs !== 0 || this.state !== "dead") return;
     }
-    this.lifeState = lifeTransition(this.lifeState, "reap", `${this}.reap`);
+    this.lifeState =
+      nextLifeState(this.lifeState, "reap") ?? lifeTransition(this.lifeState, "reap", `${this}.reap`);
     this.observers.length = 0;
     this.space.unregister(this);
     this.space.tracer?.emit({ type: "object.destroyed", koid: this.koid });

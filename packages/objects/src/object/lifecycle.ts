@@ -34,6 +34,21 @@ const TRANSITIONS: Readonly<Record<LifeState, Readonly<Partial<Record<LifeEvent,
 };
 
 /**
+ * The state after `event` happens in `state`, or `undefined` when the move is illegal:
+ * {@link lifeTransition} without the message, for hot paths that name the object only when they
+ * throw (`nextLifeState(s, "kill") ?? lifeTransition(s, "kill", \`${obj}.kill\`)`).
+ *
+ * @example
+ * ```ts
+ * nextLifeState("alive", "kill"); // "dead"
+ * nextLifeState("dead", "kill");  // undefined
+ * ```
+ */
+export function nextLifeState(state: LifeState, event: LifeEvent): LifeState | undefined {
+  return TRANSITIONS[state][event];
+}
+
+/**
  * The state after `event` happens in `state`.
  *
  * @throws LifeCycleError naming the object, the state and the event for an illegal move (killing
@@ -49,7 +64,7 @@ const TRANSITIONS: Readonly<Record<LifeState, Readonly<Partial<Record<LifeEvent,
  * ```
  */
 export function lifeTransition(state: LifeState, event: LifeEvent, who: string): LifeState {
-  const next = TRANSITIONS[state][event];
+  const next = nextLifeState(state, event);
   if (next === undefined) {
     throw new LifeCycleError(`${who}: cannot ${event} an object that is ${state}`);
   }

@@ -96,11 +96,19 @@ export function missingRights(held: Rights, required: Rights): Rights {
 }
 
 /**
+ * Whether `bits` is a rights or signal set: an integer in 0..2^31-1 ({@link checkBitSet} without
+ * the message, for hot paths that build it only when they throw).
+ */
+export function isBitSet(bits: number): boolean {
+  return Number.isInteger(bits) && bits >= 0 && bits <= ALL_BITS;
+}
+
+/**
  * Check that `bits` is a rights or signal set: an integer in 0..2^31-1.
  * @throws InvalidArgumentError naming `call` and the value otherwise.
  */
 export function checkBitSet(call: string, what: string, bits: number): void {
-  if (!Number.isInteger(bits) || bits < 0 || bits > ALL_BITS) {
+  if (!isBitSet(bits)) {
     throw new InvalidArgumentError(
       `${call}: ${what}=${String(bits)} is not a bit set (expected an integer in 0..0x7fffffff)`,
     );

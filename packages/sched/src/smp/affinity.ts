@@ -30,12 +30,24 @@ export function maskHas(mask: CpuMask, cpu: CpuId | number): boolean {
 }
 
 /**
+ * `mask` restricted to a machine of `cpus` CPUs, or 0 when it is not an integer or no CPU of the
+ * machine remains: {@link checkMask} without the message, for hot paths that build the message only
+ * when they throw (`usableMask(m, n) || checkMask(\`spawn(tid=${tid})\`, m, n)`).
+ *
+ * Worked: mask 0b1010, 2 CPUs → allCpus(2) = 0b11 → 0b1010 & 0b11 = 0b10 (CPU 1 only); mask 0b100,
+ * 2 CPUs → 0 (CPU 2 does not exist).
+ */
+export function usableMask(mask: CpuMask, cpus: number): CpuMask {
+  return Number.isInteger(mask) ? (mask & allCpus(cpus)) >>> 0 : 0;
+}
+
+/**
  * Restrict `mask` to a machine of `cpus` CPUs.
  * @throws EmptyAffinityError naming `what` when no CPU of the machine remains.
  */
 export function checkMask(what: string, mask: CpuMask, cpus: number): CpuMask {
-  const m = (mask & allCpus(cpus)) >>> 0;
-  if (!Number.isInteger(mask) || m === 0) {
+  const m = usableMask(mask, cpus);
+  if (m === 0) {
     throw new EmptyAffinityError(
       `${what}: affinity mask 0x${(mask >>> 0).toString(16)} allows no CPU of 0..${cpus - 1}`,
     );

@@ -42,7 +42,7 @@ import {
 import { InvalidArgumentError } from "../errors.js";
 import type { ThreadLifecycle, ThreadState } from "../thread/state.js";
 import { ManualClock, TimerQueue } from "../wait/timers.js";
-import { allCpus, type CpuMask, checkMask, maskHas } from "./affinity.js";
+import { allCpus, type CpuMask, checkMask, maskHas, usableMask } from "./affinity.js";
 import { RunState } from "./run-state.js";
 
 /** Options of {@link Scheduler}. */
@@ -171,7 +171,9 @@ export class Scheduler implements ThreadBlocker {
    * @throws EmptyAffinityError when the mask names no CPU of this machine.
    */
   spawn(params: Partial<ThreadParams> = {}, affinity: CpuMask = allCpus(this.cpus)): ThreadId {
-    const mask = checkMask(`spawn(tid=${this.nextTid})`, affinity, this.cpus);
+    // The message is built only when the mask is refused (this runs once per thread created).
+    const mask =
+      usableMask(affinity, this.cpus) || checkMask(`spawn(tid=${this.nextTid})`, affinity, this.cpus);
     const tid = this.nextTid as ThreadId;
     this.core.threads.set(tid, {
       tid,
