@@ -603,6 +603,25 @@ describe("resources", () => {
     k.checkInvariants();
     expect(k.resourceLeaks()).toEqual([]);
   });
+
+  it("threads that were created, exited and joined leave no scheduler record behind (release_task)", () => {
+    const { status, k } = boot(function* (s) {
+      const word = yield* libc.sbrk(4);
+      // biome-ignore lint/correctness/useYield: a thread body that returns at once is still user code
+      const body = s.addressOf(function* () {
+        return 0;
+      });
+      for (let i = 0; i < 20; i++) {
+        if ((yield* sys.thread_create(body, i, 0, word)) <= 0) return 1;
+        for (let v = yield* mem.load32(word); v !== 0; v = yield* mem.load32(word))
+          yield* sys.futex(word, 0, v, 0);
+      }
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(k.sched.threadIds()).toEqual([0]); // the idle task only
+    expect(k.resourceLeaks()).toEqual([]);
+  });
 });
 
 describe("time", () => {

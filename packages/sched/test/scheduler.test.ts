@@ -112,6 +112,26 @@ describe("Scheduler: life cycle", () => {
     expect(events).toContainEqual({ type: "sched.state", tid: b, from: "running", to: "blocked" });
   });
 
+  it("forget drops an exited thread's record only (Linux's release_task); a live one is refused", () => {
+    const s = new Scheduler({ policy: rr });
+    const a = s.spawn();
+    const b = s.spawn();
+    s.start(a);
+    s.start(b);
+    expect(s.schedule(cpuId(0))).toBe(a);
+    refused(s, IllegalTransitionError, () => s.forget(a)); // running
+    refused(s, IllegalTransitionError, () => s.forget(b)); // ready
+    s.exit(a);
+    s.forget(a);
+    expect(s.threadIds()).toEqual([b]);
+    expect(() => s.stateOf(a)).toThrow(UnknownThreadError);
+    refused(s, UnknownThreadError, () => s.forget(a)); // twice
+    refused(s, UnknownThreadError, () => s.exit(a));
+    expect(s.spawn()).not.toBe(a); // tids are not reused
+    expect(s.schedule(cpuId(0))).toBe(b);
+    s.checkInvariants();
+  });
+
   it("sleep: timers wake sleepers in deadline order when the clock passes", () => {
     const clock = new ManualClock();
     const s = new Scheduler({ policy: rr, clock });

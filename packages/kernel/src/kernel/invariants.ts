@@ -8,7 +8,8 @@
  * suspended, the process tree, and the reference counts of open files and pipes.
  *
  * `resourceLeaks` is the grinder's final check: once every user process is gone, every frame,
- * kernel object and ipc slot must be free again.
+ * kernel object and ipc slot must be free again, and the scheduler must hold no record of a thread
+ * that is gone.
  *
  * Related: `kernel.ts` (paranoid mode calls the check after every trap), `../laws/grind.ts`.
  */
@@ -94,6 +95,8 @@ export function resourceLeaks(k: Kernel, bootFreeFrames: number, bootObjects: nu
   const held = kthreads.filter((t) => t.ipcSlot >= 0).length;
   const used = k.ipc.maxThreads - k.freeIpcSlots();
   if (used !== held) out.push(`${used - held} ipc slots in use`);
+  const records = k.sched.threadIds().length - k.threads.size - 1; // tid 0, the idle task, stays
+  if (records !== 0) out.push(`${records} scheduler records of threads that are gone`);
   for (const p of k.processes.values()) if (p.pid !== 0) out.push(`pid ${p.pid} (${p.image}) is ${p.phase}`);
   return out;
 }

@@ -159,7 +159,16 @@ export class Thread extends KernelObject {
 
   /** Scheduling state (new, ready, running, blocked, suspended, exited), as the scheduler has it. */
   get runState(): ThreadState {
-    return this.sched.stateOf(this.schedId);
+    // A destroyed thread's record is gone from the scheduler (see onDestroy): it had exited.
+    return this.state === "destroyed" ? "exited" : this.sched.stateOf(this.schedId);
+  }
+
+  /**
+   * The last handle and reference are gone: the scheduler forgets the exited thread (Linux's
+   * `release_task`), so a kernel that runs for long keeps no record per thread it ever ran.
+   */
+  protected override onDestroy(): void {
+    if (this.sched.stateOf(this.schedId) === "exited") this.sched.forget(this.schedId);
   }
 
   /** The top frame, or undefined once exited. */

@@ -381,6 +381,27 @@ export class Scheduler implements ThreadBlocker {
   }
 
   /**
+   * Drop the record of an exited thread, as Linux's `release_task` frees the task once its parent
+   * has reaped it: without this a long-running kernel keeps one record per thread it ever ran.
+   * Afterwards every call naming `tid` throws UnknownThreadError, and `threadIds()` omits it (tids
+   * are not reused).
+   * @throws IllegalTransitionError unless the thread has exited (it stays as it was);
+   *   UnknownThreadError for an unknown or already forgotten `tid`.
+   * @example
+   * ```ts
+   * const t = s.spawn();
+   * s.exit(t);
+   * s.forget(t);
+   * s.threadIds().includes(t); // false
+   * ```
+   */
+  forget(tid: ThreadId): void {
+    const t = this.core.get("forget", tid);
+    this.core.expectState(t, "forget", "exited");
+    this.core.threads.delete(tid);
+  }
+
+  /**
    * Change the parameters of a thread that has not exited.
    * @throws UnknownThreadError; InvalidArgumentError from the policy (nothing changes then).
    */
