@@ -145,8 +145,8 @@ export class Mmu {
   private top = 4;
   private signShift = 15;
   private rsvdHi = 0;
-  /** The context can use the compact walker: 4-level paging and no protection keys. */
-  private fastWalk = false;
+  /** The current context if it can use the compact walker (4-level paging, no protection keys). */
+  private fastCtx: TranslationContext | null = null;
   /** G (bit 8) when CR4.PGE makes G meaningful, else 0. */
   private globalMask = 0;
   /**
@@ -297,7 +297,7 @@ export class Mmu {
     // `break fast`, so walkFull has one call site. The facts of the translation leave in one packed
     // store (`last`), decoded only by whoever asks.
     // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the one-exit bail-out above
-    fast: if (ctx === this.ctx && this.fastWalk && ((vhi >> 15) + 1) >>> 1 === 0) {
+    fast: if (ctx === this.fastCtx) {
       const memory = this.memory;
       // Reserved bits of the high half (address bits 51:MAXPHYADDR, and XD without EFER.NXE), and
       // for a non-leaf entry on this path also every address bit above 4 GiB (bits 51:32).
@@ -311,7 +311,9 @@ export class Mmu {
       let slot = ((pfn & 0xffff) << 10) | ((vhi >>> 6) & 0x3fe);
       let lo = words[slot]!;
       let hi = words[slot + 1]!;
-      if ((((lo ^ 1) & 0x81) | (hi & hiBad)) !== 0) break fast;
+      // Also here, before any side effect: a non-canonical address (bits 63:47 not all equal,
+      // i.e. vhi >> 15 neither 0 nor -1) goes to walkFull, which raises the #GP.
+      if ((((lo ^ 1) & 0x81) | (hi & hiBad) | (((vhi >> 15) + 1) >>> 1)) !== 0) break fast;
       if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
       let rights = lo; // R/W (bit 1) and U/S (bit 2) are ANDed over the levels (SDM 4.6.1)
       let xd = hi; // XD (bit 63) is ORed
@@ -528,7 +530,7 @@ export class Mmu {
     this.rootPfn = ctx.root / FRAME_SIZE;
     this.top = ctx.la57 ? 5 : 4;
     this.signShift = ctx.la57 ? 24 : 15;
-    this.fastWalk = !ctx.la57 && !ctx.pke;
+    this.fastCtx = !ctx.la57 && !ctx.pke ? ctx : null;
     this.globalMask = ctx.pge ? G : 0;
     // Address bits 51:MAXPHYADDR live in hi bits 19:(MAXPHYADDR-32). Worked: 46 → 0xfc000.
     let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
