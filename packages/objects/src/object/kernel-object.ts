@@ -77,6 +77,9 @@ export interface SignalObserver {
   died(object: KernelObject): void;
 }
 
+/** The options of an object built without any: shared, so a construction allocates no bag. */
+const NO_OPTIONS: KernelObjectOptions = Object.freeze({});
+
 /** A kernel object (see the file banner). */
 export class KernelObject {
   /** Machine-wide id, never reused. */
@@ -110,14 +113,14 @@ export class KernelObject {
    * ev.assertSignals(userSignal(0));              // wakes waiters on user signal 0
    * ```
    */
-  constructor(space: ObjectSpace, type: ObjectType, options: KernelObjectOptions = {}) {
+  constructor(space: ObjectSpace, type: ObjectType, options: KernelObjectOptions = NO_OPTIONS) {
     if (space.types()[type.id - 1] !== type) {
       throw new InvalidArgumentError(
         `new KernelObject(type=${type.name}): the type was not defined in this space`,
       );
     }
     const initial = options.signals ?? 0;
-    checkBitSet(`new KernelObject(type=${type.name})`, "signals", initial);
+    if (!isBitSet(initial)) checkBitSet(`new KernelObject(type=${type.name})`, "signals", initial); // throws
     if ((initial & ~type.validSignals) !== 0 || (initial & Signal.NO_HANDLES) !== 0) {
       throw new InvalidArgumentError(
         `new KernelObject(type=${type.name}): signals=0x${initial.toString(16)} has bits the type does not define (or NO_HANDLES, which the object manages)`,
@@ -227,6 +230,7 @@ export class KernelObject {
     this.space.tracer?.emit({ type: "object.dead", koid: this.koid });
     this.onDead();
     this.hooks?.onDead?.(this);
+    if (this.observers.length === 0) return; // the usual case: no copy to walk
     for (const o of this.observers.slice()) {
       if (this.observers.includes(o)) o.died(this);
     }

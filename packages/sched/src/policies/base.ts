@@ -44,6 +44,25 @@ export interface PolicyEntry {
 }
 
 /**
+ * Whether a full parameter set is valid: {@link validateParams} without the message, so a hot path
+ * (`admit`, once per thread created) formats `call` only when it is about to throw.
+ */
+export function paramsValid(p: ThreadParams): boolean {
+  return (
+    Number.isInteger(p.priority) &&
+    p.priority >= PRI_MIN &&
+    p.priority <= PRI_MAX &&
+    Number.isInteger(p.nice) &&
+    p.nice >= NICE_MIN &&
+    p.nice <= NICE_MAX &&
+    Number.isInteger(p.tickets) &&
+    p.tickets > 0 &&
+    !Number.isNaN(p.expectedRuntime) &&
+    p.expectedRuntime >= 0
+  );
+}
+
+/**
  * Check a full parameter set; used by every policy's `admit` and `setParams`.
  * @throws InvalidArgumentError naming the call, the field, the value and the accepted range.
  */
@@ -140,7 +159,7 @@ export abstract class PolicyBase<E extends PolicyEntry> implements SchedPolicy {
     if (this.entries.has(tid))
       throw new DuplicateThreadError(`${this.name}.admit(tid=${tid}): already admitted`);
     const full: ThreadParams = { ...DEFAULT_THREAD_PARAMS, ...params };
-    validateParams(`${this.name}.admit(tid=${tid})`, full);
+    if (!paramsValid(full)) validateParams(`${this.name}.admit(tid=${tid})`, full); // throws
     this.entries.set(tid, this.makeEntry(tid, full));
   }
 
@@ -195,7 +214,7 @@ export abstract class PolicyBase<E extends PolicyEntry> implements SchedPolicy {
 
   /** See {@link SchedPolicy.tick}. */
   tick(current: ThreadId | null, cycles: Cycles): boolean {
-    positive(`${this.name}.tick`, "cycles", cycles);
+    if (!(cycles > 0 && cycles < Number.POSITIVE_INFINITY)) positive(`${this.name}.tick`, "cycles", cycles); // throws
     if (current !== null) {
       this.lookup("tick", current);
       if (this.cur === null || this.cur.tid !== current) {
