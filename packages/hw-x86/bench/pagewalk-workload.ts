@@ -1,0 +1,139 @@
+/**
+ * The setup of baseline benchmark 2 (pagewalk), shared by the replay (`baseline-pagewalk.ts`) and
+ * the calibration (`calibrate-pagewalk.ts`): 4096 random 2 MiB regions of 64 random 4 KiB pages
+ * plus 64 huge pages, built through our `Mapper` in a 256 MiB `PhysicalMemory`, with the PRNG call
+ * order of ../shared/baselines/README.md, section 2. Both scripts then continue the same stream.
+ *
+ * Timed loops import only functions and numbers from here and copy the numbers into locals: an
+ * imported binding is a live cell that V8 reloads and checks at every use inside a loop.
+ */
+import { Access, type AccessKind, Mapper, PAGE_2M, PAGE_4K, PhysicalMemory } from "@osbricks/hw-x86";
+
+export const MEM_BYTES = 256 * 2 ** 20;
+const NREGIONS = 4096;
+const PER_REGION = 64;
+const N2M = 64;
+/** Mappings: 2^18 4 KiB pages and 64 huge pages. */
+export const NMAP = NREGIONS * PER_REGION + N2M;
+export const WALKS = 10_000_000;
+export const TLB_OPS = 10_000_000;
+export const HOT_PAGES = 24;
+export const HOT_PCT = 95;
+const SEED = 0x9a6e3a1b;
+const DATA_PFN0 = 0x100000;
+const HUGE_PA0 = 8 * 2 ** 30;
+
+/** The baseline's expected check values (README section 2). */
+export const EXPECTED = {
+  walkChecksum: 2339775047,
+  walkFaults: 749936,
+  tlbChecksum: 3353491415,
+  tlbFaults: 788314,
+  tableFrames: 8455,
+} as const;
+
+/** Marsaglia xorshift32 (13, 17, 5): the next state, which is also the drawn value. */
+export function xorshift(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
+}
+
+/** The access of a draw: `r % 10` below 7 reads, below 9 writes, else executes. */
+export function accessType(r: number): AccessKind {
+  const u = r % 10;
+  return u < 7 ? Access.Read : u < 9 ? Access.Write : Access.Execute;
+}
+
+/** What the setup leaves for the timed phases. */
+export interface PagewalkWorkload {
+  readonly memory: PhysicalMemory;
+  readonly mapper: Mapper;
+  /**
+   * Page-aligned VA of mapping i as 32-bit halves: low half at 2i, with bit 0 set for a 2 MiB
+   * mapping (as the C program marks those), high half at 2i + 1. One interleaved array, like C's
+   * `uint64_t mva[]`: a random mapping costs one cache miss, where parallel arrays cost several.
+   */
+  readonly mva: Int32Array;
+  /** PRNG state after the setup's draws: the timed phases continue from it. */
+  readonly rng: number;
+  /** Wall seconds of the mapping loop (metric `map`). */
+  readonly mapSeconds: number;
+}
+
+/** Build the tables and the mapping list exactly as the baseline does. */
+export function buildPagewalkWorkload(): PagewalkWorkload {
+  let rng = SEED;
+  const rnd = (): number => {
+    rng = xorshift(rng);
+    return rng;
+  };
+  // Memory: backed and touched before timing, as the baseline's xmalloc does.
+  const memory = new PhysicalMemory({ size: MEM_BYTES });
+  let nextFrame = 1;
+  const frames = {
+    allocFrame: (): number | null => (nextFrame * 4096 + 4096 > MEM_BYTES ? null : nextFrame++),
+    freeFrame: (): void => {
+      throw new Error("the pagewalk workload never frees a table");
+    },
+  };
+  for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(1);
+  for (let pfn = 0; pfn < 9000; pfn++) memory.frameWords(pfn).fill(0);
+  const mva = new Int32Array(2 * NMAP);
+  const mapper = new Mapper({ memory, frames });
+
+  /** The baseline's "ensure(va, 1) exists and is not present": no large page above, PD entry clear. */
+  const pdeFree = (va: number): boolean => {
+    const path = mapper.walkPath(va);
+    const last = path[path.length - 1]!;
+    return last.level >= 2 && (last.lo & 1) === 0 && (last.level === 2 || (last.lo & 0x80) === 0);
+  };
+
+  const t0 = performance.now();
+  let m = 0;
+  for (let g = 0; g < NREGIONS; g++) {
+    let region: number;
+    for (;;) {
+      region = (rnd() & (2 ** 26 - 1)) * 2 ** 21;
+      if (pdeFree(region)) break;
+    }
+    for (let k = 0; k < PER_REGION; k++) {
+      let va: number;
+      do va = region + (rnd() & 511) * 4096;
+      while (mapper.translate(va) !== null);
+      const f = rnd();
+      const flags = { user: true, writable: (f & 3) !== 0, noExecute: ((f >>> 2) & 3) === 0 };
+      const r = mapper.map(va, (DATA_PFN0 + m) * 4096, PAGE_4K, flags);
+      if (r.kind !== "mapped") throw new Error(`setup: ${r.kind}`);
+      mva[2 * m] = va | 0;
+      mva[2 * m + 1] = Math.floor(va / 2 ** 32);
+      m++;
+    }
+  }
+  for (let j = 0; j < N2M; j++) {
+    for (;;) {
+      const va = (rnd() & (2 ** 26 - 1)) * 2 ** 21;
+      const r = mapper.map(va, HUGE_PA0 + j * 2 ** 21, PAGE_2M, { writable: true, user: true });
+      if (r.kind === "mapped") {
+        mva[2 * m] = va | 1;
+        mva[2 * m + 1] = Math.floor(va / 2 ** 32);
+        m++;
+        break;
+      }
+    }
+  }
+  const mapSeconds = (performance.now() - t0) / 1000;
+  return { memory, mapper, mva, rng, mapSeconds };
+}
+
+/** The 24 hot mappings of the TLB phase, drawn from `rng`; returns them and the next state. */
+export function drawHotMappings(rng: number): { hot: Uint32Array; rng: number } {
+  const hot = new Uint32Array(HOT_PAGES);
+  let s = rng;
+  for (let k = 0; k < HOT_PAGES; k++) {
+    s = xorshift(s);
+    hot[k] = (s % NMAP) >>> 0;
+  }
+  return { hot, rng: s };
+}
