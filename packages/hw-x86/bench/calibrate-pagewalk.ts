@@ -275,7 +275,11 @@ for (let round = 0; round < ROUNDS; round++) {
     cpuRate(TLB_OPS, () => tlbPassPlain(hot, rngHot), EXPECTED.tlbChecksum, "tlb plain"),
     cpuRate(TLB_OPS, () => tlbPassOurs(tlbMmu, ctx, hot, rngHot), EXPECTED.tlbChecksum, "tlb ours"),
   );
-  if (round > 0) Object.values(rates).forEach((list, k) => list.push(r[k]!));
+  if (round > 0) {
+    Object.values(rates).forEach((list, k) => {
+      list.push(r[k]!);
+    });
+  }
 }
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
 const out: Record<string, number> = {};
