@@ -190,10 +190,11 @@ export class Mmu {
   translateHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     // Only the common TLB hit is handled here (kept small so that V8 inlines it into the caller's
     // loop); misses, refused accesses, writes that must set D, and protection keys go out of line.
+    // One comparison admits the common case: the current context, 4-level, no protection keys.
     const tlb = this.tlb;
-    if (tlb === null || ctx !== this.ctx || ctx.pke) return this.translateSlow(ctx, vhi, vlo, access);
-    // Canonical: bits 63:47 (63:56 with LA57) all equal, i.e. vhi >> shift is 0 or -1.
-    if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
+    if (ctx !== this.fastCtx || tlb === null) return this.translateSlow(ctx, vhi, vlo, access);
+    // Canonical: bits 63:47 all equal, i.e. vhi >> 15 is 0 or -1.
+    if (((vhi >> 15) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
     const w = tlb.lookup(ctx.pcid, vhi, vlo);
     if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
     // The entry's flags carry the page's level in bits 5–7 (the Mmu fills them that way).
@@ -206,7 +207,7 @@ export class Mmu {
     return tlb.frame[w]! + (vlo & 0xfff);
   }
 
-  /** {@link Mmu.translateHalves} for a new context, protection keys, or no TLB. */
+  /** {@link Mmu.translateHalves} for a new context, LA57, protection keys, or no TLB. */
   private translateSlow(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     const tlb = this.tlb;
     if (tlb === null) return this.walkHalves(ctx, vhi, vlo, access);
