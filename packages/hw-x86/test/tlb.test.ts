@@ -15,6 +15,9 @@ import {
   PhysicalMemory,
   type ReplacementPolicy,
   StackFrameSource,
+  TLB_DIRTY,
+  TLB_LEVEL_SHIFT,
+  TLB_RW,
   Tlb,
   type TlbOptions,
   type TranslationContext,
@@ -87,6 +90,33 @@ describe("TLB (Intel SDM 4.10)", () => {
     expect(s.mapper.translate(0x400000)?.flags.dirty).toBe(true);
     s.mmu.translate(c, 0x400000, Access.Write);
     expect(s.mmu.walks).toBe(walks + 1); // D now cached: no walk
+  });
+
+  it("a hit reports the level and size of the page the entry came from, walk or TLB alike", () => {
+    const s = setup();
+    const c = s.ctx();
+    s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+    s.mapper.map(0x40000000, 0x200000, PAGE_2M, RW);
+    for (const [va, level, pageSize] of [
+      [0x400123, 1, PAGE_4K],
+      [0x40012345, 2, PAGE_2M],
+    ] as const) {
+      expect(s.mmu.translate(c, va, Access.Read)).toMatchObject({ tlbHit: false, pageSize });
+      expect(s.mmu.lastLevel).toBe(level);
+      expect(s.mmu.translate(c, va, Access.Read)).toMatchObject({ tlbHit: true, pageSize });
+      expect(s.mmu.lastLevel).toBe(level);
+    }
+    // After a fault, the level is where the walk stopped: the PD entry next to the 2 MiB page.
+    expect(s.mmu.translate(c, 0x40200000, Access.Read)).toMatchObject({ kind: "page-fault", level: 2 });
+  });
+
+  it("a fill stores the page's level in flag bits 7:5, whatever those bits were in the call", () => {
+    const tlb = new Tlb();
+    const w = tlb.fill(0, 0, 0x40000000, 0x200000, TLB_RW | TLB_DIRTY | (7 << TLB_LEVEL_SHIFT), 0, 21);
+    expect(tlb.flags[w]).toBe(TLB_RW | TLB_DIRTY | (2 << TLB_LEVEL_SHIFT));
+    tlb.refreshEntry(w, 0x200000, TLB_RW, 0, 30);
+    expect(tlb.flags[w]).toBe(TLB_RW | (3 << TLB_LEVEL_SHIFT));
+    expect(() => tlb.checkInvariants()).not.toThrow();
   });
 
   it("a page fault drops the page's entries (4.10.4.1), unless configured like the baseline", () => {

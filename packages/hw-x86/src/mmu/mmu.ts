@@ -197,7 +197,7 @@ export class Mmu {
     if (((vhi >> 15) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
     const w = tlb.lookup(ctx.pcid, vhi, vlo);
     if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
-    // The entry's flags carry the page's level in bits 5–7 (the Mmu fills them that way).
+    // The entry's flags carry the page's level in bits 7:5 (TLB_LEVEL_SHIFT), as `last` does.
     // `access & ~(f >>> 3) & 1` is 1 for a write (1) to an entry whose D (bit 3) is clear.
     const f = tlb.flags[w]!;
     if ((this.denied[access * 8 + (f & 7)]! | (access & ~(f >>> 3) & 1)) !== 0) {

@@ -123,6 +123,12 @@ export const TLB_NX = 4;
 export const TLB_DIRTY = 8;
 /** Entry flag bit: global. */
 export const TLB_GLOBAL = 16;
+/**
+ * Entry flag field: bits 7:5 hold the paging level of the page the entry came from (1 for 4 KiB,
+ * 2 for 2 MiB, 3 for 1 GiB), set by the TLB from the fill's page shift, so that a hit can report
+ * the page's level and size from the one flags byte it reads anyway.
+ */
+export const TLB_LEVEL_SHIFT = 5;
 
 /**
  * A set-associative, PCID-tagged TLB. One per CPU.
@@ -158,7 +164,7 @@ export class Tlb {
   readonly pcid: Uint16Array;
   /** Physical address of the cached 4 KiB piece. */
   readonly frame: Float64Array;
-  /** `TLB_*` flag bits. */
+  /** `TLB_*` flag bits, and the page's level in bits 7:5 ({@link TLB_LEVEL_SHIFT}). */
   readonly flags: Uint8Array;
   /** Protection key. */
   readonly pkey: Uint8Array;
@@ -282,7 +288,7 @@ export class Tlb {
    * Cache a translation of the 4 KiB piece holding `(vhi, vlo)`, replacing a victim if the set is
    * full (first invalid way, else by the replacement policy).
    * @param frame - physical address of the 4 KiB piece.
-   * @param flags - `TLB_*` bits.
+   * @param flags - `TLB_*` bits (bits 7:5 are replaced by the level that `pageShift` gives).
    * @param pageShift - 12, 21 or 30: the size of the page it belongs to.
    * @returns the entry index used.
    */
@@ -314,7 +320,7 @@ export class Tlb {
     this.tagHi[victim] = (vhi >> 12) & 0x1fff;
     this.pcid[victim] = pcid;
     this.frame[victim] = frame;
-    this.flags[victim] = flags;
+    this.flags[victim] = withLevel(flags, pageShift);
     this.pkey[victim] = pkey;
     this.pageShift[victim] = pageShift;
     this.key[victim] = keyOf(pcid, (vhi >> 12) & 0x1fff, flags);
@@ -338,7 +344,7 @@ export class Tlb {
    */
   refreshEntry(index: number, frame: PhysAddr, flags: number, pkey: number, pageShift: number): void {
     this.frame[index] = frame;
-    this.flags[index] = flags;
+    this.flags[index] = withLevel(flags, pageShift);
     this.pkey[index] = pkey;
     this.pageShift[index] = pageShift;
     this.key[index] = keyOf(this.pcid[index]!, this.tagHi[index]!, flags);
@@ -581,6 +587,12 @@ export class Tlb {
 const KEY_PCID = 0xfff << 13;
 const KEY_VALID = 1 << 25;
 const KEY_GLOBAL = 1 << 26;
+
+/** `TLB_*` flags with bits 7:5 set to the level of a page of 2^pageShift bytes. */
+function withLevel(flags: number, pageShift: number): number {
+  const level = pageShift === 12 ? 1 : pageShift === 21 ? 2 : 3;
+  return (flags & 0x1f) | (level << TLB_LEVEL_SHIFT);
+}
 
 /** The match key of a valid entry. Worked: PCID 3, tagHi 0, not global → 0x2006000. */
 function keyOf(pcid: number, tagHi: number, flags: number): number {
