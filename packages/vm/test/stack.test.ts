@@ -66,6 +66,36 @@ describe("KernelStackCache", () => {
     stacks.checkInvariants();
   });
 
+  it("a reused stack is zero in every word of every page, its frames consecutive or not", () => {
+    const { stacks, memory, buddy } = setup(256, 4);
+    const consecutive = (s: { frames: readonly number[] }) =>
+      s.frames.every((f, i) => f === s.frames[0]! + i);
+    const dirty = (s: { frames: readonly number[] }) => {
+      for (const f of s.frames) for (let w = 0; w < 1024; w++) memory.write32(f * 4096 + 4 * w, w + 1);
+    };
+    const zero = (s: { frames: readonly number[] }) =>
+      s.frames.every((f) => memory.frameBytes(f).every((b) => b === 0));
+    // The first stack's pages are interleaved with the page-table frames its mapping needed; the
+    // second one's are one run: both ways of clearing are taken.
+    const a = stacks.alloc()!;
+    const b = stacks.alloc()!;
+    expect([consecutive(a), consecutive(b)]).toEqual([false, true]);
+    // A free frame right above the run must survive the clearing (no fill past the stack).
+    const above = b.frames[b.frames.length - 1]! + 1;
+    expect(buddy.isAllocated(above)).toBe(false);
+    memory.write32(above * 4096, 0x55aa55aa);
+    dirty(a);
+    dirty(b);
+    stacks.free(a);
+    stacks.free(b);
+    const b2 = stacks.alloc()!;
+    const a2 = stacks.alloc()!;
+    expect([a2, b2]).toEqual([a, b]);
+    expect([zero(a2), zero(b2)]).toEqual([true, true]);
+    expect(memory.read32(above * 4096)).toBe(0x55aa55aa);
+    stacks.checkInvariants();
+  });
+
   it("beyond the cache limit a freed stack is unmapped, shot down and its frames freed", () => {
     const { stacks, buddy, invalidated, mapper } = setup(256, 1);
     const initial = buddy.freeFrames();
