@@ -133,6 +133,22 @@ describe("operations and their refusals", () => {
     expect(o.handleCount).toBe(0);
   });
 
+  it("create refusals name the call, the object and the rule; bad rights are reported before disposal", () => {
+    const { table, obj } = setup();
+    const o = obj();
+    expect(() => table.create(o, 1 << 20)).toThrow(
+      new RegExp(
+        `^table ${table.id}: create\\(${String(o)}, rights=0x100000\\): bits 0x100000 are not rights`,
+      ),
+    );
+    table.dispose();
+    expect(() => table.create(o, 1 << 20)).toThrow(UnknownRightError);
+    expect(() => table.create(o, 0)).toThrow(
+      `table ${table.id}: create(${String(o)}, rights=0x0): the table is disposed`,
+    );
+    expect(o.handleCount).toBe(0);
+  });
+
   it("create into a full table is table-full", () => {
     const { other, obj, create } = setup();
     create(obj(), 0, other);

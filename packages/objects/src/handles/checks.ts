@@ -10,7 +10,7 @@ import type { Rights } from "../api.js";
 import { InvalidArgumentError, LifeCycleError, UnknownRightError } from "../errors.js";
 import type { KernelObject } from "../object/kernel-object.js";
 import type { ObjectSpace } from "../object/space.js";
-import { checkBitSet } from "../rights/rights.js";
+import { checkBitSet, isBitSet } from "../rights/rights.js";
 import type { AccessDenied, HandleTable, InvalidRights } from "./api.js";
 
 /** `access-denied` with its evidence. */
@@ -49,6 +49,20 @@ export function checkDestination(src: HandleTable, call: string, dest: HandleTab
   if (dest.space !== src.space) {
     throw new InvalidArgumentError(`table ${src.id}: ${call}: table ${dest.id} belongs to another machine`);
   }
+}
+
+/**
+ * Whether {@link checkCreate} would accept `create(object, rights)` on a table of `space`, without
+ * building its message: tables test this first and format the call only when they will throw
+ * (handle creation is on every thread's and process's creation path).
+ */
+export function createAllowed(space: ObjectSpace, object: KernelObject, rights: Rights): boolean {
+  return (
+    isBitSet(rights) &&
+    (rights & ~object.type.validRights) === 0 &&
+    object.state !== "destroyed" &&
+    object.space === space
+  );
 }
 
 /**

@@ -64,7 +64,7 @@ import type {
   SplitResult,
   TableFull,
 } from "./api.js";
-import { checkCreate, checkDestination, denied, deriveRefusal } from "./checks.js";
+import { checkCreate, checkDestination, createAllowed, denied, deriveRefusal } from "./checks.js";
 
 /** Options of {@link SlotHandleTable}. */
 export interface SlotHandleTableOptions {
@@ -160,9 +160,12 @@ export class SlotHandleTable implements HandleTable, CapSlotOwner {
   }
 
   create(object: KernelObject, rights: Rights): CreateResult {
-    const call = `table ${this.id}: create(${object}, rights=0x${rights.toString(16)})`;
-    checkCreate(call, this.space, object, rights);
-    if (this.disposed) throw new LifeCycleError(`${call}: the table is disposed`);
+    if (this.disposed || !createAllowed(this.space, object, rights)) {
+      // Refused: only now is the call formatted (the same checks, in the same order, throw).
+      const call = `table ${this.id}: create(${object}, rights=0x${rights.toString(16)})`;
+      checkCreate(call, this.space, object, rights);
+      throw new LifeCycleError(`${call}: the table is disposed`);
+    }
     const slot = this.freeSlot();
     if (slot < 0) return this.full();
     const handle = this.occupy(slot, object, rights);
