@@ -288,15 +288,16 @@ export class Mmu {
     //
     // Why it is written this way. A walk is four dependent loads into tables spread over tens of
     // MiB, so its speed is how many walks the CPU can keep in flight at once, and that is set by
-    // how few instructions and unpredictable branches each walk costs. So: no loop and no per-level
-    // table lookups (each level's index shift and reserved mask is a literal), reserved bits tested
-    // where they can occur (a non-leaf entry needs one test of its high half; the PS-dependent low
-    // bits only on the large-page side: measured, this took the checks from 18 % of a walk to
-    // about 1 %), rights accumulate as the AND of the low halves and the OR of the high halves, and
-    // masks are literals (P = 1, A = 0x20, D = 0x40, PS = 0x80), which
-    // compile to immediates where a module constant is a context load. Every bail-out is
-    // `break fast`, so walkFull has one call site. The facts of the translation leave in one packed
-    // store (`last`), decoded only by whoever asks.
+    // how few instructions and unpredictable branches each walk costs. So:
+    // - no loop and no per-level table lookups: each level's index shift and reserved mask is a
+    //   literal (P = 1, A = 0x20, D = 0x40, PS = 0x80), an immediate where a module constant
+    //   would be a context load;
+    // - reserved bits are tested where they can occur: one test of a non-leaf entry's high half,
+    //   the PS-dependent low bits only on the large-page side (in a standalone copy of this walk,
+    //   that took the checks from 18 % of the rate to about 1 %);
+    // - rights accumulate as the AND of the low halves and the OR of the high halves;
+    // - every bail-out is `break fast`, so walkFull has one call site;
+    // - the facts of the translation leave in one packed store (`last`), decoded only on demand.
     // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the one-exit bail-out above
     fast: if (ctx === this.fastCtx) {
       const memory = this.memory;
