@@ -407,12 +407,47 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
     );
   });
 
+  it("every reserved bit the compact walker tests by position faults exactly as the reference does", () => {
+    // One case per place the compact walker tests reserved bits itself (SDM 4.5 tables): PS in a
+    // PML4E; bits 29:13 of a 1 GiB PDPTE; bits 20:13 of a 2 MiB PDE; address bits above
+    // MAXPHYADDR at a non-leaf level and in a leaf; XD without EFER.NXE. The reference walker
+    // (a PKE context, PKRU = 0) gives the expected fault; the compact one must give the same. The
+    // MMU picks its walker when a context object is first seen (that first walk is always the
+    // reference), so each context translates twice and the second answer is the compact walker's.
+    const cases: [PageSize, number, bigint, boolean][] = [
+      [PAGE_4K, 4, 1n << 7n, true],
+      [PAGE_1G, 3, 1n << 13n, true],
+      [PAGE_1G, 3, 1n << 29n, true],
+      [PAGE_2M, 2, 1n << 13n, true],
+      [PAGE_2M, 2, 1n << 20n, true],
+      [PAGE_4K, 3, 1n << 51n, true],
+      [PAGE_1G, 3, 1n << 51n, true],
+      [PAGE_2M, 2, 1n << 51n, true],
+      [PAGE_4K, 1, 1n << 51n, true],
+      [PAGE_2M, 2, 1n << 63n, false],
+      [PAGE_4K, 4, 1n << 63n, false],
+    ];
+    for (const [size, level, bit, nxe] of cases) {
+      const results = [false, true].flatMap((pke) => {
+        const s = setup();
+        s.mapper.map(size, 0, size, USER_RW);
+        s.entryAt(size, level).or(bit);
+        const c = s.ctx({ ...user, nxe, pke });
+        return [s.mmu.translate(c, size + 8, Access.Read), s.mmu.translate(c, size + 8, Access.Read)];
+      });
+      expect(results[0]).toMatchObject({ kind: "page-fault", errorCode: PF_P | PF_U | PF_RSVD, level });
+      for (const r of results) expect(r).toEqual(results[0]);
+    }
+  });
+
   it("property: the compact walker agrees with the reference walker, results and A/D bits alike", () => {
     // walkHalves takes its compact path for a 4-level context without PKE; with CR4.PKE and
     // PKRU = 0 (no key forbids anything) every walk goes through walkFull, the reference. Twin
     // memories replay the same accesses, including reserved bits, not-present entries and
     // non-canonical addresses, and must end with identical results, fault codes and tables.
-    const RSVD = [0n, 1n << 7n, 1n << 13n, 1n << 51n]; // none; PS in a PML4E; 2 MiB bit 13; bit 51
+    // none; PS in a PML4E (PAT in a PTE); bit 13 (reserved in a 2 MiB or 1 GiB leaf); bit 20 (2 MiB);
+    // bit 51 (above MAXPHYADDR); XD (reserved without EFER.NXE, which each case draws)
+    const RSVD = [0n, 1n << 7n, 1n << 13n, 1n << 20n, 1n << 51n, 1n << 63n];
     fc.assert(
       fc.property(
         fc.array(pageArb, { minLength: 1, maxLength: 8 }),
@@ -420,9 +455,10 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
           fc.tuple(fc.nat(), fc.nat(), fc.constantFrom<AccessKind>(0, 1, 2), fc.constantFrom<0 | 3>(0, 3)),
           { maxLength: 30 },
         ),
+        fc.nat({ max: RSVD.length - 1 }),
         fc.nat({ max: 3 }),
-        fc.nat({ max: 3 }),
-        (pages, accesses, rsvd, rsvdLevel) => {
+        fc.boolean(),
+        (pages, accesses, rsvd, rsvdLevel, nxe) => {
           const twins = [setup(), setup()];
           for (const s of twins) {
             for (const p of pages) s.mapper.map(vaOf(p.slot, p.size), (p.slot % 16) * p.size, p.size, p);
@@ -438,7 +474,10 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
           }
           // One context object per twin and CPL, reused: the MMU keys its per-context tables (and
           // the choice of walker) on the object.
-          const contexts = twins.map((s, i) => [s.ctx({ pke: i === 1 }), s.ctx({ cpl: 3, pke: i === 1 })]);
+          const contexts = twins.map((s, i) => [
+            s.ctx({ pke: i === 1, nxe }),
+            s.ctx({ cpl: 3, pke: i === 1, nxe }),
+          ]);
           for (const [pick, off, acc, cpl] of accesses) {
             // Every fourth access is to an address that is unmapped or non-canonical.
             const m = maps[pick % maps.length]!;
