@@ -55,7 +55,7 @@ import { NonCanonicalAddressError } from "../errors.js";
 import { FRAME_SIZE, type PhysAddr, TWO_POW_32 } from "../memory/address.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import type { PageSize, PagingLevel, VirtAddr } from "../paging/virtual-address.js";
-import { TLB_DIRTY, TLB_GLOBAL, TLB_NX, TLB_RW, TLB_US, type Tlb } from "../tlb/tlb.js";
+import { TLB_DIRTY, TLB_GLOBAL, TLB_LEVEL_SHIFT, TLB_NX, TLB_RW, TLB_US, type Tlb } from "../tlb/tlb.js";
 import type { TranslationContext } from "./context.js";
 import {
   Access,
@@ -94,8 +94,7 @@ const A = 1 << 5;
 const D = 1 << 6;
 const PS = 1 << 7;
 const G = 1 << 8;
-/** Fields of {@link Mmu}'s packed `last` word (see there). */
-const LAST_LEVEL_SHIFT = 5;
+/** Fields of {@link Mmu}'s packed `last` word (see there); its low byte is a TLB entry's flags. */
 const LAST_TLB_HIT = 0x100;
 const LAST_PKEY_SHIFT = 9;
 
@@ -137,7 +136,7 @@ export class Mmu {
    * entry where a fault stopped), bit 8 set when the TLB answered, bits 9–12 the protection key.
    * Worked: a 2 MiB writable user page found by a walk, D clear, key 0 → 0b010_00011 = 0x43.
    */
-  private last = 1 << LAST_LEVEL_SHIFT;
+  private last = 1 << TLB_LEVEL_SHIFT;
 
   // Per-context constants, recomputed when a different context object comes in.
   private ctx: TranslationContext | null = null;
@@ -255,7 +254,8 @@ export class Mmu {
     if (denied !== 0) {
       if (tlb.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
       const reason = (denied & PF_PK) !== 0 ? "protection-key" : "protection";
-      return this.pageFault(ctx, vhi, vlo, access, denied, reason, this.levelOfShift(tlb.pageShift[w]!));
+      const level = ((f >>> TLB_LEVEL_SHIFT) & 7) as PagingLevel; // the cached page's level
+      return this.pageFault(ctx, vhi, vlo, access, denied, reason, level);
     }
     if (access === Access.Write && (f & TLB_DIRTY) === 0) {
       const pa = this.walkHalves(ctx, vhi, vlo, access);
@@ -482,7 +482,7 @@ export class Mmu {
           ((nx & 1) << 2) |
           ((next & D) !== 0 ? TLB_DIRTY : 0) |
           ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0) |
-          (level << LAST_LEVEL_SHIFT) |
+          (level << TLB_LEVEL_SHIFT) |
           (pkey << LAST_PKEY_SHIFT);
         return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
       }
@@ -502,12 +502,12 @@ export class Mmu {
 
   /** Level at which the last walk stopped (fault) or found the leaf (success; also for a TLB hit). */
   get lastLevel(): PagingLevel {
-    return ((this.last >>> LAST_LEVEL_SHIFT) & 7) as PagingLevel;
+    return ((this.last >>> TLB_LEVEL_SHIFT) & 7) as PagingLevel;
   }
 
   /** log2 of the page size of the last successful translation (12, 21 or 30). */
   get lastPageShift(): number {
-    return 3 + 9 * ((this.last >>> LAST_LEVEL_SHIFT) & 7);
+    return 3 + 9 * ((this.last >>> TLB_LEVEL_SHIFT) & 7);
   }
 
   /** Whether the last successful translation came from the TLB. */
@@ -562,7 +562,7 @@ export class Mmu {
     this.lastVector = 14;
     this.lastErrorCode = code;
     this.lastReason = reason;
-    this.last = level << LAST_LEVEL_SHIFT;
+    this.last = level << TLB_LEVEL_SHIFT;
     this.lastCr2Hi = vhi | 0;
     this.lastCr2Lo = vlo >>> 0;
     const tlb = this.tlb;
@@ -586,13 +586,9 @@ export class Mmu {
   private machineCheck(pfn: number, level: PagingLevel): number {
     this.lastVector = 18;
     this.lastErrorCode = 0;
-    this.last = level << LAST_LEVEL_SHIFT;
+    this.last = level << TLB_LEVEL_SHIFT;
     this.lastTableAddress = pfn * FRAME_SIZE;
     return FAULT;
-  }
-
-  private levelOfShift(shift: number): PagingLevel {
-    return shift === 12 ? 1 : shift === 21 ? 2 : 3;
   }
 
   private result(pa: number): TranslateResult {

@@ -28,7 +28,8 @@
  *
  * Invariants ({@link Tlb.checkInvariants}): a valid entry sits in the set its tag selects; no two
  * valid entries of one set have the same tag and PCID; PCIDs are 0..4095; page shifts are 12, 21
- * or 30.
+ * or 30, and the level in the flags (bits 7:5) is the same size; the match key agrees with the
+ * tag, PCID and G.
  *
  * Related: `../mmu/mmu.ts` (looks up and fills), `../paging/api.ts` (`TlbFlush` obligations).
  */
@@ -536,6 +537,11 @@ export class Tlb {
       }
       const s = this.pageShift[w];
       if (s !== 12 && s !== 21 && s !== 30) throw new InvariantError(`TLB entry ${w} has page shift ${s}`);
+      if (this.flags[w]! >>> TLB_LEVEL_SHIFT !== (s - 3) / 9) {
+        throw new InvariantError(
+          `TLB entry ${w}: flag level ${this.flags[w]! >>> TLB_LEVEL_SHIFT} for page shift ${s}`,
+        );
+      }
       for (let v = set * this.ways; v < w; v++) {
         if (
           this.valid[v] !== 0 &&
