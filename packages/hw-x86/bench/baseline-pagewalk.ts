@@ -11,17 +11,15 @@
  *
  * Run: pnpm tsx --conditions=@osbricks/source packages/hw-x86/bench/baseline-pagewalk.ts
  */
-import { FAULT, Mmu, makeContext, Tlb, type TranslationContext } from "@osbricks/hw-x86";
+import { Mmu, makeContext, Tlb } from "@osbricks/hw-x86";
 import {
-  accessType,
   buildPagewalkWorkload,
   drawHotMappings,
-  HOT_PAGES,
-  HOT_PCT,
   NMAP,
+  replayTlb,
+  replayWalks,
   TLB_OPS,
   WALKS,
-  xorshift,
 } from "./pagewalk-workload.js";
 
 const now = (): number => performance.now() / 1000;
@@ -34,81 +32,11 @@ const cpu = (): number => {
 const { memory, mapper, mva, rng: rngAfterSetup, mapSeconds } = buildPagewalkWorkload();
 const ctx = makeContext({ root: mapper.root, cpl: 3, nxe: true, wp: true });
 
-// The timed loops are functions with the PRNG state and the workload's numbers in locals (not
-// module-level code or imported bindings), so V8 optimizes them like the baselines' JS port; the
-// stream continues exactly across the phases.
-
-/** (a) A full walk per access, uniform over all mappings. */
-function timeWalks(
-  walker: Mmu,
-  ctx: TranslationContext,
-  mva: Int32Array,
-  rng: number,
-): { h: number; faults: number; rng: number } {
-  const walks = WALKS;
-  const nmap = NMAP;
-  const fault = FAULT;
-  let s = rng;
-  let h = 0;
-  let faults = 0;
-  for (let i = 0; i < walks; i++) {
-    s = xorshift(s);
-    const mi = (s % nmap) >>> 0;
-    s = xorshift(s);
-    const off = s;
-    s = xorshift(s);
-    const acc = accessType(s);
-    const lo = mva[2 * mi]!;
-    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
-    const pa = walker.walkHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
-    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
-    else faults++;
-  }
-  return { h, faults, rng: s };
-}
-
-/** (b) The TLB in front, skewed: HOT_PCT % of accesses go to HOT_PAGES mappings. */
-function timeTlb(
-  mmu: Mmu,
-  ctx: TranslationContext,
-  mva: Int32Array,
-  hot: Uint32Array,
-  rng: number,
-): { h: number; faults: number } {
-  const ops = TLB_OPS;
-  const nmap = NMAP;
-  const hotPct = HOT_PCT;
-  const hotPages = HOT_PAGES;
-  const fault = FAULT;
-  let s = rng;
-  let h = 0;
-  let faults = 0;
-  for (let i = 0; i < ops; i++) {
-    s = xorshift(s);
-    let mi: number;
-    if ((s % 100) >>> 0 < hotPct) {
-      s = xorshift(s);
-      mi = hot[(s % hotPages) >>> 0]!;
-    } else {
-      s = xorshift(s);
-      mi = (s % nmap) >>> 0;
-    }
-    s = xorshift(s);
-    const off = s;
-    s = xorshift(s);
-    const acc = accessType(s);
-    const lo = mva[2 * mi]!;
-    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
-    const pa = mmu.translateHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
-    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
-    else faults++;
-  }
-  return { h, faults };
-}
-
+// The timed loops (`replayWalks`, `replayTlb` in pagewalk-workload.ts) continue the PRNG stream
+// exactly across the phases.
 const t0 = now();
 const c0 = cpu();
-const walked = timeWalks(new Mmu({ memory }), ctx, mva, rngAfterSetup);
+const walked = replayWalks(new Mmu({ memory }), ctx, mva, rngAfterSetup);
 const t1 = now();
 const c1 = cpu();
 
@@ -116,7 +44,7 @@ const { hot, rng: rngHot } = drawHotMappings(walked.rng);
 const tlb = new Tlb({ sets: 16, ways: 4, replacement: "lru", invalidateOnFault: false });
 const t2 = now();
 const c2 = cpu();
-const translated = timeTlb(new Mmu({ memory, tlb }), ctx, mva, hot, rngHot);
+const translated = replayTlb(new Mmu({ memory, tlb }), ctx, mva, hot, rngHot);
 const t3 = now();
 const c3 = cpu();
 

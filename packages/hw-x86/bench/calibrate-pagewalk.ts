@@ -13,7 +13,7 @@
  *
  * Run: pnpm tsx --conditions=@osbricks/source packages/hw-x86/bench/calibrate-pagewalk.ts [rounds]
  */
-import { Mmu, makeContext, Tlb, type TranslationContext } from "@osbricks/hw-x86";
+import { Mmu, makeContext, Tlb } from "@osbricks/hw-x86";
 import {
   accessType,
   buildPagewalkWorkload,
@@ -22,6 +22,8 @@ import {
   HOT_PAGES,
   HOT_PCT,
   NMAP,
+  replayTlb,
+  replayWalks,
   TLB_OPS,
   WALKS,
   xorshift,
@@ -134,8 +136,9 @@ function plainTranslate(vhi: number, vlo: number, acc: number): number {
   return pa;
 }
 
-// ── the timed loops: the baseline's draws, one function per implementation so that each call
-// site stays monomorphic (a shared loop would inline one implementation and not the other) ──────
+// ── the plain timed loops: the baseline's draws, in functions of their own so that each call site
+// stays monomorphic (a shared loop would inline one implementation and not the other); ours are
+// the replay's own loops, `replayWalks` and `replayTlb` ───────────────────────────────────────────
 
 function walkPassPlain(rng: number): number {
   const walks = WALKS;
@@ -153,27 +156,6 @@ function walkPassPlain(rng: number): number {
     const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
     const vhi = mva[2 * mi + 1]!;
     const pa = plainWalk(vhi, vlo, acc);
-    if (pa >= 0) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
-  }
-  return h >>> 0;
-}
-
-function walkPassOurs(mmu: Mmu, c: TranslationContext, rng: number): number {
-  const walks = WALKS;
-  const nmap = NMAP;
-  let s = rng;
-  let h = 0;
-  for (let i = 0; i < walks; i++) {
-    s = xorshift(s);
-    const mi = (s % nmap) >>> 0;
-    s = xorshift(s);
-    const off = s;
-    s = xorshift(s);
-    const acc = accessType(s);
-    const lo = mva[2 * mi]!;
-    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
-    const vhi = mva[2 * mi + 1]!;
-    const pa = mmu.walkHalves(c, vhi, vlo, acc);
     if (pa >= 0) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
   }
   return h >>> 0;
@@ -209,36 +191,6 @@ function tlbPassPlain(hot: Uint32Array, rng: number): number {
   return h >>> 0;
 }
 
-function tlbPassOurs(mmu: Mmu, c: TranslationContext, hot: Uint32Array, rng: number): number {
-  const ops = TLB_OPS;
-  const nmap = NMAP;
-  const hotPct = HOT_PCT;
-  const hotPages = HOT_PAGES;
-  let s = rng;
-  let h = 0;
-  for (let i = 0; i < ops; i++) {
-    s = xorshift(s);
-    let mi: number;
-    if ((s % 100) >>> 0 < hotPct) {
-      s = xorshift(s);
-      mi = hot[(s % hotPages) >>> 0]!;
-    } else {
-      s = xorshift(s);
-      mi = (s % nmap) >>> 0;
-    }
-    s = xorshift(s);
-    const off = s;
-    s = xorshift(s);
-    const acc = accessType(s);
-    const lo = mva[2 * mi]!;
-    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
-    const vhi = mva[2 * mi + 1]!;
-    const pa = mmu.translateHalves(c, vhi, vlo, acc);
-    if (pa >= 0) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
-  }
-  return h >>> 0;
-}
-
 // The TLB phase starts where the baseline's does: after the walk phase's 3 draws per walk and the
 // hot mappings' draws.
 let rngTlb = rngWalk;
@@ -264,7 +216,7 @@ const walker = new Mmu({ memory });
 for (let round = 0; round < ROUNDS; round++) {
   const r = [
     cpuRate(WALKS, () => walkPassPlain(rngWalk), EXPECTED.walkChecksum, "walk plain"),
-    cpuRate(WALKS, () => walkPassOurs(walker, ctx, rngWalk), EXPECTED.walkChecksum, "walk ours"),
+    cpuRate(WALKS, () => replayWalks(walker, ctx, mva, rngWalk).h >>> 0, EXPECTED.walkChecksum, "walk ours"),
   ];
   tValid.fill(0);
   const tlbMmu = new Mmu({
@@ -273,7 +225,12 @@ for (let round = 0; round < ROUNDS; round++) {
   });
   r.push(
     cpuRate(TLB_OPS, () => tlbPassPlain(hot, rngHot), EXPECTED.tlbChecksum, "tlb plain"),
-    cpuRate(TLB_OPS, () => tlbPassOurs(tlbMmu, ctx, hot, rngHot), EXPECTED.tlbChecksum, "tlb ours"),
+    cpuRate(
+      TLB_OPS,
+      () => replayTlb(tlbMmu, ctx, mva, hot, rngHot).h >>> 0,
+      EXPECTED.tlbChecksum,
+      "tlb ours",
+    ),
   );
   if (round > 0) {
     Object.values(rates).forEach((list, k) => {

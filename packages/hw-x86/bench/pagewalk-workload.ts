@@ -7,7 +7,17 @@
  * Timed loops import only functions and numbers from here and copy the numbers into locals: an
  * imported binding is a live cell that V8 reloads and checks at every use inside a loop.
  */
-import { Access, type AccessKind, Mapper, PAGE_2M, PAGE_4K, PhysicalMemory } from "@osbricks/hw-x86";
+import {
+  Access,
+  type AccessKind,
+  FAULT,
+  Mapper,
+  type Mmu,
+  PAGE_2M,
+  PAGE_4K,
+  PhysicalMemory,
+  type TranslationContext,
+} from "@osbricks/hw-x86";
 
 export const MEM_BYTES = 256 * 2 ** 20;
 const NREGIONS = 4096;
@@ -136,4 +146,77 @@ export function drawHotMappings(rng: number): { hot: Uint32Array; rng: number } 
     hot[k] = (s % NMAP) >>> 0;
   }
   return { hot, rng: s };
+}
+
+// ── the timed loops through our MMU, shared by the replay and the calibration ─────────────────
+//
+// Functions with the PRNG state and the workload's numbers in locals (not module-level code or
+// imported bindings), so V8 optimizes them like the baselines' JS port.
+
+/** (a) A full walk per access, uniform over all mappings. */
+export function replayWalks(
+  walker: Mmu,
+  ctx: TranslationContext,
+  mva: Int32Array,
+  rng: number,
+): { h: number; faults: number; rng: number } {
+  const walks = WALKS;
+  const nmap = NMAP;
+  const fault = FAULT;
+  let s = rng;
+  let h = 0;
+  let faults = 0;
+  for (let i = 0; i < walks; i++) {
+    s = xorshift(s);
+    const mi = (s % nmap) >>> 0;
+    s = xorshift(s);
+    const off = s;
+    s = xorshift(s);
+    const acc = accessType(s);
+    const lo = mva[2 * mi]!;
+    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
+    const pa = walker.walkHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
+    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
+    else faults++;
+  }
+  return { h, faults, rng: s };
+}
+
+/** (b) The TLB in front, skewed: HOT_PCT % of accesses go to HOT_PAGES mappings. */
+export function replayTlb(
+  mmu: Mmu,
+  ctx: TranslationContext,
+  mva: Int32Array,
+  hot: Uint32Array,
+  rng: number,
+): { h: number; faults: number } {
+  const ops = TLB_OPS;
+  const nmap = NMAP;
+  const hotPct = HOT_PCT;
+  const hotPages = HOT_PAGES;
+  const fault = FAULT;
+  let s = rng;
+  let h = 0;
+  let faults = 0;
+  for (let i = 0; i < ops; i++) {
+    s = xorshift(s);
+    let mi: number;
+    if ((s % 100) >>> 0 < hotPct) {
+      s = xorshift(s);
+      mi = hot[(s % hotPages) >>> 0]!;
+    } else {
+      s = xorshift(s);
+      mi = (s % nmap) >>> 0;
+    }
+    s = xorshift(s);
+    const off = s;
+    s = xorshift(s);
+    const acc = accessType(s);
+    const lo = mva[2 * mi]!;
+    const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
+    const pa = mmu.translateHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
+    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
+    else faults++;
+  }
+  return { h, faults };
 }
