@@ -25,6 +25,7 @@ import {
   replayTlb,
   replayWalks,
   TLB_OPS,
+  umod,
   WALKS,
   xorshift,
 } from "./pagewalk-workload.js";
@@ -147,7 +148,7 @@ function walkPassPlain(rng: number): number {
   let h = 0;
   for (let i = 0; i < walks; i++) {
     s = xorshift(s);
-    const mi = (s % nmap) >>> 0;
+    const mi = umod(s, nmap);
     s = xorshift(s);
     const off = s;
     s = xorshift(s);
@@ -161,7 +162,7 @@ function walkPassPlain(rng: number): number {
   return h >>> 0;
 }
 
-function tlbPassPlain(hot: Uint32Array, rng: number): number {
+function tlbPassPlain(hot: Int32Array, rng: number): number {
   const ops = TLB_OPS;
   const nmap = NMAP;
   const hotPct = HOT_PCT;
@@ -171,12 +172,12 @@ function tlbPassPlain(hot: Uint32Array, rng: number): number {
   for (let i = 0; i < ops; i++) {
     s = xorshift(s);
     let mi: number;
-    if ((s % 100) >>> 0 < hotPct) {
+    if (umod(s, 100) < hotPct) {
       s = xorshift(s);
-      mi = hot[(s % hotPages) >>> 0]!;
+      mi = hot[umod(s, hotPages)]!;
     } else {
       s = xorshift(s);
-      mi = (s % nmap) >>> 0;
+      mi = umod(s, nmap);
     }
     s = xorshift(s);
     const off = s;
