@@ -39,6 +39,18 @@ import { Errno } from "../syscalls/errno.js";
 import { replayFrames } from "./fork.js";
 import type { Kernel } from "./kernel.js";
 
+/**
+ * Remove `x` from `list`, keeping the order of the rest (a process's threads are in creation
+ * order), without the array `splice` would allocate for what it removed: a thread exit does this
+ * once. No effect when `x` is not there.
+ */
+function removeInOrder<T>(list: T[], x: T): void {
+  const i = list.indexOf(x);
+  if (i < 0) return;
+  for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+  list.length--;
+}
+
 /** The kernel's process and thread bookkeeping. */
 export class Lifecycle {
   /** pid 0: the kernel process; kernel threads belong to it and it reaps orphans of a dead init. */
@@ -47,8 +59,11 @@ export class Lifecycle {
   readonly console = new Console();
   /** Statuses of processes reaped by pid 0 (init itself, and orphans after init died), in order. */
   readonly reapedByKernel: { readonly pid: number; readonly status: number }[] = [];
+  /** The thread type's "terminated" signal bit, looked up once (every thread exit asserts it). */
+  private readonly threadTerminated: number;
 
   constructor(private readonly k: Kernel) {
+    this.threadTerminated = k.threadType.signal("terminated");
     this.kernelProcess = new Process(
       k.objects,
       k.processType,
@@ -350,10 +365,10 @@ export class Lifecycle {
     k.releaseIpcSlot(t);
     if (t.kstack !== null) k.stacks.free(t.kstack);
     t.kstack = null;
-    p.threads.splice(p.threads.indexOf(t), 1);
+    removeInOrder(p.threads, t);
     k.threads.delete(t.tid);
     k.tracer?.emit({ type: "kernel.thread", cycle: k.now, event: "exit", pid: p.pid, tid: t.tid });
-    t.assertSignals(k.threadType.signal("terminated"));
+    t.assertSignals(this.threadTerminated);
     if (t.handle !== 0 && p.phase === "live" && !p.exiting) p.handleTable.close(t.handle);
     t.kill();
     t.release();

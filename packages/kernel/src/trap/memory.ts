@@ -27,7 +27,7 @@
  *
  * Related: `@osbricks/vm` `AddressSpace.handleFault`, `../kernel/kernel.ts` (the caller).
  */
-import { frameWordOffset, Access as HwAccess, type PhysicalMemory } from "@osbricks/hw-x86";
+import { type AccessKind, frameWordOffset, Access as HwAccess, type PhysicalMemory } from "@osbricks/hw-x86";
 import type { AccessType as Access, AddressSpace } from "@osbricks/vm";
 import type { Cpu } from "../kernel/cpu.js";
 import type { Kernel } from "../kernel/kernel.js";
@@ -51,7 +51,18 @@ const PAGE = 4096;
 /** Largest byte range one read-bytes/write-bytes trap may move (1 MiB). */
 export const MAX_COPY = 1 << 20;
 
-const ACCESS_KIND = { read: HwAccess.Read, write: HwAccess.Write, exec: HwAccess.Execute } as const;
+/**
+ * The hardware's access kind of a vm access type. A comparison rather than a lookup in an object
+ * keyed by the string: V8 compiles `obj[access]` with two or three different keys at one site as
+ * a megamorphic keyed load (a stub-cache probe on every memory trap).
+ */
+function hwAccess(access: Access): AccessKind {
+  return access === "read" ? HW_READ : access === "write" ? HW_WRITE : HW_EXECUTE;
+}
+// Local copies of the imported constants (see kernel.ts on imported bindings).
+const HW_READ = HwAccess.Read;
+const HW_WRITE = HwAccess.Write;
+const HW_EXECUTE = HwAccess.Execute;
 
 /**
  * The MMU step of an access. With a thread, the CPU it runs on translates (TLB first); without
@@ -62,10 +73,10 @@ function mmuTranslate(k: Kernel, space: AddressSpace, va: number, access: Access
   const hi = Math.floor(va / 4294967296);
   const lo = va >>> 0;
   const ctx = k.contextOf(space);
-  if (t === null) return k.walker.walkHalves(ctx, hi, lo, ACCESS_KIND[access]);
+  if (t === null) return k.walker.walkHalves(ctx, hi, lo, hwAccess(access));
   const c = k.cpus[t.cpu]!;
   if (c.loaded !== space) c.load(space);
-  return c.mmu.translateHalves(ctx, hi, lo, ACCESS_KIND[access]);
+  return c.mmu.translateHalves(ctx, hi, lo, hwAccess(access));
 }
 
 /** No area at the address (SEGV_MAPERR): the case a user-space pager may resolve. */
@@ -125,26 +136,29 @@ export function executeMemoryTrap(
 ): void {
   const space = t.process.addressSpace!;
   c.time += k.costs.memory;
-  switch (trap.kind) {
+  // The kind is read once: traps of many shapes reach this point, so each `trap.kind` is a
+  // megamorphic load in V8, and TypeScript narrows `trap` through the local as well.
+  const kind = trap.kind;
+  switch (kind) {
     case "load":
     case "store": {
       const { va, size } = trap;
       if (size !== 1 && size !== 2 && size !== 4 && size !== 8) {
-        k.crash(t, `${trap.kind} of size ${String(size)}: not 1, 2, 4 or 8 bytes`, Sig.SIGILL);
+        k.crash(t, `${kind} of size ${String(size)}: not 1, 2, 4 or 8 bytes`, Sig.SIGILL);
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + size > USER_TOP) {
         badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
-      if (trap.kind === "store" && typeof trap.value !== "number" && typeof trap.value !== "bigint") {
+      if (kind === "store" && typeof trap.value !== "number" && typeof trap.value !== "bigint") {
         k.crash(t, `store of ${String(trap.value)}: not a number or bigint`, Sig.SIGILL);
         return;
       }
-      const access: Access = trap.kind === "load" ? "read" : "write";
+      const access: Access = kind === "load" ? "read" : "write";
       if ((va & (PAGE - 1)) + size > PAGE) {
         // Straddles two pages: byte by byte, so each page faults on its own.
-        const bytes = trap.kind === "store" ? scalarBytes(trap.value, size) : null;
+        const bytes = kind === "store" ? scalarBytes(trap.value, size) : null;
         const out = new Uint8Array(size);
         for (let i = 0; i < size; i++) {
           const pa = translateOrFault(k, space, va + i, access, t);
@@ -158,7 +172,7 @@ export function executeMemoryTrap(
         if (!bytes) {
           const v = bytesToScalar(out);
           t.resume =
-            typeof v === "bigint" && trap.kind === "load" && trap.asNumber === true
+            typeof v === "bigint" && kind === "load" && trap.asNumber === true
               ? Number(BigInt.asIntN(64, v))
               : v;
         }
@@ -170,7 +184,7 @@ export function executeMemoryTrap(
         return;
       }
       const m = k.memory;
-      if (trap.kind === "load") {
+      if (kind === "load") {
         t.resume =
           size === 4
             ? m.read32(pa) >>> 0
@@ -233,28 +247,28 @@ export function executeMemoryTrap(
     }
     case "read-bytes":
     case "write-bytes": {
-      const len = trap.kind === "read-bytes" ? trap.length : trap.bytes?.length;
+      const len = kind === "read-bytes" ? trap.length : trap.bytes?.length;
       const { va } = trap;
-      if (trap.kind === "write-bytes" && !(trap.bytes instanceof Uint8Array)) {
+      if (kind === "write-bytes" && !(trap.bytes instanceof Uint8Array)) {
         k.crash(t, "write-bytes of something that is not a Uint8Array", Sig.SIGILL);
         return;
       }
       if (!Number.isInteger(len) || (len as number) < 0 || (len as number) > MAX_COPY) {
-        k.crash(t, `${trap.kind} of length ${String(len)}: not 0..${MAX_COPY}`, Sig.SIGILL);
+        k.crash(t, `${kind} of length ${String(len)}: not 0..${MAX_COPY}`, Sig.SIGILL);
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + (len as number) > USER_TOP) {
         badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
-      const r = copyPages(k, space, va, len as number, trap.kind === "read-bytes" ? null : trap.bytes, t);
+      const r = copyPages(k, space, va, len as number, kind === "read-bytes" ? null : trap.bytes, t);
       if (typeof r === "number") {
-        badAccess(k, t, trap, r, lastFaultVa, trap.kind === "read-bytes" ? "read" : "write");
+        badAccess(k, t, trap, r, lastFaultVa, kind === "read-bytes" ? "read" : "write");
         return;
       }
       // Pro rata: `copyPage` cycles per 4 KiB moved, so a 12-byte header costs 1, a page 256.
       c.time += Math.ceil(((len as number) * k.costs.copyPage) / PAGE);
-      if (trap.kind === "read-bytes") t.resume = r;
+      if (kind === "read-bytes") t.resume = r;
       return;
     }
   }

@@ -4,7 +4,7 @@
  *
  * ```
  *   creator                                   kernel                      new thread
- *   allocateStack → tcb (spare, list or mmap), header [join word, arg] in one store
+ *   XCHG the spare → tcb (else the list or mmap), header [join word, arg] in one store
  *   thread_create(entry, tcb, sp=tcb, &tcb.tid) ──▶ stores tid at &tcb.tid ──▶ threadStart(tcb)
  *                                                                           routine(self, arg)
  *   join: CMPXCHG the join word: + JOINING, my tid                          exit(v): destructors,
@@ -53,7 +53,10 @@ import {
   type ProcessStart,
   type ProgramMain,
   Prot,
+  posixSyscalls,
   posixStubs as sys,
+  syscallTrap,
+  type Trap,
   type UserCode,
   type UserFunction,
 } from "@osbricks/kernel";
@@ -76,9 +79,30 @@ import {
 } from "../api.js";
 import { RuntimeArgumentError } from "../errors.js";
 import { runKeyDestructors } from "./keys.js";
-import { allocateStack, parkJoinedStack, releaseStack } from "./stack.js";
+import {
+  allocateStack,
+  headerTrap,
+  leaveSpareTrap,
+  listStack,
+  releaseStack,
+  spareBlock,
+  spareSlotFor,
+  takeSpareTrap,
+} from "./stack.js";
 
 const { EXITED, DETACHED, JOINING, DEFAULT_STACK, RECLAIMED } = JoinState;
+
+// The system calls of create, join and exit are yielded as trap records (`syscallTrap`), as
+// their memory traps are (`memTrap`), rather than through the `yield* sys.…` stubs: one generator
+// level less each (the stubs are `function* (...args) { return yield { kind: "syscall", nr, args } }`).
+// The numbers come from the table the stubs are made of;
+// the argument lists are those of the declarations (`posixSyscalls` in @osbricks/kernel).
+const NR_THREAD_CREATE = posixSyscalls.decls.thread_create.nr;
+const NR_FUTEX = posixSyscalls.decls.futex.nr;
+/** `exit(0)`, the last trap of every thread: immutable, so one shared record. */
+const EXIT_TRAP: Trap = syscallTrap(posixSyscalls.decls.exit.nr, [0]);
+/** `create`'s attributes when none are given (shared: read only). */
+const DEFAULT_ATTR: ThreadAttr = {};
 
 /** The join word's JOINING bit with `tid` as the joiner (unsigned, as CMPXCHG returns words). */
 function joiningBy(tid: number): number {
@@ -103,13 +127,17 @@ export type PthreadMain = (self: Pthread, start: ProcessStart) => UserCode<unkno
 export class PthreadLibrary {
   private readonly entries = new Map<PthreadRoutine, number>();
   private readonly destructorAt = new Map<number, KeyDestructor>();
+  /** The spare's `XCHG` (`stack.ts`), built once: every default-size create yields it. */
+  readonly takeSpare: Trap;
 
   constructor(
     /** The process start record: `addressOf` places functions in text. */
     readonly start: ProcessStart,
     /** Address of the runtime area (stack cache, key table, their lock). */
     readonly area: number,
-  ) {}
+  ) {
+    this.takeSpare = takeSpareTrap(area);
+  }
 
   /** The code address of the entry trampoline that runs `routine` in a new thread. */
   entryFor(routine: PthreadRoutine): number {
@@ -194,7 +222,7 @@ export class Pthread {
    *   thread limit) / EINVAL (bad attribute: stack below PTHREAD_STACK_MIN or not page-sized; an
    *   argument that is not a safe integer).
    */
-  *create(routine: PthreadRoutine, arg = 0, attr: ThreadAttr = {}): UserCode<CreateResult> {
+  *create(routine: PthreadRoutine, arg = 0, attr: ThreadAttr = DEFAULT_ATTR): UserCode<CreateResult> {
     const stackBytes = attr.stackSize ?? DEFAULT_STACK_BYTES;
     const guardBytes = attr.guardSize ?? DEFAULT_GUARD_BYTES;
     if (
@@ -208,12 +236,27 @@ export class Pthread {
     ) {
       return { error: Errno.EINVAL, thread: 0 };
     }
-    const tcb = yield* allocateStack(this.lib.area, stackBytes, guardBytes, arg, attr.detached ?? false);
-    if (tcb < 0) return { error: Errno.EAGAIN, thread: 0 };
-    const tid = yield* sys.thread_create(this.lib.entryFor(routine), tcb, tcb, tcb + T.TID);
+    const lib = this.lib;
+    const detached = attr.detached ?? false;
+    // The spare first (`stack.ts`): one XCHG, then the header in one store.
+    let tcb = 0;
+    if (stackBytes === DEFAULT_STACK_BYTES && guardBytes === DEFAULT_GUARD_BYTES)
+      tcb = spareBlock(lib.area, (yield lib.takeSpare) as number);
+    if (tcb !== 0) yield headerTrap(tcb, detached, true, arg);
+    else {
+      tcb = yield* allocateStack(lib.area, stackBytes, guardBytes, arg, detached); // the list, or mmap
+      if (tcb < 0) return { error: Errno.EAGAIN, thread: 0 };
+    }
+    // thread_create(entry, arg, stack, tidptr): the new thread starts at threadStart(tcb).
+    const tid = (yield syscallTrap(NR_THREAD_CREATE, [
+      lib.entryFor(routine),
+      tcb,
+      tcb,
+      tcb + T.TID,
+    ])) as number;
     if (tid < 0) {
       yield memTrap.store32(tcb + T.TID, 0); // never ran: reusable at once
-      yield* releaseStack(this.lib.area, tcb);
+      yield* releaseStack(lib.area, tcb);
       return { error: Errno.EAGAIN, thread: 0 };
     }
     return { error: 0, thread: tcb };
@@ -251,11 +294,18 @@ export class Pthread {
       }
     }
     while (tid !== 0) {
-      yield* sys.futex(thread + T.TID, FutexOp.FUTEX_WAIT, tid, 0); // returns at once if no longer tid
+      // futex(uaddr, FUTEX_WAIT, val, timeout = none): returns at once if the word is no longer tid.
+      yield syscallTrap(NR_FUTEX, [thread + T.TID, FutexOp.FUTEX_WAIT, tid, 0]);
       tid = (yield memTrap.load32(thread + T.TID)) as number;
     }
     const value = (yield memTrap.loadI64(thread + T.RETVAL)) as number;
-    yield* parkJoinedStack(this.lib.area, thread, (j & DEFAULT_STACK) !== 0);
+    // The stack goes back: RECLAIMED, then a default-size block becomes the spare with one XCHG;
+    // the spare it displaces, or a block of other sizes, goes on the list (`stack.ts`).
+    const area = this.lib.area;
+    yield memTrap.store32(thread + T.JOIN, RECLAIMED);
+    const slot = (j & DEFAULT_STACK) !== 0 ? spareSlotFor(area, thread) : 0;
+    const displaced = slot === 0 ? thread : spareBlock(area, (yield leaveSpareTrap(area, slot)) as number);
+    if (displaced !== 0) yield* listStack(area, displaced);
     return { error: 0, value };
   }
 
@@ -306,7 +356,7 @@ export class Pthread {
     // EXITED is clear until now, so adding it sets the bit, and the old word says who reclaims.
     const j = (yield memTrap.xadd32(tcb + T.JOIN, EXITED)) as number;
     if ((j & DETACHED) !== 0) yield* releaseStack(this.lib.area, tcb);
-    yield* sys.exit(0);
+    yield EXIT_TRAP;
     throw new RuntimeArgumentError(`pthread_exit(tid=${this.tid}): the kernel's exit returned`);
   }
 

@@ -44,7 +44,16 @@
  *
  * Related: `../api.ts` (TcbLayout, AreaLayout, JoinState), `pthread.ts` (create, join, exit).
  */
-import { MapFlags, mem, memTrap, PROT_NONE, Prot, posixStubs as sys, type UserCode } from "@osbricks/kernel";
+import {
+  MapFlags,
+  mem,
+  memTrap,
+  PROT_NONE,
+  Prot,
+  posixStubs as sys,
+  type Trap,
+  type UserCode,
+} from "@osbricks/kernel";
 import {
   AreaLayout as A,
   AREA_MAGIC,
@@ -79,13 +88,58 @@ function initialJoinWord(detached: boolean, defaultStack: boolean): number {
 }
 
 /**
- * A control block with a stack below it, its header written: the spare if it fits, else a cached
- * stack of the same sizes, else a fresh mapping with its guard.
+ * The TCB a spare-slot value names: `area + pages · 4096` for the signed page count, 0 for an
+ * empty slot. Worked example: slot 0xFFFFFFEE is −18 pages, so area 0x7fff_f7ff_0000 gives TCB
+ * 0x7fff_f7fd_e000.
+ */
+export function spareBlock(area: number, slot: number): number {
+  return slot === 0 ? 0 : area + (slot | 0) * PAGE_SIZE;
+}
+
+/**
+ * The spare-slot value for `tcb` (its signed page offset from the area), or 0 when the block
+ * cannot be the spare: it is the area itself, or more than 2^31 pages away.
+ */
+export function spareSlotFor(area: number, tcb: number): number {
+  const pages = (tcb - area) / PAGE_SIZE;
+  return pages === (pages | 0) ? pages : 0;
+}
+
+/**
+ * The trap that takes the spare: `XCHG` of the slot with 0, resumed with the old slot (give it
+ * to {@link spareBlock}). It depends on the area alone, and trap records are immutable, so a
+ * process builds it once and every `create` yields the same record.
+ */
+export function takeSpareTrap(area: number): Trap {
+  return memTrap.xchg32(area + A.SPARE, 0);
+}
+
+/** The trap that leaves `slot` (from {@link spareSlotFor}) in the spare, resumed with the old slot. */
+export function leaveSpareTrap(area: number, slot: number): Trap {
+  return memTrap.xchg32(area + A.SPARE, slot);
+}
+
+/**
+ * The one store a reused block needs before its thread starts: its join word and the argument,
+ * bytes [4, 16) of the TCB. `retval` is written by the exit path before anyone may read it,
+ * `next` when the block joins the list, and the exit path leaves `specific_used` and `specific`
+ * zeroed (`keys.ts`).
  *
- * The header a reused block needs is its join word and the argument, bytes [4, 16): one
- * byte-range store. `retval` is written by the exit path before anyone may read it, `next` when
- * the block joins the list, and the exit path leaves `specific_used` and `specific` zeroed
- * (`keys.ts`). A fresh block also gets its mapping fields, in the same store.
+ * @param arg the start routine's argument, a safe integer (the caller checks).
+ */
+export function headerTrap(tcb: number, detached: boolean, defaultStack: boolean, arg: number): Trap {
+  const header = new Uint8Array(12); // [JOIN u32][ARG i64] at TCB + 4
+  putU32(header, 0, initialJoinWord(detached, defaultStack));
+  putI64(header, 4, arg);
+  return memTrap.write(tcb + T.JOIN, header);
+}
+
+/**
+ * A control block with a stack below it, its header written, when the spare had none (or the
+ * sizes are not the defaults): a listed stack of the same sizes, else a fresh mapping with its
+ * guard. `Pthread.create` takes the spare itself first ({@link takeSpareTrap}): that is every
+ * create's path in a create + join loop, so its two traps are yielded there, not through a
+ * generator level here.
  *
  * @param arg the start routine's argument, a safe integer (the caller checks).
  * @returns the TCB address, or −errno (ENOMEM, EINVAL) from mmap/mprotect.
@@ -98,21 +152,13 @@ export function* allocateStack(
   detached: boolean,
 ): UserCode<number> {
   const defaultStack = stackBytes === DEFAULT_STACK_BYTES && guardBytes === DEFAULT_GUARD_BYTES;
-  let tcb = 0;
-  // The spare and the header are on every create's path: their traps are yielded directly.
-  if (defaultStack) {
-    const pages = (yield memTrap.xchg32(area + A.SPARE, 0)) as number;
-    if (pages !== 0) tcb = area + (pages | 0) * PAGE_SIZE;
-  }
   // An unlocked peek first: an empty list costs one load, not a lock round trip.
-  if (tcb === 0 && ((yield memTrap.loadI64(area + A.CACHE_HEAD)) as number) !== 0)
-    tcb = yield* takeCached(area, stackBytes, guardBytes);
-  if (tcb !== 0) {
-    const header = new Uint8Array(12); // [JOIN u32][ARG i64] at TCB + 4
-    putU32(header, 0, initialJoinWord(detached, defaultStack));
-    putI64(header, 4, arg);
-    yield memTrap.write(tcb + T.JOIN, header);
-    return tcb;
+  if (((yield memTrap.loadI64(area + A.CACHE_HEAD)) as number) !== 0) {
+    const tcb = yield* takeCached(area, stackBytes, guardBytes);
+    if (tcb !== 0) {
+      yield headerTrap(tcb, detached, defaultStack, arg);
+      return tcb;
+    }
   }
   const bytes = guardBytes + stackBytes + TCB_BYTES;
   const base = yield* sys.mmap(
@@ -131,7 +177,7 @@ export function* allocateStack(
       return r;
     }
   }
-  tcb = base + guardBytes + stackBytes;
+  const tcb = base + guardBytes + stackBytes;
   const header = new Uint8Array(T.STACK_BYTES + 4 - T.JOIN); // JOIN .. STACK_BYTES, the rest zero
   putU32(header, 0, initialJoinWord(detached, defaultStack));
   putI64(header, T.ARG - T.JOIN, arg);
@@ -177,22 +223,11 @@ export function* releaseStack(area: number, tcb: number): UserCode<void> {
 }
 
 /**
- * The joiner's way back for a stack whose thread it saw gone: a default-size stack becomes the
- * spare (the spare it displaces, if any, goes to the list), any other goes to the list.
+ * Push a RECLAIMED block on the list (or unmap it: see {@link releaseStack}). `Pthread.join`
+ * parks a joined default-size stack in the spare instead ({@link leaveSpareTrap}) and lists what
+ * that displaces.
  */
-export function* parkJoinedStack(area: number, tcb: number, defaultStack: boolean): UserCode<void> {
-  yield memTrap.store32(tcb + T.JOIN, JoinState.RECLAIMED);
-  const pages = (tcb - area) / PAGE_SIZE;
-  if (!defaultStack || pages === 0 || pages !== (pages | 0)) {
-    yield* listStack(area, tcb);
-    return;
-  }
-  const old = (yield memTrap.xchg32(area + A.SPARE, pages)) as number;
-  if (old !== 0) yield* listStack(area, area + (old | 0) * PAGE_SIZE);
-}
-
-/** Push a RECLAIMED block on the list (or unmap it: see {@link releaseStack}). */
-function* listStack(area: number, tcb: number): UserCode<void> {
+export function* listStack(area: number, tcb: number): UserCode<void> {
   yield* lllLock(area + A.LOCK);
   const count = yield* mem.load32(area + A.CACHE_COUNT);
   // Only a full list asks whether the thread is gone (then its stack can go back to the kernel).
