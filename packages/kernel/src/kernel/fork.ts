@@ -9,21 +9,32 @@
  * copy of the parent's, so the stores it "replays" are not executed again.
  *
  * ```
- *   parent frame:  fn(args) ─next(h0)→ trap0 ─next(h1)→ trap1 … ─next(hn)→ fork trap  ─next(pid)→ …
- *   child frame:   fn(args) ─next(h0)→ (ignored) … ─next(hn)→ fork trap (checked)     ─next(0)→ …
+ *   parent frame:  fn(args) ─next(h0)→ trap1 ─next(h1)→ trap2 … ─next(hn)→ fork trap  ─next(pid)→ …
+ *   child frame:   fn(args) ─next(h0)→ stubs take h1 … hn, no yield → fork trap (checked) ─next(0)→ …
  * ```
+ *
+ * The replay is silent (`../program/replay.ts`): while it runs, every trap stub returns the next
+ * recorded value instead of yielding, so a program written with `yield*` stubs is replayed inside
+ * one `next()` call, with no generator suspended and resumed per trap. A raw `yield` in a program
+ * comes back to the loop here, which resumes it with the next value. When no value is left, the
+ * next trap is yielded for real and the generator stays suspended there, as the parent's is.
  *
  * The cost is proportional to the history (a loop of n forks costs O(n²) in all; `clone(fn, arg)`
  * avoids it). A program that keeps state in outside JavaScript variables sees the replay and may
- * diverge: the child then does not arrive at the fork trap, and it is killed with a crash report.
+ * diverge: the child then does not arrive at the fork trap (or returns, or throws during the
+ * replay), and it is killed with a crash report. The cursor is cleared in every one of these
+ * cases, so no later trap of any thread is answered from a history.
  *
- * Related: `lifecycle.ts` (`fork`), `../process/history.ts`.
+ * Related: `lifecycle.ts` (`fork`), `../process/history.ts`, `../program/replay.ts`.
  */
 import type { Process } from "../process/process.js";
 import type { Thread } from "../process/thread.js";
 import type { ProcessStart, UserFunction } from "../program/image.js";
+import { replayCursor } from "../program/replay.js";
 import type { UserCode } from "../program/trap.js";
 import type { Kernel } from "./kernel.js";
+
+const replay = replayCursor;
 
 /**
  * Rebuild `from`'s frames in `to` by replaying their histories. Returns an error text, or null.
@@ -35,32 +46,35 @@ export function replayFrames(k: Kernel, from: Thread, to: Thread, child: Process
     const code = (f.fn as (...a: unknown[]) => UserCode<unknown>)(...args);
     const h = f.history;
     const n = h.length;
-    if (error === null) {
+    if (error === null && n > 0) {
       try {
-        let last: IteratorResult<unknown, unknown> | null = null;
-        for (let i = 0; i < n; i++) {
-          last = code.next(h.at(i));
-          if (last.done === true) {
-            error = `frame ${f.entry.toString(16)} returned during replay at step ${i}`;
-            break;
-          }
-        }
-        // The top frame must arrive at the very fork trap the parent is executing.
-        const trap = k.currentTrap;
-        if (error === null && f === from.top() && last !== null && trap !== null && trap.kind === "syscall") {
-          const got = last.value as { kind?: unknown; nr?: unknown } | null;
-          if (got === null || typeof got !== "object" || got.kind !== "syscall" || got.nr !== trap.nr) {
-            error = `the replayed program did not arrive at the fork (it yielded ${JSON.stringify(got)}): it depends on state outside its locals and memory`;
-          }
-        }
+        // Value 0 starts the generator; the stubs consume the rest silently, raw yields come back
+        // here for theirs. Nothing left and suspended: the frame is where the parent's is.
+        replay.begin(h, 1);
+        let last = code.next(h.at(0));
+        while (last.done !== true && replay.pending()) last = code.next(replay.take());
+        if (last.done === true) {
+          error = `frame ${f.entry.toString(16)} returned during replay at step ${replay.position - 1}`;
+        } else if (f === from.top()) error = arrivedAtFork(k, last.value);
       } catch (e) {
         error = `frame threw during replay: ${e instanceof Error ? e.message : String(e)}`;
+      } finally {
+        replay.finish();
       }
     }
     to.frames.push({ ...f, code, args, history: f.history.clone() });
     to.regs.rip = f.entry;
   }
   return error;
+}
+
+/** The top frame must stop at the very fork trap the parent is executing: null, or why not. */
+function arrivedAtFork(k: Kernel, value: unknown): string | null {
+  const trap = k.currentTrap;
+  if (trap === null || trap.kind !== "syscall") return null;
+  const got = value as { kind?: unknown; nr?: unknown } | null;
+  if (got !== null && typeof got === "object" && got.kind === "syscall" && got.nr === trap.nr) return null;
+  return `the replayed program did not arrive at the fork (it yielded ${JSON.stringify(got)}): it depends on state outside its locals and memory`;
 }
 
 function rebindStart(args: readonly unknown[], child: Process): unknown[] {

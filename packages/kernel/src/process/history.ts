@@ -14,6 +14,10 @@
  * | `undefined` (store, compute, first resume) | -Infinity         | `undefined`                   |
  * | anything else, e.g. 7n, the 3rd such value | 2.5 (index 2 + ½) | `others[2]`, i.e. 7n          |
  *
+ * A byte array (what a read-bytes trap resumes with) is kept as a copy and handed out as a fresh
+ * copy: the program owns the array it was resumed with and may write to it, and a child rebuilt by
+ * replay must get its own, not share the parent's.
+ *
  * Worked example: pushes `undefined, 5, 7n, 0, 9n` fill the slots `-∞, 5, 0.5, 0, 1.5` and
  * `others = [7n, 9n]`; `at(4)` sees 1.5, not an integer, and returns `others[1]` = 9n. Indices
  * below 2^52 stay exact with the half added, far beyond any limit.
@@ -59,12 +63,16 @@ export class History {
     }
     if (typeof v === "number" && Number.isInteger(v)) this.buf[n] = v;
     else if (v === undefined) this.buf[n] = UNDEF;
-    else this.buf[n] = this.others.push(v) - 0.5; // (new length - 1) + 0.5
+    else {
+      // Bytes are kept as a copy: the program owns the array it was resumed with and may write to it.
+      const kept = v instanceof Uint8Array ? v.slice() : v;
+      this.buf[n] = this.others.push(kept) - 0.5; // (new length - 1) + 0.5
+    }
     this.n = n + 1;
   }
 
   /**
-   * The i-th value.
+   * The i-th value (a byte array comes back as a fresh copy of the bytes pushed).
    * @example
    * ```ts
    * const h = new History(16);
@@ -76,7 +84,10 @@ export class History {
     const x = this.buf[i]!;
     if (Number.isInteger(x)) return x;
     if (x === UNDEF) return undefined;
-    return this.others[x - 0.5];
+    const v = this.others[x - 0.5];
+    // A read-bytes trap resumes with a fresh array the program may write to: each replay gets its
+    // own copy, as the parent got its own (push kept a copy of that one).
+    return v instanceof Uint8Array ? v.slice() : v;
   }
 
   /** An independent copy (the child's frame keeps recording on its own). */

@@ -14,15 +14,28 @@
  *
  * Strings are NUL-terminated UTF-8 in user memory, as C passes them to the kernel.
  *
- * Related: `trap.ts` (the records), `../syscalls/stubs.ts` (typed stubs built on `syscall`).
+ * Every yield site first asks the replay cursor (`replay.ts`): while fork replays a child, the
+ * recorded result is returned without yielding, so the child runs on without being suspended.
+ *
+ * Related: `trap.ts` (the records), `replay.ts` (silent replay), `../syscalls/stubs.ts` (typed
+ * stubs built on `syscall`).
  */
+import { replayCursor } from "./replay.js";
 import type { AccessSize, Trap, UserCode } from "./trap.js";
 
+// A module-local copy: an imported binding is a live cell V8 re-reads (and checks) at every use.
+const replay = replayCursor;
+
 function* load(va: number, size: AccessSize): UserCode<number> {
+  if (replay.pending()) return replay.take() as number;
   return (yield { kind: "load", va, size }) as number;
 }
 
 function* store(va: number, size: AccessSize, value: number | bigint): UserCode<void> {
+  if (replay.pending()) {
+    replay.take();
+    return;
+  }
   yield { kind: "store", va, size, value };
 }
 
@@ -52,6 +65,7 @@ export const mem = {
   load32: (va: number): UserCode<number> => load(va, 4),
   /** Load a little-endian 64-bit word (unsigned). */
   *load64(va: number): UserCode<bigint> {
+    if (replay.pending()) return replay.take() as bigint;
     return (yield { kind: "load", va, size: 8 }) as bigint;
   },
   /**
@@ -65,6 +79,7 @@ export const mem = {
    * ```
    */
   *loadI64(va: number): UserCode<number> {
+    if (replay.pending()) return replay.take() as number;
     return (yield { kind: "load", va, size: 8, asNumber: true }) as number;
   },
   /** Store the low byte of `value`. */
@@ -85,28 +100,37 @@ export const mem = {
    * run between the compare and the store, on any CPU. `va` must be 4-byte aligned (else SIGBUS).
    */
   *cas32(va: number, expected: number, desired: number): UserCode<number> {
+    if (replay.pending()) return replay.take() as number;
     return (yield { kind: "atomic", op: "cmpxchg", va, a: expected, b: desired }) as number;
   },
   /** `XCHG`: store `value`, return the old word (unsigned). */
   *xchg32(va: number, value: number): UserCode<number> {
+    if (replay.pending()) return replay.take() as number;
     return (yield { kind: "atomic", op: "xchg", va, a: value, b: 0 }) as number;
   },
   /** `LOCK XADD`: add `delta` (mod 2^32), return the old word (unsigned). */
   *xadd32(va: number, delta: number): UserCode<number> {
+    if (replay.pending()) return replay.take() as number;
     return (yield { kind: "atomic", op: "xadd", va, a: delta, b: 0 }) as number;
   },
   /** Copy `length` bytes out of memory at `va`. */
   *read(va: number, length: number): UserCode<Uint8Array> {
+    if (replay.pending()) return replay.take() as Uint8Array;
     return (yield { kind: "read-bytes", va, length }) as Uint8Array;
   },
   /** Copy `bytes` into memory at `va`. */
   *write(va: number, bytes: Uint8Array): UserCode<void> {
+    if (replay.pending()) {
+      replay.take();
+      return;
+    }
     yield { kind: "write-bytes", va, bytes };
   },
   /** Store `s` as NUL-terminated UTF-8 at `va`; returns the number of bytes written (with the NUL). */
   *storeString(va: number, s: string): UserCode<number> {
     const bytes = encodeCString(s);
-    yield { kind: "write-bytes", va, bytes };
+    if (replay.pending()) replay.take();
+    else yield { kind: "write-bytes", va, bytes };
     return bytes.length;
   },
   /**
@@ -116,7 +140,7 @@ export const mem = {
   *loadString(va: number, max = 4096): UserCode<string> {
     const bytes: number[] = [];
     for (let i = 0; i < max; i++) {
-      const b = (yield { kind: "load", va: va + i, size: 1 }) as number;
+      const b = (replay.pending() ? replay.take() : yield { kind: "load", va: va + i, size: 1 }) as number;
       if (b === 0) break;
       bytes.push(b);
     }
@@ -136,6 +160,10 @@ export const mem = {
  * ```
  */
 export function* compute(cycles: number): UserCode<void> {
+  if (replay.pending()) {
+    replay.take();
+    return;
+  }
   yield { kind: "compute", cycles };
 }
 
@@ -149,6 +177,7 @@ export function* compute(cycles: number): UserCode<void> {
  * ```
  */
 export function* syscall(nr: number, ...args: number[]): UserCode<number> {
+  if (replay.pending()) return replay.take() as number;
   return (yield { kind: "syscall", nr, args }) as number;
 }
 

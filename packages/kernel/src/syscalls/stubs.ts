@@ -8,8 +8,12 @@
  *
  * Results follow the raw convention: `>= 0` success, `-errno` failure (see `errno.ts`).
  *
+ * While fork replays a child (`../program/replay.ts`), a stub answers with the recorded result
+ * instead of yielding: the child's program runs on without being suspended.
+ *
  * Related: `table.ts`, `../program/user.ts` (`syscall`, the untyped form).
  */
+import { replayCursor } from "../program/replay.js";
 import type { Trap, UserCode } from "../program/trap.js";
 import type { StubArgs } from "./decl.js";
 import type { SyscallDecls, SyscallTable } from "./table.js";
@@ -19,16 +23,21 @@ export type SyscallStubs<D extends SyscallDecls> = {
   readonly [K in keyof D]: (...args: StubArgs<D[K]["args"]>) => UserCode<number>;
 };
 
+// A module-local copy: an imported binding is a live cell V8 re-reads (and checks) at every use.
+const replay = replayCursor;
+
 function stub(nr: number, arity: number): (...args: number[]) => UserCode<number> {
   if (arity === 0) {
     // Traps are immutable, so a call without arguments can yield one shared record: no
     // allocation but the generator itself (getpid is the null system call of the benchmarks).
     const trap: Trap = Object.freeze({ kind: "syscall", nr, args: Object.freeze([]) as readonly number[] });
     return function* syscallStub0(): Generator<Trap, number, unknown> {
+      if (replay.pending()) return replay.take() as number;
       return (yield trap) as number;
     };
   }
   return function* syscallStub(...args: number[]): Generator<Trap, number, unknown> {
+    if (replay.pending()) return replay.take() as number;
     return (yield { kind: "syscall", nr, args }) as number;
   };
 }
