@@ -19,9 +19,13 @@
 //   loop, a fifth of the time (`perf annotate` on `node --perf-prof` output);
 // - no deoptimization inside the timed loop: the alloc-or-free choice is one expression (a branch
 //   first taken when the pool passes half full deoptimized), the sampled live fraction is summed
-//   as a double (a frame sum passes 2^31: an int32 overflow deoptimized), and the ops run in
-//   chunks of CHUNK through `replay`, whose state waits in module variables between calls (see
-//   there). Each deoptimization cost a recompile of the loop, 10-40 ms of slower code.
+//   as a double (a frame sum passes 2^31: an int32 overflow deoptimized). Each deoptimization
+//   cost a recompile of the loop, 10-40 ms of slower code. (The allocator's own rarely taken
+//   branches were the last source: its free lists are circular now, see src/frames/buddy.ts.)
+// - one call of `replay` for all OPS ops, so V8 compiles the loop once (on-stack replacement).
+//   Run in chunks, the loop was compiled twice: once on stack while the first chunk ran, and
+//   again as an ordinary function for the following calls, 10-40 ms of compiler time each on
+//   this 2-core machine, counted in the CPU time and competing with the loop for the cores.
 // - live[] holds (pfn, order) pairs side by side, as the workload describes it: one cache line
 //   for both halves of the random entry a free picks.
 import { BuddyAllocator } from "@osbricks/vm";
@@ -29,15 +33,11 @@ import { BuddyAllocator } from "@osbricks/vm";
 const N = 1 << 20;
 const OPS = 5_000_000;
 const SEED = 0x0b0dd1e5;
-/** Ops per `replay` call (any size draws the same numbers: `op` counts on across calls). */
-const CHUNK = 16_384;
-/** The informational `warm_ops_per_s` times ops WARM_OPS..OPS-1 (a multiple of CHUNK). */
-const WARM_OPS = 64 * CHUNK;
 
-// The replay's state between chunks. `replay` copies it into locals on entry and back on exit:
-// module variables are context slots, which V8 reads without type feedback. (With the fields of a
-// state object, the entry's loads had no feedback from the first call, whose loop V8 replaced
-// while it ran, and the optimized code deoptimized at every later entry.)
+// The replay's state. `replay` copies it into locals on entry and back on exit: module variables
+// are context slots, which V8 reads without type feedback. (With the fields of a state object,
+// the entry's loads had no feedback from the first call, whose loop V8 replaced while it ran, and
+// the optimized code deoptimized at every later entry.)
 let gS = SEED | 0;
 let gLive = 0;
 let gUsed = 0;
@@ -111,19 +111,28 @@ function replay(buddy: BuddyAllocator, live: Int32Array, from: number, to: numbe
   gFracSum = liveFracSum;
 }
 
+/** Reset the replay's state to the workload's start. */
+function resetState(): void {
+  gS = SEED | 0;
+  gLive = 0;
+  gUsed = 0;
+  gAllocs = 0;
+  gFrees = 0;
+  gFails = 0;
+  gHash = 0;
+  gFracSum = 0;
+}
+
 function main(): void {
   const buddy = new BuddyAllocator({ frames: N, maxOrder: 11 });
   // Touched before timing, as the baseline's xmalloc touches every page (the allocator's own
   // arrays are filled by its constructor).
   const live = new Int32Array(2 * N).fill(1).fill(0);
 
+  resetState();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  let tWarm = t0;
-  for (let op = 0; op < OPS; op += CHUNK) {
-    if (op === WARM_OPS) tWarm = performance.now();
-    replay(buddy, live, op, Math.min(OPS, op + CHUNK));
-  }
+  replay(buddy, live, 0, OPS);
   const t1 = performance.now();
   const cpu = process.cpuUsage(c0);
 
@@ -154,16 +163,27 @@ function main(): void {
     },
     // Not baseline metrics, for reading noisy runs: cpu_ops_per_s is the CPU time of the timed
     // loop (user + system, all threads, so V8's compiler and GC threads too); warm_ops_per_s is the
-    // wall rate of the same loop from op WARM_OPS on, after V8 has finished compiling it (the
-    // first tens of thousands of ops run unoptimized, longer when the machine is busy).
+    // wall rate of a second, untimed-for-the-metric replay of the whole workload on a fresh
+    // allocator, once V8 has compiled the loop (the timed run's first tens of thousands of ops
+    // run unoptimized while TurboFan compiles it, longer when the machine is busy).
     info: {
       meta_bytes_per_frame: 9,
       cpu_ops_per_s: Math.round(OPS / ((cpu.user + cpu.system) / 1e6)),
-      warm_ops_per_s: Math.round((OPS - WARM_OPS) / ((t1 - tWarm) / 1000)),
+      warm_ops_per_s: warmRate(live, gHash),
     },
   };
   console.log(JSON.stringify(out));
   if (!ok) process.exitCode = 1;
+}
+
+/** The rate of the workload replayed again on a fresh allocator (same checksum, or -1). */
+function warmRate(live: Int32Array, checksum: number): number {
+  const again = new BuddyAllocator({ frames: N, maxOrder: 11 });
+  resetState();
+  const t0 = performance.now();
+  replay(again, live, 0, OPS);
+  const t1 = performance.now();
+  return gHash === checksum ? Math.round(OPS / ((t1 - t0) / 1000)) : -1;
 }
 
 main();

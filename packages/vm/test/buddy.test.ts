@@ -278,16 +278,29 @@ describe("BuddyAllocator against a naive buddy (same frames, step for step)", ()
 });
 
 describe("BuddyAllocator.checkInvariants catches corruption", () => {
-  // Reach into the private arrays the way a buggy change to the allocator would.
-  type Guts = { tag: Int8Array; next: Int32Array; prev: Int32Array; head: Int32Array; nfree: Int32Array };
+  // Reach into the private arrays the way a buggy change to the allocator would. The head node
+  // of free list k is slot `lists + k` of next/prev (circular lists, as Linux's list_head).
+  type Guts = { tag: Int8Array; next: Int32Array; prev: Int32Array; nfree: Int32Array; lists: number };
   const fresh = () => {
     const b = new BuddyAllocator({ frames: 64, maxOrder: 4 });
     b.alloc(0); // lists now: 1 (o0), 2 (o1), 4 (o2), 8.. (o3)
     return { b, g: b as unknown as Guts };
   };
+  const unlink = (g: Guts, p: number) => {
+    g.next[g.prev[p]!] = g.next[p]!;
+    g.prev[g.next[p]!] = g.prev[p]!;
+  };
+  const pushFirst = (g: Guts, p: number, k: number) => {
+    const s = g.lists + k;
+    g.next[p] = g.next[s]!;
+    g.prev[p] = s;
+    g.prev[g.next[s]!] = p;
+    g.next[s] = p;
+  };
   it("a frame on two free lists", () => {
     const { b, g } = fresh();
-    g.head[0] = 2; // block 2 (order 1) also made the head of list 0
+    const s0 = g.lists; // list 0 is [1]; block 2 (order 1) is also put in front of it
+    g.next[s0] = 2;
     g.next[2] = 1;
     g.prev[1] = 2;
     g.nfree[0] = 2;
@@ -303,20 +316,20 @@ describe("BuddyAllocator.checkInvariants catches corruption", () => {
     g.nfree[3] = g.nfree[3]! + 1;
     expect(() => b.checkInvariants()).toThrow(/nfree/);
   });
+  it("a broken back link", () => {
+    const { b, g } = fresh();
+    g.prev[g.lists + 3] = 8; // list 3's head node must point back to its last block, not its first
+    expect(() => b.checkInvariants()).toThrow(/head's prev/);
+  });
   it("free buddies left unmerged", () => {
     const { b, g } = fresh();
     // Split the free order-2 block 4 into two free order-1 blocks by hand.
-    g.head[2] = g.next[4]!;
-    if (g.next[4]! >= 0) g.prev[g.next[4]!] = -1;
+    unlink(g, 4);
     g.nfree[2] = g.nfree[2]! - 1;
     g.tag[4] = 1;
     g.tag[6] = 1;
-    g.next[4] = 6;
-    g.prev[6] = 4;
-    g.next[6] = g.head[1]!;
-    g.prev[g.head[1]!] = 6;
-    g.head[1] = 4;
-    g.prev[4] = -1;
+    pushFirst(g, 6, 1);
+    pushFirst(g, 4, 1);
     g.nfree[1] = g.nfree[1]! + 2;
     expect(() => b.checkInvariants()).toThrow(/not merged/);
   });

@@ -27,9 +27,29 @@
  *
  * | array   | type  | meaning                                                          |
  * |---------|-------|------------------------------------------------------------------|
- * | `next`  | int32 | next block on the same free list, -1 = none                      |
- * | `prev`  | int32 | previous block on the same free list, -1 = this is the list head |
+ * | `next`  | int32 | next node on the same free list                                  |
+ * | `prev`  | int32 | previous node on the same free list                              |
  * | `tag`   | int8  | k: head of a free order-k block; 32+k: head of an allocated order-k block; 64: reserved frame; -1: inside a block (or padding) |
+ *
+ * The free lists are circular and doubly linked through a head node per order, as Linux's
+ * `list_head` in `free_area[order].free_list`: the head node of list k is slot `lists + k` of
+ * `next`/`prev`, just past the frames (`lists` = the padded frame count). An empty list is its
+ * head node alone (`next[lists + k] === lists + k`). Every block therefore has a real node on both
+ * sides, and pushing or unlinking is four unconditional stores with no "is it the first / the
+ * last?" branch:
+ *
+ * ```
+ *  list 1 holding blocks 2 and 10 (lists = 1024, head node 1025):
+ *    next[1025] = 2    next[2] = 10    next[10] = 1025
+ *    prev[1025] = 10   prev[2] = 1025  prev[10] = 2
+ *  unlink(2):  next[prev[2]] = next[2]  ->  next[1025] = 10
+ *              prev[next[2]] = prev[2]  ->  prev[10] = 1025
+ * ```
+ *
+ * (Besides being the textbook form, it keeps the JIT's code stable: a branch that the first few
+ * thousand operations happen never to take, such as "the unlinked block was the list's first",
+ * has no type feedback when V8 optimizes the hot path, and taking it later deoptimized and
+ * recompiled the caller; see the package README, buddy round 5.)
  *
  * The tag makes the buddy check O(1) (`tag[B ^ 2^k] === k`) and lets `free` validate its
  * arguments with one comparison (`tag[pfn] === 32 + order`), so a double free or a wrong order is
@@ -101,18 +121,24 @@ export interface BuddyBlock {
  * ```
  */
 export class BuddyAllocator implements FrameAllocator {
-  readonly frameCount: number;
-  readonly maxOrder: number;
-  private readonly next: Int32Array;
-  private readonly prev: Int32Array;
-  private readonly tag: Int8Array;
-  /** First block of each order's free list, -1 = empty. */
-  private readonly head: Int32Array;
+  // The fields are `declare`d and assigned once in the constructor. A plain field declaration
+  // compiles (ES2022 class fields) to a property first set to `undefined`; V8 then widens the
+  // field's representation when the constructor stores the real value (a small-integer field
+  // becomes "any number", a typed-array field "any object"), and every inlined use in the hot
+  // paths pays for it: `maxOrder` was loaded as a possible heap number and the order scan ran on
+  // doubles (perf annotate of the baseline replay).
+  declare readonly frameCount: number;
+  declare readonly maxOrder: number;
+  declare private readonly next: Int32Array;
+  declare private readonly prev: Int32Array;
+  declare private readonly tag: Int8Array;
+  /** The head node of free list k is slot `lists + k` of `next`/`prev` (just past the frames). */
+  declare private readonly lists: number;
   /** Number of free blocks of each order. */
-  private readonly nfree: Int32Array;
-  private freeCount = 0;
-  private reservedCount = 0;
-  private readonly tracer: Tracer<FrameEvent> | undefined;
+  declare private readonly nfree: Int32Array;
+  declare private freeCount: number;
+  declare private reservedCount: number;
+  declare private readonly tracer: Tracer<FrameEvent> | undefined;
 
   /**
    * Build an allocator with every frame free, as maximal aligned blocks.
@@ -131,14 +157,23 @@ export class BuddyAllocator implements FrameAllocator {
     this.frameCount = frames;
     this.maxOrder = maxOrder;
     this.tracer = options.tracer;
+    this.freeCount = 0;
+    this.reservedCount = 0;
     // Pad to a whole number of largest blocks so that a buddy index B ^ 2^k never leaves the
-    // arrays: the free path then needs no bounds check (padding frames are tagged NONE).
+    // arrays: the free path then needs no bounds check (padding frames are tagged NONE). The
+    // list head nodes follow the padding, each list empty: its head node linked to itself.
     const top = 2 ** (maxOrder - 1);
     const padded = Math.ceil(frames / top) * top;
-    this.next = new Int32Array(padded).fill(-1);
-    this.prev = new Int32Array(padded).fill(-1);
+    this.next = new Int32Array(padded + maxOrder).fill(-1);
+    this.prev = new Int32Array(padded + maxOrder).fill(-1);
     this.tag = new Int8Array(padded).fill(NONE);
-    this.head = new Int32Array(maxOrder).fill(-1);
+    // `| 0`: Math.ceil gives a heap number here, and a field whose first value is one keeps a
+    // double representation, so `lists + k` in the hot paths would be floating-point arithmetic.
+    this.lists = padded | 0;
+    for (let k = 0; k < maxOrder; k++) {
+      this.next[padded + k] = padded + k;
+      this.prev[padded + k] = padded + k;
+    }
     this.nfree = new Int32Array(maxOrder);
     // Cover 0..frames-1 with maximal aligned blocks, then push them highest first so that the
     // lowest block ends up at the head of its list (the baseline's initial state).
@@ -155,13 +190,14 @@ export class BuddyAllocator implements FrameAllocator {
 
   // --- free lists --------------------------------------------------------------------------
 
-  /** Put the order-k block at p at the head of list k. */
+  /** Put the order-k block at p first on list k (right after its head node). */
   private push(p: number, k: number): void {
-    const h = this.head[k]!;
+    const s = this.lists + k;
+    const h = this.next[s]!;
     this.next[p] = h;
-    this.prev[p] = -1;
-    if (h >= 0) this.prev[h] = p;
-    this.head[k] = p;
+    this.prev[p] = s;
+    this.prev[h] = p;
+    this.next[s] = p;
     this.tag[p] = k;
     this.nfree[k] = this.nfree[k]! + 1;
   }
@@ -170,9 +206,8 @@ export class BuddyAllocator implements FrameAllocator {
   private unlink(p: number, k: number): void {
     const n = this.next[p]!;
     const q = this.prev[p]!;
-    if (q >= 0) this.next[q] = n;
-    else this.head[k] = n;
-    if (n >= 0) this.prev[n] = q;
+    this.next[q] = n;
+    this.prev[n] = q;
     this.tag[p] = NONE;
     this.nfree[k] = this.nfree[k]! - 1;
   }
@@ -184,26 +219,26 @@ export class BuddyAllocator implements FrameAllocator {
    * baseline workload, measured).
    */
   private coalesce(p: number, order: number): void {
-    const { tag, next, prev, head, nfree } = this;
+    const { tag, next, prev, nfree } = this;
     const top = this.maxOrder - 1;
     while (order < top) {
       const b = p ^ (1 << order);
       if (tag[b] !== order) break; // the buddy is split, allocated, reserved, or padding
       const n = next[b]!; // unlink(b, order)
       const q = prev[b]!;
-      if (q >= 0) next[q] = n;
-      else head[order] = n;
-      if (n >= 0) prev[n] = q;
+      next[q] = n;
+      prev[n] = q;
       tag[b] = NONE;
       nfree[order] = nfree[order]! - 1;
       p &= ~(1 << order);
       order++;
     }
-    const h = head[order]!; // push(p, order)
+    const s = this.lists + order; // push(p, order) after the head node s
+    const h = next[s]!;
     next[p] = h;
-    prev[p] = -1;
-    if (h >= 0) prev[h] = p;
-    head[order] = p;
+    prev[p] = s;
+    prev[h] = p;
+    next[s] = p;
     tag[p] = order;
     nfree[order] = nfree[order]! + 1;
   }
@@ -225,27 +260,28 @@ export class BuddyAllocator implements FrameAllocator {
   alloc(order: number): number | null {
     const maxOrder = this.maxOrder;
     if (!(order >>> 0 === order && order < maxOrder)) this.refuseOrder("alloc", order);
-    const head = this.head;
+    const { next, prev, tag, nfree, lists } = this;
     let k = order;
-    while (k < maxOrder && head[k]! < 0) k++;
+    while (k < maxOrder && nfree[k] === 0) k++;
     if (k === maxOrder) {
       if (this.tracer !== undefined) this.tracer.emit({ type: "frame.oom", order });
       return null;
     }
-    const { next, prev, tag, nfree } = this;
-    const p = head[k]!; // unlink the list head p
+    const s = lists + k;
+    const p = next[s]!; // unlink the first block p (the list is not empty)
     const n = next[p]!;
-    head[k] = n;
-    if (n >= 0) prev[n] = -1;
+    next[s] = n;
+    prev[n] = s;
     nfree[k] = nfree[k]! - 1;
     while (k > order) {
       k--;
       const hi = p + (1 << k); // the high half goes back, one order down: push(hi, k)
-      const h = head[k]!;
+      const sk = lists + k; // (recomputed: a `s--` phi would be a float64 in V8's loop code)
+      const h = next[sk]!;
       next[hi] = h;
-      prev[hi] = -1;
-      if (h >= 0) prev[h] = hi;
-      head[k] = hi;
+      prev[hi] = sk;
+      prev[h] = hi;
+      next[sk] = hi;
       tag[hi] = k;
       nfree[k] = nfree[k]! + 1;
     }
@@ -497,8 +533,9 @@ export class BuddyAllocator implements FrameAllocator {
     let free = 0;
     for (let k = 0; k < maxOrder; k++) {
       let count = 0;
-      let before = -1;
-      for (let p = this.head[k]!; p >= 0; p = next[p]!) {
+      const s = this.lists + k;
+      let before = s;
+      for (let p = next[s]!; p !== s; p = next[p]!) {
         if (p >= n)
           throw new InvariantError(`free list ${k}: block ${hex(p)} is beyond frameCount ${hex(n)}`);
         if (onList[p]) throw new InvariantError(`free list ${k}: block ${hex(p)} is on a free list twice`);
@@ -515,6 +552,11 @@ export class BuddyAllocator implements FrameAllocator {
         if (++count > this.nfree[k]!) {
           throw new InvariantError(`free list ${k}: more than nfree=${this.nfree[k]} blocks (or a cycle)`);
         }
+      }
+      if (prev[s] !== before) {
+        throw new InvariantError(
+          `free list ${k}: the list head's prev is ${prev[s]}, expected the last block ${before}`,
+        );
       }
       if (count !== this.nfree[k])
         throw new InvariantError(`free list ${k}: ${count} blocks but nfree=${this.nfree[k]}`);
