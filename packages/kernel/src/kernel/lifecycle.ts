@@ -48,7 +48,7 @@ function removeInOrder<T>(list: T[], x: T): void {
   const i = list.indexOf(x);
   if (i < 0) return;
   for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
-  list.length--;
+  list.pop();
 }
 
 /** The kernel's process and thread bookkeeping. */

@@ -364,7 +364,9 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (op === FutexOp.FUTEX_WAKE) return k.futex.wake(pa, Math.max(0, val));
       const slot = k.ipcSlotFor(t);
       if (slot < 0) return -Errno.EAGAIN;
-      if (k.now > k.ipc.now) k.ipc.advanceTo(k.now); // the timeout counts from now
+      // A timed wait's deadline counts from now, so ipc's clock is brought up to date first. An
+      // untimed wait (every join) needs no clock: the tick expires others' deadlines (kernel.ts).
+      if (timeout !== 0 && k.now > k.ipc.now) k.ipc.advanceTo(k.now);
       const st = k.futex.wait(slot, pa, val >>> 0, timeout === 0 ? FOREVER : timeout);
       if (st === IpcStatus.ValueMismatch) return -Errno.EAGAIN;
       return k.block(t, new FutexWait(k, slot));
