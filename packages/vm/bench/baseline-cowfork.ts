@@ -152,38 +152,47 @@ function mapPage(root: number, hi: number, lo: number, frame: number): void {
 let h = 0;
 let cowFaults = 0;
 
+/**
+ * The entry `index` of the table in frame `table`, with its accessed bit set as the MMU sets it
+ * on a walk (Intel SDM 4.8), or 0 when it is not present.
+ */
+function walkEntry(table: number, index: number): number {
+  const w = memory.peekSegment(table)!;
+  const j = frameWordOffset(table) + 2 * index;
+  const e = w[j]!;
+  if ((e & PTE_P) === 0) return 0;
+  if ((e & PTE_A) === 0) w[j] = e | PTE_A;
+  return e | PTE_A;
+}
+
 /** A user-mode 32-bit store: walk (set A), store (set D), or resolve a COW fault and retry. */
 function userWrite32(root: number, hi: number, lo: number, val: number): number {
+  // The four table indices of the VA (bits 47:39, 38:30, 29:21, 20:12), as the MMU splits it.
+  const i4 = (hi >>> 7) & 511;
+  const i3 = ((hi & 0x7f) << 2) | (lo >>> 30);
+  const i2 = (lo >>> 21) & 511;
+  const i1 = (lo >>> 12) & 511;
   for (;;) {
-    let t = root;
     // Tables are read as the MMU reads them (`peekSegment`: no allocation, no bookkeeping); the
     // data store below goes through `segment`, which marks the frame as stored into.
-    let w: Int32Array = memory.peekSegment(t)!;
-    let table = t;
-    let i = 0;
-    let j = 0;
-    let e = 0;
-    for (let l = 4; l >= 1; l--) {
-      w = memory.peekSegment(t)!;
-      table = t;
-      i = idx(l, hi, lo);
-      j = frameWordOffset(t) + 2 * i;
-      e = w[j]!;
-      if ((e & PTE_P) === 0) return -1;
-      if ((e & PTE_A) === 0) {
-        e |= PTE_A;
-        w[j] = e;
-      }
-      t = e >>> 12;
-    }
+    const e4 = walkEntry(root, i4);
+    if (e4 === 0) return -1;
+    const e3 = walkEntry(e4 >>> 12, i3);
+    if (e3 === 0) return -1;
+    const e2 = walkEntry(e3 >>> 12, i2);
+    if (e2 === 0) return -1;
+    const table = e2 >>> 12;
+    const e = walkEntry(table, i1);
+    if (e === 0) return -1;
+    const t = e >>> 12;
     if ((e & PTE_RW) !== 0) {
-      if ((e & PTE_D) === 0) w[j] = e | PTE_D;
+      if ((e & PTE_D) === 0) memory.peekSegment(table)![frameWordOffset(table) + 2 * i1] = e | PTE_D;
       memory.segment(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)] = val;
       return 0;
     }
     if ((e & PTE_COW) === 0) return -2;
     cowFaults++;
-    const nf = cowWriteFault(ctx, table, i);
+    const nf = cowWriteFault(ctx, table, i1);
     if (nf < 0) return -3;
     if (nf !== t) h = (Math.imul(h, 31) + nf) | 0;
   }

@@ -34,6 +34,10 @@ function setup() {
   return { memory, frames, refs, ctx, parent, pages, child, childRoot };
 }
 
+/** The table that entry `va` of the level-`level` table `t` points to. */
+const nextTable = (memory: PhysicalMemory, t: number, va: number, level: number) =>
+  Math.floor(memory.read32(t * 4096 + 8 * (Math.floor(va / 2 ** (12 + 9 * (level - 1))) % 512)) / 4096);
+
 const lo = (memory: PhysicalMemory, table: number, va: number) =>
   memory.read32(table * 4096 + leafIndex(va) * 8);
 
@@ -120,5 +124,39 @@ describe("page-refcount COW on page tables", () => {
     expect(() => cowCopyTree(b.ctx, b.parent.root / 4096, bare, b.frames, 0x40_0000, 0x40_1000)).toThrow(
       VmArgumentError,
     );
+  });
+
+  it("cowCopyTree on dirty table frames: a wholly covered leaf table is the source's, everything else starts zeroed", () => {
+    for (const [start, end] of [
+      [0x40_0000, 0x60_0000], // the parent's whole leaf table (2 MiB): copied over the dirt, not zeroed first
+      [0x40_0000, 0x40_3000], // part of it: the new table is zeroed, then the three leaves copied
+    ] as const) {
+      const b = setup();
+      // Every table frame handed out is full of junk, as a recycled frame would be.
+      const dirty = {
+        allocFrame: () => {
+          const f = b.frames.allocFrame();
+          if (f !== null) b.memory.fillFrame(f, 0xab);
+          return f;
+        },
+        freeFrame: (f: number) => b.frames.freeFrame(f),
+      };
+      const root = dirty.allocFrame()!;
+      b.memory.zeroFrame(root); // the caller's root starts empty
+      expect(cowCopyTree(b.ctx, b.parent.root / 4096, root, dirty, start, end)).toBe(3);
+      const src = leafTable(b.memory, b.parent.root / 4096, 0x40_0000);
+      const dst = leafTable(b.memory, root, 0x40_0000);
+      for (let w = 0; w < 1024; w++) {
+        const want = w < 6 ? b.memory.read32(src * 4096 + 4 * w) : 0;
+        expect(b.memory.read32(dst * 4096 + 4 * w)).toBe(want);
+      }
+      // The tables above the leaf hold only the path: one present entry each, zeros elsewhere.
+      for (let t = root, level = 4; level > 1; level--) {
+        let present = 0;
+        for (let e = 0; e < 512; e++) if (b.memory.read32(t * 4096 + 8 * e) !== 0) present++;
+        expect(present).toBe(1);
+        t = nextTable(b.memory, t, 0x40_0000, level);
+      }
+    }
   });
 });

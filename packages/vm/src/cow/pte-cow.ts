@@ -276,7 +276,12 @@ function copyTreeLevel(
       if (made) {
         const t = tables.allocFrame();
         if (t === null) return -1;
-        mem.zeroFrame(t);
+        // A new table must start with every entry not present (Intel SDM 4.5), except a leaf
+        // table that the range covers wholly on a COW copy: the bulk copy below overwrites all
+        // 512 entries with the source's, present or not (the C baseline copies such a table
+        // without zeroing it first). An eager copy writes only the present leaves: zero it.
+        const from = base + i * span;
+        if (eager || level !== 2 || start > from || end < from + span) mem.zeroFrame(t);
         dst[dof + 2 * i] = ((t & 0xfffff) << 12) | PTE_P | PTE_RW | PTE_US;
         dst[dof + 2 * i + 1] = Math.floor(t / 1048576) & PTE_HI_ADDR;
         child = t;
