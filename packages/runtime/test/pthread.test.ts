@@ -24,9 +24,11 @@ import {
   DEFAULT_GUARD_BYTES,
   DEFAULT_STACK_BYTES,
   JoinState,
+  keyCreate,
   PTHREAD_STACK_MIN,
   type Pthread,
   pthreadMain,
+  setSpecific,
   TCB_BYTES,
   TcbLayout,
 } from "../src/index.js";
@@ -75,6 +77,45 @@ describe("pthread_create / pthread_join", () => {
     });
     ok(b);
     expect(got).toBe(-7);
+  });
+
+  it("returning from the start routine and calling pthread_exit are the same steps (joined, detached, with keys)", () => {
+    // The entry trampoline writes pthread_exit's steps out instead of calling Pthread.exit (one
+    // generator level less): both ends must give the same values, the same traps, the same memory.
+    const run = (viaExit: boolean) => {
+      const values: number[] = [];
+      const end = function* (t: Pthread, v: number): UserCode<number> {
+        if (viaExit) return yield* t.exit(v);
+        return v;
+      };
+      const b = boot(function* (self) {
+        const { key } = yield* keyCreate(self, function* (_t, v) {
+          values.push(1000 + v);
+        });
+        for (let i = 0; i < 3; i++) {
+          const j = yield* self.create(function* (t, n) {
+            return yield* end(t, n - 10);
+          }, i);
+          values.push((yield* self.join(j.thread)).value);
+          yield* self.create(
+            function* (t, n) {
+              yield* setSpecific(t, key, n + 1); // non-NULL: the destructor runs
+              return yield* end(t, n);
+            },
+            i,
+            { detached: true },
+          );
+          for (let y = 0; y < 3; y++) yield* self.yield(); // the detached thread ends, reclaims itself
+        }
+        return 0;
+      });
+      ok(b);
+      return { values, steps: b.kernel.steps, cycles: b.run.cycles };
+    };
+    const returned = run(false);
+    const exited = run(true);
+    expect(returned.values).toEqual([-10, 1001, -9, 1002, -8, 1003]);
+    expect(exited).toEqual(returned);
   });
 
   it("joining oneself is EDEADLK", () => {
