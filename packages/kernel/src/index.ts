@@ -25,6 +25,7 @@ export * from "./process/thread.js";
 export * from "./program/image.js";
 export * from "./program/registry.js";
 export * from "./program/replay.js";
+export * from "./program/stub.js";
 // The program model (what user code is written with; @osbricks/runtime builds on it).
 export * from "./program/trap.js";
 export * from "./program/user.js";

@@ -2,8 +2,10 @@
  * The user-side primitives every simulated program is written with: memory accesses through the
  * MMU, `compute(n)`, and the raw `syscall` instruction.
  *
- * Each primitive is a tiny generator that yields one trap (see `trap.ts`) and returns what the
- * kernel resumes it with, so user code composes them with `yield*` and gets typed results:
+ * Each primitive raises one trap (see `trap.ts`) and returns what the kernel resumes it with, so
+ * user code composes them with `yield*` and gets typed results. A one-trap primitive is a
+ * `TrapStub` (`stub.ts`: the state machine of `function* () { return yield trap; }`, written
+ * out); the string helpers, which trap more than once, are generators:
  *
  * ```
  *   const v = yield* mem.load32(va);       // one "load" trap, resumed with a number
@@ -14,29 +16,25 @@
  *
  * Strings are NUL-terminated UTF-8 in user memory, as C passes them to the kernel.
  *
- * Every yield site first asks the replay cursor (`replay.ts`): while fork replays a child, the
+ * Every trap first asks the replay cursor (`replay.ts`): while fork replays a child, the
  * recorded result is returned without yielding, so the child runs on without being suspended.
  *
- * Related: `trap.ts` (the records), `replay.ts` (silent replay), `../syscalls/stubs.ts` (typed
- * stubs built on `syscall`).
+ * Related: `trap.ts` (the records), `stub.ts` (one trap as an iterator), `replay.ts` (silent
+ * replay), `../syscalls/stubs.ts` (typed stubs built on `syscall`).
  */
 import { replayCursor } from "./replay.js";
+import { StubKind, TrapStub } from "./stub.js";
 import type { AccessSize, Trap, UserCode } from "./trap.js";
 
 // A module-local copy: an imported binding is a live cell V8 re-reads (and checks) at every use.
 const replay = replayCursor;
 
-function* load(va: number, size: AccessSize): UserCode<number> {
-  if (replay.pending()) return replay.take() as number;
-  return (yield { kind: "load", va, size }) as number;
+function load(va: number, size: AccessSize): UserCode<number> {
+  return new TrapStub<number>(StubKind.LOAD, va, size, 0, undefined);
 }
 
-function* store(va: number, size: AccessSize, value: number | bigint): UserCode<void> {
-  if (replay.pending()) {
-    replay.take();
-    return;
-  }
-  yield { kind: "store", va, size, value };
+function store(va: number, size: AccessSize, value: number | bigint): UserCode<void> {
+  return new TrapStub<void>(StubKind.STORE, va, size, 0, value);
 }
 
 /**
@@ -46,7 +44,8 @@ function* store(va: number, size: AccessSize, value: number | bigint): UserCode<
  * @remarks A load returns the unsigned value (`load32` of 0xFFFFFFFF is 4294967295). Stores take
  *   any number and keep the low `size` bytes (two's complement), so `store32(va, -1)` writes
  *   FF FF FF FF. 64-bit accesses use `bigint`, because a double holds only 53 bits.
- *   A bad access never returns: the kernel delivers SIGSEGV.
+ *   A bad access never returns: the kernel delivers SIGSEGV. The object is frozen, so the
+ *   compiler can take `mem.load32` for a constant and inline the stub into the program.
  * @example
  * ```ts
  * function* bump(va: number): UserCode<number> {
@@ -56,7 +55,7 @@ function* store(va: number, size: AccessSize, value: number | bigint): UserCode<
  * }
  * ```
  */
-export const mem = {
+export const mem = Object.freeze({
   /** Load one byte. */
   load8: (va: number): UserCode<number> => load(va, 1),
   /** Load a little-endian 16-bit word. */
@@ -64,10 +63,7 @@ export const mem = {
   /** Load a little-endian 32-bit word (unsigned). */
   load32: (va: number): UserCode<number> => load(va, 4),
   /** Load a little-endian 64-bit word (unsigned). */
-  *load64(va: number): UserCode<bigint> {
-    if (replay.pending()) return replay.take() as bigint;
-    return (yield { kind: "load", va, size: 8 }) as bigint;
-  },
+  load64: (va: number): UserCode<bigint> => new TrapStub<bigint>(StubKind.LOAD, va, 8, 0, undefined),
   /**
    * Load a little-endian 64-bit word as a signed number: what a pointer or a C `long` is in a
    * register, without a bigint. Exact when |value| ≤ 2^53 (user pointers are below 2^47);
@@ -78,10 +74,7 @@ export const mem = {
    * yield* mem.loadI64(va); // -5 (load64 would give 18446744073709551611n)
    * ```
    */
-  *loadI64(va: number): UserCode<number> {
-    if (replay.pending()) return replay.take() as number;
-    return (yield { kind: "load", va, size: 8, asNumber: true }) as number;
-  },
+  loadI64: (va: number): UserCode<number> => new TrapStub<number>(StubKind.LOAD, va, 8, 1, undefined),
   /** Store the low byte of `value`. */
   store8: (va: number, value: number): UserCode<void> => store(va, 1, value),
   /** Store the low 16 bits of `value`, little-endian. */
@@ -99,33 +92,20 @@ export const mem = {
    * value (unsigned): the swap happened when it equals `expected >>> 0`. One trap, so nothing can
    * run between the compare and the store, on any CPU. `va` must be 4-byte aligned (else SIGBUS).
    */
-  *cas32(va: number, expected: number, desired: number): UserCode<number> {
-    if (replay.pending()) return replay.take() as number;
-    return (yield { kind: "atomic", op: "cmpxchg", va, a: expected, b: desired }) as number;
-  },
+  cas32: (va: number, expected: number, desired: number): UserCode<number> =>
+    new TrapStub<number>(StubKind.ATOMIC, va, expected, desired, "cmpxchg"),
   /** `XCHG`: store `value`, return the old word (unsigned). */
-  *xchg32(va: number, value: number): UserCode<number> {
-    if (replay.pending()) return replay.take() as number;
-    return (yield { kind: "atomic", op: "xchg", va, a: value, b: 0 }) as number;
-  },
+  xchg32: (va: number, value: number): UserCode<number> =>
+    new TrapStub<number>(StubKind.ATOMIC, va, value, 0, "xchg"),
   /** `LOCK XADD`: add `delta` (mod 2^32), return the old word (unsigned). */
-  *xadd32(va: number, delta: number): UserCode<number> {
-    if (replay.pending()) return replay.take() as number;
-    return (yield { kind: "atomic", op: "xadd", va, a: delta, b: 0 }) as number;
-  },
+  xadd32: (va: number, delta: number): UserCode<number> =>
+    new TrapStub<number>(StubKind.ATOMIC, va, delta, 0, "xadd"),
   /** Copy `length` bytes out of memory at `va`. */
-  *read(va: number, length: number): UserCode<Uint8Array> {
-    if (replay.pending()) return replay.take() as Uint8Array;
-    return (yield { kind: "read-bytes", va, length }) as Uint8Array;
-  },
+  read: (va: number, length: number): UserCode<Uint8Array> =>
+    new TrapStub<Uint8Array>(StubKind.READ_BYTES, va, length, 0, undefined),
   /** Copy `bytes` into memory at `va`. */
-  *write(va: number, bytes: Uint8Array): UserCode<void> {
-    if (replay.pending()) {
-      replay.take();
-      return;
-    }
-    yield { kind: "write-bytes", va, bytes };
-  },
+  write: (va: number, bytes: Uint8Array): UserCode<void> =>
+    new TrapStub<void>(StubKind.WRITE_BYTES, va, 0, 0, bytes),
   /** Store `s` as NUL-terminated UTF-8 at `va`; returns the number of bytes written (with the NUL). */
   *storeString(va: number, s: string): UserCode<number> {
     const bytes = encodeCString(s);
@@ -146,7 +126,7 @@ export const mem = {
     }
     return utf8.decode(Uint8Array.from(bytes));
   },
-} as const;
+} as const);
 
 /**
  * Burn `cycles` simulated cycles: the stand-in for computation that touches no memory.
@@ -159,12 +139,8 @@ export const mem = {
  * function* spin(): UserCode<void> { for (;;) yield* compute(10_000); }
  * ```
  */
-export function* compute(cycles: number): UserCode<void> {
-  if (replay.pending()) {
-    replay.take();
-    return;
-  }
-  yield { kind: "compute", cycles };
+export function compute(cycles: number): UserCode<void> {
+  return new TrapStub<void>(StubKind.COMPUTE, cycles, 0, 0, undefined);
 }
 
 /**
@@ -176,9 +152,8 @@ export function* compute(cycles: number): UserCode<void> {
  * function* main(): UserCode<number> { return yield* syscall(39); } // getpid in the POSIX table
  * ```
  */
-export function* syscall(nr: number, ...args: number[]): UserCode<number> {
-  if (replay.pending()) return replay.take() as number;
-  return (yield { kind: "syscall", nr, args }) as number;
+export function syscall(nr: number, ...args: number[]): UserCode<number> {
+  return new TrapStub<number>(StubKind.SYSCALL, nr, 0, 0, args);
 }
 
 /** Build a syscall trap without a generator (for hand-written hot loops that `yield` it directly). */
@@ -205,7 +180,7 @@ export function syscallTrap(nr: number, args: readonly number[]): Trap {
  * }
  * ```
  */
-export const memTrap = {
+export const memTrap = Object.freeze({
   /** {@link mem.load32}'s trap. */
   load32: (va: number): Trap => ({ kind: "load", va, size: 4 }),
   /** {@link mem.loadI64}'s trap (resumed with a number). */
@@ -228,7 +203,7 @@ export const memTrap = {
   xchg32: (va: number, value: number): Trap => ({ kind: "atomic", op: "xchg", va, a: value, b: 0 }),
   /** {@link mem.xadd32}'s trap. */
   xadd32: (va: number, delta: number): Trap => ({ kind: "atomic", op: "xadd", va, a: delta, b: 0 }),
-} as const;
+} as const);
 
 const utf8 = new TextDecoder();
 const utf8e = new TextEncoder();

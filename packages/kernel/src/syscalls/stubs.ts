@@ -3,8 +3,9 @@
  *
  * A stub is what libc's `write()` is to the `syscall` instruction: it puts the number and the
  * arguments in registers and traps. Here it yields one `syscall` trap and returns the result
- * register. The stub's parameter list comes from the declaration, so `sys.write(1, buf)` (one
- * argument short) is a type error in the program, not a runtime surprise in the kernel.
+ * register (a `TrapStub`, `../program/stub.ts`: one trap as an iterator, for `yield*`). The
+ * stub's parameter list comes from the declaration, so `sys.write(1, buf)` (one argument short)
+ * is a type error in the program, not a runtime surprise in the kernel.
  *
  * Results follow the raw convention: `>= 0` success, `-errno` failure (see `errno.ts`).
  *
@@ -13,33 +14,26 @@
  *
  * Related: `table.ts`, `../program/user.ts` (`syscall`, the untyped form).
  */
-import { replayCursor } from "../program/replay.js";
+import { StubKind, TrapStub } from "../program/stub.js";
 import type { Trap, UserCode } from "../program/trap.js";
 import type { StubArgs } from "./decl.js";
 import type { SyscallDecls, SyscallTable } from "./table.js";
 
-/** The typed stubs of a table: one generator function per call. */
+/** The typed stubs of a table: one function per call, returning the call's one-trap stub. */
 export type SyscallStubs<D extends SyscallDecls> = {
   readonly [K in keyof D]: (...args: StubArgs<D[K]["args"]>) => UserCode<number>;
 };
 
-// A module-local copy: an imported binding is a live cell V8 re-reads (and checks) at every use.
-const replay = replayCursor;
+const NO_ARGS: readonly number[] = Object.freeze([]);
 
 function stub(nr: number, arity: number): (...args: number[]) => UserCode<number> {
   if (arity === 0) {
     // Traps are immutable, so a call without arguments can yield one shared record: no
-    // allocation but the generator itself (getpid is the null system call of the benchmarks).
-    const trap: Trap = Object.freeze({ kind: "syscall", nr, args: Object.freeze([]) as readonly number[] });
-    return function* syscallStub0(): Generator<Trap, number, unknown> {
-      if (replay.pending()) return replay.take() as number;
-      return (yield trap) as number;
-    };
+    // allocation but the stub itself (getpid is the null system call of the benchmarks).
+    const trap: Trap = Object.freeze({ kind: "syscall", nr, args: NO_ARGS });
+    return () => new TrapStub<number>(StubKind.RECORD, 0, 0, 0, trap);
   }
-  return function* syscallStub(...args: number[]): Generator<Trap, number, unknown> {
-    if (replay.pending()) return replay.take() as number;
-    return (yield { kind: "syscall", nr, args }) as number;
-  };
+  return (...args: number[]) => new TrapStub<number>(StubKind.SYSCALL, nr, 0, 0, args);
 }
 
 /**
@@ -55,7 +49,10 @@ function stub(nr: number, arity: number): (...args: number[]) => UserCode<number
  * ```
  */
 export function makeStubs<D extends SyscallDecls>(table: SyscallTable<D>): SyscallStubs<D> {
-  const out: Record<string, (...args: number[]) => UserCode<number>> = {};
-  for (const e of table.entries) out[e.name] = stub(e.decl.nr, e.decl.args.length);
-  return out as unknown as SyscallStubs<D>;
+  // Built in one go and frozen, not by a store per name: V8 turns an object that receives more
+  // than a dozen properties through computed-name stores into a hash table, and then every
+  // `sys.getpid` is a hash lookup that the compiler cannot fold. From `fromEntries` the object
+  // keeps fixed slots, and frozen, each stub is a constant the compiler can inline.
+  const out = Object.fromEntries(table.entries.map((e) => [e.name, stub(e.decl.nr, e.decl.args.length)]));
+  return Object.freeze(out) as unknown as SyscallStubs<D>;
 }
