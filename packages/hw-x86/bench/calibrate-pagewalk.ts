@@ -19,9 +19,7 @@ import {
   buildPagewalkWorkload,
   drawHotMappings,
   EXPECTED,
-  HOT_PAGES,
   HOT_PCT,
-  NMAP,
   replayTlb,
   replayWalks,
   TLB_OPS,
@@ -143,7 +141,7 @@ function plainTranslate(vhi: number, vlo: number, acc: number): number {
 
 function walkPassPlain(rng: number): number {
   const walks = WALKS;
-  const nmap = NMAP;
+  const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
   let s = rng;
   let h = 0;
   for (let i = 0; i < walks; i++) {
@@ -164,9 +162,9 @@ function walkPassPlain(rng: number): number {
 
 function tlbPassPlain(hot: Int32Array, rng: number): number {
   const ops = TLB_OPS;
-  const nmap = NMAP;
+  const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
   const hotPct = HOT_PCT;
-  const hotPages = HOT_PAGES;
+  const hotPages = 24; // HOT_PAGES, a literal for the same reason
   let s = rng;
   let h = 0;
   for (let i = 0; i < ops; i++) {

@@ -407,6 +407,26 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
     );
   });
 
+  it("a root table whose memory segment was dropped and created again is read from the new one", () => {
+    // The compact walker keeps the root table's segment between walks (re-fetched when the
+    // memory's layoutVersion moves); PhysicalMemory drops a segment when its last backed frame is
+    // discarded and creates a fresh one on the next use. The same context object (same CR3) must
+    // then see the tables built in the new segment, on the compact path as on the reference one.
+    const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+    const first = new Mapper({ memory, frames: new StackFrameSource(1, 2048) });
+    first.map(0x400000, 0x10000, PAGE_4K, USER_RW);
+    const mmu = new Mmu({ memory });
+    const c = makeContext({ root: first.root, ...user });
+    mmu.translate(c, 0x400008, Access.Read); // the first walk of a context is the reference's
+    expect(mmu.translate(c, 0x400008, Access.Read)).toMatchObject({ kind: "ok", pa: 0x10008 });
+    for (let pfn = 0; pfn < memory.frameCount; pfn++) memory.discardFrame(pfn);
+    const second = new Mapper({ memory, frames: new StackFrameSource(1, 2048) });
+    expect(second.root).toBe(first.root);
+    second.map(0x400000, 0x20000, PAGE_4K, USER_RW);
+    expect(mmu.translate(c, 0x400008, Access.Read)).toMatchObject({ kind: "ok", pa: 0x20008 });
+    expect(mmu.translate(c, 0x400008, Access.Read)).toMatchObject({ kind: "ok", pa: 0x20008 });
+  });
+
   it("every reserved bit the compact walker tests by position faults exactly as the reference does", () => {
     // One case per place the compact walker tests reserved bits itself (SDM 4.5 tables): PS in a
     // PML4E; bits 29:13 of a 1 GiB PDPTE; bits 20:13 of a 2 MiB PDE; address bits above

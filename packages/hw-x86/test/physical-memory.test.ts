@@ -59,6 +59,26 @@ describe("PhysicalMemory", () => {
     mem.checkInvariants();
   });
 
+  it("layoutVersion moves exactly when a segment is created or dropped", () => {
+    const mem = new PhysicalMemory({ size: 2 ** 29 }); // two segments
+    const v0 = mem.layoutVersion;
+    mem.write32(0x1000, 1); // creates segment 0
+    const v1 = mem.layoutVersion;
+    expect(v1).not.toBe(v0);
+    mem.write32(0x2000, 2); // same segment: no change
+    expect(mem.layoutVersion).toBe(v1);
+    mem.discardFrame(1); // frame 2 is still backed: segment 0 stays
+    expect(mem.layoutVersion).toBe(v1);
+    const seg0 = mem.peekSegment(2);
+    mem.discardFrame(2); // the last backed frame: segment 0 is dropped
+    const v2 = mem.layoutVersion;
+    expect(v2).not.toBe(v1);
+    expect(mem.peekSegment(2)).toBeUndefined();
+    mem.write32(0x2000, 3); // created again: a different array
+    expect(mem.layoutVersion).not.toBe(v2);
+    expect(mem.peekSegment(2)).not.toBe(seg0);
+  });
+
   it("handles accesses that cross a frame boundary", () => {
     const mem = new PhysicalMemory({ size: 1 << 20 });
     mem.write32(0x1ffe, 0x11223344);

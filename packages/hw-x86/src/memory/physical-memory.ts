@@ -108,6 +108,7 @@ export class PhysicalMemory {
   readonly frameCount: number;
   private readonly reserved: readonly BootMemoryRegion[];
   private readonly segments: (Int32Array | undefined)[];
+  private layout = 0;
   private readonly byteSegments: (Uint8Array | undefined)[];
   /** One byte per frame of each backed segment: 1 if the frame was stored into. */
   private readonly touched: (Uint8Array | undefined)[];
@@ -194,6 +195,16 @@ export class PhysicalMemory {
   }
 
   /**
+   * A number that changes whenever a segment is created or dropped, i.e. whenever an array that
+   * {@link PhysicalMemory.peekSegment} returned may stop being the one that backs its frames. A
+   * caller that keeps a segment across calls (the MMU keeps its root table's) re-fetches it when
+   * this has moved.
+   */
+  get layoutVersion(): number {
+    return this.layout;
+  }
+
+  /**
    * The 1024 words of RAM frame `pfn` as a view (allocates the view; hot paths use
    * {@link PhysicalMemory.segment} with {@link frameWordOffset}).
    * @throws {@link PhysicalRangeError} if `pfn` is not a RAM frame.
@@ -272,6 +283,7 @@ export class PhysicalMemory {
     t[pfn & SEGMENT_MASK] = 0;
     this.backed--;
     if (t.indexOf(1) >= 0) return;
+    this.layout++;
     this.segments[seg] = undefined;
     this.byteSegments[seg] = undefined;
     this.touched[seg] = undefined;
@@ -493,6 +505,7 @@ export class PhysicalMemory {
 
   /** Create segment `seg`, exactly as long as the RAM it covers (the host backs it lazily). */
   private back(seg: number): void {
+    this.layout++;
     const frames = Math.min(SEGMENT_FRAMES, this.frameCount - seg * SEGMENT_FRAMES);
     const buffer = new ArrayBuffer(frames * FRAME_SIZE);
     this.segments[seg] = new Int32Array(buffer);

@@ -89,6 +89,8 @@ export interface MmuOptions {
  * PTE bit 7 is PAT). Worked: a PDE with PS=1 is index 2·2+1 = 5 → 0x1fe000 = bits 20:13.
  */
 const RSVD_LO = Int32Array.of(0, 0, 0, 0, 0, 0x1fe000, 0, 0x3fffe000, 1 << 7, 1 << 7, 1 << 7, 1 << 7);
+/** The root segment of no context (keeps the field's type one kind of array). */
+const NO_WORDS = new Int32Array(0);
 const P = 1;
 const A = 1 << 5;
 const D = 1 << 6;
@@ -146,6 +148,14 @@ export class Mmu {
   private rsvdHi = 0;
   /** The current context if it can use the compact walker (4-level paging, no protection keys). */
   private fastCtx: TranslationContext | null = null;
+  /**
+   * The segment holding the current root table, the word where that table starts in it, and the
+   * memory's `layoutVersion` when they were fetched: every walk starts at the root, and taking it
+   * from here spares the compact walker the segment lookup (about a tenth of its time).
+   */
+  private rootWords: Int32Array = NO_WORDS;
+  private rootBase = 0;
+  private rootLayout = -1;
   /** G (bit 8) when CR4.PGE makes G meaningful, else 0. */
   private globalMask = 0;
   /**
@@ -305,12 +315,11 @@ export class Mmu {
       // for a non-leaf entry on this path also every address bit above 4 GiB (bits 51:32).
       const rsvdHi = this.rsvdHi;
       const hiBad = rsvdHi | 0xfffff;
-      let pfn = this.rootPfn;
-      let seg = pfn >>> 16;
-      let words = memory.peekSegment(pfn);
-      if (words === undefined) break fast;
+      if (memory.layoutVersion !== this.rootLayout) break fast; // walkFull fetches the root again
+      let words: Int32Array | undefined = this.rootWords;
+      let seg = this.rootPfn >>> 16;
       // PML4E, index bits 47:39 (SDM Figure 4-8). PS (bit 7) is reserved here.
-      let slot = ((pfn & 0xffff) << 10) | ((vhi >>> 6) & 0x3fe);
+      let slot = this.rootBase | ((vhi >>> 6) & 0x3fe);
       let lo = words[slot]!;
       let hi = words[slot + 1]!;
       // Also here, before any side effect: a non-canonical address (bits 63:47 not all equal,
@@ -319,7 +328,7 @@ export class Mmu {
       if ((lo & 0x20) === 0) words[slot] = lo | 0x20;
       let rights = lo; // R/W (bit 1) and U/S (bit 2) are ANDed over the levels (SDM 4.6.1)
       let xd = hi; // XD (bit 63) is ORed
-      pfn = lo >>> 12;
+      let pfn = lo >>> 12;
       if (pfn >>> 16 !== seg) {
         words = memory.peekSegment(pfn);
         if (words === undefined) break fast;
@@ -407,6 +416,7 @@ export class Mmu {
    */
   private walkFull(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     if (ctx !== this.ctx) this.prepare(ctx);
+    else if (this.memory.layoutVersion !== this.rootLayout) this.fetchRoot();
     const sign = vhi >> this.signShift;
     if (sign !== 0 && sign !== -1) return this.generalProtection(vhi, vlo);
     this.walkCount++;
@@ -538,11 +548,23 @@ export class Mmu {
     let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
     if (!ctx.nxe) rsvdHi |= 0x80000000;
     this.rsvdHi = rsvdHi | 0;
+    this.fetchRoot();
     for (let access = 0; access < 3; access++) {
       for (let f = 0; f < 8; f++) {
         this.denied[access * 8 + f] = checkRights(ctx, access as AccessKind, f & 1, f & 2, f & 4, 0);
       }
     }
+  }
+
+  /** Fetch the root table's segment for the compact walker (see `rootWords`). */
+  private fetchRoot(): void {
+    const memory = this.memory;
+    const words = memory.peekSegment(this.rootPfn);
+    // A root outside RAM or in a segment not yet created: the compact walker stays off (version
+    // -1 never matches) and walkFull reports what the hardware would.
+    this.rootWords = words ?? NO_WORDS;
+    this.rootBase = (this.rootPfn & 0xffff) << 10;
+    this.rootLayout = words === undefined ? -1 : memory.layoutVersion;
   }
 
   private pageFault(
