@@ -78,6 +78,46 @@ describe("History", () => {
     expect([c.at(2), c.at(3), c.at(4), c.length]).toEqual([7n, 11, 13n, 5]);
   });
 
+  it("model: any mix of pushes and clones (clones of clones too) — every history reads back exactly its own values", () => {
+    // Clones share their prefix with the history they came from (copy-on-write): a push to one
+    // must never show in another, however they were derived, and the limit counts the prefix.
+    type Cmd = { kind: "push"; target: number; value: unknown } | { kind: "clone"; target: number };
+    const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({ kind: fc.constant("push" as const), target: fc.nat(), value: resumeValue }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant("clone" as const), target: fc.nat() }) },
+    );
+    fc.assert(
+      fc.property(fc.array(cmd, { maxLength: 120 }), fc.integer({ min: 1, max: 80 }), (cmds, limit) => {
+        const real = [new History(limit)];
+        const model: unknown[][] = [[]];
+        const overflow = [false];
+        for (const c of cmds) {
+          const k = c.target % real.length; // targets by index modulo the current size
+          if (c.kind === "clone") {
+            real.push(real[k]!.clone());
+            model.push([...model[k]!]);
+            overflow.push(overflow[k]!);
+          } else {
+            real[k]!.push(c.value);
+            if (model[k]!.length < limit) model[k]!.push(c.value);
+            else overflow[k] = true;
+          }
+          for (let j = 0; j < real.length; j++) {
+            const h = real[j]!;
+            const m = model[j]!;
+            expect(h.length).toBe(m.length);
+            expect(h.overflow).toBe(overflow[j]);
+            for (let i = 0; i < m.length; i++) expect(sameResume(h.at(i), m[i])).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("a byte array comes back as a fresh copy each time: writing to one replay's array changes no other", () => {
     const h = new History(16);
     const bytes = Uint8Array.of(1, 2, 3);

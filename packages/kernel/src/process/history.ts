@@ -25,14 +25,37 @@
  * (An earlier version kept the non-numbers in a `Map` keyed by slot; a thread that loads 64-bit
  * words on every iteration then paid a hash insertion and the map's growth on each of them.)
  *
- * Invariant: `length <= capacity <= limit`; every non-integer slot other than -∞ is `j + 0.5`
- * for the j-th entry of `others`, in order.
+ * **Cloning shares the prefix.** The child of a fork starts with its parent's history, and the
+ * parent goes on appending to its own. Because a history is append-only, the child need not copy
+ * it: its first `length` values are the parent's storage, read-only to the child (the parent only
+ * ever writes beyond them), and the child appends to a buffer of its own — copy-on-write, as the
+ * address space is, and fork no longer copies O(history) values (a 15,000-value history cost
+ * ≈ 40 µs to copy). A history that has both a shared prefix and values of its own is flattened
+ * into one buffer the first time it is cloned (a child that forks in turn), so the chain is never
+ * longer than one link:
+ *
+ * ```
+ *   parent:  buf [h0 h1 … h99 | h100 h101 …]        others [7n, …]
+ *                 ▲ shared, read-only                   ▲ shared (first 1)
+ *   child:   base = parent's buf, baseN = 100, baseOthersN = 1;  buf [c0 c1 …], others […]
+ *            at(i) = i < 100 ? decode(base[i]) : decode(buf[i − 100])
+ * ```
+ *
+ * Invariant: `length = baseN + n <= limit`, `n <= buf.length`; every non-integer slot other than
+ * -∞ is `j + 0.5` for the j-th entry of the `others` array of its part (the base's entries below
+ * `baseOthersN`, or the own `others`).
  */
 
 const UNDEF = Number.NEGATIVE_INFINITY;
+const NONE = new Float64Array(0);
 
-/** A frame's resume history (append-only, bounded). */
+/** A frame's resume history (append-only, bounded; clones share their prefix). */
 export class History {
+  /** The shared prefix (another history's storage, never written here) and its length. */
+  private base: Float64Array = NONE;
+  private baseN = 0;
+  private baseOthers: readonly unknown[] = [];
+  /** Own values, from position `baseN` on. */
   private buf: Float64Array;
   private n = 0;
   private others: unknown[] = [];
@@ -46,18 +69,19 @@ export class History {
 
   /** Number of values recorded. */
   get length(): number {
-    return this.n;
+    return this.baseN + this.n;
   }
 
   /** Record the next resume value. */
   push(v: unknown): void {
     const n = this.n;
     if (n === this.buf.length) {
-      if (n >= this.limit) {
+      const room = this.limit - this.baseN;
+      if (n >= room) {
         this.overflow = true;
         return;
       }
-      const next = new Float64Array(Math.min(this.limit, n * 2));
+      const next = new Float64Array(Math.min(room, Math.max(8, n * 2)));
       next.set(this.buf);
       this.buf = next;
     }
@@ -81,22 +105,65 @@ export class History {
    * ```
    */
   at(i: number): unknown {
-    const x = this.buf[i]!;
-    if (Number.isInteger(x)) return x;
-    if (x === UNDEF) return undefined;
-    const v = this.others[x - 0.5];
-    // A read-bytes trap resumes with a fresh array the program may write to: each replay gets its
-    // own copy, as the parent got its own (push kept a copy of that one).
-    return v instanceof Uint8Array ? v.slice() : v;
+    const b = this.baseN;
+    return i < b ? decode(this.base[i]!, this.baseOthers) : decode(this.buf[i - b]!, this.others);
   }
 
-  /** An independent copy (the child's frame keeps recording on its own). */
+  /**
+   * An independent history with the same values (the child's frame records on its own). O(1): it
+   * shares this history's storage as its read-only prefix (see the file comment).
+   */
   clone(): History {
+    if (this.baseN !== 0 && this.n !== 0) this.flatten();
     const h = new History(this.limit);
-    h.buf = this.buf.slice();
-    h.n = this.n;
     h.overflow = this.overflow;
-    h.others = this.others.slice();
+    if (this.n === 0) {
+      h.base = this.base; // nothing of its own yet: share the same prefix
+      h.baseN = this.baseN;
+      h.baseOthers = this.baseOthers;
+    } else {
+      h.base = this.buf;
+      h.baseN = this.n;
+      h.baseOthers = this.others;
+    }
+    // Its own room is what the limit leaves after the prefix (none: the next push overflows).
+    h.buf = new Float64Array(Math.min(8, this.limit - h.baseN));
     return h;
   }
+
+  /** Copy the shared prefix and the own values into one own buffer (the first clone of a clone). */
+  private flatten(): void {
+    const b = this.baseN;
+    const buf = new Float64Array(Math.min(this.limit, Math.max(8, 2 * (b + this.n))));
+    buf.set(this.base.subarray(0, b));
+    // The own slots that point into `others` move up by the prefix's count of such values.
+    let shift = 0;
+    for (let i = 0; i < b; i++) if (isOtherSlot(this.base[i]!)) shift++;
+    const others = this.baseOthers.slice(0, shift);
+    for (let i = 0; i < this.n; i++) {
+      const x = this.buf[i]!;
+      buf[b + i] = isOtherSlot(x) ? x + shift : x;
+    }
+    for (const v of this.others) others.push(v);
+    this.base = NONE;
+    this.baseN = 0;
+    this.baseOthers = [];
+    this.buf = buf;
+    this.n += b;
+    this.others = others;
+  }
+}
+
+/** True for a slot that holds `j + 0.5`, an index into `others`. */
+function isOtherSlot(x: number): boolean {
+  return !Number.isInteger(x) && x !== UNDEF;
+}
+
+function decode(x: number, others: readonly unknown[]): unknown {
+  if (Number.isInteger(x)) return x;
+  if (x === UNDEF) return undefined;
+  const v = others[x - 0.5];
+  // A read-bytes trap resumes with a fresh array the program may write to: each replay gets its
+  // own copy, as the parent got its own (push kept a copy of that one).
+  return v instanceof Uint8Array ? v.slice() : v;
 }

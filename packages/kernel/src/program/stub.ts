@@ -7,8 +7,10 @@
  * resume through it per trap; as this small iterator it costs one plain object, which `yield*`
  * drives through the ordinary iterator protocol (`yield*` accepts any iterator, ECMA-262
  * 14.4.14). The saving shows most in fork's replay (`replay.ts`), where the stub answers from
- * the history without yielding at all: measured 33 → 17 ns per replayed trap in
- * `../../bench/resume-floor.ts`.
+ * the history without yielding at all: 31–40 → 17–28 ns of CPU per replayed trap, and 63–78 →
+ * 50–60 ns per trap resumed by the kernel (the two forms side by side in one process, load 4–6;
+ * `../../bench/resume-floor.ts` measures the current form). `yield*` does not inline a
+ * delegate's `next`, so the stub's call and its result object remain.
  *
  * ```
  *   state       next(v)                                        gives
