@@ -91,6 +91,7 @@ describe("pthread_create / pthread_join", () => {
       const b = boot(function* (self) {
         const { key } = yield* keyCreate(self, function* (_t, v) {
           values.push(1000 + v);
+          yield* compute(1);
         });
         for (let i = 0; i < 3; i++) {
           const j = yield* self.create(function* (t, n) {
