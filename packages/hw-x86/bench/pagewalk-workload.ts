@@ -10,7 +10,6 @@
 import {
   Access,
   type AccessKind,
-  FAULT,
   Mapper,
   type Mmu,
   PAGE_2M,
@@ -183,7 +182,7 @@ export function replayWalks(
 ): { h: number; faults: number; rng: number } {
   const walks = WALKS;
   const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
-  const fault = FAULT;
+  const fault = -1; // FAULT as a literal: an imported constant is a tagged cell, unboxed at every compare
   let s = rng;
   let h = 0;
   let faults = 0;
@@ -215,7 +214,7 @@ export function replayTlb(
   const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
   const hotPct = HOT_PCT;
   const hotPages = 24; // HOT_PAGES, a literal for the same reason
-  const fault = FAULT;
+  const fault = -1; // FAULT as a literal: an imported constant is a tagged cell, unboxed at every compare
   let s = rng;
   let h = 0;
   let faults = 0;

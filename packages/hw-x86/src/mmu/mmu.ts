@@ -98,6 +98,8 @@ const PS = 1 << 7;
 const G = 1 << 8;
 /** Fields of {@link Mmu}'s packed `last` word (see there); its low byte is a TLB entry's flags. */
 const LAST_TLB_HIT = 0x100;
+/** The way translateHalves passes on when it did not look the TLB up (a TLB way is ≥ -1). */
+const NOT_LOOKED_UP = -2;
 const LAST_PKEY_SHIFT = 9;
 
 /**
@@ -130,6 +132,9 @@ export class Mmu {
   /** Table address of the last machine check. */
   lastTableAddress: PhysAddr = 0;
   private walkCount = 0;
+  /** Physical address of the last successful walk: bits 51:32, and bits 31:0 as an int32. */
+  private paHi = 0;
+  private paLo = 0;
 
   /**
    * The facts of the last translation packed in one word, so that the hot paths end with a single
@@ -198,56 +203,75 @@ export class Mmu {
    */
   translateHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     // Only the common TLB hit is handled here (kept small so that V8 inlines it into the caller's
-    // loop); misses, refused accesses, writes that must set D, and protection keys go out of line.
+    // loop); misses, refused accesses, writes that must set D, protection keys and new contexts go
+    // to translateSlow. That one returns a status and leaves the address in paHi/paLo, so every
+    // address this returns is computed here, as a double in a register: a double returned by a
+    // call is boxed, and every path that merges with it would be boxed too (see walkHalves). For
+    // the same reason the fault value is written -1 here, not FAULT: a module constant is read
+    // from the module's context as a tagged value, and one tagged input boxes the merge.
     // One comparison admits the common case: the current context, 4-level, no protection keys.
     const tlb = this.tlb;
-    if (ctx !== this.fastCtx || tlb === null) return this.translateSlow(ctx, vhi, vlo, access);
-    // Canonical: bits 63:47 all equal, i.e. vhi >> 15 is 0 or -1.
-    if (((vhi >> 15) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
-    const w = tlb.lookup(ctx.pcid, vhi, vlo);
-    if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
-    // The entry's flags carry the page's level in bits 7:5 (TLB_LEVEL_SHIFT), as `last` does.
-    // `access & ~(f >>> 3) & 1` is 1 for a write (1) to an entry whose D (bit 3) is clear.
-    const f = tlb.flags[w]!;
-    if ((this.denied[access * 8 + (f & 7)]! | (access & ~(f >>> 3) & 1)) !== 0) {
-      return this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
+    let w = NOT_LOOKED_UP;
+    if (ctx === this.fastCtx && tlb !== null) {
+      // Canonical: bits 63:47 all equal, i.e. vhi >> 15 is 0 or -1.
+      if (((vhi >> 15) + 1) >>> 1 !== 0) {
+        this.generalProtection(vhi, vlo);
+        return -1; // FAULT
+      }
+      w = tlb.lookup(ctx.pcid, vhi, vlo);
+      if (w >= 0) {
+        // The entry's flags carry the page's level in bits 7:5 (TLB_LEVEL_SHIFT), as `last` does.
+        // `access & ~(f >>> 3) & 1` is 1 for a write (1) to an entry whose D (bit 3) is clear.
+        const f = tlb.flags[w]!;
+        if ((this.denied[access * 8 + (f & 7)]! | (access & ~(f >>> 3) & 1)) === 0) {
+          this.last = f | 0x100;
+          return tlb.frame[w]! + (vlo & 0xfff);
+        }
+      }
     }
-    this.last = f | 0x100;
-    return tlb.frame[w]! + (vlo & 0xfff);
+    return this.translateSlow(ctx, vhi, vlo, access, w) === 0
+      ? this.paHi * 4294967296 + (this.paLo >>> 0) // 2^32 (a literal, see walkHalves)
+      : -1; // FAULT
   }
 
-  /** {@link Mmu.translateHalves} for a new context, LA57, protection keys, or no TLB. */
-  private translateSlow(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+  /**
+   * {@link Mmu.translateHalves} for a miss, a hit that needs more than the common checks, a new
+   * context, LA57, protection keys, or no TLB. `w` is the way the fast path found (-1 for a miss)
+   * or NOT_LOOKED_UP. Returns as `walkTo` does.
+   */
+  private translateSlow(
+    ctx: TranslationContext,
+    vhi: number,
+    vlo: number,
+    access: AccessKind,
+    w: number,
+  ): number {
     const tlb = this.tlb;
-    if (tlb === null) return this.walkHalves(ctx, vhi, vlo, access);
-    if (ctx !== this.ctx) this.prepare(ctx);
-    if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
-    const w = tlb.lookup(ctx.pcid, vhi, vlo);
-    if (w < 0) return this.tlbMiss(tlb, ctx, vhi, vlo, access);
-    return this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
+    if (tlb === null) return this.walkTo(ctx, vhi, vlo, access);
+    if (w === NOT_LOOKED_UP) {
+      if (ctx !== this.ctx) this.prepare(ctx);
+      if (((vhi >> this.signShift) + 1) >>> 1 !== 0) return this.generalProtection(vhi, vlo);
+      w = tlb.lookup(ctx.pcid, vhi, vlo);
+    }
+    return w < 0 ? this.tlbMiss(tlb, ctx, vhi, vlo, access) : this.tlbHitSlow(tlb, w, ctx, vhi, vlo, access);
   }
 
-  /** A TLB miss: walk, and cache the translation if it succeeded (faults are never cached). */
+  /**
+   * A TLB miss: walk, and cache the translation if it succeeded (faults are never cached).
+   * Returns as `walkTo` does.
+   */
   private tlbMiss(tlb: Tlb, ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
-    const pa = this.walkHalves(ctx, vhi, vlo, access);
-    if (pa === FAULT) return FAULT;
+    if (this.walkTo(ctx, vhi, vlo, access) !== 0) return FAULT;
     const last = this.last;
-    tlb.fill(
-      ctx.pcid,
-      vhi,
-      vlo,
-      pa - (vlo & 0xfff),
-      last & 0xff,
-      last >>> LAST_PKEY_SHIFT,
-      this.lastPageShift,
-    );
-    return pa;
+    const frame = this.paHi * TWO_POW_32 + ((this.paLo & ~0xfff) >>> 0);
+    tlb.fill(ctx.pcid, vhi, vlo, frame, last & 0xff, last >>> LAST_PKEY_SHIFT, this.lastPageShift);
+    return 0;
   }
 
   /**
    * A TLB hit in full: the rights check against the cached R/W, U/S, XD (and PKRU), a #PF that
    * drops the page's entries, or a write to an entry whose D is clear, which walks again to set D
-   * in memory (SDM 4.8) and refreshes the entry from that walk.
+   * in memory (SDM 4.8) and refreshes the entry from that walk. Returns as `walkTo` does.
    */
   private tlbHitSlow(
     tlb: Tlb,
@@ -268,18 +292,21 @@ export class Mmu {
       return this.pageFault(ctx, vhi, vlo, access, denied, reason, level);
     }
     if (access === Access.Write && (f & TLB_DIRTY) === 0) {
-      const pa = this.walkHalves(ctx, vhi, vlo, access);
-      if (pa === FAULT) {
+      if (this.walkTo(ctx, vhi, vlo, access) !== 0) {
         tlb.invalidateEntry(w);
         return FAULT;
       }
       const last = this.last;
-      tlb.refreshEntry(w, pa - (vlo & 0xfff), last & 0xff, last >>> LAST_PKEY_SHIFT, this.lastPageShift);
+      const frame = this.paHi * TWO_POW_32 + ((this.paLo & ~0xfff) >>> 0);
+      tlb.refreshEntry(w, frame, last & 0xff, last >>> LAST_PKEY_SHIFT, this.lastPageShift);
       this.last = last | LAST_TLB_HIT;
-      return pa;
+      return 0;
     }
     this.last = f | LAST_TLB_HIT;
-    return tlb.frame[w]! + (vlo & 0xfff);
+    const pa = tlb.frame[w]! + (vlo & 0xfff);
+    this.paHi = Math.floor(pa / TWO_POW_32);
+    this.paLo = pa | 0;
+    return 0;
   }
 
   /**
@@ -288,6 +315,20 @@ export class Mmu {
    * page's TLB entries when the TLB invalidates on faults).
    */
   walkHalves(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
+    // Small enough for V8 to inline into the caller's loop: the walk itself (walkTo) returns a
+    // small integer and leaves the address in two int32 fields, and the double is assembled here,
+    // in the caller's code. A call returning the double would box it (a heap number per walk:
+    // a physical address at or above 2 GiB is no small integer), and so would every path that
+    // merges with it, the TLB hits of translateHalves included.
+    // 4294967296 = 2^32, a literal: an imported constant is read from its module cell at each use.
+    return this.walkTo(ctx, vhi, vlo, access) === 0 ? this.paHi * 4294967296 + (this.paLo >>> 0) : -1; // FAULT
+  }
+
+  /**
+   * The walk of {@link Mmu.walkHalves}: returns 0 with the physical address in `paHi`/`paLo`, or
+   * {@link FAULT} with the details in the `last*` fields.
+   */
+  private walkTo(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     // Why two walkers. This one is the common case only, written out level by level: a known
     // 4-level context without protection keys, a canonical address, every entry present and
     // well-formed, every table below 4 GiB. Anything else (a new context, LA57, PKE, non-canonical,
@@ -404,7 +445,9 @@ export class Mmu {
       // Page shift 12, 21 or 30 = 3 + 9·level; the frame mask is -1 << shift (worked: level 2 →
       // -1 << 21 = 0xffe00000, the 2 MiB frame bits 31:21 of the low half).
       const mask = -1 << (3 + 9 * level);
-      return (hi & 0xfffff) * 4294967296 + ((lo & mask) >>> 0) + (vlo & ~mask);
+      this.paHi = hi & 0xfffff;
+      this.paLo = (lo & mask) | (vlo & ~mask);
+      return 0;
     }
     return this.walkFull(ctx, vhi, vlo, access);
   }
@@ -412,7 +455,7 @@ export class Mmu {
   /**
    * The reference walker: every case of SDM 4.5 (4 or 5 levels, protection keys, faults of every
    * kind, machine checks). {@link Mmu.walkHalves} handles the common case itself and calls this
-   * for the rest.
+   * for the rest. Returns as `walkTo` does.
    */
   private walkFull(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     if (ctx !== this.ctx) this.prepare(ctx);
@@ -494,7 +537,9 @@ export class Mmu {
           ((lo & G) !== 0 && ctx.pge ? TLB_GLOBAL : 0) |
           (level << TLB_LEVEL_SHIFT) |
           (pkey << LAST_PKEY_SHIFT);
-        return (hi & 0xfffff) * TWO_POW_32 + (frameLo >>> 0) + offset;
+        this.paHi = hi & 0xfffff;
+        this.paLo = frameLo | offset;
+        return 0;
       }
       if ((lo & A) === 0) words[slot] = lo | A;
       // Next table's frame number, bits 51:12 of the entry. RAM ends below 1 TiB (pfn < 2^28), so a
