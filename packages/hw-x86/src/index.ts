@@ -39,6 +39,7 @@ export * from "./memtypes/pat.js";
 export * from "./mmu/context.js";
 export * from "./mmu/fault.js";
 export * from "./mmu/mmu.js";
+export * from "./mmu/rights.js";
 // The mapper (page-table trees in physical memory).
 export * from "./paging/api.js";
 // Paging structures.

@@ -16,17 +16,7 @@
  *          set A (and D on a write), fill the TLB ─► pa
  * ```
  *
- * Access rights (SDM 4.6.1), with `U` = U/S set at every level, `W` = R/W set at every level,
- * `X` = XD clear at every level:
- *
- * | access                    | user mode (CPL 3) | supervisor mode (CPL 0–2)                             |
- * | ------------------------- | ----------------- | ----------------------------------------------------- |
- * | read                      | needs U           | if U: needs SMAP = 0 or AC = 1                        |
- * | write                     | needs U and W     | if U: needs SMAP = 0 or AC = 1; needs W when CR0.WP=1 |
- * | instruction fetch         | needs U and X     | needs X; if U: needs SMEP = 0                         |
- *
- * Protection keys (SDM 4.6.2, CR4.PKE): a data access to a user-mode address with key k faults if
- * PKRU.AD[k], or if PKRU.WD[k] on a write that is a user-mode access or happens with CR0.WP = 1.
+ * Access rights (SDM 4.6.1/4.6.2, with protection keys) are decided by `rights.ts`.
  *
  * Choices where the SDM leaves freedom (documented so a student can rely on them):
  * - **Accessed bits on a faulting walk.** Every present, well-formed non-leaf entry passed on the
@@ -47,7 +37,7 @@
  * 32-bit halves and return the physical address or {@link FAULT} (-1), leaving the details in the
  * `last*` fields — the hot-path form the benchmarks use, with no object allocation.
  *
- * Related: `context.ts` (the CPU state read here), `fault.ts`, `../tlb/tlb.ts`,
+ * Related: `context.ts` (the CPU state read here), `rights.ts`, `fault.ts`, `../tlb/tlb.ts`,
  * `../paging/entry.ts` (the bit layout), `../paging/mapper.ts` (builds the tables).
  */
 import type { PagingTraceEvent, Tracer } from "../api.js";
@@ -69,6 +59,7 @@ import {
   PF_W,
   type TranslateResult,
 } from "./fault.js";
+import { checkRights } from "./rights.js";
 
 /** The sentinel the halves API returns for any fault (details in the `last*` fields). */
 export const FAULT = -1;
@@ -679,43 +670,6 @@ export class Mmu {
       level: this.lastLevel,
     };
   }
-}
-
-/**
- * The rights check of SDM 4.6.1/4.6.2 (table in the file banner). `rw`, `us`, `nx` are the values
- * combined over every level (any non-zero value counts as set).
- * @returns 0 if the access is allowed, else the #PF error-code bits it contributes (P, and PK when
- *   protection keys forbid it).
- */
-export function checkRights(
-  ctx: TranslationContext,
-  access: AccessKind,
-  rw: number,
-  us: number,
-  nx: number,
-  pkey: number,
-): number {
-  const user = ctx.cpl === 3;
-  let ok: boolean;
-  if (access === Access.Execute) {
-    ok = nx === 0 && (user ? us !== 0 : !(us !== 0 && ctx.smep));
-  } else if (user) {
-    ok = us !== 0 && (access === Access.Read || rw !== 0);
-  } else if (us !== 0 && ctx.smap && !ctx.ac) {
-    ok = false;
-  } else {
-    ok = access === Access.Read || rw !== 0 || !ctx.wp;
-  }
-  let pk = 0;
-  if (ctx.pke && us !== 0 && access !== Access.Execute) {
-    const ad = (ctx.pkru >>> (2 * pkey)) & 1;
-    const wd = (ctx.pkru >>> (2 * pkey + 1)) & 1;
-    if (ad !== 0 || (wd !== 0 && access === Access.Write && (user || ctx.wp))) {
-      pk = PF_PK;
-      ok = false;
-    }
-  }
-  return ok ? 0 : PF_P | pk;
 }
 
 function shiftToSize(shift: number): PageSize {
