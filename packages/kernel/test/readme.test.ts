@@ -11,7 +11,9 @@ import {
   mem,
   OpenFile,
   ProgramRegistry,
+  replayCursor,
   posixStubs as sys,
+  type UserCode,
   WEXITSTATUS,
 } from "../src/index.js";
 
@@ -69,5 +71,33 @@ describe("README", () => {
     const k = new Kernel({ programs, memoryMap, allocator: ({ frames }) => new BitmapAllocator({ frames }) });
     expect(k.reservedFrames).toBe(98);
     expect(k.frames.frameCount).toBe(16384);
+  });
+
+  it("silent replay: a stub of one's own (the README's myLoad) answers the child's replay without yielding", () => {
+    let silent = 0; // counts the replay's answers (state outside the program, for the test only)
+    function* myLoad(va: number): UserCode<number> {
+      if (replayCursor.pending()) {
+        silent++;
+        return replayCursor.take() as number;
+      }
+      return (yield { kind: "load", va, size: 4 }) as number;
+    }
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const va = yield* libc.sbrk(4096);
+        yield* mem.store32(va, 41);
+        let sum = 0;
+        for (let i = 0; i < 5; i++) sum += yield* myLoad(va);
+        const pid = yield* sys.fork();
+        if (pid === 0) return sum === 5 * 41 ? 3 : 4;
+        return WEXITSTATUS((yield* libc.waitpid(pid)).status) === 3 ? 0 : 1;
+      },
+    });
+    const k = new Kernel({ programs });
+    k.boot("init");
+    expect(k.run().outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel).toEqual([{ pid: 1, status: 0 }]);
+    expect(silent).toBe(5); // the child's five loads came from the parent's history
   });
 });
