@@ -317,7 +317,12 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       return k.life.exec(t, image, a.argv, a.envp);
     },
     exit(t, status) {
-      k.life.exitThread(t, status);
+      // `status` is a checked int32, but optimized dispatch code may hand it over boxed as a
+      // heap number (0.0: argument arrays of doubles and of small integers meet there). Stored
+      // as such, it would turn the thread's exitValue field from small-integer to double, which
+      // changes the map of every Thread and deoptimizes the trap loop (run, step, execute and
+      // the memory path) early in every run. `| 0` is the same value as a small integer.
+      k.life.exitThread(t, status | 0);
       return SYSCALL_NORETURN;
     },
     waitpid(t, pid, status, options) {
