@@ -19,9 +19,11 @@
  * handler returns the same trap is executed again, as the faulting instruction is on hardware.
  *
  * Invariant: a trap record is plain, immutable data; the kernel never keeps a reference to it
- * after the trap is handled, so user code may reuse one (the syscall stubs do not, for clarity).
+ * after the trap is handled, so user code may reuse one (the system-call stubs without arguments
+ * share one frozen record each).
  *
- * Related: `user.ts` (the generators that yield these), `../trap/loop.ts` (the kernel side).
+ * Related: `user.ts` and `stub.ts` (the stubs that yield these), `../kernel/kernel.ts` (the
+ * kernel side: `step` and `execute`).
  */
 
 /** The width of a scalar memory access in bytes. */

@@ -165,12 +165,13 @@ export function syscallTrap(nr: number, args: readonly number[]): Trap {
 }
 
 /**
- * The memory trap records of {@link mem}, built without a generator, for hot paths that `yield`
- * them directly: `(yield memTrap.load32(va)) as number` is the same trap as
- * `yield* mem.load32(va)`, one generator level less. Each level of `yield*` costs about 30 ns of
- * host time per trap (a generator object, and a resume that passes through every level:
- * `packages/kernel/bench/resume-floor.ts` measures the floor), which shows in code that traps a
- * dozen times per operation, such as a thread library's create and join.
+ * The memory trap records of {@link mem}, built without a stub, for hot paths that `yield` them
+ * directly: `(yield memTrap.load32(va)) as number` is the same trap as `yield* mem.load32(va)`,
+ * one level of delegation less. A trap the kernel resumes costs about 28 ns of host time as a raw
+ * `yield` and about 67 ns through `yield*` and a stub (CPU time, one process, load 4.4), which
+ * shows in code that traps a dozen times per operation, such as a thread library's create and
+ * join. During fork's replay the two cost the same (about 30 ns per value: the stub answers
+ * without yielding, the raw `yield` is resumed by the replay loop).
  *
  * The result comes back untyped (`unknown`): cast it to what the matching {@link mem} stub
  * returns (number; bigint for `load64`; undefined for stores and `write`).
