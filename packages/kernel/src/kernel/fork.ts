@@ -18,6 +18,8 @@
  * one `next()` call, with no generator suspended and resumed per trap. A raw `yield` in a program
  * comes back to the loop here, which resumes it with the next value. When no value is left, the
  * next trap is yielded for real and the generator stays suspended there, as the parent's is.
+ * Each child frame records on into a clone of the parent frame's history, which shares the
+ * recorded prefix copy-on-write (`History.clone`), so fork copies no history either.
  *
  * The cost is proportional to the history (a loop of n forks costs O(n²) in all; `clone(fn, arg)`
  * avoids it). A program that keeps state in outside JavaScript variables sees the replay and may
@@ -37,7 +39,15 @@ import type { Kernel } from "./kernel.js";
 const replay = replayCursor;
 
 /**
- * Rebuild `from`'s frames in `to` by replaying their histories. Returns an error text, or null.
+ * Rebuild `from`'s frames in `to` by replaying their histories.
+ *
+ * @returns null when every frame was rebuilt and the top one stopped at the fork trap the kernel
+ *   is executing (`k.currentTrap`); otherwise why not (a frame returned or threw during its
+ *   replay, or the top frame yielded another trap). The caller kills the child with that report.
+ *   Frames after the first failure are still pushed (not replayed), so the child can be torn
+ *   down like any thread.
+ * @remarks Never throws for what a program does: its exceptions become the report. The replay
+ *   cursor is set for one frame at a time and always cleared before this returns.
  */
 export function replayFrames(k: Kernel, from: Thread, to: Thread, child: Process): string | null {
   let error: string | null = null;

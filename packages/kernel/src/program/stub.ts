@@ -40,10 +40,11 @@
  * | RECORD       | –          | –               | –                  | the trap itself      |
  *
  * RECORD yields a record built once (traps are immutable): a system call without arguments
- * allocates nothing but the stub.
+ * allocates no trap record.
  *
  * One class for every kind, not a subclass per kind: `next` then sees one object shape at every
- * call site, which keeps it monomorphic and inlinable into the program that runs it.
+ * call site and stays monomorphic, and the stub's construction is inlined into the program that
+ * calls it (`next` itself is not: `yield*` calls it).
  *
  * Related: `user.ts` and `../syscalls/stubs.ts` (the stubs built on it), `replay.ts`, `trap.ts`.
  */
