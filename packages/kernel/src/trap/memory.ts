@@ -369,9 +369,17 @@ function writePhys(m: PhysicalMemory, pa: number, src: Uint8Array, from: number,
  * are exact and the one addition rounds once, so the result equals `Number(BigInt.asIntN(64, v))`.
  * Worked example: bytes FB FF FF FF FF FF FF FF give lo = 0xFFFFFFFB, hi = −1, and
  * −1 · 4294967296 + 4294967291 = −5.
+ *
+ * A word below 2^32 (hi = 0: a pointer's low half is all of it only for small values, but every
+ * count, tid or small argument) is `lo` itself, with no arithmetic: V8 then keeps a small value
+ * a small integer, where `0 · 2^32 + lo` would be a heap number (2^32 is not a small integer, so
+ * the product is a double) — and a heap number stored into a field that held small integers
+ * changes the map of the object holding it (see the kernel's `exit` handler).
  */
 function readI64Number(m: PhysicalMemory, pa: number): number {
-  return (m.read32(pa + 4) | 0) * 4294967296 + (m.read32(pa) >>> 0);
+  const lo = m.read32(pa) >>> 0;
+  const hi = m.read32(pa + 4) | 0;
+  return hi === 0 ? lo : hi * 4294967296 + lo;
 }
 
 /**

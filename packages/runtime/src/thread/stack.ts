@@ -102,7 +102,10 @@ export function spareBlock(area: number, slot: number): number {
  */
 export function spareSlotFor(area: number, tcb: number): number {
   const pages = (tcb - area) / PAGE_SIZE;
-  return pages === (pages | 0) ? pages : 0;
+  // The int32 itself, not the quotient: the same value, but a small integer for V8 rather than a
+  // heap number, so the XCHG trap's operand field keeps its representation (and its map).
+  const slot = pages | 0;
+  return slot === pages ? slot : 0;
 }
 
 /**
