@@ -103,15 +103,15 @@ const SEGMENT_BYTES = SEGMENT_FRAMES * FRAME_SIZE;
  */
 export class PhysicalMemory {
   /** Bytes of RAM, from address 0. */
-  readonly size: number;
+  declare readonly size: number;
   /** Number of RAM frames (`size / 4096`). */
-  readonly frameCount: number;
-  private readonly reserved: readonly BootMemoryRegion[];
-  private readonly segments: (Int32Array | undefined)[];
+  declare readonly frameCount: number;
+  declare private readonly reserved: readonly BootMemoryRegion[];
+  declare private readonly segments: (Int32Array | undefined)[];
   private layout = 0;
-  private readonly byteSegments: (Uint8Array | undefined)[];
+  declare private readonly byteSegments: (Uint8Array | undefined)[];
   /** One byte per frame of each backed segment: 1 if the frame was stored into. */
-  private readonly touched: (Uint8Array | undefined)[];
+  declare private readonly touched: (Uint8Array | undefined)[];
   private backed = 0;
   private regions: MmioRegion[] = [];
   /** Lowest MMIO address, or +∞ when there is no region: a fast "certainly RAM" test. */

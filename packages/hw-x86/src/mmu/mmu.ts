@@ -105,10 +105,10 @@ const LAST_PKEY_SHIFT = 9;
  */
 export class Mmu {
   /** The physical memory walked. */
-  readonly memory: PhysicalMemory;
+  declare readonly memory: PhysicalMemory;
   /** The TLB in front of the walker, if any. */
-  readonly tlb: Tlb | null;
-  private readonly tracer: Tracer<PagingTraceEvent> | undefined;
+  declare readonly tlb: Tlb | null;
+  declare private readonly tracer: Tracer<PagingTraceEvent> | undefined;
 
   /** Vector of the last fault (14 #PF, 13 #GP, 18 #MC); meaningful after a {@link FAULT}. */
   lastVector = 0;

@@ -148,41 +148,41 @@ export const TLB_LEVEL_SHIFT = 5;
  */
 export class Tlb {
   /** Number of sets. */
-  readonly sets: number;
+  declare readonly sets: number;
   /** Ways per set. */
-  readonly ways: number;
+  declare readonly ways: number;
   /** Victim policy. */
-  readonly replacement: ReplacementPolicy;
+  declare readonly replacement: ReplacementPolicy;
   /** Whether a page fault drops the page's entries (SDM behaviour, default). */
-  readonly invalidateOnFault: boolean;
+  declare readonly invalidateOnFault: boolean;
   /** 1 if the way holds a translation. */
-  readonly valid: Uint8Array;
+  declare readonly valid: Uint8Array;
   /** Virtual address bits 43..12 of the cached piece. */
-  readonly tagLo: Int32Array;
+  declare readonly tagLo: Int32Array;
   /** Virtual address bits 56..44 of the cached piece. */
-  readonly tagHi: Int32Array;
+  declare readonly tagHi: Int32Array;
   /** PCID the entry was created under. */
-  readonly pcid: Uint16Array;
+  declare readonly pcid: Uint16Array;
   /** Physical address of the cached 4 KiB piece. */
-  readonly frame: Float64Array;
+  declare readonly frame: Float64Array;
   /** `TLB_*` flag bits, and the page's level in bits 7:5 ({@link TLB_LEVEL_SHIFT}). */
-  readonly flags: Uint8Array;
+  declare readonly flags: Uint8Array;
   /** Protection key. */
-  readonly pkey: Uint8Array;
+  declare readonly pkey: Uint8Array;
   /** 12, 21 or 30: the size of the page the piece belongs to. */
-  readonly pageShift: Uint8Array;
+  declare readonly pageShift: Uint8Array;
   /**
    * The match key of each way, so that a lookup compares two words: `KEY_VALID | KEY_GLOBAL? |
    * pcid << 13 | tagHi` (0 when the way is invalid). Kept in step with `valid`, `tagHi`, `pcid` and
    * the global flag by every method that changes them.
    */
-  private readonly key: Int32Array;
-  private readonly stamp: Float64Array;
-  private readonly fifoNext: Uint32Array;
-  private readonly setMask: number;
-  private readonly tracer: Tracer<PagingTraceEvent> | undefined;
+  declare private readonly key: Int32Array;
+  declare private readonly stamp: Float64Array;
+  declare private readonly fifoNext: Uint32Array;
+  declare private readonly setMask: number;
+  declare private readonly tracer: Tracer<PagingTraceEvent> | undefined;
   private clock = 0;
-  private rng: number;
+  declare private rng: number;
   private hits = 0;
   private misses = 0;
   private fills = 0;
