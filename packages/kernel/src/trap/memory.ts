@@ -370,11 +370,11 @@ function writePhys(m: PhysicalMemory, pa: number, src: Uint8Array, from: number,
  * Worked example: bytes FB FF FF FF FF FF FF FF give lo = 0xFFFFFFFB, hi = −1, and
  * −1 · 4294967296 + 4294967291 = −5.
  *
- * A word below 2^32 (hi = 0: a pointer's low half is all of it only for small values, but every
- * count, tid or small argument) is `lo` itself, with no arithmetic: V8 then keeps a small value
- * a small integer, where `0 · 2^32 + lo` would be a heap number (2^32 is not a small integer, so
- * the product is a double) — and a heap number stored into a field that held small integers
- * changes the map of the object holding it (see the kernel's `exit` handler).
+ * A word below 2^32 (hi = 0: every count, tid or small argument a thread library keeps in a
+ * 64-bit slot) is `lo` itself, with no arithmetic: V8 then keeps a small value a small integer,
+ * where `0 · 2^32 + lo` would be a heap number (2^32 is not a small integer, so the product is a
+ * double), and a heap number stored into a field that held small integers changes the map of the
+ * object holding it (see the POSIX `exit` handler).
  */
 function readI64Number(m: PhysicalMemory, pa: number): number {
   const lo = m.read32(pa) >>> 0;
