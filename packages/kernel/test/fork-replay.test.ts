@@ -218,6 +218,9 @@ describe("a replay that diverges kills the child with a report and leaves no cur
 });
 
 describe("ReplayCursor", () => {
+  /** An iterator result as plain data (a stub is its own first result, with more fields). */
+  const res = (r: IteratorResult<unknown, unknown>) => ({ value: r.value, done: r.done });
+
   function history(values: unknown[]): History {
     const h = new History(64);
     for (const v of values) h.push(v);
@@ -228,11 +231,11 @@ describe("ReplayCursor", () => {
     const h = history([undefined, 41, 7n]);
     replayCursor.begin(h, 1);
     try {
-      expect(sys.getpid().next()).toEqual({ value: 41, done: true });
-      expect(mem.load64(0x1000).next()).toEqual({ value: 7n, done: true });
+      expect(res(sys.getpid().next())).toEqual({ value: 41, done: true });
+      expect(res(mem.load64(0x1000).next())).toEqual({ value: 7n, done: true });
       const g = sys.getpid();
       expect(g.next().value).toEqual({ kind: "syscall", nr: NR_GETPID, args: [] });
-      expect(g.next(3)).toEqual({ value: 3, done: true });
+      expect(res(g.next(3))).toEqual({ value: 3, done: true });
       replayCursor.checkInvariants();
     } finally {
       replayCursor.finish();
@@ -249,7 +252,7 @@ describe("ReplayCursor", () => {
       expect(replayCursor.position).toBe(4);
       expect(mem.store32(0x2000, 1).next().done).toBe(true);
       expect(compute(5).next().done).toBe(true);
-      expect(sys.write(1, 0x2000, 3).next()).toEqual({ value: 9, done: true });
+      expect(res(sys.write(1, 0x2000, 3).next())).toEqual({ value: 9, done: true });
       expect(replayCursor.pending()).toBe(false);
     } finally {
       replayCursor.finish();

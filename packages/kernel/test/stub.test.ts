@@ -16,6 +16,9 @@ import {
   type UserCode,
 } from "../src/index.js";
 
+/** An iterator result as plain data (a stub is its own first result, with more fields). */
+const res = (r: IteratorResult<unknown, unknown>) => ({ value: r.value, done: r.done });
+
 /** The generator a stub stands for, to compare the two step by step. */
 function* asGenerator<R>(trap: Trap): UserCode<R> {
   return (yield trap) as R;
@@ -26,13 +29,22 @@ describe("TrapStub behaves as the one-yield generator it replaces", () => {
     const trap: Trap = { kind: "load", va: 0x40, size: 4 };
     const stub = mem.load32(0x40);
     const gen = asGenerator<number>(trap);
-    const steps = (it: UserCode<number>) => [it.next(), it.next(7), it.next(8)];
+    const steps = (it: UserCode<number>) => [it.next(), it.next(7), it.next(8)].map(res);
     expect(steps(stub)).toEqual(steps(gen));
     expect(steps(mem.load32(0x40))).toEqual([
       { value: trap, done: false },
       { value: 7, done: true },
       { value: undefined, done: true },
     ]);
+  });
+
+  it("it is its own first result, and that result does not change when the stub goes on", () => {
+    const stub = mem.load32(0x40);
+    const first = stub.next();
+    expect(first).toBe(stub);
+    expect(res(first)).toEqual({ value: { kind: "load", va: 0x40, size: 4 }, done: false });
+    expect(res(stub.next(7))).toEqual({ value: 7, done: true });
+    expect(res(first)).toEqual({ value: { kind: "load", va: 0x40, size: 4 }, done: false });
   });
 
   it("yield* delegates to it: the outer generator yields the trap and gets the resume value back", () => {
@@ -100,10 +112,10 @@ describe("TrapStub behaves as the one-yield generator it replaces", () => {
       const a = sys.getpid();
       const b = sys.getppid();
       expect(replayCursor.position).toBe(1); // creating them consumed nothing
-      expect(b.next()).toEqual({ value: 11, done: true });
-      expect(a.next()).toEqual({ value: 22, done: true });
+      expect(res(b.next())).toEqual({ value: 11, done: true });
+      expect(res(a.next())).toEqual({ value: 22, done: true });
       const c = sys.getpid(); // no value left: it raises its trap
-      expect(c.next()).toEqual({ value: { kind: "syscall", nr: 39, args: [] }, done: false });
+      expect(res(c.next())).toEqual({ value: { kind: "syscall", nr: 39, args: [] }, done: false });
     } finally {
       replayCursor.finish();
     }
