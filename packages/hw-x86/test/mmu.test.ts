@@ -344,6 +344,13 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
       expect(s.mmu.lastVector).toBe(14);
       expect([s.mmu.lastCr2Hi, s.mmu.lastCr2Lo]).toEqual([hi, 0x1000]);
     });
+    it("reports the low half of CR2 unsigned, bit 31 included", () => {
+      const s = setup();
+      // 0x8000_1234 is not mapped: a #PF whose CR2 low half has bit 31 set.
+      expect(s.mmu.walkHalves(s.ctx(user), 0, 0x80001234 | 0, Access.Read)).toBe(FAULT);
+      expect(s.mmu.lastCr2Lo).toBe(0x80001234);
+      expect(s.mmu.lastCr2).toBe(0x80001234);
+    });
   });
 
   it("a table outside RAM is a machine check (this model's bus error)", () => {

@@ -119,7 +119,15 @@ export class Mmu {
   /** CR2 of the last page fault, high half (signed). */
   lastCr2Hi = 0;
   /** CR2 of the last page fault, low half (unsigned). */
-  lastCr2Lo = 0;
+  get lastCr2Lo(): number {
+    return this.cr2Lo >>> 0;
+  }
+  /**
+   * The low half of CR2 as an int32. Kept signed so the field stays a small integer: an address
+   * half at or above 2^31 stored unsigned is a double to V8, which would change this object's
+   * layout at the first such fault and throw away the code compiled for it.
+   */
+  private cr2Lo = 0;
   /** Table address of the last machine check. */
   lastTableAddress: PhysAddr = 0;
   private walkCount = 0;
@@ -568,7 +576,7 @@ export class Mmu {
 
   /** CR2 of the last page fault as a number (exact for every 48-bit address). */
   get lastCr2(): VirtAddr {
-    return this.lastCr2Hi * TWO_POW_32 + (this.lastCr2Lo >>> 0);
+    return this.lastCr2Hi * TWO_POW_32 + (this.cr2Lo >>> 0);
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────
@@ -622,7 +630,7 @@ export class Mmu {
     this.lastReason = reason;
     this.last = level << TLB_LEVEL_SHIFT;
     this.lastCr2Hi = vhi | 0;
-    this.lastCr2Lo = vlo >>> 0;
+    this.cr2Lo = vlo | 0;
     const tlb = this.tlb;
     if (tlb?.invalidateOnFault) tlb.dropPage(ctx.pcid, vhi, vlo, true);
     if (this.tracer !== undefined) {
