@@ -1,6 +1,7 @@
 // vitest benches of the kernel's hot paths (pnpm bench --project kernel): a null system call, a
-// memory access that hits the TLB, and fork + exit + wait of a small process. The figures to
-// compare with native Linux come from baseline-sysrate.ts.
+// memory access that hits the TLB, fork + exit + wait of a small process, and sysrate.c's fork
+// loop in small (one parent forking 300 times: fork by replay, so O(n²) replayed values). The
+// figures to compare with native Linux come from baseline-sysrate.ts.
 import { bench, describe } from "vitest";
 import {
   Kernel,
@@ -35,6 +36,19 @@ describe("kernel hot paths", () => {
     boot(function* () {
       const va = yield* libc.sbrk(4096);
       for (let i = 0; i < 10_000; i++) yield* mem.load32(va);
+      return 0;
+    }).run();
+  });
+
+  bench("a parent that forks 300 times, each child exiting at once (replayed: 135k values)", () => {
+    boot(function* () {
+      const st = yield* libc.sbrk(8);
+      for (let i = 0; i < 300; i++) {
+        const pid = yield* sys.fork();
+        if (pid === 0) yield* sys.exit_group(7);
+        yield* sys.waitpid(pid, st, 0);
+        yield* mem.load32(st);
+      }
       return 0;
     }).run();
   });
