@@ -121,6 +121,16 @@ describe("TrapStub behaves as the one-yield generator it replaces", () => {
     }
   });
 
+  it("a system-call stub passes exactly the arguments it was given: the declared count in the stub's fields, any other count as an array", () => {
+    const first = (c: UserCode<unknown>) => c.next().value;
+    expect(first(sys.write(1, 0x1000, 3))).toEqual({ kind: "syscall", nr: 1, args: [1, 0x1000, 3] });
+    expect(first(sys.close(4))).toEqual({ kind: "syscall", nr: 3, args: [4] });
+    // Untyped code with a wrong count: the kernel must see it (and refuse it with EINVAL).
+    const untyped = sys.write as unknown as (...a: number[]) => UserCode<number>;
+    expect(first(untyped(1))).toEqual({ kind: "syscall", nr: 1, args: [1] });
+    expect(first(untyped(1, 2, 3, 4))).toEqual({ kind: "syscall", nr: 1, args: [1, 2, 3, 4] });
+  });
+
   it("the stub tables are frozen, so a program cannot swap a stub under another one", () => {
     expect(Object.isFrozen(sys)).toBe(true);
     expect(Object.isFrozen(mem)).toBe(true);

@@ -44,9 +44,12 @@
  * | ATOMIC       | va         | a               | b                  | "cmpxchg"/"xchg"/"xadd" |
  * | COMPUTE      | cycles     | –               | –                  | –                    |
  * | RECORD       | –          | –               | –                  | the trap itself      |
+ * | SYSCALL1..3  | nr         | arg 0           | arg 1              | arg 2                |
  *
  * RECORD yields a record built once (traps are immutable): a system call without arguments
- * allocates no trap record.
+ * allocates no trap record. SYSCALL1..3 carry up to three arguments in the operand fields, so
+ * the argument array is built only when the trap is raised — never in a replay, which answers
+ * from the history.
  *
  * One class for every kind, not a subclass per kind: `next` then sees one object shape at every
  * call site and stays monomorphic, and the stub's construction is inlined into the program that
@@ -67,6 +70,9 @@ export const StubKind = {
   ATOMIC: 5,
   COMPUTE: 6,
   RECORD: 7,
+  SYSCALL1: 8,
+  SYSCALL2: 9,
+  SYSCALL3: 10,
 } as const;
 /** One of {@link StubKind}'s values. */
 export type StubKind = (typeof StubKind)[keyof typeof StubKind];
@@ -134,6 +140,12 @@ export class TrapStub<R> implements UserCode<R> {
         return { kind: "atomic", op: this.value as AtomicTrap["op"], va: this.p, a: this.q, b: this.r };
       case StubKind.COMPUTE:
         return { kind: "compute", cycles: this.p };
+      case StubKind.SYSCALL1:
+        return { kind: "syscall", nr: this.p, args: [this.q] };
+      case StubKind.SYSCALL2:
+        return { kind: "syscall", nr: this.p, args: [this.q, this.r] };
+      case StubKind.SYSCALL3:
+        return { kind: "syscall", nr: this.p, args: [this.q, this.r, this.value as number] };
       default:
         return this.value as Trap;
     }

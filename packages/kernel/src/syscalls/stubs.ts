@@ -33,7 +33,23 @@ function stub(nr: number, arity: number): (...args: number[]) => UserCode<number
     const trap: Trap = Object.freeze({ kind: "syscall", nr, args: NO_ARGS });
     return () => new TrapStub<number>(StubKind.RECORD, 0, 0, 0, trap);
   }
-  return (...args: number[]) => new TrapStub<number>(StubKind.SYSCALL, nr, 0, 0, args);
+  if (arity <= 3) {
+    // Up to three arguments travel in the stub's operand fields: no array until the trap is
+    // raised, none at all when a fork's replay answers the call.
+    const kind = arity === 1 ? StubKind.SYSCALL1 : arity === 2 ? StubKind.SYSCALL2 : StubKind.SYSCALL3;
+    return function syscallStub(a: number, b: number, c: number): UserCode<number> {
+      // Untyped code may pass another count: then the general form, so that the kernel sees
+      // exactly the arguments passed (and refuses a wrong count with EINVAL, as before).
+      // biome-ignore lint/complexity/noArguments: the count is the point, without an array per call
+      if (arguments.length !== arity) return general(nr, Array.prototype.slice.call(arguments));
+      return new TrapStub<number>(kind, nr, a, b, c);
+    } as (...args: number[]) => UserCode<number>;
+  }
+  return (...args: number[]) => general(nr, args);
+}
+
+function general(nr: number, args: number[]): UserCode<number> {
+  return new TrapStub<number>(StubKind.SYSCALL, nr, 0, 0, args);
 }
 
 /**
