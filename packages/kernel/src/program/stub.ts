@@ -112,7 +112,7 @@ export class TrapStub<R> implements UserCode<R> {
     readonly p: number,
     readonly q: number,
     readonly r: number,
-    /** Operand `x` until the first `next()`; then what that call gave (see {@link TrapStub.done}). */
+    /** The fourth operand until the first `next()`; then what that call gave (see {@link TrapStub.done}). */
     public value: unknown,
   ) {}
 
