@@ -16,6 +16,7 @@ import {
   type UserCode,
   WEXITSTATUS,
 } from "../src/index.js";
+import { forkLoopProgram } from "./fork-loop-program.js";
 
 const N_NULL = 2_000_000;
 const N_FORK = 5000;
@@ -66,17 +67,7 @@ const nullSys = measure(N_NULL, function* () {
 
 // sysrate.c's loop: one parent forks N times. Fork replays the parent's history (see
 // kernel/lifecycle.ts), so this shape costs O(i) at the i-th fork.
-const forkLoop = measure(N_FORK, function* () {
-  const st = yield* libc.sbrk(8); // sysrate.c's `int st` on the stack
-  let bad = 0;
-  for (let i = 0; i < N_FORK; i++) {
-    const pid = yield* sys.fork();
-    if (pid === 0) yield* sys.exit_group(7);
-    yield* sys.waitpid(pid, st, 0);
-    if (WEXITSTATUS(yield* mem.load32(st)) !== 7) bad++;
-  }
-  return bad;
-});
+const forkLoop = measure(N_FORK, forkLoopProgram(N_FORK));
 
 // The same loop with clone(fn): the child starts at a function, so nothing is replayed.
 const cloneLoop = measure(N_FORK, function* (s) {

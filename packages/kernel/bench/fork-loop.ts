@@ -5,26 +5,14 @@
 //
 // Run: pnpm tsx --conditions=@osbricks/source packages/kernel/bench/fork-loop.ts
 //      N=2000 ROUNDS=3 pnpm tsx ...   (rounds run in one process; the first is the cold one)
-import { Kernel, libc, mem, ProgramRegistry, posixStubs as sys, WEXITSTATUS } from "../src/index.js";
+import { Kernel, ProgramRegistry } from "../src/index.js";
+import { forkLoopProgram } from "./fork-loop-program.js";
 
 const N = Number(process.env.N ?? 5000);
 const ROUNDS = Number(process.env.ROUNDS ?? 1);
 
 function forkLoop(n: number): { secs: number; cpuSecs: number; bad: number } {
-  const programs = new ProgramRegistry().register({
-    name: "init",
-    *main() {
-      const st = yield* libc.sbrk(8);
-      let bad = 0;
-      for (let i = 0; i < n; i++) {
-        const pid = yield* sys.fork();
-        if (pid === 0) yield* sys.exit_group(7);
-        yield* sys.waitpid(pid, st, 0);
-        if (WEXITSTATUS(yield* mem.load32(st)) !== 7) bad++;
-      }
-      return bad;
-    },
-  });
+  const programs = new ProgramRegistry().register({ name: "init", main: forkLoopProgram(n) });
   const k = new Kernel({ programs, memoryFrames: 16384, forkHistoryLimit: 1 << 24 });
   const p = k.boot("init");
   const c0 = process.cpuUsage();

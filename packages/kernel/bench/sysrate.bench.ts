@@ -12,6 +12,7 @@ import {
   posixStubs as sys,
   type UserCode,
 } from "../src/index.js";
+import { forkLoopProgram } from "./fork-loop-program.js";
 
 function boot(
   main: (s: ProcessStart) => UserCode<number>,
@@ -41,16 +42,7 @@ describe("kernel hot paths", () => {
   });
 
   bench("a parent that forks 300 times, each child exiting at once (replayed: 135k values)", () => {
-    boot(function* () {
-      const st = yield* libc.sbrk(8);
-      for (let i = 0; i < 300; i++) {
-        const pid = yield* sys.fork();
-        if (pid === 0) yield* sys.exit_group(7);
-        yield* sys.waitpid(pid, st, 0);
-        yield* mem.load32(st);
-      }
-      return 0;
-    }).run();
+    boot(forkLoopProgram(300)).run();
   });
 
   bench("100 × (spawn a small process that forks, exits and is waited for)", () => {
