@@ -303,7 +303,7 @@ export class Mmu {
     }
     this.last = f | LAST_TLB_HIT;
     const pa = tlb.frame[w]! + (vlo & 0xfff);
-    this.paHi = Math.floor(pa / TWO_POW_32);
+    this.paHi = Math.floor(pa / TWO_POW_32) | 0; // bits 51:32: an int32, so the field stays one
     this.paLo = pa | 0;
     return 0;
   }
