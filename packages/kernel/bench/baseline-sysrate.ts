@@ -6,59 +6,15 @@
 // Rates are host wall-clock operations per second of the simulator (the figure to compare with
 // native Linux); simulated cycles per operation are in "info".
 // Run: pnpm tsx --conditions=@osbricks/source packages/kernel/bench/baseline-sysrate.ts
-import {
-  Kernel,
-  libc,
-  mem,
-  type ProcessStart,
-  ProgramRegistry,
-  posixStubs as sys,
-  type UserCode,
-  WEXITSTATUS,
-} from "../src/index.js";
+import { libc, mem, posixStubs as sys, WEXITSTATUS } from "../src/index.js";
 import { forkLoopProgram } from "./fork-loop-program.js";
+import { type Metric, measure } from "./measure-program.js";
 
 const N_NULL = 2_000_000;
 const N_FORK = 5000;
 const N_FORK_FRESH = 5000;
 const N_THREAD = 50_000;
 const N_PIPE = 200_000;
-
-interface Metric {
-  n: number;
-  secs: number;
-  ops_per_s: number;
-  /** Rate over the process's CPU time (user + system): less sensitive to other tenants' load. */
-  cpu_ops_per_s: number;
-  sim_cycles_per_op: number;
-}
-
-function measure(
-  n: number,
-  main: (s: ProcessStart) => UserCode<number>,
-  extra: { name: string; main: (s: ProcessStart) => UserCode<number> }[] = [],
-): Metric & { status: number } {
-  const programs = new ProgramRegistry().register({ name: "init", main });
-  for (const e of extra) programs.register(e);
-  const k = new Kernel({ programs, memoryFrames: 16384, forkHistoryLimit: 1 << 24 });
-  const p = k.boot("init");
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = k.run();
-  const secs = (performance.now() - t0) / 1000;
-  const c1 = process.cpuUsage(c0);
-  const cpuSecs = (c1.user + c1.system) / 1e6;
-  if (r.outcome !== "all-exited") throw new Error(`run ended with ${r.outcome}`);
-  const status = k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status ?? -1;
-  return {
-    n,
-    secs,
-    ops_per_s: Math.round(n / secs),
-    cpu_ops_per_s: Math.round(n / cpuSecs),
-    sim_cycles_per_op: Math.round(r.cycles / n),
-    status,
-  };
-}
 
 const nullSys = measure(N_NULL, function* () {
   for (let i = 0; i < N_NULL; i++) yield* sys.getpid();
