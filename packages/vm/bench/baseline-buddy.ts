@@ -26,6 +26,8 @@
 //   Run in chunks, the loop was compiled twice: once on stack while the first chunk ran, and
 //   again as an ordinary function for the following calls, 10-40 ms of compiler time each on
 //   this 2-core machine, counted in the CPU time and competing with the loop for the cores.
+// - inside that call, two nested loops, so that the on-stack entry's untyped values reach only the
+//   outer loop and the inner loop's state stays in int32 registers (see `replay`).
 // - live[] holds (pfn, order) pairs side by side, as the workload describes it: one cache line
 //   for both halves of the random entry a free picks.
 import { BuddyAllocator } from "@osbricks/vm";
@@ -47,8 +49,20 @@ let gFails = 0;
 let gHash = 0;
 let gFracSum = 0;
 
-/** Ops `from..to-1` of the workload. */
-function replay(buddy: BuddyAllocator, live: Int32Array, from: number, to: number): void {
+/**
+ * The whole workload, OPS ops, in one call (one compile), as two nested loops: the outer loop
+ * steps from one sampled op to the next (ops with `(op & 1023) === 0`, sampled after they run, as
+ * the C program samples), the inner loop runs the ops in between on int32 copies of the state.
+ *
+ * Why nested: V8 compiles this function while it runs (on-stack replacement, OSR), entering the
+ * optimized code at a loop back edge with the state in the interpreter's registers, values of
+ * unknown type. In a single loop, those values feed the loop's phis, which therefore stayed
+ * tagged: every op untagged and retagged its state, checked it for small integers and spilled it
+ * (perf annotate). V8 enters at the outermost loop that is hot, so here the OSR values reach only
+ * the outer loop, and the inner loop starts from `x | 0` copies: its phis are int32 registers, as
+ * in gcc's code. Same draws, same order.
+ */
+function replay(buddy: BuddyAllocator, live: Int32Array): void {
   let s = gS;
   let nlive = gLive;
   let used = gUsed;
@@ -57,49 +71,68 @@ function replay(buddy: BuddyAllocator, live: Int32Array, from: number, to: numbe
   let fails = gFails;
   let h = gHash;
   let liveFracSum = gFracSum;
-  for (let op = from; op < to; op++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    if (nlive === 0 || ((s & 3) !== 0) === used < N / 2) {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const u = (s >>> 0) % 100;
-      let order = 0;
-      if (u >= 70) {
-        s ^= s << 13;
-        s ^= s >>> 17;
-        s ^= s << 5;
-        order = u < 90 ? 1 + ((s >>> 0) % 3) : 4 + ((s >>> 0) % 7);
-      }
-      const p = buddy.alloc(order);
-      if (p === null) {
-        fails++;
+  for (let op = 0; op < OPS; ) {
+    // Ops op..stop-1, where stop-1 is the next sampled op (the first multiple of 1024 >= op).
+    const stop = Math.min(OPS, ((op + 1023) & ~1023) + 1);
+    let s2 = s | 0;
+    let nl = nlive | 0;
+    let us = used | 0;
+    let al = allocs | 0;
+    let fr = frees | 0;
+    let fa = fails | 0;
+    let h2 = h | 0;
+    for (let k = stop - op; k > 0; k--) {
+      s2 ^= s2 << 13;
+      s2 ^= s2 >>> 17;
+      s2 ^= s2 << 5;
+      if (nl === 0 || ((s2 & 3) !== 0) === us < N / 2) {
+        s2 ^= s2 << 13;
+        s2 ^= s2 >>> 17;
+        s2 ^= s2 << 5;
+        const u = ((s2 >>> 0) % 100) | 0;
+        let order = 0;
+        if (u >= 70) {
+          s2 ^= s2 << 13;
+          s2 ^= s2 >>> 17;
+          s2 ^= s2 << 5;
+          order = u < 90 ? 1 + (((s2 >>> 0) % 3) | 0) : 4 + (((s2 >>> 0) % 7) | 0);
+        }
+        const p = buddy.alloc(order);
+        if (p === null) {
+          fa++;
+        } else {
+          live[2 * nl] = p;
+          live[2 * nl + 1] = order;
+          nl++;
+          us += 1 << order;
+          al++;
+          h2 = (Math.imul(h2, 31) + p) | 0;
+        }
       } else {
-        live[2 * nlive] = p;
-        live[2 * nlive + 1] = order;
-        nlive++;
-        used += 1 << order;
-        allocs++;
-        h = (Math.imul(h, 31) + p) | 0;
+        s2 ^= s2 << 13;
+        s2 ^= s2 >>> 17;
+        s2 ^= s2 << 5;
+        const i = ((s2 >>> 0) % (nl >>> 0)) | 0;
+        const p = live[2 * i]!;
+        const o = live[2 * i + 1]!;
+        nl--;
+        live[2 * i] = live[2 * nl]!;
+        live[2 * i + 1] = live[2 * nl + 1]!;
+        buddy.free(p, o);
+        us -= 1 << o;
+        fr++;
       }
-    } else {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      const i = ((s >>> 0) % (nlive >>> 0)) | 0;
-      const p = live[2 * i]!;
-      const o = live[2 * i + 1]!;
-      nlive--;
-      live[2 * i] = live[2 * nlive]!;
-      live[2 * i + 1] = live[2 * nlive + 1]!;
-      buddy.free(p, o);
-      used -= 1 << o;
-      frees++;
     }
+    s = s2;
+    nlive = nl;
+    used = us;
+    allocs = al;
+    frees = fr;
+    fails = fa;
+    h = h2;
     // used / N is exact (a multiple of 2^-20), and the sum stays far below 2^53.
-    if ((op & 1023) === 0) liveFracSum += used / N;
+    if (((stop - 1) & 1023) === 0) liveFracSum += used / N;
+    op = stop;
   }
   gS = s;
   gLive = nlive;
@@ -132,7 +165,7 @@ function main(): void {
   resetState();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  replay(buddy, live, 0, OPS);
+  replay(buddy, live);
   const t1 = performance.now();
   const cpu = process.cpuUsage(c0);
 
@@ -181,7 +214,7 @@ function warmRate(live: Int32Array, checksum: number): number {
   const again = new BuddyAllocator({ frames: N, maxOrder: 11 });
   resetState();
   const t0 = performance.now();
-  replay(again, live, 0, OPS);
+  replay(again, live);
   const t1 = performance.now();
   return gHash === checksum ? Math.round(OPS / ((t1 - t0) / 1000)) : -1;
 }
