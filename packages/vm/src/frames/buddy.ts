@@ -136,7 +136,6 @@ export class BuddyAllocator implements FrameAllocator {
   declare private readonly lists: number;
   /** Number of free blocks of each order. */
   declare private readonly nfree: Int32Array;
-  declare private freeCount: number;
   declare private reservedCount: number;
   declare private readonly tracer: Tracer<FrameEvent> | undefined;
 
@@ -157,7 +156,6 @@ export class BuddyAllocator implements FrameAllocator {
     this.frameCount = frames;
     this.maxOrder = maxOrder;
     this.tracer = options.tracer;
-    this.freeCount = 0;
     this.reservedCount = 0;
     // Pad to a whole number of largest blocks so that a buddy index B ^ 2^k never leaves the
     // arrays: the free path then needs no bounds check (padding frames are tagged NONE). The
@@ -185,7 +183,6 @@ export class BuddyAllocator implements FrameAllocator {
       p += 2 ** k;
     }
     for (let i = blocks.length - 2; i >= 0; i -= 2) this.push(blocks[i]!, blocks[i + 1]!);
-    this.freeCount = frames;
   }
 
   // --- free lists --------------------------------------------------------------------------
@@ -286,7 +283,6 @@ export class BuddyAllocator implements FrameAllocator {
       nfree[k] = nfree[k]! + 1;
     }
     tag[p] = ALLOCATED + order;
-    this.freeCount -= 1 << order;
     if (this.tracer !== undefined) this.tracer.emit({ type: "frame.alloc", pfn: p, order });
     return p;
   }
@@ -310,7 +306,6 @@ export class BuddyAllocator implements FrameAllocator {
     // 32 + k. The range check on order stops a negative order from matching another tag.
     if (order >>> 0 >= this.maxOrder || tag[pfn] !== ALLOCATED + order) this.refuseFree(pfn, order);
     tag[pfn] = NONE;
-    this.freeCount += 1 << order;
     this.coalesce(pfn, order);
     if (this.tracer !== undefined) this.tracer.emit({ type: "frame.free", pfn, order });
   }
@@ -360,7 +355,6 @@ export class BuddyAllocator implements FrameAllocator {
       this.carve(b, k, pfn, end);
       f = b + (1 << k);
     }
-    this.freeCount -= count;
     this.reservedCount += count;
     if (this.tracer !== undefined) this.tracer.emit({ type: "frame.reserve", pfn, count });
   }
@@ -399,14 +393,22 @@ export class BuddyAllocator implements FrameAllocator {
       this.tag[f] = NONE;
       this.coalesce(f, 0);
     }
-    this.freeCount += count;
     this.reservedCount -= count;
     if (this.tracer !== undefined) this.tracer.emit({ type: "frame.release", pfn, count });
   }
 
-  /** Frames currently free. */
+  /**
+   * Frames currently free: the sum over the orders of `nfree[k] * 2^k`, O(maxOrder).
+   *
+   * Computed from the per-order counts rather than kept in a counter of its own: `alloc` and
+   * `free` then do one read-modify-write fewer each (+2-3 % on the buddy baseline's replay,
+   * measured in one process), and nothing hot asks for the total.
+   */
   freeFrames(): number {
-    return this.freeCount;
+    const nfree = this.nfree;
+    let frames = 0;
+    for (let k = 0; k < this.maxOrder; k++) frames += nfree[k]! * 2 ** k;
+    return frames;
   }
 
   /** Frames currently taken out by {@link BuddyAllocator.reserve}. */
@@ -498,10 +500,11 @@ export class BuddyAllocator implements FrameAllocator {
    */
   unusableIndex(order: number): number {
     if (!(order >>> 0 === order && order < this.maxOrder)) this.refuseOrder("unusableIndex", order);
-    if (this.freeCount === 0) return 0;
+    const free = this.freeFrames();
+    if (free === 0) return 0;
     let suitable = 0;
     for (let k = order; k < this.maxOrder; k++) suitable += this.nfree[k]! * 2 ** k;
-    return (this.freeCount - suitable) / this.freeCount;
+    return (free - suitable) / free;
   }
 
   /**
@@ -518,7 +521,7 @@ export class BuddyAllocator implements FrameAllocator {
       blocks += this.nfree[k]!;
     }
     if (blocks === 0) return 0;
-    return 1 - (1 + this.freeCount / 2 ** order) / blocks;
+    return 1 - (1 + this.freeFrames() / 2 ** order) / blocks;
   }
 
   // --- invariants ----------------------------------------------------------------------------
@@ -530,7 +533,6 @@ export class BuddyAllocator implements FrameAllocator {
   checkInvariants(): void {
     const { tag, next, prev, frameCount: n, maxOrder } = this;
     const onList = new Uint8Array(tag.length);
-    let free = 0;
     for (let k = 0; k < maxOrder; k++) {
       let count = 0;
       const s = this.lists + k;
@@ -560,11 +562,9 @@ export class BuddyAllocator implements FrameAllocator {
       }
       if (count !== this.nfree[k])
         throw new InvariantError(`free list ${k}: ${count} blocks but nfree=${this.nfree[k]}`);
-      free += count * 2 ** k;
     }
-    if (free !== this.freeCount)
-      throw new InvariantError(`free lists hold ${free} frames, freeFrames()=${this.freeCount}`);
-    // The blocks must partition 0..n-1: walk it block by block.
+    // The blocks must partition 0..n-1: walk it block by block. (There is no free-frame counter to
+    // check: freeFrames() is computed from nfree, which the list walk above checked.)
     let reserved = 0;
     for (let p = 0; p < n; ) {
       const t = tag[p]!;
