@@ -1,4 +1,5 @@
 import { Mapper, PAGE_2M, PhysicalMemory } from "@osbricks/hw-x86";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   cowCopyRange,
@@ -158,5 +159,76 @@ describe("page-refcount COW on page tables", () => {
         t = nextTable(b.memory, t, 0x40_0000, level);
       }
     }
+  });
+
+  it("cowCopyTree on any leaf table: present leaves shared once each (frames below and above 4 GiB), absent ones copied untouched, in groups of four or not", () => {
+    // shareLeaves takes four leaves per iteration when all four are present below 4 GiB and goes
+    // one by one otherwise; every mix of the two, and every range length (so every tail), must
+    // give what the one-leaf-at-a-time rule gives.
+    const entry = fc.record({
+      present: fc.integer({ min: 0, max: 9 }).map((x) => x < 8), // mostly present: groups of four occur
+      writable: fc.boolean(),
+      frame: fc.oneof(
+        { arbitrary: fc.integer({ min: 1, max: 0xfffff }), weight: 4 },
+        { arbitrary: fc.integer({ min: 0x100000, max: 2 ** 28 - 1 }), weight: 1 }, // above 4 GiB
+      ),
+      junk: fc.integer({ min: 0, max: 0x1ff }), // low flag bits of an absent entry (e.g. a swap tag)
+    });
+    fc.assert(
+      fc.property(
+        fc.array(entry, { minLength: 512, maxLength: 512 }),
+        fc.integer({ min: 0, max: 511 }),
+        fc.integer({ min: 1, max: 512 }),
+        (entries, first, count) => {
+          const b = setup();
+          const srcRoot = b.parent.root / 4096;
+          const src = leafTable(b.memory, srcRoot, 0x40_0000);
+          for (let i = 0; i < 512; i++) {
+            const e = entries[i]!;
+            const lo = e.present ? ((e.frame & 0xfffff) << 12) | 0x65 | (e.writable ? 2 : 0) : e.junk << 1;
+            b.memory.write32(src * 4096 + 8 * i, lo >>> 0);
+            b.memory.write32(src * 4096 + 8 * i + 4, e.present ? Math.floor(e.frame / 2 ** 20) : 0);
+          }
+          const before = Array.from({ length: 1024 }, (_, w) => b.memory.read32(src * 4096 + 4 * w));
+          const shares = new Map<number, number>();
+          const counting = {
+            alloc: () => null,
+            share: (pfn: number) => {
+              shares.set(pfn, (shares.get(pfn) ?? 0) + 1);
+              return 2;
+            },
+            release: () => 1,
+            count: () => 2,
+          };
+          const root = b.frames.allocFrame()!;
+          b.memory.zeroFrame(root);
+          const last = Math.min(511, first + count - 1);
+          const start = 0x40_0000 + first * 4096;
+          const end = 0x40_0000 + (last + 1) * 4096;
+          const n = cowCopyTree({ memory: b.memory, frames: counting }, srcRoot, root, b.frames, start, end);
+          const dst = leafTable(b.memory, root, 0x40_0000);
+          const want = new Map<number, number>();
+          let present = 0;
+          for (let i = 0; i < 512; i++) {
+            const e = entries[i]!;
+            const inRange = i >= first && i <= last;
+            let lo = before[2 * i]!;
+            if (inRange && e.present) {
+              present++;
+              want.set(e.frame, (want.get(e.frame) ?? 0) + 1);
+              if (e.writable) lo = ((lo & ~2) | PTE_COW) >>> 0;
+            }
+            expect(b.memory.read32(src * 4096 + 8 * i)).toBe(lo);
+            expect(b.memory.read32(src * 4096 + 8 * i + 4)).toBe(before[2 * i + 1]);
+            // the child's table holds the range's words (marked), and nothing else
+            expect(b.memory.read32(dst * 4096 + 8 * i)).toBe(inRange ? lo : 0);
+            expect(b.memory.read32(dst * 4096 + 8 * i + 4)).toBe(inRange ? before[2 * i + 1] : 0);
+          }
+          expect(n).toBe(present);
+          expect(shares).toEqual(want);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
