@@ -19,16 +19,34 @@
 // and the whole replay runs inside one next(). The two variants alternate, round by round, in
 // this one process; the script prints both floors and the bound each puts on the fork loop.
 //
+// The third variant replays sysrate.c's fork loop itself (bench/fork-loop-program.ts, the program
+// baseline-sysrate.ts and fork-loop.ts run): its history is recorded by driving the program with
+// the answers the kernel gives (brk, fork → the child's pid, waitpid → the pid, the status word
+// 0x700), and then replayed fork by fork as the kernel does — fork i replays the 3i + 3 values
+// before it — so what it prints is the per-value cost of the fork loop's replay with everything
+// the kernel does around it taken away.
+//
 // Times are the process's CPU time (user + system), which another tenant's load moves far less
 // than wall-clock time on this 2-core machine.
 //
 // Run: pnpm tsx --conditions=@osbricks/source packages/kernel/bench/resume-floor.ts
-import { History, mem, replayCursor, posixStubs as sys, type Trap, type UserCode } from "../src/index.js";
+import {
+  History,
+  type HistoryView,
+  mem,
+  type ReplaySource,
+  replayCursor,
+  posixStubs as sys,
+  type Trap,
+  type UserCode,
+} from "../src/index.js";
+import { forkLoopProgram } from "./fork-loop-program.js";
 
 const RESUMES = Number(process.env.RESUMES ?? 3_000_000);
 const ROUNDS = 5;
 const FORKS = 5000; // sysrate.c's fork loop
 const TRAPS_PER_ITERATION = 3;
+const LOOP_FORKS = Number(process.env.LOOP_FORKS ?? 3000); // the fork-loop variant's forks per round
 
 /** CPU nanoseconds since `c0` (a `process.cpuUsage()` sample). */
 function cpuNsSince(c0: NodeJS.CpuUsage): number {
@@ -81,6 +99,66 @@ function measureSilent(h: History): number {
   return ns;
 }
 
+const BRK = 12; // the POSIX table's numbers (src/posix/table.ts), as Linux's
+const FORK = 57;
+
+/** The first `end` values of a history's run, as a replay source (no copy). */
+function prefixOf(view: HistoryView, end: number): ReplaySource {
+  return { length: end, view: () => ({ codes: view.codes, others: view.others, length: end }) };
+}
+
+/**
+ * forkLoopProgram(forks)'s history up to its last fork, recorded by answering its traps as the
+ * kernel does (the heap starts at 0x1000_0000; children get pids 2, 3, …; each exits with 7).
+ */
+function forkLoopHistory(forks: number): History {
+  const h = new History(1 << 24);
+  const g = forkLoopProgram(forks)();
+  let value: unknown;
+  let brk = 0x1000_0000;
+  let pid = 1;
+  for (;;) {
+    h.push(value);
+    const r = g.next(value);
+    if (r.done === true) throw new Error("the fork loop returned while its history was recorded");
+    const t = r.value;
+    if (t.kind === "load") value = 7 << 8;
+    else if (t.kind !== "syscall") throw new Error(`unexpected trap ${t.kind}`);
+    else if (t.nr === BRK) value = (t.args[0] ?? 0) === 0 ? brk : (brk = t.args[0]!);
+    else if (t.nr === FORK) {
+      if (pid === forks) return h; // the last fork: its history is complete
+      value = ++pid;
+    } else value = pid; // waitpid
+  }
+}
+
+/**
+ * Replay `h` fork by fork, as the kernel does at each of the loop's forks: a fresh generator of
+ * forkLoopProgram(forks) is replayed through the cursor over the first 3i + 3 values and must stop
+ * at the fork trap. Returns ns per replayed value.
+ */
+function measureForkLoop(h: History, forks: number): number {
+  const program = forkLoopProgram(forks);
+  const view = h.view();
+  let values = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < forks; i++) {
+    const end = 3 + 3 * i;
+    const g = program();
+    replayCursor.begin(prefixOf(view, end), 1);
+    let r: IteratorResult<Trap, number>;
+    try {
+      r = g.next(h.at(0));
+      while (r.done !== true && replayCursor.pending()) r = g.next(replayCursor.take());
+    } finally {
+      replayCursor.finish();
+    }
+    if (r.done === true || r.value.kind !== "syscall" || r.value.nr !== FORK) throw new Error("diverged");
+    values += end;
+  }
+  return cpuNsSince(c0) / values;
+}
+
 function historyOf(n: number): History {
   const h = new History(n);
   for (let i = 0; i < n; i++) h.push(i === 0 ? undefined : 0);
@@ -105,25 +183,32 @@ const bound = (ns: number) => {
 measure(200_000); // warm up: let the JIT compile the generator and the stubs
 const history = historyOf(RESUMES);
 measureSilent(historyOf(200_000));
+const loopHistory = forkLoopHistory(LOOP_FORKS);
+measureForkLoop(forkLoopHistory(300), 300);
 const resumed: number[] = [];
 const silent: number[] = [];
+const loop: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
   resumed.push(measure(RESUMES));
   silent.push(measureSilent(history));
+  loop.push(measureForkLoop(loopHistory, LOOP_FORKS));
 }
 const r = stats(resumed);
 const q = stats(silent);
+const l = stats(loop);
 console.log(
   JSON.stringify({
     bench: "resume-floor",
     resumes_per_round: RESUMES,
     ns_per_resume: r,
     ns_per_silent_value: q,
+    fork_loop_program: { forks_per_round: LOOP_FORKS, ns_per_replayed_value: l },
     fork_loop: {
       forks: FORKS,
       replayed_values: replayResumes,
       resumed: bound(r.median),
       silent: bound(q.median),
+      fork_loop_program: bound(l.median),
     },
   }),
 );

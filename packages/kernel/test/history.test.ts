@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { History } from "../src/index.js";
+import { decodeHistoryCode, History } from "../src/index.js";
 
 // Every kind of value a frame can be resumed with, and the numbers that must not be mistaken for
 // the encoding of another (halves, -Infinity, NaN, -0).
@@ -129,9 +129,53 @@ describe("History", () => {
     expect([...a]).toEqual([99, 2, 3]);
   });
 
-  it("the worked example of the banner: undefined, 5, 7n, 0, 9n", () => {
+  it("the worked example of the banner: undefined, 5, 7n, 0, 9n, 3_000_000_000", () => {
     const h = new History(16);
-    for (const v of [undefined, 5, 7n, 0, 9n]) h.push(v);
-    expect([0, 1, 2, 3, 4].map((i) => h.at(i))).toEqual([undefined, 5, 7n, 0, 9n]);
+    const values = [undefined, 5, 7n, 0, 9n, 3_000_000_000];
+    for (const v of values) h.push(v);
+    expect(values.map((_, i) => h.at(i))).toEqual(values);
+    const v = h.view();
+    expect([...v.codes.subarray(0, v.length)]).toEqual([
+      -2147483648, 5, -2147483647, 0, -2147483646, -2147483645,
+    ]);
+    expect(v.others).toEqual([7n, 9n, 3_000_000_000]);
+  });
+
+  it("small integers are their own codes; -0, integers below -2^30 and unsigned words from 2^31 are kept exactly", () => {
+    const h = new History(16);
+    const values = [-(2 ** 30), -(2 ** 30) - 1, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 0xffff_ffff, -0, -14];
+    for (const v of values) h.push(v);
+    const v = h.view();
+    expect([v.codes[0], v.codes[3], v.codes[7]]).toEqual([-(2 ** 30), 2 ** 31 - 1, -14]);
+    for (let i = 0; i < values.length; i++) expect(Object.is(h.at(i), values[i])).toBe(true);
+  });
+
+  it("view(): one flat run whose codes decode to the values, also for a clone with a prefix and values of its own", () => {
+    fc.assert(
+      fc.property(
+        fc.array(resumeValue, { maxLength: 40 }),
+        fc.array(resumeValue, { maxLength: 40 }),
+        (before, after) => {
+          const parent = new History(1 << 10);
+          for (const x of before) parent.push(x);
+          const child = parent.clone();
+          for (const x of after) child.push(x);
+          parent.push(1n); // the parent goes on after the fork: never seen by the child
+          const all = [...before, ...after];
+          const v = child.view();
+          expect(v.length).toBe(all.length);
+          for (let i = 0; i < all.length; i++) {
+            expect(sameResume(decodeHistoryCode(v.codes[i]!, v.others), all[i])).toBe(true);
+            expect(sameResume(child.at(i), all[i])).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a limit above 2^30 - 1 is taken as 2^30 - 1 (the reserved codes index that many values)", () => {
+    expect(new History(2 ** 40).limit).toBe(2 ** 30 - 1);
+    expect(new History(100).limit).toBe(100);
   });
 });

@@ -26,26 +26,35 @@
  * never starts another one: the slot is set by `replayFrames` for one frame only and cleared in a
  * `finally`, so outside a replay `pending()` is false and every stub yields its trap.
  *
- * Invariant: `pending()` implies `active`; while inactive, `position = end = 0`.
+ * Invariant: `pending()` implies `active`; while inactive, `position = end = 0` and no run is held;
+ * while active, the run holds the whole source (`end = source.length`).
  *
  * Related: `user.ts` and `../syscalls/stubs.ts` (the stubs that consult it),
  * `../kernel/fork.ts` (the replay loop), `../process/history.ts` (what it reads).
  */
 import { KernelStateError } from "../errors.js";
+import { decodeHistoryCode, type HistoryView } from "../process/history.js";
 
-/** What a replay reads: one frame's recorded resume values, by position (a `History`). */
+/** What a replay reads: one frame's recorded resume values (a `History`). */
 export interface ReplaySource {
   /** Number of values recorded. */
   readonly length: number;
-  /** The i-th value, `0 <= i < length`. */
-  at(i: number): unknown;
+  /** The values as one flat run of codes (see `History.view`). */
+  view(): HistoryView;
 }
+
+const NO_CODES = new Int32Array(0);
+const NO_OTHERS: readonly unknown[] = [];
 
 /** The cursor over the history of the frame being replayed (see the file comment). */
 export class ReplayCursor {
-  private source: ReplaySource | null = null;
+  // The run being read, as plain fields of one shape: a stub's check is two loads and a compare,
+  // and a take one typed-array load and one more compare (`../process/history.ts`'s codes).
+  private codes: Int32Array = NO_CODES;
+  private others: readonly unknown[] = NO_OTHERS;
   private next = 0;
   private end = 0;
+  private source: ReplaySource | null = null;
 
   /** True between {@link ReplayCursor.begin} and {@link ReplayCursor.finish}. */
   get active(): boolean {
@@ -70,7 +79,9 @@ export class ReplayCursor {
    * Precondition: {@link ReplayCursor.pending} (a stub never calls it otherwise).
    */
   take(): unknown {
-    return (this.source as ReplaySource).at(this.next++);
+    const code = this.codes[this.next++]!;
+    // -2^30 (`INLINE_MIN` of history.ts) written as a literal: codes at or above it are the value.
+    return code >= -0x4000_0000 ? code : decodeHistoryCode(code, this.others);
   }
 
   /**
@@ -89,24 +100,32 @@ export class ReplayCursor {
         `replay.begin(from=${from}): outside the history of ${source.length} values`,
       );
     }
+    const v = source.view();
     this.source = source;
+    this.codes = v.codes;
+    this.others = v.others;
     this.next = from;
-    this.end = source.length;
+    this.end = v.length;
   }
 
   /** Stop: from now on every stub yields. Idempotent; called in a `finally`. */
   finish(): void {
     this.source = null;
+    this.codes = NO_CODES;
+    this.others = NO_OTHERS;
     this.next = 0;
     this.end = 0;
   }
 
   /** @throws KernelStateError when the invariant of the file comment is broken. */
   checkInvariants(): void {
-    if (this.source === null && (this.next !== 0 || this.end !== 0)) {
+    if (this.source === null && (this.next !== 0 || this.end !== 0 || this.codes.length !== 0)) {
       throw new KernelStateError(`replay cursor: inactive but at ${this.next} of ${this.end}`);
     }
-    if (this.source !== null && !(this.next <= this.end && this.end === this.source.length)) {
+    if (
+      this.source !== null &&
+      !(this.next <= this.end && this.end === this.source.length && this.end <= this.codes.length)
+    ) {
       throw new KernelStateError(
         `replay cursor: at ${this.next} of ${this.end}, history holds ${this.source.length}`,
       );
