@@ -4,8 +4,9 @@
 //
 //   pnpm tsx --conditions=@osbricks/source packages/vm/bench/baseline-buddy.ts
 //
-// Note: our allocator validates every free (one tag comparison) and keeps a free-frame counter;
-// the C program does neither. That is part of what is measured.
+// Note: our allocator validates every free (one tag comparison) and keeps per-order free counts
+// (as C does) and tests for a tracer on every call (none here); the C program validates nothing.
+// That is part of what is measured.
 //
 // How the replay draws its numbers matters as much as the allocator here: the C program's time
 // is mostly its replay loop (with a do-nothing allocator it runs at the same speed). The choices
