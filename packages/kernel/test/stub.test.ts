@@ -16,7 +16,7 @@ import {
   type UserCode,
 } from "../src/index.js";
 
-/** An iterator result as plain data (a stub is its own first result, with more fields). */
+/** An iterator result as plain data. */
 const res = (r: IteratorResult<unknown, unknown>) => ({ value: r.value, done: r.done });
 
 /** The generator a stub stands for, to compare the two step by step. */
@@ -38,13 +38,47 @@ describe("TrapStub behaves as the one-yield generator it replaces", () => {
     ]);
   });
 
-  it("it is its own first result, and that result does not change when the stub goes on", () => {
+  it("outside a replay each result is an object of its own, which does not change when the stub goes on", () => {
     const stub = mem.load32(0x40);
     const first = stub.next();
-    expect(first).toBe(stub);
     expect(res(first)).toEqual({ value: { kind: "load", va: 0x40, size: 4 }, done: false });
-    expect(res(stub.next(7))).toEqual({ value: 7, done: true });
+    const second = stub.next(7);
+    expect(second).not.toBe(first);
+    expect(res(second)).toEqual({ value: 7, done: true });
     expect(res(first)).toEqual({ value: { kind: "load", va: 0x40, size: 4 }, done: false });
+  });
+
+  it("a replayed trap answers with one shared result; it never reaches a trap resumed after the replay", () => {
+    const h = new History(8);
+    for (const v of [undefined, 11, 22]) h.push(v);
+    let shared: IteratorResult<unknown, unknown>;
+    replayCursor.begin(h, 1);
+    try {
+      shared = mem.load32(0x40).next();
+      expect(res(shared)).toEqual({ value: 11, done: true });
+      expect(mem.load32(0x40).next()).toBe(shared); // the same object, its value the next one
+      expect(res(shared)).toEqual({ value: 22, done: true });
+      const raised = sys.getpid().next(); // nothing left: raised, with a result of its own
+      expect(raised).not.toBe(shared);
+      expect(res(raised)).toEqual({ value: { kind: "syscall", nr: 39, args: [] }, done: false });
+    } finally {
+      replayCursor.finish();
+    }
+    // After the replay: every step of every stub has its own result and the resumed value.
+    for (const stub of [mem.load32(0x40), sys.getpid(), sys.waitpid(3, 0x80, 0)] as UserCode<number>[]) {
+      const a = stub.next();
+      const b = stub.next(5);
+      const c = stub.next(6);
+      expect([a, b, c]).not.toContain(shared);
+      expect([a.done, b.done, b.value, c.done, c.value]).toEqual([false, true, 5, true, undefined]);
+    }
+    function* prog(): UserCode<number> {
+      return (yield* mem.load32(0x40)) + (yield* sys.getpid());
+    }
+    const g = prog();
+    g.next();
+    g.next(100);
+    expect(g.next(2)).toEqual({ value: 102, done: true }); // not 22, the replay's last value
   });
 
   it("yield* delegates to it: the outer generator yields the trap and gets the resume value back", () => {
