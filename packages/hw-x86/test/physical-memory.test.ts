@@ -153,6 +153,40 @@ describe("PhysicalMemory", () => {
     mem.checkInvariants();
   });
 
+  it("keeps RAM of at most 2 GiB in one buffer: segments are views of it, copies between them need no view", () => {
+    const mem = new PhysicalMemory({ size: 600 * 2 ** 20 }); // three segments, the last one shorter
+    expect(mem.ramWords()).toBeUndefined(); // nothing stored yet: nothing allocated
+    mem.write32(0x10 * 4096 + 8, 0xcafe); // frame 0x10, segment 0
+    const ram = mem.ramWords()!;
+    expect(ram.length).toBe((600 * 2 ** 20) / 4);
+    expect(ram[0x10 * 1024 + 2]).toBe(0xcafe);
+    mem.copyFrame(0x20010, 0x10); // into segment 2
+    expect(mem.read32(0x20010 * 4096 + 8)).toBe(0xcafe);
+    expect(mem.peekSegment(0x20010)!.buffer).toBe(ram.buffer);
+    expect(mem.backedFrames).toBe(2);
+    mem.write32(0x20011 * 4096, 7);
+    mem.copyFrame(0x20011, 0x10005); // from segment 1, never stored into: the copy is zeros
+    expect(mem.read32(0x20011 * 4096)).toBe(0);
+    mem.checkInvariants();
+    for (const pfn of [0x10, 0x20010, 0x20011]) mem.discardFrame(pfn);
+    expect(mem.backedFrames).toBe(0);
+    expect(mem.ramWords()).toBeUndefined(); // released with the last segment
+    mem.write32(0x3000, 1);
+    expect(mem.ramWords()).not.toBe(ram); // a new buffer, zeroed
+    expect(mem.read32(0x10 * 4096 + 8)).toBe(0);
+    mem.checkInvariants();
+  });
+
+  it("gives larger RAM one buffer per segment, and copies between them still work", () => {
+    const mem = new PhysicalMemory({ size: 4 * 2 ** 30 });
+    mem.write32(0x1000, 0x1234);
+    expect(mem.ramWords()).toBeUndefined();
+    mem.copyFrame(0x30001, 1); // segment 0 to segment 3
+    expect(mem.read32(0x30001 * 4096)).toBe(0x1234);
+    expect(mem.peekSegment(0x30001)!.buffer).not.toBe(mem.peekSegment(1)!.buffer);
+    mem.checkInvariants();
+  });
+
   it("property: a store is read back at every width, other bytes untouched", () => {
     fc.assert(
       fc.property(
