@@ -2,6 +2,7 @@ import { Mapper, PAGE_2M, PhysicalMemory } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type CountedFrames,
   cowCopyRange,
   cowCopyTree,
   cowWriteFault,
@@ -230,5 +231,46 @@ describe("page-refcount COW on page tables", () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("a COW copy from one 256 MiB segment to the next gives the same bytes with RAM in one buffer (≤ 2 GiB) and in one buffer per segment (3 GiB)", () => {
+    for (const size of [600 * 2 ** 20, 3 * 2 ** 30]) {
+      const memory = new PhysicalMemory({ size });
+      const tables = new BuddyAllocator({ frames: 2 ** 16 }); // tables and the page in segment 0
+      tables.reserve(0, 1);
+      const counts = new Map<number, number>();
+      let next = 70_000; // copies land in segment 1 (frames 65536..131071)
+      const counted: CountedFrames = {
+        alloc: () => {
+          counts.set(next, 1);
+          return next++;
+        },
+        share: (pfn) => {
+          counts.set(pfn, (counts.get(pfn) ?? 0) + 1);
+          return counts.get(pfn)!;
+        },
+        release: (pfn) => {
+          counts.set(pfn, (counts.get(pfn) ?? 0) - 1);
+          return counts.get(pfn)!;
+        },
+        count: (pfn) => counts.get(pfn) ?? 0,
+      };
+      const ctx = { memory, frames: counted };
+      const parent = new Mapper({ memory, frames: tables });
+      const page = tables.allocFrame()!;
+      counts.set(page, 1);
+      const bytes = memory.frameBytes(page);
+      for (let i = 0; i < 4096; i++) bytes[i] = (i * 7 + 3) & 0xff;
+      parent.map(0x40_0000, page * 4096, 4096, { writable: true, user: true });
+      const child = tables.allocFrame()!;
+      memory.zeroFrame(child);
+      expect(cowCopyTree(ctx, parent.root / 4096, child, tables, 0x40_0000, 0x40_1000)).toBe(1);
+      expect(memory.ramWords() === undefined).toBe(size > 2 ** 31);
+      const leaf = leafTable(memory, child, 0x40_0000);
+      expect(cowWriteFault(ctx, leaf, leafIndex(0x40_0000))).toBe(70_000);
+      expect(Array.from(memory.frameBytes(70_000))).toEqual(Array.from(bytes));
+      expect(lo(memory, leaf, 0x40_0000) >>> 12).toBe(70_000);
+      expect(counts.get(page)).toBe(1);
+    }
   });
 });

@@ -201,7 +201,7 @@ function copyLevel(
   // Write-protect and count the source's present leaves in place, then copy the words in bulk
   // (the other destination slots are not present; the bulk copy replaces the first one too).
   const shared = shareLeaves(ctx.frames, src, so + 2 * first, so + 2 * i1 + 2);
-  copyWords(src, so + 2 * first, so + 2 * i1 + 2, d, dof + 2 * first);
+  copyTableWords(mem, srcTable, src, dstTable, d, 2 * first, 2 * i1 + 2);
   return shared;
 }
 
@@ -316,7 +316,7 @@ function copyTreeLevel(
   }
   if (eager) return copyLeavesEager(ctx, src, so, dst, dof, i0, i1);
   const shared = shareLeaves(ctx.frames, src, so + 2 * i0, so + 2 * i1 + 2);
-  copyWords(src, so + 2 * i0, so + 2 * i1 + 2, dst, dof + 2 * i0);
+  copyTableWords(mem, srcTable, src, dstTable, dst, 2 * i0, 2 * i1 + 2);
   return shared;
 }
 
@@ -444,14 +444,47 @@ function copyWords(from: Int32Array, start: number, end: number, to: Int32Array,
 }
 
 /**
- * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does: a
- * `copyWithin` (a memmove, no view to allocate) when both lie in the same backing segment, else a
- * `set` from a view of the source. The source is only read, so it is looked up with
- * `peekSegment`, which skips the "stored into" bookkeeping `segment` does (one random byte access
- * fewer per fault; a frame never stored into reads as zeros).
+ * Words `w0..w1-1` of the table in frame `srcTable` (its segment `src`) onto the same words of the
+ * table in frame `dstTable` (segment `dst`, already fetched with `segment`, so marked as stored
+ * into). While hw-x86 keeps RAM in one buffer (`ramWords()`, RAM up to 2 GiB) that is one
+ * `copyWithin` of the whole-RAM view; otherwise {@link copyWords}, which needs a view of the source
+ * when the two tables lie in different segments (a young-generation allocation per copy).
+ */
+function copyTableWords(
+  mem: PhysicalMemory,
+  srcTable: number,
+  src: Int32Array,
+  dstTable: number,
+  dst: Int32Array,
+  w0: number,
+  w1: number,
+): void {
+  const ram = mem.ramWords();
+  if (ram !== undefined) {
+    ram.copyWithin(dstTable * 1024 + w0, srcTable * 1024 + w0, srcTable * 1024 + w1);
+    return;
+  }
+  const so = frameWordOffset(srcTable);
+  copyWords(src, so + w0, so + w1, dst, frameWordOffset(dstTable) + w0);
+}
+
+/**
+ * Copy the 4 KiB of RAM frame `src` onto frame `dst`, as `PhysicalMemory.copyFrame` does: with
+ * RAM in one buffer (`ramWords()`), one `copyWithin` of the whole-RAM view (a frame never stored
+ * into reads as zeros there too); otherwise a `copyWithin` when both lie in the same backing
+ * segment, else a `set` from a view of the source. The source is only read, so it is looked up
+ * with `peekSegment`, which skips the "stored into" bookkeeping `segment` does (one random byte
+ * access fewer per fault; a frame never stored into reads as zeros). Measured on the cowfork
+ * baseline, whose copies all cross from segment 0 to segment 1: the one-buffer copy makes fork +
+ * writes 2-4 % faster than `set(subarray)`.
  */
 function copyFrameWords(mem: PhysicalMemory, dst: number, src: number): void {
   const to = mem.segment(dst);
+  const ram = mem.ramWords();
+  if (ram !== undefined) {
+    ram.copyWithin(dst * 1024, src * 1024, src * 1024 + 1024);
+    return;
+  }
   const from = mem.peekSegment(src);
   if (from === undefined) {
     mem.zeroFrame(dst); // never stored into: the page reads as zeros
