@@ -54,6 +54,25 @@ function boot(init: (s: ProcessStart) => UserCode<number | undefined>, opts: Par
 }
 
 describe("silent replay: the child of a fork continues with the parent's locals", () => {
+  it("a fork's child gets a start whose addressOf works detached, in its own text, at the parent's addresses", () => {
+    function* handler(): UserCode<void> {}
+    function* other(): UserCode<void> {}
+    const { status, leaks } = boot(function* (s) {
+      const { addressOf } = s; // a closure, not a method: usable detached
+      const h = addressOf(handler);
+      const pid = yield* sys.fork();
+      if (pid === 0) {
+        const { addressOf: childAddressOf } = s; // the child's start, rebound to its text
+        // The same function keeps its address; a new one goes into the child's text only.
+        return childAddressOf(handler) === h && addressOf(other) !== h ? 7 : 1;
+      }
+      const st = yield* libc.sbrk(8);
+      yield* sys.waitpid(pid, st, 0);
+      return WEXITSTATUS(yield* mem.load32(st));
+    });
+    expect([status, leaks]).toEqual([7 << 8, 0]);
+  });
+
   it("a loop mixing stubs and raw yields forks at every turn; every child (and a grandchild) sees the right locals", () => {
     const { status, k, leaks, outcome } = boot(function* () {
       const va = yield* libc.sbrk(PAGE);

@@ -31,7 +31,7 @@
  */
 import type { Process } from "../process/process.js";
 import type { Thread } from "../process/thread.js";
-import type { ProcessStart, UserFunction } from "../program/image.js";
+import { addressesIn, type ProcessStart } from "../program/image.js";
 import { replayCursor } from "../program/replay.js";
 import type { UserCode } from "../program/trap.js";
 import type { Kernel } from "./kernel.js";
@@ -88,6 +88,6 @@ function arrivedAtFork(k: Kernel, value: unknown): string | null {
 }
 
 function rebindStart(args: readonly unknown[], child: Process): unknown[] {
-  const s = args[0] as ProcessStart;
-  return [{ ...s, addressOf: (fn: UserFunction) => child.text.addressOf(fn) }, ...args.slice(1)];
+  const s: ProcessStart = { ...(args[0] as ProcessStart), addressOf: addressesIn(child.text) };
+  return args.length === 1 ? [s] : [s, ...args.slice(1)];
 }

@@ -27,6 +27,7 @@ import { loadImage } from "../process/loader.js";
 import { Process } from "../process/process.js";
 import { Thread } from "../process/thread.js";
 import {
+  addressesIn,
   DEFAULT_TEXT_PAGES,
   type ExecutableImage,
   type ProcessStart,
@@ -155,7 +156,7 @@ export class Lifecycle {
     argvPtr: number,
     envpPtr: number,
   ): ProcessStart {
-    return { argv: [...argv], envp: [...envp], argvPtr, envpPtr, addressOf: (fn) => p.text.addressOf(fn) };
+    return { argv: [...argv], envp: [...envp], argvPtr, envpPtr, addressOf: addressesIn(p.text) };
   }
 
   /**

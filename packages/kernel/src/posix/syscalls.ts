@@ -16,6 +16,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import { ARG_MAX, MAX_ARGS } from "../process/loader.js";
 import type { Thread, WaitRecord } from "../process/thread.js";
 import { MAX_PROGRAM_NAME } from "../program/registry.js";
+import type { Trap } from "../program/trap.js";
 import { SYSCALL_NORETURN, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import { kernelHandleResolver } from "../syscalls/handles.js";
@@ -80,21 +81,42 @@ class FutexWait implements WaitRecord {
   }
 }
 
+/**
+ * A thread parked on a wait list: the list's waiter and the thread's wait record in one object
+ * with methods, so a wait (each waitpid that finds no zombie yet, each blocking pipe call)
+ * creates no closures.
+ */
+class ListWait implements Waiter, WaitRecord {
+  readonly interruptible = true;
+  /** What the call returns when a signal interrupts it (a partial pipe write returns its count). */
+  readonly interrupted?: () => number;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly t: Thread,
+    private readonly list: Waiter[],
+    readonly on: string,
+    readonly restart: Trap | null,
+    interrupted: (() => number) | undefined,
+  ) {
+    if (interrupted !== undefined) this.interrupted = interrupted;
+  }
+
+  wakeToRetry(): void {
+    this.k.wakeThread(this.t);
+  }
+
+  cancel(): void {
+    const i = this.list.indexOf(this);
+    if (i >= 0) this.list.splice(i, 1);
+  }
+}
+
 /** Park `t` on `list` until a waker calls back; the call restarts. */
 function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, interrupted?: () => number): number {
-  const w: Waiter = { wakeToRetry: () => k.wakeThread(t) };
+  const w = new ListWait(k, t, list, on, k.currentTrap, interrupted);
   list.push(w);
-  const rec: WaitRecord = {
-    on,
-    restart: k.currentTrap,
-    interruptible: true,
-    cancel: () => {
-      const i = list.indexOf(w);
-      if (i >= 0) list.splice(i, 1);
-    },
-    ...(interrupted === undefined ? {} : { interrupted }),
-  };
-  return k.block(t, rec);
+  return k.block(t, w);
 }
 
 /** Copy a program path and its vectors for exec/spawn; -errno on failure. */

@@ -65,6 +65,23 @@ export interface ProcessStart {
   addressOf(fn: UserFunction): number;
 }
 
+/**
+ * `ProcessStart.addressOf` for a process whose text is `text`: a plain closure, so it works
+ * detached (`const { addressOf } = start`).
+ *
+ * @remarks Returned from a function rather than written in the object literal that holds it: a
+ *   closure given its name by a property or variable gets a name-setting call from the esbuild
+ *   transform that tsx and vitest run (`keepNames`), a few µs at every fork and spawn.
+ * @example
+ * ```ts
+ * const text = new TextImage(1);
+ * const start = { argv: [], envp: [], argvPtr: 0, envpPtr: 0, addressOf: addressesIn(text) };
+ * ```
+ */
+export function addressesIn(text: TextImage): (fn: UserFunction) => number {
+  return (fn) => text.addressOf(fn);
+}
+
 /** A function in a program's text: called with integer arguments (signal number, thread argument). */
 export type UserFunction = (...args: number[]) => UserCode<unknown>;
 
