@@ -476,7 +476,7 @@ function copyTableWords(
  * with `peekSegment`, which skips the "stored into" bookkeeping `segment` does (one random byte
  * access fewer per fault; a frame never stored into reads as zeros). Measured on the cowfork
  * baseline, whose copies all cross from segment 0 to segment 1: the one-buffer copy makes fork +
- * writes 2-4 % faster than `set(subarray)`.
+ * writes 2-5 % faster than `set(subarray)`.
  */
 function copyFrameWords(mem: PhysicalMemory, dst: number, src: number): void {
   const to = mem.segment(dst);
