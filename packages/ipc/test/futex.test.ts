@@ -54,6 +54,31 @@ describe("Futex", () => {
     expect(woken).toEqual([[0, IpcStatus.Ok]]);
   });
 
+  it("a wake-up that makes another thread wait on another word does not wake it too (emptied lists are reused)", () => {
+    // The waker runs inside wake(): here it makes thread 2 wait on another word at once, which
+    // takes the list that 0x1000's queue just left. wake(0x1000, 5) must stop at its one waiter.
+    const woken: number[] = [];
+    let futex: Futex | undefined;
+    const threads = new IpcThreads({
+      maxThreads: 4,
+      waker: {
+        wake: (t) => {
+          woken.push(t);
+          if (t === 1) futex!.wait(2, 0x2000, 0);
+        },
+      },
+    });
+    futex = new Futex(threads, new PhysicalMemory({ size: 1 << 20 }));
+    futex.wait(1, 0x1000, 0);
+    expect(futex.wake(0x1000, 5)).toBe(1);
+    expect(woken).toEqual([1]);
+    expect(futex.waiters(0x2000)).toBe(1);
+    futex.checkInvariants();
+    expect(futex.wake(0x2000, 1)).toBe(1);
+    expect(woken).toEqual([1, 2]);
+    futex.checkInvariants();
+  });
+
   it("requeue wakes some and moves the rest to another word without waking them", () => {
     const { woken, futex } = rig();
     for (const t of [0, 1, 2, 3]) futex.wait(t, 0x100, 0);

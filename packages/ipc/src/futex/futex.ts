@@ -54,7 +54,15 @@ export interface FutexOptions {
  */
 export class Futex implements Blocker {
   readonly name: string;
+  /** `<name>.wait`, made once: the runnable check takes the call's name on every wait. */
+  private readonly waitCall: string;
   private readonly queues = new Map<number, WaitList>();
+  /**
+   * The list of the last key whose queue emptied, kept for the next key that needs one: a lock's
+   * or a join's wait is usually the only one on its word, so most waits would otherwise make a
+   * list and drop it at the wake. An emptied list is a fresh one (head and tail -1, length 0).
+   */
+  private spare: WaitList | null = null;
   private readonly keyOf: Float64Array;
 
   constructor(
@@ -63,6 +71,7 @@ export class Futex implements Blocker {
     options: FutexOptions = {},
   ) {
     this.name = options.name ?? "futex";
+    this.waitCall = `${this.name}.wait`;
     this.keyOf = new Float64Array(threads.maxThreads).fill(-1);
   }
 
@@ -75,7 +84,7 @@ export class Futex implements Blocker {
    * @throws IpcArgumentError when `pa` is not a 4-byte aligned non-negative integer.
    */
   wait(t: ThreadId, pa: number, expected: number, timeout: number = FOREVER): IpcStatus {
-    this.threads.checkRunnable(t, `${this.name}.wait`);
+    this.threads.checkRunnable(t, this.waitCall);
     this.checkAddress("wait", pa);
     if (!(timeout >= 0))
       throw new IpcArgumentError(`${this.name}.wait(thread=${t}, timeout=${timeout}): expected ≥ 0`);
@@ -83,7 +92,7 @@ export class Futex implements Blocker {
     if (timeout === 0) return IpcStatus.WouldBlock;
     let q = this.queues.get(pa);
     if (q === undefined) {
-      q = new WaitList(this.threads, "fifo");
+      q = this.newQueue();
       this.queues.set(pa, q);
     }
     q.push(t);
@@ -109,9 +118,13 @@ export class Futex implements Blocker {
     while (q !== undefined && n < count && q.length > 0) {
       const t = q.shift();
       this.keyOf[t] = -1;
-      if (q.length === 0) this.queues.delete(pa);
+      const emptied = q.length === 0;
+      // An emptied list becomes the spare before the wake-up, which may reach a waiter that
+      // waits again on another word and is given that list: stop reading it here.
+      if (emptied) this.dropQueue(pa, q);
       this.threads.finish(t, IpcStatus.Ok);
       n++;
+      if (emptied) break;
     }
     this.threads.tracer?.emit({ type: "ipc.futex", op: "wake", key: pa, count: n });
     return n;
@@ -136,14 +149,14 @@ export class Futex implements Blocker {
       while (moved < moveCount && q.length > 0) {
         const t = q.shift();
         if (dst === undefined) {
-          dst = new WaitList(this.threads, "fifo");
+          dst = this.newQueue();
           this.queues.set(to, dst);
         }
         dst.push(t);
         this.keyOf[t] = to;
         moved++;
       }
-      if (q.length === 0) this.queues.delete(from);
+      if (q.length === 0) this.dropQueue(from, q);
     }
     return { woken, moved };
   }
@@ -160,7 +173,19 @@ export class Futex implements Blocker {
     if (q === undefined) return;
     q.remove(t);
     this.keyOf[t] = -1;
-    if (q.length === 0) this.queues.delete(key);
+    if (q.length === 0) this.dropQueue(key, q);
+  }
+
+  private newQueue(): WaitList {
+    const q = this.spare;
+    if (q === null) return new WaitList(this.threads, "fifo");
+    this.spare = null;
+    return q;
+  }
+
+  private dropQueue(key: number, q: WaitList): void {
+    this.queues.delete(key);
+    this.spare = q;
   }
 
   /** Throws {@link InvariantError} naming the first broken invariant. */

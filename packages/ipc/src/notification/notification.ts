@@ -44,6 +44,8 @@ export interface NotificationOptions {
  */
 export class Notification implements Blocker {
   readonly name: string;
+  /** `<name>.wait`, made once: the runnable check takes the call's name on every wait. */
+  private readonly waitCall: string;
   private bits = 0;
   private readonly waiters: WaitList;
   private dead = false;
@@ -53,6 +55,7 @@ export class Notification implements Blocker {
     options: NotificationOptions = {},
   ) {
     this.name = options.name ?? "notification";
+    this.waitCall = `${this.name}.wait`;
     this.waiters = new WaitList(threads, options.order ?? "fifo");
   }
 
@@ -101,7 +104,7 @@ export class Notification implements Blocker {
    *   pending) or Closed.
    */
   wait(t: ThreadId, timeout: number = FOREVER): IpcStatus {
-    this.threads.checkRunnable(t, `${this.name}.wait`);
+    this.threads.checkRunnable(t, this.waitCall);
     if (!(timeout >= 0))
       throw new IpcArgumentError(`${this.name}.wait(thread=${t}, timeout=${timeout}): expected ≥ 0`);
     if (this.dead) return IpcStatus.Closed;
