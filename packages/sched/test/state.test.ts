@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   canTransition,
+  checkTransition,
   IllegalTransitionError,
   THREAD_STATES,
   THREAD_TRANSITIONS,
@@ -36,6 +37,31 @@ describe("thread life cycle", () => {
         "suspended>ready",
         "suspended>exited",
       ].sort(),
+    );
+  });
+
+  it("canTransition answers from the table for every pair, and refuses names that are no state", () => {
+    for (const from of THREAD_STATES) {
+      for (const to of THREAD_STATES) {
+        expect(canTransition(from, to), `${from} → ${to}`).toBe(THREAD_TRANSITIONS[from].includes(to));
+      }
+    }
+    const bogus = "zombie" as ThreadLifecycle["state"];
+    expect(canTransition(bogus, "ready")).toBe(false);
+    expect(canTransition("running", bogus)).toBe(false);
+    expect(() => checkTransition(threadId(3), bogus, "ready")).toThrow(/zombie → ready\): not allowed/);
+  });
+
+  it("checkTransition validates a move as transition would, and changes nothing", () => {
+    expect(() =>
+      checkTransition(threadId(2), "running", "blocked", { kind: "io", on: "disk" }),
+    ).not.toThrow();
+    expect(() => checkTransition(threadId(2), "blocked", "running")).toThrow(
+      "transition(tid=2, blocked → running): not allowed; from blocked a thread may go to ready, exited",
+    );
+    expect(() => checkTransition(threadId(2), "running", "blocked")).toThrow(/needs a reason/);
+    expect(() => checkTransition(threadId(2), "running", "ready", { kind: "io", on: "x" })).toThrow(
+      /only a move to blocked/,
     );
   });
 

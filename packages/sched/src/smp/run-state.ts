@@ -30,7 +30,7 @@ import {
   InvariantError,
   UnknownThreadError,
 } from "../errors.js";
-import { type ThreadLifecycle, type ThreadState, transition } from "../thread/state.js";
+import { checkTransition, type ThreadState, transition } from "../thread/state.js";
 import { type CpuMask, maskHas } from "./affinity.js";
 import { nextPull, placeThread, type RunQueuesView } from "./load-balance.js";
 import type { ThreadInfo } from "./scheduler.js";
@@ -85,8 +85,7 @@ export class RunState {
   }
   /** Validate a transition without performing it (so a refused call changes nothing). */
   checkTransition(t: ThreadInfo, to: ThreadState, reason?: BlockReason): void {
-    const probe: ThreadLifecycle = { tid: t.tid, state: t.state, blockReason: t.blockReason };
-    transition(probe, to, reason);
+    checkTransition(t.tid, t.state, to, reason);
   }
   /** Perform a life-cycle transition and trace it. */
   move(t: ThreadInfo, to: ThreadState, reason?: BlockReason): void {

@@ -72,9 +72,71 @@ export interface ThreadLifecycle {
   blockReason: BlockReason | null;
 }
 
+/**
+ * The position of a state in {@link THREAD_STATES}. A `switch` over the six names, which V8
+ * compares as interned strings: the check below runs on every transition, where a lookup in
+ * {@link THREAD_TRANSITIONS} by a varying name is a megamorphic keyed load followed by a search.
+ */
+function stateIndex(s: ThreadState): number {
+  switch (s) {
+    case "new":
+      return 0;
+    case "ready":
+      return 1;
+    case "running":
+      return 2;
+    case "blocked":
+      return 3;
+    case "suspended":
+      return 4;
+    default:
+      return s === "exited" ? 5 : -1;
+  }
+}
+
+/**
+ * {@link THREAD_TRANSITIONS} as one bit mask per source state, bit `stateIndex(to)` set for each
+ * legal target (worked: `ready` may go to running, suspended, exited → bits 2, 4, 5 = 0b110100).
+ * Derived from the table when the module loads, so the table stays the one definition.
+ */
+const ALLOWED = Int32Array.from(THREAD_STATES, (from) =>
+  THREAD_TRANSITIONS[from].reduce((mask, to) => mask | (1 << stateIndex(to)), 0),
+);
+
 /** Whether the life cycle allows `from → to`. */
 export function canTransition(from: ThreadState, to: ThreadState): boolean {
-  return THREAD_TRANSITIONS[from].includes(to);
+  const f = stateIndex(from);
+  const t = stateIndex(to);
+  return f >= 0 && t >= 0 && ((ALLOWED[f]! >>> t) & 1) === 1;
+}
+
+/**
+ * Check the move of thread `tid` from `from` to `to` without making it, the way
+ * {@link transition} would: an allowed move, and a reason exactly when the target is `"blocked"`.
+ * @throws IllegalTransitionError as {@link transition} does.
+ */
+export function checkTransition(
+  tid: ThreadId,
+  from: ThreadState,
+  to: ThreadState,
+  reason?: BlockReason,
+): void {
+  if (!canTransition(from, to)) {
+    const legal = THREAD_TRANSITIONS[from] ?? [];
+    throw new IllegalTransitionError(
+      `transition(tid=${tid}, ${from} → ${to}): not allowed; from ${from} a thread may go to ${legal.length ? legal.join(", ") : "nothing (exited is final)"}`,
+    );
+  }
+  if (to === "blocked" && reason === undefined) {
+    throw new IllegalTransitionError(
+      `transition(tid=${tid}, ${from} → blocked): a blocked thread needs a reason`,
+    );
+  }
+  if (to !== "blocked" && reason !== undefined) {
+    throw new IllegalTransitionError(
+      `transition(tid=${tid}, ${from} → ${to}): only a move to blocked takes a reason`,
+    );
+  }
 }
 
 /**
@@ -96,22 +158,7 @@ export function canTransition(from: ThreadState, to: ThreadState): boolean {
  */
 export function transition(t: ThreadLifecycle, to: ThreadState, reason?: BlockReason): ThreadState {
   const from = t.state;
-  if (!canTransition(from, to)) {
-    const legal = THREAD_TRANSITIONS[from];
-    throw new IllegalTransitionError(
-      `transition(tid=${t.tid}, ${from} → ${to}): not allowed; from ${from} a thread may go to ${legal.length ? legal.join(", ") : "nothing (exited is final)"}`,
-    );
-  }
-  if (to === "blocked" && reason === undefined) {
-    throw new IllegalTransitionError(
-      `transition(tid=${t.tid}, ${from} → blocked): a blocked thread needs a reason`,
-    );
-  }
-  if (to !== "blocked" && reason !== undefined) {
-    throw new IllegalTransitionError(
-      `transition(tid=${t.tid}, ${from} → ${to}): only a move to blocked takes a reason`,
-    );
-  }
+  checkTransition(t.tid, from, to, reason);
   t.state = to;
   t.blockReason = to === "blocked" ? (reason ?? null) : null;
   return from;
