@@ -170,8 +170,9 @@ export function syscallTrap(nr: number, args: readonly number[]): Trap {
  * one level of delegation less. A trap the kernel resumes costs about 28 ns of host time as a raw
  * `yield` and about 67 ns through `yield*` and a stub (CPU time, one process, load 4.4), which
  * shows in code that traps a dozen times per operation, such as a thread library's create and
- * join. During fork's replay the two cost the same (about 30 ns per value: the stub answers
- * without yielding, the raw `yield` is resumed by the replay loop).
+ * join. During fork's replay the stub is the cheaper one: it answers from the history without
+ * yielding (16–21 ns a value, `../../bench/resume-floor.ts`, load 6), while a raw `yield` is
+ * resumed by the replay loop, a full generator resume per value.
  *
  * The result comes back untyped (`unknown`): cast it to what the matching {@link mem} stub
  * returns (number; bigint for `load64`; undefined for stores and `write`).
