@@ -154,6 +154,7 @@ describe("Cpu control registers (Intel SDM Vol. 3A 2.5)", () => {
     expect(() => cpu.writeCr4(cpu.cr4)).toThrow(PrivilegeError);
     expect(() => cpu.wrmsr(IA32_PAT, PAT_LINUX)).toThrow(PrivilegeError);
     expect(() => cpu.invlpg(0x1000)).toThrow(PrivilegeError);
+    expect(() => cpu.invlpg(0x1000)).toThrow(/^invlpg\(0x1000\) at CPL 3: privileged/);
     expect(() => cpu.stac()).toThrow(/#UD/);
     expect(() => cpu.cli()).toThrow(PrivilegeError);
     expect(regs(cpu)).toEqual(before);

@@ -221,6 +221,30 @@ describe("Mapper", () => {
           Error,
         ],
         [
+          "flags not an object (message names the call)",
+          (s) => s.mapper.map(0x1000, 0x2000, PAGE_4K, null as never),
+          /^map\(va=0x1000, pa=0x2000, size=4096\): flags must be an object$/,
+          Error,
+        ],
+        [
+          "protect of a misaligned va (message names the call)",
+          (s) => s.mapper.protect(0x400800, PAGE_4K, {}),
+          /^protect\(va=0x400800, size=4096\): va is not aligned to 4KiB$/,
+          Error,
+        ],
+        [
+          "protect with available=8",
+          (s) => s.mapper.protect(0x400000, PAGE_4K, { available: 8 }),
+          /^protect\(va=0x400000, size=4096\): available=8 must be an integer in 0\.\.7$/,
+          Error,
+        ],
+        [
+          "unmap of a non-canonical va",
+          (s) => s.mapper.unmap(2 ** 47, PAGE_4K),
+          /^unmap\(va=0x800000000000, size=4096\).*not canonical/,
+          NonCanonicalAddressError,
+        ],
+        [
           "non-canonical translate",
           (s) => s.mapper.translate(-(2 ** 48)),
           /not canonical/,

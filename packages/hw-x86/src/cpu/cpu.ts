@@ -218,10 +218,12 @@ export class Cpu {
     });
   }
 
-  #privileged(op: string): void {
-    if (this.#cpl !== 0) {
-      throw new PrivilegeError(`${op} at CPL ${this.#cpl}: privileged, CPL 0 only (SDM 5.9 → #GP(0))`);
-    }
+  /**
+   * The refusal of a privileged instruction at CPL > 0. Callers test the CPL themselves and build
+   * `op` (the call, for the message) only then: INVLPG and the CR writes are on kernel hot paths.
+   */
+  #notPrivileged(op: string): never {
+    throw new PrivilegeError(`${op} at CPL ${this.#cpl}: privileged, CPL 0 only (SDM 5.9 → #GP(0))`);
   }
 
   #trace(register: "cr0" | "cr2" | "cr3" | "cr4" | "efer", value: number, dropped: number): void {
@@ -235,7 +237,7 @@ export class Cpu {
    *   `checkCr0`); the CPU is unchanged.
    */
   writeCr0(value: number | bigint): number {
-    this.#privileged(`writeCr0(${hex(value)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`writeCr0(${hex(value)})`);
     const next = checkCr0(value, this.#cr4);
     const dropped = this.tlb.writeCr0(this.#cr0, next);
     this.#cr0 = next;
@@ -249,7 +251,7 @@ export class Cpu {
    * @throws {@link PrivilegeError}; {@link InvalidArgumentError} when `va` is not a safe integer.
    */
   writeCr2(va: VirtAddr): void {
-    this.#privileged(`writeCr2(${hex(va)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`writeCr2(${hex(va)})`);
     if (!Number.isSafeInteger(va)) throw new InvalidArgumentError(`writeCr2(${String(va)}): not an address`);
     this.#cr2 = va;
     this.#trace("cr2", va, 0);
@@ -269,7 +271,7 @@ export class Cpu {
    * ```
    */
   writeCr3(value: number | bigint): number {
-    this.#privileged(`writeCr3(${hex(value)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`writeCr3(${hex(value)})`);
     const pcide = (this.#cr4 & CR4.PCIDE) !== 0;
     const w = checkCr3(value, pcide, this.maxPhysAddr);
     const dropped = this.tlb.writeCr3(pcide, w.pcid, w.noFlush);
@@ -286,7 +288,7 @@ export class Cpu {
    *   `checkCr4`); the CPU and its TLB are unchanged.
    */
   writeCr4(value: number | bigint): number {
-    this.#privileged(`writeCr4(${hex(value)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`writeCr4(${hex(value)})`);
     const next = checkCr4(value, this.#cr4, this.#cr0, this.#cr3 % 4096);
     const old = this.#cr4;
     const pcid = this.#context.pcid;
@@ -304,7 +306,7 @@ export class Cpu {
    *   hardware). Unchanged on error.
    */
   wrmsr(msr: number, value: bigint): void {
-    this.#privileged(`wrmsr(${hex(msr)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`wrmsr(${hex(msr)})`);
     if (msr === IA32_EFER) {
       const next = checkEfer(value, this.#efer);
       this.#efer = next;
@@ -320,7 +322,7 @@ export class Cpu {
    * @throws {@link PrivilegeError}; {@link InvalidArgumentError} for an unknown MSR (#GP).
    */
   rdmsr(msr: number): bigint {
-    this.#privileged(`rdmsr(${hex(msr)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`rdmsr(${hex(msr)})`);
     if (msr === IA32_EFER) return BigInt(this.#efer);
     return readPlatformMsr(this.#msrs, msr);
   }
@@ -368,12 +370,12 @@ export class Cpu {
 
   /** STI. @throws {@link PrivilegeError} at CPL > 0 (IOPL is 0 here: #GP). */
   sti(): void {
-    this.#privileged("sti()");
+    if (this.#cpl !== 0) this.#notPrivileged("sti()");
     this.#if = true;
   }
   /** CLI. @throws {@link PrivilegeError} at CPL > 0. */
   cli(): void {
-    this.#privileged("cli()");
+    if (this.#cpl !== 0) this.#notPrivileged("cli()");
     this.#if = false;
   }
 
@@ -401,7 +403,7 @@ export class Cpu {
    * @returns the number dropped. @throws {@link PrivilegeError} at CPL > 0.
    */
   invlpg(va: VirtAddr): number {
-    this.#privileged(`invlpg(${hex(va)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`invlpg(${hex(va)})`);
     return this.tlb.invlpg(this.#context.pcid, va);
   }
 
@@ -410,7 +412,7 @@ export class Cpu {
    * @throws {@link PrivilegeError} at CPL > 0.
    */
   invpcid(type: number, pcid: number, va: VirtAddr = 0): InvpcidResult {
-    this.#privileged(`invpcid(type=${String(type)})`);
+    if (this.#cpl !== 0) this.#notPrivileged(`invpcid(type=${String(type)})`);
     return this.tlb.invpcid(type, pcid, va, this.#context.pcide, this.#context.la57);
   }
 

@@ -196,26 +196,22 @@ export class Mapper implements PageTableMapper {
    * @throws {@link InvalidArgumentError} if a numeric flag is out of range.
    */
   map(va: VirtAddr, pa: PhysAddr, size: PageSize, flags: MapFlags): MapResult {
-    // The message is built only when a check fails (formatting it costs more than a map).
-    const call = () => `map(va=${hex(va)}, pa=${hex(pa)}, size=${String(size)})`;
+    // The message (callText) is built only when a check fails: formatting it costs more than a
+    // map, and so does a closure that would build it (it is created on every call).
     const fast =
-      !this.destroyed &&
-      (size === PAGE_4K || size === PAGE_2M || size === PAGE_1G) &&
-      isCanonical(va, this.la57) &&
-      va % size === 0 &&
+      this.vaFits(va, size) &&
       Number.isInteger(pa) &&
       pa >= 0 &&
       pa % size === 0 &&
       pa + size <= 2 ** this.maxPhysAddr;
     if (!fast) {
-      this.checkVa(call(), va, size);
-      checkPhysAddr(call(), pa, size);
-      throw new PhysicalRangeError(
-        `${call()}: frame ends above 2^${this.maxPhysAddr} (MAXPHYADDR, SDM 4.1.4)`,
-      );
+      const call = callText("map", va, size, pa);
+      this.checkVa(call, va, size);
+      checkPhysAddr(call, pa, size);
+      throw new PhysicalRangeError(`${call}: frame ends above 2^${this.maxPhysAddr} (MAXPHYADDR, SDM 4.1.4)`);
     }
     const leafLevel = leafLevelOf(size);
-    const [lo, hi] = leafWords(call, pa, leafLevel, flags);
+    const [lo, hi] = leafWords("map", va, size, pa, leafLevel, flags);
     const vhi = vaHigh(va);
     const vlo = va >>> 0;
     const created: { parent: Int32Array; slot: number; pfn: Pfn; level: PagingLevel }[] = [];
@@ -235,7 +231,7 @@ export class Mapper implements PageTableMapper {
         if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= 2 ** this.maxPhysAddr) {
           this.frames.freeFrame(pfn);
           this.rollback(created);
-          this.checkTableFrame(call(), pfn);
+          this.checkTableFrame(callText("map", va, size, pa), pfn);
         }
         this.memory.zeroFrame(pfn);
         words[slot] = (pfn % 1048576) * FRAME_SIZE + TABLE_FLAGS;
@@ -279,7 +275,7 @@ export class Mapper implements PageTableMapper {
    * @throws as {@link Mapper.map} for a bad `va` or `size`.
    */
   unmap(va: VirtAddr, size: PageSize): UnmapResult {
-    this.checkVa(`unmap(va=${hex(va)}, size=${String(size)})`, va, size);
+    if (!this.vaFits(va, size)) this.checkVa(callText("unmap", va, size), va, size);
     const path = this.findLeaf(va);
     if (path === null) return { kind: "not-mapped" };
     const leaf = path[path.length - 1]!;
@@ -317,8 +313,7 @@ export class Mapper implements PageTableMapper {
    * @throws as {@link Mapper.map} for a bad `va`, `size` or flag value.
    */
   protect(va: VirtAddr, size: PageSize, flags: ProtectFlags): ProtectResult {
-    const call = () => `protect(va=${hex(va)}, size=${String(size)})`;
-    this.checkVa(call(), va, size);
+    if (!this.vaFits(va, size)) this.checkVa(callText("protect", va, size), va, size);
     const path = this.findLeaf(va);
     if (path === null) return { kind: "not-mapped" };
     const leaf = path[path.length - 1]!;
@@ -326,7 +321,7 @@ export class Mapper implements PageTableMapper {
     const ohi = leaf.words[leaf.slot + 1]!;
     const before = this.mappingOf(va, olo, ohi, leaf.level);
     if (before.size !== size) return { kind: "size-mismatch", existing: before };
-    let [lo, hi] = leafWords(call, before.pa, leaf.level, flags);
+    let [lo, hi] = leafWords("protect", va, size, before.pa, leaf.level, flags);
     const accessed = flags.accessed ?? before.flags.accessed;
     const dirty = flags.dirty ?? before.flags.dirty;
     if (accessed) lo |= PTE_A;
@@ -417,6 +412,16 @@ export class Mapper implements PageTableMapper {
 
   // ── internals ─────────────────────────────────────────────────────────────────────────────────
 
+  /** Whether `va` and `size` pass {@link Mapper.checkVa} (the common case, tested without a message). */
+  private vaFits(va: VirtAddr, size: number): size is PageSize {
+    return (
+      !this.destroyed &&
+      (size === PAGE_4K || size === PAGE_2M || size === PAGE_1G) &&
+      isCanonical(va, this.la57) &&
+      va % size === 0
+    );
+  }
+
   private checkVa(call: string, va: VirtAddr, size: number): asserts size is PageSize {
     if (this.destroyed) throw new ConfigurationError(`${call}: the mapper was destroyed`);
     checkPageSize(call, size);
@@ -482,14 +487,48 @@ export class Mapper implements PageTableMapper {
 
 const NO_FLUSH: TlbFlush = Object.freeze({ kind: "none" });
 
-/** Leaf entry halves for a frame at `pa` mapped at `level` with `flags` (validated). */
-function leafWords(call: () => string, pa: PhysAddr, level: PagingLevel, flags: MapFlags): [number, number] {
-  if (typeof flags !== "object" || flags === null) {
-    throw new InvalidArgumentError(`${call()}: flags must be an object`);
+/** Whether an optional numeric flag is absent or an integer in 0..max (checkIntRange's rule). */
+function intOrAbsent(value: number | undefined, max: number): boolean {
+  return value === undefined || (Number.isInteger(value) && value >= 0 && value <= max);
+}
+
+/**
+ * A mapper call as error messages name it, e.g. `map(va=0x1000, pa=0x5000, size=4096)`. Built
+ * only when a check fails.
+ */
+function callText(op: "map" | "unmap" | "protect", va: VirtAddr, size: number, pa?: PhysAddr): string {
+  return pa === undefined
+    ? `${op}(va=${hex(va)}, size=${String(size)})`
+    : `${op}(va=${hex(va)}, pa=${hex(pa)}, size=${String(size)})`;
+}
+
+/**
+ * Leaf entry halves for a frame at `pa` mapped at `level` with `flags` (validated). `op`, `va` and
+ * `size` name the call in an error message (for protect, without `pa`).
+ */
+function leafWords(
+  op: "map" | "protect",
+  va: VirtAddr,
+  size: number,
+  pa: PhysAddr,
+  level: PagingLevel,
+  flags: MapFlags,
+): [number, number] {
+  if (
+    typeof flags !== "object" ||
+    flags === null ||
+    !intOrAbsent(flags.protectionKey, 15) ||
+    !intOrAbsent(flags.available, 7) ||
+    !intOrAbsent(flags.availableHigh, 127)
+  ) {
+    const call = callText(op, va, size, op === "map" ? pa : undefined);
+    if (typeof flags !== "object" || flags === null) {
+      throw new InvalidArgumentError(`${call}: flags must be an object`);
+    }
+    if (flags.protectionKey !== undefined) checkIntRange(call, "protectionKey", flags.protectionKey, 0, 15);
+    if (flags.available !== undefined) checkIntRange(call, "available", flags.available, 0, 7);
+    if (flags.availableHigh !== undefined) checkIntRange(call, "availableHigh", flags.availableHigh, 0, 127);
   }
-  if (flags.protectionKey !== undefined) checkIntRange(call(), "protectionKey", flags.protectionKey, 0, 15);
-  if (flags.available !== undefined) checkIntRange(call(), "available", flags.available, 0, 7);
-  if (flags.availableHigh !== undefined) checkIntRange(call(), "availableHigh", flags.availableHigh, 0, 127);
   let lo = (pa % TWO_POW_32) | PTE_P;
   if (flags.writable === true) lo |= PTE_RW;
   if (flags.user === true) lo |= PTE_US;

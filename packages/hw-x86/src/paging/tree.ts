@@ -168,29 +168,38 @@ export function treeTableFrames(tree: PageTableTree): Pfn[] {
 export function checkTreeInvariants(tree: PageTableTree, maxPhysAddr: number): number {
   const rootPfn = tree.root / FRAME_SIZE;
   const seen = new Set<Pfn>([rootPfn]);
+  // The names in the messages are built only to throw: paranoid runs check every table of every
+  // address space after each trap.
+  const tableName = (pfn: Pfn, level: PagingLevel): string =>
+    `table ${hex(pfn * FRAME_SIZE)} (${LEVEL_NAMES[level]})`;
+  const entryName = (pfn: Pfn, level: PagingLevel, i: number, lo: number, hi: number): string =>
+    `${LEVEL_NAMES[level]}E ${i} of ${tableName(pfn, level)} (${describeEntry(lo, hi, level)})`;
   const visit = (pfn: Pfn, level: PagingLevel): void => {
     const words = tableWords(tree.memory, pfn);
-    const name = `table ${hex(pfn * FRAME_SIZE)} (${LEVEL_NAMES[level]})`;
     if (words === undefined || isFrameZero(words, 0)) {
-      if (pfn !== rootPfn) throw new InvariantError(`${name} is empty but still linked`);
+      if (pfn !== rootPfn) throw new InvariantError(`${tableName(pfn, level)} is empty but still linked`);
       return;
     }
     for (let i = 0; i < 512; i++) {
       const lo = words[2 * i]! >>> 0;
       const hi = words[2 * i + 1]! >>> 0;
       if ((lo & PTE_P) === 0) continue;
-      const where = `${LEVEL_NAMES[level]}E ${i} of ${name} (${describeEntry(lo, hi, level)})`;
       const rsvd = reservedMask(level, lo, maxPhysAddr, true);
       if ((lo & rsvd.lo) !== 0 || (hi & rsvd.hi) !== 0)
-        throw new InvariantError(`${where} has reserved bits set`);
+        throw new InvariantError(`${entryName(pfn, level, i, lo, hi)} has reserved bits set`);
       if (isLeafEntry(lo, level)) continue;
       if ((lo & (PTE_RW | PTE_US)) !== (PTE_RW | PTE_US) || (hi & PTE_HI_XD) !== 0) {
-        throw new InvariantError(`${where}: intermediate entries must be P|RW|US with XD clear`);
+        throw new InvariantError(
+          `${entryName(pfn, level, i, lo, hi)}: intermediate entries must be P|RW|US with XD clear`,
+        );
       }
       const child = nextTable(lo, hi);
-      if (!tree.memory.isRamFrame(child)) throw new InvariantError(`${where} points outside RAM`);
+      if (!tree.memory.isRamFrame(child))
+        throw new InvariantError(`${entryName(pfn, level, i, lo, hi)} points outside RAM`);
       if (seen.has(child)) {
-        throw new InvariantError(`${where} links table ${hex(child * FRAME_SIZE)} a second time`);
+        throw new InvariantError(
+          `${entryName(pfn, level, i, lo, hi)} links table ${hex(child * FRAME_SIZE)} a second time`,
+        );
       }
       seen.add(child);
       visit(child, (level - 1) as PagingLevel);
