@@ -72,8 +72,14 @@ export interface SlotHandleTableOptions {
   readonly capacity?: number;
 }
 
-/** Slot arrays start this long and double as the table fills. */
-const INITIAL_SLOTS = 64;
+/**
+ * Slot arrays start this long and double as the table fills. 16 slots make each `Int32Array` 64
+ * bytes, the most V8 keeps inside its own heap object (`--typed-array-max-size-in-heap`); a longer
+ * one gets a separately allocated backing store, and a table's five of them cost about 5 µs, where
+ * a process that forks and exits uses a handful of handles. Measured: create + dispose of a table,
+ * 5.4 µs at 64 slots, 0.3–0.6 µs at 16.
+ */
+const INITIAL_SLOTS = 16;
 
 /** Largest table: 2^16 slots leaves 15 generation bits. */
 export const MAX_TABLE_CAPACITY = 1 << 16;
