@@ -185,6 +185,9 @@ export function contextFromRegisters(regs: ControlRegisters): TranslationContext
   return Object.freeze(ctx);
 }
 
+/** 2^0 .. 2^52: `**` with a variable exponent is a call to pow, and contexts are checked at every CR3 load. */
+const TWO_POW = Array.from({ length: 53 }, (_, i) => 2 ** i);
+
 function validateContext(call: string, ctx: TranslationContext): void {
   const m = ctx.maxPhysAddr;
   if (!Number.isInteger(m) || m < 36 || m > 52) {
@@ -192,7 +195,7 @@ function validateContext(call: string, ctx: TranslationContext): void {
       `${call}: maxPhysAddr=${String(m)} must be an integer in 36..52 (SDM 4.1.4)`,
     );
   }
-  if (!Number.isInteger(ctx.root) || ctx.root < 0 || ctx.root % 4096 !== 0 || ctx.root >= 2 ** m) {
+  if (!Number.isInteger(ctx.root) || ctx.root < 0 || ctx.root % 4096 !== 0 || ctx.root >= TWO_POW[m]!) {
     throw new InvalidArgumentError(
       `${call}: root=${hex(ctx.root)} must be a 4 KiB-aligned physical address below 2^${m} (CR3 bits ${m - 1}:12)`,
     );

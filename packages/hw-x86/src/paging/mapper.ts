@@ -131,6 +131,8 @@ export class Mapper implements PageTableMapper {
   readonly levels: 4 | 5;
   /** MAXPHYADDR this mapper checks frames against. */
   readonly maxPhysAddr: number;
+  /** 2^maxPhysAddr, computed once: `**` with a variable exponent is a call to pow on every map. */
+  private readonly physLimit: number;
   private readonly memory: PhysicalMemory;
   private readonly frames: FrameSource;
   private readonly tracer: Tracer<PagingTraceEvent> | undefined;
@@ -157,6 +159,7 @@ export class Mapper implements PageTableMapper {
     this.levels = levels;
     this.la57 = levels === 5;
     this.maxPhysAddr = maxPhysAddr;
+    this.physLimit = 2 ** maxPhysAddr;
     if (options.root !== undefined) {
       const pfn = options.root / FRAME_SIZE;
       if (!this.memory.isRamFrame(pfn)) {
@@ -203,7 +206,7 @@ export class Mapper implements PageTableMapper {
       Number.isInteger(pa) &&
       pa >= 0 &&
       pa % size === 0 &&
-      pa + size <= 2 ** this.maxPhysAddr;
+      pa + size <= this.physLimit;
     if (!fast) {
       const call = callText("map", va, size, pa);
       this.checkVa(call, va, size);
@@ -228,7 +231,7 @@ export class Mapper implements PageTableMapper {
           this.rollback(created);
           return { kind: "out-of-frames" };
         }
-        if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= 2 ** this.maxPhysAddr) {
+        if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= this.physLimit) {
           this.frames.freeFrame(pfn);
           this.rollback(created);
           this.checkTableFrame(callText("map", va, size, pa), pfn);
@@ -437,7 +440,7 @@ export class Mapper implements PageTableMapper {
   }
 
   private checkTableFrame(call: string, pfn: Pfn): void {
-    if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= 2 ** this.maxPhysAddr) {
+    if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= this.physLimit) {
       throw new PhysicalRangeError(
         `${call}: the frame source returned pfn ${hex(pfn)}, which is not a RAM frame below 2^${this.maxPhysAddr}`,
       );

@@ -162,14 +162,16 @@ export function indexFromHalves(hi: number, lo: number, level: PagingLevel): num
   }
 }
 
+/** Bytes one entry covers at each level (index = level): 4 KiB, 2 MiB, 1 GiB, 512 GiB, 256 TiB. */
+const ENTRY_SPAN = [0, 2 ** 12, 2 ** 21, 2 ** 30, 2 ** 39, 2 ** 48];
+
 /**
  * The lowest address of the region an entry at `level` and `index` covers, given the indices of the
  * levels above (`prefix`, the address so far). Used to iterate a tree in address order; the result
  * is sign-extended from bit 47 (or 56 with `la57`).
  */
 export function addressOfIndex(prefix: VirtAddr, level: PagingLevel, index: number, la57: boolean): VirtAddr {
-  const shift = 12 + 9 * (level - 1);
-  const raw = prefix + index * 2 ** shift;
+  const raw = prefix + index * ENTRY_SPAN[level]!;
   const top = la57 ? 2 ** 57 : 2 ** 48;
   const unsigned = ((raw % top) + top) % top;
   return unsigned >= top / 2 ? unsigned - top : unsigned;
