@@ -27,10 +27,10 @@
  * RAM of at most 2 GiB (8 segments) is one `ArrayBuffer`, allocated at the first store, and its
  * segments are views of it; {@link PhysicalMemory.ramWords} is the view of all of it. Why: a frame
  * copy between two segments is then one `copyWithin` of that view, where segments in separate
- * buffers need a `subarray` view of the source first, a young-generation allocation per copy that
- * cost about 0.2 µs of a 0.8 µs cold 4 KiB copy in the COW fork benchmark (packages/vm README).
- * Larger RAM keeps one buffer per segment (a JavaScript engine caps an `ArrayBuffer`'s length), and
- * so does anything that must run there; the one buffer is released when the last segment is dropped.
+ * buffers need a `subarray` view of the source first, an allocation per copy (cold random 4 KiB
+ * copies across segments: about 740 → 600 ns each; 2–5 % of the vm's COW fork benchmark, whose
+ * copies all cross segments). Larger RAM keeps one buffer per segment (engines cap an
+ * `ArrayBuffer`'s length); the one buffer is released when the last segment is dropped.
  *
  * Invariants (checked by {@link PhysicalMemory.checkInvariants}):
  * - segment `i` holds frames `65536·i ..` and is exactly as long as the RAM it covers;
@@ -289,7 +289,7 @@ export class PhysicalMemory {
       this.zeroFrame(dst);
       return;
     }
-    const to = this.segment(dst);
+    const to = this.segment(dst); // also marks dst as stored into
     const ram = this.ram;
     if (ram !== undefined) {
       ram.copyWithin(dst * 1024, src * 1024, src * 1024 + 1024); // one buffer: no view to create
