@@ -296,7 +296,8 @@ export class PhysicalMemory {
       return;
     }
     const so = frameWordOffset(src);
-    to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
+    if (from === to) to.copyWithin(frameWordOffset(dst), so, so + 1024);
+    else to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
   }
 
   /**
