@@ -73,8 +73,8 @@ export interface ThreadLifecycle {
 }
 
 /**
- * The position of a state in {@link THREAD_STATES}. A `switch` over the six names, which V8
- * compares as interned strings: the check below runs on every transition, where a lookup in
+ * A state's bit position in the masks below. A `switch` over the six names, which V8 compares as
+ * interned strings: the check below runs on every transition, where a lookup in
  * {@link THREAD_TRANSITIONS} by a varying name is a megamorphic keyed load followed by a search.
  */
 function stateIndex(s: ThreadState): number {
@@ -99,9 +99,10 @@ function stateIndex(s: ThreadState): number {
  * legal target (worked: `ready` may go to running, suspended, exited → bits 2, 4, 5 = 0b110100).
  * Derived from the table when the module loads, so the table stays the one definition.
  */
-const ALLOWED = Int32Array.from(THREAD_STATES, (from) =>
-  THREAD_TRANSITIONS[from].reduce((mask, to) => mask | (1 << stateIndex(to)), 0),
-);
+const ALLOWED = new Int32Array(THREAD_STATES.length);
+for (const from of THREAD_STATES) {
+  ALLOWED[stateIndex(from)] = THREAD_TRANSITIONS[from].reduce((mask, to) => mask | (1 << stateIndex(to)), 0);
+}
 
 /** Whether the life cycle allows `from → to`. */
 export function canTransition(from: ThreadState, to: ThreadState): boolean {
