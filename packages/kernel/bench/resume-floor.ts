@@ -80,20 +80,32 @@ function measure(n: number): number {
 }
 
 /**
+ * Start `g` with `first` and feed it the rest of `source` as `replayFrames` does: the cursor
+ * answers the stubs, the loop feeds what they leave (raw yields). Returns the last result.
+ */
+function replaySilently(
+  g: UserCode<number>,
+  first: unknown,
+  source: ReplaySource,
+): IteratorResult<Trap, number> {
+  replayCursor.begin(source, 1);
+  try {
+    let r = g.next(first);
+    while (r.done !== true && replayCursor.pending()) r = g.next(replayCursor.take());
+    return r;
+  } finally {
+    replayCursor.finish();
+  }
+}
+
+/**
  * Replay `n` recorded values into a fresh generator as `replayFrames` does (the cursor feeds the
  * stubs, the loop feeds raw yields: none here); returns ns per replayed value.
  */
 function measureSilent(h: History): number {
   const g = forkLoopShape(0x1000);
   const c0 = process.cpuUsage();
-  replayCursor.begin(h, 1);
-  let r: IteratorResult<Trap, number>;
-  try {
-    r = g.next(h.at(0));
-    while (r.done !== true && replayCursor.pending()) r = g.next(replayCursor.take());
-  } finally {
-    replayCursor.finish();
-  }
+  const r = replaySilently(g, h.at(0), h);
   const ns = cpuNsSince(c0) / h.length;
   if (r.done === true) console.log("unreachable"); // the shape never returns: the last stub yields
   return ns;
@@ -144,15 +156,7 @@ function measureForkLoop(h: History, forks: number): number {
   const c0 = process.cpuUsage();
   for (let i = 0; i < forks; i++) {
     const end = 3 + 3 * i;
-    const g = program();
-    replayCursor.begin(prefixOf(view, end), 1);
-    let r: IteratorResult<Trap, number>;
-    try {
-      r = g.next(h.at(0));
-      while (r.done !== true && replayCursor.pending()) r = g.next(replayCursor.take());
-    } finally {
-      replayCursor.finish();
-    }
+    const r = replaySilently(program(), h.at(0), prefixOf(view, end));
     if (r.done === true || r.value.kind !== "syscall" || r.value.nr !== FORK) throw new Error("diverged");
     values += end;
   }
