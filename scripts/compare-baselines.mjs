@@ -90,6 +90,8 @@ for (const bench of benches) {
   const cBin =
     [bench, bench.split("-")[0]].map((b) => join(work, "build", b)).find((p) => existsSync(p)) ?? "";
   const samples = { c: {}, ts: {} };
+  // A variant of a workload (e.g. fork_exit_wait_checkpointed) names the C metric it is read against.
+  const versus = {};
   const checks = { c: [], ts: [] };
   for (let r = 1; r <= runs; r++) {
     for (const impl of ["c", "ts"]) {
@@ -102,6 +104,7 @@ for (const bench of benches) {
       for (const [m, v] of Object.entries(j.metrics)) {
         const key = v.c_metric ?? m;
         (samples[impl][key] ??= []).push(v.ops_per_s);
+        if (v.versus_c) versus[key] = v.versus_c;
       }
       checks[impl].push(j.check ?? {});
     }
@@ -117,7 +120,8 @@ for (const bench of benches) {
   }
   if (agree.startsWith("no")) allAgree = false;
   for (const metric of Object.keys(samples.ts)) {
-    const c = samples.c[metric] ? median(samples.c[metric]) : Number.NaN;
+    const cm = samples.c[metric] ?? samples.c[versus[metric]];
+    const c = cm ? median(cm) : Number.NaN;
     const t = median(samples.ts[metric]);
     rows.push({ bench, metric, c, t, ratio: t / c, agree });
   }

@@ -7,7 +7,7 @@
 // native Linux); simulated cycles per operation are in "info".
 // Run: pnpm tsx --conditions=@osbricks/source packages/kernel/bench/baseline-sysrate.ts
 import { libc, mem, posixStubs as sys, WEXITSTATUS } from "../src/index.js";
-import { forkLoopProgram } from "./fork-loop-program.js";
+import { forkLoopCheckpointed, forkLoopProgram } from "./fork-loop-program.js";
 import { type Metric, measure } from "./measure-program.js";
 
 const N_NULL = 2_000_000;
@@ -22,8 +22,12 @@ const nullSys = measure(N_NULL, function* () {
 });
 
 // sysrate.c's loop: one parent forks N times. Fork replays the parent's history (see
-// kernel/lifecycle.ts), so this shape costs O(i) at the i-th fork.
+// kernel/fork.ts), so this shape costs O(i) at the i-th fork.
 const forkLoop = measure(N_FORK, forkLoopProgram(N_FORK));
+
+// The same loop with a checkpoint at the top of each turn (program/checkpoint.ts): each fork
+// replays the values since the checkpoint, so every turn costs the same.
+const forkLoopCp = measure(N_FORK, forkLoopCheckpointed(N_FORK));
 
 // The same loop with clone(fn): the child starts at a function, so nothing is replayed.
 const cloneLoop = measure(N_FORK, function* (s) {
@@ -114,6 +118,7 @@ console.log(
     metrics: {
       null_syscall: strip(nullSys),
       fork_exit_wait: strip(forkLoop),
+      fork_exit_wait_checkpointed: { ...strip(forkLoopCp), versus_c: "fork_exit_wait" },
       fork_exit_wait_fresh: strip(forkFresh),
       clone_exit_wait: strip(cloneLoop),
       thread_create_join: strip(threads),
@@ -121,10 +126,12 @@ console.log(
     },
     null_syscall_per_s: nullSys.ops_per_s,
     fork_exit_wait_per_s: forkLoop.ops_per_s,
+    fork_exit_wait_checkpointed_per_s: forkLoopCp.ops_per_s,
     pthread_create_join_per_s: threads.ops_per_s,
     pipe_roundtrip_per_s: pipe.ops_per_s,
     check: {
       fork_bad_status: forkLoop.status >> 8,
+      fork_checkpointed_bad_status: forkLoopCp.status >> 8,
       fork_fresh_bad: forkFresh.status >> 8,
       clone_bad: cloneLoop.status >> 8,
     },

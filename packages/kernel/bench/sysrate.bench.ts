@@ -12,7 +12,7 @@ import {
   posixStubs as sys,
   type UserCode,
 } from "../src/index.js";
-import { forkLoopProgram } from "./fork-loop-program.js";
+import { forkLoopCheckpointed, forkLoopProgram } from "./fork-loop-program.js";
 
 function boot(
   main: (s: ProcessStart) => UserCode<number>,
@@ -43,6 +43,10 @@ describe("kernel hot paths", () => {
 
   bench("a parent that forks 300 times, each child exiting at once (replayed: 135k values)", () => {
     boot(forkLoopProgram(300)).run();
+  });
+
+  bench("the same 300 forks with a checkpoint per turn (replayed: 2 values a fork)", () => {
+    boot(forkLoopCheckpointed(300)).run();
   });
 
   bench("100 × (spawn a small process that forks, exits and is waited for)", () => {

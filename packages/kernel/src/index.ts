@@ -22,6 +22,7 @@ export * from "./process/history.js";
 export * from "./process/loader.js";
 export * from "./process/process.js";
 export * from "./process/thread.js";
+export * from "./program/checkpoint.js";
 export * from "./program/image.js";
 export * from "./program/registry.js";
 export * from "./program/replay.js";

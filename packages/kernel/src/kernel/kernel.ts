@@ -15,6 +15,7 @@
  *     syscall  → dispatcher.dispatch(thread, nr, args)   result, BLOCKED or NORETURN
  *     memory   → trap/memory.ts: MMU translate → physical memory; fault → vm → retry or SIGSEGV
  *     compute  → the CPU's clock += n
+ *     checkpoint → the frame restarts from fn(...args), its history from here (fork.ts)
  *   paranoid?  → checkInvariants() of every structure
  * ```
  *
@@ -73,6 +74,7 @@ import {
   type Tracer,
 } from "./api.js";
 import { Cpu, TIMER_VECTOR } from "./cpu.js";
+import { takeCheckpoint } from "./fork.js";
 import { checkKernelInvariants, resourceLeaks } from "./invariants.js";
 import { Lifecycle } from "./lifecycle.js";
 import { CpuShootdown } from "./shootdown.js";
@@ -577,6 +579,9 @@ export class Kernel implements Waker {
         t.cyclesRun += n;
         return;
       }
+      case "checkpoint":
+        takeCheckpoint(this, t, trap);
+        return;
       case "load":
       case "store":
       case "read-bytes":

@@ -195,6 +195,7 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       fn,
       args: [sig],
       history: new History(k.forkHistoryLimit),
+      checkpointed: false,
       entry: act.handler,
       signal: sig,
       savedMask: t.sigBlocked,

@@ -46,6 +46,11 @@ export interface Frame {
   readonly args: readonly unknown[];
   /** Every value the generator was resumed with, in order (fork replays them; see kernel/fork.ts). */
   readonly history: History;
+  /**
+   * True when `fn(...args)` is a checkpoint's continuation rather than the frame's entry: fork
+   * then checks that it restarts at that checkpoint (`program/checkpoint.ts`).
+   */
+  readonly checkpointed: boolean;
   /** Code address of the function (rip at entry). */
   readonly entry: number;
   /** For a signal-handler frame: the signal; 0 for the thread's base frame. */
@@ -191,6 +196,7 @@ export class Thread extends KernelObject {
       fn: fn as unknown as (...args: never[]) => UserCode<unknown>,
       args,
       history: new History(historyLimit),
+      checkpointed: false,
       entry,
       signal: 0,
       savedMask: 0,

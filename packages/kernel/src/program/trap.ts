@@ -13,6 +13,7 @@
  * | `write-bytes` | `rep movsb` into user memory                  | `undefined`                |
  * | `atomic`      | `LOCK CMPXCHG` / `XCHG` / `LOCK XADD`, 32 bits | the old value             |
  * | `compute`     | n cycles of arithmetic that touch no memory   | `undefined`                |
+ * | `checkpoint`  | (none: it tells the kernel how to rebuild the frame, `checkpoint.ts`) | `undefined` |
  *
  * A memory trap is translated by the MMU with the thread's address space at CPL 3. A fault that
  * the kernel cannot resolve never resumes the generator: the kernel raises SIGSEGV, and if a
@@ -93,6 +94,18 @@ export interface ComputeTrap {
   readonly cycles: number;
 }
 
+/**
+ * A restart point: from here on, the yielding frame continues as `fn(...args)` started afresh
+ * would, so fork may rebuild it from there instead of from the frame's entry (see `checkpoint.ts`).
+ */
+export interface CheckpointTrap {
+  readonly kind: "checkpoint";
+  /** The generator function that continues the frame from this point. */
+  readonly fn: (...args: never[]) => UserCode<unknown>;
+  /** Its arguments: primitives only (numbers, bigints, strings, booleans, undefined, null). */
+  readonly args: readonly unknown[];
+}
+
 /** Every trap a program can raise. */
 export type Trap =
   | SyscallTrap
@@ -101,7 +114,8 @@ export type Trap =
   | ReadBytesTrap
   | WriteBytesTrap
   | AtomicTrap
-  | ComputeTrap;
+  | ComputeTrap
+  | CheckpointTrap;
 
 /**
  * A piece of user code: a generator that yields traps and is resumed with their results.
