@@ -195,6 +195,30 @@ describe("a checkpointed frame is rebuilt from its checkpoint", () => {
     expect(k.crashes).toEqual([]);
     expect(status).toBe(0);
   });
+  it("a handler forks on top of a checkpointed base frame: the base is rebuilt from its checkpoint", () => {
+    function* base(va: number, handler: number, before: number): UserCode<number> {
+      yield* checkpoint(base, va, handler, before);
+      yield* sys.sigaction(Sig.SIGUSR1, handler, 0, 0);
+      yield* sys.kill(yield* sys.getpid(), Sig.SIGUSR1); // the handler forks here
+      const flag = yield* mem.load32(va);
+      if (flag !== 0) return flag === 1 && before === 3 ? 40 : 41; // the child, back in the base
+      const w = yield* libc.waitpid(yield* mem.load32(va + 4));
+      return WEXITSTATUS(w.status) === 40 ? 0 : 1;
+    }
+    const { status, k } = boot(function* (s) {
+      const va = yield* libc.sbrk(PAGE); // [va]: child flag, [va+4]: child pid
+      const handler = s.addressOf(function* (): UserCode<void> {
+        const pid = yield* sys.fork();
+        if (pid === 0) yield* mem.store32(va, 1);
+        else yield* mem.store32(va + 4, pid);
+      });
+      let before = 0;
+      for (let i = 0; i < 3; i++) before += (yield* sys.getpid()) > 0 ? 1 : 0;
+      return yield* base(va, handler, before);
+    });
+    expect(k.crashes).toEqual([]);
+    expect(status).toBe(0);
+  });
 });
 
 describe("a checkpoint that breaks its promise", () => {
