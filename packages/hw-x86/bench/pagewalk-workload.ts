@@ -32,10 +32,18 @@ const SEED = 0x9a6e3a1b;
 const DATA_PFN0 = 0x100000;
 const HUGE_PA0 = 8 * 2 ** 30;
 
-// The timed loops write NMAP and HOT_PAGES as literals (a divisor V8 can see is a constant becomes
-// a multiply, as gcc makes of C's `% NMAP`; a copy of a module constant stays an unknown and
-// costs a 32-bit div, about 26 cycles ahead of every mapping's load). Keep them in step:
-if (NMAP !== 262208 || HOT_PAGES !== 24) throw new Error("pagewalk workload: update the literals");
+// The timed loops write NMAP, HOT_PAGES, HOT_PCT and the access kinds as literals at the point of
+// use (a divisor V8 can see is a constant becomes a multiply, as gcc makes of C's `% NMAP`; a copy
+// of a module constant stays an unknown and costs a 32-bit div, about 26 cycles ahead of every
+// mapping's load). Not even a local `const n = 262208` before the loop will do: each replay is one
+// call of a 10M-iteration loop, so V8 compiles it on-stack (OSR), and OSR code takes every local
+// defined before the loop from the interpreter's frame as an unknown value. Keep them in step:
+if (NMAP !== 262208 || HOT_PAGES !== 24 || HOT_PCT !== 95) {
+  throw new Error("pagewalk workload: update the literals");
+}
+if (Access.Read !== 0 || Access.Write !== 1 || Access.Execute !== 2) {
+  throw new Error("pagewalk workload: accessType's literals no longer match Access");
+}
 
 /** The baseline's expected check values (README section 2). */
 export const EXPECTED = {
@@ -69,10 +77,15 @@ export function umod(r: number, n: number): number {
   return ((r >>> 0) % (n >>> 0)) | 0;
 }
 
-/** The access of a draw: `r % 10` below 7 reads, below 9 writes, else executes. */
+/**
+ * The access of a draw: `r % 10` below 7 reads (`Access.Read`, 0), below 9 writes (1), else
+ * executes (2). Literals, checked against `Access` when the module loads: `Access.Read` is a
+ * property of an imported object, which the loops reloaded and checked three times per draw
+ * (module cell, hole check, map check), and a literal also tells V8 the value is 0..2.
+ */
 export function accessType(r: number): AccessKind {
   const u = umod(r, 10);
-  return u < 7 ? Access.Read : u < 9 ? Access.Write : Access.Execute;
+  return u < 7 ? 0 : u < 9 ? 1 : 2;
 }
 
 /** What the setup leaves for the timed phases. */
@@ -183,14 +196,12 @@ export function replayWalks(
   rng: number,
 ): { h: number; faults: number; rng: number } {
   const walks = WALKS;
-  const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
-  const fault = -1; // FAULT as a literal: an imported constant is a tagged cell, unboxed at every compare
   let s = rng;
   let h = 0;
   let faults = 0;
   for (let i = 0; i < walks; i++) {
     s = xorshift(s);
-    const mi = umod(s, nmap);
+    const mi = umod(s, 262208); // NMAP, a literal here (see the top of the file)
     s = xorshift(s);
     const off = s;
     s = xorshift(s);
@@ -198,7 +209,8 @@ export function replayWalks(
     const lo = mva[2 * mi]!;
     const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
     const pa = walker.walkHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
-    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
+    // -1 is FAULT, a literal: an imported constant is a tagged cell, unboxed at every compare.
+    if (pa !== -1) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
     else faults++;
   }
   return { h, faults, rng: s };
@@ -213,22 +225,19 @@ export function replayTlb(
   rng: number,
 ): { h: number; faults: number } {
   const ops = TLB_OPS;
-  const nmap = 262208; // NMAP as a literal: V8 turns % by a literal into a multiply, else a div
-  const hotPct = HOT_PCT;
-  const hotPages = 24; // HOT_PAGES, a literal for the same reason
-  const fault = -1; // FAULT as a literal: an imported constant is a tagged cell, unboxed at every compare
   let s = rng;
   let h = 0;
   let faults = 0;
+  // NMAP, HOT_PAGES and HOT_PCT are literals at their use (see the top of the file).
   for (let i = 0; i < ops; i++) {
     s = xorshift(s);
     let mi: number;
-    if (umod(s, 100) < hotPct) {
+    if (umod(s, 100) < 95) {
       s = xorshift(s);
-      mi = hot[umod(s, hotPages)]!;
+      mi = hot[umod(s, 24)]!;
     } else {
       s = xorshift(s);
-      mi = umod(s, nmap);
+      mi = umod(s, 262208);
     }
     s = xorshift(s);
     const off = s;
@@ -237,7 +246,7 @@ export function replayTlb(
     const lo = mva[2 * mi]!;
     const vlo = (lo & 1) !== 0 ? (lo & ~1) | (off & 0x1fffff) : lo | (off & 0xfff);
     const pa = mmu.translateHalves(ctx, mva[2 * mi + 1]!, vlo, acc);
-    if (pa !== fault) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
+    if (pa !== -1) h = (Math.imul(h, 31) + ((pa >>> 0) ^ Math.floor(pa / 4294967296))) | 0;
     else faults++;
   }
   return { h, faults };
