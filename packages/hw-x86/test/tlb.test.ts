@@ -274,6 +274,19 @@ describe("TLB (Intel SDM 4.10)", () => {
       ).toEqual([inSet0(0), inSet0(2)]);
       expect(s.tlb.stats).toMatchObject({ hits: 1, misses: 3, fills: 3, evictions: 1 });
     });
+    it("counts hits and misses per lookup, and from zero again after resetStats", () => {
+      const { s, c } = fillSet("lru");
+      for (let i = 0; i < 5; i++) s.mmu.translate(c, inSet0(0), Access.Read); // 1 miss, 4 hits
+      expect(s.tlb.stats).toMatchObject({ hits: 4, misses: 1 });
+      s.tlb.resetStats();
+      expect(s.tlb.stats).toMatchObject({ hits: 0, misses: 0, fills: 0 });
+      s.mmu.translate(c, inSet0(0), Access.Read); // hit
+      s.mmu.translate(c, inSet0(1), Access.Read); // miss
+      s.mmu.translate(c, inSet0(1), Access.Read); // hit
+      expect(s.tlb.stats).toMatchObject({ hits: 2, misses: 1, fills: 1 });
+      expect(s.tlb.lookup(0, 0, inSet0(3))).toBe(-1); // a direct lookup counts too
+      expect(s.tlb.stats).toMatchObject({ hits: 2, misses: 2 });
+    });
     it("FIFO evicts in fill order whatever the use", () => {
       const { s, c } = fillSet("fifo");
       s.mmu.translate(c, inSet0(0), Access.Read);
