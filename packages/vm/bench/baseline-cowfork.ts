@@ -184,8 +184,10 @@ function userWrite32(root: number, hi: number, lo: number, val: number): number 
   const i2 = (lo >>> 21) & 511;
   const i1 = (lo >>> 12) & 511;
   for (;;) {
-    // Tables are read through the whole-RAM view (`RAM`: no segment lookup, no bookkeeping); the
-    // data store below goes through `segment`, which marks the frame as stored into.
+    // Tables and the data word are read and written through the whole-RAM view (`RAM`: no segment
+    // lookup, no bookkeeping), as the C program's `mem + pa`. No "stored into" mark is skipped:
+    // every frame this stores into is marked already, a parent page by the setup (`frameBytes`)
+    // and a child's copy by `copyFrame`, which marks its destination.
     const e4 = walkEntry(root, i4);
     if (e4 === 0) return -1;
     const e3 = walkEntry(e4 >>> 12, i3);
@@ -198,7 +200,7 @@ function userWrite32(root: number, hi: number, lo: number, val: number): number 
     const t = e >>> 12;
     if ((e & PTE_RW) !== 0) {
       if ((e & PTE_D) === 0) RAM[table * 1024 + 2 * i1] = e | PTE_D;
-      memory.segment(t)[frameWordOffset(t) + ((lo & 0xffc) >>> 2)] = val;
+      RAM[t * 1024 + ((lo & 0xffc) >>> 2)] = val;
       return 0;
     }
     if ((e & PTE_COW) === 0) return -2;
