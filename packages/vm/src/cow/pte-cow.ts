@@ -342,22 +342,24 @@ function shareLeaves(frames: CountedFrames, src: Int32Array, j0: number, j1: num
   let n = 0;
   let j = j0;
   for (; j + 8 <= j1; j += 8) {
+    // `(j + k) | 0`: the same index (j + 7 < j1 ≤ 2^31), written so that V8 emits a plain add where
+    // `j + k` gets an overflow check: fork part 3-4 % faster (cowfork, in one process, 4 runs).
     const l0 = src[j]!;
-    const h0 = src[j + 1]!;
-    const l1 = src[j + 2]!;
-    const h1 = src[j + 3]!;
-    const l2 = src[j + 4]!;
-    const h2 = src[j + 5]!;
-    const l3 = src[j + 6]!;
-    const h3 = src[j + 7]!;
+    const h0 = src[(j + 1) | 0]!;
+    const l1 = src[(j + 2) | 0]!;
+    const h1 = src[(j + 3) | 0]!;
+    const l2 = src[(j + 4) | 0]!;
+    const h2 = src[(j + 5) | 0]!;
+    const l3 = src[(j + 6) | 0]!;
+    const h3 = src[(j + 7) | 0]!;
     if (((h0 | h1 | h2 | h3) & PTE_HI_ADDR) !== 0 || (l0 & l1 & l2 & l3 & PTE_P) === 0) {
       n += shareLeavesOneByOne(frames, src, j, j + 8);
       continue;
     }
     if ((l0 & PTE_RW) !== 0) src[j] = (l0 & ~PTE_RW) | COW;
-    if ((l1 & PTE_RW) !== 0) src[j + 2] = (l1 & ~PTE_RW) | COW;
-    if ((l2 & PTE_RW) !== 0) src[j + 4] = (l2 & ~PTE_RW) | COW;
-    if ((l3 & PTE_RW) !== 0) src[j + 6] = (l3 & ~PTE_RW) | COW;
+    if ((l1 & PTE_RW) !== 0) src[(j + 2) | 0] = (l1 & ~PTE_RW) | COW;
+    if ((l2 & PTE_RW) !== 0) src[(j + 4) | 0] = (l2 & ~PTE_RW) | COW;
+    if ((l3 & PTE_RW) !== 0) src[(j + 6) | 0] = (l3 & ~PTE_RW) | COW;
     frames.share(l0 >>> 12);
     frames.share(l1 >>> 12);
     frames.share(l2 >>> 12);
