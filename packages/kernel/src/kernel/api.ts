@@ -79,6 +79,11 @@ export type KernelEvent =
       readonly pid: number;
       readonly ppid: number;
       readonly detail: string;
+      /**
+       * For a fork: how many recorded values were replayed to rebuild the child (the forking
+       * thread's histories, from each frame's entry or last checkpoint; 0 for `clone(fn, arg)`).
+       */
+      readonly replayed?: number;
     }
   | {
       readonly type: "kernel.thread";

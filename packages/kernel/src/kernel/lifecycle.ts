@@ -239,7 +239,9 @@ export class Lifecycle {
     k.threads.set(pid, ct);
     child.threads.push(ct);
     let diverged: string | null = null;
+    let replayed = 0;
     if (start === undefined) {
+      for (const f of t.frames) replayed += f.history.length;
       diverged = replayFrames(k, t, ct, child);
       ct.resume = 0;
       ct.regs.rax = 0;
@@ -260,6 +262,7 @@ export class Lifecycle {
       pid,
       ppid: p.pid,
       detail: p.image,
+      replayed,
     });
     if (diverged !== null) k.crash(ct, `fork replay diverged: ${diverged}`, Sig.SIGILL);
     return pid;
