@@ -25,9 +25,11 @@
  * around it: `clone(fn, arg)` starts the child elsewhere and replays nothing, and a program that
  * declares a checkpoint (`../program/checkpoint.ts`) is rebuilt from its last one: the frame
  * becomes `fn(...args)` at the checkpoint and its history restarts there, so a fork replays only
- * the values since. The child's first trap from such a frame must be that very checkpoint. A program that keeps state in outside JavaScript variables sees the replay and may
- * diverge: the child then does not arrive at the fork trap (or returns, or throws during the
- * replay), and it is killed with a crash report. The cursor is cleared in every one of these
+ * the values since. The child's first trap from such a frame must be that very checkpoint.
+ *
+ * A program that keeps state in outside JavaScript variables sees the replay and may diverge:
+ * the child then does not arrive at the fork trap (or returns, or throws during the replay), and
+ * it is killed with a crash report. The cursor is cleared in every one of these
  * cases, so no later trap of any thread is answered from a history.
  *
  * Related: `lifecycle.ts` (`fork`), `../process/history.ts`, `../program/replay.ts`.
