@@ -119,6 +119,11 @@ function checkFacts(r: Run): void {
   expect(s.leaks).toEqual([]);
   expect(s.processes).toBe(21);
   expect(s.execs).toBe(1);
+  // init forks the shell; forkcow, memdemo (3 children) and sigdemo fork: each fork rebuilt its
+  // child by replaying something, and the summary says how much.
+  expect(s.forks).toBe(7);
+  expect(s.forkReplayed).toBeGreaterThan(s.forks);
+  expect(out).toContain(`forks:               7 (replaying ${s.forkReplayed} recorded values`);
   expect(s.crashes).toBe(1);
   expect(s.segfaults).toBe(3);
   expect(s.cowCopies).toBeGreaterThanOrEqual(4);

@@ -329,6 +329,7 @@ export class LunaixSystem {
     const lines = [
       "---- summary ----",
       `processes run:       ${s.processes} (${s.execs} exec)`,
+      `forks:               ${s.forks} (replaying ${s.forkReplayed} recorded values to rebuild the children)`,
       `page faults handled: ${s.faultsHandled} (${s.segfaults} became SIGSEGV)`,
       `COW copies:          ${s.cowCopies}`,
       `context switches:    ${s.switches}`,
