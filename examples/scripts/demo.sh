@@ -3,6 +3,10 @@ help
 ls /bin
 fsdemo
 forkcow
+forkloop 40
+forks
+forkloop -c 40
+forks
 prodcons
 memdemo
 sigdemo

@@ -51,7 +51,9 @@ function checkFacts(r: Run): void {
   expect(out).toContain("Run /bin/init as init process (pid 1)");
   expect(out).toContain("init: console on /dev/ttyS0, starting /bin/sh");
   // ls /bin lists every program.
-  expect(section(out, "ls /bin")).toContain("cat  crash  deadlock  echo  forkcow  fsdemo  init  ls  memdemo");
+  expect(section(out, "ls /bin")).toContain(
+    "cat  crash  deadlock  echo  forkcow  forkloop  fsdemo  init  ls  memdemo",
+  );
   // fsdemo: each POSIX answer.
   const fs = section(out, "fsdemo");
   expect(fs).toContain("read 6 bytes -> lunaix");
@@ -64,6 +66,24 @@ function checkFacts(r: Run): void {
   const cow = section(out, "forkcow");
   expect(cow).toContain("child wrote 4 pages; it sees 4 changed and 12 unchanged");
   expect(cow).toContain("child exited 0; parent still sees its own values in 16/16 pages");
+  // forkloop: sysrate.c's loop of 40 forks, as in C and with a checkpoint per turn. The `forks`
+  // inspector after each: as in C the 40th fork replays the parent's whole past (3 values a turn,
+  // and the 3 before the loop); with checkpoints each fork replays 2, so the 40 add 80 in all.
+  expect(section(out, "forkloop 40")).toContain("40 forks as written in C; every child's status right");
+  expect(section(out, "forkloop -c 40")).toContain(
+    "40 forks with a checkpoint per turn; every child's status right",
+  );
+  const stats = [
+    ...out.matchAll(
+      /forks: (\d+) so far, replaying (\d+) recorded values in all to rebuild the children; the last fork replayed (\d+)\n/g,
+    ),
+  ].map((m) => m.slice(1, 4).map(Number));
+  expect(stats).toHaveLength(2);
+  expect(stats[0]![0]).toBe(42); // init's fork of the shell, forkcow's, and 40
+  expect(stats[0]![2]).toBe(120);
+  expect(stats[1]![0]).toBe(82);
+  expect(stats[1]![2]).toBe(2);
+  expect(stats[1]![1]! - stats[0]![1]!).toBe(80);
   // prodcons: nothing lost, nothing duplicated.
   expect(section(out, "prodcons")).toContain("consumers took 100 items, sum 2550 (expected 2550)");
   // memdemo: the split, the protection, two SIGSEGVs reported by waitpid.
@@ -117,13 +137,13 @@ function checkFacts(r: Run): void {
   // The summary, and nothing leaked.
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
-  expect(s.processes).toBe(21);
+  expect(s.processes).toBe(103);
   expect(s.execs).toBe(1);
-  // init forks the shell; forkcow, memdemo (3 children) and sigdemo fork: each fork rebuilt its
-  // child by replaying something, and the summary says how much.
-  expect(s.forks).toBe(7);
+  // init forks the shell; forkcow, forkloop (twice 40), memdemo (3 children) and sigdemo (2) fork:
+  // each fork rebuilt its child by replaying something, and the summary says how much.
+  expect(s.forks).toBe(87);
   expect(s.forkReplayed).toBeGreaterThan(s.forks);
-  expect(out).toContain(`forks:               7 (replaying ${s.forkReplayed} recorded values`);
+  expect(out).toContain(`forks:               87 (replaying ${s.forkReplayed} recorded values`);
   expect(s.crashes).toBe(1);
   expect(s.segfaults).toBe(3);
   expect(s.cowCopies).toBeGreaterThanOrEqual(4);
@@ -136,7 +156,10 @@ function checkFacts(r: Run): void {
 function results(out: string): string[] {
   return out
     .split("\n")
-    .filter((l) => /^(forkcow|prodcons|fsdemo|memdemo|sigdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l))
+    .filter(
+      (l) =>
+        /^(forkcow|forkloop|prodcons|fsdemo|memdemo|sigdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l),
+    )
     .filter((l) => !l.includes("pid "));
 }
 

@@ -1,6 +1,6 @@
 /**
  * Kernel inspectors: the reports behind the shell's `ps`, `free`, `buddyinfo`, `vmrs`, `pte`,
- * `sched` and `handles` (in the spirit of xv6's `vmprint` and LunaDBG's `mm` and `sched`
+ * `sched`, `handles` and `forks` (in the spirit of xv6's `vmprint` and LunaDBG's `mm` and `sched`
  * commands). Each reads kernel state through the packages' own views — nothing is recomputed
  * here — and answers bad arguments with a one-line message instead of throwing, so a typo in the
  * shell never stops the machine.
@@ -14,6 +14,7 @@
  * | `pte <pid> <addr>` | hw-x86's `treeWalkPath` + `describeEntry`: the walk, level by level    |
  * | `sched`            | each CPU's running thread and its policy's ready set                   |
  * | `handles <pid>`    | the process's handle table (objects, koids, rights)                    |
+ * | `forks`            | `Kernel.forkStats`: forks so far and the values replayed to rebuild children |
  *
  * Related: `personality.ts` (the `lunadbg` call), `programs/sh.ts` (the shell).
  */
@@ -45,6 +46,7 @@ export const INSPECTORS: Readonly<Record<string, string>> = {
   pte: "pte <pid> <addr>   the page walk for an address, level by level",
   sched: "sched              run queues per CPU",
   handles: "handles <pid>      a process's handle table",
+  forks: "forks              what fork by replay has cost so far",
 };
 
 const pad = (s: string | number, n: number): string => String(s).padEnd(n);
@@ -208,6 +210,10 @@ export function inspect(target: InspectTarget, command: string): string {
       return sched(k);
     case "handles":
       return handles(target, a1);
+    case "forks": {
+      const f = k.forkStats;
+      return `forks: ${f.forks} so far, replaying ${f.replayed} recorded values in all to rebuild the children; the last fork replayed ${f.lastReplayed}`;
+    }
     default:
       return `lunadbg: unknown inspector ${JSON.stringify(cmd ?? "")}; try: ${Object.keys(INSPECTORS).join(", ")}`;
   }

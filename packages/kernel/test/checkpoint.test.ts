@@ -100,11 +100,12 @@ describe("a checkpointed frame is rebuilt from its checkpoint", () => {
       k.run({ maxCycles: 5e8 });
       expect(k.crashes).toEqual([]);
       expect(k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status).toBe(0);
+      return k.forkStats;
     }
-    run("with", function* () {
+    const withStats = run("with", function* () {
       return yield* forkLoop(25, 0, yield* libc.sbrk(8));
     });
-    run("without", function* () {
+    const withoutStats = run("without", function* () {
       const st = yield* libc.sbrk(8);
       for (let i = 0; i < 25; i++) {
         const pid = yield* sys.fork();
@@ -117,6 +118,11 @@ describe("a checkpointed frame is rebuilt from its checkpoint", () => {
     // however many turns came before; without the checkpoint the 25th fork replays the whole past.
     expect(longest.with).toBe(2);
     expect(longest.without).toBeGreaterThanOrEqual(2 * 24); // fork and waitpid results of 24 turns
+    // The kernel's running totals say the same: 25 forks each way, 2 values a fork with checkpoints.
+    expect(withStats).toEqual({ forks: 25, replayed: 50, lastReplayed: 2 });
+    expect(withoutStats.forks).toBe(25);
+    expect(withoutStats.lastReplayed).toBe(longest.without);
+    expect(withoutStats.replayed).toBeGreaterThan(25 * 24);
   });
 
   it("the child continues with the parent's locals, for random loop bounds and fork positions", () => {

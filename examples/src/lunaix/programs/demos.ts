@@ -5,6 +5,7 @@
  * | program    | shows                                                                            |
  * | ---------- | -------------------------------------------------------------------------------- |
  * | `forkcow`  | fork shares private pages copy-on-write: the child's writes copy only its pages  |
+ * | `forkloop` | sysrate.c's fork loop, as in C or with a checkpoint per turn (`forks` shows the cost) |
  * | `prodcons` | pthreads (`@osbricks/runtime`): a bounded buffer with a mutex and two condvars   |
  * | `memdemo`  | mmap, munmap splitting an area, mprotect, SIGSEGV children, guard page, hints    |
  * | `fsdemo`   | the file system: mkdir, open, write, lseek, read, readdir, unlink while open     |
@@ -18,6 +19,7 @@
  * Related: `sh.ts` (runs them), `../../../scripts/demo.sh` (the demo script).
  */
 import {
+  checkpoint,
   errorName,
   MapFlags,
   mem,
@@ -28,6 +30,7 @@ import {
   signalName,
   USER_STACK_TOP,
   type UserCode,
+  WEXITSTATUS,
   Whence,
   WIFSIGNALED,
   WTERMSIG,
@@ -83,6 +86,47 @@ export function* forkcowMain(_start: ProcessStart): UserCode<number> {
     `forkcow: child ${describeStatus(r.status, signalName)}; parent still sees its own values in ${intact}/${PAGES} pages\n`,
   );
   return intact === PAGES && r.status === 0 ? 0 : 1;
+}
+
+/**
+ * `forkloop [-c] [n]`: sysrate.c's loop, `for (i = 0; i < n; i++) { p = fork(); if (p == 0)
+ * _exit(i); waitpid(p, &st, 0); }` (n = 40 by default, statuses checked). Fork rebuilds each child
+ * by replaying the parent's history, so as written in C the i-th fork replays about 3i values;
+ * with `-c` the loop declares a checkpoint at the top of each turn (its state: i and the count of
+ * wrong statuses; n, the mode and the status word's address are constants of the closure) and
+ * every fork replays 2. The shell's `forks` inspector shows the difference.
+ */
+export function* forkloopMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const args = start.argv.slice(1);
+  const withCheckpoint = args[0] === "-c";
+  const n = Number(args[withCheckpoint ? 1 : 0] ?? "40");
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    yield* io.print("forkloop: usage: forkloop [-c] [n] (1 <= n <= 1000)\n");
+    return 2;
+  }
+  const st = yield* sys.mmap(0, PAGE, Prot.PROT_READ | Prot.PROT_WRITE, 0x22, -1, 0); // the `int st`
+  if (st < 0) return 1;
+  // The rest of the program is `turns`, so that with -c it can name itself as the continuation.
+  // It uses no UserIo during the loop: a checkpoint's continuation is shared by parent and child,
+  // and a UserIo keeps JavaScript state (its arena's top) that each process must have its own of.
+  function* turns(i: number, bad: number): UserCode<number> {
+    for (; i < n; i++) {
+      if (withCheckpoint) yield* checkpoint(turns, i, bad);
+      const pid = yield* sys.fork();
+      if (pid < 0) return 1;
+      if (pid === 0) return i & 0x7f; // the child: main returning is exit
+      yield* sys.waitpid(pid, st, 0);
+      if (WEXITSTATUS(yield* mem.load32(st)) !== (i & 0x7f)) bad++;
+    }
+    const out = yield* UserIo.create();
+    const how = withCheckpoint ? "with a checkpoint per turn" : "as written in C";
+    yield* out.print(
+      `forkloop: ${n} forks ${how}; ${bad === 0 ? "every child's status right" : `${bad} wrong statuses`}\n`,
+    );
+    return bad === 0 ? 0 : 1;
+  }
+  return yield* turns(0, 0);
 }
 
 // The shared state of prodcons, in one anonymous page (every byte of it in simulated memory).

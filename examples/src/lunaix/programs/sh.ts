@@ -10,7 +10,7 @@
  *
  * ```
  *   line ─▶ "#…" comment / empty: nothing
- *        ─▶ builtin: help, exit, and the inspectors ps free buddyinfo vmrs pte sched handles (lunadbg)
+ *        ─▶ builtin: help, exit, and the inspectors ps free buddyinfo vmrs pte sched handles forks (lunadbg)
  *        ─▶ a | b | c > file: for each stage, a pipe created just before its writer is spawned,
  *           stdin/stdout moved into place with close + dup (lowest free descriptor), the write
  *           end closed in the shell right after the spawn (so the reader sees end of file);

@@ -89,6 +89,16 @@ export const KERNEL_STACK_REGION = -(2 ** 39);
 /** Largest compute(n) a single trap may ask for. */
 export const MAX_COMPUTE = 1e9;
 
+/** What fork by replay has cost in one kernel ({@link Kernel.forkStats}). */
+export interface ForkStats {
+  /** Forks that rebuilt their child by replay (every fork; `clone(fn, arg)` replays nothing and is not counted). */
+  forks: number;
+  /** Recorded values replayed to rebuild the children, in all. */
+  replayed: number;
+  /** Values the latest fork replayed. */
+  lastReplayed: number;
+}
+
 /**
  * A simulated kernel.
  *
@@ -146,6 +156,12 @@ export class Kernel implements Waker {
   readonly byIpcSlot: (Thread | undefined)[] = [];
   /** Total traps executed. */
   steps = 0;
+  /**
+   * What fork by replay has cost so far: forks done (not `clone(fn, arg)`), the recorded values
+   * replayed to rebuild their children in all, and for the latest fork alone (`kernel/fork.ts`;
+   * a checkpoint keeps the last figure small, see `program/checkpoint.ts`).
+   */
+  readonly forkStats: ForkStats = { forks: 0, replayed: 0, lastReplayed: 0 };
   /** The trap being executed (handlers that block use it as the restart point). */
   currentTrap: Trap | null = null;
   private readonly ipcFree: number[] = [];

@@ -242,6 +242,9 @@ export class Lifecycle {
     let replayed = 0;
     if (start === undefined) {
       for (const f of t.frames) replayed += f.history.length;
+      k.forkStats.forks++;
+      k.forkStats.replayed += replayed;
+      k.forkStats.lastReplayed = replayed;
       diverged = replayFrames(k, t, ct, child);
       ct.resume = 0;
       ct.regs.rax = 0;
