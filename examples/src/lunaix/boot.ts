@@ -64,6 +64,14 @@ export type IdleReason =
 
 /** The final figures of a run. */
 export interface RunSummary extends RunCounters {
+  /** Forks (a subset of `processes`; `Kernel.forkStats`). */
+  readonly forks: number;
+  /**
+   * Values fork replayed to rebuild its children, in all: a generator cannot be copied, so a
+   * child's continuation is rebuilt from its parent's history (the kernel README's "fork by
+   * replay"; a checkpoint bounds it).
+   */
+  readonly forkReplayed: number;
   readonly cowCopies: number;
   readonly cycles: number;
   readonly lowestFreeFrames: number;
@@ -316,6 +324,8 @@ export class LunaixSystem {
     const k = this.kernel;
     return {
       ...this.observer.counters,
+      forks: k.forkStats.forks,
+      forkReplayed: k.forkStats.replayed,
       cowCopies: k.vm.strategy.stats().copies,
       cycles: this.cycles,
       lowestFreeFrames: Number.isFinite(this.lowestFree) ? this.lowestFree : k.frames.freeFrames(),

@@ -4,7 +4,7 @@
  * when a trace was asked for — Chrome trace events.
  *
  * ```
- *   KernelEvent ──▶ KernelObserver.emit ──┬─▶ counters (syscalls, faults by outcome, switches, processes, forks and what they replayed, signals)
+ *   KernelEvent ──▶ KernelObserver.emit ──┬─▶ counters (syscalls, faults by outcome, switches, processes, signals)
  *                                         ├─▶ printk: "pid 7 (/bin/memdemo): segfault at 0x…" , crash reports
  *                                         └─▶ ChromeTraceWriter (optional):
  *                                               cpu lanes: a slice per stretch a thread ran ("X")
@@ -39,14 +39,6 @@ export interface RunCounters {
   /** Processes created (spawn + fork, init included). */
   processes: number;
   execs: number;
-  /** Forks (a subset of `processes`). */
-  forks: number;
-  /**
-   * Values fork replayed to rebuild its children, in all: a generator cannot be copied, so a
-   * child's continuation is rebuilt from its parent's history (the kernel README's "fork by
-   * replay"; a checkpoint bounds it).
-   */
-  forkReplayed: number;
   signals: number;
   crashes: number;
 }
@@ -60,8 +52,6 @@ export class KernelObserver implements Tracer<KernelEvent> {
     switches: 0,
     processes: 0,
     execs: 0,
-    forks: 0,
-    forkReplayed: 0,
     signals: 0,
     crashes: 0,
   };
@@ -129,10 +119,6 @@ export class KernelObserver implements Tracer<KernelEvent> {
       case "kernel.process":
         if (e.event === "spawn" || e.event === "fork") this.counters.processes++;
         if (e.event === "exec") this.counters.execs++;
-        if (e.event === "fork") {
-          this.counters.forks++;
-          this.counters.forkReplayed += e.replayed ?? 0;
-        }
         if (e.event === "spawn" || e.event === "fork" || e.event === "exec") this.names.set(e.pid, e.detail);
         tr?.instant(`${e.event} ${e.pid}`, "process", TRACE_PID, PROCESS_LANE, e.cycle, {
           ppid: e.ppid,
