@@ -21,13 +21,18 @@
  *      thread CPU-bound, each one is picked within a bounded number of picks;
  *   4. **picks respect affinity** — a multi-CPU {@link Scheduler} built from the factory never
  *      runs a thread on a CPU outside its mask, under random spawns, ticks, blocks, wakes, yields,
- *      affinity changes and exits, and never loses a thread between CPUs.
+ *      affinity changes and exits, and never loses a thread between CPUs;
+ *   5. **CPU time follows the weights** (only when the caller says what the policy shares by,
+ *      option `shares`) — 2 to 4 CPU-bound threads with different weights (nice through Linux's
+ *      table, or tickets) each get weight/total of 40,000 cycles, within 4 percentage points.
+ *      Laws 1–4 hold for a policy that ignores weights altogether; this one does not.
  */
 import fc from "fast-check";
 import {
   type CpuId,
   cpuId,
   type PolicyFactory,
+  SCHED_PRIO_TO_WEIGHT,
   type SchedPolicy,
   type ThreadId,
   type ThreadParams,
@@ -54,6 +59,12 @@ export interface LawOptions {
   readonly seed?: number;
   /** Longest command sequence of a model run. Default 60. */
   readonly maxCommands?: number;
+  /**
+   * What the policy promises to share the CPU by, if anything: `"nice"` (Linux's weight table, as
+   * CFS) or `"tickets"` (as stride and lottery). When set, the law "CPU time follows the weights"
+   * runs too. Default: none (FIFO, round robin, priorities, MLFQ and O(1) promise no proportions).
+   */
+  readonly shares?: "nice" | "tickets";
 }
 
 function assertOpts(o: LawOptions): fc.Parameters<unknown> {
@@ -72,7 +83,9 @@ export function policyLaws(factory: PolicyFactory, options: LawOptions = {}): La
       name: `${probe.name}: no thread is lost or duplicated, and misuse is refused without damage (model-based)`,
       check: () =>
         fc.assert(
-          fc.property(fc.commands(commands() as never, { maxCommands }), (cmds) => {
+          // size "+1": fast-check's default size draws about 6 commands per run, too few to
+          // reach e.g. admit, admit, enqueue, enqueue, pick, deschedule, pick; "+1" draws ≈30.
+          fc.property(fc.commands(commands() as never, { maxCommands, size: "+1" }), (cmds) => {
             fc.modelRun(
               () => ({ model: { next: 0, where: new Map() } as Model, real: factory(cpuId(0)) }),
               cmds as Iterable<Cmd>,
@@ -124,7 +137,72 @@ export function policyLaws(factory: PolicyFactory, options: LawOptions = {}): La
       check: () => fc.assert(progressProperty(factory), assertOpts(options)),
     });
   }
+  const by = options.shares;
+  if (by !== undefined) {
+    laws.push({
+      name: `${probe.name}: CPU-bound threads get CPU time in proportion to their ${by === "nice" ? "weights (nice)" : "tickets"}`,
+      check: () => fc.assert(shareProperty(factory, by), assertOpts(options)),
+    });
+  }
   return laws;
+}
+
+/** Simulated time each run of the share law lasts, in cycles. */
+const SHARE_CYCLES = 40_000;
+/** Largest distance between a thread's share of the CPU and weight/total, as a fraction. */
+const SHARE_TOLERANCE = 0.04;
+
+/**
+ * CPU-bound threads with distinct weights: pick, tick (1..4 cycles) until the policy preempts (or
+ * 200 ticks, then yield), requeue, for {@link SHARE_CYCLES}. Each thread's share of the time must
+ * be its weight over the total within {@link SHARE_TOLERANCE}. Only weight sets whose fair shares
+ * differ from an equal split by at least 0.1 for some thread are drawn, so a policy that ignores
+ * weights fails every run. Nice stays in −5..5 (weights 3121..335, as the progress law), where a
+ * CFS-like policy's lag bound is under 1 % of the run.
+ */
+function shareProperty(
+  factory: PolicyFactory,
+  by: "nice" | "tickets",
+): fc.IPropertyWithHooks<[number[], number[]]> {
+  const values = by === "nice" ? fc.integer({ min: -5, max: 5 }) : fc.integer({ min: 1, max: 16 });
+  return fc.property(
+    fc.uniqueArray(values, { minLength: 2, maxLength: 4 }),
+    fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 8 }),
+    (vals, tickSizes) => {
+      const weights = vals.map((v) => (by === "nice" ? SCHED_PRIO_TO_WEIGHT[v + 20]! : v));
+      const total = weights.reduce((a, b) => a + b, 0);
+      fc.pre(weights.some((w) => Math.abs(w / total - 1 / weights.length) >= 0.1));
+      const p = factory(cpuId(0));
+      vals.forEach((v, i) => {
+        p.admit(threadId(i), by === "nice" ? { nice: v } : { tickets: v });
+        p.enqueue(threadId(i), "new");
+      });
+      const ran = vals.map(() => 0);
+      let elapsed = 0;
+      let step = 0;
+      while (elapsed < SHARE_CYCLES) {
+        const t = p.pickNext();
+        if (t === null) throw new Error(`pickNext() returned null with ${vals.length} CPU-bound threads`);
+        let preempted = false;
+        for (let k = 0; k < 200 && !preempted; k++) {
+          const c = tickSizes[step++ % tickSizes.length]!;
+          ran[t] = ran[t]! + c;
+          elapsed += c;
+          preempted = p.tick(t, c);
+        }
+        p.enqueue(t, preempted ? "preempted" : "yielded");
+      }
+      weights.forEach((w, i) => {
+        const got = ran[i]! / elapsed;
+        const want = w / total;
+        if (Math.abs(got - want) > SHARE_TOLERANCE) {
+          throw new Error(
+            `${by} ${JSON.stringify(vals)}: thread ${i} (${by} ${vals[i]}, weight ${w}) ran ${(100 * got).toFixed(1)} % of ${elapsed} cycles, its share is ${(100 * want).toFixed(1)} %`,
+          );
+        }
+      });
+    },
+  );
 }
 
 /**

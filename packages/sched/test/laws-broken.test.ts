@@ -1,0 +1,142 @@
+/**
+ * The law suites must reject wrong policies, not only pass right ones: each class below breaks
+ * one rule in the way a student's implementation plausibly would, and the test names the law that
+ * has to catch it. A law suite that passes one of these is a defect of the suite.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  CfsPolicy,
+  type Cycles,
+  FifoPolicy,
+  LotteryPolicy,
+  NICE_0_WEIGHT,
+  type PolicyEntry,
+  type PolicyFactory,
+  RoundRobinPolicy,
+  type RrEntry,
+  StridePolicy,
+  type ThreadId,
+  type ThreadParams,
+  Xorshift32,
+} from "../src/index.js";
+import { type LawOptions, policyLaws } from "../src/laws/index.js";
+
+/** Round robin that never picks thread 0 while another thread is ready (and claims starvation freedom). */
+class StarvingRoundRobin extends RoundRobinPolicy {
+  protected override takeBest(): RrEntry | null {
+    const first = super.takeBest();
+    if (first === null || first.tid !== 0 || this.readyCount < 2) return first;
+    const second = super.takeBest();
+    this.insertReady(first, "preempted"); // back to the tail, forever behind the others
+    return second;
+  }
+}
+
+/** CFS that gives every thread the nice-0 weight, whatever its nice value. */
+class WeightlessCfs extends CfsPolicy {
+  protected override makeEntry(tid: ThreadId, params: ThreadParams) {
+    const e = super.makeEntry(tid, params);
+    e.weight = NICE_0_WEIGHT;
+    return e;
+  }
+  protected override onParamsChanged(): void {}
+}
+
+/** Stride scheduling whose stride ignores the ticket count. */
+class TicketlessStride extends StridePolicy {
+  override strideOf(_tickets: number): number {
+    return this.stride1;
+  }
+}
+
+/** Lottery whose draw walks the list in order but counts one ticket per thread. */
+class OneTicketLottery extends LotteryPolicy {
+  override admit(tid: ThreadId, params: Partial<ThreadParams> = {}): void {
+    // Validate as the real policy does, then hold one ticket whatever was asked.
+    super.admit(tid, params);
+    this.setParams(tid, { tickets: 1 });
+  }
+  override setParams(tid: ThreadId, params: Partial<ThreadParams>): void {
+    super.setParams(tid, params.tickets === undefined ? params : { ...params, tickets: 1 });
+  }
+}
+
+/** FIFO that runs the thread that last blocked (descheduled) again as soon as it is asked to pick. */
+class RunsBlockedFifo extends FifoPolicy {
+  private blocked: PolicyEntry | null = null;
+  protected override onDescheduled(e: PolicyEntry): void {
+    this.blocked = e;
+  }
+  protected override takeBest(): PolicyEntry | null {
+    const b = this.blocked;
+    if (b !== null && !b.ready && this.entries.get(b.tid) === b) {
+      this.blocked = null;
+      return b;
+    }
+    return super.takeBest();
+  }
+  protected override charge(_e: PolicyEntry | null, _c: Cycles): boolean {
+    return false;
+  }
+}
+
+/** The law's failure: fast-check's report followed by the messages of the errors it wraps. */
+function failureOf(law: { check(): void }): string {
+  try {
+    law.check();
+  } catch (e) {
+    const parts: string[] = [];
+    for (let x: unknown = e; x instanceof Error; x = x.cause) parts.push(x.message);
+    return parts.join("\n");
+  }
+  return "the law passed";
+}
+
+function lawNamed(factory: PolicyFactory, part: string, options: LawOptions) {
+  const law = policyLaws(factory, { numRuns: 60, seed: 42, ...options }).find((l) => l.name.includes(part));
+  if (law === undefined) throw new Error(`no law whose name contains "${part}"`);
+  return law;
+}
+
+describe("the policy laws reject broken policies", () => {
+  it("a round robin that starves a ready thread fails 'every ready thread is eventually picked'", () => {
+    const law = lawNamed(() => new StarvingRoundRobin({ quantum: 3 }), "eventually picked", {});
+    expect(failureOf(law)).toMatch(/never picked/);
+  });
+
+  it("a CFS that ignores nice weights fails 'CPU time in proportion'", () => {
+    const law = lawNamed(() => new WeightlessCfs(), "proportion", { shares: "nice" });
+    expect(failureOf(law)).toMatch(/its share is/);
+  });
+
+  it("a stride scheduler that ignores tickets fails 'CPU time in proportion'", () => {
+    const law = lawNamed(() => new TicketlessStride({ quantum: 5 }), "proportion", { shares: "tickets" });
+    expect(failureOf(law)).toMatch(/its share is/);
+  });
+
+  it("a lottery that counts one ticket per thread fails 'CPU time in proportion'", () => {
+    const law = lawNamed(
+      () => new OneTicketLottery({ random: new Xorshift32(7), quantum: 5 }),
+      "proportion",
+      { shares: "tickets" },
+    );
+    expect(failureOf(law)).toMatch(/its share is/);
+  });
+
+  it("a policy that picks a blocked (descheduled) thread fails the model-based law", () => {
+    const law = lawNamed(() => new RunsBlockedFifo(), "lost or duplicated", {});
+    expect(failureOf(law)).toMatch(/pickNext\(\) returned tid=\d+, which is idle/);
+  });
+
+  it("the correct policies pass the same laws with the same seed (the checks above are not vacuous)", () => {
+    for (const [f, shares] of [
+      [() => new CfsPolicy(), "nice"],
+      [() => new StridePolicy({ quantum: 5 }), "tickets"],
+      [() => new LotteryPolicy({ random: new Xorshift32(7), quantum: 5 }), "tickets"],
+    ] as const) {
+      lawNamed(f, "proportion", { shares }).check();
+    }
+    lawNamed(() => new RoundRobinPolicy({ quantum: 3 }), "eventually picked", {}).check();
+    lawNamed(() => new FifoPolicy(), "lost or duplicated", {}).check();
+  });
+});
