@@ -274,6 +274,124 @@ describe("CFS", () => {
     expect(p.vruntimeOf(threadId(1))).toBe(p.minVruntime - 12);
     expect(p.shouldPreempt(threadId(0), threadId(1))).toBe(true);
   });
+
+  /** A (vruntime 24) and B (12) both new and ready; B picked and run `cycles` one at a time. */
+  function abRunning(cycles: number): CfsPolicy {
+    const p = new CfsPolicy();
+    for (const t of [0, 1]) p.admit(threadId(t));
+    p.enqueue(threadId(0), "new"); // alone: one slice of 24 after min_vruntime 0 → 24
+    p.enqueue(threadId(1), "new"); // two runnable: slice 12 → 12
+    expect([p.vruntimeOf(threadId(0)), p.vruntimeOf(threadId(1))]).toEqual([24, 12]);
+    expect(p.pickNext()).toBe(1);
+    for (let i = 0; i < cycles; i++) p.tick(threadId(1), 1);
+    return p;
+  }
+
+  it("places a new thread one virtual slice after min_vruntime (place_entity with START_DEBIT)", () => {
+    const p = abRunning(10); // B at 22 is the floor: min(current 22, leftmost 24)
+    expect(p.minVruntime).toBe(22);
+    p.admit(threadId(2), { nice: 5 });
+    p.enqueue(threadId(2), "new");
+    // sched_vslice: period 24 × 335 / (2048 + 335) in real time, × 1024/335 in virtual time.
+    expect(p.vruntimeOf(threadId(2))).toBeCloseTo(22 + (24 * 1024) / (2048 + 335), 9);
+  });
+
+  it("min_vruntime moves up to the leftmost when the current thread blocks (update_min_vruntime in dequeue_entity)", () => {
+    const p = abRunning(10);
+    p.descheduled(threadId(1)); // B sleeps at 22; only A (24) is runnable now
+    expect(p.minVruntime).toBe(24);
+    p.admit(threadId(2));
+    p.enqueue(threadId(2), "new"); // placed against the true floor: 24 + slice 12
+    expect(p.vruntimeOf(threadId(2))).toBe(36);
+    p.enqueue(threadId(1), "wake"); // the sleeper keeps its own 22 (> 24 − 12)
+    expect(p.vruntimeOf(threadId(1))).toBe(22);
+    p.checkInvariants();
+  });
+
+  it("min_vruntime moves up when the leftmost ready thread is dequeued", () => {
+    const p = abRunning(13); // B at 25 runs; A at 24 is the floor
+    expect(p.minVruntime).toBe(24);
+    p.dequeue(threadId(0));
+    expect(p.minVruntime).toBe(25);
+    p.checkInvariants();
+  });
+
+  it("min_vruntime never decreases and stays ≤ every runnable vruntime except sleepers' credit (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ op: fc.integer({ min: 0, max: 5 }), k: fc.nat(20), n: fc.integer({ min: 1, max: 9 }) }),
+          { maxLength: 120 },
+        ),
+        (ops) => {
+          const p = new CfsPolicy();
+          const idle = new Set<number>();
+          for (let t = 0; t < 5; t++) {
+            p.admit(threadId(t), { nice: ((t * 7) % 11) - 5 });
+            idle.add(t);
+          }
+          let last = p.minVruntime;
+          for (const o of ops) {
+            const cur = p.current;
+            const ready = p.readyThreads();
+            const idles = [...idle];
+            if (o.op === 0 && idles.length > 0) {
+              const t = idles[o.k % idles.length]!;
+              p.enqueue(threadId(t), o.k % 2 === 0 ? "wake" : "new");
+              idle.delete(t);
+            } else if (o.op === 1 && cur === null) p.pickNext();
+            else if (o.op === 2 && cur !== null) for (let i = 0; i < o.n; i++) p.tick(cur, 1);
+            else if (o.op === 3 && cur !== null) p.enqueue(cur, o.k % 2 === 0 ? "preempted" : "yielded");
+            else if (o.op === 4 && cur !== null) {
+              p.descheduled(cur);
+              idle.add(cur);
+            } else if (o.op === 5 && ready.length > 0) {
+              const t = ready[o.k % ready.length]!;
+              p.dequeue(t);
+              idle.add(t);
+            }
+            p.checkInvariants();
+            if (p.minVruntime < last)
+              throw new Error(`min_vruntime went back from ${last} to ${p.minVruntime}`);
+            last = p.minVruntime;
+            const runnable = [...p.readyThreads(), ...(p.current === null ? [] : [p.current])];
+            for (const t of runnable) {
+              if (p.vruntimeOf(t) < p.minVruntime - p.targetLatency / 2)
+                throw new Error(
+                  `tid=${t} at ${p.vruntimeOf(t)} is below min_vruntime ${p.minVruntime} − latency/2`,
+                );
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("changing the nice value of a ready thread keeps its vruntime and place (reweight_entity; no skip buddy)", () => {
+    const p = new CfsPolicy();
+    for (const t of [0, 1]) p.admit(threadId(t));
+    p.enqueue(threadId(0), "new"); // 24
+    p.enqueue(threadId(1), "new"); // 12: leftmost
+    p.setParams(threadId(1), { nice: 5 });
+    expect(p.vruntimeOf(threadId(1))).toBe(12);
+    expect(p.pickNext()).toBe(1);
+    p.checkInvariants();
+  });
+
+  it("yield passes over the yielder only when the runner-up is within wakeup granularity of it (pick_next_entity)", () => {
+    const p = new CfsPolicy({ startDebit: false });
+    for (const t of [0, 1]) p.admit(threadId(t));
+    p.enqueue(threadId(0), "new");
+    expect(p.pickNext()).toBe(0);
+    for (let i = 0; i < 20; i++) p.tick(threadId(0), 1); // alone: 0 runs to vruntime 20
+    p.enqueue(threadId(1), "wake"); // sleeper credit: max(0, 20 − 12) = 8
+    p.enqueue(threadId(0), "preempted");
+    expect(p.pickNext()).toBe(1);
+    p.enqueue(threadId(1), "yielded"); // 1 at 8 yields; 0 at 20 is 12 ahead, more than gran 4
+    expect(p.pickNext()).toBe(1); // running 0 instead would be too unfair: 1 runs again
+    p.checkInvariants();
+  });
 });
 
 describe("jsix MLFQ", () => {

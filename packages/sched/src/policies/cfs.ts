@@ -22,8 +22,19 @@
  * Placement (`place_entity`): a new thread starts one virtual slice after min_vruntime
  * (START_DEBIT), a waking thread at no less than min_vruntime − targetLatency/2 (sleeper credit,
  * GENTLE_FAIR_SLEEPERS), a migrated thread at min_vruntime (its old queue's clock means nothing
- * here). min_vruntime only moves forward. A thread that yields keeps its vruntime but is passed
- * over by the next pick if another thread is ready (the "skip buddy" of `yield_task_fair`).
+ * here; Linux instead keeps its lag, vruntime − old min_vruntime + new min_vruntime).
+ *
+ * min_vruntime (`update_min_vruntime`) is max(min_vruntime, min(current, leftmost)): brought up
+ * to date at every tick and pick, and when a thread leaves the runnable set (the current one
+ * blocks, a ready one is dequeued), as Linux's `dequeue_entity` does, so a thread placed right
+ * after measures against the runnable threads that remain. It only moves forward.
+ *
+ * A thread that yields keeps its vruntime and becomes the "skip buddy" (`yield_task_fair`): the
+ * next pick passes over it for the runner-up when that is not too unfair, i.e. when the
+ * runner-up's vruntime is at most wakeupGranularity (in the yielder's virtual time) beyond the
+ * yielder's (`pick_next_entity`: `wakeup_preempt_entity(second, left) < 1`). A nice change keeps
+ * the thread's vruntime and place (`reweight_entity`); only its weight, and so its future rate,
+ * changes.
  *
  * The ready set is a red-black tree with a cached leftmost node (Linux's `rb_root_cached`), or,
  * with `queue: "heap"`, a binary heap: same picks, different costs (see bench/).
@@ -182,18 +193,27 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
   }
   protected takeBest(): CfsEntry | null {
     let t = this.popFirst();
-    if (t === this.skip && this.readyCount > 1) {
-      // The skip buddy: take the runner-up and put the yielder back, its vruntime unchanged.
-      const second = this.popFirst();
-      if (this.tree !== null) this.tree.insert(t, this.entries.get(t as ThreadId)!.vruntime);
-      else this.heap!.push(t, this.entries.get(t as ThreadId)!.vruntime);
-      t = second;
-    }
+    if (t === this.skip && this.readyCount > 1) t = this.passOverYielder(t);
     this.skip = -1;
     if (t < 0) return null;
     const e = this.entries.get(t as ThreadId)!;
     this.readyWeight -= e.weight;
     return e;
+  }
+  /**
+   * The leftmost thread `t` is the skip buddy: take the runner-up instead if that is not too
+   * unfair (its vruntime at most one wakeup granularity, in t's virtual time, beyond t's), and put
+   * the other one back with its vruntime unchanged. Returns the thread to run.
+   */
+  private passOverYielder(t: number): number {
+    const second = this.popFirst();
+    const left = this.entries.get(t as ThreadId)!;
+    const next = this.entries.get(second as ThreadId)!;
+    const gran = (this.wakeupGranularity * NICE_0_WEIGHT) / left.weight;
+    const [run, back] = next.vruntime - left.vruntime <= gran ? [next, left] : [left, next];
+    if (this.tree !== null) this.tree.insert(back.tid, back.vruntime);
+    else this.heap!.push(back.tid, back.vruntime);
+    return run.tid;
   }
   private popFirst(): number {
     return this.tree !== null ? this.tree.popLeftmost() : this.heap!.popMin();
@@ -215,11 +235,22 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     if (e.sliceExec < this.minGranularity) return false;
     return e.vruntime - this.leftmostKey() > ideal;
   }
+  /** reweight_entity: the vruntime (the queue key) stays, so only the ready weight changes. */
   protected override onParamsChanged(e: CfsEntry, old: ThreadParams): void {
     if (e.params.nice === old.nice) return;
-    if (e.ready) this.removeReady(e);
-    e.weight = niceToWeight(e.params.nice);
-    if (e.ready) this.insertReady(e, "yielded");
+    const w = niceToWeight(e.params.nice);
+    if (e.ready) this.readyWeight += w - e.weight;
+    e.weight = w;
+  }
+  /** `SchedPolicy.dequeue`; then min_vruntime follows the threads still runnable. */
+  override dequeue(tid: ThreadId): void {
+    super.dequeue(tid);
+    this.updateMin();
+  }
+  /** `SchedPolicy.descheduled`; then min_vruntime follows the threads still runnable. */
+  override descheduled(tid: ThreadId): void {
+    super.descheduled(tid);
+    this.updateMin();
   }
   protected orderedReady(): ThreadId[] {
     return (
