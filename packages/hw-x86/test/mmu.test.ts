@@ -22,6 +22,7 @@ import {
   PF_W,
   PhysicalMemory,
   StackFrameSource,
+  Tlb,
   type TranslationContext,
   vaFromBigInt,
 } from "../src/index.js";
@@ -196,6 +197,47 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
     // SMAP does not concern fetches, nor user-mode accesses.
     expect(s.mmu.translate(s.ctx({ smap: true }), 0x400000, Access.Execute).kind).toBe("ok");
     expect(s.mmu.translate(s.ctx({ smap: true, cpl: 3 }), 0x400000, Access.Read).kind).toBe("ok");
+  });
+
+  describe("rules a kernel bug meets (4.6.1, 4.6.2)", () => {
+    it("CR0.WP=1: a supervisor write to a read-only *user* page faults too (SMAP off)", () => {
+      const s = setup();
+      s.mapper.map(0x401000, 0x2000, PAGE_4K, { user: true });
+      expect(pfCode(s.mmu.translate(s.ctx({ wp: true, smap: false }), 0x401000, Access.Write))).toBe(
+        PF_P | PF_W,
+      );
+    });
+    it("SMEP does not need NXE or XD: with NXE=0 a supervisor fetch from a user page still faults, with I/D", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      expect(pfCode(s.mmu.translate(s.ctx({ smep: true, nxe: false }), 0x400000, Access.Execute))).toBe(
+        PF_P | PF_I,
+      );
+      expect(s.mmu.translate(s.ctx({ smep: false, nxe: false }), 0x400000, Access.Execute).kind).toBe("ok");
+    });
+    it("PKRU.AD also stops supervisor reads of a user page, and writes even with CR0.WP=0", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { ...USER_RW, protectionKey: 2 });
+      const ad2 = 1 << 4;
+      expect(pfCode(s.mmu.translate(s.ctx({ pke: true, pkru: ad2 }), 0x400000, Access.Read))).toBe(
+        PF_P | PF_PK,
+      );
+      expect(
+        pfCode(s.mmu.translate(s.ctx({ pke: true, pkru: ad2, wp: false }), 0x400000, Access.Write)),
+      ).toBe(PF_P | PF_W | PF_PK);
+      // SMAP's AC does not lift a protection key.
+      expect(
+        pfCode(s.mmu.translate(s.ctx({ pke: true, pkru: ad2, smap: true, ac: true }), 0x400000, Access.Read)),
+      ).toBe(PF_P | PF_PK);
+    });
+    it("a key violation on a page that also violates R/W reports both P and PK (4.7)", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, { user: true, protectionKey: 1 });
+      const wd1 = 1 << 3;
+      expect(pfCode(s.mmu.translate(s.ctx({ ...user, pke: true, pkru: wd1 }), 0x400000, Access.Write))).toBe(
+        PF_P | PF_W | PF_U | PF_PK,
+      );
+    });
   });
 
   describe("protection keys (4.6.2, CR4.PKE)", () => {
@@ -555,5 +597,116 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("the access-rights matrix (SDM 4.6.1, 4.6.2, 4.7), exhaustively", () => {
+  /**
+   * An oracle written from the SDM's prose, rule by rule, independent of `rights.ts`: the #PF error
+   * code a translation of a present, well-formed leaf must give (0 = allowed), or "rsvd".
+   */
+  function oracle(
+    c: TranslationContext,
+    access: AccessKind,
+    rw: boolean,
+    us: boolean,
+    xd: boolean,
+    key: number,
+  ): number | "rsvd" {
+    if (xd && !c.nxe) return "rsvd"; // 4.5: bit 63 is reserved without EFER.NXE
+    const userMode = c.cpl === 3;
+    let denied = false;
+    if (userMode) {
+      // "user-mode accesses": only to user-mode addresses; writes need R/W; fetches need XD=0.
+      if (!us) denied = true;
+      else if (access === Access.Write && !rw) denied = true;
+      else if (access === Access.Execute && xd) denied = true;
+    } else if (access === Access.Execute) {
+      // supervisor fetches: XD forbids (with NXE); SMEP forbids user-mode addresses.
+      if (xd || (c.smep && us)) denied = true;
+    } else {
+      // supervisor data: SMAP forbids user-mode addresses unless AC; CR0.WP makes R/W count.
+      if (us && c.smap && !c.ac) denied = true;
+      if (access === Access.Write && !rw && c.wp) denied = true;
+    }
+    // 4.6.2: keys govern data accesses to user-mode addresses; WD stops user writes, and
+    // supervisor writes only with CR0.WP=1.
+    let pk = false;
+    if (c.pke && us && access !== Access.Execute) {
+      const ad = (c.pkru >>> (2 * key)) & 1;
+      const wd = (c.pkru >>> (2 * key + 1)) & 1;
+      if (ad === 1 || (wd === 1 && access === Access.Write && (userMode || c.wp))) pk = true;
+    }
+    if (!denied && !pk) return 0;
+    return (
+      PF_P |
+      (access === Access.Write ? PF_W : 0) |
+      (userMode ? PF_U : 0) |
+      (access === Access.Execute && (c.smep || c.nxe) ? PF_I : 0) |
+      (pk ? PF_PK : 0)
+    );
+  }
+
+  it("every combination of CPL, access, CR0.WP, SMEP, SMAP, AC, NXE, PKE, PKRU and leaf R/W, U/S, XD", () => {
+    // Eight 4 KiB pages, one per (R/W, U/S, XD), all with protection key 5, D already set (so that
+    // a TLB hit for a write needs no second walk), under one tree; a walker and a TLB'd MMU.
+    const s = setup();
+    const tlbMmu = new Mmu({ memory: s.memory, tlb: new Tlb({ sets: 4, ways: 4 }) });
+    const KEY = 5;
+    const pages: { va: number; rw: boolean; us: boolean; xd: boolean }[] = [];
+    for (let f = 0; f < 8; f++) {
+      const page = { va: 0x400000 + f * 0x1000, rw: (f & 1) !== 0, us: (f & 2) !== 0, xd: (f & 4) !== 0 };
+      s.mapper.map(page.va, 0x10000 + f * 0x1000, PAGE_4K, {
+        writable: page.rw,
+        user: page.us,
+        noExecute: page.xd,
+        protectionKey: KEY,
+      });
+      s.mapper.protect(page.va, PAGE_4K, {
+        writable: page.rw,
+        user: page.us,
+        noExecute: page.xd,
+        protectionKey: KEY,
+        dirty: true,
+      });
+      pages.push(page);
+    }
+    let cases = 0;
+    for (let bits = 0; bits < 256; bits++) {
+      const b = (i: number) => (bits & (1 << i)) !== 0;
+      for (const cpl of [0, 3] as const) {
+        const c = s.ctx({
+          cpl,
+          wp: b(0),
+          smep: b(1),
+          smap: b(2),
+          ac: b(3),
+          nxe: b(4),
+          pke: b(5),
+          pkru: ((b(6) ? 1 : 0) | (b(7) ? 2 : 0)) << (2 * KEY), // AD, WD of key 5
+        });
+        for (const p of pages) {
+          for (const access of [Access.Read, Access.Write, Access.Execute] as AccessKind[]) {
+            const want = oracle(c, access, p.rw, p.us, p.xd, KEY);
+            const where = `cpl=${cpl} bits=${bits.toString(2)} page rw=${p.rw} us=${p.us} xd=${p.xd} access=${access}`;
+            // The walk, twice (reference walker, then compact), then the TLB path twice (a fill,
+            // then a hit whose cached rights are checked against this context).
+            const results = [
+              s.mmu.walk(c, p.va, access),
+              s.mmu.walk(c, p.va, access),
+              tlbMmu.translate(c, p.va, access),
+              tlbMmu.translate(c, p.va, access),
+            ];
+            for (const r of results) {
+              if (want === "rsvd") expect(r, where).toMatchObject({ reason: "reserved-bit", level: 1 });
+              else if (want === 0) expect(r, where).toMatchObject({ kind: "ok" });
+              else expect(r, where).toMatchObject({ kind: "page-fault", errorCode: want });
+            }
+            cases++;
+          }
+        }
+      }
+    }
+    expect(cases).toBe(256 * 2 * 8 * 3);
   });
 });
