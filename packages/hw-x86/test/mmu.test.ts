@@ -293,6 +293,22 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
       expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Write).kind).toBe("page-fault");
       expect(s.mapper.walkPath(0x400000).map((e) => (e.lo & 0x60) >>> 5)).toEqual([1, 1, 1, 0]);
     });
+    it("documented choice: a walk that stops at a not-present or reserved-bit entry sets A only above it", () => {
+      for (const [level, bits, want] of [
+        [1, 1n, [1, 1, 1, 0]], // PTE not present: PML4E, PDPTE, PDE get A
+        [2, 1n << 51n, [1, 1, 0, 0]], // PDE with a reserved bit: PML4E and PDPTE only
+        [4, 0x80n, [0, 0, 0, 0]], // PS in the PML4E: nothing
+      ] as const) {
+        const s = setup();
+        s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+        const e = s.entryAt(0x400000, level);
+        if (bits === 1n) e.clear(1n);
+        else e.or(bits);
+        expect(s.mmu.translate(s.ctx(user), 0x400000, Access.Write).kind).toBe("page-fault");
+        expect(s.mapper.walkPath(0x400000).map((p) => (p.lo >>> 5) & 1)).toEqual(want);
+        expect(s.mapper.walkPath(0x400000).map((p) => (p.lo >>> 6) & 1)).toEqual([0, 0, 0, 0]); // never D
+      }
+    });
     it("a 2 MiB leaf gets D on a write", () => {
       const s = setup();
       s.mapper.map(0x200000, 0x200000, PAGE_2M, USER_RW);

@@ -141,6 +141,78 @@ describe("TLB (Intel SDM 4.10)", () => {
     });
   });
 
+  describe("what is cached (4.10.2)", () => {
+    it("only successful translations: a not-present or refused access leaves no entry", () => {
+      const s = setup({ invalidateOnFault: false });
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, { user: true });
+      expect(s.mmu.translate(s.ctx(), 0x500000, Access.Read).kind).toBe("page-fault"); // not present
+      expect(s.mmu.translate(s.ctx({ cpl: 3 }), 0x400000, Access.Write).kind).toBe("page-fault"); // R/W=0
+      expect(s.tlb.entries()).toEqual([]);
+      expect(s.tlb.stats.fills).toBe(0);
+    });
+    it("an entry holds the rights combined over every level: R/W and U/S ANDed, XD ORed (4.10.2.2)", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      const path = s.mapper.walkPath(0x400000);
+      const pde = path.find((e) => e.level === 2)!;
+      const pml4e = path.find((e) => e.level === 4)!;
+      s.memory.write64(pde.entryAddress, s.memory.read64(pde.entryAddress) & ~2n); // PDE R/W=0
+      s.memory.write64(pml4e.entryAddress, s.memory.read64(pml4e.entryAddress) | (1n << 63n)); // PML4E XD
+      s.mmu.translate(s.ctx(), 0x400000, Access.Read);
+      expect(s.tlb.entries()).toMatchObject([{ writable: false, user: true, noExecute: true, dirty: false }]);
+    });
+    it("software that clears D without INVLPG loses the next write's D (the page-out bug); INVLPG fixes it", () => {
+      const s = setup();
+      const c = s.ctx();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      s.mmu.translate(c, 0x400000, Access.Write); // D set in memory and cached
+      s.mapper.protect(0x400000, PAGE_4K, { ...RW, dirty: false }); // "written back": D cleared
+      s.mmu.translate(c, 0x400000, Access.Write); // a hit whose cached D is 1: no walk, D stays 0
+      expect(s.mapper.translate(0x400000)?.flags.dirty).toBe(false);
+      s.tlb.invlpg(c.pcid, 0x400000);
+      s.mmu.translate(c, 0x400000, Access.Write);
+      expect(s.mapper.translate(0x400000)?.flags.dirty).toBe(true);
+    });
+    it("software that clears A without INVLPG sees no new A while the entry is cached (a clock algorithm must flush)", () => {
+      const s = setup();
+      const c = s.ctx();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      s.mmu.translate(c, 0x400000, Access.Read);
+      s.mapper.protect(0x400000, PAGE_4K, { ...RW, accessed: false });
+      s.mmu.translate(c, 0x400000, Access.Read);
+      expect(s.mapper.translate(0x400000)?.flags.accessed).toBe(false);
+      s.tlb.invlpg(c.pcid, 0x400000);
+      s.mmu.translate(c, 0x400000, Access.Read);
+      expect(s.mapper.translate(0x400000)?.flags.accessed).toBe(true);
+    });
+  });
+
+  describe("INVLPG with PCIDs (4.10.4.1)", () => {
+    it("drops the page's entries of the current PCID and its global entries of any PCID, not another PCID's", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      s.mapper.map(0x401000, 0x11000, PAGE_4K, { ...RW, global: true });
+      for (const pcid of [1, 2]) s.mmu.translate(s.ctx({ pcide: true, pcid }), 0x400000, Access.Read);
+      s.mmu.translate(s.ctx({ pcide: true, pcid: 2 }), 0x401000, Access.Read); // global, filled under PCID 2
+      expect(s.tlb.invlpg(1, 0x400000)).toBe(1);
+      expect(s.tlb.entries().map((e) => [e.va, e.pcid, e.global])).toEqual(
+        expect.arrayContaining([
+          [0x400000, 2, false],
+          [0x401000, 2, true],
+        ]),
+      );
+      expect(s.tlb.invlpg(1, 0x401000)).toBe(1); // the global entry, though filled under PCID 2
+      expect(s.tlb.entries().map((e) => [e.va, e.pcid])).toEqual([[0x400000, 2]]);
+    });
+    it("INVPCID type 0 drops every cached piece of a 2 MiB page of that PCID", () => {
+      const s = setup();
+      s.mapper.map(0x200000, 0x400000, PAGE_2M, RW);
+      const c = s.ctx({ pcide: true, pcid: 3 });
+      for (const off of [0, 0x5000, 0x1ff000]) s.mmu.translate(c, 0x200000 + off, Access.Read);
+      expect(s.tlb.invpcid(0, 3, 0x3fffff, true)).toEqual({ kind: "ok", dropped: 3 });
+    });
+  });
+
   describe("PCIDs (4.10.1)", () => {
     function twoSpaces() {
       const s = setup();
