@@ -4,13 +4,18 @@
  * timeouts, cancellations, server exits and the endpoint's death.
  *
  * After every command the real endpoint must have returned the same status, woken the same
- * threads with the same statuses in the same order, delivered the message the model names
- * (checked through MR1, a unique sequence number, and the moved item's identity), and hold the
- * same queues.
+ * threads with the same statuses in the same order, delivered the message the model names, and
+ * hold the same queues. A message is checked word for word: message `seq` has 1 + seq·7 mod 63
+ * untyped words (so every length 1..63 occurs), MR1 = seq and MRi a value derived from (seq, i),
+ * a tag whose label is seq mod 2^16, and, for a send or call, the badge seq; the moved item is
+ * checked by identity.
  *
  * What this catches: a message lost, duplicated, or reordered within a sender; a send completing
- * before a receiver took it (rendezvous); a handle delivered twice or never; a wrong wake status
- * when a peer dies; a second reply accepted.
+ * before a receiver took it (rendezvous: a buffered send returns Ok where the model says Blocked);
+ * words, tag or badge not copied exactly; a handle delivered twice or never; a wrong wake status
+ * when a peer dies (the endpoint destroyed, a server exiting with reply capabilities, a blocked
+ * thread exiting or cancelled); a second reply accepted. `test/endpoint-laws.test.ts` runs the
+ * suite against deliberately broken endpoints to show each of these is caught.
  *
  * Commands follow fast-check's model-based style: one class per operation, targets chosen by index
  * modulo the eligible threads (valid while shrinking), an `Err` twin for the refused reply.
@@ -26,6 +31,43 @@ type Cmd = fc.Command<EndpointModel, EndpointReal>;
 
 function timeoutOf(kind: number): number {
   return kind === 0 ? FOREVER : kind === 1 ? NO_WAIT : 5;
+}
+
+/** Untyped words of message `seq`: 1..63, every length occurs. */
+function wordsOf(seq: number): number {
+  return 1 + ((seq * 7) % 63);
+}
+/** The value of MRi (i ≥ 2) of message `seq`. */
+function wordOf(seq: number, i: number): number {
+  return Math.imul(seq, 0x01000193) ^ Math.imul(i, 0x9e3779b1);
+}
+
+/** Write message `seq` into thread t's registers: tag (label seq mod 2^16), MR1 = seq, MR2..MRu. */
+function writeMessage(r: EndpointReal, t: number, seq: number): void {
+  const mr = r.threads.mr;
+  const b = t * MR_COUNT;
+  const u = wordsOf(seq);
+  mr[b] = makeTag({ label: seq & 0xffff, words: u });
+  mr[b + 1] = seq;
+  for (let i = 2; i <= u; i++) mr[b + i] = wordOf(seq, i);
+}
+
+/** Check that thread `to` holds message `seq` word for word, with its tag's label and length. */
+function expectMessage(r: EndpointReal, to: number, seq: number, what: string): void {
+  const mr = r.threads.mr;
+  const b = to * MR_COUNT;
+  const got = mr[b + 1];
+  if (got !== seq) throw new Error(`${what}: thread ${to} holds message ${got}, model expects ${seq}`);
+  const u = wordsOf(seq);
+  const tag = mr[b]!;
+  if ((tag & 0x3f) !== u || tag >>> 16 !== (seq & 0xffff))
+    throw new Error(
+      `${what}: thread ${to} got tag 0x${(tag >>> 0).toString(16)}, message ${seq} has label ${seq & 0xffff} and ${u} words`,
+    );
+  for (let i = 2; i <= u; i++) {
+    if (mr[b + i] !== wordOf(seq, i))
+      throw new Error(`${what}: thread ${to} MR${i} is ${mr[b + i]}, message ${seq} has ${wordOf(seq, i)}`);
+  }
 }
 
 function expectWakes(r: EndpointReal, expected: Array<[number, IpcStatus]>, what: string): void {
@@ -49,8 +91,9 @@ function expectDelivered(
   item: Item | null,
   what: string,
 ): void {
-  const got = r.threads.mr[to * MR_COUNT + 1];
-  if (got !== seq) throw new Error(`${what}: thread ${to} holds message ${got}, model expects ${seq}`);
+  expectMessage(r, to, seq, what);
+  const badge = r.threads.badge[to];
+  if (badge !== seq) throw new Error(`${what}: thread ${to} got badge ${badge}, the sender used ${seq}`);
   const items = r.threads.inItems[to] ?? null;
   const gotItem = items === null || items.length === 0 ? null : items[0];
   if (gotItem !== item)
@@ -91,15 +134,12 @@ class SendCmd implements Cmd {
     const me = m.t[t]!;
     const seq = m.seq++;
     const item: Item | null = this.withItem ? { seq } : null;
-    const mr = r.threads.mr;
-    mr[t * MR_COUNT] = makeTag({ label: t, words: 2 });
-    mr[t * MR_COUNT + 1] = seq;
-    mr[t * MR_COUNT + 2] = t;
+    writeMessage(r, t, seq);
     const timeout = timeoutOf(this.timeoutKind);
     const what = `${this}`;
     const st = this.call
-      ? r.ep.call(t, timeout, 0, item === null ? null : [item])
-      : r.ep.send(t, timeout, 0, item === null ? null : [item]);
+      ? r.ep.call(t, timeout, seq, item === null ? null : [item])
+      : r.ep.send(t, timeout, seq, item === null ? null : [item]);
     if (m.dead) {
       expectStatus(st, IpcStatus.Closed, what);
       expectWakes(r, [], what);
@@ -206,8 +246,7 @@ class ReplyCmd implements Cmd {
     const me = m.t[t]!;
     const [caller, cap] = me.caps.splice(this.pick % me.caps.length, 1)[0]!;
     const seq = m.seq++;
-    r.threads.mr[t * MR_COUNT] = makeTag({ label: 0, words: 1 });
-    r.threads.mr[t * MR_COUNT + 1] = seq;
+    writeMessage(r, t, seq);
     const what = `${this} by ${t} to ${caller}`;
     const st = this.andReceive
       ? r.ep.replyReceive(t, cap, this.wait ? FOREVER : NO_WAIT)
@@ -234,16 +273,14 @@ class ReplyCmd implements Cmd {
         expectStatus(st, IpcStatus.Ok, what);
         expectWakes(r, wakes, what);
         expectDelivered(m, r, t, m.t[s]!.msgSeq, item, what);
-        const got = r.threads.mr[caller * MR_COUNT + 1];
-        if (got !== seq) throw new Error(`${what}: caller holds ${got}, expected reply ${seq}`);
+        expectMessage(r, caller, seq, `${what} (the reply)`);
         compareQueues(m, r, what);
         return;
       }
     }
     expectStatus(st, want, what);
     expectWakes(r, wakes, what);
-    const got = r.threads.mr[caller * MR_COUNT + 1];
-    if (got !== seq) throw new Error(`${what}: caller holds ${got}, expected reply ${seq}`);
+    expectMessage(r, caller, seq, `${what} (the reply)`);
     compareQueues(m, r, what);
   }
   toString(): string {
@@ -344,11 +381,16 @@ class CancelCmd implements Cmd {
   }
 }
 
-/** A server dies holding reply capabilities: each of its callers wakes with ReplyDropped. */
+/**
+ * A thread dies (the kernel's `threadExit`): a server holding reply capabilities, or a thread
+ * blocked in a send, a receive or waiting for its reply. Its own wait ends without a wake (it is
+ * gone), a queued sender's items come back to it, a capability for its reply is revoked, and each
+ * caller whose capability it held wakes with ReplyDropped.
+ */
 class ExitCmd implements Cmd {
   constructor(readonly pick: number) {}
   holders(m: EndpointModel): number[] {
-    return m.t.flatMap((x, i) => (x.state === "idle" && x.caps.length > 0 ? [i] : []));
+    return m.t.flatMap((x, i) => (x.state !== "idle" || x.caps.length > 0 ? [i] : []));
   }
   check(m: EndpointModel): boolean {
     return this.holders(m).length > 0;
@@ -356,7 +398,20 @@ class ExitCmd implements Cmd {
   run(m: EndpointModel, r: EndpointReal): void {
     const hs = this.holders(m);
     const t = hs[this.pick % hs.length]!;
-    const callers = m.t[t]!.caps.map(([c]) => c).sort((a, b) => a - b);
+    const x = m.t[t]!;
+    if (x.state === "send") m.senders = m.senders.filter((s) => s !== t);
+    if (x.state === "recv") m.receivers = m.receivers.filter((s) => s !== t);
+    if (x.state === "reply") {
+      for (const h of m.t) {
+        const i = h.caps.findIndex(([c]) => c === t);
+        if (i >= 0) m.spentCaps.push([m.t.indexOf(h), h.caps.splice(i, 1)[0]![1]]);
+      }
+    }
+    const hadItems = x.state === "send" && (r.threads.outItems[t] ?? null) !== null;
+    x.state = "idle";
+    x.deadline = Infinity;
+    x.item = null;
+    const callers = x.caps.map(([c]) => c).sort((a, b) => a - b);
     for (const [c, cap] of m.t[t]!.caps) {
       m.spentCaps.push([t, cap]);
       m.t[c]!.state = "idle";
@@ -368,6 +423,9 @@ class ExitCmd implements Cmd {
       callers.map((c) => [c, IpcStatus.ReplyDropped]),
       `${this}`,
     );
+    if (hadItems && (r.threads.inItems[t] ?? null) === null)
+      throw new Error(`${this}: sender ${t} exited and its items were lost`);
+    r.threads.inItems[t] = null;
     compareQueues(m, r, `${this}`);
   }
   toString(): string {
