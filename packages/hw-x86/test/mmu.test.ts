@@ -364,6 +364,39 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
       expect(r).toEqual({ kind: "general-protection", vector: 13, errorCode: 0, reason: "non-canonical" });
       expect(s.mmu.lastCr2).toBe(0x1234000);
     });
+    it("the canonical boundaries, 4-level (bits 63:47) and 5-level (bits 63:56), on the TLB path and the walk", () => {
+      for (const [levels, la57, lastLow] of [
+        [4, false, 2 ** 47 - 4096],
+        [5, true, 2 ** 52 - 4096], // the 57-bit boundary itself (2^56) is beyond ±2^53: halves below
+      ] as const) {
+        const s = setup(levels);
+        const tlbMmu = new Mmu({ memory: s.memory, tlb: new Tlb() });
+        s.mapper.map(lastLow, 0x1000, PAGE_4K, USER_RW);
+        s.mapper.map(-lastLow - 4096, 0x2000, PAGE_4K, USER_RW); // 4-level: -2^47, the lowest upper-half page
+        const c = s.ctx();
+        for (const mmu of [s.mmu, tlbMmu]) {
+          for (let round = 0; round < 2; round++) {
+            expect(mmu.translate(c, lastLow + 0xfff, Access.Read)).toMatchObject({ kind: "ok", pa: 0x1fff });
+            expect(mmu.translate(c, -lastLow - 4096, Access.Read)).toMatchObject({ kind: "ok", pa: 0x2000 });
+            if (!la57) {
+              expect(mmu.translate(c, 2 ** 47, Access.Read).kind).toBe("general-protection");
+              expect(mmu.translate(c, -(2 ** 47) - 1, Access.Read).kind).toBe("general-protection");
+            }
+          }
+        }
+        if (la57) {
+          // 0x00ff_ffff_ffff_f000 (bit 56 clear, 55:12 set) is canonical; 0x0100_0000_0000_0000 is not.
+          expect(s.mmu.walkHalves(c, 0x00ffffff, 0xfffff000 | 0, Access.Read)).toBe(FAULT);
+          expect(s.mmu.lastVector).toBe(14);
+          expect(s.mmu.walkHalves(c, 0x01000000, 0, Access.Read)).toBe(FAULT);
+          expect(s.mmu.lastVector).toBe(13);
+          expect(s.mmu.walkHalves(c, 0xff000000 | 0, 0, Access.Read)).toBe(FAULT); // bits 63:56 set
+          expect(s.mmu.lastVector).toBe(14);
+          expect(s.mmu.walkHalves(c, 0xfe000000 | 0, 0, Access.Read)).toBe(FAULT);
+          expect(s.mmu.lastVector).toBe(13);
+        }
+      }
+    });
     it("CR2 holds upper-half addresses exactly", () => {
       const s = setup();
       const va = vaFromBigInt(0xffffffff80001234n);

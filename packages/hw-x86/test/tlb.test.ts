@@ -204,6 +204,15 @@ describe("TLB (Intel SDM 4.10)", () => {
       expect(s.tlb.invlpg(1, 0x401000)).toBe(1); // the global entry, though filled under PCID 2
       expect(s.tlb.entries().map((e) => [e.va, e.pcid])).toEqual([[0x400000, 2]]);
     });
+    it("INVLPG of a non-canonical address is a no-op (SDM INVLPG: 'the same as a NOP')", () => {
+      const s = setup();
+      s.mapper.map(0, 0x10000, PAGE_4K, RW);
+      s.mapper.map(-4096, 0x11000, PAGE_4K, RW);
+      s.mmu.translate(s.ctx(), 0, Access.Read);
+      s.mmu.translate(s.ctx(), -4096, Access.Read);
+      for (const va of [2 ** 47, 2 ** 52, -(2 ** 47) - 4096, -(2 ** 52)]) expect(s.tlb.invlpg(0, va)).toBe(0);
+      expect(s.tlb.entries()).toHaveLength(2);
+    });
     it("INVPCID type 0 drops every cached piece of a 2 MiB page of that PCID", () => {
       const s = setup();
       s.mapper.map(0x200000, 0x400000, PAGE_2M, RW);
