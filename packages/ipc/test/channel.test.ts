@@ -240,3 +240,62 @@ describe("channel passes the channel laws", () => {
   const impl = { create: createChannel, write: channelWrite, read: channelRead };
   for (const law of channelLaws(impl, { numRuns: 60 })) it(law.name, () => law.check());
 });
+
+describe("the channel laws reject broken channels", () => {
+  type Impl = Parameters<typeof channelLaws>[0];
+  const real: Impl = { create: createChannel, write: channelWrite, read: channelRead };
+  function failureOf(impl: Impl): string {
+    try {
+      for (const law of channelLaws(impl, { numRuns: 100, seed: 11 })) law.check();
+    } catch (e) {
+      const parts: string[] = [];
+      for (let x: unknown = e; x instanceof Error; x = x.cause) parts.push(x.message);
+      return parts.join("\n");
+    }
+    return "the laws passed";
+  }
+
+  it("one that ignores the bound it was created with", () => {
+    const unbounded: Impl = { ...real, create: (s, t, o) => createChannel(s, t, { ...o, maxMessages: 64 }) };
+    expect(failureOf(unbounded)).toMatch(/write to a full channel gave ok/);
+  });
+
+  it("one that truncates messages to their first two bytes", () => {
+    const truncating: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => channelWrite(tb, ty, h, b.subarray(0, 2), hs),
+    };
+    expect(failureOf(truncating)).toMatch(/read \[[\d,]*\], model expects|reported 2 bytes/);
+  });
+
+  it("one that reads the newest queued message first", () => {
+    const stash = new Map<object, Array<ReturnType<typeof channelRead>>>();
+    const lifo: Impl = {
+      ...real,
+      read: (table, types, h, max) => {
+        const mine = stash.get(table) ?? [];
+        stash.set(table, mine);
+        for (
+          let r = channelRead(table, types, h, max);
+          r.kind === "ok";
+          r = channelRead(table, types, h, max)
+        )
+          mine.push(r);
+        return mine.pop() ?? channelRead(table, types, h, max);
+      },
+    };
+    expect(failureOf(lifo)).toMatch(/model expects writer|write refused|gave ok/);
+  });
+
+  it("one that drops queued messages when the writing end closes", () => {
+    const dropping: Impl = {
+      ...real,
+      read: (table, types, h, max) => {
+        const l = table.lookup(h, types.channel, Right.READ);
+        if (l.kind === "ok" && l.object.peer === null) return { kind: "peer-closed" };
+        return channelRead(table, types, h, max);
+      },
+    };
+    expect(failureOf(dropping)).toMatch(/read gave peer-closed, model has writer/);
+  });
+});

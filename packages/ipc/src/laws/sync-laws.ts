@@ -47,7 +47,7 @@ export function notificationLaws(
                 fc.nat(0xffff).map((b) => ({ b })),
                 fc.nat(3).map((w) => ({ w })),
               ),
-              { maxLength },
+              { maxLength, size: "max" }, // default size draws ~10 steps; "max" up to maxLength
             ),
             (ops) => {
               const { threads, woken } = rig(4);
@@ -98,7 +98,7 @@ export function futexLaws(
                 fc.record({ wake: fc.nat(2), n: fc.nat(3) }),
                 fc.record({ tick: fc.integer({ min: 1, max: 4 }) }),
               ),
-              { maxLength },
+              { maxLength, size: "max" }, // default size draws ~10 steps; "max" up to maxLength
             ),
             (ops) => {
               const { threads, woken } = rig(6);

@@ -283,7 +283,8 @@ const smpOpArb: fc.Arbitrary<SmpOp> = fc.oneof(
 );
 
 function affinityProperty(factory: PolicyFactory): fc.IPropertyWithHooks<[SmpOp[]]> {
-  return fc.property(fc.array(smpOpArb, { maxLength: 80 }), (ops) => {
+  // size "max": lengths up to 80 (fast-check's default size stops near 10 operations).
+  return fc.property(fc.array(smpOpArb, { maxLength: 80, size: "max" }), (ops) => {
     const s = new Scheduler({ cpus: 3, policy: factory, balanceInterval: 3 });
     const inState = (st: string): ThreadId[] => s.threadIds().filter((t) => s.stateOf(t) === st);
     for (const o of ops) {
