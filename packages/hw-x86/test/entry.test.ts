@@ -100,6 +100,22 @@ describe("paging-structure entries (SDM 4.5, Tables 4-14..4-20)", () => {
     });
   });
 
+  it("bad input: a level outside 1..5 or a MAXPHYADDR outside 36..52 is refused, not answered wrongly", () => {
+    // MAXPHYADDR 30 would make bit 31 (an address bit at or above MAXPHYADDR) reserved, yet the
+    // mask arithmetic only covers 32..52: the call must be refused rather than answer 0n.
+    for (const m of [30, 35, 53, 60, 45.5, Number.NaN]) {
+      expect(() => reservedBits(0x80000001, 0, 1, m, true), `maxPhysAddr ${m}`).toThrow(InvalidArgumentError);
+    }
+    for (const level of [0, 6, 2.5] as unknown as PagingLevel[]) {
+      expect(() => reservedBits(0x81, 0, level, 46, true), `level ${level}`).toThrow(InvalidArgumentError);
+      expect(() => encodeEntry(level, { address: 0x1000 }), `level ${level}`).toThrow(InvalidArgumentError);
+      expect(() => decodeEntry(0x1001, 0, level), `level ${level}`).toThrow(InvalidArgumentError);
+      expect(() => describeEntry(0x1001, 0, level), `level ${level}`).toThrow(InvalidArgumentError);
+    }
+    expect(reservedBits(0x1, 1 << 4, 1, 36, true)).toBe(1n << 36n); // the edges themselves are fine
+    expect(reservedBits(0x1, 1 << 19, 1, 52, true)).toBe(0n);
+  });
+
   it("describes a not-present entry", () => {
     expect(describeEntry(0, 0, 1)).toBe("PTE not present");
     expect(describeEntry(0x1000, 0, 1)).toBe("PTE not present (software bits 0x1000)");

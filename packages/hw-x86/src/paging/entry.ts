@@ -166,10 +166,12 @@ export function isLeafEntry(lo: number, level: PagingLevel): boolean {
 }
 
 /**
- * Decode an entry. Never throws: a student can decode any 64-bit pattern (see
- * {@link reservedBits} for whether the hardware would accept it).
+ * Decode an entry. Any 64-bit pattern decodes (see {@link reservedBits} for whether the hardware
+ * would accept it); only the level is checked.
+ * @throws {@link InvalidArgumentError} if `level` is not 1..5.
  */
 export function decodeEntry(lo: number, hi: number, level: PagingLevel): DecodedEntry {
+  checkLevel("decodeEntry", level);
   const leaf = isLeafEntry(lo, level);
   const pageSize: PageSize | null = !leaf ? null : level === 1 ? PAGE_4K : level === 2 ? PAGE_2M : PAGE_1G;
   const frameMaskLo = pageSize === PAGE_2M ? 0xffe00000 : pageSize === PAGE_1G ? 0xc0000000 : 0xfffff000;
@@ -197,7 +199,7 @@ export function decodeEntry(lo: number, hi: number, level: PagingLevel): Decoded
 /**
  * Encode an entry for a table at `level`.
  *
- * @throws {@link InvalidArgumentError} if `pageSize` is asked for at level 1, 4 or 5 (PS is PAT in a
+ * @throws {@link InvalidArgumentError} if `level` is not 1..5, if `pageSize` is asked for at level 1, 4 or 5 (PS is PAT in a
  *   PTE and reserved in a PML4E/PML5E, SDM Tables 4-15, 4-14), if `pat` is asked for in a table
  *   reference, or a bit field is out of range.
  * @throws {@link AlignmentError} if the address is not 4 KiB aligned, or for a large page not
@@ -210,6 +212,7 @@ export function decodeEntry(lo: number, hi: number, level: PagingLevel): Decoded
  */
 export function encodeEntry(level: PagingLevel, fields: EntryFields): EntryWords {
   const call = `encodeEntry(level=${level}, address=${hex(fields.address)})`;
+  checkLevel(call, level);
   const ps = fields.pageSize === true;
   if (ps && level !== 2 && level !== 3) {
     throw new InvalidArgumentError(
@@ -250,6 +253,28 @@ export function encodeEntry(level: PagingLevel, fields: EntryFields): EntryWords
   return { lo: lo >>> 0, hi: hi >>> 0 };
 }
 
+/** Levels are 1 (PT) .. 5 (PML5); anything else is a misuse, not a bit pattern to decode. */
+function checkLevel(call: string, level: number): void {
+  if (level !== 1 && level !== 2 && level !== 3 && level !== 4 && level !== 5) {
+    throw new InvalidArgumentError(
+      `${call}: level=${String(level)} is not a paging level (1 = PT .. 5 = PML5)`,
+    );
+  }
+}
+
+/**
+ * MAXPHYADDR is 36..52 on every x86-64 CPU (SDM 4.1.4: CPUID.80000008H:EAX[7:0], at most 52). The
+ * masks below keep address bits 51:32 in the high half, so a value under 32 could not be expressed
+ * anyway; under 36 or over 52 it is a misuse, refused rather than answered with a wrong mask.
+ */
+function checkMaxPhysAddr(call: string, maxPhysAddr: number): void {
+  if (!Number.isInteger(maxPhysAddr) || maxPhysAddr < 36 || maxPhysAddr > 52) {
+    throw new InvalidArgumentError(
+      `${call}: maxPhysAddr=${String(maxPhysAddr)} must be an integer in 36..52 (SDM 4.1.4)`,
+    );
+  }
+}
+
 function field(call: string, name: string, v: number | undefined, max: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) {
     throw new InvalidArgumentError(`${call}: ${name}=${String(v)} must be an integer in 0..${max}`);
@@ -262,8 +287,12 @@ function field(call: string, name: string, v: number | undefined, max: number): 
  * 1 GiB PDPTE; bits 20:13 of a 2 MiB PDE. Whether the entry is a large leaf is read from `lo`.
  *
  * Worked: MAXPHYADDR 46 → hi bits 19:14 (address bits 51:46) → `hi` mask `0xfc000`.
+ *
+ * @throws {@link InvalidArgumentError} if `level` is not 1..5 or `maxPhysAddr` not an integer in 36..52.
  */
 export function reservedMask(level: PagingLevel, lo: number, maxPhysAddr: number, nxe: boolean): EntryWords {
+  checkLevel("reservedMask", level);
+  checkMaxPhysAddr("reservedMask", maxPhysAddr);
   let hiMask = PTE_HI_ADDR & ~((1 << (maxPhysAddr - 32)) - 1);
   if (!nxe) hiMask |= PTE_HI_XD;
   let loMask = 0;
@@ -275,6 +304,7 @@ export function reservedMask(level: PagingLevel, lo: number, maxPhysAddr: number
 
 /**
  * The reserved bits set in a (present) entry, as a BigInt mask; `0n` if the entry is well-formed.
+ * @throws {@link InvalidArgumentError} as {@link reservedMask}.
  * @example
  * ```ts
  * reservedBits(0x80, 0, 4, 46, true); // 0x80n: PS in a PML4E is reserved
@@ -304,9 +334,11 @@ export function entryFromBigInt(value: bigint): EntryWords {
 
 /**
  * A one-line description a student can read:
- * `PDE 2MiB page → 0x40200000 [P RW US A D XD]` or `PML4E → table 0x2000 [P RW US]`.
+ * `PDE → 2MiB page 0x40200000 [P RW US A D PS XD]` or `PML4E → table 0x2000 [P RW US]`.
+ * @throws {@link InvalidArgumentError} if `level` is not 1..5.
  */
 export function describeEntry(lo: number, hi: number, level: PagingLevel): string {
+  checkLevel("describeEntry", level);
   const name = `${LEVEL_NAMES[level]}E`;
   const raw = entryToBigInt({ lo, hi });
   if ((lo & PTE_P) === 0) {
