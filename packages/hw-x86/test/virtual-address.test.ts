@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   addressOfIndex,
   hex,
+  InvalidArgumentError,
   isCanonical,
   NonCanonicalAddressError,
+  type PagingLevel,
   tableIndex,
   vaFromBigInt,
   vaHigh,
@@ -16,6 +18,14 @@ describe("linear addresses (SDM 3.3.7.1, 4.5)", () => {
   it("splits 0x7f12_3456_7abc into the banner's indices", () => {
     const va = 0x7f1234567abc;
     expect([4, 3, 2, 1].map((l) => tableIndex(va, l as 1 | 2 | 3 | 4))).toEqual([254, 72, 418, 359]);
+  });
+
+  it("tableIndex refuses a level outside 1..5 and a number that is not an exact address", () => {
+    expect(() => tableIndex(0x1000, 6 as PagingLevel)).toThrow(InvalidArgumentError);
+    expect(() => tableIndex(0x1000, 0 as PagingLevel)).toThrow(InvalidArgumentError);
+    expect(() => tableIndex(1.5, 1)).toThrow(NonCanonicalAddressError);
+    expect(() => tableIndex(2 ** 60, 4)).toThrow(NonCanonicalAddressError);
+    expect(tableIndex(2 ** 53 - 4096, 5)).toBe(31); // a 57-bit address: PML5 index bits 56:48
   });
 
   it("48-bit canonical: bits 63:47 equal bit 47", () => {

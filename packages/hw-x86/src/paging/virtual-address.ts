@@ -138,14 +138,23 @@ export function vaLow(va: VirtAddr): number {
 /**
  * The 9-bit index that selects the entry at `level` for `va` (SDM 4.5, Figure 4-8):
  * bits 12+9(L-1) .. 20+9(L-1). Worked: `tableIndex(0x7f1234567abc, 4)` = bits 47:39 = 254.
+ * @throws {@link NonCanonicalAddressError} if `va` is not a safe integer (it would be rounded).
+ * @throws {@link InvalidArgumentError} if `level` is not 1..5.
  */
 export function tableIndex(va: VirtAddr, level: PagingLevel): number {
+  const call = `tableIndex(va=${String(va)}, level=${String(level)})`;
+  if (!Number.isSafeInteger(va)) {
+    throw new NonCanonicalAddressError(`${call}: not an exact virtual address (a safe integer)`);
+  }
+  if (level !== 1 && level !== 2 && level !== 3 && level !== 4 && level !== 5) {
+    throw new InvalidArgumentError(`${call}: a paging level is 1 (PT) .. 5 (PML5)`);
+  }
   return indexFromHalves(vaHigh(va), va >>> 0, level);
 }
 
 /**
- * {@link tableIndex} on halves (the walker's form). Level 3 straddles the halves:
- * bits 38:30 = lo bits 31:30 and hi bits 6:0.
+ * {@link tableIndex} on halves (the walker's form, unchecked: any level other than 1..4 reads as
+ * 5). Level 3 straddles the halves: bits 38:30 = lo bits 31:30 and hi bits 6:0.
  */
 export function indexFromHalves(hi: number, lo: number, level: PagingLevel): number {
   switch (level) {
