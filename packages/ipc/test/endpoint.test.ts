@@ -267,3 +267,121 @@ describe("Endpoint rendezvous", () => {
     expect(general.events).toContain("ipc.transfer");
   });
 });
+
+describe("a refused endpoint call leaves every thread, queue and wake as it was", () => {
+  /** Everything an endpoint operation can touch, as one comparable string. */
+  function snapshot(threads: IpcThreads, ep: Endpoint, woken: readonly unknown[]): string {
+    return JSON.stringify({
+      mr: Array.from(threads.mr),
+      state: Array.from(threads.state),
+      links: [Array.from(threads.qNext), Array.from(threads.qPrev)],
+      deadline: Array.from(threads.deadline, (d) => (d === Infinity ? "inf" : d)),
+      badge: Array.from(threads.badge),
+      replyCap: Array.from(threads.replyCap),
+      longLen: Array.from(threads.longLen),
+      replyGen: Array.from(threads.replyGen),
+      replyHolder: Array.from(threads.replyHolder),
+      send: [Array.from(threads.sendFlags), Array.from(threads.sendBadge)],
+      items: [threads.outItems, threads.inItems],
+      blockedOn: threads.blockedOn.map((b) => b?.name ?? null),
+      queues: [ep.queuedSenders(), ep.queuedReceivers(), ep.pendingIrqs, ep.destroyed],
+      woken,
+    });
+  }
+
+  /** Thread 2 holds thread 1's reply capability, thread 0 waits to receive, thread 3 is idle with a message. */
+  function busy() {
+    const r = rig(5);
+    r.ep.receive(2);
+    r.put(1, 5, 11, 12);
+    r.ep.call(1);
+    r.ep.receive(0, 10);
+    r.put(3, 6, 21, 22, 23);
+    return { ...r, cap: r.threads.replyCap[2]! };
+  }
+
+  const thrown: Array<[string, (r: ReturnType<typeof busy>) => unknown, RegExp]> = [
+    ["send by thread 9", (r) => r.ep.send(9), /send\(thread=9\).*0\.\.4/],
+    ["call by thread −1", (r) => r.ep.call(-1), /call\(thread=-1\).*0\.\.4/],
+    ["receive by thread 1.5", (r) => r.ep.receive(1.5), /receive\(thread=1\.5\).*0\.\.4/],
+    ["reply by thread 99", (r) => r.ep.reply(99, r.cap), /reply\(thread=99\).*0\.\.4/],
+    ["replyReceive by thread 99", (r) => r.ep.replyReceive(99, r.cap), /replyReceive\(thread=99\).*0\.\.4/],
+    ["send with timeout −1 (a receiver waits)", (r) => r.ep.send(3, -1), /send\(thread=3, timeout=-1\).*≥ 0/],
+    [
+      "call with timeout NaN (a receiver waits)",
+      (r) => r.ep.call(3, Number.NaN),
+      /call\(thread=3, timeout=NaN\).*≥ 0/,
+    ],
+    ["receive with timeout −5", (r) => r.ep.receive(3, -5), /receive\(thread=3, timeout=-5\).*≥ 0/],
+    [
+      "replyReceive with timeout −1 (the reply must not go out)",
+      (r) => r.ep.replyReceive(2, r.cap, -1),
+      /replyReceive\(thread=2, timeout=-1\).*≥ 0/,
+    ],
+    ["send by a thread blocked in receive", (r) => r.ep.send(0), /send\(thread=0\).*blocked in endpoint/],
+    [
+      "reply by a thread waiting for its own reply",
+      (r) => r.ep.reply(1, r.cap),
+      /reply\(thread=1\).*blocked in reply/,
+    ],
+    [
+      "replyReceive by a thread blocked in receive",
+      (r) => r.ep.replyReceive(0, r.cap),
+      /replyReceive\(thread=0\).*blocked in endpoint/,
+    ],
+  ];
+  for (const [what, call, message] of thrown) {
+    it(`${what}: a typed error naming the call, the value and the rule`, () => {
+      const r = busy();
+      const before = snapshot(r.threads, r.ep, r.woken);
+      let err: unknown = null;
+      try {
+        call(r);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(Error);
+      expect((err as Error).name).toMatch(/IpcArgumentError|IpcStateError/);
+      expect((err as Error).message).toMatch(message);
+      expect(snapshot(r.threads, r.ep, r.woken)).toBe(before);
+      r.ep.checkInvariants();
+      r.threads.checkInvariants();
+    });
+  }
+
+  const statuses: Array<[string, (r: ReturnType<typeof busy>) => number, number]> = [
+    [
+      "a reply with a capability the thread does not hold",
+      (r) => r.ep.reply(3, r.cap),
+      IpcStatus.InvalidReplyCap,
+    ],
+    ["a reply with a forged capability", (r) => r.ep.reply(2, r.cap + (1 << 16)), IpcStatus.InvalidReplyCap],
+    [
+      "a send with 16 handles (a receiver waits)",
+      (r) => r.ep.send(3, FOREVER, 0, new Array(16).fill({})),
+      IpcStatus.TooLarge,
+    ],
+    [
+      "a send with a long buffer over 2 KiB (a receiver waits)",
+      (r) => {
+        r.threads.mr[3 * MR_COUNT] = makeTag({ label: 1, words: 0, long: true });
+        r.threads.longLen[3] = LONG_BUFFER_MAX + 1;
+        const before = snapshot(r.threads, r.ep, r.woken);
+        const st = r.ep.send(3);
+        if (snapshot(r.threads, r.ep, r.woken) !== before) return -1;
+        return st;
+      },
+      IpcStatus.TooLarge,
+    ],
+  ];
+  for (const [what, call, want] of statuses) {
+    it(`${what}: refused with a status, nothing moved`, () => {
+      const r = busy();
+      const before = snapshot(r.threads, r.ep, r.woken);
+      const st = call(r);
+      expect(st).toBe(want);
+      if (!what.includes("long buffer")) expect(snapshot(r.threads, r.ep, r.woken)).toBe(before);
+      r.ep.checkInvariants();
+    });
+  }
+});

@@ -158,3 +158,35 @@ describe("futexKey (virtual → physical through vm's address spaces)", () => {
     expect(() => futexKey(a, mmu, 0x7000_0002)).toThrow(IpcArgumentError);
   });
 });
+
+describe("a refused futex call names itself and changes nothing", () => {
+  const bad: Array<[string, (f: Futex) => unknown, RegExp]> = [
+    ["requeue from a misaligned word", (f) => f.requeue(0x102, 0x200, 1, 1), /requeue\(pa=258\).*aligned/],
+    [
+      "requeue with a negative wake count",
+      (f) => f.requeue(0x100, 0x200, -1, 1),
+      /requeue\(.*wakeCount=-1\).*≥ 0/,
+    ],
+    ["requeue to a misaligned word", (f) => f.requeue(0x100, 0x201, 1, 1), /requeue\(pa=513\).*aligned/],
+    [
+      "requeue with a fractional move count",
+      (f) => f.requeue(0x100, 0x200, 1, 0.5),
+      /requeue\(.*moveCount=0\.5\).*≥ 0/,
+    ],
+    ["wake with count −1", (f) => f.wake(0x100, -1), /wake\(pa=0x100, count=-1\).*≥ 0/],
+    ["wait with timeout −1", (f) => f.wait(3, 0x100, 0, -1), /wait\(thread=3, timeout=-1\).*≥ 0/],
+  ];
+  for (const [what, call, message] of bad) {
+    it(what, () => {
+      const { futex, woken, threads } = rig();
+      for (const t of [0, 1, 2]) futex.wait(t, 0x100, 0);
+      const state = () =>
+        JSON.stringify([futex.waiters(0x100), futex.waiters(0x200), woken, Array.from(threads.state)]);
+      const before = state();
+      expect(() => call(futex)).toThrow(IpcArgumentError);
+      expect(() => call(futex)).toThrow(message);
+      expect(state()).toBe(before);
+      futex.checkInvariants();
+    });
+  }
+});

@@ -320,6 +320,8 @@ export class Endpoint implements Blocker, SyncEndpoint {
    * server's loop costs one kernel entry per request.
    * @returns the receive's status, or the reply's error (InvalidReplyCap, TooLarge) without
    *   receiving.
+   * @throws IpcArgumentError for a bad thread id or a timeout that is not ≥ 0, IpcStateError for a
+   *   blocked thread; both before the reply is delivered (nothing changes).
    */
   replyReceive(t: ThreadId, cap: number, timeout: number = FOREVER): IpcStatus {
     const caller = cap & CAP_TID_MASK;
@@ -333,6 +335,9 @@ export class Endpoint implements Blocker, SyncEndpoint {
     ) {
       return this.fastReplyReceive(t, caller, cap);
     }
+    // Refuse a bad thread or timeout before the reply goes out: a refused call changes nothing.
+    this.threads.checkRunnable(t, "replyReceive");
+    if (!(timeout >= 0)) badTimeout("replyReceive", t, timeout);
     const st = this.reply(t, cap);
     if (st !== OK) return st;
     return this.receiveChecked(t, timeout);

@@ -135,9 +135,19 @@ export class Futex implements Blocker {
    * waking them (Linux FUTEX_REQUEUE): a condition-variable broadcast moves waiters to the mutex's
    * word instead of waking a thundering herd that would fight for it.
    * @returns the numbers woken and moved.
+   * @throws IpcArgumentError naming `requeue` when an address is not 4-byte aligned or a count is
+   *   not an integer ≥ 0; nobody is woken or moved then.
    */
   requeue(from: number, to: number, wakeCount: number, moveCount: number): { woken: number; moved: number } {
+    // Every argument is checked here, before the wake-ups, so an error names requeue and a
+    // refused call wakes and moves nobody.
+    this.checkAddress("requeue", from);
     this.checkAddress("requeue", to);
+    if (!Number.isInteger(wakeCount) || wakeCount < 0) {
+      throw new IpcArgumentError(
+        `${this.name}.requeue(from=0x${from.toString(16)}, wakeCount=${wakeCount}): expected an integer ≥ 0`,
+      );
+    }
     if (!Number.isInteger(moveCount) || moveCount < 0) {
       throw new IpcArgumentError(`${this.name}.requeue(moveCount=${moveCount}): expected an integer ≥ 0`);
     }
