@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   Access,
   type AccessKind,
+  checkRights,
   describePageFaultErrorCode,
   FAULT,
+  InvalidArgumentError,
   type MapFlags,
   Mapper,
   Mmu,
@@ -401,6 +403,18 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
       const s = setup();
       const va = vaFromBigInt(0xffffffff80001234n);
       expect(s.mmu.translate(s.ctx(), va, Access.Read)).toMatchObject({ kind: "page-fault", cr2: va });
+    });
+    it("an access kind other than Read (0), Write (1), Execute (2) is a library misuse, not a #PF", () => {
+      const s = setup();
+      s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+      const tlbMmu = new Mmu({ memory: s.memory, tlb: new Tlb() });
+      for (const bad of [3, -1, 1.5, "1"] as unknown as AccessKind[]) {
+        expect(() => s.mmu.translate(s.ctx(), 0x400000, bad), String(bad)).toThrow(InvalidArgumentError);
+        expect(() => s.mmu.walk(s.ctx(), 0x400000, bad), String(bad)).toThrow(InvalidArgumentError);
+        expect(() => tlbMmu.translate(s.ctx(), 0x400000, bad), String(bad)).toThrow(InvalidArgumentError);
+        expect(() => checkRights(s.ctx(), bad, 1, 1, 0, 0), String(bad)).toThrow(InvalidArgumentError);
+      }
+      expect(s.mmu.lastVector).toBe(0); // no fault was recorded
     });
     it("a number that is not an exact address is a library misuse", () => {
       const s = setup();

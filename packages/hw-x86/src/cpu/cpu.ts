@@ -419,7 +419,8 @@ export class Cpu {
   /**
    * Translate `va` for `access` in the current context through this CPU's TLB and MMU; a page
    * fault loads CR2 with the faulting address (SDM 4.7), as delivering #PF does.
-   * @throws {@link InvalidArgumentError} when the CPU has no memory.
+   * @throws {@link InvalidArgumentError} when the CPU has no memory, or `access` is not 0..2 (as
+   *   {@link Mmu.translate}, which also throws for an inexact `va`).
    */
   translate(va: VirtAddr, access: AccessKind): TranslateResult {
     if (this.mmu === null) throw new InvalidArgumentError("translate(): this CPU was built without memory");

@@ -41,7 +41,7 @@
  * `../paging/entry.ts` (the bit layout), `../paging/mapper.ts` (builds the tables).
  */
 import type { PagingTraceEvent, Tracer } from "../api.js";
-import { NonCanonicalAddressError } from "../errors.js";
+import { InvalidArgumentError, NonCanonicalAddressError } from "../errors.js";
 import { FRAME_SIZE, type PhysAddr, TWO_POW_32 } from "../memory/address.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import type { PageSize, PagingLevel, VirtAddr } from "../paging/virtual-address.js";
@@ -180,8 +180,10 @@ export class Mmu {
    * @returns the physical address and page size, or the fault (#PF, #GP, #MC) as a value.
    * @throws {@link NonCanonicalAddressError} only if `va` is not a safe integer (a library misuse;
    *   a non-canonical safe integer is a simulated #GP, returned).
+   * @throws {@link InvalidArgumentError} if `access` is not 0, 1 or 2 ({@link Access}).
    */
   translate(ctx: TranslationContext, va: VirtAddr, access: AccessKind): TranslateResult {
+    checkAccess("translate", access);
     const [hi, lo] = halves("translate", va);
     return this.result(this.translateHalves(ctx, hi, lo, access));
   }
@@ -191,6 +193,7 @@ export class Mmu {
    * @throws as {@link Mmu.translate}.
    */
   walk(ctx: TranslationContext, va: VirtAddr, access: AccessKind): TranslateResult {
+    checkAccess("walk", access);
     const [hi, lo] = halves("walk", va);
     return this.result(this.walkHalves(ctx, hi, lo, access));
   }
@@ -682,6 +685,18 @@ export class Mmu {
 
 function shiftToSize(shift: number): PageSize {
   return shift === 12 ? 4096 : shift === 21 ? 2097152 : 1073741824;
+}
+
+/**
+ * The object API's check of the access kind. The halves API does not check: an access kind
+ * outside 0..2 would index past the tabulated rights and come out as a #PF without an error code.
+ */
+function checkAccess(call: string, access: AccessKind): void {
+  if (access !== 0 && access !== 1 && access !== 2) {
+    throw new InvalidArgumentError(
+      `${call}(access=${String(access)}): an access is Access.Read (0), Access.Write (1) or Access.Execute (2)`,
+    );
+  }
 }
 
 function halves(call: string, va: VirtAddr): [number, number] {

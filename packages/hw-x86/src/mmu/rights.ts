@@ -18,6 +18,7 @@
  * Related: `mmu.ts` (calls it), `context.ts` (CPL, CR0.WP, CR4.SMEP/SMAP/PKE, RFLAGS.AC, PKRU),
  * `fault.ts` (the error-code bits).
  */
+import { InvalidArgumentError } from "../errors.js";
 import type { TranslationContext } from "./context.js";
 import { Access, type AccessKind, PF_P, PF_PK } from "./fault.js";
 
@@ -26,6 +27,8 @@ import { Access, type AccessKind, PF_P, PF_PK } from "./fault.js";
  * over every level (any non-zero value counts as set).
  * @returns 0 if the access is allowed, else the #PF error-code bits it contributes (P, and PK when
  *   protection keys forbid it).
+ * @throws {@link InvalidArgumentError} if `access` is not 0, 1 or 2 (an unknown kind would
+ *   otherwise be judged as a read).
  */
 export function checkRights(
   ctx: TranslationContext,
@@ -35,6 +38,9 @@ export function checkRights(
   nx: number,
   pkey: number,
 ): number {
+  if (access !== 0 && access !== 1 && access !== 2) {
+    throw new InvalidArgumentError(`checkRights(access=${String(access)}): an access kind is 0, 1 or 2`);
+  }
   const user = ctx.cpl === 3;
   let ok: boolean;
   if (access === Access.Execute) {
