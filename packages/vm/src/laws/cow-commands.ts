@@ -41,6 +41,24 @@ export interface Real {
   readonly procs: AddressSpace[];
 }
 
+/**
+ * The process a command acts on: `p` modulo the number of processes, or, when `p >= STICKY`, the
+ * process that CPU `cpu` is running now (if any). A CPU runs one process for a while, so stale
+ * TLB entries live long enough to be used: without this bias, almost every command switches the
+ * CPU to another process and flushes its TLB, and a missing shootdown goes unseen.
+ */
+function pick(m: Readonly<Model>, r: Real, p: number, cpu: number): number {
+  if (p >= STICKY) {
+    const id = r.world.cpus[cpu]!.activeSpace;
+    const i = r.procs.findIndex((s) => s.id === id);
+    if (i >= 0) return i;
+  }
+  return p % m.procs.length;
+}
+
+/** Process choices at or above this pick the CPU's current process (see {@link pick}). */
+const STICKY = 8;
+
 /** What a {@link MapCmd} maps: private or shared anonymous memory, a guard, or named segment 0/1. */
 type MapKind = "private" | "shared" | "guard" | "seg0" | "seg1";
 
@@ -57,7 +75,7 @@ class MapCmd implements fc.Command<Model, Real> {
     return m.procs.length > 0;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
+    const i = pick(m, r, this.p, this.cpu);
     const n = Math.min(this.n, WINDOW_PAGES - this.page);
     r.world.run(r.procs[i]!, this.cpu);
     const seg = this.kind === "seg0" ? 0 : this.kind === "seg1" ? 1 : -1;
@@ -97,7 +115,7 @@ class UnmapCmd implements fc.Command<Model, Real> {
     return m.procs.length > 0;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
+    const i = pick(m, r, this.p, this.cpu);
     const n = Math.min(this.n, WINDOW_PAGES - this.page);
     r.world.run(r.procs[i]!, this.cpu);
     const out: UnmapOutcome = r.procs[i]!.unmap(va(this.page), n * 4096);
@@ -123,7 +141,7 @@ class ProtectCmd implements fc.Command<Model, Real> {
     return m.procs.length > 0;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
+    const i = pick(m, r, this.p, this.cpu);
     const n = Math.min(this.n, WINDOW_PAGES - this.page);
     r.world.run(r.procs[i]!, this.cpu);
     const out: ProtectOutcome = r.procs[i]!.protect(va(this.page), n * 4096, this.prot);
@@ -144,12 +162,17 @@ class ProtectCmd implements fc.Command<Model, Real> {
 }
 
 class ForkCmd implements fc.Command<Model, Real> {
-  constructor(readonly p: number) {}
+  constructor(
+    readonly p: number,
+    readonly cpu: number,
+  ) {}
   check(m: Readonly<Model>): boolean {
     return m.procs.length > 0 && m.procs.length < 6;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
+    // fork is a system call of the parent: it runs on the parent's CPU.
+    const i = pick(m, r, this.p, this.cpu);
+    r.world.run(r.procs[i]!, this.cpu);
     const child = r.procs[i]!.fork();
     if (child === null) throw new Error("fork: out of memory on a machine sized for the law");
     r.procs.push(child);
@@ -166,7 +189,7 @@ class ForkCmd implements fc.Command<Model, Real> {
     r.world.sys.checkInvariants();
   }
   toString(): string {
-    return `fork(p${this.p})`;
+    return `fork(p${this.p}, cpu ${this.cpu})`;
   }
 }
 
@@ -182,7 +205,7 @@ class WriteCmd implements fc.Command<Model, Real> {
     return m.procs.length > 0;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
+    const i = pick(m, r, this.p, this.cpu);
     const off = OFFSETS[this.off % OFFSETS.length]!;
     const got = r.world.store(r.procs[i]!, va(this.page, off), this.value, this.cpu);
     const pm = m.procs[i]!.get(this.page);
@@ -202,34 +225,68 @@ class WriteCmd implements fc.Command<Model, Real> {
   }
 }
 
+/** What reading byte `off` of window page `pg` in process `i` returns, by the eager model. */
+function expected(m: Readonly<Model>, i: number, pg: number, off: number): number | string {
+  const pm = m.procs[i]!.get(pg);
+  if (pm === undefined) return "segv:no-area";
+  if (pm.guard) return "segv:guard";
+  if ((pm.prot & (PROT_READ | PROT_WRITE)) === 0) return "segv:protection";
+  return pm.bytes.get(off) ?? 0;
+}
+
+/** Read every offset the commands write of one page (a write at one offset may have gone astray). */
 class ReadCmd implements fc.Command<Model, Real> {
   constructor(
     readonly p: number,
     readonly page: number,
-    readonly off: number,
     readonly cpu: number,
   ) {}
   check(m: Readonly<Model>): boolean {
     return m.procs.length > 0;
   }
   run(m: Model, r: Real): void {
-    const i = this.p % m.procs.length;
-    const off = OFFSETS[this.off % OFFSETS.length]!;
-    const got = r.world.load(r.procs[i]!, va(this.page, off), this.cpu);
-    const pm = m.procs[i]!.get(this.page);
-    const want =
-      pm === undefined
-        ? "segv:no-area"
-        : pm.guard
-          ? "segv:guard"
-          : (pm.prot & (PROT_READ | PROT_WRITE)) === 0
-            ? "segv:protection"
-            : (pm.bytes.get(off) ?? 0);
-    expectSame(`read(p${i}, 0x${va(this.page, off).toString(16)})`, got, want);
+    const i = pick(m, r, this.p, this.cpu);
+    for (const off of OFFSETS) {
+      const got = r.world.load(r.procs[i]!, va(this.page, off), this.cpu);
+      expectSame(`read(p${i}, 0x${va(this.page, off).toString(16)})`, got, expected(m, i, this.page, off));
+    }
     r.world.sys.checkInvariants();
   }
   toString(): string {
-    return `read(p${this.p}, page ${this.page}, off#${this.off}, cpu ${this.cpu})`;
+    return `read(p${this.p}, page ${this.page}, cpu ${this.cpu})`;
+  }
+}
+
+/**
+ * Compare every byte the commands write, in every process, with the model. Each process is read
+ * on the CPU that runs it (where its stale TLB entries would be), else on CPU 0.
+ */
+export function readAll(m: Readonly<Model>, r: Real): void {
+  for (let i = 0; i < r.procs.length; i++) {
+    const s = r.procs[i]!;
+    const cpu = Math.max(
+      0,
+      r.world.cpus.findIndex((c) => c.activeSpace === s.id),
+    );
+    for (let pg = 0; pg < WINDOW_PAGES; pg++) {
+      for (const off of OFFSETS) {
+        const got = r.world.load(s, va(pg, off), cpu);
+        expectSame(`readAll: p${i} 0x${va(pg, off).toString(16)}`, got, expected(m, i, pg, off));
+      }
+    }
+  }
+  r.world.sys.checkInvariants();
+}
+
+class ReadAllCmd implements fc.Command<Model, Real> {
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    readAll(m, r);
+  }
+  toString(): string {
+    return "readAll()";
   }
 }
 
@@ -274,12 +331,13 @@ const protArb = fc.constantFrom(
 const pageArb = fc.nat({ max: WINDOW_PAGES - 1 });
 const lenArb = fc.integer({ min: 1, max: 4 });
 const cpuArb = fc.nat({ max: 1 });
-const procArb = fc.nat({ max: 7 });
+/** 0..7: a process by index; 8..15: whatever the command's CPU runs now (see {@link pick}). */
+const procArb = fc.nat({ max: 15 });
 
 const writeArb = fc
   .tuple(procArb, pageArb, fc.nat(), fc.integer({ min: 1, max: 255 }), cpuArb)
   .map(([p, pg, o, v, c]) => new WriteCmd(p, pg, o, v, c));
-const readArb = fc.tuple(procArb, pageArb, fc.nat(), cpuArb).map(([p, pg, o, c]) => new ReadCmd(p, pg, o, c));
+const readArb = fc.tuple(procArb, pageArb, cpuArb).map(([p, pg, c]) => new ReadCmd(p, pg, c));
 
 /** The commands of the model-based law; reads and writes weigh three times as much as most others, fork twice. */
 export const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
@@ -303,8 +361,9 @@ export const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
   fc
     .tuple(procArb, pageArb, lenArb, protArb, cpuArb)
     .map(([p, pg, n, pr, c]) => new ProtectCmd(p, pg, n, pr, c)),
-  procArb.map((p) => new ForkCmd(p)),
-  procArb.map((p) => new ForkCmd(p)),
+  fc.tuple(procArb, cpuArb).map(([p, c]) => new ForkCmd(p, c)),
+  fc.tuple(procArb, cpuArb).map(([p, c]) => new ForkCmd(p, c)),
   procArb.map((p) => new ExitCmd(p)),
   fc.constant(new SpawnCmd()),
+  fc.constant(new ReadAllCmd()),
 ];

@@ -8,6 +8,8 @@
  * |--------------------------------------|--------------------------------------------------------------|
  * | reads equal an eager copy (model)    | a write leaking into another process; lost or stale data      |
  * | fork isolation                       | a parent write visible in the child, or the reverse           |
+ * | fork copies nothing until a write    | an eager fork, a copy on read, a copy where the last holder   |
+ * |                                      | could reuse its page (count 1, or a merged chain)             |
  * | no leaks after exit                  | frames, page tables or objects that outlive every process     |
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
  *
@@ -27,7 +29,8 @@
 import fc from "fast-check";
 import { PROT_READ, PROT_WRITE } from "../areas/area.js";
 import type { CowStrategy } from "../cow/api.js";
-import { cowCommands, type ProcModel, type Real } from "./cow-commands.js";
+import type { AddressSpace } from "../space/address-space.js";
+import { cowCommands, type Model, type ProcModel, type Real, readAll } from "./cow-commands.js";
 import { expectSame, va, WINDOW_PAGES, World } from "./cow-machine.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
 
@@ -82,7 +85,9 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
               pm.set(pg, { prot: RW, bytes: new Map(), shared: pg >= half, guard: false });
             }
             const real: Real = { world: w, procs: [first] };
-            fc.modelRun(() => ({ model: { procs: [pm], segments }, real }), cmds);
+            const model: Model = { procs: [pm], segments };
+            fc.modelRun(() => ({ model, real }), cmds);
+            readAll(model, real); // every byte of every process, whatever the last reads missed
             w.finish(real.procs);
           }),
           params,
@@ -125,6 +130,66 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
               }
               w.sys.checkInvariants();
               w.finish(spaces);
+            },
+          ),
+          params,
+        ),
+    },
+    {
+      name: "fork copies nothing until a write: after reads both sides map the fork-time frame, and the last holder's write reuses it",
+      check: () =>
+        fc.assert(
+          fc.property(
+            fc.uniqueArray(fc.nat({ max: 7 }), { minLength: 1, maxLength: 8 }),
+            fc.array(fc.tuple(fc.boolean(), fc.nat({ max: 7 }), fc.nat({ max: 1 })), { maxLength: 16 }),
+            fc.boolean(),
+            (written, reads, childExits) => {
+              const w = world();
+              const parent = w.sys.createSpace();
+              parent.map({ length: 8 * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
+              const want = (pg: number) => (written.includes(pg) ? pg + 1 : 0);
+              const frameOf = (s: AddressSpace, pg: number) => s.pmap.lookup(va(pg))?.frame ?? null;
+              const before = new Map<number, number | null>();
+              for (const pg of written) {
+                w.store(parent, va(pg), pg + 1, 0);
+                before.set(pg, frameOf(parent, pg));
+              }
+              const child = parent.fork()!;
+              const spaces = [parent, child];
+              for (const [inChild, pg, cpu] of reads) {
+                expectSame(`read page ${pg}`, w.load(spaces[inChild ? 1 : 0]!, va(pg), cpu), want(pg));
+              }
+              for (const pg of written) {
+                for (let k = 0; k < 2; k++) {
+                  expectSame(`space ${k} page ${pg}`, w.load(spaces[k]!, va(pg), k), want(pg));
+                  // A read may map the page read-only but never give it a frame of its own.
+                  expectSame(
+                    `space ${k} page ${pg}: frame after fork and reads`,
+                    frameOf(spaces[k]!, pg),
+                    before.get(pg),
+                  );
+                }
+              }
+              w.sys.checkInvariants();
+              // One side exits: the other now holds every page alone, so its writes copy nothing.
+              const [gone, kept, cpu] = childExits ? [child, parent, 0] : [parent, child, 1];
+              w.unload(gone);
+              gone.destroy();
+              for (const pg of written) {
+                expectSame(
+                  `write page ${pg} after the other side exited`,
+                  w.store(kept, va(pg), 0x80 | pg, cpu),
+                  null,
+                );
+                expectSame(
+                  `page ${pg}: frame after the last holder's write`,
+                  frameOf(kept, pg),
+                  before.get(pg),
+                );
+                expectSame(`page ${pg}: read back`, w.load(kept, va(pg), cpu), 0x80 | pg);
+              }
+              w.sys.checkInvariants();
+              w.finish([kept]);
             },
           ),
           params,

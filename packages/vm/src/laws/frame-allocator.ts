@@ -67,7 +67,16 @@ function assertEq(actual: unknown, expected: unknown, what: string): void {
 function countLargestBlocks(a: FrameAllocator): number {
   const top = a.maxOrder - 1;
   const got: number[] = [];
-  for (let p = a.alloc(top); p !== null; p = a.alloc(top)) got.push(p);
+  // Bounded: an allocator that hands out one block twice would otherwise never return null.
+  const fit = Math.floor(a.frameCount / 2 ** top);
+  for (let p = a.alloc(top); p !== null; p = a.alloc(top)) {
+    got.push(p);
+    if (got.length > fit) {
+      throw new Error(
+        `alloc(${top}) returned ${got.length} blocks; only ${fit} fit in ${a.frameCount} frames`,
+      );
+    }
+  }
   for (const p of got) a.free(p, top);
   return got.length;
 }

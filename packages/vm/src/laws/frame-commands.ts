@@ -180,20 +180,35 @@ class FreeCommand implements fc.Command<FrameModel, FrameAllocator> {
   toString = () => `free(live#${this.index})`;
 }
 
-/** A free that must be refused: a double free, a wrong order, or a frame inside a block. */
+/**
+ * A free that must be refused: any frame with any order (mostly double frees and stray frames),
+ * or aimed at a live block (`aimed`): its head with every other order, smaller ones included
+ * (an allocator that frees part of a block when asked passes a random search only by luck),
+ * or a frame inside it.
+ */
 class FreeErrCommand implements fc.Command<FrameModel, FrameAllocator> {
   constructor(
     readonly frame: number,
     readonly order: number,
+    readonly aimed: boolean,
   ) {}
   check = () => true;
   run(m: FrameModel, r: FrameAllocator): void {
-    const p = this.frame % r.frameCount;
-    const k = this.order % r.maxOrder;
-    if (m.isLiveBlock(p, k)) return; // that one would be a legal free
-    throwsAndKeeps(m, r, `free(${p}, ${k})`, () => r.free(p, k));
+    const calls: Array<[number, number]> = [[this.frame % r.frameCount, this.order % r.maxOrder]];
+    const live = m.live.length > 0 ? m.live[this.frame % m.live.length] : undefined;
+    if (this.aimed && live !== undefined) {
+      const [head, k] = live;
+      calls.length = 0;
+      for (let j = 0; j < r.maxOrder; j++) if (j !== k) calls.push([head, j]);
+      if (k > 0) calls.push([head + 1 + (this.order % (2 ** k - 1)), this.order % r.maxOrder]);
+    }
+    for (const [p, k] of calls) {
+      if (m.isLiveBlock(p, k)) continue; // that one would be a legal free
+      throwsAndKeeps(m, r, `free(${p}, ${k})`, () => r.free(p, k));
+    }
   }
-  toString = () => `freeErr(frame#${this.frame}, order#${this.order})`;
+  toString = () =>
+    `freeErr(frame#${this.frame}, order#${this.order}${this.aimed ? ", at a live block" : ""})`;
 }
 
 /** reserve of a run of frames: accepted when all free, refused (and without effect) otherwise. */
@@ -217,6 +232,35 @@ class ReserveCommand implements fc.Command<FrameModel, FrameAllocator> {
   toString = () => `reserve(frame#${this.start}, ${this.length})`;
 }
 
+/**
+ * Allocate order-k blocks until `alloc` returns null (which must then be a true out of memory:
+ * no aligned free run of 2^k frames left), then free them all again. This is what exposes an
+ * allocator that fails to coalesce or to split: its small free blocks add up to memory it cannot
+ * hand out as a large block.
+ */
+class DrainCommand implements fc.Command<FrameModel, FrameAllocator> {
+  constructor(readonly order: number) {}
+  check = () => true;
+  run(m: FrameModel, r: FrameAllocator): void {
+    const k = this.order % r.maxOrder;
+    const got: number[] = [];
+    for (let p = r.alloc(k); p !== null; p = r.alloc(k)) {
+      m.allocated(p, k, "drain: alloc");
+      got.push(p);
+      if (got.length > r.frameCount) throw new Error(`alloc(${k}) never returned null`);
+    }
+    m.expectNoFit(k, "drain: alloc");
+    for (let i = got.length - 1; i >= 0; i--) {
+      const p = got[i]!;
+      r.free(p, k);
+      m.takeLive(m.live.length - 1); // the last live block is got[i]
+      m.freed(p, k);
+    }
+    after(m, r);
+  }
+  toString = () => `drain(order#${this.order})`;
+}
+
 /** The command arbitrary of the model-based frame-allocator law. */
 export function allocatorCommands(
   maxCommands: number,
@@ -227,8 +271,9 @@ export function allocatorCommands(
       fc.nat({ max: 30 }).map((k) => new AllocCommand(k)),
       fc.nat().map((i) => new FreeCommand(i)),
       fc.nat().map((i) => new FreeCommand(i)),
-      fc.tuple(fc.nat(), fc.nat({ max: 30 })).map(([p, k]) => new FreeErrCommand(p, k)),
+      fc.tuple(fc.nat(), fc.nat({ max: 30 }), fc.boolean()).map(([p, k, a]) => new FreeErrCommand(p, k, a)),
       fc.tuple(fc.nat(), fc.integer({ min: 1, max: 8 })).map(([p, n]) => new ReserveCommand(p, n)),
+      fc.nat({ max: 30 }).map((k) => new DrainCommand(k)),
     ],
     { maxCommands, size: "max" },
   );
