@@ -230,6 +230,33 @@ describe("Scheduler: several CPUs", () => {
     expect(s.stats().migrations).toBe(0);
   });
 
+  it("an idle CPU passes over a busiest CPU whose ready threads are all pinned and steals from the next (Linux LBF_ALL_PINNED)", () => {
+    const s = new Scheduler({ cpus: 3, policy: rr, balanceInterval: 0 });
+    const pinned = [0, 1, 2, 3].map(() => s.spawn({}, maskOf(0)));
+    for (const t of pinned) s.start(t); // CPU 0: load 4, nothing CPU 2 may run
+    const free = [0, 1].map(() => s.spawn({}, maskOf(1)));
+    for (const t of free) s.start(t);
+    for (const t of free) s.setAffinity(t, allCpus(3)); // CPU 1: load 2, movable
+    s.schedule(cpuId(0));
+    s.schedule(cpuId(1));
+    expect(s.schedule(cpuId(2))).toBe(free[1]);
+    expect(s.stats().migrations).toBe(1);
+    s.checkInvariants();
+  });
+
+  it("periodic balancing also passes over an all-pinned busiest CPU", () => {
+    const s = new Scheduler({ cpus: 3, policy: rr, balanceInterval: 1, idleSteal: false });
+    const pinned = [0, 1, 2, 3, 4].map(() => s.spawn({}, maskOf(0)));
+    for (const t of pinned) s.start(t); // CPU 0: load 5, all pinned
+    const free = [0, 1, 2].map(() => s.spawn({}, maskOf(1)));
+    for (const t of free) s.start(t);
+    for (const t of free) s.setAffinity(t, allCpus(3)); // CPU 1: load 3
+    s.tick(cpuId(2), 1); // CPU 2 (load 0) balances: 3 − 0 ≥ 2, so it pulls from CPU 1
+    expect(s.load(cpuId(2))).toBe(1);
+    expect(s.load(cpuId(0))).toBe(5);
+    s.checkInvariants();
+  });
+
   it("changing the affinity of a running thread moves it at once", () => {
     const s = new Scheduler({ cpus: 2, policy: rr });
     const a = s.spawn({}, maskOf(0));

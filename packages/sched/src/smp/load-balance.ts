@@ -10,6 +10,7 @@
  *   steal:      an idle CPU (load 0) takes one thread from the busiest CPU that has ready threads
  *   balance:    CPU c takes threads from the busiest CPU while load(busiest) − load(c) ≥ 2
  *   victim:     the ready thread the busiest CPU would run last, among those whose mask allows c
+ *   all pinned: a busiest CPU with no thread c may run is passed over for the next busiest
  * ```
  *
  * jsix looks for work to steal every 10 ticks; Linux's `load_balance` pulls from the busiest
@@ -63,28 +64,34 @@ export function placeThread(view: RunQueuesView, mask: CpuMask, prefer: number |
 
 /**
  * The next thread CPU `c` should pull, or null: the busiest other CPU with ready threads is the
- * source; for `"steal"` only when `c` has nothing at all, for `"balance"` only while the source
- * has at least two more threads than `c`. The victim is the last thread in the source's ready
- * order that may run on `c`.
+ * source (the lowest number on ties); for `"steal"` only when `c` has nothing at all, for
+ * `"balance"` only while the source has at least two more threads than `c`. The victim is the
+ * last thread in the source's ready order that may run on `c`. A source none of whose ready
+ * threads may run on `c` is passed over for the next busiest, as Linux's `load_balance` drops an
+ * all-pinned busiest CPU (LBF_ALL_PINNED) and looks again; otherwise one CPU full of pinned
+ * threads would keep `c` idle beside another CPU with movable work.
  */
 export function nextPull(view: RunQueuesView, c: number, why: "balance" | "steal"): Migration | null {
   const mine = view.load(c);
-  let busiest = -1;
-  let bl = -1;
-  for (let o = 0; o < view.cpus; o++) {
-    if (o === c) continue;
-    const l = view.load(o);
-    if (l > bl && view.queue(o).readyCount > 0) {
-      busiest = o;
-      bl = l;
+  if (why === "steal" && mine > 0) return null;
+  let passedOver = 0; // bit o: CPU o's ready threads are all pinned away from c
+  for (;;) {
+    let busiest = -1;
+    let bl = -1;
+    for (let o = 0; o < view.cpus; o++) {
+      if (o === c || (passedOver & (1 << o)) !== 0) continue;
+      const l = view.load(o);
+      if (l > bl && view.queue(o).readyCount > 0) {
+        busiest = o;
+        bl = l;
+      }
     }
+    if (busiest < 0 || (why === "balance" && bl - mine < 2)) return null;
+    const candidates = view.queue(busiest).readyThreads();
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const t = candidates[i]!;
+      if (maskHas(view.affinityOf(t), c)) return { tid: t, from: busiest as CpuId, to: c as CpuId };
+    }
+    passedOver |= 1 << busiest;
   }
-  if (busiest < 0) return null;
-  if (why === "balance" ? bl - mine < 2 : mine > 0) return null;
-  const candidates = view.queue(busiest).readyThreads();
-  for (let i = candidates.length - 1; i >= 0; i--) {
-    const t = candidates[i]!;
-    if (maskHas(view.affinityOf(t), c)) return { tid: t, from: busiest as CpuId, to: c as CpuId };
-  }
-  return null;
 }
