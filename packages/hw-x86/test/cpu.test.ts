@@ -170,6 +170,16 @@ describe("Cpu control registers (Intel SDM Vol. 3A 2.5)", () => {
     expect(cpu.context.ac).toBe(false);
   });
 
+  it("CR4.PKS is accepted but not modelled: IA32_PKRS does not exist, so supervisor keys restrict nothing (as PKRS = 0)", () => {
+    const { cpu, mapper } = machine();
+    mapper.map(0x400000, 0x200000, PAGE_4K, { writable: true, protectionKey: 3 }); // a supervisor page, key 3
+    cpu.writeCr4(cpu.cr4 | CR4.PKS | CR4.PKE);
+    expect(() => cpu.wrmsr(0x6e1, 0xffffffffn)).toThrow(InvalidArgumentError); // IA32_PKRS
+    expect(() => cpu.rdmsr(0x6a2)).toThrow(InvalidArgumentError); // IA32_S_CET (CET is not modelled either)
+    cpu.wrpkru(0xffffffff); // PKRU governs user-mode addresses only
+    expect(cpu.translate(0x400000, Access.Write).kind).toBe("ok");
+  });
+
   it("unknown MSRs are refused", () => {
     const cpu = new Cpu();
     expect(() => cpu.rdmsr(0x1234)).toThrow(InvalidArgumentError);

@@ -100,9 +100,17 @@ export const CR4 = {
   SMAP: 1 << 21,
   /** Protection keys for user pages. */
   PKE: 1 << 22,
-  /** Control-flow enforcement. */
+  /**
+   * Control-flow enforcement. Accepted with its CR0.WP rule, but shadow stacks and indirect-branch
+   * tracking are not modelled: IA32_U_CET/IA32_S_CET do not exist here (RDMSR/WRMSR refuse them),
+   * so CET behaves as with both MSRs 0, every feature off.
+   */
   CET: 1 << 23,
-  /** Protection keys for supervisor pages. */
+  /**
+   * Protection keys for supervisor pages (SDM 4.6.2). Accepted, but not modelled: IA32_PKRS (MSR
+   * 0x6E1) does not exist here (RDMSR/WRMSR refuse it), so supervisor keys never restrict an access
+   * — exactly the behaviour of PKS with IA32_PKRS = 0. User keys (CR4.PKE, PKRU) are modelled.
+   */
   PKS: 1 << 24,
   /** User interrupts. */
   UINTR: 1 << 25,

@@ -18,7 +18,7 @@
  * (SDM 6.13): #DF and #AC always push 0, #PF pushes its P/W/U/RSVD/I bits, #TS/#NP/#SS/#GP push a
  * segment selector index (0 for most #GP causes in a flat 64-bit kernel).
  *
- * Related: `controller.ts` (delivery of vectors 32–255), `../cpu/cpu.ts` (the IDT handler table).
+ * Related: `api.ts`, `apic.ts`, `pic8259.ts` (delivery of vectors 32–255), `../cpu/cpu.ts` (the IDT handler table).
  */
 import { InvalidArgumentError } from "../errors.js";
 

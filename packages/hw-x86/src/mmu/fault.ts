@@ -13,6 +13,9 @@
  * | 4   | I/D  | the access was an instruction fetch and (CR4.SMEP = 1 or EFER.NXE = 1)   |
  * | 5   | PK   | protection keys (CR4.PKE) forbade the data access to a user-mode address |
  *
+ * Bits 6 (SS, shadow-stack access), 7 (HLAT) and 15 (SGX) are never set: those features are not
+ * modelled.
+ *
  * Worked: a user-mode write to a present read-only page gives `P | W/R | U/S = 0b111 = 7`; a kernel
  * read through an entry with bit 51 set on a CPU with MAXPHYADDR 46 gives `P | RSVD = 9`.
  *
