@@ -11,6 +11,7 @@ import {
   StridePolicy,
   simulate,
   threadId,
+  Xorshift32,
 } from "../src/index.js";
 
 const fifo = () => new FifoPolicy();
@@ -197,6 +198,36 @@ describe("OSTEP ch. 9: proportional share", () => {
     const run = () =>
       simulate(jobs, { policy: () => new LotteryPolicy({ quantum: 1 }) }).timeline[0]!.join("");
     expect(run()).toBe(run());
+  });
+
+  it("the seeded source is Marsaglia's xorshift32 (13, 17, 5): a C program with the same seed draws the same numbers", () => {
+    const x = new Xorshift32(1);
+    expect([1, 2, 3, 4, 5].map(() => x.nextU32())).toEqual([
+      270369, 67634689, 2647435461, 307599695, 2398689233,
+    ]);
+    expect(new Xorshift32(0).nextU32()).toBe(270369); // seed 0 is the fixed point: replaced by 1
+  });
+
+  it("lottery draws winner = draw mod total tickets, so a replayed draw sequence replays the picks", () => {
+    const draws = [0, 99, 100, 149, 150, 399, 400];
+    const l = new LotteryPolicy({ random: new ReplayRandom(draws), quantum: 1 });
+    for (const [t, n] of [
+      [0, 100],
+      [1, 50],
+      [2, 250],
+    ] as const) {
+      l.admit(threadId(t), { tickets: n });
+      l.enqueue(threadId(t), "new");
+    }
+    const picks = draws.map(() => {
+      const t = l.pickNext()!;
+      l.enqueue(t, "preempted"); // back at the tail of the list walk
+      return t;
+    });
+    // The winner is requeued last, so the walk order changes: [A B C] draw 0 → A; [B C A] 99 → C
+    // (50 ≤ 99 < 300); [B A C] 100 → A; [B C A] 149 → C; [B A C] 150 → C (150 is not > 150);
+    // 399 → C; 400 mod 400 = 0 → B.
+    expect(picks).toEqual([0, 2, 0, 2, 2, 2, 1]);
   });
 
   it("stride: A 100, B 50, C 250 tickets (strides 100, 200, 40) share 8 quanta 2:1:5", () => {

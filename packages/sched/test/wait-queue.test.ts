@@ -5,6 +5,7 @@ import {
   cpuId,
   DuplicateThreadError,
   IllegalTransitionError,
+  InvalidArgumentError,
   RoundRobinPolicy,
   Scheduler,
   type ThreadBlocker,
@@ -161,5 +162,19 @@ describe("WaitQueue", () => {
     expect(() => q.wait(threadId(1))).toThrow(IllegalTransitionError);
     expect(q.size).toBe(0);
     expect(() => q.remove(threadId(1))).toThrow(UnknownThreadError);
+  });
+
+  it("wake(n) takes a whole number of exclusive waiters: 1.5, −1 and NaN are refused, nobody woken", () => {
+    const woken: number[] = [];
+    const stub: ThreadBlocker = { block: () => {}, wake: (t) => void woken.push(t) };
+    const q = new WaitQueue(stub, "q");
+    for (const t of [1, 2, 3]) q.wait(threadId(t), { exclusive: true });
+    for (const n of [1.5, -1, Number.NaN]) {
+      expect(() => q.wake(n)).toThrow(InvalidArgumentError);
+      expect(() => q.wake(n)).toThrow(`WaitQueue(q).wake(${n})`);
+    }
+    expect(woken).toEqual([]);
+    expect(q.waiters()).toEqual([1, 2, 3]);
+    expect(q.wake(2)).toEqual([1, 2]);
   });
 });

@@ -89,11 +89,14 @@ export class WaitQueue {
    * Wake waiters from the head: every non-exclusive one met, and at most `nrExclusive` exclusive
    * ones (Linux `__wake_up`).
    * @returns the woken threads, in wake order.
-   * @throws InvalidArgumentError when `nrExclusive` is negative or NaN.
+   * @throws InvalidArgumentError unless `nrExclusive` is a whole number ≥ 0 or +Infinity (a
+   *   fraction would wake one exclusive waiter more than its floor); nobody is woken then.
    */
   wake(nrExclusive: number): ThreadId[] {
-    if (Number.isNaN(nrExclusive) || nrExclusive < 0)
-      throw new InvalidArgumentError(`WaitQueue(${this.name}).wake(${nrExclusive}): must be ≥ 0`);
+    if (!(Number.isInteger(nrExclusive) || nrExclusive === Number.POSITIVE_INFINITY) || nrExclusive < 0)
+      throw new InvalidArgumentError(
+        `WaitQueue(${this.name}).wake(${nrExclusive}): must be a whole number ≥ 0 or Infinity`,
+      );
     const woken: ThreadId[] = [];
     let exclusiveLeft = nrExclusive;
     const i = 0;
