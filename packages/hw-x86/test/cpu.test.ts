@@ -247,6 +247,64 @@ describe("Cpu TLB flush rules (Intel SDM Vol. 3A 4.10.4.1)", () => {
     expect(cpu.writeCr4(cpu.cr4 | CR4.SMAP)).toBe(0); // SMAP: no flush required
   });
 
+  it("MOV to CR4, bit by bit: exactly the SDM 4.10.4.1 flushes and no others", () => {
+    // Three entries: X (PCID 0), G (global, filled under PCID 0), Y (PCID 1, the current one).
+    function threeEntries(extraCr4 = 0) {
+      const m = machine({ pcide: true });
+      m.mapper.map(0x400000, 0x200000, PAGE_4K, { writable: true });
+      m.mapper.map(0x401000, 0x201000, PAGE_4K, { writable: true, global: true });
+      m.mapper.map(0x402000, 0x202000, PAGE_4K, { writable: true });
+      if (extraCr4 !== 0) m.cpu.writeCr4(m.cpu.cr4 | extraCr4);
+      m.cpu.translate(0x400000, Access.Read);
+      m.cpu.translate(0x401000, Access.Read);
+      m.cpu.writeCr3(m.mapper.root | 1);
+      m.cpu.translate(0x402000, Access.Read);
+      expect(m.cpu.tlb.entries().map((e) => [e.va, e.pcid, e.global])).toEqual(
+        expect.arrayContaining([
+          [0x400000, 0, false],
+          [0x401000, 0, true],
+          [0x402000, 1, false],
+        ]),
+      );
+      return m;
+    }
+    const left = (cpu: Cpu) =>
+      cpu.tlb
+        .entries()
+        .map((e) => e.va)
+        .sort((a, b) => a - b);
+    const cases: [string, number, (cr4: number) => number, number[]][] = [
+      ["PGE 1→0: everything, globals of every PCID", 0, (c) => c & ~CR4.PGE, []],
+      ["PCIDE 1→0: everything", 0, (c) => c & ~CR4.PCIDE, []],
+      ["SMEP 0→1: the current PCID's entries", 0, (c) => c | CR4.SMEP, [0x400000, 0x401000]],
+      ["SMEP 1→0: nothing", CR4.SMEP, (c) => c & ~CR4.SMEP, [0x400000, 0x401000, 0x402000]],
+      ["SMAP 0→1: nothing", 0, (c) => c | CR4.SMAP, [0x400000, 0x401000, 0x402000]],
+      ["PKE 0→1: nothing", 0, (c) => c | CR4.PKE, [0x400000, 0x401000, 0x402000]],
+      [
+        "OSXSAVE, UMIP, TSD: nothing",
+        0,
+        (c) => c | CR4.OSXSAVE | CR4.UMIP | CR4.TSD,
+        [0x400000, 0x401000, 0x402000],
+      ],
+    ];
+    for (const [name, extra, change, want] of cases) {
+      const { cpu } = threeEntries(extra);
+      cpu.writeCr4(change(cpu.cr4));
+      expect(left(cpu), name).toEqual(want);
+    }
+    // PGE 0→1 flushes too: SDM 4.10.4.1 says any change of PGE invalidates everything.
+    const m = machine();
+    m.cpu.writeCr4(m.cpu.cr4 & ~CR4.PGE);
+    m.mapper.map(0x400000, 0x200000, PAGE_4K, { writable: true, global: true });
+    m.cpu.translate(0x400000, Access.Read);
+    expect(m.cpu.tlb.entries()).toMatchObject([{ global: false }]);
+    expect(m.cpu.writeCr4(m.cpu.cr4 | CR4.PGE)).toBe(1);
+    // PCIDE 0→1 flushes nothing: PCID 0 entries stay usable.
+    m.cpu.translate(0x400000, Access.Read);
+    expect(m.cpu.writeCr4(m.cpu.cr4 | CR4.PCIDE)).toBe(0);
+    expect(m.cpu.translate(0x400000, Access.Read)).toMatchObject({ tlbHit: true });
+  });
+
   it("INVLPG drops a global page too; a CR3 write does not", () => {
     const { cpu, mapper } = cached();
     cpu.writeCr3(mapper.root);
