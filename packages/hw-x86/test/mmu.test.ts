@@ -278,6 +278,30 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
     });
   });
 
+  it("a recursive PML4 entry (PML4[510] = the PML4 itself) lets the tables be read through virtual addresses", () => {
+    // The classic trick (Windows, blog_os): an entry pointing back to its own table makes every
+    // table reachable at a fixed virtual address. With index 510 at every level the walk lands on
+    // the PML4 as a 4 KiB page: 0xffff_ff7f_bfdf_e000 (sign bits set, 47:12 = 510,510,510,510).
+    const s = setup();
+    s.mapper.map(0x400000, 0x1000, PAGE_4K, USER_RW);
+    s.memory.write64(s.mapper.root + 510 * 8, BigInt(s.mapper.root) | 3n); // P | RW, supervisor
+    const self = vaFromBigInt(0xffffff7fbfdfe000n);
+    const r = s.mmu.translate(s.ctx(), self + 8 * 510, Access.Write);
+    expect(r).toMatchObject({ kind: "ok", pa: s.mapper.root + 8 * 510, pageSize: PAGE_4K });
+    // The one entry served as PML4E, PDPTE, PDE and PTE: it got A, and D as the leaf of a write.
+    expect(s.memory.read64(s.mapper.root + 510 * 8) & 0x60n).toBe(0x60n);
+    // It is a supervisor entry, so user mode cannot read its own page tables through it.
+    expect(pfCode(s.mmu.translate(s.ctx(user), self, Access.Read))).toBe(PF_P | PF_U);
+    // The PT that maps 0x400000 (PML4 0, PDPT 0, PD 2) is one recursion deep: indices 510, 0, 0, 2,
+    // i.e. 0xffff_ff00_0000_2000.
+    const pt = vaFromBigInt(0xffffff0000002000n);
+    const pte = s.mapper.walkPath(0x400000).find((e) => e.level === 1)!;
+    expect(s.mmu.translate(s.ctx(), pt, Access.Read)).toMatchObject({
+      kind: "ok",
+      pa: pte.entryAddress - 8 * pte.index,
+    });
+  });
+
   describe("accessed and dirty bits (4.8)", () => {
     it("a read sets A on every level and not D; a write sets D on the leaf only", () => {
       const s = setup();
