@@ -161,6 +161,28 @@ describe("OSTEP ch. 8: MLFQ", () => {
     expect(p.levelOf(threadId(0))).toBe(1);
   });
 
+  it("rule 5 gives the running job a fresh top-level quantum too (mlfq.py resets ticksLeft of every job)", () => {
+    const p = new MlfqPolicy({ levels: 2, quantum: [2, 10], allotment: [4, 100], boostPeriod: 20 });
+    p.admit(threadId(0));
+    p.enqueue(threadId(0), "new");
+    const preempts: number[] = [];
+    p.pickNext();
+    for (let clock = 1; clock <= 20; clock++) {
+      if (p.tick(threadId(0), 1)) {
+        preempts.push(clock);
+        p.enqueue(threadId(0), "preempted");
+        p.pickNext();
+      }
+    }
+    // Level 0: quantum ends at 2, allotment (4) at 4 → level 1; its quantum (10) ends at 14.
+    expect(preempts).toEqual([2, 4, 14]);
+    expect(p.boostCount).toBe(1); // at 20, 6 units into a level-1 quantum
+    expect(p.levelOf(threadId(0))).toBe(0);
+    expect(p.tick(threadId(0), 1)).toBe(false); // 1 of a fresh quantum of 2
+    expect(p.tick(threadId(0), 1)).toBe(true);
+    p.checkInvariants();
+  });
+
   it("rule 5: without a boost a stream of short jobs starves A; a boost every 50 lets it progress", () => {
     // One 5-unit job arrives every 5 units from t=20 to t=1000: level 0 is never empty.
     const stream = Array.from({ length: 196 }, (_, i) => ({ name: `s${i}`, length: 5, arrival: 20 + 5 * i }));

@@ -181,7 +181,8 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
 
   /**
    * Rule 5: every thread to level 0 with a fresh allotment. Ready threads move now, keeping their
-   * relative order (level 0's first, then level 1's, ...) and the current thread is reset now;
+   * relative order (level 0's first, then level 1's, ...) and the current thread is reset now,
+   * with a fresh level-0 quantum too (OSTEP's mlfq.py resets every job's ticksLeft at a boost);
    * blocked threads are reset lazily by `fresh` when they next become ready, so a boost costs
    * O(ready threads), not O(all threads).
    */
@@ -197,7 +198,10 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
         this.fresh(this.entries.get(t)!);
       }
     }
-    if (this.cur !== null) this.fresh(this.cur);
+    if (this.cur !== null) {
+      this.fresh(this.cur);
+      this.cur.sliceUsed = 0;
+    }
   }
 
   /** Bring an entry up to date with the boosts it missed: level 0, allotment unused. */
