@@ -3,6 +3,8 @@ import {
   BitmapAllocator,
   DoubleFreeError,
   FrameBusyError,
+  FrameRangeError,
+  InvalidOrderError,
   MisalignedError,
   NotAllocatedError,
   WrongOrderError,
@@ -48,12 +50,27 @@ describe("BitmapAllocator: first fit over aligned slots", () => {
     bm.alloc(0);
     bm.reserve(40, 2);
     const before = snapshot(bm);
-    expect(() => bm.free(8, 0)).toThrow(DoubleFreeError);
-    expect(() => bm.free(0, 1)).toThrow(WrongOrderError);
-    expect(() => bm.free(1, 0)).toThrow(NotAllocatedError);
-    expect(() => bm.free(1, 1)).toThrow(MisalignedError);
-    expect(() => bm.free(40, 0)).toThrow(NotAllocatedError);
-    expect(() => bm.reserve(3, 4)).toThrow(FrameBusyError);
+    // Everything it holds, private arrays included: a refusal must not even move `firstFree`.
+    const full = () => {
+      const g = bm as unknown as { bits: Int32Array; order: Int8Array; freeCount: number; firstFree: number };
+      return { bits: [...g.bits], order: [...g.order], free: g.freeCount, first: g.firstFree };
+    };
+    const guts = full();
+    const calls: Array<[() => void, new (m: string) => Error]> = [
+      [() => bm.free(8, 0), DoubleFreeError],
+      [() => bm.free(0, 1), WrongOrderError],
+      [() => bm.free(1, 0), NotAllocatedError],
+      [() => bm.free(1, 1), MisalignedError],
+      [() => bm.free(40, 0), NotAllocatedError],
+      [() => bm.reserve(3, 4), FrameBusyError],
+      [() => bm.reserve(41, 2), FrameBusyError],
+      [() => bm.reserve(62, 3), FrameRangeError],
+      [() => bm.alloc(11), InvalidOrderError],
+    ];
+    for (const [call, kind] of calls) {
+      expect(call).toThrow(kind);
+      expect(full()).toEqual(guts);
+    }
     expect(snapshot(bm)).toEqual(before);
     bm.checkInvariants();
   });

@@ -1,17 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  BitmapAllocator,
   BuddyAllocator,
   DoubleFreeError,
   FrameBusyError,
   FrameRangeError,
+  FrameRefCounts,
   InvalidOrderError,
   InvariantError,
   MisalignedError,
   NotAllocatedError,
+  PoisoningAllocator,
   VmArgumentError,
   type VmError,
   WrongOrderError,
+  ZeroedFramePool,
 } from "../src/index.js";
 import { frameAllocatorLaws, snapshot } from "../src/laws/index.js";
 import type { FrameEvent } from "../src/tracer.js";
@@ -76,6 +80,25 @@ describe("BuddyAllocator: split and coalesce", () => {
   });
 });
 
+/** Everything a buddy allocator holds: its private arrays, copied, and its counters. */
+function fullState(b: BuddyAllocator) {
+  const g = b as unknown as {
+    tag: Int8Array;
+    next: Int32Array;
+    prev: Int32Array;
+    nfree: Int32Array;
+    reservedCount: number;
+  };
+  return {
+    tag: [...g.tag],
+    next: [...g.next],
+    prev: [...g.prev],
+    nfree: [...g.nfree],
+    reserved: g.reservedCount,
+    info: b.buddyinfo(),
+  };
+}
+
 describe("BuddyAllocator: bad input is refused and changes nothing", () => {
   const setup = () => {
     const b = new BuddyAllocator({ frames: 64, maxOrder: 5 });
@@ -92,6 +115,7 @@ describe("BuddyAllocator: bad input is refused and changes nothing", () => {
     const { b } = setup();
     prep(b);
     const before = snapshot(b);
+    const full = fullState(b);
     let err: unknown;
     try {
       call(b);
@@ -101,6 +125,7 @@ describe("BuddyAllocator: bad input is refused and changes nothing", () => {
     expect(err).toBeInstanceOf(kind);
     expect((err as VmError).code).toBe(code);
     expect(snapshot(b)).toEqual(before);
+    expect(fullState(b)).toEqual(full); // not only what isAllocated shows: every list link and tag
     b.checkInvariants();
     return (err as Error).message;
   };
@@ -140,6 +165,33 @@ describe("BuddyAllocator: bad input is refused and changes nothing", () => {
   });
   it("reserve over an allocated frame", () => refused((b) => b.reserve(3, 4), FrameBusyError, "frame-busy"));
   it("reserve beyond the end", () => refused((b) => b.reserve(60, 5), FrameRangeError, "frame-range"));
+  it("a fractional, negative or empty reserve range", () => {
+    refused((b) => b.reserve(8.5, 2), FrameRangeError, "frame-range");
+    refused((b) => b.reserve(-1, 2), FrameRangeError, "frame-range");
+    refused((b) => b.reserve(8, 0), FrameRangeError, "frame-range");
+    refused((b) => b.reserve(8, 1.5), FrameRangeError, "frame-range");
+  });
+  it("reserve over a range already partly reserved", () =>
+    refused(
+      (b) => b.reserve(38, 4),
+      FrameBusyError,
+      "frame-busy",
+      (b) => b.reserve(40, 2),
+    ));
+  it("release of frames that are not (all) reserved", () => {
+    refused((b) => b.release(8, 2), NotAllocatedError, "not-allocated");
+    refused(
+      (b) => b.release(40, 3),
+      NotAllocatedError,
+      "not-allocated",
+      (b) => b.reserve(40, 2),
+    );
+    refused((b) => b.release(0, 1), NotAllocatedError, "not-allocated");
+  });
+  it("alloc with NaN or a negative order", () => {
+    refused((b) => b.alloc(Number.NaN), InvalidOrderError, "invalid-order");
+    refused((b) => b.alloc(-1), InvalidOrderError, "invalid-order");
+  });
   it("bad constructor options", () => {
     expect(() => new BuddyAllocator({ frames: 0 })).toThrow(VmArgumentError);
     expect(() => new BuddyAllocator({ frames: 8, maxOrder: 25 })).toThrow(VmArgumentError);
@@ -186,6 +238,16 @@ describe("BuddyAllocator: reserve, release, reports", () => {
     expect(b.fragmentationIndex(3)).toBeCloseTo(0.6);
   });
 
+  it("with nothing free, the unusable index is 1 (Linux: all free memory is unusable) and the fragmentation index 0", () => {
+    const b = new BuddyAllocator({ frames: 8, maxOrder: 4 });
+    expect(b.alloc(3)).toBe(0);
+    expect(b.freeFrames()).toBe(0);
+    for (let k = 0; k < 4; k++) {
+      expect(b.unusableIndex(k)).toBe(1);
+      expect(b.fragmentationIndex(k)).toBe(0); // fails for lack of memory, not fragmentation
+    }
+  });
+
   it("emits trace events", () => {
     const log: FrameEvent[] = [];
     const b = new BuddyAllocator({ frames: 4, maxOrder: 2, tracer: { emit: (e) => log.push(e) } });
@@ -196,12 +258,26 @@ describe("BuddyAllocator: reserve, release, reports", () => {
     expect(log.map((e) => e.type)).toEqual(["frame.alloc", "frame.alloc", "frame.oom", "frame.free"]);
   });
 
-  it("scales to 16 GiB: 4M frames with 9 bytes of metadata each", () => {
-    const b = new BuddyAllocator({ frames: 4 * 1024 * 1024 });
+  it("scales to 16 GiB: 4M frames, at most 16 bytes of metadata each with every helper on", () => {
+    const frames = 4 * 1024 * 1024;
+    const b = new BuddyAllocator({ frames });
     expect(b.freeBlocks(10)).toBe(4096);
     const p = b.alloc(0)!;
     b.free(p, 0);
     expect(b.freeBlocks(10)).toBe(4096);
+    // Every typed array an object holds in its own fields, counted in bytes: what the structure
+    // costs per frame, measured rather than taken from a comment.
+    const bytes = (o: object) =>
+      Object.values(o).reduce((n: number, v) => n + (ArrayBuffer.isView(v) ? v.byteLength : 0), 0);
+    expect(bytes(b) / frames).toBeCloseTo(9, 4); // next, prev (int32) + tag (int8), 11 head nodes
+    const refs = new FrameRefCounts(b);
+    const pool = new ZeroedFramePool(b);
+    const poison = new PoisoningAllocator(b, {
+      memory: { fillFrame() {}, frameBytes: () => new Uint8Array(4096) },
+    });
+    const total = bytes(b) + bytes(refs) + bytes(pool) + bytes(poison);
+    expect(total / frames).toBeLessThanOrEqual(16);
+    expect(bytes(new BitmapAllocator({ frames })) / frames).toBeLessThanOrEqual(1.125 + 1e-6);
   });
 });
 

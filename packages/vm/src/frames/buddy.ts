@@ -493,7 +493,8 @@ export class BuddyAllocator implements FrameAllocator {
   /**
    * Linux's unusable free space index for an allocation of `order` (mm/vmstat.c
    * `unusable_free_index`): the fraction of free frames that sit in blocks too small for it.
-   * 0 = every free frame is usable, 1 = none is (or nothing is free... then 0, as Linux says).
+   * 0 = every free frame is usable, 1 = none is. With nothing free the index is 1: Linux reads
+   * "no free memory" as "all free memory is unusable" (`if (info->free_pages == 0) return 1000;`).
    *
    * Worked numbers: free blocks 4 x order 0 and 1 x order 2 = 8 free frames; for order 2 the
    * usable ones are the 4 in the order-2 block, so the index is (8 - 4) / 8 = 0.5.
@@ -501,7 +502,7 @@ export class BuddyAllocator implements FrameAllocator {
   unusableIndex(order: number): number {
     if (!(order >>> 0 === order && order < this.maxOrder)) this.refuseOrder("unusableIndex", order);
     const free = this.freeFrames();
-    if (free === 0) return 0;
+    if (free === 0) return 1;
     let suitable = 0;
     for (let k = order; k < this.maxOrder; k++) suitable += this.nfree[k]! * 2 ** k;
     return (free - suitable) / free;
