@@ -451,6 +451,48 @@ describe("O(1) active/expired arrays", () => {
     expect(o.epochs).toBe(1);
     o.checkInvariants();
   });
+
+  it("a thread that blocks when its slice runs out wakes into the active array (activate_task), not the expired one", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(threadId(0), { nice: 0 }); // prio 120, 10 cycles
+    o.admit(threadId(1), { nice: 10 }); // prio 130, 5 cycles
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(o.pickNext()).toBe(0);
+    for (let i = 0; i < 9; i++) expect(o.tick(threadId(0), 1)).toBe(false);
+    expect(o.tick(threadId(0), 1)).toBe(true); // slice over …
+    o.descheduled(threadId(0)); // … and it blocks (its burst ended on the same tick)
+    expect(o.pickNext()).toBe(1);
+    o.enqueue(threadId(0), "wake");
+    expect(o.tick(threadId(1), 1)).toBe(true); // 0 (prio 120) is in the active array: it preempts 1
+    o.enqueue(threadId(1), "preempted");
+    expect(o.pickNext()).toBe(0);
+    expect(o.epochs).toBe(0);
+    o.checkInvariants();
+  });
+
+  it("sched_yield moves a normal thread to the expired array (Linux 2.6 sys_sched_yield)", () => {
+    const o = new O1Policy();
+    for (const t of [0, 1, 2]) {
+      o.admit(threadId(t));
+      o.enqueue(threadId(t), "new");
+    }
+    const picks: number[] = [];
+    const next = (reason: "yielded" | "preempted") => {
+      const t = o.pickNext()!;
+      picks.push(t);
+      o.tick(t, 1);
+      o.enqueue(t, reason);
+    };
+    next("yielded"); // 0 yields: it waits for the next epoch
+    next("preempted");
+    next("preempted");
+    next("preempted");
+    next("preempted");
+    expect(picks).toEqual([0, 1, 2, 1, 2]);
+    expect(o.epochs).toBe(0);
+    o.checkInvariants();
+  });
 });
 
 describe("protocol misuse", () => {

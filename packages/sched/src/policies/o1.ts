@@ -13,6 +13,10 @@
  *   active empty  →  swap(active, expired)  (one pointer swap: a new epoch)
  * ```
  *
+ * A thread whose slice runs out is refilled and goes to the expired array, and so does a thread
+ * that yields (2.6's `sched_yield`); a thread that blocks wakes into the active array with what is
+ * left of its slice (`activate_task`), even when its slice ran out on the tick it blocked.
+ *
  * Slices follow Linux 2.6's `task_timeslice`: (140 − static_prio) × 20 ms below 120, else
  * (140 − static_prio) × 5 ms, so nice 0 gets 100 ms, nice 19 gets 5 ms, nice −20 gets 800 ms;
  * `msCycles` says how many cycles make a millisecond. Not modelled: the interactivity bonus
@@ -130,10 +134,19 @@ export class O1Policy extends PolicyBase<O1Entry> {
       array: 0,
     };
   }
-  protected insertReady(e: O1Entry, _reason: ReadyReason): void {
-    e.array = e.expire ? 1 - this.active : this.active;
+  /**
+   * A thread whose slice ran out, or that yields (Linux 2.6 `sys_sched_yield`: "we implement
+   * yielding by moving the task into the expired queue"), joins the expired array; new, woken
+   * and preempted threads join the active one.
+   */
+  protected insertReady(e: O1Entry, reason: ReadyReason): void {
+    e.array = e.expire || reason === "yielded" ? 1 - this.active : this.active;
     e.expire = false;
     this.arrays[e.array]!.push(e.prio, e.tid);
+  }
+  /** Off the run queue: a woken thread goes to the active array (`activate_task`), even if its slice had just run out. */
+  protected override onDescheduled(e: O1Entry): void {
+    e.expire = false;
   }
   protected removeReady(e: O1Entry): void {
     this.arrays[e.array]!.remove(e.prio, e.tid);
