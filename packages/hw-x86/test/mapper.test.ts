@@ -12,6 +12,7 @@ import {
   PAGE_4K,
   type PageSize,
   PageSizeError,
+  type PageTableMapper,
   PhysicalMemory,
   PhysicalRangeError,
   StackFrameSource,
@@ -46,6 +47,68 @@ describe("Mapper", () => {
   for (const law of mapperLaws(() => setup().mapper, { numRuns: 60, modelRuns: 40 })) {
     it(`law: ${law.name}`, () => law.check());
   }
+
+  describe("the mapper laws catch broken mappers", () => {
+    /** A mapper that delegates to ours, with one method overridden. */
+    function broken(override: Partial<PageTableMapper>): () => PageTableMapper {
+      return () => {
+        const real = setup().mapper;
+        return {
+          root: real.root,
+          levels: real.levels,
+          map: (...a) => real.map(...a),
+          unmap: (...a) => real.unmap(...a),
+          protect: (...a) => real.protect(...a),
+          translate: (va) => real.translate(va),
+          mappings: () => real.mappings(),
+          checkInvariants: () => real.checkInvariants(),
+          ...override,
+        };
+      };
+    }
+    const lawNamed = (factory: () => PageTableMapper, start: string) =>
+      mapperLaws(factory, { numRuns: 60, modelRuns: 40, seed: 7 }).find((l) => l.name.startsWith(start))!;
+
+    it("one that forgets the flush obligation of unmap", () => {
+      const factory = (): PageTableMapper => {
+        const m = broken({})();
+        const unmap = m.unmap.bind(m);
+        return {
+          ...m,
+          unmap: (va, size) => {
+            const r = unmap(va, size);
+            return r.kind === "unmapped" ? { ...r, flush: { kind: "none" } } : r;
+          },
+        };
+      };
+      expect(() => lawNamed(factory, "unmap makes").check()).toThrow(/Property failed/);
+    });
+    it("one whose translate keeps only a 4 KiB offset inside large pages", () => {
+      const factory = (): PageTableMapper => {
+        const m = broken({})();
+        const translate = m.translate.bind(m);
+        return {
+          ...m,
+          translate: (va) => {
+            const t = translate(va);
+            return t === null ? null : { ...t, paOfByte: t.pa + (((va % 4096) + 4096) % 4096) };
+          },
+        };
+      };
+      expect(() => lawNamed(factory, "map then translate").check()).toThrow(/Property failed/);
+    });
+    it("one whose protect clears the accessed and dirty bits it should keep", () => {
+      const factory = (): PageTableMapper => {
+        const m = broken({})();
+        const protect = m.protect.bind(m);
+        return {
+          ...m,
+          protect: (va, size, flags) => protect(va, size, { ...flags, accessed: false, dirty: false }),
+        };
+      };
+      expect(() => lawNamed(factory, "model").check()).toThrow(/Property failed/);
+    });
+  });
 
   it("maps a 4 KiB page through four fresh tables and translates it without side effects", () => {
     const s = setup();

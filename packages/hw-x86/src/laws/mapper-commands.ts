@@ -55,7 +55,19 @@ export const flagsArb: fc.Arbitrary<MapFlags> = fc.record({
   pat: fc.boolean(),
   protectionKey: fc.integer({ min: 0, max: 15 }),
   available: fc.integer({ min: 0, max: 7 }),
+  availableHigh: fc.integer({ min: 0, max: 127 }),
 });
+
+/**
+ * The A/D part of a protect: set, clear or keep (absent) each bit, as a kernel's clock algorithm or
+ * write-back does. A mapper must keep the bits a protect does not name.
+ */
+export const accessedDirtyArb: fc.Arbitrary<{ accessed?: boolean; dirty?: boolean }> = fc
+  .tuple(fc.constantFrom(undefined, true, false), fc.constantFrom(undefined, true, false))
+  .map(([a, d]) => ({
+    ...(a === undefined ? {} : { accessed: a }),
+    ...(d === undefined ? {} : { dirty: d }),
+  }));
 
 /** A frame address below 2^36 (valid for every MAXPHYADDR) aligned to `size`, chosen by `n`. */
 export function frameFor(n: number, size: PageSize): number {
@@ -80,13 +92,27 @@ export function sameFlags(actual: LeafFlags, expected: MapFlags, where: string):
   if (actual.protectionKey !== (expected.protectionKey ?? 0))
     throw new Error(`${where}: protection key differs`);
   if (actual.available !== (expected.available ?? 0)) throw new Error(`${where}: software bits differ`);
+  if (actual.availableHigh !== (expected.availableHigh ?? 0))
+    throw new Error(`${where}: software bits 58:52 differ`);
 }
 
 // ── the model and its commands ──────────────────────────────────────────────────────────────────
 
-/** The naive model: page base → mapping. */
+/** The naive model: page base → mapping, with the A and D bits the mapper must report and keep. */
 interface Model {
-  readonly pages: Map<VirtAddr, { pa: number; size: PageSize; flags: MapFlags }>;
+  readonly pages: Map<
+    VirtAddr,
+    { pa: number; size: PageSize; flags: MapFlags; accessed: boolean; dirty: boolean }
+  >;
+}
+
+/** Throws unless the leaf's A and D are the model's. */
+function sameAccessedDirty(actual: LeafFlags, m: { accessed: boolean; dirty: boolean }, where: string): void {
+  if (actual.accessed !== m.accessed || actual.dirty !== m.dirty) {
+    throw new Error(
+      `${where}: A=${String(actual.accessed)} D=${String(actual.dirty)}, expected A=${String(m.accessed)} D=${String(m.dirty)}`,
+    );
+  }
 }
 
 type MapperCommand = fc.Command<Model, PageTableMapper>;
@@ -113,7 +139,7 @@ class MapCommand implements MapperCommand {
     const clash = overlapping(model, va, size);
     if (clash.length === 0) {
       if (r.kind !== "mapped") throw new Error(`${this.toString()}: expected mapped, got ${r.kind}`);
-      model.pages.set(va, { pa, size, flags: this.flags });
+      model.pages.set(va, { pa, size, flags: this.flags, accessed: false, dirty: false });
     } else {
       const [cva, c] = clash[0]!;
       const expected =
@@ -183,28 +209,31 @@ class ProtectCommand implements MapperCommand {
   constructor(
     readonly pick: number,
     readonly flags: MapFlags,
+    readonly ad: { accessed?: boolean; dirty?: boolean } = {},
   ) {}
   check(model: Readonly<Model>): boolean {
     return model.pages.size > 0;
   }
   run(model: Model, real: PageTableMapper): void {
     const [va, m] = [...model.pages][this.pick % model.pages.size]!;
-    const before = real.translate(va);
-    const r = real.protect(va, m.size, this.flags);
+    const r = real.protect(va, m.size, { ...this.flags, ...this.ad });
     if (r.kind !== "protected") throw new Error(`protect(${va}): expected protected, got ${r.kind}`);
     if (r.after.pa !== m.pa) throw new Error(`protect(${va}): the frame changed`);
     sameFlags(r.after.flags, this.flags, `protect(${va})`);
-    if (
-      before !== null &&
-      (r.after.flags.accessed !== before.flags.accessed || r.after.flags.dirty !== before.flags.dirty)
-    ) {
-      throw new Error(`protect(${va}): A/D bits not kept`);
-    }
-    model.pages.set(va, { ...m, flags: this.flags });
+    sameAccessedDirty(r.before.flags, m, `protect(${va}) before`);
+    // A and D: the ones named are set or cleared, the others kept (ProtectFlags).
+    const next = {
+      ...m,
+      flags: this.flags,
+      accessed: this.ad.accessed ?? m.accessed,
+      dirty: this.ad.dirty ?? m.dirty,
+    };
+    sameAccessedDirty(r.after.flags, next, `protect(${va}) after`);
+    model.pages.set(va, next);
     real.checkInvariants();
   }
   toString(): string {
-    return `protect(#${this.pick}, ${JSON.stringify(this.flags)})`;
+    return `protect(#${this.pick}, ${JSON.stringify({ ...this.flags, ...this.ad })})`;
   }
 }
 
@@ -232,6 +261,7 @@ class TranslateCommand implements MapperCommand {
       );
     }
     sameFlags(t.flags, m.flags, `translate(${va})`);
+    sameAccessedDirty(t.flags, m, `translate(${va})`);
   }
   toString(): string {
     return `translate(${gridVa({ ...this.page, size: PAGE_4K }) + (this.offset % PAGE_4K)})`;
@@ -294,7 +324,7 @@ export const commandsArb = fc.commands(
     fc.tuple(gridPageArb, fc.nat(), flagsArb).map(([p, n, f]) => new MapCommand(p, n, f)),
     fc.nat().map((i) => new UnmapCommand(i)),
     gridPageArb.map((p) => new UnmapAbsentCommand(p)),
-    fc.tuple(fc.nat(), flagsArb).map(([i, f]) => new ProtectCommand(i, f)),
+    fc.tuple(fc.nat(), flagsArb, accessedDirtyArb).map(([i, f, ad]) => new ProtectCommand(i, f, ad)),
     fc
       .tuple(gridPageArb, fc.nat(), fc.constantFrom<"va" | "pa" | "canonical">("va", "pa", "canonical"))
       .map(([p, b, how]) => new MapErrCommand(p, b, how)),
