@@ -10,8 +10,8 @@
  * | map         | refused with `already-mapped` (same page), `huge-page-in-the-way` (a larger page  |
  * |             | covers it) or `table-in-the-way` (smaller pages inside it); else recorded         |
  * | unmap       | `not-mapped` / `size-mismatch` / `unmapped` with the recorded mapping             |
- * | protect     | the frame stays, the permission flags become the new ones, A/D are kept           |
- * | translate   | the covering page's frame + offset, or `null`                                     |
+ * | protect     | the frame stays, the flags become the new ones, A/D set or cleared if named, else kept |
+ * | translate   | the covering page's frame + offset, flags and A/D, or `null`                      |
  * | mappings()  | exactly the model's pages, in increasing unsigned address order                   |
  *
  * Virtual addresses are drawn from a small grid (a few indices per level, lower and upper half) so
