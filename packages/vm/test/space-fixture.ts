@@ -2,7 +2,7 @@
 import { Mmu, PhysicalMemory, Tlb } from "@osbricks/hw-x86";
 import { BuddyAllocator } from "../src/frames/buddy.js";
 import type { AddressSpace } from "../src/space/address-space.js";
-import { type CpuTlb, SyncTlbShootdown } from "../src/space/shootdown.js";
+import { type CpuTlb, type ShootdownTarget, SyncTlbShootdown } from "../src/space/shootdown.js";
 import { userLoad8, userStore8 } from "../src/space/user-access.js";
 import { VmSystem } from "../src/space/vm-system.js";
 
@@ -22,7 +22,16 @@ export interface Machine {
   store(space: AddressSpace, va: number, value: number, cpu?: number): string | null;
 }
 
-export function machine(strategy: StrategyName, frames = 2048, ncpus = 2): Machine {
+/**
+ * @param shootdown - builds the shootdown target over the CPUs' TLBs (default: `SyncTlbShootdown`,
+ *   which reaches every CPU the space runs on); tests pass a broken one to show what it prevents.
+ */
+export function machine(
+  strategy: StrategyName,
+  frames = 2048,
+  ncpus = 2,
+  shootdown: (cpus: CpuTlb[]) => ShootdownTarget = (cpus) => new SyncTlbShootdown(cpus),
+): Machine {
   const memory = new PhysicalMemory({ size: frames * 4096 });
   const buddy = new BuddyAllocator({ frames });
   buddy.reserve(0, 1);
@@ -33,7 +42,7 @@ export function machine(strategy: StrategyName, frames = 2048, ncpus = 2): Machi
     cpus.push({ tlb, activeSpace: null, pcid: 0 });
     mmus.push(new Mmu({ memory, tlb }));
   }
-  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: new SyncTlbShootdown(cpus) });
+  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: shootdown(cpus) });
   const m: Machine = {
     memory,
     frames: buddy,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../src/areas/area.js";
 import { AddressRangeError, SpaceStateError, VmArgumentError } from "../src/errors.js";
+import { SyncTlbShootdown } from "../src/space/shootdown.js";
 import { machine } from "./space-fixture.js";
 
 const RW = PROT_READ | PROT_WRITE;
@@ -177,6 +178,41 @@ describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) =
     s.protect(0x10000, 0x1000, PROT_READ); // changed "on CPU 0"
     expect(m.store(s, 0x10000, 2, 1)).toBe("segv:protection");
     expect(s.pmap.stats().remoteCpus).toBeGreaterThan(0);
+  });
+
+  it("the control: a shootdown that skips the other CPU leaves it writing through its stale entry", () => {
+    // The same steps as above with a target that invalidates only CPU 0 (the one that changed
+    // the leaf), as a kernel that forgot the IPI would: the page table says read-only, CPU 1's
+    // TLB still says writable, and the write lands. The test above would fail the same way.
+    class LocalOnly extends SyncTlbShootdown {
+      override activeCpus(spaceId: number): readonly number[] {
+        return super.activeCpus(spaceId).filter((c) => c === 0);
+      }
+    }
+    const m = machine(strategy, 2048, 2, (cpus) => new LocalOnly(cpus));
+    const s = m.sys.createSpace();
+    s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(m.store(s, 0x10000, 1, 1)).toBeNull();
+    m.run(s, 0);
+    s.protect(0x10000, 0x1000, PROT_READ);
+    expect(s.pmap.lookup(0x10000)?.writable).toBe(false);
+    expect(m.store(s, 0x10000, 2, 1)).toBeNull(); // the stale entry let the write through
+    expect(m.load(s, 0x10000, 0)).toBe(2);
+  });
+
+  it("fork on one CPU write-protects the parent's pages on the other CPU running it too", () => {
+    // Two threads of the parent on CPUs 0 and 1; CPU 1 caches a writable entry; CPU 0 forks.
+    const m = machine(strategy);
+    const p = m.sys.createSpace();
+    p.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    expect(m.store(p, 0x10000, 1, 1)).toBeNull();
+    m.run(p, 0);
+    const c = p.fork()!;
+    expect(m.store(p, 0x10000, 2, 1)).toBeNull(); // must fault and copy, not write the shared frame
+    m.cpus[0]!.activeSpace = null;
+    expect(m.load(c, 0x10000, 0)).toBe(1);
+    expect(m.load(p, 0x10000, 1)).toBe(2);
+    m.sys.checkInvariants();
   });
 
   it("fork: each side's writes are invisible to the other, reads see the fork-time bytes", () => {
