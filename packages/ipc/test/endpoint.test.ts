@@ -97,6 +97,28 @@ describe("Endpoint rendezvous", () => {
     expect(prio.word(4, 1)).toBe(1);
   });
 
+  it("a queued thread whose priority changes moves to its new place (seL4 reorders the endpoint queue)", () => {
+    const { threads, ep, put, word } = rig(5, "priority");
+    for (const t of [0, 1, 2]) {
+      put(t, t, t);
+      ep.send(t);
+    }
+    expect(ep.queuedSenders()).toEqual([0, 1, 2]);
+    threads.setPriority(2, 7); // raised: ahead of everyone
+    expect(ep.queuedSenders()).toEqual([2, 0, 1]);
+    threads.setPriority(0, -1); // lowered: behind everyone
+    expect(ep.queuedSenders()).toEqual([2, 1, 0]);
+    ep.checkInvariants();
+    expect(ep.receive(4)).toBe(IpcStatus.Ok);
+    expect(word(4, 1)).toBe(2);
+    const fifo = rig(3);
+    fifo.ep.receive(0);
+    fifo.ep.receive(1);
+    fifo.threads.setPriority(1, 9); // a FIFO queue keeps its order
+    expect(fifo.ep.queuedReceivers()).toEqual([0, 1]);
+    fifo.ep.checkInvariants();
+  });
+
   it("replying twice is refused with the message left with the replier", () => {
     const { threads, ep, woken, put, word } = rig();
     ep.receive(1);

@@ -73,6 +73,18 @@ describe("Notification", () => {
     expect(note.queuedWaiters()).toEqual([]);
   });
 
+  it("a priority-ordered notification serves its waiters by priority, and follows a priority change", () => {
+    const { threads, woken } = rig();
+    const note = new Notification(threads, { order: "priority" });
+    for (const t of [0, 1, 2]) note.wait(t);
+    expect(note.queuedWaiters()).toEqual([0, 1, 2]);
+    threads.setPriority(2, 3);
+    expect(note.queuedWaiters()).toEqual([2, 0, 1]);
+    note.checkInvariants();
+    note.signal(0b100);
+    expect(woken).toEqual([[2, IpcStatus.Ok]]);
+  });
+
   it("rejects bit masks that are not 32-bit", () => {
     const { note } = rig();
     expect(() => note.signal(-1)).toThrow(IpcArgumentError);

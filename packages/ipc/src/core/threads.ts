@@ -68,6 +68,12 @@ export interface Blocker {
   readonly name: string;
   /** Remove `t` from this object's wait list and drop anything it had in flight. */
   detach(t: ThreadId): void;
+  /**
+   * `t`'s priority changed while it waits here: a priority-ordered list moves it to its new place
+   * (seL4 reorders an endpoint's queue when a queued thread's priority changes). Optional: an
+   * object whose lists are FIFO only needs nothing.
+   */
+  priorityChanged?(t: ThreadId): void;
 }
 
 /** Options of {@link IpcThreads}. */
@@ -214,13 +220,20 @@ export class IpcThreads {
     return b;
   }
 
-  /** Set the priority a priority-ordered queue sorts `t` by (higher is served first). */
+  /**
+   * Set the priority a priority-ordered queue sorts `t` by (higher is served first). A thread
+   * already queued moves to its new place (behind the threads of equal priority), as seL4 reorders
+   * an endpoint queue, so the queues stay sorted.
+   * @throws IpcArgumentError for a bad thread id or a priority that is not an int32 (nothing changes).
+   */
   setPriority(t: ThreadId, priority: number): void {
     this.checkThread(t, "setPriority");
     if (!Number.isInteger(priority) || priority < -(2 ** 31) || priority >= 2 ** 31) {
       throw new IpcArgumentError(`setPriority(thread=${t}, priority=${priority}): expected an int32`);
     }
+    if (this.prio[t] === priority) return;
     this.prio[t] = priority;
+    this.blockedOn[t]?.priorityChanged?.(t);
   }
 
   /**
@@ -482,6 +495,13 @@ export class WaitList {
     qNext[t] = -1;
     qPrev[t] = -1;
     this.length--;
+  }
+
+  /** `t` (on this list) changed priority: a priority-ordered list re-inserts it; FIFO keeps its place. */
+  reposition(t: ThreadId): void {
+    if (!this.byPriority) return;
+    this.remove(t);
+    this.insertByPriority(t);
   }
 
   /** The threads on the list, head first (a copy). */

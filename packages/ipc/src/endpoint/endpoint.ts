@@ -484,6 +484,13 @@ export class Endpoint implements Blocker, SyncEndpoint {
     }
   }
 
+  /** Blocker: a queued thread's priority changed; a priority-ordered queue moves it. */
+  priorityChanged(t: ThreadId): void {
+    const st = this.threads.state[t];
+    if (st === ThreadIpcState.SendBlocked) this.senders.reposition(t);
+    else if (st === ThreadIpcState.RecvBlocked) this.receivers.reposition(t);
+  }
+
   /** Throws {@link InvariantError} naming the first broken invariant of this endpoint. */
   checkInvariants(): void {
     if (this.senders.length > 0 && this.receivers.length > 0) {

@@ -141,6 +141,11 @@ export class Notification implements Blocker {
     this.waiters.remove(t);
   }
 
+  /** Blocker: a waiter's priority changed; a priority-ordered list moves it. */
+  priorityChanged(t: ThreadId): void {
+    this.waiters.reposition(t);
+  }
+
   /** Throws {@link InvariantError} naming the first broken invariant. */
   checkInvariants(): void {
     if (this.bits !== 0 && this.waiters.length > 0) {
