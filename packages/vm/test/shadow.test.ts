@@ -60,6 +60,30 @@ describe("shadow chains in address spaces", () => {
     m.sys.checkInvariants();
   });
 
+  it("the same 100 rounds without the merge rule: the chain grows by one object per round", () => {
+    // What the test above guards against: with mergeShadows off, each fork + child exit leaves
+    // the old object behind the parent's new shadow.
+    const m = machine("shadow", 2048, 2, undefined, false);
+    const p = m.sys.createSpace();
+    p.map({ length: 0x8000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    for (let i = 0; i < 8; i++) m.store(p, 0x10000 + i * 0x1000, i);
+    for (let round = 0; round < 100; round++) {
+      const c = p.fork()!;
+      m.store(c, 0x10000 + (round % 8) * 0x1000, round);
+      m.store(p, 0x10000 + ((round * 3) % 8) * 0x1000, round);
+      c.destroy();
+      expect(p.areaList()[0]!.object!.chainLength()).toBe(round + 2);
+    }
+    expect(m.sys.store.objects()).toHaveLength(101);
+    m.sys.checkInvariants();
+    const want = [0, 1, 2, 3, 4, 5, 6, 7];
+    for (let round = 0; round < 100; round++) want[(round * 3) % 8] = round;
+    for (let i = 0; i < 8; i++) expect(m.load(p, 0x10000 + i * 0x1000)).toBe(want[i]); // lookups walk 101 objects
+    p.destroy();
+    expect(m.sys.store.objects()).toHaveLength(0); // rule 1 still frees everything at the end
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+
   it("a chain grows with nested live forks and shrinks as they exit", () => {
     const m = machine("shadow");
     const spaces = [m.sys.createSpace()];

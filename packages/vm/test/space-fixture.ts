@@ -23,6 +23,7 @@ export interface Machine {
 }
 
 /**
+ * @param mergeShadows - the object store's merge rule (tests switch it off to show what it buys).
  * @param shootdown - builds the shootdown target over the CPUs' TLBs (default: `SyncTlbShootdown`,
  *   which reaches every CPU the space runs on); tests pass a broken one to show what it prevents.
  */
@@ -31,6 +32,7 @@ export function machine(
   frames = 2048,
   ncpus = 2,
   shootdown: (cpus: CpuTlb[]) => ShootdownTarget = (cpus) => new SyncTlbShootdown(cpus),
+  mergeShadows = true,
 ): Machine {
   const memory = new PhysicalMemory({ size: frames * 4096 });
   const buddy = new BuddyAllocator({ frames });
@@ -42,7 +44,7 @@ export function machine(
     cpus.push({ tlb, activeSpace: null, pcid: 0 });
     mmus.push(new Mmu({ memory, tlb }));
   }
-  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: shootdown(cpus) });
+  const sys = new VmSystem({ memory, frames: buddy, strategy, shootdown: shootdown(cpus), mergeShadows });
   const m: Machine = {
     memory,
     frames: buddy,

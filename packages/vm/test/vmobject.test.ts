@@ -185,10 +185,13 @@ describe("ObjectStore property: shadow chains behave like eager copies", () => {
     fc.record({ kind: fc.constant("exit" as const), who: fc.nat() }),
   );
 
-  it("reads match an eager model; chains bounded by live forks; everything freed at the end", () => {
+  /** The property; `mergeShadows: false` takes the Codezero merge rule away from the store. */
+  const forkExitProperty = (mergeShadows: boolean, numRuns: number) =>
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
-        const { store, memory, buddy } = setup(256);
+        const buddy = new BuddyAllocator({ frames: 256, maxOrder: 4 });
+        const memory = new WordMemory();
+        const store = new ObjectStore({ frames: buddy, memory, mergeShadows });
         const initialFree = buddy.freeFrames();
         const procs = [{ obj: store.createAnonymous(6), model: new Map<number, number>() }];
         for (const op of ops) {
@@ -220,7 +223,23 @@ describe("ObjectStore property: shadow chains behave like eager copies", () => {
         expect(store.objects()).toHaveLength(0);
         expect(buddy.freeFrames()).toBe(initialFree);
       }),
-      { numRuns: 200 },
+      { numRuns },
     );
+
+  it("reads match an eager model; chains bounded by live forks; everything freed at the end", () => {
+    forkExitProperty(true, 200);
+  });
+
+  it("without the merge rule the same property fails: a chain outgrows the live processes", () => {
+    // The store's invariant check knows the rule is off, so what fails is the chain bound (the
+    // shrunk counterexample is fork then the parent's exit: the child's chain is 2 long, alone).
+    let err: unknown;
+    try {
+      forkExitProperty(false, 200);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(Error);
+    expect(String((err as Error).cause)).toMatch(/less than or equal/);
   });
 });

@@ -41,6 +41,13 @@ export interface ObjectStoreOptions {
   readonly memory: ObjectMemory;
   /** Receives `vmobj.*` events. Default: none. */
   readonly tracer?: Tracer<VmObjectEvent>;
+  /**
+   * Apply rule 2, the merge of an object left with one shadow into that shadow. Default true.
+   * `false` leaves such objects in place (rule 1 still destroys unreferenced ones), so chains grow
+   * by one object with every fork followed by the child's exit: for showing what the rule buys,
+   * and for checking that a test of bounded chains would notice its absence.
+   */
+  readonly mergeShadows?: boolean;
 }
 
 /**
@@ -65,6 +72,7 @@ export class ObjectStore {
   readonly #memory: ObjectMemory;
   readonly #tracer: Tracer<VmObjectEvent> | undefined;
   readonly #live = new Map<number, VmObject>();
+  readonly #mergeShadows: boolean;
   #nextId = 1;
   #copies = 0;
   #zeroFills = 0;
@@ -75,6 +83,7 @@ export class ObjectStore {
     this.#frames = options.frames;
     this.#memory = options.memory;
     this.#tracer = options.tracer;
+    this.#mergeShadows = options.mergeShadows ?? true;
   }
 
   /** The frame allocator objects take their pages from. */
@@ -313,7 +322,7 @@ export class ObjectStore {
    * @throws {@link InvariantError} naming the first broken invariant.
    */
   checkInvariants(holders?: Iterable<VmObject>): void {
-    checkObjectStoreInvariants(this.#live, this.#frames, holders);
+    checkObjectStoreInvariants(this.#live, this.#frames, holders, this.#mergeShadows);
   }
 
   /** Every frame that is resident in some live object (for "no frame both free and mapped" checks). */
@@ -346,7 +355,13 @@ export class ObjectStore {
       this.#destroy(obj);
       return;
     }
-    if (obj.kind !== "physical" && obj.links === 0 && obj.refs === 1 && obj.shadowers.size === 1) {
+    if (
+      this.#mergeShadows &&
+      obj.kind !== "physical" &&
+      obj.links === 0 &&
+      obj.refs === 1 &&
+      obj.shadowers.size === 1
+    ) {
       const front = obj.shadowers.values().next().value as VmObject;
       this.#merge(obj, front);
     }

@@ -28,12 +28,15 @@ import type { VmObject } from "./vm-object.js";
  *
  * @param holders - the objects linked from outside (one entry per link, e.g. every area's
  *   object); when given, each object's `links` must equal its number of entries here.
+ * @param merged - whether the store applies the merge rule (then no object may be left with one
+ *   shadow and no link). Default true.
  * @throws {@link InvariantError} naming the first broken invariant.
  */
 export function checkObjectStoreInvariants(
   live: ReadonlyMap<number, VmObject>,
   frames: FrameAllocator,
   holders?: Iterable<VmObject>,
+  merged = true,
 ): void {
   const shadowCount = new Map<VmObject, number>();
   const frameOwner = new Map<number, VmObject>();
@@ -87,7 +90,7 @@ export function checkObjectStoreInvariants(
     if (holders !== undefined && (linkCount.get(o) ?? 0) !== o.links) {
       throw new InvariantError(`${o}: ${o.links} links recorded, ${linkCount.get(o) ?? 0} held`);
     }
-    if (o.kind !== "physical" && o.links === 0 && sh === 1) {
+    if (merged && o.kind !== "physical" && o.links === 0 && sh === 1) {
       throw new InvariantError(`${o} has one shadow and no link: it should have been merged (Codezero rule)`);
     }
     refSum += o.refs;

@@ -29,7 +29,7 @@ import { InvariantError, SpaceStateError } from "../errors.js";
 import type { FrameAllocator } from "../frames/api.js";
 import { FrameRefCounts } from "../frames/refcount.js";
 import type { VmObjectEvent } from "../objects/api.js";
-import { ObjectStore } from "../objects/object-store.js";
+import { ObjectStore, type ObjectStoreOptions } from "../objects/object-store.js";
 import type { VmObject } from "../objects/vm-object.js";
 import type { Tracer } from "../tracer.js";
 import { AddressSpace } from "./address-space.js";
@@ -49,6 +49,8 @@ export interface VmSystemOptions {
   readonly shootdown?: ShootdownTarget;
   /** Receives `space.*` and `vmobj.*` events. Default: none. */
   readonly tracer?: Tracer<SpaceEvent | VmObjectEvent>;
+  /** The object store's merge rule ({@link ObjectStoreOptions.mergeShadows}). Default true. */
+  readonly mergeShadows?: boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ export class VmSystem {
       frames: options.frames,
       memory: options.memory,
       ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
+      ...(options.mergeShadows !== undefined ? { mergeShadows: options.mergeShadows } : {}),
     });
     this.refs = new FrameRefCounts(options.frames);
     const s = options.strategy ?? "shadow";
