@@ -305,6 +305,24 @@ describe("Cpu TLB flush rules (Intel SDM Vol. 3A 4.10.4.1)", () => {
     expect(m.cpu.translate(0x400000, Access.Read)).toMatchObject({ tlbHit: true });
   });
 
+  it("WRMSR to EFER flushes nothing: with NXE cleared, a cached XD page may be fetched from (4.6.1: XD counts only with NXE)", () => {
+    const { cpu, mapper } = machine();
+    mapper.map(0x400000, 0x200000, PAGE_4K, { writable: true, noExecute: true });
+    expect(cpu.translate(0x400000, Access.Read).kind).toBe("ok"); // cached with XD = 1
+    expect(cpu.translate(0x400000, Access.Execute)).toMatchObject({ kind: "page-fault", errorCode: 0x11 });
+    expect(cpu.translate(0x400000, Access.Read).kind).toBe("ok"); // the fault dropped it; cached again
+    cpu.wrmsr(IA32_EFER, BigInt(cpu.efer & ~EFER.NXE));
+    expect(cpu.tlb.entries()).toHaveLength(1);
+    // The stale entry serves the fetch: without NXE no access is execute-disabled.
+    expect(cpu.translate(0x400000, Access.Execute)).toMatchObject({ kind: "ok", tlbHit: true });
+    // The tables themselves now hold a reserved bit (bit 63 without NXE): a fresh walk faults.
+    cpu.invlpg(0x400000);
+    expect(cpu.translate(0x400000, Access.Execute)).toMatchObject({
+      kind: "page-fault",
+      reason: "reserved-bit",
+    });
+  });
+
   it("INVLPG drops a global page too; a CR3 write does not", () => {
     const { cpu, mapper } = cached();
     cpu.writeCr3(mapper.root);

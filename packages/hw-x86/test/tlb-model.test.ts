@@ -85,9 +85,10 @@ function oracle(
   e: { rw: boolean; us: boolean; nx: boolean },
 ): number {
   const user = c.cpl === 3;
+  const xd = e.nx && c.nxe; // XD counts only with EFER.NXE (4.6.1)
   let denied: boolean;
-  if (user) denied = !e.us || (access === Access.Write && !e.rw) || (access === Access.Execute && e.nx);
-  else if (access === Access.Execute) denied = e.nx || (c.smep && e.us);
+  if (user) denied = !e.us || (access === Access.Write && !e.rw) || (access === Access.Execute && xd);
+  else if (access === Access.Execute) denied = xd || (c.smep && e.us);
   else denied = (e.us && c.smap && !c.ac) || (access === Access.Write && !e.rw && c.wp);
   if (!denied) return 0;
   return (

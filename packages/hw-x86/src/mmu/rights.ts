@@ -4,7 +4,9 @@
  * and, tabulated per context, on every TLB hit.
  *
  * Access rights (SDM 4.6.1), with `U` = U/S set at every level, `W` = R/W set at every level,
- * `X` = XD clear at every level:
+ * `X` = XD clear at every level, or EFER.NXE = 0 (the SDM's fetch rules name XD only "if
+ * IA32_EFER.NXE = 1"; without NXE a walk never gets this far with XD set, since bit 63 is then
+ * reserved, but a TLB entry cached while NXE was 1 can, and WRMSR to EFER flushes nothing):
  *
  * | access                    | user mode (CPL 3) | supervisor mode (CPL 0–2)                             |
  * | ------------------------- | ----------------- | ----------------------------------------------------- |
@@ -44,7 +46,7 @@ export function checkRights(
   const user = ctx.cpl === 3;
   let ok: boolean;
   if (access === Access.Execute) {
-    ok = nx === 0 && (user ? us !== 0 : !(us !== 0 && ctx.smep));
+    ok = (nx === 0 || !ctx.nxe) && (user ? us !== 0 : !(us !== 0 && ctx.smep));
   } else if (user) {
     ok = us !== 0 && (access === Access.Read || rw !== 0);
   } else if (us !== 0 && ctx.smap && !ctx.ac) {
