@@ -187,6 +187,28 @@ describe("TLB (Intel SDM 4.10)", () => {
     });
   });
 
+  it("with 5-level paging, pages that differ only in bits 56:48 have entries of their own", () => {
+    const memory = new PhysicalMemory({ size: 32 * 2 ** 20 });
+    const mapper = new Mapper({ memory, frames: new StackFrameSource(1, 4096), levels: 5 });
+    const tlb = new Tlb({ sets: 16, ways: 4 });
+    const mmu = new Mmu({ memory, tlb });
+    const c = makeContext({ root: mapper.root, la57: true });
+    const vas = [0x1000, 2 ** 48 + 0x1000, 2 ** 52 + 0x1000, -(2 ** 52) + 0x1000];
+    vas.forEach((va, i) => mapper.map(va, 0x10000 * (i + 1), PAGE_4K, RW));
+    for (const va of vas) mmu.translate(c, va, Access.Read);
+    vas.forEach((va, i) =>
+      expect(mmu.translate(c, va + 8, Access.Read)).toMatchObject({
+        pa: 0x10000 * (i + 1) + 8,
+        tlbHit: true,
+      }),
+    );
+    expect(tlb.invlpg(0, 2 ** 48 + 0x1000)).toBe(1);
+    expect(tlb.entries().map((e) => e.va)).toEqual(
+      expect.arrayContaining([0x1000, 2 ** 52 + 0x1000, -(2 ** 52) + 0x1000]),
+    );
+    expect(tlb.entries()).toHaveLength(3);
+  });
+
   describe("INVLPG with PCIDs (4.10.4.1)", () => {
     it("drops the page's entries of the current PCID and its global entries of any PCID, not another PCID's", () => {
       const s = setup();
