@@ -88,7 +88,7 @@ export function futexLaws(
   const maxLength = options.maxSteps ?? 40;
   return [
     {
-      name: "futex: per-address FIFO wakes, at most n, timeouts wake exactly the expired waiters",
+      name: "futex: wait blocks only while the word holds the expected value; per-address FIFO wakes, at most n; timeouts wake exactly the expired waiters",
       check: () =>
         fc.assert(
           fc.property(
@@ -97,12 +97,14 @@ export function futexLaws(
                 fc.record({ wait: fc.nat(5), key: fc.nat(2) }),
                 fc.record({ wake: fc.nat(2), n: fc.nat(3) }),
                 fc.record({ tick: fc.integer({ min: 1, max: 4 }) }),
+                fc.record({ set: fc.nat(2), value: fc.nat(1) }),
               ),
               { maxLength, size: "max" }, // default size draws ~10 steps; "max" up to maxLength
             ),
             (ops) => {
               const { threads, woken } = rig(6);
-              const futex = factory(threads, new PhysicalMemory({ size: 1 << 16 }));
+              const memory = new PhysicalMemory({ size: 1 << 16 });
+              const futex = factory(threads, memory);
               const model = new Map<number, number[]>();
               const deadline = new Map<number, number>();
               let now = 0;
@@ -112,11 +114,23 @@ export function futexLaws(
               };
               for (const op of ops) {
                 woken.length = 0;
-                if ("wait" in op) {
+                if ("set" in op) {
+                  memory.write32(op.set * 4, op.value); // the word changes; waiters stay until woken
+                } else if ("wait" in op) {
                   if (threads.state[op.wait] !== 0) continue;
                   const pa = op.key * 4;
                   const timeout = op.wait % 2 === 0 ? 3 : Number.POSITIVE_INFINITY;
-                  same(futex.wait(op.wait, pa, 0, timeout), IpcStatus.Blocked, `wait(${op.wait})`);
+                  const st = futex.wait(op.wait, pa, 0, timeout);
+                  if (memory.read32(pa) !== 0) {
+                    // The word already moved on: blocking now could sleep through the wake-up.
+                    same(
+                      st,
+                      IpcStatus.ValueMismatch,
+                      `wait(${op.wait}, word ${memory.read32(pa)}, expected 0)`,
+                    );
+                    continue;
+                  }
+                  same(st, IpcStatus.Blocked, `wait(${op.wait})`);
                   model.set(pa, [...(model.get(pa) ?? []), op.wait]);
                   deadline.set(op.wait, now + timeout);
                 } else if ("wake" in op) {
