@@ -275,6 +275,53 @@ describe("CFS", () => {
     expect(p.shouldPreempt(threadId(0), threadId(1))).toBe(true);
   });
 
+  /** Thread 0 alone from vruntime 24 to 124, then picked afresh (slice used 0); min_vruntime 124. */
+  function aloneTo124(): CfsPolicy {
+    const p = new CfsPolicy();
+    p.admit(threadId(0));
+    p.enqueue(threadId(0), "new");
+    p.pickNext();
+    for (let i = 0; i < 100; i++) expect(p.tick(threadId(0), 1)).toBe(false); // nobody else: never preempted
+    p.enqueue(threadId(0), "preempted");
+    expect(p.pickNext()).toBe(0);
+    expect([p.vruntimeOf(threadId(0)), p.minVruntime]).toEqual([124, 124]);
+    return p;
+  }
+
+  it("check_preempt_tick: never before minGranularity; then when the lead over the leftmost exceeds the ideal slice", () => {
+    const p = aloneTo124();
+    p.admit(threadId(1));
+    p.enqueue(threadId(1), "wake"); // 124 − 12 = 112; ideal slice of 0 is now 24 × 1024/2048 = 12
+    expect(p.idealSlice(threadId(0))).toBe(12);
+    // Leads of 13 and 14 exceed 12, but 1 and 2 cycles are below minGranularity (3).
+    expect(p.tick(threadId(0), 1)).toBe(false);
+    expect(p.tick(threadId(0), 1)).toBe(false);
+    // 3 cycles: lead 15 > 12, preempted long before its ideal slice of 12 cycles is used.
+    expect(p.tick(threadId(0), 1)).toBe(true);
+  });
+
+  it("check_preempt_tick: a thread that has used its ideal slice is preempted even without a lead", () => {
+    const p = new CfsPolicy({ startDebit: false });
+    for (const t of [0, 1]) {
+      p.admit(threadId(t));
+      p.enqueue(threadId(t), "new");
+    }
+    expect(p.pickNext()).toBe(0);
+    const ticks = Array.from({ length: 12 }, () => p.tick(threadId(0), 1));
+    expect(ticks.indexOf(true)).toBe(11); // the 12th cycle completes the slice of 12 (ticks are whole)
+  });
+
+  it("wakeup preemption: the woken thread must lead by more than wakeupGranularity in its own virtual time", () => {
+    const p = aloneTo124();
+    p.admit(threadId(1), { nice: 5 }); // weight 335: granularity 4 × 1024/335 ≈ 12.2
+    p.admit(threadId(2), { nice: 0 }); // weight 1024: granularity 4
+    p.enqueue(threadId(1), "wake");
+    p.enqueue(threadId(2), "wake");
+    expect([p.vruntimeOf(threadId(1)), p.vruntimeOf(threadId(2))]).toEqual([112, 112]);
+    expect(p.shouldPreempt(threadId(0), threadId(1))).toBe(false); // behind by 12 < 12.2
+    expect(p.shouldPreempt(threadId(0), threadId(2))).toBe(true); // behind by 12 > 4
+  });
+
   /** A (vruntime 24) and B (12) both new and ready; B picked and run `cycles` one at a time. */
   function abRunning(cycles: number): CfsPolicy {
     const p = new CfsPolicy();
