@@ -75,6 +75,18 @@ describe("VirtualBuddy: os2's buddy over virtual pages", () => {
     v.checkInvariants();
   });
 
+  it("a range whose alignment raised its order is freed with the bytes asked for (or the rounded size)", () => {
+    const v = new VirtualBuddy({ base: 0, pages: 64, maxOrder: 5 });
+    const a = v.alloc(0x1000, { align: 0x4000 })!; // order 2: 4 pages taken, aligned to 16 KiB
+    const b = v.alloc(0x1000, { align: 0x4000 })!;
+    expect([a % 0x4000, b % 0x4000, v.freeBytes()]).toEqual([0, 0, 56 * P]);
+    expect(() => v.free(a, 0x2000)).toThrow(RangeStateError); // neither asked nor taken
+    v.free(a, 0x1000); // what the caller asked for
+    v.free(b, 0x4000); // what it took
+    expect(v.freeBytes()).toBe(64 * P);
+    v.checkInvariants();
+  });
+
   it("refuses a free with the wrong size or of a free range, and claims exact ranges", () => {
     const v = new VirtualBuddy({ base: 0, pages: 64, maxOrder: 5 });
     const a = v.alloc(0x4000)!;
@@ -95,22 +107,42 @@ describe("VirtualBuddy: os2's buddy over virtual pages", () => {
 
 type Live = { va: number; bytes: number; taken: number };
 
-function modelRun(make: () => VirtualRangeAllocator, ops: Array<[number, number, number]>): void {
+/**
+ * `firstFit`: also check Lunaix's placement rule exactly: the lowest aligned address at or above
+ * the hint where the range fits, else the lowest aligned fit from the bottom of the region.
+ */
+function modelRun(
+  make: () => VirtualRangeAllocator,
+  ops: Array<[number, number, number, number]>,
+  firstFit = false,
+): void {
   const r = make();
   const pages = r.size / P;
   const used = new Uint8Array(pages);
   const live: Live[] = [];
   const mark = (va: number, n: number, v: number) =>
     used.fill(v, (va - r.base) / P, (va - r.base) / P + n / P);
-  for (const [kind, a, b] of ops) {
+  /** The lowest address >= from, aligned, whose `bytes` are all free in the model; or null. */
+  const lowestFit = (from: number, bytes: number, align: number): number | null => {
+    for (let v = Math.ceil(from / align) * align; v + bytes <= r.base + r.size; v += align) {
+      const p0 = (v - r.base) / P;
+      if (used.subarray(p0, p0 + bytes / P).every((u) => u === 0)) return v;
+    }
+    return null;
+  };
+  for (const [kind, a, b, c] of ops) {
     if (kind === 0 || live.length === 0) {
       const bytes = (1 + (a % 8)) * P;
       const hint = r.base + (b % pages) * P;
+      const align = P * 2 ** (c % 4); // 4, 8, 16 or 32 KiB
       const before = r.freeBytes();
-      const va = r.alloc(bytes, { hint });
+      const va = r.alloc(bytes, { hint, align });
+      const want = firstFit ? (lowestFit(hint, bytes, align) ?? lowestFit(r.base, bytes, align)) : undefined;
+      if (firstFit) expect(va).toBe(want);
       if (va === null) continue;
       const taken = before - r.freeBytes();
       expect(taken).toBeGreaterThanOrEqual(bytes);
+      expect(((va % align) + align) % align).toBe(0); // aligned as an address, not only in the region
       expect(va).toBeGreaterThanOrEqual(r.base);
       expect(va + taken).toBeLessThanOrEqual(r.base + r.size);
       for (let p = (va - r.base) / P; p < (va - r.base + taken) / P; p++) expect(used[p]).toBe(0);
@@ -139,13 +171,22 @@ function modelRun(make: () => VirtualRangeAllocator, ops: Array<[number, number,
 }
 
 describe("virtual range allocators against a page-state model", () => {
-  const ops = fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat(), fc.nat()), { maxLength: 80, size: "max" });
-  it("FirstFitRanges", () => {
+  const ops = fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat(), fc.nat(), fc.nat()), {
+    maxLength: 80,
+    size: "max",
+  });
+  it("FirstFitRanges (placement checked exactly)", () => {
     fc.assert(
-      fc.property(ops, (o) => modelRun(() => new FirstFitRanges({ base: 0x40_0000, size: 64 * P }), o)),
-      {
-        numRuns: 80,
-      },
+      fc.property(ops, (o) => modelRun(() => new FirstFitRanges({ base: 0x40_0000, size: 64 * P }), o, true)),
+      { numRuns: 80 },
+    );
+  });
+  it("FirstFitRanges in the upper half (negative addresses, base not aligned beyond a page)", () => {
+    fc.assert(
+      fc.property(ops, (o) =>
+        modelRun(() => new FirstFitRanges({ base: -(2 ** 39) + 3 * P, size: 64 * P }), o, true),
+      ),
+      { numRuns: 50 },
     );
   });
   it("VirtualBuddy", () => {
@@ -153,9 +194,15 @@ describe("virtual range allocators against a page-state model", () => {
       fc.property(ops, (o) =>
         modelRun(() => new VirtualBuddy({ base: 0x40_0000, pages: 64, maxOrder: 5 }), o),
       ),
-      {
-        numRuns: 80,
-      },
+      { numRuns: 80 },
+    );
+  });
+  it("VirtualBuddy in the upper half", () => {
+    fc.assert(
+      fc.property(ops, (o) =>
+        modelRun(() => new VirtualBuddy({ base: -(2 ** 39), pages: 64, maxOrder: 5 }), o),
+      ),
+      { numRuns: 50 },
     );
   });
 });

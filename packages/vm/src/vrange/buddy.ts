@@ -62,6 +62,11 @@ export class VirtualBuddy implements VirtualRangeAllocator {
   readonly size: number;
   private readonly pages: BuddyAllocator;
   private readonly tracer: Tracer<RangeEvent> | undefined;
+  /**
+   * Page -> the order its `bytes` asked for, for the ranges whose alignment raised the order (the
+   * buddy knows only the order it allocated), so that `free` accepts the size the caller asked.
+   */
+  private readonly asked = new Map<number, number>();
 
   /** @throws MisalignedError for a base not aligned to the largest block; VmArgumentError for bad sizes. */
   constructor(options: VirtualBuddyOptions) {
@@ -99,7 +104,8 @@ export class VirtualBuddy implements VirtualRangeAllocator {
    * @returns the address, or `null` when no block of that order is free.
    */
   alloc(bytes: number, request: RangeRequest = {}): VirtAddr | null {
-    let order = this.orderFor("alloc", bytes);
+    const wanted = this.orderFor("alloc", bytes);
+    let order = wanted;
     const align = request.align ?? VPAGE_SIZE;
     if (!Number.isSafeInteger(align) || align < VPAGE_SIZE || (align & (align - 1)) !== 0) {
       throw new MisalignedError(
@@ -111,27 +117,31 @@ export class VirtualBuddy implements VirtualRangeAllocator {
       throw new VmArgumentError(`alloc(${hex(bytes)}, align=${hex(align)}): too large`);
     const page = this.pages.alloc(order);
     if (page === null) return null;
+    if (wanted !== order) this.asked.set(page, wanted);
     const va = this.base + page * VPAGE_SIZE;
     this.tracer?.emit({ type: "vrange.alloc", va, bytes: VPAGE_SIZE * 2 ** order });
     return va;
   }
 
   /**
-   * Give back a range from `alloc` (with the `bytes` it was asked for) or from `claim`.
+   * Give back a range from `alloc` (with the `bytes` it was asked for, or the rounded size it
+   * took) or from `claim`.
    * @throws RangeStateError when `va` starts no allocated range, or `bytes` rounds to another
-   *   order than the one allocated; the allocator is unchanged then.
+   *   order than the one allocated (or asked for, when an alignment raised it); the allocator is
+   *   unchanged then.
    */
   free(va: VirtAddr, bytes: number): void {
     const page = this.pageOf("free", va, bytes);
     const allocated = this.pages.allocatedOrder(page);
     if (allocated >= 0) {
       const order = this.orderFor("free", bytes);
-      if (order !== allocated) {
+      if (order !== allocated && order !== this.asked.get(page)) {
         throw new RangeStateError(
           `free(${hex(va)}, ${hex(bytes)}): the range there is ${hex(VPAGE_SIZE * 2 ** allocated)} bytes (order ${allocated})`,
         );
       }
       this.pages.free(page, allocated);
+      this.asked.delete(page);
       this.tracer?.emit({ type: "vrange.free", va, bytes: VPAGE_SIZE * 2 ** allocated });
       return;
     }
@@ -173,6 +183,14 @@ export class VirtualBuddy implements VirtualRangeAllocator {
   /** The page buddy's invariants. @throws InvariantError naming the first broken one. */
   checkInvariants(): void {
     this.pages.checkInvariants();
+    for (const [page, order] of this.asked) {
+      const allocated = this.pages.allocatedOrder(page);
+      if (allocated < 0 || order >= allocated) {
+        throw new InvariantError(
+          `page ${page}: asked order ${order} recorded, but the block there has order ${allocated}`,
+        );
+      }
+    }
     if (this.size !== this.pages.frameCount * VPAGE_SIZE)
       throw new InvariantError("size and page count disagree");
   }
