@@ -103,6 +103,28 @@ describe("shadow chains in address spaces", () => {
     expect(m.load(spaces[0]!, 0x10000)).toBe(1);
   });
 
+  it("the two-way count catches a lost shadower, an extra link and a leaked object", () => {
+    const m = machine("shadow");
+    const p = m.sys.createSpace();
+    p.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    m.store(p, 0x10000, 1);
+    p.fork();
+    const front = p.areaList()[0]!.object!;
+    const back = front.backing!;
+    back.shadowers.delete(front); // the backing pointer says one thing, the shadower set another
+    expect(() => m.sys.checkInvariants()).toThrow(/not among the shadowers/);
+    back.shadowers.add(front);
+    front.links++;
+    front.refs++; // refs = links + shadows still holds: the areas (one link held) disagree
+    expect(() => m.sys.checkInvariants()).toThrow(/not exclusive|1 held/);
+    front.links--;
+    front.refs--;
+    const stray = m.sys.store.createAnonymous(1); // an object no area or segment links
+    expect(() => m.sys.checkInvariants()).toThrow(/0 held/);
+    m.sys.store.unlink(stray);
+    m.sys.checkInvariants();
+  });
+
   it("the two-way count catches a corrupted reference count", () => {
     const m = machine("shadow");
     const p = m.sys.createSpace();
