@@ -19,6 +19,23 @@ describe("boot memory map", () => {
     expect(frameCountFor(map)).toBe(2048);
   });
 
+  it("a raw map with overlapping ranges: the non-usable range wins (Linux's e820 sanitizing)", () => {
+    // Firmware maps are not always disjoint. A frame touched by any non-usable range is not
+    // usable, even inside a usable range: here frames 0x100 and 0x101 (0x100800..0x101800).
+    const raw = [
+      { base: 0, length: 0x800000, type: "usable" as const },
+      { base: 0x100800, length: 0x1000, type: "reserved" as const },
+      { base: 0x7ff000, length: 0x2000, type: "acpi-nvs" as const },
+    ];
+    expect(usableFrameRuns(raw)).toEqual([
+      { start: 0, end: 0x100 },
+      { start: 0x102, end: 0x7ff },
+    ]);
+    const buddy = new BuddyAllocator({ frames: 2048 });
+    expect(reserveUnusable(buddy, raw)).toBe(3);
+    expect(buddy.isAllocated(0x100) && buddy.isAllocated(0x101) && buddy.isAllocated(0x7ff)).toBe(true);
+  });
+
   it("reserves the holes: 97 frames on a 2048-frame buddy, which never hands them out", () => {
     const buddy = new BuddyAllocator({ frames: 2048 });
     expect(reserveUnusable(buddy, map)).toBe(97);

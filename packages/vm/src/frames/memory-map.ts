@@ -6,6 +6,9 @@
  * else — reserved ranges, ACPI tables, MMIO windows, holes, and the partial frames at the edge of
  * a usable range — is reserved before the first allocation. Linux rounds the same way: a usable
  * range's start is rounded up to a frame, its end down (`PFN_UP` / `PFN_DOWN` in memblock).
+ * Maps built by hw-x86 are disjoint, but raw firmware maps may overlap: then, as in Linux's e820
+ * sanitizing, the more restrictive type wins, and a frame that any non-usable range touches is
+ * reserved even inside a usable range.
  *
  * Worked numbers: usable [0x0, 0x9fc00) and [0x100000, 0x800000) on a 2048-frame allocator.
  * Usable frames: 0x0..0x9e (0x9fc00 / 4096 = 0x9f.c, rounded down to 0x9f) and 0x100..0x7ff.
@@ -24,7 +27,8 @@ export interface FrameRun {
 }
 
 /**
- * The frames lying wholly inside usable ranges of `map`, as sorted, merged runs.
+ * The frames lying wholly inside usable ranges of `map` and touching no other range, as sorted,
+ * merged runs (a map whose ranges overlap is read as Linux reads one: the non-usable type wins).
  * @example
  * ```ts
  * usableFrameRuns([{ base: 0, length: 0x9fc00, type: "usable" }]); // [{ start: 0, end: 0x9f }]
@@ -42,7 +46,24 @@ export function usableFrameRuns(map: readonly BootMemoryRegion[]): FrameRun[] {
       runs[runs.length - 1] = { start: last.start, end: Math.max(last.end, end) };
     else runs.push({ start, end });
   }
-  return runs;
+  // A raw firmware map may overlap; as Linux's e820 sanitizing does, the more restrictive type
+  // wins: any frame a non-usable range touches (its start rounded down, its end up) is cut out.
+  let out = runs;
+  for (const r of map) {
+    if (r.type === "usable") continue;
+    const lo = Math.floor(r.base / FRAME_SIZE);
+    const hi = Math.ceil((r.base + r.length) / FRAME_SIZE);
+    const cut: FrameRun[] = [];
+    for (const run of out) {
+      if (run.end <= lo || run.start >= hi) cut.push(run);
+      else {
+        if (run.start < lo) cut.push({ start: run.start, end: lo });
+        if (run.end > hi) cut.push({ start: hi, end: run.end });
+      }
+    }
+    out = cut;
+  }
+  return out;
 }
 
 /**
