@@ -325,6 +325,24 @@ describe("Mapper", () => {
       });
     }
 
+    it("a frame source that hands out a frame an MMIO region hides (the PCI hole over RAM)", () => {
+      // On hardware the table's stores would reach the device and walks would read the device; a
+      // page table there is never what the kernel meant. The boot map lists the range as mmio.
+      const memory = new PhysicalMemory({ size: 16 << 20 });
+      memory.addMmio(0x800000, 0x100000, { read: () => 0xffffffff, write: () => {} }, "hole");
+      const good = new StackFrameSource(1, 4);
+      let calls = 0;
+      const frames: FrameSource = {
+        allocFrame: () => (++calls === 1 ? good.allocFrame() : 0x800),
+        freeFrame: (pfn) => (pfn === 0x800 ? undefined : good.freeFrame(pfn)),
+      };
+      const mapper = new Mapper({ memory, frames });
+      expect(() => mapper.map(0, 0, PAGE_4K, {})).toThrow(/MMIO/);
+      expect(mapper.tableCount).toBe(1);
+      mapper.checkInvariants();
+      expect(() => new Mapper({ memory, frames: good, root: 0x800000 })).toThrow(/MMIO/);
+    });
+
     it("a frame source that hands out a frame outside RAM", () => {
       const memory = new PhysicalMemory({ size: 1 << 20 });
       const good = new StackFrameSource(1, 4);

@@ -28,7 +28,9 @@
  * - **The walker never clears A or D**, and stores an entry back only when it changes.
  * - **A TLB hit for a write whose entry has D = 0 walks again** to set D in memory (SDM 4.8), and
  *   refreshes the entry from that walk; if that walk faults the entry is dropped.
- * - **A table outside RAM** gives #MC (see fault.ts); paging structures in MMIO are not supported.
+ * - **A table outside RAM** gives #MC (see fault.ts); paging structures in MMIO are not supported:
+ *   a table in RAM that an MMIO region hides (the PCI hole) is read from that RAM, not from the
+ *   device (the mapper refuses such frames).
  * - **A page fault drops the page's TLB entries** (SDM 4.10.4.1) unless the TLB was built with
  *   `invalidateOnFault: false`.
  *

@@ -142,7 +142,9 @@ export class Mapper implements PageTableMapper {
 
   /**
    * @throws {@link ConfigurationError} if `levels` is not 4 or 5, `maxPhysAddr` is outside 36..52,
-   *   the frame source has no frame for the root, or `root` is not a RAM frame address.
+   *   the frame source has no frame for the root, or `root` is not a RAM frame address (or is hidden
+   *   by an MMIO region).
+   * @throws {@link PhysicalRangeError} if the frame source gives a root frame outside usable RAM.
    */
   constructor(options: MapperOptions) {
     const levels = options.levels ?? 4;
@@ -162,9 +164,9 @@ export class Mapper implements PageTableMapper {
     this.physLimit = 2 ** maxPhysAddr;
     if (options.root !== undefined) {
       const pfn = options.root / FRAME_SIZE;
-      if (!this.memory.isRamFrame(pfn)) {
+      if (!this.memory.isRamFrame(pfn) || this.memory.mmioAt(options.root) !== undefined) {
         throw new ConfigurationError(
-          `Mapper(root=${hex(options.root)}): root must be a 4 KiB-aligned RAM address`,
+          `Mapper(root=${hex(options.root)}): root must be a 4 KiB-aligned RAM address not hidden by MMIO`,
         );
       }
       this.root = options.root;
@@ -195,7 +197,7 @@ export class Mapper implements PageTableMapper {
    * @throws {@link PageSizeError} if `size` is not 4 KiB, 2 MiB or 1 GiB.
    * @throws {@link AlignmentError} if `va` or `pa` is not aligned to `size`.
    * @throws {@link PhysicalRangeError} if the frame reaches 2^maxPhysAddr, or the frame source gives
-   *   a frame outside RAM.
+   *   a table frame outside RAM or hidden by an MMIO region.
    * @throws {@link InvalidArgumentError} if a numeric flag is out of range.
    */
   map(va: VirtAddr, pa: PhysAddr, size: PageSize, flags: MapFlags): MapResult {
@@ -231,7 +233,7 @@ export class Mapper implements PageTableMapper {
           this.rollback(created);
           return { kind: "out-of-frames" };
         }
-        if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= this.physLimit) {
+        if (!this.isTableFrame(pfn)) {
           this.frames.freeFrame(pfn);
           this.rollback(created);
           this.checkTableFrame(callText("map", va, size, pa), pfn);
@@ -439,10 +441,27 @@ export class Mapper implements PageTableMapper {
     return { memory: this.memory, root: this.root, levels: this.levels };
   }
 
+  /** Whether `pfn` may hold a table: usable RAM below 2^MAXPHYADDR (see checkTableFrame). */
+  private isTableFrame(pfn: Pfn): boolean {
+    return (
+      this.memory.isRamFrame(pfn) &&
+      pfn * FRAME_SIZE < this.physLimit &&
+      this.memory.mmioAt(pfn * FRAME_SIZE) === undefined
+    );
+  }
+
   private checkTableFrame(call: string, pfn: Pfn): void {
     if (!this.memory.isRamFrame(pfn) || pfn * FRAME_SIZE >= this.physLimit) {
       throw new PhysicalRangeError(
         `${call}: the frame source returned pfn ${hex(pfn)}, which is not a RAM frame below 2^${this.maxPhysAddr}`,
+      );
+    }
+    // RAM under an MMIO region (the PCI hole) is not usable: the CPU's stores to a table there
+    // would reach the device. MMIO regions are 4 KiB aligned, so the frame's first byte decides.
+    const mmio = this.memory.mmioAt(pfn * FRAME_SIZE);
+    if (mmio !== undefined) {
+      throw new PhysicalRangeError(
+        `${call}: the frame source returned pfn ${hex(pfn)}, which the MMIO region "${mmio.name}" hides (page tables must be in usable RAM)`,
       );
     }
   }
