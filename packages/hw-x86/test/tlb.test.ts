@@ -278,9 +278,13 @@ describe("TLB (Intel SDM 4.10)", () => {
       expect(s.tlb.writeCr3(true, 1)).toBe(1);
       expect(s.tlb.entries().map((e) => e.pcid)).toEqual([2]);
     });
-    it("refuses a non-zero PCID without PCIDE", () => {
+    it("refuses a non-zero PCID, or the no-flush bit 63, without PCIDE (both #GP on hardware)", () => {
       const s = setup();
+      s.mapper.map(0x400000, 0x10000, PAGE_4K, RW);
+      s.mmu.translate(s.ctx(), 0x400000, Access.Read);
       expect(() => s.tlb.writeCr3(false, 5)).toThrow(InvalidArgumentError);
+      expect(() => s.tlb.writeCr3(false, 0, true)).toThrow(InvalidArgumentError);
+      expect(s.tlb.entries()).toHaveLength(1); // nothing flushed by the refused writes
     });
   });
 

@@ -430,13 +430,19 @@ export class Tlb {
    * with PCIDE = 1, drop the non-global entries of the new PCID, unless bit 63 of the source
    * (`noFlush`) is set, in which case nothing is dropped.
    * @returns the number of entries dropped.
-   * @throws {@link InvalidArgumentError} if `newPcid` is not in 0..4095, or non-zero without PCIDE.
+   * @throws {@link InvalidArgumentError} if `newPcid` is not in 0..4095, or non-zero without PCIDE,
+   *   or `noFlush` is set without PCIDE (bit 63 of CR3 is reserved then, SDM 4.5 Table 4-12).
    */
   writeCr3(pcide: boolean, newPcid: number, noFlush = false): number {
     checkPcid("writeCr3", newPcid);
     if (!pcide && newPcid !== 0) {
       throw new InvalidArgumentError(
         `writeCr3(pcid=${newPcid}): PCID must be 0 when CR4.PCIDE = 0 (SDM 4.10.1)`,
+      );
+    }
+    if (!pcide && noFlush) {
+      throw new InvalidArgumentError(
+        "writeCr3(noFlush): bit 63 is reserved when CR4.PCIDE = 0 (SDM 4.5, Table 4-12 → #GP)",
       );
     }
     if (pcide && noFlush) return 0;
