@@ -25,6 +25,20 @@ describe.each(["shadow", "refcount"] as const)("page faults (%s)", (strategy) =>
     expect(s.handleFault(0x10000, "write")).toMatchObject({ kind: "segv", code: "accerr" });
   });
 
+  it("an exec-only area is readable, as on x86 without protection keys (a present page always is)", () => {
+    // Linux/x86 maps PROT_EXEC as PAGE_READONLY_EXEC: the MMU cannot fetch without allowing reads.
+    // Whether the first access is a read or an exec must not change what a read does later.
+    for (const first of ["read", "exec"] as const) {
+      const m = machine(strategy);
+      const s = m.sys.createSpace();
+      s.map({ length: 0x1000, prot: PROT_EXEC, placement: { kind: "fixed", va: 0x10000 } });
+      expect(s.handleFault(0x10000, first)).toMatchObject({ kind: "resolved" });
+      expect(m.load(s, 0x10000)).toBe(0);
+      expect(m.store(s, 0x10000, 1)).toBe("segv:protection");
+      m.sys.checkInvariants();
+    }
+  });
+
   it("write after fork: the first writer copies, the last holder reuses (refcount) or copies (shadow)", () => {
     const m = machine(strategy);
     const p = m.sys.createSpace();

@@ -230,7 +230,7 @@ function expected(m: Readonly<Model>, i: number, pg: number, off: number): numbe
   const pm = m.procs[i]!.get(pg);
   if (pm === undefined) return "segv:no-area";
   if (pm.guard) return "segv:guard";
-  if ((pm.prot & (PROT_READ | PROT_WRITE)) === 0) return "segv:protection";
+  if (pm.prot === PROT_NONE) return "segv:protection"; // any other protection reads on x86
   return pm.bytes.get(off) ?? 0;
 }
 
@@ -329,6 +329,7 @@ const protArb = fc.constantFrom(
   PROT_READ,
   PROT_NONE,
   PROT_READ | PROT_WRITE | PROT_EXEC,
+  PROT_EXEC,
 );
 const pageArb = fc.nat({ max: WINDOW_PAGES - 1 });
 const lenArb = fc.integer({ min: 1, max: 4 });

@@ -313,13 +313,15 @@ export class AddressSpace {
     if (area === undefined) return { kind: "segv", code: "maperr", reason: "no-area", va };
     if (area.sharing === "guard") return { kind: "segv", code: "accerr", reason: "guard", va };
     const p = area.prot;
-    // x86 pages are readable whenever present: PROT_WRITE alone still reads (as on Linux/x86).
+    // x86 pages are readable whenever present (without protection keys): PROT_WRITE or PROT_EXEC
+    // alone still reads, as Linux/x86 maps them (PAGE_SHARED / PAGE_READONLY_EXEC). A read fault
+    // must agree with what the MMU allows once the page is in, whichever access came first.
     const allowed =
       access === "write"
         ? (p & PROT_WRITE) !== 0
         : access === "exec"
           ? (p & PROT_EXEC) !== 0
-          : (p & (PROT_READ | PROT_WRITE)) !== 0;
+          : p !== PROT_NONE;
     if (!allowed) return { kind: "segv", code: "accerr", reason: "protection", va };
     const pageVa = Math.floor(va / PAGE_SIZE) * PAGE_SIZE;
     const leaf = this.pmap.lookup(pageVa);
