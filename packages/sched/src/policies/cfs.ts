@@ -210,10 +210,11 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     const left = this.entries.get(t as ThreadId)!;
     const next = this.entries.get(second as ThreadId)!;
     const gran = (this.wakeupGranularity * NICE_0_WEIGHT) / left.weight;
-    const [run, back] = next.vruntime - left.vruntime <= gran ? [next, left] : [left, next];
+    const passOver = next.vruntime - left.vruntime <= gran;
+    const back = passOver ? left : next;
     if (this.tree !== null) this.tree.insert(back.tid, back.vruntime);
     else this.heap!.push(back.tid, back.vruntime);
-    return run.tid;
+    return passOver ? next.tid : left.tid;
   }
   private popFirst(): number {
     return this.tree !== null ? this.tree.popLeftmost() : this.heap!.popMin();
