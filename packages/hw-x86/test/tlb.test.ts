@@ -5,6 +5,7 @@ import {
   type AccessKind,
   ConfigurationError,
   InvalidArgumentError,
+  InvariantError,
   type MapFlags,
   Mapper,
   Mmu,
@@ -117,6 +118,29 @@ describe("TLB (Intel SDM 4.10)", () => {
     tlb.refreshEntry(w, 0x200000, TLB_RW, 0, 30);
     expect(tlb.flags[w]).toBe(TLB_RW | (3 << TLB_LEVEL_SHIFT));
     expect(() => tlb.checkInvariants()).not.toThrow();
+  });
+
+  it("checkInvariants catches each broken invariant of the banner", () => {
+    const filled = () => {
+      const tlb = new Tlb({ sets: 4, ways: 2 });
+      tlb.fill(0, 0, 0x1000, 0x5000, TLB_RW, 0, 12); // set 1, way 2
+      tlb.fill(0, 0, 0x5000, 0x6000, TLB_RW, 0, 12); // set 1, way 3
+      tlb.checkInvariants();
+      return tlb;
+    };
+    const corrupt: [string, (t: Tlb) => void, RegExp][] = [
+      ["entry in a set its tag does not select", (t) => void (t.tagLo[2] = 2), /not its own/],
+      ["same page and PCID twice", (t) => void (t.tagLo[3] = t.tagLo[2]!), /same page/],
+      ["PCID changed behind the match key", (t) => void (t.pcid[2] = 7), /match key/],
+      ["page shift not 12, 21 or 30", (t) => void (t.pageShift[2] = 13), /page shift/],
+      ["level bits disagree with the page shift", (t) => void (t.pageShift[2] = 21), /flag level/],
+    ];
+    for (const [name, breakIt, message] of corrupt) {
+      const t = filled();
+      breakIt(t);
+      expect(() => t.checkInvariants(), name).toThrow(message);
+      expect(() => t.checkInvariants(), name).toThrow(InvariantError);
+    }
   });
 
   it("a page fault drops the page's entries (4.10.4.1), unless configured like the baseline", () => {
