@@ -286,6 +286,53 @@ describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) =
     expect(m.frames.freeFrames()).toBe(m.initialFree);
   });
 
+  it("a private mapping of a segment at an offset, split by unmap and protect, reads the right pages", () => {
+    // Page k of the segment holds k + 1. Map pages 2..7 privately at 0x20000, cut page 4 out
+    // (a split: the tail must read from segment page 5 on), protect page 6 away and back (a split
+    // and a join), fork, write in the child: every page still reads its own segment page.
+    const m = machine(strategy);
+    const seg = m.sys.shm.create("/file", 8);
+    const w = m.sys.createSpace();
+    w.map({
+      length: 0x8000,
+      prot: RW,
+      sharing: "shared",
+      object: seg.object,
+      placement: { kind: "fixed", va: 0x10000 },
+    });
+    for (let k = 0; k < 8; k++) m.store(w, 0x10000 + k * 0x1000, k + 1);
+    const s = m.sys.createSpace();
+    s.map({
+      length: 0x6000,
+      prot: RW,
+      object: seg.object,
+      offset: 2,
+      placement: { kind: "fixed", va: 0x20000 },
+    });
+    const page = (sp: typeof s, k: number) => m.load(sp, 0x20000 + (k - 2) * 0x1000);
+    expect(s.unmap(0x22000, 0x1000)).toEqual({ kind: "unmapped", pages: 1 });
+    expect(s.protect(0x24000, 0x1000, PROT_READ)).toEqual({ kind: "protected", pages: 1 });
+    expect(s.protect(0x24000, 0x1000, RW)).toEqual({ kind: "protected", pages: 1 });
+    expect(s.areaList().map(String)).toEqual([
+      "0000020000-0000022000 rw-p anon",
+      "0000023000-0000026000 rw-p anon",
+    ]);
+    expect([2, 3, 5, 6, 7].map((k) => page(s, k))).toEqual([3, 4, 6, 7, 8]);
+    const c = s.fork()!;
+    expect(m.store(c, 0x20000 + (6 - 2) * 0x1000, 99)).toBeNull();
+    expect([2, 3, 5, 6, 7].map((k) => page(c, k))).toEqual([3, 4, 6, 99, 8]);
+    expect([2, 3, 5, 6, 7].map((k) => page(s, k))).toEqual([3, 4, 6, 7, 8]);
+    expect(m.load(w, 0x10000 + 6 * 0x1000)).toBe(7); // the segment itself never sees a private write
+    m.sys.checkInvariants();
+    for (const sp of [c, s, w]) {
+      for (const cpu of m.cpus) if (cpu.activeSpace === sp.id) cpu.activeSpace = null;
+      sp.destroy();
+    }
+    m.sys.shm.unlink("/file");
+    expect(m.sys.store.objects()).toHaveLength(0);
+    expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+
   it("a private mapping of a segment reads through and copies on write", () => {
     const m = machine(strategy);
     const seg = m.sys.shm.create("/file", 1);
