@@ -110,6 +110,15 @@ describe("PhysicalMemory", () => {
     expect(() => mem.read32(0xfd001ffe)).toThrow(/crosses the end/);
   });
 
+  it("a load carries only its width: a device answering more bits is cut to 1, 2 or 4 bytes", () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 });
+    mem.addMmio(0xfd000000, 0x1000, { read: () => 0x1deadbeef, write: () => {} }, "sloppy");
+    expect(mem.read8(0xfd000000)).toBe(0xef);
+    expect(mem.read16(0xfd000000)).toBe(0xbeef);
+    expect(mem.read32(0xfd000000)).toBe(0xdeadbeef);
+    expect(mem.read64(0xfd000000)).toBe(0xdeadbeefdeadbeefn);
+  });
+
   it("lets MMIO hide RAM below it and lists it in the boot map", () => {
     const mem = new PhysicalMemory({
       size: 1 << 20,

@@ -57,7 +57,8 @@ export type MmioWidth = 1 | 2 | 4;
 
 /**
  * A device that answers loads and stores to an MMIO region (a framebuffer, a timer's registers).
- * Offsets are relative to the region's base. Values are unsigned and `width` bytes wide.
+ * Offsets are relative to the region's base. Values are unsigned and `width` bytes wide (a load
+ * keeps only the low `width` bytes of what `read` returns, as the bus would).
  */
 export interface MmioDevice {
   /** Answer a load of `width` bytes at `offset`. */
@@ -598,7 +599,9 @@ export class PhysicalMemory {
 
   private mmioRead(call: string, pa: PhysAddr, width: MmioWidth): number {
     const r = this.mmioRegionFor(call, pa, width);
-    return r.device.read(pa - r.base, width) >>> 0;
+    // The bus carries `width` bytes: whatever else a device returns is not part of the load.
+    const v = r.device.read(pa - r.base, width);
+    return width === 4 ? v >>> 0 : v & (width === 2 ? 0xffff : 0xff);
   }
 
   private mmioWrite(call: string, pa: PhysAddr, width: MmioWidth, value: number): void {
