@@ -113,6 +113,15 @@ class LeaksOnExit extends ShadowCow {
   override checkArea(): void {}
 }
 
+/** An exiting space's private pages are never released (their counts stay, the frames stay taken). */
+class LeaksFramesOnExit extends RefcountCow {
+  override drop(space: AddressSpace, area: Area, exiting: boolean): void {
+    if (!exiting) super.drop(space, area, exiting);
+    else if (area.object !== null) space.system.store.unlink(area.object);
+  }
+  override checkArea(): void {}
+}
+
 /** A write fault copies into the front object but leaves the leaf pointing at the old frame. */
 class StaleLeafAfterCopy extends ShadowCow {
   override fault(space: AddressSpace, area: Area, va: number, write: boolean): FaultOutcome {
@@ -148,6 +157,7 @@ describe("copy-on-write laws reject broken strategies", () => {
     ["a shadow leaked at every fork", () => new LeaksShadows(), "no leaks"],
     ["a shadow leaked at every fork", () => new LeaksShadows(), "chains stay bounded"],
     ["objects kept after exit", () => new LeaksOnExit(), "no leaks"],
+    ["frames kept after exit", () => new LeaksFramesOnExit(), "no leaks"],
     ["a leaf left on the old frame after a copy", () => new StaleLeafAfterCopy(), "after fork, a write"],
   ];
   for (const [what, make, name] of cases) {
