@@ -98,17 +98,23 @@ export class IoPortSpace {
     return r;
   }
 
-  /** IN of `width` bytes; all ones when no device claims `port`. @throws {@link InvalidArgumentError} for a bad port. */
+  /**
+   * IN of `width` bytes (only those: the low `width` bytes of what the device answers); all ones
+   * when no device claims `port`. @throws {@link InvalidArgumentError} for a bad port.
+   */
   read(port: number, width: PortWidth): number {
     const r = this.#find("in", port, width);
     if (r === undefined) return width === 4 ? 0xffffffff : (1 << (8 * width)) - 1;
-    return r.device.readPort(port - r.base, width) >>> 0;
+    return widthOf(r.device.readPort(port - r.base, width), width);
   }
 
-  /** OUT of `width` bytes; dropped when no device claims `port`. @throws {@link InvalidArgumentError} for a bad port. */
+  /**
+   * OUT of `width` bytes (the low `width` bytes of `value`); dropped when no device claims `port`.
+   * @throws {@link InvalidArgumentError} for a bad port.
+   */
   write(port: number, width: PortWidth, value: number): void {
     const r = this.#find("out", port, width);
-    r?.device.writePort(port - r.base, width, value >>> 0);
+    r?.device.writePort(port - r.base, width, widthOf(value, width));
   }
 
   /** `IN AL, DX`. */
@@ -120,4 +126,9 @@ export class IoPortSpace {
   outb(port: number, value: number): void {
     this.write(port, 1, value & 0xff);
   }
+}
+
+/** The low `width` bytes of `v`, unsigned: an I/O access carries no more. */
+function widthOf(v: number, width: PortWidth): number {
+  return width === 4 ? v >>> 0 : v & (width === 2 ? 0xffff : 0xff);
 }
