@@ -188,6 +188,18 @@ export interface SchedPolicy {
    * @throws UnknownThreadError; InvalidArgumentError for an out-of-range value.
    */
   setParams(tid: ThreadId, params: Partial<ThreadParams>): void;
+  /**
+   * Optional, for policies whose per-thread state means something relative to the run queue: what
+   * `tid` (admitted, not ready) takes with it to another CPU's instance of the same policy, read
+   * just before `retire` (CFS: its lag, vruntime − min_vruntime, as Linux normalises a migrating
+   * task's vruntime by its old queue's min_vruntime).
+   */
+  migrateOut?(tid: ThreadId): number;
+  /**
+   * Optional: receive what `migrateOut` returned on the old CPU, just after `admit` and before the
+   * thread is enqueued (CFS: vruntime = min_vruntime + lag here).
+   */
+  migrateIn?(tid: ThreadId, carried: number): void;
   /** Whether `tid` has been admitted and not retired. */
   isAdmitted(tid: ThreadId): boolean;
   /** Whether `tid` is in the ready set. */

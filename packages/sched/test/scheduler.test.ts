@@ -257,6 +257,36 @@ describe("Scheduler: several CPUs", () => {
     s.checkInvariants();
   });
 
+  it("a CFS thread keeps its lag across a migration: vruntime − min_vruntime is the same on the new CPU (Linux normalises by min_vruntime)", () => {
+    const s = new Scheduler({ cpus: 2, policy: () => new CfsPolicy(), balanceInterval: 0, idleSteal: false });
+    const cfs = (c: number) => s.policyOf(cpuId(c)) as CfsPolicy;
+    // CPU 1 runs one thread far ahead, so its min_vruntime is large.
+    const far = s.spawn({}, maskOf(1));
+    s.start(far);
+    s.schedule(cpuId(1));
+    for (let i = 0; i < 500; i++) s.tick(cpuId(1), 1);
+    // CPU 0: a runs 40 cycles alone, b waits (ahead of it by less than a slice).
+    const a = s.spawn({}, maskOf(0));
+    const b = s.spawn({}, maskOf(0));
+    s.start(a);
+    s.start(b);
+    expect(s.schedule(cpuId(0))).toBe(b); // b started with the smaller debit
+    s.tick(cpuId(0), 10); // b at 22, a at 24: within the wakeup granularity, so b's yield lets a run
+    s.yield(b);
+    expect(s.schedule(cpuId(0))).toBe(a);
+    const lagOf = (t: ReturnType<typeof s.spawn>) =>
+      cfs(s.info(t).cpu).vruntimeOf(t) - cfs(s.info(t).cpu).minVruntime;
+    s.tick(cpuId(0), 1); // a at 25, b (ready) at 22 is the floor
+    expect(lagOf(a)).toBe(3);
+    s.setAffinity(a, maskOf(1)); // running a moves to CPU 1, 3 ahead of CPU 1's floor
+    expect(s.info(a).cpu).toBe(1);
+    expect(cfs(1).minVruntime).toBeGreaterThan(400);
+    expect(lagOf(a)).toBe(3);
+    s.setAffinity(b, maskOf(1)); // so does ready b, at the floor of CPU 0 (lag 0)
+    expect(lagOf(b)).toBe(0);
+    s.checkInvariants();
+  });
+
   it("changing the affinity of a running thread moves it at once", () => {
     const s = new Scheduler({ cpus: 2, policy: rr });
     const a = s.spawn({}, maskOf(0));

@@ -21,8 +21,10 @@
  *
  * Placement (`place_entity`): a new thread starts one virtual slice after min_vruntime
  * (START_DEBIT), a waking thread at no less than min_vruntime − targetLatency/2 (sleeper credit,
- * GENTLE_FAIR_SLEEPERS), a migrated thread at min_vruntime (its old queue's clock means nothing
- * here; Linux instead keeps its lag, vruntime − old min_vruntime + new min_vruntime).
+ * GENTLE_FAIR_SLEEPERS). A thread that moves to another CPU keeps its lag: `migrateOut` gives
+ * vruntime − min_vruntime of the old queue and `migrateIn` sets vruntime = min_vruntime + lag on
+ * the new one, as Linux subtracts the old queue's min_vruntime from a migrating task and adds the
+ * new one's; a thread that arrives with reason "migrated" and no lag starts at min_vruntime.
  *
  * min_vruntime (`update_min_vruntime`) is max(min_vruntime, min(current, leftmost)): brought up
  * to date at every tick and pick, and when a thread leaves the runnable set (the current one
@@ -55,7 +57,7 @@ import {
   type ThreadId,
   type ThreadParams,
 } from "../api.js";
-import { InvariantError } from "../errors.js";
+import { InvalidArgumentError, InvariantError } from "../errors.js";
 import { VruntimeTree } from "../structs/rbtree.js";
 import { VruntimeHeap } from "../structs/vruntime-heap.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
@@ -84,6 +86,8 @@ export interface CfsEntry extends PolicyEntry {
   weight: number;
   /** Cycles run since the last pick. */
   sliceExec: Cycles;
+  /** Set by `migrateIn`: the vruntime already holds the lag carried from the old CPU. */
+  carried: boolean;
 }
 
 /** The weight of a nice value (Linux `sched_prio_to_weight[nice + 20]`). */
@@ -168,7 +172,15 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): CfsEntry {
-    return { tid, params, ready: false, vruntime: 0, weight: niceToWeight(params.nice), sliceExec: 0 };
+    return {
+      tid,
+      params,
+      ready: false,
+      vruntime: 0,
+      weight: niceToWeight(params.nice),
+      sliceExec: 0,
+      carried: false,
+    };
   }
   protected insertReady(e: CfsEntry, reason: ReadyReason): void {
     if (reason === "new") {
@@ -176,8 +188,10 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
       e.vruntime = Math.max(e.vruntime, this.minV + debit);
     } else if (reason === "wake") {
       e.vruntime = Math.max(e.vruntime, this.minV - this.targetLatency / 2);
+      e.carried = false;
     } else if (reason === "migrated") {
-      e.vruntime = this.minV;
+      if (!e.carried) e.vruntime = this.minV;
+      e.carried = false;
     } else if (reason === "yielded") {
       this.skip = e.tid; // yield_task_fair: the next pick passes over it if anyone else is ready
     }
@@ -242,6 +256,26 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     const w = niceToWeight(e.params.nice);
     if (e.ready) this.readyWeight += w - e.weight;
     e.weight = w;
+  }
+  /**
+   * What `tid` takes to another CPU: its lag, vruntime − min_vruntime.
+   * @throws UnknownThreadError.
+   */
+  migrateOut(tid: ThreadId): number {
+    return this.lookup("migrateOut", tid).vruntime - this.minV;
+  }
+  /**
+   * `tid`, just admitted here from another CPU, keeps the lag it had there: vruntime =
+   * min_vruntime + lag (a waking thread is then still placed no earlier than the sleeper credit
+   * allows).
+   * @throws UnknownThreadError; InvalidArgumentError when `lag` is not finite.
+   */
+  migrateIn(tid: ThreadId, lag: number): void {
+    const e = this.lookup("migrateIn", tid);
+    if (!Number.isFinite(lag))
+      throw new InvalidArgumentError(`${this.name}.migrateIn(tid=${tid}, lag=${lag}): lag must be finite`);
+    e.vruntime = this.minV + lag;
+    e.carried = true;
   }
   /** `SchedPolicy.dequeue`; then min_vruntime follows the threads still runnable. */
   override dequeue(tid: ThreadId): void {

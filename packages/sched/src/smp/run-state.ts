@@ -10,7 +10,8 @@
  *               running[c]   = the tid whose home is c and state is running, or null
  *               needResched[c] = a wake, arrival or tick asked c to call schedule(c)
  *
- *   migrate(t, to): policies[from].dequeue → retire → policies[to].admit → enqueue "migrated"
+ *   migrate(t, to): policies[from].dequeue → migrateOut → retire
+ *                   → policies[to].admit → migrateIn → enqueue "migrated"
  * ```
  *
  * Each move checks before it changes anything (`checkTransition` probes the state machine of
@@ -119,11 +120,18 @@ export class RunState {
       this.running[t.cpu] = null;
     }
   }
-  /** Move a not-ready thread's policy membership to another CPU. */
+  /**
+   * Move a not-ready thread's policy membership to another CPU, with what the policy carries
+   * across (`migrateOut` / `migrateIn`, e.g. CFS's lag).
+   */
   rehome(t: ThreadInfo, to: CpuId, why: MigrationReason): void {
     const from = t.cpu;
-    this.policies[from]!.retire(t.tid);
-    this.policies[to]!.admit(t.tid, t.params);
+    const src = this.policies[from]!;
+    const dst = this.policies[to]!;
+    const carried = src.migrateOut?.(t.tid);
+    src.retire(t.tid);
+    dst.admit(t.tid, t.params);
+    if (carried !== undefined) dst.migrateIn?.(t.tid, carried);
     t.cpu = to;
     this.migrations++;
     this.tracer?.emit({ type: "sched.migrate", tid: t.tid, from, to, why });
