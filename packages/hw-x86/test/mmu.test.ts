@@ -335,11 +335,26 @@ describe("MMU walk (Intel SDM chapter 4)", () => {
         expect(s.mapper.walkPath(0x400000).map((p) => (p.lo >>> 6) & 1)).toEqual([0, 0, 0, 0]); // never D
       }
     });
-    it("a 2 MiB leaf gets D on a write", () => {
-      const s = setup();
-      s.mapper.map(0x200000, 0x200000, PAGE_2M, USER_RW);
-      s.mmu.translate(s.ctx(user), 0x2fffff, Access.Write);
-      expect(s.mapper.translate(0x200000)?.flags).toMatchObject({ accessed: true, dirty: true });
+    it("a 2 MiB or 1 GiB leaf gets D on a write, and only A on a read or a fetch", () => {
+      for (const [va, size] of [
+        [0x200000, PAGE_2M],
+        [2 ** 30, PAGE_1G],
+      ] as const) {
+        for (const [access, dirty] of [
+          [Access.Read, false],
+          [Access.Execute, false],
+          [Access.Write, true],
+        ] as const) {
+          const s = setup();
+          s.mapper.map(va, va, size, USER_RW);
+          s.mmu.translate(s.ctx(user), va + size - 1, access);
+          expect(s.mapper.translate(va)?.flags).toMatchObject({ accessed: true, dirty });
+          // The entries above the leaf get A, never D.
+          expect(s.mapper.walkPath(va).map((e) => (e.lo >>> 5) & 3)).toEqual(
+            size === PAGE_2M ? [1, 1, dirty ? 3 : 1] : [1, dirty ? 3 : 1],
+          );
+        }
+      }
     });
   });
 
