@@ -8,7 +8,9 @@ import {
   EmptyAffinityError,
   IllegalTransitionError,
   InvalidArgumentError,
+  JsixMlfqPolicy,
   ManualClock,
+  MlfqPolicy,
   maskOf,
   RoundRobinPolicy,
   SchedError,
@@ -285,6 +287,25 @@ describe("Scheduler: several CPUs", () => {
     s.setAffinity(b, maskOf(1)); // so does ready b, at the floor of CPU 0 (lag 0)
     expect(lagOf(b)).toBe(0);
     s.checkInvariants();
+  });
+
+  it("an MLFQ thread keeps its level when it changes CPU (rule 3 is for new jobs, not moved ones)", () => {
+    for (const make of [
+      () => new MlfqPolicy({ levels: 3, quantum: 2 }),
+      () => new JsixMlfqPolicy({ baseQuantum: 1, initialLevel: 0 }),
+    ]) {
+      const s = new Scheduler({ cpus: 2, policy: make, balanceInterval: 0, idleSteal: false });
+      const levelOf = (t: ReturnType<typeof s.spawn>) =>
+        (s.policyOf(s.info(t).cpu) as MlfqPolicy | JsixMlfqPolicy).levelOf(t);
+      const a = s.spawn({}, maskOf(0));
+      s.start(a);
+      s.schedule(cpuId(0));
+      while (levelOf(a) < 2) if (s.tick(cpuId(0), 1)) s.schedule(cpuId(0)); // CPU-bound: sinks
+      s.setAffinity(a, maskOf(1));
+      expect(s.info(a).cpu).toBe(1);
+      expect(levelOf(a)).toBe(2);
+      s.checkInvariants();
+    }
   });
 
   it("changing the affinity of a running thread moves it at once", () => {

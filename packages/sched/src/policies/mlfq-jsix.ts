@@ -95,6 +95,23 @@ export class JsixMlfqPolicy extends PolicyBase<JsixEntry> {
     return this.lookup("levelOf", tid).level;
   }
 
+  /**
+   * What `tid` takes to another CPU: its level (the slice left there is refilled).
+   * @throws UnknownThreadError.
+   */
+  migrateOut(tid: ThreadId): number {
+    return this.lookup("migrateOut", tid).level;
+  }
+  /**
+   * `tid`, just admitted here from another CPU, resumes at `level` with a full slice of it.
+   * @throws UnknownThreadError; InvalidArgumentError unless `level` is in 0..7.
+   */
+  migrateIn(tid: ThreadId, lvl: number): void {
+    const e = this.lookup("migrateIn", tid);
+    e.level = level("migrateIn level", lvl);
+    e.timeLeft = this.quantum(e.level);
+  }
+
   /** How many single-level promotions have happened. */
   get promotionCount(): number {
     return this.promotions;

@@ -114,6 +114,28 @@ export class MlfqPolicy extends PolicyBase<MlfqEntry> {
     return this.fresh(this.lookup("levelOf", tid)).level;
   }
 
+  /**
+   * What `tid` takes to another CPU: its level (a moved job is not a new one, so rule 3 does not
+   * apply); the allotment at that level starts afresh there.
+   * @throws UnknownThreadError.
+   */
+  migrateOut(tid: ThreadId): number {
+    return this.fresh(this.lookup("migrateOut", tid)).level;
+  }
+  /**
+   * `tid`, just admitted here from another CPU, resumes at `level` (clamped to this policy's levels).
+   * @throws UnknownThreadError; InvalidArgumentError unless `level` is an integer ≥ 0.
+   */
+  migrateIn(tid: ThreadId, level: number): void {
+    const e = this.lookup("migrateIn", tid);
+    if (!Number.isInteger(level) || level < 0)
+      throw new InvalidArgumentError(
+        `${this.name}.migrateIn(tid=${tid}, level=${level}): expected a level ≥ 0`,
+      );
+    e.level = Math.min(level, this.levels - 1);
+    e.allotUsed = 0;
+  }
+
   /** How many boosts (rule 5) have happened. */
   get boostCount(): number {
     return this.boosts;
