@@ -16,6 +16,7 @@ import {
   SchedError,
   type SchedEvent,
   Scheduler,
+  StridePolicy,
   threadId,
   UnknownThreadError,
   WaitQueue,
@@ -306,6 +307,26 @@ describe("Scheduler: several CPUs", () => {
       expect(levelOf(a)).toBe(2);
       s.checkInvariants();
     }
+  });
+
+  it("a stride thread moved to another CPU stays as far ahead of the global pass as it was", () => {
+    const s = new Scheduler({ cpus: 2, policy: () => new StridePolicy({ quantum: 1 }), balanceInterval: 0 });
+    const pass = (t: ReturnType<typeof s.spawn>) => (s.policyOf(s.info(t).cpu) as StridePolicy).passOf(t);
+    const [a, b] = [s.spawn({ tickets: 1 }, maskOf(0)), s.spawn({ tickets: 4 }, maskOf(0))];
+    s.start(a);
+    s.start(b);
+    expect(s.schedule(cpuId(0))).toBe(a); // tie at 0: lower id
+    s.tick(cpuId(0), 1); // a: pass 720720 (one stride), b still at 0
+    s.yield(a);
+    const ahead = pass(a) - pass(b);
+    expect(ahead).toBe(720720);
+    const c = s.spawn({ tickets: 2 }, maskOf(1));
+    s.start(c);
+    s.schedule(cpuId(1));
+    for (let i = 0; i < 3; i++) s.tick(cpuId(1), 1); // CPU 1's global pass: c's, 3 × 360360
+    s.setAffinity(a, maskOf(1));
+    expect(pass(a) - (s.policyOf(cpuId(1)) as StridePolicy).passOf(c)).toBe(ahead);
+    s.checkInvariants();
   });
 
   it("changing the affinity of a running thread moves it at once", () => {

@@ -18,13 +18,15 @@
  * ticket count 1..16 integral.
  *
  * A thread that wakes or arrives starts at the current minimum pass (the "global pass"), so
- * sleeping does not bank CPU time. Ties on pass go to the lower thread id.
+ * sleeping does not bank CPU time. A thread moved to another CPU keeps how far its pass was ahead
+ * of the old CPU's global pass (`migrateOut`/`migrateIn`), so moving does not forgive it either.
+ * Ties on pass go to the lower thread id.
  *
  * Optimises exact proportional share; costs global state (passes) that makes joining threads
  * delicate. Invariant: the heap holds exactly the ready threads keyed by their pass.
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
-import { InvariantError } from "../errors.js";
+import { InvalidArgumentError, InvariantError } from "../errors.js";
 import { VruntimeHeap } from "../structs/vruntime-heap.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
 
@@ -70,6 +72,27 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   /** Current pass of `tid`. @throws UnknownThreadError. */
   passOf(tid: ThreadId): number {
     return this.lookup("passOf", tid).pass;
+  }
+
+  /**
+   * What `tid` takes to another CPU: how far its pass is ahead of this CPU's global pass (never
+   * below 0: like a sleeper, a moved thread banks no CPU time), Waldspurger's "remain".
+   * @throws UnknownThreadError.
+   */
+  migrateOut(tid: ThreadId): number {
+    return Math.max(0, this.lookup("migrateOut", tid).pass - this.globalPass());
+  }
+  /**
+   * `tid`, just admitted here from another CPU, joins `remain` ahead of this CPU's global pass.
+   * @throws UnknownThreadError; InvalidArgumentError unless `remain` is finite and ≥ 0.
+   */
+  migrateIn(tid: ThreadId, remain: number): void {
+    const e = this.lookup("migrateIn", tid);
+    if (!(remain >= 0 && Number.isFinite(remain)))
+      throw new InvalidArgumentError(
+        `${this.name}.migrateIn(tid=${tid}, remain=${remain}): expected finite ≥ 0`,
+      );
+    e.pass = this.globalPass() + remain;
   }
 
   /** The stride of a ticket count. */
