@@ -20,7 +20,8 @@
  * read through an entry with bit 51 set on a CPU with MAXPHYADDR 46 gives `P | RSVD = 9`.
  *
  * A non-canonical address never reaches the paging structures: it raises #GP(0) (SDM 3.3.7.1),
- * not #PF, and CR2 is not written. A table that lies outside RAM (our bus error) is reported as a
+ * not #PF, and CR2 is not written. (On hardware a stack access, through SS, raises #SS instead;
+ * this model has no segments, so every access is a data access or a fetch and gets #GP.) A table that lies outside RAM (our bus error) is reported as a
  * machine check (#MC, vector 18): real hardware would read all ones from a non-existent address;
  * we stop with a clear diagnosis instead (a choice of this model).
  *
