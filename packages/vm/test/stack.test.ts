@@ -1,8 +1,9 @@
 import { Access, Mapper, Mmu, makeContext, PhysicalMemory } from "@osbricks/hw-x86";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StackStateError } from "../src/errors.js";
 import { BuddyAllocator } from "../src/frames/buddy.js";
-import { KernelStackCache } from "../src/stacks/kernel-stacks.js";
+import { type KernelStack, KernelStackCache } from "../src/stacks/kernel-stacks.js";
 import { VirtualBuddy } from "../src/vrange/buddy.js";
 import { FirstFitRanges } from "../src/vrange/first-fit.js";
 
@@ -131,6 +132,51 @@ describe("KernelStackCache", () => {
     expect(() => stacks.free({ ...s })).toThrow(StackStateError);
     expect(stacks.stats()).toMatchObject({ live: 0, cached: 1 });
     stacks.checkInvariants();
+  });
+
+  it("property: any alloc/free/trim sequence, out of frames included, keeps stacks private and gives everything back", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat()), { maxLength: 60 }),
+        fc.integer({ min: 12, max: 64 }),
+        fc.nat({ max: 3 }),
+        (ops, nframes, limit) => {
+          const { stacks, buddy, ranges, memory, mapper } = setup(nframes, limit);
+          const frames0 = buddy.freeFrames() + mapper.tableCount;
+          const bytes0 = ranges.freeBytes();
+          const live: Array<{ s: KernelStack; mark: number }> = [];
+          let n = 0;
+          for (const [kind, i] of ops) {
+            if (kind === 0) {
+              const before = [buddy.freeFrames() + mapper.tableCount, ranges.freeBytes()];
+              const s = stacks.alloc();
+              if (s === null) {
+                // A failed alloc keeps nothing (frames, page tables and range all given back).
+                expect([buddy.freeFrames() + mapper.tableCount, ranges.freeBytes()]).toEqual(before);
+              } else {
+                expect(s.frames.every((f) => memory.frameBytes(f).every((b) => b === 0))).toBe(true);
+                const mark = (n++ % 255) + 1;
+                for (const f of s.frames) memory.write8(f * 4096 + 100, mark);
+                live.push({ s, mark });
+              }
+            } else if (kind === 1 && live.length > 0) {
+              stacks.free(live.splice(i % live.length, 1)[0]!.s);
+            } else {
+              stacks.trim();
+            }
+            // No two live stacks share a frame: each still reads its own mark.
+            for (const { s, mark } of live)
+              for (const f of s.frames) expect(memory.read8(f * 4096 + 100)).toBe(mark);
+            stacks.checkInvariants();
+          }
+          for (const { s } of live) stacks.free(s);
+          stacks.trim();
+          expect(ranges.freeBytes()).toBe(bytes0);
+          expect(buddy.freeFrames() + mapper.tableCount).toBe(frames0);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it("works on the os2-style virtual buddy too (a 5-page request takes an 8-page block)", () => {
