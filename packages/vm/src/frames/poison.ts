@@ -91,10 +91,12 @@ export class PoisoningAllocator implements FrameAllocator {
         const bytes = this.memory.frameBytes(f);
         for (let i = 0; i < bytes.length; i++) {
           if (bytes[i] !== this.byte) {
+            // Read the evidence before re-poisoning: `bytes` aliases the frame.
+            const found = bytes[i]!;
             this.memory.fillFrame(f, this.byte);
             this.inner.free(p, order);
             throw new PoisonError(
-              `alloc(order=${order}): frame ${hex(f)} byte ${hex(i)} is ${hex(bytes[i]!)}, not the poison ${hex(this.byte)}: written after free`,
+              `alloc(order=${order}): frame ${hex(f)} byte ${hex(i)} is ${hex(found)}, not the poison ${hex(this.byte)}: written after free`,
             );
           }
         }
