@@ -31,6 +31,7 @@ import {
   CR4,
   Mapper,
   Mmu,
+  PAGE_1G,
   PAGE_2M,
   PAGE_4K,
   type PageSize,
@@ -76,8 +77,18 @@ const PAGES: readonly { va: number; size: PageSize }[] = [
   { va: 0x401000, size: PAGE_4K },
   { va: 0x7f0000000000, size: PAGE_4K },
   { va: 0x600000, size: PAGE_2M },
+  { va: 0x40000000, size: PAGE_1G },
 ];
-const OFFSETS = [0, 0x10, 0x1008, 0x1ff7f8];
+const OFFSETS = [0, 0x10, 0x1008, 0x1ff7f8, 0x3ffff008];
+
+/**
+ * The frame of page `n` in address space `space`: 4 KiB and 2 MiB frames in RAM, a 1 GiB frame
+ * beyond it (a walk never reads a leaf's frame).
+ */
+function frameOf(size: PageSize, n: number, space: number): number {
+  if (size === PAGE_1G) return (2 + n) * PAGE_1G;
+  return (1 + n) * 0x800000 + (size === PAGE_4K ? 0x1000 * (1 + space) : 0);
+}
 
 function oracle(
   c: TranslationContext,
@@ -258,13 +269,7 @@ class EditCmd implements Cmd {
     const p = PAGES[this.page % PAGES.length]!;
     if (this.how === "protect") mapper.protect(p.va, p.size, this.flags);
     else if (this.how === "unmap") mapper.unmap(p.va, p.size);
-    else
-      mapper.map(
-        p.va,
-        (1 + (this.frame % 8)) * 0x800000 + (p.size === PAGE_4K ? 0x1000 : 0),
-        p.size,
-        this.flags,
-      );
+    else mapper.map(p.va, frameOf(p.size, this.frame % 8, 0), p.size, this.flags);
   }
   toString = () =>
     `${this.how}(space ${this.space % 2}, page ${this.page % PAGES.length}, ${JSON.stringify(this.flags)})`;
@@ -428,7 +433,7 @@ describe("the TLB against a naive model of SDM 4.10 (fc.commands)", () => {
           const spaces = [0, 1].map(() => new Mapper({ memory, frames }));
           for (const [i, mapper] of spaces.entries()) {
             for (const [k, p] of PAGES.entries()) {
-              const pa = (1 + k) * 0x800000 + (p.size === PAGE_4K ? 0x1000 * (1 + i) : 0);
+              const pa = frameOf(p.size, k, i);
               mapper.map(p.va, pa, p.size, { writable: true, user: true, global: k === 1 });
             }
           }
