@@ -1,7 +1,14 @@
 import { PhysicalMemory } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BuddyAllocator, DoubleFreeError, PoisoningAllocator, ZeroedFramePool } from "../src/index.js";
+import {
+  BuddyAllocator,
+  DoubleFreeError,
+  FrameBusyError,
+  FrameRangeError,
+  PoisoningAllocator,
+  ZeroedFramePool,
+} from "../src/index.js";
 import { frameAllocatorLaws } from "../src/laws/index.js";
 
 describe("ZeroedFramePool: the frame-allocator laws (stacks in front of a buddy)", () => {
@@ -68,6 +75,25 @@ describe("ZeroedFramePool", () => {
     expect(() => pool.free(a, 0)).toThrow(DoubleFreeError);
     expect(pool.stackSizes()).toEqual({ zeroed: 0, dirty: 1 });
     expect(() => pool.free(5, 0)).toThrow(DoubleFreeError); // free in the buddy: it names the mistake
+    pool.checkInvariants();
+  });
+
+  it("a refused reserve leaves the stacks as they were; an accepted one takes only its frames off them", () => {
+    const pool = new ZeroedFramePool(new BuddyAllocator({ frames: 16, maxOrder: 3 }), { capacity: 8 });
+    const got = [0, 1, 2, 3].map(() => pool.alloc(0)!); // 0, 1, 2, 3
+    pool.freeZeroed(got[0]!); // zeroed stack: 0
+    pool.free(got[1]!, 0); // dirty stack: 1
+    pool.free(got[2]!, 0); // dirty stack: 1, 2 (3 stays allocated)
+    const state = () => [pool.stackSizes(), pool.isKnownZero(0), pool.freeFrames(), pool.counters()];
+    const before = state();
+    expect(() => pool.reserve(2, 2)).toThrow(FrameBusyError); // frame 3 is allocated
+    expect(() => pool.reserve(15, 2)).toThrow(FrameRangeError);
+    expect(state()).toEqual(before);
+    pool.reserve(1, 1); // a stacked frame: it alone leaves its stack
+    expect(pool.stackSizes()).toEqual({ zeroed: 1, dirty: 1 });
+    expect(pool.isAllocated(1)).toBe(true);
+    expect(pool.isKnownZero(0)).toBe(true);
+    expect(pool.alloc(0)).toBe(2); // the dirty stack still serves first
     pool.checkInvariants();
   });
 

@@ -243,14 +243,47 @@ export class ZeroedFramePool implements FrameAllocator {
   }
 
   /**
-   * Take frames out of the pool for good: the stacks are drained first, then the allocator
-   * reserves them; reserved frames lose their zero bit (firmware may have written them).
-   * @throws whatever the allocator's `reserve` throws (the frames stay free then).
+   * Take frames out of the pool for good: the stacked frames of the range go back to the
+   * allocator (to it they are allocated), then the allocator reserves the range; reserved frames
+   * lose their zero bit (firmware may have written them).
+   * @throws whatever the allocator's `reserve` throws for a bad range or a frame in use; the pool
+   *   (its stacks included) is unchanged then.
    */
   reserve(pfn: number, count: number): void {
-    this.drain();
+    const valid =
+      Number.isInteger(pfn) &&
+      Number.isInteger(count) &&
+      count >= 1 &&
+      pfn >= 0 &&
+      pfn + count <= this.frameCount;
+    let stacked = 0;
+    for (let f = pfn; valid && f < pfn + count; f++) {
+      if (this.isStacked(f)) stacked++;
+      // A frame in use: the allocator refuses the range before changing anything (and names it).
+      else if (this.inner.isAllocated(f)) this.inner.reserve(pfn, count);
+    }
+    if (!valid) this.inner.reserve(pfn, count); // it throws its own range error
+    for (let f = pfn; stacked > 0 && f < pfn + count; f++) {
+      if (!this.isStacked(f)) continue;
+      this.unstack(f);
+      this.toInner(f);
+      stacked--;
+    }
     this.inner.reserve(pfn, count);
     for (let f = pfn; f < pfn + count; f++) this.setZero(f, false);
+  }
+
+  private isStacked(pfn: number): boolean {
+    const s = this.state[pfn];
+    return s === ON_ZEROED || s === ON_DIRTY;
+  }
+
+  /** Take stacked frame `pfn` off its stack (swapping the top into its place). */
+  private unstack(pfn: number): void {
+    const zero = this.state[pfn] === ON_ZEROED;
+    const stack = zero ? this.zeroed : this.dirty;
+    const n = zero ? --this.nZeroed : --this.nDirty;
+    stack[stack.subarray(0, n + 1).indexOf(pfn)] = stack[n]!;
   }
 
   /** Free frames: the allocator's plus the stacked ones. */
