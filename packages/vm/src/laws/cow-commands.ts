@@ -2,10 +2,11 @@
  * The model-based half of the copy-on-write laws: an eager model (every private page copied at
  * fork, shared pages and named segments shared by reference) and one fast-check command per
  * operation — map (private, shared, guard, named segment), unmap, protect, fork, write, read,
- * exit, spawn — each of which runs the real call on the machine of `cow-machine.ts`, compares
- * what it returned or read with what the model predicts, and runs `VmSystem.checkInvariants()`.
- * Targets are picked by index modulo what exists, so a sequence stays meaningful while fast-check
- * shrinks it.
+ * readAll, exit, spawn — each of which runs the real call on the machine of `cow-machine.ts`,
+ * compares what it returned or read with what the model predicts, and runs
+ * `VmSystem.checkInvariants()`. Targets are picked by index modulo what exists, so a sequence
+ * stays meaningful while fast-check shrinks it; half the picks are "the process this CPU runs
+ * now", so TLB entries survive long enough for a missing shootdown to be used.
  *
  * Related: `cow.ts` (the law that runs them), `cow-machine.ts`.
  */

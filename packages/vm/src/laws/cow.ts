@@ -14,10 +14,12 @@
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
  *
  * The model-based law drives random `map` (private, shared anonymous, guard, or a named
- * shared-memory segment) / `unmap` / `protect` / `fork` / `write` / `read` / `exit` / `spawn`
- * sequences (fc.commands) against a naive model that copies every private page on fork and shares
- * the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step (object links counted two ways,
- * share counts against leaves, no frame both free and mapped).
+ * shared-memory segment) / `unmap` / `protect` / `fork` / `write` / `read` / `readAll` / `exit` /
+ * `spawn` sequences (fc.commands) against a naive model that copies every private page on fork and
+ * shares the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step
+ * (object links counted two ways, share counts against leaves, no frame both free and mapped).
+ * Each run starts with one process whose eight pages all hold a byte, and ends by reading every
+ * byte of every process. `test/cow.test.ts` checks that these laws reject nine broken strategies.
  *
  * Related: `cow-machine.ts` (the machine), `cow-commands.ts` (the model and its commands).
  *

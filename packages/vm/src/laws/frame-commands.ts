@@ -13,7 +13,11 @@
  * Commands follow fast-check's model-based style: one class per operation with
  * `check`/`run`/`toString`, targets chosen by index modulo the current size (so commands stay
  * valid while shrinking), and an `...Err` twin for each call that must be refused. Every `run`
- * ends with `checkInvariants()` and a comparison of the observable state.
+ * ends with `checkInvariants()` and a comparison of the observable state. Besides alloc, free,
+ * refused free and reserve, a drain command allocates one order until `null` and frees it all
+ * again: the only way a set-of-frames model sees an allocator that fails to coalesce or split.
+ * (`test/frame-allocator-laws.test.ts` plants ten classic bugs in a toy buddy and checks that the
+ * laws, this model-based one included, reject each.)
  */
 import fc from "fast-check";
 import type { FrameAllocator } from "../frames/api.js";
