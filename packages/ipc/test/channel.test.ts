@@ -15,6 +15,7 @@ import {
   channelWrite,
   createChannel,
   defineIpcTypes,
+  IpcArgumentError,
   MAX_CHANNEL_HANDLES,
 } from "../src/index.js";
 import { channelLaws } from "../src/laws/index.js";
@@ -298,4 +299,25 @@ describe("the channel laws reject broken channels", () => {
     };
     expect(failureOf(dropping)).toMatch(/read gave peer-closed, model has writer/);
   });
+});
+
+describe("createChannel refuses bad options before creating anything", () => {
+  const bad: Array<[string, Parameters<typeof createChannel>[2], RegExp]> = [
+    ["maxMessages 0", { maxMessages: 0 }, /createChannel\(maxMessages=0\).*positive integer/],
+    ["maxMessages 1.5", { maxMessages: 1.5 }, /createChannel\(maxMessages=1\.5\).*positive integer/],
+    ["maxBytes 0", { maxBytes: 0 }, /createChannel\(maxBytes=0\).*positive integer/],
+    ["a stream of 0 bytes", { mode: "stream", maxBytes: 0 }, /createChannel\(maxBytes=0\).*positive integer/],
+    ["an unknown mode", { mode: "bogus" as never }, /createChannel\(mode=bogus\).*"message" or "stream"/],
+  ];
+  for (const [what, options, message] of bad) {
+    it(what, () => {
+      const space = new ObjectSpace();
+      const types = defineIpcTypes(space);
+      expect(() => createChannel(space, types, options)).toThrow(IpcArgumentError);
+      expect(() => createChannel(space, types, options)).toThrow(message);
+      expect(space.liveObjects()).toEqual([]);
+      expect(space.tables()).toEqual([]);
+      space.checkInvariants();
+    });
+  }
 });

@@ -342,6 +342,8 @@ export class ChannelEnd extends KernelObject {
 /**
  * Create a channel: two linked ends with no handles yet (hand each to a table with
  * `table.create(end, rights)`; an end is destroyed when its last handle closes).
+ * @throws IpcArgumentError naming the option for an unknown mode or a `maxMessages` / `maxBytes`
+ *   that is not a positive integer; nothing is created then.
  * @example
  * const space = new ObjectSpace();
  * const types = defineIpcTypes(space);
@@ -356,6 +358,17 @@ export function createChannel(
 ): [ChannelEnd, ChannelEnd] {
   const mode = options.mode ?? "message";
   const maxMessages = options.maxMessages ?? 64;
+  // Every option is checked before the transit table and the two ends are registered in the
+  // space: a refused call must leave no half-built object behind.
+  if (mode !== "message" && mode !== "stream")
+    throw new IpcArgumentError(`createChannel(mode=${String(mode)}): expected "message" or "stream"`);
+  for (const [what, v] of [
+    ["maxMessages", maxMessages],
+    ["maxBytes", options.maxBytes ?? 65536],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new IpcArgumentError(`createChannel(${what}=${v}): expected a positive integer`);
+  }
   const pair: Pair = {
     transit: new SlotHandleTable(space, {
       capacity: Math.min(2 * maxMessages * MAX_CHANNEL_HANDLES, 1 << 16),
