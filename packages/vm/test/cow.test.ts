@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Area, PROT_EXEC, PROT_WRITE } from "../src/areas/area.js";
 import type { PrivatePart } from "../src/cow/api.js";
-import { cowCopyRange, eagerCopyRange } from "../src/cow/pte-cow.js";
+import { cowCopyRange, cowWriteFault, eagerCopyRange } from "../src/cow/pte-cow.js";
 import { RefcountCow } from "../src/cow/refcount.js";
 import { ShadowCow } from "../src/cow/shadow.js";
 import { cowStrategyLaws } from "../src/laws/cow.js";
@@ -152,6 +152,18 @@ class LeaksFramesOnExit extends RefcountCow {
   override checkArea(): void {}
 }
 
+/** A write fault copies to a new frame but never invalidates the old translation (no INVLPG). */
+class CopyWithoutInvlpg extends RefcountCow {
+  override fault(space: AddressSpace, area: Area, va: number, write: boolean): FaultOutcome {
+    const leaf = space.pmap.lookup(va);
+    if (leaf === null || !write) return super.fault(space, area, va, write);
+    const nf = cowWriteFault(space.system.pteContext, leaf.table, leaf.index);
+    if (nf < 0) return { kind: "oom", va };
+    return { kind: "resolved", how: nf === leaf.frame ? "reuse" : "copy", frame: nf };
+  }
+  override checkArea(): void {}
+}
+
 /** A write fault copies into the front object but leaves the leaf pointing at the old frame. */
 class StaleLeafAfterCopy extends ShadowCow {
   override fault(space: AddressSpace, area: Area, va: number, write: boolean): FaultOutcome {
@@ -198,6 +210,7 @@ describe("copy-on-write laws reject broken strategies", () => {
     ["a leaf left on the old frame after a copy", () => new StaleLeafAfterCopy()],
     ["no TLB shootdown after write-protecting at fork", () => new ForgetsForkShootdown()],
     ["a shadow leaked at every fork", () => new LeaksShadows()],
+    ["a copy-on-write fault without INVLPG", () => new CopyWithoutInvlpg()],
   ] as const)("%s: the model-based law fails too", (_what, make) => {
     expect(() => law(make, "every read returns", opts).check()).toThrow();
   });

@@ -98,7 +98,7 @@ class MapCmd implements fc.Command<Model, Real> {
         guard: this.kind === "guard",
       });
     }
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `map(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu}, ${this.kind})`;
@@ -123,7 +123,7 @@ class UnmapCmd implements fc.Command<Model, Real> {
     let mapped = 0;
     for (let k = 0; k < n; k++) if (m.procs[i]!.delete(this.page + k)) mapped++;
     expectSame("unmap", out, mapped === 0 ? { kind: "not-mapped" } : { kind: "unmapped", pages: mapped });
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `unmap(p${this.p}, page ${this.page}, ${this.n}, cpu ${this.cpu})`;
@@ -155,7 +155,7 @@ class ProtectCmd implements fc.Command<Model, Real> {
       expectSame("protect", out, { kind: "protected", pages: n });
       for (let k = 0; k < n; k++) pm.get(this.page + k)!.prot = this.prot;
     }
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `protect(p${this.p}, page ${this.page}, ${this.n}, prot ${this.prot}, cpu ${this.cpu})`;
@@ -187,7 +187,7 @@ class ForkCmd implements fc.Command<Model, Real> {
       });
     }
     m.procs.push(copy);
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `fork(p${this.p}, cpu ${this.cpu})`;
@@ -219,7 +219,7 @@ class WriteCmd implements fc.Command<Model, Real> {
       pm.bytes.set(off, this.value);
     }
     expectSame(`write(p${i}, 0x${va(this.page, off).toString(16)})`, got, want);
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `write(p${this.p}, page ${this.page}, off#${this.off}, ${this.value}, cpu ${this.cpu})`;
@@ -251,7 +251,7 @@ class ReadCmd implements fc.Command<Model, Real> {
       const got = r.world.load(r.procs[i]!, va(this.page, off), this.cpu);
       expectSame(`read(p${i}, 0x${va(this.page, off).toString(16)})`, got, expected(m, i, this.page, off));
     }
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `read(p${this.p}, page ${this.page}, cpu ${this.cpu})`;
@@ -276,7 +276,7 @@ export function readAll(m: Readonly<Model>, r: Real): void {
       }
     }
   }
-  r.world.sys.checkInvariants();
+  r.world.check();
 }
 
 class ReadAllCmd implements fc.Command<Model, Real> {
@@ -305,7 +305,7 @@ class ExitCmd implements fc.Command<Model, Real> {
     s.destroy();
     r.procs.splice(i, 1);
     m.procs.splice(i, 1);
-    r.world.sys.checkInvariants();
+    r.world.check();
   }
   toString(): string {
     return `exit(p${this.p})`;

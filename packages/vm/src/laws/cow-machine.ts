@@ -80,6 +80,33 @@ export class World {
     for (const c of this.cpus) if (c.activeSpace === space.id) c.activeSpace = null;
   }
 
+  /**
+   * The system's invariants, and the TLBs': every entry a CPU holds for the space it runs must be
+   * the translation the page tables give now, or a less permissive one (a stale read-only entry
+   * only costs a spurious fault). A different frame or more rights is a missing invalidation, and
+   * this finds it at the step that forgot it, before any access happens to use it.
+   */
+  check(): void {
+    this.sys.checkInvariants();
+    const spaces = this.sys.spaces();
+    this.cpus.forEach((c, i) => {
+      const space = spaces.find((s) => s.id === c.activeSpace);
+      if (space === undefined) return; // idle: flushed before the next space runs
+      for (const e of c.tlb.entries()) {
+        const leaf = space.pmap.lookup(e.va);
+        const at = `CPU ${i} caches 0x${e.va.toString(16)} -> frame ${e.frame / 4096}`;
+        if (leaf === null || leaf.frame * 4096 !== e.frame) {
+          throw new Error(
+            `${at}, but the page tables map ${leaf === null ? "nothing" : `frame ${leaf.frame}`} (a missing invalidation)`,
+          );
+        }
+        if ((e.writable && !leaf.writable) || (e.user && !leaf.user) || (!e.noExecute && leaf.noExecute)) {
+          throw new Error(`${at} with more rights than its leaf (a missing invalidation)`);
+        }
+      }
+    });
+  }
+
   /** Destroy every space; throws unless every frame is free again and no object is left. */
   finish(spaces: readonly AddressSpace[]): void {
     for (const seg of this.sys.shm.segments()) this.sys.shm.unlink(seg.name);

@@ -19,7 +19,8 @@
  * shares the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step
  * (object links counted two ways, share counts against leaves, no frame both free and mapped).
  * Each run starts with one process whose eight pages all hold a byte, and ends by reading every
- * byte of every process. `test/cow.test.ts` checks that these laws reject nine broken strategies.
+ * byte of every process. `test/cow.test.ts` checks that these laws reject ten broken strategies. After every step
+ * every CPU's TLB is checked against the page tables too (`World.check`).
  *
  * Related: `cow-machine.ts` (the machine), `cow-commands.ts` (the model and its commands).
  *
@@ -134,7 +135,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                   );
                 }
               }
-              w.sys.checkInvariants();
+              w.check();
               w.finish(spaces);
             },
           ),
@@ -176,7 +177,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                   );
                 }
               }
-              w.sys.checkInvariants();
+              w.check();
               // One side exits: the other now holds every page alone, so its writes copy nothing.
               const [gone, kept, cpu] = childExits ? [child, parent, 0] : [parent, child, 1];
               w.unload(gone);
@@ -194,7 +195,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                 );
                 expectSame(`page ${pg}: read back`, w.load(kept, va(pg), cpu), 0x80 | pg);
               }
-              w.sys.checkInvariants();
+              w.check();
               w.finish([kept]);
             },
           ),
@@ -222,7 +223,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                 const [s] = procs.splice(k % procs.length, 1);
                 w.unload(s!);
                 s!.destroy();
-                w.sys.checkInvariants();
+                w.check();
               }
               w.finish(procs);
             },
@@ -253,7 +254,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                 if (shape !== "" && now !== shape)
                   throw new Error(`after fork+exit: ${now}, before: ${shape}`);
                 shape = now;
-                w.sys.checkInvariants();
+                w.check();
               }
               w.finish([parent]);
             },
