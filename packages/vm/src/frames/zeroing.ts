@@ -257,12 +257,16 @@ export class ZeroedFramePool implements FrameAllocator {
       pfn >= 0 &&
       pfn + count <= this.frameCount;
     let stacked = 0;
-    for (let f = pfn; valid && f < pfn + count; f++) {
+    let busy = false;
+    for (let f = pfn; valid && !busy && f < pfn + count; f++) {
       if (this.isStacked(f)) stacked++;
-      // A frame in use: the allocator refuses the range before changing anything (and names it).
-      else if (this.inner.isAllocated(f)) this.inner.reserve(pfn, count);
+      else busy = this.inner.isAllocated(f);
     }
-    if (!valid) this.inner.reserve(pfn, count); // it throws its own range error
+    if (!valid || busy) {
+      // The allocator refuses the range before changing anything, with its own typed error.
+      this.inner.reserve(pfn, count);
+      throw new InvariantError(`reserve(pfn=${pfn}, count=${count}): the allocator accepted a bad range`);
+    }
     for (let f = pfn; stacked > 0 && f < pfn + count; f++) {
       if (!this.isStacked(f)) continue;
       this.unstack(f);
