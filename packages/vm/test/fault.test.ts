@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from "../src/areas/area.js";
+import { InvariantError } from "../src/errors.js";
 import { machine } from "./space-fixture.js";
 
 const RW = PROT_READ | PROT_WRITE;
@@ -101,6 +102,15 @@ describe.each(["shadow", "refcount"] as const)("page faults (%s)", (strategy) =>
     m.sys.checkInvariants();
     s.destroy();
     expect(m.frames.freeFrames()).toBe(m.initialFree);
+  });
+
+  it("a fault handler that resolves without fixing the leaf is an InvariantError, not an endless retry", () => {
+    const m = machine(strategy);
+    const s = m.sys.createSpace();
+    s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+    // A broken handler: says "resolved" and leaves the page unmapped.
+    s.handleFault = (va) => ({ kind: "resolved", how: "spurious", frame: va >>> 12 });
+    expect(() => m.load(s, 0x10000)).toThrow(InvariantError);
   });
 
   it("a stale TLB entry makes a spurious fault, which drops the entry", () => {

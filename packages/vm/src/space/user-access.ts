@@ -16,6 +16,7 @@
  * Related: `address-space.ts` (`handleFault`), hw-x86 `Mmu`, `Tlb`.
  */
 import { Access, type Mmu, makeContext, type TranslationContext } from "@osbricks/hw-x86";
+import { InvariantError } from "../errors.js";
 import type { AddressSpace } from "./address-space.js";
 import type { AccessType, FaultOutcome } from "./api.js";
 
@@ -38,7 +39,7 @@ function contextOf(space: AddressSpace, pcid: number): TranslationContext {
  * Translate a user access of `va` on an MMU, resolving page faults through `space`.
  * @param pcid - the PCID the space runs with on this MMU's CPU (0 without PCIDs).
  * @returns the physical address, or the fault that could not be resolved.
- * @throws an `InvariantError`-like `Error` when a resolved fault keeps faulting (a broken fault handler).
+ * @throws {@link InvariantError} when a resolved fault keeps faulting (a broken fault handler).
  */
 export function userTranslate(
   space: AddressSpace,
@@ -56,7 +57,7 @@ export function userTranslate(
     const out = space.handleFault(va, access);
     if (out.kind !== "resolved") return out;
   }
-  throw new Error(
+  throw new InvariantError(
     `userTranslate(va=0x${va.toString(16)}, ${access}): fault resolved but the access still faults`,
   );
 }
