@@ -31,6 +31,14 @@ describe("FrameRefCounts", () => {
     refs.checkInvariants();
   });
 
+  it("refuses to adopt a frame the allocator does not hold (its last release would free a free frame)", () => {
+    const buddy = new BuddyAllocator({ frames: 16, maxOrder: 4 });
+    const refs = new FrameRefCounts(buddy);
+    expect(() => refs.adopt(7)).toThrow(RefCountError);
+    expect([refs.count(7), refs.heldFrames(), buddy.freeFrames()]).toEqual([0, 0, 16]);
+    refs.checkInvariants();
+  });
+
   it("agrees with a Map model under random share/release (property)", () => {
     fc.assert(
       fc.property(

@@ -68,12 +68,16 @@ export class FrameRefCounts {
 
   /**
    * Start counting a frame allocated elsewhere (count 0 -> 1); `release` frees it at 0 as usual.
-   * @throws RefCountError when the frame already has references; FrameRangeError for a bad pfn.
+   * @throws RefCountError when the frame already has references, or is not allocated in the
+   *   allocator (its last release would free a free frame); FrameRangeError for a bad pfn.
    */
   adopt(pfn: number): void {
     this.check("adopt", pfn);
     if (this.counts[pfn] !== 0) {
       throw new RefCountError(`adopt(pfn=${hex(pfn)}): frame already has ${this.counts[pfn]} references`);
+    }
+    if (!this.frames.isAllocated(pfn)) {
+      throw new RefCountError(`adopt(pfn=${hex(pfn)}): frame is free in the allocator: allocate it first`);
     }
     this.counts[pfn] = 1;
     this.live++;
