@@ -218,14 +218,11 @@ describe("TLB (Intel SDM 4.10)", () => {
     const mmu = new Mmu({ memory, tlb });
     const c = makeContext({ root: mapper.root, la57: true });
     const vas = [0x1000, 2 ** 48 + 0x1000, 2 ** 52 + 0x1000, -(2 ** 52) + 0x1000];
-    vas.forEach((va, i) => mapper.map(va, 0x10000 * (i + 1), PAGE_4K, RW));
+    for (const [i, va] of vas.entries()) mapper.map(va, 0x10000 * (i + 1), PAGE_4K, RW);
     for (const va of vas) mmu.translate(c, va, Access.Read);
-    vas.forEach((va, i) =>
-      expect(mmu.translate(c, va + 8, Access.Read)).toMatchObject({
-        pa: 0x10000 * (i + 1) + 8,
-        tlbHit: true,
-      }),
-    );
+    for (const [i, va] of vas.entries()) {
+      expect(mmu.translate(c, va + 8, Access.Read)).toMatchObject({ pa: 0x10000 * (i + 1) + 8, tlbHit: true });
+    }
     expect(tlb.invlpg(0, 2 ** 48 + 0x1000)).toBe(1);
     expect(tlb.entries().map((e) => e.va)).toEqual(
       expect.arrayContaining([0x1000, 2 ** 52 + 0x1000, -(2 ** 52) + 0x1000]),
