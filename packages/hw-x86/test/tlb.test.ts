@@ -221,7 +221,10 @@ describe("TLB (Intel SDM 4.10)", () => {
     for (const [i, va] of vas.entries()) mapper.map(va, 0x10000 * (i + 1), PAGE_4K, RW);
     for (const va of vas) mmu.translate(c, va, Access.Read);
     for (const [i, va] of vas.entries()) {
-      expect(mmu.translate(c, va + 8, Access.Read)).toMatchObject({ pa: 0x10000 * (i + 1) + 8, tlbHit: true });
+      expect(mmu.translate(c, va + 8, Access.Read)).toMatchObject({
+        pa: 0x10000 * (i + 1) + 8,
+        tlbHit: true,
+      });
     }
     expect(tlb.invlpg(0, 2 ** 48 + 0x1000)).toBe(1);
     expect(tlb.entries().map((e) => e.va)).toEqual(
