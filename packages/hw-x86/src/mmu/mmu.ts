@@ -162,11 +162,11 @@ export class Mmu {
   private rootWords: Int32Array = NO_WORDS;
   private rootBase = 0;
   private rootLayout = -1;
-  /** The root's segment number in bits 31:28, with A and P: what walkUpper's test expects. */
+  /** The root's segment number in bits 31:28, with A, U/S, R/W and P: what walkUpper expects. */
   private rootTag = 0x21;
   /**
-   * Reserved bits of a non-leaf entry's high half on the compact path: rsvdHi, and every address
-   * bit above 4 GiB (bits 51:32), since that path follows tables below 4 GiB only.
+   * What an upper entry's high half must not have on the compact path: rsvdHi, every address bit
+   * above 4 GiB (bits 51:32: that path follows tables below 4 GiB only) and XD (bit 63).
    */
   private hiBad = 0xfffff;
   /** G (bit 8) when CR4.PGE makes G meaningful, else 0. */
@@ -342,11 +342,12 @@ export class Mmu {
   private walkTo(ctx: TranslationContext, vhi: number, vlo: number, access: AccessKind): number {
     // Why two walkers. This one, the compact walker, is the common case only: a known 4-level
     // context without protection keys, a canonical address, a 4 KiB page, every entry present and
-    // well formed, A already set on the three upper entries, every table in the root table's
-    // 256 MiB segment, and an access the page allows. Anything else (a new context, LA57, PKE, a
-    // large page, a fault of any kind, an upper entry whose A is still clear, a table elsewhere)
-    // goes to walkFull, which starts again from CR3 and is the reference for every rule. Starting
-    // again is always safe: this walker stores nothing before it has decided to finish.
+    // well formed, upper entries that grant everything (R/W, U/S, XD clear) with A already set,
+    // every table in the root table's 256 MiB segment, and an access the page allows. Anything
+    // else (a new context, LA57, PKE, a large page, a fault of any kind, a restrictive or
+    // not-yet-accessed upper entry, a table elsewhere) goes to walkFull, which starts again from
+    // CR3 and is the reference for every rule. Starting again is always safe: this walker stores
+    // nothing before it has decided to finish.
     //
     // Why it is written this way. A walk is four dependent loads into tables spread over tens of
     // MiB, so its speed is how many walks the CPU keeps in flight at once, which is set by how
@@ -366,13 +367,13 @@ export class Mmu {
       if (up < 0) break fast;
       const words = this.rootWords;
       // PTE, index bits 20:12. Bit 7 is PAT here, not PS; no low bit is reserved.
-      const slot = (up & -1024) | ((vlo >>> 11) & 0x3fe);
+      const slot = up | ((vlo >>> 11) & 0x3fe);
       const lo = words[slot]!;
       const hi = words[slot + 1]!;
       if (((lo ^ 1) & 1) | (hi & this.rsvdHi)) break fast;
-      // The leaf's rights: R/W and U/S ANDed over the levels, XD ORed (SDM 4.6.1); flags =
-      // R/W | U/S << 1 | XD << 2 indexes the tabulated rights check.
-      const flags = (((up & lo) >>> 1) & 3) | (((up | (hi >>> 31)) & 1) << 2);
+      // The rights are the leaf's (walkUpper admits only upper entries that grant everything):
+      // flags = R/W | U/S << 1 | XD << 2 indexes the tabulated rights check.
+      const flags = ((lo >>> 1) & 3) | ((hi >>> 29) & 4);
       if (this.denied[(access << 3) | flags]) break fast; // walkFull raises the #PF
       this.walkCount++;
       const next = lo | 0x20 | ((access & 1) << 6); // A, and D for a write (SDM 4.8)
@@ -383,7 +384,7 @@ export class Mmu {
       this.last =
         flags | ((next & 0x40) >>> 3) | ((lo & this.globalMask) >>> 4) | 0x20 | ((hi >>> 18) & 0x1e00);
       this.paHi = (hi << 12) >>> 12; // address bits 51:32
-      this.paLo = (lo & -4096) | (vlo & 0xfff);
+      this.paLo = ((lo ^ vlo) & -4096) ^ vlo; // the frame's bits 31:12, the offset's 11:0
       return 0;
     }
     return this.walkFull(ctx, vhi, vlo, access);
@@ -391,42 +392,38 @@ export class Mmu {
 
   /**
    * The three upper levels of the compact walk (PML4E, PDPTE, PDE) for `walkTo`. Returns the PT's
-   * word offset in `rootWords` (bits 25:10) with the upper levels' combined R/W and U/S (bits 2:1,
-   * ANDed) and XD (bit 0, ORed), or -1 to leave the walk to walkFull: a non-canonical address, an
-   * entry not present, a large page or PS in the PML4E, A clear, a reserved high bit, a table at
-   * or above 4 GiB or outside the root's segment. Reads only.
+   * first word in `rootWords`, or -1 to leave the walk to walkFull: a non-canonical address, or an
+   * upper entry that is not the common kind (present, R/W, U/S and A set, PS and XD clear, no
+   * reserved bit, its table below 4 GiB in the root's segment). Upper entries of that kind grant
+   * everything, so the leaf's R/W, U/S and XD alone decide the rights (SDM 4.6.1: they combine by
+   * AND and OR over the levels); our Mapper writes every upper entry so (`P | R/W | U/S`), as
+   * Linux does for user tables. Kernel-only, read-only or no-execute directories take walkFull.
+   * Reads only.
    */
   private walkUpper(vhi: number, vlo: number): number {
     const words = this.rootWords;
     const bad = this.hiBad;
-    // One test per entry: bits 31:28 (the frame's segment, pfn >>> 16 for a table below 4 GiB),
-    // PS (7), A (5) and P (0) masked by 0xf00000a1 must equal rootTag = segment << 28 | A | P.
-    // Worked: a PDE 0x0012_3027 (P RW US A, table 0x123) in segment 0 → 0x21 ^ 0x21 = 0.
+    // One test per entry: bits 31:28 (the table's segment, pfn >>> 16 below 4 GiB), PS (7), A (5),
+    // U/S (2), R/W (1) and P (0) masked by 0xf00000a7 must equal rootTag = segment << 28 | 0x27.
+    // Worked: a PDE 0x0012_3027 (P RW US A, table 0x123) in segment 0 → 0x27 ^ 0x27 = 0.
     const tag = this.rootTag;
-    const m = -268435295; // 0xf00000a1 as an int32
+    const m = -268435289; // 0xf00000a7 as an int32
     const ix = 0x3fe; // a 9-bit index × 2: the entry's low word
     const tw = 0x3fffc00; // (pfn & 0xffff) << 10: a table's first word in its segment
     // PML4E, index bits 47:39 (SDM Figure 4-8). Also here: a non-canonical address (bits 63:47
     // not all equal, i.e. vhi >> 15 neither 0 nor -1).
     let slot = this.rootBase | ((vhi >>> 6) & ix);
     let lo = words[slot]!;
-    let hi = words[slot + 1]!;
-    if (((lo & m) ^ tag) | (hi & bad) | (((vhi >> 15) + 1) >>> 1)) return -1;
-    let rights = lo;
-    let xd = hi;
+    if (((lo & m) ^ tag) | (words[slot + 1]! & bad) | (((vhi >> 15) + 1) >>> 1)) return -1;
     // PDPTE, index bits 38:30 (straddling the halves).
     slot = ((lo >>> 2) & tw) | (((vlo >>> 29) | (vhi << 3)) & ix);
     lo = words[slot]!;
-    hi = words[slot + 1]!;
-    if (((lo & m) ^ tag) | (hi & bad)) return -1;
-    rights &= lo;
-    xd |= hi;
+    if (((lo & m) ^ tag) | (words[slot + 1]! & bad)) return -1;
     // PDE, index bits 29:21.
     slot = ((lo >>> 2) & tw) | ((vlo >>> 20) & ix);
     lo = words[slot]!;
-    hi = words[slot + 1]!;
-    if (((lo & m) ^ tag) | (hi & bad)) return -1;
-    return ((lo >>> 2) & tw) | (rights & lo & 6) | ((xd | hi) >>> 31);
+    if (((lo & m) ^ tag) | (words[slot + 1]! & bad)) return -1;
+    return (lo >>> 2) & tw;
   }
 
   /**
@@ -570,7 +567,7 @@ export class Mmu {
     let rsvdHi = 0xfffff & ~((1 << (ctx.maxPhysAddr - 32)) - 1);
     if (!ctx.nxe) rsvdHi |= 0x80000000;
     this.rsvdHi = rsvdHi | 0;
-    this.hiBad = rsvdHi | 0xfffff;
+    this.hiBad = rsvdHi | 0x800fffff;
     this.fetchRoot();
     for (let access = 0; access < 3; access++) {
       for (let f = 0; f < 8; f++) {
@@ -590,7 +587,7 @@ export class Mmu {
     this.rootLayout = words === undefined ? -1 : memory.layoutVersion;
     // A root at or above 4 GiB (pfn ≥ 2^20) has a segment number bits 31:28 cannot hold: 0x20
     // (P clear) matches no present entry, so the compact path stays off and walkFull walks.
-    this.rootTag = this.rootPfn < 1048576 ? ((this.rootPfn >>> 16) << 28) | 0x21 : 0x20;
+    this.rootTag = this.rootPfn < 1048576 ? ((this.rootPfn >>> 16) << 28) | 0x27 : 0x20;
   }
 
   private pageFault(
