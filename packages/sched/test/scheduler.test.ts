@@ -17,6 +17,8 @@ import {
   type SchedEvent,
   Scheduler,
   StridePolicy,
+  type ThreadId,
+  type ThreadParams,
   threadId,
   UnknownThreadError,
   WaitQueue,
@@ -26,7 +28,7 @@ const rr = () => new RoundRobinPolicy({ quantum: 2 });
 
 function snapshot(s: Scheduler): string {
   return JSON.stringify({
-    states: s.threadIds().map((t) => [t, s.stateOf(t), s.info(t).cpu, s.info(t).affinity]),
+    states: s.threadIds().map((t) => [t, s.stateOf(t), s.info(t).cpu, s.info(t).affinity, s.info(t).params]),
     cur: Array.from({ length: s.cpus }, (_, c) => s.current(cpuId(c))),
     ready: Array.from({ length: s.cpus }, (_, c) => s.policyOf(cpuId(c)).readyThreads()),
     stats: s.stats(),
@@ -74,9 +76,53 @@ describe("Scheduler: bad input is refused with typed errors, state unchanged", (
     refused(s, EmptyAffinityError, () => s.setAffinity(a, maskOf(3)));
   });
 
-  it("bad parameters from the policy leave the thread new", () => {
+  it("spawn refuses bad parameters itself: typed error naming spawn, the value and the range; no record, no tid used", () => {
+    const s = new Scheduler({ cpus: 2, policy: () => new CfsPolicy() });
+    const a = s.spawn({ nice: -3 });
+    s.start(a);
+    s.schedule(cpuId(0));
+    const b = s.spawn({}, maskOf(1));
+    const cases: Array<[Record<string, number>, string]> = [
+      [{ nice: 99 }, "spawn(tid=2): nice 99 is not an integer in -20..19"],
+      [{ nice: 1.5 }, "spawn(tid=2): nice 1.5 is not an integer in -20..19"],
+      [{ priority: 64 }, "spawn(tid=2): priority 64 is not an integer in 0..63"],
+      [{ tickets: 0 }, "spawn(tid=2): tickets 0 must be a positive integer"],
+      [{ tickets: Number.NaN }, "spawn(tid=2): tickets NaN must be a positive integer"],
+      [{ expectedRuntime: -1 }, "spawn(tid=2): expectedRuntime -1 must be ≥ 0"],
+    ];
+    for (const [params, message] of cases) {
+      refused(s, InvalidArgumentError, () => s.spawn(params));
+      expect(() => s.spawn(params)).toThrow(message);
+    }
+    // Parameters are checked before the mask, so a call bad in both names the parameters.
+    refused(s, InvalidArgumentError, () => s.spawn({ nice: 20 }, 0));
+    expect(s.threadIds()).toEqual([a, b]);
+    expect(s.spawn({ nice: 19 })).toBe(2); // no tid was used by the refused calls
+  });
+
+  it("setParams checks a thread that has not started yet as spawn does (start would refuse it)", () => {
     const s = new Scheduler({ policy: () => new CfsPolicy() });
-    const a = s.spawn({ nice: 99 });
+    const a = s.spawn({ nice: 4 });
+    refused(s, InvalidArgumentError, () => s.setParams(a, { nice: -21 }));
+    expect(() => s.setParams(a, { nice: -21 })).toThrow(
+      "setParams(tid=0): nice -21 is not an integer in -20..19",
+    );
+    expect(s.info(a).params).toEqual({ nice: 4 });
+    s.start(a);
+    expect(s.stateOf(a)).toBe("ready");
+  });
+
+  it("a policy's own stricter rule is still checked at start, which leaves the thread new", () => {
+    // A student policy that takes at most 1000 tickets: only the policy knows, so start refuses.
+    class CappedStride extends StridePolicy {
+      override admit(tid: ThreadId, params: Partial<ThreadParams> = {}): void {
+        if ((params.tickets ?? 100) > 1000)
+          throw new InvalidArgumentError(`capped.admit(tid=${tid}): tickets ${params.tickets} > 1000`);
+        super.admit(tid, params);
+      }
+    }
+    const s = new Scheduler({ policy: () => new CappedStride() });
+    const a = s.spawn({ tickets: 5000 });
     refused(s, InvalidArgumentError, () => s.start(a));
     expect(s.stateOf(a)).toBe("new");
   });

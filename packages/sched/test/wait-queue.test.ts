@@ -58,7 +58,7 @@ class Wake implements WCmd {
   check = () => true;
   run(m: WModel, r: WReal): void {
     const expected: number[] = [];
-    let left = this.n;
+    let left = this.n === 0 ? Number.POSITIVE_INFINITY : this.n; // Linux: nr_exclusive 0 = no limit
     while (m.list.length > 0) {
       const w = m.list[0]!;
       if (w.exclusive && left === 0) break;
@@ -162,6 +162,24 @@ describe("WaitQueue", () => {
     expect(() => q.wait(threadId(1))).toThrow(IllegalTransitionError);
     expect(q.size).toBe(0);
     expect(() => q.remove(threadId(1))).toThrow(UnknownThreadError);
+  });
+
+  it("wake(0) wakes everyone, exclusive waiters included, as Linux's __wake_up(q, mode, 0) = wake_up_all", () => {
+    const woken: number[] = [];
+    const stub: ThreadBlocker = { block: () => {}, wake: (t) => void woken.push(t) };
+    const q = new WaitQueue(stub, "q");
+    q.wait(threadId(1), { exclusive: true });
+    q.wait(threadId(2), { exclusive: true });
+    q.wait(threadId(3));
+    q.wait(threadId(4), { exclusive: true });
+    expect(q.wake(0)).toEqual([3, 1, 2, 4]);
+    expect(woken).toEqual([3, 1, 2, 4]);
+    expect(q.size).toBe(0);
+    // And wake(1), wake(2) count exclusive waiters only, every non-exclusive one met comes along.
+    for (const t of [5, 6, 7]) q.wait(threadId(t), { exclusive: true });
+    q.wait(threadId(8));
+    expect(q.wake(2)).toEqual([8, 5, 6]);
+    expect(q.wake(1)).toEqual([7]);
   });
 
   it("wake(n) takes a whole number of exclusive waiters: 1.5, −1 and NaN are refused, nobody woken", () => {

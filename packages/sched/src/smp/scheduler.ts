@@ -29,6 +29,7 @@ import {
   type BlockReason,
   type CpuId,
   type Cycles,
+  DEFAULT_THREAD_PARAMS,
   MAX_CPUS,
   type PolicyFactory,
   type SchedEvent,
@@ -40,6 +41,7 @@ import {
   type Tracer,
 } from "../api.js";
 import { InvalidArgumentError } from "../errors.js";
+import { paramsValid, validateParams } from "../policies/base.js";
 import type { ThreadLifecycle, ThreadState } from "../thread/state.js";
 import { ManualClock, TimerQueue } from "../wait/timers.js";
 import { allCpus, type CpuMask, checkMask, maskHas, usableMask } from "./affinity.js";
@@ -166,12 +168,27 @@ export class Scheduler implements ThreadBlocker {
 
   /**
    * Create a thread in state `new`.
-   * @param params - its scheduling parameters (checked when it starts, by the policy).
+   *
+   * Both arguments are checked here, before anything changes, against the rules every policy
+   * shares ({@link validateParams}: priority PRI_MIN..PRI_MAX, nice NICE_MIN..NICE_MAX, tickets a
+   * positive integer, expectedRuntime ≥ 0, each field merged over {@link DEFAULT_THREAD_PARAMS}).
+   * A refused spawn creates no record and uses no thread id. What only the target CPU's policy can
+   * judge (a student policy with stricter rules of its own) is still checked by its `admit`, at
+   * `start`.
+   * @param params - its scheduling parameters.
    * @param affinity - CPUs it may run on. Default all.
-   * @throws EmptyAffinityError when the mask names no CPU of this machine.
+   * @throws InvalidArgumentError naming `spawn`, the field, its value and the accepted range;
+   *   EmptyAffinityError when the mask names no CPU of this machine.
+   * @example
+   * ```ts
+   * s.spawn({ nice: 5 });          // ok
+   * s.spawn({ nice: 99 });         // InvalidArgumentError "spawn(tid=1): nice 99 is not an integer in -20..19"
+   * ```
    */
   spawn(params: Partial<ThreadParams> = {}, affinity: CpuMask = allCpus(this.cpus)): ThreadId {
-    // The message is built only when the mask is refused (this runs once per thread created).
+    // Messages are built only when a check fails (this runs once per thread created).
+    if (!paramsValid({ ...DEFAULT_THREAD_PARAMS, ...params }))
+      validateParams(`spawn(tid=${this.nextTid})`, { ...DEFAULT_THREAD_PARAMS, ...params }); // throws
     const mask =
       usableMask(affinity, this.cpus) || checkMask(`spawn(tid=${this.nextTid})`, affinity, this.cpus);
     const tid = this.nextTid as ThreadId;
@@ -191,8 +208,9 @@ export class Scheduler implements ThreadBlocker {
   /**
    * new → ready: admit the thread to the least loaded allowed CPU's policy and enqueue it.
    * @returns the CPU it was placed on.
-   * @throws IllegalTransitionError unless it is new; InvalidArgumentError from the policy for bad
-   *   parameters (the thread stays new).
+   * @throws IllegalTransitionError unless it is new; InvalidArgumentError when the CPU's policy
+   *   refuses the parameters (`spawn` has already checked the rules every policy shares, so this is
+   *   a policy's own stricter rule; the thread stays new).
    */
   start(tid: ThreadId): CpuId {
     const t = this.core.get("start", tid);
@@ -402,11 +420,15 @@ export class Scheduler implements ThreadBlocker {
   }
 
   /**
-   * Change the parameters of a thread that has not exited.
-   * @throws UnknownThreadError; InvalidArgumentError from the policy (nothing changes then).
+   * Change the parameters of a thread. The merged set is checked here as `spawn` checks it (so a
+   * thread not yet started cannot be given parameters that `start` would refuse), then by the
+   * policy for an admitted thread; a refused call changes nothing.
+   * @throws UnknownThreadError; InvalidArgumentError naming `setParams`, the field, the value and
+   *   the accepted range, or from the policy.
    */
   setParams(tid: ThreadId, params: Partial<ThreadParams>): void {
     const t = this.core.get("setParams", tid);
+    validateParams(`setParams(tid=${tid})`, { ...DEFAULT_THREAD_PARAMS, ...t.params, ...params });
     if (t.state !== "new" && t.state !== "exited") this.core.policies[t.cpu]!.setParams(tid, params);
     t.params = { ...t.params, ...params };
   }

@@ -4,14 +4,17 @@
  * A waiter is *exclusive* (it consumes the event: an accept(2), a lock handoff) or not (every
  * non-exclusive waiter wants to see the event: a poll, a condition broadcast). Linux adds
  * non-exclusive waiters at the head and exclusive ones at the tail (`add_wait_queue` versus
- * `add_wait_queue_exclusive`), and `__wake_up(q, nr_exclusive)` walks from the head waking
+ * `add_wait_queue_exclusive`), and `__wake_up(q, mode, nr_exclusive)` walks from the head waking
  * everyone until it has woken nr_exclusive exclusive waiters — so one wake-up never causes a
- * thundering herd of exclusive waiters.
+ * thundering herd of exclusive waiters. `nr_exclusive = 0` means no limit: `__wake_up_common`
+ * stops on `!--nr_exclusive`, which a count that starts at 0 never reaches, and `wake_up_all` is
+ * `__wake_up(q, TASK_NORMAL, 0, NULL)`. `wake(n)` here means exactly that.
  *
  * ```
  *   head → [n3] [n1] [x1] [x2] [x3] ← tail        (n: non-exclusive, x: exclusive)
- *   wakeOne()  wakes n3, n1, x1            leaves [x2] [x3]
- *   wakeAll()  wakes everyone
+ *   wake(1) = wakeOne()   wakes n3, n1, x1       leaves [x2] [x3]
+ *   wake(2)               wakes n3, n1, x1, x2   leaves [x3]
+ *   wake(0) = wakeAll()   wakes everyone (0 = no limit, as Linux's nr_exclusive)
  * ```
  *
  * The queue blocks and wakes through a {@link ThreadBlocker} (the {@link Scheduler}), and registers
@@ -86,24 +89,36 @@ export class WaitQueue {
   }
 
   /**
-   * Wake waiters from the head: every non-exclusive one met, and at most `nrExclusive` exclusive
-   * ones (Linux `__wake_up`).
-   * @returns the woken threads, in wake order.
+   * Linux's `__wake_up(q, TASK_NORMAL, nr_exclusive)`: wake waiters from the head, every
+   * non-exclusive one met, until `nrExclusive` exclusive waiters have been woken.
+   *
+   * **`nrExclusive = 0` means no limit** (everyone is woken, exclusive waiters included), exactly
+   * as Linux's `nr_exclusive = 0` — it is not "wake no exclusive waiter". `Infinity` means the
+   * same. There is deliberately no call that wakes only the non-exclusive waiters, since Linux
+   * has none either.
+   * @param nrExclusive - how many exclusive waiters to wake: 1, 2, …; 0 or Infinity for all.
+   * @returns the woken threads, in wake order (head first).
    * @throws InvalidArgumentError unless `nrExclusive` is a whole number ≥ 0 or +Infinity (a
    *   fraction would wake one exclusive waiter more than its floor); nobody is woken then.
+   * @example
+   * ```ts
+   * // queue: [n1] [x1] [x2]
+   * q.wake(1); // → [n1, x1]
+   * q.wake(0); // → [x2]: 0 is "no limit", as in Linux
+   * ```
    */
   wake(nrExclusive: number): ThreadId[] {
     if (!(Number.isInteger(nrExclusive) || nrExclusive === Number.POSITIVE_INFINITY) || nrExclusive < 0)
       throw new InvalidArgumentError(
-        `WaitQueue(${this.name}).wake(${nrExclusive}): must be a whole number ≥ 0 or Infinity`,
+        `WaitQueue(${this.name}).wake(${nrExclusive}): must be a whole number ≥ 0 (0 = no limit) or Infinity`,
       );
     const woken: ThreadId[] = [];
-    let exclusiveLeft = nrExclusive;
-    const i = 0;
-    while (i < this.list.length) {
-      const w = this.list[i]!;
+    // Linux counts down and stops on `!--nr_exclusive`; 0 never reaches it. Same here.
+    let exclusiveLeft = nrExclusive === 0 ? Number.POSITIVE_INFINITY : nrExclusive;
+    while (this.list.length > 0) {
+      const w = this.list[0]!;
       if (w.exclusive && exclusiveLeft === 0) break;
-      this.list.splice(i, 1);
+      this.list.shift();
       this.blocker.wake(w.tid);
       woken.push(w.tid);
       if (w.exclusive) exclusiveLeft--;
@@ -116,9 +131,9 @@ export class WaitQueue {
     return this.wake(1);
   }
 
-  /** Wake everybody (Linux `wake_up_all`). */
+  /** Wake everybody (Linux `wake_up_all`, which is `__wake_up(q, TASK_NORMAL, 0)`). */
   wakeAll(): ThreadId[] {
-    return this.wake(Number.POSITIVE_INFINITY);
+    return this.wake(0);
   }
 
   /**
