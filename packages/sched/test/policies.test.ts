@@ -174,6 +174,111 @@ describe("stride", () => {
   });
 });
 
+describe("stride: a ticket change scales the remaining stride (Waldspurger & Weihl's client_modify)", () => {
+  it("worked numbers: A (4 tickets) has run one quantum, drops to 2 tickets → pass 360360, not 180180", () => {
+    const s = new StridePolicy({ quantum: 1 }); // STRIDE1 720720
+    s.admit(threadId(0), { tickets: 4 }); // A: stride 180180
+    s.admit(threadId(1), { tickets: 2 }); // B: stride 360360
+    s.enqueue(threadId(0), "new");
+    s.enqueue(threadId(1), "new");
+    expect(runSlice(s).tid).toBe(0); // tie at pass 0 → lower id
+    expect(s.passOf(threadId(0))).toBe(180180); // global pass 0 (B): remain = 180180, a whole stride
+    s.setParams(threadId(0), { tickets: 2 }); // remain × 360360/180180
+    expect(s.passOf(threadId(0))).toBe(360360);
+    s.checkInvariants();
+    // Now A and B have equal tickets and A has had its quantum: B, then A (tie → lower id), B, …
+    expect([0, 1, 2, 3].map(() => runSlice(s).tid)).toEqual([1, 0, 1, 0]);
+  });
+
+  it("worked numbers: the running thread, half-way through a quantum, goes from 1 to 3 tickets", () => {
+    const s = new StridePolicy({ quantum: 2, stride1: 600 });
+    s.admit(threadId(0), { tickets: 1 }); // stride 600
+    s.admit(threadId(1), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    s.enqueue(threadId(1), "new");
+    expect(s.pickNext()).toBe(0);
+    s.tick(threadId(0), 1); // half a quantum: pass 300
+    expect(s.passOf(threadId(0))).toBe(300);
+    s.setParams(threadId(0), { tickets: 3 }); // stride 200: remain 300 × 200/600 = 100
+    expect(s.passOf(threadId(0))).toBe(100);
+    expect(s.tick(threadId(0), 1)).toBe(true); // the rest of the quantum at the new stride: +100
+    expect(s.passOf(threadId(0))).toBe(200);
+  });
+
+  it("a sleeper behind the global pass keeps its pass (nothing to scale; it wakes at the global pass)", () => {
+    const s = new StridePolicy({ quantum: 1 });
+    for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    for (let k = 0; k < 3; k++) runSlice(s);
+    s.setParams(threadId(1), { tickets: 7 });
+    expect(s.passOf(threadId(1))).toBe(0);
+    s.enqueue(threadId(1), "wake");
+    expect(s.passOf(threadId(1))).toBe(s.passOf(threadId(0)));
+  });
+
+  it("shares stay proportional across random ticket changes: every thread stays within one stride of the global pass, so over any window each ran ΔG/stride ± 1 quanta (property)", () => {
+    const stride1 = 720720;
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 2, maxLength: 5 }),
+        fc.array(
+          fc.record({
+            change: fc.option(fc.record({ k: fc.nat(), tickets: fc.integer({ min: 1, max: 16 }) }), {
+              nil: null,
+            }),
+            during: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        (initial, steps) => {
+          const n = initial.length;
+          const tickets = [...initial];
+          const s = new StridePolicy({ quantum: 1, stride1 });
+          tickets.forEach((t, i) => {
+            s.admit(threadId(i), { tickets: t });
+            s.enqueue(threadId(i), "new");
+          });
+          const passes = () => tickets.map((_, i) => s.passOf(threadId(i)));
+          const globalPass = () => Math.min(...passes());
+          const withinOneStride = () => {
+            const g = globalPass();
+            passes().forEach((p, i) => {
+              expect(p - g).toBeGreaterThanOrEqual(0);
+              expect(p - g).toBeLessThanOrEqual(stride1 / tickets[i]! + 1e-6);
+            });
+          };
+          const change = (c: { k: number; tickets: number } | null) => {
+            if (c === null) return;
+            const i = c.k % n;
+            s.setParams(threadId(i), { tickets: c.tickets });
+            tickets[i] = c.tickets;
+          };
+          for (const step of steps) {
+            if (!step.during) change(step.change);
+            const t = s.pickNext()!;
+            if (step.during) change(step.change); // possibly the running thread's own tickets
+            expect(s.tick(t, 1)).toBe(true);
+            s.enqueue(t, "preempted");
+            s.checkInvariants();
+            withinOneStride();
+          }
+          // A window of two periods after the last change.
+          const total = tickets.reduce((a, b) => a + b, 0);
+          const g0 = globalPass();
+          const counts = tickets.map(() => 0);
+          for (let q = 0; q < 2 * total; q++) counts[runSlice(s).tid]!++;
+          const dG = globalPass() - g0;
+          counts.forEach((c, i) => {
+            const stride = stride1 / tickets[i]!;
+            expect(Math.abs(c * stride - dG)).toBeLessThanOrEqual(stride + 1e-6);
+          });
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
 describe("lottery", () => {
   it("converges to ticket proportions (3:1 within 3 % over 4000 draws)", () => {
     const l = new LotteryPolicy({ random: new Xorshift32(42), quantum: 1 });

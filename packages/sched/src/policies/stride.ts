@@ -22,6 +22,21 @@
  * of the old CPU's global pass (`migrateOut`/`migrateIn`), so moving does not forgive it either.
  * Ties on pass go to the lower thread id.
  *
+ * A ticket change follows Waldspurger & Weihl's `client_modify` (MIT/LCS/TM-528, 1995): the part
+ * of the stride the thread still has to "wait out", remain = pass − global pass, is scaled by
+ * new stride / old stride, so the thread is as far through its new stride as it was through its
+ * old one — it neither gains nor loses by the change:
+ *
+ * ```
+ *   STRIDE1 720720. A: 4 tickets (stride 180180), has just run one quantum: pass 180180,
+ *   global pass 0 (B, 2 tickets, has not run). A drops to 2 tickets (stride 360360):
+ *   remain 180180 × 360360 / 180180 = 360360 → pass 360360 (a whole new stride to wait, as it
+ *   had a whole old one). Unscaled it would keep pass 180180 and run again after half a stride.
+ * ```
+ *
+ * A thread behind the global pass (a sleeper; it is raised to the global pass when it wakes) has
+ * nothing to scale and keeps its pass.
+ *
  * Optimises exact proportional share; costs global state (passes) that makes joining threads
  * delicate. Invariant: the heap holds exactly the ready threads keyed by their pass.
  */
@@ -123,6 +138,21 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
     e.used += cycles;
     e.pass += (this.strideOf(e.params.tickets) * cycles) / this.quantum;
     return e.used >= this.quantum;
+  }
+  /**
+   * Waldspurger & Weihl's `client_modify`: scale the remaining part of the stride by new/old
+   * stride (see the banner), then re-sort a ready thread under its new pass.
+   */
+  protected override onParamsChanged(e: StrideEntry, old: ThreadParams): void {
+    if (e.params.tickets !== old.tickets) {
+      const g = this.globalPass();
+      const remain = e.pass - g;
+      if (remain > 0) e.pass = g + (remain * old.tickets) / e.params.tickets; // × stride_new / stride_old
+    }
+    if (e.ready) {
+      this.heap.remove(e.tid);
+      this.heap.push(e.tid, e.pass);
+    }
   }
   protected orderedReady(): ThreadId[] {
     return this.heap.toSortedArray().map((x) => x.id as ThreadId);
