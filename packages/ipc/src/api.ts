@@ -157,7 +157,11 @@ export type IpcEvent =
 export interface SyncEndpoint {
   /** Send t's message; Ok if a receiver took it at once, Blocked, WouldBlock, TooLarge or Closed. */
   send(t: ThreadId, timeout?: number, badge?: number, items?: readonly unknown[] | null): IpcStatus;
-  /** Send, then await the reply through a one-shot reply capability given to the receiver. */
+  /**
+   * Send, then await the reply through a one-shot reply capability given to the receiver.
+   * `timeout` bounds the send phase only; the reply phase has none (seL4's `Call`; L4 X.2's
+   * `Ipc` would also take a receive timeout for it).
+   */
   call(t: ThreadId, timeout?: number, badge?: number, items?: readonly unknown[] | null): IpcStatus;
   /** Take a message (Ok), or queue (Blocked), WouldBlock, Closed. */
   receive(t: ThreadId, timeout?: number): IpcStatus;

@@ -250,6 +250,27 @@ describe("Endpoint rendezvous", () => {
     expect(threads.cancel(0)).toBe(false);
   });
 
+  it("call's timeout bounds the send phase only: the reply wait has none (seL4), a kernel bounds it by cancelling", () => {
+    const { threads, ep, woken, put } = rig();
+    // Send phase: no receiver within 10 cycles → TimedOut, as L4 X.2's send timeout.
+    put(0, 1, 1);
+    expect(ep.call(0, 10)).toBe(IpcStatus.Blocked);
+    expect(threads.advanceTo(10)).toEqual([0]);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.TimedOut]);
+    // Reply phase: the server has the message; the same 10 cycles pass and the caller still waits.
+    ep.receive(1);
+    expect(ep.call(0, 10)).toBe(IpcStatus.Blocked);
+    expect(threads.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
+    expect(threads.advanceTo(1000)).toEqual([]);
+    expect(woken.at(-1)).toEqual([1, IpcStatus.Ok]);
+    // X.2's receive timeout, done by the kernel: cancel with TimedOut; the late reply is refused.
+    const cap = threads.replyCap[1]!;
+    expect(threads.cancel(0, IpcStatus.TimedOut)).toBe(true);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.TimedOut]);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.InvalidReplyCap);
+    threads.checkInvariants();
+  });
+
   it("throws for misuse: bad thread id, a blocked thread trapping, negative timeout", () => {
     const { ep } = rig();
     expect(() => ep.receive(9)).toThrow(IpcArgumentError);

@@ -29,8 +29,15 @@
  * - a destroyed endpoint has empty queues.
  *
  * Timeouts (relative, in simulated cycles) bound the wait for a partner: {@link NO_WAIT} polls,
- * {@link FOREVER} waits. The reply half of `call` has no timeout, as in L4 X.2 where a server's
- * reply is trusted to come; a kernel that distrusts its server uses {@link IpcThreads.cancel}.
+ * {@link FOREVER} waits. The reply half of `call` has no timeout. That is seL4's choice
+ * (`seL4_Call` has none), not L4 X.2's: X.2's `Ipc` carries two timeouts, a send timeout for the
+ * send phase and a receive timeout for the receive phase, which for a call is the wait for the
+ * reply; a relative receive timeout counts from the start of that phase, and the error code's
+ * phase bit says which phase timed out. Here `call`'s `timeout` is the send timeout only (the
+ * wait for a receiver); once the server has the message the caller waits until it replies, the
+ * server exits (ReplyDropped) or the kernel cancels it ({@link IpcThreads.cancel}, which also
+ * revokes the reply capability, so a late reply gets InvalidReplyCap). A kernel that wants X.2's
+ * receive timeout arms its own timer and cancels the caller with TimedOut when it fires.
  *
  * Related: `tag.ts` (MR0), `../core/threads.ts` (registers and wait lists), `../api.ts` (contract).
  */
@@ -170,6 +177,11 @@ export class Endpoint implements Blocker, SyncEndpoint {
   /**
    * Send and then wait for the reply, atomically: the receiver gets a one-shot reply capability,
    * and `t` is never left between the two halves.
+   *
+   * `timeout` bounds the send phase only (the wait for a receiver: L4 X.2's send timeout). The
+   * reply phase has no timeout, as seL4's `seL4_Call`; L4 X.2 has one (its receive timeout, which
+   * for a call counts from the moment the server took the message). To bound it, cancel the
+   * caller: `threads.cancel(t, IpcStatus.TimedOut)` revokes the reply capability.
    * @returns Blocked (the normal case: the wake brings Ok with the reply in t's MRs, or Closed,
    *   TimedOut, ReplyDropped, Cancelled), WouldBlock, TooLarge or Closed; see {@link Endpoint.send}.
    */
