@@ -153,6 +153,44 @@ describe("IRQ delivery (bind_irq)", () => {
     expect(() => router.ack(6)).toThrow(IpcStateError);
   });
 
+  it("a notification binding must carry at least one bit of a 32-bit word: refused at bind, not at the interrupt", () => {
+    // Before: bits 0 was accepted and every interrupt was delivered as nothing (lost, and a level
+    // line stayed masked for an ack nobody knew to send); bits 2^32 or 1.5 were accepted and the
+    // interrupt path threw from signal() after masking the line, before the EOI.
+    const { space, types, systemType, threads, table, pic, router } = machine();
+    const note = new Notification(threads);
+    const masked = pic.isMasked(5);
+    for (const bits of [0, 2 ** 32, -1, 1.5, Number.NaN]) {
+      expect(() => router.bind(5, { kind: "notification", notification: note, bits })).toThrow(
+        `bind(line=5, bits=${bits}): expected an integer in 1..0xFFFFFFFF`,
+      );
+      expect(router.stats(5)).toBeUndefined();
+      expect(pic.isMasked(5)).toBe(masked);
+    }
+    const system = new KernelObject(space, systemType);
+    const sys = table.create(system, systemType.right("bind_irq"));
+    const noteObj = new NotificationObject(space, types.notification, threads);
+    const target = table.create(noteObj, Right.WRITE | Right.WAIT);
+    if (sys.kind !== "ok" || target.kind !== "ok") throw new Error("setup");
+    expect(() => router.bindWithHandles(table, types, systemType, sys.handle, 5, target.handle, 0)).toThrow(
+      "bindWithHandles(line=5, bits=0): expected an integer in 1..0xFFFFFFFF",
+    );
+    // A bad line is refused by name too, before the handles are looked at.
+    expect(() => router.bindWithHandles(table, types, systemType, sys.handle, 40, target.handle)).toThrow(
+      "bindWithHandles(line=40): expected a line in 0..7",
+    );
+    expect(router.stats(5)).toBeUndefined();
+    router.checkInvariants();
+    // The default bits of bindWithHandles is the line's own bit, and it is delivered.
+    expect(router.bindWithHandles(table, types, systemType, sys.handle, 5, target.handle)).toEqual({
+      kind: "ok",
+    });
+    noteObj.notification.wait(1);
+    pic.raise(5);
+    expect(router.dispatch(pic.acknowledge()!)).toBe(1);
+    expect(threads.word[1]).toBe(1 << 5);
+  });
+
   it("bind_irq needs the system object's bind_irq right and a writable target", () => {
     const { space, types, systemType, threads, table, router } = machine();
     const system = new KernelObject(space, systemType);

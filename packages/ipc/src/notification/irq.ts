@@ -85,11 +85,14 @@ export class IrqRouter {
   /**
    * Bind `line` to `target` (kernel-internal: no capability check; see
    * {@link IrqRouter.bindWithHandles} for the system call). The line is unmasked.
-   * @throws IpcArgumentError for a line outside the controller or 32+ (endpoint lines are bits).
+   * @throws IpcArgumentError for a line outside the controller or 32+ (endpoint lines are bits),
+   *   or a notification target whose `bits` is not an integer in 1..0xFFFFFFFF (0 would deliver
+   *   every interrupt as nothing; a value outside the word would make the interrupt path throw).
    * @throws IpcStateError when the line is already bound.
    */
   bind(line: number, target: IrqTarget): void {
     this.checkLine("bind", line);
+    if (target.kind === "notification") checkBits("bind", line, target.bits);
     if (this.bindings.has(line)) throw new IpcStateError(`bind(line=${line}): line already bound`);
     this.bindings.set(line, { target, delivered: 0, awaitingAck: false });
     this.controller.setMasked(line, false);
@@ -98,6 +101,10 @@ export class IrqRouter {
   /**
    * The `bind_irq` system call: `systemHandle` must name an object of `systemType` with the right
    * `bind_irq`, and `targetHandle` an endpoint or notification with WRITE.
+   * @param bits - the bits a notification target receives per interrupt. Default the line's own
+   *   bit, `1 << line`.
+   * @throws IpcArgumentError, before any handle is looked up, for a line {@link IrqRouter.bind}
+   *   refuses or `bits` outside 1..0xFFFFFFFF (the kernel checks the user's arguments first).
    */
   bindWithHandles(
     table: HandleTable,
@@ -108,6 +115,8 @@ export class IrqRouter {
     targetHandle: number,
     bits = 1 << (line & 31),
   ): BindIrqResult {
+    this.checkLine("bindWithHandles", line);
+    checkBits("bindWithHandles", line, bits);
     const sys = table.lookup(systemHandle, systemType, systemType.right("bind_irq"));
     if (sys.kind !== "ok") return sys;
     const any = table.lookup(targetHandle, null, Right.WRITE);
@@ -203,5 +212,12 @@ export class IrqRouter {
         `${call}(line=${line}): expected a line in 0..${Math.min(this.controller.lineCount, 32) - 1}`,
       );
     }
+  }
+}
+
+/** A notification binding's bits: a non-empty 32-bit word. */
+function checkBits(call: string, line: number, bits: number): void {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 0xffff_ffff) {
+    throw new IpcArgumentError(`${call}(line=${line}, bits=${bits}): expected an integer in 1..0xFFFFFFFF`);
   }
 }
