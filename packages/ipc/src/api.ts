@@ -67,6 +67,13 @@ export const IpcStatus = {
   ValueMismatch: 9,
   /** The message exceeds a size limit (long buffer over 2 KiB, too many handles); nothing moved. */
   TooLarge: 10,
+  /**
+   * A call's reply did not come within its reply timeout: L4 X.2's timeout in the receive phase
+   * (its error code's phase bit = 1). Unlike {@link IpcStatus.TimedOut} (the send phase), the
+   * server did receive the message; the reply capability is revoked, so its late reply gets
+   * {@link IpcStatus.InvalidReplyCap}.
+   */
+  ReplyTimedOut: 11,
 } as const;
 /** One of the {@link IpcStatus} codes. */
 export type IpcStatus = (typeof IpcStatus)[keyof typeof IpcStatus];
@@ -83,6 +90,7 @@ const STATUS_NAMES: readonly string[] = [
   "invalid-reply-cap",
   "value-mismatch",
   "too-large",
+  "reply-timed-out",
 ];
 
 /**
@@ -158,11 +166,19 @@ export interface SyncEndpoint {
   /** Send t's message; Ok if a receiver took it at once, Blocked, WouldBlock, TooLarge or Closed. */
   send(t: ThreadId, timeout?: number, badge?: number, items?: readonly unknown[] | null): IpcStatus;
   /**
-   * Send, then await the reply through a one-shot reply capability given to the receiver.
-   * `timeout` bounds the send phase only; the reply phase has none (seL4's `Call`; L4 X.2's
-   * `Ipc` would also take a receive timeout for it).
+   * Send, then await the reply through a one-shot reply capability given to the receiver. As L4
+   * X.2's `Ipc`, two timeouts: `timeout` bounds the send phase (the wait for a receiver: TimedOut),
+   * `replyTimeout` the receive phase, counted from the moment the receiver took the message
+   * (ReplyTimedOut). Both default to FOREVER; an implementation without reply timeouts may omit
+   * the last parameter.
    */
-  call(t: ThreadId, timeout?: number, badge?: number, items?: readonly unknown[] | null): IpcStatus;
+  call(
+    t: ThreadId,
+    timeout?: number,
+    badge?: number,
+    items?: readonly unknown[] | null,
+    replyTimeout?: number,
+  ): IpcStatus;
   /** Take a message (Ok), or queue (Blocked), WouldBlock, Closed. */
   receive(t: ThreadId, timeout?: number): IpcStatus;
   /** Answer a call through its reply capability; Ok, InvalidReplyCap or TooLarge. Never blocks. */

@@ -12,6 +12,7 @@ import {
   makeTag,
   NO_WAIT,
   TAG_FLAG_LONG,
+  ThreadIpcState,
 } from "../src/index.js";
 
 function rig(n = 4, order: "fifo" | "priority" = "fifo") {
@@ -250,20 +251,73 @@ describe("Endpoint rendezvous", () => {
     expect(threads.cancel(0)).toBe(false);
   });
 
-  it("call's timeout bounds the send phase only: the reply wait has none (seL4), a kernel bounds it by cancelling", () => {
+  it("a call's two timeouts (L4 X.2): the send phase times out with TimedOut, the reply phase with ReplyTimedOut", () => {
     const { threads, ep, woken, put } = rig();
-    // Send phase: no receiver within 10 cycles → TimedOut, as L4 X.2's send timeout.
+    // Send phase: no receiver within 10 cycles → TimedOut; the server never saw the request.
     put(0, 1, 1);
-    expect(ep.call(0, 10)).toBe(IpcStatus.Blocked);
+    expect(ep.call(0, 10, 0, null, 50)).toBe(IpcStatus.Blocked);
     expect(threads.advanceTo(10)).toEqual([0]);
     expect(woken.at(-1)).toEqual([0, IpcStatus.TimedOut]);
-    // Reply phase: the server has the message; the same 10 cycles pass and the caller still waits.
+    // The banner's trace: called at 10 with timeout 10 and reply timeout 50; S receives at 14.
+    expect(ep.call(0, 10, 0, null, 50)).toBe(IpcStatus.Blocked);
+    expect(threads.deadline[0]).toBe(20);
+    threads.advanceTo(14);
+    expect(ep.receive(1)).toBe(IpcStatus.Ok);
+    const cap = threads.replyCap[1]!;
+    // The receive phase counts from its own start: 14 + 50 = 64, not from the call.
+    expect(threads.deadline[0]).toBe(64);
+    expect(threads.advanceTo(63)).toEqual([]);
+    expect(threads.advanceTo(64)).toEqual([0]);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.ReplyTimedOut]);
+    expect(ep.reply(1, cap)).toBe(IpcStatus.InvalidReplyCap); // the capability was revoked
+    threads.checkInvariants();
+    ep.checkInvariants();
+  });
+
+  it("a reply in time clears the reply deadline; FOREVER (the default) waits as seL4's Call", () => {
+    const { threads, ep, woken, put } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    expect(ep.call(0, FOREVER, 0, null, 30)).toBe(IpcStatus.Blocked); // a receiver waited: phase 2 at 0
+    expect(threads.nextDeadline()).toBe(30);
+    threads.advanceTo(29);
+    expect(ep.reply(1, threads.replyCap[1]!)).toBe(IpcStatus.Ok);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.Ok]);
+    expect(threads.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
+    expect(threads.advanceTo(1000)).toEqual([]);
+    // Default: no reply deadline at all, however long the server takes.
     ep.receive(1);
     expect(ep.call(0, 10)).toBe(IpcStatus.Blocked);
     expect(threads.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
-    expect(threads.advanceTo(1000)).toEqual([]);
-    expect(woken.at(-1)).toEqual([1, IpcStatus.Ok]);
-    // X.2's receive timeout, done by the kernel: cancel with TimedOut; the late reply is refused.
+    expect(threads.advanceTo(1e9)).toEqual([]);
+    expect(threads.state[0]).toBe(ThreadIpcState.ReplyBlocked);
+    threads.checkInvariants();
+  });
+
+  it("reply timeout 0: the message is delivered, the receive phase fails at once, the capability is stale", () => {
+    const { threads, ep, woken, put } = rig();
+    // A receiver waits: call returns ReplyTimedOut itself (no wake for the caller).
+    ep.receive(1);
+    put(0, 1, 7);
+    expect(ep.call(0, FOREVER, 0, null, 0)).toBe(IpcStatus.ReplyTimedOut);
+    expect(woken).toEqual([[1, IpcStatus.Ok]]);
+    expect(threads.mr[1 * MR_COUNT + 1]).toBe(7);
+    expect(threads.state[0]).toBe(ThreadIpcState.Idle);
+    expect(ep.reply(1, threads.replyCap[1]!)).toBe(IpcStatus.InvalidReplyCap);
+    // The caller is queued first: the receive takes the message and wakes it with ReplyTimedOut.
+    expect(ep.call(0, FOREVER, 0, null, 0)).toBe(IpcStatus.Blocked);
+    expect(ep.receive(1)).toBe(IpcStatus.Ok);
+    expect(woken.at(-1)).toEqual([0, IpcStatus.ReplyTimedOut]);
+    expect(ep.reply(1, threads.replyCap[1]!)).toBe(IpcStatus.InvalidReplyCap);
+    threads.checkInvariants();
+    ep.checkInvariants();
+  });
+
+  it("cancelling a caller in its reply phase still revokes the capability (a kernel's own timer)", () => {
+    const { threads, ep, woken, put } = rig();
+    ep.receive(1);
+    put(0, 1, 1);
+    expect(ep.call(0, 10)).toBe(IpcStatus.Blocked);
     const cap = threads.replyCap[1]!;
     expect(threads.cancel(0, IpcStatus.TimedOut)).toBe(true);
     expect(woken.at(-1)).toEqual([0, IpcStatus.TimedOut]);
@@ -324,7 +378,11 @@ describe("a refused endpoint call leaves every thread, queue and wake as it was"
       longLen: Array.from(threads.longLen),
       replyGen: Array.from(threads.replyGen),
       replyHolder: Array.from(threads.replyHolder),
-      send: [Array.from(threads.sendFlags), Array.from(threads.sendBadge)],
+      send: [
+        Array.from(threads.sendFlags),
+        Array.from(threads.sendBadge),
+        Array.from(threads.sendReplyTimeout, (d) => (d === Infinity ? "inf" : d)),
+      ],
       items: [threads.outItems, threads.inItems],
       blockedOn: threads.blockedOn.map((b) => b?.name ?? null),
       queues: [ep.queuedSenders(), ep.queuedReceivers(), ep.pendingIrqs, ep.destroyed],
@@ -356,6 +414,17 @@ describe("a refused endpoint call leaves every thread, queue and wake as it was"
       /call\(thread=3, timeout=NaN\).*≥ 0/,
     ],
     ["receive with timeout −5", (r) => r.ep.receive(3, -5), /receive\(thread=3, timeout=-5\).*≥ 0/],
+    ["precheck with timeout −1", (r) => r.ep.precheck(3, -1, 0), /precheck\(thread=3, timeout=-1\).*≥ 0/],
+    [
+      "call with reply timeout −1 (a receiver waits)",
+      (r) => r.ep.call(3, FOREVER, 0, null, -1),
+      /call\(thread=3, replyTimeout=-1\).*≥ 0/,
+    ],
+    [
+      "call with reply timeout NaN (a receiver waits: not the fastpath)",
+      (r) => r.ep.call(3, FOREVER, 0, null, Number.NaN),
+      /call\(thread=3, replyTimeout=NaN\).*≥ 0/,
+    ],
     [
       "replyReceive with timeout −1 (the reply must not go out)",
       (r) => r.ep.replyReceive(2, r.cap, -1),

@@ -18,6 +18,8 @@ import {
   EndpointObject,
   endpointReceive,
   endpointSend,
+  FOREVER,
+  IpcArgumentError,
   IpcStatus,
   IpcThreads,
   LONG_BUFFER_MAX,
@@ -76,6 +78,40 @@ describe("endpoint system calls", () => {
     expect(threads.badge[1]).toBe(epObj.koid);
     expect(epObj.transit.size).toBe(0);
     space.checkInvariants();
+  });
+
+  it("a bad timeout or reply timeout is refused before any handle moves (it used to throw after the move)", () => {
+    const { types, threads, epObj, client, hc, hs, server, event, put, space, woken: wakes } = machine();
+    const good = event(client);
+    put(0, 7);
+    const before = () => JSON.stringify([client.size, epObj.transit.size, Array.from(threads.state)]);
+    const was = before();
+    const bad: Array<[() => unknown, string]> = [
+      [() => endpointSend(client, types, hc, 0, "send", [good], -1), "endpointSend(thread=0, timeout=-1)"],
+      [
+        () => endpointSend(client, types, hc, 0, "call", [good], Number.NaN),
+        "endpointSend(thread=0, timeout=NaN)",
+      ],
+      [
+        () => endpointSend(client, types, hc, 0, "call", [good], FOREVER, -5),
+        "endpointSend(thread=0, replyTimeout=-5)",
+      ],
+    ];
+    for (const [f, message] of bad) {
+      expect(f).toThrow(IpcArgumentError);
+      expect(f).toThrow(message);
+      expect(before()).toBe(was);
+      expect(client.lookup(good, null, 0).kind).toBe("ok");
+    }
+    space.checkInvariants();
+    // The reply timeout reaches the endpoint: the server receives, the call times out in phase 2.
+    expect(endpointReceive(server, types, hs, 1)).toEqual({ kind: "status", status: IpcStatus.Blocked });
+    expect(endpointSend(client, types, hc, 0, "call", [good], FOREVER, 25)).toEqual({
+      kind: "status",
+      status: IpcStatus.Blocked,
+    });
+    expect(threads.advanceTo(25)).toEqual([0]);
+    expect(wakes.at(-1)).toEqual([0, IpcStatus.ReplyTimedOut]);
   });
 
   it("bad input is refused with the message and every handle left with the sender", () => {

@@ -135,6 +135,8 @@ export class IpcThreads {
   readonly sendFlags: Uint8Array;
   /** Badge a SendBlocked thread sends with. */
   readonly sendBadge: Float64Array;
+  /** Reply timeout (relative cycles, Infinity = none) of a SendBlocked caller, armed when its call is received. */
+  readonly sendReplyTimeout: Float64Array;
   /** Items (handles) a SendBlocked thread carries, already taken out of its table. */
   readonly outItems: (readonly unknown[] | null)[];
   /** Items delivered by the last receive, waiting to be installed by the kernel. */
@@ -176,6 +178,7 @@ export class IpcThreads {
     this.replyHolder = new Int32Array(n).fill(-1);
     this.sendFlags = new Uint8Array(n);
     this.sendBadge = new Float64Array(n);
+    this.sendReplyTimeout = new Float64Array(n).fill(NO_DEADLINE);
     this.outItems = new Array<readonly unknown[] | null>(n).fill(null);
     this.inItems = new Array<readonly unknown[] | null>(n).fill(null);
     this.blockedOn = new Array<Blocker | null>(n).fill(null);
@@ -261,12 +264,34 @@ export class IpcThreads {
     this.tracer?.emit({ type: "ipc.wake", thread: t, status: ipcStatusName(status) });
   }
 
-  /** Turn a received call into a ReplyBlocked wait (no list, no timeout: L4 replies are awaited). */
+  /**
+   * Turn a received call into a ReplyBlocked wait (no list) without a reply timeout; the send
+   * phase's deadline, if any, is dropped. Internal to ipc objects (the fastpath's form).
+   */
   awaitReply(caller: ThreadId, holder: ThreadId): void {
     if (this.deadline[caller] !== NO_DEADLINE) this.clearDeadline(caller);
     this.state[caller] = REPLY_BLOCKED;
     this.blockedOn[caller] = REPLY_WAIT;
     this.replyHolder[caller] = holder;
+  }
+
+  /**
+   * {@link IpcThreads.awaitReply} with the receive phase's own timeout: `replyTimeout` (relative
+   * cycles, > 0; Infinity = none) counts from now, as L4 X.2 counts a relative receive timeout
+   * from the start of that phase. Internal to ipc objects.
+   */
+  awaitReplyFor(caller: ThreadId, holder: ThreadId, replyTimeout: number): void {
+    this.awaitReply(caller, holder);
+    if (replyTimeout !== NO_DEADLINE) this.setDeadline(caller, replyTimeout);
+  }
+
+  /**
+   * A call with reply timeout 0 was received: its receive phase fails at once (L4 X.2: a zero
+   * receive timeout does not wait). The capability just handed to the receiver is revoked.
+   * Internal to ipc objects.
+   */
+  revokeUnawaitedReply(caller: ThreadId): void {
+    this.replyGen[caller] = this.replyGen[caller]! + 1;
   }
 
   /**
@@ -328,8 +353,10 @@ export class IpcThreads {
   }
 
   /**
-   * Advance simulated time to `now` and wake, with {@link IpcStatus.TimedOut}, every thread whose
-   * deadline is ≤ now, in (deadline, thread id) order so runs are deterministic.
+   * Advance simulated time to `now` and wake every thread whose deadline is ≤ now, in (deadline,
+   * thread id) order so runs are deterministic: with {@link IpcStatus.ReplyTimedOut} a caller
+   * waiting for its reply (its reply capability is revoked), with {@link IpcStatus.TimedOut}
+   * everyone else.
    * @returns the threads woken.
    * @throws IpcArgumentError when time would go backwards.
    */
@@ -343,7 +370,7 @@ export class IpcThreads {
     expired.sort((a, b) => this.deadline[a]! - this.deadline[b]! || a - b);
     for (const t of expired) {
       this.blockedOn[t]!.detach(t);
-      this.finish(t, IpcStatus.TimedOut);
+      this.finish(t, this.state[t] === REPLY_BLOCKED ? IpcStatus.ReplyTimedOut : IpcStatus.TimedOut);
     }
     return expired;
   }

@@ -29,15 +29,22 @@
  * - a destroyed endpoint has empty queues.
  *
  * Timeouts (relative, in simulated cycles) bound the wait for a partner: {@link NO_WAIT} polls,
- * {@link FOREVER} waits. The reply half of `call` has no timeout. That is seL4's choice
- * (`seL4_Call` has none), not L4 X.2's: X.2's `Ipc` carries two timeouts, a send timeout for the
- * send phase and a receive timeout for the receive phase, which for a call is the wait for the
- * reply; a relative receive timeout counts from the start of that phase, and the error code's
- * phase bit says which phase timed out. Here `call`'s `timeout` is the send timeout only (the
- * wait for a receiver); once the server has the message the caller waits until it replies, the
- * server exits (ReplyDropped) or the kernel cancels it ({@link IpcThreads.cancel}, which also
- * revokes the reply capability, so a late reply gets InvalidReplyCap). A kernel that wants X.2's
- * receive timeout arms its own timer and cancels the caller with TimedOut when it fires.
+ * {@link FOREVER} waits. A call has two, as L4 X.2's `Ipc` (send timeout and receive timeout):
+ *
+ * ```
+ *   call(C, timeout = 10, …, replyTimeout = 50) at time 0, no server waiting:
+ *     0 ── send phase: C SendBlocked, deadline 10 ──┬── 10: nobody came → wake(C, TimedOut)
+ *                                                   └── 4: S receives → receive phase starts:
+ *     4 ── C ReplyBlocked, deadline 4 + 50 = 54 ────┬── S replies before 54 → wake(C, Ok)
+ *                                                   └── 54: wake(C, ReplyTimedOut), cap revoked,
+ *                                                        S's late reply → InvalidReplyCap
+ * ```
+ *
+ * The receive phase's relative timeout counts from the start of that phase, as in X.2, and the
+ * two outcomes have two statuses, as X.2's error code has a phase bit: after TimedOut the server
+ * never saw the request, after ReplyTimedOut it did. A reply timeout of 0 (X.2: a receive that
+ * does not wait) fails the receive phase as soon as the server takes the message. seL4's
+ * `seL4_Call` has no reply timeout; FOREVER, the default, behaves like it.
  *
  * Related: `tag.ts` (MR0), `../core/threads.ts` (registers and wait lists), `../api.ts` (contract).
  */
@@ -178,32 +185,47 @@ export class Endpoint implements Blocker, SyncEndpoint {
    * Send and then wait for the reply, atomically: the receiver gets a one-shot reply capability,
    * and `t` is never left between the two halves.
    *
-   * `timeout` bounds the send phase only (the wait for a receiver: L4 X.2's send timeout). The
-   * reply phase has no timeout, as seL4's `seL4_Call`; L4 X.2 has one (its receive timeout, which
-   * for a call counts from the moment the server took the message). To bound it, cancel the
-   * caller: `threads.cancel(t, IpcStatus.TimedOut)` revokes the reply capability.
+   * Two timeouts, as L4 X.2 (see the file banner): `timeout` bounds the send phase (the wait for
+   * a receiver; expiry wakes `t` with TimedOut), `replyTimeout` the receive phase, counted from
+   * the moment a receiver takes the message (expiry wakes `t` with ReplyTimedOut and revokes the
+   * reply capability). FOREVER, the default, waits for the reply as seL4's `Call` does.
+   * @param replyTimeout cycles to wait for the reply once received; 0 gives up at once (the
+   *   message is delivered, `t` gets ReplyTimedOut, the receiver's capability is already stale).
    * @returns Blocked (the normal case: the wake brings Ok with the reply in t's MRs, or Closed,
-   *   TimedOut, ReplyDropped, Cancelled), WouldBlock, TooLarge or Closed; see {@link Endpoint.send}.
+   *   TimedOut, ReplyTimedOut, ReplyDropped, Cancelled), WouldBlock, TooLarge, Closed, or
+   *   ReplyTimedOut at once for a reply timeout of 0 and a waiting receiver; see
+   *   {@link Endpoint.send}.
+   * @throws IpcArgumentError for a timeout or reply timeout that is not ≥ 0 (nothing changes).
    */
   call(
     t: ThreadId,
     timeout: number = FOREVER,
     badge = 0,
     items: readonly unknown[] | null = null,
+    replyTimeout: number = FOREVER,
   ): IpcStatus {
     const r = this.receivers.head;
-    if (r !== -1 && items === null && timeout >= 0 && this.registersOnly(t, r))
+    if (
+      r !== -1 &&
+      items === null &&
+      timeout >= 0 &&
+      replyTimeout === WAIT_FOREVER &&
+      this.registersOnly(t, r)
+    )
       return this.fastCall(t, r, badge);
-    return this.sendOrCall(t, CALL, timeout, badge, items);
+    return this.sendOrCall(t, CALL, timeout, badge, items, replyTimeout);
   }
 
   /**
    * What a send or call by `t` carrying `itemCount` items would return if refused at once
    * (Closed, TooLarge, WouldBlock), or Ok if it would be accepted (delivered or queued). Lets a
    * system call refuse before it moves any handle. Changes nothing.
+   * @throws IpcArgumentError for a bad thread id or a timeout that is not ≥ 0 (which the send
+   *   itself would refuse by throwing, after the caller had moved its handles).
    */
   precheck(t: ThreadId, timeout: number, itemCount: number): IpcStatus {
     this.threads.checkRunnable(t, "precheck");
+    if (!(timeout >= 0)) badTimeout("precheck", t, timeout);
     if (this.dead) return IpcStatus.Closed;
     if (itemCount > MAX_MESSAGE_HANDLES || !this.fits(t, null)) return IpcStatus.TooLarge;
     if (timeout === 0 && this.receivers.length === 0) return IpcStatus.WouldBlock;
@@ -218,15 +240,21 @@ export class Endpoint implements Blocker, SyncEndpoint {
     timeout: number,
     badge: number,
     items: readonly unknown[] | null,
+    replyTimeout: number = FOREVER,
   ): IpcStatus {
     this.threads.checkRunnable(t, flags === CALL ? "call" : "send");
     if (!(timeout >= 0)) badTimeout(flags === CALL ? "call" : "send", t, timeout);
+    if (!(replyTimeout >= 0)) {
+      throw new IpcArgumentError(
+        `call(thread=${t}, replyTimeout=${replyTimeout}): expected a reply timeout ≥ 0`,
+      );
+    }
     if (this.dead) return IpcStatus.Closed;
     if (!this.fits(t, items)) return IpcStatus.TooLarge;
     const r = this.receivers.shift();
-    if (r !== -1) return this.meetReceiver(t, r, flags, badge, items);
+    if (r !== -1) return this.meetReceiver(t, r, flags, badge, items, replyTimeout);
     if (timeout === 0) return IpcStatus.WouldBlock;
-    return this.queueSender(t, flags, timeout, badge, items);
+    return this.queueSender(t, flags, timeout, badge, items, replyTimeout);
   }
 
   /** A receiver was waiting: hand it the message (and, for a call, the reply capability). */
@@ -236,12 +264,19 @@ export class Endpoint implements Blocker, SyncEndpoint {
     flags: number,
     badge: number,
     items: readonly unknown[] | null,
+    replyTimeout: number,
   ): IpcStatus {
     const threads = this.threads;
     this.transfer(t, r, badge, items);
     if (flags === CALL) {
       threads.replyCap[r] = replyCapOf(t, threads.replyGen[t]!);
-      threads.awaitReply(t, r);
+      if (replyTimeout === 0) {
+        // The receive phase does not wait: the message is delivered, the capability is stale.
+        threads.revokeUnawaitedReply(t);
+        threads.finish(r, IpcStatus.Ok);
+        return IpcStatus.ReplyTimedOut;
+      }
+      threads.awaitReplyFor(t, r, replyTimeout);
       threads.finish(r, IpcStatus.Ok);
       return IpcStatus.Blocked;
     }
@@ -257,10 +292,12 @@ export class Endpoint implements Blocker, SyncEndpoint {
     timeout: number,
     badge: number,
     items: readonly unknown[] | null,
+    replyTimeout: number,
   ): IpcStatus {
     const threads = this.threads;
     threads.sendFlags[t] = flags;
     threads.sendBadge[t] = badge;
+    threads.sendReplyTimeout[t] = replyTimeout;
     threads.outItems[t] = items;
     this.senders.push(t);
     threads.block(t, this, ThreadIpcState.SendBlocked, timeout);
@@ -298,7 +335,13 @@ export class Endpoint implements Blocker, SyncEndpoint {
     this.transfer(s, t, threads.sendBadge[s]!, items);
     if (threads.sendFlags[s] === CALL) {
       threads.replyCap[t] = replyCapOf(s, threads.replyGen[s]!);
-      threads.awaitReply(s, t);
+      const replyTimeout = threads.sendReplyTimeout[s]!;
+      if (replyTimeout === 0) {
+        threads.revokeUnawaitedReply(s);
+        threads.finish(s, IpcStatus.ReplyTimedOut);
+      } else {
+        threads.awaitReplyFor(s, t, replyTimeout);
+      }
     } else {
       threads.replyCap[t] = -1;
       threads.finish(s, IpcStatus.Ok);

@@ -34,7 +34,7 @@ import {
 import { FOREVER, IpcStatus, MAX_MESSAGE_HANDLES, type ThreadId } from "../api.js";
 import type { IpcThreads } from "../core/threads.js";
 import { Endpoint, type EndpointOptions } from "../endpoint/endpoint.js";
-import { InvariantError } from "../errors.js";
+import { InvariantError, IpcArgumentError } from "../errors.js";
 import { Notification, type NotificationOptions } from "../notification/notification.js";
 import type { IpcObjectTypes } from "./ipc-types.js";
 
@@ -131,6 +131,10 @@ export type EndpointCallResult =
  * A refused call (bad endpoint handle, untransferable handle, Closed, TooLarge, WouldBlock) leaves
  * the message in t's registers and every handle in `table`.
  * @param op "send" or "call".
+ * @param timeout the send phase's timeout (see {@link Endpoint.call}). Default FOREVER.
+ * @param replyTimeout a call's receive-phase timeout, from the moment the server takes the
+ *   message (L4 X.2); ignored for a send. Default FOREVER.
+ * @throws IpcArgumentError for a timeout or reply timeout that is not ≥ 0, before anything moves.
  */
 export function endpointSend(
   table: HandleTable,
@@ -140,7 +144,16 @@ export function endpointSend(
   op: "send" | "call",
   handles: readonly number[] = [],
   timeout: number = FOREVER,
+  replyTimeout: number = FOREVER,
 ): EndpointCallResult {
+  // Misuse first: the endpoint would throw these only after the handles moved into its transit table.
+  if (!(timeout >= 0))
+    throw new IpcArgumentError(`endpointSend(thread=${t}, timeout=${timeout}): expected a timeout ≥ 0`);
+  if (op === "call" && !(replyTimeout >= 0)) {
+    throw new IpcArgumentError(
+      `endpointSend(thread=${t}, replyTimeout=${replyTimeout}): expected a reply timeout ≥ 0`,
+    );
+  }
   const r = table.lookup(handle, types.endpoint, Right.WRITE);
   if (r.kind !== "ok") return r;
   const obj = r.object;
@@ -170,7 +183,8 @@ export function endpointSend(
       items.push(m.handle);
     }
   }
-  const status = op === "call" ? ep.call(t, timeout, obj.koid, items) : ep.send(t, timeout, obj.koid, items);
+  const status =
+    op === "call" ? ep.call(t, timeout, obj.koid, items, replyTimeout) : ep.send(t, timeout, obj.koid, items);
   return { kind: "status", status };
 }
 
