@@ -54,6 +54,8 @@ export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
 export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
 export { AddressSpace } from "./space/address-space.js";
 export * from "./space/api.js";
+export { IpiShootdown, type IpiShootdownOptions } from "./space/ipi-shootdown.js";
+export { MmuGather } from "./space/mmu-gather.js";
 export { LEAF_COW, type LeafRights, Pmap, type PmapLeaf } from "./space/pmap.js";
 export { ShmRegistry, type ShmSegment } from "./space/shm.js";
 export {
@@ -61,6 +63,7 @@ export {
   FULL_FLUSH_THRESHOLD,
   type ShootdownStats,
   type ShootdownTarget,
+  type SwitchOptions,
   SyncTlbShootdown,
 } from "./space/shootdown.js";
 export { type AccessFault, userLoad8, userStore8, userTranslate } from "./space/user-access.js";

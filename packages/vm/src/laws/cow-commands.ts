@@ -2,7 +2,7 @@
  * The model-based half of the copy-on-write laws: an eager model (every private page copied at
  * fork, shared pages and named segments shared by reference) and one fast-check command per
  * operation — map (private, shared, guard, named segment), unmap, protect, fork, write, read,
- * readAll, exit, spawn — each of which runs the real call on the machine of `cow-machine.ts`,
+ * readAll, exit, spawn, cli and sti (a CPU disables interrupts, so shootdowns to it wait) — each of which runs the real call on the machine of `cow-machine.ts`,
  * compares what it returned or read with what the model predicts, and runs
  * `VmSystem.checkInvariants()`. Targets are picked by index modulo what exists, so a sequence
  * stays meaningful while fast-check shrinks it; half the picks are "the process this CPU runs
@@ -312,6 +312,42 @@ class ExitCmd implements fc.Command<Model, Real> {
   }
 }
 
+/**
+ * CPU `cpu` disables interrupts (a kernel path holding a spinlock): shootdown IPIs to it wait until
+ * a {@link StiCmd}, its TLB may keep stale entries that long, and commands meant for it run on
+ * the other CPU. What a space
+ * frees meanwhile must not be handed out again before that CPU acknowledges (`World.check` and
+ * every allocation check it).
+ */
+class CliCmd implements fc.Command<Model, Real> {
+  constructor(readonly cpu: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: Model, r: Real): void {
+    r.world.cli(this.cpu);
+    r.world.check();
+  }
+  toString(): string {
+    return `cli(cpu ${this.cpu})`;
+  }
+}
+
+/** CPU `cpu` enables interrupts: it takes the pending shootdown IPIs and acknowledges them. */
+class StiCmd implements fc.Command<Model, Real> {
+  constructor(readonly cpu: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(_m: Model, r: Real): void {
+    r.world.sti(this.cpu);
+    r.world.check();
+  }
+  toString(): string {
+    return `sti(cpu ${this.cpu})`;
+  }
+}
+
 class SpawnCmd implements fc.Command<Model, Real> {
   check(m: Readonly<Model>): boolean {
     return m.procs.length < 6;
@@ -370,4 +406,14 @@ export const cowCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
   procArb.map((p) => new ExitCmd(p)),
   fc.constant(new SpawnCmd()),
   fc.constant(new ReadAllCmd()),
+];
+
+/**
+ * {@link cowCommands} plus `cli`/`sti`: a CPU disables interrupts for a while, so shootdowns to it
+ * wait (the MMU gather's law; kept apart so the plain law's runs keep their two busy CPUs).
+ */
+export const interruptCommands: fc.Arbitrary<fc.Command<Model, Real>>[] = [
+  ...cowCommands,
+  cpuArb.map((c) => new CliCmd(c)),
+  cpuArb.map((c) => new StiCmd(c)),
 ];

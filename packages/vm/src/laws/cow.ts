@@ -10,6 +10,8 @@
  * | fork isolation                       | a parent write visible in the child, or the reverse           |
  * | fork copies nothing until a write    | an eager fork, a copy on read, a copy where the last holder   |
  * |                                      | could reuse its page (count 1, or a merged chain)             |
+ * | no reuse before acknowledgement      | a frame freed (and handed out again) while a CPU with         |
+ * | (model, CPUs doing cli/sti)          | interrupts off still caches a translation to it               |
  * | no leaks after exit                  | frames, page tables or objects that outlive every process     |
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
  *
@@ -33,7 +35,14 @@ import fc from "fast-check";
 import { PROT_READ, PROT_WRITE } from "../areas/area.js";
 import type { CowStrategy } from "../cow/api.js";
 import type { AddressSpace } from "../space/address-space.js";
-import { cowCommands, type Model, type ProcModel, type Real, readAll } from "./cow-commands.js";
+import {
+  cowCommands,
+  interruptCommands,
+  type Model,
+  type ProcModel,
+  type Real,
+  readAll,
+} from "./cow-commands.js";
 import { expectSame, va, WINDOW_PAGES, World } from "./cow-machine.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
 
@@ -60,43 +69,52 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
   const world = () => new World(factory(), frames);
   const RW = PROT_READ | PROT_WRITE;
 
+  /** One model-based run: the first process, the commands, a final readAll and the leak check. */
+  const modelRun = (cmds: Iterable<fc.Command<Model, Real>>): void => {
+    const w = world();
+    // One process with the window mapped read-write, so writes land from the start: the
+    // lower half private, the upper half shared.
+    w.sys.shm.create("/s0", WINDOW_PAGES);
+    w.sys.shm.create("/s1", WINDOW_PAGES);
+    const segments = [0, 1].map(() => Array.from({ length: WINDOW_PAGES }, () => new Map<number, number>()));
+    const first = w.sys.createSpace();
+    const half = WINDOW_PAGES / 2;
+    first.map({ length: half * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
+    first.map({
+      length: half * 4096,
+      prot: RW,
+      sharing: "shared",
+      placement: { kind: "fixed", va: va(half) },
+    });
+    // Every page holds a byte from the start, so that a fork always has pages to share
+    // and a write after it has something to copy (with empty pages, 3 runs in 4 never
+    // copied a page at all).
+    const pm: ProcModel = new Map();
+    for (let pg = 0; pg < WINDOW_PAGES; pg++) {
+      pm.set(pg, { prot: RW, bytes: new Map([[0, pg + 1]]), shared: pg >= half, guard: false });
+      w.store(first, va(pg), pg + 1, 0);
+    }
+    const real: Real = { world: w, procs: [first] };
+    const model: Model = { procs: [pm], segments };
+    fc.modelRun(() => ({ model, real }), cmds);
+    readAll(model, real); // every byte of every process, whatever the last reads missed
+    w.finish(real.procs);
+  };
+
   return [
     {
       name: "every read returns the bytes an eager copy holds (map/unmap/protect/fork/write/read/exit)",
       check: () =>
         fc.assert(
-          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), (cmds) => {
-            const w = world();
-            // One process with the window mapped read-write, so writes land from the start: the
-            // lower half private, the upper half shared.
-            w.sys.shm.create("/s0", WINDOW_PAGES);
-            w.sys.shm.create("/s1", WINDOW_PAGES);
-            const segments = [0, 1].map(() =>
-              Array.from({ length: WINDOW_PAGES }, () => new Map<number, number>()),
-            );
-            const first = w.sys.createSpace();
-            const half = WINDOW_PAGES / 2;
-            first.map({ length: half * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
-            first.map({
-              length: half * 4096,
-              prot: RW,
-              sharing: "shared",
-              placement: { kind: "fixed", va: va(half) },
-            });
-            // Every page holds a byte from the start, so that a fork always has pages to share
-            // and a write after it has something to copy (with empty pages, 3 runs in 4 never
-            // copied a page at all).
-            const pm: ProcModel = new Map();
-            for (let pg = 0; pg < WINDOW_PAGES; pg++) {
-              pm.set(pg, { prot: RW, bytes: new Map([[0, pg + 1]]), shared: pg >= half, guard: false });
-              w.store(first, va(pg), pg + 1, 0);
-            }
-            const real: Real = { world: w, procs: [first] };
-            const model: Model = { procs: [pm], segments };
-            fc.modelRun(() => ({ model, real }), cmds);
-            readAll(model, real); // every byte of every process, whatever the last reads missed
-            w.finish(real.procs);
-          }),
+          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), modelRun),
+          params,
+        ),
+    },
+    {
+      name: "no frame is reused before every CPU acknowledged its shootdown (the model, with CPUs that disable interrupts)",
+      check: () =>
+        fc.assert(
+          fc.property(fc.commands(interruptCommands, { maxCommands: maxSteps, size: "max" }), modelRun),
           params,
         ),
     },

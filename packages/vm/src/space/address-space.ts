@@ -21,7 +21,10 @@
  *   the kernel turns into SIGSEGV, or out of memory;
  * - `fork` copies the areas; shared areas link the same object, private ones go through the
  *   copy-on-write strategy (`../cow/`);
- * - every operation ends with one TLB shootdown round for the leaves it changed.
+ * - every operation ends with one TLB shootdown round for the leaves it changed, and runs inside
+ *   the system's MMU gather (`mmu-gather.ts`): the frames and page tables it frees go back to the
+ *   allocator only once every CPU that may cache them has acknowledged that round (Linux's
+ *   `tlb_gather_mmu` … `tlb_finish_mmu`).
  *
  * Invariants ({@link AddressSpace.checkInvariants}): areas sorted and disjoint in user space;
  * the mapper's tree is well formed; no invalidation is left pending; every leaf lies in a non-guard
@@ -86,7 +89,11 @@ export class AddressSpace {
   constructor(system: VmSystem, id: number, rootPfn: number) {
     this.id = id;
     this.system = system;
-    const mapper = new Mapper({ memory: system.memory, frames: system.frames, root: rootPfn * PAGE_SIZE });
+    const mapper = new Mapper({
+      memory: system.memory,
+      frames: system.gather.frames,
+      root: rootPfn * PAGE_SIZE,
+    });
     this.pmap = new Pmap(mapper, system.memory, id, system.shootdown);
   }
 
@@ -120,6 +127,16 @@ export class AddressSpace {
    * @throws {@link VmArgumentError} for a bad protection, offset or object range.
    */
   map(options: MapOptions): MapOutcome {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      return this.#mapOp(options);
+    } finally {
+      g.finish();
+    }
+  }
+
+  #mapOp(options: MapOptions): MapOutcome {
     this.#live("map");
     const { length, prot } = options;
     const sharing: AreaSharing = options.sharing ?? "private";
@@ -234,6 +251,16 @@ export class AddressSpace {
    * @throws {@link AddressRangeError} for a misaligned or out-of-range request.
    */
   unmap(va: number, length: number): UnmapOutcome {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      return this.#unmapOp(va, length);
+    } finally {
+      g.finish();
+    }
+  }
+
+  #unmapOp(va: number, length: number): UnmapOutcome {
     this.#live("unmap");
     checkRange(`unmap(va=0x${Number(va).toString(16)}, length=0x${Number(length).toString(16)})`, va, length);
     if (this.#areas.overlapping(va, va + length).length === 0) return { kind: "not-mapped" };
@@ -255,6 +282,16 @@ export class AddressSpace {
    *   for a bad protection.
    */
   protect(va: number, length: number, prot: Prot): ProtectOutcome {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      return this.#protectOp(va, length, prot);
+    } finally {
+      g.finish();
+    }
+  }
+
+  #protectOp(va: number, length: number, prot: Prot): ProtectOutcome {
     this.#live("protect");
     const call = `protect(va=0x${Number(va).toString(16)}, length=0x${Number(length).toString(16)})`;
     checkRange(call, va, length);
@@ -294,6 +331,16 @@ export class AddressSpace {
    * @throws {@link AddressRangeError} when `va` is not a safe integer.
    */
   handleFault(va: number, access: AccessType): FaultOutcome {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      return this.#handleFaultOp(va, access);
+    } finally {
+      g.finish();
+    }
+  }
+
+  #handleFaultOp(va: number, access: AccessType): FaultOutcome {
     this.#live("handleFault");
     if (!Number.isSafeInteger(va)) throw new AddressRangeError(`handleFault(va=${va}): not an address`);
     const area = this.#areas.find(va);
@@ -370,6 +417,16 @@ export class AddressSpace {
    *   unchanged except that some of its leaves may now be read-only, which faults resolve).
    */
   fork(): AddressSpace | null {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      return this.#forkOp();
+    } finally {
+      g.finish();
+    }
+  }
+
+  #forkOp(): AddressSpace | null {
     this.#live("fork");
     const child = this.system.tryCreateSpace();
     if (child === null) return null;
@@ -403,6 +460,16 @@ export class AddressSpace {
    * makes sure no CPU still runs on the space; its translations are shot down here.
    */
   destroy(): void {
+    const g = this.system.gather;
+    g.begin();
+    try {
+      this.#destroyOp();
+    } finally {
+      g.finish();
+    }
+  }
+
+  #destroyOp(): void {
     if (this.#destroyed) return;
     for (const a of this.#areas.toArray()) this.#drop(a, true);
     this.pmap.touchedAll();

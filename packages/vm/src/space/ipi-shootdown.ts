@@ -13,8 +13,12 @@
  *
  * The simulation runs every CPU from one loop, so the adapter lets a target take the IPI at once
  * (`deliverInterrupts`), as the initiator would spin until acknowledged. A target with interrupts
- * disabled cannot take it: its ticket stays open in {@link IpiShootdown.pending}, and the kernel
- * must not reuse a frame freed by the same operation until it completes (Intel SDM 4.10.5).
+ * disabled cannot take it: its ticket stays open in {@link IpiShootdown.pending}, and the frames
+ * the operation freed must not be reused until it completes (Intel SDM 4.10.5). The VM's gather
+ * (`mmu-gather.ts`) hands their release to {@link IpiShootdown.whenAcknowledged}; the callback runs
+ * at the first {@link IpiShootdown.collectAcknowledgements} after the last ticket it waits for
+ * completed — the VM polls at each operation and allocation, a kernel after it delivers
+ * interrupts. Nothing spins: a CPU that never enables interrupts keeps the frames allocated.
  *
  * Related: `shootdown.ts` (the interface, and the synchronous variant), hw-x86 `cpu/shootdown.ts`.
  */
@@ -52,6 +56,7 @@ export class IpiShootdown implements ShootdownTarget {
   readonly #o: IpiShootdownOptions;
   #open: ShootdownTicket[] = [];
   #ipis = 0;
+  readonly #waiters: { readonly tickets: readonly ShootdownTicket[]; readonly done: () => void }[] = [];
 
   constructor(options: IpiShootdownOptions) {
     this.#o = options;
@@ -73,10 +78,42 @@ export class IpiShootdown implements ShootdownTarget {
     this.#send(cpu, { kind: "non-global" });
   }
 
-  /** Tickets not yet acknowledged (a target had interrupts disabled), oldest first. */
+  /**
+   * Tickets not yet acknowledged (a target had interrupts disabled), oldest first. Also runs the
+   * `whenAcknowledged` callbacks that became due ({@link IpiShootdown.collectAcknowledgements}).
+   */
   pending(): readonly ShootdownTicket[] {
-    this.#open = this.#open.filter((t) => !t.complete);
+    this.collectAcknowledgements();
     return this.#open;
+  }
+
+  /**
+   * Run `done` once every ticket open now has been acknowledged: at once when none is open, else
+   * from the first {@link IpiShootdown.collectAcknowledgements} after the last acknowledgement.
+   */
+  whenAcknowledged(done: () => void): void {
+    this.collectAcknowledgements();
+    if (this.#open.length === 0 && this.#waiters.length === 0) {
+      done();
+      return;
+    }
+    this.#waiters.push({ tickets: [...this.#open], done });
+  }
+
+  /**
+   * Poll the tickets: run, oldest first, every `whenAcknowledged` callback whose tickets have all
+   * completed (their targets took the IPI: `sti` and `deliverInterrupts`). Never waits.
+   */
+  collectAcknowledgements(): void {
+    this.#open = this.#open.filter((t) => !t.complete);
+    while (this.#waiters.length > 0 && this.#waiters[0]!.tickets.every((t) => t.complete)) {
+      this.#waiters.shift()!.done();
+    }
+  }
+
+  /** Callbacks of {@link IpiShootdown.whenAcknowledged} still waiting for an acknowledgement. */
+  get waitingCallbacks(): number {
+    return this.#waiters.length;
   }
 
   /** IPIs sent so far (one per request to a CPU other than the initiator). */

@@ -14,8 +14,9 @@
  *
  * {@link VmSystem.checkInvariants} checks across spaces what no single space can: object links
  * counted from the areas against the objects' own counts (Codezero's two-way count), frame share
- * counts against the leaves that map each frame, that no mapped frame is free, and that no frame
- * has two owners (object page, counted private page, page table).
+ * counts against the leaves that map each frame, that no mapped frame is free or waiting in the
+ * MMU gather to be freed, and that no frame has two owners (object page, counted private page,
+ * page table).
  *
  * Related: `address-space.ts`, `shm.ts`, `../cow/`.
  */
@@ -34,6 +35,7 @@ import type { VmObject } from "../objects/vm-object.js";
 import type { Tracer } from "../tracer.js";
 import { AddressSpace } from "./address-space.js";
 import type { SpaceEvent } from "./api.js";
+import { MmuGather } from "./mmu-gather.js";
 import { ShmRegistry } from "./shm.js";
 import type { ShootdownTarget } from "./shootdown.js";
 
@@ -70,8 +72,14 @@ export interface VmSystemOptions {
 export class VmSystem {
   /** Physical memory. */
   readonly memory: PhysicalMemory;
-  /** The frame allocator. */
+  /** The frame allocator (frames come back to it once their TLB shootdown is acknowledged). */
   readonly frames: FrameAllocator;
+  /**
+   * The deferred-free discipline: every part of the system frees through `gather.frames`, and a
+   * frame reaches {@link VmSystem.frames} again only after every CPU that may cache a translation
+   * to it has acknowledged the invalidation (see `mmu-gather.ts`).
+   */
+  readonly gather: MmuGather;
   /** VM objects (shared memory, shadow chains). */
   readonly store: ObjectStore;
   /** Share counts of the frames private areas map under the refcount strategy. */
@@ -93,17 +101,18 @@ export class VmSystem {
     this.memory = options.memory;
     this.frames = options.frames;
     this.tracer = options.tracer;
+    this.shootdown = options.shootdown ?? null;
+    this.gather = new MmuGather(options.frames, this.shootdown);
     this.store = new ObjectStore({
-      frames: options.frames,
+      frames: this.gather.frames,
       memory: options.memory,
       ...(options.tracer !== undefined ? { tracer: options.tracer } : {}),
       ...(options.mergeShadows !== undefined ? { mergeShadows: options.mergeShadows } : {}),
     });
-    this.refs = new FrameRefCounts(options.frames);
+    this.refs = new FrameRefCounts(this.gather.frames);
     const s = options.strategy ?? "shadow";
     this.strategy = s === "shadow" ? new ShadowCow() : s === "refcount" ? new RefcountCow() : s;
     this.shm = new ShmRegistry(this.store);
-    this.shootdown = options.shootdown ?? null;
     this.pteContext = { memory: options.memory, frames: this.refs };
   }
 
@@ -120,7 +129,7 @@ export class VmSystem {
 
   /** A new, empty address space, or `null` when no frame is left for its root table. */
   tryCreateSpace(): AddressSpace | null {
-    const root = this.frames.allocFrame();
+    const root = this.gather.frames.allocFrame();
     if (root === null) return null;
     this.memory.zeroFrame(root);
     const space = new AddressSpace(this, this.#nextId++, root);
@@ -157,6 +166,7 @@ export class VmSystem {
    * @throws {@link InvariantError} naming the first broken invariant.
    */
   checkInvariants(kernelLinks: Iterable<VmObject> = []): void {
+    this.gather.checkInvariants();
     const holders: VmObject[] = [...kernelLinks];
     const leafCount = new Map<number, number>();
     for (const space of this.#spaces.values()) {
@@ -165,6 +175,11 @@ export class VmSystem {
         if (area.object !== null) holders.push(area.object);
         for (const [va, leaf] of space.pmap.leaves(area.start, area.end)) {
           const physical = area.object !== null && isPhysicalFrame(this, area.object, leaf.frame);
+          if (!physical && this.gather.isDeferred(leaf.frame)) {
+            throw new InvariantError(
+              `space ${space.id}: 0x${va.toString(16)} maps frame ${leaf.frame}, which waits to be freed`,
+            );
+          }
           if (!physical && !this.frames.isAllocated(leaf.frame)) {
             throw new InvariantError(
               `space ${space.id}: 0x${va.toString(16)} maps frame ${leaf.frame}, which is free`,
