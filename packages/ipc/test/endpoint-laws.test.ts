@@ -20,9 +20,30 @@ import {
 import { endpointLaws } from "../src/laws/index.js";
 
 describe("Endpoint passes the endpoint laws", () => {
-  for (const law of endpointLaws((threads, order) => new Endpoint(threads, { order }), { numRuns: 150 })) {
+  const make = (threads: IpcThreads, order: QueueOrder) => new Endpoint(threads, { order });
+  for (const law of endpointLaws(make, { numRuns: 150, replyTimeouts: true })) {
     it(law.name, () => law.check());
   }
+  // The four-argument call (no reply timeout) once more, as a student's endpoint is run.
+  it("without reply timeouts too (fifo)", () => endpointLaws(make, { numRuns: 60 })[0]!.check());
+});
+
+/** Our endpoint, but a call drops its reply timeout (waits for the reply forever). */
+class NoReplyTimeoutEndpoint extends Endpoint {
+  override call(t: number, timeout = FOREVER, badge = 0, items: readonly unknown[] | null = null): IpcStatus {
+    return super.call(t, timeout, badge, items);
+  }
+}
+
+describe("the reply-timeout law", () => {
+  it("rejects an endpoint whose calls never time out in the reply phase", () => {
+    const law = endpointLaws((th, o) => new NoReplyTimeoutEndpoint(th, { order: o }), {
+      numRuns: 200,
+      seed: 7,
+      replyTimeouts: true,
+    })[0]!;
+    expect(failureOf(law)).toMatch(/reply-timed-out/);
+  });
 });
 
 /**

@@ -106,6 +106,55 @@ describe("explorer: endpoints", () => {
     expect(explore(s).schedules).toBeGreaterThan(2);
   });
 
+  it("a reply racing the reply timeout: the caller gets the reply exactly when the server's reply was accepted", () => {
+    interface R {
+      threads: IpcThreads;
+      ep: Endpoint;
+      replied: boolean;
+    }
+    const s: Scenario<R> = {
+      name: "reply vs reply timeout (L4 X.2 receive phase)",
+      threads: 2,
+      setup: (threads) => ({ threads, ep: new Endpoint(threads), replied: false }),
+      *program(w, t): ThreadProgram {
+        if (t === 0) {
+          w.threads.mr[0] = makeTag({ label: 1, words: 1 });
+          w.threads.mr[1] = 41;
+          yield () => w.ep.call(0, 5, 0, null, 2); // send phase 5, reply phase 2
+          return;
+        }
+        const st = yield () => w.ep.receive(1, 3);
+        if (st !== IpcStatus.Ok) return;
+        const cap = w.threads.replyCap[1]!;
+        yield user(() => {
+          w.threads.mr[1 * MR_COUNT + 1]! += 1;
+        });
+        const r = yield () => w.ep.reply(1, cap);
+        expect([IpcStatus.Ok, IpcStatus.InvalidReplyCap]).toContain(r);
+        w.replied = r === IpcStatus.Ok;
+      },
+      check(w, outcome) {
+        expect(outcome.finished).toEqual([true, true]);
+        const client = outcome.statuses[0]!.at(-1);
+        expect(client === IpcStatus.Ok).toBe(w.replied);
+        if (client === IpcStatus.Ok) expect(w.threads.mr[1]).toBe(42);
+        expect([IpcStatus.Ok, IpcStatus.TimedOut, IpcStatus.ReplyTimedOut]).toContain(client);
+        w.threads.checkInvariants();
+      },
+    };
+    const seen = new Set<number>();
+    const wrapped: Scenario<R> = {
+      ...s,
+      check(w, outcome) {
+        s.check?.(w, outcome);
+        seen.add(outcome.statuses[0]!.at(-1)!);
+      },
+    };
+    expect(explore(wrapped).schedules).toBeGreaterThan(3);
+    // Every outcome occurs under some schedule: the reply, the send-phase and the reply-phase timeout.
+    expect([...seen].sort()).toEqual([IpcStatus.Ok, IpcStatus.TimedOut, IpcStatus.ReplyTimedOut].sort());
+  });
+
   it("destroying the endpoint under every interleaving wakes everyone (no thread left blocked)", () => {
     const s: Scenario<{ ep: Endpoint; threads: IpcThreads }> = {
       name: "send/receive racing destroy",

@@ -14,7 +14,9 @@
  * before a receiver took it (rendezvous: a buffered send returns Ok where the model says Blocked);
  * words, tag or badge not copied exactly; a handle delivered twice or never; a wrong wake status
  * when a peer dies (the endpoint destroyed, a server exiting with reply capabilities, a blocked
- * thread exiting or cancelled); a second reply accepted. `test/endpoint-laws.test.ts` runs the
+ * thread exiting or cancelled); a second reply accepted; with reply timeouts, a call whose reply
+ * phase does not time out, times out counted from the call rather than from the receive, reports
+ * TimedOut for ReplyTimedOut, or leaves the capability valid. `test/endpoint-laws.test.ts` runs the
  * suite against deliberately broken endpoints to show each of these is caught.
  *
  * Commands follow fast-check's model-based style: one class per operation, targets chosen by index
@@ -31,6 +33,10 @@ type Cmd = fc.Command<EndpointModel, EndpointReal>;
 
 function timeoutOf(kind: number): number {
   return kind === 0 ? FOREVER : kind === 1 ? NO_WAIT : 5;
+}
+/** A call's reply timeout: none, 0 (the receive phase does not wait) or 4 cycles. */
+function replyTimeoutOf(kind: number): number {
+  return kind === 0 ? FOREVER : kind === 1 ? 0 : 4;
 }
 
 /** Untyped words of message `seq`: 1..63, every length occurs. */
@@ -124,6 +130,8 @@ class SendCmd implements Cmd {
     readonly call: boolean,
     readonly timeoutKind: number,
     readonly withItem: boolean,
+    /** -1: the call passes no reply timeout (the 4-argument form); else see replyTimeoutOf. */
+    readonly replyKind = -1,
   ) {}
   check(m: EndpointModel): boolean {
     return m.idle().length > 0;
@@ -136,10 +144,14 @@ class SendCmd implements Cmd {
     const item: Item | null = this.withItem ? { seq } : null;
     writeMessage(r, t, seq);
     const timeout = timeoutOf(this.timeoutKind);
+    const replyTimeout = this.replyKind < 0 ? FOREVER : replyTimeoutOf(this.replyKind);
     const what = `${this}`;
-    const st = this.call
-      ? r.ep.call(t, timeout, seq, item === null ? null : [item])
-      : r.ep.send(t, timeout, seq, item === null ? null : [item]);
+    const items = item === null ? null : [item];
+    const st = !this.call
+      ? r.ep.send(t, timeout, seq, items)
+      : this.replyKind < 0
+        ? r.ep.call(t, timeout, seq, items)
+        : r.ep.call(t, timeout, seq, items, replyTimeout);
     if (m.dead) {
       expectStatus(st, IpcStatus.Closed, what);
       expectWakes(r, [], what);
@@ -149,17 +161,24 @@ class SendCmd implements Cmd {
     me.msgSeq = seq;
     me.item = item;
     me.call = this.call;
+    me.replyTimeout = replyTimeout;
     const rcv = m.receivers.shift();
     if (rcv !== undefined) {
       const cap = r.threads.replyCap[rcv]!;
       m.t[rcv]!.state = "idle";
       m.t[rcv]!.deadline = Infinity;
       m.t[rcv]!.msgSeq = seq;
-      if (this.call) {
+      let want: IpcStatus = this.call ? IpcStatus.Blocked : IpcStatus.Ok;
+      if (this.call && replyTimeout === 0) {
+        // The receive phase does not wait: delivered, the caller told at once, the cap stale.
+        m.spentCaps.push([rcv, cap]);
+        want = IpcStatus.ReplyTimedOut;
+      } else if (this.call) {
         me.state = "reply";
+        me.deadline = m.now + replyTimeout;
         m.t[rcv]!.caps.push([t, cap]);
       }
-      expectStatus(st, this.call ? IpcStatus.Blocked : IpcStatus.Ok, what);
+      expectStatus(st, want, what);
       expectWakes(r, [[rcv, IpcStatus.Ok]], what);
       expectDelivered(m, r, rcv, seq, item, what);
       me.item = null;
@@ -176,7 +195,8 @@ class SendCmd implements Cmd {
     compareQueues(m, r, what);
   }
   toString(): string {
-    return `${this.call ? "call" : "send"}(pick=${this.pick}, timeout=${this.timeoutKind}, item=${this.withItem})`;
+    const rt = this.call && this.replyKind >= 0 ? `, replyTimeout=${replyTimeoutOf(this.replyKind)}` : "";
+    return `${this.call ? "call" : "send"}(pick=${this.pick}, timeout=${this.timeoutKind}, item=${this.withItem}${rt})`;
   }
 }
 
@@ -207,7 +227,7 @@ class ReceiveCmd implements Cmd {
       expectStatus(st, IpcStatus.Ok, what);
       expectWakes(r, wakes, what);
       expectDelivered(m, r, t, m.t[t]!.msgSeq, item, what);
-      const isCall = m.t[s]!.state === "reply";
+      const isCall = m.t[s]!.call; // a call even when its reply phase already timed out (timeout 0)
       if (isCall !== r.threads.replyCap[t]! >= 0)
         throw new Error(`${what}: reply cap ${r.threads.replyCap[t]} for a ${isCall ? "call" : "send"}`);
     } else if (timeout === NO_WAIT) {
@@ -254,6 +274,7 @@ class ReplyCmd implements Cmd {
     m.spentCaps.push([t, cap]);
     const c = m.t[caller]!;
     c.state = "idle";
+    c.deadline = Infinity;
     c.msgSeq = seq;
     const wakes: Array<[number, IpcStatus]> = [[caller, IpcStatus.Ok]];
     let want: IpcStatus = IpcStatus.Ok;
@@ -313,6 +334,14 @@ class ReplyErrCmd implements Cmd {
   }
 }
 
+/** Caller `t`'s wait for its reply ended without a reply: its holder's capability becomes spent. */
+function revokeCapFor(m: EndpointModel, t: number): void {
+  for (const h of m.t) {
+    const i = h.caps.findIndex(([c]) => c === t);
+    if (i >= 0) m.spentCaps.push([m.t.indexOf(h), h.caps.splice(i, 1)[0]![1]]);
+  }
+}
+
 class AdvanceCmd implements Cmd {
   constructor(readonly dt: number) {}
   check(): boolean {
@@ -321,18 +350,24 @@ class AdvanceCmd implements Cmd {
   run(m: EndpointModel, r: EndpointReal): void {
     m.now += this.dt;
     const expired = m.t
-      .flatMap((x, i) => ((x.state === "send" || x.state === "recv") && x.deadline <= m.now ? [i] : []))
+      .flatMap((x, i) => (x.state !== "idle" && x.deadline <= m.now ? [i] : []))
       .sort((a, b) => m.t[a]!.deadline - m.t[b]!.deadline || a - b);
     const wakes: Array<[number, IpcStatus]> = [];
     for (const t of expired) {
       const x = m.t[t]!;
+      let status: IpcStatus = IpcStatus.TimedOut;
       if (x.state === "send") {
         m.senders = m.senders.filter((s) => s !== t);
         x.item = null;
-      } else m.receivers = m.receivers.filter((s) => s !== t);
+      } else if (x.state === "recv") m.receivers = m.receivers.filter((s) => s !== t);
+      else {
+        // The reply phase timed out: the server's capability is revoked (a reply now is refused).
+        status = IpcStatus.ReplyTimedOut;
+        revokeCapFor(m, t);
+      }
       x.state = "idle";
       x.deadline = Infinity;
-      wakes.push([t, IpcStatus.TimedOut]);
+      wakes.push([t, status]);
     }
     const withItems = expired.filter((t) => (r.threads.outItems[t] ?? null) !== null);
     r.threads.advanceTo(m.now);
@@ -362,13 +397,7 @@ class CancelCmd implements Cmd {
     const x = m.t[t]!;
     if (x.state === "send") m.senders = m.senders.filter((s) => s !== t);
     if (x.state === "recv") m.receivers = m.receivers.filter((s) => s !== t);
-    if (x.state === "reply") {
-      // The holder's capability is revoked with the wait.
-      for (const h of m.t) {
-        const i = h.caps.findIndex(([c]) => c === t);
-        if (i >= 0) m.spentCaps.push([m.t.indexOf(h), h.caps.splice(i, 1)[0]![1]]);
-      }
-    }
+    if (x.state === "reply") revokeCapFor(m, t); // the holder's capability is revoked with the wait
     x.state = "idle";
     x.deadline = Infinity;
     x.item = null;
@@ -401,12 +430,7 @@ class ExitCmd implements Cmd {
     const x = m.t[t]!;
     if (x.state === "send") m.senders = m.senders.filter((s) => s !== t);
     if (x.state === "recv") m.receivers = m.receivers.filter((s) => s !== t);
-    if (x.state === "reply") {
-      for (const h of m.t) {
-        const i = h.caps.findIndex(([c]) => c === t);
-        if (i >= 0) m.spentCaps.push([m.t.indexOf(h), h.caps.splice(i, 1)[0]![1]]);
-      }
-    }
+    if (x.state === "reply") revokeCapFor(m, t);
     const hadItems = x.state === "send" && (r.threads.outItems[t] ?? null) !== null;
     x.state = "idle";
     x.deadline = Infinity;
@@ -415,6 +439,7 @@ class ExitCmd implements Cmd {
     for (const [c, cap] of m.t[t]!.caps) {
       m.spentCaps.push([t, cap]);
       m.t[c]!.state = "idle";
+      m.t[c]!.deadline = Infinity;
     }
     m.t[t]!.caps = [];
     r.threads.threadExit(t);
@@ -467,14 +492,16 @@ class DestroyCmd implements Cmd {
 /**
  * The command arbitraries of the endpoint model. Sends and receives are drawn twice as often as
  * the rest, and destroy only one draw in five of its slot (otherwise a short wait), so that most
- * runs spend most of their steps on a live endpoint.
+ * runs spend most of their steps on a live endpoint. With `replyTimeouts`, calls also draw a
+ * reply timeout (none, 0 or 4 cycles; L4 X.2's receive-phase timeout).
  */
-export function endpointCommands(): fc.Arbitrary<Cmd>[] {
+export function endpointCommands(replyTimeouts = false): fc.Arbitrary<Cmd>[] {
   const pick = fc.nat(15);
   const tk = fc.integer({ min: 0, max: 2 });
+  const rk = replyTimeouts ? fc.integer({ min: 0, max: 2 }) : fc.constant(-1);
   const send = fc
-    .tuple(pick, fc.boolean(), tk, fc.boolean())
-    .map(([p, c, t, i]): Cmd => new SendCmd(p, c, t, i));
+    .tuple(pick, fc.boolean(), tk, fc.boolean(), rk)
+    .map(([p, c, t, i, k]): Cmd => new SendCmd(p, c, t, i, k));
   const receive = fc.tuple(pick, tk).map(([p, t]): Cmd => new ReceiveCmd(p, t));
   return [
     send,

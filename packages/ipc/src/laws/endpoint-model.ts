@@ -32,6 +32,8 @@ export interface MThread {
   /** Sequence number of the message it sends or last received. */
   msgSeq: number;
   item: Item | null;
+  /** A caller's reply timeout (relative), armed when its call is received; Infinity = none. */
+  replyTimeout: number;
   /** Reply capabilities held: [caller, cap value as observed]. */
   caps: Array<[number, number]>;
 }
@@ -60,6 +62,7 @@ export class EndpointModel {
       deadline: Infinity,
       msgSeq: 0,
       item: null,
+      replyTimeout: Infinity,
       caps: [],
     }));
   }
@@ -86,7 +89,11 @@ export interface EndpointReal {
   readonly wakes: Array<[number, IpcStatus]>;
 }
 
-/** Deliver the message of sender `s` to receiver `to` in the model; returns the wakes it causes. */
+/**
+ * Deliver the message of sender `s` to receiver `to` in the model; returns the wakes it causes.
+ * A caller enters its reply phase with the reply deadline counted from now (L4 X.2); with a reply
+ * timeout of 0 the phase fails at once: ReplyTimedOut, and the receiver's capability is stale.
+ */
 export function modelDeliver(
   m: EndpointModel,
   s: number,
@@ -98,7 +105,13 @@ export function modelDeliver(
   recv.msgSeq = sender.msgSeq;
   sender.deadline = Infinity;
   if (sender.call) {
+    if (sender.replyTimeout === 0) {
+      sender.state = "idle";
+      m.spentCaps.push([to, cap]);
+      return [[s, IpcStatus.ReplyTimedOut]];
+    }
     sender.state = "reply";
+    sender.deadline = m.now + sender.replyTimeout;
     recv.caps.push([s, cap]);
     return [];
   }
