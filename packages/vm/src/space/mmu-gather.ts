@@ -70,7 +70,9 @@ export class MmuGather {
   #depth = 0;
   #open: Batch = { pfns: [], orders: [], released: false };
   readonly #waiting: Batch[] = [];
-  readonly #deferred = new Set<number>();
+  /** One bit per frame: set while the frame waits in a batch (the double-free check). */
+  readonly #waitingBits: Int32Array;
+  #deferred = 0;
   #releasedFrames = 0;
 
   /**
@@ -81,6 +83,7 @@ export class MmuGather {
   constructor(inner: FrameAllocator, target: ShootdownTarget | null) {
     this.#inner = inner;
     this.#target = target;
+    this.#waitingBits = new Int32Array(Math.ceil(inner.frameCount / 32));
     this.frames = new DeferringAllocator(inner, this);
   }
 
@@ -107,14 +110,16 @@ export class MmuGather {
    *   allocator at release.)
    */
   defer(pfn: number, order: number): void {
-    const call = `free(pfn=0x${Number(pfn).toString(16)}, order=${order})`;
     if (!Number.isInteger(order) || order < 0 || order >= this.#inner.maxOrder)
-      throw new InvalidOrderError(`${call}: order is not in 0..${this.#inner.maxOrder - 1}`);
-    if (this.#deferred.has(pfn))
-      throw new DoubleFreeError(`${call}: frame already waits for its TLB shootdown (double free?)`);
-    if (!Number.isSafeInteger(pfn) || !this.#inner.isAllocated(pfn))
-      throw new NotAllocatedError(`${call}: frame is not allocated (double free?)`);
-    this.#deferred.add(pfn);
+      throw new InvalidOrderError(`${freeCall(pfn, order)}: order is not in 0..${this.#inner.maxOrder - 1}`);
+    if (this.isDeferred(pfn))
+      throw new DoubleFreeError(
+        `${freeCall(pfn, order)}: frame already waits for its TLB shootdown (double free?)`,
+      );
+    if (!this.#inner.isAllocated(pfn))
+      throw new NotAllocatedError(`${freeCall(pfn, order)}: frame is not allocated (double free?)`);
+    this.#waitingBits[pfn >>> 5]! |= 1 << (pfn & 31);
+    this.#deferred++;
     this.#open.pfns.push(pfn);
     this.#open.orders.push(order);
     if (this.#depth === 0) this.#seal();
@@ -131,12 +136,13 @@ export class MmuGather {
 
   /** Frames freed but not yet back in the allocator (waiting for an acknowledgement or in the open batch). */
   get deferredFrames(): number {
-    return this.#deferred.size;
+    return this.#deferred;
   }
 
-  /** Whether `pfn` is freed but not yet back in the allocator. */
+  /** Whether `pfn` is freed but not yet back in the allocator (false for a number that is no frame). */
   isDeferred(pfn: number): boolean {
-    return this.#deferred.has(pfn);
+    if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn >= this.#inner.frameCount) return false;
+    return (this.#waitingBits[pfn >>> 5]! & (1 << (pfn & 31))) !== 0;
   }
 
   /** Frames released to the allocator so far. */
@@ -154,11 +160,17 @@ export class MmuGather {
       if (b.released) throw new InvariantError("MmuGather: a released batch is still waiting");
       n += b.pfns.length;
     }
-    if (n !== this.#deferred.size)
-      throw new InvariantError(`MmuGather: ${n} frames in batches, ${this.#deferred.size} deferred`);
-    for (const f of this.#deferred) {
-      if (!this.#inner.isAllocated(f))
-        throw new InvariantError(`MmuGather: deferred frame ${f} is already free`);
+    if (n !== this.#deferred)
+      throw new InvariantError(`MmuGather: ${n} frames in batches, ${this.#deferred} deferred`);
+    let bits = 0;
+    for (const w of this.#waitingBits) bits += popcount(w);
+    if (bits !== n) throw new InvariantError(`MmuGather: ${n} frames in batches, ${bits} marked waiting`);
+    for (const b of [this.#open, ...this.#waiting]) {
+      for (const f of b.pfns) {
+        if (!this.isDeferred(f)) throw new InvariantError(`MmuGather: frame ${f} is in a batch, not marked`);
+        if (!this.#inner.isAllocated(f))
+          throw new InvariantError(`MmuGather: deferred frame ${f} is already free`);
+      }
     }
   }
 
@@ -171,18 +183,31 @@ export class MmuGather {
       this.#release(b);
       return;
     }
-    this.#waiting.push(b);
-    t.whenAcknowledged(() => this.#release(b));
+    // A synchronous target calls back before returning: release without queueing.
+    let queued = false;
+    let acknowledged = false;
+    t.whenAcknowledged(() => {
+      if (!queued) acknowledged = true;
+      else {
+        this.#waiting.splice(this.#waiting.indexOf(b), 1);
+        this.#release(b);
+      }
+    });
+    if (acknowledged) this.#release(b);
+    else {
+      queued = true;
+      this.#waiting.push(b);
+    }
   }
 
   #release(b: Batch): void {
     if (b.released) return;
     b.released = true;
-    const i = this.#waiting.indexOf(b);
-    if (i >= 0) this.#waiting.splice(i, 1);
+    const bits = this.#waitingBits;
     for (let k = 0; k < b.pfns.length; k++) {
       const pfn = b.pfns[k]!;
-      this.#deferred.delete(pfn);
+      bits[pfn >>> 5]! &= ~(1 << (pfn & 31));
+      this.#deferred--;
       this.#inner.free(pfn, b.orders[k]!);
       this.#releasedFrames++;
     }
@@ -242,4 +267,15 @@ class DeferringAllocator implements FrameAllocator {
     this.#inner.checkInvariants();
     this.#gather.checkInvariants();
   }
+}
+
+function freeCall(pfn: number, order: number): string {
+  return `free(pfn=0x${Number(pfn).toString(16)}, order=${order})`;
+}
+
+/** Set bits of a 32-bit word: popcount(0b1011) = 3. */
+function popcount(w: number): number {
+  let x = w - ((w >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
