@@ -272,6 +272,14 @@ export interface ThreadBlocker {
    */
   block(tid: ThreadId, reason: BlockReason, cancel?: () => void): void;
   /**
+   * Optional: throw exactly what `block(tid, reason)` would throw, without blocking or changing
+   * anything. A caller that must change its own structures before it blocks the thread
+   * ({@link PriorityLocks} donates priority first) calls it so that a refused block leaves those
+   * structures untouched. {@link Scheduler} implements it.
+   * @throws IllegalTransitionError if `tid` is not running; UnknownThreadError.
+   */
+  checkBlock?(tid: ThreadId, reason: BlockReason): void;
+  /**
    * Make a blocked thread ready.
    * @throws IllegalTransitionError if `tid` is not blocked; UnknownThreadError.
    */

@@ -184,3 +184,40 @@ describe("PriorityLocks over the Scheduler: priority inversion, with and without
     expect(scenario(false)).toBe("MMLLLHH");
   });
 });
+
+describe("PriorityLocks: a refused acquire changes nothing", () => {
+  it("a thread that is not running cannot block on a held lock: refused before any donation (the ready order used to change)", () => {
+    const sched = new Scheduler({ policy: () => new PriorityPolicy({ quantum: 4 }) });
+    const pol = sched.policyOf(cpuId(0)) as PriorityPolicy;
+    const locks = new PriorityLocks(sched, pol, 8);
+    const lock = locks.create();
+    const [L, X, R, H] = [10, 10, 40, 50].map((priority) => sched.spawn({ priority })) as [
+      ThreadId,
+      ThreadId,
+      ThreadId,
+      ThreadId,
+    ];
+    sched.start(L);
+    sched.schedule(cpuId(0));
+    expect(locks.acquire(L, lock)).toEqual({ kind: "acquired" });
+    sched.start(R);
+    sched.schedule(cpuId(0)); // R preempts L, which is ready again, ahead of X among equals
+    sched.start(X);
+    sched.start(H); // ready, not running: it cannot block
+    const snapshot = () =>
+      JSON.stringify({
+        ready: pol.readyThreads(),
+        eff: [L, X, R, H].map((t) => pol.effectivePriority(t)),
+        holder: locks.donation.holder(lock),
+        waiters: locks.donation.waiters(lock),
+        states: [L, X, R, H].map((t) => sched.stateOf(t)),
+      });
+    const before = snapshot();
+    expect(JSON.parse(before).ready).toEqual([H, L, X]);
+    expect(() => locks.acquire(H, lock)).toThrow(IllegalTransitionError);
+    expect(() => locks.acquire(H, lock)).toThrow(/tid=3, ready → blocked/);
+    expect(snapshot()).toBe(before);
+    locks.donation.checkInvariants();
+    sched.checkInvariants();
+  });
+});

@@ -98,6 +98,11 @@ export class PriorityDonation {
     return this.locks.length - 1;
   }
 
+  /** Whether `lock` was created here. */
+  hasLock(lock: LockId): boolean {
+    return this.locks[lock] !== undefined;
+  }
+
   /** The holder of `lock`, or null. @throws InvalidArgumentError for a lock never created. */
   holder(lock: LockId): ThreadId | null {
     return this.lock("holder", lock).holder;

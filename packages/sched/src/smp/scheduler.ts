@@ -303,6 +303,11 @@ export class Scheduler implements ThreadBlocker {
     this.core.policies[t.cpu]!.enqueue(tid, "yielded");
   }
 
+  /** See {@link ThreadBlocker.checkBlock}: what `block` would throw, with no change. */
+  checkBlock(tid: ThreadId, reason: BlockReason): void {
+    this.core.checkTransition(this.core.get("block", tid), "blocked", reason);
+  }
+
   /** See {@link ThreadBlocker.block}: running → blocked. */
   block(tid: ThreadId, reason: BlockReason, cancel?: () => void): void {
     const t = this.core.get("block", tid);

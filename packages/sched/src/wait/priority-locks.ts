@@ -52,13 +52,24 @@ export class PriorityLocks {
   /**
    * The running thread `tid` takes `lock`, or blocks (reason `lock`) until a release hands it over.
    * A `deadlock` result leaves the thread running and the lock graph unchanged.
+   *
+   * When the lock is held, the blocker's {@link ThreadBlocker.checkBlock} runs before any
+   * donation, so a thread that may not block (not running) is refused with nothing changed. A
+   * blocker without `checkBlock` is asked only after the donation, which is then undone; the
+   * priorities come back, but a ready holder that was lifted and dropped again re-queues behind
+   * its equals.
    * @throws whatever {@link PriorityDonation.acquire} or the blocker throws (nothing changes then).
    */
   acquire(tid: ThreadId, lock: LockId): AcquireResult {
+    const reason = { kind: "lock", on: `lock ${lock}` } as const;
+    if (this.donation.hasLock(lock)) {
+      const holder = this.donation.holder(lock);
+      if (holder !== null && holder !== tid) this.blocker.checkBlock?.(tid, reason);
+    }
     const r = this.donation.acquire(tid, lock);
     if (r.kind === "blocked") {
       try {
-        this.blocker.block(tid, { kind: "lock", on: `lock ${lock}` }, () => {
+        this.blocker.block(tid, reason, () => {
           if (this.donation.waitingFor(tid) !== null) this.donation.cancelWait(tid);
         });
       } catch (e) {
