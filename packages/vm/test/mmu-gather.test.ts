@@ -275,3 +275,72 @@ describe("PCIDs: a CPU that switched away still caches the space", () => {
     expect(target.activeCpus(b.id)).toEqual([]);
   });
 });
+
+describe("PCIDs with IPIs: IpiShootdown.switchTo", () => {
+  function rig() {
+    const memory = new hw.PhysicalMemory({ size: 256 * 4096 });
+    const frames = new BuddyAllocator({ frames: 256 });
+    frames.reserve(0, 1);
+    const bus = new hw.IpiBus();
+    const cpus = [0, 1].map((id) => bus.attach(new hw.Cpu({ id, memory })));
+    const target = new IpiShootdown({ cpus, protocol: new hw.TlbShootdown(bus), initiator: () => cpus[0]! });
+    const sys = new VmSystem({ memory, frames, strategy: "refcount", shootdown: target });
+    const a = sys.createSpace();
+    const b = sys.createSpace();
+    for (const c of cpus) {
+      c.writeCr3(a.root); // CR3[11:0] = 0 before PCIDE may be set (SDM 4.10.1)
+      c.writeCr4(c.cr4 | hw.CR4.PCIDE);
+      c.sti();
+    }
+    const store = (cpu: number, space: AddressSpace, va: number): string => {
+      const c = cpus[cpu]!;
+      for (let i = 0; i < 3; i++) {
+        c.setCpl(3);
+        const r = c.translate(va, hw.Access.Write);
+        c.setCpl(0);
+        if (r.kind === "ok") return "ok";
+        if (r.kind !== "page-fault") return r.kind;
+        const f = space.handleFault(va, "write");
+        if (f.kind !== "resolved") return f.kind === "segv" ? `segv:${f.reason}` : f.kind;
+      }
+      return "loop";
+    };
+    return { frames, cpus, target, sys, a, b, store };
+  }
+
+  it("a CPU that switched away with its PCID kept gets INVPCID, and the frame waits for its ack", () => {
+    const { frames, cpus, target, sys, a, b, store } = rig();
+    a.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: VA } });
+    target.switchTo(cpus[1]!, a.id, a.root, { pcid: 1 });
+    expect(store(1, a, VA)).toBe("ok");
+    target.switchTo(cpus[1]!, b.id, b.root, { pcid: 2, noFlush: true });
+    expect(cpus[1]!.tlb.entries().some((e) => e.pcid === 1 && e.va === VA)).toBe(true);
+    expect(target.activeCpus(a.id)).toEqual([1]);
+    target.switchTo(cpus[0]!, a.id, a.root, { pcid: 1 });
+    const f = a.pmap.lookup(VA)!.frame;
+    cpus[1]!.cli();
+    a.unmap(VA, 0x1000);
+    expect(frames.isAllocated(f)).toBe(true); // CPU 1 has not acknowledged
+    expect(cpus[1]!.tlb.entries().some((e) => e.pcid === 1 && e.va === VA)).toBe(true);
+    cpus[1]!.sti();
+    cpus[1]!.deliverInterrupts();
+    sys.gather.poll();
+    expect(cpus[1]!.tlb.entries().some((e) => e.pcid === 1 && e.va === VA)).toBe(false);
+    expect(frames.isAllocated(f)).toBe(false);
+    // Back on space A with its PCID kept: the entry is gone, the access faults.
+    target.switchTo(cpus[1]!, a.id, a.root, { pcid: 1, noFlush: true });
+    expect(store(1, a, VA)).toBe("segv:no-area");
+  });
+
+  it("exit sends INVPCID type 1 to a CPU that switched away, which is then forgotten", () => {
+    const { cpus, target, a, b, store } = rig();
+    a.map({ length: 0x2000, prot: RW, placement: { kind: "fixed", va: VA } });
+    target.switchTo(cpus[1]!, a.id, a.root, { pcid: 1 });
+    expect(store(1, a, VA)).toBe("ok");
+    target.switchTo(cpus[1]!, b.id, b.root, { pcid: 2, noFlush: true });
+    a.destroy();
+    expect(cpus[1]!.tlb.entries().some((e) => e.pcid === 1)).toBe(false);
+    expect(target.activeCpus(a.id)).toEqual([]);
+    expect(() => target.switchTo(cpus[1]!, b.id, b.root, { pcid: 4096 })).toThrow(/PCID/);
+  });
+});

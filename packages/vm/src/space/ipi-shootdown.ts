@@ -20,10 +20,24 @@
  * completed — the VM polls at each operation and allocation, a kernel after it delivers
  * interrupts. Nothing spins: a CPU that never enables interrupts keeps the frames allocated.
  *
+ * With PCIDs, a CPU that switched to another space with CR3 bit 63 set keeps the old space's
+ * entries under its PCID. {@link IpiShootdown.switchTo} performs such CR3 loads and remembers,
+ * per CPU, the spaces that ran there since their PCID was last flushed (Linux's `mm_cpumask`);
+ * those CPUs are targets too, and get INVPCID requests for the remembered PCID (type 0 per page,
+ * type 1 for the whole space, after which the CPU is forgotten).
+ *
  * Related: `shootdown.ts` (the interface, and the synchronous variant), hw-x86 `cpu/shootdown.ts`.
  */
-import type { Cpu, ShootdownRequest, ShootdownTicket, TlbShootdown } from "@osbricks/hw-x86";
-import type { ShootdownTarget } from "./shootdown.js";
+import {
+  type Cpu,
+  CR3_NOFLUSH,
+  CR4,
+  type ShootdownRequest,
+  type ShootdownTicket,
+  type TlbShootdown,
+} from "@osbricks/hw-x86";
+import { VmArgumentError } from "../errors.js";
+import type { ShootdownTarget, SwitchOptions } from "./shootdown.js";
 
 /** Options of {@link IpiShootdown}. */
 export interface IpiShootdownOptions {
@@ -33,8 +47,11 @@ export interface IpiShootdownOptions {
   readonly protocol: TlbShootdown;
   /** The CPU running the kernel path that changed the page tables. */
   readonly initiator: () => Cpu;
-  /** The id of the address space a CPU runs now (its CR3 holds that space's root), or `null`. */
-  readonly spaceOn: (cpu: Cpu) => number | null;
+  /**
+   * The id of the address space a CPU runs now (its CR3 holds that space's root), or `null`.
+   * Default: the space of the last {@link IpiShootdown.switchTo} on that CPU.
+   */
+  readonly spaceOn?: (cpu: Cpu) => number | null;
 }
 
 /**
@@ -57,25 +74,80 @@ export class IpiShootdown implements ShootdownTarget {
   #open: ShootdownTicket[] = [];
   #ipis = 0;
   readonly #waiters: { readonly tickets: readonly ShootdownTicket[]; readonly done: () => void }[] = [];
+  /** Per CPU: the space its CR3 holds after the last `switchTo`. */
+  readonly #current: (number | null)[];
+  /** Per CPU: space id → PCID, for the spaces it ran since that PCID was last flushed there. */
+  readonly #ran: Map<number, number>[];
 
   constructor(options: IpiShootdownOptions) {
     this.#o = options;
+    this.#current = options.cpus.map(() => null);
+    this.#ran = options.cpus.map(() => new Map());
+  }
+
+  /**
+   * MOV CR3 on `cpu` (at CPL 0): load `root`, the root table of space `spaceId` (or of the
+   * kernel's own tables with `null`). Without CR4.PCIDE every non-global entry goes and the CPU
+   * forgets every space; with it, `pcid` tags the new space's entries, and `noFlush` (bit 63)
+   * keeps the entries of that PCID, while the spaces that ran with other PCIDs stay cached and
+   * remembered.
+   * @throws {@link VmArgumentError} for a CPU not in `cpus`, a PCID outside 0..4095, or a PCID
+   *   or `noFlush` without CR4.PCIDE (the CPU is unchanged).
+   */
+  switchTo(cpu: Cpu, spaceId: number | null, root: number, options: SwitchOptions = {}): void {
+    const i = this.#o.cpus.indexOf(cpu);
+    const pcid = options.pcid ?? 0;
+    const pcide = (cpu.cr4 & CR4.PCIDE) !== 0;
+    const call = `switchTo(cpu=${cpu.id}, space=${spaceId}, pcid=${pcid})`;
+    if (i < 0) throw new VmArgumentError(`${call}: not one of this target's CPUs`);
+    if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff)
+      throw new VmArgumentError(`${call}: PCID outside 0..4095`);
+    if (!pcide && (pcid !== 0 || options.noFlush === true))
+      throw new VmArgumentError(`${call}: a PCID or noFlush needs CR4.PCIDE`);
+    const ran = this.#ran[i]!;
+    const leaving = this.#current[i]!;
+    if (leaving !== null && pcide && !ran.has(leaving)) ran.set(leaving, cpu.context.pcid);
+    if (!pcide) {
+      cpu.writeCr3(root);
+      ran.clear();
+    } else {
+      cpu.writeCr3(BigInt(root + pcid) | (options.noFlush === true ? CR3_NOFLUSH : 0n));
+      if (options.noFlush !== true) for (const [s, p] of ran) if (p === pcid) ran.delete(s);
+    }
+    this.#current[i] = spaceId;
+    if (spaceId !== null && pcide) ran.set(spaceId, pcid);
   }
 
   activeCpus(spaceId: number): readonly number[] {
     const out: number[] = [];
     this.#o.cpus.forEach((c, i) => {
-      if (this.#o.spaceOn(c) === spaceId) out.push(i);
+      if (this.#spaceOn(c, i) === spaceId || this.#ran[i]!.has(spaceId)) out.push(i);
     });
     return out;
   }
 
-  invalidatePages(cpu: number, _spaceId: number, vas: readonly number[]): void {
-    for (const va of vas) this.#send(cpu, { kind: "page", va });
+  invalidatePages(cpu: number, spaceId: number, vas: readonly number[]): void {
+    if (this.#spaceOn(this.#o.cpus[cpu]!, cpu) === spaceId) {
+      for (const va of vas) this.#send(cpu, { kind: "page", va });
+      return;
+    }
+    const pcid = this.#ran[cpu]!.get(spaceId);
+    if (pcid !== undefined) for (const va of vas) this.#send(cpu, { kind: "page", va, pcid });
   }
 
-  invalidateSpace(cpu: number, _spaceId: number): void {
-    this.#send(cpu, { kind: "non-global" });
+  invalidateSpace(cpu: number, spaceId: number): void {
+    if (this.#spaceOn(this.#o.cpus[cpu]!, cpu) === spaceId) {
+      this.#send(cpu, { kind: "non-global" });
+      return;
+    }
+    const pcid = this.#ran[cpu]!.get(spaceId);
+    if (pcid === undefined) return;
+    this.#send(cpu, { kind: "pcid", pcid });
+    this.#ran[cpu]!.delete(spaceId);
+  }
+
+  #spaceOn(c: Cpu, i: number): number | null {
+    return this.#o.spaceOn !== undefined ? this.#o.spaceOn(c) : this.#current[i]!;
   }
 
   /**
