@@ -163,6 +163,19 @@ describe.each(["shadow", "refcount"] as const)("MMU gather, %s strategy", (strat
 });
 
 describe("MMU gather, the deferring view", () => {
+  it("a refused space operation leaves no gather open and nothing deferred", () => {
+    const { sys, s, frames } = ipiRig("refcount");
+    s.map({ length: 0x2000, prot: RW, placement: { kind: "fixed", va: VA } });
+    const free = frames.freeFrames();
+    expect(() => s.unmap(VA + 1, 0x1000)).toThrow(/aligned/);
+    expect(() => s.protect(VA, 0x1000, 99 as never)).toThrow(/prot/);
+    expect(() => s.map({ length: 0x1001, prot: RW })).toThrow(/multiple of 4096/);
+    expect(() => sys.gather.finish()).toThrow(/no gather is open/); // begin/finish stayed balanced
+    expect(sys.gather.deferredFrames).toBe(0);
+    expect(frames.freeFrames()).toBe(free);
+    sys.checkInvariants();
+  });
+
   it("refuses a double free and a free of a free frame, and changes nothing", () => {
     const frames = new BuddyAllocator({ frames: 64 });
     let release: (() => void) | null = null;
@@ -199,7 +212,7 @@ describe("MMU gather, the deferring view", () => {
     g.begin();
     g.frames.freeFrame(b);
     g.finish();
-    expect(frames.isAllocated(a) || frames.isAllocated(b)).toBe(true);
+    expect(frames.isAllocated(a) && frames.isAllocated(b)).toBe(true); // the inner finish released nothing
     expect(g.deferredFrames).toBe(2);
     g.finish();
     expect(g.deferredFrames).toBe(0);

@@ -96,6 +96,7 @@ export class MmuGather {
   /**
    * Close one level; the outermost `finish` seals the batch (the operation has sent its
    * invalidations with `pmap.flush()` before) and hands its release to the target.
+   * @throws {@link InvariantError} when no gather is open (a `finish` without its `begin`).
    */
   finish(): void {
     if (this.#depth === 0) throw new InvariantError("MmuGather.finish(): no gather is open");
