@@ -31,6 +31,8 @@ describe("workload validation", () => {
     ["even burst count", { bursts: [3, 2] }],
     ["no burst", {}],
     ["length and bursts", { length: 3, bursts: [3] }],
+    ["nice out of range", { length: 3, params: { nice: 99 } }],
+    ["zero tickets", { length: 3, params: { tickets: 0 } }],
   ];
   for (const [name, spec] of bad) {
     it(`${name} → InvalidJobError`, () => {
@@ -41,6 +43,10 @@ describe("workload validation", () => {
   it("names the job and the field", () => {
     expect(() => parseJobs([{ name: "X", bursts: [2, -1, 2] }])).toThrow(
       "job X: I/O burst 1 is -1; it must be an integer ≥ 1",
+    );
+    // Parameters too, before the run: they used to reach the scheduler only at the job's arrival.
+    expect(() => parseJobs([{ name: "Y", length: 2, params: { priority: 64 } }])).toThrow(
+      "job Y: priority 64 is not an integer in 0..63",
     );
   });
   it("gives up after maxTime with a typed error", () => {

@@ -63,24 +63,29 @@ export function paramsValid(p: ThreadParams): boolean {
 }
 
 /**
- * Check a full parameter set; used by every policy's `admit` and `setParams`.
+ * What is wrong with a full parameter set: the first bad field, its value and the accepted range
+ * (e.g. `"nice 99 is not an integer in -20..19"`), or null when it is valid.
+ */
+export function paramsProblem(p: ThreadParams): string | null {
+  if (!Number.isInteger(p.priority) || p.priority < PRI_MIN || p.priority > PRI_MAX)
+    return `priority ${p.priority} is not an integer in ${PRI_MIN}..${PRI_MAX}`;
+  if (!Number.isInteger(p.nice) || p.nice < NICE_MIN || p.nice > NICE_MAX)
+    return `nice ${p.nice} is not an integer in ${NICE_MIN}..${NICE_MAX}`;
+  if (!Number.isInteger(p.tickets) || p.tickets <= 0)
+    return `tickets ${p.tickets} must be a positive integer`;
+  if (Number.isNaN(p.expectedRuntime) || p.expectedRuntime < 0)
+    return `expectedRuntime ${p.expectedRuntime} must be ≥ 0`;
+  return null;
+}
+
+/**
+ * Check a full parameter set; used by `Scheduler.spawn`/`setParams` and every policy's `admit`
+ * and `setParams`.
  * @throws InvalidArgumentError naming the call, the field, the value and the accepted range.
  */
 export function validateParams(call: string, p: ThreadParams): void {
-  if (!Number.isInteger(p.priority) || p.priority < PRI_MIN || p.priority > PRI_MAX) {
-    throw new InvalidArgumentError(
-      `${call}: priority ${p.priority} is not an integer in ${PRI_MIN}..${PRI_MAX}`,
-    );
-  }
-  if (!Number.isInteger(p.nice) || p.nice < NICE_MIN || p.nice > NICE_MAX) {
-    throw new InvalidArgumentError(`${call}: nice ${p.nice} is not an integer in ${NICE_MIN}..${NICE_MAX}`);
-  }
-  if (!Number.isInteger(p.tickets) || p.tickets <= 0) {
-    throw new InvalidArgumentError(`${call}: tickets ${p.tickets} must be a positive integer`);
-  }
-  if (Number.isNaN(p.expectedRuntime) || p.expectedRuntime < 0) {
-    throw new InvalidArgumentError(`${call}: expectedRuntime ${p.expectedRuntime} must be ≥ 0`);
-  }
+  const problem = paramsProblem(p);
+  if (problem !== null) throw new InvalidArgumentError(`${call}: ${problem}`);
 }
 
 /**

@@ -121,7 +121,8 @@ interface JobRun {
 /**
  * Run a workload to completion.
  * @throws InvalidJobError for a malformed job; InvalidArgumentError for bad options or when
- *   `maxTime` passes before every job completes; whatever the policy throws for bad parameters.
+ *   `maxTime` passes before every job completes (InvalidJobError also for parameters outside the
+ *   shared rules; a policy's own stricter rule throws at the job's arrival).
  * @example
  * ```ts
  * const r = simulate([{ length: 100 }, { length: 10 }, { length: 10 }], { policy: () => new FifoPolicy() });

@@ -10,10 +10,12 @@
  * Rules (violations throw {@link InvalidJobError} naming the job and the field): arrival is an
  * integer ≥ 0; bursts alternate CPU, I/O, CPU, ... and start and end with CPU (odd count); every
  * CPU burst is an integer ≥ 1 and every I/O burst an integer ≥ 1; give `length` or `bursts`,
- * not both.
+ * not both; `params` obey the rules every policy shares ({@link paramsProblem}), checked here so a
+ * bad job is refused before the run rather than at its arrival.
  */
-import type { ThreadParams } from "../api.js";
+import { DEFAULT_THREAD_PARAMS, type ThreadParams } from "../api.js";
 import { InvalidJobError } from "../errors.js";
+import { paramsProblem } from "../policies/base.js";
 import type { CpuMask } from "../smp/affinity.js";
 
 /** One job of a workload. */
@@ -78,6 +80,8 @@ export function parseJobs(specs: readonly JobSpec[]): Job[] {
       if (!Number.isInteger(b) || b < 1)
         throw new InvalidJobError(`job ${name}: ${kind} burst ${k} is ${b}; it must be an integer ≥ 1`);
     });
+    const problem = paramsProblem({ ...DEFAULT_THREAD_PARAMS, ...s.params });
+    if (problem !== null) throw new InvalidJobError(`job ${name}: ${problem}`);
     return { name, arrival, bursts: [...bursts], params: { ...s.params }, affinity: s.affinity };
   });
 }
