@@ -111,6 +111,35 @@ describe("KernelStackCache", () => {
     stacks.checkInvariants();
   });
 
+  it("with an asynchronous shootdown, a released stack's frames and range wait for the acknowledgement", () => {
+    const memory = new PhysicalMemory({ size: 256 * 4096 });
+    const buddy = new BuddyAllocator({ frames: 256 });
+    buddy.reserve(0, 1);
+    const mapper = new Mapper({ memory, frames: buddy });
+    const ranges = new FirstFitRanges({ base: KBASE, size: 2 ** 24 });
+    const acks: (() => void)[] = [];
+    const stacks = new KernelStackCache({
+      ranges,
+      mapper,
+      frames: buddy,
+      memory,
+      cacheLimit: 0,
+      invalidate: () => {},
+      whenAcknowledged: (done) => acks.push(done),
+    });
+    const s = stacks.alloc()!;
+    stacks.free(s); // over the limit: unmapped, IPIs sent, not yet acknowledged
+    expect(mapper.translate(s.base)).toBeNull();
+    for (const f of s.frames) expect(buddy.isAllocated(f)).toBe(true);
+    const t = stacks.alloc()!; // the range is still taken: the new stack goes elsewhere
+    expect(t.rangeStart).not.toBe(s.rangeStart);
+    for (const f of t.frames) expect(s.frames).not.toContain(f);
+    expect(acks).toHaveLength(1);
+    acks.shift()!(); // every CPU acknowledged
+    for (const f of s.frames) expect(buddy.isAllocated(f)).toBe(false);
+    stacks.checkInvariants();
+  });
+
   it("out of frames is a result, and nothing is kept", () => {
     const { stacks, buddy, ranges } = setup(16, 0);
     const got = [];

@@ -19,9 +19,9 @@
  * A stack overflow touches the guard and takes a #PF the kernel can recognise
  * ({@link KernelStackCache.classify}) instead of silently corrupting the memory below, which is
  * the whole point of the guard. Freed stacks go to the cache (still mapped, zeroed on reuse) up to
- * `cacheLimit`; beyond that they are unmapped, their frames freed, the range returned, and the
- * caller-supplied `invalidate` runs for each page (kernel mappings are global: every CPU must
- * drop them).
+ * `cacheLimit`; beyond that they are unmapped, the caller-supplied `invalidate` runs for each
+ * page (kernel mappings are global: every CPU must drop them), and the frames and the range go
+ * back once every CPU acknowledged (`whenAcknowledged`; at once by default).
  *
  * Invariants ({@link KernelStackCache.checkInvariants}): every stack (live or cached) has its
  * stack pages mapped to its own frames and its guard pages unmapped; no two stacks overlap; live
@@ -64,6 +64,13 @@ export interface KernelStackCacheOptions {
   readonly cacheLimit?: number;
   /** Invalidate the kernel translation of `va` on every CPU (a global INVLPG shootdown). Default: none. */
   readonly invalidate?: (va: number) => void;
+  /**
+   * Run `done` once every invalidation `invalidate` sent so far has been acknowledged by every
+   * CPU (the MMU gather's rule, `../space/mmu-gather.ts`): an unmapped stack's frames and range
+   * are given back only then, so no CPU that still caches the old translation can write into a
+   * frame with a new owner. Default: at once (`invalidate` is synchronous).
+   */
+  readonly whenAcknowledged?: (done: () => void) => void;
 }
 
 /** Counters of a {@link KernelStackCache}. */
@@ -253,15 +260,22 @@ export class KernelStackCache {
     for (let i = 0; i < n; i++) memory.zeroFrame(frames[i]!);
   }
 
-  /** Unmap the pages at `base` backed by `got`, free them and the range from `start`. */
+  /**
+   * Unmap the pages at `base` backed by `got`, then (once every CPU acknowledged the
+   * invalidations) free them and the range from `start`.
+   */
   #release(start: number, base: number, got: readonly number[]): void {
     const { ranges, mapper, frames } = this.#o;
-    got.forEach((f, i) => {
+    got.forEach((_f, i) => {
       const va = base + i * 4096;
       const r = mapper.unmap(va, 4096);
       if (r.kind === "unmapped" && r.flush.kind === "page") this.#o.invalidate?.(va);
-      frames.free(f, 0);
     });
-    ranges.free(start, (this.stackPages + this.guardPages) * 4096);
+    const giveBack = (): void => {
+      for (const f of got) frames.free(f, 0);
+      ranges.free(start, (this.stackPages + this.guardPages) * 4096);
+    };
+    if (this.#o.whenAcknowledged !== undefined) this.#o.whenAcknowledged(giveBack);
+    else giveBack();
   }
 }
