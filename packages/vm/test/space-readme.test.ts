@@ -12,6 +12,7 @@ const snippets: Record<string, () => Promise<unknown>> = {
   space: () => import("./space-readme/space.js"),
   cow: () => import("./space-readme/cow.js"),
   stacks: () => import("./space-readme/stacks.js"),
+  gather: () => import("./space-readme/gather.js"),
 };
 
 describe("README snippets (VM objects, COW, address spaces, kernel stacks)", () => {
