@@ -15,6 +15,9 @@ vi.mock("../src/space/mmu-gather.js", () => ({
     }
     begin(): void {}
     finish(): void {}
+    run<T>(op: () => T): T {
+      return op();
+    }
     poll(): number {
       return 0;
     }

@@ -127,13 +127,7 @@ export class AddressSpace {
    * @throws {@link VmArgumentError} for a bad protection, offset or object range.
    */
   map(options: MapOptions): MapOutcome {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      return this.#mapOp(options);
-    } finally {
-      g.finish();
-    }
+    return this.system.gather.run(() => this.#mapOp(options));
   }
 
   #mapOp(options: MapOptions): MapOutcome {
@@ -251,13 +245,7 @@ export class AddressSpace {
    * @throws {@link AddressRangeError} for a misaligned or out-of-range request.
    */
   unmap(va: number, length: number): UnmapOutcome {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      return this.#unmapOp(va, length);
-    } finally {
-      g.finish();
-    }
+    return this.system.gather.run(() => this.#unmapOp(va, length));
   }
 
   #unmapOp(va: number, length: number): UnmapOutcome {
@@ -282,13 +270,7 @@ export class AddressSpace {
    *   for a bad protection.
    */
   protect(va: number, length: number, prot: Prot): ProtectOutcome {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      return this.#protectOp(va, length, prot);
-    } finally {
-      g.finish();
-    }
+    return this.system.gather.run(() => this.#protectOp(va, length, prot));
   }
 
   #protectOp(va: number, length: number, prot: Prot): ProtectOutcome {
@@ -331,13 +313,7 @@ export class AddressSpace {
    * @throws {@link AddressRangeError} when `va` is not a safe integer.
    */
   handleFault(va: number, access: AccessType): FaultOutcome {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      return this.#handleFaultOp(va, access);
-    } finally {
-      g.finish();
-    }
+    return this.system.gather.run(() => this.#handleFaultOp(va, access));
   }
 
   #handleFaultOp(va: number, access: AccessType): FaultOutcome {
@@ -417,13 +393,7 @@ export class AddressSpace {
    *   unchanged except that some of its leaves may now be read-only, which faults resolve).
    */
   fork(): AddressSpace | null {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      return this.#forkOp();
-    } finally {
-      g.finish();
-    }
+    return this.system.gather.run(() => this.#forkOp());
   }
 
   #forkOp(): AddressSpace | null {
@@ -460,13 +430,7 @@ export class AddressSpace {
    * makes sure no CPU still runs on the space; its translations are shot down here.
    */
   destroy(): void {
-    const g = this.system.gather;
-    g.begin();
-    try {
-      this.#destroyOp();
-    } finally {
-      g.finish();
-    }
+    this.system.gather.run(() => this.#destroyOp());
   }
 
   #destroyOp(): void {

@@ -37,6 +37,7 @@ import {
   type TlbShootdown,
 } from "@osbricks/hw-x86";
 import { VmArgumentError } from "../errors.js";
+import { PcidResidency } from "./pcid-residency.js";
 import type { ShootdownTarget, SwitchOptions } from "./shootdown.js";
 
 /** Options of {@link IpiShootdown}. */
@@ -76,13 +77,13 @@ export class IpiShootdown implements ShootdownTarget {
   readonly #waiters: { readonly tickets: readonly ShootdownTicket[]; readonly done: () => void }[] = [];
   /** Per CPU: the space its CR3 holds after the last `switchTo`. */
   readonly #current: (number | null)[];
-  /** Per CPU: space id → PCID, for the spaces it ran since that PCID was last flushed there. */
-  readonly #ran: Map<number, number>[];
+  /** The spaces each CPU ran since their PCID was last flushed there. */
+  readonly #ran: PcidResidency;
 
   constructor(options: IpiShootdownOptions) {
     this.#o = options;
     this.#current = options.cpus.map(() => null);
-    this.#ran = options.cpus.map(() => new Map());
+    this.#ran = new PcidResidency(options.cpus.length);
   }
 
   /**
@@ -104,24 +105,17 @@ export class IpiShootdown implements ShootdownTarget {
       throw new VmArgumentError(`${call}: PCID outside 0..4095`);
     if (!pcide && (pcid !== 0 || options.noFlush === true))
       throw new VmArgumentError(`${call}: a PCID or noFlush needs CR4.PCIDE`);
-    const ran = this.#ran[i]!;
-    const leaving = this.#current[i]!;
-    if (leaving !== null && pcide && !ran.has(leaving)) ran.set(leaving, cpu.context.pcid);
-    if (!pcide) {
-      cpu.writeCr3(root);
-      ran.clear();
-    } else {
-      cpu.writeCr3(BigInt(root + pcid) | (options.noFlush === true ? CR3_NOFLUSH : 0n));
-      if (options.noFlush !== true) for (const [s, p] of ran) if (p === pcid) ran.delete(s);
-    }
+    const noFlush = options.noFlush === true;
+    this.#ran.switched(i, this.#current[i]!, cpu.context.pcid, spaceId, pcid, pcide, noFlush);
+    if (!pcide) cpu.writeCr3(root);
+    else cpu.writeCr3(BigInt(root + pcid) | (noFlush ? CR3_NOFLUSH : 0n));
     this.#current[i] = spaceId;
-    if (spaceId !== null && pcide) ran.set(spaceId, pcid);
   }
 
   activeCpus(spaceId: number): readonly number[] {
     const out: number[] = [];
     this.#o.cpus.forEach((c, i) => {
-      if (this.#spaceOn(c, i) === spaceId || this.#ran[i]!.has(spaceId)) out.push(i);
+      if (this.#spaceOn(c, i) === spaceId || this.#ran.has(i, spaceId)) out.push(i);
     });
     return out;
   }
@@ -131,7 +125,7 @@ export class IpiShootdown implements ShootdownTarget {
       for (const va of vas) this.#send(cpu, { kind: "page", va });
       return;
     }
-    const pcid = this.#ran[cpu]!.get(spaceId);
+    const pcid = this.#ran.pcidOf(cpu, spaceId);
     if (pcid !== undefined) for (const va of vas) this.#send(cpu, { kind: "page", va, pcid });
   }
 
@@ -140,10 +134,10 @@ export class IpiShootdown implements ShootdownTarget {
       this.#send(cpu, { kind: "non-global" });
       return;
     }
-    const pcid = this.#ran[cpu]!.get(spaceId);
+    const pcid = this.#ran.pcidOf(cpu, spaceId);
     if (pcid === undefined) return;
     this.#send(cpu, { kind: "pcid", pcid });
-    this.#ran[cpu]!.delete(spaceId);
+    this.#ran.forget(cpu, spaceId);
   }
 
   #spaceOn(c: Cpu, i: number): number | null {

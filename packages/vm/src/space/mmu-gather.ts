@@ -103,6 +103,16 @@ export class MmuGather {
     if (--this.#depth === 0) this.#seal();
   }
 
+  /** Run `op` between {@link MmuGather.begin} and {@link MmuGather.finish} (also when it throws). */
+  run<T>(op: () => T): T {
+    this.begin();
+    try {
+      return op();
+    } finally {
+      this.finish();
+    }
+  }
+
   /**
    * @internal Called by the view: defer freeing `pfn` (a block of `order`).
    * @throws {@link DoubleFreeError} when the frame already waits to be freed;
@@ -184,21 +194,14 @@ export class MmuGather {
       this.#release(b);
       return;
     }
-    // A synchronous target calls back before returning: release without queueing.
-    let queued = false;
-    let acknowledged = false;
+    // Queued first, so that a synchronous target's callback (run before whenAcknowledged returns)
+    // and a later one release the same way: out of the queue, then back to the allocator.
+    this.#waiting.push(b);
     t.whenAcknowledged(() => {
-      if (!queued) acknowledged = true;
-      else {
-        this.#waiting.splice(this.#waiting.indexOf(b), 1);
-        this.#release(b);
-      }
+      const i = this.#waiting.indexOf(b);
+      if (i >= 0) this.#waiting.splice(i, 1);
+      this.#release(b);
     });
-    if (acknowledged) this.#release(b);
-    else {
-      queued = true;
-      this.#waiting.push(b);
-    }
   }
 
   #release(b: Batch): void {

@@ -30,6 +30,7 @@
  */
 import type { Tlb } from "@osbricks/hw-x86";
 import { VmArgumentError } from "../errors.js";
+import { PcidResidency } from "./pcid-residency.js";
 
 /** More pending pages than this and a CPU flushes every translation of the space instead. */
 export const FULL_FLUSH_THRESHOLD = 33;
@@ -116,12 +117,12 @@ export interface SwitchOptions {
  */
 export class SyncTlbShootdown implements ShootdownTarget {
   readonly #cpus: readonly CpuTlb[];
-  /** Per CPU: space id → PCID, for the spaces it ran since that PCID was last flushed there. */
-  readonly #ran: Map<number, number>[];
+  /** The spaces each CPU ran since their PCID was last flushed there. */
+  readonly #ran: PcidResidency;
 
   constructor(cpus: readonly CpuTlb[]) {
     this.#cpus = cpus;
-    this.#ran = cpus.map(() => new Map());
+    this.#ran = new PcidResidency(cpus.length);
   }
 
   /**
@@ -136,24 +137,18 @@ export class SyncTlbShootdown implements ShootdownTarget {
     if (c === undefined || !Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff) {
       throw new VmArgumentError(`switchTo(cpu=${cpu}, pcid=${pcid}): no such CPU or PCID`);
     }
-    const ran = this.#ran[cpu]!;
-    if (c.activeSpace !== null && !ran.has(c.activeSpace)) ran.set(c.activeSpace, c.pcid);
-    if (pcid === 0) {
-      c.tlb.writeCr3(false, 0);
-      ran.clear();
-    } else {
-      c.tlb.writeCr3(true, pcid, options.noFlush === true);
-      if (options.noFlush !== true) for (const [s, p] of ran) if (p === pcid) ran.delete(s);
-    }
+    const noFlush = options.noFlush === true;
+    this.#ran.switched(cpu, c.activeSpace, c.pcid, spaceId, pcid, pcid !== 0, noFlush);
+    if (pcid === 0) c.tlb.writeCr3(false, 0);
+    else c.tlb.writeCr3(true, pcid, noFlush);
     c.activeSpace = spaceId;
     c.pcid = pcid;
-    if (spaceId !== null) ran.set(spaceId, pcid);
   }
 
   activeCpus(spaceId: number): readonly number[] {
     const out: number[] = [];
     for (let i = 0; i < this.#cpus.length; i++) {
-      if (this.#cpus[i]!.activeSpace === spaceId || this.#ran[i]!.has(spaceId)) out.push(i);
+      if (this.#cpus[i]!.activeSpace === spaceId || this.#ran.has(i, spaceId)) out.push(i);
     }
     return out;
   }
@@ -164,7 +159,7 @@ export class SyncTlbShootdown implements ShootdownTarget {
       for (const va of vas) c.tlb.invlpg(c.pcid, va);
       return;
     }
-    const pcid = this.#ran[cpu]!.get(spaceId);
+    const pcid = this.#ran.pcidOf(cpu, spaceId);
     if (pcid === undefined) return;
     for (const va of vas) c.tlb.invpcid(0, pcid, va, pcid !== 0);
   }
@@ -172,11 +167,11 @@ export class SyncTlbShootdown implements ShootdownTarget {
   invalidateSpace(cpu: number, spaceId: number): void {
     const c = this.#cpus[cpu]!;
     const running = c.activeSpace === spaceId;
-    const pcid = running ? c.pcid : this.#ran[cpu]!.get(spaceId);
+    const pcid = running ? c.pcid : this.#ran.pcidOf(cpu, spaceId);
     if (pcid === undefined) return;
     if (pcid === 0) c.tlb.flushAll("address-space shootdown");
     else c.tlb.invpcid(1, pcid, 0, true);
-    if (!running) this.#ran[cpu]!.delete(spaceId);
+    if (!running) this.#ran.forget(cpu, spaceId);
   }
 
   /** Synchronous: every invalidation is complete when its call returns, so `done` runs now. */
