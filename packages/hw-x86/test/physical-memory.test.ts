@@ -162,6 +162,31 @@ describe("PhysicalMemory", () => {
     mem.checkInvariants();
   });
 
+  it("refuses to copy from or to a frame that is not RAM, and changes nothing", () => {
+    const mem = new PhysicalMemory({ size: 1 << 20 }); // frames 0..0xff
+    mem.write32(0x3000, 42);
+    mem.write32(0x5000, 7);
+    const before = mem.backedFrames;
+    for (const [dst, src] of [
+      [0x100, 3], // dst just past RAM
+      [5, 0x100], // src just past RAM
+      [-1, 3],
+      [5, -1],
+      [1.5, 3],
+      [5, 2.5],
+      [Number.NaN, 3],
+      [5, 2 ** 32 + 3], // an address-sized number whose low 32 bits are a RAM frame
+    ] as const) {
+      expect(() => mem.copyFrame(dst, src), `copyFrame(${dst}, ${src})`).toThrow(PhysicalRangeError);
+      expect(() => mem.copyFrame(dst, src)).toThrow(/copyFrame\((dst|src)\)\(pfn=.*\): not a RAM frame/);
+    }
+    expect(mem.backedFrames).toBe(before); // no frame was marked as stored into
+    expect(mem.read32(0x5000)).toBe(7); // and none was written
+    mem.copyFrame(5, 3); // the same call with good frames copies
+    expect(mem.read32(0x5000)).toBe(42);
+    mem.checkInvariants();
+  });
+
   it("keeps RAM of at most 2 GiB in one buffer: segments are views of it, copies between them need no view", () => {
     const mem = new PhysicalMemory({ size: 600 * 2 ** 20 }); // three segments, the last one shorter
     expect(mem.ramWords()).toBeUndefined(); // nothing stored yet: nothing allocated
