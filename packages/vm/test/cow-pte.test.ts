@@ -77,6 +77,54 @@ describe("page-refcount COW on page tables", () => {
     expect(lo(memory, pt, 0x40_0000) & (2 | PTE_COW)).toBe(2);
   });
 
+  it("cowWriteFault and eagerCopyTree point a leaf at a copy above 4 GiB with the high address bits set", () => {
+    // 6 GiB of RAM (one buffer per 256 MiB segment, backed only where stored into). The source
+    // page is frame 0x10; each copy goes to a frame above 4 GiB, whose number does not fit the low
+    // half's 20 address bits: frame 0x14_0123 is physical address 0x1_4012_3000, so the entry's
+    // low half holds 0x4012_3xxx and its high half 0x1.
+    const memory = new PhysicalMemory({ size: 6 * 2 ** 30 });
+    const high = [0x14_0123, 0x13_ffff];
+    const counts = new Map<number, number>([[0x10, 2]]);
+    const frames: CountedFrames = {
+      alloc: () => {
+        const f = high.shift();
+        if (f === undefined) return null;
+        counts.set(f, 1);
+        return f;
+      },
+      share: (f) => counts.set(f, (counts.get(f) ?? 0) + 1).get(f)!,
+      release: (f) => counts.set(f, (counts.get(f) ?? 0) - 1).get(f)!,
+      count: (f) => counts.get(f) ?? 0,
+    };
+    const ctx = { memory, frames };
+    memory.fillFrame(0x10, 0x5a);
+    // A leaf table in frame 1 whose entry 7 shares frame 0x10: P, U/S, A, D, COW, read-only, XD.
+    memory.write32(1 * 4096 + 7 * 8, (0x10 << 12) | 0x65 | PTE_COW);
+    memory.write32(1 * 4096 + 7 * 8 + 4, 0x8000_0000);
+    expect(cowWriteFault(ctx, 1, 7)).toBe(0x14_0123);
+    expect(memory.read32(1 * 4096 + 7 * 8)).toBe((0x4012_3000 | 0x67) >>> 0); // R/W set, COW clear
+    expect(memory.read32(1 * 4096 + 7 * 8 + 4)).toBe(0x8000_0001); // XD kept, bits 51:32 = 1
+    expect(memory.read8(0x1_4012_3000 + 4095)).toBe(0x5a);
+    expect(counts.get(0x10)).toBe(1);
+
+    // An eager copy of a one-page tree (root 2 → 3 → 4 → leaf table 5 → frame 0x10): the new
+    // tables come from low frames 7, 8, 9, the page's copy from above 4 GiB (0x13_ffff).
+    for (const [t, next] of [
+      [2, 3],
+      [3, 4],
+      [4, 5],
+    ] as const) {
+      memory.write32(t * 4096, (next << 12) | 7);
+    }
+    memory.write32(5 * 4096, (0x10 << 12) | 0x67);
+    memory.zeroFrame(6);
+    const low = [7, 8, 9];
+    expect(eagerCopyTree(ctx, 2, 6, { allocFrame: () => low.shift() ?? null, freeFrame: () => {} }, 0, 0x1000)).toBe(1);
+    expect(memory.read32(9 * 4096)).toBe(0x3fff_f067); // frame bits 19:0 = 0x3_ffff
+    expect(memory.read32(9 * 4096 + 4)).toBe(1); // frame bits 39:20 = 1
+    expect(memory.read8(0x1_3fff_f000 + 17)).toBe(0x5a);
+  });
+
   it("releaseRange drops leaves and counts; frames go back at zero", () => {
     const { frames, refs, ctx, parent, child, childRoot } = setup();
     const before = frames.freeFrames();

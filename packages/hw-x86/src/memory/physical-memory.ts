@@ -97,12 +97,6 @@ export const SEGMENT_FRAMES = 65536;
 const SEGMENT_SHIFT = 16;
 const SEGMENT_MASK = SEGMENT_FRAMES - 1;
 const SEGMENT_BYTES = SEGMENT_FRAMES * FRAME_SIZE;
-/**
- * `Int32Array.prototype.copyWithin`, called through `.call`: V8 (Node 20) loads a typed array's
- * prototype method through an inline-cache stub at every call site, even when the site has only
- * ever seen one array; a constant function skips that load.
- */
-const copyWithin = Int32Array.prototype.copyWithin;
 /** RAM up to this size is one buffer (see the file banner): 2 GiB, 8 segments. */
 export const ONE_BUFFER_MAX_RAM = 2 ** 31;
 
@@ -289,27 +283,22 @@ export class PhysicalMemory {
    * @throws {@link PhysicalRangeError} if either is not a RAM frame.
    */
   copyFrame(dst: Pfn, src: Pfn): void {
-    // The common case is tested inline and the rest left to `copyFrameChecked`, so that this stays
-    // small enough for V8 to inline into a fault handler. A copy-on-write fault runs it once per
-    // copied page, and every instruction saved between two page copies lets the CPU overlap more
-    // of their cache misses (measured in the vm README, "Speed: copy-on-write fork").
-    const ram = this.ram;
-    const n = this.frameCount;
-    if (
-      ram !== undefined &&
-      (dst | 0) === dst &&
-      (src | 0) === src &&
-      dst >= 0 &&
-      src >= 0 &&
-      dst < n &&
-      src < n &&
-      this.segments[src >>> SEGMENT_SHIFT] !== undefined
-    ) {
-      this.segment(dst); // marks dst as stored into
-      copyWithin.call(ram, dst * 1024, src * 1024, src * 1024 + 1024); // one buffer: no view to create
-    } else {
-      this.copyFrameChecked(dst, src);
+    this.checkFrame("copyFrame(dst)", dst);
+    this.checkFrame("copyFrame(src)", src);
+    const from = this.peekSegment(src);
+    if (from === undefined) {
+      this.zeroFrame(dst);
+      return;
     }
+    const to = this.segment(dst); // also marks dst as stored into
+    const ram = this.ram;
+    if (ram !== undefined) {
+      ram.copyWithin(dst * 1024, src * 1024, src * 1024 + 1024); // one buffer: no view to create
+      return;
+    }
+    const so = frameWordOffset(src);
+    if (from === to) to.copyWithin(frameWordOffset(dst), so, so + 1024);
+    else to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
   }
 
   /**
@@ -578,26 +567,6 @@ export class PhysicalMemory {
       this.byteSegments[seg] = new Uint8Array(buffer);
     }
     this.touched[seg] = new Uint8Array(frames);
-  }
-
-  /** {@link PhysicalMemory.copyFrame} for every case: checks, absent segments, segmented RAM. */
-  private copyFrameChecked(dst: Pfn, src: Pfn): void {
-    this.checkFrame("copyFrame(dst)", dst);
-    this.checkFrame("copyFrame(src)", src);
-    const from = this.peekSegment(src);
-    if (from === undefined) {
-      this.zeroFrame(dst);
-      return;
-    }
-    const to = this.segment(dst); // also marks dst as stored into
-    const ram = this.ram;
-    if (ram !== undefined) {
-      ram.copyWithin(dst * 1024, src * 1024, src * 1024 + 1024);
-      return;
-    }
-    const so = frameWordOffset(src);
-    if (from === to) to.copyWithin(frameWordOffset(dst), so, so + 1024);
-    else to.set(from.subarray(so, so + 1024), frameWordOffset(dst));
   }
 
   private checkFrame(call: string, pfn: Pfn): void {
