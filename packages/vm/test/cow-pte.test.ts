@@ -119,7 +119,9 @@ describe("page-refcount COW on page tables", () => {
     memory.write32(5 * 4096, (0x10 << 12) | 0x67);
     memory.zeroFrame(6);
     const low = [7, 8, 9];
-    expect(eagerCopyTree(ctx, 2, 6, { allocFrame: () => low.shift() ?? null, freeFrame: () => {} }, 0, 0x1000)).toBe(1);
+    expect(
+      eagerCopyTree(ctx, 2, 6, { allocFrame: () => low.shift() ?? null, freeFrame: () => {} }, 0, 0x1000),
+    ).toBe(1);
     expect(memory.read32(9 * 4096)).toBe(0x3fff_f067); // frame bits 19:0 = 0x3_ffff
     expect(memory.read32(9 * 4096 + 4)).toBe(1); // frame bits 39:20 = 1
     expect(memory.read8(0x1_3fff_f000 + 17)).toBe(0x5a);
