@@ -13,51 +13,10 @@ import { MmuGather } from "../src/space/mmu-gather.js";
 import { type CpuTlb, SyncTlbShootdown } from "../src/space/shootdown.js";
 import { userLoad8, userStore8 } from "../src/space/user-access.js";
 import { VmSystem } from "../src/space/vm-system.js";
+import { ipiRig } from "./ipi-fixture.js";
 
 const RW = PROT_READ | PROT_WRITE;
 const VA = 0x10000;
-
-/** Two hw-x86 CPUs on an IPI bus, both running one space, shootdowns by IPI. */
-function ipiRig(strategy: "shadow" | "refcount") {
-  const memory = new hw.PhysicalMemory({ size: 256 * 4096 });
-  const frames = new BuddyAllocator({ frames: 256 });
-  frames.reserve(0, 1);
-  const bus = new hw.IpiBus();
-  const cpus = [0, 1].map((id) => bus.attach(new hw.Cpu({ id, memory })));
-  const running = new Map<unknown, number>();
-  const target = new IpiShootdown({
-    cpus,
-    protocol: new hw.TlbShootdown(bus),
-    initiator: () => cpus[0]!,
-    spaceOn: (c) => running.get(c) ?? null,
-  });
-  const sys = new VmSystem({ memory, frames, strategy, shootdown: target });
-  const initialFree = frames.freeFrames();
-  const s = sys.createSpace();
-  for (const c of cpus) {
-    c.writeCr3(s.root);
-    c.sti();
-    running.set(c, s.id);
-  }
-  /** A user-mode byte store on `cpu`, faulting into the space as the kernel would. */
-  const store = (cpu: number, va: number, value: number): string => {
-    const c = cpus[cpu]!;
-    for (let i = 0; i < 3; i++) {
-      c.setCpl(3);
-      const r = c.translate(va, hw.Access.Write);
-      c.setCpl(0);
-      if (r.kind === "ok") {
-        memory.write8(r.pa, value);
-        return "ok";
-      }
-      if (r.kind !== "page-fault") return r.kind;
-      const f = s.handleFault(va, "write");
-      if (f.kind !== "resolved") return f.kind === "segv" ? `segv:${f.reason}` : f.kind;
-    }
-    return "loop";
-  };
-  return { memory, frames, cpus, running, target, sys, s, store, initialFree };
-}
 
 describe.each(["shadow", "refcount"] as const)("MMU gather, %s strategy", (strategy) => {
   it("a frame unmapped while a target has interrupts disabled is not reused until it acknowledges", () => {

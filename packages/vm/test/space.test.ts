@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../src/areas/area.js";
 import { AddressRangeError, SpaceStateError, VmArgumentError } from "../src/errors.js";
 import { SyncTlbShootdown } from "../src/space/shootdown.js";
+import { ipiRig } from "./ipi-fixture.js";
 import { machine } from "./space-fixture.js";
 
 const RW = PROT_READ | PROT_WRITE;
@@ -441,49 +442,10 @@ describe.each(["shadow", "refcount"] as const)("shootdown rounds (%s)", (strateg
 });
 
 describe("IPI shootdown on hw-x86 CPUs", () => {
-  async function rig() {
-    const hw = await import("@osbricks/hw-x86");
-    const { BuddyAllocator } = await import("../src/frames/buddy.js");
-    const { VmSystem } = await import("../src/space/vm-system.js");
-    const { IpiShootdown } = await import("../src/space/ipi-shootdown.js");
-    const memory = new hw.PhysicalMemory({ size: 512 * 4096 });
-    const frames = new BuddyAllocator({ frames: 512 });
-    frames.reserve(0, 1);
-    const bus = new hw.IpiBus();
-    const cpus = [0, 1].map((id) => bus.attach(new hw.Cpu({ id, memory })));
-    const running = new Map<unknown, number>();
-    const target = new IpiShootdown({
-      cpus,
-      protocol: new hw.TlbShootdown(bus),
-      initiator: () => cpus[0]!,
-      spaceOn: (c) => running.get(c) ?? null,
-    });
-    const sys = new VmSystem({ memory, frames, strategy: "refcount", shootdown: target });
-    const s = sys.createSpace();
-    for (const c of cpus) {
-      c.writeCr3(s.root);
-      c.sti();
-      running.set(c, s.id);
-    }
-    /** A user-mode store on `cpu`, faulting into the space as the kernel would. */
-    const store = (cpu: number, va: number): string => {
-      const c = cpus[cpu]!;
-      for (let i = 0; i < 3; i++) {
-        c.setCpl(3);
-        const r = c.translate(va, hw.Access.Write);
-        c.setCpl(0);
-        if (r.kind === "ok") return "ok";
-        if (r.kind !== "page-fault") return r.kind;
-        const f = s.handleFault(va, "write");
-        if (f.kind !== "resolved") return f.kind === "segv" ? `segv:${f.reason}` : f.kind;
-      }
-      return "loop";
-    };
-    return { s, cpus, target, store };
-  }
+  const rig = () => ipiRig("refcount", 512);
 
-  it("protect on CPU 0 reaches CPU 1 by IPI: its cached writable entry is gone", async () => {
-    const { s, target, store } = await rig();
+  it("protect on CPU 0 reaches CPU 1 by IPI: its cached writable entry is gone", () => {
+    const { s, target, store } = rig();
     s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
     expect(store(1, 0x10000)).toBe("ok"); // CPU 1 caches a writable translation
     s.protect(0x10000, 0x1000, PROT_READ);
@@ -492,8 +454,8 @@ describe("IPI shootdown on hw-x86 CPUs", () => {
     expect(store(1, 0x10000)).toBe("segv:protection");
   });
 
-  it("a target with interrupts disabled keeps its stale entry until it takes the IPI", async () => {
-    const { s, cpus, target, store } = await rig();
+  it("a target with interrupts disabled keeps its stale entry until it takes the IPI", () => {
+    const { s, cpus, target, store } = rig();
     s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
     expect(store(1, 0x10000)).toBe("ok");
     cpus[1]!.cli();
