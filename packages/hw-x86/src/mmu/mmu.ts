@@ -358,7 +358,7 @@ export class Mmu {
     // this one (the PTE and the leaf) and walkUpper (the three upper levels), written to
     // compile to little bytecode: masks as locals, tests as truthiness, no level loop (a loop
     // of three levels is smaller still but as slow as a call). Inlined, the walk ran 1.2–1.3×
-    // as fast as the same checks as one out-of-line function (hw-x86 README, benchmarks).
+    // as fast as the same checks as one out-of-line function (docs/journal/hw-x86.md).
     // The facts of the translation leave in one packed store (`last`), decoded on demand.
     // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the one-exit bail-out above
     fast: if (ctx === this.fastCtx) {

@@ -49,7 +49,7 @@
  * (Besides being the textbook form, it keeps the JIT's code stable: a branch that the first few
  * thousand operations happen never to take, such as "the unlinked block was the list's first",
  * has no type feedback when V8 optimizes the hot path, and taking it later deoptimized and
- * recompiled the caller; see the package README, buddy round 5.)
+ * recompiled the caller; see docs/journal/vm.md, "Buddy alloc+free, round 5".)
  *
  * The tag makes the buddy check O(1) (`tag[B ^ 2^k] === k`) and lets `free` validate its
  * arguments with one comparison (`tag[pfn] === 32 + order`), so a double free or a wrong order is
