@@ -19,6 +19,7 @@ import {
   MAX_CHANNEL_HANDLES,
 } from "../src/index.js";
 import { channelLaws } from "../src/laws/index.js";
+import { failureOf } from "./law-failure.js";
 
 const RW = Right.READ | Right.WRITE | Right.WAIT | Right.TRANSFER | Right.DUPLICATE;
 
@@ -245,20 +246,17 @@ describe("channel passes the channel laws", () => {
 describe("the channel laws reject broken channels", () => {
   type Impl = Parameters<typeof channelLaws>[0];
   const real: Impl = { create: createChannel, write: channelWrite, read: channelRead };
-  function failureOf(impl: Impl): string {
-    try {
-      for (const law of channelLaws(impl, { numRuns: 100, seed: 11 })) law.check();
-    } catch (e) {
-      const parts: string[] = [];
-      for (let x: unknown = e; x instanceof Error; x = x.cause) parts.push(x.message);
-      return parts.join("\n");
-    }
-    return "the laws passed";
-  }
+  /** The first of the channel laws that `impl` fails, as {@link failureOf} reads it. */
+  const failureOfLaws = (impl: Impl): string =>
+    failureOf({
+      check: () => {
+        for (const law of channelLaws(impl, { numRuns: 100, seed: 11 })) law.check();
+      },
+    });
 
   it("one that ignores the bound it was created with", () => {
     const unbounded: Impl = { ...real, create: (s, t, o) => createChannel(s, t, { ...o, maxMessages: 64 }) };
-    expect(failureOf(unbounded)).toMatch(/write to a full channel gave ok/);
+    expect(failureOfLaws(unbounded)).toMatch(/write to a full channel gave ok/);
   });
 
   it("one that truncates messages to their first two bytes", () => {
@@ -266,7 +264,7 @@ describe("the channel laws reject broken channels", () => {
       ...real,
       write: (tb, ty, h, b, hs) => channelWrite(tb, ty, h, b.subarray(0, 2), hs),
     };
-    expect(failureOf(truncating)).toMatch(/read \[[\d,]*\], model expects|reported 2 bytes/);
+    expect(failureOfLaws(truncating)).toMatch(/read \[[\d,]*\], model expects|reported 2 bytes/);
   });
 
   it("one that reads the newest queued message first", () => {
@@ -285,7 +283,7 @@ describe("the channel laws reject broken channels", () => {
         return mine.pop() ?? channelRead(table, types, h, max);
       },
     };
-    expect(failureOf(lifo)).toMatch(/model expects writer|write refused|gave ok/);
+    expect(failureOfLaws(lifo)).toMatch(/model expects writer|write refused|gave ok/);
   });
 
   it("one that drops queued messages when the writing end closes", () => {
@@ -297,7 +295,7 @@ describe("the channel laws reject broken channels", () => {
         return channelRead(table, types, h, max);
       },
     };
-    expect(failureOf(dropping)).toMatch(/read gave peer-closed, model has writer/);
+    expect(failureOfLaws(dropping)).toMatch(/read gave peer-closed, model has writer/);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   ThreadIpcState,
 } from "../src/index.js";
 import { endpointLaws } from "../src/laws/index.js";
+import { failureOf } from "./law-failure.js";
 
 describe("Endpoint passes the endpoint laws", () => {
   const make = (threads: IpcThreads, order: QueueOrder) => new Endpoint(threads, { order });
@@ -285,18 +286,6 @@ class LeakyDestroyEndpoint extends TextbookEndpoint {
     for (const r of this.receivers.splice(0)) this.threads.finish(r, S.Closed);
     return woken;
   }
-}
-
-/** The law's failure message with the errors fast-check wraps, or "the law passed". */
-function failureOf(law: { check(): void }): string {
-  try {
-    law.check();
-  } catch (e) {
-    const parts: string[] = [];
-    for (let x: unknown = e; x instanceof Error; x = x.cause) parts.push(x.message);
-    return parts.join("\n");
-  }
-  return "the law passed";
 }
 
 type Make = (threads: IpcThreads, order: QueueOrder) => SyncEndpoint;

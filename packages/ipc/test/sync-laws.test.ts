@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Futex, type FutexMemory, type IpcThreads, Notification } from "../src/index.js";
 import { futexLaws, notificationLaws } from "../src/laws/index.js";
+import { failureOf } from "./law-failure.js";
 
 describe("Notification passes the notification laws", () => {
   for (const law of notificationLaws((threads) => new Notification(threads), { numRuns: 80 }))
@@ -11,18 +12,6 @@ describe("Futex passes the futex laws", () => {
   for (const law of futexLaws((threads, memory) => new Futex(threads, memory), { numRuns: 80 }))
     it(law.name, () => law.check());
 });
-
-/** The first law's failure, with the errors fast-check wraps, or "the law passed". */
-function failureOf(law: { check(): void }): string {
-  try {
-    law.check();
-  } catch (e) {
-    const parts: string[] = [];
-    for (let x: unknown = e; x instanceof Error; x = x.cause) parts.push(x.message);
-    return parts.join("\n");
-  }
-  return "the law passed";
-}
 
 describe("the notification and futex laws reject broken implementations", () => {
   it("a notification whose signal wakes every waiter", () => {

@@ -6,6 +6,7 @@ import {
   MlfqPolicy,
   ReplayRandom,
   RoundRobinPolicy,
+  type SchedPolicy,
   SjfPolicy,
   StcfPolicy,
   StridePolicy,
@@ -13,6 +14,18 @@ import {
   threadId,
   Xorshift32,
 } from "../src/index.js";
+
+/** OSTEP ch. 9's three jobs: A (thread 0) with 100 tickets, B (1) with 50, C (2) with 250, all ready. */
+function admitOstepJobs(p: SchedPolicy): void {
+  for (const [t, n] of [
+    [0, 100],
+    [1, 50],
+    [2, 250],
+  ] as const) {
+    p.admit(threadId(t), { tickets: n });
+    p.enqueue(threadId(t), "new");
+  }
+}
 
 const fifo = () => new FifoPolicy();
 const sjf = () => new SjfPolicy();
@@ -200,14 +213,7 @@ describe("OSTEP ch. 8: MLFQ", () => {
 describe("OSTEP ch. 9: proportional share", () => {
   it("lottery: A 100, B 50, C 250 tickets, winning ticket 300 → C", () => {
     const l = new LotteryPolicy({ random: new ReplayRandom([300]) });
-    for (const [t, n] of [
-      [0, 100],
-      [1, 50],
-      [2, 250],
-    ] as const) {
-      l.admit(threadId(t), { tickets: n });
-      l.enqueue(threadId(t), "new");
-    }
+    admitOstepJobs(l);
     expect(l.totalTickets).toBe(400);
     expect(l.pickNext()).toBe(2);
   });
@@ -233,14 +239,7 @@ describe("OSTEP ch. 9: proportional share", () => {
   it("lottery draws winner = draw mod total tickets, so a replayed draw sequence replays the picks", () => {
     const draws = [0, 99, 100, 149, 150, 399, 400];
     const l = new LotteryPolicy({ random: new ReplayRandom(draws), quantum: 1 });
-    for (const [t, n] of [
-      [0, 100],
-      [1, 50],
-      [2, 250],
-    ] as const) {
-      l.admit(threadId(t), { tickets: n });
-      l.enqueue(threadId(t), "new");
-    }
+    admitOstepJobs(l);
     const picks = draws.map(() => {
       const t = l.pickNext()!;
       l.enqueue(t, "preempted"); // back at the tail of the list walk
@@ -254,14 +253,7 @@ describe("OSTEP ch. 9: proportional share", () => {
 
   it("stride: A 100, B 50, C 250 tickets (strides 100, 200, 40) share 8 quanta 2:1:5", () => {
     const s = new StridePolicy({ stride1: 10000, quantum: 1 });
-    for (const [t, n] of [
-      [0, 100],
-      [1, 50],
-      [2, 250],
-    ] as const) {
-      s.admit(threadId(t), { tickets: n });
-      s.enqueue(threadId(t), "new");
-    }
+    admitOstepJobs(s);
     const picks: number[] = [];
     for (let k = 0; k < 8; k++) {
       const t = s.pickNext()!;

@@ -1,9 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { PROT_READ, PROT_WRITE } from "../src/areas/area.js";
 import { InvariantError } from "../src/errors.js";
-import { machine } from "./space-fixture.js";
+import type { AddressSpace } from "../src/space/address-space.js";
+import { type Machine, machine } from "./space-fixture.js";
 
 const RW = PROT_READ | PROT_WRITE;
+
+/**
+ * 100 rounds of fork, a write by the child and one by the parent, and the child's exit, on a
+ * space of 8 written pages; `check` runs after each round. Returns the parent.
+ */
+function forkExitRounds(m: Machine, check: (p: AddressSpace, round: number) => void): AddressSpace {
+  const p = m.sys.createSpace();
+  p.map({ length: 0x8000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+  for (let i = 0; i < 8; i++) m.store(p, 0x10000 + i * 0x1000, i);
+  for (let round = 0; round < 100; round++) {
+    const c = p.fork()!;
+    m.store(c, 0x10000 + (round % 8) * 0x1000, round);
+    m.store(p, 0x10000 + ((round * 3) % 8) * 0x1000, round);
+    c.destroy();
+    check(p, round);
+  }
+  return p;
+}
 
 describe("shadow chains in address spaces", () => {
   it("fork puts two shadows in front of the parent's object; the child starts with no leaves", () => {
@@ -46,17 +65,10 @@ describe("shadow chains in address spaces", () => {
 
   it("chains stay bounded under repeated fork and exit (100 rounds)", () => {
     const m = machine("shadow");
-    const p = m.sys.createSpace();
-    p.map({ length: 0x8000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
-    for (let i = 0; i < 8; i++) m.store(p, 0x10000 + i * 0x1000, i);
-    for (let round = 0; round < 100; round++) {
-      const c = p.fork()!;
-      m.store(c, 0x10000 + (round % 8) * 0x1000, round);
-      m.store(p, 0x10000 + ((round * 3) % 8) * 0x1000, round);
-      c.destroy();
-      expect(p.areaList()[0]!.object!.chainLength()).toBe(1);
+    forkExitRounds(m, (parent) => {
+      expect(parent.areaList()[0]!.object!.chainLength()).toBe(1);
       expect(m.sys.store.objects()).toHaveLength(1);
-    }
+    });
     m.sys.checkInvariants();
   });
 
@@ -64,16 +76,9 @@ describe("shadow chains in address spaces", () => {
     // What the test above guards against: with mergeShadows off, each fork + child exit leaves
     // the old object behind the parent's new shadow.
     const m = machine("shadow", 2048, 2, undefined, false);
-    const p = m.sys.createSpace();
-    p.map({ length: 0x8000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
-    for (let i = 0; i < 8; i++) m.store(p, 0x10000 + i * 0x1000, i);
-    for (let round = 0; round < 100; round++) {
-      const c = p.fork()!;
-      m.store(c, 0x10000 + (round % 8) * 0x1000, round);
-      m.store(p, 0x10000 + ((round * 3) % 8) * 0x1000, round);
-      c.destroy();
-      expect(p.areaList()[0]!.object!.chainLength()).toBe(round + 2);
-    }
+    const p = forkExitRounds(m, (parent, round) => {
+      expect(parent.areaList()[0]!.object!.chainLength()).toBe(round + 2);
+    });
     expect(m.sys.store.objects()).toHaveLength(101);
     m.sys.checkInvariants();
     const want = [0, 1, 2, 3, 4, 5, 6, 7];
