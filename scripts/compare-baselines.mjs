@@ -9,7 +9,10 @@
 //   BASELINES=/path/to/baselines pnpm run bench:baselines
 //
 // The C programs are built with gcc into a temporary copy, never inside shared/. Read ratios only
-// from a quiet machine: the 1-minute load average is printed beside each run.
+// from a quiet machine: the 1-minute load average is printed beside each run, and the footer gives
+// the range of the load and of the CPU pressure (Linux PSI, "some avg10") over all runs, as the
+// baselines' own run.sh records them. Besides the median ratio, each row gives the range of the
+// per-run ratios (run r of ours against run r of C), so a figure on the line shows as such.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +59,16 @@ if (existsSync(join(work, "c", "sysrate.c"))) {
 }
 
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+/** CPU pressure: the share of the last 10 s in which some runnable task waited for a CPU (PSI). */
+const cpuPressure = () => {
+  try {
+    const m = /^some avg10=([\d.]+)/m.exec(readFileSync("/proc/pressure/cpu", "utf8"));
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN; // no PSI on this kernel
+  }
+};
+const host = { load: [], psi: [] };
 const tsx = join(root, "node_modules", ".bin", "tsx");
 const runJson = (cmd, argv) => {
   const out = execFileSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 26, cwd: root });
@@ -96,7 +109,11 @@ for (const bench of benches) {
   for (let r = 1; r <= runs; r++) {
     for (const impl of ["c", "ts"]) {
       if (impl === "c" && cBin === "") continue;
-      console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${load()})`);
+      const l = load();
+      const psi = cpuPressure();
+      host.load.push(Number(l));
+      if (Number.isFinite(psi)) host.psi.push(psi);
+      console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${l}, CPU pressure ${psi} %)`);
       const j =
         impl === "c"
           ? normalise(bench, runJson(cBin, []))
@@ -123,15 +140,26 @@ for (const bench of benches) {
     const cm = samples.c[metric] ?? samples.c[versus[metric]];
     const c = cm ? median(cm) : Number.NaN;
     const t = median(samples.ts[metric]);
-    rows.push({ bench, metric, c, t, ratio: t / c, agree });
+    // Run r of ours against run r of C: the two ran one after the other, on the same host state.
+    const perRun = cm ? samples.ts[metric].map((x, i) => x / cm[i]).filter(Number.isFinite) : [];
+    rows.push({ bench, metric, c, t, ratio: t / c, perRun, agree });
   }
 }
 
-console.log(`\n| bench | metric | C ops/s | TS ops/s | TS/C | same results |`);
-console.log(`|---|---|---:|---:|---:|---|`);
+const range = (xs, digits) =>
+  xs.length === 0 ? "n/a" : `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+console.log(`\n| bench | metric | C ops/s | TS ops/s | TS/C | per run | same results |`);
+console.log(`|---|---|---:|---:|---:|---:|---|`);
 for (const r of rows) {
   const ratio = Number.isFinite(r.ratio) ? r.ratio.toFixed(2) : "n/a";
-  console.log(`| ${r.bench} | ${r.metric} | ${fmt(r.c)} | ${fmt(r.t)} | **${ratio}** | ${r.agree} |`);
+  const spread = r.perRun.length > 1 ? range(r.perRun, 2) : "";
+  console.log(
+    `| ${r.bench} | ${r.metric} | ${fmt(r.c)} | ${fmt(r.t)} | **${ratio}** | ${spread} | ${r.agree} |`,
+  );
 }
 console.log(`\nnode ${process.version}, ${runs} run(s) each, medians; C: gcc -O2.`);
+console.log(
+  `host: load ${range(host.load, 2)}, CPU pressure (PSI some avg10) ${range(host.psi, 1)} %` +
+    " over the runs; read ratios from a quiet host (pressure near 0).",
+);
 process.exit(allAgree ? 0 : 1);
