@@ -7,38 +7,17 @@
  *             baseline's cowfork.c;
  *   "glibc":  glibc's memmove called through a function pointer, the routine V8's copyWithin ends in.
  * Prints one JSON line per way: the best and the median nanoseconds per copy. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "mlp.h"
 
-#define NFRAMES (2u * 65536u + 4096u)
 #define PARENT 65536u
 #define COPIES 652
 #define PASSES 1000
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef void *(*copy_fn)(void *, const void *, size_t);
 static copy_fn volatile glibc_memmove = memmove; /* volatile: gcc cannot see through the call */
 
 int main(void) {
-    size_t bytes = (size_t)NFRAMES << 12;
-    uint8_t *mem = malloc(bytes);
-    if (!mem) return 2;
-    memset(mem, 1, bytes); /* touch every host page, as the baseline's xmalloc does */
-    volatile uint8_t *vp = mem;
-    for (size_t i = 0; i < bytes; i += 4096) vp[i] = 0;
+    uint8_t *mem = touched_ram();
     static const char *ways[] = {"inline", "glibc"};
     for (int w = 0; w < 2; w++) {
         uint32_t x = 12345u;

@@ -5,36 +5,13 @@
  * on each other, so the CPU overlaps their cache misses as long as the next load is issued while
  * the last is still pending, i.e. within its reorder window. The more instructions between two
  * loads, the fewer misses overlap. Prints one JSON line per N: the best and the median pass. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "mlp.h"
 
-#define NFRAMES (2u * 65536u + 4096u)
 #define LOADS 655
 #define PASSES 300
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(void) {
-    size_t bytes = (size_t)NFRAMES << 12;
-    uint32_t *mem = malloc(bytes);
-    if (!mem) return 2;
-    /* Touch every host page through a volatile pointer: a plain malloc + memset(0) may become a
-     * lazy calloc, and untouched pages all read the one shared zero page (always cached). */
-    memset(mem, 1, bytes);
-    volatile uint8_t *vp = (volatile uint8_t *)mem;
-    for (size_t i = 0; i < bytes; i += 4096) vp[i] = 0;
+    uint32_t *mem = (uint32_t *)touched_ram();
     static const int gaps[] = {0, 1, 20, 50};
     uint32_t sink = 0;
     for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++) {
