@@ -7,8 +7,9 @@
  * so a run is deterministic and ends by itself. `--trace FILE` writes the run's
  * events as Chrome trace-event JSON (open it in https://ui.perfetto.dev or chrome://tracing).
  *
- * This file and `main.ts` are the only places that touch Node (files, stdin, the clock for the
- * boot timing line); the kernels themselves print through a callback and run in a browser too.
+ * This file and `main.ts` are the only places that touch Node (files, stdin, stdout); the boot
+ * itself (`scripted.ts`) prints through a callback and runs in a browser too (`pnpm run
+ * check:browser`).
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -18,52 +19,11 @@ import { SizeError } from "./cli/size.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
 import { DEFAULT_POLICY } from "./lunaix/kernel.js";
 import { MachineConfigError, makeMachine } from "./lunaix/machine.js";
+import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
 import { ChromeTraceWriter } from "./trace/chrome-trace.js";
-
-/** The kernels this command boots (the first is the default). */
-export const KERNELS: readonly string[] = ["lunaix"];
 
 /** The demo script `pnpm start` runs. */
 export const DEMO_SCRIPT = fileURLToPath(new URL("../scripts/demo.sh", import.meta.url));
-
-/** The lines of a shell script: blank lines dropped (comments are the shell's business). */
-export function scriptLines(text: string): string[] {
-  return text.split(/\r?\n/).filter((l) => l.trim() !== "");
-}
-
-/** What one scripted boot produced. */
-export interface ScriptedRun {
-  readonly system: LunaixSystem;
-  readonly why: IdleReason;
-  /** Host milliseconds from power-on to the first prompt, and for the whole run. */
-  readonly bootMs: number;
-  readonly totalMs: number;
-}
-
-/**
- * Boot with `args` and type `lines` into the shell; the final summary is printed at the end.
- * Output goes to `write`. Used by the command line and by the tests (no subprocess).
- */
-export function bootScripted(
-  args: Omit<BootArgs, "help" | "script">,
-  lines: readonly string[],
-  write: (text: string) => void,
-  trace?: ChromeTraceWriter,
-): ScriptedRun {
-  const t0 = performance.now();
-  const system = LunaixSystem.boot({
-    mem: args.mem,
-    cpus: args.cpus,
-    seed: args.seed,
-    ...(args.policy !== undefined ? { policy: args.policy } : {}),
-    ...(trace !== undefined ? { trace } : {}),
-    output: write,
-  });
-  const t1 = performance.now();
-  const why = system.runScript(lines);
-  system.printSummary();
-  return { system, why, bootMs: t1 - t0, totalMs: performance.now() - t0 };
-}
 
 function writeTrace(file: string, trace: ChromeTraceWriter, args: BootArgs): void {
   writeFileSync(

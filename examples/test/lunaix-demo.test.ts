@@ -3,8 +3,9 @@
 // events agree with the kernel's own counters.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bootScripted, DEMO_SCRIPT, type ScriptedRun, scriptLines } from "../src/boot.js";
+import { DEMO_SCRIPT } from "../src/boot.js";
 import { LunaixSystem } from "../src/lunaix/boot.js";
+import { bootScripted, type ScriptedRun, scriptLines } from "../src/scripted.js";
 import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
 
 const DEMO = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));

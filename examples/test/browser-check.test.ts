@@ -1,0 +1,49 @@
+// The browser check's entry (src/browser-check.ts), run in Node: `pnpm run check:browser` runs the
+// same functions in headless Chromium and compares the demo's console with `pnpm start`'s.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { DEMO_SCRIPT } from "../src/boot.js";
+import { demoConsole, lawSuites } from "../src/browser-check.js";
+import { parseBootArgs } from "../src/cli/args.js";
+import { POLICY_NAMES } from "../src/lunaix/boot.js";
+import { bootScripted, scriptLines } from "../src/scripted.js";
+
+describe("the browser check's entry", () => {
+  it("demoConsole prints what bootScripted prints for the demo script (pnpm start's console)", () => {
+    const text = readFileSync(DEMO_SCRIPT, "utf8");
+    let expected = "";
+    bootScripted(
+      parseBootArgs([], { kernels: ["lunaix"], policies: POLICY_NAMES }),
+      scriptLines(text),
+      (s) => {
+        expected += s;
+      },
+    );
+    const got = demoConsole(text);
+    expect(got).toBe(expected);
+    expect(got).toContain("leaks after halt:    none");
+  });
+
+  it("demoConsole takes the boot command line: another seed is another run", () => {
+    const text = "echo hi\nps\nexit";
+    expect(demoConsole(text, ["--seed", "2", "--cpus", "1"])).not.toBe(demoConsole(text));
+  });
+
+  it("lawSuites runs every suite it names, and each has laws", () => {
+    const runs = lawSuites(3);
+    expect(runs.map((r) => r.suite)).toEqual([
+      "hw-x86 entry codec",
+      "hw-x86 interrupt controller (8259A)",
+      "vm frame allocator (buddy)",
+      "vm frame allocator (bitmap)",
+      "vm copy-on-write (shadow chains)",
+      "vm copy-on-write (page refcounts)",
+      "objects handle table",
+      "sched round robin",
+      "sched CFS",
+      "ipc notification",
+      "ipc futex",
+    ]);
+    for (const r of runs) expect(r.laws).toBeGreaterThan(0);
+  });
+});
