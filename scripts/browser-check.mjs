@@ -76,6 +76,7 @@ try {
       "--disable-background-networking",
       "--disable-component-update",
       "--no-first-run",
+      "--disable-dev-shm-usage", // containers often have a small /dev/shm
     ],
   });
   try {
