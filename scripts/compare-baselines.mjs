@@ -3,9 +3,10 @@
 // workloads (packages/*/bench/baseline-<bench>.ts) side by side, and prints the ratio to C per
 // metric, plus whether every shared `check` value agrees (same work, step for step).
 //
-//   pnpm run bench:baselines                       # every bench that has a TypeScript replay
+//   pnpm run bench:baselines                       # every bench that has a TypeScript replay, 3 runs
 //   pnpm run bench:baselines -- --only buddy,sched # a subset
-//   pnpm run bench:baselines -- --runs 3           # medians of 3 interleaved runs
+//   pnpm run bench:baselines -- --runs 5           # medians of 5 interleaved runs (default 3, as the
+//                                                  # baselines' own run.sh)
 //   BASELINES=/path/to/baselines pnpm run bench:baselines
 //
 // The C programs are built with gcc into a temporary copy, never inside shared/. Read ratios only
@@ -25,7 +26,11 @@ const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const runs = Number(opt("runs", "1"));
+const runs = Number(opt("runs", "3"));
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error(`compare-baselines: --runs ${opt("runs", "")}: expected a whole number of runs, 1 or more`);
+  process.exit(2);
+}
 const only = opt("only", "")?.split(",").filter(Boolean) ?? [];
 const src = process.env.BASELINES ?? resolve(root, "../shared/baselines");
 if (!existsSync(join(src, "c"))) {
