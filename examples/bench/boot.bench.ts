@@ -2,8 +2,9 @@
 // host time, the same work `pnpm start` does (without printing). Run: pnpm bench --project examples
 import { readFileSync } from "node:fs";
 import { bench, describe } from "vitest";
-import { bootScripted, DEMO_SCRIPT, scriptLines } from "../src/boot.js";
+import { DEMO_SCRIPT } from "../src/boot.js";
 import { LunaixSystem } from "../src/lunaix/boot.js";
+import { bootScripted, scriptLines } from "../src/scripted.js";
 
 const DEMO = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
 const ARGS = { kernel: "lunaix", seed: 1, cpus: 2, mem: 256 * 2 ** 20, policy: undefined, trace: undefined };

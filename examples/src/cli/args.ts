@@ -48,7 +48,7 @@ export function usage(choices: BootChoices): string {
     "usage: pnpm run boot [kernel] [--seed N] [--cpus N] [--mem SIZE] [--policy NAME] [--trace FILE] [--script FILE]",
     `  kernel     one of: ${choices.kernels.join(", ")} (default ${choices.kernels[0]})`,
     "  --seed N   seed for every random choice (default 1); the same seed gives the same run",
-    "  --cpus N   simulated CPUs, 1..64 (default 2)",
+    "  --cpus N   simulated CPUs (default 2; lunaix runs on 1..32)",
     "  --mem SIZE simulated RAM, e.g. 256M or 1G (default 256M)",
     `  --policy   scheduling policy: ${choices.policies.join(", ")}`,
     "  --trace F  write a Chrome trace-event JSON file (open it in Perfetto or chrome://tracing)",
