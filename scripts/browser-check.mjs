@@ -4,19 +4,20 @@
 // law suite from its sources, for the browser (esbuild, platform "browser": an import of a Node module
 // anywhere in a package fails the bundle). In headless Chromium it then runs the
 // Lunaix-like kernel's demo and compares its console line by line with what `pnpm start` prints in
-// Node (the runs are deterministic, so the two must be identical), and runs a selection of the law
-// suites against our implementations, as a student's browser lab would.
+// Node (the runs are deterministic, so the two must be identical), runs every package's law suites
+// against our implementations, as a student's browser lab would, and uses the kernel's web page
+// (`pnpm run web`) as a person would: a command typed at its prompt, then `exit`.
 //
 //   pnpm run check:browser                 # needs Chromium: apt-get install -y chromium
 //   CHROMIUM=/path/to/chrome pnpm run check:browser
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import { BundleError, browserBundle, root } from "./browser-bundle.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 if (!existsSync(executablePath)) {
   console.error(
@@ -25,32 +26,21 @@ if (!existsSync(executablePath)) {
   process.exit(2);
 }
 
-// 1. The bundle: one IIFE that defines `osbricks`, as a page's <script> would load it. For the
-// browser platform esbuild resolves no Node module: an import of one anywhere on the way fails the
-// build, with the importing file and line.
+// 1. The bundles: the check's entry, which defines `osbricks`, and the web page's script (`pnpm run
+// web`). An import of a Node module anywhere on the way fails here, naming the file.
 let bundle;
+let pageScript;
 try {
-  const result = await build({
-    entryPoints: [join(root, "examples/src/browser-check.ts")],
-    bundle: true,
-    write: false,
-    platform: "browser",
-    format: "iife",
-    globalName: "osbricks",
-    target: "es2022",
-    conditions: ["@osbricks/source"],
-    logLevel: "silent",
-  });
-  bundle = result.outputFiles[0].text;
+  bundle = await browserBundle("examples/src/browser-check.ts", { globalName: "osbricks" });
+  pageScript = await browserBundle("examples/src/web/terminal.ts");
 } catch (e) {
-  for (const m of e.errors ?? []) {
-    const at = m.location ? `${m.location.file}:${m.location.line}: ` : "";
-    console.error(`check:browser: ${at}${m.text}`);
-  }
-  if (!e.errors) console.error(e);
-  console.error("check:browser: the packages must bundle for a browser (see above)");
+  if (!(e instanceof BundleError)) throw e;
+  console.error(`check:browser: ${e.message}`);
   process.exit(1);
 }
+const site = mkdtempSync(join(tmpdir(), "osbricks-web-"));
+writeFileSync(join(site, "terminal.js"), pageScript);
+copyFileSync(join(root, "examples/web/index.html"), join(site, "index.html"));
 
 // 2. The same demo in Node, exactly as `pnpm start` runs it (its stdout is the kernel's console).
 const script = readFileSync(join(root, "examples/scripts/demo.sh"), "utf8");
@@ -62,10 +52,45 @@ const nodeConsole = execFileSync(tsx, ["--conditions=@osbricks/source", "example
   maxBuffer: 1 << 26,
 });
 
+/**
+ * The web page, used as a person would: it boots to the shell's prompt by itself; type a command
+ * and press Enter, then `exit`. Returns the page's console; throws if a step does not show.
+ */
+async function useWebPage(browser) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(pathToFileURL(join(site, "index.html")).href);
+  const screen = page.locator("#console");
+  const line = page.locator("#line");
+  const waitFor = async (what, text) => {
+    try {
+      await page.waitForFunction((t) => document.getElementById("console").textContent.includes(t), text, {
+        timeout: 10_000,
+      });
+    } catch {
+      throw new Error(`the web page: ${what} did not show (${errors.join("; ") || "no page error"})`);
+    }
+  };
+  await waitFor("the shell's prompt", "$ ");
+  await line.fill("echo typed in a page");
+  await line.press("Enter");
+  await waitFor("the echo command's output", "\ntyped in a page\n");
+  await line.fill("exit");
+  await line.press("Enter");
+  await waitFor("the summary at the halt", "leaks after halt:    none");
+  if (!(await line.isDisabled())) throw new Error("the web page: the prompt is still open after the halt");
+  if (errors.length > 0) throw new Error(`errors in the web page: ${errors.join("; ")}`);
+  const text = await screen.textContent();
+  await page.close();
+  return text;
+}
+
 // 3. The demo and the law suites in headless Chromium.
 let browserConsole;
 let suites;
 let version;
+let webTranscript;
 try {
   const browser = await chromium.launch({
     executablePath,
@@ -92,8 +117,10 @@ try {
     browserConsole = await page.evaluate((text) => globalThis.osbricks.demoConsole(text), script);
     suites = await page.evaluate(() => globalThis.osbricks.lawSuites(1));
     if (pageErrors.length > 0) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
+    webTranscript = await useWebPage(browser);
   } finally {
     await browser.close();
+    rmSync(site, { recursive: true, force: true });
   }
 } catch (e) {
   // A law violation arrives as "page.evaluate: Error: <suite>: law "<name>" violated: <report>".
@@ -119,6 +146,10 @@ if (a.length < 100 || !nodeConsole.includes("leaks after halt:    none")) {
 console.log(
   `check:browser: the Lunaix-like kernel booted in Chromium ${version} and ran the demo; its console ` +
     `(${a.length} lines, ${bundle.length} bytes of bundle) is identical to Node's.`,
+);
+console.log(
+  `check:browser: the web page (pnpm run web) booted, ran "echo" and "exit" typed at its prompt, and ` +
+    `halted with nothing leaked (${webTranscript.split("\n").length} lines).`,
 );
 const laws = suites.reduce((n, s) => n + s.laws, 0);
 console.log(`check:browser: ${laws} laws hold in Chromium (${suites.length} suite runs, every package):`);

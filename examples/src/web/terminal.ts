@@ -1,0 +1,79 @@
+/**
+ * The Lunaix-like kernel in a web page (`pnpm run web`, then open `examples/web/dist/index.html`):
+ * the serial console is a `<pre>`, a line typed in the page goes to the shell as the host would
+ * type it on COM1, and the machine runs until the shell waits for input again. Everything runs in
+ * the page, with the same packages the command line runs in Node.
+ */
+import { type IdleReason, LunaixSystem, POLICY_NAMES } from "../lunaix/boot.js";
+import { DEFAULT_POLICY } from "../lunaix/kernel.js";
+import { scriptLines } from "../scripted.js";
+
+/** The text of `examples/scripts/demo.sh`, put in by the bundler (`scripts/browser-bundle.mjs`). */
+declare const __DEMO_SCRIPT__: string;
+
+function element<T extends HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (e === null) throw new Error(`terminal: the page has no #${id}`);
+  return e as T;
+}
+
+const screen = element<HTMLPreElement>("console");
+const line = element<HTMLInputElement>("line");
+const policy = element<HTMLSelectElement>("policy");
+for (const name of POLICY_NAMES) {
+  policy.add(new Option(name, name, name === DEFAULT_POLICY, name === DEFAULT_POLICY));
+}
+
+let system: LunaixSystem | null = null;
+let state: IdleReason = "halted";
+
+function print(text: string): void {
+  screen.append(text);
+  screen.scrollTop = screen.scrollHeight;
+}
+
+/** Power on a new machine with the header's settings and run it to the shell's first prompt. */
+function powerOn(): void {
+  screen.textContent = "";
+  try {
+    system = LunaixSystem.boot({
+      mem: 256 * 2 ** 20,
+      cpus: Number(element<HTMLInputElement>("cpus").value),
+      seed: Number(element<HTMLInputElement>("seed").value),
+      policy: policy.value,
+      output: print,
+    });
+    state = system.runUntilIdle();
+  } catch (e) {
+    // A machine it cannot build (0 CPUs, say) is refused with a message, as `pnpm run boot` does.
+    print(`boot: ${e instanceof Error ? e.message : String(e)}\n`);
+    system = null;
+    state = "halted";
+  }
+  line.disabled = state !== "input";
+  line.focus();
+}
+
+/** Type one line into the shell and run until it waits again; at the halt, print the summary. */
+function typeLine(text: string): void {
+  if (system === null || state !== "input") return;
+  system.type(text);
+  state = system.runUntilIdle();
+  if (state !== "input") {
+    system.printSummary();
+    line.disabled = true;
+  }
+}
+
+element<HTMLFormElement>("prompt").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  typeLine(line.value);
+  line.value = "";
+});
+element<HTMLButtonElement>("boot").addEventListener("click", powerOn);
+element<HTMLButtonElement>("demo").addEventListener("click", () => {
+  powerOn();
+  for (const l of scriptLines(__DEMO_SCRIPT__)) typeLine(l);
+});
+
+powerOn();
