@@ -13,8 +13,8 @@
 import fc from "fast-check";
 import type { ArgSpec } from "../syscalls/decl.js";
 import { NSIG, SIZE_MAX_ARG, USER_TOP } from "../syscalls/decl.js";
-import { checkSyscallArgs } from "../syscalls/dispatch.js";
-import type { SyscallTable } from "../syscalls/table.js";
+import { checkSyscallArgs, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
+import type { SyscallDecls, SyscallTable } from "../syscalls/table.js";
 import type { Law } from "./law.js";
 
 export { fileOperationsLaws, runFileOperationsLaws } from "./files.js";
@@ -46,6 +46,25 @@ export interface DispatchUnderTest {
   dispatch(nr: unknown, args: readonly unknown[]): number;
   /** How many handler invocations happened so far (the laws compare before and after). */
   handlerCalls(): number;
+}
+
+/**
+ * The dispatch laws' probe for our own {@link SyscallDispatcher}: a dispatcher over `table` whose
+ * every handler only counts its call and returns 0, so that the laws see whether a call got past
+ * the argument checks without running anything real.
+ */
+export function countingDispatch(table: SyscallTable): DispatchUnderTest {
+  let calls = 0;
+  const count = (): number => {
+    calls++;
+    return 0;
+  };
+  const handlers = Object.fromEntries(table.entries.map((e) => [e.name, count])) as SyscallHandlers<
+    null,
+    SyscallDecls
+  >;
+  const dispatcher = new SyscallDispatcher<null>(table, handlers);
+  return { dispatch: (nr, args) => dispatcher.dispatch(null, nr, args), handlerCalls: () => calls };
 }
 
 /** A raw register value that is valid for `spec` (so the other arguments' checks decide). */
@@ -104,9 +123,12 @@ function invalidValue(spec: ArgSpec<unknown>): fc.Arbitrary<number> | null {
  *
  * @example
  * ```ts
+ * // Our dispatcher over the POSIX table, its handlers replaced by counters:
+ * runSyscallDispatchLaws(posixSyscalls, () => countingDispatch(posixSyscalls));
+ * // A dispatcher of one's own: count in its handlers.
  * let n = 0;
- * const d = new SyscallDispatcher(table, handlersCountingIn(() => n++));
- * for (const law of syscallDispatchLaws(table, () => ({ dispatch: (nr, a) => d.dispatch(ctx, nr, a), handlerCalls: () => n })))
+ * const mine = new MyDispatcher(table, { getpid: () => (n++, 1), ... });
+ * for (const law of syscallDispatchLaws(table, () => ({ dispatch: (nr, a) => mine.dispatch(nr, a), handlerCalls: () => n })))
  *   law.check();
  * ```
  */
