@@ -18,6 +18,13 @@ import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { BundleError, browserBundle, root } from "./browser-bundle.mjs";
 
+// A law that never ends, or a page that never answers, must not hold the check (or CI) forever.
+const LIMIT_S = 600;
+setTimeout(() => {
+  console.error(`check:browser: not finished after ${LIMIT_S} s; giving up`);
+  process.exit(1);
+}, LIMIT_S * 1000).unref();
+
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 if (!existsSync(executablePath)) {
   console.error(
@@ -38,18 +45,15 @@ try {
   console.error(`check:browser: ${e.message}`);
   process.exit(1);
 }
-const site = mkdtempSync(join(tmpdir(), "osbricks-web-"));
-writeFileSync(join(site, "terminal.js"), pageScript);
-copyFileSync(join(root, "examples/web/index.html"), join(site, "index.html"));
-
 // 2. The same demo in Node, exactly as `pnpm start` runs it (its stdout is the kernel's console).
 const script = readFileSync(join(root, "examples/scripts/demo.sh"), "utf8");
 const tsx = join(root, "node_modules", ".bin", "tsx");
 const nodeConsole = execFileSync(tsx, ["--conditions=@osbricks/source", "examples/src/main.ts"], {
   cwd: root,
   encoding: "utf8",
-  stdio: ["ignore", "pipe", "ignore"],
+  stdio: ["ignore", "pipe", "inherit"], // its stderr (the host-time line, or a crash) shows as is
   maxBuffer: 1 << 26,
+  timeout: 120_000,
 });
 
 /**
@@ -86,7 +90,11 @@ async function useWebPage(browser) {
   return text;
 }
 
-// 3. The demo and the law suites in headless Chromium.
+// 3. The demo, the law suites and the web page in headless Chromium. The page is served from a
+// temporary folder, removed at the end whatever happens.
+const site = mkdtempSync(join(tmpdir(), "osbricks-web-"));
+writeFileSync(join(site, "terminal.js"), pageScript);
+copyFileSync(join(root, "examples/web/index.html"), join(site, "index.html"));
 let browserConsole;
 let suites;
 let version;
@@ -120,13 +128,15 @@ try {
     webTranscript = await useWebPage(browser);
   } finally {
     await browser.close();
-    rmSync(site, { recursive: true, force: true });
   }
 } catch (e) {
   // A law violation arrives as "page.evaluate: Error: <suite>: law "<name>" violated: <report>".
   console.error(`check:browser: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  process.exitCode = 1;
+} finally {
+  rmSync(site, { recursive: true, force: true });
 }
+if (process.exitCode === 1) process.exit(1);
 
 // 4. Same console, line for line; and a real one (the demo ends with its summary, leaks checked).
 const a = nodeConsole.split("\n");
@@ -153,4 +163,4 @@ console.log(
 );
 const laws = suites.reduce((n, s) => n + s.laws, 0);
 console.log(`check:browser: ${laws} laws hold in Chromium (${suites.length} suite runs, every package):`);
-for (const s of suites) console.log(`  ${s.suite}: ${s.laws} laws`);
+for (const s of suites) console.log(`  ${s.suite}: ${s.laws} law${s.laws === 1 ? "" : "s"}`);

@@ -12,8 +12,8 @@
 // The C programs are built with gcc into a temporary copy, never inside shared/. Read ratios only
 // from a quiet machine: the 1-minute load average is printed beside each run, and the footer gives
 // the range of the load and of the CPU pressure (Linux PSI, "some avg10") over all runs, as the
-// baselines' own run.sh records them. Besides the median ratio, each row gives the range of the
-// per-run ratios (run r of ours against run r of C), so a figure on the line shows as such.
+// baselines' own run.sh records them. Besides the ratio of the medians, each row gives the range
+// of the per-run ratios (run r of ours against run r of C), so a figure on the line shows as such.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +28,9 @@ const opt = (name, dflt) => {
 };
 const runs = Number(opt("runs", "3"));
 if (!Number.isInteger(runs) || runs < 1) {
-  console.error(`compare-baselines: --runs ${opt("runs", "")}: expected a whole number of runs, 1 or more`);
+  console.error(
+    `compare-baselines: --runs ${opt("runs", "") ?? "(no value)"}: expected a whole number of runs, 1 or more`,
+  );
   process.exit(2);
 }
 const only = opt("only", "")?.split(",").filter(Boolean) ?? [];
@@ -118,7 +120,8 @@ for (const bench of benches) {
       const psi = cpuPressure();
       host.load.push(Number(l));
       if (Number.isFinite(psi)) host.psi.push(psi);
-      console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${l}, CPU pressure ${psi} %)`);
+      const pressure = Number.isFinite(psi) ? `${psi} %` : "n/a";
+      console.error(`run ${r}/${runs}: ${bench} ${impl} (load ${l}, CPU pressure ${pressure})`);
       const j =
         impl === "c"
           ? normalise(bench, runJson(cBin, []))

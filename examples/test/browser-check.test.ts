@@ -4,23 +4,27 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEMO_SCRIPT } from "../src/boot.js";
 import { demoConsole, lawSuites } from "../src/browser-check.js";
-import { parseBootArgs } from "../src/cli/args.js";
-import { POLICY_NAMES } from "../src/lunaix/boot.js";
 import { bootScripted, scriptLines } from "../src/scripted.js";
 
 describe("the browser check's entry", () => {
-  it("demoConsole prints what bootScripted prints for the demo script (pnpm start's console)", () => {
+  it("demoConsole boots as pnpm start does (the boot command's defaults) and runs the whole demo", () => {
     const text = readFileSync(DEMO_SCRIPT, "utf8");
+    // The defaults written out, not parsed: what demoConsole must get from an empty command line.
+    const defaults = {
+      kernel: "lunaix",
+      seed: 1,
+      cpus: 2,
+      mem: 256 * 2 ** 20,
+      policy: undefined,
+      trace: undefined,
+    };
     let expected = "";
-    bootScripted(
-      parseBootArgs([], { kernels: ["lunaix"], policies: POLICY_NAMES }),
-      scriptLines(text),
-      (s) => {
-        expected += s;
-      },
-    );
+    bootScripted(defaults, scriptLines(text), (s) => {
+      expected += s;
+    });
     const got = demoConsole(text);
     expect(got).toBe(expected);
+    expect(got.split("\n").length).toBeGreaterThan(100);
     expect(got).toContain("leaks after halt:    none");
   });
 

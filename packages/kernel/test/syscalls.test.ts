@@ -139,6 +139,8 @@ describe("dispatch laws", () => {
     const getpid = posixSyscalls.decls.getpid.nr; // 39, as Linux x86-64
     expect(probe.dispatch(getpid, [])).toBe(0);
     expect(probe.dispatch(9999, [])).toBeLessThan(0); // ENOSYS: no handler runs
+    const write = posixSyscalls.decls.write.nr;
+    expect(probe.dispatch(write, [-1, 4096, 1])).toBeLessThan(0); // fd -1 fails its check: no handler
     expect(probe.handlerCalls()).toBe(1);
   });
 });
