@@ -144,26 +144,19 @@ if (process.exitCode === 1) process.exit(1);
 
 // 4. Same console, line for line; and a real one (the demo ends with its summary, leaks checked).
 const a = nodeConsole.split("\n");
-const b = browserConsole.split("\n");
-const first = a.findIndex((line, i) => line !== b[i]);
-if (first >= 0 || a.length !== b.length) {
+/** Exit with the first differing line unless `got` is Node's console exactly. */
+function requireNodeConsole(what, label, got) {
+  const b = got.split("\n");
+  if (a.length === b.length && a.every((line, i) => line === b[i])) return;
+  const first = a.findIndex((line, i) => line !== b[i]);
   const i = first >= 0 ? first : Math.min(a.length, b.length);
-  console.error(`check:browser: Chromium's console differs from Node's at line ${i + 1}:`);
-  console.error(`  node:     ${JSON.stringify(a[i])}`);
-  console.error(`  chromium: ${JSON.stringify(b[i])}`);
+  console.error(`check:browser: ${what} differs from Node's at line ${i + 1}:`);
+  console.error(`  ${"node:".padEnd(label.length + 1)} ${JSON.stringify(a[i])}`);
+  console.error(`  ${label}: ${JSON.stringify(b[i])}`);
   process.exit(1);
 }
-if (webTranscript !== nodeConsole) {
-  const w = webTranscript.split("\n");
-  const j = Math.max(
-    0,
-    a.findIndex((line, i) => line !== w[i]),
-  );
-  console.error(`check:browser: the web page's demo differs from Node's at line ${j + 1}:`);
-  console.error(`  node: ${JSON.stringify(a[j])}`);
-  console.error(`  page: ${JSON.stringify(w[j])}`);
-  process.exit(1);
-}
+requireNodeConsole("Chromium's console", "chromium", browserConsole);
+requireNodeConsole("the web page's demo", "page", webTranscript);
 if (a.length < 100 || !nodeConsole.includes("leaks after halt:    none")) {
   console.error("check:browser: the demo's console is not the full run (no summary, or too short)");
   process.exit(1);
