@@ -4,9 +4,11 @@
  * type it on COM1, and the machine runs until the shell waits for input again. Everything runs in
  * the page, with the same packages the command line runs in Node.
  */
+
+import { parseBootArgs } from "../cli/args.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "../lunaix/boot.js";
 import { DEFAULT_POLICY } from "../lunaix/kernel.js";
-import { scriptLines } from "../scripted.js";
+import { KERNELS, scriptLines } from "../scripted.js";
 
 /** The text of `examples/scripts/demo.sh`, put in by the bundler (`scripts/browser-bundle.mjs`). */
 declare const __DEMO_SCRIPT__: string;
@@ -36,16 +38,29 @@ function print(text: string): void {
 function powerOn(): void {
   screen.textContent = "";
   try {
+    // The header read as the boot command line, so the page has its defaults and its refusals.
+    const args = parseBootArgs(
+      [
+        "--seed",
+        element<HTMLInputElement>("seed").value,
+        "--cpus",
+        element<HTMLInputElement>("cpus").value,
+        "--policy",
+        policy.value,
+      ],
+      { kernels: KERNELS, policies: POLICY_NAMES },
+    );
     system = LunaixSystem.boot({
-      mem: 256 * 2 ** 20,
-      cpus: Number(element<HTMLInputElement>("cpus").value),
-      seed: Number(element<HTMLInputElement>("seed").value),
-      policy: policy.value,
+      mem: args.mem,
+      cpus: args.cpus,
+      seed: args.seed,
+      ...(args.policy !== undefined ? { policy: args.policy } : {}),
       output: print,
     });
     state = system.runUntilIdle();
   } catch (e) {
-    // A machine it cannot build (0 CPUs, say) is refused with a message, as `pnpm run boot` does.
+    // A command line or machine it cannot take (0 CPUs, say) is refused with a message, as
+    // `pnpm run boot` does.
     print(`boot: ${e instanceof Error ? e.message : String(e)}\n`);
     system = null;
     state = "halted";
