@@ -10,13 +10,13 @@
 //
 //   pnpm run check:browser                 # needs Chromium: apt-get install -y chromium
 //   CHROMIUM=/path/to/chrome pnpm run check:browser
-import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { BundleError, browserBundle, root } from "./browser-bundle.mjs";
+import { consoleDifference, isFullDemo, nodeDemoConsole, demoScript as script } from "./demo-console.mjs";
 
 // A law that never ends, or a page that never answers, must not hold the check (or CI) forever.
 const LIMIT_S = 600;
@@ -45,16 +45,8 @@ try {
   console.error(`check:browser: ${e.message}`);
   process.exit(1);
 }
-// 2. The same demo in Node, exactly as `pnpm start` runs it (its stdout is the kernel's console).
-const script = readFileSync(join(root, "examples/scripts/demo.sh"), "utf8");
-const tsx = join(root, "node_modules", ".bin", "tsx");
-const nodeConsole = execFileSync(tsx, ["--conditions=@osbricks/source", "examples/src/main.ts"], {
-  cwd: root,
-  encoding: "utf8",
-  stdio: ["ignore", "pipe", "inherit"], // its stderr (the host-time line, or a crash) shows as is
-  maxBuffer: 1 << 26,
-  timeout: 120_000,
-});
+// 2. The same demo in Node, exactly as `pnpm start` runs it.
+const nodeConsole = nodeDemoConsole();
 
 /**
  * The web page, used as a person would: it boots to the shell's prompt by itself; type a command
@@ -143,27 +135,24 @@ try {
 if (process.exitCode === 1) process.exit(1);
 
 // 4. Same console, line for line; and a real one (the demo ends with its summary, leaks checked).
-const a = nodeConsole.split("\n");
-/** Exit with the first differing line unless `got` is Node's console exactly. */
-function requireNodeConsole(what, label, got) {
-  const b = got.split("\n");
-  if (a.length === b.length && a.every((line, i) => line === b[i])) return;
-  const first = a.findIndex((line, i) => line !== b[i]);
-  const i = first >= 0 ? first : Math.min(a.length, b.length);
-  console.error(`check:browser: ${what} differs from Node's at line ${i + 1}:`);
-  console.error(`  ${"node:".padEnd(label.length + 1)} ${JSON.stringify(a[i])}`);
-  console.error(`  ${label}: ${JSON.stringify(b[i])}`);
-  process.exit(1);
+for (const [what, label, got] of [
+  ["Chromium's console", "chromium", browserConsole],
+  ["the web page's demo", "page", webTranscript],
+]) {
+  const difference = consoleDifference(nodeConsole, what, label, got);
+  if (difference !== undefined) {
+    console.error(`check:browser: ${difference}`);
+    process.exit(1);
+  }
 }
-requireNodeConsole("Chromium's console", "chromium", browserConsole);
-requireNodeConsole("the web page's demo", "page", webTranscript);
-if (a.length < 100 || !nodeConsole.includes("leaks after halt:    none")) {
+if (!isFullDemo(nodeConsole)) {
   console.error("check:browser: the demo's console is not the full run (no summary, or too short)");
   process.exit(1);
 }
+const lines = nodeConsole.split("\n").length;
 console.log(
   `check:browser: the Lunaix-like kernel booted in Chromium ${version} and ran the demo; its console ` +
-    `(${a.length} lines, ${bundle.length} bytes of bundle) is identical to Node's.`,
+    `(${lines} lines, ${bundle.length} bytes of bundle) is identical to Node's.`,
 );
 console.log(
   'check:browser: the web page (pnpm run web) ran "echo" and "exit" typed at its prompt, and its ' +
