@@ -10,7 +10,8 @@
  * are removed, its descriptors closed, its address space and handle table released; children are
  * re-parented to init (pid 1); it becomes a zombie holding its wait status; the parent gets
  * SIGCHLD and its waitpid callers are woken. A parent that set SIGCHLD to SIG_IGN, and pid 0,
- * reap at once (POSIX: no zombies are created then).
+ * reap at once (POSIX: no zombies are created then, and a waitpid blocks until the last child has
+ * gone, then fails with ECHILD).
  *
  * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the system calls on top).
  */
@@ -430,9 +431,11 @@ export class Lifecycle {
     const parent = child.parent!;
     if (parent.pid === 0 || parent.sigActions[Sig.SIGCHLD]!.handler === SIG_IGN) {
       this.reap(parent, child);
-      return;
+    } else {
+      postSignal(this.k, parent, Sig.SIGCHLD);
     }
-    postSignal(this.k, parent, Sig.SIGCHLD);
+    // Waiters retry either way: a waitpid of a parent that ignores SIGCHLD blocks until its last
+    // child has gone, then fails with ECHILD (POSIX wait: "until all of its children terminate").
     for (const w of parent.childWaiters.splice(0)) w.wakeToRetry();
   }
 
