@@ -12,6 +12,7 @@ import {
   type KernelOptions,
   libc,
   MapFlags,
+  MMAP_BASE,
   mem,
   type ProcessStart,
   ProgramRegistry,
@@ -441,6 +442,20 @@ describe("memory", () => {
       yield* check((yield* sys.mprotect(va + 8, PAGE, Prot.PROT_READ)) === -Errno.EINVAL, 6);
       yield* check((yield* sys.mprotect(va, 3 * PAGE, Prot.PROT_READ)) === -Errno.ENOMEM, 7);
       yield* check((yield* sys.mprotect(0x7000_0000, PAGE, Prot.PROT_READ)) === -Errno.ENOMEM, 8);
+      return 0;
+    });
+  });
+
+  it("mmap's hint is only a hint: any address is accepted (POSIX: EINVAL for addr only with MAP_FIXED), the range starts at the hint's page when free, else at the first free range above it", () => {
+    expectPasses(function* () {
+      const anon = MapFlags.MAP_ANONYMOUS | MapFlags.MAP_PRIVATE;
+      const rw = Prot.PROT_READ | Prot.PROT_WRITE;
+      const h = yield* sys.mmap(0x4000_0123, PAGE, rw, anon, -1, 0);
+      yield* check(h === 0x4000_1000, 1); // rounded up to a page, as Linux's PAGE_ALIGN(addr)
+      const taken = yield* sys.mmap(0x4000_1000, 2 * PAGE, rw, anon, -1, 0);
+      yield* check(taken === 0x4000_2000, 2); // the hint's page is taken: the next free range
+      const none = yield* sys.mmap(0, PAGE, rw, anon, -1, 0);
+      yield* check(none >= MMAP_BASE && none % PAGE === 0, 3); // no hint: above MMAP_BASE
       return 0;
     });
   });

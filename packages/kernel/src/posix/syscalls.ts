@@ -210,14 +210,18 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const shared = (flags & MapFlags.MAP_SHARED) !== 0;
       if (shared === ((flags & MapFlags.MAP_PRIVATE) !== 0)) return -Errno.EINVAL;
       const len = pagesOf(length) * PAGE;
-      const inUser = addr >= USER_START && addr + len <= USER_END;
       let placement: Placement;
       if ((flags & MapFlags.MAP_FIXED) !== 0) {
-        if (!inUser) return -Errno.EINVAL;
+        // POSIX mmap: EINVAL when "the addr argument (if MAP_FIXED was specified) ... [is] not a
+        // multiple of the page size"; without MAP_FIXED any address is a hint.
+        if (addr % PAGE !== 0 || addr < USER_START || addr + len > USER_END) return -Errno.EINVAL;
         placement = { kind: "fixed", va: addr };
       } else {
-        // Lunaix's hinted placement: the hint if free, else the first fit above it.
-        placement = { kind: "hint", va: inUser ? addr : MMAP_BASE };
+        // Lunaix's hinted placement: the hint's page (rounded up, as Linux's PAGE_ALIGN) if free,
+        // else the first fit above it, else the lowest fit.
+        const hint = pagesOf(addr) * PAGE;
+        const inUser = hint >= USER_START && hint + len <= USER_END;
+        placement = { kind: "hint", va: inUser ? hint : MMAP_BASE };
       }
       const out = t.process.vm.map({
         length: len,

@@ -121,7 +121,9 @@ export const posixSyscalls = defineSyscallTable("posix", {
   mmap: {
     nr: 9,
     args: [
-      arg.addr("addr", { aligned: true, doc: "placement hint, or the exact address with MAP_FIXED" }),
+      arg.addr("addr", {
+        doc: "placement hint (any address, rounded up to a page), or with MAP_FIXED the exact, page-aligned address",
+      }),
       arg.size("length", { doc: "bytes, rounded up to pages" }),
       arg.flags("prot", Prot, { doc: "PROT_ bits; 0 is PROT_NONE" }),
       arg.flags("flags", MapFlags, {
@@ -131,10 +133,10 @@ export const posixSyscalls = defineSyscallTable("posix", {
       arg.size("offset", { doc: "must be 0" }),
     ],
     result: "addr",
-    doc: "Map anonymous memory. MAP_PRIVATE pages are copied on write across fork; MAP_SHARED pages stay shared with children. MAP_FIXED replaces whatever was mapped there. Without MAP_FIXED the hint is used if the range is free, else the range is placed top-down below the stack.",
+    doc: "Map anonymous memory. MAP_PRIVATE pages are copied on write across fork; MAP_SHARED pages stay shared with children. MAP_FIXED replaces whatever was mapped there. Without MAP_FIXED the range starts at the hint if it is free there, else at the first free range above the hint, else at the lowest free range (Lunaix's hinted placement); with no hint (0, or outside user space) the search starts at MMAP_BASE (64 GiB).",
     errors: {
       EINVAL:
-        "length 0, offset not 0, not MAP_ANONYMOUS, neither or both of SHARED/PRIVATE, range outside user space",
+        "length 0, offset not 0, not MAP_ANONYMOUS, neither or both of SHARED/PRIVATE, MAP_FIXED with an address that is not page-aligned or a range outside user space",
       ENOMEM: "no room for the range",
     },
   },

@@ -13,7 +13,8 @@
  *                         ├───────────────┤ stack bottom
  *                         │ guard  ---    │ one unmapped page: a runaway recursion faults here
  *                         ├───────────────┤
- *                         │ mmap area ↓   │ anonymous and shared mappings, placed top-down
+ *                         ⋮               ⋮
+ *   0x0000_0010_0000_0000 │ mmap area ↑   │ MMAP_BASE (64 GiB): mappings without a hint, first fit upward
  *                         ⋮               ⋮
  *                         │ heap  ↑ RW-   │ grows with brk/sbrk from the first page after bss
  *                         ├───────────────┤
