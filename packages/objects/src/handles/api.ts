@@ -47,8 +47,9 @@ export interface BadHandle {
   readonly handle: number;
   /**
    * `malformed`: not a possible handle value (0, negative, fractional, index beyond the table);
-   * `not-open`: the slot is free (closed, never used, or forged);
-   * `stale`: the slot holds a newer handle: the value is from an earlier generation.
+   * `not-open`: well formed, but this table never issued it (guessed or forged);
+   * `stale`: this table issued it and it is gone since (closed, revoked, replaced or moved away),
+   * whether or not its slot holds a newer handle now. The laws check the last two.
    */
   readonly reason: "malformed" | "not-open" | "stale";
 }

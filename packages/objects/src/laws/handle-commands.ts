@@ -115,12 +115,16 @@ class LookupForged implements Cmd {
   check = (): boolean => true;
   run(world: HandleWorld): void {
     const t = this.t % world.tables.length;
-    if (world.tables[t]!.handles.has(this.value)) return;
-    expectKind(
-      `lookup(forged ${this.value})`,
-      world.tables[t]!.real.lookup(this.value, null, 0).kind,
-      "bad-handle",
-    );
+    const table = world.tables[t]!;
+    if (table.handles.has(this.value)) return;
+    const r = table.real.lookup(this.value, null, 0);
+    expectKind(`lookup(forged ${this.value})`, r.kind, "bad-handle");
+    // "stale" means issued by this table and gone since (handles/api.ts); anything else is not.
+    const stale = r.kind === "bad-handle" && r.reason === "stale";
+    if (stale !== table.issued.has(this.value))
+      throw new Error(
+        `lookup(forged ${this.value}): reason ${r.kind === "bad-handle" ? r.reason : r.kind}, but the table ${table.issued.has(this.value) ? "issued" : "never issued"} it`,
+      );
   }
   toString = (): string => `lookupForged(t${this.t}, ${this.value})`;
 }
@@ -164,8 +168,10 @@ class Derive implements Cmd {
       case "duplicate":
       case "replace": {
         const r = this.op === "duplicate" ? src.real.duplicate(value, mask) : src.real.replace(value, mask);
-        // A replace may need a free slot only when the old slot is exhausted; the model allows either.
-        if (!(this.op === "replace" && r.kind === "table-full" && expected === "ok"))
+        // A replace may need a free slot (the slot table's, when the old slot's generations are
+        // exhausted), so a full table may refuse it; a table with room may not.
+        const noRoom = src.handles.size >= src.capacity;
+        if (!(this.op === "replace" && r.kind === "table-full" && expected === "ok" && noRoom))
           expectKind(call, r.kind, expected);
         if (r.kind !== "ok") break;
         if (this.op === "duplicate")

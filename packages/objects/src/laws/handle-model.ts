@@ -8,7 +8,8 @@
  *
  * - every table lists exactly the model's handles, with the model's objects and rights (so no
  *   right was ever amplified, and a move left exactly one copy);
- * - every value a table ever issued and no longer holds is `bad-handle` (closed never resolves);
+ * - every value a table ever issued and no longer holds is `bad-handle` with reason `stale` (closed
+ *   never resolves, and the program is told why);
  * - an object is destroyed exactly when it had a handle or reference and has none left, and its
  *   destroy hook ran exactly once;
  * - `space.checkInvariants()` passes.
@@ -192,6 +193,10 @@ export class HandleWorld {
         const r = t.real.lookup(v, null, 0);
         if (r.kind !== "bad-handle")
           throw new Error(`table ${t.real.id}: closed handle 0x${v.toString(16)} resolves (${r.kind})`);
+        if (r.reason !== "stale")
+          throw new Error(
+            `table ${t.real.id}: closed handle 0x${v.toString(16)}: reason ${r.reason}, expected stale`,
+          );
       }
     }
     this.objects.forEach((o, i) => {

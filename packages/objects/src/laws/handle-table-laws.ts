@@ -5,7 +5,7 @@
  * |-----|-------------------|
  * | model | any divergence from the naive model over random operation sequences (`handle-model.ts`) |
  * | fresh handles resolve | a create whose handle does not resolve to its object with exactly its rights |
- * | closed never resolves | a stale value naming the slot's next occupant (missing generations) |
+ * | closed never resolves | a stale value naming the slot's next occupant (missing generations), or not reported `stale` |
  * | no amplification | duplicate/replace/move/share/split granting a right that was not held |
  * | full table | a move into a full table that loses or duplicates the handle |
  * | revoke | a derived handle, in any table, that still resolves after its ancestor was revoked |
@@ -113,9 +113,13 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
               closed.push(h);
               const keep = ok(t.create(f.obj(), Right.READ), "create").handle; // likely lands in the same slot
               for (const c of closed) {
-                if (c === keep || t.lookup(c, null, 0).kind !== "bad-handle") {
+                const r = t.lookup(c, null, 0);
+                if (c === keep || r.kind !== "bad-handle") {
                   throw new Error(`closed handle 0x${c.toString(16)} resolves again`);
                 }
+                // handles/api.ts: a value this table issued and closed since is "stale".
+                if (r.reason !== "stale")
+                  throw new Error(`closed handle 0x${c.toString(16)}: reason ${r.reason}, expected stale`);
               }
               ok(t.close(keep), "close");
               closed.push(keep);

@@ -1,0 +1,102 @@
+// The handle-table laws are tested too: a naive array table (test/array-table.ts) passes them all,
+// and each bug planted in it is rejected by the law written for that bug, with that law's own
+// complaint (not merely "something threw"). A suite that passed one of these would pass a wrong lab.
+import { describe, expect, it } from "vitest";
+import { handleTableLaws, type Law } from "../src/laws/index.js";
+import { ArrayTable, type Bugs } from "./array-table.js";
+
+const lawsFor = (bugs: Bugs = {}): Law[] =>
+  handleTableLaws((space, capacity) => new ArrayTable(space, capacity, bugs), { seed: 20261122 });
+
+/** The law whose name contains `fragment`. */
+function law(laws: Law[], fragment: string): Law {
+  const found = laws.filter((l) => l.name.includes(fragment));
+  if (found.length !== 1) throw new Error(`${found.length} laws named like ${JSON.stringify(fragment)}`);
+  return found[0]!;
+}
+
+/** `law` must fail, and its report must carry `complaint` (the law's own message for the bug). */
+function expectRejected(l: Law, complaint: RegExp): void {
+  let message: string | null = null;
+  try {
+    l.check();
+  } catch (e) {
+    // fast-check reports the counterexample; the law's own complaint is the error's cause.
+    message = "";
+    for (let x: unknown = e; x !== undefined; x = x instanceof Error ? x.cause : undefined)
+      message += `${x instanceof Error ? x.message : String(x)}\n`;
+  }
+  if (message === null) throw new Error(`law "${l.name}" passed a broken table`);
+  expect(message).toMatch(complaint);
+}
+
+describe("a correct array table passes every handle-table law", () => {
+  for (const l of lawsFor()) it(l.name, () => l.check());
+});
+
+describe("each planted bug is rejected by the law written for it", () => {
+  it("values reused at once (no generations): a closed handle resolves again", () => {
+    const laws = lawsFor({ reuseValues: true });
+    expectRejected(law(laws, "closed handle never resolves"), /closed handle 0x[0-9a-f]+ resolves again/);
+    expectRejected(
+      law(laws, "model:"),
+      /issued twice|closed handle 0x[0-9a-f]+(:? resolves|: reason not-open)/,
+    );
+  });
+
+  it("a closed value reported not-open instead of stale", () => {
+    expectRejected(
+      law(lawsFor({ closedNotStale: true }), "closed handle never resolves"),
+      /reason not-open, expected stale/,
+    );
+  });
+
+  it("derivations that grant a mask beyond the held rights (duplicate widens)", () => {
+    expectRejected(law(lawsFor({ widen: true }), "no operation amplifies"), /amplification gave ok/);
+  });
+
+  it("derivations that silently trim the mask instead of refusing it", () => {
+    expectRejected(law(lawsFor({ trimMask: true }), "no operation amplifies"), /amplification gave ok/);
+  });
+
+  it("a move that leaves a copy in the source", () => {
+    const laws = lawsFor({ moveLeavesCopy: true });
+    expectRejected(law(laws, "moving into a full table"), /moveTo left a copy in the source/);
+    expectRejected(law(laws, "model:"), /lists \d+ handles \(size \d+\), model has \d+/);
+  });
+
+  it("a move refused for a full table that still closes the source handle", () => {
+    expectRejected(
+      law(lawsFor({ fullMoveLosesHandle: true }), "moving into a full table"),
+      /moveTo into a full table changed state/,
+    );
+  });
+
+  it("a revoke that reaches only the direct derivations", () => {
+    expectRejected(
+      law(lawsFor({ shallowRevoke: true }), "after revoke"),
+      /revoke closed \d+, \d+ were derived|derived from the revoked one still resolves/,
+    );
+  });
+
+  it("a lookup that does not check the rights", () => {
+    expectRejected(
+      law(lawsFor({ lookupIgnoresRights: true }), "a created handle resolves"),
+      /lookup: ok with held 0x[0-9a-f]+/,
+    );
+  });
+
+  it("a replace that always answers table-full", () => {
+    expectRejected(
+      law(lawsFor({ replaceAlwaysFull: true }), "model:"),
+      /replace\(.*got table-full, expected ok/,
+    );
+  });
+
+  it("a close that does not release the object's handle count", () => {
+    expectRejected(
+      law(lawsFor({ closeKeepsCount: true }), "model:"),
+      /counts \d+ handles, the tables hold \d+/,
+    );
+  });
+});
