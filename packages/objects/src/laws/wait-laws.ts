@@ -1,7 +1,8 @@
 /**
  * The laws of signals and waiting, runnable against any {@link WaitHost} (a scheduler's included):
  * a waiter is woken exactly when its mask is satisfied, by the first cause in time; none is lost,
- * none is woken twice, and every timer and reference a wait took is given back.
+ * none is woken twice, and every timer and reference a wait took is given back. Every timer is
+ * watched too: it fires once, not before its deadline, and never after `cancelTimer`.
  *
  * The model-based law drives random sequences of waits (one or many objects, with or without a
  * deadline), signal changes, kills, cancels and time steps, and predicts every wake-up:
@@ -23,7 +24,7 @@ import { USER_SIGNALS_SHIFT } from "../api.js";
 import { KernelObject } from "../object/kernel-object.js";
 import type { ObjectType } from "../object/object-type.js";
 import { ObjectSpace } from "../object/space.js";
-import type { WaiterId, WaitHost, WaitResult } from "../wait/api.js";
+import type { TimerId, WaiterId, WaitHost, WaitResult } from "../wait/api.js";
 import { cancelWait, objectWait, objectWaitMany, type WaitTicket } from "../wait/wait.js";
 import type { Law, LawOptions } from "./api.js";
 
@@ -77,10 +78,34 @@ export class WaitWorld {
       this.objects.push(o);
     }
     const inner = harness.host;
+    // Every timer the object layer asks for is watched: WaitHost's contract is one call of `fire`,
+    // at or after the deadline, and none once `cancelTimer` forgot the timer. A late or repeated
+    // call is harmless to a wait that already completed, so only this watch can see it.
+    const timers = new Map<TimerId, { state: "pending" | "cancelled" | "fired" }>();
     this.host = {
       now: () => inner.now(),
-      schedule: (d, f) => inner.schedule(d, f),
-      cancelTimer: (t) => inner.cancelTimer(t),
+      schedule: (d, f) => {
+        const timer = { state: "pending" as "pending" | "cancelled" | "fired" };
+        const id = inner.schedule(d, () => {
+          if (timer.state !== "pending")
+            throw new Error(
+              `timer for deadline ${d} fired ${timer.state === "fired" ? "twice" : "after cancelTimer"}`,
+            );
+          if (inner.now() < d)
+            throw new Error(`timer for deadline ${d} fired at now=${inner.now()}, before it`);
+          timer.state = "fired";
+          f();
+        });
+        timers.set(id, timer);
+        return id;
+      },
+      cancelTimer: (t) => {
+        const timer = timers.get(t);
+        if (timer?.state !== "pending")
+          throw new Error(`cancelTimer(${t}): not a pending timer of this host`);
+        timer.state = "cancelled";
+        inner.cancelTimer(t);
+      },
       wake: (w, r) => {
         if (this.woken.has(w)) throw new Error(`waiter ${w} woken twice`);
         this.woken.add(w);
