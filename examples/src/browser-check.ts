@@ -32,8 +32,15 @@ import { futexLock, nptlCondVar } from "@osbricks/runtime";
 import { condVarLaws, lockLaws } from "@osbricks/runtime/laws";
 import { CfsPolicy, RoundRobinPolicy } from "@osbricks/sched";
 import { policyLaws } from "@osbricks/sched/laws";
-import { BitmapAllocator, BuddyAllocator, RefcountCow, ShadowCow } from "@osbricks/vm";
-import { cowStrategyLaws, frameAllocatorLaws } from "@osbricks/vm/laws";
+import {
+  BitmapAllocator,
+  BuddyAllocator,
+  FirstFitRanges,
+  RefcountCow,
+  ShadowCow,
+  VirtualBuddy,
+} from "@osbricks/vm";
+import { cowStrategyLaws, frameAllocatorLaws, virtualRangeLaws } from "@osbricks/vm/laws";
 import { parseBootArgs } from "./cli/args.js";
 import { POLICY_NAMES } from "./lunaix/boot.js";
 import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
@@ -64,7 +71,7 @@ interface AnyLaw {
 }
 
 /**
- * Run every package's law suites (all seventeen, some with two of our implementations) against
+ * Run every package's law suites (all eighteen, some with two of our implementations) against
  * our implementations, with fast-check seed `seed`; throws on the first violation, naming the
  * suite and the law.
  */
@@ -95,6 +102,14 @@ export function lawSuites(seed = 1): SuiteRun[] {
     [
       "vm frame allocator (bitmap)",
       frameAllocatorLaws(() => new BitmapAllocator({ frames: 256, maxOrder: 7 }), runs),
+    ],
+    [
+      "vm virtual ranges (buddy)",
+      virtualRangeLaws(() => new VirtualBuddy({ base: 0x40_0000, pages: 64, maxOrder: 5 }), runs),
+    ],
+    [
+      "vm virtual ranges (first fit)",
+      virtualRangeLaws(() => new FirstFitRanges({ base: 0x40_0000, size: 64 * 4096 }), runs),
     ],
     ["vm copy-on-write (shadow chains)", cowStrategyLaws(() => new ShadowCow(), { ...runs, maxSteps: 30 })],
     [

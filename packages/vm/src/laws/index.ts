@@ -14,3 +14,4 @@ export {
   snapshot,
 } from "./frame-commands.js";
 export { type Law, type LawOptions, runLaws } from "./law.js";
+export { runVirtualRangeLaws, virtualRangeLaws } from "./virtual-range.js";
