@@ -4,7 +4,8 @@
  *
  * - {@link syscallDispatchLaws}: a system-call dispatcher (ours, or a student's) keeps the
  *   contract of a table declaration: garbage in, an integer out, never an exception; an argument
- *   that breaks its declared check gets that check's errno and the handler never runs.
+ *   that breaks its declared check gets that check's errno and the handler never runs; a call
+ *   that passes its checks reaches its own handler once, with its arguments, and returns its result.
  * - {@link grindLaws} (`grind.ts`): xv6's grinder on a whole kernel: random programs, then every
  *   invariant intact and every resource free.
  * - {@link fileOperationsLaws} (`files.ts`): any kind of open file keeps the contract the
@@ -14,6 +15,7 @@ import fc from "fast-check";
 import type { ArgSpec } from "../syscalls/decl.js";
 import { NSIG, SIZE_MAX_ARG, USER_TOP } from "../syscalls/decl.js";
 import { checkSyscallArgs, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
+import { Errno } from "../syscalls/errno.js";
 import type { SyscallDecls, SyscallTable } from "../syscalls/table.js";
 import type { Law } from "./law.js";
 
@@ -37,34 +39,57 @@ export interface LawOptions {
   readonly seed?: number;
 }
 
+/** The last call that reached a handler, as a {@link DispatchUnderTest} reports it. */
+export interface DispatchedCall {
+  /** The name of the handler that ran (the table's name of its call). */
+  readonly name: string;
+  /** The arguments the handler received, in order (the declared ones; extra trailing `undefined`s are ignored). */
+  readonly args: readonly unknown[];
+  /** What the handler returned. */
+  readonly result: number;
+}
+
 /**
  * What the dispatch laws drive: a dispatcher over `table`, plus a way to know whether the last
- * call reached a handler.
+ * call reached a handler, and which.
  */
 export interface DispatchUnderTest {
   /** Dispatch `nr` with raw `args`; must never throw. */
   dispatch(nr: unknown, args: readonly unknown[]): number;
   /** How many handler invocations happened so far (the laws compare before and after). */
   handlerCalls(): number;
+  /**
+   * The last call that reached a handler: which handler, with what, returning what; `null` before
+   * any. Optional, but without it the routing law only sees that some handler ran, not that it
+   * was the right one with the right arguments.
+   */
+  lastCall?(): DispatchedCall | null;
 }
 
 /**
  * The dispatch laws' probe for our own {@link SyscallDispatcher}: a dispatcher over `table` whose
- * every handler only counts its call and returns 0, so that the laws see whether a call got past
- * the argument checks without running anything real.
+ * every handler only records its call and returns 0, so that the laws see whether a call got past
+ * the argument checks, and to which handler, without running anything real.
  */
 export function countingDispatch(table: SyscallTable): DispatchUnderTest {
   let calls = 0;
-  const count = (): number => {
-    calls++;
-    return 0;
-  };
-  const handlers = Object.fromEntries(table.entries.map((e) => [e.name, count])) as SyscallHandlers<
-    null,
-    SyscallDecls
-  >;
+  let last: DispatchedCall | null = null;
+  const recorder =
+    (name: string) =>
+    (_ctx: null, ...args: unknown[]): number => {
+      calls++;
+      last = { name, args, result: 0 };
+      return 0;
+    };
+  const handlers = Object.fromEntries(
+    table.entries.map((e) => [e.name, recorder(e.name)]),
+  ) as SyscallHandlers<null, SyscallDecls>;
   const dispatcher = new SyscallDispatcher<null>(table, handlers);
-  return { dispatch: (nr, args) => dispatcher.dispatch(null, nr, args), handlerCalls: () => calls };
+  return {
+    dispatch: (nr, args) => dispatcher.dispatch(null, nr, args),
+    handlerCalls: () => calls,
+    lastCall: () => last,
+  };
 }
 
 /** A raw register value that is valid for `spec` (so the other arguments' checks decide). */
@@ -125,11 +150,17 @@ function invalidValue(spec: ArgSpec<unknown>): fc.Arbitrary<number> | null {
  * ```ts
  * // Our dispatcher over the POSIX table, its handlers replaced by counters:
  * runSyscallDispatchLaws(posixSyscalls, () => countingDispatch(posixSyscalls));
- * // A dispatcher of one's own: count in its handlers.
+ * // A dispatcher of one's own: record in its handlers which ran, with what, returning what.
  * let n = 0;
- * const mine = new MyDispatcher(table, { getpid: () => (n++, 1), ... });
- * for (const law of syscallDispatchLaws(table, () => ({ dispatch: (nr, a) => mine.dispatch(nr, a), handlerCalls: () => n })))
- *   law.check();
+ * let last: DispatchedCall | null = null;
+ * const getpid = (...args: unknown[]) => {
+ *   n++;
+ *   last = { name: "getpid", args, result: 1 };
+ *   return 1;
+ * };
+ * const mine = new MyDispatcher(table, { getpid, ... });
+ * const probe = { dispatch: (nr, a) => mine.dispatch(nr, a), handlerCalls: () => n, lastCall: () => last };
+ * for (const law of syscallDispatchLaws(table, () => probe)) law.check();
  * ```
  */
 export function syscallDispatchLaws(
@@ -137,7 +168,12 @@ export function syscallDispatchLaws(
   make: () => DispatchUnderTest,
   opts: LawOptions = {},
 ): Law[] {
-  const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed === undefined ? {} : { seed: opts.seed }) };
+  // includeErrorInReport: the broken law's own message shows in the failure, not only the counterexample.
+  const params = {
+    numRuns: opts.numRuns ?? 100,
+    includeErrorInReport: true,
+    ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+  };
   const garbage = fc.oneof(
     fc.integer(),
     fc.double(),
@@ -197,6 +233,46 @@ export function syscallDispatchLaws(
           params,
         );
       },
+    },
+    {
+      name: `${table.name}: a call whose arguments pass every check reaches its own handler, once, with those arguments, and returns its result`,
+      check: () =>
+        fc.assert(
+          fc.property(
+            fc
+              .constantFrom(...table.entries)
+              .chain((e) => fc.tuple(fc.constant(e), fc.tuple(...e.decl.args.map(validValue)))),
+            ([e, args]) => {
+              if (checkSyscallArgs(e, args) !== 0) return; // cannot happen with validValue; be safe
+              const d = make();
+              const before = d.handlerCalls();
+              const r = d.dispatch(e.decl.nr, args);
+              const call = `${e.name}(${args.join(", ")})`;
+              const ran = d.handlerCalls() - before;
+              // A handle is valid or not by the kernel's tables: an unresolved one may stop the call.
+              const handles = e.decl.args.some((a) => a.kind === "handle");
+              if (handles && ran === 0 && (r === -Errno.EBADF || r === -Errno.EPERM)) return;
+              if (ran !== 1) throw new Error(`${call} ran ${ran} handlers, expected exactly 1`);
+              const last = d.lastCall?.();
+              if (last === undefined) return; // the probe cannot say which handler ran
+              if (last === null) throw new Error(`${call}: a handler ran but lastCall() is null`);
+              if (last.name !== e.name) throw new Error(`${call} reached the handler of ${last.name}`);
+              for (let i = 0; i < args.length; i++) {
+                if (e.decl.args[i]!.kind === "handle") continue; // the handler gets the object
+                if (!Object.is(last.args[i], args[i]))
+                  throw new Error(
+                    `${call}: its handler got (${last.args.slice(0, args.length).join(", ")}): argument ${i} differs`,
+                  );
+              }
+              for (let i = args.length; i < last.args.length; i++)
+                if (last.args[i] !== undefined)
+                  throw new Error(`${call}: its handler got ${last.args.length} arguments`);
+              if (r !== last.result)
+                throw new Error(`${call} returned ${r}, but its handler returned ${last.result}`);
+            },
+          ),
+          params,
+        ),
     },
   ];
 }
