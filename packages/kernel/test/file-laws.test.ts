@@ -1,7 +1,7 @@
 // The FileOperations laws (exported from @osbricks/kernel/laws) against the kernel's own kinds of
 // open file: the console, and each end of a pipe (the other end open, closed, or full).
 import { describe, expect, it } from "vitest";
-import { Console, Pipe, PipeReadEnd, PipeWriteEnd } from "../src/index.js";
+import { Console, Errno, FileType, Pipe, PipeReadEnd, PipeWriteEnd, Whence } from "../src/index.js";
 import { fileOperationsLaws } from "../src/laws/index.js";
 
 const suites = {
@@ -55,5 +55,99 @@ describe("the FileOperations laws catch broken files", () => {
       { numRuns: 60 },
     );
     expect(() => laws[0]!.check()).toThrow(/then SEEK_CUR says/);
+  });
+});
+
+/**
+ * A regular file in a byte array, right by default; each option plants one mistake a student's
+ * file system might make.
+ */
+class MemFile {
+  readonly kind = "memfile";
+  private data: number[] = [];
+  private pos = 0;
+  constructor(
+    private readonly bug: {
+      garbagePastEnd?: boolean;
+      holeGarbage?: boolean;
+      staleSize?: boolean;
+      seekEndFromStart?: boolean;
+      readDoesNotAdvance?: boolean;
+    } = {},
+    initial: readonly number[] = [],
+  ) {
+    this.data = [...initial];
+    this.statSize = this.data.length;
+  }
+  private statSize: number;
+  read(max: number): Uint8Array {
+    const n = this.bug.garbagePastEnd ? max : Math.max(0, Math.min(max, this.data.length - this.pos));
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.data[this.pos + i] ?? 0xcc;
+    if (!this.bug.readDoesNotAdvance) this.pos += n;
+    return out;
+  }
+  write(b: Uint8Array): number {
+    for (let i = this.data.length; i < this.pos; i++) this.data[i] = this.bug.holeGarbage ? 0xcc : 0;
+    for (let i = 0; i < b.length; i++) this.data[this.pos + i] = b[i]!;
+    this.pos += b.length;
+    if (!this.bug.staleSize) this.statSize = this.data.length;
+    return b.length;
+  }
+  lseek(offset: number, whence: number): number {
+    const base =
+      whence === Whence.SEEK_SET
+        ? 0
+        : whence === Whence.SEEK_CUR
+          ? this.pos
+          : this.bug.seekEndFromStart
+            ? 0
+            : this.data.length;
+    if (base + offset < 0) return -Errno.EINVAL;
+    this.pos = base + offset;
+    return this.pos;
+  }
+  stat() {
+    return { mode: FileType.S_IFREG | 0o644, size: this.statSize, ino: 1, nlink: 1 };
+  }
+}
+
+describe("the FileOperations laws on regular files", () => {
+  const REGULAR = 2; // the law "a regular file is an array of bytes"
+  const laws = (make: () => MemFile, numRuns = 100) => fileOperationsLaws(make, { numRuns, seed: 7 });
+
+  it("a correct regular file keeps every law, also one that starts with content", () => {
+    for (const law of laws(() => new MemFile())) law.check();
+    for (const law of laws(() => new MemFile({}, [1, 2, 3, 4, 5]))) law.check();
+  });
+
+  it("a read past the end that returns garbage instead of 0 bytes", () => {
+    const l = laws(() => new MemFile({ garbagePastEnd: true }));
+    expect(() => l[REGULAR]!.check()).toThrow(/returned \d+ bytes, expected/);
+    l[0]!.check(); // the general law cannot see it: never more than asked
+  });
+
+  it("a hole (a write past the end) that reads as garbage instead of zeros", () => {
+    expect(() => laws(() => new MemFile({ holeGarbage: true }))[REGULAR]!.check()).toThrow(
+      /but 0 was written/,
+    );
+  });
+
+  it("a write that extends the file but not the size stat reports", () => {
+    expect(() => laws(() => new MemFile({ staleSize: true }))[REGULAR]!.check()).toThrow(
+      /stat\(\) says size/,
+    );
+  });
+
+  it("an lseek(SEEK_END) that counts from the start", () => {
+    expect(() => laws(() => new MemFile({ seekEndFromStart: true }))[REGULAR]!.check()).toThrow(
+      /lseek\(-?\d+, 2\) returned/,
+    );
+  });
+
+  it("a read that does not advance the position", () => {
+    expect(() => laws(() => new MemFile({ readDoesNotAdvance: true }))[REGULAR]!.check()).toThrow(
+      /after reading \d+ bytes the position is/,
+    );
   });
 });

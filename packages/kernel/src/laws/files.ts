@@ -12,6 +12,17 @@
  * | "would block" comes with a wait list | the kernel parks the thread there; no list: EAGAIN |
  * | a seekable file's position is what lseek said | `lseek(0, SEEK_CUR)` reports, never moves |
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
+ * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end |
+ *
+ * The last law applies to files whose stat says S_IFREG and that have an lseek. It checks them
+ * against a model that learns the file's bytes as it reads them (a file may start with content):
+ *
+ * ```
+ *   write n at pos:  lands at pos (or at the end with O_APPEND), position += n, size = max(size, at + n),
+ *                    bytes between the old end and `at` read as zeros (a hole)
+ *   read max at pos: exactly min(max, size - pos) bytes (0 at or past the end), those written there
+ *   lseek(o, w):     SET → o, CUR → pos + o, END → size + o; a negative result is EINVAL and moves nothing
+ * ```
  *
  * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
@@ -24,6 +35,8 @@ import type { Law } from "./law.js";
 
 /** `st_mode` bits that name the file type (S_IFMT). */
 const S_IFMT = 0o170000;
+/** `st_mode` type of a regular file (S_IFREG). */
+const S_IFREG = 0o100000;
 
 type Op =
   | { readonly kind: "read"; readonly max: number }
@@ -76,6 +89,68 @@ function apply(f: FileOperations, o: Op): void {
   if (!Number.isSafeInteger(st.size) || st.size < 0) throw new Error(`${f.kind}.stat(): size ${st.size}`);
 }
 
+/** What the regular-file law knows of a file: its size, position and the bytes seen or written. */
+interface RegularModel {
+  size: number;
+  pos: number;
+  /** Byte at each offset, or -1 when not known yet (content the file started with). */
+  readonly bytes: number[];
+}
+
+/** The byte at `i` in the model (-1: not known yet). */
+const byteAt = (m: RegularModel, i: number): number => m.bytes[i] ?? -1;
+
+/** Run `o` on regular file `f` and compare with model `m`, throwing at the first difference. */
+function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
+  const where = `${f.kind} (size ${m.size}, position ${m.pos})`;
+  const seek = f.lseek!.bind(f);
+  if (o.kind === "read") {
+    const r = f.read(o.max);
+    if (r === null || typeof r === "number") return; // an error (EACCES, EBADF...) moves nothing
+    const want = Math.max(0, Math.min(o.max, m.size - m.pos));
+    if (r.length !== want)
+      throw new Error(`${where}: read(${o.max}) returned ${r.length} bytes, expected ${want}`);
+    for (let i = 0; i < r.length; i++) {
+      const known = byteAt(m, m.pos + i);
+      if (known >= 0 && r[i] !== known)
+        throw new Error(
+          `${where}: read(${o.max}) byte ${i} is ${r[i]}, but ${known} was written at ${m.pos + i}`,
+        );
+      m.bytes[m.pos + i] = r[i]!;
+    }
+    m.pos += r.length;
+    const here = seek(0, Whence.SEEK_CUR);
+    if (here !== m.pos) throw new Error(`${where}: after reading ${r.length} bytes the position is ${here}`);
+  } else if (o.kind === "write") {
+    const n = f.write(o.bytes);
+    if (n === null || n < 0) return;
+    const here = seek(0, Whence.SEEK_CUR);
+    const at = here - n;
+    if (at !== m.pos && at !== m.size)
+      throw new Error(
+        `${where}: write(${o.bytes.length} bytes) took ${n} and left the position at ${here}: neither at the position nor at the end (O_APPEND)`,
+      );
+    for (let i = m.size; i < at; i++) m.bytes[i] = 0; // a hole reads as zeros
+    for (let i = 0; i < n; i++) m.bytes[at + i] = o.bytes[i]!;
+    m.size = Math.max(m.size, at + n);
+    m.pos = here;
+  } else {
+    const base = o.whence === Whence.SEEK_SET ? 0 : o.whence === Whence.SEEK_CUR ? m.pos : m.size;
+    const want = base + o.offset;
+    const r = seek(o.offset, o.whence);
+    if (want < 0) {
+      if (r >= 0) throw new Error(`${where}: lseek(${o.offset}, ${o.whence}) returned ${r}, expected EINVAL`);
+    } else if (r !== want) {
+      throw new Error(`${where}: lseek(${o.offset}, ${o.whence}) returned ${r}, expected ${want}`);
+    } else m.pos = r;
+    const here = seek(0, Whence.SEEK_CUR);
+    if (here !== m.pos)
+      throw new Error(`${where}: lseek(${o.offset}, ${o.whence}) left the position at ${here}`);
+  }
+  const size = f.stat().size;
+  if (size !== m.size) throw new Error(`${where}: stat() says size ${size} after ${o.kind}`);
+}
+
 /**
  * The laws of a {@link FileOperations} implementation.
  *
@@ -118,6 +193,24 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: LawOptio
               throw new Error(`${f.kind}.read(0) returned bytes`);
             const w = f.write(new Uint8Array(0));
             if (w !== null && w > 0) throw new Error(`${f.kind}.write(0 bytes) returned ${w}`);
+            f.release?.();
+          }),
+          params,
+        ),
+    },
+    {
+      name: "file operations: a regular file is an array of bytes — reads return what was written there, zeros in holes and 0 bytes at the end; writes move the position by their count",
+      check: () =>
+        fc.assert(
+          fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+            const f = factory();
+            if ((f.stat().mode & S_IFMT) !== S_IFREG || f.lseek === undefined) {
+              f.release?.();
+              return; // not a regular file: the law says nothing about it
+            }
+            const pos = f.lseek(0, Whence.SEEK_CUR);
+            const m: RegularModel = { size: f.stat().size, pos, bytes: [] };
+            for (const o of ops) applyRegular(f, m, o);
             f.release?.();
           }),
           params,
