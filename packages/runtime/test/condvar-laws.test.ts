@@ -1,9 +1,10 @@
-// The condition-variable laws run against our two condition variables, and catch a broken one
-// (a signal that wakes without changing the word: a waiter between its unlock and its sleep
-// misses it).
+// The condition-variable laws run against our two condition variables, and catch broken ones: a
+// signal that wakes without changing the word (a waiter between its unlock and its sleep misses
+// it), a wait that keeps the mutex, a wait that returns without it, a broadcast that wakes one.
 import { mem } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import {
+  atomic,
   type CondVar,
   futexWait,
   futexWake,
@@ -13,8 +14,11 @@ import {
   seqCondVar,
   WAKE_ALL,
 } from "../src/index.js";
-import { type BufferScenario, condVarLaws, runBufferScenario } from "../src/laws/index.js";
-import { counterexampleOf } from "./counterexample.js";
+import { type BufferScenario, condVarLaws, runBufferScenario, runSleepers } from "../src/laws/index.js";
+import { counterexampleArgsOf, counterexampleOf } from "./counterexample.js";
+
+/** Our single-word condition variable with one of its three steps replaced. */
+const broken = (name: string, part: Partial<CondVar>): CondVar => ({ ...seqCondVar, name, ...part });
 
 describe("condition-variable laws", () => {
   for (const cv of [nptlCondVar, seqCondVar]) {
@@ -39,7 +43,50 @@ describe("condition-variable laws", () => {
       },
     };
     // The law fails; its shrunk scenario, rerun, strands a sleeper.
-    const sc = counterexampleOf<BufferScenario>(condVarLaws(() => lossy, { numRuns: 200, seed: 11 })[0]!);
+    const sc = counterexampleOf<BufferScenario>(condVarLaws(() => lossy, { numRuns: 50, seed: 11 })[0]!);
     expect(runBufferScenario(lossy, sc).outcome).toBe("deadlock");
+  });
+
+  it("catch a wait that does not release the mutex (nobody can signal: deadlock)", () => {
+    const keeps = broken("wait that keeps the mutex", {
+      *wait(_self, c, _m) {
+        yield* futexWait(c, yield* mem.load32(c));
+      },
+    });
+    const sc = counterexampleOf<BufferScenario>(condVarLaws(() => keeps, { numRuns: 50, seed: 11 })[0]!);
+    expect(runBufferScenario(keeps, sc).outcome).toBe("deadlock");
+  });
+
+  it("catch a wait that returns without retaking the mutex (POSIX: it returns with the mutex held)", () => {
+    const drops = broken("wait that does not retake the mutex", {
+      *wait(self, c, m) {
+        const seq = yield* mem.load32(c);
+        yield* mutexUnlock(self, m);
+        yield* futexWait(c, seq);
+      },
+    });
+    // Both laws reject it, and their shrunk scenarios, rerun, show a return from wait without the
+    // mutex (the sleepers law passed it before it watched the mutex: every count came out right).
+    const laws = condVarLaws(() => drops, { numRuns: 50, seed: 11 });
+    const sc = counterexampleOf<BufferScenario>(laws[0]!);
+    expect(runBufferScenario(drops, sc).violations).toBeGreaterThan(0);
+    const [n, k] = counterexampleArgsOf<[number, number]>(laws[1]!);
+    const r = runSleepers(drops, n, k);
+    expect(r.violations).toBeGreaterThan(0);
+    expect(r.outcome).toBe("all-exited");
+  });
+
+  it("catch a broadcast that wakes only one waiter (the others sleep forever)", () => {
+    const one = broken("broadcast that wakes one", {
+      *broadcast(_self, c) {
+        yield* atomic.add32(c, 1);
+        yield* futexWake(c, 1);
+      },
+    });
+    const [n, k] = counterexampleArgsOf<[number, number]>(
+      condVarLaws(() => one, { numRuns: 50, seed: 11 })[1]!,
+    );
+    expect(n - k).toBeGreaterThanOrEqual(2); // at least two waiters left for the broadcast
+    expect(runSleepers(one, n, k).outcome).toBe("deadlock");
   });
 });

@@ -13,13 +13,19 @@
  *     main releases one permit and signals, k times; then releases all and broadcasts
  *   laws: after each signal one more waiter has left (a signal reaches a sleeper);
  *         after the broadcast every waiter leaves
+ *
+ *   in both: a thread that returns from wait holds the mutex again (its lock word is taken and
+ *   no other thread is marked inside), as POSIX's pthread_cond_wait promises
  * ```
  *
  * **Power.** A lost wakeup needs a preemption (or another CPU) in the one trap boundary between a
- * waiter's unlock and its sleep; half the runs use ticks of 10..40 cycles (quantum 100..400) to
- * make that likely. Measured on a condition variable whose signal does not change the word: about
- * 3 scenarios in 100 deadlock, so the default 50 runs catch it about 4 times in 5 and 200 runs
- * nearly always (`test/condvar-laws.test.ts` pins a seed).
+ * waiter's unlock and its sleep. Half the scenarios run on one CPU with ticks of 30..50 cycles,
+ * where a thread gets only a few traps per slice after the 300-cycle context switch and such a
+ * preemption is common; the other half spread over 1..3 CPUs and ticks of 10..3000. Measured on a
+ * condition variable whose signal does not change the word: about 1 scenario in 20 deadlocks, so
+ * the default 50 runs catch it 11 times in 12 (seeds 1..12; before the one-CPU half, with ticks of
+ * 10..40 or 40..3000 on 1..3 CPUs, 1 scenario in 300 and 3 seeds in 12). `test/condvar-laws.test.ts`
+ * pins a seed.
  *
  * Related: `../sync/condvar-api.ts`, `lock-laws.ts` (the same shape for locks), `law.ts`.
  */
@@ -51,7 +57,30 @@ export interface BufferRun {
   /** Items taken, and the sum of their values (each value is unique). */
   readonly taken: number;
   readonly sum: number;
+  /** Returns from `wait` without the mutex held again, and overlaps inside it (expected 0). */
+  readonly violations: number;
   readonly crashes: readonly string[];
+}
+
+/**
+ * The "who holds the mutex" watch both scenarios keep: `holder` is a word of simulated memory
+ * that a thread sets to its tid right after it takes `m` (by `mutexLock` or by returning from
+ * `wait`) and clears right before it lets `m` go (`mutexUnlock` or `wait`). Taking `m` while its
+ * lock word (`MutexLayout.LOCK`, 0 when free) is 0, or while another thread is marked, is a
+ * violation: POSIX's pthread_cond_wait returns "with the mutex locked and owned by the calling
+ * thread", and a `wait` that forgets to retake it shows here, not only as a corrupted buffer.
+ */
+function holderWatch(m: number, holder: number, onViolation: () => void) {
+  return {
+    *took(t: Pthread): UserCode<void> {
+      if ((yield* mem.load32(m)) === 0 || (yield* mem.load32(holder)) !== 0) onViolation();
+      yield* mem.store32(holder, t.tid);
+    },
+    *leaving(t: Pthread): UserCode<void> {
+      if ((yield* mem.load32(holder)) !== t.tid) onViolation();
+      yield* mem.store32(holder, 0);
+    },
+  };
 }
 
 /** The sum a correct run takes: producer p puts the values p·1000 + 1 … p·1000 + items. */
@@ -79,6 +108,7 @@ function boot(main: (self: Pthread) => UserCode<number>, cpus: number, tick: num
 export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
   let taken = 0;
   let sum = 0;
+  let violations = 0;
   const cvBytes = Math.ceil(cv.size / 8) * 8;
   const r = boot(
     function* (self) {
@@ -89,6 +119,7 @@ export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
       const count = notEmpty + cvBytes;
       const head = count + 4;
       const tail = count + 8;
+      const held = holderWatch(m, count + 12, () => void violations++);
       const slots = count + 16;
       // Deterministic per-item work: (i · 7919 + salt) mod (jitter + 1) cycles.
       const work = function* (i: number, salt: number): UserCode<void> {
@@ -98,12 +129,18 @@ export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
         for (let i = 1; i <= s.items; i++) {
           yield* work(i, p * 31);
           yield* mutexLock(t, m);
-          while ((yield* mem.load32(count)) === s.slots) yield* cv.wait(t, notFull, m);
+          yield* held.took(t);
+          while ((yield* mem.load32(count)) === s.slots) {
+            yield* held.leaving(t);
+            yield* cv.wait(t, notFull, m);
+            yield* held.took(t);
+          }
           const tl = yield* mem.load32(tail);
           yield* mem.store32(slots + 4 * tl, p * 1000 + i);
           yield* mem.store32(tail, (tl + 1) % s.slots);
           yield* mem.store32(count, (yield* mem.load32(count)) + 1);
           yield* cv.signal(t, notEmpty);
+          yield* held.leaving(t);
           yield* mutexUnlock(t, m);
         }
         return 0;
@@ -112,13 +149,19 @@ export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
         for (let i = 0; i < s.items; i++) {
           yield* work(i, q * 17 + 5);
           yield* mutexLock(t, m);
-          while ((yield* mem.load32(count)) === 0) yield* cv.wait(t, notEmpty, m);
+          yield* held.took(t);
+          while ((yield* mem.load32(count)) === 0) {
+            yield* held.leaving(t);
+            yield* cv.wait(t, notEmpty, m);
+            yield* held.took(t);
+          }
           const h = yield* mem.load32(head);
           sum += yield* mem.load32(slots + 4 * h);
           taken++;
           yield* mem.store32(head, (h + 1) % s.slots);
           yield* mem.store32(count, (yield* mem.load32(count)) - 1);
           yield* cv.signal(t, notFull);
+          yield* held.leaving(t);
           yield* mutexUnlock(t, m);
         }
         return 0;
@@ -135,7 +178,7 @@ export function runBufferScenario(cv: CondVar, s: BufferScenario): BufferRun {
     s.tick,
     s.seed,
   );
-  return { ...r, taken, sum };
+  return { ...r, taken, sum, violations };
 }
 
 /** What a sleepers run observed: waiters gone after each of the k signals, then after the broadcast. */
@@ -143,6 +186,8 @@ export interface SleepersRun {
   readonly outcome: string;
   readonly leftAfterSignal: readonly number[];
   readonly leftAfterBroadcast: number;
+  /** Returns from `wait` without the mutex held again, and overlaps inside it (expected 0). */
+  readonly violations: number;
   readonly crashes: readonly string[];
 }
 
@@ -155,6 +200,7 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
   let left = 0;
   const leftAfterSignal: number[] = [];
   let leftAfterBroadcast = -1;
+  let violations = 0;
   const settle = function* (self: Pthread, rounds: number): UserCode<void> {
     for (let i = 0; i < rounds; i++) {
       yield* self.yield();
@@ -164,15 +210,17 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
   const r = boot(
     function* (self) {
       const cvBytes = Math.ceil(cv.size / 8) * 8;
-      const base = yield* libc.sbrk(16 + cvBytes + 8);
+      const base = yield* libc.sbrk(16 + cvBytes + 16);
       const m = base;
       const c = base + 16;
       const permits = c + cvBytes; // how many waiters may leave
       const all = permits + 4; // 1: everyone may leave
+      const held = holderWatch(m, permits + 8, () => void violations++);
       const ts: number[] = [];
       for (let i = 0; i < n; i++) {
         const t = yield* self.create(function* (t: Pthread): UserCode<number> {
           yield* mutexLock(t, m);
+          yield* held.took(t);
           waiting++;
           for (;;) {
             if ((yield* mem.load32(all)) === 1) break;
@@ -181,9 +229,12 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
               yield* mem.store32(permits, p - 1);
               break;
             }
+            yield* held.leaving(t);
             yield* cv.wait(t, c, m);
+            yield* held.took(t);
           }
           left++;
+          yield* held.leaving(t);
           yield* mutexUnlock(t, m);
           return 0;
         });
@@ -193,15 +244,19 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
       yield* settle(self, 10);
       for (let i = 0; i < k; i++) {
         yield* mutexLock(self, m);
+        yield* held.took(self);
         yield* mem.store32(permits, (yield* mem.load32(permits)) + 1);
         yield* cv.signal(self, c);
+        yield* held.leaving(self);
         yield* mutexUnlock(self, m);
         yield* settle(self, 10);
         leftAfterSignal.push(left);
       }
       yield* mutexLock(self, m);
+      yield* held.took(self);
       yield* mem.store32(all, 1);
       yield* cv.broadcast(self, c);
+      yield* held.leaving(self);
       yield* mutexUnlock(self, m);
       for (const t of ts) yield* self.join(t);
       leftAfterBroadcast = left;
@@ -211,22 +266,30 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
     1000,
     seed,
   );
-  return { ...r, leftAfterSignal, leftAfterBroadcast };
+  return { ...r, leftAfterSignal, leftAfterBroadcast, violations };
 }
 
 /** fast-check arbitrary of bounded-buffer scenarios. */
 export function bufferScenarioArb(): fc.Arbitrary<BufferScenario> {
-  return fc.record({
+  const shape = {
     pairs: fc.integer({ min: 1, max: 3 }),
     items: fc.integer({ min: 1, max: 30 }),
     slots: fc.integer({ min: 1, max: 4 }),
-    cpus: fc.integer({ min: 1, max: 3 }),
-    // Half the runs with ticks of 10..200 cycles: preemption between two traps of a protocol is
-    // where lost wakeups and broken exclusion show, so it must happen often.
-    tick: fc.oneof(fc.integer({ min: 10, max: 40 }), fc.integer({ min: 40, max: 3000 })),
     jitter: fc.integer({ min: 0, max: 200 }),
     seed: fc.integer({ min: 1, max: 0x7fff_ffff }),
-  });
+  };
+  return fc.oneof(
+    // One CPU whose quantum (10 ticks: 300..500 cycles) barely exceeds the 300-cycle context
+    // switch: every thread runs a few traps per slice, so a preemption often falls between a
+    // waiter's unlock and its sleep, the window a lost wakeup needs (measured: about 1 run in 10
+    // of a signal that does not change the word deadlocks here, 1 in 300 elsewhere).
+    fc.record({ ...shape, cpus: fc.constant(1), tick: fc.integer({ min: 30, max: 50 }) }),
+    fc.record({
+      ...shape,
+      cpus: fc.integer({ min: 1, max: 3 }),
+      tick: fc.oneof(fc.integer({ min: 10, max: 40 }), fc.integer({ min: 40, max: 3000 })),
+    }),
+  );
 }
 
 /**
@@ -251,10 +314,11 @@ export function condVarLaws(factory: () => CondVar, options: LawOptions = {}): L
               r.crashes.length > 0 ||
               r.outcome !== "all-exited" ||
               r.taken !== total ||
-              r.sum !== expectedBufferSum(s)
+              r.sum !== expectedBufferSum(s) ||
+              r.violations !== 0
             )
               throw new Error(
-                `outcome=${r.outcome} taken=${r.taken}/${total} sum=${r.sum}/${expectedBufferSum(s)} ${r.crashes.join("; ")}`,
+                `outcome=${r.outcome} taken=${r.taken}/${total} sum=${r.sum}/${expectedBufferSum(s)} returns from wait without the mutex=${r.violations} ${r.crashes.join("; ")}`,
               );
           }),
           params,
@@ -270,10 +334,11 @@ export function condVarLaws(factory: () => CondVar, options: LawOptions = {}): L
             const ok =
               r.outcome === "all-exited" &&
               r.leftAfterBroadcast === n &&
-              r.leftAfterSignal.every((v, i) => v === want[i]);
+              r.leftAfterSignal.every((v, i) => v === want[i]) &&
+              r.violations === 0;
             if (!ok)
               throw new Error(
-                `n=${n} k=${k}: left after each signal ${JSON.stringify(r.leftAfterSignal)} (want ${JSON.stringify(want)}), after broadcast ${r.leftAfterBroadcast}, outcome ${r.outcome}`,
+                `n=${n} k=${k}: left after each signal ${JSON.stringify(r.leftAfterSignal)} (want ${JSON.stringify(want)}), after broadcast ${r.leftAfterBroadcast}, outcome ${r.outcome}, returns from wait without the mutex=${r.violations}`,
               );
           }),
           params,
