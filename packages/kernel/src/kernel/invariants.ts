@@ -8,8 +8,8 @@
  * suspended, the process tree, and the reference counts of open files and pipes.
  *
  * `resourceLeaks` is the grinder's final check: once every user process is gone, every frame,
- * kernel object and ipc slot must be free again, and the scheduler must hold no record of a thread
- * that is gone.
+ * kernel object and ipc slot must be free again, every open file description released, and the
+ * scheduler must hold no record of a thread that is gone.
  *
  * Related: `kernel.ts` (paranoid mode calls the check after every trap), `../laws/grind.ts`.
  */
@@ -98,5 +98,12 @@ export function resourceLeaks(k: Kernel, bootFreeFrames: number, bootObjects: nu
   const records = k.sched.threadIds().length - k.threads.size - 1; // tid 0, the idle task, stays
   if (records !== 0) out.push(`${records} scheduler records of threads that are gone`);
   for (const p of k.processes.values()) if (p.pid !== 0) out.push(`pid ${p.pid} (${p.image}) is ${p.phase}`);
+  // Descriptions the kernel process's table holds (a kernel thread's) are in use, not leaked.
+  const kernelHeld = new Set(k.life.kernelProcess.files.entries().map(([, f]) => f));
+  const open = k.life.openFiles.unreleased().filter((f) => !kernelHeld.has(f));
+  if (open.length > 0)
+    out.push(
+      `${open.length} open files never released (${open.map((f) => `${f.kind} refs=${f.refs}`).join(", ")})`,
+    );
   return out;
 }

@@ -802,7 +802,7 @@ export class Kernel implements Waker {
 
   /**
    * What is still held although no user process exists: frames, kernel objects, ipc slots,
-   * processes. Meaningful once every user process has exited; an empty list means nothing leaked.
+   * processes, open file descriptions. Meaningful once every user process has exited; an empty list means nothing leaked.
    */
   resourceLeaks(): string[] {
     return resourceLeaks(this, this.bootFreeFrames, this.bootObjects);

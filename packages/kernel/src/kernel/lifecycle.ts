@@ -19,7 +19,7 @@ import type { ThreadId } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
 import { KernelInvariantError, ProgramError } from "../errors.js";
 import { postSignal } from "../posix/deliver.js";
-import { FdTable } from "../posix/fd-table.js";
+import { FdTable, OpenFileLedger } from "../posix/fd-table.js";
 import { Console, FileMode, OpenFile } from "../posix/files.js";
 import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
 import { SIG_IGN } from "../posix/table.js";
@@ -59,6 +59,8 @@ export class Lifecycle {
   readonly kernelProcess: Process;
   /** The console every process's fds 0..2 start on. */
   readonly console = new Console();
+  /** Every open file description in the kernel's descriptor tables not released yet (the leak check's). */
+  readonly openFiles = new OpenFileLedger();
   /** Statuses of processes reaped by pid 0 (init itself, and orphans after init died), in order. */
   readonly reapedByKernel: { readonly pid: number; readonly status: number }[] = [];
   /** The thread type's "terminated" signal bit, looked up once (every thread exit asserts it). */
@@ -76,6 +78,7 @@ export class Lifecycle {
       "kernel",
     );
     this.kernelProcess.retain();
+    this.kernelProcess.files = new FdTable(this.openFiles);
     k.processes.set(0, this.kernelProcess);
   }
 
@@ -83,7 +86,7 @@ export class Lifecycle {
   spawnInit(name: string, argv: readonly string[], envp: readonly string[]): Process {
     const image = this.k.programs.lookup(name);
     if (!image) throw new ProgramError(`boot(${name}): no such program`);
-    const files = new FdTable();
+    const files = new FdTable(this.openFiles);
     const con = new OpenFile(this.console, FileMode.READ_WRITE);
     for (let i = 0; i < 3; i++) files.install(con);
     const p = this.spawn(this.kernelProcess, image, argv, envp, files, 0);

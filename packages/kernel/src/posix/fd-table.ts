@@ -19,6 +19,46 @@ import { type Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
 
 /** Descriptors per process (Linux's default RLIMIT_NOFILE is 1024; ours is smaller). */
 export const MAX_FDS = 64;
+
+/**
+ * The open file descriptions that have entered a kernel's descriptor tables and are not released
+ * yet: the leak check's view of open files (a reference count that never reaches 0 keeps a pipe
+ * end open forever, with no frame or kernel object to show it). Released descriptions are
+ * dropped lazily, when the ledger has doubled since the last sweep, so a long run holds
+ * O(open descriptions) of them.
+ *
+ * @example
+ * ```ts
+ * const ledger = new OpenFileLedger();
+ * const t = new FdTable(ledger);
+ * t.install(new OpenFile(new Console(), FileMode.WRITE)); // fd 0
+ * ledger.unreleased().length; // 1
+ * t.close(0);
+ * ledger.unreleased().length; // 0
+ * ```
+ */
+export class OpenFileLedger {
+  private readonly live = new Set<OpenFile>();
+  private sweepAt = 64;
+
+  /** `f` was installed in a table of this kernel (again: no effect). */
+  note(f: OpenFile): void {
+    if (this.live.has(f)) return;
+    this.live.add(f);
+    if (this.live.size >= this.sweepAt) this.sweep();
+  }
+
+  /** The descriptions not released yet, in the order they were first installed. */
+  unreleased(): OpenFile[] {
+    this.sweep();
+    return [...this.live];
+  }
+
+  private sweep(): void {
+    for (const f of this.live) if (f.released) this.live.delete(f);
+    this.sweepAt = Math.max(64, 2 * this.live.size);
+  }
+}
 /**
  * One process's descriptor table, with a close-on-exec flag per descriptor (POSIX `FD_CLOEXEC`:
  * it belongs to the descriptor, so `dup` clears it and `fork` copies it).
@@ -34,6 +74,12 @@ export class FdTable {
   // Grows up to MAX_FDS slots as descriptors are opened (most processes use three).
   private readonly slots: (OpenFile | null)[] = [];
   private readonly cloexec: boolean[] = [];
+
+  /**
+   * @param ledger where every description installed here (and in clones of this table) is noted,
+   *   so the kernel's leak check can find one whose last reference never goes; `null`: none.
+   */
+  constructor(readonly ledger: OpenFileLedger | null = null) {}
 
   /** The open file behind `fd`, or `null` (EBADF). Accepts any number. */
   get(fd: number): OpenFile | null {
@@ -53,6 +99,7 @@ export class FdTable {
       this.cloexec.push(false);
     }
     f.get();
+    this.ledger?.note(f);
     this.slots[fd] = f;
     this.cloexec[fd] = closeOnExec;
     return fd;
@@ -82,7 +129,7 @@ export class FdTable {
 
   /** A copy sharing every open file, FD_CLOEXEC flags included (fork). */
   clone(): FdTable {
-    const t = new FdTable();
+    const t = new FdTable(this.ledger);
     for (let i = 0; i < this.slots.length; i++) {
       const f = this.slots[i]!;
       f?.get();
