@@ -1,8 +1,8 @@
-// The lock laws run against our two locks, and catch two broken ones (a lock that is not atomic,
-// and one whose unlock forgets to wake a sleeper).
+// The lock laws run against our two locks, and catch three broken ones (a lock that is not atomic,
+// one whose unlock forgets to wake a sleeper, and one whose woken waiter takes the word as 1).
 import { mem } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { atomic, futexLock, futexWait, type Lock, spinYieldLock } from "../src/index.js";
+import { atomic, futexLock, futexWait, futexWake, type Lock, spinYieldLock } from "../src/index.js";
 import { type LockScenario, lockLaws, runLockScenario } from "../src/laws/index.js";
 import { counterexampleOf } from "./counterexample.js";
 
@@ -55,6 +55,31 @@ describe("lock laws", () => {
     // The law fails; its shrunk scenario ends with sleepers nobody will wake.
     const sc = counterexampleOf<LockScenario>(lockLaws(() => forgetful, { numRuns: 100, seed: 7 })[1]!);
     expect(runLockScenario(forgetful, { ...sc, gap: 0 }).outcome).toBe("deadlock");
+  });
+
+  it("catch a futex lock whose woken waiter takes the word as 1 (Drepper: it must take 2, others may sleep)", () => {
+    // Drepper's mutex #2 shape, wrong: a waiter that wakes takes the lock with cas(0 → 1), so the
+    // word says "nobody waits" while other sleepers do, and its unlock (xadd −1 → 0) wakes none.
+    const forgets: Lock = {
+      name: "futex lock that wakes into state 1",
+      size: 4,
+      *lock(_self, m) {
+        let c = yield* atomic.cas32(m, 0, 1);
+        while (c !== 0) {
+          if (c === 2 || (yield* atomic.cas32(m, 1, 2)) !== 0) yield* futexWait(m, 2);
+          c = yield* atomic.cas32(m, 0, 1);
+        }
+      },
+      *unlock(_self, m) {
+        if ((yield* atomic.add32(m, -1)) !== 1) {
+          yield* mem.store32(m, 0);
+          yield* futexWake(m, 1);
+        }
+      },
+    };
+    const sc = counterexampleOf<LockScenario>(lockLaws(() => forgets, { numRuns: 50, seed: 7 })[1]!);
+    expect(sc.threads).toBeGreaterThanOrEqual(3); // one holds, two sleep: the second is forgotten
+    expect(runLockScenario(forgets, { ...sc, gap: 0 }).outcome).toBe("deadlock");
   });
 
   it("a scenario's figures: 4 threads × 20 rounds on 2 CPUs with the futex lock", () => {
