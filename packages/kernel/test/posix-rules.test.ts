@@ -410,6 +410,25 @@ describe("pipes and descriptors", () => {
     });
   });
 
+  it("a read into a buffer the program cannot write is EFAULT and consumes nothing: the bytes are still there", () => {
+    // Linux's pipe_read advances the pipe only by what copy_to_user managed; the bytes stay.
+    expectPasses(function* () {
+      const [r, w] = yield* libc.pipe();
+      yield* libc.write(w, "data");
+      const ro = yield* libc.mmapAnon(PAGE, { prot: Prot.PROT_READ });
+      yield* check((yield* sys.read(r, ro, 4)) === -Errno.EFAULT, 1);
+      yield* check((yield* sys.read(r, 0x5555_0000, 4)) === -Errno.EFAULT, 2); // unmapped
+      // A buffer with 2 writable bytes before a hole takes a short read of 2; the rest stays.
+      const two = yield* libc.mmapAnon(2 * PAGE);
+      yield* sys.munmap(two + PAGE, PAGE);
+      yield* check((yield* sys.read(r, two + PAGE - 2, 4)) === 2, 3);
+      yield* check((yield* mem.load16(two + PAGE - 2)) === 0x6164, 4); // "da", little-endian
+      const got = yield* libc.read(r, 8);
+      yield* check(got instanceof Uint8Array && new TextDecoder().decode(got) === "ta", 5);
+      return 0;
+    });
+  });
+
   it("dup takes the lowest free descriptor; close of a bad or closed fd is EBADF", () => {
     expectPasses(function* () {
       const [r, w] = yield* libc.pipe(); // 3, 4

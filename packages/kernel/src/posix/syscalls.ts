@@ -26,6 +26,7 @@ import {
   copyInStringVector,
   copyOut,
   translateOrFault,
+  writablePrefix,
   writeU32,
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
@@ -152,7 +153,11 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     read(t, fd, buf, count) {
       const f = t.process.files.get(fd);
       if (!f || (f.mode & FileMode.READ) === 0) return -Errno.EBADF;
-      const data = f.ops.read(count);
+      // Take no more than the buffer can hold: bytes read from a file cannot be put back, so a
+      // bad buffer is EFAULT (or a short count) before anything is consumed.
+      const room = writablePrefix(t.process.vm, buf, count);
+      if (room === 0 && count > 0) return -Errno.EFAULT;
+      const data = f.ops.read(room);
       if (data === null) {
         const q = f.ops.waiters?.("read");
         return q === undefined ? -Errno.EAGAIN : waitOn(k, t, q, `${f.kind} read`);

@@ -70,7 +70,8 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0.",
     errors: {
       EBADF: "fd not open for reading",
-      EFAULT: "buf not writable",
+      EFAULT:
+        "buf not writable (checked first: nothing is consumed; a buffer writable only in part gets a short read)",
       EINTR: "a handler ran before any data came",
     },
   },

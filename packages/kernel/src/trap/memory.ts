@@ -28,7 +28,7 @@
  * Related: `@osbricks/vm` `AddressSpace.handleFault`, `../kernel/kernel.ts` (the caller).
  */
 import { type AccessKind, frameWordOffset, Access as HwAccess, type PhysicalMemory } from "@osbricks/hw-x86";
-import type { AccessType as Access, AddressSpace } from "@osbricks/vm";
+import { type AccessType as Access, type AddressSpace, PROT_WRITE } from "@osbricks/vm";
 import type { Cpu } from "../kernel/cpu.js";
 import type { Kernel } from "../kernel/kernel.js";
 import { forceSignal } from "../posix/deliver.js";
@@ -431,6 +431,31 @@ export function copyIn(k: Kernel, space: AddressSpace, va: number, len: number):
 export function copyOut(k: Kernel, space: AddressSpace, va: number, bytes: Uint8Array): boolean {
   if (!Number.isInteger(va) || va < 0 || va + bytes.length > USER_TOP) return false;
   return typeof copyPages(k, space, va, bytes.length, bytes, null) !== "number";
+}
+
+/**
+ * How many bytes from `va` on, at most `len`, lie in mappings the program may write: what a
+ * {@link copyOut} there can fill (barring out of memory). A `read` asks before it takes bytes from
+ * a file and takes no more than this, so a bad buffer gets EFAULT, or a short count, without
+ * consuming bytes it cannot deliver (Linux's `pipe_read` advances the pipe only by what
+ * `copy_to_user` copied).
+ * @example
+ * ```ts
+ * // a writable page at 0x10000, nothing after it
+ * writablePrefix(space, 0x10ff0, 100); // 16
+ * writablePrefix(space, 0x20000, 100); // 0: EFAULT
+ * ```
+ */
+export function writablePrefix(space: AddressSpace, va: number, len: number): number {
+  if (!Number.isInteger(va) || va < 0 || va + len > USER_TOP) return 0;
+  const end = va + len;
+  let a = va;
+  while (a < end) {
+    const area = space.findArea(a);
+    if (area === undefined || (area.prot & PROT_WRITE) === 0) break;
+    a = area.end;
+  }
+  return Math.min(a, end) - va;
 }
 
 /**
