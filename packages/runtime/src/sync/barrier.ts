@@ -44,6 +44,9 @@ export function* barrierWait(b: number): UserCode<number> {
   yield* lllLock(b + B.LOCK);
   const round = yield* mem.load32(b + B.ROUND);
   const arrived = (yield* mem.load32(b + B.ARRIVED)) + 1;
+  // POSIX pthread_barrier_wait: when the count is reached, PTHREAD_BARRIER_SERIAL_THREAD goes to
+  // "one unspecified thread" (here the last to arrive) and 0 to the others, and the barrier is
+  // reset to its initial state for the next round.
   if (arrived === (yield* mem.load32(b + B.COUNT))) {
     yield* mem.store32(b + B.ARRIVED, 0);
     yield* mem.store32(b + B.ROUND, (round + 1) >>> 0);

@@ -68,6 +68,9 @@ export function* condTimedWait(self: Pthread, c: number, m: number, deadline: nu
 
 function* waitUntil(self: Pthread, c: number, m: number, deadline: number): UserCode<number> {
   const lock = c + C.LOCK;
+  // POSIX pthread_cond_wait releases the mutex "atomically" with blocking: no signal may slip
+  // between the two. The mutex is released only while the internal lock is held, and a signaller
+  // needs that lock to grant, so our ticket is on the books before anyone can signal past it.
   yield* lllLock(lock);
   const err = yield* mutexUnlock(self, m);
   if (err !== 0) {
@@ -103,6 +106,8 @@ function* waitUntil(self: Pthread, c: number, m: number, deadline: number): User
   }
   yield* mem.store32(c + C.NWAITERS, (yield* mem.load32(c + C.NWAITERS)) - 1);
   yield* lllUnlock(lock);
+  // POSIX: on return, and on ETIMEDOUT too, "the mutex shall have been locked and shall be owned
+  // by the calling thread". The lock cannot fail: the caller owned it, so it is not ours now.
   yield* mutexLock(self, m);
   return result;
 }

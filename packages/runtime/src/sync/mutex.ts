@@ -17,7 +17,8 @@
  * it holds the lock, so a plain load of it by another thread can only tell "not me" — exactly the
  * question the checks ask (glibc's `__owner` works the same way).
  *
- * Related: `lll.ts`, `cond.ts` (waits release and retake a mutex), `../laws/` (mutexLaws).
+ * Related: `lll.ts`, `cond.ts` (waits release and retake a mutex), `lock-api.ts` and
+ * `../laws/lock-laws.ts` (the lock laws, run on the low-level lock this mutex is built on).
  */
 import { Errno, mem, type UserCode } from "@osbricks/kernel";
 import { MutexLayout as M, MUTEX_DEFAULT, MutexKind } from "../api.js";
@@ -57,6 +58,8 @@ export function* mutexLock(self: Pthread, m: number): UserCode<number> {
     yield* lllLock(m + M.LOCK);
     return 0;
   }
+  // POSIX.1-2008 pthread_mutex_lock: a RECURSIVE owner's relock counts up, an ERRORCHECK owner's
+  // is EDEADLK; only NORMAL (and DEFAULT, which glibc maps to it) deadlocks on itself.
   if ((yield* mem.load32(m + M.OWNER)) === self.tid) return yield* relock(m, kind);
   yield* lllLock(m + M.LOCK);
   yield* mem.store32(m + M.COUNT, 1); // count first: a snapshot never sees an owner with count 0
@@ -68,7 +71,7 @@ export function* mutexLock(self: Pthread, m: number): UserCode<number> {
 function* relock(m: number, kind: number): UserCode<number> {
   if (kind !== MutexKind.RECURSIVE) return Errno.EDEADLK;
   const c = yield* mem.load32(m + M.COUNT);
-  if (c >= MUTEX_MAX_RECURSION) return Errno.EAGAIN;
+  if (c >= MUTEX_MAX_RECURSION) return Errno.EAGAIN; // POSIX: "the maximum number of recursive locks ... exceeded"
   yield* mem.store32(m + M.COUNT, c + 1);
   return 0;
 }
@@ -79,6 +82,8 @@ function* relock(m: number, kind: number): UserCode<number> {
  */
 export function* mutexTryLock(self: Pthread, m: number): UserCode<number> {
   const kind = yield* mem.load32(m + M.KIND);
+  // POSIX pthread_mutex_trylock: EBUSY when locked "by any thread, including the current thread",
+  // except that a RECURSIVE owner's count goes up and the call succeeds.
   if (kind !== MutexKind.NORMAL && (yield* mem.load32(m + M.OWNER)) === self.tid) {
     return kind === MutexKind.RECURSIVE ? yield* relock(m, kind) : Errno.EBUSY;
   }
@@ -97,6 +102,9 @@ export function* mutexTryLock(self: Pthread, m: number): UserCode<number> {
 export function* mutexUnlock(self: Pthread, m: number): UserCode<number> {
   const kind = yield* mem.load32(m + M.KIND);
   if (kind !== MutexKind.NORMAL) {
+    // POSIX.1-2008 pthread_mutex_unlock "shall fail" with EPERM for an ERRORCHECK or RECURSIVE
+    // mutex the caller does not own (held by another thread, or not held at all); for NORMAL the
+    // same call is undefined, and glibc, like this code, simply releases the word.
     if ((yield* mem.load32(m + M.OWNER)) !== self.tid) return Errno.EPERM;
     const c = yield* mem.load32(m + M.COUNT);
     if (c > 1) {

@@ -36,6 +36,8 @@ export function* once(self: Pthread, control: number, init: OnceRoutine): UserCo
     if (state === OnceState.DONE) return 0;
     if (state === OnceState.NEVER) {
       if ((yield* atomic.cas32(control, OnceState.NEVER, OnceState.RUNNING)) !== OnceState.NEVER) continue;
+      // POSIX pthread_once: the first call runs init_routine, later ones do not, and "on return
+      // from pthread_once(), init_routine shall have completed": so the losers sleep until DONE.
       yield* init(self);
       yield* mem.store32(control, OnceState.DONE);
       yield* futexWake(control, WAKE_ALL);

@@ -71,6 +71,8 @@ export function* rwlockRdlock(self: Pthread, rw: number, tryOnly = false): UserC
       else yield* mem.store32(rw + R.READERS, readers + 1);
       break;
     }
+    // POSIX pthread_rwlock_rdlock "may fail" with EDEADLK when "the current thread already owns
+    // the read-write lock for writing": waiting would never end, so we say so.
     if (writer === self.tid) {
       result = Errno.EDEADLK;
       break;

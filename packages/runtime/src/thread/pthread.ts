@@ -279,6 +279,9 @@ export class Pthread {
    *   ESRCH (already joined: its control block is reclaimed).
    */
   *join(thread: number): UserCode<JoinResult> {
+    // POSIX pthread_join: EDEADLK when "the value of thread specifies the calling thread" (and
+    // for a detected cycle, below); EINVAL when it "does not refer to a joinable thread" (Linux
+    // adds: or another thread is already waiting to join it); ESRCH when no such thread exists.
     if (thread === this.id) return { error: Errno.EDEADLK, value: 0 };
     const word = thread + T.JOIN;
     const me = joiningBy(this.tid);
