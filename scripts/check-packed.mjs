@@ -10,7 +10,7 @@
 //    library checks on, so a broken or unresolvable .d.ts fails;
 // 2. runs `runFrameAllocatorLaws` on that allocator, from `@osbricks/vm/laws`;
 // 3. runs examples/src/browser-check.ts's entry points with every `@osbricks/*` import taken from
-//    the installed packages: all eighteen law suites against our implementations, and the
+//    the installed packages: every law suite against our implementations, and the
 //    example kernel's demo, whose console must equal `pnpm start`'s line for line.
 //
 // npm fetches fast-check (the packages' one dependency) from the registry or its cache.

@@ -36,11 +36,12 @@ import {
   BitmapAllocator,
   BuddyAllocator,
   FirstFitRanges,
+  PageTree,
   RefcountCow,
   ShadowCow,
   VirtualBuddy,
 } from "@osbricks/vm";
-import { cowStrategyLaws, frameAllocatorLaws, virtualRangeLaws } from "@osbricks/vm/laws";
+import { cowStrategyLaws, frameAllocatorLaws, pageTreeLaws, virtualRangeLaws } from "@osbricks/vm/laws";
 import { parseBootArgs } from "./cli/args.js";
 import { POLICY_NAMES } from "./lunaix/boot.js";
 import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
@@ -71,7 +72,7 @@ interface AnyLaw {
 }
 
 /**
- * Run every package's law suites (all eighteen, some with two of our implementations) against
+ * Run every package's law suites (every suite, some with two of our implementations) against
  * our implementations, with fast-check seed `seed`; throws on the first violation, naming the
  * suite and the law.
  */
@@ -103,6 +104,7 @@ export function lawSuites(seed = 1): SuiteRun[] {
       "vm frame allocator (bitmap)",
       frameAllocatorLaws(() => new BitmapAllocator({ frames: 256, maxOrder: 7 }), runs),
     ],
+    ["vm page tree", pageTreeLaws(() => new PageTree({ keyBits: 18 }), runs)],
     [
       "vm virtual ranges (buddy)",
       virtualRangeLaws(() => new VirtualBuddy({ base: 0x40_0000, pages: 64, maxOrder: 5 }), runs),

@@ -49,7 +49,8 @@ export {
 } from "./objects/api.js";
 export { ObjectStore, type ObjectStoreOptions } from "./objects/object-store.js";
 export { VmObject } from "./objects/vm-object.js";
-export { MAX_TREE_FRAME, NO_FRAME, PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
+export { MAX_TREE_FRAME, NO_FRAME, type PageMap } from "./pagetree/api.js";
+export { PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
 export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
 export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
 export { AddressSpace } from "./space/address-space.js";

@@ -14,4 +14,5 @@ export {
   snapshot,
 } from "./frame-commands.js";
 export { type Law, type LawOptions, runLaws } from "./law.js";
+export { pageTreeLaws, runPageTreeLaws } from "./page-tree.js";
 export { runVirtualRangeLaws, virtualRangeLaws } from "./virtual-range.js";

@@ -41,11 +41,15 @@
  */
 import { InvariantError, PageTreeKeyError, VmArgumentError } from "../errors.js";
 import { hex } from "../format.js";
+import { MAX_TREE_FRAME as API_MAX_TREE_FRAME, NO_FRAME as API_NO_FRAME, type PageMap } from "./api.js";
 
-/** Returned by lookups for "no frame at this key" (hot paths return it instead of allocating). */
-export const NO_FRAME = -1;
-/** Largest frame number a page tree can hold (slots store frame + 1 in 32 bits). */
-export const MAX_TREE_FRAME = 0xffff_fffe;
+export { MAX_TREE_FRAME, NO_FRAME } from "./api.js";
+
+// Module-local copies: V8 reloads an imported binding and checks it for the temporal dead zone at
+// each use, where a local `const` is folded into the code (see ../cow/pte-cow.ts).
+const NO_FRAME = API_NO_FRAME;
+const MAX_TREE_FRAME = API_MAX_TREE_FRAME;
+
 const FANOUT = 64;
 /** Node 0: the root, never freed. */
 const ROOT = 0;
@@ -85,7 +89,7 @@ export interface PageTreeOptions {
  * tree.delete(0x3456789ab);            // 42; the five nodes are freed again
  * ```
  */
-export class PageTree {
+export class PageTree implements PageMap {
   /** Levels from the root to the leaves. */
   readonly levels: number;
   /** Largest key: 2^(6·levels) - 1. */
