@@ -1,11 +1,12 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
 
-import { Errno, Whence } from "@osbricks/kernel";
+import { Errno, Kernel, libc, ProgramRegistry, Prot, Whence } from "@osbricks/kernel";
 import { fileOperationsLaws } from "@osbricks/kernel/laws";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { direntLength, VfsFile } from "../src/lunaix/fs/file.js";
+import { direntLength, OpenFlags, VfsFile } from "../src/lunaix/fs/file.js";
 import { FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { lunaixPersonality, lunaixStubs as sys } from "../src/lunaix/personality.js";
 import { ramFs } from "./ramfs.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -129,6 +130,28 @@ describe("getdents64", () => {
     expect(rest[18]).toBe(8); // DT_REG
     expect((f.getdents(100) as Uint8Array).length).toBe(0);
     expect(new VfsFile(fs, bin, true, false, false).getdents(10)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe("getdents64 through the system call", () => {
+  it("a buffer the program cannot write is EFAULT and consumes no entry: the next call still gets them", () => {
+    const { fs } = ramFs();
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const path = yield* libc.cstring("/");
+        const fd = yield* sys.open(path, OpenFlags.O_DIRECTORY, 0);
+        const buf = yield* libc.mmapAnon(4096);
+        const ro = yield* libc.mmapAnon(4096, { prot: Prot.PROT_READ });
+        if ((yield* sys.getdents64(fd, ro, 100)) !== -Errno.EFAULT) return 1;
+        if ((yield* sys.getdents64(fd, 0x5555_0000, 100)) !== -Errno.EFAULT) return 2;
+        return (yield* sys.getdents64(fd, buf, 100)) === 48 ? 0 : 3; // "." and ".."
+      },
+    });
+    const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
+    const init = k.boot("init");
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
   });
 });
 

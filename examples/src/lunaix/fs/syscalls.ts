@@ -30,6 +30,7 @@ import {
   OpenFile,
   type SyscallHandler,
   type Thread,
+  writablePrefix,
 } from "@osbricks/kernel";
 import { OpenFlags, VfsFile } from "./file.js";
 import { PATH_MAX, type Vfs } from "./vfs.js";
@@ -97,6 +98,7 @@ export const fsSyscallDecls = {
     doc: "Read directory entries as linux_dirent64 records from the offset on; 0 at the end.",
     errors: {
       EBADF: "fd not open",
+      EFAULT: "dirp not writable (checked first: no entry is skipped)",
       EINVAL: "the buffer cannot hold the next record",
       ENOTDIR: "fd is not an open directory",
     },
@@ -170,8 +172,12 @@ export function fsHandlers(k: Kernel, fs: Vfs): Record<keyof typeof fsSyscallDec
     getdents64(t: Thread, fd: number, dirp: number, count: number): number {
       const f = vfsFileOf(t, fd);
       if (f === null) return t.process.files.get(fd) === null ? -Errno.EBADF : -Errno.ENOTDIR;
-      const out = f.getdents(count);
-      if (typeof out === "number") return out;
+      // Records taken move the directory offset: fill no more than the buffer can hold, so a bad
+      // buffer is EFAULT with no entry skipped (as for read, kernel's writablePrefix).
+      const room = writablePrefix(t.process.vm, dirp, count);
+      if (room === 0 && count > 0) return -Errno.EFAULT;
+      const out = f.getdents(room);
+      if (typeof out === "number") return out === -Errno.EINVAL && room < count ? -Errno.EFAULT : out;
       return copyOut(k, t.process.vm, dirp, out) ? out.length : -Errno.EFAULT;
     },
   };
