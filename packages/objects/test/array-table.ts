@@ -56,6 +56,11 @@ export interface Bugs {
   readonly closedNotStale?: boolean;
   /** `close` forgets to tell the object (its handle count never drops). */
   readonly closeKeepsCount?: boolean;
+  /**
+   * Every operation but `lookup` finds its slot by the index alone: a stale value closes, revokes,
+   * duplicates or moves whatever handle now sits in its old slot.
+   */
+  readonly operationsIgnoreGeneration?: boolean;
 }
 
 interface Entry {
@@ -120,7 +125,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   duplicate(handle: number, rights: Rights): HandleResult {
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const e = this.slots[s]!;
     const mask = this.mask(e, rights);
@@ -133,7 +138,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   replace(handle: number, rights: Rights): HandleResult {
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const e = this.slots[s]!;
     const mask = this.mask(e, rights);
@@ -146,7 +151,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   close(handle: number): CloseResult {
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     this.closeSlot(s);
     return { kind: "ok" };
@@ -154,7 +159,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
 
   moveTo(handle: number, dest: HandleTable, rights?: Rights): HandleResult {
     checkDestination(this, "moveTo", dest);
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const e = this.slots[s]!;
     const mask = this.mask(e, rights ?? e.rights);
@@ -181,7 +186,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
 
   share(handle: number, dest: HandleTable, rights: Rights): HandleResult {
     checkDestination(this, "share", dest);
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const e = this.slots[s]!;
     const mask = this.mask(e, rights);
@@ -194,7 +199,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   split(handle: number, rights: Rights): SplitResult {
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const e = this.slots[s]!;
     const mask = this.mask(e, rights);
@@ -210,7 +215,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   revoke(handle: number): RevokeResult {
-    const s = this.slotOf(handle);
+    const s = this.opSlot(handle);
     if (s < 0) return this.bad(handle);
     const node = this.slots[s]!.node;
     if (!this.bugs.shallowRevoke) return { kind: "ok", revoked: this.space.derivations.revokeBelow(node) };
@@ -275,6 +280,14 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     if (!Number.isInteger(handle) || handle < SPAN) return -1;
     const s = (handle % SPAN) - 1;
     return s >= 0 && s < this.capacity && this.slots[s] !== null && this.value(s) === handle ? s : -1;
+  }
+
+  /** The slot an operation acts on: `slotOf`, or (the bug) any occupied slot the index names. */
+  private opSlot(handle: number): number {
+    if (!this.bugs.operationsIgnoreGeneration) return this.slotOf(handle);
+    if (!Number.isInteger(handle) || handle < SPAN) return -1;
+    const s = (handle % SPAN) - 1;
+    return s >= 0 && s < this.capacity && this.slots[s] !== null ? s : -1;
   }
 
   private mask(e: Entry, rights: Rights): Rights {

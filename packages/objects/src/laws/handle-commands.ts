@@ -129,6 +129,47 @@ class LookupForged implements Cmd {
   toString = (): string => `lookupForged(t${this.t}, ${this.value})`;
 }
 
+const STALE_OPS = ["lookup", "close", "revoke", "duplicate", "replace", "moveTo", "share", "split"] as const;
+
+/**
+ * Every operation on a value this table issued and no longer holds must be `bad-handle` and change
+ * nothing. The values come from the model's record of everything issued, so their slots have often
+ * been reused: an implementation that finds the slot by its index alone would close, revoke or
+ * derive from the handle that now sits there.
+ */
+class UseStale implements Cmd {
+  constructor(
+    readonly t: number,
+    readonly pick: number,
+    readonly op: number,
+    readonly mask: Rights,
+  ) {}
+  check = (): boolean => true;
+  run(world: HandleWorld): void {
+    const t = this.t % world.tables.length;
+    const table = world.tables[t]!;
+    const gone = [...table.issued].filter((v) => !table.handles.has(v));
+    if (gone.length === 0) return;
+    const value = gone[this.pick % gone.length]!;
+    const dest = world.tables[(t + 1) % world.tables.length]!.real;
+    const op = STALE_OPS[this.op % STALE_OPS.length]!;
+    const real = table.real;
+    const r = {
+      lookup: () => real.lookup(value, null, 0),
+      close: () => real.close(value),
+      revoke: () => real.revoke(value),
+      duplicate: () => real.duplicate(value, this.mask),
+      replace: () => real.replace(value, this.mask),
+      moveTo: () => real.moveTo(value, dest, this.mask),
+      share: () => real.share(value, dest, this.mask),
+      split: () => real.split(value, this.mask),
+    }[op]();
+    expectKind(`${op}(t${t}, stale 0x${value.toString(16)})`, r.kind, "bad-handle");
+    world.compare();
+  }
+  toString = (): string => `useStale(t${this.t}, #${this.pick}, ${STALE_OPS[this.op % STALE_OPS.length]})`;
+}
+
 /** duplicate, replace, moveTo, share and split share one shape: a source handle and a mask. */
 class Derive implements Cmd {
   constructor(
@@ -346,6 +387,9 @@ export function handleCommands(): fc.Arbitrary<Iterable<HandleCommand>> {
         .tuple(idx, idx, fc.option(fc.nat(3), { nil: null }), rightsArb())
         .map(([t, p, ty, r]) => new Lookup(t, p, ty, r)),
       fc.tuple(idx, fc.integer({ min: -5, max: ALL_BITS })).map(([t, v]) => new LookupForged(t, v)),
+      fc
+        .tuple(idx, idx, fc.nat(STALE_OPS.length - 1), rightsArb())
+        .map(([t, p, op, m]) => new UseStale(t, p, op, m)),
       derive("duplicate"),
       derive("replace"),
       derive("moveTo"),

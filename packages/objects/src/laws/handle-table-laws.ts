@@ -9,7 +9,7 @@
  * | no amplification | duplicate/replace/move/share/split granting a right that was not held |
  * | full table | a move into a full table that loses or duplicates the handle |
  * | revoke | a derived handle, in any table, that still resolves after its ancestor was revoked |
- * | refusals change nothing | a refused call with a side effect (snapshot before = after) |
+ * | refusals change nothing | a refused call with a side effect (snapshot before = after), or an operation that acts on a stale value's reused slot |
  *
  * Related: `laws/handle-model.ts`, `handles/api.ts`.
  */
@@ -229,30 +229,46 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
       name: "refused calls (bad, stale, forged handles, invalid rights, wrong type) change nothing",
       check: () =>
         fc.assert(
-          fc.property(fc.integer({ min: -10, max: ALL_BITS }), rightsArb(), fc.nat(6), (forged, mask, op) => {
-            const f = fixture(factory, [4, 4]);
-            const [a, b] = f.tables as [HandleTable, HandleTable];
-            const h = ok(a.create(f.obj(), Right.DUPLICATE | Right.READ), "create").handle;
-            const stale = ok(a.create(f.obj(), Right.READ), "create").handle;
-            ok(a.close(stale), "close");
-            fc.pre(forged !== h);
-            const value = [forged, stale][op % 2]!;
-            const before = snapshotSpace(f.space);
-            const calls: (() => { kind: string })[] = [
-              () => a.lookup(value, null, 0),
-              () => a.duplicate(value, mask),
-              () => a.close(value),
-              () => a.moveTo(value, b),
-              () => a.revoke(value),
-              () => a.duplicate(h, mask | 0x4000_0000), // a right the type does not define
-              () => a.lookup(h, f.other, 0),
-            ];
-            const r = calls[op]!();
-            const expected = op === 5 ? "invalid-rights" : op === 6 ? "wrong-type" : "bad-handle";
-            if (r.kind !== expected) throw new Error(`call ${op}: got ${r.kind}, expected ${expected}`);
-            if (snapshotSpace(f.space) !== before)
-              throw new Error(`call ${op}: a refused call changed state`);
-          }),
+          fc.property(
+            fc.integer({ min: -10, max: ALL_BITS }),
+            fc.boolean(),
+            rightsArb(),
+            fc.nat(9),
+            (forged, useStale, mask, op) => {
+              const f = fixture(factory, [4, 4]);
+              const [a, b] = f.tables as [HandleTable, HandleTable];
+              const all = Right.DUPLICATE | Right.TRANSFER | Right.READ;
+              const h = ok(a.create(f.obj(), all), "create").handle;
+              const stale = ok(a.create(f.obj(), Right.READ), "create").handle;
+              ok(a.close(stale), "close");
+              // Most tables put the next handle in the slot just freed: the stale value's old
+              // slot then holds a live handle that a generation-blind operation would act on.
+              const fresh = ok(a.create(f.obj(), all), "create").handle;
+              fc.pre(forged !== h && forged !== fresh);
+              const value = useStale ? stale : forged;
+              const what = useStale ? "a stale handle" : "a forged handle";
+              const before = snapshotSpace(f.space);
+              const calls: (() => { kind: string })[] = [
+                () => a.lookup(value, null, 0),
+                () => a.duplicate(value, mask),
+                () => a.close(value),
+                () => a.moveTo(value, b),
+                () => a.revoke(value),
+                () => a.replace(value, mask),
+                () => a.share(value, b, mask),
+                () => a.split(value, mask),
+                () => a.duplicate(h, mask | 0x4000_0000), // a right the type does not define
+                () => a.lookup(h, f.other, 0),
+              ];
+              const r = calls[op]!();
+              const expected = op === 8 ? "invalid-rights" : op === 9 ? "wrong-type" : "bad-handle";
+              const on = op >= 8 ? "a good handle" : what;
+              if (r.kind !== expected)
+                throw new Error(`call ${op} on ${on}: got ${r.kind}, expected ${expected}`);
+              if (snapshotSpace(f.space) !== before)
+                throw new Error(`call ${op} on ${on}: a refused call changed state`);
+            },
+          ),
           params(opts, 100),
         ),
     },
