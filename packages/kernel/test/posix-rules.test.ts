@@ -374,6 +374,46 @@ describe("signals", () => {
   });
 });
 
+describe("SA_RESTART on every blocking call", () => {
+  // A blocked call that a handler with SA_RESTART interrupts is restarted (Linux: ERESTARTSYS), or,
+  // where that is not possible, returns EINTR; it never resumes with no result at all.
+  const calls: [string, (word: number) => UserCode<number>, readonly number[]][] = [
+    // Restarted: the word is compared again, and the wait ends with the child's wake (0), or at
+    // once if the word changed already (EAGAIN).
+    ["futex wait is restarted", (word) => sys.futex(word, 0, 0, 0), [0, -Errno.EAGAIN]],
+    // Not restartable here (the timeout would start over): EINTR.
+    ["futex wait with a timeout returns EINTR", (word) => sys.futex(word, 0, 0, 200_000), [-Errno.EINTR]],
+    ["nanosleep returns EINTR", () => sys.nanosleep(200_000), [-Errno.EINTR]],
+  ];
+  for (const [what, call, allowed] of calls) {
+    it(what, () => {
+      const r = expectPasses(function* (s) {
+        const h = s.addressOf(function* () {
+          yield* libc.write(1, "h");
+        });
+        yield* sys.sigaction(Sig.SIGUSR1, h, 0, 0x1000_0000);
+        const word = yield* libc.mmapAnon(PAGE, { shared: true });
+        const parent = yield* sys.getpid();
+        const a = yield* sys.fork();
+        if (a === 0) {
+          yield* compute(20_000);
+          yield* sys.kill(parent, Sig.SIGUSR1);
+          yield* compute(20_000);
+          yield* mem.store32(word, 1);
+          yield* sys.futex(word, 1, 1, 0);
+          return 0;
+        }
+        const res = yield* call(word);
+        yield* check(typeof res === "number", 1);
+        yield* check(allowed.includes(res), 2);
+        yield* libc.waitpid(a);
+        return 0;
+      });
+      expect(r.console).toBe("h");
+    });
+  }
+});
+
 describe("pipes and descriptors", () => {
   it("read gives end of file only when every write end is closed (a child's copy keeps the pipe open)", () => {
     expectPasses(function* () {

@@ -680,12 +680,16 @@ export class Kernel implements Waker {
     if (t.runState === "suspended") this.sched.resume(t.schedId);
   }
 
-  /** Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR. */
+  /**
+   * Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR, or,
+   * with `restart` (the handler has SA_RESTART) and a wait that names its trap, runs again. A wait
+   * with no restart point (a sleep, a timed futex wait) returns EINTR either way.
+   */
   interruptThread(t: Thread, restart: boolean): void {
     if (t.runState !== "blocked" || !t.wait!.interruptible) return;
     const w = t.wait!;
     w.cancel();
-    if (restart) this.wakeThread(t);
+    if (restart && w.restart !== null) this.wakeThread(t);
     else this.wakeThread(t, w.interrupted !== undefined ? w.interrupted() : -Errno.EINTR);
   }
 

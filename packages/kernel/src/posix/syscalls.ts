@@ -71,11 +71,16 @@ export function encodeStat(st: FileStat): Uint8Array {
  */
 class FutexWait implements WaitRecord {
   readonly on = "futex";
-  readonly restart = null;
   readonly interruptible = true;
+  /**
+   * @param restart the futex trap, run again when a handler with SA_RESTART interrupts an untimed
+   *   wait (Linux restarts it: the word is compared again); `null` for a timed wait, which returns
+   *   EINTR instead of starting its timeout over.
+   */
   constructor(
     private readonly k: Kernel,
     private readonly slot: number,
+    readonly restart: Trap | null,
   ) {}
   cancel(): void {
     this.k.ipc.threadExit(this.slot);
@@ -405,7 +410,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (timeout !== 0 && k.now > k.ipc.now) k.ipc.advanceTo(k.now);
       const st = k.futex.wait(slot, pa, val >>> 0, timeout === 0 ? FOREVER : timeout);
       if (st === IpcStatus.ValueMismatch) return -Errno.EAGAIN;
-      return k.block(t, new FutexWait(k, slot));
+      return k.block(t, new FutexWait(k, slot, timeout === 0 ? k.currentTrap : null));
     },
     clock_gettime: (t) => k.cpus[t.cpu]!.time,
     nanosleep(t, cycles) {

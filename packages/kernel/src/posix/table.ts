@@ -332,7 +332,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     errors: {
       EAGAIN: "the word changed",
       EINVAL: "uaddr not 4-byte aligned",
-      EINTR: "a handler ran",
+      EINTR: "a handler ran (an untimed wait whose handler has SA_RESTART is restarted instead)",
       ETIMEDOUT: "the timeout passed",
     },
   },

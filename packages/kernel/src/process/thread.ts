@@ -68,7 +68,11 @@ export interface Frame {
 export interface WaitRecord {
   /** What it waits for, for traces (e.g. `"waitpid"`, `"pipe read"`). */
   readonly on: string;
-  /** Restart the trap when woken without a result (true for waitpid, pipe read/write). */
+  /**
+   * The trap to run again when woken without a result (waitpid, pipe read/write), and when a
+   * handler with SA_RESTART interrupts the wait (an untimed futex wait too); `null`: the call
+   * cannot restart, and an interrupt returns EINTR.
+   */
   readonly restart: Trap | null;
   /** Undo the wait (remove from the list it is on) when the thread is interrupted or killed. */
   readonly cancel: () => void;
