@@ -56,6 +56,8 @@ export interface Bugs {
   readonly closedNotStale?: boolean;
   /** `close` forgets to tell the object (its handle count never drops). */
   readonly closeKeepsCount?: boolean;
+  /** `dispose` drops its entries without closing them (the objects never hear of it). */
+  readonly disposeKeepsHandles?: boolean;
   /**
    * Every operation but `lookup` finds its slot by the index alone: a stale value closes, revokes,
    * duplicates or moves whatever handle now sits in its old slot.
@@ -258,6 +260,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
 
   dispose(): void {
     if (this.disposed) return;
+    if (this.bugs.disposeKeepsHandles) this.slots.fill(null); // dropped, not closed: nobody is told
     this.slots.forEach((e, s) => {
       if (e) this.closeSlot(s);
     });

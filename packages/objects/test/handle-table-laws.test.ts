@@ -95,8 +95,18 @@ describe("each planted bug is rejected by the law written for it", () => {
 
   it("operations that find a stale value's slot by its index (close, revoke, derive the new occupant)", () => {
     const laws = lawsFor({ operationsIgnoreGeneration: true });
-    expectRejected(law(laws, "refused calls"), /call \d+ on a stale handle: got [a-z-]+, expected bad-handle/);
+    expectRejected(
+      law(laws, "refused calls"),
+      /call \d+ on a stale handle: got [a-z-]+, expected bad-handle/,
+    );
     expectRejected(law(laws, "model:"), /\(t\d+, stale 0x[0-9a-f]+\): got [a-z-]+, expected bad-handle/);
+  });
+
+  it("a dispose that detaches the table without closing its handles", () => {
+    expectRejected(
+      law(lawsFor({ disposeKeepsHandles: true }), "dispose closes every handle"),
+      /its last handle was disposed, but it is alive|counts \d+ handles, the tables hold \d+/,
+    );
   });
 
   it("a close that does not release the object's handle count", () => {

@@ -9,6 +9,7 @@
  * | no amplification | duplicate/replace/move/share/split granting a right that was not held |
  * | full table | a move into a full table that loses or duplicates the handle |
  * | revoke | a derived handle, in any table, that still resolves after its ancestor was revoked |
+ * | dispose | a process exit that leaves handles counted on their objects (a leak), or closes another table's |
  * | refusals change nothing | a refused call with a side effect (snapshot before = after), or an operation that acts on a stale value's reused slot |
  *
  * Related: `laws/handle-model.ts`, `handles/api.ts`.
@@ -219,6 +220,62 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
                   );
                 }
               });
+              f.space.checkInvariants();
+            },
+          ),
+          params(opts, 100),
+        ),
+    },
+    {
+      name: "dispose closes every handle of the table: an object left with no handle is destroyed, other tables keep theirs",
+      check: () =>
+        fc.assert(
+          fc.property(
+            fc.array(fc.tuple(fc.nat(), fc.nat(2)), { minLength: 1, maxLength: 12 }),
+            fc.integer({ min: 1, max: 4 }),
+            (steps, nObjects) => {
+              const f = fixture(factory, [16, 16]);
+              const [a, b] = f.tables as [HandleTable, HandleTable];
+              const all = Right.DUPLICATE | Right.TRANSFER | Right.READ;
+              const objects = Array.from({ length: nObjects }, () => f.obj());
+              const made: { table: HandleTable; handle: number }[] = [];
+              for (const [pick, kind] of steps) {
+                if (kind < 2 || made.length === 0) {
+                  const table = kind === 1 ? b : a;
+                  made.push({
+                    table,
+                    handle: ok(table.create(objects[pick % nObjects]!, all), "create").handle,
+                  });
+                } else {
+                  const src = made[pick % made.length]!; // a handle shared into the other table
+                  const dest = src.table === a ? b : a;
+                  made.push({
+                    table: dest,
+                    handle: ok(src.table.share(src.handle, dest, all), "share").handle,
+                  });
+                }
+              }
+              const hadHandle = new Set(a.list().map((i) => i.object));
+              const keptInB = new Map<KernelObject, number>();
+              for (const i of b.list()) keptInB.set(i.object, (keptInB.get(i.object) ?? 0) + 1);
+              a.dispose();
+              if (a.size !== 0) throw new Error(`dispose left ${a.size} handles in the table`);
+              if (f.space.tables().includes(a))
+                throw new Error("dispose left the table registered with its machine");
+              for (const o of objects) {
+                const kept = keptInB.get(o) ?? 0;
+                if (hadHandle.has(o) && kept === 0 && o.state !== "destroyed")
+                  throw new Error(
+                    `${o}: its last handle was disposed, but it is ${o.state} with ${o.handleCount} handles`,
+                  );
+                if (kept > 0 && (o.state !== "alive" || o.handleCount !== kept))
+                  throw new Error(
+                    `${o}: ${kept} handles in the other table, but it counts ${o.handleCount} (${o.state})`,
+                  );
+              }
+              for (const m of made)
+                if (m.table === b && b.lookup(m.handle, null, 0).kind !== "ok")
+                  throw new Error(`handle 0x${m.handle.toString(16)} of the other table no longer resolves`);
               f.space.checkInvariants();
             },
           ),
