@@ -56,6 +56,12 @@ export interface Bugs {
   readonly closedNotStale?: boolean;
   /** `close` forgets to tell the object (its handle count never drops). */
   readonly closeKeepsCount?: boolean;
+  /** Derivations do not check the right the operation itself needs (DUPLICATE, TRANSFER). */
+  readonly skipOperationRight?: boolean;
+  /** `split` gives the new handle its rights but leaves the kept handle all of them. */
+  readonly splitKeepsRights?: boolean;
+  /** `duplicate` records the copy as a new root, not as derived from its source. */
+  readonly duplicateAsRoot?: boolean;
   /** `dispose` drops its entries without closing them (the objects never hear of it). */
   readonly disposeKeepsHandles?: boolean;
   /**
@@ -133,7 +139,11 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     const mask = this.mask(e, rights);
     const refused = this.refusal(handle, e, Right.DUPLICATE, mask);
     if (refused) return refused;
-    const h = this.accept(e.object, mask, (o, at) => this.space.derivations.child(e.node, o, at));
+    const h = this.accept(e.object, mask, (o, at) =>
+      this.bugs.duplicateAsRoot
+        ? this.space.derivations.root(o, at)
+        : this.space.derivations.child(e.node, o, at),
+    );
     if (h === null) return this.full();
     e.object.acquireHandle();
     return { kind: "ok", handle: h };
@@ -212,7 +222,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     const h = this.accept(e.object, mask, (o, at) => this.space.derivations.sibling(e.node, o, at));
     if (h === null) return this.full();
     e.object.acquireHandle();
-    e.rights &= ~mask;
+    if (!this.bugs.splitKeepsRights) e.rights &= ~mask;
     return { kind: "ok", kept: handle as Handle, split: h };
   }
 
@@ -298,7 +308,13 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
   }
 
   private refusal(handle: number, e: Entry, op: Rights, mask: Rights) {
-    const r = deriveRefusal(handle, e.rights, op, mask, e.object.type.validRights);
+    const r = deriveRefusal(
+      handle,
+      e.rights,
+      this.bugs.skipOperationRight ? 0 : op,
+      mask,
+      e.object.type.validRights,
+    );
     // The widening bug keeps the operation's own right and the mask's validity, drops the subset rule.
     if (this.bugs.widen && r?.kind === "access-denied" && (e.rights & op) === op) return null;
     return r;

@@ -109,6 +109,26 @@ describe("each planted bug is rejected by the law written for it", () => {
     );
   });
 
+  it("derivations that skip the right the operation itself needs (share without TRANSFER)", () => {
+    expectRejected(
+      law(lawsFor({ skipOperationRight: true }), "model:"),
+      /(duplicate|moveTo|share|split)\(.*got ok, expected access-denied/,
+    );
+  });
+
+  it("a split that leaves the kept handle all its rights", () => {
+    expectRejected(
+      law(lawsFor({ splitKeepsRights: true }), "model:"),
+      /rights 0x[0-9a-f]+, model 0x[0-9a-f]+/,
+    );
+  });
+
+  it("a duplicate recorded as a new root, out of reach of revoke", () => {
+    const laws = lawsFor({ duplicateAsRoot: true });
+    expectRejected(law(laws, "after revoke"), /revoke closed \d+, \d+ were derived|still resolves/);
+    expectRejected(law(laws, "model:"), /revoke: closed \d+, model expects \d+/);
+  });
+
   it("a close that does not release the object's handle count", () => {
     expectRejected(
       law(lawsFor({ closeKeepsCount: true }), "model:"),
