@@ -519,6 +519,19 @@ describe("memory", () => {
     });
   });
 
+  it("MAP_FIXED with a range the address space cannot hold is ENOMEM (POSIX mmap), not EINVAL", () => {
+    expectPasses(function* () {
+      const flags = MapFlags.MAP_ANONYMOUS | MapFlags.MAP_PRIVATE | MapFlags.MAP_FIXED;
+      const rw = Prot.PROT_READ | Prot.PROT_WRITE;
+      const top = 2 ** 47 - PAGE; // the last page of user space: never mappable here (USER_END)
+      yield* check((yield* sys.mmap(top, PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 1);
+      yield* check((yield* sys.mmap(top - PAGE, 2 * PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 2);
+      yield* check((yield* sys.mmap(0, PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 3); // page 0 stays unmapped
+      yield* check((yield* sys.mmap(top - PAGE, PAGE, rw, flags, -1, 0)) === top - PAGE, 4);
+      return 0;
+    });
+  });
+
   it("a store to a PROT_READ page and a load from a PROT_NONE page raise SIGSEGV", () => {
     expectPasses(function* () {
       for (const prot of [Prot.PROT_READ, 0]) {

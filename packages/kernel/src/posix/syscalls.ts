@@ -223,8 +223,11 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       let placement: Placement;
       if ((flags & MapFlags.MAP_FIXED) !== 0) {
         // POSIX mmap: EINVAL when "the addr argument (if MAP_FIXED was specified) ... [is] not a
-        // multiple of the page size"; without MAP_FIXED any address is a hint.
-        if (addr % PAGE !== 0 || addr < USER_START || addr + len > USER_END) return -Errno.EINVAL;
+        // multiple of the page size"; ENOMEM when "MAP_FIXED was specified, and the range
+        // [addr,addr+len) exceeds that allowed for the address space" (page 0 included here).
+        // Without MAP_FIXED any address is a hint.
+        if (addr % PAGE !== 0) return -Errno.EINVAL;
+        if (addr < USER_START || addr + len > USER_END) return -Errno.ENOMEM;
         placement = { kind: "fixed", va: addr };
       } else {
         // Lunaix's hinted placement: the hint's page (rounded up, as Linux's PAGE_ALIGN) if free,

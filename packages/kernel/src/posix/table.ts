@@ -137,8 +137,8 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "Map anonymous memory. MAP_PRIVATE pages are copied on write across fork; MAP_SHARED pages stay shared with children. MAP_FIXED replaces whatever was mapped there. Without MAP_FIXED the range starts at the hint if it is free there, else at the first free range above the hint, else at the lowest free range (Lunaix's hinted placement); with no hint (0, or outside user space) the search starts at MMAP_BASE (64 GiB).",
     errors: {
       EINVAL:
-        "length 0, offset not 0, not MAP_ANONYMOUS, neither or both of SHARED/PRIVATE, MAP_FIXED with an address that is not page-aligned or a range outside user space",
-      ENOMEM: "no room for the range",
+        "length 0, offset not 0, not MAP_ANONYMOUS, neither or both of SHARED/PRIVATE, MAP_FIXED with an address that is not page-aligned",
+      ENOMEM: "no room for the range; MAP_FIXED with a range outside user space (page 0 included)",
     },
   },
   mprotect: {
