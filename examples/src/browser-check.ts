@@ -39,9 +39,16 @@ import {
   PageTree,
   RefcountCow,
   ShadowCow,
+  SlabCache,
   VirtualBuddy,
 } from "@osbricks/vm";
-import { cowStrategyLaws, frameAllocatorLaws, pageTreeLaws, virtualRangeLaws } from "@osbricks/vm/laws";
+import {
+  cowStrategyLaws,
+  frameAllocatorLaws,
+  objectCacheLaws,
+  pageTreeLaws,
+  virtualRangeLaws,
+} from "@osbricks/vm/laws";
 import { parseBootArgs } from "./cli/args.js";
 import { POLICY_NAMES } from "./lunaix/boot.js";
 import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
@@ -103,6 +110,13 @@ export function lawSuites(seed = 1): SuiteRun[] {
     [
       "vm frame allocator (bitmap)",
       frameAllocatorLaws(() => new BitmapAllocator({ frames: 256, maxOrder: 7 }), runs),
+    ],
+    [
+      "vm object cache (slab)",
+      objectCacheLaws(() => {
+        const frames = new BuddyAllocator({ frames: 64, maxOrder: 5 });
+        return { frames, cache: new SlabCache({ name: "law", objectSize: 96, frames }) };
+      }, runs),
     ],
     ["vm page tree", pageTreeLaws(() => new PageTree({ keyBits: 18 }), runs)],
     [

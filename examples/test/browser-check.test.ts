@@ -43,6 +43,7 @@ describe("the browser check's entry", () => {
       "objects waiting",
       "vm frame allocator (buddy)",
       "vm frame allocator (bitmap)",
+      "vm object cache (slab)",
       "vm page tree",
       "vm virtual ranges (buddy)",
       "vm virtual ranges (first fit)",

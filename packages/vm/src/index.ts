@@ -51,6 +51,7 @@ export { ObjectStore, type ObjectStoreOptions } from "./objects/object-store.js"
 export { VmObject } from "./objects/vm-object.js";
 export { MAX_TREE_FRAME, NO_FRAME, type PageMap } from "./pagetree/api.js";
 export { PageTree, type PageTreeOptions } from "./pagetree/page-tree.js";
+export type { ObjectCache, ObjectCacheCounts } from "./slab/api.js";
 export { KMALLOC_SIZES, Kmalloc } from "./slab/kmalloc.js";
 export { SlabCache, type SlabCacheOptions, type SlabStats } from "./slab/slab-cache.js";
 export { AddressSpace } from "./space/address-space.js";

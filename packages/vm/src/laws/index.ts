@@ -14,5 +14,6 @@ export {
   snapshot,
 } from "./frame-commands.js";
 export { type Law, type LawOptions, runLaws } from "./law.js";
+export { type ObjectCacheUnderTest, objectCacheLaws, runObjectCacheLaws } from "./object-cache.js";
 export { pageTreeLaws, runPageTreeLaws } from "./page-tree.js";
 export { runVirtualRangeLaws, virtualRangeLaws } from "./virtual-range.js";

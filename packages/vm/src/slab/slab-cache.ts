@@ -42,6 +42,7 @@ import { hex } from "../format.js";
 import type { FrameAllocator } from "../frames/api.js";
 import { FRAME_SIZE } from "../frames/api.js";
 import type { SlabEvent, Tracer } from "../tracer.js";
+import type { ObjectCache, ObjectCacheCounts } from "./api.js";
 
 /** Options of {@link SlabCache}. */
 export interface SlabCacheOptions {
@@ -62,7 +63,7 @@ export interface SlabCacheOptions {
 }
 
 /** The counters and list lengths of a cache (as /proc/slabinfo or Lunaix's cake stats show them). */
-export interface SlabStats {
+export interface SlabStats extends ObjectCacheCounts {
   readonly name: string;
   readonly objectSize: number;
   /** Bytes between consecutive objects (objectSize rounded up to the alignment). */
@@ -124,7 +125,7 @@ class Slab {
  * areas.stats().objectsInUse;     // 2
  * ```
  */
-export class SlabCache {
+export class SlabCache implements ObjectCache {
   readonly name: string;
   readonly objectSize: number;
   readonly stride: number;
@@ -134,7 +135,8 @@ export class SlabCache {
   private readonly maxEmpty: number;
   private readonly tracer: Tracer<SlabEvent> | undefined;
   private readonly colours: number;
-  private readonly align: number;
+  /** Every object's address is a multiple of this (a power of two). */
+  readonly align: number;
   private nextColour = 0;
   private readonly heads: Record<ListName, Slab | null> = { partial: null, full: null, empty: null };
   private readonly lengths: Record<ListName, number> = { partial: 0, full: 0, empty: 0 };
