@@ -15,6 +15,7 @@ import {
   SlabCache,
 } from "../src/index.js";
 import { type ObjectCacheUnderTest, objectCacheLaws, runObjectCacheLaws } from "../src/laws/index.js";
+import { LAW_HELD, violation } from "./law-violation.js";
 
 type Bug =
   | "none"
@@ -147,18 +148,7 @@ describe("object-cache laws accept our slab cache", () => {
   it("a student's frame-per-slab cache without a bug", () => runObjectCacheLaws(toy("none"), opts));
 });
 
-/** The violation a law reports (fast-check's cause: the message of the check that broke). */
-function violation(bug: Bug, lawPrefix: string): string {
-  const law = objectCacheLaws(toy(bug), opts).find((l) => l.name.startsWith(lawPrefix));
-  if (law === undefined) throw new Error(`no law starts with "${lawPrefix}"`);
-  try {
-    law.check();
-  } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    return String(cause instanceof Error ? cause.message : e);
-  }
-  return "the law held";
-}
+const broken = (bug: Bug, lawPrefix: string) => violation(objectCacheLaws(toy(bug), opts), lawPrefix);
 
 describe("object-cache laws reject planted bugs, each with the law made for it", () => {
   const cases: Array<[Bug, string, RegExp]> = [
@@ -180,12 +170,12 @@ describe("object-cache laws reject planted bugs, each with the law made for it",
     ["count-stays", "owns is true for the live objects only", /stats\(\)\.objectsInUse/],
   ];
   for (const [bug, law, message] of cases) {
-    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(violation(bug, law)).toMatch(message));
+    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(broken(bug, law)).toMatch(message));
   }
   it.each(["overlap", "misaligned", "double-free-ignored", "owns-any-address", "count-stays"] as const)(
     "%s: the model-based law fails too",
     (bug) => {
-      expect(violation(bug, "model-based")).not.toBe("the law held");
+      expect(broken(bug, "model-based")).not.toBe(LAW_HELD);
     },
   );
 });

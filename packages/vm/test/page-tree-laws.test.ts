@@ -8,6 +8,7 @@
 import { describe, expect, it } from "vitest";
 import { NO_FRAME, type PageMap, PageTree } from "../src/index.js";
 import { pageTreeLaws, runPageTreeLaws } from "../src/laws/index.js";
+import { LAW_HELD, violation } from "./law-violation.js";
 
 type Bug =
   | "none"
@@ -136,18 +137,11 @@ describe("page-map laws accept our page tree", () => {
   it("a student's plain radix tree without a bug", () => runPageTreeLaws(() => new ToyRadix("none"), opts));
 });
 
-/** The violation a law reports (fast-check's cause: the message of the check that broke). */
-function violation(bug: Bug, lawPrefix: string): string {
-  const law = pageTreeLaws(() => new ToyRadix(bug), opts).find((l) => l.name.startsWith(lawPrefix));
-  if (law === undefined) throw new Error(`no law starts with "${lawPrefix}"`);
-  try {
-    law.check();
-  } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    return String(cause instanceof Error ? cause.message : e);
-  }
-  return "the law held";
-}
+const broken = (bug: Bug, lawPrefix: string) =>
+  violation(
+    pageTreeLaws(() => new ToyRadix(bug), opts),
+    lawPrefix,
+  );
 
 describe("page-map laws reject planted bugs, each with the law made for it", () => {
   const cases: Array<[Bug, string, RegExp]> = [
@@ -165,12 +159,12 @@ describe("page-map laws reject planted bugs, each with the law made for it", () 
     ["key-wraps", "a key outside 0..maxKey", /set\(\d+, 1\) did not throw/],
   ];
   for (const [bug, law, message] of cases) {
-    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(violation(bug, law)).toMatch(message));
+    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(broken(bug, law)).toMatch(message));
   }
   it.each(["set-returns-new", "delete-keeps-frame", "range-drops-last", "range-unordered"] as const)(
     "%s: the model-based law fails too",
     (bug) => {
-      expect(violation(bug, "model-based")).not.toBe("the law held");
+      expect(broken(bug, "model-based")).not.toBe(LAW_HELD);
     },
   );
 });

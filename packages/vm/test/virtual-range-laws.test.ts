@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { FirstFitRanges, type RangeRequest, VirtualBuddy, type VirtualRangeAllocator } from "../src/index.js";
 import { runVirtualRangeLaws, virtualRangeLaws } from "../src/laws/index.js";
+import { LAW_HELD, violation } from "./law-violation.js";
 
 const P = 4096;
 
@@ -88,18 +89,11 @@ describe("virtual-range laws accept our allocators", () => {
     runVirtualRangeLaws(() => new VirtualBuddy({ base: -(2 ** 39), pages: 48, maxOrder: 4 }), opts));
 });
 
-/** The violation a law reports, as the message of the check that broke (fast-check's cause). */
-function violation(bug: Bug, lawPrefix: string): string {
-  const law = virtualRangeLaws(() => new Planted(bug), opts).find((l) => l.name.startsWith(lawPrefix));
-  if (law === undefined) throw new Error(`no law starts with "${lawPrefix}"`);
-  try {
-    law.check();
-  } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    return String(cause instanceof Error ? cause.message : e);
-  }
-  return "the law held";
-}
+const broken = (bug: Bug, lawPrefix: string) =>
+  violation(
+    virtualRangeLaws(() => new Planted(bug), opts),
+    lawPrefix,
+  );
 
 describe("virtual-range laws reject planted bugs, each with the law made for it", () => {
   const cases: Array<[Bug, string, RegExp]> = [
@@ -117,7 +111,7 @@ describe("virtual-range laws reject planted bugs, each with the law made for it"
     ["hands-out-twice", "alloc returns an aligned range", /already taken|at least \d+ bytes/],
   ];
   for (const [bug, law, message] of cases) {
-    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(violation(bug, law)).toMatch(message));
+    it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(broken(bug, law)).toMatch(message));
   }
   it.each([
     "ignores-align",
@@ -126,7 +120,7 @@ describe("virtual-range laws reject planted bugs, each with the law made for it"
     "claim-takes-part",
     "hands-out-twice",
   ] as const)("%s: the model-based law fails too", (bug) => {
-    expect(violation(bug, "model-based")).not.toBe("the law held");
+    expect(broken(bug, "model-based")).not.toBe(LAW_HELD);
   });
   it("without a bug, the wrapper passes every law (the switches are the only difference)", () => {
     const none = "none" as Bug;
