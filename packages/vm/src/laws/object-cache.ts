@@ -17,6 +17,7 @@
  * cache holds. The model is the set of live objects' addresses.
  */
 import fc from "fast-check";
+import { hex } from "../format.js";
 import { FRAME_SIZE, type FrameAllocator } from "../frames/api.js";
 import type { ObjectCache } from "../slab/api.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
@@ -52,8 +53,6 @@ const modelOpArb: fc.Arbitrary<Op> = fc.oneof(
 function assertEq(actual: unknown, expected: unknown, what: string): void {
   if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
 }
-
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The model: the live objects' addresses, in the order they were handed out. */
 class LiveObjects {

@@ -29,6 +29,7 @@
  */
 import type { VirtAddr } from "@osbricks/hw-x86";
 import fc from "fast-check";
+import { hex } from "../format.js";
 import { type VirtualRangeAllocator, VPAGE_SIZE } from "../vrange/api.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
 
@@ -100,15 +101,13 @@ class RangeModel {
 
   /** Record what `alloc(bytes, align)` returned at `va`, `taken` bytes gone; check it was right. */
   allocated(va: VirtAddr, bytes: number, align: number, taken: number, call: string): void {
-    const at = `${call} returned 0x${va.toString(16)} and took ${taken} bytes`;
+    const at = `${call} returned ${hex(va)} and took ${taken} bytes`;
     if (taken < bytes || taken % P !== 0) {
       throw new Error(`${at}: expected at least ${bytes} bytes, in whole pages`);
     }
     if (((va % align) + align) % align !== 0) throw new Error(`${at}: not aligned to ${align}`);
     if (va < this.base || va + taken > this.base + this.size) {
-      throw new Error(
-        `${at}: outside the region [0x${this.base.toString(16)}, +0x${this.size.toString(16)})`,
-      );
+      throw new Error(`${at}: outside the region [${hex(this.base)}, +${hex(this.size)})`);
     }
     if (!this.rangeFree(va, taken)) throw new Error(`${at}: some of those pages were already taken`);
     this.mark(va, taken, 1);
@@ -136,7 +135,7 @@ class RangeModel {
     const run = Math.max(2 ** Math.ceil(Math.log2(bytes / P)) * P, align);
     for (let va = Math.ceil(this.base / run) * run; va + run <= this.base + this.size; va += run) {
       if (this.rangeFree(va, run)) {
-        throw new Error(`${call} returned null, but the ${run} bytes at 0x${va.toString(16)} are free`);
+        throw new Error(`${call} returned null, but the ${run} bytes at ${hex(va)} are free`);
       }
     }
   }
@@ -165,8 +164,8 @@ function samePages(r: VirtualRangeAllocator, m: RangeModel, what: string): void 
       if (got) claimed.push(va);
       if (got !== m.pageFree(p)) {
         throw new Error(
-          `${what}: the page at 0x${va.toString(16)} is ${m.pageFree(p) ? "free" : "in use"}, ` +
-            `but claim(0x${va.toString(16)}, ${P}) returned ${got}`,
+          `${what}: the page at ${hex(va)} is ${m.pageFree(p) ? "free" : "in use"}, ` +
+            `but claim(${hex(va)}, ${P}) returned ${got}`,
         );
       }
     }
@@ -190,7 +189,7 @@ function replay(
       const bytes = a.pages * P;
       const align = P << a.alignShift;
       const hint = m.base + (a.hint % m.pages) * P;
-      const call = `alloc(${bytes}, { hint: 0x${hint.toString(16)}, align: ${align} })`;
+      const call = `alloc(${bytes}, { hint: ${hex(hint)}, align: ${align} })`;
       const before = r.freeBytes();
       const va = r.alloc(bytes, { hint, align });
       if (va === null) {
@@ -209,7 +208,7 @@ function replay(
       const got = r.claim(va, bytes);
       if (got !== free) {
         throw new Error(
-          `claim(0x${va.toString(16)}, ${bytes}) returned ${got}; the range is ${free ? "" : "not "}wholly free`,
+          `claim(${hex(va)}, ${bytes}) returned ${got}; the range is ${free ? "" : "not "}wholly free`,
         );
       }
       if (got) m.claimed(va, bytes);
@@ -330,8 +329,7 @@ export function virtualRangeLaws(factory: () => VirtualRangeAllocator, opts: Law
           r.free(x.va, x.bytes);
           calls.push([x.va, x.bytes]);
         }
-        for (const [va, bytes] of calls)
-          refused(r, m, `free(0x${va.toString(16)}, ${bytes})`, () => r.free(va, bytes));
+        for (const [va, bytes] of calls) refused(r, m, `free(${hex(va)}, ${bytes})`, () => r.free(va, bytes));
       }),
     ),
     law(
@@ -342,9 +340,9 @@ export function virtualRangeLaws(factory: () => VirtualRangeAllocator, opts: Law
         const va = m.base + (page % m.pages) * P;
         const bytes = Math.min(pages, m.pages - (page % m.pages)) * P;
         const free = m.rangeFree(va, bytes);
-        assertEq(r.claim(va, bytes), free, `claim(0x${va.toString(16)}, ${bytes}) (wholly free: ${free})`);
+        assertEq(r.claim(va, bytes), free, `claim(${hex(va)}, ${bytes}) (wholly free: ${free})`);
         if (free) m.claimed(va, bytes);
-        samePages(r, m, `after claim(0x${va.toString(16)}, ${bytes})`);
+        samePages(r, m, `after claim(${hex(va)}, ${bytes})`);
       }),
     ),
     law(
