@@ -76,6 +76,19 @@ describe("condition-variable laws", () => {
     expect(r.outcome).toBe("all-exited");
   });
 
+  it("catch a broadcast that wakes without changing the word (a waiter between its unlock and its sleep misses it)", () => {
+    const lossyBroadcast = broken("broadcast without a sequence bump", {
+      *broadcast(_self, c) {
+        yield* futexWake(c, WAKE_ALL);
+      },
+    });
+    // Only the buffer law can see it: the sleepers law broadcasts when everyone is long asleep.
+    const sc = counterexampleOf<BufferScenario>(
+      condVarLaws(() => lossyBroadcast, { numRuns: 50, seed: 11 })[0]!,
+    );
+    expect(runBufferScenario(lossyBroadcast, sc).outcome).toBe("deadlock");
+  });
+
   it("catch a broadcast that wakes only one waiter (the others sleep forever)", () => {
     const one = broken("broadcast that wakes one", {
       *broadcast(_self, c) {
