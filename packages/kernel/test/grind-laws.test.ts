@@ -84,13 +84,13 @@ describe("the grind laws reject broken kernels", () => {
     expect(() => laws(doubleRef)[0]!.check()).toThrow(/refs=|leaked/);
   });
 
-  it("a sched_yield that depends on state outside the seed (a counter shared by every kernel): not reproducible", () => {
+  it("a spawn that depends on state outside the seed (a counter shared by every kernel): not reproducible", () => {
     let shared = 0;
     const drifting = tweaked((k, posix) => ({
-      sched_yield: (t) => {
+      spawn: (t, path, argv, envp) => {
         shared++;
         k.cpus[t.cpu]!.time += shared; // the run's clock depends on what ran before it
-        return posix(t, "sched_yield", []);
+        return posix(t, "spawn", [path!, argv!, envp!]);
       },
     }));
     expect(() => laws(drifting)[1]!.check()).toThrow(/ran differently twice/);
