@@ -4,16 +4,22 @@
 // Run one alone: pnpm vitest run packages/kernel/test/posix-rules.test.ts -t "SIGCHLD"
 import { describe, expect, it } from "vitest";
 import {
+  Console,
+  checkFileInvariants,
   compute,
   Errno,
   type ExecutableImage,
+  FdTable,
+  FileMode,
   Kernel,
   type KernelEvent,
   type KernelOptions,
   libc,
+  MAX_FDS,
   MapFlags,
   MMAP_BASE,
   mem,
+  OpenFile,
   type ProcessStart,
   ProgramRegistry,
   Prot,
@@ -467,6 +473,42 @@ describe("pipes and descriptors", () => {
       yield* check(got instanceof Uint8Array && new TextDecoder().decode(got) === "ta", 5);
       return 0;
     });
+  });
+
+  it("dup2: onto itself returns it; onto an open descriptor closes that first; clears FD_CLOEXEC; EBADF leaves newfd open", () => {
+    expectPasses(function* () {
+      const [r, w] = yield* libc.pipe(); // 3, 4
+      yield* check((yield* sys.dup2(w, w)) === w, 1);
+      yield* check((yield* sys.dup2(9, r)) === -Errno.EBADF, 2); // oldfd closed: r stays open
+      yield* check((yield* sys.dup2(w, 64)) === -Errno.EBADF && (yield* sys.dup2(w, -1)) === -Errno.EBADF, 3);
+      yield* check((yield* sys.dup2(w, 10)) === 10, 4);
+      yield* check((yield* libc.write(10, "via 10")) === 6, 5);
+      const got = yield* libc.read(r, 16);
+      yield* check(got instanceof Uint8Array && new TextDecoder().decode(got) === "via 10", 6);
+      // dup2 of the write end onto the only read end closes it: now no reader is left.
+      yield* sys.sigaction(Sig.SIGPIPE, SIG_IGN, 0, 0);
+      yield* check((yield* sys.dup2(w, r)) === r, 7);
+      yield* check((yield* libc.write(w, "x")) === -Errno.EPIPE, 8);
+      yield* check(
+        (yield* sys.close(10)) === 0 && (yield* sys.close(r)) === 0 && (yield* sys.close(w)) === 0,
+        9,
+      );
+      return 0;
+    });
+  });
+
+  it("FdTable.installAt, dup2's table step: a description moved onto its own slot is not released; FD_CLOEXEC is cleared", () => {
+    const t = new FdTable();
+    const f = new OpenFile(new Console(), FileMode.READ_WRITE);
+    expect(t.install(f, true)).toBe(0);
+    expect(t.installAt(0, f)).toBe(0);
+    expect(f.released).toBe(false);
+    expect(f.refs).toBe(1);
+    expect(t.isCloseOnExec(0)).toBe(false);
+    expect(t.installAt(MAX_FDS, f)).toBe(-1);
+    expect(t.installAt(5, f)).toBe(5);
+    expect(f.refs).toBe(2);
+    checkFileInvariants([t]);
   });
 
   it("dup takes the lowest free descriptor; close of a bad or closed fd is EBADF", () => {

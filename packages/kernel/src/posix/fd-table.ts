@@ -105,6 +105,26 @@ export class FdTable {
     return fd;
   }
 
+  /**
+   * Put `f` at descriptor `fd` (dup2): whatever `fd` held is closed after `f` is in, so the same
+   * description moved onto itself is never released on the way. FD_CLOEXEC is cleared, as dup2
+   * leaves it. Returns `fd`, or -1 when `fd` is outside 0..MAX_FDS-1 (EBADF).
+   */
+  installAt(fd: number, f: OpenFile): number {
+    if (!Number.isInteger(fd) || fd < 0 || fd >= MAX_FDS) return -1;
+    f.get();
+    this.ledger?.note(f);
+    while (this.slots.length <= fd) {
+      this.slots.push(null);
+      this.cloexec.push(false);
+    }
+    const old = this.slots[fd]!;
+    this.slots[fd] = f;
+    this.cloexec[fd] = false;
+    old?.put();
+    return fd;
+  }
+
   /** Whether `fd` is open with FD_CLOEXEC. */
   isCloseOnExec(fd: number): boolean {
     return this.get(fd) !== null && this.cloexec[fd] === true;

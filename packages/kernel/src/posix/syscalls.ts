@@ -319,6 +319,13 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const nfd = t.process.files.install(f);
       return nfd < 0 ? -Errno.EMFILE : nfd;
     },
+    dup2(t, oldfd, newfd) {
+      const files = t.process.files;
+      const f = files.get(oldfd);
+      if (!f) return -Errno.EBADF; // POSIX: and newfd is not closed
+      if (oldfd === newfd) return newfd; // POSIX: returns fildes2 without closing it
+      return files.installAt(newfd, f) < 0 ? -Errno.EBADF : newfd;
+    },
     getpid: (t) => t.process.pid,
     thread_create(t, entry, arg, stack, tidptr) {
       const fn = codeAt(k, t, entry);

@@ -209,6 +209,16 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "A new descriptor (the lowest free) for the same open file.",
     errors: { EBADF: "fd not open", EMFILE: "table full" },
   },
+  dup2: {
+    nr: 33,
+    args: [
+      arg.fd("oldfd", { doc: "descriptor to copy" }),
+      arg.fd("newfd", { doc: "the descriptor number it gets" }),
+    ],
+    result: "fd",
+    doc: "Make `newfd` refer to the open file of `oldfd`, closing what `newfd` held first (silently); FD_CLOEXEC of `newfd` is cleared. When `oldfd` equals `newfd` and is open, returns it and changes nothing. Returns `newfd`.",
+    errors: { EBADF: "oldfd not open, or newfd outside 0..63 (the table's size)" },
+  },
   getpid: { nr: 39, args: [], result: "pid", doc: "The caller's process id." },
   thread_create: {
     nr: 56,
