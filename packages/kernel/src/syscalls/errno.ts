@@ -3,8 +3,8 @@
  *
  * A refused system call never throws inside the kernel (that tier of failure is for misuse of the
  * library by its host code). It returns `-errno` in the result register, the Linux raw-syscall
- * convention: results 0..2^31-1 are successes, -1..-4095 are errors (Linux's `IS_ERR_VALUE`
- * window). The numbers are Linux x86-64's (`asm-generic/errno-base.h`, `errno.h`), so a trace reads
+ * convention: results >= 0 are successes (an mmap address reaches 2^47), -1..-4095 are errors
+ * (Linux's `IS_ERR_VALUE` window). The numbers are Linux x86-64's (`asm-generic/errno-base.h`, `errno.h`), so a trace reads
  * like strace output, and the names and meanings are POSIX.1-2008's (`<errno.h>`).
  *
  * Related: `decl.ts` (argument checks that produce EINVAL/EFAULT/EBADF), `../posix/` (the rest).
