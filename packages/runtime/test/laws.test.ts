@@ -1,8 +1,9 @@
-// The lock laws run against our two locks, and catch three broken ones (a lock that is not atomic,
-// one whose unlock forgets to wake a sleeper, and one whose woken waiter takes the word as 1).
+// The lock laws run against our two locks, and catch four broken ones (a lock that is not atomic,
+// one whose unlock forgets to wake a sleeper, one whose woken waiter takes the word as 1, and one
+// whose unlock wakes before it stores 0).
 import { mem } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { atomic, futexLock, futexWait, futexWake, type Lock, spinYieldLock } from "../src/index.js";
+import { atomic, futexLock, futexWait, futexWake, type Lock, lllLock, spinYieldLock } from "../src/index.js";
 import { type LockScenario, lockLaws, runLockScenario } from "../src/laws/index.js";
 import { counterexampleOf } from "./counterexample.js";
 
@@ -80,6 +81,24 @@ describe("lock laws", () => {
     const sc = counterexampleOf<LockScenario>(lockLaws(() => forgets, { numRuns: 50, seed: 7 })[1]!);
     expect(sc.threads).toBeGreaterThanOrEqual(3); // one holds, two sleep: the second is forgotten
     expect(runLockScenario(forgets, { ...sc, gap: 0 }).outcome).toBe("deadlock");
+  });
+
+  it("catch a futex lock whose unlock wakes before it stores 0 (the woken waiter sleeps again, and nobody wakes it)", () => {
+    // Drepper's order is store 0, then FUTEX_WAKE. Reversed, the woken waiter's xchg still sees 1,
+    // it sets 2 and sleeps again, and the store of 0 that follows wakes nobody.
+    const early: Lock = {
+      name: "futex lock that wakes before it releases",
+      size: 4,
+      lock: (_self, m) => lllLock(m),
+      *unlock(_self, m) {
+        if ((yield* atomic.add32(m, -1)) !== 1) {
+          yield* futexWake(m, 1);
+          yield* mem.store32(m, 0);
+        }
+      },
+    };
+    const sc = counterexampleOf<LockScenario>(lockLaws(() => early, { numRuns: 50, seed: 7 })[1]!);
+    expect(runLockScenario(early, { ...sc, gap: 0 }).outcome).toBe("deadlock");
   });
 
   it("a scenario's figures: 4 threads × 20 rounds on 2 CPUs with the futex lock", () => {
