@@ -167,7 +167,11 @@ export interface HandleTable {
   /** A second handle in this table with rights `rights` ⊆ held; needs DUPLICATE. */
   duplicate(handle: number, rights: Rights): HandleResult;
 
-  /** Close `handle` and return a new handle with `rights` ⊆ held, in one step. */
+  /**
+   * Close `handle` and return a new handle with `rights` ⊆ held, in one step; the old value turns
+   * stale. Needs no right. `table-full` only when the table has no free slot and the new handle
+   * cannot reuse the old one's (a slot table whose slot ran out of generations).
+   */
   replace(handle: number, rights: Rights): HandleResult;
 
   /** Close `handle`. The object may be destroyed as a consequence. */
@@ -209,7 +213,10 @@ export interface HandleTable {
   /** Every open handle, in slot order. */
   list(): HandleInfo[];
 
-  /** Close every handle (the process exits) and detach the table from its machine. */
+  /**
+   * Close every handle, exactly as `close` would (the process exits): each object is told, and one
+   * left with no handle and no reference is destroyed; then detach the table from its machine.
+   */
   dispose(): void;
 
   /** @throws InvariantError describing the first broken invariant. */
