@@ -250,6 +250,45 @@ describe("exec", () => {
   });
 });
 
+describe("posix_spawn", () => {
+  const child: ExecutableImage = {
+    name: "child",
+    *main() {
+      if ((yield* sys.sigaction(Sig.SIGUSR1, 0, 0, 0)) !== SIG_IGN) return 1; // ignored stays ignored
+      if ((yield* sys.sigaction(Sig.SIGUSR2, 0, 0, 0)) !== 0) return 2; // caught is default
+      if ((yield* sys.sigprocmask(SigHow.SIG_BLOCK, 0)) !== bit(Sig.SIGTERM)) return 3; // the mask
+      const st = yield* libc.sbrk(256);
+      if ((yield* sys.fstat(3, st)) !== 0) return 4; // a plain descriptor is inherited
+      if ((yield* sys.fstat(4, st)) !== -Errno.EBADF) return 5; // an FD_CLOEXEC one is not
+      return 0;
+    },
+  };
+
+  it("the child keeps ignored signals ignored, resets caught ones, keeps the mask and the descriptors without FD_CLOEXEC", () => {
+    const programs = new ProgramRegistry()
+      .register({
+        name: "init",
+        *main(s) {
+          const h = s.addressOf(function* () {});
+          yield* sys.sigaction(Sig.SIGUSR1, SIG_IGN, 0, 0);
+          yield* sys.sigaction(Sig.SIGUSR2, h, 0, 0);
+          yield* sys.sigprocmask(SigHow.SIG_BLOCK, bit(Sig.SIGTERM));
+          const pid = yield* libc.spawnv("child");
+          return WEXITSTATUS((yield* libc.waitpid(pid)).status);
+        },
+      })
+      .register(child);
+    const k = new Kernel({ programs, paranoid: true });
+    const init = k.boot("init");
+    // fd 3 plain, fd 4 with FD_CLOEXEC (what open(O_CLOEXEC) would give).
+    init.files.install(new OpenFile(new Console(), FileMode.READ_WRITE));
+    init.files.install(new OpenFile(new Console(), FileMode.READ_WRITE), true);
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+});
+
 describe("signals", () => {
   it("SIGKILL and SIGSTOP can be neither caught, ignored nor blocked", () => {
     expectPasses(function* (s) {

@@ -97,7 +97,8 @@ export class Lifecycle {
 
   /**
    * Create a process from scratch running `image` (posix_spawn, Lunaix-style: nothing is copied
-   * from the parent but the descriptors and the signal mask).
+   * from the parent but the descriptors without FD_CLOEXEC, the signal mask `sigBlocked` and the
+   * ignored signals, as a fork followed by an exec would leave them).
    * @returns the process, or -EAGAIN (process limit) / -ENOMEM.
    */
   spawn(
@@ -127,7 +128,12 @@ export class Lifecycle {
     const p = new Process(k.objects, k.processType, pid, parent, space, text, image.name);
     p.retain();
     p.heapStart = p.brk = load.heapStart;
+    // posix_spawn is fork + exec without the copy, and keeps exec's rules: FD_CLOEXEC descriptors
+    // are not inherited, ignored signals stay ignored, caught ones start at SIG_DFL.
     p.files = files.clone();
+    p.files.closeOnExec();
+    for (let i = 1; i < 32; i++)
+      if (parent.sigActions[i]!.handler === SIG_IGN) p.sigActions[i] = parent.sigActions[i]!;
     parent.children.push(p);
     k.processes.set(pid, p);
     const start = this.startOf(p, argv, envp, load.argvPtr, load.envpPtr);

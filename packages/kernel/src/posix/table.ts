@@ -380,7 +380,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       arg.ptr("envp", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
     ],
     result: "pid",
-    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. The child inherits descriptors and the signal mask. Returns the child's pid.",
+    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, and the ignored signals (caught ones start at SIG_DFL). Returns the child's pid.",
     errors: { ENOENT: "no such program", EAGAIN: "process limit reached" },
   },
   pager_attach: {
