@@ -1,6 +1,6 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
 
-import { Errno, Kernel, libc, ProgramRegistry, Prot, Whence } from "@osbricks/kernel";
+import { Errno, Kernel, libc, ProgramRegistry, Prot, WEXITSTATUS, Whence } from "@osbricks/kernel";
 import { fileOperationsLaws } from "@osbricks/kernel/laws";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -130,6 +130,39 @@ describe("getdents64", () => {
     expect(rest[18]).toBe(8); // DT_REG
     expect((f.getdents(100) as Uint8Array).length).toBe(0);
     expect(new VfsFile(fs, bin, true, false, false).getdents(10)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe("open file descriptions through the system calls", () => {
+  it("fork and dup share the offset (one description); a second open has its own", () => {
+    const { fs } = ramFs();
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const path = yield* libc.cstring("/f");
+        const fd = yield* sys.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0);
+        yield* libc.write(fd, "abcdefgh");
+        yield* sys.lseek(fd, 0, Whence.SEEK_SET);
+        const pid = yield* sys.fork();
+        if (pid === 0) {
+          const got = yield* libc.read(fd, 2);
+          return got instanceof Uint8Array && text(got) === "ab" ? 0 : 1;
+        }
+        if (WEXITSTATUS((yield* libc.waitpid(pid)).status) !== 0) return 2;
+        if ((yield* sys.lseek(fd, 0, Whence.SEEK_CUR)) !== 2) return 3; // the child's read moved it
+        const copy = yield* sys.dup(fd);
+        const cd = yield* libc.read(copy, 2);
+        if (!(cd instanceof Uint8Array) || text(cd) !== "cd") return 4;
+        if ((yield* sys.lseek(fd, 0, Whence.SEEK_CUR)) !== 4) return 5;
+        const other = yield* sys.open(path, OpenFlags.O_RDONLY, 0);
+        const ab = yield* libc.read(other, 2);
+        return ab instanceof Uint8Array && text(ab) === "ab" ? 0 : 6;
+      },
+    });
+    const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
+    const init = k.boot("init");
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
   });
 });
 
