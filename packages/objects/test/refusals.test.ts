@@ -28,9 +28,12 @@ function machine() {
   const b = new MapHandleTable(space, { capacity: 4 });
   const gone = new SlotHandleTable(space, { capacity: 4 });
   gone.dispose();
+  const goneMap = new MapHandleTable(space, { capacity: 4 });
+  goneMap.dispose();
   const o = new KernelObject(space, port);
   const h = a.create(o, Right.DUPLICATE | Right.TRANSFER | Right.WAIT);
-  if (h.kind !== "ok") throw new Error("setup");
+  const mh = b.create(o, Right.TRANSFER);
+  if (h.kind !== "ok" || mh.kind !== "ok") throw new Error("setup");
   const dead = new KernelObject(space, port);
   dead.retain();
   dead.kill();
@@ -50,8 +53,10 @@ function machine() {
     a,
     b,
     gone,
+    goneMap,
     o,
     h: h.handle,
+    mh: mh.handle,
     dead,
     destroyed,
     host,
@@ -135,14 +140,26 @@ const cases: [string, new (...a: never[]) => ObjectsError, RegExp, (m: Machine) 
   [
     "move into a disposed table",
     LifeCycleError,
-    /accept: the table is disposed/,
+    /table \d+: moveTo: table \d+ is disposed/,
     (m) => m.a.moveTo(m.h, m.gone),
   ],
   [
     "share into a disposed table",
     LifeCycleError,
-    /accept: the table is disposed/,
+    /table \d+: share: table \d+ is disposed/,
     (m) => m.a.share(m.h, m.gone, 0),
+  ],
+  [
+    "move from a map table into a disposed table",
+    LifeCycleError,
+    /table \d+: moveTo: table \d+ is disposed/,
+    (m) => m.b.moveTo(m.mh, m.gone),
+  ],
+  [
+    "create in a disposed map table",
+    LifeCycleError,
+    /table \d+: create\(port#\d+, rights=0x0\): the table is disposed/,
+    (m) => m.goneMap.create(m.o, 0),
   ],
   [
     "wait on no object",

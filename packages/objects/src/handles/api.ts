@@ -181,11 +181,15 @@ export interface HandleTable {
    * Move `handle` into `dest` with `rights` ⊆ held (default: all held), atomically: on success it
    * is gone from this table and present in `dest`; on any refusal both tables are unchanged.
    * Needs TRANSFER.
-   * @throws InvalidArgumentError when `dest` is this table, or of an incompatible implementation.
+   * @throws InvalidArgumentError when `dest` is this table or belongs to another machine.
+   * @throws LifeCycleError when `dest` is disposed.
    */
   moveTo(handle: number, dest: HandleTable, rights?: Rights): HandleResult;
 
-  /** A new handle in `dest`, derived from `handle`, with `rights` ⊆ held; needs DUPLICATE and TRANSFER. */
+  /**
+   * A new handle in `dest`, derived from `handle`, with `rights` ⊆ held; needs DUPLICATE and TRANSFER.
+   * @throws InvalidArgumentError and LifeCycleError as {@link HandleTable.moveTo}.
+   */
   share(handle: number, dest: HandleTable, rights: Rights): HandleResult;
 
   /**

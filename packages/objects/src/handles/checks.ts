@@ -42,13 +42,17 @@ export function deriveRefusal(
 
 /**
  * Check that `dest` can receive a handle from `src` (moveTo, share).
- * @throws InvalidArgumentError when `dest` is `src` or belongs to another machine.
+ * @throws InvalidArgumentError when `dest` is `src` or belongs to another machine; LifeCycleError
+ *   when `dest` was disposed (its process exited: a disposed table has left its machine's list).
  */
 export function checkDestination(src: HandleTable, call: string, dest: HandleTable): void {
   if (dest === src) throw new InvalidArgumentError(`table ${src.id}: ${call}: the destination is this table`);
   if (dest.space !== src.space) {
     throw new InvalidArgumentError(`table ${src.id}: ${call}: table ${dest.id} belongs to another machine`);
   }
+  // Said here, naming the call, rather than by the destination's `accept` (which kernels never call).
+  if (!src.space.tables().includes(dest))
+    throw new LifeCycleError(`table ${src.id}: ${call}: table ${dest.id} is disposed`);
 }
 
 /**

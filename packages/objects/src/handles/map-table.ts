@@ -89,6 +89,7 @@ export class MapHandleTable implements HandleTable, CapSlotOwner {
   create(object: KernelObject, rights: Rights): CreateResult {
     const call = `table ${this.id}: create(${object}, rights=0x${rights.toString(16)})`;
     checkCreate(call, this.space, object, rights);
+    if (this.disposed) throw new LifeCycleError(`${call}: the table is disposed`);
     const h = this.accept(object, rights, (owner, slot) => this.space.derivations.root(owner, slot));
     if (h === null) return this.full();
     object.acquireHandle();
