@@ -91,6 +91,38 @@ describe("wait", () => {
     });
   });
 
+  it("a blocked waitpid returns the child whose exit sent SIGCHLD, not EINTR, when a SIGCHLD handler is installed", () => {
+    // Linux's do_wait finds the zombie before it looks for pending signals; the handler then runs
+    // on the way back to user mode.
+    const r = expectPasses(function* (s) {
+      const h = s.addressOf(function* () {
+        yield* libc.write(1, "chld ");
+      });
+      yield* sys.sigaction(Sig.SIGCHLD, h, 0, 0);
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* compute(30_000);
+        return 4;
+      }
+      const w = yield* libc.waitpid(a);
+      yield* check(w.pid === a && WEXITSTATUS(w.status) === 4, 1);
+      yield* libc.write(1, "reaped ");
+      // A waitpid for another child is interrupted by the handler, as any blocking call.
+      const slow = yield* sys.fork();
+      if (slow === 0) {
+        for (let i = 0; i < 40; i++) yield* compute(2000); // preemptible: fast exits well before
+        return 0;
+      }
+      const fast = yield* sys.fork();
+      if (fast === 0) return 0;
+      yield* check((yield* sys.waitpid(slow, 0, 0)) === -Errno.EINTR, 2);
+      yield* check((yield* sys.waitpid(fast, 0, 0)) === fast, 3);
+      yield* check((yield* sys.waitpid(slow, 0, 0)) === slow, 4);
+      return 0;
+    });
+    expect(r.console).toBe("chld reaped chld chld ");
+  });
+
   it("ECHILD without children, for a pid that is no child, and with WNOHANG; 0 with WNOHANG while a child runs", () => {
     expectPasses(function* () {
       yield* check((yield* sys.waitpid(-1, 0, 0)) === -Errno.ECHILD, 1);

@@ -18,7 +18,7 @@
 import type { ThreadId } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
 import { KernelInvariantError, ProgramError } from "../errors.js";
-import { postSignal } from "../posix/deliver.js";
+import { notifyChildChange } from "../posix/deliver.js";
 import { FdTable, OpenFileLedger } from "../posix/fd-table.js";
 import { Console, FileMode, OpenFile } from "../posix/files.js";
 import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
@@ -440,12 +440,12 @@ export class Lifecycle {
     const parent = child.parent!;
     if (parent.pid === 0 || parent.sigActions[Sig.SIGCHLD]!.handler === SIG_IGN) {
       this.reap(parent, child);
-    } else {
-      postSignal(this.k, parent, Sig.SIGCHLD);
+      // Waiters retry: a waitpid of a parent that ignores SIGCHLD blocks until its last child has
+      // gone, then fails with ECHILD (POSIX wait: "until all of its children terminate").
+      for (const w of parent.childWaiters.splice(0)) w.wakeToRetry();
+      return;
     }
-    // Waiters retry either way: a waitpid of a parent that ignores SIGCHLD blocks until its last
-    // child has gone, then fails with ECHILD (POSIX wait: "until all of its children terminate").
-    for (const w of parent.childWaiters.splice(0)) w.wakeToRetry();
+    notifyChildChange(this.k, parent, child);
   }
 
   /** Reap zombie `child` of `parent`: remove it and free its pid. Returns its wait status. */

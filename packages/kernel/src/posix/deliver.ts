@@ -95,8 +95,21 @@ export function stopProcess(k: Kernel, p: Process, sig: number): void {
 function notifyParentOfChange(k: Kernel, p: Process): void {
   const parent = p.parent;
   if (parent === null || parent.pid === 0) return;
+  notifyChildChange(k, parent, p); // waitpid(WUNTRACED/WCONTINUED) may report it
+}
+
+/**
+ * Child `child` of `parent` exited, stopped or continued: wake the waitpid callers it may satisfy,
+ * then send SIGCHLD, then wake the other waiters to look again. The order matters: a waitpid that
+ * this child satisfies returns the child, not EINTR, when SIGCHLD has a handler (Linux's do_wait
+ * finds the child before it looks at pending signals; the handler runs on the way out); a waitpid
+ * for another child is interrupted by the handler as any blocking call is.
+ */
+export function notifyChildChange(k: Kernel, parent: Process, child: Process): void {
+  const waiters = parent.childWaiters.splice(0);
+  for (const w of waiters) if (w.forPid === -1 || w.forPid === child.pid) w.wakeToRetry();
   postSignal(k, parent, Sig.SIGCHLD);
-  for (const w of parent.childWaiters.splice(0)) w.wakeToRetry(); // waitpid(WUNTRACED/WCONTINUED) may report it
+  for (const w of waiters) w.wakeToRetry(); // no effect on a thread already woken or interrupted
 }
 
 /** Continue a stopped process (SIGCONT): its suspended threads become ready. */

@@ -64,6 +64,8 @@ export interface FileStat {
 export interface Waiter {
   /** Make the waiter runnable; its system call restarts. */
   wakeToRetry(): void;
+  /** A waitpid waiter: the pid it waits for, -1 for any child (absent on other wait lists). */
+  readonly forPid?: number;
 }
 
 /**

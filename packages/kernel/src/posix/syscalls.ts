@@ -97,6 +97,9 @@ class ListWait implements Waiter, WaitRecord {
   /** What the call returns when a signal interrupts it (a partial pipe write returns its count). */
   readonly interrupted?: () => number;
 
+  /** For a waitpid: the pid waited for, -1 for any child. */
+  readonly forPid?: number;
+
   constructor(
     private readonly k: Kernel,
     private readonly t: Thread,
@@ -104,8 +107,10 @@ class ListWait implements Waiter, WaitRecord {
     readonly on: string,
     readonly restart: Trap | null,
     interrupted: (() => number) | undefined,
+    forPid?: number,
   ) {
     if (interrupted !== undefined) this.interrupted = interrupted;
+    if (forPid !== undefined) this.forPid = forPid;
   }
 
   wakeToRetry(): void {
@@ -119,8 +124,15 @@ class ListWait implements Waiter, WaitRecord {
 }
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
-function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, interrupted?: () => number): number {
-  const w = new ListWait(k, t, list, on, k.currentTrap, interrupted);
+function waitOn(
+  k: Kernel,
+  t: Thread,
+  list: Waiter[],
+  on: string,
+  interrupted?: () => number,
+  forPid?: number,
+): number {
+  const w = new ListWait(k, t, list, on, k.currentTrap, interrupted, forPid);
   list.push(w);
   return k.block(t, w);
 }
@@ -395,7 +407,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return changed.pid;
       }
       if ((options & WaitOptions.WNOHANG) !== 0) return 0;
-      return waitOn(k, t, p.childWaiters, "waitpid");
+      return waitOn(k, t, p.childWaiters, "waitpid", undefined, pid);
     },
     kill(t, pid, sig) {
       if (pid <= 0) return -Errno.EINVAL;
