@@ -47,6 +47,20 @@ describe("condition-variable laws", () => {
     expect(runBufferScenario(lossy, sc).outcome).toBe("deadlock");
   });
 
+  it("catch a wait that reads the sequence word after releasing the mutex (the release is not atomic with the wait)", () => {
+    // POSIX: the mutex is released "atomically" with blocking. Read after the unlock, the word
+    // may already carry the signal that was meant for us, and the sleep waits past it.
+    const late = broken("wait that reads the word after the unlock", {
+      *wait(self, c, m) {
+        yield* mutexUnlock(self, m);
+        yield* futexWait(c, yield* mem.load32(c));
+        yield* mutexLock(self, m);
+      },
+    });
+    const sc = counterexampleOf<BufferScenario>(condVarLaws(() => late, { numRuns: 50, seed: 11 })[0]!);
+    expect(runBufferScenario(late, sc).outcome).toBe("deadlock");
+  });
+
   it("catch a wait that does not release the mutex (nobody can signal: deadlock)", () => {
     const keeps = broken("wait that keeps the mutex", {
       *wait(_self, c, _m) {
