@@ -25,7 +25,7 @@
  * kernel bug and propagates (a panic).
  *
  * Related: `api.ts` (options, events), `lifecycle.ts` (create, exit, reap), `../trap/memory.ts`,
- * `../posix/deliver.ts` (signals), `../process/`.
+ * `../posix/generate.ts` and `../posix/deliver.ts` (signals), `../process/`.
  */
 import {
   type BootMemoryRegion,
@@ -51,7 +51,8 @@ import {
   VmSystem,
 } from "@osbricks/vm";
 import { KernelArgumentError, KernelStateError } from "../errors.js";
-import { deliverSignals, forceSignal } from "../posix/deliver.js";
+import { deliverSignals } from "../posix/deliver.js";
+import { forceSignal } from "../posix/generate.js";
 import { Sig, signalName } from "../posix/signals.js";
 import { posixPersonality } from "../posix/syscalls.js";
 import { signaledStatus } from "../posix/wait-status.js";

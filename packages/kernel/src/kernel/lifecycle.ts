@@ -18,9 +18,9 @@
 import type { ThreadId } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
 import { KernelInvariantError, ProgramError } from "../errors.js";
-import { notifyChildChange } from "../posix/deliver.js";
 import { FdTable, OpenFileLedger } from "../posix/fd-table.js";
 import { Console, FileMode, OpenFile } from "../posix/files.js";
+import { notifyChildChange } from "../posix/generate.js";
 import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
 import { SIG_IGN } from "../posix/table.js";
 import { exitedStatus } from "../posix/wait-status.js";

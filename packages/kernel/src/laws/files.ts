@@ -30,8 +30,7 @@ import fc from "fast-check";
 import type { FileOperations } from "../posix/files.js";
 import { Whence } from "../posix/table.js";
 import { MAX_ERRNO } from "../syscalls/errno.js";
-import type { LawOptions } from "./index.js";
-import type { Law } from "./law.js";
+import type { Law, LawOptions } from "./law.js";
 
 /** `st_mode` bits that name the file type (S_IFMT). */
 const S_IFMT = 0o170000;

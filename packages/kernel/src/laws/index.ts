@@ -17,7 +17,7 @@ import { NSIG, SIZE_MAX_ARG, USER_TOP } from "../syscalls/decl.js";
 import { checkSyscallArgs, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import type { SyscallDecls, SyscallTable } from "../syscalls/table.js";
-import type { Law } from "./law.js";
+import type { Law, LawOptions } from "./law.js";
 
 export { fileOperationsLaws, runFileOperationsLaws } from "./files.js";
 export {
@@ -29,15 +29,7 @@ export {
   grindProgram,
   grindPrograms,
 } from "./grind.js";
-export type { Law } from "./law.js";
-
-/** Options shared by the law suites. */
-export interface LawOptions {
-  /** fast-check runs per property. Default 100. */
-  readonly numRuns?: number;
-  /** Seed, for replay. Default: fast-check's. */
-  readonly seed?: number;
-}
+export type { Law, LawOptions } from "./law.js";
 
 /** The last call that reached a handler, as a {@link DispatchUnderTest} reports it. */
 export interface DispatchedCall {

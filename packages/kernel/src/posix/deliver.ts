@@ -1,168 +1,28 @@
 /**
- * Signal generation and delivery: what `kill`, a bad memory access, a dying child or a broken pipe
- * set in motion.
+ * Signal delivery: before a thread's next trap (`../kernel/kernel.ts`, step), its lowest pending,
+ * unblocked signal takes effect. Generation, the other half, is `generate.ts`.
  *
  * ```
- *   generation                         delivery (before the thread's next trap, kernel.ts step)
- *   ──────────                         ────────
- *   postSignal(p, sig)   kill          sig = lowest of (t.pending | p.pending) & ~t.blocked
- *     SIGKILL → exit now               SIG_IGN          → drop
- *     ignored → discarded (POSIX)      SIG_DFL term/core → exit_group, status "killed by sig"
- *     SIGSTOP → stop now; SIGCONT →    SIG_DFL ign/cont → drop
- *     continue now (any disposition)   SIG_DFL stop (TSTP, TTIN, TTOU) → stop the process
- *     else pending; interrupt one
- *     blocked thread that accepts it   handler          → push a handler frame (the thread's
- *   signalThread(t, sig) SIGPIPE                          continuation stack), block act.mask and
- *   forceSignal(t, sig)  SIGSEGV, crash                   sig; the frame's return is sigreturn
- *     blocked or ignored → default
+ *   sig = lowest of (t.pending | p.pending) & ~t.blocked   (POSIX leaves the order open; Linux: lowest)
+ *     SIG_IGN                        → drop
+ *     SIG_DFL term/core              → exit_group, status "killed by sig" (| 0x80 with core)
+ *     SIG_DFL ignore/cont            → drop
+ *     SIG_DFL stop (TSTP, TTIN, TTOU) → stop the process
+ *     handler                        → push a handler frame (the thread's continuation stack),
+ *                                      block act.mask and sig (unless SA_NODEFER); the frame's
+ *                                      return is sigreturn: the old mask comes back
  * ```
  *
- * A thread blocked in an interruptible call (waitpid, pipe read/write, futex wait) is woken: the
- * call returns EINTR after the handler runs, or restarts if the handler has SA_RESTART.
- *
- * Related: `signals.ts` (numbers, defaults, masks), `../process/thread.ts` (frames).
+ * Related: `signals.ts`, `generate.ts`, `../process/thread.ts` (frames), `../trap/code.ts`.
  */
 import type { Kernel } from "../kernel/kernel.js";
 import { History } from "../process/history.js";
-import type { Process } from "../process/process.js";
 import type { Thread } from "../process/thread.js";
-import type { UserFunction } from "../program/image.js";
-import { translateOrFault } from "../trap/memory.js";
-import {
-  defaultAction,
-  isIgnored,
-  lowestSignal,
-  SIGACTION_DEFAULT,
-  Sig,
-  sigbit,
-  UNBLOCKABLE,
-} from "./signals.js";
+import { codeAt } from "../trap/code.js";
+import { stopProcess } from "./generate.js";
+import { defaultAction, lowestSignal, Sig, sigbit, UNBLOCKABLE } from "./signals.js";
 import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
 import { signaledStatus } from "./wait-status.js";
-
-/** Send `sig` to process `p` (kill). Signal 0 does nothing. */
-export function postSignal(k: Kernel, p: Process, sig: number): void {
-  if (sig === 0 || p.phase !== "live" || p.exiting) return;
-  if (sig === Sig.SIGKILL) {
-    k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
-    return;
-  }
-  // Job control acts at generation (POSIX.1-2008 2.4.1): SIGCONT continues the process whatever
-  // its disposition and discards pending stops; a stop signal discards a pending SIGCONT.
-  if (sig === Sig.SIGCONT) {
-    p.sigPending &= ~STOP_SIGNALS;
-    for (const t of p.threads) t.sigPending &= ~STOP_SIGNALS;
-    continueProcess(k, p);
-  } else if ((STOP_SIGNALS & sigbit(sig)) !== 0) {
-    p.sigPending &= ~sigbit(Sig.SIGCONT);
-    if (sig === Sig.SIGSTOP) {
-      stopProcess(k, p, sig); // cannot be caught, ignored or blocked
-      return;
-    }
-  }
-  const act = p.sigActions[sig]!;
-  if (isIgnored(act, sig)) return; // POSIX: an ignored signal is discarded when generated
-  const bit = sigbit(sig);
-  p.sigPending |= bit;
-  for (const t of p.threads) {
-    if ((t.sigBlocked & bit) === 0) {
-      if (t.runState === "blocked") k.interruptThread(t, restartable(act.handler, act.flags));
-      break;
-    }
-  }
-}
-
-function restartable(handler: number, flags: number): boolean {
-  return handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0;
-}
-
-const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGTTIN) | sigbit(Sig.SIGTTOU);
-
-/**
- * Stop every thread of `p` (SIGSTOP, or a stop signal's default action): ready and running
- * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken.
- * The parent gets SIGCHLD.
- */
-export function stopProcess(k: Kernel, p: Process, sig: number): void {
-  if (p.stopped || p.phase !== "live" || p.exiting) return;
-  p.stopped = true;
-  p.stopReport = sig;
-  p.continueReport = false;
-  for (const t of p.threads) k.suspendThread(t);
-  notifyParentOfChange(k, p);
-}
-
-function notifyParentOfChange(k: Kernel, p: Process): void {
-  const parent = p.parent;
-  if (parent === null || parent.pid === 0) return;
-  notifyChildChange(k, parent, p); // waitpid(WUNTRACED/WCONTINUED) may report it
-}
-
-/**
- * Child `child` of `parent` exited, stopped or continued: wake the waitpid callers it may satisfy,
- * then send SIGCHLD, then wake the other waiters to look again. The order matters: a waitpid that
- * this child satisfies returns the child, not EINTR, when SIGCHLD has a handler (Linux's do_wait
- * finds the child before it looks at pending signals; the handler runs on the way out); a waitpid
- * for another child is interrupted by the handler as any blocking call is.
- */
-export function notifyChildChange(k: Kernel, parent: Process, child: Process): void {
-  const waiters = parent.childWaiters.splice(0);
-  for (const w of waiters) if (w.forPid === -1 || w.forPid === child.pid) w.wakeToRetry();
-  postSignal(k, parent, Sig.SIGCHLD);
-  for (const w of waiters) w.wakeToRetry(); // no effect on a thread already woken or interrupted
-}
-
-/** Continue a stopped process (SIGCONT): its suspended threads become ready. */
-export function continueProcess(k: Kernel, p: Process): void {
-  if (!p.stopped) return;
-  p.stopped = false;
-  p.stopReport = 0;
-  p.continueReport = true;
-  for (const t of p.threads) k.resumeThread(t);
-  notifyParentOfChange(k, p);
-}
-
-/** Send `sig` to one thread (SIGPIPE to the writer). */
-export function signalThread(k: Kernel, t: Thread, sig: number): void {
-  const act = t.process.sigActions[sig]!;
-  if (isIgnored(act, sig)) return;
-  t.sigPending |= sigbit(sig);
-  if ((t.sigBlocked & sigbit(sig)) === 0 && t.runState === "blocked") {
-    k.interruptThread(t, restartable(act.handler, act.flags));
-  }
-}
-
-/**
- * A synchronous signal the thread caused (SIGSEGV, SIGILL, SIGBUS): if it is blocked or ignored,
- * its disposition is reset to the default and it is unblocked, so the thread cannot loop on the
- * fault forever (Linux `force_sig_fault`).
- */
-export function forceSignal(k: Kernel, t: Thread, sig: number): void {
-  const p = t.process;
-  if (sig === Sig.SIGKILL) {
-    k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
-    return;
-  }
-  const bit = sigbit(sig);
-  const act = p.sigActions[sig]!;
-  if ((t.sigBlocked & bit) !== 0 || act.handler === SIG_IGN) {
-    p.sigActions[sig] = SIGACTION_DEFAULT;
-    t.sigBlocked &= ~bit;
-  }
-  // A fault inside the handler for the same fault would recurse forever: kill instead.
-  if (t.frames.some((f) => f.signal === sig)) p.sigActions[sig] = SIGACTION_DEFAULT;
-  t.sigPending |= bit;
-}
-
-/**
- * The code at `addr` in `t`'s process, if `addr` is a function of its text and lies in an
- * executable mapping; `null` otherwise (jumping there would fault).
- */
-export function codeAt(k: Kernel, t: Thread, addr: number): UserFunction | null {
-  const fn = t.process.text.at(addr);
-  if (fn === null || t.process.addressSpace === null) return null;
-  return translateOrFault(k, t.process.addressSpace, addr, "exec", t) >= 0 ? fn : null;
-}
 
 /**
  * Deliver pending, unblocked signals to `t` (called before its next trap).

@@ -7,7 +7,7 @@
  * (`kernel.block`) and is either restarted when woken (pipe read/write, waitpid: the condition is
  * re-checked, as xv6's `sleep` loops do) or resumed with a result (futex).
  *
- * Related: `table.ts` (declarations), `files.ts`, `deliver.ts`, `../kernel/lifecycle.ts`.
+ * Related: `table.ts` (declarations), `files.ts`, `generate.ts`, `../kernel/lifecycle.ts`.
  */
 
 import { Endpoint, FOREVER, IpcStatus, makeTag } from "@osbricks/ipc";
@@ -20,6 +20,7 @@ import type { Trap } from "../program/trap.js";
 import { SYSCALL_NORETURN, SyscallDispatcher, type SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import { kernelHandleResolver } from "../syscalls/handles.js";
+import { codeAt } from "../trap/code.js";
 import {
   copyIn,
   copyInString,
@@ -30,8 +31,8 @@ import {
   writeU32,
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
-import { codeAt, postSignal, signalThread } from "./deliver.js";
 import { FileMode, type FileStat, OpenFile, type Waiter } from "./files.js";
+import { postSignal, signalThread } from "./generate.js";
 import { Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
 import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
 import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, STAT_BYTES, WaitOptions } from "./table.js";

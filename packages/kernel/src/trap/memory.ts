@@ -31,7 +31,7 @@ import { type AccessKind, frameWordOffset, Access as HwAccess, type PhysicalMemo
 import { type AccessType as Access, type AddressSpace, PROT_WRITE } from "@osbricks/vm";
 import type { Cpu } from "../kernel/cpu.js";
 import type { Kernel } from "../kernel/kernel.js";
-import { forceSignal } from "../posix/deliver.js";
+import { forceSignal } from "../posix/generate.js";
 import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";
 import type {

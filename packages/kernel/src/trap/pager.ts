@@ -28,7 +28,7 @@
 import { IpcStatus, makeTag } from "@osbricks/ipc";
 import type { AccessType } from "@osbricks/vm";
 import type { Kernel } from "../kernel/kernel.js";
-import { forceSignal } from "../posix/deliver.js";
+import { forceSignal } from "../posix/generate.js";
 import { Sig } from "../posix/signals.js";
 import type { Thread } from "../process/thread.js";
 import type { Trap } from "../program/trap.js";
