@@ -404,6 +404,28 @@ describe("signals", () => {
     });
   });
 
+  it("SIGCONT with SIG_DFL continues a stopped process without interrupting its blocked calls (no EINTR)", () => {
+    // Linux: SIGCONT's default is ignored once it has continued the process (sig_kernel_ignore),
+    // so it is discarded at generation and wakes no sleeper.
+    expectPasses(function* () {
+      const [r, w] = yield* libc.pipe();
+      const a = yield* sys.fork();
+      if (a === 0) {
+        const got = yield* libc.read(r, 4); // blocks until the parent writes
+        return got instanceof Uint8Array && new TextDecoder().decode(got) === "go" ? 0 : 1;
+      }
+      yield* compute(20_000);
+      yield* sys.kill(a, Sig.SIGCONT); // not stopped: nothing to do
+      yield* sys.kill(a, Sig.SIGSTOP);
+      yield* sys.kill(a, Sig.SIGCONT); // stopped while blocked: continued, still blocked
+      yield* compute(20_000);
+      yield* libc.write(w, "go");
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st) + 10);
+      return 0;
+    });
+  });
+
   it("a synchronous SIGSEGV that is blocked or ignored still kills (it cannot be skipped)", () => {
     expectPasses(function* () {
       for (const how of ["block", "ignore"]) {

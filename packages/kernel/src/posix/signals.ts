@@ -109,7 +109,14 @@ export function lowestSignal(set: number): number {
   return 31 - Math.clz32(set & -set);
 }
 
-/** Whether a disposition means the signal is discarded at delivery. */
+/**
+ * Whether a disposition means the signal is discarded at delivery: SIG_IGN, or SIG_DFL of a
+ * signal whose default is to ignore it, SIGCONT's included (its "continue" acts when the signal is
+ * generated; Linux's `sig_kernel_ignore` counts it), so such a signal interrupts no blocked call.
+ */
 export function isIgnored(act: SigAction, sig: number): boolean {
-  return act.handler === 1 || (act.handler === 0 && defaultAction(sig) === "ignore");
+  if (act.handler === 1) return true;
+  if (act.handler !== 0) return false;
+  const d = defaultAction(sig);
+  return d === "ignore" || d === "cont";
 }
