@@ -33,6 +33,7 @@ import {
   WEXITSTATUS,
   WIFEXITED,
   WIFSIGNALED,
+  WIFSTOPPED,
   WTERMSIG,
 } from "../src/index.js";
 
@@ -418,6 +419,28 @@ describe("signals", () => {
       yield* sys.kill(a, Sig.SIGCONT); // not stopped: nothing to do
       yield* sys.kill(a, Sig.SIGSTOP);
       yield* sys.kill(a, Sig.SIGCONT); // stopped while blocked: continued, still blocked
+      yield* compute(20_000);
+      yield* libc.write(w, "go");
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st) + 10);
+      return 0;
+    });
+  });
+
+  it("a stop signal's default action stops a process blocked in read; after SIGCONT the read goes on (no EINTR)", () => {
+    // Linux: the sleeper is woken to stop (-ERESTARTSYS); no handler runs, so the call restarts.
+    expectPasses(function* () {
+      const [r, w] = yield* libc.pipe();
+      const a = yield* sys.fork();
+      if (a === 0) {
+        const got = yield* libc.read(r, 4);
+        return got instanceof Uint8Array && new TextDecoder().decode(got) === "go" ? 0 : 1;
+      }
+      yield* compute(20_000);
+      yield* sys.kill(a, Sig.SIGTSTP);
+      const stopped = yield* libc.waitpid(a, WaitOptions.WUNTRACED);
+      yield* check(stopped.pid === a && WIFSTOPPED(stopped.status), 1);
+      yield* sys.kill(a, Sig.SIGCONT);
       yield* compute(20_000);
       yield* libc.write(w, "go");
       const st = (yield* libc.waitpid(a)).status;

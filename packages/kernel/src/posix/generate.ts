@@ -26,7 +26,7 @@ import type { Kernel } from "../kernel/kernel.js";
 import type { Process } from "../process/process.js";
 import type { Thread } from "../process/thread.js";
 import { isIgnored, SIGACTION_DEFAULT, Sig, sigbit } from "./signals.js";
-import { SaFlags, SIG_IGN } from "./table.js";
+import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
 import { signaledStatus } from "./wait-status.js";
 
 /** Send `sig` to process `p` (kill). Signal 0 does nothing. */
@@ -61,8 +61,13 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
   }
 }
 
+/**
+ * Whether a call that the signal interrupts restarts: when no handler will run (SIG_DFL: the
+ * process stops, or dies, and a stopped one goes on with its call after SIGCONT, as Linux restarts
+ * -ERESTARTSYS when no handler is invoked), or when the handler has SA_RESTART.
+ */
 function restartable(handler: number, flags: number): boolean {
-  return handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0;
+  return handler === SIG_DFL || (handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0);
 }
 
 const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGTTIN) | sigbit(Sig.SIGTTOU);
