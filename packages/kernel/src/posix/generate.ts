@@ -15,7 +15,7 @@
  *
  * A thread blocked in an interruptible call (waitpid, pipe read/write, futex wait, sleep) is
  * woken: the call returns EINTR after the handler runs, or restarts if the handler has
- * SA_RESTART and the call can restart.
+ * SA_RESTART or no handler runs (SIG_DFL), when the call can restart.
  *
  * Nothing here reads user memory, so the memory path (`../trap/memory.ts`), which raises
  * SIGSEGV and SIGBUS, depends on this file and not on delivery.
