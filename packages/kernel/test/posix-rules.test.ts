@@ -322,6 +322,69 @@ describe("posix_spawn", () => {
   });
 });
 
+describe("threads and the process", () => {
+  const after: ExecutableImage = {
+    name: "after",
+    *main(s) {
+      return s.argv[1] === String(yield* sys.getpid()) ? 6 : 7; // the same pid, one thread
+    },
+  };
+
+  it("exec from a second thread ends the others (one blocked in a futex wait) and keeps the pid", () => {
+    expectPasses(
+      function* (s) {
+        const a = yield* sys.fork();
+        if (a === 0) {
+          const word = yield* libc.mmapAnon(PAGE);
+          const pid = yield* sys.getpid();
+          const execer = s.addressOf(function* () {
+            yield* compute(5000);
+            yield* libc.execv("after", ["after", String(pid)]);
+            return 99;
+          });
+          yield* sys.thread_create(execer, 0, 0, 0);
+          yield* sys.futex(word, 0, 0, 0); // the main thread sleeps for good
+          return 98;
+        }
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 6, WEXITSTATUS(st));
+        return 0;
+      },
+      [after],
+    );
+  });
+
+  it("exit_group from any thread ends the whole process with its status; a signal's default kills every thread", () => {
+    expectPasses(function* (s) {
+      const spin = s.addressOf(function* () {
+        for (;;) yield* compute(1000);
+      });
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* sys.thread_create(spin, 0, 0, 0);
+        const ender = s.addressOf(function* () {
+          yield* compute(3000);
+          yield* sys.exit_group(9);
+          return 0;
+        });
+        yield* sys.thread_create(ender, 0, 0, 0);
+        for (;;) yield* compute(1000);
+      }
+      yield* check(WEXITSTATUS((yield* libc.waitpid(a)).status) === 9, 1);
+      const b = yield* sys.fork();
+      if (b === 0) {
+        yield* sys.thread_create(spin, 0, 0, 0);
+        for (;;) yield* compute(1000);
+      }
+      yield* compute(5000);
+      yield* sys.kill(b, Sig.SIGTERM);
+      const st = (yield* libc.waitpid(b)).status;
+      yield* check(WIFSIGNALED(st) && WTERMSIG(st) === Sig.SIGTERM, 2);
+      return 0;
+    });
+  });
+});
+
 describe("signals", () => {
   it("SIGKILL and SIGSTOP can be neither caught, ignored nor blocked", () => {
     expectPasses(function* (s) {
