@@ -11,7 +11,7 @@
  *                  │ "init\0" "-v\0" …     │ argv strings
  *                  │ (pad to 8 bytes)      │
  *                  │ NULL                  │
- *                  │ envp[0] …             │ 8-byte pointers      ◀── envpPtr
+ *                  │ envp[n-1] … envp[0]   │ 8-byte pointers      ◀── envpPtr
  *                  │ NULL                  │
  *                  │ argv[argc-1] … argv[0]│ 8-byte pointers      ◀── argvPtr
  *   rsp ──────────▶│ argc                  │ 8 bytes
