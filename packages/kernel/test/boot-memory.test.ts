@@ -13,6 +13,7 @@ import {
   ProgramRegistry,
   posixStubs as sys,
 } from "../src/index.js";
+import { bootMemory } from "../src/kernel/boot-memory.js";
 
 const MiB = 2 ** 20;
 const programs = () =>
@@ -123,5 +124,22 @@ describe("boot memory map", () => {
     const k = new Kernel({ programs: programs(), memoryFrames: 1024 });
     expect(k.memoryMap).toEqual([{ base: 0, length: 1024 * 4096, type: "usable" }]);
     expect(k.reservedFrames).toBe(1);
+  });
+});
+
+describe("bootMemory (kernel/boot-memory.ts)", () => {
+  it("the banner's worked example: 640 KiB, a 384 KiB hole, RAM to 4 MiB → 1024 frames, 97 reserved", () => {
+    const kib = 1024;
+    const r = bootMemory({
+      memoryMap: [
+        { base: 0, length: 640 * kib, type: "usable" },
+        { base: 640 * kib, length: 384 * kib, type: "reserved" },
+        { base: 1024 * kib, length: 3 * 1024 * kib, type: "usable" },
+      ],
+    });
+    expect(r.frames.frameCount).toBe(1024);
+    expect(r.reservedFrames).toBe(97);
+    expect(r.frames.isAllocated(160) && r.frames.isAllocated(255) && !r.frames.isAllocated(256)).toBe(true);
+    expect(bootMemory({ memoryFrames: 1024 }).reservedFrames).toBe(1); // the @example: frame 0
   });
 });

@@ -24,8 +24,9 @@
  * {@link CrashReport}, and the system keeps running. An exception thrown by kernel code is a
  * kernel bug and propagates (a panic).
  *
- * Related: `api.ts` (options, events), `lifecycle.ts` (create, exit, reap), `../trap/memory.ts`,
- * `../posix/generate.ts` and `../posix/deliver.ts` (signals), `../process/`.
+ * Related: `api.ts` (options, events), `boot-memory.ts` (RAM and frames), `lifecycle.ts` (create,
+ * exit, reap), `../trap/memory.ts`, `../posix/generate.ts` and `../posix/deliver.ts` (signals),
+ * `../process/`.
  */
 import {
   type BootMemoryRegion,
@@ -33,7 +34,7 @@ import {
   Mapper,
   Mmu,
   makeContext,
-  PhysicalMemory,
+  type PhysicalMemory,
   type TranslationContext,
 } from "@osbricks/hw-x86";
 import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
@@ -41,13 +42,9 @@ import { ObjectSpace, type ObjectType } from "@osbricks/objects";
 import { RoundRobinPolicy, Scheduler, Xorshift32 } from "@osbricks/sched";
 import {
   type AddressSpace,
-  BitmapAllocator,
-  BuddyAllocator,
   FirstFitRanges,
   type FrameAllocator,
-  frameCountFor,
   KernelStackCache,
-  reserveUnusable,
   VmSystem,
 } from "@osbricks/vm";
 import { KernelArgumentError, KernelStateError } from "../errors.js";
@@ -74,6 +71,7 @@ import {
   type RunResult,
   type Tracer,
 } from "./api.js";
+import { bootMemory } from "./boot-memory.js";
 import { Cpu, TIMER_VECTOR } from "./cpu.js";
 import { takeCheckpoint } from "./fork.js";
 import { checkKernelInvariants, resourceLeaks } from "./invariants.js";
@@ -172,16 +170,6 @@ export class Kernel implements Waker {
     const ncpu = options.cpus ?? 1;
     if (!Number.isInteger(ncpu) || ncpu < 1 || ncpu > 32)
       throw new KernelArgumentError(`new Kernel(cpus=${ncpu}): expected 1..32`);
-    if (options.memoryMap !== undefined && options.memoryFrames !== undefined)
-      throw new KernelArgumentError(
-        "new Kernel(memoryFrames, memoryMap): give one (the map sets the frames: the end of its last usable range)",
-      );
-    const nframes =
-      options.memoryMap !== undefined ? frameCountFor(options.memoryMap) : (options.memoryFrames ?? 4096);
-    if (!Number.isInteger(nframes) || nframes < 256 || nframes > 1 << 20) {
-      const what = options.memoryMap !== undefined ? "memoryMap: usable RAM ends at frame" : "memoryFrames=";
-      throw new KernelArgumentError(`new Kernel(${what}${nframes}): expected 256..2^20 frames`);
-    }
     const tick = options.tick ?? 1000;
     if (!Number.isInteger(tick) || tick < 10)
       throw new KernelArgumentError(`new Kernel(tick=${tick}): expected an integer >= 10`);
@@ -193,28 +181,12 @@ export class Kernel implements Waker {
     this.random = new Xorshift32(options.seed ?? 1);
     this.maxProcesses = options.maxProcesses ?? 256;
     this.forkHistoryLimit = options.forkHistoryLimit ?? 1 << 20;
-    this.memory = new PhysicalMemory({ size: nframes * 4096 });
+    const ram = bootMemory(options); // RAM, the boot memory map, the frame allocator (boot-memory.ts)
+    this.memory = ram.memory;
     this.walker = new Mmu({ memory: this.memory });
-    this.memoryMap = options.memoryMap ?? [{ base: 0, length: nframes * 4096, type: "usable" }];
-    const alloc = options.allocator ?? "buddy";
-    this.frames =
-      alloc === "buddy"
-        ? new BuddyAllocator({ frames: nframes })
-        : alloc === "bitmap"
-          ? new BitmapAllocator({ frames: nframes })
-          : alloc({ frames: nframes, memory: this.memory, memoryMap: this.memoryMap });
-    if (this.frames.frameCount !== nframes || this.frames.freeFrames() !== nframes)
-      throw new KernelArgumentError(
-        `new Kernel(allocator): the factory must return a fresh allocator of ${nframes} frames (got ${this.frames.freeFrames()} free of ${this.frames.frameCount})`,
-      );
-    // Firmware ranges and holes never reach the allocator's free lists (Linux: memblock_reserve
-    // before the buddy takes over); frame 0 stays unused too: a zero frame number is always a bug.
-    let reserved = reserveUnusable(this.frames, this.memoryMap);
-    if (!this.frames.isAllocated(0)) {
-      this.frames.reserve(0, 1);
-      reserved++;
-    }
-    this.reservedFrames = reserved;
+    this.memoryMap = ram.memoryMap;
+    this.frames = ram.frames;
+    this.reservedFrames = ram.reservedFrames;
     this.vm = new VmSystem({
       memory: this.memory,
       frames: this.frames,
