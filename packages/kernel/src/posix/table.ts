@@ -73,6 +73,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EFAULT:
         "buf not writable (checked first: nothing is consumed; a buffer writable only in part gets a short read)",
       EINTR: "a handler ran before any data came",
+      EAGAIN: "no data, and the file has nowhere to wait (no read wait list)",
     },
   },
   write: {
@@ -85,7 +86,13 @@ export const posixSyscalls = defineSyscallTable("posix", {
     result: "size",
     blocks: true,
     doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written).",
-    errors: { EBADF: "fd not open for writing", EFAULT: "buf not readable", EPIPE: "no reader left" },
+    errors: {
+      EBADF: "fd not open for writing",
+      EFAULT: "buf not readable",
+      EPIPE: "no reader left",
+      EINTR: "a handler ran before any byte was written",
+      EAGAIN: "no room, and the file has nowhere to wait (no write wait list)",
+    },
   },
   close: {
     nr: 3,
@@ -194,7 +201,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     args: [arg.ptr("fds", { access: "out", len: 8, doc: "two int32: read end, write end" })],
     result: "zero",
     doc: "Create a pipe (4 KiB buffer) and store its two descriptors.",
-    errors: { EMFILE: "descriptor table full" },
+    errors: { EMFILE: "descriptor table full", EFAULT: "fds not writable (no descriptor is left open)" },
   },
   sched_yield: {
     nr: 24,
@@ -237,8 +244,9 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "Start a thread in the calling process (Linux clone with CLONE_VM|CLONE_THREAD|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID). Returns the new thread id. When the thread exits, the kernel stores 0 at tidptr and wakes one futex waiter there, which is how pthread_join waits.",
     errors: {
       EAGAIN: "thread limit reached",
-      EFAULT: "entry is not executable",
+      EFAULT: "entry is not executable, or tidptr not writable",
       EINVAL: "tidptr not 4-byte aligned",
+      ENOMEM: "no memory for a kernel stack",
     },
   },
   clone: {
@@ -284,7 +292,13 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "noreturn",
     doc: "Replace the calling process's image with the named program. Other threads are ended, handled signals reset to default, the address space replaced; descriptors stay open.",
-    errors: { ENOENT: "no such program", E2BIG: "arguments too long", EFAULT: "a string is unreadable" },
+    errors: {
+      ENOENT: "no such program",
+      E2BIG: "arguments too long",
+      EFAULT: "a string is unreadable",
+      ENAMETOOLONG: "the program name is too long",
+      ENOMEM: "no memory for the new image (the old one is kept)",
+    },
   },
   exit: {
     nr: 60,
@@ -306,6 +320,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       ECHILD: "no such child",
       EINTR: "a handler ran",
       EINVAL: "pid 0 or < -1 (process groups are not modelled)",
+      EFAULT: "status not writable (the child is not reaped)",
     },
   },
   kill: {
@@ -381,7 +396,14 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "pid",
     doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, and the ignored signals (caught ones start at SIG_DFL). Returns the child's pid.",
-    errors: { ENOENT: "no such program", EAGAIN: "process limit reached" },
+    errors: {
+      ENOENT: "no such program",
+      EAGAIN: "process limit reached",
+      E2BIG: "arguments too long",
+      EFAULT: "a string is unreadable",
+      ENAMETOOLONG: "the program name is too long",
+      ENOMEM: "no memory for the child",
+    },
   },
   pager_attach: {
     nr: 510,
