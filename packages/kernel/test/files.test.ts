@@ -112,6 +112,37 @@ class DupCmd implements fc.Command<Model, Real> {
   toString = () => `dup(table ${this.t}, #${this.i})`;
 }
 
+/** dup2's table step (FdTable.installAt): onto any slot, open or not, the same file included. */
+class Dup2Cmd implements fc.Command<Model, Real> {
+  constructor(
+    readonly t: number,
+    readonly i: number,
+    readonly to: number,
+  ) {}
+  check = (m: Readonly<Model>) => m.tables.length > 0 && m.tables[this.t % m.tables.length]!.size > 0;
+  run(m: Model, r: Real): void {
+    const t = this.t % m.tables.length;
+    const fds = openFds(m, t);
+    const fd = fds[this.i % fds.length]!;
+    const to = this.to % (MAX_FDS + 2); // sometimes past the table: refused
+    const mt = m.tables[t]!;
+    const f = r.tables[t]!.get(fd)!;
+    const got = r.tables[t]!.installAt(to, f);
+    if (to >= MAX_FDS) {
+      expect(got).toBe(-1);
+      return;
+    }
+    expect(got).toBe(to);
+    const mf = mt.get(fd)!;
+    mf.refs++; // the new reference first: a file moved onto its own slot is never released
+    const old = mt.get(to);
+    mt.set(to, mf);
+    m.cloexec[t]!.delete(to);
+    if (old) release(old);
+  }
+  toString = () => `dup2(table ${this.t}, #${this.i}, ${this.to})`;
+}
+
 class CloseCmd implements fc.Command<Model, Real> {
   constructor(
     readonly t: number,
@@ -260,6 +291,7 @@ class ReadCmd implements fc.Command<Model, Real> {
 const commands = [
   fc.nat(5).map((t) => new PipeCmd(t)),
   fc.tuple(fc.nat(5), fc.nat(70)).map(([t, i]) => new DupCmd(t, i)),
+  fc.tuple(fc.nat(5), fc.nat(70), fc.nat(80)).map(([t, i, to]) => new Dup2Cmd(t, i, to)),
   fc.tuple(fc.nat(5), fc.nat(70)).map(([t, i]) => new CloseCmd(t, i)),
   fc.nat(5).map((t) => new ForkCmd(t)),
   fc.nat(5).map((t) => new ExitCmd(t)),
