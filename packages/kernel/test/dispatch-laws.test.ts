@@ -156,6 +156,21 @@ describe("the dispatch laws reject broken dispatchers", () => {
     expect(() => law(make, CHECKS).check()).toThrow(/returned -22, expected -9/);
   });
 
+  it("a dispatcher that does not check that a pid is an int32 breaks the check law", () => {
+    const make = handWritten({
+      check: (e, args) => {
+        const relaxed = e.decl.args.map((a) =>
+          a.kind === "pid" ? { ...a, kind: "int" as const, min: -(2 ** 53), max: 2 ** 53 } : a,
+        );
+        const ints = args.map((v, i) =>
+          e.decl.args[i]!.kind === "pid" && typeof v === "number" ? Math.trunc(v) : v,
+        );
+        return checkSyscallArgs({ ...e, decl: { ...e.decl, args: relaxed } }, ints);
+      },
+    });
+    expect(() => law(make, CHECKS).check()).toThrow(/reached its handler|returned 0, expected -22/);
+  });
+
   it("a dispatcher that throws on a register that is not a number breaks the garbage law", () => {
     const make = handWritten({
       check: (e, args) => {

@@ -122,6 +122,8 @@ function invalidValue(spec: ArgSpec<unknown>): fc.Arbitrary<number> | null {
       return fc.constantFrom(-1, 2 ** 31, 0.25);
     case "signal":
       return fc.constantFrom(-1, NSIG, 3.5);
+    case "pid":
+      return fc.constantFrom(2 ** 31, -(2 ** 31) - 1, 0.5);
     case "flags":
       return spec.mask === 0xffff_ffff ? null : fc.constant(0x8000_0000);
     case "ptr":
