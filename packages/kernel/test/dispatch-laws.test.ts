@@ -81,6 +81,7 @@ function law(make: () => DispatchUnderTest, part: string) {
 const GARBAGE = "never throw";
 const CHECKS = "gets that check's errno";
 const ROUTING = "reaches its own handler";
+const COUNT = "one argument too many or too few";
 
 describe("the dispatch laws hold for correct dispatchers", () => {
   it("our SyscallDispatcher through countingDispatch, and the hand-written reference", () => {
@@ -169,6 +170,18 @@ describe("the dispatch laws reject broken dispatchers", () => {
       },
     });
     expect(() => law(make, CHECKS).check()).toThrow(/reached its handler|returned 0, expected -22/);
+  });
+
+  it("a dispatcher that does not count the arguments (extra ones ignored, missing ones undefined) breaks the count law", () => {
+    const make = handWritten({
+      check: (e, args) => {
+        const n = e.decl.args.length;
+        const fitted = Array.from({ length: n }, (_, i) => args[i] ?? 0);
+        return checkSyscallArgs(e, fitted);
+      },
+    });
+    expect(() => law(make, COUNT).check()).toThrow(/reached its handler|expected -22/);
+    law(make, CHECKS).check();
   });
 
   it("a dispatcher that throws on a register that is not a number breaks the garbage law", () => {

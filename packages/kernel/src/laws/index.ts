@@ -4,8 +4,9 @@
  *
  * - {@link syscallDispatchLaws}: a system-call dispatcher (ours, or a student's) keeps the
  *   contract of a table declaration: garbage in, an integer out, never an exception; an argument
- *   that breaks its declared check gets that check's errno and the handler never runs; a call
- *   that passes its checks reaches its own handler once, with its arguments, and returns its result.
+ *   that breaks its declared check, or a wrong argument count, gets that check's errno and the
+ *   handler never runs; a call that passes its checks reaches its own handler once, with its
+ *   arguments, and returns its result.
  * - {@link grindLaws} (`grind.ts`): xv6's grinder on a whole kernel: random programs, then every
  *   invariant intact and every resource free.
  * - {@link fileOperationsLaws} (`files.ts`): any kind of open file keeps the contract the
@@ -227,6 +228,31 @@ export function syscallDispatchLaws(
           params,
         );
       },
+    },
+    {
+      name: `${table.name}: a call with one argument too many or too few gets EINVAL, no handler runs`,
+      check: () =>
+        fc.assert(
+          fc.property(
+            fc
+              .constantFrom(...table.entries)
+              .chain((e) =>
+                fc.tuple(fc.constant(e), fc.tuple(...e.decl.args.map(validValue)), fc.boolean(), fc.nat(64)),
+              ),
+            ([e, valid, more, extra]) => {
+              const args: unknown[] = valid.slice();
+              if (more || args.length === 0) args.push(extra);
+              else args.pop();
+              const d = make();
+              const before = d.handlerCalls();
+              const r = d.dispatch(e.decl.nr, args);
+              const call = `${e.name}(${args.join(", ")}) with ${args.length} of ${e.decl.args.length} arguments`;
+              if (r !== -Errno.EINVAL) throw new Error(`${call} returned ${r}, expected ${-Errno.EINVAL}`);
+              if (d.handlerCalls() !== before) throw new Error(`${call} reached its handler`);
+            },
+          ),
+          params,
+        ),
     },
     {
       name: `${table.name}: a call whose arguments pass every check reaches its own handler, once, with those arguments, and returns its result`,
