@@ -63,6 +63,11 @@ describe("the grind laws reject broken kernels", () => {
     expect(() => laws(leaky)[0]!.check()).toThrow(/leaked .*frames?/);
   });
 
+  it("a spawn that always fails: the grinders never run, which the law does not take for a pass", () => {
+    const barren = tweaked(() => ({ spawn: () => -12 }));
+    expect(() => laws(barren)[0]!.check()).toThrow(/could not start a grinder/);
+  });
+
   it("a close that throws on a descriptor it does not know: a kernel exception", () => {
     const panicky = tweaked((_k, posix) => ({
       close: (t, fd) => {

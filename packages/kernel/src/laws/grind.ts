@@ -12,6 +12,7 @@
 import type { Kernel } from "../kernel/kernel.js";
 import { libc } from "../posix/libc.js";
 import { posixSyscalls } from "../posix/table.js";
+import { exitedStatus } from "../posix/wait-status.js";
 import { type ProcessStart, TEXT_BASE, USER_STACK_TOP } from "../program/image.js";
 import { ProgramRegistry } from "../program/registry.js";
 import type { UserCode } from "../program/trap.js";
@@ -132,16 +133,28 @@ export function* grindProgram(s: ProcessStart): UserCode<number> {
   return rnd() & 0xff;
 }
 
-/** The grinder's init: spawns four grinders seeded from `argv[1]` and reaps every child. */
+/** Grinders a run starts in all ({@link grindInit} keeps four alive until it has started this many). */
+export const GRIND_WORKERS = 16;
+
+/**
+ * The grinder's init: keeps four grinders seeded from `argv[1]` running, starting a new one each
+ * time it reaps a child, until {@link GRIND_WORKERS} have been started (a grinder lives a few
+ * dozen traps: it kills, crashes and exits at random, as xv6's grind children do), then reaps
+ * every child. Exits 1 if a grinder could not be started, 0 when none is left.
+ */
 export function* grindInit(s: ProcessStart): UserCode<number> {
   const seed = Number(s.argv[1] ?? "1");
-  for (let i = 0; i < 4; i++) {
-    const pid = yield* libc.spawnv("grind", ["grind", String(seed * 31 + i)]);
-    if (pid < 0) return 1;
-  }
+  let started = 0;
+  const start = function* (): UserCode<boolean> {
+    const pid = yield* libc.spawnv("grind", ["grind", String(seed * 31 + started)]);
+    started++;
+    return pid > 0;
+  };
+  for (let i = 0; i < 4; i++) if (!(yield* start())) return 1;
   for (;;) {
     const w = yield* libc.waitpid(-1);
     if (w.pid < 0) return 0;
+    if (started < GRIND_WORKERS && !(yield* start())) return 1;
   }
 }
 
@@ -174,8 +187,11 @@ export function grindOnce(
   maxCycles = 20_000_000,
 ): Kernel {
   const k = make(grindPrograms(), seed, paranoid);
-  k.boot("init", ["init", String(seed)]);
+  const init = k.boot("init", ["init", String(seed)]);
   k.run({ maxCycles });
+  // A kernel that cannot start the grinders would pass everything below having run nothing.
+  if (init.phase !== "live" && init.exitStatus === exitedStatus(1))
+    throw new Error(`grind seed ${seed}: init could not start a grinder (spawn failed)`);
   k.shutdown();
   k.run();
   k.checkInvariants();

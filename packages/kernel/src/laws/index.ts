@@ -23,6 +23,7 @@ import type { Law, LawOptions } from "./law.js";
 export { fileOperationsLaws, runFileOperationsLaws } from "./files.js";
 export {
   GRIND_STEPS,
+  GRIND_WORKERS,
   type GrindLawOptions,
   grindInit,
   grindLaws,
