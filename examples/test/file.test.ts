@@ -166,6 +166,28 @@ describe("open file descriptions through the system calls", () => {
   });
 });
 
+describe("open through the system call", () => {
+  it("a directory opened for writing, or with O_CREAT and no O_DIRECTORY, is EISDIR (POSIX open)", () => {
+    const { fs } = ramFs();
+    fs.mkdir("/d");
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const d = yield* libc.cstring("/d");
+        if ((yield* sys.open(d, OpenFlags.O_WRONLY, 0)) !== -Errno.EISDIR) return 1;
+        if ((yield* sys.open(d, OpenFlags.O_CREAT, 0)) !== -Errno.EISDIR) return 2;
+        if ((yield* sys.open(d, OpenFlags.O_CREAT | OpenFlags.O_DIRECTORY, 0)) < 0) return 3;
+        if ((yield* sys.open(d, OpenFlags.O_RDONLY, 0)) < 0) return 4;
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
+    const init = k.boot("init");
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
+  });
+});
+
 describe("getdents64 through the system call", () => {
   it("a buffer the program cannot write is EFAULT and consumes no entry: the next call still gets them", () => {
     const { fs } = ramFs();

@@ -50,7 +50,7 @@ export const fsSyscallDecls = {
     doc: "Open (or with O_CREAT create) a file, directory or device; returns the lowest free descriptor, with FD_CLOEXEC if O_CLOEXEC.",
     errors: {
       ENOTDIR: "O_DIRECTORY on a non-directory, or a non-directory on the way",
-      EISDIR: "a directory opened for writing",
+      EISDIR: "a directory opened for writing, or with O_CREAT but not O_DIRECTORY",
       ENOSPC: "no memory left for a new inode",
       ENOENT: "no such name (without O_CREAT), or a missing directory on the way",
       EEXIST: "O_CREAT|O_EXCL and the name exists",
@@ -140,7 +140,9 @@ export function fsHandlers(k: Kernel, fs: Vfs): Record<keyof typeof fsSyscallDec
         return -Errno.EEXIST;
       if (typeof node === "number") return node;
       if ((flags & OpenFlags.O_DIRECTORY) !== 0 && node.kind !== "dir") return -Errno.ENOTDIR;
-      if (node.kind === "dir" && acc !== OpenFlags.O_RDONLY) return -Errno.EISDIR;
+      // POSIX open: EISDIR for a directory opened for writing, or with O_CREAT without O_DIRECTORY.
+      const creatNoDir = (flags & (OpenFlags.O_CREAT | OpenFlags.O_DIRECTORY)) === OpenFlags.O_CREAT;
+      if (node.kind === "dir" && (acc !== OpenFlags.O_RDONLY || creatNoDir)) return -Errno.EISDIR;
       if ((flags & OpenFlags.O_TRUNC) !== 0 && node.kind === "file" && acc !== OpenFlags.O_RDONLY)
         fs.truncate(node);
       const file = new VfsFile(
