@@ -36,6 +36,28 @@ describe("Vfs rules", () => {
     fs.checkInvariants();
   });
 
+  it("path resolution as POSIX: a trailing slash or a '.' after a non-directory is ENOTDIR; '.' and '..' cannot be removed", () => {
+    const { fs } = ramFs();
+    fs.mkdir("/d");
+    fs.create("/f");
+    expect(fs.lookup("/f/")).toBe(-Errno.ENOTDIR); // XBD 4.13: a trailing slash needs a directory
+    expect(fs.lookup("/f/.")).toBe(-Errno.ENOTDIR);
+    expect(fs.lookup("/d/")).toBe(fs.lookup("/d"));
+    expect(fs.lookup("/d/./")).toBe(fs.lookup("/d"));
+    expect(fs.unlink("/f/")).toBe(-Errno.ENOTDIR); // and /f stays
+    expect(fs.create("/g/")).toBe(-Errno.EISDIR); // a regular file cannot be named with a slash (Linux)
+    expect(fs.lookup("/g")).toBe(-Errno.ENOENT);
+    expect(fs.rmdir("/d/.")).toBe(-Errno.EINVAL); // POSIX rmdir: a final "." fails
+    expect(fs.rmdir("/d/..")).toBe(-Errno.ENOTEMPTY); // Linux's answer for a final ".."
+    expect(fs.unlink("/d/.")).toBe(-Errno.EISDIR);
+    expect(fs.mkdir("/d/.")).toBe(-Errno.EEXIST);
+    expect(fs.mkdir("/f/x")).toBe(-Errno.ENOTDIR);
+    expect(fs.mkdir("/e/")).toBeInstanceOf(Inode); // mkdir may name its new directory with a slash
+    expect(fs.lookup("/d")).toBeInstanceOf(Inode);
+    expect(fs.lookup("/f")).toBeInstanceOf(Inode);
+    fs.checkInvariants();
+  });
+
   it("names the errors the kernel's table lacks", () => {
     expect(errorName(-Errno.ENOTEMPTY)).toBe("ENOTEMPTY");
     expect(errorName(-Errno.ENOENT)).toBe("ENOENT");

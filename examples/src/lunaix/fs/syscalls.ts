@@ -76,8 +76,9 @@ export const fsSyscallDecls = {
     errors: {
       ENOENT: "no such directory",
       EBUSY: "the root",
-      ENOTEMPTY: "it has entries",
+      ENOTEMPTY: "it has entries, or the last component is `..`",
       ENOTDIR: "the path names a file",
+      EINVAL: "the last component is `.`",
     },
   },
   unlink: {
@@ -85,7 +86,11 @@ export const fsSyscallDecls = {
     args: [arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated absolute path" })],
     result: "zero",
     doc: "Remove a name; the file itself lives on while a descriptor has it open, and is freed at its last close.",
-    errors: { ENOENT: "no such name", EISDIR: "the path names a directory (use rmdir)" },
+    errors: {
+      ENOENT: "no such name",
+      EISDIR: "the path names a directory (use rmdir)",
+      ENOTDIR: "a trailing slash after a file's name",
+    },
   },
   getdents64: {
     nr: 217,

@@ -233,20 +233,24 @@ export class Vfs {
     this.writeRecord(n);
   }
 
-  /** Split a path into components, refusing bad ones; -errno for an unusable path. */
-  private components(path: string): string[] | number {
+  /**
+   * Split a path into components, refusing bad ones; -errno for an unusable path. `dirOnly`: the
+   * path ends in a slash, so it must name a directory (POSIX XBD 4.13: "/f/" for a file is ENOTDIR).
+   */
+  private components(path: string): { parts: string[]; dirOnly: boolean } | number {
     if (path.length === 0) return -Errno.ENOENT;
     if (path.length >= PATH_MAX) return -Errno.ENAMETOOLONG;
-    const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+    const parts = path.split("/").filter((p) => p !== "");
     for (const p of parts) if (p.length > NAME_MAX) return -Errno.ENAMETOOLONG;
-    return parts;
+    return { parts, dirOnly: parts.length > 0 && path.endsWith("/") };
   }
 
-  /** Walk `parts` from the root; `..` goes to the parent. */
+  /** Walk `parts` from the root; `.` stays (in a directory only), `..` goes to the parent. */
   private walk(parts: readonly string[]): Lookup {
     let node = this.root;
     for (const p of parts) {
       if (node.kind !== "dir") return -Errno.ENOTDIR;
+      if (p === ".") continue;
       if (p === "..") {
         node = node.parent;
         continue;
@@ -260,26 +264,32 @@ export class Vfs {
 
   /** The inode at `path` (absolute; a relative path starts at `/`), or -ENOENT/-ENOTDIR/-ENAMETOOLONG. */
   lookup(path: string): Lookup {
-    const parts = this.components(path);
-    return typeof parts === "number" ? parts : this.walk(parts);
+    const c = this.components(path);
+    if (typeof c === "number") return c;
+    const node = this.walk(c.parts);
+    return typeof node !== "number" && c.dirOnly && node.kind !== "dir" ? -Errno.ENOTDIR : node;
   }
 
-  /** The directory that would hold `path`'s last component, and that component. */
-  private parentOf(path: string): { dir: Inode; name: string } | number {
-    const parts = this.components(path);
-    if (typeof parts === "number") return parts;
-    const name = parts.pop();
-    if (name === undefined || name === "..") return -Errno.EEXIST; // "/" or ".." always exist
-    const dir = this.walk(parts);
+  /**
+   * The directory that would hold `path`'s last component, and that component (`.` or `..` as
+   * given: each caller says what they mean for it), or -errno for the way there. -EEXIST for `/`.
+   */
+  private parentOf(path: string): { dir: Inode; name: string; dirOnly: boolean } | number {
+    const c = this.components(path);
+    if (typeof c === "number") return c;
+    const name = c.parts.pop();
+    if (name === undefined) return -Errno.EEXIST; // "/" always exists
+    const dir = this.walk(c.parts);
     if (typeof dir === "number") return dir;
     if (dir.kind !== "dir") return -Errno.ENOTDIR;
-    return { dir, name };
+    return { dir, name, dirOnly: c.dirOnly };
   }
 
   private add(path: string, kind: InodeKind, image = "", device: CharDevice | null = null): Lookup {
     const at = this.parentOf(path);
     if (typeof at === "number") return at;
-    if (at.dir.entries.has(at.name)) return -Errno.EEXIST;
+    if (at.name === "." || at.name === ".." || at.dir.entries.has(at.name)) return -Errno.EEXIST;
+    if (at.dirOnly && kind !== "dir") return -Errno.EISDIR; // open("new/", O_CREAT): Linux's answer
     const node = this.make(kind, image, device);
     if (typeof node === "number") return node;
     at.dir.entries.set(at.name, node);
@@ -313,19 +323,26 @@ export class Vfs {
   unlink(path: string): number {
     const at = this.parentOf(path);
     if (typeof at === "number") return at === -Errno.EEXIST ? -Errno.EISDIR : at;
+    if (at.name === "." || at.name === "..") return -Errno.EISDIR;
     const node = at.dir.entries.get(at.name);
     if (node === undefined) return -Errno.ENOENT;
     if (node.kind === "dir") return -Errno.EISDIR;
+    if (at.dirOnly) return -Errno.ENOTDIR;
     at.dir.entries.delete(at.name);
     node.links--;
     this.dropped(node);
     return 0;
   }
 
-  /** rmdir(2): remove an empty directory; -ENOTEMPTY, -ENOTDIR, -EBUSY for `/`. */
+  /**
+   * rmdir(2): remove an empty directory; -ENOTEMPTY, -ENOTDIR, -EBUSY for `/`, -EINVAL for a
+   * final `.` (POSIX), -ENOTEMPTY for a final `..` (Linux).
+   */
   rmdir(path: string): number {
     const at = this.parentOf(path);
     if (typeof at === "number") return at === -Errno.EEXIST ? -Errno.EBUSY : at;
+    if (at.name === ".") return -Errno.EINVAL;
+    if (at.name === "..") return -Errno.ENOTEMPTY;
     const node = at.dir.entries.get(at.name);
     if (node === undefined) return -Errno.ENOENT;
     if (node.kind !== "dir") return -Errno.ENOTDIR;
