@@ -37,8 +37,9 @@
  *
  * Semantics kept from POSIX: unlinking an open file removes its name only, and the open file keeps
  * reading and writing the inode until its last descriptor closes (its frames and record are
- * freed then); `rmdir` refuses a non-empty directory (ENOTEMPTY); a path component that is not a
- * directory is ENOTDIR. Simplified: no permissions, no cwd (relative paths resolve from `/`), no
+ * freed then); `rmdir` refuses a non-empty directory (ENOTEMPTY) and a final `.` (EINVAL); a path
+ * component that is not a directory is ENOTDIR, and so is a trailing slash or a `.` after a
+ * file's name (XBD 4.13: "/f/" resolves only if f is a directory). Simplified: no permissions, no cwd (relative paths resolve from `/`), no
  * symlinks, no hard links to directories.
  *
  * Related: `file.ts` (open file descriptions: offsets and flags), `syscalls.ts` (the calls).
