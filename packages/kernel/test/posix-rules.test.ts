@@ -124,6 +124,27 @@ describe("wait", () => {
     expect(r.console).toBe("chld reaped chld chld ");
   });
 
+  it("a SIGCHLD handler that reaps with WNOHANG runs after the blocked waitpid has returned the child", () => {
+    // The classic reaper (while (waitpid(-1, &st, WNOHANG) > 0) ...) must not take the child a
+    // blocked waitpid was woken for: on Linux the waitpid returns it, then the handler finds none.
+    const r = expectPasses(function* (s) {
+      const h = s.addressOf(function* () {
+        const got = yield* sys.waitpid(-1, 0, WaitOptions.WNOHANG);
+        yield* libc.write(1, got === -Errno.ECHILD ? "none " : `handler reaped ${got} `);
+      });
+      yield* sys.sigaction(Sig.SIGCHLD, h, 0, 0);
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* compute(30_000);
+        return 4;
+      }
+      yield* check((yield* sys.waitpid(a, 0, 0)) === a, 1);
+      yield* libc.write(1, "reaped ");
+      return 0;
+    });
+    expect(r.console).toBe("none reaped ");
+  });
+
   it("ECHILD without children, for a pid that is no child, and with WNOHANG; 0 with WNOHANG while a child runs", () => {
     expectPasses(function* () {
       yield* check((yield* sys.waitpid(-1, 0, 0)) === -Errno.ECHILD, 1);

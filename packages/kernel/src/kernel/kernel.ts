@@ -501,13 +501,15 @@ export class Kernel implements Waker {
   /** Run one trap of the CPU's current thread. */
   private step(c: Cpu): void {
     const t = c.current!;
-    if ((t.sigPending | t.process.sigPending) !== 0 && deliverSignals(this, t)) {
+    // A call woken with its result ready (retryFirst) completes first; its signals come after it.
+    if ((t.sigPending | t.process.sigPending) !== 0 && !t.retryFirst && deliverSignals(this, t)) {
       if (c.current !== t) return; // killed or stopped
     }
     let trap: Trap;
     if (t.retry !== null) {
       trap = t.retry;
       t.retry = null;
+      t.retryFirst = false;
     } else {
       const f = t.frames[t.frames.length - 1]!;
       const value = t.resume;

@@ -318,6 +318,7 @@ export class Lifecycle {
     t.regs.rsp = load.sp;
     t.resume = undefined;
     t.retry = null;
+    t.retryFirst = false;
     t.clearTid = 0;
     k.tracer?.emit({
       type: "kernel.process",
@@ -376,6 +377,7 @@ export class Lifecycle {
     }
     t.frames.length = 0;
     t.retry = null;
+    t.retryFirst = false;
     const spent = k.cpuTimeOf(t); // off its CPU by now: the stint is counted
     p.cpuTimeExited += spent;
     k.exitedCpuTime += spent;

@@ -62,8 +62,13 @@ export interface FileStat {
 
 /** A parked thread, as the files layer sees it: something to wake. */
 export interface Waiter {
-  /** Make the waiter runnable; its system call restarts. */
-  wakeToRetry(): void;
+  /**
+   * Make the waiter runnable; its system call restarts. With `completes` (the waker knows the call
+   * now finds what it waited for: a waitpid whose child has exited), the restarted call runs before
+   * any pending signal is delivered, as a Linux call whose condition came true returns first and
+   * the handler runs on the way out; otherwise a pending handler runs first and the call after it.
+   */
+  wakeToRetry(completes?: boolean): void;
   /** A waitpid waiter: the pid it waits for, -1 for any child (absent on other wait lists). */
   readonly forPid?: number;
 }

@@ -101,7 +101,11 @@ function notifyParentOfChange(k: Kernel, p: Process): void {
  */
 export function notifyChildChange(k: Kernel, parent: Process, child: Process): void {
   const waiters = parent.childWaiters.splice(0);
-  for (const w of waiters) if (w.forPid === -1 || w.forPid === child.pid) w.wakeToRetry();
+  // An exited child satisfies every waitpid that names it (or any child): those calls run again
+  // before SIGCHLD's handler, so a handler that reaps with WNOHANG finds the child already gone.
+  // A stop or a continue satisfies only some (WUNTRACED, WCONTINUED): the handler comes first.
+  const exited = child.phase === "zombie";
+  for (const w of waiters) if (w.forPid === -1 || w.forPid === child.pid) w.wakeToRetry(exited);
   postSignal(k, parent, Sig.SIGCHLD);
   for (const w of waiters) w.wakeToRetry(); // no effect on a thread already woken or interrupted
 }

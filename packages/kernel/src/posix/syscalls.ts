@@ -114,7 +114,8 @@ class ListWait implements Waiter, WaitRecord {
     if (forPid !== undefined) this.forPid = forPid;
   }
 
-  wakeToRetry(): void {
+  wakeToRetry(completes = false): void {
+    if (completes && this.t.runState === "blocked") this.t.retryFirst = true;
     this.k.wakeThread(this.t);
   }
 

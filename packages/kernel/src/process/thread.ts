@@ -113,6 +113,11 @@ export class Thread extends KernelObject {
   resume: unknown = undefined;
   /** A trap to execute again instead of resuming. */
   retry: Trap | null = null;
+  /**
+   * `retry` is a call its waker satisfied (a waitpid whose child exited): it runs before pending
+   * signals are delivered, so it returns its result and the handler runs after it, not before.
+   */
+  retryFirst = false;
   /** Registers as data. */
   readonly regs: Registers = { rip: 0, rsp: 0, rax: 0 };
   /** Its kernel stack (from vm's guarded stack cache), or null once released. */
