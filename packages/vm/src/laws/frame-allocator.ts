@@ -22,7 +22,7 @@
 import fc from "fast-check";
 import type { FrameAllocator } from "../frames/api.js";
 import { allocatorCommands, FrameModel, sameObservableState, snapshot } from "./frame-commands.js";
-import { type Law, type LawOptions, runLaws } from "./law.js";
+import { assertEq, type Law, type LawOptions, lawMaker, runLaws } from "./law.js";
 
 /** One step of an operation sequence: allocate with an order picked from `order`, or free a live block. */
 type Op =
@@ -59,10 +59,6 @@ function replay(
   return m;
 }
 
-function assertEq(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
-}
-
 /** How many largest blocks can be allocated one after another (then they are all freed again). */
 function countLargestBlocks(a: FrameAllocator): number {
   const top = a.maxOrder - 1;
@@ -95,10 +91,7 @@ function countLargestBlocks(a: FrameAllocator): number {
 export function frameAllocatorLaws(factory: () => FrameAllocator, opts: LawOptions = {}): Law[] {
   const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
   const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60, size: "max" });
-  const law = <T extends unknown[]>(name: string, prop: fc.IProperty<T>): Law => ({
-    name,
-    check: () => fc.assert(prop, params),
-  });
+  const law = lawMaker(opts);
   return [
     law(
       "alloc(k) returns a block aligned to 2^k inside 0..frameCount-1",

@@ -8,6 +8,7 @@
  * for (const law of frameAllocatorLaws(() => new MyAllocator(256))) it(law.name, () => law.check());
  * ```
  */
+import fc from "fast-check";
 
 /** One law of an interface. */
 export interface Law {
@@ -37,4 +38,20 @@ export function runLaws(laws: readonly Law[]): void {
       throw new Error(`law "${law.name}" violated:\n${message}`, { cause: e });
     }
   }
+}
+
+/**
+ * @internal A suite's law builder: each law it makes runs its property with the options' number
+ * of runs (default 100) and seed. The suites share it so that every one reads `opts` alike.
+ */
+export function lawMaker(
+  opts: LawOptions,
+): <T extends unknown[]>(name: string, prop: fc.IProperty<T>) => Law {
+  const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
+  return (name, prop) => ({ name, check: () => fc.assert(prop, params) });
+}
+
+/** @internal Throw `what: got …, expected …` unless `actual === expected`. */
+export function assertEq(actual: unknown, expected: unknown, what: string): void {
+  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
 }

@@ -20,7 +20,7 @@ import fc from "fast-check";
 import { hex } from "../format.js";
 import { FRAME_SIZE, type FrameAllocator } from "../frames/api.js";
 import type { ObjectCache } from "../slab/api.js";
-import { type Law, type LawOptions, runLaws } from "./law.js";
+import { assertEq, type Law, type LawOptions, lawMaker, runLaws } from "./law.js";
 
 /** A cache under test and the frame allocator that is its only source of frames. */
 export interface ObjectCacheUnderTest {
@@ -49,10 +49,6 @@ const modelOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: opArb },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("refused-free" as const), index: fc.nat() }) },
 );
-
-function assertEq(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
-}
 
 /** The model: the live objects' addresses, in the order they were handed out. */
 class LiveObjects {
@@ -195,12 +191,8 @@ function replay(
  * ```
  */
 export function objectCacheLaws(factory: () => ObjectCacheUnderTest, opts: LawOptions = {}): Law[] {
-  const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
   const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60, size: "max" });
-  const law = <T extends unknown[]>(name: string, prop: fc.IProperty<T>): Law => ({
-    name,
-    check: () => fc.assert(prop, params),
-  });
+  const law = lawMaker(opts);
   return [
     law(
       "alloc returns an aligned address inside frames the cache holds, overlapping no live object",

@@ -17,7 +17,7 @@
  */
 import fc from "fast-check";
 import { MAX_TREE_FRAME, NO_FRAME, type PageMap } from "../pagetree/api.js";
-import { type Law, type LawOptions, runLaws } from "./law.js";
+import { assertEq, type Law, type LawOptions, lawMaker, runLaws } from "./law.js";
 
 /** A key before it is reduced into 0..maxKey: small (clustered) or anywhere in 48 bits. */
 type RawKey = number;
@@ -102,10 +102,6 @@ class MapModel {
   }
 }
 
-function assertEq(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
-}
-
 /** The entries the map's walk visits in `[start, end)`, in visiting order. */
 function walk(t: PageMap, start: number, end: number): Array<[number, number]> {
   const seen: Array<[number, number]> = [];
@@ -168,12 +164,8 @@ function replay(
  * ```
  */
 export function pageTreeLaws(factory: () => PageMap, opts: LawOptions = {}): Law[] {
-  const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
   const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60, size: "max" });
-  const law = <T extends unknown[]>(name: string, prop: fc.IProperty<T>): Law => ({
-    name,
-    check: () => fc.assert(prop, params),
-  });
+  const law = lawMaker(opts);
   /** A call that must throw and leave the map as the model has it. */
   const refused = (t: PageMap, m: MapModel, nodes: number, call: string, run: () => unknown): void => {
     let threw = false;

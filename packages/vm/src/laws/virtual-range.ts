@@ -31,7 +31,7 @@ import type { VirtAddr } from "@osbricks/hw-x86";
 import fc from "fast-check";
 import { hex } from "../format.js";
 import { type VirtualRangeAllocator, VPAGE_SIZE } from "../vrange/api.js";
-import { type Law, type LawOptions, runLaws } from "./law.js";
+import { assertEq, type Law, type LawOptions, lawMaker, runLaws } from "./law.js";
 
 const P = VPAGE_SIZE;
 
@@ -147,10 +147,6 @@ class RangeModel {
   }
 }
 
-function assertEq(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) throw new Error(`${what}: got ${String(actual)}, expected ${String(expected)}`);
-}
-
 /**
  * Compare the allocator with the model page by page: `claim` of one page must succeed exactly where
  * the model has the page free. Every page claimed is given back, so the state is as before.
@@ -232,12 +228,8 @@ function replay(
  * ```
  */
 export function virtualRangeLaws(factory: () => VirtualRangeAllocator, opts: LawOptions = {}): Law[] {
-  const params = { numRuns: opts.numRuns ?? 100, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) };
   const ops = fc.array(opArb, { maxLength: opts.maxSteps ?? 60, size: "max" });
-  const law = <T extends unknown[]>(name: string, prop: fc.IProperty<T>): Law => ({
-    name,
-    check: () => fc.assert(prop, params),
-  });
+  const law = lawMaker(opts);
   /** A call that must throw and leave everything as it was. */
   const refused = (r: VirtualRangeAllocator, m: RangeModel, call: string, run: () => unknown): void => {
     let threw = false;

@@ -30,13 +30,17 @@ export interface VirtualRangeAllocator {
   /** Bytes in the region. */
   readonly size: number;
   /**
-   * Find and take `bytes` (rounded as the implementation does: up to a page, or to a power of two).
+   * Find and take `bytes`, a positive multiple of 4 KiB; the implementation may take more (a buddy
+   * rounds up to a power of two), as one run of pages starting at the address it returns.
    * @returns the first address, or `null` when no free range fits (an expected outcome).
-   * @throws MisalignedError or VmArgumentError for a size or alignment it cannot accept.
+   * @throws MisalignedError or VmArgumentError for a size that is not a positive multiple of 4 KiB
+   *   (it is refused, not rounded up) or an alignment that is not a power of two of at least 4 KiB;
+   *   nothing changes then.
    */
   alloc(bytes: number, request?: RangeRequest): VirtAddr | null;
   /**
-   * Give back `bytes` at `va`, taken by `alloc` (or `claim`).
+   * Give back the range at `va` that `alloc` returned, with the `bytes` it was asked for (all it
+   * took comes back, rounding included), or one `claim` took.
    * @throws RangeStateError when the range is not wholly allocated; the allocator is unchanged then.
    */
   free(va: VirtAddr, bytes: number): void;
