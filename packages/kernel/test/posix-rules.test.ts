@@ -770,6 +770,24 @@ describe("memory", () => {
       yield* check((yield* sys.mmap(top - PAGE, 2 * PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 2);
       yield* check((yield* sys.mmap(0, PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 3); // page 0 stays unmapped
       yield* check((yield* sys.mmap(top - PAGE, PAGE, rw, flags, -1, 0)) === top - PAGE, 4);
+      // Past user space altogether, or "negative" (a huge uintptr_t): ENOMEM still, not EINVAL.
+      yield* check((yield* sys.mmap(2 ** 47 + PAGE, PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 5);
+      yield* check((yield* sys.mmap(-PAGE, PAGE, rw, flags, -1, 0)) === -Errno.ENOMEM, 6);
+      return 0;
+    });
+  });
+
+  it("without MAP_FIXED an address outside user space is a hint the call ignores: the mapping goes elsewhere", () => {
+    // POSIX mmap: without MAP_FIXED, addr is used "in an implementation-defined manner"; Linux
+    // ignores a hint above TASK_SIZE and places the mapping as if there were none.
+    expectPasses(function* () {
+      const flags = MapFlags.MAP_ANONYMOUS | MapFlags.MAP_PRIVATE;
+      const rw = Prot.PROT_READ | Prot.PROT_WRITE;
+      for (const [i, hint] of [2 ** 47 + PAGE, 2 ** 52, -PAGE].entries()) {
+        const va = yield* sys.mmap(hint, PAGE, rw, flags, -1, 0);
+        yield* check(va >= MMAP_BASE && va < 2 ** 47, 1 + i);
+        yield* mem.store32(va, 7);
+      }
       return 0;
     });
   });

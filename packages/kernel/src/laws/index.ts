@@ -131,7 +131,7 @@ function invalidValue(spec: ArgSpec<unknown>): fc.Arbitrary<number> | null {
     case "ptr":
       return spec.nullable ? fc.constant(USER_TOP) : fc.constantFrom(0, -4096, USER_TOP);
     case "addr":
-      return fc.constantFrom(-4096, USER_TOP + 4096);
+      return spec.hint === true ? null : fc.constantFrom(-4096, USER_TOP + 4096);
     case "code":
       return fc.constantFrom(0, USER_TOP);
     default:

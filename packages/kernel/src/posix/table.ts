@@ -130,6 +130,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     nr: 9,
     args: [
       arg.addr("addr", {
+        hint: true,
         doc: "placement hint (any address, rounded up to a page), or with MAP_FIXED the exact, page-aligned address",
       }),
       arg.size("length", { doc: "bytes, rounded up to pages" }),

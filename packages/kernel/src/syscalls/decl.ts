@@ -63,6 +63,11 @@ export interface ArgSpec<T = number> {
   readonly nullable?: boolean;
   /** `addr`: whether the address must be 4 KiB aligned. */
   readonly aligned?: boolean;
+  /**
+   * `addr`: any integer is accepted, user space or not (mmap's placement hint: POSIX lets the
+   * call ignore a hint it cannot use, and a MAP_FIXED range outside user space is its ENOMEM).
+   */
+  readonly hint?: boolean;
   /** `handle`: the object type required (the resolver's vocabulary, e.g. `"process"`). */
   readonly objectType?: string;
   /** `handle`: the rights the handle must carry (a bit set of the handle table's rights). */
@@ -155,11 +160,12 @@ export const arg = {
     nullable: o.nullable ?? false,
   }),
   /** A user virtual address that is not dereferenced (mmap's hint, brk's break). */
-  addr: (name: string, o: ArgOptions & { aligned?: boolean } = {}): ArgSpec<number> => ({
+  addr: (name: string, o: ArgOptions & { aligned?: boolean; hint?: boolean } = {}): ArgSpec<number> => ({
     name,
     kind: "addr",
     doc: o.doc ?? "",
     aligned: o.aligned ?? false,
+    hint: o.hint ?? false,
   }),
   /** The address of user code (a signal handler, a thread's start routine). */
   code: (name: string, o: ArgOptions = {}): ArgSpec<number> => ({ name, kind: "code", doc: o.doc ?? "" }),

@@ -105,7 +105,7 @@ export function checkSyscallArgs(entry: SyscallEntry, args: readonly unknown[]):
         if (v < 0 || v > 0xffffffff || (v & ~(s.mask ?? 0)) >>> 0 !== 0) return -Errno.EINVAL;
         break;
       case "addr":
-        if (v < 0 || v > USER_TOP) return -Errno.EINVAL;
+        if ((v < 0 || v > USER_TOP) && s.hint !== true) return -Errno.EINVAL;
         if (s.aligned && v % 4096 !== 0) return -Errno.EINVAL;
         break;
       case "code":

@@ -58,6 +58,7 @@ export function describeArgCheck(a: ArgSpec<unknown>): string {
       return `${len} bytes ${dir} by the kernel; range inside user space${a.nullable ? " or NULL" : ""}, else EFAULT (an unmapped page gives EFAULT when the kernel copies)`;
     }
     case "addr":
+      if (a.hint === true) return "any address (the call says what one outside user space means)";
       return `user address${a.aligned ? ", 4 KiB aligned" : ""}, else EINVAL`;
     case "code":
       return "non-zero user code address, else EFAULT";
