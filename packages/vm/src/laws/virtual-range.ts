@@ -14,8 +14,8 @@
  * | bad sizes are refused             | a zero, fractional or unaligned request that corrupts state      |
  *
  * The reference model is one state per page of the region (free or used) and the list of live
- * ranges. The interface lets an implementation round a request ("up to a page, or to a power of
- * two"), so the laws learn what an `alloc` took from `freeBytes()`: an allocation of `bytes` at `va`
+ * ranges. The interface lets an implementation take more than a request (a buddy rounds it up
+ * to a power of two), so the laws learn what an `alloc` took from `freeBytes()`: an allocation of `bytes` at `va`
  * is taken to cover `[va, va + taken)`, `taken` being the drop in free bytes, and freeing it with
  * the same `bytes` must give all of it back. Nothing else is assumed about placement: the hint is a
  * wish. What was really taken is checked page by page with `claim`, which the interface defines
