@@ -51,7 +51,7 @@ export function checkDestination(src: HandleTable, call: string, dest: HandleTab
     throw new InvalidArgumentError(`table ${src.id}: ${call}: table ${dest.id} belongs to another machine`);
   }
   // Said here, naming the call, rather than by the destination's `accept` (which kernels never call).
-  if (!src.space.tables().includes(dest))
+  if (!src.space.hasTable(dest))
     throw new LifeCycleError(`table ${src.id}: ${call}: table ${dest.id} is disposed`);
 }
 

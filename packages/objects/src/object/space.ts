@@ -33,6 +33,8 @@ export class ObjectSpace {
   private readonly typeList: ObjectType[] = [];
   private readonly live = new Map<Koid, KernelObject>();
   private readonly tableList: HandleTable[] = [];
+  /** The same tables, for the O(1) membership test of {@link ObjectSpace.hasTable}. */
+  private readonly tableSet = new Set<HandleTable>();
   private nextKoid = 1;
   private nextTableId = 1;
 
@@ -97,6 +99,7 @@ export class ObjectSpace {
   /** @internal Called by a handle table's constructor: the table's id, and track it. */
   registerTable(table: HandleTable): number {
     this.tableList.push(table);
+    this.tableSet.add(table);
     return this.nextTableId++;
   }
 
@@ -104,6 +107,15 @@ export class ObjectSpace {
   unregisterTable(table: HandleTable): void {
     const i = this.tableList.indexOf(table);
     if (i >= 0) this.tableList.splice(i, 1);
+    this.tableSet.delete(table);
+  }
+
+  /**
+   * Whether `table` is one of this space's tables and not disposed. O(1): a handle moved over a
+   * channel asks it twice, and a machine has a table per process and per channel.
+   */
+  hasTable(table: HandleTable): boolean {
+    return this.tableSet.has(table);
   }
 
   /** Every handle table not yet disposed, in creation order. */
@@ -113,6 +125,11 @@ export class ObjectSpace {
 
   /** @throws InvariantError describing the first broken invariant of the whole space. */
   checkInvariants(): void {
+    if (this.tableSet.size !== this.tableList.length || this.tableList.some((t) => !this.tableSet.has(t))) {
+      throw new InvariantError(
+        `ObjectSpace: the table set (${this.tableSet.size}) and the table list (${this.tableList.length}) disagree`,
+      );
+    }
     const handles = new Map<KernelObject, number>();
     let open = 0;
     for (const t of this.tableList) {
