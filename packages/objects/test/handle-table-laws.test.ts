@@ -1,34 +1,13 @@
 // The handle-table laws are tested too: a naive array table (test/array-table.ts) passes them all,
 // and each bug planted in it is rejected by the law written for that bug, with that law's own
 // complaint (not merely "something threw"). A suite that passed one of these would pass a wrong lab.
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { handleTableLaws, type Law } from "../src/laws/index.js";
 import { ArrayTable, type Bugs } from "./array-table.js";
+import { expectRejected, law } from "./law-rejection.js";
 
 const lawsFor = (bugs: Bugs = {}): Law[] =>
   handleTableLaws((space, capacity) => new ArrayTable(space, capacity, bugs), { seed: 20261122 });
-
-/** The law whose name contains `fragment`. */
-function law(laws: Law[], fragment: string): Law {
-  const found = laws.filter((l) => l.name.includes(fragment));
-  if (found.length !== 1) throw new Error(`${found.length} laws named like ${JSON.stringify(fragment)}`);
-  return found[0]!;
-}
-
-/** `law` must fail, and its report must carry `complaint` (the law's own message for the bug). */
-function expectRejected(l: Law, complaint: RegExp): void {
-  let message: string | null = null;
-  try {
-    l.check();
-  } catch (e) {
-    // fast-check reports the counterexample; the law's own complaint is the error's cause.
-    message = "";
-    for (let x: unknown = e; x !== undefined; x = x instanceof Error ? x.cause : undefined)
-      message += `${x instanceof Error ? x.message : String(x)}\n`;
-  }
-  if (message === null) throw new Error(`law "${l.name}" passed a broken table`);
-  expect(message).toMatch(complaint);
-}
 
 describe("a correct array table passes every handle-table law", () => {
   for (const l of lawsFor()) it(l.name, () => l.check());

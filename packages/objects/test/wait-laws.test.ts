@@ -1,8 +1,9 @@
 // The wait laws are tested too: a hand-written host passes them, and each timer bug planted in it
 // is rejected by the law meant for it, with that law's own complaint.
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import type { Cycles, TimerId, WaiterId, WaitHost, WaitResult } from "../src/index.js";
 import { type Law, waitLaws } from "../src/laws/index.js";
+import { expectRejected, law } from "./law-rejection.js";
 
 interface HostBugs {
   /** Due timers fire in the order they were scheduled, not by deadline. */
@@ -65,26 +66,6 @@ const lawsFor = (bugs: HostBugs = {}): Law[] =>
     },
     { seed: 20261122 },
   );
-
-function law(laws: Law[], fragment: string): Law {
-  const found = laws.filter((l) => l.name.includes(fragment));
-  if (found.length !== 1) throw new Error(`${found.length} laws named like ${JSON.stringify(fragment)}`);
-  return found[0]!;
-}
-
-/** `l` must fail with `complaint` in its report (fast-check puts the law's error in `cause`). */
-function expectRejected(l: Law, complaint: RegExp): void {
-  let message: string | null = null;
-  try {
-    l.check();
-  } catch (e) {
-    message = "";
-    for (let x: unknown = e; x !== undefined; x = x instanceof Error ? x.cause : undefined)
-      message += `${x instanceof Error ? x.message : String(x)}\n`;
-  }
-  if (message === null) throw new Error(`law "${l.name}" passed a broken host`);
-  expect(message).toMatch(complaint);
-}
 
 describe("a correct list host passes every wait law", () => {
   for (const l of lawsFor()) it(l.name, () => l.check());
