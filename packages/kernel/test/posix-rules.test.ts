@@ -13,7 +13,6 @@ import {
   FileMode,
   Kernel,
   type KernelEvent,
-  type KernelOptions,
   libc,
   MAX_FDS,
   MapFlags,
@@ -36,27 +35,10 @@ import {
   WIFSTOPPED,
   WTERMSIG,
 } from "../src/index.js";
+import { boot, check } from "./boot-init.js";
 
 const PAGE = 4096;
 const bit = (sig: number): number => 1 << sig;
-
-function boot(
-  init: (s: ProcessStart) => UserCode<number | undefined>,
-  extra: ExecutableImage[] = [],
-  opts: Partial<KernelOptions> = {},
-) {
-  const programs = new ProgramRegistry().register({ name: "init", main: init });
-  for (const e of extra) programs.register(e);
-  const k = new Kernel({ programs, paranoid: true, ...opts });
-  const p = k.boot("init");
-  const r = k.run({ maxCycles: 5e8 });
-  const reaped = k.life.reapedByKernel.find((x) => x.pid === p.pid);
-  return { k, outcome: r.outcome, status: reaped?.status ?? -1, console: k.life.console.text() };
-}
-
-function* check(cond: boolean, code: number): UserCode<void> {
-  if (!cond) yield* sys.exit_group(100 + code);
-}
 
 /** Boot `init` and expect it to exit 0 with every process gone. */
 function expectPasses(

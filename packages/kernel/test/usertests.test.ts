@@ -7,15 +7,12 @@ import {
   Errno,
   type ExecutableImage,
   Kernel,
-  type KernelOptions,
   libc,
   mem,
-  type ProcessStart,
   ProgramRegistry,
   Prot,
   Sig,
   posixStubs as sys,
-  type UserCode,
   WCOREDUMP,
   WEXITSTATUS,
   WIFCONTINUED,
@@ -25,28 +22,9 @@ import {
   WSTOPSIG,
   WTERMSIG,
 } from "../src/index.js";
+import { boot, check } from "./boot-init.js";
 
 const PAGE = 4096;
-
-/** Boot `init` (plus `extra` images), run to the end, return the kernel, init's status and the console. */
-function boot(
-  init: (s: ProcessStart) => UserCode<number | undefined>,
-  extra: ExecutableImage[] = [],
-  opts: Partial<KernelOptions> = {},
-) {
-  const programs = new ProgramRegistry().register({ name: "init", main: init });
-  for (const e of extra) programs.register(e);
-  const k = new Kernel({ programs, paranoid: true, ...opts });
-  const p = k.boot("init");
-  const r = k.run({ maxCycles: 5e8 });
-  const reaped = k.life.reapedByKernel.find((x) => x.pid === p.pid);
-  return { k, outcome: r.outcome, status: reaped?.status ?? -1, console: k.life.console.text() };
-}
-
-/** Assert inside a program: exit with a distinctive code when false. */
-function* check(cond: boolean, code: number): UserCode<void> {
-  if (!cond) yield* sys.exit_group(100 + code);
-}
 
 describe("exit and waitpid statuses", () => {
   it("waitpid reports exit codes, kills by signal and core dumps", () => {
