@@ -131,6 +131,16 @@ class LiveObjects {
   }
 }
 
+/** `free(addr)` of something that is not a live object must throw. */
+function expectRefusedFree(cache: ObjectCache, addr: number): void {
+  try {
+    cache.free(addr);
+  } catch {
+    return;
+  }
+  throw new Error(`free(${hex(addr)}) of something that is not a live object did not throw`);
+}
+
 /** Replays `ops`, checking every result; `after` runs after each step. */
 function replay(
   t: ObjectCacheUnderTest,
@@ -157,16 +167,7 @@ function replay(
       const inside =
         m.live.length > 0 && t.cache.objectSize > 1 ? m.live[op.index % m.live.length]! + 1 : null;
       const addr = gone !== undefined && !m.live.includes(gone) ? gone : inside;
-      if (addr !== null) {
-        let threw = false;
-        try {
-          t.cache.free(addr);
-        } catch {
-          threw = true;
-        }
-        if (!threw)
-          throw new Error(`free(${hex(addr)}) of something that is not a live object did not throw`);
-      }
+      if (addr !== null) expectRefusedFree(t.cache, addr);
     } else {
       const held = t.cache.stats().framesHeld;
       const released = t.cache.shrink();
@@ -222,14 +223,7 @@ export function objectCacheLaws(factory: () => ObjectCacheUnderTest, opts: LawOp
         calls.push(t.frames.frameCount * FRAME_SIZE + 64); // past the end of memory
         for (const addr of calls) {
           const before = t.cache.stats();
-          let threw = false;
-          try {
-            t.cache.free(addr);
-          } catch {
-            threw = true;
-          }
-          if (!threw)
-            throw new Error(`free(${hex(addr)}) of something that is not a live object did not throw`);
+          expectRefusedFree(t.cache, addr);
           assertEq(
             t.cache.stats().objectsInUse,
             before.objectsInUse,
