@@ -515,6 +515,96 @@ describe("signals", () => {
     });
   });
 
+  it("a stop leaves a sleep alone: after SIGCONT it ends at its deadline and returns 0, not EINTR", () => {
+    // Linux restarts a nanosleep that a stop interrupted with the time left (restart_syscall(2)),
+    // counting the time spent stopped; only a handler ends a sleep early (signal(7): sleeps are
+    // never restarted after a handler, SA_RESTART or not).
+    for (const stop of [Sig.SIGTSTP, Sig.SIGSTOP]) {
+      expectPasses(function* () {
+        const a = yield* sys.fork();
+        if (a === 0) {
+          const t0 = yield* sys.clock_gettime(1);
+          const r = yield* sys.nanosleep(400_000);
+          const slept = (yield* sys.clock_gettime(1)) - t0;
+          return r !== 0 ? 1 : slept < 400_000 ? 2 : 0;
+        }
+        yield* compute(20_000);
+        yield* sys.kill(a, stop);
+        const stopped = yield* libc.waitpid(a, WaitOptions.WUNTRACED);
+        yield* check(stopped.pid === a && WIFSTOPPED(stopped.status), 1);
+        yield* compute(20_000);
+        yield* sys.kill(a, Sig.SIGCONT);
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st) + 10);
+        return 0;
+      });
+    }
+  });
+
+  it("a stop leaves a timed futex wait alone: after SIGCONT it times out with ETIMEDOUT, not EINTR", () => {
+    // Linux: FUTEX_WAIT with a timeout restarts after a stop (restart_syscall(2)), its deadline kept.
+    expectPasses(function* () {
+      const a = yield* sys.fork();
+      if (a === 0) {
+        const word = yield* libc.mmapAnon(PAGE);
+        const r = yield* sys.futex(word, 0, 0, 400_000);
+        return r === -Errno.ETIMEDOUT ? 0 : r === -Errno.EINTR ? 1 : 2;
+      }
+      yield* compute(20_000);
+      yield* sys.kill(a, Sig.SIGTSTP);
+      const stopped = yield* libc.waitpid(a, WaitOptions.WUNTRACED);
+      yield* check(stopped.pid === a && WIFSTOPPED(stopped.status), 1);
+      yield* sys.kill(a, Sig.SIGCONT);
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st) + 10);
+      return 0;
+    });
+  });
+
+  it("a blocked pipe write that moved some bytes returns their count when a signal comes: a handler, SA_RESTART or not, or a stop", () => {
+    // POSIX write(): "If write() is interrupted by a signal after it successfully writes some
+    // data, it shall return the number of bytes written" — whatever the disposition. Linux's
+    // pipe_write returns -ERESTARTSYS only when nothing was written yet. 10,000 bytes into an
+    // empty 4096-byte pipe: 4096 go in, then the writer blocks.
+    for (const how of ["handler", "handler with SA_RESTART", "SIGTSTP", "SIGSTOP"]) {
+      const r = expectPasses(function* (s) {
+        const [rd, wr] = yield* libc.pipe();
+        const a = yield* sys.fork();
+        if (a === 0) {
+          yield* sys.close(rd);
+          const h = s.addressOf(function* () {
+            yield* libc.write(1, "h ");
+          });
+          yield* sys.sigaction(Sig.SIGUSR1, h, 0, how === "handler" ? 0 : 0x1000_0000);
+          const n = yield* libc.write(wr, new Uint8Array(10_000).fill(7));
+          yield* libc.write(1, `wrote ${n} `);
+          return 0;
+        }
+        yield* sys.close(wr);
+        yield* compute(30_000); // the child fills the pipe and blocks
+        const sig = how === "SIGTSTP" ? Sig.SIGTSTP : how === "SIGSTOP" ? Sig.SIGSTOP : Sig.SIGUSR1;
+        yield* sys.kill(a, sig);
+        if (sig !== Sig.SIGUSR1) {
+          const stopped = yield* libc.waitpid(a, WaitOptions.WUNTRACED);
+          yield* check(stopped.pid === a && WIFSTOPPED(stopped.status), 1);
+          yield* sys.kill(a, Sig.SIGCONT);
+        }
+        let total = 0;
+        for (;;) {
+          const c = yield* libc.read(rd, 4096);
+          if (!(c instanceof Uint8Array)) return 2;
+          if (c.length === 0) break;
+          total += c.length;
+        }
+        yield* libc.write(1, `read ${total}`);
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
+        return 0;
+      });
+      expect(r.console, how).toBe(`${how.startsWith("handler") ? "h " : ""}wrote 4096 read 4096`);
+    }
+  });
+
   it("a synchronous SIGSEGV that is blocked or ignored still kills (it cannot be skipped)", () => {
     expectPasses(function* () {
       for (const how of ["block", "ignore"]) {

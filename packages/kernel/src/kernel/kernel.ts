@@ -656,16 +656,46 @@ export class Kernel implements Waker {
   }
 
   /**
-   * Interrupt a blocked thread for a signal: its wait is cancelled and the call returns EINTR, or,
-   * with `restart` (the handler has SA_RESTART) and a wait that names its trap, runs again. A wait
-   * with no restart point (a sleep, a timed futex wait) returns EINTR either way.
+   * Interrupt a blocked thread for a signal whose handler will run: its wait is cancelled and the
+   * call returns EINTR, or, with `restart` (the handler has SA_RESTART) and a wait that names its
+   * trap, runs again (Linux's -ERESTARTSYS). A wait with no restart point (a sleep, a timed futex
+   * wait: Linux's -ERESTART_RESTARTBLOCK, which a handler turns into EINTR, signal(7)) returns
+   * EINTR either way, and a write that has moved data returns its count ({@link endPartialCall}).
    */
   interruptThread(t: Thread, restart: boolean): void {
     if (t.runState !== "blocked" || !t.wait!.interruptible) return;
+    if (this.endPartialCall(t)) return;
     const w = t.wait!;
     w.cancel();
     if (restart && w.restart !== null) this.wakeThread(t);
-    else this.wakeThread(t, w.interrupted !== undefined ? w.interrupted() : -Errno.EINTR);
+    else this.wakeThread(t, -Errno.EINTR);
+  }
+
+  /**
+   * A signal takes effect on `t` (a handler is about to run, or its process stops): a write that
+   * has already moved some bytes ends now and returns their count. POSIX write(): "If write() is
+   * interrupted by a signal after it successfully writes some data, it shall return the number of
+   * bytes written", whatever the disposition; Linux's `pipe_write` returns -ERESTARTSYS only when
+   * it has written nothing. The write may be blocked, or woken to go on but not yet run (its retry
+   * is the thread's next trap).
+   * @returns whether a write was ended.
+   */
+  endPartialCall(t: Thread): boolean {
+    const done = t.ioProgress;
+    if (done === 0) return false;
+    if (t.runState === "blocked") {
+      if (!t.wait!.interruptible) return false;
+      t.ioProgress = 0;
+      t.wait!.cancel();
+      this.wakeThread(t, done); // into a stopped process: it stays suspended until SIGCONT
+      return true;
+    }
+    if (t.retry === null) return false;
+    t.ioProgress = 0;
+    t.retry = null;
+    t.resume = done;
+    t.regs.rax = done;
+    return true;
   }
 
   /** The ipc layer's waker: a futex or endpoint wait of ipc thread `slot` ended with `status`. */

@@ -341,7 +341,6 @@ export class Lifecycle {
       t.sigBlocked = f.savedMask;
       t.resume = f.savedResume;
       t.retry = f.savedRetry;
-      t.ioProgress = f.savedIoProgress;
       t.regs.rip = t.top()!.entry;
       return;
     }

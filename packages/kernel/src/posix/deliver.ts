@@ -50,7 +50,7 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
         return true;
       }
       if (d === "stop") {
-        k.traceSignal(t, sig, "stopped");
+        k.endPartialCall(t);
         stopProcess(k, p, sig);
         return true;
       }
@@ -63,6 +63,8 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       k.life.exitProcess(p, signaledStatus(Sig.SIGSEGV, true));
       return true;
     }
+    // A write woken to go on, whose next trap is its retry, ends first with the count it moved.
+    k.endPartialCall(t);
     t.frames.push({
       code: fn(sig),
       fn,
@@ -74,12 +76,10 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       savedMask: t.sigBlocked,
       savedResume: t.resume,
       savedRetry: t.retry,
-      savedIoProgress: t.ioProgress,
     });
     t.regs.rip = act.handler;
     t.resume = undefined;
     t.retry = null;
-    t.ioProgress = 0; // the handler's own calls start fresh
     t.sigBlocked =
       (t.sigBlocked | act.mask | ((act.flags & SaFlags.SA_NODEFER) !== 0 ? 0 : bit)) & ~UNBLOCKABLE;
     k.traceSignal(t, sig, "handler");

@@ -14,8 +14,10 @@
  * ```
  *
  * A thread blocked in an interruptible call (waitpid, pipe read/write, futex wait, sleep) is
- * woken: the call returns EINTR after the handler runs, or restarts if the handler has
- * SA_RESTART or no handler runs (SIG_DFL), when the call can restart.
+ * woken when a handler will run: the call returns EINTR after the handler, or restarts if the
+ * handler has SA_RESTART and the call can restart (sleeps and timed futex waits cannot: signal(7)).
+ * A stop leaves blocked calls waiting; they go on after SIGCONT. Either way a pipe write that has
+ * moved some bytes ends with their count (POSIX write).
  *
  * Nothing here reads user memory, so the memory path (`../trap/memory.ts`), which raises
  * SIGSEGV and SIGBUS, depends on this file and not on delivery.
@@ -44,8 +46,18 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
     continueProcess(k, p);
   } else if ((STOP_SIGNALS & sigbit(sig)) !== 0) {
     p.sigPending &= ~sigbit(Sig.SIGCONT);
-    if (sig === Sig.SIGSTOP) {
-      stopProcess(k, p, sig); // cannot be caught, ignored or blocked
+    // SIGSTOP (it cannot be caught, ignored or blocked), and another stop signal whose action is
+    // the default when a thread accepts it, stop the process now. No handler runs, so its blocked
+    // calls are not interrupted: they stay on their waits and go on after SIGCONT, as Linux
+    // restarts every call when no handler is invoked (a sleep or a timed futex wait keeps its
+    // deadline: restart_syscall(2)). A stop signal every thread blocks stays pending, and
+    // delivery stops the process once a thread unblocks it.
+    const bit = sigbit(sig);
+    if (
+      sig === Sig.SIGSTOP ||
+      (p.sigActions[sig]!.handler === SIG_DFL && p.threads.some((t) => (t.sigBlocked & bit) === 0))
+    ) {
+      stopProcess(k, p, sig);
       return;
     }
   }
@@ -62,9 +74,9 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
 }
 
 /**
- * Whether a call that the signal interrupts restarts: when no handler will run (SIG_DFL: the
- * process stops, or dies, and a stopped one goes on with its call after SIGCONT, as Linux restarts
- * -ERESTARTSYS when no handler is invoked), or when the handler has SA_RESTART.
+ * Whether a call that the signal interrupts restarts: when the handler has SA_RESTART, or when no
+ * handler will run (SIG_DFL; Linux restarts every call then, but the only default actions that
+ * still interrupt a call here are the fatal ones, after which nothing runs again).
  */
 function restartable(handler: number, flags: number): boolean {
   return handler === SIG_DFL || (handler > SIG_IGN && (flags & SaFlags.SA_RESTART) !== 0);
@@ -75,6 +87,7 @@ const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGT
 /**
  * Stop every thread of `p` (SIGSTOP, or a stop signal's default action): ready and running
  * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken.
+ * A write that has moved some bytes ends with their count, which its thread gets after SIGCONT.
  * The parent gets SIGCHLD.
  */
 export function stopProcess(k: Kernel, p: Process, sig: number): void {
@@ -82,7 +95,11 @@ export function stopProcess(k: Kernel, p: Process, sig: number): void {
   p.stopped = true;
   p.stopReport = sig;
   p.continueReport = false;
-  for (const t of p.threads) k.suspendThread(t);
+  if (p.threads.length > 0) k.traceSignal(p.threads[0]!, sig, "stopped");
+  for (const t of p.threads) {
+    k.endPartialCall(t);
+    k.suspendThread(t);
+  }
   notifyParentOfChange(k, p);
 }
 

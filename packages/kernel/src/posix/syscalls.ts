@@ -95,8 +95,6 @@ class FutexWait implements WaitRecord {
  */
 class ListWait implements Waiter, WaitRecord {
   readonly interruptible = true;
-  /** What the call returns when a signal interrupts it (a partial pipe write returns its count). */
-  readonly interrupted?: () => number;
 
   /** For a waitpid: the pid waited for, -1 for any child. */
   readonly forPid?: number;
@@ -107,10 +105,8 @@ class ListWait implements Waiter, WaitRecord {
     private readonly list: Waiter[],
     readonly on: string,
     readonly restart: Trap | null,
-    interrupted: (() => number) | undefined,
     forPid?: number,
   ) {
-    if (interrupted !== undefined) this.interrupted = interrupted;
     if (forPid !== undefined) this.forPid = forPid;
   }
 
@@ -126,15 +122,8 @@ class ListWait implements Waiter, WaitRecord {
 }
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
-function waitOn(
-  k: Kernel,
-  t: Thread,
-  list: Waiter[],
-  on: string,
-  interrupted?: () => number,
-  forPid?: number,
-): number {
-  const w = new ListWait(k, t, list, on, k.currentTrap, interrupted, forPid);
+function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, forPid?: number): number {
+  const w = new ListWait(k, t, list, on, k.currentTrap, forPid);
   list.push(w);
   return k.block(t, w);
 }
@@ -212,11 +201,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       // Not all in yet: wait for room, then go on from where we are (POSIX: a blocking write
       // returns only when every byte is written, or with the count so far if a signal comes).
       t.ioProgress = moved;
-      return waitOn(k, t, q, `${f.kind} write`, () => {
-        const sofar = t.ioProgress;
-        t.ioProgress = 0;
-        return sofar > 0 ? sofar : -Errno.EINTR;
-      });
+      return waitOn(k, t, q, `${f.kind} write`);
     },
     fstat(t, fd, statbuf) {
       const f = t.process.files.get(fd);
@@ -409,7 +394,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return changed.pid;
       }
       if ((options & WaitOptions.WNOHANG) !== 0) return 0;
-      return waitOn(k, t, p.childWaiters, "waitpid", undefined, pid);
+      return waitOn(k, t, p.childWaiters, "waitpid", pid);
     },
     kill(t, pid, sig) {
       if (pid <= 0) return -Errno.EINVAL;

@@ -60,8 +60,6 @@ export interface Frame {
   /** For a handler frame: the interrupted frame's pending resume value and retry trap. */
   readonly savedResume: unknown;
   readonly savedRetry: Trap | null;
-  /** For a handler frame: the interrupted call's write progress (a restarted write goes on from it). */
-  readonly savedIoProgress: number;
 }
 
 /** How a blocked thread continues when it is woken. */
@@ -78,8 +76,6 @@ export interface WaitRecord {
   readonly cancel: () => void;
   /** Whether a signal may interrupt the wait (EINTR). */
   readonly interruptible: boolean;
-  /** What the call returns when a signal interrupts it. Default -EINTR (a partial write returns its count). */
-  readonly interrupted?: () => number;
   /**
    * For waits ended by the ipc layer (futex, endpoint): runs at the wake, in kernel context, and
    * gives the call's result (`undefined`: execute the trap again). Default: Ok → 0, else EINTR/ETIMEDOUT.
@@ -138,7 +134,11 @@ export class Thread extends KernelObject {
   exitValue = 0;
   /** The owning process's handle to this thread, 0 when none. */
   handle = 0;
-  /** Bytes a restarted write has already moved (a blocking pipe write completes in several goes). */
+  /**
+   * Bytes a blocking write has moved so far while it waits for room (a pipe write of more than
+   * fits completes in several goes). A signal that takes effect meanwhile ends the write with this
+   * count (`Kernel.endPartialCall`); 0 whenever no write is under way.
+   */
   ioProgress = 0;
   /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
   isMain = false;
@@ -211,7 +211,6 @@ export class Thread extends KernelObject {
       savedMask: 0,
       savedResume: undefined,
       savedRetry: null,
-      savedIoProgress: 0,
     });
     this.regs.rip = entry;
   }
