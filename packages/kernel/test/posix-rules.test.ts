@@ -357,6 +357,27 @@ describe("threads and the process", () => {
     );
   });
 
+  it("threads ending one by one with exit(2): the process's status is the main thread's value, not the last thread's", () => {
+    // Linux: with no exit_group, wait reports the thread-group leader's exit code
+    // (wait_task_zombie reads the leader's exit_code); the others' values are lost.
+    expectPasses(function* (s) {
+      const late = s.addressOf(function* () {
+        yield* compute(20_000); // outlives the main thread
+        yield* sys.exit(9);
+        return 0;
+      });
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* sys.thread_create(late, 0, 0, 0);
+        yield* sys.exit(5); // the main thread ends first; the process lives on
+        return 0;
+      }
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 5, WEXITSTATUS(st));
+      return 0;
+    });
+  });
+
   it("exit_group from any thread ends the whole process with its status; a signal's default kills every thread", () => {
     expectPasses(function* (s) {
       const spin = s.addressOf(function* () {

@@ -315,6 +315,8 @@ export class Lifecycle {
       k.forkHistoryLimit,
     );
     t.isMain = true;
+    p.leaderTid = t.tid; // the new leader (Linux's de_thread); an old leader's exit value is gone
+    p.leaderExitValue = 0;
     t.regs.rsp = load.sp;
     t.resume = undefined;
     t.retry = null;
@@ -349,14 +351,21 @@ export class Lifecycle {
     else this.exitThread(t, code);
   }
 
-  /** exit(2): end thread `t`; the last thread's exit ends its process with `value`'s low 8 bits. */
+  /**
+   * exit(2): end thread `t`. The last thread's exit ends its process with the thread-group
+   * leader's value (its low 8 bits): `value` if `t` is the leader, else what the leader passed to
+   * exit when it ended earlier (Linux's wait reports the leader's exit code).
+   */
   exitThread(t: Thread, value: number): void {
-    if (t.process.threads.length === 1 && t.process.pid !== 0)
-      this.exitProcess(t.process, exitedStatus(value));
-    else {
-      t.exitValue = value;
-      this.removeThread(t);
+    const p = t.process;
+    const leader = t.tid === p.leaderTid;
+    if (p.threads.length === 1 && p.pid !== 0) {
+      this.exitProcess(p, exitedStatus(leader ? value : p.leaderExitValue));
+      return;
     }
+    t.exitValue = value;
+    if (leader) p.leaderExitValue = value;
+    this.removeThread(t);
   }
 
   /** Take `t` out of the system: wait cancelled, unscheduled, exited, clear-tid futex woken, object released. */

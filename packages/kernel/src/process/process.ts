@@ -80,6 +80,17 @@ export class Process extends KernelObject {
   sigPending = 0;
   /** The wait status once a zombie (see `posix/wait-status.ts`). */
   exitStatus = 0;
+  /**
+   * The thread-group leader's tid: the process's first thread (tid = pid), or the thread that last
+   * called execve (Linux's de_thread makes it the leader).
+   */
+  leaderTid: number;
+  /**
+   * The leader's exit(2) value once it has ended while other threads live on: the process's exit
+   * status when its last thread ends without exit_group (Linux's wait reports the leader's exit
+   * code, whichever thread ends last).
+   */
+  leaderExitValue = 0;
   /** Threads blocked in waitpid on this process's children. */
   readonly childWaiters: Waiter[] = [];
   /** The endpoint of the external pager that handles this process's unresolvable faults, or null. */
@@ -106,6 +117,7 @@ export class Process extends KernelObject {
   ) {
     super(space, type);
     this.pid = pid;
+    this.leaderTid = pid;
     this.parent = parent;
     this.addressSpace = addressSpace;
     this.text = text;
