@@ -26,5 +26,6 @@ nosuchprogram
 pte 1 banana
 vmrs 999
 cat /no/such/file
+kill 999
 crash
 exit

@@ -11,7 +11,7 @@
  * itself (`scripted.ts`) prints through a callback and runs in a browser too (`pnpm run
  * check:browser`).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
@@ -86,6 +86,17 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw e;
+  }
+  if (args.trace !== undefined) {
+    // Open the trace file now, not after the run: a path that cannot be written is refused
+    // before the machine boots instead of failing at the end with the run's work lost.
+    try {
+      closeSync(openSync(args.trace, "w"));
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? String(e);
+      process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
+      return 2;
+    }
   }
   const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
   if (args.script === undefined && process.stdin.isTTY) {

@@ -34,6 +34,7 @@ describe("pnpm run boot", () => {
     [["--mem", "2M"], /--mem 2097152 bytes: this kernel needs 4 MiB..4 GiB/],
     [["--cpus", "40"], /--cpus 40: this kernel runs on 1..32 CPUs/],
     [["--script", "/no/such/script.sh"], /--script \/no\/such\/script.sh: cannot read it \(ENOENT\)/],
+    [["--trace", "/no/such/dir/t.json"], /--trace \/no\/such\/dir\/t.json: cannot write it \(ENOENT\)/],
   ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
     expect(await bootMain(argv)).toBe(2);
     expect(err).toMatch(msg);

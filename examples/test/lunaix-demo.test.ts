@@ -47,13 +47,17 @@ function checkFacts(r: Run): void {
   // Boot log: what the kernel found and set up.
   expect(out).toMatch(/BIOS-e820: \[mem 0x0000000000000000-0x000000000009fbff\] usable/);
   expect(out).toMatch(/BIOS-e820: \[mem 0x000000000009fc00-0x00000000000fffff\] reserved/);
-  expect(out).toMatch(/Memory: \d+K\/262080K available \(392K reserved/);
+  // The three figures add up: available + kernel + reserved = total.
+  const memLine =
+    /Memory: (\d+)K\/262080K available \((\d+)K kernel page tables and data, 392K reserved/.exec(out);
+  expect(memLine).not.toBeNull();
+  expect(Number(memLine![1]) + Number(memLine![2]) + 392).toBe(262080);
   expect(out).toMatch(/buddy: Node 0, zone +Normal( +\d+){11}/);
   expect(out).toContain("Run /bin/init as init process (pid 1)");
   expect(out).toContain("init: console on /dev/ttyS0, starting /bin/sh");
   // ls /bin lists every program.
   expect(section(out, "ls /bin")).toContain(
-    "cat  crash  deadlock  echo  forkcow  forkloop  fsdemo  init  ls  memdemo",
+    "cat  crash  deadlock  echo  forkcow  forkloop  fsdemo  init  kill  ls  memdemo",
   );
   // fsdemo: each POSIX answer.
   const fs = section(out, "fsdemo");
@@ -131,6 +135,7 @@ function checkFacts(r: Run): void {
   expect(section(out, "pte 1 banana")).toContain('pte: "banana" is not a user address');
   expect(section(out, "vmrs 999")).toBe("vmrs: no process 999\n");
   expect(section(out, "cat /no/such/file")).toContain("cat: /no/such/file: ENOENT");
+  expect(section(out, "kill 999")).toContain("kill: (999): ESRCH");
   const crash = section(out, "crash");
   expect(crash).toMatch(/crashed: TypeError: .*; killing it/);
   expect(crash).toMatch(/sh: crash \(pid \d+\) killed by SIGSEGV/);
@@ -138,7 +143,7 @@ function checkFacts(r: Run): void {
   // The summary, and nothing leaked.
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
-  expect(s.processes).toBe(103);
+  expect(s.processes).toBe(104);
   expect(s.execs).toBe(1);
   // init forks the shell; forkcow, forkloop (twice 40), memdemo (3 children) and sigdemo (2) fork:
   // each fork rebuilt its child by replaying something, and the summary says how much.
@@ -159,7 +164,8 @@ function results(out: string): string[] {
     .split("\n")
     .filter(
       (l) =>
-        /^(forkcow|forkloop|prodcons|fsdemo|memdemo|sigdemo|cat|crash): /.test(l) || /^ +1 +9 +44$/.test(l),
+        /^(forkcow|forkloop|prodcons|fsdemo|memdemo|sigdemo|cat|kill|crash): /.test(l) ||
+        /^ +1 +9 +44$/.test(l),
     )
     .filter((l) => !l.includes("pid "));
 }

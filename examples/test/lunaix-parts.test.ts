@@ -45,6 +45,15 @@ describe("SerialConsole", () => {
     expect(out).toEqual(["half done\n"]);
   });
 
+  it("printk after a partial line (a prompt) starts a line of its own, as Linux's printk does", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)), echo: false });
+    tty.write(new TextEncoder().encode("$ "));
+    tty.printk("[    0.000001] a kernel message");
+    tty.printk("[    0.000002] and the next");
+    expect(out.join("")).toBe("$ \n[    0.000001] a kernel message\n[    0.000002] and the next\n");
+  });
+
   it("transmits through the UART: UTF-8 lines reach the sink, a prompt on flush", () => {
     const out: string[] = [];
     const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
@@ -87,10 +96,28 @@ describe("the shell's parser", () => {
         { path: "/bin/upper", argv: ["upper"] },
         { path: "/bin/wc", argv: ["wc"] },
       ],
+      input: null,
       out: "/tmp/x",
     });
     expect(parseCommandLine("/bin/ls /dev")).toEqual({
       stages: [{ path: "/bin/ls", argv: ["/bin/ls", "/dev"] }],
+      input: null,
+      out: null,
+    });
+  });
+
+  it("takes < file for the first stage, and |, < and > without blanks around them", () => {
+    expect(parseCommandLine("wc</tmp/in|upper>/tmp/out")).toEqual({
+      stages: [
+        { path: "/bin/wc", argv: ["wc"] },
+        { path: "/bin/upper", argv: ["upper"] },
+      ],
+      input: "/tmp/in",
+      out: "/tmp/out",
+    });
+    expect(parseCommandLine("cat < /tmp/in")).toEqual({
+      stages: [{ path: "/bin/cat", argv: ["cat"] }],
+      input: "/tmp/in",
       out: null,
     });
   });
@@ -99,6 +126,12 @@ describe("the shell's parser", () => {
     ["echo a | | wc", /empty command in a pipeline/],
     ["echo a >", /expected one file after >/],
     ["echo a > b c", /expected one file after >/],
+    ["echo a > b > c", /expected one file after >/],
+    ["echo a > b | wc", /> must come last/],
+    ["cat <", /expected one file after </],
+    ["cat < a < b", /< must be in the first command/],
+    ["echo a | cat < b", /< must be in the first command/],
+    ["> /tmp/x", /empty command in a pipeline/],
   ])("reports a syntax error in %j", (line, msg) => {
     expect(parseCommandLine(line)).toMatch(msg);
   });

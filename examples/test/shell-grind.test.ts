@@ -11,7 +11,9 @@ function readsConsole(text: string): boolean {
   const p = parseCommandLine(text.trim());
   if (typeof p === "string") return false;
   const first = p.stages[0]!;
-  return ["/bin/cat", "/bin/wc", "/bin/upper"].includes(first.path) && first.argv.length === 1;
+  return (
+    ["/bin/cat", "/bin/wc", "/bin/upper"].includes(first.path) && first.argv.length === 1 && p.input === null
+  );
 }
 
 const word = fc.constantFrom(
@@ -27,6 +29,7 @@ const word = fc.constantFrom(
   "3",
   "|",
   ">",
+  "<",
 );
 const line = fc
   .oneof(
@@ -49,12 +52,18 @@ const line = fc
       "cat /dev/null",
       "echo > /bin",
       "| wc",
+      "wc < /tmp/x",
+      "ps > /tmp/ps",
+      "ps | wc",
+      "kill 999",
+      "kill -0 1",
+      "kill -l",
       "",
       "# comment",
     ),
     fc
       .tuple(
-        fc.constantFrom("vmrs", "pte", "handles", "echo", "cat", "wc", "nosuch", "mkdir"),
+        fc.constantFrom("vmrs", "pte", "handles", "echo", "cat", "wc", "nosuch", "mkdir", "kill -0"),
         fc.array(word, { maxLength: 3 }),
       )
       .map(([c, args]) => [c, ...args].join(" ")),

@@ -41,6 +41,8 @@ export const KSTATD_PERIOD = 200 * TICK;
 /** A command that runs longer than this (simulated cycles) is reported and stopped (a watchdog). */
 export const WATCHDOG_CYCLES = 20_000_000_000;
 
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
+
 /** Options of {@link LunaixSystem.boot}. */
 export interface LunaixOptions extends MachineOptions {
   /** Receives console output, a line (or a prompt) at a time. Required. */
@@ -168,10 +170,13 @@ export class LunaixSystem {
         `BIOS-e820: [mem 0x${r.base.toString(16).padStart(16, "0")}-0x${end.toString(16).padStart(16, "0")}] ${r.type}`,
       );
     }
+    // As Linux's mem_init line: available/total, and where the difference went, so the three
+    // figures add up (available + kernel + reserved = total).
     const reserved = k.reservedFrames;
     const free = k.frames.freeFrames();
+    const kernel = m.frames - reserved - free;
     this.printk(
-      `Memory: ${free * 4}K/${m.frames * 4}K available (${reserved * 4}K reserved: firmware ranges, holes, frame 0)`,
+      `Memory: ${free * 4}K/${m.frames * 4}K available (${kernel * 4}K kernel page tables and data, ${reserved * 4}K reserved: firmware ranges, holes, frame 0)`,
     );
     if (this.buddy) this.printk(`buddy: ${this.buddy.buddyinfo().trim()}`);
     this.printk(
@@ -259,7 +264,20 @@ export class LunaixSystem {
         return "halted";
       }
       const init = k.processes.get(1);
-      if (init === undefined || init.phase !== "live") continue; // let kstatd and the last exits finish
+      if (init === undefined || init.phase !== "live") {
+        // init exits last (after the shell), and then the run ends by itself ("all-exited") once
+        // kstatd notices. Any other outcome means user processes outlived init: a signal killed
+        // it (`kill -9 1`). Linux panics then (kernel/exit.c, find_child_reaper); so do we, and
+        // shut the machine down rather than run an orphaned user space nobody can reap.
+        this.printk(
+          `Kernel panic - not syncing: Attempted to kill init! exitcode=0x${hex8(this.initStatus())}`,
+        );
+        this.console.printk(inspect(this.inspectTarget(), "ps"));
+        k.shutdown();
+        k.run();
+        this.halt();
+        return "halted";
+      }
       if (r.outcome === "idle" && this.console.readerWaiting) {
         this.console.flush();
         return "input";
@@ -275,6 +293,13 @@ export class LunaixSystem {
       this.halt();
       return "hung";
     }
+  }
+
+  /** init's wait status once it has exited (the kernel reaps it: its parent is pid 0). */
+  private initStatus(): number {
+    const init = this.kernel.processes.get(1);
+    if (init !== undefined && init.phase !== "live") return init.exitStatus;
+    return this.kernel.life.reapedByKernel.find((r) => r.pid === 1)?.status ?? 0;
   }
 
   /** The host types a line (a newline is added). */

@@ -52,8 +52,10 @@ export const INSPECTORS: Readonly<Record<string, string>> = {
 const pad = (s: string | number, n: number): string => String(s).padEnd(n);
 const rpad = (s: string | number, n: number): string => String(s).padStart(n);
 
+/** ps's STAT letter, as Linux's: R running or runnable, S sleeping, T stopped (SIGSTOP), Z zombie. */
 function stateLetter(p: Process): string {
   if (p.phase !== "live") return "Z";
+  if (p.stopped) return "T";
   if (p.threads.some((t) => t.runState === "running")) return "R";
   if (p.threads.some((t) => t.runState === "ready")) return "R";
   return "S";

@@ -35,7 +35,16 @@ import { BuddyAllocator } from "@osbricks/vm";
 import type { Vfs } from "./fs/vfs.js";
 import type { Machine } from "./machine.js";
 import { type Inspector, lunaixPersonality } from "./personality.js";
-import { catMain, echoMain, lsMain, mkdirMain, rmMain, upperMain, wcMain } from "./programs/coreutils.js";
+import {
+  catMain,
+  echoMain,
+  killMain,
+  lsMain,
+  mkdirMain,
+  rmMain,
+  upperMain,
+  wcMain,
+} from "./programs/coreutils.js";
 import {
   crashMain,
   deadlockMain,
@@ -83,6 +92,7 @@ export const BIN = {
   "/bin/ls": lsMain,
   "/bin/mkdir": mkdirMain,
   "/bin/rm": rmMain,
+  "/bin/kill": killMain,
   "/bin/forkcow": forkcowMain,
   "/bin/forkloop": forkloopMain,
   "/bin/prodcons": prodconsMain,

@@ -53,7 +53,7 @@ export const lunaixExtraDecls = {
       arg.size("len", { doc: "buffer bytes" }),
     ],
     result: "size",
-    doc: "Run a kernel inspector (ps, free, buddyinfo, vmrs, pte, sched, handles) and copy its text report into buf, truncated to len; returns the report's full length (as snprintf does), so a caller can retry with a bigger buffer.",
+    doc: "Run a kernel inspector (ps, free, buddyinfo, vmrs, pte, sched, handles, forks) and copy its text report into buf, truncated to len; returns the report's full length (as snprintf does), so a caller can retry with a bigger buffer.",
     errors: { EFAULT: "cmd unreadable or buf unwritable" },
   },
 } as const;

@@ -81,6 +81,8 @@ export class SerialConsole implements CharDevice {
   private readonly lines: Uint8Array[] = [];
   private partial: number[] = [];
   private hungUp = false;
+  /** The last byte written was not a newline (a prompt, a partial write). */
+  private midLine = false;
   /** Lines received since boot. */
   linesIn = 0;
 
@@ -132,6 +134,7 @@ export class SerialConsole implements CharDevice {
         this.lines.push(line);
         this.linesIn++;
         if (this.echo) this.write(line);
+        else this.midLine = false; // the host's terminal echoed the line and its newline
         complete = true;
       }
     }
@@ -157,12 +160,16 @@ export class SerialConsole implements CharDevice {
   /** @inheritdoc */
   write(bytes: Uint8Array): number {
     for (const b of bytes) this.ports.outb(COM1_PORT + UartReg.DATA, b);
+    if (bytes.length > 0) this.midLine = bytes[bytes.length - 1] !== 0x0a;
     return bytes.length;
   }
 
-  /** Kernel messages go out on the same line. */
+  /**
+   * A kernel message, on a line of its own: after a partial line (the shell's prompt) it starts a
+   * new one, as Linux's printk does for a record that is not a continuation (KERN_CONT).
+   */
   printk(line: string): void {
-    this.write(new TextEncoder().encode(`${line}\n`));
+    this.write(new TextEncoder().encode(`${this.midLine ? "\n" : ""}${line}\n`));
   }
 
   /** Push out a partial line (the shell's prompt) to the host. */

@@ -1,6 +1,7 @@
 /**
- * Small programs for `/bin`: echo, cat, wc, upper, ls, mkdir, rm — each a few lines of user code
- * over `ulib.ts`, enough to build pipelines (`echo hi | upper | wc`) and look at the file system.
+ * Small programs for `/bin`: echo, cat, wc, upper, ls, mkdir, rm, kill — each a few lines of user
+ * code over `ulib.ts`, enough to build pipelines (`echo hi | upper | wc`), look at the file system
+ * and send signals.
  *
  * Like their Unix namesakes they read standard input when given no file, write to standard output,
  * report errors as `name: path: ENOENT` on standard error and exit with 1 when something failed.
@@ -8,7 +9,7 @@
  * Related: `sh.ts` (runs them), `ulib.ts`.
  */
 import type { ProcessStart, UserCode } from "@osbricks/kernel";
-import { errorName } from "@osbricks/kernel";
+import { errorName, Sig, signalName } from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
 import { lunaixStubs as sys } from "../personality.js";
 import { UserIo } from "./ulib.js";
@@ -33,12 +34,12 @@ function* slurp(io: UserIo, prog: string, path: string | undefined): UserCode<st
   return typeof t === "number" ? { error: `${prog}: ${path}: ${errorName(t)}` } : t;
 }
 
-/** Run `body` over each input (the files named, or standard input). */
+/** Run `body` over each input (the files named, or standard input, whose name is undefined). */
 function* eachInput(
+  io: UserIo,
   start: ProcessStart,
-  body: (io: UserIo, text: string) => UserCode<void>,
+  body: (text: string, name: string | undefined) => UserCode<void>,
 ): UserCode<number> {
-  const io = yield* UserIo.create();
   const prog = start.argv[0] ?? "?";
   const files = start.argv.length > 1 ? start.argv.slice(1) : [undefined];
   let status = 0;
@@ -49,38 +50,53 @@ function* eachInput(
       status = 1;
       continue;
     }
-    yield* body(io, t);
+    yield* body(t, f);
   }
   return status;
 }
 
 /** `cat [file…]`: copy files (or standard input) to standard output. */
-export function catMain(start: ProcessStart): UserCode<number> {
-  return eachInput(start, function* (io, text) {
+export function* catMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  return yield* eachInput(io, start, function* (text) {
     yield* io.print(text);
   });
 }
 
 /** `upper [file…]`: copy with letters in upper case (`tr a-z A-Z`). */
-export function upperMain(start: ProcessStart): UserCode<number> {
-  return eachInput(start, function* (io, text) {
+export function* upperMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  return yield* eachInput(io, start, function* (text) {
     yield* io.print(text.toUpperCase());
   });
 }
 
-/** `wc [file…]`: lines, words and bytes, as `wc` prints them. */
-export function wcMain(start: ProcessStart): UserCode<number> {
-  return eachInput(start, function* (io, text) {
-    const lines = (text.match(/\n/g) ?? []).length;
-    const words = text.split(/\s+/).filter((w) => w !== "").length;
-    const bytes = new TextEncoder().encode(text).length;
-    yield* io.print(
-      `${String(lines).padStart(7)} ${String(words).padStart(7)} ${String(bytes).padStart(7)}\n`,
-    );
-  });
+/** One line of `wc`'s report: three right-aligned counts, then the file's name if it has one. */
+function wcLine(counts: readonly number[], name: string | undefined): string {
+  return `${counts.map((n) => String(n).padStart(7)).join(" ")}${name === undefined ? "" : ` ${name}`}\n`;
 }
 
-/** `ls [dir]`: entries of a directory (default `/`), `/` after directories, `@` after devices. */
+/** `wc [file…]`: lines, words and bytes, as `wc` prints them (with each file's name, and a total for several). */
+export function* wcMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const total = [0, 0, 0];
+  const status = yield* eachInput(io, start, function* (text, name) {
+    const counts = [
+      (text.match(/\n/g) ?? []).length,
+      text.split(/\s+/).filter((w) => w !== "").length,
+      new TextEncoder().encode(text).length,
+    ];
+    for (let i = 0; i < 3; i++) total[i]! += counts[i]!;
+    yield* io.print(wcLine(counts, name));
+  });
+  if (start.argv.length > 2) yield* io.print(wcLine(total, "total"));
+  return status;
+}
+
+/**
+ * `ls [dir]`: entries of a directory (default `/`), `/` after directories, as `ls -F` marks them
+ * (whose `@` would mean a symbolic link: devices get no mark).
+ */
 export function* lsMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
   const path = start.argv[1] ?? "/";
@@ -91,7 +107,7 @@ export function* lsMain(start: ProcessStart): UserCode<number> {
   }
   const names = list
     .filter((e) => e.name !== "." && e.name !== "..")
-    .map((e) => e.name + (e.type === 4 ? "/" : e.type === 2 ? "@" : ""));
+    .map((e) => e.name + (e.type === 4 ? "/" : ""));
   yield* io.print(`${names.join("  ")}\n`);
   return 0;
 }
@@ -116,3 +132,70 @@ function pathTool(call: "mkdir" | "unlink", prog: string) {
 export const mkdirMain = pathTool("mkdir", "mkdir");
 /** `rm file…`. */
 export const rmMain = pathTool("unlink", "rm");
+
+/** The number of a signal written as `kill` takes it: `9`, `KILL`, `SIGKILL` (any case); else null. */
+export function parseSignal(text: string): number | null {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n < 32 ? n : null;
+  }
+  const name = text.toUpperCase();
+  const full = name.startsWith("SIG") ? name : `SIG${name}`;
+  return Object.hasOwn(Sig, full) ? Sig[full as keyof typeof Sig] : null;
+}
+
+const KILL_USAGE = "kill: usage: kill [-SIGNAL | -s SIGNAL] pid... | kill -l";
+
+/**
+ * `kill [-SIGNAL | -s SIGNAL] pid…` and `kill -l`: POSIX's kill utility over kill(2). The signal
+ * is a name (`TERM`, `SIGKILL`) or a number, SIGTERM by default, 0 to probe; each pid gets it in
+ * turn, and a refusal is reported with the kernel's errno (ESRCH: no such process; EINVAL: pid
+ * 0 or negative, since process groups are not modelled). Exit status 1 if any pid failed, 2 for a
+ * usage error.
+ */
+export function* killMain(start: ProcessStart): UserCode<number> {
+  const io = yield* UserIo.create();
+  const args = start.argv.slice(1);
+  if (args.length === 1 && args[0] === "-l") {
+    const names: string[] = [];
+    for (let n = 1; n < 32; n++) names.push(`${n}) ${signalName(n).slice(3)}`);
+    yield* io.print(`${names.join(" ")}\n`);
+    return 0;
+  }
+  // The signal: `-s NAME`, `-NAME` or `-N` first; SIGTERM without one.
+  let sigText: string | null = null;
+  let first = 0;
+  const a0 = args[0] ?? "";
+  if (a0 === "--") first = 1;
+  else if (a0 === "-s") {
+    sigText = args[1] ?? "";
+    first = 2;
+  } else if (a0.startsWith("-")) {
+    sigText = a0.slice(1);
+    first = 1;
+  }
+  const sig = sigText === null ? Sig.SIGTERM : parseSignal(sigText);
+  if (sig === null) {
+    yield* io.write(2, `kill: ${JSON.stringify(sigText)}: not a signal (kill -l lists them)\n`);
+    return 2;
+  }
+  const pids = args.slice(first);
+  if (pids.length === 0) {
+    yield* io.write(2, `${KILL_USAGE}\n`);
+    return 2;
+  }
+  let status = 0;
+  for (const p of pids) {
+    if (!/^-?\d+$/.test(p)) {
+      yield* io.write(2, `kill: ${p}: not a pid\n`);
+      status = 1;
+      continue;
+    }
+    const r = yield* sys.kill(Number(p), sig);
+    if (r < 0) {
+      yield* io.write(2, `kill: (${p}): ${errorName(r)}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}

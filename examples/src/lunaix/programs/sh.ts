@@ -10,10 +10,14 @@
  *
  * ```
  *   line ─▶ "#…" comment / empty: nothing
- *        ─▶ builtin: help, exit, and the inspectors ps free buddyinfo vmrs pte sched handles forks (lunadbg)
- *        ─▶ a | b | c > file: for each stage, a pipe created just before its writer is spawned,
- *           stdin/stdout moved into place with close + dup (lowest free descriptor), the write
- *           end closed in the shell right after the spawn (so the reader sees end of file);
+ *        ─▶ words: split at blanks; |, < and > are words of their own even unspaced (no quoting,
+ *           no variables, no globbing)
+ *        ─▶ builtin: help, exit [n], and the inspectors ps free buddyinfo vmrs pte sched handles
+ *           forks (lunadbg), whose report `> file` sends to a file; a builtin is no program, so it
+ *           cannot be a stage of a pipeline
+ *        ─▶ a < in | b | c > out: for each stage, a pipe created just before its writer is
+ *           spawned, stdin/stdout moved into place with close + dup (lowest free descriptor), the
+ *           write end closed in the shell right after the spawn (so the reader sees end of file);
  *           then every stage is waited for, and a stage that failed is reported.
  * ```
  *
@@ -37,6 +41,11 @@ export const PROMPT = "$ ";
 /** `/bin/init`: console on 0/1/2, spawn the shell, reap children until it exits. */
 export function* initMain(_start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
+  if ((yield* sys.getpid()) !== 1) {
+    // Typed at the shell, init would close the shell's console and report a "halt" that is not one.
+    yield* io.write(2, "init: must be run as process 1 (the kernel starts it at boot)\n");
+    return 1;
+  }
   for (const fd of [0, 1, 2]) yield* sys.close(fd);
   const tty = yield* io.open(CONSOLE_PATH, OpenFlags.O_RDWR);
   if (tty !== 0) return 1;
@@ -78,31 +87,59 @@ interface Stage {
   readonly argv: readonly string[];
 }
 
-/** Split a command line into stages and an optional output file; a message on a syntax error. */
-export function parseCommandLine(line: string): { stages: Stage[]; out: string | null } | string {
-  let out: string | null = null;
-  let text = line;
-  const gt = text.indexOf(">");
-  if (gt >= 0) {
-    const target = text
-      .slice(gt + 1)
-      .trim()
-      .split(/\s+/);
-    if (target.length !== 1 || target[0] === "") return "sh: syntax error: expected one file after >";
-    out = target[0]!;
-    text = text.slice(0, gt);
-  }
+/** A parsed command line: its stages, and the files `<` and `>` name (null when absent). */
+export interface CommandLine {
+  readonly stages: Stage[];
+  readonly input: string | null;
+  readonly out: string | null;
+}
+
+/**
+ * Split a command line into stages and its redirections; a message on a syntax error. `< file`
+ * may only feed the first stage and `> file` only take the last one's output, once each.
+ */
+export function parseCommandLine(line: string): CommandLine | string {
+  const words = line.match(/[|<>]|[^\s|<>]+/g) ?? [];
   const stages: Stage[] = [];
-  for (const part of text.split("|")) {
-    const argv = part
-      .trim()
-      .split(/\s+/)
-      .filter((w) => w !== "");
-    if (argv.length === 0) return "sh: syntax error: empty command in a pipeline";
-    const name = argv[0]!;
-    stages.push({ path: name.includes("/") ? name : `/bin/${name}`, argv });
+  let input: string | null = null;
+  let out: string | null = null;
+  let argv: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === "|") {
+      if (argv.length === 0) return "sh: syntax error: empty command in a pipeline";
+      if (out !== null)
+        return "sh: syntax error: > must come last (only the last stage's output can go to a file)";
+      stages.push(stageOf(argv));
+      argv = [];
+      continue;
+    }
+    if (w === "<" || w === ">") {
+      const file = words[i + 1];
+      if (file === undefined || file === "|" || file === "<" || file === ">")
+        return `sh: syntax error: expected one file after ${w}`;
+      i++;
+      if (w === ">") {
+        if (out !== null) return "sh: syntax error: expected one file after >";
+        out = file;
+      } else {
+        if (input !== null || stages.length > 0)
+          return "sh: syntax error: < must be in the first command (only it reads a file)";
+        input = file;
+      }
+      continue;
+    }
+    if (out !== null) return "sh: syntax error: expected one file after >";
+    argv.push(w);
   }
-  return { stages, out };
+  if (argv.length === 0) return "sh: syntax error: empty command in a pipeline";
+  stages.push(stageOf(argv));
+  return { stages, input, out };
+}
+
+function stageOf(argv: readonly string[]): Stage {
+  const name = argv[0]!;
+  return { path: name.includes("/") ? name : `/bin/${name}`, argv };
 }
 
 /** Move descriptor `from` onto `to` (dup2 without dup2: close `to`, then dup lands on it). */
@@ -112,22 +149,38 @@ function* moveFd(from: number, to: number): UserCode<void> {
   yield* sys.dup(from);
 }
 
+/** Open the file `>` names (created or truncated); the descriptor, or -1 after reporting why not. */
+function* openOutput(io: UserIo, out: string): UserCode<number> {
+  const fd = yield* io.open(out, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC);
+  if (fd < 0) {
+    yield* io.print(`sh: ${out}: ${errorName(fd)}\n`);
+    return -1;
+  }
+  return fd;
+}
+
 /** Run one parsed command line; reports failures on the console. */
-function* runPipeline(io: UserIo, stages: readonly Stage[], out: string | null): UserCode<void> {
-  const saved0 = yield* sys.dup(0);
-  const saved1 = yield* sys.dup(1);
-  let outFd = -1;
-  if (out !== null) {
-    outFd = yield* io.open(out, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC);
-    if (outFd < 0) {
-      yield* io.print(`sh: ${out}: ${errorName(outFd)}\n`);
-      yield* sys.close(saved0);
-      yield* sys.close(saved1);
+function* runPipeline(io: UserIo, { stages, input, out }: CommandLine): UserCode<void> {
+  let inFd = -1;
+  if (input !== null) {
+    inFd = yield* io.open(input, OpenFlags.O_RDONLY);
+    if (inFd < 0) {
+      yield* io.print(`sh: ${input}: ${errorName(inFd)}\n`);
       return;
     }
   }
+  let outFd = -1;
+  if (out !== null) {
+    outFd = yield* openOutput(io, out);
+    if (outFd < 0) {
+      if (inFd >= 0) yield* sys.close(inFd);
+      return;
+    }
+  }
+  const saved0 = yield* sys.dup(0);
+  const saved1 = yield* sys.dup(1);
   const pids: { pid: number; name: string }[] = [];
-  let readEnd = -1;
+  let readEnd = inFd;
   for (let i = 0; i < stages.length; i++) {
     const st = stages[i]!;
     const last = i === stages.length - 1;
@@ -182,21 +235,43 @@ export function* shMain(_start: ProcessStart): UserCode<number> {
     }
     const text = line.trim();
     if (text === "" || text.startsWith("#")) continue;
-    const [cmd] = text.split(/\s+/);
-    if (cmd === "exit") return 0;
-    if (cmd === "help") {
-      yield* io.print(`${HELP}\n`);
-      continue;
-    }
-    if (cmd !== undefined && cmd in INSPECTORS && !text.includes("|")) {
-      yield* io.print(`${yield* io.lunadbg(text)}\n`);
-      continue;
-    }
     const parsed = parseCommandLine(text);
     if (typeof parsed === "string") {
       yield* io.print(`${parsed}\n`);
       continue;
     }
-    yield* runPipeline(io, parsed.stages, parsed.out);
+    const argv = parsed.stages[0]!.argv;
+    const cmd = argv[0]!;
+    if (!isBuiltin(cmd)) {
+      yield* runPipeline(io, parsed);
+      continue;
+    }
+    if (parsed.stages.length > 1) {
+      yield* io.print(`sh: ${cmd}: a shell builtin, not a program: it cannot be part of a pipeline\n`);
+      continue;
+    }
+    if (cmd === "exit") {
+      // POSIX sh: `exit [n]` exits with n & 0xff; bash refuses a non-number and exits 2.
+      const n = argv[1];
+      if (n === undefined) return 0;
+      if (/^\d+$/.test(n)) return Number(n) & 0xff;
+      yield* io.print(`sh: exit: ${n}: numeric argument required\n`);
+      return 2;
+    }
+    const report = cmd === "help" ? HELP : yield* io.lunadbg(argv.join(" "));
+    if (parsed.out === null) {
+      yield* io.print(`${report}\n`);
+      continue;
+    }
+    const fd = yield* openOutput(io, parsed.out);
+    if (fd < 0) continue;
+    const n = yield* io.write(fd, `${report}\n`);
+    if (n < 0) yield* io.print(`sh: ${parsed.out}: ${errorName(n)}\n`);
+    yield* sys.close(fd);
   }
+}
+
+/** Whether `cmd` is run by the shell itself: help, exit, or an inspector. */
+function isBuiltin(cmd: string): boolean {
+  return cmd === "help" || cmd === "exit" || Object.hasOwn(INSPECTORS, cmd);
 }

@@ -1,0 +1,144 @@
+// The shell and the small programs as a student meets them at the prompt: builtins and where
+// their output goes, redirections, exit statuses, kill(1) and its errors, killing init, and a
+// kernel message after a prompt. Each case types lines into a booted system and reads the console.
+import { describe, expect, it } from "vitest";
+import { LunaixSystem } from "../src/lunaix/boot.js";
+
+/** Boot, type `lines`, and return the console and how the run ended. */
+function session(lines: readonly string[]): { out: string; why: string; sys: LunaixSystem } {
+  let out = "";
+  const sys = LunaixSystem.boot({
+    output: (t) => {
+      out += t;
+    },
+    cpus: 1,
+    mem: 8 * 2 ** 20,
+  });
+  const why = sys.runScript(lines);
+  return { out, why, sys };
+}
+
+/** What the shell printed for `command`: the text between its prompt line and the next prompt. */
+function answer(out: string, command: string): string {
+  const start = out.indexOf(`$ ${command}\n`);
+  if (start < 0) throw new Error(`no prompt line for ${command}`);
+  const body = out.slice(start + command.length + 3);
+  const end = body.indexOf("$ ");
+  return end < 0 ? body : body.slice(0, end);
+}
+
+describe("builtins", () => {
+  it("an inspector's report goes to the file > names; cat reads it back", () => {
+    const { out, sys } = session(["ps > /tmp/ps", "cat /tmp/ps", "help > /tmp/help", "wc /tmp/help"]);
+    expect(answer(out, "ps > /tmp/ps")).toBe("");
+    expect(answer(out, "cat /tmp/ps")).toMatch(/^PID +PPID +S +THR +TIME +IMAGE\n/);
+    expect(answer(out, "wc /tmp/help")).toMatch(/^ +\d+ +\d+ +\d+ \/tmp\/help\n$/);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+
+  it("a builtin in a pipeline is refused as what it is, not as a missing command", () => {
+    const { out } = session(["ps | wc", "upper | help"]);
+    expect(answer(out, "ps | wc")).toBe(
+      "sh: ps: a shell builtin, not a program: it cannot be part of a pipeline\n",
+    );
+    expect(answer(out, "upper | help")).toContain("sh: help: command not found");
+  });
+
+  it("names of Object.prototype are no builtins: command not found", () => {
+    const { out } = session(["toString", "constructor"]);
+    expect(answer(out, "toString")).toBe("sh: toString: command not found\n");
+    expect(answer(out, "constructor")).toBe("sh: constructor: command not found\n");
+  });
+
+  it.each([
+    ["exit 3", "exited 3"],
+    ["exit 258", "exited 2"],
+    ["exit", "exited 0"],
+    ["exit now", "exited 2"],
+  ])("%j: the shell's exit status is what init reports", (line, status) => {
+    const { out, why } = session([line]);
+    expect(why).toBe("halted");
+    expect(out).toContain(`init: shell exited (${status}); halting`);
+  });
+});
+
+describe("redirections and the small programs", () => {
+  it("< file feeds the first stage; wc names its files and totals several", () => {
+    const { out } = session([
+      "echo one two three > /tmp/a",
+      "echo four > /tmp/b",
+      "upper < /tmp/a",
+      "wc < /tmp/a",
+      "wc /tmp/a /tmp/b",
+      "cat < /tmp/none",
+    ]);
+    expect(answer(out, "upper < /tmp/a")).toBe("ONE TWO THREE\n");
+    expect(answer(out, "wc < /tmp/a")).toBe("      1       3      14\n");
+    expect(answer(out, "wc /tmp/a /tmp/b")).toBe(
+      "      1       3      14 /tmp/a\n      1       1       5 /tmp/b\n      2       4      19 total\n",
+    );
+    expect(answer(out, "cat < /tmp/none")).toBe("sh: /tmp/none: ENOENT\n");
+  });
+
+  it("ls marks directories with /, and devices not at all (ls -F's @ is a symbolic link)", () => {
+    const { out } = session(["ls /", "ls /dev"]);
+    expect(answer(out, "ls /")).toBe("bin/  dev/  tmp/\n");
+    expect(answer(out, "ls /dev")).toBe("null  ttyS0\n");
+  });
+
+  it("init typed at the prompt refuses to run: it is the kernel's first process only", () => {
+    const { out, why } = session(["init", "echo still here"]);
+    expect(answer(out, "init")).toBe(
+      "init: must be run as process 1 (the kernel starts it at boot)\nsh: init (pid 4) exited 1\n",
+    );
+    expect(answer(out, "echo still here")).toBe("still here\n");
+    expect(why).toBe("halted");
+  });
+});
+
+describe("kill", () => {
+  it("reports each refusal with the kernel's errno and a usage for bad arguments", () => {
+    const { out, sys } = session([
+      "kill",
+      "kill 999",
+      "kill 0",
+      "kill abc",
+      "kill -FOO 3",
+      "kill -0 1",
+      "kill -l",
+    ]);
+    expect(answer(out, "kill")).toMatch(/^kill: usage: kill \[-SIGNAL \| -s SIGNAL\] pid\.\.\. \| kill -l\n/);
+    expect(answer(out, "kill 999")).toMatch(/^kill: \(999\): ESRCH\n/);
+    expect(answer(out, "kill 0")).toMatch(/^kill: \(0\): EINVAL\n/);
+    expect(answer(out, "kill abc")).toMatch(/^kill: abc: not a pid\n/);
+    expect(answer(out, "kill -FOO 3")).toMatch(/^kill: "FOO": not a signal/);
+    expect(answer(out, "kill -0 1")).toBe("");
+    expect(answer(out, "kill -l")).toMatch(/^1\) HUP 2\) INT .* 9\) KILL .* 31\) SYS\n$/);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+
+  it("a stopped process shows T in ps until SIGCONT", () => {
+    const { out } = session(["kill -STOP 1", "ps", "kill -CONT 1", "ps"]);
+    const [stopped, resumed] = out.split("$ ps\n").slice(1);
+    expect(stopped).toMatch(/^1 +0 +T /m);
+    expect(resumed).toMatch(/^1 +0 +S /m);
+  });
+
+  it("killing the shell halts the machine through init", () => {
+    const { out, why, sys } = session(["kill 3", "echo never"]);
+    expect(why).toBe("halted");
+    expect(out).toContain("init: shell exited (killed by SIGTERM); halting");
+    expect(out).not.toContain("never\n");
+    expect(sys.summary().leaks).toEqual([]);
+  });
+
+  it("killing init panics as Linux does, on a line of its own, and the machine shuts down cleanly", () => {
+    const { out, why, sys } = session(["kill -9 1", "echo never"]);
+    expect(why).toBe("halted");
+    expect(out).toMatch(
+      /\$ \n\[ +\d+\.\d{6}\] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009\n/,
+    );
+    expect(out).not.toContain("never\n");
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
