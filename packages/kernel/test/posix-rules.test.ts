@@ -749,6 +749,17 @@ describe("pipes and descriptors", () => {
     });
   });
 
+  it("a write of 0 bytes to a pipe with no reader returns 0: no EPIPE, no SIGPIPE (Linux)", () => {
+    expectPasses(function* () {
+      const [r, w] = yield* libc.pipe();
+      yield* sys.close(r);
+      yield* check((yield* libc.write(w, new Uint8Array(0))) === 0, 1); // SIGPIPE would kill us
+      yield* sys.sigaction(Sig.SIGPIPE, SIG_IGN, 0, 0);
+      yield* check((yield* libc.write(w, "x")) === -Errno.EPIPE, 2);
+      return 0;
+    });
+  });
+
   it("a read into a buffer the program cannot write is EFAULT and consumes nothing: the bytes are still there", () => {
     // Linux's pipe_read advances the pipe only by what copy_to_user managed; the bytes stay.
     expectPasses(function* () {

@@ -82,8 +82,10 @@ export class Pipe {
    * left (EPIPE).
    */
   write(bytes: Uint8Array): number | null {
-    if (this.readers === 0) return -1;
+    // A write of nothing succeeds before anything else is looked at, readers or not (POSIX leaves
+    // a 0-byte write to a FIFO unspecified; Linux's pipe_write returns 0 first: no EPIPE, no SIGPIPE).
     if (bytes.length === 0) return 0;
+    if (this.readers === 0) return -1;
     const room = PIPE_BUF_SIZE - this.count;
     if (room === 0 || (bytes.length <= PIPE_BUF && room < bytes.length)) return null;
     const n = Math.min(room, bytes.length);
@@ -110,6 +112,11 @@ function wakeAll(list: Waiter[]): void {
   for (const w of ws) w.wakeToRetry();
 }
 
+/**
+ * What fstat reports for either end. `st_size` is the bytes buffered: POSIX leaves it unspecified
+ * for a FIFO, the BSDs report this, Linux reports 0; the buffered count is the one a student can
+ * watch change.
+ */
 const pipeStat = (p: Pipe): FileStat => ({
   mode: FileType.S_IFIFO | 0o600,
   size: p.buffered,
