@@ -5,10 +5,12 @@
 // This packs every package as it would be published (`pnpm pack`), installs the tarballs into an
 // empty project outside the workspace with npm, and there:
 //
-// 1. type-checks a student's lab (scripts/packed-lab/first-fit.ts, a frame allocator written
-//    against `@osbricks/vm`'s interface) against the packed declarations, with the compiler's
-//    library checks on, so a broken or unresolvable .d.ts fails;
-// 2. runs `runFrameAllocatorLaws` on that allocator, from `@osbricks/vm/laws`;
+// 1. type-checks the students' labs in scripts/packed-lab/ (first-fit.ts, a frame allocator, and
+//    xv6-cow.ts, the xv6 copy-on-write fork lab as a `CowStrategy`, both written against
+//    `@osbricks/vm`'s interfaces) against the packed declarations, with the compiler's library
+//    checks on, so a broken or unresolvable .d.ts fails;
+// 2. runs `runFrameAllocatorLaws` on the allocator and `runCowStrategyLaws` on the strategy, from
+//    `@osbricks/vm/laws`;
 // 3. runs examples/src/browser-check.ts's entry points with every `@osbricks/*` import taken from
 //    the installed packages: every law suite against our implementations, and the
 //    example kernel's demo, whose console must equal `pnpm start`'s line for line.
@@ -90,9 +92,12 @@ try {
   );
   run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], project);
 
-  // 1. The student's lab against the packed declarations.
-  const lab = readFileSync(join(root, "scripts/packed-lab/first-fit.ts"), "utf8");
-  writeFileSync(join(project, "first-fit.ts"), lab);
+  // 1. The students' labs against the packed declarations.
+  const labs = ["first-fit", "xv6-cow"].map((name) => {
+    const source = readFileSync(join(root, `scripts/packed-lab/${name}.ts`), "utf8");
+    writeFileSync(join(project, `${name}.ts`), source);
+    return { name, source };
+  });
   writeFileSync(
     join(project, "tsconfig.json"),
     JSON.stringify({
@@ -105,14 +110,19 @@ try {
         skipLibCheck: false,
         types: [],
       },
-      files: ["first-fit.ts"],
+      files: labs.map(({ name }) => `${name}.ts`),
     }),
   );
   run(join(root, "node_modules", ".bin", "tsc"), ["-p", project], project);
 
-  // 2. and 3. One module for plain Node: the lab as JavaScript, and the browser check's entry with
+  // 2. and 3. One module for plain Node: the labs as JavaScript, and the browser check's entry with
   // its relative imports bundled in and every package left to Node's resolution.
-  writeFileSync(join(project, "first-fit.mjs"), (await transform(lab, { loader: "ts", format: "esm" })).code);
+  for (const { name, source } of labs) {
+    writeFileSync(
+      join(project, `${name}.mjs`),
+      (await transform(source, { loader: "ts", format: "esm" })).code,
+    );
+  }
   await build({
     entryPoints: [join(root, "examples/src/browser-check.ts")],
     outfile: join(project, "check.mjs"),
@@ -127,10 +137,12 @@ try {
     join(project, "main.mjs"),
     [
       'import { readFileSync } from "node:fs";',
-      'import { runFrameAllocatorLaws } from "@osbricks/vm/laws";',
+      'import { runCowStrategyLaws, runFrameAllocatorLaws } from "@osbricks/vm/laws";',
       'import { FirstFitAllocator } from "./first-fit.mjs";',
+      'import { Xv6Cow } from "./xv6-cow.mjs";',
       'import { demoConsole, lawSuites } from "./check.mjs";',
       "runFrameAllocatorLaws(() => new FirstFitAllocator({ frames: 256, maxOrder: 6 }), { numRuns: 30, seed: 1 });",
+      "runCowStrategyLaws(() => new Xv6Cow(), { numRuns: 30, seed: 1 });",
       "const suites = lawSuites(1);",
       'const demo = demoConsole(readFileSync(process.argv[2], "utf8"));',
       "process.stdout.write(JSON.stringify({ suites, demo }));",
@@ -158,8 +170,8 @@ try {
     `check:packed: ${packages.length} packages packed and installed with npm into an empty project;` +
       " from there:",
   );
-  console.log("  a student's FirstFitAllocator type-checks against the packed declarations and keeps the");
-  console.log("  frame-allocator laws;");
+  console.log("  a student's FirstFitAllocator and Xv6Cow type-check against the packed declarations and");
+  console.log("  keep the frame-allocator and copy-on-write laws;");
   console.log(
     `  ${laws} laws hold against our implementations (${suites.length} suite runs, every package);`,
   );
