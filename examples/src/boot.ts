@@ -12,6 +12,7 @@
  * check:browser`).
  */
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
@@ -25,12 +26,22 @@ import { ChromeTraceWriter } from "./trace/chrome-trace.js";
 /** The demo script `pnpm start` runs. */
 export const DEMO_SCRIPT = fileURLToPath(new URL("../scripts/demo.sh", import.meta.url));
 
+/**
+ * A path the user typed, made absolute. pnpm runs a package's script in the package's folder
+ * (`examples/`) and says in `INIT_CWD` where the command was typed, so `pnpm run boot -- --trace
+ * run.json` at the root writes `./run.json` there, not `examples/run.json`.
+ */
+function userPath(p: string): string {
+  return resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
+
 function writeTrace(file: string, trace: ChromeTraceWriter, args: BootArgs): void {
+  const path = userPath(file);
   writeFileSync(
-    file,
+    path,
     JSON.stringify(trace.toJSON({ kernel: args.kernel, seed: args.seed, cpus: args.cpus })),
   );
-  process.stderr.write(`boot: trace written to ${file} (open it in https://ui.perfetto.dev)\n`);
+  process.stderr.write(`boot: trace written to ${path} (open it in https://ui.perfetto.dev)\n`);
 }
 
 async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined): Promise<void> {
@@ -91,7 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Open the trace file now, not after the run: a path that cannot be written is refused
     // before the machine boots instead of failing at the end with the run's work lost.
     try {
-      closeSync(openSync(args.trace, "w"));
+      closeSync(openSync(userPath(args.trace), "w"));
     } catch (e) {
       const code = (e as { code?: string }).code ?? String(e);
       process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
@@ -105,7 +116,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // --script FILE, else commands piped on stdin, else (nothing piped, as in CI) the demo script.
     let text: string;
     try {
-      text = readFileSync(args.script ?? 0, "utf8");
+      text = readFileSync(args.script === undefined ? 0 : userPath(args.script), "utf8");
     } catch (e) {
       const code = (e as { code?: string }).code ?? String(e);
       process.stderr.write(`boot: --script ${args.script ?? "(stdin)"}: cannot read it (${code})\n`);

@@ -57,6 +57,21 @@ describe("pnpm run boot", () => {
     expect(json.otherData).toEqual({ kernel: "lunaix", seed: 3, cpus: 1 });
   });
 
+  it("relative --script and --trace paths are the user's: pnpm's INIT_CWD, not the package folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lunaix-"));
+    writeFileSync(join(dir, "s.sh"), "echo relative\n");
+    const saved = process.env.INIT_CWD;
+    process.env.INIT_CWD = dir;
+    try {
+      expect(await bootMain(["--script", "s.sh", "--trace", "t.json", "--cpus", "1"])).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.INIT_CWD;
+      else process.env.INIT_CWD = saved;
+    }
+    expect(out).toContain("$ echo relative\nrelative\n");
+    expect(validateChromeTrace(JSON.parse(readFileSync(join(dir, "t.json"), "utf8")))).toEqual([]);
+  });
+
   it("--help prints the usage and boots nothing", async () => {
     expect(await bootMain(["--help"])).toBe(0);
     expect(out).toMatch(/^usage: pnpm run boot/);
