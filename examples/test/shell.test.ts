@@ -80,6 +80,21 @@ describe("redirections and the small programs", () => {
     expect(answer(out, "cat < /tmp/none")).toBe("sh: /tmp/none: ENOENT\n");
   });
 
+  it("a command line too long for the arguments is E2BIG, and the shell runs on", () => {
+    const long = `echo ${"x".repeat(40_000)}`;
+    const { out, why } = session([long, "echo still here"]);
+    expect(answer(out, long)).toBe("sh: echo: E2BIG\n");
+    expect(answer(out, "echo still here")).toBe("still here\n");
+    expect(why).toBe("halted");
+  });
+
+  it("rmdir removes an empty directory, which rm refuses (EISDIR)", () => {
+    const { out } = session(["mkdir /tmp/d", "rm /tmp/d", "rmdir /tmp/d", "ls /tmp"]);
+    expect(answer(out, "rm /tmp/d")).toMatch(/^rm: \/tmp\/d: EISDIR\n/);
+    expect(answer(out, "rmdir /tmp/d")).toBe("");
+    expect(answer(out, "ls /tmp")).toBe("\n");
+  });
+
   it("ls marks directories with /, and devices not at all (ls -F's @ is a symbolic link)", () => {
     const { out } = session(["ls /", "ls /dev"]);
     expect(answer(out, "ls /")).toBe("bin/  dev/  tmp/\n");

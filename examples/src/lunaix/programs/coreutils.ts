@@ -1,5 +1,5 @@
 /**
- * Small programs for `/bin`: echo, cat, wc, upper, ls, mkdir, rm, kill — each a few lines of user
+ * Small programs for `/bin`: echo, cat, wc, upper, ls, mkdir, rmdir, rm, kill — each a few lines of user
  * code over `ulib.ts`, enough to build pipelines (`echo hi | upper | wc`), look at the file system
  * and send signals.
  *
@@ -112,8 +112,8 @@ export function* lsMain(start: ProcessStart): UserCode<number> {
   return 0;
 }
 
-/** `mkdir dir…` and `rm file…`: one path call per argument. */
-function pathTool(call: "mkdir" | "unlink", prog: string) {
+/** `mkdir dir…`, `rmdir dir…` and `rm file…`: one path call per argument. */
+function pathTool(call: "mkdir" | "rmdir" | "unlink", prog: string) {
   return function* pathToolMain(start: ProcessStart): UserCode<number> {
     const io = yield* UserIo.create();
     let status = 0;
@@ -130,7 +130,9 @@ function pathTool(call: "mkdir" | "unlink", prog: string) {
 
 /** `mkdir dir…`. */
 export const mkdirMain = pathTool("mkdir", "mkdir");
-/** `rm file…`. */
+/** `rmdir dir…`: removes empty directories (ENOTEMPTY otherwise). */
+export const rmdirMain = pathTool("rmdir", "rmdir");
+/** `rm file…` (a directory is EISDIR: `rmdir` removes those). */
 export const rmMain = pathTool("unlink", "rm");
 
 /** The number of a signal written as `kill` takes it: `9`, `KILL`, `SIGKILL` (any case); else null. */

@@ -17,7 +17,16 @@
  *
  * Related: `../personality.ts` (the stubs), `../fs/file.ts` (dirent layout), `sh.ts`.
  */
-import { encodeCString, errorName, MapFlags, mem, Prot, STAT_BYTES, type UserCode } from "@osbricks/kernel";
+import {
+  Errno,
+  encodeCString,
+  errorName,
+  MapFlags,
+  mem,
+  Prot,
+  STAT_BYTES,
+  type UserCode,
+} from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
 import { lunaixStubs as sys } from "../personality.js";
 
@@ -67,20 +76,31 @@ export class UserIo {
     return new UserIo(base);
   }
 
-  /** Copy `s` into the arena as a C string; its address. */
-  *cstr(s: string): UserCode<number> {
+  /**
+   * Copy `s` into the arena as a C string; its address, or `null` when the arena (32 KiB less
+   * the status words) has no room left: the caller answers as the kernel would for a string that
+   * long (ENAMETOOLONG for a path, E2BIG for arguments), so a long command line is an error
+   * message, never a crashed shell.
+   */
+  *cstr(s: string): UserCode<number | null> {
     const bytes = encodeCString(s);
+    const size = Math.ceil(bytes.length / 8) * 8;
+    if (this.arenaTop + size > IO) return null;
     const va = this.base + this.arenaTop;
-    this.arenaTop += Math.ceil(bytes.length / 8) * 8;
-    if (this.arenaTop > IO) throw new Error("UserIo: arguments longer than the 32 KiB arena");
+    this.arenaTop += size;
     yield* mem.write(va, bytes);
     return va;
   }
 
-  /** A NULL-terminated vector of C strings in the arena; its address. */
-  *vector(strings: readonly string[]): UserCode<number> {
+  /** A NULL-terminated vector of C strings in the arena; its address, or `null` without room. */
+  *vector(strings: readonly string[]): UserCode<number | null> {
     const ptrs: number[] = [];
-    for (const s of strings) ptrs.push(yield* this.cstr(s));
+    for (const s of strings) {
+      const p = yield* this.cstr(s);
+      if (p === null) return null;
+      ptrs.push(p);
+    }
+    if (this.arenaTop + 8 * (ptrs.length + 1) > IO) return null;
     const va = this.base + this.arenaTop;
     this.arenaTop += 8 * (ptrs.length + 1);
     const words = new Uint8Array(8 * (ptrs.length + 1));
@@ -159,13 +179,15 @@ export class UserIo {
   /** open(2); the fd or -errno. */
   *open(path: string, flags: number): UserCode<number> {
     this.resetArena();
-    return yield* sys.open(yield* this.cstr(path), flags, 0o644);
+    const p = yield* this.cstr(path);
+    return p === null ? -Errno.ENAMETOOLONG : yield* sys.open(p, flags, 0o644);
   }
 
   /** A one-path call: mkdir, rmdir or unlink; 0 or -errno. */
   *pathCall(call: "mkdir" | "rmdir" | "unlink", path: string): UserCode<number> {
     this.resetArena();
     const p = yield* this.cstr(path);
+    if (p === null) return -Errno.ENAMETOOLONG;
     return call === "mkdir"
       ? yield* sys.mkdir(p, 0o755)
       : call === "rmdir"
@@ -204,16 +226,18 @@ export class UserIo {
   *spawn(path: string, argv: readonly string[]): UserCode<number> {
     this.resetArena();
     const p = yield* this.cstr(path);
+    if (p === null) return -Errno.ENAMETOOLONG;
     const v = yield* this.vector(argv);
-    return yield* sys.spawn(p, v, 0);
+    return v === null ? -Errno.E2BIG : yield* sys.spawn(p, v, 0);
   }
 
   /** execve(path, argv): replaces the program; returns only on failure (-errno). */
   *exec(path: string, argv: readonly string[]): UserCode<number> {
     this.resetArena();
     const p = yield* this.cstr(path);
+    if (p === null) return -Errno.ENAMETOOLONG;
     const v = yield* this.vector(argv);
-    return yield* sys.execve(p, v, 0);
+    return v === null ? -Errno.E2BIG : yield* sys.execve(p, v, 0);
   }
 
   /** waitpid(pid, &status, 0), with the status read back. */
@@ -247,6 +271,7 @@ export class UserIo {
   *lunadbg(command: string): UserCode<string> {
     this.resetArena();
     const c = yield* this.cstr(command);
+    if (c === null) return `lunadbg: ${errorName(-Errno.E2BIG)}`;
     const n = yield* sys.lunadbg(c, this.base + IO, IO_BYTES);
     if (n < 0) return `lunadbg: ${errorName(n)}`;
     const bytes = yield* mem.read(this.base + IO, Math.min(n, IO_BYTES));
