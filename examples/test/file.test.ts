@@ -56,6 +56,12 @@ describe("VfsFile", () => {
     expect(f.seek(0, 9)).toBe(-Errno.EINVAL);
     f.seek(FILE_MAX, Whence.SEEK_SET);
     expect(f.write(bytes("x"))).toBe(-Errno.EFBIG);
+    // A write that crosses the limit writes what fits (POSIX: "only as many bytes as there is
+    // room for"); EFBIG is for a write that starts there.
+    f.seek(FILE_MAX - 2, Whence.SEEK_SET);
+    expect(f.write(bytes("abcd"))).toBe(2);
+    expect(f.write(bytes("e"))).toBe(-Errno.EFBIG);
+    expect(f.stat().size).toBe(FILE_MAX);
     expect(new VfsFile(fs, fs.root, true, false, false).read(1)).toBe(-Errno.EISDIR);
   });
 

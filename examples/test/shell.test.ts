@@ -157,3 +157,42 @@ describe("kill", () => {
     expect(sys.summary().leaks).toEqual([]);
   });
 });
+
+describe("a full file system", () => {
+  it("a write that runs out of RAM is reported (cat: write error: ENOSPC, status 1), not a silently short file", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      cpus: 1,
+      mem: 4 * 2 ** 20,
+    });
+    // /tmp/a grows to 8000 * 3^4 = 648 000 bytes (under the 1 MiB file limit); copies of it then
+    // fill the ~2 MiB of free RAM: the fourth copy cannot be whole.
+    const lines = [`echo ${"y".repeat(7999)} > /tmp/a`];
+    for (let i = 0; i < 4; i++) lines.push("cat /tmp/a /tmp/a /tmp/a > /tmp/b", "cat /tmp/b > /tmp/a");
+    for (let i = 1; i <= 4; i++) lines.push(`cat /tmp/a > /tmp/c${i}`);
+    lines.push("wc /tmp/c4", "rm /tmp/a /tmp/b /tmp/c1 /tmp/c2 /tmp/c3 /tmp/c4");
+    expect(sys.runScript(lines)).toBe("halted");
+    expect(out).toMatch(/\$ cat \/tmp\/a > \/tmp\/c3\n\$ /);
+    expect(out).toMatch(
+      /\$ cat \/tmp\/a > \/tmp\/c4\ncat: write error: ENOSPC\nsh: cat \(pid \d+\) exited 1\n/,
+    );
+    // What did fit is there: a short file, reported as such, never a silent success.
+    const c4 = /\$ wc \/tmp\/c4\n +\d+ +\d+ +(\d+) \/tmp\/c4\n/.exec(out);
+    expect(Number(c4?.[1])).toBeGreaterThan(0);
+    expect(Number(c4?.[1])).toBeLessThan(648_000);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+
+  it("a write across the 1 MiB file limit writes what fits, then EFBIG (POSIX write)", () => {
+    const lines = [`echo ${"z".repeat(999)} > /tmp/a`];
+    for (let i = 0; i < 7; i++) lines.push("cat /tmp/a /tmp/a /tmp/a > /tmp/b", "cat /tmp/b > /tmp/a");
+    lines.push("wc /tmp/a", "rm /tmp/a /tmp/b");
+    const { out, sys } = session(lines);
+    expect(out).toContain("cat: write error: EFBIG\n");
+    expect(out).toMatch(/\$ wc \/tmp\/a\n +\d+ +\d+ +1048576 \/tmp\/a\n/);
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});

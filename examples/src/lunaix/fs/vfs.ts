@@ -196,11 +196,14 @@ export class Vfs {
 
   /**
    * Write `bytes` into file `n` at `offset`, taking zeroed frames for pages not yet backed.
-   * Returns the bytes written: fewer than asked (at least one) when RAM ran out midway, or
-   * -ENOSPC when not even one byte fit, -EFBIG past {@link FILE_MAX}.
+   * Returns the bytes written: fewer than asked (at least one) when RAM ran out midway or the
+   * write reaches {@link FILE_MAX} (POSIX write: "only as many bytes as there is room for shall
+   * be written"), -ENOSPC when not even one byte fit in RAM, -EFBIG when `offset` is at or past
+   * FILE_MAX already (Linux's generic_write_checks).
    */
-  writeAt(n: Inode, offset: number, bytes: Uint8Array): number {
-    if (offset + bytes.length > FILE_MAX) return -Errno.EFBIG;
+  writeAt(n: Inode, offset: number, data: Uint8Array): number {
+    if (data.length > 0 && offset >= FILE_MAX) return -Errno.EFBIG;
+    const bytes = offset + data.length > FILE_MAX ? data.subarray(0, FILE_MAX - offset) : data;
     const { memory, frames } = this.ram;
     let done = 0;
     while (done < bytes.length) {

@@ -4,7 +4,9 @@
  * and send signals.
  *
  * Like their Unix namesakes they read standard input when given no file, write to standard output,
- * report errors as `name: path: ENOENT` on standard error and exit with 1 when something failed.
+ * report errors as `name: path: ENOENT` on standard error and exit with 1 when something failed —
+ * a failed write included (`cat: write error: ENOSPC` when the ramfs is full), never a silently
+ * short file.
  *
  * Related: `sh.ts` (runs them), `ulib.ts`.
  */
@@ -14,11 +16,18 @@ import { OpenFlags } from "../fs/file.js";
 import { lunaixStubs as sys } from "../personality.js";
 import { UserIo } from "./ulib.js";
 
+/** Write `text` to standard output; false, once reported on standard error, if the write failed. */
+function* emit(io: UserIo, prog: string, text: string): UserCode<boolean> {
+  const n = yield* io.write(1, text);
+  if (n >= 0) return true;
+  yield* io.write(2, `${prog}: write error: ${errorName(n)}\n`);
+  return false;
+}
+
 /** `echo words…`: print the arguments separated by spaces. */
 export function* echoMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
-  yield* io.print(`${start.argv.slice(1).join(" ")}\n`);
-  return 0;
+  return (yield* emit(io, "echo", `${start.argv.slice(1).join(" ")}\n`)) ? 0 : 1;
 }
 
 /** Text of `path`, or of standard input when `path` is undefined; an error message on failure. */
@@ -34,11 +43,18 @@ function* slurp(io: UserIo, prog: string, path: string | undefined): UserCode<st
   return typeof t === "number" ? { error: `${prog}: ${path}: ${errorName(t)}` } : t;
 }
 
-/** Run `body` over each input (the files named, or standard input, whose name is undefined). */
+/** {@link eachInput}'s answer when a write failed (the program's exit status is then 1). */
+const WRITE_FAILED = -1;
+
+/**
+ * Write what `body` makes of each input (the files named, or standard input, whose name is
+ * undefined); the exit status (1 if an input could not be read), or {@link WRITE_FAILED}: a
+ * write error ends the program, as it ends cat.
+ */
 function* eachInput(
   io: UserIo,
   start: ProcessStart,
-  body: (text: string, name: string | undefined) => UserCode<void>,
+  body: (text: string, name: string | undefined) => string,
 ): UserCode<number> {
   const prog = start.argv[0] ?? "?";
   const files = start.argv.length > 1 ? start.argv.slice(1) : [undefined];
@@ -50,7 +66,7 @@ function* eachInput(
       status = 1;
       continue;
     }
-    yield* body(t, f);
+    if (!(yield* emit(io, prog, body(t, f)))) return WRITE_FAILED;
   }
   return status;
 }
@@ -58,17 +74,13 @@ function* eachInput(
 /** `cat [file…]`: copy files (or standard input) to standard output. */
 export function* catMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
-  return yield* eachInput(io, start, function* (text) {
-    yield* io.print(text);
-  });
+  return Math.abs(yield* eachInput(io, start, (text) => text));
 }
 
 /** `upper [file…]`: copy with letters in upper case (`tr a-z A-Z`). */
 export function* upperMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
-  return yield* eachInput(io, start, function* (text) {
-    yield* io.print(text.toUpperCase());
-  });
+  return Math.abs(yield* eachInput(io, start, (text) => text.toUpperCase()));
 }
 
 /** One line of `wc`'s report: three right-aligned counts, then the file's name if it has one. */
@@ -80,17 +92,17 @@ function wcLine(counts: readonly number[], name: string | undefined): string {
 export function* wcMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();
   const total = [0, 0, 0];
-  const status = yield* eachInput(io, start, function* (text, name) {
+  const status = yield* eachInput(io, start, (text, name) => {
     const counts = [
       (text.match(/\n/g) ?? []).length,
       text.split(/\s+/).filter((w) => w !== "").length,
       new TextEncoder().encode(text).length,
     ];
     for (let i = 0; i < 3; i++) total[i]! += counts[i]!;
-    yield* io.print(wcLine(counts, name));
+    return wcLine(counts, name);
   });
-  if (start.argv.length > 2) yield* io.print(wcLine(total, "total"));
-  return status;
+  if (status === WRITE_FAILED || start.argv.length <= 2) return Math.abs(status);
+  return (yield* emit(io, "wc", wcLine(total, "total"))) ? status : 1;
 }
 
 /**
