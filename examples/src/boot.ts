@@ -13,9 +13,9 @@
  */
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
+import { HostLineEditor } from "./cli/line-editor.js";
 import { SizeError } from "./cli/size.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
 import { DEFAULT_POLICY } from "./lunaix/kernel.js";
@@ -55,14 +55,25 @@ async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined)
     ...(trace !== undefined ? { trace } : {}),
     output: out,
   });
-  const rl = createInterface({ input: process.stdin, terminal: false });
+  // Raw mode: the keys come to us one by one and HostLineEditor edits the line, so ^D ends the
+  // read in progress (cat) instead of the host's input (which would halt the machine).
+  const editor = new HostLineEditor(out);
+  process.stdin.setRawMode(true);
   let why: IdleReason = "input";
-  for await (const line of rl) {
-    system.type(line);
-    why = system.runUntilIdle();
-    if (why !== "input") break;
+  try {
+    keys: for await (const chunk of process.stdin) {
+      for (const a of editor.feed(String(chunk))) {
+        if (a.kind === "line") system.type(a.text);
+        else if (a.kind === "eof") system.endOfFile(a.pending);
+        else system.hangup();
+        why = system.runUntilIdle();
+        if (why !== "input") break keys;
+      }
+    }
+  } finally {
+    process.stdin.setRawMode(false);
+    process.stdin.destroy(); // let Node exit: nothing else is read from the terminal
   }
-  rl.close();
   if (why === "input") {
     system.hangup();
     system.runUntilIdle();

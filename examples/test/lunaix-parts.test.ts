@@ -32,6 +32,19 @@ describe("SerialConsole", () => {
     expect(text(tty.read(10))).toBe("");
   });
 
+  it("^D ends the read in progress: the bytes so far without a newline, or end of file once", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    let woken = 0;
+    tty.waiters.push({ wakeToRetry: () => woken++ });
+    tty.hostInput("\x04");
+    expect(woken).toBe(1); // a reader parked on the line wakes to its end of file
+    expect(text(tty.read(10))).toBe("");
+    expect(tty.read(10)).toBeNull(); // once: the next read waits again, as on a terminal
+    tty.hostInput("ab\x04cd\n");
+    expect(text(tty.read(10))).toBe("ab");
+    expect(text(tty.read(10))).toBe("cd\n");
+  });
+
   it("wakes parked readers when a line completes, and echoes it", () => {
     const out: string[] = [];
     const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });

@@ -62,6 +62,31 @@ describe("builtins", () => {
   });
 });
 
+describe("end of input (^D)", () => {
+  it("ends a program reading the console, and the shell goes on; at the prompt it ends the shell", () => {
+    let out = "";
+    const sys = LunaixSystem.boot({
+      output: (t) => {
+        out += t;
+      },
+      cpus: 1,
+    });
+    sys.type("wc");
+    expect(sys.runUntilIdle()).toBe("input"); // wc waits for its input
+    sys.type("two words");
+    expect(sys.runUntilIdle()).toBe("input");
+    sys.endOfFile();
+    expect(sys.runUntilIdle()).toBe("input"); // wc has ended: the shell is at its prompt again
+    sys.type("echo still here");
+    expect(sys.runUntilIdle()).toBe("input");
+    expect(out).toContain("$ wc\ntwo words\n      1       2      10\n$ echo still here\nstill here\n$ ");
+    sys.endOfFile();
+    expect(sys.runUntilIdle()).toBe("halted");
+    expect(out).toContain("sh: end of input\ninit: shell exited (exited 0); halting");
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
+
 describe("redirections and the small programs", () => {
   it("< file feeds the first stage; wc names its files and totals several", () => {
     const { out } = session([

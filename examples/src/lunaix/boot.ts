@@ -34,7 +34,7 @@ import { BIN, DEFAULT_POLICY, lunaixKernel, POLICIES, TICK } from "./kernel.js";
 import { type Machine, type MachineOptions, makeMachine } from "./machine.js";
 import { KernelObserver, type RunCounters, TRACE_PID } from "./observer.js";
 import { lunaixStubs } from "./personality.js";
-import { LineSink, SerialConsole } from "./serial.js";
+import { LineSink, SerialConsole, VEOF } from "./serial.js";
 
 /** How often kstatd samples, in cycles. */
 export const KSTATD_PERIOD = 200 * TICK;
@@ -305,6 +305,15 @@ export class LunaixSystem {
   /** The host types a line (a newline is added). */
   type(line: string): void {
     this.console.hostInput(`${line}\n`);
+  }
+
+  /**
+   * The host types ^D (after `pending`, the part of a line typed so far, if any): the read in
+   * progress ends without a newline, and with nothing typed it returns end of file once — `cat`
+   * ends, the shell goes on; ^D at the shell's own prompt ends the shell, as it logs a user out.
+   */
+  endOfFile(pending = ""): void {
+    this.console.hostInput(`${pending}${String.fromCharCode(VEOF)}`);
   }
 
   /** The host hangs up the line: the shell reads end of file and exits. */

@@ -12,8 +12,11 @@
  *
  * Canonical input, as a POSIX terminal's ICANON mode: `read` returns at most one line, including
  * its `\n`; with no complete line it waits (the system call blocks on `waiters` and restarts when
- * a line arrives); after the host hangs up (`hangup`, end of the script) a read with nothing left
- * returns 0, end of file. Echo (ECHO) copies each received line to the output, so a script's
+ * a line arrives). The EOF character, ^D (0x04), ends the read in progress without a newline
+ * (POSIX 11.1.9: "all the bytes waiting to be read are immediately passed to the process"); at
+ * the start of a line that read returns 0, end of file, once: `cat` ends, and the shell reading
+ * after it goes on. After the host hangs up (`hangup`, end of the script) every read with nothing
+ * left returns 0. Echo (ECHO) copies each received line to the output, so a script's
  * transcript shows what was "typed"; an interactive terminal echoes locally and turns it off.
  *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
@@ -27,6 +30,8 @@ import type { CharDevice } from "./fs/vfs.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
+/** The EOF character of canonical mode, ^D (`c_cc[VEOF]`'s default). */
+export const VEOF = 0x04;
 
 /** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
 export class LineSink implements ByteSink {
@@ -127,6 +132,13 @@ export class SerialConsole implements CharDevice {
     while ((this.ports.inb(COM1_PORT + UartReg.LSR) & UartBits.LSR_DR) !== 0) {
       const b = this.ports.inb(COM1_PORT + UartReg.DATA);
       if (b === 0x0d) continue; // CR of a CR LF pair (ICRNL would map a lone CR)
+      if (b === VEOF) {
+        // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
+        this.lines.push(Uint8Array.from(this.partial));
+        this.partial = [];
+        complete = true;
+        continue;
+      }
       this.partial.push(b);
       if (b === 0x0a) {
         const line = Uint8Array.from(this.partial);
@@ -149,7 +161,7 @@ export class SerialConsole implements CharDevice {
   read(max: number): Uint8Array | null {
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
-    if (line.length <= max) {
+    if (line.length <= max || line.length === 0) {
       this.lines.shift();
       return line;
     }

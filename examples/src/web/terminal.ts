@@ -69,16 +69,36 @@ function powerOn(): void {
   line.focus();
 }
 
-/** Type one line into the shell and run until it waits again; at the halt, print the summary. */
-function typeLine(text: string): void {
-  if (system === null || state !== "input") return;
-  system.type(text);
-  state = system.runUntilIdle();
+/** Run until the shell waits again; at the halt, print the summary. */
+function settle(sys: LunaixSystem): void {
+  state = sys.runUntilIdle();
   if (state !== "input") {
-    system.printSummary();
+    sys.printSummary();
     line.disabled = true;
   }
 }
+
+/** Type one line into the shell and run until it waits again. */
+function typeLine(text: string): void {
+  if (system === null || state !== "input") return;
+  system.type(text);
+  settle(system);
+}
+
+/** ^D: end the read in progress (a `cat` waiting for input ends; at the shell's prompt, the shell). */
+function typeEof(): void {
+  if (system === null || state !== "input") return;
+  system.endOfFile(line.value);
+  line.value = "";
+  settle(system);
+}
+
+line.addEventListener("keydown", (ev) => {
+  if (ev.ctrlKey && (ev.key === "d" || ev.key === "D")) {
+    ev.preventDefault(); // the browser's ^D would bookmark the page
+    typeEof();
+  }
+});
 
 element<HTMLFormElement>("prompt").addEventListener("submit", (ev) => {
   ev.preventDefault();
