@@ -5,19 +5,26 @@
  * non-canonical address (#GP, not #PF), and why a framebuffer is mapped write-combining.
  *
  * Every line printed comes from the library's own describe/dump functions: nothing here
- * re-implements the hardware. Run it with `pnpm start` (the walkthrough is its first part) or on
- * its own: `pnpm --filter @osbricks/examples exec tsx --conditions=@osbricks/source src/hw-walkthrough.ts`.
+ * re-implements the hardware. Run it with `pnpm run walkthrough` at the root.
  */
 import {
   Access,
   describeEntry,
   describePageFaultErrorCode,
+  effectiveMemoryType,
+  FRAMEBUFFER_BASE,
   Mapper,
+  MemoryType,
   Mmu,
+  Mtrrs,
   makeContext,
+  memoryTypeName,
   PAGE_2M,
   PAGE_4K,
+  PAT_LINUX,
+  Pat,
   PhysicalMemory,
+  patBits,
   StackFrameSource,
   Tlb,
   type TlbFlush,
@@ -62,7 +69,8 @@ export function hwWalkthrough(out: (line: string) => void): void {
   out("== 4. The bug a forgotten INVLPG causes ==");
   const r = mapper.protect(heap, PAGE_4K, { user: true, noExecute: true });
   const flush = (r as { flush: TlbFlush }).flush;
-  out(`  protect(read-only) returned the obligation: ${JSON.stringify(flush)}`);
+  const vaInHex = (key: string, v: unknown) => (key === "va" && typeof v === "number" ? hex(v) : v);
+  out(`  protect(read-only) returned the obligation: ${JSON.stringify(flush, vaInHex)}`);
   out(
     `  without invlpg, a user write is still: ${mmu.translate(user, heap, Access.Write).kind} (stale TLB entry)`,
   );
@@ -87,6 +95,26 @@ export function hwWalkthrough(out: (line: string) => void): void {
   out(
     `  non-canonical address 0x900000000000: ${gp.kind} (vector ${"vector" in gp ? gp.vector : "-"}, not a #PF)`,
   );
+
+  out("== 6. Why a framebuffer is mapped write-combining ==");
+  // The firmware's MTRRs: default UC, one variable range making RAM write-back. The framebuffer
+  // lies above RAM, in the default (UC) range: every pixel store would be its own bus write.
+  const mtrrs = new Mtrrs();
+  mtrrs.setDefault({ enabled: true, fixedEnabled: false, type: MemoryType.UC });
+  mtrrs.setVariable(0, { base: 0, size: 64 * 2 ** 20, type: MemoryType.WB });
+  const pat = new Pat(PAT_LINUX); // Linux's layout: PA1 = WC, reached with PWT alone
+  const show = (what: string, pa: number, patIndex: number) => {
+    const mtrr = mtrrs.typeOf(pa).type;
+    const fromPat = pat.entry(patIndex);
+    const bits = patBits(patIndex, PAGE_4K); // the PTE's PAT, PCD and PWT bits
+    out(
+      `  ${what} ${hex(pa)}: MTRR ${memoryTypeName(mtrr)}; PTE bits ${hex(bits)} select PA${patIndex} = ${memoryTypeName(fromPat)}; effective ${memoryTypeName(effectiveMemoryType(mtrr, fromPat))}`,
+    );
+  };
+  show("RAM page              ", 0x345000, 0);
+  show("framebuffer, PCD + PWT", FRAMEBUFFER_BASE, 3);
+  show("framebuffer, PWT only ", FRAMEBUFFER_BASE, 1);
+  out("  PAT WC wins over MTRR UC (SDM Table 11-7): pixel stores combine into bursts, the MTRRs untouched");
 
   const s = tlb.stats;
   out(
