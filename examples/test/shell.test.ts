@@ -28,6 +28,16 @@ function answer(out: string, command: string): string {
 }
 
 describe("builtins", () => {
+  it("help names the builtins, every inspector, the redirections and ^D", () => {
+    const { out } = session(["help"]);
+    const help = answer(out, "help");
+    expect(help).toMatch(/^builtins: help, exit \[n\]/);
+    for (const name of ["ps", "free", "buddyinfo", "vmrs", "pte", "sched", "handles", "forks"])
+      expect(help).toMatch(new RegExp(`^  ${name}\\b`, "m"));
+    expect(help).toContain("input from a file with < path, output to one with > path");
+    expect(help).toContain("^D ends the input");
+  });
+
   it("an inspector's report goes to the file > names; cat reads it back", () => {
     const { out, sys } = session(["ps > /tmp/ps", "cat /tmp/ps", "help > /tmp/help", "wc /tmp/help"]);
     expect(answer(out, "ps > /tmp/ps")).toBe("");

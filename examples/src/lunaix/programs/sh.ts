@@ -76,9 +76,10 @@ export function* initMain(_start: ProcessStart): UserCode<number> {
 }
 
 const HELP = [
-  "builtins: help, exit",
+  "builtins: help, exit [n], and these inspectors of the kernel (`ps > file` saves a report):",
   ...Object.values(INSPECTORS).map((u) => `  ${u}`),
-  "programs (in /bin): run `ls /bin`; pipelines with |, output to a file with > path",
+  "programs (in /bin): run `ls /bin`; pipelines with |, input from a file with < path, output to one with > path",
+  "^D ends the input of a program reading the terminal (cat, wc); at this prompt it ends the shell",
 ].join("\n");
 
 /** One stage of a pipeline: the program path and its argv. */
