@@ -261,7 +261,9 @@ describe("a deadlock", () => {
       },
     });
     expect(sys.runScript(["deadlock", "echo never typed"])).toBe("hung");
-    expect(out).toContain("hung: every user thread is blocked and nothing can wake them; shutting down");
+    expect(out).toContain(
+      "hung: every user thread is blocked or stopped and nothing can wake them; shutting down",
+    );
     expect(out).toMatch(/tid \d+ blocked \(futex\)/);
     expect(out).not.toContain("never typed");
     expect(sys.summary().leaks).toEqual([]);

@@ -174,6 +174,17 @@ describe("kill", () => {
     expect(resumed).toMatch(/^1 +0 +S /m);
   });
 
+  it("stopping the shell (SIGSTOP) leaves nothing to run: reported as a hang, T in ps, a clean shutdown", () => {
+    const { out, why, sys } = session(["kill -STOP 3", "echo never"]);
+    expect(why).toBe("hung");
+    expect(out).toContain(
+      "hung: every user thread is blocked or stopped and nothing can wake them; shutting down",
+    );
+    expect(out).toMatch(/^3 +1 +T +1 /m);
+    expect(out).not.toContain("never\n");
+    expect(sys.summary().leaks).toEqual([]);
+  });
+
   it("killing the shell halts the machine through init", () => {
     const { out, why, sys } = session(["kill 3", "echo never"]);
     expect(why).toBe("halted");

@@ -285,7 +285,7 @@ export class LunaixSystem {
       this.printk(
         r.outcome === "limit"
           ? `watchdog: no prompt after ${WATCHDOG_CYCLES} cycles; shutting down`
-          : "hung: every user thread is blocked and nothing can wake them; shutting down",
+          : "hung: every user thread is blocked or stopped and nothing can wake them; shutting down",
       );
       this.console.printk(inspect(this.inspectTarget(), "ps"));
       k.shutdown();
