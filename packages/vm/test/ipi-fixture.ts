@@ -14,6 +14,8 @@ import type { StrategyName } from "./space-fixture.js";
  * @param frameCount - RAM and allocator size in frames (frame 0 reserved).
  */
 export function ipiRig(strategy: StrategyName, frameCount = 256) {
+  /** The CPUs `onPending` named, in order: requests they could not take at once. */
+  const pendingOn: number[] = [];
   const memory = new hw.PhysicalMemory({ size: frameCount * 4096 });
   const frames = new BuddyAllocator({ frames: frameCount });
   frames.reserve(0, 1);
@@ -26,6 +28,7 @@ export function ipiRig(strategy: StrategyName, frameCount = 256) {
     protocol: new hw.TlbShootdown(bus),
     initiator: () => cpus[0]!,
     spaceOn: (c) => running.get(c) ?? null,
+    onPending: (cpu) => pendingOn.push(cpu),
   });
   const sys = new VmSystem({ memory, frames, strategy, shootdown: target });
   const initialFree = frames.freeFrames();
@@ -56,5 +59,5 @@ export function ipiRig(strategy: StrategyName, frameCount = 256) {
     }
     return "loop";
   };
-  return { memory, frames, cpus, running, target, sys, s, store, initialFree };
+  return { memory, frames, cpus, running, target, sys, s, store, initialFree, pendingOn };
 }

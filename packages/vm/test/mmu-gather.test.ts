@@ -56,6 +56,18 @@ describe.each(["shadow", "refcount"] as const)("MMU gather, %s strategy", (strat
     sys.checkInvariants();
   });
 
+  it("onPending names the target that could not take its IPI at once, and only that one", () => {
+    const { cpus, s, store, pendingOn } = ipiRig(strategy);
+    s.map({ length: 0x2000, prot: RW, placement: { kind: "fixed", va: VA } });
+    expect(store(1, VA, 1)).toBe("ok");
+    expect(store(1, VA + 0x1000, 1)).toBe("ok");
+    expect(s.protect(VA, 0x1000, PROT_READ).kind).toBe("protected"); // CPU 1 has interrupts on
+    expect(pendingOn).toEqual([]);
+    cpus[1]!.cli();
+    expect(s.protect(VA + 0x1000, 0x1000, PROT_READ).kind).toBe("protected");
+    expect(pendingOn).toEqual([1]);
+  });
+
   it("an allocation after the acknowledgement gets the frame without an explicit poll", () => {
     const { frames, cpus, sys, s, store } = ipiRig(strategy);
     s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: VA } });

@@ -9,7 +9,9 @@
  *    ├── current, loaded      the running thread; the address space whose root CR3 holds
  *    └── hw (hw-x86 Cpu)      CR3 writes (SDM 4.10.4.1: PCIDE=0 drops non-global entries)
  *         ├── apic + timer    TSC-deadline ticks, vector TIMER_VECTOR, armed through IA32_TSC_DEADLINE
- *         └── mmu + tlb       user translations, flushed on CR3 loads and shootdowns
+ *         ├── IF              1 while idle (HLT: an IPI is taken at once), 0 between the trap
+ *         │                   boundaries of a thread (its IPIs wait for the next one)
+ *         └── mmu + tlb       user translations, flushed on CR3 loads and shootdowns (IPIs)
  * ```
  *
  * The hardware CPU stays at CPL 0: user code never executes instructions on it. A user access is
@@ -49,6 +51,10 @@ export class Cpu {
   seenExpirations = 0;
   /** The address space whose root CR3 holds, or null (the kernel's own tables). */
   loaded: AddressSpace | null = null;
+  /** A shootdown IPI waits in the APIC, to be taken at the next trap boundary (`shootdown.ts`). */
+  ipiPending = false;
+  /** The timer's gate took a tick during an IPI's delivery; the trap loop handles it as a polled one. */
+  timerTaken = false;
   /** The id as `@osbricks/sched` types it. */
   readonly cpuId: CpuId;
   /** The hardware: control registers, TLB, MMU, local APIC and timer (hw-x86). */
@@ -85,6 +91,13 @@ export class Cpu {
     this.timer.setMode("tsc-deadline");
     this.hw.wrmsr(IA32_TSC_DEADLINE, BigInt(firstTick));
     this.hw.writeCr3(kernelRoot);
+    // The kernel polls the APIC for its ticks (kernel.ts, `interrupt`), but an IPI's delivery
+    // through the IDT may find a tick pending too: its gate acknowledges it and leaves it to the poll.
+    this.hw.setInterruptHandler(TIMER_VECTOR, (hw) => {
+      hw.apic.eoi();
+      this.timerTaken = true;
+    });
+    this.hw.sti(); // idle until the scheduler gives it a thread
   }
 
   /**

@@ -76,7 +76,7 @@ import { Cpu, TIMER_VECTOR } from "./cpu.js";
 import { takeCheckpoint } from "./fork.js";
 import { checkKernelInvariants, resourceLeaks } from "./invariants.js";
 import { Lifecycle } from "./lifecycle.js";
-import { CpuShootdown } from "./shootdown.js";
+import { KernelShootdown } from "./shootdown.js";
 
 // Module-local copies of constants tested on every trap: an imported binding can cost a getter
 // call per read under some loaders (tsx, vite-node), a local const never does.
@@ -119,6 +119,10 @@ export class Kernel implements Waker {
   readonly reservedFrames: number;
   /** The VM system: address spaces, VM objects, the copy-on-write strategy. */
   readonly vm: VmSystem;
+  /** The CPUs' IPI bus and the TLB shootdown protocol vm's spaces use (`shootdown.ts`). */
+  readonly shootdown: KernelShootdown;
+  /** The CPU the trap loop is stepping: the initiator of the shootdowns its trap causes. */
+  private executing: Cpu;
   /** The kernel's own page tables (the upper half: kernel stacks). */
   readonly kernelMapper: Mapper;
   /** Guarded kernel stacks, one per thread (`@osbricks/vm`'s cache). */
@@ -187,13 +191,17 @@ export class Kernel implements Waker {
     this.memoryMap = ram.memoryMap;
     this.frames = ram.frames;
     this.reservedFrames = ram.reservedFrames;
+    this.kernelMapper = new Mapper({ memory: this.memory, frames: this.frames });
+    for (let i = 0; i < ncpu; i++)
+      this.cpus.push(new Cpu(i, this.memory, this.clock, this.kernelMapper.root, tick));
+    this.executing = this.cpus[0]!;
+    this.shootdown = new KernelShootdown(this.cpus, () => this.executing);
     this.vm = new VmSystem({
       memory: this.memory,
       frames: this.frames,
       strategy: options.cow ?? "shadow",
-      shootdown: new CpuShootdown(this.cpus),
+      shootdown: this.shootdown.target,
     });
-    this.kernelMapper = new Mapper({ memory: this.memory, frames: this.frames });
     this.stacks = new KernelStackCache({
       ranges: new FirstFitRanges({ base: KERNEL_STACK_REGION, size: 2 ** 30 }),
       mapper: this.kernelMapper,
@@ -218,8 +226,6 @@ export class Kernel implements Waker {
       clock: { now: () => this.nowCycles },
     });
     this.sched.spawn(); // tid 0: the kernel process's idle task (Linux's swapper), never started
-    for (let i = 0; i < ncpu; i++)
-      this.cpus.push(new Cpu(i, this.memory, this.clock, this.kernelMapper.root, tick));
     this.life = new Lifecycle(this);
     this.dispatcher = (options.personality ?? posixPersonality)(this);
     this.bootFreeFrames = this.frames.freeFrames();
@@ -290,11 +296,14 @@ export class Kernel implements Waker {
       if (!one) for (let i = 1; i < cpus.length; i++) if (cpus[i]!.time < c.time) c = cpus[i]!;
       if (this.steps - start >= maxSteps || c.time >= maxCycles) return this.result("limit", start);
       if (c.time > this.nowCycles) this.nowCycles = c.time;
+      this.executing = c;
       // The machine clock only needs to move when a hardware event (a timer expiry) is due.
       if (c.time >= this.nextEventAt) {
         this.clock.advanceTo(c.time);
         this.nextEventAt = this.clock.nextEventAt() ?? Number.POSITIVE_INFINITY;
       }
+      // Shootdown IPIs first: the timer's poll below acknowledges every pending vector.
+      if (c.ipiPending) this.shootdown.takePending(c);
       if (c.timer.expirations !== c.seenExpirations) this.interrupt(c);
       if (c.current === null && !this.dispatch(c)) {
         if (stopWhenIdle && this.userIdle()) return this.result("idle", start);
@@ -404,7 +413,8 @@ export class Kernel implements Waker {
   /** Timer interrupt: acknowledge, EOI, account the tick; preempt if the policy says so. */
   private interrupt(c: Cpu): void {
     c.seenExpirations = c.timer.expirations;
-    let timer = false;
+    let timer = c.timerTaken; // taken by its gate during an IPI's delivery (cpu.ts)
+    c.timerTaken = false;
     for (let v = c.apic.acknowledge(); v !== null; v = c.apic.acknowledge()) {
       c.apic.eoi();
       if (v === TIMER_VECTOR) timer = true;
@@ -442,13 +452,14 @@ export class Kernel implements Waker {
     const tid = this.sched.schedule(c.cpuId);
     if (tid === null) {
       if (prev !== null) this.endStint(c, prev);
-      c.current = null;
+      if (c.current !== null) this.goIdle(c);
       return false;
     }
     const t = this.threads.get(tid)!;
     if (t === prev) return true;
     if (prev !== null) this.endStint(c, prev); // preempted
     t.cpu = c.id;
+    if (c.current === null) c.hw.cli(); // a thread's IPIs wait for its trap boundaries
     c.current = t;
     t.onCpuSince = c.time; // the switch onto the CPU is charged to the incoming thread
     c.time += this.costs.contextSwitch;
@@ -492,8 +503,15 @@ export class Kernel implements Waker {
 
   private switchOut(c: Cpu, t: Thread): void {
     this.endStint(c, t);
-    c.current = null;
+    this.goIdle(c);
     this.tracer?.emit({ type: "kernel.switch", cycle: c.time, cpu: c.id, from: t.tid, to: null });
+  }
+
+  /** `c` has no thread: it waits in HLT with interrupts on, so an IPI reaches it at once. */
+  private goIdle(c: Cpu): void {
+    c.current = null;
+    if (c.ipiPending) this.shootdown.takePending(c);
+    c.hw.sti();
   }
 
   // ---- the trap loop ----------------------------------------------------------------------

@@ -53,6 +53,13 @@ export interface IpiShootdownOptions {
    * Default: the space of the last {@link IpiShootdown.switchTo} on that CPU.
    */
   readonly spaceOn?: (cpu: Cpu) => number | null;
+  /**
+   * Called with the index of a target CPU that could not take its IPI at once (interrupts off):
+   * its request stays open until that CPU runs `deliverInterrupts`. A kernel whose CPUs run user
+   * code between its trap boundaries has the target take it at its next boundary, which is where
+   * an interrupt arrives on hardware (between two instructions).
+   */
+  readonly onPending?: (cpu: number) => void;
 }
 
 /**
@@ -194,7 +201,10 @@ export class IpiShootdown implements ShootdownTarget {
     if (target !== me) {
       this.#ipis++;
       if (target.interruptsEnabled) target.deliverInterrupts();
-      if (!ticket.complete) this.#open.push(ticket);
+      if (!ticket.complete) {
+        this.#open.push(ticket);
+        this.#o.onPending?.(cpu);
+      }
     }
   }
 }

@@ -1,0 +1,70 @@
+// TLB shootdown by IPI (kernel/shootdown.ts): a page-table change on one CPU reaches a CPU that
+// runs the same space through hw-x86's protocol, taken at that CPU's next trap boundary.
+import { describe, expect, it } from "vitest";
+import { compute, libc, mem, Sig, posixStubs as sys, WIFSIGNALED, WTERMSIG } from "../src/index.js";
+import { boot, check } from "./boot-init.js";
+
+const PAGE = 4096;
+
+describe("TLB shootdown by IPI", () => {
+  it("munmap on one CPU while a sibling thread reads the page on the other: an IPI, and the sibling's next read faults", () => {
+    const { k, status, outcome } = boot(
+      function* (s) {
+        const a = yield* sys.fork();
+        if (a === 0) {
+          const va = yield* libc.mmapAnon(PAGE);
+          yield* mem.store32(va, 7);
+          const reader = s.addressOf(function* () {
+            // Caches the translation, then keeps using it: only the shootdown can make it fault.
+            for (;;) {
+              if ((yield* mem.load32(va)) !== 7) return 1;
+              yield* compute(200);
+            }
+          });
+          yield* sys.thread_create(reader, 0, 0, 0);
+          yield* compute(20_000); // both threads run, one per CPU
+          yield* sys.munmap(va, PAGE);
+          yield* compute(200_000); // the reader's SIGSEGV ends the process long before this
+          return 3;
+        }
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFSIGNALED(st) && WTERMSIG(st) === Sig.SIGSEGV, 1);
+        return 0;
+      },
+      [],
+      { cpus: 2 },
+    );
+    expect(outcome).toBe("all-exited");
+    expect(status).toBe(0);
+    expect(k.shootdown.ipisSent).toBeGreaterThan(0);
+    expect(k.shootdown.bus.stats.delivered).toBeGreaterThanOrEqual(k.shootdown.ipisSent);
+    expect(k.shootdown.target.pending()).toEqual([]); // every request acknowledged
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+
+  it("one CPU sends no IPIs; the same program on 2 CPUs is as deterministic as on 1", () => {
+    const run = (cpus: number) =>
+      boot(
+        function* () {
+          const va = yield* libc.mmapAnon(4 * PAGE);
+          for (let i = 0; i < 4; i++) yield* mem.store32(va + i * PAGE, i);
+          const a = yield* sys.fork(); // COW: the parent's writes below fault and copy
+          if (a === 0) {
+            for (let i = 0; i < 4; i++) yield* mem.store32(va + i * PAGE, 10 + i);
+            return 0;
+          }
+          for (let i = 0; i < 4; i++) yield* mem.store32(va + i * PAGE, 20 + i);
+          yield* libc.waitpid(a);
+          return 0;
+        },
+        [],
+        { cpus },
+      );
+    expect(run(1).k.shootdown.ipisSent).toBe(0);
+    const a = run(2);
+    const b = run(2);
+    expect(a.status).toBe(0);
+    expect(a.k.shootdown.ipisSent).toBe(b.k.shootdown.ipisSent);
+    expect(a.k.now).toBe(b.k.now);
+  });
+});
