@@ -109,6 +109,22 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
+  // The input first: --script FILE, else commands piped on stdin, else (nothing piped, as in CI)
+  // the demo script; null on a terminal (interactive).
+  let lines: string[] | null = null;
+  if (args.script !== undefined || !process.stdin.isTTY) {
+    let text: string;
+    try {
+      text = readFileSync(args.script === undefined ? 0 : userPath(args.script), "utf8");
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? String(e);
+      process.stderr.write(`boot: --script ${args.script ?? "(stdin)"}: cannot read it (${code})\n`);
+      return 2;
+    }
+    lines = scriptLines(text);
+    if (args.script === undefined && lines.length === 0)
+      lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
+  }
   if (args.trace !== undefined) {
     // Open the trace file now, not after the run: a path that cannot be written is refused
     // before the machine boots instead of failing at the end with the run's work lost.
@@ -121,21 +137,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
-  if (args.script === undefined && process.stdin.isTTY) {
+  if (lines === null) {
     await interactive(args, trace);
   } else {
-    // --script FILE, else commands piped on stdin, else (nothing piped, as in CI) the demo script.
-    let text: string;
-    try {
-      text = readFileSync(args.script === undefined ? 0 : userPath(args.script), "utf8");
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? String(e);
-      process.stderr.write(`boot: --script ${args.script ?? "(stdin)"}: cannot read it (${code})\n`);
-      return 2;
-    }
-    let lines = scriptLines(text);
-    if (args.script === undefined && lines.length === 0)
-      lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
     const run = bootScripted(args, lines, (s) => process.stdout.write(s), trace);
     process.stderr.write(
       `boot: ${run.bootMs.toFixed(1)} ms to the first prompt, ${run.totalMs.toFixed(0)} ms for the whole run (host time)\n`,

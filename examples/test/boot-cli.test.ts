@@ -1,10 +1,10 @@
 // The boot command line itself (bootMain, called in-process): refusals with exit status 2 and a
 // clear message, a script file, and a trace file that validates.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { bootMain } from "../src/boot.js";
+import { bootMain, DEMO_SCRIPT } from "../src/boot.js";
 import { validateChromeTrace } from "../src/trace/chrome-trace.js";
 
 let out = "";
@@ -34,7 +34,10 @@ describe("pnpm run boot", () => {
     [["--mem", "2M"], /--mem 2097152 bytes: this kernel needs 4 MiB..4 GiB/],
     [["--cpus", "40"], /--cpus 40: this kernel runs on 1..32 CPUs/],
     [["--script", "/no/such/script.sh"], /--script \/no\/such\/script.sh: cannot read it \(ENOENT\)/],
-    [["--trace", "/no/such/dir/t.json"], /--trace \/no\/such\/dir\/t.json: cannot write it \(ENOENT\)/],
+    [
+      ["--script", DEMO_SCRIPT, "--trace", "/no/such/dir/t.json"],
+      /--trace \/no\/such\/dir\/t.json: cannot write it \(ENOENT\)/,
+    ],
   ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
     expect(await bootMain(argv)).toBe(2);
     expect(err).toMatch(msg);
@@ -70,6 +73,13 @@ describe("pnpm run boot", () => {
     }
     expect(out).toContain("$ echo relative\nrelative\n");
     expect(validateChromeTrace(JSON.parse(readFileSync(join(dir, "t.json"), "utf8")))).toEqual([]);
+  });
+
+  it("a script it cannot read leaves no empty trace file behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "lunaix-"));
+    const trace = join(dir, "t.json");
+    expect(await bootMain(["--script", join(dir, "none.sh"), "--trace", trace])).toBe(2);
+    expect(existsSync(trace)).toBe(false);
   });
 
   it("--help prints the usage and boots nothing", async () => {
