@@ -10,8 +10,10 @@ import {
   FifoPolicy,
   LotteryPolicy,
   NICE_0_WEIGHT,
+  PolicyBase,
   type PolicyEntry,
   type PolicyFactory,
+  type ReadyReason,
   RoundRobinPolicy,
   type RrEntry,
   StridePolicy,
@@ -19,7 +21,7 @@ import {
   type ThreadParams,
   Xorshift32,
 } from "../src/index.js";
-import { type LawOptions, policyLaws } from "../src/laws/index.js";
+import { type LawOptions, policyLaws, runPolicyLaws } from "../src/laws/index.js";
 
 /** Round robin that never picks thread 0 while another thread is ready (and claims starvation freedom). */
 class StarvingRoundRobin extends RoundRobinPolicy {
@@ -29,6 +31,50 @@ class StarvingRoundRobin extends RoundRobinPolicy {
     const second = super.takeBest();
     this.insertReady(first, "preempted"); // back to the tail, forever behind the others
     return second;
+  }
+}
+
+/**
+ * New threads first, in FIFO order; after its first run a thread goes on a LIFO stack, so the
+ * thread preempted last runs again at once: picks 0 1 2 2 2 2 … Every thread is picked once, then
+ * all but one starve (a student's MLFQ that popped its level queues and had no boost did this).
+ */
+interface FreshEntry extends PolicyEntry {
+  ran: boolean;
+  used: number;
+}
+class FreshFirstThenLifo extends PolicyBase<FreshEntry> {
+  readonly name = "fresh-first-then-lifo";
+  readonly starvationFree = true;
+  private readonly fresh: FreshEntry[] = [];
+  private readonly stack: FreshEntry[] = [];
+  protected makeEntry(tid: ThreadId, params: ThreadParams): FreshEntry {
+    return { tid, params, ready: false, ran: false, used: 0 };
+  }
+  protected insertReady(e: FreshEntry): void {
+    (e.ran ? this.stack : this.fresh).push(e);
+  }
+  protected removeReady(e: FreshEntry): void {
+    for (const q of [this.fresh, this.stack]) {
+      const i = q.indexOf(e);
+      if (i >= 0) q.splice(i, 1);
+    }
+  }
+  protected takeBest(): FreshEntry | null {
+    const e = this.fresh.shift() ?? this.stack.pop() ?? null;
+    if (e !== null) {
+      e.ran = true;
+      e.used = 0;
+    }
+    return e;
+  }
+  protected charge(e: FreshEntry | null, cycles: Cycles): boolean {
+    if (e === null) return false;
+    e.used += cycles;
+    return e.used >= 4;
+  }
+  protected orderedReady(): ThreadId[] {
+    return [...this.fresh, ...this.stack.slice().reverse()].map((e) => e.tid);
   }
 }
 
@@ -80,6 +126,14 @@ class RunsBlockedFifo extends FifoPolicy {
   }
 }
 
+/** FIFO that silently ignores a second enqueue of a ready thread instead of refusing it. */
+class SilentDoubleEnqueueFifo extends FifoPolicy {
+  override enqueue(tid: ThreadId, reason: ReadyReason): void {
+    if (this.isReady(tid)) return;
+    super.enqueue(tid, reason);
+  }
+}
+
 /** The law's failure: fast-check's report followed by the messages of the errors it wraps. */
 function failureOf(law: { check(): void }): string {
   try {
@@ -104,6 +158,11 @@ describe("the policy laws reject broken policies", () => {
     expect(failureOf(law)).toMatch(/never picked/);
   });
 
+  it("a policy that runs every thread once, then re-picks the last one forever, fails 'eventually picked' (bounded waiting)", () => {
+    const law = lawNamed(() => new FreshFirstThenLifo(), "eventually picked", {});
+    expect(failureOf(law)).toMatch(/was not picked again for \d+ picks after pick \d+ .*bounded waiting/);
+  });
+
   it("a CFS that ignores nice weights fails 'CPU time in proportion'", () => {
     const law = lawNamed(() => new WeightlessCfs(), "proportion", { shares: "nice" });
     expect(failureOf(law)).toMatch(/its share is/);
@@ -126,6 +185,26 @@ describe("the policy laws reject broken policies", () => {
   it("a policy that picks a blocked (descheduled) thread fails the model-based law", () => {
     const law = lawNamed(() => new RunsBlockedFifo(), "lost or duplicated", {});
     expect(failureOf(law)).toMatch(/pickNext\(\) returned tid=\d+, which is idle/);
+  });
+
+  it("runPolicyLaws names the failed law, and the counterexample names the misuse (enqueue-ready)", () => {
+    let thrown: unknown = null;
+    try {
+      runPolicyLaws(() => new SilentDoubleEnqueueFifo(), { numRuns: 60, seed: 42 });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    const err = thrown as Error;
+    expect(err.message).toMatch(/^law "fifo: no thread is lost or duplicated, .*" violated:\n/);
+    expect(err.message).toMatch(/misuse\(enqueue-ready, #\d+\)/);
+    expect(
+      failureOf({
+        check: () => {
+          throw err;
+        },
+      }),
+    ).toMatch(/enqueue\(ready\): expected a SchedError, got no error/);
   });
 
   it("the correct policies pass the same laws with the same seed (the checks above are not vacuous)", () => {

@@ -216,6 +216,22 @@ class SetParams implements Cmd {
     return `setParams(#${this.k}, ${JSON.stringify(this.params)})`;
   }
 }
+/** The kinds of misuse, by the `kind` of {@link Misuse}: what the command tries. */
+const MISUSE_KINDS = [
+  "enqueue-unknown",
+  "dequeue-unknown",
+  "enqueue-ready",
+  "dequeue-idle",
+  "retire-ready",
+  "pick-while-current",
+  "tick-not-current",
+  "tick-zero-cycles",
+  "set-tickets-0",
+  "admit-nice-40",
+  "admit-twice",
+  "deschedule-not-current",
+] as const;
+
 /** Every kind of misuse, chosen by `kind`; each must be refused without damage. */
 class Misuse implements Cmd {
   constructor(
@@ -282,7 +298,7 @@ class Misuse implements Cmd {
     }
   }
   toString(): string {
-    return `misuse(${this.kind}, #${this.k})`;
+    return `misuse(${MISUSE_KINDS[this.kind] ?? this.kind}, #${this.k})`;
   }
 }
 
@@ -303,6 +319,6 @@ export function commands(): fc.Arbitrary<Iterable<Cmd>>[] {
     fc.constant(new Deschedule()),
     k.map((i) => new Retire(i)),
     fc.tuple(k, paramsArb).map(([i, p]) => new SetParams(i, p)),
-    fc.tuple(fc.integer({ min: 0, max: 11 }), k).map(([kind, i]) => new Misuse(kind, i)),
+    fc.tuple(fc.integer({ min: 0, max: MISUSE_KINDS.length - 1 }), k).map(([kind, i]) => new Misuse(kind, i)),
   ] as unknown as fc.Arbitrary<Iterable<Cmd>>[];
 }
