@@ -266,9 +266,10 @@ export class LunaixSystem {
       const init = k.processes.get(1);
       if (init === undefined || init.phase !== "live") {
         // init exits last (after the shell), and then the run ends by itself ("all-exited") once
-        // kstatd notices. Any other outcome means user processes outlived init: a signal killed
-        // it (`kill -9 1`). Linux panics then (kernel/exit.c, find_child_reaper); so do we, and
-        // shut the machine down rather than run an orphaned user space nobody can reap.
+        // kstatd notices. Any other outcome means user processes outlived init: a fault in init
+        // killed it (`kill -9 1` cannot: the kernel drops default-action signals to init, as
+        // Linux does). Linux panics then (kernel/exit.c, find_child_reaper); so do we, and shut
+        // the machine down rather than run an orphaned user space nobody can reap.
         this.printk(
           `Kernel panic - not syncing: Attempted to kill init! exitcode=0x${hex8(this.initStatus())}`,
         );

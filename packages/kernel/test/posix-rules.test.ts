@@ -410,6 +410,28 @@ describe("threads and the process", () => {
 });
 
 describe("signals", () => {
+  it("init is unkillable: kill(1, sig) succeeds but a default action is dropped, SIGKILL and SIGSTOP too; a handler of init's runs", () => {
+    // Linux: init has SIGNAL_UNKILLABLE; kill(2) returns 0 and sig_task_ignored drops the signal.
+    const r = expectPasses(function* (s) {
+      const h = s.addressOf(function* () {
+        yield* libc.write(1, "usr1 ");
+      });
+      yield* sys.sigaction(Sig.SIGUSR1, h, 0, 0);
+      const a = yield* sys.fork();
+      if (a === 0) {
+        for (const sig of [Sig.SIGKILL, Sig.SIGSTOP, Sig.SIGTERM, Sig.SIGUSR1]) {
+          if ((yield* sys.kill(1, sig)) !== 0) return 1;
+        }
+        return 0;
+      }
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 1);
+      yield* compute(10_000); // init is still here, not stopped
+      return 0;
+    });
+    expect(r.console).toBe("usr1 ");
+  });
+
   it("SIGKILL and SIGSTOP can be neither caught, ignored nor blocked", () => {
     expectPasses(function* (s) {
       const h = s.addressOf(function* () {});

@@ -34,6 +34,10 @@ import { signaledStatus } from "./wait-status.js";
 /** Send `sig` to process `p` (kill). Signal 0 does nothing. */
 export function postSignal(k: Kernel, p: Process, sig: number): void {
   if (sig === 0 || p.phase !== "live" || p.exiting) return;
+  // init is unkillable (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`): a signal
+  // sent to it whose action is the default is dropped, SIGKILL and SIGSTOP included; only the
+  // handlers init installed run. A fault in init itself still kills it (`forceSignal`).
+  if (p.pid === 1 && p.sigActions[sig]!.handler === SIG_DFL) return;
   if (sig === Sig.SIGKILL) {
     k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
     return;
