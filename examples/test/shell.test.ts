@@ -7,17 +7,23 @@ import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
 
 /** Boot, type `lines`, and return the console and how the run ended. */
-function session(lines: readonly string[]): { out: string; why: string; sys: LunaixSystem } {
+/** Boot the example kernel on one CPU with its console captured: `text()` is all it printed so far. */
+function bootCaptured(mem = 8 * 2 ** 20): { sys: LunaixSystem; text: () => string } {
   let out = "";
   const sys = LunaixSystem.boot({
     output: (t) => {
       out += t;
     },
     cpus: 1,
-    mem: 8 * 2 ** 20,
+    mem,
   });
+  return { sys, text: () => out };
+}
+
+function session(lines: readonly string[]): { out: string; why: string; sys: LunaixSystem } {
+  const { sys, text } = bootCaptured();
   const why = sys.runScript(lines);
-  return { out, why, sys };
+  return { out: text(), why, sys };
 }
 
 /** What the shell printed for `command`: the text between its prompt line and the next prompt. */
@@ -76,13 +82,7 @@ describe("builtins", () => {
 
 describe("end of input (^D)", () => {
   it("ends a program reading the console, and the shell goes on; at the prompt it ends the shell", () => {
-    let out = "";
-    const sys = LunaixSystem.boot({
-      output: (t) => {
-        out += t;
-      },
-      cpus: 1,
-    });
+    const { sys, text } = bootCaptured();
     sys.type("wc");
     expect(sys.runUntilIdle()).toBe("input"); // wc waits for its input
     sys.type("two words");
@@ -91,10 +91,10 @@ describe("end of input (^D)", () => {
     expect(sys.runUntilIdle()).toBe("input"); // wc has ended: the shell is at its prompt again
     sys.type("echo still here");
     expect(sys.runUntilIdle()).toBe("input");
-    expect(out).toContain("$ wc\ntwo words\n      1       2      10\n$ echo still here\nstill here\n$ ");
+    expect(text()).toContain("$ wc\ntwo words\n      1       2      10\n$ echo still here\nstill here\n$ ");
     sys.endOfFile();
     expect(sys.runUntilIdle()).toBe("halted");
-    expect(out).toContain("sh: end of input\ninit: shell exited (exited 0); halting");
+    expect(text()).toContain("sh: end of input\ninit: shell exited (exited 0); halting");
     expect(sys.summary().leaks).toEqual([]);
   });
 });
@@ -198,36 +198,22 @@ describe("kill", () => {
   });
 
   it("if init dies anyway (a fault in init), the kernel panics as Linux does, on a line of its own, and shuts down cleanly", () => {
-    let out = "";
-    const sys = LunaixSystem.boot({
-      output: (t) => {
-        out += t;
-      },
-      cpus: 1,
-      mem: 8 * 2 ** 20,
-    });
+    const { sys, text } = bootCaptured();
     // What a SIGKILL from the kernel, or a fault in init's own code, would do.
     sys.kernel.life.exitProcess(sys.kernel.processes.get(1)!, signaledStatus(Sig.SIGKILL, false));
     const why = sys.runScript(["echo never"]);
     expect(why).toBe("halted");
-    expect(out).toMatch(
+    expect(text()).toMatch(
       /\$ \n\[ +\d+\.\d{6}\] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009\n/,
     );
-    expect(out).not.toContain("never\n");
+    expect(text()).not.toContain("never\n");
     expect(sys.summary().leaks).toEqual([]);
   });
 });
 
 describe("a full file system", () => {
   it("a write that runs out of RAM is reported (cat: write error: ENOSPC, status 1), not a silently short file", () => {
-    let out = "";
-    const sys = LunaixSystem.boot({
-      output: (t) => {
-        out += t;
-      },
-      cpus: 1,
-      mem: 4 * 2 ** 20,
-    });
+    const { sys, text } = bootCaptured(4 * 2 ** 20);
     // /tmp/a grows to 8000 * 3^4 = 648 000 bytes (under the 1 MiB file limit); copies of it then
     // fill the ~2 MiB of free RAM: the fourth copy cannot be whole.
     const lines = [`echo ${"y".repeat(7999)} > /tmp/a`];
@@ -235,12 +221,12 @@ describe("a full file system", () => {
     for (let i = 1; i <= 4; i++) lines.push(`cat /tmp/a > /tmp/c${i}`);
     lines.push("wc /tmp/c4", "rm /tmp/a /tmp/b /tmp/c1 /tmp/c2 /tmp/c3 /tmp/c4");
     expect(sys.runScript(lines)).toBe("halted");
-    expect(out).toMatch(/\$ cat \/tmp\/a > \/tmp\/c3\n\$ /);
-    expect(out).toMatch(
+    expect(text()).toMatch(/\$ cat \/tmp\/a > \/tmp\/c3\n\$ /);
+    expect(text()).toMatch(
       /\$ cat \/tmp\/a > \/tmp\/c4\ncat: write error: ENOSPC\nsh: cat \(pid \d+\) exited 1\n/,
     );
     // What did fit is there: a short file, reported as such, never a silent success.
-    const c4 = /\$ wc \/tmp\/c4\n +\d+ +\d+ +(\d+) \/tmp\/c4\n/.exec(out);
+    const c4 = /\$ wc \/tmp\/c4\n +\d+ +\d+ +(\d+) \/tmp\/c4\n/.exec(text());
     expect(Number(c4?.[1])).toBeGreaterThan(0);
     expect(Number(c4?.[1])).toBeLessThan(648_000);
     expect(sys.summary().leaks).toEqual([]);
