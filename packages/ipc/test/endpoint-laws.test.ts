@@ -17,7 +17,7 @@ import {
   type SyncEndpoint,
   ThreadIpcState,
 } from "../src/index.js";
-import { endpointLaws } from "../src/laws/index.js";
+import { endpointLaws, runEndpointLaws } from "../src/laws/index.js";
 import { failureOf } from "./law-failure.js";
 
 describe("Endpoint passes the endpoint laws", () => {
@@ -288,6 +288,25 @@ class LeakyDestroyEndpoint extends TextbookEndpoint {
   }
 }
 
+/**
+ * Lets anyone answer any caller waiting for a reply: the capability names the caller, but neither
+ * its generation nor its holder is checked (a student's endpoint did this).
+ */
+class AnyoneRepliesEndpoint extends TextbookEndpoint {
+  override reply(t: number, cap: number, items: readonly unknown[] | null = null): IpcStatus {
+    const th = this.threads;
+    const caller = cap & 0xffff;
+    if (!Number.isInteger(cap) || cap < 0 || th.state[caller] !== ThreadIpcState.ReplyBlocked)
+      return S.InvalidReplyCap;
+    this.copy(t, caller);
+    th.badge[caller] = 0;
+    th.longLen[caller] = 0;
+    th.inItems[caller] = items;
+    th.finish(caller, S.Ok);
+    return S.Ok;
+  }
+}
+
 type Make = (threads: IpcThreads, order: QueueOrder) => SyncEndpoint;
 
 function fifoLaw(make: Make) {
@@ -327,6 +346,15 @@ describe("the endpoint laws", () => {
       /destroy: woke/,
     ],
   ];
+  it("reject an endpoint that lets any thread answer any caller waiting for a reply (the directed law, no luck needed)", () => {
+    // With seed 5 the model-based runs never build the history this needs (they passed this
+    // endpoint even at 300 runs); the directed law does, every time.
+    const make: Make = (th, o) => new AnyoneRepliesEndpoint(th, o);
+    expect(failureOf({ check: () => runEndpointLaws(make, { seed: 5 }) })).toMatch(
+      /^law "endpoint: a reply capability answers only the call it was issued for.*" violated:\n[\s\S]*thread 1 replied with its old capability 3 \(issued for the cancelled call; 2 received the new one\) and got ok, expected invalid-reply-cap/,
+    );
+  });
+
   for (const [what, make, why] of broken) {
     it(`reject an endpoint that ${what}`, () => {
       expect(failureOf(fifoLaw(make))).toMatch(why);

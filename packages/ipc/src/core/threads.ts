@@ -127,9 +127,22 @@ export class IpcThreads {
   readonly longLen: Int32Array;
   /** Result word (collected notification bits). */
   readonly word: Int32Array;
-  /** Generation of the thread's reply capability; bumped each time one is used or revoked. */
+  /**
+   * Generation of the thread's reply capability; bumped each time one is used or revoked
+   * ({@link IpcThreads.finish} of a ReplyBlocked caller, {@link IpcThreads.revokeUnawaitedReply}).
+   *
+   * @remarks The rule every endpoint keeps: a reply capability for caller `c` is valid exactly
+   * while `c` is ReplyBlocked, `replyHolder[c]` is the replying thread, and the generation the
+   * capability was issued with equals `replyGen[c]`. The encoding is the endpoint's own (ours:
+   * `(replyGen[c] & 0x7fff) << 16 | c`), but its validity must come from these two fields, because
+   * `cancel`, `threadExit` and timeouts revoke through them and nothing else; the endpoint laws'
+   * directed reply-capability law checks it.
+   */
   readonly replyGen: Uint32Array;
-  /** Thread holding this thread's reply capability while it is ReplyBlocked, else -1. */
+  /**
+   * Thread holding this thread's reply capability while it is ReplyBlocked (set by
+   * {@link IpcThreads.awaitReply}), else -1 (cleared by {@link IpcThreads.finish}).
+   */
   readonly replyHolder: Int32Array;
   /** Operation flags of a SendBlocked thread (bit 0: it is a call). */
   readonly sendFlags: Uint8Array;
@@ -241,7 +254,12 @@ export class IpcThreads {
 
   /**
    * Record that `t` blocks on `on` in `state` with a relative `timeout` (cycles, Infinity = none).
-   * The caller has already put `t` on its list. Internal to ipc objects.
+   * The caller has already put `t` on its list.
+   *
+   * @remarks A building block of every ipc object, ours and a lab's endpoint alike: push `t` on
+   * your {@link WaitList}, then `block(t, this, ThreadIpcState.SendBlocked, timeout)` (or
+   * `RecvBlocked`). From then on a timeout, {@link IpcThreads.cancel} or
+   * {@link IpcThreads.threadExit} calls your {@link Blocker.detach} and ends the wait.
    */
   block(t: ThreadId, on: Blocker, state: ThreadIpcState, timeout: number): void {
     this.state[t] = state;
@@ -266,7 +284,8 @@ export class IpcThreads {
 
   /**
    * Turn a received call into a ReplyBlocked wait (no list) without a reply timeout; the send
-   * phase's deadline, if any, is dropped. Internal to ipc objects (the fastpath's form).
+   * phase's deadline, if any, is dropped, and `holder` becomes `replyHolder[caller]`, the only
+   * thread whose reply is valid. The fastpath's form of {@link IpcThreads.awaitReplyFor}.
    */
   awaitReply(caller: ThreadId, holder: ThreadId): void {
     if (this.deadline[caller] !== NO_DEADLINE) this.clearDeadline(caller);
@@ -278,7 +297,11 @@ export class IpcThreads {
   /**
    * {@link IpcThreads.awaitReply} with the receive phase's own timeout: `replyTimeout` (relative
    * cycles, > 0; Infinity = none) counts from now, as L4 X.2 counts a relative receive timeout
-   * from the start of that phase. Internal to ipc objects.
+   * from the start of that phase.
+   *
+   * @remarks A lab endpoint's building block: call it when `holder` receives `caller`'s call
+   * (after handing `holder` the reply capability). A reply timeout of 0 does not wait: use
+   * {@link IpcThreads.revokeUnawaitedReply} instead.
    */
   awaitReplyFor(caller: ThreadId, holder: ThreadId, replyTimeout: number): void {
     this.awaitReply(caller, holder);
@@ -287,8 +310,12 @@ export class IpcThreads {
 
   /**
    * A call with reply timeout 0 was received: its receive phase fails at once (L4 X.2: a zero
-   * receive timeout does not wait). The capability just handed to the receiver is revoked.
-   * Internal to ipc objects.
+   * receive timeout does not wait). The capability just handed to the receiver is revoked (its
+   * generation is bumped).
+   *
+   * @remarks A lab endpoint's building block. It does not wake the caller: when the caller was
+   * queued (SendBlocked) and a receive takes its call, also `finish(caller, IpcStatus.ReplyTimedOut)`;
+   * when the caller itself found a waiting receiver, its `call` returns ReplyTimedOut.
    */
   revokeUnawaitedReply(caller: ThreadId): void {
     this.replyGen[caller] = this.replyGen[caller]! + 1;
@@ -296,7 +323,12 @@ export class IpcThreads {
 
   /**
    * End `t`'s wait: back to Idle and hand it to the waker with `status`. The caller has already
-   * taken `t` off its list. Internal to ipc objects.
+   * taken `t` off its list. A ReplyBlocked `t`'s reply capability is spent: `replyGen[t]` is
+   * bumped and `replyHolder[t]` cleared, so the capability is refused from then on.
+   *
+   * @remarks A lab endpoint's building block: after taking a waiting thread off your list (a
+   * rendezvous, `destroy`), and to wake a caller with its reply. A waiting receiver or sender
+   * that a delivery completes gets `IpcStatus.Ok`.
    */
   finish(t: ThreadId, status: IpcStatus): void {
     if (this.deadline[t] !== NO_DEADLINE) this.clearDeadline(t);

@@ -39,6 +39,11 @@ function replyTimeoutOf(kind: number): number {
   return kind === 0 ? FOREVER : kind === 1 ? 0 : 4;
 }
 
+/** A timeout as a counterexample prints it: `FOREVER`, or its value in cycles (0 is `NO_WAIT`). */
+function timeoutText(t: number): string {
+  return t === FOREVER ? "FOREVER" : String(t);
+}
+
 /** Untyped words of message `seq`: 1..63, every length occurs. */
 function wordsOf(seq: number): number {
   return 1 + ((seq * 7) % 63);
@@ -195,8 +200,9 @@ class SendCmd implements Cmd {
     compareQueues(m, r, what);
   }
   toString(): string {
-    const rt = this.call && this.replyKind >= 0 ? `, replyTimeout=${replyTimeoutOf(this.replyKind)}` : "";
-    return `${this.call ? "call" : "send"}(pick=${this.pick}, timeout=${this.timeoutKind}, item=${this.withItem}${rt})`;
+    const rt =
+      this.call && this.replyKind >= 0 ? `, replyTimeout=${timeoutText(replyTimeoutOf(this.replyKind))}` : "";
+    return `${this.call ? "call" : "send"}(pick=${this.pick}, timeout=${timeoutText(timeoutOf(this.timeoutKind))}, item=${this.withItem}${rt})`;
   }
 }
 
@@ -243,7 +249,7 @@ class ReceiveCmd implements Cmd {
     compareQueues(m, r, what);
   }
   toString(): string {
-    return `receive(pick=${this.pick}, timeout=${this.timeoutKind})`;
+    return `receive(pick=${this.pick}, timeout=${timeoutText(timeoutOf(this.timeoutKind))})`;
   }
 }
 
