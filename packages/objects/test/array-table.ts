@@ -69,6 +69,8 @@ export interface Bugs {
    * duplicates or moves whatever handle now sits in its old slot.
    */
   readonly operationsIgnoreGeneration?: boolean;
+  /** The constructor never calls `space.registerTable` (its id is made up), nor `dispose` unregister. */
+  readonly neverRegisters?: boolean;
 }
 
 interface Entry {
@@ -98,7 +100,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     this.capacity = capacity;
     this.slots = new Array<Entry | null>(capacity).fill(null);
     this.gens = new Array<number>(capacity).fill(1);
-    this.id = space.registerTable(this);
+    this.id = bugs.neverRegisters === true ? 7 : space.registerTable(this);
   }
 
   get size(): number {
@@ -275,7 +277,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
       if (e) this.closeSlot(s);
     });
     this.disposed = true;
-    this.space.unregisterTable(this);
+    if (this.bugs.neverRegisters !== true) this.space.unregisterTable(this);
   }
 
   checkInvariants(): void {

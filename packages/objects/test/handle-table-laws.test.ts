@@ -1,8 +1,9 @@
 // The handle-table laws are tested too: a naive array table (test/array-table.ts) passes them all,
 // and each bug planted in it is rejected by the law written for that bug, with that law's own
 // complaint (not merely "something threw"). A suite that passed one of these would pass a wrong lab.
-import { describe, it } from "vitest";
-import { handleTableLaws, type Law } from "../src/laws/index.js";
+import { describe, expect, it } from "vitest";
+import { KernelObject, ObjectSpace, Right } from "../src/index.js";
+import { handleTableLaws, type Law, runHandleTableLaws } from "../src/laws/index.js";
 import { ArrayTable, type Bugs } from "./array-table.js";
 import { expectRejected, law } from "./law-rejection.js";
 
@@ -113,5 +114,38 @@ describe("each planted bug is rejected by the law written for it", () => {
       law(lawsFor({ closeKeepsCount: true }), "model:"),
       /counts \d+ handles, the tables hold \d+/,
     );
+  });
+
+  it("a table that never registers with its machine: refused as 'disposed or never registered', and the model law fails", () => {
+    const laws = lawsFor({ neverRegisters: true });
+    expectRejected(
+      law(laws, "model:"),
+      /is disposed or was never registered|counts \d+ handles, the tables hold \d+/,
+    );
+    const space = new ObjectSpace();
+    const type = space.defineType({ name: "port" });
+    const from = new ArrayTable(space, 4);
+    const to = new ArrayTable(space, 4, { neverRegisters: true });
+    const made = from.create(new KernelObject(space, type), Right.TRANSFER);
+    if (made.kind !== "ok") throw new Error(`create: ${made.kind}`);
+    expect(() => from.moveTo(made.handle, to)).toThrow(
+      /table \d+: moveTo: table 7 is disposed or was never registered \(a table calls space.registerTable\(this\) when it is built\)/,
+    );
+  });
+});
+
+describe("runHandleTableLaws", () => {
+  it("names the law that failed, with the law's complaint as the cause", () => {
+    let thrown: unknown = null;
+    try {
+      runHandleTableLaws((space, capacity) => new ArrayTable(space, capacity, { closedNotStale: true }), {
+        seed: 20261122,
+      });
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect((thrown as Error).message).toMatch(/^law ".+" violated:\n/);
+    expect(String((thrown as Error).cause)).toMatch(/\S/);
   });
 });

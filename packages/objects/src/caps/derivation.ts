@@ -37,16 +37,30 @@ export interface CapSlotOwner {
   revokeSlot(slot: number): void;
 }
 
-/** One node: one open handle. Fields are managed by {@link DerivationTree}; read them only. */
+/**
+ * One node: one open handle.
+ *
+ * @remarks Who writes which field: the links (`parent`, `firstChild`, `lastChild`, `prev`,
+ * `next`) belong to {@link DerivationTree}; everyone else reads them only. `owner` and `slot` say
+ * where the handle lives; the tree sets them when it makes the node, and only a move changes
+ * them: the table moving the handle (`moveTo`) keeps the node (a move is not a new derivation)
+ * and, in the callback it gives the destination's `accept`, sets `owner` and `slot` to the
+ * destination and slot that callback is given, then returns the node.
+ */
 export class CapNode {
+  /** The node this handle was derived from; the tree's sentinel for a root. Tree-managed. */
   parent: CapNode | null = null;
+  /** First handle derived from this one. Tree-managed. */
   firstChild: CapNode | null = null;
+  /** Last handle derived from this one. Tree-managed. */
   lastChild: CapNode | null = null;
+  /** Previous sibling (same parent). Tree-managed. */
   prev: CapNode | null = null;
+  /** Next sibling (same parent). Tree-managed. */
   next: CapNode | null = null;
-  /** The table holding the handle (`null` only for the sentinel). */
+  /** The table holding the handle (`null` only for the sentinel). Rewritten by a move. */
   owner: CapSlotOwner | null;
-  /** The slot of the handle in its table; updated by the owner when the handle moves. */
+  /** The slot of the handle in its table. Rewritten by a move. */
   slot: number;
   constructor(owner: CapSlotOwner | null, slot: number) {
     this.owner = owner;

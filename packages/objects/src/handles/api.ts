@@ -182,7 +182,8 @@ export interface HandleTable {
    * is gone from this table and present in `dest`; on any refusal both tables are unchanged.
    * Needs TRANSFER.
    * @throws InvalidArgumentError when `dest` is this table or belongs to another machine.
-   * @throws LifeCycleError when `dest` is disposed.
+   * @throws LifeCycleError when `dest` is disposed or was never registered
+   * ({@link ObjectSpace.registerTable}).
    */
   moveTo(handle: number, dest: HandleTable, rights?: Rights): HandleResult;
 
@@ -195,6 +196,12 @@ export interface HandleTable {
   /**
    * Split the rights of `handle`: a new handle with `rights` (non-empty, ⊆ held, not all held), while
    * `handle` keeps the rest. Needs DUPLICATE.
+   *
+   * @remarks An empty `rights` or one equal to every held right is refused as `invalid-rights`
+   * (`valid` is then the held rights): a split must leave both handles something, or it would be
+   * a duplicate or a move. The refusal order is the others': bad handle, DUPLICATE, then the mask
+   * (`invalid-rights` outside the type's rights, `access-denied` beyond the held ones, then
+   * `invalid-rights` for empty or all), then room in the table.
    */
   split(handle: number, rights: Rights): SplitResult;
 

@@ -43,7 +43,9 @@ export function deriveRefusal(
 /**
  * Check that `dest` can receive a handle from `src` (moveTo, share).
  * @throws InvalidArgumentError when `dest` is `src` or belongs to another machine; LifeCycleError
- *   when `dest` was disposed (its process exited: a disposed table has left its machine's list).
+ *   when `dest` is not one of its machine's tables: disposed (its process exited: a disposed table
+ *   has left its machine's list) or never registered (its constructor did not call
+ *   `space.registerTable(this)`).
  */
 export function checkDestination(src: HandleTable, call: string, dest: HandleTable): void {
   if (dest === src) throw new InvalidArgumentError(`table ${src.id}: ${call}: the destination is this table`);
@@ -52,7 +54,9 @@ export function checkDestination(src: HandleTable, call: string, dest: HandleTab
   }
   // Said here, naming the call, rather than by the destination's `accept` (which kernels never call).
   if (!src.space.hasTable(dest))
-    throw new LifeCycleError(`table ${src.id}: ${call}: table ${dest.id} is disposed`);
+    throw new LifeCycleError(
+      `table ${src.id}: ${call}: table ${dest.id} is disposed or was never registered (a table calls space.registerTable(this) when it is built)`,
+    );
 }
 
 /**

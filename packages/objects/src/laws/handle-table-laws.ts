@@ -332,7 +332,18 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
   ];
 }
 
-/** Run every handle-table law; throws on the first violation. */
+/**
+ * Run every handle-table law; throws on the first violation.
+ * @throws Error `law "<name>" violated:` followed by fast-check's report; the law's own error
+ * (the check that broke) is its `cause`.
+ */
 export function runHandleTableLaws(factory: HandleTableFactory, opts: LawOptions = {}): void {
-  for (const law of handleTableLaws(factory, opts)) law.check();
+  for (const law of handleTableLaws(factory, opts)) {
+    try {
+      law.check();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(`law "${law.name}" violated:\n${message}`, { cause: e });
+    }
+  }
 }

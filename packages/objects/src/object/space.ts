@@ -96,14 +96,31 @@ export class ObjectSpace {
     return [...this.live.values()];
   }
 
-  /** @internal Called by a handle table's constructor: the table's id, and track it. */
+  /**
+   * Join this machine: every {@link HandleTable} (ours and a student's alike) calls it once, in its
+   * constructor, and uses the number returned as its `id`.
+   *
+   * @remarks Until a table is registered, and after it unregisters, it is not one of the
+   * machine's tables ({@link ObjectSpace.hasTable} is false), so a `moveTo` or `share` into it is
+   * refused with a LifeCycleError ("table 7 is disposed or was never registered").
+   * In outline (`dispose` closes every handle first):
+   * ```
+   *   constructor(space, capacity) { …; this.id = space.registerTable(this); }
+   *   dispose() { …close every handle…; this.space.unregisterTable(this); }
+   * ```
+   * @returns the table's id: 1, 2, 3, … in registration order, never reused.
+   */
   registerTable(table: HandleTable): number {
     this.tableList.push(table);
     this.tableSet.add(table);
     return this.nextTableId++;
   }
 
-  /** @internal Called by a table's `dispose`. */
+  /**
+   * Leave this machine: a table calls it at the end of its `dispose`, after closing its handles
+   * (their derivation nodes are gone by then). Later moves into it are refused; calling it for a
+   * table that is not registered does nothing.
+   */
   unregisterTable(table: HandleTable): void {
     const i = this.tableList.indexOf(table);
     if (i >= 0) this.tableList.splice(i, 1);
