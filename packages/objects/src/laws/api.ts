@@ -18,6 +18,25 @@ export interface Law {
   check(): void;
 }
 
+/**
+ * Run every law of a suite, throwing on the first violation with the law's name first:
+ * `law "<name>" violated:` and fast-check's report; the law's own error is the `cause`.
+ * @example
+ * ```ts
+ * runLaws([{ name: "holds", check: () => {} }]); // nothing thrown
+ * ```
+ */
+export function runLaws(laws: readonly Law[]): void {
+  for (const law of laws) {
+    try {
+      law.check();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw new Error(`law "${law.name}" violated:\n${message}`, { cause: e });
+    }
+  }
+}
+
 /** Options of the law suites. */
 export interface LawOptions {
   /** Runs per property. Default: 100 for most laws (50 for the slower property laws). */

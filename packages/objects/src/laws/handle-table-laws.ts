@@ -20,7 +20,7 @@ import type { HandleTable } from "../handles/api.js";
 import { KernelObject } from "../object/kernel-object.js";
 import { ObjectSpace } from "../object/space.js";
 import { Right } from "../rights/rights.js";
-import type { HandleTableFactory, Law, LawOptions } from "./api.js";
+import { type HandleTableFactory, type Law, type LawOptions, runLaws } from "./api.js";
 import { handleCommands, rightsArb } from "./handle-commands.js";
 import { HandleWorld } from "./handle-model.js";
 
@@ -338,12 +338,5 @@ export function handleTableLaws(factory: HandleTableFactory, opts: LawOptions = 
  * (the check that broke) is its `cause`.
  */
 export function runHandleTableLaws(factory: HandleTableFactory, opts: LawOptions = {}): void {
-  for (const law of handleTableLaws(factory, opts)) {
-    try {
-      law.check();
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      throw new Error(`law "${law.name}" violated:\n${message}`, { cause: e });
-    }
-  }
+  runLaws(handleTableLaws(factory, opts));
 }

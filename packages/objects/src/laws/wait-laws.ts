@@ -26,7 +26,7 @@ import type { ObjectType } from "../object/object-type.js";
 import { ObjectSpace } from "../object/space.js";
 import type { TimerId, WaiterId, WaitHost, WaitResult } from "../wait/api.js";
 import { cancelWait, objectWait, objectWaitMany, type WaitTicket } from "../wait/wait.js";
-import type { Law, LawOptions } from "./api.js";
+import { type Law, type LawOptions, runLaws } from "./api.js";
 
 /** A WaitHost under test, plus the one thing the laws need beyond it: moving time forward. */
 export interface WaitHarness {
@@ -380,7 +380,7 @@ export function waitLaws(factory: WaitHarnessFactory, opts: LawOptions = {}): La
   ];
 }
 
-/** Run every wait law; throws on the first violation. */
+/** Run every wait law; throws on the first violation, with the law's name first (see {@link runLaws}). */
 export function runWaitLaws(factory: WaitHarnessFactory, opts: LawOptions = {}): void {
-  for (const law of waitLaws(factory, opts)) law.check();
+  runLaws(waitLaws(factory, opts));
 }
