@@ -7,6 +7,8 @@ import { ShadowCow } from "../src/cow/shadow.js";
 import { cowStrategyLaws } from "../src/laws/cow.js";
 import type { AddressSpace } from "../src/space/address-space.js";
 import type { FaultOutcome } from "../src/space/api.js";
+import { LAW_HELD, violation } from "./law-violation.js";
+import { ReadThroughCow } from "./read-through-cow.js";
 
 // 100 runs of up to 50 commands each, on two CPUs, invariants after every step. (A shared area
 // given a fresh object at fork took 71 runs to show with fewer forks in the mix.)
@@ -48,6 +50,14 @@ describe("copy-on-write laws: shadow chains", () => {
 
 describe("copy-on-write laws: page refcounts", () => {
   for (const law of cowStrategyLaws(() => new RefcountCow(), opts)) it(law.name, () => law.check());
+});
+
+// A private mapping of a segment read through until its first write (Linux's MAP_PRIVATE, and what
+// a student following docs/labs.md writes): the model must accept it as it accepts a copy at first
+// touch (RefcountCow) and a shadow in front of the segment (ShadowCow).
+describe("copy-on-write laws: page refcounts, private mappings read through", () => {
+  for (const law of cowStrategyLaws(() => new ReadThroughCow(), { ...opts, numRuns: 50, seed: 10 }))
+    it(law.name, () => law.check());
 });
 
 // ── the laws must reject broken strategies ─────────────────────────────────────────────────────
@@ -177,6 +187,97 @@ class StaleLeafAfterCopy extends ShadowCow {
   override checkArea(): void {}
 }
 
+// The student's mistakes on the private mapping of a segment (createPrivate with a backing), and
+// on the out-of-memory paths; none of them was caught before the model mapped segments private
+// and the out-of-memory law existed.
+
+/** A read fault maps the object's page writable: a private write lands in the segment. */
+class BackingMappedWritable extends ReadThroughCow {
+  protected override objectPageWritable(): boolean {
+    return true;
+  }
+}
+
+/** createPrivate keeps `backing` without taking the area's link on it. */
+class BackingNotLinked extends ReadThroughCow {
+  protected override linkBacking(): void {}
+}
+
+/** The first write to a page of a private mapping gives a zero page, not a copy of the object's. */
+class ZeroInsteadOfCopy extends ReadThroughCow {
+  protected override firstWriteSource(): number | null {
+    return null;
+  }
+}
+
+/** A fork that runs out of page tables midway returns null, leaving the child's leaves their shares. */
+class ForkLeaksSharesWhenOutOfMemory extends RefcountCow {
+  override fork(parent: AddressSpace, area: Area, child: AddressSpace): PrivatePart | null {
+    const sys = parent.system;
+    const n = cowCopyRange(sys.pteContext, parent.pmap.rootFrame, child.pmap.mapper, area.start, area.end);
+    if (n !== 0) parent.pmap.touchedAll();
+    if (n < 0) return null; // forgets: take back the child's leaves of this area and their counts
+    if (area.object !== null) sys.store.link(area.object);
+    return { object: area.object, offset: area.offset };
+  }
+  override checkArea(): void {}
+}
+
+/** A demand-zero fault whose page table cannot be had keeps the frame it took. */
+class FaultKeepsFrameWhenOutOfMemory extends RefcountCow {
+  override fault(space: AddressSpace, area: Area, va: number, write: boolean): FaultOutcome {
+    if (space.pmap.lookup(va) !== null || area.object !== null) return super.fault(space, area, va, write);
+    const sys = space.system;
+    const nf = sys.refs.alloc();
+    if (nf === null) return { kind: "oom", va };
+    sys.memory.zeroFrame(nf);
+    const rights = { writable: (area.prot & PROT_WRITE) !== 0, noExecute: (area.prot & PROT_EXEC) === 0 };
+    if (!space.pmap.enter(va, nf, rights)) return { kind: "oom", va }; // forgets sys.refs.release(nf)
+    return { kind: "resolved", how: "zero-fill", frame: nf };
+  }
+  override checkArea(): void {}
+}
+
+describe("copy-on-write laws reject a broken private mapping or out-of-memory path, naming it", () => {
+  const seeded = { ...opts, seed: 7 };
+  it.each([
+    [
+      "a read fault maps the segment's page writable",
+      () => new BackingMappedWritable(),
+      "every read",
+      "a private write would land in the shared page",
+    ],
+    [
+      "createPrivate takes no link on the backing",
+      () => new BackingNotLinked(),
+      "every read",
+      "without taking a link",
+    ],
+    [
+      "a first private write gives a zero page",
+      () => new ZeroInsteadOfCopy(),
+      "every read",
+      "a fresh zero page instead of a copy",
+    ],
+    [
+      "a fork out of memory keeps the child's shares",
+      () => new ForkLeaksSharesWhenOutOfMemory(),
+      "out of memory",
+      "share count went",
+    ],
+    [
+      "a fault out of memory keeps its frame",
+      () => new FaultKeepsFrameWhenOutOfMemory(),
+      "out of memory",
+      "never given back",
+    ],
+  ] as const)("%s", (_what, make, lawPrefix, message) => {
+    const said = violation(cowStrategyLaws(make, seeded), lawPrefix);
+    expect(said).not.toBe(LAW_HELD);
+    expect(said).toContain(message);
+  });
+});
+
 describe("copy-on-write laws reject broken strategies", () => {
   // The targeted laws catch their bug within a few runs; the model-based law is given the runs of
   // the suites above (it found each of these in every one of 10 to 20 seeds tried at that size).
@@ -205,6 +306,13 @@ describe("copy-on-write laws reject broken strategies", () => {
   for (const [what, make, name] of cases) {
     it(`${what}: "${name}..." fails`, () => expect(() => law(make, name).check()).toThrow());
   }
+  it.each([
+    ["a copy on read", () => new CopiesOnRead(), "copied without a write"],
+    ["an eager fork", () => new EagerFork(), "copied without a write"],
+    ["a copy where the last holder could reuse", () => new NeverReuses(), "the last holder must reuse frame"],
+  ] as const)("%s: the message says what was copied", (_what, make, message) => {
+    expect(violation(cowStrategyLaws(make, { ...few, seed: 3 }), "fork copies nothing")).toContain(message);
+  });
   it.each([
     ["a shared page made writable on a write", () => new SharesWrittenPage()],
     ["a leaf left on the old frame after a copy", () => new StaleLeafAfterCopy()],

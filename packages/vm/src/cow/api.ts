@@ -12,7 +12,15 @@
  *
  * The address space calls a strategy only for `private` areas; shared and guard areas are the
  * space's own business. Every method that changes page tables goes through the space's pmap, so
- * TLB invalidations follow automatically.
+ * TLB invalidations follow automatically: the address space calls `pmap.flush()` (the shootdown
+ * round) after every call into the strategy, for the parent and the child of a fork too, so a
+ * strategy never needs to flush. A leaf edited in place, behind the pmap's back (`cowWriteFault`),
+ * must be reported with `pmap.touched(va)` so that the flush includes it.
+ *
+ * Links: an area that maps a VM object holds one link on it (`sys.store.link`, counted in
+ * `object.links`). Whatever object a method returns in a {@link PrivatePart} must carry a link
+ * for the area that will hold it, taken by the strategy; `join` drops `b`'s when it merges and
+ * `drop` drops the area's own. The laws count links against the areas that hold them.
  *
  * Related: `shadow.ts`, `refcount.ts`, `../space/address-space.ts`, `../laws/cow.ts`.
  */
@@ -49,23 +57,39 @@ export interface CowStrategy {
   /**
    * What a new private area of `pages` pages links, given an optional `backing` object to read
    * through from page `offset` on (a private mapping of a shared-memory segment or a device). The
-   * returned object (if any) carries one link, which the area owns.
+   * returned object (if any) carries one link, which the area owns: the strategy takes it here
+   * (`sys.store.link(backing)` when it returns `backing` itself; a new object from the store comes
+   * with its link). POSIX MAP_PRIVATE: the area's writes must never reach `backing`, so a page
+   * of `backing` is mapped read-only until a write copies it.
    */
   createPrivate(sys: VmSystem, pages: number, backing: VmObject | null, offset: number): PrivatePart;
   /**
    * Resolve a fault at `va` in private `area` of `space`, for an access the area's protection
-   * allows (the space has checked it). Must leave a leaf that allows the access.
+   * allows (the space has checked it). Must leave a leaf that allows the access, or return
+   * `{ kind: "oom" }` having changed nothing: every frame and share it took given back.
    */
   fault(space: AddressSpace, area: Area, va: number, write: boolean): FaultOutcome;
   /**
    * Give `child` a copy-on-write copy of the parent's private area `area`: returns what the
-   * child's area links (the parent's area may be changed too, e.g. to a new shadow), or `null` when
-   * out of memory (the parent is still consistent; the caller destroys the child).
+   * child's area links, with the link taken for it (the parent's area may be changed too, e.g. to
+   * a new shadow), or `null` when out of memory. On `null` the child's area for this range is never
+   * created, so the child's `destroy` (which the caller runs next) will not see it: the strategy
+   * first takes back everything it gave the child for `area` — its leaves, their share counts,
+   * any link or object — and leaves the parent consistent (leaves may stay read-only). The laws'
+   * out-of-memory law checks that a refused fork changed nothing.
    */
   fork(parent: AddressSpace, area: Area, child: AddressSpace): PrivatePart | null;
-  /** Area `area` is being split at page `at`: what does the tail `[at, pages)` link? The head keeps `area.object`. */
+  /**
+   * Area `area` is being split at page `at`: what does the tail `[at, pages)` link? The head keeps
+   * `area.object` and its link; the tail's object needs a link of its own, which the strategy takes
+   * (`sys.store.link(area.object)` when the tail links the same object).
+   */
   split(space: AddressSpace, area: Area, at: number): PrivatePart;
-  /** Adjacent areas `a` then `b` would merge: can their memory become one (then `b`'s link is gone)? */
+  /**
+   * Adjacent areas `a` then `b` would merge: can their memory become one? On `true` the space
+   * drops area `b` without calling {@link CowStrategy.drop}, so the strategy drops `b`'s link here
+   * (`sys.store.unlink(b.object)`, or a store `join` that does it); on `false` nothing may change.
+   */
   join(space: AddressSpace, a: Area, b: Area): boolean;
   /**
    * Area `area` leaves `space`: drop its leaves, its pages and its link. With `exiting` the whole

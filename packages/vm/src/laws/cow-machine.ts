@@ -21,11 +21,24 @@
  * space is destroyed and every named segment unlinked, all frames are free again (none waits in
  * the MMU gather) and the object store is empty.
  *
+ * Besides `VmSystem.checkInvariants()`, {@link World.check} holds any strategy, a student's
+ * included, to three rules of its own that do not depend on how the strategy keeps its books:
+ * a writable leaf of a private area never maps a page of an object that a shared area or a named
+ * segment reaches (POSIX MAP_PRIVATE: a private write must land in the writer's own copy); every
+ * object's `links` equals the areas and names that hold it; every counted frame (`sys.refs`) has
+ * as many private leaves as its count.
+ *
+ * The out-of-memory law runs a tight machine ({@link WorldOptions.mayRunOut}): a fork may return
+ * `null` and a fault `oom`, and {@link World.footprint} / {@link World.expectUnchanged} check that
+ * the refused call left nothing behind. Its window straddles a 2 MiB boundary (two page tables),
+ * so a refcount fork can run out between the first table's leaves and the second table.
+ *
  * Related: `cow.ts` (the laws), `cow-commands.ts` (the model-based commands).
  */
 import { Mmu, PhysicalMemory, Tlb } from "@osbricks/hw-x86";
 import type { CowStrategy } from "../cow/api.js";
 import { BuddyAllocator } from "../frames/buddy.js";
+import type { VmObject } from "../objects/vm-object.js";
 import type { AddressSpace } from "../space/address-space.js";
 import { type CpuTlb, SyncTlbShootdown } from "../space/shootdown.js";
 import { userLoad8, userStore8 } from "../space/user-access.js";
@@ -112,6 +125,37 @@ class IrqShootdown extends SyncTlbShootdown {
   }
 }
 
+/** Options of {@link World}. */
+export interface WorldOptions {
+  /** First page of the window. Default {@link WINDOW_PAGE} (VA 0x10000). */
+  readonly windowPage?: number;
+  /**
+   * Whether the machine is sized to run out of frames: then a fork may return `null` and a fault
+   * `oom`, and the commands check that the refusal changed nothing. Default false (an `oom` is a
+   * failure).
+   */
+  readonly mayRunOut?: boolean;
+}
+
+/** What a refused fork or fault must leave as it found it ({@link World.footprint}). */
+export interface Footprint {
+  /** Ids of the live spaces. */
+  readonly spaces: readonly number[];
+  /** Free frames, plus those waiting in the MMU gather. */
+  readonly free: number;
+  /** Pages resident in VM objects. */
+  readonly objectPages: number;
+  /** Live VM objects. */
+  readonly objects: number;
+  /** Share count (`sys.refs`) of every frame. */
+  readonly counts: readonly number[];
+}
+
+/** Most frames one fault may need: the page and three page tables (PDPT, PD, PT). */
+export const FAULT_FRAMES = 4;
+/** Most frames a fork of the straddling window may need: root, PDPT, PD and two page tables. */
+export const FORK_FRAMES = 5;
+
 /** One small simulated machine with two CPUs, for one law run. */
 export class World {
   readonly frames: BuddyAllocator;
@@ -119,9 +163,15 @@ export class World {
   readonly cpus: CpuTlb[] = [];
   readonly mmus: Mmu[] = [];
   readonly initialFree: number;
+  /** First page of the window the run maps in. */
+  readonly windowPage: number;
+  /** See {@link WorldOptions.mayRunOut}. */
+  readonly mayRunOut: boolean;
   readonly #shootdown: IrqShootdown;
 
-  constructor(strategy: CowStrategy, frames: number) {
+  constructor(strategy: CowStrategy, frames: number, options: WorldOptions = {}) {
+    this.windowPage = options.windowPage ?? WINDOW_PAGE;
+    this.mayRunOut = options.mayRunOut ?? false;
     const memory = new PhysicalMemory({ size: frames * 4096 });
     const cpus = this.cpus;
     // Every frame handed out must be unreachable through every TLB: a stale entry to it would
@@ -150,6 +200,11 @@ export class World {
       shootdown: this.#shootdown,
     });
     this.initialFree = this.frames.freeFrames();
+  }
+
+  /** The address of byte `off` of window page `page`. */
+  va(page: number, off = 0): number {
+    return (this.windowPage + page) * 4096 + off;
   }
 
   /** CPU `cpu` disables interrupts (it runs kernel code): shootdown IPIs to it wait. */
@@ -221,6 +276,8 @@ export class World {
    * this finds it at the step that forgot it, before any access happens to use it.
    */
   check(): void {
+    this.#checkPrivateLeaves();
+    this.#checkLinks();
     this.sys.checkInvariants();
     const spaces = this.sys.spaces();
     this.cpus.forEach((c, i) => {
@@ -249,6 +306,134 @@ export class World {
         }
       }
     });
+  }
+
+  /**
+   * MAP_PRIVATE and the share counts, whatever the strategy: a writable leaf of a private area
+   * must not map a page that a shared area or a named segment reaches, and every frame with a
+   * share count must be mapped by exactly that many private leaves.
+   */
+  #checkPrivateLeaves(): void {
+    const sharedPages = new Map<number, string>();
+    const note = (obj: VmObject, what: string): void => {
+      for (let o: VmObject | null = obj, off = 0; o !== null; off += o.backingOffset, o = o.backing) {
+        for (const [i, f] of o.resident.entries()) sharedPages.set(f, `page ${i - off} of ${what}`);
+      }
+    };
+    for (const seg of this.sys.shm.segments()) note(seg.object, `segment ${seg.name}`);
+    const spaces = this.sys.spaces();
+    for (const s of spaces) {
+      for (const a of s.areaList()) if (a.sharing === "shared") note(a.object!, `shared ${a.object}`);
+    }
+    const refs = this.sys.refs;
+    const leavesOf = new Map<number, number>();
+    for (const s of spaces) {
+      for (const a of s.areaList()) {
+        if (a.sharing !== "private") continue;
+        for (const [v, leaf] of s.pmap.leaves(a.start, a.end)) {
+          const shared = sharedPages.get(leaf.frame);
+          if (leaf.writable && shared !== undefined) {
+            throw new Error(
+              `space ${s.id}: private 0x${v.toString(16)} maps frame ${leaf.frame} writable, and it is ${shared}: a private write would land in the shared page (MAP_PRIVATE: map it read-only, and copy it at the first write)`,
+            );
+          }
+          if (refs.count(leaf.frame) > 0) leavesOf.set(leaf.frame, (leavesOf.get(leaf.frame) ?? 0) + 1);
+        }
+      }
+    }
+    for (const [f, n] of leavesOf) {
+      const c = refs.count(f);
+      if (c !== n) {
+        throw new Error(
+          `frame ${f}: share count ${c}, but ${n} private leaves map it (${c > n ? "a count taken without a leaf, or kept after its leaf went" : "a leaf without its share"})`,
+        );
+      }
+    }
+    if (refs.heldFrames() !== leavesOf.size) {
+      let lost = -1;
+      for (let f = 0; f < this.frames.frameCount && lost < 0; f++) {
+        if (refs.count(f) > 0 && !leavesOf.has(f)) lost = f;
+      }
+      throw new Error(
+        `frame ${lost}: share count ${lost < 0 ? 0 : refs.count(lost)}, but no private leaf maps it (a count leaked: never released when its leaf went)`,
+      );
+    }
+  }
+
+  /** Every object's `links` equals the areas and segment names that hold it. */
+  #checkLinks(): void {
+    const holders = new Map<VmObject, string[]>();
+    const hold = (o: VmObject, who: string): void => {
+      const list = holders.get(o);
+      if (list === undefined) holders.set(o, [who]);
+      else list.push(who);
+    };
+    for (const seg of this.sys.shm.segments()) hold(seg.object, `the name ${seg.name}`);
+    for (const s of this.sys.spaces()) {
+      for (const a of s.areaList())
+        if (a.object !== null)
+          hold(a.object, `space ${s.id}'s ${a.sharing} area at 0x${a.start.toString(16)}`);
+    }
+    for (const o of this.sys.store.objects()) {
+      const list = holders.get(o) ?? [];
+      if (list.length === o.links) continue;
+      const why =
+        list.length > o.links
+          ? "an area was given the object without taking a link: createPrivate, split and fork take one for the part they return"
+          : "a link outlived its holder: drop gives the area's link back, and join drops b's when it merges";
+      throw new Error(
+        `${o} records ${o.links} links, but ${list.length} hold it (${list.join(", ") || "nothing"}): ${why}`,
+      );
+    }
+  }
+
+  /** What a refused fork or fault must leave unchanged (see {@link World.expectUnchanged}). */
+  footprint(): Footprint {
+    const counts: number[] = [];
+    for (let f = 0; f < this.frames.frameCount; f++) counts.push(this.sys.refs.count(f));
+    let objectPages = 0;
+    const objects = this.sys.store.objects();
+    for (const o of objects) objectPages += o.resident.size;
+    return {
+      spaces: this.sys.spaces().map((s) => s.id),
+      free: this.frames.freeFrames() + this.sys.gather.deferredFrames,
+      objectPages,
+      objects: objects.length,
+      counts,
+    };
+  }
+
+  /**
+   * Throws unless `call`, refused for want of memory, left the machine as {@link World.footprint}
+   * found it: no new space (a partial child), no share count changed, no object left over, and no
+   * frame taken for good. A page made resident in an object is allowed (a cache: the bytes a later
+   * fault gives it anyway), so free frames plus object pages must be equal.
+   */
+  expectUnchanged(call: string, before: Footprint): void {
+    const after = this.footprint();
+    const refused = `${call} was refused (out of memory)`;
+    const extra = after.spaces.filter((id) => !before.spaces.includes(id));
+    if (extra.length > 0) throw new Error(`${refused}, yet space ${extra[0]} is left (a partial child)`);
+    for (let f = 0; f < after.counts.length; f++) {
+      if (after.counts[f] !== before.counts[f]) {
+        throw new Error(
+          before.counts[f] === 0
+            ? `${refused}, yet it kept frame ${f} (share count 0 → ${after.counts[f]}): a frame taken before the failure was never given back`
+            : `${refused}, yet frame ${f}'s share count went ${before.counts[f]} → ${after.counts[f]} (a refused call must give back every share it took)`,
+        );
+      }
+    }
+    if (after.objects !== before.objects) {
+      throw new Error(
+        `${refused}, yet ${after.objects} objects live where ${before.objects} did (left over)`,
+      );
+    }
+    const lost = before.free + before.objectPages - (after.free + after.objectPages);
+    if (lost !== 0) {
+      throw new Error(
+        `${refused}, yet free frames went ${before.free} → ${after.free} (object pages ${before.objectPages} → ${after.objectPages}): ${lost > 0 ? "a frame taken before the failure was never given back" : "it freed a frame, though a refused call must change nothing"}`,
+      );
+    }
   }
 
   /** Destroy every space; throws unless every frame is free again and no object is left. */

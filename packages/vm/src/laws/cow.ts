@@ -39,12 +39,22 @@ import {
   cowCommands,
   interruptCommands,
   type Model,
+  type PrivateView,
   type ProcModel,
   type Real,
   readAll,
+  THROUGH,
 } from "./cow-commands.js";
-import { expectSame, va, WINDOW_PAGES, World } from "./cow-machine.js";
+import { expectSame, OFFSETS, va, WINDOW_PAGES, World } from "./cow-machine.js";
 import { type Law, type LawOptions, runLaws } from "./law.js";
+
+/**
+ * Frames of the out-of-memory law's machine (frame 0 reserved): the segments' first pages and the
+ * first process take about half, so a few forks and copies exhaust it.
+ */
+export const OOM_FRAMES = 28;
+/** First page of the out-of-memory law's window: pages 0-3 lie below 2 MiB, pages 4-7 above. */
+const OOM_WINDOW_PAGE = 0x200 - WINDOW_PAGES / 2;
 
 /** Options of {@link cowStrategyLaws}: the shared {@link LawOptions} plus the machine size. */
 export interface CowLawOptions extends LawOptions {
@@ -69,30 +79,72 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
   const world = () => new World(factory(), frames);
   const RW = PROT_READ | PROT_WRITE;
 
-  /** One model-based run: the first process, the commands, a final readAll and the leak check. */
-  const modelRun = (cmds: Iterable<fc.Command<Model, Real>>): void => {
-    const w = world();
-    // One process with the window mapped read-write, so writes land from the start: the
-    // lower half private, the upper half shared.
-    w.sys.shm.create("/s0", WINDOW_PAGES);
-    w.sys.shm.create("/s1", WINDOW_PAGES);
-    const segments = [0, 1].map(() => Array.from({ length: WINDOW_PAGES }, () => new Map<number, number>()));
-    const first = w.sys.createSpace();
-    const half = WINDOW_PAGES / 2;
-    first.map({ length: half * 4096, prot: RW, placement: { kind: "fixed", va: va(0) } });
-    first.map({
-      length: half * 4096,
-      prot: RW,
-      sharing: "shared",
-      placement: { kind: "fixed", va: va(half) },
+  /**
+   * One model-based run: the first process, the commands, a final readAll and the leak check.
+   * `tight`: the out-of-memory law's machine ({@link OOM_FRAMES} frames, the window across a
+   * 2 MiB boundary, the first process's private area across it too).
+   */
+  const modelRun = (cmds: Iterable<fc.Command<Model, Real>>, tight = false): void => {
+    const w = tight
+      ? new World(factory(), OOM_FRAMES, { windowPage: OOM_WINDOW_PAGE, mayRunOut: true })
+      : world();
+    // Two named segments whose even pages hold a byte at every offset the commands use, so that a
+    // private mapping of one has bytes to read through and to copy at its first write.
+    const segments = [0, 1].map((s) => {
+      const seg = w.sys.shm.create(`/s${s}`, WINDOW_PAGES);
+      return Array.from({ length: WINDOW_PAGES }, (_, pg) => {
+        const bytes = new Map<number, number>();
+        if (pg % 2 === 1) return bytes;
+        const frame = w.sys.store.zeroFill(seg.object, pg)!;
+        OFFSETS.forEach((off, k) => {
+          const v = 0x40 + s * 0x20 + pg * 3 + k;
+          w.sys.memory.write8(frame * 4096 + off, v);
+          bytes.set(off, v);
+        });
+        return bytes;
+      });
     });
-    // Every page holds a byte from the start, so that a fork always has pages to share
-    // and a write after it has something to copy (with empty pages, 3 runs in 4 never
-    // copied a page at all).
+    // One process with the window mapped read-write, so writes land from the start: pages 0-3
+    // private (0-5 on the tight machine, across its 2 MiB boundary), 4-5 shared, and 6-7 a
+    // private mapping of segment /s0's pages 6-7 (page 6 holds bytes, page 7 is not resident).
+    const first = w.sys.createSpace();
+    const priv = tight ? 6 : 4;
+    const segPage = 6;
+    first.map({ length: priv * 4096, prot: RW, placement: { kind: "fixed", va: w.va(0) } });
+    if (priv < segPage) {
+      first.map({
+        length: (segPage - priv) * 4096,
+        prot: RW,
+        sharing: "shared",
+        placement: { kind: "fixed", va: w.va(priv) },
+      });
+    }
+    first.map({
+      length: (WINDOW_PAGES - segPage) * 4096,
+      prot: RW,
+      object: w.sys.shm.open("/s0").object,
+      offset: segPage,
+      placement: { kind: "fixed", va: w.va(segPage) },
+    });
+    // Every anonymous page holds a byte from the start, so that a fork always has pages to share
+    // and a write after it has something to copy (with empty pages, 3 runs in 4 never copied a
+    // page at all). The segment's pages are left untouched: the commands read them through first.
     const pm: ProcModel = new Map();
     for (let pg = 0; pg < WINDOW_PAGES; pg++) {
-      pm.set(pg, { prot: RW, bytes: new Map([[0, pg + 1]]), shared: pg >= half, guard: false });
-      w.store(first, va(pg), pg + 1, 0);
+      if (pg >= segPage) {
+        const segment = segments[0]![pg]!;
+        const view: PrivateView = {
+          segment,
+          name: `/s0 page ${pg}`,
+          touched: false,
+          written: false,
+          candidates: [THROUGH],
+        };
+        pm.set(pg, { prot: RW, bytes: new Map(), shared: false, guard: false, view });
+        continue;
+      }
+      pm.set(pg, { prot: RW, bytes: new Map([[0, pg + 1]]), shared: pg >= priv, guard: false, view: null });
+      expectSame(`first process: write page ${pg}`, w.store(first, w.va(pg), pg + 1, 0), null);
     }
     const real: Real = { world: w, procs: [first] };
     const model: Model = { procs: [pm], segments };
@@ -106,7 +158,7 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
       name: "every read returns the bytes an eager copy holds (map/unmap/protect/fork/write/read/exit)",
       check: () =>
         fc.assert(
-          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), modelRun),
+          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), (c) => modelRun(c)),
           params,
         ),
     },
@@ -114,7 +166,19 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
       name: "no frame is reused before every CPU acknowledged its shootdown (the model, with CPUs that disable interrupts)",
       check: () =>
         fc.assert(
-          fc.property(fc.commands(interruptCommands, { maxCommands: maxSteps, size: "max" }), modelRun),
+          fc.property(fc.commands(interruptCommands, { maxCommands: maxSteps, size: "max" }), (c) =>
+            modelRun(c),
+          ),
+          params,
+        ),
+    },
+    {
+      name: `out of memory: a refused fork, fault or spawn changes nothing and leaks nothing (the model on a machine of ${OOM_FRAMES} frames)`,
+      check: () =>
+        fc.assert(
+          fc.property(fc.commands(cowCommands, { maxCommands: maxSteps, size: "max" }), (cmds) =>
+            modelRun(cmds, true),
+          ),
           params,
         ),
     },
@@ -188,11 +252,12 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                 for (let k = 0; k < 2; k++) {
                   expectSame(`space ${k} page ${pg}`, w.load(spaces[k]!, va(pg), k), want(pg));
                   // A read may map the page read-only but never give it a frame of its own.
-                  expectSame(
-                    `space ${k} page ${pg}: frame after fork and reads`,
-                    frameOf(spaces[k]!, pg),
-                    before.get(pg),
-                  );
+                  const now = frameOf(spaces[k]!, pg);
+                  if (now !== before.get(pg)) {
+                    throw new Error(
+                      `space ${k} page ${pg}: copied without a write (frame ${before.get(pg)} → ${now} after the fork and reads); fork and reads must leave both sides on frame ${before.get(pg)}`,
+                    );
+                  }
                 }
               }
               w.check();
@@ -206,11 +271,12 @@ export function cowStrategyLaws(factory: () => CowStrategy, opts: CowLawOptions 
                   w.store(kept, va(pg), 0x80 | pg, cpu),
                   null,
                 );
-                expectSame(
-                  `page ${pg}: frame after the last holder's write`,
-                  frameOf(kept, pg),
-                  before.get(pg),
-                );
+                const now = frameOf(kept, pg);
+                if (now !== before.get(pg)) {
+                  throw new Error(
+                    `page ${pg}: the write copied (frame ${before.get(pg)} → ${now}); the last holder must reuse frame ${before.get(pg)} (count 1, or a merged chain)`,
+                  );
+                }
                 expectSame(`page ${pg}: read back`, w.load(kept, va(pg), cpu), 0x80 | pg);
               }
               w.check();

@@ -421,6 +421,7 @@ export class AddressSpace {
       child.#areas.insert(new Area(child.id, a.start, a.pages, a.prot, a.sharing, obj, off, a.name));
     }
     this.pmap.flush();
+    child.pmap.flush(); // a strategy may have changed the child's leaves too (nothing runs it yet)
     this.system.tracer?.emit({ type: "space.fork", parent: this.id, child: child.id });
     return child;
   }

@@ -95,7 +95,10 @@ export class Pmap {
   }
 
   /**
-   * Map `va` to `frame` with `rights`, replacing any leaf there.
+   * Map `va` to `frame` with `rights`, replacing any leaf there. A leaf that maps another frame is
+   * rewritten in place (Linux's `set_pte_at` after `ptep_clear_flush`): removing it first could
+   * free its page table, and mapping again could then find no frame for a new one, losing the
+   * old leaf. So only a `va` with no leaf can need a table, and only then can `enter` fail.
    * @returns false when no frame was left for a page table (nothing changed).
    */
   enter(va: number, frame: number, rights: LeafRights): boolean {
@@ -112,7 +115,17 @@ export class Pmap {
         if (r.kind === "protected" && r.flush.kind === "page") this.#pending.push(va);
         return true;
       }
-      this.remove(va);
+      // The words the mapper's `map` would write (A and D clear), e.g. frame 0x123, writable user
+      // page, no XD: lo = 0x0012_3007 (P RW US), hi = 0; with XD, hi = 0x8000_0000.
+      const words = this.#memory.segment(old.table);
+      const w = frameWordOffset(old.table) + 2 * old.index;
+      let lo = ((frame % 1048576) * 4096 + PTE_P) | (flags.available << 9);
+      if (flags.writable) lo |= PTE_RW;
+      if (flags.user) lo |= PTE_US;
+      words[w] = lo;
+      words[w + 1] = Math.floor(frame / 1048576) | (flags.noExecute ? PTE_HI_XD : 0);
+      this.#pending.push(va);
+      return true;
     }
     const r = this.mapper.map(va, frame * 4096, 4096, flags);
     if (r.kind === "mapped") return true;
@@ -211,7 +224,9 @@ export class Pmap {
 
   /**
    * Send the pending invalidations to every CPU where the space is active (see `shootdown.ts`).
-   * Call once at the end of each operation that changed leaves.
+   * Called once at the end of each operation that changed leaves: the address space does so after
+   * every operation and every call into a copy-on-write strategy, so a strategy need not. Code
+   * that edits a pmap outside an address space operation calls it itself.
    */
   flush(): void {
     const n = this.#pending.length;
