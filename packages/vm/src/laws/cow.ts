@@ -52,7 +52,7 @@ import { type Law, type LawOptions, runLaws } from "./law.js";
  * Frames of the out-of-memory law's machine (frame 0 reserved): the segments' first pages and the
  * first process take about half, so a few forks and copies exhaust it.
  */
-export const OOM_FRAMES = 28;
+const OOM_FRAMES = 28;
 /** First page of the out-of-memory law's window: pages 0-3 lie below 2 MiB, pages 4-7 above. */
 const OOM_WINDOW_PAGE = 0x200 - WINDOW_PAGES / 2;
 
