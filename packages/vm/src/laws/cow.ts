@@ -6,7 +6,9 @@
  *
  * | law                                  | what it rules out                                            |
  * |--------------------------------------|--------------------------------------------------------------|
- * | reads equal an eager copy (model)    | a write leaking into another process; lost or stale data      |
+ * | reads equal an eager copy (model)    | a write leaking into another process; lost or stale data;     |
+ * |                                      | a private mapping of a segment whose writes reach the segment |
+ * |                                      | or whose first write does not copy the segment's page        |
  * | fork isolation                       | a parent write visible in the child, or the reverse           |
  * | fork copies nothing until a write    | an eager fork, a copy on read, a copy where the last holder   |
  * |                                      | could reuse its page (count 1, or a merged chain)             |
@@ -14,15 +16,22 @@
  * | (model, CPUs doing cli/sti)          | interrupts off still caches a translation to it               |
  * | no leaks after exit                  | frames, page tables or objects that outlive every process     |
  * | chains stay bounded                  | shadow chains that grow with every fork + exit                |
+ * | out of memory (model, 28 frames)     | a refused fork that keeps the child's shares or a partial     |
+ * |                                      | child; a refused fault that keeps a frame; a spurious refusal |
  *
  * The model-based law drives random `map` (private, shared anonymous, guard, or a named
- * shared-memory segment) / `unmap` / `protect` / `fork` / `write` / `read` / `readAll` / `exit` /
- * `spawn` sequences (fc.commands) against a naive model that copies every private page on fork and
- * shares the shared ones, on two CPUs, and checks `VmSystem.checkInvariants()` after every step
+ * shared-memory segment, shared or private) / `unmap` / `protect` / `fork` / `write` / `read` /
+ * `readAll` / `exit` / `spawn` sequences (fc.commands) against a naive model that copies every
+ * private page on fork and shares the shared ones (a private mapping of a segment: see
+ * `cow-commands.ts`), on two CPUs, and checks `VmSystem.checkInvariants()` after every step
  * (object links counted two ways, share counts against leaves, no frame both free and mapped).
- * Each run starts with one process whose eight pages all hold a byte, and ends by reading every
- * byte of every process. `test/cow.test.ts` checks that these laws reject ten broken strategies. After every step
- * every CPU's TLB is checked against the page tables too (`World.check`).
+ * Each run starts with one process whose window is private, shared and a private mapping of
+ * segment /s0, every anonymous page holding a byte, and ends by reading every byte of every
+ * process. After every step `World.check` compares every CPU's TLB with the page tables and holds
+ * the strategy to MAP_PRIVATE, object links and share counts whatever its name. The out-of-memory
+ * law runs the same commands on a machine so small that forks and faults are refused, and checks
+ * that each refusal is real and changed nothing. `test/cow.test.ts` checks that these laws reject
+ * fifteen broken strategies.
  *
  * Related: `cow-machine.ts` (the machine), `cow-commands.ts` (the model and its commands).
  *
@@ -58,7 +67,10 @@ const OOM_WINDOW_PAGE = 0x200 - WINDOW_PAGES / 2;
 
 /** Options of {@link cowStrategyLaws}: the shared {@link LawOptions} plus the machine size. */
 export interface CowLawOptions extends LawOptions {
-  /** Frames of simulated RAM per run. Default 1024 (4 MiB). */
+  /**
+   * Frames of simulated RAM per run. Default 1024 (4 MiB). The out-of-memory law ignores it: its
+   * machine has 28 frames, so that forks and faults run out.
+   */
   readonly frames?: number;
 }
 
