@@ -21,7 +21,7 @@ describe("Pmap.enter", () => {
     expect(out).toMatchObject({ kind: "resolved", how: "copy" });
     const leaf = parent.pmap.lookup(0x10000);
     expect(leaf?.frame).toBe(out.kind === "resolved" ? out.frame : -1);
-    expect(leaf?.writable).toBe(true);
+    expect(leaf).toMatchObject({ writable: true, user: true, noExecute: true, cow: false });
     expect(parent.pmap.mapper.tableCount).toBe(tables);
     expect(m.load(child, 0x10000)).toBe(7);
     expect(m.store(parent, 0x10000, 9)).toBeNull();
