@@ -43,7 +43,8 @@ describe("parseBootArgs", () => {
   it.each([
     [["minix"], /unknown kernel "minix": expected one of lunaix, l4/],
     [["--policy", "lottery"], /--policy "lottery": expected one of rr, cfs/],
-    [["--cpus", "0"], /--cpus 0: expected 1..64/],
+    [["--cpus", "0"], /--cpus 0: expected 1..32/],
+    [["--cpus", "33"], /--cpus 33: expected 1..32/], // the same words as for 0 (it said 1..64, then the kernel 1..32)
     [["--cpus", "two"], /--cpus "two": expected a whole number/],
     [["--seed"], /--seed: missing value/],
     [["--color"], /unknown option --color/],

@@ -107,7 +107,7 @@ export function parseBootArgs(argv: readonly string[], choices: BootChoices): Bo
         seed = integer(flag, value, 0, 2 ** 32 - 1);
         break;
       case "--cpus":
-        cpus = integer(flag, value, 1, 64);
+        cpus = integer(flag, value, 1, 32); // @osbricks/kernel runs 1..32 CPUs: one bound, one message
         break;
       case "--mem":
         mem = parseSize(value, flag);
