@@ -432,6 +432,38 @@ describe("signals", () => {
     expect(r.console).toBe("usr1 ");
   });
 
+  it("init is unkillable by the kernel's own signals too: a write to a pipe with no reader fails with EPIPE and SIGPIPE is dropped", () => {
+    // Linux's pipe_write sends SIGPIPE with send_sig(), not a forced signal, so init's
+    // SIGNAL_UNKILLABLE drops it as it drops kill(1, SIGPIPE) (sig_task_ignored); the write fails.
+    expectPasses(function* () {
+      const [rd, wr] = yield* libc.pipe();
+      yield* sys.close(rd);
+      yield* check((yield* libc.write(wr, "x")) === -Errno.EPIPE, 1);
+      yield* check((yield* sys.sigprocmask(SigHow.SIG_BLOCK, 0)) === 0, 2);
+      return 0;
+    });
+  });
+
+  it("init is unkillable at delivery too: a signal pending while caught or blocked, whose action is the default by the time it is delivered, is dropped", () => {
+    // Linux's get_signal: "Global init gets no signals it doesn't want": a default action other
+    // than ignore is skipped for SIGNAL_UNKILLABLE, whenever the signal was generated.
+    const r = expectPasses(function* (s) {
+      const h = s.addressOf(function* () {
+        yield* libc.write(1, "caught ");
+      });
+      for (const sig of [Sig.SIGTERM, Sig.SIGTSTP]) {
+        yield* sys.sigaction(sig, h, 0, 0);
+        yield* sys.sigprocmask(SigHow.SIG_BLOCK, bit(sig));
+        yield* check((yield* sys.kill(1, sig)) === 0, 1); // caught: pending, blocked
+        yield* sys.sigaction(sig, 0, 0, 0); // SIG_DFL: a pending SIGTERM or SIGTSTP stays pending
+        yield* sys.sigprocmask(SigHow.SIG_UNBLOCK, bit(sig)); // delivered now: dropped
+        yield* libc.write(1, `${sig} `);
+      }
+      return 0;
+    });
+    expect(r.console).toBe(`${Sig.SIGTERM} ${Sig.SIGTSTP} `);
+  });
+
   it("SIGKILL and SIGSTOP can be neither caught, ignored nor blocked", () => {
     expectPasses(function* (s) {
       const h = s.addressOf(function* () {});
@@ -581,6 +613,34 @@ describe("signals", () => {
         yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st) + 10);
         return 0;
       });
+    }
+  });
+
+  it("a sleep or a timed futex wait whose deadline passes while the process is stopped completes, but the thread runs only after SIGCONT", () => {
+    // POSIX 2.4.1: while a process is stopped, none of its threads runs; the timer that ends the
+    // call fires meanwhile, and the thread returns from it once continued (Linux: the stopped
+    // task's restart_syscall finds the deadline past and returns 0, or ETIMEDOUT for the futex).
+    for (const call of ["nanosleep", "futex"]) {
+      const r = expectPasses(function* () {
+        const a = yield* sys.fork();
+        if (a === 0) {
+          const word = yield* libc.mmapAnon(PAGE);
+          const r =
+            call === "nanosleep" ? yield* sys.nanosleep(50_000) : yield* sys.futex(word, 0, 0, 50_000);
+          yield* libc.write(1, `woke ${r} `);
+          return 0;
+        }
+        yield* compute(20_000);
+        yield* sys.kill(a, Sig.SIGTSTP);
+        yield* check(WIFSTOPPED((yield* libc.waitpid(a, WaitOptions.WUNTRACED)).status), 1);
+        for (let i = 0; i < 100; i++) yield* compute(5_000); // both deadlines pass meanwhile
+        yield* libc.write(1, "SIGCONT ");
+        yield* sys.kill(a, Sig.SIGCONT);
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 2);
+        return 0;
+      });
+      expect(r.console, call).toBe(`SIGCONT woke ${call === "nanosleep" ? 0 : -Errno.ETIMEDOUT} `);
     }
   });
 

@@ -39,6 +39,17 @@ export function checkKernelInvariants(k: Kernel): void {
     if (c.current && (c.current.runState !== "running" || k.sched.current(c.cpuId) !== c.current.schedId)) {
       throw new KernelInvariantError(`cpu ${c.id} runs tid ${c.current.tid} in state ${c.current.runState}`);
     }
+    // IF is 1 exactly while idle (HLT): an IPI sent to an idle CPU is taken at once, one sent to a
+    // CPU running a thread waits in its IRR, and the trap loop must know (`ipiPending`), else the
+    // timer's poll would acknowledge the vector without running the handler: a lost shootdown.
+    if (c.hw.interruptsEnabled !== (c.current === null)) {
+      throw new KernelInvariantError(
+        `cpu ${c.id}: IF=${c.hw.interruptsEnabled ? 1 : 0} ${c.current ? "while running a thread" : "while idle"}`,
+      );
+    }
+    if (!c.ipiPending && c.apic.pendingVectors().includes(k.shootdown.protocol.vector)) {
+      throw new KernelInvariantError(`cpu ${c.id}: a shootdown IPI is in its IRR but not marked pending`);
+    }
   }
   for (const t of k.threads.values()) {
     const running = k.cpus.some((c) => c.current === t);

@@ -434,6 +434,9 @@ export class Kernel implements Waker {
         t.wait = null;
         t.resume = 0;
         t.regs.rax = 0;
+        // A stop leaves a sleep on its timer (posix/generate.ts); one that ends while the process
+        // is stopped completes but stays off the CPUs until SIGCONT, as wakeThread does.
+        if (t.process.stopped) this.sched.suspend(t.schedId);
       }
     }
     const cycles = Math.max(1, c.time - c.lastTick);

@@ -5,7 +5,8 @@
  * ```
  *   sig = lowest of (t.pending | p.pending) & ~t.blocked   (POSIX leaves the order open; Linux: lowest)
  *     SIG_IGN                        → drop
- *     SIG_DFL term/core              → exit_group, status "killed by sig" (| 0x80 with core)
+ *     SIG_DFL term/core              → exit_group, status "killed by sig" (| 0x80 with core);
+ *                                      for init (unkillable) term, core and stop are dropped
  *     SIG_DFL ignore/cont            → drop
  *     SIG_DFL stop (TSTP, TTIN, TTOU) → stop the process
  *     handler                        → push a handler frame (the thread's continuation stack),
@@ -44,6 +45,12 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
     }
     if (act.handler === SIG_DFL) {
       const d = defaultAction(sig);
+      if (p.unkillable && (d === "term" || d === "core" || d === "stop")) {
+        // Linux's get_signal: "Global init gets no signals it doesn't want". A signal generated
+        // while init caught or blocked it is dropped here if its action is now the default.
+        k.traceSignal(t, sig, "dropped (init is unkillable)");
+        continue;
+      }
       if (d === "term" || d === "core") {
         k.traceSignal(t, sig, d === "core" ? "killed (core)" : "killed");
         k.life.exitProcess(p, signaledStatus(sig, d === "core"));

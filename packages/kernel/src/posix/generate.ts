@@ -36,8 +36,9 @@ export function postSignal(k: Kernel, p: Process, sig: number): void {
   if (sig === 0 || p.phase !== "live" || p.exiting) return;
   // init is unkillable (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`): a signal
   // sent to it whose action is the default is dropped, SIGKILL and SIGSTOP included; only the
-  // handlers init installed run. A fault in init itself still kills it (`forceSignal`).
-  if (p.pid === 1 && p.sigActions[sig]!.handler === SIG_DFL) return;
+  // handlers init installed run. One pending from before, when it was caught or blocked, is
+  // dropped at delivery (`deliver.ts`). A fault in init itself still kills it (`forceSignal`).
+  if (p.unkillable && p.sigActions[sig]!.handler === SIG_DFL) return;
   if (sig === Sig.SIGKILL) {
     k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
     return;
@@ -145,6 +146,9 @@ export function continueProcess(k: Kernel, p: Process): void {
 export function signalThread(k: Kernel, t: Thread, sig: number): void {
   const act = t.process.sigActions[sig]!;
   if (isIgnored(act, sig)) return;
+  // Linux's pipe_write sends SIGPIPE with send_sig(), which init's SIGNAL_UNKILLABLE drops as it
+  // drops kill(1, SIGPIPE): init's write fails with EPIPE and init lives on.
+  if (t.process.unkillable && act.handler === SIG_DFL) return;
   t.sigPending |= sigbit(sig);
   if ((t.sigBlocked & sigbit(sig)) === 0 && t.runState === "blocked") {
     k.interruptThread(t, restartable(act.handler, act.flags));
@@ -170,5 +174,8 @@ export function forceSignal(k: Kernel, t: Thread, sig: number): void {
   }
   // A fault inside the handler for the same fault would recurse forever: kill instead.
   if (t.frames.some((f) => f.signal === sig)) p.sigActions[sig] = SIGACTION_DEFAULT;
+  // A fault that init does not catch kills init too (Linux's force_sig_info_to_task clears
+  // SIGNAL_UNKILLABLE when the action is the default).
+  if (p.sigActions[sig]!.handler === SIG_DFL) p.unkillable = false;
   t.sigPending |= bit;
 }

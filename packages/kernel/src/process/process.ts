@@ -91,6 +91,13 @@ export class Process extends KernelObject {
    * code, whichever thread ends last).
    */
   leaderExitValue = 0;
+  /**
+   * Init's protection (Linux's SIGNAL_UNKILLABLE): a signal whose action is the default is dropped,
+   * at generation (`posix/generate.ts`) and at delivery (`posix/deliver.ts`), whoever sent it, the
+   * kernel included (SIGPIPE). True for pid 1; a fault forced on it clears it, so a crashing init
+   * still dies (Linux's force_sig_info_to_task clears the flag when the action is the default).
+   */
+  unkillable: boolean;
   /** Threads blocked in waitpid on this process's children. */
   readonly childWaiters: Waiter[] = [];
   /** The endpoint of the external pager that handles this process's unresolvable faults, or null. */
@@ -118,6 +125,7 @@ export class Process extends KernelObject {
     super(space, type);
     this.pid = pid;
     this.leaderTid = pid;
+    this.unkillable = pid === 1;
     this.parent = parent;
     this.addressSpace = addressSpace;
     this.text = text;
