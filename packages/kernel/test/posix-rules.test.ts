@@ -796,6 +796,36 @@ describe("SA_RESTART on every blocking call", () => {
 });
 
 describe("pipes and descriptors", () => {
+  it("a blocked pipe write goes on when another thread closes its descriptor: the write holds the file, so the pipe keeps its writer", () => {
+    // Linux's write holds the file (fdget) for the whole call, sleeps included: close(2) by
+    // another thread removes the descriptor, not the open file; the write ends with every byte
+    // and only then does the pipe lose its last writer (the reader's EOF). Before, the write went
+    // on from the descriptor: EBADF after moving 4096 bytes, and EOF at once for the reader.
+    expectPasses(function* (s) {
+      const [rd, wr] = yield* libc.pipe();
+      const word = yield* libc.mmapAnon(PAGE);
+      const closer = s.addressOf(function* () {
+        yield* compute(20_000); // the main thread has filled the pipe and waits for room
+        yield* sys.close(wr);
+        let total = 0;
+        for (;;) {
+          const c = yield* libc.read(rd, 4096);
+          if (!(c instanceof Uint8Array) || c.length === 0) break;
+          total += c.length;
+        }
+        yield* mem.store32(word, total);
+        return 0;
+      });
+      yield* sys.thread_create(closer, 0, 0, 0);
+      const n = yield* libc.write(wr, new Uint8Array(10_000).fill(7));
+      yield* check(n === 10_000, 1);
+      for (let i = 0; i < 50 && (yield* mem.load32(word)) === 0; i++) yield* compute(5_000);
+      yield* check((yield* mem.load32(word)) === 10_000, 2);
+      yield* check((yield* sys.write(wr, word, 4)) === -Errno.EBADF, 3);
+      return 0;
+    });
+  });
+
   it("read gives end of file only when every write end is closed (a child's copy keeps the pipe open)", () => {
     expectPasses(function* () {
       const [r, w] = yield* libc.pipe();

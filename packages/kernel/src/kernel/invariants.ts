@@ -15,6 +15,7 @@
  */
 import { KernelInvariantError } from "../errors.js";
 import { checkFileInvariants } from "../posix/fd-table.js";
+import type { OpenFile } from "../posix/files.js";
 import type { Kernel } from "./kernel.js";
 
 /**
@@ -86,7 +87,12 @@ export function checkKernelInvariants(k: Kernel): void {
   k.vm.checkInvariants();
   k.stacks.checkInvariants();
   k.life.checkInvariants();
-  checkFileInvariants([...k.processes.values()].map((p) => p.files));
+  const held: OpenFile[] = [];
+  for (const t of k.threads.values()) if (t.ioFile !== null) held.push(t.ioFile);
+  checkFileInvariants(
+    [...k.processes.values()].map((p) => p.files),
+    held,
+  );
 }
 
 /**

@@ -688,6 +688,7 @@ export class Kernel implements Waker {
     if (this.endPartialCall(t)) return;
     const w = t.wait!;
     w.cancel();
+    t.endIo(); // a write that moved nothing: EINTR, or restarted afresh from its descriptor
     if (restart && w.restart !== null) this.wakeThread(t);
     else this.wakeThread(t, -Errno.EINTR);
   }
@@ -706,13 +707,13 @@ export class Kernel implements Waker {
     if (done === 0) return false;
     if (t.runState === "blocked") {
       if (!t.wait!.interruptible) return false;
-      t.ioProgress = 0;
+      t.endIo();
       t.wait!.cancel();
       this.wakeThread(t, done); // into a stopped process: it stays suspended until SIGCONT
       return true;
     }
     if (t.retry === null) return false;
-    t.ioProgress = 0;
+    t.endIo();
     t.retry = null;
     t.resume = done;
     t.regs.rax = done;

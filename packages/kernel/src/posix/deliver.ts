@@ -71,7 +71,9 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       return true;
     }
     // A write woken to go on, whose next trap is its retry, ends first with the count it moved.
-    k.endPartialCall(t);
+    // One that moved nothing lets its file go: after the handler it starts again from its
+    // descriptor, as Linux re-executes a call that returned -ERESTARTSYS.
+    if (!k.endPartialCall(t)) t.endIo();
     t.frames.push({
       code: fn(sig),
       fn,

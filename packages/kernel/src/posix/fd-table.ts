@@ -181,18 +181,21 @@ export class FdTable {
 
 /**
  * Check the reference counts of every open file and pipe reachable from `tables`.
+ * @param held references held outside any table, one entry per reference (a write blocked with its
+ *   file: `Thread.ioFile`).
  * @throws KernelInvariantError describing the first mismatch.
  */
-export function checkFileInvariants(tables: readonly FdTable[]): void {
+export function checkFileInvariants(tables: readonly FdTable[], held: readonly OpenFile[] = []): void {
   const refs = new Map<OpenFile, number>();
   for (const t of tables) for (const [, f] of t.entries()) refs.set(f, (refs.get(f) ?? 0) + 1);
+  for (const f of held) refs.set(f, (refs.get(f) ?? 0) + 1);
   const ends = new Map<Pipe, { r: number; w: number }>();
   for (const [f, n] of refs) {
     if (f.released)
-      throw new KernelInvariantError(`open ${f.kind} file is released but ${n} descriptors point at it`);
+      throw new KernelInvariantError(`open ${f.kind} file is released but ${n} references point at it`);
     if (f.refs !== n)
       throw new KernelInvariantError(
-        `open ${f.kind} file has refs=${f.refs} but ${n} descriptors point at it`,
+        `open ${f.kind} file has refs=${f.refs} but ${n} descriptors and blocked writes point at it`,
       );
     const ops = f.ops;
     if (ops instanceof PipeReadEnd || ops instanceof PipeWriteEnd) {

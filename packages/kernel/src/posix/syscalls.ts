@@ -174,20 +174,21 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       return copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT;
     },
     write(t, fd, buf, count) {
-      const f = t.process.files.get(fd);
+      // A write going on after a wait uses the file it holds, not the descriptor (see ioFile).
+      const f = t.ioFile ?? t.process.files.get(fd);
       if (!f || (f.mode & FileMode.WRITE) === 0) {
-        t.ioProgress = 0;
+        t.endIo();
         return -Errno.EBADF;
       }
       const done = t.ioProgress; // bytes moved before a restart
       const bytes = copyIn(k, t.process.vm, buf + done, count - done);
       if (bytes === null) {
-        t.ioProgress = 0;
+        t.endIo();
         return done > 0 ? done : -Errno.EFAULT;
       }
       const n = f.ops.write(bytes);
       if (n !== null && n < 0) {
-        t.ioProgress = 0;
+        t.endIo();
         if (n === -Errno.EPIPE) signalThread(k, t, Sig.SIGPIPE);
         return done > 0 ? done : n;
       }
@@ -195,12 +196,16 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const q = f.ops.waiters?.("write");
       if (moved === count || q === undefined) {
         // All in, or a file with nowhere to wait for room: a short count (EAGAIN if none).
-        t.ioProgress = 0;
+        t.endIo();
         return moved > 0 || count === 0 ? moved : -Errno.EAGAIN;
       }
       // Not all in yet: wait for room, then go on from where we are (POSIX: a blocking write
       // returns only when every byte is written, or with the count so far if a signal comes).
       t.ioProgress = moved;
+      if (t.ioFile === null) {
+        f.get();
+        t.ioFile = f;
+      }
       return waitOn(k, t, q, `${f.kind} write`);
     },
     fstat(t, fd, statbuf) {

@@ -33,6 +33,7 @@ import type { IpcStatus } from "@osbricks/ipc";
 import { KernelObject, type ObjectSpace, type ObjectType } from "@osbricks/objects";
 import type { Scheduler, ThreadId, ThreadState } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";
+import type { OpenFile } from "../posix/files.js";
 import type { Trap, UserCode } from "../program/trap.js";
 import { History } from "./history.js";
 import type { Process } from "./process.js";
@@ -140,6 +141,21 @@ export class Thread extends KernelObject {
    * count (`Kernel.endPartialCall`); 0 whenever no write is under way.
    */
   ioProgress = 0;
+  /**
+   * The open file a blocked write holds a reference on while it waits for room, and uses when it
+   * goes on: Linux's write holds the file (fdget) across its sleep, so another thread's close of
+   * the descriptor neither ends the write nor the pipe's last writer. Null when no write waits.
+   */
+  ioFile: OpenFile | null = null;
+
+  /** The write under way, if any, is over: no progress kept, its file reference dropped. */
+  endIo(): void {
+    this.ioProgress = 0;
+    const f = this.ioFile;
+    if (f === null) return;
+    this.ioFile = null;
+    f.put();
+  }
   /** Whether the base frame is a program's main (its return ends the process, as exit() after main does). */
   isMain = false;
   /** Cycles of `compute(n)` this thread asked for (its own work; see {@link Thread.cpuTime} for all time on a CPU). */
