@@ -44,8 +44,9 @@ const bit = (sig: number): number => 1 << sig;
 function expectPasses(
   init: (s: ProcessStart) => UserCode<number | undefined>,
   extra: ExecutableImage[] = [],
+  cpus = 1,
 ) {
-  const r = boot(init, extra);
+  const r = boot(init, extra, { cpus });
   expect(r.outcome).toBe("all-exited");
   expect(WEXITSTATUS(r.status)).toBe(0);
   expect(r.status).toBe(0);
@@ -706,6 +707,112 @@ describe("signals", () => {
       });
       expect(r.console, how).toBe(`${how.startsWith("handler") ? "h " : ""}wrote 4096 read 4096`);
     }
+  });
+
+  it("a stop of a process on 2 CPUs: the thread blocked in a partial write gets its count, the running one is suspended and goes on after SIGCONT", () => {
+    const r = expectPasses(
+      function* (s) {
+        const [rd, wr] = yield* libc.pipe();
+        const a = yield* sys.fork();
+        if (a === 0) {
+          yield* sys.close(rd);
+          const spin = s.addressOf(function* () {
+            for (let i = 0; i < 200; i++) yield* compute(1000); // runs on the other CPU meanwhile
+            yield* libc.write(1, "spun ");
+            return 0;
+          });
+          yield* sys.thread_create(spin, 0, 0, 0);
+          const n = yield* libc.write(wr, new Uint8Array(10_000).fill(7));
+          yield* libc.write(1, `wrote ${n} `);
+          for (let i = 0; i < 300; i++) yield* compute(1000);
+          return 0;
+        }
+        yield* sys.close(wr);
+        yield* compute(30_000);
+        yield* sys.kill(a, Sig.SIGTSTP);
+        yield* check(WIFSTOPPED((yield* libc.waitpid(a, WaitOptions.WUNTRACED)).status), 1);
+        yield* sys.kill(a, Sig.SIGCONT);
+        let total = 0;
+        for (;;) {
+          const c = yield* libc.read(rd, 4096);
+          if (!(c instanceof Uint8Array)) return 2;
+          if (c.length === 0) break;
+          total += c.length;
+        }
+        yield* libc.write(1, `read ${total}`);
+        const st = (yield* libc.waitpid(a)).status;
+        yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
+        return 0;
+      },
+      [],
+      2,
+    );
+    expect(r.console).toBe("wrote 4096 spun read 4096");
+  });
+
+  it("a stop signal every thread blocks stays pending; unblocking it stops the process then, reported to WUNTRACED", () => {
+    const r = expectPasses(function* () {
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* sys.sigprocmask(SigHow.SIG_BLOCK, bit(Sig.SIGTSTP));
+        for (let i = 0; i < 50; i++) yield* compute(1000);
+        yield* libc.write(1, "unblock ");
+        yield* sys.sigprocmask(SigHow.SIG_UNBLOCK, bit(Sig.SIGTSTP)); // stops here
+        yield* libc.write(1, "continued ");
+        return 4;
+      }
+      yield* compute(10_000);
+      yield* sys.kill(a, Sig.SIGTSTP);
+      yield* check(WIFSTOPPED((yield* libc.waitpid(a, WaitOptions.WUNTRACED)).status), 1);
+      yield* libc.write(1, "stopped ");
+      yield* sys.kill(a, Sig.SIGCONT);
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 4, 2);
+      return 0;
+    });
+    expect(r.console).toBe("unblock stopped continued ");
+  });
+
+  it("a handler's own blocked write that a second signal interrupts returns its count; the interrupted write's count comes back after both handlers", () => {
+    // 3000 bytes fit; the SIGUSR1 handler's 6000-byte write moves 1096 and blocks; SIGUSR2's
+    // handler takes effect on it (POSIX write: the count so far), then runs first.
+    const r = expectPasses(function* (s) {
+      const [rd, wr] = yield* libc.pipe();
+      const a = yield* sys.fork();
+      if (a === 0) {
+        yield* sys.close(rd);
+        const h2 = s.addressOf(function* () {
+          yield* libc.write(1, "h2 ");
+        });
+        const h1 = s.addressOf(function* () {
+          const n = yield* libc.write(wr, new Uint8Array(6000).fill(1));
+          yield* libc.write(1, `h1 wrote ${n} `);
+        });
+        yield* sys.sigaction(Sig.SIGUSR1, h1, 0, 0x1000_0000);
+        yield* sys.sigaction(Sig.SIGUSR2, h2, 0, 0x1000_0000);
+        const n = yield* libc.write(wr, new Uint8Array(3000).fill(7));
+        yield* libc.write(1, `main wrote ${n} `);
+        yield* compute(50_000);
+        return 0;
+      }
+      yield* sys.close(wr);
+      yield* compute(30_000);
+      yield* sys.kill(a, Sig.SIGUSR1);
+      yield* compute(30_000);
+      yield* sys.kill(a, Sig.SIGUSR2);
+      let total = 0;
+      for (;;) {
+        const c = yield* libc.read(rd, 4096);
+        if (!(c instanceof Uint8Array)) return 2;
+        if (c.length === 0) break;
+        total += c.length;
+      }
+      yield* libc.write(1, `read ${total}`);
+      const st = (yield* libc.waitpid(a)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
+      return 0;
+    });
+    expect(r.console).toBe("main wrote 3000 h2 h1 wrote 1096 read 4096");
   });
 
   it("a synchronous SIGSEGV that is blocked or ignored still kills (it cannot be skipped)", () => {

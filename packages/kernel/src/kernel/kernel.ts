@@ -699,7 +699,7 @@ export class Kernel implements Waker {
    * interrupted by a signal after it successfully writes some data, it shall return the number of
    * bytes written", whatever the disposition; Linux's `pipe_write` returns -ERESTARTSYS only when
    * it has written nothing. The write may be blocked, or woken to go on but not yet run (its retry
-   * is the thread's next trap).
+   * is the thread's next trap); either way it lets go of its open file (`Thread.endIo`).
    * @returns whether a write was ended.
    */
   endPartialCall(t: Thread): boolean {
@@ -707,8 +707,8 @@ export class Kernel implements Waker {
     if (done === 0) return false;
     if (t.runState === "blocked") {
       if (!t.wait!.interruptible) return false;
+      t.wait!.cancel(); // off the pipe's list before its file may be released
       t.endIo();
-      t.wait!.cancel();
       this.wakeThread(t, done); // into a stopped process: it stays suspended until SIGCONT
       return true;
     }

@@ -3,13 +3,16 @@
  * set in motion. Delivery, the other half, is `deliver.ts`.
  *
  * ```
- *   postSignal(p, sig)   kill, SIGCHLD     SIGKILL → exit now
+ *   postSignal(p, sig)   kill, SIGCHLD     to init (unkillable) with the default action → dropped
+ *                                          SIGKILL → exit now
  *                                          ignored → discarded (POSIX: when generated)
- *                                          SIGSTOP → stop now; SIGCONT → continue now (any disposition)
+ *                                          SIGSTOP, or a default stop a thread accepts → stop now;
+ *                                          SIGCONT → continue now (any disposition)
  *                                          else pending on the process; interrupt one blocked
  *                                          thread that accepts it
- *   signalThread(t, sig) SIGPIPE           pending on the thread
- *   forceSignal(t, sig)  SIGSEGV, crashes  blocked or ignored → reset to the default, unblocked
+ *   signalThread(t, sig) SIGPIPE           pending on the thread (dropped for init, as above)
+ *   forceSignal(t, sig)  SIGSEGV, crashes  blocked or ignored → reset to the default, unblocked;
+ *                                          init loses its protection when the default applies
  *   notifyChildChange    child exit/stop   wake the waitpid it satisfies, SIGCHLD, wake the rest
  * ```
  *
