@@ -40,6 +40,17 @@ import { boot, check } from "./boot-init.js";
 const PAGE = 4096;
 const bit = (sig: number): number => 1 << sig;
 
+/** Read `fd` to end of file, 4 KiB at a time: the bytes read, or -1 when a read fails. */
+function* readToEnd(fd: number): UserCode<number> {
+  let total = 0;
+  for (;;) {
+    const c = yield* libc.read(fd, 4096);
+    if (!(c instanceof Uint8Array)) return -1;
+    if (c.length === 0) return total;
+    total += c.length;
+  }
+}
+
 /** Boot `init` and expect it to exit 0 with every process gone. */
 function expectPasses(
   init: (s: ProcessStart) => UserCode<number | undefined>,
@@ -693,13 +704,8 @@ describe("signals", () => {
           yield* check(stopped.pid === a && WIFSTOPPED(stopped.status), 1);
           yield* sys.kill(a, Sig.SIGCONT);
         }
-        let total = 0;
-        for (;;) {
-          const c = yield* libc.read(rd, 4096);
-          if (!(c instanceof Uint8Array)) return 2;
-          if (c.length === 0) break;
-          total += c.length;
-        }
+        const total = yield* readToEnd(rd);
+        if (total < 0) return 2;
         yield* libc.write(1, `read ${total}`);
         const st = (yield* libc.waitpid(a)).status;
         yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
@@ -732,13 +738,8 @@ describe("signals", () => {
         yield* sys.kill(a, Sig.SIGTSTP);
         yield* check(WIFSTOPPED((yield* libc.waitpid(a, WaitOptions.WUNTRACED)).status), 1);
         yield* sys.kill(a, Sig.SIGCONT);
-        let total = 0;
-        for (;;) {
-          const c = yield* libc.read(rd, 4096);
-          if (!(c instanceof Uint8Array)) return 2;
-          if (c.length === 0) break;
-          total += c.length;
-        }
+        const total = yield* readToEnd(rd);
+        if (total < 0) return 2;
         yield* libc.write(1, `read ${total}`);
         const st = (yield* libc.waitpid(a)).status;
         yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
@@ -800,13 +801,8 @@ describe("signals", () => {
       yield* sys.kill(a, Sig.SIGUSR1);
       yield* compute(30_000);
       yield* sys.kill(a, Sig.SIGUSR2);
-      let total = 0;
-      for (;;) {
-        const c = yield* libc.read(rd, 4096);
-        if (!(c instanceof Uint8Array)) return 2;
-        if (c.length === 0) break;
-        total += c.length;
-      }
+      const total = yield* readToEnd(rd);
+      if (total < 0) return 2;
       yield* libc.write(1, `read ${total}`);
       const st = (yield* libc.waitpid(a)).status;
       yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 3);
