@@ -179,12 +179,7 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     const mask = this.mask(e, rights ?? e.rights);
     const refused = this.refusal(handle, e, Right.TRANSFER, mask);
     if (refused) return refused;
-    if (this.bugs.moveLeavesCopy) {
-      const h = dest.accept(e.object, mask, (o, at) => this.space.derivations.child(e.node, o, at));
-      if (h === null) return { kind: "table-full", table: dest.id, capacity: dest.capacity };
-      e.object.acquireHandle();
-      return { kind: "ok", handle: h };
-    }
+    if (this.bugs.moveLeavesCopy) return this.copyInto(e, dest, mask); // a share, not a move
     const h = dest.accept(e.object, mask, (o, at) => {
       e.node.owner = o;
       e.node.slot = at;
@@ -206,6 +201,11 @@ export class ArrayTable implements HandleTable, CapSlotOwner {
     const mask = this.mask(e, rights);
     const refused = this.refusal(handle, e, Right.DUPLICATE | Right.TRANSFER, mask);
     if (refused) return refused;
+    return this.copyInto(e, dest, mask);
+  }
+
+  /** A new handle in `dest`, derived from `e`'s, with `mask`: what `share` makes. */
+  private copyInto(e: Entry, dest: HandleTable, mask: Rights): HandleResult {
     const h = dest.accept(e.object, mask, (o, at) => this.space.derivations.child(e.node, o, at));
     if (h === null) return { kind: "table-full", table: dest.id, capacity: dest.capacity };
     e.object.acquireHandle();

@@ -34,14 +34,21 @@ import { isIgnored, SIGACTION_DEFAULT, Sig, sigbit } from "./signals.js";
 import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
 import { signaledStatus } from "./wait-status.js";
 
+/**
+ * Whether `p` is init and drops `sig` when it is generated (Linux's SIGNAL_UNKILLABLE,
+ * kernel/signal.c `sig_task_ignored`): a signal whose action is the default, SIGKILL and SIGSTOP
+ * included; only the handlers init installed run. One pending from before, when it was caught or
+ * blocked, is dropped at delivery (`deliver.ts`). A fault in init itself still kills it
+ * (`forceSignal` clears `unkillable`).
+ */
+function initRefuses(p: Process, sig: number): boolean {
+  return p.unkillable && p.sigActions[sig]!.handler === SIG_DFL;
+}
+
 /** Send `sig` to process `p` (kill). Signal 0 does nothing. */
 export function postSignal(k: Kernel, p: Process, sig: number): void {
   if (sig === 0 || p.phase !== "live" || p.exiting) return;
-  // init is unkillable (Linux's SIGNAL_UNKILLABLE, kernel/signal.c `sig_task_ignored`): a signal
-  // sent to it whose action is the default is dropped, SIGKILL and SIGSTOP included; only the
-  // handlers init installed run. One pending from before, when it was caught or blocked, is
-  // dropped at delivery (`deliver.ts`). A fault in init itself still kills it (`forceSignal`).
-  if (p.unkillable && p.sigActions[sig]!.handler === SIG_DFL) return;
+  if (initRefuses(p, sig)) return;
   if (sig === Sig.SIGKILL) {
     k.life.exitProcess(p, signaledStatus(Sig.SIGKILL, false));
     return;
@@ -151,7 +158,7 @@ export function signalThread(k: Kernel, t: Thread, sig: number): void {
   if (isIgnored(act, sig)) return;
   // Linux's pipe_write sends SIGPIPE with send_sig(), which init's SIGNAL_UNKILLABLE drops as it
   // drops kill(1, SIGPIPE): init's write fails with EPIPE and init lives on.
-  if (t.process.unkillable && act.handler === SIG_DFL) return;
+  if (initRefuses(t.process, sig)) return;
   t.sigPending |= sigbit(sig);
   if ((t.sigBlocked & sigbit(sig)) === 0 && t.runState === "blocked") {
     k.interruptThread(t, restartable(act.handler, act.flags));
