@@ -1,7 +1,7 @@
 /**
  * Planted bugs: entry codecs a student could plausibly write, each with one mistake, that
  * {@link entryCodecLaws} must reject. Each names the law that catches it and what its message
- * says; the first passed every law before the law named in their test was strengthened.
+ * says; the first three passed every law before the law named in their test was strengthened.
  */
 import { describe, expect, it } from "vitest";
 import { decodeEntry, encodeEntry, type PagingLevel } from "../src/index.js";
@@ -33,6 +33,25 @@ describe("entryCodecLaws reject planted codec bugs", () => {
     };
     expect(complaint(codec, "each flag lands")).toMatch(/the SDM layout gives/);
     expect(complaint(codec, "decode(encode")).toMatch(/field present: got true, want false/);
+  });
+
+  it("a decoder that never reads P (every entry present)", () => {
+    const codec: EntryCodec = {
+      encode: encodeEntry,
+      decode: (lo, hi, level) => ({ ...decodeEntry(lo, hi, level), present: true }),
+    };
+    expect(complaint(codec, "decode reads every field")).toMatch(/\.present: .*P is bit 0/);
+  });
+
+  it("a decoder that takes bit 7 of a PML4E as PS and calls the entry a leaf", () => {
+    const codec: EntryCodec = {
+      encode: encodeEntry,
+      decode: (lo, hi, level) => {
+        const d = decodeEntry(lo, hi, level);
+        return level >= 4 && (lo & 0x80) !== 0 ? { ...d, leaf: true } : d;
+      },
+    };
+    expect(complaint(codec, "decode reads every field")).toMatch(/\.leaf: .*reserved in a PML4E/);
   });
 
   it("an encoder that puts PAT on bit 7 in a 2 MiB or 1 GiB leaf (where bit 7 is PS)", () => {

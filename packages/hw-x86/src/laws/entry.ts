@@ -7,6 +7,9 @@
  * | round trip          | `decode(encode(fields))` gives back every field, P=0 entries included      |
  * | hardware bit layout | each flag lands on its architectural bit (P=0, R/W=1, …, PK=62:59, XD=63) |
  * | address field       | the address occupies bits 51:12 (51:21, 51:30 for large pages), nothing else |
+ * | decode of any word  | every field is read from its bit in any well-formed 64-bit word: P=0 is    |
+ * |                     | not present; bit 7 makes a leaf only in a PDPTE or PDE (PAT in a PTE,      |
+ * |                     | reserved in a PML4E/PML5E, SDM Table 4-15), never a 512 GiB page           |
  *
  * Related: `../paging/entry.ts` (our codec, which passes these laws).
  */
@@ -137,7 +140,78 @@ export function entryCodecLaws(codec: EntryCodec, options: LawOptions = {}): Law
           params,
         ),
     },
+    {
+      name: "decode reads every field from its architectural bit in any well-formed word, P=0 and PS in a PML4E included",
+      check: () =>
+        fc.assert(
+          fc.property(wellFormedWordArbitrary, ([level, lo, hi]) => {
+            const want = referenceDecode(level, lo, hi);
+            const d = codec.decode(lo, hi, level);
+            for (const [k, v] of Object.entries(want)) {
+              const got = d[k as keyof DecodedEntry];
+              if (got !== v) {
+                const word = bigOf({ lo, hi }).toString(16);
+                throw new Error(
+                  `decode(0x${word}, level ${level}).${k}: got ${String(got)}, the SDM gives ${String(v)}` +
+                    (k === "present"
+                      ? " (P is bit 0: an entry with P=0 maps nothing, SDM 4.5)"
+                      : k === "leaf" || k === "pageSize"
+                        ? " (bit 7 is PS only in a PDPTE or PDE; PAT in a PTE, reserved in a PML4E/PML5E)"
+                        : ""),
+                );
+              }
+            }
+          }),
+          params,
+        ),
+    },
   ];
+}
+
+/**
+ * Any 64-bit word at any level, with the reserved bits of a large leaf (20:13 of a 2 MiB PDE,
+ * 29:13 of a 1 GiB PDPTE) cleared so that its address is unambiguous. Bit 7 of a PML4E/PML5E
+ * (reserved) stays: whatever else it does, it never makes the entry map a page.
+ */
+const wellFormedWordArbitrary = fc
+  .tuple(
+    fc.constantFrom<PagingLevel>(1, 2, 3, 4, 5),
+    fc.integer({ min: 0, max: 0xffffffff }),
+    fc.integer({ min: 0, max: 0xffffffff }),
+  )
+  .map(([level, lo, hi]): [PagingLevel, number, number] => {
+    if ((lo & 0x80) !== 0 && level === 2) lo = (lo & ~0x001fe000) >>> 0;
+    if ((lo & 0x80) !== 0 && level === 3) lo = (lo & ~0x3fffe000) >>> 0;
+    return [level, lo, hi];
+  });
+
+/** The fields of `decode`, read straight off the bits with BigInt (SDM 4.5, Tables 4-14..4-20). */
+function referenceDecode(level: PagingLevel, lo: number, hi: number): Record<string, unknown> {
+  const w = bigOf({ lo, hi });
+  const bit = (n: number) => ((w >> BigInt(n)) & 1n) === 1n;
+  const bits = (from: number, width: number) => Number((w >> BigInt(from)) & ((1n << BigInt(width)) - 1n));
+  const leaf = level === 1 || ((level === 2 || level === 3) && bit(7));
+  const pageSize = !leaf ? null : level === 1 ? 4096 : level === 2 ? 2 ** 21 : 2 ** 30;
+  const frameBits = BigInt(pageSize ?? 4096) - 1n;
+  return {
+    level,
+    present: bit(0),
+    writable: bit(1),
+    user: bit(2),
+    writeThrough: bit(3),
+    cacheDisable: bit(4),
+    accessed: bit(5),
+    dirty: bit(6),
+    leaf,
+    pageSize,
+    pat: leaf && (level === 1 ? bit(7) : bit(12)),
+    global: bit(8),
+    available: bits(9, 3),
+    availableHigh: bits(52, 7),
+    protectionKey: bits(59, 4),
+    noExecute: bit(63),
+    address: Number(w & ((1n << 52n) - 1n) & ~0xfffn & ~frameBits),
+  };
 }
 
 /** Run every law of {@link entryCodecLaws}; throws on the first violation. */
