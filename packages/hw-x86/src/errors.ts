@@ -14,7 +14,7 @@
  * the machine exactly as it was; the tests check that.
  *
  * Every message names the call, the value and the rule, e.g.
- * `map(va=0x1000, pa=0x201000, size=2MiB): pa is not 2 MiB aligned (Intel SDM 4.5, Table 4-17)`.
+ * `map(va=0x200000, pa=0x201000, size=2097152): 0x201000 is not aligned to 0x200000 bytes`.
  *
  * Each class has a stable string `code` that programs can switch on; messages may be reworded.
  * Other parts of this package (CPUs, interrupts, devices) add their own subclasses of
