@@ -109,6 +109,40 @@ describe("TLB shootdown by IPI", () => {
     expect(k.resourceLeaks()).toEqual([]);
   });
 
+  it("kernel stacks released beyond the cache are INVLPG'd on every CPU by IPI, and their frames wait for the acknowledgement", () => {
+    // Kernel mappings are global (G=1): any CPU may cache them whatever it runs, so each released
+    // stack page costs one IPI per other CPU (Linux: flush_tlb_kernel_range → on_each_cpu).
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main(st) {
+        const worker = st.addressOf(function* () {
+          yield* compute(3_000);
+          return 0;
+        });
+        for (let i = 0; i < 14; i++) yield* sys.thread_create(worker, 0, 0, 0);
+        yield* compute(400_000); // every worker has exited and been reaped by then
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true, cpus: 2 });
+    const target = k.shootdown.target;
+    const invalidate = target.invalidateKernelPage.bind(target);
+    const ipisPerPage: number[] = [];
+    target.invalidateKernelPage = (va: number) => {
+      const before = target.ipisSent;
+      invalidate(va);
+      ipisPerPage.push(target.ipisSent - before);
+    };
+    k.boot("init");
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    // 15 stacks (init and its workers), 8 kept by the cache, 4 pages each for the others.
+    expect(ipisPerPage.length).toBeGreaterThanOrEqual(4 * (15 - 8));
+    expect(ipisPerPage.every((n) => n === 1)).toBe(true);
+    expect(target.pending()).toEqual([]);
+    expect(target.waitingCallbacks).toBe(0);
+    expect(k.resourceLeaks()).toEqual([]);
+  });
+
   it("one CPU sends no IPIs; the same program on 2 CPUs is as deterministic as on 1", () => {
     const run = (cpus: number) =>
       boot(

@@ -207,10 +207,11 @@ export class Kernel implements Waker {
       mapper: this.kernelMapper,
       frames: this.frames,
       memory: this.memory,
-      // Kernel mappings are global: every CPU drops the translation (a global INVLPG shootdown).
-      invalidate: (va) => {
-        for (const c of this.cpus) c.tlb.invlpg(0, va);
-      },
+      // Kernel mappings are global: every CPU may cache them, whatever it runs, so an unmapped
+      // stack page is an INVLPG on every CPU, by IPI (kernel/shootdown.ts), and its frames wait
+      // for every acknowledgement as a user page's do (Linux: flush_tlb_kernel_range).
+      invalidate: (va) => this.shootdown.target.invalidateKernelPage(va),
+      whenAcknowledged: (done) => this.shootdown.target.whenAcknowledged(done),
     });
     this.objects = new ObjectSpace();
     this.processType = this.objects.defineType({ name: "process", signals: ["terminated"] });

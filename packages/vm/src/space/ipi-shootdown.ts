@@ -147,6 +147,23 @@ export class IpiShootdown implements ShootdownTarget {
     this.#ran.forget(cpu, spaceId);
   }
 
+  /**
+   * A global kernel mapping at `va` changed (a kernel stack unmapped, for one): INVLPG on every
+   * CPU, whatever space it runs. A global entry survives CR3 loads (Intel SDM 4.10.2.4: entries
+   * with G=1 are not invalidated by MOV to CR3 when CR4.PGE=1), so any CPU may still hold it, and
+   * INVLPG drops it whatever PCID is current (SDM 4.10.4.1). Linux's `flush_tlb_kernel_range`
+   * does the same with `on_each_cpu`. Pair it with {@link IpiShootdown.whenAcknowledged} before
+   * the frame behind `va` gets a new owner.
+   * @throws {@link VmArgumentError} for an address that is not a safe integer (kernel addresses
+   *   are negative: the upper half); nothing is sent then.
+   */
+  invalidateKernelPage(va: number): void {
+    if (!Number.isSafeInteger(va)) {
+      throw new VmArgumentError(`invalidateKernelPage(va=${va}): not an integer address`);
+    }
+    for (let i = 0; i < this.#o.cpus.length; i++) this.#send(i, { kind: "page", va });
+  }
+
   #spaceOn(c: Cpu, i: number): number | null {
     return this.#o.spaceOn !== undefined ? this.#o.spaceOn(c) : this.#current[i]!;
   }
