@@ -13,7 +13,7 @@
  * Related: `mapper.ts` (the laws that use these), `../paging/api.ts` (the interface).
  */
 import fc from "fast-check";
-import type { LeafFlags, MapFlags, Mapping, PageTableMapper } from "../paging/api.js";
+import type { LeafFlags, MapFlags, Mapping, PageTableMapper, TlbFlush } from "../paging/api.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize, type VirtAddr } from "../paging/virtual-address.js";
 
 /** A point of the small address grid: indices per level and a page size. */
@@ -96,6 +96,49 @@ export function sameFlags(actual: LeafFlags, expected: MapFlags, where: string):
     throw new Error(`${where}: software bits 58:52 differ`);
 }
 
+/**
+ * Throws unless `flush` is the INVLPG obligation of a change to the page at `va` of `size`: kind
+ * `page`, that page, and `global` whenever the old entry was global (a CR3 write would not drop it).
+ */
+export function expectPageFlush(
+  flush: TlbFlush,
+  va: VirtAddr,
+  size: PageSize,
+  wasGlobal: boolean,
+  where: string,
+): void {
+  if (flush.kind !== "page")
+    throw new Error(`${where}: the old translation may be cached (SDM 4.10.4.2) but no flush was obliged`);
+  if (flush.va !== va || flush.size !== size)
+    throw new Error(
+      `${where}: flush names page ${flush.va} of ${flush.size}, the change was to ${va} of ${size}`,
+    );
+  if (wasGlobal && !flush.global)
+    throw new Error(`${where}: the old entry was global; the flush must say so (a CR3 write keeps it)`);
+}
+
+/**
+ * Whether a protect from `before` to `after` leaves a cached translation wrong enough to need
+ * INVLPG: a permission taken away (R/W or U/S cleared, XD set), a memory type, global or
+ * protection-key change, or A/D cleared (a cached entry would not set them again). Granting a
+ * permission may skip the flush: the stale entry only causes a spurious fault, which re-walks
+ * (SDM 4.10.4.3). Software bits are ignored by the hardware.
+ */
+export function protectNeedsFlush(before: LeafFlags, after: LeafFlags): boolean {
+  return (
+    (before.writable && !after.writable) ||
+    (before.user && !after.user) ||
+    (!before.noExecute && after.noExecute) ||
+    before.global !== after.global ||
+    before.writeThrough !== after.writeThrough ||
+    before.cacheDisable !== after.cacheDisable ||
+    before.pat !== after.pat ||
+    before.protectionKey !== after.protectionKey ||
+    (before.accessed && !after.accessed) ||
+    (before.dirty && !after.dirty)
+  );
+}
+
 // ── the model and its commands ──────────────────────────────────────────────────────────────────
 
 /** The naive model: page base → mapping, with the A and D bits the mapper must report and keep. */
@@ -168,7 +211,7 @@ class UnmapCommand implements MapperCommand {
     if (r.kind !== "unmapped") throw new Error(`unmap(${va}): expected unmapped, got ${r.kind}`);
     if (r.mapping.pa !== m.pa || r.mapping.size !== m.size)
       throw new Error(`unmap(${va}): wrong old mapping`);
-    if (r.flush.kind !== "page") throw new Error(`unmap(${va}): must oblige a page flush`);
+    expectPageFlush(r.flush, va, m.size, m.flags.global ?? false, `unmap(${va})`);
     model.pages.delete(va);
     if (real.translate(va) !== null) throw new Error(`unmap(${va}): still translates`);
     real.checkInvariants();
@@ -196,6 +239,7 @@ class UnmapAbsentCommand implements MapperCommand {
       throw new Error("unreachable: an aligned page base inside a page of its own size is that page");
     } else {
       if (r.kind !== "unmapped") throw new Error(`${this.toString()}: expected unmapped, got ${r.kind}`);
+      expectPageFlush(r.flush, va, this.page.size, covering[1].flags.global ?? false, this.toString());
       model.pages.delete(va);
     }
     real.checkInvariants();
@@ -229,6 +273,8 @@ class ProtectCommand implements MapperCommand {
       dirty: this.ad.dirty ?? m.dirty,
     };
     sameAccessedDirty(r.after.flags, next, `protect(${va}) after`);
+    if (r.flush.kind !== "none" || protectNeedsFlush(r.before.flags, r.after.flags))
+      expectPageFlush(r.flush, va, m.size, r.before.flags.global, `protect(${va})`);
     model.pages.set(va, next);
     real.checkInvariants();
   }

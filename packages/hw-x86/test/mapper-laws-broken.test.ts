@@ -1,0 +1,90 @@
+/**
+ * Planted bugs: page-table mappers with one mistake each that {@link mapperLaws} must reject,
+ * each built as our `Mapper` behind a wrapper that changes one answer the way the student's bug
+ * would. All of these passed every mapper law before the law named in their test was
+ * strengthened (the three older planted bugs are in mapper.test.ts).
+ */
+import { describe, expect, it } from "vitest";
+import { Mapper, PAGE_4K, type PageTableMapper, PhysicalMemory, StackFrameSource } from "../src/index.js";
+import { mapperLaws } from "../src/laws/index.js";
+
+/** A mapper that delegates to ours, with some methods rewritten from the real one. */
+function broken(override: (real: Mapper) => Partial<PageTableMapper>): () => PageTableMapper {
+  return () => {
+    const real = new Mapper({
+      memory: new PhysicalMemory({ size: 16 * 2 ** 20 }),
+      frames: new StackFrameSource(1, 1024),
+    });
+    return {
+      root: real.root,
+      levels: real.levels,
+      map: (...a) => real.map(...a),
+      unmap: (...a) => real.unmap(...a),
+      protect: (...a) => real.protect(...a),
+      translate: (va) => real.translate(va),
+      mappings: () => real.mappings(),
+      checkInvariants: () => real.checkInvariants(),
+      ...override(real),
+    };
+  };
+}
+
+/** What the law whose name starts with `start` reports (fast-check's `cause`), or "the law held". */
+function complaint(factory: () => PageTableMapper, start: string): string {
+  const law = mapperLaws(factory, { numRuns: 60, modelRuns: 40, seed: 7 }).find((l) =>
+    l.name.startsWith(start),
+  );
+  if (law === undefined) throw new Error(`no law named ${start}…`);
+  try {
+    law.check();
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause;
+    return String(cause instanceof Error ? cause.message : e);
+  }
+  return "the law held";
+}
+
+describe("mapperLaws reject planted mapper bugs", () => {
+  it("a protect that obliges no TLB flush (mprotect without invlpg)", () => {
+    const factory = broken((real) => ({
+      protect: (va, size, flags) => {
+        const r = real.protect(va, size, flags);
+        return r.kind === "protected" ? { ...r, flush: { kind: "none" } } : r;
+      },
+    }));
+    expect(complaint(factory, "model")).toMatch(/no flush was obliged/);
+  });
+
+  it("an unmap whose flush names a 4 KiB page for a large page", () => {
+    const factory = broken((real) => ({
+      unmap: (va, size) => {
+        const r = real.unmap(va, size);
+        return r.kind === "unmapped" && r.flush.kind === "page"
+          ? { ...r, flush: { ...r.flush, size: PAGE_4K } }
+          : r;
+      },
+    }));
+    expect(complaint(factory, "unmap makes")).toMatch(/flush names page .* of 4096, the change was to/);
+  });
+
+  it("an unmap or protect whose flush forgets that the old entry was global", () => {
+    const unmapping = broken((real) => ({
+      unmap: (va, size) => {
+        const r = real.unmap(va, size);
+        return r.kind === "unmapped" && r.flush.kind === "page"
+          ? { ...r, flush: { ...r.flush, global: false } }
+          : r;
+      },
+    }));
+    expect(complaint(unmapping, "unmap makes")).toMatch(/old entry was global/);
+    const protecting = broken((real) => ({
+      protect: (va, size, flags) => {
+        const r = real.protect(va, size, flags);
+        return r.kind === "protected" && r.flush.kind === "page"
+          ? { ...r, flush: { ...r.flush, global: r.after.flags.global } }
+          : r;
+      },
+    }));
+    expect(complaint(protecting, "model")).toMatch(/old entry was global/);
+  });
+});
