@@ -87,4 +87,15 @@ describe("mapperLaws reject planted mapper bugs", () => {
     }));
     expect(complaint(protecting, "model")).toMatch(/old entry was global/);
   });
+
+  it("an unmap that never frees the tables it empties (xv6's uvmunmap leaves them to freewalk)", () => {
+    const factory = broken((real) => ({
+      unmap: (va, size) => {
+        const r = real.unmap(va, size);
+        return r.kind === "unmapped" ? { ...r, freedTables: 0 } : r;
+      },
+    }));
+    expect(complaint(factory, "unmap makes")).toMatch(/freedTables=0, but all 3 tables/);
+    expect(complaint(factory, "model")).toMatch(/an empty table leaks its frame/);
+  });
 });

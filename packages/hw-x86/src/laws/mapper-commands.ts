@@ -10,6 +10,10 @@
  *   × size ∈ {4 KiB, 2 MiB, 1 GiB}  → pages that overlap, nest and repeat
  * ```
  *
+ * Besides the answers, the model holds a mapper to the page-table frames an unmap gives back:
+ * the tables that the remaining pages no longer need (a lone 4 KiB page needs a PDPT, a PD and a
+ * PT), so an unmap that leaks an empty table, or frees one still in use, shows.
+ *
  * Related: `mapper.ts` (the laws that use these), `../paging/api.ts` (the interface).
  */
 import fc from "fast-check";
@@ -139,6 +143,26 @@ export function protectNeedsFlush(before: LeafFlags, after: LeafFlags): boolean 
   );
 }
 
+/**
+ * The page tables (below the root) that a set of pages needs, as keys of the table's own
+ * position: one PDPT per PML4 slot used, one PD per PDPT slot used by a 2 MiB or 4 KiB page, one
+ * PT per PD slot used by a 4 KiB page. Worked: a lone 4 KiB page needs 3 tables; a 2 MiB page
+ * beside it in the same 1 GiB region adds none.
+ */
+export function tablesNeeded(pages: Iterable<readonly [VirtAddr, { readonly size: PageSize }]>): Set<string> {
+  const need = new Set<string>();
+  for (const [va, m] of pages) {
+    const u = va < 0 ? va + 2 ** 48 : va; // the 48 bits the four indices come from
+    const pml4 = Math.floor(u / 2 ** 39);
+    const pdpt = Math.floor(u / 2 ** 30) % 512;
+    const pd = Math.floor(u / 2 ** 21) % 512;
+    need.add(`pdpt ${pml4}`);
+    if (m.size !== PAGE_1G) need.add(`pd ${pml4}.${pdpt}`);
+    if (m.size === PAGE_4K) need.add(`pt ${pml4}.${pdpt}.${pd}`);
+  }
+  return need;
+}
+
 // ── the model and its commands ──────────────────────────────────────────────────────────────────
 
 /** The naive model: page base → mapping, with the A and D bits the mapper must report and keep. */
@@ -159,6 +183,15 @@ function sameAccessedDirty(actual: LeafFlags, m: { accessed: boolean; dirty: boo
 }
 
 type MapperCommand = fc.Command<Model, PageTableMapper>;
+
+/** Throws unless an unmap gave back exactly the tables the remaining pages no longer need. */
+function expectFreedTables(got: number, want: number, where: string): void {
+  if (got !== want)
+    throw new Error(
+      `${where}: freedTables=${got}, but ${want} table(s) became empty and must go back to the frame source` +
+        (got < want ? " (an empty table leaks its frame)" : " (a table still in use was freed)"),
+    );
+}
 
 function overlapping(model: Model, va: VirtAddr, size: PageSize): [VirtAddr, { size: PageSize }][] {
   const end = va + size;
@@ -212,7 +245,9 @@ class UnmapCommand implements MapperCommand {
     if (r.mapping.pa !== m.pa || r.mapping.size !== m.size)
       throw new Error(`unmap(${va}): wrong old mapping`);
     expectPageFlush(r.flush, va, m.size, m.flags.global ?? false, `unmap(${va})`);
+    const tablesBefore = tablesNeeded(model.pages).size;
     model.pages.delete(va);
+    expectFreedTables(r.freedTables, tablesBefore - tablesNeeded(model.pages).size, `unmap(${va})`);
     if (real.translate(va) !== null) throw new Error(`unmap(${va}): still translates`);
     real.checkInvariants();
   }
@@ -240,7 +275,9 @@ class UnmapAbsentCommand implements MapperCommand {
     } else {
       if (r.kind !== "unmapped") throw new Error(`${this.toString()}: expected unmapped, got ${r.kind}`);
       expectPageFlush(r.flush, va, this.page.size, covering[1].flags.global ?? false, this.toString());
+      const tablesBefore = tablesNeeded(model.pages).size;
       model.pages.delete(va);
+      expectFreedTables(r.freedTables, tablesBefore - tablesNeeded(model.pages).size, this.toString());
     }
     real.checkInvariants();
   }

@@ -10,7 +10,8 @@
  * | map         | refused with `already-mapped` (same page), `huge-page-in-the-way` (a larger page  |
  * |             | covers it) or `table-in-the-way` (smaller pages inside it); else recorded         |
  * | unmap       | `not-mapped` / `size-mismatch` / `unmapped` with the recorded mapping, and a     |
- * |             | `page` flush of that page (`global` if it was)                                    |
+ * |             | `page` flush of that page (`global` if it was), and `freedTables` = the tables no |
+ * |             | remaining page needs                                                              |
  * | protect     | the frame stays, the flags become the new ones, A/D set or cleared if named, else kept; |
  * |             | a `page` flush of that page unless it only granted permissions                    |
  * | translate   | the covering page's frame + offset, flags and A/D, or `null`                      |
@@ -34,6 +35,7 @@ import {
   gridPageArb,
   gridVa,
   sameFlags,
+  tablesNeeded,
 } from "./mapper-commands.js";
 
 // ── the laws ────────────────────────────────────────────────────────────────────────────────────
@@ -88,6 +90,11 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
             const r = m.unmap(va, page.size);
             if (r.kind !== "unmapped" || r.mapping.pa !== pa) throw new Error(`unmap: ${r.kind}`);
             expectPageFlush(r.flush, va, page.size, flags.global ?? false, "unmap");
+            const lone = tablesNeeded([[va, page]]).size; // 3, 2 or 1 below the root
+            if (r.freedTables !== lone)
+              throw new Error(
+                `unmap of the only page: freedTables=${r.freedTables}, but all ${lone} tables under the root became empty`,
+              );
             if (m.translate(va) !== null) throw new Error("still mapped after unmap");
             if ([...m.mappings()].length !== 0) throw new Error("mappings() not empty after unmap");
             if (m.unmap(va, page.size).kind !== "not-mapped")
