@@ -98,4 +98,14 @@ describe("mapperLaws reject planted mapper bugs", () => {
     expect(complaint(factory, "unmap makes")).toMatch(/freedTables=0, but all 3 tables/);
     expect(complaint(factory, "model")).toMatch(/an empty table leaks its frame/);
   });
+
+  it("a protect that finds the covering leaf but ignores the size asked for", () => {
+    const factory = broken((real) => ({
+      protect: (va, size, flags) => {
+        const t = va % size === 0 ? real.translate(va) : null;
+        return t === null ? real.protect(va, size, flags) : real.protect(t.va, t.size, flags);
+      },
+    }));
+    expect(complaint(factory, "model")).toMatch(/expected size-mismatch, got protected/);
+  });
 });

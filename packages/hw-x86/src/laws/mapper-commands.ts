@@ -320,6 +320,37 @@ class ProtectCommand implements MapperCommand {
   }
 }
 
+/**
+ * protect of a page that is not exactly a mapped page: `not-mapped` if no page covers its base,
+ * `size-mismatch` if a page of another size does; nothing changes either way.
+ */
+class ProtectAbsentCommand implements MapperCommand {
+  constructor(
+    readonly page: GridPage,
+    readonly flags: MapFlags,
+  ) {}
+  check(model: Readonly<Model>): boolean {
+    return model.pages.get(gridVa(this.page))?.size !== this.page.size;
+  }
+  run(model: Model, real: PageTableMapper): void {
+    const va = gridVa(this.page);
+    const covering = [...model.pages].find(([v, m]) => va >= v && va < v + m.size);
+    const before = JSON.stringify([...real.mappings()]);
+    const r = real.protect(va, this.page.size, this.flags);
+    const want = covering === undefined ? "not-mapped" : "size-mismatch";
+    if (r.kind !== want)
+      throw new Error(
+        `${this.toString()}: expected ${want}, got ${r.kind} (protect must match the page size too)`,
+      );
+    if (JSON.stringify([...real.mappings()]) !== before)
+      throw new Error(`${this.toString()}: a refused protect changed the mappings`);
+    real.checkInvariants();
+  }
+  toString(): string {
+    return `protectAny(${gridVa(this.page)}, ${this.page.size})`;
+  }
+}
+
 class TranslateCommand implements MapperCommand {
   constructor(
     readonly page: GridPage,
@@ -405,6 +436,7 @@ class ListCommand implements MapperCommand {
 export const commandsArb = fc.commands(
   [
     fc.tuple(gridPageArb, fc.nat(), flagsArb).map(([p, n, f]) => new MapCommand(p, n, f)),
+    fc.tuple(gridPageArb, flagsArb).map(([p, f]) => new ProtectAbsentCommand(p, f)),
     fc.nat().map((i) => new UnmapCommand(i)),
     gridPageArb.map((p) => new UnmapAbsentCommand(p)),
     fc.tuple(fc.nat(), flagsArb, accessedDirtyArb).map(([i, f, ad]) => new ProtectCommand(i, f, ad)),

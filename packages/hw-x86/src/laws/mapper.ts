@@ -14,6 +14,8 @@
  * |             | remaining page needs                                                              |
  * | protect     | the frame stays, the flags become the new ones, A/D set or cleared if named, else kept; |
  * |             | a `page` flush of that page unless it only granted permissions                    |
+ * | protect of  | `not-mapped` if no page covers its base, `size-mismatch` if a page of another     |
+ * | a non-page  | size does; nothing changes                                                        |
  * | translate   | the covering page's frame + offset, flags and A/D, or `null`                      |
  * | mappings()  | exactly the model's pages, in increasing unsigned address order                   |
  *
