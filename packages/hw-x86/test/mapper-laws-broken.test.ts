@@ -5,7 +5,14 @@
  * strengthened (the three older planted bugs are in mapper.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { Mapper, PAGE_4K, type PageTableMapper, PhysicalMemory, StackFrameSource } from "../src/index.js";
+import {
+  Mapper,
+  PAGE_4K,
+  type PageTableMapper,
+  PhysicalMemory,
+  StackFrameSource,
+  type VirtAddr,
+} from "../src/index.js";
 import { mapperLaws } from "../src/laws/index.js";
 
 /** A mapper that delegates to ours, with some methods rewritten from the real one. */
@@ -42,6 +49,12 @@ function complaint(factory: () => PageTableMapper, start: string): string {
     return String(cause instanceof Error ? cause.message : e);
   }
   return "the law held";
+}
+
+/** A student's PX(level, va) with an 8-bit mask: PT index 511 lands in slot 255. */
+function eightBitPtIndex(va: VirtAddr): VirtAddr {
+  const pt = (((Math.floor(va / 4096) % 512) + 512) % 512) | 0;
+  return pt >= 256 ? va - 256 * 4096 : va;
 }
 
 describe("mapperLaws reject planted mapper bugs", () => {
@@ -107,5 +120,19 @@ describe("mapperLaws reject planted mapper bugs", () => {
       },
     }));
     expect(complaint(factory, "model")).toMatch(/expected size-mismatch, got protected/);
+  });
+
+  it("a mapper that takes the PT index with 8 bits (slot 511 lands in 255)", () => {
+    const factory = broken((real) => ({
+      map: (va, pa, size, flags) => real.map(size === PAGE_4K ? eightBitPtIndex(va) : va, pa, size, flags),
+      unmap: (va, size) => real.unmap(size === PAGE_4K ? eightBitPtIndex(va) : va, size),
+      protect: (va, size, flags) => real.protect(size === PAGE_4K ? eightBitPtIndex(va) : va, size, flags),
+      translate: (va) => {
+        const t = real.translate(va);
+        return t !== null && t.size !== PAGE_4K ? t : real.translate(eightBitPtIndex(va));
+      },
+    }));
+    expect(complaint(factory, "map then translate")).toMatch(/translate after map/);
+    expect(complaint(factory, "model")).toMatch(/flush names page|mappings\(\): got|translate\(/);
   });
 });

@@ -6,8 +6,10 @@
  * table of `mapper.ts`).
  *
  * ```
- *   PML4 index ∈ {0, 1, 256, 511}  (lower and upper half)  × a few PDPT/PD/PT indices
- *   × size ∈ {4 KiB, 2 MiB, 1 GiB}  → pages that overlap, nest and repeat
+ *   PML4 index ∈ {0, 1, 256, 511}  (lower and upper half)  × PDPT/PD index ∈ {0, 1, 2, 511}
+ *   × PT index ∈ {0, 1, 2, 3, 511}  × size ∈ {4 KiB, 2 MiB, 1 GiB}  → pages that overlap, nest
+ *   and repeat, and pages in the last slot of a table (where an index taken with 8 bits, or a
+ *   loop that stops at 510, shows)
  * ```
  *
  * Besides the answers, the model holds a mapper to the page-table frames an unmap gives back:
@@ -42,9 +44,9 @@ export function gridVa(p: GridPage): VirtAddr {
 /** Grid points, 4 KiB pages drawn twice as often as each larger size. */
 export const gridPageArb: fc.Arbitrary<GridPage> = fc.record({
   pml4: fc.constantFrom(...PML4S),
-  pdpt: fc.integer({ min: 0, max: 2 }),
-  pd: fc.integer({ min: 0, max: 2 }),
-  pt: fc.integer({ min: 0, max: 3 }),
+  pdpt: fc.constantFrom(0, 1, 2, 511),
+  pd: fc.constantFrom(0, 1, 2, 511),
+  pt: fc.constantFrom(0, 1, 2, 3, 511),
   size: fc.constantFrom<PageSize>(PAGE_4K, PAGE_4K, PAGE_2M, PAGE_1G),
 });
 

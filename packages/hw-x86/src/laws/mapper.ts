@@ -71,7 +71,7 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
             const r = m.map(va, pa, page.size, flags);
             if (r.kind !== "mapped" || r.flush.kind !== "none") throw new Error(`map: ${r.kind}`);
             const t = m.translate(va + (off % page.size));
-            if (t === null || t.paOfByte !== pa + (off % page.size) || t.size !== page.size) {
+            if (t === null || t.paOfByte !== pa + (off % page.size) || t.size !== page.size || t.va !== va) {
               throw new Error(`translate after map: ${JSON.stringify(t)}`);
             }
             sameFlags(t.flags, flags, "translate");
