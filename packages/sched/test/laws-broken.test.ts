@@ -175,26 +175,25 @@ describe("the policy laws reject broken policies", () => {
     expect(failureOf(law)).toMatch(/was not picked again for \d+ picks after pick \d+ .*bounded waiting/);
   });
 
-  // Fails today: the suite keeps the set of threads fixed, so it passes this policy (issue: the
-  // starvation law's documented gap). `it.fails` until the law under arrivals exists.
-  it.fails("an MLFQ without a boost that claims starvation freedom is rejected by the suite", () => {
+  it("an MLFQ without a boost that claims starvation freedom passes the fixed-set law but fails 'starvation-free under arrivals'", () => {
+    const f = () => new BoostlessMlfq({ levels: 3, quantum: [2, 4, 8], allotment: [4, 8, 16] });
+    // With a fixed set every thread sinks to the bottom level, which is round robin: law 3 passes.
+    lawNamed(f, "eventually picked", {}).check();
+    // Under a churn of short jobs entering at the top, the bottom level never runs again.
+    expect(failureOf(lawNamed(f, "under arrivals", {}))).toMatch(
+      /long-lived thread \d+ was not picked again for \d+ picks \(picks \d+\.\.\d+\) after its pick \d+ while \d+ short-lived threads arrived/,
+    );
+    // And so the whole suite rejects it (this assertion failed before the law existed).
     let thrown: unknown = null;
     try {
-      runPolicyLaws(() => new BoostlessMlfq({ levels: 3, quantum: [2, 4, 8], allotment: [4, 8, 16] }), {
-        numRuns: 50,
-        seed: 42,
-      });
+      runPolicyLaws(f, { numRuns: 50, seed: 42 });
     } catch (e) {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(Error);
-    expect(
-      failureOf({
-        check: () => {
-          throw thrown;
-        },
-      }),
-    ).toMatch(/thread \d+ .*picks/);
+    expect((thrown as Error).message).toMatch(
+      /^law "mlfq: every thread keeps being picked while short-lived threads keep arriving/,
+    );
   });
 
   it("a CFS that ignores nice weights fails 'CPU time in proportion'", () => {
@@ -250,6 +249,12 @@ describe("the policy laws reject broken policies", () => {
       lawNamed(f, "proportion", { shares }).check();
     }
     lawNamed(() => new RoundRobinPolicy({ quantum: 3 }), "eventually picked", {}).check();
+    lawNamed(() => new RoundRobinPolicy({ quantum: 3 }), "under arrivals", {}).check();
+    lawNamed(
+      () => new MlfqPolicy({ levels: 3, quantum: [2, 4, 8], allotment: [4, 8, 16], boostPeriod: 50 }),
+      "under arrivals",
+      {},
+    ).check();
     lawNamed(() => new FifoPolicy(), "lost or duplicated", {}).check();
   });
 });

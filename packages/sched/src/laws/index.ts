@@ -20,13 +20,17 @@
  *   3. **ready threads are eventually picked** (only when `starvationFree` is true) — with a fixed
  *      set of CPU-bound threads, each one is picked within every window of 100·n + 500 picks
  *      (bounded waiting: not only a first pick, but again and again, for three such windows);
- *   4. **picks respect affinity** — a multi-CPU {@link Scheduler} built from the factory never
+ *   4. **... and keep being picked while newcomers arrive** (only when `starvationFree` is true) —
+ *      1–4 long-lived CPU-bound threads and a churn of short-lived ones (admitted, run 1–3
+ *      cycles, retired; 1–4 alive at once): every thread, long-lived or new, is picked within
+ *      every window of 100·n + 500 picks, n the most threads alive at once (`starvation.ts`);
+ *   5. **picks respect affinity** — a multi-CPU {@link Scheduler} built from the factory never
  *      runs a thread on a CPU outside its mask, under random spawns, ticks, blocks, wakes, yields,
  *      affinity changes and exits, and never loses a thread between CPUs;
- *   5. **CPU time follows the weights** (only when the caller says what the policy shares by,
+ *   6. **CPU time follows the weights** (only when the caller says what the policy shares by,
  *      option `shares`) — 2 to 4 CPU-bound threads with different weights (nice through Linux's
  *      table, or tickets) each get weight/total of 40,000 cycles, within 4 percentage points.
- *      Laws 1–4 hold for a policy that ignores weights altogether; this one does not.
+ *      Laws 1–5 hold for a policy that ignores weights altogether; this one does not.
  */
 import fc from "fast-check";
 import {
@@ -43,6 +47,7 @@ import { SchedError } from "../errors.js";
 import { maskHas } from "../smp/affinity.js";
 import { Scheduler } from "../smp/scheduler.js";
 import { type Cmd, commands, type Model, paramsArb } from "./policy-commands.js";
+import { arrivalsProperty, progressProperty } from "./starvation.js";
 
 /** One law: `check()` throws (with fast-check's counterexample and replay path) on a violation. */
 export interface Law {
@@ -137,6 +142,10 @@ export function policyLaws(factory: PolicyFactory, options: LawOptions = {}): La
       name: `${probe.name}: every ready thread is eventually picked (starvation-free)`,
       check: () => fc.assert(progressProperty(factory), assertOpts(options)),
     });
+    laws.push({
+      name: `${probe.name}: every thread keeps being picked while short-lived threads keep arriving (starvation-free under arrivals)`,
+      check: () => fc.assert(arrivalsProperty(factory), assertOpts(options)),
+    });
   }
   const by = options.shares;
   if (by !== undefined) {
@@ -220,84 +229,6 @@ export function runPolicyLaws(factory: PolicyFactory, options: LawOptions = {}):
       const message = e instanceof Error ? e.message : String(e);
       throw new Error(`law "${law.name}" violated:\n${message}`, { cause: e });
     }
-  }
-}
-
-/**
- * Bounded waiting for a fixed set of CPU-bound threads: pick, run ticks until the policy preempts
- * (or 200 ticks, then yield), requeue, for 3·B picks where B = 100·n + 500. Every thread must be
- * picked at least once in every window of B consecutive picks: its first pick within the first B
- * picks, and then never B picks without one, up to the end of the run. A first pick alone is not
- * enough — a policy that runs each thread once and then re-picks one of them forever (a LIFO stack
- * behind a FIFO of new threads: picks 0 1 2 2 2 2 …) starves threads it has already run.
- *
- * B is generous on purpose: our policies' worst gap on this workload is about 2·n picks (round
- * robin, FIFO, O(1), both MLFQs) and 26·n (CFS: a nice 5 thread waits while nice −5 ones run on,
- * which is fairness, not starvation). Shares are kept within the ratios of the baselines (nice
- * −5..5, i.e. weights 3121..335; tickets 1..16): a fair policy may legitimately make a nice-19
- * thread wait thousands of picks behind a nice −20 one, which no fixed bound in picks captures.
- *
- * Not modelled: a stream of newly admitted threads. Under one, an MLFQ without a boost starves its
- * bottom level (OSTEP 8.3), but so would our O(1) policy's expired array (a new thread gets a
- * whole slice in the active array, where Linux 2.6's fork split the parent's), so the law keeps
- * the set of threads fixed and such an MLFQ passes it (every thread sinks to the bottom level,
- * which is round robin).
- */
-function progressProperty(
-  factory: PolicyFactory,
-): fc.IPropertyWithHooks<[Partial<ThreadParams>[], number[]]> {
-  return fc.property(
-    fc.array(
-      paramsArb.map((p) => ({ ...p, nice: Math.max(-5, Math.min(5, p.nice ?? 0)) })),
-      { minLength: 1, maxLength: 8 },
-    ),
-    fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 16 }),
-    (params, tickSizes) => {
-      const p = factory(cpuId(0));
-      params.forEach((pr, i) => {
-        p.admit(threadId(i), pr);
-        p.enqueue(threadId(i), "new");
-      });
-      const n = params.length;
-      const bound = 100 * n + 500;
-      const picks = 3 * bound;
-      /** Pick number of each thread's last pick; −1 before its first. */
-      const last = params.map(() => -1);
-      /** The most recent picks, for the failure message. */
-      const recent: number[] = [];
-      let step = 0;
-      for (let pick = 0; pick < picks; pick++) {
-        const t = p.pickNext();
-        if (t === null) throw new Error(`pickNext() returned null with ${n} CPU-bound threads`);
-        if (t < 0 || t >= n || !Number.isInteger(t))
-          throw new Error(`pickNext() returned tid=${t}, which was never admitted (threads 0..${n - 1})`);
-        last[t] = pick;
-        recent.push(t);
-        if (recent.length > 24) recent.shift();
-        starvedCheck(last, pick + 1, bound, recent);
-        let preempted = false;
-        for (let k = 0; k < 200 && !preempted; k++)
-          preempted = p.tick(t, tickSizes[step++ % tickSizes.length]!);
-        p.enqueue(t, preempted ? "preempted" : "yielded");
-      }
-    },
-  );
-}
-
-/**
- * Throws when some thread has gone `bound` picks without one, `done` picks into the run: "never
- * picked" when it was never picked at all, else "not picked again" with the picks that ran instead.
- */
-function starvedCheck(last: readonly number[], done: number, bound: number, recent: readonly number[]): void {
-  const others = `the last picks were ${recent.join(" ")}`;
-  const never = last.flatMap((l, i) => (l < 0 && done >= bound ? [i] : []));
-  if (never.length > 0) throw new Error(`threads [${never}] were never picked in ${bound} picks (${others})`);
-  for (let i = 0; i < last.length; i++) {
-    const l = last[i]!;
-    if (done - 1 - l < bound) continue;
-    throw new Error(
-      `thread ${i} was not picked again for ${bound} picks after pick ${l} while it stayed ready (${others}): a starvation-free policy must pick every ready thread within every ${bound} picks (bounded waiting), not only once`,
-    );
   }
 }
 
