@@ -9,7 +9,7 @@
  *  copy  (baseline):  receiver VA d ──▶ new frame F' ← 4096 bytes copied from F
  * ```
  *
- * Cost per page, which the benchmark (`bench/page-transfer.bench.ts`) measures:
+ * Cost per page, which the benchmark (`bench/page-transfer.ts`) measures:
  *
  * | mode  | page-table writes | bytes copied | frames allocated | TLB work                        |
  * |-------|-------------------|--------------|------------------|---------------------------------|
