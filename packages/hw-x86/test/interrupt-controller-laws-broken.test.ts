@@ -2,7 +2,7 @@
  * Planted bugs: a student's interrupt controller — eight lines, a priority and a trigger mode per
  * line, booleans for the input level, the latched edge, the mask and in-service — written straight
  * from the contract of `src/interrupts/api.ts`. Without a bug it passes every law; each planted
- * bug below must be rejected. The first two passed the suite before the law named in their test
+ * bug below must be rejected. The first four passed the suite before the law named in their test
  * was strengthened (the model law ran sequences of about ten commands, too short for two nested
  * interrupts and an EOI; no law masked and unmasked a line that already held a request).
  */
@@ -144,6 +144,19 @@ describe("interruptControllerLaws reject planted controller bugs", () => {
   it("a level line that stays asserted after the device lowers it (an interrupt storm)", () => {
     expect(complaint("lower is ignored on a level line", "held", "agrees")).toMatch(
       /after lower\(#\d+\): line \d is \{"pending":true/,
+    );
+  });
+
+  it("a mask that forgets the edge already latched", () => {
+    expect(complaint("masking forgets a latched edge", "held", "masking holds")).toMatch(
+      /after setMasked\(#\d+, true\): line \d is \{"pending":false/,
+    );
+    expect(complaint("masking forgets a latched edge", "held", "agrees")).not.toBe("the law held");
+  });
+
+  it("an unmask that forgets the edge latched before the mask (maskedEdge: dropped)", () => {
+    expect(complaint("unmasking forgets a latched edge", "dropped", "masking holds")).toMatch(
+      /after setMasked\(#\d+, false\): line \d is \{"pending":false/,
     );
   });
 

@@ -6,6 +6,7 @@
  * | law | what it rules out |
  * | --- | --- |
  * | model agreement | a request lost or invented, a masked line delivered, a lower priority chosen, nesting broken |
+ * | masking holds a request | a request latched before masking lost by the mask or the unmask (as with `maskedEdge: "dropped"` an edge arriving *while* masked is) |
  * | peek is pure | `peek()` that changes what `acknowledge()` returns next |
  * | EOI without service is refused | an EOI that corrupts state instead of failing loudly |
  * | bad lines are refused | out-of-range line numbers accepted, or half-applied |
@@ -246,6 +247,23 @@ export function interruptControllerLaws(factory: () => InterruptController, opts
             fc.modelRun(() => ({ model: new ControllerModel(real), real }), cmds);
           }),
           modelParams,
+        ),
+    },
+    {
+      // The model-based law finds this too, but rarely: a latched edge is usually acknowledged
+      // before a mask and an unmask of the same line come by; with maskedEdge "dropped" a student
+      // easily drops the request already latched as well.
+      name: "masking holds a latched request: raise, mask, unmask, and it is still pending and delivered",
+      check: () =>
+        fc.assert(
+          fc.property(fc.nat(), fc.boolean(), (index, lowerBetween) => {
+            const real = factory();
+            const cmds: Cmd[] = [new SetMasked(index, false), new Raise(index)];
+            if (lowerBetween) cmds.push(new Lower(index));
+            cmds.push(new SetMasked(index, true), new SetMasked(index, false), new Acknowledge());
+            fc.modelRun(() => ({ model: new ControllerModel(real), real }), cmds);
+          }),
+          params,
         ),
     },
     {
