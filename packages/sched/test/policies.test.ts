@@ -647,6 +647,115 @@ describe("O(1) active/expired arrays", () => {
   });
 });
 
+describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to arrivals)", () => {
+  /**
+   * One newcomer alive at a time: before each pick, if none is alive, admit thread 1000, 1001, …
+   * with `newcomer` params; a newcomer runs one cycle and exits; the other threads are CPU-bound
+   * and run whole slices. Returns the clock (cycles) at which each pick of `watch` happened.
+   */
+  function churn(o: O1Policy, cpuBound: number[], newcomer: { nice: number }, picks: number, watch: number) {
+    for (const t of cpuBound) {
+      o.admit(threadId(t));
+      o.enqueue(threadId(t), "new");
+    }
+    let next = 1000;
+    let alive = false;
+    let clock = 0;
+    const at: number[] = [];
+    for (let k = 0; k < picks; k++) {
+      if (!alive) {
+        o.admit(threadId(next), newcomer);
+        o.enqueue(threadId(next++), "new");
+        alive = true;
+      }
+      const t = o.pickNext()!;
+      if (t === watch) at.push(clock);
+      if (t >= 1000) {
+        o.tick(t, 1);
+        clock += 1;
+        o.descheduled(t);
+        o.retire(t);
+        alive = false;
+      } else {
+        let pre = false;
+        while (!pre) {
+          pre = o.tick(t, 1);
+          clock += 1;
+        }
+        o.enqueue(t, "preempted");
+      }
+      o.checkInvariants();
+    }
+    return at;
+  }
+
+  it("better-priority newcomers hold a thread in the active array only until the epoch is STARVATION_LIMIT × nr_running old", () => {
+    // msCycles 0.1: thread 0 (nice 0) has a 10-cycle slice; the limit is 1000 ms = 100 cycles per
+    // runnable thread. Newcomers at nice −5 (prio 115) beat thread 0 (prio 120) in the active array.
+    // With thread 0 ready and one newcomer, nr_running = 2: from cycle 200 on, newcomers wait in the
+    // expired array, the active array drains to thread 0, which runs at cycle 200 and expires; the
+    // arrays swap at 210, and the next such epoch lets it run at 210 + 200 = 410, and so on.
+    // Before the rule, thread 0 never ran again: every newcomer brought a whole slice to the active array.
+    const o = new O1Policy({ msCycles: 0.1 });
+    const at = churn(o, [0], { nice: -5 }, 1000, 0);
+    expect(at.slice(0, 4)).toEqual([200, 410, 620, 830]);
+    expect(o.deferredArrivals).toBeGreaterThanOrEqual(3);
+  });
+
+  it("equal-priority newcomers cannot starve the expired array: threads 0 and 1 run again within the limit", () => {
+    // Threads 0 and 1 spend their slices (cycles 0..20) and wait in the expired array while
+    // 1-cycle newcomers keep the active array busy; with 2 ready + a newcomer, nr_running = 3.
+    const o = new O1Policy({ msCycles: 0.1 });
+    const at = churn(o, [0, 1], { nice: 0 }, 2000, 1);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(gaps.length).toBeGreaterThan(3);
+    for (const g of gaps) expect(g).toBeLessThanOrEqual(300 + 2 * 10 + 1); // the limit, then one slice each
+    expect(o.epochs).toBeGreaterThan(3);
+  });
+
+  it("a newcomer of worse static priority than a thread waiting in the expired array waits for the next epoch (EXPIRED_STARVING's second clause)", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(threadId(0)); // prio 120, 10 cycles
+    o.admit(threadId(1));
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(runSlice(o).tid).toBe(0); // 0 expires: the expired array's best priority is 120
+    o.admit(threadId(2), { nice: 5 }); // prio 125: worse than 120
+    o.enqueue(threadId(2), "new");
+    o.admit(threadId(3), { nice: -5 }); // prio 115: better, joins the active array
+    o.enqueue(threadId(3), "new");
+    expect(o.deferredArrivals).toBe(1);
+    expect([runSlice(o).tid, runSlice(o).tid]).toEqual([3, 1]); // the active array: 3, then 1
+    expect(o.epochs).toBe(0);
+    // Swap: 3 (115, expired after its slice), 0 and 1 (120, in the order they expired), then 2 (125).
+    expect([0, 1, 2, 3].map(() => runSlice(o).tid)).toEqual([3, 0, 1, 2]);
+    expect(o.epochs).toBe(1);
+    o.checkInvariants();
+  });
+
+  it("a thread that blocks as its slice is refilled wakes into the expired array while the run queue is starving", () => {
+    // starvationLimit 1 ms = 0.1 cycle per runnable thread: after 10 cycles the epoch is "old".
+    const o = new O1Policy({ msCycles: 0.1, starvationLimit: 1 });
+    o.admit(threadId(0));
+    o.admit(threadId(1), { nice: 10 });
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(o.pickNext()).toBe(0);
+    for (let i = 0; i < 9; i++) o.tick(threadId(0), 1);
+    expect(o.tick(threadId(0), 1)).toBe(true); // slice over, refilled …
+    o.descheduled(threadId(0)); // … and it blocks on that tick
+    expect(o.pickNext()).toBe(1);
+    o.enqueue(threadId(0), "wake"); // a whole new slice while starving: expired array
+    expect(o.deferredArrivals).toBe(1);
+    expect(o.tick(threadId(1), 1)).toBe(false); // 0 is not in the active array: no preemption
+    o.checkInvariants();
+  });
+
+  it("starvationLimit must be positive", () => {
+    expect(() => new O1Policy({ starvationLimit: 0 })).toThrow(InvalidArgumentError);
+  });
+});
+
 describe("protocol misuse", () => {
   it("pickNext with a current thread, ticking a non-current thread, descheduling a ready one: typed errors", () => {
     const p = new MlfqPolicy();

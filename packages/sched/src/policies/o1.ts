@@ -15,19 +15,55 @@
  *
  * A thread whose slice runs out is refilled and goes to the expired array, and so does a thread
  * that yields (2.6's `sched_yield`); a thread that blocks wakes into the active array with what is
- * left of its slice (`activate_task`), even when its slice ran out on the tick it blocked.
+ * left of its slice (`activate_task`), even when its slice ran out on the tick it blocked — unless
+ * the run queue is starving (below).
+ *
+ * **Arrivals and starvation.** An epoch ends only when the active array is empty, so anything
+ * that keeps putting whole new slices into the active array postpones the swap, and the expired
+ * array starves. Linux 2.6 had two defences. Every task is forked, and `sched_fork` split the
+ * parent's remaining slice: the child got the rounded-up half, the parent kept the rest, and a
+ * child that exited within that first slice gave what was left back to its parent (`sched_exit`),
+ * so a family never held more slice in an epoch than the parent had. And `scheduler_tick`, which
+ * put an interactive task whose slice ran out back into the active array, stopped doing so once
+ * EXPIRED_STARVING(rq) held: the expired array's first waiter had waited STARVATION_LIMIT ×
+ * nr_running or longer, or a task of better static priority than the current one had expired.
+ *
+ * Our `admit(tid, params)` has no parent: the simulator, the `Scheduler` and the laws create
+ * threads from nowhere, so there is no slice to split (and a policy cannot take time back from a
+ * thread that is not its current one). We apply the starvation test where our whole new slices
+ * come in instead. A thread with a fresh slice — just admitted (new, or moved here from another
+ * CPU), or woken after its slice was refilled on the tick it blocked — joins the expired array
+ * rather than the active one when
+ *
+ *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (nr_running counts the ready
+ *      threads, the current one and the newcomer). Every thread waiting in either array has
+ *      waited at most that long, so this is Linux's first clause measured from the swap rather
+ *      than from the first expiry: it also covers lower-priority threads still waiting in the
+ *      active array behind a stream of better-priority newcomers; or
+ *   2. a thread of better static priority is waiting in the expired array (the second clause,
+ *      with the newcomer in the place of the current task).
+ *
+ * Once newcomers stop entering it, the active array drains: each thread in it has at most one
+ * slice left, and refills only go to the expired array. Then the arrays swap and everyone who
+ * waited runs. So a thread waits at most about STARVATION_LIMIT × nr_running plus one slice per
+ * ready thread; the law "starvation-free under arrivals" (`laws/starvation.ts`) checks it. A
+ * woken thread with part of its slice left still goes to the active array: that slice was
+ * already counted in this epoch. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0
+ * slice = 1000 ms (option `starvationLimit`).
  *
  * Slices follow Linux 2.6's `task_timeslice`: (140 − static_prio) × 20 ms below 120, else
  * (140 − static_prio) × 5 ms, so nice 0 gets 100 ms, nice 19 gets 5 ms, nice −20 gets 800 ms;
  * `msCycles` says how many cycles make a millisecond. Not modelled: the interactivity bonus
  * (sleep_avg) that let interactive threads go back to the active array.
  *
- * Optimises pick cost (O(1)) and gives every thread a turn once per epoch (starvation-free);
- * costs fairness between nice levels (slices are fixed, not proportional to load) and latency
- * of long slices.
+ * Optimises pick cost (O(1)) and gives every thread a turn once per epoch (starvation-free, with
+ * the rule above); costs fairness between nice levels (slices are fixed, not proportional to
+ * load), latency of long slices, and a newcomer's latency while the run queue is starving (it
+ * waits for the next epoch).
  *
  * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; every
- * ready thread is in exactly one list of one array, at its priority.
+ * ready thread is in exactly one list of one array, at its priority; the epoch began no later
+ * than now.
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
 import { InvariantError } from "../errors.js";
@@ -41,7 +77,16 @@ export const O1_PRIOS = 140;
 export interface O1Options {
   /** Cycles per millisecond of Linux's slice table, > 0. Default 1 (nice 0 → 100 cycles). */
   readonly msCycles?: number;
+  /**
+   * Linux's STARVATION_LIMIT in milliseconds, > 0: once the epoch has lasted this long per
+   * runnable thread, newcomers wait in the expired array (see the file banner). Default 1000
+   * (MAX_SLEEP_AVG = 10 × the 100 ms nice-0 slice).
+   */
+  readonly starvationLimit?: number;
 }
+
+/** Linux 2.6's STARVATION_LIMIT (= MAX_SLEEP_AVG) in milliseconds. */
+export const O1_STARVATION_LIMIT_MS = 1000;
 
 /** What the O(1) scheduler keeps per thread: priority, slice left, and which array holds it. */
 export interface O1Entry extends PolicyEntry {
@@ -51,6 +96,11 @@ export interface O1Entry extends PolicyEntry {
   expire: boolean;
   /** Which array it is queued in while ready (0 or 1). */
   array: number;
+  /**
+   * Holds a whole slice not yet counted in this epoch: set at admission and when a thread blocks
+   * on the tick its slice was refilled; its next enqueue is subject to the starvation test.
+   */
+  fresh: boolean;
 }
 
 class PrioArray {
@@ -99,13 +149,23 @@ export class O1Policy extends PolicyBase<O1Entry> {
   readonly name: string = "o1";
   readonly starvationFree: boolean = true;
   private readonly msCycles: number;
+  /** STARVATION_LIMIT in cycles. */
+  private readonly limit: Cycles;
   private readonly arrays = [new PrioArray(), new PrioArray()];
   private active = 0;
   private swaps = 0;
+  /** Cycles charged so far (running or idle): the policy's clock, Linux's jiffies. */
+  private clock: Cycles = 0;
+  /** `clock` at the last swap. */
+  private epochStart: Cycles = 0;
+  private deferred = 0;
 
   constructor(options: O1Options = {}) {
     super();
     this.msCycles = positive("O1Policy", "msCycles", options.msCycles ?? 1);
+    this.limit =
+      positive("O1Policy", "starvationLimit", options.starvationLimit ?? O1_STARVATION_LIMIT_MS) *
+      this.msCycles;
   }
 
   /** Linux 2.6 `task_timeslice` for a nice value, in cycles. */
@@ -117,6 +177,22 @@ export class O1Policy extends PolicyBase<O1Entry> {
   /** Number of active/expired swaps (epochs begun). */
   get epochs(): number {
     return this.swaps;
+  }
+
+  /** How many threads with a fresh slice were sent to the expired array because the run queue was starving. */
+  get deferredArrivals(): number {
+    return this.deferred;
+  }
+
+  /**
+   * Whether a thread of static priority `prio` arriving with a fresh slice now would wait for the
+   * next epoch (the starvation test of the file banner). Pure.
+   */
+  starving(prio: number): boolean {
+    const nrRunning = this.readyCount + (this.cur === null ? 0 : 1) + 1;
+    if (this.clock - this.epochStart >= this.limit * nrRunning) return true;
+    const bestExpired = this.arrays[1 - this.active]!.first();
+    return bestExpired >= 0 && prio > bestExpired;
   }
 
   override shouldPreempt(current: ThreadId, woken: ThreadId): boolean {
@@ -132,20 +208,35 @@ export class O1Policy extends PolicyBase<O1Entry> {
       sliceLeft: this.timeslice(params.nice),
       expire: false,
       array: 0,
+      fresh: true,
     };
   }
   /**
    * A thread whose slice ran out, or that yields (Linux 2.6 `sys_sched_yield`: "we implement
-   * yielding by moving the task into the expired queue"), joins the expired array; new, woken
-   * and preempted threads join the active one.
+   * yielding by moving the task into the expired queue"), joins the expired array; so does a
+   * thread with a fresh slice while the run queue is {@link O1Policy.starving | starving}. Every
+   * other one — preempted, or woken with part of its slice left — joins the active one.
    */
   protected insertReady(e: O1Entry, reason: ReadyReason): void {
-    e.array = e.expire || reason === "yielded" ? 1 - this.active : this.active;
+    let expired = e.expire || reason === "yielded";
     e.expire = false;
+    if (e.fresh) {
+      e.fresh = false;
+      if (!expired && this.starving(e.prio)) {
+        expired = true;
+        this.deferred++;
+      }
+    }
+    e.array = expired ? 1 - this.active : this.active;
     this.arrays[e.array]!.push(e.prio, e.tid);
   }
-  /** Off the run queue: a woken thread goes to the active array (`activate_task`), even if its slice had just run out. */
+  /**
+   * Off the run queue. A thread whose slice ran out on the tick it blocked has been refilled: it
+   * will wake with a fresh slice (`activate_task` puts it in the active array unless the run
+   * queue is starving).
+   */
   protected override onDescheduled(e: O1Entry): void {
+    if (e.expire) e.fresh = true;
     e.expire = false;
   }
   protected removeReady(e: O1Entry): void {
@@ -156,6 +247,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
     if (a.count === 0) {
       this.active = 1 - this.active;
       this.swaps++;
+      this.epochStart = this.clock;
       a = this.arrays[this.active]!;
     }
     const p = a.first();
@@ -163,6 +255,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
     return this.entries.get(a.shift(p) as ThreadId)!;
   }
   protected charge(e: O1Entry | null, cycles: Cycles): boolean {
+    this.clock += cycles;
     if (e === null) return false;
     e.sliceLeft -= cycles;
     if (e.sliceLeft <= 0) {
@@ -189,6 +282,8 @@ export class O1Policy extends PolicyBase<O1Entry> {
     return out;
   }
   protected override checkOwnInvariants(): void {
+    if (!(this.epochStart <= this.clock))
+      throw new InvariantError(`${this.name}: epoch began at ${this.epochStart}, after now (${this.clock})`);
     this.arrays.forEach((a, ai) => {
       let n = 0;
       a.lists.forEach((l, p) => {
