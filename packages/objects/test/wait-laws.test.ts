@@ -1,5 +1,7 @@
 // The wait laws are tested too: a hand-written host passes them, and each timer bug planted in it
-// is rejected by the law meant for it, with that law's own complaint.
+// is rejected by the law meant for it, with that law's own complaint. A host is what a student
+// writes against these laws (objectWait, the masks and the wake-ups are the object layer's own),
+// so the bugs are all in its clock and its timer queue.
 import { describe, it } from "vitest";
 import type { Cycles, TimerId, WaiterId, WaitHost, WaitResult } from "../src/index.js";
 import { type Law, waitLaws } from "../src/laws/index.js";
@@ -16,6 +18,14 @@ interface HostBugs {
   readonly ignoreCancel?: boolean;
   /** A fired timer stays queued and fires again at the next advance. */
   readonly fireTwice?: boolean;
+  /** `advanceTo` moves the clock to the target only once no timer is left pending. */
+  readonly clockLags?: boolean;
+  /** Among timers of one deadline, the last scheduled fires first. */
+  readonly lifoTies?: boolean;
+  /** Timers kept by deadline (a Map): a second timer replaces the first, a cancel drops both. */
+  readonly keyedByDeadline?: boolean;
+  /** The earliest due timer is looked for among the first two due only (a half-written heap). */
+  readonly firstTwoOnly?: boolean;
 }
 
 /** A WaitHost over a timer list, as a student might write it first. */
@@ -29,11 +39,14 @@ class ListHost implements WaitHost {
   }
   schedule(deadline: Cycles, fire: () => void): TimerId {
     const id = this.nextId++;
+    if (this.bugs.keyedByDeadline) this.timers = this.timers.filter((t) => t.deadline !== deadline);
     this.timers.push({ id, deadline, fire });
     return id;
   }
   cancelTimer(timer: TimerId): void {
-    if (!this.bugs.ignoreCancel) this.timers = this.timers.filter((t) => t.id !== timer);
+    const deadline = this.timers.find((t) => t.id === timer)?.deadline;
+    if (this.bugs.keyedByDeadline) this.timers = this.timers.filter((t) => t.deadline !== deadline);
+    else if (!this.bugs.ignoreCancel) this.timers = this.timers.filter((t) => t.id !== timer);
   }
   wake(_waiter: WaiterId, _result: WaitResult): void {}
   advanceTo(time: Cycles): void {
@@ -44,7 +57,13 @@ class ListHost implements WaitHost {
       );
       if (due.length === 0) break;
       // Earliest deadline first, scheduling order on a tie (a stable sort); the FIFO bug skips the sort.
-      const t = this.bugs.fifoTimers ? due[0]! : [...due].sort((a, b) => a.deadline - b.deadline)[0]!;
+      const t = this.bugs.fifoTimers
+        ? due[0]!
+        : this.bugs.firstTwoOnly && due.length > 1
+          ? due[1]!.deadline < due[0]!.deadline
+            ? due[1]!
+            : due[0]!
+          : [...(this.bugs.lifoTies ? [...due].reverse() : due)].sort((a, b) => a.deadline - b.deadline)[0]!;
       this.clock = Math.max(this.clock, this.bugs.earlyTimers ? Math.min(t.deadline, time) : t.deadline);
       if (this.bugs.fireTwice) {
         // Fires every due timer once per advance, and keeps it queued.
@@ -54,7 +73,7 @@ class ListHost implements WaitHost {
       this.timers = this.timers.filter((x) => x !== t);
       t.fire();
     }
-    this.clock = time;
+    if (!this.bugs.clockLags || this.timers.length === 0) this.clock = time;
   }
 }
 
@@ -96,5 +115,13 @@ describe("each planted timer bug is rejected", () => {
 
   it("a timer that fires again at the next advance", () => {
     expectRejected(law(lawsFor({ fireTwice: true }), "model:"), /fired twice/);
+  });
+
+  // This passed every law before the model checked the clock after advanceTo.
+  it("a clock that reaches the target of advanceTo only once no timer is pending", () => {
+    expectRejected(
+      law(lawsFor({ clockLags: true }), "model:"),
+      /left now\(\) at \d+: time must reach the target/,
+    );
   });
 });

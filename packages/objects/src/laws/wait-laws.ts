@@ -2,7 +2,8 @@
  * The laws of signals and waiting, runnable against any {@link WaitHost} (a scheduler's included):
  * a waiter is woken exactly when its mask is satisfied, by the first cause in time; none is lost,
  * none is woken twice, and every timer and reference a wait took is given back. Every timer is
- * watched too: it fires once, not before its deadline, and never after `cancelTimer`.
+ * watched too: it fires once, not before its deadline, and never after `cancelTimer`; after
+ * `advanceTo(t)`, `now()` is `t`.
  *
  * The model-based law drives random sequences of waits (one or many objects, with or without a
  * deadline), signal changes, kills, cancels and time steps, and predicts every wake-up:
@@ -245,6 +246,10 @@ class Advance implements WCmd {
       .filter((p) => p.deadline !== null && p.deadline <= to)
       .sort((a, b) => a.deadline! - b.deadline! || a.seq - b.seq);
     w.harness.advanceTo(to);
+    if (w.host.now() !== to)
+      throw new Error(
+        `advanceTo(${to}) left now() at ${w.host.now()}: time must reach the target, pending timers or not`,
+      );
     for (const p of due) {
       w.expected.push({ waiter: p.waiter, kind: "timed-out", index: -1 });
       w.pending.splice(w.pending.indexOf(p), 1);
