@@ -117,11 +117,23 @@ describe("each planted timer bug is rejected", () => {
     expectRejected(law(lawsFor({ fireTwice: true }), "model:"), /fired twice/);
   });
 
-  // This passed every law before the model checked the clock after advanceTo.
+  // These passed every law before the clock check of the model and the shared-deadlines law.
   it("a clock that reaches the target of advanceTo only once no timer is pending", () => {
     expectRejected(
       law(lawsFor({ clockLags: true }), "model:"),
       /left now\(\) at \d+: time must reach the target/,
     );
+  });
+
+  it("timers of one deadline fired last-scheduled first", () => {
+    expectRejected(law(lawsFor({ lifoTies: true }), "waits sharing deadlines"), /wake-ups differ/);
+  });
+
+  it("timers kept in a Map by deadline (one replaces another; a cancel drops both)", () => {
+    expectRejected(law(lawsFor({ keyedByDeadline: true }), "waits sharing deadlines"), /wake-ups differ/);
+  });
+
+  it("a timer queue that finds the earliest only among its first two due timers", () => {
+    expectRejected(law(lawsFor({ firstTwoOnly: true }), "waits sharing deadlines"), /wake-ups differ/);
   });
 });

@@ -3,7 +3,8 @@
  * a waiter is woken exactly when its mask is satisfied, by the first cause in time; none is lost,
  * none is woken twice, and every timer and reference a wait took is given back. Every timer is
  * watched too: it fires once, not before its deadline, and never after `cancelTimer`; after
- * `advanceTo(t)`, `now()` is `t`.
+ * `advanceTo(t)`, `now()` is `t`. A law of its own gives several waits the same few deadlines,
+ * where timer queues keyed by deadline or ordered wrongly among equals show.
  *
  * The model-based law drives random sequences of waits (one or many objects, with or without a
  * deadline), signal changes, kills, cancels and time steps, and predicts every wake-up:
@@ -333,6 +334,32 @@ export function waitLaws(factory: WaitHarnessFactory, opts: LawOptions = {}): La
               return { model: w, real: w };
             }, cmds);
           }),
+          params(opts, 100),
+        ),
+    },
+    {
+      // The model law rarely gives two waits the same deadline, or more than two due in one step:
+      // a host that keys its timers by deadline (a Map: the later one replaces the earlier, a
+      // cancel drops both), breaks ties last-in first-out, or keeps a heap that is only ordered
+      // among its first entries passes it. Here several waits share a few deadlines.
+      name: "waits sharing deadlines time out in (deadline, registration) order; a cancel removes only its own timer",
+      check: () =>
+        fc.assert(
+          fc.property(
+            fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 2, maxLength: 8 }),
+            fc.array(fc.nat(7), { maxLength: 3 }),
+            fc.integer({ min: 0, max: 3 }),
+            (delays, cancels, firstStep) => {
+              const cmds: WCmd[] = delays.map((d) => new Wait([[0, 0x100]], d));
+              for (const c of cancels) cmds.push(new Cancel(c));
+              // One step, or two: timers of one deadline, or of several, fall due together.
+              cmds.push(new Advance(firstStep), new Advance(3));
+              fc.modelRun(() => {
+                const w = new WaitWorld(factory());
+                return { model: w, real: w };
+              }, cmds);
+            },
+          ),
           params(opts, 100),
         ),
     },
