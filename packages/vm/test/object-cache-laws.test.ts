@@ -34,7 +34,16 @@ type Bug =
   /** owns only asks whether the address lies in a frame the cache holds. */
   | "owns-any-address"
   /** the live count is not lowered by free. */
-  | "count-stays";
+  | "count-stays"
+  /** owns rounds an address down to its slot: a pointer inside a live object is "owned". */
+  | "owns-interior"
+  /** owns accepts one slot too many: the slab's tail after its last object is "owned". */
+  | "owns-tail"
+  /**
+   * freeing the last slot of a full slab puts the slab on the partial list and remembers that
+   * slot a second time: the next two allocs both return it.
+   */
+  | "twice-after-full-slab-free";
 
 class ToyCache implements ObjectCache {
   readonly align: number;
@@ -43,6 +52,7 @@ class ToyCache implements ObjectCache {
   private readonly offset: number;
   private readonly slabs = new Map<number, Uint8Array>();
   private live = 0;
+  private remembered: number | null = null;
 
   constructor(
     private readonly frames: FrameAllocator,
@@ -57,6 +67,12 @@ class ToyCache implements ObjectCache {
   }
 
   alloc(): number | null {
+    if (this.remembered !== null) {
+      const again = this.remembered;
+      this.remembered = null;
+      this.live++;
+      return again;
+    }
     for (const [pfn, used] of this.slabs) {
       const i = used.indexOf(0);
       if (i >= 0) return this.take(pfn, used, i);
@@ -84,6 +100,8 @@ class ToyCache implements ObjectCache {
       if (this.bug === "double-free-ignored") return;
       throw new RangeError(`free(${addr}): already free`);
     }
+    if (this.bug === "twice-after-full-slab-free" && !used.includes(0) && i === this.perFrame - 1)
+      this.remembered = addr;
     used[i] = 0;
     if (this.bug !== "count-stays") this.live--;
   }
@@ -93,7 +111,9 @@ class ToyCache implements ObjectCache {
     const used = this.slabs.get(pfn);
     if (used === undefined) return false;
     if (this.bug === "owns-any-address") return true;
-    const i = (addr - pfn * 4096 - this.offset) / this.stride;
+    let i = (addr - pfn * 4096 - this.offset) / this.stride;
+    if (this.bug === "owns-interior") i = Math.floor(i);
+    if (this.bug === "owns-tail" && i === this.perFrame) return true;
     return Number.isInteger(i) && i >= 0 && i < this.perFrame && used[i] === 1;
   }
 
@@ -165,13 +185,32 @@ describe("object-cache laws reject planted bugs, each with the law made for it",
     [
       "owns-any-address",
       "owns is true for the live objects only",
-      /owns\(0x[0-9a-f]+\) (after its free|of a freed object)/,
+      /owns\(0x[0-9a-f]+\) (after its free|of a freed object)|no live object starts there/,
     ],
     ["count-stays", "owns is true for the live objects only", /stats\(\)\.objectsInUse/],
   ];
   for (const [bug, law, message] of cases) {
     it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(broken(bug, law)).toMatch(message));
   }
+
+  // These two passed every law before the owns law probed addresses next to each live object.
+  it("owns-interior: owns of a pointer inside a live object is refused by the owns law", () => {
+    expect(broken("owns-interior", "owns is true for the live objects only")).toMatch(
+      /owns\(0x[0-9a-f]+\) = true, but no live object starts there \(it is 1 bytes from/,
+    );
+  });
+  it("owns-tail: owns of the slab's tail after its last slot is refused by the owns law", () => {
+    // 200-byte objects aligned to 8: 20 per frame, and 96 bytes of tail from 0xfa0 on.
+    const law = objectCacheLaws(toy("owns-tail", 200, 8), opts);
+    expect(violation(law, "owns is true for the live objects only")).toMatch(
+      /owns\(0x[0-9a-f]*fa0\) = true, but no live object starts there \(it is 200 bytes from/,
+    );
+  });
+  it("twice-after-full-slab-free: the slot handed out twice overlaps a live object", () => {
+    expect(broken("twice-after-full-slab-free", "alloc returns an aligned address")).toMatch(
+      /overlaps the live object at 0x[0-9a-f]+/,
+    );
+  });
   it.each(["overlap", "misaligned", "double-free-ignored", "owns-any-address", "count-stays"] as const)(
     "%s: the model-based law fails too",
     (bug) => {

@@ -6,7 +6,7 @@
  * | law                                   | what it rules out                                          |
  * |---------------------------------------|------------------------------------------------------------|
  * | aligned, inside its frames, no overlap| two live objects sharing a byte; an object in a frame the cache does not hold |
- * | owns and the count agree              | a live object the cache forgot, a freed one it still claims |
+ * | owns and the count agree              | a live object the cache forgot, a freed one it still claims, an interior pointer or a slot past the slab's last claimed |
  * | refused free changes nothing          | a double free, a free of an address inside an object       |
  * | frames are conserved                  | frames taken from the allocator and lost, or counted twice |
  * | shrink gives everything back          | slabs kept for ever after their last object went           |
@@ -126,6 +126,22 @@ class LiveObjects {
     for (const addr of this.freed) {
       if (!this.live.includes(addr))
         assertEq(cache.owns(addr), false, `${what}: owns(${hex(addr)}) of a freed object`);
+    }
+    // owns is exact: next to every live object lie addresses that are no object's start (a byte
+    // inside it, the first byte past it, the slab's tail after its last slot) unless the model
+    // says another live object starts there.
+    const starts = new Set(this.live);
+    for (const addr of this.live) {
+      for (const near of [addr + 1, addr + cache.align, addr + cache.objectSize, addr - cache.align]) {
+        if (near < 0 || cache.owns(near) === starts.has(near)) continue;
+        throw new Error(
+          `${what}: owns(${hex(near)}) = ${!starts.has(near)}, but ${
+            starts.has(near)
+              ? "a live object starts there"
+              : `no live object starts there (it is ${near - addr} bytes from the live object at ${hex(addr)}: an interior pointer or a slot past the slab's last)`
+          }`,
+        );
+      }
     }
     cache.checkInvariants();
   }
