@@ -40,19 +40,9 @@ const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ["cfs (heap)", () => new CfsPolicy({ queue: "heap" }), "nice"],
 ];
 
-/**
- * Policies that fail the law under arrivals as they stand (found by it; fixed in the commits that
- * follow, each of which takes its policy off this list).
- */
-const failsUnderArrivals = new Set(["stride"]);
-
 for (const [name, factory, shares] of policies) {
   describe(`laws: ${name}`, () => {
     const options: LawOptions = shares === undefined ? { numRuns: 50 } : { numRuns: 50, shares };
-    for (const law of policyLaws(factory, options)) {
-      if (failsUnderArrivals.has(name) && law.name.includes("under arrivals"))
-        it.fails(law.name, () => law.check());
-      else it(law.name, () => law.check());
-    }
+    for (const law of policyLaws(factory, options)) it(law.name, () => law.check());
   });
 }

@@ -175,18 +175,19 @@ describe("stride", () => {
 });
 
 describe("stride: a ticket change scales the remaining stride (Waldspurger & Weihl's client_modify)", () => {
-  it("worked numbers: A (4 tickets) has run one quantum, drops to 2 tickets → pass 360360, not 180180", () => {
+  it("worked numbers: A (4 tickets) has run one quantum beside B (2), drops to 2 tickets → pass 240240, not 180180", () => {
     const s = new StridePolicy({ quantum: 1 }); // STRIDE1 720720
     s.admit(threadId(0), { tickets: 4 }); // A: stride 180180
     s.admit(threadId(1), { tickets: 2 }); // B: stride 360360
     s.enqueue(threadId(0), "new");
     s.enqueue(threadId(1), "new");
     expect(runSlice(s).tid).toBe(0); // tie at pass 0 → lower id
-    expect(s.passOf(threadId(0))).toBe(180180); // global pass 0 (B): remain = 180180, a whole stride
-    s.setParams(threadId(0), { tickets: 2 }); // remain × 360360/180180
-    expect(s.passOf(threadId(0))).toBe(360360);
+    expect(s.passOf(threadId(0))).toBe(180180);
+    expect(s.globalPass).toBe(120120); // one quantum at the global stride 720720 / (4 + 2)
+    s.setParams(threadId(0), { tickets: 2 }); // remain 60060 × 360360/180180 = 120120
+    expect(s.passOf(threadId(0))).toBe(240240);
     s.checkInvariants();
-    // Now A and B have equal tickets and A has had its quantum: B, then A (tie → lower id), B, …
+    // B (0) runs to 360360; A (240240) to 600600; B to 720720; A …
     expect([0, 1, 2, 3].map(() => runSlice(s).tid)).toEqual([1, 0, 1, 0]);
   });
 
@@ -197,12 +198,12 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
     s.enqueue(threadId(0), "new");
     s.enqueue(threadId(1), "new");
     expect(s.pickNext()).toBe(0);
-    s.tick(threadId(0), 1); // half a quantum: pass 300
-    expect(s.passOf(threadId(0))).toBe(300);
-    s.setParams(threadId(0), { tickets: 3 }); // stride 200: remain 300 × 200/600 = 100
-    expect(s.passOf(threadId(0))).toBe(100);
-    expect(s.tick(threadId(0), 1)).toBe(true); // the rest of the quantum at the new stride: +100
+    s.tick(threadId(0), 1); // half a quantum: pass 300; global pass 600 / 2 tickets × ½ = 150
+    expect([s.passOf(threadId(0)), s.globalPass]).toEqual([300, 150]);
+    s.setParams(threadId(0), { tickets: 3 }); // stride 200: remain 150 × 200/600 = 50
     expect(s.passOf(threadId(0))).toBe(200);
+    expect(s.tick(threadId(0), 1)).toBe(true); // the rest of the quantum at the new stride: +100
+    expect([s.passOf(threadId(0)), s.globalPass]).toEqual([300, 225]); // 600 / 4 tickets × ½ = 75
   });
 
   it("a sleeper behind the global pass keeps its pass (nothing to scale; it wakes at the global pass)", () => {
@@ -216,7 +217,7 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
     expect(s.passOf(threadId(1))).toBe(s.passOf(threadId(0)));
   });
 
-  it("shares stay proportional across random ticket changes: every thread stays within one stride of the global pass, so over any window each ran ΔG/stride ± 1 quanta (property)", () => {
+  it("shares stay proportional across random ticket changes: no thread gets more than one stride ahead of the global pass, Σ tickets × (pass − global pass) stays 0, so over any window each ran ΔG/stride ± 1 quanta (property)", () => {
     const stride1 = 720720;
     fc.assert(
       fc.property(
@@ -239,13 +240,14 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
             s.enqueue(threadId(i), "new");
           });
           const passes = () => tickets.map((_, i) => s.passOf(threadId(i)));
-          const globalPass = () => Math.min(...passes());
-          const withinOneStride = () => {
-            const g = globalPass();
+          const balanced = () => {
+            const g = s.globalPass;
+            let lead = 0; // Σ tickets × (pass − global pass): client_modify keeps it
             passes().forEach((p, i) => {
-              expect(p - g).toBeGreaterThanOrEqual(0);
               expect(p - g).toBeLessThanOrEqual(stride1 / tickets[i]! + 1e-6);
+              lead += tickets[i]! * (p - g);
             });
+            expect(Math.abs(lead)).toBeLessThan(1e-3);
           };
           const change = (c: { k: number; tickets: number } | null) => {
             if (c === null) return;
@@ -260,14 +262,15 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
             expect(s.tick(t, 1)).toBe(true);
             s.enqueue(t, "preempted");
             s.checkInvariants();
-            withinOneStride();
+            balanced();
           }
-          // A window of two periods after the last change.
+          // A window of two periods after the last change: the global pass moves 2 × STRIDE1.
           const total = tickets.reduce((a, b) => a + b, 0);
-          const g0 = globalPass();
+          const g0 = s.globalPass;
           const counts = tickets.map(() => 0);
           for (let q = 0; q < 2 * total; q++) counts[runSlice(s).tid]!++;
-          const dG = globalPass() - g0;
+          const dG = s.globalPass - g0;
+          expect(dG).toBeCloseTo(2 * stride1, 3);
           counts.forEach((c, i) => {
             const stride = stride1 / tickets[i]!;
             expect(Math.abs(c * stride - dG)).toBeLessThanOrEqual(stride + 1e-6);
@@ -276,6 +279,43 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
       ),
       { numRuns: 150 },
     );
+  });
+
+  it("under a churn of short-lived threads the global pass keeps moving, so a long-lived thread runs again (the minimum pass would not)", () => {
+    // The banner's example: L (1 ticket, stride 720720, quantum 5) and threads of 16 tickets that
+    // arrive two at a time, run 1 cycle each and exit. L runs first (tie at 0 → lower id).
+    const s = new StridePolicy({ quantum: 5 });
+    s.admit(threadId(0), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    let next = 1;
+    let alive = 0;
+    const arrive = () => {
+      for (; alive < 2; alive++) {
+        s.admit(threadId(next), { tickets: 16 });
+        s.enqueue(threadId(next++), "new");
+      }
+    };
+    arrive();
+    expect(runSlice(s)).toEqual({ tid: 0, ran: 5 });
+    expect([s.passOf(threadId(0)), s.globalPass]).toEqual([720720, 21840]); // 720720 / 33 tickets
+    let gap = 0;
+    for (let k = 1; k < 1000 && gap === 0; k++) {
+      arrive();
+      const t = s.pickNext()!;
+      if (t === 0) {
+        gap = k;
+        break;
+      }
+      s.tick(t, 1);
+      s.descheduled(t);
+      s.retire(t);
+      alive--;
+      s.checkInvariants();
+    }
+    // (720720 − 21840) / (720720 / 33 / 5 = 4368) = 160 short runs until the global pass reaches
+    // L's pass; newcomers then join behind it.
+    expect(gap).toBeGreaterThanOrEqual(160);
+    expect(gap).toBeLessThanOrEqual(163);
   });
 });
 

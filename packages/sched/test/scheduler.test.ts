@@ -364,14 +364,16 @@ describe("Scheduler: several CPUs", () => {
     expect(s.schedule(cpuId(0))).toBe(a); // tie at 0: lower id
     s.tick(cpuId(0), 1); // a: pass 720720 (one stride), b still at 0
     s.yield(a);
-    const ahead = pass(a) - pass(b);
-    expect(ahead).toBe(720720);
+    const global = (cpu: number) => (s.policyOf(cpuId(cpu)) as StridePolicy).globalPass;
+    expect([pass(a), pass(b), global(0)]).toEqual([720720, 0, 144144]); // 720720 / (1 + 4) tickets
+    const ahead = pass(a) - global(0); // 576576
     const c = s.spawn({ tickets: 2 }, maskOf(1));
     s.start(c);
     s.schedule(cpuId(1));
     for (let i = 0; i < 3; i++) s.tick(cpuId(1), 1); // CPU 1's global pass: c's, 3 × 360360
+    expect(global(1)).toBe(3 * 360360);
     s.setAffinity(a, maskOf(1));
-    expect(pass(a) - (s.policyOf(cpuId(1)) as StridePolicy).passOf(c)).toBe(ahead);
+    expect(pass(a) - global(1)).toBe(ahead);
     s.checkInvariants();
   });
 

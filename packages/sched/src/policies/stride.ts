@@ -17,28 +17,53 @@
  * share, and the total would exceed P.) The default STRIDE1 = 720720 = lcm(1..16) makes every
  * ticket count 1..16 integral.
  *
- * A thread that wakes or arrives starts at the current minimum pass (the "global pass"), so
- * sleeping does not bank CPU time. A thread moved to another CPU keeps how far its pass was ahead
- * of the old CPU's global pass (`migrateOut`/`migrateIn`), so moving does not forgive it either.
- * Ties on pass go to the lower thread id.
+ * The global pass is Waldspurger & Weihl's (MIT/LCS/TM-528, 1995): the pass of an ideal client
+ * that gets exactly its share all the time. It advances with the CPU time given out, by
+ * global stride = STRIDE1 / Σ tickets per quantum, where Σ tickets counts the competing threads
+ * (ready or running); it does not move while nobody competes. A thread that joins — arrives,
+ * wakes, or is enqueued after a dequeue — starts at max(its pass, global pass), so sleeping does
+ * not bank CPU time. A thread moved to another CPU keeps how far its pass was ahead of the old
+ * CPU's global pass (`migrateOut`/`migrateIn`), so moving does not forgive it either. Ties on pass
+ * go to the lower thread id.
  *
- * A ticket change follows Waldspurger & Weihl's `client_modify` (MIT/LCS/TM-528, 1995): the part
- * of the stride the thread still has to "wait out", remain = pass − global pass, is scaled by
- * new stride / old stride, so the thread is as far through its new stride as it was through its
- * old one — it neither gains nor loses by the change:
+ * Why not the smallest pass of the ready threads as the global pass (simpler, and exact while the
+ * set of threads is fixed)? Under a stream of short-lived threads it stops moving: each newcomer
+ * joins at the minimum, which is held by the previous newcomer that has not run yet, and the
+ * threads that ran and pushed their passes up retire. The minimum then stays put and a long-lived
+ * thread whose pass is ahead of it never runs again (the law "starvation-free under arrivals"
+ * found this). Waldspurger's global pass moves with time whoever leaves:
  *
  * ```
- *   STRIDE1 720720. A: 4 tickets (stride 180180), has just run one quantum: pass 180180,
- *   global pass 0 (B, 2 tickets, has not run). A drops to 2 tickets (stride 360360):
- *   remain 180180 × 360360 / 180180 = 360360 → pass 360360 (a whole new stride to wait, as it
- *   had a whole old one). Unscaled it would keep pass 180180 and run again after half a stride.
+ *   STRIDE1 720720, quantum 5. L: 1 ticket. Short-lived threads of 16 tickets (stride 45045)
+ *   arrive two at a time, run 1 cycle each (pass +9009) and exit. L runs one quantum first:
+ *   pass 720720; Σ tickets = 1 + 16 + 16 = 33, so the global pass is 720720 / 33 = 21840.
+ *   min-pass rule: newcomers join at 0, 0, 0, … (the unrun newcomer's pass): L never runs again.
+ *   global pass:   each 1-cycle run moves it by 720720 / 33 / 5 = 4368; newcomers join there,
+ *                  and after (720720 − 21840) / 4368 = 160 of them L holds the smallest pass.
  * ```
  *
- * A thread behind the global pass (a sleeper; it is raised to the global pass when it wakes) has
- * nothing to scale and keeps its pass.
+ * A ticket change follows Waldspurger & Weihl's `client_modify`: the part of the stride the
+ * thread still has to "wait out", remain = pass − global pass, is scaled by new stride / old
+ * stride, so the thread is as far through its new stride as it was through its old one — it
+ * neither gains nor loses by the change:
  *
- * Optimises exact proportional share; costs global state (passes) that makes joining threads
- * delicate. Invariant: the heap holds exactly the ready threads keyed by their pass.
+ * ```
+ *   STRIDE1 720720. A: 4 tickets (stride 180180) and B: 2 tickets compete (global stride
+ *   720720 / 6 = 120120). A has just run one quantum: pass 180180, global pass 120120, so
+ *   remain 60060 (a third of A's stride). A drops to 2 tickets (stride 360360): remain
+ *   60060 × 360360 / 180180 = 120120 (a third of the new stride) → pass 240240.
+ *   Unscaled it would keep pass 180180 and run again two thirds of a new stride too early.
+ * ```
+ *
+ * A competing thread's remain is scaled whatever its sign, so Σ tickets × (pass − global pass)
+ * over the competing threads does not change (tested: it stays 0 from equal starts, and no thread
+ * gets more than one stride ahead of the global pass). A sleeper behind the global pass has
+ * nothing to scale and keeps its pass: it is raised to the global pass when it joins again.
+ *
+ * Optimises exact proportional share; costs global state (passes, the global pass and the
+ * competing tickets) that makes joining threads delicate. Invariants: the heap holds exactly the
+ * ready threads keyed by their pass; the competing tickets are the sum of the tickets of the
+ * ready and running threads.
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
@@ -53,10 +78,12 @@ export interface StrideOptions {
   readonly quantum?: number;
 }
 
-/** What stride keeps per thread: its pass and the slice used since the last pick. */
+/** What stride keeps per thread: its pass, the slice used since the last pick, and whether it competes. */
 export interface StrideEntry extends PolicyEntry {
   pass: number;
   used: Cycles;
+  /** Ready or running: its tickets count in the global stride. */
+  competing: boolean;
 }
 
 /**
@@ -77,6 +104,10 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   /** Slice in cycles. */
   readonly quantum: number;
   private readonly heap = new VruntimeHeap();
+  /** Waldspurger's global pass (see the file banner). */
+  private gpass = 0;
+  /** Σ tickets of the competing (ready or running) threads. */
+  private gtickets = 0;
 
   constructor(options: StrideOptions = {}) {
     super();
@@ -95,7 +126,7 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
    * @throws UnknownThreadError.
    */
   migrateOut(tid: ThreadId): number {
-    return Math.max(0, this.lookup("migrateOut", tid).pass - this.globalPass());
+    return Math.max(0, this.lookup("migrateOut", tid).pass - this.gpass);
   }
   /**
    * `tid`, just admitted here from another CPU, joins `remain` ahead of this CPU's global pass.
@@ -107,7 +138,12 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
       throw new InvalidArgumentError(
         `${this.name}.migrateIn(tid=${tid}, remain=${remain}): expected finite ≥ 0`,
       );
-    e.pass = this.globalPass() + remain;
+    e.pass = this.gpass + remain;
+  }
+
+  /** The global pass: where a thread that always got exactly its share would be (see the file banner). */
+  get globalPass(): number {
+    return this.gpass;
   }
 
   /** The stride of a ticket count. */
@@ -116,15 +152,23 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): StrideEntry {
-    return { tid, params, ready: false, pass: 0, used: 0 };
+    return { tid, params, ready: false, pass: 0, used: 0, competing: false };
   }
-  protected insertReady(e: StrideEntry, reason: ReadyReason): void {
-    if (reason === "new" || reason === "wake" || reason === "migrated")
-      e.pass = Math.max(e.pass, this.globalPass());
+  /** Waldspurger's `client_join` for a thread that was not competing; a requeued runner keeps its pass. */
+  protected insertReady(e: StrideEntry, _reason: ReadyReason): void {
+    if (!e.competing) {
+      e.competing = true;
+      this.addTickets(e.params.tickets);
+      if (e.pass < this.gpass) e.pass = this.gpass;
+    }
     this.heap.push(e.tid, e.pass);
   }
   protected removeReady(e: StrideEntry): void {
     this.heap.remove(e.tid);
+    this.leave(e);
+  }
+  protected override onDescheduled(e: StrideEntry): void {
+    this.leave(e);
   }
   protected takeBest(): StrideEntry | null {
     const t = this.heap.popMin();
@@ -135,6 +179,7 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   }
   protected charge(e: StrideEntry | null, cycles: Cycles): boolean {
     if (e === null) return false;
+    this.gpass += (this.stride1 * cycles) / (this.quantum * this.gtickets); // global_pass_update
     e.used += cycles;
     e.pass += (this.strideOf(e.params.tickets) * cycles) / this.quantum;
     return e.used >= this.quantum;
@@ -145,9 +190,12 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
    */
   protected override onParamsChanged(e: StrideEntry, old: ThreadParams): void {
     if (e.params.tickets !== old.tickets) {
-      const g = this.globalPass();
+      if (e.competing) this.addTickets(e.params.tickets - old.tickets);
+      const g = this.gpass;
       const remain = e.pass - g;
-      if (remain > 0) e.pass = g + (remain * old.tickets) / e.params.tickets; // × stride_new / stride_old
+      // A competing thread's remain is scaled whatever its sign (Σ tickets × remain is kept); a
+      // sleeper's negative remain is forfeited when it joins again, so there is nothing to scale.
+      if (remain > 0 || e.competing) e.pass = g + (remain * old.tickets) / e.params.tickets; // × stride_new / stride_old
     }
     if (e.ready) {
       this.heap.remove(e.tid);
@@ -159,6 +207,18 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   }
   protected override checkOwnInvariants(): void {
     this.heap.checkInvariants();
+    let competing = 0;
+    for (const e of this.entries.values()) {
+      if (e.competing !== (e.ready || e === this.cur))
+        throw new InvariantError(
+          `${this.name}: tid=${e.tid} competing=${e.competing} but it is ${e.ready ? "ready" : e === this.cur ? "running" : "neither ready nor running"}`,
+        );
+      if (e.competing) competing += e.params.tickets;
+    }
+    if (competing !== this.gtickets)
+      throw new InvariantError(
+        `${this.name}: competing tickets ${this.gtickets}, the competing threads hold ${competing}`,
+      );
     for (const { id, key } of this.heap.toSortedArray()) {
       const e = this.entries.get(id as ThreadId)!;
       if (e.pass !== key)
@@ -166,10 +226,14 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
     }
   }
 
-  /** The smallest pass among the ready threads and the current one (0 when there are none). */
-  private globalPass(): number {
-    let g = this.heap.peekKey();
-    if (this.cur !== null && this.cur.pass < g) g = this.cur.pass;
-    return Number.isFinite(g) ? g : 0;
+  /** Waldspurger's `client_leave`: `e` stops competing (it blocked, exited or was dequeued). */
+  private leave(e: StrideEntry): void {
+    e.competing = false;
+    this.addTickets(-e.params.tickets);
+  }
+
+  /** Change the competing tickets (and so the global stride, STRIDE1 / gtickets). */
+  private addTickets(delta: number): void {
+    this.gtickets += delta;
   }
 }
