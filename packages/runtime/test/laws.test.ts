@@ -1,10 +1,21 @@
-// The lock laws run against our two locks, and catch five broken ones (a lock that is not atomic,
+// The lock laws run against our two locks, and catch seven broken ones (a lock that is not atomic,
 // one whose unlock forgets to wake a sleeper, one whose woken waiter takes the word as 1, one
-// whose unlock wakes before it stores 0, and one whose unlock reads the word and stores 0 in two
-// steps; the last passed the laws before the scenarios priced memory accesses).
-import { mem } from "@osbricks/kernel";
+// whose unlock wakes before it stores 0, one whose unlock reads the word and stores 0 in two
+// steps, one whose unlock reads its waiter count before it releases, and one that retries with
+// 1 after a futex wait returned EAGAIN). The last three passed the laws before the scenarios
+// priced memory accesses and ran several rounds (each test says why).
+import { Errno, mem } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { atomic, futexLock, futexWait, futexWake, type Lock, lllLock, spinYieldLock } from "../src/index.js";
+import {
+  atomic,
+  futexLock,
+  futexWait,
+  futexWake,
+  type Lock,
+  lllLock,
+  lllUnlock,
+  spinYieldLock,
+} from "../src/index.js";
 import { type LockScenario, lockLaws, lockScenarioCount, runLockScenario } from "../src/laws/index.js";
 import { counterexampleOf } from "./counterexample.js";
 
@@ -118,6 +129,53 @@ describe("lock laws", () => {
     };
     const sc = counterexampleOf<LockScenario>(lockLaws(() => split, { seed: 1 })[1]!);
     expect(runLockScenario(split, { ...sc, gap: 0 }).outcome).toBe("deadlock");
+  });
+
+  it("catch a lock whose unlock reads its waiter count before it releases (a waiter counted in between is never woken)", () => {
+    // A waiter that arrives between the read and the release sleeps uncounted. Any later unlock
+    // repairs it, so only a contest's last unlock strands it: the laws passed it (seeds 1, 2, 3)
+    // until each scenario ran several rounds, each with a last unlock of its own.
+    const early: Lock = {
+      name: "lock with a waiter count read before the release",
+      size: 8,
+      *lock(_self, m) {
+        while ((yield* atomic.xchg32(m, 1)) !== 0) {
+          yield* atomic.add32(m + 4, 1);
+          yield* futexWait(m, 1);
+          yield* atomic.add32(m + 4, -1);
+        }
+      },
+      *unlock(_self, m) {
+        const waiters = yield* mem.load32(m + 4);
+        yield* atomic.xchg32(m, 0);
+        if (waiters > 0) yield* futexWake(m, 1);
+      },
+    };
+    const sc = counterexampleOf<LockScenario>(lockLaws(() => early, { seed: 1 })[1]!);
+    expect(runLockScenario(early, { ...sc, gap: 0 }).outcome).toBe("deadlock");
+  });
+
+  it("catch a futex lock that retries with xchg(1) after FUTEX_WAIT returned EAGAIN (it erases another sleeper's 2)", () => {
+    // EAGAIN says the word was not 2 when the wait looked; by the retry a third thread may have
+    // set 2 and slept. xchg(1) takes or holds the word at 1, and the unlock that follows wakes
+    // none. The laws passed it at seeds 1 and 3 before the scenarios ran several rounds.
+    const downgrade: Lock = {
+      name: "futex lock that retries with 1 after EAGAIN",
+      size: 4,
+      *lock(_self, m) {
+        let c = yield* atomic.cas32(m, 0, 1);
+        if (c === 0) return;
+        if (c !== 2) c = yield* atomic.xchg32(m, 2);
+        while (c !== 0) {
+          const r = yield* futexWait(m, 2);
+          c = yield* atomic.xchg32(m, r === -Errno.EAGAIN ? 1 : 2);
+        }
+      },
+      unlock: (_self, m) => lllUnlock(m),
+    };
+    const sc = counterexampleOf<LockScenario>(lockLaws(() => downgrade, { seed: 1 })[1]!);
+    expect(sc.threads).toBeGreaterThanOrEqual(3); // the holder, the one that erases, the sleeper
+    expect(runLockScenario(downgrade, { ...sc, gap: 0 }).outcome).toBe("deadlock");
   });
 
   it("a scenario's figures: 4 threads × 20 rounds on 2 CPUs with the futex lock", () => {
