@@ -2,8 +2,9 @@
  * The page-map laws must accept our `PageTree` at every depth and REJECT wrong page maps.
  *
  * `ToyRadix` is a student's first radix tree: nodes are plain arrays of 64 slots, a leaf slot holds
- * the frame or `undefined`, the depth is fixed. With no bug it passes every law; each switch plants
- * one classic mistake, and the law made for it must fail with a message that names the mistake.
+ * the frame or `undefined`, the depth is fixed, and the range walk descends the tree. With no bug
+ * it passes every law; each switch plants one classic mistake, and the law made for it must fail
+ * with a message that names the mistake.
  */
 import { describe, expect, it } from "vitest";
 import { NO_FRAME, type PageMap, PageTree } from "../src/index.js";
@@ -25,7 +26,14 @@ type Bug =
   /** the range walk visits the keys in the order they were inserted. */
   | "range-unordered"
   /** a key past maxKey wraps around (only its low bits are used) instead of being refused. */
-  | "key-wraps";
+  | "key-wraps"
+  /**
+   * the walk starts every node at the start key's digit for that level, not only the nodes on the
+   * start key's path: past the first 64-key boundary it skips the low slots of each leaf.
+   */
+  | "range-restarts-at-start-digit"
+  /** the walk ends with the first leaf it reaches: it never crosses a 64-key boundary. */
+  | "range-stays-in-one-leaf";
 
 type Node = Array<Node | number | undefined>;
 
@@ -91,8 +99,23 @@ class ToyRadix implements PageMap {
       for (const k of [...this.order]) if (k >= start && k < last) fn(k, this.get(k));
       return;
     }
-    const keys = [...this.order].filter((k) => k >= start && k < last).sort((a, b) => a - b);
-    for (const k of keys) fn(k, this.get(k));
+    let done = false;
+    // Depth first, slots in ascending order; `prefix` is the first key under `node`.
+    const visit = (node: Node, level: number, prefix: number): void => {
+      const span = 64 ** level;
+      const first = this.bug === "range-restarts-at-start-digit" ? this.digit(start, level) : 0;
+      for (let d = first; d < 64 && !done; d++) {
+        const lowest = prefix + d * span;
+        if (lowest + span <= start) continue;
+        if (lowest >= last) return;
+        const child = node[d];
+        if (child === undefined) continue;
+        if (level === 0) fn(lowest, child as number);
+        else visit(child as Node, level - 1, lowest);
+      }
+      if (level === 0 && this.bug === "range-stays-in-one-leaf") done = true;
+    };
+    visit(this.root, this.levels - 1, 0);
   }
 
   checkInvariants(): void {
@@ -148,15 +171,22 @@ describe("page-map laws reject planted bugs, each with the law made for it", () 
     ["never-frees", "deleting every key", /nodeCount after deleting every key/],
     ["get-allocates", "lookups never allocate", /nodeCount after looking up/],
     ["set-returns-new", "set and delete return", /set\(\d+, \d+\) \(the frame it replaces\)/],
-    // A deleted key that still holds its frame shows at the next set of that key, or at a get.
+    // A deleted key that still holds its frame shows at the next set of that key, at a get, or
+    // in a walk (the walk descends the tree and finds the frame).
     [
       "delete-keeps-frame",
       "get returns the frame",
-      /get\(\d+\): got \d+, expected -1|\(the frame it replaces\): got \d+, expected -1/,
+      /get\(\d+\): got \d+, expected -1|\(the frame it replaces\): got \d+, expected -1|visited \[.*\], expected/,
     ],
     ["range-drops-last", "forEachInRange visits exactly", /forEachInRange|whole key space/],
     ["range-unordered", "forEachInRange visits exactly", /in key order/],
     ["key-wraps", "a key outside 0..maxKey", /set\(\d+, 1\) did not throw/],
+    [
+      "range-restarts-at-start-digit",
+      "forEachInRange visits exactly",
+      /forEachInRange\(\d+, \d+\): visited .*, expected .* in key order/,
+    ],
+    ["range-stays-in-one-leaf", "forEachInRange visits exactly", /visited .*, expected .* in key order/],
   ];
   for (const [bug, law, message] of cases) {
     it(`${bug}: "${law}…" fails: ${message.source}`, () => expect(broken(bug, law)).toMatch(message));
