@@ -10,6 +10,8 @@ export * from "./sync/lock-api.js";
 export * from "./sync/mutex.js";
 export * from "./sync/once.js";
 export * from "./sync/rwlock.js";
+export * from "./sync/semaphore.js";
+export * from "./sync/semaphore-api.js";
 export * from "./thread/keys.js";
 export * from "./thread/pthread.js";
 export * from "./thread/stack.js";
