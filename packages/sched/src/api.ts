@@ -127,9 +127,10 @@ export interface SchedPolicy {
   /** Short name, e.g. `"rr"`, `"cfs"`, `"mlfq"`. */
   readonly name: string;
   /**
-   * Whether every ready thread is eventually picked while the others keep running (FIFO, RR,
-   * MLFQ with boost, O(1), stride, CFS do; static priority, SJF and STCF do not; lottery only with
-   * probability 1). The law "ready threads are eventually picked" runs only when this is true.
+   * Whether every ready thread is eventually picked while the others keep running and new
+   * threads keep arriving (FIFO, RR, MLFQ with boost, jsix MLFQ, O(1), stride, CFS do; static
+   * priority, SJF and STCF do not; lottery only with probability 1). The two starvation laws
+   * (a fixed set of threads, and a churn of short-lived newcomers) run only when this is true.
    */
   readonly starvationFree: boolean;
   /** Number of threads in the ready set (the current thread is not counted). */
