@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  type MapFlags,
   Mapper,
   PAGE_4K,
   type PageTableMapper,
@@ -13,15 +14,17 @@ import {
   StackFrameSource,
   type VirtAddr,
 } from "../src/index.js";
-import { mapperLaws } from "../src/laws/index.js";
+import { type MapperUnderTest, mapperLaws } from "../src/laws/index.js";
 
 /** A mapper that delegates to ours, with some methods rewritten from the real one. */
-function broken(override: (real: Mapper) => Partial<PageTableMapper>): () => PageTableMapper {
+function broken(override: (real: Mapper) => Partial<PageTableMapper>, given?: Mapper): () => PageTableMapper {
   return () => {
-    const real = new Mapper({
-      memory: new PhysicalMemory({ size: 16 * 2 ** 20 }),
-      frames: new StackFrameSource(1, 1024),
-    });
+    const real =
+      given ??
+      new Mapper({
+        memory: new PhysicalMemory({ size: 16 * 2 ** 20 }),
+        frames: new StackFrameSource(1, 1024),
+      });
     return {
       root: real.root,
       levels: real.levels,
@@ -36,8 +39,36 @@ function broken(override: (real: Mapper) => Partial<PageTableMapper>): () => Pag
   };
 }
 
+/**
+ * Our mapper with its memory, where after every successful map the upper entries on the page's
+ * path are rewritten by `rewrite(lo, hi, flags)` (the halves of each entry above the leaf), as a
+ * student's mapper that builds them from the flags would write them.
+ */
+function upperEntriesRewritten(
+  rewrite: (lo: number, hi: number, flags: MapFlags) => [number, number],
+): () => MapperUnderTest {
+  return () => {
+    const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+    const real = new Mapper({ memory, frames: new StackFrameSource(1, 1024) });
+    const map: PageTableMapper["map"] = (va, pa, size, flags) => {
+      const r = real.map(va, pa, size, flags);
+      if (r.kind === "mapped") {
+        const path = real.walkPath(va);
+        for (const e of path.slice(0, -1)) {
+          const [lo, hi] = rewrite(e.lo, e.hi, flags);
+          memory.write32(e.entryAddress, lo);
+          memory.write32(e.entryAddress + 4, hi);
+        }
+      }
+      return r;
+    };
+    // A student's checkInvariants does not know the rule either (ours does, and would say so).
+    return { mapper: broken(() => ({ map, checkInvariants: () => {} }), real)(), memory };
+  };
+}
+
 /** What the law whose name starts with `start` reports (fast-check's `cause`), or "the law held". */
-function complaint(factory: () => PageTableMapper, start: string): string {
+function complaint(factory: () => PageTableMapper | MapperUnderTest, start: string): string {
   const law = mapperLaws(factory, { numRuns: 60, modelRuns: 40, seed: 7 }).find((l) =>
     l.name.startsWith(start),
   );
@@ -134,5 +165,24 @@ describe("mapperLaws reject planted mapper bugs", () => {
     }));
     expect(complaint(factory, "map then translate")).toMatch(/translate after map/);
     expect(complaint(factory, "model")).toMatch(/flush names page|mappings\(\): got|translate\(/);
+  });
+
+  // Only the hardware-walk law sees these: translate reads the leaf back, and the leaf is right.
+  it("upper entries written with the U/S and R/W of the page being mapped (JOS without PTE_U in the PDE)", () => {
+    const factory = upperEntriesRewritten((lo, hi, f) => [
+      (lo & ~6) | (f.writable === true ? 2 : 0) | (f.user === true ? 4 : 0),
+      hi,
+    ]);
+    expect(complaint(factory, "model")).toBe("the law held");
+    expect(complaint(factory, "the MMU's walk")).toMatch(/#PF \(protection\), but the mapping allows it/);
+  });
+
+  it("upper entries that take XD from the page being mapped (a no-execute page makes its neighbours so)", () => {
+    const factory = upperEntriesRewritten((lo, hi, f) => [
+      lo,
+      f.noExecute === true ? (hi | (1 << 31)) >>> 0 : hi,
+    ]);
+    expect(complaint(factory, "model")).toBe("the law held");
+    expect(complaint(factory, "the MMU's walk")).toMatch(/MMU fetch at CPL \d .*#PF \(protection\)/);
   });
 });

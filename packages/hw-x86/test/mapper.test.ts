@@ -44,7 +44,13 @@ function snapshot(s: ReturnType<typeof setup>) {
 }
 
 describe("Mapper", () => {
-  for (const law of mapperLaws(() => setup().mapper, { numRuns: 60, modelRuns: 40 })) {
+  for (const law of mapperLaws(
+    () => {
+      const { mapper, memory } = setup();
+      return { mapper, memory };
+    },
+    { numRuns: 60, modelRuns: 40 },
+  )) {
     it(`law: ${law.name}`, () => law.check());
   }
 

@@ -3,3 +3,4 @@ export * from "./api.js";
 export * from "./entry.js";
 export * from "./interrupt-controller.js";
 export * from "./mapper.js";
+export { isMapperUnderTest, type MapperUnderTest } from "./mapper-hardware.js";

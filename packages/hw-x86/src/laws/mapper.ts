@@ -19,6 +19,10 @@
  * | translate   | the covering page's frame + offset, flags and A/D, or `null`                      |
  * | mappings()  | exactly the model's pages, in increasing unsigned address order                   |
  *
+ * Given the physical memory of the tables too (a {@link MapperUnderTest} from the factory), one more
+ * law walks the tree with the MMU and holds every access right to the mapping's flags: an upper
+ * entry that restricts R/W, U/S or sets XD agrees with `translate` and shows only there.
+ *
  * Virtual addresses are drawn from a small grid (a few indices per level, lower and upper half) so
  * that sequences collide often; `checkInvariants()` runs after every command.
  *
@@ -39,12 +43,17 @@ import {
   sameFlags,
   tablesNeeded,
 } from "./mapper-commands.js";
+import { hardwareWalkProperty, isMapperUnderTest, type MapperUnderTest } from "./mapper-hardware.js";
 
 // ── the laws ────────────────────────────────────────────────────────────────────────────────────
 
 /**
  * The laws every {@link PageTableMapper} obeys. `factory` must return a fresh, empty mapper with
- * 4-level paging and MAXPHYADDR ≥ 36 each time it is called.
+ * 4-level paging and MAXPHYADDR ≥ 36 each time it is called — bare, or with the physical memory
+ * its tables live in ({@link MapperUnderTest}). Given the memory, one more law walks the tree with
+ * the {@link Mmu} and holds every access right to the mapping's flags (`mapper-hardware.ts`): the
+ * only law that sees an upper-level entry restricting a page its leaf allows. The factory is
+ * called once here to see which of the two it returns.
  *
  * @example
  * ```ts
@@ -52,20 +61,28 @@ import {
  *   it(law.name, () => law.check());
  * ```
  */
-export function mapperLaws(factory: () => PageTableMapper, options: LawOptions = {}): Law[] {
+export function mapperLaws(
+  factory: () => PageTableMapper | MapperUnderTest,
+  options: LawOptions = {},
+): Law[] {
+  const withMemory = isMapperUnderTest(factory());
+  const factoryOf = (): PageTableMapper => {
+    const made = factory();
+    return isMapperUnderTest(made) ? made.mapper : made;
+  };
   const params = (runs: number) => ({
     numRuns: runs,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
   });
   const numRuns = options.numRuns ?? 100;
   const modelRuns = options.modelRuns ?? 50;
-  return [
+  const laws: Law[] = [
     {
       name: "map then translate gives the frame plus the offset, with the flags mapped",
       check: () =>
         fc.assert(
           fc.property(gridPageArb, fc.nat(), flagsArb, fc.nat(), (page, n, flags, off) => {
-            const m = factory();
+            const m = factoryOf();
             const va = gridVa(page);
             const pa = frameFor(n, page.size);
             const r = m.map(va, pa, page.size, flags);
@@ -85,7 +102,7 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
       check: () =>
         fc.assert(
           fc.property(gridPageArb, fc.nat(), flagsArb, (page, n, flags) => {
-            const m = factory();
+            const m = factoryOf();
             const va = gridVa(page);
             const pa = frameFor(n, page.size);
             m.map(va, pa, page.size, flags);
@@ -116,7 +133,7 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
             flagsArb,
             fc.integer({ min: 1, max: 4095 }),
             (page, n, flags, bad) => {
-              const m = factory();
+              const m = factoryOf();
               const va = gridVa(page);
               const pa = frameFor(n, page.size);
               m.map(va, pa, page.size, flags);
@@ -151,12 +168,23 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
       check: () =>
         fc.assert(
           fc.property(commandsArb, (cmds) => {
-            fc.modelRun(() => ({ model: { pages: new Map() }, real: factory() }), cmds);
+            fc.modelRun(() => ({ model: { pages: new Map() }, real: factoryOf() }), cmds);
           }),
           params(modelRuns),
         ),
     },
   ];
+  if (withMemory) {
+    laws.push({
+      name: "the MMU's walk of the tree grants exactly the rights each mapping asks for (no upper entry restricts them), and unmapped pages fault",
+      check: () =>
+        fc.assert(
+          hardwareWalkProperty(() => factory() as MapperUnderTest),
+          params(numRuns),
+        ),
+    });
+  }
+  return laws;
 }
 
 /**
@@ -166,6 +194,9 @@ export function mapperLaws(factory: () => PageTableMapper, options: LawOptions =
  * runMapperLaws(() => new Mapper({ memory: new PhysicalMemory(), frames: new StackFrameSource(1, 4096) }));
  * ```
  */
-export function runMapperLaws(factory: () => PageTableMapper, options: LawOptions = {}): void {
+export function runMapperLaws(
+  factory: () => PageTableMapper | MapperUnderTest,
+  options: LawOptions = {},
+): void {
   for (const law of mapperLaws(factory, options)) law.check();
 }
