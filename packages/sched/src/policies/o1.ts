@@ -45,8 +45,9 @@
  *
  * Once newcomers stop entering it, the active array drains: each thread in it has at most one
  * slice left, and refills only go to the expired array. Then the arrays swap and everyone who
- * waited runs. So a thread waits at most about STARVATION_LIMIT × nr_running plus one slice per
- * ready thread; the law "starvation-free under arrivals" (`laws/starvation.ts`) checks it. A
+ * waited runs. So a ready thread waits at most about twice STARVATION_LIMIT × nr_running (the
+ * rest of this epoch, then the next one's wait behind better-priority newcomers) plus one slice
+ * per ready thread; the law "starvation-free under arrivals" (`laws/starvation.ts`) checks it. A
  * woken thread with part of its slice left still goes to the active array: that slice was
  * already counted in this epoch. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0
  * slice = 1000 ms (option `starvationLimit`).
