@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Futex, type FutexMemory, type IpcThreads, Notification } from "../src/index.js";
+import {
+  type Blocker,
+  Futex,
+  type FutexMemory,
+  IpcStatus,
+  type IpcThreads,
+  Notification,
+  ThreadIpcState,
+} from "../src/index.js";
 import { futexLaws, notificationLaws } from "../src/laws/index.js";
 import { failureOf } from "./law-failure.js";
 
@@ -13,7 +21,89 @@ describe("Futex passes the futex laws", () => {
     it(law.name, () => law.check());
 });
 
+/** One plausible mistake of a student's notification (see {@link StudentNotification}). */
+type NotificationBug =
+  | "none"
+  | "keeps-collected-bits"
+  | "never-wakes"
+  | "blocks-over-pending"
+  | "lifo"
+  | "zero-wakes";
+
+/**
+ * A student's notification, written from the contract with a plain array for the waiters, and
+ * one planted mistake. Its `checkInvariants` checks nothing, as a first attempt's would: the law
+ * itself must see the mistake.
+ */
+class StudentNotification implements Blocker {
+  readonly name = "student notification";
+  private bits = 0;
+  private readonly queue: number[] = [];
+  constructor(
+    private readonly threads: IpcThreads,
+    private readonly bug: NotificationBug,
+  ) {}
+  get pending(): number {
+    return this.bits >>> 0;
+  }
+  signal(bits: number): number {
+    if (bits === 0 && this.bug !== "zero-wakes") return -1;
+    if (this.queue.length === 0 || this.bug === "never-wakes") {
+      this.bits |= bits;
+      return -1;
+    }
+    const w = this.bug === "lifo" ? this.queue.pop()! : this.queue.shift()!;
+    this.threads.word[w] = this.bits | bits;
+    this.bits = 0;
+    this.threads.finish(w, IpcStatus.Ok);
+    return w;
+  }
+  wait(t: number, timeout = Number.POSITIVE_INFINITY): IpcStatus {
+    if (this.bits !== 0 && this.bug !== "blocks-over-pending") {
+      this.threads.word[t] = this.bits;
+      if (this.bug !== "keeps-collected-bits") this.bits = 0;
+      return IpcStatus.Ok;
+    }
+    this.queue.push(t);
+    this.threads.block(t, this, ThreadIpcState.Waiting, timeout);
+    return IpcStatus.Blocked;
+  }
+  detach(t: number): void {
+    this.queue.splice(this.queue.indexOf(t), 1);
+  }
+  checkInvariants(): void {}
+}
+
+const studentLaw = (bug: NotificationBug) =>
+  notificationLaws((threads) => new StudentNotification(threads, bug), { numRuns: 80, seed: 3 })[0]!;
+
 describe("the notification and futex laws reject broken implementations", () => {
+  it("a student's notification without a planted mistake passes (the law asks nothing of our internals)", () => {
+    expect(failureOf(studentLaw("none"))).toBe("the law passed");
+  });
+
+  // The five below passed the law while it checked only that the OR of all collections plus the
+  // pending word equals the OR of all signals, and that a signal wakes at most one thread.
+  it("a notification whose wait leaves the collected bits in the word (delivered twice)", () => {
+    expect(failureOf(studentLaw("keeps-collected-bits"))).toMatch(/must leave the word/);
+  });
+
+  it("a notification whose signal ORs into the word while a thread waits (a lost wake-up)", () => {
+    expect(failureOf(studentLaw("never-wakes"))).toMatch(/woke nobody while .* wait/);
+  });
+
+  it("a notification whose wait blocks although bits are pending", () => {
+    expect(failureOf(studentLaw("blocks-over-pending"))).toMatch(/pending bits are collected at once/);
+  });
+
+  it("a notification that serves its newest waiter first", () => {
+    expect(failureOf(studentLaw("lifo"))).toMatch(/not the oldest waiter/);
+  });
+
+  it("a notification whose signal(0) wakes a waiter with an empty word", () => {
+    expect(failureOf(studentLaw("zero-wakes"))).toMatch(/a zero signal changes nothing/);
+  });
+
   it("a notification whose signal wakes every waiter", () => {
     const make = (threads: IpcThreads) => {
       const inner = new Notification(threads);

@@ -1,8 +1,11 @@
 /**
  * Laws of notifications and futexes, runnable against any implementation over {@link IpcThreads}.
  *
- * - Notification: no bit is lost or invented (the OR of all signals equals the OR of all
- *   collections plus what is pending), and a signal wakes at most one waiter.
+ * - Notification, against a model (the pending word and the waiters in arrival order): a signal
+ *   with waiters wakes exactly the oldest, which collects exactly the signalled bits; without
+ *   waiters it ORs them into the word; a wait collects the whole word at once and leaves it 0, or
+ *   blocks when it is 0; a zero signal changes nothing; a timed-out waiter leaves the queue. So no
+ *   bit is lost, invented or delivered twice, and no waiter sleeps through a signal.
  * - Futex: waiters on one physical address are woken oldest first, at most n per wake, never across
  *   addresses, and timeouts wake exactly the expired ones; and under every interleaving of a
  *   futex mutex (explored exhaustively) two threads exclude each other and neither sleeps forever.
@@ -30,47 +33,111 @@ function rig(n: number) {
   return { threads, woken };
 }
 
+/** One step of the notification law. */
+type NoteOp = { readonly b: number } | { readonly w: number } | { readonly tick: number };
+
 /** The notification laws. */
 export function notificationLaws(
   factory: (threads: IpcThreads) => NotificationUnderTest,
   options: LawOptions = {},
 ): Law[] {
   const maxLength = options.maxSteps ?? 40;
+  const hex = (x: number) => `0x${(x >>> 0).toString(16)}`;
+  const opArb: fc.Arbitrary<NoteOp> = fc.oneof(
+    { weight: 4, arbitrary: fc.nat(0xffff).map((b) => ({ b })) },
+    { weight: 1, arbitrary: fc.constant({ b: 0 }) },
+    { weight: 4, arbitrary: fc.nat(3).map((w) => ({ w })) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((tick) => ({ tick })) },
+  );
   return [
     {
-      name: "notification: no bit is lost or invented, and each signal wakes at most one waiter",
+      name: "notification: every signalled bit is collected exactly once — by the oldest waiter at once, else by the next wait — a zero signal changes nothing, and a timed-out waiter leaves the queue",
       check: () =>
         fc.assert(
           fc.property(
-            fc.array(
-              fc.oneof(
-                fc.nat(0xffff).map((b) => ({ b })),
-                fc.nat(3).map((w) => ({ w })),
-              ),
-              { maxLength, size: "max" }, // default size draws ~10 steps; "max" up to maxLength
-            ),
+            fc.array(opArb, { maxLength, size: "max" }), // default size draws ~10 steps; "max" up to maxLength
             (ops) => {
               const { threads, woken } = rig(4);
               const note = factory(threads);
-              let signalled = 0;
-              let collected = 0;
+              // The model: the bits nobody collected yet, and the waiters in arrival order.
+              let pending = 0;
+              const queue: number[] = [];
+              const deadline = new Map<number, number>();
+              let now = 0;
               for (const op of ops) {
                 woken.length = 0;
                 if ("b" in op) {
-                  signalled |= op.b;
                   const w = note.signal(op.b);
-                  if (woken.length > 1) throw new Error(`signal(${op.b}) woke ${woken.length} threads`);
-                  if (w >= 0) collected |= threads.word[w]!;
-                } else if (threads.state[op.w] === 0) {
-                  if (note.wait(op.w) === IpcStatus.Ok) collected |= threads.word[op.w]!;
+                  if (woken.length > 1) throw new Error(`signal(${hex(op.b)}) woke ${woken.length} threads`);
+                  if (op.b === 0) {
+                    if (w !== -1 || woken.length !== 0)
+                      throw new Error(`signal(0) woke thread ${w}: a zero signal changes nothing`);
+                  } else if (queue.length === 0) {
+                    if (w !== -1 || woken.length !== 0)
+                      throw new Error(`signal(${hex(op.b)}) woke thread ${w}, but nobody waits`);
+                    pending |= op.b;
+                  } else {
+                    const oldest = queue.shift()!;
+                    deadline.delete(oldest);
+                    if (w === -1 || woken.length === 0)
+                      throw new Error(
+                        `signal(${hex(op.b)}) woke nobody while [${queue.join(",")}${queue.length > 0 ? "," : ""}${oldest}] wait: a waiter must collect it at once (lost wake-up)`,
+                      );
+                    if (w !== oldest || woken[0]![0] !== oldest)
+                      throw new Error(
+                        `signal(${hex(op.b)}) woke thread ${w}, not the oldest waiter ${oldest} (waiters are served in arrival order)`,
+                      );
+                    if (woken[0]![1] !== IpcStatus.Ok)
+                      throw new Error(
+                        `signal(${hex(op.b)}) woke thread ${w} with status ${woken[0]![1]}, not Ok`,
+                      );
+                    if (threads.word[w]! >>> 0 !== op.b >>> 0)
+                      throw new Error(
+                        `thread ${w} woken by signal(${hex(op.b)}) collected ${hex(threads.word[w]!)}`,
+                      );
+                  }
+                } else if ("w" in op) {
+                  if (threads.state[op.w] !== 0) continue;
+                  const timeout = op.w % 2 === 0 ? 3 : Number.POSITIVE_INFINITY;
+                  const st = note.wait(op.w, timeout);
+                  if (pending !== 0) {
+                    if (st !== IpcStatus.Ok)
+                      throw new Error(
+                        `wait(${op.w}) with ${hex(pending)} pending gave status ${st}: pending bits are collected at once, without blocking`,
+                      );
+                    if (threads.word[op.w]! >>> 0 !== pending >>> 0)
+                      throw new Error(
+                        `wait(${op.w}) collected ${hex(threads.word[op.w]!)}, pending was ${hex(pending)}`,
+                      );
+                    pending = 0;
+                  } else {
+                    if (st !== IpcStatus.Blocked)
+                      throw new Error(
+                        `wait(${op.w}) with nothing pending gave status ${st}, expected Blocked`,
+                      );
+                    queue.push(op.w);
+                    deadline.set(op.w, now + timeout);
+                  }
+                } else {
+                  now += op.tick;
+                  const expired = [...deadline]
+                    .filter(([, d]) => d <= now)
+                    .sort((x, y) => x[1] - y[1] || x[0] - y[0]);
+                  threads.advanceTo(now);
+                  for (const [t] of expired) {
+                    deadline.delete(t);
+                    queue.splice(queue.indexOf(t), 1);
+                  }
+                  const got = JSON.stringify(woken);
+                  const want = JSON.stringify(expired.map(([t]) => [t, IpcStatus.TimedOut]));
+                  if (got !== want) throw new Error(`advance to ${now}: woke ${got}, expected ${want}`);
                 }
+                if (note.pending >>> 0 !== pending >>> 0)
+                  throw new Error(
+                    `pending ${hex(note.pending)} after ${JSON.stringify(op)}, model ${hex(pending)}${note.pending !== 0 && pending === 0 ? ": collected bits must leave the word (else they are delivered twice)" : ""}`,
+                  );
                 note.checkInvariants();
                 threads.checkInvariants();
-              }
-              if ((collected | note.pending) >>> 0 !== signalled >>> 0) {
-                throw new Error(
-                  `signalled 0x${signalled.toString(16)}, collected 0x${collected.toString(16)} + pending 0x${note.pending.toString(16)}`,
-                );
               }
             },
           ),
