@@ -20,7 +20,7 @@
  * (the handler parked the thread; it is resumed later with a result or re-dispatched) and
  * `SYSCALL_NORETURN` (the calling continuation is gone: exit, exec, a fatal signal).
  *
- * Related: `table.ts`, `decl.ts`, `../trap/loop.ts` (the caller).
+ * Related: `table.ts`, `decl.ts`, `../kernel/kernel.ts` (the caller, `Kernel.execute`).
  */
 import type { ArgSpec, HandlerArgs } from "./decl.js";
 import { NSIG, SIZE_MAX_ARG, USER_TOP } from "./decl.js";
