@@ -6,8 +6,9 @@
  *   waiters it ORs them into the word; a wait collects the whole word at once and leaves it 0, or
  *   blocks when it is 0; a zero signal changes nothing; a timed-out waiter leaves the queue. So no
  *   bit is lost, invented or delivered twice, and no waiter sleeps through a signal.
- * - Futex: waiters on one physical address are woken oldest first, at most n per wake, never across
- *   addresses, and timeouts wake exactly the expired ones; and under every interleaving of a
+ * - Futex: a wait blocks exactly when the word equals the expected value as whole unsigned 32-bit
+ *   words (0x100 is not 0; −1 is 0xFFFFFFFF); waiters on one physical address are woken oldest
+ *   first, at most n per wake, never across addresses, and timeouts wake exactly the expired ones; and under every interleaving of a
  *   futex mutex (explored exhaustively) two threads exclude each other and neither sleeps forever.
  *
  * Related: `../notification/notification.ts`, `../futex/futex.ts`, `../explore/explorer.ts`.
@@ -153,6 +154,17 @@ export function futexLaws(
   options: LawOptions = {},
 ): Law[] {
   const maxLength = options.maxSteps ?? 40;
+  // Words that differ only above the low byte (0x100 and 0), and −1 passed for 0xFFFFFFFF: the
+  // comparison is of whole unsigned 32-bit words.
+  const valueArb = fc.oneof(
+    { weight: 3, arbitrary: fc.nat(1) },
+    { weight: 1, arbitrary: fc.constantFrom(0x100, 0xffff_ffff) },
+  );
+  const expectedArb = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(0) },
+    { weight: 2, arbitrary: fc.constantFrom(1, 0x100, 0xffff_ffff, -1) },
+  );
+  const hex = (x: number) => `0x${(x >>> 0).toString(16)}`;
   return [
     {
       name: "futex: wait blocks only while the word holds the expected value; per-address FIFO wakes, at most n; timeouts wake exactly the expired waiters",
@@ -161,10 +173,10 @@ export function futexLaws(
           fc.property(
             fc.array(
               fc.oneof(
-                fc.record({ wait: fc.nat(5), key: fc.nat(2) }),
+                fc.record({ wait: fc.nat(5), key: fc.nat(2), expected: expectedArb }),
                 fc.record({ wake: fc.nat(2), n: fc.nat(3) }),
                 fc.record({ tick: fc.integer({ min: 1, max: 4 }) }),
-                fc.record({ set: fc.nat(2), value: fc.nat(1) }),
+                fc.record({ set: fc.nat(2), value: valueArb }),
               ),
               { maxLength, size: "max" }, // default size draws ~10 steps; "max" up to maxLength
             ),
@@ -187,17 +199,19 @@ export function futexLaws(
                   if (threads.state[op.wait] !== 0) continue;
                   const pa = op.key * 4;
                   const timeout = op.wait % 2 === 0 ? 3 : Number.POSITIVE_INFINITY;
-                  const st = futex.wait(op.wait, pa, 0, timeout);
-                  if (memory.read32(pa) !== 0) {
+                  const st = futex.wait(op.wait, pa, op.expected, timeout);
+                  const word = memory.read32(pa);
+                  const call = `wait(${op.wait}, word ${hex(word)}, expected ${op.expected === -1 ? "-1" : hex(op.expected)})`;
+                  if (word >>> 0 !== op.expected >>> 0) {
                     // The word already moved on: blocking now could sleep through the wake-up.
-                    same(
-                      st,
-                      IpcStatus.ValueMismatch,
-                      `wait(${op.wait}, word ${memory.read32(pa)}, expected 0)`,
-                    );
+                    same(st, IpcStatus.ValueMismatch, `${call}, the words differ`);
                     continue;
                   }
-                  same(st, IpcStatus.Blocked, `wait(${op.wait})`);
+                  same(
+                    st,
+                    IpcStatus.Blocked,
+                    `${call}, the same unsigned 32-bit word${op.expected === -1 ? " (−1 is 0xFFFFFFFF)" : ""}`,
+                  );
                   model.set(pa, [...(model.get(pa) ?? []), op.wait]);
                   deadline.set(op.wait, now + timeout);
                 } else if ("wake" in op) {
