@@ -1,4 +1,5 @@
 import {
+  GENERIC_RIGHTS,
   type Handle,
   KernelObject,
   ObjectSpace,
@@ -284,6 +285,101 @@ describe("the channel laws reject broken channels", () => {
       },
     };
     expect(failureOfLaws(lifo)).toMatch(/model expects writer|write refused|gave ok/);
+  });
+
+  // The seven below passed the law while messages carried at most one handle, always with
+  // TRANSFER alone, and were never shorter than 2 bytes.
+  it("one that hands the reader every right of a sent handle (privilege escalation)", () => {
+    const escalating: Impl = {
+      ...real,
+      read: (table, types, h, max) => {
+        const r = channelRead(table, types, h, max);
+        if (r.kind !== "ok") return r;
+        const handles = r.handles.map((x) => {
+          const l = table.lookup(x, null, 0);
+          const c = l.kind === "ok" ? table.create(l.object, GENERIC_RIGHTS) : null;
+          table.close(x);
+          return c?.kind === "ok" ? c.handle : x;
+        });
+        return { ...r, handles };
+      },
+    };
+    expect(failureOfLaws(escalating)).toMatch(/keeps exactly its rights/);
+  });
+
+  it("one that moves only the first handle of a message", () => {
+    const firstOnly: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => channelWrite(tb, ty, h, b, hs.slice(0, 1)),
+    };
+    // Seen either way: a second handle stays behind, or a second one without TRANSFER goes unchecked.
+    expect(failureOfLaws(firstOnly)).toMatch(
+      /handle 1 of \d sent is still in the writer's table|listing handle 1 without the TRANSFER right gave ok/,
+    );
+  });
+
+  it("one that delivers a message's handles in reverse order", () => {
+    const reversing: Impl = {
+      ...real,
+      read: (tb, ty, h, max) => {
+        const r = channelRead(tb, ty, h, max);
+        return r.kind === "ok" ? { ...r, handles: [...r.handles].reverse() } : r;
+      },
+    };
+    expect(failureOfLaws(reversing)).toMatch(/out of order/);
+  });
+
+  it("one that sends a handle its holder may not transfer", () => {
+    const ignoresRight: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => {
+        const granted = hs.map((x) => {
+          const l = tb.lookup(x, null, 0);
+          if (l.kind !== "ok" || (l.rights & Right.TRANSFER) !== 0) return x;
+          const c = tb.create(l.object, l.rights | Right.TRANSFER);
+          tb.close(x);
+          return c.kind === "ok" ? c.handle : x;
+        });
+        return channelWrite(tb, ty, h, b, granted);
+      },
+    };
+    expect(failureOfLaws(ignoresRight)).toMatch(/without the TRANSFER right gave ok/);
+  });
+
+  it("one that moves the handles before a bad one and keeps them moved when it refuses", () => {
+    const noRollback: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => {
+        const r = channelWrite(tb, ty, h, b, hs);
+        if (r.kind === "bad-transfer") for (let i = 0; i < r.index; i++) tb.close(hs[i]!);
+        return r;
+      },
+    };
+    expect(failureOfLaws(noRollback)).toMatch(/a write refused bad-transfer took handle 0/);
+  });
+
+  it("one that reports an empty message as written without queueing it", () => {
+    const dropsEmpty: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) =>
+        b.length === 0 && hs.length === 0
+          ? { kind: "ok", bytes: 0, handles: 0 }
+          : channelWrite(tb, ty, h, b, hs),
+    };
+    expect(failureOfLaws(dropsEmpty)).toMatch(/read gave would-block, model has writer 0 #0/);
+  });
+
+  it("one whose read takes an empty message for an empty queue", () => {
+    const emptyIsNothing: Impl = {
+      ...real,
+      read: (tb, ty, h, max) => {
+        const r = channelRead(tb, ty, h, max);
+        return r.kind === "ok" && r.bytes.length === 0 && r.handles.length === 0
+          ? { kind: "would-block", waitFor: 0 }
+          : r;
+      },
+    };
+    expect(failureOfLaws(emptyIsNothing)).toMatch(/read gave would-block, model has writer 0 #0/);
   });
 
   it("one that drops queued messages when the writing end closes", () => {

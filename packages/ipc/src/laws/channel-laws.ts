@@ -4,9 +4,12 @@
  * reads in between, and a plain array is the model.
  *
  * - no message is lost, duplicated, reordered within a writer, or altered: each message has its
- *   own length (0..24 bytes) and content, derived from writer and sequence, read back byte for byte;
- * - a handle sent with a message leaves the writer's table on success, stays on refusal, and
- *   reaches the reader exactly once (checked by koid);
+ *   own length (0..24 bytes, empty ones included) and content, derived from writer and sequence,
+ *   read back byte for byte;
+ * - the 0..3 handles sent with a message leave the writer's table on success and reach the reader
+ *   exactly once, in the order sent, each with exactly the rights it was sent with (checked by
+ *   koid and rights); a handle without the TRANSFER right refuses the whole write (`bad-transfer`),
+ *   and a refused write of any kind leaves every listed handle where it was, with its rights;
  * - the bound is exact: a write is refused `would-block` exactly when the model's queue is full;
  * - close semantics: once both writers closed their handles (the writing end is destroyed), the
  *   reader still drains every queued message, in order, and only then reads `peer-closed`; once the
@@ -60,14 +63,33 @@ function created(r: { readonly kind: string }): number {
   return (r as unknown as { readonly handle: number }).handle;
 }
 
-/** The bytes of writer `who`'s message number `seq`: 2..24 bytes, [who, seq, then a pattern]. */
+/**
+ * The bytes of writer `who`'s message number `seq`: 0..24 bytes (writer 0's first is empty),
+ * [who, seq, then a pattern], cut to length.
+ */
 function messageBytes(who: number, seq: number): Uint8Array {
-  const n = 2 + ((seq * 5 + who * 11) % 23);
+  const n = (seq * 5 + who * 11) % 25;
   const out = new Uint8Array(n);
-  out[0] = who;
-  out[1] = seq & 0xff;
-  for (let i = 2; i < n; i++) out[i] = (seq * 31 + who * 7 + i * 13) & 0xff;
+  for (let i = 0; i < n; i++)
+    out[i] = i === 0 ? who : i === 1 ? seq & 0xff : (seq * 31 + who * 7 + i * 13) & 0xff;
   return out;
+}
+
+/** Rights of the handles a message carries, in turn: each includes TRANSFER, as sending needs. */
+const SENT_RIGHTS = [
+  Right.TRANSFER,
+  Right.TRANSFER | Right.WAIT,
+  Right.TRANSFER | Right.READ | Right.DUPLICATE,
+] as const;
+
+/** Rights of the one handle a bad write lists: everything but TRANSFER. */
+const UNSENDABLE = Right.READ | Right.WAIT | Right.DUPLICATE;
+
+/** A handle listed in a write: its value in the writer's table, its object's koid, its rights. */
+interface Sent {
+  readonly handle: number;
+  readonly koid: number;
+  readonly rights: number;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -79,14 +101,23 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** One step of the channel law: a read, a write by writer 0 or 1, or a close. */
 type ChannelOp =
   | { readonly op: "read" }
-  | { readonly op: "write"; readonly who: number; readonly withHandle: boolean }
+  | { readonly op: "write"; readonly who: number; readonly handles: number; readonly bad: boolean }
   | { readonly op: "close"; readonly who: "reader" | 0 | 1 };
 
 const opArb: fc.Arbitrary<ChannelOp> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ op: "read" as const }) },
   {
     weight: 6,
-    arbitrary: fc.record({ op: fc.constant("write" as const), who: fc.nat(1), withHandle: fc.boolean() }),
+    arbitrary: fc.record({
+      op: fc.constant("write" as const),
+      who: fc.nat(1),
+      handles: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 })),
+      // One write in six lists a handle without TRANSFER (when it lists any).
+      bad: fc.oneof(
+        { weight: 5, arbitrary: fc.constant(false) },
+        { weight: 1, arbitrary: fc.constant(true) },
+      ),
+    }),
   },
   {
     weight: 1,
@@ -102,7 +133,7 @@ export function channelLaws(impl: ChannelUnderTest, options: LawOptions = {}): L
   const maxLength = options.maxSteps ?? 50;
   return [
     {
-      name: "channel: two writers, one reader — FIFO per writer, exact bytes, exact bound, handles moved exactly once, drain then peer-closed",
+      name: "channel: two writers, one reader — FIFO per writer, exact bytes, exact bound, handles moved exactly once in order with their rights, all or none, drain then peer-closed",
       check: () =>
         fc.assert(
           // size "max": fast-check's default size draws about 10 steps, too few to close both
@@ -116,7 +147,7 @@ export function channelLaws(impl: ChannelUnderTest, options: LawOptions = {}): L
             const reader = new SlotHandleTable(space);
             const writers = tables.map((t) => [t, created(t.create(a, RIGHTS))] as const);
             const hb = created(reader.create(b, RIGHTS));
-            const model: Array<{ who: number; seq: number; koid: number | null }> = [];
+            const model: Array<{ who: number; seq: number; sent: readonly Sent[] }> = [];
             const seqs = [0, 0];
             const writerOpen = [true, true];
             let readerOpen = true;
@@ -148,49 +179,80 @@ export function channelLaws(impl: ChannelUnderTest, options: LawOptions = {}): L
                     `read [${r.bytes.join(",")}], model expects writer ${want.who} #${want.seq}: [${messageBytes(want.who, want.seq).join(",")}]`,
                   );
                 }
-                if (want.koid === null) {
-                  if (r.handles.length !== 0)
-                    fail(`message without handles arrived with ${r.handles.length}`);
-                } else {
-                  const l = reader.lookup(r.handles[0] ?? 0, null, 0);
-                  if (l.kind !== "ok" || l.object.koid !== want.koid)
-                    fail(`handle of writer ${want.who} #${want.seq} lost or wrong`);
-                  if (delivered.has(want.koid)) fail(`object ${want.koid} delivered twice`);
-                  delivered.add(want.koid);
-                }
+                const what = `writer ${want.who} #${want.seq}`;
+                if (r.handles.length !== want.sent.length)
+                  fail(
+                    `${what} was sent with ${want.sent.length} handles and arrived with ${r.handles.length}`,
+                  );
+                want.sent.forEach((sent, j) => {
+                  const l = reader.lookup(r.handles[j]!, null, 0);
+                  if (l.kind !== "ok" || l.object.koid !== sent.koid)
+                    fail(
+                      `handle ${j} of ${what} lost, wrong or out of order (handles arrive in the order sent)`,
+                    );
+                  if (l.rights !== sent.rights)
+                    fail(
+                      `handle ${j} of ${what} arrived with rights 0x${l.rights.toString(16)}, sent with 0x${sent.rights.toString(16)}: a moved handle keeps exactly its rights`,
+                    );
+                  if (delivered.has(sent.koid)) fail(`object ${sent.koid} delivered twice`);
+                  delivered.add(sent.koid);
+                });
               } else {
                 if (!writerOpen[op.who]) continue;
                 const [table, h] = writers[op.who]!;
-                const e = op.withHandle
-                  ? created(table.create(new KernelObject(space, eventType), Right.TRANSFER))
-                  : null;
-                const koid =
-                  e === null
-                    ? null
-                    : (table.lookup(e, null, 0) as { readonly object: KernelObject }).object.koid;
+                const seq = seqs[op.who]!;
+                const badAt = op.bad && op.handles > 0 ? seq % op.handles : -1;
+                const sent: Sent[] = [];
+                for (let j = 0; j < op.handles; j++) {
+                  const rights = j === badAt ? UNSENDABLE : SENT_RIGHTS[(seq + j) % SENT_RIGHTS.length]!;
+                  const e = created(table.create(new KernelObject(space, eventType), rights));
+                  const koid = (table.lookup(e, null, 0) as { readonly object: KernelObject }).object.koid;
+                  sent.push({ handle: e, koid, rights });
+                }
+                const bytes = messageBytes(op.who, seq);
                 const r = impl.write(
                   table,
                   types,
                   h,
-                  messageBytes(op.who, seqs[op.who]!),
-                  e === null ? [] : [e],
+                  bytes,
+                  sent.map((x) => x.handle),
                 );
-                const inWriter = e !== null && table.lookup(e, null, 0).kind === "ok";
+                /** Index of the first listed handle no longer in the writer's table as it was, or -1. */
+                const firstGone = () =>
+                  sent.findIndex((x) => {
+                    const l = table.lookup(x.handle, null, 0);
+                    return l.kind !== "ok" || l.object.koid !== x.koid || l.rights !== x.rights;
+                  });
+                const refused = (why: string) => {
+                  const j = firstGone();
+                  if (j >= 0)
+                    fail(
+                      `a write refused ${why} took handle ${j} of ${sent.length}: a refused write moves none (check every handle before moving any)`,
+                    );
+                };
                 if (!readerOpen) {
                   if (r.kind !== "peer-closed") fail(`write after the reader closed gave ${r.kind}`);
-                  if (e !== null && !inWriter) fail("a write refused peer-closed took the handle");
+                  refused("peer-closed");
+                } else if (badAt >= 0) {
+                  if (r.kind !== "bad-transfer" && !(r.kind === "would-block" && model.length === BOUND))
+                    fail(
+                      `write listing handle ${badAt} without the TRANSFER right gave ${r.kind}: a handle its holder may not transfer refuses the whole write (bad-transfer)`,
+                    );
+                  refused(r.kind);
                 } else if (model.length < BOUND) {
                   if (r.kind !== "ok")
                     fail(`write refused (${r.kind}) with ${model.length} < ${BOUND} queued`);
-                  if (r.bytes !== messageBytes(op.who, seqs[op.who]!).length)
-                    fail(
-                      `write reported ${r.bytes} bytes of a ${messageBytes(op.who, seqs[op.who]!).length}-byte message`,
-                    );
-                  if (inWriter) fail("a sent handle is still in the writer's table");
-                  model.push({ who: op.who, seq: seqs[op.who]!++, koid });
+                  if (r.bytes !== bytes.length)
+                    fail(`write reported ${r.bytes} bytes of a ${bytes.length}-byte message`);
+                  sent.forEach((x, j) => {
+                    if (table.lookup(x.handle, null, 0).kind === "ok")
+                      fail(`handle ${j} of ${sent.length} sent is still in the writer's table`);
+                  });
+                  model.push({ who: op.who, seq, sent });
+                  seqs[op.who] = seq + 1;
                 } else {
                   if (r.kind !== "would-block") fail(`write to a full channel gave ${r.kind}`);
-                  if (e !== null && !inWriter) fail("a refused write took the handle");
+                  refused("would-block");
                 }
               }
               space.checkInvariants();
