@@ -12,12 +12,14 @@ export * from "./posix/deliver.js";
 export * from "./posix/fd-table.js";
 export * from "./posix/files.js";
 export * from "./posix/generate.js";
+export * from "./posix/jobs.js";
 export * from "./posix/libc.js";
 export * from "./posix/pipe.js";
 export * from "./posix/signals.js";
 export * from "./posix/syscalls.js";
 // The POSIX personality.
 export * from "./posix/table.js";
+export * from "./posix/tty.js";
 export * from "./posix/wait-status.js";
 export * from "./process/history.js";
 export * from "./process/loader.js";

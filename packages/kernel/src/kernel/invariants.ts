@@ -5,7 +5,8 @@
  * scheduler, ipc, vm, kernel stacks, APICs, timers, TLBs, the clock), then checks what only the
  * kernel can see: that CPUs, the scheduler and the threads agree on who runs, that exactly the
  * blocked threads have a wait record, that exactly the threads of stopped processes are
- * suspended, the process tree, and the reference counts of open files and pipes.
+ * suspended, the process tree, process groups and sessions, and the reference counts of open
+ * files and pipes.
  *
  * `resourceLeaks` is the grinder's final check: once every user process is gone, every frame,
  * kernel object and ipc slot must be free again, every open file description released, and the
@@ -16,6 +17,7 @@
 import { KernelInvariantError } from "../errors.js";
 import { checkFileInvariants } from "../posix/fd-table.js";
 import type { OpenFile } from "../posix/files.js";
+import { checkJobInvariants } from "../posix/jobs.js";
 import type { Kernel } from "./kernel.js";
 
 /**
@@ -87,6 +89,7 @@ export function checkKernelInvariants(k: Kernel): void {
   k.vm.checkInvariants();
   k.stacks.checkInvariants();
   k.life.checkInvariants();
+  checkJobInvariants(k);
   const held: OpenFile[] = [];
   for (const t of k.threads.values()) if (t.ioFile !== null) held.push(t.ioFile);
   checkFileInvariants(

@@ -9,7 +9,10 @@
  * **exit.** The last thread's exit, exit_group, or a fatal signal ends the process: its threads
  * are removed, its descriptors closed, its address space and handle table released; children are
  * re-parented to init (pid 1); it becomes a zombie holding its wait status; the parent gets
- * SIGCHLD and its waitpid callers are woken. A parent that set SIGCHLD to SIG_IGN, and pid 0,
+ * SIGCHLD and its waitpid callers are woken. Job control (`../posix/jobs.ts`, `../posix/tty.ts`):
+ * fork and spawn inherit the group, session and controlling terminal, exec keeps them; a
+ * controlling process's exit hangs up its terminal, and groups the exit orphans with a stopped
+ * member get SIGHUP and SIGCONT. A parent that set SIGCHLD to SIG_IGN, and pid 0,
  * reap at once (POSIX: no zombies are created then, and a waitpid blocks until the last child has
  * gone, then fails with ECHILD).
  *
@@ -21,8 +24,10 @@ import { KernelInvariantError, ProgramError } from "../errors.js";
 import { FdTable, OpenFileLedger } from "../posix/fd-table.js";
 import { Console, FileMode, OpenFile } from "../posix/files.js";
 import { notifyChildChange } from "../posix/generate.js";
+import { orphanGroupsOnExit } from "../posix/jobs.js";
 import { SIGACTION_DEFAULT, Sig } from "../posix/signals.js";
 import { SIG_IGN } from "../posix/table.js";
+import { releaseControllingTerminal } from "../posix/tty.js";
 import { exitedStatus } from "../posix/wait-status.js";
 import { loadImage } from "../process/loader.js";
 import { Process } from "../process/process.js";
@@ -92,6 +97,8 @@ export class Lifecycle {
     const p = this.spawn(this.kernelProcess, image, argv, envp, files, 0);
     files.closeAll();
     if (typeof p === "number") throw new ProgramError(`boot(${name}): could not load (errno ${-p})`);
+    // init leads session 1 and group 1, as a Unix init makes itself first thing with setsid().
+    p.sid = p.pgid = p.pid;
     return p;
   }
 
@@ -134,6 +141,11 @@ export class Lifecycle {
     p.files.closeOnExec();
     for (let i = 1; i < 32; i++)
       if (parent.sigActions[i]!.handler === SIG_IGN) p.sigActions[i] = parent.sigActions[i]!;
+    // Job control: the parent's group, session and controlling terminal; an image of its own.
+    p.pgid = parent.pgid;
+    p.sid = parent.sid;
+    p.ctty = parent.ctty;
+    p.didExec = true;
     parent.children.push(p);
     k.processes.set(pid, p);
     const start = this.startOf(p, argv, envp, load.argvPtr, load.envpPtr);
@@ -237,6 +249,9 @@ export class Lifecycle {
     child.brk = p.brk;
     child.files = p.files.clone();
     for (let i = 0; i < 32; i++) child.sigActions[i] = p.sigActions[i]!;
+    child.pgid = p.pgid;
+    child.sid = p.sid;
+    child.ctty = p.ctty;
     p.children.push(child);
     k.processes.set(pid, child);
     const ct = new Thread(k.objects, k.threadType, k.sched, child, pid);
@@ -303,6 +318,7 @@ export class Lifecycle {
       ...(image.functions ?? []),
     ]);
     p.image = image.name;
+    p.didExec = true; // its parent's setpgid on it fails with EACCES from now on
     p.heapStart = p.brk = load.heapStart;
     // POSIX: caught signals are reset to SIG_DFL; ignored ones stay ignored.
     for (let i = 1; i < 32; i++) if (p.sigActions[i]!.handler > SIG_IGN) p.sigActions[i] = SIGACTION_DEFAULT;
@@ -417,9 +433,12 @@ export class Lifecycle {
     p.addressSpace = null;
     p.handleTable.dispose();
     for (const w of p.childWaiters.splice(0)) w.wakeToRetry();
+    // A controlling process's exit hangs up its terminal's foreground group (posix/tty.ts).
+    releaseControllingTerminal(k, p);
     const init = k.processes.get(1);
     const heir = init && init !== p && init.phase === "live" ? init : this.kernelProcess;
-    for (const c of p.children.splice(0)) {
+    const children = p.children.splice(0);
+    for (const c of children) {
       c.parent = heir;
       heir.children.push(c);
       k.tracer?.emit({
@@ -432,6 +451,8 @@ export class Lifecycle {
       });
       if (c.phase === "zombie") this.notifyParent(c);
     }
+    // Groups this exit orphans with a stopped member get SIGHUP and SIGCONT (posix/jobs.ts).
+    orphanGroupsOnExit(k, p, children);
     p.phase = "zombie";
     p.exitStatus = status;
     p.assertSignals(k.processType.signal("terminated"));

@@ -36,6 +36,7 @@
  * exec, exit).
  */
 import { KernelStateError } from "../errors.js";
+import type { TerminalControl } from "./tty.js";
 
 /** Access of an open file description (Linux's `f_mode` bits `FMODE_READ`, `FMODE_WRITE`). */
 export const FileMode = { READ: 1, WRITE: 2, READ_WRITE: 3 } as const;
@@ -69,8 +70,10 @@ export interface Waiter {
    * the handler runs on the way out; otherwise a pending handler runs first and the call after it.
    */
   wakeToRetry(completes?: boolean): void;
-  /** A waitpid waiter: the pid it waits for, -1 for any child (absent on other wait lists). */
+  /** A waitpid waiter: the pid it waits for, -1 for any child, 0 for a group (absent on other wait lists). */
   readonly forPid?: number;
+  /** A waitpid waiter for any child of a process group (pid 0 or < -1): the group. */
+  readonly forPgid?: number;
 }
 
 /**
@@ -116,6 +119,11 @@ export interface FileOperations {
   waiters?(dir: "read" | "write"): Waiter[] | undefined;
   /** The last descriptor referring to the description is gone (called exactly once). */
   release?(): void;
+  /**
+   * Present when the file is a terminal: its job-control state (`tty.ts`). `read` then obeys the
+   * background rule (SIGTTIN), and `tcsetpgrp`/`tcgetpgrp` accept the descriptor.
+   */
+  readonly tty?: TerminalControl | undefined;
 }
 
 /**

@@ -137,7 +137,9 @@ export function notifyChildChange(k: Kernel, parent: Process, child: Process): v
   // before SIGCHLD's handler, so a handler that reaps with WNOHANG finds the child already gone.
   // A stop or a continue satisfies only some (WUNTRACED, WCONTINUED): the handler comes first.
   const exited = child.phase === "zombie";
-  for (const w of waiters) if (w.forPid === -1 || w.forPid === child.pid) w.wakeToRetry(exited);
+  for (const w of waiters)
+    if (w.forPid === -1 || w.forPid === child.pid || (w.forPgid !== undefined && w.forPgid === child.pgid))
+      w.wakeToRetry(exited);
   postSignal(k, parent, Sig.SIGCHLD);
   for (const w of waiters) w.wakeToRetry(); // no effect on a thread already woken or interrupted
 }

@@ -13,7 +13,17 @@
 import type { UserCode } from "../program/trap.js";
 import { encodeCString, mem } from "../program/user.js";
 import { Errno } from "../syscalls/errno.js";
-import { MapFlags, Prot, posixStubs as sys } from "./table.js";
+import { MapFlags, Prot, SpawnFlags, posixStubs as sys } from "./table.js";
+
+/** The spawn attributes {@link libc.spawnv} takes (`posix_spawnattr_t`); every field optional. */
+export interface SpawnAttr {
+  /** POSIX_SPAWN_SETPGROUP: the group to put the child in, 0 for a new one it leads. Default: the caller's group. */
+  readonly pgroup?: number;
+  /** POSIX_SPAWN_SETSID: the child leads a new session. Default false. */
+  readonly setsid?: boolean;
+  /** POSIX_SPAWN_SETSIGDEF: signals (bit n = signal n) whose action the child starts with at SIG_DFL. Default none. */
+  readonly sigdefault?: number;
+}
 
 /** What {@link libc.waitpid} returns: the reaped pid (or -errno / 0 with WNOHANG) and the status word. */
 export interface WaitResult {
@@ -72,12 +82,20 @@ export const libc = {
     if (p < 0 || v < 0) return -Errno.ENOMEM;
     return yield* sys.execve(p, v, 0);
   },
-  /** posix_spawn of `path` with `argv`; returns the child's pid or -errno. */
-  *spawnv(path: string, argv: readonly string[] = [path]): UserCode<number> {
+  /**
+   * posix_spawn of `path` with `argv`; returns the child's pid or -errno. `attr` sets the spawn
+   * attributes: `pgroup` (POSIX_SPAWN_SETPGROUP: 0 for a group of the child's own), `setsid`
+   * (POSIX_SPAWN_SETSID), `sigdefault` (POSIX_SPAWN_SETSIGDEF: a set of signals reset to SIG_DFL).
+   */
+  *spawnv(path: string, argv: readonly string[] = [path], attr: SpawnAttr = {}): UserCode<number> {
     const p = yield* libc.cstring(path);
     const v = yield* libc.vector(argv);
     if (p < 0 || v < 0) return -Errno.ENOMEM;
-    return yield* sys.spawn(p, v, 0);
+    const flags =
+      (attr.pgroup !== undefined ? SpawnFlags.POSIX_SPAWN_SETPGROUP : 0) |
+      (attr.setsid === true ? SpawnFlags.POSIX_SPAWN_SETSID : 0) |
+      (attr.sigdefault !== undefined ? SpawnFlags.POSIX_SPAWN_SETSIGDEF : 0);
+    return yield* sys.spawn(p, v, 0, flags, attr.pgroup ?? 0, attr.sigdefault ?? 0);
   },
   /** waitpid with the status word read back from memory. */
   *waitpid(pid: number, options = 0): UserCode<WaitResult> {

@@ -33,9 +33,21 @@ import {
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
 import { FileMode, type FileStat, OpenFile, type Waiter } from "./files.js";
 import { postSignal, signalThread } from "./generate.js";
+import { getpgid, getsid, sessionOfGroup, setpgid, setsid, signalAll, signalGroup } from "./jobs.js";
 import { Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
-import { Sig, sigbit, UNBLOCKABLE } from "./signals.js";
-import { FutexOp, MapFlags, Prot, posixSyscalls, SIG_IGN, SigHow, STAT_BYTES, WaitOptions } from "./table.js";
+import { SIGACTION_DEFAULT, Sig, sigbit, UNBLOCKABLE } from "./signals.js";
+import {
+  FutexOp,
+  MapFlags,
+  Prot,
+  posixSyscalls,
+  SIG_IGN,
+  SigHow,
+  SpawnFlags,
+  STAT_BYTES,
+  WaitOptions,
+} from "./table.js";
+import { backgroundCheck, getForeground, setForeground } from "./tty.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
@@ -96,8 +108,10 @@ class FutexWait implements WaitRecord {
 class ListWait implements Waiter, WaitRecord {
   readonly interruptible = true;
 
-  /** For a waitpid: the pid waited for, -1 for any child. */
+  /** For a waitpid: the pid waited for, -1 for any child, 0 for a group (see forPgid). */
   readonly forPid?: number;
+  /** For a waitpid on a process group (pid 0 or < -1): the group. */
+  readonly forPgid?: number;
 
   constructor(
     private readonly k: Kernel,
@@ -106,8 +120,10 @@ class ListWait implements Waiter, WaitRecord {
     readonly on: string,
     readonly restart: Trap | null,
     forPid?: number,
+    forPgid?: number,
   ) {
     if (forPid !== undefined) this.forPid = forPid;
+    if (forPgid !== undefined) this.forPgid = forPgid;
   }
 
   wakeToRetry(completes = false): void {
@@ -122,8 +138,8 @@ class ListWait implements Waiter, WaitRecord {
 }
 
 /** Park `t` on `list` until a waker calls back; the call restarts. */
-function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, forPid?: number): number {
-  const w = new ListWait(k, t, list, on, k.currentTrap, forPid);
+function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, forPid?: number, forPgid?: number): number {
+  const w = new ListWait(k, t, list, on, k.currentTrap, forPid, forPgid);
   list.push(w);
   return k.block(t, w);
 }
@@ -161,6 +177,12 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     read(t, fd, buf, count) {
       const f = t.process.files.get(fd);
       if (!f || (f.mode & FileMode.READ) === 0) return -Errno.EBADF;
+      // A background read of the controlling terminal: SIGTTIN to the group, or EIO (tty.ts).
+      const tty = f.ops.tty;
+      if (tty !== undefined) {
+        const bg = backgroundCheck(k, t, tty, Sig.SIGTTIN);
+        if (bg !== 0) return bg;
+      }
       // Take no more than the buffer can hold: bytes read from a file cannot be put back, so a
       // bad buffer is EFAULT (or a short count) before anything is consumed.
       const room = writablePrefix(t.process.vm, buf, count);
@@ -377,8 +399,10 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     },
     waitpid(t, pid, status, options) {
       const p = t.process;
-      if (pid === 0 || pid < -1) return -Errno.EINVAL;
-      const mine = pid === -1 ? p.children : p.children.filter((c) => c.pid === pid);
+      // pid 0: the caller's group now (each restart looks again); < -1: group -pid.
+      const pgid = pid === 0 ? p.pgid : pid < -1 ? -pid : 0;
+      const mine =
+        pid === -1 ? p.children : p.children.filter((c) => (pgid !== 0 ? c.pgid === pgid : c.pid === pid));
       if (mine.length === 0) return -Errno.ECHILD;
       const z = mine.find((c) => c.phase === "zombie");
       if (z !== undefined) {
@@ -399,15 +423,34 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return changed.pid;
       }
       if ((options & WaitOptions.WNOHANG) !== 0) return 0;
-      return waitOn(k, t, p.childWaiters, "waitpid", pid);
+      return pgid !== 0
+        ? waitOn(k, t, p.childWaiters, "waitpid", 0, pgid)
+        : waitOn(k, t, p.childWaiters, "waitpid", pid);
     },
     kill(t, pid, sig) {
-      if (pid <= 0) return -Errno.EINVAL;
+      if (pid === -1) return signalAll(k, t.process, sig) ? 0 : -Errno.ESRCH;
+      if (pid <= 0) return signalGroup(k, pid === 0 ? t.process.pgid : -pid, sig) ? 0 : -Errno.ESRCH;
       const target = k.processes.get(pid);
-      if (target === undefined || target.phase === "reaped") return -Errno.ESRCH; // pid 0 is never asked for
+      if (target === undefined || target.phase === "reaped") return -Errno.ESRCH;
       if (target.phase === "live") postSignal(k, target, sig);
-      void t;
       return 0;
+    },
+    setpgid: (t, pid, pgid) => setpgid(k, t.process, pid, pgid),
+    getpgrp: (t) => t.process.pgid,
+    setsid: (t) => setsid(k, t.process),
+    getpgid: (t, pid) => getpgid(k, t.process, pid),
+    getsid: (t, pid) => getsid(k, t.process, pid),
+    tcsetpgrp(t, fd, pgid) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      return tty === undefined ? -Errno.ENOTTY : setForeground(k, t, tty, pgid);
+    },
+    tcgetpgrp(t, fd) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      return tty === undefined ? -Errno.ENOTTY : getForeground(t.process, tty);
     },
     getppid: (t) => t.process.parent?.pid ?? 0,
     gettid: (t) => t.tid,
@@ -500,13 +543,27 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       mr[1] = ok;
       return ep.reply(slot, cap) === IpcStatus.Ok ? 0 : -Errno.EINVAL;
     },
-    spawn(t, path, argv, envp) {
+    spawn(t, path, argv, envp, flags, pgroup, sigdefault) {
+      const setPgroup = (flags & SpawnFlags.POSIX_SPAWN_SETPGROUP) !== 0;
+      const setSid = (flags & SpawnFlags.POSIX_SPAWN_SETSID) !== 0;
+      if (setPgroup && (pgroup < 0 || setSid)) return -Errno.EINVAL;
+      // setpgid's rule for joining a group, checked before anything is created.
+      if (setPgroup && pgroup !== 0 && sessionOfGroup(k, pgroup) !== t.process.sid) return -Errno.EPERM;
       const a = copyExecArgs(k, t, path, argv, envp);
       if (typeof a === "number") return a;
       const image = k.programs.lookup(a.name);
       if (!image) return -Errno.ENOENT;
       const child = k.life.spawn(t.process, image, a.argv, a.envp, t.process.files, t.sigBlocked);
-      return typeof child === "number" ? child : child.pid;
+      if (typeof child === "number") return child;
+      // The attributes, as glibc's child applies them before its exec: it has not run yet.
+      if ((flags & SpawnFlags.POSIX_SPAWN_SETSIGDEF) !== 0)
+        for (let sig = 1; sig < 32; sig++)
+          if ((sigdefault & sigbit(sig)) !== 0) child.sigActions[sig] = SIGACTION_DEFAULT;
+      if (setSid) {
+        child.sid = child.pgid = child.pid;
+        child.ctty = null;
+      } else if (setPgroup) child.pgid = pgroup === 0 ? child.pid : pgroup;
+      return child.pid;
     },
   };
   return new SyscallDispatcher(posixSyscalls, handlers, { resolveHandle: kernelHandleResolver(k) });

@@ -12,7 +12,9 @@
  * | `sigaction`(13) | handler, mask and flags in registers instead of a `struct sigaction` in memory   |
  * | `sigprocmask`   | the new set in a register, the old set returned                                  |
  * | `thread_create` | clone(CLONE_VM\|CLONE_THREAD\|CLONE_PARENT_SETTID\|CLONE_CHILD_CLEARTID) with an entry |
- * | `spawn` (500)   | posix_spawn as a system call, as Lunaix has it (no copy of the parent)           |
+ * | `spawn` (500)   | posix_spawn as a system call, as Lunaix has it (no copy of the parent), with the |
+ * |                 | attributes POSIX_SPAWN_SETPGROUP, SETSID and SETSIGDEF in registers              |
+ * | `tcsetpgrp`(520)| Linux's ioctl(fd, TIOCSPGRP, &pgid) as a call of its own; `tcgetpgrp` (521) too  |
  *
  * Threads follow Linux: `exit` (60) ends the calling thread, `exit_group` (231) the process; a
  * program's `main` returning is `exit_group(status)`, a thread's start routine returning is
@@ -47,6 +49,12 @@ export const SIG_DFL = 0;
 export const SIG_IGN = 1;
 /** sigaction flags: SA_RESTART (restart a system call interrupted by the handler), SA_NODEFER. */
 export const SaFlags = { SA_NODEFER: 0x4000_0000, SA_RESTART: 0x1000_0000 } as const;
+/** posix_spawn attribute flags (`<spawn.h>`, glibc's values). */
+export const SpawnFlags = {
+  POSIX_SPAWN_SETPGROUP: 0x02,
+  POSIX_SPAWN_SETSIGDEF: 0x04,
+  POSIX_SPAWN_SETSID: 0x80,
+} as const;
 /** `lseek` whence values (`<unistd.h>`). */
 export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
 /** Bytes of Linux x86-64's `struct stat` (what `fstat` writes; layout in `syscalls.ts`). */
@@ -67,13 +75,14 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0.",
+    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0. A read of the caller's controlling terminal from a background process group sends SIGTTIN to the group and runs again after it (POSIX 11.1.4): the group stops, and reads once it is continued in the foreground.",
     errors: {
       EBADF: "fd not open for reading",
       EFAULT:
         "buf not writable (checked first: nothing is consumed; a buffer writable only in part gets a short read)",
       EINTR: "a handler ran before any data came",
       EAGAIN: "no data, and the file has nowhere to wait (no read wait list)",
+      EIO: "a background read of the controlling terminal while SIGTTIN is blocked or ignored, or from an orphaned group",
     },
   },
   write: {
@@ -310,31 +319,72 @@ export const posixSyscalls = defineSyscallTable("posix", {
   waitpid: {
     nr: 61,
     args: [
-      arg.pid("pid", { doc: "child pid, or -1 for any child" }),
+      arg.pid("pid", {
+        doc: "a child's pid; -1 any child; 0 any child in the caller's group; < -1 any child in group -pid",
+      }),
       arg.ptr("status", { access: "out", len: 4, nullable: true, doc: "where to store the wait status" }),
       arg.flags("options", WaitOptions, { doc: "WNOHANG, WUNTRACED, WCONTINUED" }),
     ],
     result: "pid",
     blocks: true,
-    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number (| 0x80 with a core dump). With WUNTRACED a stop is reported too ((sig << 8) | 0x7f), with WCONTINUED a continue (0xffff), each once, without reaping. With WNOHANG returns 0 when nothing is to report yet.",
+    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number (| 0x80 with a core dump). With WUNTRACED a stop is reported too ((sig << 8) | 0x7f), with WCONTINUED a continue (0xffff), each once, without reaping. With WNOHANG returns 0 when nothing is to report yet. A group (pid 0 or < -1) is matched by each child's group at the time of the call and of each wake-up.",
     errors: {
-      ECHILD: "no such child",
+      ECHILD: "no such child (in that group)",
       EINTR: "a handler ran",
-      EINVAL: "pid 0 or < -1 (process groups are not modelled)",
       EFAULT: "status not writable (the child is not reaped)",
     },
   },
   kill: {
     nr: 62,
     args: [
-      arg.pid("pid", { doc: "target process (> 0)" }),
+      arg.pid("pid", {
+        doc: "a process (> 0); 0 the caller's group; -1 every process but init and the caller; < -1 group -pid",
+      }),
       arg.signal("sig", { doc: "signal, or 0 to probe" }),
     ],
     result: "zero",
-    doc: "Send a signal to a process. Signal 0 only checks that the process exists.",
-    errors: { ESRCH: "no such process", EINVAL: "pid <= 0 (process groups are not modelled)" },
+    doc: "Send a signal to a process, to every member of a process group (a zombie member takes nothing), or to every process the caller may signal (pid -1: all but pid 0, init and the caller, as Linux). Signal 0 only checks that the target exists.",
+    errors: { ESRCH: "no such process, or no process in the group (or none at all for -1)" },
+  },
+  setpgid: {
+    nr: 109,
+    args: [
+      arg.pid("pid", { doc: "the caller (0) or a child of it" }),
+      arg.pid("pgid", { doc: "group to join, or 0 for a new group named after pid" }),
+    ],
+    result: "zero",
+    doc: "Move a process into a process group of the caller's session, or make it the leader of a new one (pgid 0 or pgid = pid). A shell puts each job in a group of its own this way (or with spawn's POSIX_SPAWN_SETPGROUP).",
+    errors: {
+      ESRCH: "pid is neither the caller nor a child of it",
+      EPERM:
+        "the target leads a session, is a child in another session, or pgid names no group of the caller's session",
+      EACCES: "the target is a child that has exec'd (a spawned child counts: spawn is fork + exec)",
+      EINVAL: "pgid < 0",
+    },
   },
   getppid: { nr: 110, args: [], result: "pid", doc: "The parent's pid (1 once the parent has died)." },
+  getpgrp: { nr: 111, args: [], result: "pid", doc: "The caller's process group id (getpgid(0))." },
+  setsid: {
+    nr: 112,
+    args: [],
+    result: "pid",
+    doc: "Start a new session: the caller leads it and a new process group, both named by its pid, and has no controlling terminal until it opens one. Returns the session id.",
+    errors: { EPERM: "the caller already leads a process group (its pid is some process's group id)" },
+  },
+  getpgid: {
+    nr: 121,
+    args: [arg.pid("pid", { doc: "a process, or 0 for the caller" })],
+    result: "pid",
+    doc: "The process group id of a process.",
+    errors: { ESRCH: "no such process" },
+  },
+  getsid: {
+    nr: 124,
+    args: [arg.pid("pid", { doc: "a process, or 0 for the caller" })],
+    result: "pid",
+    doc: "The session id of a process: the pid of its session's leader.",
+    errors: { ESRCH: "no such process" },
+  },
   gettid: { nr: 186, args: [], result: "int", doc: "The calling thread's id." },
   futex: {
     nr: 202,
@@ -394,9 +444,20 @@ export const posixSyscalls = defineSyscallTable("posix", {
       arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated program name" }),
       arg.ptr("argv", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
       arg.ptr("envp", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
+      arg.flags("flags", SpawnFlags, {
+        doc: "posix_spawnattr flags: POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID, POSIX_SPAWN_SETSIGDEF; 0 for none",
+      }),
+      arg.pid("pgroup", {
+        doc: "with SETPGROUP: the group to join, or 0 for a new group led by the child",
+      }),
+      arg.flags(
+        "sigdefault",
+        { ALL: 0xffff_fffe },
+        { doc: "with SETSIGDEF: signals whose action is reset to SIG_DFL" },
+      ),
     ],
     result: "pid",
-    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, and the ignored signals (caught ones start at SIG_DFL). Returns the child's pid.",
+    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, the ignored signals (caught ones start at SIG_DFL), its process group and session. The attributes act in the child before its program starts, as glibc's child does between its clone and its exec: SETSIGDEF resets the signals in sigdefault to SIG_DFL (a shell that ignores SIGINT and SIGTSTP gives its jobs the defaults back), SETPGROUP puts it in group pgroup (0: a group of its own) with setpgid's rules, SETSID makes it the leader of a new session. Returns the child's pid.",
     errors: {
       ENOENT: "no such program",
       EAGAIN: "process limit reached",
@@ -404,6 +465,8 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EFAULT: "a string is unreadable",
       ENAMETOOLONG: "the program name is too long",
       ENOMEM: "no memory for the child",
+      EPERM: "SETPGROUP with a pgroup that names no group of the caller's session (nothing is created)",
+      EINVAL: "SETPGROUP with pgroup < 0, or both SETPGROUP and SETSID",
     },
   },
   pager_attach: {
@@ -457,6 +520,33 @@ export const posixSyscalls = defineSyscallTable("posix", {
     result: "zero",
     doc: "Answer a page fault: the faulting thread resumes and executes its access again (ok = 1) or takes SIGSEGV (ok = 0).",
     errors: { EINVAL: "the caller is no pager, or cap is unknown or already used" },
+  },
+  tcsetpgrp: {
+    nr: 520,
+    args: [
+      arg.fd("fd", { doc: "a descriptor of the caller's controlling terminal" }),
+      arg.pid("pgid", { doc: "a process group of the caller's session" }),
+    ],
+    result: "zero",
+    doc: "Make pgid the terminal's foreground process group: the group whose reads go through, and which ^C (SIGINT) and ^Z (SIGTSTP) signal (POSIX tcsetpgrp; Linux's ioctl TIOCSPGRP). From a background group the caller's group gets SIGTTOU first and the call runs again after it, unless the caller blocks or ignores SIGTTOU (a shell taking the terminal back ignores it).",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
+      EPERM: "pgid names no process group of the caller's session",
+      EINVAL: "pgid <= 0",
+      EIO: "from a background group that is orphaned",
+      EINTR: "SIGTTOU's handler ran (no SA_RESTART)",
+    },
+  },
+  tcgetpgrp: {
+    nr: 521,
+    args: [arg.fd("fd", { doc: "a descriptor of the caller's controlling terminal" })],
+    result: "pid",
+    doc: "The terminal's foreground process group (POSIX tcgetpgrp; Linux's ioctl TIOCGPGRP); 0 when it has none. The group may have no member left.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
+    },
   },
 });
 

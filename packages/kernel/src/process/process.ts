@@ -10,8 +10,14 @@
  *   ├── parent       who waits for it; children, in creation order
  *   ├── files        descriptor table (POSIX personality)
  *   ├── heap         [heapStart, brk): the program break
- *   └── signals      dispositions[1..31], process-directed pending set
+ *   ├── signals      dispositions[1..31], process-directed pending set
+ *   └── job control  process group (pgid), session (sid), controlling terminal (ctty)
  * ```
+ *
+ * Job control (POSIX XBD 3.296 "Process Group", 3.343 "Session"; `../posix/jobs.ts`): every
+ * process is in one process group and one session, both named by the pid of their leader; a
+ * fork, a spawn and an exec keep them; `setpgid` and `setsid` change them. A session has at most
+ * one controlling terminal (`../posix/tty.ts`); each of its processes points at it until `setsid`.
  *
  * Life cycle:
  *
@@ -35,6 +41,7 @@ import { KernelStateError } from "../errors.js";
 import { FdTable } from "../posix/fd-table.js";
 import type { Waiter } from "../posix/files.js";
 import { SIGACTION_DEFAULT, type SigAction } from "../posix/signals.js";
+import type { TerminalControl } from "../posix/tty.js";
 import type { TextImage } from "../program/image.js";
 import type { Thread } from "./thread.js";
 
@@ -110,6 +117,17 @@ export class Process extends KernelObject {
   stopReport = 0;
   /** A continue not yet reported to a waitpid(WCONTINUED). */
   continueReport = false;
+  /** Process group id: the pid of the group's leader (`posix/jobs.ts`). Inherited; kept across exec. */
+  pgid = 0;
+  /** Session id: the pid of the session's leader. Inherited; kept across exec. */
+  sid = 0;
+  /** The controlling terminal of its session, or `null` (none yet, or given up by `setsid`). */
+  ctty: TerminalControl | null = null;
+  /**
+   * It has run an image of its own since its parent created it: an execve, or a spawn (which is
+   * fork + exec). Its parent's `setpgid` on it then fails with EACCES (Linux: PF_FORKNOEXEC clear).
+   */
+  didExec = false;
   /** Set while exit is in progress, so nested kills do not re-enter. */
   exiting = false;
 

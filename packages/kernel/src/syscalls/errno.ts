@@ -31,6 +31,7 @@ export const Errno = {
   EISDIR: 21,
   EINVAL: 22,
   EMFILE: 24,
+  ENOTTY: 25,
   EFBIG: 27,
   ENOSPC: 28,
   ESPIPE: 29,

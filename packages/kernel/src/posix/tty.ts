@@ -1,0 +1,149 @@
+/**
+ * The controlling terminal: the job-control half of a terminal, which a driver (the Lunaix
+ * example's serial console) embeds — Linux's `tty->session` and `tty->pgrp` with the rules of
+ * `drivers/tty/tty_jobctrl.c`, and POSIX's "General Terminal Interface" 11.1.3–11.1.4.
+ *
+ * ```
+ *   session 3 ─── controls ───▶ TerminalControl { session 3, foreground group 7 }
+ *                                   │
+ *   keyboard ^C ─▶ line discipline ─┴─▶ SIGINT  to every process of group 7   (ISIG)
+ *            ^Z ─▶                  └─▶ SIGTSTP to every process of group 7
+ *   read() by a process of group 9 (background) ─▶ SIGTTIN to group 9, the read restarts after it
+ *   tcsetpgrp(fd, g) by the session ─▶ group g is the foreground (the shell's fg, and getting it back)
+ * ```
+ *
+ * **Acquiring.** A session leader with no controlling terminal that opens a terminal no session
+ * controls acquires it, and its group becomes the foreground (System V and Linux; POSIX leaves
+ * the way implementation-defined; `O_NOCTTY` declines it, the opener's business). The terminal is
+ * given up when its controlling process, the session leader, exits: the foreground group gets
+ * SIGHUP and no process has it as its controlling terminal any more (POSIX `_exit`).
+ *
+ * **Background access** (POSIX 11.1.4). A process whose controlling terminal this is, and whose
+ * group is not the foreground group, that reads it: when it blocks or ignores SIGTTIN, or its
+ * group is orphaned, the read fails with EIO; else SIGTTIN goes to its whole group and the call
+ * restarts (Linux's -ERESTARTSYS): with the default action the group stops and reads again
+ * after SIGCONT — stopping again while still in the background, reading once in the foreground.
+ * `tcsetpgrp` from the background follows the same rule with SIGTTOU (POSIX `tcsetpgrp`), which is
+ * why a shell that takes the terminal back ignores SIGTTOU. Writes are always allowed: TOSTOP is
+ * not modelled, as Linux's default (`stty -tostop`).
+ *
+ * Related: `jobs.ts` (groups, sessions), `syscalls.ts` (read, tcsetpgrp, tcgetpgrp), `files.ts`
+ * (`FileOperations.tty`: how a file says it is a terminal).
+ */
+import type { Kernel } from "../kernel/kernel.js";
+import type { Process } from "../process/process.js";
+import type { Thread } from "../process/thread.js";
+import { SYSCALL_BLOCKED } from "../syscalls/dispatch.js";
+import { Errno } from "../syscalls/errno.js";
+import { isOrphanedGroup, sessionOfGroup, signalGroup } from "./jobs.js";
+import { Sig, sigbit } from "./signals.js";
+import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
+
+/**
+ * The job-control state of one terminal (Linux's `tty->session`, `tty->pgrp`). A driver creates
+ * one and exposes it as its open files' {@link FileOperations.tty}.
+ * @example
+ * ```ts
+ * const tty = new TerminalControl("ttyS0");
+ * acquireControllingTerminal(shell, tty); // true: shell leads its session
+ * tty.session === shell.sid;              // and its group is the foreground
+ * ```
+ */
+export class TerminalControl {
+  /** The session it is the controlling terminal of; 0 for none. */
+  session = 0;
+  /**
+   * The foreground process group; 0 for none. It may name a group whose members have all gone
+   * (POSIX `tcgetpgrp` then returns an id that matches no existing group).
+   */
+  pgrp = 0;
+
+  /** @param name the device's name, for messages (`"ttyS0"`). */
+  constructor(readonly name: string) {}
+}
+
+/**
+ * A process opens terminal `tty`: a session leader with no controlling terminal acquires one no
+ * session controls, and its group becomes the foreground.
+ * @returns whether `p` acquired it.
+ */
+export function acquireControllingTerminal(p: Process, tty: TerminalControl): boolean {
+  if (p.sid !== p.pid || p.ctty !== null || tty.session !== 0) return false;
+  tty.session = p.sid;
+  tty.pgrp = p.pgid;
+  p.ctty = tty;
+  return true;
+}
+
+/**
+ * The line discipline saw an ISIG character (^C: SIGINT, ^\: SIGQUIT, ^Z: SIGTSTP): signal the
+ * foreground group (Linux's `n_tty_receive_signal_char` → `kill_pgrp`).
+ * @returns the group signalled, or 0 when there is no foreground group with a member.
+ */
+export function signalForeground(k: Kernel, tty: TerminalControl, sig: number): number {
+  if (tty.pgrp === 0) return 0;
+  return signalGroup(k, tty.pgrp, sig) ? tty.pgrp : 0;
+}
+
+/**
+ * The controlling process `p` (a session leader) exits: the foreground group of its terminal gets
+ * SIGHUP, and the terminal belongs to no session any more (POSIX `_exit`, Linux's
+ * `disassociate_ctty(1)`); no process of the session keeps it as its controlling terminal.
+ */
+export function releaseControllingTerminal(k: Kernel, p: Process): void {
+  const tty = p.ctty;
+  if (tty === null || p.sid !== p.pid || tty.session !== p.sid) return;
+  const fg = tty.pgrp;
+  tty.session = 0;
+  tty.pgrp = 0;
+  for (const q of k.processes.values()) if (q.sid === p.sid) q.ctty = null;
+  if (fg !== 0) signalGroup(k, fg, Sig.SIGHUP);
+}
+
+/**
+ * POSIX 11.1.4 for thread `t` about to read (`SIGTTIN`) or set the foreground group (`SIGTTOU`)
+ * of `tty` (Linux's `__tty_check_change`):
+ * - 0: go on (not its controlling terminal, no foreground group, or `t` is in the foreground);
+ * - -EIO: the signal is blocked or ignored (for SIGTTOU, the call then goes on instead: returns 0),
+ *   or the group is orphaned (nobody would continue it), or `t` is init and the action is the
+ *   default (init drops it: the call would restart forever);
+ * - else the signal goes to `t`'s group and the call restarts (`SYSCALL_BLOCKED` with the trap set
+ *   to run again), or returns -EINTR when a handler without SA_RESTART will run.
+ */
+export function backgroundCheck(k: Kernel, t: Thread, tty: TerminalControl, sig: number): number {
+  const p = t.process;
+  if (p.ctty !== tty || tty.pgrp === 0 || p.pgid === tty.pgrp) return 0;
+  const act = p.sigActions[sig]!;
+  if ((t.sigBlocked & sigbit(sig)) !== 0 || act.handler === SIG_IGN)
+    return sig === Sig.SIGTTIN ? -Errno.EIO : 0;
+  // An orphaned group would stay stopped for good; init would drop the signal and loop forever.
+  if (isOrphanedGroup(k, p.pgid) || (p.unkillable && act.handler === SIG_DFL)) return -Errno.EIO;
+  signalGroup(k, p.pgid, sig);
+  if (act.handler !== SIG_DFL && (act.flags & SaFlags.SA_RESTART) === 0) return -Errno.EINTR;
+  t.retry = k.currentTrap; // Linux's -ERESTARTSYS: after the stop (or the handler), the call runs again
+  return SYSCALL_BLOCKED;
+}
+
+/**
+ * tcsetpgrp(fd, pgid) on `tty` by `t`: make `pgid` the foreground group.
+ * @returns 0, -ENOTTY (not `t`'s controlling terminal), -EINVAL (pgid ≤ 0), -EPERM (no group
+ *   `pgid` in `t`'s session), or the background rule's result with SIGTTOU ({@link backgroundCheck}).
+ */
+export function setForeground(k: Kernel, t: Thread, tty: TerminalControl, pgid: number): number {
+  const p = t.process;
+  if (p.ctty !== tty || tty.session !== p.sid) return -Errno.ENOTTY;
+  if (pgid <= 0) return -Errno.EINVAL;
+  const bg = backgroundCheck(k, t, tty, Sig.SIGTTOU);
+  if (bg !== 0) return bg;
+  if (sessionOfGroup(k, pgid) !== p.sid) return -Errno.EPERM;
+  tty.pgrp = pgid;
+  return 0;
+}
+
+/**
+ * tcgetpgrp(fd) on `tty` by process `p`: the foreground group, or -ENOTTY when `tty` is not
+ * `p`'s controlling terminal.
+ */
+export function getForeground(p: Process, tty: TerminalControl): number {
+  return p.ctty === tty && tty.session === p.sid ? tty.pgrp : -Errno.ENOTTY;
+}

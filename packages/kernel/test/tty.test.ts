@@ -1,0 +1,282 @@
+// The controlling terminal (src/posix/tty.ts), one rule per test, as POSIX.1-2008 11.1.3–11.1.4,
+// tcsetpgrp(3) and Linux's drivers/tty/tty_jobctrl.c state them. A small terminal double stands
+// in for a driver: lines typed by the test, a read wait list, and the job-control state. init is
+// the "shell": it leads session 1 and has acquired the terminal, on descriptor 3.
+import { describe, expect, it } from "vitest";
+import {
+  acquireControllingTerminal,
+  compute,
+  Errno,
+  FileMode,
+  type FileOperations,
+  type FileStat,
+  FileType,
+  Kernel,
+  libc,
+  OpenFile,
+  type ProcessStart,
+  ProgramRegistry,
+  SIG_IGN,
+  Sig,
+  SigHow,
+  signalForeground,
+  posixStubs as sys,
+  TerminalControl,
+  type UserCode,
+  type Waiter,
+  WaitOptions,
+  WEXITSTATUS,
+  WIFEXITED,
+  WIFSIGNALED,
+  WIFSTOPPED,
+  WSTOPSIG,
+  WTERMSIG,
+} from "../src/index.js";
+import { check } from "./boot-init.js";
+
+/** A terminal double: canonical lines typed by the test; a read with none waits. */
+class TestTerminal implements FileOperations {
+  readonly kind = "tty";
+  readonly tty = new TerminalControl("tty0");
+  private readonly lines: Uint8Array[] = [];
+  private readonly readers: Waiter[] = [];
+  read(): Uint8Array | null {
+    return this.lines.shift() ?? null;
+  }
+  write(bytes: Uint8Array): number {
+    return bytes.length;
+  }
+  stat(): FileStat {
+    return { mode: FileType.S_IFCHR | 0o620, size: 0, ino: 0, nlink: 1 };
+  }
+  waiters(dir: "read" | "write"): Waiter[] | undefined {
+    return dir === "read" ? this.readers : undefined;
+  }
+  type(line: string): void {
+    this.lines.push(new TextEncoder().encode(`${line}\n`));
+    for (const w of this.readers.splice(0)) w.wakeToRetry();
+  }
+}
+
+const TTY_FD = 3;
+
+/**
+ * Boot `init` with the terminal on descriptor 3 as its controlling terminal; `script` runs between
+ * idle points (every user thread waiting): the test types, presses ^C, … Returns the kernel,
+ * the terminal and init's status.
+ */
+function bootWithTerminal(
+  init: (s: ProcessStart) => UserCode<number>,
+  extra: { name: string; main: (s: ProcessStart) => UserCode<number> }[] = [],
+  script: ((k: Kernel, term: TestTerminal) => void)[] = [],
+) {
+  const programs = new ProgramRegistry().register({ name: "init", main: init });
+  for (const e of extra) programs.register(e);
+  const k = new Kernel({ programs, paranoid: true });
+  const term = new TestTerminal();
+  const p = k.boot("init");
+  expect(p.files.install(new OpenFile(term, FileMode.READ_WRITE))).toBe(TTY_FD);
+  expect(acquireControllingTerminal(p, term.tty)).toBe(true);
+  for (const step of script) {
+    expect(k.run({ stopWhenIdle: true, maxCycles: 5e8 }).outcome).toBe("idle");
+    step(k, term);
+  }
+  const r = k.run({ maxCycles: 5e8 });
+  const status = k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status ?? -1;
+  return { k, term, outcome: r.outcome, status };
+}
+
+function expectPasses(...args: Parameters<typeof bootWithTerminal>) {
+  const r = bootWithTerminal(...args);
+  expect(r.outcome).toBe("all-exited");
+  expect(WEXITSTATUS(r.status)).toBe(0);
+  expect(r.status).toBe(0);
+  return r;
+}
+
+/** Reads one line from the terminal; exits 0 if it got one, 1 on EOF, 10 + errno on an error. */
+function* reader(): UserCode<number> {
+  const r = yield* libc.read(TTY_FD, 100);
+  if (typeof r === "number") return 10 - r;
+  return r.length > 0 ? 0 : 1;
+}
+
+/** Reads forever (a `cat` that a signal must end). */
+function* catForever(): UserCode<number> {
+  for (;;) {
+    const r = yield* libc.read(TTY_FD, 100);
+    if (typeof r === "number") return 10 - r;
+  }
+}
+
+const READER = [
+  { name: "reader", main: reader },
+  { name: "cat", main: catForever },
+];
+
+describe("the controlling terminal", () => {
+  it("a session leader without one acquires a terminal no session controls; its group is the foreground", () => {
+    const term = new TerminalControl("t");
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        return yield* sys.getpid();
+      },
+    });
+    const k = new Kernel({ programs });
+    const init = k.boot("init");
+    expect(acquireControllingTerminal(init, term)).toBe(true);
+    expect([term.session, term.pgrp, init.ctty]).toEqual([1, 1, term]);
+    expect(acquireControllingTerminal(init, new TerminalControl("u"))).toBe(false); // it has one
+    k.run();
+  });
+
+  it("tcgetpgrp names the foreground group; ENOTTY for a file that is no terminal, EBADF for no file", () => {
+    expectPasses(function* () {
+      yield* check((yield* sys.tcgetpgrp(TTY_FD)) === 1, 1);
+      yield* check((yield* sys.tcgetpgrp(1)) === -Errno.ENOTTY, 2); // the boot console: not a tty
+      yield* check((yield* sys.tcgetpgrp(9)) === -Errno.EBADF, 3);
+      return 0;
+    });
+  });
+
+  it("tcsetpgrp: EPERM for a group of no process or of another session, EINVAL for pgid <= 0, ENOTTY for another session's terminal", () => {
+    expectPasses(function* () {
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, 555)) === -Errno.EPERM, 1);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, 0)) === -Errno.EINVAL, 2);
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.setsid(); // a session of its own: the terminal is not its controlling one
+        return (yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpid())) === -Errno.ENOTTY ? 0 : 1;
+      }
+      yield* compute(50_000);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, c)) === -Errno.EPERM, 3); // c's group: another session
+      yield* check(WEXITSTATUS((yield* libc.waitpid(c)).status) === 0, 4);
+      yield* check((yield* sys.tcgetpgrp(TTY_FD)) === 1, 5); // unchanged by the refusals
+      return 0;
+    });
+  });
+
+  it("^C (ISIG) sends SIGINT to the foreground group only: the job dies, the shell in its own group is untouched", () => {
+    let job = 0;
+    expectPasses(
+      function* () {
+        yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0); // as a shell does, to take the terminal back
+        job = yield* libc.spawnv("cat", ["cat"], { pgroup: 0 });
+        yield* check((yield* sys.tcsetpgrp(TTY_FD, job)) === 0, 1);
+        const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFSIGNALED(r.status) && WTERMSIG(r.status) === Sig.SIGINT, 2);
+        yield* check((yield* sys.tcsetpgrp(TTY_FD, 1)) === 0, 3); // the shell takes it back
+        return 0;
+      },
+      READER,
+      [(k, term) => expect(signalForeground(k, term.tty, Sig.SIGINT)).toBe(job)],
+    );
+  });
+
+  it("^Z (ISIG) stops the foreground group with SIGTSTP; waitpid(WUNTRACED) reports it; SIGCONT lets it go on", () => {
+    expectPasses(
+      function* () {
+        const job = yield* libc.spawnv("reader", ["reader"], { pgroup: 0 });
+        yield* sys.tcsetpgrp(TTY_FD, job);
+        const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFSTOPPED(r.status) && WSTOPSIG(r.status) === Sig.SIGTSTP, 1);
+        yield* sys.kill(-job, Sig.SIGCONT); // `fg`: still the foreground, continue it
+        const done = yield* libc.waitpid(job);
+        yield* check(WIFEXITED(done.status) && WEXITSTATUS(done.status) === 0, 2);
+        return 0;
+      },
+      READER,
+      [(k, term) => signalForeground(k, term.tty, Sig.SIGTSTP), (_k, term) => term.type("after fg")],
+    );
+  });
+
+  it("a background reader of the terminal gets SIGTTIN: its group stops; in the foreground after SIGCONT it reads", () => {
+    expectPasses(
+      function* () {
+        const job = yield* libc.spawnv("reader", ["reader"], { pgroup: 0 }); // never made foreground
+        const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFSTOPPED(r.status) && WSTOPSIG(r.status) === Sig.SIGTTIN, 1);
+        yield* sys.kill(-job, Sig.SIGCONT); // `bg`: still in the background, it stops again
+        const again = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFSTOPPED(again.status) && WSTOPSIG(again.status) === Sig.SIGTTIN, 2);
+        yield* sys.tcsetpgrp(TTY_FD, job); // `fg`
+        yield* sys.kill(-job, Sig.SIGCONT);
+        const done = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(done.status) && WEXITSTATUS(done.status) === 0, 3);
+        return 0;
+      },
+      READER,
+      [(_k, term) => term.type("typed for the job")],
+    );
+  });
+
+  it("a background read with SIGTTIN ignored, or blocked, fails with EIO instead", () => {
+    expectPasses(function* () {
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.setpgid(0, 0);
+        yield* sys.sigaction(Sig.SIGTTIN, SIG_IGN, 0, 0);
+        if ((yield* libc.read(TTY_FD, 10)) !== -Errno.EIO) return 1;
+        yield* sys.sigaction(Sig.SIGTTIN, 0, 0, 0);
+        yield* sys.sigprocmask(SigHow.SIG_BLOCK, 1 << Sig.SIGTTIN);
+        return (yield* libc.read(TTY_FD, 10)) === -Errno.EIO ? 0 : 2;
+      }
+      const st = (yield* libc.waitpid(c)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 1);
+      return 0;
+    });
+  });
+
+  it("tcsetpgrp from a background group: SIGTTOU stops the caller's group, unless it ignores SIGTTOU", () => {
+    expectPasses(function* () {
+      const job = yield* sys.fork();
+      if (job === 0) {
+        yield* sys.setpgid(0, 0);
+        yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpid()); // stops here until continued
+        return (yield* sys.tcgetpgrp(TTY_FD)) === (yield* sys.getpid()) ? 0 : 1;
+      }
+      const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+      yield* check(WIFSTOPPED(r.status) && WSTOPSIG(r.status) === Sig.SIGTTOU, 1);
+      // The shell ignores SIGTTOU; once the job has the terminal, it takes it back from the background.
+      yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, job)) === 0, 2);
+      yield* sys.kill(job, Sig.SIGCONT);
+      yield* check(WEXITSTATUS((yield* libc.waitpid(job)).status) === 0, 3);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, 1)) === 0, 4); // from the background, SIGTTOU ignored
+      return 0;
+    });
+  });
+
+  it("the controlling process's exit sends SIGHUP to the foreground group and frees the terminal", () => {
+    const s = controllingExit();
+    expect(s.readerStatus).toBe(Sig.SIGHUP);
+    expect([s.session, s.pgrp]).toEqual([0, 0]);
+  });
+});
+
+/**
+ * init leads session 1 with the terminal, puts a reader job in the foreground and exits; the
+ * kernel reaps everything. The job's wait status (killed by SIGHUP?) and the terminal's state.
+ */
+function controllingExit() {
+  const programs = new ProgramRegistry()
+    .register({
+      name: "init",
+      *main() {
+        const job = yield* libc.spawnv("cat", ["cat"], { pgroup: 0 });
+        yield* sys.tcsetpgrp(TTY_FD, job);
+        yield* compute(50_000);
+        return 0;
+      },
+    })
+    .register({ name: "cat", main: catForever });
+  const k = new Kernel({ programs, paranoid: true });
+  const term = new TestTerminal();
+  const init = k.boot("init");
+  init.files.install(new OpenFile(term, FileMode.READ_WRITE));
+  acquireControllingTerminal(init, term.tty);
+  k.run({ maxCycles: 5e8 });
+  const cat = k.life.reapedByKernel.find((x) => x.pid !== 1);
+  return { readerStatus: cat?.status ?? -1, session: term.tty.session, pgrp: term.tty.pgrp };
+}
