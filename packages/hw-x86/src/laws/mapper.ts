@@ -51,7 +51,7 @@ import { hardwareWalkProperty, isMapperUnderTest, type MapperUnderTest } from ".
  * The laws every {@link PageTableMapper} obeys. `factory` must return a fresh, empty mapper with
  * 4-level paging and MAXPHYADDR ≥ 36 each time it is called — bare, or with the physical memory
  * its tables live in ({@link MapperUnderTest}). Given the memory, one more law walks the tree with
- * the {@link Mmu} and holds every access right to the mapping's flags (`mapper-hardware.ts`): the
+ * the MMU (`Mmu`) and holds every access right to the mapping's flags (`mapper-hardware.ts`): the
  * only law that sees an upper-level entry restricting a page its leaf allows. The factory is
  * called once here to see which of the two it returns.
  *
