@@ -138,7 +138,7 @@ class LiveObjects {
     // inside it, the first byte past it, the slab's tail after its last slot) unless the model
     // says another live object starts there. Probed around the newest objects (a slab's last
     // slot is one of them when it is handed out) and a spread of the others, at most 8 per check
-    // (a refused `owns` may be slow: ours throws and catches inside).
+    // (a refused `owns` may be slow in a student's cache, e.g. one that throws and catches inside).
     const starts = new Set(this.live);
     const n = this.live.length;
     const probed = new Set<number>();
