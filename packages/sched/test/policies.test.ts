@@ -164,13 +164,98 @@ describe("stride", () => {
     );
   });
 
-  it("a waking thread starts at the global pass: sleeping banks no CPU", () => {
+  it("a thread that never competed joins at the global pass: its remain is 0", () => {
     const s = new StridePolicy({ quantum: 1 });
     for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
     s.enqueue(threadId(0), "new");
     for (let k = 0; k < 20; k++) runSlice(s);
     s.enqueue(threadId(1), "wake");
     expect(s.passOf(threadId(1))).toBe(s.passOf(threadId(0)));
+  });
+});
+
+describe("stride: a sleeper keeps its remain (Waldspurger & Weihl's client_leave / client_join)", () => {
+  it("worked numbers: A blocks half a stride ahead of the global pass and wakes that far ahead of it, however long it slept", () => {
+    // STRIDE1 720720, quantum 10; A and B hold 1 ticket each (stride 720720, global stride
+    // 720720 / 2 = 360360 per quantum while both compete).
+    const s = new StridePolicy({ quantum: 10 });
+    for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    s.enqueue(threadId(1), "new");
+    expect(s.pickNext()).toBe(0); // tie at pass 0 → lower id
+    for (let c = 0; c < 10; c++) s.tick(threadId(0), 1);
+    // A: pass 720720; global pass 10 cycles × 720720 / (10 × 2) = 360360; remain 360360.
+    expect([s.passOf(threadId(0)), s.globalPass]).toEqual([720720, 360360]);
+    s.descheduled(threadId(0)); // client_leave: remain = 720720 − 360360 = 360360
+    expect(s.pickNext()).toBe(1);
+    s.tick(threadId(1), 1); // B alone (1 ticket): global pass + 720720 / 10 = 432432
+    expect(s.globalPass).toBe(432432);
+    s.enqueue(threadId(0), "wake"); // client_join: 432432 + 360360
+    // Not max(720720, 432432) = 720720: that would count the cycle A slept as a cycle it waited.
+    expect(s.passOf(threadId(0))).toBe(792792);
+    s.checkInvariants();
+  });
+
+  it("worked numbers: a sleeper's saved remain is scaled by a ticket change (client_modify), not the part of it the global pass has since covered", () => {
+    const s = new StridePolicy({ quantum: 10 }); // as above: A and B, 1 ticket each
+    for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
+    s.enqueue(threadId(0), "new");
+    s.enqueue(threadId(1), "new");
+    expect(s.pickNext()).toBe(0);
+    for (let c = 0; c < 10; c++) s.tick(threadId(0), 1); // A: pass 720720, global pass 360360
+    s.descheduled(threadId(0)); // remain 360360
+    expect(s.pickNext()).toBe(1);
+    s.tick(threadId(1), 1); // global pass 432432
+    s.setParams(threadId(0), { tickets: 2 }); // remain 360360 × 360360 / 720720 = 180180
+    expect(s.migrateOut(threadId(0))).toBe(180180);
+    s.enqueue(threadId(0), "wake"); // 432432 + 180180
+    expect(s.passOf(threadId(0))).toBe(612612);
+    s.checkInvariants();
+  });
+
+  it("two sleepers keep their ticket ratio while both compete: A (1 ticket) runs 2 cycles and sleeps 20, B (3 tickets) runs 5 and sleeps 5 → B gets 3 × A's CPU (lifting a waker to max(pass, global pass) gave A all of it)", () => {
+    // Lifting forgives the remain of a thread that wakes after the global pass has passed its own:
+    // A, which sleeps longest, then always wakes at the global pass, in front of B, and took
+    // 364 of the 364 cycles in which both competed over 4,000 cycles (B: 0).
+    const s = new StridePolicy({ quantum: 10 });
+    const tickets = [1, 3];
+    const burst = [2, 5];
+    const sleep = [20, 5];
+    tickets.forEach((n, i) => {
+      s.admit(threadId(i), { tickets: n });
+      s.enqueue(threadId(i), "new");
+    });
+    const wakeAt = [-1, -1]; // the cycle each wakes at; −1 while it competes
+    let cur: ThreadId | null = null;
+    let ran = 0;
+    const both = [0, 0]; // CPU each got in the cycles during which both competed
+    for (let now = 0; now < 4000; now++) {
+      for (const i of [0, 1])
+        if (wakeAt[i] === now) {
+          s.enqueue(threadId(i), "wake");
+          wakeAt[i] = -1;
+        }
+      if (cur === null) {
+        cur = s.pickNext();
+        ran = 0;
+      }
+      if (cur === null) continue; // both asleep
+      if (wakeAt[0]! < 0 && wakeAt[1]! < 0) both[cur]! += 1;
+      ran++;
+      const preempted = s.tick(cur, 1);
+      if (ran === burst[cur]) {
+        s.descheduled(cur);
+        wakeAt[cur] = now + 1 + sleep[cur]!;
+        cur = null;
+      } else if (preempted) {
+        s.enqueue(cur, "preempted");
+        cur = null;
+      }
+      s.checkInvariants();
+    }
+    // Measured with client_join / client_leave: A 87, B 255 (B − 3·A = −6, under one quantum).
+    expect(both[0]! + both[1]!).toBeGreaterThan(300);
+    expect(Math.abs(both[1]! - 3 * both[0]!), `A ${both[0]}, B ${both[1]}`).toBeLessThanOrEqual(10);
   });
 });
 
@@ -206,7 +291,7 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
     expect([s.passOf(threadId(0)), s.globalPass]).toEqual([300, 225]); // 600 / 4 tickets × ½ = 75
   });
 
-  it("a sleeper behind the global pass keeps its pass (nothing to scale; it wakes at the global pass)", () => {
+  it("a thread that never competed has remain 0 (nothing to scale: 0 × 7 = 0); it joins at the global pass", () => {
     const s = new StridePolicy({ quantum: 1 });
     for (const t of [0, 1]) s.admit(threadId(t), { tickets: 1 });
     s.enqueue(threadId(0), "new");

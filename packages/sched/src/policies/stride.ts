@@ -20,11 +20,23 @@
  * The global pass is Waldspurger & Weihl's (MIT/LCS/TM-528, 1995): the pass of an ideal client
  * that gets exactly its share all the time. It advances with the CPU time given out, by
  * global stride = STRIDE1 / Σ tickets per quantum, where Σ tickets counts the competing threads
- * (ready or running); it does not move while nobody competes. A thread that joins — arrives,
- * wakes, or is enqueued after a dequeue — starts at max(its pass, global pass), so sleeping does
- * not bank CPU time. A thread moved to another CPU keeps how far its pass was ahead of the old
- * CPU's global pass (`migrateOut`/`migrateIn`), so moving does not forgive it either. Ties on pass
- * go to the lower thread id.
+ * (ready or running); it does not move while nobody competes. A thread that stops competing
+ * (blocks, exits, is dequeued) saves its remain = pass − global pass (`client_leave`); when it
+ * competes again (wakes, is enqueued) it starts at global pass + remain (`client_join`). So the
+ * time it slept neither counts as time it waited (its remain is not worn down while the global
+ * pass moves on) nor wipes out a lag it had (a negative remain stays owed). A newcomer's remain
+ * is 0: it joins at the global pass. (The paper starts a client with remain = its stride because
+ * its pass is the virtual time at which its next quantum ends; ours, as in OSTEP, is the time at
+ * which it begins.) A thread moved to another CPU keeps its remain, at least 0
+ * (`migrateOut`/`migrateIn`), so moving does not forgive it either. Ties on pass go to the lower
+ * thread id.
+ *
+ * Why not lift a joining thread to max(its pass, global pass) (this file did until a test showed
+ * it)? While it sleeps the global pass moves on, and once it has passed the sleeper's pass the
+ * sleeper's remain is forgiven: a thread that runs briefly and sleeps long wakes at the global
+ * pass every time, in front of everyone. A (1 ticket) running 2 cycles and sleeping 20 beside B
+ * (3 tickets) running 5 and sleeping 5 took all 364 of the cycles in which both competed over
+ * 4,000 cycles; with the saved remain A gets 87 and B 255, 1 : 3.
  *
  * Why not the smallest pass of the ready threads as the global pass (simpler, and exact while the
  * set of threads is fixed)? Under a stream of short-lived threads it stops moving: each newcomer
@@ -57,8 +69,17 @@
  *
  * A competing thread's remain is scaled whatever its sign, so Σ tickets × (pass − global pass)
  * over the competing threads does not change (tested: it stays 0 from equal starts, and no thread
- * gets more than one stride ahead of the global pass). A sleeper behind the global pass has
- * nothing to scale and keeps its pass: it is raised to the global pass when it joins again.
+ * gets more than one stride ahead of the global pass). A sleeper's saved remain is scaled the
+ * same way and used when it joins again.
+ *
+ * Precision: passes are doubles, not the paper's fixed-point integers. A pass grows by at most
+ * STRIDE1 / quantum per cycle (1 ticket; 72072 with the defaults), so it stays an exact integer
+ * below 2^53 ≈ 9.0 × 10^15 for 2^53 / 72072 ≈ 1.2 × 10^11 cycles when strides and the quantum
+ * divide evenly. The global pass moves by STRIDE1 / (quantum × Σ tickets) per cycle, usually a
+ * fraction (720720 / (10 × 17) = 4239.5…), so it carries a rounding error of about one part in
+ * 2^53 per step; that only decides ties between passes that are equal on paper, never an order
+ * between passes a stride / quantum apart, until that is below the spacing of doubles (2^-52 of
+ * the pass: beyond 10^14 cycles).
  *
  * Optimises exact proportional share; costs global state (passes, the global pass and the
  * competing tickets) that makes joining threads delicate. Invariants: the heap holds exactly the
@@ -82,6 +103,8 @@ export interface StrideOptions {
 export interface StrideEntry extends PolicyEntry {
   pass: number;
   used: Cycles;
+  /** Waldspurger's remain: pass − global pass when it last stopped competing; 0 for a newcomer. */
+  remain: number;
   /** Ready or running: its tickets count in the global stride. */
   competing: boolean;
 }
@@ -122,11 +145,13 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
 
   /**
    * What `tid` takes to another CPU: how far its pass is ahead of this CPU's global pass (never
-   * below 0: like a sleeper, a moved thread banks no CPU time), Waldspurger's "remain".
+   * below 0: a moved thread takes no credit with it), Waldspurger's "remain" — saved when it
+   * stopped competing, or the current lead if it still competes.
    * @throws UnknownThreadError.
    */
   migrateOut(tid: ThreadId): number {
-    return Math.max(0, this.lookup("migrateOut", tid).pass - this.gpass);
+    const e = this.lookup("migrateOut", tid);
+    return Math.max(0, e.competing ? e.pass - this.gpass : e.remain);
   }
   /**
    * `tid`, just admitted here from another CPU, joins `remain` ahead of this CPU's global pass.
@@ -138,6 +163,7 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
       throw new InvalidArgumentError(
         `${this.name}.migrateIn(tid=${tid}, remain=${remain}): expected finite ≥ 0`,
       );
+    e.remain = remain;
     e.pass = this.gpass + remain;
   }
 
@@ -152,14 +178,14 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): StrideEntry {
-    return { tid, params, ready: false, pass: 0, used: 0, competing: false };
+    return { tid, params, ready: false, pass: 0, used: 0, remain: 0, competing: false };
   }
   /** Waldspurger's `client_join` for a thread that was not competing; a requeued runner keeps its pass. */
   protected insertReady(e: StrideEntry, _reason: ReadyReason): void {
     if (!e.competing) {
       e.competing = true;
       this.addTickets(e.params.tickets);
-      if (e.pass < this.gpass) e.pass = this.gpass;
+      e.pass = this.gpass + e.remain;
     }
     this.heap.push(e.tid, e.pass);
   }
@@ -190,12 +216,14 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
    */
   protected override onParamsChanged(e: StrideEntry, old: ThreadParams): void {
     if (e.params.tickets !== old.tickets) {
-      if (e.competing) this.addTickets(e.params.tickets - old.tickets);
-      const g = this.gpass;
-      const remain = e.pass - g;
-      // A competing thread's remain is scaled whatever its sign (Σ tickets × remain is kept); a
-      // sleeper's negative remain is forfeited when it joins again, so there is nothing to scale.
-      if (remain > 0 || e.competing) e.pass = g + (remain * old.tickets) / e.params.tickets; // × stride_new / stride_old
+      // remain × stride_new / stride_old, whatever its sign: Σ tickets × remain is kept.
+      const scale = old.tickets / e.params.tickets;
+      if (e.competing) {
+        this.addTickets(e.params.tickets - old.tickets);
+        e.pass = this.gpass + (e.pass - this.gpass) * scale;
+      } else {
+        e.remain *= scale; // a sleeper's saved remain, used when it joins again
+      }
     }
     if (e.ready) {
       this.heap.remove(e.tid);
@@ -226,8 +254,9 @@ export class StridePolicy extends PolicyBase<StrideEntry> {
     }
   }
 
-  /** Waldspurger's `client_leave`: `e` stops competing (it blocked, exited or was dequeued). */
+  /** Waldspurger's `client_leave`: `e` stops competing (it blocked, exited or was dequeued) and saves its remain. */
   private leave(e: StrideEntry): void {
+    e.remain = e.pass - this.gpass;
     e.competing = false;
     this.addTickets(-e.params.tickets);
   }
