@@ -398,3 +398,51 @@ describe("semaphores: the bounded buffer (OSTEP fig. 31.12)", () => {
     );
   });
 });
+
+// ---- from README.md, "Semaphores" ----
+const MAX = 4; // [empty 16][full 16][mutex 16][fill, use][slots]; semInit(b, 0, MAX), semInit(b + 16, 0, 0)
+const put = function* (t: Pthread, b: number, v: number) {
+  yield* semWait(b); // a free slot
+  yield* mutexLock(t, b + 32);
+  const fill = yield* mem.load32(b + 48);
+  yield* mem.store32(b + 64 + 4 * fill, v);
+  yield* mem.store32(b + 48, (fill + 1) % MAX);
+  yield* mutexUnlock(t, b + 32);
+  yield* semPost(b + 16); // one more item
+};
+const get = function* (t: Pthread, b: number) {
+  yield* semWait(b + 16);
+  yield* mutexLock(t, b + 32);
+  const use = yield* mem.load32(b + 52);
+  const v = yield* mem.load32(b + 64 + 4 * use);
+  yield* mem.store32(b + 52, (use + 1) % MAX);
+  yield* mutexUnlock(t, b + 32);
+  yield* semPost(b);
+  return v;
+};
+// ---- end of the README's code ----
+
+describe("semaphores: the README's example", () => {
+  for (const cpus of [1, 2]) {
+    it(`a producer puts 1..100 and a consumer sums 5050 (${cpus} CPU)`, () => {
+      let sum = 0;
+      expectRuns(function* (self) {
+        const b = yield* libc.sbrk(64 + 4 * MAX);
+        yield* semInit(b, 0, MAX);
+        yield* semInit(b + 16, 0, 0);
+        const producer = yield* self.create(function* (t) {
+          for (let v = 1; v <= 100; v++) yield* put(t, b, v);
+          return 0;
+        });
+        const consumer = yield* self.create(function* (t) {
+          for (let i = 0; i < 100; i++) sum += yield* get(t, b);
+          return 0;
+        });
+        yield* self.join(producer.thread);
+        yield* self.join(consumer.thread);
+        return 0;
+      }, cpus);
+      expect(sum).toBe(5050);
+    });
+  }
+});

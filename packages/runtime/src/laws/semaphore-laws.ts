@@ -35,8 +35,8 @@
  * slice's end falls inside the operation. Measured at the default 50 runs, seeds 1..8: a post
  * that reads the waiter count before adding its token (check-then-act) is caught by the progress
  * law for 7 seeds (before the rounds, when the race had to be the run's very last post, for 1);
- * a Zemaphore with `if` by the pool law for 6 in 6; a wait that does not re-check after waking,
- * and a post that hands its token to a sleeper without adding it, for every seed.
+ * a Zemaphore with `if` by the pool law for 6 seeds in 6; a wait that does not re-check after
+ * waking, and a post that hands its token to a sleeper without adding it, for 4 in 4.
  * `test/semaphore-laws.test.ts` pins a seed for each planted bug.
  *
  * A law's message names the mistake it saw ("lost post", "too many holders", "negative value",

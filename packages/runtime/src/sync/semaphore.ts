@@ -293,7 +293,9 @@ export function* semDestroy(sem: number): UserCode<number> {
 export interface SemaphoreState {
   /** The value word as stored (`value << 1 | W`). */
   readonly word: number;
+  /** The registered-waiter count as stored (read as a signed 32-bit number by the check). */
   readonly nwaiters: number;
+  /** The pshared word. */
   readonly pshared: number;
 }
 
