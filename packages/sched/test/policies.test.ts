@@ -876,6 +876,33 @@ describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to 
     o.checkInvariants();
   });
 
+  it("a newcomer sent to the expired array does not preempt on wakeup either (Linux checks TASK_PREEMPTS_CURR only for a task put in the active array)", () => {
+    // Thread 0 (nice −5, prio 115) spends its 50-cycle slice and waits in the expired array;
+    // thread 1 (nice 5, prio 125) runs. Newcomer 2 (nice 0, prio 120) is worse than 115: the
+    // second clause sends it to the expired array, so it must not take the CPU from thread 1
+    // (which would only put 1 back in the active array and pick it again).
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(threadId(0), { nice: -5 });
+    o.admit(threadId(1), { nice: 5 });
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(runSlice(o)).toEqual({ tid: 0, ran: 50 }); // (140 − 115) × 20 ms × 0.1
+    expect(o.pickNext()).toBe(1);
+    o.admit(threadId(2));
+    o.enqueue(threadId(2), "new");
+    expect(o.deferredArrivals).toBe(1);
+    expect(o.shouldPreempt(threadId(1), threadId(2))).toBe(false);
+    // The same newcomer while the run queue is not starving joins the active array and preempts.
+    const p = new O1Policy({ msCycles: 0.1 });
+    p.admit(threadId(1), { nice: 5 });
+    p.enqueue(threadId(1), "new");
+    expect(p.pickNext()).toBe(1);
+    p.admit(threadId(2));
+    p.enqueue(threadId(2), "new");
+    expect(p.deferredArrivals).toBe(0);
+    expect(p.shouldPreempt(threadId(1), threadId(2))).toBe(true);
+  });
+
   it("starvationLimit must be positive", () => {
     expect(() => new O1Policy({ starvationLimit: 0 })).toThrow(InvalidArgumentError);
   });

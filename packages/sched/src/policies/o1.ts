@@ -49,7 +49,9 @@
  * rest of this epoch, then the next one's wait behind better-priority newcomers) plus one slice
  * per ready thread; the law "starvation-free under arrivals" (`laws/starvation.ts`) checks it. A
  * woken thread with part of its slice left still goes to the active array: that slice was
- * already counted in this epoch. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0
+ * already counted in this epoch. A thread sent to the expired array does not preempt the current
+ * one (`shouldPreempt` is false), as Linux tests TASK_PREEMPTS_CURR only for a task it put in
+ * the active array. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0
  * slice = 1000 ms (option `starvationLimit`).
  *
  * Slices follow Linux 2.6's `task_timeslice`: (140 − static_prio) × 20 ms below 120, else
@@ -196,8 +198,16 @@ export class O1Policy extends PolicyBase<O1Entry> {
     return bestExpired >= 0 && prio > bestExpired;
   }
 
+  /**
+   * Linux 2.6's TASK_PREEMPTS_CURR: a better static priority than the current thread's. Linux
+   * tests it after `activate_task` has put the woken task in the active array; a thread the
+   * starvation test sent to the expired array waits for the next epoch and preempts nobody.
+   */
   override shouldPreempt(current: ThreadId, woken: ThreadId): boolean {
-    return this.lookup("shouldPreempt", woken).prio < this.lookup("shouldPreempt", current).prio;
+    const w = this.lookup("shouldPreempt", woken);
+    const c = this.lookup("shouldPreempt", current);
+    if (w.ready && w.array !== this.active) return false;
+    return w.prio < c.prio;
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): O1Entry {
