@@ -200,6 +200,53 @@ describe("semaphores: the value word", () => {
   });
 });
 
+describe("semaphores: a model run (one thread, every call that cannot block)", () => {
+  type Op = "post" | "trywait" | "getvalue" | "timedwait-past" | "destroy";
+  it("every result and every word match a plain counter, and checkSemaphore holds after each step", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(fc.constantFrom<Op>("post", "trywait", "getvalue", "timedwait-past", "destroy"), {
+          minLength: 1,
+          maxLength: 30,
+        }),
+        (initial, ops) => {
+          const got: unknown[] = [];
+          expectRuns(function* () {
+            const sem = yield* libc.sbrk(SemLayout.SIZE);
+            yield* semInit(sem, 0, initial);
+            for (const op of ops) {
+              let r: number;
+              if (op === "post") r = yield* semPost(sem);
+              else if (op === "trywait") r = yield* semTryWait(sem);
+              else if (op === "getvalue") r = yield* semGetValue(sem);
+              else if (op === "timedwait-past") r = yield* semTimedWait(sem, { sec: 0, nsec: 0 });
+              else r = yield* semDestroy(sem);
+              const [word, nwaiters, pshared] = yield* words(sem);
+              checkSemaphore({ word, nwaiters, pshared }, 0);
+              got.push([r, word]);
+            }
+            return 0;
+          });
+          // The model: a counter; alone, a thread never sets W, so the word is exactly value << 1.
+          let v = initial;
+          const want = ops.map((op) => {
+            let r = 0;
+            if (op === "post") v++;
+            else if (op === "trywait" || op === "timedwait-past") {
+              if (v === 0) r = op === "trywait" ? Errno.EAGAIN : Errno.ETIMEDOUT;
+              else v--;
+            } else if (op === "getvalue") r = v;
+            return [r, v * 2];
+          });
+          expect(got).toEqual(want);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
+
 describe("semaphores: timed waits", () => {
   it("sem_timedwait: ETIMEDOUT at the deadline, 0 when posted in time, at once past a deadline", () => {
     const seen: unknown[] = [];

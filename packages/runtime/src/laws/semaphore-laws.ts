@@ -25,6 +25,7 @@
  *                the last post against the last arrival)
  *   every scenario:          value() as the threads see it is never negative nor above the
  *                            tokens that ever existed
+ *   determinism              one pool scenario run twice takes the same cycles and traps
  * ```
  *
  * **Power.** As in the lock and condition-variable laws, half the scenarios run on one CPU with
@@ -90,8 +91,9 @@ export interface SemaphoreRun {
   /** The smallest and largest value() any thread saw. */
   readonly minValue: number;
   readonly maxValue: number;
-  /** Traps the run took. */
+  /** Traps the run took, and its simulated cycles (for the determinism law). */
   readonly steps: number;
+  readonly cycles: number;
   /** Messages of processes killed for throwing. */
   readonly crashes: readonly string[];
 }
@@ -122,11 +124,13 @@ class Watch {
   result(r: {
     readonly outcome: string;
     readonly steps: number;
+    readonly cycles: number;
     readonly crashes: readonly string[];
   }): SemaphoreRun {
     return {
       outcome: r.outcome,
       steps: r.steps,
+      cycles: r.cycles,
       taken: this.taken,
       maxHolders: this.maxHolders,
       counter: this.counter,
@@ -150,7 +154,7 @@ function runKernel(s: SemaphoreScenario, main: (self: Pthread) => UserCode<numbe
   });
   k.boot("sem-law");
   const r = k.run({ maxSteps: SEMAPHORE_SCENARIO_MAX_STEPS });
-  return { outcome: r.outcome, steps: r.steps, crashes: k.crashes.map((c) => c.message) };
+  return { outcome: r.outcome, steps: r.steps, cycles: r.cycles, crashes: k.crashes.map((c) => c.message) };
 }
 
 /** A deterministic 32-bit mix of three small numbers (an xorshift-multiply hash). */
@@ -612,6 +616,22 @@ export function semaphoreLaws(factory: () => Semaphore, options: LawOptions = {}
               );
           }),
           params,
+        ),
+    },
+    {
+      name: `${name}: determinism — one scenario run twice takes the same cycles and traps`,
+      check: () =>
+        fc.assert(
+          fc.property(semaphoreScenarioArb(), (s) => {
+            const a = runPoolScenario(factory(), s);
+            const b = runPoolScenario(factory(), s);
+            if (a.cycles !== b.cycles || a.steps !== b.steps || a.taken !== b.taken)
+              fail(
+                `not deterministic (state kept outside simulated memory?): run 1 took ${a.cycles} cycles and ${a.steps} traps, run 2 ${b.cycles} and ${b.steps}`,
+                b,
+              );
+          }),
+          { ...params, numRuns: Math.max(10, Math.ceil(params.numRuns / 5)) },
         ),
     },
   ];
