@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  type CfsEntry,
   CfsPolicy,
   type Cycles,
   FifoPolicy,
@@ -88,6 +89,55 @@ class FreshFirstThenLifo extends PolicyBase<FreshEntry> {
  */
 class BoostlessMlfq extends MlfqPolicy {
   override readonly starvationFree: boolean = true;
+}
+
+/**
+ * Round robin that puts a new thread at the head of the queue instead of the tail ("let new work
+ * start at once"). With a fixed set of threads it is round robin; under a stream of newcomers each
+ * one runs next, and the threads already queued never come up.
+ */
+class NewcomersFirstRoundRobin extends PolicyBase<RrEntry> {
+  readonly name = "rr-newcomers-first";
+  readonly starvationFree = true;
+  private readonly queue: ThreadId[] = [];
+  protected makeEntry(tid: ThreadId, params: ThreadParams): RrEntry {
+    return { tid, params, ready: false, used: 0 };
+  }
+  protected insertReady(e: RrEntry, reason: ReadyReason): void {
+    if (reason === "new") this.queue.unshift(e.tid);
+    else this.queue.push(e.tid);
+  }
+  protected removeReady(e: RrEntry): void {
+    this.queue.splice(this.queue.indexOf(e.tid), 1);
+  }
+  protected takeBest(): RrEntry | null {
+    const t = this.queue.shift();
+    if (t === undefined) return null;
+    const e = this.entries.get(t)!;
+    e.used = 0;
+    return e;
+  }
+  protected charge(e: RrEntry | null, cycles: Cycles): boolean {
+    if (e === null) return false;
+    e.used += cycles;
+    return e.used >= 3;
+  }
+  protected orderedReady(): ThreadId[] {
+    return [...this.queue];
+  }
+}
+
+/**
+ * CFS that places a new thread at vruntime 0 rather than at min_vruntime (+ START_DEBIT). The
+ * first threads all start at 0, so with a fixed set it is plain CFS; later newcomers start far
+ * behind every long-lived thread and always run first.
+ */
+class ZeroPlacedCfs extends CfsPolicy {
+  protected override insertReady(e: CfsEntry, reason: ReadyReason): void {
+    if (reason === "new") e.vruntime = 0;
+    // A newcomer is queued as it is, without place_entity.
+    super.insertReady(e, reason === "new" ? "preempted" : reason);
+  }
 }
 
 /** CFS that gives every thread the nice-0 weight, whatever its nice value. */
@@ -193,6 +243,36 @@ describe("the policy laws reject broken policies", () => {
     expect(thrown).toBeInstanceOf(Error);
     expect((thrown as Error).message).toMatch(
       /^law "mlfq: every thread keeps being picked while short-lived threads keep arriving/,
+    );
+  });
+
+  it("a round robin that puts newcomers at the head passes the fixed-set law but fails 'starvation-free under arrivals'", () => {
+    const f = () => new NewcomersFirstRoundRobin();
+    lawNamed(f, "eventually picked", {}).check();
+    const failure = failureOf(lawNamed(f, "under arrivals", {}));
+    // Shrunk: one long-lived thread and one newcomer at a time; thread 0 is never picked.
+    expect(failure).toMatch(
+      /long-lived thread 0 was never picked in the 700 picks since it arrived \(picks 0\.\.699\) while 700 short-lived threads arrived/,
+    );
+    // The recent picks are named as threads, not read as pick numbers.
+    expect(failure).toMatch(/the last 24 picks chose threads (\d+ ){23}\d+\)/);
+  });
+
+  it("an MLFQ whose boost period (100,000 cycles) is far longer than the run passes the fixed-set law but fails 'starvation-free under arrivals'", () => {
+    const f = () =>
+      new MlfqPolicy({ levels: 3, quantum: [2, 4, 8], allotment: [4, 8, 16], boostPeriod: 100_000 });
+    expect(f().starvationFree).toBe(true); // it has a boost, so it claims the laws
+    lawNamed(f, "eventually picked", {}).check();
+    expect(failureOf(lawNamed(f, "under arrivals", {}))).toMatch(
+      /long-lived thread \d+ was not picked again for \d+ picks .* while \d+ short-lived threads arrived/,
+    );
+  });
+
+  it("a CFS that places newcomers at vruntime 0 instead of min_vruntime passes the fixed-set law but fails 'starvation-free under arrivals'", () => {
+    const f = () => new ZeroPlacedCfs();
+    lawNamed(f, "eventually picked", {}).check();
+    expect(failureOf(lawNamed(f, "under arrivals", {}))).toMatch(
+      /long-lived thread \d+ was not picked again for \d+ picks .* while \d+ short-lived threads arrived/,
     );
   });
 

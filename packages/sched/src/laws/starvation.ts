@@ -106,7 +106,7 @@ export function progressProperty(
  * picked" when it was never picked at all, else "not picked again" with the picks that ran instead.
  */
 function starvedCheck(last: readonly number[], done: number, bound: number, recent: readonly number[]): void {
-  const others = `the last picks were ${recent.join(" ")}`;
+  const others = `the last ${recent.length} picks chose threads ${recent.join(" ")}`;
   const never = last.flatMap((l, i) => (l < 0 && done >= bound ? [i] : []));
   if (never.length > 0) throw new Error(`threads [${never}] were never picked in ${bound} picks (${others})`);
   for (let i = 0; i < last.length; i++) {
@@ -189,7 +189,7 @@ export function arrivalsProperty(
             ? `was not picked again for ${bound} picks (${window}) after its pick ${l.since}`
             : `was never picked in the ${bound} picks since it arrived (${window})`;
           throw new Error(
-            `${who} ${what} while ${came} short-lived threads arrived (at most ${cap} alive at once beside ${nLong} long-lived; the last picks were ${recent.join(" ")}): a starvation-free policy must pick every ready thread within every ${bound} picks, however many newcomers arrive`,
+            `${who} ${what} while ${came} short-lived threads arrived (at most ${cap} alive at once beside ${nLong} long-lived; the last ${recent.length} picks chose threads ${recent.join(" ")}): a starvation-free policy must pick every ready thread within every ${bound} picks, however many newcomers arrive`,
           );
         }
         if (me.left < 0) {

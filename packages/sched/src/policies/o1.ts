@@ -25,8 +25,9 @@
  * child that exited within that first slice gave what was left back to its parent (`sched_exit`),
  * so a family never held more slice in an epoch than the parent had. And `scheduler_tick`, which
  * put an interactive task whose slice ran out back into the active array, stopped doing so once
- * EXPIRED_STARVING(rq) held: the expired array's first waiter had waited STARVATION_LIMIT ×
- * nr_running or longer, or a task of better static priority than the current one had expired.
+ * EXPIRED_STARVING(rq) held: the expired array's first waiter had waited more than
+ * STARVATION_LIMIT × nr_running (`jiffies − expired_timestamp ≥ STARVATION_LIMIT × nr_running +
+ * 1`), or a task of better static priority than the current one had expired.
  *
  * Our `admit(tid, params)` has no parent: the simulator, the `Scheduler` and the laws create
  * threads from nowhere, so there is no slice to split (and a policy cannot take time back from a
@@ -35,11 +36,14 @@
  * CPU), or woken after its slice was refilled on the tick it blocked — joins the expired array
  * rather than the active one when
  *
- *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (nr_running counts the ready
+ *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (one cycle sooner than
+ *      Linux's "+ 1" jiffy; the worked numbers in the tests use it; nr_running counts the ready
  *      threads, the current one and the newcomer). Every thread waiting in either array has
  *      waited at most that long, so this is Linux's first clause measured from the swap rather
  *      than from the first expiry: it also covers lower-priority threads still waiting in the
- *      active array behind a stream of better-priority newcomers; or
+ *      active array behind a stream of better-priority newcomers, which Linux's clause never
+ *      sees: it holds only once a task has expired (`expired_timestamp ≠ 0`), and newcomers that
+ *      exit within their slice expire nothing; or
  *   2. a thread of better static priority is waiting in the expired array (the second clause,
  *      with the newcomer in the place of the current task).
  *
