@@ -21,6 +21,18 @@ handles 1
 vmrs 1
 pte 1 0x400000
 pte 3 0x1000000000
+# job control: ^Z stops the foreground job; bg continues it in the background, where its read of
+# the terminal stops it again (SIGTTIN); fg gives it the terminal back; ^C interrupts a job
+wc
+one two three
+^Z
+jobs
+bg
+fg
+four five
+^D
+cat
+^C
 # bad input: the system keeps running
 nosuchprogram
 pte 1 banana

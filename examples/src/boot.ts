@@ -65,7 +65,8 @@ async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined)
       for (const a of editor.feed(String(chunk))) {
         if (a.kind === "line") system.type(a.text);
         else if (a.kind === "eof") system.endOfFile(a.pending);
-        else system.hangup();
+        else if (a.kind === "interrupt") system.interrupt();
+        else system.suspend();
         why = system.runUntilIdle();
         if (why !== "input") break keys;
       }

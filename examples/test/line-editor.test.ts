@@ -44,6 +44,12 @@ describe("HostLineEditor", () => {
     expect(echoed()).toBe("cat^C\nps\n");
   });
 
+  it("^Z drops the line and suspends (the line discipline's SIGTSTP)", () => {
+    const { ed, echoed } = editor();
+    expect(ed.feed("wc\x1a")).toEqual([{ kind: "suspend" }]);
+    expect(echoed()).toBe("wc^Z\n");
+  });
+
   it("keys arriving in any chunks give the same lines", () => {
     const printable = fc.string({ unit: fc.constantFrom("a", "b", " ", "é", "|", ">") });
     fc.assert(

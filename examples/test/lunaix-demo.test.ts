@@ -116,9 +116,10 @@ function checkFacts(r: Run): void {
   expect(section(out, "cat /tmp/note")).toBe("saved by the shell\n");
   // Inspectors.
   const ps = section(out, "ps");
-  expect(ps).toMatch(/^PID +PPID +S +THR +TIME +IMAGE$/m);
-  const time = (pid: number) => Number(new RegExp(`^${pid} +\\S+ +\\S +\\d+ +(\\d+) `, "m").exec(ps)?.[1]);
-  expect(ps).toMatch(/^3 +1 +R +1 +\d+ +\/bin\/sh$/m);
+  expect(ps).toMatch(/^PID +PPID +PGID +SID +S +THR +TIME +IMAGE$/m);
+  const time = (pid: number) =>
+    Number(new RegExp(`^${pid} +\\S+ +\\d+ +\\d+ +\\S +\\d+ +(\\d+) `, "m").exec(ps)?.[1]);
+  expect(ps).toMatch(/^3 +1 +3 +3 +R +1 +\d+ +\/bin\/sh$/m); // the shell leads session 3
   expect(ps).toMatch(/tid 3 running on cpu\d, \d+ cycles$/m);
   // The shell has run every command so far; init only started it and waits.
   expect(time(3)).toBeGreaterThan(time(1));
@@ -130,6 +131,15 @@ function checkFacts(r: Run): void {
   const pte = section(out, "pte 3 0x1000000000");
   expect(pte).toMatch(/PML4 +\[ *0\] .*PML4E → table 0x\w+ \[P RW US A\]/);
   expect(pte).toMatch(/PT +\[ *0\] .*PTE → 4KiB page 0x\w+ \[P RW US A D XD\]/);
+  // Job control: ^Z stops wc, bg lets it run until its read of the terminal stops it (SIGTTIN),
+  // fg gives it the terminal: it reads the rest and counts both lines; ^C ends cat.
+  expect(section(out, "wc")).toBe("one two three\n^Z\n[1]+  Stopped                 wc\n");
+  expect(section(out, "jobs")).toBe("[1]+  Stopped                 wc\n");
+  // Whether wc has run into SIGTTIN before the shell's next prompt (which reports it) depends on
+  // the interleaving: on one CPU the shell gets there first, and fg's SIGCONT clears the report.
+  expect(section(out, "bg")).toMatch(/^\[1\]\+ wc &\n(\[1\]\+ {2}Stopped {17}wc\n)?$/);
+  expect(section(out, "fg")).toBe("wc\nfour five\n      2       5      24\n");
+  expect(section(out, "cat")).toMatch(/^\^C\nsh: cat \(pid \d+\) killed by SIGINT\n$/);
   // Bad input: clear messages, and the system goes on to the next command.
   expect(section(out, "nosuchprogram")).toBe("sh: nosuchprogram: command not found\n");
   expect(section(out, "pte 1 banana")).toContain('pte: "banana" is not a user address');
@@ -143,7 +153,7 @@ function checkFacts(r: Run): void {
   // The summary, and nothing leaked.
   const s = r.run.system.summary();
   expect(s.leaks).toEqual([]);
-  expect(s.processes).toBe(104);
+  expect(s.processes).toBe(106);
   expect(s.execs).toBe(1);
   // init forks the shell; forkcow, forkloop (twice 40), memdemo (3 children) and sigdemo (2) fork:
   // each fork rebuilt its child by replaying something, and the summary says how much.

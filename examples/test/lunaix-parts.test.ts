@@ -58,6 +58,17 @@ describe("SerialConsole", () => {
     expect(out).toEqual(["half done\n"]);
   });
 
+  it("ISIG: ^C and ^Z are not input: the unread input is flushed, ^C/^Z is echoed, nothing is read", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    tty.hostInput("whole line\nhalf a li\x03");
+    expect(tty.read(100)).toBeNull(); // the line typed before ^C is gone too (NOFLSH is not set)
+    tty.hostInput("next\x1a");
+    expect(tty.read(100)).toBeNull();
+    expect(out).toEqual(["whole line\n", "^C\n", "^Z\n"]);
+    expect(tty.signalsIn).toBe(2);
+  });
+
   it("printk after a partial line (a prompt) starts a line of its own, as Linux's printk does", () => {
     const out: string[] = [];
     const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)), echo: false });
@@ -111,11 +122,13 @@ describe("the shell's parser", () => {
       ],
       input: null,
       out: "/tmp/x",
+      background: false,
     });
     expect(parseCommandLine("/bin/ls /dev")).toEqual({
       stages: [{ path: "/bin/ls", argv: ["/bin/ls", "/dev"] }],
       input: null,
       out: null,
+      background: false,
     });
   });
 
@@ -127,12 +140,20 @@ describe("the shell's parser", () => {
       ],
       input: "/tmp/in",
       out: "/tmp/out",
+      background: false,
     });
     expect(parseCommandLine("cat < /tmp/in")).toEqual({
       stages: [{ path: "/bin/cat", argv: ["cat"] }],
       input: "/tmp/in",
       out: null,
+      background: false,
     });
+  });
+
+  it("takes a final & as a background job, with or without a blank before it", () => {
+    expect(parseCommandLine("cat /tmp/a | wc &")).toMatchObject({ background: true, out: null });
+    expect(parseCommandLine("echo hi > /tmp/x&")).toMatchObject({ background: true, out: "/tmp/x" });
+    expect(parseCommandLine("echo & wc")).toMatch(/& must end the command line/);
   });
 
   it.each([

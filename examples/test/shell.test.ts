@@ -49,7 +49,7 @@ describe("builtins", () => {
   it("an inspector's report goes to the file > names; cat reads it back", () => {
     const { out, sys } = session(["ps > /tmp/ps", "cat /tmp/ps", "help > /tmp/help", "wc /tmp/help"]);
     expect(answer(out, "ps > /tmp/ps")).toBe("");
-    expect(answer(out, "cat /tmp/ps")).toMatch(/^PID +PPID +S +THR +TIME +IMAGE\n/);
+    expect(answer(out, "cat /tmp/ps")).toMatch(/^PID +PPID +PGID +SID +S +THR +TIME +IMAGE\n/);
     expect(answer(out, "wc /tmp/help")).toMatch(/^ +\d+ +\d+ +\d+ \/tmp\/help\n$/);
     expect(sys.summary().leaks).toEqual([]);
   });
@@ -148,6 +148,70 @@ describe("redirections and the small programs", () => {
   });
 });
 
+describe("job control", () => {
+  it("^C interrupts the foreground job, not the shell: SIGINT goes to the job's process group", () => {
+    const { out, sys } = session(["cat", "^C", "echo alive"]);
+    expect(answer(out, "cat")).toMatch(/^\^C\nsh: cat \(pid \d+\) killed by SIGINT\n$/);
+    expect(answer(out, "echo alive")).toBe("alive\n");
+    expect(sys.console.signalsIn).toBe(1);
+  });
+
+  it("^C at the prompt drops the line and gives a new prompt; the shell lives on", () => {
+    const { out, why } = session(["^C", "echo alive", "exit 4"]);
+    expect(out).toContain("$ ^C\n$ echo alive\nalive\n");
+    expect(out).toContain("init: shell exited (exited 4)");
+    expect(why).toBe("halted");
+  });
+
+  it("each job has a process group of its own, led by its first stage, in the shell's session", () => {
+    const { out } = session(["cat | wc", "^Z", "ps"]);
+    const job = /^(\d+) +3 +(\d+) +3 +T +1 +\d+ +\/bin\/cat$/m.exec(answer(out, "ps"));
+    expect(job).not.toBeNull();
+    expect(job![2]).toBe(job![1]); // cat leads the job's group
+    expect(answer(out, "ps")).toMatch(new RegExp(`^\\d+ +3 +${job![1]} +3 +T +1 +\\d+ +/bin/wc$`, "m"));
+    expect(answer(out, "ps")).toMatch(/^3 +1 +3 +3 +R +1 +\d+ +\/bin\/sh$/m);
+  });
+
+  it("^Z stops the foreground job; jobs lists it; fg gives it the terminal back and continues it", () => {
+    const { out } = session(["wc", "one", "^Z", "jobs", "fg", "two three", "^D", "jobs"]);
+    expect(answer(out, "wc")).toBe("one\n^Z\n[1]+  Stopped                 wc\n");
+    expect(answer(out, "jobs")).toBe("[1]+  Stopped                 wc\n");
+    expect(answer(out, "fg")).toBe("wc\ntwo three\n      2       3      14\n");
+    expect(out.endsWith("$ jobs\n$ \nsh: end of input\ninit: shell exited (exited 0); halting\n")).toBe(true);
+  });
+
+  it("a background job that reads the terminal is stopped by SIGTTIN; bg leaves it stopped again", () => {
+    const { out } = session(["cat &", "jobs", "bg %1", "fg %1", "typed", "^D"]);
+    expect(answer(out, "cat &")).toMatch(/^\[1\] \d+\n(\[1\]\+ {2}Stopped {17}cat\n)?$/);
+    expect(answer(out, "jobs")).toBe("[1]+  Stopped                 cat\n"); // jobs collects the stop first
+    expect(answer(out, "bg %1")).toMatch(/^\[1\]\+ cat &\n/);
+    expect(answer(out, "fg %1")).toBe("cat\ntyped\ntyped\n");
+  });
+
+  it("a background job runs while the shell takes commands, and its end is reported at a prompt", () => {
+    const { out } = session(["echo from the background > /tmp/bg &", "cat /tmp/bg", "jobs"]);
+    expect(answer(out, "echo from the background > /tmp/bg &")).toMatch(/^\[1\] \d+\n/);
+    expect(out).toMatch(/\[1\]\+ {2}Done {20}echo from the background > \/tmp\/bg\n/);
+    expect(answer(out, "jobs")).toBe("");
+  });
+
+  it("fg and bg without a job, or with an unknown one, say so; & after a builtin is refused", () => {
+    const { out } = session(["fg", "bg %3", "fg x", "ps &"]);
+    expect(answer(out, "fg")).toBe("sh: fg: no current job\n");
+    expect(answer(out, "bg %3")).toBe("sh: bg: %3: no such job\n");
+    expect(answer(out, "fg x")).toBe("sh: fg: x: no such job\n");
+    expect(answer(out, "ps &")).toBe("sh: ps: a shell builtin cannot run in the background\n");
+  });
+
+  it("a job left stopped when the shell exits is hung up (its group is orphaned) and init reaps it", () => {
+    const { out, sys } = session(["cat", "^Z", "exit"]);
+    expect(out).toMatch(
+      /init: shell exited \(exited 0\); halting\ninit: reaped orphan \d+ \(killed by SIGHUP\)\n/,
+    );
+    expect(sys.summary().leaks).toEqual([]);
+  });
+});
+
 describe("kill", () => {
   it("reports each refusal with the kernel's errno and a usage for bad arguments", () => {
     const { out, sys } = session([
@@ -161,7 +225,8 @@ describe("kill", () => {
     ]);
     expect(answer(out, "kill")).toMatch(/^kill: usage: kill \[-SIGNAL \| -s SIGNAL\] pid\.\.\. \| kill -l\n/);
     expect(answer(out, "kill 999")).toMatch(/^kill: \(999\): ESRCH\n/);
-    expect(answer(out, "kill 0")).toMatch(/^kill: \(0\): EINVAL\n/);
+    // pid 0 is kill's own process group: the job the shell made for it (kill(2), POSIX).
+    expect(answer(out, "kill 0")).toMatch(/^sh: kill \(pid \d+\) killed by SIGTERM\n/);
     expect(answer(out, "kill abc")).toMatch(/^kill: abc: not a pid\n/);
     expect(answer(out, "kill -FOO 3")).toMatch(/^kill: "FOO": not a signal/);
     expect(answer(out, "kill -0 1")).toBe("");
@@ -175,7 +240,7 @@ describe("kill", () => {
     expect(out).toContain(
       "hung: every user thread is blocked or stopped and nothing can wake them; shutting down",
     );
-    expect(out).toMatch(/^3 +1 +T +1 /m);
+    expect(out).toMatch(/^3 +1 +3 +3 +T +1 /m);
     expect(out).not.toContain("never\n");
     expect(sys.summary().leaks).toEqual([]);
   });
@@ -191,7 +256,7 @@ describe("kill", () => {
   it("kill -9 1 and kill -STOP 1 do nothing: init is unkillable, as on Linux", () => {
     const { out, why } = session(["kill -9 1", "kill -STOP 1", "ps", "echo still here"]);
     expect(answer(out, "kill -9 1")).toBe("");
-    expect(answer(out, "ps")).toMatch(/^1 +0 +S /m); // neither dead nor stopped (T)
+    expect(answer(out, "ps")).toMatch(/^1 +0 +1 +1 +S /m); // neither dead nor stopped (T)
     expect(out).toContain("still here\n");
     expect(out).not.toContain("Kernel panic");
     expect(why).toBe("halted"); // the script's end: the shell exits, then init halts

@@ -12,7 +12,10 @@
  *   Backspace, DEL       "\b \b"       the last character erased
  *   ^U                   erases all    the line being typed dropped
  *   ^D                   nothing       { kind: "eof", pending }: the read ends (end of file if pending is "")
- *   ^C                   "^C"          { kind: "interrupt" }: the host hangs up and the machine halts
+ *   ^C                   "^C"          { kind: "interrupt" }: the line discipline's ISIG, SIGINT to the
+ *                                      foreground job (the shell at its prompt starts a new line)
+ *   ^Z                   "^Z"          { kind: "suspend" }: SIGTSTP to the foreground job (the shell
+ *                                      reports it stopped; `fg` and `bg` continue it)
  *   escape sequences     nothing       ignored (arrows, function keys)
  * ```
  *
@@ -23,7 +26,8 @@
 export type HostAction =
   | { readonly kind: "line"; readonly text: string }
   | { readonly kind: "eof"; readonly pending: string }
-  | { readonly kind: "interrupt" };
+  | { readonly kind: "interrupt" }
+  | { readonly kind: "suspend" };
 
 /** Canonical-mode line editing for a terminal in raw mode (see the banner). */
 export class HostLineEditor {
@@ -79,6 +83,11 @@ export class HostLineEditor {
           this.echo("^C\n");
           this.line = "";
           out.push({ kind: "interrupt" });
+          break;
+        case "\x1a":
+          this.echo("^Z\n");
+          this.line = "";
+          out.push({ kind: "suspend" });
           break;
         case "\x1b":
           this.escape = "esc";

@@ -34,7 +34,7 @@ import { BIN, DEFAULT_POLICY, lunaixKernel, POLICIES, TICK } from "./kernel.js";
 import { type Machine, type MachineOptions, makeMachine } from "./machine.js";
 import { KernelObserver, type RunCounters, TRACE_PID } from "./observer.js";
 import { lunaixStubs } from "./personality.js";
-import { LineSink, SerialConsole, VEOF } from "./serial.js";
+import { LineSink, SerialConsole, VEOF, VINTR, VSUSP } from "./serial.js";
 
 /** How often kstatd samples, in cycles. */
 export const KSTATD_PERIOD = 200 * TICK;
@@ -115,6 +115,7 @@ export class LunaixSystem {
       tracer: this.observer,
       paranoid: options.paranoid ?? false,
     });
+    this.console.connect(this.kernel); // ^C and ^Z signal the foreground process group
     const f = this.kernel.frames;
     this.buddy = f instanceof BuddyAllocator ? f : null; // buddyinfo needs its free lists
   }
@@ -317,17 +318,36 @@ export class LunaixSystem {
     this.console.hostInput(`${pending}${String.fromCharCode(VEOF)}`);
   }
 
+  /**
+   * The host types ^C: the line discipline sends SIGINT to the terminal's foreground process group
+   * (the job the shell waits for, or the shell at its prompt, which starts a new line).
+   */
+  interrupt(): void {
+    this.console.hostInput(String.fromCharCode(VINTR));
+  }
+
+  /** The host types ^Z: SIGTSTP to the foreground process group; the shell reports the job stopped. */
+  suspend(): void {
+    this.console.hostInput(String.fromCharCode(VSUSP));
+  }
+
   /** The host hangs up the line: the shell reads end of file and exits. */
   hangup(): void {
     this.console.hangup();
   }
 
-  /** Type each line at the prompt, then hang up and run to the halt. */
+  /**
+   * Type each line at the prompt, then hang up and run to the halt. A line that is exactly `^C`,
+   * `^Z` or `^D` is that key instead (a script can interrupt, stop, or end the input of a job).
+   */
   runScript(lines: readonly string[]): IdleReason {
     let why: IdleReason = this.runUntilIdle();
     for (const line of lines) {
       if (why !== "input") break;
-      this.type(line);
+      if (line === "^C") this.interrupt();
+      else if (line === "^Z") this.suspend();
+      else if (line === "^D") this.endOfFile();
+      else this.type(line);
       why = this.runUntilIdle();
     }
     if (why === "input") {

@@ -7,7 +7,7 @@
  *
  * | command            | reads                                                                 |
  * | ------------------ | --------------------------------------------------------------------- |
- * | `ps`               | the kernel's process and thread tables, with CPU time in cycles        |
+ * | `ps`               | the kernel's process and thread tables (group, session, CPU cycles)    |
  * | `free`             | the frame allocator, the kernel-stack cache, the file system          |
  * | `buddyinfo`        | `BuddyAllocator.buddyinfo()` (Linux's /proc/buddyinfo)                 |
  * | `vmrs <pid>`       | `AddressSpace.dump()` (/proc/<pid>/maps)                               |
@@ -74,12 +74,15 @@ function userProcess(target: InspectTarget, text: string | undefined, cmd: strin
 function ps(k: Kernel, kthreads: ReadonlyMap<number, string>): string {
   // TIME: cycles on a CPU (the kernel's per-thread accounting; a process's is its threads' sum,
   // exited ones included), as ps's TIME column is CPU time, not time since the start.
-  const lines = [`${pad("PID", 5)}${pad("PPID", 6)}${pad("S", 3)}${pad("THR", 5)}${rpad("TIME", 10)}  IMAGE`];
+  // PGID and SID: the process group and session (job control: a job's stages share a group).
+  const lines = [
+    `${pad("PID", 5)}${pad("PPID", 6)}${pad("PGID", 6)}${pad("SID", 5)}${pad("S", 3)}${pad("THR", 5)}${rpad("TIME", 10)}  IMAGE`,
+  ];
   const procs = [...k.processes.values()].filter((p) => p.phase !== "reaped").sort((a, b) => a.pid - b.pid);
   for (const p of procs) {
     const name = p.pid === 0 ? "[kernel]" : p.image;
     lines.push(
-      `${pad(p.pid, 5)}${pad(p.parent?.pid ?? "-", 6)}${pad(stateLetter(p), 3)}${pad(p.threads.length, 5)}${rpad(k.processCpuTimeOf(p), 10)}  ${name}`,
+      `${pad(p.pid, 5)}${pad(p.parent?.pid ?? "-", 6)}${pad(p.pgid, 6)}${pad(p.sid, 5)}${pad(stateLetter(p), 3)}${pad(p.threads.length, 5)}${rpad(k.processCpuTimeOf(p), 10)}  ${name}`,
     );
     for (const t of p.threads) {
       const wait = t.wait !== null ? ` (${t.wait.on})` : "";

@@ -111,9 +111,9 @@ export function lunaixPersonality(fs: Vfs, inspect: Inspector): Personality {
       const bad = checkExec(t, path);
       return bad !== 0 ? bad : posixExecve(t, path, argv, envp);
     }) as Handler;
-    handlers.spawn = ((t: Thread, path: number, argv: number, envp: number) => {
+    handlers.spawn = ((t: Thread, path: number, ...rest: number[]) => {
       const bad = checkExec(t, path);
-      return bad !== 0 ? bad : posixSpawn(t, path, argv, envp);
+      return bad !== 0 ? bad : posixSpawn(t, path, ...rest); // argv, envp and the attributes
     }) as Handler;
     Object.assign(handlers, vfs);
     handlers.lunadbg = ((t: Thread, cmd: number, buf: number, len: number) => {

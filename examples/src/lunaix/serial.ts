@@ -19,6 +19,12 @@
  * left returns 0. Echo (ECHO) copies each received line to the output, so a script's
  * transcript shows what was "typed"; an interactive terminal echoes locally and turns it off.
  *
+ * Job control (ISIG, POSIX 11.1.9): ^C, ^\ and ^Z are not input; each flushes the input not yet
+ * read, is echoed as `^C`, `^\`, `^Z`, and sends SIGINT, SIGQUIT or SIGTSTP to the foreground
+ * process group of the terminal ({@link SerialConsole.tty}; the kernel's `posix/tty.ts` keeps
+ * the session and the foreground group, and sends SIGTTIN to a background reader). The shell's
+ * session acquires the line when its leader opens `/dev/ttyS0` (`fs/syscalls.ts`).
+ *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
  * receive interrupt handler after each burst, as IRQ 4 would.
@@ -26,12 +32,26 @@
  * Related: `fs/vfs.ts` (`CharDevice`), `kernel.ts` (where it is plugged in).
  */
 import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
+import { type Kernel, Sig, signalForeground, TerminalControl } from "@osbricks/kernel";
 import type { CharDevice } from "./fs/vfs.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
 /** The EOF character of canonical mode, ^D (`c_cc[VEOF]`'s default). */
 export const VEOF = 0x04;
+/** The interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
+export const VINTR = 0x03;
+/** The quit character, ^\ (`c_cc[VQUIT]`): SIGQUIT to the foreground process group. */
+export const VQUIT = 0x1c;
+/** The suspend character, ^Z (`c_cc[VSUSP]`): SIGTSTP to the foreground process group. */
+export const VSUSP = 0x1a;
+
+/** The ISIG characters and the signal each sends (POSIX 11.1.9; Linux's defaults). */
+const ISIG_CHARS: ReadonlyMap<number, { readonly sig: number; readonly echo: string }> = new Map([
+  [VINTR, { sig: Sig.SIGINT, echo: "^C" }],
+  [VQUIT, { sig: Sig.SIGQUIT, echo: "^\\" }],
+  [VSUSP, { sig: Sig.SIGTSTP, echo: "^Z" }],
+]);
 
 /** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
 export class LineSink implements ByteSink {
@@ -78,6 +98,10 @@ export interface SerialConsoleOptions {
 export class SerialConsole implements CharDevice {
   readonly name = "ttyS0";
   readonly waiters: { wakeToRetry(): void }[] = [];
+  /** Its job-control state: the session it controls and the foreground group (kernel `tty.ts`). */
+  readonly tty = new TerminalControl("ttyS0");
+  /** The kernel ISIG characters signal through ({@link SerialConsole.connect}); null before. */
+  private kernel: Kernel | null = null;
   /** The I/O port space the UART is wired into. */
   readonly ports = new IoPortSpace();
   readonly uart: Uart16550;
@@ -90,6 +114,8 @@ export class SerialConsole implements CharDevice {
   private midLine = false;
   /** Lines received since boot. */
   linesIn = 0;
+  /** ISIG characters received since boot (^C, ^\, ^Z). */
+  signalsIn = 0;
 
   constructor(options: SerialConsoleOptions) {
     this.sink = options.sink;
@@ -99,6 +125,11 @@ export class SerialConsole implements CharDevice {
     // xv6's uartinit, minus the baud rate: FIFOs on and cleared, receive interrupts enabled.
     this.ports.outb(COM1_PORT + UartReg.IIR_FCR, UartBits.FCR_ENABLE | UartBits.FCR_CLEAR_RX | 0x04);
     this.ports.outb(COM1_PORT + UartReg.IER, UartBits.IER_RX);
+  }
+
+  /** Plug the line into a kernel: ISIG characters signal its processes from now on. */
+  connect(kernel: Kernel): void {
+    this.kernel = kernel;
   }
 
   /** The host types `text` (UTF-8); it crosses the UART 16 bytes at a time. */
@@ -132,6 +163,11 @@ export class SerialConsole implements CharDevice {
     while ((this.ports.inb(COM1_PORT + UartReg.LSR) & UartBits.LSR_DR) !== 0) {
       const b = this.ports.inb(COM1_PORT + UartReg.DATA);
       if (b === 0x0d) continue; // CR of a CR LF pair (ICRNL would map a lone CR)
+      const isig = ISIG_CHARS.get(b);
+      if (isig !== undefined) {
+        this.interrupt(isig.sig, isig.echo);
+        continue;
+      }
       if (b === VEOF) {
         // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
         this.lines.push(Uint8Array.from(this.partial));
@@ -151,6 +187,20 @@ export class SerialConsole implements CharDevice {
       }
     }
     if (complete) this.wakeReaders();
+  }
+
+  /**
+   * An ISIG character (POSIX 11.1.9): the input not yet read is flushed (NOFLSH is not set), the
+   * character is echoed as `^C` (ECHOCTL) with a newline, and its signal goes to the foreground
+   * process group. The character itself is never read.
+   */
+  private interrupt(sig: number, echo: string): void {
+    this.partial = [];
+    this.lines.length = 0;
+    this.signalsIn++;
+    if (this.echo) this.write(new TextEncoder().encode(`${echo}\n`));
+    else this.midLine = false; // the host's terminal echoed it, and the newline
+    if (this.kernel !== null) signalForeground(this.kernel, this.tty, sig);
   }
 
   private wakeReaders(): void {

@@ -93,10 +93,24 @@ function typeEof(): void {
   settle(system);
 }
 
+/** ^C and ^Z: the line discipline signals the foreground job (SIGINT, SIGTSTP); the line is dropped. */
+function typeSignal(key: "c" | "z"): void {
+  if (system === null || state !== "input") return;
+  line.value = "";
+  if (key === "c") system.interrupt();
+  else system.suspend();
+  settle(system);
+}
+
 line.addEventListener("keydown", (ev) => {
-  if (ev.ctrlKey && (ev.key === "d" || ev.key === "D")) {
+  if (!ev.ctrlKey) return;
+  const key = ev.key.toLowerCase();
+  if (key === "d") {
     ev.preventDefault(); // the browser's ^D would bookmark the page
     typeEof();
+  } else if ((key === "c" && line.selectionStart === line.selectionEnd) || key === "z") {
+    ev.preventDefault(); // ^C with text selected still copies it
+    typeSignal(key);
   }
 });
 

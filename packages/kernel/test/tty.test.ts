@@ -211,6 +211,24 @@ describe("the controlling terminal", () => {
     );
   });
 
+  it("POSIX_SPAWN_TCSETPGROUP: the job's group is the foreground before it runs, so its first read takes no SIGTTIN", () => {
+    expectPasses(
+      function* () {
+        const job = yield* libc.spawnv("reader", ["reader"], { pgroup: 0, foreground: true });
+        yield* check((yield* sys.tcgetpgrp(TTY_FD)) === job, 1);
+        const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(r.status) && WEXITSTATUS(r.status) === 0, 2);
+        yield* check(
+          (yield* libc.spawnv("reader", ["reader"], { setsid: true, foreground: true })) === -Errno.EINVAL,
+          3,
+        );
+        return 0;
+      },
+      READER,
+      [(_k, term) => term.type("for the foreground job")],
+    );
+  });
+
   it("a background read with SIGTTIN ignored, or blocked, fails with EIO instead", () => {
     expectPasses(function* () {
       const c = yield* sys.fork();

@@ -26,7 +26,15 @@
  *
  * Related: `vfs.ts` (inodes), `syscalls.ts` (the calls that use these).
  */
-import { Errno, type FileOperations, type FileStat, FileType, type Waiter, Whence } from "@osbricks/kernel";
+import {
+  Errno,
+  type FileOperations,
+  type FileStat,
+  FileType,
+  type TerminalControl,
+  type Waiter,
+  Whence,
+} from "@osbricks/kernel";
 import type { Inode, Vfs } from "./vfs.js";
 
 /** `open(2)` flags (Linux x86-64 values, `<asm-generic/fcntl.h>`). */
@@ -36,6 +44,7 @@ export const OpenFlags = {
   O_RDWR: 2,
   O_CREAT: 0o100,
   O_EXCL: 0o200,
+  O_NOCTTY: 0o400,
   O_TRUNC: 0o1000,
   O_APPEND: 0o2000,
   O_DIRECTORY: 0o200000,
@@ -74,6 +83,11 @@ export class VfsFile implements FileOperations {
     readonly append: boolean,
   ) {
     fs.opened(inode);
+  }
+
+  /** A terminal device's job-control state (the kernel's `FileOperations.tty`); undefined for the rest. */
+  get tty(): TerminalControl | undefined {
+    return this.inode.device?.tty;
   }
 
   /** The kernel's last descriptor of it is gone: let go of the inode (idempotent). */

@@ -9,6 +9,7 @@
  *
  * Related: `vfs.ts` (the tree that holds inodes), `file.ts` (open files).
  */
+import type { TerminalControl } from "@osbricks/kernel";
 import type { FrameAllocator, FrameMemory } from "@osbricks/vm";
 
 /** The longest name of one directory entry (Linux NAME_MAX). */
@@ -50,6 +51,8 @@ export interface CharDevice {
   write(bytes: Uint8Array): number;
   /** Threads parked in `read`, woken by the driver when input comes. */
   readonly waiters: { wakeToRetry(): void }[];
+  /** A terminal's job-control state (foreground group, controlling session); absent for other devices. */
+  readonly tty?: TerminalControl;
 }
 
 /** One inode. Fields that do not apply to its kind are left empty. */

@@ -21,6 +21,7 @@
  * Related: `vfs.ts`, `file.ts`, `../personality.ts` (where these join the other calls).
  */
 import {
+  acquireControllingTerminal,
   arg,
   copyInString,
   copyOut,
@@ -42,12 +43,12 @@ export const fsSyscallDecls = {
     args: [
       arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated absolute path" }),
       arg.flags("flags", OpenFlags, {
-        doc: "O_RDONLY/O_WRONLY/O_RDWR plus O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_CLOEXEC",
+        doc: "O_RDONLY/O_WRONLY/O_RDWR plus O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_DIRECTORY, O_CLOEXEC",
       }),
       arg.int("mode", { min: 0, max: 0o7777, doc: "ignored: the file system keeps no permissions" }),
     ],
     result: "fd",
-    doc: "Open (or with O_CREAT create) a file, directory or device; returns the lowest free descriptor, with FD_CLOEXEC if O_CLOEXEC.",
+    doc: "Open (or with O_CREAT create) a file, directory or device; returns the lowest free descriptor, with FD_CLOEXEC if O_CLOEXEC. A session leader with no controlling terminal that opens a terminal no session controls acquires it, unless O_NOCTTY.",
     errors: {
       ENOTDIR: "O_DIRECTORY on a non-directory, or a non-directory on the way",
       EISDIR: "a directory opened for writing, or with O_CREAT but not O_DIRECTORY",
@@ -160,7 +161,12 @@ export function fsHandlers(k: Kernel, fs: Vfs): Record<keyof typeof fsSyscallDec
       const mode = (file.readable ? FileMode.READ : 0) | (file.writable ? FileMode.WRITE : 0);
       const fd = t.process.files.install(new OpenFile(file, mode), (flags & OpenFlags.O_CLOEXEC) !== 0);
       if (fd < 0) file.release(); // not reachable (checked above), but never leak the inode's open
-      return fd < 0 ? -Errno.EMFILE : fd;
+      if (fd < 0) return -Errno.EMFILE;
+      // A session leader without a controlling terminal that opens one acquires it (System V and
+      // Linux), unless it says O_NOCTTY (init opens the console that way).
+      const tty = file.tty;
+      if (tty !== undefined && (flags & OpenFlags.O_NOCTTY) === 0) acquireControllingTerminal(t.process, tty);
+      return fd;
     },
     mkdir(t: Thread, path: number, _mode: number): number {
       const p = pathArg(k, t, path);

@@ -163,9 +163,10 @@ const KILL_USAGE = "kill: usage: kill [-SIGNAL | -s SIGNAL] pid... | kill -l";
 /**
  * `kill [-SIGNAL | -s SIGNAL] pid…` and `kill -l`: POSIX's kill utility over kill(2). The signal
  * is a name (`TERM`, `SIGKILL`) or a number, SIGTERM by default, 0 to probe; each pid gets it in
- * turn, and a refusal is reported with the kernel's errno (ESRCH: no such process; EINVAL: pid
- * 0 or negative, since process groups are not modelled). Exit status 1 if any pid failed, 2 for a
- * usage error.
+ * turn, and a refusal is reported with the kernel's errno (ESRCH: no such process, or no
+ * process in the group). As kill(2) has it, `-N` (after `--` or a signal) is process group N, `0`
+ * is kill's own group — the job the shell made for it, so it signals itself — and `-1` every
+ * process but init and kill. Exit status 1 if any pid failed, 2 for a usage error.
  */
 export function* killMain(start: ProcessStart): UserCode<number> {
   const io = yield* UserIo.create();

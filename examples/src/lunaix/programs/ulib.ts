@@ -24,6 +24,8 @@ import {
   MapFlags,
   mem,
   Prot,
+  type SpawnAttr,
+  SpawnFlags,
   STAT_BYTES,
   type UserCode,
 } from "@osbricks/kernel";
@@ -158,8 +160,11 @@ export class UserIo {
     return dec.decode(all);
   }
 
-  /** One line from `fd` without its `\n`; `null` at end of file. */
-  *readLine(fd: number): UserCode<string | null> {
+  /**
+   * One line from `fd` without its `\n`; `null` at end of file; `-EINTR` when a signal handler
+   * interrupted the read (the bytes of a partial line are kept for the next call).
+   */
+  *readLine(fd: number): UserCode<string | null | number> {
     for (;;) {
       const nl = this.pending.indexOf(0x0a);
       if (nl >= 0) {
@@ -167,6 +172,7 @@ export class UserIo {
         return dec.decode(Uint8Array.from(line.slice(0, -1)));
       }
       const r = yield* this.read(fd);
+      if (r === -Errno.EINTR) return r;
       if (typeof r === "number" || r.length === 0) {
         if (this.pending.length === 0) return null;
         const rest = this.pending.splice(0);
@@ -222,13 +228,23 @@ export class UserIo {
     }
   }
 
-  /** posix_spawn(path, argv); the child's pid or -errno. */
-  *spawn(path: string, argv: readonly string[]): UserCode<number> {
+  /**
+   * posix_spawn(path, argv); the child's pid or -errno. `attr` as `libc.spawnv`'s: `pgroup`
+   * (POSIX_SPAWN_SETPGROUP, 0 for a group the child leads), `sigdefault` (POSIX_SPAWN_SETSIGDEF),
+   * `foreground` (POSIX_SPAWN_TCSETPGROUP: its group becomes the terminal's foreground first).
+   */
+  *spawn(path: string, argv: readonly string[], attr: SpawnAttr = {}): UserCode<number> {
     this.resetArena();
     const p = yield* this.cstr(path);
     if (p === null) return -Errno.ENAMETOOLONG;
     const v = yield* this.vector(argv);
-    return v === null ? -Errno.E2BIG : yield* sys.spawn(p, v, 0);
+    if (v === null) return -Errno.E2BIG;
+    const flags =
+      (attr.pgroup !== undefined ? SpawnFlags.POSIX_SPAWN_SETPGROUP : 0) |
+      (attr.setsid === true ? SpawnFlags.POSIX_SPAWN_SETSID : 0) |
+      (attr.sigdefault !== undefined ? SpawnFlags.POSIX_SPAWN_SETSIGDEF : 0) |
+      (attr.foreground === true ? SpawnFlags.POSIX_SPAWN_TCSETPGROUP : 0);
+    return yield* sys.spawn(p, v, 0, flags, attr.pgroup ?? 0, attr.sigdefault ?? 0);
   }
 
   /** execve(path, argv): replaces the program; returns only on failure (-errno). */
@@ -240,9 +256,9 @@ export class UserIo {
     return v === null ? -Errno.E2BIG : yield* sys.execve(p, v, 0);
   }
 
-  /** waitpid(pid, &status, 0), with the status read back. */
-  *waitpid(pid: number): UserCode<ChildStatus> {
-    const r = yield* sys.waitpid(pid, this.base, 0);
+  /** waitpid(pid, &status, options), with the status read back. */
+  *waitpid(pid: number, options = 0): UserCode<ChildStatus> {
+    const r = yield* sys.waitpid(pid, this.base, options);
     return { pid: r, status: r > 0 ? yield* mem.load32(this.base) : 0 };
   }
 

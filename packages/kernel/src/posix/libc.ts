@@ -23,6 +23,8 @@ export interface SpawnAttr {
   readonly setsid?: boolean;
   /** POSIX_SPAWN_SETSIGDEF: signals (bit n = signal n) whose action the child starts with at SIG_DFL. Default none. */
   readonly sigdefault?: number;
+  /** POSIX_SPAWN_TCSETPGROUP: the child's group becomes the foreground of the caller's terminal. Default false. */
+  readonly foreground?: boolean;
 }
 
 /** What {@link libc.waitpid} returns: the reaped pid (or -errno / 0 with WNOHANG) and the status word. */
@@ -94,7 +96,8 @@ export const libc = {
     const flags =
       (attr.pgroup !== undefined ? SpawnFlags.POSIX_SPAWN_SETPGROUP : 0) |
       (attr.setsid === true ? SpawnFlags.POSIX_SPAWN_SETSID : 0) |
-      (attr.sigdefault !== undefined ? SpawnFlags.POSIX_SPAWN_SETSIGDEF : 0);
+      (attr.sigdefault !== undefined ? SpawnFlags.POSIX_SPAWN_SETSIGDEF : 0) |
+      (attr.foreground === true ? SpawnFlags.POSIX_SPAWN_TCSETPGROUP : 0);
     return yield* sys.spawn(p, v, 0, flags, attr.pgroup ?? 0, attr.sigdefault ?? 0);
   },
   /** waitpid with the status word read back from memory. */

@@ -546,7 +546,11 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     spawn(t, path, argv, envp, flags, pgroup, sigdefault) {
       const setPgroup = (flags & SpawnFlags.POSIX_SPAWN_SETPGROUP) !== 0;
       const setSid = (flags & SpawnFlags.POSIX_SPAWN_SETSID) !== 0;
+      const foreground = (flags & SpawnFlags.POSIX_SPAWN_TCSETPGROUP) !== 0;
       if (setPgroup && (pgroup < 0 || setSid)) return -Errno.EINVAL;
+      if (foreground && setSid) return -Errno.EINVAL;
+      const ctty = t.process.ctty;
+      if (foreground && (ctty === null || ctty.session !== t.process.sid)) return -Errno.ENOTTY;
       // setpgid's rule for joining a group, checked before anything is created.
       if (setPgroup && pgroup !== 0 && sessionOfGroup(k, pgroup) !== t.process.sid) return -Errno.EPERM;
       const a = copyExecArgs(k, t, path, argv, envp);
@@ -563,6 +567,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         child.sid = child.pgid = child.pid;
         child.ctty = null;
       } else if (setPgroup) child.pgid = pgroup === 0 ? child.pid : pgroup;
+      if (foreground && ctty !== null) ctty.pgrp = child.pgid;
       return child.pid;
     },
   };

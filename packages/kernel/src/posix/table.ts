@@ -49,11 +49,18 @@ export const SIG_DFL = 0;
 export const SIG_IGN = 1;
 /** sigaction flags: SA_RESTART (restart a system call interrupted by the handler), SA_NODEFER. */
 export const SaFlags = { SA_NODEFER: 0x4000_0000, SA_RESTART: 0x1000_0000 } as const;
-/** posix_spawn attribute flags (`<spawn.h>`, glibc's values). */
+/**
+ * posix_spawn attribute flags (`<spawn.h>`; glibc's values but for TCSETPGROUP). TCSETPGROUP is
+ * glibc 2.35's `posix_spawnattr_tcsetpgrp_np`: the child makes its group the foreground of a
+ * terminal before its program runs, so a job a shell starts in the foreground cannot read the
+ * terminal before it is the foreground (and take SIGTTIN). glibc names the terminal by a
+ * descriptor; ours is always the caller's controlling terminal (spawn has no register left).
+ */
 export const SpawnFlags = {
   POSIX_SPAWN_SETPGROUP: 0x02,
   POSIX_SPAWN_SETSIGDEF: 0x04,
   POSIX_SPAWN_SETSID: 0x80,
+  POSIX_SPAWN_TCSETPGROUP: 0x100,
 } as const;
 /** `lseek` whence values (`<unistd.h>`). */
 export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
@@ -445,7 +452,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       arg.ptr("argv", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
       arg.ptr("envp", { access: "in", len: PTR_BYTES, nullable: true, doc: "NULL-terminated vector" }),
       arg.flags("flags", SpawnFlags, {
-        doc: "posix_spawnattr flags: POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID, POSIX_SPAWN_SETSIGDEF; 0 for none",
+        doc: "posix_spawnattr flags: POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSID, POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_TCSETPGROUP; 0 for none",
       }),
       arg.pid("pgroup", {
         doc: "with SETPGROUP: the group to join, or 0 for a new group led by the child",
@@ -457,7 +464,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       ),
     ],
     result: "pid",
-    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, the ignored signals (caught ones start at SIG_DFL), its process group and session. The attributes act in the child before its program starts, as glibc's child does between its clone and its exec: SETSIGDEF resets the signals in sigdefault to SIG_DFL (a shell that ignores SIGINT and SIGTSTP gives its jobs the defaults back), SETPGROUP puts it in group pgroup (0: a group of its own) with setpgid's rules, SETSID makes it the leader of a new session. Returns the child's pid.",
+    doc: "posix_spawn as Lunaix does it: build a child from scratch with the named image, no copy of the caller's memory. As after a fork and an exec, the child inherits the descriptors except FD_CLOEXEC ones, the signal mask, the ignored signals (caught ones start at SIG_DFL), its process group and session. The attributes act in the child before its program starts, as glibc's child does between its clone and its exec: SETSIGDEF resets the signals in sigdefault to SIG_DFL (a shell that ignores SIGINT and SIGTSTP gives its jobs the defaults back), SETPGROUP puts it in group pgroup (0: a group of its own) with setpgid's rules, SETSID makes it the leader of a new session, TCSETPGROUP then makes its group the foreground group of the caller's controlling terminal (glibc's posix_spawnattr_tcsetpgrp_np), so a foreground job never reads the terminal from the background. Returns the child's pid.",
     errors: {
       ENOENT: "no such program",
       EAGAIN: "process limit reached",
@@ -466,7 +473,8 @@ export const posixSyscalls = defineSyscallTable("posix", {
       ENAMETOOLONG: "the program name is too long",
       ENOMEM: "no memory for the child",
       EPERM: "SETPGROUP with a pgroup that names no group of the caller's session (nothing is created)",
-      EINVAL: "SETPGROUP with pgroup < 0, or both SETPGROUP and SETSID",
+      EINVAL: "SETPGROUP with pgroup < 0, or SETSID with SETPGROUP or TCSETPGROUP",
+      ENOTTY: "TCSETPGROUP, and the caller has no controlling terminal of its session",
     },
   },
   pager_attach: {
