@@ -876,6 +876,28 @@ describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to 
     o.checkInvariants();
   });
 
+  it("idle time is nobody's wait: after the CPU idled past the limit, a better-priority newcomer still joins the active array and runs before a woken thread", () => {
+    // msCycles 0.1: limit 100 cycles per runnable thread. Thread 0 (nice 0) runs 5 of its 10
+    // cycles and blocks; the CPU idles 500 cycles. Newcomer 1 (nice −5, prio 115) arrives, then
+    // 0 wakes with 5 cycles left (active array). Nobody waited during the idle cycles, so the
+    // run queue is not starving: 1 joins the active array and runs first (Linux's clause needs an
+    // expired task; counting the idle cycles as epoch age sent 1 to the expired array behind 0).
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(threadId(0));
+    o.enqueue(threadId(0), "new");
+    expect(o.pickNext()).toBe(0);
+    for (let c = 0; c < 5; c++) o.tick(threadId(0), 1);
+    o.descheduled(threadId(0));
+    expect(o.pickNext()).toBe(null);
+    o.tick(null, 500);
+    o.admit(threadId(1), { nice: -5 });
+    o.enqueue(threadId(1), "new");
+    o.enqueue(threadId(0), "wake");
+    expect(o.deferredArrivals).toBe(0);
+    expect(o.pickNext()).toBe(1);
+    o.checkInvariants();
+  });
+
   it("a newcomer sent to the expired array does not preempt on wakeup either (Linux checks TASK_PREEMPTS_CURR only for a task put in the active array)", () => {
     // Thread 0 (nice −5, prio 115) spends its 50-cycle slice and waits in the expired array;
     // thread 1 (nice 5, prio 125) runs. Newcomer 2 (nice 0, prio 120) is worse than 115: the

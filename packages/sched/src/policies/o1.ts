@@ -38,7 +38,8 @@
  *
  *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (one cycle sooner than
  *      Linux's "+ 1" jiffy; the worked numbers in the tests use it; nr_running counts the ready
- *      threads, the current one and the newcomer). Every thread waiting in either array has
+ *      threads, the current one and the newcomer; idle cycles do not age the epoch, since
+ *      nobody waits through them). Every thread waiting in either array has
  *      waited at most that long, so this is Linux's first clause measured from the swap rather
  *      than from the first expiry: it also covers lower-priority threads still waiting in the
  *      active array behind a stream of better-priority newcomers, which Linux's clause never
@@ -163,7 +164,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private swaps = 0;
   /** Cycles charged so far (running or idle): the policy's clock, Linux's jiffies. */
   private clock: Cycles = 0;
-  /** `clock` at the last swap. */
+  /** `clock` at the last swap, or at the end of the last idle tick with nothing ready. */
   private epochStart: Cycles = 0;
   private deferred = 0;
 
@@ -271,7 +272,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
   protected charge(e: O1Entry | null, cycles: Cycles): boolean {
     this.clock += cycles;
-    if (e === null) return false;
+    if (e === null) {
+      // An idle CPU has nobody waiting: the epoch's age counts from when the run queue emptied.
+      if (this.readyCount === 0) this.epochStart = this.clock;
+      return false;
+    }
     e.sliceLeft -= cycles;
     if (e.sliceLeft <= 0) {
       e.sliceLeft = this.timeslice(e.params.nice);
