@@ -246,13 +246,18 @@ describe("the Lunaix demo script", () => {
       mem: 4 * 2 ** 20,
       paranoid: true,
     });
-    expect(sys.runScript(["fsdemo", "forkcow", "memdemo", "echo a b c | upper | wc"])).toBe("halted");
+    const jobControl = ["cat | wc", "x y", "^Z", "bg", "fg", "^D", "cat &", "jobs", "fg", "^C", "cat", "^Z"];
+    const script = ["fsdemo", "forkcow", "memdemo", "echo a b c | upper | wc", ...jobControl];
+    expect(sys.runScript(script)).toBe("halted");
     sys.printSummary();
     expect(out).toContain("paranoid: every invariant is checked after every trap");
     expect(out).toContain("fsdemo: all answers as POSIX specifies");
     expect(out).toContain("parent still sees its own values in 16/16 pages");
     expect(out).toContain("child reading the unmapped hole: killed by SIGSEGV");
     expect(out).toContain("      1       3       6\n");
+    expect(out).toContain("      1       2       4\n"); // cat | wc, stopped, continued, fed x y
+    expect(out).toMatch(/sh: cat \(pid \d+\) killed by SIGINT/);
+    expect(out).toMatch(/init: reaped orphan \d+ \(killed by SIGHUP\)/); // the job left stopped
     expect(sys.summary().leaks).toEqual([]);
   });
 });
