@@ -31,8 +31,8 @@
  * (`migrateOut`/`migrateIn`), so moving does not forgive it either. Ties on pass go to the lower
  * thread id.
  *
- * Why not lift a joining thread to max(its pass, global pass) (this file did until a test showed
- * it)? While it sleeps the global pass moves on, and once it has passed the sleeper's pass the
+ * Why not lift a joining thread to max(its pass, global pass), which needs no saved state? While
+ * it sleeps the global pass moves on, and once it has passed the sleeper's pass the
  * sleeper's remain is forgiven: a thread that runs briefly and sleeps long wakes at the global
  * pass every time, in front of everyone. A (1 ticket) running 2 cycles and sleeping 20 beside B
  * (3 tickets) running 5 and sleeping 5 took all 364 of the cycles in which both competed over
