@@ -18,6 +18,12 @@
  *
  *   in both: a thread that returns from wait holds the mutex again (its lock word is taken and
  *   no other thread is marked inside), as POSIX's pthread_cond_wait promises
+ *
+ *   signal window (fast-check draws tick, memory cost, burst ∈ {2, 4, 8}), one CPU, episodes:
+ *     W: compute(x); lock; while (!flag) wait; unlock      x = 0, 5, 10, … across a quantum
+ *     G: once W is in: lock; flag = 1; unlock; signal × burst
+ *   law: every episode ends (a burst in W's window, between its read of the word and its sleep,
+ *        must not bring a sequence word back to the value W read: no wrap at 2, 4 or 8)
  * ```
  *
  * **Power.** A lost wakeup needs a preemption (or another CPU) in the one trap boundary between a
@@ -27,13 +33,18 @@
  * the default 50 runs, seeds 1..12: a signal that does not change the word is caught for 11 seeds,
  * a broadcast that does not for 12, both together for 10 (before the one-CPU half, 1 scenario in
  * 300 deadlocked and 3 seeds in 12 caught it; before every second notification was a broadcast,
- * the lossy broadcast passed). `test/condvar-laws.test.ts` pins a seed for each.
+ * the lossy broadcast passed). Neither scenario lands several signals in one waiter's window, so
+ * a sequence word that wraps at 2 or 4 passed both (seeds 1..3); the window law, which sweeps the
+ * waiter's head start until the quantum ends right after its unlock, catches each for 6 seeds in
+ * 6. A word that wraps at 256 would need 256 signals inside one quantum: not drawn.
+ * `test/condvar-laws.test.ts` pins a seed for each.
  *
  * Related: `../sync/condvar-api.ts`, `lock-laws.ts` (the same shape for locks), `law.ts`.
  */
 import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
 import fc from "fast-check";
 import type { CondVar } from "../sync/condvar-api.js";
+import { futexWait, futexWake } from "../sync/lll.js";
 import { mutexLock, mutexUnlock } from "../sync/mutex.js";
 import { type Pthread, pthreadMain } from "../thread/pthread.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
@@ -92,9 +103,21 @@ export function expectedBufferSum(s: BufferScenario): number {
   return sum;
 }
 
-function boot(main: (self: Pthread) => UserCode<number>, cpus: number, tick: number, seed: number) {
+function boot(
+  main: (self: Pthread) => UserCode<number>,
+  cpus: number,
+  tick: number,
+  seed: number,
+  memoryCost?: number,
+) {
   const programs = new ProgramRegistry().register({ name: "cond-law", main: pthreadMain(main) });
-  const k = new Kernel({ programs, cpus, tick, seed });
+  const k = new Kernel({
+    programs,
+    cpus,
+    tick,
+    seed,
+    ...(memoryCost === undefined ? {} : { costs: { memory: memoryCost } }),
+  });
   k.boot("cond-law");
   const r = k.run({ maxSteps: 2_000_000 });
   return { outcome: r.outcome, crashes: k.crashes.map((c) => c.message) };
@@ -273,6 +296,101 @@ export function runSleepers(cv: CondVar, n: number, k: number, seed = 1): Sleepe
   return { ...r, leftAfterSignal, leftAfterBroadcast, violations };
 }
 
+/** The shape of one signal-window scenario (see {@link runSignalWindow}). */
+export interface WindowScenario {
+  /** Timer period in cycles; the quantum is 10 ticks. */
+  readonly tick: number;
+  /** Cycles one user memory access costs. */
+  readonly memoryCost: number;
+  /** Signals the signaller sends back to back, once the waiter is on its way to sleep. */
+  readonly burst: number;
+}
+
+/** What a signal-window run observed. */
+export interface WindowRun {
+  /** "all-exited", or "deadlock" when a waiter slept through the burst. */
+  readonly outcome: string;
+  /** Episodes started (the last one is where a waiter was stranded, if any). */
+  readonly episodes: number;
+  readonly crashes: readonly string[];
+}
+
+/** Step, in cycles, of the waiter's head start from one episode to the next. */
+const WINDOW_STEP = 5;
+
+/**
+ * A burst of signals aimed at a waiter's window: between its read of the condition variable and
+ * its sleep. Each episode has a fresh waiter W and signaller G on one CPU:
+ *
+ * ```
+ *   G: sleep until W has arrived; lock; flag = 1; unlock; signal × burst; exit
+ *   W: compute(x); lock; arrived = 1, wake G; while (!flag) wait; unlock; exit
+ * ```
+ *
+ * G is ready from W's arrival on but runs only when W's quantum ends. Episode after episode, the
+ * head start x grows by 5 cycles across a whole quantum, so the quantum ends at every trap of W's
+ * way into `wait` in turn, the trap after the mutex is released included. When it ends there, G's
+ * whole burst lands before W sleeps: a sequence word that wraps at `burst` (or a divisor of it)
+ * is back at the value W read, W sleeps on it, nothing wakes it, and the run deadlocks. A correct
+ * condition variable notices the burst and W leaves.
+ */
+export function runSignalWindow(cv: CondVar, s: WindowScenario): WindowRun {
+  let episodes = 0;
+  const r = boot(
+    function* (self) {
+      const cvBytes = Math.ceil(cv.size / 8) * 8;
+      const base = yield* libc.sbrk(16 + cvBytes + 16);
+      const m = base;
+      const c = base + 16;
+      const flag = c + cvBytes; // 1: W may leave
+      const arrived = flag + 4; // 1: W holds the mutex and is about to wait (G may go)
+      // One function each for all episodes (the head start is an argument): every distinct
+      // function a program starts takes a slot of its text image.
+      const signaller = function* (t: Pthread): UserCode<number> {
+        while ((yield* mem.load32(arrived)) === 0) yield* futexWait(arrived, 0);
+        yield* mutexLock(t, m);
+        yield* mem.store32(flag, 1);
+        yield* mutexUnlock(t, m);
+        for (let i = 0; i < s.burst; i++) yield* cv.signal(t, c);
+        return 0;
+      };
+      const waiter = function* (t: Pthread, x: number): UserCode<number> {
+        if (x > 0) yield* compute(x);
+        yield* mutexLock(t, m);
+        yield* mem.store32(arrived, 1);
+        yield* futexWake(arrived, 1);
+        while ((yield* mem.load32(flag)) === 0) yield* cv.wait(t, c, m);
+        yield* mutexUnlock(t, m);
+        return 0;
+      };
+      for (let x = 0; x < 10 * s.tick + 400; x += WINDOW_STEP) {
+        episodes++;
+        yield* mem.store32(flag, 0);
+        yield* mem.store32(arrived, 0);
+        const g = yield* self.create(signaller);
+        const w = yield* self.create(waiter, x);
+        yield* self.join(g.thread);
+        yield* self.join(w.thread);
+      }
+      return 0;
+    },
+    1,
+    s.tick,
+    1,
+    s.memoryCost,
+  );
+  return { ...r, episodes };
+}
+
+/** fast-check arbitrary of signal-window scenarios. */
+export function windowScenarioArb(): fc.Arbitrary<WindowScenario> {
+  return fc.record({
+    tick: fc.integer({ min: 100, max: 300 }),
+    memoryCost: fc.integer({ min: 20, max: 60 }),
+    burst: fc.constantFrom(2, 4, 8),
+  });
+}
+
 /** fast-check arbitrary of bounded-buffer scenarios. */
 export function bufferScenarioArb(): fc.Arbitrary<BufferScenario> {
   const shape = {
@@ -346,6 +464,20 @@ export function condVarLaws(factory: () => CondVar, options: LawOptions = {}): L
               );
           }),
           params,
+        ),
+    },
+    {
+      name: `${name}: signals that land between a waiter's read of the condition variable and its sleep all count (a sequence word must not wrap back to the value the waiter read)`,
+      check: () =>
+        fc.assert(
+          fc.property(windowScenarioArb(), (s) => {
+            const r = runSignalWindow(factory(), s);
+            if (r.crashes.length > 0 || r.outcome !== "all-exited")
+              throw new Error(
+                `tick ${s.tick}, memory ${s.memoryCost} cycles, burst of ${s.burst} signals: outcome ${r.outcome} at episode ${r.episodes} — the waiter slept through the burst that landed in its window (does the word wrap at ${s.burst} or a divisor of it?) ${r.crashes.join("; ")}`,
+              );
+          }),
+          { ...params, numRuns: Math.max(10, Math.ceil(params.numRuns / 2)) },
         ),
     },
   ];
