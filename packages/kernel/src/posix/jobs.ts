@@ -35,9 +35,9 @@
  * orphans a group that has a stopped member, every member gets SIGHUP, then SIGCONT, so a
  * stopped job whose shell has gone does not stay stopped forever (Linux's `kill_orphaned_pgrp`).
  *
- * Invariants (`checkJobInvariants`): every member of a group is in the group leader's session
- * (all of a group's members share one session); a session leader leads its own group (pgid = sid
- * = pid); a process's controlling terminal, when set, is controlled by that process's session.
+ * Invariants (`checkJobInvariants`): all of a group's members share one session (its leader may
+ * have gone: a group lives while it has members); a session leader leads its own group (pgid =
+ * sid = pid); a live process's controlling terminal, when set, is controlled by its session.
  *
  * Related: `tty.ts`, `syscalls.ts` (the calls), `generate.ts` (waitpid's wake-up matching),
  * `../kernel/lifecycle.ts` (inheritance at fork, spawn and exec; the exit rules).
