@@ -43,7 +43,7 @@ import { fcParams, type Law, type LawOptions } from "./law.js";
 export interface LockScenario {
   /** Threads besides main, 1..8. */
   readonly threads: number;
-  /** Lock/unlock rounds per thread. */
+  /** Lock/unlock pairs per thread in each round. */
   readonly iterations: number;
   /**
    * Times the whole contest runs, each with fresh threads that main creates and joins. Default 1.
@@ -211,7 +211,7 @@ export function lockLaws(factory: () => Lock, options: LawOptions = {}): Law[] {
     `outcome=${r.outcome} counter=${r.counter} violations=${r.violations} crashes=${r.crashes.join("; ")}`;
   return [
     {
-      name: `${name}: mutual exclusion — nobody else is inside, and the counter is exactly threads × iterations`,
+      name: `${name}: mutual exclusion — nobody else is inside, and the counter is exactly rounds × threads × iterations`,
       check: () =>
         fc.assert(
           fc.property(lockScenarioArb(), (s) => {
