@@ -41,13 +41,14 @@
  *
  * Related: `../sync/condvar-api.ts`, `lock-laws.ts` (the same shape for locks), `law.ts`.
  */
-import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import { compute, libc, mem, type UserCode } from "@osbricks/kernel";
 import fc from "fast-check";
 import type { CondVar } from "../sync/condvar-api.js";
 import { futexWait, futexWake } from "../sync/lll.js";
 import { mutexLock, mutexUnlock } from "../sync/mutex.js";
-import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import type { Pthread } from "../thread/pthread.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
+import { runScenarioKernel } from "./scenario-kernel.js";
 
 /** The shape of one bounded-buffer scenario. */
 export interface BufferScenario {
@@ -110,17 +111,7 @@ function boot(
   seed: number,
   memoryCost?: number,
 ) {
-  const programs = new ProgramRegistry().register({ name: "cond-law", main: pthreadMain(main) });
-  const k = new Kernel({
-    programs,
-    cpus,
-    tick,
-    seed,
-    ...(memoryCost === undefined ? {} : { costs: { memory: memoryCost } }),
-  });
-  k.boot("cond-law");
-  const r = k.run({ maxSteps: 2_000_000 });
-  return { outcome: r.outcome, crashes: k.crashes.map((c) => c.message) };
+  return runScenarioKernel("cond-law", { cpus, tick, seed, memoryCost }, 2_000_000, main);
 }
 
 /**

@@ -33,11 +33,12 @@
  *
  * Related: `../sync/lock-api.ts` (the interface and our two locks), `law.ts`.
  */
-import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import { compute, libc, mem, type UserCode } from "@osbricks/kernel";
 import fc from "fast-check";
 import type { Lock } from "../sync/lock-api.js";
-import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import type { Pthread } from "../thread/pthread.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
+import { runScenarioKernel, workHash } from "./scenario-kernel.js";
 
 /** The shape of one contention scenario. */
 export interface LockScenario {
@@ -133,33 +134,15 @@ export function runLockScenario(lock: Lock, s: LockScenario): LockRun {
     counter = yield* mem.load32(count);
     return 0;
   };
-  const programs = new ProgramRegistry().register({ name: "lock-law", main: pthreadMain(main) });
-  const k = new Kernel({
-    programs,
-    cpus: s.cpus,
-    tick: s.tick,
-    seed: s.seed,
-    ...(s.memoryCost === undefined ? {} : { costs: { memory: s.memoryCost } }),
-  });
-  k.boot("lock-law");
-  const r = k.run({ maxSteps: LOCK_SCENARIO_MAX_STEPS });
+  const r = runScenarioKernel("lock-law", s, LOCK_SCENARIO_MAX_STEPS, main);
   return {
     outcome: r.outcome,
     counter,
     violations,
     cycles: r.cycles,
     steps: r.steps,
-    crashes: k.crashes.map((c) => c.message),
+    crashes: r.crashes,
   };
-}
-
-/** A deterministic 32-bit mix of three small numbers (an xorshift-multiply hash). */
-function workHash(a: number, b: number, c: number): number {
-  let h =
-    Math.imul(a ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(b + 1, 0xc2b2_ae35) ^ Math.imul(c + 1, 0x27d4_eb2f);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b_3c6d);
-  return (h ^ (h >>> 13)) >>> 0;
 }
 
 /** The counter a correct lock leaves after scenario `s`: rounds × threads × iterations. */

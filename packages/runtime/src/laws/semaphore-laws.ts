@@ -47,12 +47,13 @@
  * Related: `../sync/semaphore-api.ts` (the interface), `lock-laws.ts` and `condvar-laws.ts` (the
  * same harness shape), `law.ts`.
  */
-import { compute, Kernel, libc, mem, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import { compute, libc, mem, type UserCode } from "@osbricks/kernel";
 import fc from "fast-check";
 import { futexWait, futexWake, WAKE_ALL } from "../sync/lll.js";
 import type { Semaphore } from "../sync/semaphore-api.js";
-import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import type { Pthread } from "../thread/pthread.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
+import { runScenarioKernel, workHash } from "./scenario-kernel.js";
 
 /** The shape of one semaphore scenario (each runner reads the fields it needs). */
 export interface SemaphoreScenario {
@@ -144,26 +145,7 @@ class Watch {
 
 /** Boot a kernel for scenario `s` whose init runs `main`; run it to the end. */
 function runKernel(s: SemaphoreScenario, main: (self: Pthread) => UserCode<number>) {
-  const programs = new ProgramRegistry().register({ name: "sem-law", main: pthreadMain(main) });
-  const k = new Kernel({
-    programs,
-    cpus: s.cpus,
-    tick: s.tick,
-    seed: s.seed,
-    costs: { memory: s.memoryCost },
-  });
-  k.boot("sem-law");
-  const r = k.run({ maxSteps: SEMAPHORE_SCENARIO_MAX_STEPS });
-  return { outcome: r.outcome, steps: r.steps, cycles: r.cycles, crashes: k.crashes.map((c) => c.message) };
-}
-
-/** A deterministic 32-bit mix of three small numbers (an xorshift-multiply hash). */
-function mix(a: number, b: number, c: number): number {
-  let h =
-    Math.imul(a ^ 0x9e37_79b9, 0x85eb_ca6b) ^ Math.imul(b + 1, 0xc2b2_ae35) ^ Math.imul(c + 1, 0x27d4_eb2f);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b_3c6d);
-  return (h ^ (h >>> 13)) >>> 0;
+  return runScenarioKernel("sem-law", s, SEMAPHORE_SCENARIO_MAX_STEPS, main);
 }
 
 /** `1..work` cycles of work chosen by `h` (none when `work` is 0). */
@@ -206,7 +188,7 @@ export function runPostsScenario(sem: Semaphore, s: SemaphoreScenario): Semaphor
       const share = Math.floor(posts / s.waiters) + (q === 0 ? posts % s.waiters : 0);
       const t = yield* self.create(function* (t: Pthread): UserCode<number> {
         for (let i = 0; i < share; i++) {
-          yield* pause(t, s, mix(s.seed, t.tid, i));
+          yield* pause(t, s, workHash(s.seed, t.tid, i));
           yield* sem.wait(t, sa);
           w.taken++;
           w.saw(yield* sem.value(t, sa));
@@ -218,7 +200,7 @@ export function runPostsScenario(sem: Semaphore, s: SemaphoreScenario): Semaphor
     for (let p = 0; p < s.threads; p++) {
       const t = yield* self.create(function* (t: Pthread): UserCode<number> {
         for (let i = 0; i < s.iterations; i++) {
-          yield* pause(t, s, mix(s.seed, t.tid, i) >>> 8);
+          yield* pause(t, s, workHash(s.seed, t.tid, i) >>> 8);
           yield* sem.post(t, sa);
           w.saw(yield* sem.value(t, sa));
         }
@@ -248,7 +230,7 @@ export function runPoolScenario(sem: Semaphore, s: SemaphoreScenario): Semaphore
     for (let u = 0; u < s.threads; u++) {
       const t = yield* self.create(function* (t: Pthread): UserCode<number> {
         for (let i = 0; i < s.iterations; i++) {
-          const h = mix(s.seed, t.tid, i);
+          const h = workHash(s.seed, t.tid, i);
           yield* pause(t, s, h >>> 12);
           w.saw(yield* sem.value(t, sa));
           if ((h & 3) === 0) {
@@ -394,7 +376,7 @@ export function runProgressScenario(sem: Semaphore, s: SemaphoreScenario): Progr
     const waiter = function* (t: Pthread): UserCode<number> {
       for (let round = 0; round < progressRounds(s); round++) {
         yield* awaitRound(round);
-        yield* pause(t, s, mix(s.seed, t.tid, round));
+        yield* pause(t, s, workHash(s.seed, t.tid, round));
         yield* sem.wait(t, sa);
         w.taken++;
       }
@@ -403,7 +385,7 @@ export function runProgressScenario(sem: Semaphore, s: SemaphoreScenario): Progr
     const poster = function* (t: Pthread): UserCode<number> {
       for (let round = 0; round < progressRounds(s); round++) {
         yield* awaitRound(round);
-        yield* pause(t, s, mix(s.seed, t.tid, round) >>> 8);
+        yield* pause(t, s, workHash(s.seed, t.tid, round) >>> 8);
         yield* sem.post(t, sa);
         posted++;
       }
