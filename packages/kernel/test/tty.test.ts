@@ -266,6 +266,50 @@ describe("the controlling terminal", () => {
     });
   });
 
+  it("an orphaned background group: a read fails with EIO, tcsetpgrp with ENOTTY (Linux's TIOCSPGRP; POSIX lists no EIO)", () => {
+    // init is no session leader here: S (its child) leads session S with the terminal. S's job J
+    // leads group J and forks J2 into it; J exits, J2's parent is init (session 1): group J is
+    // orphaned, and J2, in the background, may neither stop nor read.
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main(): UserCode<number> {
+        if ((yield* sys.fork()) === 0) {
+          yield* sys.setsid();
+          yield* libc.read(TTY_FD, 10); // until the host has made S the controlling process
+          const [r, w] = yield* libc.pipe();
+          const j = yield* sys.fork();
+          if (j === 0) {
+            yield* sys.close(r);
+            yield* sys.setpgid(0, 0);
+            if ((yield* sys.fork()) !== 0) return 0; // J exits at once
+            while ((yield* sys.getppid()) !== 1) yield* sys.sched_yield();
+            const rd = yield* libc.read(TTY_FD, 10);
+            const tc = yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpgrp());
+            return (rd === -Errno.EIO ? 0 : 1) + (tc === -Errno.ENOTTY ? 0 : 2);
+          }
+          yield* sys.close(w);
+          yield* libc.waitpid(j);
+          yield* libc.read(r, 1); // end of file once J2 has exited: S stays the controlling process until then
+          return 0;
+        }
+        let codes = 0;
+        for (let x = yield* libc.waitpid(-1); x.pid > 0; x = yield* libc.waitpid(-1))
+          codes |= WEXITSTATUS(x.status);
+        return codes;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const term = new TestTerminal();
+    const init = k.boot("init");
+    init.files.install(new OpenFile(term, FileMode.READ_WRITE));
+    expect(k.run({ stopWhenIdle: true, maxCycles: 5e8 }).outcome).toBe("idle");
+    const s = [...k.processes.values()].find((p) => p.parent === init)!;
+    expect(acquireControllingTerminal(s, term.tty)).toBe(true);
+    term.type("go");
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((x) => x.pid === init.pid)?.status).toBe(0); // 2 << 8 before: EIO
+  });
+
   it("the controlling process's exit sends SIGHUP to the foreground group and frees the terminal", () => {
     const s = controllingExit();
     expect(s.readerStatus).toBe(Sig.SIGHUP);

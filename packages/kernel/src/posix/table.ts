@@ -539,10 +539,10 @@ export const posixSyscalls = defineSyscallTable("posix", {
     doc: "Make pgid the terminal's foreground process group: the group whose reads go through, and which ^C (SIGINT) and ^Z (SIGTSTP) signal (POSIX tcsetpgrp; Linux's ioctl TIOCSPGRP). From a background group the caller's group gets SIGTTOU first and the call runs again after it, unless the caller blocks or ignores SIGTTOU (a shell taking the terminal back ignores it).",
     errors: {
       EBADF: "fd not open",
-      ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
+      ENOTTY:
+        "fd is not a terminal, or not the caller's controlling terminal, or the caller is in an orphaned background group (Linux's TIOCSPGRP turns that EIO into ENOTTY; POSIX lists no EIO)",
       EPERM: "pgid names no process group of the caller's session",
       EINVAL: "pgid <= 0",
-      EIO: "from a background group that is orphaned",
       EINTR: "SIGTTOU's handler ran (no SA_RESTART)",
     },
   },

@@ -126,14 +126,17 @@ export function backgroundCheck(k: Kernel, t: Thread, tty: TerminalControl, sig:
 
 /**
  * tcsetpgrp(fd, pgid) on `tty` by `t`: make `pgid` the foreground group.
- * @returns 0, -ENOTTY (not `t`'s controlling terminal), -EINVAL (pgid ≤ 0), -EPERM (no group
- *   `pgid` in `t`'s session), or the background rule's result with SIGTTOU ({@link backgroundCheck}).
+ * @returns 0, -ENOTTY (not `t`'s controlling terminal, or `t`'s group is an orphaned background
+ *   group: Linux's TIOCSPGRP turns its background check's EIO into ENOTTY, and POSIX lists no EIO
+ *   for tcsetpgrp), -EINVAL (pgid ≤ 0), -EPERM (no group `pgid` in `t`'s session), or else the
+ *   background rule's result with SIGTTOU ({@link backgroundCheck}): a restart or -EINTR.
  */
 export function setForeground(k: Kernel, t: Thread, tty: TerminalControl, pgid: number): number {
   const p = t.process;
   if (p.ctty !== tty || tty.session !== p.sid) return -Errno.ENOTTY;
   if (pgid <= 0) return -Errno.EINVAL;
   const bg = backgroundCheck(k, t, tty, Sig.SIGTTOU);
+  if (bg === -Errno.EIO) return -Errno.ENOTTY; // Linux tiocspgrp: an orphaned background group
   if (bg !== 0) return bg;
   if (sessionOfGroup(k, pgid) !== p.sid) return -Errno.EPERM;
   tty.pgrp = pgid;
