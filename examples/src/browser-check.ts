@@ -28,8 +28,8 @@ import { Console, Kernel, posixSyscalls } from "@osbricks/kernel";
 import { countingDispatch, fileOperationsLaws, grindLaws, syscallDispatchLaws } from "@osbricks/kernel/laws";
 import { SimulatedWaitHost, SlotHandleTable } from "@osbricks/objects";
 import { handleTableLaws, waitLaws } from "@osbricks/objects/laws";
-import { futexLock, nptlCondVar } from "@osbricks/runtime";
-import { condVarLaws, lockLaws } from "@osbricks/runtime/laws";
+import { futexLock, nptlCondVar, nptlSemaphore } from "@osbricks/runtime";
+import { condVarLaws, lockLaws, semaphoreLaws } from "@osbricks/runtime/laws";
 import { CfsPolicy, RoundRobinPolicy } from "@osbricks/sched";
 import { policyLaws } from "@osbricks/sched/laws";
 import {
@@ -160,6 +160,7 @@ export function lawSuites(seed = 1): SuiteRun[] {
     ],
     ["runtime lock (futex)", lockLaws(() => futexLock, runs)],
     ["runtime condition variable (NPTL)", condVarLaws(() => nptlCondVar, runs)],
+    ["runtime semaphore (NPTL)", semaphoreLaws(() => nptlSemaphore, runs)],
   ];
   return suites.map(([suite, laws]) => {
     for (const law of laws) {
@@ -175,10 +176,11 @@ export function lawSuites(seed = 1): SuiteRun[] {
   });
 }
 
-/** A mapper over 16 MiB of RAM and 1,023 table frames, as the hw-x86 tests make one. */
-function freshMapper(): Mapper {
-  return new Mapper({
-    memory: new PhysicalMemory({ size: 16 * 2 ** 20 }),
-    frames: new StackFrameSource(1, 1024),
-  });
+/**
+ * A mapper over 16 MiB of RAM and 1,023 table frames, as the hw-x86 tests make one, handed over
+ * with its memory so that the law that walks the tables as the MMU does runs in the browser too.
+ */
+function freshMapper(): { mapper: Mapper; memory: PhysicalMemory } {
+  const memory = new PhysicalMemory({ size: 16 * 2 ** 20 });
+  return { mapper: new Mapper({ memory, frames: new StackFrameSource(1, 1024) }), memory };
 }

@@ -60,6 +60,7 @@ describe("the browser check's entry", () => {
       "kernel grind",
       "runtime lock (futex)",
       "runtime condition variable (NPTL)",
+      "runtime semaphore (NPTL)",
     ]);
     for (const r of runs) expect(r.laws).toBeGreaterThan(0);
   });

@@ -337,6 +337,18 @@ export class LunaixSystem {
   }
 
   /**
+   * One line of a script, as {@link LunaixSystem.runScript} and the web page's demo button type
+   * it: a line that is exactly `^C`, `^Z` or `^D` is that key, any other line is typed and Enter
+   * pressed. Does not run the machine.
+   */
+  typeScriptLine(line: string): void {
+    if (line === "^C") this.interrupt();
+    else if (line === "^Z") this.suspend();
+    else if (line === "^D") this.endOfFile();
+    else this.type(line);
+  }
+
+  /**
    * Type each line at the prompt, then hang up and run to the halt. A line that is exactly `^C`,
    * `^Z` or `^D` is that key instead (a script can interrupt, stop, or end the input of a job).
    */
@@ -344,10 +356,7 @@ export class LunaixSystem {
     let why: IdleReason = this.runUntilIdle();
     for (const line of lines) {
       if (why !== "input") break;
-      if (line === "^C") this.interrupt();
-      else if (line === "^Z") this.suspend();
-      else if (line === "^D") this.endOfFile();
-      else this.type(line);
+      this.typeScriptLine(line);
       why = this.runUntilIdle();
     }
     if (why === "input") {

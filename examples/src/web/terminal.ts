@@ -122,7 +122,12 @@ element<HTMLFormElement>("prompt").addEventListener("submit", (ev) => {
 element<HTMLButtonElement>("boot").addEventListener("click", powerOn);
 element<HTMLButtonElement>("demo").addEventListener("click", () => {
   powerOn();
-  for (const l of scriptLines(__DEMO_SCRIPT__)) typeLine(l);
+  // As `pnpm start` types it: a line that is exactly ^C, ^Z or ^D is that key.
+  for (const l of scriptLines(__DEMO_SCRIPT__)) {
+    if (system === null || state !== "input") break;
+    system.typeScriptLine(l);
+    settle(system);
+  }
 });
 
 powerOn();
