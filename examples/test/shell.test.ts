@@ -2,7 +2,7 @@
 // their output goes, redirections, exit statuses, kill(1) and its errors, killing init, and a
 // kernel message after a prompt. Each case types lines into a booted system and reads the console.
 
-import { Sig, signaledStatus } from "@osbricks/kernel";
+import { postSignal, Sig, signaledStatus } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
 
@@ -201,6 +201,32 @@ describe("job control", () => {
     expect(answer(out, "bg %3")).toBe("sh: bg: %3: no such job\n");
     expect(answer(out, "fg x")).toBe("sh: fg: x: no such job\n");
     expect(answer(out, "ps &")).toBe("sh: ps: a shell builtin cannot run in the background\n");
+  });
+
+  it("a pipeline with one stage stopped alone stays in the foreground until no stage runs (bash's job_stopped)", () => {
+    // wc is stopped by a signal of its own (kill -STOP from elsewhere) while cat still reads the
+    // terminal: the job keeps it, the typed line goes to cat; once cat has ended too, the job is
+    // stopped, and fg continues wc, which counts the line.
+    const { sys, text } = bootCaptured();
+    sys.runUntilIdle();
+    sys.type("cat | wc");
+    sys.runUntilIdle();
+    const wc = [...sys.kernel.processes.values()].find((p) => p.image === "/bin/wc" && p.phase === "live");
+    postSignal(sys.kernel, wc!, Sig.SIGSTOP);
+    sys.runUntilIdle();
+    for (const key of [
+      () => sys.type("hello"),
+      () => sys.endOfFile(),
+      () => sys.type("fg"),
+      () => sys.type("exit"),
+    ]) {
+      key();
+      sys.runUntilIdle();
+    }
+    const out = text();
+    expect(out).not.toContain("command not found"); // the shell did not take cat's line
+    expect(answer(out, "cat | wc")).toBe("hello\n[1]+  Stopped                 cat | wc\n");
+    expect(answer(out, "fg")).toBe("cat | wc\n      1       1       6\n");
   });
 
   it("a job left stopped when the shell exits is hung up (its group is orphaned) and init reaps it", () => {

@@ -31,7 +31,8 @@
  * runs. Then:
  *
  * ```
- *   foreground job   waitpid(-pgid, WUNTRACED) until every stage has ended or one stopped (^Z);
+ *   foreground job   waitpid(-pgid, WUNTRACED) until every stage has ended, or none runs: one
+ *                    stopped (^Z) and the others too or ended (bash's job_stopped);
  *                    tcsetpgrp(0, shell's group) takes the terminal back; a failed stage is
  *                    reported, a stopped job goes into the job table: "[1]+  Stopped  wc"
  *   background job   "[1] pgid"; at each prompt waitpid(-1, WNOHANG|WUNTRACED|WCONTINUED)
@@ -236,6 +237,9 @@ interface Job {
   readonly stages: readonly { readonly pid: number; readonly name: string }[];
   /** Wait statuses of the stages that have ended, by pid. */
   readonly ended: Map<number, number>;
+  /** The stages reported stopped and not continued or ended since. */
+  readonly stoppedPids: Set<number>;
+  /** Stopped when no stage runs: each has stopped or ended, and one at least has stopped. */
   state: "running" | "stopped";
 }
 
@@ -363,7 +367,7 @@ function* startPipeline(
   yield* sys.close(saved0);
   yield* sys.close(saved1);
   if (pids.length === 0) return null;
-  return { id: 0, pgid, text, stages: pids, ended: new Map(), state: "running" };
+  return { id: 0, pgid, text, stages: pids, ended: new Map(), stoppedPids: new Set(), state: "running" };
 }
 
 /** Report the stages of a finished job that failed, in stage order. */
@@ -374,11 +378,25 @@ function* reportFailures(io: UserIo, job: Job): UserCode<void> {
   }
 }
 
-/** Record one wait report for `job`: a stop, a continue, or a stage's end. */
+/**
+ * Record one wait report for `job`: a stop, a continue, or a stage's end. The job is stopped once
+ * no stage runs (bash's `job_stopped`): a pipeline with one stage stopped by a signal of its own
+ * (`kill -STOP`) while another still reads is still running, and keeps the terminal.
+ */
 function record(job: Job, pid: number, status: number): void {
-  if (WIFSTOPPED(status)) job.state = "stopped";
-  else if (WIFCONTINUED(status)) job.state = "running";
-  else job.ended.set(pid, status);
+  if (WIFSTOPPED(status)) job.stoppedPids.add(pid);
+  else {
+    job.stoppedPids.delete(pid);
+    if (!WIFCONTINUED(status)) job.ended.set(pid, status);
+  }
+  const stoppedOrEnded = job.stoppedPids.size + job.ended.size === job.stages.length;
+  job.state = job.stoppedPids.size > 0 && stoppedOrEnded ? "stopped" : "running";
+}
+
+/** The shell sent the job SIGCONT (`fg`, `bg`): every stage runs again. */
+function continued(job: Job): void {
+  job.stoppedPids.clear();
+  job.state = "running";
 }
 
 const finished = (job: Job): boolean => job.ended.size === job.stages.length;
@@ -386,8 +404,8 @@ const finished = (job: Job): boolean => job.ended.size === job.stages.length;
 const stopped = (job: Job): boolean => job.state === "stopped";
 
 /**
- * Wait for the foreground job `job` until every stage has ended or one has stopped (WUNTRACED),
- * then take the terminal back. A stopped job goes into the job table; a finished one leaves it.
+ * Wait for the foreground job `job` until every stage has ended or no stage runs any more (one
+ * has stopped, WUNTRACED, and the others too or have ended), then take the terminal back. A stopped job goes into the job table; a finished one leaves it.
  */
 function* waitForeground(sh: Shell, job: Job): UserCode<void> {
   const io = sh.io;
@@ -396,7 +414,7 @@ function* waitForeground(sh: Shell, job: Job): UserCode<void> {
     yield* reportFailures(io, job);
     return;
   }
-  job.state = "running";
+  continued(job);
   while (!finished(job)) {
     const r = yield* io.waitpid(-job.pgid, WaitOptions.WUNTRACED); // any stage of its group
     if (r.pid < 0) break;
@@ -483,7 +501,7 @@ function* jobBuiltin(sh: Shell, argv: readonly string[]): UserCode<void> {
   if (cmd === "bg") {
     // Continued in the background: it runs until it reads the terminal (SIGTTIN stops it again).
     jobs.makeCurrent(job);
-    job.state = "running";
+    continued(job);
     yield* sys.kill(-job.pgid, Sig.SIGCONT);
     yield* io.print(`[${job.id}]+ ${job.text} &\n`);
     return;
