@@ -1,6 +1,14 @@
 // Test helper: boot a small kernel whose init runs a threaded main, run it to the end.
-import { Kernel, type KernelEvent, ProgramRegistry, type RunResult, type Tracer } from "@osbricks/kernel";
-import { type PthreadMain, pthreadMain } from "../src/index.js";
+import {
+  compute,
+  Kernel,
+  type KernelEvent,
+  ProgramRegistry,
+  type RunResult,
+  type Tracer,
+  type UserCode,
+} from "@osbricks/kernel";
+import { type Pthread, type PthreadMain, pthreadMain } from "../src/index.js";
 
 export interface Booted {
   readonly kernel: Kernel;
@@ -36,4 +44,22 @@ export function boot(main: PthreadMain, o: BootOptions = {}): Booted {
   const run = kernel.run({ maxSteps: o.maxSteps ?? 5_000_000 });
   const status = kernel.life.reapedByKernel.find((x) => x.pid === p.pid)?.status ?? -1;
   return { kernel, run, status };
+}
+
+/** Yield and compute until `cond()` holds, at most `rounds` times; whether it held. */
+export function* spinUntil(self: Pthread, cond: () => boolean, rounds = 10_000): UserCode<boolean> {
+  for (let i = 0; i < rounds; i++) {
+    if (cond()) return true;
+    yield* self.yield();
+    yield* compute(200);
+  }
+  return cond();
+}
+
+/** Give the other threads `rounds` turns (yield, then 500 cycles of work), so they reach their waits. */
+export function* settle(self: Pthread, rounds: number): UserCode<void> {
+  for (let i = 0; i < rounds; i++) {
+    yield* self.yield();
+    yield* compute(500);
+  }
 }

@@ -1,5 +1,5 @@
 // End-to-end tests of condition variables: wakeup counts, no lost wakeups, timed waits.
-import { compute, Errno, libc, mem, type UserCode } from "@osbricks/kernel";
+import { compute, Errno, libc, mem } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,23 +17,7 @@ import {
   now,
   type Pthread,
 } from "../src/index.js";
-import { boot } from "./boot.js";
-
-function* spinUntil(self: Pthread, cond: () => boolean, rounds = 10_000): UserCode<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    if (cond()) return true;
-    yield* self.yield();
-    yield* compute(200);
-  }
-  return cond();
-}
-
-function* settle(self: Pthread, rounds = 50): UserCode<void> {
-  for (let i = 0; i < rounds; i++) {
-    yield* self.yield();
-    yield* compute(500);
-  }
-}
+import { boot, settle, spinUntil } from "./boot.js";
 
 describe("condition variables", () => {
   for (const cpus of [1, 2]) {
@@ -57,13 +41,13 @@ describe("condition variables", () => {
             ts.push(r.thread);
           }
           yield* spinUntil(self, () => waiting === 5);
-          yield* settle(self);
+          yield* settle(self, 50);
           const counts: number[] = [];
           yield* condSignal(c);
-          yield* settle(self);
+          yield* settle(self, 50);
           counts.push(woke.length);
           yield* condSignal(c);
-          yield* settle(self);
+          yield* settle(self, 50);
           counts.push(woke.length);
           yield* condBroadcast(c);
           for (const t of ts) yield* self.join(t);

@@ -31,23 +31,7 @@ import {
   semWait,
   timespecAt,
 } from "../src/index.js";
-import { boot } from "./boot.js";
-
-function* spinUntil(self: Pthread, cond: () => boolean, rounds = 10_000): UserCode<boolean> {
-  for (let i = 0; i < rounds; i++) {
-    if (cond()) return true;
-    yield* self.yield();
-    yield* compute(200);
-  }
-  return cond();
-}
-
-function* settle(self: Pthread, rounds = 30): UserCode<void> {
-  for (let i = 0; i < rounds; i++) {
-    yield* self.yield();
-    yield* compute(500);
-  }
-}
+import { boot, settle, spinUntil } from "./boot.js";
 
 /** The three words of a semaphore, read by a thread of the program. */
 function* words(sem: number): UserCode<[number, number, number]> {
@@ -142,7 +126,7 @@ describe("semaphores: the value word", () => {
         return yield* semWait(sem);
       });
       yield* spinUntil(self, () => asleep);
-      yield* settle(self);
+      yield* settle(self, 30);
       seen.push(yield* words(sem), yield* semDestroy(sem));
       yield* semPost(sem);
       seen.push((yield* self.join(t.thread)).value, yield* words(sem), yield* semDestroy(sem));
@@ -317,10 +301,10 @@ describe("semaphores: signals (signal(7), as Linux)", () => {
         return 0;
       });
       yield* spinUntil(self, () => asleep);
-      yield* settle(self);
+      yield* settle(self, 30);
       yield* sys.sigprocmask(SigHow.SIG_BLOCK, 1 << Sig.SIGUSR1);
       yield* sys.kill(yield* sys.getpid(), Sig.SIGUSR1);
-      yield* settle(self);
+      yield* settle(self, 30);
       yield* semPost(sem);
       yield* self.join(t.thread);
       return 0;
