@@ -18,18 +18,23 @@
  * against a model that learns the file's bytes as it reads them (a file may start with content):
  *
  * ```
- *   write n at pos:  lands at pos (or at the end with O_APPEND), position += n, size = max(size, at + n),
- *                    bytes between the old end and `at` read as zeros (a hole)
+ *   write n at pos:  lands at pos — at the end if and only if opened with O_APPEND — position = at + n,
+ *                    size = max(size, at + n), bytes between the old end and `at` read as zeros (a hole)
  *   read max at pos: exactly min(max, size - pos) bytes (0 at or past the end), those written there
  *   lseek(o, w):     SET → o, CUR → pos + o, END → size + o; a negative result is EINVAL and moves nothing
+ *   never:           null or EAGAIN — a regular file is always ready (POSIX read, select)
  * ```
+ *
+ * Its calls are drawn so that reads land on data (writes of 1..600 bytes, seeks inside a file of a
+ * few KiB or just past its end): a read one byte short is found within 30 runs. Whether the file
+ * was opened with O_APPEND comes from {@link FileLawOptions.append} or the file's own `append`.
  *
  * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
 import fc from "fast-check";
 import type { FileOperations } from "../posix/files.js";
 import { Whence } from "../posix/table.js";
-import { MAX_ERRNO } from "../syscalls/errno.js";
+import { Errno, MAX_ERRNO } from "../syscalls/errno.js";
 import type { Law, LawOptions } from "./law.js";
 
 /** `st_mode` bits that name the file type (S_IFMT). */
@@ -50,7 +55,52 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     .map(([offset, whence]) => ({ kind: "seek" as const, offset, whence })),
 );
 
+/**
+ * `n` bytes that differ from their neighbours (`seed`, then steps of 37 mod 256: a byte dropped,
+ * duplicated or moved shows). Drawn from two numbers rather than as an array of `n` random bytes,
+ * so that shrinking a failure takes a moment, not minutes.
+ */
+const pattern = ([n, seed]: [number, number]): Uint8Array => {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (seed + 37 * i) & 0xff;
+  return out;
+};
+
+/**
+ * Calls for the regular-file law, drawn so that reads land on data: writes of 1..600 bytes (a few
+ * empty ones), seeks that mostly stay inside a file of a few KiB or go a little past its end (a
+ * following write leaves a hole), reads of up to 1200 bytes. fast-check's default sizes draw
+ * files of a few bytes, where a read that drops a byte is rarely seen; 6000-byte writes find it
+ * too but shrink for minutes.
+ */
+const regularOp: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: fc.nat(1200).map((max) => ({ kind: "read" as const, max })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .oneof(
+        { weight: 9, arbitrary: fc.tuple(fc.integer({ min: 1, max: 600 }), fc.nat(255)).map(pattern) },
+        { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+      )
+      .map((bytes) => ({ kind: "write" as const, bytes })),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.oneof(
+      fc.nat(2000).map((offset) => ({ kind: "seek" as const, offset, whence: Whence.SEEK_SET })),
+      fc
+        .integer({ min: -700, max: 700 })
+        .map((offset) => ({ kind: "seek" as const, offset, whence: Whence.SEEK_CUR })),
+      fc
+        .integer({ min: -900, max: 300 })
+        .map((offset) => ({ kind: "seek" as const, offset, whence: Whence.SEEK_END })),
+    ),
+  },
+);
+
 const isErrno = (r: number): boolean => Number.isInteger(r) && r < 0 && r >= -MAX_ERRNO;
+/** EAGAIN (= EWOULDBLOCK on Linux): the non-blocking spelling of "would block". */
+const EAGAIN = Errno.EAGAIN;
 
 /** Run `op` on `f`, throwing at the first broken law. */
 function apply(f: FileOperations, o: Op): void {
@@ -92,6 +142,8 @@ function apply(f: FileOperations, o: Op): void {
 interface RegularModel {
   size: number;
   pos: number;
+  /** Opened with O_APPEND: every write lands at the end (POSIX `write`). */
+  readonly append: boolean;
   /** Byte at each offset, or -1 when not known yet (content the file started with). */
   readonly bytes: number[];
 }
@@ -105,7 +157,12 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
   const seek = f.lseek!.bind(f);
   if (o.kind === "read") {
     const r = f.read(o.max);
-    if (r === null || typeof r === "number") return; // an error (EACCES, EBADF...) moves nothing
+    // POSIX read/select: a regular file is always ready; only pipes, FIFOs and devices wait.
+    if (r === null || r === -EAGAIN)
+      throw new Error(
+        `${where}: read(${o.max}) returned ${r === null ? 'null ("would block")' : "-EAGAIN"}, but a regular file never blocks (POSIX read: regular files are always ready)`,
+      );
+    if (typeof r === "number") return; // an error (EACCES, EBADF...) moves nothing
     const want = Math.max(0, Math.min(o.max, m.size - m.pos));
     if (r.length !== want)
       throw new Error(`${where}: read(${o.max}) returned ${r.length} bytes, expected ${want}`);
@@ -122,13 +179,26 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
     if (here !== m.pos) throw new Error(`${where}: after reading ${r.length} bytes the position is ${here}`);
   } else if (o.kind === "write") {
     const n = f.write(o.bytes);
-    if (n === null || n < 0) return;
+    if (n === null || n === -EAGAIN)
+      throw new Error(
+        `${where}: write(${o.bytes.length} bytes) returned ${n === null ? 'null ("would block")' : "-EAGAIN"}, but a regular file never blocks (POSIX write)`,
+      );
+    if (n < 0) return; // an error (EBADF, ENOSPC...) moves nothing
     const here = seek(0, Whence.SEEK_CUR);
     const at = here - n;
-    if (at !== m.pos && at !== m.size)
+    // POSIX write: the bytes land at the position, or — O_APPEND — the position is first set to
+    // the end of the file; either way it ends just past them.
+    const want = m.append ? m.size : m.pos;
+    if (at !== want) {
+      const wrote = `write(${o.bytes.length} bytes) took ${n} and left the position at ${here}`;
       throw new Error(
-        `${where}: write(${o.bytes.length} bytes) took ${n} and left the position at ${here}: neither at the position nor at the end (O_APPEND)`,
+        m.append
+          ? `${where}: opened with O_APPEND, but write(${o.bytes.length} bytes) landed at ${at}, not at the end (${m.size}) (POSIX write: O_APPEND sets the offset to the end before each write)`
+          : at === m.size
+            ? `${where}: ${wrote}: it went to the end of the file, but it was not opened with O_APPEND: it must land at the position ${m.pos} (POSIX write)`
+            : `${where}: ${wrote}: it landed at ${at}, not at the position ${m.pos} (POSIX write)`,
       );
+    }
     for (let i = m.size; i < at; i++) m.bytes[i] = 0; // a hole reads as zeros
     for (let i = 0; i < n; i++) m.bytes[at + i] = o.bytes[i]!;
     m.size = Math.max(m.size, at + n);
@@ -150,16 +220,40 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
   if (size !== m.size) throw new Error(`${where}: stat() says size ${size} after ${o.kind}`);
 }
 
+/** Options of {@link fileOperationsLaws}: the shared {@link LawOptions} and how the files were opened. */
+export interface FileLawOptions extends LawOptions {
+  /**
+   * Whether the factory's files were opened with O_APPEND (every write lands at the end, POSIX
+   * `write`). Default: the file's own `append` field when it has a boolean one (an open file
+   * description that keeps its flag, as Linux's `f_flags & O_APPEND`, or the Lunaix example's
+   * `VfsFile.append`), else `false`: a write must land at the position.
+   */
+  readonly append?: boolean;
+}
+
+/** Whether `f` was opened with O_APPEND, by `opts.append` or the file's own `append` field. */
+function openedWithAppend(f: FileOperations, opts: FileLawOptions): boolean {
+  if (opts.append !== undefined) return opts.append;
+  const own = (f as { readonly append?: unknown }).append;
+  return typeof own === "boolean" ? own : false;
+}
+
 /**
  * The laws of a {@link FileOperations} implementation.
  *
- * @param factory makes a fresh file (and whatever it needs: a pipe, a file system) per run.
+ * @param factory makes a fresh file (and whatever it needs: a pipe, a file system) per run; the
+ * laws call its `release()` (when it has one) once at the end of each run, as the kernel does when
+ * the last descriptor goes.
+ * @param opts runs, seed, and whether the files were opened with O_APPEND ({@link FileLawOptions}).
  * @example
  * ```ts
  * for (const law of fileOperationsLaws(() => new Console())) it(law.name, () => law.check());
+ * // A file system's file opened with O_APPEND (declared, or read from the file's `append` field):
+ * for (const law of fileOperationsLaws(() => openMyFile("/log", { append: true }), { append: true }))
+ *   it(law.name, () => law.check());
  * ```
  */
-export function fileOperationsLaws(factory: () => FileOperations, opts: LawOptions = {}): Law[] {
+export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawOptions = {}): Law[] {
   // includeErrorInReport: the broken law's own message shows in the failure, not only the counterexample.
   const params = {
     numRuns: opts.numRuns ?? 100,
@@ -198,17 +292,18 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: LawOptio
         ),
     },
     {
-      name: "file operations: a regular file is an array of bytes — reads return what was written there, zeros in holes and 0 bytes at the end; writes move the position by their count",
+      name: "file operations: a regular file is an array of bytes — reads return what was written there, zeros in holes and 0 bytes at the end, and never block; writes land at the position (at the end with O_APPEND) and move it by their count",
       check: () =>
         fc.assert(
-          fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+          fc.property(fc.array(regularOp, { minLength: 1, maxLength: 30, size: "max" }), (ops) => {
             const f = factory();
             if ((f.stat().mode & S_IFMT) !== S_IFREG || f.lseek === undefined) {
               f.release?.();
               return; // not a regular file: the law says nothing about it
             }
             const pos = f.lseek(0, Whence.SEEK_CUR);
-            const m: RegularModel = { size: f.stat().size, pos, bytes: [] };
+            const append = openedWithAppend(f, opts);
+            const m: RegularModel = { size: f.stat().size, pos, append, bytes: [] };
             for (const o of ops) applyRegular(f, m, o);
             f.release?.();
           }),
@@ -219,6 +314,6 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: LawOptio
 }
 
 /** Run every law of {@link fileOperationsLaws}; throws at the first violation. */
-export function runFileOperationsLaws(factory: () => FileOperations, opts?: LawOptions): void {
+export function runFileOperationsLaws(factory: () => FileOperations, opts?: FileLawOptions): void {
   for (const law of fileOperationsLaws(factory, opts)) law.check();
 }

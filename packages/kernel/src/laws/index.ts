@@ -20,7 +20,7 @@ import { Errno } from "../syscalls/errno.js";
 import type { SyscallDecls, SyscallTable } from "../syscalls/table.js";
 import type { Law, LawOptions } from "./law.js";
 
-export { fileOperationsLaws, runFileOperationsLaws } from "./files.js";
+export { type FileLawOptions, fileOperationsLaws, runFileOperationsLaws } from "./files.js";
 export {
   GRIND_STEPS,
   GRIND_WORKERS,
