@@ -330,6 +330,40 @@ describe("process groups and sessions", () => {
     );
   });
 
+  it("waitpid(0) waits for the caller's group at the call, even when the caller moves to another while it waits (Linux's kernel_wait4)", () => {
+    // P leads group P with child C1; C2 leads group C2. P's second thread moves P into group C2
+    // while P's main thread waits in waitpid(0): C2 exits first, but only C1 is in group P.
+    const r = boot(function* (s) {
+      const p = yield* sys.fork();
+      if (p === 0) {
+        yield* sys.setpgid(0, 0);
+        const c1 = yield* sys.fork();
+        if (c1 === 0) {
+          yield* compute(400_000);
+          return 11;
+        }
+        const c2 = yield* sys.fork();
+        if (c2 === 0) {
+          yield* sys.setpgid(0, 0);
+          yield* compute(200_000);
+          return 22;
+        }
+        yield* sys.setpgid(c2, c2);
+        const mover = s.addressOf(function* () {
+          yield* compute(50_000);
+          return yield* sys.setpgid(0, c2);
+        });
+        yield* sys.thread_create(mover, 0, 0, 0);
+        const w = yield* libc.waitpid(0);
+        yield* check((yield* sys.getpgrp()) === c2, 1); // it did move
+        return w.pid === c1 ? 0 : w.pid === c2 ? 2 : 3; // 2 before: the group was read again at the wake-up
+      }
+      return WEXITSTATUS((yield* libc.waitpid(p)).status);
+    });
+    expect(r.outcome).toBe("all-exited");
+    expect(WEXITSTATUS(r.status)).toBe(0);
+  });
+
   it("an exit that orphans a group with a stopped member sends it SIGHUP then SIGCONT", () => {
     // The middle process leads a session: its job (a stopped group) has it as its only link to the
     // session. When it exits, the job's parent becomes init, outside the session: orphaned.

@@ -51,6 +51,7 @@ import { backgroundCheck, getForeground, setForeground } from "./tty.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
+const WAITPID_NR = posixSyscalls.decls.waitpid.nr;
 const pagesOf = (len: number): number => Math.ceil(len / PAGE);
 /** Where mmap starts looking when given no usable hint (64 GiB: far above any heap here). */
 export const MMAP_BASE = 0x10_0000_0000;
@@ -137,9 +138,17 @@ class ListWait implements Waiter, WaitRecord {
   }
 }
 
-/** Park `t` on `list` until a waker calls back; the call restarts. */
-function waitOn(k: Kernel, t: Thread, list: Waiter[], on: string, forPid?: number, forPgid?: number): number {
-  const w = new ListWait(k, t, list, on, k.currentTrap, forPid, forPgid);
+/** Park `t` on `list` until a waker calls back; the call restarts (`restart`: the trap to run again). */
+function waitOn(
+  k: Kernel,
+  t: Thread,
+  list: Waiter[],
+  on: string,
+  forPid?: number,
+  forPgid?: number,
+  restart: Trap | null = k.currentTrap,
+): number {
+  const w = new ListWait(k, t, list, on, restart, forPid, forPgid);
   list.push(w);
   return k.block(t, w);
 }
@@ -399,7 +408,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     },
     waitpid(t, pid, status, options) {
       const p = t.process;
-      // pid 0: the caller's group now (each restart looks again); < -1: group -pid.
+      // pid 0: the caller's group at the call (see the restart below); < -1: group -pid.
       const pgid = pid === 0 ? p.pgid : pid < -1 ? -pid : 0;
       const mine =
         pid === -1 ? p.children : p.children.filter((c) => (pgid !== 0 ? c.pgid === pgid : c.pid === pid));
@@ -423,9 +432,17 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return changed.pid;
       }
       if ((options & WaitOptions.WNOHANG) !== 0) return 0;
-      return pgid !== 0
-        ? waitOn(k, t, p.childWaiters, "waitpid", 0, pgid)
-        : waitOn(k, t, p.childWaiters, "waitpid", pid);
+      if (pgid === 0) return waitOn(k, t, p.childWaiters, "waitpid", pid);
+      // Linux's kernel_wait4 takes waitpid(0)'s group once, at the call: a caller moved to
+      // another group while it waits (by another of its threads, or by its parent's setpgid)
+      // still waits for the old one. So the restart names the group: waitpid(-pgid). Group 1
+      // cannot be named so (-1 is any child): a member of init's group that leaves it while it
+      // waits then waits for its new group (init itself, leading session 1, never leaves).
+      const again: Trap | null =
+        pid === 0 && pgid > 1
+          ? { kind: "syscall", nr: WAITPID_NR, args: [-pgid, status, options] }
+          : k.currentTrap;
+      return waitOn(k, t, p.childWaiters, "waitpid", 0, pgid, again);
     },
     kill(t, pid, sig) {
       if (pid === -1) return signalAll(k, t.process, sig) ? 0 : -Errno.ESRCH;

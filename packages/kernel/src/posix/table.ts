@@ -334,7 +334,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "pid",
     blocks: true,
-    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number (| 0x80 with a core dump). With WUNTRACED a stop is reported too ((sig << 8) | 0x7f), with WCONTINUED a continue (0xffff), each once, without reaping. With WNOHANG returns 0 when nothing is to report yet. A group (pid 0 or < -1) is matched by each child's group at the time of the call and of each wake-up.",
+    doc: "Wait for a child to terminate, reap it and return its pid. The status word is Linux's: exited = code << 8, killed = signal number (| 0x80 with a core dump). With WUNTRACED a stop is reported too ((sig << 8) | 0x7f), with WCONTINUED a continue (0xffff), each once, without reaping. With WNOHANG returns 0 when nothing is to report yet. A group (pid 0 or < -1) is matched by each child's group at the time of the call and of each wake-up; pid 0 names the caller's group at the call, kept while it waits even if the caller moves to another (Linux's kernel_wait4).",
     errors: {
       ECHILD: "no such child (in that group)",
       EINTR: "a handler ran",
