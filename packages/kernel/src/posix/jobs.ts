@@ -25,10 +25,11 @@
  * |                    | g < 0: EINVAL                                                                          |
  * | `setsid()`         | EPERM when some process already has the caller's pid as its group id (the caller     |
  * |                    | leads a group); else a new session and a new group, both = pid, no terminal          |
- * | `getpgid`/`getsid` | pid 0 = the caller; ESRCH for no such process                                          |
+ * | `getpgid`/`getsid` | pid 0 = the caller; ESRCH for no such process; a process of another session answers  |
+ * |                    | too (Linux; POSIX allows EPERM there)                                                 |
  * | `kill(0, s)`       | every process of the caller's group; `kill(-g, s)`: of group g; `kill(-1, s)`: every  |
  * |                    | process but pid 0, init and the caller. ESRCH when nothing matched                   |
- * | `waitpid(0)`       | any child in the caller's group; `waitpid(-g)`: any child in group g                 |
+ * | `waitpid(0)`       | any child in the caller's group at the call; `waitpid(-g)`: any child in group g     |
  *
  * **Orphaned groups** (POSIX `_exit`): a group is orphaned when no member has a parent in
  * another group of the same session — nobody in the session is left to continue it. When an exit

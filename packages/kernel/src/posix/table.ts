@@ -389,7 +389,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     nr: 124,
     args: [arg.pid("pid", { doc: "a process, or 0 for the caller" })],
     result: "pid",
-    doc: "The session id of a process: the pid of its session's leader.",
+    doc: "The session id of a process: the pid of its session's leader. A process of another session answers too (Linux; POSIX allows EPERM there), as does getpgid.",
     errors: { ESRCH: "no such process" },
   },
   gettid: { nr: 186, args: [], result: "int", doc: "The calling thread's id." },
