@@ -53,6 +53,26 @@ describe("the grind laws reject broken kernels", () => {
     for (const law of laws(tweaked(() => ({})))) law.check();
   });
 
+  it("the grinder gets the job-control calls past their checks: setpgid and setsid succeed", () => {
+    // Garbage alone never moved a process into a group (setpgid's pid and pgid are small pids).
+    const ok = { setpgid: 0, setsid: 0 };
+    const counting = tweaked((_k, posix) => ({
+      setpgid: (t, ...args) => {
+        const r = posix(t, "setpgid", args);
+        if (r === 0) ok.setpgid++;
+        return r;
+      },
+      setsid: (t, ...args) => {
+        const r = posix(t, "setsid", args);
+        if (r > 0) ok.setsid++;
+        return r;
+      },
+    }));
+    laws(counting)[0]!.check();
+    expect(ok.setpgid).toBeGreaterThan(0);
+    expect(ok.setsid).toBeGreaterThan(0);
+  });
+
   it("a fork that takes a frame and never gives it back: a leak", () => {
     const leaky = tweaked((k, posix) => ({
       fork: (t) => {

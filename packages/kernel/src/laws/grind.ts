@@ -105,7 +105,13 @@ export function* grindProgram(s: ProcessStart): UserCode<number> {
         if (name === "munmap" || name === "mprotect")
           args[0] = (maps[rnd() % Math.max(1, maps.length)] ?? heap) + (rnd() % 2) * PAGE;
         if (name === "read" || name === "write" || name === "close" || name === "dup") args[0] = rnd() % 6;
-        if (name === "kill") args.splice(0, 2, rnd() % 12, pick([0, 10, 12, 17, 13, 9]));
+        // kill: a process, or a group (-g; -1 is every process but init and the caller).
+        if (name === "kill") {
+          const target = rnd() % 12;
+          args.splice(0, 2, rnd() % 3 === 0 ? -target : target, pick([0, 10, 12, 17, 13, 9]));
+        }
+        // setpgid: the caller or a small pid (a sibling, a child), into a new group or a small one.
+        if (name === "setpgid") args.splice(0, 2, pick([0, 0, rnd() % 24]), pick([0, 0, rnd() % 24]));
         if (name === "sigaction") args.splice(0, 4, pick([10, 12, 13, 17]), pick([0, 1, worker]), 0, 0); // not SIGSEGV: a handler that returns would retry the fault forever, as on hardware
         if (name === "waitpid") args.splice(0, 3, -1, good(), rnd() % 2);
       }
