@@ -1,8 +1,18 @@
 // The FileOperations laws (exported from @osbricks/kernel/laws) against the kernel's own kinds of
 // open file: the console, and each end of a pipe (the other end open, closed, or full).
 import { describe, expect, it } from "vitest";
-import { Console, Errno, FileType, Pipe, PipeReadEnd, PipeWriteEnd, Whence } from "../src/index.js";
-import { fileOperationsLaws } from "../src/laws/index.js";
+import {
+  Console,
+  Errno,
+  FileType,
+  PIPE_BUF,
+  PIPE_BUF_SIZE,
+  Pipe,
+  PipeReadEnd,
+  PipeWriteEnd,
+  Whence,
+} from "../src/index.js";
+import { fileOperationsLaws, pipeLaws } from "../src/laws/index.js";
 
 const suites = {
   console: () => new Console(),
@@ -25,6 +35,24 @@ for (const [what, factory] of Object.entries(suites)) {
     for (const law of fileOperationsLaws(factory, { numRuns: 60 })) it(law.name, () => law.check());
   });
 }
+
+describe("pipe laws: our pipe, its two ends driven together (more ends opened and closed at random)", () => {
+  for (const law of pipeLaws(
+    () => {
+      const p = new Pipe();
+      return {
+        reader: new PipeReadEnd(p),
+        writer: new PipeWriteEnd(p),
+        capacity: PIPE_BUF_SIZE,
+        atomic: PIPE_BUF,
+        openReader: () => new PipeReadEnd(p),
+        openWriter: () => new PipeWriteEnd(p),
+      };
+    },
+    { numRuns: 100 },
+  ))
+    it(law.name, () => law.check());
+});
 
 describe("the FileOperations laws catch broken files", () => {
   const base = {

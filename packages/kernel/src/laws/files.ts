@@ -243,7 +243,7 @@ function openedWithAppend(f: FileOperations, opts: FileLawOptions): boolean {
  *
  * @param factory makes a fresh file (and whatever it needs: a pipe, a file system) per run; the
  * laws call its `release()` (when it has one) once at the end of each run, as the kernel does when
- * the last descriptor goes.
+ * the last descriptor goes. For the two ends of a pipe driven together, see {@link pipeLaws}.
  * @param opts runs, seed, and whether the files were opened with O_APPEND ({@link FileLawOptions}).
  * @example
  * ```ts

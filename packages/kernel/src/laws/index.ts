@@ -32,6 +32,7 @@ export {
   grindPrograms,
 } from "./grind.js";
 export type { Law, LawOptions } from "./law.js";
+export { type PipeUnderTest, pipeLaws, runPipeLaws } from "./pipe.js";
 
 /** The last call that reached a handler, as a {@link DispatchUnderTest} reports it. */
 export interface DispatchedCall {
