@@ -16,6 +16,7 @@ import {
   OpenFile,
   type ProcessStart,
   ProgramRegistry,
+  SaFlags,
   SIG_IGN,
   Sig,
   SigHow,
@@ -227,6 +228,33 @@ describe("the controlling terminal", () => {
       READER,
       [(_k, term) => term.type("for the foreground job")],
     );
+  });
+
+  it("a background read with a SIGTTIN handler: EINTR after it, or with SA_RESTART the read runs again (here in the foreground)", () => {
+    for (const flags of [0, SaFlags.SA_RESTART]) {
+      expectPasses(
+        function* (s) {
+          const c = yield* sys.fork();
+          if (c === 0) {
+            yield* sys.setpgid(0, 0);
+            // The handler takes the terminal for its group (SIGTTOU ignored, as a shell would).
+            const onTtin = s.addressOf(function* () {
+              yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+              yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpgrp());
+            });
+            yield* sys.sigaction(Sig.SIGTTIN, onTtin, 0, flags);
+            const r = yield* libc.read(TTY_FD, 100);
+            if (flags === 0) return r === -Errno.EINTR ? 0 : 1;
+            return r instanceof Uint8Array && r.length > 0 ? 0 : 2;
+          }
+          const st = (yield* libc.waitpid(c)).status;
+          yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, WEXITSTATUS(st));
+          return 0;
+        },
+        [],
+        flags === 0 ? [] : [(_k, term) => term.type("for the restarted read")],
+      );
+    }
   });
 
   it("a background read with SIGTTIN ignored, or blocked, fails with EIO instead", () => {
