@@ -156,6 +156,15 @@ describe("job control", () => {
     expect(sys.console.signalsIn).toBe(1);
   });
 
+  it("^C reaches every stage of a foreground pipeline, and the shell not at all", () => {
+    const { out, sys } = session(["cat | upper | wc", "^C", "echo alive"]);
+    expect(answer(out, "cat | upper | wc")).toMatch(
+      /^\^C\nsh: cat \(pid \d+\) killed by SIGINT\nsh: upper \(pid \d+\) killed by SIGINT\nsh: wc \(pid \d+\) killed by SIGINT\n$/,
+    );
+    expect(answer(out, "echo alive")).toBe("alive\n");
+    expect(sys.console.signalsIn).toBe(1);
+  });
+
   it("^C at the prompt drops the line and gives a new prompt; the shell lives on", () => {
     const { out, why } = session(["^C", "echo alive", "exit 4"]);
     expect(out).toContain("$ ^C\n$ echo alive\nalive\n");
