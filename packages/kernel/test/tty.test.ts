@@ -175,6 +175,29 @@ describe("the controlling terminal", () => {
     );
   });
 
+  it("a foreground group that has emptied stays named by the terminal, but no later process can take its id: pids are never reused", () => {
+    let job = 0;
+    const later: number[] = [];
+    const r = expectPasses(
+      function* () {
+        job = yield* libc.spawnv("reader", ["reader"], { pgroup: 0, foreground: true });
+        yield* libc.waitpid(job); // it read its line and exited: the group is empty
+        yield* check((yield* sys.tcgetpgrp(TTY_FD)) === job, 1); // dangling, as Linux's tty->pgrp
+        for (let i = 0; i < 20; i++) {
+          const c = yield* sys.fork();
+          if (c === 0) return (yield* sys.setpgid(0, 0)) === 0 ? 0 : 1; // each leads a new group
+          later.push(c);
+          yield* libc.waitpid(c);
+        }
+        return 0;
+      },
+      READER,
+      [(_k, term) => term.type("for the job")],
+    );
+    expect(later).not.toContain(job);
+    expect(signalForeground(r.k, r.term.tty, Sig.SIGINT)).toBe(0); // ^C now signals nobody
+  });
+
   it("^Z (ISIG) stops the foreground group with SIGTSTP; waitpid(WUNTRACED) reports it; SIGCONT lets it go on", () => {
     expectPasses(
       function* () {

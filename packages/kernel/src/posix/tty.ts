@@ -54,7 +54,9 @@ export class TerminalControl {
   session = 0;
   /**
    * The foreground process group; 0 for none. It may name a group whose members have all gone
-   * (POSIX `tcgetpgrp` then returns an id that matches no existing group).
+   * (POSIX `tcgetpgrp` then returns an id that matches no existing group), as Linux's `tty->pgrp`
+   * keeps its `struct pid`. Pids are never reused here, so a stale id cannot come to name another
+   * process's new group; only the group's own leader, if alive, can make it exist again.
    */
   pgrp = 0;
 
