@@ -395,6 +395,56 @@ describe("process groups and sessions", () => {
     );
   });
 
+  it("an exit that orphans a group with no stopped member sends nothing: a running orphan runs on", () => {
+    expectPasses(
+      function* () {
+        const mid = yield* sys.fork();
+        if (mid === 0) {
+          yield* sys.setsid();
+          return yield* libc.spawnv("sleeper", ["sleeper"], { pgroup: 0 }); // exit, leaving it running
+        }
+        const job = WEXITSTATUS((yield* libc.waitpid(mid)).status);
+        yield* check(job > 0, 1);
+        yield* compute(50_000);
+        yield* check((yield* sys.waitpid(job, 0, WaitOptions.WNOHANG)) === 0, 2); // alive: no SIGHUP came
+        yield* sys.kill(job, Sig.SIGKILL);
+        yield* libc.waitpid(job);
+        return 0;
+      },
+      [{ name: "sleeper", main: sleepForever }],
+    );
+  });
+
+  it("an exit that orphans its own group (it was the group's only link to the session) hangs up a stopped member", () => {
+    // Session M: M (group M) → P (leads group P) → Q (group P, stopped). P's parent M is the
+    // group's link; when P exits, Q's parent is init, outside the session: Linux's
+    // kill_orphaned_pgrp(tsk, NULL) case. Q gets SIGHUP, SIGCONT, and dies of the SIGHUP.
+    expectPasses(function* () {
+      const m = yield* sys.fork();
+      if (m === 0) {
+        yield* sys.setsid();
+        const p = yield* sys.fork();
+        if (p === 0) {
+          yield* sys.setpgid(0, 0);
+          const q = yield* sys.fork();
+          if (q === 0) return yield* sleepForever();
+          yield* sys.kill(q, Sig.SIGSTOP);
+          const st = (yield* libc.waitpid(q, WaitOptions.WUNTRACED)).status;
+          return WIFSTOPPED(st) ? 0 : 1;
+        }
+        yield* libc.waitpid(p);
+        yield* compute(50_000); // M stays in the session while Q is hung up
+        return 0;
+      }
+      let hungUp = 0;
+      for (let r = yield* libc.waitpid(-1); r.pid > 0; r = yield* libc.waitpid(-1))
+        if (WIFSIGNALED(r.status) && WTERMSIG(r.status) === Sig.SIGHUP) hungUp++;
+        else yield* check(WIFEXITED(r.status) && WEXITSTATUS(r.status) === 0, 1);
+      yield* check(hungUp === 1, 2);
+      return 0;
+    });
+  });
+
   it("an exit that leaves a stopped group with a parent in the session sends nothing", () => {
     expectPasses(
       function* () {
