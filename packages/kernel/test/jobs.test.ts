@@ -464,6 +464,31 @@ describe("process groups and sessions", () => {
     );
   });
 
+  it("zombies and init in group kills: a zombie-only group answers kill(-g) with 0 and keeps its pgid; kill(0) in init's group spares init", () => {
+    expectPasses(function* () {
+      const z = yield* sys.fork();
+      if (z === 0) {
+        yield* sys.setpgid(0, 0);
+        return 5;
+      }
+      yield* compute(50_000); // z is a zombie now, not yet reaped
+      yield* check((yield* sys.kill(-z, Sig.SIGTERM)) === 0, 1); // Linux: a zombie is still in its group
+      yield* check((yield* sys.getpgid(z)) === z, 2);
+      const st = (yield* libc.waitpid(-z)).status; // and waitpid(-g) finds it there
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 5, 3);
+      yield* check((yield* sys.kill(-z, 0)) === -Errno.ESRCH, 4); // reaped: the group is gone
+      // A child in init's group sends SIGTERM to its whole group: it dies, init (default action) does not.
+      const c = yield* sys.fork();
+      if (c === 0) {
+        yield* sys.kill(0, Sig.SIGTERM);
+        return yield* sleepForever();
+      }
+      const cs = (yield* libc.waitpid(c)).status;
+      yield* check(WIFSIGNALED(cs) && WTERMSIG(cs) === Sig.SIGTERM, 5);
+      return 0;
+    });
+  });
+
   it("groupMembers lists a group's live and zombie members in pid order", () => {
     const r = boot(
       function* () {
