@@ -213,7 +213,8 @@ describe("the pipe law catches a student's planted bug (finding 4, and release a
     [
       "closing the writer throws the buffered bytes away",
       { closeDiscards: true },
-      /returned 0 bytes, expected \d+/,
+      // Seen at the next read, or by a new writer's write, which finds more room than the model.
+      /returned 0 bytes, expected \d+|buffered bytes were lost/,
     ],
     [
       "no EPIPE after every reader closed",
@@ -221,11 +222,11 @@ describe("the pipe law catches a student's planted bug (finding 4, and release a
       /every reader closed, so it must fail with EPIPE/,
     ],
     ["a torn PIPE_BUF write", { tornAtomic: true }, /atomic, all of it or nothing/],
-    // Seen either at the next read, or by a write refused for room the extra byte still holds.
     [
       "a byte that comes out twice",
       { keepsLastByte: true },
-      /in the order they went in, each once|bytes of room hold it whole/,
+      // Seen at the next read, or by the next write, which finds less room than the model.
+      /in the order they went in, each once|bytes read must free their room/,
     ],
     [
       "a write that does not wake the parked reader",

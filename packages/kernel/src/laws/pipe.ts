@@ -16,7 +16,7 @@
  * | end of file (0 bytes) only after every writer closed and the pipe drained | POSIX `read`: "If no process has the pipe open for writing, read() shall return 0 to indicate end-of-file" |
  * | a write with no reader left fails with EPIPE (the kernel then raises SIGPIPE) | POSIX `write`; Linux `pipe_write`: `send_sig(SIGPIPE)`, `-EPIPE` |
  * | a write of at most PIPE_BUF bytes is all or nothing: it blocks (or EAGAIN) while it does not fit | POSIX `write`: such writes "shall not be interleaved"; with O_NONBLOCK "shall transfer all … or none" |
- * | a longer write takes what fits (at least a byte when there is room) | POSIX `write`: may be partial, interleaved |
+ * | a longer write takes all that fits, then waits for the rest | POSIX `write`: may be partial; Linux `pipe_write` fills every free slot before it sleeps |
  * | a parked reader is woken by data or by the last writer's close; a parked writer by room or the last reader's close | Linux `pipe_write`/`pipe_read`/`pipe_release`: `wake_up_interruptible` on `pipe->rd_wait`/`wr_wait` |
  * | closing an end (`release`) is seen by the other side at once; fstat says S_IFIFO | POSIX `close`, `<sys/stat.h>` S_ISFIFO |
  *
@@ -177,7 +177,7 @@ class WriteCommand extends PipeCommand {
     if (got === null || got === -Errno.EAGAIN) {
       if (fits)
         throw new Error(
-          `${call} returned ${describeResult(got)}, but ${room} bytes of room ${len <= m.atomic ? "hold it whole" : "take part of it"}: a writer waits only for a full pipe`,
+          `${call} returned ${describeResult(got)}, but ${room} bytes of room ${len <= m.atomic ? "hold it whole" : "take part of it"}: a writer waits only for a full pipe, and bytes read must free their room`,
         );
       park(w, "write", got, new ProbeWaiter(len), m.parkedWriters, call);
       return;
@@ -188,8 +188,14 @@ class WriteCommand extends PipeCommand {
       throw new Error(
         `${call} took ${got}: a write of at most PIPE_BUF (${m.atomic}) bytes is atomic, all of it or nothing (POSIX write)`,
       );
-    if (got > Math.min(room, len) || got === 0)
-      throw new Error(`${call} took ${got}, with room for ${room}: at least 1 and at most what fits`);
+    if (got > room)
+      throw new Error(
+        `${call} took ${got}, with room for only ${room}: buffered bytes were lost (they stay until read), or the pipe holds more than its capacity`,
+      );
+    if (got !== Math.min(room, len))
+      throw new Error(
+        `${call} took ${got}, but ${room} bytes of room were free: a write takes all that fits before it waits (Linux pipe_write), and bytes read must free their room`,
+      );
     for (let i = 0; i < got; i++) m.queue.push(bytes[i]!);
     m.next = (m.next + got) & 0xff;
     if (got < len) {
