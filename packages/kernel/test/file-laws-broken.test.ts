@@ -254,3 +254,45 @@ describe("the pipe law catches a student's planted bug (finding 4, and release a
       expect(check(bug)).toThrow(message);
     });
 });
+
+/**
+ * A file system that counts open files (Linux's inode `i_count`, the Lunaix example's open count):
+ * opening takes one, `release` gives it back — except in the planted bug, where a file that was
+ * written to keeps it (an unlinked file would then never be freed).
+ */
+class CountingFs {
+  open = 0;
+  file(leakIfWritten: boolean) {
+    this.open++;
+    let written = false;
+    const data: number[] = [];
+    return {
+      kind: "counted",
+      read: (max: number) => Uint8Array.from(data.slice(0, max)),
+      write: (b: Uint8Array) => {
+        written ||= b.length > 0;
+        data.push(...b);
+        return b.length;
+      },
+      stat: () => ({ mode: FileType.S_IFCHR | 0o600, size: 0, ino: 3, nlink: 1 }),
+      release: () => {
+        if (!(leakIfWritten && written)) this.open--;
+      },
+    };
+  }
+}
+
+describe("the release law catches a student's planted bug (finding 5)", () => {
+  const RELEASE = 3; // the law "release() gives back everything the file held"
+
+  it("a release that gives everything back keeps the law", () => {
+    const fs = new CountingFs();
+    fileOperationsLaws(() => fs.file(false), { numRuns: 60, held: () => fs.open })[RELEASE]!.check();
+  });
+
+  it("a release that keeps the open count of a file written to", () => {
+    const fs = new CountingFs();
+    const law = fileOperationsLaws(() => fs.file(true), { numRuns: 60, held: () => fs.open })[RELEASE]!;
+    expect(() => law.check()).toThrow(/release must give back everything the file took/);
+  });
+});

@@ -54,6 +54,18 @@ describe("pipe laws: our pipe, its two ends driven together (more ends opened an
     it(law.name, () => law.check());
 });
 
+describe("release law: a pipe end gives its reader or writer count back to the pipe", () => {
+  const RELEASE = 3; // "release() … gives back everything the file held"
+  for (const dir of ["read", "write"] as const)
+    it(`${dir} end`, () => {
+      const p = new Pipe();
+      new PipeReadEnd(p); // the other end stays open throughout
+      new PipeWriteEnd(p);
+      const end = () => (dir === "read" ? new PipeReadEnd(p) : new PipeWriteEnd(p));
+      fileOperationsLaws(end, { numRuns: 60, held: () => p.readers + p.writers })[RELEASE]!.check();
+    });
+});
+
 describe("the FileOperations laws catch broken files", () => {
   const base = {
     write: (b: Uint8Array) => b.length,

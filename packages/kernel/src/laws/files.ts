@@ -13,6 +13,7 @@
  * | a seekable file's position is what lseek said | `lseek(0, SEEK_CUR)` reports, never moves |
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
  * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end |
+ * | release gives back what the file held | the last close (Linux `fput` → `->release`); nothing is called on the file after it |
  *
  * The last law applies to files whose stat says S_IFREG and that have an lseek. It checks them
  * against a model that learns the file's bytes as it reads them (a file may start with content):
@@ -32,7 +33,7 @@
  * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
 import fc from "fast-check";
-import type { FileOperations } from "../posix/files.js";
+import type { FileOperations, Waiter } from "../posix/files.js";
 import { Whence } from "../posix/table.js";
 import { Errno, MAX_ERRNO } from "../syscalls/errno.js";
 import type { Law, LawOptions } from "./law.js";
@@ -102,12 +103,17 @@ const isErrno = (r: number): boolean => Number.isInteger(r) && r < 0 && r >= -MA
 /** EAGAIN (= EWOULDBLOCK on Linux): the non-blocking spelling of "would block". */
 const EAGAIN = Errno.EAGAIN;
 
-/** Run `op` on `f`, throwing at the first broken law. */
-function apply(f: FileOperations, o: Op): void {
+/**
+ * Run `op` on `f`, throwing at the first broken law. Returns the direction the call would block
+ * in (it returned `null`, and `f` has that wait list), or `null`.
+ */
+function apply(f: FileOperations, o: Op): "read" | "write" | null {
   const name = `${f.kind}.${o.kind}`;
+  let blocked: "read" | "write" | null = null;
   if (o.kind === "read") {
     const r = f.read(o.max);
     if (r === null) {
+      blocked = "read";
       if (f.waiters?.("read") === undefined)
         throw new Error(`${name}(${o.max}): would block, but has no read wait list`);
     } else if (typeof r === "number") {
@@ -118,6 +124,7 @@ function apply(f: FileOperations, o: Op): void {
   } else if (o.kind === "write") {
     const r = f.write(o.bytes);
     if (r === null) {
+      blocked = "write";
       if (f.waiters?.("write") === undefined)
         throw new Error(`${name}(${o.bytes.length} bytes): would block, but has no write wait list`);
     } else if (!(Number.isInteger(r) && (isErrno(r) || (r >= 0 && r <= o.bytes.length)))) {
@@ -136,7 +143,11 @@ function apply(f: FileOperations, o: Op): void {
   if ((st.mode & S_IFMT) === 0)
     throw new Error(`${f.kind}.stat(): mode 0o${st.mode.toString(8)} has no file type`);
   if (!Number.isSafeInteger(st.size) || st.size < 0) throw new Error(`${f.kind}.stat(): size ${st.size}`);
+  return blocked;
 }
+
+/** A stand-in for a thread the kernel parked on a file's wait list: waking it does nothing. */
+const parkedProbe = (): Waiter => ({ wakeToRetry: () => {} });
 
 /** What the regular-file law knows of a file: its size, position and the bytes seen or written. */
 interface RegularModel {
@@ -229,6 +240,14 @@ export interface FileLawOptions extends LawOptions {
    * `VfsFile.append`), else `false`: a write must land at the position.
    */
   readonly append?: boolean;
+  /**
+   * How much of a shared resource the files hold, as a number the laws can compare: open counts
+   * of inodes, frames in use, bytes buffered (`() => fs.openCount`). With it, the release law
+   * checks that `release()` gives back everything the factory's file took: the value after is the
+   * value before the factory ran. Default: none, and that law only checks that `release()` runs,
+   * once, after any calls (with threads parked on the file's wait lists), without throwing.
+   */
+  readonly held?: () => number;
 }
 
 /** Whether `f` was opened with O_APPEND, by `opts.append` or the file's own `append` field. */
@@ -306,6 +325,31 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
             const m: RegularModel = { size: f.stat().size, pos, append, bytes: [] };
             for (const o of ops) applyRegular(f, m, o);
             f.release?.();
+          }),
+          params,
+        ),
+    },
+    {
+      name: "file operations: release() — the last close — runs once after any calls, threads parked or not, and gives back everything the file held",
+      check: () =>
+        fc.assert(
+          fc.property(fc.array(op, { maxLength: 20 }), (ops) => {
+            const before = opts.held?.();
+            const f = factory();
+            for (const o of ops) {
+              // Park a stand-in thread where the kernel would park the caller.
+              const blocked = apply(f, o);
+              if (blocked !== null) f.waiters?.(blocked)?.push(parkedProbe());
+            }
+            const during = opts.held?.();
+            f.release?.();
+            const after = opts.held?.();
+            // Linux: the last fput calls ->release, which frees the file's private data; the
+            // kernel calls nothing on the file after it (OpenFile refuses get() once released).
+            if (after !== before)
+              throw new Error(
+                `${f.kind}.release(): held() is ${after} after it, ${before} before the file was made (${during} while open): release must give back everything the file took`,
+              );
           }),
           params,
         ),
