@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { direntLength, OpenFlags, VfsFile } from "../src/lunaix/fs/file.js";
 import { FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
 import { lunaixPersonality, lunaixStubs as sys } from "../src/lunaix/personality.js";
+import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
 import { ramFs } from "./ramfs.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -288,6 +289,11 @@ describe("VfsFile keeps the kernel's FileOperations laws", () => {
         write: (b) => b.length,
       });
       return new VfsFile(fs, dev as Inode, true, true, false);
+    },
+    // The laws caught read(0) waiting for a line here (it must return 0 at once).
+    "the serial console": (fs) => {
+      const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true, false);
     },
   };
   for (const [what, make] of Object.entries(kinds)) {

@@ -45,6 +45,17 @@ describe("SerialConsole", () => {
     expect(text(tty.read(10))).toBe("cd\n");
   });
 
+  it("a read of 0 bytes returns 0 at once and consumes nothing: no line yet, a pending line, a pending ^D", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    expect(text(tty.read(0))).toBe(""); // was null: read(fd, buf, 0) on the console blocked
+    tty.hostInput("ab\n\x04");
+    expect(text(tty.read(0))).toBe("");
+    expect(text(tty.read(10))).toBe("ab\n");
+    expect(text(tty.read(0))).toBe(""); // the end of file stays for the next real read
+    expect(text(tty.read(10))).toBe("");
+    expect(tty.read(10)).toBeNull();
+  });
+
   it("wakes parked readers when a line completes, and echoes it", () => {
     const out: string[] = [];
     const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });

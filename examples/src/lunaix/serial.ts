@@ -209,6 +209,9 @@ export class SerialConsole implements CharDevice {
 
   /** @inheritdoc */
   read(max: number): Uint8Array | null {
+    // A read of 0 bytes returns 0 at once and consumes nothing, not even a pending ^D's end of
+    // file (POSIX read: "if nbyte is zero, read() ... shall return zero and have no other results").
+    if (max === 0) return new Uint8Array(0);
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
     if (line.length <= max || line.length === 0) {
