@@ -423,6 +423,30 @@ describe("pipes and descriptors", () => {
     });
   });
 
+  it("a blocked pipe read goes on when another thread closes its descriptor: the read holds the file, so the pipe keeps its reader", () => {
+    // As for write (above): Linux's read holds the file across its sleep, so close(2) by another
+    // thread leaves the read end open; a write then succeeds (no EPIPE, no SIGPIPE) and the
+    // blocked read returns its bytes. Before, the read's retry looked the descriptor up again
+    // (EBADF) and the close had taken the pipe's last reader, so the write got EPIPE.
+    expectPasses(function* (s) {
+      const [rd, wr] = yield* libc.pipe();
+      const word = yield* libc.mmapAnon(PAGE);
+      const reader = s.addressOf(function* () {
+        const c = yield* libc.read(rd, 16);
+        yield* mem.store32(word, c instanceof Uint8Array ? 100 + c.length : 1);
+        return 0;
+      });
+      yield* sys.thread_create(reader, 0, 0, 0);
+      yield* compute(20_000); // the reader is blocked on the empty pipe
+      yield* check((yield* sys.close(rd)) === 0, 1);
+      const n = yield* libc.write(wr, "held");
+      yield* check(n === 4, 2); // the read end is still open: no EPIPE
+      for (let i = 0; i < 50 && (yield* mem.load32(word)) === 0; i++) yield* compute(5_000);
+      yield* check((yield* mem.load32(word)) === 104, 3);
+      return 0;
+    });
+  });
+
   it("read gives end of file only when every write end is closed (a child's copy keeps the pipe open)", () => {
     expectPasses(function* () {
       const [r, w] = yield* libc.pipe();

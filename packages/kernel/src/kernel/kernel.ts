@@ -689,7 +689,7 @@ export class Kernel implements Waker {
     if (this.endPartialCall(t)) return;
     const w = t.wait!;
     w.cancel();
-    t.endIo(); // a write that moved nothing: EINTR, or restarted afresh from its descriptor
+    t.endIo(); // a read, or a write that moved nothing: EINTR, or restarted afresh from its descriptor
     if (restart && w.restart !== null) this.wakeThread(t);
     else this.wakeThread(t, -Errno.EINTR);
   }

@@ -402,7 +402,7 @@ export class Lifecycle {
     t.frames.length = 0;
     t.retry = null;
     t.retryFirst = false;
-    t.endIo(); // a write it was blocked in lets its file go
+    t.endIo(); // a read or write it was blocked in lets its file go
     const spent = k.cpuTimeOf(t); // off its CPU by now: the stint is counted
     p.cpuTimeExited += spent;
     k.exitedCpuTime += spent;

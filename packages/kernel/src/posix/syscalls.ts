@@ -174,6 +174,12 @@ function copyExecArgs(
   return { name, argv: a, envp: e };
 }
 
+/** A read is over with `result`: the file a blocked read held (Thread.ioFile) is let go. */
+function endRead(t: Thread, result: number): number {
+  t.endIo();
+  return result;
+}
+
 /**
  * The POSIX personality: `new Kernel({ personality: posixPersonality, ... })` (the default).
  * @example
@@ -184,25 +190,34 @@ function copyExecArgs(
 export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof posixSyscalls.decls> {
   const handlers: SyscallHandlers<Thread, typeof posixSyscalls.decls> = {
     read(t, fd, buf, count) {
-      const f = t.process.files.get(fd);
-      if (!f || (f.mode & FileMode.READ) === 0) return -Errno.EBADF;
+      // A read going on after a wait uses the file it holds, not the descriptor (see ioFile).
+      const f = t.ioFile ?? t.process.files.get(fd);
+      if (!f || (f.mode & FileMode.READ) === 0) return endRead(t, -Errno.EBADF);
       // A background read of the controlling terminal: SIGTTIN to the group, or EIO (tty.ts).
+      // Its restart after the stop starts afresh from the descriptor (Linux's -ERESTARTSYS).
       const tty = f.ops.tty;
       if (tty !== undefined) {
         const bg = backgroundCheck(k, t, tty, Sig.SIGTTIN);
-        if (bg !== 0) return bg;
+        if (bg !== 0) return endRead(t, bg);
       }
       // Take no more than the buffer can hold: bytes read from a file cannot be put back, so a
       // bad buffer is EFAULT (or a short count) before anything is consumed.
       const room = writablePrefix(t.process.vm, buf, count);
-      if (room === 0 && count > 0) return -Errno.EFAULT;
+      if (room === 0 && count > 0) return endRead(t, -Errno.EFAULT);
       const data = f.ops.read(room);
       if (data === null) {
         const q = f.ops.waiters?.("read");
-        return q === undefined ? -Errno.EAGAIN : waitOn(k, t, q, `${f.kind} read`);
+        if (q === undefined) return endRead(t, -Errno.EAGAIN);
+        // Wait holding the file, as a blocked write does: another thread's close(2) of `fd`
+        // removes the descriptor, not the open file, so a pipe keeps this reader.
+        if (t.ioFile === null) {
+          f.get();
+          t.ioFile = f;
+        }
+        return waitOn(k, t, q, `${f.kind} read`);
       }
-      if (typeof data === "number") return data;
-      return copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT;
+      if (typeof data === "number") return endRead(t, data);
+      return endRead(t, copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT);
     },
     write(t, fd, buf, count) {
       // A write going on after a wait uses the file it holds, not the descriptor (see ioFile).

@@ -142,13 +142,14 @@ export class Thread extends KernelObject {
    */
   ioProgress = 0;
   /**
-   * The open file a blocked write holds a reference on while it waits for room, and uses when it
-   * goes on: Linux's write holds the file (fdget) across its sleep, so another thread's close of
-   * the descriptor neither ends the write nor the pipe's last writer. Null when no write waits.
+   * The open file a blocked read or write holds a reference on while it waits (for data, or for
+   * room), and uses when it goes on: Linux's read and write hold the file (fdget) across their
+   * sleep, so another thread's close of the descriptor ends neither the call nor the pipe's last
+   * reader or writer. Null when no read or write waits.
    */
   ioFile: OpenFile | null = null;
 
-  /** The write under way, if any, is over: no progress kept, its file reference dropped. */
+  /** The read or write under way, if any, is over: no progress kept, its file reference dropped. */
   endIo(): void {
     this.ioProgress = 0;
     const f = this.ioFile;
