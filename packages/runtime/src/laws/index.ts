@@ -4,3 +4,4 @@ export * from "./condvar-laws.js";
 export * from "./law.js";
 export * from "./lock-laws.js";
 export * from "./semaphore-laws.js";
+export * from "./semaphore-scenarios.js";
