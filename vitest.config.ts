@@ -25,6 +25,8 @@ export default defineConfig({
     projects,
     // Property and model-based suites are CPU-bound; 2 cores are shared by every project.
     testTimeout: 60_000,
+    // One fixed fast-check seed for every property unless FC_SEED says otherwise (see the file).
+    setupFiles: [`${root}vitest.setup.ts`],
     hookTimeout: 60_000,
   },
 });
