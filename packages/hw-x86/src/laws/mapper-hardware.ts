@@ -36,7 +36,7 @@ import { Access, type AccessKind } from "../mmu/fault.js";
 import { Mmu } from "../mmu/mmu.js";
 import type { MapFlags, PageTableMapper } from "../paging/api.js";
 import type { PageSize, VirtAddr } from "../paging/virtual-address.js";
-import { flagsArb, frameFor, gridPageArb, gridVa } from "./mapper-commands.js";
+import { flagsArb, frameFor, gridPageArb, gridVa } from "./mapper-grid.js";
 
 /** A mapper together with the physical memory its tables live in, so that the MMU can walk them. */
 export interface MapperUnderTest {

@@ -26,15 +26,16 @@
  * Virtual addresses are drawn from a small grid (a few indices per level, lower and upper half) so
  * that sequences collide often; `checkInvariants()` runs after every command.
  *
- * Related: `mapper-commands.ts` (the address grid, the model and its commands), `../paging/api.ts`
- * (the interface), `index.ts` (the exported entry points).
+ * Related: `mapper-grid.ts` (the address grid and the shared checks), `mapper-commands.ts` (the
+ * model and its commands), `../paging/api.ts` (the interface), `index.ts` (the exported entry
+ * points).
  */
 import fc from "fast-check";
 import type { PageTableMapper } from "../paging/api.js";
 import { PAGE_4K, type PageSize } from "../paging/virtual-address.js";
 import type { Law, LawOptions } from "./api.js";
+import { commandsArb } from "./mapper-commands.js";
 import {
-  commandsArb,
   expectPageFlush,
   flagsArb,
   frameFor,
@@ -42,7 +43,7 @@ import {
   gridVa,
   sameFlags,
   tablesNeeded,
-} from "./mapper-commands.js";
+} from "./mapper-grid.js";
 import { hardwareWalkProperty, isMapperUnderTest, type MapperUnderTest } from "./mapper-hardware.js";
 
 // ── the laws ────────────────────────────────────────────────────────────────────────────────────
