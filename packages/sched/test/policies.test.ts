@@ -966,6 +966,54 @@ describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to 
     expect(p.shouldPreempt(threadId(1), threadId(2))).toBe(true);
   });
 
+  it("a thread taken off the run queue before it ran on its slice keeps the slice but not a way past the starvation test: suspended and resumed, it cannot jump the expired array", () => {
+    // Linux 2.6's activate_task leaves time_slice alone (recalc_task_prio changes only sleep_avg
+    // and the dynamic priority), so a thread keeps its whole slice across the suspension. But a
+    // slice it has not run on is still a fresh one: the test that sent it to the expired array
+    // must hold when it comes back. Before, the first enqueue used the test up, and a resume put
+    // the whole slice in the active array — a loop of block-on-refill, wake, suspend, resume ran
+    // thread 1 slice after slice while thread 0 waited in the expired array forever.
+    const o = new O1Policy({ msCycles: 0.1, starvationLimit: 1 }); // starving after 0.1 cycle per thread
+    o.admit(threadId(0));
+    o.admit(threadId(1));
+    o.enqueue(threadId(0), "new");
+    o.enqueue(threadId(1), "new");
+    expect(runSlice(o)).toEqual({ tid: 0, ran: 10 }); // 0 spends its slice: expired array
+    const ranBefore0: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const t = o.pickNext()!;
+      ranBefore0.push(t);
+      if (t === 0) break;
+      for (let c = 0; c < 9; c++) expect(o.tick(t, 1)).toBe(false);
+      expect(o.tick(t, 1)).toBe(true); // slice over and refilled …
+      o.descheduled(t); // … and it blocks on that tick
+      o.enqueue(t, "wake"); // a fresh slice while starving: expired array
+      expect(o.readyThreads()).toEqual([0, 1]);
+      o.dequeue(t); // suspended before it ran on the new slice …
+      o.enqueue(t, "wake"); // … and resumed: still the slice it has not run on
+      expect(o.readyThreads()).toEqual([0, 1]); // behind 0 in the expired array (was [1, 0]: active)
+      o.checkInvariants();
+    }
+    expect(ranBefore0).toEqual([1, 0]); // the arrays swap and 0 runs (was 1 1 1 1 1)
+    expect(o.deferredArrivals).toBe(2); // the wake and the resume were both tested
+  });
+
+  it("a newcomer sent to the expired array and suspended before it ran comes back to the expired array", () => {
+    const o = new O1Policy({ msCycles: 0.1, starvationLimit: 1 });
+    o.admit(threadId(0));
+    o.enqueue(threadId(0), "new");
+    expect(o.pickNext()).toBe(0);
+    o.tick(threadId(0), 1); // the epoch is 1 cycle old: starving
+    o.admit(threadId(1), { nice: -5 });
+    o.enqueue(threadId(1), "new");
+    expect(o.deferredArrivals).toBe(1);
+    o.dequeue(threadId(1)); // suspended while ready, before it ever ran
+    o.enqueue(threadId(1), "wake");
+    expect(o.deferredArrivals).toBe(2);
+    expect(o.shouldPreempt(threadId(0), threadId(1))).toBe(false); // not in the active array
+    o.checkInvariants();
+  });
+
   it("starvationLimit must be positive", () => {
     expect(() => new O1Policy({ starvationLimit: 0 })).toThrow(InvalidArgumentError);
   });

@@ -18,6 +18,22 @@
  * left of its slice (`activate_task`), even when its slice ran out on the tick it blocked — unless
  * the run queue is starving (below).
  *
+ * **Sleeping with slice left.** Linux 2.6's `try_to_wake_up` calls `activate_task`, which calls
+ * `recalc_task_prio` — the sleep is credited to `sleep_avg` (capped at MAX_SLEEP_AVG; a long
+ * sleeper is set to just-interactive) and the dynamic priority is recomputed from it, a bonus of
+ * up to ±5 — and then `__activate_task` puts the task in the active array. Neither touches
+ * `time_slice`: it is refilled only in `scheduler_tick` when it reaches 0 (and split in
+ * `sched_fork`). So a task wakes with exactly the slice it slept with, however long it slept, and
+ * so do ours (we model no sleep_avg bonus: the dynamic priority is the static one). Linux has no
+ * task that leaves the run queue before it ever ran — a forked child is TASK_RUNNING from
+ * `sched_fork` on and can only stop or sleep from its own context — but our `Scheduler` can
+ * suspend a ready thread. Such a thread keeps its whole slice too (decision: faithful to
+ * `activate_task`), and it stays *fresh* (below) until it is picked: the slice it brings back is
+ * one it has not run on, so the starvation test applies again. (It used to apply only at the
+ * first enqueue, so a thread the test had sent to the expired array jumped to the active one on
+ * resume; block on the refill tick, wake, suspend, resume, run a whole slice, and again, kept the
+ * active array from ever emptying. Tested.)
+ *
  * **Arrivals and starvation.** An epoch ends only when the active array is empty, so anything
  * that keeps putting whole new slices into the active array postpones the swap, and the expired
  * array starves. Linux 2.6 had two defences. Every task is forked, and `sched_fork` split the
@@ -33,8 +49,8 @@
  * threads from nowhere, so there is no slice to split (and a policy cannot take time back from a
  * thread that is not its current one). We apply the starvation test where our whole new slices
  * come in instead. A thread with a fresh slice — just admitted (new, or moved here from another
- * CPU), or woken after its slice was refilled on the tick it blocked — joins the expired array
- * rather than the active one when
+ * CPU), or woken after its slice was refilled on the tick it blocked, and in either case not yet
+ * picked since — joins the expired array rather than the active one when
  *
  *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (one cycle sooner than
  *      Linux's "+ 1" jiffy; the worked numbers in the tests use it; nr_running counts the ready
@@ -105,8 +121,9 @@ export interface O1Entry extends PolicyEntry {
   /** Which array it is queued in while ready (0 or 1). */
   array: number;
   /**
-   * Holds a whole slice not yet counted in this epoch: set at admission and when a thread blocks
-   * on the tick its slice was refilled; its next enqueue is subject to the starvation test.
+   * Holds a whole slice it has not run on yet: set at admission and when a thread blocks on the
+   * tick its slice was refilled, cleared when it is picked. Every enqueue while it is set is
+   * subject to the starvation test (a thread suspended and resumed before it ran is tested again).
    */
   fresh: boolean;
 }
@@ -187,7 +204,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
     return this.swaps;
   }
 
-  /** How many threads with a fresh slice were sent to the expired array because the run queue was starving. */
+  /**
+   * How many times a thread with a fresh slice was sent to the expired array because the run queue
+   * was starving (a thread suspended and resumed before it ran counts at each enqueue).
+   */
   get deferredArrivals(): number {
     return this.deferred;
   }
@@ -236,12 +256,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
   protected insertReady(e: O1Entry, reason: ReadyReason): void {
     let expired = e.expire || reason === "yielded";
     e.expire = false;
-    if (e.fresh) {
-      e.fresh = false;
-      if (!expired && this.starving(e.prio)) {
-        expired = true;
-        this.deferred++;
-      }
+    // `fresh` stays set until the thread runs (onPicked): one taken off the run queue before it
+    // ran on its slice brings the same uncounted slice back and is tested again.
+    if (e.fresh && !expired && this.starving(e.prio)) {
+      expired = true;
+      this.deferred++;
     }
     e.array = expired ? 1 - this.active : this.active;
     this.arrays[e.array]!.push(e.prio, e.tid);
@@ -251,6 +270,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * will wake with a fresh slice (`activate_task` puts it in the active array unless the run
    * queue is starving).
    */
+  /** It runs on its slice now: from here on the slice counts in this epoch. */
+  protected override onPicked(e: O1Entry): void {
+    e.fresh = false;
+  }
   protected override onDescheduled(e: O1Entry): void {
     if (e.expire) e.fresh = true;
     e.expire = false;
