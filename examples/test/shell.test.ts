@@ -8,7 +8,7 @@ import { LunaixSystem } from "../src/lunaix/boot.js";
 
 /** Boot, type `lines`, and return the console and how the run ended. */
 /** Boot the example kernel on one CPU with its console captured: `text()` is all it printed so far. */
-function bootCaptured(mem = 8 * 2 ** 20): { sys: LunaixSystem; text: () => string } {
+function bootCaptured(mem = 8 * 2 ** 20, tostop = false): { sys: LunaixSystem; text: () => string } {
   let out = "";
   const sys = LunaixSystem.boot({
     output: (t) => {
@@ -16,12 +16,16 @@ function bootCaptured(mem = 8 * 2 ** 20): { sys: LunaixSystem; text: () => strin
     },
     cpus: 1,
     mem,
+    tostop,
   });
   return { sys, text: () => out };
 }
 
-function session(lines: readonly string[]): { out: string; why: string; sys: LunaixSystem } {
-  const { sys, text } = bootCaptured();
+function session(
+  lines: readonly string[],
+  opts: { readonly tostop?: boolean } = {},
+): { out: string; why: string; sys: LunaixSystem } {
+  const { sys, text } = bootCaptured(8 * 2 ** 20, opts.tostop ?? false);
   const why = sys.runScript(lines);
   return { out: text(), why, sys };
 }
@@ -202,6 +206,22 @@ describe("job control", () => {
     expect(answer(out, "echo from the background > /tmp/bg &")).toMatch(/^\[1\] \d+\n/);
     expect(out).toMatch(/\[1\]\+ {2}Done {20}echo from the background > \/tmp\/bg\n/);
     expect(answer(out, "jobs")).toBe("");
+  });
+
+  it("with the console's TOSTOP, a background job that writes to it is stopped by SIGTTOU; fg lets it write", () => {
+    const { out } = session(["echo quiet please &", "jobs", "fg"], { tostop: true });
+    expect(answer(out, "echo quiet please &")).toMatch(
+      /^\[1\] \d+\n(\[1\]\+ {2}Stopped {17}echo quiet please\n)?$/,
+    );
+    expect(answer(out, "jobs")).toBe("[1]+  Stopped                 echo quiet please\n");
+    expect(answer(out, "fg")).toBe("echo quiet please\nquiet please\n");
+    expect(out.slice(0, out.indexOf("$ fg\n"))).not.toMatch(/^quiet please$/m); // nothing written before fg
+  });
+
+  it("without TOSTOP (the default) a background job's output goes straight to the console", () => {
+    const { out } = session(["echo not so quiet &", "jobs"]);
+    expect(out).toMatch(/\$ echo not so quiet &\n\[1\] \d+\n(.|\n)*not so quiet\n/);
+    expect(out).not.toContain("Stopped");
   });
 
   it("fg and bg without a job, or with an unknown one, say so; & after a builtin is refused", () => {

@@ -49,6 +49,8 @@ export interface LunaixOptions extends MachineOptions {
   readonly output: (text: string) => void;
   /** Echo typed lines on the console (a script's transcript). Default true. */
   readonly echo?: boolean;
+  /** The console's TOSTOP mode: background jobs that write to it are stopped (SIGTTOU). Default false. */
+  readonly tostop?: boolean;
   /** Where Chrome trace events go. Default none. */
   readonly trace?: ChromeTraceWriter;
   /** Check every invariant after every trap, and the file system's whenever the run loop returns (slow). Default false. */
@@ -102,7 +104,11 @@ export class LunaixSystem {
   private constructor(options: LunaixOptions) {
     this.machine = makeMachine({ ...options, policy: options.policy ?? DEFAULT_POLICY }, POLICY_NAMES);
     this.trace = options.trace ?? null;
-    this.console = new SerialConsole({ sink: new LineSink(options.output), echo: options.echo ?? true });
+    this.console = new SerialConsole({
+      sink: new LineSink(options.output),
+      echo: options.echo ?? true,
+      tostop: options.tostop ?? false,
+    });
     this.observer = new KernelObserver(
       (line) => this.printk(line),
       this.trace,

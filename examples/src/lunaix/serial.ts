@@ -23,7 +23,10 @@
  * read, is echoed as `^C`, `^\`, `^Z`, and sends SIGINT, SIGQUIT or SIGTSTP to the foreground
  * process group of the terminal ({@link SerialConsole.tty}; the kernel's `posix/tty.ts` keeps
  * the session and the foreground group, and sends SIGTTIN to a background reader). The shell's
- * session acquires the line when its leader opens `/dev/ttyS0` (`fs/syscalls.ts`).
+ * session acquires the line when its leader opens `/dev/ttyS0` (`fs/syscalls.ts`). With the
+ * TOSTOP option a background job's write stops it too (SIGTTOU); without it (the default, as
+ * Linux's `stty -tostop`) background output mixes with the foreground's. Like ISIG and ECHO, the
+ * mode is the driver's option: no program can change it (there is no tcsetattr).
  *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
@@ -82,6 +85,12 @@ export interface SerialConsoleOptions {
   readonly sink: LineSink;
   /** Echo received lines to the output (ECHO). Default true. */
   readonly echo?: boolean;
+  /**
+   * The TOSTOP local mode (`stty tostop`): a background job that writes to the console is stopped
+   * by SIGTTOU, as one that reads it is by SIGTTIN (kernel `TerminalControl.tostop`). Default
+   * false, Linux's default: background output goes straight through.
+   */
+  readonly tostop?: boolean;
 }
 
 /**
@@ -120,6 +129,7 @@ export class SerialConsole implements CharDevice {
   constructor(options: SerialConsoleOptions) {
     this.sink = options.sink;
     this.echo = options.echo ?? true;
+    this.tty.tostop = options.tostop ?? false;
     this.uart = new Uart16550({ sink: this.sink });
     this.ports.register(COM1_PORT, 8, this.uart, "COM1");
     // xv6's uartinit, minus the baud rate: FIFOs on and cleared, receive interrupts enabled.

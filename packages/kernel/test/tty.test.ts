@@ -41,10 +41,13 @@ class TestTerminal implements FileOperations {
   readonly tty = new TerminalControl("tty0");
   private readonly lines: Uint8Array[] = [];
   private readonly readers: Waiter[] = [];
+  /** Everything written to the terminal, as text. */
+  out = "";
   read(): Uint8Array | null {
     return this.lines.shift() ?? null;
   }
   write(bytes: Uint8Array): number {
+    this.out += new TextDecoder().decode(bytes);
     return bytes.length;
   }
   stat(): FileStat {
@@ -70,11 +73,13 @@ function bootWithTerminal(
   init: (s: ProcessStart) => UserCode<number>,
   extra: { name: string; main: (s: ProcessStart) => UserCode<number> }[] = [],
   script: ((k: Kernel, term: TestTerminal) => void)[] = [],
+  modes: { readonly tostop?: boolean } = {},
 ) {
   const programs = new ProgramRegistry().register({ name: "init", main: init });
   for (const e of extra) programs.register(e);
   const k = new Kernel({ programs, paranoid: true });
   const term = new TestTerminal();
+  term.tty.tostop = modes.tostop ?? false;
   const p = k.boot("init");
   expect(p.files.install(new OpenFile(term, FileMode.READ_WRITE))).toBe(TTY_FD);
   expect(acquireControllingTerminal(p, term.tty)).toBe(true);
@@ -317,7 +322,115 @@ describe("the controlling terminal", () => {
     });
   });
 
-  it("an orphaned background group: a read fails with EIO, tcsetpgrp with ENOTTY (Linux's TIOCSPGRP; POSIX lists no EIO)", () => {
+  it("TOSTOP: a background write to the terminal sends SIGTTOU to the writer's group; continued in the foreground, the write runs again and goes through", () => {
+    const r = bootWithTerminal(
+      function* () {
+        const job = yield* sys.fork();
+        if (job === 0) {
+          yield* sys.setpgid(0, 0);
+          const n = yield* libc.write(TTY_FD, "from the job\n"); // stops here until continued
+          return n === 13 && (yield* sys.tcgetpgrp(TTY_FD)) === (yield* sys.getpid()) ? 0 : 1;
+        }
+        const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFSTOPPED(st.status) && WSTOPSIG(st.status) === Sig.SIGTTOU, 1);
+        yield* libc.write(TTY_FD, "shell\n"); // the foreground group writes whatever TOSTOP says
+        yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+        yield* check((yield* sys.tcsetpgrp(TTY_FD, job)) === 0, 2); // the shell's fg
+        yield* sys.kill(-job, Sig.SIGCONT);
+        yield* check(WEXITSTATUS((yield* libc.waitpid(job)).status) === 0, 3);
+        yield* check((yield* sys.tcsetpgrp(TTY_FD, 1)) === 0, 4);
+        return 0;
+      },
+      [],
+      [],
+      { tostop: true },
+    );
+    expect([r.outcome, r.status]).toEqual(["all-exited", 0]);
+    expect(r.term.out).toBe("shell\nfrom the job\n"); // nothing of the job's before it was continued
+  });
+
+  it("without TOSTOP (the default) a background write goes through at once, as Linux's stty -tostop", () => {
+    const r = expectPasses(function* () {
+      const job = yield* sys.fork();
+      if (job === 0) {
+        yield* sys.setpgid(0, 0);
+        return (yield* libc.write(TTY_FD, "bg\n")) === 3 ? 0 : 1;
+      }
+      const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+      yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, 1);
+      return 0;
+    });
+    expect(r.term.out).toBe("bg\n");
+  });
+
+  it("TOSTOP: a background writer that ignores or blocks SIGTTOU writes anyway (Linux's __tty_check_change)", () => {
+    const r = bootWithTerminal(
+      function* () {
+        const job = yield* sys.fork();
+        if (job === 0) {
+          yield* sys.setpgid(0, 0);
+          yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+          if ((yield* libc.write(TTY_FD, "ignored\n")) !== 8) return 1;
+          yield* sys.sigaction(Sig.SIGTTOU, 0, 0, 0);
+          yield* sys.sigprocmask(SigHow.SIG_BLOCK, 1 << Sig.SIGTTOU);
+          return (yield* libc.write(TTY_FD, "blocked\n")) === 8 ? 0 : 2;
+        }
+        const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, WEXITSTATUS(st.status));
+        return 0;
+      },
+      [],
+      [],
+      { tostop: true },
+    );
+    expect([r.outcome, r.status]).toEqual(["all-exited", 0]);
+    expect(r.term.out).toBe("ignored\nblocked\n");
+  });
+
+  it("TOSTOP: a background write with a SIGTTOU handler returns EINTR after it (no SA_RESTART), having written nothing", () => {
+    const r = bootWithTerminal(
+      function* (s) {
+        const job = yield* sys.fork();
+        if (job === 0) {
+          yield* sys.setpgid(0, 0);
+          yield* sys.sigaction(
+            Sig.SIGTTOU,
+            s.addressOf(function* () {}),
+            0,
+            0,
+          );
+          return (yield* libc.write(TTY_FD, "lost\n")) === -Errno.EINTR ? 0 : 1;
+        }
+        const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, 1);
+        return 0;
+      },
+      [],
+      [],
+      { tostop: true },
+    );
+    expect([r.outcome, r.status]).toEqual(["all-exited", 0]);
+    expect(r.term.out).toBe("");
+  });
+
+  it("tcsetpgrp from a background group with SIGTTOU blocked goes through, as with it ignored (Linux's is_ignored counts blocked)", () => {
+    expectPasses(function* () {
+      const job = yield* sys.fork();
+      if (job === 0) {
+        yield* sys.setpgid(0, 0);
+        yield* sys.sigprocmask(SigHow.SIG_BLOCK, 1 << Sig.SIGTTOU);
+        const me = yield* sys.getpid();
+        return (yield* sys.tcsetpgrp(TTY_FD, me)) === 0 && (yield* sys.tcgetpgrp(TTY_FD)) === me ? 0 : 1;
+      }
+      const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+      yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, 1);
+      yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, 1)) === 0, 2);
+      return 0;
+    });
+  });
+
+  it("an orphaned background group: a read fails with EIO, tcsetpgrp with ENOTTY (Linux's TIOCSPGRP; POSIX lists no EIO), a write under TOSTOP with EIO", () => {
     // init is no session leader here: S (its child) leads session S with the terminal. S's job J
     // leads group J and forks J2 into it; J exits, J2's parent is init (session 1): group J is
     // orphaned, and J2, in the background, may neither stop nor read.
@@ -336,7 +449,8 @@ describe("the controlling terminal", () => {
             while ((yield* sys.getppid()) !== 1) yield* sys.sched_yield();
             const rd = yield* libc.read(TTY_FD, 10);
             const tc = yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpgrp());
-            return (rd === -Errno.EIO ? 0 : 1) + (tc === -Errno.ENOTTY ? 0 : 2);
+            const wr = yield* libc.write(TTY_FD, "orphan\n"); // TOSTOP is set: EIO, nobody would continue it
+            return (rd === -Errno.EIO ? 0 : 1) + (tc === -Errno.ENOTTY ? 0 : 2) + (wr === -Errno.EIO ? 0 : 4);
           }
           yield* sys.close(w);
           yield* libc.waitpid(j);
@@ -351,6 +465,7 @@ describe("the controlling terminal", () => {
     });
     const k = new Kernel({ programs, paranoid: true });
     const term = new TestTerminal();
+    term.tty.tostop = true;
     const init = k.boot("init");
     init.files.install(new OpenFile(term, FileMode.READ_WRITE));
     expect(k.run({ stopWhenIdle: true, maxCycles: 5e8 }).outcome).toBe("idle");
@@ -359,6 +474,7 @@ describe("the controlling terminal", () => {
     term.type("go");
     expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
     expect(k.life.reapedByKernel.find((x) => x.pid === init.pid)?.status).toBe(0); // 2 << 8 before: EIO
+    expect(term.out).toBe("");
   });
 
   it("the controlling process's exit sends SIGHUP to the foreground group and frees the terminal", () => {

@@ -47,7 +47,7 @@ import {
   STAT_BYTES,
   WaitOptions,
 } from "./table.js";
-import { backgroundCheck, getForeground, setForeground } from "./tty.js";
+import { backgroundCheck, getForeground, setForeground, writeCheck } from "./tty.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
@@ -227,6 +227,16 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return -Errno.EBADF;
       }
       const done = t.ioProgress; // bytes moved before a restart
+      // A background write of the controlling terminal with TOSTOP set: SIGTTOU to the group, or
+      // EIO (tty.ts). Checked once, before any byte moves: a terminal write never waits for room.
+      const tty = f.ops.tty;
+      if (tty !== undefined && done === 0) {
+        const bg = writeCheck(k, t, tty);
+        if (bg !== 0) {
+          t.endIo();
+          return bg;
+        }
+      }
       const bytes = copyIn(k, t.process.vm, buf + done, count - done);
       if (bytes === null) {
         t.endIo();

@@ -101,10 +101,11 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written).",
+    doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written). With the terminal's TOSTOP mode set, a write of the caller's controlling terminal from a background process group sends SIGTTOU to the group and runs again after it (POSIX 11.1.4), unless the caller blocks or ignores SIGTTOU (then it writes).",
     errors: {
       EBADF: "fd not open for writing",
       EFAULT: "buf not readable",
+      EIO: "TOSTOP is set and the caller's background group is orphaned (nobody would continue it)",
       EPIPE: "no reader left",
       EINTR: "a handler ran before any byte was written",
       EAGAIN: "no room, and the file has nowhere to wait (no write wait list)",

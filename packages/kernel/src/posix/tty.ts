@@ -24,8 +24,17 @@
  * restarts (Linux's -ERESTARTSYS): with the default action the group stops and reads again
  * after SIGCONT — stopping again while still in the background, reading once in the foreground.
  * `tcsetpgrp` from the background follows the same rule with SIGTTOU (POSIX `tcsetpgrp`), which is
- * why a shell that takes the terminal back ignores SIGTTOU. Writes are always allowed: TOSTOP is
- * not modelled, as Linux's default (`stty -tostop`).
+ * why a shell that takes the terminal back ignores SIGTTOU. A background write goes through,
+ * unless the terminal's TOSTOP local mode is set ({@link TerminalControl.tostop}, Linux's
+ * `stty tostop`): then it follows the rule with SIGTTOU too, except that a writer blocking or
+ * ignoring SIGTTOU writes anyway (POSIX 11.1.4; Linux's `n_tty_write` → `tty_check_change`):
+ *
+ * | background caller            | read (SIGTTIN) | write, TOSTOP set (SIGTTOU) | tcsetpgrp (SIGTTOU) |
+ * | ---------------------------- | -------------- | --------------------------- | ------------------- |
+ * | signal blocked or ignored    | EIO            | goes through                | goes through        |
+ * | group orphaned               | EIO            | EIO                         | ENOTTY (Linux)      |
+ * | else: signal to its group    | restart        | restart                     | restart             |
+ * | … a handler, no SA_RESTART   | EINTR          | EINTR                       | EINTR               |
  *
  * Related: `jobs.ts` (groups, sessions), `syscalls.ts` (read, tcsetpgrp, tcgetpgrp), `files.ts`
  * (`FileOperations.tty`: how a file says it is a terminal).
@@ -59,6 +68,13 @@ export class TerminalControl {
    * process's new group; only the group's own leader, if alive, can make it exist again.
    */
   pgrp = 0;
+  /**
+   * The TOSTOP local mode (termios `c_lflag & TOSTOP`): a write from a background process group
+   * sends SIGTTOU to that group, as a background read sends SIGTTIN. Default false, as a Linux
+   * terminal starts (`stty -tostop`). A driver sets it from its options (the Lunaix example's
+   * `SerialConsoleOptions.tostop`); there is no tcsetattr, so a program cannot change it.
+   */
+  tostop = false;
 
   /** @param name the device's name, for messages (`"ttyS0"`). */
   constructor(readonly name: string) {}
@@ -103,8 +119,8 @@ export function releaseControllingTerminal(k: Kernel, p: Process): void {
 }
 
 /**
- * POSIX 11.1.4 for thread `t` about to read (`SIGTTIN`) or set the foreground group (`SIGTTOU`)
- * of `tty` (Linux's `__tty_check_change`):
+ * POSIX 11.1.4 for thread `t` about to read (`SIGTTIN`), or to write with TOSTOP set or set the
+ * foreground group (`SIGTTOU`), of `tty` (Linux's `__tty_check_change`):
  * - 0: go on (not its controlling terminal, no foreground group, or `t` is in the foreground);
  * - -EIO: the signal is blocked or ignored (for SIGTTOU, the call then goes on instead: returns 0),
  *   or the group is orphaned (nobody would continue it), or `t` is init and the action is the
@@ -124,6 +140,16 @@ export function backgroundCheck(k: Kernel, t: Thread, tty: TerminalControl, sig:
   if (act.handler !== SIG_DFL && (act.flags & SaFlags.SA_RESTART) === 0) return -Errno.EINTR;
   t.retry = k.currentTrap; // Linux's -ERESTARTSYS: after the stop (or the handler), the call runs again
   return SYSCALL_BLOCKED;
+}
+
+/**
+ * A write of `tty` by `t` is about to start (Linux's `n_tty_write`): with TOSTOP set, the
+ * background rule with SIGTTOU ({@link backgroundCheck}); without it, 0 at once.
+ * @returns 0 (write), -EIO (an orphaned background group, or init), `SYSCALL_BLOCKED` (SIGTTOU
+ *   went to the group: the write runs again from the start after it), or -EINTR.
+ */
+export function writeCheck(k: Kernel, t: Thread, tty: TerminalControl): number {
+  return tty.tostop ? backgroundCheck(k, t, tty, Sig.SIGTTOU) : 0;
 }
 
 /**
