@@ -30,6 +30,7 @@ export * from "./interrupts/vectors.js";
 export * from "./memory/address.js";
 export * from "./memory/boot-map.js";
 export * from "./memory/physical-memory.js";
+export * from "./memory/u64.js";
 // Memory types (PAT, MTRRs, their combination).
 export * from "./memtypes/effective.js";
 export * from "./memtypes/memory-type.js";

@@ -43,13 +43,14 @@
  * which are little-endian on every platform Node and browsers run on; the constructor checks it.
  *
  * A 64-bit quantity is read on hot paths as two 32-bit halves (`read32(pa)` is bits 0..31,
- * `read32(pa + 4)` is bits 32..63); `read64`/`write64` are the BigInt conveniences on top.
+ * `read32(pa + 4)` is bits 32..63); `read64`/`write64` are the BigInt conveniences on top, and
+ * `u64.ts` converts between the halves and a BigInt or a number.
  *
- * Related: `boot-map.ts` (the e820-style map a kernel reads), `address.ts`, `../mmu/mmu.ts` (reads
+ * Related: `boot-map.ts` (the e820-style map a kernel reads), `address.ts`, `u64.ts`, `../mmu/mmu.ts` (reads
  * page-table entries through {@link PhysicalMemory.peekSegment}).
  */
 import { ConfigurationError, InvalidArgumentError, InvariantError, PhysicalRangeError } from "../errors.js";
-import { FRAME_SIZE, hex, type Pfn, type PhysAddr, TWO_POW_32 } from "./address.js";
+import { FRAME_SIZE, hex, type Pfn, type PhysAddr } from "./address.js";
 import { type BootMemoryRegion, buildBootMap } from "./boot-map.js";
 
 /** The widths of one MMIO access in bytes (64-bit accesses reach a device as two 4-byte accesses). */
@@ -659,20 +660,4 @@ export class PhysicalMemory {
  */
 export function frameWordOffset(pfn: Pfn): number {
   return (pfn & SEGMENT_MASK) << 10;
-}
-
-/** Split a 64-bit BigInt into `[lo, hi]` unsigned 32-bit halves. `splitU64(0x1_0000_0002n)` is `[2, 1]`. */
-export function splitU64(value: bigint): [lo: number, hi: number] {
-  const v = BigInt.asUintN(64, value);
-  return [Number(v & 0xffffffffn), Number(v >> 32n)];
-}
-
-/** Join unsigned 32-bit halves into a BigInt. `joinU64(2, 1)` is `0x1_0000_0002n`. */
-export function joinU64(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-/** Join halves into a number when the value is below 2^53 (a physical address always is). */
-export function joinHalvesToNumber(lo: number, hi: number): number {
-  return (hi >>> 0) * TWO_POW_32 + (lo >>> 0);
 }
