@@ -51,4 +51,5 @@ export * from "./paging/stack-frame-source.js";
 export * from "./paging/tree.js";
 export * from "./paging/virtual-address.js";
 // The TLB.
+export * from "./tlb/api.js";
 export * from "./tlb/tlb.js";

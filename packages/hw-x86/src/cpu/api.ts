@@ -10,7 +10,7 @@ import type { Clock } from "../interrupts/clock.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import type { MtrrOptions } from "../memtypes/mtrr.js";
 import type { Cpl } from "../mmu/context.js";
-import type { TlbOptions } from "../tlb/tlb.js";
+import type { TlbOptions } from "../tlb/api.js";
 import type { Cpu } from "./cpu.js";
 import type { IpiMode } from "./ipi.js";
 import { CR0, CR4, EFER } from "./registers.js";

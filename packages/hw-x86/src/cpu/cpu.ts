@@ -53,7 +53,8 @@ import { type Cpl, contextFromRegisters, type TranslationContext } from "../mmu/
 import type { AccessKind, TranslateResult } from "../mmu/fault.js";
 import { Mmu } from "../mmu/mmu.js";
 import type { PageSize, VirtAddr } from "../paging/virtual-address.js";
-import { type InvpcidResult, Tlb } from "../tlb/tlb.js";
+import type { InvpcidResult } from "../tlb/api.js";
+import { Tlb } from "../tlb/tlb.js";
 import {
   type CpuOptions,
   type CpuTraceEvent,

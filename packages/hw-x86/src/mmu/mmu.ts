@@ -47,7 +47,8 @@ import { InvalidArgumentError, NonCanonicalAddressError } from "../errors.js";
 import { FRAME_SIZE, type PhysAddr, TWO_POW_32 } from "../memory/address.js";
 import type { PhysicalMemory } from "../memory/physical-memory.js";
 import type { PageSize, PagingLevel, VirtAddr } from "../paging/virtual-address.js";
-import { TLB_DIRTY, TLB_GLOBAL, TLB_LEVEL_SHIFT, TLB_NX, TLB_RW, TLB_US, type Tlb } from "../tlb/tlb.js";
+import { TLB_DIRTY, TLB_GLOBAL, TLB_LEVEL_SHIFT, TLB_NX, TLB_RW, TLB_US } from "../tlb/api.js";
+import type { Tlb } from "../tlb/tlb.js";
 import type { TranslationContext } from "./context.js";
 import {
   Access,
