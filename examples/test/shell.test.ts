@@ -258,12 +258,35 @@ describe("job control", () => {
     expect(answer(out, "fg")).toBe("cat | wc\n      1       1       6\n");
   });
 
-  it("a job left stopped when the shell exits is hung up (its group is orphaned) and init reaps it", () => {
-    const { out, sys } = session(["cat", "^Z", "exit"]);
+  it("exit with a stopped job warns once and stays (bash); a second exit in a row exits, and the kernel hangs the orphaned job up", () => {
+    const { out, sys } = session(["cat", "^Z", "exit", "exit"]);
+    expect(answer(out, "exit")).toBe("There are stopped jobs.\n");
     expect(out).toMatch(
-      /init: shell exited \(exited 0\); halting\ninit: reaped orphan \d+ \(killed by SIGHUP\)\n/,
+      /\$ exit\nThere are stopped jobs.\n\$ exit\ninit: shell exited \(exited 0\); halting\ninit: reaped orphan \d+ \(killed by SIGHUP\)\n/,
     );
     expect(sys.summary().leaks).toEqual([]);
+  });
+
+  it("the warning is given again after another command; jobs in between lets the next exit go (bash's exit_or_logout)", () => {
+    const { out, why } = session(["cat", "^Z", "exit", "help", "exit", "jobs", "exit 4"]);
+    expect(why).toBe("halted");
+    expect(out.match(/There are stopped jobs\.\n/g)).toHaveLength(2); // the exits before and after help
+    expect(answer(out, "jobs")).toBe("[1]+  Stopped                 cat\n");
+    expect(out).toContain("$ exit 4\ninit: shell exited (exited 4); halting\n");
+  });
+
+  it("^D at the prompt with a stopped job warns too; a second ^D ends the shell", () => {
+    const { out } = session(["cat", "^Z", "^D", "^D"]);
+    expect(out).toMatch(
+      /\$ \nThere are stopped jobs\.\n\$ \nsh: end of input\ninit: shell exited \(exited 0\)/,
+    );
+    expect(out).toMatch(/init: reaped orphan \d+ \(killed by SIGHUP\)\n/);
+  });
+
+  it("with no stopped job (a background one that has ended, or a stopped one that was continued and ended), exit exits at once", () => {
+    const { out, why } = session(["echo hi > /tmp/x &", "cat", "^Z", "fg", "^D", "exit"]);
+    expect(why).toBe("halted");
+    expect(out).not.toContain("There are stopped jobs.");
   });
 });
 

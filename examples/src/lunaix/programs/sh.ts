@@ -39,6 +39,9 @@
  *                    reports "Stopped" (it read the terminal: SIGTTIN) or "Done"
  *   fg [%n]          tcsetpgrp(0, pgid), kill(-pgid, SIGCONT), then as a foreground job
  *   bg [%n]          kill(-pgid, SIGCONT): it runs on in the background
+ *   exit, ^D         with a job stopped: "There are stopped jobs." and the shell stays; a second
+ *                    exit (or ^D) in a row, or one right after `jobs`, exits, and the kernel hangs
+ *                    the stopped jobs up (their groups are orphaned: SIGHUP, then SIGCONT)
  * ```
  *
  * Programs are found by path: a bare name is looked up in `/bin` (the kernel's exec and spawn
@@ -294,6 +297,12 @@ interface Shell {
   /** The shell's own process group, which gets the terminal back after each foreground job. */
   readonly pgid: number;
   readonly jobs: JobTable;
+  /**
+   * The next `exit` (or ^D) may leave with jobs stopped: the last command line was an exit
+   * refused with "There are stopped jobs." or `jobs` (bash's `exit_or_logout`). Any other command
+   * clears it; an empty line does not.
+   */
+  exitWarned: boolean;
 }
 
 /** Start the stages of one parsed command line; the job, or null when no stage could start. */
@@ -523,7 +532,7 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     for (const sig of [Sig.SIGQUIT, Sig.SIGTSTP, Sig.SIGTTIN, Sig.SIGTTOU])
       yield* sys.sigaction(sig, SIG_IGN, 0, 0);
   }
-  const sh: Shell = { io, jobControl, pgid: yield* sys.getpgrp(), jobs: new JobTable() };
+  const sh: Shell = { io, jobControl, pgid: yield* sys.getpgrp(), jobs: new JobTable(), exitWarned: false };
   yield* io.print("sh: type help for commands\n");
   for (;;) {
     yield* notifyJobs(sh);
@@ -531,11 +540,15 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     const line = yield* io.readLine(0);
     if (line === -Errno.EINTR) continue; // ^C at the prompt: the line is gone, a new prompt
     if (line === null || typeof line === "number") {
+      // ^D is an exit (bash's handle_eof_input_unit calls its exit builtin): the same warning.
+      if (yield* refuseExit(sh, "\n")) continue;
       yield* io.print("\nsh: end of input\n");
       return 0;
     }
     const text = line.trim();
     if (text === "" || text.startsWith("#")) continue;
+    const exitWarned = sh.exitWarned;
+    sh.exitWarned = false; // a command intervenes; exit and jobs set it again below
     const parsed = parseCommandLine(text);
     if (typeof parsed === "string") {
       yield* io.print(`${parsed}\n`);
@@ -562,6 +575,8 @@ export function* shMain(start: ProcessStart): UserCode<number> {
       continue;
     }
     if (cmd === "exit") {
+      sh.exitWarned = exitWarned;
+      if (yield* refuseExit(sh, "")) continue;
       // POSIX sh: `exit [n]` exits with n & 0xff; bash refuses a non-number and exits 2.
       const n = argv[1];
       if (n === undefined) return 0;
@@ -571,6 +586,7 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     }
     if (cmd === "jobs" || cmd === "fg" || cmd === "bg") {
       yield* jobBuiltin(sh, argv);
+      sh.exitWarned = cmd === "jobs"; // the user has seen the jobs: the next exit may go
       continue;
     }
     const report = cmd === "help" ? HELP : yield* io.lunadbg(argv.join(" "));
@@ -584,6 +600,21 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     if (n < 0) yield* io.print(`sh: ${parsed.out}: ${errorName(n)}\n`);
     yield* sys.close(fd);
   }
+}
+
+/**
+ * An `exit` or ^D with stopped jobs: the first one in a row is refused with bash's warning, so that
+ * a job is not lost by accident; the next one (or one right after `jobs`) exits, and the kernel
+ * then hangs up each stopped job, whose group the shell's exit orphans (SIGHUP, then SIGCONT:
+ * POSIX `_exit`). bash itself also sends SIGTERM then SIGCONT to its stopped jobs as it exits
+ * (`terminate_stopped_jobs`); this shell leaves it to the kernel's rule, as dash does.
+ * @returns whether the exit was refused (the warning is printed after `before`).
+ */
+function* refuseExit(sh: Shell, before: string): UserCode<boolean> {
+  if (sh.exitWarned || !sh.jobs.jobs.some(stopped)) return false;
+  sh.exitWarned = true;
+  yield* sh.io.print(`${before}There are stopped jobs.\n`);
+  return true;
 }
 
 const JOB_BUILTINS = new Set(["help", "exit", "jobs", "fg", "bg"]);
