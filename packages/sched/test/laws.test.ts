@@ -16,6 +16,48 @@ import {
 } from "../src/index.js";
 import { type LawOptions, policyLaws } from "../src/laws/index.js";
 
+/*
+ * Why each policy passes the numeric laws, not only that it did. B = 100·n + 500 picks (laws 3 and
+ * 4, n ≤ 8 threads alive, nice −5..5 → weights 335..3121, tickets 1..16, turns of ticks 1..7 cut at
+ * 200 ticks, newcomers run 1–3 one-cycle ticks); every pick runs at least one tick of ≥ 1 cycle.
+ *
+ * - fifo, rr: a requeued thread and a newcomer both go to the tail (FIFO never preempts, so the
+ *   law yields it after 200 ticks): a ready thread waits ≤ n − 1 picks.
+ * - mlfq (boost every 50 cycles): a boost keeps the ready order with level 0 first, so after it a
+ *   thread has ≤ n − 1 threads ahead at level 0, each of which runs once and goes behind it (to
+ *   the tail or a level down); newcomers enter behind it. Until the boost ≤ 50 picks: ≤ 50 + n.
+ * - jsix-mlfq: a ready thread climbs one level per ≤ 20 ticks the first time and 10 after (stale
+ *   after 10, checked every 10), so it is at level 0 within 80 ticks ≤ 80 picks; there ≤ n − 1 are
+ *   ahead of it, newcomers start at level 1, plus the turn in progress: ≤ 81 + n.
+ * - o1 (ℓ = starvationLimit × msCycles = 40 cycles per runnable thread): while the epoch is
+ *   younger than ℓ·n cycles it lasts ≤ ℓ·n picks; from then on every fresh slice goes to the
+ *   expired array and nothing preempts a thread picked from the active array (nothing better
+ *   enters it), so the active array drains in ≤ n picks and the arrays swap. A thread in the
+ *   active array waits ≤ ℓ·n + n picks, one in the expired array two epochs: ≤ 2(ℓ + 1)·n = 82·n.
+ *   With ℓ = 100 (Linux's 1000 ms at msCycles 0.1) the same argument gives 202·n, over B for
+ *   n ≥ 5; 100·n was the worst measured, which is not a proof, so the suite runs ℓ = 40.
+ * - stride (quantum 5): the picked thread has the least pass, so lead = pass − G ≤ 0 then (Σ
+ *   tickets × lead = 0); a turn is < 5 cycles before its last tick of ≤ 7, so after it lead ≤
+ *   11/5 stride, and lead ≥ −11/5 (n − 1) stride for the same reason. A ready X waits while G <
+ *   pass_X: each pick moves G by ≥ STRIDE1 / (5 × Σ tickets), Σ tickets ≤ t_X + 16(n − 1), so
+ *   ≤ 11 + 176(n − 1) / t_X picks; then newcomers join at G, behind X, and each of the ≤ 3 other
+ *   long-lived threads below X's pass gains ≥ a stride a turn: ≤ 11/5 (n − 1) + 1 turns each, and
+ *   ≤ 4 newcomers that came before. At n = 8, t_X = 1: 1243 + 3 × 16.4 + 4 = 1297 < 1300 = B
+ *   (tight in the worst case; the worst measured is ≈ 80·n).
+ * - cfs: every runnable vruntime stays within b = (period + 7) · 1024 / 335 = 94.8 of the
+ *   minimum (the spread property in policies.test.ts; period = 24 for n ≤ 8), and a pick runs
+ *   until sliceExec ≥ ideal or ≥ minGranularity, ≥ min(24·w/Σw, 3) cycles, so it moves the
+ *   picked thread's vruntime by ≥ 24·1024/(8·3121) ≈ 0.98. A long-lived thread is picked ahead
+ *   of X ≤ 94.8/0.98 + 1 ≈ 98 times; newcomer k + cap arrives after newcomer k ran, at
+ *   min_vruntime ≥ v_k, plus its START_DEBIT ≥ 0.98, so ≤ cap·98 newcomers go ahead: ≤ 98·n.
+ * - law 6, cfs: with the spread b (ticks ≤ 4 here: b = 28·1024/335) each thread's CPU time is
+ *   w_i(v_i − v_i(0))/1024 with both ends within b of the common minimum, so its share is w_i/W
+ *   ± 2b·w_i/(1024·T) ≤ 2 × 85.6 × 3121 / (1024 × 40000) = 1.3 points (the law allows 4);
+ *   stride: CPU time is 5 cycles × (ΔG + change of lead) / stride, and the lead stays within
+ *   [−8/5 (n − 1), 8/5] strides (turns < 5 + 4 cycles here), so ≤ 8/5 × 4 × 5 = 32 of 40,000
+ *   cycles off = 0.08 points; lottery: probabilistic — over ≥ 5,000 draws
+ *   Hoeffding puts a 4-point miss at P ≤ 2·e^(−2·5000·0.04²) ≈ 2·10⁻⁷ per thread and run.
+ */
 const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ["fifo", () => new FifoPolicy()],
   ["rr", () => new RoundRobinPolicy({ quantum: 4 })],
@@ -28,7 +70,7 @@ const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ],
   ["mlfq (no boost)", () => new MlfqPolicy()],
   ["jsix-mlfq", () => new JsixMlfqPolicy({ baseQuantum: 2 })],
-  ["o1", () => new O1Policy({ msCycles: 0.1 })],
+  ["o1", () => new O1Policy({ msCycles: 0.1, starvationLimit: 400 })],
   ["lottery", (cpu) => new LotteryPolicy({ random: new Xorshift32(0x1234 + cpu), quantum: 5 }), "tickets"],
   [
     "lottery (tree)",

@@ -150,6 +150,10 @@ describe("stride", () => {
             s.admit(threadId(t), { tickets: n });
             s.enqueue(threadId(t), "new");
           });
+          // Why exactly: strides are integers (720720 = lcm(1..16)), so passes compare exactly. All
+          // start at 0; thread i has a pass below STRIDE1 for exactly its first t_i quanta (0,
+          // s_i, …, (t_i − 1)·s_i), and the least pass runs, so the first Σ t_i quanta are exactly
+          // those; then every pass is STRIDE1 and the next period repeats it.
           const total = tickets.reduce((a, b) => a + b, 0);
           const counts = tickets.map(() => 0);
           for (let k = 0; k < total * periods; k++) {
@@ -325,7 +329,11 @@ describe("stride: a ticket change scales the remaining stride (Waldspurger & Wei
             s.enqueue(threadId(i), "new");
           });
           const passes = () => tickets.map((_, i) => s.passOf(threadId(i)));
-          // Lead = pass − global pass. No lead exceeds one stride, and Σ tickets × lead = 0; so
+          // Lead = pass − global pass. No lead exceeds one stride: the least pass runs, whose lead
+          // is ≤ 0 (Σ tickets × lead = 0), a quantum adds one stride less ΔG > 0, and
+          // client_modify turns lead ≤ old stride into lead ≤ new stride. Σ tickets × lead = 0:
+          // a quantum adds tickets × stride = STRIDE1 to it and Σ tickets × ΔG = STRIDE1, and
+          // client_modify keeps each tickets × lead. So
           // tickets_i × lead_i = −Σ_{j≠i} tickets_j × lead_j ≥ −(n − 1) × STRIDE1: a thread lags
           // at most n − 1 of its strides. (It can lag more than one: a thread of 6 tickets tied
           // with three of 1 waits while the lower ids run, and if it then drops to 1 ticket
@@ -471,6 +479,11 @@ describe("CFS", () => {
             p.admit(threadId(t), { nice: n });
             p.enqueue(threadId(t), "new");
           });
+          // Why it holds: a thread is picked as the least vruntime m (no yields here, so no skip
+          // buddy) and runs until sliceExec ≥ its ideal slice period·w/W, overshooting by less than
+          // one tick, so it leaves at < m + (period·w/W + maxTick)·1024/w ≤ m + bound; the least
+          // vruntime never decreases (vruntimes only grow), and a newcomer starts at
+          // 0 + period·1024/W ≤ bound. So every vruntime is in [m_now, m_now + bound].
           const maxTick = Math.max(...ticks);
           const bound = ((p.period(nices.length) + maxTick) * 1024) / Math.min(...nices.map(niceToWeight));
           let step = 0;
@@ -648,6 +661,10 @@ describe("CFS", () => {
             p.admit(threadId(t), { nice: ((t * 7) % 11) - 5 });
             idle.add(t);
           }
+          // Why it holds: update_min_vruntime only raises min_vruntime, to min(current, leftmost),
+          // which is ≤ every runnable vruntime at that moment; a thread becomes runnable at ≥
+          // min_vruntime (new: + START_DEBIT; migrated: min_vruntime) or ≥ min_vruntime −
+          // latency/2 (wake), and a runnable vruntime only grows, so the floor is never passed.
           let last = p.minVruntime;
           for (const o of ops) {
             const cur = p.current;
