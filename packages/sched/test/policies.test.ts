@@ -462,6 +462,8 @@ describe("lottery", () => {
     l.enqueue(threadId(1), "new");
     let a = 0;
     for (let k = 0; k < 4000; k++) if (runSlice(l).tid === 0) a++;
+    // The draws are fixed (seed 42), so this cannot flake; the tolerance is what any seed should
+    // meet: 4000 draws of p = 0.75 have σ = √(0.75 × 0.25 / 4000) = 0.68 points, so 3 is 4.4 σ.
     expect(Math.abs(a / 4000 - 0.75)).toBeLessThan(0.03);
   });
 });
@@ -519,6 +521,9 @@ describe("CFS", () => {
       ran[tid]! += r;
       total += r;
     }
+    // Bound: thread i ran w_i·Δv_i/1024, so share_0 − 1024/1359 = 1024·335·(Δv_0 − Δv_1)/(1359·1024·T),
+    // and |Δv_0 − Δv_1| ≤ the final spread ((24 + 1)·1024/335 = 76.4, see the property above) plus
+    // the start difference (24 − 18.1): ≤ 335 × 82.4 / (1359 × 20000) = 0.1 points.
     expect(Math.abs(ran[0]! / total - 1024 / 1359)).toBeLessThan(0.005);
   });
 

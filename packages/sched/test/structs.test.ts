@@ -95,6 +95,8 @@ describe("VruntimeTree (red-black, cached leftmost)", () => {
   it("stays balanced: 1023 ascending inserts give black height ≤ log2(n + 1)", () => {
     const t = new VruntimeTree();
     for (let i = 0; i < 1023; i++) t.insert(i, i);
+    // checkInvariants holds the red-black rules, and a subtree of black height bh has at least
+    // 2^bh − 1 nodes (CLRS lemma 13.1), so bh ≤ log2(1023 + 1) = 10 and the height ≤ 20.
     t.checkInvariants();
     expect(t.leftmostId()).toBe(0);
     expect(t.size).toBe(1023);
