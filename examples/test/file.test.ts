@@ -1,6 +1,6 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
 
-import { Errno, Kernel, libc, ProgramRegistry, Prot, WEXITSTATUS, Whence } from "@osbricks/kernel";
+import { Errno, FcntlCmd, Kernel, libc, ProgramRegistry, Prot, WEXITSTATUS, Whence } from "@osbricks/kernel";
 import { fileOperationsLaws } from "@osbricks/kernel/laws";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ function file(): { fs: Vfs; node: Inode } {
 describe("VfsFile", () => {
   it("reads what was written, from the shared offset", () => {
     const { fs, node } = file();
-    const f = new VfsFile(fs, node, true, true, false);
+    const f = new VfsFile(fs, node, true, true);
     expect(f.write(bytes("hello, lunaix"))).toBe(13);
     expect(f.seek(7, Whence.SEEK_SET)).toBe(7);
     expect(text(f.read(100))).toBe("lunaix");
@@ -30,7 +30,7 @@ describe("VfsFile", () => {
 
   it("a write past the end leaves a hole that reads as zeros", () => {
     const { fs, node } = file();
-    const f = new VfsFile(fs, node, true, true, false);
+    const f = new VfsFile(fs, node, true, true);
     f.write(bytes("ab"));
     f.seek(5, Whence.SEEK_SET);
     f.write(bytes("z"));
@@ -38,21 +38,23 @@ describe("VfsFile", () => {
     expect([...(f.read(10) as Uint8Array)]).toEqual([97, 98, 0, 0, 0, 122]);
   });
 
-  it("O_APPEND writes at the end whatever the offset", () => {
+  it("a write told O_APPEND goes to the end whatever the offset; one told nothing lands at the offset", () => {
     const { fs, node } = file();
-    new VfsFile(fs, node, false, true, false).write(bytes("one\n"));
-    const a = new VfsFile(fs, node, true, true, true);
+    new VfsFile(fs, node, false, true).write(bytes("one\n"));
+    const a = new VfsFile(fs, node, true, true);
     a.seek(0, Whence.SEEK_SET);
-    a.write(bytes("two\n"));
+    a.write(bytes("two\n"), OpenFlags.O_APPEND);
     a.seek(0, Whence.SEEK_SET);
-    expect(text(a.read(100))).toBe("one\ntwo\n");
+    a.write(bytes("ON"), 0);
+    a.seek(0, Whence.SEEK_SET);
+    expect(text(a.read(100))).toBe("ONe\ntwo\n");
   });
 
   it("refuses by access mode, bad seeks and size", () => {
     const { fs, node } = file();
-    expect(new VfsFile(fs, node, false, true, false).read(1)).toBe(-Errno.EBADF);
-    expect(new VfsFile(fs, node, true, false, false).write(bytes("x"))).toBe(-Errno.EBADF);
-    const f = new VfsFile(fs, node, true, true, false);
+    expect(new VfsFile(fs, node, false, true).read(1)).toBe(-Errno.EBADF);
+    expect(new VfsFile(fs, node, true, false).write(bytes("x"))).toBe(-Errno.EBADF);
+    const f = new VfsFile(fs, node, true, true);
     expect(f.seek(-1, Whence.SEEK_SET)).toBe(-Errno.EINVAL);
     expect(f.seek(0, 9)).toBe(-Errno.EINVAL);
     f.seek(FILE_MAX, Whence.SEEK_SET);
@@ -63,7 +65,7 @@ describe("VfsFile", () => {
     expect(f.write(bytes("abcd"))).toBe(2);
     expect(f.write(bytes("e"))).toBe(-Errno.EFBIG);
     expect(f.stat().size).toBe(FILE_MAX);
-    expect(new VfsFile(fs, fs.root, true, false, false).read(1)).toBe(-Errno.EISDIR);
+    expect(new VfsFile(fs, fs.root, true, false).read(1)).toBe(-Errno.EISDIR);
   });
 
   it("matches a byte-array model for any sequence of writes and seeks", () => {
@@ -74,7 +76,7 @@ describe("VfsFile", () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
         const { fs, node } = file();
-        const f = new VfsFile(fs, node, true, true, false);
+        const f = new VfsFile(fs, node, true, true);
         let model: number[] = [];
         let pos = 0;
         for (const o of ops) {
@@ -103,7 +105,7 @@ describe("VfsFile", () => {
       read: () => null,
       write: (b) => b.length,
     }) as Inode;
-    const f = new VfsFile(fs, dev, true, true, false);
+    const f = new VfsFile(fs, dev, true, true);
     expect(f.read(4)).toBeNull();
     expect(f.write(bytes("abc"))).toBe(3);
     expect(f.seek(0, Whence.SEEK_SET)).toBe(-Errno.ESPIPE);
@@ -122,7 +124,7 @@ describe("getdents64", () => {
     fs.mkdir("/bin");
     fs.installProgram("/bin/sh", "/bin/sh");
     const bin = fs.lookup("/bin") as Inode;
-    const f = new VfsFile(fs, bin, true, false, false);
+    const f = new VfsFile(fs, bin, true, false);
     const first = f.getdents(48) as Uint8Array; // room for "." and ".." only
     expect(first.length).toBe(48);
     const dv = new DataView(first.buffer, first.byteOffset);
@@ -136,7 +138,7 @@ describe("getdents64", () => {
     expect(text(rest.subarray(19, 21))).toBe("sh");
     expect(rest[18]).toBe(8); // DT_REG
     expect((f.getdents(100) as Uint8Array).length).toBe(0);
-    expect(new VfsFile(fs, bin, true, false, false).getdents(10)).toBe(-Errno.EINVAL);
+    expect(new VfsFile(fs, bin, true, false).getdents(10)).toBe(-Errno.EINVAL);
   });
 });
 
@@ -164,6 +166,56 @@ describe("open file descriptions through the system calls", () => {
         const other = yield* sys.open(path, OpenFlags.O_RDONLY, 0);
         const ab = yield* libc.read(other, 2);
         return ab instanceof Uint8Array && text(ab) === "ab" ? 0 : 6;
+      },
+    });
+    const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
+    const init = k.boot("init");
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
+  });
+});
+
+describe("O_APPEND is the open file description's flag (POSIX open, fcntl)", () => {
+  it("open(O_APPEND) writes at the end; F_SETFL clears it for the description, dups included; a second open of the file is not affected", () => {
+    const { fs } = ramFs();
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const path = yield* libc.cstring("/log");
+        const plain = yield* sys.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0);
+        yield* libc.write(plain, "0123456789");
+        const fd = yield* sys.open(path, OpenFlags.O_WRONLY | OpenFlags.O_APPEND, 0);
+        if ((yield* sys.fcntl(fd, FcntlCmd.F_GETFL, 0)) !== (OpenFlags.O_WRONLY | OpenFlags.O_APPEND))
+          return 1;
+        yield* libc.write(fd, "ab"); // at the end: 10
+        if ((yield* sys.lseek(fd, 0, Whence.SEEK_CUR)) !== 12) return 2;
+        const dup = yield* sys.dup(fd);
+        yield* sys.fcntl(dup, FcntlCmd.F_SETFL, 0); // through the dup: the description is shared
+        yield* sys.lseek(fd, 2, Whence.SEEK_SET);
+        yield* libc.write(fd, "XY"); // at the position now: 2
+        yield* sys.fcntl(fd, FcntlCmd.F_SETFL, OpenFlags.O_APPEND);
+        yield* sys.lseek(plain, 0, Whence.SEEK_SET);
+        yield* libc.write(plain, "-"); // the first description never had O_APPEND: at 0
+        yield* libc.write(dup, "!"); // at the end again: 12
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
+    const init = k.boot("init");
+    expect(k.run({ maxCycles: 1e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((r) => r.pid === init.pid)?.status).toBe(0);
+    expect(text(fs.readAt(fs.lookup("/log") as Inode, 0, 100))).toBe("-1XY456789ab!");
+  });
+
+  it("open(O_NONBLOCK) on the console: a read with no line typed is EAGAIN instead of waiting", () => {
+    const { fs } = ramFs();
+    fs.mknod("/tty", new SerialConsole({ sink: new LineSink(() => {}), echo: false }));
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const path = yield* libc.cstring("/tty");
+        const fd = yield* sys.open(path, OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_NONBLOCK, 0);
+        return (yield* libc.read(fd, 10)) === -Errno.EAGAIN ? 0 : 1;
       },
     });
     const k = new Kernel({ programs, personality: lunaixPersonality(fs, () => ""), paranoid: true });
@@ -223,7 +275,7 @@ describe("the file system in RAM", () => {
     const before = frames.freeFrames();
     const live = inodes.stats().objectsInUse;
     const n = fs.create("/big") as Inode;
-    const f = new VfsFile(fs, n, true, true, false);
+    const f = new VfsFile(fs, n, true, true);
     expect(f.write(new Uint8Array(3 * 4096 + 1).fill(7))).toBe(3 * 4096 + 1);
     expect(n.pages.filter((p) => p !== 0)).toHaveLength(4);
     fs.checkInvariants(); // the record in RAM says 4 frames, size 12289
@@ -241,7 +293,7 @@ describe("the file system in RAM", () => {
   it("a hole takes no frame, and reads as zeros", () => {
     const { fs } = ramFs();
     const n = fs.create("/sparse") as Inode;
-    const f = new VfsFile(fs, n, true, true, false);
+    const f = new VfsFile(fs, n, true, true);
     f.seek(5 * 4096, Whence.SEEK_SET);
     f.write(bytes("end"));
     expect(n.pages.filter((p) => p !== 0)).toHaveLength(1);
@@ -252,7 +304,7 @@ describe("the file system in RAM", () => {
   it("out of RAM: a short write, then ENOSPC; nothing leaks", () => {
     const { fs, frames } = ramFs(64);
     const n = fs.create("/fill") as Inode;
-    const f = new VfsFile(fs, n, true, true, false);
+    const f = new VfsFile(fs, n, true, true);
     const free = frames.freeFrames();
     const want = (free + 2) * 4096;
     const r = f.write(new Uint8Array(want));
@@ -268,7 +320,7 @@ describe("the file system in RAM", () => {
     const { fs, frames, inodes } = ramFs();
     fs.mkdir("/d");
     const n = fs.create("/d/f") as Inode;
-    new VfsFile(fs, n, false, true, false).write(new Uint8Array(10_000));
+    new VfsFile(fs, n, false, true).write(new Uint8Array(10_000));
     fs.unmount();
     inodes.destroy();
     expect(frames.freeFrames()).toBe(1023); // everything but frame 0, the root's slab included
@@ -278,9 +330,9 @@ describe("the file system in RAM", () => {
 
 describe("VfsFile keeps the kernel's FileOperations laws", () => {
   const kinds: Record<string, (fs: Vfs) => VfsFile> = {
-    "a regular file, read-write": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true, false),
-    "a regular file, O_APPEND": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true, true),
-    "a directory": (fs) => new VfsFile(fs, fs.root, true, false, false),
+    // Each write is told O_APPEND or not, as the laws draw it (fcntl F_SETFL between writes).
+    "a regular file, read-write": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true),
+    "a directory": (fs) => new VfsFile(fs, fs.root, true, false),
     "a device": (fs) => {
       const dev = fs.mknod("/null", {
         name: "null",
@@ -288,12 +340,12 @@ describe("VfsFile keeps the kernel's FileOperations laws", () => {
         read: () => new Uint8Array(0),
         write: (b) => b.length,
       });
-      return new VfsFile(fs, dev as Inode, true, true, false);
+      return new VfsFile(fs, dev as Inode, true, true);
     },
     // The laws caught read(0) waiting for a line here (it must return 0 at once).
     "the serial console": (fs) => {
       const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
-      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true, false);
+      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
     },
   };
   for (const [what, make] of Object.entries(kinds)) {

@@ -3,7 +3,7 @@
 // it names was written (a mutation audit found them passing), and each expects the law's message
 // to name the mistake.
 import { describe, expect, it } from "vitest";
-import { Errno, FileType, Whence } from "../src/index.js";
+import { Errno, FileType, StatusFlags, Whence } from "../src/index.js";
 import { fileOperationsLaws, pipeLaws } from "../src/laws/index.js";
 
 /** The index of the law "a regular file is an array of bytes" in {@link fileOperationsLaws}. */
@@ -14,8 +14,13 @@ interface RegularBug {
   readonly shortByOne?: boolean;
   /** Every write goes to the end of the file, as if O_APPEND, whatever the position. */
   readonly alwaysAppends?: boolean;
-  /** Opened with O_APPEND, but writes land at the position. */
+  /** Told O_APPEND, but writes land at the position. */
   readonly appendIgnored?: boolean;
+  /**
+   * Asks itself instead of being told: O_APPEND is what it was opened with (its own `append`
+   * field), whatever the flags of the write say (an F_SETFL since the open goes unseen).
+   */
+  readonly ownAppend?: boolean;
   /** A read returns `null` ("would block"), with a wait list, every other call. */
   readonly blocks?: boolean;
 }
@@ -29,7 +34,7 @@ class Mutant {
   private readonly list: never[] = [];
   constructor(
     private readonly bug: RegularBug,
-    /** Opened with O_APPEND (the laws read this field, as they read the Lunaix example's `VfsFile.append`). */
+    /** Opened with O_APPEND: only the `ownAppend` bug looks at it (the laws never do). */
     readonly append = false,
   ) {}
   read(max: number): Uint8Array | null {
@@ -40,8 +45,11 @@ class Mutant {
     this.pos += n;
     return out;
   }
-  write(b: Uint8Array): number {
-    const toEnd = this.bug.alwaysAppends || (this.append && !this.bug.appendIgnored);
+  write(b: Uint8Array, flags = 0): number {
+    const told = (flags & StatusFlags.O_APPEND) !== 0;
+    const toEnd = this.bug.ownAppend
+      ? this.append
+      : this.bug.alwaysAppends || (told && !this.bug.appendIgnored);
     if (toEnd) this.pos = this.data.length;
     for (let i = this.data.length; i < this.pos; i++) this.data[i] = 0;
     for (let i = 0; i < b.length; i++) this.data[this.pos + i] = b[i]!;
@@ -65,9 +73,13 @@ class Mutant {
 describe("the regular-file law catches a student's planted bug", () => {
   const regular = (make: () => Mutant) => fileOperationsLaws(make, { numRuns: 100 })[REGULAR]!;
 
-  it("the unbroken mutant keeps every law, with and without O_APPEND", () => {
-    for (const law of fileOperationsLaws(() => new Mutant({}), { numRuns: 100 })) law.check();
-    for (const law of fileOperationsLaws(() => new Mutant({}, true), { numRuns: 100 })) law.check();
+  it("the unbroken mutant keeps every law: O_APPEND drawn per write, always on, always off", () => {
+    for (const append of [undefined, true, false])
+      for (const law of fileOperationsLaws(() => new Mutant({}), {
+        numRuns: 100,
+        ...(append === undefined ? {} : { append }),
+      }))
+        law.check();
   });
 
   it("finding 1: a read that returns one byte fewer than the file has, caught with few runs on every seed", () => {
@@ -85,10 +97,19 @@ describe("the regular-file law catches a student's planted bug", () => {
     );
   });
 
-  it("finding 2 (mirror): a file opened with O_APPEND whose write lands at the position", () => {
+  it("finding 2 (mirror): a write told O_APPEND that lands at the position", () => {
     expect(() => regular(() => new Mutant({ appendIgnored: true }, true)).check()).toThrow(
-      /opened with O_APPEND, but write\(\d+ bytes\) landed at \d+, not at the end/,
+      /written with O_APPEND, but write\(\d+ bytes\) landed at \d+, not at the end/,
     );
+  });
+
+  it("finding 4: a file that keeps O_APPEND from its open instead of the write's flags (fcntl F_SETFL changes them)", () => {
+    // It passed when the laws read O_APPEND from the file's own `append` field: they asked the file.
+    for (const opened of [true, false])
+      expect(
+        () => regular(() => new Mutant({ ownAppend: true }, opened)).check(),
+        `opened ${opened}`,
+      ).toThrow(/O_APPEND/);
   });
 
   it("finding 3: a regular file whose read would block", () => {

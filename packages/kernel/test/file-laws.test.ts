@@ -10,6 +10,7 @@ import {
   Pipe,
   PipeReadEnd,
   PipeWriteEnd,
+  StatusFlags,
   Whence,
 } from "../src/index.js";
 import { fileOperationsLaws, pipeLaws } from "../src/laws/index.js";
@@ -127,7 +128,8 @@ class MemFile {
     if (!this.bug.readDoesNotAdvance) this.pos += n;
     return out;
   }
-  write(b: Uint8Array): number {
+  write(b: Uint8Array, flags = 0): number {
+    if ((flags & StatusFlags.O_APPEND) !== 0) this.pos = this.data.length; // told, at each write
     for (let i = this.data.length; i < this.pos; i++) this.data[i] = this.bug.holeGarbage ? 0xcc : 0;
     for (let i = 0; i < b.length; i++) this.data[this.pos + i] = b[i]!;
     this.pos += b.length;

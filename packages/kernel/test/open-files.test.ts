@@ -9,6 +9,8 @@ import {
   compute,
   Errno,
   type ExecutableImage,
+  FcntlCmd,
+  FD_CLOEXEC,
   FileMode,
   type FileOperations,
   type FileStat,
@@ -20,6 +22,7 @@ import {
   ProgramRegistry,
   Sig,
   STAT_BYTES,
+  StatusFlags,
   posixStubs as sys,
   type UserCode,
   Whence,
@@ -30,8 +33,13 @@ class Counted implements FileOperations {
   readonly kind = "counted";
   releases = 0;
   pos = 0;
+  /** The status flags each write was told (`write`'s second argument), in order. */
+  readonly toldFlags: number[] = [];
   read = (): Uint8Array => new Uint8Array(0);
-  write = (b: Uint8Array): number => b.length;
+  write = (b: Uint8Array, flags: number): number => {
+    this.toldFlags.push(flags);
+    return b.length;
+  };
   lseek(offset: number, whence: number): number {
     const next = (whence === Whence.SEEK_SET ? 0 : whence === Whence.SEEK_CUR ? this.pos : 5000) + offset;
     if (next < 0) return -Errno.EINVAL;
@@ -67,13 +75,13 @@ function* check(cond: boolean, code: number): UserCode<void> {
 }
 
 /** Boot `init` with fd 3 = a counted file (FD_CLOEXEC if asked) and fd 4 = its probe; run to the end. */
-function boot(init: () => UserCode<number>, extra: ExecutableImage[] = [], cloexec = false) {
+function boot(init: () => UserCode<number>, extra: ExecutableImage[] = [], cloexec = false, flags = 0) {
   const programs = new ProgramRegistry().register({ name: "init", main: init });
   for (const e of extra) programs.register(e);
   const k = new Kernel({ programs, paranoid: true });
   const p = k.boot("init");
   const counted = new Counted();
-  expect(p.files.install(new OpenFile(counted, FileMode.READ_WRITE), cloexec)).toBe(A);
+  expect(p.files.install(new OpenFile(counted, FileMode.READ_WRITE, flags), cloexec)).toBe(A);
   expect(p.files.install(new OpenFile(new Probe(counted), FileMode.READ))).toBe(PROBE);
   const r = k.run({ maxCycles: 5e8 });
   const reaped = k.life.reapedByKernel.find((x) => x.pid === p.pid);
@@ -211,5 +219,84 @@ describe("the operations behind a descriptor", () => {
     expect(f.released).toBe(true);
     expect(() => f.get()).toThrow(/already released/);
     expect((f.ops as Counted).releases).toBe(1);
+  });
+});
+
+describe("status flags belong to the open file description (POSIX XBD 3.258, fcntl)", () => {
+  const { O_APPEND, O_NONBLOCK } = StatusFlags;
+
+  it("each write tells the file the description's flags of the moment; F_SETFL through one descriptor changes them for its dups and a forked child", () => {
+    const { status, counted } = boot(
+      function* () {
+        yield* libc.write(A, "a"); // told O_APPEND: the description was opened with it
+        yield* check((yield* sys.fcntl(A, FcntlCmd.F_GETFL, 0)) === (2 | O_APPEND), 1); // O_RDWR | O_APPEND
+        const d = yield* sys.dup(A);
+        yield* check((yield* sys.fcntl(d, FcntlCmd.F_SETFL, 0)) === 0, 2);
+        yield* libc.write(A, "b"); // cleared through the dup: no O_APPEND
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* sys.fcntl(A, FcntlCmd.F_SETFL, O_APPEND | O_NONBLOCK | 0o100 | 1); // O_CREAT, O_WRONLY ignored
+          return 0;
+        }
+        yield* libc.waitpid(c);
+        yield* check((yield* sys.fcntl(d, FcntlCmd.F_GETFL, 0)) === (2 | O_APPEND | O_NONBLOCK), 3);
+        yield* libc.write(d, "c");
+        return 0;
+      },
+      [],
+      false,
+      O_APPEND,
+    );
+    expect(status).toBe(0);
+    expect(counted.toldFlags).toEqual([O_APPEND, 0, O_APPEND | O_NONBLOCK]);
+  });
+
+  it("F_GETFD/F_SETFD: FD_CLOEXEC is the descriptor's own (a dup has it clear); EINVAL for another command, EBADF for no file", () => {
+    const { status } = boot(
+      function* () {
+        yield* check((yield* sys.fcntl(A, FcntlCmd.F_GETFD, 0)) === FD_CLOEXEC, 1);
+        const d = yield* sys.dup(A);
+        yield* check((yield* sys.fcntl(d, FcntlCmd.F_GETFD, 0)) === 0, 2);
+        yield* check((yield* sys.fcntl(A, FcntlCmd.F_SETFD, 0)) === 0, 3);
+        yield* check((yield* sys.fcntl(A, FcntlCmd.F_GETFD, 0)) === 0, 4);
+        yield* check((yield* sys.fcntl(d, FcntlCmd.F_SETFD, FD_CLOEXEC)) === 0, 5);
+        yield* check((yield* sys.fcntl(d, FcntlCmd.F_GETFD, 0)) === FD_CLOEXEC, 6);
+        yield* check((yield* sys.fcntl(A, 0, 0)) === -Errno.EINVAL, 7); // F_DUPFD: not provided
+        yield* check((yield* sys.fcntl(9, FcntlCmd.F_GETFL, 0)) === -Errno.EBADF, 8);
+        yield* check((yield* sys.fcntl(PROBE, FcntlCmd.F_GETFL, 0)) === 0, 9); // O_RDONLY, no flags
+        return 0;
+      },
+      [],
+      true,
+    );
+    expect(status).toBe(0);
+  });
+
+  it("O_NONBLOCK: an empty pipe's read and a full pipe's write return EAGAIN instead of waiting; a long write returns what fit", () => {
+    const { status } = boot(function* () {
+      const [r, w] = yield* libc.pipe();
+      yield* sys.fcntl(r, FcntlCmd.F_SETFL, O_NONBLOCK);
+      yield* sys.fcntl(w, FcntlCmd.F_SETFL, O_NONBLOCK);
+      yield* check((yield* libc.read(r, 10)) === -Errno.EAGAIN, 1);
+      yield* check((yield* libc.write(w, new Uint8Array(3000))) === 3000, 2);
+      // 1096 bytes of room: a PIPE_BUF write that does not fit moves nothing (POSIX write)...
+      yield* check((yield* libc.write(w, new Uint8Array(2000))) === -Errno.EAGAIN, 3);
+      // ...a longer one takes what fits and returns its count.
+      yield* check((yield* libc.write(w, new Uint8Array(5000))) === 1096, 4);
+      yield* check((yield* libc.write(w, new Uint8Array(1))) === -Errno.EAGAIN, 5);
+      const got = yield* libc.read(r, 8192);
+      yield* check(got instanceof Uint8Array && got.length === 4096, 6);
+      // Cleared again: a read of the empty pipe waits, here for a child's write.
+      yield* sys.fcntl(r, FcntlCmd.F_SETFL, 0);
+      if ((yield* sys.fork()) === 0) {
+        yield* compute(20_000);
+        yield* libc.write(w, "late");
+        return 0;
+      }
+      const late = yield* libc.read(r, 10);
+      yield* check(late instanceof Uint8Array && late.length === 4, 7);
+      return 0;
+    });
+    expect(status).toBe(0);
   });
 });

@@ -6,9 +6,13 @@
  *
  * ```
  *   fd 3 ─┐                     kernel                      this file
- *         ├─▶ OpenFile { refs 2, mode } ─ops─▶ VfsFile { inode, offset, append } ─▶ Inode (bytes, or a driver)
- *   fd 5 ─┘  (dup: one offset for both; a second open() gets its own)
+ *         ├─▶ OpenFile { refs 2, mode, flags } ─ops─▶ VfsFile { inode, offset } ─▶ Inode (bytes, or a driver)
+ *   fd 5 ─┘  (dup: one offset and one set of status flags for both; a second open() gets its own)
  * ```
+ *
+ * The status flags (O_APPEND, O_NONBLOCK) are the kernel's `OpenFile.flags`, which `open` sets
+ * and `fcntl(F_SETFL)` changes; each `write` is told them, so O_APPEND is decided at every write
+ * from the description's flag of the moment, never from what the file remembers of its open.
  *
  * The kernel reads, writes, seeks and stats through these operations, and calls `release` once,
  * when the description's last descriptor goes (close, exit, exec of an O_CLOEXEC descriptor):
@@ -31,6 +35,7 @@ import {
   type FileOperations,
   type FileStat,
   FileType,
+  StatusFlags,
   type TerminalControl,
   type Waiter,
   Whence,
@@ -46,7 +51,8 @@ export const OpenFlags = {
   O_EXCL: 0o200,
   O_NOCTTY: 0o400,
   O_TRUNC: 0o1000,
-  O_APPEND: 0o2000,
+  O_APPEND: StatusFlags.O_APPEND,
+  O_NONBLOCK: StatusFlags.O_NONBLOCK,
   O_DIRECTORY: 0o200000,
   O_CLOEXEC: 0o2000000,
 } as const;
@@ -80,7 +86,6 @@ export class VfsFile implements FileOperations {
     readonly inode: Inode,
     readonly readable: boolean,
     readonly writable: boolean,
-    readonly append: boolean,
   ) {
     fs.opened(inode);
   }
@@ -112,13 +117,16 @@ export class VfsFile implements FileOperations {
     return out;
   }
 
-  /** Write `bytes` at the offset (at the end with O_APPEND) and advance it. Returns the count or -errno. */
-  write(bytes: Uint8Array): number {
+  /**
+   * Write `bytes` at the offset — at the end when `flags` (the description's status flags at this
+   * call) has O_APPEND — and advance it. Returns the count or -errno.
+   */
+  write(bytes: Uint8Array, flags = 0): number {
     if (!this.writable) return -Errno.EBADF;
     const n = this.inode;
     if (n.kind === "char") return n.device!.write(bytes);
     if (n.kind !== "file") return -Errno.EBADF;
-    if (this.append) this.offset = n.size;
+    if ((flags & StatusFlags.O_APPEND) !== 0) this.offset = n.size; // POSIX write: to the end first
     const done = this.fs.writeAt(n, this.offset, bytes);
     if (done > 0) this.offset += done;
     return done;

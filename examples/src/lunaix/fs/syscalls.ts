@@ -29,6 +29,7 @@ import {
   FileMode,
   type Kernel,
   OpenFile,
+  STATUS_FLAGS_MASK,
   type SyscallHandler,
   type Thread,
   writablePrefix,
@@ -43,7 +44,7 @@ export const fsSyscallDecls = {
     args: [
       arg.ptr("path", { access: "in", len: 1, doc: "NUL-terminated absolute path" }),
       arg.flags("flags", OpenFlags, {
-        doc: "O_RDONLY/O_WRONLY/O_RDWR plus O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_DIRECTORY, O_CLOEXEC",
+        doc: "O_RDONLY/O_WRONLY/O_RDWR plus O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_DIRECTORY, O_CLOEXEC",
       }),
       arg.int("mode", { min: 0, max: 0o7777, doc: "ignored: the file system keeps no permissions" }),
     ],
@@ -151,15 +152,11 @@ export function fsHandlers(k: Kernel, fs: Vfs): Record<keyof typeof fsSyscallDec
       if (node.kind === "dir" && (acc !== OpenFlags.O_RDONLY || creatNoDir)) return -Errno.EISDIR;
       if ((flags & OpenFlags.O_TRUNC) !== 0 && node.kind === "file" && acc !== OpenFlags.O_RDONLY)
         fs.truncate(node);
-      const file = new VfsFile(
-        fs,
-        node,
-        acc !== OpenFlags.O_WRONLY,
-        acc !== OpenFlags.O_RDONLY,
-        (flags & OpenFlags.O_APPEND) !== 0,
-      );
+      const file = new VfsFile(fs, node, acc !== OpenFlags.O_WRONLY, acc !== OpenFlags.O_RDONLY);
       const mode = (file.readable ? FileMode.READ : 0) | (file.writable ? FileMode.WRITE : 0);
-      const fd = t.process.files.install(new OpenFile(file, mode), (flags & OpenFlags.O_CLOEXEC) !== 0);
+      // O_APPEND and O_NONBLOCK go to the description (fcntl F_GETFL/F_SETFL), not to the file.
+      const description = new OpenFile(file, mode, flags & STATUS_FLAGS_MASK);
+      const fd = t.process.files.install(description, (flags & OpenFlags.O_CLOEXEC) !== 0);
       if (fd < 0) file.release(); // not reachable (checked above), but never leak the inode's open
       if (fd < 0) return -Errno.EMFILE;
       // A session leader without a controlling terminal that opens one acquires it (System V and

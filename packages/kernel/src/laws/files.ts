@@ -12,14 +12,14 @@
  * | "would block" comes with a wait list | the kernel parks the thread there; no list: EAGAIN |
  * | a seekable file's position is what lseek said | `lseek(0, SEEK_CUR)` reports, never moves |
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
- * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end |
+ * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end; O_APPEND as each write's flags say |
  * | release gives back what the file held | the last close (Linux `fput` → `->release`); nothing is called on the file after it |
  *
  * The last law applies to files whose stat says S_IFREG and that have an lseek. It checks them
  * against a model that learns the file's bytes as it reads them (a file may start with content):
  *
  * ```
- *   write n at pos:  lands at pos — at the end if and only if opened with O_APPEND — position = at + n,
+ *   write n at pos:  lands at pos — at the end if and only if told O_APPEND — position = at + n,
  *                    size = max(size, at + n), bytes between the old end and `at` read as zeros (a hole)
  *   read max at pos: exactly min(max, size - pos) bytes (0 at or past the end), those written there
  *   lseek(o, w):     SET → o, CUR → pos + o, END → size + o; a negative result is EINVAL and moves nothing
@@ -27,13 +27,18 @@
  * ```
  *
  * Its calls are drawn so that reads land on data (writes of 1..600 bytes, seeks inside a file of a
- * few KiB or just past its end): a read one byte short is found within 30 runs. Whether the file
- * was opened with O_APPEND comes from {@link FileLawOptions.append} or the file's own `append`.
+ * few KiB or just past its end): a read one byte short is found within 30 runs.
+ *
+ * O_APPEND is a status flag of the open file description (POSIX XBD 3.258, `fcntl` F_SETFL), not
+ * of the file: the kernel tells `write` the flags of each call, and the laws do the same. Unless
+ * {@link FileLawOptions.append} fixes it, each write draws O_APPEND afresh, as a program that sets
+ * and clears it with `fcntl(F_SETFL)` between writes would; a file that decides from what it was
+ * opened with, rather than from the flags it is given, is caught.
  *
  * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
 import fc from "fast-check";
-import type { FileOperations, Waiter } from "../posix/files.js";
+import { type FileOperations, StatusFlags, type Waiter } from "../posix/files.js";
 import { Whence } from "../posix/table.js";
 import { Errno, MAX_ERRNO } from "../syscalls/errno.js";
 import type { Law, LawOptions } from "./law.js";
@@ -45,12 +50,15 @@ const S_IFREG = 0o100000;
 
 type Op =
   | { readonly kind: "read"; readonly max: number }
-  | { readonly kind: "write"; readonly bytes: Uint8Array }
+  /** `append`: the write is told O_APPEND (its description's flag at the call). */
+  | { readonly kind: "write"; readonly bytes: Uint8Array; readonly append: boolean }
   | { readonly kind: "seek"; readonly offset: number; readonly whence: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.nat(9000).map((max) => ({ kind: "read" as const, max })),
-  fc.uint8Array({ maxLength: 6000 }).map((bytes) => ({ kind: "write" as const, bytes })),
+  fc
+    .tuple(fc.uint8Array({ maxLength: 6000 }), fc.boolean())
+    .map(([bytes, append]) => ({ kind: "write" as const, bytes, append })),
   fc
     .tuple(fc.integer({ min: -100, max: 10_000 }), fc.integer({ min: 0, max: 2 }))
     .map(([offset, whence]) => ({ kind: "seek" as const, offset, whence })),
@@ -79,11 +87,14 @@ const regularOp: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .oneof(
-        { weight: 9, arbitrary: fc.tuple(fc.integer({ min: 1, max: 600 }), fc.nat(255)).map(pattern) },
-        { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+      .tuple(
+        fc.oneof(
+          { weight: 9, arbitrary: fc.tuple(fc.integer({ min: 1, max: 600 }), fc.nat(255)).map(pattern) },
+          { weight: 1, arbitrary: fc.constant(new Uint8Array(0)) },
+        ),
+        fc.boolean(),
       )
-      .map((bytes) => ({ kind: "write" as const, bytes })),
+      .map(([bytes, append]) => ({ kind: "write" as const, bytes, append })),
   },
   {
     weight: 3,
@@ -122,7 +133,7 @@ function apply(f: FileOperations, o: Op): "read" | "write" | null {
       throw new Error(`${name}(${o.max}) returned ${String(r?.length)} bytes: more than asked`);
     }
   } else if (o.kind === "write") {
-    const r = f.write(o.bytes);
+    const r = f.write(o.bytes, o.append ? StatusFlags.O_APPEND : 0);
     if (r === null) {
       blocked = "write";
       if (f.waiters?.("write") === undefined)
@@ -153,8 +164,8 @@ const parkedProbe = (): Waiter => ({ wakeToRetry: () => {} });
 interface RegularModel {
   size: number;
   pos: number;
-  /** Opened with O_APPEND: every write lands at the end (POSIX `write`). */
-  readonly append: boolean;
+  /** O_APPEND for every write (true), for none (false), or as each write draws it (undefined). */
+  readonly append: boolean | undefined;
   /** Byte at each offset, or -1 when not known yet (content the file started with). */
   readonly bytes: number[];
 }
@@ -189,7 +200,8 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
     const here = seek(0, Whence.SEEK_CUR);
     if (here !== m.pos) throw new Error(`${where}: after reading ${r.length} bytes the position is ${here}`);
   } else if (o.kind === "write") {
-    const n = f.write(o.bytes);
+    const append = m.append ?? o.append;
+    const n = f.write(o.bytes, append ? StatusFlags.O_APPEND : 0);
     if (n === null || n === -EAGAIN)
       throw new Error(
         `${where}: write(${o.bytes.length} bytes) returned ${n === null ? 'null ("would block")' : "-EAGAIN"}, but a regular file never blocks (POSIX write)`,
@@ -199,14 +211,14 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
     const at = here - n;
     // POSIX write: the bytes land at the position, or — O_APPEND — the position is first set to
     // the end of the file; either way it ends just past them.
-    const want = m.append ? m.size : m.pos;
+    const want = append ? m.size : m.pos;
     if (at !== want) {
       const wrote = `write(${o.bytes.length} bytes) took ${n} and left the position at ${here}`;
       throw new Error(
-        m.append
-          ? `${where}: opened with O_APPEND, but write(${o.bytes.length} bytes) landed at ${at}, not at the end (${m.size}) (POSIX write: O_APPEND sets the offset to the end before each write)`
+        append
+          ? `${where}: written with O_APPEND, but write(${o.bytes.length} bytes) landed at ${at}, not at the end (${m.size}) (POSIX write: O_APPEND sets the offset to the end before each write; the flag is write's argument, not the file's: fcntl F_SETFL changes it)`
           : at === m.size
-            ? `${where}: ${wrote}: it went to the end of the file, but it was not opened with O_APPEND: it must land at the position ${m.pos} (POSIX write)`
+            ? `${where}: ${wrote}: it went to the end of the file, but it was not opened with O_APPEND: it must land at the position ${m.pos} (POSIX write; the flags argument says whether the description has O_APPEND now)`
             : `${where}: ${wrote}: it landed at ${at}, not at the position ${m.pos} (POSIX write)`,
       );
     }
@@ -234,10 +246,12 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
 /** Options of {@link fileOperationsLaws}: the shared {@link LawOptions} and how the files were opened. */
 export interface FileLawOptions extends LawOptions {
   /**
-   * Whether the factory's files were opened with O_APPEND (every write lands at the end, POSIX
-   * `write`). Default: the file's own `append` field when it has a boolean one (an open file
-   * description that keeps its flag, as Linux's `f_flags & O_APPEND`, or the Lunaix example's
-   * `VfsFile.append`), else `false`: a write must land at the position.
+   * Whether the laws' writes carry O_APPEND (`write(bytes, StatusFlags.O_APPEND)`: every write
+   * lands at the end, POSIX `write`): `true` for every write, `false` for none. Default: drawn
+   * afresh for each write, as `fcntl(F_SETFL)` may set and clear it between two writes, so a file
+   * that decides O_APPEND from anything but the flags it is given fails. (Before the flag moved
+   * to the open file description, the default read the file's own `append` field; the laws no
+   * longer ask the file.)
    */
   readonly append?: boolean;
   /**
@@ -250,26 +264,18 @@ export interface FileLawOptions extends LawOptions {
   readonly held?: () => number;
 }
 
-/** Whether `f` was opened with O_APPEND, by `opts.append` or the file's own `append` field. */
-function openedWithAppend(f: FileOperations, opts: FileLawOptions): boolean {
-  if (opts.append !== undefined) return opts.append;
-  const own = (f as { readonly append?: unknown }).append;
-  return typeof own === "boolean" ? own : false;
-}
-
 /**
  * The laws of a {@link FileOperations} implementation.
  *
  * @param factory makes a fresh file (and whatever it needs: a pipe, a file system) per run; the
  * laws call its `release()` (when it has one) once at the end of each run, as the kernel does when
  * the last descriptor goes. For the two ends of a pipe driven together, see {@link pipeLaws}.
- * @param opts runs, seed, and whether the files were opened with O_APPEND ({@link FileLawOptions}).
+ * @param opts runs, seed, and whether every write carries O_APPEND ({@link FileLawOptions}).
  * @example
  * ```ts
  * for (const law of fileOperationsLaws(() => new Console())) it(law.name, () => law.check());
- * // A file system's file opened with O_APPEND (declared, or read from the file's `append` field):
- * for (const law of fileOperationsLaws(() => openMyFile("/log", { append: true }), { append: true }))
- *   it(law.name, () => law.check());
+ * // A file system's file; its writes are told O_APPEND or not, as drawn:
+ * for (const law of fileOperationsLaws(() => openMyFile("/log"))) it(law.name, () => law.check());
  * ```
  */
 export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawOptions = {}): Law[] {
@@ -303,7 +309,7 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
             if (r === null) throw new Error(`${f.kind}.read(0) would block`);
             if (r instanceof Uint8Array && r.length !== 0)
               throw new Error(`${f.kind}.read(0) returned bytes`);
-            const w = f.write(new Uint8Array(0));
+            const w = f.write(new Uint8Array(0), 0);
             if (w !== null && w > 0) throw new Error(`${f.kind}.write(0 bytes) returned ${w}`);
             f.release?.();
           }),
@@ -311,7 +317,7 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
         ),
     },
     {
-      name: "file operations: a regular file is an array of bytes — reads return what was written there, zeros in holes and 0 bytes at the end, and never block; writes land at the position (at the end with O_APPEND) and move it by their count",
+      name: "file operations: a regular file is an array of bytes — reads return what was written there, zeros in holes and 0 bytes at the end, and never block; writes land at the position (at the end when told O_APPEND) and move it by their count",
       check: () =>
         fc.assert(
           fc.property(fc.array(regularOp, { minLength: 1, maxLength: 30, size: "max" }), (ops) => {
@@ -321,8 +327,7 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
               return; // not a regular file: the law says nothing about it
             }
             const pos = f.lseek(0, Whence.SEEK_CUR);
-            const append = openedWithAppend(f, opts);
-            const m: RegularModel = { size: f.stat().size, pos, append, bytes: [] };
+            const m: RegularModel = { size: f.stat().size, pos, append: opts.append, bytes: [] };
             for (const o of ops) applyRegular(f, m, o);
             f.release?.();
           }),

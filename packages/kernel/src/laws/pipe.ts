@@ -158,7 +158,7 @@ class WriteCommand extends PipeCommand {
     const len = sizeOf(this.size, room, m.atomic);
     const bytes = new Uint8Array(len);
     for (let i = 0; i < len; i++) bytes[i] = (m.next + i) & 0xff;
-    const got = w.write(bytes);
+    const got = w.write(bytes, 0); // a pipe has no position: O_APPEND would change nothing
     const call = `${w.kind}.write(${len} bytes) with ${m.queue.length} of ${m.capacity} buffered, ${m.readers} reader(s)`;
     if (len === 0) {
       // Linux returns 0 before looking at readers; POSIX leaves a 0-byte write to a FIFO open.

@@ -130,6 +130,15 @@ export class FdTable {
     return this.get(fd) !== null && this.cloexec[fd] === true;
   }
 
+  /**
+   * Set or clear FD_CLOEXEC on `fd` (`fcntl(F_SETFD)`). Returns false when `fd` is not open.
+   */
+  setCloseOnExec(fd: number, on: boolean): boolean {
+    if (this.get(fd) === null) return false;
+    this.cloexec[fd] = on;
+    return true;
+  }
+
   /** Number of free slots. */
   free(): number {
     let used = 0;

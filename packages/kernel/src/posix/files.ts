@@ -14,6 +14,11 @@
  *   process B (forked) fd 4 ──────────┘   close-on-exec is per descriptor (FD_CLOEXEC), not here
  * ```
  *
+ * **Status flags.** A description also carries its {@link StatusFlags} (`O_APPEND`, `O_NONBLOCK`),
+ * which POSIX puts there and not on the file (XBD 3.258): `open` sets them, `fcntl(F_SETFL)`
+ * changes them for every descriptor that shares the description, and each `write` tells the
+ * operations the flags of the moment, so a file never decides O_APPEND for itself.
+ *
  * **Life of a description.** `open`/`pipe` creates an {@link OpenFile} around a
  * {@link FileOperations} object; every descriptor that points at it holds one reference (`dup`,
  * `fork` and `spawn` take more). When the last reference goes — `close`, a process's exit, an
@@ -35,11 +40,26 @@
  * `syscalls.ts` (read, write, lseek, fstat, pipe, close, dup), `../kernel/lifecycle.ts` (fork,
  * exec, exit).
  */
-import { KernelStateError } from "../errors.js";
+import { KernelArgumentError, KernelStateError } from "../errors.js";
 import type { TerminalControl } from "./tty.js";
 
 /** Access of an open file description (Linux's `f_mode` bits `FMODE_READ`, `FMODE_WRITE`). */
 export const FileMode = { READ: 1, WRITE: 2, READ_WRITE: 3 } as const;
+
+/**
+ * File status flags of an open file description (POSIX `<fcntl.h>`; Linux x86-64 values, octal as
+ * in `<asm-generic/fcntl.h>`): what `open` sets and `fcntl(F_SETFL)` changes, and every descriptor
+ * duplicated from the description (dup, fork, spawn) shares. They are the description's, not the
+ * file's: two opens of one file can differ, and a change through one descriptor shows in its dups.
+ *
+ * | flag         | octal   | hex    | effect                                                                      |
+ * | ------------ | ------- | ------ | --------------------------------------------------------------------------- |
+ * | `O_APPEND`   | 0o2000  | 0x400  | each write first sets the offset to the end (the file is told: `write`'s flags) |
+ * | `O_NONBLOCK` | 0o4000  | 0x800  | a read or write that would wait returns EAGAIN (or a short count) instead (the kernel's) |
+ */
+export const StatusFlags = { O_APPEND: 0o2000, O_NONBLOCK: 0o4000 } as const;
+/** Every status flag this kernel keeps (`O_APPEND | O_NONBLOCK` = 0o6000): what F_SETFL can change. */
+export const STATUS_FLAGS_MASK = StatusFlags.O_APPEND | StatusFlags.O_NONBLOCK;
 
 /** `st_mode` file-type bits (`<sys/stat.h>`, Linux values). */
 export const FileType = {
@@ -106,8 +126,15 @@ export interface FileOperations {
    * Write `bytes`. Returns the count taken (possibly fewer: the kernel then waits on
    * `waiters("write")` for room, or returns a short count when there is no such list), `null`
    * when nothing fits yet, or `-errno` (`-EPIPE` also raises SIGPIPE, as Linux's `pipe_write`).
+   *
+   * `flags` are the open file description's {@link StatusFlags} at this call (Linux's
+   * `iocb->ki_flags` from `file->f_flags`): with `O_APPEND` a seekable file first moves its
+   * position to its end (POSIX `write`). The file is told at every call, since `fcntl(F_SETFL)`
+   * can change them between two writes; it must not keep its own copy from the open. A file with
+   * no position (a pipe, a device) may ignore them. `O_NONBLOCK` is the kernel's business: it
+   * turns a `null` into EAGAIN instead of waiting.
    */
-  write(bytes: Uint8Array): number | null;
+  write(bytes: Uint8Array, flags: number): number | null;
   /** Move the file position (`lseek`); absent: the file is not seekable (ESPIPE). */
   lseek?(offset: number, whence: number): number;
   /** What `fstat` reports. */
@@ -141,12 +168,33 @@ export interface FileOperations {
 export class OpenFile<Ops extends FileOperations = FileOperations> {
   private count = 0;
   private done = false;
+  private status: number;
 
-  /** @param mode {@link FileMode} bits: which of read and write are allowed. */
+  /**
+   * @param mode {@link FileMode} bits: which of read and write are allowed.
+   * @param flags its {@link StatusFlags} (`O_APPEND`, `O_NONBLOCK`), as `open` was given them.
+   *   Default 0.
+   * @throws KernelArgumentError for a bit outside {@link STATUS_FLAGS_MASK}.
+   */
   constructor(
     readonly ops: Ops,
     readonly mode: number,
-  ) {}
+    flags = 0,
+  ) {
+    this.status = checkStatusFlags(`new OpenFile(${ops.kind})`, flags);
+  }
+
+  /**
+   * The description's {@link StatusFlags} (Linux's `f_flags & SETFL_MASK`), shared by every
+   * descriptor that refers to it. Set by `fcntl(F_SETFL)`.
+   * @throws KernelArgumentError (on set) for a bit outside {@link STATUS_FLAGS_MASK}; nothing changes.
+   */
+  get flags(): number {
+    return this.status;
+  }
+  set flags(flags: number) {
+    this.status = checkStatusFlags(`OpenFile(${this.kind}).flags`, flags);
+  }
 
   /** The kind of the operations (`"console"`, `"pipe-read"`, …). */
   get kind(): string {
@@ -180,6 +228,14 @@ export class OpenFile<Ops extends FileOperations = FileOperations> {
     this.done = true;
     this.ops.release?.();
   }
+}
+
+function checkStatusFlags(call: string, flags: number): number {
+  if (!Number.isInteger(flags) || (flags & ~STATUS_FLAGS_MASK) !== 0 || flags < 0)
+    throw new KernelArgumentError(
+      `${call}: status flags 0o${flags.toString(8)} have bits outside O_APPEND | O_NONBLOCK (0o6000)`,
+    );
+  return flags;
 }
 
 /** The console: writes are appended to an output log (a serial line, in effect); reads see EOF. */

@@ -31,12 +31,14 @@ import {
   writeU32,
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
-import { FileMode, type FileStat, OpenFile, type Waiter } from "./files.js";
+import { FileMode, type FileStat, OpenFile, STATUS_FLAGS_MASK, StatusFlags, type Waiter } from "./files.js";
 import { postSignal, signalThread } from "./generate.js";
 import { getpgid, getsid, sessionOfGroup, setpgid, setsid, signalAll, signalGroup } from "./jobs.js";
 import { Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
 import { SIGACTION_DEFAULT, Sig, sigbit, UNBLOCKABLE } from "./signals.js";
 import {
+  FcntlCmd,
+  FD_CLOEXEC,
   FutexOp,
   MapFlags,
   Prot,
@@ -174,6 +176,14 @@ function copyExecArgs(
   return { name, argv: a, envp: e };
 }
 
+/**
+ * `fcntl(F_GETFL)`'s access mode of a description: O_RDONLY 0, O_WRONLY 1, O_RDWR 2 (`O_ACCMODE`
+ * bits, POSIX `<fcntl.h>`), from its {@link FileMode}.
+ */
+function accessModeOf(mode: number): number {
+  return mode === FileMode.READ_WRITE ? 2 : mode === FileMode.WRITE ? 1 : 0;
+}
+
 /** A read is over with `result`: the file a blocked read held (Thread.ioFile) is let go. */
 function endRead(t: Thread, result: number): number {
   t.endIo();
@@ -207,7 +217,8 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const data = f.ops.read(room);
       if (data === null) {
         const q = f.ops.waiters?.("read");
-        if (q === undefined) return endRead(t, -Errno.EAGAIN);
+        // O_NONBLOCK: "would block" is EAGAIN at once (POSIX read), as for a file with no wait list.
+        if (q === undefined || (f.flags & StatusFlags.O_NONBLOCK) !== 0) return endRead(t, -Errno.EAGAIN);
         // Wait holding the file, as a blocked write does: another thread's close(2) of `fd`
         // removes the descriptor, not the open file, so a pipe keeps this reader.
         if (t.ioFile === null) {
@@ -242,7 +253,7 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         t.endIo();
         return done > 0 ? done : -Errno.EFAULT;
       }
-      const n = f.ops.write(bytes);
+      const n = f.ops.write(bytes, f.flags); // the description's flags of this call (O_APPEND)
       if (n !== null && n < 0) {
         t.endIo();
         if (n === -Errno.EPIPE) signalThread(k, t, Sig.SIGPIPE);
@@ -250,8 +261,9 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       }
       const moved = done + (n ?? 0);
       const q = f.ops.waiters?.("write");
-      if (moved === count || q === undefined) {
-        // All in, or a file with nowhere to wait for room: a short count (EAGAIN if none).
+      if (moved === count || q === undefined || (f.flags & StatusFlags.O_NONBLOCK) !== 0) {
+        // All in, or a file with nowhere to wait for room, or O_NONBLOCK: a short count (EAGAIN
+        // if none; POSIX write: a PIPE_BUF write that does not fit moves nothing, as the pipe says).
         t.endIo();
         return moved > 0 || count === 0 ? moved : -Errno.EAGAIN;
       }
@@ -385,6 +397,27 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (!f) return -Errno.EBADF; // POSIX: and newfd is not closed
       if (oldfd === newfd) return newfd; // POSIX: returns fildes2 without closing it
       return files.installAt(newfd, f) < 0 ? -Errno.EBADF : newfd;
+    },
+    fcntl(t, fd, cmd, a) {
+      const files = t.process.files;
+      const f = files.get(fd);
+      if (!f) return -Errno.EBADF;
+      switch (cmd) {
+        case FcntlCmd.F_GETFD:
+          return files.isCloseOnExec(fd) ? FD_CLOEXEC : 0;
+        case FcntlCmd.F_SETFD:
+          files.setCloseOnExec(fd, (a & FD_CLOEXEC) !== 0);
+          return 0;
+        case FcntlCmd.F_GETFL:
+          return accessModeOf(f.mode) | f.flags;
+        case FcntlCmd.F_SETFL:
+          // Linux's setfl: only the SETFL_MASK bits change; the access mode and the creation
+          // flags in `a` are ignored, as POSIX lets them be.
+          f.flags = a & STATUS_FLAGS_MASK;
+          return 0;
+        default:
+          return -Errno.EINVAL;
+      }
     },
     getpid: (t) => t.process.pid,
     thread_create(t, entry, arg, stack, tidptr) {

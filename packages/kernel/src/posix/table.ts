@@ -62,6 +62,14 @@ export const SpawnFlags = {
   POSIX_SPAWN_SETSID: 0x80,
   POSIX_SPAWN_TCSETPGROUP: 0x100,
 } as const;
+/**
+ * `fcntl` commands (`<fcntl.h>`, Linux values): the descriptor's flags (FD_CLOEXEC) and the open
+ * file description's status flags (`StatusFlags`: O_APPEND, O_NONBLOCK). F_DUPFD and the locks
+ * are not provided.
+ */
+export const FcntlCmd = { F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4 } as const;
+/** The one descriptor flag (`<fcntl.h>`): close the descriptor at exec. */
+export const FD_CLOEXEC = 1;
 /** `lseek` whence values (`<unistd.h>`). */
 export const Whence = { SEEK_SET: 0, SEEK_CUR: 1, SEEK_END: 2 } as const;
 /** Bytes of Linux x86-64's `struct stat` (what `fstat` writes; layout in `syscalls.ts`). */
@@ -88,7 +96,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EFAULT:
         "buf not writable (checked first: nothing is consumed; a buffer writable only in part gets a short read)",
       EINTR: "a handler ran before any data came",
-      EAGAIN: "no data, and the file has nowhere to wait (no read wait list)",
+      EAGAIN: "no data, and the file has nowhere to wait (no read wait list) or is O_NONBLOCK",
       EIO: "a background read of the controlling terminal while SIGTTIN is blocked or ignored, or from an orphaned group",
     },
   },
@@ -108,7 +116,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EIO: "TOSTOP is set and the caller's background group is orphaned (nobody would continue it)",
       EPIPE: "no reader left",
       EINTR: "a handler ran before any byte was written",
-      EAGAIN: "no room, and the file has nowhere to wait (no write wait list)",
+      EAGAIN: "no room, and the file has nowhere to wait (no write wait list) or is O_NONBLOCK",
     },
   },
   close: {
@@ -243,6 +251,19 @@ export const posixSyscalls = defineSyscallTable("posix", {
     result: "fd",
     doc: "Make `newfd` refer to the open file of `oldfd`, closing what `newfd` held first (silently); FD_CLOEXEC of `newfd` is cleared. When `oldfd` equals `newfd` and is open, returns it and changes nothing. Returns `newfd`.",
     errors: { EBADF: "oldfd not open, or newfd outside 0..63 (the table's size)" },
+  },
+  fcntl: {
+    nr: 72,
+    args: [
+      arg.fd("fd", { doc: "an open descriptor" }),
+      arg.int("cmd", { doc: "F_GETFD 1, F_SETFD 2, F_GETFL 3, F_SETFL 4" }),
+      arg.int("arg", {
+        doc: "F_SETFD: FD_CLOEXEC or 0; F_SETFL: O_APPEND and O_NONBLOCK (other bits ignored); else unused",
+      }),
+    ],
+    result: "int",
+    doc: "F_GETFD/F_SETFD read and set the descriptor's FD_CLOEXEC (its own: dup clears it, fork copies it). F_GETFL returns the open file description's access mode (O_RDONLY 0, O_WRONLY 1, O_RDWR 2) ORed with its status flags; F_SETFL sets O_APPEND (each write goes to the end of the file) and O_NONBLOCK (a read or write that would wait returns EAGAIN, or the count moved so far), ignoring the access mode and other bits, as Linux. Status flags belong to the description: every descriptor dup'd from it, in this process or a forked one, sees the change (POSIX fcntl).",
+    errors: { EBADF: "fd not open", EINVAL: "cmd is none of the four" },
   },
   getpid: { nr: 39, args: [], result: "pid", doc: "The caller's process id." },
   thread_create: {
