@@ -12,6 +12,7 @@ export * from "./sync/once.js";
 export * from "./sync/rwlock.js";
 export * from "./sync/semaphore.js";
 export * from "./sync/semaphore-api.js";
+export * from "./thread/init.js";
 export * from "./thread/keys.js";
 export * from "./thread/pthread.js";
 export * from "./thread/stack.js";

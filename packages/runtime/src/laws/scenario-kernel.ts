@@ -15,7 +15,8 @@
  * Related: `lock-laws.ts`, `condvar-laws.ts`, `semaphore-laws.ts`.
  */
 import { Kernel, ProgramRegistry, type UserCode } from "@osbricks/kernel";
-import { type Pthread, pthreadMain } from "../thread/pthread.js";
+import { pthreadMain } from "../thread/init.js";
+import type { Pthread } from "../thread/pthread.js";
 
 /** The machine a scenario runs on. */
 export interface ScenarioMachine {

@@ -42,17 +42,15 @@
  * the stack pointer that {@link Pthread.frame} moves), and it holds nothing else. Everything
  * shared lives in simulated memory.
  *
- * Related: `stack.ts` (stacks and the caches), `keys.ts` (thread-specific data), `../sync/`.
+ * Related: `init.ts` (the process's first thread: `initRuntime`, `pthreadMain`), `stack.ts` (stacks
+ * and the caches), `keys.ts` (thread-specific data), `../sync/`.
  */
 import {
   Errno,
   FutexOp,
-  MapFlags,
   mem,
   memTrap,
   type ProcessStart,
-  type ProgramMain,
-  Prot,
   posixSyscalls,
   posixStubs as sys,
   syscallTrap,
@@ -61,9 +59,6 @@ import {
   type UserFunction,
 } from "@osbricks/kernel";
 import {
-  AreaLayout as A,
-  AREA_BYTES,
-  AREA_MAGIC,
   type CreateResult,
   DEFAULT_GUARD_BYTES,
   DEFAULT_STACK_BYTES,
@@ -74,7 +69,6 @@ import {
   PAGE_SIZE,
   PTHREAD_STACK_MIN,
   TcbLayout as T,
-  TCB_BYTES,
   type ThreadAttr,
 } from "../api.js";
 import { RuntimeArgumentError } from "../errors.js";
@@ -114,9 +108,6 @@ export type PthreadRoutine = (self: Pthread, arg: number) => UserCode<unknown>;
 
 /** A thread-specific-data destructor: called with the value at thread exit (see `keys.ts`). */
 export type KeyDestructor = (self: Pthread, value: number) => UserCode<void>;
-
-/** What `main` of a threaded program is: the main thread's context and the process start. */
-export type PthreadMain = (self: Pthread, start: ProcessStart) => UserCode<unknown>;
 
 /**
  * The per-process "linker" of the library: code addresses of thread entries and destructors.
@@ -433,44 +424,4 @@ export class Pthread {
     }
     return pid;
   }
-}
-
-/**
- * Set up the library in a fresh process (what the dynamic loader and libc's init do before
- * `main`): the runtime area and the main thread's control block, both fresh anonymous pages.
- * @returns the main thread's context.
- */
-export function* initRuntime(start: ProcessStart): UserCode<Pthread> {
-  const area = yield* sys.mmap(
-    0,
-    AREA_BYTES + TCB_BYTES,
-    Prot.PROT_READ | Prot.PROT_WRITE,
-    MapFlags.MAP_PRIVATE | MapFlags.MAP_ANONYMOUS,
-    -1,
-    0,
-  );
-  if (area < 0) throw new RuntimeArgumentError(`initRuntime: mmap of the runtime area failed (${area})`);
-  yield* mem.store32(area + A.MAGIC, AREA_MAGIC);
-  const tcb = area + AREA_BYTES;
-  const tid = yield* sys.gettid();
-  yield* mem.store32(tcb + T.TID, tid);
-  yield* mem.store32(tcb + T.JOIN, JoinState.JOINABLE); // not DEFAULT_STACK: the loader's stack stays
-  // The main thread's stack is the loader's (guard page below it); rsp was at argc.
-  return new Pthread(new PthreadLibrary(start, area), tcb, tid, start.argvPtr - 8);
-}
-
-/**
- * Turn a threaded `main(self, start)` into a program entry point: the library is initialised
- * first, then `main` runs as the main thread. Any kernel with the POSIX personality (the default) runs it.
- * @example
- * ```ts
- * new ProgramRegistry().register({ name: "init", main: pthreadMain(function* (self) { return 0; }) });
- * ```
- */
-export function pthreadMain(main: PthreadMain): ProgramMain {
-  return function* pthreadStartMain(start: ProcessStart): UserCode<number> {
-    const self = yield* initRuntime(start);
-    const r = yield* main(self, start);
-    return typeof r === "number" ? r : 0;
-  };
 }
