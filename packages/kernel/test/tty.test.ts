@@ -477,6 +477,68 @@ describe("the controlling terminal", () => {
     expect(term.out).toBe("");
   });
 
+  it("TIOCSCTTY: a session leader without a terminal takes one; EPERM for a non-leader; a terminal of another session only when stolen (arg 1)", () => {
+    expectPasses(function* () {
+      yield* check((yield* sys.tiocsctty(TTY_FD, 0)) === 0, 1); // init's already: nothing to do
+      yield* check((yield* sys.tiocsctty(1, 0)) === -Errno.ENOTTY, 2); // the boot console
+      yield* check((yield* sys.tiocsctty(9, 0)) === -Errno.EBADF, 3);
+      const c = yield* sys.fork();
+      if (c === 0) {
+        if ((yield* sys.tiocsctty(TTY_FD, 0)) !== -Errno.EPERM) return 1; // not a session leader
+        const sid = yield* sys.setsid();
+        if ((yield* sys.tcgetpgrp(TTY_FD)) !== -Errno.ENOTTY) return 2; // setsid left it behind
+        if ((yield* sys.tiocsctty(TTY_FD, 0)) !== -Errno.EPERM) return 3; // session 1 controls it
+        if ((yield* sys.tiocsctty(TTY_FD, 1)) !== 0) return 4; // stolen
+        return (yield* sys.tcgetpgrp(TTY_FD)) === sid ? 0 : 5;
+      }
+      const st = (yield* libc.waitpid(c)).status;
+      yield* check(WIFEXITED(st) && WEXITSTATUS(st) === 0, 10 + WEXITSTATUS(st));
+      yield* check((yield* sys.tcgetpgrp(TTY_FD)) === -Errno.ENOTTY, 4); // init's session lost it
+      return 0;
+    });
+  });
+
+  it("TIOCNOTTY by a process that is no session leader: it alone gives the terminal up; its session keeps it", () => {
+    expectPasses(
+      function* () {
+        const c = yield* sys.fork();
+        if (c === 0) {
+          yield* sys.setpgid(0, 0);
+          if ((yield* sys.tiocnotty(TTY_FD)) !== 0) return 1;
+          if ((yield* sys.tcgetpgrp(TTY_FD)) !== -Errno.ENOTTY) return 2;
+          if ((yield* sys.tiocnotty(TTY_FD)) !== -Errno.ENOTTY) return 3; // not its terminal any more
+          // No longer its controlling terminal: no SIGTTIN for a read from outside the foreground.
+          const got = yield* libc.read(TTY_FD, 100);
+          return got instanceof Uint8Array && got.length > 0 ? 0 : 4;
+        }
+        const st = yield* libc.waitpid(c, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, 10 + WEXITSTATUS(st.status));
+        yield* check((yield* sys.tcgetpgrp(TTY_FD)) === 1, 2); // init's session still has it
+        return 0;
+      },
+      [],
+      [(_k, term) => term.type("read without job control")],
+    );
+  });
+
+  it("TIOCNOTTY by the session leader: SIGHUP then SIGCONT to the foreground group, and no process of the session keeps the terminal", () => {
+    const r = expectPasses(
+      function* () {
+        const job = yield* libc.spawnv("cat", ["cat"], { pgroup: 0, foreground: true });
+        const stopped = yield* libc.waitpid(job, WaitOptions.WUNTRACED); // ^Z from the test
+        yield* check(WIFSTOPPED(stopped.status), 1);
+        yield* check((yield* sys.tiocnotty(TTY_FD)) === 0, 2);
+        const st = (yield* libc.waitpid(job)).status;
+        yield* check(WIFSIGNALED(st) && WTERMSIG(st) === Sig.SIGHUP, 3); // continued, then hung up
+        yield* check((yield* sys.tcgetpgrp(TTY_FD)) === -Errno.ENOTTY, 4);
+        return 0;
+      },
+      READER,
+      [(k, term) => signalForeground(k, term.tty, Sig.SIGTSTP)],
+    );
+    expect([r.term.tty.session, r.term.tty.pgrp]).toEqual([0, 0]);
+  });
+
   it("the controlling process's exit sends SIGHUP to the foreground group and frees the terminal", () => {
     const s = controllingExit();
     expect(s.readerStatus).toBe(Sig.SIGHUP);

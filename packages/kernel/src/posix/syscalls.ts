@@ -49,7 +49,14 @@ import {
   STAT_BYTES,
   WaitOptions,
 } from "./table.js";
-import { backgroundCheck, getForeground, setForeground, writeCheck } from "./tty.js";
+import {
+  backgroundCheck,
+  getForeground,
+  giveUpControllingTerminal,
+  setControllingTerminal,
+  setForeground,
+  writeCheck,
+} from "./tty.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
 
 const PAGE = 4096;
@@ -526,6 +533,18 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (!f) return -Errno.EBADF;
       const tty = f.ops.tty;
       return tty === undefined ? -Errno.ENOTTY : getForeground(t.process, tty);
+    },
+    tiocsctty(t, fd, steal) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      return tty === undefined ? -Errno.ENOTTY : setControllingTerminal(k, t.process, tty, steal);
+    },
+    tiocnotty(t, fd) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      return tty === undefined ? -Errno.ENOTTY : giveUpControllingTerminal(k, t.process, tty);
     },
     getppid: (t) => t.process.parent?.pid ?? 0,
     gettid: (t) => t.tid,

@@ -15,6 +15,7 @@
  * | `spawn` (500)   | posix_spawn as a system call, as Lunaix has it (no copy of the parent), with the |
  * |                 | attributes POSIX_SPAWN_SETPGROUP, SETSID and SETSIGDEF in registers              |
  * | `tcsetpgrp`(520)| Linux's ioctl(fd, TIOCSPGRP, &pgid) as a call of its own; `tcgetpgrp` (521) too  |
+ * | `tiocsctty`(522)| Linux's ioctl(fd, TIOCSCTTY, steal) as a call of its own; `tiocnotty` (523) too  |
  *
  * Threads follow Linux: `exit` (60) ends the calling thread, `exit_group` (231) the process; a
  * program's `main` returning is `exit_group(status)`, a thread's start routine returning is
@@ -573,6 +574,31 @@ export const posixSyscalls = defineSyscallTable("posix", {
     args: [arg.fd("fd", { doc: "a descriptor of the caller's controlling terminal" })],
     result: "pid",
     doc: "The terminal's foreground process group (POSIX tcgetpgrp; Linux's ioctl TIOCGPGRP); 0 when it has none. The group may have no member left.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
+    },
+  },
+  tiocsctty: {
+    nr: 522,
+    args: [
+      arg.fd("fd", { doc: "a descriptor of a terminal" }),
+      arg.int("steal", { doc: "1: take the terminal even from the session that controls it; else 0" }),
+    ],
+    result: "zero",
+    doc: "Make the terminal the caller's controlling terminal, and the caller's group its foreground (Linux's ioctl TIOCSCTTY, as getty's login_tty does after setsid). The caller must lead its session and have no controlling terminal; a terminal another session controls is taken only with steal = 1, and that session's processes lose it (no signal). Every process counts as privileged (there are no user ids). Returns 0 at once when the terminal already is the caller's session's.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal",
+      EPERM:
+        "the caller leads no session, or has a controlling terminal, or the terminal is another session's and steal is not 1",
+    },
+  },
+  tiocnotty: {
+    nr: 523,
+    args: [arg.fd("fd", { doc: "a descriptor of the caller's controlling terminal" })],
+    result: "zero",
+    doc: "Give up the controlling terminal (Linux's ioctl TIOCNOTTY). A process that is no session leader only forgets it; the session leader frees the terminal for its whole session, and the foreground process group gets SIGHUP then SIGCONT (the caller too if it is in that group).",
     errors: {
       EBADF: "fd not open",
       ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",

@@ -14,9 +14,10 @@
  *
  * **Acquiring.** A session leader with no controlling terminal that opens a terminal no session
  * controls acquires it, and its group becomes the foreground (System V and Linux; POSIX leaves
- * the way implementation-defined; `O_NOCTTY` declines it, the opener's business). The terminal is
- * given up when its controlling process, the session leader, exits: the foreground group gets
- * SIGHUP and no process has it as its controlling terminal any more (POSIX `_exit`).
+ * the way implementation-defined; `O_NOCTTY` declines it, the opener's business), or that says
+ * so by descriptor (TIOCSCTTY, below). The terminal is given up when its controlling process, the
+ * session leader, exits: the foreground group gets SIGHUP and no process has it as its
+ * controlling terminal any more (POSIX `_exit`); or by TIOCNOTTY (below).
  *
  * **Background access** (POSIX 11.1.4). A process whose controlling terminal this is, and whose
  * group is not the foreground group, that reads it: when it blocks or ignores SIGTTIN, or its
@@ -35,6 +36,12 @@
  * | group orphaned               | EIO            | EIO                         | ENOTTY (Linux)      |
  * | else: signal to its group    | restart        | restart                     | restart             |
  * | … a handler, no SA_RESTART   | EINTR          | EINTR                       | EINTR               |
+ *
+ * **Taking and giving up** (Linux's TIOCSCTTY and TIOCNOTTY ioctls, as calls of their own): a
+ * session leader without a terminal may take one by descriptor, even from another session if
+ * it says so ({@link setControllingTerminal}); a process gives its terminal up
+ * ({@link giveUpControllingTerminal}) — for the whole session, with SIGHUP and SIGCONT to the
+ * foreground group, when it is the session leader.
  *
  * Related: `jobs.ts` (groups, sessions), `syscalls.ts` (read, tcsetpgrp, tcgetpgrp), `files.ts`
  * (`FileOperations.tty`: how a file says it is a terminal).
@@ -91,6 +98,54 @@ export function acquireControllingTerminal(p: Process, tty: TerminalControl): bo
   tty.pgrp = p.pgid;
   p.ctty = tty;
   return true;
+}
+
+/**
+ * TIOCSCTTY (`ioctl(fd, TIOCSCTTY, steal)`, Linux's `tiocsctty`): session leader `p` makes `tty`
+ * its controlling terminal, and its group the foreground, as a getty or `login_tty` does after
+ * `setsid` instead of relying on the open.
+ * @param steal 1: take it even from another session, whose processes lose it (Linux requires
+ *   CAP_SYS_ADMIN; with no user ids here, every process counts as privileged, as for kill).
+ * @returns 0 (also when `tty` already is `p`'s, as session leader), or -EPERM: `p` leads no
+ *   session, or has another controlling terminal, or `tty` is another session's and `steal` ≠ 1.
+ */
+export function setControllingTerminal(k: Kernel, p: Process, tty: TerminalControl, steal: number): number {
+  if (p.sid === p.pid && tty.session === p.sid) return 0;
+  if (p.sid !== p.pid || p.ctty !== null) return -Errno.EPERM;
+  if (tty.session !== 0) {
+    if (steal !== 1) return -Errno.EPERM;
+    clearSessionTerminal(k, tty); // Linux's session_clear_tty: no signal is sent
+  }
+  tty.session = p.sid;
+  tty.pgrp = p.pgid;
+  p.ctty = tty;
+  return 0;
+}
+
+/**
+ * TIOCNOTTY (`ioctl(fd, TIOCNOTTY)`, Linux's `tiocnotty`): `p` gives up `tty`, its controlling
+ * terminal. A process that is no session leader only forgets it; the session leader frees it
+ * for the whole session, and the foreground group gets SIGHUP then SIGCONT (Linux's
+ * `disassociate_ctty(0)`: the caller too, when it is in that group — a daemon ignores SIGHUP first).
+ * @returns 0, or -ENOTTY when `tty` is not `p`'s controlling terminal.
+ */
+export function giveUpControllingTerminal(k: Kernel, p: Process, tty: TerminalControl): number {
+  if (p.ctty !== tty) return -Errno.ENOTTY;
+  if (p.sid !== p.pid) {
+    p.ctty = null;
+    return 0;
+  }
+  const fg = tty.pgrp;
+  if (fg !== 0 && signalGroup(k, fg, Sig.SIGHUP)) signalGroup(k, fg, Sig.SIGCONT);
+  clearSessionTerminal(k, tty);
+  return 0;
+}
+
+/** `tty` is free: it controls no session, and no process of the session it controlled has it. */
+function clearSessionTerminal(k: Kernel, tty: TerminalControl): void {
+  for (const q of k.processes.values()) if (q.sid === tty.session && q.ctty === tty) q.ctty = null;
+  tty.session = 0;
+  tty.pgrp = 0;
 }
 
 /**
