@@ -50,6 +50,20 @@ describe("VfsFile", () => {
     expect(text(a.read(100))).toBe("ONe\ntwo\n");
   });
 
+  it("a write of 0 bytes has no other results (POSIX write): told O_APPEND it leaves the offset, past the end it makes no hole", () => {
+    // Both failed before: the offset went to the end first, and writeAt grew the size to the offset.
+    const { fs, node } = file();
+    const f = new VfsFile(fs, node, true, true);
+    f.write(bytes("hello"));
+    f.seek(2, Whence.SEEK_SET);
+    expect(f.write(new Uint8Array(0), OpenFlags.O_APPEND)).toBe(0);
+    expect(f.seek(0, Whence.SEEK_CUR)).toBe(2);
+    f.seek(100, Whence.SEEK_SET);
+    expect(f.write(new Uint8Array(0), 0)).toBe(0);
+    expect(node.size).toBe(5);
+    expect(f.stat().size).toBe(5);
+  });
+
   it("refuses by access mode, bad seeks and size", () => {
     const { fs, node } = file();
     expect(new VfsFile(fs, node, false, true).read(1)).toBe(-Errno.EBADF);
@@ -83,12 +97,13 @@ describe("VfsFile", () => {
           if (o.kind === "seek") {
             pos = o.to;
             f.seek(o.to, Whence.SEEK_SET);
-          } else {
+          } else if (o.data.length > 0) {
+            // 0 bytes make no hole: POSIX write, "no other results".
             while (model.length < pos) model.push(0);
             model = [...model.slice(0, pos), ...o.data, ...model.slice(pos + o.data.length)];
             pos += o.data.length;
             f.write(o.data);
-          }
+          } else f.write(o.data);
         }
         f.seek(0, Whence.SEEK_SET);
         expect([...(f.read(10_000) as Uint8Array)]).toEqual(model);

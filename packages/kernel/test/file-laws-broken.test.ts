@@ -46,6 +46,7 @@ class Mutant {
     return out;
   }
   write(b: Uint8Array, flags = 0): number {
+    if (b.length === 0) return 0; // POSIX write: 0 bytes to a regular file, no other results
     const told = (flags & StatusFlags.O_APPEND) !== 0;
     const toEnd = this.bug.ownAppend
       ? this.append

@@ -129,6 +129,9 @@ class MemFile {
     return out;
   }
   write(b: Uint8Array, flags = 0): number {
+    // POSIX write: nbyte 0 on a regular file "shall return zero and have no other results" —
+    // O_APPEND moves nothing (Linux's generic_write_checks returns before it sets ki_pos).
+    if (b.length === 0) return 0;
     if ((flags & StatusFlags.O_APPEND) !== 0) this.pos = this.data.length; // told, at each write
     for (let i = this.data.length; i < this.pos; i++) this.data[i] = this.bug.holeGarbage ? 0xcc : 0;
     for (let i = 0; i < b.length; i++) this.data[this.pos + i] = b[i]!;
@@ -161,6 +164,25 @@ describe("the FileOperations laws on regular files", () => {
   it("a correct regular file keeps every law, also one that starts with content", () => {
     for (const law of laws(() => new MemFile())) law.check();
     for (const law of laws(() => new MemFile({}, [1, 2, 3, 4, 5]))) law.check();
+  });
+
+  it("a 0-byte write has no other results (POSIX write): told O_APPEND the position stays, past the end the size stays, and the law wants both", () => {
+    // Before: the law wanted every O_APPEND write to land at the end and a 0-byte write past the
+    // end to grow the file, a 0-byte one included, so this file — POSIX's and Linux's behaviour
+    // (generic_write_checks returns 0 first) — failed the law.
+    const f = new MemFile({}, [1, 2, 3, 4, 5]);
+    f.lseek(2, Whence.SEEK_SET);
+    expect(f.write(new Uint8Array(0), StatusFlags.O_APPEND)).toBe(0);
+    expect(f.lseek(0, Whence.SEEK_CUR)).toBe(2);
+    f.lseek(9, Whence.SEEK_SET); // 0 bytes past the end: no hole, the size stays 5
+    expect(f.write(new Uint8Array(0), 0)).toBe(0);
+    expect(f.stat().size).toBe(5);
+    for (const append of [true, undefined])
+      fileOperationsLaws(() => new MemFile({}, [1, 2, 3, 4, 5]), {
+        numRuns: 100,
+        seed: 7,
+        ...(append === undefined ? {} : { append }),
+      })[REGULAR]!.check();
   });
 
   it("a read past the end that returns garbage instead of 0 bytes", () => {

@@ -119,13 +119,17 @@ export class VfsFile implements FileOperations {
 
   /**
    * Write `bytes` at the offset — at the end when `flags` (the description's status flags at this
-   * call) has O_APPEND — and advance it. Returns the count or -errno.
+   * call) has O_APPEND — and advance it. Returns the count or -errno. A write of 0 bytes to a
+   * regular file returns 0 and changes nothing (POSIX `write`).
    */
   write(bytes: Uint8Array, flags = 0): number {
     if (!this.writable) return -Errno.EBADF;
     const n = this.inode;
     if (n.kind === "char") return n.device!.write(bytes);
     if (n.kind !== "file") return -Errno.EBADF;
+    // POSIX write: 0 bytes to a regular file "shall return zero and have no other results" — no
+    // move to the end for O_APPEND, no hole past the end (Linux's generic_write_checks returns 0 first).
+    if (bytes.length === 0) return 0;
     if ((flags & StatusFlags.O_APPEND) !== 0) this.offset = n.size; // POSIX write: to the end first
     const done = this.fs.writeAt(n, this.offset, bytes);
     if (done > 0) this.offset += done;

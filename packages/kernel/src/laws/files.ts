@@ -19,8 +19,10 @@
  * against a model that learns the file's bytes as it reads them (a file may start with content):
  *
  * ```
- *   write n at pos:  lands at pos — at the end if and only if told O_APPEND — position = at + n,
- *                    size = max(size, at + n), bytes between the old end and `at` read as zeros (a hole)
+ *   write n at pos:  lands at pos — at the end if and only if told O_APPEND and n > 0 (a 0-byte
+ *                    write has no other results, POSIX write) — position = at + n,
+ *                    size = max(size, at + n), bytes between the old end and `at` read as zeros (a
+ *                    hole; none for n = 0: nothing is written, the size stays)
  *   read max at pos: exactly min(max, size - pos) bytes (0 at or past the end), those written there
  *   lseek(o, w):     SET → o, CUR → pos + o, END → size + o; a negative result is EINVAL and moves nothing
  *   never:           null or EAGAIN — a regular file is always ready (POSIX read, select)
@@ -210,8 +212,10 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
     const here = seek(0, Whence.SEEK_CUR);
     const at = here - n;
     // POSIX write: the bytes land at the position, or — O_APPEND — the position is first set to
-    // the end of the file; either way it ends just past them.
-    const want = append ? m.size : m.pos;
+    // the end of the file; either way it ends just past them. A write of 0 bytes to a regular file
+    // "shall return zero and have no other results": O_APPEND moves nothing (Linux's
+    // generic_write_checks returns before it sets the position to the end).
+    const want = append && o.bytes.length > 0 ? m.size : m.pos;
     if (at !== want) {
       const wrote = `write(${o.bytes.length} bytes) took ${n} and left the position at ${here}`;
       throw new Error(
@@ -222,9 +226,11 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
             : `${where}: ${wrote}: it landed at ${at}, not at the position ${m.pos} (POSIX write)`,
       );
     }
-    for (let i = m.size; i < at; i++) m.bytes[i] = 0; // a hole reads as zeros
-    for (let i = 0; i < n; i++) m.bytes[at + i] = o.bytes[i]!;
-    m.size = Math.max(m.size, at + n);
+    if (o.bytes.length > 0) {
+      for (let i = m.size; i < at; i++) m.bytes[i] = 0; // a hole reads as zeros
+      for (let i = 0; i < n; i++) m.bytes[at + i] = o.bytes[i]!;
+      m.size = Math.max(m.size, at + n);
+    } // else 0 bytes past the end make no hole: the size stays (no other results)
     m.pos = here;
   } else {
     const base = o.whence === Whence.SEEK_SET ? 0 : o.whence === Whence.SEEK_CUR ? m.pos : m.size;
