@@ -275,6 +275,13 @@ describe("job control", () => {
     expect(out).toContain("$ exit 4\ninit: shell exited (exited 4); halting\n");
   });
 
+  it("exit looks at the jobs first: a background job that stopped since the prompt (SIGTTIN) is seen, reported and warned about (bash's table is kept current by SIGCHLD)", () => {
+    // Before: the table said "running" (it was polled only before the prompt), the shell exited
+    // at once, and the job was hung up with no warning.
+    const { out } = session(["cat &", "exit"]);
+    expect(answer(out, "exit")).toBe("[1]+  Stopped                 cat\nThere are stopped jobs.\n");
+  });
+
   it("^D at the prompt with a stopped job warns too; a second ^D ends the shell", () => {
     const { out } = session(["cat", "^Z", "^D", "^D"]);
     expect(out).toMatch(

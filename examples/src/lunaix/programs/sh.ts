@@ -541,8 +541,8 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     if (line === -Errno.EINTR) continue; // ^C at the prompt: the line is gone, a new prompt
     if (line === null || typeof line === "number") {
       // ^D is an exit (bash's handle_eof_input_unit calls its exit builtin): the same warning.
-      if (yield* refuseExit(sh, "\n")) continue;
-      yield* io.print("\nsh: end of input\n");
+      if (yield* refuseExit(sh, "\n")) continue; // "\n" ends the prompt's line either way
+      yield* io.print("sh: end of input\n");
       return 0;
     }
     const text = line.trim();
@@ -608,12 +608,18 @@ export function* shMain(start: ProcessStart): UserCode<number> {
  * then hangs up each stopped job, whose group the shell's exit orphans (SIGHUP, then SIGCONT:
  * POSIX `_exit`). bash itself also sends SIGTERM then SIGCONT to its stopped jobs as it exits
  * (`terminate_stopped_jobs`); this shell leaves it to the kernel's rule, as dash does.
- * @returns whether the exit was refused (the warning is printed after `before`).
+ * The jobs are looked at first ({@link notifyJobs}), so that one stopped since the prompt counts.
+ * @returns whether the exit was refused (`before` is printed first, refused or not).
  */
 function* refuseExit(sh: Shell, before: string): UserCode<boolean> {
-  if (sh.exitWarned || !sh.jobs.jobs.some(stopped)) return false;
+  if (before !== "") yield* sh.io.print(before);
+  if (sh.exitWarned) return false;
+  // Look first: a background job may have stopped (SIGTTIN) since the prompt's look, as bash's
+  // table is kept current by SIGCHLD; what changed is reported as at a prompt.
+  yield* notifyJobs(sh);
+  if (!sh.jobs.jobs.some(stopped)) return false;
   sh.exitWarned = true;
-  yield* sh.io.print(`${before}There are stopped jobs.\n`);
+  yield* sh.io.print("There are stopped jobs.\n");
   return true;
 }
 
