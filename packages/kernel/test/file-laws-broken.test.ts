@@ -94,7 +94,7 @@ describe("the regular-file law catches a student's planted bug", () => {
 
   it("finding 2: a write that ignores the position and always appends", () => {
     expect(() => regular(() => new Mutant({ alwaysAppends: true })).check()).toThrow(
-      /went to the end of the file, but it was not opened with O_APPEND/,
+      /went to the end of the file, but this write was not told O_APPEND/,
     );
   });
 
@@ -111,6 +111,19 @@ describe("the regular-file law catches a student's planted bug", () => {
         () => regular(() => new Mutant({ ownAppend: true }, opened)).check(),
         `opened ${opened}`,
       ).toThrow(/O_APPEND/);
+  });
+
+  it("finding 4's messages name the call's flags, not the open: a file opened with O_APPEND that keeps it is told what this write carried; one that ignores the flags learns where they are", () => {
+    // Before: the file opened with O_APPEND heard "it was not opened with O_APPEND" — false, and
+    // the old contract's words: the laws open nothing, each write carries its flags.
+    const kept = () => regular(() => new Mutant({ ownAppend: true }, true)).check();
+    expect(kept).toThrow(/but this write was not told O_APPEND \(flags 0\)/);
+    expect(kept).not.toThrow(/opened with O_APPEND/);
+    // A file written to the one-argument write of before (no O_APPEND at all): told where the
+    // flag is, and how to run the laws without it if its file system has none.
+    expect(() => regular(() => new Mutant({ appendIgnored: true })).check()).toThrow(
+      /write\(bytes, flags\) with flags & StatusFlags\.O_APPEND.*FileLawOptions\.append: false/,
+    );
   });
 
   it("finding 3: a regular file whose read would block", () => {

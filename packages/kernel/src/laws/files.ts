@@ -220,9 +220,9 @@ function applyRegular(f: FileOperations, m: RegularModel, o: Op): void {
       const wrote = `write(${o.bytes.length} bytes) took ${n} and left the position at ${here}`;
       throw new Error(
         append
-          ? `${where}: written with O_APPEND, but write(${o.bytes.length} bytes) landed at ${at}, not at the end (${m.size}) (POSIX write: O_APPEND sets the offset to the end before each write; the flag is write's argument, not the file's: fcntl F_SETFL changes it)`
+          ? `${where}: written with O_APPEND, but write(${o.bytes.length} bytes) landed at ${at}, not at the end (${m.size}) (POSIX write: O_APPEND sets the offset to the end before each write; the flag is write's argument, not the file's: fcntl F_SETFL changes it — write(bytes, flags) with flags & StatusFlags.O_APPEND; a file system without O_APPEND runs the laws with FileLawOptions.append: false)`
           : at === m.size
-            ? `${where}: ${wrote}: it went to the end of the file, but it was not opened with O_APPEND: it must land at the position ${m.pos} (POSIX write; the flags argument says whether the description has O_APPEND now)`
+            ? `${where}: ${wrote}: it went to the end of the file, but this write was not told O_APPEND (flags 0): it must land at the position ${m.pos} (POSIX write; the flags argument says whether the description has O_APPEND now, whatever the file was opened with: fcntl F_SETFL changes it)`
             : `${where}: ${wrote}: it landed at ${at}, not at the position ${m.pos} (POSIX write)`,
       );
     }
