@@ -282,6 +282,16 @@ describe("job control", () => {
     expect(answer(out, "exit")).toBe("[1]+  Stopped                 cat\nThere are stopped jobs.\n");
   });
 
+  it("a line with a syntax error runs no command, so it does not come between two exits (bash sets last_shell_builtin only when a command runs)", () => {
+    // Before: the refused exit's mark was cleared before the line was parsed, so it warned again.
+    const { out, why } = session(["cat", "^Z", "exit", "| wc", "exit"]);
+    expect(why).toBe("halted");
+    expect(out.match(/There are stopped jobs\.\n/g)).toHaveLength(1);
+    expect(out).toContain(
+      "$ | wc\nsh: syntax error: empty command in a pipeline\n$ exit\ninit: shell exited (exited 0)",
+    );
+  });
+
   it("^D at the prompt with a stopped job warns too; a second ^D ends the shell", () => {
     const { out } = session(["cat", "^Z", "^D", "^D"]);
     expect(out).toMatch(

@@ -300,7 +300,7 @@ interface Shell {
   /**
    * The next `exit` (or ^D) may leave with jobs stopped: the last command line was an exit
    * refused with "There are stopped jobs." or `jobs` (bash's `exit_or_logout`). Any other command
-   * clears it; an empty line does not.
+   * clears it; an empty line, a comment or a syntax error (no command runs) does not.
    */
   exitWarned: boolean;
 }
@@ -547,13 +547,13 @@ export function* shMain(start: ProcessStart): UserCode<number> {
     }
     const text = line.trim();
     if (text === "" || text.startsWith("#")) continue;
-    const exitWarned = sh.exitWarned;
-    sh.exitWarned = false; // a command intervenes; exit and jobs set it again below
     const parsed = parseCommandLine(text);
     if (typeof parsed === "string") {
-      yield* io.print(`${parsed}\n`);
+      yield* io.print(`${parsed}\n`); // no command ran: the exit mark stays, as an empty line
       continue;
     }
+    const exitWarned = sh.exitWarned;
+    sh.exitWarned = false; // a command intervenes; exit and jobs set it again below
     const argv = parsed.stages[0]!.argv;
     const cmd = argv[0]!;
     if (!isBuiltin(cmd)) {
