@@ -129,7 +129,8 @@ export interface FileOperations {
    *
    * `flags` are the open file description's {@link StatusFlags} at this call (Linux's
    * `iocb->ki_flags` from `file->f_flags`): with `O_APPEND` a seekable file first moves its
-   * position to its end (POSIX `write`). The file is told at every call, since `fcntl(F_SETFL)`
+   * position to its end (POSIX `write`) — unless `bytes` is empty: a write of 0 bytes to a regular
+   * file returns 0 and changes nothing, neither position nor size. The file is told at every call, since `fcntl(F_SETFL)`
    * can change them between two writes; it must not keep its own copy from the open. A file with
    * no position (a pipe, a device) may ignore them. `O_NONBLOCK` is the kernel's business: it
    * turns a `null` into EAGAIN instead of waiting.
