@@ -19,6 +19,7 @@ export * from "./posix/signals.js";
 export * from "./posix/syscalls.js";
 // The POSIX personality.
 export * from "./posix/table.js";
+export * from "./posix/termios.js";
 export * from "./posix/tty.js";
 export * from "./posix/wait-status.js";
 export * from "./process/history.js";

@@ -2,9 +2,11 @@
 // tcsetpgrp(3) and Linux's drivers/tty/tty_jobctrl.c state them. A small terminal double stands
 // in for a driver: lines typed by the test, a read wait list, and the job-control state. init is
 // the "shell": it leads session 1 and has acquired the terminal, on descriptor 3.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   acquireControllingTerminal,
+  Cc,
   compute,
   Errno,
   FileMode,
@@ -12,7 +14,9 @@ import {
   type FileStat,
   FileType,
   Kernel,
+  LocalMode,
   libc,
+  NCCS,
   OpenFile,
   type ProcessStart,
   ProgramRegistry,
@@ -22,7 +26,10 @@ import {
   SigHow,
   signalForeground,
   posixStubs as sys,
+  TcsaAction,
+  TERMIOS_BYTES,
   TerminalControl,
+  Termios,
   type UserCode,
   type Waiter,
   WaitOptions,
@@ -59,6 +66,19 @@ class TestTerminal implements FileOperations {
   type(line: string): void {
     this.lines.push(new TextEncoder().encode(`${line}\n`));
     for (const w of this.readers.splice(0)) w.wakeToRetry();
+  }
+  /** What the kernel asked of the driver: "flush" (TCSAFLUSH) and "modes" (every tcsetattr). */
+  readonly driverCalls: string[] = [];
+  constructor() {
+    this.tty.driver = {
+      flushInput: () => {
+        this.driverCalls.push("flush");
+        this.lines.length = 0;
+      },
+      modesChanged: () => {
+        this.driverCalls.push("modes");
+      },
+    };
   }
 }
 
@@ -430,7 +450,7 @@ describe("the controlling terminal", () => {
     });
   });
 
-  it("an orphaned background group: a read fails with EIO, tcsetpgrp with ENOTTY (Linux's TIOCSPGRP; POSIX lists no EIO), a write under TOSTOP with EIO", () => {
+  it("an orphaned background group: a read fails with EIO, tcsetpgrp with ENOTTY (Linux's TIOCSPGRP; POSIX lists no EIO), a write under TOSTOP and tcsetattr with EIO", () => {
     // init is no session leader here: S (its child) leads session S with the terminal. S's job J
     // leads group J and forks J2 into it; J exits, J2's parent is init (session 1): group J is
     // orphaned, and J2, in the background, may neither stop nor read.
@@ -450,7 +470,13 @@ describe("the controlling terminal", () => {
             const rd = yield* libc.read(TTY_FD, 10);
             const tc = yield* sys.tcsetpgrp(TTY_FD, yield* sys.getpgrp());
             const wr = yield* libc.write(TTY_FD, "orphan\n"); // TOSTOP is set: EIO, nobody would continue it
-            return (rd === -Errno.EIO ? 0 : 1) + (tc === -Errno.ENOTTY ? 0 : 2) + (wr === -Errno.EIO ? 0 : 4);
+            const ta = yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSANOW, new Termios()); // EIO (tty_check_change)
+            return (
+              (rd === -Errno.EIO ? 0 : 1) +
+              (tc === -Errno.ENOTTY ? 0 : 2) +
+              (wr === -Errno.EIO ? 0 : 4) +
+              (ta === -Errno.EIO ? 0 : 8)
+            );
           }
           yield* sys.close(w);
           yield* libc.waitpid(j);
@@ -475,6 +501,7 @@ describe("the controlling terminal", () => {
     expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
     expect(k.life.reapedByKernel.find((x) => x.pid === init.pid)?.status).toBe(0); // 2 << 8 before: EIO
     expect(term.out).toBe("");
+    expect(term.tty.tostop).toBe(true); // the orphan's tcsetattr (clearing TOSTOP) changed nothing
   });
 
   it("TIOCSCTTY: a session leader without a terminal takes one; EPERM for a non-leader; a terminal of another session only when stolen (arg 1)", () => {
@@ -571,3 +598,184 @@ function controllingExit() {
   const cat = k.life.reapedByKernel.find((x) => x.pid !== 1);
   return { readerStatus: cat?.status ?? -1, session: term.tty.session, pgrp: term.tty.pgrp };
 }
+
+describe("terminal modes (termios): tcgetattr and tcsetattr", () => {
+  const arbTermios = fc
+    .record({
+      iflag: fc.nat({ max: 0xffffffff }),
+      oflag: fc.nat({ max: 0xffffffff }),
+      cflag: fc.nat({ max: 0xffffffff }),
+      lflag: fc.nat({ max: 0xffffffff }),
+      line: fc.nat({ max: 0xff }),
+      cc: fc.uint8Array({ minLength: NCCS, maxLength: NCCS }),
+    })
+    .map((f) => {
+      const m = new Termios();
+      m.iflag = f.iflag;
+      m.oflag = f.oflag;
+      m.cflag = f.cflag;
+      m.lflag = f.lflag;
+      m.line = f.line;
+      m.cc.set(f.cc);
+      return m;
+    });
+
+  it("Linux's struct termios layout: 4 little-endian u32 mode words, c_line at 16, c_cc[19] at 17, 36 bytes; decode(encode(m)) is m", () => {
+    fc.assert(
+      fc.property(arbTermios, (m) => {
+        const b = m.encode();
+        expect(b.length).toBe(TERMIOS_BYTES);
+        const dv = new DataView(b.buffer);
+        expect([
+          dv.getUint32(0, true),
+          dv.getUint32(4, true),
+          dv.getUint32(8, true),
+          dv.getUint32(12, true),
+        ]).toEqual([m.iflag, m.oflag, m.cflag, m.lflag]);
+        expect(b[16]).toBe(m.line);
+        expect([...b.subarray(17)]).toEqual([...m.cc]);
+        const back = Termios.decode(b);
+        back.checkInvariants();
+        expect(back.equals(m)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a worked layout: ISIG|ICANON|ECHO|TOSTOP = 0x10b lands in bytes 12..15 as 0b 01 00 00; VMIN is byte 17 + 6", () => {
+    const m = new Termios();
+    m.lflag = LocalMode.ISIG | LocalMode.ICANON | LocalMode.ECHO | LocalMode.TOSTOP;
+    m.cc[Cc.VMIN] = 5;
+    const b = m.encode();
+    expect(m.lflag).toBe(0x10b);
+    expect([...b.subarray(12, 16)]).toEqual([0x0b, 0x01, 0, 0]);
+    expect(b[23]).toBe(5);
+  });
+
+  it("a terminal starts with Linux's defaults (stty sane): ISIG, ICANON, ECHO on, TOSTOP off, ^C ^\\ ^D ^Z, MIN 1, TIME 0", () => {
+    expectPasses(function* () {
+      const m = yield* libc.tcgetattr(TTY_FD);
+      if (typeof m === "number") return 1;
+      yield* check(m.local(LocalMode.ISIG) && m.local(LocalMode.ICANON) && m.local(LocalMode.ECHO), 2);
+      yield* check(!m.local(LocalMode.TOSTOP), 3);
+      const cc = [
+        m.cc[Cc.VINTR],
+        m.cc[Cc.VQUIT],
+        m.cc[Cc.VEOF],
+        m.cc[Cc.VSUSP],
+        m.cc[Cc.VMIN],
+        m.cc[Cc.VTIME],
+      ];
+      yield* check(cc.join() === [0x03, 0x1c, 0x04, 0x1a, 1, 0].join(), 4);
+      return 0;
+    });
+  });
+
+  it("tcsetattr stores every field as given, tcgetattr gives it back; TOSTOP set by a program is the kernel's TOSTOP", () => {
+    const { term } = expectPasses(function* () {
+      const m = new Termios();
+      m.lflag = LocalMode.TOSTOP | LocalMode.ISIG;
+      m.iflag = 0xdeadbeef;
+      m.cc[Cc.VINTR] = 0x07;
+      m.cc[Cc.VMIN] = 4;
+      yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSANOW, m)) === 0, 1);
+      const back = yield* libc.tcgetattr(TTY_FD);
+      yield* check(typeof back !== "number" && back.equals(m), 2);
+      return 0;
+    });
+    expect(term.tty.tostop).toBe(true);
+    expect(term.tty.termios.cc[Cc.VINTR]).toBe(0x07);
+    expect(term.driverCalls).toEqual(["modes"]);
+  });
+
+  it("the driver option sets the initial TOSTOP, which tcgetattr reports and tcsetattr can clear", () => {
+    const { term } = expectPasses(
+      function* () {
+        const m = yield* libc.tcgetattr(TTY_FD);
+        if (typeof m === "number") return 1;
+        yield* check(m.local(LocalMode.TOSTOP), 2);
+        m.setLocal(LocalMode.TOSTOP, false);
+        yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSADRAIN, m)) === 0, 3);
+        return 0;
+      },
+      [],
+      [],
+      { tostop: true },
+    );
+    expect(term.tty.tostop).toBe(false);
+  });
+
+  it("TCSAFLUSH discards the input received and not read; TCSANOW and TCSADRAIN keep it", () => {
+    const { term } = expectPasses(
+      function* () {
+        yield* libc.read(TTY_FD, 1); // the first line: the host types two more after it
+        const m = yield* libc.tcgetattr(TTY_FD);
+        if (typeof m === "number") return 1;
+        yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSANOW, m)) === 0, 2);
+        yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSADRAIN, m)) === 0, 3);
+        yield* check((yield* libc.read(TTY_FD, 100)) instanceof Uint8Array, 4); // "two" still there
+        yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSAFLUSH, m)) === 0, 5);
+        yield* libc.read(TTY_FD, 100); // "three" was flushed: waits for "four"
+        return 0;
+      },
+      [],
+      [
+        (_k, t) => {
+          t.type("one");
+        },
+        (_k, t) => {
+          t.type("two");
+          t.type("three");
+        },
+        (_k, t) => t.type("four"),
+      ],
+    );
+    expect(term.driverCalls).toEqual(["modes", "modes", "flush", "modes"]);
+  });
+
+  it("errors change nothing: EBADF for no file, ENOTTY for a file that is no terminal, EINVAL for an unknown action, EFAULT for an unreadable or unwritable struct", () => {
+    const { term } = expectPasses(function* () {
+      const m = new Termios();
+      m.lflag = 0; // raw, were it applied
+      yield* check((yield* libc.tcsetattr(9, TcsaAction.TCSANOW, m)) === -Errno.EBADF, 1);
+      yield* check((yield* libc.tcsetattr(1, TcsaAction.TCSANOW, m)) === -Errno.ENOTTY, 2); // boot console
+      yield* check((yield* libc.tcgetattr(9)) === -Errno.EBADF, 3);
+      yield* check((yield* libc.tcgetattr(1)) === -Errno.ENOTTY, 4);
+      yield* check((yield* libc.tcsetattr(TTY_FD, 3, m)) === -Errno.EINVAL, 5);
+      yield* check((yield* libc.tcsetattr(TTY_FD, -1, m)) === -Errno.EINVAL, 6);
+      const unmapped = 0x7000_0000_0000;
+      yield* check((yield* sys.tcsetattr(TTY_FD, TcsaAction.TCSAFLUSH, unmapped)) === -Errno.EFAULT, 7);
+      yield* check((yield* sys.tcsetattr(TTY_FD, TcsaAction.TCSANOW, 0)) === -Errno.EFAULT, 8);
+      yield* check((yield* sys.tcgetattr(TTY_FD, unmapped)) === -Errno.EFAULT, 9);
+      const now = yield* libc.tcgetattr(TTY_FD);
+      yield* check(typeof now !== "number" && now.equals(new Termios()), 10);
+      return 0;
+    });
+    expect(term.driverCalls).toEqual([]); // no flush after the faulting TCSAFLUSH either
+  });
+
+  it("tcsetattr from a background group: SIGTTOU stops the caller's group even with TOSTOP clear; continued in the foreground it runs again", () => {
+    const { term } = expectPasses(function* () {
+      const job = yield* sys.fork();
+      if (job === 0) {
+        yield* sys.setpgid(0, 0);
+        const m = new Termios();
+        m.setLocal(LocalMode.ECHO, false);
+        return yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSANOW, m); // stops here until continued
+      }
+      const r = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+      yield* check(WIFSTOPPED(r.status) && WSTOPSIG(r.status) === Sig.SIGTTOU, 1);
+      const before = yield* libc.tcgetattr(TTY_FD); // allowed from anywhere; not changed yet
+      yield* check(typeof before !== "number" && before.local(LocalMode.ECHO), 2);
+      yield* sys.sigaction(Sig.SIGTTOU, SIG_IGN, 0, 0);
+      yield* check((yield* sys.tcsetpgrp(TTY_FD, job)) === 0, 3);
+      yield* sys.kill(job, Sig.SIGCONT);
+      yield* check(WEXITSTATUS((yield* libc.waitpid(job)).status) === 0, 4);
+      // From the background, SIGTTOU ignored: goes through (Linux's is_ignored).
+      yield* check((yield* libc.tcsetattr(TTY_FD, TcsaAction.TCSANOW, new Termios())) === 0, 5);
+      return 0;
+    });
+    expect(term.tty.termios.local(LocalMode.ECHO)).toBe(true);
+    expect(term.driverCalls).toEqual(["modes", "modes"]);
+  });
+});

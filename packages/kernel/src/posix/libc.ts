@@ -14,6 +14,7 @@ import type { UserCode } from "../program/trap.js";
 import { encodeCString, mem } from "../program/user.js";
 import { Errno } from "../syscalls/errno.js";
 import { MapFlags, Prot, SpawnFlags, posixStubs as sys } from "./table.js";
+import { TERMIOS_BYTES, Termios } from "./termios.js";
 
 /** The spawn attributes {@link libc.spawnv} takes (`posix_spawnattr_t`); every field optional. */
 export interface SpawnAttr {
@@ -115,6 +116,21 @@ export const libc = {
     const r = yield* sys.pipe(fds);
     if (r < 0) return [r, r];
     return [yield* mem.load32(fds), yield* mem.load32(fds + 4)];
+  },
+  /** tcgetattr(fd): the terminal's modes, or -errno. */
+  *tcgetattr(fd: number): UserCode<Termios | number> {
+    const va = yield* libc.sbrk(align8(TERMIOS_BYTES));
+    if (va < 0) return va;
+    const r = yield* sys.tcgetattr(fd, va);
+    if (r < 0) return r;
+    return Termios.decode(yield* mem.read(va, TERMIOS_BYTES));
+  },
+  /** tcsetattr(fd, action, modes): 0 or -errno (a {@link TcsaAction} for `action`). */
+  *tcsetattr(fd: number, action: number, modes: Termios): UserCode<number> {
+    const va = yield* libc.sbrk(align8(TERMIOS_BYTES));
+    if (va < 0) return va;
+    yield* mem.write(va, modes.encode());
+    return yield* sys.tcsetattr(fd, action, va);
   },
   /** Write a string (UTF-8) or bytes to `fd`; returns the count written or -errno. */
   *write(fd: number, data: string | Uint8Array): UserCode<number> {

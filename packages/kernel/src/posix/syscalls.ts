@@ -51,8 +51,10 @@ import {
 } from "./table.js";
 import {
   backgroundCheck,
+  getAttributes,
   getForeground,
   giveUpControllingTerminal,
+  setAttributes,
   setControllingTerminal,
   setForeground,
   writeCheck,
@@ -545,6 +547,20 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       if (!f) return -Errno.EBADF;
       const tty = f.ops.tty;
       return tty === undefined ? -Errno.ENOTTY : giveUpControllingTerminal(k, t.process, tty);
+    },
+    tcgetattr(t, fd, termios) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      if (tty === undefined) return -Errno.ENOTTY;
+      return copyOut(k, t.process.vm, termios, getAttributes(tty)) ? 0 : -Errno.EFAULT;
+    },
+    tcsetattr(t, fd, action, termios) {
+      const f = t.process.files.get(fd);
+      if (!f) return -Errno.EBADF;
+      const tty = f.ops.tty;
+      if (tty === undefined) return -Errno.ENOTTY;
+      return setAttributes(k, t, tty, action, (len) => copyIn(k, t.process.vm, termios, len));
     },
     getppid: (t) => t.process.parent?.pid ?? 0,
     gettid: (t) => t.tid,

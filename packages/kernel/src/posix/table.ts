@@ -16,6 +16,8 @@
  * |                 | attributes POSIX_SPAWN_SETPGROUP, SETSID and SETSIGDEF in registers              |
  * | `tcsetpgrp`(520)| Linux's ioctl(fd, TIOCSPGRP, &pgid) as a call of its own; `tcgetpgrp` (521) too  |
  * | `tiocsctty`(522)| Linux's ioctl(fd, TIOCSCTTY, steal) as a call of its own; `tiocnotty` (523) too  |
+ * | `tcgetattr`(524)| Linux's ioctl(fd, TCGETS, &termios) as a call of its own                          |
+ * | `tcsetattr`(525)| Linux's ioctl(fd, TCSETS/TCSETSW/TCSETSF, &termios) as one call with the action  |
  *
  * Threads follow Linux: `exit` (60) ends the calling thread, `exit_group` (231) the process; a
  * program's `main` returning is `exit_group(status)`, a thread's start routine returning is
@@ -26,6 +28,7 @@
 import { arg } from "../syscalls/decl.js";
 import { makeStubs } from "../syscalls/stubs.js";
 import { defineSyscallTable } from "../syscalls/table.js";
+import { TERMIOS_BYTES } from "./termios.js";
 
 /** mmap/mprotect protection bits (`<sys/mman.h>`). PROT_NONE is 0. */
 export const Prot = { PROT_READ: 1, PROT_WRITE: 2, PROT_EXEC: 4 } as const;
@@ -602,6 +605,44 @@ export const posixSyscalls = defineSyscallTable("posix", {
     errors: {
       EBADF: "fd not open",
       ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
+    },
+  },
+  tcgetattr: {
+    nr: 524,
+    args: [
+      arg.fd("fd", { doc: "a descriptor of a terminal" }),
+      arg.ptr("termios", { access: "out", len: TERMIOS_BYTES, doc: "a Linux struct termios (36 bytes)" }),
+    ],
+    result: "zero",
+    doc: "Read the terminal's modes into a Linux struct termios: c_iflag, c_oflag, c_cflag, c_lflag (u32 each), c_line, c_cc[19] (POSIX tcgetattr; Linux's ioctl TCGETS). Allowed from a background process group.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal",
+      EFAULT: "termios not writable",
+    },
+  },
+  tcsetattr: {
+    nr: 525,
+    args: [
+      arg.fd("fd", { doc: "a descriptor of a terminal" }),
+      arg.int("action", {
+        doc: "TCSANOW (0), TCSADRAIN (1) or TCSAFLUSH (2: also discard the unread input)",
+      }),
+      arg.ptr("termios", {
+        access: "in",
+        len: TERMIOS_BYTES,
+        doc: "the new modes, a Linux struct termios (36 bytes)",
+      }),
+    ],
+    result: "zero",
+    doc: "Set the terminal's modes from a Linux struct termios (POSIX tcsetattr; Linux's ioctls TCSETS, TCSETSW, TCSETSF). The line discipline acts on them from its next event: ICANON, ISIG, ECHO, the control characters, VMIN. Output is never queued, so TCSADRAIN acts at once; TCSAFLUSH first discards input received and not read. From a background process group the caller's group gets SIGTTOU first and the call runs again after it, whether TOSTOP is set or not (Linux's tty_check_change), unless the caller blocks or ignores SIGTTOU.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal",
+      EINVAL: "action is not TCSANOW, TCSADRAIN or TCSAFLUSH",
+      EFAULT: "termios not readable (the modes are unchanged)",
+      EIO: "the caller is in an orphaned background process group",
+      EINTR: "SIGTTOU's handler ran (no SA_RESTART)",
     },
   },
 });

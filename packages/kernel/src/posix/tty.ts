@@ -30,12 +30,16 @@
  * `stty tostop`): then it follows the rule with SIGTTOU too, except that a writer blocking or
  * ignoring SIGTTOU writes anyway (POSIX 11.1.4; Linux's `n_tty_write` → `tty_check_change`):
  *
- * | background caller            | read (SIGTTIN) | write, TOSTOP set (SIGTTOU) | tcsetpgrp (SIGTTOU) |
- * | ---------------------------- | -------------- | --------------------------- | ------------------- |
- * | signal blocked or ignored    | EIO            | goes through                | goes through        |
- * | group orphaned               | EIO            | EIO                         | ENOTTY (Linux)      |
- * | else: signal to its group    | restart        | restart                     | restart             |
- * | … a handler, no SA_RESTART   | EINTR          | EINTR                       | EINTR               |
+ * | background caller            | read (SIGTTIN) | write, TOSTOP set (SIGTTOU) | tcsetpgrp (SIGTTOU) | tcsetattr (SIGTTOU) |
+ * | ---------------------------- | -------------- | --------------------------- | ------------------- | ------------------- |
+ * | signal blocked or ignored    | EIO            | goes through                | goes through        | goes through        |
+ * | group orphaned               | EIO            | EIO                         | ENOTTY (Linux)      | EIO                 |
+ * | else: signal to its group    | restart        | restart                     | restart             | restart             |
+ * | … a handler, no SA_RESTART   | EINTR          | EINTR                       | EINTR               | EINTR               |
+ *
+ * **Modes** (`termios.ts`): the terminal keeps its `struct termios`; `tcgetattr` reads it from
+ * anywhere, `tcsetattr` changes it under the rule above whether TOSTOP is set or not (Linux's
+ * `set_termios` → `tty_check_change`), and tells the driver ({@link TerminalDriver}).
  *
  * **Taking and giving up** (Linux's TIOCSCTTY and TIOCNOTTY ioctls, as calls of their own): a
  * session leader without a terminal may take one by descriptor, even from another session if
@@ -43,7 +47,8 @@
  * ({@link giveUpControllingTerminal}) — for the whole session, with SIGHUP and SIGCONT to the
  * foreground group, when it is the session leader.
  *
- * Related: `jobs.ts` (groups, sessions), `syscalls.ts` (read, tcsetpgrp, tcgetpgrp), `files.ts`
+ * Related: `jobs.ts` (groups, sessions), `termios.ts` (the modes), `syscalls.ts` (read, tcsetpgrp,
+ * tcgetpgrp, tcgetattr, tcsetattr), `files.ts`
  * (`FileOperations.tty`: how a file says it is a terminal).
  */
 import type { Kernel } from "../kernel/kernel.js";
@@ -54,6 +59,21 @@ import { Errno } from "../syscalls/errno.js";
 import { isOrphanedGroup, sessionOfGroup, signalGroup } from "./jobs.js";
 import { Sig, sigbit } from "./signals.js";
 import { SaFlags, SIG_DFL, SIG_IGN } from "./table.js";
+import { LocalMode, TcsaAction, TERMIOS_BYTES, Termios } from "./termios.js";
+
+/**
+ * The driver side of a terminal's modes (Linux's line discipline operations `set_termios` and
+ * `flush_buffer`): what tcsetattr asks of the device after the kernel has stored new modes.
+ */
+export interface TerminalDriver {
+  /** Discard the input received but not read (TCSAFLUSH, Linux's TCSETSF). */
+  flushInput(): void;
+  /**
+   * The modes changed: act on them from now on (a reader waiting for a line in canonical mode
+   * may be satisfied by the bytes already there once ICANON is off).
+   */
+  modesChanged(): void;
+}
 
 /**
  * The job-control state of one terminal (Linux's `tty->session`, `tty->pgrp`). A driver creates
@@ -76,12 +96,29 @@ export class TerminalControl {
    */
   pgrp = 0;
   /**
-   * The TOSTOP local mode (termios `c_lflag & TOSTOP`): a write from a background process group
-   * sends SIGTTOU to that group, as a background read sends SIGTTIN. Default false, as a Linux
-   * terminal starts (`stty -tostop`). A driver sets it from its options (the Lunaix example's
-   * `SerialConsoleOptions.tostop`); there is no tcsetattr, so a program cannot change it.
+   * The terminal's modes (termios), which programs read and change with tcgetattr/tcsetattr
+   * (`termios.ts`). The line discipline — the driver — acts on them at each event; the kernel
+   * acts on TOSTOP ({@link writeCheck}). A driver sets their initial values from its options.
    */
-  tostop = false;
+  readonly termios = new Termios();
+  /**
+   * What a driver does when the modes change (Linux's `tty_ldisc` `set_termios` and the flush of
+   * TCSETSF); null for a terminal with nothing to do (the kernel's tests' doubles).
+   */
+  driver: TerminalDriver | null = null;
+
+  /**
+   * The TOSTOP local mode (`c_lflag & TOSTOP`, `stty tostop`): a write from a background process
+   * group sends SIGTTOU to that group, as a background read sends SIGTTIN. Off by default, as a
+   * Linux terminal starts (`stty -tostop`). A view of {@link TerminalControl.termios}: a driver
+   * sets the initial value from its options, a program changes it with tcsetattr.
+   */
+  get tostop(): boolean {
+    return this.termios.local(LocalMode.TOSTOP);
+  }
+  set tostop(on: boolean) {
+    this.termios.setLocal(LocalMode.TOSTOP, on);
+  }
 
   /** @param name the device's name, for messages (`"ttyS0"`). */
   constructor(readonly name: string) {}
@@ -223,6 +260,44 @@ export function setForeground(k: Kernel, t: Thread, tty: TerminalControl, pgid: 
   if (bg !== 0) return bg;
   if (sessionOfGroup(k, pgid) !== p.sid) return -Errno.EPERM;
   tty.pgrp = pgid;
+  return 0;
+}
+
+/**
+ * tcgetattr(fd, termios*) on `tty`: its modes as Linux's struct termios bytes. Any process with a
+ * descriptor may read them, from the background too (POSIX tcgetattr: "may be invoked from a
+ * background process").
+ */
+export function getAttributes(tty: TerminalControl): Uint8Array {
+  return tty.termios.encode();
+}
+
+/**
+ * tcsetattr(fd, action, termios*) on `tty` by `t`, with the new modes' bytes read by `load` (null:
+ * the pointer faulted). Linux's `set_termios`: the background rule with SIGTTOU comes first, even
+ * with TOSTOP clear (`tty_check_change`; POSIX 11.1.4 lists tcsetattr among the calls that
+ * change the terminal), then the copy from user memory; with TCSAFLUSH the unread input is
+ * discarded, then the modes change and the driver hears of it. TCSADRAIN waits for no output:
+ * every write here reaches the device before it returns.
+ * @returns 0, -EINVAL (unknown action), -EFAULT (unreadable modes: nothing changed, nothing
+ *   flushed), -EIO (an orphaned background group), or the background rule's restart or -EINTR.
+ */
+export function setAttributes(
+  k: Kernel,
+  t: Thread,
+  tty: TerminalControl,
+  action: number,
+  load: (len: number) => Uint8Array | null,
+): number {
+  if (action !== TcsaAction.TCSANOW && action !== TcsaAction.TCSADRAIN && action !== TcsaAction.TCSAFLUSH)
+    return -Errno.EINVAL;
+  const bg = backgroundCheck(k, t, tty, Sig.SIGTTOU);
+  if (bg !== 0) return bg;
+  const bytes = load(TERMIOS_BYTES);
+  if (bytes === null) return -Errno.EFAULT;
+  if (action === TcsaAction.TCSAFLUSH) tty.driver?.flushInput();
+  tty.termios.assign(Termios.decode(bytes));
+  tty.driver?.modesChanged();
   return 0;
 }
 
