@@ -1,5 +1,6 @@
 // The Lunaix kernel's smaller parts: the serial line discipline, the machine's memory map, the
 // shell's parser, and the inspectors' answers to bad arguments.
+import { Cc, LocalMode, Termios } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
 import { inspect } from "../src/lunaix/inspect.js";
@@ -96,6 +97,142 @@ describe("SerialConsole", () => {
     expect(out).toEqual(["héllo\n"]);
     tty.flush();
     expect(out).toEqual(["héllo\n", "$ "]);
+  });
+});
+
+/**
+ * What tcsetattr does to the console (the kernel's `setAttributes` after its checks): the new
+ * modes replace the old, the driver hears of it; TCSAFLUSH discards the unread input first.
+ */
+function tcsetattr(tty: SerialConsole, change: (m: Termios) => void, flush = false): void {
+  const m = new Termios();
+  m.assign(tty.tty.termios);
+  change(m);
+  if (flush) tty.flushInput();
+  tty.tty.termios.assign(m);
+  tty.modesChanged();
+}
+
+describe("SerialConsole: the modes (termios), read at each event", () => {
+  it("ICANON off, MIN 1: a read returns as soon as a byte is there, no newline needed; ^D is a byte", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ICANON, false));
+    expect(tty.read(10)).toBeNull();
+    let woken = 0;
+    tty.waiters.push({ wakeToRetry: () => woken++ });
+    tty.hostInput("a");
+    expect(woken).toBe(1); // canonical mode would wait for the newline
+    expect(text(tty.read(10))).toBe("a");
+    tty.hostInput("b\x04c");
+    expect(text(tty.read(2))).toBe("b\x04");
+    expect(text(tty.read(10))).toBe("c");
+  });
+
+  it("ICANON off, MIN 3, TIME 0: a read waits for min(MIN, asked) bytes, then takes all it may", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tcsetattr(tty, (m) => {
+      m.setLocal(LocalMode.ICANON, false);
+      m.cc[Cc.VMIN] = 3;
+    });
+    tty.hostInput("ab");
+    expect(tty.read(10)).toBeNull();
+    expect(text(tty.read(2))).toBe("ab"); // asked for 2 < MIN: 2 are enough
+    tty.hostInput("cdefg");
+    expect(text(tty.read(4))).toBe("cdef");
+    expect(tty.read(10)).toBeNull(); // "g" alone is fewer than MIN
+    tty.hangup();
+    expect(text(tty.read(10))).toBe("g"); // after a hang-up what is there goes, then end of file
+    expect(text(tty.read(10))).toBe("");
+  });
+
+  it("ICANON off, MIN 0, TIME 0: a read returns at once, 0 bytes when none (a poll)", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tcsetattr(tty, (m) => {
+      m.setLocal(LocalMode.ICANON, false);
+      m.cc[Cc.VMIN] = 0;
+    });
+    expect(text(tty.read(10))).toBe("");
+    tty.hostInput("x");
+    expect(text(tty.read(10))).toBe("x");
+  });
+
+  it("leaving canonical mode makes the complete lines and the partial one readable at once; a waiting reader wakes", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tty.hostInput("one\ntw");
+    let woken = 0;
+    tty.waiters.push({ wakeToRetry: () => woken++ });
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ICANON, false));
+    expect(woken).toBe(1);
+    expect(text(tty.read(100))).toBe("one\ntw");
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ICANON, true)); // back: lines again
+    tty.hostInput("o\nthree");
+    expect(text(tty.read(100))).toBe("o\n");
+    expect(tty.read(100)).toBeNull();
+  });
+
+  it("ECHO off: received input is not copied to the output, in either mode; on again, it is", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ECHO, false));
+    tty.hostInput("secret\n");
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ICANON, false));
+    tty.hostInput("k");
+    expect(out).toEqual([]);
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ECHO, true));
+    tty.hostInput("v\n");
+    expect(out).toEqual(["v\n"]);
+    expect(text(tty.read(100))).toBe("secret\nkv\n");
+  });
+
+  it("ISIG off: ^C, ^Z and ^\\ are input bytes; nothing is flushed, echoed as ^C, or signalled", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)), echo: false });
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ISIG, false));
+    tty.hostInput("a\x03b\x1ac\x1c\n");
+    expect(text(tty.read(100))).toBe("a\x03b\x1ac\x1c\n");
+    expect(tty.signalsIn).toBe(0);
+    expect(out).toEqual([]);
+  });
+
+  it("the control characters come from c_cc: with VINTR = ^G, ^G interrupts (echoed ^G) and ^C is a byte", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    tcsetattr(tty, (m) => {
+      m.cc[Cc.VINTR] = 0x07;
+    });
+    tty.hostInput("a\x03b\n");
+    expect(text(tty.read(100))).toBe("a\x03b\n");
+    tty.hostInput("lost\x07");
+    expect(tty.read(100)).toBeNull(); // flushed
+    expect(tty.signalsIn).toBe(1);
+    expect(out).toEqual(["a\x03b\n", "^G\n"]);
+  });
+
+  it("NOFLSH: an ISIG character signals but keeps the unread input", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.NOFLSH, true));
+    tty.hostInput("kept\nha\x03lf\n");
+    expect(text(tty.read(100))).toBe("kept\n");
+    expect(text(tty.read(100))).toBe("half\n");
+    expect(tty.signalsIn).toBe(1);
+  });
+
+  it("TCSAFLUSH discards the lines and the partial line not read; the modes still change", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    tty.hostInput("typed ahead\npart");
+    tcsetattr(tty, (m) => m.setLocal(LocalMode.ICANON, false), true);
+    expect(tty.read(100)).toBeNull();
+    tty.hostInput("z");
+    expect(text(tty.read(100))).toBe("z");
+  });
+
+  it("the driver options are the initial modes: echo and tostop", () => {
+    const a = new SerialConsole({ sink: new LineSink(() => {}), echo: false, tostop: true });
+    expect(a.tty.termios.local(LocalMode.ECHO)).toBe(false);
+    expect(a.tty.termios.local(LocalMode.TOSTOP)).toBe(true);
+    const b = new SerialConsole({ sink: new LineSink(() => {}) });
+    expect(b.tty.termios.equals(new Termios())).toBe(true); // Linux's stty sane
+    expect(b.tty.driver).toBe(b);
   });
 });
 

@@ -10,23 +10,43 @@
  *   program write(1, …) ──▶ SerialConsole.write ──THR, byte by byte──▶ UART ──▶ ByteSink ──▶ host output
  * ```
  *
- * Canonical input, as a POSIX terminal's ICANON mode: `read` returns at most one line, including
- * its `\n`; with no complete line it waits (the system call blocks on `waiters` and restarts when
- * a line arrives). The EOF character, ^D (0x04), ends the read in progress without a newline
- * (POSIX 11.1.9: "all the bytes waiting to be read are immediately passed to the process"); at
- * the start of a line that read returns 0, end of file, once: `cat` ends, and the shell reading
- * after it goes on. After the host hangs up (`hangup`, end of the script) every read with nothing
- * left returns 0. Echo (ECHO) copies each received line to the output, so a script's
- * transcript shows what was "typed"; an interactive terminal echoes locally and turns it off.
+ * The line discipline acts on the terminal's modes ({@link SerialConsole.tty}'s `termios`, which
+ * programs change with `tcsetattr`; the kernel's `posix/termios.ts`) as they are at each event —
+ * each byte received, each read:
  *
- * Job control (ISIG, POSIX 11.1.9): ^C, ^\ and ^Z are not input; each flushes the input not yet
- * read, is echoed as `^C`, `^\`, `^Z`, and sends SIGINT, SIGQUIT or SIGTSTP to the foreground
- * process group of the terminal ({@link SerialConsole.tty}; the kernel's `posix/tty.ts` keeps
- * the session and the foreground group, and sends SIGTTIN to a background reader). The shell's
- * session acquires the line when its leader opens `/dev/ttyS0` (`fs/syscalls.ts`). With the
- * TOSTOP option a background job's write stops it too (SIGTTOU); without it (the default, as
- * Linux's `stty -tostop`) background output mixes with the foreground's. Like ISIG and ECHO, the
- * mode is the driver's option: no program can change it (there is no tcsetattr).
+ * | mode            | on (the default, Linux's `stty sane`)            | off                                  |
+ * | --------------- | ------------------------------------------------ | ------------------------------------ |
+ * | ICANON          | a read returns at most one line, with its `\n`;  | a read returns once MIN (`c_cc[VMIN]`) |
+ * |                 | `c_cc[VEOF]` (^D) ends the read in progress       | bytes are there; no line, no EOF char |
+ * | ISIG            | `c_cc[VINTR]` ^C, `[VQUIT]` ^\, `[VSUSP]` ^Z flush | they are input bytes like any other   |
+ * |                 | the unread input (unless NOFLSH), echo as `^C`,  |                                      |
+ * |                 | and signal the foreground process group          |                                      |
+ * | ECHO            | received input is copied to the output           | nothing is echoed                    |
+ *
+ * Canonical input (POSIX 11.1.6): with no complete line a read waits (the system call blocks on
+ * `waiters` and restarts when input arrives). The EOF character ends the read in progress
+ * without a newline (POSIX 11.1.9: "all the bytes waiting to be read are immediately passed to
+ * the process"); at the start of a line that read returns 0, end of file, once: `cat` ends, and
+ * the shell reading after it goes on. After the host hangs up (`hangup`, end of the script) every
+ * read with nothing left returns 0. Echo copies each received line to the output when its
+ * newline arrives, so a script's transcript shows what was "typed"; an interactive host echoes
+ * locally and starts the console with ECHO off (the `echo` option), so the console then takes
+ * each newline as already shown.
+ *
+ * Non-canonical input (POSIX 11.1.7): MIN > 0, TIME = 0 — a read waits until MIN bytes (or as
+ * many as it asked for, if fewer) are there, then returns all it can take; MIN = 0, TIME = 0 — a
+ * read returns at once, with 0 bytes if none. TIME's inter-byte and read timers are not modelled
+ * (the driver sees no clock: a `CharDevice` read returns data or asks its caller to wait): TIME
+ * is stored and reported, and a read behaves as if the timer never ran out first — with MIN > 0
+ * as TIME = 0, with MIN = 0 it waits for one byte. Turning ICANON off makes every byte received,
+ * complete lines and the partial one, readable at once (Linux's `n_tty_set_termios`).
+ *
+ * Job control (POSIX 11.1.9): the kernel's `posix/tty.ts` keeps the session and the foreground
+ * group, sends SIGTTIN to a background reader and, with TOSTOP set in `c_lflag`, SIGTTOU to a
+ * background writer; without it (the default, Linux's `stty -tostop`) background output mixes
+ * with the foreground's. The shell's session acquires the line when its leader opens
+ * `/dev/ttyS0` (`fs/syscalls.ts`). The driver options `echo` and `tostop` are only the modes'
+ * initial values.
  *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
@@ -35,26 +55,42 @@
  * Related: `fs/vfs.ts` (`CharDevice`), `kernel.ts` (where it is plugged in).
  */
 import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
-import { type Kernel, Sig, signalForeground, TerminalControl } from "@osbricks/kernel";
+import {
+  Cc,
+  type Kernel,
+  LocalMode,
+  Sig,
+  signalForeground,
+  TerminalControl,
+  type TerminalDriver,
+} from "@osbricks/kernel";
 import type { CharDevice } from "./fs/vfs.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
-/** The EOF character of canonical mode, ^D (`c_cc[VEOF]`'s default). */
+/** The default EOF character of canonical mode, ^D (`c_cc[VEOF]` as a terminal starts). */
 export const VEOF = 0x04;
-/** The interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
+/** The default interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
 export const VINTR = 0x03;
-/** The quit character, ^\ (`c_cc[VQUIT]`): SIGQUIT to the foreground process group. */
+/** The default quit character, ^\ (`c_cc[VQUIT]`): SIGQUIT to the foreground process group. */
 export const VQUIT = 0x1c;
-/** The suspend character, ^Z (`c_cc[VSUSP]`): SIGTSTP to the foreground process group. */
+/** The default suspend character, ^Z (`c_cc[VSUSP]`): SIGTSTP to the foreground process group. */
 export const VSUSP = 0x1a;
 
-/** The ISIG characters and the signal each sends (POSIX 11.1.9; Linux's defaults). */
-const ISIG_CHARS: ReadonlyMap<number, { readonly sig: number; readonly echo: string }> = new Map([
-  [VINTR, { sig: Sig.SIGINT, echo: "^C" }],
-  [VQUIT, { sig: Sig.SIGQUIT, echo: "^\\" }],
-  [VSUSP, { sig: Sig.SIGTSTP, echo: "^Z" }],
-]);
+/** The ISIG characters' `c_cc` slots and the signal each sends (POSIX 11.1.9). */
+const ISIG_SLOTS: readonly { readonly slot: number; readonly sig: number }[] = [
+  { slot: Cc.VINTR, sig: Sig.SIGINT },
+  { slot: Cc.VQUIT, sig: Sig.SIGQUIT },
+  { slot: Cc.VSUSP, sig: Sig.SIGTSTP },
+];
+
+/**
+ * How ECHOCTL shows a control character: `^` and the character 0x40 above it (0x03 → `^C`,
+ * 0x1c → `^\`), DEL (0x7f) as `^?`.
+ */
+function controlEcho(b: number): string {
+  return `^${String.fromCharCode(b === 0x7f ? 0x3f : (b ^ 0x40) & 0x7f)}`;
+}
 
 /** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
 export class LineSink implements ByteSink {
@@ -83,12 +119,16 @@ export class LineSink implements ByteSink {
 export interface SerialConsoleOptions {
   /** Where transmitted bytes go. Required. */
   readonly sink: LineSink;
-  /** Echo received lines to the output (ECHO). Default true. */
+  /**
+   * The ECHO local mode's initial value: echo received input to the output. Default true; an
+   * interactive host that echoes locally starts it off. Programs change it with tcsetattr.
+   */
   readonly echo?: boolean;
   /**
-   * The TOSTOP local mode (`stty tostop`): a background job that writes to the console is stopped
-   * by SIGTTOU, as one that reads it is by SIGTTIN (kernel `TerminalControl.tostop`). Default
-   * false, Linux's default: background output goes straight through.
+   * The TOSTOP local mode's initial value (`stty tostop`): a background job that writes to the
+   * console is stopped by SIGTTOU, as one that reads it is by SIGTTIN (kernel
+   * `TerminalControl.tostop`). Default false, Linux's default: background output goes straight
+   * through. Programs change it with tcsetattr.
    */
   readonly tostop?: boolean;
 }
@@ -104,10 +144,13 @@ export interface SerialConsoleOptions {
  * new TextDecoder().decode(tty.read(100) as Uint8Array); // "ls\n"
  * ```
  */
-export class SerialConsole implements CharDevice {
+export class SerialConsole implements CharDevice, TerminalDriver {
   readonly name = "ttyS0";
   readonly waiters: { wakeToRetry(): void }[] = [];
-  /** Its job-control state: the session it controls and the foreground group (kernel `tty.ts`). */
+  /**
+   * Its terminal state (kernel `tty.ts`): the session it controls, the foreground group, and the
+   * modes (`termios`) the line discipline follows.
+   */
   readonly tty = new TerminalControl("ttyS0");
   /** The kernel ISIG characters signal through ({@link SerialConsole.connect}); null before. */
   private kernel: Kernel | null = null;
@@ -115,8 +158,9 @@ export class SerialConsole implements CharDevice {
   readonly ports = new IoPortSpace();
   readonly uart: Uart16550;
   private readonly sink: LineSink;
-  private readonly echo: boolean;
+  /** Canonical mode: complete lines not yet read (empty in non-canonical mode). */
   private readonly lines: Uint8Array[] = [];
+  /** Canonical mode: the line being typed; non-canonical mode: every byte not yet read. */
   private partial: number[] = [];
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
@@ -128,8 +172,9 @@ export class SerialConsole implements CharDevice {
 
   constructor(options: SerialConsoleOptions) {
     this.sink = options.sink;
-    this.echo = options.echo ?? true;
+    this.tty.termios.setLocal(LocalMode.ECHO, options.echo ?? true);
     this.tty.tostop = options.tostop ?? false;
+    this.tty.driver = this;
     this.uart = new Uart16550({ sink: this.sink });
     this.ports.register(COM1_PORT, 8, this.uart, "COM1");
     // xv6's uartinit, minus the baud rate: FIFOs on and cleared, receive interrupts enabled.
@@ -169,48 +214,85 @@ export class SerialConsole implements CharDevice {
 
   /** The receive interrupt handler: drain RBR while LSR.DR says data is ready. */
   private rxInterrupt(): void {
-    let complete = false;
+    let wake = false;
     while ((this.ports.inb(COM1_PORT + UartReg.LSR) & UartBits.LSR_DR) !== 0) {
-      const b = this.ports.inb(COM1_PORT + UartReg.DATA);
-      if (b === 0x0d) continue; // CR of a CR LF pair (ICRNL would map a lone CR)
-      const isig = ISIG_CHARS.get(b);
-      if (isig !== undefined) {
-        this.interrupt(isig.sig, isig.echo);
-        continue;
-      }
-      if (b === VEOF) {
-        // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
-        this.lines.push(Uint8Array.from(this.partial));
-        this.partial = [];
-        complete = true;
-        continue;
-      }
-      this.partial.push(b);
-      if (b === 0x0a) {
-        const line = Uint8Array.from(this.partial);
-        this.partial = [];
-        this.lines.push(line);
-        this.linesIn++;
-        if (this.echo) this.write(line);
-        else this.midLine = false; // the host's terminal echoed the line and its newline
-        complete = true;
-      }
+      if (this.receiveByte(this.ports.inb(COM1_PORT + UartReg.DATA))) wake = true;
     }
-    if (complete) this.wakeReaders();
+    if (wake) this.wakeReaders();
   }
 
   /**
-   * An ISIG character (POSIX 11.1.9): the input not yet read is flushed (NOFLSH is not set), the
-   * character is echoed as `^C` (ECHOCTL) with a newline, and its signal goes to the foreground
-   * process group. The character itself is never read.
+   * One received byte through the line discipline, under the modes as they are now.
+   * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
-  private interrupt(sig: number, echo: string): void {
+  private receiveByte(b: number): boolean {
+    if (b === 0x0d) return false; // CR of a CR LF pair (ICRNL would map a lone CR)
+    const m = this.tty.termios;
+    if (m.local(LocalMode.ISIG)) {
+      for (const { slot, sig } of ISIG_SLOTS) {
+        if (b === m.cc[slot] && b !== 0) {
+          this.interrupt(b, sig);
+          return false;
+        }
+      }
+    }
+    const echo = m.local(LocalMode.ECHO);
+    if (!m.local(LocalMode.ICANON)) {
+      this.partial.push(b);
+      if (echo) this.write(Uint8Array.of(b));
+      else if (b === 0x0a) this.midLine = false; // the host's terminal showed it
+      return true;
+    }
+    if (b === m.cc[Cc.VEOF] && b !== 0) {
+      // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
+      this.lines.push(Uint8Array.from(this.partial));
+      this.partial = [];
+      return true;
+    }
+    this.partial.push(b);
+    if (b !== 0x0a) return false;
+    const line = Uint8Array.from(this.partial);
     this.partial = [];
-    this.lines.length = 0;
+    this.lines.push(line);
+    this.linesIn++;
+    if (echo) this.write(line);
+    else this.midLine = false; // the host's terminal echoed the line and its newline
+    return true;
+  }
+
+  /**
+   * An ISIG character `b` (POSIX 11.1.9): the input not yet read is flushed unless NOFLSH is set,
+   * the character is echoed as `^C` (ECHOCTL) with a newline when ECHO is on, and signal `sig`
+   * goes to the foreground process group. The character itself is never read.
+   */
+  private interrupt(b: number, sig: number): void {
+    if (!this.tty.termios.local(LocalMode.NOFLSH)) this.flushInput();
     this.signalsIn++;
-    if (this.echo) this.write(new TextEncoder().encode(`${echo}\n`));
+    if (this.tty.termios.local(LocalMode.ECHO)) this.write(new TextEncoder().encode(`${controlEcho(b)}\n`));
     else this.midLine = false; // the host's terminal echoed it, and the newline
     if (this.kernel !== null) signalForeground(this.kernel, this.tty, sig);
+  }
+
+  /** Discard the input received and not read (TCSAFLUSH; an ISIG character without NOFLSH). */
+  flushInput(): void {
+    this.partial = [];
+    this.lines.length = 0;
+  }
+
+  /**
+   * The modes changed (tcsetattr). Leaving canonical mode makes every unread byte readable at
+   * once, as one run of bytes (an EOF mark, an empty line, has no meaning there and goes); then
+   * readers retry under the new modes.
+   */
+  modesChanged(): void {
+    if (!this.tty.termios.local(LocalMode.ICANON) && this.lines.length > 0) {
+      const all: number[] = [];
+      for (const line of this.lines) for (const b of line) all.push(b);
+      for (const b of this.partial) all.push(b);
+      this.lines.length = 0;
+      this.partial = all;
+    }
+    this.wakeReaders();
   }
 
   private wakeReaders(): void {
@@ -222,6 +304,7 @@ export class SerialConsole implements CharDevice {
     // A read of 0 bytes returns 0 at once and consumes nothing, not even a pending ^D's end of
     // file (POSIX read: "if nbyte is zero, read() ... shall return zero and have no other results").
     if (max === 0) return new Uint8Array(0);
+    if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max);
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
     if (line.length <= max || line.length === 0) {
@@ -230,6 +313,22 @@ export class SerialConsole implements CharDevice {
     }
     this.lines[0] = line.subarray(max);
     return line.subarray(0, max);
+  }
+
+  /**
+   * A non-canonical read (POSIX 11.1.7, TIME not modelled: see the banner): wait for
+   * min(MIN, max) bytes — at least one when MIN = 0 and TIME > 0, none when both are 0 — then
+   * take up to `max`. After a hang-up whatever is there goes at once, 0 bytes being end of file.
+   */
+  private readRaw(max: number): Uint8Array | null {
+    const cc = this.tty.termios.cc;
+    const vmin = cc[Cc.VMIN]!;
+    const wanted = Math.min(vmin === 0 ? (cc[Cc.VTIME]! > 0 ? 1 : 0) : vmin, max);
+    if (this.partial.length < wanted && !this.hungUp) return null;
+    const n = Math.min(max, this.partial.length);
+    const out = Uint8Array.from(this.partial.slice(0, n));
+    this.partial = this.partial.slice(n);
+    return out;
   }
 
   /** @inheritdoc */
