@@ -14,7 +14,7 @@
  *   line ─▶ "#…" comment / empty: nothing
  *        ─▶ words: split at blanks; |, <, > and & are words of their own even unspaced (no
  *           quoting, no variables, no globbing)
- *        ─▶ builtin: help, exit [n], jobs, fg [%n], bg [%n], and the inspectors ps free buddyinfo
+ *        ─▶ builtin: help, exit [n], jobs, fg [%n], bg [%n], stty, and the inspectors ps free buddyinfo
  *           vmrs pte sched handles forks (lunadbg), whose report `> file` sends to a file; a
  *           builtin is no program, so it cannot be a stage of a pipeline
  *        ─▶ a < in | b | c > out [&]: one job. For each stage, a pipe created just before its
@@ -58,6 +58,7 @@ import {
   Sig,
   sigbit,
   signalName,
+  TcsaAction,
   type UserCode,
   WaitOptions,
   WIFCONTINUED,
@@ -66,6 +67,7 @@ import {
 import { OpenFlags } from "../fs/file.js";
 import { INSPECTORS } from "../inspect.js";
 import { lunaixStubs as sys } from "../personality.js";
+import { applySettings, describeModes } from "./stty.js";
 import { describeStatus, UserIo } from "./ulib.js";
 
 /** The console device every process's standard descriptors end up on. */
@@ -589,7 +591,13 @@ export function* shMain(start: ProcessStart): UserCode<number> {
       sh.exitWarned = cmd === "jobs"; // the user has seen the jobs: the next exit may go
       continue;
     }
-    const report = cmd === "help" ? HELP : yield* io.lunadbg(argv.join(" "));
+    const report =
+      cmd === "help"
+        ? HELP
+        : cmd === "stty"
+          ? yield* sttyBuiltin(io, argv)
+          : yield* io.lunadbg(argv.join(" "));
+    if (report === null) continue;
     if (parsed.out === null) {
       yield* io.print(`${report}\n`);
       continue;
@@ -623,9 +631,31 @@ function* refuseExit(sh: Shell, before: string): UserCode<boolean> {
   return true;
 }
 
-const JOB_BUILTINS = new Set(["help", "exit", "jobs", "fg", "bg"]);
+const JOB_BUILTINS = new Set(["help", "exit", "jobs", "fg", "bg", "stty"]);
 
-/** Whether `cmd` is run by the shell itself: help, exit, jobs, fg, bg, or an inspector. */
+/**
+ * `stty [settings]` on standard input (`stty.ts`): with no settings, the modes as a report (which
+ * `> file` may redirect); else the change, and null (nothing more to print). An error is printed
+ * on the console at once (null).
+ */
+function* sttyBuiltin(io: UserIo, argv: readonly string[]): UserCode<string | null> {
+  const m = yield* io.tcgetattr(0);
+  let error: string;
+  if (typeof m === "number") error = `stty: standard input: ${errorName(m)}`;
+  else if (argv.length === 1) return describeModes(m).trimEnd();
+  else {
+    const next = applySettings(m, argv.slice(1));
+    if (typeof next !== "string") {
+      const r = yield* io.tcsetattr(0, TcsaAction.TCSADRAIN, next);
+      if (r >= 0) return null;
+      error = `stty: standard input: ${errorName(r)}`;
+    } else error = next;
+  }
+  yield* io.print(`${error}\n`);
+  return null;
+}
+
+/** Whether `cmd` is run by the shell itself: help, exit, jobs, fg, bg, stty, or an inspector. */
 function isBuiltin(cmd: string): boolean {
   return JOB_BUILTINS.has(cmd) || Object.hasOwn(INSPECTORS, cmd);
 }

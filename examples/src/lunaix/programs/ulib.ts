@@ -27,6 +27,8 @@ import {
   type SpawnAttr,
   SpawnFlags,
   STAT_BYTES,
+  TERMIOS_BYTES,
+  Termios,
   type UserCode,
 } from "@osbricks/kernel";
 import { OpenFlags } from "../fs/file.js";
@@ -128,6 +130,18 @@ export class UserIo {
       done += n;
     }
     return done;
+  }
+
+  /** tcgetattr(fd): the terminal's modes, or -errno. */
+  *tcgetattr(fd: number): UserCode<Termios | number> {
+    const r = yield* sys.tcgetattr(fd, this.base + IO);
+    return r < 0 ? r : Termios.decode(yield* mem.read(this.base + IO, TERMIOS_BYTES));
+  }
+
+  /** tcsetattr(fd, action, modes); 0 or -errno. */
+  *tcsetattr(fd: number, action: number, modes: Termios): UserCode<number> {
+    yield* mem.write(this.base + IO, modes.encode());
+    return yield* sys.tcsetattr(fd, action, this.base + IO);
   }
 
   /** Print text on standard output. */

@@ -1,0 +1,133 @@
+/**
+ * `stty`, the shell's builtin for the terminal's modes: what POSIX's stty utility does to standard
+ * input, over `tcgetattr`/`tcsetattr` (kernel `posix/termios.ts`).
+ *
+ * ```
+ *   stty                      print the modes the console's line discipline acts on
+ *   stty -echo                clear a mode; `echo` sets it (isig icanon echo noflsh tostop)
+ *   stty raw | -raw | sane    raw: -icanon -isig -opost, no input mapping, min 1 time 0;
+ *                             -raw (cooked): icanon isig opost icrnl ixon brkint; sane: a new terminal
+ *   stty intr ^G | undef      a control character (intr quit eof susp), as ^X, one character or undef
+ *   stty min 3 | time 0       c_cc[VMIN], c_cc[VTIME] (0–255)
+ * ```
+ *
+ * Every argument is parsed first; one that is not understood changes nothing (GNU stty's
+ * "invalid argument"). The change is made with TCSADRAIN, as GNU stty does. A builtin and not a
+ * program of `/bin` so that `ls /bin` and the demo's transcript stay as they were; as a builtin it
+ * acts on the shell's standard input, the terminal, like `stty` run in the foreground.
+ *
+ * Related: `sh.ts` (runs it), `../serial.ts` (what the modes do).
+ */
+import { Cc, InputMode, LocalMode, OutputMode, POSIX_VDISABLE, Termios } from "@osbricks/kernel";
+
+/** The local modes `stty` names, in the order it prints them. */
+const LOCAL_NAMES: readonly (readonly [string, number])[] = [
+  ["isig", LocalMode.ISIG],
+  ["icanon", LocalMode.ICANON],
+  ["echo", LocalMode.ECHO],
+  ["noflsh", LocalMode.NOFLSH],
+  ["tostop", LocalMode.TOSTOP],
+];
+
+/** The control characters `stty` names and their `c_cc` slots. */
+const CHAR_NAMES: readonly (readonly [string, number])[] = [
+  ["intr", Cc.VINTR],
+  ["quit", Cc.VQUIT],
+  ["eof", Cc.VEOF],
+  ["susp", Cc.VSUSP],
+];
+
+/** Raw mode's input flags to clear (POSIX stty's `raw`: no input processing). */
+const RAW_IFLAGS = InputMode.BRKINT | InputMode.ICRNL | InputMode.IXON | InputMode.ISTRIP;
+
+/** A control character as stty shows it: `^C` (0x03), `^?` (DEL), `<undef>` (0), else itself. */
+export function showChar(c: number): string {
+  if (c === POSIX_VDISABLE) return "<undef>";
+  if (c === 0x7f) return "^?";
+  if (c < 0x20) return `^${String.fromCharCode(c + 0x40)}`;
+  return String.fromCharCode(c);
+}
+
+/** A control character from stty's notation (`^C`, `^?`, `undef`, one character); null if not one. */
+export function parseChar(s: string): number | null {
+  if (s === "undef" || s === "^-") return POSIX_VDISABLE;
+  if (s === "^?") return 0x7f;
+  if (s.length === 2 && s[0] === "^") {
+    const c = s.toUpperCase().charCodeAt(1);
+    return c >= 0x40 && c <= 0x5f ? c - 0x40 : null;
+  }
+  return s.length === 1 && s.charCodeAt(0) < 0x80 ? s.charCodeAt(0) : null;
+}
+
+/**
+ * What `stty` prints: the local modes (`-name` when clear), then the control characters and MIN,
+ * TIME.
+ * @example
+ * ```ts
+ * describeModes(new Termios());
+ * // "isig icanon echo -noflsh -tostop\nintr = ^C; quit = ^\\; eof = ^D; susp = ^Z; min = 1; time = 0;\n"
+ * ```
+ */
+export function describeModes(m: Termios): string {
+  const flags = LOCAL_NAMES.map(([name, bit]) => (m.local(bit) ? name : `-${name}`)).join(" ");
+  const chars = CHAR_NAMES.map(([name, slot]) => `${name} = ${showChar(m.cc[slot]!)};`);
+  return `${flags}\n${chars.join(" ")} min = ${m.cc[Cc.VMIN]}; time = ${m.cc[Cc.VTIME]};\n`;
+}
+
+/**
+ * Apply stty's arguments to a copy of `m`.
+ * @returns the new modes, or the error message for the first argument not understood (then
+ *   nothing is to change).
+ * @example
+ * ```ts
+ * const r = applySettings(new Termios(), ["-echo", "intr", "^G"]);
+ * r instanceof Termios && !r.local(LocalMode.ECHO) && r.cc[Cc.VINTR] === 7; // true
+ * ```
+ */
+export function applySettings(m: Termios, args: readonly string[]): Termios | string {
+  const out = new Termios();
+  out.assign(m);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const off = a.startsWith("-");
+    const name = off ? a.slice(1) : a;
+    const local = LOCAL_NAMES.find(([n]) => n === name);
+    if (local !== undefined) {
+      out.setLocal(local[1], !off);
+      continue;
+    }
+    if (name === "raw" || a === "cooked") {
+      const raw = name === "raw" && !off;
+      out.setLocal(LocalMode.ICANON | LocalMode.ISIG, !raw);
+      out.oflag = raw ? out.oflag & ~OutputMode.OPOST : out.oflag | OutputMode.OPOST;
+      out.iflag = (raw ? out.iflag & ~RAW_IFLAGS : out.iflag | (RAW_IFLAGS & ~InputMode.ISTRIP)) >>> 0;
+      if (raw) {
+        out.cc[Cc.VMIN] = 1;
+        out.cc[Cc.VTIME] = 0;
+      }
+      continue;
+    }
+    if (a === "sane") {
+      out.assign(new Termios());
+      continue;
+    }
+    const ch = CHAR_NAMES.find(([n]) => n === a);
+    const isCount = a === "min" || a === "time";
+    if (ch !== undefined || isCount) {
+      const v = args[i + 1];
+      if (v === undefined) return `stty: missing argument to '${a}'`;
+      i++;
+      if (ch !== undefined) {
+        const c = parseChar(v);
+        if (c === null) return `stty: invalid integer argument: '${v}'`;
+        out.cc[ch[1]] = c;
+      } else {
+        if (!/^\d+$/.test(v) || Number(v) > 255) return `stty: invalid integer argument: '${v}'`;
+        out.cc[a === "min" ? Cc.VMIN : Cc.VTIME] = Number(v);
+      }
+      continue;
+    }
+    return `stty: invalid argument '${a}'`;
+  }
+  return out;
+}
