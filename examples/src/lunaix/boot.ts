@@ -47,9 +47,9 @@ const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
 export interface LunaixOptions extends MachineOptions {
   /** Receives console output, a line (or a prompt) at a time. Required. */
   readonly output: (text: string) => void;
-  /** Echo typed lines on the console (a script's transcript). Default true. */
+  /** The console's initial ECHO mode: echo typed lines (a script's transcript). Default true; `stty -echo` changes it. */
   readonly echo?: boolean;
-  /** The console's TOSTOP mode: background jobs that write to it are stopped (SIGTTOU). Default false. */
+  /** The console's initial TOSTOP mode: background jobs that write to it are stopped (SIGTTOU). Default false; `stty tostop` changes it. */
   readonly tostop?: boolean;
   /** Where Chrome trace events go. Default none. */
   readonly trace?: ChromeTraceWriter;

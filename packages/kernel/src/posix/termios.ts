@@ -96,24 +96,39 @@ export const ControlMode = {
 
 /** Indices into `c_cc` (Linux termbits.h). */
 export const Cc = {
+  /** Interrupt character (^C): SIGINT under ISIG. */
   VINTR: 0,
+  /** Quit character (^\\): SIGQUIT under ISIG. */
   VQUIT: 1,
+  /** Erase character (DEL) of canonical mode. */
   VERASE: 2,
+  /** Kill-line character (^U) of canonical mode. */
   VKILL: 3,
+  /** End-of-file character (^D) of canonical mode. */
   VEOF: 4,
   /** Non-canonical read timer, in tenths of a second. */
   VTIME: 5,
   /** Non-canonical read: the fewest bytes a read waits for. */
   VMIN: 6,
+  /** Linux's switch character (unused, 0). */
   VSWTC: 7,
+  /** Start character (^Q) of IXON. */
   VSTART: 8,
+  /** Stop character (^S) of IXON. */
   VSTOP: 9,
+  /** Suspend character (^Z): SIGTSTP under ISIG. */
   VSUSP: 10,
+  /** Additional end-of-line character (0: none). */
   VEOL: 11,
+  /** Reprint character (^R), IEXTEN. */
   VREPRINT: 12,
+  /** Discard character (^O), IEXTEN. */
   VDISCARD: 13,
+  /** Word-erase character (^W), IEXTEN. */
   VWERASE: 14,
+  /** Literal-next character (^V), IEXTEN. */
   VLNEXT: 15,
+  /** Second additional end-of-line character (0: none). */
   VEOL2: 16,
 } as const;
 
