@@ -1,6 +1,7 @@
 // The Lunaix kernel's smaller parts: the serial line discipline, the machine's memory map, the
 // shell's parser, and the inspectors' answers to bad arguments.
 import { Cc, LocalMode, Termios } from "@osbricks/kernel";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
 import { inspect } from "../src/lunaix/inspect.js";
@@ -104,6 +105,9 @@ describe("SerialConsole", () => {
  * What tcsetattr does to the console (the kernel's `setAttributes` after its checks): the new
  * modes replace the old, the driver hears of it; TCSAFLUSH discards the unread input first.
  */
+/** A new terminal's modes (Linux's stty sane). */
+const m0 = new Termios();
+
 function tcsetattr(tty: SerialConsole, change: (m: Termios) => void, flush = false): void {
   const m = new Termios();
   m.assign(tty.tty.termios);
@@ -224,6 +228,42 @@ describe("SerialConsole: the modes (termios), read at each event", () => {
     expect(tty.read(100)).toBeNull();
     tty.hostInput("z");
     expect(text(tty.read(100))).toBe("z");
+  });
+
+  it("property: non-canonical, any MIN: the bytes read, in order, are the bytes typed less CR and (under ISIG with NOFLSH) the ISIG characters", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }).map((a) => a.map((b) => b & 0x7f)),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 1, max: 0x7f }),
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 8 }),
+        (input, isig, vmin, intr, asks) => {
+          const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+          tcsetattr(tty, (m) => {
+            m.setLocal(LocalMode.ICANON, false);
+            m.setLocal(LocalMode.ISIG, isig);
+            m.setLocal(LocalMode.NOFLSH, true);
+            m.cc[Cc.VMIN] = vmin;
+            m.cc[Cc.VINTR] = intr;
+          });
+          tty.hostInput(new TextDecoder().decode(input));
+          tty.hangup();
+          const sigChars = [intr, m0.cc[Cc.VQUIT], m0.cc[Cc.VSUSP]];
+          const expected = [...input].filter((b) => b !== 0x0d && !(isig && sigChars.includes(b)));
+          const got: number[] = [];
+          for (let i = 0; ; i++) {
+            const r = tty.read(asks[i % asks.length]!);
+            expect(r).not.toBeNull(); // after the hang-up a read never waits
+            if (r!.length === 0) break;
+            got.push(...r!);
+          }
+          expect(got).toEqual(expected);
+          expect(tty.signalsIn).toBe(input.length - expected.length - input.filter((b) => b === 0x0d).length);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("the driver options are the initial modes: echo and tostop", () => {
