@@ -130,11 +130,17 @@ class SetModes implements fc.Command<Model, Real> {
       m.lines = [];
       m.pending = [];
     }
+    const wasCanonical = m.modes.icanon;
     m.modes = this.modes;
     // Leaving canonical mode: every unread byte, lines and the partial one, is readable at once.
     if (!this.modes.icanon) {
       m.pending = [...m.lines.flat(), ...m.pending];
       m.lines = [];
+    } else if (!wasCanonical && m.pending.length > 0) {
+      // Entering it: the bytes not read become one line, pushed as if its end had been typed
+      // (Linux's n_tty_set_termios marks the last unread byte as a line's end).
+      m.lines.push(m.pending);
+      m.pending = [];
     }
     agree(m, r);
   }
@@ -209,6 +215,30 @@ const commands = [
 ];
 
 describe("SerialConsole against a model of its line discipline", () => {
+  it("entering canonical mode makes the bytes not read one line, readable at once (Linux n_tty_set_termios)", () => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    const setCanonical = (on: boolean) => {
+      const t = new Termios();
+      t.assign(tty.tty.termios);
+      t.setLocal(LocalMode.ICANON, on);
+      tty.tty.termios.assign(t);
+      tty.modesChanged();
+    };
+    setCanonical(false);
+    tty.hostInput("ab\ncd");
+    let woken = 0;
+    tty.waiters.push({ wakeToRetry: () => woken++ });
+    setCanonical(true);
+    expect(woken).toBe(1);
+    expect(tty.pendingLines).toBe(1);
+    const read = (n: number) => new TextDecoder().decode(tty.read(n) ?? undefined);
+    expect(read(3)).toBe("ab\n"); // a read smaller than the line takes part of it
+    expect(read(10)).toBe("cd"); // the rest of the pushed line, with no newline
+    expect(tty.read(10)).toBeNull(); // nothing left: a canonical read waits again
+    tty.hostInput("e\n");
+    expect(read(10)).toBe("e\n");
+  });
+
   it("model: mode changes, host bursts and reads agree on bytes read, echo, signals and lines", () => {
     fc.assert(
       fc.property(fc.commands(commands, { maxCommands: 40 }), (cmds) => {

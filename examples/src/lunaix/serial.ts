@@ -39,7 +39,9 @@
  * (the driver sees no clock: a `CharDevice` read returns data or asks its caller to wait): TIME
  * is stored and reported, and a read behaves as if the timer never ran out first — with MIN > 0
  * as TIME = 0, with MIN = 0 it waits for one byte. Turning ICANON off makes every byte received,
- * complete lines and the partial one, readable at once (Linux's `n_tty_set_termios`).
+ * complete lines and the partial one, readable at once; turning it back on makes the bytes not
+ * read one line, readable at once even without a newline (Linux's `n_tty_set_termios` marks the
+ * last unread byte as a line's end).
  *
  * Job control (POSIX 11.1.9): the kernel's `posix/tty.ts` keeps the session and the foreground
  * group, sends SIGTTIN to a background reader and, with TOSTOP set in `c_lflag`, SIGTTOU to a
@@ -162,6 +164,8 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private readonly lines: Uint8Array[] = [];
   /** Canonical mode: the line being typed; non-canonical mode: every byte not yet read. */
   private partial: number[] = [];
+  /** Whether `lines`/`partial` are arranged for canonical mode (ICANON at the last mode change). */
+  private canonical = true;
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
   private midLine = false;
@@ -281,17 +285,24 @@ export class SerialConsole implements CharDevice, TerminalDriver {
 
   /**
    * The modes changed (tcsetattr). Leaving canonical mode makes every unread byte readable at
-   * once, as one run of bytes (an EOF mark, an empty line, has no meaning there and goes); then
-   * readers retry under the new modes.
+   * once, as one run of bytes (an EOF mark, an empty line, has no meaning there and goes);
+   * entering it makes the unread bytes one line, pushed as if its end had been typed (Linux's
+   * `n_tty_set_termios`), so a canonical read does not wait for a newline typed before the change.
+   * Then readers retry under the new modes.
    */
   modesChanged(): void {
-    if (!this.tty.termios.local(LocalMode.ICANON) && this.lines.length > 0) {
+    const canonical = this.tty.termios.local(LocalMode.ICANON);
+    if (!canonical && this.lines.length > 0) {
       const all: number[] = [];
       for (const line of this.lines) for (const b of line) all.push(b);
       for (const b of this.partial) all.push(b);
       this.lines.length = 0;
       this.partial = all;
+    } else if (canonical && !this.canonical && this.partial.length > 0) {
+      this.lines.push(Uint8Array.from(this.partial));
+      this.partial = [];
     }
+    this.canonical = canonical;
     this.wakeReaders();
   }
 
