@@ -1,6 +1,6 @@
 // The Lunaix kernel's smaller parts: the serial line discipline, the machine's memory map, the
 // shell's parser, and the inspectors' answers to bad arguments.
-import { Cc, LocalMode, Termios } from "@osbricks/kernel";
+import { applyModes, Cc, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
@@ -101,20 +101,18 @@ describe("SerialConsole", () => {
   });
 });
 
-/**
- * What tcsetattr does to the console (the kernel's `setAttributes` after its checks): the new
- * modes replace the old, the driver hears of it; TCSAFLUSH discards the unread input first.
- */
 /** A new terminal's modes (Linux's stty sane). */
 const m0 = new Termios();
 
+/**
+ * What tcsetattr does to the console (the kernel's `applyModes`, after `setAttributes`' checks):
+ * the new modes replace the old, the driver hears of it; TCSAFLUSH discards the unread input first.
+ */
 function tcsetattr(tty: SerialConsole, change: (m: Termios) => void, flush = false): void {
   const m = new Termios();
   m.assign(tty.tty.termios);
   change(m);
-  if (flush) tty.flushInput();
-  tty.tty.termios.assign(m);
-  tty.modesChanged();
+  applyModes(tty.tty, m, flush ? TcsaAction.TCSAFLUSH : TcsaAction.TCSANOW);
 }
 
 describe("SerialConsole: the modes (termios), read at each event", () => {

@@ -13,7 +13,7 @@
 // partial line, or every unread byte in non-canonical mode), the ISIG characters that signalled,
 // and the echo expected on the output. After every command the output so far, the signal count,
 // the complete lines pending and the modes' own invariants must agree with the model.
-import { Cc, LocalMode, Termios } from "@osbricks/kernel";
+import { applyModes, Cc, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LineSink, SerialConsole, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
@@ -122,9 +122,7 @@ class SetModes implements fc.Command<Model, Real> {
     t.cc[Cc.VMIN] = this.modes.vmin;
     t.cc[Cc.VINTR] = this.modes.vintr;
     // The kernel's setAttributes, past its background and fault checks.
-    if (this.flush) r.tty.flushInput();
-    r.tty.tty.termios.assign(t);
-    r.tty.modesChanged();
+    applyModes(r.tty.tty, t, this.flush ? TcsaAction.TCSAFLUSH : TcsaAction.TCSANOW);
 
     if (this.flush) {
       m.lines = [];
@@ -221,8 +219,7 @@ describe("SerialConsole against a model of its line discipline", () => {
       const t = new Termios();
       t.assign(tty.tty.termios);
       t.setLocal(LocalMode.ICANON, on);
-      tty.tty.termios.assign(t);
-      tty.modesChanged();
+      applyModes(tty.tty, t, TcsaAction.TCSANOW);
     };
     setCanonical(false);
     tty.hostInput("ab\ncd");

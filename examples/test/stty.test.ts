@@ -3,30 +3,8 @@
 // console, whose line discipline then follows the new modes.
 import { Cc, InputMode, LocalMode, OutputMode, Termios } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { LunaixSystem } from "../src/lunaix/boot.js";
 import { applySettings, describeModes, parseChar, showChar } from "../src/lunaix/programs/stty.js";
-
-function session(lines: readonly string[]): { out: string; sys: LunaixSystem } {
-  let out = "";
-  const sys = LunaixSystem.boot({
-    output: (t) => {
-      out += t;
-    },
-    cpus: 1,
-    mem: 8 * 2 ** 20,
-  });
-  sys.runScript(lines);
-  return { out, sys };
-}
-
-/** What the shell printed after the line `command` (echoed), up to the next prompt. */
-function answer(out: string, command: string): string {
-  const start = out.indexOf(`$ ${command}\n`);
-  if (start < 0) throw new Error(`no prompt line for ${command}`);
-  const body = out.slice(start + command.length + 3);
-  const end = body.indexOf("$ ");
-  return end < 0 ? body : body.slice(0, end);
-}
+import { answer, session } from "./session.js";
 
 const SANE =
   "isig icanon echo -noflsh -tostop\nintr = ^C; quit = ^\\; eof = ^D; susp = ^Z; min = 1; time = 0;\n";

@@ -65,6 +65,7 @@ import {
   signalForeground,
   TerminalControl,
   type TerminalDriver,
+  type Termios,
 } from "@osbricks/kernel";
 import type { CharDevice } from "./fs/vfs.js";
 
@@ -164,8 +165,6 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private readonly lines: Uint8Array[] = [];
   /** Canonical mode: the line being typed; non-canonical mode: every byte not yet read. */
   private partial: number[] = [];
-  /** Whether `lines`/`partial` are arranged for canonical mode (ICANON at the last mode change). */
-  private canonical = true;
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
   private midLine = false;
@@ -290,19 +289,19 @@ export class SerialConsole implements CharDevice, TerminalDriver {
    * `n_tty_set_termios`), so a canonical read does not wait for a newline typed before the change.
    * Then readers retry under the new modes.
    */
-  modesChanged(): void {
+  modesChanged(old: Termios): void {
     const canonical = this.tty.termios.local(LocalMode.ICANON);
-    if (!canonical && this.lines.length > 0) {
+    const wasCanonical = old.local(LocalMode.ICANON);
+    if (wasCanonical && !canonical) {
       const all: number[] = [];
       for (const line of this.lines) for (const b of line) all.push(b);
       for (const b of this.partial) all.push(b);
       this.lines.length = 0;
       this.partial = all;
-    } else if (canonical && !this.canonical && this.partial.length > 0) {
+    } else if (canonical && !wasCanonical && this.partial.length > 0) {
       this.lines.push(Uint8Array.from(this.partial));
       this.partial = [];
     }
-    this.canonical = canonical;
     this.wakeReaders();
   }
 

@@ -57,6 +57,7 @@ import {
   setAttributes,
   setControllingTerminal,
   setForeground,
+  type TerminalControl,
   writeCheck,
 } from "./tty.js";
 import { CONTINUED_STATUS, exitedStatus, stoppedStatus } from "./wait-status.js";
@@ -191,6 +192,16 @@ function copyExecArgs(
  */
 function accessModeOf(mode: number): number {
   return mode === FileMode.READ_WRITE ? 2 : mode === FileMode.WRITE ? 1 : 0;
+}
+
+/**
+ * The terminal behind `fd` for a terminal call (tcsetpgrp, tcgetattr, TIOCSCTTY, …), or the
+ * first two errors every such call shares: -EBADF (not open), -ENOTTY (not a terminal).
+ */
+function terminalOf(t: Thread, fd: number): TerminalControl | number {
+  const f = t.process.files.get(fd);
+  if (!f) return -Errno.EBADF;
+  return f.ops.tty ?? -Errno.ENOTTY;
 }
 
 /** A read is over with `result`: the file a blocked read held (Thread.ioFile) is let go. */
@@ -525,41 +536,29 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
     getpgid: (t, pid) => getpgid(k, t.process, pid),
     getsid: (t, pid) => getsid(k, t.process, pid),
     tcsetpgrp(t, fd, pgid) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      return tty === undefined ? -Errno.ENOTTY : setForeground(k, t, tty, pgid);
+      const tty = terminalOf(t, fd);
+      return typeof tty === "number" ? tty : setForeground(k, t, tty, pgid);
     },
     tcgetpgrp(t, fd) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      return tty === undefined ? -Errno.ENOTTY : getForeground(t.process, tty);
+      const tty = terminalOf(t, fd);
+      return typeof tty === "number" ? tty : getForeground(t.process, tty);
     },
     tiocsctty(t, fd, steal) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      return tty === undefined ? -Errno.ENOTTY : setControllingTerminal(k, t.process, tty, steal);
+      const tty = terminalOf(t, fd);
+      return typeof tty === "number" ? tty : setControllingTerminal(k, t.process, tty, steal);
     },
     tiocnotty(t, fd) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      return tty === undefined ? -Errno.ENOTTY : giveUpControllingTerminal(k, t.process, tty);
+      const tty = terminalOf(t, fd);
+      return typeof tty === "number" ? tty : giveUpControllingTerminal(k, t.process, tty);
     },
     tcgetattr(t, fd, termios) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      if (tty === undefined) return -Errno.ENOTTY;
+      const tty = terminalOf(t, fd);
+      if (typeof tty === "number") return tty;
       return copyOut(k, t.process.vm, termios, getAttributes(tty)) ? 0 : -Errno.EFAULT;
     },
     tcsetattr(t, fd, action, termios) {
-      const f = t.process.files.get(fd);
-      if (!f) return -Errno.EBADF;
-      const tty = f.ops.tty;
-      if (tty === undefined) return -Errno.ENOTTY;
+      const tty = terminalOf(t, fd);
+      if (typeof tty === "number") return tty;
       return setAttributes(k, t, tty, action, (len) => copyIn(k, t.process.vm, termios, len));
     },
     getppid: (t) => t.process.parent?.pid ?? 0,

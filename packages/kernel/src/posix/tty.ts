@@ -69,10 +69,12 @@ export interface TerminalDriver {
   /** Discard the input received but not read (TCSAFLUSH, Linux's TCSETSF). */
   flushInput(): void;
   /**
-   * The modes changed: act on them from now on (a reader waiting for a line in canonical mode
-   * may be satisfied by the bytes already there once ICANON is off).
+   * The modes changed from `old` to the terminal's `termios`: act on them from now on (a reader
+   * waiting for a line in canonical mode may be satisfied by the bytes already there once ICANON
+   * is off). `old` is what Linux's `set_termios(tty, old)` passes, so a driver can tell which
+   * modes switched without keeping a copy of its own.
    */
-  modesChanged(): void;
+  modesChanged(old: Termios): void;
 }
 
 /**
@@ -295,10 +297,23 @@ export function setAttributes(
   if (bg !== 0) return bg;
   const bytes = load(TERMIOS_BYTES);
   if (bytes === null) return -Errno.EFAULT;
-  if (action === TcsaAction.TCSAFLUSH) tty.driver?.flushInput();
-  tty.termios.assign(Termios.decode(bytes));
-  tty.driver?.modesChanged();
+  applyModes(tty, Termios.decode(bytes), action);
   return 0;
+}
+
+/**
+ * What tcsetattr does to `tty` once its checks have passed (Linux's `set_termios` after
+ * `tty_check_change` and the copy): with TCSAFLUSH the unread input is discarded, then `modes`
+ * replace the terminal's and its driver is told, with the old ones. A driver's own tests call it
+ * to change the modes as a program would, without a kernel.
+ * @param action a {@link TcsaAction} (not checked here: {@link setAttributes} does).
+ */
+export function applyModes(tty: TerminalControl, modes: Termios, action: number): void {
+  if (action === TcsaAction.TCSAFLUSH) tty.driver?.flushInput();
+  const old = new Termios();
+  old.assign(tty.termios);
+  tty.termios.assign(modes);
+  tty.driver?.modesChanged(old);
 }
 
 /**
