@@ -210,6 +210,17 @@ describe("SerialConsole: the modes (termios), read at each event", () => {
     expect(out).toEqual(["a\x03b\n", "^G\n"]);
   });
 
+  it("ECHOCTL shows only a control character as ^X: a printable VINTR ('q') is echoed as itself (Linux's echo_char: iscntrl)", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+    tcsetattr(tty, (m) => {
+      m.cc[Cc.VINTR] = 0x71; // 'q'
+    });
+    tty.hostInput("q");
+    expect(tty.signalsIn).toBe(1);
+    expect(out[0]).toBe("q\n"); // not "^1"
+  });
+
   it("NOFLSH: an ISIG character signals but keeps the unread input", () => {
     const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
     tcsetattr(tty, (m) => m.setLocal(LocalMode.NOFLSH, true));

@@ -45,7 +45,9 @@ interface Real {
   readonly out: string[];
 }
 
-const ctrl = (b: number): string => `^${String.fromCharCode((b ^ 0x40) & 0x7f)}`;
+/** ECHOCTL: a control character as ^X, a printable one (a VINTR of 'a') as itself. */
+const ctrl = (b: number): string =>
+  b < 0x20 || b === 0x7f ? `^${String.fromCharCode(b ^ 0x40)}` : String.fromCharCode(b);
 
 /** One received byte, as the documented line discipline treats it. */
 function modelReceive(m: Model, b: number): void {

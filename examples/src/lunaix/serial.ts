@@ -59,6 +59,7 @@
 import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
 import {
   Cc,
+  caretNotation,
   type Kernel,
   LocalMode,
   Sig,
@@ -86,14 +87,6 @@ const ISIG_SLOTS: readonly { readonly slot: number; readonly sig: number }[] = [
   { slot: Cc.VQUIT, sig: Sig.SIGQUIT },
   { slot: Cc.VSUSP, sig: Sig.SIGTSTP },
 ];
-
-/**
- * How ECHOCTL shows a control character: `^` and the character 0x40 above it (0x03 → `^C`,
- * 0x1c → `^\`), DEL (0x7f) as `^?`.
- */
-function controlEcho(b: number): string {
-  return `^${String.fromCharCode(b === 0x7f ? 0x3f : (b ^ 0x40) & 0x7f)}`;
-}
 
 /** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
 export class LineSink implements ByteSink {
@@ -271,7 +264,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private interrupt(b: number, sig: number): void {
     if (!this.tty.termios.local(LocalMode.NOFLSH)) this.flushInput();
     this.signalsIn++;
-    if (this.tty.termios.local(LocalMode.ECHO)) this.write(new TextEncoder().encode(`${controlEcho(b)}\n`));
+    if (this.tty.termios.local(LocalMode.ECHO)) this.write(new TextEncoder().encode(`${caretNotation(b)}\n`));
     else this.midLine = false; // the host's terminal echoed it, and the newline
     if (this.kernel !== null) signalForeground(this.kernel, this.tty, sig);
   }

@@ -18,7 +18,15 @@
  *
  * Related: `sh.ts` (runs it), `../serial.ts` (what the modes do).
  */
-import { Cc, InputMode, LocalMode, OutputMode, POSIX_VDISABLE, Termios } from "@osbricks/kernel";
+import {
+  Cc,
+  caretNotation,
+  InputMode,
+  LocalMode,
+  OutputMode,
+  POSIX_VDISABLE,
+  Termios,
+} from "@osbricks/kernel";
 
 /** The local modes `stty` names, in the order it prints them. */
 const LOCAL_NAMES: readonly (readonly [string, number])[] = [
@@ -42,10 +50,7 @@ const RAW_IFLAGS = InputMode.BRKINT | InputMode.ICRNL | InputMode.IXON | InputMo
 
 /** A control character as stty shows it: `^C` (0x03), `^?` (DEL), `<undef>` (0), else itself. */
 export function showChar(c: number): string {
-  if (c === POSIX_VDISABLE) return "<undef>";
-  if (c === 0x7f) return "^?";
-  if (c < 0x20) return `^${String.fromCharCode(c + 0x40)}`;
-  return String.fromCharCode(c);
+  return c === POSIX_VDISABLE ? "<undef>" : caretNotation(c);
 }
 
 /** A control character from stty's notation (`^C`, `^?`, `undef`, one character); null if not one. */

@@ -135,6 +135,16 @@ export const Cc = {
 /** `c_cc` value that disables a control character (Linux's `_POSIX_VDISABLE`, 0). */
 export const POSIX_VDISABLE = 0;
 
+/**
+ * How a terminal shows a character it echoes under ECHOCTL, and how `stty` prints one: a control
+ * character (below 0x20, or DEL) as `^` and the character 0x40 away (0x03 → `^C`, 0x1c → `^\`,
+ * DEL 0x7f → `^?`), any other as itself (Linux's `echo_char`: only `iscntrl` characters get the
+ * caret, so a printable VINTR such as `q` echoes as `q`).
+ */
+export function caretNotation(c: number): string {
+  return c < 0x20 || c === 0x7f ? `^${String.fromCharCode(c ^ 0x40)}` : String.fromCharCode(c);
+}
+
 /** tcsetattr's `optional_actions` (Linux termios.h values). */
 export const TcsaAction = {
   /** Change now. */
