@@ -29,6 +29,7 @@ export * from "./interrupts/vectors.js";
 // Physical memory, the boot memory map, MMIO.
 export * from "./memory/address.js";
 export * from "./memory/boot-map.js";
+export * from "./memory/mmio-map.js";
 export * from "./memory/physical-memory.js";
 export * from "./memory/u64.js";
 // Memory types (PAT, MTRRs, their combination).

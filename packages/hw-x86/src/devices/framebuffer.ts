@@ -22,11 +22,12 @@
  * Besides the MMIO device, the framebuffer tracks the rows touched since the last
  * {@link Framebuffer.takeDamage} (what a display would refresh) and renders to PPM for command lines.
  *
- * Related: `../memory/physical-memory.ts` (`addMmio`), `../memtypes/` (the WC story).
+ * Related: `../memory/physical-memory.ts` (`addMmio`), `../memory/mmio-map.ts`, `../memtypes/` (the WC story).
  */
 import { InvalidArgumentError } from "../errors.js";
 import { FRAME_SIZE, type PhysAddr } from "../memory/address.js";
-import type { MmioDevice, MmioRegion, MmioWidth, PhysicalMemory } from "../memory/physical-memory.js";
+import type { MmioDevice, MmioRegion, MmioWidth } from "../memory/mmio-map.js";
+import type { PhysicalMemory } from "../memory/physical-memory.js";
 import { MemoryType } from "../memtypes/memory-type.js";
 
 /** Default physical base of the framebuffer (in the PCI hole, as firmware typically places it). */

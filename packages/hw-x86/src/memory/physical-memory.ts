@@ -36,8 +36,9 @@
  * - segment `i` holds frames `65536·i ..` and is exactly as long as the RAM it covers;
  * - a frame counts as backed only if it is RAM and its segment exists; an unbacked frame reads as 0;
  * - `backedFrames` equals the number of frames marked as touched;
- * - MMIO regions are page-aligned, sorted by base and pairwise disjoint; an MMIO region that
- *   overlaps RAM hides the RAM below it (as the PCI hole below 4 GiB hides RAM on a PC).
+ * - the MMIO map keeps its own invariants (`mmio-map.ts`), and the copy of its envelope kept here
+ *   for the hot paths equals it; an MMIO region that overlaps RAM hides the RAM below it (as the
+ *   PCI hole below 4 GiB hides RAM on a PC).
  *
  * Byte order is little-endian (Intel SDM vol. 1, 1.3.1). The backing uses the host's typed arrays,
  * which are little-endian on every platform Node and browsers run on; the constructor checks it.
@@ -46,39 +47,14 @@
  * `read32(pa + 4)` is bits 32..63); `read64`/`write64` are the BigInt conveniences on top, and
  * `u64.ts` converts between the halves and a BigInt or a number.
  *
- * Related: `boot-map.ts` (the e820-style map a kernel reads), `address.ts`, `u64.ts`, `../mmu/mmu.ts` (reads
+ * Related: `mmio-map.ts` (which ranges are devices'), `boot-map.ts` (the e820-style map a kernel
+ * reads), `address.ts`, `u64.ts`, `../mmu/mmu.ts` (reads
  * page-table entries through {@link PhysicalMemory.peekSegment}).
  */
 import { ConfigurationError, InvalidArgumentError, InvariantError, PhysicalRangeError } from "../errors.js";
 import { FRAME_SIZE, hex, type Pfn, type PhysAddr } from "./address.js";
 import { type BootMemoryRegion, buildBootMap } from "./boot-map.js";
-
-/** The widths of one MMIO access in bytes (64-bit accesses reach a device as two 4-byte accesses). */
-export type MmioWidth = 1 | 2 | 4;
-
-/**
- * A device that answers loads and stores to an MMIO region (a framebuffer, a timer's registers).
- * Offsets are relative to the region's base. Values are unsigned and `width` bytes wide (a load
- * keeps only the low `width` bytes of what `read` returns, as the bus would).
- */
-export interface MmioDevice {
-  /** Answer a load of `width` bytes at `offset`. */
-  read(offset: number, width: MmioWidth): number;
-  /** Accept a store of `width` bytes at `offset`. */
-  write(offset: number, width: MmioWidth, value: number): void;
-}
-
-/** A registered MMIO region. */
-export interface MmioRegion {
-  /** First physical address (4 KiB aligned). */
-  readonly base: PhysAddr;
-  /** Length in bytes (a multiple of 4 KiB). */
-  readonly length: number;
-  /** A name for dumps and the boot map, e.g. `"framebuffer"`. */
-  readonly name: string;
-  /** The device that answers accesses. */
-  readonly device: MmioDevice;
-}
+import { type MmioDevice, MmioMap, type MmioRegion, type MmioWidth } from "./mmio-map.js";
 
 /** Options of {@link PhysicalMemory}. */
 export interface PhysicalMemoryOptions {
@@ -127,8 +103,12 @@ export class PhysicalMemory {
   /** All of RAM as words, while RAM is one buffer (at most 2 GiB) and some segment exists. */
   private ram: Int32Array | undefined = undefined;
   private backed = 0;
-  private regions: MmioRegion[] = [];
-  /** Lowest MMIO address, or +∞ when there is no region: a fast "certainly RAM" test. */
+  private readonly mmio = new MmioMap();
+  /**
+   * The MMIO map's envelope, copied into this object after each change: every RAM load and store
+   * tests it first ("certainly RAM"), and a field of `this` is one load where the map's getter
+   * would be two.
+   */
   private mmioLo = Number.POSITIVE_INFINITY;
   private mmioHi = 0;
 
@@ -444,25 +424,8 @@ export class PhysicalMemory {
    *   address space, or overlaps another MMIO region (memory is then unchanged).
    */
   addMmio(base: PhysAddr, length: number, device: MmioDevice, name: string): MmioRegion {
-    const call = `addMmio(base=${hex(base)}, length=${hex(length)}, name=${JSON.stringify(name)})`;
-    if (!Number.isInteger(base) || !Number.isInteger(length) || base < 0 || length <= 0) {
-      throw new ConfigurationError(`${call}: base and length must be non-negative integers, length > 0`);
-    }
-    if (base % FRAME_SIZE !== 0 || length % FRAME_SIZE !== 0) {
-      throw new ConfigurationError(`${call}: an MMIO region must be 4 KiB aligned in base and length`);
-    }
-    if (base + length > 2 ** 52) {
-      throw new ConfigurationError(`${call}: ends beyond the 52-bit physical address space`);
-    }
-    const clash = this.regions.find((r) => base < r.base + r.length && r.base < base + length);
-    if (clash !== undefined) {
-      throw new ConfigurationError(
-        `${call}: overlaps MMIO region "${clash.name}" at ${hex(clash.base)}+${hex(clash.length)}`,
-      );
-    }
-    const region: MmioRegion = { base, length, name, device };
-    this.regions = [...this.regions, region].sort((a, b) => a.base - b.base);
-    this.updateEnvelope();
+    const region = this.mmio.add(base, length, device, name, "addMmio");
+    this.copyEnvelope();
     return region;
   }
 
@@ -471,21 +434,18 @@ export class PhysicalMemory {
    * @throws {@link ConfigurationError} if no region starts there.
    */
   removeMmio(base: PhysAddr): void {
-    const i = this.regions.findIndex((r) => r.base === base);
-    if (i < 0) throw new ConfigurationError(`removeMmio(base=${hex(base)}): no MMIO region starts there`);
-    this.regions = this.regions.filter((_, j) => j !== i);
-    this.updateEnvelope();
+    this.mmio.remove(base, "removeMmio");
+    this.copyEnvelope();
   }
 
   /** The MMIO regions, sorted by base. */
   mmioRegions(): readonly MmioRegion[] {
-    return this.regions;
+    return this.mmio.regions;
   }
 
   /** The MMIO region containing `pa`, if any. */
   mmioAt(pa: PhysAddr): MmioRegion | undefined {
-    if (pa < this.mmioLo || pa >= this.mmioHi) return undefined;
-    return this.regions.find((r) => pa >= r.base && pa < r.base + r.length);
+    return this.mmio.at(pa);
   }
 
   /**
@@ -497,7 +457,7 @@ export class PhysicalMemory {
     return buildBootMap(
       this.size,
       this.reserved,
-      this.regions.map((r) => ({ base: r.base, length: r.length, type: "mmio" as const })),
+      this.mmio.regions.map((r) => ({ base: r.base, length: r.length, type: "mmio" as const })),
     );
   }
 
@@ -537,12 +497,11 @@ export class PhysicalMemory {
     if (count !== this.backed) {
       throw new InvariantError(`backedFrames is ${this.backed} but ${count} frames are marked as touched`);
     }
-    for (let i = 1; i < this.regions.length; i++) {
-      const a = this.regions[i - 1]!;
-      const b = this.regions[i]!;
-      if (a.base + a.length > b.base) {
-        throw new InvariantError(`MMIO regions "${a.name}" and "${b.name}" overlap or are unsorted`);
-      }
+    this.mmio.checkInvariants();
+    if (this.mmioLo !== this.mmio.lo || this.mmioHi !== this.mmio.hi) {
+      throw new InvariantError(
+        `the MMIO envelope copy [${this.mmioLo}, ${this.mmioHi}) is not the map's [${this.mmio.lo}, ${this.mmio.hi})`,
+      );
     }
   }
 
@@ -615,7 +574,7 @@ export class PhysicalMemory {
     if (r === undefined || pa + width > r.base + r.length) {
       throw new PhysicalRangeError(
         `${call}(pa=${hex(pa)}): no RAM or MMIO there (RAM is ${hex(0)}..${hex(this.size - 1)}, ` +
-          `MMIO regions: ${this.regions.map((m) => `${m.name}@${hex(m.base)}+${hex(m.length)}`).join(", ") || "none"})` +
+          `MMIO regions: ${this.mmio.describe()})` +
           (r === undefined ? "" : "; the access crosses the end of the region"),
       );
     }
@@ -637,7 +596,7 @@ export class PhysicalMemory {
       if (r !== undefined) {
         p = r.base + r.length;
       } else if (p < this.size) {
-        const next = this.regions.find((m) => m.base > p);
+        const next = this.mmio.nextAbove(p);
         p = Math.min(this.size, next === undefined ? this.size : next.base);
       } else {
         this.mmioRegionFor(call, p, 1);
@@ -645,11 +604,9 @@ export class PhysicalMemory {
     }
   }
 
-  private updateEnvelope(): void {
-    const first = this.regions[0];
-    const last = this.regions[this.regions.length - 1];
-    this.mmioLo = first === undefined ? Number.POSITIVE_INFINITY : first.base;
-    this.mmioHi = last === undefined ? 0 : last.base + last.length;
+  private copyEnvelope(): void {
+    this.mmioLo = this.mmio.lo;
+    this.mmioHi = this.mmio.hi;
   }
 }
 
