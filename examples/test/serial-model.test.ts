@@ -64,7 +64,7 @@ function modelReceive(m: Model, b: number): void {
   }
   if (!icanon) {
     m.pending.push(b);
-    if (echo) m.output += String.fromCharCode(b);
+    if (echo) m.output += b === 0x0a ? "\n" : ctrl(b);
     return;
   }
   if (b === VEOF) {
@@ -72,9 +72,10 @@ function modelReceive(m: Model, b: number): void {
     m.pending = [];
     return;
   }
+  // Canonical: each byte is echoed as it arrives (ECHOCTL: control bytes as ^X, NL as itself).
   m.pending.push(b);
+  if (echo) m.output += b === 0x0a ? "\n" : ctrl(b);
   if (b === 0x0a) {
-    if (echo) m.output += String.fromCharCode(...m.pending);
     m.lines.push(m.pending);
     m.pending = [];
   }

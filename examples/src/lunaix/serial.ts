@@ -28,10 +28,18 @@
  * without a newline (POSIX 11.1.9: "all the bytes waiting to be read are immediately passed to
  * the process"); at the start of a line that read returns 0, end of file, once: `cat` ends, and
  * the shell reading after it goes on. After the host hangs up (`hangup`, end of the script) every
- * read with nothing left returns 0. Echo copies each received line to the output when its
- * newline arrives, so a script's transcript shows what was "typed"; an interactive host echoes
- * locally and starts the console with ECHO off (the `echo` option), so the console then takes
- * each newline as already shown.
+ * read with nothing left returns 0. The line being typed is edited in place (`line-edit.ts`):
+ * ERASE (DEL) removes a byte, KILL (^U) the line, and under IEXTEN WERASE (^W) a word and LNEXT
+ * (^V) makes the next byte literal; NL, EOL and (IEXTEN) EOL2 end a line. Editing never reaches
+ * into a line already complete.
+ *
+ * Echo (ECHO) copies each received byte to the output as it arrives, as Linux's `n_tty` does: a
+ * control byte as `^X` under ECHOCTL (not TAB or NL), an erased byte rubbed out as
+ * backspace-space-backspace under ECHOE; so a script's transcript shows what was "typed". An
+ * interactive host echoes locally and starts the console with ECHO off (the `echo` option), so
+ * the console then takes each newline as already shown. An ISIG character echoes followed by a
+ * newline from the console itself (Linux's `n_tty` echoes only `^C` and leaves the newline to
+ * the program, as bash prints one): the example's shell relies on it.
  *
  * Non-canonical input (POSIX 11.1.7): MIN > 0, TIME = 0 — a read waits until MIN bytes (or as
  * many as it asked for, if fewer) are there, then returns all it can take; MIN = 0, TIME = 0 — a
@@ -59,7 +67,6 @@
 import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
 import {
   Cc,
-  caretNotation,
   type Kernel,
   LocalMode,
   Sig,
@@ -69,6 +76,7 @@ import {
   type Termios,
 } from "@osbricks/kernel";
 import type { CharDevice } from "./fs/vfs.js";
+import { echoOf, erase } from "./line-edit.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
@@ -87,6 +95,18 @@ const ISIG_SLOTS: readonly { readonly slot: number; readonly sig: number }[] = [
   { slot: Cc.VQUIT, sig: Sig.SIGQUIT },
   { slot: Cc.VSUSP, sig: Sig.SIGTSTP },
 ];
+
+/**
+ * The output column after sending byte `b` at column `col` (Linux's `do_output_char`): a newline,
+ * CR return to 0, a TAB moves to the next multiple of 8 (col 5 → 8, col 8 → 16), a backspace
+ * one back, a byte that prints (not a control, not a UTF-8 continuation) one on.
+ */
+function nextColumn(col: number, b: number): number {
+  if (b === 0x0a || b === 0x0d) return 0;
+  if (b === 0x09) return (col | 7) + 1;
+  if (b === 0x08) return col > 0 ? col - 1 : 0;
+  return b < 0x20 || b === 0x7f || (b & 0xc0) === 0x80 ? col : col + 1;
+}
 
 /** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
 export class LineSink implements ByteSink {
@@ -161,6 +181,12 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
   private midLine = false;
+  /** A byte after LNEXT (canonical mode, IEXTEN) is taken literally: the next byte received. */
+  private literalNext = false;
+  /** The output column the cursor is at (Linux's `ldata->column`), for erasing TABs. */
+  private column = 0;
+  /** The column where the line being typed began to be echoed (Linux's `canon_column`). */
+  private lineColumn = 0;
   /** Lines received since boot. */
   linesIn = 0;
   /** ISIG characters received since boot (^C, ^\, ^Z). */
@@ -218,11 +244,17 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /**
-   * One received byte through the line discipline, under the modes as they are now.
+   * One received byte through the line discipline, under the modes as they are now (Linux's
+   * `n_tty_receive_char_special`, in its order): a byte after LNEXT is taken literally; then the
+   * ISIG characters; then, in canonical mode, the editing and line-ending characters; anything
+   * else is an ordinary byte of input.
    * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
   private receiveByte(b: number): boolean {
-    if (b === 0x0d) return false; // CR of a CR LF pair (ICRNL would map a lone CR)
+    if (this.literalNext) {
+      this.literalNext = false;
+      return this.receiveOrdinary(b, false);
+    }
     const m = this.tty.termios;
     if (m.local(LocalMode.ISIG)) {
       for (const { slot, sig } of ISIG_SLOTS) {
@@ -232,39 +264,98 @@ export class SerialConsole implements CharDevice, TerminalDriver {
         }
       }
     }
-    const echo = m.local(LocalMode.ECHO);
-    if (!m.local(LocalMode.ICANON)) {
-      this.partial.push(b);
-      if (echo) this.write(Uint8Array.of(b));
-      else if (b === 0x0a) this.midLine = false; // the host's terminal showed it
-      return true;
+    if (b === 0x0d) return false; // CR of a CR LF pair (ICRNL would map a lone CR)
+    if (m.local(LocalMode.ICANON)) {
+      const handled = this.receiveCanonical(b);
+      if (handled !== null) return handled;
     }
-    if (b === m.cc[Cc.VEOF] && b !== 0) {
+    return this.receiveOrdinary(b, b === 0x0a);
+  }
+
+  /**
+   * A byte that is input and nothing else: queued, and echoed under ECHO — as `^X` under ECHOCTL
+   * when it is a control character (`line-edit.ts`'s `echoOf`), except a newline the discipline
+   * itself looks at (`newlineRaw`: in canonical mode, or mapped from CR), which moves to the next
+   * line. A `\n` typed in non-canonical mode is no line end and echoes `^J`, as on Linux.
+   * @returns whether a reader may now be satisfied (non-canonical: always; canonical: never — a
+   *   byte alone ends no line).
+   */
+  private receiveOrdinary(b: number, newlineRaw: boolean): boolean {
+    const m = this.tty.termios;
+    if (m.local(LocalMode.ECHO)) {
+      if (this.partial.length === 0) this.lineColumn = this.column;
+      this.write(Uint8Array.from(b === 0x0a && newlineRaw ? [0x0a] : echoOf(b, m)));
+    } else if (b === 0x0a) this.midLine = false; // the host's terminal showed it
+    this.partial.push(b);
+    return !m.local(LocalMode.ICANON);
+  }
+
+  /**
+   * A byte in canonical mode that may be an editing or line-ending character (POSIX 11.1.9,
+   * 11.2.5; Linux's `n_tty_receive_char_canon`): ERASE, KILL and, under IEXTEN, WERASE edit the
+   * line being typed (`line-edit.ts`); LNEXT (IEXTEN) makes the next byte literal, echoing `^` and
+   * a backspace under ECHO and ECHOCTL; NL, EOL and, under IEXTEN, EOL2 end the line with
+   * themselves (NL echoes under ECHO or ECHONL, EOL/EOL2 as `echo_char`); EOF ends it without.
+   * A `c_cc` slot holding 0 (`_POSIX_VDISABLE`) matches nothing.
+   * @returns null when `b` is an ordinary byte; else whether a reader may now be satisfied.
+   */
+  private receiveCanonical(b: number): boolean | null {
+    const m = this.tty.termios;
+    const cc = m.cc;
+    const iexten = m.local(LocalMode.IEXTEN);
+    const echo = m.local(LocalMode.ECHO);
+    if (b === 0) return null;
+    const kind =
+      b === cc[Cc.VERASE]
+        ? "erase"
+        : b === cc[Cc.VKILL]
+          ? "kill"
+          : b === cc[Cc.VWERASE] && iexten
+            ? "werase"
+            : null;
+    if (kind !== null) {
+      const done = erase(this.partial, kind, m, this.lineColumn);
+      this.partial.length = done.keep;
+      if (done.echo.length > 0) this.write(Uint8Array.from(done.echo));
+      return false;
+    }
+    if (b === cc[Cc.VLNEXT] && iexten) {
+      this.literalNext = true;
+      if (echo && m.local(LocalMode.ECHOCTL)) {
+        if (this.partial.length === 0) this.lineColumn = this.column;
+        this.write(Uint8Array.of(0x5e, 0x08)); // "^", backspace: the literal's echo overwrites it
+      }
+      return false;
+    }
+    if (b === cc[Cc.VEOF]) {
       // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
       this.lines.push(Uint8Array.from(this.partial));
       this.partial = [];
       return true;
     }
+    const eol = b === 0x0a || b === cc[Cc.VEOL] || (b === cc[Cc.VEOL2] && iexten);
+    if (!eol) return null;
+    if (b === 0x0a && (echo || m.local(LocalMode.ECHONL))) this.write(Uint8Array.of(0x0a));
+    else if (echo) this.write(Uint8Array.from(echoOf(b, m)));
+    else this.midLine = false; // the host's terminal echoed the line and its end
     this.partial.push(b);
-    if (b !== 0x0a) return false;
-    const line = Uint8Array.from(this.partial);
+    this.lines.push(Uint8Array.from(this.partial));
     this.partial = [];
-    this.lines.push(line);
     this.linesIn++;
-    if (echo) this.write(line);
-    else this.midLine = false; // the host's terminal echoed the line and its newline
     return true;
   }
 
   /**
    * An ISIG character `b` (POSIX 11.1.9): the input not yet read is flushed unless NOFLSH is set,
-   * the character is echoed as `^C` (ECHOCTL) with a newline when ECHO is on, and signal `sig`
+   * the character is echoed when ECHO is on (as `^C` under ECHOCTL, else itself) with a newline
+   * (Linux echoes none: the shell prints it; ours comes from the console, see the banner), and signal `sig`
    * goes to the foreground process group. The character itself is never read.
    */
   private interrupt(b: number, sig: number): void {
-    if (!this.tty.termios.local(LocalMode.NOFLSH)) this.flushInput();
+    const m = this.tty.termios;
+    if (!m.local(LocalMode.NOFLSH)) this.flushInput();
     this.signalsIn++;
-    if (this.tty.termios.local(LocalMode.ECHO)) this.write(new TextEncoder().encode(`${caretNotation(b)}\n`));
+    if (m.local(LocalMode.ECHO)) this.write(Uint8Array.from([...echoOf(b, m), 0x0a]));
     else this.midLine = false; // the host's terminal echoed it, and the newline
     if (this.kernel !== null) signalForeground(this.kernel, this.tty, sig);
   }
@@ -273,6 +364,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   flushInput(): void {
     this.partial = [];
     this.lines.length = 0;
+    this.literalNext = false;
   }
 
   /**
@@ -285,6 +377,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   modesChanged(old: Termios): void {
     const canonical = this.tty.termios.local(LocalMode.ICANON);
     const wasCanonical = old.local(LocalMode.ICANON);
+    if (canonical !== wasCanonical) this.literalNext = false; // Linux's n_tty_set_termios resets lnext
     if (wasCanonical && !canonical) {
       const all: number[] = [];
       for (const line of this.lines) for (const b of line) all.push(b);
@@ -336,7 +429,10 @@ export class SerialConsole implements CharDevice, TerminalDriver {
 
   /** @inheritdoc */
   write(bytes: Uint8Array): number {
-    for (const b of bytes) this.ports.outb(COM1_PORT + UartReg.DATA, b);
+    for (const b of bytes) {
+      this.ports.outb(COM1_PORT + UartReg.DATA, b);
+      this.column = nextColumn(this.column, b);
+    }
     if (bytes.length > 0) this.midLine = bytes[bytes.length - 1] !== 0x0a;
     return bytes.length;
   }
