@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import {
   CfsPolicy,
   cpuId,
+  creditSleep,
+  effectivePrio,
   FifoPolicy,
   JsixMlfqPolicy,
   LotteryPolicy,
@@ -99,6 +101,10 @@ describe("TSDoc examples", () => {
     const o = new O1Policy();
     expect(o.timeslice(0)).toBe(100);
     expect(o.timeslice(-20)).toBe(800);
+  });
+  it("effectivePrio and creditSleep (O(1) interactivity)", () => {
+    expect(effectivePrio(120, 800, 1000)).toBe(117);
+    expect(creditSleep(0, 2000, 0, 1, 1000)).toBe(799);
   });
   it("LotteryPolicy and StridePolicy", () => {
     const l = new LotteryPolicy({ random: new ReplayRandom([300]) });

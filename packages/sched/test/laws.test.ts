@@ -34,6 +34,12 @@ import { type LawOptions, policyLaws } from "../src/laws/index.js";
  *   expired array and nothing preempts a thread picked from the active array (nothing better
  *   enters it), so the active array drains in ≤ n picks and the arrays swap. A thread in the
  *   active array waits ≤ ℓ·n + n picks, one in the expired array two epochs: ≤ 2(ℓ + 1)·n = 82·n.
+ *   The interactivity bonus changes none of it: an interactive thread whose slice runs out is put
+ *   back in the active array only while the same test says "not starving" (with nr_running ≤ n),
+ *   so after ℓ·n cycles its refill goes to the expired array like a newcomer's; dynamic
+ *   priorities change only at a wake, at the first pick after it (a better prio for the thread
+ *   being picked) and at expiry, so still nothing enters the active array that preempts the
+ *   thread picked from it. "o1 (interactive)" starts every thread at bonus +5 to exercise it.
  *   With ℓ = 100 (Linux's 1000 ms at msCycles 0.1) the same argument gives 202·n, over B for
  *   n ≥ 5; 100·n was the worst measured, which is not a proof, so the suite runs ℓ = 40.
  * - stride (quantum 5): the picked thread has the least pass, so lead = pass − G ≤ 0 then (Σ
@@ -71,6 +77,11 @@ const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ["mlfq (no boost)", () => new MlfqPolicy()],
   ["jsix-mlfq", () => new JsixMlfqPolicy({ baseQuantum: 2 })],
   ["o1", () => new O1Policy({ msCycles: 0.1, starvationLimit: 400 })],
+  // Every thread starts with the full bonus (sleep_avg 1000 ms: prio static − 5, interactive), so
+  // the laws' threads, which never sleep, go back to the active array when their slices run out
+  // until the bonus decays or the run queue starves: the bound below covers those re-inserts.
+  ["o1 (interactive)", () => new O1Policy({ msCycles: 0.1, starvationLimit: 400, initialSleepAvg: 1000 })],
+  ["o1 (no bonus)", () => new O1Policy({ msCycles: 0.1, starvationLimit: 400, interactivity: false })],
   ["lottery", (cpu) => new LotteryPolicy({ random: new Xorshift32(0x1234 + cpu), quantum: 5 }), "tickets"],
   [
     "lottery (tree)",

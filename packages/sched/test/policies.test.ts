@@ -941,10 +941,13 @@ describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to 
 
   it("idle time is nobody's wait: after the CPU idled past the limit, a better-priority newcomer still joins the active array and runs before a woken thread", () => {
     // msCycles 0.1: limit 100 cycles per runnable thread. Thread 0 (nice 0) runs 5 of its 10
-    // cycles and blocks; the CPU idles 500 cycles. Newcomer 1 (nice −5, prio 115) arrives, then
+    // cycles and blocks; the CPU idles 500 cycles. Newcomer 1 (nice −10, static 110) arrives, then
     // 0 wakes with 5 cycles left (active array). Nobody waited during the idle cycles, so the
     // run queue is not starving: 1 joins the active array and runs first (Linux's clause needs an
     // expired task; counting the idle cycles as epoch age sent 1 to the expired array behind 0).
+    // Priorities with the interactivity bonus: 0's 5000 ms sleep is capped at just interactive
+    // (799 ms → bonus +2 → prio 118); 1 has no sleep yet (bonus −5 → prio 115), still better.
+    // (With nice −5, prio 120, the woken thread would now rightly run first.)
     const o = new O1Policy({ msCycles: 0.1 });
     o.admit(threadId(0));
     o.enqueue(threadId(0), "new");
@@ -953,10 +956,11 @@ describe("O(1): newcomers and the starvation limit (EXPIRED_STARVING applied to 
     o.descheduled(threadId(0));
     expect(o.pickNext()).toBe(null);
     o.tick(null, 500);
-    o.admit(threadId(1), { nice: -5 });
+    o.admit(threadId(1), { nice: -10 });
     o.enqueue(threadId(1), "new");
     o.enqueue(threadId(0), "wake");
     expect(o.deferredArrivals).toBe(0);
+    expect([o.dynamicPrio(threadId(0)), o.dynamicPrio(threadId(1))]).toEqual([118, 115]);
     expect(o.pickNext()).toBe(1);
     o.checkInvariants();
   });

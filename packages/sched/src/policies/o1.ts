@@ -3,7 +3,8 @@
  * pick-next in constant time, whatever the number of threads.
  *
  * Each array has 140 FIFO lists, one per priority (lower number = more urgent; normal threads
- * sit at static priority 120 + nice, so nice −20..19 → 100..139), and a bitmap of the non-empty
+ * have static priority 120 + nice, so nice −20..19 → 100..139, and sit at their *dynamic*
+ * priority, static ± 5 by the interactivity bonus below), and a bitmap of the non-empty
  * lists, so the best list is the lowest set bit of five 32-bit words: `w & −w` isolates the
  * lowest set bit and `31 − clz32` gives its index (w = 0b1100 → w & −w = 0b100 → 31 − 29 = 2):
  *
@@ -13,8 +14,9 @@
  *   active empty  →  swap(active, expired)  (one pointer swap: a new epoch)
  * ```
  *
- * A thread whose slice runs out is refilled and goes to the expired array, and so does a thread
- * that yields (2.6's `sched_yield`); a thread that blocks wakes into the active array with what is
+ * A thread whose slice runs out is refilled and goes to the expired array — unless it is
+ * interactive (below) — and so does a thread that yields (2.6's `sched_yield`); a thread that
+ * blocks wakes into the active array with what is
  * left of its slice (`activate_task`), even when its slice ran out on the tick it blocked — unless
  * the run queue is starving (below).
  *
@@ -24,7 +26,7 @@
  * up to ±5 — and then `__activate_task` puts the task in the active array. Neither touches
  * `time_slice`: it is refilled only in `scheduler_tick` when it reaches 0 (and split in
  * `sched_fork`). So a task wakes with exactly the slice it slept with, however long it slept, and
- * so do ours (we model no sleep_avg bonus: the dynamic priority is the static one). Linux has no
+ * so do ours. Linux has no
  * task that leaves the run queue before it ever ran — a forked child is TASK_RUNNING from
  * `sched_fork` on and can only stop or sleep from its own context — but our `Scheduler` can
  * suspend a ready thread. Such a thread keeps its whole slice too (decision: faithful to
@@ -77,22 +79,70 @@
  *
  * Slices follow Linux 2.6's `task_timeslice`: (140 − static_prio) × 20 ms below 120, else
  * (140 − static_prio) × 5 ms, so nice 0 gets 100 ms, nice 19 gets 5 ms, nice −20 gets 800 ms;
- * `msCycles` says how many cycles make a millisecond. Not modelled: the interactivity bonus
- * (sleep_avg) that let interactive threads go back to the active array.
+ * `msCycles` says how many cycles make a millisecond.
  *
- * Optimises pick cost (O(1)) and gives every thread a turn once per epoch (starvation-free, with
- * the rule above); costs fairness between nice levels (slices are fixed, not proportional to
- * load), latency of long slices, and a newcomer's latency while the run queue is starving (it
- * waits for the next epoch).
+ * **Interactivity** (option `interactivity`, default on as in Linux; the rules and their worked
+ * numbers are in `o1-interactivity.ts`). Each thread keeps `sleep_avg`, 0..MAX_SLEEP_AVG (1000 ms),
+ * measured on the policy's own clock — the cycles it is charged, running or idle, so a driver
+ * must tick an idle CPU for a sleep to count (the `Scheduler` and `simulate` do). A wake credits
+ * the time since the thread left the run queue (blocked, or suspended while ready), capped at
+ * just-interactive for one long sleep; its first wait on the run queue is credited at 30 % when
+ * it is picked; every tick it runs costs cycles ÷ CURRENT_BONUS. The dynamic priority, static −
+ * (CURRENT_BONUS − 5), is recomputed at those moments and when the slice runs out, not on every
+ * tick (Linux: "we do not update a thread's priority until it either goes to sleep or uses up its
+ * timeslice"). When the slice of an interactive thread (TASK_INTERACTIVE: dynamic priority ≤
+ * static − DELTA, nice 0: ≤ 118) runs out, it is refilled and goes back to the *active* array,
+ * unless the starvation test below holds (Linux's `scheduler_tick`: `!TASK_INTERACTIVE(p) ||
+ * EXPIRED_STARVING(rq)` sends it to the expired one). A newly admitted thread has sleep_avg
+ * `initialSleepAvg` (default 0, bonus −5: prio 125 at nice 0; Linux's child inherited 95 % of
+ * its parent's, and we have no parent), so a thread that never sleeps keeps static + 5 and only
+ * sleepers change order. Decay is taken each tick rather than at each `schedule()` as in
+ * 2.6.8+, and a thread woken onto another CPU has its sleep credited on the old one
+ * (`migrateOut`/`migrateIn` carry sleep_avg). Not modelled: TIMESLICE_GRANULARITY (Linux 2.6.9+
+ * round-robins equal-priority interactive tasks every 10–20 ms of a long slice; here an
+ * interactive thread runs its whole slice, as in 2.6.0–2.6.8), the smaller credit of an
+ * uninterruptible sleep (SLEEP_NONINTERACTIVE; all our sleeps count alike) and the full credit of
+ * a wake from an interrupt (SLEEP_INTERRUPTED).
  *
- * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; every
- * ready thread is in exactly one list of one array, at its priority; the epoch began no later
- * than now.
+ * **The bound with interactivity.** A slice kept in the active array is a whole new slice in
+ * this epoch, exactly what the starvation test guards; so it is kept only while the same test
+ * (with nr_running = ready + the current thread) says "not starving". Past STARVATION_LIMIT ×
+ * nr_running every refill goes to the expired array whoever it belongs to, as every fresh slice
+ * does, and the argument above is unchanged: the active array drains (dynamic priorities change
+ * only at a wake, at the first pick after it — for the thread being picked — and at expiry, so
+ * without wakes nothing that enters it outranks the thread picked from it; a woken thread with
+ * part of its slice left may, as before, and that slice was counted in this epoch) and the
+ * arrays swap. The second
+ * clause compares static priorities, as Linux's `best_expired_prio`; we count the expired
+ * array's static priorities exactly (Linux only lowers its mark until the swap).
+ *
+ * Optimises pick cost (O(1)), gives every thread a turn once per epoch (starvation-free, with
+ * the rule above) and lets threads that sleep often (editors, shells) run first and run on; costs
+ * fairness between nice levels (slices are fixed, not proportional to load), latency of long
+ * slices, a newcomer's latency while the run queue is starving (it waits for the next epoch),
+ * and heuristics that can misjudge: a CPU-bound thread that sleeps in short bursts looks
+ * interactive (2.6's well-known complaints, which CFS replaced the estimator to end).
+ *
+ * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty, and the
+ * static-priority counts of each array match its threads; every ready thread is in exactly one
+ * list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
+ * priority in 100..139, within static ± 5 (equal to it without the bonus); the epoch began no
+ * later than now.
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
-import { InvariantError } from "../errors.js";
+import { InvalidArgumentError, InvariantError } from "../errors.js";
 import { SlotRing } from "../structs/ring.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
+import {
+  creditSleep,
+  decaySleep,
+  effectivePrio,
+  isInteractive,
+  longSleep,
+  O1_MAX_BONUS,
+  O1_MAX_SLEEP_AVG_MS,
+  runQueueCredit,
+} from "./o1-interactivity.js";
 
 /** Number of priorities in the O(1) scheduler (MAX_PRIO). */
 export const O1_PRIOS = 140;
@@ -107,17 +157,44 @@ export interface O1Options {
    * (MAX_SLEEP_AVG = 10 × the 100 ms nice-0 slice).
    */
   readonly starvationLimit?: number;
+  /**
+   * Model the interactivity bonus (`sleep_avg`, see `o1-interactivity.ts`): a dynamic priority of
+   * static ± 5 from recent sleep, and interactive threads that go back to the active array when
+   * their slice runs out. Default true, as in Linux 2.6; false makes the dynamic priority the
+   * static one.
+   */
+  readonly interactivity?: boolean;
+  /**
+   * sleep_avg of a newly admitted thread, in milliseconds, 0..1000. Default 0: a thread with no
+   * history counts as a CPU hog (bonus −5, e.g. prio 125 at nice 0) until it sleeps. Linux's
+   * `sched_fork` gave a child 95 % of its parent's bonus; our `admit` has no parent.
+   */
+  readonly initialSleepAvg?: number;
 }
 
 /** Linux 2.6's STARVATION_LIMIT (= MAX_SLEEP_AVG) in milliseconds. */
 export const O1_STARVATION_LIMIT_MS = 1000;
 
-/** What the O(1) scheduler keeps per thread: priority, slice left, and which array holds it. */
+/** What the O(1) scheduler keeps per thread: priorities, sleep_avg, slice left, and its array. */
 export interface O1Entry extends PolicyEntry {
+  /** Dynamic priority (Linux's `prio`): the list it is queued in; static ± 5 with the bonus. */
   prio: number;
+  /** Static priority, 120 + nice. */
+  staticPrio: number;
+  /** Recent sleep credit in cycles, 0..MAX_SLEEP_AVG (always 0 without the bonus). */
+  sleepAvg: Cycles;
+  /** Policy clock when it left the run queue (blocked, suspended), or −1 while runnable. */
+  sleptAt: Cycles;
+  /**
+   * Policy clock when it woke, while its first wait on the run queue is still to be credited
+   * (Linux's SLEEP_INTERACTIVE), or −1.
+   */
+  wokeAt: Cycles;
   sliceLeft: Cycles;
   /** Set when the slice ran out: the next enqueue goes to the expired array. */
   expire: boolean;
+  /** Set when the slice was refilled on this tick (whether it expires or, interactive, stays active). */
+  refilled: boolean;
   /** Which array it is queued in while ready (0 or 1). */
   array: number;
   /**
@@ -131,17 +208,36 @@ export interface O1Entry extends PolicyEntry {
 class PrioArray {
   readonly bitmap = new Uint32Array(5);
   readonly lists: SlotRing[] = Array.from({ length: O1_PRIOS }, () => new SlotRing(2));
+  /**
+   * How many queued threads have each static priority, and a bitmap of the non-zero counts: the
+   * best static priority in the array (Linux's `best_expired_prio`, kept exact) is its first bit.
+   */
+  readonly statics = new Int32Array(O1_PRIOS);
+  readonly staticBitmap = new Uint32Array(5);
   count = 0;
-  push(p: number, t: number): void {
+  push(p: number, sp: number, t: number): void {
     this.lists[p]!.push(t);
     this.bitmap[p >>> 5]! |= 1 << (p & 31);
+    if (this.statics[sp]!++ === 0) this.staticBitmap[sp >>> 5]! |= 1 << (sp & 31);
     this.count++;
   }
-  remove(p: number, t: number): void {
+  remove(p: number, sp: number, t: number): void {
     const l = this.lists[p]!;
     l.remove(t);
     if (l.size === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
+    this.dropStatic(sp);
     this.count--;
+  }
+  dropStatic(sp: number): void {
+    if (--this.statics[sp]! === 0) this.staticBitmap[sp >>> 5]! &= ~(1 << (sp & 31));
+  }
+  /** Best static priority queued here, or -1. */
+  firstStatic(): number {
+    for (let i = 0; i < 5; i++) {
+      const w = this.staticBitmap[i]!;
+      if (w !== 0) return (i << 5) + (31 - Math.clz32(w & -w));
+    }
+    return -1;
   }
   /** First set bit (lowest priority number), or -1. `w & -w` isolates the lowest set bit. */
   first(): number {
@@ -161,8 +257,9 @@ class PrioArray {
 }
 
 /**
- * O(1) active/expired arrays.
- * @throws InvalidArgumentError from the constructor when `msCycles` ≤ 0.
+ * O(1) active/expired arrays, with Linux 2.6's interactivity bonus (option `interactivity`).
+ * @throws InvalidArgumentError from the constructor when `msCycles` or `starvationLimit` ≤ 0 or
+ * `initialSleepAvg` is outside 0..1000.
  * @example
  * ```ts
  * const o = new O1Policy();
@@ -176,6 +273,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private readonly msCycles: number;
   /** STARVATION_LIMIT in cycles. */
   private readonly limit: Cycles;
+  /** Whether the interactivity bonus is modelled. */
+  private readonly bonus: boolean;
+  /** MAX_SLEEP_AVG in cycles. */
+  private readonly maxSleepAvg: Cycles;
+  private readonly initialSleepAvg: Cycles;
   private readonly arrays = [new PrioArray(), new PrioArray()];
   private active = 0;
   private swaps = 0;
@@ -184,6 +286,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
   /** `clock` at the last swap, or at the end of the last idle tick with nothing ready. */
   private epochStart: Cycles = 0;
   private deferred = 0;
+  private kept = 0;
 
   constructor(options: O1Options = {}) {
     super();
@@ -191,6 +294,14 @@ export class O1Policy extends PolicyBase<O1Entry> {
     this.limit =
       positive("O1Policy", "starvationLimit", options.starvationLimit ?? O1_STARVATION_LIMIT_MS) *
       this.msCycles;
+    this.bonus = options.interactivity ?? true;
+    this.maxSleepAvg = O1_MAX_SLEEP_AVG_MS * this.msCycles;
+    const init = options.initialSleepAvg ?? 0;
+    if (!(init >= 0 && init <= O1_MAX_SLEEP_AVG_MS))
+      throw new InvalidArgumentError(
+        `O1Policy: initialSleepAvg ${init} must be a number of milliseconds in 0..${O1_MAX_SLEEP_AVG_MS}`,
+      );
+    this.initialSleepAvg = init * this.msCycles;
   }
 
   /** Linux 2.6 `task_timeslice` for a nice value, in cycles. */
@@ -213,18 +324,48 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
 
   /**
+   * How many times an interactive thread whose slice ran out was put back in the active array
+   * (`scheduler_tick`: TASK_INTERACTIVE and not EXPIRED_STARVING).
+   */
+  get interactiveRequeues(): number {
+    return this.kept;
+  }
+
+  /**
+   * The dynamic priority of `tid` (the list it is or will be queued in): static − bonus, in
+   * 100..139. Recomputed when it wakes, when it is first picked after a wake (run-queue credit),
+   * when its slice runs out and when its nice changes — not on every tick, as in Linux.
+   * @throws UnknownThreadError.
+   */
+  dynamicPrio(tid: ThreadId): number {
+    return this.lookup("dynamicPrio", tid).prio;
+  }
+
+  /**
+   * The sleep_avg of `tid` in cycles, 0..1000 × msCycles.
+   * @throws UnknownThreadError.
+   */
+  sleepAvg(tid: ThreadId): Cycles {
+    return this.lookup("sleepAvg", tid).sleepAvg;
+  }
+
+  /**
    * Whether a thread of static priority `prio` arriving with a fresh slice now would wait for the
    * next epoch (the starvation test of the file banner). Pure.
    */
   starving(prio: number): boolean {
-    const nrRunning = this.readyCount + (this.cur === null ? 0 : 1) + 1;
+    return this.starvingWith(prio, this.readyCount + (this.cur === null ? 0 : 1) + 1);
+  }
+
+  /** The starvation test with `nrRunning` runnable threads (both clauses use static priorities). */
+  private starvingWith(staticPrio: number, nrRunning: number): boolean {
     if (this.clock - this.epochStart >= this.limit * nrRunning) return true;
-    const bestExpired = this.arrays[1 - this.active]!.first();
-    return bestExpired >= 0 && prio > bestExpired;
+    const bestExpired = this.arrays[1 - this.active]!.firstStatic();
+    return bestExpired >= 0 && staticPrio > bestExpired;
   }
 
   /**
-   * Linux 2.6's TASK_PREEMPTS_CURR: a better static priority than the current thread's. Linux
+   * Linux 2.6's TASK_PREEMPTS_CURR: a better dynamic priority than the current thread's. Linux
    * tests it after `activate_task` has put the woken task in the active array; a thread the
    * starvation test sent to the expired array waits for the next epoch and preempts nobody.
    */
@@ -235,14 +376,68 @@ export class O1Policy extends PolicyBase<O1Entry> {
     return w.prio < c.prio;
   }
 
+  /**
+   * Take a ready thread off the run queue (suspend, migration): from now on it sleeps, as a
+   * stopped task does in Linux until `activate_task`.
+   */
+  override dequeue(tid: ThreadId): void {
+    super.dequeue(tid);
+    const e = this.entries.get(tid)!;
+    e.sleptAt = this.clock;
+    e.wokeAt = -1;
+  }
+
+  /**
+   * What `tid` takes to another CPU: its sleep_avg, with the sleep so far credited when it is
+   * off the run queue (a thread woken onto another CPU is rehomed before its wake).
+   * @throws UnknownThreadError.
+   */
+  migrateOut(tid: ThreadId): number {
+    const e = this.lookup("migrateOut", tid);
+    if (this.bonus && e.sleptAt >= 0) {
+      e.sleepAvg = creditSleep(
+        e.sleepAvg,
+        this.clock - e.sleptAt,
+        e.params.nice,
+        this.msCycles,
+        this.maxSleepAvg,
+      );
+      e.sleptAt = this.clock;
+    }
+    return e.sleepAvg;
+  }
+
+  /**
+   * `tid`, just admitted here from another CPU, keeps the sleep_avg it had there.
+   * @throws UnknownThreadError; InvalidArgumentError when `sleepAvg` is not in 0..MAX_SLEEP_AVG.
+   */
+  migrateIn(tid: ThreadId, sleepAvg: number): void {
+    const e = this.lookup("migrateIn", tid);
+    if (!(sleepAvg >= 0 && sleepAvg <= this.maxSleepAvg))
+      throw new InvalidArgumentError(
+        `${this.name}.migrateIn(tid=${tid}, sleepAvg=${sleepAvg}): must be in 0..${this.maxSleepAvg}`,
+      );
+    if (!this.bonus) return;
+    e.sleepAvg = sleepAvg;
+    e.prio = effectivePrio(e.staticPrio, sleepAvg, this.maxSleepAvg);
+    e.sleptAt = this.clock; // the sleep before the move was credited by migrateOut
+  }
+
   protected makeEntry(tid: ThreadId, params: ThreadParams): O1Entry {
+    const staticPrio = 120 + params.nice;
+    const sleepAvg = this.bonus ? this.initialSleepAvg : 0;
     return {
       tid,
       params,
       ready: false,
-      prio: 120 + params.nice,
+      prio: this.bonus ? effectivePrio(staticPrio, sleepAvg, this.maxSleepAvg) : staticPrio,
+      staticPrio,
+      sleepAvg,
+      sleptAt: -1,
+      wokeAt: -1,
       sliceLeft: this.timeslice(params.nice),
       expire: false,
+      refilled: false,
       array: 0,
       fresh: true,
     };
@@ -251,35 +446,64 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * A thread whose slice ran out, or that yields (Linux 2.6 `sys_sched_yield`: "we implement
    * yielding by moving the task into the expired queue"), joins the expired array; so does a
    * thread with a fresh slice while the run queue is {@link O1Policy.starving | starving}. Every
-   * other one — preempted, or woken with part of its slice left — joins the active one.
+   * other one — preempted, kept active as interactive, or woken with part of its slice left —
+   * joins the active one. A woken thread first has its sleep credited (`activate_task` →
+   * `recalc_task_prio`) and is queued at its new dynamic priority.
    */
   protected insertReady(e: O1Entry, reason: ReadyReason): void {
+    if (reason === "wake" && this.bonus && e.sleptAt >= 0) this.creditWake(e);
+    e.sleptAt = -1;
     let expired = e.expire || reason === "yielded";
     e.expire = false;
+    e.refilled = false;
     // `fresh` stays set until the thread runs (onPicked): one taken off the run queue before it
     // ran on its slice brings the same uncounted slice back and is tested again.
-    if (e.fresh && !expired && this.starving(e.prio)) {
+    if (e.fresh && !expired && this.starving(e.staticPrio)) {
       expired = true;
       this.deferred++;
     }
     e.array = expired ? 1 - this.active : this.active;
-    this.arrays[e.array]!.push(e.prio, e.tid);
+    this.arrays[e.array]!.push(e.prio, e.staticPrio, e.tid);
   }
   /**
-   * Off the run queue. A thread whose slice ran out on the tick it blocked has been refilled: it
-   * will wake with a fresh slice (`activate_task` puts it in the active array unless the run
-   * queue is starving).
+   * `recalc_task_prio` at a wake: the sleep is credited, and unless it was a long sleep capped
+   * at just-interactive, the first wait on the run queue will be credited at 30 % when picked.
    */
-  /** It runs on its slice now: from here on the slice counts in this epoch. */
+  private creditWake(e: O1Entry): void {
+    const slept = this.clock - e.sleptAt;
+    const nice = e.params.nice;
+    const capped = longSleep(e.sleepAvg, slept, nice, this.msCycles);
+    e.sleepAvg = creditSleep(e.sleepAvg, slept, nice, this.msCycles, this.maxSleepAvg);
+    e.wokeAt = capped ? -1 : this.clock;
+    e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+  }
+  /**
+   * It runs on its slice now: from here on the slice counts in this epoch. A thread picked for the
+   * first time since it woke has 30 % of its wait credited as sleep (`schedule()`,
+   * ON_RUNQUEUE_WEIGHT) and its dynamic priority recomputed.
+   */
   protected override onPicked(e: O1Entry): void {
     e.fresh = false;
+    if (e.wokeAt >= 0) {
+      const credit = runQueueCredit(this.clock - e.wokeAt);
+      e.sleepAvg = creditSleep(e.sleepAvg, credit, e.params.nice, this.msCycles, this.maxSleepAvg);
+      e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+      e.wokeAt = -1;
+    }
   }
+  /**
+   * Off the run queue: it sleeps from now. A thread whose slice was refilled on the tick it
+   * blocked will wake with a fresh slice (`activate_task` puts it in the active array unless the
+   * run queue is starving).
+   */
   protected override onDescheduled(e: O1Entry): void {
-    if (e.expire) e.fresh = true;
+    if (e.refilled) e.fresh = true;
     e.expire = false;
+    e.refilled = false;
+    e.sleptAt = this.clock;
   }
   protected removeReady(e: O1Entry): void {
-    this.arrays[e.array]!.remove(e.prio, e.tid);
+    this.arrays[e.array]!.remove(e.prio, e.staticPrio, e.tid);
   }
   protected takeBest(): O1Entry | null {
     let a = this.arrays[this.active]!;
@@ -291,8 +515,16 @@ export class O1Policy extends PolicyBase<O1Entry> {
     }
     const p = a.first();
     if (p < 0) return null;
-    return this.entries.get(a.shift(p) as ThreadId)!;
+    const e = this.entries.get(a.shift(p) as ThreadId)!;
+    a.dropStatic(e.staticPrio);
+    return e;
   }
+  /**
+   * `scheduler_tick`: the current thread's sleep_avg decays by the cycles it ran (÷ its
+   * CURRENT_BONUS, as 2.6.8+'s `schedule()`); when its slice runs out it is refilled, its dynamic
+   * priority recomputed, and an interactive thread stays in the active array unless the run queue
+   * is starving (EXPIRED_STARVING, with nr_running = ready + this one).
+   */
   protected charge(e: O1Entry | null, cycles: Cycles): boolean {
     this.clock += cycles;
     if (e === null) {
@@ -300,10 +532,19 @@ export class O1Policy extends PolicyBase<O1Entry> {
       if (this.readyCount === 0) this.epochStart = this.clock;
       return false;
     }
+    if (this.bonus && e.sleepAvg > 0) e.sleepAvg = decaySleep(e.sleepAvg, cycles, this.maxSleepAvg);
     e.sliceLeft -= cycles;
     if (e.sliceLeft <= 0) {
       e.sliceLeft = this.timeslice(e.params.nice);
+      e.refilled = true;
       e.expire = true;
+      if (this.bonus) {
+        e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+        if (isInteractive(e.prio, e.staticPrio) && !this.starvingWith(e.staticPrio, this.readyCount + 1)) {
+          e.expire = false;
+          this.kept++;
+        }
+      }
       return true;
     }
     const best = this.arrays[this.active]!.first();
@@ -312,10 +553,9 @@ export class O1Policy extends PolicyBase<O1Entry> {
   protected override onParamsChanged(e: O1Entry, old: ThreadParams): void {
     if (e.params.nice === old.nice) return;
     if (e.ready) this.removeReady(e);
-    e.prio = 120 + e.params.nice;
-    if (e.ready) {
-      this.arrays[e.array]!.push(e.prio, e.tid);
-    }
+    e.staticPrio = 120 + e.params.nice;
+    e.prio = this.bonus ? effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg) : e.staticPrio;
+    if (e.ready) this.arrays[e.array]!.push(e.prio, e.staticPrio, e.tid);
   }
   protected orderedReady(): ThreadId[] {
     const out: ThreadId[] = [];
@@ -327,8 +567,25 @@ export class O1Policy extends PolicyBase<O1Entry> {
   protected override checkOwnInvariants(): void {
     if (!(this.epochStart <= this.clock))
       throw new InvariantError(`${this.name}: epoch began at ${this.epochStart}, after now (${this.clock})`);
+    for (const e of this.entries.values()) {
+      if (!(e.sleepAvg >= 0 && e.sleepAvg <= this.maxSleepAvg))
+        throw new InvariantError(
+          `${this.name}: tid=${e.tid} sleep_avg ${e.sleepAvg} outside 0..${this.maxSleepAvg}`,
+        );
+      const half = this.bonus ? O1_MAX_BONUS / 2 : 0;
+      if (
+        e.staticPrio !== 120 + e.params.nice ||
+        Math.abs(e.prio - e.staticPrio) > half ||
+        e.prio < 100 ||
+        e.prio > 139
+      )
+        throw new InvariantError(
+          `${this.name}: tid=${e.tid} prio ${e.prio}, static ${e.staticPrio}: expected static 120 + nice and prio within static ± ${half} in 100..139`,
+        );
+    }
     this.arrays.forEach((a, ai) => {
       let n = 0;
+      const statics = new Int32Array(O1_PRIOS);
       a.lists.forEach((l, p) => {
         const bit = (a.bitmap[p >>> 5]! >>> (p & 31)) & 1;
         if ((bit === 1) !== l.size > 0)
@@ -340,10 +597,18 @@ export class O1Policy extends PolicyBase<O1Entry> {
             throw new InvariantError(
               `${this.name}: tid=${t} in array ${ai} list ${p}, expected array ${e.array} list ${e.prio}`,
             );
+          statics[e.staticPrio]!++;
         }
       });
       if (n !== a.count)
         throw new InvariantError(`${this.name}: array ${ai} counts ${a.count}, lists hold ${n}`);
+      for (let sp = 0; sp < O1_PRIOS; sp++) {
+        const bit = (a.staticBitmap[sp >>> 5]! >>> (sp & 31)) & 1;
+        if (statics[sp] !== a.statics[sp] || (bit === 1) !== statics[sp]! > 0)
+          throw new InvariantError(
+            `${this.name}: array ${ai} counts ${a.statics[sp]} at static prio ${sp} (bit ${bit}), lists hold ${statics[sp]}`,
+          );
+      }
     });
   }
 }

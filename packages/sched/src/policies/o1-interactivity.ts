@@ -1,0 +1,149 @@
+/**
+ * The O(1) scheduler's interactivity estimator (Linux 2.6.8–2.6.22, `kernel/sched.c`): the
+ * arithmetic that turns "how much has this thread slept lately" into a priority bonus of −5..+5
+ * and into the question "does it go back to the active array when its slice runs out?".
+ * `o1.ts` keeps the per-thread state and calls these pure functions; this file is only the rules.
+ *
+ * `sleep_avg` is a thread's credit of recent sleep, in cycles, within [0, MAX_SLEEP_AVG]
+ * (1000 ms × `msCycles`, ten nice-0 slices). Sleeping adds to it, running takes from it:
+ *
+ * ```
+ *   sleep_avg   0 ms ───────── 500 ms ───────── 799 ms ── 1000 ms
+ *   CURRENT_BONUS 0              5                 7          10     ⌊sleep_avg × 10 / MAX_SLEEP_AVG⌋
+ *   bonus        −5              0                +2          +5     CURRENT_BONUS − MAX_BONUS/2
+ *   prio (nice 0) 125           120               118         115    static_prio − bonus, in 100..139
+ *                  CPU hog       neutral          just interactive (TASK_INTERACTIVE: prio ≤ 120 − 2)
+ * ```
+ *
+ * - **A sleep** (`recalc_task_prio`, on wake) adds its length to sleep_avg, capped at
+ *   MAX_SLEEP_AVG, except that one long sleep cannot buy the best priority: a thread that slept
+ *   longer than INTERACTIVE_SLEEP(nice) while its sleep_avg was below it gets exactly that
+ *   ceiling, the sleep_avg of a *just interactive* thread (nice 0: 799 ms → bonus +2 → prio 118),
+ *   and its wait on the run queue afterwards earns nothing (Linux marks the sleep
+ *   SLEEP_NONINTERACTIVE).
+ * - **Waiting on the run queue after a wake** is credited at ON_RUNQUEUE_WEIGHT = 30 % when the
+ *   thread is first picked (`schedule()`: delta × 38 / 128, Linux's fixed point for 30 %), by the
+ *   same rule as a sleep.
+ * - **Running** takes run time ÷ max(CURRENT_BONUS, 1) away (`schedule()`, 2.6.8+: "tasks charged
+ *   proportionately less run_time at high sleep_avg to delay them losing their interactive
+ *   status"): from 1000 ms a CPU hog loses its bonus 10 × slower than from 100 ms, and from
+ *   sleep_avg 500 ms it falls to 100 ms (bonus −4) after 500 + 400 + 300 + 200 = 1400 ms of CPU
+ *   and to bonus −5 one millisecond later.
+ *
+ * TASK_INTERACTIVE(p) is prio ≤ static_prio − DELTA(p), DELTA = nice × MAX_BONUS / 40 (C integer
+ * division, toward zero) + INTERACTIVE_DELTA (2): nice −20 needs bonus ≥ −3, nice 0 needs +2,
+ * nice 19 would need +6 and is never interactive.
+ *
+ * Related: `o1.ts` (where these apply: wake, pick, tick, slice expiry), Linux 2.6.17
+ * `kernel/sched.c` (`effective_prio`, `recalc_task_prio`, `scheduler_tick`, `schedule`).
+ */
+import type { Cycles } from "../api.js";
+
+/** Linux 2.6's MAX_SLEEP_AVG in milliseconds (DEF_TIMESLICE × MAX_BONUS = 100 ms × 10). */
+export const O1_MAX_SLEEP_AVG_MS = 1000;
+/** Linux 2.6's MAX_BONUS: the bonus spans −MAX_BONUS/2..+MAX_BONUS/2 priority levels. */
+export const O1_MAX_BONUS = 10;
+/** Linux 2.6's INTERACTIVE_DELTA: how far below its static priority a nice 0 thread must be to be interactive. */
+export const O1_INTERACTIVE_DELTA = 2;
+/** Best (MAX_RT_PRIO) and worst (MAX_PRIO − 1) priority of a normal thread. */
+export const O1_PRIO_BEST = 100;
+/** See {@link O1_PRIO_BEST}. */
+export const O1_PRIO_WORST = 139;
+
+/**
+ * Linux 2.6's CURRENT_BONUS: sleep_avg in tenths of MAX_SLEEP_AVG, rounded down, 0..10
+ * (sleep_avg 799 of 1000 → 7).
+ */
+export function currentBonus(sleepAvg: Cycles, maxSleepAvg: Cycles): number {
+  const b = Math.floor((sleepAvg * O1_MAX_BONUS) / maxSleepAvg);
+  return b < 0 ? 0 : Math.min(b, O1_MAX_BONUS);
+}
+
+/**
+ * Linux 2.6's `effective_prio`: static priority minus the bonus CURRENT_BONUS − 5, clamped to
+ * 100..139 (nice 0 with sleep_avg 0 → 125; nice 19 with sleep_avg 0 → 144 → 139).
+ * @example
+ * ```ts
+ * effectivePrio(120, 800, 1000); // → 117 (bonus +3)
+ * ```
+ */
+export function effectivePrio(staticPrio: number, sleepAvg: Cycles, maxSleepAvg: Cycles): number {
+  const p = staticPrio - (currentBonus(sleepAvg, maxSleepAvg) - O1_MAX_BONUS / 2);
+  return p < O1_PRIO_BEST ? O1_PRIO_BEST : Math.min(p, O1_PRIO_WORST);
+}
+
+/**
+ * Linux 2.6's DELTA(p) = SCALE(nice, 40, MAX_BONUS) + INTERACTIVE_DELTA, with C's division
+ * toward zero: nice −20 → −3, −5 → 1 (−50/40 = −1), 0 → 2, 19 → 6.
+ */
+export function interactiveDelta(nice: number): number {
+  return Math.trunc((nice * O1_MAX_BONUS) / 40) + O1_INTERACTIVE_DELTA;
+}
+
+/**
+ * Linux 2.6's TASK_INTERACTIVE: a dynamic priority at least DELTA better than the static one
+ * (nice 0: prio ≤ 118, i.e. bonus ≥ +2).
+ */
+export function isInteractive(prio: number, staticPrio: number): boolean {
+  return prio <= staticPrio - interactiveDelta(staticPrio - 120);
+}
+
+/**
+ * Linux 2.6's INTERACTIVE_SLEEP(p) in cycles: MAX_SLEEP_AVG × (MAX_BONUS/2 + DELTA + 1) /
+ * MAX_BONUS − 1 jiffy (1 ms). The sleep_avg of a just interactive thread: nice 0 → 799 ms
+ * (bonus +2), nice −20 → 299 ms, nice 19 → 1199 ms (more than MAX_SLEEP_AVG: never interactive).
+ */
+export function interactiveSleep(nice: number, msCycles: number): Cycles {
+  const ms = (O1_MAX_SLEEP_AVG_MS * (O1_MAX_BONUS / 2 + interactiveDelta(nice) + 1)) / O1_MAX_BONUS - 1;
+  return ms * msCycles;
+}
+
+/**
+ * Whether a sleep of `slept` cycles hits the long-sleeper cap of `recalc_task_prio`: longer than
+ * INTERACTIVE_SLEEP while sleep_avg is below it. Such a sleep sets sleep_avg to the ceiling and
+ * earns no run-queue credit afterwards.
+ */
+export function longSleep(sleepAvg: Cycles, slept: Cycles, nice: number, msCycles: number): boolean {
+  const ceiling = interactiveSleep(nice, msCycles);
+  return slept > ceiling && sleepAvg < ceiling;
+}
+
+/**
+ * Linux 2.6's `recalc_task_prio` on sleep_avg: the new sleep_avg after `slept` cycles of sleep
+ * (or of credited run-queue wait), in [0, maxSleepAvg]. A nice 0 thread at 0 that sleeps 500 ms
+ * has 500 ms; one that sleeps 2 s has 799 ms (capped at just interactive); at 800 ms, another
+ * 500 ms gives 1000 ms (the cap applies only from below the ceiling).
+ * @example
+ * ```ts
+ * creditSleep(0, 2000, 0, 1, 1000); // → 799
+ * ```
+ */
+export function creditSleep(
+  sleepAvg: Cycles,
+  slept: Cycles,
+  nice: number,
+  msCycles: number,
+  maxSleepAvg: Cycles,
+): Cycles {
+  if (!(slept > 0)) return sleepAvg;
+  const s = longSleep(sleepAvg, slept, nice, msCycles) ? interactiveSleep(nice, msCycles) : sleepAvg + slept;
+  return s > maxSleepAvg ? maxSleepAvg : s;
+}
+
+/**
+ * Linux 2.6.8+'s decay in `schedule()`: `ran` cycles of CPU take ran ÷ max(CURRENT_BONUS, 1)
+ * from sleep_avg, floored at 0 (100 cycles at sleep_avg 1000 of 1000 → 990; at 50 → 0).
+ */
+export function decaySleep(sleepAvg: Cycles, ran: Cycles, maxSleepAvg: Cycles): Cycles {
+  const b = currentBonus(sleepAvg, maxSleepAvg);
+  const s = sleepAvg - ran / (b > 0 ? b : 1);
+  return Math.max(s, 0);
+}
+
+/**
+ * Linux 2.6's ON_RUNQUEUE_WEIGHT: the part of a woken thread's first wait on the run queue that
+ * counts as sleep, 30 % as `schedule()` computes it (delta × 38 / 128, 38 = 30 × 128 / 100).
+ */
+export function runQueueCredit(waited: Cycles): Cycles {
+  return (waited * 38) / 128;
+}

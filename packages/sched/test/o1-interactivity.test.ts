@@ -1,0 +1,509 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  creditSleep,
+  currentBonus,
+  decaySleep,
+  effectivePrio,
+  InvalidArgumentError,
+  interactiveDelta,
+  interactiveSleep,
+  isInteractive,
+  O1Policy,
+  runQueueCredit,
+  threadId,
+} from "../src/index.js";
+
+const T0 = threadId(0);
+const T1 = threadId(1);
+const T2 = threadId(2);
+
+/** Thread `t` runs one cycle, blocks, and the CPU idles `ms` cycles (msCycles 1): it sleeps `ms`. */
+function runThenSleep(o: O1Policy, t: ReturnType<typeof threadId>, ms: number): void {
+  expect(o.pickNext()).toBe(t);
+  o.tick(t, 1);
+  o.descheduled(t);
+  expect(o.pickNext()).toBe(null);
+  o.tick(null, ms);
+}
+
+describe("O(1) interactivity: Linux 2.6's rules, worked numbers", () => {
+  it("CURRENT_BONUS, effective_prio and the ±5 clamp", () => {
+    expect([0, 99, 100, 500, 799, 800, 1000].map((s) => currentBonus(s, 1000))).toEqual([
+      0, 0, 1, 5, 7, 8, 10,
+    ]);
+    expect([0, 500, 799, 1000].map((s) => effectivePrio(120, s, 1000))).toEqual([125, 120, 118, 115]);
+    expect(effectivePrio(139, 0, 1000)).toBe(139); // 144 clamped to MAX_PRIO − 1
+    expect(effectivePrio(100, 1000, 1000)).toBe(100); // 95 clamped to MAX_RT_PRIO
+  });
+
+  it("DELTA divides toward zero as C does, and INTERACTIVE_SLEEP is the just-interactive sleep_avg", () => {
+    expect([-20, -10, -5, 0, 5, 19].map(interactiveDelta)).toEqual([-3, 0, 1, 2, 3, 6]);
+    expect([-20, 0, 19].map((n) => interactiveSleep(n, 1))).toEqual([299, 799, 1199]);
+    expect(isInteractive(118, 120)).toBe(true);
+    expect(isInteractive(119, 120)).toBe(false);
+    expect(isInteractive(115 - 5, 115)).toBe(true); // nice −5 needs bonus ≥ 1
+    expect(isInteractive(134, 139)).toBe(false); // nice 19: never, even at bonus +5
+  });
+
+  it("recalc_task_prio: a sleep adds up to MAX_SLEEP_AVG, one long sleep from below stops at just interactive", () => {
+    expect(creditSleep(0, 500, 0, 1, 1000)).toBe(500);
+    expect(creditSleep(0, 2000, 0, 1, 1000)).toBe(799);
+    expect(creditSleep(800, 500, 0, 1, 1000)).toBe(1000); // already above the ceiling: no cap but MAX
+    expect(creditSleep(0, 2000, 19, 1, 1000)).toBe(1000); // ceiling 1199 > MAX_SLEEP_AVG
+    expect(creditSleep(300, 0, 0, 1, 1000)).toBe(300);
+  });
+
+  it("running costs run time ÷ CURRENT_BONUS; the run-queue credit is 38/128 of the wait", () => {
+    expect(decaySleep(1000, 100, 1000)).toBe(990);
+    expect(decaySleep(150, 10, 1000)).toBe(140); // bonus 1
+    expect(decaySleep(50, 100, 1000)).toBe(0); // bonus 0 divides by 1, floor at 0
+    expect(runQueueCredit(128)).toBe(38);
+  });
+});
+
+describe("O(1) interactivity in the policy", () => {
+  it("a thread that sleeps 500 ms goes from bonus −5 to 0 (prio 125 → 120); 301 ms more make it interactive (117)", () => {
+    const o = new O1Policy(); // msCycles 1: a cycle is a millisecond
+    o.admit(T0);
+    o.enqueue(T0, "new");
+    expect(o.dynamicPrio(T0)).toBe(125); // no history: sleep_avg 0
+    runThenSleep(o, T0, 500);
+    o.enqueue(T0, "wake");
+    expect(o.sleepAvg(T0)).toBe(500);
+    expect(o.dynamicPrio(T0)).toBe(120);
+    runThenSleep(o, T0, 301); // the 1 ms of CPU cost 1/5 ms at bonus 5: 499.8 + 301 = 800.8
+    o.enqueue(T0, "wake");
+    expect(o.sleepAvg(T0)).toBeCloseTo(800.8, 9);
+    expect(o.dynamicPrio(T0)).toBe(117);
+    o.checkInvariants();
+  });
+
+  it("with initialSleepAvg 500 (neutral), a 500 ms sleep gives the full bonus: +5, prio 115", () => {
+    const o = new O1Policy({ initialSleepAvg: 500 });
+    o.admit(T0);
+    o.enqueue(T0, "new");
+    expect(o.dynamicPrio(T0)).toBe(120);
+    expect(o.pickNext()).toBe(T0);
+    o.descheduled(T0); // blocks at once: no CPU spent
+    o.tick(null, 500);
+    o.enqueue(T0, "wake");
+    expect([o.sleepAvg(T0), o.dynamicPrio(T0)]).toEqual([1000, 115]);
+  });
+
+  it("one long sleep is capped at just interactive (799 ms, prio 118) and its run-queue wait earns nothing", () => {
+    const o = new O1Policy();
+    o.admit(T0);
+    o.admit(T1, { nice: -20 }); // prio 105: it runs while 0 waits
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 2000);
+    o.enqueue(T1, "new");
+    o.enqueue(T0, "wake");
+    expect([o.sleepAvg(T0), o.dynamicPrio(T0)]).toEqual([799, 118]);
+    expect(o.pickNext()).toBe(T1);
+    o.tick(T1, 128);
+    o.descheduled(T1);
+    expect(o.pickNext()).toBe(T0);
+    expect(o.sleepAvg(T0)).toBe(799); // SLEEP_NONINTERACTIVE: no ON_RUNQUEUE_WEIGHT credit
+  });
+
+  it("a short sleep's first wait on the run queue is credited at 30 % (128 cycles → 38) when it is picked", () => {
+    const o = new O1Policy();
+    o.admit(T0);
+    o.admit(T1, { nice: -20 });
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 100);
+    o.enqueue(T1, "new");
+    o.enqueue(T0, "wake");
+    expect([o.sleepAvg(T0), o.dynamicPrio(T0)]).toEqual([100, 124]);
+    expect(o.pickNext()).toBe(T1);
+    o.tick(T1, 128);
+    o.descheduled(T1);
+    expect(o.pickNext()).toBe(T0);
+    expect(o.sleepAvg(T0)).toBe(138);
+    // Only the first wait after a wake: preempted and picked again, it earns no more.
+    o.enqueue(T0, "preempted");
+    o.tick(null, 50);
+    expect(o.pickNext()).toBe(T0);
+    expect(o.sleepAvg(T0)).toBe(138);
+  });
+
+  it("an interactive thread whose slice runs out stays in the active array until its bonus falls under +2", () => {
+    // 0 sleeps 2000 ms: sleep_avg 799, prio 118 (TASK_INTERACTIVE for nice 0: prio ≤ 118). Hog 1
+    // (sleep_avg 0, prio 125) waits. 0 has 99 ms of its slice left, then 100 ms slices; each
+    // cycle costs 1/7 of sleep_avg, 1/6 below 700. At its expiries after 99, 199, …, 599 cycles
+    // its sleep_avg is still ≥ 700 (bonus +2): back to the active array, 6 times; at 699 cycles
+    // it is 699 (bonus +1, prio 119): expired, and hog 1 runs at last, at cycle 2001 + 699.
+    const o = new O1Policy();
+    o.admit(T0);
+    o.admit(T1);
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 2000);
+    o.enqueue(T0, "wake");
+    o.enqueue(T1, "new");
+    let clock = 2001;
+    const expiries: Array<[number, number]> = [];
+    for (;;) {
+      const t = o.pickNext()!;
+      if (t === T1) break;
+      while (!o.tick(t, 1)) clock++;
+      clock++;
+      expiries.push([clock - 2001, o.dynamicPrio(t)]);
+      o.enqueue(t, "preempted");
+      o.checkInvariants();
+    }
+    expect(expiries).toEqual([
+      [99, 118],
+      [199, 118],
+      [299, 118],
+      [399, 118],
+      [499, 118],
+      [599, 118],
+      [699, 119],
+    ]);
+    expect(o.interactiveRequeues).toBe(6);
+    expect(o.sleepAvg(T0)).toBeCloseTo(699, 0); // 699.02: 799 − 693/7 lands a hair above 700 in floats
+    expect(clock).toBe(2700);
+    // Without the bonus the same thread expires after its first 99 cycles and hog 1 runs.
+    const p = new O1Policy({ interactivity: false });
+    p.admit(T0);
+    p.admit(T1);
+    p.enqueue(T0, "new");
+    runThenSleep(p, T0, 2000);
+    p.enqueue(T0, "wake");
+    p.enqueue(T1, "new");
+    expect(p.pickNext()).toBe(T0);
+    for (let c = 0; c < 98; c++) expect(p.tick(T0, 1)).toBe(false);
+    expect(p.tick(T0, 1)).toBe(true);
+    p.enqueue(T0, "preempted");
+    expect(p.pickNext()).toBe(T1);
+    expect(p.interactiveRequeues).toBe(0);
+  });
+
+  it("a CPU hog's sleep_avg decays to 0: from neutral (500 ms) its prio worsens 120 → 125 over ~1500 ms of CPU", () => {
+    const o = new O1Policy({ initialSleepAvg: 500 });
+    o.admit(T0);
+    o.enqueue(T0, "new");
+    const prios: number[] = [];
+    for (let slice = 0; slice < 16; slice++) {
+      expect(o.pickNext()).toBe(T0);
+      for (let c = 0; c < 99; c++) expect(o.tick(T0, 1)).toBe(false);
+      expect(o.tick(T0, 1)).toBe(true); // 100 ms slice; the prio is recomputed at expiry
+      prios.push(o.dynamicPrio(T0));
+      o.enqueue(T0, "preempted");
+    }
+    // 500 → 480 after the first 100 ms (÷ 5): bonus −1 at once; 400, 300, 200, 100 after 500,
+    // 900, 1200, 1400 ms; 0 after 1500.
+    expect(prios[0]).toBe(121);
+    for (let i = 1; i < prios.length; i++) expect(prios[i]!).toBeGreaterThanOrEqual(prios[i - 1]!);
+    expect(prios.slice(-2)).toEqual([125, 125]);
+    expect(o.sleepAvg(T0)).toBe(0);
+  });
+
+  it("EXPIRED_STARVING sends an interactive thread to the expired array: the epoch is too old", () => {
+    // starvationLimit 100 ms × nr_running 2 = 200 cycles. The epoch begins when the idle CPU gets
+    // work (cycle 2001): 0 is kept active at 99 and 199 cycles, expired at 299 (age 299 ≥ 200).
+    const o = new O1Policy({ starvationLimit: 100 });
+    o.admit(T0);
+    o.admit(T1);
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 2000);
+    o.enqueue(T0, "wake");
+    o.enqueue(T1, "new");
+    const at: number[] = [];
+    let ran = 0;
+    for (;;) {
+      const t = o.pickNext()!;
+      if (t === T1) break;
+      while (!o.tick(t, 1)) ran++;
+      ran++;
+      at.push(ran);
+      o.enqueue(t, "preempted");
+    }
+    expect(at).toEqual([99, 199, 299]);
+    expect(o.interactiveRequeues).toBe(2);
+    expect(o.dynamicPrio(T0)).toBe(118); // still interactive: only the starvation test expired it
+  });
+
+  it("EXPIRED_STARVING's second clause: a better static priority waiting in the expired array expires an interactive thread", () => {
+    const o = new O1Policy();
+    o.admit(T0); // static 120
+    o.admit(T2, { nice: -5 }); // static 115, prio 120 with no sleep, 500 ms slices
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 2000);
+    o.enqueue(T2, "new");
+    expect(o.pickNext()).toBe(T2);
+    for (let c = 0; c < 499; c++) o.tick(T2, 1);
+    expect(o.tick(T2, 1)).toBe(true);
+    o.enqueue(T2, "preempted"); // not interactive (needs prio ≤ 114): expired array
+    o.enqueue(T0, "wake"); // 2500 ms asleep: 799, prio 118, interactive; 99 ms of slice left
+    expect(o.pickNext()).toBe(T0);
+    for (let c = 0; c < 98; c++) o.tick(T0, 1);
+    expect(o.tick(T0, 1)).toBe(true);
+    expect(o.dynamicPrio(T0)).toBe(118);
+    o.enqueue(T0, "preempted");
+    expect(o.interactiveRequeues).toBe(0);
+    expect(o.epochs).toBe(0);
+    expect(o.pickNext()).toBe(T0); // the arrays swapped: 0 (118) beats 2 (120) in the new epoch
+    expect(o.epochs).toBe(1);
+  });
+
+  it("a thread woken onto another CPU keeps its sleep_avg, the sleep credited on the old one", () => {
+    const a = new O1Policy();
+    const b = new O1Policy();
+    a.admit(T0);
+    a.enqueue(T0, "new");
+    runThenSleep(a, T0, 300);
+    const carried = a.migrateOut(T0);
+    expect(carried).toBe(300);
+    a.retire(T0);
+    b.admit(T0);
+    b.migrateIn(T0, carried);
+    b.enqueue(T0, "wake");
+    expect([b.sleepAvg(T0), b.dynamicPrio(T0)]).toEqual([300, 122]);
+    expect(() => b.migrateIn(T0, -1)).toThrow(InvalidArgumentError);
+    expect(() => new O1Policy({ initialSleepAvg: 1001 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("O(1) interactivity: properties", () => {
+  type Op =
+    | { k: "admit"; nice: number }
+    | { k: "wake"; i: number }
+    | { k: "run"; cycles: number }
+    | { k: "block" }
+    | { k: "idle"; cycles: number }
+    | { k: "nice"; i: number; nice: number }
+    | { k: "suspend"; i: number };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.record({ k: fc.constant("admit" as const), nice: fc.integer({ min: -20, max: 19 }) }),
+    fc.record({ k: fc.constant("wake" as const), i: fc.nat() }),
+    fc.record({ k: fc.constant("run" as const), cycles: fc.integer({ min: 1, max: 400 }) }),
+    fc.record({ k: fc.constant("block" as const) }),
+    fc.record({ k: fc.constant("idle" as const), cycles: fc.integer({ min: 1, max: 3000 }) }),
+    fc.record({ k: fc.constant("nice" as const), i: fc.nat(), nice: fc.integer({ min: -20, max: 19 }) }),
+    fc.record({ k: fc.constant("suspend" as const), i: fc.nat() }),
+  );
+
+  /**
+   * Drive an O1Policy through admissions, runs (with preemption and expiry), blocks, wakes,
+   * suspensions, idle time and nice changes; call `check` after every step.
+   */
+  function drive(o: O1Policy, ops: Op[], check: (nices: number[]) => void): void {
+    const tids: number[] = [];
+    const nices: number[] = [];
+    const asleep: number[] = [];
+    for (const x of ops) {
+      switch (x.k) {
+        case "admit": {
+          const t = tids.length;
+          o.admit(threadId(t), { nice: x.nice });
+          o.enqueue(threadId(t), "new");
+          tids.push(t);
+          nices.push(x.nice);
+          break;
+        }
+        case "wake":
+          if (asleep.length > 0) o.enqueue(threadId(asleep.splice(x.i % asleep.length, 1)[0]!), "wake");
+          break;
+        case "run": {
+          const cur = o.current ?? o.pickNext();
+          if (cur === null) o.tick(null, x.cycles);
+          else if (o.tick(cur, x.cycles)) o.enqueue(cur, "preempted");
+          break;
+        }
+        case "block": {
+          const cur = o.current;
+          if (cur !== null) {
+            o.descheduled(cur);
+            asleep.push(cur);
+          }
+          break;
+        }
+        case "idle":
+          if (o.current === null && o.readyCount === 0) o.tick(null, x.cycles);
+          break;
+        case "nice":
+          if (tids.length > 0) {
+            o.setParams(threadId(x.i % tids.length), { nice: x.nice });
+            nices[x.i % tids.length] = x.nice;
+          }
+          break;
+        case "suspend": {
+          const ready = o.readyThreads();
+          if (ready.length > 0) {
+            const t = ready[x.i % ready.length]!;
+            o.dequeue(t);
+            asleep.push(t);
+          }
+          break;
+        }
+      }
+      o.checkInvariants();
+      check(nices);
+    }
+  }
+
+  it("sleep_avg stays in [0, MAX_SLEEP_AVG]; the dynamic prio in 100..139 and within static ± 5", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0.1, 0.5, 1, 2),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(op, { minLength: 1, maxLength: 120 }),
+        (msCycles, initialSleepAvg, ops) => {
+          const o = new O1Policy({ msCycles, initialSleepAvg });
+          const max = 1000 * msCycles;
+          drive(o, ops, (nices) => {
+            nices.forEach((nice, t) => {
+              const s = o.sleepAvg(threadId(t));
+              const p = o.dynamicPrio(threadId(t));
+              expect(s).toBeGreaterThanOrEqual(0);
+              expect(s).toBeLessThanOrEqual(max);
+              expect(p).toBeGreaterThanOrEqual(100);
+              expect(p).toBeLessThanOrEqual(139);
+              expect(Math.abs(p - (120 + nice))).toBeLessThanOrEqual(5);
+            });
+          });
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("the bonus comes only from sleep: a thread that never blocks never gets a better dynamic prio", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(fc.integer({ min: -20, max: 19 }), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 60 }),
+        (initialSleepAvg, nices, runs) => {
+          const o = new O1Policy({ initialSleepAvg, msCycles: 0.5 });
+          nices.forEach((nice, t) => {
+            o.admit(threadId(t), { nice });
+            o.enqueue(threadId(t), "new");
+          });
+          const best = nices.map((_, t) => o.dynamicPrio(threadId(t)));
+          const sleep = nices.map((_, t) => o.sleepAvg(threadId(t)));
+          for (const c of runs) {
+            const t = o.current ?? o.pickNext()!;
+            if (o.tick(t, c)) o.enqueue(t, "preempted");
+            o.checkInvariants();
+            nices.forEach((_, u) => {
+              expect(o.dynamicPrio(threadId(u))).toBeGreaterThanOrEqual(best[u]!);
+              expect(o.sleepAvg(threadId(u))).toBeLessThanOrEqual(sleep[u]!);
+              best[u] = o.dynamicPrio(threadId(u));
+              sleep[u] = o.sleepAvg(threadId(u));
+            });
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("creditSleep never lowers sleep_avg and decaySleep never raises it, both within [0, MAX]", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 5000, noNaN: true }),
+        fc.integer({ min: -20, max: 19 }),
+        (s, d, nice) => {
+          const up = creditSleep(s, d, nice, 1, 1000);
+          const down = decaySleep(s, d, 1000);
+          expect(up).toBeGreaterThanOrEqual(s);
+          expect(up).toBeLessThanOrEqual(1000);
+          expect(down).toBeLessThanOrEqual(s);
+          expect(down).toBeGreaterThanOrEqual(0);
+          const p = effectivePrio(120 + nice, up, 1000);
+          expect(Math.abs(p - (120 + nice))).toBeLessThanOrEqual(5);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("O(1) interactivity: starvation under a stream of wakeups", () => {
+  /**
+   * One CPU, 1-cycle ticks: hogs never block; sleepers run `run` cycles, sleep `sleep` cycles,
+   * again. A sleeper that wakes and outranks the current thread preempts it (TASK_PREEMPTS_CURR).
+   * Returns the longest wait, in cycles, of any thread between joining the ready set and being
+   * picked.
+   */
+  function longestWait(
+    o: O1Policy,
+    threads: Array<{ nice: number; run: number; sleep: number }>,
+    cycles: number,
+  ): number {
+    const left = threads.map((t) => t.run);
+    const wakeAt = threads.map(() => -1);
+    const readySince = threads.map(() => 0);
+    threads.forEach((t, i) => {
+      o.admit(threadId(i), { nice: t.nice });
+      o.enqueue(threadId(i), "new");
+    });
+    let worst = 0;
+    for (let now = 0; now < cycles; now++) {
+      for (let i = 0; i < threads.length; i++) {
+        if (wakeAt[i] !== now) continue;
+        wakeAt[i] = -1;
+        o.enqueue(threadId(i), "wake");
+        readySince[i] = now;
+        const cur = o.current;
+        if (cur !== null && o.shouldPreempt(cur, threadId(i))) {
+          o.enqueue(cur, "preempted");
+          readySince[cur] = now;
+        }
+      }
+      let cur = o.current;
+      if (cur === null) {
+        cur = o.pickNext();
+        if (cur !== null) worst = Math.max(worst, now - readySince[cur]!);
+      }
+      if (cur === null) {
+        o.tick(null, 1);
+        continue;
+      }
+      const preempt = o.tick(cur, 1);
+      const th = threads[cur]!;
+      if (th.sleep > 0 && --left[cur]! === 0) {
+        left[cur] = th.run;
+        o.descheduled(cur);
+        wakeAt[cur] = now + 1 + th.sleep;
+      } else if (preempt) {
+        o.enqueue(cur, "preempted");
+        readySince[cur] = now + 1;
+      }
+    }
+    o.checkInvariants();
+    return worst;
+  }
+
+  it("every thread is picked within 2·(ℓ·n + Σ slices) cycles of becoming ready, interactive sleepers or not", () => {
+    // ℓ = 40 cycles (starvationLimit 400 ms at msCycles 0.1). An epoch is "old" after ℓ·n cycles;
+    // from then on no whole slice enters the active array (newcomers, refills, interactive
+    // re-inserts all go to the expired one) and a woken thread brings back only what is left of
+    // a slice, so the active array empties within Σ slices more and the arrays swap. A thread
+    // that became ready waits at most the rest of this epoch and the whole next one.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.array(
+          fc.record({
+            nice: fc.integer({ min: -5, max: 5 }),
+            run: fc.integer({ min: 1, max: 30 }),
+            sleep: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 })),
+          }),
+          { minLength: 2, maxLength: 6 },
+        ),
+        (initialSleepAvg, threads) => {
+          const o = new O1Policy({ msCycles: 0.1, starvationLimit: 400, initialSleepAvg });
+          const slices = threads.reduce((a, t) => a + Math.ceil(o.timeslice(t.nice)), 0);
+          const bound = 2 * (40 * threads.length + slices) + 2;
+          expect(longestWait(o, threads, 4000)).toBeLessThanOrEqual(bound);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
