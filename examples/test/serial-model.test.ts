@@ -50,9 +50,11 @@ const ctrl = (b: number): string =>
   b < 0x20 || b === 0x7f ? `^${String.fromCharCode(b ^ 0x40)}` : String.fromCharCode(b);
 
 /** One received byte, as the documented line discipline treats it. */
-function modelReceive(m: Model, b: number): void {
-  if (b === 0x0d) return; // CR of a CR LF pair: dropped
+function modelReceive(m: Model, typed: number): void {
   const { isig, icanon, echo, noflsh, vintr } = m.modes;
+  // ICRNL (on throughout): CR is NL once past the ISIG test; such a NL echoes as a line break even
+  // in non-canonical mode, where a typed NL (^J) is no line end and echoes ^J.
+  const b = typed === 0x0d && !(isig && typed === vintr) ? 0x0a : typed;
   if (isig && (b === vintr || b === VQUIT || b === VSUSP)) {
     if (!noflsh) {
       m.lines = [];
@@ -64,7 +66,7 @@ function modelReceive(m: Model, b: number): void {
   }
   if (!icanon) {
     m.pending.push(b);
-    if (echo) m.output += b === 0x0a ? "\n" : ctrl(b);
+    if (echo) m.output += typed === 0x0d ? "\n" : ctrl(b);
     return;
   }
   if (b === VEOF) {

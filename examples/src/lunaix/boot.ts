@@ -310,9 +310,12 @@ export class LunaixSystem {
     return this.kernel.life.reapedByKernel.find((r) => r.pid === 1)?.status ?? 0;
   }
 
-  /** The host types a line (a newline is added). */
+  /**
+   * The host types a line and presses Enter, which sends CR (^M) as a terminal's does; the
+   * console's ICRNL, on by default, makes it the line's NL.
+   */
   type(line: string): void {
-    this.console.hostInput(`${line}\n`);
+    this.console.hostInput(`${line}\r`);
   }
 
   /**

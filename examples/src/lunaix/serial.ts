@@ -6,8 +6,9 @@
  *
  * ```
  *   host keyboard / script ──receive(≤16 B)──▶ UART RX FIFO ──rxInterrupt: RBR while LSR.DR──▶ line buffer
- *                                                                         (canonical: a read sees whole lines)
- *   program write(1, …) ──▶ SerialConsole.write ──THR, byte by byte──▶ UART ──▶ ByteSink ──▶ host output
+ *     (Enter = CR)                                           ICRNL: CR → NL      (canonical: a read sees whole lines)
+ *   program write(1, …) ──▶ SerialConsole.write ──THR, byte by byte──▶ UART ──▶ LineSink ──▶ host output
+ *                           ONLCR: NL → CR NL                                   (CR NL shown as a line break)
  * ```
  *
  * The line discipline acts on the terminal's modes ({@link SerialConsole.tty}'s `termios`, which
@@ -58,6 +59,16 @@
  * `/dev/ttyS0` (`fs/syscalls.ts`). The driver options `echo` and `tostop` are only the modes'
  * initial values.
  *
+ * Mapping (POSIX 11.2.2, 11.2.3; Linux's defaults, on here): ICRNL makes a received CR a NL
+ * (IGNCR drops it, INLCR makes a NL a CR), after the ISIG test and before the canonical
+ * characters; the host's Enter key sends CR, as a terminal's does (`LunaixSystem.type`). OPOST
+ * with ONLCR sends each NL out — program output, echo and `printk` alike — as CR NL. The host's
+ * side ({@link LineSink}) renders what a terminal shows: a CR just before a NL is not kept, as
+ * CR NL is one line break on a screen. That is the decision that keeps the demo's transcript
+ * and the web page byte-for-byte as they were while the wire carries Linux's bytes; a lone CR
+ * (a line rewritten in place) is kept. A bare NL (`-onlcr`) shows as a line break too, where a
+ * real terminal would only move down.
+ *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
  * receive interrupt handler after each burst, as IRQ 4 would.
@@ -67,8 +78,10 @@
 import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
 import {
   Cc,
+  InputMode,
   type Kernel,
   LocalMode,
+  OutputMode,
   Sig,
   signalForeground,
   TerminalControl,
@@ -97,18 +110,22 @@ const ISIG_SLOTS: readonly { readonly slot: number; readonly sig: number }[] = [
 ];
 
 /**
- * The output column after sending byte `b` at column `col` (Linux's `do_output_char`): a newline,
- * CR return to 0, a TAB moves to the next multiple of 8 (col 5 → 8, col 8 → 16), a backspace
- * one back, a byte that prints (not a control, not a UTF-8 continuation) one on.
+ * The output column after sending byte `b` at column `col` under OPOST (Linux's `do_output_char`;
+ * without OPOST it keeps no count): CR, and NL sent as CR NL (`onlcr`), return to 0 — a bare NL
+ * only moves down; a TAB moves to the next multiple of 8 (col 5 → 8, col 8 → 16), a backspace one
+ * back, a byte that prints (not a control, not a UTF-8 continuation) one on.
  */
-function nextColumn(col: number, b: number): number {
-  if (b === 0x0a || b === 0x0d) return 0;
+function nextColumn(col: number, b: number, onlcr: boolean): number {
+  if (b === 0x0d || (b === 0x0a && onlcr)) return 0;
   if (b === 0x09) return (col | 7) + 1;
   if (b === 0x08) return col > 0 ? col - 1 : 0;
   return b < 0x20 || b === 0x7f || (b & 0xc0) === 0x80 ? col : col + 1;
 }
 
-/** Collects transmitted bytes and hands complete UTF-8 lines to the host. */
+/**
+ * The host's side of the wire: collects transmitted bytes and hands complete UTF-8 lines to the
+ * host, as the text a terminal shows (CR NL as a line break).
+ */
 export class LineSink implements ByteSink {
   private bytes: number[] = [];
   private readonly decoder = new TextDecoder();
@@ -116,8 +133,13 @@ export class LineSink implements ByteSink {
   /** @param onText receives text, one line at a time with its `\n`, or the rest at `flush`. */
   constructor(private readonly onText: (text: string) => void) {}
 
-  /** @inheritdoc */
+  /**
+   * One byte from the wire. A CR right before a NL is not kept: a terminal shows CR NL (what
+   * ONLCR sends for each `\n`) as one line break, which the text's `\n` already says.
+   */
   writeByte(byte: number): void {
+    if (byte === 0x0a)
+      while (this.bytes.length > 0 && this.bytes[this.bytes.length - 1] === 0x0d) this.bytes.pop();
     this.bytes.push(byte);
     if (byte === 0x0a) this.flush();
   }
@@ -246,7 +268,8 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   /**
    * One received byte through the line discipline, under the modes as they are now (Linux's
    * `n_tty_receive_char_special`, in its order): a byte after LNEXT is taken literally; then the
-   * ISIG characters; then, in canonical mode, the editing and line-ending characters; anything
+   * ISIG characters; then the input mapping (IGNCR drops a CR, ICRNL maps it to NL, INLCR maps NL
+   * to CR); then, in canonical mode, the editing and line-ending characters; anything
    * else is an ordinary byte of input.
    * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
@@ -264,12 +287,20 @@ export class SerialConsole implements CharDevice, TerminalDriver {
         }
       }
     }
-    if (b === 0x0d) return false; // CR of a CR LF pair (ICRNL would map a lone CR)
+    // POSIX 11.2.2, in n_tty's order: after the ISIG test, before the canonical characters.
+    let mappedNewline = false;
+    if (b === 0x0d) {
+      if ((m.iflag & InputMode.IGNCR) !== 0) return false;
+      if ((m.iflag & InputMode.ICRNL) !== 0) {
+        b = 0x0a;
+        mappedNewline = true;
+      }
+    } else if (b === 0x0a && (m.iflag & InputMode.INLCR) !== 0) b = 0x0d;
     if (m.local(LocalMode.ICANON)) {
       const handled = this.receiveCanonical(b);
       if (handled !== null) return handled;
     }
-    return this.receiveOrdinary(b, b === 0x0a);
+    return this.receiveOrdinary(b, mappedNewline);
   }
 
   /**
@@ -429,9 +460,14 @@ export class SerialConsole implements CharDevice, TerminalDriver {
 
   /** @inheritdoc */
   write(bytes: Uint8Array): number {
+    const oflag = this.tty.termios.oflag;
+    const post = (oflag & OutputMode.OPOST) !== 0;
+    const onlcr = post && (oflag & OutputMode.ONLCR) !== 0;
     for (const b of bytes) {
+      // POSIX 11.2.3, Linux's do_output_char: under OPOST and ONLCR a NL goes out as CR NL.
+      if (b === 0x0a && onlcr) this.ports.outb(COM1_PORT + UartReg.DATA, 0x0d);
       this.ports.outb(COM1_PORT + UartReg.DATA, b);
-      this.column = nextColumn(this.column, b);
+      if (post) this.column = nextColumn(this.column, b, onlcr);
     }
     if (bytes.length > 0) this.midLine = bytes[bytes.length - 1] !== 0x0a;
     return bytes.length;

@@ -62,13 +62,20 @@ export const LocalMode = {
   IEXTEN: 0o100000,
 } as const;
 
-/** Input modes, `c_iflag` (the ones a Linux terminal starts with, and a few `stty raw` clears). */
+/**
+ * Input modes, `c_iflag` (the ones a Linux terminal starts with, the CR/NL mappings, and a few
+ * `stty raw` clears).
+ */
 export const InputMode = {
   /** Signal INTR on a break. */
   BRKINT: 0o2,
   /** Strip the eighth bit. */
   ISTRIP: 0o40,
-  /** Map CR to NL on input. */
+  /** Map NL to CR on input. */
+  INLCR: 0o100,
+  /** Ignore CR on input (before ICRNL could map it). */
+  IGNCR: 0o200,
+  /** Map CR to NL on input (a terminal's Enter key sends CR). */
   ICRNL: 0o400,
   /** XON/XOFF output flow control. */
   IXON: 0o2000,
