@@ -117,6 +117,18 @@ describe("output mapping", () => {
     }
   });
 
+  it("a CR flushed at the end of a partial line still joins the NL after it (model counterexample: -icanon inlcr, NL then CR)", () => {
+    const { tty, shown } = console0((m) => {
+      m.setLocal(LocalMode.ICANON, false);
+      m.setLocal(LocalMode.ECHOCTL, false);
+      m.iflag |= InputMode.INLCR;
+    });
+    tty.hostInput("\n"); // INLCR: a CR, echoed raw
+    expect(shown()).toBe("");
+    tty.hostInput("\ra"); // ICRNL: a NL, echoed as CR NL
+    expect(shown()).toBe("\na");
+  });
+
   it("the host keeps a CR that is not before a NL (a progress line rewritten in place)", () => {
     const { tty, shown } = console0();
     tty.write(new TextEncoder().encode("50%\r100%\r\n"));

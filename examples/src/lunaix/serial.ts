@@ -144,11 +144,17 @@ export class LineSink implements ByteSink {
     if (byte === 0x0a) this.flush();
   }
 
-  /** Hand over whatever is buffered (a prompt without a newline). */
+  /**
+   * Hand over whatever is buffered (a prompt without a newline), except CRs at its end: whether
+   * one is part of a CR NL line break is known only when the next byte comes (a terminal shows
+   * nothing for it until then either), so the rendering does not depend on when the host flushes.
+   */
   flush(): void {
-    if (this.bytes.length === 0) return;
-    const text = this.decoder.decode(Uint8Array.from(this.bytes));
-    this.bytes = [];
+    let n = this.bytes.length;
+    while (n > 0 && this.bytes[n - 1] === 0x0d) n--;
+    if (n === 0) return;
+    const text = this.decoder.decode(Uint8Array.from(this.bytes.slice(0, n)));
+    this.bytes = this.bytes.slice(n);
     this.onText(text);
   }
 }
