@@ -1,5 +1,6 @@
 /**
- * The O(1) scheduler's interactivity estimator (Linux 2.6.8–2.6.22, `kernel/sched.c`): the
+ * The O(1) scheduler's interactivity estimator (Linux 2.6, as in its last O(1) releases,
+ * 2.6.17–2.6.22, `kernel/sched.c`; earlier 2.6 kernels differ in details noted below): the
  * arithmetic that turns "how much has this thread slept lately" into a priority bonus of −5..+5
  * and into the question "does it go back to the active array when its slice runs out?".
  * `o1.ts` keeps the per-thread state and calls these pure functions; this file is only the rules.
@@ -24,9 +25,10 @@
  * - **Waiting on the run queue after a wake** is credited at ON_RUNQUEUE_WEIGHT = 30 % when the
  *   thread is first picked (`schedule()`: delta × 38 / 128, Linux's fixed point for 30 %), by the
  *   same rule as a sleep.
- * - **Running** takes run time ÷ max(CURRENT_BONUS, 1) away (`schedule()`, 2.6.8+: "tasks charged
+ * - **Running** takes run time ÷ max(CURRENT_BONUS, 1) away (`schedule()`, 2.6.17+: "tasks charged
  *   proportionately less run_time at high sleep_avg to delay them losing their interactive
- *   status"): from 1000 ms a CPU hog loses its bonus 10 × slower than from 100 ms, and from
+ *   status"; 2.6.8–2.6.16 divided only for tasks with a high `interactive_credit`, a second
+ *   estimator we leave out): from 1000 ms a CPU hog loses its bonus 10 × slower than from 100 ms, and from
  *   sleep_avg 500 ms it falls to 100 ms (bonus −4) after 500 + 400 + 300 + 200 = 1400 ms of CPU
  *   and to bonus −5 one millisecond later.
  *
@@ -55,7 +57,9 @@ export const O1_PRIO_WORST = 139;
  * (sleep_avg 799 of 1000 → 7).
  */
 export function currentBonus(sleepAvg: Cycles, maxSleepAvg: Cycles): number {
-  const b = Math.floor((sleepAvg * O1_MAX_BONUS) / maxSleepAvg);
+  // `| 0` truncates, which is the floor for sleep_avg ≥ 0, and keeps the result a small integer
+  // for V8 (a priority stored as a double slows every list index in the pick path).
+  const b = ((sleepAvg * O1_MAX_BONUS) / maxSleepAvg) | 0;
   return b < 0 ? 0 : Math.min(b, O1_MAX_BONUS);
 }
 
@@ -68,7 +72,7 @@ export function currentBonus(sleepAvg: Cycles, maxSleepAvg: Cycles): number {
  * ```
  */
 export function effectivePrio(staticPrio: number, sleepAvg: Cycles, maxSleepAvg: Cycles): number {
-  const p = staticPrio - (currentBonus(sleepAvg, maxSleepAvg) - O1_MAX_BONUS / 2);
+  const p = (staticPrio - currentBonus(sleepAvg, maxSleepAvg) + O1_MAX_BONUS / 2) | 0;
   return p < O1_PRIO_BEST ? O1_PRIO_BEST : Math.min(p, O1_PRIO_WORST);
 }
 
@@ -131,7 +135,7 @@ export function creditSleep(
 }
 
 /**
- * Linux 2.6.8+'s decay in `schedule()`: `ran` cycles of CPU take ran ÷ max(CURRENT_BONUS, 1)
+ * Linux 2.6.17+'s decay in `schedule()`: `ran` cycles of CPU take ran ÷ max(CURRENT_BONUS, 1)
  * from sleep_avg, floored at 0 (100 cycles at sleep_avg 1000 of 1000 → 990; at 50 → 0).
  */
 export function decaySleep(sleepAvg: Cycles, ran: Cycles, maxSleepAvg: Cycles): Cycles {

@@ -63,8 +63,8 @@
  *      active array behind a stream of better-priority newcomers, which Linux's clause never
  *      sees: it holds only once a task has expired (`expired_timestamp ≠ 0`), and newcomers that
  *      exit within their slice expire nothing; or
- *   2. a thread of better static priority is waiting in the expired array (the second clause,
- *      with the newcomer in the place of the current task).
+ *   2. a thread of better static priority has joined the expired array in this epoch (the
+ *      second clause, with the newcomer in the place of the current task; see below).
  *
  * Once newcomers stop entering it, the active array drains: each thread in it has at most one
  * slice left, and refills only go to the expired array. Then the arrays swap and everyone who
@@ -97,10 +97,11 @@
  * `initialSleepAvg` (default 0, bonus −5: prio 125 at nice 0; Linux's child inherited 95 % of
  * its parent's, and we have no parent), so a thread that never sleeps keeps static + 5 and only
  * sleepers change order. Decay is taken each tick rather than at each `schedule()` as in
- * 2.6.8+, and a thread woken onto another CPU has its sleep credited on the old one
- * (`migrateOut`/`migrateIn` carry sleep_avg). Not modelled: TIMESLICE_GRANULARITY (Linux 2.6.9+
- * round-robins equal-priority interactive tasks every 10–20 ms of a long slice; here an
- * interactive thread runs its whole slice, as in 2.6.0–2.6.8), the smaller credit of an
+ * 2.6.17+, and a thread woken onto another CPU has its sleep credited on the old one
+ * (`migrateOut`/`migrateIn` carry sleep_avg). Not modelled: TIMESLICE_GRANULARITY (Linux
+ * requeues an interactive task behind its equal-priority peers every 10 ms × 2^(9 −
+ * CURRENT_BONUS) of a long slice, so they round-robin; here an interactive thread runs its
+ * whole slice before it is requeued), the smaller credit of an
  * uninterruptible sleep (SLEEP_NONINTERACTIVE; all our sleeps count alike) and the full credit of
  * a wake from an interrupt (SLEEP_INTERRUPTED).
  *
@@ -112,9 +113,10 @@
  * only at a wake, at the first pick after it — for the thread being picked — and at expiry, so
  * without wakes nothing that enters it outranks the thread picked from it; a woken thread with
  * part of its slice left may, as before, and that slice was counted in this epoch) and the
- * arrays swap. The second
- * clause compares static priorities, as Linux's `best_expired_prio`; we count the expired
- * array's static priorities exactly (Linux only lowers its mark until the swap).
+ * arrays swap. The second clause compares static priorities through Linux's
+ * `best_expired_prio`, a mark lowered as threads join the expired array and reset at the swap (a
+ * thread that leaves the expired array early does not raise it: the test errs towards
+ * "starving", which only shortens epochs).
  *
  * Optimises pick cost (O(1)), gives every thread a turn once per epoch (starvation-free, with
  * the rule above) and lets threads that sleep often (editors, shells) run first and run on; costs
@@ -123,9 +125,9 @@
  * and heuristics that can misjudge: a CPU-bound thread that sleeps in short bursts looks
  * interactive (2.6's well-known complaints, which CFS replaced the estimator to end).
  *
- * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty, and the
- * static-priority counts of each array match its threads; every ready thread is in exactly one
- * list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
+ * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; the
+ * best_expired_prio mark is at or below every static priority in the expired array; every ready
+ * thread is in exactly one list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
  * priority in 100..139, within static ± 5 (equal to it without the bonus); the epoch began no
  * later than now.
  */
@@ -175,6 +177,13 @@ export interface O1Options {
 /** Linux 2.6's STARVATION_LIMIT (= MAX_SLEEP_AVG) in milliseconds. */
 export const O1_STARVATION_LIMIT_MS = 1000;
 
+/** {@link O1Entry.refill}: the slice did not run out on this tick. */
+export const O1_REFILL_NONE = 0;
+/** {@link O1Entry.refill}: the slice ran out and was refilled; the thread goes to the expired array. */
+export const O1_REFILL_EXPIRE = 1;
+/** {@link O1Entry.refill}: the slice ran out and was refilled; the thread, interactive, stays active. */
+export const O1_REFILL_KEEP = 2;
+
 /** What the O(1) scheduler keeps per thread: priorities, sleep_avg, slice left, and its array. */
 export interface O1Entry extends PolicyEntry {
   /** Dynamic priority (Linux's `prio`): the list it is queued in; static ± 5 with the bonus. */
@@ -191,10 +200,13 @@ export interface O1Entry extends PolicyEntry {
    */
   wokeAt: Cycles;
   sliceLeft: Cycles;
-  /** Set when the slice ran out: the next enqueue goes to the expired array. */
-  expire: boolean;
-  /** Set when the slice was refilled on this tick (whether it expires or, interactive, stays active). */
-  refilled: boolean;
+  /**
+   * Whether its slice ran out and was refilled on this tick: {@link O1_REFILL_NONE}, or
+   * {@link O1_REFILL_EXPIRE} (the next enqueue goes to the expired array), or
+   * {@link O1_REFILL_KEEP} (interactive: it stays in the active array). One field, as the pick
+   * loop pays for every store.
+   */
+  refill: number;
   /** Which array it is queued in while ready (0 or 1). */
   array: number;
   /**
@@ -208,36 +220,17 @@ export interface O1Entry extends PolicyEntry {
 class PrioArray {
   readonly bitmap = new Uint32Array(5);
   readonly lists: SlotRing[] = Array.from({ length: O1_PRIOS }, () => new SlotRing(2));
-  /**
-   * How many queued threads have each static priority, and a bitmap of the non-zero counts: the
-   * best static priority in the array (Linux's `best_expired_prio`, kept exact) is its first bit.
-   */
-  readonly statics = new Int32Array(O1_PRIOS);
-  readonly staticBitmap = new Uint32Array(5);
   count = 0;
-  push(p: number, sp: number, t: number): void {
+  push(p: number, t: number): void {
     this.lists[p]!.push(t);
     this.bitmap[p >>> 5]! |= 1 << (p & 31);
-    if (this.statics[sp]!++ === 0) this.staticBitmap[sp >>> 5]! |= 1 << (sp & 31);
     this.count++;
   }
-  remove(p: number, sp: number, t: number): void {
+  remove(p: number, t: number): void {
     const l = this.lists[p]!;
     l.remove(t);
     if (l.size === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
-    this.dropStatic(sp);
     this.count--;
-  }
-  dropStatic(sp: number): void {
-    if (--this.statics[sp]! === 0) this.staticBitmap[sp >>> 5]! &= ~(1 << (sp & 31));
-  }
-  /** Best static priority queued here, or -1. */
-  firstStatic(): number {
-    for (let i = 0; i < 5; i++) {
-      const w = this.staticBitmap[i]!;
-      if (w !== 0) return (i << 5) + (31 - Math.clz32(w & -w));
-    }
-    return -1;
   }
   /** First set bit (lowest priority number), or -1. `w & -w` isolates the lowest set bit. */
   first(): number {
@@ -287,6 +280,14 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private epochStart: Cycles = 0;
   private deferred = 0;
   private kept = 0;
+  /**
+   * Linux's `best_expired_prio`: the best static priority put in the expired array this epoch,
+   * O1_PRIOS when none. Lowered when a thread joins the expired array (or one there gets a better
+   * nice), reset only at the swap, so it may be better than any thread still there (one was
+   * dequeued): the test errs towards "starving", as Linux's does. Invariant: ≤ the static
+   * priority of every thread in the expired array.
+   */
+  private bestExpired = O1_PRIOS;
 
   constructor(options: O1Options = {}) {
     super();
@@ -359,9 +360,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
 
   /** The starvation test with `nrRunning` runnable threads (both clauses use static priorities). */
   private starvingWith(staticPrio: number, nrRunning: number): boolean {
-    if (this.clock - this.epochStart >= this.limit * nrRunning) return true;
-    const bestExpired = this.arrays[1 - this.active]!.firstStatic();
-    return bestExpired >= 0 && staticPrio > bestExpired;
+    return this.clock - this.epochStart >= this.limit * nrRunning || staticPrio > this.bestExpired;
   }
 
   /**
@@ -436,8 +435,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
       sleptAt: -1,
       wokeAt: -1,
       sliceLeft: this.timeslice(params.nice),
-      expire: false,
-      refilled: false,
+      refill: O1_REFILL_NONE,
       array: 0,
       fresh: true,
     };
@@ -451,24 +449,49 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * `recalc_task_prio`) and is queued at its new dynamic priority.
    */
   protected insertReady(e: O1Entry, reason: ReadyReason): void {
-    if (reason === "wake" && this.bonus && e.sleptAt >= 0) this.creditWake(e);
-    e.sleptAt = -1;
-    let expired = e.expire || reason === "yielded";
-    e.expire = false;
-    e.refilled = false;
+    // A woken thread, or one holding a fresh slice, takes the longer way; the per-pick path
+    // (preempted, yielded, expired) stays small enough for V8 to inline into the pick loop.
+    if (e.sleptAt >= 0 || e.fresh) {
+      this.insertSlow(e, reason);
+      return;
+    }
+    const expired = e.refill === O1_REFILL_EXPIRE || reason === "yielded";
+    e.refill = O1_REFILL_NONE;
+    this.place(e, expired);
+  }
+  private insertSlow(e: O1Entry, reason: ReadyReason): void {
+    if (e.sleptAt >= 0) this.endSleep(e, reason);
+    let expired = e.refill === O1_REFILL_EXPIRE || reason === "yielded";
+    e.refill = O1_REFILL_NONE;
     // `fresh` stays set until the thread runs (onPicked): one taken off the run queue before it
     // ran on its slice brings the same uncounted slice back and is tested again.
-    if (e.fresh && !expired && this.starving(e.staticPrio)) {
-      expired = true;
-      this.deferred++;
-    }
-    e.array = expired ? 1 - this.active : this.active;
-    this.arrays[e.array]!.push(e.prio, e.staticPrio, e.tid);
+    if (e.fresh && !expired) expired = this.deferIfStarving(e);
+    this.place(e, expired);
+  }
+  /** Queue `e` at its dynamic priority in the expired or the active array. */
+  private place(e: O1Entry, expired: boolean): void {
+    if (expired) {
+      e.array = 1 - this.active;
+      if (e.staticPrio < this.bestExpired) this.bestExpired = e.staticPrio;
+    } else e.array = this.active;
+    this.arrays[e.array]!.push(e.prio, e.tid);
+  }
+
+  /** The starvation test for a fresh slice: true (and counted) when it must wait in the expired array. */
+  private deferIfStarving(e: O1Entry): boolean {
+    if (!this.starving(e.staticPrio)) return false;
+    this.deferred++;
+    return true;
   }
   /**
-   * `recalc_task_prio` at a wake: the sleep is credited, and unless it was a long sleep capped
-   * at just-interactive, the first wait on the run queue will be credited at 30 % when picked.
+   * Back on the run queue after blocking or a suspension: on a wake, `recalc_task_prio` credits
+   * the sleep and, unless it was a long sleep capped at just-interactive, the first wait on the
+   * run queue will be credited at 30 % when picked.
    */
+  private endSleep(e: O1Entry, reason: ReadyReason): void {
+    if (reason === "wake" && this.bonus) this.creditWake(e);
+    e.sleptAt = -1;
+  }
   private creditWake(e: O1Entry): void {
     const slept = this.clock - e.sleptAt;
     const nice = e.params.nice;
@@ -483,13 +506,16 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * ON_RUNQUEUE_WEIGHT) and its dynamic priority recomputed.
    */
   protected override onPicked(e: O1Entry): void {
+    // (Kept under V8's 27-byte always-inline size: the pick loop's inlining budget is tight.)
+    if (e.fresh || e.wokeAt >= 0) this.firstPick(e);
+  }
+  private firstPick(e: O1Entry): void {
     e.fresh = false;
-    if (e.wokeAt >= 0) {
-      const credit = runQueueCredit(this.clock - e.wokeAt);
-      e.sleepAvg = creditSleep(e.sleepAvg, credit, e.params.nice, this.msCycles, this.maxSleepAvg);
-      e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
-      e.wokeAt = -1;
-    }
+    if (e.wokeAt < 0) return;
+    const credit = runQueueCredit(this.clock - e.wokeAt);
+    e.sleepAvg = creditSleep(e.sleepAvg, credit, e.params.nice, this.msCycles, this.maxSleepAvg);
+    e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+    e.wokeAt = -1;
   }
   /**
    * Off the run queue: it sleeps from now. A thread whose slice was refilled on the tick it
@@ -497,31 +523,31 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * run queue is starving).
    */
   protected override onDescheduled(e: O1Entry): void {
-    if (e.refilled) e.fresh = true;
-    e.expire = false;
-    e.refilled = false;
+    if (e.refill !== O1_REFILL_NONE) e.fresh = true;
+    e.refill = O1_REFILL_NONE;
     e.sleptAt = this.clock;
   }
   protected removeReady(e: O1Entry): void {
-    this.arrays[e.array]!.remove(e.prio, e.staticPrio, e.tid);
+    this.arrays[e.array]!.remove(e.prio, e.tid);
+  }
+  /** The active array is empty: the expired one becomes active, a new epoch begins. */
+  private swapArrays(): PrioArray {
+    this.active = 1 - this.active;
+    this.swaps++;
+    this.epochStart = this.clock;
+    this.bestExpired = O1_PRIOS;
+    return this.arrays[this.active]!;
   }
   protected takeBest(): O1Entry | null {
     let a = this.arrays[this.active]!;
-    if (a.count === 0) {
-      this.active = 1 - this.active;
-      this.swaps++;
-      this.epochStart = this.clock;
-      a = this.arrays[this.active]!;
-    }
+    if (a.count === 0) a = this.swapArrays();
     const p = a.first();
     if (p < 0) return null;
-    const e = this.entries.get(a.shift(p) as ThreadId)!;
-    a.dropStatic(e.staticPrio);
-    return e;
+    return this.entries.get(a.shift(p) as ThreadId)!;
   }
   /**
    * `scheduler_tick`: the current thread's sleep_avg decays by the cycles it ran (÷ its
-   * CURRENT_BONUS, as 2.6.8+'s `schedule()`); when its slice runs out it is refilled, its dynamic
+   * CURRENT_BONUS, as 2.6.17+'s `schedule()`); when its slice runs out it is refilled, its dynamic
    * priority recomputed, and an interactive thread stays in the active array unless the run queue
    * is starving (EXPIRED_STARVING, with nr_running = ready + this one).
    */
@@ -532,30 +558,47 @@ export class O1Policy extends PolicyBase<O1Entry> {
       if (this.readyCount === 0) this.epochStart = this.clock;
       return false;
     }
-    if (this.bonus && e.sleepAvg > 0) e.sleepAvg = decaySleep(e.sleepAvg, cycles, this.maxSleepAvg);
+    if (e.sleepAvg > 0) this.decay(e, cycles); // (sleep_avg stays 0 without the bonus)
     e.sliceLeft -= cycles;
-    if (e.sliceLeft <= 0) {
-      e.sliceLeft = this.timeslice(e.params.nice);
-      e.refilled = true;
-      e.expire = true;
-      if (this.bonus) {
-        e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
-        if (isInteractive(e.prio, e.staticPrio) && !this.starvingWith(e.staticPrio, this.readyCount + 1)) {
-          e.expire = false;
-          this.kept++;
-        }
-      }
-      return true;
-    }
+    if (e.sliceLeft <= 0) return this.sliceOver(e);
     const best = this.arrays[this.active]!.first();
     return best >= 0 && best < e.prio;
+  }
+  private decay(e: O1Entry, cycles: Cycles): void {
+    e.sleepAvg = decaySleep(e.sleepAvg, cycles, this.maxSleepAvg);
+  }
+  /**
+   * The slice of the current `e` ran out: refill it, recompute the dynamic priority, and decide
+   * its array (kept out of `charge` so that the per-tick path stays small enough to inline).
+   */
+  private sliceOver(e: O1Entry): boolean {
+    e.sliceLeft = this.timeslice(e.params.nice);
+    e.refill = O1_REFILL_EXPIRE;
+    if (this.bonus) {
+      e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+      // With no sleep credit the prio is static + 5 (clamped): never interactive.
+      if (
+        e.sleepAvg > 0 &&
+        isInteractive(e.prio, e.staticPrio) &&
+        !this.starvingWith(e.staticPrio, this.readyCount + 1)
+      ) {
+        e.refill = O1_REFILL_KEEP;
+        this.kept++;
+      }
+    }
+    return true;
   }
   protected override onParamsChanged(e: O1Entry, old: ThreadParams): void {
     if (e.params.nice === old.nice) return;
     if (e.ready) this.removeReady(e);
     e.staticPrio = 120 + e.params.nice;
     e.prio = this.bonus ? effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg) : e.staticPrio;
-    if (e.ready) this.arrays[e.array]!.push(e.prio, e.staticPrio, e.tid);
+    if (e.ready) {
+      this.arrays[e.array]!.push(e.prio, e.tid);
+      // Keep the mark at or below every static priority in the expired array (Linux's
+      // set_user_nice does not; then its test could miss the better priority now waiting).
+      if (e.array !== this.active && e.staticPrio < this.bestExpired) this.bestExpired = e.staticPrio;
+    }
   }
   protected orderedReady(): ThreadId[] {
     const out: ThreadId[] = [];
@@ -585,7 +628,6 @@ export class O1Policy extends PolicyBase<O1Entry> {
     }
     this.arrays.forEach((a, ai) => {
       let n = 0;
-      const statics = new Int32Array(O1_PRIOS);
       a.lists.forEach((l, p) => {
         const bit = (a.bitmap[p >>> 5]! >>> (p & 31)) & 1;
         if ((bit === 1) !== l.size > 0)
@@ -597,18 +639,14 @@ export class O1Policy extends PolicyBase<O1Entry> {
             throw new InvariantError(
               `${this.name}: tid=${t} in array ${ai} list ${p}, expected array ${e.array} list ${e.prio}`,
             );
-          statics[e.staticPrio]!++;
+          if (ai !== this.active && e.staticPrio < this.bestExpired)
+            throw new InvariantError(
+              `${this.name}: tid=${t} of static prio ${e.staticPrio} is in the expired array, best_expired_prio says ${this.bestExpired}`,
+            );
         }
       });
       if (n !== a.count)
         throw new InvariantError(`${this.name}: array ${ai} counts ${a.count}, lists hold ${n}`);
-      for (let sp = 0; sp < O1_PRIOS; sp++) {
-        const bit = (a.staticBitmap[sp >>> 5]! >>> (sp & 31)) & 1;
-        if (statics[sp] !== a.statics[sp] || (bit === 1) !== statics[sp]! > 0)
-          throw new InvariantError(
-            `${this.name}: array ${ai} counts ${a.statics[sp]} at static prio ${sp} (bit ${bit}), lists hold ${statics[sp]}`,
-          );
-      }
     });
   }
 }
