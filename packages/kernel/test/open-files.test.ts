@@ -261,7 +261,7 @@ describe("status flags belong to the open file description (POSIX XBD 3.258, fcn
         yield* check((yield* sys.fcntl(A, FcntlCmd.F_GETFD, 0)) === 0, 4);
         yield* check((yield* sys.fcntl(d, FcntlCmd.F_SETFD, FD_CLOEXEC)) === 0, 5);
         yield* check((yield* sys.fcntl(d, FcntlCmd.F_GETFD, 0)) === FD_CLOEXEC, 6);
-        yield* check((yield* sys.fcntl(A, 0, 0)) === -Errno.EINVAL, 7); // F_DUPFD: not provided
+        yield* check((yield* sys.fcntl(A, 999, 0)) === -Errno.EINVAL, 7); // no such command
         yield* check((yield* sys.fcntl(9, FcntlCmd.F_GETFL, 0)) === -Errno.EBADF, 8);
         yield* check((yield* sys.fcntl(PROBE, FcntlCmd.F_GETFL, 0)) === 0, 9); // O_RDONLY, no flags
         return 0;
@@ -298,5 +298,45 @@ describe("status flags belong to the open file description (POSIX XBD 3.258, fcn
       return 0;
     });
     expect(status).toBe(0);
+  });
+});
+
+describe("fcntl F_DUPFD and F_DUPFD_CLOEXEC (POSIX fcntl; Linux's f_dupfd)", () => {
+  it("the lowest free descriptor not below arg, the same description; FD_CLOEXEC clear, or set by F_DUPFD_CLOEXEC", () => {
+    const { status, counted } = boot(function* () {
+      const d = yield* sys.fcntl(A, FcntlCmd.F_DUPFD, 10);
+      yield* check(d === 10, 1);
+      yield* check((yield* sys.fcntl(d, FcntlCmd.F_GETFD, 0)) === 0, 2);
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD, 10)) === 11, 3); // 10 is taken
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD, 0)) === 5, 4); // 0..2 are the boot console's, 3 and 4 taken
+      const e = yield* sys.fcntl(A, FcntlCmd.F_DUPFD_CLOEXEC, 7);
+      yield* check(e === 7 && (yield* sys.fcntl(e, FcntlCmd.F_GETFD, 0)) === FD_CLOEXEC, 5);
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_GETFD, 0)) === 0, 6); // the original keeps its own flag
+      yield* libc.write(d, "x"); // the same description
+      for (const fd of [A, d, 11, 5, e]) yield* sys.close(fd);
+      yield* check((yield* released()) === 1, 7); // released once, at the last of the five closes
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.toldFlags).toEqual([0]);
+  });
+
+  it("EINVAL for a negative arg or one at or above the table's size (64), EMFILE when every descriptor from arg is open; neither installs anything", () => {
+    const { status, counted } = boot(function* () {
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD, -1)) === -Errno.EINVAL, 1);
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD_CLOEXEC, 64)) === -Errno.EINVAL, 2);
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD, 63)) === 63, 3);
+      yield* check((yield* sys.fcntl(A, FcntlCmd.F_DUPFD, 63)) === -Errno.EMFILE, 4);
+      yield* check((yield* sys.fcntl(99, FcntlCmd.F_DUPFD, 5)) === -Errno.EBADF, 5);
+      // Nothing was installed by the refusals: 5..62 are free, and one close of 63 and of A releases.
+      for (let fd = 5; fd < 63; fd++)
+        yield* check((yield* sys.fcntl(fd, FcntlCmd.F_GETFD, 0)) === -Errno.EBADF, 6);
+      yield* sys.close(63);
+      yield* sys.close(A);
+      yield* check((yield* released()) === 1, 7);
+      return 0;
+    });
+    expect(status).toBe(0);
+    expect(counted.releases).toBe(1);
   });
 });

@@ -779,3 +779,49 @@ describe("terminal modes (termios): tcgetattr and tcsetattr", () => {
     expect(term.driverCalls).toEqual(["modes", "modes"]);
   });
 });
+
+describe("tcgetsid (POSIX tcgetsid; Linux's TIOCGSID)", () => {
+  it("the session the caller's controlling terminal belongs to; ENOTTY for another terminal or a file that is none; EBADF", () => {
+    expectPasses(function* () {
+      yield* check((yield* sys.tcgetsid(TTY_FD)) === 1, 1); // init leads session 1
+      yield* check((yield* sys.tcgetsid(1)) === -Errno.ENOTTY, 2); // the boot console: not a tty
+      yield* check((yield* sys.tcgetsid(9)) === -Errno.EBADF, 3);
+      const inSession = yield* sys.fork();
+      if (inSession === 0) {
+        yield* sys.setpgid(0, 0); // a background group of the same session: still its terminal
+        return (yield* sys.tcgetsid(TTY_FD)) === 1 ? 0 : 1;
+      }
+      yield* check(WEXITSTATUS((yield* libc.waitpid(inSession)).status) === 0, 4);
+      const other = yield* sys.fork();
+      if (other === 0) {
+        yield* sys.setsid(); // a new session without a terminal: the descriptor is not its terminal
+        return (yield* sys.tcgetsid(TTY_FD)) === -Errno.ENOTTY ? 0 : 1;
+      }
+      yield* check(WEXITSTATUS((yield* libc.waitpid(other)).status) === 0, 5);
+      yield* check((yield* sys.tiocnotty(TTY_FD)) === 0, 6);
+      return (yield* sys.tcgetsid(TTY_FD)) === -Errno.ENOTTY ? 0 : 7; // given up: no longer its terminal
+    });
+  });
+});
+
+describe("TOSTOP and an unreadable buffer (Linux's tty_write copies before n_tty_write checks)", () => {
+  it("a background write from an unreadable buffer fails with EFAULT and sends no SIGTTOU", () => {
+    const r = bootWithTerminal(
+      function* () {
+        const job = yield* sys.fork();
+        if (job === 0) {
+          yield* sys.setpgid(0, 0);
+          return (yield* sys.write(TTY_FD, 8, 5)) === -Errno.EFAULT ? 0 : 1; // page 0 is never mapped
+        }
+        const st = yield* libc.waitpid(job, WaitOptions.WUNTRACED);
+        yield* check(WIFEXITED(st.status) && WEXITSTATUS(st.status) === 0, 1); // not stopped by SIGTTOU
+        return 0;
+      },
+      [],
+      [],
+      { tostop: true },
+    );
+    expect([r.outcome, r.status]).toEqual(["all-exited", 0]);
+    expect(r.term.out).toBe("");
+  });
+});

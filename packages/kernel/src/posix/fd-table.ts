@@ -91,12 +91,24 @@ export class FdTable {
    * @param closeOnExec the descriptor's FD_CLOEXEC flag (default false, as `dup` leaves it).
    */
   install(f: OpenFile, closeOnExec = false): number {
-    let fd = this.slots.indexOf(null);
+    return this.installFrom(0, f, closeOnExec);
+  }
+
+  /**
+   * Put `f` in the lowest free slot numbered `min` or more, taking a reference (`fcntl(F_DUPFD)`).
+   * Returns the fd, or -1 when every slot from `min` to MAX_FDS-1 is taken (EMFILE).
+   * @param min the lowest descriptor wanted, 0..MAX_FDS-1 (the caller has checked it: EINVAL).
+   * @param closeOnExec the descriptor's FD_CLOEXEC flag (F_DUPFD_CLOEXEC sets it).
+   */
+  installFrom(min: number, f: OpenFile, closeOnExec = false): number {
+    let fd = this.slots.indexOf(null, min);
     if (fd < 0) {
-      if (this.slots.length >= MAX_FDS) return -1;
-      fd = this.slots.length;
-      this.slots.push(null);
-      this.cloexec.push(false);
+      fd = Math.max(min, this.slots.length);
+      if (fd >= MAX_FDS) return -1;
+      while (this.slots.length <= fd) {
+        this.slots.push(null);
+        this.cloexec.push(false);
+      }
     }
     f.get();
     this.ledger?.note(f);

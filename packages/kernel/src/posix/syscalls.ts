@@ -31,6 +31,7 @@ import {
   writeU32,
 } from "../trap/memory.js";
 import { PAGE_FAULT_LABEL } from "../trap/pager.js";
+import { MAX_FDS } from "./fd-table.js";
 import { FileMode, type FileStat, OpenFile, STATUS_FLAGS_MASK, StatusFlags, type Waiter } from "./files.js";
 import { postSignal, signalThread } from "./generate.js";
 import { getpgid, getsid, sessionOfGroup, setpgid, setsid, signalAll, signalGroup } from "./jobs.js";
@@ -53,6 +54,7 @@ import {
   backgroundCheck,
   getAttributes,
   getForeground,
+  getSession,
   giveUpControllingTerminal,
   setAttributes,
   setControllingTerminal,
@@ -258,8 +260,15 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
         return -Errno.EBADF;
       }
       const done = t.ioProgress; // bytes moved before a restart
+      const bytes = copyIn(k, t.process.vm, buf + done, count - done);
+      if (bytes === null) {
+        t.endIo();
+        return done > 0 ? done : -Errno.EFAULT;
+      }
       // A background write of the controlling terminal with TOSTOP set: SIGTTOU to the group, or
-      // EIO (tty.ts). Checked once, before any byte moves: a terminal write never waits for room.
+      // EIO (tty.ts). Checked once, before any byte moves (a terminal write never waits for room),
+      // and after the copy: Linux's tty_write copies the buffer before n_tty_write checks, so an
+      // unreadable buffer is EFAULT and sends no SIGTTOU.
       const tty = f.ops.tty;
       if (tty !== undefined && done === 0) {
         const bg = writeCheck(k, t, tty);
@@ -267,11 +276,6 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
           t.endIo();
           return bg;
         }
-      }
-      const bytes = copyIn(k, t.process.vm, buf + done, count - done);
-      if (bytes === null) {
-        t.endIo();
-        return done > 0 ? done : -Errno.EFAULT;
       }
       const n = f.ops.write(bytes, f.flags); // the description's flags of this call (O_APPEND)
       if (n !== null && n < 0) {
@@ -423,6 +427,13 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const f = files.get(fd);
       if (!f) return -Errno.EBADF;
       switch (cmd) {
+        case FcntlCmd.F_DUPFD:
+        case FcntlCmd.F_DUPFD_CLOEXEC: {
+          // Linux's f_dupfd: the argument is unsigned, so a negative one is as out of range.
+          if (!Number.isInteger(a) || a < 0 || a >= MAX_FDS) return -Errno.EINVAL;
+          const nfd = files.installFrom(a, f, cmd === FcntlCmd.F_DUPFD_CLOEXEC);
+          return nfd < 0 ? -Errno.EMFILE : nfd;
+        }
         case FcntlCmd.F_GETFD:
           return files.isCloseOnExec(fd) ? FD_CLOEXEC : 0;
         case FcntlCmd.F_SETFD:
@@ -560,6 +571,10 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       const tty = terminalOf(t, fd);
       if (typeof tty === "number") return tty;
       return setAttributes(k, t, tty, action, (len) => copyIn(k, t.process.vm, termios, len));
+    },
+    tcgetsid(t, fd) {
+      const tty = terminalOf(t, fd);
+      return typeof tty === "number" ? tty : getSession(t.process, tty);
     },
     getppid: (t) => t.process.parent?.pid ?? 0,
     gettid: (t) => t.tid,

@@ -18,6 +18,7 @@
  * | `tiocsctty`(522)| Linux's ioctl(fd, TIOCSCTTY, steal) as a call of its own; `tiocnotty` (523) too  |
  * | `tcgetattr`(524)| Linux's ioctl(fd, TCGETS, &termios) as a call of its own                          |
  * | `tcsetattr`(525)| Linux's ioctl(fd, TCSETS/TCSETSW/TCSETSF, &termios) as one call with the action  |
+ * | `tcgetsid`(526) | Linux's ioctl(fd, TIOCGSID, &sid) as a call of its own                           |
  *
  * Threads follow Linux: `exit` (60) ends the calling thread, `exit_group` (231) the process; a
  * program's `main` returning is `exit_group(status)`, a thread's start routine returning is
@@ -67,11 +68,19 @@ export const SpawnFlags = {
   POSIX_SPAWN_TCSETPGROUP: 0x100,
 } as const;
 /**
- * `fcntl` commands (`<fcntl.h>`, Linux values): the descriptor's flags (FD_CLOEXEC) and the open
- * file description's status flags (`StatusFlags`: O_APPEND, O_NONBLOCK). F_DUPFD and the locks
- * are not provided.
+ * `fcntl` commands (`<fcntl.h>`, Linux values): duplicating a descriptor at or above a number
+ * (F_DUPFD, and F_DUPFD_CLOEXEC = F_LINUX_SPECIFIC_BASE 1024 + 6, which POSIX 2008 adopted), the
+ * descriptor's flags (FD_CLOEXEC) and the open file description's status flags (`StatusFlags`:
+ * O_APPEND, O_NONBLOCK). The locks are not provided.
  */
-export const FcntlCmd = { F_GETFD: 1, F_SETFD: 2, F_GETFL: 3, F_SETFL: 4 } as const;
+export const FcntlCmd = {
+  F_DUPFD: 0,
+  F_GETFD: 1,
+  F_SETFD: 2,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_DUPFD_CLOEXEC: 1030,
+} as const;
 /** The one descriptor flag (`<fcntl.h>`): close the descriptor at exec. */
 export const FD_CLOEXEC = 1;
 /** `lseek` whence values (`<unistd.h>`). */
@@ -260,14 +269,19 @@ export const posixSyscalls = defineSyscallTable("posix", {
     nr: 72,
     args: [
       arg.fd("fd", { doc: "an open descriptor" }),
-      arg.int("cmd", { doc: "F_GETFD 1, F_SETFD 2, F_GETFL 3, F_SETFL 4" }),
+      arg.int("cmd", { doc: "F_DUPFD 0, F_GETFD 1, F_SETFD 2, F_GETFL 3, F_SETFL 4, F_DUPFD_CLOEXEC 1030" }),
       arg.int("arg", {
-        doc: "F_SETFD: FD_CLOEXEC or 0; F_SETFL: O_APPEND and O_NONBLOCK (other bits ignored); else unused",
+        doc: "F_DUPFD, F_DUPFD_CLOEXEC: the lowest descriptor wanted; F_SETFD: FD_CLOEXEC or 0; F_SETFL: O_APPEND and O_NONBLOCK (other bits ignored); else unused",
       }),
     ],
     result: "int",
-    doc: "F_GETFD/F_SETFD read and set the descriptor's FD_CLOEXEC (its own: dup clears it, fork copies it). F_GETFL returns the open file description's access mode (O_RDONLY 0, O_WRONLY 1, O_RDWR 2) ORed with its status flags; F_SETFL sets O_APPEND (each write goes to the end of the file) and O_NONBLOCK (a read or write that would wait returns EAGAIN, or the count moved so far), ignoring the access mode and other bits, as Linux. Status flags belong to the description: every descriptor dup'd from it, in this process or a forked one, sees the change (POSIX fcntl).",
-    errors: { EBADF: "fd not open", EINVAL: "cmd is none of the four" },
+    doc: "F_DUPFD returns a new descriptor for the same open file description, the lowest free one not below arg, with FD_CLOEXEC clear (F_DUPFD_CLOEXEC: set). F_GETFD/F_SETFD read and set the descriptor's FD_CLOEXEC (its own: dup clears it, fork copies it). F_GETFL returns the open file description's access mode (O_RDONLY 0, O_WRONLY 1, O_RDWR 2) ORed with its status flags; F_SETFL sets O_APPEND (each write goes to the end of the file) and O_NONBLOCK (a read or write that would wait returns EAGAIN, or the count moved so far), ignoring the access mode and other bits, as Linux. Status flags belong to the description: every descriptor dup'd from it, in this process or a forked one, sees the change (POSIX fcntl).",
+    errors: {
+      EBADF: "fd not open",
+      EINVAL:
+        "cmd is none of the six, or F_DUPFD/F_DUPFD_CLOEXEC's arg is negative or not below 64 (the table's size)",
+      EMFILE: "F_DUPFD/F_DUPFD_CLOEXEC: every descriptor from arg to 63 is open",
+    },
   },
   getpid: { nr: 39, args: [], result: "pid", doc: "The caller's process id." },
   thread_create: {
@@ -643,6 +657,16 @@ export const posixSyscalls = defineSyscallTable("posix", {
       EFAULT: "termios not readable (the modes are unchanged)",
       EIO: "the caller is in an orphaned background process group",
       EINTR: "SIGTTOU's handler ran (no SA_RESTART)",
+    },
+  },
+  tcgetsid: {
+    nr: 526,
+    args: [arg.fd("fd", { doc: "a descriptor of the caller's controlling terminal" })],
+    result: "pid",
+    doc: "The session the terminal is the controlling terminal of, the session leader's pid (POSIX tcgetsid; Linux's ioctl TIOCGSID). Only the caller's own controlling terminal answers, as Linux's TIOCGSID.",
+    errors: {
+      EBADF: "fd not open",
+      ENOTTY: "fd is not a terminal, or not the caller's controlling terminal",
     },
   },
 });

@@ -237,8 +237,10 @@ export function backgroundCheck(k: Kernel, t: Thread, tty: TerminalControl, sig:
 }
 
 /**
- * A write of `tty` by `t` is about to start (Linux's `n_tty_write`): with TOSTOP set, the
- * background rule with SIGTTOU ({@link backgroundCheck}); without it, 0 at once.
+ * A write of `tty` by `t` is about to start, its bytes already copied from the caller (Linux's
+ * `tty_write` copies the user buffer before the line discipline's `n_tty_write` checks: an
+ * unreadable buffer is EFAULT, with no SIGTTOU): with TOSTOP set, the background rule with
+ * SIGTTOU ({@link backgroundCheck}); without it, 0 at once.
  * @returns 0 (write), -EIO (an orphaned background group, or init), `SYSCALL_BLOCKED` (SIGTTOU
  *   went to the group: the write runs again from the start after it), or -EINTR.
  */
@@ -322,4 +324,13 @@ export function applyModes(tty: TerminalControl, modes: Termios, action: number)
  */
 export function getForeground(p: Process, tty: TerminalControl): number {
   return p.ctty === tty && tty.session === p.sid ? tty.pgrp : -Errno.ENOTTY;
+}
+
+/**
+ * tcgetsid(fd) on `tty` by process `p`: the session `tty` controls, or -ENOTTY when it is not
+ * `p`'s controlling terminal (Linux's TIOCGSID: `current->signal->tty != tty`; POSIX tcgetsid:
+ * "the file is not the controlling terminal"), or controls no session any more.
+ */
+export function getSession(p: Process, tty: TerminalControl): number {
+  return p.ctty === tty && tty.session !== 0 ? tty.session : -Errno.ENOTTY;
 }
