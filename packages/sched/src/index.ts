@@ -23,6 +23,7 @@ export * from "./smp/affinity.js";
 export * from "./smp/load-balance.js";
 export * from "./smp/scheduler.js";
 export * from "./structs/entry-table.js";
+export * from "./structs/prio-array.js";
 export * from "./structs/rbtree.js";
 export * from "./structs/ring.js";
 export * from "./structs/ticket-tree.js";

@@ -507,3 +507,44 @@ describe("O(1) interactivity: starvation under a stream of wakeups", () => {
     );
   });
 });
+
+describe("O(1): best_expired_prio, Linux's mark", () => {
+  it("a better nice for a thread in the expired array lowers the mark (counterexample of the bounds property: the mark said 120 with a 119 waiting)", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(T0);
+    o.enqueue(T0, "new");
+    expect(o.pickNext()).toBe(T0);
+    for (let c = 0; c < 4; c++) o.tick(T0, 2);
+    expect(o.tick(T0, 2)).toBe(true); // 10-cycle slice spent
+    o.enqueue(T0, "preempted"); // expired array, mark 120
+    o.setParams(T0, { nice: -1 }); // static 119, still in the expired array
+    o.checkInvariants(); // the mark is ≤ 119
+    o.admit(T1); // static 120: worse than the 119 waiting, so it waits for the next epoch
+    o.enqueue(T1, "new");
+    expect(o.deferredArrivals).toBe(1);
+  });
+
+  it("the mark is not raised when the better thread leaves the expired array early: newcomers still defer until the swap, as in Linux", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(T0, { nice: -5 }); // static 115, 50-cycle slice
+    o.admit(T1); // static 120
+    o.enqueue(T0, "new");
+    o.enqueue(T1, "new");
+    expect(o.pickNext()).toBe(T0); // prio 120 vs 125
+    for (let c = 0; c < 49; c++) o.tick(T0, 1);
+    expect(o.tick(T0, 1)).toBe(true);
+    o.enqueue(T0, "preempted"); // expired array: mark 115
+    o.dequeue(T0); // suspended: it leaves the expired array
+    o.admit(T2); // static 120 > mark 115
+    o.enqueue(T2, "new");
+    expect(o.deferredArrivals).toBe(1);
+    expect(o.pickNext()).toBe(T1); // the active array: 1; the swap resets the mark
+    o.descheduled(T1);
+    expect(o.pickNext()).toBe(T2);
+    expect(o.epochs).toBe(1);
+    o.descheduled(T2);
+    o.admit(threadId(3));
+    o.enqueue(threadId(3), "new");
+    expect(o.deferredArrivals).toBe(1); // mark reset: no deferral
+  });
+});

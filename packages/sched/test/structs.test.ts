@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DENSE_LIMIT, EntryTable, SlotRing, VruntimeHeap, VruntimeTree } from "../src/index.js";
+import { DENSE_LIMIT, EntryTable, PrioArray, SlotRing, VruntimeHeap, VruntimeTree } from "../src/index.js";
 
 type Op = { op: "insert"; id: number; key: number } | { op: "pop" } | { op: "remove"; id: number };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -184,6 +184,59 @@ describe("EntryTable", () => {
           const dense = [...m.keys()].filter((k) => k < DENSE_LIMIT).sort((a, b) => a - b);
           const sparse = [...m.keys()].filter((k) => k >= DENSE_LIMIT);
           expect([...t.values()]).toEqual([...dense, ...sparse].map((k) => `v${k}`));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("PrioArray", () => {
+  it("first() is the lowest non-empty priority (w & −w: bits 2 and 3 set → 2), across words", () => {
+    const a = new PrioArray();
+    expect(a.first()).toBe(-1);
+    a.push(3, 30);
+    a.push(2, 20);
+    expect(a.first()).toBe(2);
+    a.push(139, 1);
+    expect(a.shift(2)).toBe(20);
+    expect(a.shift(3)).toBe(30);
+    expect([a.first(), a.count]).toEqual([139, 1]);
+  });
+
+  it("matches a model of sorted FIFO lists under random push, remove and shift", () => {
+    type Op = { k: "push"; p: number } | { k: "remove"; i: number } | { k: "shift" };
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ k: fc.constant("push" as const), p: fc.integer({ min: 0, max: 139 }) }),
+            fc.record({ k: fc.constant("remove" as const), i: fc.nat() }),
+            fc.record({ k: fc.constant("shift" as const) }),
+          ),
+          { maxLength: 200 },
+        ) as fc.Arbitrary<Op[]>,
+        (ops) => {
+          const a = new PrioArray();
+          const model: Array<{ p: number; t: number }> = []; // in insertion order
+          let next = 0;
+          for (const op of ops) {
+            if (op.k === "push") {
+              a.push(op.p, next);
+              model.push({ p: op.p, t: next++ });
+            } else if (op.k === "remove" && model.length > 0) {
+              const [x] = model.splice(op.i % model.length, 1);
+              a.remove(x!.p, x!.t);
+            } else if (op.k === "shift" && model.length > 0) {
+              const best = Math.min(...model.map((x) => x.p));
+              const idx = model.findIndex((x) => x.p === best);
+              const [x] = model.splice(idx, 1);
+              expect(a.first()).toBe(best);
+              expect(a.shift(best)).toBe(x!.t);
+            }
+            expect(a.count).toBe(model.length);
+            expect(a.first()).toBe(model.length === 0 ? -1 : Math.min(...model.map((x) => x.p)));
+          }
         },
       ),
       { numRuns: 100 },

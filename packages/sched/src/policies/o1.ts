@@ -133,7 +133,7 @@
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
-import { SlotRing } from "../structs/ring.js";
+import { PRIO_ARRAY_SIZE, PrioArray } from "../structs/prio-array.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
 import {
   creditSleep,
@@ -147,7 +147,7 @@ import {
 } from "./o1-interactivity.js";
 
 /** Number of priorities in the O(1) scheduler (MAX_PRIO). */
-export const O1_PRIOS = 140;
+export const O1_PRIOS = PRIO_ARRAY_SIZE;
 
 /** Options of {@link O1Policy}. */
 export interface O1Options {
@@ -215,38 +215,6 @@ export interface O1Entry extends PolicyEntry {
    * subject to the starvation test (a thread suspended and resumed before it ran is tested again).
    */
   fresh: boolean;
-}
-
-class PrioArray {
-  readonly bitmap = new Uint32Array(5);
-  readonly lists: SlotRing[] = Array.from({ length: O1_PRIOS }, () => new SlotRing(2));
-  count = 0;
-  push(p: number, t: number): void {
-    this.lists[p]!.push(t);
-    this.bitmap[p >>> 5]! |= 1 << (p & 31);
-    this.count++;
-  }
-  remove(p: number, t: number): void {
-    const l = this.lists[p]!;
-    l.remove(t);
-    if (l.size === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
-    this.count--;
-  }
-  /** First set bit (lowest priority number), or -1. `w & -w` isolates the lowest set bit. */
-  first(): number {
-    for (let i = 0; i < 5; i++) {
-      const w = this.bitmap[i]!;
-      if (w !== 0) return (i << 5) + (31 - Math.clz32(w & -w));
-    }
-    return -1;
-  }
-  shift(p: number): number {
-    const l = this.lists[p]!;
-    const t = l.shift();
-    if (l.size === 0) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
-    this.count--;
-    return t;
-  }
 }
 
 /**
