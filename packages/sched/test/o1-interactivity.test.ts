@@ -11,6 +11,7 @@ import {
   isInteractive,
   O1Policy,
   runQueueCredit,
+  simulate,
   threadId,
 } from "../src/index.js";
 
@@ -546,5 +547,32 @@ describe("O(1): best_expired_prio, Linux's mark", () => {
     o.admit(threadId(3));
     o.enqueue(threadId(3), "new");
     expect(o.deferredArrivals).toBe(1); // mark reset: no deferral
+  });
+});
+
+describe("O(1) interactivity end to end (simulate)", () => {
+  it("an editor-like job that sleeps 50 ms per 1 ms of work waits far less beside CPU hogs with the bonus", () => {
+    // msCycles 1: a time unit is a millisecond. Two hogs of 3 s and a job that runs 1 ms and
+    // sleeps 50, 40 times. Its sleeps lift its prio above the hogs' (125 with no sleep credit), so
+    // on each wake it preempts (TASK_PREEMPTS_CURR); without the bonus it waits behind whole
+    // 100 ms slices at the same prio 120.
+    const bursts = [1, ...Array.from({ length: 40 }, () => [50, 1]).flat()];
+    const jobs = [
+      { name: "hog1", length: 3000 },
+      { name: "hog2", length: 3000 },
+      { name: "ed", bursts },
+    ];
+    const waitOf = (interactivity: boolean) =>
+      simulate(jobs, { policy: () => new O1Policy({ interactivity }), cpus: 1 }).jobs.find(
+        (j) => j.name === "ed",
+      )!.wait;
+    const withBonus = waitOf(true);
+    const without = waitOf(false);
+    // With the bonus: 200 before its first run (all three start at prio 125, ed behind both hogs'
+    // 100 ms slices), 150 at its first wake (sleep_avg 50: still 125, behind hog 2's slice); from
+    // then on its sleeps and 30 % of that wait put it at ≤ 124 and it preempts a hog at each wake.
+    expect(withBonus).toBe(350);
+    // Without: about 110 ms at each of its 40 wakes.
+    expect(without).toBe(4550);
   });
 });

@@ -125,6 +125,9 @@
  * and heuristics that can misjudge: a CPU-bound thread that sleeps in short bursts looks
  * interactive (2.6's well-known complaints, which CFS replaced the estimator to end).
  *
+ * Related: `structs/prio-array.ts` (the two arrays), `o1-interactivity.ts` (the sleep_avg rules),
+ * `laws/starvation.ts` and `test/o1-interactivity.test.ts` (the bounds, with and without wakes).
+ *
  * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; the
  * best_expired_prio mark is at or below every static priority in the expired array; every ready
  * thread is in exactly one list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
