@@ -7,7 +7,10 @@ import { applySettings, describeModes, parseChar, showChar } from "../src/lunaix
 import { answer, session } from "./session.js";
 
 const SANE =
-  "isig icanon echo -noflsh -tostop\nintr = ^C; quit = ^\\; eof = ^D; susp = ^Z; min = 1; time = 0;\n";
+  "isig icanon echo -noflsh -tostop iexten echoe echok -echonl echoctl echoke\n" +
+  "icrnl -inlcr -igncr\n" +
+  "opost onlcr\n" +
+  "intr = ^C; quit = ^\\; erase = ^?; kill = ^U; eof = ^D; eol = <undef>; eol2 = <undef>; susp = ^Z; werase = ^W; lnext = ^V; min = 1; time = 0;\n";
 
 describe("stty's settings", () => {
   it("describes a new terminal as Linux's stty sane", () => {
@@ -65,7 +68,8 @@ describe("stty's settings", () => {
       r.cc[Cc.VMIN],
       r.cc[Cc.VTIME],
     ]).toEqual([7, 0, 0x7f, 0x7a, 5, 3]);
-    expect(describeModes(r)).toContain("intr = ^G; quit = ^?; eof = <undef>; susp = z; min = 5; time = 3;");
+    expect(describeModes(r)).toContain("intr = ^G; quit = ^?; erase = ^?; kill = ^U; eof = <undef>;");
+    expect(describeModes(r)).toContain("susp = z; werase = ^W; lnext = ^V; min = 5; time = 3;");
     for (let c = 1; c < 0x80; c++) expect(parseChar(showChar(c))).toBe(c); // what stty shows, it reads back
     expect([showChar(0), parseChar("undef")]).toEqual(["<undef>", 0]);
   });
@@ -75,6 +79,32 @@ describe("stty's settings", () => {
     expect(applySettings(new Termios(), ["min", "256"])).toBe("stty: invalid integer argument: '256'");
     expect(applySettings(new Termios(), ["intr"])).toBe("stty: missing argument to 'intr'");
     expect(applySettings(new Termios(), ["intr", "^1"])).toBe("stty: invalid integer argument: '^1'");
+  });
+
+  it("the editing, mapping and output flags: -name clears, name sets, in the mode word each belongs to", () => {
+    const r = applySettings(new Termios(), [
+      "-icrnl",
+      "inlcr",
+      "igncr",
+      "-onlcr",
+      "-echoe",
+      "echonl",
+      "-iexten",
+    ]);
+    if (typeof r === "string") throw new Error(r);
+    expect(r.iflag & (InputMode.ICRNL | InputMode.INLCR | InputMode.IGNCR)).toBe(
+      InputMode.INLCR | InputMode.IGNCR,
+    );
+    expect(r.oflag).toBe(OutputMode.OPOST);
+    expect([r.local(LocalMode.ECHOE), r.local(LocalMode.ECHONL), r.local(LocalMode.IEXTEN)]).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    expect(describeModes(r).split("\n").slice(1, 3)).toEqual(["-icrnl inlcr igncr", "opost -onlcr"]);
+    const c = applySettings(new Termios(), ["erase", "^H", "kill", "^X", "werase", "undef", "eol", ";"]);
+    if (typeof c === "string") throw new Error(c);
+    expect([c.cc[Cc.VERASE], c.cc[Cc.VKILL], c.cc[Cc.VWERASE], c.cc[Cc.VEOL]]).toEqual([8, 0x18, 0, 0x3b]);
   });
 });
 
@@ -124,5 +154,29 @@ describe("stty at the prompt", () => {
     const { out } = session(["stty -echo bogus", "stty > /tmp/modes", "cat /tmp/modes"]);
     expect(answer(out, "stty -echo bogus")).toBe("stty: invalid argument 'bogus'\n");
     expect(answer(out, "cat /tmp/modes")).toBe(SANE);
+  });
+
+  it("stty erase ^H: a backspace now erases (the line run is 'echo ac'), echoed as a rub-out", () => {
+    const { out } = session(["stty erase ^H", "echo ab\bc"]);
+    expect(out).toContain("$ echo ab\b \bc\n");
+    expect(answer(out, "echo ab\b \bc")).toBe("ac\n");
+  });
+
+  it("stty -echoe: ERASE is echoed as the character itself (^?), the edit still happens", () => {
+    const { out } = session(["stty -echoe", "echo xy\x7fz"]);
+    expect(answer(out, "echo xy^?z")).toBe("xz\n");
+  });
+
+  it("stty -icrnl: Enter (CR) no longer ends a line — the next command is never run, its CR shows as ^M", () => {
+    const { out } = session(["stty -icrnl", "echo never"]);
+    expect(out).toContain("$ echo never^M");
+    expect(out).not.toContain("never\n");
+  });
+
+  it("stty -onlcr and back: what the shell prints still reads the same on the host (CR NL and NL both show as a line break)", () => {
+    const { out } = session(["stty -onlcr", "echo one", "stty onlcr", "echo two", "stty"]);
+    expect(answer(out, "echo one")).toBe("one\n");
+    expect(answer(out, "echo two")).toBe("two\n");
+    expect(answer(out, "stty")).toBe(SANE);
   });
 });

@@ -4,10 +4,12 @@
  *
  * ```
  *   stty                      print the modes the console's line discipline acts on
- *   stty -echo                clear a mode; `echo` sets it (isig icanon echo noflsh tostop)
+ *   stty -echo                clear a mode; `echo` sets it (isig icanon echo noflsh tostop iexten
+ *                             echoe echok echonl echoctl echoke; icrnl inlcr igncr; opost onlcr)
  *   stty raw | -raw | sane    raw: -icanon -isig -opost, no input mapping, min 1 time 0;
  *                             -raw (cooked): icanon isig opost icrnl ixon brkint; sane: a new terminal
- *   stty intr ^G | undef      a control character (intr quit eof susp), as ^X, one character or undef
+ *   stty erase ^H | undef     a control character (intr quit erase kill eof eol eol2 susp werase
+ *                             lnext), as ^X, ^? (DEL), one character, or undef
  *   stty min 3 | time 0       c_cc[VMIN], c_cc[VTIME] (0–255)
  * ```
  *
@@ -28,21 +30,54 @@ import {
   Termios,
 } from "@osbricks/kernel";
 
-/** The local modes `stty` names, in the order it prints them. */
-const LOCAL_NAMES: readonly (readonly [string, number])[] = [
-  ["isig", LocalMode.ISIG],
-  ["icanon", LocalMode.ICANON],
-  ["echo", LocalMode.ECHO],
-  ["noflsh", LocalMode.NOFLSH],
-  ["tostop", LocalMode.TOSTOP],
-];
+/** Which mode word a named flag lives in. */
+type ModeWord = "lflag" | "iflag" | "oflag";
 
-/** The control characters `stty` names and their `c_cc` slots. */
+/** A flag `stty` names: its name, mode word and bit. */
+type FlagName = readonly [string, ModeWord, number];
+
+/**
+ * The flags `stty` names, one printed line per mode word, in the order it prints them: the local
+ * modes the line discipline acts on, then the input mapping, then output processing.
+ */
+const FLAG_LINES: readonly (readonly FlagName[])[] = [
+  [
+    ["isig", "lflag", LocalMode.ISIG],
+    ["icanon", "lflag", LocalMode.ICANON],
+    ["echo", "lflag", LocalMode.ECHO],
+    ["noflsh", "lflag", LocalMode.NOFLSH],
+    ["tostop", "lflag", LocalMode.TOSTOP],
+    ["iexten", "lflag", LocalMode.IEXTEN],
+    ["echoe", "lflag", LocalMode.ECHOE],
+    ["echok", "lflag", LocalMode.ECHOK],
+    ["echonl", "lflag", LocalMode.ECHONL],
+    ["echoctl", "lflag", LocalMode.ECHOCTL],
+    ["echoke", "lflag", LocalMode.ECHOKE],
+  ],
+  [
+    ["icrnl", "iflag", InputMode.ICRNL],
+    ["inlcr", "iflag", InputMode.INLCR],
+    ["igncr", "iflag", InputMode.IGNCR],
+  ],
+  [
+    ["opost", "oflag", OutputMode.OPOST],
+    ["onlcr", "oflag", OutputMode.ONLCR],
+  ],
+];
+const FLAG_NAMES: readonly FlagName[] = FLAG_LINES.flat();
+
+/** The control characters `stty` names and their `c_cc` slots, in the order it prints them. */
 const CHAR_NAMES: readonly (readonly [string, number])[] = [
   ["intr", Cc.VINTR],
   ["quit", Cc.VQUIT],
+  ["erase", Cc.VERASE],
+  ["kill", Cc.VKILL],
   ["eof", Cc.VEOF],
+  ["eol", Cc.VEOL],
+  ["eol2", Cc.VEOL2],
   ["susp", Cc.VSUSP],
+  ["werase", Cc.VWERASE],
+  ["lnext", Cc.VLNEXT],
 ];
 
 /** Raw mode's input flags to clear (POSIX stty's `raw`: no input processing). */
@@ -65,18 +100,19 @@ export function parseChar(s: string): number | null {
 }
 
 /**
- * What `stty` prints: the local modes (`-name` when clear), then the control characters and MIN,
- * TIME.
+ * What `stty` prints: the local modes, the input mapping and the output processing, a line each
+ * (`-name` when clear), then the control characters and MIN, TIME.
  * @example
  * ```ts
- * describeModes(new Termios());
- * // "isig icanon echo -noflsh -tostop\nintr = ^C; quit = ^\\; eof = ^D; susp = ^Z; min = 1; time = 0;\n"
+ * describeModes(new Termios()).split("\n")[1]; // "icrnl -inlcr -igncr"
  * ```
  */
 export function describeModes(m: Termios): string {
-  const flags = LOCAL_NAMES.map(([name, bit]) => (m.local(bit) ? name : `-${name}`)).join(" ");
+  const flags = FLAG_LINES.map((line) =>
+    line.map(([name, word, bit]) => ((m[word] & bit) !== 0 ? name : `-${name}`)).join(" "),
+  );
   const chars = CHAR_NAMES.map(([name, slot]) => `${name} = ${showChar(m.cc[slot]!)};`);
-  return `${flags}\n${chars.join(" ")} min = ${m.cc[Cc.VMIN]}; time = ${m.cc[Cc.VTIME]};\n`;
+  return `${flags.join("\n")}\n${chars.join(" ")} min = ${m.cc[Cc.VMIN]}; time = ${m.cc[Cc.VTIME]};\n`;
 }
 
 /**
@@ -96,9 +132,10 @@ export function applySettings(m: Termios, args: readonly string[]): Termios | st
     const a = args[i]!;
     const off = a.startsWith("-");
     const name = off ? a.slice(1) : a;
-    const local = LOCAL_NAMES.find(([n]) => n === name);
-    if (local !== undefined) {
-      out.setLocal(local[1], !off);
+    const flag = FLAG_NAMES.find(([n]) => n === name);
+    if (flag !== undefined) {
+      const [, word, bit] = flag;
+      out[word] = (off ? out[word] & ~bit : out[word] | bit) >>> 0;
       continue;
     }
     if (name === "raw" || a === "cooked") {
