@@ -44,10 +44,18 @@
  *
  * Non-canonical input (POSIX 11.1.7): MIN > 0, TIME = 0 — a read waits until MIN bytes (or as
  * many as it asked for, if fewer) are there, then returns all it can take; MIN = 0, TIME = 0 — a
- * read returns at once, with 0 bytes if none. TIME's inter-byte and read timers are not modelled
- * (the driver sees no clock: a `CharDevice` read returns data or asks its caller to wait): TIME
- * is stored and reported, and a read behaves as if the timer never ran out first — with MIN > 0
- * as TIME = 0, with MIN = 0 it waits for one byte. Turning ICANON off makes every byte received,
+ * read returns at once, with 0 bytes if none. TIME's inter-byte and read timers are not modelled:
+ * TIME is stored and reported, and a read behaves as if the timer never ran out first — with
+ * MIN > 0 as TIME = 0, with MIN = 0 it waits for one byte. Why there is no clean way today:
+ * (1) a `CharDevice` (kernel `FileOperations`) read is told only how many bytes it may return and
+ * answers bytes, end of file, or "wait"; it sees no clock, and a woken read is a new call (the
+ * trap restarts), so the driver cannot tell when this read, or the byte that started its
+ * inter-byte timer, began; (2) the kernel's timed waits are the sleep timer of `nanosleep`, whose
+ * expiry ends the call with 0 (`Kernel`'s tick, `runTimers`), and futex deadlines — a thread has
+ * one wait record, and a wait on a list (read, pipe, waitpid) has no deadline whose expiry would
+ * take it off the list and run the read again. Modelling TIME needs both: a timed list wait in
+ * the kernel, and a read told the simulated time and when the call first began (kept across
+ * restarts, as a blocked write's progress is). Turning ICANON off makes every byte received,
  * complete lines and the partial one, readable at once; turning it back on makes the bytes not
  * read one line, readable at once even without a newline (Linux's `n_tty_set_termios` marks the
  * last unread byte as a line's end).
