@@ -9,9 +9,14 @@ import {
   CfsPolicy,
   type Cycles,
   FifoPolicy,
+  isInteractive,
   LotteryPolicy,
   MlfqPolicy,
   NICE_0_WEIGHT,
+  O1_REFILL_EXPIRE,
+  O1_REFILL_KEEP,
+  type O1Entry,
+  O1Policy,
   PolicyBase,
   type PolicyEntry,
   type PolicyFactory,
@@ -97,7 +102,7 @@ class BoostlessMlfq extends MlfqPolicy {
  * one runs next, and the threads already queued never come up.
  */
 class NewcomersFirstRoundRobin extends PolicyBase<RrEntry> {
-  readonly name = "rr-newcomers-first";
+  readonly name: string = "rr-newcomers-first";
   readonly starvationFree = true;
   private readonly queue: ThreadId[] = [];
   protected makeEntry(tid: ThreadId, params: ThreadParams): RrEntry {
@@ -339,5 +344,63 @@ describe("the policy laws reject broken policies", () => {
       "under arrivals",
       {},
     ).check();
+  });
+});
+
+/**
+ * Round robin that puts a woken thread at the head of the queue ("let interactive work respond at
+ * once"). No law without sleeps sees it; under wakeups a sleeper that sleeps less than one pick
+ * is always at the head, and the CPU-bound threads never come up.
+ */
+class WakersFirstRoundRobin extends NewcomersFirstRoundRobin {
+  override readonly name = "rr-wakers-first";
+  protected override insertReady(e: RrEntry, reason: ReadyReason): void {
+    super.insertReady(e, reason === "wake" ? "new" : reason === "new" ? "preempted" : reason);
+  }
+}
+
+/**
+ * O(1) that exempts woken and interactive threads from the starvation test: a woken thread never
+ * counts as bringing a fresh slice, and an interactive thread whose slice runs out always goes
+ * back to the active array (Linux's `scheduler_tick` without EXPIRED_STARVING). Newcomers are
+ * still deferred, so laws 3 and 4 pass; two sleepers that keep their bonus keep the active array
+ * from ever emptying, and the CPU-bound threads in the expired array wait forever.
+ */
+class WakersExemptO1 extends O1Policy {
+  protected override charge(e: O1Entry | null, cycles: Cycles): boolean {
+    const preempt = super.charge(e, cycles);
+    if (e !== null && e.refill === O1_REFILL_EXPIRE && e.sleepAvg > 0 && isInteractive(e.prio, e.staticPrio))
+      e.refill = O1_REFILL_KEEP;
+    return preempt;
+  }
+  protected override insertReady(e: O1Entry, reason: ReadyReason): void {
+    if (reason === "wake") e.fresh = false;
+    super.insertReady(e, reason);
+  }
+}
+
+describe("the wakeups law rejects a policy that favours woken threads", () => {
+  it("an O(1) without EXPIRED_STARVING for woken and interactive threads passes laws 3 and 4 but fails 'under wakeups'", () => {
+    const f = () => new WakersExemptO1({ msCycles: 0.1, starvationLimit: 400 });
+    lawNamed(f, "eventually picked", {}).check();
+    lawNamed(f, "under arrivals", {}).check();
+    expect(failureOf(lawNamed(f, "under wakeups", {}))).toMatch(
+      /(long-lived thread|sleeper) \d+ (was not picked again|was never picked).* while it stayed ready and sleepers woke \d+ times/,
+    );
+    // The real policy, same options and seed, passes.
+    lawNamed(() => new O1Policy({ msCycles: 0.1, starvationLimit: 400 }), "under wakeups", {}).check();
+  });
+
+  it("a round robin that queues woken threads at the head passes laws 3 and 4 but fails 'starvation-free under wakeups'", () => {
+    const f = () => new WakersFirstRoundRobin();
+    lawNamed(f, "eventually picked", {}).check();
+    lawNamed(f, "under arrivals", {}).check();
+    expect(failureOf(lawNamed(f, "under wakeups", {}))).toMatch(
+      /(long-lived thread|sleeper) \d+ (was not picked again|was never picked).* while it stayed ready and sleepers woke \d+ times/,
+    );
+  });
+
+  it("plain round robin passes it with the same seed (the failure above is not vacuous)", () => {
+    lawNamed(() => new RoundRobinPolicy({ quantum: 3 }), "under wakeups", {}).check();
   });
 });

@@ -64,6 +64,40 @@ import { type LawOptions, policyLaws } from "../src/laws/index.js";
  *   cycles off = 0.08 points; lottery: probabilistic — over ≥ 5,000 draws
  *   Hoeffding puts a 4-point miss at P ≤ 2·e^(−2·5000·0.04²) ≈ 2·10⁻⁷ per thread and run.
  */
+/*
+ * Law 4b (wakeups): L ≤ 4 CPU-bound threads, S ∈ 2..3 sleepers of nice 0..5 that run bursts of
+ * 1–3 one-cycle ticks, block, and wake 0–2 picks later; n = L + S ≤ 7, B = 100·n + 500 ≥ 700.
+ *
+ * - fifo, rr: a woken thread goes to the tail like any other: ≤ n − 1 picks.
+ * - mlfq (boost every 50 cycles), jsix-mlfq: a woken thread is queued at the tail of its level,
+ *   as a requeued one is, so the law-4 arguments hold unchanged with the sleepers counted in n
+ *   (≤ 50 + n and ≤ 81 + n).
+ * - o1 (ℓ = 40 cycles per runnable thread, the three variants): every pick runs ≥ 1 cycle, so
+ *   an epoch is "old" (age ≥ ℓ·nr_running, nr_running ≤ n) after ≤ ℓ·n picks. From then on no
+ *   whole slice enters the active array: a refill goes to the expired one (an interactive
+ *   thread's too: TASK_INTERACTIVE is overruled by the same test), and a thread that blocked on
+ *   its refill tick wakes with a fresh slice, which the test defers. What still enters the active
+ *   array is a woken sleeper with the rest of one slice (≤ 10 cycles at nice 0..5, msCycles 0.1)
+ *   and a preempted thread taken from it. So in the rest of the epoch each long-lived thread is
+ *   picked from the active array at most once (its turn ends only when its slice runs out: no
+ *   one enters the active array during a turn, so nothing better preempts it) and each sleeper at
+ *   most 10 times (≥ 1 cycle of that one slice per pick): the active array empties within
+ *   L + 10·S picks and the arrays swap. A ready thread is picked within the rest of this epoch
+ *   and the next one: ≤ 2(ℓ·n + L + 10·S) ≤ 2(40·n + 10·n) = 100·n < B. The sleepers' nice is
+ *   clamped to 0..5 for this: at nice −5 one sleeper's slice alone is 50 one-cycle picks.
+ * - cfs: a woken thread's vruntime is max(its own, min_vruntime − targetLatency/2 = 12); it never
+ *   goes down. So a thread whose vruntime is v_X is passed by a sleeper only while the sleeper's
+ *   vruntime is below v_X, which is within b + 12 of the minimum (b = 94.8 as for law 3), and
+ *   each sleeper pick runs ≥ 1 cycle at weight ≤ 1024 (nice ≥ 0): ≥ 1 of vruntime. Each sleeper
+ *   passes X ≤ b + 24 + 1 ≈ 120 times, each long-lived thread ≤ (b + 12)/0.98 + 1 ≈ 110: below
+ *   120·(n − 1) = 720 < B.
+ * - stride: what a thread takes away when it blocks (remain = pass − global pass) it brings back
+ *   when it wakes, so Σ tickets × lead over all threads, competing or asleep, stays 0 (running
+ *   moves the competing sum by STRIDE1·c/q − Σt · STRIDE1·c/(q·Σt) = 0; leave and join move one
+ *   term between the two sets unchanged). A sleeper's turn is ≤ 3 cycles, so it leaves with a lead
+ *   ≤ 3/5 of its stride above the least competing pass. Not yet written out: the law-3 bound with
+ *   sleeping threads' negative remains in the sum; the law passes for the seeds we run.
+ */
 const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ["fifo", () => new FifoPolicy()],
   ["rr", () => new RoundRobinPolicy({ quantum: 4 })],

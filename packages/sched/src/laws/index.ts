@@ -24,6 +24,10 @@
  *      1–4 long-lived CPU-bound threads and a churn of short-lived ones (admitted, run 1–3
  *      cycles, retired; 1–4 alive at once): every thread, long-lived or new, is picked within
  *      every window of 100·n + 500 picks, n the most threads alive at once (`starvation.ts`);
+ *   4b. **... and while sleepers keep waking** (only when `starvationFree` is true) — 1–4
+ *      CPU-bound threads beside 2–3 sleepers that run 1–3 cycles, block, and wake (reason
+ *      `"wake"`) 0–2 picks later: every thread is picked within every window of 100·n + 500
+ *      picks while it is ready; fails a policy that queues woken threads ahead of waiting ones;
  *   5. **picks respect affinity** — a multi-CPU {@link Scheduler} built from the factory never
  *      runs a thread on a CPU outside its mask, under random spawns, ticks, blocks, wakes, yields,
  *      affinity changes and exits, and never loses a thread between CPUs;
@@ -47,7 +51,7 @@ import { SchedError } from "../errors.js";
 import { maskHas } from "../smp/affinity.js";
 import { Scheduler } from "../smp/scheduler.js";
 import { type Cmd, commands, type Model, paramsArb } from "./policy-commands.js";
-import { arrivalsProperty, progressProperty } from "./starvation.js";
+import { arrivalsProperty, progressProperty, wakeupsProperty } from "./starvation.js";
 
 /** One law: `check()` throws (with fast-check's counterexample and replay path) on a violation. */
 export interface Law {
@@ -145,6 +149,10 @@ export function policyLaws(factory: PolicyFactory, options: LawOptions = {}): La
     laws.push({
       name: `${probe.name}: every thread keeps being picked while short-lived threads keep arriving (starvation-free under arrivals)`,
       check: () => fc.assert(arrivalsProperty(factory), assertOpts(options)),
+    });
+    laws.push({
+      name: `${probe.name}: every thread keeps being picked while sleepers keep waking (starvation-free under wakeups)`,
+      check: () => fc.assert(wakeupsProperty(factory), assertOpts(options)),
     });
   }
   const by = options.shares;

@@ -1,7 +1,7 @@
 /**
- * The two starvation laws of the policy suite (they run only for a policy whose `starvationFree`
- * is true): bounded waiting for a fixed set of CPU-bound threads, and bounded waiting while
- * short-lived threads keep arriving.
+ * The three starvation laws of the policy suite (they run only for a policy whose `starvationFree`
+ * is true): bounded waiting for a fixed set of CPU-bound threads, bounded waiting while
+ * short-lived threads keep arriving, and bounded waiting while sleepers keep waking.
  *
  * Both count in picks. A thread's wait is the number of consecutive picks that chose someone
  * else while it was ready; it must stay below B = 100·n + 500, where n is the largest number of
@@ -11,6 +11,8 @@
  *   fixed set (law 3):   0 1 2 | 0 1 2 | 0 1 2 …            n = 3,  3·B picks
  *   arrivals  (law 4):   0 1 a | b 0 c | d 1 e …             n = 2 long-lived + 1 short-lived at a time
  *                        (a, b, c, … each run less than a slice and retire; a new one replaces it)
+ *   wakeups   (law 4b):   0 s t | s 1 t | s 0 …               n = 2 long-lived + 2 sleepers
+ *                        (s, t run 1–3 cycles, block, sleep 0–2 picks, wake with reason "wake")
  * ```
  *
  * Why a second law. With a fixed set, an MLFQ without a boost passes: every thread sinks to the
@@ -21,6 +23,14 @@
  * its EXPIRED_STARVING test), and keeps a stride scheduler's minimum pass still when the threads
  * that advanced it retire. Law 4 produces that stream; law 3 is its simple case and names the
  * plainer bugs (a thread never picked, or picked once and never again).
+ *
+ * Why a third (4b). Neither law 3 nor law 4 ever blocks a thread, so a policy that favours *woken*
+ * threads — queues them at the head "for responsiveness", or, as an O(1) scheduler without
+ * EXPIRED_STARVING, keeps giving interactive threads whole new slices in the active array —
+ * passes both. Law 4b keeps the same threads alive and makes some of them sleep and wake: with
+ * two sleepers that sleep at most one pick, one of them is always awake when the CPU-bound
+ * threads' turn comes, and only a bound on what a wake (or an interactive thread's refill) may
+ * buy keeps the CPU-bound threads running.
  *
  * B is generous on purpose (worst gaps measured on our policies are in `README.md`, "Laws"); nice
  * stays in −5..5 (weights 3121..335) and tickets in 1..16, the ratios of the baselines: a fair
@@ -209,6 +219,114 @@ export function arrivalsProperty(
           live.delete(t);
           alive--;
         }
+      }
+    },
+  );
+}
+
+/** Sleepers' nice values: 0..5 (see {@link wakeupsProperty}). */
+const sleeperParams: fc.Arbitrary<Partial<ThreadParams>> = moderateParams.map((p) => ({
+  ...p,
+  nice: Math.max(0, p.nice ?? 0),
+}));
+
+/** What law 4b knows of a thread. */
+interface Sleeper {
+  /** The pick after which its wait counts (its last pick, or the pick before which it woke). */
+  since: number;
+  /** Whether it has been picked yet. */
+  picked: boolean;
+  /** Sleepers: cycles of its burst still to run. Long-lived: −1. */
+  left: number;
+  /** Sleepers: the pick before which it wakes, while it sleeps; −1 while runnable. */
+  wakeAt: number;
+  /** Sleepers: how many bursts it has run (indexes the burst and sleep lengths). */
+  bursts: number;
+}
+
+/**
+ * Law 4b, bounded waiting under wakeups: 1–4 long-lived CPU-bound threads (tids 0..L−1, run as in
+ * law 3) and 2–3 sleepers (tids L..L+S−1). A picked sleeper runs a burst of 1–3 cycles in 1-cycle
+ * ticks and then blocks (`descheduled`); it sleeps 0–2 picks and is enqueued with reason
+ * `"wake"` before the pick at which it wakes (0: at once, before the very next pick). If the
+ * policy preempts it mid-burst it is requeued (`"preempted"`) and finishes the burst later. No
+ * thread is ever created or retired, so n = L + S, and every thread must be picked within every
+ * B = {@link starvationBound}(n) consecutive picks while it is ready (a sleeping thread is not
+ * ready: its wait counts from its wake), for 3·B picks.
+ *
+ * Sleepers have nice 0..5. Their picks are cheap (1–3 cycles), so a policy that gives a better
+ * nice a longer slice (O(1): nice −5 → 500 ms) may fairly run one sleeper for many picks while
+ * others wait; a bound in picks cannot tell that from starvation (law 3's reason to clamp nice,
+ * sharper here). The bound each of our policies meets is argued in `test/laws.test.ts`.
+ */
+export function wakeupsProperty(
+  factory: PolicyFactory,
+): fc.IPropertyWithHooks<[Partial<ThreadParams>[], Partial<ThreadParams>[], number[], number[], number[]]> {
+  return fc.property(
+    fc.array(moderateParams, { minLength: 1, maxLength: 4 }),
+    fc.array(sleeperParams, { minLength: 2, maxLength: 3 }),
+    fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 8 }),
+    fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 16 }),
+    (longParams, sleeperParamsList, burstLengths, sleepLengths, tickSizes) => {
+      const p = factory(cpuId(0));
+      const nLong = longParams.length;
+      const all = [...longParams, ...sleeperParamsList];
+      const n = all.length;
+      const bound = starvationBound(n);
+      const th: Sleeper[] = all.map((pr, i) => {
+        p.admit(threadId(i), pr);
+        p.enqueue(threadId(i), "new");
+        return { since: -1, picked: false, left: i < nLong ? -1 : burstLengths[0]!, wakeAt: -1, bursts: 0 };
+      });
+      let wakes = 0;
+      const recent: number[] = [];
+      const step = { n: 0 };
+      for (let pick = 0; pick < 3 * bound; pick++) {
+        th.forEach((s, i) => {
+          if (s.wakeAt !== pick) return;
+          s.wakeAt = -1;
+          s.since = pick - 1;
+          p.enqueue(threadId(i), "wake");
+          wakes++;
+        });
+        const t = p.pickNext();
+        if (t === null) throw new Error(`pickNext() returned null with ${nLong} CPU-bound threads ready`);
+        const me = th[t];
+        if (me === undefined || me.wakeAt >= 0)
+          throw new Error(
+            `pickNext() returned tid=${t}, which is ${me === undefined ? "not one of the law's threads" : "asleep"}`,
+          );
+        me.since = pick;
+        me.picked = true;
+        remember(recent, t);
+        th.forEach((s, i) => {
+          if (s.wakeAt >= 0 || pick - s.since < bound) return;
+          const who = i < nLong ? `long-lived thread ${i}` : `sleeper ${i}`;
+          const what = s.picked
+            ? `was not picked again for ${bound} picks (picks ${s.since + 1}..${pick}) after its pick ${s.since}`
+            : `was never picked in the first ${bound} picks`;
+          throw new Error(
+            `${who} ${what} while it stayed ready and sleepers woke ${wakes} times (${nLong} long-lived, ${n - nLong} sleepers; the last ${recent.length} picks chose threads ${recent.join(" ")}): a starvation-free policy must pick every ready thread within every ${bound} picks, however often others wake`,
+          );
+        });
+        if (me.left < 0) {
+          cpuBoundTurn(p, t, tickSizes, step);
+          continue;
+        }
+        let preempted = false;
+        while (me.left > 0 && !preempted) {
+          me.left--;
+          preempted = p.tick(t, 1);
+        }
+        if (me.left > 0) {
+          p.enqueue(t, "preempted");
+          continue;
+        }
+        p.descheduled(t);
+        me.wakeAt = pick + 1 + sleepLengths[me.bursts % sleepLengths.length]!;
+        me.bursts++;
+        me.left = burstLengths[me.bursts % burstLengths.length]!;
       }
     },
   );
