@@ -42,23 +42,18 @@
  * newline from the console itself (Linux's `n_tty` echoes only `^C` and leaves the newline to
  * the program, as bash prints one): the example's shell relies on it.
  *
- * Non-canonical input (POSIX 11.1.7): MIN > 0, TIME = 0 — a read waits until MIN bytes (or as
- * many as it asked for, if fewer) are there, then returns all it can take; MIN = 0, TIME = 0 — a
- * read returns at once, with 0 bytes if none. TIME's inter-byte and read timers are not modelled:
- * TIME is stored and reported, and a read behaves as if the timer never ran out first — with
- * MIN > 0 as TIME = 0, with MIN = 0 it waits for one byte. Why there is no clean way today:
- * (1) a `CharDevice` (kernel `FileOperations`) read is told only how many bytes it may return and
- * answers bytes, end of file, or "wait"; it sees no clock, and a woken read is a new call (the
- * trap restarts), so the driver cannot tell when this read, or the byte that started its
- * inter-byte timer, began; (2) the kernel's timed waits are the sleep timer of `nanosleep`, whose
- * expiry ends the call with 0 (`Kernel`'s tick, `runTimers`), and futex deadlines — a thread has
- * one wait record, and a wait on a list (read, pipe, waitpid) has no deadline whose expiry would
- * take it off the list and run the read again. Modelling TIME needs both: a timed list wait in
- * the kernel, and a read told the simulated time and when the call first began (kept across
- * restarts, as a blocked write's progress is). Turning ICANON off makes every byte received,
- * complete lines and the partial one, readable at once; turning it back on makes the bytes not
- * read one line, readable at once even without a newline (Linux's `n_tty_set_termios` marks the
- * last unread byte as a line's end).
+ * Non-canonical input (POSIX 11.1.7), the four MIN/TIME cases (`readRaw`): MIN > 0, TIME = 0 —
+ * a read waits until MIN bytes (or as many as it asked for, if fewer) are there; MIN = 0, TIME = 0
+ * — it returns at once, 0 bytes if none; MIN = 0, TIME > 0 — it returns at the first byte, or
+ * with 0 bytes once TIME tenths of a second have passed since it began (the read timer); MIN > 0,
+ * TIME > 0 — it waits for MIN bytes, but once a byte is there it returns what it has when TIME
+ * passes with no new byte (the inter-byte timer). Time is the simulated clock (cycles at the
+ * nominal 1 GHz, {@link TIME_UNIT_CYCLES} per tenth): the kernel tells a read the time and when
+ * it began, and a read that waits with a timer running is parked until its deadline
+ * (`readDeadline`, the kernel's `blockUntil`), so a timer runs out even with no input. Turning
+ * ICANON off makes every byte received, complete lines and the partial one, readable at once;
+ * turning it back on makes the bytes not read one line, readable at once even without a newline
+ * (Linux's `n_tty_set_termios` marks the last unread byte as a line's end).
  *
  * Job control (POSIX 11.1.9): the kernel's `posix/tty.ts` keeps the session and the foreground
  * group, sends SIGTTIN to a background reader and, with TOSTOP set in `c_lflag`, SIGTTOU to a
@@ -101,6 +96,8 @@ import { echoOf, erase } from "./line-edit.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
+/** VTIME's unit, a tenth of a second, in cycles at the machine's nominal 1 GHz (as printk stamps time). */
+export const TIME_UNIT_CYCLES = 100_000_000;
 /** The default EOF character of canonical mode, ^D (`c_cc[VEOF]` as a terminal starts). */
 export const VEOF = 0x04;
 /** The default interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
@@ -183,6 +180,11 @@ export interface SerialConsoleOptions {
    * through. Programs change it with tcsetattr.
    */
   readonly tostop?: boolean;
+  /**
+   * The simulated time in cycles, read when a byte arrives (VTIME's inter-byte timer counts from
+   * it). Default: the connected kernel's clock (0 before {@link SerialConsole.connect}).
+   */
+  readonly clock?: () => number;
 }
 
 /**
@@ -217,6 +219,10 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
   private midLine = false;
+  /** When the last byte was received (cycles): a non-canonical read's inter-byte timer counts from it. */
+  private lastByteAt = 0;
+  /** The simulated time (cycles) now. */
+  private readonly clock: () => number;
   /** A byte after LNEXT (canonical mode, IEXTEN) is taken literally: the next byte received. */
   private literalNext = false;
   /** The output column the cursor is at (Linux's `ldata->column`), for erasing TABs. */
@@ -230,6 +236,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
 
   constructor(options: SerialConsoleOptions) {
     this.sink = options.sink;
+    this.clock = options.clock ?? (() => this.kernel?.now ?? 0);
     this.tty.termios.setLocal(LocalMode.ECHO, options.echo ?? true);
     this.tty.tostop = options.tostop ?? false;
     this.tty.driver = this;
@@ -288,6 +295,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
    * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
   private receiveByte(b: number): boolean {
+    this.lastByteAt = this.clock();
     if (this.literalNext) {
       this.literalNext = false;
       return this.receiveOrdinary(b, false);
@@ -441,11 +449,11 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /** @inheritdoc */
-  read(max: number): Uint8Array | null {
+  read(max: number, now = 0, since = now): Uint8Array | null {
     // A read of 0 bytes returns 0 at once and consumes nothing, not even a pending ^D's end of
     // file (POSIX read: "if nbyte is zero, read() ... shall return zero and have no other results").
     if (max === 0) return new Uint8Array(0);
-    if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max);
+    if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max, now, since);
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
     if (line.length <= max || line.length === 0) {
@@ -457,19 +465,44 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /**
-   * A non-canonical read (POSIX 11.1.7, TIME not modelled: see the banner): wait for
-   * min(MIN, max) bytes — at least one when MIN = 0 and TIME > 0, none when both are 0 — then
-   * take up to `max`. After a hang-up whatever is there goes at once, 0 bytes being end of file.
+   * A non-canonical read (POSIX 11.1.7) at time `now` of a read that began at `since`:
+   * - MIN > 0, TIME = 0: wait for min(MIN, max) bytes;
+   * - MIN = 0, TIME = 0: return at once, 0 bytes if none (a poll);
+   * - MIN = 0, TIME > 0: return as soon as a byte is there, or 0 bytes once TIME has passed since
+   *   the read began (the read timer);
+   * - MIN > 0, TIME > 0: wait for min(MIN, max) bytes, but once a byte is there return what is
+   *   there when TIME passes with no new byte (the inter-byte timer, started by the first byte;
+   *   bytes already there when the read began count from its start, as Linux's `n_tty_read`).
+   * Then take up to `max`. After a hang-up whatever is there goes at once, 0 bytes being end of file.
    */
-  private readRaw(max: number): Uint8Array | null {
+  private readRaw(max: number, now: number, since: number): Uint8Array | null {
     const cc = this.tty.termios.cc;
     const vmin = cc[Cc.VMIN]!;
-    const wanted = Math.min(vmin === 0 ? (cc[Cc.VTIME]! > 0 ? 1 : 0) : vmin, max);
-    if (this.partial.length < wanted && !this.hungUp) return null;
-    const n = Math.min(max, this.partial.length);
+    const time = cc[Cc.VTIME]! * TIME_UNIT_CYCLES;
+    const there = this.partial.length;
+    const wanted = Math.min(vmin === 0 && time > 0 ? 1 : vmin, max); // MIN 0 with a timer: one byte
+    let ready = this.hungUp || there >= wanted;
+    if (!ready && time > 0 && vmin === 0) ready = now >= since + time;
+    if (!ready && time > 0 && there > 0) ready = now >= Math.max(this.lastByteAt, since) + time;
+    if (!ready) return null;
+    const n = Math.min(max, there);
     const out = Uint8Array.from(this.partial.slice(0, n));
     this.partial = this.partial.slice(n);
     return out;
+  }
+
+  /**
+   * When a non-canonical read that waits must run again though no byte came (kernel
+   * `FileOperations.readDeadline`): the end of its read timer (MIN = 0) or of its inter-byte timer
+   * (MIN > 0, a byte there); +Infinity when no timer runs (canonical mode, TIME = 0, or MIN > 0
+   * with no byte yet).
+   */
+  readDeadline(_now: number, since: number): number {
+    const m = this.tty.termios;
+    const time = m.cc[Cc.VTIME]! * TIME_UNIT_CYCLES;
+    if (m.local(LocalMode.ICANON) || time === 0) return Number.POSITIVE_INFINITY;
+    if (m.cc[Cc.VMIN] === 0) return since + time;
+    return this.partial.length === 0 ? Number.POSITIVE_INFINITY : Math.max(this.lastByteAt, since) + time;
   }
 
   /** @inheritdoc */

@@ -25,6 +25,7 @@ import {
   StatusFlags,
   posixStubs as sys,
   type UserCode,
+  type Waiter,
   Whence,
 } from "../src/index.js";
 
@@ -338,5 +339,68 @@ describe("fcntl F_DUPFD and F_DUPFD_CLOEXEC (POSIX fcntl; Linux's f_dupfd)", () 
     });
     expect(status).toBe(0);
     expect(counted.releases).toBe(1);
+  });
+});
+
+/** A file whose read times out: nothing to read until `data` is set; a read waits at most `wait` cycles from its start. */
+class Timed implements FileOperations {
+  readonly kind = "timed";
+  readonly list: Waiter[] = [];
+  data: Uint8Array | null = null;
+  readonly calls: [number, number][] = [];
+  constructor(readonly wait: number) {}
+  read = (_max: number, now = 0, since = 0): Uint8Array | null => {
+    this.calls.push([now, since]);
+    if (this.data !== null) return this.data;
+    return now >= since + this.wait ? new Uint8Array(0) : null;
+  };
+  readDeadline = (_now: number, since: number): number => since + this.wait;
+  write = (): number => -Errno.EBADF;
+  waiters = (): Waiter[] => this.list;
+  stat = (): FileStat => ({ mode: FileType.S_IFCHR, size: 0, ino: 0, nlink: 1 });
+}
+
+describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIME)", () => {
+  it("runs again at its deadline, told the time and when it began, and returns what the file then says", () => {
+    const timed = new Timed(50_000);
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const r = yield* libc.read(3, 10);
+        return typeof r !== "number" && r.length === 0 ? 0 : 1; // the file's answer at the deadline
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const p = k.boot("init");
+    p.files.install(new OpenFile(timed, FileMode.READ));
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status).toBe(0);
+    expect(timed.calls.length).toBe(2); // the first call, and the one at the deadline
+    const [[now0, since0], [now1, since1]] = timed.calls as [[number, number], [number, number]];
+    expect(since1).toBe(since0); // the same read, run again
+    expect(now0).toBe(since0);
+    expect(now1).toBeGreaterThanOrEqual(since0 + 50_000);
+    expect(timed.list).toEqual([]); // off the list
+    expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY); // nothing left armed
+  });
+
+  it("a wake before the deadline disarms its timer: the read returns the data, and nothing fires later", () => {
+    const timed = new Timed(10_000_000);
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const r = yield* libc.read(3, 10);
+        return typeof r !== "number" && r.length === 2 ? 0 : 1;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const p = k.boot("init");
+    p.files.install(new OpenFile(timed, FileMode.READ));
+    expect(k.run({ stopWhenIdle: true, maxCycles: 1e6 }).outcome).not.toBe("all-exited");
+    timed.data = Uint8Array.of(1, 2);
+    for (const w of timed.list.splice(0)) w.wakeToRetry();
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status).toBe(0);
+    expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
   });
 });

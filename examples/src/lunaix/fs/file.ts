@@ -106,11 +106,11 @@ export class VfsFile implements FileOperations {
    * Read up to `max` bytes at the offset and advance it. Returns the bytes (empty at end of file),
    * `null` when a device asks the caller to wait, or -errno.
    */
-  read(max: number): Uint8Array | null | number {
+  read(max: number, now = 0, since = now): Uint8Array | null | number {
     if (!this.readable) return -Errno.EBADF;
     const n = this.inode;
     if (n.kind === "dir") return -Errno.EISDIR;
-    if (n.kind === "char") return n.device!.read(max);
+    if (n.kind === "char") return n.device!.read(max, now, since);
     if (n.kind === "exec") return -Errno.EACCES; // no bytes behind a program image
     const out = this.fs.readAt(n, this.offset, max);
     this.offset += out.length;
@@ -140,6 +140,15 @@ export class VfsFile implements FileOperations {
   stat(): FileStat {
     const n = this.inode;
     return { mode: MODE_OF[n.kind], size: n.kind === "file" ? n.size : 0, ino: n.ino, nlink: n.links };
+  }
+
+  /**
+   * A device read that must wait runs again at its driver's deadline (a terminal's VTIME), if it
+   * has one; anything else waits for a waker only.
+   */
+  readDeadline(now: number, since: number): number {
+    const d = this.inode.kind === "char" ? this.inode.device : null;
+    return d?.readDeadline?.(now, since) ?? Number.POSITIVE_INFINITY;
   }
 
   /** A device's readers wait on its driver's list; nothing else waits (writes are never short but at ENOSPC). */

@@ -362,7 +362,7 @@ export class Kernel implements Waker {
       any = true;
       const s = t.runState;
       if (s !== "blocked" && s !== "suspended") return false;
-      if (t.wait?.on === "sleep") return false;
+      if (t.wait?.on === "sleep" || this.sched.timers.has(t.schedId)) return false; // a timed read too
       if (t.ipcSlot >= 0 && this.ipc.deadline[t.ipcSlot] !== Number.POSITIVE_INFINITY) return false;
     }
     return any;
@@ -432,9 +432,17 @@ export class Kernel implements Waker {
     if (this.sched.timers.nextDeadline() <= now) {
       for (const tid of this.sched.runTimers()) {
         const t = this.threads.get(tid)!;
+        const w = t.wait;
         t.wait = null;
-        t.resume = 0;
-        t.regs.rax = 0;
+        if (w?.timedOut !== undefined) {
+          // A wait with a deadline (blockUntil): off its list, and the call runs again to see
+          // that its time is up (a terminal read's VTIME).
+          w.timedOut();
+          t.retry = w.restart;
+        } else {
+          t.resume = 0; // a sleep: nanosleep returns 0
+          t.regs.rax = 0;
+        }
         // A stop leaves a sleep on its timer (posix/generate.ts); one that ends while the process
         // is stopped completes but stays off the CPUs until SIGCONT, as wakeThread does.
         if (t.process.stopped) this.sched.suspend(t.schedId);
@@ -641,6 +649,27 @@ export class Kernel implements Waker {
       throw new KernelStateError(`block(tid=${t.tid}): thread is ${t.runState}, not running`);
     const c = this.cpus[t.cpu]!;
     this.sched.block(t.schedId, { kind: "wait-queue", on: wait.on });
+    t.wait = wait;
+    this.switchOut(c, t);
+    return SYSCALL_BLOCKED;
+  }
+
+  /**
+   * Park the running thread `t` as {@link Kernel.block} does, until it is woken or the clock
+   * reaches `deadline` (cycles), whichever comes first: at the deadline `wait.timedOut` runs (it
+   * takes the wait off its list) and the call runs again. A wake first disarms the timer.
+   * @throws KernelStateError when `t` is not running.
+   */
+  blockUntil(t: Thread, wait: WaitRecord & { readonly timedOut: () => void }, deadline: number): number {
+    if (t.runState !== "running")
+      throw new KernelStateError(`blockUntil(tid=${t.tid}): thread is ${t.runState}, not running`);
+    const c = this.cpus[t.cpu]!;
+    const id = t.schedId;
+    const timers = this.sched.timers;
+    timers.arm(id, Math.max(deadline, this.nowCycles));
+    this.sched.block(id, { kind: "wait-queue", on: wait.on }, () => {
+      if (timers.has(id)) timers.cancel(id);
+    });
     t.wait = wait;
     this.switchOut(c, t);
     return SYSCALL_BLOCKED;

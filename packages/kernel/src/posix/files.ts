@@ -120,8 +120,18 @@ export interface FileOperations {
   /**
    * Read up to `max` bytes (`max` ≥ 0) at the file's position. Returns the bytes (empty at end of
    * file), `null` when the caller must wait on `waiters("read")`, or `-errno`.
+   * @param now the simulated time of this call, in cycles (the kernel passes it; a file that does
+   *   not time its reads ignores it).
+   * @param since when this read first began, in cycles: a read that waited runs again with the
+   *   same `since` (a terminal's VTIME read timer counts from it).
    */
-  read(max: number): Uint8Array | number | null;
+  read(max: number, now?: number, since?: number): Uint8Array | number | null;
+  /**
+   * For a read that must wait (`read` returned null with this `now` and `since`): the time at
+   * which it should run again even if nothing wakes it (a terminal's VTIME), or +Infinity (the
+   * default when absent): wait for a waker only.
+   */
+  readDeadline?(now: number, since: number): number;
   /**
    * Write `bytes`. Returns the count taken (possibly fewer: the kernel then waits on
    * `waiters("write")` for room, or returns a short count when there is no such list), `null`

@@ -150,6 +150,11 @@ class ListWait implements Waiter, WaitRecord {
     const i = this.list.indexOf(this);
     if (i >= 0) this.list.splice(i, 1);
   }
+
+  /** A timed wait's deadline passed (`Kernel.blockUntil`): off the list; the call runs again. */
+  timedOut(): void {
+    this.cancel();
+  }
 }
 
 /** Park `t` on `list` until a waker calls back; the call restarts (`restart`: the trap to run again). */
@@ -236,7 +241,9 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
       // bad buffer is EFAULT (or a short count) before anything is consumed.
       const room = writablePrefix(t.process.vm, buf, count);
       if (room === 0 && count > 0) return endRead(t, -Errno.EFAULT);
-      const data = f.ops.read(room);
+      const now = k.now;
+      if (t.ioSince < 0) t.ioSince = now;
+      const data = f.ops.read(room, now, t.ioSince);
       if (data === null) {
         const q = f.ops.waiters?.("read");
         // O_NONBLOCK: "would block" is EAGAIN at once (POSIX read), as for a file with no wait list.
@@ -247,7 +254,11 @@ export function posixPersonality(k: Kernel): SyscallDispatcher<Thread, typeof po
           f.get();
           t.ioFile = f;
         }
-        return waitOn(k, t, q, `${f.kind} read`);
+        const deadline = f.ops.readDeadline?.(now, t.ioSince) ?? Number.POSITIVE_INFINITY;
+        if (deadline === Number.POSITIVE_INFINITY) return waitOn(k, t, q, `${f.kind} read`);
+        const w = new ListWait(k, t, q, `${f.kind} read`, k.currentTrap);
+        q.push(w);
+        return k.blockUntil(t, w, deadline);
       }
       if (typeof data === "number") return endRead(t, data);
       return endRead(t, copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT);

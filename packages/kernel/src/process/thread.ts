@@ -78,6 +78,11 @@ export interface WaitRecord {
   /** Whether a signal may interrupt the wait (EINTR). */
   readonly interruptible: boolean;
   /**
+   * For a wait with a deadline (`Kernel.blockUntil`): its time ran out — take it off what it waits
+   * on; the call then runs again (`restart`).
+   */
+  readonly timedOut?: () => void;
+  /**
    * For waits ended by the ipc layer (futex, endpoint): runs at the wake, in kernel context, and
    * gives the call's result (`undefined`: execute the trap again). Default: Ok → 0, else EINTR/ETIMEDOUT.
    */
@@ -148,10 +153,16 @@ export class Thread extends KernelObject {
    * reader or writer. Null when no read or write waits.
    */
   ioFile: OpenFile | null = null;
+  /**
+   * When the read under way first began (cycles), kept while it waits and runs again, so that a
+   * file can time it (a terminal's VTIME, `FileOperations.read`); -1 when no read is under way.
+   */
+  ioSince = -1;
 
   /** The read or write under way, if any, is over: no progress kept, its file reference dropped. */
   endIo(): void {
     this.ioProgress = 0;
+    this.ioSince = -1;
     const f = this.ioFile;
     if (f === null) return;
     this.ioFile = null;
