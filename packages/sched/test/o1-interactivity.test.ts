@@ -38,12 +38,16 @@ describe("O(1) interactivity: Linux 2.6's rules, worked numbers", () => {
     expect(effectivePrio(100, 1000, 1000)).toBe(100); // 95 clamped to MAX_RT_PRIO
   });
 
-  it("DELTA divides toward zero as C does, and INTERACTIVE_SLEEP is the just-interactive sleep_avg", () => {
-    expect([-20, -10, -5, 0, 5, 19].map(interactiveDelta)).toEqual([-3, 0, 1, 2, 3, 6]);
-    expect([-20, 0, 19].map((n) => interactiveSleep(n, 1))).toEqual([299, 799, 1199]);
+  it("DELTA is 2.6.17+'s SCALE(nice + 20, 40, MAX_BONUS) − 5 + 2 (rounds down, not toward zero), and INTERACTIVE_SLEEP is the just-interactive sleep_avg", () => {
+    // Linux's own table (sched.c): TASK_INTERACTIVE(−10) holds for 7 of the 11 bonuses −5..+5,
+    // i.e. bonus ≥ −1, DELTA −1. Dividing nice × 10 / 40 toward zero (before 2.6.17) gave 0.
+    expect([-20, -10, -5, -4, -1, 0, 5, 10, 19].map(interactiveDelta)).toEqual([-3, -1, 0, 1, 1, 2, 3, 4, 6]);
+    expect([-20, -10, -1, 0, 19].map((n) => interactiveSleep(n, 1))).toEqual([299, 499, 699, 799, 1199]);
     expect(isInteractive(118, 120)).toBe(true);
     expect(isInteractive(119, 120)).toBe(false);
-    expect(isInteractive(115 - 5, 115)).toBe(true); // nice −5 needs bonus ≥ 1
+    expect(isInteractive(115, 115)).toBe(true); // nice −5 needs bonus ≥ 0
+    expect(isInteractive(116, 115)).toBe(false);
+    expect(isInteractive(118, 119)).toBe(true); // nice −1 needs bonus ≥ 1, as nice −4
     expect(isInteractive(134, 139)).toBe(false); // nice 19: never, even at bonus +5
   });
 

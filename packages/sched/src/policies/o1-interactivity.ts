@@ -32,9 +32,9 @@
  *   sleep_avg 500 ms it falls to 100 ms (bonus −4) after 500 + 400 + 300 + 200 = 1400 ms of CPU
  *   and to bonus −5 one millisecond later.
  *
- * TASK_INTERACTIVE(p) is prio ≤ static_prio − DELTA(p), DELTA = nice × MAX_BONUS / 40 (C integer
- * division, toward zero) + INTERACTIVE_DELTA (2): nice −20 needs bonus ≥ −3, nice 0 needs +2,
- * nice 19 would need +6 and is never interactive.
+ * TASK_INTERACTIVE(p) is prio ≤ static_prio − DELTA(p), DELTA = ⌊(nice + 20) × MAX_BONUS / 40⌋ −
+ * 5 + INTERACTIVE_DELTA (2): nice −20 needs bonus ≥ −3, nice −10 ≥ −1, nice 0 needs +2, nice 19
+ * would need +6 and is never interactive (Linux's table in `sched.c` above TASK_INTERACTIVE).
  *
  * Related: `o1.ts` (where these apply: wake, pick, tick, slice expiry), Linux 2.6.17
  * `kernel/sched.c` (`effective_prio`, `recalc_task_prio`, `scheduler_tick`, `schedule`).
@@ -77,11 +77,15 @@ export function effectivePrio(staticPrio: number, sleepAvg: Cycles, maxSleepAvg:
 }
 
 /**
- * Linux 2.6's DELTA(p) = SCALE(nice, 40, MAX_BONUS) + INTERACTIVE_DELTA, with C's division
- * toward zero: nice −20 → −3, −5 → 1 (−50/40 = −1), 0 → 2, 19 → 6.
+ * Linux 2.6.17+'s DELTA(p) = SCALE(nice + 20, 40, MAX_BONUS) − 20 × MAX_BONUS / 40 +
+ * INTERACTIVE_DELTA: the nice value is shifted to 0..39 before C's integer division, so the
+ * quotient rounds down rather than toward zero: nice −20 → 0 − 5 + 2 = −3, −10 → 2 − 5 + 2 = −1,
+ * −5 → ⌊150/40⌋ − 3 = 0, −1 → ⌊190/40⌋ − 3 = 1, 0 → 2, 19 → ⌊390/40⌋ − 3 = 6. (Before 2.6.17,
+ * SCALE(nice, 40, MAX_BONUS) divided negative nice values toward zero: −5 → 1, −10 → 0, which
+ * contradicted the kernel's own TASK_INTERACTIVE table; Martin Andersson's fix, LKML 2006-02-27.)
  */
 export function interactiveDelta(nice: number): number {
-  return Math.trunc((nice * O1_MAX_BONUS) / 40) + O1_INTERACTIVE_DELTA;
+  return ((((nice + 20) * O1_MAX_BONUS) / 40) | 0) - (20 * O1_MAX_BONUS) / 40 + O1_INTERACTIVE_DELTA;
 }
 
 /**
@@ -95,7 +99,8 @@ export function isInteractive(prio: number, staticPrio: number): boolean {
 /**
  * Linux 2.6's INTERACTIVE_SLEEP(p) in cycles: MAX_SLEEP_AVG × (MAX_BONUS/2 + DELTA + 1) /
  * MAX_BONUS − 1 jiffy (1 ms). The sleep_avg of a just interactive thread: nice 0 → 799 ms
- * (bonus +2), nice −20 → 299 ms, nice 19 → 1199 ms (more than MAX_SLEEP_AVG: never interactive).
+ * (bonus +2), nice −10 → 499 ms, nice −20 → 299 ms, nice 19 → 1199 ms (more than MAX_SLEEP_AVG:
+ * never interactive).
  */
 export function interactiveSleep(nice: number, msCycles: number): Cycles {
   const ms = (O1_MAX_SLEEP_AVG_MS * (O1_MAX_BONUS / 2 + interactiveDelta(nice) + 1)) / O1_MAX_BONUS - 1;
