@@ -4,11 +4,12 @@
 //
 //   SetModes  tcsetattr as the kernel's setAttributes does it after its checks: TCSAFLUSH discards
 //             the unread input, the new modes replace the old (ISIG, ICANON, ECHO, NOFLSH, ECHOE,
-//             ECHOK, ECHOKE, ECHOCTL, IEXTEN, ICRNL, IGNCR, INLCR, VMIN 0..4, VINTR among ^C ^G ^\
-//             ^D 'a'), the driver hears of it
+//             ECHOK, ECHOKE, ECHOCTL, IEXTEN, ICRNL, IGNCR, INLCR, VMIN 0..4, VTIME 0..2, VINTR
+//             among ^C ^G ^\ ^D 'a'), the driver hears of it
 //   Type      a host burst of at most 16 bytes (one UART FIFO): letters, a space, \n, \r, ^C ^Z ^\
 //             ^D ^G, and the editing characters DEL (ERASE) ^U (KILL) ^W (WERASE) ^V (LNEXT)
-//   Read      a read of 1..8 bytes
+//   Read      a read of 1..8 bytes that began 0..3 half-tenths of a second ago (VTIME's timers)
+//   Tick      the simulated clock moves on by 1..3 half-tenths of a second
 //
 // No TAB is typed: its rub-out depends on the output column, which the model does not keep (the
 // unit tests of line-edit.test.ts check it). The output modes stay Linux's (OPOST, ONLCR); both the
@@ -22,7 +23,10 @@
 import { applyModes, Cc, InputMode, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LineSink, SerialConsole, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
+import { LineSink, SerialConsole, TIME_UNIT_CYCLES, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
+
+/** The clock's step: half a tenth of a second. */
+const HALF = TIME_UNIT_CYCLES / 2;
 
 /** The modes a command sets (the rest of the termios stays as a new terminal has it). */
 interface Modes {
@@ -39,6 +43,7 @@ interface Modes {
   readonly igncr: boolean;
   readonly inlcr: boolean;
   readonly vmin: number;
+  readonly vtime: number;
   readonly vintr: number;
 }
 
@@ -54,11 +59,17 @@ interface Model {
   output: string;
   /** LNEXT was typed: the next byte is literal. */
   lnext: boolean;
+  /** The simulated time (cycles). */
+  now: number;
+  /** When the last input byte was queued. */
+  lastByteAt: number;
 }
 
 interface Real {
   readonly tty: SerialConsole;
   readonly out: string[];
+  /** The console's clock. */
+  readonly clock: { now: number };
 }
 
 const DEL = 0x7f;
@@ -108,6 +119,7 @@ function modelEdit(m: Model, b: number): void {
 /** A byte that is only input: queued and echoed (a NL mapped from CR as a line break). */
 function modelOrdinary(m: Model, b: number, mappedNewline: boolean): void {
   m.pending.push(b);
+  m.lastByteAt = m.now;
   if (m.modes.echo) m.output += b === 0x0a && mappedNewline ? "\n" : shown(m, b);
 }
 
@@ -161,12 +173,21 @@ function modelReceive(m: Model, typed: number): void {
   modelOrdinary(m, b, false);
 }
 
-/** A read of `max` bytes: the bytes, or null when the reader would wait. */
-function modelRead(m: Model, max: number): number[] | null {
+/**
+ * A read of `max` bytes begun at `since`: the bytes, or null when the reader would wait. POSIX
+ * 11.1.7: MIN 0 TIME 0 polls; MIN 0 TIME t waits for one byte or t from the read's start; MIN m
+ * waits for min(m, max) bytes, and with TIME t, once a byte is there, for t without a new one.
+ */
+function modelRead(m: Model, max: number, since: number): number[] | null {
   if (!m.modes.icanon) {
-    const wanted = Math.min(m.modes.vmin, max); // TIME is 0 throughout
-    if (m.pending.length < wanted) return null;
-    return m.pending.splice(0, Math.min(max, m.pending.length));
+    const { vmin } = m.modes;
+    const t = m.modes.vtime * TIME_UNIT_CYCLES;
+    const n = m.pending.length;
+    const enough = n >= Math.min(vmin === 0 && t > 0 ? 1 : vmin, max);
+    const readTimerOut = t > 0 && vmin === 0 && m.now >= since + t;
+    const interByteOut = t > 0 && n > 0 && m.now >= Math.max(m.lastByteAt, since) + t;
+    if (!enough && !readTimerOut && !interByteOut) return null;
+    return m.pending.splice(0, Math.min(max, n));
   }
   const line = m.lines[0];
   if (line === undefined) return null;
@@ -216,6 +237,7 @@ class SetModes implements fc.Command<Model, Real> {
     iflag(InputMode.IGNCR, this.modes.igncr);
     iflag(InputMode.INLCR, this.modes.inlcr);
     t.cc[Cc.VMIN] = this.modes.vmin;
+    t.cc[Cc.VTIME] = this.modes.vtime;
     t.cc[Cc.VINTR] = this.modes.vintr;
     // The kernel's setAttributes, past its background and fault checks.
     applyModes(r.tty.tty, t, this.flush ? TcsaAction.TCSAFLUSH : TcsaAction.TCSANOW);
@@ -257,7 +279,7 @@ class SetModes implements fc.Command<Model, Real> {
       f(s.igncr, "igncr"),
       f(s.inlcr, "inlcr"),
     ];
-    return `tcsetattr(${this.flush ? "TCSAFLUSH" : "TCSANOW"}, ${flags.join(" ")} min ${s.vmin} intr 0x${s.vintr.toString(16)})`;
+    return `tcsetattr(${this.flush ? "TCSAFLUSH" : "TCSANOW"}, ${flags.join(" ")} min ${s.vmin} time ${s.vtime} intr 0x${s.vintr.toString(16)})`;
   }
 }
 
@@ -277,18 +299,37 @@ class Type implements fc.Command<Model, Real> {
 }
 
 class Read implements fc.Command<Model, Real> {
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly began: number,
+  ) {}
   check(): boolean {
     return true;
   }
   run(m: Model, r: Real): void {
-    const got = r.tty.read(this.max);
-    const want = modelRead(m, this.max);
+    const since = Math.max(0, m.now - this.began * HALF);
+    const got = r.tty.read(this.max, r.clock.now, since);
+    const want = modelRead(m, this.max, since);
     expect(got === null ? null : [...got]).toEqual(want);
     agree(m, r);
   }
   toString(): string {
-    return `read(${this.max})`;
+    return `read(${this.max}, began ${this.began}/20 s ago)`;
+  }
+}
+
+class Tick implements fc.Command<Model, Real> {
+  constructor(readonly halves: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    m.now += this.halves * HALF;
+    r.clock.now += this.halves * HALF;
+    agree(m, r);
+  }
+  toString(): string {
+    return `tick(${this.halves}/20 s)`;
   }
 }
 
@@ -329,6 +370,7 @@ const modesArb: fc.Arbitrary<Modes> = fc.record({
   igncr: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
   inlcr: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
   vmin: fc.integer({ min: 0, max: 4 }),
+  vtime: fc.integer({ min: 0, max: 2 }),
   vintr: fc.constantFrom(...INTR_CHOICES),
 });
 
@@ -347,7 +389,8 @@ const commands = [
       { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 2 },
       { arbitrary: fc.integer({ min: 1, max: 8 }), weight: 1 },
     )
-    .map((n) => new Read(n)),
+    .chain((n) => fc.integer({ min: 0, max: 3 }).map((began) => new Read(n, began))),
+  fc.integer({ min: 1, max: 3 }).map((h) => new Tick(h)),
 ];
 
 describe("SerialConsole against a model of its line discipline", () => {
@@ -379,7 +422,8 @@ describe("SerialConsole against a model of its line discipline", () => {
       fc.property(fc.commands(commands, { maxCommands: 40 }), (cmds) => {
         const setup = () => {
           const out: string[] = [];
-          const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
+          const clock = { now: 0 };
+          const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)), clock: () => clock.now });
           const d = new Termios(); // the console starts as stty sane
           const model: Model = {
             modes: {
@@ -396,6 +440,7 @@ describe("SerialConsole against a model of its line discipline", () => {
               igncr: (d.iflag & InputMode.IGNCR) !== 0,
               inlcr: (d.iflag & InputMode.INLCR) !== 0,
               vmin: d.cc[Cc.VMIN]!,
+              vtime: d.cc[Cc.VTIME]!,
               vintr: d.cc[Cc.VINTR]!,
             },
             lines: [],
@@ -403,8 +448,10 @@ describe("SerialConsole against a model of its line discipline", () => {
             signals: [],
             output: "",
             lnext: false,
+            now: 0,
+            lastByteAt: 0,
           };
-          return { model, real: { tty, out } };
+          return { model, real: { tty, out, clock } };
         };
         fc.modelRun(setup, cmds);
       }),

@@ -1,7 +1,7 @@
 // Non-canonical reads with VTIME (POSIX 11.1.7, the four MIN/TIME cases; Linux's n_tty_read), on
 // the serial console with a clock of the test's own, then through the kernel's timed read wait
 // (FileOperations.readDeadline → Kernel.blockUntil) at the shell's prompt.
-import { applyModes, Cc, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
+import { applyModes, Cc, InputMode, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
 import { LineSink, SerialConsole, TIME_UNIT_CYCLES } from "../src/lunaix/serial.js";
 import { session } from "./session.js";
@@ -62,6 +62,21 @@ describe("VTIME: the four MIN/TIME cases", () => {
     expect(tty.read(10, 50 * T, 50 * T)).toBeNull(); // "z" arrived long before; the timer starts now
     expect(tty.readDeadline(50 * T, 50 * T)).toBe(51 * T);
     expect(text(tty.read(10, 51 * T, 50 * T))).toBe("z");
+  });
+
+  it("only a byte queued restarts the inter-byte timer: an ISIG character kept out by NOFLSH, or a CR that IGNCR drops, does not", () => {
+    const { tty, type } = raw(2, 1);
+    const m = new Termios();
+    m.assign(tty.tty.termios);
+    m.setLocal(LocalMode.NOFLSH, true);
+    m.iflag |= InputMode.IGNCR;
+    applyModes(tty.tty, m, TcsaAction.TCSANOW);
+    type("a", 0);
+    type("\x03", 0.5 * T); // SIGINT (no kernel connected), the input kept
+    type("\r", 0.7 * T);
+    expect(tty.readDeadline(T, 0)).toBe(T);
+    expect(text(tty.read(10, T, 0))).toBe("a");
+    expect(tty.signalsIn).toBe(1);
   });
 
   it("canonical mode ignores TIME: no deadline", () => {

@@ -219,7 +219,10 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private hungUp = false;
   /** The last byte written was not a newline (a prompt, a partial write). */
   private midLine = false;
-  /** When the last byte was received (cycles): a non-canonical read's inter-byte timer counts from it. */
+  /**
+   * When the last input byte was queued (cycles): a non-canonical read's inter-byte timer counts
+   * from it. An ISIG character or a CR that IGNCR drops queues nothing and restarts no timer.
+   */
   private lastByteAt = 0;
   /** The simulated time (cycles) now. */
   private readonly clock: () => number;
@@ -295,7 +298,6 @@ export class SerialConsole implements CharDevice, TerminalDriver {
    * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
   private receiveByte(b: number): boolean {
-    this.lastByteAt = this.clock();
     if (this.literalNext) {
       this.literalNext = false;
       return this.receiveOrdinary(b, false);
@@ -340,6 +342,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
       this.write(Uint8Array.from(b === 0x0a && newlineRaw ? [0x0a] : echoOf(b, m)));
     } else if (b === 0x0a) this.midLine = false; // the host's terminal showed it
     this.partial.push(b);
+    this.lastByteAt = this.clock(); // a byte queued restarts the inter-byte timer (n_tty_read)
     return !m.local(LocalMode.ICANON);
   }
 
