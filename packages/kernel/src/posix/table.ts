@@ -103,7 +103,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). The console has no input and returns 0. A read of the caller's controlling terminal from a background process group sends SIGTTIN to the group and runs again after it (POSIX 11.1.4): the group stops, and reads once it is continued in the foreground.",
+    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). A file may also give a waiting read a deadline (FileOperations.readDeadline: a terminal's VTIME), when it runs again though nothing woke it. The console has no input and returns 0. A read of the caller's controlling terminal from a background process group sends SIGTTIN to the group and runs again after it (POSIX 11.1.4): the group stops, and reads once it is continued in the foreground.",
     errors: {
       EBADF: "fd not open for reading",
       EFAULT:
