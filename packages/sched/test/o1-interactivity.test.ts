@@ -13,6 +13,7 @@ import {
   runQueueCredit,
   simulate,
   threadId,
+  timesliceGranularity,
 } from "../src/index.js";
 
 const T0 = threadId(0);
@@ -135,11 +136,14 @@ describe("O(1) interactivity in the policy", () => {
 
   it("an interactive thread whose slice runs out stays in the active array until its bonus falls under +2", () => {
     // 0 sleeps 2000 ms: sleep_avg 799, prio 118 (TASK_INTERACTIVE for nice 0: prio ≤ 118). Hog 1
-    // (sleep_avg 0, prio 125) waits. 0 has 99 ms of its slice left, then 100 ms slices; each
-    // cycle costs 1/7 of sleep_avg, 1/6 below 700. At its expiries after 99, 199, …, 599 cycles
-    // its sleep_avg is still ≥ 700 (bonus +2): back to the active array, 6 times; at 699 cycles
-    // it is 699 (bonus +1, prio 119): expired, and hog 1 runs at last, at cycle 2001 + 699.
-    const o = new O1Policy();
+    // (sleep_avg 0, prio 125) waits. 0 has 99 ms of its slice left, then 100 ms slices. As in
+    // Linux 2.6.17+, scheduler_tick recomputes the prio at expiry from the sleep_avg of the last
+    // schedule(), and schedule() then charges the whole run ÷ the CURRENT_BONUS it had: 799 −
+    // 99/7 = 784.9, then −100/7 a slice: 770.6, 756.3, 742.0, 727.7, 713.4, 699.1. The expiries
+    // after 99, 199, …, 699 cycles see sleep_avg ≥ 700 (bonus +2): back to the active array, 7
+    // times; the one after 799 sees 699.1 (bonus +1, prio 119): expired, and hog 1 runs at last.
+    // (TIMESLICE_GRANULARITY off: with it 0 is also requeued within its slices; see below.)
+    const o = new O1Policy({ timesliceGranularity: false });
     o.admit(T0);
     o.admit(T1);
     o.enqueue(T0, "new");
@@ -164,11 +168,12 @@ describe("O(1) interactivity in the policy", () => {
       [399, 118],
       [499, 118],
       [599, 118],
-      [699, 119],
+      [699, 118],
+      [799, 119],
     ]);
-    expect(o.interactiveRequeues).toBe(6);
-    expect(o.sleepAvg(T0)).toBeCloseTo(699, 0); // 699.02: 799 − 693/7 lands a hair above 700 in floats
-    expect(clock).toBe(2700);
+    expect(o.interactiveRequeues).toBe(7);
+    expect(o.sleepAvg(T0)).toBeCloseTo(799 - 699 / 7 - 100 / 6, 9); // 699 cycles at bonus 7, the last 100 at 6
+    expect(clock).toBe(2800);
     // Without the bonus the same thread expires after its first 99 cycles and hog 1 runs.
     const p = new O1Policy({ interactivity: false });
     p.admit(T0);
@@ -185,24 +190,41 @@ describe("O(1) interactivity in the policy", () => {
     expect(p.interactiveRequeues).toBe(0);
   });
 
-  it("a CPU hog's sleep_avg decays to 0: from neutral (500 ms) its prio worsens 120 → 125 over ~1500 ms of CPU", () => {
+  it("a CPU hog's sleep_avg decays to 0: from neutral (500 ms) its prio worsens 120 → 125 over ~1200 ms of CPU", () => {
     const o = new O1Policy({ initialSleepAvg: 500 });
     o.admit(T0);
     o.enqueue(T0, "new");
     const prios: number[] = [];
-    for (let slice = 0; slice < 16; slice++) {
+    const sleeps: number[] = [];
+    for (let slice = 0; slice < 14; slice++) {
       expect(o.pickNext()).toBe(T0);
       for (let c = 0; c < 99; c++) expect(o.tick(T0, 1)).toBe(false);
       expect(o.tick(T0, 1)).toBe(true); // 100 ms slice; the prio is recomputed at expiry
       prios.push(o.dynamicPrio(T0));
-      o.enqueue(T0, "preempted");
+      o.enqueue(T0, "preempted"); // schedule(): the slice's 100 ms ÷ the bonus it ran with
+      sleeps.push(Math.round(o.sleepAvg(T0) * 100) / 100);
     }
-    // 500 → 480 after the first 100 ms (÷ 5): bonus −1 at once; 400, 300, 200, 100 after 500,
-    // 900, 1200, 1400 ms; 0 after 1500.
-    expect(prios[0]).toBe(121);
-    for (let i = 1; i < prios.length; i++) expect(prios[i]!).toBeGreaterThanOrEqual(prios[i - 1]!);
-    expect(prios.slice(-2)).toEqual([125, 125]);
-    expect(o.sleepAvg(T0)).toBe(0);
+    // The expiry sees the sleep_avg before its slice is charged: 500 → prio 120, then −100/5.
+    expect(prios).toEqual([120, 121, 121, 121, 121, 122, 122, 122, 123, 123, 124, 125, 125, 125]);
+    expect(sleeps).toEqual([480, 455, 430, 405, 380, 346.67, 313.33, 280, 230, 180, 80, 0, 0, 0]);
+  });
+
+  it("sleep_avg is charged at schedule(), not per tick: the same 100 cycles cost the same in ticks of 1 or of 100", () => {
+    const run = (tick: number) => {
+      const o = new O1Policy({ initialSleepAvg: 705 });
+      o.admit(T0);
+      o.enqueue(T0, "new");
+      expect(o.pickNext()).toBe(T0);
+      for (let c = 0; c < 100; c += tick) o.tick(T0, tick);
+      o.enqueue(T0, "preempted");
+      return o.sleepAvg(T0);
+    };
+    // Per-tick decay (what this policy did before) gave 700 − 65/6 = 689.17 for ticks of 1 (bonus 6
+    // from the 36th) and 690.71 for one tick of 100: the result depended on the driver's tick
+    // size. Linux charges the run at the bonus it began with: 705 − 100/7 = 690.71.
+    expect(run(1)).toBeCloseTo(705 - 100 / 7, 9);
+    expect(run(100)).toBeCloseTo(705 - 100 / 7, 9);
+    expect(run(20)).toBeCloseTo(705 - 100 / 7, 9);
   });
 
   it("EXPIRED_STARVING sends an interactive thread to the expired array: the epoch is too old", () => {
@@ -225,7 +247,9 @@ describe("O(1) interactivity in the policy", () => {
       at.push(ran);
       o.enqueue(t, "preempted");
     }
-    expect(at).toEqual([99, 199, 299]);
+    // TIMESLICE_GRANULARITY (bonus 7: 40 ms) also requeues it 40 ms into each slice (used 40 of
+    // 100, 60 left ≥ 40; not at 80, 20 left): alone at prio 118, it is picked again at once.
+    expect(at).toEqual([39, 99, 139, 199, 239, 299]);
     expect(o.interactiveRequeues).toBe(2);
     expect(o.dynamicPrio(T0)).toBe(118); // still interactive: only the starvation test expired it
   });
@@ -268,6 +292,139 @@ describe("O(1) interactivity in the policy", () => {
     expect([b.sleepAvg(T0), b.dynamicPrio(T0)]).toEqual([300, 122]);
     expect(() => b.migrateIn(T0, -1)).toThrow(InvalidArgumentError);
     expect(() => new O1Policy({ initialSleepAvg: 1001 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe("O(1) TIMESLICE_GRANULARITY: equal-priority interactive threads round-robin within their slices", () => {
+  /** Two nice 0 threads with the same sleep_avg, 1-cycle ticks: the (tid, cycles) of each turn. */
+  function turns(options: ConstructorParameters<typeof O1Policy>[0], n: number): Array<[number, number]> {
+    const o = new O1Policy(options);
+    for (const t of [T0, T1]) {
+      o.admit(t);
+      o.enqueue(t, "new");
+    }
+    const out: Array<[number, number]> = [];
+    while (out.length < n) {
+      const t = o.pickNext()!;
+      let c = 1;
+      while (!o.tick(t, 1)) c++;
+      out.push([t, c]);
+      o.enqueue(t, "preempted");
+      o.checkInvariants();
+    }
+    return out;
+  }
+
+  it("TIMESLICE_GRANULARITY's worked numbers: 10 ms × 2^((10 − bonus or 1) − 1) × CPUs", () => {
+    expect([1000, 950, 899, 799, 699, 0].map((s) => timesliceGranularity(s, 1000, 1, 1))).toEqual([
+      10, 10, 20, 40, 80, 5120,
+    ]);
+    expect(timesliceGranularity(799, 1000, 1, 2)).toBe(80);
+    expect(timesliceGranularity(79.9, 100, 0.1, 1)).toBeCloseTo(4, 12);
+  });
+
+  it("bonus 7 (sleep_avg 799, prio 118): turns of 40 and 60 ms instead of whole 100 ms slices", () => {
+    // 40 ms into its slice (60 left ≥ 40) a thread goes behind its peer; at 80 only 20 are left, so
+    // it runs on to the end of its slice and, interactive, is refilled into the active array.
+    expect(turns({ initialSleepAvg: 799 }, 8)).toEqual([
+      [0, 40],
+      [1, 40],
+      [0, 60],
+      [1, 60],
+      [0, 40],
+      [1, 40],
+      [0, 60],
+      [1, 60],
+    ]);
+    // Without it, whole slices.
+    expect(turns({ initialSleepAvg: 799, timesliceGranularity: false }, 4)).toEqual([
+      [0, 100],
+      [1, 100],
+      [0, 100],
+      [1, 100],
+    ]);
+    // On a 2-CPU SMP kernel the granularity is 80 ms: at 80 only 20 are left, so no split.
+    expect(turns({ initialSleepAvg: 799, onlineCpus: 2 }, 4)).toEqual([
+      [0, 100],
+      [1, 100],
+      [0, 100],
+      [1, 100],
+    ]);
+  });
+
+  it("bonus 10: 10 ms turns, ten a slice; a thread that is not interactive (bonus 6 at nice 0) is never split", () => {
+    const t = turns({ initialSleepAvg: 1000 }, 20);
+    expect(t.every(([, c]) => c === 10)).toBe(true);
+    expect(t.map(([tid]) => tid)).toEqual(Array.from({ length: 20 }, (_, i) => i % 2));
+    expect(turns({ initialSleepAvg: 650 }, 4)).toEqual([
+      [0, 100],
+      [1, 100],
+      [0, 100],
+      [1, 100],
+    ]);
+    expect(() => new O1Policy({ onlineCpus: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new O1Policy({ onlineCpus: 1.5 })).toThrow(InvalidArgumentError);
+  });
+
+  it("a thread alone is requeued, refilled and expired exactly where a jiffy-by-jiffy replay of Linux's scheduler_tick and schedule() says", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -20, max: 19 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 200, max: 2500 }),
+        (nice, initialSleepAvg, cpus, jiffies) => {
+          const o = new O1Policy({ initialSleepAvg, onlineCpus: cpus });
+          o.admit(T0, { nice });
+          o.enqueue(T0, "new");
+          expect(o.pickNext()).toBe(T0);
+          // The reference: Linux 2.6.22 for one task at HZ = 1000, 1 cycle = 1 jiffy = 1 ms.
+          const sp = 120 + nice;
+          const slice = o.timeslice(nice);
+          let sa = initialSleepAvg;
+          let prio = effectivePrio(sp, sa, 1000);
+          let ts = slice;
+          let ran = 0;
+          let epoch = 0;
+          const want: string[] = [];
+          const got: string[] = [];
+          for (let now = 1; now <= jiffies; now++) {
+            const schedule = () => {
+              sa = decaySleep(sa, Math.min(ran, 1000), 1000);
+              ran = 0;
+            };
+            ran++;
+            if (--ts === 0) {
+              prio = effectivePrio(sp, sa, 1000);
+              ts = slice;
+              const keep = sa > 0 && isInteractive(prio, sp) && now - epoch < 1000;
+              want.push(`${now}:${keep ? "keep" : "expire"}`);
+              schedule();
+              if (!keep) epoch = now; // the active array is empty: the next pick swaps
+            } else {
+              const g = timesliceGranularity(sa, 1000, 1, cpus);
+              if (sa > 0 && isInteractive(prio, sp) && (slice - ts) % g === 0 && ts >= g) {
+                want.push(`${now}:requeue`);
+                schedule();
+              }
+            }
+            const before = o.interactiveRequeues;
+            const epochs = o.epochs;
+            if (o.tick(T0, 1)) {
+              o.enqueue(T0, "preempted");
+              expect(o.pickNext()).toBe(T0);
+              got.push(
+                `${now}:${o.epochs > epochs ? "expire" : o.interactiveRequeues > before ? "keep" : "requeue"}`,
+              );
+            }
+          }
+          expect(got).toEqual(want);
+          expect(o.sleepAvg(T0)).toBeCloseTo(sa, 6);
+          expect(o.dynamicPrio(T0)).toBe(prio);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 

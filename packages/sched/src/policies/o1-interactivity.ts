@@ -25,12 +25,19 @@
  * - **Waiting on the run queue after a wake** is credited at ON_RUNQUEUE_WEIGHT = 30 % when the
  *   thread is first picked (`schedule()`: delta × 38 / 128, Linux's fixed point for 30 %), by the
  *   same rule as a sleep.
- * - **Running** takes run time ÷ max(CURRENT_BONUS, 1) away (`schedule()`, 2.6.17+: "tasks charged
+ * - **Running** takes run time ÷ max(CURRENT_BONUS, 1) away, charged when the thread is switched
+ *   out or requeued (`schedule()`, 2.6.17+: "tasks charged
  *   proportionately less run_time at high sleep_avg to delay them losing their interactive
  *   status"; 2.6.8–2.6.16 divided only for tasks with a high `interactive_credit`, a second
- *   estimator we leave out): from 1000 ms a CPU hog loses its bonus 10 × slower than from 100 ms, and from
- *   sleep_avg 500 ms it falls to 100 ms (bonus −4) after 500 + 400 + 300 + 200 = 1400 ms of CPU
- *   and to bonus −5 one millisecond later.
+ *   estimator we leave out): from 1000 ms a CPU hog loses its bonus 10 × slower than from 100 ms.
+ *   A hog at sleep_avg 500 ms with 100 ms slices is charged 100/5, 100/4 (×4), 100/3 (×3),
+ *   100/2 (×2), 100/1: 480, 455, 430, 405, 380, 346.7, 313.3, 280, 230, 180, 80, then 0 after
+ *   1200 ms of CPU. `scheduler_tick` recomputes the prio at slice expiry from the sleep_avg of the
+ *   last `schedule()`, before the slice just run is charged: the expiries see 500, 480, …
+ * - **TIMESLICE_GRANULARITY**: an interactive thread that has run a multiple of
+ *   {@link timesliceGranularity} of its slice, with at least that much left, goes to the tail of
+ *   its priority list in the active array (`scheduler_tick`'s `requeue_task`), so equal-priority
+ *   interactive threads round-robin in 10–80 ms pieces instead of whole slices.
  *
  * TASK_INTERACTIVE(p) is prio ≤ static_prio − DELTA(p), DELTA = ⌊(nice + 20) × MAX_BONUS / 40⌋ −
  * 5 + INTERACTIVE_DELTA (2): nice −20 needs bonus ≥ −3, nice −10 ≥ −1, nice 0 needs +2, nice 19
@@ -141,12 +148,39 @@ export function creditSleep(
 
 /**
  * Linux 2.6.17+'s decay in `schedule()`: `ran` cycles of CPU take ran ÷ max(CURRENT_BONUS, 1)
- * from sleep_avg, floored at 0 (100 cycles at sleep_avg 1000 of 1000 → 990; at 50 → 0).
+ * from sleep_avg, floored at 0 (100 cycles at sleep_avg 1000 of 1000 → 990; at 50 → 0). The
+ * bonus is the one the run began with: `schedule()` charges the whole run since the thread was
+ * last switched in (capped at MAX_SLEEP_AVG), not tick by tick.
  */
 export function decaySleep(sleepAvg: Cycles, ran: Cycles, maxSleepAvg: Cycles): Cycles {
   const b = currentBonus(sleepAvg, maxSleepAvg);
   const s = sleepAvg - ran / (b > 0 ? b : 1);
   return Math.max(s, 0);
+}
+
+/** Linux 2.6's GRANULARITY in milliseconds (10 × HZ / 1000 jiffies). */
+export const O1_GRANULARITY_MS = 10;
+
+/**
+ * Linux 2.6's TIMESLICE_GRANULARITY(p) in cycles: GRANULARITY × 2^((MAX_BONUS − CURRENT_BONUS
+ * or 1) − 1) × the number of online CPUs — how often an interactive thread is sent behind its
+ * equal-priority peers within its slice. The more interactive, the finer: CURRENT_BONUS 10 or 9
+ * → 10 ms, 8 → 20 ms, 7 → 40 ms, 6 → 80 ms (a nice 0 thread is interactive only from 7 up;
+ * nice −20 from 2: 10 ms × 2^7 = 1280 ms, longer than its 800 ms slice). On SMP Linux multiplies
+ * by `num_online_cpus()`: 2 CPUs and bonus 7 → 80 ms.
+ * @example
+ * ```ts
+ * timesliceGranularity(799, 1000, 1, 1); // → 40 (CURRENT_BONUS 7: 10 × 2^2)
+ * ```
+ */
+export function timesliceGranularity(
+  sleepAvg: Cycles,
+  maxSleepAvg: Cycles,
+  msCycles: number,
+  cpus: number,
+): Cycles {
+  const d = O1_MAX_BONUS - currentBonus(sleepAvg, maxSleepAvg);
+  return O1_GRANULARITY_MS * msCycles * (1 << ((d > 0 ? d : 1) - 1)) * cpus;
 }
 
 /**

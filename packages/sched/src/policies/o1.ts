@@ -87,7 +87,8 @@
  * must tick an idle CPU for a sleep to count (the `Scheduler` and `simulate` do). A wake credits
  * the time since the thread left the run queue (blocked, or suspended while ready), capped at
  * just-interactive for one long sleep; its first wait on the run queue is credited at 30 % when
- * it is picked; every tick it runs costs cycles ÷ CURRENT_BONUS. The dynamic priority, static −
+ * it is picked; its run costs run ÷ CURRENT_BONUS, charged when it is switched out or requeued
+ * (Linux 2.6.17+'s `schedule()`: the whole run at the bonus it began with). The dynamic priority, static −
  * (CURRENT_BONUS − 5), is recomputed at those moments and when the slice runs out, not on every
  * tick (Linux: "we do not update a thread's priority until it either goes to sleep or uses up its
  * timeslice"). When the slice of an interactive thread (TASK_INTERACTIVE: dynamic priority ≤
@@ -96,12 +97,16 @@
  * EXPIRED_STARVING(rq)` sends it to the expired one). A newly admitted thread has sleep_avg
  * `initialSleepAvg` (default 0, bonus −5: prio 125 at nice 0; Linux's child inherited 95 % of
  * its parent's, and we have no parent), so a thread that never sleeps keeps static + 5 and only
- * sleepers change order. Decay is taken each tick rather than at each `schedule()` as in
- * 2.6.17+, and a thread woken onto another CPU has its sleep credited on the old one
- * (`migrateOut`/`migrateIn` carry sleep_avg). Not modelled: TIMESLICE_GRANULARITY (Linux
- * requeues an interactive task behind its equal-priority peers every 10 ms × 2^(9 −
- * CURRENT_BONUS) of a long slice, so they round-robin; here an interactive thread runs its
- * whole slice before it is requeued), the smaller credit of an
+ * sleepers change order. The priority at a slice's expiry is computed from the sleep_avg of the
+ * last switch, before that slice's run is charged, as in Linux. A thread woken onto another CPU
+ * has its sleep credited on the old one (`migrateOut`/`migrateIn` carry sleep_avg).
+ * TIMESLICE_GRANULARITY (option `timesliceGranularity`, default on): an interactive thread that
+ * has used a multiple of 10 ms × 2^((10 − CURRENT_BONUS or 1) − 1) × `onlineCpus` of its slice,
+ * with at least that much left, goes to the tail of its list in the active array, so
+ * equal-priority interactive threads round-robin inside their slices (nice 0 at bonus 7: turns
+ * of 40 and 60 ms). Linux multiplies by `num_online_cpus()`, the machine's CPUs; a policy here
+ * serves one CPU and cannot know them, so `onlineCpus` (default 1, a uniprocessor kernel) is
+ * what a model of an N-CPU kernel sets to N. Not modelled: the smaller credit of an
  * uninterruptible sleep (SLEEP_NONINTERACTIVE; all our sleeps count alike) and the full credit of
  * a wake from an interrupt (SLEEP_INTERRUPTED).
  *
@@ -113,7 +118,10 @@
  * only at a wake, at the first pick after it — for the thread being picked — and at expiry, so
  * without wakes nothing that enters it outranks the thread picked from it; a woken thread with
  * part of its slice left may, as before, and that slice was counted in this epoch) and the
- * arrays swap. The second clause compares static priorities through Linux's
+ * arrays swap. A TIMESLICE_GRANULARITY requeue brings no new slice (the thread goes behind its
+ * equal-priority peers with what is left of its own), so it adds turns but no time to an epoch:
+ * the bound in time stands; counted in turns, the drain is at most one turn per cycle of slice
+ * held in the active array. The second clause compares static priorities through Linux's
  * `best_expired_prio`, a mark lowered as threads join the expired array and reset at the swap (a
  * thread that leaves the expired array early does not raise it: the test errs towards
  * "starving", which only shortens epochs).
@@ -131,8 +139,8 @@
  * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; the
  * best_expired_prio mark is at or below every static priority in the expired array; every ready
  * thread is in exactly one list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
- * priority in 100..139, within static ± 5 (equal to it without the bonus); the epoch began no
- * later than now.
+ * priority in 100..139, within static ± 5 (equal to it without the bonus); only the current
+ * thread has run not yet charged to sleep_avg; the epoch began no later than now.
  */
 import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
@@ -147,6 +155,7 @@ import {
   O1_MAX_BONUS,
   O1_MAX_SLEEP_AVG_MS,
   runQueueCredit,
+  timesliceGranularity,
 } from "./o1-interactivity.js";
 
 /** Number of priorities in the O(1) scheduler (MAX_PRIO). */
@@ -175,6 +184,19 @@ export interface O1Options {
    * `sched_fork` gave a child 95 % of its parent's bonus; our `admit` has no parent.
    */
   readonly initialSleepAvg?: number;
+  /**
+   * Model TIMESLICE_GRANULARITY (only with `interactivity`): an interactive thread goes behind
+   * its equal-priority peers every {@link timesliceGranularity} of its slice. Default true, as
+   * in Linux 2.6.
+   */
+  readonly timesliceGranularity?: boolean;
+  /**
+   * Linux's `num_online_cpus()` in TIMESLICE_GRANULARITY, a positive integer. Default 1 (a
+   * uniprocessor kernel). Each CPU has its own policy and none knows how many CPUs the machine
+   * has, so a model of an N-CPU SMP kernel passes N in its factory:
+   * `new Scheduler({ cpus: 4, policy: () => new O1Policy({ onlineCpus: 4 }) })`.
+   */
+  readonly onlineCpus?: number;
 }
 
 /** Linux 2.6's STARVATION_LIMIT (= MAX_SLEEP_AVG) in milliseconds. */
@@ -203,6 +225,12 @@ export interface O1Entry extends PolicyEntry {
    */
   wokeAt: Cycles;
   sliceLeft: Cycles;
+  /**
+   * Cycles run since it was last switched in or requeued, not yet charged to sleep_avg: Linux's
+   * `schedule()` charges the whole run (÷ the CURRENT_BONUS it began with) when the thread is
+   * switched out or requeued. 0 while it is not current (and while its sleep_avg is 0).
+   */
+  ran: Cycles;
   /**
    * Whether its slice ran out and was refilled on this tick: {@link O1_REFILL_NONE}, or
    * {@link O1_REFILL_EXPIRE} (the next enqueue goes to the expired array), or
@@ -242,6 +270,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
   /** MAX_SLEEP_AVG in cycles. */
   private readonly maxSleepAvg: Cycles;
   private readonly initialSleepAvg: Cycles;
+  /** Whether TIMESLICE_GRANULARITY is modelled (only with the bonus). */
+  private readonly granular: boolean;
+  /** num_online_cpus() of TIMESLICE_GRANULARITY. */
+  private readonly onlineCpus: number;
   private readonly arrays = [new PrioArray(), new PrioArray()];
   private active = 0;
   private swaps = 0;
@@ -274,6 +306,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
         `O1Policy: initialSleepAvg ${init} must be a number of milliseconds in 0..${O1_MAX_SLEEP_AVG_MS}`,
       );
     this.initialSleepAvg = init * this.msCycles;
+    this.granular = this.bonus && (options.timesliceGranularity ?? true);
+    const cpus = options.onlineCpus ?? 1;
+    if (!(Number.isInteger(cpus) && cpus >= 1))
+      throw new InvalidArgumentError(`O1Policy: onlineCpus ${cpus} must be a positive integer`);
+    this.onlineCpus = cpus;
   }
 
   /** Linux 2.6 `task_timeslice` for a nice value, in cycles. */
@@ -406,6 +443,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
       sleptAt: -1,
       wokeAt: -1,
       sliceLeft: this.timeslice(params.nice),
+      ran: 0,
       refill: O1_REFILL_NONE,
       array: 0,
       fresh: true,
@@ -420,6 +458,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * `recalc_task_prio`) and is queued at its new dynamic priority.
    */
   protected insertReady(e: O1Entry, reason: ReadyReason): void {
+    if (e.ran > 0) this.chargeRun(e); // the current thread, requeued: schedule() charges its run
     // A woken thread, or one holding a fresh slice, takes the longer way; the per-pick path
     // (preempted, yielded, expired) stays small enough for V8 to inline into the pick loop.
     if (e.sleptAt >= 0 || e.fresh) {
@@ -494,6 +533,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * run queue is starving).
    */
   protected override onDescheduled(e: O1Entry): void {
+    if (e.ran > 0) this.chargeRun(e);
     if (e.refill !== O1_REFILL_NONE) e.fresh = true;
     e.refill = O1_REFILL_NONE;
     e.sleptAt = this.clock;
@@ -529,14 +569,46 @@ export class O1Policy extends PolicyBase<O1Entry> {
       if (this.readyCount === 0) this.epochStart = this.clock;
       return false;
     }
-    if (e.sleepAvg > 0) this.decay(e, cycles); // (sleep_avg stays 0 without the bonus)
+    // A thread with sleep credit takes the longer way (sleep_avg stays 0 without the bonus, and a
+    // CPU hog's is 0 too: the pick loop's path stays small enough for V8 to inline).
+    if (e.sleepAvg > 0) return this.chargeSleeper(e, cycles);
     e.sliceLeft -= cycles;
     if (e.sliceLeft <= 0) return this.sliceOver(e);
     const best = this.arrays[this.active]!.first();
     return best >= 0 && best < e.prio;
   }
-  private decay(e: O1Entry, cycles: Cycles): void {
-    e.sleepAvg = decaySleep(e.sleepAvg, cycles, this.maxSleepAvg);
+  /** `charge` for a thread with sleep credit: its run is kept for schedule(), and it may be requeued. */
+  private chargeSleeper(e: O1Entry, cycles: Cycles): boolean {
+    e.ran += cycles;
+    e.sliceLeft -= cycles;
+    if (e.sliceLeft <= 0) return this.sliceOver(e);
+    if (this.granular && this.granularityDue(e, cycles)) return true;
+    const best = this.arrays[this.active]!.first();
+    return best >= 0 && best < e.prio;
+  }
+  /**
+   * TIMESLICE_GRANULARITY: whether the current `e` goes behind its equal-priority peers now:
+   * interactive, a multiple of the granularity of its slice used on this tick, and at least one
+   * granularity left (`scheduler_tick`: `(task_timeslice −
+   * time_slice) % TIMESLICE_GRANULARITY == 0 && time_slice ≥ TIMESLICE_GRANULARITY`; with ticks
+   * longer than a jiffy, "a multiple reached" is "a multiple crossed on this tick"). Linux also
+   * asks `p->array == rq->active`; the current thread here was always taken from the active array.
+   */
+  private granularityDue(e: O1Entry, cycles: Cycles): boolean {
+    if (!isInteractive(e.prio, e.staticPrio)) return false;
+    const g = timesliceGranularity(e.sleepAvg, this.maxSleepAvg, this.msCycles, this.onlineCpus);
+    if (e.sliceLeft < g) return false;
+    const used = this.timeslice(e.params.nice) - e.sliceLeft;
+    return Math.floor(used / g) > Math.floor((used - cycles) / g);
+  }
+  /**
+   * Linux 2.6.17+'s `schedule()` for the thread switched out (or requeued): its run since it was
+   * switched in, capped at MAX_SLEEP_AVG, costs run ÷ max(CURRENT_BONUS, 1) of sleep_avg.
+   */
+  private chargeRun(e: O1Entry): void {
+    const run = Math.min(e.ran, this.maxSleepAvg);
+    e.sleepAvg = decaySleep(e.sleepAvg, run, this.maxSleepAvg);
+    e.ran = 0;
   }
   /**
    * The slice of the current `e` ran out: refill it, recompute the dynamic priority, and decide
@@ -585,6 +657,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
       if (!(e.sleepAvg >= 0 && e.sleepAvg <= this.maxSleepAvg))
         throw new InvariantError(
           `${this.name}: tid=${e.tid} sleep_avg ${e.sleepAvg} outside 0..${this.maxSleepAvg}`,
+        );
+      if (!(e.ran >= 0) || (e.ran > 0 && e !== this.cur))
+        throw new InvariantError(
+          `${this.name}: tid=${e.tid} has ${e.ran} cycles of run not charged to sleep_avg but is not current`,
         );
       const half = this.bonus ? O1_MAX_BONUS / 2 : 0;
       if (
