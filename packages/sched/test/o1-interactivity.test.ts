@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  type Cycles,
   creditSleep,
   currentBonus,
   decaySleep,
@@ -9,6 +10,9 @@ import {
   interactiveDelta,
   interactiveSleep,
   isInteractive,
+  O1_REFILL_EXPIRE,
+  O1_REFILL_KEEP,
+  type O1Entry,
   O1Policy,
   runQueueCredit,
   simulate,
@@ -641,32 +645,61 @@ describe("O(1) interactivity: starvation under a stream of wakeups", () => {
     return worst;
   }
 
+  /** The bound of the property below, for policies made by `make` (ℓ = 40 cycles). */
+  function wakeupBound(make: (initialSleepAvg: number) => O1Policy) {
+    return fc.property(
+      fc.integer({ min: 0, max: 1000 }),
+      fc.array(
+        fc.record({
+          nice: fc.integer({ min: -5, max: 5 }),
+          run: fc.integer({ min: 1, max: 30 }),
+          sleep: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 })),
+        }),
+        { minLength: 2, maxLength: 6 },
+      ),
+      (initialSleepAvg, threads) => {
+        const o = make(initialSleepAvg);
+        const slices = threads.reduce((a, t) => a + Math.ceil(o.timeslice(t.nice)), 0);
+        const bound = 2 * (40 * threads.length + slices) + 2;
+        expect(longestWait(o, threads, 4000)).toBeLessThanOrEqual(bound);
+      },
+    );
+  }
+
   it("every thread is picked within 2·(ℓ·n + Σ slices) cycles of becoming ready, interactive sleepers or not", () => {
     // ℓ = 40 cycles (starvationLimit 400 ms at msCycles 0.1). An epoch is "old" after ℓ·n cycles;
     // from then on no whole slice enters the active array (newcomers, refills, interactive
     // re-inserts all go to the expired one) and a woken thread brings back only what is left of
-    // a slice, so the active array empties within Σ slices more and the arrays swap. A thread
-    // that became ready waits at most the rest of this epoch and the whole next one.
+    // a slice, so the active array empties within Σ slices more and the arrays swap (granularity
+    // requeues add turns, not cycles). A thread that became ready waits at most the rest of this
+    // epoch and the whole next one.
     fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 1000 }),
-        fc.array(
-          fc.record({
-            nice: fc.integer({ min: -5, max: 5 }),
-            run: fc.integer({ min: 1, max: 30 }),
-            sleep: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 200 })),
-          }),
-          { minLength: 2, maxLength: 6 },
-        ),
-        (initialSleepAvg, threads) => {
-          const o = new O1Policy({ msCycles: 0.1, starvationLimit: 400, initialSleepAvg });
-          const slices = threads.reduce((a, t) => a + Math.ceil(o.timeslice(t.nice)), 0);
-          const bound = 2 * (40 * threads.length + slices) + 2;
-          expect(longestWait(o, threads, 4000)).toBeLessThanOrEqual(bound);
-        },
+      wakeupBound(
+        (initialSleepAvg) => new O1Policy({ msCycles: 0.1, starvationLimit: 400, initialSleepAvg }),
       ),
       { numRuns: 60 },
     );
+  });
+
+  it("the same property fails for an O(1) that keeps interactive threads in the active array while the run queue is starving", () => {
+    // scheduler_tick without EXPIRED_STARVING: `if (!TASK_INTERACTIVE(p))` alone.
+    class KeepsInteractive extends O1Policy {
+      protected override charge(e: O1Entry | null, cycles: Cycles): boolean {
+        const preempt = super.charge(e, cycles);
+        if (
+          e !== null &&
+          e.refill === O1_REFILL_EXPIRE &&
+          e.sleepAvg > 0 &&
+          isInteractive(e.prio, e.staticPrio)
+        )
+          e.refill = O1_REFILL_KEEP;
+        return preempt;
+      }
+    }
+    const make = (initialSleepAvg: number) =>
+      new KeepsInteractive({ msCycles: 0.1, starvationLimit: 400, initialSleepAvg });
+    for (const seed of [1, 2, 3])
+      expect(() => fc.assert(wakeupBound(make), { numRuns: 60, seed })).toThrow(/Counterexample/);
   });
 });
 
