@@ -10,6 +10,7 @@ export * from "./policies/mlfq.js";
 export * from "./policies/mlfq-jsix.js";
 export * from "./policies/o1.js";
 export * from "./policies/o1-interactivity.js";
+export * from "./policies/o1-starvation.js";
 export * from "./policies/priority.js";
 export * from "./policies/round-robin.js";
 export * from "./policies/sjf.js";

@@ -6,6 +6,7 @@ import {
   currentBonus,
   decaySleep,
   effectivePrio,
+  expiredStarving,
   InvalidArgumentError,
   interactiveDelta,
   interactiveSleep,
@@ -704,6 +705,13 @@ describe("O(1) interactivity: starvation under a stream of wakeups", () => {
 });
 
 describe("O(1): best_expired_prio, Linux's mark", () => {
+  it("expiredStarving: the epoch's age against STARVATION_LIMIT × nr_running, or a better static prio waiting", () => {
+    expect(expiredStarving(1999, 1000, 2, 120, 140)).toBe(false);
+    expect(expiredStarving(2000, 1000, 2, 120, 140)).toBe(true); // one cycle sooner than Linux's + 1
+    expect(expiredStarving(0, 1000, 2, 120, 115)).toBe(true); // a nice −5 thread waits in the expired array
+    expect(expiredStarving(0, 1000, 2, 115, 115)).toBe(false); // an equal one does not count
+  });
+
   it("a better nice for a thread in the expired array lowers the mark (counterexample of the bounds property: the mark said 120 with a 119 waiting)", () => {
     const o = new O1Policy({ msCycles: 0.1 });
     o.admit(T0);

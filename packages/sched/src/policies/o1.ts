@@ -36,46 +36,16 @@
  * resume; block on the refill tick, wake, suspend, resume, run a whole slice, and again, kept the
  * active array from ever emptying. Tested.)
  *
- * **Arrivals and starvation.** An epoch ends only when the active array is empty, so anything
- * that keeps putting whole new slices into the active array postpones the swap, and the expired
- * array starves. Linux 2.6 had two defences. Every task is forked, and `sched_fork` split the
- * parent's remaining slice: the child got the rounded-up half, the parent kept the rest, and a
- * child that exited within that first slice gave what was left back to its parent (`sched_exit`),
- * so a family never held more slice in an epoch than the parent had. And `scheduler_tick`, which
- * put an interactive task whose slice ran out back into the active array, stopped doing so once
- * EXPIRED_STARVING(rq) held: the expired array's first waiter had waited more than
- * STARVATION_LIMIT × nr_running (`jiffies − expired_timestamp ≥ STARVATION_LIMIT × nr_running +
- * 1`), or a task of better static priority than the current one had expired.
- *
- * Our `admit(tid, params)` has no parent: the simulator, the `Scheduler` and the laws create
- * threads from nowhere, so there is no slice to split (and a policy cannot take time back from a
- * thread that is not its current one). We apply the starvation test where our whole new slices
- * come in instead. A thread with a fresh slice — just admitted (new, or moved here from another
- * CPU), or woken after its slice was refilled on the tick it blocked, and in either case not yet
- * picked since — joins the expired array rather than the active one when
- *
- *   1. the epoch has lasted STARVATION_LIMIT × nr_running or longer (one cycle sooner than
- *      Linux's "+ 1" jiffy; the worked numbers in the tests use it; nr_running counts the ready
- *      threads, the current one and the newcomer; idle cycles do not age the epoch, since
- *      nobody waits through them). Every thread waiting in either array has
- *      waited at most that long, so this is Linux's first clause measured from the swap rather
- *      than from the first expiry: it also covers lower-priority threads still waiting in the
- *      active array behind a stream of better-priority newcomers, which Linux's clause never
- *      sees: it holds only once a task has expired (`expired_timestamp ≠ 0`), and newcomers that
- *      exit within their slice expire nothing; or
- *   2. a thread of better static priority has joined the expired array in this epoch (the
- *      second clause, with the newcomer in the place of the current task; see below).
- *
- * Once newcomers stop entering it, the active array drains: each thread in it has at most one
- * slice left, and refills only go to the expired array. Then the arrays swap and everyone who
- * waited runs. So a ready thread waits at most about twice STARVATION_LIMIT × nr_running (the
- * rest of this epoch, then the next one's wait behind better-priority newcomers) plus one slice
- * per ready thread; the law "starvation-free under arrivals" (`laws/starvation.ts`) checks it. A
- * woken thread with part of its slice left still goes to the active array: that slice was
- * already counted in this epoch. A thread sent to the expired array does not preempt the current
- * one (`shouldPreempt` is false), as Linux tests TASK_PREEMPTS_CURR only for a task it put in
- * the active array. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0
- * slice = 1000 ms (option `starvationLimit`).
+ * **Arrivals and starvation** (the rule, its proof and Linux's version are in
+ * `o1-starvation.ts`). An epoch ends only when the active array is empty, so a stream of whole
+ * new slices in the active array would starve the expired one. A thread with a fresh slice —
+ * just admitted, or woken after its slice was refilled on the tick it blocked, and not yet picked
+ * since — joins the expired array instead when the run queue is starving: the epoch has lasted
+ * STARVATION_LIMIT × nr_running, or a better static priority waits in the expired array
+ * (`best_expired_prio`). A thread sent to the expired array does not preempt the current one
+ * (`shouldPreempt` is false), as Linux tests TASK_PREEMPTS_CURR only for a task it put in the
+ * active array. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0 slice = 1000 ms
+ * (option `starvationLimit`).
  *
  * Slices follow Linux 2.6's `task_timeslice`: (140 − static_prio) × 20 ms below 120, else
  * (140 − static_prio) × 5 ms, so nice 0 gets 100 ms, nice 19 gets 5 ms, nice −20 gets 800 ms;
@@ -110,21 +80,9 @@
  * uninterruptible sleep (SLEEP_NONINTERACTIVE; all our sleeps count alike) and the full credit of
  * a wake from an interrupt (SLEEP_INTERRUPTED).
  *
- * **The bound with interactivity.** A slice kept in the active array is a whole new slice in
- * this epoch, exactly what the starvation test guards; so it is kept only while the same test
- * (with nr_running = ready + the current thread) says "not starving". Past STARVATION_LIMIT ×
- * nr_running every refill goes to the expired array whoever it belongs to, as every fresh slice
- * does, and the argument above is unchanged: the active array drains (dynamic priorities change
- * only at a wake, at the first pick after it — for the thread being picked — and at expiry, so
- * without wakes nothing that enters it outranks the thread picked from it; a woken thread with
- * part of its slice left may, as before, and that slice was counted in this epoch) and the
- * arrays swap. A TIMESLICE_GRANULARITY requeue brings no new slice (the thread goes behind its
- * equal-priority peers with what is left of its own), so it adds turns but no time to an epoch:
- * the bound in time stands; counted in turns, the drain is at most one turn per cycle of slice
- * held in the active array. The second clause compares static priorities through Linux's
- * `best_expired_prio`, a mark lowered as threads join the expired array and reset at the swap (a
- * thread that leaves the expired array early does not raise it: the test errs towards
- * "starving", which only shortens epochs).
+ * **The bound with interactivity.** An interactive thread's refill is kept in the active array
+ * only while the same test says "not starving" (nr_running = ready + the current thread), so the
+ * bound of `o1-starvation.ts` stands; the argument is there.
  *
  * Optimises pick cost (O(1)), gives every thread a turn once per epoch (starvation-free, with
  * the rule above) and lets threads that sleep often (editors, shells) run first and run on; costs
@@ -134,6 +92,7 @@
  * interactive (2.6's well-known complaints, which CFS replaced the estimator to end).
  *
  * Related: `structs/prio-array.ts` (the two arrays), `o1-interactivity.ts` (the sleep_avg rules),
+ * `o1-starvation.ts` (EXPIRED_STARVING as applied here, and the starvation bound with its proof),
  * `laws/starvation.ts` and `test/o1-interactivity.test.ts` (the bounds, with and without wakes).
  *
  * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; the
@@ -157,6 +116,7 @@ import {
   runQueueCredit,
   timesliceGranularity,
 } from "./o1-interactivity.js";
+import { expiredStarving, O1_STARVATION_LIMIT_MS } from "./o1-starvation.js";
 
 /** Number of priorities in the O(1) scheduler (MAX_PRIO). */
 export const O1_PRIOS = PRIO_ARRAY_SIZE;
@@ -198,9 +158,6 @@ export interface O1Options {
    */
   readonly onlineCpus?: number;
 }
-
-/** Linux 2.6's STARVATION_LIMIT (= MAX_SLEEP_AVG) in milliseconds. */
-export const O1_STARVATION_LIMIT_MS = 1000;
 
 /** {@link O1Entry.refill}: the slice did not run out on this tick. */
 export const O1_REFILL_NONE = 0;
@@ -368,7 +325,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
 
   /** The starvation test with `nrRunning` runnable threads (both clauses use static priorities). */
   private starvingWith(staticPrio: number, nrRunning: number): boolean {
-    return this.clock - this.epochStart >= this.limit * nrRunning || staticPrio > this.bestExpired;
+    return expiredStarving(this.clock - this.epochStart, this.limit, nrRunning, staticPrio, this.bestExpired);
   }
 
   /**
