@@ -41,6 +41,13 @@ describe("O(1) interactivity: Linux 2.6's rules, worked numbers", () => {
     ]);
     expect([0, 500, 799, 1000].map((s) => effectivePrio(120, s, 1000))).toEqual([125, 120, 118, 115]);
     expect(effectivePrio(139, 0, 1000)).toBe(139); // 144 clamped to MAX_PRIO − 1
+    // Whatever msCycles, a whole number of ms lands on Linux's jiffy boundary (NS_TO_JIFFIES
+    // truncates whole jiffies): 700 ms at 0.7 cycles/ms is 489.99999999999994 cycles in floats.
+    for (const m of [0.1, 0.3, 0.7, 1.1, 3]) {
+      for (let ms = 0; ms <= 1000; ms += 50)
+        expect(currentBonus(ms * m, 1000 * m)).toBe(Math.floor(ms / 100));
+      expect(currentBonus(699 * m, 1000 * m)).toBe(6);
+    }
     expect(effectivePrio(100, 1000, 1000)).toBe(100); // 95 clamped to MAX_RT_PRIO
   });
 

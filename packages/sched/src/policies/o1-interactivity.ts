@@ -60,13 +60,18 @@ export const O1_PRIO_BEST = 100;
 export const O1_PRIO_WORST = 139;
 
 /**
- * Linux 2.6's CURRENT_BONUS: sleep_avg in tenths of MAX_SLEEP_AVG, rounded down, 0..10
- * (sleep_avg 799 of 1000 → 7).
+ * Linux 2.6's CURRENT_BONUS: NS_TO_JIFFIES(sleep_avg) × MAX_BONUS / MAX_SLEEP_AVG, sleep_avg in
+ * whole jiffies (ms at HZ = 1000, truncated) and then in tenths of MAX_SLEEP_AVG, rounded down,
+ * 0..10 (sleep_avg 799 of 1000 → 7).
  */
 export function currentBonus(sleepAvg: Cycles, maxSleepAvg: Cycles): number {
-  // `| 0` truncates, which is the floor for sleep_avg ≥ 0, and keeps the result a small integer
-  // for V8 (a priority stored as a double slows every list index in the pick path).
-  const b = ((sleepAvg * O1_MAX_BONUS) / maxSleepAvg) | 0;
+  // sleep_avg in ms; the 1e-9 ms keeps a whole number of ms whole after the cycles conversion
+  // (700 ms × 0.7 cycles/ms = 489.99999999999994 cycles → 699.9999999999999 ms), so the bonus
+  // changes on Linux's jiffy boundaries whatever msCycles is. `| 0` truncates (the floor for
+  // values ≥ 0) and keeps the result a small integer for V8 (a priority stored as a double slows
+  // every list index in the pick path).
+  const jiffies = ((sleepAvg * O1_MAX_SLEEP_AVG_MS) / maxSleepAvg + 1e-9) | 0;
+  const b = ((jiffies * O1_MAX_BONUS) / O1_MAX_SLEEP_AVG_MS) | 0;
   return b < 0 ? 0 : Math.min(b, O1_MAX_BONUS);
 }
 
