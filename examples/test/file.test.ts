@@ -6,8 +6,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { direntLength, OpenFlags, VfsFile } from "../src/lunaix/fs/file.js";
 import { FILE_MAX, type Inode, type Vfs } from "../src/lunaix/fs/vfs.js";
+import { LineSink } from "../src/lunaix/line-sink.js";
 import { lunaixPersonality, lunaixStubs as sys } from "../src/lunaix/personality.js";
-import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
+import { SerialConsole } from "../src/lunaix/serial.js";
 import { ramFs } from "./ramfs.js";
 
 const bytes = (s: string) => new TextEncoder().encode(s);

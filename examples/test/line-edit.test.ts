@@ -1,28 +1,16 @@
 // Canonical line editing on the serial console (src/lunaix/line-edit.ts applied by serial.ts):
 // ERASE, KILL, WERASE, LNEXT, EOL and the echo each produces under ECHO, ECHOE, ECHOK, ECHOKE,
 // ECHOCTL — POSIX 11.1.9 / 11.2.5 and Linux's n_tty (echo_char, eraser), one rule per test.
-import { applyModes, Cc, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
+import { Cc, LocalMode, Termios } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { erase } from "../src/lunaix/line-edit.js";
-import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
+import { terminal } from "./session.js";
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
-/** A console with Linux's default modes; `shown()` is everything it sent, flushed. */
-function console0(change: (m: Termios) => void = () => {}) {
-  const out: string[] = [];
-  const tty = new SerialConsole({ sink: new LineSink((s) => out.push(s)) });
-  const m = new Termios();
-  m.assign(tty.tty.termios);
-  change(m);
-  applyModes(tty.tty, m, TcsaAction.TCSANOW);
-  const shown = () => {
-    tty.flush();
-    return out.join("");
-  };
-  return { tty, shown };
-}
+/** A console with Linux's default modes, then `change`; `shown()` is everything it sent, flushed. */
+const console0 = (change?: (m: Termios) => void) => terminal(change);
 
 const DEL = "\x7f";
 const KILL = "\x15";

@@ -5,9 +5,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LunaixSystem } from "../src/lunaix/boot.js";
 import { inspect } from "../src/lunaix/inspect.js";
+import { LineSink } from "../src/lunaix/line-sink.js";
 import { MachineConfigError, makeMachine } from "../src/lunaix/machine.js";
 import { parseCommandLine } from "../src/lunaix/programs/sh.js";
-import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
+import { SerialConsole } from "../src/lunaix/serial.js";
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 

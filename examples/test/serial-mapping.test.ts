@@ -2,9 +2,10 @@
 // Linux's n_tty_receive_char_special and do_output_char): ICRNL, INLCR, IGNCR on input, after
 // the ISIG test and before the canonical characters; OPOST with ONLCR on output (NL → CR NL on
 // the wire), and the host's rendering of CR NL as a line break.
-import { applyModes, Cc, InputMode, LocalMode, OutputMode, TcsaAction, Termios } from "@osbricks/kernel";
+import { Cc, InputMode, LocalMode, OutputMode, type Termios } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { LineSink, SerialConsole } from "../src/lunaix/serial.js";
+import { LineSink } from "../src/lunaix/line-sink.js";
+import { terminal } from "./session.js";
 
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
@@ -17,20 +18,8 @@ class Wire extends LineSink {
   }
 }
 
-function console0(change: (m: Termios) => void = () => {}) {
-  const out: string[] = [];
-  const wire = new Wire((s) => out.push(s));
-  const tty = new SerialConsole({ sink: wire });
-  const m = new Termios();
-  m.assign(tty.tty.termios);
-  change(m);
-  applyModes(tty.tty, m, TcsaAction.TCSANOW);
-  const shown = () => {
-    tty.flush();
-    return out.join("");
-  };
-  return { tty, wire, shown };
-}
+/** A console with Linux's default modes, then `change`; `wire.sent` holds the raw bytes sent. */
+const console0 = (change?: (m: Termios) => void) => terminal(change, (onText) => new Wire(onText));
 
 const nonCanonical = (m: Termios) => m.setLocal(LocalMode.ICANON, false);
 

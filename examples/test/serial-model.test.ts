@@ -23,7 +23,9 @@
 import { applyModes, Cc, InputMode, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LineSink, SerialConsole, TIME_UNIT_CYCLES, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
+import { LineSink } from "../src/lunaix/line-sink.js";
+import { TIME_UNIT_CYCLES } from "../src/lunaix/min-time.js";
+import { SerialConsole, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
 
 /** The clock's step: half a tenth of a second. */
 const HALF = TIME_UNIT_CYCLES / 2;

@@ -3,8 +3,8 @@
 // (FileOperations.readDeadline → Kernel.blockUntil) at the shell's prompt.
 import { applyModes, Cc, InputMode, LocalMode, TcsaAction, Termios } from "@osbricks/kernel";
 import { describe, expect, it } from "vitest";
-import { LineSink, SerialConsole, TIME_UNIT_CYCLES } from "../src/lunaix/serial.js";
-import { session } from "./session.js";
+import { TIME_UNIT_CYCLES } from "../src/lunaix/min-time.js";
+import { session, terminal } from "./session.js";
 
 const T = TIME_UNIT_CYCLES;
 const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -12,13 +12,15 @@ const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().de
 /** A non-canonical console with MIN and TIME, whose bytes arrive at the test's `at`. */
 function raw(vmin: number, vtime: number) {
   const clock = { at: 0 };
-  const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false, clock: () => clock.at });
-  const m = new Termios();
-  m.assign(tty.tty.termios);
-  m.setLocal(LocalMode.ICANON, false);
-  m.cc[Cc.VMIN] = vmin;
-  m.cc[Cc.VTIME] = vtime;
-  applyModes(tty.tty, m, TcsaAction.TCSANOW);
+  const { tty } = terminal(
+    (m) => {
+      m.setLocal(LocalMode.ICANON, false);
+      m.cc[Cc.VMIN] = vmin;
+      m.cc[Cc.VTIME] = vtime;
+    },
+    undefined,
+    { echo: false, clock: () => clock.at },
+  );
   const type = (s: string, at: number) => {
     clock.at = at;
     tty.hostInput(s);

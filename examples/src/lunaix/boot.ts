@@ -31,10 +31,11 @@ import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
 import { INODE_BYTES, Vfs } from "./fs/vfs.js";
 import { type InspectTarget, inspect } from "./inspect.js";
 import { BIN, DEFAULT_POLICY, lunaixKernel, POLICIES, TICK } from "./kernel.js";
+import { LineSink } from "./line-sink.js";
 import { type Machine, type MachineOptions, makeMachine } from "./machine.js";
 import { KernelObserver, type RunCounters, TRACE_PID } from "./observer.js";
 import { lunaixStubs } from "./personality.js";
-import { LineSink, SerialConsole, VEOF, VINTR, VSUSP } from "./serial.js";
+import { SerialConsole, VEOF, VINTR, VSUSP } from "./serial.js";
 
 /** How often kstatd samples, in cycles. */
 export const KSTATD_PERIOD = 200 * TICK;

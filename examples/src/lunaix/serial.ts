@@ -42,16 +42,11 @@
  * newline from the console itself (Linux's `n_tty` echoes only `^C` and leaves the newline to
  * the program, as bash prints one): the example's shell relies on it.
  *
- * Non-canonical input (POSIX 11.1.7), the four MIN/TIME cases (`readRaw`): MIN > 0, TIME = 0 —
- * a read waits until MIN bytes (or as many as it asked for, if fewer) are there; MIN = 0, TIME = 0
- * — it returns at once, 0 bytes if none; MIN = 0, TIME > 0 — it returns at the first byte, or
- * with 0 bytes once TIME tenths of a second have passed since it began (the read timer); MIN > 0,
- * TIME > 0 — it waits for MIN bytes, but once a byte is there it returns what it has when TIME
- * passes with no new byte (the inter-byte timer). Time is the simulated clock (cycles at the
- * nominal 1 GHz, {@link TIME_UNIT_CYCLES} per tenth): the kernel tells a read the time and when
- * it began, and a read that waits with a timer running is parked until its deadline
- * (`readDeadline`, the kernel's `blockUntil`), so a timer runs out even with no input. Turning
- * ICANON off makes every byte received, complete lines and the partial one, readable at once;
+ * Non-canonical input (POSIX 11.1.7): when a read may return — MIN bytes, VTIME's read or
+ * inter-byte timer on the simulated clock — is `min-time.ts`'s; the console keeps the queue and
+ * when its last byte came, and a read that waits with a timer running is parked until its
+ * deadline (`readDeadline`). Turning ICANON off makes every byte received, complete lines and
+ * the partial one, readable at once;
  * turning it back on makes the bytes not read one line, readable at once even without a newline
  * (Linux's `n_tty_set_termios` marks the last unread byte as a line's end).
  *
@@ -66,19 +61,19 @@
  * (IGNCR drops it, INLCR makes a NL a CR), after the ISIG test and before the canonical
  * characters; the host's Enter key sends CR, as a terminal's does (`LunaixSystem.type`). OPOST
  * with ONLCR sends each NL out — program output, echo and `printk` alike — as CR NL. The host's
- * side ({@link LineSink}) renders what a terminal shows: a CR just before a NL is not kept, as
- * CR NL is one line break on a screen. That is the decision that keeps the demo's transcript
- * and the web page byte-for-byte as they were while the wire carries Linux's bytes; a lone CR
- * (a line rewritten in place) is kept. A bare NL (`-onlcr`) shows as a line break too, where a
- * real terminal would only move down.
+ * side (`line-sink.ts`, {@link LineSink}) renders what a terminal shows: CR NL as one line break,
+ * which keeps the demo's transcript and the web page byte-for-byte as they were while the wire
+ * carries Linux's bytes.
  *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
  * receive interrupt handler after each burst, as IRQ 4 would.
  *
- * Related: `fs/vfs.ts` (`CharDevice`), `kernel.ts` (where it is plugged in).
+ * Related: `line-edit.ts` (canonical editing and echo), `min-time.ts` (the non-canonical read),
+ * `line-sink.ts` (the host's side of the wire), `fs/vfs.ts` (`CharDevice`), `kernel.ts` (where it
+ * is plugged in).
  */
-import { type ByteSink, COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
+import { COM1_PORT, IoPortSpace, Uart16550, UartBits, UartReg } from "@osbricks/hw-x86";
 import {
   Cc,
   InputMode,
@@ -93,11 +88,11 @@ import {
 } from "@osbricks/kernel";
 import type { CharDevice } from "./fs/vfs.js";
 import { echoOf, erase } from "./line-edit.js";
+import type { LineSink } from "./line-sink.js";
+import { minTimeDeadline, minTimeReady, type RawQueue } from "./min-time.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
-/** VTIME's unit, a tenth of a second, in cycles at the machine's nominal 1 GHz (as printk stamps time). */
-export const TIME_UNIT_CYCLES = 100_000_000;
 /** The default EOF character of canonical mode, ^D (`c_cc[VEOF]` as a terminal starts). */
 export const VEOF = 0x04;
 /** The default interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
@@ -125,43 +120,6 @@ function nextColumn(col: number, b: number, onlcr: boolean): number {
   if (b === 0x09) return (col | 7) + 1;
   if (b === 0x08) return col > 0 ? col - 1 : 0;
   return b < 0x20 || b === 0x7f || (b & 0xc0) === 0x80 ? col : col + 1;
-}
-
-/**
- * The host's side of the wire: collects transmitted bytes and hands complete UTF-8 lines to the
- * host, as the text a terminal shows (CR NL as a line break).
- */
-export class LineSink implements ByteSink {
-  private bytes: number[] = [];
-  private readonly decoder = new TextDecoder();
-
-  /** @param onText receives text, one line at a time with its `\n`, or the rest at `flush`. */
-  constructor(private readonly onText: (text: string) => void) {}
-
-  /**
-   * One byte from the wire. A CR right before a NL is not kept: a terminal shows CR NL (what
-   * ONLCR sends for each `\n`) as one line break, which the text's `\n` already says.
-   */
-  writeByte(byte: number): void {
-    if (byte === 0x0a)
-      while (this.bytes.length > 0 && this.bytes[this.bytes.length - 1] === 0x0d) this.bytes.pop();
-    this.bytes.push(byte);
-    if (byte === 0x0a) this.flush();
-  }
-
-  /**
-   * Hand over whatever is buffered (a prompt without a newline), except CRs at its end: whether
-   * one is part of a CR NL line break is known only when the next byte comes (a terminal shows
-   * nothing for it until then either), so the rendering does not depend on when the host flushes.
-   */
-  flush(): void {
-    let n = this.bytes.length;
-    while (n > 0 && this.bytes[n - 1] === 0x0d) n--;
-    if (n === 0) return;
-    const text = this.decoder.decode(Uint8Array.from(this.bytes.slice(0, n)));
-    this.bytes = this.bytes.slice(n);
-    this.onText(text);
-  }
 }
 
 /** Options of {@link SerialConsole}. */
@@ -468,44 +426,30 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /**
-   * A non-canonical read (POSIX 11.1.7) at time `now` of a read that began at `since`:
-   * - MIN > 0, TIME = 0: wait for min(MIN, max) bytes;
-   * - MIN = 0, TIME = 0: return at once, 0 bytes if none (a poll);
-   * - MIN = 0, TIME > 0: return as soon as a byte is there, or 0 bytes once TIME has passed since
-   *   the read began (the read timer);
-   * - MIN > 0, TIME > 0: wait for min(MIN, max) bytes, but once a byte is there return what is
-   *   there when TIME passes with no new byte (the inter-byte timer, started by the first byte;
-   *   bytes already there when the read began count from its start, as Linux's `n_tty_read`).
-   * Then take up to `max`. After a hang-up whatever is there goes at once, 0 bytes being end of file.
+   * A non-canonical read at time `now` of a read that began at `since`: when MIN and TIME let it
+   * return (`min-time.ts`), up to `max` of the bytes there.
    */
   private readRaw(max: number, now: number, since: number): Uint8Array | null {
-    const cc = this.tty.termios.cc;
-    const vmin = cc[Cc.VMIN]!;
-    const time = cc[Cc.VTIME]! * TIME_UNIT_CYCLES;
-    const there = this.partial.length;
-    const wanted = Math.min(vmin === 0 && time > 0 ? 1 : vmin, max); // MIN 0 with a timer: one byte
-    let ready = this.hungUp || there >= wanted;
-    if (!ready && time > 0 && vmin === 0) ready = now >= since + time;
-    if (!ready && time > 0 && there > 0) ready = now >= Math.max(this.lastByteAt, since) + time;
-    if (!ready) return null;
-    const n = Math.min(max, there);
+    if (!minTimeReady(this.tty.termios, max, now, since, this.rawQueue())) return null;
+    const n = Math.min(max, this.partial.length);
     const out = Uint8Array.from(this.partial.slice(0, n));
     this.partial = this.partial.slice(n);
     return out;
   }
 
   /**
-   * When a non-canonical read that waits must run again though no byte came (kernel
-   * `FileOperations.readDeadline`): the end of its read timer (MIN = 0) or of its inter-byte timer
-   * (MIN > 0, a byte there); +Infinity when no timer runs (canonical mode, TIME = 0, or MIN > 0
-   * with no byte yet).
+   * When a read that waits must run again though no byte came (kernel
+   * `FileOperations.readDeadline`): a non-canonical read's VTIME timer (`min-time.ts`), else
+   * +Infinity — a canonical read waits for a line.
    */
   readDeadline(_now: number, since: number): number {
     const m = this.tty.termios;
-    const time = m.cc[Cc.VTIME]! * TIME_UNIT_CYCLES;
-    if (m.local(LocalMode.ICANON) || time === 0) return Number.POSITIVE_INFINITY;
-    if (m.cc[Cc.VMIN] === 0) return since + time;
-    return this.partial.length === 0 ? Number.POSITIVE_INFINITY : Math.max(this.lastByteAt, since) + time;
+    return m.local(LocalMode.ICANON) ? Number.POSITIVE_INFINITY : minTimeDeadline(m, since, this.rawQueue());
+  }
+
+  /** The input queue as a non-canonical read sees it. */
+  private rawQueue(): RawQueue {
+    return { queued: this.partial.length, lastByteAt: this.lastByteAt, hungUp: this.hungUp };
   }
 
   /** @inheritdoc */
