@@ -1,6 +1,17 @@
 // Open file descriptions: offsets, holes, append, devices, and the linux_dirent64 records.
 
-import { Errno, FcntlCmd, Kernel, libc, ProgramRegistry, Prot, WEXITSTATUS, Whence } from "@osbricks/kernel";
+import {
+  Cc,
+  Errno,
+  FcntlCmd,
+  Kernel,
+  LocalMode,
+  libc,
+  ProgramRegistry,
+  Prot,
+  WEXITSTATUS,
+  Whence,
+} from "@osbricks/kernel";
 import { fileOperationsLaws } from "@osbricks/kernel/laws";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -361,6 +372,15 @@ describe("VfsFile keeps the kernel's FileOperations laws", () => {
     // The laws caught read(0) waiting for a line here (it must return 0 at once).
     "the serial console": (fs) => {
       const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
+    },
+    // Non-canonical with VTIME: reads are driven across the read timer, and a waiting read's
+    // deadline (readDeadline) must be after now.
+    "the serial console, -icanon min 0 time 1": (fs) => {
+      const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+      tty.tty.termios.setLocal(LocalMode.ICANON, false);
+      tty.tty.termios.cc[Cc.VMIN] = 0;
+      tty.tty.termios.cc[Cc.VTIME] = 1;
       return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
     },
   };

@@ -331,3 +331,34 @@ describe("the release law catches a student's planted bug (finding 5)", () => {
     expect(() => law.check()).toThrow(/release must give back everything the file took/);
   });
 });
+
+/**
+ * A device whose read times out as a terminal's VTIME read timer does: it waits until `wait`
+ * cycles after the read began, then returns 0 bytes. The planted bug gives the waiting read the
+ * time it began as its deadline instead of the time it ends.
+ */
+function timedDevice(deadlineIsStart: boolean) {
+  const wait = 100_000_000;
+  const list: never[] = [];
+  return {
+    kind: deadlineIsStart ? "timed-mutant" : "timed",
+    read: (_max: number, now = 0, since = now) => (now >= since + wait ? new Uint8Array(0) : null),
+    readDeadline: (_now: number, since: number) => (deadlineIsStart ? since : since + wait),
+    write: () => -Errno.EBADF,
+    waiters: () => list,
+    stat: () => ({ mode: FileType.S_IFCHR | 0o600, size: 0, ino: 4, nlink: 1 }),
+  };
+}
+
+describe("the contract law catches a read deadline that is not after now (the kernel would run the read again at once, forever)", () => {
+  const CONTRACT = 0; // "any sequence of read, write and lseek keeps the raw-syscall contract"
+
+  it("a deadline at the end of the read timer keeps the law", () => {
+    fileOperationsLaws(() => timedDevice(false), { numRuns: 60 })[CONTRACT]!.check();
+  });
+
+  it("a deadline at the read's start breaks it", () => {
+    const law = fileOperationsLaws(() => timedDevice(true), { numRuns: 60 })[CONTRACT]!;
+    expect(() => law.check()).toThrow(/readDeadline.*not after now/);
+  });
+});

@@ -10,6 +10,7 @@
  * | a read returns at most `max` bytes | the kernel copies what it gets into a buffer of `max` |
  * | a write takes at most what it was given | the kernel advances a blocked write's progress by it |
  * | "would block" comes with a wait list | the kernel parks the thread there; no list: EAGAIN |
+ * | a waiting read's deadline (`readDeadline`) is after now | the kernel parks the read until then and runs it again (a terminal's VTIME): one not after now would run it again at once, forever |
  * | a seekable file's position is what lseek said | `lseek(0, SEEK_CUR)` reports, never moves |
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
  * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end; O_APPEND as each write's flags say |
@@ -27,6 +28,10 @@
  *   lseek(o, w):     SET → o, CUR → pos + o, END → size + o; a negative result is EINVAL and moves nothing
  *   never:           null or EAGAIN — a regular file is always ready (POSIX read, select)
  * ```
+ *
+ * Reads are called as the kernel calls them, told the time and when the read began (a clock of the
+ * laws' own that moves on by up to 0.3 s before each read, and a read up to 0.3 s old), so a file
+ * that times its reads is driven across its timers; a file that ignores both arguments is unaffected.
  *
  * Its calls are drawn so that reads land on data (writes of 1..600 bytes, seeks inside a file of a
  * few KiB or just past its end): a read one byte short is found within 30 runs.
@@ -51,13 +56,25 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 
 type Op =
-  | { readonly kind: "read"; readonly max: number }
+  /**
+   * `after`: cycles the law's clock moves on before the call; `waited`: how long the read has been
+   * under way (the kernel tells a read the time and when it first began, `FileOperations.read`).
+   */
+  | { readonly kind: "read"; readonly max: number; readonly after?: number; readonly waited?: number }
   /** `append`: the write is told O_APPEND (its description's flag at the call). */
   | { readonly kind: "write"; readonly bytes: Uint8Array; readonly append: boolean }
   | { readonly kind: "seek"; readonly offset: number; readonly whence: number };
 
+/**
+ * The largest step of the laws' clock and of a read's age, in cycles: 0.3 s at the nominal 1 GHz,
+ * three tenths (VTIME's unit) — a terminal's read timer both runs out and does not.
+ */
+const READ_CLOCK_STEP = 300_000_000;
+
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.nat(9000).map((max) => ({ kind: "read" as const, max })),
+  fc
+    .tuple(fc.nat(9000), fc.nat(READ_CLOCK_STEP), fc.nat(READ_CLOCK_STEP))
+    .map(([max, after, waited]) => ({ kind: "read" as const, max, after, waited })),
   fc
     .tuple(fc.uint8Array({ maxLength: 6000 }), fc.boolean())
     .map(([bytes, append]) => ({ kind: "write" as const, bytes, append })),
@@ -116,19 +133,34 @@ const isErrno = (r: number): boolean => Number.isInteger(r) && r < 0 && r >= -MA
 /** EAGAIN (= EWOULDBLOCK on Linux): the non-blocking spelling of "would block". */
 const EAGAIN = Errno.EAGAIN;
 
+/** The laws' simulated clock (cycles), one per run: reads are told the time as the kernel tells them. */
+interface LawClock {
+  now: number;
+}
+
 /**
  * Run `op` on `f`, throwing at the first broken law. Returns the direction the call would block
- * in (it returned `null`, and `f` has that wait list), or `null`.
+ * in (it returned `null`, and `f` has that wait list), or `null`. A read is called as the kernel
+ * calls it, with the time and when it began; one that would block must have a read wait list
+ * and, when the file gives waiting reads a deadline, a deadline after now.
  */
-function apply(f: FileOperations, o: Op): "read" | "write" | null {
+function apply(f: FileOperations, o: Op, clock: LawClock): "read" | "write" | null {
   const name = `${f.kind}.${o.kind}`;
   let blocked: "read" | "write" | null = null;
   if (o.kind === "read") {
-    const r = f.read(o.max);
+    clock.now += o.after ?? 0;
+    const now = clock.now;
+    const since = Math.max(0, now - (o.waited ?? 0));
+    const r = f.read(o.max, now, since);
     if (r === null) {
       blocked = "read";
       if (f.waiters?.("read") === undefined)
         throw new Error(`${name}(${o.max}): would block, but has no read wait list`);
+      const d = f.readDeadline?.(now, since) ?? Number.POSITIVE_INFINITY;
+      if (!(d > now))
+        throw new Error(
+          `${name}(${o.max}) at cycle ${now}, begun at ${since}: would block, and readDeadline(${now}, ${since}) returned ${d}, not after now — the kernel parks the read until then and runs it again, so it would run again at once, and again; a deadline is a later time, or +Infinity for none`,
+        );
     } else if (typeof r === "number") {
       if (!isErrno(r)) throw new Error(`${name}(${o.max}) returned ${r}: not bytes, null or -errno`);
     } else if (!(r instanceof Uint8Array) || r.length > o.max) {
@@ -298,7 +330,8 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
         fc.assert(
           fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
             const f = factory();
-            for (const o of ops) apply(f, o);
+            const clock: LawClock = { now: 0 };
+            for (const o of ops) apply(f, o, clock);
             f.release?.();
           }),
           params,
@@ -310,7 +343,8 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
         fc.assert(
           fc.property(fc.array(op, { maxLength: 10 }), (ops) => {
             const f = factory();
-            for (const o of ops) apply(f, o);
+            const clock: LawClock = { now: 0 };
+            for (const o of ops) apply(f, o, clock);
             const r = f.read(0);
             if (r === null) throw new Error(`${f.kind}.read(0) would block`);
             if (r instanceof Uint8Array && r.length !== 0)
@@ -347,9 +381,10 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
           fc.property(fc.array(op, { maxLength: 20 }), (ops) => {
             const before = opts.held?.();
             const f = factory();
+            const clock: LawClock = { now: 0 };
             for (const o of ops) {
               // Park a stand-in thread where the kernel would park the caller.
-              const blocked = apply(f, o);
+              const blocked = apply(f, o, clock);
               if (blocked !== null) f.waiters?.(blocked)?.push(parkedProbe());
             }
             const during = opts.held?.();

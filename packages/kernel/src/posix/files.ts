@@ -129,7 +129,9 @@ export interface FileOperations {
   /**
    * For a read that must wait (`read` returned null with this `now` and `since`): the time at
    * which it should run again even if nothing wakes it (a terminal's VTIME), or +Infinity (the
-   * default when absent): wait for a waker only.
+   * default when absent): wait for a waker only. A finite deadline must be after `now` (the
+   * kernel parks the read until then and runs it again: one not after `now` would run it again at
+   * once, and again); `fileOperationsLaws` checks it.
    */
   readDeadline?(now: number, since: number): number;
   /**
