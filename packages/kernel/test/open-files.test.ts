@@ -26,7 +26,10 @@ import {
   posixStubs as sys,
   type UserCode,
   type Waiter,
+  WaitOptions,
+  WEXITSTATUS,
   Whence,
+  WIFEXITED,
 } from "../src/index.js";
 
 /** A seekable file of the test's own that counts its releases. */
@@ -382,6 +385,45 @@ describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIM
     expect(now1).toBeGreaterThanOrEqual(since0 + 50_000);
     expect(timed.list).toEqual([]); // off the list
     expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY); // nothing left armed
+  });
+
+  it("a stop interrupts it: after SIGCONT the read begins again, and its timer counts from then (Linux's n_tty_read returns -ERESTARTSYS to the stop)", () => {
+    // Linux: the stop signal makes the waiting n_tty_read return -ERESTARTSYS; the task stops on
+    // its way out and, once continued, enters read afresh — a new timeout, counted from then. The
+    // deadline passing while the process is stopped must not end the read at SIGCONT.
+    const W = 1_000_000;
+    const timed = new Timed(W);
+    let continuedAt = -1;
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const child = yield* sys.fork();
+        if (child === 0) {
+          const r = yield* libc.read(3, 10);
+          return typeof r !== "number" && r.length === 0 ? 0 : 1;
+        }
+        yield* compute(20_000);
+        yield* sys.kill(child, Sig.SIGSTOP);
+        yield* libc.waitpid(child, WaitOptions.WUNTRACED);
+        yield* sys.nanosleep(3 * W); // the read's deadline passes while it is stopped
+        continuedAt = yield* sys.clock_gettime(1);
+        yield* sys.kill(child, Sig.SIGCONT);
+        const st = (yield* libc.waitpid(child)).status;
+        return WIFEXITED(st) && WEXITSTATUS(st) === 0 ? 0 : 2;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const p = k.boot("init");
+    p.files.install(new OpenFile(timed, FileMode.READ));
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    expect(k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status).toBe(0);
+    const [now0, since0] = timed.calls[0]!;
+    const [nowN, sinceN] = timed.calls[timed.calls.length - 1]!;
+    expect(now0).toBe(since0);
+    expect(sinceN).toBeGreaterThanOrEqual(continuedAt); // begun again after the continue
+    expect(nowN).toBeGreaterThanOrEqual(continuedAt + W); // and it waited its whole time again
+    expect(timed.list).toEqual([]);
+    expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("a wake before the deadline disarms its timer: the read returns the data, and nothing fires later", () => {

@@ -101,8 +101,10 @@ const STOP_SIGNALS = sigbit(Sig.SIGSTOP) | sigbit(Sig.SIGTSTP) | sigbit(Sig.SIGT
 
 /**
  * Stop every thread of `p` (SIGSTOP, or a stop signal's default action): ready and running
- * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken.
- * A write that has moved some bytes ends with their count, which its thread gets after SIGCONT.
+ * threads are suspended in the scheduler; blocked ones stay blocked and are suspended when woken,
+ * but for a read or write parked on a file, which is interrupted and runs again from its
+ * descriptor after SIGCONT (Linux's -ERESTARTSYS). A write that has moved some bytes ends with
+ * their count, which its thread gets after SIGCONT.
  * The parent gets SIGCHLD.
  */
 export function stopProcess(k: Kernel, p: Process, sig: number): void {
@@ -113,6 +115,11 @@ export function stopProcess(k: Kernel, p: Process, sig: number): void {
   if (p.threads.length > 0) k.traceSignal(p.threads[0]!, sig, "stopped");
   for (const t of p.threads) {
     k.endPartialCall(t);
+    // A read or write parked on a file with nothing moved is interrupted and runs again from its
+    // descriptor once continued, as Linux's n_tty_read and pipe_read/pipe_write return
+    // -ERESTARTSYS to the stop: a terminal read's VTIME timer then counts from the continue, not
+    // from before the stop (the deadline passing while stopped does not end it).
+    if (t.runState === "blocked" && t.ioFile !== null && t.wait?.restart != null) k.interruptThread(t, true);
     k.suspendThread(t);
   }
   notifyParentOfChange(k, p);
