@@ -426,6 +426,46 @@ describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIM
     expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it("a process killed while its read waits leaves no timer armed and nothing on the file's list", () => {
+    const timed = new Timed(10_000_000);
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        const child = yield* sys.fork();
+        if (child === 0) {
+          yield* libc.read(3, 10);
+          return 1;
+        }
+        yield* compute(20_000);
+        yield* sys.kill(child, Sig.SIGKILL);
+        yield* libc.waitpid(child);
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const p = k.boot("init");
+    p.files.install(new OpenFile(timed, FileMode.READ));
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    expect(k.now).toBeLessThan(10_000_000); // nobody waited for the dead read's deadline
+    expect(timed.list).toEqual([]);
+    expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("blockUntil refuses a thread that is not running, and arms nothing", () => {
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main() {
+        return 0;
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const t = k.boot("init").threads[0]!; // ready, not running
+    const wait = { on: "test", restart: null, cancel: () => {}, interruptible: true, timedOut: () => {} };
+    expect(() => k.blockUntil(t, wait, 1000)).toThrow(/not running/);
+    expect(t.runState).toBe("ready");
+    expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
+  });
+
   it("a wake before the deadline disarms its timer: the read returns the data, and nothing fires later", () => {
     const timed = new Timed(10_000_000);
     const programs = new ProgramRegistry().register({
