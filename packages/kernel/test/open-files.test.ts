@@ -455,6 +455,7 @@ describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIM
     const programs = new ProgramRegistry().register({
       name: "init",
       *main() {
+        yield* compute(1);
         return 0;
       },
     });
