@@ -23,6 +23,11 @@
  * {@link minTimeDeadline} (`readDeadline`, `Kernel.blockUntil`), so a timer runs out even with no
  * input.
  *
+ * Not modelled: a read that waits here leaves the bytes queued until it returns, where
+ * `n_tty_read` copies each to the caller as it comes; so a signal that interrupts a read with
+ * MIN > 0 finds the bytes still queued (the read is restarted or fails with EINTR, and they are
+ * read afterwards), where Linux returns the count copied so far.
+ *
  * Invariant (the kernel's progress depends on it, `min-time.test.ts` checks it): a read that is
  * not ready at `now` has a deadline after `now` (or none, +Infinity), and at that deadline it is
  * ready — a timed read never spins, and never waits past its timer.
