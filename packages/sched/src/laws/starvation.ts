@@ -71,6 +71,24 @@ function cpuBoundTurn(
 }
 
 /**
+ * Run a thread with `left` cycles of work one cycle at a time until its burst ends or the policy
+ * preempts it; a preempted thread is put back as preempted. Returns true when the burst ended
+ * (the caller then retires it or puts it to sleep).
+ */
+function runBurst(p: ReturnType<PolicyFactory>, t: ThreadId, me: { left: number }): boolean {
+  let preempted = false;
+  while (me.left > 0 && !preempted) {
+    me.left--;
+    preempted = p.tick(t, 1);
+  }
+  if (me.left > 0) {
+    p.enqueue(t, "preempted");
+    return false;
+  }
+  return true;
+}
+
+/**
  * Law 3, bounded waiting for a fixed set of CPU-bound threads: pick, run ticks until the policy
  * preempts (or 200 ticks, then yield), requeue, for 3·B picks with B = {@link starvationBound}(n).
  * Every thread must be picked at least once in every window of B consecutive picks: its first
@@ -206,14 +224,7 @@ export function arrivalsProperty(
           cpuBoundTurn(p, t, tickSizes, step);
           continue;
         }
-        let preempted = false;
-        while (me.left > 0 && !preempted) {
-          me.left--;
-          preempted = p.tick(t, 1);
-        }
-        if (me.left > 0) {
-          p.enqueue(t, "preempted");
-        } else {
+        if (runBurst(p, t, me)) {
           p.descheduled(t);
           p.retire(t);
           live.delete(t);
@@ -314,15 +325,7 @@ export function wakeupsProperty(
           cpuBoundTurn(p, t, tickSizes, step);
           continue;
         }
-        let preempted = false;
-        while (me.left > 0 && !preempted) {
-          me.left--;
-          preempted = p.tick(t, 1);
-        }
-        if (me.left > 0) {
-          p.enqueue(t, "preempted");
-          continue;
-        }
+        if (!runBurst(p, t, me)) continue;
         p.descheduled(t);
         me.wakeAt = pick + 1 + sleepLengths[me.bursts % sleepLengths.length]!;
         me.bursts++;
