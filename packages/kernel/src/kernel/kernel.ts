@@ -362,7 +362,8 @@ export class Kernel implements Waker {
       any = true;
       const s = t.runState;
       if (s !== "blocked" && s !== "suspended") return false;
-      if (t.wait?.on === "sleep" || this.sched.timers.has(t.schedId)) return false; // a timed read too
+      // A timer of its own: a sleep (sched.sleepUntil arms one) or a timed wait (blockUntil, VTIME).
+      if (this.sched.timers.has(t.schedId)) return false;
       if (t.ipcSlot >= 0 && this.ipc.deadline[t.ipcSlot] !== Number.POSITIVE_INFINITY) return false;
     }
     return any;

@@ -461,10 +461,13 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
   private creditWake(e: O1Entry): void {
     const slept = this.clock - e.sleptAt;
-    const nice = e.params.nice;
-    const capped = longSleep(e.sleepAvg, slept, nice, this.msCycles);
-    e.sleepAvg = creditSleep(e.sleepAvg, slept, nice, this.msCycles, this.maxSleepAvg);
+    const capped = longSleep(e.sleepAvg, slept, e.params.nice, this.msCycles);
+    this.creditAndReprioritize(e, slept);
     e.wokeAt = capped ? -1 : this.clock;
+  }
+  /** `recalc_task_prio`: `slept` cycles more of sleep credit, and the dynamic priority they give. */
+  private creditAndReprioritize(e: O1Entry, slept: Cycles): void {
+    e.sleepAvg = creditSleep(e.sleepAvg, slept, e.params.nice, this.msCycles, this.maxSleepAvg);
     e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
   }
   /**
@@ -479,9 +482,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private firstPick(e: O1Entry): void {
     e.fresh = false;
     if (e.wokeAt < 0) return;
-    const credit = runQueueCredit(this.clock - e.wokeAt);
-    e.sleepAvg = creditSleep(e.sleepAvg, credit, e.params.nice, this.msCycles, this.maxSleepAvg);
-    e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
+    this.creditAndReprioritize(e, runQueueCredit(this.clock - e.wokeAt));
     e.wokeAt = -1;
   }
   /**
