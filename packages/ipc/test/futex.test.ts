@@ -112,6 +112,53 @@ describe("Futex", () => {
   });
 });
 
+describe("Futex.cmpRequeue (Linux FUTEX_CMP_REQUEUE)", () => {
+  it("the TSDoc example: a stale expected value moves nobody; the current one wakes 1 and moves the rest", () => {
+    const { woken, mem, futex } = rig();
+    mem.write32(0x1000, 7);
+    for (const t of [0, 1, 2]) futex.wait(t, 0x1000, 7);
+    expect(futex.cmpRequeue(0x1000, 0x2000, 1, 10, 6)).toEqual({
+      status: IpcStatus.ValueMismatch,
+      woken: 0,
+      moved: 0,
+    });
+    expect([futex.waiters(0x1000), futex.waiters(0x2000), woken.length]).toEqual([3, 0, 0]);
+    expect(futex.cmpRequeue(0x1000, 0x2000, 1, 10, 7)).toEqual({ status: IpcStatus.Ok, woken: 1, moved: 2 });
+    expect(woken).toEqual([[0, IpcStatus.Ok]]);
+    expect([futex.waiters(0x1000), futex.waiters(0x2000)]).toEqual([0, 2]);
+    // The moved waiters now belong to 0x2000: a wake there reaches them in their old order.
+    expect(futex.wake(0x2000, 2)).toBe(2);
+    expect(woken.slice(1)).toEqual([
+      [1, IpcStatus.Ok],
+      [2, IpcStatus.Ok],
+    ]);
+    futex.checkInvariants();
+  });
+
+  it("compares whole unsigned words, as wait does: −1 is 0xFFFFFFFF, 0x100 is not 0", () => {
+    const { mem, futex } = rig();
+    mem.write32(0x1000, 0xffff_ffff);
+    futex.wait(0, 0x1000, -1);
+    expect(futex.cmpRequeue(0x1000, 0x2000, 0, 1, -1).moved).toBe(1);
+    mem.write32(0x3000, 0x100);
+    futex.wait(1, 0x3000, 0x100);
+    expect(futex.cmpRequeue(0x3000, 0x2000, 1, 1, 0).status).toBe(IpcStatus.ValueMismatch);
+    expect(futex.waiters(0x3000)).toBe(1);
+  });
+
+  it("a moved waiter that times out leaves the queue it was moved to", () => {
+    const { threads, woken, futex } = rig();
+    futex.wait(0, 0x1000, 0, 5);
+    futex.wait(1, 0x1000, 0);
+    expect(futex.cmpRequeue(0x1000, 0x2000, 0, 2, 0)).toEqual({ status: IpcStatus.Ok, woken: 0, moved: 2 });
+    threads.advanceTo(5);
+    expect(woken).toEqual([[0, IpcStatus.TimedOut]]);
+    expect([futex.waiters(0x1000), futex.waiters(0x2000)]).toEqual([0, 1]);
+    futex.checkInvariants();
+    threads.checkInvariants();
+  });
+});
+
 describe("futexKey (virtual → physical through vm's address spaces)", () => {
   it("two processes mapping one shared object at different addresses share a futex; private words do not", () => {
     const memory = new PhysicalMemory({ size: 1024 * 4096 });
@@ -174,7 +221,34 @@ describe("a refused futex call names itself and changes nothing", () => {
       /requeue\(.*moveCount=0\.5\).*≥ 0/,
     ],
     ["wake with count −1", (f) => f.wake(0x100, -1), /wake\(pa=0x100, count=-1\).*≥ 0/],
+    [
+      "cmpRequeue with a negative move count",
+      (f) => f.cmpRequeue(0x100, 0x200, 1, -1, 0),
+      /cmpRequeue\(moveCount=-1\).*≥ 0/,
+    ],
+    [
+      "cmpRequeue from a misaligned word",
+      (f) => f.cmpRequeue(0x101, 0x200, 1, 1, 0),
+      /cmpRequeue\(pa=257\).*aligned/,
+    ],
+    [
+      "cmpRequeue with an expected value that is no 32-bit word",
+      (f) => f.cmpRequeue(0x100, 0x200, 1, 1, -(2 ** 31) - 1),
+      /cmpRequeue\(from=0x100, expected=-2147483649\).*32-bit word/,
+    ],
     ["wait with timeout −1", (f) => f.wait(3, 0x100, 0, -1), /wait\(thread=3, timeout=-1\).*≥ 0/],
+    // The word would match after `>>> 0` (0.5 → 0, 2^32 → 0): a value that is no 32-bit word
+    // used to block the thread instead of being refused.
+    [
+      "wait with a fractional expected value",
+      (f) => f.wait(3, 0x100, 0.5),
+      /wait\(thread=3, pa=0x100, expected=0\.5\).*32-bit word/,
+    ],
+    [
+      "wait with an expected value beyond 32 bits",
+      (f) => f.wait(3, 0x100, 2 ** 32),
+      /wait\(thread=3, pa=0x100, expected=4294967296\).*32-bit word/,
+    ],
   ];
   for (const [what, call, message] of bad) {
     it(what, () => {

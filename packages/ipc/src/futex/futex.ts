@@ -35,6 +35,27 @@ import { InvariantError, IpcArgumentError } from "../errors.js";
 /** The part of physical memory a futex reads: `PhysicalMemory` satisfies it. */
 export type FutexMemory = Pick<PhysicalMemory, "read32">;
 
+/** Result of {@link Futex.cmpRequeue}. */
+export interface FutexRequeueResult {
+  /** Ok, or ValueMismatch when the word at `from` no longer held the expected value. */
+  readonly status: typeof IpcStatus.Ok | typeof IpcStatus.ValueMismatch;
+  /** Waiters woken with Ok (0 on ValueMismatch). */
+  readonly woken: number;
+  /** Waiters moved to the other word, still blocked (0 on ValueMismatch). */
+  readonly moved: number;
+}
+
+/** Whether `x` is a 32-bit word written signed or unsigned: an integer in −2^31..2^32−1. */
+function isWord(x: number): boolean {
+  return Number.isInteger(x) && x >= -0x8000_0000 && x <= 0xffff_ffff;
+}
+
+function badWord(call: string, expected: number): never {
+  throw new IpcArgumentError(
+    `${call}, expected=${expected}): expected a 32-bit word (an integer in −2^31..2^32−1)`,
+  );
+}
+
 /** Options of {@link Futex}. */
 export interface FutexOptions {
   /** Name in traces and errors. Default `"futex"`. */
@@ -78,16 +99,20 @@ export class Futex implements Blocker {
   /**
    * If the word at physical address `pa` equals `expected`, block `t` until a wake on `pa` (or the
    * timeout); otherwise return at once.
-   * @param expected compared as an unsigned 32-bit value (−1 and 0xFFFFFFFF are the same word).
+   * @param expected a 32-bit word, signed or unsigned (−2^31..2^32−1), compared as unsigned:
+   *   −1 and 0xFFFFFFFF are the same word. Linux's `val` is a `u32`.
    * @returns Blocked, ValueMismatch (the word changed: retry in user space), or WouldBlock
    *   (timeout {@link NO_WAIT} and the word matched).
-   * @throws IpcArgumentError when `pa` is not a 4-byte aligned non-negative integer.
+   * @throws IpcArgumentError when `pa` is not a 4-byte aligned non-negative integer, `expected`
+   *   is not a 32-bit word (0.5 or 2^32 would match the word 0 after `>>> 0`), or the timeout is
+   *   not ≥ 0; nothing changes then.
    */
   wait(t: ThreadId, pa: number, expected: number, timeout: number = FOREVER): IpcStatus {
     this.threads.checkRunnable(t, this.waitCall);
     this.checkAddress("wait", pa);
     if (!(timeout >= 0))
       throw new IpcArgumentError(`${this.name}.wait(thread=${t}, timeout=${timeout}): expected ≥ 0`);
+    if (!isWord(expected)) badWord(`${this.name}.wait(thread=${t}, pa=0x${pa.toString(16)}`, expected);
     if (this.memory.read32(pa) >>> 0 !== expected >>> 0) return IpcStatus.ValueMismatch;
     if (timeout === 0) return IpcStatus.WouldBlock;
     let q = this.queues.get(pa);
@@ -141,16 +166,7 @@ export class Futex implements Blocker {
   requeue(from: number, to: number, wakeCount: number, moveCount: number): { woken: number; moved: number } {
     // Every argument is checked here, before the wake-ups, so an error names requeue and a
     // refused call wakes and moves nobody.
-    this.checkAddress("requeue", from);
-    this.checkAddress("requeue", to);
-    if (!Number.isInteger(wakeCount) || wakeCount < 0) {
-      throw new IpcArgumentError(
-        `${this.name}.requeue(from=0x${from.toString(16)}, wakeCount=${wakeCount}): expected an integer ≥ 0`,
-      );
-    }
-    if (!Number.isInteger(moveCount) || moveCount < 0) {
-      throw new IpcArgumentError(`${this.name}.requeue(moveCount=${moveCount}): expected an integer ≥ 0`);
-    }
+    this.checkRequeue("requeue", from, to, wakeCount, moveCount);
     const woken = this.wake(from, wakeCount);
     const q = this.queues.get(from);
     let moved = 0;
@@ -169,6 +185,44 @@ export class Futex implements Blocker {
       if (q.length === 0) this.dropQueue(from, q);
     }
     return { woken, moved };
+  }
+
+  /**
+   * {@link Futex.requeue} guarded by the word at `from`, as Linux FUTEX_CMP_REQUEUE: if the word
+   * does not hold `expected` (compared as unsigned 32-bit words, as {@link Futex.wait} compares),
+   * nobody is woken or moved and the result is ValueMismatch (Linux: EAGAIN). The compare and the
+   * requeue are one step, as the compare and the enqueue of a wait are.
+   *
+   * Why it exists: a condition variable's broadcast reads the sequence word, then requeues its
+   * waiters onto the mutex. With plain FUTEX_REQUEUE a waiter that arrives between the read and
+   * the requeue is moved although the broadcast was not meant for it; futex(2) calls
+   * FUTEX_REQUEUE "broken" for that reason, and glibc uses only FUTEX_CMP_REQUEUE.
+   *
+   * @returns status Ok with the numbers woken and moved, or ValueMismatch with both 0.
+   * @throws IpcArgumentError naming `cmpRequeue` for a misaligned address, a count that is not an
+   *   integer ≥ 0, or an `expected` that is not a 32-bit word; nobody is woken or moved then.
+   * @example
+   * const mem = new PhysicalMemory({ size: 1 << 20 });
+   * const futex = new Futex(new IpcThreads({ maxThreads: 4, waker: { wake() {} } }), mem);
+   * mem.write32(0x1000, 7);                       // the condition variable's sequence number
+   * for (const t of [0, 1, 2]) futex.wait(t, 0x1000, 7);
+   * futex.cmpRequeue(0x1000, 0x2000, 1, 10, 6);   // { status: ValueMismatch, woken: 0, moved: 0 }
+   * futex.cmpRequeue(0x1000, 0x2000, 1, 10, 7);   // { status: Ok, woken: 1, moved: 2 }: 1 and 2 wait on 0x2000
+   */
+  cmpRequeue(
+    from: number,
+    to: number,
+    wakeCount: number,
+    moveCount: number,
+    expected: number,
+  ): FutexRequeueResult {
+    this.checkRequeue("cmpRequeue", from, to, wakeCount, moveCount);
+    if (!isWord(expected)) badWord(`${this.name}.cmpRequeue(from=0x${from.toString(16)}`, expected);
+    if (this.memory.read32(from) >>> 0 !== expected >>> 0) {
+      return { status: IpcStatus.ValueMismatch, woken: 0, moved: 0 };
+    }
+    const { woken, moved } = this.requeue(from, to, wakeCount, moveCount);
+    return { status: IpcStatus.Ok, woken, moved };
   }
 
   /** Number of threads waiting on `pa`. */
@@ -210,6 +264,19 @@ export class Futex implements Blocker {
             `${this.name}: thread ${t} on queue 0x${key.toString(16)} records key ${this.keyOf[t]}`,
           );
       }
+    }
+  }
+
+  private checkRequeue(call: string, from: number, to: number, wakeCount: number, moveCount: number): void {
+    this.checkAddress(call, from);
+    this.checkAddress(call, to);
+    if (!Number.isInteger(wakeCount) || wakeCount < 0) {
+      throw new IpcArgumentError(
+        `${this.name}.${call}(from=0x${from.toString(16)}, wakeCount=${wakeCount}): expected an integer ≥ 0`,
+      );
+    }
+    if (!Number.isInteger(moveCount) || moveCount < 0) {
+      throw new IpcArgumentError(`${this.name}.${call}(moveCount=${moveCount}): expected an integer ≥ 0`);
     }
   }
 
