@@ -7,5 +7,6 @@
 export * from "./channel-laws.js";
 export * from "./endpoint-laws.js";
 export { EndpointModel, type EndpointReal } from "./endpoint-model.js";
+export * from "./futex-requeue-laws.js";
 export * from "./law.js";
 export * from "./sync-laws.js";
