@@ -307,6 +307,49 @@ class AnyoneRepliesEndpoint extends TextbookEndpoint {
   }
 }
 
+/**
+ * Keeps its own table of the capabilities it issued (capability → holder) and never strikes one
+ * out, so a reply capability can be used twice: the second reply wakes a caller that is no longer
+ * waiting for it (a student's "remember who may reply" shortcut).
+ */
+class ReusableReplyCapEndpoint extends TextbookEndpoint {
+  private readonly issued = new Map<number, number>();
+  protected override deliver(
+    s: number,
+    r: number,
+    call: boolean,
+    badge: number,
+    items: readonly unknown[] | null,
+  ): void {
+    super.deliver(s, r, call, badge, items);
+    if (call) this.issued.set(this.threads.replyCap[r]!, r);
+  }
+  override reply(t: number, cap: number, items: readonly unknown[] | null = null): IpcStatus {
+    const th = this.threads;
+    const caller = cap & 0xffff;
+    if (this.issued.get(cap) !== t) return S.InvalidReplyCap;
+    this.copy(t, caller);
+    th.badge[caller] = 0;
+    th.longLen[caller] = 0;
+    th.inItems[caller] = items;
+    th.finish(caller, S.Ok);
+    return S.Ok;
+  }
+}
+
+/**
+ * Priority order that is not stable: a thread goes in front of the threads of its own priority
+ * (`<=` where `<` was meant), so equal priorities are served newest first.
+ */
+class UnstablePriorityEndpoint extends TextbookEndpoint {
+  protected override queue(q: number[], t: number): void {
+    if (this.order !== "priority") return super.queue(q, t);
+    let i = q.length;
+    while (i > 0 && this.threads.prio[q[i - 1]!]! <= this.threads.prio[t]!) i--;
+    q.splice(i, 0, t);
+  }
+}
+
 type Make = (threads: IpcThreads, order: QueueOrder) => SyncEndpoint;
 
 function fifoLaw(make: Make) {
@@ -352,6 +395,24 @@ describe("the endpoint laws", () => {
     const make: Make = (th, o) => new AnyoneRepliesEndpoint(th, o);
     expect(failureOf({ check: () => runEndpointLaws(make, { seed: 5 }) })).toMatch(
       /^law "endpoint: a reply capability answers only the call it was issued for.*" violated:\n[\s\S]*thread 1 replied with its old capability 3 \(issued for the cancelled call; 2 received the new one\) and got ok, expected invalid-reply-cap/,
+    );
+  });
+
+  it("reject an endpoint whose reply capability can be used twice (the directed law and the model)", () => {
+    const make: Make = (th, o) => new ReusableReplyCapEndpoint(th, o);
+    expect(failureOf(endpointLaws(make)[2]!)).toMatch(
+      /replied with its old capability \d+ .* and got ok, expected invalid-reply-cap/,
+    );
+    expect(failureOf(fifoLaw(make))).toMatch(
+      /replyTwice\(pick=\d+\): returned ok, model expects invalid-reply-cap/,
+    );
+  });
+
+  it("reject a priority endpoint that serves equal priorities newest first", () => {
+    const make: Make = (th, o) => new UnstablePriorityEndpoint(th, o);
+    expect(failureOf(fifoLaw(make))).toBe("the law passed"); // FIFO order is untouched
+    expect(failureOf(endpointLaws(make, { numRuns: 200, seed: 7 })[1]!)).toMatch(
+      /queues senders \[.*\] receivers \[.*\], model|holds message \d+, model expects \d+/,
     );
   });
 
