@@ -9,6 +9,7 @@ export * from "./channel/channel.js";
 export * from "./channel/message-queue.js";
 export * from "./core/sched-bridge.js";
 export * from "./core/threads.js";
+export * from "./core/wait-list.js";
 export * from "./endpoint/endpoint.js";
 export * from "./endpoint/tag.js";
 export * from "./errors.js";

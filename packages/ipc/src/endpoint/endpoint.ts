@@ -58,7 +58,8 @@ import {
   type SyncEndpoint,
   type ThreadId,
 } from "../api.js";
-import { type Blocker, type IpcThreads, ThreadIpcState, WaitList } from "../core/threads.js";
+import { type Blocker, type IpcThreads, ThreadIpcState } from "../core/threads.js";
+import { WaitList } from "../core/wait-list.js";
 import { InvariantError, IpcArgumentError } from "../errors.js";
 import { IRQ_LABEL, makeTag, TAG_FLAG_LONG, TAG_H_MASK, TAG_H_SHIFT, TAG_U_MASK } from "./tag.js";
 

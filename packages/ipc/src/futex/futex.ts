@@ -29,7 +29,8 @@
  */
 import type { PhysicalMemory } from "@osbricks/hw-x86";
 import { FOREVER, IpcStatus, type ThreadId } from "../api.js";
-import { type Blocker, type IpcThreads, ThreadIpcState, WaitList } from "../core/threads.js";
+import { type Blocker, type IpcThreads, ThreadIpcState } from "../core/threads.js";
+import { WaitList } from "../core/wait-list.js";
 import { InvariantError, IpcArgumentError } from "../errors.js";
 
 /** The part of physical memory a futex reads: `PhysicalMemory` satisfies it. */

@@ -20,7 +20,8 @@
  * Related: `irq.ts` (interrupt lines signal notifications), `../core/threads.ts` (`word[t]`).
  */
 import { FOREVER, IpcStatus, type QueueOrder, type ThreadId } from "../api.js";
-import { type Blocker, type IpcThreads, ThreadIpcState, WaitList } from "../core/threads.js";
+import { type Blocker, type IpcThreads, ThreadIpcState } from "../core/threads.js";
+import { WaitList } from "../core/wait-list.js";
 import { InvariantError, IpcArgumentError } from "../errors.js";
 
 /** Options of {@link Notification}. */
