@@ -234,6 +234,34 @@ describe("every way a peer can die wakes every waiter with the right status", ()
     ]);
   });
 
+  // A queued sender's handles wait in the endpoint's transit table; a thread that exits will never
+  // collect them. They used to stay there (handed back to the dead thread's inItems), so the
+  // object they named outlived its last owner: nothing could close them until the endpoint died.
+  // seL4 moves capabilities only at the rendezvous and Zircon closes the handles of an unread
+  // message, so the exiting thread's in-flight handles are closed.
+  it("a sender that exits while queued with handles: they are closed, and an object left without handles dies", () => {
+    const { space, types, threads, woken, epObj, client, hc, event, put } = machine();
+    const e = event(client);
+    const obj = (client.lookup(e, null, 0) as { object: KernelObject }).object;
+    put(0, 1);
+    expect(endpointSend(client, types, hc, 0, "send", [e])).toEqual({
+      kind: "status",
+      status: IpcStatus.Blocked,
+    });
+    put(2, 1);
+    endpointSend(client, types, hc, 2, "call", [event(client)]);
+    expect(epObj.transit.size).toBe(2);
+    expect(threads.threadExit(0)).toEqual([]);
+    expect(woken).toEqual([]);
+    expect(threads.inItems[0]).toBeNull();
+    expect(epObj.transit.size).toBe(1); // thread 2's handle still waits with its call
+    expect(obj.state).toBe("destroyed");
+    expect(epObj.endpoint.queuedSenders()).toEqual([2]);
+    threads.checkInvariants();
+    epObj.endpoint.checkInvariants();
+    space.checkInvariants();
+  });
+
   it("a caller killed while waiting for its reply wakes Cancelled; the reply is then refused", () => {
     const { threads, woken, epObj, put } = machine();
     const ep = epObj.endpoint;

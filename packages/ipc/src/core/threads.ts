@@ -75,6 +75,14 @@ export interface Blocker {
    * object whose lists are FIFO only needs nothing.
    */
   priorityChanged?(t: ThreadId): void;
+  /**
+   * `items` were in flight with a queued sender whose thread exited ({@link IpcThreads.threadExit}):
+   * nobody will collect them, so the object releases them (an endpoint behind handles closes the
+   * handles parked in its transit table, as Zircon closes the handles of an unread message).
+   * @returns whether it released them; when not (or without this method) they stay in the dead
+   *   thread's `inItems` for the kernel to release, and the endpoint laws check they are there.
+   */
+  dropItems?(items: readonly unknown[]): boolean;
 }
 
 /** Options of {@link IpcThreads}. */
@@ -358,14 +366,24 @@ export class IpcThreads {
   /**
    * Thread `t` is gone: cancel its own wait (without waking it) and wake every caller whose reply
    * capability it held with {@link IpcStatus.ReplyDropped} (seL4 deletes the reply object; the
-   * caller sees an error instead of hanging forever).
+   * caller sees an error instead of hanging forever). Items a queued sender carried (handles
+   * already out of its table) come back in `inItems[t]`, as after a timeout, unless its blocker's
+   * {@link Blocker.dropItems} releases them (an `EndpointObject` closes them): a dead thread will
+   * never collect them, so a kernel without that hook must release `inItems[t]` itself. Items a
+   * completed receive delivered and the kernel has not collected yet are the kernel's too.
    * @returns the callers woken.
    */
   threadExit(t: ThreadId): ThreadId[] {
     this.checkThread(t, "threadExit");
     const on = this.blockedOn[t];
     if (on != null) {
+      const carried = this.state[t] === ThreadIpcState.SendBlocked ? this.outItems[t] : null;
       on.detach(t);
+      // detach handed them back for the thread to collect; a dead thread never will.
+      if (carried != null && on.dropItems?.(carried) === true) {
+        if (this.inItems[t] === carried) this.inItems[t] = null;
+        this.outItems[t] = null;
+      }
       if (this.deadline[t] !== NO_DEADLINE) this.clearDeadline(t);
       if (this.state[t] === ThreadIpcState.ReplyBlocked) {
         this.replyHolder[t] = -1;

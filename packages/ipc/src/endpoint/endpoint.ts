@@ -69,6 +69,12 @@ export interface EndpointOptions {
   readonly order?: QueueOrder;
   /** Name used in traces and errors. Default `"endpoint"`. */
   readonly name?: string;
+  /**
+   * Release the items of a queued sender whose thread exited ({@link Blocker.dropItems}); an
+   * `EndpointObject` closes them in its transit table. Default: none, and the items stay in the
+   * dead thread's `inItems` for the kernel to release.
+   */
+  readonly dropItems?: (items: readonly unknown[]) => void;
 }
 
 /** Tag bits that need more than a register copy: the long flag and the handle count. */
@@ -134,12 +140,14 @@ export class Endpoint implements Blocker, SyncEndpoint {
   private dead = false;
   /** Interrupt lines signalled and not yet received (bit n = line n). */
   private irqs = 0;
+  private readonly releaseItems: ((items: readonly unknown[]) => void) | undefined;
 
   constructor(
     private readonly threads: IpcThreads,
     options: EndpointOptions = {},
   ) {
     this.name = options.name ?? "endpoint";
+    this.releaseItems = options.dropItems;
     const order = options.order ?? "fifo";
     this.senders = new WaitList(threads, order);
     this.receivers = new WaitList(threads, order);
@@ -538,6 +546,13 @@ export class Endpoint implements Blocker, SyncEndpoint {
     } else if (st === ThreadIpcState.RecvBlocked) {
       this.receivers.remove(t);
     }
+  }
+
+  /** Blocker: a queued sender exited with `items` in flight; the `dropItems` option, if any, releases them. */
+  dropItems(items: readonly unknown[]): boolean {
+    if (this.releaseItems === undefined) return false;
+    this.releaseItems(items);
+    return true;
   }
 
   /** Blocker: a queued thread's priority changed; a priority-ordered queue moves it. */

@@ -52,7 +52,16 @@ export class EndpointObject extends KernelObject {
     options: EndpointOptions = {},
   ) {
     super(space, type);
-    this.endpoint = new Endpoint(threads, { ...options, name: options.name ?? `endpoint#${this.koid}` });
+    this.endpoint = new Endpoint(threads, {
+      ...options,
+      name: options.name ?? `endpoint#${this.koid}`,
+      // A queued sender that exits leaves its handles here with no one to collect them: close
+      // them, as Zircon closes the handles of a message nobody will read.
+      dropItems: (items) => {
+        if (this.transitOpen) for (const h of items as readonly Handle[]) this.transit.close(h);
+        options.dropItems?.(items);
+      },
+    });
     this.transit = new SlotHandleTable(space, {
       capacity: Math.min(threads.maxThreads * MAX_MESSAGE_HANDLES, 1 << 16),
     });
