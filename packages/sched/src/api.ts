@@ -117,6 +117,24 @@ export const DEFAULT_THREAD_PARAMS: ThreadParams = {
 export type ReadyReason = "new" | "wake" | "preempted" | "yielded" | "migrated";
 
 /**
+ * The kind of sleep a woken thread ends, Linux 2.6.17–2.6.22's `sleep_type` as `try_to_wake_up`
+ * and `activate_task` set it. Only the O(1) policy's interactivity bonus reads it; every other
+ * policy ignores it.
+ *
+ * - `"interactive"` (SLEEP_INTERACTIVE, the default): an interruptible sleep (TASK_INTERRUPTIBLE:
+ *   a read from a pipe or a terminal, a futex wait, a `sleep`) woken from process context (another
+ *   thread's write, unlock or kill). Its first wait on the run queue counts as sleep at 30 %.
+ * - `"interrupted"` (SLEEP_INTERRUPTED): the same sleep woken from interrupt context
+ *   (`in_interrupt()`: a device's interrupt handler, the timer interrupt or softirq). Its first wait
+ *   on the run queue counts in full ("most likely of interactive nature").
+ * - `"noninteractive"` (SLEEP_NONINTERACTIVE): an uninterruptible sleep (TASK_UNINTERRUPTIBLE:
+ *   waiting for a disk read, a page-in), whoever wakes it. Its sleep raises sleep_avg only up to
+ *   INTERACTIVE_SLEEP (just interactive) and never above, and its wait on the run queue earns
+ *   nothing.
+ */
+export type SleepType = "interactive" | "interrupted" | "noninteractive";
+
+/**
  * One CPU's run queue with its ordering rule: the interface every policy implements.
  *
  * @remarks A policy never changes thread states and never sees other CPUs; it orders the threads
@@ -150,9 +168,11 @@ export interface SchedPolicy {
   /**
    * Put an admitted thread in the ready set. When `tid` is the current thread (reasons
    * `"preempted"`/`"yielded"`) it stops being current.
+   * `sleep` says, for reason `"wake"`, which kind of sleep it ends ({@link SleepType}, default
+   * `"interactive"`); policies that do not tell sleeps apart ignore it.
    * @throws UnknownThreadError; DuplicateThreadError if it is already ready.
    */
-  enqueue(tid: ThreadId, reason: ReadyReason): void;
+  enqueue(tid: ThreadId, reason: ReadyReason, sleep?: SleepType): void;
   /**
    * Take a ready thread out of the ready set without running it (suspend, kill, migration).
    * @throws UnknownThreadError; IllegalTransitionError if it is not in the ready set.
@@ -281,10 +301,11 @@ export interface ThreadBlocker {
    */
   checkBlock?(tid: ThreadId, reason: BlockReason): void;
   /**
-   * Make a blocked thread ready.
+   * Make a blocked thread ready. `sleep` is the kind of sleep it ends ({@link SleepType}; default
+   * `"interactive"`, an interruptible sleep woken from process context).
    * @throws IllegalTransitionError if `tid` is not blocked; UnknownThreadError.
    */
-  wake(tid: ThreadId): void;
+  wake(tid: ThreadId, sleep?: SleepType): void;
 }
 
 /**

@@ -2,20 +2,26 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type Cycles,
+  cpuId,
   creditSleep,
+  creditWake,
   currentBonus,
   decaySleep,
   effectivePrio,
   expiredStarving,
+  firstWaitCredit,
   InvalidArgumentError,
   interactiveDelta,
   interactiveSleep,
   isInteractive,
+  ManualClock,
   O1_REFILL_EXPIRE,
   O1_REFILL_KEEP,
   type O1Entry,
   O1Policy,
   runQueueCredit,
+  Scheduler,
+  type SleepType,
   simulate,
   threadId,
   timesliceGranularity,
@@ -307,6 +313,102 @@ describe("O(1) interactivity in the policy", () => {
   });
 });
 
+describe("O(1) sleep kinds: Linux 2.6.17–2.6.22's sleep_type", () => {
+  it("recalc_task_prio: an uninterruptible sleep raises sleep_avg only up to INTERACTIVE_SLEEP, never above", () => {
+    // nice 0: ceiling 799 ms. 700 + 300 is 1000 for an interruptible sleep, 799 for an
+    // uninterruptible one (`p->sleep_avg + sleep_time >= ceiling` → ceiling).
+    expect(creditWake(700, 300, 0, 1, 1000, "interactive")).toBe(1000);
+    expect(creditWake(700, 300, 0, 1, 1000, "interrupted")).toBe(1000);
+    expect(creditWake(700, 300, 0, 1, 1000, "noninteractive")).toBe(799);
+    expect(creditWake(850, 100, 0, 1, 1000, "noninteractive")).toBe(850); // at or above: sleep_time = 0
+    expect(creditWake(850, 100, 0, 1, 1000, "interactive")).toBe(950);
+    expect(creditWake(0, 500, 0, 1, 1000, "noninteractive")).toBe(500); // below the ceiling: as any sleep
+    expect(creditWake(0, 2000, 0, 1, 1000, "noninteractive")).toBe(799); // the long-sleep cap, same number
+    expect(creditWake(200, 150, -20, 1, 1000, "noninteractive")).toBe(299); // nice −20: ceiling 299
+    // nice 19: ceiling 1199 ms, above MAX_SLEEP_AVG: 900 + 400 ≥ 1199 → 1199, clamped to 1000.
+    expect(creditWake(900, 400, 19, 1, 1000, "noninteractive")).toBe(1000);
+    expect(creditWake(300, 0, 0, 1, 1000, "noninteractive")).toBe(300);
+  });
+
+  it("schedule(): the first wait on the run queue counts in full after an interrupt's wake, 38/128 after a process's, not at all after an uninterruptible sleep", () => {
+    expect(firstWaitCredit(128, "interrupted")).toBe(128);
+    expect(firstWaitCredit(128, "interactive")).toBe(38);
+    expect(firstWaitCredit(128, "noninteractive")).toBe(0);
+  });
+
+  it("in the policy: 700 ms + an uninterruptible 300 ms sleep is 799 ms (prio 118), not 1000 (115)", () => {
+    for (const [kind, avg, prio] of [
+      ["noninteractive", 799, 118],
+      ["interactive", 1000, 115],
+      [undefined, 1000, 115], // the default is an interactive sleep
+    ] as const) {
+      const o = new O1Policy({ initialSleepAvg: 700 });
+      o.admit(T0);
+      o.enqueue(T0, "new");
+      expect(o.pickNext()).toBe(T0);
+      o.descheduled(T0); // blocks at once: no CPU spent
+      o.tick(null, 300);
+      if (kind === undefined) o.enqueue(T0, "wake");
+      else o.enqueue(T0, "wake", kind);
+      expect([o.sleepAvg(T0), o.dynamicPrio(T0)]).toEqual([avg, prio]);
+      o.checkInvariants();
+    }
+  });
+
+  /** T0 sleeps 100 ms, wakes with `kind` behind a nice −20 thread that runs 128 ms: its sleep_avg when picked. */
+  function afterFirstWait(kind: SleepType): number {
+    const o = new O1Policy();
+    o.admit(T0);
+    o.admit(T1, { nice: -20 });
+    o.enqueue(T0, "new");
+    runThenSleep(o, T0, 100);
+    o.enqueue(T1, "new");
+    o.enqueue(T0, "wake", kind);
+    expect(o.sleepAvg(T0)).toBe(100);
+    expect(o.pickNext()).toBe(T1);
+    o.tick(T1, 128);
+    o.descheduled(T1);
+    expect(o.pickNext()).toBe(T0);
+    o.checkInvariants();
+    return o.sleepAvg(T0);
+  }
+
+  it("in the policy: a 128 ms wait after a 100 ms sleep gives 228 (interrupt), 138 (process), 100 (uninterruptible)", () => {
+    // The 1 ms run before the sleep cost 1 ms ÷ max(CURRENT_BONUS 0, 1) from 0: still 0.
+    expect(afterFirstWait("interrupted")).toBe(228);
+    expect(afterFirstWait("interactive")).toBe(138);
+    expect(afterFirstWait("noninteractive")).toBe(100);
+  });
+
+  it("the Scheduler passes the kind through wake and runTimers; without one a wake is interactive", () => {
+    for (const [kind, avg] of [
+      ["noninteractive", 799],
+      ["interrupted", 1000],
+      [undefined, 1000],
+    ] as const) {
+      const s = new Scheduler({ policy: () => new O1Policy({ initialSleepAvg: 700 }) });
+      const a = s.spawn();
+      s.start(a);
+      expect(s.schedule(cpuId(0))).toBe(a);
+      s.block(a, { kind: "io", on: "disk0" });
+      s.tick(cpuId(0), 300);
+      s.wake(a, kind);
+      const o = s.policyOf(cpuId(0)) as O1Policy;
+      expect(o.sleepAvg(a)).toBe(avg);
+    }
+    const clock = new ManualClock();
+    const s = new Scheduler({ policy: () => new O1Policy({ initialSleepAvg: 700 }), clock });
+    const a = s.spawn();
+    s.start(a);
+    expect(s.schedule(cpuId(0))).toBe(a);
+    s.sleep(a, 300);
+    s.tick(cpuId(0), 300);
+    clock.advance(300);
+    expect(s.runTimers("noninteractive")).toEqual([a]);
+    expect((s.policyOf(cpuId(0)) as O1Policy).sleepAvg(a)).toBe(799);
+  });
+});
+
 describe("O(1) TIMESLICE_GRANULARITY: equal-priority interactive threads round-robin within their slices", () => {
   /** Two nice 0 threads with the same sleep_avg, 1-cycle ticks: the (tid, cycles) of each turn. */
   function turns(options: ConstructorParameters<typeof O1Policy>[0], n: number): Array<[number, number]> {
@@ -443,27 +545,44 @@ describe("O(1) TIMESLICE_GRANULARITY: equal-priority interactive threads round-r
 describe("O(1) interactivity: properties", () => {
   type Op =
     | { k: "admit"; nice: number }
-    | { k: "wake"; i: number }
+    | { k: "wake"; i: number; kind: SleepType }
     | { k: "run"; cycles: number }
     | { k: "block" }
     | { k: "idle"; cycles: number }
     | { k: "nice"; i: number; nice: number }
     | { k: "suspend"; i: number };
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ k: fc.constant("admit" as const), nice: fc.integer({ min: -20, max: 19 }) }),
-    fc.record({ k: fc.constant("wake" as const), i: fc.nat() }),
-    fc.record({ k: fc.constant("run" as const), cycles: fc.integer({ min: 1, max: 400 }) }),
-    fc.record({ k: fc.constant("block" as const) }),
-    fc.record({ k: fc.constant("idle" as const), cycles: fc.integer({ min: 1, max: 3000 }) }),
-    fc.record({ k: fc.constant("nice" as const), i: fc.nat(), nice: fc.integer({ min: -20, max: 19 }) }),
-    fc.record({ k: fc.constant("suspend" as const), i: fc.nat() }),
-  );
+  /** Ops with runs of 1..runMax cycles, idle spells of 1..idleMax and nice −20..niceMax. */
+  const opOf = (runMax: number, idleMax: number, niceMax: number): fc.Arbitrary<Op> =>
+    fc.oneof(
+      fc.record({ k: fc.constant("admit" as const), nice: fc.integer({ min: -20, max: niceMax }) }),
+      fc.record({
+        k: fc.constant("wake" as const),
+        i: fc.nat(),
+        kind: fc.constantFrom<SleepType>("interactive", "interrupted", "noninteractive"),
+      }),
+      fc.record({ k: fc.constant("run" as const), cycles: fc.integer({ min: 1, max: runMax }) }),
+      fc.record({ k: fc.constant("block" as const) }),
+      fc.record({ k: fc.constant("idle" as const), cycles: fc.integer({ min: 1, max: idleMax }) }),
+      fc.record({
+        k: fc.constant("nice" as const),
+        i: fc.nat(),
+        nice: fc.integer({ min: -20, max: niceMax }),
+      }),
+      fc.record({ k: fc.constant("suspend" as const), i: fc.nat() }),
+    );
+  const op = opOf(400, 3000, 19);
+  /**
+   * Short runs and sleeps (at msCycles 1: below the 799 ms ceiling), so sleeps add up rather than
+   * cap, and nice ≤ 5 (ceiling ≤ 899 ms: above nice 10 INTERACTIVE_SLEEP exceeds MAX_SLEEP_AVG).
+   */
+  const shortOp = opOf(40, 400, 5);
 
   /**
-   * Drive an O1Policy through admissions, runs (with preemption and expiry), blocks, wakes,
-   * suspensions, idle time and nice changes; call `check` after every step.
+   * Drive an O1Policy through admissions, runs (with preemption and expiry), blocks, wakes (of the
+   * op's kind of sleep, or `wakeKind` for all when given), suspensions, idle time and nice
+   * changes; call `check` after every step.
    */
-  function drive(o: O1Policy, ops: Op[], check: (nices: number[]) => void): void {
+  function drive(o: O1Policy, ops: Op[], check: (nices: number[]) => void, wakeKind?: SleepType): void {
     const tids: number[] = [];
     const nices: number[] = [];
     const asleep: number[] = [];
@@ -478,7 +597,8 @@ describe("O(1) interactivity: properties", () => {
           break;
         }
         case "wake":
-          if (asleep.length > 0) o.enqueue(threadId(asleep.splice(x.i % asleep.length, 1)[0]!), "wake");
+          if (asleep.length > 0)
+            o.enqueue(threadId(asleep.splice(x.i % asleep.length, 1)[0]!), "wake", wakeKind ?? x.kind);
           break;
         case "run": {
           const cur = o.current ?? o.pickNext();
@@ -572,6 +692,61 @@ describe("O(1) interactivity: properties", () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+
+  it("a thread that only ever wakes from uninterruptible sleeps never rises above max(its initial sleep_avg, INTERACTIVE_SLEEP)", () => {
+    // Linux: "tasks on involuntary sleep don't earn sleep_avg beyond just interactive state" — at
+    // nice 0 never a bonus above +2 (prio 118) unless it started there; running only lowers it.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(0.5, 1, 2),
+        fc.integer({ min: 0, max: 500 }),
+        fc.array(shortOp, { minLength: 1, maxLength: 120 }),
+        (msCycles, initialSleepAvg, ops) => {
+          const o = new O1Policy({ msCycles, initialSleepAvg });
+          const max = 1000 * msCycles;
+          /** Per thread: the highest ceiling of any nice it has held. */
+          const ceiling: number[] = [];
+          drive(
+            o,
+            ops,
+            (nices) => {
+              nices.forEach((nice, t) => {
+                ceiling[t] = Math.max(ceiling[t] ?? 0, interactiveSleep(nice, msCycles));
+                const limit = Math.min(max, Math.max(initialSleepAvg * msCycles, ceiling[t]!));
+                const s = o.sleepAvg(threadId(t));
+                expect(s).toBeLessThanOrEqual(limit + 1e-9);
+              });
+            },
+            "noninteractive",
+          );
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("creditWake by kind: uninterruptible ≤ interruptible = interrupted, never above max(sleep_avg, ceiling); the first-wait credit is ordered 0 ≤ 30 % ≤ all", () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 1000, noNaN: true }),
+        fc.double({ min: 0, max: 5000, noNaN: true }),
+        fc.integer({ min: -20, max: 19 }),
+        (s, d, nice) => {
+          const non = creditWake(s, d, nice, 1, 1000, "noninteractive");
+          const inter = creditWake(s, d, nice, 1, 1000, "interactive");
+          expect(creditWake(s, d, nice, 1, 1000, "interrupted")).toBe(inter);
+          expect(inter).toBe(creditSleep(s, d, nice, 1, 1000));
+          expect(non).toBeGreaterThanOrEqual(s);
+          expect(non).toBeLessThanOrEqual(inter);
+          expect(non).toBeLessThanOrEqual(Math.min(1000, Math.max(s, interactiveSleep(nice, 1))));
+          expect(firstWaitCredit(d, "noninteractive")).toBe(0);
+          expect(firstWaitCredit(d, "interactive")).toBeLessThanOrEqual(firstWaitCredit(d, "interrupted"));
+          expect(firstWaitCredit(d, "interrupted")).toBe(d);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

@@ -46,7 +46,7 @@
  * Related: `o1.ts` (where these apply: wake, pick, tick, slice expiry), Linux 2.6.17
  * `kernel/sched.c` (`effective_prio`, `recalc_task_prio`, `scheduler_tick`, `schedule`).
  */
-import type { Cycles } from "../api.js";
+import type { Cycles, SleepType } from "../api.js";
 
 /** Linux 2.6's MAX_SLEEP_AVG in milliseconds (DEF_TIMESLICE × MAX_BONUS = 100 ms × 10). */
 export const O1_MAX_SLEEP_AVG_MS = 1000;
@@ -149,6 +149,48 @@ export function creditSleep(
   if (!(slept > 0)) return sleepAvg;
   const s = longSleep(sleepAvg, slept, nice, msCycles) ? interactiveSleep(nice, msCycles) : sleepAvg + slept;
   return s > maxSleepAvg ? maxSleepAvg : s;
+}
+
+/**
+ * Linux 2.6.17–2.6.22's `recalc_task_prio` for a wake of the given {@link SleepType}. An
+ * interactive or interrupted sleep is credited as {@link creditSleep} says. An uninterruptible one
+ * (SLEEP_NONINTERACTIVE, "tasks waking from uninterruptible sleep are limited in their sleep_avg
+ * rise as they are likely to be waiting on I/O") raises sleep_avg only up to the ceiling
+ * INTERACTIVE_SLEEP and never above it: at nice 0 (ceiling 799 ms) 700 + 300 ms gives 799, not
+ * 1000; from 850 a sleep of any length leaves 850; from 0 a 500 ms sleep gives 500 as any sleep
+ * would. (Linux exempts kernel threads, `p->mm == NULL`; our threads are all user threads.)
+ * @example
+ * ```ts
+ * creditWake(700, 300, 0, 1, 1000, "noninteractive"); // → 799
+ * creditWake(700, 300, 0, 1, 1000, "interactive");    // → 1000
+ * ```
+ */
+export function creditWake(
+  sleepAvg: Cycles,
+  slept: Cycles,
+  nice: number,
+  msCycles: number,
+  maxSleepAvg: Cycles,
+  type: SleepType,
+): Cycles {
+  if (type !== "noninteractive") return creditSleep(sleepAvg, slept, nice, msCycles, maxSleepAvg);
+  if (!(slept > 0)) return sleepAvg;
+  const ceiling = interactiveSleep(nice, msCycles);
+  if (sleepAvg >= ceiling) return sleepAvg; // sleep_time = 0
+  const s = Math.min(sleepAvg + slept, ceiling); // a long sleep lands here too
+  return s > maxSleepAvg ? maxSleepAvg : s;
+}
+
+/**
+ * Linux 2.6's `schedule()` credit for a woken thread's first wait on the run queue, by the kind of
+ * sleep it woke from: all of it after a wake from interrupt context (SLEEP_INTERRUPTED), 30 %
+ * ({@link runQueueCredit}) after a wake from process context (SLEEP_INTERACTIVE), nothing after an
+ * uninterruptible sleep (SLEEP_NONINTERACTIVE: `interactive_sleep()` is false, no recalculation).
+ * A wait of 128 ms: 128, 38, 0.
+ */
+export function firstWaitCredit(waited: Cycles, type: SleepType): Cycles {
+  if (type === "interrupted") return waited;
+  return type === "interactive" ? runQueueCredit(waited) : 0;
 }
 
 /**

@@ -76,9 +76,22 @@
  * equal-priority interactive threads round-robin inside their slices (nice 0 at bonus 7: turns
  * of 40 and 60 ms). Linux multiplies by `num_online_cpus()`, the machine's CPUs; a policy here
  * serves one CPU and cannot know them, so `onlineCpus` (default 1, a uniprocessor kernel) is
- * what a model of an N-CPU kernel sets to N. Not modelled: the smaller credit of an
- * uninterruptible sleep (SLEEP_NONINTERACTIVE; all our sleeps count alike) and the full credit of
- * a wake from an interrupt (SLEEP_INTERRUPTED).
+ * what a model of an N-CPU kernel sets to N.
+ *
+ * **Kinds of sleep** (Linux 2.6.17–2.6.22's `sleep_type`; `enqueue(tid, "wake", sleep)`, and the
+ * `Scheduler`'s `wake(tid, sleep)` / `runTimers(sleep)`). The default, `"interactive"`
+ * (SLEEP_INTERACTIVE: an interruptible sleep woken from process context), is credited as above. An
+ * uninterruptible sleep, `"noninteractive"` (`try_to_wake_up` marks a TASK_UNINTERRUPTIBLE task
+ * SLEEP_NONINTERACTIVE), raises sleep_avg only up to INTERACTIVE_SLEEP and never above
+ * (`recalc_task_prio`: nice 0 at 700 ms + 300 ms asleep → 799 ms, prio 118, not 1000 and 115), and
+ * its first wait on the run queue earns nothing. A wake from interrupt context, `"interrupted"`
+ * (`activate_task`: `in_interrupt()` → SLEEP_INTERRUPTED), has that first wait credited in full
+ * instead of at 30 % (100 ms asleep, then 128 ms waiting: 228 ms, against 138 and 100). A kind
+ * is a property of one wake: `schedule()` resets it to SLEEP_NORMAL at the first pick. Not
+ * modelled: TASK_NONINTERACTIVE (a sleeper that marks itself, as pipes did briefly; pass
+ * `"noninteractive"`), kernel threads' exemption from the ceiling (`p->mm == NULL`; all our
+ * threads are user threads), and the kind of a wake onto another CPU: `migrateOut` credits the
+ * sleep so far as an interactive one, and on the new CPU the first wait is credited at 30 %.
  *
  * **The bound with interactivity.** An interactive thread's refill is kept in the active array
  * only while the same test says "not starving" (nr_running = ready + the current thread), so the
@@ -101,19 +114,20 @@
  * priority in 100..139, within static ± 5 (equal to it without the bonus); only the current
  * thread has run not yet charged to sleep_avg; the epoch began no later than now.
  */
-import type { Cycles, ReadyReason, ThreadId, ThreadParams } from "../api.js";
+import type { Cycles, ReadyReason, SleepType, ThreadId, ThreadParams } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
 import { PRIO_ARRAY_SIZE, PrioArray } from "../structs/prio-array.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
 import {
   creditSleep,
+  creditWake,
   decaySleep,
   effectivePrio,
+  firstWaitCredit,
   isInteractive,
   longSleep,
   O1_MAX_BONUS,
   O1_MAX_SLEEP_AVG_MS,
-  runQueueCredit,
   timesliceGranularity,
 } from "./o1-interactivity.js";
 import { expiredStarving, O1_STARVATION_LIMIT_MS } from "./o1-starvation.js";
@@ -178,9 +192,14 @@ export interface O1Entry extends PolicyEntry {
   sleptAt: Cycles;
   /**
    * Policy clock when it woke, while its first wait on the run queue is still to be credited
-   * (Linux's SLEEP_INTERACTIVE), or −1.
+   * (Linux's SLEEP_INTERACTIVE or SLEEP_INTERRUPTED), or −1.
    */
   wokeAt: Cycles;
+  /**
+   * Whether that wake came from interrupt context (SLEEP_INTERRUPTED: the first wait is credited
+   * in full, not at 30 %). Meaningful only while `wokeAt` ≥ 0.
+   */
+  wokeInterrupted: boolean;
   sliceLeft: Cycles;
   /**
    * Cycles run since it was last switched in or requeued, not yet charged to sleep_avg: Linux's
@@ -248,6 +267,8 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * priority of every thread in the expired array.
    */
   private bestExpired = O1_PRIOS;
+  /** The kind of sleep the `enqueue` in progress named (see {@link O1Policy.enqueue}). */
+  private wakeSleep: SleepType = "interactive";
 
   constructor(options: O1Options = {}) {
     super();
@@ -399,12 +420,34 @@ export class O1Policy extends PolicyBase<O1Entry> {
       sleepAvg,
       sleptAt: -1,
       wokeAt: -1,
+      wokeInterrupted: false,
       sliceLeft: this.timeslice(params.nice),
       ran: 0,
       refill: O1_REFILL_NONE,
       array: 0,
       fresh: true,
     };
+  }
+  /**
+   * `SchedPolicy.enqueue`: `sleep` is the kind of sleep a woken thread ends (Linux's
+   * `sleep_type`, default `"interactive"`), which decides how its sleep and its first wait on the
+   * run queue are credited (`o1-interactivity.ts`, {@link creditWake} and {@link firstWaitCredit}).
+   * @throws UnknownThreadError; DuplicateThreadError if it is already ready.
+   */
+  override enqueue(tid: ThreadId, reason: ReadyReason, sleep?: SleepType): void {
+    // The per-pick requeue names no kind and goes straight through; the kind is handed to
+    // insertReady in a field (a third argument down the engine's enqueue cost round robin's pick
+    // loop 12 %, measured, because every policy shares that path).
+    if (sleep === undefined) {
+      super.enqueue(tid, reason);
+      return;
+    }
+    this.wakeSleep = sleep;
+    try {
+      super.enqueue(tid, reason);
+    } finally {
+      this.wakeSleep = "interactive";
+    }
   }
   /**
    * A thread whose slice ran out, or that yields (Linux 2.6 `sys_sched_yield`: "we implement
@@ -419,15 +462,15 @@ export class O1Policy extends PolicyBase<O1Entry> {
     // A woken thread, or one holding a fresh slice, takes the longer way; the per-pick path
     // (preempted, yielded, expired) stays small enough for V8 to inline into the pick loop.
     if (e.sleptAt >= 0 || e.fresh) {
-      this.insertSlow(e, reason);
+      this.insertSlow(e, reason, this.wakeSleep);
       return;
     }
     const expired = e.refill === O1_REFILL_EXPIRE || reason === "yielded";
     e.refill = O1_REFILL_NONE;
     this.place(e, expired);
   }
-  private insertSlow(e: O1Entry, reason: ReadyReason): void {
-    if (e.sleptAt >= 0) this.endSleep(e, reason);
+  private insertSlow(e: O1Entry, reason: ReadyReason, sleep: SleepType): void {
+    if (e.sleptAt >= 0) this.endSleep(e, reason, sleep);
     let expired = e.refill === O1_REFILL_EXPIRE || reason === "yielded";
     e.refill = O1_REFILL_NONE;
     // `fresh` stays set until the thread runs (onPicked): one taken off the run queue before it
@@ -452,28 +495,33 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
   /**
    * Back on the run queue after blocking or a suspension: on a wake, `recalc_task_prio` credits
-   * the sleep and, unless it was a long sleep capped at just-interactive, the first wait on the
-   * run queue will be credited at 30 % when picked.
+   * the sleep by its kind and, unless it was uninterruptible or a long sleep capped at
+   * just-interactive (both SLEEP_NONINTERACTIVE), the first wait on the run queue will be
+   * credited when picked: at 30 %, or in full after a wake from interrupt context.
    */
-  private endSleep(e: O1Entry, reason: ReadyReason): void {
-    if (reason === "wake" && this.bonus) this.creditWake(e);
+  private endSleep(e: O1Entry, reason: ReadyReason, sleep: SleepType): void {
+    if (reason === "wake" && this.bonus) this.wakeCredit(e, sleep);
     e.sleptAt = -1;
   }
-  private creditWake(e: O1Entry): void {
+  private wakeCredit(e: O1Entry, sleep: SleepType): void {
     const slept = this.clock - e.sleptAt;
     const capped = longSleep(e.sleepAvg, slept, e.params.nice, this.msCycles);
-    this.creditAndReprioritize(e, slept);
-    e.wokeAt = capped ? -1 : this.clock;
+    this.creditAndReprioritize(e, slept, sleep);
+    e.wokeAt = capped || sleep === "noninteractive" ? -1 : this.clock;
+    e.wokeInterrupted = sleep === "interrupted";
   }
-  /** `recalc_task_prio`: `slept` cycles more of sleep credit, and the dynamic priority they give. */
-  private creditAndReprioritize(e: O1Entry, slept: Cycles): void {
-    e.sleepAvg = creditSleep(e.sleepAvg, slept, e.params.nice, this.msCycles, this.maxSleepAvg);
+  /**
+   * `recalc_task_prio`: `slept` cycles more of sleep credit, of the kind `sleep` (the run-queue
+   * credit at the first pick counts as an interactive sleep), and the dynamic priority they give.
+   */
+  private creditAndReprioritize(e: O1Entry, slept: Cycles, sleep: SleepType): void {
+    e.sleepAvg = creditWake(e.sleepAvg, slept, e.params.nice, this.msCycles, this.maxSleepAvg, sleep);
     e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
   }
   /**
    * It runs on its slice now: from here on the slice counts in this epoch. A thread picked for the
-   * first time since it woke has 30 % of its wait credited as sleep (`schedule()`,
-   * ON_RUNQUEUE_WEIGHT) and its dynamic priority recomputed.
+   * first time since it woke has its wait credited as sleep (`schedule()`: 30 %, ON_RUNQUEUE_WEIGHT,
+   * or all of it after a wake from interrupt context) and its dynamic priority recomputed.
    */
   protected override onPicked(e: O1Entry): void {
     // (Kept under V8's 27-byte always-inline size: the pick loop's inlining budget is tight.)
@@ -482,7 +530,8 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private firstPick(e: O1Entry): void {
     e.fresh = false;
     if (e.wokeAt < 0) return;
-    this.creditAndReprioritize(e, runQueueCredit(this.clock - e.wokeAt));
+    const type: SleepType = e.wokeInterrupted ? "interrupted" : "interactive";
+    this.creditAndReprioritize(e, firstWaitCredit(this.clock - e.wokeAt, type), type);
     e.wokeAt = -1;
   }
   /**

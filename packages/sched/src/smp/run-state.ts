@@ -24,7 +24,7 @@
  * policy only, and only between start and exit; the home CPU is in the affinity mask for ready
  * and running threads; blocked threads have a reason; every policy's own invariants hold.
  */
-import type { BlockReason, CpuId, SchedEvent, SchedPolicy, ThreadId, Tracer } from "../api.js";
+import type { BlockReason, CpuId, SchedEvent, SchedPolicy, SleepType, ThreadId, Tracer } from "../api.js";
 import {
   IllegalTransitionError,
   InvalidArgumentError,
@@ -98,11 +98,12 @@ export class RunState {
     return placeThread(this.view, mask, prefer);
   }
   /** Queue a woken or resumed thread on its (possibly new) home CPU. @returns that CPU. */
-  makeReady(t: ThreadInfo, reason: "wake"): CpuId {
+  makeReady(t: ThreadInfo, reason: "wake", sleep?: SleepType): CpuId {
     const to = this.placement(t.affinity, t.cpu);
     if (to !== t.cpu) this.rehome(t, to, "affinity");
     this.move(t, "ready");
-    this.policies[to]!.enqueue(t.tid, reason);
+    if (sleep === undefined) this.policies[to]!.enqueue(t.tid, reason);
+    else this.policies[to]!.enqueue(t.tid, reason, sleep);
     this.tracer?.emit({ type: "sched.wake", tid: t.tid, cpu: to });
     this.preemptCheck(to, t.tid);
     return to;

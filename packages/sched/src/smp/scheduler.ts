@@ -34,6 +34,7 @@ import {
   type PolicyFactory,
   type SchedEvent,
   type SchedPolicy,
+  type SleepType,
   type ThreadBlocker,
   type ThreadId,
   type ThreadParams,
@@ -321,10 +322,13 @@ export class Scheduler implements ThreadBlocker {
   /**
    * See {@link ThreadBlocker.wake}: blocked → ready on its home CPU (or the least loaded allowed
    * CPU if the home is no longer allowed); asks that CPU to reschedule if the policy says the
-   * woken thread should preempt the running one.
+   * woken thread should preempt the running one. `sleep` is the kind of sleep it ends (Linux's
+   * `sleep_type`, read by the O(1) policy's interactivity bonus): `"noninteractive"` for an
+   * uninterruptible wait (a page-in, a disk read), `"interrupted"` for an interruptible one
+   * woken from an interrupt handler, else the default `"interactive"`.
    * @returns the CPU it was queued on.
    */
-  wake(tid: ThreadId): CpuId {
+  wake(tid: ThreadId, sleep?: SleepType): CpuId {
     const t = this.core.get("wake", tid);
     this.core.expectState(t, "wake", "blocked");
     // Unlink it from whatever it waited on (a no-op when the waker already did: a wait queue's
@@ -332,7 +336,7 @@ export class Scheduler implements ThreadBlocker {
     const hook = t.cancel;
     t.cancel = null;
     hook?.();
-    return this.core.makeReady(t, "wake");
+    return this.core.makeReady(t, "wake", sleep);
   }
 
   /**
@@ -358,13 +362,17 @@ export class Scheduler implements ThreadBlocker {
     this.sleepUntil(tid, this.clock.now() + duration);
   }
 
-  /** Wake every sleeper whose deadline has passed, earliest first. @returns them. */
-  runTimers(): ThreadId[] {
+  /**
+   * Wake every sleeper whose deadline has passed, earliest first, with the kind of sleep `sleep`
+   * (default `"interactive"`; Linux's timers fire in interrupt context, so a kernel that runs them
+   * from its timer interrupt passes `"interrupted"`). @returns them.
+   */
+  runTimers(sleep?: SleepType): ThreadId[] {
     const due = this.timers.expire(this.clock.now());
     for (const tid of due) {
       const t = this.core.threads.get(tid)!;
       t.cancel = null;
-      this.core.makeReady(t, "wake");
+      this.core.makeReady(t, "wake", sleep);
     }
     return due;
   }
