@@ -11,6 +11,7 @@ import {
   type ExecutableImage,
   FcntlCmd,
   FD_CLOEXEC,
+  FileContractError,
   FileMode,
   type FileOperations,
   type FileStat,
@@ -485,5 +486,41 @@ describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIM
     expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
     expect(k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status).toBe(0);
     expect(k.sched.timers.nextDeadline()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("a deadline at or before now is a defect in the file: the kernel throws FileContractError naming the file and the times, not a spin", () => {
+    // One not after now would park the read until a moment already past, run it again at once,
+    // and again: the kernel refuses it where the read would block (the laws check it too).
+    for (const lateBy of [0, 1]) {
+      const timed = new Timed(0);
+      timed.readDeadline = (now: number): number => now - lateBy;
+      const programs = new ProgramRegistry().register({
+        name: "init",
+        *main() {
+          yield* libc.read(3, 10);
+          return 0;
+        },
+      });
+      const k = new Kernel({ programs, paranoid: true });
+      k.boot("init").files.install(new OpenFile(timed, FileMode.READ));
+      timed.read = (_max: number, now = 0, since = 0) => {
+        timed.calls.push([now, since]);
+        return null; // never ready: only its deadline could end the wait
+      };
+      let thrown: unknown = null;
+      try {
+        k.run({ maxCycles: 5e7 });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(FileContractError);
+      const [now] = timed.calls[0]!;
+      expect((thrown as Error).message).toMatch(
+        new RegExp(
+          `timed file.*readDeadline\\(${now}, ${now}\\) returned ${now - lateBy}, not after now \\(${now}\\)`,
+        ),
+      );
+      expect(timed.calls.length).toBe(1); // refused at the first wait, not run again
+    }
   });
 });

@@ -16,7 +16,14 @@ import type { SyscallHandlers } from "../syscalls/dispatch.js";
 import { Errno } from "../syscalls/errno.js";
 import { copyIn, copyOut, writablePrefix, writeU32 } from "../trap/memory.js";
 import { MAX_FDS } from "./fd-table.js";
-import { FileMode, type FileStat, OpenFile, STATUS_FLAGS_MASK, StatusFlags } from "./files.js";
+import {
+  FileContractError,
+  FileMode,
+  type FileStat,
+  OpenFile,
+  STATUS_FLAGS_MASK,
+  StatusFlags,
+} from "./files.js";
 import { signalThread } from "./generate.js";
 import { Pipe, PipeReadEnd, PipeWriteEnd } from "./pipe.js";
 import { Sig } from "./signals.js";
@@ -98,6 +105,15 @@ export function fileCalls(
           t.ioFile = f;
         }
         const deadline = f.ops.readDeadline?.(now, t.ioSince) ?? Number.POSITIVE_INFINITY;
+        // A deadline not after now would park the read until a moment already past and run it
+        // again at once, forever: a defect in the file, refused here rather than spun on.
+        if (!(deadline > now)) {
+          const since = t.ioSince;
+          t.endIo(); // the file reference the wait would have held is let go
+          throw new FileContractError(
+            `read(fd ${fd}) of a ${f.kind} file at cycle ${now}, begun at ${since}: would block, and readDeadline(${now}, ${since}) returned ${deadline}, not after now (${now}) — the read would be parked until a moment already past and run again at once, forever; a deadline is a later time, or +Infinity for none`,
+          );
+        }
         if (deadline === Number.POSITIVE_INFINITY) return waitOn(k, t, q, `${f.kind} read`);
         const w = new ListWait(k, t, q, `${f.kind} read`, k.currentTrap);
         q.push(w);

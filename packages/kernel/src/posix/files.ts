@@ -40,7 +40,7 @@
  * `syscalls.ts` (read, write, lseek, fstat, pipe, close, dup), `../kernel/lifecycle.ts` (fork,
  * exec, exit).
  */
-import { KernelArgumentError, KernelStateError } from "../errors.js";
+import { KernelArgumentError, KernelError, KernelStateError } from "../errors.js";
 import type { TerminalControl } from "./tty.js";
 
 /** Access of an open file description (Linux's `f_mode` bits `FMODE_READ`, `FMODE_WRITE`). */
@@ -131,7 +131,8 @@ export interface FileOperations {
    * which it should run again even if nothing wakes it (a terminal's VTIME), or +Infinity (the
    * default when absent): wait for a waker only. A finite deadline must be after `now` (the
    * kernel parks the read until then and runs it again: one not after `now` would run it again at
-   * once, and again); `fileOperationsLaws` checks it.
+   * once, and again); `fileOperationsLaws` checks it, and the kernel's read throws a
+   * {@link FileContractError} naming the file and the times when it meets one.
    */
   readDeadline?(now: number, since: number): number;
   /**
@@ -164,6 +165,23 @@ export interface FileOperations {
    * background rule (SIGTTIN), and `tcsetpgrp`/`tcgetpgrp` accept the descriptor.
    */
   readonly tty?: TerminalControl | undefined;
+}
+
+/**
+ * A file's operations broke their contract with the kernel — a defect in the file (a driver, a
+ * student's file kind), not in the program that called it: for example a waiting read given a
+ * deadline (`readDeadline`) at or before the time it was asked, which would park the read until a
+ * moment already past and run it again at once, forever. `fileOperationsLaws` finds the same
+ * defects without a kernel; this is the kernel refusing to spin on one it meets.
+ * @example
+ * ```ts
+ * try { kernel.run(); } catch (e) { if (e instanceof FileContractError) console.error(e.message); }
+ * ```
+ */
+export class FileContractError extends KernelError {
+  constructor(message: string) {
+    super("E_FILE_CONTRACT", message);
+  }
 }
 
 /**
