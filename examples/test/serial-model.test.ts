@@ -51,7 +51,7 @@ interface Modes {
 
 interface Model {
   modes: Modes;
-  /** Canonical mode: complete lines not read (an EOF mark is an empty line). */
+  /** Canonical mode: complete lines not read, with their ends (an EOF's is a NUL, Linux's __DISABLED_CHAR). */
   lines: number[][];
   /** Canonical: the line being typed; non-canonical: every unread byte. */
   pending: number[];
@@ -162,7 +162,7 @@ function modelReceive(m: Model, typed: number): void {
     return;
   }
   if (b === VEOF) {
-    m.lines.push(m.pending);
+    m.lines.push([...m.pending, 0]); // Linux queues EOF as a NUL that ends the line
     m.pending = [];
     return;
   }
@@ -193,9 +193,11 @@ function modelRead(m: Model, max: number, since: number): number[] | null {
   }
   const line = m.lines[0];
   if (line === undefined) return null;
-  if (line.length <= max) {
+  // A NUL at a line's end is the EOF's mark: not read, and gone with the bytes before it.
+  const data = line.at(-1) === 0 ? line.slice(0, -1) : line;
+  if (data.length <= max) {
     m.lines.shift();
-    return line;
+    return data;
   }
   return line.splice(0, max);
 }
@@ -252,7 +254,8 @@ class SetModes implements fc.Command<Model, Real> {
     const wasCanonical = m.modes.icanon;
     if (wasCanonical !== this.modes.icanon) m.lnext = false; // Linux's n_tty_set_termios
     m.modes = this.modes;
-    // Leaving canonical mode: every unread byte, lines and the partial one, is readable at once.
+    // Leaving canonical mode: every unread byte, lines and the partial one, is readable at once,
+    // an EOF's NUL included (Linux's n_tty_set_termios clears the line ends, not the bytes).
     if (!this.modes.icanon) {
       m.pending = [...m.lines.flat(), ...m.pending];
       m.lines = [];
@@ -417,6 +420,32 @@ describe("SerialConsole against a model of its line discipline", () => {
     expect(tty.read(10)).toBeNull(); // nothing left: a canonical read waits again
     tty.hostInput("e\n");
     expect(read(10)).toBe("e\n");
+  });
+
+  it("a pending EOF becomes a NUL byte when ICANON is switched off (Linux: n_tty_receive_char_canon queues EOF as __DISABLED_CHAR, a line's end)", () => {
+    // Linux queues ^D as a '\0' marked as a line's end, and canon_copy_from_read_buf drops a
+    // '\0' end; n_tty_set_termios clears the line ends when ICANON goes off, so the '\0' is
+    // then an ordinary byte and a raw read returns it.
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    const setCanonical = (on: boolean) => {
+      const t = new Termios();
+      t.assign(tty.tty.termios);
+      t.setLocal(LocalMode.ICANON, on);
+      t.cc[Cc.VMIN] = 1;
+      applyModes(tty.tty, t, TcsaAction.TCSANOW);
+    };
+    tty.hostInput("ab\x04\x04x\n");
+    setCanonical(false);
+    expect([...(tty.read(10) ?? [])]).toEqual([0x61, 0x62, 0, 0, 0x78, 0x0a]);
+    // Back in canonical mode, a line whose last byte is a NUL ends there as at an EOF: the NUL
+    // is not read (n_tty_set_termios marks the last unread byte as the line's end).
+    tty.hostInput("c\x00");
+    setCanonical(true);
+    expect([...(tty.read(10) ?? [])]).toEqual([0x63]);
+    // A canonical read still never returns the mark: "ab" ^D read 2 bytes at a time.
+    tty.hostInput("ab\x04");
+    expect([...(tty.read(2) ?? [])]).toEqual([0x61, 0x62]);
+    expect(tty.read(2)).toBeNull(); // the EOF went with the bytes that filled the read (canon_skip_eof)
   });
 
   it("model: mode changes, host bursts and reads agree on bytes read, echo, signals and lines", () => {

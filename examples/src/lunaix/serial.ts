@@ -102,6 +102,12 @@ export const VQUIT = 0x1c;
 /** The default suspend character, ^Z (`c_cc[VSUSP]`): SIGTSTP to the foreground process group. */
 export const VSUSP = 0x1a;
 
+/**
+ * The byte a canonical line ended by EOF (^D) ends with: Linux's `__DISABLED_CHAR`, NUL. A
+ * canonical read drops a line's NUL end; out of canonical mode it is an ordinary byte.
+ */
+const EOF_MARK = 0x00;
+
 /** The ISIG characters' `c_cc` slots and the signal each sends (POSIX 11.1.9). */
 const ISIG_SLOTS: readonly { readonly slot: number; readonly sig: number }[] = [
   { slot: Cc.VINTR, sig: Sig.SIGINT },
@@ -170,7 +176,10 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   readonly ports = new IoPortSpace();
   readonly uart: Uart16550;
   private readonly sink: LineSink;
-  /** Canonical mode: complete lines not yet read (empty in non-canonical mode). */
+  /**
+   * Canonical mode: complete lines not yet read (empty in non-canonical mode), each ending with
+   * its end: NL, EOL, EOL2, or {@link EOF_MARK} for a line ended by EOF.
+   */
   private readonly lines: Uint8Array[] = [];
   /** Canonical mode: the line being typed; non-canonical mode: every byte not yet read. */
   private partial: number[] = [];
@@ -342,7 +351,10 @@ export class SerialConsole implements CharDevice, TerminalDriver {
       return false;
     }
     if (b === cc[Cc.VEOF]) {
-      // The bytes typed so far go as they are; with none, an empty read (end of file) is queued.
+      // Linux's n_tty_receive_char_canon: EOF ends the line as a NUL (__DISABLED_CHAR), the
+      // line's end mark, which a canonical read drops (EOF_MARK): the bytes typed so far go as
+      // they are; with none, the read returns 0, end of file.
+      this.partial.push(EOF_MARK);
       this.lines.push(Uint8Array.from(this.partial));
       this.partial = [];
       return true;
@@ -383,10 +395,11 @@ export class SerialConsole implements CharDevice, TerminalDriver {
 
   /**
    * The modes changed (tcsetattr). Leaving canonical mode makes every unread byte readable at
-   * once, as one run of bytes (an EOF mark, an empty line, has no meaning there and goes);
-   * entering it makes the unread bytes one line, pushed as if its end had been typed (Linux's
-   * `n_tty_set_termios`), so a canonical read does not wait for a newline typed before the change.
-   * Then readers retry under the new modes.
+   * once, as one run of bytes — a pending EOF's NUL mark included, now an ordinary byte, as
+   * Linux's `n_tty_set_termios` clears the line ends and leaves the `__DISABLED_CHAR` queued;
+   * entering it makes the unread bytes one line, pushed as if its end had been typed (Linux marks
+   * the last unread byte as a line's end: a NUL there is then an EOF mark), so a canonical read
+   * does not wait for a newline typed before the change. Then readers retry under the new modes.
    */
   modesChanged(old: Termios): void {
     const canonical = this.tty.termios.local(LocalMode.ICANON);
@@ -417,9 +430,12 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max, now, since);
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
-    if (line.length <= max || line.length === 0) {
+    // A line's last byte is its end; a NUL end is an EOF mark, not data (canon_copy_from_read_buf).
+    const data = line[line.length - 1] === EOF_MARK ? line.length - 1 : line.length;
+    if (data <= max) {
+      // The whole line, and with it the mark after bytes that filled the read (canon_skip_eof).
       this.lines.shift();
-      return line;
+      return line.subarray(0, data);
     }
     this.lines[0] = line.subarray(max);
     return line.subarray(0, max);
