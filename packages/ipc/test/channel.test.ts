@@ -18,6 +18,7 @@ import {
   defineIpcTypes,
   IpcArgumentError,
   MAX_CHANNEL_HANDLES,
+  MAX_CHANNEL_MESSAGE_BYTES,
 } from "../src/index.js";
 import { channelLaws } from "../src/laws/index.js";
 import { failureOf } from "./law-failure.js";
@@ -139,6 +140,26 @@ describe("channel, message mode", () => {
     const many = Array.from({ length: MAX_CHANNEL_HANDLES + 1 }, () => ev);
     expect(channelWrite(ta, types, ha, bytes(1), many)).toMatchObject({ kind: "too-many-handles" });
     expect(a.peer!.pending).toBe(0);
+  });
+
+  // Zircon's ZX_CHANNEL_MAX_MSG_BYTES is 65536 whatever a channel's queue holds: a channel built
+  // with a 1 MiB queue used to take a 100 KiB message whole.
+  it("refuses a message over 65536 bytes (ZX_CHANNEL_MAX_MSG_BYTES) even when the queue could hold it", () => {
+    const { types, ta, ha, a } = rig({ maxBytes: 1 << 20 });
+    expect(MAX_CHANNEL_MESSAGE_BYTES).toBe(65536);
+    expect(channelWrite(ta, types, ha, new Uint8Array(65537))).toEqual({
+      kind: "too-large",
+      bytes: 65537,
+      limit: 65536,
+    });
+    expect(a.peer!.pending).toBe(0);
+    expect(channelWrite(ta, types, ha, new Uint8Array(65536))).toMatchObject({ kind: "ok", bytes: 65536 });
+    // A stream channel is a byte pipe: no message, no message limit (it moves what fits).
+    const s = rig({ mode: "stream", maxBytes: 1 << 17 });
+    expect(channelWrite(s.ta, s.types, s.ha, new Uint8Array(100_000))).toMatchObject({
+      kind: "ok",
+      bytes: 100_000,
+    });
   });
 
   it("leaves a message queued when the reader's buffer or table is too small", () => {

@@ -58,13 +58,24 @@ import { MessageQueue } from "./message-queue.js";
 /** Most handles in one channel message (Zircon's ZX_CHANNEL_MAX_MSG_HANDLES is 64). */
 export const MAX_CHANNEL_HANDLES = 64;
 
+/**
+ * Most bytes in one channel message, whatever the queue holds (Zircon's
+ * ZX_CHANNEL_MAX_MSG_BYTES is 65536). A message-mode write over it, or over the channel's own
+ * `maxBytes` when that is smaller, is `too-large`; a stream channel has no messages and no such
+ * limit.
+ */
+export const MAX_CHANNEL_MESSAGE_BYTES = 65536;
+
 /** Options of {@link createChannel}. */
 export interface ChannelOptions {
   /** "message" (whole messages with handles) or "stream" (bytes, partial transfers). Default "message". */
   readonly mode?: "message" | "stream";
   /** Message mode: most messages queued per direction. Default 64. */
   readonly maxMessages?: number;
-  /** Message mode: most bytes queued per direction; also the largest message. Stream mode: ring size. Default 65536. */
+  /**
+   * Message mode: most bytes queued per direction; a message may be as large as this or
+   * {@link MAX_CHANNEL_MESSAGE_BYTES}, whichever is smaller. Stream mode: ring size. Default 65536.
+   */
   readonly maxBytes?: number;
 }
 
@@ -174,7 +185,13 @@ export class ChannelEnd extends KernelObject {
       return { kind: "ok", bytes: n, handles: 0 };
     }
     const q = peer.messages!;
-    if (!q.couldFit(bytes.length)) return { kind: "too-large", bytes: bytes.length, limit: q.maxBytes };
+    if (bytes.length > MAX_CHANNEL_MESSAGE_BYTES || !q.couldFit(bytes.length)) {
+      return {
+        kind: "too-large",
+        bytes: bytes.length,
+        limit: Math.min(q.maxBytes, MAX_CHANNEL_MESSAGE_BYTES),
+      };
+    }
     if (handles.length > MAX_CHANNEL_HANDLES) {
       return { kind: "too-many-handles", count: handles.length, limit: MAX_CHANNEL_HANDLES };
     }
