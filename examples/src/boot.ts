@@ -1,7 +1,8 @@
 /**
  * `pnpm run boot [kernel] [--seed N] [--cpus N] [--mem SIZE] [--policy NAME] [--trace FILE] [--script FILE]`
  *
- * Boots an example kernel on a simulated machine. On a terminal the shell is interactive (type
+ * Boots an example kernel on a simulated machine: `lunaix` (the default) or `codezero` (the
+ * microkernel, which runs its demo and halts: it has no shell, so `--script` is refused). On a terminal the shell is interactive (type
  * `help`; `exit` or ^D halts the machine); otherwise it types a script of shell commands — the
  * `--script` file, else the lines piped on stdin, else (nothing piped, as in CI) the demo script —
  * so a run is deterministic and ends by itself. `--trace FILE` writes the run's
@@ -17,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
 import { HostLineEditor } from "./cli/line-editor.js";
 import { SizeError } from "./cli/size.js";
+import { bootCodezero } from "./codezero/boot.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
 import { DEFAULT_POLICY } from "./lunaix/kernel.js";
 import { MachineConfigError, makeMachine } from "./lunaix/machine.js";
@@ -82,6 +84,44 @@ async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined)
   system.printSummary();
 }
 
+/**
+ * `pnpm run boot codezero`: the microkernel has no shell, so there is nothing to type: it boots,
+ * runs its demo (docs/tour-codezero.md) and halts. `--script` is refused rather than ignored.
+ */
+function codezeroMain(args: BootArgs): number {
+  if (args.script !== undefined) {
+    process.stderr.write(
+      "boot: --script: the codezero kernel has no shell to type into (its console carries the servers' kdebug lines); boot it without --script\n",
+    );
+    return 2;
+  }
+  try {
+    makeMachine(
+      { mem: args.mem, cpus: args.cpus, seed: args.seed, policy: args.policy ?? DEFAULT_POLICY },
+      POLICY_NAMES,
+    );
+  } catch (e) {
+    if (e instanceof MachineConfigError) {
+      process.stderr.write(`boot: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.trace !== undefined) {
+    try {
+      closeSync(openSync(userPath(args.trace), "w"));
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? String(e);
+      process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
+      return 2;
+    }
+  }
+  const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
+  bootCodezero(args, (s) => process.stdout.write(s), trace);
+  if (trace !== undefined && args.trace !== undefined) writeTrace(args.trace, trace, args);
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: BootArgs;
   try {
@@ -97,6 +137,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage({ kernels: KERNELS, policies: POLICY_NAMES })}\n`);
     return 0;
   }
+  if (args.kernel === "codezero") return codezeroMain(args);
   try {
     // Check the machine before reading any input: a bad --mem or --cpus is refused at once.
     makeMachine(

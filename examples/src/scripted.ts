@@ -10,7 +10,7 @@ import { type IdleReason, LunaixSystem } from "./lunaix/boot.js";
 import type { ChromeTraceWriter } from "./trace/chrome-trace.js";
 
 /** The kernels the boot command knows (the first is the default). */
-export const KERNELS: readonly string[] = ["lunaix"];
+export const KERNELS: readonly string[] = ["lunaix", "codezero"];
 
 /** The lines of a shell script: blank lines dropped (comments are the shell's business). */
 export function scriptLines(text: string): string[] {
