@@ -8,6 +8,7 @@
 //             among ^C ^G ^\ ^D 'a'), the driver hears of it
 //   Type      a host burst of at most 16 bytes (one UART FIFO): letters, a space, \n, \r, ^C ^Z ^\
 //             ^D ^G, and the editing characters DEL (ERASE) ^U (KILL) ^W (WERASE) ^V (LNEXT)
+//             ^R (REPRINT)
 //   Read      a read of 1..8 bytes that began 0..3 half-tenths of a second ago (VTIME's timers)
 //   Tick      the simulated clock moves on by 1..3 half-tenths of a second
 //
@@ -78,6 +79,7 @@ const DEL = 0x7f;
 const KILL = 0x15;
 const WERASE = 0x17;
 const LNEXT = 0x16;
+const REPRINT = 0x12;
 const isCtrl = (b: number) => b < 0x20 || b === 0x7f;
 
 /** How a byte is echoed: under ECHOCTL a control character (not TAB) as ^X, else as itself. */
@@ -159,6 +161,10 @@ function modelReceive(m: Model, typed: number): void {
   if (b === LNEXT && iexten) {
     m.lnext = true;
     if (echo && m.modes.echoctl) m.output += "^\b";
+    return;
+  }
+  if (b === REPRINT && iexten && echo) {
+    m.output += `${shown(m, REPRINT)}\n${m.pending.map((c) => shown(m, c)).join("")}`;
     return;
   }
   if (b === VEOF) {
@@ -340,7 +346,7 @@ class Tick implements fc.Command<Model, Real> {
 
 /** ^C, ^G, ^\ (also VQUIT), ^D (also VEOF), 'a': VINTR candidates, some colliding on purpose. */
 const INTR_CHOICES = [0x03, 0x07, 0x1c, VEOF, 0x61];
-/** Letters, a space, '_', newline, CR, ^C ^Z ^\ ^D, ^G (the non-default VINTR), DEL ^U ^W ^V. */
+/** Letters, a space, '_', newline, CR, ^C ^Z ^\ ^D, ^G (the non-default VINTR), DEL ^U ^W ^V ^R. */
 const TYPED = [
   0x61,
   0x62,
@@ -358,6 +364,7 @@ const TYPED = [
   KILL,
   WERASE,
   LNEXT,
+  REPRINT,
 ];
 
 const modesArb: fc.Arbitrary<Modes> = fc.record({
@@ -446,6 +453,23 @@ describe("SerialConsole against a model of its line discipline", () => {
     tty.hostInput("ab\x04");
     expect([...(tty.read(2) ?? [])]).toEqual([0x61, 0x62]);
     expect(tty.read(2)).toBeNull(); // the EOF went with the bytes that filled the read (canon_skip_eof)
+  });
+
+  it("VREPRINT (^R) under ICANON, IEXTEN and ECHO echoes itself, a newline and the line being typed (n_tty_receive_char_canon)", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((x) => out.push(x)) });
+    tty.hostInput("ab\x07c\x12");
+    tty.flush();
+    expect(out.join("")).toBe("ab^Gc^R\nab^Gc"); // each byte as echo_char shows it (ECHOCTL)
+    tty.hostInput("\n");
+    expect([...(tty.read(10) ?? [])]).toEqual([0x61, 0x62, 0x07, 0x63, 0x0a]); // ^R is not input
+    // Without ECHO it is no editing character (Linux sets it in char_map only under ECHO): input.
+    const t = new Termios();
+    t.assign(tty.tty.termios);
+    t.setLocal(LocalMode.ECHO, false);
+    applyModes(tty.tty, t, TcsaAction.TCSANOW);
+    tty.hostInput("d\x12\n");
+    expect([...(tty.read(10) ?? [])]).toEqual([0x64, 0x12, 0x0a]);
   });
 
   it("model: mode changes, host bursts and reads agree on bytes read, echo, signals and lines", () => {

@@ -31,8 +31,10 @@
  * the shell reading after it goes on. After the host hangs up (`hangup`, end of the script) every
  * read with nothing left returns 0. The line being typed is edited in place (`line-edit.ts`):
  * ERASE (DEL) removes a byte, KILL (^U) the line, and under IEXTEN WERASE (^W) a word and LNEXT
- * (^V) makes the next byte literal; NL, EOL and (IEXTEN) EOL2 end a line. Editing never reaches
- * into a line already complete.
+ * (^V) makes the next byte literal, and under IEXTEN with ECHO REPRINT (^R) echoes itself, a
+ * newline and the line being typed; NL, EOL and (IEXTEN) EOL2 end a line. Editing never reaches
+ * into a line already complete. DISCARD (^O) is not modelled, as Linux's `n_tty` does not act on
+ * it either (`c_cc[VDISCARD]` is stored; the byte is ordinary input).
  *
  * Echo (ECHO) copies each received byte to the output as it arrives, as Linux's `n_tty` does: a
  * control byte as `^X` under ECHOCTL (not TAB or NL), an erased byte rubbed out as
@@ -348,6 +350,15 @@ export class SerialConsole implements CharDevice, TerminalDriver {
         if (this.partial.length === 0) this.lineColumn = this.column;
         this.write(Uint8Array.of(0x5e, 0x08)); // "^", backspace: the literal's echo overwrites it
       }
+      return false;
+    }
+    if (b === cc[Cc.VREPRINT] && iexten && echo) {
+      // Linux's n_tty_receive_char_canon: ^R echoed as echo_char shows it, a newline, then the
+      // line being typed, each byte as echo_char shows it. The line's start column stays where
+      // the line began, as Linux's canon_column does.
+      const out = [...echoOf(b, m), 0x0a];
+      for (const c of this.partial) out.push(...echoOf(c, m));
+      this.write(Uint8Array.from(out));
       return false;
     }
     if (b === cc[Cc.VEOF]) {
