@@ -281,6 +281,24 @@ describe("the channel laws reject broken channels", () => {
     expect(failureOfLaws(unbounded)).toMatch(/write to a full channel gave ok/);
   });
 
+  it("one that clamps a message to 64 KiB instead of refusing it (the directed limits law)", () => {
+    const clamping: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => channelWrite(tb, ty, h, b.subarray(0, MAX_CHANNEL_MESSAGE_BYTES), hs),
+    };
+    expect(failureOfLaws(clamping)).toMatch(
+      /a 65537-byte message on a 1 MiB queue gave ok, expected too-large/,
+    );
+  });
+
+  it("one that moves the handles it can and drops the rest past 64 (the directed limits law)", () => {
+    const dropping: Impl = {
+      ...real,
+      write: (tb, ty, h, b, hs) => channelWrite(tb, ty, h, b, hs.slice(0, MAX_CHANNEL_HANDLES)),
+    };
+    expect(failureOfLaws(dropping)).toMatch(/a message with 65 handles gave ok, expected too-many-handles/);
+  });
+
   it("one that truncates messages to their first two bytes", () => {
     const truncating: Impl = {
       ...real,

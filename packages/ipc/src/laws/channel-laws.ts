@@ -15,7 +15,9 @@
  *   reader still drains every queued message, in order, and only then reads `peer-closed`; once the
  *   reader closed its end, every write is refused `peer-closed` and its handle stays with the
  *   writer, and the messages left in the queue are dropped with their handles closed (the object
- *   space's invariants, checked after every step, see no leak).
+ *   space's invariants, checked after every step, see no leak);
+ * - and, directed ({@link channelLimitsLaw}): a message holds at most 65536 bytes and 64 handles
+ *   whatever the queue holds (Zircon's ZX_CHANNEL_MAX_MSG_BYTES and _HANDLES).
  *
  * Related: `../channel/channel.ts`.
  */
@@ -28,11 +30,13 @@ import {
   SlotHandleTable,
 } from "@osbricks/objects";
 import fc from "fast-check";
-import type {
-  ChannelEnd,
-  ChannelOptions,
-  ChannelReadResult,
-  ChannelWriteResult,
+import {
+  type ChannelEnd,
+  type ChannelOptions,
+  type ChannelReadResult,
+  type ChannelWriteResult,
+  MAX_CHANNEL_HANDLES,
+  MAX_CHANNEL_MESSAGE_BYTES,
 } from "../channel/channel.js";
 import { defineIpcTypes, type IpcObjectTypes } from "../kobjects/ipc-types.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
@@ -263,5 +267,65 @@ export function channelLaws(impl: ChannelUnderTest, options: LawOptions = {}): L
           fcParams(options),
         ),
     },
+    channelLimitsLaw(impl),
   ];
+}
+
+/**
+ * A directed law: the limits of one message are Zircon's, whatever the queue holds — at most
+ * {@link MAX_CHANNEL_MESSAGE_BYTES} bytes (ZX_CHANNEL_MAX_MSG_BYTES) and
+ * {@link MAX_CHANNEL_HANDLES} handles (ZX_CHANNEL_MAX_MSG_HANDLES). On a channel whose queue
+ * holds 1 MiB, a message at each limit is taken whole and read back whole; one byte or one handle
+ * more is refused (`too-large`, `too-many-handles`) and moves nothing.
+ */
+export function channelLimitsLaw(impl: ChannelUnderTest): Law {
+  return {
+    name: `channel: one message holds at most ${MAX_CHANNEL_MESSAGE_BYTES} bytes and ${MAX_CHANNEL_HANDLES} handles whatever the queue holds; a message at the limits passes whole, one over is refused and moves nothing`,
+    check: () => {
+      const space = new ObjectSpace();
+      const types = defineIpcTypes(space);
+      const eventType: ObjectType = space.defineType({ name: "event" });
+      const [a, b] = impl.create(space, types, { maxMessages: BOUND, maxBytes: 1 << 20 });
+      const writer = new SlotHandleTable(space, { capacity: 128 });
+      const reader = new SlotHandleTable(space, { capacity: 128 });
+      const ha = created(writer.create(a, RIGHTS));
+      const hb = created(reader.create(b, RIGHTS));
+      const events = Array.from({ length: MAX_CHANNEL_HANDLES + 1 }, () =>
+        created(writer.create(new KernelObject(space, eventType), Right.TRANSFER)),
+      );
+      const before = writer.size;
+      const big = new Uint8Array(MAX_CHANNEL_MESSAGE_BYTES + 1).map((_, i) => i & 0xff);
+      const over = impl.write(writer, types, ha, big, []);
+      if (over.kind !== "too-large")
+        fail(`a ${big.length}-byte message on a 1 MiB queue gave ${over.kind}, expected too-large`);
+      const tooMany = impl.write(writer, types, ha, big.subarray(0, 1), events);
+      if (tooMany.kind !== "too-many-handles")
+        fail(`a message with ${events.length} handles gave ${tooMany.kind}, expected too-many-handles`);
+      if (writer.size !== before || events.some((h) => writer.lookup(h, null, 0).kind !== "ok"))
+        fail("a refused message moved handles out of the writer's table");
+      if (impl.read(reader, types, hb, 1 << 20).kind !== "would-block")
+        fail("a refused message reached the reader");
+      const atLimit = impl.write(
+        writer,
+        types,
+        ha,
+        big.subarray(0, MAX_CHANNEL_MESSAGE_BYTES),
+        events.slice(1),
+      );
+      if (atLimit.kind !== "ok")
+        fail(
+          `a message of ${MAX_CHANNEL_MESSAGE_BYTES} bytes and ${MAX_CHANNEL_HANDLES} handles gave ${atLimit.kind}`,
+        );
+      const got = impl.read(reader, types, hb, 1 << 20);
+      if (got.kind !== "ok") fail(`reading the message at the limits gave ${got.kind}`);
+      if (
+        !sameBytes(got.bytes, big.subarray(0, MAX_CHANNEL_MESSAGE_BYTES)) ||
+        got.handles.length !== MAX_CHANNEL_HANDLES
+      )
+        fail(
+          `the message at the limits came back as ${got.bytes.length} bytes and ${got.handles.length} handles`,
+        );
+      space.checkInvariants();
+    },
+  };
 }
