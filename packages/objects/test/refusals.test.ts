@@ -222,6 +222,24 @@ const cases: [string, new (...a: never[]) => ObjectsError, RegExp, (m: Machine) 
     (m) => m.pool.split("port", 0),
   ],
   [
+    "build a quota pool with a fractional limit",
+    InvalidArgumentError,
+    /QuotaPool\(q\): limit for port is 1\.5, expected an integer ≥ 0/,
+    (m) => new QuotaPool("q", { thread: 2, port: 1.5 }, m.pool),
+  ],
+  [
+    "define a type whose name is taken",
+    InvalidArgumentError,
+    /defineType\("port"\): a type of that name exists/,
+    (m) => m.space.defineType({ name: "port", rights: ["other"] }),
+  ],
+  [
+    "ask a type for a right it does not define",
+    UnknownRightError,
+    /port\.right\("bind_irq"\): no such right; defined: .*send/,
+    (m) => m.port.right("bind_irq"),
+  ],
+  [
     "bind a quota charge twice",
     QuotaError,
     /QuotaCharge\(port\)\.bind: charge already bound/,
