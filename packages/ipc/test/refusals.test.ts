@@ -13,6 +13,7 @@ import {
   IpcArgumentError,
   type IpcError,
   IpcStateError,
+  IpcStatus,
   IpcThreads,
   MR_COUNT,
   makeTag,
@@ -170,6 +171,20 @@ const refused: Array<[string, new (...args: never[]) => IpcError, RegExp, (m: M)
     IpcArgumentError,
     /cancel\(thread=-1\): thread id out of range/,
     (m) => m.threads.cancel(-1),
+  ],
+  // Rule 1 of the contract: a wake status is never Blocked. cancel took any number and woke the
+  // thread with it (a kernel resumed it "blocked", or with an unknown code), after detaching it.
+  [
+    "cancel a waiting receiver with the status Blocked",
+    IpcArgumentError,
+    /cancel\(thread=2, status=1\): expected a wake status \(an IpcStatus other than Blocked\)/,
+    (m) => m.threads.cancel(2, IpcStatus.Blocked),
+  ],
+  [
+    "cancel a waiting receiver with an unknown status",
+    IpcArgumentError,
+    /cancel\(thread=2, status=42\): expected a wake status/,
+    (m) => m.threads.cancel(2, 42 as IpcStatus),
   ],
   [
     "read a channel into a negative buffer",

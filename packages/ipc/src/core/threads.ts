@@ -95,6 +95,9 @@ export interface IpcThreadsOptions {
   readonly tracer?: Tracer<IpcEvent>;
 }
 
+/** The largest {@link IpcStatus} code. */
+const MAX_STATUS = Math.max(...Object.values(IpcStatus));
+
 /** The deadline of a wait without timeout. */
 const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
@@ -353,9 +356,16 @@ export class IpcThreads {
    * interrupts a thread it is killing. A ReplyBlocked caller's reply capability is revoked, so a
    * later reply gets {@link IpcStatus.InvalidReplyCap}.
    * @returns whether `t` was blocked.
+   * @throws IpcArgumentError for a bad thread id, or a status that is not a wake status (Blocked,
+   *   or no {@link IpcStatus} at all: rule 1 of the contract); nothing changes then.
    */
   cancel(t: ThreadId, status: IpcStatus = IpcStatus.Cancelled): boolean {
     this.checkThread(t, "cancel");
+    if (!Number.isInteger(status) || status < 0 || status > MAX_STATUS || status === IpcStatus.Blocked) {
+      throw new IpcArgumentError(
+        `cancel(thread=${t}, status=${status}): expected a wake status (an IpcStatus other than Blocked)`,
+      );
+    }
     const on = this.blockedOn[t];
     if (on == null) return false;
     on.detach(t);
