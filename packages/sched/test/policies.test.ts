@@ -263,6 +263,94 @@ describe("stride: a sleeper keeps its remain (Waldspurger & Weihl's client_leave
   });
 });
 
+describe("stride under law 4b's wakeups: the lemmas of the bound (test/laws.test.ts)", () => {
+  it("every pass is non-decreasing across sleeps, Σ tickets × lead is 0 with the sleepers' remains, and a ready X waits at most (n − 1) + 5·Σ_{j≠X} tickets_j·(pass_X − V_j)⁺ / STRIDE1 picks (V_j: pass, or global pass + remain while asleep)", () => {
+    const stride1 = 720720;
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 2, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 16 }),
+        (longTickets, sleeperTickets, bursts, sleeps, tickSizes) => {
+          const s = new StridePolicy({ quantum: 5, stride1 });
+          const tickets = [...longTickets, ...sleeperTickets];
+          const n = tickets.length;
+          const nLong = longTickets.length;
+          tickets.forEach((t, i) => {
+            s.admit(threadId(i), { tickets: t });
+            s.enqueue(threadId(i), "new");
+          });
+          const wakeAt = tickets.map(() => -1);
+          const remain = tickets.map(() => 0);
+          const left = tickets.map((_, i) => (i < nLong ? -1 : bursts[0]!));
+          const nBursts = tickets.map(() => 0);
+          /** Per ready thread: the pick its wait began at and its budget in picks, or null. */
+          const wait: Array<{ from: number; budget: number } | null> = tickets.map(() => null);
+          const lastV = tickets.map(() => 0);
+          let step = 0;
+          const V = (i: number): number =>
+            wakeAt[i]! >= 0 ? s.globalPass + remain[i]! : s.passOf(threadId(i));
+          /** Lemma 3's budget for `x`, which has just become ready (or been requeued). */
+          const budget = (x: number): number => {
+            let need = 0;
+            for (let j = 0; j < n; j++) if (j !== x) need += tickets[j]! * Math.max(0, V(x) - V(j));
+            return n - 1 + (5 * need) / stride1;
+          };
+          for (let pick = 0; pick < 800; pick++) {
+            for (let i = 0; i < n; i++) {
+              if (wakeAt[i] !== pick) continue;
+              wakeAt[i] = -1;
+              s.enqueue(threadId(i), "wake");
+              // client_join: global pass + remain, so never below the pass it left with.
+              if (Math.abs(s.passOf(threadId(i)) - (s.globalPass + remain[i]!)) > 1e-3)
+                throw new Error(`thread ${i} joined at ${s.passOf(threadId(i))}, not G + remain`);
+              wait[i] = { from: pick, budget: budget(i) };
+            }
+            const t = s.pickNext()!;
+            const w = wait[t];
+            if (w != null && pick - w.from > w.budget + 1e-9)
+              throw new Error(`thread ${t} waited ${pick - w.from} picks, over its budget ${w.budget}`);
+            wait[t] = null;
+            // Lemma 1: every V is non-decreasing; Lemma 2: Σ tickets × (V − G) = 0.
+            let sum = 0;
+            for (let i = 0; i < n; i++) {
+              const v = V(i);
+              if (v < lastV[i]! - 1e-6) throw new Error(`thread ${i}: V went down, ${lastV[i]} → ${v}`);
+              lastV[i] = v;
+              sum += tickets[i]! * (v - s.globalPass);
+            }
+            if (Math.abs(sum) > 1e-9 * stride1 * (1 + s.globalPass / stride1) * n)
+              throw new Error(`Σ tickets × lead = ${sum}, not 0`);
+            if (left[t]! < 0) {
+              let pre = false;
+              for (let k = 0; k < 200 && !pre; k++) pre = s.tick(t, tickSizes[step++ % tickSizes.length]!);
+              s.enqueue(t, pre ? "preempted" : "yielded");
+              wait[t] = { from: pick + 1, budget: budget(t) };
+              continue;
+            }
+            while (left[t]! > 0) {
+              left[t]!--;
+              // A burst of ≤ 3 cycles never ends a 5-cycle quantum.
+              if (s.tick(t, 1)) throw new Error(`sleeper ${t} preempted mid-burst`);
+            }
+            s.descheduled(t);
+            remain[t] = s.passOf(t) - s.globalPass;
+            wakeAt[t] = pick + 1 + sleeps[nBursts[t]! % sleeps.length]!;
+            nBursts[t]!++;
+            left[t] = bursts[nBursts[t]! % bursts.length]!;
+            // At most two sleepers are asleep at any pick: each was picked at one of the last two.
+            if (wakeAt.filter((a) => a > pick + 1).length > 2)
+              throw new Error("three sleepers asleep at once");
+          }
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+});
+
 describe("stride: a ticket change scales the remaining stride (Waldspurger & Weihl's client_modify)", () => {
   it("worked numbers: A (4 tickets) has run one quantum beside B (2), drops to 2 tickets → pass 240240, not 180180", () => {
     const s = new StridePolicy({ quantum: 1 }); // STRIDE1 720720
