@@ -38,6 +38,11 @@
  * the thread's vruntime and place (`reweight_entity`); only its weight, and so its future rate,
  * changes.
  *
+ * Not modelled: the next and last buddies. On a wakeup preemption Linux's `check_preempt_wakeup`
+ * makes the woken thread the next buddy (`pick_next_entity` takes it over the leftmost while it
+ * is within the wakeup granularity) and, with ≥ sched_nr_latency runnable, the preempted one the
+ * last buddy (LAST_BUDDY); ours picks the leftmost.
+ *
  * The ready set is a red-black tree with a cached leftmost node (Linux's `rb_root_cached`), or,
  * with `queue: "heap"`, a binary heap: same picks, different costs (see bench/).
  *

@@ -90,8 +90,11 @@
  * is a property of one wake: `schedule()` resets it to SLEEP_NORMAL at the first pick. Not
  * modelled: TASK_NONINTERACTIVE (a sleeper that marks itself, as pipes did briefly; pass
  * `"noninteractive"`), kernel threads' exemption from the ceiling (`p->mm == NULL`; all our
- * threads are user threads), and the kind of a wake onto another CPU: `migrateOut` credits the
- * sleep so far as an interactive one, and on the new CPU the first wait is credited at 30 %.
+ * threads are user threads), and the kind of the part of a sleep spent before a move to another
+ * CPU (`setAffinity` of a blocked thread, a wake placed elsewhere): `migrateOut` credits it then,
+ * as an interruptible sleep, and a long one capped there still earns the first-wait credit on the
+ * new CPU, where Linux carries the sleep's start (`timestamp`, rebased on the new run queue's
+ * clock) and credits the whole sleep at the wake by its kind. (`migrateOut` carries one number.)
  *
  * **The bound with interactivity.** An interactive thread's refill is kept in the active array
  * only while the same test says "not starving" (nr_running = ready + the current thread), so the
@@ -264,7 +267,9 @@ export class O1Policy extends PolicyBase<O1Entry> {
    * O1_PRIOS when none. Lowered when a thread joins the expired array (or one there gets a better
    * nice), reset only at the swap, so it may be better than any thread still there (one was
    * dequeued): the test errs towards "starving", as Linux's does. Invariant: ≤ the static
-   * priority of every thread in the expired array.
+   * priority of every thread in the expired array. Stricter than Linux, which lowers it only in
+   * `scheduler_tick` when a slice expires: a yielder (`sys_sched_yield`) or a newcomer deferred
+   * there does not lower Linux's mark, so its second clause can miss them; ours cannot.
    */
   private bestExpired = O1_PRIOS;
   /** The kind of sleep the `enqueue` in progress named (see {@link O1Policy.enqueue}). */
