@@ -96,6 +96,8 @@ export function threadCalls(s: CodezeroState): Pick<Handlers, "l4_thread_control
       return -L4Error.ENOMEM;
     }
     child.pager = pager === null ? null : pager.endpoint;
+    // Created inactive: the kernel core's "stopped process" (its threads suspended until RUN).
+    child.stopped = true;
     for (const th of child.threads) k.suspendThread(th);
     s.counters.tasks++;
     return h.handle;
@@ -156,8 +158,10 @@ export function threadCalls(s: CodezeroState): Pick<Handlers, "l4_thread_control
           if (op === ThreadOp.WAIT) return wait(t, task, a);
           if (op === ThreadOp.ID) return task.pid;
           if (task.phase !== "live") return -L4Error.ENOENT;
-          if (op === ThreadOp.RUN) for (const th of task.threads) k.resumeThread(th);
-          else k.life.exitProcess(task, signaledStatus(Sig.SIGKILL, false));
+          if (op === ThreadOp.RUN) {
+            task.stopped = false;
+            for (const th of task.threads) k.resumeThread(th);
+          } else k.life.exitProcess(task, signaledStatus(Sig.SIGKILL, false));
           return 0;
         }
         default:

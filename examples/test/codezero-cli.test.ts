@@ -1,0 +1,61 @@
+// `pnpm run boot codezero` (bootMain in-process): its refusals, exit status 2 with a clear message
+// and nothing booted, and a run that writes a valid trace.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { bootMain } from "../src/boot.js";
+import { KERNELS } from "../src/scripted.js";
+import { validateChromeTrace } from "../src/trace/chrome-trace.js";
+
+let out = "";
+let err = "";
+
+beforeEach(() => {
+  out = "";
+  err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err += String(s);
+    return true;
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("pnpm run boot codezero", () => {
+  it("lunaix stays the default kernel", () => {
+    expect(KERNELS[0]).toBe("lunaix");
+    expect(KERNELS).toContain("codezero");
+  });
+
+  it.each([
+    [["codezero", "--script", "x.sh"], /--script: the codezero kernel has no shell to type into/],
+    [["codezero", "--policy", "edf"], /--policy "edf": expected one of rr, cfs/],
+    [["codezero", "--mem", "2M"], /--mem 2097152 bytes: this kernel needs 4 MiB..4 GiB/],
+    [["codezero", "--cpus", "0"], /--cpus 0: expected 1..32/],
+    [["codezero", "--bogus"], /unknown option --bogus/],
+    [
+      ["codezero", "--trace", "/no/such/dir/t.json"],
+      /--trace \/no\/such\/dir\/t.json: cannot write it \(ENOENT\)/,
+    ],
+  ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
+    expect(await bootMain(argv)).toBe(2);
+    expect(err).toMatch(msg);
+    expect(out).not.toContain("Codezero-like microkernel booting");
+  });
+
+  it("boots, runs the demo and writes a valid trace with --trace", async () => {
+    const trace = join(mkdtempSync(join(tmpdir(), "codezero-")), "t.json");
+    expect(await bootMain(["codezero", "--seed", "9", "--cpus", "3", "--trace", trace])).toBe(0);
+    expect(out).toContain("Codezero-like microkernel booting: seed 9, 3 CPU(s), 256 MiB, policy rr");
+    expect(out).toContain("[1] root: servers stopped; the root task exits");
+    const json = JSON.parse(readFileSync(trace, "utf8"));
+    expect(validateChromeTrace(json)).toEqual([]);
+    expect(json.otherData).toEqual({ kernel: "codezero", seed: 9, cpus: 3 });
+  });
+});

@@ -1,0 +1,117 @@
+// A bare machine for the Codezero-like personality's tests: a kernel with the microkernel's calls,
+// a root task that is booted but not run (its calls are made directly through the dispatcher, as
+// its traps would be), its UTCB and σ0 pool mapped as the boot code maps them, and snapshots of
+// the state a refused call must leave alone.
+import {
+  compute,
+  copyIn,
+  copyOut,
+  Kernel,
+  type Process,
+  type ProgramMain,
+  ProgramRegistry,
+  type Thread,
+} from "@osbricks/kernel";
+import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
+import { codezeroSyscalls, UTCB_AREA, UTCB_BASE, UTCB_BUF, utcbOf } from "../src/codezero/abi.js";
+import { CODEZERO_PROGRAMS } from "../src/codezero/kernel.js";
+import { type CodezeroState, codezeroPersonality } from "../src/codezero/personality.js";
+import { POOL_BASE } from "../src/codezero/servers/protocol.js";
+
+export const PAGE = 4096;
+
+/** The test machine. */
+export interface Bench {
+  readonly k: Kernel;
+  readonly state: CodezeroState;
+  readonly root: Process;
+  readonly rootThread: Thread;
+  /** kdebug lines. */
+  readonly lines: string[];
+  /** Make call `name` as thread `t` (default: the root task's thread). */
+  call(name: keyof typeof codezeroSyscalls.decls, args: readonly number[], t?: Thread): number;
+  /** Put a string in `t`'s UTCB buffer; returns [address, length]. */
+  str(text: string, t?: Thread): [number, number];
+  /** Write the words of a UTCB (MR0 first) for `t`. */
+  setMrs(words: readonly number[], t?: Thread): void;
+  /** Read word `i` of `t`'s UTCB. */
+  mr(i: number, t?: Thread): number;
+  /** Everything a refused call must not change: handle tables, areas, endpoint queues, counters. */
+  snapshot(): string;
+}
+
+/** The root task of the bench: its calls come from the test, it only passes time when run. */
+const idle: ProgramMain = function* () {
+  yield* compute(50_000);
+  return 0;
+};
+
+/** Boot the bench; `extra` programs join the demo's, `poolPages` of σ0 go to the root task. */
+export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8): Bench {
+  const reg = new ProgramRegistry();
+  reg.register({ name: "t", main: idle });
+  for (const [name, main] of Object.entries({ ...CODEZERO_PROGRAMS, ...extra })) reg.register({ name, main });
+  let state: CodezeroState | null = null;
+  const lines: string[] = [];
+  const k = new Kernel({
+    programs: reg,
+    cpus: 1,
+    memoryFrames: 2048,
+    personality: codezeroPersonality({ kdebug: (task, text) => lines.push(`[${task}] ${text}`) }, (s) => {
+      state = s;
+    }),
+  });
+  const root = k.boot("t", ["t"]);
+  root.vm.map({
+    length: UTCB_AREA,
+    prot: PROT_READ | PROT_WRITE,
+    placement: { kind: "fixed", va: UTCB_BASE, replace: false },
+    name: "[utcb]",
+  });
+  root.vm.map({
+    length: poolPages * PAGE,
+    prot: PROT_READ | PROT_WRITE,
+    sharing: "shared",
+    placement: { kind: "fixed", va: POOL_BASE, replace: false },
+    name: "[sigma0 pool]",
+  });
+  const rootThread = root.threads[0]!;
+  const nrOf = (name: keyof typeof codezeroSyscalls.decls) => codezeroSyscalls.decls[name].nr;
+  const b: Bench = {
+    k,
+    state: state!,
+    root,
+    rootThread,
+    lines,
+    call: (name, args, t = rootThread) => k.dispatcher.dispatch(t, nrOf(name), args),
+    str(text, t = rootThread) {
+      const bytes = new Uint8Array([...text].map((c) => c.charCodeAt(0)));
+      copyOut(k, t.process.vm, utcbOf(0) + UTCB_BUF, bytes);
+      return [utcbOf(0) + UTCB_BUF, bytes.length];
+    },
+    setMrs(words, t = rootThread) {
+      const out = new Uint8Array(words.length * 4);
+      const dv = new DataView(out.buffer);
+      for (let i = 0; i < words.length; i++) dv.setInt32(i * 4, words[i]!, true);
+      copyOut(k, t.process.vm, utcbOf(0), out);
+    },
+    mr(i, t = rootThread) {
+      const b4 = copyIn(k, t.process.vm, utcbOf(0) + 4 * i, 4)!;
+      return new DataView(b4.buffer, b4.byteOffset).getInt32(0, true);
+    },
+    snapshot() {
+      const parts: string[] = [];
+      for (const p of [...k.processes.values()].sort((a, c) => a.pid - c.pid)) {
+        parts.push(`task ${p.pid} ${p.phase} stopped=${p.stopped}`);
+        if (p.phase !== "live" || p.addressSpace === null) continue;
+        for (const h of p.handleTable.list())
+          parts.push(`  h ${h.handle} ${h.type} ${h.rights} koid ${h.koid}`);
+        for (const a of p.vm.areaList()) parts.push(`  area ${a.start.toString(16)} ${a.name} ${a.prot}`);
+      }
+      parts.push(`derivations ${k.objects.derivations.size}`);
+      parts.push(`counters ${JSON.stringify({ ...state!.counters, capRefusals: 0 })}`);
+      return parts.join("\n");
+    },
+  };
+  return b;
+}
