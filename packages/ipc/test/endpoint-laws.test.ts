@@ -343,7 +343,10 @@ class ReusableReplyCapEndpoint extends TextbookEndpoint {
  */
 class UnstablePriorityEndpoint extends TextbookEndpoint {
   protected override queue(q: number[], t: number): void {
-    if (this.order !== "priority") return super.queue(q, t);
+    if (this.order !== "priority") {
+      super.queue(q, t);
+      return;
+    }
     let i = q.length;
     while (i > 0 && this.threads.prio[q[i - 1]!]! <= this.threads.prio[t]!) i--;
     q.splice(i, 0, t);
