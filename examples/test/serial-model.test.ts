@@ -26,7 +26,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LineSink } from "../src/lunaix/line-sink.js";
 import { TIME_UNIT_CYCLES } from "../src/lunaix/min-time.js";
-import { SerialConsole, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
+import { SerialConsole, TX_BUFFER_BYTES, VEOF, VQUIT, VSUSP } from "../src/lunaix/serial.js";
 
 /** The clock's step: half a tenth of a second. */
 const HALF = TIME_UNIT_CYCLES / 2;
@@ -470,6 +470,66 @@ describe("SerialConsole against a model of its line discipline", () => {
     applyModes(tty.tty, t, TcsaAction.TCSANOW);
     tty.hostInput("d\x12\n");
     expect([...(tty.read(10) ?? [])]).toEqual([0x64, 0x12, 0x0a]);
+  });
+
+  it("IXON: ^S stops output, held and not lost; ^Q restarts it; a program's write takes only the room left (TX_BUFFER_BYTES)", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((x) => out.push(x)) });
+    const shown = () => {
+      tty.flush();
+      return out.join("");
+    };
+    const enc = (x: string) => new TextEncoder().encode(x);
+    tty.hostInput("\x13"); // ^S: not input, not echoed
+    expect(tty.outputStopped).toBe(true);
+    expect(tty.write(enc("ab\n"))).toBe(3);
+    tty.hostInput("x"); // echo is held too, in order
+    expect(shown()).toBe("");
+    expect(tty.heldBytes).toBe(5); // a, b, CR NL (ONLCR), x
+    // The transmit buffer fills: a write takes what fits and the writer waits for the rest.
+    const big = new Uint8Array(TX_BUFFER_BYTES).fill(0x2e);
+    expect(tty.write(big)).toBe(TX_BUFFER_BYTES - 5);
+    expect(tty.write(enc("."))).toBe(0);
+    let woken = 0;
+    tty.writeWaiters.push({ wakeToRetry: () => woken++ });
+    tty.hostInput("\x11"); // ^Q: everything held goes out, writers retry
+    expect(tty.outputStopped).toBe(false);
+    expect(woken).toBe(1);
+    expect(shown()).toBe(`ab\nx${".".repeat(TX_BUFFER_BYTES - 5)}`);
+    tty.hostInput("\r");
+    expect([...(tty.read(10) ?? [])]).toEqual([0x78, 0x0a]); // ^S and ^Q were never input
+  });
+
+  it("IXANY: under IXON any character restarts stopped output; an ISIG character does with IXON alone (n_tty_receive_signal_char)", () => {
+    const out: string[] = [];
+    const tty = new SerialConsole({ sink: new LineSink((x) => out.push(x)), echo: false });
+    const set = (f: (t: Termios) => void) => {
+      const t = new Termios();
+      t.assign(tty.tty.termios);
+      f(t);
+      applyModes(tty.tty, t, TcsaAction.TCSANOW);
+    };
+    tty.hostInput("\x13");
+    tty.write(new TextEncoder().encode("1"));
+    tty.hostInput("z"); // IXANY off: a letter does not restart
+    expect(tty.outputStopped).toBe(true);
+    set((t) => {
+      t.iflag |= InputMode.IXANY;
+    });
+    tty.hostInput("y");
+    expect(tty.outputStopped).toBe(false);
+    tty.hostInput("\x13");
+    tty.hostInput("\x03"); // ^C: SIGINT, and output restarts
+    expect(tty.outputStopped).toBe(false);
+    tty.hostInput("\x13");
+    set((t) => {
+      t.iflag &= ~InputMode.IXON; // n_tty_set_termios: clearing IXON restarts stopped output
+    });
+    expect(tty.outputStopped).toBe(false);
+    tty.hostInput("\x13"); // without IXON ^S is input
+    expect(tty.outputStopped).toBe(false);
+    tty.flush();
+    expect(out.join("")).toBe("1");
   });
 
   it("model: mode changes, host bursts and reads agree on bytes read, echo, signals and lines", () => {

@@ -8,7 +8,7 @@ import { answer, session } from "./session.js";
 
 const SANE =
   "isig icanon echo -noflsh -tostop iexten echoe echok -echonl echoctl echoke\n" +
-  "icrnl -inlcr -igncr\n" +
+  "icrnl -inlcr -igncr ixon -ixany -ixoff\n" +
   "opost onlcr\n" +
   "intr = ^C; quit = ^\\; erase = ^?; kill = ^U; eof = ^D; eol = <undef>; eol2 = <undef>; susp = ^Z; werase = ^W; lnext = ^V; min = 1; time = 0;\n";
 
@@ -101,7 +101,17 @@ describe("stty's settings", () => {
       true,
       false,
     ]);
-    expect(describeModes(r).split("\n").slice(1, 3)).toEqual(["-icrnl inlcr igncr", "opost -onlcr"]);
+    expect(describeModes(r).split("\n").slice(1, 3)).toEqual([
+      "-icrnl inlcr igncr ixon -ixany -ixoff",
+      "opost -onlcr",
+    ]);
+    // Flow control: ixon (on as Linux starts) and ixany act (serial.ts); ixoff is stored only.
+    const x = applySettings(new Termios(), ["-ixon", "ixany", "ixoff"]);
+    if (typeof x === "string") throw new Error(x);
+    expect(x.iflag & (InputMode.IXON | InputMode.IXANY | InputMode.IXOFF)).toBe(
+      InputMode.IXANY | InputMode.IXOFF,
+    );
+    expect(describeModes(x).split("\n")[1]).toBe("icrnl -inlcr -igncr -ixon ixany ixoff");
     const c = applySettings(new Termios(), ["erase", "^H", "kill", "^X", "werase", "undef", "eol", ";"]);
     if (typeof c === "string") throw new Error(c);
     expect([c.cc[Cc.VERASE], c.cc[Cc.VKILL], c.cc[Cc.VWERASE], c.cc[Cc.VEOL]]).toEqual([8, 0x18, 0, 0x3b]);

@@ -251,8 +251,8 @@ export class LunaixSystem {
   /**
    * Run until the shell waits for input, the machine halts, or it hangs. The kernel says when user
    * space is idle (`run({ stopWhenIdle: true })`: every user thread blocked, no user timer, only
-   * kstatd's left); then a reader waiting on the console means "feed it a line", and no reader
-   * means nothing can ever wake user space: a hang.
+   * kstatd's left); then a reader waiting on the console means "feed it a line" (a writer waiting
+   * for output stopped by ^S: "type ^Q"), and neither means nothing can ever wake user space: a hang.
    */
   runUntilIdle(): IdleReason {
     if (this.halted) return "halted";
@@ -287,7 +287,9 @@ export class LunaixSystem {
         this.halt();
         return "halted";
       }
-      if (r.outcome === "idle" && this.console.readerWaiting) {
+      // A reader waits for input, or a writer for output stopped by ^S to restart (^Q): either
+      // way the host's next keys can wake user space.
+      if (r.outcome === "idle" && (this.console.readerWaiting || this.console.writerWaiting)) {
         this.console.flush();
         return "input";
       }

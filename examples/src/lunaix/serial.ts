@@ -95,6 +95,12 @@ import { minTimeDeadline, minTimeReady, type RawQueue } from "./min-time.js";
 
 /** The UART's receive FIFO depth. */
 const FIFO_BYTES = 16;
+/**
+ * The transmit buffer's size: what output stopped by VSTOP (^S) holds before a program's write
+ * waits for room — Linux's serial core buffers a port's output in one page (`UART_XMIT_SIZE`,
+ * `PAGE_SIZE`), which `uart_write` fills and `n_tty_write` waits on when full.
+ */
+export const TX_BUFFER_BYTES = 4096;
 /** The default EOF character of canonical mode, ^D (`c_cc[VEOF]` as a terminal starts). */
 export const VEOF = 0x04;
 /** The default interrupt character, ^C (`c_cc[VINTR]`): SIGINT to the foreground process group. */
@@ -201,6 +207,12 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   private column = 0;
   /** The column where the line being typed began to be echoed (Linux's `canon_column`). */
   private lineColumn = 0;
+  /** Output stopped by VSTOP under IXON (Linux's `tty->flow.stopped`), until VSTART, IXANY, … */
+  private stopped = false;
+  /** Output processed while stopped, bytes as they will go out (CR NL for NL under ONLCR). */
+  private held: number[] = [];
+  /** Threads whose write waits for room in the transmit buffer (output stopped and full). */
+  readonly writeWaiters: { wakeToRetry(): void }[] = [];
   /** Lines received since boot. */
   linesIn = 0;
   /** ISIG characters received since boot (^C, ^\, ^Z). */
@@ -267,19 +279,37 @@ export class SerialConsole implements CharDevice, TerminalDriver {
    * @returns whether a reader may now be satisfied (a line, an EOF, a byte in non-canonical mode).
    */
   private receiveByte(b: number): boolean {
+    const m = this.tty.termios;
+    const ixon = (m.iflag & InputMode.IXON) !== 0;
+    // IXANY: any byte but VSTART and VSTOP restarts stopped output (n_tty_receive_char and
+    // n_tty_receive_char_special test it before the byte's own effect).
+    const anyRestarts = ixon && (m.iflag & InputMode.IXANY) !== 0;
     if (this.literalNext) {
       this.literalNext = false;
+      if (anyRestarts) this.startOutput();
       return this.receiveOrdinary(b, false);
     }
-    const m = this.tty.termios;
+    // IXON (POSIX 11.1.8, 11.2.2): VSTOP and VSTART are flow control, neither input nor echoed.
+    if (ixon && b !== 0) {
+      if (b === m.cc[Cc.VSTART]) {
+        this.startOutput();
+        return false;
+      }
+      if (b === m.cc[Cc.VSTOP]) {
+        this.stopped = true;
+        return false;
+      }
+    }
     if (m.local(LocalMode.ISIG)) {
       for (const { slot, sig } of ISIG_SLOTS) {
         if (b === m.cc[slot] && b !== 0) {
+          if (ixon) this.startOutput(); // n_tty_receive_signal_char: start_tty under IXON
           this.interrupt(b, sig);
           return false;
         }
       }
     }
+    if (anyRestarts) this.startOutput();
     // POSIX 11.2.2, in n_tty's order: after the ISIG test, before the canonical characters.
     let mappedNewline = false;
     if (b === 0x0d) {
@@ -308,7 +338,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     const m = this.tty.termios;
     if (m.local(LocalMode.ECHO)) {
       if (this.partial.length === 0) this.lineColumn = this.column;
-      this.write(Uint8Array.from(b === 0x0a && newlineRaw ? [0x0a] : echoOf(b, m)));
+      this.echo(Uint8Array.from(b === 0x0a && newlineRaw ? [0x0a] : echoOf(b, m)));
     } else if (b === 0x0a) this.midLine = false; // the host's terminal showed it
     this.partial.push(b);
     this.lastByteAt = this.clock(); // a byte queued restarts the inter-byte timer (n_tty_read)
@@ -341,14 +371,14 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     if (kind !== null) {
       const done = erase(this.partial, kind, m, this.lineColumn);
       this.partial.length = done.keep;
-      if (done.echo.length > 0) this.write(Uint8Array.from(done.echo));
+      if (done.echo.length > 0) this.echo(Uint8Array.from(done.echo));
       return false;
     }
     if (b === cc[Cc.VLNEXT] && iexten) {
       this.literalNext = true;
       if (echo && m.local(LocalMode.ECHOCTL)) {
         if (this.partial.length === 0) this.lineColumn = this.column;
-        this.write(Uint8Array.of(0x5e, 0x08)); // "^", backspace: the literal's echo overwrites it
+        this.echo(Uint8Array.of(0x5e, 0x08)); // "^", backspace: the literal's echo overwrites it
       }
       return false;
     }
@@ -358,7 +388,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
       // the line began, as Linux's canon_column does.
       const out = [...echoOf(b, m), 0x0a];
       for (const c of this.partial) out.push(...echoOf(c, m));
-      this.write(Uint8Array.from(out));
+      this.echo(Uint8Array.from(out));
       return false;
     }
     if (b === cc[Cc.VEOF]) {
@@ -372,8 +402,8 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     }
     const eol = b === 0x0a || b === cc[Cc.VEOL] || (b === cc[Cc.VEOL2] && iexten);
     if (!eol) return null;
-    if (b === 0x0a && (echo || m.local(LocalMode.ECHONL))) this.write(Uint8Array.of(0x0a));
-    else if (echo) this.write(Uint8Array.from(echoOf(b, m)));
+    if (b === 0x0a && (echo || m.local(LocalMode.ECHONL))) this.echo(Uint8Array.of(0x0a));
+    else if (echo) this.echo(Uint8Array.from(echoOf(b, m)));
     else this.midLine = false; // the host's terminal echoed the line and its end
     this.partial.push(b);
     this.lines.push(Uint8Array.from(this.partial));
@@ -392,7 +422,7 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     const m = this.tty.termios;
     if (!m.local(LocalMode.NOFLSH)) this.flushInput();
     this.signalsIn++;
-    if (m.local(LocalMode.ECHO)) this.write(Uint8Array.from([...echoOf(b, m), 0x0a]));
+    if (m.local(LocalMode.ECHO)) this.echo(Uint8Array.from([...echoOf(b, m), 0x0a]));
     else this.midLine = false; // the host's terminal echoed it, and the newline
     if (this.kernel !== null) signalForeground(this.kernel, this.tty, sig);
   }
@@ -416,6 +446,9 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     const canonical = this.tty.termios.local(LocalMode.ICANON);
     const wasCanonical = old.local(LocalMode.ICANON);
     if (canonical !== wasCanonical) this.literalNext = false; // Linux's n_tty_set_termios resets lnext
+    // n_tty_set_termios: clearing IXON while output is stopped restarts it (no ^Q could any more).
+    if ((old.iflag & InputMode.IXON) !== 0 && (this.tty.termios.iflag & InputMode.IXON) === 0)
+      this.startOutput();
     if (wasCanonical && !canonical) {
       const all: number[] = [];
       for (const line of this.lines) for (const b of line) all.push(b);
@@ -479,27 +512,81 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     return { queued: this.partial.length, lastByteAt: this.lastByteAt, hungUp: this.hungUp };
   }
 
-  /** @inheritdoc */
+  /**
+   * A program's write: each byte processed (OPOST, ONLCR) and sent, or held while output is
+   * stopped, as long as the transmit buffer has room for it (a NL under ONLCR needs two, as
+   * Linux's `process_output`). Returns how many bytes were taken: fewer than asked, even 0, when
+   * the buffer is full — the writer then waits on {@link SerialConsole.writeWaiters} until
+   * output restarts (`n_tty_write`).
+   */
   write(bytes: Uint8Array): number {
+    return this.output(bytes, TX_BUFFER_BYTES);
+  }
+
+  /** Output of the line discipline itself (echo): held while stopped even past the buffer's size. */
+  private echo(bytes: Uint8Array): void {
+    this.output(bytes, Number.POSITIVE_INFINITY);
+  }
+
+  /** Send or hold `bytes`, holding no more than `room` while stopped; returns the count taken. */
+  private output(bytes: Uint8Array, room: number): number {
     const oflag = this.tty.termios.oflag;
     const post = (oflag & OutputMode.OPOST) !== 0;
     const onlcr = post && (oflag & OutputMode.ONLCR) !== 0;
+    let n = 0;
     for (const b of bytes) {
       // POSIX 11.2.3, Linux's do_output_char: under OPOST and ONLCR a NL goes out as CR NL.
-      if (b === 0x0a && onlcr) this.ports.outb(COM1_PORT + UartReg.DATA, 0x0d);
-      this.ports.outb(COM1_PORT + UartReg.DATA, b);
+      const crnl = b === 0x0a && onlcr;
+      if (this.stopped) {
+        if (this.held.length + (crnl ? 2 : 1) > room) break;
+        if (crnl) this.held.push(0x0d);
+        this.held.push(b);
+      } else {
+        if (crnl) this.ports.outb(COM1_PORT + UartReg.DATA, 0x0d);
+        this.ports.outb(COM1_PORT + UartReg.DATA, b);
+      }
       if (post) this.column = nextColumn(this.column, b, onlcr);
+      n++;
     }
-    if (bytes.length > 0) this.midLine = bytes[bytes.length - 1] !== 0x0a;
-    return bytes.length;
+    if (n > 0) this.midLine = bytes[n - 1] !== 0x0a;
+    return n;
+  }
+
+  /** Restart stopped output: what was held goes out, in order, and waiting writers retry. */
+  private startOutput(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    for (const b of this.held) this.ports.outb(COM1_PORT + UartReg.DATA, b);
+    this.held = [];
+    for (const w of this.writeWaiters.splice(0)) w.wakeToRetry();
+  }
+
+  /** Output is stopped by VSTOP (^S) under IXON. */
+  get outputStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Bytes of output held while stopped. */
+  get heldBytes(): number {
+    return this.held.length;
+  }
+
+  /** Whether a thread waits to write to the console (its output stopped and full). */
+  get writerWaiting(): boolean {
+    return this.writeWaiters.length > 0;
   }
 
   /**
    * A kernel message, on a line of its own: after a partial line (the shell's prompt) it starts a
-   * new one, as Linux's printk does for a record that is not a continuation (KERN_CONT).
+   * new one, as Linux's printk does for a record that is not a continuation (KERN_CONT). It goes
+   * out even while output is stopped, ahead of what is held, as Linux's serial console
+   * (`serial8250_console_write`) writes the UART directly, past the tty's flow control.
    */
   printk(line: string): void {
-    this.write(new TextEncoder().encode(`${this.midLine ? "\n" : ""}${line}\n`));
+    const stopped = this.stopped;
+    this.stopped = false;
+    this.echo(new TextEncoder().encode(`${this.midLine ? "\n" : ""}${line}\n`));
+    this.stopped = stopped;
   }
 
   /** Push out a partial line (the shell's prompt) to the host. */

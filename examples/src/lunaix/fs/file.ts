@@ -151,9 +151,14 @@ export class VfsFile implements FileOperations {
     return d?.readDeadline?.(now, since) ?? Number.POSITIVE_INFINITY;
   }
 
-  /** A device's readers wait on its driver's list; nothing else waits (writes are never short but at ENOSPC). */
+  /**
+   * A device's readers wait on its driver's list, and its writers on its write list if it has one
+   * (a terminal with output stopped); nothing else waits (a file's writes are short only at ENOSPC).
+   */
   waiters(dir: "read" | "write"): Waiter[] | undefined {
-    return dir === "read" && this.inode.device !== null ? this.inode.device.waiters : undefined;
+    const d = this.inode.device;
+    if (d === null) return undefined;
+    return dir === "read" ? d.waiters : d.writeWaiters;
   }
 
   /** Move the offset (`lseek`); returns the new offset or -EINVAL / -ESPIPE. */

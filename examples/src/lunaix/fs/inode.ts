@@ -55,6 +55,11 @@ export interface CharDevice {
   write(bytes: Uint8Array): number;
   /** Threads parked in `read`, woken by the driver when input comes. */
   readonly waiters: { wakeToRetry(): void }[];
+  /**
+   * Threads parked in `write` for room (a terminal whose output is stopped, its buffer full),
+   * woken by the driver when there is room again; absent for a device whose writes never wait.
+   */
+  readonly writeWaiters?: { wakeToRetry(): void }[];
   /** A terminal's job-control state (foreground group, controlling session); absent for other devices. */
   readonly tty?: TerminalControl;
 }

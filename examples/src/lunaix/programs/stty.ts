@@ -5,7 +5,9 @@
  * ```
  *   stty                      print the modes the console's line discipline acts on
  *   stty -echo                clear a mode; `echo` sets it (isig icanon echo noflsh tostop iexten
- *                             echoe echok echonl echoctl echoke; icrnl inlcr igncr; opost onlcr)
+ *                             echoe echok echonl echoctl echoke; icrnl inlcr igncr ixon ixany
+ *                             ixoff; opost onlcr). ixoff is stored and not acted on: the
+ *                             simulated host never overruns the console's input
  *   stty raw | -raw | sane    raw: -icanon -isig -opost, no input mapping, min 1 time 0;
  *                             -raw (cooked): icanon isig opost icrnl ixon brkint; sane: a new terminal
  *   stty erase ^H | undef     a control character (intr quit erase kill eof eol eol2 susp werase
@@ -58,6 +60,9 @@ const FLAG_LINES: readonly (readonly FlagName[])[] = [
     ["icrnl", "iflag", InputMode.ICRNL],
     ["inlcr", "iflag", InputMode.INLCR],
     ["igncr", "iflag", InputMode.IGNCR],
+    ["ixon", "iflag", InputMode.IXON],
+    ["ixany", "iflag", InputMode.IXANY],
+    ["ixoff", "iflag", InputMode.IXOFF],
   ],
   [
     ["opost", "oflag", OutputMode.OPOST],
@@ -104,7 +109,7 @@ export function parseChar(s: string): number | null {
  * (`-name` when clear), then the control characters and MIN, TIME.
  * @example
  * ```ts
- * describeModes(new Termios()).split("\n")[1]; // "icrnl -inlcr -igncr"
+ * describeModes(new Termios()).split("\n")[1]; // "icrnl -inlcr -igncr ixon -ixany -ixoff"
  * ```
  */
 export function describeModes(m: Termios): string {

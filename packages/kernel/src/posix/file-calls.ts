@@ -136,11 +136,12 @@ export function fileCalls(
         return done > 0 ? done : -Errno.EFAULT;
       }
       // A background write of the controlling terminal with TOSTOP set: SIGTTOU to the group, or
-      // EIO (tty.ts). Checked once, before any byte moves (a terminal write never waits for room),
-      // and after the copy: Linux's tty_write copies the buffer before n_tty_write checks, so an
-      // unreadable buffer is EFAULT and sends no SIGTTOU.
+      // EIO (tty.ts). Checked once, as the call begins (not when it goes on after waiting for
+      // room, t.ioFile held: a terminal whose output is stopped by ^S), as n_tty_write checks
+      // only at its start; and after the copy: Linux's tty_write copies the buffer before
+      // n_tty_write checks, so an unreadable buffer is EFAULT and sends no SIGTTOU.
       const tty = f.ops.tty;
-      if (tty !== undefined && done === 0) {
+      if (tty !== undefined && t.ioFile === null) {
         const bg = writeCheck(k, t, tty);
         if (bg !== 0) {
           t.endIo();

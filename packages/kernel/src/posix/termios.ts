@@ -77,8 +77,12 @@ export const InputMode = {
   IGNCR: 0o200,
   /** Map CR to NL on input (a terminal's Enter key sends CR). */
   ICRNL: 0o400,
-  /** XON/XOFF output flow control. */
+  /** XON/XOFF output flow control: VSTOP (^S) stops output to the terminal, VSTART (^Q) restarts it. */
   IXON: 0o2000,
+  /** Under IXON, any character received restarts stopped output (not only VSTART). */
+  IXANY: 0o4000,
+  /** XON/XOFF input flow control: send VSTOP/VSTART to the far end as the input queue fills/drains. */
+  IXOFF: 0o10000,
 } as const;
 
 /** Output modes, `c_oflag`. */
