@@ -1,6 +1,7 @@
 // The Codezero-like kernel's demo (`pnpm run boot codezero`), run in-process: each demo's facts,
 // determinism per seed, the same results whatever the seed, policy or CPU count, and a valid
 // Chrome trace that agrees with the kernel's own counters.
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bootCodezero, type CodezeroSystem, CodezeroSystem as System } from "../src/codezero/boot.js";
 import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
@@ -134,6 +135,16 @@ describe("codezero demo", () => {
     expect(events.filter((e) => e.ph === "i" && e.name === "fault to pager").length).toBe(o.faultsToPager);
     expect(o.faultsToPager).toBe(base.system.state.counters.faultsForwarded);
     expect(events.some((e) => e.ph === "M" && e.name === "process_name")).toBe(true);
+  });
+
+  it("every line of the tour's console excerpt is a line the demo prints", () => {
+    const tour = readFileSync(new URL("../../docs/tour-codezero.md", import.meta.url), "utf8");
+    const block = /What it prints[^\n]*\n\n```\n([\s\S]*?)```/.exec(tour);
+    expect(block).not.toBeNull();
+    const printed = new Set(base.out.split("\n"));
+    const lines = block![1]!.split("\n").filter((l) => l !== "");
+    expect(lines.length).toBeGreaterThan(10);
+    for (const line of lines) expect(printed.has(line), line).toBe(true);
   });
 
   it("runs with every invariant checked after every trap (paranoid)", () => {

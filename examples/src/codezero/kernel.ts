@@ -19,8 +19,8 @@
  *                          getid, time, kdebug
  *   IPC                    rendezvous endpoints, MRs in the UTCB,        @osbricks/ipc's Endpoint options
  *                          one-shot reply capabilities, timeouts
- *   authority              handle tables with rights + the derivation    @osbricks/objects' MapHandleTable
- *                          tree (grant, derive, revoke)
+ *   authority              handle tables with rights + the derivation    (the kernel core's per-task
+ *                          tree (grant, derive, revoke)                  SlotHandleTable)
  *   servers                mm0 (root pager), kv (key-value, as fs0)      programs in servers/
  *   first task             root: creates the servers and the demos       programs/root.ts
  * ```
