@@ -1,16 +1,18 @@
 // The serial console's line discipline under changing terminal modes, against a naive model
 // (fast-check model-based testing, after fast-check's musicPlayer example). Random sequences of
-// three commands drive a SerialConsole directly, without a kernel:
+// five commands drive a SerialConsole directly, without a kernel:
 //
 //   SetModes  tcsetattr as the kernel's setAttributes does it after its checks: TCSAFLUSH discards
 //             the unread input, the new modes replace the old (ISIG, ICANON, ECHO, NOFLSH, ECHOE,
-//             ECHOK, ECHOKE, ECHOCTL, IEXTEN, ICRNL, IGNCR, INLCR, VMIN 0..4, VTIME 0..2, VINTR
+//             ECHOK, ECHOKE, ECHOCTL, IEXTEN, ICRNL, IGNCR, INLCR, IXON, IXANY, VMIN 0..4, VTIME 0..2, VINTR
 //             among ^C ^G ^\ ^D 'a'), the driver hears of it
 //   Type      a host burst of at most 16 bytes (one UART FIFO): letters, a space, \n, \r, ^C ^Z ^\
 //             ^D ^G, and the editing characters DEL (ERASE) ^U (KILL) ^W (WERASE) ^V (LNEXT)
-//             ^R (REPRINT)
+//             ^R (REPRINT), and ^Q ^S (VSTART, VSTOP: flow control under IXON; echo is held while stopped)
 //   Read      a read of 1..8 bytes that began 0..3 half-tenths of a second ago (VTIME's timers)
 //   Tick      the simulated clock moves on by 1..3 half-tenths of a second
+//   Write     a program writes 1, 5, 1500 or 3000 bytes ending in \n: all sent while output flows,
+//             while stopped held up to the transmit buffer's size (TX_BUFFER_BYTES), the rest refused
 //
 // No TAB is typed: its rub-out depends on the output column, which the model does not keep (the
 // unit tests of line-edit.test.ts check it). The output modes stay Linux's (OPOST, ONLCR); both the
@@ -45,6 +47,8 @@ interface Modes {
   readonly icrnl: boolean;
   readonly igncr: boolean;
   readonly inlcr: boolean;
+  readonly ixon: boolean;
+  readonly ixany: boolean;
   readonly vmin: number;
   readonly vtime: number;
   readonly vintr: number;
@@ -58,8 +62,12 @@ interface Model {
   pending: number[];
   /** The ISIG characters that signalled, in order. */
   signals: number[];
-  /** Everything the console should have printed. */
+  /** Everything the console should have sent to the host. */
   output: string;
+  /** Output is stopped (^S under IXON): echo waits in `held`. */
+  stopped: boolean;
+  /** Echo held while stopped, sent in order when output restarts. */
+  held: string;
   /** LNEXT was typed: the next byte is literal. */
   lnext: boolean;
   /** The simulated time (cycles). */
@@ -80,6 +88,8 @@ const KILL = 0x15;
 const WERASE = 0x17;
 const LNEXT = 0x16;
 const REPRINT = 0x12;
+const START = 0x11;
+const STOP = 0x13;
 const isCtrl = (b: number) => b < 0x20 || b === 0x7f;
 
 /** How a byte is echoed: under ECHOCTL a control character (not TAB) as ^X, else as itself. */
@@ -95,6 +105,19 @@ function rubOut(m: Model, b: number): string {
   return m.modes.echoctl ? "\b \b\b \b" : "";
 }
 
+/** Echo: sent, or held while output is stopped. */
+function emit(m: Model, text: string): void {
+  if (m.stopped) m.held += text;
+  else m.output += text;
+}
+
+/** Output restarts: what was held goes out. */
+function start(m: Model): void {
+  m.stopped = false;
+  m.output += m.held;
+  m.held = "";
+}
+
 const isWord = (b: number) => /[A-Za-z0-9_]/.test(String.fromCharCode(b));
 
 /** ERASE, KILL or WERASE on the line being typed. */
@@ -103,7 +126,7 @@ function modelEdit(m: Model, b: number): void {
   if (m.pending.length === 0) return;
   if (b === KILL && (!echo || !(echoe && echok && echoke))) {
     m.pending = [];
-    if (echo) m.output += shown(m, KILL) + (echok ? "\n" : "");
+    if (echo) emit(m, shown(m, KILL) + (echok ? "\n" : ""));
     return;
   }
   // How many bytes go: one (ERASE), all (KILL), or the trailing non-word bytes and one word.
@@ -117,33 +140,42 @@ function modelEdit(m: Model, b: number): void {
   }
   const gone = m.pending.splice(m.pending.length - n, n).reverse();
   if (!echo) return;
-  for (const c of gone) m.output += b === DEL && !echoe ? shown(m, DEL) : rubOut(m, c);
+  for (const c of gone) emit(m, b === DEL && !echoe ? shown(m, DEL) : rubOut(m, c));
 }
 
 /** A byte that is only input: queued and echoed (a NL mapped from CR as a line break). */
 function modelOrdinary(m: Model, b: number, mappedNewline: boolean): void {
   m.pending.push(b);
   m.lastByteAt = m.now;
-  if (m.modes.echo) m.output += b === 0x0a && mappedNewline ? "\n" : shown(m, b);
+  if (m.modes.echo) emit(m, b === 0x0a && mappedNewline ? "\n" : shown(m, b));
 }
 
 /** One received byte, as the documented line discipline treats it. */
 function modelReceive(m: Model, typed: number): void {
+  const { isig, icanon, echo, noflsh, vintr, iexten, ixon, ixany } = m.modes;
   if (m.lnext) {
     m.lnext = false;
+    if (ixon && ixany) start(m);
     modelOrdinary(m, typed, false);
     return;
   }
-  const { isig, icanon, echo, noflsh, vintr, iexten } = m.modes;
+  // IXON: ^Q and ^S are flow control, first of all; IXANY: any other byte restarts output.
+  if (ixon && typed === START) return start(m);
+  if (ixon && typed === STOP) {
+    m.stopped = true;
+    return;
+  }
   if (isig && (typed === vintr || typed === VQUIT || typed === VSUSP)) {
+    if (ixon) start(m); // an ISIG character restarts output under IXON alone
     if (!noflsh) {
       m.lines = [];
       m.pending = [];
     }
     m.signals.push(typed);
-    if (echo) m.output += `${shown(m, typed)}\n`;
+    if (echo) emit(m, `${shown(m, typed)}\n`);
     return;
   }
+  if (ixon && ixany) start(m);
   let b = typed;
   if (typed === 0x0d) {
     if (m.modes.igncr) return;
@@ -160,11 +192,11 @@ function modelReceive(m: Model, typed: number): void {
   }
   if (b === LNEXT && iexten) {
     m.lnext = true;
-    if (echo && m.modes.echoctl) m.output += "^\b";
+    if (echo && m.modes.echoctl) emit(m, "^\b");
     return;
   }
   if (b === REPRINT && iexten && echo) {
-    m.output += `${shown(m, REPRINT)}\n${m.pending.map((c) => shown(m, c)).join("")}`;
+    emit(m, `${shown(m, REPRINT)}\n${m.pending.map((c) => shown(m, c)).join("")}`);
     return;
   }
   if (b === VEOF) {
@@ -173,7 +205,7 @@ function modelReceive(m: Model, typed: number): void {
     return;
   }
   if (b === 0x0a) {
-    if (echo) m.output += "\n";
+    if (echo) emit(m, "\n");
     m.lines.push([...m.pending, b]);
     m.pending = [];
     return;
@@ -216,6 +248,7 @@ function agree(m: Model, r: Real): void {
   // CRs at the end until it knows what follows them.
   expect(r.out.join("")).toBe(m.output.replace(/\r+\n/g, "\n").replace(/\r+$/, ""));
   expect(r.tty.signalsIn).toBe(m.signals.length);
+  expect(r.tty.outputStopped).toBe(m.stopped);
   expect(r.tty.pendingLines).toBe(m.lines.length);
   if (!m.modes.icanon) expect(m.lines).toEqual([]);
 }
@@ -246,6 +279,8 @@ class SetModes implements fc.Command<Model, Real> {
     iflag(InputMode.ICRNL, this.modes.icrnl);
     iflag(InputMode.IGNCR, this.modes.igncr);
     iflag(InputMode.INLCR, this.modes.inlcr);
+    iflag(InputMode.IXON, this.modes.ixon);
+    iflag(InputMode.IXANY, this.modes.ixany);
     t.cc[Cc.VMIN] = this.modes.vmin;
     t.cc[Cc.VTIME] = this.modes.vtime;
     t.cc[Cc.VINTR] = this.modes.vintr;
@@ -259,6 +294,7 @@ class SetModes implements fc.Command<Model, Real> {
     }
     const wasCanonical = m.modes.icanon;
     if (wasCanonical !== this.modes.icanon) m.lnext = false; // Linux's n_tty_set_termios
+    if (m.modes.ixon && !this.modes.ixon) start(m); // so does clearing IXON restart output
     m.modes = this.modes;
     // Leaving canonical mode: every unread byte, lines and the partial one, is readable at once,
     // an EOF's NUL included (Linux's n_tty_set_termios clears the line ends, not the bytes).
@@ -289,6 +325,8 @@ class SetModes implements fc.Command<Model, Real> {
       f(s.icrnl, "icrnl"),
       f(s.igncr, "igncr"),
       f(s.inlcr, "inlcr"),
+      f(s.ixon, "ixon"),
+      f(s.ixany, "ixany"),
     ];
     return `tcsetattr(${this.flush ? "TCSAFLUSH" : "TCSANOW"}, ${flags.join(" ")} min ${s.vmin} time ${s.vtime} intr 0x${s.vintr.toString(16)})`;
   }
@@ -329,6 +367,36 @@ class Read implements fc.Command<Model, Real> {
   }
 }
 
+/** Bytes held while stopped, as on the wire: a NL goes out as CR NL (OPOST, ONLCR). */
+const heldBytes = (m: Model) => m.held.length + m.held.split("\n").length - 1;
+
+class Write implements fc.Command<Model, Real> {
+  constructor(readonly size: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    const text = `${"w".repeat(this.size - 1)}\n`;
+    const took = r.tty.write(new TextEncoder().encode(text));
+    // A program's write: all of it while output flows; while stopped, what fits in the transmit
+    // buffer (a NL needs two bytes), the writer waiting for the rest.
+    let n = 0;
+    if (!m.stopped) n = text.length;
+    else
+      while (n < text.length && heldBytes(m) + (text[n] === "\n" ? 2 : 1) <= TX_BUFFER_BYTES) {
+        m.held += text[n];
+        n++;
+      }
+    if (!m.stopped) m.output += text;
+    expect(took).toBe(n);
+    expect(r.tty.heldBytes).toBe(heldBytes(m));
+    agree(m, r);
+  }
+  toString(): string {
+    return `write(${this.size} bytes)`;
+  }
+}
+
 class Tick implements fc.Command<Model, Real> {
   constructor(readonly halves: number) {}
   check(): boolean {
@@ -365,6 +433,8 @@ const TYPED = [
   WERASE,
   LNEXT,
   REPRINT,
+  START,
+  STOP,
 ];
 
 const modesArb: fc.Arbitrary<Modes> = fc.record({
@@ -381,6 +451,8 @@ const modesArb: fc.Arbitrary<Modes> = fc.record({
   icrnl: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
   igncr: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
   inlcr: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
+  ixon: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.boolean(), weight: 1 }),
+  ixany: fc.boolean(),
   vmin: fc.integer({ min: 0, max: 4 }),
   vtime: fc.integer({ min: 0, max: 2 }),
   vintr: fc.constantFrom(...INTR_CHOICES),
@@ -403,6 +475,7 @@ const commands = [
     )
     .chain((n) => fc.integer({ min: 0, max: 3 }).map((began) => new Read(n, began))),
   fc.integer({ min: 1, max: 3 }).map((h) => new Tick(h)),
+  fc.constantFrom(1, 5, 1500, 3000).map((n) => new Write(n)),
 ];
 
 describe("SerialConsole against a model of its line discipline", () => {
@@ -498,6 +571,11 @@ describe("SerialConsole against a model of its line discipline", () => {
     expect(shown()).toBe(`ab\nx${".".repeat(TX_BUFFER_BYTES - 5)}`);
     tty.hostInput("\r");
     expect([...(tty.read(10) ?? [])]).toEqual([0x78, 0x0a]); // ^S and ^Q were never input
+    // One byte of room left is no room for a NL under ONLCR: it goes out as two (process_output).
+    tty.hostInput("\x13");
+    expect(tty.write(new Uint8Array(TX_BUFFER_BYTES - 1).fill(0x2e))).toBe(TX_BUFFER_BYTES - 1);
+    expect(tty.write(enc("\n"))).toBe(0);
+    expect(tty.write(enc("."))).toBe(1);
   });
 
   it("IXANY: under IXON any character restarts stopped output; an ISIG character does with IXON alone (n_tty_receive_signal_char)", () => {
@@ -554,6 +632,8 @@ describe("SerialConsole against a model of its line discipline", () => {
               icrnl: (d.iflag & InputMode.ICRNL) !== 0,
               igncr: (d.iflag & InputMode.IGNCR) !== 0,
               inlcr: (d.iflag & InputMode.INLCR) !== 0,
+              ixon: (d.iflag & InputMode.IXON) !== 0,
+              ixany: (d.iflag & InputMode.IXANY) !== 0,
               vmin: d.cc[Cc.VMIN]!,
               vtime: d.cc[Cc.VTIME]!,
               vintr: d.cc[Cc.VINTR]!,
@@ -562,6 +642,8 @@ describe("SerialConsole against a model of its line discipline", () => {
             pending: [],
             signals: [],
             output: "",
+            stopped: false,
+            held: "",
             lnext: false,
             now: 0,
             lastByteAt: 0,

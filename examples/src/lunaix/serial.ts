@@ -67,6 +67,16 @@
  * which keeps the demo's transcript and the web page byte-for-byte as they were while the wire
  * carries Linux's bytes.
  *
+ * Flow control (POSIX 11.1.8; Linux's `n_tty`): under IXON (on, as Linux starts) VSTOP (^S)
+ * stops output and VSTART (^Q) restarts it — neither is input or echoed; under IXANY any other
+ * byte restarts it, an ISIG character does under IXON alone, and so does clearing IXON. Stopped
+ * output is held, in order, never lost: a program's write takes up to {@link TX_BUFFER_BYTES}
+ * (4096, the serial core's one-page transmit buffer) and then waits for room
+ * ({@link SerialConsole.writeWaiters}, as `n_tty_write` on `write_wait`); echo is held past that
+ * (n_tty keeps echoes in a buffer of their own); a kernel message goes out at once, as Linux's
+ * serial console writes the UART past the tty's flow control. IXOFF is stored and not acted on:
+ * the simulated host never sends faster than the console drains.
+ *
  * The host hands the UART at most 16 bytes at a time — its receive FIFO (National Semiconductor
  * PC16550D data sheet: 16-byte FIFO, overrun when a byte arrives with it full) — and runs the
  * receive interrupt handler after each burst, as IRQ 4 would.
