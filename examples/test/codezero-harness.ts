@@ -46,8 +46,11 @@ const idle: ProgramMain = function* () {
   return 0;
 };
 
-/** Boot the bench; `extra` programs join the demo's, `poolPages` of σ0 go to the root task. */
-export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8): Bench {
+/**
+ * Boot the bench; `extra` programs join the demo's, `poolPages` of σ0 go to the root task;
+ * `paranoid` checks every invariant after every trap when the kernel runs.
+ */
+export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8, paranoid = false): Bench {
   const reg = new ProgramRegistry();
   reg.register({ name: "t", main: idle });
   for (const [name, main] of Object.entries({ ...CODEZERO_PROGRAMS, ...extra })) reg.register({ name, main });
@@ -57,6 +60,7 @@ export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8): B
     programs: reg,
     cpus: 1,
     memoryFrames: 2048,
+    paranoid,
     personality: codezeroPersonality({ kdebug: (task, text) => lines.push(`[${task}] ${text}`) }, (s) => {
       state = s;
     }),
