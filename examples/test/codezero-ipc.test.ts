@@ -161,4 +161,52 @@ describe("l4_ipc between running tasks", () => {
     expect(answers).toEqual([1, 11, 21, 31, 41]);
     expect(b.state.counters.ipcMessages).toBe(10);
   });
+
+  it("a server may call another server mid-request and still reply to its own caller", () => {
+    const answers: number[] = [];
+    function* back(): UserCode<number> {
+      const ep = yield* findEndpoint(0);
+      let r = yield* receive(U, ep);
+      while (r === 0) r = yield* replyWait(U, ep, 0, [(yield* word(U, 1)) * 3]);
+      return 0;
+    }
+    function* mid(): UserCode<number> {
+      const front = yield* findEndpoint(0);
+      const backEp = yield* findEndpoint(1);
+      yield* receive(U, front);
+      const x = yield* word(U, 1);
+      yield* call(U, backEp, 1, [x]); // the client's capability stays in UTCB.REPLY
+      const y = yield* word(U, 1);
+      yield* putMessage(U, 0, [y + 1]);
+      answers.push(yield* l4.l4_ipc(REPLY, NIL, -1, U));
+      return 0;
+    }
+    function* client(): UserCode<number> {
+      const ep = yield* findEndpoint(0);
+      answers.push(yield* call(U, ep, 1, [5]), yield* word(U, 1));
+      return 0;
+    }
+    const b = bench({ back, mid, client });
+    const front = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+    const backEp = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+    const tasks: [string, [number, number][]][] = [
+      ["back", [[backEp, READ]]],
+      [
+        "mid",
+        [
+          [front, READ],
+          [backEp, WRITE],
+        ],
+      ],
+      ["client", [[front, WRITE]]],
+    ];
+    for (const [name, grants] of tasks) {
+      const [p, n] = b.str(name);
+      const h = b.call("l4_thread_control", [ThreadOp.CREATE, p, n, NIL, 0]);
+      for (const [ep, rights] of grants) b.call("l4_capability_control", [CapOp.GRANT, ep, h, rights]);
+      b.call("l4_thread_control", [ThreadOp.RUN, h, 0, 0, 0]);
+    }
+    b.k.run({ maxSteps: 20_000 });
+    expect([...answers].sort((x, y) => x - y)).toEqual([0, 0, 16]); // mid's reply ok, client ok, 5·3 + 1
+  });
 });

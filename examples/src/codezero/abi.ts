@@ -32,7 +32,8 @@
  *   UTCB + 0    MR0   tag: label (bits 16..31) | words u (bits 0..5)   (@osbricks/ipc makeTag)
  *   UTCB + 4    MR1 .. MR15                                             the message's words
  *   UTCB + 64   SENDER   written on receive: the task id of the sender (L4's "from")
- *   UTCB + 68   REPLY    written on receive of a call: the one-shot reply capability
+ *   UTCB + 68   REPLY    written on receive: the one-shot reply capability (-1 after a send);
+ *                        the reply to one's own call leaves SENDER and REPLY as they were
  *   UTCB + 128  BUF      128 bytes of the thread's own: strings it passes (a program name, a line)
  *   worked: thread 2's UTCB is UTCB_BASE + 2 * 256 = 0x3000_0200; its MR3 is at 0x3000_020c
  * ```

@@ -85,15 +85,20 @@ export function l4Status(st: IpcStatus): number {
 export function ipcCalls(s: CodezeroState): Pick<Handlers, "l4_ipc"> {
   const k = s.k;
 
-  /** Copy the message just received into `utcb` (MRs, sender, reply capability); count it. */
+  /**
+   * Copy the message just received into `utcb` and count it: the MRs, and for a request (not the
+   * reply to one's own call) the sender and the reply capability. A reply leaves UTCB.SENDER and
+   * UTCB.REPLY alone, so a server that calls another server in the middle of a request still holds
+   * its own caller's capability afterwards (as fs0 calls mm0 while a client waits).
+   */
   function deliver(t: Thread, slot: number, utcb: number, reply: boolean): number {
     const mr = k.ipc.mrs(slot);
-    const out = new Uint8Array(UTCB_BYTES);
+    const out = new Uint8Array(reply ? UTCB_SENDER : UTCB_BYTES);
     const dv = new DataView(out.buffer);
     for (let i = 0; i < UTCB_MRS; i++) dv.setInt32(i * 4, mr[i]!, true);
-    dv.setInt32(UTCB_SENDER, reply ? -1 : k.ipc.badge[slot]!, true);
-    dv.setInt32(UTCB_REPLY, reply ? -1 : k.ipc.replyCap[slot]!, true);
     if (!reply) {
+      dv.setInt32(UTCB_SENDER, k.ipc.badge[slot]!, true);
+      dv.setInt32(UTCB_REPLY, k.ipc.replyCap[slot]!, true);
       s.counters.ipcMessages++;
       if (mr[0]! >>> TAG_LABEL_SHIFT === PAGE_FAULT_LABEL) s.counters.faultsForwarded++;
     }
@@ -168,6 +173,7 @@ export function ipcCalls(s: CodezeroState): Pick<Handlers, "l4_ipc"> {
         }
         const st = recvEp.endpoint.replyReceive(slot, cap, limit);
         if (st === IpcStatus.InvalidReplyCap) return s.refused(-L4Error.ECAP);
+        if (st === IpcStatus.TooLarge) return -L4Error.EINVAL; // nothing moved (cannot happen: ≤ 15 words)
         s.counters.ipcMessages++; // the reply went out
         if (st === IpcStatus.Ok) return deliver(t, slot, utcb, false);
         if (st !== IpcStatus.Blocked) return l4Status(st);
