@@ -18,7 +18,7 @@
  * client may call which server) is in user-level servers and in the capabilities they hold.
  *
  * Invariants ({@link CodezeroState.checkInvariants}): every live task's pager, if any, is an
- * endpoint; counters never go down; pages mapped ≥ pages unmapped.
+ * endpoint; pages mapped ≥ pages unmapped; a task not yet started (a stopped process) runs no thread.
  *
  * Related: `abi.ts`, `calls/`, `kernel.ts`.
  */
@@ -27,6 +27,7 @@ import { defineIpcTypes, Endpoint, type EndpointObject, type IpcObjectTypes } fr
 import {
   Errno,
   type Kernel,
+  KernelInvariantError,
   type Personality,
   type Process,
   SyscallDispatcher,
@@ -64,7 +65,9 @@ export interface CodezeroStateOptions {
 
 /** The microkernel's own state (see the banner); one per kernel. */
 export class CodezeroState {
+  /** The kernel these calls run in. */
   readonly k: Kernel;
+  /** The ipc object types defined in the kernel's object space (channel, endpoint, notification). */
   readonly types: IpcObjectTypes;
   /** The endpoint object type: the only type `l4_ipc` accepts. */
   readonly endpointType: ObjectType<EndpointObject>;
@@ -73,6 +76,7 @@ export class CodezeroState {
    * (`@osbricks/ipc` Endpoint.reply). A reply without a receive phase goes through this one.
    */
   readonly replier: Endpoint;
+  /** The boot summary's figures. */
   readonly counters: MicrokernelCounters = {
     ipcMessages: 0,
     faultsForwarded: 0,
@@ -83,8 +87,10 @@ export class CodezeroState {
   };
   /** UTCBs handed out per space (the main thread has index 0). */
   private readonly utcbs = new WeakMap<Process, number>();
+  /** Where `l4_kdebug` lines go. */
   readonly kdebug: (task: number, text: string) => void;
 
+  /** @param k the kernel being built (the personality is called from its constructor). */
   constructor(k: Kernel, options: CodezeroStateOptions = {}) {
     this.k = k;
     this.types = defineIpcTypes(k.objects);
@@ -107,14 +113,19 @@ export class CodezeroState {
     return result;
   }
 
-  /** @throws Error describing the first broken invariant. */
+  /** @throws KernelInvariantError describing the first broken invariant. */
   checkInvariants(): void {
     const c = this.counters;
     if (c.pagesUnmapped > c.pagesMapped)
-      throw new Error(`codezero: ${c.pagesUnmapped} pages unmapped but only ${c.pagesMapped} mapped`);
+      throw new KernelInvariantError(
+        `codezero: ${c.pagesUnmapped} pages unmapped but only ${c.pagesMapped} mapped`,
+      );
     for (const p of this.k.processes.values()) {
       if (p.phase === "live" && p.pager !== null && !(p.pager instanceof Endpoint))
-        throw new Error(`codezero: task ${p.pid}'s pager is not an endpoint`);
+        throw new KernelInvariantError(`codezero: task ${p.pid}'s pager is not an endpoint`);
+      // A task created and not yet run is a stopped process: all its threads are suspended.
+      if (p.phase === "live" && p.pid !== 0 && p.stopped && p.threads.some((t) => t.runState === "running"))
+        throw new KernelInvariantError(`codezero: task ${p.pid} is not started but one of its threads runs`);
     }
   }
 }
