@@ -81,6 +81,30 @@ describe("VTIME: the four MIN/TIME cases", () => {
     expect(tty.signalsIn).toBe(1);
   });
 
+  it("MIN > 0: a read that waits takes the bytes as they come (n_tty_read copies them at once); they count toward MIN and keep the inter-byte timer running", () => {
+    const { tty, type } = raw(3, 1);
+    type("ab", 0);
+    expect(tty.read(10, 0, 0)).toBeNull();
+    expect(text(tty.takeWhileWaiting(10))).toBe("ab"); // the kernel copies them to the caller now
+    expect(tty.readDeadline(0, 0, 2)).toBe(T); // 2 taken: the inter-byte timer runs from "b"
+    type("c", T / 2);
+    expect(text(tty.read(8, T / 2, 0, 2))).toBe("c"); // 2 taken + 1 = MIN
+    // A timer that runs out with bytes taken and none queued ends the read with what it took.
+    type("d", 2 * T);
+    expect(tty.read(10, 2 * T, 2 * T)).toBeNull();
+    expect(text(tty.takeWhileWaiting(10))).toBe("d");
+    expect(tty.read(9, 3 * T - 1, 2 * T, 1)).toBeNull();
+    expect(text(tty.read(9, 3 * T, 2 * T, 1))).toBe("");
+    // MIN 0 and canonical reads take nothing early: the first is ready at its first byte, the
+    // second waits for a whole line.
+    const zero = raw(0, 1);
+    zero.type("x", 0);
+    expect(zero.tty.takeWhileWaiting(10).length).toBe(0);
+    const { tty: canon } = terminal(() => {}, undefined, { echo: false });
+    canon.hostInput("partial");
+    expect(canon.takeWhileWaiting(10).length).toBe(0);
+  });
+
   it("canonical mode ignores TIME: no deadline", () => {
     const { tty } = raw(0, 3);
     const m = new Termios();

@@ -23,10 +23,10 @@
  * {@link minTimeDeadline} (`readDeadline`, `Kernel.blockUntil`), so a timer runs out even with no
  * input.
  *
- * Not modelled: a read that waits here leaves the bytes queued until it returns, where
- * `n_tty_read` copies each to the caller as it comes; so a signal that interrupts a read with
- * MIN > 0 finds the bytes still queued (the read is restarted or fails with EINTR, and they are
- * read afterwards), where Linux returns the count copied so far.
+ * A read with MIN > 0 that waits takes the bytes there as they come, as `n_tty_read` copies them
+ * to the caller (the console's `takeWhileWaiting`, the kernel's `Thread.ioProgress`): they count
+ * toward MIN — {@link RawQueue.queued} is the bytes taken plus those queued — and a signal that
+ * interrupts the wait returns their count, not EINTR.
  *
  * Invariant (the kernel's progress depends on it, `min-time.test.ts` checks it): a read that is
  * not ready at `now` has a deadline after `now` (or none, +Infinity), and at that deadline it is
@@ -42,7 +42,7 @@ export const TIME_UNIT_CYCLES = 100_000_000;
 
 /** What a non-canonical read looks at in the console's input queue. */
 export interface RawQueue {
-  /** Bytes received and not read. */
+  /** Bytes the read has: those it already took while waiting, and those received and not read. */
   readonly queued: number;
   /** When the last of them was queued (cycles): the inter-byte timer counts from it. */
   readonly lastByteAt: number;
@@ -52,8 +52,8 @@ export interface RawQueue {
 
 /**
  * Whether a non-canonical read of up to `max` bytes (≥ 1), begun at `since`, may return at `now`
- * under `modes`' MIN and TIME (the table in the banner). The read then takes min(max, queued)
- * bytes.
+ * under `modes`' MIN and TIME (the table in the banner). `max` and `q.queued` both count the
+ * bytes the read already took while it waited. The read then has min(max, queued) bytes.
  * @example
  * ```ts
  * const m = new Termios(); m.cc[Cc.VMIN] = 0; m.cc[Cc.VTIME] = 1;       // the read timer, 0.1 s

@@ -477,11 +477,11 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /** @inheritdoc */
-  read(max: number, now = 0, since = now): Uint8Array | null {
+  read(max: number, now = 0, since = now, done = 0): Uint8Array | null {
     // A read of 0 bytes returns 0 at once and consumes nothing, not even a pending ^D's end of
     // file (POSIX read: "if nbyte is zero, read() ... shall return zero and have no other results").
     if (max === 0) return new Uint8Array(0);
-    if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max, now, since);
+    if (!this.tty.termios.local(LocalMode.ICANON)) return this.readRaw(max, now, since, done);
     const line = this.lines[0];
     if (line === undefined) return this.hungUp ? new Uint8Array(0) : null;
     // A line's last byte is its end; a NUL end is an EOF mark, not data (canon_copy_from_read_buf).
@@ -499,8 +499,13 @@ export class SerialConsole implements CharDevice, TerminalDriver {
    * A non-canonical read at time `now` of a read that began at `since`: when MIN and TIME let it
    * return (`min-time.ts`), up to `max` of the bytes there.
    */
-  private readRaw(max: number, now: number, since: number): Uint8Array | null {
-    if (!minTimeReady(this.tty.termios, max, now, since, this.rawQueue())) return null;
+  private readRaw(max: number, now: number, since: number, done: number): Uint8Array | null {
+    if (!minTimeReady(this.tty.termios, max + done, now, since, this.rawQueue(done))) return null;
+    return this.takeRaw(max);
+  }
+
+  /** Up to `max` of the bytes queued, taken off the queue. */
+  private takeRaw(max: number): Uint8Array {
     const n = Math.min(max, this.partial.length);
     const out = Uint8Array.from(this.partial.slice(0, n));
     this.partial = this.partial.slice(n);
@@ -508,18 +513,32 @@ export class SerialConsole implements CharDevice, TerminalDriver {
   }
 
   /**
+   * A non-canonical read with MIN > 0 that waits takes the bytes there now and keeps them (kernel
+   * `FileOperations.takeWhileWaiting`): Linux's `n_tty_read` copies bytes to the caller as they
+   * come, so a signal that ends the wait returns them, and they count toward MIN. A canonical
+   * read takes nothing before its line is complete; neither does MIN 0 (ready at its first byte).
+   */
+  takeWhileWaiting(max: number): Uint8Array {
+    const m = this.tty.termios;
+    if (m.local(LocalMode.ICANON) || m.cc[Cc.VMIN] === 0) return new Uint8Array(0);
+    return this.takeRaw(max);
+  }
+
+  /**
    * When a read that waits must run again though no byte came (kernel
    * `FileOperations.readDeadline`): a non-canonical read's VTIME timer (`min-time.ts`), else
    * +Infinity — a canonical read waits for a line.
    */
-  readDeadline(_now: number, since: number): number {
+  readDeadline(_now: number, since: number, done = 0): number {
     const m = this.tty.termios;
-    return m.local(LocalMode.ICANON) ? Number.POSITIVE_INFINITY : minTimeDeadline(m, since, this.rawQueue());
+    return m.local(LocalMode.ICANON)
+      ? Number.POSITIVE_INFINITY
+      : minTimeDeadline(m, since, this.rawQueue(done));
   }
 
-  /** The input queue as a non-canonical read sees it. */
-  private rawQueue(): RawQueue {
-    return { queued: this.partial.length, lastByteAt: this.lastByteAt, hungUp: this.hungUp };
+  /** The input queue as a non-canonical read sees it, with the `done` bytes it already took. */
+  private rawQueue(done: number): RawQueue {
+    return { queued: this.partial.length + done, lastByteAt: this.lastByteAt, hungUp: this.hungUp };
   }
 
   /**

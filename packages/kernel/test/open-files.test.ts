@@ -524,3 +524,68 @@ describe("a read with a deadline (FileOperations.readDeadline; a terminal's VTIM
     }
   });
 });
+
+/**
+ * A file whose read waits for `min` bytes and takes bytes as they come while it waits (a
+ * terminal's non-canonical read with MIN > 0: Linux's n_tty_read copies them at once).
+ */
+class Trickle implements FileOperations {
+  readonly kind = "trickle";
+  readonly list: Waiter[] = [];
+  constructor(
+    readonly queued: number[],
+    readonly min: number,
+  ) {}
+  private take(max: number): Uint8Array {
+    return Uint8Array.from(this.queued.splice(0, max));
+  }
+  read = (max: number, _now = 0, _since = 0, done = 0): Uint8Array | null =>
+    done + this.queued.length >= Math.min(this.min, done + max) ? this.take(max) : null;
+  takeWhileWaiting = (max: number): Uint8Array => this.take(max);
+  write = (): number => -Errno.EBADF;
+  waiters = (): Waiter[] => this.list;
+  stat = (): FileStat => ({ mode: FileType.S_IFCHR, size: 0, ino: 0, nlink: 1 });
+}
+
+describe("a read that takes bytes as they come (FileOperations.takeWhileWaiting; a terminal's MIN)", () => {
+  /** Fork a reader of `max` bytes of fd 3, interrupt it by `how`, and return its exit status (its count). */
+  function interrupted(file: Trickle, how: "handler" | "handler with SA_RESTART" | "SIGSTOP", max = 10) {
+    const programs = new ProgramRegistry().register({
+      name: "init",
+      *main(s) {
+        const child = yield* sys.fork();
+        if (child === 0) {
+          const h = s.addressOf(function* () {});
+          yield* sys.sigaction(Sig.SIGUSR1, h, 0, how === "handler" ? 0 : 0x1000_0000);
+          const r = yield* libc.read(3, max);
+          return typeof r === "number" ? 100 - r : r.length;
+        }
+        yield* compute(20_000); // the child reads and waits
+        if (how === "SIGSTOP") {
+          yield* sys.kill(child, Sig.SIGSTOP);
+          yield* libc.waitpid(child, WaitOptions.WUNTRACED);
+          yield* sys.kill(child, Sig.SIGCONT);
+        } else yield* sys.kill(child, Sig.SIGUSR1);
+        return WEXITSTATUS((yield* libc.waitpid(child)).status);
+      },
+    });
+    const k = new Kernel({ programs, paranoid: true });
+    const p = k.boot("init");
+    p.files.install(new OpenFile(file, FileMode.READ));
+    expect(k.run({ maxCycles: 5e8 }).outcome).toBe("all-exited");
+    return k.life.reapedByKernel.find((x) => x.pid === p.pid)?.status;
+  }
+
+  it("a signal that interrupts it returns the count taken so far, whatever the disposition (n_tty_read: kb - kbuf before -ERESTARTSYS)", () => {
+    for (const how of ["handler", "handler with SA_RESTART", "SIGSTOP"] as const) {
+      const file = new Trickle([0x61, 0x62, 0x63], 5);
+      expect(interrupted(file, how), how).toBe(3 << 8);
+      expect(file.queued, how).toEqual([]); // taken, not left queued
+      expect(file.list, how).toEqual([]);
+    }
+  });
+
+  it("with nothing taken a signal still interrupts it as before: EINTR, or run again under SA_RESTART", () => {
+    expect(interrupted(new Trickle([], 5), "handler")).toBe((100 - -Errno.EINTR) << 8);
+  });
+});

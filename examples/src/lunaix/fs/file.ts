@@ -106,11 +106,11 @@ export class VfsFile implements FileOperations {
    * Read up to `max` bytes at the offset and advance it. Returns the bytes (empty at end of file),
    * `null` when a device asks the caller to wait, or -errno.
    */
-  read(max: number, now = 0, since = now): Uint8Array | null | number {
+  read(max: number, now = 0, since = now, done = 0): Uint8Array | null | number {
     if (!this.readable) return -Errno.EBADF;
     const n = this.inode;
     if (n.kind === "dir") return -Errno.EISDIR;
-    if (n.kind === "char") return n.device!.read(max, now, since);
+    if (n.kind === "char") return n.device!.read(max, now, since, done);
     if (n.kind === "exec") return -Errno.EACCES; // no bytes behind a program image
     const out = this.fs.readAt(n, this.offset, max);
     this.offset += out.length;
@@ -146,9 +146,15 @@ export class VfsFile implements FileOperations {
    * A device read that must wait runs again at its driver's deadline (a terminal's VTIME), if it
    * has one; anything else waits for a waker only.
    */
-  readDeadline(now: number, since: number): number {
+  readDeadline(now: number, since: number, done = 0): number {
     const d = this.inode.kind === "char" ? this.inode.device : null;
-    return d?.readDeadline?.(now, since) ?? Number.POSITIVE_INFINITY;
+    return d?.readDeadline?.(now, since, done) ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** A device read that waits takes the bytes its driver hands over meanwhile (a terminal's MIN). */
+  takeWhileWaiting(max: number): Uint8Array {
+    const d = this.inode.kind === "char" ? this.inode.device : null;
+    return d?.takeWhileWaiting?.(max) ?? new Uint8Array(0);
   }
 
   /**

@@ -45,12 +45,18 @@ export interface CharDevice {
   /**
    * Read up to `max` bytes. Returns the bytes, an empty array at end of input, or `null` when the
    * caller must wait (the syscall blocks on {@link CharDevice.waiters} and restarts).
-   * @param now the simulated time of the call (cycles); `since`: when this read first began (the
-   *   kernel's `FileOperations.read`). Drivers that do not time reads ignore both.
+   * @param now the simulated time of the call (cycles); `since`: when this read first began;
+   *   `done`: bytes it already took while waiting (the kernel's `FileOperations.read`). Drivers
+   *   that do not time reads ignore them.
    */
-  read(max: number, now?: number, since?: number): Uint8Array | null;
-  /** When a read that must wait should run again anyway (cycles), +Infinity for never; optional. */
-  readDeadline?(now: number, since: number): number;
+  read(max: number, now?: number, since?: number, done?: number): Uint8Array | null;
+  /**
+   * When a read that must wait should run again anyway (cycles), +Infinity for never; optional.
+   * `done`: the bytes it already took while waiting ({@link CharDevice.takeWhileWaiting}).
+   */
+  readDeadline?(now: number, since: number, done?: number): number;
+  /** The bytes a read that waits takes as they come (kernel `FileOperations.takeWhileWaiting`); optional. */
+  takeWhileWaiting?(max: number): Uint8Array;
   /** Write bytes; returns how many were taken. */
   write(bytes: Uint8Array): number;
   /** Threads parked in `read`, woken by the driver when input comes. */

@@ -93,18 +93,30 @@ export function fileCalls(
       if (room === 0 && count > 0) return endRead(t, -Errno.EFAULT);
       const now = k.now;
       if (t.ioSince < 0) t.ioSince = now;
-      const data = f.ops.read(room, now, t.ioSince);
+      // Bytes this read took while it waited (takeWhileWaiting) are in the buffer already.
+      const done = t.ioProgress;
+      const data = f.ops.read(room - done, now, t.ioSince, done);
       if (data === null) {
         const q = f.ops.waiters?.("read");
-        // O_NONBLOCK: "would block" is EAGAIN at once (POSIX read), as for a file with no wait list.
-        if (q === undefined || (f.flags & StatusFlags.O_NONBLOCK) !== 0) return endRead(t, -Errno.EAGAIN);
+        // A file that hands a waiting read its bytes as they come (a terminal's MIN): taken now.
+        const taken = f.ops.takeWhileWaiting?.(room - done);
+        if (taken !== undefined && taken.length > 0) {
+          if (!copyOut(k, t.process.vm, buf + done, taken))
+            return endRead(t, done > 0 ? done : -Errno.EFAULT);
+          t.ioProgress = done + taken.length;
+        }
+        const got = t.ioProgress;
+        // O_NONBLOCK: "would block" is EAGAIN at once (POSIX read), as for a file with no wait
+        // list — or the bytes taken, as n_tty_read returns what it copied before -EAGAIN.
+        if (q === undefined || (f.flags & StatusFlags.O_NONBLOCK) !== 0)
+          return endRead(t, got > 0 ? got : -Errno.EAGAIN);
         // Wait holding the file, as a blocked write does: another thread's close(2) of `fd`
         // removes the descriptor, not the open file, so a pipe keeps this reader.
         if (t.ioFile === null) {
           f.get();
           t.ioFile = f;
         }
-        const deadline = f.ops.readDeadline?.(now, t.ioSince) ?? Number.POSITIVE_INFINITY;
+        const deadline = f.ops.readDeadline?.(now, t.ioSince, got) ?? Number.POSITIVE_INFINITY;
         // A deadline not after now would park the read until a moment already past and run it
         // again at once, forever: a defect in the file, refused here rather than spun on.
         if (!(deadline > now)) {
@@ -119,8 +131,9 @@ export function fileCalls(
         q.push(w);
         return k.blockUntil(t, w, deadline);
       }
-      if (typeof data === "number") return endRead(t, data);
-      return endRead(t, copyOut(k, t.process.vm, buf, data) ? data.length : -Errno.EFAULT);
+      if (typeof data === "number") return endRead(t, done > 0 ? done : data);
+      if (!copyOut(k, t.process.vm, buf + done, data)) return endRead(t, done > 0 ? done : -Errno.EFAULT);
+      return endRead(t, done + data.length);
     },
     write(t, fd, buf, count) {
       // A write going on after a wait uses the file it holds, not the descriptor (see ioFile).

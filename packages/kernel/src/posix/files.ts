@@ -124,8 +124,20 @@ export interface FileOperations {
    *   not time its reads ignores it).
    * @param since when this read first began, in cycles: a read that waited runs again with the
    *   same `since` (a terminal's VTIME read timer counts from it).
+   * @param done bytes this read already took while it waited ({@link FileOperations.takeWhileWaiting}),
+   *   0 for a file that takes none: they count toward what it waits for (a terminal's MIN), and
+   *   `max` is what is left of the caller's buffer.
    */
-  read(max: number, now?: number, since?: number): Uint8Array | number | null;
+  read(max: number, now?: number, since?: number, done?: number): Uint8Array | number | null;
+  /**
+   * For a read that must wait (`read` returned null): the bytes it takes now and keeps while it
+   * waits on, up to `max` (possibly none) — a terminal's non-canonical read with MIN > 0, which
+   * Linux's `n_tty_read` copies to the caller as they come. The kernel copies them to the caller
+   * at once and counts them (`Thread.ioProgress`); a signal that interrupts the wait then ends
+   * the read with that count, as n_tty_read returns the bytes copied before -ERESTARTSYS, and an
+   * O_NONBLOCK read returns them instead of EAGAIN. Absent: a waiting read takes nothing.
+   */
+  takeWhileWaiting?(max: number): Uint8Array;
   /**
    * For a read that must wait (`read` returned null with this `now` and `since`): the time at
    * which it should run again even if nothing wakes it (a terminal's VTIME), or +Infinity (the
@@ -134,7 +146,7 @@ export interface FileOperations {
    * once, and again); `fileOperationsLaws` checks it, and the kernel's read throws a
    * {@link FileContractError} naming the file and the times when it meets one.
    */
-  readDeadline?(now: number, since: number): number;
+  readDeadline?(now: number, since: number, done?: number): number;
   /**
    * Write `bytes`. Returns the count taken (possibly fewer: the kernel then waits on
    * `waiters("write")` for room, or returns a short count when there is no such list), `null`
