@@ -894,19 +894,84 @@ describe("O(1): best_expired_prio, Linux's mark", () => {
     expect(expiredStarving(0, 1000, 2, 115, 115)).toBe(false); // an equal one does not count
   });
 
-  it("a better nice for a thread in the expired array lowers the mark (counterexample of the bounds property: the mark said 120 with a 119 waiting)", () => {
+  // Linux 2.6.17–2.6.22 lowers best_expired_prio in one place, scheduler_tick, when a slice runs
+  // out and the task goes to the expired array; sys_sched_yield's move there, __activate_task's
+  // expired target and set_user_nice leave it alone, and the swap in schedule() resets it.
+  it("a better nice for a thread in the expired array leaves the mark alone (set_user_nice does not touch best_expired_prio)", () => {
     const o = new O1Policy({ msCycles: 0.1 });
     o.admit(T0);
     o.enqueue(T0, "new");
     expect(o.pickNext()).toBe(T0);
     for (let c = 0; c < 4; c++) o.tick(T0, 2);
-    expect(o.tick(T0, 2)).toBe(true); // 10-cycle slice spent
-    o.enqueue(T0, "preempted"); // expired array, mark 120
-    o.setParams(T0, { nice: -1 }); // static 119, still in the expired array
-    o.checkInvariants(); // the mark is ≤ 119
-    o.admit(T1); // static 120: worse than the 119 waiting, so it waits for the next epoch
+    expect(o.tick(T0, 2)).toBe(true); // 10-cycle slice spent: mark 120
+    o.enqueue(T0, "preempted"); // expired array
+    o.setParams(T0, { nice: -1 }); // static 119, still in the expired array; the mark stays 120
+    o.checkInvariants();
+    o.admit(T1); // static 120: not worse than the mark, and the epoch is young
+    o.enqueue(T1, "new");
+    expect(o.deferredArrivals).toBe(0);
+    expect(o.starving(121)).toBe(true); // but a nice 1 newcomer is worse than the mark 120
+  });
+
+  it("a yielder sent to the expired array does not lower the mark (sys_sched_yield)", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(T0, { nice: -5 }); // static 115
+    o.admit(T1); // static 120
+    o.enqueue(T0, "new");
+    o.enqueue(T1, "new");
+    expect(o.pickNext()).toBe(T0);
+    o.tick(T0, 1);
+    o.enqueue(T0, "yielded"); // to the expired array, 49 cycles of its slice left
+    expect(o.pickNext()).toBe(T1); // T0 waits in the expired array
+    o.checkInvariants();
+    expect(o.starving(120)).toBe(false); // the mark is still 140: nothing expired
+    o.admit(T2);
+    o.enqueue(T2, "new");
+    expect(o.deferredArrivals).toBe(0);
+  });
+
+  it("a newcomer the starvation test defers does not lower the mark (__activate_task's expired target)", () => {
+    // msCycles 1, STARVATION_LIMIT 10 cycles. T0 runs 25 cycles of its 100: the epoch is 25 old.
+    const o = new O1Policy({ starvationLimit: 10 });
+    o.admit(T0);
+    o.enqueue(T0, "new");
+    expect(o.pickNext()).toBe(T0);
+    for (let c = 0; c < 25; c++) o.tick(T0, 1);
+    o.admit(T1, { nice: -5 }); // nr_running 2: 25 ≥ 10 × 2, starving by age
     o.enqueue(T1, "new");
     expect(o.deferredArrivals).toBe(1);
+    // nr_running would be 3 now: 25 < 30, so only the mark could say "starving"; it is 140.
+    expect(o.starving(120)).toBe(false);
+  });
+
+  it("a slice that runs out on the tick its thread blocks still lowers the mark (scheduler_tick enqueued it before schedule() dequeued it)", () => {
+    const o = new O1Policy({ msCycles: 0.1 });
+    o.admit(T0, { nice: -5 }); // static 115, 50-cycle slice
+    o.admit(T1);
+    o.enqueue(T0, "new");
+    o.enqueue(T1, "new");
+    expect(o.pickNext()).toBe(T0);
+    for (let c = 0; c < 49; c++) o.tick(T0, 1);
+    expect(o.tick(T0, 1)).toBe(true); // slice out: best_expired_prio = 115
+    o.descheduled(T0); // blocks on that tick: never queued in the expired array
+    expect(o.starving(120)).toBe(true);
+    o.admit(T2);
+    o.enqueue(T2, "new");
+    expect(o.deferredArrivals).toBe(1);
+  });
+
+  it("an interactive thread kept in the active array at its slice's end does not lower the mark", () => {
+    const o = new O1Policy({ msCycles: 0.1, initialSleepAvg: 1000 }); // prio 110 at nice −5: interactive
+    o.admit(T0, { nice: -5 });
+    o.admit(T1);
+    o.enqueue(T0, "new");
+    o.enqueue(T1, "new");
+    expect(o.pickNext()).toBe(T0);
+    for (let c = 0; c < 49; c++) o.tick(T0, 1);
+    expect(o.tick(T0, 1)).toBe(true);
+    o.enqueue(T0, "preempted");
+    expect(o.interactiveRequeues).toBe(1);
+    expect(o.starving(120)).toBe(false);
   });
 
   it("the mark is not raised when the better thread leaves the expired array early: newcomers still defer until the swap, as in Linux", () => {

@@ -37,8 +37,9 @@
  *      active array behind a stream of better-priority newcomers, which Linux's clause never
  *      sees: it holds only once a task has expired (`expired_timestamp ≠ 0`), and newcomers that
  *      exit within their slice expire nothing; or
- *   2. a thread of better static priority has joined the expired array in this epoch (the
- *      second clause, with the newcomer in the place of the current task; see below).
+ *   2. a thread of better static priority has had its slice run out and been sent to the
+ *      expired array in this epoch (the second clause, with the newcomer in the place of the
+ *      current task; see below).
  *
  * Once newcomers stop entering it, the active array drains: each thread in it has at most one
  * slice left, and refills only go to the expired array. Then the arrays swap and everyone who
@@ -63,9 +64,13 @@
  * equal-priority peers with what is left of its own), so it adds turns but no time to an epoch:
  * the bound in time stands; counted in turns, the drain is at most one turn per cycle of slice
  * held in the active array. The second clause compares static priorities through Linux's
- * `best_expired_prio`, a mark lowered as threads join the expired array and reset at the swap (a
- * thread that leaves the expired array early does not raise it: the test errs towards
- * "starving", which only shortens epochs).
+ * `best_expired_prio`, a mark lowered where Linux 2.6.17–2.6.22 lowers it — in `scheduler_tick`,
+ * when a slice runs out and the task goes to the expired array — and reset at the swap. A thread
+ * that yields (`sys_sched_yield`), a fresh slice deferred by this test (`__activate_task`'s
+ * expired target) and a nice change (`set_user_nice`) leave it alone, and a thread that leaves
+ * the expired array early does not raise it. So the mark can miss a better priority waiting
+ * there, or name one no longer there; neither matters to the bound, which rests on the first
+ * clause alone (the second only ever shortens an epoch).
  *
  * Related: `o1.ts` (where the test applies: a fresh slice's enqueue, an interactive thread's
  * refill), `laws/starvation.ts` (laws 4 and 4b: the bound in picks), `test/laws.test.ts` (the
@@ -79,7 +84,7 @@ export const O1_STARVATION_LIMIT_MS = 1000;
 /**
  * The starvation test (Linux 2.6's EXPIRED_STARVING, measured from the swap): true when the epoch
  * has lasted `limit` × `nrRunning` cycles or more, or when `staticPrio` is worse than the best
- * static priority put in the expired array this epoch (`bestExpired`, 140 when none).
+ * static priority whose slice ran out this epoch (`bestExpired`, 140 when none).
  * @example
  * ```ts
  * expiredStarving(1999, 1000, 2, 120, 140); // → false (age 1999 < 2000)

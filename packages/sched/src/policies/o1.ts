@@ -41,8 +41,9 @@
  * new slices in the active array would starve the expired one. A thread with a fresh slice —
  * just admitted, or woken after its slice was refilled on the tick it blocked, and not yet picked
  * since — joins the expired array instead when the run queue is starving: the epoch has lasted
- * STARVATION_LIMIT × nr_running, or a better static priority waits in the expired array
- * (`best_expired_prio`). A thread sent to the expired array does not preempt the current one
+ * STARVATION_LIMIT × nr_running, or a better static priority's slice ran out this epoch
+ * (`best_expired_prio`, lowered only there, as in Linux's `scheduler_tick`: not by a yielder, a
+ * deferred newcomer or a nice change). A thread sent to the expired array does not preempt the current one
  * (`shouldPreempt` is false), as Linux tests TASK_PREEMPTS_CURR only for a task it put in the
  * active array. STARVATION_LIMIT is Linux's MAX_SLEEP_AVG, 10 × the nice-0 slice = 1000 ms
  * (option `starvationLimit`).
@@ -112,7 +113,7 @@
  * `laws/starvation.ts` and `test/o1-interactivity.test.ts` (the bounds, with and without wakes).
  *
  * Invariants: bitmap bit p of each array is set exactly when its list p is non-empty; the
- * best_expired_prio mark is at or below every static priority in the expired array; every ready
+ * best_expired_prio mark is a priority 100..139 or O1_PRIOS (140); every ready
  * thread is in exactly one list of one array, at its dynamic priority; sleep_avg is in 0..MAX_SLEEP_AVG and the dynamic
  * priority in 100..139, within static ± 5 (equal to it without the bonus); only the current
  * thread has run not yet charged to sleep_avg; the epoch began no later than now.
@@ -131,6 +132,8 @@ import {
   longSleep,
   O1_MAX_BONUS,
   O1_MAX_SLEEP_AVG_MS,
+  O1_PRIO_BEST,
+  O1_PRIO_WORST,
   timesliceGranularity,
 } from "./o1-interactivity.js";
 import { expiredStarving, O1_STARVATION_LIMIT_MS } from "./o1-starvation.js";
@@ -263,13 +266,13 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private deferred = 0;
   private kept = 0;
   /**
-   * Linux's `best_expired_prio`: the best static priority put in the expired array this epoch,
-   * O1_PRIOS when none. Lowered when a thread joins the expired array (or one there gets a better
-   * nice), reset only at the swap, so it may be better than any thread still there (one was
-   * dequeued): the test errs towards "starving", as Linux's does. Invariant: ≤ the static
-   * priority of every thread in the expired array. Stricter than Linux, which lowers it only in
-   * `scheduler_tick` when a slice expires: a yielder (`sys_sched_yield`) or a newcomer deferred
-   * there does not lower Linux's mark, so its second clause can miss them; ours cannot.
+   * Linux's `best_expired_prio`: the best static priority whose slice ran out and was sent to the
+   * expired array this epoch, O1_PRIOS when none. Lowered only where Linux lowers it, in
+   * `scheduler_tick` when a slice runs out and the thread is not kept active (`sliceOver`); reset
+   * at the swap. A yielder (`sys_sched_yield` moves it to the expired array), a newcomer or waker
+   * the starvation test defers there (`__activate_task`'s `expired_starving` target) and a nice
+   * change (`set_user_nice`) leave it alone, so it may be worse than a thread waiting there, and
+   * better than any (one expired and then blocked or left). Invariant: 100..139 or O1_PRIOS.
    */
   private bestExpired = O1_PRIOS;
   /** The kind of sleep the `enqueue` in progress named (see {@link O1Policy.enqueue}). */
@@ -485,10 +488,8 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
   /** Queue `e` at its dynamic priority in the expired or the active array. */
   private place(e: O1Entry, expired: boolean): void {
-    if (expired) {
-      e.array = 1 - this.active;
-      if (e.staticPrio < this.bestExpired) this.bestExpired = e.staticPrio;
-    } else e.array = this.active;
+    // The mark is not lowered here: only a slice running out lowers it (sliceOver).
+    e.array = expired ? 1 - this.active : this.active;
     this.arrays[e.array]!.push(e.prio, e.tid);
   }
 
@@ -628,7 +629,6 @@ export class O1Policy extends PolicyBase<O1Entry> {
    */
   private sliceOver(e: O1Entry): boolean {
     e.sliceLeft = this.timeslice(e.params.nice);
-    e.refill = O1_REFILL_EXPIRE;
     if (this.bonus) {
       e.prio = effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg);
       // With no sleep credit the prio is static + 5 (clamped): never interactive.
@@ -639,8 +639,13 @@ export class O1Policy extends PolicyBase<O1Entry> {
       ) {
         e.refill = O1_REFILL_KEEP;
         this.kept++;
+        return true;
       }
     }
+    // scheduler_tick enqueues it in the expired array and lowers best_expired_prio here, and
+    // only here: even if it blocks on this tick and never reaches that array, the mark stays.
+    e.refill = O1_REFILL_EXPIRE;
+    if (e.staticPrio < this.bestExpired) this.bestExpired = e.staticPrio;
     return true;
   }
   protected override onParamsChanged(e: O1Entry, old: ThreadParams): void {
@@ -648,12 +653,9 @@ export class O1Policy extends PolicyBase<O1Entry> {
     if (e.ready) this.removeReady(e);
     e.staticPrio = 120 + e.params.nice;
     e.prio = this.bonus ? effectivePrio(e.staticPrio, e.sleepAvg, this.maxSleepAvg) : e.staticPrio;
-    if (e.ready) {
-      this.arrays[e.array]!.push(e.prio, e.tid);
-      // Keep the mark at or below every static priority in the expired array (Linux's
-      // set_user_nice does not; then its test could miss the better priority now waiting).
-      if (e.array !== this.active && e.staticPrio < this.bestExpired) this.bestExpired = e.staticPrio;
-    }
+    // The thread stays in its array; the mark is left alone, as Linux's `set_user_nice` leaves
+    // `best_expired_prio` (a better nice in the expired array is seen at its next expiry).
+    if (e.ready) this.arrays[e.array]!.push(e.prio, e.tid);
   }
   protected orderedReady(): ThreadId[] {
     const out: ThreadId[] = [];
@@ -665,6 +667,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
   protected override checkOwnInvariants(): void {
     if (!(this.epochStart <= this.clock))
       throw new InvariantError(`${this.name}: epoch began at ${this.epochStart}, after now (${this.clock})`);
+    const m = this.bestExpired;
+    if (!(Number.isInteger(m) && ((m >= O1_PRIO_BEST && m <= O1_PRIO_WORST) || m === O1_PRIOS)))
+      throw new InvariantError(
+        `${this.name}: best_expired_prio ${m} is neither a priority in 100..139 nor ${O1_PRIOS}`,
+      );
     for (const e of this.entries.values()) {
       if (!(e.sleepAvg >= 0 && e.sleepAvg <= this.maxSleepAvg))
         throw new InvariantError(
@@ -697,10 +704,6 @@ export class O1Policy extends PolicyBase<O1Entry> {
           if (e.prio !== p || e.array !== ai)
             throw new InvariantError(
               `${this.name}: tid=${t} in array ${ai} list ${p}, expected array ${e.array} list ${e.prio}`,
-            );
-          if (ai !== this.active && e.staticPrio < this.bestExpired)
-            throw new InvariantError(
-              `${this.name}: tid=${t} of static prio ${e.staticPrio} is in the expired array, best_expired_prio says ${this.bestExpired}`,
             );
         }
       });
