@@ -103,13 +103,14 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). A file may also give a waiting read a deadline (FileOperations.readDeadline: a terminal's VTIME), when it runs again though nothing woke it. The console has no input and returns 0. A read of the caller's controlling terminal from a background process group sends SIGTTIN to the group and runs again after it (POSIX 11.1.4): the group stops, and reads once it is continued in the foreground.",
+    doc: "Read up to `count` bytes through the open file's read operation. A pipe with no data blocks until a writer writes or the last writer closes (then 0, end of file). A file may also give a waiting read a deadline (FileOperations.readDeadline: a terminal's VTIME), when it runs again though nothing woke it, and may hand a waiting read its bytes as they come (FileOperations.takeWhileWaiting: a terminal's MIN, as Linux's n_tty_read): a signal then ends the read with the count so far. The console has no input and returns 0. A read of the caller's controlling terminal from a background process group sends SIGTTIN to the group and runs again after it (POSIX 11.1.4): the group stops, and reads once it is continued in the foreground.",
     errors: {
       EBADF: "fd not open for reading",
       EFAULT:
         "buf not writable (checked first: nothing is consumed; a buffer writable only in part gets a short read)",
       EINTR: "a handler ran before any data came",
-      EAGAIN: "no data, and the file has nowhere to wait (no read wait list) or is O_NONBLOCK",
+      EAGAIN:
+        "no data (none taken either), and the file has nowhere to wait (no read wait list) or is O_NONBLOCK",
       EIO: "a background read of the controlling terminal while SIGTTIN is blocked or ignored, or from an orphaned group",
     },
   },
@@ -122,7 +123,7 @@ export const posixSyscalls = defineSyscallTable("posix", {
     ],
     result: "size",
     blocks: true,
-    doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written). With the terminal's TOSTOP mode set, a write of the caller's controlling terminal from a background process group sends SIGTTOU to the group and runs again after it (POSIX 11.1.4), unless the caller blocks or ignores SIGTTOU (then it writes).",
+    doc: "Write `count` bytes. A pipe write blocks until every byte is in (writes of at most PIPE_BUF = 4096 bytes are atomic: never interleaved with other writers); a signal ends it early with the count written so far, or EINTR if none. A pipe with no reader raises SIGPIPE and returns EPIPE (or the count already written). A terminal whose output is stopped (^S under IXON) takes what fits in its transmit buffer and the write waits for the rest until output restarts, as n_tty_write. With the terminal's TOSTOP mode set, a write of the caller's controlling terminal from a background process group sends SIGTTOU to the group and runs again after it (POSIX 11.1.4), unless the caller blocks or ignores SIGTTOU (then it writes).",
     errors: {
       EBADF: "fd not open for writing",
       EFAULT: "buf not readable",
