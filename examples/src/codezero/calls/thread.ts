@@ -96,6 +96,9 @@ export function threadCalls(s: CodezeroState): Pick<Handlers, "l4_thread_control
       return -L4Error.ENOMEM;
     }
     child.pager = pager === null ? null : pager.endpoint;
+    // L4's rule: the pager hears of every fault of its client, protection faults included (a write
+    // to a page it mapped read-only is how it learns of a copy-on-write); trap/pager.ts's MR5.
+    child.pagerProtectionFaults = pager !== null;
     // Created inactive: the kernel core's "stopped process" (its threads suspended until RUN).
     child.stopped = true;
     for (const th of child.threads) k.suspendThread(th);

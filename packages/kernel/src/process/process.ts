@@ -109,6 +109,14 @@ export class Process extends KernelObject {
   readonly childWaiters: Waiter[] = [];
   /** The endpoint of the external pager that handles this process's unresolvable faults, or null. */
   pager: Endpoint | null = null;
+  /**
+   * Whether protection faults go to {@link Process.pager} too, not only faults where no area is
+   * mapped: L4's rule, where the pager owns every page of its client and a write to a page it
+   * mapped read-only is how it learns of a copy-on-write. False by default (the POSIX personality
+   * resolves protection faults in the kernel and raises SIGSEGV); a microkernel personality sets
+   * it when it gives a task a pager (`../trap/pager.ts`).
+   */
+  pagerProtectionFaults = false;
   /** The endpoint this process serves page faults on (created by pager_attach), or null. */
   pagerEndpoint: Endpoint | null = null;
   /** Stopped by SIGSTOP (or a default SIGTSTP/SIGTTIN/SIGTTOU) until SIGCONT. */

@@ -120,9 +120,22 @@ export function translateOrFault(
   return pa;
 }
 
-/** A user access failed: forward to the process's pager if it has one, else SIGSEGV (SIGKILL on OOM). */
+/**
+ * A general-protection fault (a non-canonical or negative address): SIGSEGV like an access error,
+ * but never forwarded to a pager, since no page of any space lies there (Intel SDM 6.15, #GP).
+ */
+export const FAULT_GP = -4;
+
+/**
+ * A user access failed: forward to the process's pager if it has one, else SIGSEGV (SIGKILL on OOM).
+ * A fault where no area is mapped is forwarded to any pager; a protection fault (an area that
+ * forbids the access) only when the process asked for it (`Process.pagerProtectionFaults`, the L4
+ * rule), so a POSIX process with a pager keeps its SIGSEGV on a write to a read-only page.
+ */
 function badAccess(k: Kernel, t: Thread, trap: Trap, code: number, va: number, access: Access): void {
-  if (code === FAULT_MAPERR && forwardFault(k, t, va, access, trap)) return;
+  if (code === FAULT_MAPERR && forwardFault(k, t, va, access, trap, false)) return;
+  if (code === FAULT_ACCERR && t.process.pagerProtectionFaults && forwardFault(k, t, va, access, trap, true))
+    return;
   t.retry = trap;
   forceSignal(k, t, code === FAULT_OOM ? Sig.SIGKILL : Sig.SIGSEGV);
 }
@@ -148,7 +161,7 @@ export function executeMemoryTrap(
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + size > USER_TOP) {
-        badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
+        badAccess(k, t, trap, FAULT_GP, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
       if (kind === "store" && typeof trap.value !== "number" && typeof trap.value !== "bigint") {
@@ -222,7 +235,7 @@ export function executeMemoryTrap(
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + 4 > USER_TOP) {
-        badAccess(k, t, trap, FAULT_ACCERR, 0, "write");
+        badAccess(k, t, trap, FAULT_GP, 0, "write"); // non-canonical: #GP
         return;
       }
       if (va % 4 !== 0) {
@@ -258,7 +271,7 @@ export function executeMemoryTrap(
         return;
       }
       if (!Number.isInteger(va) || va < 0 || va + (len as number) > USER_TOP) {
-        badAccess(k, t, trap, FAULT_ACCERR, 0, "read"); // non-canonical: #GP, never a pager's business
+        badAccess(k, t, trap, FAULT_GP, 0, "read"); // non-canonical: #GP, never a pager's business
         return;
       }
       const r = copyPages(k, space, va, len as number, kind === "read-bytes" ? null : trap.bytes, t);
