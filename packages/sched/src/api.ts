@@ -135,6 +135,13 @@ export type ReadyReason = "new" | "wake" | "preempted" | "yielded" | "migrated";
 export type SleepType = "interactive" | "interrupted" | "noninteractive";
 
 /**
+ * What a policy hands from one CPU's instance to another's when a thread migrates
+ * (`SchedPolicy.migrateOut` → `migrateIn`): one number (CFS: the lag; MLFQ: the level) or a few
+ * (O(1): `[sleep_avg, cycles slept so far]`). Plain numbers, so it can be traced or copied.
+ */
+export type Carried = number | readonly number[];
+
+/**
  * One CPU's run queue with its ordering rule: the interface every policy implements.
  *
  * @remarks A policy never changes thread states and never sees other CPUs; it orders the threads
@@ -213,14 +220,15 @@ export interface SchedPolicy {
    * Optional, for policies whose per-thread state means something relative to the run queue: what
    * `tid` (admitted, not ready) takes with it to another CPU's instance of the same policy, read
    * just before `retire` (CFS: its lag, vruntime − min_vruntime, as Linux normalises a migrating
-   * task's vruntime by its old queue's min_vruntime).
+   * task's vruntime by its old queue's min_vruntime; O(1): its sleep_avg and how long it has
+   * slept so far, as Linux carries `p->timestamp` rebased on the new run queue's clock).
    */
-  migrateOut?(tid: ThreadId): number;
+  migrateOut?(tid: ThreadId): Carried;
   /**
    * Optional: receive what `migrateOut` returned on the old CPU, just after `admit` and before the
    * thread is enqueued (CFS: vruntime = min_vruntime + lag here).
    */
-  migrateIn?(tid: ThreadId, carried: number): void;
+  migrateIn?(tid: ThreadId, carried: Carried): void;
   /** Whether `tid` has been admitted and not retired. */
   isAdmitted(tid: ThreadId): boolean;
   /** Whether `tid` is in the ready set. */

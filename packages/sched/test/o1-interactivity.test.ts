@@ -302,14 +302,109 @@ describe("O(1) interactivity in the policy", () => {
     a.enqueue(T0, "new");
     runThenSleep(a, T0, 300);
     const carried = a.migrateOut(T0);
-    expect(carried).toBe(300);
+    expect(carried).toEqual([0, 300]); // sleep_avg 0, 300 cycles asleep: nothing credited yet
     a.retire(T0);
     b.admit(T0);
     b.migrateIn(T0, carried);
     b.enqueue(T0, "wake");
     expect([b.sleepAvg(T0), b.dynamicPrio(T0)]).toEqual([300, 122]);
-    expect(() => b.migrateIn(T0, -1)).toThrow(InvalidArgumentError);
+    for (const bad of [-1, [-1, 0], [0, -1], [1001, 0], [0, Number.NaN], [0], [0, 0, 0]])
+      expect(() => b.migrateIn(T0, bad)).toThrow(InvalidArgumentError);
     expect(() => new O1Policy({ initialSleepAvg: 1001 })).toThrow(InvalidArgumentError);
+  });
+
+  // Linux 2.6.17–2.6.22 carries the sleep's start across CPUs (p->timestamp, rebased by the run
+  // queues' clocks in try_to_wake_up when the task changes run queue, and in pull_task), so
+  // recalc_task_prio on the new CPU sees the whole sleep and credits it by its sleep_type.
+  /** T0 sleeps `before` cycles on `a`, moves to `b`, sleeps `after` more there, and wakes. */
+  function moveWhileAsleep(initialSleepAvg: number, before: number, after: number, sleep: SleepType) {
+    const a = new O1Policy({ initialSleepAvg });
+    const b = new O1Policy({ initialSleepAvg });
+    a.admit(T0);
+    a.enqueue(T0, "new");
+    runThenSleep(a, T0, before);
+    const carried = a.migrateOut(T0);
+    a.retire(T0);
+    b.admit(T0);
+    b.migrateIn(T0, carried);
+    b.checkInvariants();
+    expect(b.pickNext()).toBe(null);
+    b.tick(null, after);
+    b.enqueue(T0, "wake", sleep);
+    b.checkInvariants();
+    return b;
+  }
+
+  it("an uninterruptible sleep begun on another CPU is credited whole at the wake, by its kind: 700 + 300 → 799, not 1000", () => {
+    // 700 ms, run 1 ms (charged 1/7 ms at bonus 7), then 200 ms asleep on a and 100 on b.
+    const b = moveWhileAsleep(700, 200, 100, "noninteractive");
+    expect(b.sleepAvg(T0)).toBe(799); // INTERACTIVE_SLEEP: the ceiling of an uninterruptible rise
+    const c = moveWhileAsleep(700, 200, 100, "interactive");
+    expect(c.sleepAvg(T0)).toBeCloseTo(1000 - 1 / 7, 9); // the 1 ms run cost 1/7 ms at bonus 7
+  });
+
+  it("a long sleep split by a move is capped once, at the wake, and earns no first-wait credit on the new CPU", () => {
+    // 1200 + 800 ms asleep from 0: longer than INTERACTIVE_SLEEP (799) → 799, SLEEP_NONINTERACTIVE.
+    const b = moveWhileAsleep(0, 1200, 800, "interactive");
+    expect(b.sleepAvg(T0)).toBe(799);
+    b.admit(T1);
+    b.enqueue(T1, "new");
+    expect(b.pickNext()).toBe(T0); // prio 118 against 125
+    expect(b.sleepAvg(T0)).toBe(799); // the first wait earns nothing after a capped sleep
+    // Each part alone is shorter than the ceiling: credited as two sleeps it would be 1000.
+    const c = moveWhileAsleep(0, 500, 200, "interactive");
+    expect(c.sleepAvg(T0)).toBe(700);
+  });
+
+  it("property: a move while asleep is invisible to the wake's credit — the same sleep_avg, prio and first-wait credit as the whole sleep on one CPU", () => {
+    const kinds: SleepType[] = ["interactive", "interrupted", "noninteractive"];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 1500 }),
+        fc.integer({ min: 1, max: 1500 }),
+        fc.constantFrom(...kinds),
+        fc.integer({ min: 1, max: 300 }),
+        (init, before, after, kind, wait) => {
+          const moved = moveWhileAsleep(init, before, after, kind);
+          const stayed = new O1Policy({ initialSleepAvg: init });
+          stayed.admit(T0);
+          stayed.enqueue(T0, "new");
+          runThenSleep(stayed, T0, before + after);
+          stayed.enqueue(T0, "wake", kind);
+          for (const o of [moved, stayed]) {
+            // A nice −20 thread holds the CPU for `wait` cycles: T0's first wait on the run queue.
+            o.admit(T1, { nice: -20 });
+            o.enqueue(T1, "new");
+            expect(o.pickNext()).toBe(T1); // prio ≤ 105 against T0's ≥ 115
+            o.tick(T1, wait);
+            o.descheduled(T1);
+          }
+          expect(moved.pickNext()).toBe(T0);
+          expect(stayed.pickNext()).toBe(T0);
+          expect(moved.sleepAvg(T0)).toBe(stayed.sleepAvg(T0));
+          expect(moved.dynamicPrio(T0)).toBe(stayed.dynamicPrio(T0));
+          moved.checkInvariants();
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it("a blocked thread moved by setAffinity and woken uninterruptibly on the new CPU: the Scheduler hands the sleep over whole", () => {
+    const s = new Scheduler({ cpus: 2, policy: () => new O1Policy({ initialSleepAvg: 700 }) });
+    const a = s.spawn({}, 0b01);
+    s.start(a);
+    expect(s.schedule(cpuId(0))).toBe(a);
+    s.block(a, { kind: "io", on: "disk0" });
+    s.tick(cpuId(0), 200);
+    s.tick(cpuId(1), 200);
+    s.setAffinity(a, 0b10); // rehomed on CPU 1 while asleep: 200 cycles of sleep carried
+    s.tick(cpuId(0), 100);
+    s.tick(cpuId(1), 100);
+    expect(s.wake(a, "noninteractive")).toBe(1);
+    expect((s.policyOf(cpuId(1)) as O1Policy).sleepAvg(a)).toBe(799); // 700 + 300, uninterruptible
+    s.checkInvariants();
   });
 });
 

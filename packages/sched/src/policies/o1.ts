@@ -69,8 +69,11 @@
  * `initialSleepAvg` (default 0, bonus −5: prio 125 at nice 0; Linux's child inherited 95 % of
  * its parent's, and we have no parent), so a thread that never sleeps keeps static + 5 and only
  * sleepers change order. The priority at a slice's expiry is computed from the sleep_avg of the
- * last switch, before that slice's run is charged, as in Linux. A thread woken onto another CPU
- * has its sleep credited on the old one (`migrateOut`/`migrateIn` carry sleep_avg).
+ * last switch, before that slice's run is charged, as in Linux. A thread that moves to another CPU
+ * while asleep takes its sleep_avg and the sleep so far with it (`migrateOut`/`migrateIn` carry
+ * `[sleep_avg, slept]`, as Linux carries `p->timestamp` rebased on the new run queue's clock), and
+ * the wake there credits the whole sleep by its kind: a move is invisible to the credit (tested
+ * as a property).
  * TIMESLICE_GRANULARITY (option `timesliceGranularity`, default on): an interactive thread that
  * has used a multiple of 10 ms × 2^((10 − CURRENT_BONUS or 1) − 1) × `onlineCpus` of its slice,
  * with at least that much left, goes to the tail of its list in the active array, so
@@ -91,11 +94,9 @@
  * is a property of one wake: `schedule()` resets it to SLEEP_NORMAL at the first pick. Not
  * modelled: TASK_NONINTERACTIVE (a sleeper that marks itself, as pipes did briefly; pass
  * `"noninteractive"`), kernel threads' exemption from the ceiling (`p->mm == NULL`; all our
- * threads are user threads), and the kind of the part of a sleep spent before a move to another
- * CPU (`setAffinity` of a blocked thread, a wake placed elsewhere): `migrateOut` credits it then,
- * as an interruptible sleep, and a long one capped there still earns the first-wait credit on the
- * new CPU, where Linux carries the sleep's start (`timestamp`, rebased on the new run queue's
- * clock) and credits the whole sleep at the wake by its kind. (`migrateOut` carries one number.)
+ * threads are user threads). A sleep split by a move to another CPU (`setAffinity` of a blocked
+ * thread, a wake placed elsewhere) is credited whole at the wake, by its kind: 700 ms, 200 asleep
+ * here and 100 there, woken uninterruptibly → 799, as on one CPU.
  *
  * **The bound with interactivity.** An interactive thread's refill is kept in the active array
  * only while the same test says "not starving" (nr_running = ready + the current thread), so the
@@ -118,12 +119,11 @@
  * priority in 100..139, within static ± 5 (equal to it without the bonus); only the current
  * thread has run not yet charged to sleep_avg; the epoch began no later than now.
  */
-import type { Cycles, ReadyReason, SleepType, ThreadId, ThreadParams } from "../api.js";
+import type { Carried, Cycles, ReadyReason, SleepType, ThreadId, ThreadParams } from "../api.js";
 import { InvalidArgumentError, InvariantError } from "../errors.js";
 import { PRIO_ARRAY_SIZE, PrioArray } from "../structs/prio-array.js";
 import { PolicyBase, type PolicyEntry, positive } from "./base.js";
 import {
-  creditSleep,
   creditWake,
   decaySleep,
   effectivePrio,
@@ -196,6 +196,11 @@ export interface O1Entry extends PolicyEntry {
   sleepAvg: Cycles;
   /** Policy clock when it left the run queue (blocked, suspended), or −1 while runnable. */
   sleptAt: Cycles;
+  /**
+   * Cycles of the current sleep spent on another CPU before it moved here (`migrateIn`), credited
+   * with the rest at the wake; 0 when it did not move while asleep, and while runnable.
+   */
+  sleptBefore: Cycles;
   /**
    * Policy clock when it woke, while its first wait on the run queue is still to be credited
    * (Linux's SLEEP_INTERACTIVE or SLEEP_INTERRUPTED), or −1.
@@ -381,39 +386,42 @@ export class O1Policy extends PolicyBase<O1Entry> {
   }
 
   /**
-   * What `tid` takes to another CPU: its sleep_avg, with the sleep so far credited when it is
-   * off the run queue (a thread woken onto another CPU is rehomed before its wake).
+   * What `tid` takes to another CPU: `[sleep_avg, slept]`, its sleep_avg and, when it is off the
+   * run queue, the cycles it has slept so far (0 while runnable). Nothing is credited here: Linux
+   * carries the sleep's start (`p->timestamp`, rebased by the two run queues' clocks in
+   * `pull_task` and in `try_to_wake_up` when the task changes run queue), so the wake on the new
+   * CPU credits the whole sleep by its kind, and the long-sleep cap sees it whole.
    * @throws UnknownThreadError.
    */
-  migrateOut(tid: ThreadId): number {
+  migrateOut(tid: ThreadId): readonly [sleepAvg: Cycles, slept: Cycles] {
     const e = this.lookup("migrateOut", tid);
-    if (this.bonus && e.sleptAt >= 0) {
-      e.sleepAvg = creditSleep(
-        e.sleepAvg,
-        this.clock - e.sleptAt,
-        e.params.nice,
-        this.msCycles,
-        this.maxSleepAvg,
-      );
-      e.sleptAt = this.clock;
-    }
-    return e.sleepAvg;
+    return [e.sleepAvg, e.sleptAt >= 0 ? this.clock - e.sleptAt + e.sleptBefore : 0];
   }
 
   /**
-   * `tid`, just admitted here from another CPU, keeps the sleep_avg it had there.
-   * @throws UnknownThreadError; InvalidArgumentError when `sleepAvg` is not in 0..MAX_SLEEP_AVG.
+   * `tid`, just admitted here from another CPU, keeps the sleep_avg it had there, and the sleep
+   * it began there goes on: the wake credits `slept` cycles more than it slept here.
+   * @throws UnknownThreadError; InvalidArgumentError when `carried` is not `[sleepAvg, slept]`
+   * with sleepAvg in 0..MAX_SLEEP_AVG and slept ≥ 0.
    */
-  migrateIn(tid: ThreadId, sleepAvg: number): void {
+  migrateIn(tid: ThreadId, carried: Carried): void {
     const e = this.lookup("migrateIn", tid);
-    if (!(sleepAvg >= 0 && sleepAvg <= this.maxSleepAvg))
+    const sleepAvg = typeof carried === "number" ? Number.NaN : (carried[0] ?? Number.NaN);
+    const slept = typeof carried === "number" ? Number.NaN : (carried[1] ?? Number.NaN);
+    if (
+      typeof carried === "number" ||
+      carried.length !== 2 ||
+      !(sleepAvg >= 0 && sleepAvg <= this.maxSleepAvg) ||
+      !(slept >= 0 && slept < Number.POSITIVE_INFINITY)
+    )
       throw new InvalidArgumentError(
-        `${this.name}.migrateIn(tid=${tid}, sleepAvg=${sleepAvg}): must be in 0..${this.maxSleepAvg}`,
+        `${this.name}.migrateIn(tid=${tid}, carried=${JSON.stringify(carried)}): expected [sleepAvg in 0..${this.maxSleepAvg}, slept ≥ 0]`,
       );
     if (!this.bonus) return;
     e.sleepAvg = sleepAvg;
     e.prio = effectivePrio(e.staticPrio, sleepAvg, this.maxSleepAvg);
-    e.sleptAt = this.clock; // the sleep before the move was credited by migrateOut
+    e.sleptAt = this.clock;
+    e.sleptBefore = slept;
   }
 
   protected makeEntry(tid: ThreadId, params: ThreadParams): O1Entry {
@@ -427,6 +435,7 @@ export class O1Policy extends PolicyBase<O1Entry> {
       staticPrio,
       sleepAvg,
       sleptAt: -1,
+      sleptBefore: 0,
       wokeAt: -1,
       wokeInterrupted: false,
       sliceLeft: this.timeslice(params.nice),
@@ -508,9 +517,11 @@ export class O1Policy extends PolicyBase<O1Entry> {
   private endSleep(e: O1Entry, reason: ReadyReason, sleep: SleepType): void {
     if (reason === "wake" && this.bonus) this.wakeCredit(e, sleep);
     e.sleptAt = -1;
+    e.sleptBefore = 0;
   }
   private wakeCredit(e: O1Entry, sleep: SleepType): void {
-    const slept = this.clock - e.sleptAt;
+    // The whole sleep, including any part spent on another CPU before a move (migrateIn).
+    const slept = this.clock - e.sleptAt + e.sleptBefore;
     const capped = longSleep(e.sleepAvg, slept, e.params.nice, this.msCycles);
     this.creditAndReprioritize(e, slept, sleep);
     e.wokeAt = capped || sleep === "noninteractive" ? -1 : this.clock;
@@ -676,6 +687,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
       if (!(e.sleepAvg >= 0 && e.sleepAvg <= this.maxSleepAvg))
         throw new InvariantError(
           `${this.name}: tid=${e.tid} sleep_avg ${e.sleepAvg} outside 0..${this.maxSleepAvg}`,
+        );
+      if (!(e.sleptBefore >= 0) || (e.sleptBefore > 0 && e.sleptAt < 0))
+        throw new InvariantError(
+          `${this.name}: tid=${e.tid} carries ${e.sleptBefore} cycles of sleep from another CPU but is not asleep`,
         );
       if (!(e.ran >= 0) || (e.ran > 0 && e !== this.cur))
         throw new InvariantError(
