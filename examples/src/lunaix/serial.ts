@@ -47,7 +47,8 @@
  * Non-canonical input (POSIX 11.1.7): when a read may return — MIN bytes, VTIME's read or
  * inter-byte timer on the simulated clock — is `min-time.ts`'s; the console keeps the queue and
  * when its last byte came, and a read that waits with a timer running is parked until its
- * deadline (`readDeadline`). Turning ICANON off makes every byte received, complete lines and
+ * deadline (`readDeadline`). A read with MIN > 0 that waits takes the bytes there as they come
+ * (`takeWhileWaiting`), as `n_tty_read` copies them, so a signal returns their count. Turning ICANON off makes every byte received, complete lines and
  * the partial one, readable at once;
  * turning it back on makes the bytes not read one line, readable at once even without a newline
  * (Linux's `n_tty_set_termios` marks the last unread byte as a line's end).
