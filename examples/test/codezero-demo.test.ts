@@ -81,21 +81,78 @@ function checkFacts(r: Run): void {
   expect(out).toContain("[1] root: wild killed by SIGSEGV");
   expect(out).not.toContain("wild: still alive");
   for (const name of ["client", "pagedemo"]) expect(out).toContain(`[1] root: ${name} exited with status 0`);
+  // fork with copy-on-write done by mm0: task 8 forks tasks 9, 10, 11 in turn.
+  expect(out).toContain("[2] mm0: task 8 faulted at 0x40000000 (write): mapped pool page 1");
+  expect(out).toContain("[2] mm0: task 8 faulted at 0x40001000 (write): mapped pool page 2");
+  for (const [r, kid] of [
+    [0, 9],
+    [1, 10],
+    [2, 11],
+  ] as const) {
+    // Both pages shared read-only; the child's write copies page 0 into a fresh pool page.
+    expect(out).toContain(
+      `[2] mm0: fork: task 8 -> task ${kid} (forkkid): 2 pages shared read-only, chain 2 objects`,
+    );
+    expect(out).toContain(
+      `[2] mm0: task ${kid} wrote shared 0x40000000: copied pool page 1 to 3, mapped writable`,
+    );
+    expect(out).toContain(
+      `[${kid}] forkkid: round ${r}: read ${100 + r} and 200 from my parent's pages, wrote ${1000 + r} to page 0, read back ${1000 + r}`,
+    );
+    // Its exit frees its copy and merges the parent's chain back to one object.
+    expect(out).toContain(
+      `[2] mm0: task ${kid} exited (0): 1 pool pages back, task 8's chain now 1 object(s)`,
+    );
+    expect(out).toContain(
+      `[8] forkdemo: round ${r}: child ${kid} exited with 0; page 0 still ${100 + r} (not ${1000 + r}); wrote ${101 + r}; my chain 1 object(s)`,
+    );
+  }
+  // The parent's write after the merge: a protection fault resolved without a copy.
+  expect(
+    out
+      .split("\n")
+      .filter((l) => l === "[2] mm0: task 8 wrote 0x40000000, no longer shared: pool page 1 now writable"),
+  ).toHaveLength(3);
+  expect(out).toContain("[8] forkdemo: 3 forks, page 1 still 200: every value right");
+  expect(out).toContain("[1] root: forkdemo exited with status 0");
+  // Every task gone: the pool is whole again and no VM object is left.
+  expect(out).toContain(
+    "[1] root: mm0 reports 6 COW faults, 3 pages copied, 3 forks, 6 tasks reclaimed; pool 32/32 free, 0 VM objects left, longest chain 2",
+  );
   // The summary's figures.
-  expect(s.tasks).toBe(6);
+  expect(s.tasks).toBe(10); // root's 7, mm0's 3 forked children
   expect(s.kills).toBe(1);
-  expect(s.faultsForwarded).toBe(5); // kv 1, pagedemo 3, wild 1
-  expect(s.faultsToPager).toBe(5);
-  expect(s.pagesMapped).toBe(32 + 4); // the root's 32 into mm0, mm0's 4 into clients
+  // kv 1, pagedemo 3, wild 1; forkdemo 2 demand-zero + 3 after each merge; 3 children's copies
+  expect(s.faultsForwarded).toBe(13);
+  expect(s.protectionFaults).toBe(6);
+  expect(s.faultsToPager).toBe(13);
+  // The root's 32 into mm0; mm0's 4 into the first clients, forkdemo's 2, and per round the
+  // parent's writable pages again read-only (2, then 1), the child's 2, its copy, the parent's write.
+  expect(s.pagesMapped).toBe(32 + 4 + 2 + (2 + 2 + 1 + 1) + 2 * (1 + 2 + 1 + 1));
+  expect(s.pagesUnmapped).toBe(2 + 1 + 1 + 2 * (1 + 1 + 1));
   expect(s.capRefusals).toBe(2); // capdemo's EPERM, then its ECAP
+  expect(s.mm0).toEqual({
+    cowFaults: 6,
+    pagesCopied: 3,
+    forks: 3,
+    reclaimed: 6,
+    poolFree: 32,
+    objects: 0,
+    longestChain: 2,
+  });
   // Two messages per round trip: the client's 16, capdemo's one call that reached kv (the refused
-  // two never left), its 2 calls on ctl, and the 5 fault messages with their replies.
-  expect(s.ipcMessages).toBe(2 * 16 + 2 * 1 + 2 * 2 + 2 * 5);
+  // two never left), its 2 calls on ctl, the 5 fault messages with their replies; then forkdemo's
+  // 8 faults, 3 FORK, 3 WAIT, 3 STATS round trips, 3 EXIT requests (never answered), and the
+  // root's 6 DEATH notices and its STATS.
+  expect(s.ipcMessages).toBe(2 * 16 + 2 * 1 + 2 * 2 + 2 * 5 + 2 * 8 + 2 * 9 + 3 + 2 * 7);
   expect(s.leaks).toEqual([]);
   expect(out).toMatch(/^---- summary ----$/m);
-  expect(out).toMatch(/^IPC messages: +48 /m);
-  expect(out).toMatch(/^faults forwarded: +5 /m);
-  expect(out).toMatch(/^pages mapped: +36 /m);
+  expect(out).toMatch(/^IPC messages: +99 /m);
+  expect(out).toMatch(/^faults forwarded: +13 /m);
+  expect(out).toMatch(/^pages mapped: +54 /m);
+  expect(out).toMatch(
+    /^copy-on-write: +6 protection faults forwarded; mm0: 6 COW faults, 3 pages copied, 3 forks, pool 32 free at the end$/m,
+  );
   expect(out).toMatch(/^context switches: +\d+$/m);
 }
 

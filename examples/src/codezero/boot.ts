@@ -56,7 +56,34 @@ export interface CodezeroSummary extends MicrokernelCounters {
   readonly cycles: number;
   readonly outcome: string;
   readonly leaks: readonly string[];
+  /**
+   * What mm0 reported to the root task at the end (its STATS reply, printed by the root task):
+   * copy-on-write lives in a user-level server, so only it can say what it copied. Null when
+   * the line never came (the run was cut short).
+   */
+  readonly mm0: Mm0Report | null;
 }
+
+/** mm0's final figures, as the root task printed them. */
+export interface Mm0Report {
+  /** Write faults on pages mm0 had mapped read-only (copied, or no longer shared). */
+  readonly cowFaults: number;
+  /** Pool pages mm0 copied for those faults. */
+  readonly pagesCopied: number;
+  /** Forks mm0 served. */
+  readonly forks: number;
+  /** Tasks whose pages mm0 took back. */
+  readonly reclaimed: number;
+  /** Free pool pages at the end. */
+  readonly poolFree: number;
+  /** VM objects mm0 still held at the end. */
+  readonly objects: number;
+  /** The longest shadow chain mm0 ever had. */
+  readonly longestChain: number;
+}
+
+const MM0_REPORT =
+  /^root: mm0 reports (\d+) COW faults, (\d+) pages copied, (\d+) forks, (\d+) tasks reclaimed; pool (\d+)\/\d+ free, (\d+) VM objects left, longest chain (\d+)$/;
 
 /** The scheduling policies `--policy` accepts (the Lunaix kernel's set: the same sched package). */
 export { POLICY_NAMES as CODEZERO_POLICY_NAMES } from "../lunaix/boot.js";
@@ -73,6 +100,7 @@ export class CodezeroSystem {
   private readonly out: (text: string) => void;
   private readonly trace: ChromeTraceWriter | null;
   private outcome = "not run";
+  private mm0Report: Mm0Report | null = null;
 
   private constructor(o: CodezeroOptions) {
     this.machine = makeMachine({ ...o, policy: o.policy ?? CODEZERO_DEFAULT_POLICY }, POLICY_NAMES);
@@ -91,7 +119,16 @@ export class CodezeroSystem {
       machine: this.machine,
       tracer: this.observer,
       paranoid: o.paranoid ?? false,
-      kdebug: (task, text) => this.log(`[${task}] ${text}`),
+      kdebug: (task, text) => {
+        const m = MM0_REPORT.exec(text);
+        if (m !== null) {
+          const [cowFaults, pagesCopied, forks, reclaimed, poolFree, objects, longestChain] = m
+            .slice(1)
+            .map(Number) as [number, number, number, number, number, number, number];
+          this.mm0Report = { cowFaults, pagesCopied, forks, reclaimed, poolFree, objects, longestChain };
+        }
+        this.log(`[${task}] ${text}`);
+      },
       onState: (s) => {
         state = s;
       },
@@ -175,6 +212,7 @@ export class CodezeroSystem {
       cycles: this.cycles,
       outcome: this.outcome,
       leaks: this.outcome === "all-exited" ? this.kernel.resourceLeaks() : [],
+      mm0: this.mm0Report,
     };
   }
 
@@ -184,10 +222,11 @@ export class CodezeroSystem {
     for (const l of [
       "---- summary ----",
       `run ended:             ${s.outcome}`,
-      `tasks created:         ${s.tasks} by the root task (${s.kills} killed)`,
+      `tasks created:         ${s.tasks} by the root task and mm0 (${s.kills} killed)`,
       `IPC messages:          ${s.ipcMessages} (requests received and replies delivered)`,
       `faults forwarded:      ${s.faultsForwarded} page-fault messages received by pagers`,
       `pages mapped:          ${s.pagesMapped} by pagers with l4_map (${s.pagesUnmapped} unmapped)`,
+      `copy-on-write:         ${s.protectionFaults} protection faults forwarded; mm0: ${s.mm0 === null ? "no report" : `${s.mm0.cowFaults} COW faults, ${s.mm0.pagesCopied} pages copied, ${s.mm0.forks} forks, pool ${s.mm0.poolFree} free at the end`}`,
       `capability refusals:   ${s.capRefusals}`,
       `context switches:      ${s.switches}`,
       `system calls:          ${s.syscalls}`,

@@ -47,6 +47,8 @@ export interface MicrokernelCounters {
   ipcMessages: number;
   /** Page faults the kernel turned into messages that a pager received. */
   faultsForwarded: number;
+  /** Of which protection faults (MR5's P bit: a write to a page mapped read-only, copy-on-write). */
+  protectionFaults: number;
   /** Pages pagers mapped into clients with l4_map. */
   pagesMapped: number;
   /** Pages pagers took back with l4_unmap. */
@@ -80,6 +82,7 @@ export class CodezeroState {
   readonly counters: MicrokernelCounters = {
     ipcMessages: 0,
     faultsForwarded: 0,
+    protectionFaults: 0,
     pagesMapped: 0,
     pagesUnmapped: 0,
     capRefusals: 0,

@@ -27,7 +27,14 @@
  */
 
 import { type EndpointObject, FOREVER, IpcStatus, TAG_LABEL_SHIFT, TAG_U_MASK } from "@osbricks/ipc";
-import { copyIn, copyOut, PAGE_FAULT_LABEL, type SyscallHandlers, type Thread } from "@osbricks/kernel";
+import {
+  copyIn,
+  copyOut,
+  PAGE_FAULT_LABEL,
+  PfErr,
+  type SyscallHandlers,
+  type Thread,
+} from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
 import {
   type codezeroSyscalls,
@@ -100,7 +107,10 @@ export function ipcCalls(s: CodezeroState): Pick<Handlers, "l4_ipc"> {
       dv.setInt32(UTCB_SENDER, k.ipc.badge[slot]!, true);
       dv.setInt32(UTCB_REPLY, k.ipc.replyCap[slot]!, true);
       s.counters.ipcMessages++;
-      if (mr[0]! >>> TAG_LABEL_SHIFT === PAGE_FAULT_LABEL) s.counters.faultsForwarded++;
+      if (mr[0]! >>> TAG_LABEL_SHIFT === PAGE_FAULT_LABEL) {
+        s.counters.faultsForwarded++;
+        if ((mr[5]! & PfErr.P) !== 0) s.counters.protectionFaults++;
+      }
     }
     const space = t.process.addressSpace;
     if (space === null || !copyOut(k, space, utcb, out)) return -L4Error.EFAULT;

@@ -15,18 +15,20 @@
  *   capdemo  = CREATE(…, pager)  GRANT(ctl → capdemo, WRITE) GRANT(C2 → capdemo, DUPLICATE)
  *              serve ctl: MORE → GRANT(C2 → capdemo, WRITE); DONE → REVOKE(C2)
  *   wild     = CREATE(…, pager)                               RUN, WAIT: killed by SIGSEGV
- *   DESTROY kv, mm0; WAIT them; exit
+ *   forkdemo = CREATE(…, pager)  GRANT(pager → forkdemo, WRITE)  RUN, WAIT: it forks through mm0
+ *   after each WAIT of a task mm0 paged: call pager DEATH(id) — mm0 takes its pages back
+ *   DESTROY kv (and DEATH); ask mm0 for STATS and print them; DESTROY mm0; exit
  * ```
  *
- * argv[1]: the pool pages at POOL_BASE; argv[2]: the client's rounds.
+ * argv[1]: the pool pages at POOL_BASE; argv[2]: the client's rounds; argv[3]: forkdemo's forks.
  *
  * Related: `clients.ts`, `../servers/`, `../boot.ts` (who maps the pool and starts this).
  */
 import { type ProcessStart, Sig, type UserCode, WIFSIGNALED, WTERMSIG } from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
 import { CapOp, l4ErrorName, MapProt, ThreadOp, utcbOf } from "../abi.js";
-import { createTask, hex, l4, label, print, receive, reply, replyWait } from "../lib.js";
-import { CtlLabel, MM0_POOL_PAGES, POOL_BASE } from "../servers/protocol.js";
+import { call, createTask, hex, l4, label, print, receive, reply, replyWait, word } from "../lib.js";
+import { CtlLabel, MM0_POOL_PAGES, Mm0Label, POOL_BASE } from "../servers/protocol.js";
 
 const cap = l4.l4_capability_control;
 const tc = l4.l4_thread_control;
@@ -37,7 +39,12 @@ function describe(status: number): string {
   return `exited with status ${(status >> 8) & 0xff}`;
 }
 
-/** Create, run and wait for a task; returns its wait status (or the error). */
+/** Tell mm0 (on `pager`) that task `id`, which it paged, is dead and reaped: its pages may go. */
+function* deathNotice(utcb: number, pager: number, id: number): UserCode<void> {
+  yield* call(utcb, pager, Mm0Label.DEATH, [id]);
+}
+
+/** Create, run and wait for a task paged by `pager`, then tell mm0; its wait status (or the error). */
 function* runTask(
   utcb: number,
   name: string,
@@ -51,9 +58,11 @@ function* runTask(
     return task;
   }
   for (const [h, rights] of grants) yield* cap(CapOp.GRANT, h, task, rights);
+  const id = yield* tc(ThreadOp.ID, task, 0, 0, 0);
   yield* tc(ThreadOp.RUN, task, 0, 0, 0);
   const status = yield* tc(ThreadOp.WAIT, task, 0, 0, 0);
   yield* print(utcb, `root: ${name} ${describe(status)}`);
+  yield* deathNotice(utcb, pager, id);
   return status;
 }
 
@@ -62,6 +71,7 @@ export function* rootMain(start: ProcessStart): UserCode<number> {
   const utcb = utcbOf(0);
   const poolPages = Number(start.argv[1] ?? 0);
   const rounds = Number(start.argv[2] ?? 8);
+  const forks = Number(start.argv[3] ?? 3);
   yield* print(utcb, `root: sigma0 granted me ${poolPages} pages at ${hex(POOL_BASE)}`);
   const sigma0 = yield* cap(CapOp.CREATE_ENDPOINT, 0, 0, 0);
   const pager = yield* cap(CapOp.CREATE_ENDPOINT, 0, 0, 0);
@@ -72,7 +82,9 @@ export function* rootMain(start: ProcessStart): UserCode<number> {
   const mm0 = yield* createTask(utcb, "mm0", sigma0, MM0_POOL_PAGES);
   const mm0Id = yield* tc(ThreadOp.ID, mm0, 0, 0, 0);
   const mapped = yield* l4.l4_map(mm0Id, POOL_BASE, POOL_BASE, MM0_POOL_PAGES, MapProt.READ | MapProt.WRITE);
-  yield* cap(CapOp.GRANT, pager, mm0, Right.READ);
+  // READ to serve; WRITE to name the endpoint as the pager of the tasks it forks; DUPLICATE and
+  // TRANSFER to grant them WRITE on it.
+  yield* cap(CapOp.GRANT, pager, mm0, Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER);
   yield* cap(CapOp.CLOSE, sigma0, 0, 0);
   yield* print(
     utcb,
@@ -92,6 +104,7 @@ export function* rootMain(start: ProcessStart): UserCode<number> {
   // capdemo: a weak kv capability first; more on request over ctl, then revoked.
   const c2 = yield* cap(CapOp.DERIVE, kv, Right.WRITE | Right.DUPLICATE | Right.TRANSFER, 0);
   const capdemo = yield* createTask(utcb, "capdemo", pager, 0);
+  const capdemoId = yield* tc(ThreadOp.ID, capdemo, 0, 0, 0);
   yield* cap(CapOp.GRANT, ctl, capdemo, Right.WRITE);
   yield* cap(CapOp.GRANT, c2, capdemo, Right.DUPLICATE);
   yield* tc(ThreadOp.RUN, capdemo, 0, 0, 0);
@@ -110,13 +123,24 @@ export function* rootMain(start: ProcessStart): UserCode<number> {
   }
   const capStatus = yield* tc(ThreadOp.WAIT, capdemo, 0, 0, 0);
   yield* print(utcb, `root: capdemo ${describe(capStatus)}`);
+  yield* deathNotice(utcb, pager, capdemoId);
 
   yield* runTask(utcb, "wild", pager, 0, []);
+  yield* runTask(utcb, "forkdemo", pager, forks, [[pager, Right.WRITE]]);
 
-  for (const task of [kvTask, mm0]) {
-    yield* tc(ThreadOp.DESTROY, task, 0, 0, 0);
-    yield* tc(ThreadOp.WAIT, task, 0, 0, 0);
-  }
+  const kvId = yield* tc(ThreadOp.ID, kvTask, 0, 0, 0);
+  yield* tc(ThreadOp.DESTROY, kvTask, 0, 0, 0);
+  yield* tc(ThreadOp.WAIT, kvTask, 0, 0, 0);
+  yield* deathNotice(utcb, pager, kvId);
+  yield* call(utcb, pager, Mm0Label.STATS, []);
+  const w: number[] = [];
+  for (let i = 1; i <= 7; i++) w.push(yield* word(utcb, i));
+  yield* print(
+    utcb,
+    `root: mm0 reports ${w[0]} COW faults, ${w[1]} pages copied, ${w[2]} forks, ${w[3]} tasks reclaimed; pool ${w[4]}/${MM0_POOL_PAGES} free, ${w[5]} VM objects left, longest chain ${w[6]}`,
+  );
+  yield* tc(ThreadOp.DESTROY, mm0, 0, 0, 0);
+  yield* tc(ThreadOp.WAIT, mm0, 0, 0, 0);
   yield* print(utcb, "root: servers stopped; the root task exits");
   return 0;
 }

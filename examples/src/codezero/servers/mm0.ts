@@ -1,35 +1,81 @@
 /**
- * mm0, the root pager: Codezero's memory manager, reduced to its first job. The kernel turns a
- * task's page fault into a call on the task's pager endpoint; mm0 receives it, decides, maps a page
- * of its pool with `l4_map` and replies, and the kernel retries the faulting access.
+ * mm0, the root pager: Codezero's memory manager. The kernel turns a task's page fault into a call
+ * on the task's pager endpoint; mm0 receives it, decides, maps a page of its pool with `l4_map` and
+ * replies, and the kernel retries the faulting access. On the same endpoint it serves fork, exit
+ * and wait, and runs copy-on-write itself, with Mach-style shadow chains (`cow.ts`).
  *
  * ```
  *   task T                      kernel                          mm0 (pool: 32 shared pages)
- *   store [0x4000_0000] ─#PF─▶  no area: call T's pager ──────▶ receive: label 0xfa17,
- *   (blocked, reply-wait)        MR1..4 = va lo, hi, access, T    va in T's paged area, pool left?
- *                                                                 yes: l4_map(T, pool page n, va, 1, RW)
+ *   store [0x4000_0000] ─#PF─▶  call T's pager ───────────────▶ receive: label 0xfa17, MR1..5 =
+ *   (blocked, reply-wait)                                         va lo, hi, access, T, error code
+ *                                                                 cow.fault(T, page, W, P) → actions:
+ *                                                                   zero/copy pool pages (mm0's own
+ *                                                                   stores), l4_unmap, l4_map
  *   store retried ◀──────────── reply MR1 = 1 ◀───────────────── replyWait(ok = 1)
- *   (hits the zero page)                                          no:  replyWait(ok = 0)
- *                               reply MR1 = 0: SIGSEGV, T dies
+ *                               reply MR1 = 0: SIGSEGV, T dies   (outside the area, pool exhausted)
+ *
+ *   parent P: call FORK("kid") ────────────────────────────────▶ l4_thread_control(CREATE "kid",
+ *                                                                 pager = this endpoint), GRANT it
+ *                                                                 WRITE here; cow.fork(P, C): P's
+ *                                                                 pages read-only in P and C; RUN C
+ *   P resumes with C's id ◀──────────────────────────────────── reply [C]
+ *   C: call EXIT(status) ──────────────────────────────────────▶ cow.exit(C) (chains collapse),
+ *                                                                 DESTROY C, reap it, answer P's WAIT
  * ```
  *
  * Policy, all of it here and none in the kernel: each task mm0 pages may have the 16 pages at
- * PAGED_BASE, demand-zeroed (pool pages are fresh shared memory, zero until written); a fault
- * anywhere else is refused; so is one when the pool is exhausted (mm0 does not reclaim pages of
- * dead tasks: the limit of this model). Unknown requests get BAD_REQUEST.
+ * PAGED_BASE, demand-zeroed; a fault anywhere else is refused, and so is one when the pool is
+ * exhausted. A task's pages go back to the pool when it exits through mm0 or when the root task
+ * reports its death (DEATH, sent after it reaped a task mm0 paged). Unknown requests get
+ * BAD_REQUEST. STATS answers mm0's counters (the boot summary prints them).
  *
  * argv[1] is the number of pool pages at POOL_BASE; its first endpoint capability is the one it
- * serves (READ), granted by the root task before it runs.
+ * serves (READ to receive, WRITE to name it as the pager of the tasks it creates, DUPLICATE and
+ * TRANSFER to grant them WRITE on it), granted by the root task before it runs.
  *
- * Related: `../calls/map.ts` (the rule for which frames a pager may hand out), `protocol.ts`.
+ * Related: `cow.ts` (the bookkeeping), `../calls/map.ts` (the rule for which frames a pager may
+ * hand out), `protocol.ts` (the labels).
  */
-import { PAGE_FAULT_LABEL, type ProcessStart, type UserCode } from "@osbricks/kernel";
-import { MapProt, utcbOf } from "../abi.js";
-import { findEndpoint, hex, l4, label, print, receive, replyWait, word } from "../lib.js";
-import { BAD_REQUEST, PAGED_BASE, PAGED_PAGES, POOL_BASE } from "./protocol.js";
+import { mem, PAGE_FAULT_LABEL, PfErr, type ProcessStart, type UserCode } from "@osbricks/kernel";
+import { Right } from "@osbricks/objects";
+import { CapOp, l4ErrorName, MapProt, ThreadOp, UTCB_REPLY, UTCB_SENDER, utcbOf } from "../abi.js";
+import { createTask, findEndpoint, hex, l4, label, print, receive, reply, replyWait, word } from "../lib.js";
+import { CowPager, type PagerAction } from "./cow.js";
+import {
+  BAD_REQUEST,
+  Mm0Label,
+  NAME_WORDS,
+  PAGED_BASE,
+  PAGED_PAGES,
+  POOL_BASE,
+  unpackName,
+} from "./protocol.js";
 
 const PAGE = 4096;
 const ACCESS = ["read", "write", "exec"];
+const ZERO_PAGE = new Uint8Array(PAGE);
+
+/**
+ * Carry out `cow.ts`'s decisions: byte work through mm0's own pool mapping, mappings through the
+ * kernel. Returns 0, or the first l4_map/l4_unmap error.
+ */
+function* perform(actions: readonly PagerAction[]): UserCode<number> {
+  for (const a of actions) {
+    if (a.kind === "zero") yield* mem.write(POOL_BASE + a.frame * PAGE, ZERO_PAGE);
+    else if (a.kind === "copy") {
+      const bytes = yield* mem.read(POOL_BASE + a.src * PAGE, PAGE);
+      yield* mem.write(POOL_BASE + a.dst * PAGE, bytes);
+    } else if (a.kind === "unmap") {
+      const r = yield* l4.l4_unmap(a.task, PAGED_BASE + a.index * PAGE, 1);
+      if (r < 0) return r;
+    } else {
+      const prot = a.writable ? MapProt.READ | MapProt.WRITE : MapProt.READ;
+      const r = yield* l4.l4_map(a.task, POOL_BASE + a.frame * PAGE, PAGED_BASE + a.index * PAGE, 1, prot);
+      if (r < 0) return r;
+    }
+  }
+  return 0;
+}
 
 /** The pager's entry point. */
 export function* mm0Main(start: ProcessStart): UserCode<number> {
@@ -38,37 +84,145 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
   const ep = yield* findEndpoint(0);
   if (ep < 0) return 1;
   yield* print(utcb, `mm0: paging from a ${poolPages}-page pool at ${hex(POOL_BASE)}`);
-  let next = 0;
+  const cow = new CowPager(poolPages, PAGED_PAGES);
+  /** Tasks mm0 created by FORK: their task handle, their parent. */
+  const children = new Map<number, { readonly handle: number; readonly parent: number }>();
+  /** Exit statuses of forked children their parent has not waited for yet. */
+  const zombies = new Map<number, number>();
+  /** Parents waiting for a child: the child's id → the parent's reply capability. */
+  const waiting = new Map<number, number>();
+
+  /** A fault message: resolve it with cow.ts, or refuse. Returns MR1 of the reply. */
+  function* fault(): UserCode<number> {
+    const va = (yield* word(utcb, 2)) * 2 ** 32 + ((yield* word(utcb, 1)) >>> 0);
+    const access = ACCESS[yield* word(utcb, 3)] ?? "?";
+    const task = yield* word(utcb, 4);
+    const err = yield* word(utcb, 5);
+    const page = va - (va % PAGE);
+    const index = (page - PAGED_BASE) / PAGE;
+    const ans = cow.fault(task, index, (err & PfErr.W) !== 0, (err & PfErr.P) !== 0);
+    if (!ans.ok) {
+      const why =
+        ans.why === "exhausted"
+          ? ": pool exhausted, refused"
+          : ` (${access}) outside its paged area: refused`;
+      yield* print(utcb, `mm0: task ${task} faulted at ${hex(va)}${why}`);
+      return 0;
+    }
+    const m = yield* perform(ans.actions);
+    if (m !== 0) {
+      yield* print(utcb, `mm0: mapping for task ${task} at ${hex(page)} failed (${l4ErrorName(m)})`);
+      return 0;
+    }
+    const at = cow.mappedAt(task, index)!;
+    if ((err & PfErr.P) !== 0) {
+      const copy = ans.actions.find((a) => a.kind === "copy");
+      yield* print(
+        utcb,
+        copy === undefined
+          ? `mm0: task ${task} wrote ${hex(page)}, no longer shared: pool page ${at.frame} now writable`
+          : `mm0: task ${task} wrote shared ${hex(page)}: copied pool page ${copy.src} to ${copy.dst}, mapped writable`,
+      );
+    } else
+      yield* print(
+        utcb,
+        `mm0: task ${task} faulted at ${hex(va)} (${access}): mapped pool page ${at.frame}${at.writable ? "" : " read-only (shared)"}`,
+      );
+    return 1;
+  }
+
+  /** FORK from `parent`: create the child, share every page copy-on-write, run it. */
+  function* fork(parent: number): UserCode<number> {
+    const words: number[] = [];
+    for (let i = 1; i <= NAME_WORDS; i++) words.push(yield* word(utcb, i));
+    const arg = yield* word(utcb, NAME_WORDS + 1);
+    const name = unpackName(words);
+    const h = yield* createTask(utcb, name, ep, arg);
+    if (h < 0) return h;
+    yield* l4.l4_capability_control(CapOp.GRANT, ep, h, Right.WRITE);
+    const child = yield* l4.l4_thread_control(ThreadOp.ID, h, 0, 0, 0);
+    children.set(child, { handle: h, parent });
+    const actions = cow.fork(parent, child);
+    const m = yield* perform(actions);
+    const shared = actions.filter((a) => a.kind === "map" && a.task === child).length;
+    yield* print(
+      utcb,
+      `mm0: fork: task ${parent} -> task ${child} (${name}): ${shared} pages shared read-only, chain ${cow.chainLength(child)} objects`,
+    );
+    if (m !== 0) return m;
+    yield* l4.l4_thread_control(ThreadOp.RUN, h, 0, 0, 0);
+    return child;
+  }
+
+  /** A forked child is gone with `status`: reclaim, reap, answer a waiting parent. */
+  function* exited(child: number, status: number): UserCode<void> {
+    const c = children.get(child);
+    if (c === undefined) return;
+    children.delete(child);
+    const free = cow.frames.freeFrames();
+    cow.exit(child);
+    yield* print(
+      utcb,
+      `mm0: task ${child} exited (${status}): ${cow.frames.freeFrames() - free} pool pages back, task ${c.parent}'s chain now ${cow.chainLength(c.parent)} object(s)`,
+    );
+    yield* l4.l4_thread_control(ThreadOp.DESTROY, c.handle, 0, 0, 0);
+    yield* l4.l4_thread_control(ThreadOp.WAIT, c.handle, 0, 0, 0);
+    const cap = waiting.get(child);
+    if (cap === undefined) {
+      zombies.set(child, status);
+      return;
+    }
+    waiting.delete(child);
+    yield* mem.store32(utcb + UTCB_REPLY, cap);
+    yield* reply(utcb, 0, [status]);
+  }
+
   let r = yield* receive(utcb, ep);
   for (;;) {
     if (r < 0) {
       r = yield* receive(utcb, ep);
       continue;
     }
-    if ((yield* label(utcb)) !== PAGE_FAULT_LABEL) {
-      r = yield* replyWait(utcb, ep, BAD_REQUEST, []);
-      continue;
-    }
-    const va = (yield* word(utcb, 2)) * 2 ** 32 + ((yield* word(utcb, 1)) >>> 0);
-    const access = ACCESS[yield* word(utcb, 3)] ?? "?";
-    const task = yield* word(utcb, 4);
-    const page = va - (va % PAGE);
-    let ok = 0;
-    if (page < PAGED_BASE || page >= PAGED_BASE + PAGED_PAGES * PAGE) {
-      yield* print(
-        utcb,
-        `mm0: task ${task} faulted at ${hex(va)} (${access}) outside its paged area: refused`,
-      );
-    } else if (next >= poolPages) {
-      yield* print(utcb, `mm0: task ${task} faulted at ${hex(va)}: pool exhausted, refused`);
+    const op = yield* label(utcb);
+    const sender = (yield* mem.load32(utcb + UTCB_SENDER)) | 0;
+    if (op === PAGE_FAULT_LABEL) {
+      r = yield* replyWait(utcb, ep, PAGE_FAULT_LABEL, [yield* fault()]);
+    } else if (op === Mm0Label.FORK) {
+      const child = yield* fork(sender);
+      r = yield* replyWait(utcb, ep, 0, [child]);
+    } else if (op === Mm0Label.EXIT && children.has(sender)) {
+      const status = yield* word(utcb, 1);
+      yield* exited(sender, status);
+      r = yield* receive(utcb, ep); // no reply: the caller is destroyed
+    } else if (op === Mm0Label.WAIT) {
+      const child = yield* word(utcb, 1);
+      const z = zombies.get(child);
+      if (z !== undefined) {
+        zombies.delete(child);
+        r = yield* replyWait(utcb, ep, 0, [z]);
+      } else if (children.get(child)?.parent === sender && !waiting.has(child)) {
+        waiting.set(child, (yield* mem.load32(utcb + UTCB_REPLY)) | 0);
+        r = yield* receive(utcb, ep); // answered when the child exits
+      } else r = yield* replyWait(utcb, ep, BAD_REQUEST, []);
+    } else if (op === Mm0Label.DEATH && !cow.has(sender) && !children.has(sender)) {
+      // Only a task mm0 does not page may report deaths (the root task, which reaps them).
+      const task = yield* word(utcb, 1);
+      r = yield* replyWait(utcb, ep, 0, [cow.exit(task) ? 1 : 0]);
+    } else if (op === Mm0Label.STATS) {
+      const c = cow.counters;
+      const st = cow.stats();
+      r = yield* replyWait(utcb, ep, 0, [
+        c.cowFaults,
+        c.pagesCopied,
+        c.forks,
+        c.reclaimed,
+        cow.frames.freeFrames(),
+        st.objects,
+        st.maxChain,
+        cow.chainLength(sender),
+      ]);
     } else {
-      const m = yield* l4.l4_map(task, POOL_BASE + next * PAGE, page, 1, MapProt.READ | MapProt.WRITE);
-      if (m === 0) {
-        yield* print(utcb, `mm0: task ${task} faulted at ${hex(va)} (${access}): mapped pool page ${next}`);
-        next++;
-        ok = 1;
-      } else yield* print(utcb, `mm0: l4_map for task ${task} at ${hex(page)} failed (${m})`);
+      r = yield* replyWait(utcb, ep, BAD_REQUEST, []);
     }
-    r = yield* replyWait(utcb, ep, PAGE_FAULT_LABEL, [ok]);
   }
 }
