@@ -5,8 +5,9 @@ import { mem, PAGE_FAULT_LABEL, PfErr, type UserCode } from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
 import { describe, expect, it } from "vitest";
 import { CapOp, MapProt, NIL, ThreadOp, utcbOf } from "../src/codezero/abi.js";
-import { findEndpoint, l4, label, receive, replyWait, word } from "../src/codezero/lib.js";
-import { PAGED_BASE, POOL_BASE } from "../src/codezero/servers/protocol.js";
+import { call, findEndpoint, l4, label, receive, replyWait, word } from "../src/codezero/lib.js";
+import { mm0Fork, mm0Wait } from "../src/codezero/programs/fork.js";
+import { Mm0Label, PAGED_BASE, POOL_BASE } from "../src/codezero/servers/protocol.js";
 import { type Bench, bench } from "./codezero-harness.js";
 
 const U = utcbOf(0);
@@ -117,5 +118,47 @@ describe("protection faults reach the pager (MR5 = the x86 #PF error code)", () 
     b.call("l4_thread_control", [ThreadOp.RUN, h, 0, 0, 0]);
     b.k.run({ maxSteps: 5_000 });
     expect(b.state.counters.faultsForwarded).toBe(0);
+  });
+});
+
+describe("fork through mm0 with a small pool", () => {
+  it("a child's copy refused for want of pool: the child dies, the parent's WAIT says SIGSEGV, nothing leaks", () => {
+    const log: string[] = [];
+    function* hog(): UserCode<number> {
+      const ep = yield* findEndpoint(0);
+      for (let i = 0; i < 3; i++) yield* mem.store32(PAGED_BASE + i * 4096, 10 + i);
+      const kid = yield* mm0Fork(U, ep, "hogkid", 0);
+      const status = yield* mm0Wait(U, ep, kid);
+      let sum = 0;
+      for (let i = 0; i < 3; i++) sum += (yield* mem.load32(PAGED_BASE + i * 4096)) | 0;
+      yield* call(U, ep, Mm0Label.STATS, []);
+      log.push(`status ${status} sum ${sum} free ${yield* word(U, 5)} objects ${yield* word(U, 6)}`);
+      return 0;
+    }
+    function* hogkid(): UserCode<number> {
+      for (let i = 0; i < 3; i++) {
+        yield* mem.store32(PAGED_BASE + i * 4096, 99);
+        log.push(`kid wrote page ${i}`);
+      }
+      return 0;
+    }
+    const b = bench({ hog, hogkid });
+    const sigma0 = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+    const ep = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+    const [p1, n1] = b.str("mm0");
+    const mh = b.call("l4_thread_control", [ThreadOp.CREATE, p1, n1, sigma0, 4]);
+    const mm0 = b.call("l4_thread_control", [ThreadOp.ID, mh, 0, 0, 0]);
+    expect(b.call("l4_map", [mm0, POOL_BASE, POOL_BASE, 4, MapProt.READ | MapProt.WRITE])).toBe(0);
+    const all = Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER;
+    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, mh, all])).toBeGreaterThan(0);
+    const [p2, n2] = b.str("hog");
+    const hh = b.call("l4_thread_control", [ThreadOp.CREATE, p2, n2, ep, 0]);
+    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, hh, Right.WRITE])).toBeGreaterThan(0);
+    b.call("l4_thread_control", [ThreadOp.RUN, mh, 0, 0, 0]);
+    b.call("l4_thread_control", [ThreadOp.RUN, hh, 0, 0, 0]);
+    b.k.run({ maxSteps: 200_000 });
+    // 3 pages for the parent, 1 left: the child's first copy fits, its second is refused.
+    expect(log).toEqual(["kid wrote page 0", "status 11 sum 33 free 1 objects 1"]);
+    expect(b.lines).toContain("[2] mm0: task 4 faulted at 0x40001000: pool exhausted, refused");
   });
 });

@@ -54,6 +54,8 @@ import {
 const PAGE = 4096;
 const ACCESS = ["read", "write", "exec"];
 const ZERO_PAGE = new Uint8Array(PAGE);
+/** The wait status of a task killed by SIGSEGV (POSIX's encoding: the signal in the low 7 bits). */
+const SIGSEGV_STATUS = 11;
 
 /**
  * Carry out `cow.ts`'s decisions: byte work through mm0's own pool mapping, mappings through the
@@ -186,7 +188,14 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
     const op = yield* label(utcb);
     const sender = (yield* mem.load32(utcb + UTCB_SENDER)) | 0;
     if (op === PAGE_FAULT_LABEL) {
-      r = yield* replyWait(utcb, ep, PAGE_FAULT_LABEL, [yield* fault()]);
+      const task = yield* word(utcb, 4); // a fault message's sender is the kernel: MR4 names the task
+      const ok = yield* fault();
+      if (ok === 0 && children.has(task)) {
+        // A task mm0 forked is refused: it dies of SIGSEGV, and mm0, its creator, reaps it at once
+        // so that its pages come back and its parent's WAIT is answered (wait status 11: SIGSEGV).
+        yield* exited(task, SIGSEGV_STATUS);
+        r = yield* receive(utcb, ep);
+      } else r = yield* replyWait(utcb, ep, PAGE_FAULT_LABEL, [ok]);
     } else if (op === Mm0Label.FORK) {
       const child = yield* fork(sender);
       r = yield* replyWait(utcb, ep, 0, [child]);
