@@ -90,8 +90,10 @@ class Read implements Cmd {
   check = (m: Readonly<Model>) => m.tasks.size > 0;
   run(m: Model, r: Real): void {
     const task = pick([...m.tasks.keys()], this.t);
-    if (!r.ptes.get(task)!.has(this.index) && !fault(m, r, task, this.index, false, false))
-      return check(m, r);
+    if (!r.ptes.get(task)!.has(this.index) && !fault(m, r, task, this.index, false, false)) {
+      check(m, r);
+      return;
+    }
     const pte = r.ptes.get(task)!.get(this.index)!;
     expect(r.pool[pte.frame * WORDS + slot(this.index)]).toBe(m.tasks.get(task)!.get(this.index) ?? 0);
     check(m, r);

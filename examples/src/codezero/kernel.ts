@@ -7,11 +7,12 @@
  *   ─────────────────────  ────────────────────────────────────────────  ──────────────────────────────
  *   physical frames        Linux-style buddy over the e820 map           new BitmapAllocator(...)
  *   page faults            forwarded as IPC to the task's user-level     a pager of your own (servers/)
- *                          pager (mm0); the kernel resolves only faults
- *                          inside areas that already exist
- *   copy-on-write          none in the kernel's policy: no fork call;    a pager that shares pages
- *                          a pager decides what a page is ("shadow"      read-only and copies on a
- *                          chains stay the VM's mechanism underneath)    write fault
+ *                          pager (mm0), protection faults included
+ *                          (MR5 = the x86 error code); the kernel
+ *                          resolves only faults inside areas it made
+ *   copy-on-write          in mm0, not in the kernel: fork is an IPC     another bookkeeping in
+ *                          request to mm0, which keeps Mach shadow       servers/cow.ts (eager copy,
+ *                          chains of its pool pages (servers/cow.ts)     per-page reference counts)
  *   scheduling             round robin, 10-tick quantum (Codezero's      --policy cfs | mlfq | stride | …
  *                          scheduler is a round robin too)
  *   system calls           8 L4-style calls (abi.ts): ipc, thread        a personality of your own
@@ -21,7 +22,8 @@
  *                          one-shot reply capabilities, timeouts
  *   authority              handle tables with rights + the derivation    (the kernel core's per-task
  *                          tree (grant, derive, revoke)                  SlotHandleTable)
- *   servers                mm0 (root pager), kv (key-value, as fs0)      programs in servers/
+ *   servers                mm0 (root pager: faults, fork, exit, wait),   programs in servers/
+ *                          kv (key-value, as fs0)
  *   first task             root: creates the servers and the demos       programs/root.ts
  * ```
  *
@@ -84,7 +86,7 @@ export function codezeroKernel(parts: CodezeroParts): Kernel {
     cpus: machine.cpus,
     memoryMap: machine.memoryMap, //                                the firmware's e820 map
     allocator: ({ frames }) => new BuddyAllocator({ frames }), //  Linux's buddy; or a BitmapAllocator
-    cow: "shadow", //                                               the VM's mechanism; no call forks
+    cow: "shadow", //                                               the VM's own; no kernel call forks (mm0 does)
     policy: (cpu) => POLICIES[machine.policy]!(cpu, machine.seed), // round robin; or --policy
     personality: codezeroPersonality({ kdebug: parts.kdebug }, parts.onState), // the L4 calls
     tick: TICK,
