@@ -160,7 +160,10 @@ function modelReceive(m: Model, typed: number): void {
     return;
   }
   // IXON: ^Q and ^S are flow control, first of all; IXANY: any other byte restarts output.
-  if (ixon && typed === START) return start(m);
+  if (ixon && typed === START) {
+    start(m);
+    return;
+  }
   if (ixon && typed === STOP) {
     m.stopped = true;
     return;

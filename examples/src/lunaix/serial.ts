@@ -252,7 +252,13 @@ export class SerialConsole implements CharDevice, TerminalDriver {
     const bytes = new TextEncoder().encode(text);
     for (let i = 0; i < bytes.length; i += FIFO_BYTES) {
       this.uart.receive(bytes.subarray(i, i + FIFO_BYTES));
-      this.rxInterrupt();
+      // The handler runs in interrupt context, so the readers it wakes end an "interrupted"
+      // sleep (Kernel.fromInterrupt; O(1) credits their whole first run-queue wait, Linux
+      // 2.6.17's activate_task under in_interrupt()). Linux 2.6.17–2.6.22 wakes them there when
+      // the tty is low_latency (tty_flip_buffer_push calls flush_to_ldisc at once); otherwise
+      // keventd does, in process context. Our handler always runs the line discipline itself.
+      if (this.kernel === null) this.rxInterrupt();
+      else this.kernel.fromInterrupt(() => this.rxInterrupt());
     }
   }
 

@@ -17,7 +17,6 @@ import {
   WTERMSIG,
 } from "../src/index.js";
 
-const PAGE = 4096;
 const HOLE = 0x5000_0000;
 
 function run(main: () => UserCode<number>) {

@@ -39,7 +39,7 @@ import {
 } from "@osbricks/hw-x86";
 import { Futex, IpcStatus, IpcThreads, type Waker } from "@osbricks/ipc";
 import { ObjectSpace, type ObjectType } from "@osbricks/objects";
-import { RoundRobinPolicy, Scheduler, Xorshift32 } from "@osbricks/sched";
+import { RoundRobinPolicy, Scheduler, type SleepType, Xorshift32 } from "@osbricks/sched";
 import {
   type AddressSpace,
   FirstFitRanges,
@@ -168,6 +168,12 @@ export class Kernel implements Waker {
   /** The trap being executed (handlers that block use it as the restart point). */
   currentTrap: Trap | null = null;
   private readonly ipcFree: number[] = [];
+  /**
+   * How deep the kernel is in interrupt context (Linux's `in_interrupt()`): the timer tick's
+   * expiries and a device's interrupt handler ({@link Kernel.fromInterrupt}). A wake made while it
+   * is above 0 ends an "interrupted" sleep ({@link Kernel.wakeThread}).
+   */
+  private irqDepth = 0;
 
   /** @throws KernelArgumentError for out-of-range options. */
   constructor(options: KernelOptions) {
@@ -428,10 +434,22 @@ export class Kernel implements Waker {
     // Each queue is visited only when a deadline is due: most ticks have none, and both calls
     // build an array of what expired. (ipc's clock may lag then; a timed futex wait moves it to
     // now before it arms its deadline.)
+    // Both run in interrupt context, as Linux's timers do (run_timer_softirq): a futex timeout's
+    // wake (ipc calls back Kernel.wake) and an expired sleep end an "interrupted" sleep, which
+    // O(1) credits with its whole first run-queue wait (2.6.17's activate_task: SLEEP_INTERRUPTED
+    // when in_interrupt()). Every wait on a timer is interruptible (blockUntil refuses another
+    // kind; a sleep is), so none of them is Linux's TASK_UNINTERRUPTIBLE "noninteractive" case.
     const now = this.nowCycles;
-    if (now > this.ipc.now && this.ipc.nextDeadline() <= now) this.ipc.advanceTo(now);
+    if (now > this.ipc.now && this.ipc.nextDeadline() <= now) {
+      this.irqDepth++;
+      try {
+        this.ipc.advanceTo(now);
+      } finally {
+        this.irqDepth--;
+      }
+    }
     if (this.sched.timers.nextDeadline() <= now) {
-      for (const tid of this.sched.runTimers()) {
+      for (const tid of this.sched.runTimers("interrupted")) {
         const t = this.threads.get(tid)!;
         const w = t.wait;
         t.wait = null;
@@ -658,12 +676,19 @@ export class Kernel implements Waker {
   /**
    * Park the running thread `t` as {@link Kernel.block} does, until it is woken or the clock
    * reaches `deadline` (cycles), whichever comes first: at the deadline `wait.timedOut` runs (it
-   * takes the wait off its list) and the call runs again. A wake first disarms the timer.
-   * @throws KernelStateError when `t` is not running.
+   * takes the wait off its list) and the call runs again. A wake first disarms the timer. The
+   * tick wakes every timer's thread as one interrupted sleep (`runTimers("interrupted")`), so the
+   * wait must be interruptible: Linux's uninterruptible waits with a timeout
+   * (`schedule_timeout_uninterruptible`) would be "noninteractive", which one expiry cannot tell.
+   * @throws KernelStateError when `t` is not running, or `wait` is not interruptible.
    */
   blockUntil(t: Thread, wait: WaitRecord & { readonly timedOut: () => void }, deadline: number): number {
     if (t.runState !== "running")
       throw new KernelStateError(`blockUntil(tid=${t.tid}): thread is ${t.runState}, not running`);
+    if (!wait.interruptible)
+      throw new KernelStateError(
+        `blockUntil(tid=${t.tid}): a timed wait on ${wait.on} must be interruptible`,
+      );
     const c = this.cpus[t.cpu]!;
     const id = t.schedId;
     const timers = this.sched.timers;
@@ -679,6 +704,13 @@ export class Kernel implements Waker {
   /**
    * Make a blocked thread ready. With `result` the blocked call returns it; without, the call
    * restarts (its trap runs again). No effect on a thread that is not blocked.
+   *
+   * The wake names the kind of sleep it ends ({@link SleepType}; only O(1) tells them apart), as
+   * Linux 2.6.17–2.6.22's `activate_task` sets `sleep_type`: an uninterruptible wait (the pager
+   * wait: TASK_UNINTERRUPTIBLE, marked SLEEP_NONINTERACTIVE by `try_to_wake_up`) is
+   * "noninteractive" whoever wakes it; otherwise a wake in interrupt context (the tick, a device's
+   * handler: {@link Kernel.fromInterrupt}) is "interrupted", and a wake from a system call keeps
+   * the default ("interactive", SLEEP_INTERACTIVE).
    */
   wakeThread(t: Thread, result?: number): void {
     if (t.runState !== "blocked") return;
@@ -689,8 +721,32 @@ export class Kernel implements Waker {
       t.resume = result;
       t.regs.rax = result;
     }
-    this.sched.wake(t.schedId);
+    const sleep: SleepType | undefined = !w.interruptible
+      ? "noninteractive"
+      : this.irqDepth > 0
+        ? "interrupted"
+        : undefined;
+    this.sched.wake(t.schedId, sleep);
     if (t.process.stopped) this.sched.suspend(t.schedId); // woken into a stopped process: stays put
+  }
+
+  /**
+   * Run `handler` in interrupt context, as a device's interrupt handler runs on a real machine:
+   * the threads it wakes end an "interrupted" sleep ({@link Kernel.wakeThread}; Linux's
+   * `in_interrupt()` in `activate_task`). A device model calls it from its receive interrupt (the
+   * serial console's, when the host types). Nests; returns what `handler` returns.
+   * @example
+   * ```ts
+   * kernel.fromInterrupt(() => console.rxInterrupt()); // readers woken here: SLEEP_INTERRUPTED
+   * ```
+   */
+  fromInterrupt<R>(handler: () => R): R {
+    this.irqDepth++;
+    try {
+      return handler();
+    } finally {
+      this.irqDepth--;
+    }
   }
 
   /** Job control: take a ready or running thread off the CPUs until {@link Kernel.resumeThread}. */
