@@ -144,6 +144,7 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
     yield* l4.l4_capability_control(CapOp.GRANT, ep, h, Right.WRITE);
     const child = yield* l4.l4_thread_control(ThreadOp.ID, h, 0, 0, 0);
     children.set(child, { handle: h, parent });
+    if (cow.has(child)) cow.exit(child); // a stale record: a task by that id died unreported
     const actions = cow.fork(parent, child);
     const m = yield* perform(actions);
     const shared = actions.filter((a) => a.kind === "map" && a.task === child).length;
