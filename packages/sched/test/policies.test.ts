@@ -625,8 +625,8 @@ describe("CFS", () => {
     expect(p.period(10)).toBe(30);
   });
 
-  it("yield passes over the yielder once if another thread is ready (skip buddy)", () => {
-    const p = new CfsPolicy({ startDebit: false });
+  it("yield makes the yielder the skip buddy until it is picked: passed over while the runner-up is within wakeup_gran of it (Linux v4.19 clear_buddies clears skip only when the yielder is picked or dequeued)", () => {
+    const p = new CfsPolicy({ startDebit: false }); // wakeup_gran 4 at nice 0
     for (const t of [0, 1]) {
       p.admit(threadId(t));
       p.enqueue(threadId(t), "new"); // both at vruntime 0: thread 0 wins the tie
@@ -636,7 +636,15 @@ describe("CFS", () => {
     expect(p.vruntimeOf(threadId(0))).toBe(p.vruntimeOf(threadId(1)));
     expect(p.pickNext()).toBe(1); // 0 is leftmost but yielded
     p.enqueue(threadId(1), "preempted");
-    expect(p.pickNext()).toBe(0); // the skip lasts one pick
+    expect(p.pickNext()).toBe(1); // still skipped: 1 at 0 ≤ 0 + 4
+    p.tick(threadId(1), 4);
+    p.enqueue(threadId(1), "preempted");
+    expect(p.pickNext()).toBe(1); // 1 at 4 ≤ 0 + 4: not too unfair yet
+    p.tick(threadId(1), 1);
+    p.enqueue(threadId(1), "preempted");
+    expect(p.buddyHints.skip).toBe(0);
+    expect(p.pickNext()).toBe(0); // 1 at 5 > 4: the yielder runs, and the skip is cleared
+    expect(p.buddyHints.skip).toBe(-1);
     p.checkInvariants();
   });
 

@@ -31,17 +31,38 @@
  * blocks, a ready one is dequeued), as Linux's `dequeue_entity` does, so a thread placed right
  * after measures against the runnable threads that remain. It only moves forward.
  *
- * A thread that yields keeps its vruntime and becomes the "skip buddy" (`yield_task_fair`): the
- * next pick passes over it for the runner-up when that is not too unfair, i.e. when the
- * runner-up's vruntime is at most wakeupGranularity (in the yielder's virtual time) beyond the
- * yielder's (`pick_next_entity`: `wakeup_preempt_entity(second, left) < 1`). A nice change keeps
- * the thread's vruntime and place (`reweight_entity`); only its weight, and so its future rate,
- * changes.
+ * **Buddies** (Linux v4.19's `kernel/sched/fair.c`, the same from 2.6.39 to 6.5, before EEVDF;
+ * option `buddies`, default on). Three hints bend the pick away from the leftmost thread, each
+ * only while the thread it names is *within the wakeup granularity of the leftmost*: its vruntime
+ * at most wakeupGranularity (in the leftmost's virtual time, `wakeup_gran(left)`) beyond the
+ * leftmost's (`wakeup_preempt_entity(buddy, left) < 1`).
  *
- * Not modelled: the next and last buddies. On a wakeup preemption Linux's `check_preempt_wakeup`
- * makes the woken thread the next buddy (`pick_next_entity` takes it over the leftmost while it
- * is within the wakeup granularity) and, with ≥ sched_nr_latency runnable, the preempted one the
- * last buddy (LAST_BUDDY); ours picks the leftmost.
+ * ```
+ *   pick_next_entity:  se = leftmost
+ *                      skip == se and the runner-up within gran  → se = runner-up
+ *                      last within gran                          → se = last   (overrides)
+ *                      next within gran                          → se = next   (overrides)
+ *                      clear the buddies that name se
+ * ```
+ *
+ * - *skip*: a thread that yields (`yield_task_fair`) keeps its vruntime and is passed over for
+ *   the runner-up, picks after picks, until it is itself picked (the runner-up drifted beyond the
+ *   granularity) or leaves the run queue.
+ * - *next*: a woken (or new, or migrated) thread that preempts the current one
+ *   (`check_preempt_wakeup`: current.vruntime − woken.vruntime > wakeup_gran(woken)) — "someone
+ *   really wants this to run". With `nextBuddy` (Linux's NEXT_BUDDY feature, off by default) any
+ *   woken or migrated thread is marked when nr_running ≥ sched_nr_latency, even if it does not preempt.
+ * - *last*: the current thread that such a wakeup preempts, when nr_running ≥ sched_nr_latency
+ *   (= ⌈targetLatency / minGranularity⌉, 8 by default) and `lastBuddy` (LAST_BUDDY, on by
+ *   default): "try to return the CPU to a preempted task" once the wakee has run.
+ *
+ * A wakeup that finds a reschedule already pending (the tick asked for one, or an earlier wake
+ * preempted) marks nothing, as `check_preempt_wakeup` returns at `test_tsk_need_resched`. A buddy
+ * is cleared when it is picked, leaves the run queue (`dequeue_entity`), yields (next, last) or
+ * runs out its slice at a tick (`check_preempt_tick`: "ensure it doesn't get re-elected due to
+ * buddy favours"). So a pick never takes a thread more than one wakeup granularity beyond the
+ * leftmost (tested as a property). A nice change keeps the thread's vruntime and place
+ * (`reweight_entity`); only its weight, and so its future rate, changes.
  *
  * The ready set is a red-black tree with a cached leftmost node (Linux's `rb_root_cached`), or,
  * with `queue: "heap"`, a binary heap: same picks, different costs (see bench/).
@@ -83,6 +104,16 @@ export interface CfsOptions {
   readonly queue?: "rbtree" | "heap";
   /** Place new threads one virtual slice after min_vruntime (Linux START_DEBIT). Default true. */
   readonly startDebit?: boolean;
+  /**
+   * Model the next and last buddies of wakeup preemption (see the file banner). Default true, as
+   * Linux 2.6.39–6.5; false keeps only the skip buddy of a yield, and every other pick takes the
+   * leftmost thread.
+   */
+  readonly buddies?: boolean;
+  /** Linux's LAST_BUDDY feature (only with `buddies`). Default true, as in Linux. */
+  readonly lastBuddy?: boolean;
+  /** Linux's NEXT_BUDDY feature (only with `buddies`). Default false, as in Linux. */
+  readonly nextBuddy?: boolean;
 }
 
 /** What CFS keeps per thread: vruntime, weight, and runtime since the last pick. */
@@ -120,13 +151,24 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
   readonly minGranularity: number;
   /** Wakeup granularity in cycles. */
   readonly wakeupGranularity: number;
-  private readonly startDebit: boolean;
   private readonly tree: VruntimeTree | null;
   private readonly heap: VruntimeHeap | null;
+  /** sched_nr_latency: ⌈targetLatency / minGranularity⌉, the nr_running from which buddies scale. */
+  readonly nrLatency: number;
+  private readonly startDebit: boolean;
+  private readonly buddies: boolean;
+  private readonly lastBuddy: boolean;
+  private readonly nextBuddy: boolean;
   private minV = 0;
   private readyWeight = 0;
-  /** Thread that yielded and should not be picked next if another is ready (Linux's skip buddy). */
+  /** The thread that yielded, passed over while another is close enough (Linux's skip buddy), or −1. */
   private skip = -1;
+  /** The woken thread that preempted the current one (Linux's next buddy), or −1. */
+  private next = -1;
+  /** The current thread that a wakeup preempted (Linux's last buddy), or −1. */
+  private last = -1;
+  /** A reschedule is pending for the current thread (Linux's TIF_NEED_RESCHED): set by a preempting tick or wakeup, cleared at the pick. */
+  private resched = false;
 
   constructor(options: CfsOptions = {}) {
     super();
@@ -134,6 +176,10 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     this.minGranularity = positive("CfsPolicy", "minGranularity", options.minGranularity ?? 3);
     this.wakeupGranularity = positive("CfsPolicy", "wakeupGranularity", options.wakeupGranularity ?? 4);
     this.startDebit = options.startDebit ?? true;
+    this.buddies = options.buddies ?? true;
+    this.lastBuddy = this.buddies && (options.lastBuddy ?? true);
+    this.nextBuddy = this.buddies && (options.nextBuddy ?? false);
+    this.nrLatency = Math.ceil(this.targetLatency / this.minGranularity);
     const heap = options.queue === "heap";
     this.tree = heap ? null : new VruntimeTree();
     this.heap = heap ? new VruntimeHeap() : null;
@@ -188,6 +234,23 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     };
   }
   protected insertReady(e: CfsEntry, reason: ReadyReason): void {
+    // A preempted thread goes back as it is (the pick loop's path, kept to the insert alone).
+    if (reason !== "preempted") this.arrive(e, reason);
+    if (this.tree !== null) this.tree.insert(e.tid, e.vruntime);
+    else this.heap!.push(e.tid, e.vruntime);
+    this.readyWeight += e.weight;
+  }
+  /**
+   * `e` arrives other than by preemption: a yield makes it the skip buddy (`yield_task_fair`:
+   * clear_buddies(curr), then set_skip_buddy); a new, woken or migrated thread is placed
+   * (`place_entity`) and checked against the running one (`check_preempt_wakeup`).
+   */
+  private arrive(e: CfsEntry, reason: ReadyReason): void {
+    if (reason === "yielded") {
+      this.clearBuddies(e.tid);
+      this.skip = e.tid;
+      return;
+    }
     if (reason === "new") {
       const debit = this.startDebit ? (this.sliceFor(e.weight, 1) * NICE_0_WEIGHT) / e.weight : 0;
       e.vruntime = Math.max(e.vruntime, this.minV + debit);
@@ -197,49 +260,88 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     } else if (reason === "migrated") {
       if (!e.carried) e.vruntime = this.minV;
       e.carried = false;
-    } else if (reason === "yielded") {
-      this.skip = e.tid; // yield_task_fair: the next pick passes over it if anyone else is ready
     }
-    if (this.tree !== null) this.tree.insert(e.tid, e.vruntime);
-    else this.heap!.push(e.tid, e.vruntime);
-    this.readyWeight += e.weight;
+    if (this.buddies && this.cur !== null) this.checkPreemptWakeup(e, reason);
+  }
+  /**
+   * Linux's `check_preempt_wakeup` for the buddies, `e` just queued while `cur` runs: with
+   * NEXT_BUDDY and nr_running ≥ sched_nr_latency a woken (not forked) thread is the next buddy
+   * anyway; if no reschedule is pending and `e` preempts (current.vruntime − e.vruntime >
+   * wakeup_gran(e), as {@link CfsPolicy.shouldPreempt}), `e` is the next buddy and, with
+   * LAST_BUDDY and nr_running ≥ sched_nr_latency, the current thread the last one.
+   */
+  private checkPreemptWakeup(e: CfsEntry, reason: ReadyReason): void {
+    const cur = this.cur!;
+    const scale = this.readyCount + 2 >= this.nrLatency; // the ready set, e, and the current thread
+    let marked = false;
+    if (this.nextBuddy && scale && reason !== "new") {
+      this.next = e.tid;
+      marked = true;
+    }
+    if (this.resched) return;
+    if (cur.vruntime - e.vruntime > (this.wakeupGranularity * NICE_0_WEIGHT) / e.weight) {
+      if (!marked) this.next = e.tid;
+      this.resched = true;
+      if (this.lastBuddy && scale) this.last = cur.tid;
+    }
+  }
+  /** clear_buddies: forget every buddy hint naming `tid`. */
+  private clearBuddies(tid: number): void {
+    if (this.skip === tid) this.skip = -1;
+    if (this.next === tid) this.next = -1;
+    if (this.last === tid) this.last = -1;
   }
   protected removeReady(e: CfsEntry): void {
-    if (this.skip === e.tid) this.skip = -1;
+    this.clearBuddies(e.tid); // dequeue_entity
     if (this.tree !== null) this.tree.remove(e.tid);
     else this.heap!.remove(e.tid);
     this.readyWeight -= e.weight;
   }
   protected takeBest(): CfsEntry | null {
-    let t = this.popFirst();
-    if (t === this.skip && this.readyCount > 1) t = this.passOverYielder(t);
-    this.skip = -1;
+    // With no buddy named the pick is the leftmost (the hot path stays one pop). Ids are ≥ 0 and
+    // "none" is −1 (all bits set), so the AND of the three is negative exactly when none is named.
+    const t = (this.skip & this.next & this.last) < 0 ? this.popFirst() : this.pickWithBuddies();
     if (t < 0) return null;
     const e = this.entries.get(t as ThreadId)!;
     this.readyWeight -= e.weight;
     return e;
   }
   /**
-   * The leftmost thread `t` is the skip buddy: take the runner-up instead if that is not too
-   * unfair (its vruntime at most one wakeup granularity, in t's virtual time, beyond t's), and put
-   * the other one back with its vruntime unchanged. Returns the thread to run.
+   * Linux's `pick_next_entity` with buddies: the leftmost, unless the skip buddy is the leftmost
+   * and the runner-up is within the wakeup granularity of it (then the runner-up), unless the last
+   * buddy is within it, unless the next buddy is (each later rule overrides the earlier ones);
+   * the granularity is in the leftmost's virtual time. The buddies naming the thread taken are
+   * cleared; the leftmost, if not taken, goes back with its vruntime unchanged.
    */
-  private passOverYielder(t: number): number {
-    const second = this.popFirst();
-    const left = this.entries.get(t as ThreadId)!;
-    const next = this.entries.get(second as ThreadId)!;
-    const gran = (this.wakeupGranularity * NICE_0_WEIGHT) / left.weight;
-    const passOver = next.vruntime - left.vruntime <= gran;
-    const back = passOver ? left : next;
-    if (this.tree !== null) this.tree.insert(back.tid, back.vruntime);
-    else this.heap!.push(back.tid, back.vruntime);
-    return passOver ? next.tid : left.tid;
+  private pickWithBuddies(): number {
+    const leftId = this.popFirst();
+    const left = this.entries.get(leftId as ThreadId)!;
+    const limit = left.vruntime + (this.wakeupGranularity * NICE_0_WEIGHT) / left.weight;
+    let se = leftId;
+    if (this.skip === leftId && this.readyCount > 1) {
+      const second = this.tree !== null ? this.tree.leftmostId() : this.heap!.peekId();
+      if (this.entries.get(second as ThreadId)!.vruntime <= limit) se = second;
+    }
+    if (this.last >= 0 && this.entries.get(this.last as ThreadId)!.vruntime <= limit) se = this.last;
+    if (this.next >= 0 && this.entries.get(this.next as ThreadId)!.vruntime <= limit) se = this.next;
+    if (se !== leftId) {
+      if (this.tree !== null) {
+        this.tree.remove(se);
+        this.tree.insert(leftId, left.vruntime);
+      } else {
+        this.heap!.remove(se);
+        this.heap!.push(leftId, left.vruntime);
+      }
+    }
+    this.clearBuddies(se);
+    return se;
   }
   private popFirst(): number {
     return this.tree !== null ? this.tree.popLeftmost() : this.heap!.popMin();
   }
   protected override onPicked(e: CfsEntry): void {
     e.sliceExec = 0;
+    this.resched = false;
     this.updateMin();
   }
   protected charge(e: CfsEntry | null, cycles: Cycles): boolean {
@@ -251,9 +353,19 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     const ideal = this.sliceFor(e.weight, 0);
     // Linux preempts when delta_exec > ideal_runtime; with whole-cycle ticks `>=` makes a slice
     // of 6 last 6 ticks instead of 7.
-    if (e.sliceExec >= ideal) return true;
+    if (e.sliceExec >= ideal) return this.sliceOver(e);
     if (e.sliceExec < this.minGranularity) return false;
-    return e.vruntime - this.leftmostKey() > ideal;
+    if (e.vruntime - this.leftmostKey() > ideal) {
+      this.resched = true;
+      return true;
+    }
+    return false;
+  }
+  /** check_preempt_tick: the slice is used up; no buddy favour may re-elect it. */
+  private sliceOver(e: CfsEntry): boolean {
+    this.resched = true;
+    this.clearBuddies(e.tid);
+    return true;
   }
   /** reweight_entity: the vruntime (the queue key) stays, so only the ready weight changes. */
   protected override onParamsChanged(e: CfsEntry, old: ThreadParams): void {
@@ -287,10 +399,22 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     super.dequeue(tid);
     this.updateMin();
   }
-  /** `SchedPolicy.descheduled`; then min_vruntime follows the threads still runnable. */
+  /**
+   * `SchedPolicy.descheduled`; then min_vruntime follows the threads still runnable, and no buddy
+   * names it (`dequeue_entity`'s clear_buddies).
+   */
   override descheduled(tid: ThreadId): void {
     super.descheduled(tid);
+    this.clearBuddies(tid);
+    this.resched = false;
     this.updateMin();
+  }
+  /**
+   * The buddy hints, −1 where none: `skip` (a yielder), `next` (a preempting wakee), `last` (the
+   * thread it preempted). For tests and teaching.
+   */
+  get buddyHints(): { readonly skip: number; readonly next: number; readonly last: number } {
+    return { skip: this.skip, next: this.next, last: this.last };
   }
   protected orderedReady(): ThreadId[] {
     return (
@@ -308,6 +432,18 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     }
     if (w !== this.readyWeight)
       throw new InvariantError(`${this.name}: ready weight is ${this.readyWeight}, entries sum to ${w}`);
+    for (const [kind, t] of [
+      ["skip", this.skip],
+      ["next", this.next],
+      ["last", this.last],
+    ] as const) {
+      if (t < 0) continue;
+      const e = this.entries.get(t as ThreadId);
+      if (e === undefined || !(e.ready || e === this.cur))
+        throw new InvariantError(`${this.name}: the ${kind} buddy tid=${t} is neither ready nor current`);
+      if (kind !== "skip" && !this.buddies)
+        throw new InvariantError(`${this.name}: a ${kind} buddy tid=${t} with buddies off`);
+    }
     this.tree?.checkInvariants();
     this.heap?.checkInvariants();
   }
