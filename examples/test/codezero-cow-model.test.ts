@@ -11,8 +11,13 @@ const POOL = 12;
 const AREA = 4;
 const WORDS = 1024; // 32-bit words per page
 
-/** Where a page's test word lives (varies with the page, so a wrong frame shows). */
-const slot = (index: number): number => (index * 37) % WORDS;
+/**
+ * Where word `which` (0 or 1) of a page lives (varies with the page, so a wrong frame shows). Two
+ * words per page, written separately: a copy made for a write to one must carry the other over.
+ */
+const slot = (index: number, which = 0): number => ((index * 37) % (WORDS - 8)) + 4 * which;
+/** The model's key of word `which` of page `index`. */
+const key = (index: number, which: number): number => 2 * index + which;
 
 interface Pte {
   frame: number;
@@ -28,7 +33,7 @@ interface Real {
 }
 
 interface Model {
-  /** Live tasks (in creation order) → page index → value (absent: zero). */
+  /** Live tasks (in creation order) → key(page, word) → value (absent: zero). */
   readonly tasks: Map<number, Map<number, number>>;
 }
 
@@ -95,7 +100,10 @@ class Read implements Cmd {
       return;
     }
     const pte = r.ptes.get(task)!.get(this.index)!;
-    expect(r.pool[pte.frame * WORDS + slot(this.index)]).toBe(m.tasks.get(task)!.get(this.index) ?? 0);
+    for (const w of [0, 1])
+      expect(r.pool[pte.frame * WORDS + slot(this.index, w)]).toBe(
+        m.tasks.get(task)!.get(key(this.index, w)) ?? 0,
+      );
     check(m, r);
   }
   toString = () => `read(#${this.t}, ${this.index})`;
@@ -106,6 +114,7 @@ class Write implements Cmd {
     readonly t: number,
     readonly index: number,
     readonly value: number,
+    readonly which = 0,
   ) {}
   check = (m: Readonly<Model>) => m.tasks.size > 0;
   run(m: Model, r: Real): void {
@@ -119,11 +128,11 @@ class Write implements Cmd {
     }
     const now = r.ptes.get(task)!.get(this.index)!;
     expect(now.writable).toBe(true);
-    r.pool[now.frame * WORDS + slot(this.index)] = this.value;
-    m.tasks.get(task)!.set(this.index, this.value);
+    r.pool[now.frame * WORDS + slot(this.index, this.which)] = this.value;
+    m.tasks.get(task)!.set(key(this.index, this.which), this.value);
     check(m, r);
   }
-  toString = () => `write(#${this.t}, ${this.index}, ${this.value})`;
+  toString = () => `write(#${this.t}, ${this.index}.${this.which}, ${this.value})`;
 }
 
 class Fork implements Cmd {
@@ -179,8 +188,12 @@ const page = fc.nat(AREA - 1);
 const commands = fc.commands(
   [
     fc.tuple(who, page).map(([t, i]) => new Read(t, i)),
-    fc.tuple(who, page, fc.integer({ min: 1, max: 1 << 30 })).map(([t, i, v]) => new Write(t, i, v)),
-    fc.tuple(who, page, fc.integer({ min: 1, max: 1 << 30 })).map(([t, i, v]) => new Write(t, i, v)),
+    fc
+      .tuple(who, page, fc.integer({ min: 1, max: 1 << 30 }), fc.integer({ min: 0, max: 1 }))
+      .map(([t, i, v, w]) => new Write(t, i, v, w)),
+    fc
+      .tuple(who, page, fc.integer({ min: 1, max: 1 << 30 }), fc.integer({ min: 0, max: 1 }))
+      .map(([t, i, v, w]) => new Write(t, i, v, w)),
     who.map((t) => new Fork(t)),
     who.map((t) => new Exit(t)),
     fc.constant(new Spawn()),
