@@ -77,7 +77,13 @@ export function threadCalls(
       if (uaddr % 4 !== 0) return -Errno.EINVAL;
       const pa = translateOrFault(k, t.process.vm, uaddr, "read", t);
       if (pa < 0) return -Errno.EFAULT;
-      if (op === FutexOp.FUTEX_WAKE) return k.futex.wake(pa, Math.max(0, val));
+      if (op === FutexOp.FUTEX_WAKE) {
+        // Linux's futex_wake takes `int nr_wake` and wakes a waiter before it tests
+        // `++ret >= nr_wake`: 0, or a u32 val of 2^31 and more (negative as an int: 2^32 − 1 is
+        // −1), wakes one waiter, not none; INT_MAX wakes them all.
+        const nrWake = val | 0;
+        return k.futex.wake(pa, nrWake > 0 ? nrWake : 1);
+      }
       const slot = k.ipcSlotFor(t);
       if (slot < 0) return -Errno.EAGAIN;
       // A timed wait's deadline counts from now, so ipc's clock is brought up to date first. An

@@ -49,7 +49,7 @@ export const threadDecls = syscallGroup({
       arg.int("val", {
         min: -(2 ** 31),
         max: 2 ** 32 - 1,
-        doc: "WAIT: expected value; WAKE: most threads to wake",
+        doc: "WAIT: expected value; WAKE: most threads to wake (Linux's int nr_wake: 0, or 2^31 and more, wakes one)",
       }),
       arg.int("timeout", {
         min: 0,
@@ -59,7 +59,7 @@ export const threadDecls = syscallGroup({
     ],
     result: "int",
     blocks: true,
-    doc: "FUTEX_WAIT: if the word still equals val, sleep until woken (returns 0) or until the timeout (ETIMEDOUT, at the first timer tick after it), else EAGAIN. FUTEX_WAKE: wake up to val waiters, return how many. Waiters are keyed by physical address, so a futex in a MAP_SHARED page works across processes.",
+    doc: "FUTEX_WAIT: if the word still equals val, sleep until woken (returns 0) or until the timeout (ETIMEDOUT, at the first timer tick after it), else EAGAIN. FUTEX_WAKE: wake up to val waiters (at least one: Linux's futex_wake wakes one before it compares the count), return how many. Waiters are keyed by physical address, so a futex in a MAP_SHARED page works across processes.",
     errors: {
       EAGAIN: "the word changed",
       EINVAL: "uaddr not 4-byte aligned",
