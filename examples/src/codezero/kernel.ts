@@ -35,7 +35,7 @@ import { POLICIES, TICK } from "../lunaix/kernel.js";
 import type { Machine } from "../lunaix/machine.js";
 import { type CodezeroState, codezeroPersonality } from "./personality.js";
 import { capdemoMain, clientMain, pagedemoMain, wildMain } from "./programs/clients.js";
-import { forkdemoMain, forkkidMain } from "./programs/fork.js";
+import { forkdemoMain, forkedProgram, forkkidMain } from "./programs/fork.js";
 import { rootMain } from "./programs/root.js";
 import { kvMain } from "./servers/kv.js";
 import { mm0Main } from "./servers/mm0.js";
@@ -53,7 +53,7 @@ export const CODEZERO_PROGRAMS = {
   capdemo: capdemoMain,
   wild: wildMain,
   forkdemo: forkdemoMain,
-  forkkid: forkkidMain,
+  forkkid: forkedProgram(forkkidMain),
 } as const;
 
 /** The program registry holding {@link CODEZERO_PROGRAMS}. */

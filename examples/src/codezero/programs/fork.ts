@@ -27,10 +27,10 @@
  * Related: `../servers/mm0.ts`, `../servers/cow.ts`, `root.ts` (who runs it, and grants it WRITE
  * on mm0's endpoint).
  */
-import { mem, type ProcessStart, type UserCode } from "@osbricks/kernel";
-import { utcbOf } from "../abi.js";
-import { call, findEndpoint, print, word } from "../lib.js";
-import { Mm0Label, PAGED_BASE, packName } from "../servers/protocol.js";
+import { mem, type ProcessStart, type ProgramMain, type UserCode } from "@osbricks/kernel";
+import { L4Error, utcbOf } from "../abi.js";
+import { call, findEndpoint, label, print, word } from "../lib.js";
+import { BAD_REQUEST, Mm0Label, PAGED_BASE, packName } from "../servers/protocol.js";
 
 const PAGE = 4096;
 /** The first value the parent stores in page 0 (round r's child expects FORK_BASE + r). */
@@ -46,15 +46,38 @@ export function* mm0Fork(utcb: number, mm0: number, name: string, arg: number): 
   return r < 0 ? r : yield* word(utcb, 1);
 }
 
-/** Wait (through mm0) for a child it forked; its exit status or an error. */
+/**
+ * Wait (through mm0) for a child it forked; its exit status or an error: the IPC's, or
+ * `-L4Error.ENOENT` when mm0 answers BAD_REQUEST (not a child of the caller, or already waited for).
+ * A BAD_REQUEST reply carries no words, so MR1 then holds nothing of mm0's.
+ */
 export function* mm0Wait(utcb: number, mm0: number, child: number): UserCode<number> {
   const r = yield* call(utcb, mm0, Mm0Label.WAIT, [child]);
-  return r < 0 ? r : yield* word(utcb, 1);
+  if (r < 0) return r;
+  if ((yield* label(utcb)) === BAD_REQUEST) return -L4Error.ENOENT;
+  return yield* word(utcb, 1);
 }
 
 /** Exit through mm0 (Codezero's tasks exit through their pager); does not return if it works. */
 export function* mm0Exit(utcb: number, mm0: number, status: number): UserCode<number> {
   return yield* call(utcb, mm0, Mm0Label.EXIT, [status]);
+}
+
+/**
+ * What a program mm0 forks is linked with (Codezero's crt0 with its POSIX library: `exit(main())`):
+ * run `main`, then exit through mm0 with its result. A child that simply returns is then reaped by
+ * mm0 like one that called EXIT: its pages go back and its parent's WAIT is answered. Without it,
+ * the kernel core would make the returning task a zombie of its creator, mm0, which never hears of
+ * it (the kernel sends a pager no death notice; the tour's "limits").
+ * @example `registry.register({ name: "kid", main: forkedProgram(kidMain) })`
+ */
+export function forkedProgram(main: (start: ProcessStart) => UserCode<number>): ProgramMain {
+  return function* (start) {
+    const status = yield* main(start);
+    const mm0 = yield* findEndpoint(0);
+    if (mm0 >= 0) yield* mm0Exit(utcbOf(0), mm0, status);
+    return status; // reached only if mm0 is gone or refused the EXIT
+  };
 }
 
 /** `forkdemo n`: n rounds of fork, the child writes, wait, the parent writes. */
@@ -91,7 +114,7 @@ export function* forkdemoMain(start: ProcessStart): UserCode<number> {
   return bad === 0 && p1 === FORK_PAGE1 ? 0 : 1;
 }
 
-/** `forkkid r`: read the parent's pages, write page 0 (a copy-on-write fault), exit through mm0. */
+/** `forkkid r`: read the parent's pages, write page 0 (a copy-on-write fault), return (see {@link forkedProgram}). */
 export function* forkkidMain(start: ProcessStart): UserCode<number> {
   const utcb = utcbOf(0);
   const r = Number(start.argv[1] ?? 0);
@@ -106,6 +129,5 @@ export function* forkkidMain(start: ProcessStart): UserCode<number> {
     utcb,
     `forkkid: round ${r}: read ${p0} and ${p1} from my parent's pages, wrote ${KID_BASE + r} to page 0, read back ${back}`,
   );
-  yield* mm0Exit(utcb, mm0, ok ? 0 : 1);
-  return 1; // not reached: mm0 destroys the task
+  return ok ? 0 : 1; // registered as forkedProgram(forkkidMain): the return exits through mm0
 }

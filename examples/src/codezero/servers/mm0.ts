@@ -89,8 +89,11 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
   const cow = new CowPager(poolPages, PAGED_PAGES);
   /** Tasks mm0 created by FORK: their task handle, their parent. */
   const children = new Map<number, { readonly handle: number; readonly parent: number }>();
-  /** Exit statuses of forked children their parent has not waited for yet. */
-  const zombies = new Map<number, number>();
+  /**
+   * Forked children that exited before their parent waited: the parent, the only task whose WAIT
+   * collects the status (POSIX's wait: a zombie is reaped once, by its parent).
+   */
+  const zombies = new Map<number, { readonly parent: number; readonly status: number }>();
   /** Parents waiting for a child: the child's id → the parent's reply capability. */
   const waiting = new Map<number, number>();
 
@@ -172,7 +175,7 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
     yield* l4.l4_thread_control(ThreadOp.WAIT, c.handle, 0, 0, 0);
     const cap = waiting.get(child);
     if (cap === undefined) {
-      zombies.set(child, status);
+      zombies.set(child, { parent: c.parent, status });
       return;
     }
     waiting.delete(child);
@@ -207,9 +210,9 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
     } else if (op === Mm0Label.WAIT) {
       const child = yield* word(utcb, 1);
       const z = zombies.get(child);
-      if (z !== undefined) {
+      if (z !== undefined && z.parent === sender) {
         zombies.delete(child);
-        r = yield* replyWait(utcb, ep, 0, [z]);
+        r = yield* replyWait(utcb, ep, 0, [z.status]);
       } else if (children.get(child)?.parent === sender && !waiting.has(child)) {
         waiting.set(child, (yield* mem.load32(utcb + UTCB_REPLY)) | 0);
         r = yield* receive(utcb, ep); // answered when the child exits
