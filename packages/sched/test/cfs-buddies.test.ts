@@ -164,6 +164,82 @@ describe("CFS last buddy: with ≥ sched_nr_latency runnable the preempted threa
   });
 });
 
+describe("CFS buddies: review fixes against Linux v4.19 (each failed before its fix)", () => {
+  it("a nice change forgets the buddies naming the thread: set_user_nice dequeues and requeues it, and dequeue_entity runs clear_buddies", () => {
+    const p = running();
+    for (let i = 0; i < 6; i++) arrive(p, threadId(3 + i), i - 3); // 7..12: none preempts C
+    arrive(p, W, -5, 0, "wake"); // 5: next W, last C (8 runnable)
+    expect(p.buddyHints).toEqual({ skip: -1, next: W, last: C });
+    p.setParams(W, { nice: 0 }); // unchanged nice: set_user_nice returns early, nothing cleared
+    expect(p.buddyHints).toEqual({ skip: -1, next: W, last: C });
+    p.setParams(W, { nice: 1 });
+    expect(p.buddyHints).toEqual({ skip: -1, next: -1, last: C });
+    p.setParams(C, { nice: -1 }); // the running thread is queued too (on_rq): dequeued, cleared
+    expect(p.buddyHints).toEqual({ skip: -1, next: -1, last: -1 });
+    expect(p.vruntimeOf(W)).toBe(5); // DEQUEUE_SAVE / ENQUEUE_RESTORE keep the vruntime
+    p.enqueue(C, "preempted");
+    expect(p.pickNext()).toBe(W); // now the leftmost by right, not as a buddy
+    p.checkInvariants();
+  });
+
+  it("a yield with no other runnable thread sets no skip buddy (yield_task_fair returns at rq->nr_running == 1), so a thread that wakes before the pick cannot pass the yielder as skip's runner-up", () => {
+    const p = running(); // C at 10, alone
+    p.enqueue(C, "yielded");
+    expect(p.buddyHints.skip).toBe(-1);
+    arrive(p, W, 2, 0, "wake"); // W at 12 ≤ 10 + 4: would be skip's runner-up
+    expect(p.pickNext()).toBe(C); // the leftmost
+    const q = running();
+    arrive(q, W, 2, 0, "wake"); // 2 runnable: the yield marks C
+    q.enqueue(C, "yielded");
+    expect(q.buddyHints.skip).toBe(C);
+    expect(q.pickNext()).toBe(W);
+    q.checkInvariants();
+  });
+});
+
+describe("CFS skip buddy: Linux's yield is only a hint, and it can be passed over without bound", () => {
+  it("a stream of newcomers within wakeup_gran of a skipped yielder: each lands at min_vruntime + vslice = 13 + 24/6 = 17 ≤ 13 + 4, so the yielder (and every thread above it) waits as long as the stream lasts", () => {
+    // Two long-lived nice-0 threads run one 1-cycle tick a turn and yield; four nice-0 newcomers
+    // of one cycle each are kept alive, admitted before every pick (as law 4 does, but law 4's
+    // long-lived threads never yield under contention). Linux v4.19 behaves the same: the skip
+    // buddy lasts until the yielder is picked, min_vruntime stays at the yielder's vruntime
+    // (it is the leftmost), and place_entity puts every fork at min_vruntime + sched_vslice.
+    const p = new CfsPolicy();
+    for (const t of [0, 1]) {
+      p.admit(threadId(t));
+      p.enqueue(threadId(t), "new"); // START_DEBIT: 0 at 24 (alone), 1 at 12
+    }
+    let next = 2;
+    const alive = new Set<number>();
+    const picks: number[] = [];
+    for (let pick = 0; pick < 400; pick++) {
+      for (; alive.size < 4; next++) {
+        alive.add(next);
+        p.admit(threadId(next));
+        p.enqueue(threadId(next), "new");
+      }
+      const t = p.pickNext()!;
+      picks.push(t);
+      const more = p.tick(t, 1);
+      if (t < 2) p.enqueue(t, more ? "preempted" : "yielded");
+      else {
+        p.descheduled(t);
+        p.retire(t);
+        alive.delete(t);
+      }
+    }
+    // Newcomers first land below 1's 12 (at 24/k for k runnable), then 1 runs once and yields at 13.
+    expect(picks.slice(0, 8)).toEqual([5, 4, 3, 2, 6, 7, 1, 8]);
+    expect(p.buddyHints.skip).toBe(1);
+    expect(p.vruntimeOf(threadId(1))).toBe(13);
+    expect(p.minVruntime).toBe(13);
+    expect(p.vruntimeOf(threadId(next - 1))).toBe(17); // 13 + 24 × 1024 / (6 × 1024)
+    expect(picks.slice(7).every((t) => t >= 2)).toBe(true); // 393 picks, newcomers only
+    expect(p.vruntimeOf(threadId(0))).toBe(24); // never picked at all: it sits above the yielder
+    p.checkInvariants();
+  });
+});
+
 describe("CFS buddies, property: a pick never takes a thread more than wakeup_gran (in the leftmost's virtual time) beyond the leftmost", () => {
   type Op =
     | { op: "tick"; cycles: number }

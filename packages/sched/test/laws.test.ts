@@ -61,15 +61,21 @@ import { type LawOptions, policyLaws } from "../src/laws/index.js";
  *   picked thread's vruntime by ≥ 24·1024/(8·3121) ≈ 0.98. A long-lived thread is picked ahead
  *   of X ≤ 94.8/0.98 + 1 ≈ 98 times; newcomer k + cap arrives after newcomer k ran, at
  *   min_vruntime ≥ v_k, plus its START_DEBIT ≥ 0.98, so ≤ cap·98 newcomers go ahead: ≤ 98·n.
- *   Buddies (on by default: law 4's newcomers can preempt and become next buddies, the preempted
- *   thread a last one; the law's yields make skip buddies) bend a pick at most g = wakeup_gran of
- *   the leftmost ≤ 4·1024/335 ≈ 12.2 beyond it (property in cfs-buddies.test.ts), so the
- *   argument holds with the spread b + g = 107 and a pick ahead of X only while its vruntime is
- *   ≤ v_X + g: ≤ (107 + 12.2)/0.98 + 1 ≈ 123 times a thread, 123·n ≤ 984 < B for n ≤ 8.
+ *   Buddies (on by default) bend no pick in laws 3, 4, 4b and 6, so every pick is the leftmost and
+ *   the argument needs no change: (i) every "new" or "wake" enqueue happens between turns, with no
+ *   current thread, and `check_preempt_wakeup` (the only setter of next and last) runs only
+ *   against a running one; (ii) a turn ends in "yielded" only after 200 ticks without preemption,
+ *   and CFS's tick preempts within one period (≤ 24 one-cycle ticks for n ≤ 8) whenever another
+ *   thread is ready, so a thread yields only alone, where `yield_task_fair` marks no skip
+ *   (nr_running == 1). (Checked: a mutant that throws on any bent pick passes these laws.) An
+ *   earlier version bounded bends by g = wakeup_gran ≤ 12.2 instead; that does not carry the
+ *   newcomer step: a newcomer picked as a buddy g above the leftmost leaves min_vruntime ≥ v_k −
+ *   g, not ≥ v_k, so the chain k, k + cap, … need not climb (with a persistent skip buddy it does
+ *   not: see "a stream of newcomers within wakeup_gran of a skipped yielder" in cfs-buddies.test.ts).
  * - law 6, cfs: with the spread b (ticks ≤ 4 here: b = 28·1024/335) each thread's CPU time is
  *   w_i(v_i − v_i(0))/1024 with both ends within b of the common minimum, so its share is w_i/W
- *   ± 2b·w_i/(1024·T) ≤ 2 × 85.6 × 3121 / (1024 × 40000) = 1.3 points (the law allows 4; with
- *   the buddies' g = 12.2 added to b, 1.5);
+ *   ± 2b·w_i/(1024·T) ≤ 2 × 85.6 × 3121 / (1024 × 40000) = 1.3 points (the law allows 4; no
+ *   buddy bends a pick here, see law 3);
  *   stride: CPU time is 5 cycles × (ΔG + change of lead) / stride, and the lead stays within
  *   [−8/5 (n − 1), 8/5] strides (turns < 5 + 4 cycles here), so ≤ 8/5 × 4 × 5 = 32 of 40,000
  *   cycles off = 0.08 points; lottery: probabilistic — over ≥ 5,000 draws
@@ -102,9 +108,9 @@ import { type LawOptions, policyLaws } from "../src/laws/index.js";
  *   vruntime is below v_X, which is within b + 12 of the minimum (b = 94.8 as for law 3), and
  *   each sleeper pick runs ≥ 1 cycle at weight ≤ 1024 (nice ≥ 0): ≥ 1 of vruntime. Each sleeper
  *   passes X ≤ b + 24 + 1 ≈ 120 times, each long-lived thread ≤ (b + 12)/0.98 + 1 ≈ 110: below
- *   120·(n − 1) = 720 < B. With the buddies (a woken sleeper that preempts is the next buddy, the
- *   preempted thread the last one from 8 runnable) a pick goes ≤ g ≈ 12.2 beyond the leftmost:
- *   b + g for the spread and g more for "ahead of X" give ≤ 145 and ≤ 135, 145·(n − 1) = 870 < B.
+ *   120·(n − 1) = 720 < B. The buddies change nothing: sleepers wake between turns, with no
+ *   current thread (no next or last buddy), and a long-lived thread yields only when alone (no
+ *   skip buddy), as for law 3.
  * - stride (quantum 5). The wake rule is Waldspurger & Weihl's (MIT/LCS/TM-528): client_leave
  *   saves remain = pass − G, client_join restores pass = G + remain, G advances by STRIDE1·c /
  *   (q·Σ competing tickets) while anyone competes; our StridePolicy does exactly that (a newcomer's

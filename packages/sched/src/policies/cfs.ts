@@ -47,7 +47,8 @@
  *
  * - *skip*: a thread that yields (`yield_task_fair`) keeps its vruntime and is passed over for
  *   the runner-up, picks after picks, until it is itself picked (the runner-up drifted beyond the
- *   granularity) or leaves the run queue.
+ *   granularity) or leaves the run queue. A yield with no other runnable thread marks nothing
+ *   (`rq->nr_running == 1`).
  * - *next*: a woken (or new, or migrated) thread that preempts the current one
  *   (`check_preempt_wakeup`: current.vruntime − woken.vruntime > wakeup_gran(woken)) — "someone
  *   really wants this to run". With `nextBuddy` (Linux's NEXT_BUDDY feature, off by default) any
@@ -62,7 +63,8 @@
  * runs out its slice at a tick (`check_preempt_tick`: "ensure it doesn't get re-elected due to
  * buddy favours"). So a pick never takes a thread more than one wakeup granularity beyond the
  * leftmost (tested as a property). A nice change keeps the thread's vruntime and place
- * (`reweight_entity`); only its weight, and so its future rate, changes.
+ * (`reweight_entity`); only its weight, and so its future rate, changes — and, as `set_user_nice`
+ * dequeues and requeues a queued thread, the buddies naming it are cleared.
  *
  * The ready set is a red-black tree with a cached leftmost node (Linux's `rb_root_cached`), or,
  * with `queue: "heap"`, a binary heap: same picks, different costs (see bench/).
@@ -247,6 +249,9 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
    */
   private arrive(e: CfsEntry, reason: ReadyReason): void {
     if (reason === "yielded") {
+      // yield_task_fair returns at once when the yielder is the only runnable thread
+      // (rq->nr_running == 1): no buddy changes. `e` is not counted in readyCount yet.
+      if (this.readyCount === 0) return;
       this.clearBuddies(e.tid);
       this.skip = e.tid;
       return;
@@ -367,9 +372,15 @@ export class CfsPolicy extends PolicyBase<CfsEntry> {
     this.clearBuddies(e.tid);
     return true;
   }
-  /** reweight_entity: the vruntime (the queue key) stays, so only the ready weight changes. */
+  /**
+   * set_user_nice: an unchanged nice does nothing; otherwise the thread, if queued (ready or
+   * current), is dequeued and requeued around the reweight (DEQUEUE_SAVE / ENQUEUE_RESTORE), so
+   * `dequeue_entity`'s clear_buddies forgets the buddies naming it; the vruntime (the queue key)
+   * stays, so only the ready weight changes.
+   */
   protected override onParamsChanged(e: CfsEntry, old: ThreadParams): void {
     if (e.params.nice === old.nice) return;
+    if (e.ready || e === this.cur) this.clearBuddies(e.tid);
     const w = niceToWeight(e.params.nice);
     if (e.ready) this.readyWeight += w - e.weight;
     e.weight = w;
