@@ -4,6 +4,7 @@ import {
   Cc,
   Errno,
   FcntlCmd,
+  type FileOperations,
   Kernel,
   LocalMode,
   libc,
@@ -356,6 +357,20 @@ describe("the file system in RAM", () => {
 });
 
 describe("VfsFile keeps the kernel's FileOperations laws", () => {
+  // The console behind each file the consoles' factories made: the stream law types into it.
+  const consoles = new WeakMap<FileOperations, SerialConsole>();
+  const consoleFile = (fs: Vfs, change: (tty: SerialConsole) => void = () => {}): VfsFile => {
+    const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
+    change(tty);
+    const f = new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
+    consoles.set(f, tty);
+    return f;
+  };
+  const raw = (vmin: number, vtime: number) => (tty: SerialConsole) => {
+    tty.tty.termios.setLocal(LocalMode.ICANON, false);
+    tty.tty.termios.cc[Cc.VMIN] = vmin;
+    tty.tty.termios.cc[Cc.VTIME] = vtime;
+  };
   const kinds: Record<string, (fs: Vfs) => VfsFile> = {
     // Each write is told O_APPEND or not, as the laws draw it (fcntl F_SETFL between writes).
     "a regular file, read-write": (fs) => new VfsFile(fs, fs.create("/f") as Inode, true, true),
@@ -370,22 +385,23 @@ describe("VfsFile keeps the kernel's FileOperations laws", () => {
       return new VfsFile(fs, dev as Inode, true, true);
     },
     // The laws caught read(0) waiting for a line here (it must return 0 at once).
-    "the serial console": (fs) => {
-      const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
-      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
-    },
+    "the serial console": (fs) => consoleFile(fs),
     // Non-canonical with VTIME: reads are driven across the read timer, and a waiting read's
     // deadline (readDeadline) must be after now.
-    "the serial console, -icanon min 0 time 1": (fs) => {
-      const tty = new SerialConsole({ sink: new LineSink(() => {}), echo: false });
-      tty.tty.termios.setLocal(LocalMode.ICANON, false);
-      tty.tty.termios.cc[Cc.VMIN] = 0;
-      tty.tty.termios.cc[Cc.VTIME] = 1;
-      return new VfsFile(fs, fs.mknod("/ttyS0", tty) as Inode, true, true);
-    },
+    "the serial console, -icanon min 0 time 1": (fs) => consoleFile(fs, raw(0, 1)),
+    // MIN > 0: a waiting read takes the bytes as they come (takeWhileWaiting), told back as done.
+    "the serial console, -icanon min 3 time 0": (fs) => consoleFile(fs, raw(3, 0)),
+    "the serial console, -icanon min 2 time 1": (fs) => consoleFile(fs, raw(2, 1)),
   };
+  // The stream law types the fed bytes (letters and newlines) at the console.
+  const feed = (f: FileOperations, bytes: Uint8Array) =>
+    consoles.get(f)?.hostInput(new TextDecoder().decode(bytes));
   for (const [what, make] of Object.entries(kinds)) {
-    for (const law of fileOperationsLaws(() => make(ramFs(64).fs), { numRuns: 40 })) {
+    const typed = what.startsWith("the serial console");
+    for (const law of fileOperationsLaws(() => make(ramFs(64).fs), {
+      numRuns: 40,
+      ...(typed ? { feed } : {}),
+    })) {
       it(`${what}: ${law.name}`, () => law.check());
     }
   }

@@ -362,3 +362,105 @@ describe("the contract law catches a read deadline that is not after now (the ke
     expect(() => law.check()).toThrow(/readDeadline.*not after now/);
   });
 });
+
+interface TakeBug {
+  /** takeWhileWaiting takes one byte more than the room it is given. */
+  readonly takesTooMuch?: boolean;
+  /** takeWhileWaiting hands out the bytes but leaves them queued: the next read returns them again. */
+  readonly peeks?: boolean;
+  /** The read that goes on returns up to the caller's whole buffer, forgetting what it took. */
+  readonly forgetsTaken?: boolean;
+  /** MIN is tested before the room: a read whose taken bytes filled the buffer waits for more. */
+  readonly waitsWithNoRoom?: boolean;
+}
+
+/** Bytes a read waits for before it returns, in the planted MIN device (a terminal's VMIN). */
+const MIN = 4;
+
+/**
+ * A device that reads as a terminal's non-canonical read with MIN 4 and no TIME does (n_tty_read):
+ * a read returns once MIN bytes are there counting those it took while it waited, and a read that
+ * waits takes the bytes as they come (takeWhileWaiting). Right but for the planted {@link TakeBug}.
+ */
+class MinDevice {
+  readonly kind = "min-device";
+  private queue: number[] = [];
+  private readonly list: never[] = [];
+  constructor(private readonly bug: TakeBug = {}) {}
+  /** The host's input. */
+  feed(bytes: Uint8Array): void {
+    for (const b of bytes) this.queue.push(b);
+  }
+  read(max: number, _now = 0, _since = 0, done = 0): Uint8Array | null {
+    if (this.bug.waitsWithNoRoom && this.queue.length + done < MIN) return null;
+    if (max === 0) return new Uint8Array(0);
+    if (this.queue.length + done < MIN) return null;
+    return this.take(this.bug.forgetsTaken ? max + done : max);
+  }
+  takeWhileWaiting(max: number): Uint8Array {
+    if (this.bug.peeks) return Uint8Array.from(this.queue.slice(0, max));
+    return this.take(this.bug.takesTooMuch ? max + 1 : max);
+  }
+  private take(n: number): Uint8Array {
+    return Uint8Array.from(this.queue.splice(0, n));
+  }
+  write(): number {
+    return -Errno.EBADF;
+  }
+  waiters(): never[] {
+    return this.list;
+  }
+  stat() {
+    return { mode: FileType.S_IFCHR | 0o600, size: 0, ino: 5, nlink: 1 };
+  }
+}
+
+describe("the takeWhileWaiting laws catch a student's planted bug (a waiting read's bytes as they come)", () => {
+  const TAKE = 4; // "a waiting read's takeWhileWaiting takes at most the room left…"
+  const STREAM = 5; // "(with feed): a reader gets the bytes fed in order, each once…"
+  const laws = (bug: TakeBug, seed?: number) =>
+    fileOperationsLaws(() => new MinDevice(bug), {
+      numRuns: 100,
+      feed: (f, bytes) => (f as MinDevice).feed(bytes),
+      ...(seed === undefined ? {} : { seed }),
+    });
+  /** Each planted bug is caught in 100 runs on each of 20 seeds, not only on the suite's one. */
+  const caughtOnEverySeed = (bug: TakeBug, law: number, message: RegExp) => {
+    for (let seed = 1; seed <= 20; seed++)
+      expect(() => laws(bug, seed)[law]!.check(), `seed ${seed}`).toThrow(message);
+  };
+
+  it("the unbroken device keeps every law", () => {
+    for (const law of laws({})) law.check();
+  });
+
+  it("takeWhileWaiting that takes more than the room left", () => {
+    caughtOnEverySeed(
+      { takesTooMuch: true },
+      TAKE,
+      /takeWhileWaiting\(\d+\) returned \d+ bytes: more than the room left/,
+    );
+  });
+
+  it("a read that goes on and returns up to the whole buffer, forgetting the bytes it took", () => {
+    caughtOnEverySeed(
+      { forgetsTaken: true },
+      TAKE,
+      /bytes: more than the room left \(\d+ asked, \d+ taken while it waited\)/,
+    );
+  });
+
+  it("a read whose taken bytes filled the buffer, waiting for MIN anyway", () => {
+    caughtOnEverySeed({ waitsWithNoRoom: true }, TAKE, /would block with no room left/);
+  });
+
+  it("takeWhileWaiting that peeks: the bytes are handed out twice", () => {
+    // Every other law passes it: only the stream law, fed input, sees a byte come back.
+    for (const [i, law] of laws({ peeks: true }).entries()) if (i !== STREAM) law.check();
+    caughtOnEverySeed({ peeks: true }, STREAM, /bytes taken while a read waits are the caller's/);
+  });
+
+  it("without feed the stream law has nothing to compare and passes", () => {
+    fileOperationsLaws(() => new MinDevice({ peeks: true }), { numRuns: 20 })[STREAM]!.check();
+  });
+});

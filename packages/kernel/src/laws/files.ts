@@ -15,6 +15,8 @@
  * | stat has a file type and a size ≥ 0 | fstat writes them into `struct stat` |
  * | a regular file is an array of bytes | POSIX `read`/`write`/`lseek`: bytes read back as written, holes as zeros, 0 bytes at the end; O_APPEND as each write's flags say |
  * | release gives back what the file held | the last close (Linux `fput` → `->release`); nothing is called on the file after it |
+ * | a waiting read's `takeWhileWaiting` takes at most the room left, and the read that goes on is told them (`done`) and returns at most the room still left | the kernel copies what it takes into the caller's buffer at once and calls read again with `max − done` and `done`; a read with no room left returns at once |
+ * | with {@link FileLawOptions.feed}: the bytes a reader gets — taken while waiting and returned — are the bytes fed, in order, each once | the kernel counts the taken bytes as the caller's (`Thread.ioProgress`): a signal ends the read with them, so a file that peeks instead of taking hands them out twice |
  *
  * The last law applies to files whose stat says S_IFREG and that have an lseek. It checks them
  * against a model that learns the file's bytes as it reads them (a file may start with content):
@@ -41,6 +43,17 @@
  * {@link FileLawOptions.append} fixes it, each write draws O_APPEND afresh, as a program that sets
  * and clears it with `fcntl(F_SETFL)` between writes would; a file that decides from what it was
  * opened with, rather than from the flags it is given, is caught.
+ *
+ * The last two laws drive reads as the kernel's read(2) does (`posix/file-calls.ts`): a read that
+ * returns null is handed what `takeWhileWaiting` takes (when the file has it), its deadline is
+ * asked with that count, and it runs again later with the same start, `max − done` and `done`,
+ * until it returns, or a signal ends it with the bytes taken:
+ *
+ * ```
+ *   read(room − done, now, since, done) ── null ──▶ takeWhileWaiting(room − done) → k bytes (k ≤ room − done)
+ *        ▲                                          done += k; readDeadline(now, since, done) > now
+ *        └──── runs again later (a waker, the deadline) ◀──┘        signal: the read ends with done
+ * ```
  *
  * Related: `../posix/files.ts` (the interface and the console), `../posix/pipe.ts` (the pipe ends).
  */
@@ -191,6 +204,108 @@ function apply(f: FileOperations, o: Op, clock: LawClock): "read" | "write" | nu
   return blocked;
 }
 
+/** A read the kernel keeps going (it waited): its buffer, start and the bytes it took while waiting. */
+interface PendingRead {
+  readonly room: number;
+  readonly since: number;
+  done: number;
+}
+
+/** One step of the read-as-the-kernel-does laws. */
+type ReaderOp =
+  /** A read(2) of `max` bytes, or the waiting read running again (then `max` is not used). */
+  | { readonly kind: "read"; readonly max: number; readonly after: number }
+  /** The host delivers `bytes` to the file ({@link FileLawOptions.feed}). */
+  | { readonly kind: "feed"; readonly bytes: Uint8Array }
+  /** A signal ends the waiting read with the bytes it took (Kernel.endPartialCall) or EINTR. */
+  | { readonly kind: "signal" };
+
+/** What the laws feed: lowercase letters and newlines, input a terminal passes on unchanged. */
+const fedByte = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0x61, max: 0x7a }) }, fc.constant(0x0a));
+
+/**
+ * Steps of the reader laws: mostly small reads and a few bytes fed at a time, so that a read waits
+ * with some bytes taken and its buffer is smaller than what comes next (where a read that forgets
+ * what it took returns too much).
+ */
+const readerOp = (feeds: boolean): fc.Arbitrary<ReaderOp> =>
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(fc.oneof({ weight: 3, arbitrary: fc.nat(8) }, fc.nat(40)), fc.nat(READ_CLOCK_STEP / 2))
+        .map(([max, after]) => ({ kind: "read" as const, max, after })),
+    },
+    { weight: 1, arbitrary: fc.constant({ kind: "signal" as const }) },
+    {
+      weight: feeds ? 4 : 0,
+      arbitrary: fc
+        .oneof(
+          { weight: 3, arbitrary: fc.array(fedByte, { minLength: 1, maxLength: 3 }) },
+          fc.array(fedByte, { minLength: 1, maxLength: 16 }),
+        )
+        .map((b) => ({ kind: "feed" as const, bytes: Uint8Array.from(b) })),
+    },
+  );
+
+/** A reader as the kernel drives one: what it got so far, and the read that waits, if any. */
+interface Reader {
+  pending: PendingRead | null;
+  /** Every byte handed to the caller: taken while waiting, or returned. */
+  readonly got: number[];
+}
+
+/**
+ * One read step, as `posix/file-calls.ts` makes it: a read told the room left and the bytes taken
+ * so far; when it would block, `takeWhileWaiting` of the room left, then `readDeadline` with the
+ * new count. Throws at the first broken rule.
+ */
+function kernelRead(f: FileOperations, o: { max: number; after: number }, r: Reader, clock: LawClock): void {
+  clock.now += o.after;
+  const now = clock.now;
+  const p = r.pending;
+  const room = p?.room ?? o.max;
+  const since = p?.since ?? now;
+  const done = p?.done ?? 0;
+  const left = room - done;
+  const call = `${f.kind}.read(${left}, now ${now}, since ${since}, done ${done})`;
+  const res = f.read(left, now, since, done);
+  if (res === null) {
+    if (left === 0)
+      throw new Error(
+        `${call}: would block with no room left — the read took ${done} bytes while it waited and they fill the caller's buffer (${room}), so it must return now (a read of 0 bytes never waits)`,
+      );
+    if (f.waiters?.("read") === undefined) throw new Error(`${call}: would block, but has no read wait list`);
+    const taken = f.takeWhileWaiting?.(left);
+    let total = done;
+    if (taken !== undefined) {
+      if (!(taken instanceof Uint8Array) || taken.length > left)
+        throw new Error(
+          `${f.kind}.takeWhileWaiting(${left}) returned ${String(taken?.length)} bytes: more than the room left in the caller's buffer (${room} asked, ${done} taken already) — the kernel copies them into it at once`,
+        );
+      for (const b of taken) r.got.push(b);
+      total += taken.length;
+    }
+    const d = f.readDeadline?.(now, since, total) ?? Number.POSITIVE_INFINITY;
+    if (!(d > now))
+      throw new Error(
+        `${call}: would block, and readDeadline(${now}, ${since}, ${total}) returned ${d}, not after now`,
+      );
+    r.pending = { room, since, done: total };
+    return;
+  }
+  r.pending = null;
+  if (typeof res === "number") {
+    if (!isErrno(res)) throw new Error(`${call} returned ${res}: not bytes, null or -errno`);
+    return;
+  }
+  if (!(res instanceof Uint8Array) || res.length > left)
+    throw new Error(
+      `${call} returned ${String(res?.length)} bytes: more than the room left (${room} asked, ${done} taken while it waited) — the kernel copies them after the ${done}`,
+    );
+  for (const b of res) r.got.push(b);
+}
+
 /** A stand-in for a thread the kernel parked on a file's wait list: waking it does nothing. */
 const parkedProbe = (): Waiter => ({ wakeToRetry: () => {} });
 
@@ -300,6 +415,14 @@ export interface FileLawOptions extends LawOptions {
    * once, after any calls (with threads parked on the file's wait lists), without throwing.
    */
   readonly held?: () => number;
+  /**
+   * How the host delivers input to a file the factory made (`(file, bytes) => tty.hostInput(…)`:
+   * a terminal's typing). With it, the stream law feeds lowercase letters and newlines between
+   * reads driven as the kernel drives them and checks that the reader gets them in order, each
+   * once, whether returned by a read or taken while it waited (`takeWhileWaiting`). Default: none,
+   * and that law is skipped.
+   */
+  readonly feed?: (file: FileOperations, bytes: Uint8Array) => void;
 }
 
 /**
@@ -399,6 +522,55 @@ export function fileOperationsLaws(factory: () => FileOperations, opts: FileLawO
           }),
           params,
         ),
+    },
+    {
+      name: "file operations: a waiting read's takeWhileWaiting takes at most the room left, and the read that goes on, told the bytes taken, returns at most the room still left (none left: at once)",
+      check: () =>
+        fc.assert(
+          fc.property(fc.array(readerOp(opts.feed !== undefined), { maxLength: 30, size: "max" }), (ops) => {
+            const f = factory();
+            const clock: LawClock = { now: 0 };
+            const r: Reader = { pending: null, got: [] };
+            for (const o of ops) {
+              if (o.kind === "read") kernelRead(f, o, r, clock);
+              else if (o.kind === "signal") r.pending = null;
+              else opts.feed?.(f, o.bytes);
+            }
+            f.release?.();
+          }),
+          params,
+        ),
+    },
+    {
+      name: "file operations (with feed): a reader gets the bytes fed in order, each once — returned by a read or taken while it waited, a signal between or not",
+      check: () => {
+        const feed = opts.feed;
+        if (feed === undefined) return; // no way to give the file input: nothing to compare
+        fc.assert(
+          fc.property(fc.array(readerOp(true), { maxLength: 40, size: "max" }), (ops) => {
+            const f = factory();
+            const clock: LawClock = { now: 0 };
+            const r: Reader = { pending: null, got: [] };
+            const fed: number[] = [];
+            for (const o of ops) {
+              if (o.kind === "read") kernelRead(f, o, r, clock);
+              else if (o.kind === "signal") r.pending = null;
+              else {
+                feed(f, o.bytes);
+                for (const b of o.bytes) fed.push(b);
+              }
+              const n = r.got.length;
+              const bad = n > fed.length ? fed.length : r.got.findIndex((b, i) => b !== fed[i]);
+              if (bad >= 0)
+                throw new Error(
+                  `${f.kind}: the reader got [${r.got.join(",")}] but was fed [${fed.join(",")}]: byte ${bad} ${bad >= fed.length ? "was never fed (one handed out twice?)" : `is ${r.got[bad]}, fed ${fed[bad]}`} — bytes taken while a read waits are the caller's (the kernel copied them out), so a later read must not return them again`,
+                );
+            }
+            f.release?.();
+          }),
+          params,
+        );
+      },
     },
   ];
 }
