@@ -768,26 +768,28 @@ export class Kernel implements Waker {
    * call returns EINTR, or, with `restart` (the handler has SA_RESTART) and a wait that names its
    * trap, runs again (Linux's -ERESTARTSYS). A wait with no restart point (a sleep, a timed futex
    * wait: Linux's -ERESTART_RESTARTBLOCK, which a handler turns into EINTR, signal(7)) returns
-   * EINTR either way, and a write that has moved data returns its count ({@link endPartialCall}).
+   * EINTR either way, and a read or write that has moved data returns its count ({@link endPartialCall}).
    */
   interruptThread(t: Thread, restart: boolean): void {
     if (t.runState !== "blocked" || !t.wait!.interruptible) return;
     if (this.endPartialCall(t)) return;
     const w = t.wait!;
     w.cancel();
-    t.endIo(); // a read, or a write that moved nothing: EINTR, or restarted afresh from its descriptor
+    t.endIo(); // a read or write that moved nothing: EINTR, or restarted afresh from its descriptor
     if (restart && w.restart !== null) this.wakeThread(t);
     else this.wakeThread(t, -Errno.EINTR);
   }
 
   /**
-   * A signal takes effect on `t` (a handler is about to run, or its process stops): a write that
-   * has already moved some bytes ends now and returns their count. POSIX write(): "If write() is
-   * interrupted by a signal after it successfully writes some data, it shall return the number of
-   * bytes written", whatever the disposition; Linux's `pipe_write` returns -ERESTARTSYS only when
-   * it has written nothing. The write may be blocked, or woken to go on but not yet run (its retry
-   * is the thread's next trap); either way it lets go of its open file (`Thread.endIo`).
-   * @returns whether a write was ended.
+   * A signal takes effect on `t` (a handler is about to run, or its process stops): a read or
+   * write that has already moved some bytes (`Thread.ioProgress`) ends now and returns their
+   * count. POSIX write(): "If write() is interrupted by a signal after it successfully writes some
+   * data, it shall return the number of bytes written", whatever the disposition, and read() says
+   * the same of data read; Linux's `pipe_write` returns -ERESTARTSYS only when it has written
+   * nothing, and `n_tty_read` returns the bytes it copied (a read that takes bytes while it waits:
+   * `FileOperations.takeWhileWaiting`). The call may be blocked, or woken to go on but not yet run
+   * (its retry is the thread's next trap); either way it lets go of its open file (`Thread.endIo`).
+   * @returns whether a read or write was ended.
    */
   endPartialCall(t: Thread): boolean {
     const done = t.ioProgress;

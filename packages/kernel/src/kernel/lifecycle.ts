@@ -16,7 +16,8 @@
  * reap at once (POSIX: no zombies are created then, and a waitpid blocks until the last child has
  * gone, then fails with ECHILD).
  *
- * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the system calls on top).
+ * Related: `kernel.ts`, `../process/`, `../posix/syscalls.ts` (the table of contents of the
+ * system calls on top; fork, execve, spawn, exit and waitpid are in `../posix/process-calls.ts`).
  */
 import type { ThreadId } from "@osbricks/sched";
 import type { KernelStack } from "@osbricks/vm";

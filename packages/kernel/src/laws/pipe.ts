@@ -199,7 +199,7 @@ class WriteCommand extends PipeCommand {
     for (let i = 0; i < got; i++) m.queue.push(bytes[i]!);
     m.next = (m.next + got) & 0xff;
     if (got < len) {
-      // The kernel parks a writer that is not done on the write list (syscalls.ts write).
+      // The kernel parks a writer that is not done on the write list (posix/file-calls.ts write).
       const q = w.waiters?.("write");
       if (q !== undefined) park(w, "write", null, new ProbeWaiter(len - got), m.parkedWriters, call);
     }

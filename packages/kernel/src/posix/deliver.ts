@@ -70,8 +70,8 @@ export function deliverSignals(k: Kernel, t: Thread): boolean {
       k.life.exitProcess(p, signaledStatus(Sig.SIGSEGV, true));
       return true;
     }
-    // A write woken to go on, whose next trap is its retry, ends first with the count it moved.
-    // One that moved nothing lets its file go: after the handler it starts again from its
+    // A read or write woken to go on, whose next trap is its retry, ends first with the count it
+    // moved. One that moved nothing lets its file go: after the handler it starts again from its
     // descriptor, as Linux re-executes a call that returned -ERESTARTSYS.
     if (!k.endPartialCall(t)) t.endIo();
     t.frames.push({

@@ -29,7 +29,8 @@
  * **Blocking.** An operation never blocks: `read`/`write` return `null` ("would block") and the
  * system call parks the thread on `ops.waiters(...)`, restarting when a waker calls back, as xv6's
  * `piperead` sleeps in a loop. A blocking write returns only when every byte is in (POSIX), so a
- * long write remembers its progress across restarts (`Thread.ioProgress`).
+ * long write remembers its progress across restarts (`Thread.ioProgress`), and so does a read that
+ * takes bytes while it waits (`takeWhileWaiting`).
  *
  * Invariants (`checkFileInvariants`): a description's `refs` equals the number of descriptor slots,
  * in all tables, that point at it, and none reachable is released; a pipe's `readers`/`writers`
@@ -37,7 +38,7 @@
  * (POSIX `open`/`dup`), below `MAX_FDS`.
  *
  * Related: `pipe.ts` (the pipe ends), `fd-table.ts` (descriptor tables and `checkFileInvariants`),
- * `syscalls.ts` (read, write, lseek, fstat, pipe, close, dup), `../kernel/lifecycle.ts` (fork,
+ * `file-calls.ts` (read, write, lseek, fstat, pipe, close, dup), `../kernel/lifecycle.ts` (fork,
  * exec, exit).
  */
 import { KernelArgumentError, KernelError, KernelStateError } from "../errors.js";

@@ -40,7 +40,7 @@
  * have gone: a group lives while it has members); a session leader leads its own group (pgid =
  * sid = pid); a live process's controlling terminal, when set, is controlled by its session.
  *
- * Related: `tty.ts`, `syscalls.ts` (the calls), `generate.ts` (waitpid's wake-up matching),
+ * Related: `tty.ts`, `job-calls.ts` (the calls), `generate.ts` (waitpid's wake-up matching),
  * `../kernel/lifecycle.ts` (inheritance at fork, spawn and exec; the exit rules).
  */
 import { KernelInvariantError } from "../errors.js";

@@ -19,7 +19,7 @@
  * handed data.
  *
  * Related: `files.ts` (`FileOperations`, `OpenFile`), `fd-table.ts` (reader/writer counts are
- * checked there), `syscalls.ts` (`pipe`, `read`, `write`).
+ * checked there), `file-calls.ts` (`pipe`, `read`, `write`).
  */
 import { Errno } from "../syscalls/errno.js";
 import { type FileOperations, type FileStat, FileType, type Waiter } from "./files.js";

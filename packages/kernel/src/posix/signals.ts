@@ -21,7 +21,7 @@
  *
  * Numbers and defaults: Linux x86-64 `signal(7)`.
  *
- * Related: `syscalls.ts` (kill, sigaction, sigprocmask), `../kernel/kernel.ts` (delivery point).
+ * Related: `signal-calls.ts` (kill, sigaction, sigprocmask), `../kernel/kernel.ts` (delivery point).
  */
 
 /** Signal numbers (Linux x86-64). */

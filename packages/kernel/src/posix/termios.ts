@@ -27,7 +27,7 @@
  *
  * **Invariants.** `cc.length === NCCS`; every mode word is a u32 (`>>> 0`); `line` is a u8.
  *
- * Related: `tty.ts` (the terminal, the background rule tcsetattr obeys), `syscalls.ts`
+ * Related: `tty.ts` (the terminal, the background rule tcsetattr obeys), `job-calls.ts`
  * (tcgetattr, tcsetattr), `table.ts` (their declarations, 524 and 525).
  */
 

@@ -47,8 +47,8 @@
  * ({@link giveUpControllingTerminal}) — for the whole session, with SIGHUP and SIGCONT to the
  * foreground group, when it is the session leader.
  *
- * Related: `jobs.ts` (groups, sessions), `termios.ts` (the modes), `syscalls.ts` (read, tcsetpgrp,
- * tcgetpgrp, tcgetattr, tcsetattr), `files.ts`
+ * Related: `jobs.ts` (groups, sessions), `termios.ts` (the modes), `file-calls.ts` (read, write),
+ * `job-calls.ts` (tcsetpgrp, tcgetpgrp, tcgetattr, tcsetattr), `files.ts`
  * (`FileOperations.tty`: how a file says it is a terminal).
  */
 import type { Kernel } from "../kernel/kernel.js";

@@ -15,7 +15,7 @@
  *   WIFCONTINUED(w) = w == 0xffff
  * ```
  *
- * Related: `process.ts` (where a zombie keeps its status), `syscalls.ts` (waitpid).
+ * Related: `process.ts` (where a zombie keeps its status), `process-calls.ts` (waitpid).
  */
 
 /** Status of a process that called exit/exit_group with `code`. */

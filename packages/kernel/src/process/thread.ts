@@ -141,9 +141,12 @@ export class Thread extends KernelObject {
   /** The owning process's handle to this thread, 0 when none. */
   handle = 0;
   /**
-   * Bytes a blocking write has moved so far while it waits for room (a pipe write of more than
-   * fits completes in several goes). A signal that takes effect meanwhile ends the write with this
-   * count (`Kernel.endPartialCall`); 0 whenever no write is under way.
+   * Bytes a blocking read or write has moved so far while it waits: a write's bytes taken before
+   * it waited for room (a pipe write of more than fits completes in several goes), a read's bytes
+   * taken while it waits (`FileOperations.takeWhileWaiting`: a terminal's MIN, copied to the
+   * caller as they come). A signal that takes effect meanwhile ends the call with this count
+   * (`Kernel.endPartialCall`), as Linux's pipe_write and n_tty_read return what they moved; 0
+   * whenever no read or write is under way.
    */
   ioProgress = 0;
   /**
