@@ -252,6 +252,13 @@ describe("l4_map and l4_unmap", () => {
     expect(b.call("l4_map", [paged, POOL_BASE + 7 * PAGE, 0x4000_0000, 1, MapProt.READ])).toBe(0);
     refused(b, L4Error.EEXIST, () => b.call("l4_map", [paged, POOL_BASE, 0x4000_0000, 1, rw]));
     refused(b, L4Error.EPERM, () => b.call("l4_unmap", [unpaged, 0x4000_0000, 1]));
+    // WRITE on the pager endpoint (what every client of a pager holds) does not make one its pager.
+    const w = endpoint(b);
+    const wclient = b.call("l4_thread_control", [ThreadOp.ID, task(b, "kv", w), 0, 0, 0]);
+    expect(b.call("l4_capability_control", [CapOp.DERIVE, w, Right.WRITE, 0])).toBeGreaterThan(0);
+    expect(b.call("l4_capability_control", [CapOp.CLOSE, w, 0, 0])).toBe(0);
+    refused(b, L4Error.EPERM, () => b.call("l4_map", [wclient, POOL_BASE, 0x4000_0000, 1, MapProt.READ]));
+    refused(b, L4Error.EPERM, () => b.call("l4_unmap", [wclient, 0x4000_0000, 1]));
   });
 });
 

@@ -86,3 +86,28 @@ describe("a forked child that returns from its main", () => {
     expect([...b.k.processes.values()].filter((p) => p.phase === "zombie")).toEqual([]);
   });
 });
+
+describe("mm0's DEATH notices", () => {
+  it("come only from a task mm0 does not page: a client reporting a live sibling's death is refused, its pages stay", () => {
+    const log: string[] = [];
+    function* victim(): UserCode<number> {
+      yield* mem.store32(PAGED_BASE, 42); // one pool page
+      for (let i = 0; i < 20; i++) yield* compute(100_000);
+      log.push(`victim reads ${yield* mem.load32(PAGED_BASE)}`);
+      return 0;
+    }
+    function* liar(): UserCode<number> {
+      const ep = yield* findEndpoint(0);
+      yield* compute(200_000);
+      const r = yield* call(U, ep, Mm0Label.DEATH, [3]); // the victim: root 1, mm0 2, victim 3
+      log.push(`liar ${r} ${(yield* label(U)) === BAD_REQUEST ? "BAD_REQUEST" : "accepted"}`);
+      yield* call(U, ep, Mm0Label.STATS, []);
+      log.push(`free ${yield* word(U, 5)}`);
+      return 0;
+    }
+    const b = bench({ victim, liar });
+    expect(mm0With(b, 4, ["victim", "liar"])).toEqual([2, 3, 4]);
+    b.k.run({ maxSteps: 200_000 });
+    expect(log).toEqual(["liar 0 BAD_REQUEST", "free 3", "victim reads 42"]);
+  });
+});

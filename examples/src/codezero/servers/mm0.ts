@@ -26,8 +26,8 @@
  * Policy, all of it here and none in the kernel: each task mm0 pages may have the 16 pages at
  * PAGED_BASE, demand-zeroed; a fault anywhere else is refused, and so is one when the pool is
  * exhausted. A task's pages go back to the pool when it exits through mm0 or when the root task
- * reports its death (DEATH, sent after it reaped a task mm0 paged). Unknown requests get
- * BAD_REQUEST. STATS answers mm0's counters (the boot summary prints them).
+ * reports its death (DEATH, sent after it reaped a task mm0 paged; taken from ROOT_TASK only).
+ * Unknown requests get BAD_REQUEST. STATS answers mm0's counters (the boot summary prints them).
  *
  * argv[1] is the number of pool pages at POOL_BASE; its first endpoint capability is the one it
  * serves (READ to receive, WRITE to name it as the pager of the tasks it creates, DUPLICATE and
@@ -48,6 +48,7 @@ import {
   PAGED_BASE,
   PAGED_PAGES,
   POOL_BASE,
+  ROOT_TASK,
   unpackName,
 } from "./protocol.js";
 
@@ -217,8 +218,9 @@ export function* mm0Main(start: ProcessStart): UserCode<number> {
         waiting.set(child, (yield* mem.load32(utcb + UTCB_REPLY)) | 0);
         r = yield* receive(utcb, ep); // answered when the child exits
       } else r = yield* replyWait(utcb, ep, BAD_REQUEST, []);
-    } else if (op === Mm0Label.DEATH && !cow.has(sender) && !children.has(sender)) {
-      // Only a task mm0 does not page may report deaths (the root task, which reaps them).
+    } else if (op === Mm0Label.DEATH && sender === ROOT_TASK) {
+      // Only the root task, which creates and reaps the tasks mm0 pages, reports deaths. "A task
+      // mm0 holds no pages of" is not enough: a client that has not faulted yet is one.
       const task = yield* word(utcb, 1);
       r = yield* replyWait(utcb, ep, 0, [cow.exit(task) ? 1 : 0]);
     } else if (op === Mm0Label.STATS) {

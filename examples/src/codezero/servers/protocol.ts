@@ -45,6 +45,14 @@ export const KvLabel = { PUT: 0x0101, GET: 0x0102, FULL: 0x0103 } as const;
 /** Labels of the root task's control endpoint (the capability demo talks to it). */
 export const CtlLabel = { MORE: 0x0201, DONE: 0x0202 } as const;
 
+/**
+ * The root task's id, well known to the servers as L4 X.2's kernel interface page makes σ0's and
+ * the root task's thread ids known to all: the first task the kernel boots is task 1. mm0 takes
+ * DEATH notices from it alone (a client could otherwise report a live sibling dead and have its
+ * pages handed to someone else while it still maps them).
+ */
+export const ROOT_TASK = 1;
+
 /** Where a pool is mapped, in the root task and in mm0. */
 export const POOL_BASE = 0x2000_0000;
 /** Pages of the machine's pool that the boot code gives the root task (σ0's grant). */
