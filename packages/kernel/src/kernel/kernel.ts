@@ -705,7 +705,7 @@ export class Kernel implements Waker {
    * Make a blocked thread ready. With `result` the blocked call returns it; without, the call
    * restarts (its trap runs again). No effect on a thread that is not blocked.
    *
-   * The wake names the kind of sleep it ends ({@link SleepType}; only O(1) tells them apart), as
+   * The wake names the kind of sleep it ends (`SleepType` of `@osbricks/sched`; only O(1) tells them apart), as
    * Linux 2.6.17–2.6.22's `activate_task` sets `sleep_type`: an uninterruptible wait (the pager
    * wait: TASK_UNINTERRUPTIBLE, marked SLEEP_NONINTERACTIVE by `try_to_wake_up`) is
    * "noninteractive" whoever wakes it; otherwise a wake in interrupt context (the tick, a device's
