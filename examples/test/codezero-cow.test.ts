@@ -8,7 +8,7 @@ import { CapOp, MapProt, NIL, ThreadOp, utcbOf } from "../src/codezero/abi.js";
 import { call, findEndpoint, l4, label, receive, replyWait, word } from "../src/codezero/lib.js";
 import { mm0Fork, mm0Wait } from "../src/codezero/programs/fork.js";
 import { Mm0Label, PAGED_BASE, POOL_BASE } from "../src/codezero/servers/protocol.js";
-import { type Bench, bench } from "./codezero-harness.js";
+import { type Bench, bench, withMm0 } from "./codezero-harness.js";
 
 const U = utcbOf(0);
 
@@ -143,19 +143,7 @@ describe("fork through mm0 with a small pool", () => {
       return 0;
     }
     const b = bench({ hog, hogkid });
-    const sigma0 = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-    const ep = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-    const [p1, n1] = b.str("mm0");
-    const mh = b.call("l4_thread_control", [ThreadOp.CREATE, p1, n1, sigma0, 4]);
-    const mm0 = b.call("l4_thread_control", [ThreadOp.ID, mh, 0, 0, 0]);
-    expect(b.call("l4_map", [mm0, POOL_BASE, POOL_BASE, 4, MapProt.READ | MapProt.WRITE])).toBe(0);
-    const all = Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER;
-    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, mh, all])).toBeGreaterThan(0);
-    const [p2, n2] = b.str("hog");
-    const hh = b.call("l4_thread_control", [ThreadOp.CREATE, p2, n2, ep, 0]);
-    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, hh, Right.WRITE])).toBeGreaterThan(0);
-    b.call("l4_thread_control", [ThreadOp.RUN, mh, 0, 0, 0]);
-    b.call("l4_thread_control", [ThreadOp.RUN, hh, 0, 0, 0]);
+    withMm0(b, 4, ["hog"]);
     b.k.run({ maxSteps: 200_000 });
     // 3 pages for the parent, 1 left: the child's first copy fits, its second is refused.
     expect(log).toEqual(["kid wrote page 0", "status 11 sum 33 free 1 objects 1"]);

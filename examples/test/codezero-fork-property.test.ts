@@ -3,14 +3,13 @@
 // against an eager-copy model: each child sees its parent's pages as they were at the fork, each
 // side keeps its own writes, and at the end mm0 holds the parent's object alone, its chain of one.
 import { mem, type ProcessStart, type UserCode } from "@osbricks/kernel";
-import { Right } from "@osbricks/objects";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CapOp, MapProt, ThreadOp, utcbOf } from "../src/codezero/abi.js";
+import { utcbOf } from "../src/codezero/abi.js";
 import { call, findEndpoint, word } from "../src/codezero/lib.js";
 import { mm0Exit, mm0Fork, mm0Wait } from "../src/codezero/programs/fork.js";
-import { Mm0Label, PAGED_BASE, POOL_BASE } from "../src/codezero/servers/protocol.js";
-import { bench } from "./codezero-harness.js";
+import { Mm0Label, PAGED_BASE } from "../src/codezero/servers/protocol.js";
+import { bench, withMm0 } from "./codezero-harness.js";
 
 const U = utcbOf(0);
 const PAGES = 5;
@@ -98,19 +97,7 @@ function runPlan(plan: Plan): string[] {
     return 1;
   }
   const b = bench({ parent, pkid }, POOL);
-  const sigma0 = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-  const ep = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-  const [p1, n1] = b.str("mm0");
-  const mh = b.call("l4_thread_control", [ThreadOp.CREATE, p1, n1, sigma0, POOL]);
-  const mm0 = b.call("l4_thread_control", [ThreadOp.ID, mh, 0, 0, 0]);
-  expect(b.call("l4_map", [mm0, POOL_BASE, POOL_BASE, POOL, MapProt.READ | MapProt.WRITE])).toBe(0);
-  const all = Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER;
-  b.call("l4_capability_control", [CapOp.GRANT, ep, mh, all]);
-  const [p2, n2] = b.str("parent");
-  const ph = b.call("l4_thread_control", [ThreadOp.CREATE, p2, n2, ep, 0]);
-  b.call("l4_capability_control", [CapOp.GRANT, ep, ph, Right.WRITE]);
-  b.call("l4_thread_control", [ThreadOp.RUN, mh, 0, 0, 0]);
-  b.call("l4_thread_control", [ThreadOp.RUN, ph, 0, 0, 0]);
+  withMm0(b, POOL, ["parent"]);
   b.k.run({ maxSteps: 400_000 });
   return log;
 }

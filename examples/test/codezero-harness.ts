@@ -12,8 +12,19 @@ import {
   ProgramRegistry,
   type Thread,
 } from "@osbricks/kernel";
+import { Right } from "@osbricks/objects";
 import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
-import { codezeroSyscalls, UTCB_AREA, UTCB_BASE, UTCB_BUF, utcbOf } from "../src/codezero/abi.js";
+import { expect } from "vitest";
+import {
+  CapOp,
+  codezeroSyscalls,
+  MapProt,
+  ThreadOp,
+  UTCB_AREA,
+  UTCB_BASE,
+  UTCB_BUF,
+  utcbOf,
+} from "../src/codezero/abi.js";
 import { CODEZERO_PROGRAMS } from "../src/codezero/kernel.js";
 import { type CodezeroState, codezeroPersonality } from "../src/codezero/personality.js";
 import { POOL_BASE } from "../src/codezero/servers/protocol.js";
@@ -118,4 +129,29 @@ export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8, pa
     },
   };
   return b;
+}
+
+/**
+ * As the demo's root task does: create mm0 paged by a σ0 endpoint, map it `pool` pages of the
+ * root's pool, grant it every right on its endpoint; create each named task paged by mm0 and grant
+ * it WRITE there; run them all. Returns their task ids, mm0's first.
+ */
+export function withMm0(b: Bench, pool: number, names: readonly string[]): number[] {
+  const sigma0 = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+  const ep = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
+  const [p1, n1] = b.str("mm0");
+  const mh = b.call("l4_thread_control", [ThreadOp.CREATE, p1, n1, sigma0, pool]);
+  const mm0 = b.call("l4_thread_control", [ThreadOp.ID, mh, 0, 0, 0]);
+  expect(b.call("l4_map", [mm0, POOL_BASE, POOL_BASE, pool, MapProt.READ | MapProt.WRITE])).toBe(0);
+  const all = Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER;
+  expect(b.call("l4_capability_control", [CapOp.GRANT, ep, mh, all])).toBeGreaterThan(0);
+  const hs = [mh];
+  for (const name of names) {
+    const [p, n] = b.str(name);
+    const h = b.call("l4_thread_control", [ThreadOp.CREATE, p, n, ep, 0]);
+    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, h, Right.WRITE])).toBeGreaterThan(0);
+    hs.push(h);
+  }
+  for (const h of hs) b.call("l4_thread_control", [ThreadOp.RUN, h, 0, 0, 0]);
+  return hs.map((h) => b.call("l4_thread_control", [ThreadOp.ID, h, 0, 0, 0]));
 }

@@ -2,36 +2,14 @@
 // POSIX's wait (and Codezero's mm0, which serves it) answers a child's status to its parent only;
 // a zombie is reaped once, by that parent.
 import { compute, mem, type UserCode } from "@osbricks/kernel";
-import { Right } from "@osbricks/objects";
 import { describe, expect, it } from "vitest";
-import { CapOp, MapProt, ThreadOp, utcbOf } from "../src/codezero/abi.js";
+import { utcbOf } from "../src/codezero/abi.js";
 import { call, findEndpoint, label, word } from "../src/codezero/lib.js";
 import { forkedProgram, mm0Exit, mm0Fork, mm0Wait } from "../src/codezero/programs/fork.js";
-import { BAD_REQUEST, Mm0Label, PAGED_BASE, POOL_BASE } from "../src/codezero/servers/protocol.js";
-import { type Bench, bench } from "./codezero-harness.js";
+import { BAD_REQUEST, Mm0Label, PAGED_BASE } from "../src/codezero/servers/protocol.js";
+import { bench, withMm0 } from "./codezero-harness.js";
 
 const U = utcbOf(0);
-
-/** Root creates mm0 with `pool` pages and the named tasks paged by it (each granted WRITE); runs all. */
-function mm0With(b: Bench, pool: number, names: readonly string[]): number[] {
-  const sigma0 = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-  const ep = b.call("l4_capability_control", [CapOp.CREATE_ENDPOINT, 0, 0, 0]);
-  const [p1, n1] = b.str("mm0");
-  const mh = b.call("l4_thread_control", [ThreadOp.CREATE, p1, n1, sigma0, pool]);
-  const mm0 = b.call("l4_thread_control", [ThreadOp.ID, mh, 0, 0, 0]);
-  expect(b.call("l4_map", [mm0, POOL_BASE, POOL_BASE, pool, MapProt.READ | MapProt.WRITE])).toBe(0);
-  const all = Right.READ | Right.WRITE | Right.DUPLICATE | Right.TRANSFER;
-  expect(b.call("l4_capability_control", [CapOp.GRANT, ep, mh, all])).toBeGreaterThan(0);
-  const hs = [mh];
-  for (const name of names) {
-    const [p, n] = b.str(name);
-    const h = b.call("l4_thread_control", [ThreadOp.CREATE, p, n, ep, 0]);
-    expect(b.call("l4_capability_control", [CapOp.GRANT, ep, h, Right.WRITE])).toBeGreaterThan(0);
-    hs.push(h);
-  }
-  for (const h of hs) b.call("l4_thread_control", [ThreadOp.RUN, h, 0, 0, 0]);
-  return hs.map((h) => b.call("l4_thread_control", [ThreadOp.ID, h, 0, 0, 0]));
-}
 
 describe("mm0's WAIT: a child's status goes to its parent only", () => {
   it("another task asking for an exited child's status is refused, and the parent still gets it", () => {
@@ -57,7 +35,7 @@ describe("mm0's WAIT: a child's status goes to its parent only", () => {
       return 1;
     }
     const b = bench({ parent, thief, quitter });
-    expect(mm0With(b, 4, ["parent", "thief"])).toEqual([2, 3, 4]);
+    expect(withMm0(b, 4, ["parent", "thief"])).toEqual([2, 3, 4]);
     b.k.run({ maxSteps: 200_000 });
     expect(log).toEqual(["forked 5", "thief 0 label BAD_REQUEST", "parent's wait 7"]);
   });
@@ -80,7 +58,7 @@ describe("a forked child that returns from its main", () => {
       return 9;
     }
     const b = bench({ parent2, returner: forkedProgram(returner) });
-    mm0With(b, 4, ["parent2"]);
+    withMm0(b, 4, ["parent2"]);
     b.k.run({ maxSteps: 200_000 }); // ends in mm0's receive: a server waits forever
     expect(log).toEqual(["wait 9", "free 3 objects 1"]);
     expect([...b.k.processes.values()].filter((p) => p.phase === "zombie")).toEqual([]);
@@ -106,7 +84,7 @@ describe("mm0's DEATH notices", () => {
       return 0;
     }
     const b = bench({ victim, liar });
-    expect(mm0With(b, 4, ["victim", "liar"])).toEqual([2, 3, 4]);
+    expect(withMm0(b, 4, ["victim", "liar"])).toEqual([2, 3, 4]);
     b.k.run({ maxSteps: 200_000 });
     expect(log).toEqual(["liar 0 BAD_REQUEST", "free 3", "victim reads 42"]);
   });
