@@ -4,7 +4,8 @@
 // law suite from its sources, for the browser (esbuild, platform "browser": an import of a Node module
 // anywhere in a package fails the bundle). In headless Chromium it then runs the
 // Lunaix-like kernel's demo and compares its console line by line with what `pnpm start` prints in
-// Node (the runs are deterministic, so the two must be identical), runs every package's law suites
+// Node (the runs are deterministic, so the two must be identical), does the same with the
+// Codezero-like microkernel (`pnpm run boot codezero`), runs every package's law suites
 // against our implementations, as a student's browser lab would, and uses the kernel's web page
 // (`pnpm run web`) as a person would: a command typed at its prompt, then `exit`.
 //
@@ -16,7 +17,14 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { BundleError, browserBundle, root } from "./browser-bundle.mjs";
-import { consoleDifference, isFullDemo, nodeDemoConsole, demoScript as script } from "./demo-console.mjs";
+import {
+  consoleDifference,
+  isFullCodezeroRun,
+  isFullDemo,
+  nodeCodezeroConsole,
+  nodeDemoConsole,
+  demoScript as script,
+} from "./demo-console.mjs";
 
 // A law that never ends, or a page that never answers, must not hold the check (or CI) forever.
 const LIMIT_S = 600;
@@ -47,6 +55,7 @@ try {
 }
 // 2. The same demo in Node, exactly as `pnpm start` runs it.
 const nodeConsole = nodeDemoConsole();
+const nodeCodezero = nodeCodezeroConsole();
 
 /**
  * The web page, used as a person would: it boots to the shell's prompt by itself; type a command
@@ -92,6 +101,7 @@ const site = mkdtempSync(join(tmpdir(), "osbricks-web-"));
 writeFileSync(join(site, "terminal.js"), pageScript);
 copyFileSync(join(root, "examples/web/index.html"), join(site, "index.html"));
 let browserConsole;
+let codezeroConsole;
 let suites;
 let version;
 let webTranscript;
@@ -119,6 +129,7 @@ try {
     if (!loaded)
       throw new Error(`the bundle did not load in the page: ${pageErrors.join("; ") || "no error"}`);
     browserConsole = await page.evaluate((text) => globalThis.osbricks.demoConsole(text), script);
+    codezeroConsole = await page.evaluate(() => globalThis.osbricks.codezeroConsole());
     suites = await page.evaluate(() => globalThis.osbricks.lawSuites(1));
     if (pageErrors.length > 0) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
     webTranscript = await useWebPage(browser);
@@ -145,6 +156,24 @@ for (const [what, label, got] of [
     process.exit(1);
   }
 }
+{
+  const difference = consoleDifference(
+    nodeCodezero,
+    "the Codezero-like kernel's console in Chromium",
+    "chromium",
+    codezeroConsole,
+  );
+  if (difference !== undefined) {
+    console.error(`check:browser: ${difference}`);
+    process.exit(1);
+  }
+  if (!isFullCodezeroRun(nodeCodezero)) {
+    console.error(
+      "check:browser: the Codezero-like kernel's console is not the full run (no summary, or leaks)",
+    );
+    process.exit(1);
+  }
+}
 if (!isFullDemo(nodeConsole)) {
   console.error("check:browser: the demo's console is not the full run (no summary, or too short)");
   process.exit(1);
@@ -153,6 +182,10 @@ const lines = nodeConsole.split("\n").length;
 console.log(
   `check:browser: the Lunaix-like kernel booted in Chromium ${version} and ran the demo; its console ` +
     `(${lines} lines, ${bundle.length} bytes of bundle) is identical to Node's.`,
+);
+console.log(
+  `check:browser: the Codezero-like microkernel booted in Chromium and ran its demo; its console ` +
+    `(${nodeCodezero.split("\n").length} lines) is identical to Node's.`,
 );
 console.log(
   'check:browser: the web page (pnpm run web) ran "echo" and "exit" typed at its prompt, and its ' +

@@ -22,6 +22,23 @@ export function nodeDemoConsole() {
   });
 }
 
+/** The second kernel's console in Node, exactly as `pnpm run boot codezero` prints it. */
+export function nodeCodezeroConsole() {
+  const tsx = join(root, "node_modules", ".bin", "tsx");
+  return execFileSync(tsx, ["--conditions=@osbricks/source", "examples/src/boot.ts", "codezero"], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 1 << 26,
+    timeout: 120_000,
+  });
+}
+
+/** Whether `text` is the second kernel's whole run: its summary, with leaks checked. */
+export function isFullCodezeroRun(text) {
+  return text.includes("---- summary ----") && text.includes("leaks after the run:   none");
+}
+
 /**
  * `undefined` when `got` is Node's console `expected` line for line; otherwise a message naming
  * the first differing line, both versions of it, `what` was compared and under which `label`.

@@ -5,6 +5,7 @@
  *
  * - the console of the demo that `pnpm start` runs (the script comes in as text), which the check
  *   compares line by line with Node's: the whole stack, hardware model to shell, in a page;
+ * - the console of the second kernel (`pnpm run boot codezero`), compared the same way;
  * - a run of every package's law suites against our implementations, as a student's browser lab
  *   would run them (fixed seeds, fewer runs than the test suite: this is about the environment,
  *   not coverage).
@@ -23,7 +24,7 @@ import {
 } from "@osbricks/hw-x86";
 import { entryCodecLaws, interruptControllerLaws, mapperLaws } from "@osbricks/hw-x86/laws";
 import { channelRead, channelWrite, createChannel, Endpoint, Futex, Notification } from "@osbricks/ipc";
-import { channelLaws, endpointLaws, futexLaws, notificationLaws } from "@osbricks/ipc/laws";
+import { channelLaws, endpointLaws, futexLaws, futexRequeueLaws, notificationLaws } from "@osbricks/ipc/laws";
 import { Console, Kernel, posixSyscalls } from "@osbricks/kernel";
 import { countingDispatch, fileOperationsLaws, grindLaws, syscallDispatchLaws } from "@osbricks/kernel/laws";
 import { SimulatedWaitHost, SlotHandleTable } from "@osbricks/objects";
@@ -50,6 +51,7 @@ import {
   virtualRangeLaws,
 } from "@osbricks/vm/laws";
 import { parseBootArgs } from "./cli/args.js";
+import { bootCodezero } from "./codezero/boot.js";
 import { POLICY_NAMES } from "./lunaix/boot.js";
 import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
 
@@ -61,6 +63,20 @@ export function demoConsole(script: string, argv: readonly string[] = []): strin
   const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
   let out = "";
   bootScripted(args, scriptLines(script), (text) => {
+    out += text;
+  });
+  return out;
+}
+
+/**
+ * Boot the second kernel, the Codezero-like microkernel, with the boot command line `argv` (as
+ * `pnpm run boot codezero` parses it; it has no shell, so nothing is typed) and return everything
+ * its console printed: the boot log, the servers' and clients' lines, the summary.
+ */
+export function codezeroConsole(argv: readonly string[] = ["codezero"]): string {
+  const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
+  let out = "";
+  bootCodezero(args, (text) => {
     out += text;
   });
   return out;
@@ -138,6 +154,7 @@ export function lawSuites(seed = 1): SuiteRun[] {
     ["ipc channel", channelLaws({ create: createChannel, write: channelWrite, read: channelRead }, runs)],
     ["ipc notification", notificationLaws((threads) => new Notification(threads), runs)],
     ["ipc futex", futexLaws((threads, memory) => new Futex(threads, memory), runs)],
+    ["ipc futex requeue", futexRequeueLaws((threads, memory) => new Futex(threads, memory), runs)],
     ["kernel file operations (console)", fileOperationsLaws(() => new Console(), runs)],
     [
       "kernel system-call dispatch",

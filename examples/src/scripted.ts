@@ -5,7 +5,7 @@
  * in headless Chromium and compares the two consoles line by line, which is what "the packages run
  * in a browser" rests on.
  */
-import type { BootArgs } from "./cli/args.js";
+import { type BootArgs, UsageError } from "./cli/args.js";
 import { type IdleReason, LunaixSystem } from "./lunaix/boot.js";
 import type { ChromeTraceWriter } from "./trace/chrome-trace.js";
 
@@ -36,6 +36,12 @@ export function bootScripted(
   write: (text: string) => void,
   trace?: ChromeTraceWriter,
 ): ScriptedRun {
+  // Only the Lunaix-like kernel has a shell; booting it for another kernel's name would print the
+  // wrong kernel's console without a word (the Codezero-like kernel boots with `bootCodezero`).
+  if (args.kernel !== "lunaix")
+    throw new UsageError(
+      `bootScripted: kernel ${JSON.stringify(args.kernel)} has no shell to type a script into (only lunaix has one)`,
+    );
   const t0 = performance.now();
   const system = LunaixSystem.boot({
     mem: args.mem,

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEMO_SCRIPT } from "../src/boot.js";
-import { demoConsole, lawSuites } from "../src/browser-check.js";
+import { codezeroConsole, demoConsole, lawSuites } from "../src/browser-check.js";
+import { bootCodezero } from "../src/codezero/boot.js";
 import { bootScripted, scriptLines } from "../src/scripted.js";
 
 describe("the browser check's entry", () => {
@@ -26,6 +27,24 @@ describe("the browser check's entry", () => {
     expect(got).toBe(expected);
     expect(got.split("\n").length).toBeGreaterThan(100);
     expect(got).toContain("leaks after halt:    none");
+  });
+
+  it("codezeroConsole boots the second kernel as pnpm run boot codezero does and runs its whole demo", () => {
+    let expected = "";
+    bootCodezero({ seed: 1, cpus: 2, mem: 256 * 2 ** 20 }, (s) => {
+      expected += s;
+    });
+    const got = codezeroConsole();
+    expect(got).toBe(expected);
+    expect(got).toContain("Codezero-like microkernel booting: seed 1, 2 CPU(s), 256 MiB");
+    expect(got).toContain("leaks after the run:   none");
+    expect(codezeroConsole(["codezero", "--cpus", "1"])).toContain("1 CPU(s)");
+  });
+
+  it("demoConsole refuses a kernel without a shell instead of booting the default one", () => {
+    expect(() => demoConsole("echo hi", ["codezero"])).toThrow(
+      /bootScripted: kernel "codezero" has no shell/,
+    );
   });
 
   it("demoConsole takes the boot command line: another seed is another run", () => {
@@ -55,6 +74,7 @@ describe("the browser check's entry", () => {
       "ipc channel",
       "ipc notification",
       "ipc futex",
+      "ipc futex requeue",
       "kernel file operations (console)",
       "kernel system-call dispatch",
       "kernel grind",
