@@ -19,6 +19,7 @@
  */
 import type { KernelEvent, Tracer } from "@osbricks/kernel";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
+import { CpuLanes } from "../trace/cpu-lanes.js";
 
 /** Trace process id of the machine; CPU n is lane n + 1, task events lane 0. */
 export const CZ_TRACE_PID = 1;
@@ -52,7 +53,8 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
     kills: 0,
     tasks: 0,
   };
-  private readonly open: ({ name: string; start: number } | null)[] = [];
+  /** The CPU lanes of the trace: a slice per stretch a thread ran, system calls as instants. */
+  private readonly lanes: CpuLanes;
   /** Task names by id. */
   readonly names = new Map<number, string>();
   /** The task of each live thread. */
@@ -67,14 +69,13 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
     private readonly log: (line: string) => void,
     private readonly trace: ChromeTraceWriter | null,
     private readonly hasPager: (pid: number) => boolean,
-  ) {}
+  ) {
+    this.lanes = new CpuLanes(trace, CZ_TRACE_PID);
+  }
 
   /** Name the lanes, once the CPU count is known. */
   nameLanes(cpus: number): void {
-    if (this.trace === null) return;
-    this.trace.nameProcess(CZ_TRACE_PID, "codezero machine");
-    this.trace.nameThread(CZ_TRACE_PID, CZ_TASK_LANE, "tasks");
-    for (let c = 0; c < cpus; c++) this.trace.nameThread(CZ_TRACE_PID, c + 1, `cpu${c}`);
+    this.lanes.name("codezero machine", "tasks", cpus);
   }
 
   private threadName(pid: number, tid: number): string {
@@ -87,11 +88,7 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
     switch (e.type) {
       case "kernel.syscall":
         this.counters.syscalls++;
-        tr?.instant(e.name, "syscall", CZ_TRACE_PID, e.cpu + 1, e.cycle, {
-          pid: e.pid,
-          tid: e.tid,
-          result: e.result,
-        });
+        this.lanes.syscall(e);
         return;
       case "kernel.fault": {
         let what: string = e.outcome;
@@ -107,17 +104,14 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
         });
         return;
       }
-      case "kernel.switch": {
-        const cur = this.open[e.cpu];
-        if (cur && tr)
-          tr.slice(cur.name, "run", CZ_TRACE_PID, e.cpu + 1, cur.start, Math.max(cur.start, e.cycle));
-        this.open[e.cpu] = null;
-        if (e.to !== null) {
-          this.counters.switches++;
-          this.open[e.cpu] = { name: this.threadName(this.taskOf.get(e.to) ?? -1, e.to), start: e.cycle };
-        }
+      case "kernel.switch":
+        if (e.to !== null) this.counters.switches++;
+        this.lanes.switchTo(
+          e.cpu,
+          e.cycle,
+          e.to === null ? null : this.threadName(this.taskOf.get(e.to) ?? -1, e.to),
+        );
         return;
-      }
       case "kernel.process":
         if (e.event === "spawn") {
           this.counters.tasks++;
@@ -148,11 +142,6 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
 
   /** Close the slices still open at `cycle` (end of the run). */
   finish(cycle: number): void {
-    for (let c = 0; c < this.open.length; c++) {
-      const cur = this.open[c];
-      if (cur && this.trace)
-        this.trace.slice(cur.name, "run", CZ_TRACE_PID, c + 1, cur.start, Math.max(cur.start, cycle));
-      this.open[c] = null;
-    }
+    this.lanes.finish(cycle);
   }
 }

@@ -21,6 +21,7 @@
  */
 import type { KernelEvent, Tracer } from "@osbricks/kernel";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
+import { CpuLanes } from "../trace/cpu-lanes.js";
 
 /** Trace process id of the machine (every CPU lane belongs to it). */
 export const TRACE_PID = 1;
@@ -55,8 +56,8 @@ export class KernelObserver implements Tracer<KernelEvent> {
     signals: 0,
     crashes: 0,
   };
-  /** Per CPU: the open slice (thread name and start cycle), if one runs. */
-  private readonly open: ({ name: string; tid: number; start: number } | null)[] = [];
+  /** The CPU lanes of the trace: a slice per stretch a thread ran, system calls as instants. */
+  private readonly lanes: CpuLanes;
   /** Process names by pid, for slice titles. */
   private readonly names = new Map<number, string>();
 
@@ -69,14 +70,13 @@ export class KernelObserver implements Tracer<KernelEvent> {
     private readonly log: (line: string) => void,
     private readonly trace: ChromeTraceWriter | null,
     private readonly threadName: (tid: number) => string,
-  ) {}
+  ) {
+    this.lanes = new CpuLanes(trace, TRACE_PID);
+  }
 
   /** Name the lanes: call once the CPU count is known. */
   nameLanes(cpus: number): void {
-    if (this.trace === null) return;
-    this.trace.nameProcess(TRACE_PID, "lunaix machine");
-    this.trace.nameThread(TRACE_PID, PROCESS_LANE, "processes");
-    for (let c = 0; c < cpus; c++) this.trace.nameThread(TRACE_PID, c + 1, `cpu${c}`);
+    this.lanes.name("lunaix machine", "processes", cpus);
   }
 
   /** @inheritdoc */
@@ -85,11 +85,7 @@ export class KernelObserver implements Tracer<KernelEvent> {
     switch (e.type) {
       case "kernel.syscall":
         this.counters.syscalls++;
-        tr?.instant(e.name, "syscall", TRACE_PID, e.cpu + 1, e.cycle, {
-          pid: e.pid,
-          tid: e.tid,
-          result: e.result,
-        });
+        this.lanes.syscall(e);
         return;
       case "kernel.fault":
         if (e.outcome === "resolved") this.counters.faultsHandled++;
@@ -105,17 +101,10 @@ export class KernelObserver implements Tracer<KernelEvent> {
           access: e.access,
         });
         return;
-      case "kernel.switch": {
-        const cur = this.open[e.cpu];
-        if (cur && tr)
-          tr.slice(cur.name, "run", TRACE_PID, e.cpu + 1, cur.start, Math.max(cur.start, e.cycle));
-        this.open[e.cpu] = null;
-        if (e.to !== null) {
-          this.counters.switches++;
-          this.open[e.cpu] = { name: this.threadName(e.to), tid: e.to, start: e.cycle };
-        }
+      case "kernel.switch":
+        if (e.to !== null) this.counters.switches++;
+        this.lanes.switchTo(e.cpu, e.cycle, e.to === null ? null : this.threadName(e.to));
         return;
-      }
       case "kernel.process":
         if (e.event === "spawn" || e.event === "fork") this.counters.processes++;
         if (e.event === "exec") this.counters.execs++;
@@ -145,11 +134,6 @@ export class KernelObserver implements Tracer<KernelEvent> {
 
   /** Close the slices still open at `cycle` (end of the run). */
   finish(cycle: number): void {
-    for (let c = 0; c < this.open.length; c++) {
-      const cur = this.open[c];
-      if (cur && this.trace)
-        this.trace.slice(cur.name, "run", TRACE_PID, c + 1, cur.start, Math.max(cur.start, cycle));
-      this.open[c] = null;
-    }
+    this.lanes.finish(cycle);
   }
 }
