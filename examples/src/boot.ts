@@ -84,6 +84,38 @@ async function interactive(args: BootArgs, trace: ChromeTraceWriter | undefined)
   system.printSummary();
 }
 
+/** Whether the machine `args` ask for can be built; if not, says why on stderr. */
+function machineAccepted(args: BootArgs): boolean {
+  try {
+    makeMachine(
+      { mem: args.mem, cpus: args.cpus, seed: args.seed, policy: args.policy ?? DEFAULT_POLICY },
+      POLICY_NAMES,
+    );
+    return true;
+  } catch (e) {
+    if (!(e instanceof MachineConfigError)) throw e;
+    process.stderr.write(`boot: ${e.message}\n`);
+    return false;
+  }
+}
+
+/**
+ * Whether the `--trace` file (if any) can be written; if not, says why on stderr. Opened before
+ * the machine boots, not after the run: a path that cannot be written is refused at once instead
+ * of failing at the end with the run's work lost.
+ */
+function traceWritable(args: BootArgs): boolean {
+  if (args.trace === undefined) return true;
+  try {
+    closeSync(openSync(userPath(args.trace), "w"));
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? String(e);
+    process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
+    return false;
+  }
+}
+
 /**
  * `pnpm run boot codezero`: the microkernel has no shell, so there is nothing to type: it boots,
  * runs its demo (docs/tour-codezero.md) and halts. `--script` is refused rather than ignored.
@@ -95,27 +127,7 @@ function codezeroMain(args: BootArgs): number {
     );
     return 2;
   }
-  try {
-    makeMachine(
-      { mem: args.mem, cpus: args.cpus, seed: args.seed, policy: args.policy ?? DEFAULT_POLICY },
-      POLICY_NAMES,
-    );
-  } catch (e) {
-    if (e instanceof MachineConfigError) {
-      process.stderr.write(`boot: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (args.trace !== undefined) {
-    try {
-      closeSync(openSync(userPath(args.trace), "w"));
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? String(e);
-      process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
-      return 2;
-    }
-  }
+  if (!machineAccepted(args) || !traceWritable(args)) return 2;
   const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
   bootCodezero(args, (s) => process.stdout.write(s), trace);
   if (trace !== undefined && args.trace !== undefined) writeTrace(args.trace, trace, args);
@@ -138,19 +150,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.kernel === "codezero") return codezeroMain(args);
-  try {
-    // Check the machine before reading any input: a bad --mem or --cpus is refused at once.
-    makeMachine(
-      { mem: args.mem, cpus: args.cpus, seed: args.seed, policy: args.policy ?? DEFAULT_POLICY },
-      POLICY_NAMES,
-    );
-  } catch (e) {
-    if (e instanceof MachineConfigError) {
-      process.stderr.write(`boot: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  // Check the machine before reading any input: a bad --mem or --cpus is refused at once.
+  if (!machineAccepted(args)) return 2;
   // The input first: --script FILE, else commands piped on stdin, else (nothing piped, as in CI)
   // the demo script; null on a terminal (interactive).
   let lines: string[] | null = null;
@@ -167,17 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (args.script === undefined && lines.length === 0)
       lines = scriptLines(readFileSync(DEMO_SCRIPT, "utf8"));
   }
-  if (args.trace !== undefined) {
-    // Open the trace file now, not after the run: a path that cannot be written is refused
-    // before the machine boots instead of failing at the end with the run's work lost.
-    try {
-      closeSync(openSync(userPath(args.trace), "w"));
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? String(e);
-      process.stderr.write(`boot: --trace ${args.trace}: cannot write it (${code})\n`);
-      return 2;
-    }
-  }
+  if (!traceWritable(args)) return 2;
   const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
   if (lines === null) {
     await interactive(args, trace);
