@@ -3,28 +3,12 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bootMain, DEMO_SCRIPT } from "../src/boot.js";
 import { validateChromeTrace } from "../src/trace/chrome-trace.js";
+import { captureStdio } from "./capture-stdio.js";
 
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureStdio();
 
 describe("pnpm run boot", () => {
   it.each([
@@ -40,8 +24,8 @@ describe("pnpm run boot", () => {
     ],
   ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
     expect(await bootMain(argv)).toBe(2);
-    expect(err).toMatch(msg);
-    expect(out).not.toContain("Run /bin/init");
+    expect(io.err).toMatch(msg);
+    expect(io.out).not.toContain("Run /bin/init");
   });
 
   it("runs a script file and writes a valid trace", async () => {
@@ -52,9 +36,9 @@ describe("pnpm run boot", () => {
     expect(
       await bootMain(["lunaix", "--script", script, "--trace", trace, "--cpus", "1", "--seed", "3"]),
     ).toBe(0);
-    expect(out).toContain("$ echo from a file | upper\nFROM A FILE\n");
-    expect(out).toContain("leaks after halt:    none");
-    expect(err).toMatch(/ms to the first prompt/);
+    expect(io.out).toContain("$ echo from a file | upper\nFROM A FILE\n");
+    expect(io.out).toContain("leaks after halt:    none");
+    expect(io.err).toMatch(/ms to the first prompt/);
     const json = JSON.parse(readFileSync(trace, "utf8")) as { otherData: Record<string, unknown> };
     expect(validateChromeTrace(json)).toEqual([]);
     expect(json.otherData).toEqual({ kernel: "lunaix", seed: 3, cpus: 1 });
@@ -71,7 +55,7 @@ describe("pnpm run boot", () => {
       if (saved === undefined) delete process.env.INIT_CWD;
       else process.env.INIT_CWD = saved;
     }
-    expect(out).toContain("$ echo relative\nrelative\n");
+    expect(io.out).toContain("$ echo relative\nrelative\n");
     expect(validateChromeTrace(JSON.parse(readFileSync(join(dir, "t.json"), "utf8")))).toEqual([]);
   });
 
@@ -84,7 +68,7 @@ describe("pnpm run boot", () => {
 
   it("--help prints the usage and boots nothing", async () => {
     expect(await bootMain(["--help"])).toBe(0);
-    expect(out).toMatch(/^usage: pnpm run boot/);
-    expect(out).not.toContain("BIOS-e820");
+    expect(io.out).toMatch(/^usage: pnpm run boot/);
+    expect(io.out).not.toContain("BIOS-e820");
   });
 });

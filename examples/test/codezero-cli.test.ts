@@ -3,29 +3,13 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bootMain } from "../src/boot.js";
 import { KERNELS } from "../src/scripted.js";
 import { validateChromeTrace } from "../src/trace/chrome-trace.js";
+import { captureStdio } from "./capture-stdio.js";
 
-let out = "";
-let err = "";
-
-beforeEach(() => {
-  out = "";
-  err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const io = captureStdio();
 
 describe("pnpm run boot codezero", () => {
   it("lunaix stays the default kernel", () => {
@@ -45,15 +29,15 @@ describe("pnpm run boot codezero", () => {
     ],
   ])("refuses %j with status 2 and a clear message", async (argv, msg) => {
     expect(await bootMain(argv)).toBe(2);
-    expect(err).toMatch(msg);
-    expect(out).not.toContain("Codezero-like microkernel booting");
+    expect(io.err).toMatch(msg);
+    expect(io.out).not.toContain("Codezero-like microkernel booting");
   });
 
   it("boots, runs the demo and writes a valid trace with --trace", async () => {
     const trace = join(mkdtempSync(join(tmpdir(), "codezero-")), "t.json");
     expect(await bootMain(["codezero", "--seed", "9", "--cpus", "3", "--trace", trace])).toBe(0);
-    expect(out).toContain("Codezero-like microkernel booting: seed 9, 3 CPU(s), 256 MiB, policy rr");
-    expect(out).toContain("[1] root: servers stopped; the root task exits");
+    expect(io.out).toContain("Codezero-like microkernel booting: seed 9, 3 CPU(s), 256 MiB, policy rr");
+    expect(io.out).toContain("[1] root: servers stopped; the root task exits");
     const json = JSON.parse(readFileSync(trace, "utf8"));
     expect(validateChromeTrace(json)).toEqual([]);
     expect(json.otherData).toEqual({ kernel: "codezero", seed: 9, cpus: 3 });
