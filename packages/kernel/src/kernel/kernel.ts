@@ -440,14 +440,8 @@ export class Kernel implements Waker {
     // when in_interrupt()). Every wait on a timer is interruptible (blockUntil refuses another
     // kind; a sleep is), so none of them is Linux's TASK_UNINTERRUPTIBLE "noninteractive" case.
     const now = this.nowCycles;
-    if (now > this.ipc.now && this.ipc.nextDeadline() <= now) {
-      this.irqDepth++;
-      try {
-        this.ipc.advanceTo(now);
-      } finally {
-        this.irqDepth--;
-      }
-    }
+    if (now > this.ipc.now && this.ipc.nextDeadline() <= now)
+      this.fromInterrupt(() => this.ipc.advanceTo(now));
     if (this.sched.timers.nextDeadline() <= now) {
       for (const tid of this.sched.runTimers("interrupted")) {
         const t = this.threads.get(tid)!;
