@@ -113,6 +113,7 @@ export class CodezeroSystem {
         const p = this.kernel.processes.get(pid);
         return p !== undefined && p.pager !== null && !p.pager.destroyed;
       },
+      (tid) => this.kernel.threads.get(tid)?.process.pid ?? -1,
     );
     let state: CodezeroState | null = null;
     this.kernel = codezeroKernel({

@@ -56,19 +56,19 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
   /** The CPU lanes of the trace: a slice per stretch a thread ran, system calls as instants. */
   private readonly lanes: CpuLanes;
   /** Task names by id. */
-  readonly names = new Map<number, string>();
-  /** The task of each live thread. */
-  private readonly taskOf = new Map<number, number>();
+  private readonly names = new Map<number, string>();
 
   /**
    * @param log kernel log lines.
    * @param trace where Chrome events go, or null.
    * @param hasPager whether task `pid` has a live pager now (decides "forwarded").
+   * @param taskOf the task of live thread `tid` (the kernel's thread table), for slice titles.
    */
   constructor(
     private readonly log: (line: string) => void,
     private readonly trace: ChromeTraceWriter | null,
     private readonly hasPager: (pid: number) => boolean,
+    private readonly taskOf: (tid: number) => number,
   ) {
     this.lanes = new CpuLanes(trace, CZ_TRACE_PID);
   }
@@ -106,11 +106,7 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
       }
       case "kernel.switch":
         if (e.to !== null) this.counters.switches++;
-        this.lanes.switchTo(
-          e.cpu,
-          e.cycle,
-          e.to === null ? null : this.threadName(this.taskOf.get(e.to) ?? -1, e.to),
-        );
+        this.lanes.switchTo(e.cpu, e.cycle, e.to === null ? null : this.threadName(this.taskOf(e.to), e.to));
         return;
       case "kernel.process":
         if (e.event === "spawn") {
@@ -134,8 +130,6 @@ export class CodezeroObserver implements Tracer<KernelEvent> {
         this.log(`kernel: task ${e.pid} crashed: ${e.message}`);
         return;
       case "kernel.thread":
-        if (e.event === "create") this.taskOf.set(e.tid, e.pid);
-        else this.taskOf.delete(e.tid);
         return;
     }
   }
