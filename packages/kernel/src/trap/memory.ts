@@ -85,6 +85,11 @@ export const FAULT_MAPERR = -1;
 export const FAULT_OOM = -2;
 /** The area forbids the access, or is a guard (SEGV_ACCERR). */
 export const FAULT_ACCERR = -3;
+/**
+ * A general-protection fault (a non-canonical or negative address): SIGSEGV like an access error,
+ * but never forwarded to a pager, since no page of any space lies there (Intel SDM 6.15, #GP).
+ */
+export const FAULT_GP = -4;
 
 /**
  * Translate `va`, resolving faults through the address space.
@@ -121,21 +126,15 @@ export function translateOrFault(
 }
 
 /**
- * A general-protection fault (a non-canonical or negative address): SIGSEGV like an access error,
- * but never forwarded to a pager, since no page of any space lies there (Intel SDM 6.15, #GP).
- */
-export const FAULT_GP = -4;
-
-/**
  * A user access failed: forward to the process's pager if it has one, else SIGSEGV (SIGKILL on OOM).
  * A fault where no area is mapped is forwarded to any pager; a protection fault (an area that
  * forbids the access) only when the process asked for it (`Process.pagerProtectionFaults`, the L4
  * rule), so a POSIX process with a pager keeps its SIGSEGV on a write to a read-only page.
  */
 function badAccess(k: Kernel, t: Thread, trap: Trap, code: number, va: number, access: Access): void {
-  if (code === FAULT_MAPERR && forwardFault(k, t, va, access, trap, false)) return;
-  if (code === FAULT_ACCERR && t.process.pagerProtectionFaults && forwardFault(k, t, va, access, trap, true))
-    return;
+  const protection = code === FAULT_ACCERR;
+  const forward = code === FAULT_MAPERR || (protection && t.process.pagerProtectionFaults);
+  if (forward && forwardFault(k, t, va, access, trap, protection)) return;
   t.retry = trap;
   forceSignal(k, t, code === FAULT_OOM ? Sig.SIGKILL : Sig.SIGSEGV);
 }

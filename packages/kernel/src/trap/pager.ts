@@ -99,7 +99,7 @@ export function forwardFault(
   va: number,
   access: AccessType,
   trap: Trap,
-  protection = false,
+  protection: boolean,
 ): boolean {
   const ep = t.process.pager;
   if (ep === null || ep.destroyed) return false;
