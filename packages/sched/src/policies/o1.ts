@@ -406,14 +406,10 @@ export class O1Policy extends PolicyBase<O1Entry> {
    */
   migrateIn(tid: ThreadId, carried: Carried): void {
     const e = this.lookup("migrateIn", tid);
-    const sleepAvg = typeof carried === "number" ? Number.NaN : (carried[0] ?? Number.NaN);
-    const slept = typeof carried === "number" ? Number.NaN : (carried[1] ?? Number.NaN);
-    if (
-      typeof carried === "number" ||
-      carried.length !== 2 ||
-      !(sleepAvg >= 0 && sleepAvg <= this.maxSleepAvg) ||
-      !(slept >= 0 && slept < Number.POSITIVE_INFINITY)
-    )
+    const pair = typeof carried === "number" || carried.length !== 2 ? null : carried;
+    const sleepAvg = pair?.[0] ?? Number.NaN; // NaN fails both range checks below
+    const slept = pair?.[1] ?? Number.NaN;
+    if (!(sleepAvg >= 0 && sleepAvg <= this.maxSleepAvg) || !(slept >= 0 && slept < Number.POSITIVE_INFINITY))
       throw new InvalidArgumentError(
         `${this.name}.migrateIn(tid=${tid}, carried=${JSON.stringify(carried)}): expected [sleepAvg in 0..${this.maxSleepAvg}, slept ≥ 0]`,
       );
