@@ -168,6 +168,16 @@ export class Futex implements Blocker {
     // Every argument is checked here, before the wake-ups, so an error names requeue and a
     // refused call wakes and moves nobody.
     this.checkRequeue("requeue", from, to, wakeCount, moveCount);
+    return this.requeueChecked(from, to, wakeCount, moveCount);
+  }
+
+  /** {@link Futex.requeue} once its arguments have passed `checkRequeue`. */
+  private requeueChecked(
+    from: number,
+    to: number,
+    wakeCount: number,
+    moveCount: number,
+  ): { woken: number; moved: number } {
     const woken = this.wake(from, wakeCount);
     const q = this.queues.get(from);
     let moved = 0;
@@ -222,7 +232,7 @@ export class Futex implements Blocker {
     if (this.memory.read32(from) >>> 0 !== expected >>> 0) {
       return { status: IpcStatus.ValueMismatch, woken: 0, moved: 0 };
     }
-    const { woken, moved } = this.requeue(from, to, wakeCount, moveCount);
+    const { woken, moved } = this.requeueChecked(from, to, wakeCount, moveCount);
     return { status: IpcStatus.Ok, woken, moved };
   }
 
