@@ -34,6 +34,7 @@ import { IpcThreads } from "../core/threads.js";
 import type { Futex, FutexMemory } from "../futex/futex.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
 import type { FutexUnderTest } from "./sync-laws.js";
+import { takeDue } from "./take-due.js";
 
 /**
  * What the requeue law uses of a futex table: wait, wake and requeue, and cmpRequeue if the
@@ -178,13 +179,9 @@ export function futexRequeueLaws(
                   memory.write32(op.set * 4, op.value);
                 } else {
                   now += op.tick;
-                  const expired = [...deadline]
-                    .filter(([, d]) => d <= now)
-                    .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-                  for (const [t] of expired) {
-                    deadline.delete(t);
+                  const expired = takeDue(deadline, now);
+                  for (const [t] of expired)
                     for (const q of queues) if (q.includes(t)) q.splice(q.indexOf(t), 1);
-                  }
                   threads.advanceTo(now);
                   same(
                     woken,

@@ -21,6 +21,7 @@ import { explore, type Scenario, type ThreadProgram, type Trap } from "../explor
 import type { Futex, FutexMemory } from "../futex/futex.js";
 import type { Notification } from "../notification/notification.js";
 import { fcParams, type Law, type LawOptions } from "./law.js";
+import { takeDue } from "./take-due.js";
 
 /** What the notification laws use of a notification. */
 export type NotificationUnderTest = Pick<Notification, "signal" | "wait" | "pending" | "checkInvariants">;
@@ -225,13 +226,9 @@ export function futexLaws(
                   );
                 } else {
                   now += op.tick;
-                  const expired = [...deadline]
-                    .filter(([, d]) => d <= now)
-                    .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
-                  for (const [t] of expired) {
-                    deadline.delete(t);
+                  const expired = takeDue(deadline, now);
+                  for (const [t] of expired)
                     for (const q of model.values()) if (q.includes(t)) q.splice(q.indexOf(t), 1);
-                  }
                   threads.advanceTo(now);
                   same(
                     woken,
