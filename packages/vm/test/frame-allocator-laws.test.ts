@@ -21,6 +21,13 @@ type Bug =
   | "overlap"
   /** free pushes the block on its list without merging it with its free buddy. */
   | "never-coalesce"
+  /** free coalesces, but stops one order short of the top: two free halves never make a largest block. */
+  | "coalesce-stops-below-top"
+  /**
+   * free merges with a buddy that is free at ANY order, not only at the block's own (Linux's
+   * page_is_buddy checks `buddy_order(buddy) == order`): the buddy's allocated tail is handed out again.
+   */
+  | "buddy-order-unchecked"
   /** free of a block that is not allocated (double free, wrong order, stray frame) is accepted. */
   | "accepts-double-free"
   /** free accepts a live block's head with a smaller order than it was allocated with (frees a part). */
@@ -116,11 +123,14 @@ class ToyBuddy implements FrameAllocator {
     if (this.bug === "miscount-on-free") this.frees++;
     let p = pfn;
     let k = order;
-    while (this.bug !== "never-coalesce" && k < this.maxOrder - 1) {
+    const top = this.bug === "coalesce-stops-below-top" ? this.maxOrder - 2 : this.maxOrder - 1;
+    while (this.bug !== "never-coalesce" && k < top) {
       const b = p ^ (2 ** k);
-      const i = this.lists[k]!.indexOf(b);
+      const at = this.bug === "buddy-order-unchecked" ? this.lists.findIndex((l) => l.includes(b)) : k;
+      const i = at < 0 || at > k ? -1 : this.lists[at]!.indexOf(b);
       if (i < 0) break;
-      this.lists[k]!.splice(i, 1);
+      this.lists[at]!.splice(i, 1);
+      if (at < k) this.state.fill(FREE, b, b + 2 ** k); // the buddy's tail was not free
       p = Math.min(p, b);
       k++;
     }
@@ -185,6 +195,8 @@ describe("frame-allocator laws: every planted bug is rejected by the law made fo
     ["overlap", "after everything is freed"],
     ["never-coalesce", "after everything is freed"],
     ["never-coalesce", "alloc returns null only when"],
+    ["coalesce-stops-below-top", "after everything is freed"],
+    ["buddy-order-unchecked", "allocated blocks never overlap"],
     ["accepts-double-free", "free of anything but exactly a live block"],
     ["refusal-corrupts", "free of anything but exactly a live block"],
     ["accepts-smaller-order", "free of anything but exactly a live block"],
@@ -200,6 +212,8 @@ describe("frame-allocator laws: every planted bug is rejected by the law made fo
     "miscount-on-free",
     "overlap",
     "never-coalesce",
+    "coalesce-stops-below-top",
+    "buddy-order-unchecked",
     "accepts-double-free",
     "refusal-corrupts",
     "accepts-smaller-order",
