@@ -370,6 +370,23 @@ describe.each(["shadow", "refcount"] as const)("AddressSpace (%s)", (strategy) =
     m.sys.checkInvariants();
     expect(m.frames.freeFrames()).toBe(m.initialFree);
   });
+
+  // A page table still linked into a live tree is mapped memory too: the MMU walks it. Freed
+  // behind the tree's back, the next owner's bytes become PTEs (Linux frees a table only after it
+  // is unlinked and the walk caches are flushed: tlb_remove_table).
+  it.each(["a leaf table", "the root (PML4)"] as const)(
+    "checkInvariants refuses %s that is free in the allocator while the tree still uses it",
+    (which) => {
+      const m = machine(strategy);
+      const s = m.sys.createSpace();
+      s.map({ length: 0x1000, prot: RW, placement: { kind: "fixed", va: 0x10000 } });
+      m.store(s, 0x10000, 9);
+      m.sys.checkInvariants();
+      const table = which === "the root (PML4)" ? s.pmap.rootFrame : [...s.pmap.mapper.tableFrames()].at(-1)!;
+      m.frames.freeFrame(table);
+      expect(() => m.sys.checkInvariants()).toThrow(new RegExp(`page-table frame ${table}, which is free`));
+    },
+  );
 });
 
 describe.each(["shadow", "refcount"] as const)("stacks and shared mappings (%s)", (strategy) => {

@@ -14,9 +14,9 @@
  *
  * {@link VmSystem.checkInvariants} checks across spaces what no single space can: object links
  * counted from the areas against the objects' own counts (Codezero's two-way count), frame share
- * counts against the leaves that map each frame, that no mapped frame is free or waiting in the
- * MMU gather to be freed, and that no frame has two owners (object page, counted private page,
- * page table).
+ * counts against the leaves that map each frame, that no mapped frame and no page table of a live
+ * tree is free or waiting in the MMU gather to be freed, and that no frame has two owners (object
+ * page, counted private page, page table).
  *
  * Related: `address-space.ts`, `shm.ts`, `../cow/`.
  */
@@ -204,6 +204,13 @@ export class VmSystem {
     }
     for (const t of tables) {
       if (this.refs.count(t) !== 0) throw new InvariantError(`page-table frame ${t} is also a counted page`);
+      // A table in a live tree is walked by the MMU: it must be allocated, and not waiting in the
+      // gather (a table is deferred only once it is unlinked, Linux's tlb_remove_table).
+      if (this.gather.isDeferred(t) || !this.frames.isAllocated(t)) {
+        throw new InvariantError(
+          `page-table frame ${t}, which is free${this.gather.isDeferred(t) ? " (waiting in the MMU gather)" : ""}, is still linked into a live page tree`,
+        );
+      }
     }
     if (this.strategy.name === "refcount") {
       for (const [f, n] of leafCount) {
