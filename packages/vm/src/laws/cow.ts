@@ -33,7 +33,7 @@
  * that each refusal is real and changed nothing. `test/cow.test.ts` checks that these laws reject
  * fifteen broken strategies.
  *
- * Related: `cow-machine.ts` (the machine), `cow-commands.ts` (the model and its commands).
+ * Related: `cow-machine.ts` (the machine), `cow-model.ts` (the eager model), `cow-commands.ts` (its commands).
  *
  * @example
  * ```ts
