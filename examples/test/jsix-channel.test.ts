@@ -1,0 +1,228 @@
+// The channel (examples/src/jsix/lib/channel/channel.ts): framing and the non-blocking forms on a
+// plain Uint8Array, then a producer and a consumer thread streaming messages of random sizes
+// through one area under a real simulated kernel (the POSIX personality and runtime's pthreads:
+// the futex port is futex(2); the jsix kernel runs the same code with j6_futex_*). Every byte the
+// consumer reads must be the producer's, in order, whatever the CPUs, tick and seed.
+import { compute, Kernel, libc, ProgramRegistry, type UserCode } from "@osbricks/kernel";
+import { futexWait, futexWake, type Pthread, pthreadMain } from "@osbricks/runtime";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { J6Status } from "../src/jsix/abi.js";
+import { bipHeader, checkBipHeader } from "../src/jsix/lib/channel/bip-buffer.js";
+import {
+  AREA_DATA,
+  AreaField,
+  channelAreaStats,
+  channelInitArea,
+  channelReceive,
+  channelSend,
+  frameBytes,
+  peerDef,
+  validChannelSize,
+} from "../src/jsix/lib/channel/channel.js";
+import { ChannelArgumentError } from "../src/jsix/lib/channel/errors.js";
+import type { SyncPort } from "../src/jsix/lib/channel/futex.js";
+import { ArrayMemory, runSync, userMemory } from "../src/jsix/lib/channel/memory.js";
+
+/** The byte `i` of message `j`: varies with both, so a misplaced or stale byte shows. */
+const byteOf = (j: number, i: number): number => (j * 131 + i * 7 + 1) & 0xff;
+const message = (j: number, length: number): Uint8Array =>
+  Uint8Array.from({ length }, (_, i) => byteOf(j, i));
+
+// biome-ignore lint/correctness/useYield: a futex that must never be reached
+function* unreachable(): UserCode<number> {
+  throw new Error("futex reached: a non-blocking call with nobody waiting must not enter the kernel");
+}
+
+function plainArea(size = 4096): { s: SyncPort; area: number; m: ArrayMemory } {
+  const m = new ArrayMemory(new Uint8Array(size), 0x10_0000);
+  const s: SyncPort = { mem: m, futex: { wait: unreachable, wake: unreachable } };
+  runSync(channelInitArea(s, 0x10_0000, size));
+  return { s, area: 0x10_0000, m };
+}
+
+describe("channel rules", () => {
+  it("sizes: powers of two from one page to 1 MiB (libj6's check_channel_size)", () => {
+    expect([4096, 8192, 65536, 1 << 20].every(validChannelSize)).toBe(true);
+    expect([0, 2048, 6144, 4097, 1 << 21].some(validChannelSize)).toBe(false);
+    const m = new ArrayMemory(new Uint8Array(8192));
+    const s: SyncPort = { mem: m, futex: { wait: unreachable, wake: unreachable } };
+    expect(() => runSync(channelInitArea(s, 0, 6144))).toThrow(ChannelArgumentError);
+  });
+
+  it("worked numbers: a 4096-byte area has 4032 data bytes; frames are 4 + the length rounded to 4", () => {
+    const { m, area } = plainArea();
+    expect(AREA_DATA).toBe(64);
+    expect(runSync(bipHeader(m, area + AreaField.BIP)).capacity).toBe(4032);
+    expect([frameBytes(0), frameBytes(10), frameBytes(100), frameBytes(101)]).toEqual([4, 16, 104, 108]);
+  });
+
+  it("a message longer than capacity − 4 is refused with err_insufficient and changes nothing", () => {
+    const { s, area, m } = plainArea();
+    const before = runSync(m.read(area, 64));
+    expect(runSync(channelSend(s, { tx: area, rx: area }, new Uint8Array(4029), true))).toBe(
+      -J6Status.err_insufficient,
+    );
+    expect(runSync(m.read(area, 64))).toEqual(before); // the mutex was released too
+    expect(runSync(channelSend(s, { tx: area, rx: area }, new Uint8Array(4028), false))).toBe(0);
+  });
+
+  it("non-blocking forms: would_block when full or empty, never entering the kernel", () => {
+    const { s, area } = plainArea();
+    const ends = { tx: area, rx: area };
+    let sent = 0;
+    while (runSync(channelSend(s, ends, message(sent, 100), false)) === 0) sent++;
+    expect(sent).toBe(Math.floor(4032 / 104)); // 38 frames of 104 bytes
+    expect(runSync(channelSend(s, ends, message(99, 100), false))).toBe(-J6Status.would_block);
+    for (let j = 0; j < sent; j++) expect(runSync(channelReceive(s, ends, false))).toEqual(message(j, 100));
+    expect(runSync(channelReceive(s, ends, false))).toBe(-J6Status.would_block);
+    expect(runSync(channelAreaStats(s, area))).toMatchObject({
+      messages: sent,
+      futexWakes: 0,
+      futexSleeps: 0,
+    });
+  });
+
+  it("messages come out whole and in order across the wrap; the header's invariants hold", () => {
+    const { s, area, m } = plainArea();
+    const ends = { tx: area, rx: area };
+    const lengths = [1000, 3000, 0, 17, 2500, 999, 4028];
+    let next = 0;
+    for (let j = 0; j < lengths.length; j++) {
+      while (runSync(channelSend(s, ends, message(j, lengths[j] as number), false)) !== 0) {
+        expect(runSync(channelReceive(s, ends, false))).toEqual(message(next, lengths[next] as number));
+        next++;
+      }
+      checkBipHeader(runSync(bipHeader(m, area + AreaField.BIP)));
+    }
+    while (next < lengths.length) {
+      expect(runSync(channelReceive(s, ends, false))).toEqual(message(next, lengths[next] as number));
+      next++;
+    }
+  });
+
+  it("peerDef swaps the directions", () => {
+    expect(peerDef({ tx: 3, rx: 4 })).toEqual({ tx: 4, rx: 3 });
+  });
+});
+
+// ---- producer and consumer under a simulated kernel -----------------------------------------------
+
+const posixSync: SyncPort = {
+  mem: userMemory,
+  futex: { wait: (va, e) => futexWait(va, e), wake: (va, n) => futexWake(va, n) },
+};
+
+interface Stream {
+  readonly lengths: readonly number[];
+  readonly areaBytes: number;
+  readonly cpus: number;
+  readonly tick: number;
+  readonly seed: number;
+  /** Cycles the consumer works per message (a slow reader fills the buffer). */
+  readonly readerWork: number;
+}
+
+interface StreamRun {
+  outcome: string;
+  received: number[];
+  mismatches: number;
+  writerWaits: number;
+  readerWaits: number;
+  futexSleeps: number;
+  messages: number;
+  crashes: string[];
+}
+
+function runStream(st: Stream): StreamRun {
+  const out: StreamRun = {
+    outcome: "",
+    received: [],
+    mismatches: 0,
+    writerWaits: 0,
+    readerWaits: 0,
+    futexSleeps: 0,
+    messages: 0,
+    crashes: [],
+  };
+  const main = function* (self: Pthread): UserCode<number> {
+    const raw = yield* libc.sbrk(st.areaBytes + 8);
+    const area = (raw + 7) & ~7;
+    yield* channelInitArea(posixSync, area, st.areaBytes);
+    const ends = { tx: area, rx: area };
+    const producer = function* (_t: Pthread): UserCode<number> {
+      for (let j = 0; j < st.lengths.length; j++)
+        if ((yield* channelSend(posixSync, ends, message(j, st.lengths[j] as number), true)) !== 0) return 1;
+      return 0;
+    };
+    const consumer = function* (_t: Pthread): UserCode<number> {
+      for (let j = 0; j < st.lengths.length; j++) {
+        const m = yield* channelReceive(posixSync, ends, true);
+        if (typeof m === "number") return 1;
+        out.received.push(m.length);
+        for (let i = 0; i < m.length; i++) if (m[i] !== byteOf(j, i)) out.mismatches++;
+        if (st.readerWork > 0) yield* compute(st.readerWork);
+      }
+      return 0;
+    };
+    const c = yield* self.create(consumer, 0);
+    const p = yield* self.create(producer, 0);
+    yield* self.join(p.thread);
+    yield* self.join(c.thread);
+    const stats = yield* channelAreaStats(posixSync, area);
+    out.writerWaits = stats.writerWaits;
+    out.readerWaits = stats.readerWaits;
+    out.futexSleeps = stats.futexSleeps;
+    out.messages = stats.messages;
+    return 0;
+  };
+  const programs = new ProgramRegistry().register({ name: "stream", main: pthreadMain(main) });
+  const k = new Kernel({ programs, cpus: st.cpus, tick: st.tick, seed: st.seed });
+  k.boot("stream");
+  out.outcome = k.run({ maxSteps: 2_000_000 }).outcome;
+  out.crashes = k.crashes.map((c) => c.message);
+  return out;
+}
+
+describe("a producer and a consumer thread through one area", () => {
+  const lengths = Array.from({ length: 60 }, (_, j) => (j * 373) % 1500);
+  const total = lengths.length;
+
+  it("a slow reader: every byte arrives in order, and the writer waits for room", () => {
+    const r = runStream({ lengths, areaBytes: 4096, cpus: 2, tick: 1000, seed: 7, readerWork: 5000 });
+    expect(r).toMatchObject({ outcome: "all-exited", mismatches: 0, messages: total, crashes: [] });
+    expect(r.received).toEqual(lengths);
+    expect(r.writerWaits).toBeGreaterThan(0);
+    expect(r.futexSleeps).toBeGreaterThan(0);
+  });
+
+  it("a fast reader on an idle channel: the reader waits for data", () => {
+    const r = runStream({ lengths, areaBytes: 65536, cpus: 2, tick: 1000, seed: 7, readerWork: 0 });
+    expect(r).toMatchObject({ outcome: "all-exited", mismatches: 0, messages: total, crashes: [] });
+    expect(r.readerWaits).toBeGreaterThan(0);
+  });
+
+  it("any sizes, CPUs, tick and seed: whole messages, in order, byte for byte, and the run ends", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          lengths: fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 40 }),
+          areaBytes: fc.constantFrom(4096, 8192),
+          cpus: fc.integer({ min: 1, max: 3 }),
+          tick: fc.integer({ min: 30, max: 3000 }),
+          seed: fc.nat(1_000_000),
+          readerWork: fc.constantFrom(0, 10, 500, 4000),
+        }),
+        (st) => {
+          const r = runStream(st);
+          expect(r.crashes).toEqual([]);
+          expect(r.outcome).toBe("all-exited");
+          expect(r.received).toEqual(st.lengths);
+          expect(r.mismatches).toBe(0);
+          expect(r.messages).toBe(st.lengths.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+});
