@@ -136,9 +136,15 @@ import { type LawOptions, policyLaws } from "../src/laws/index.js";
  *   (n − 1) strides by 2 (law 3's argument). Here the mean of the competing leads is −Σ_asleep
  *   tickets × remain / Σ competing tickets, positive while the ≤ 2 sleepers asleep are owed time,
  *   so the picked lead can be positive, and bounding it needs a bound on those debts, which comes
- *   back to the leads: the simple induction does not close. Measured over 4000 random workloads
- *   of this law: picked leads ≤ 2.02 strides, leads in [−4.8, 2.72] strides, worst wait 354 picks
- *   at n = 7 (B = 1200). So stride passes law 4b observed, not proven; the bound is lemma 4's.
+ *   back to the leads: the simple induction does not close. Steps 5–7 (proven and checked at every
+ *   pick in stride-wakeups.test.ts) narrow it: long-lived passes stay within 11/5 of their stride
+ *   above their least, Λ; a picked lead is ≤ x·A before its run and ≤ max(c/5, A) after it (A the
+ *   asleep sleepers' debt in strides, x = t_p / Σ competing tickets); a wait is ≤ one pick per
+ *   stride of P − V_j for a long-lived j and five for a sleeper. Still open: how far below Λ a
+ *   sleeper's V lags (step 7 ignores that it moves with G while asleep; with that ignored the
+ *   constants need lags < 24.6 strides at n = 4, and a search found 45). A hill-climbing search
+ *   found leads in [−5.99, 4.19] strides and a worst wait of 596 picks at n = 6 (B = 1100), no
+ *   counterexample. So stride passes law 4b observed, not proven; the bound is lemma 4's.
  */
 const policies: Array<[string, PolicyFactory, LawOptions["shares"]?]> = [
   ["fifo", () => new FifoPolicy()],

@@ -172,7 +172,7 @@ const workloadArb: fc.Arbitrary<Workload> = fc.record({
  */
 const adversarial: Array<[string, Workload, Partial<Seen>]> = [
   [
-    "longest wait: 596 picks at n = 6 (B = 1100), a 1-ticket thread behind 16-ticket sleepers that never sleep",
+    "longest wait: 596 picks at n = 6 (B = 1100), a 1-ticket thread behind 16-ticket sleepers that wake before the next pick",
     {
       longTickets: [1, 16, 16],
       sleeperTickets: [16, 16, 16],
