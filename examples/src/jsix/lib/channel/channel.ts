@@ -19,7 +19,7 @@
  * | 8      | WAITING       | threads inside a condition wait on this area (wake only if > 0)  |
  * | 12     | WRITER_WAITS  | times a sender found no room and waited                          |
  * | 16     | READER_WAITS  | times a receiver found nothing and waited                        |
- * | 20     | FUTEX_SLEEPS  | futex waits taken by either side (mutex and condition)           |
+ * | 20     | FUTEX_SLEEPS  | futex_wait calls by either side (mutex, condition; one that returns at once counts) |
  * | 24     | MESSAGES      | messages sent through the area                                    |
  * | 28     | FUTEX_WAKES   | condition wakes issued (system calls)                             |
  * | 32     | bip header    | 32 bytes (`bip-buffer.ts`), DATA = 32                              |
@@ -233,7 +233,7 @@ export interface AreaStats {
   readonly writerWaits: number;
   /** Times a receiver found nothing and waited. */
   readonly readerWaits: number;
-  /** Futex waits taken on the area's words. */
+  /** futex_wait calls made on the area's words (one that returned at once, the word having changed, counts). */
   readonly futexSleeps: number;
   /** Condition wakes issued. */
   readonly futexWakes: number;
