@@ -172,6 +172,75 @@ export class Lifecycle {
     return p;
   }
 
+  /**
+   * Create an *empty* process (jsix's `process_create`, Zircon's `zx_process_create`): a fresh
+   * address space with nothing mapped, a handle table holding only its handle to itself, no
+   * thread, nothing loaded. Its creator fills it (maps memory into it, gives it handles) and then
+   * starts it with {@link Lifecycle.startEmpty}. Its pid is taken now and becomes the id of its
+   * first thread, as `spawn`'s main thread has the pid as its id.
+   * @returns the process, or -EAGAIN (process limit) / -ENOMEM (no frame for the page tables).
+   */
+  spawnEmpty(parent: Process, name: string): Process | number {
+    const k = this.k;
+    if (k.processes.size >= k.maxProcesses) return -Errno.EAGAIN;
+    const space = k.vm.tryCreateSpace();
+    if (space === null) return -Errno.ENOMEM;
+    const pid = k.sched.spawn();
+    const p = new Process(k.objects, k.processType, pid, parent, space, new TextImage(1), name);
+    p.retain();
+    p.pgid = parent.pgid;
+    p.sid = parent.sid;
+    p.didExec = true;
+    p.emptyImage = true;
+    parent.children.push(p);
+    k.processes.set(pid, p);
+    k.tracer?.emit({
+      type: "kernel.process",
+      cycle: k.now,
+      event: "spawn",
+      pid,
+      ppid: parent.pid,
+      detail: name,
+    });
+    return p;
+  }
+
+  /**
+   * Load `image` into a process made by {@link Lifecycle.spawnEmpty} and start its first thread
+   * at the image's main, with `argv` (the thread's id is the pid).
+   * @returns the thread, or -EINVAL (the process is not empty or not live) / -ENOMEM.
+   */
+  startEmpty(p: Process, image: ExecutableImage, argv: readonly string[]): Thread | number {
+    const k = this.k;
+    if (!p.emptyImage || p.phase !== "live" || p.exiting || p.addressSpace === null) return -Errno.EINVAL;
+    const kstack = k.stacks.alloc();
+    if (kstack === null) return -Errno.ENOMEM;
+    const load = loadImage(k, p.addressSpace, image, argv, []);
+    if (load === null) {
+      k.stacks.free(kstack);
+      return -Errno.ENOMEM;
+    }
+    p.emptyImage = false;
+    p.text = new TextImage(image.textPages ?? DEFAULT_TEXT_PAGES, [
+      image.main as unknown as UserFunction,
+      ...(image.functions ?? []),
+    ]);
+    p.image = image.name;
+    p.heapStart = p.brk = load.heapStart;
+    const start = this.startOf(p, argv, [], load.argvPtr, load.envpPtr);
+    const t = this.createThread(
+      p,
+      image.main as unknown as UserFunction,
+      [start],
+      p.text.addressOf(image.main as unknown as UserFunction),
+      load.sp,
+      kstack,
+      p.pid as ThreadId,
+    );
+    t.isMain = true;
+    return t;
+  }
+
   private startOf(
     p: Process,
     argv: readonly string[],
@@ -513,7 +582,8 @@ export class Lifecycle {
       if (p.phase === "zombie" && (p.threads.length > 0 || p.addressSpace !== null)) {
         throw new KernelInvariantError(`zombie pid ${p.pid} still has threads or an address space`);
       }
-      if (p.phase === "live" && p.pid !== 0 && p.threads.length === 0)
+      // A live process has a thread, except an empty one not started yet (spawnEmpty).
+      if (p.phase === "live" && p.pid !== 0 && p.threads.length === 0 && !p.emptyImage)
         throw new KernelInvariantError(`live pid ${p.pid} has no threads`);
       for (const t of p.threads)
         if (this.k.threads.get(t.tid) !== t)

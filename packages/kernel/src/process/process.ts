@@ -136,6 +136,11 @@ export class Process extends KernelObject {
    * fork + exec). Its parent's `setpgid` on it then fails with EACCES (Linux: PF_FORKNOEXEC clear).
    */
   didExec = false;
+  /**
+   * Made by `Lifecycle.spawnEmpty` and not started yet: nothing loaded, no thread (jsix's empty
+   * process); `Lifecycle.startEmpty` loads an image and clears it.
+   */
+  emptyImage = false;
   /** Set while exit is in progress, so nested kills do not re-enter. */
   exiting = false;
 
