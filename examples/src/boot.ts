@@ -1,8 +1,9 @@
 /**
  * `pnpm run boot [kernel] [--seed N] [--cpus N] [--mem SIZE] [--policy NAME] [--trace FILE] [--script FILE]`
  *
- * Boots an example kernel on a simulated machine: `lunaix` (the default) or `codezero` (the
- * microkernel, which runs its demo and halts: it has no shell, so `--script` is refused). On a terminal the shell is interactive (type
+ * Boots an example kernel on a simulated machine: `lunaix` (the default), `codezero` (the
+ * microkernel) or `jsix` (the object-capability kernel); the last two run their demo and halt:
+ * they have no shell, so `--script` is refused. On a terminal the shell is interactive (type
  * `help`; `exit` or ^D halts the machine); otherwise it types a script of shell commands — the
  * `--script` file, else the lines piped on stdin, else (nothing piped, as in CI) the demo script —
  * so a run is deterministic and ends by itself. `--trace FILE` writes the run's
@@ -19,6 +20,7 @@ import { type BootArgs, parseBootArgs, UsageError, usage } from "./cli/args.js";
 import { HostLineEditor } from "./cli/line-editor.js";
 import { SizeError } from "./cli/size.js";
 import { bootCodezero } from "./codezero/boot.js";
+import { bootJsix } from "./jsix/boot.js";
 import { type IdleReason, LunaixSystem, POLICY_NAMES } from "./lunaix/boot.js";
 import { DEFAULT_POLICY } from "./lunaix/kernel.js";
 import { MachineConfigError, makeMachine } from "./lunaix/machine.js";
@@ -134,6 +136,24 @@ function codezeroMain(args: BootArgs): number {
   return 0;
 }
 
+/**
+ * `pnpm run boot jsix`: like codezero, no shell: it boots, runs its demo (docs/tour-jsix.md)
+ * and halts; `--script` is refused rather than ignored.
+ */
+function jsixMain(args: BootArgs): number {
+  if (args.script !== undefined) {
+    process.stderr.write(
+      "boot: --script: the jsix kernel has no shell to type into (its console carries srv.logger's output); boot it without --script\n",
+    );
+    return 2;
+  }
+  if (!machineAccepted(args) || !traceWritable(args)) return 2;
+  const trace = args.trace !== undefined ? new ChromeTraceWriter() : undefined;
+  bootJsix(args, (s) => process.stdout.write(s), trace);
+  if (trace !== undefined && args.trace !== undefined) writeTrace(args.trace, trace, args);
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: BootArgs;
   try {
@@ -150,6 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.kernel === "codezero") return codezeroMain(args);
+  if (args.kernel === "jsix") return jsixMain(args);
   // Check the machine before reading any input: a bad --mem or --cpus is refused at once.
   if (!machineAccepted(args)) return 2;
   // The input first: --script FILE, else commands piped on stdin, else (nothing piped, as in CI)

@@ -10,7 +10,7 @@ import { type IdleReason, LunaixSystem } from "./lunaix/boot.js";
 import type { ChromeTraceWriter } from "./trace/chrome-trace.js";
 
 /** The kernels the boot command knows (the first is the default). */
-export const KERNELS: readonly string[] = ["lunaix", "codezero"];
+export const KERNELS: readonly string[] = ["lunaix", "codezero", "jsix"];
 
 /** The lines of a shell script: blank lines dropped (comments are the shell's business). */
 export function scriptLines(text: string): string[] {
@@ -37,7 +37,8 @@ export function bootScripted(
   trace?: ChromeTraceWriter,
 ): ScriptedRun {
   // Only the Lunaix-like kernel has a shell; booting it for another kernel's name would print the
-  // wrong kernel's console without a word (the Codezero-like kernel boots with `bootCodezero`).
+  // wrong kernel's console without a word (the Codezero-like kernel boots with `bootCodezero`,
+  // the jsix-like one with `bootJsix`).
   if (args.kernel !== "lunaix")
     throw new UsageError(
       `bootScripted: kernel ${JSON.stringify(args.kernel)} has no shell to type a script into (only lunaix has one)`,

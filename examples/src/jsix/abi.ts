@@ -22,7 +22,7 @@
  *    8  j6_process_create()     —              —                   an empty process (no thread, empty space)
  *    9  j6_process_kill(p)      process        kill (MANAGE)       stop all its threads; it exits
  *   10  j6_process_exit(code)   —              —                   the caller's process exits
- *   11  j6_process_give_handle(p, h)           process give (TRANSFER), h: TRANSFER    h into p's table
+ *   11  j6_process_give_handle(p, h)           p: transfer; h: clone+transfer    a copy of h into p's table
  *   12  j6_thread_create(p, entry, arg)        process create_thread (EXECUTE)  start a thread
  *   13  j6_thread_exit()        —              —                   the calling thread ends
  *   14  j6_thread_sleep(cycles) —              —                   sleep
@@ -40,7 +40,13 @@
  *   25  j6_event_wait(ev, timeout) event       event wait          the bits up (then clears them)
  *   26  j6_futex_wait(addr, expected, timeout) —                   sleep while *addr == expected
  *   27  j6_futex_wake(addr, count)             —                   wake up to count sleepers
+ *   28  j6_system_serial_write(sys, buf, len)  system change_iopl  bytes out of the serial port
  * ```
+ *
+ * `j6_system_serial_write` stands for what jsix's UART driver does once `j6_system_request_iopl`
+ * gave it IOPL 3: `out` instructions to COM1. Our programs cannot execute port I/O, so the
+ * capability that would grant the IOPL (change_iopl) grants this call instead; the machine's
+ * serial port is the console the boot prints on.
  *
  * `j6_system_map_phys` is not here: the simulated PC has no device memory to map, and every
  * physical frame belongs to the buddy allocator; a VMA over frames someone else owns would break
@@ -73,8 +79,11 @@
  * Related: `kernel.ts` (the table of contents), `personality.ts` and `calls/` (the handlers),
  * `lib.ts` (the user side), docs/tour-jsix.md.
  */
+
+import type { Process } from "@osbricks/kernel";
 import { arg, defineSyscallTable } from "@osbricks/kernel";
-import { Right } from "@osbricks/objects";
+import { type KernelObject, Right } from "@osbricks/objects";
+import type { EventObject, MailboxObject, SystemObject, VmaObject } from "./objects.js";
 
 /**
  * jsix's status codes (src/libraries/j6/include/j6/errors.h names them); returned negated.
@@ -181,6 +190,8 @@ export function koidSerial(koid: number): number {
  *   process kill              MANAGE               process
  *   process create_thread     EXECUTE              process (also vma_map into it)
  *   thread kill               MANAGE               thread
+ *   vma map                   MAP                  vma (a generic right of that name exists)
+ *   event signal              SIGNAL               event (likewise)
  * ```
  */
 export const J6Cap = {
@@ -190,17 +201,19 @@ export const J6Cap = {
   process_kill: Right.MANAGE,
   process_create_thread: Right.EXECUTE,
   thread_kill: Right.MANAGE,
+  vma_map: Right.MAP,
+  event_signal: Right.SIGNAL,
 } as const;
 
 /**
  * The type-specific capabilities of the types this personality defines, in bit order (bit 16
- * upwards: `@osbricks/objects`' type rights). `capBit("vma", "resize")` = 1 << 18.
+ * upwards: `@osbricks/objects`' type rights). `capBit("vma", "resize")` = 1 << 17.
  */
 export const J6_TYPE_CAPS = {
   system: ["get_log", "bind_irq", "map_phys", "change_iopl"],
-  vma: ["map", "unmap", "resize"],
+  vma: ["unmap", "resize"],
   mailbox: ["send", "receive", "close"],
-  event: ["signal"],
+  event: [],
 } as const;
 
 /** The type signals of the types this personality defines, in bit order (bit 8 upwards). */
@@ -264,7 +277,7 @@ export const MAX_LOG_LINE = 240;
 
 const i32 = (name: string, doc: string) => arg.int(name, { doc });
 const anyHandle = (name: string, rights: number, doc: string) =>
-  arg.handle<unknown>(name, { type: "", rights, doc });
+  arg.handle<KernelObject>(name, { type: "", rights, doc });
 const typed = <T>(name: string, type: string, rights: number, doc: string) =>
   arg.handle<T>(name, { type, rights, doc });
 
@@ -275,13 +288,13 @@ const typed = <T>(name: string, type: string, rights: number, doc: string) =>
 export const jsixSyscalls = defineSyscallTable("jsix", {
   j6_log: {
     nr: 0,
-    args: [arg.ptr("buf", { access: "in", len: "len", doc: "the text" }), arg.size("len")],
+    args: [arg.ptr("buf", { access: "in", len: "len", doc: "the text" }), arg.size("len")] as const,
     result: "zero",
     doc: "Write a line to the kernel log (area 'app'); srv.logger prints it.",
   },
   j6_object_koid: {
     nr: 1,
-    args: [anyHandle("h", 0, "any handle")],
+    args: [anyHandle("h", 0, "any handle")] as const,
     result: "int",
     doc: "The koid of the object behind h: type << 24 | serial.",
   },
@@ -291,7 +304,7 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
       anyHandle("h", J6Cap.wait, "the object to wait on"),
       i32("mask", "the signals that end the wait (a bit set of the object's signals)"),
       i32("timeout", "cycles; -1 forever, 0 polls"),
-    ],
+    ] as const,
     result: "int",
     blocks: true,
     doc: "Block until one of the signals in mask is asserted on the object; returns the object's signals then.",
@@ -308,7 +321,7 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
         doc: "receives the signals of the object that ended the wait",
       }),
       i32("timeout", "cycles; -1 forever, 0 polls"),
-    ],
+    ] as const,
     result: "int",
     blocks: true,
     doc: "Block until one of the objects asserts a signal of mask; returns its index in the list and writes its signals to out.",
@@ -323,29 +336,32 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
         doc: "descriptors: handle, type, caps (int32 each)",
       }),
       i32("cap", "descriptors buf has room for"),
-    ],
+    ] as const,
     result: "int",
     doc: "List the caller's handles in slot order; writes at most cap descriptors and returns how many there are (more than cap: call again with a bigger buffer, as jsix's j6_err_insufficient says).",
   },
   j6_handle_clone: {
     nr: 5,
-    args: [anyHandle("orig", J6Cap.clone, "the handle to clone"), i32("mask", "the capabilities to keep")],
+    args: [
+      i32("orig", "the handle to clone [cap:clone]; the handler looks it up: it needs the number"),
+      i32("mask", "the capabilities to keep"),
+    ] as const,
     result: "handle",
     doc: "A new handle to the same object carrying orig's capabilities & mask.",
   },
   j6_handle_close: {
     nr: 6,
-    args: [i32("h", "the handle to close")],
+    args: [i32("h", "the handle to close")] as const,
     result: "zero",
     doc: "Close the handle; the object ends when its last handle closes (and, for a process or thread, once it has exited).",
   },
   j6_system_get_log: {
     nr: 7,
     args: [
-      typed("sys", "system", capBit("system", "get_log"), "the system object, with get_log"),
+      typed<SystemObject>("sys", "system", capBit("system", "get_log"), "the system object, with get_log"),
       arg.ptr("buf", { access: "out", len: "len", doc: "receives one log entry's text" }),
       arg.size("len"),
-    ],
+    ] as const,
     result: "size",
     doc: "Take the oldest kernel-log entry into buf; returns its length (0: the log is empty and has_log is deasserted).",
   },
@@ -357,46 +373,49 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
   },
   j6_process_kill: {
     nr: 9,
-    args: [typed("process", "process", J6Cap.process_kill, "a process handle with kill")],
+    args: [typed<Process>("process", "process", J6Cap.process_kill, "a process handle with kill")] as const,
     result: "zero",
     doc: "Stop every thread of the process; it exits (status -1) and asserts exited.",
   },
   j6_process_exit: {
     nr: 10,
-    args: [i32("result", "the exit code")],
+    args: [i32("result", "the exit code")] as const,
     result: "noreturn",
     doc: "The calling process exits.",
   },
   j6_process_give_handle: {
     nr: 11,
     args: [
-      typed("process", "process", J6Cap.transfer, "the receiver, with transfer"),
-      anyHandle("h", J6Cap.transfer, "a handle of the caller's, with transfer"),
-    ],
+      typed<Process>("process", "process", J6Cap.transfer, "the receiver, with transfer"),
+      i32("h", "a handle of the caller's [cap:clone, cap:transfer]; looked up by the handler"),
+    ] as const,
     result: "handle",
     doc: "Put a handle to h's object, with h's capabilities, into the process's table; returns the handle as the receiver sees it.",
   },
   j6_thread_create: {
     nr: 12,
     args: [
-      typed("process", "process", J6Cap.process_create_thread, "the process, with create_thread"),
+      typed<Process>("process", "process", J6Cap.process_create_thread, "the process, with create_thread"),
       i32("entry", "the index of a boot-image program (see personality.ts: our programs are generators)"),
       i32("arg", "the thread's argument (argv[1])"),
-    ],
+    ] as const,
     result: "handle",
     doc: "Start a thread in the process running the boot-image program `entry`; its first thread loads the program's text and stack into the process's space.",
   },
   j6_thread_exit: { nr: 13, args: [], result: "noreturn", doc: "The calling thread ends." },
   j6_thread_sleep: {
     nr: 14,
-    args: [arg.int("cycles", { min: 0, doc: "how long" })],
+    args: [arg.int("cycles", { min: 0, doc: "how long" })] as const,
     result: "zero",
     blocks: true,
     doc: "Sleep for the given number of cycles.",
   },
   j6_vma_create: {
     nr: 15,
-    args: [arg.size("size", { doc: "bytes, rounded up to pages, 1..1 MiB" }), i32("flags", "VmaFlags")],
+    args: [
+      arg.size("size", { doc: "bytes, rounded up to pages, 1..1 MiB" }),
+      i32("flags", "VmaFlags"),
+    ] as const,
     result: "handle",
     doc: "A VMA: a shareable range of zero-filled pages, mapped nowhere yet.",
   },
@@ -406,35 +425,35 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
       arg.size("size", { doc: "bytes, rounded up to pages" }),
       arg.addr("addr", { aligned: true, doc: "where in the caller's space" }),
       i32("flags", "VmaFlags"),
-    ],
+    ] as const,
     result: "handle",
     doc: "Create a VMA and map it into the caller at addr.",
   },
   j6_vma_map: {
     nr: 17,
     args: [
-      typed("vma", "vma", capBit("vma", "map"), "the VMA, with map"),
-      typed("process", "process", J6Cap.process_create_thread, "where, with create_thread"),
+      typed<VmaObject>("vma", "vma", J6Cap.vma_map, "the VMA, with map"),
+      typed<Process>("process", "process", J6Cap.process_create_thread, "where, with create_thread"),
       arg.addr("addr", { aligned: true, doc: "page-aligned address in that process" }),
-    ],
+    ] as const,
     result: "zero",
     doc: "Map the VMA into the process at addr: the same frames as everywhere else it is mapped.",
   },
   j6_vma_unmap: {
     nr: 18,
     args: [
-      typed("vma", "vma", capBit("vma", "unmap"), "the VMA, with unmap"),
-      typed("process", "process", J6Cap.process_create_thread, "from where"),
-    ],
+      typed<VmaObject>("vma", "vma", capBit("vma", "unmap"), "the VMA, with unmap"),
+      typed<Process>("process", "process", J6Cap.process_create_thread, "from where"),
+    ] as const,
     result: "zero",
     doc: "Remove the VMA from the process's space; other spaces keep it.",
   },
   j6_vma_resize: {
     nr: 19,
     args: [
-      typed("vma", "vma", capBit("vma", "resize"), "the VMA, with resize"),
+      typed<VmaObject>("vma", "vma", capBit("vma", "resize"), "the VMA, with resize"),
       arg.size("size", { doc: "new bytes" }),
-    ],
+    ] as const,
     result: "size",
     doc: "Grow or shrink the VMA in every space it is mapped in; returns the new size in bytes.",
   },
@@ -442,9 +461,9 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
   j6_mailbox_call: {
     nr: 21,
     args: [
-      typed("mb", "mailbox", capBit("mailbox", "send"), "the mailbox, with send"),
+      typed<MailboxObject>("mb", "mailbox", capBit("mailbox", "send"), "the mailbox, with send"),
       arg.ptr("msg", { access: "inout", len: 40, doc: "the message block (abi.ts Msg)" }),
-    ],
+    ] as const,
     result: "zero",
     blocks: true,
     doc: "Send the message and block until the server responds; the reply overwrites the block.",
@@ -452,10 +471,10 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
   j6_mailbox_respond: {
     nr: 22,
     args: [
-      typed("mb", "mailbox", capBit("mailbox", "receive"), "the mailbox, with receive"),
+      typed<MailboxObject>("mb", "mailbox", capBit("mailbox", "receive"), "the mailbox, with receive"),
       arg.ptr("msg", { access: "inout", len: 40, doc: "the message block (abi.ts Msg)" }),
       i32("timeout", "cycles to wait for the next message; -1 forever, 0 polls"),
-    ],
+    ] as const,
     result: "zero",
     blocks: true,
     doc: "If msg.replyTag ≠ 0, answer that call with the block; then wait for the next message into it.",
@@ -464,16 +483,19 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
   j6_event_signal: {
     nr: 24,
     args: [
-      typed("ev", "event", capBit("event", "signal"), "the event, with signal"),
+      typed<EventObject>("ev", "event", J6Cap.event_signal, "the event, with signal"),
       arg.int("set", { min: 0, max: 255, doc: "bits to raise" }),
       arg.int("clear", { min: 0, max: 255, doc: "bits to lower" }),
-    ],
+    ] as const,
     result: "zero",
     doc: "Raise and lower event bits; waiters whose bits rise wake.",
   },
   j6_event_wait: {
     nr: 25,
-    args: [typed("ev", "event", J6Cap.wait, "the event, with wait"), i32("timeout", "cycles; -1 forever")],
+    args: [
+      typed<EventObject>("ev", "event", J6Cap.wait, "the event, with wait"),
+      i32("timeout", "cycles; -1 forever"),
+    ] as const,
     result: "int",
     blocks: true,
     doc: "Block until a bit is up; returns the bits and lowers them (jsix's event_wait).",
@@ -484,15 +506,33 @@ export const jsixSyscalls = defineSyscallTable("jsix", {
       arg.addr("addr", { doc: "a 4-byte aligned word of the caller's memory" }),
       i32("expected", "sleep only while *addr == expected"),
       i32("timeout", "cycles; -1 forever"),
-    ],
+    ] as const,
     result: "zero",
     blocks: true,
     doc: "Sleep while the word still holds expected (the check and the sleep are one step).",
   },
   j6_futex_wake: {
     nr: 27,
-    args: [arg.addr("addr", { doc: "the word" }), arg.int("count", { min: 0, doc: "how many sleepers" })],
+    args: [
+      arg.addr("addr", { doc: "the word" }),
+      arg.int("count", { min: 0, doc: "how many sleepers" }),
+    ] as const,
     result: "int",
-    doc: "Wake up to count threads sleeping on the word; returns how many woke.",
+    doc: "Wake up to count threads sleeping on the word (0: all); returns how many woke.",
+  },
+  j6_system_serial_write: {
+    nr: 28,
+    args: [
+      typed<SystemObject>(
+        "sys",
+        "system",
+        capBit("system", "change_iopl"),
+        "the system object, with change_iopl",
+      ),
+      arg.ptr("buf", { access: "in", len: "len", doc: "the bytes" }),
+      arg.size("len"),
+    ] as const,
+    result: "zero",
+    doc: "Write a line to the serial console (stands for the port writes of a driver with IOPL 3).",
   },
 });

@@ -39,7 +39,7 @@ export const SCRATCH_TEXT = 256;
 /** Offset of the handle-list area in a scratch page. */
 export const SCRATCH_LIST = 2048;
 /** Descriptors the handle-list area holds. */
-export const SCRATCH_LIST_MAX = (PAGE - SCRATCH_LIST) / HANDLE_DESCRIPTOR_BYTES;
+export const SCRATCH_LIST_MAX = Math.floor((PAGE - SCRATCH_LIST) / HANDLE_DESCRIPTOR_BYTES);
 
 /**
  * Map a one-page writable VMA at `SCRATCH_BASE + slot * 4096` and return its address; negative

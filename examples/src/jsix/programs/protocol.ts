@@ -1,0 +1,70 @@
+/**
+ * What the jsix-like kernel's programs agree on: the boot image (initrd) in entry order — the
+ * numbers `j6_thread_create` takes —, the service locator's protocol, the demo service's, and the
+ * addresses the demos map VMAs at.
+ *
+ * ```
+ *   entry  program       role
+ *   ─────  ────────────  ───────────────────────────────────────────────────────────────
+ *   0      srv.init      first process: builds the others; its second thread is the locator
+ *   1      srv.logger    drains the kernel log (system has_log) to the serial console
+ *   2      srv.echo      a service: registers with the locator, answers ECHO calls
+ *   3      echo-client   finds srv.echo through the locator, counts round trips
+ *   4      vma-demo      a VMA shared with srv.init: same frames, unmap, resize
+ *   5      wait-demo     object_wait_many on a child process and an event
+ *   6      sleeper       wait-demo's child: signals the event, sleeps, exits
+ *   7      cap-demo      a handle cloned without resize: j6_err_denied
+ * ```
+ *
+ * A channel demo (examples/src/jsix/lib/channel/, the user-space channel library) is listed here
+ * when it exists, as the next entry.
+ *
+ * Related: `init.ts`, `../kernel.ts` (registers the programs).
+ */
+
+/** The boot image, in entry order (see the banner). */
+export const INITRD = [
+  "srv.init",
+  "srv.logger",
+  "srv.echo",
+  "echo-client",
+  "vma-demo",
+  "wait-demo",
+  "sleeper",
+  "cap-demo",
+] as const;
+
+/** A program's entry number (its index in {@link INITRD}). */
+export function entryOf(name: (typeof INITRD)[number]): number {
+  return INITRD.indexOf(name);
+}
+
+/** srv.init's thread roles (`j6_thread_create`'s arg for srv.init's own program). */
+export const InitRole = { MAIN: 0, LOCATOR: 1 } as const;
+
+/** The service locator's message tags (jsix's `j6_proto_sl_*`). */
+export const LocatorTag = {
+  /** data[0] = protocol id; the message's handle = the service's mailbox. Reply: tag OK. */
+  REGISTER: 1,
+  /** data[0] = protocol id. Reply: tag OK and a handle (a clone of the registered one), or NOT_FOUND. */
+  LOOKUP: 2,
+  /** srv.init's main thread to the locator thread: stop. */
+  QUIT: 3,
+  OK: 0x10,
+  NOT_FOUND: 0x11,
+} as const;
+
+/** Protocol ids services register under (jsix uses 64-bit hashes of names; ours are small). */
+export const Proto = { ECHO: 0xec40 } as const;
+
+/** srv.echo's tags. */
+export const EchoTag = { ECHO: 1, QUIT: 2, REPLY: 0x21 } as const;
+
+/** Where srv.init maps the shared VMA in its own space, and where vma-demo sees it. */
+export const VMA_DEMO_INIT_ADDR = 0x2100_0000;
+/** Where srv.init maps the VMA into vma-demo (a different address: the same frames). */
+export const VMA_DEMO_CHILD_ADDR = 0x3000_0000;
+/** Round trips echo-client makes. */
+export const ECHO_ROUNDS = 8;
+/** How long the sleeper sleeps before signalling, and again before exiting (cycles). */
+export const SLEEPER_NAP = 20_000;

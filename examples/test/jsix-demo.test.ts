@@ -1,0 +1,119 @@
+// The jsix-like kernel's demo (`pnpm run boot jsix`), run in-process: each demo's facts, the
+// jsix state's invariants at the end, determinism per seed (bytes and trace), and the same program
+// output whatever the seed, policy or CPU count.
+import { beforeAll, describe, expect, it } from "vitest";
+import { bootJsix, type JsixSystem } from "../src/jsix/boot.js";
+import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
+
+const MEM = 256 * 2 ** 20;
+
+interface Run {
+  readonly system: JsixSystem;
+  readonly out: string;
+  readonly trace: ChromeTraceWriter;
+}
+
+function demo(seed: number, cpus: number, policy?: string): Run {
+  let out = "";
+  const trace = new ChromeTraceWriter();
+  const system = bootJsix(
+    { seed, cpus, mem: MEM, policy },
+    (s) => {
+      out += s;
+    },
+    trace,
+  );
+  return { system, out, trace };
+}
+
+/** The lines programs logged (through srv.logger), sorted per process: what the demo showed. */
+function programLines(out: string): string[] {
+  return out.split("\n").filter((l) => /^\[\d+\] /.test(l));
+}
+
+/**
+ * The same, without pids, koids and handle values: those are names the kernel chose (a handle's
+ * generation bits depend on how often its slot was used, which depends on the interleaving), not
+ * what the programs showed.
+ */
+function byProgram(out: string): string[] {
+  return programLines(out).map((l) =>
+    l
+      .replace(/^\[\d+\] /, "")
+      .replace(/\b(koid|handle|VMA|mailbox|from|self) 0x[0-9a-f]+/g, "$1 ?")
+      .replace(/\bhandle 0x[0-9a-f]+/g, "handle ?"),
+  );
+}
+
+function checkFacts(r: Run): void {
+  const { out } = r;
+  const s = r.system.summary();
+  expect(s.outcome).toBe("all-exited");
+  expect(s.leaks).toEqual([]);
+  // The boot log.
+  expect(out).toMatch(/^jsix-like kernel booting: seed \d+, \d CPU\(s\), 256 MiB/m);
+  expect(out).toMatch(/^kernel: 29 system calls: j6_log=0 .* j6_system_serial_write=28$/m);
+  expect(out).toMatch(/^types: vma \(type 5\): caps unmap resize /m);
+  expect(out).toMatch(
+    /^srv\.init: process 1; handles: \d+ process koid 0x3[0-9a-f]{6}, \d+ thread .*, \d+ system koid 0x1[0-9a-f]{6}/m,
+  );
+  // The mailbox demo: found through the locator, every answer right.
+  expect(out).toMatch(/echo-client: locator lookup of 0xec40: j6_status_ok, tag 0x10/);
+  expect(out).toMatch(/echo-client: 8 round trips with srv\.echo, every answer right/);
+  expect(out).toMatch(/srv\.echo: served 8 calls; exiting/);
+  // The VMA demo: the same frames both ways, the growth in both spaces, unmap from one only.
+  expect(out).toMatch(
+    /vma-demo: at 0x30000000 reads 0x600df00d written by srv\.init; .* resize to 8192 bytes/,
+  );
+  expect(out).toMatch(
+    /srv\.init: through its own mapping reads 0xcafe0001 \(page 0\) and 0xcafe0002 \(page 1/,
+  );
+  expect(out).toMatch(/vma-demo: srv\.init unmapped it; here it is still mapped: reads 0xcafe0001/);
+  // object_wait_many: the event first, then the child's exit.
+  expect(out).toMatch(
+    /wait-demo: object_wait_many\(\[child, event\]\) -> index 1 \(the event\), signals 0x800000/,
+  );
+  expect(out).toMatch(/wait-demo: again -> index 0 \(the child exited\), signals 0x100/);
+  // The refused capability, and that the refusal changed nothing.
+  expect(out).toMatch(/cap-demo: .* without resize: vma_resize -> j6_err_denied/);
+  expect(out).toMatch(
+    /cap-demo: vma_map through it -> j6_status_ok; vma_resize through the original -> 8192 bytes/,
+  );
+  // The summary's figures agree with the demos.
+  expect(s.roundTrips).toBe(12); // 8 echoes + QUIT + REGISTER + LOOKUP + the locator's QUIT
+  expect(s.denied).toBe(1);
+  expect(s.vmaUnmaps).toBe(1);
+  for (const t of ["process", "thread", "vma", "mailbox", "event"])
+    expect(s.live[t] ?? 0, `${t} objects alive at the end`).toBe(t === "process" ? 1 : 0); // pid 0's
+  expect(s.created.process).toBe(8);
+  expect(s.handlesLive).toBe(0 + (s.live.process === 1 ? 1 : 0));
+  r.system.state.checkInvariants();
+  expect(validateChromeTrace(r.trace.toJSON({ kernel: "jsix", seed: 0, cpus: 1 }))).toEqual([]);
+}
+
+describe("the jsix demo", () => {
+  let base: Run;
+  beforeAll(() => {
+    base = demo(1, 2);
+  });
+
+  it("shows every fact (seed 1, 2 CPUs)", () => checkFacts(base));
+
+  it("is byte-identical, trace included, for the same options", () => {
+    const again = demo(1, 2);
+    expect(again.out).toBe(base.out);
+    expect(JSON.stringify(again.trace.toJSON({ kernel: "jsix", seed: 1, cpus: 2 }))).toBe(
+      JSON.stringify(base.trace.toJSON({ kernel: "jsix", seed: 1, cpus: 2 })),
+    );
+  });
+
+  it.each([
+    [7, 1, "rr"],
+    [3, 4, "cfs"],
+    [11, 2, "mlfq"],
+  ])("shows the same program output with seed %i, %i CPU(s), policy %s", (seed, cpus, policy) => {
+    const r = demo(seed, cpus, policy);
+    checkFacts(r);
+    expect(byProgram(r.out).sort()).toEqual(byProgram(base.out).sort());
+  });
+});
