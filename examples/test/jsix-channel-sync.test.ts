@@ -9,14 +9,9 @@ import { type CondVar, futexWait, futexWake, type Lock } from "@osbricks/runtime
 import { condVarLaws, lockLaws, runBufferScenario, runLockScenario } from "@osbricks/runtime/laws";
 import { describe, expect, it } from "vitest";
 import { conditionWait, conditionWake, conditionWakeOne } from "../src/jsix/lib/channel/condition.js";
-import type { SyncPort } from "../src/jsix/lib/channel/futex.js";
+import { posixSync, type SyncPort } from "../src/jsix/lib/channel/futex.js";
 import { ArrayMemory, runSync, userMemory } from "../src/jsix/lib/channel/memory.js";
 import { MutexState, mutexLock, mutexTryLock, mutexUnlock } from "../src/jsix/lib/channel/mutex.js";
-
-const posixSync: SyncPort = {
-  mem: userMemory,
-  futex: { wait: (va, expected) => futexWait(va, expected), wake: (va, count) => futexWake(va, count) },
-};
 
 const channelMutex: Lock = {
   name: "jsix channel mutex",

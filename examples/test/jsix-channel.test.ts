@@ -4,7 +4,7 @@
 // the futex port is futex(2); the jsix kernel runs the same code with j6_futex_*). Every byte the
 // consumer reads must be the producer's, in order, whatever the CPUs, tick and seed.
 import { compute, Kernel, libc, ProgramRegistry, type UserCode } from "@osbricks/kernel";
-import { futexWait, futexWake, type Pthread, pthreadMain } from "@osbricks/runtime";
+import { type Pthread, pthreadMain } from "@osbricks/runtime";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { J6Status } from "../src/jsix/abi.js";
@@ -21,8 +21,8 @@ import {
   validChannelSize,
 } from "../src/jsix/lib/channel/channel.js";
 import { ChannelArgumentError } from "../src/jsix/lib/channel/errors.js";
-import type { SyncPort } from "../src/jsix/lib/channel/futex.js";
-import { ArrayMemory, runSync, userMemory } from "../src/jsix/lib/channel/memory.js";
+import { posixSync, type SyncPort } from "../src/jsix/lib/channel/futex.js";
+import { ArrayMemory, runSync } from "../src/jsix/lib/channel/memory.js";
 
 /** The byte `i` of message `j`: varies with both, so a misplaced or stale byte shows. */
 const byteOf = (j: number, i: number): number => (j * 131 + i * 7 + 1) & 0xff;
@@ -107,11 +107,6 @@ describe("channel rules", () => {
 });
 
 // ---- producer and consumer under a simulated kernel -----------------------------------------------
-
-const posixSync: SyncPort = {
-  mem: userMemory,
-  futex: { wait: (va, e) => futexWait(va, e), wake: (va, n) => futexWake(va, n) },
-};
 
 interface Stream {
   readonly lengths: readonly number[];

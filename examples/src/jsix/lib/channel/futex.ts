@@ -6,7 +6,7 @@
  * ```
  *   mutex.ts, condition.ts ──▶ SyncPort { mem: atomics + loads/stores, futex: wait/wake }
  *                                   │                               │
- *                    jsixSync: mem + j6_futex_*        a test's port: mem + runtime's futexWait/Wake
+ *                    jsixSync: mem + j6_futex_*        posixSync: mem + runtime's futexWait/Wake
  * ```
  *
  * The rule both kernels keep, and the locks rely on: a wait compares the word with `expected`
@@ -17,6 +17,7 @@
  * Related: `memory.ts` (`AtomicMemory`), `mutex.ts`, `condition.ts`, `../../abi.ts` (calls 26, 27).
  */
 import type { UserCode } from "@osbricks/kernel";
+import { futexWait, futexWake } from "@osbricks/runtime";
 import { j6 } from "../../lib.js";
 import { type AtomicMemory, userMemory } from "./memory.js";
 
@@ -63,3 +64,17 @@ export const jsixFutex: FutexPort = {
  * ```
  */
 export const jsixSync: SyncPort = { mem: userMemory, futex: jsixFutex };
+
+/**
+ * The same locks on the POSIX personality: `futex(2)` through `@osbricks/runtime`'s
+ * `futexWait`/`futexWake`. The channel's tests run them under runtime's lock and
+ * condition-variable laws, and stream through a channel between pthreads, with this port.
+ * @example
+ * ```ts
+ * yield* mutexLock(posixSync, va); // in a pthread program
+ * ```
+ */
+export const posixSync: SyncPort = {
+  mem: userMemory,
+  futex: { wait: (va, expected) => futexWait(va, expected), wake: (va, count) => futexWake(va, count) },
+};
