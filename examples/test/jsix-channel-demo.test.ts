@@ -15,7 +15,7 @@ function runDemo(
   seed: number,
   cpus: number,
   policy = "rr",
-): { log: string[]; outcome: string; crashes: string[] } {
+): { log: string[]; outcome: string; crashes: string[]; leaks: readonly string[] } {
   const programs = [...INITRD, "channel-demo"] as const;
   const reg = new ProgramRegistry();
   for (const name of INITRD) reg.register({ name, main: JSIX_PROGRAMS[name] });
@@ -35,10 +35,12 @@ function runDemo(
   k.boot("channel-demo");
   const r = k.run({ maxSteps: 5_000_000 });
   const s = state as JsixState | null;
+  s?.checkInvariants(); // no object without a holder, no VMA mapped in a dead space
   return {
     log: s === null ? [] : [...s.system.log],
     outcome: r.outcome,
     crashes: k.crashes.map((c) => c.message),
+    leaks: r.outcome === "all-exited" ? k.resourceLeaks() : [],
   };
 }
 
@@ -82,6 +84,7 @@ describe("channel-demo on the jsix-like kernel", () => {
       const r = runDemo(seed, cpus);
       expect(r.crashes).toEqual([]);
       expect(r.outcome).toBe("all-exited");
+      expect(r.leaks).toEqual([]); // both VMAs, both processes, every frame given back
       const { consumer, producer, stats } = facts(r.log);
       expect(consumer?.slice(1, 3)).toEqual([String(CHANNEL_DEMO_MESSAGES), String(TOTAL_BYTES)]);
       expect(producer?.slice(1, 3)).toEqual([String(CHANNEL_DEMO_MESSAGES), String(TOTAL_BYTES)]);
