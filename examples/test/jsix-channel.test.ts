@@ -221,3 +221,82 @@ describe("a producer and a consumer thread through one area", () => {
     );
   }, 60_000);
 });
+
+describe("several senders and receivers on one area", () => {
+  /** Message j of sender p: its first two bytes name it, the rest follow byteOf. */
+  const tagged = (p: number, j: number, length: number): Uint8Array => {
+    const m = message(p * 1000 + j, Math.max(2, length));
+    m[0] = p;
+    m[1] = j;
+    return m;
+  };
+
+  function runMany(senders: number, receivers: number, perSender: number, cpus: number, seed: number) {
+    const seen: Array<[number, number, boolean]> = []; // sender, index, bytes right
+    const orderBroken: string[] = [];
+    const main = function* (self: Pthread): UserCode<number> {
+      const raw = yield* libc.sbrk(4096 + 8);
+      const area = (raw + 7) & ~7;
+      yield* channelInitArea(posixSync, area, 4096);
+      const ends = { tx: area, rx: area };
+      const total = senders * perSender;
+      let taken = 0; // host-side ticket: each receiver takes messages until all are taken
+      const receiver = function* (_t: Pthread): UserCode<number> {
+        const last = new Map<number, number>();
+        while (taken < total) {
+          taken++;
+          const m = yield* channelReceive(posixSync, ends, true);
+          if (typeof m === "number") return 1;
+          const p = m[0] as number;
+          const j = m[1] as number;
+          const want = tagged(p, j, m.length);
+          seen.push([p, j, m.every((b, i) => b === want[i])]);
+          // One receiver sees each sender's messages in the order they were sent.
+          if ((last.get(p) ?? -1) >= j) orderBroken.push(`sender ${p}: ${j} after ${last.get(p)}`);
+          last.set(p, j);
+        }
+        return 0;
+      };
+      const sender = function* (_t: Pthread, p: number): UserCode<number> {
+        for (let j = 0; j < perSender; j++)
+          if ((yield* channelSend(posixSync, ends, tagged(p, j, (p * 577 + j * 389) % 1800), true)) !== 0)
+            return 1;
+        return 0;
+      };
+      const threads = [];
+      for (let r = 0; r < receivers; r++) threads.push((yield* self.create(receiver, r)).thread);
+      for (let p = 0; p < senders; p++) threads.push((yield* self.create(sender, p)).thread);
+      for (const t of threads) yield* self.join(t);
+      return 0;
+    };
+    const programs = new ProgramRegistry().register({ name: "many", main: pthreadMain(main) });
+    const k = new Kernel({ programs, cpus, tick: 300, seed });
+    k.boot("many");
+    const outcome = k.run({ maxSteps: 3_000_000 }).outcome;
+    return { outcome, seen, orderBroken, crashes: k.crashes.map((c) => c.message) };
+  }
+
+  it("every message arrives once, whole, and each sender's messages stay in order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.nat(1_000_000),
+        (senders, receivers, perSender, cpus, seed) => {
+          const r = runMany(senders, receivers, perSender, cpus, seed);
+          expect(r.crashes).toEqual([]);
+          expect(r.outcome).toBe("all-exited");
+          expect(r.orderBroken).toEqual([]);
+          expect(r.seen.every(([, , ok]) => ok)).toBe(true);
+          const ids = r.seen.map(([p, j]) => p * 1000 + j).sort((a, b) => a - b);
+          const want = [];
+          for (let p = 0; p < senders; p++) for (let j = 0; j < perSender; j++) want.push(p * 1000 + j);
+          expect(ids).toEqual(want);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  }, 60_000);
+});
