@@ -56,7 +56,7 @@ import {
   bipReserve,
 } from "./bip-buffer.js";
 import { conditionWait, conditionWake } from "./condition.js";
-import { ChannelArgumentError } from "./errors.js";
+import { ChannelArgumentError, ChannelInvariantError } from "./errors.js";
 import { jsixSync, type SyncPort } from "./futex.js";
 import { mutexLock, mutexUnlock } from "./mutex.js";
 
@@ -189,6 +189,8 @@ export function* channelSend(
  * Receive the next message from the area at `ends.rx`: its bytes, and the frame is freed (a
  * waiting sender is woken). With `block`, waits while the area is empty.
  * @returns the message, or `-J6Status.would_block` when not blocking and nothing is there.
+ * @throws ChannelInvariantError if the length word at the block's start claims more bytes than
+ *   the block holds (the area was not written by {@link channelSend}).
  * @example
  * ```ts
  * const m = yield* channelReceive(jsixSync, ends, true);
@@ -215,7 +217,7 @@ export function* channelReceive(
   const length = yield* s.mem.load32(b.va);
   const frame = frameBytes(length);
   if (frame > b.length)
-    throw new ChannelArgumentError(
+    throw new ChannelInvariantError(
       `channelReceive: a frame of ${frame} bytes at 0x${b.va.toString(16)} runs past the readable block of ${b.length} (the area was written by something else?)`,
     );
   const bytes = length > 0 ? yield* s.mem.read(b.va + FRAME_HEADER_BYTES, length) : new Uint8Array(0);
