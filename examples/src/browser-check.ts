@@ -5,7 +5,8 @@
  *
  * - the console of the demo that `pnpm start` runs (the script comes in as text), which the check
  *   compares line by line with Node's: the whole stack, hardware model to shell, in a page;
- * - the console of the second kernel (`pnpm run boot codezero`), compared the same way;
+ * - the console of the second kernel (`pnpm run boot codezero`), compared the same way, and of
+ *   the third (`pnpm run boot jsix`, {@link jsixConsole});
  * - a run of every package's law suites against our implementations, as a student's browser lab
  *   would run them (fixed seeds, fewer runs than the test suite: this is about the environment,
  *   not coverage).
@@ -52,6 +53,7 @@ import {
 } from "@osbricks/vm/laws";
 import { parseBootArgs } from "./cli/args.js";
 import { bootCodezero } from "./codezero/boot.js";
+import { bootJsix } from "./jsix/boot.js";
 import { POLICY_NAMES } from "./lunaix/boot.js";
 import { bootScripted, KERNELS, scriptLines } from "./scripted.js";
 
@@ -77,6 +79,19 @@ export function codezeroConsole(argv: readonly string[] = ["codezero"]): string 
   const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
   let out = "";
   bootCodezero(args, (text) => {
+    out += text;
+  });
+  return out;
+}
+
+/**
+ * Boot the third kernel, the jsix-like one, with the boot command line `argv` (as `pnpm run boot
+ * jsix` parses it; no shell either) and return everything its console printed.
+ */
+export function jsixConsole(argv: readonly string[] = ["jsix"]): string {
+  const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
+  let out = "";
+  bootJsix(args, (text) => {
     out += text;
   });
   return out;

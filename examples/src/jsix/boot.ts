@@ -121,17 +121,20 @@ export class JsixSystem {
     s.log(
       `kernel: ${jsixSyscalls.entries.length} system calls: ${jsixSyscalls.entries.map((e) => `${e.name}=${e.decl.nr}`).join(" ")}`,
     );
+    // jsix's caps: the type's own, then those that are generic rights of the same meaning.
+    const generic: Record<string, string> = { vma: "map=map ", event: "signal=signal " };
     for (const type of [st.systemType, st.vmaType, st.mailboxType, st.eventType]) {
+      const own = type.rightNames.map((n) => `${n} `).join("");
       const signals = type.signalNames.length === 0 ? "" : `; signals ${type.signalNames.join(" ")}`;
       s.log(
-        `types: ${type.name} (type ${st.typeCode(type)}): caps ${type.rightNames.join(" ")} clone transfer wait${signals}`,
+        `types: ${type.name} (type ${st.typeCode(type)}): caps ${own}${generic[type.name] ?? ""}clone=duplicate transfer wait${signals}`,
       );
     }
     s.log(
-      `types: process (type ${st.typeCode(k.processType)}): caps kill=manage create_thread=execute clone transfer wait; signals terminated`,
+      `types: process (type ${st.typeCode(k.processType)}): caps kill=manage create_thread=execute clone=duplicate transfer wait; signals terminated`,
     );
     s.log(
-      `types: thread (type ${st.typeCode(k.threadType)}): caps kill=manage clone wait; signals terminated`,
+      `types: thread (type ${st.typeCode(k.threadType)}): caps kill=manage clone=duplicate transfer wait; signals terminated`,
     );
     const init = k.boot("srv.init", ["srv.init", "0"]);
     st.adopt(init);

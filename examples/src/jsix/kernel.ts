@@ -40,9 +40,10 @@ import {
   vmaDemoMain,
   waitDemoMain,
 } from "./programs/apps.js";
+import { channelDemoProgram } from "./programs/channel-demo.js";
 import { initMain } from "./programs/init.js";
 import { loggerMain } from "./programs/logger.js";
-import { INITRD } from "./programs/protocol.js";
+import { BOOT_IMAGE, CHANNEL_DEMO_ENTRY, INITRD } from "./programs/protocol.js";
 
 /** jsix's scheduler is a round robin of priority queues; ours, by default, a plain round robin. */
 export const JSIX_DEFAULT_POLICY = "rr";
@@ -59,10 +60,11 @@ export const JSIX_PROGRAMS: Readonly<Record<(typeof INITRD)[number], typeof init
   "cap-demo": capDemoMain,
 };
 
-/** The program registry holding {@link JSIX_PROGRAMS}. */
+/** The program registry of the boot image: {@link JSIX_PROGRAMS}, then the channel demo. */
 export function jsixPrograms(): ProgramRegistry {
   const reg = new ProgramRegistry();
   for (const name of INITRD) reg.register({ name, main: JSIX_PROGRAMS[name] });
+  reg.register({ name: "channel-demo", main: channelDemoProgram(CHANNEL_DEMO_ENTRY) });
   return reg;
 }
 
@@ -91,7 +93,7 @@ export function jsixKernel(parts: JsixParts): Kernel {
     allocator: ({ frames }) => new BuddyAllocator({ frames }), //  Linux's buddy; or a BitmapAllocator
     cow: "shadow", //                                               no fork in jsix; the VM's default
     policy: (cpu) => POLICIES[machine.policy]!(cpu, machine.seed), // round robin; or --policy
-    personality: jsixPersonality({ programs: INITRD, serial: parts.serial }, parts.onState), // the j6 calls
+    personality: jsixPersonality({ programs: BOOT_IMAGE, serial: parts.serial }, parts.onState), // the j6 calls
     tick: TICK,
     seed: machine.seed,
     tracer: parts.tracer,

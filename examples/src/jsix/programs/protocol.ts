@@ -16,8 +16,12 @@
  *   7      cap-demo      a handle cloned without resize: j6_err_denied
  * ```
  *
- * A channel demo (examples/src/jsix/lib/channel/, the user-space channel library) is listed here
- * when it exists, as the next entry.
+ *   8      channel-demo  the user-space channel library (`../lib/channel/`): a producer and the
+ *                        consumer it builds stream 64 messages through two shared VMAs
+ *
+ * {@link INITRD} lists entries 0..7; the channel demo is entry {@link CHANNEL_DEMO_ENTRY}, after
+ * them (`../kernel.ts` registers it with its own entry number, which it needs to start its
+ * consumer).
  *
  * Related: `init.ts`, `../kernel.ts` (registers the programs).
  */
@@ -33,6 +37,12 @@ export const INITRD = [
   "sleeper",
   "cap-demo",
 ] as const;
+
+/** The channel demo's entry: the one after {@link INITRD}'s. */
+export const CHANNEL_DEMO_ENTRY = INITRD.length;
+
+/** The whole boot image: {@link INITRD}, then the channel demo. */
+export const BOOT_IMAGE: readonly string[] = [...INITRD, "channel-demo"];
 
 /** A program's entry number (its index in {@link INITRD}). */
 export function entryOf(name: (typeof INITRD)[number]): number {
