@@ -6,7 +6,7 @@
  * ```ts
  * const buf = yield* scratch(0);                          // a VMA mapped at SCRATCH_BASE
  * yield* log(buf, "hello");                               // j6_log
- * const sys = yield* findFirstHandle(buf, J6ObjectType.system);   // libj6's j6_find_first_handle
+ * const sys = yield* findHandle(buf, J6ObjectType.system);        // libj6's j6_find_first_handle
  * const r = yield* call(buf, mailbox, TAG, [1, 2]);       // j6_mailbox_call; reply in the block
  * ```
  *
