@@ -19,10 +19,10 @@ import { chromium } from "playwright-core";
 import { BundleError, browserBundle, root } from "./browser-bundle.mjs";
 import {
   consoleDifference,
-  isFullCodezeroRun,
   isFullDemo,
-  nodeCodezeroConsole,
+  isFullKernelRun,
   nodeDemoConsole,
+  nodeKernelConsole,
   demoScript as script,
 } from "./demo-console.mjs";
 
@@ -55,7 +55,12 @@ try {
 }
 // 2. The same demo in Node, exactly as `pnpm start` runs it.
 const nodeConsole = nodeDemoConsole();
-const nodeCodezero = nodeCodezeroConsole();
+// The two microkernels, each as `pnpm run boot <kernel>` prints it.
+const MICROKERNELS = [
+  ["codezero", "the Codezero-like microkernel", "codezeroConsole"],
+  ["jsix", "the jsix-like kernel", "jsixConsole"],
+];
+const nodeKernels = new Map(MICROKERNELS.map(([kernel]) => [kernel, nodeKernelConsole(kernel)]));
 
 /**
  * The web page, used as a person would: it boots to the shell's prompt by itself; type a command
@@ -101,7 +106,7 @@ const site = mkdtempSync(join(tmpdir(), "osbricks-web-"));
 writeFileSync(join(site, "terminal.js"), pageScript);
 copyFileSync(join(root, "examples/web/index.html"), join(site, "index.html"));
 let browserConsole;
-let codezeroConsole;
+const kernelConsoles = new Map();
 let suites;
 let version;
 let webTranscript;
@@ -129,7 +134,8 @@ try {
     if (!loaded)
       throw new Error(`the bundle did not load in the page: ${pageErrors.join("; ") || "no error"}`);
     browserConsole = await page.evaluate((text) => globalThis.osbricks.demoConsole(text), script);
-    codezeroConsole = await page.evaluate(() => globalThis.osbricks.codezeroConsole());
+    for (const [kernel, , entry] of MICROKERNELS)
+      kernelConsoles.set(kernel, await page.evaluate((name) => globalThis.osbricks[name](), entry));
     suites = await page.evaluate(() => globalThis.osbricks.lawSuites(1));
     if (pageErrors.length > 0) throw new Error(`errors in the page: ${pageErrors.join("; ")}`);
     webTranscript = await useWebPage(browser);
@@ -156,21 +162,20 @@ for (const [what, label, got] of [
     process.exit(1);
   }
 }
-{
+for (const [kernel, name] of MICROKERNELS) {
+  const node = nodeKernels.get(kernel);
   const difference = consoleDifference(
-    nodeCodezero,
-    "the Codezero-like kernel's console in Chromium",
+    node,
+    `${name}'s console in Chromium`,
     "chromium",
-    codezeroConsole,
+    kernelConsoles.get(kernel),
   );
   if (difference !== undefined) {
     console.error(`check:browser: ${difference}`);
     process.exit(1);
   }
-  if (!isFullCodezeroRun(nodeCodezero)) {
-    console.error(
-      "check:browser: the Codezero-like kernel's console is not the full run (no summary, or leaks)",
-    );
+  if (!isFullKernelRun(node)) {
+    console.error(`check:browser: ${name}'s console is not the full run (no summary, or leaks)`);
     process.exit(1);
   }
 }
@@ -183,10 +188,11 @@ console.log(
   `check:browser: the Lunaix-like kernel booted in Chromium ${version} and ran the demo; its console ` +
     `(${lines} lines, ${bundle.length} bytes of bundle) is identical to Node's.`,
 );
-console.log(
-  `check:browser: the Codezero-like microkernel booted in Chromium and ran its demo; its console ` +
-    `(${nodeCodezero.split("\n").length} lines) is identical to Node's.`,
-);
+for (const [kernel, name] of MICROKERNELS)
+  console.log(
+    `check:browser: ${name} booted in Chromium and ran its demo; its console ` +
+      `(${nodeKernels.get(kernel).split("\n").length} lines) is identical to Node's.`,
+  );
 console.log(
   'check:browser: the web page (pnpm run web) ran "echo" and "exit" typed at its prompt, and its ' +
     '"Run the demo" button printed the same console as Node.',

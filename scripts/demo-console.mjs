@@ -22,10 +22,13 @@ export function nodeDemoConsole() {
   });
 }
 
-/** The second kernel's console in Node, exactly as `pnpm run boot codezero` prints it. */
-export function nodeCodezeroConsole() {
+/**
+ * A microkernel's console in Node, exactly as `pnpm run boot <kernel>` prints it (`codezero`,
+ * `jsix`: they have no shell, so nothing is typed).
+ */
+export function nodeKernelConsole(kernel) {
   const tsx = join(root, "node_modules", ".bin", "tsx");
-  return execFileSync(tsx, ["--conditions=@osbricks/source", "examples/src/boot.ts", "codezero"], {
+  return execFileSync(tsx, ["--conditions=@osbricks/source", "examples/src/boot.ts", kernel], {
     cwd: root,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -34,8 +37,8 @@ export function nodeCodezeroConsole() {
   });
 }
 
-/** Whether `text` is the second kernel's whole run: its summary, with leaks checked. */
-export function isFullCodezeroRun(text) {
+/** Whether `text` is such a kernel's whole run: its summary, with leaks checked. */
+export function isFullKernelRun(text) {
   return text.includes("---- summary ----") && text.includes("leaks after the run:   none");
 }
 
