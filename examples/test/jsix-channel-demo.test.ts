@@ -1,13 +1,13 @@
 // channel-demo (examples/src/jsix/programs/channel-demo.ts) on the jsix-like kernel: booted as the
 // first process of a kernel whose boot image is the jsix initrd plus the demo, it streams 64
 // messages between two processes through the user-space channel; its log lines state the facts.
-import { Kernel, ProgramRegistry } from "@osbricks/kernel";
+import { Kernel } from "@osbricks/kernel";
 import { BuddyAllocator } from "@osbricks/vm";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { JSIX_PROGRAMS } from "../src/jsix/kernel.js";
+import { jsixPrograms } from "../src/jsix/kernel.js";
 import { type JsixState, jsixPersonality } from "../src/jsix/personality.js";
-import { CHANNEL_DEMO_MESSAGES, channelDemoProgram, demoLength } from "../src/jsix/programs/channel-demo.js";
+import { CHANNEL_DEMO_MESSAGES, demoLength } from "../src/jsix/programs/channel-demo.js";
 import { INITRD } from "../src/jsix/programs/protocol.js";
 import { POLICIES, TICK } from "../src/lunaix/kernel.js";
 
@@ -16,17 +16,13 @@ function runDemo(
   cpus: number,
   policy = "rr",
 ): { log: string[]; outcome: string; crashes: string[]; leaks: readonly string[] } {
-  const programs = [...INITRD, "channel-demo"] as const;
-  const reg = new ProgramRegistry();
-  for (const name of INITRD) reg.register({ name, main: JSIX_PROGRAMS[name] });
-  reg.register({ name: "channel-demo", main: channelDemoProgram(programs.indexOf("channel-demo")) });
   let state: JsixState | null = null;
   const k = new Kernel({
-    programs: reg,
+    programs: jsixPrograms(), // the boot image, channel-demo its entry 8
     cpus,
     allocator: ({ frames }) => new BuddyAllocator({ frames }),
     policy: (cpu) => (POLICIES[policy] as NonNullable<(typeof POLICIES)[string]>)(cpu, seed),
-    personality: jsixPersonality({ programs, serial: () => {} }, (s) => {
+    personality: jsixPersonality({ programs: INITRD, serial: () => {} }, (s) => {
       state = s;
     }),
     tick: TICK,

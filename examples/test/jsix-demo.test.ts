@@ -4,6 +4,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsixConsole } from "../src/browser-check.js";
 import { bootJsix, type JsixSystem } from "../src/jsix/boot.js";
+import { JSIX_PROGRAMS, jsixPrograms } from "../src/jsix/kernel.js";
+import { entryOf, INITRD } from "../src/jsix/programs/protocol.js";
 import { ChromeTraceWriter, validateChromeTrace } from "../src/trace/chrome-trace.js";
 
 const MEM = 256 * 2 ** 20;
@@ -61,6 +63,15 @@ function checkFacts(r: Run): void {
   expect(out).toMatch(
     /^srv\.init: process 1; handles: \d+ process koid 0x3[0-9a-f]{6}, \d+ thread .*, \d+ system koid 0x1[0-9a-f]{6}/m,
   );
+  // The initrd line is INITRD, every program of the boot image, each demo built by srv.init and waited for once.
+  expect(
+    out
+      .split("\n")
+      .find((l) => l.includes("; initrd: "))
+      ?.split("; initrd: ")[1],
+  ).toBe(INITRD.join(" "));
+  for (const name of INITRD.filter((n) => n !== "srv.init" && n !== "srv.logger" && n !== "sleeper"))
+    expect(out.split(`srv.init: ${name} exited (`).length - 1, `${name} ran and exited once`).toBe(1);
   // The mailbox demo: found through the locator, every answer right.
   expect(out).toMatch(/echo-client: locator lookup of 0xec40: j6_status_ok, tag 0x10/);
   expect(out).toMatch(/echo-client: 8 round trips with srv\.echo, every answer right/);
@@ -106,6 +117,14 @@ describe("the jsix demo", () => {
   });
 
   it("shows every fact (seed 1, 2 CPUs)", () => checkFacts(base));
+
+  it("has one boot image: the registry holds INITRD's programs in its order, entry = index", () => {
+    const reg = jsixPrograms();
+    expect(reg.names()).toEqual([...INITRD].sort()); // names() sorts; no program outside INITRD
+    for (const name of INITRD) expect(reg.lookup(name)?.main).toBe(JSIX_PROGRAMS[name]);
+    for (const [i, name] of INITRD.entries()) expect(entryOf(name)).toBe(i);
+    expect(entryOf("channel-demo")).toBe(8);
+  });
 
   it("is byte-identical, trace included, for the same options", () => {
     const again = demo(1, 2);

@@ -43,13 +43,13 @@ import {
 import { channelDemoProgram } from "./programs/channel-demo.js";
 import { initMain } from "./programs/init.js";
 import { loggerMain } from "./programs/logger.js";
-import { BOOT_IMAGE, CHANNEL_DEMO_ENTRY, INITRD } from "./programs/protocol.js";
+import { entryOf, INITRD, type InitrdName } from "./programs/protocol.js";
 
 /** jsix's scheduler is a round robin of priority queues; ours, by default, a plain round robin. */
 export const JSIX_DEFAULT_POLICY = "rr";
 
-/** The boot image's programs, by name (entry numbers: `INITRD`'s order). */
-export const JSIX_PROGRAMS: Readonly<Record<(typeof INITRD)[number], typeof initMain>> = {
+/** The boot image's programs, by name: one for each name of `INITRD` (the type says so). */
+export const JSIX_PROGRAMS: Readonly<Record<InitrdName, typeof initMain>> = {
   "srv.init": initMain,
   "srv.logger": loggerMain,
   "srv.echo": echoMain,
@@ -58,13 +58,13 @@ export const JSIX_PROGRAMS: Readonly<Record<(typeof INITRD)[number], typeof init
   "wait-demo": waitDemoMain,
   sleeper: sleeperMain,
   "cap-demo": capDemoMain,
+  "channel-demo": channelDemoProgram(entryOf("channel-demo")),
 };
 
-/** The program registry of the boot image: {@link JSIX_PROGRAMS}, then the channel demo. */
+/** The program registry of the boot image: {@link JSIX_PROGRAMS} in `INITRD`'s order, so entry = index. */
 export function jsixPrograms(): ProgramRegistry {
   const reg = new ProgramRegistry();
   for (const name of INITRD) reg.register({ name, main: JSIX_PROGRAMS[name] });
-  reg.register({ name: "channel-demo", main: channelDemoProgram(CHANNEL_DEMO_ENTRY) });
   return reg;
 }
 
@@ -93,7 +93,7 @@ export function jsixKernel(parts: JsixParts): Kernel {
     allocator: ({ frames }) => new BuddyAllocator({ frames }), //  Linux's buddy; or a BitmapAllocator
     cow: "shadow", //                                               no fork in jsix; the VM's default
     policy: (cpu) => POLICIES[machine.policy]!(cpu, machine.seed), // round robin; or --policy
-    personality: jsixPersonality({ programs: BOOT_IMAGE, serial: parts.serial }, parts.onState), // the j6 calls
+    personality: jsixPersonality({ programs: INITRD, serial: parts.serial }, parts.onState), // the j6 calls
     tick: TICK,
     seed: machine.seed,
     tracer: parts.tracer,

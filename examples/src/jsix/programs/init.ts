@@ -36,9 +36,9 @@ import {
   word,
 } from "../lib.js";
 import {
-  CHANNEL_DEMO_ENTRY,
   entryOf,
   InitRole,
+  type InitrdName,
   LocatorTag,
   VMA_DEMO_CHILD_ADDR,
   VMA_DEMO_INIT_ADDR,
@@ -83,7 +83,7 @@ export function* initMain(start: ProcessStart): UserCode<number> {
   yield* vmaDemo(buf, self);
   yield* finish(buf, yield* build(buf, "wait-demo", []), "wait-demo");
   yield* finish(buf, yield* build(buf, "cap-demo", []), "cap-demo");
-  yield* finish(buf, yield* buildEntry(buf, CHANNEL_DEMO_ENTRY, "channel-demo", []), "channel-demo");
+  yield* finish(buf, yield* build(buf, "channel-demo", []), "channel-demo");
 
   // Shut down: the locator, then the logger (after it has drained the log).
   yield* call(buf, locatorMb, LocatorTag.QUIT, []);
@@ -110,22 +110,12 @@ function* give(p: number, h: number, caps: number): UserCode<number> {
 /** Build a process running `name`: empty, then the handles (each a clone with `caps`), then its thread. */
 function* build(
   buf: number,
-  name: Parameters<typeof entryOf>[0],
-  handles: readonly (readonly [number, number])[],
-): UserCode<number> {
-  return yield* buildEntry(buf, entryOf(name), name, handles);
-}
-
-/** {@link build} by entry number (the channel demo's is past INITRD's names). */
-function* buildEntry(
-  buf: number,
-  entry: number,
-  name: string,
+  name: InitrdName,
   handles: readonly (readonly [number, number])[],
 ): UserCode<number> {
   const p = yield* j6.j6_process_create();
   for (const [h, caps] of handles) yield* give(p, h, caps);
-  const th = yield* j6.j6_thread_create(p, entry, 0);
+  const th = yield* j6.j6_thread_create(p, entryOf(name), 0);
   yield* j6.j6_handle_close(th);
   const koid = yield* j6.j6_object_koid(p);
   yield* log(buf, `srv.init: started ${name} (process koid ${hex(koid)}, ${handles.length} handle(s) given)`);

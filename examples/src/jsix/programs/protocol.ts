@@ -14,19 +14,18 @@
  *   5      wait-demo     object_wait_many on a child process and an event
  *   6      sleeper       wait-demo's child: signals the event, sleeps, exits
  *   7      cap-demo      a handle cloned without resize: j6_err_denied
- * ```
- *
  *   8      channel-demo  the user-space channel library (`../lib/channel/`): a producer and the
  *                        consumer it builds stream 64 messages through two shared VMAs
+ * ```
  *
- * {@link INITRD} lists entries 0..7; the channel demo is entry {@link CHANNEL_DEMO_ENTRY}, after
- * them (`../kernel.ts` registers it with its own entry number, which it needs to start its
- * consumer).
+ * {@link INITRD} is the one list: the boot log prints it, `../kernel.ts` registers its programs
+ * in its order, and every entry number is {@link entryOf} a name in it — none is written by hand,
+ * so appending a program cannot shift another's.
  *
  * Related: `init.ts`, `../kernel.ts` (registers the programs).
  */
 
-/** The boot image, in entry order (see the banner). */
+/** The boot image, in entry order (see the banner): a program's entry is its index here. */
 export const INITRD = [
   "srv.init",
   "srv.logger",
@@ -36,16 +35,17 @@ export const INITRD = [
   "wait-demo",
   "sleeper",
   "cap-demo",
+  "channel-demo",
 ] as const;
 
-/** The channel demo's entry: the one after {@link INITRD}'s. */
-export const CHANNEL_DEMO_ENTRY = INITRD.length;
+/** The name of a program of the boot image. */
+export type InitrdName = (typeof INITRD)[number];
 
-/** The whole boot image: {@link INITRD}, then the channel demo. */
-export const BOOT_IMAGE: readonly string[] = [...INITRD, "channel-demo"];
-
-/** A program's entry number (its index in {@link INITRD}). */
-export function entryOf(name: (typeof INITRD)[number]): number {
+/**
+ * A program's entry number: its index in {@link INITRD}, what `j6_thread_create` takes.
+ * @example entryOf("srv.logger") // 1
+ */
+export function entryOf(name: InitrdName): number {
   return INITRD.indexOf(name);
 }
 
