@@ -178,7 +178,7 @@ export class JsixSystem {
       outcome: this.outcome,
       live,
       handlesLive,
-      pagesFaulted: o.pagesFaulted,
+      pagesFaulted: o.faultsResolved,
       syscalls: o.syscalls,
       switches: o.switches,
       kills: o.kills,
