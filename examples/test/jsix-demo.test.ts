@@ -73,7 +73,15 @@ function checkFacts(r: Run): void {
   for (const name of INITRD.filter((n) => n !== "srv.init" && n !== "srv.logger" && n !== "sleeper"))
     expect(out.split(`srv.init: ${name} exited (`).length - 1, `${name} ran and exited once`).toBe(1);
   // The mailbox demo: found through the locator, every answer right.
-  expect(out).toMatch(/echo-client: locator lookup of 0xec40: j6_status_ok, tag 0x10/);
+  expect(out).toMatch(/^\[\d+\] echo-client: FIND 0xec40 -> handle 0x[0-9a-f]+$/m);
+  // The locator's refusals (service_locator.cpp's rules): an unknown tag and a second REGISTER
+  // are answered with a status and change nothing; an unknown id gets a RESULT without a handle.
+  expect(out).toMatch(
+    /echo-client: tag 0x7f at the locator -> j6_err_invalid_arg; FIND 0xdead -> no handle$/m,
+  );
+  expect(out).toMatch(/srv\.echo: registered protocol 0xec40 with the locator: j6_status_ok$/m);
+  expect(out).toMatch(/srv\.echo: registering 0xec40 again: j6_status_exists$/m);
+  expect(out).toMatch(/srv\.init\/locator: stopping \(1 service\(s\) forgotten/);
   expect(out).toMatch(/echo-client: 8 round trips with srv\.echo, every answer right/);
   expect(out).toMatch(/srv\.echo: served 8 calls; exiting/);
   // The VMA demo: the same frames both ways, the growth in both spaces, unmap from one only.
@@ -99,7 +107,8 @@ function checkFacts(r: Run): void {
   expect(out).toMatch(/channel-demo producer: sent 64 messages, .* the consumer's report matches/);
   expect(s.futexWaits).toBeGreaterThan(0);
   // The summary's figures agree with the demos.
-  expect(s.roundTrips).toBe(12); // 8 echoes + QUIT + REGISTER + LOOKUP + the locator's QUIT
+  // 8 echoes + srv.echo's QUIT + 2 REGISTERs + the unknown tag + 2 FINDs + the locator's QUIT
+  expect(s.roundTrips).toBe(15);
   expect(s.denied).toBe(1);
   expect(s.vmaUnmaps).toBe(1);
   for (const t of ["process", "thread", "vma", "mailbox", "event"])

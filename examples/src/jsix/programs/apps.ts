@@ -4,8 +4,10 @@
  *
  * | program       | shows                                                                        |
  * | ------------- | ---------------------------------------------------------------------------- |
- * | `srv.echo`    | a service: registers its mailbox with the locator, answers ECHO calls         |
- * | `echo-client` | finds srv.echo through the locator, makes {@link ECHO_ROUNDS} round trips     |
+ * | `srv.echo`    | a service: registers its mailbox with the locator (a second registration is  |
+ * |               | refused: j6_status_exists), answers ECHO calls                               |
+ * | `echo-client` | the locator's refusals (an unknown tag, an unknown id), then finds srv.echo  |
+ * |               | through it and makes {@link ECHO_ROUNDS} round trips                         |
  * | `vma-demo`    | a VMA shared with srv.init: same frames, grown by resize in both spaces, still |
  * |               | mapped here after srv.init unmapped it from itself                           |
  * | `wait-demo`   | object_wait_many on a child process and an event: the event first, then exit |
@@ -19,7 +21,17 @@
  */
 import { mem, type UserCode } from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
-import { capBit, EVENT_SIGNAL_SHIFT, J6_FOREVER, J6Cap, J6ObjectType, j6StatusName, Msg } from "../abi.js";
+import {
+  capBit,
+  EVENT_SIGNAL_SHIFT,
+  J6_FOREVER,
+  J6_HANDLE_INVALID,
+  J6Cap,
+  J6ObjectType,
+  J6Status,
+  j6StatusName,
+  Msg,
+} from "../abi.js";
 import { call, field, findHandle, hex, j6, log, receive, respond, scratch, word } from "../lib.js";
 import { TERMINATED } from "./init.js";
 import {
@@ -33,6 +45,10 @@ import {
 } from "./protocol.js";
 
 const PAGE = 4096;
+/** A tag the locator's protocol does not have: echo-client sends it to see the refusal. */
+const UNKNOWN_TAG = 0x7f;
+/** A protocol id nobody registers: echo-client looks it up to see the empty RESULT. */
+const UNREGISTERED = 0xdead;
 
 /** srv.echo: register with the locator, then answer ECHO(x, y) with (2x + 1, y) until QUIT. */
 export function* echoMain(): UserCode<number> {
@@ -44,8 +60,16 @@ export function* echoMain(): UserCode<number> {
     mb,
     capBit("mailbox", "send") | Right.TRANSFER | Right.DUPLICATE,
   );
-  const reg = yield* call(buf, locator, LocatorTag.REGISTER, [Proto.ECHO], forLocator);
+  yield* call(buf, locator, LocatorTag.REGISTER, [Proto.ECHO], forLocator);
+  const reg = yield* locatorStatus(buf);
   yield* log(buf, `srv.echo: registered protocol ${hex(Proto.ECHO)} with the locator: ${j6StatusName(reg)}`);
+  // A second registration of the same id: refused, and the locator closes the handle it was sent.
+  const again = yield* j6.j6_handle_clone(mb, capBit("mailbox", "send") | Right.TRANSFER);
+  yield* call(buf, locator, LocatorTag.REGISTER, [Proto.ECHO], again);
+  yield* log(
+    buf,
+    `srv.echo: registering ${hex(Proto.ECHO)} again: ${j6StatusName(yield* locatorStatus(buf))}`,
+  );
   let served = 0;
   let r = yield* receive(buf, mb);
   while (r === 0) {
@@ -63,19 +87,41 @@ export function* echoMain(): UserCode<number> {
   return 0;
 }
 
-/** echo-client: LOOKUP srv.echo, then ECHO_ROUNDS calls, each answer checked; then QUIT it. */
+/** The status a locator's STATUS reply carries (in the message block), or j6_err_unexpected for another tag. */
+function* locatorStatus(buf: number): UserCode<number> {
+  if ((yield* field(buf, Msg.TAG)) !== LocatorTag.STATUS) return -J6Status.err_unexpected;
+  return yield* word(buf, 0);
+}
+
+/** A FIND of `proto` at the locator: the handle it answered with, or -1 (none, or not a RESULT). */
+function* find(buf: number, locator: number, proto: number): UserCode<number> {
+  const r = yield* call(buf, locator, LocatorTag.FIND, [proto]);
+  if (r !== 0 || (yield* field(buf, Msg.TAG)) !== LocatorTag.RESULT) return J6_HANDLE_INVALID;
+  return yield* field(buf, Msg.HANDLE);
+}
+
+/**
+ * echo-client: a tag the locator does not know (refused, the locator serves on), a FIND of an id
+ * nobody registered (no handle), a FIND of srv.echo; then ECHO_ROUNDS calls, each answer checked;
+ * then QUIT srv.echo.
+ */
 export function* echoClientMain(): UserCode<number> {
   const buf = yield* scratch(0);
   if (buf < 0) return 1;
   const locator = yield* findHandle(buf, J6ObjectType.mailbox);
-  const found = yield* call(buf, locator, LocatorTag.LOOKUP, [Proto.ECHO]);
-  const echo = yield* field(buf, Msg.HANDLE);
-  const tag = yield* field(buf, Msg.TAG);
+  yield* call(buf, locator, UNKNOWN_TAG, []);
+  const refused = yield* locatorStatus(buf);
+  const nobody = yield* find(buf, locator, UNREGISTERED);
   yield* log(
     buf,
-    `echo-client: locator lookup of ${hex(Proto.ECHO)}: ${j6StatusName(found)}, tag ${hex(tag)}, handle ${hex(echo)}`,
+    `echo-client: tag ${hex(UNKNOWN_TAG)} at the locator -> ${j6StatusName(refused)}; FIND ${hex(UNREGISTERED)} -> ${nobody === J6_HANDLE_INVALID ? "no handle" : `handle ${hex(nobody)}`}`,
   );
-  if (found !== 0 || tag !== LocatorTag.OK || echo < 0) return 1;
+  const echo = yield* find(buf, locator, Proto.ECHO);
+  yield* log(
+    buf,
+    `echo-client: FIND ${hex(Proto.ECHO)} -> ${echo === J6_HANDLE_INVALID ? "no handle" : `handle ${hex(echo)}`}`,
+  );
+  if (echo === J6_HANDLE_INVALID) return 1;
   let trips = 0;
   let wrong = 0;
   for (let i = 0; i < ECHO_ROUNDS; i++) {

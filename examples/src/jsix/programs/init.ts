@@ -14,14 +14,23 @@
  *       the process's `terminated`), each handle closed after
  *     QUIT to the locator; raise stop; wait for the logger; exit
  *   srv.init ── locator thread: respond loop on L
- *     REGISTER(proto, handle) → keep the handle;  LOOKUP(proto) → a clone of it (send|transfer)
+ *     REGISTER(proto, handle) → keep the handle (first wins);  FIND(proto) → a clone (send|transfer)
  * ```
  *
  * Related: `protocol.ts`, `logger.ts`, `apps.ts`, docs/tour-jsix.md.
  */
 import { mem, type ProcessStart, type UserCode } from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
-import { capBit, J6_FOREVER, J6Cap, J6ObjectType, j6StatusName, Msg } from "../abi.js";
+import {
+  capBit,
+  J6_FOREVER,
+  J6_HANDLE_INVALID,
+  J6Cap,
+  J6ObjectType,
+  J6Status,
+  j6StatusName,
+  Msg,
+} from "../abi.js";
 import {
   call,
   field,
@@ -164,7 +173,15 @@ function* vmaDemo(buf: number, self: number): UserCode<void> {
   for (const h of [vma, wrote, unmapped]) yield* j6.j6_handle_close(h);
 }
 
-/** The service locator thread of srv.init: REGISTER and LOOKUP on the first mailbox srv.init made. */
+/**
+ * The service locator thread of srv.init, on the first mailbox srv.init made (the protocol:
+ * `LocatorTag` in `protocol.ts`). Differences from jsix's, each on purpose:
+ * - a second REGISTER of an id is refused with `j6_status_exists` and its handle closed; jsix's
+ *   map inserts it beside the first (answering ok), where a FIND never reaches it — the first wins
+ *   there too, and its handle leaks (its source says the map "should be a multimap");
+ * - FIND hands out a clone with send and transfer only; jsix sends the registered handle itself;
+ * - QUIT stops it, so that the demo can end with nothing alive; jsix's locator runs forever.
+ */
 function* locator(): UserCode<number> {
   const buf = yield* scratch(1);
   if (buf < 0) return 1;
@@ -175,17 +192,28 @@ function* locator(): UserCode<number> {
     const tag = yield* field(buf, Msg.TAG);
     const proto = yield* word(buf, 0);
     if (tag === LocatorTag.REGISTER) {
-      services.set(proto, yield* field(buf, Msg.HANDLE));
-      yield* log(buf, `srv.init/locator: protocol ${hex(proto)} registered`);
-      r = yield* respond(buf, mb, LocatorTag.OK, []);
-    } else if (tag === LocatorTag.LOOKUP) {
+      const h = yield* field(buf, Msg.HANDLE);
+      let status = 0;
+      if (h === J6_HANDLE_INVALID) status = -J6Status.err_invalid_arg;
+      else if (services.has(proto)) {
+        status = -J6Status.exists;
+        yield* j6.j6_handle_close(h); // first wins; the second's handle is not kept
+      } else services.set(proto, h);
+      yield* log(buf, `srv.init/locator: REGISTER ${hex(proto)}: ${j6StatusName(status)}`);
+      r = yield* respond(buf, mb, LocatorTag.STATUS, [status]);
+    } else if (tag === LocatorTag.FIND) {
       const h = services.get(proto);
       const c =
-        h === undefined ? -1 : yield* j6.j6_handle_clone(h, capBit("mailbox", "send") | Right.TRANSFER);
-      r = yield* respond(buf, mb, c < 0 ? LocatorTag.NOT_FOUND : LocatorTag.OK, [], c);
-    } else {
-      yield* respond(buf, mb, LocatorTag.OK, [], -1, 0); // answer the QUIT, wait for nothing
+        h === undefined
+          ? J6_HANDLE_INVALID
+          : yield* j6.j6_handle_clone(h, capBit("mailbox", "send") | Right.TRANSFER);
+      r = yield* respond(buf, mb, LocatorTag.RESULT, [], c < 0 ? J6_HANDLE_INVALID : c);
+    } else if (tag === LocatorTag.QUIT) {
+      yield* respond(buf, mb, LocatorTag.STATUS, [0], J6_HANDLE_INVALID, 0); // answer, wait for nothing
       break;
+    } else {
+      yield* log(buf, `srv.init/locator: unknown tag ${hex(tag)}: j6_err_invalid_arg`);
+      r = yield* respond(buf, mb, LocatorTag.STATUS, [-J6Status.err_invalid_arg]);
     }
   }
   for (const h of services.values()) yield* j6.j6_handle_close(h);

@@ -52,16 +52,33 @@ export function entryOf(name: InitrdName): number {
 /** srv.init's thread roles (`j6_thread_create`'s arg for srv.init's own program). */
 export const InitRole = { MAIN: 0, LOCATOR: 1 } as const;
 
-/** The service locator's message tags (jsix's `j6_proto_sl_*`). */
+/**
+ * The service locator's message tags (jsix's `j6_proto_sl_*` and `j6_proto_base_status`). The
+ * layout follows jsix's `srv.init/service_locator.cpp`: one data word (the protocol id), at most
+ * one handle.
+ *
+ * ```
+ *   request                          reply
+ *   ───────────────────────────────  ─────────────────────────────────────────────────────────────
+ *   REGISTER  data[0]=id, handle=H   STATUS data[0]=0 (ok): the locator keeps H
+ *                                    STATUS -j6_err_invalid_arg: no handle came with it
+ *                                    STATUS -j6_status_exists: id taken; H is closed (first wins)
+ *   FIND      data[0]=id             RESULT handle = a clone of H (send|transfer), or none (-1)
+ *   QUIT      (srv.init only)        STATUS 0; the locator thread exits
+ *   any other tag                    STATUS -j6_err_invalid_arg; the locator goes on
+ * ```
+ */
 export const LocatorTag = {
-  /** data[0] = protocol id; the message's handle = the service's mailbox. Reply: tag OK. */
+  /** data[0] = protocol id; the message's handle = the service's mailbox. Reply: STATUS. */
   REGISTER: 1,
-  /** data[0] = protocol id. Reply: tag OK and a handle (a clone of the registered one), or NOT_FOUND. */
-  LOOKUP: 2,
-  /** srv.init's main thread to the locator thread: stop. */
+  /** data[0] = protocol id. Reply: RESULT with a handle, or with none for an unknown id. */
+  FIND: 2,
+  /** srv.init's main thread to the locator thread: stop (ours; jsix's locator never stops). */
   QUIT: 3,
-  OK: 0x10,
-  NOT_FOUND: 0x11,
+  /** A reply whose data[0] is a j6 status: 0 or `-J6Status.x` (jsix's `j6_proto_base_status`). */
+  STATUS: 0x10,
+  /** FIND's reply: the handle found, or none (jsix's `j6_proto_sl_result`). */
+  RESULT: 0x11,
 } as const;
 
 /** Protocol ids services register under (jsix uses 64-bit hashes of names; ours are small). */
