@@ -84,7 +84,9 @@ export function objectCalls(
           ? r.observed[0]!
           : r.kind === "object-dead"
             ? -J6Status.destroyed
-            : -J6Status.err_timed_out,
+            : timeout === 0
+              ? -J6Status.would_block // a poll that found nothing up (common.ts)
+              : -J6Status.err_timed_out,
       );
     },
     j6_object_wait_many(t, list, count, mask, out, timeout) {
@@ -100,7 +102,8 @@ export function objectCalls(
       if (start.kind === "invalid-signals" || start.kind === "invalid-args") return -J6Status.err_invalid_arg;
       const space = t.process.vm;
       return settle(t, start, timeout, (r) => {
-        if (r.kind === "timed-out" || r.kind === "cancelled") return -J6Status.err_timed_out;
+        if (r.kind === "timed-out" || r.kind === "cancelled")
+          return timeout === 0 ? -J6Status.would_block : -J6Status.err_timed_out;
         const w = new Uint8Array(4);
         new DataView(w.buffer).setInt32(0, r.observed[r.index]!, true);
         if (!copyOut(k, space, out, w)) return -J6Status.err_invalid_arg;

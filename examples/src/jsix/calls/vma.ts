@@ -41,7 +41,7 @@
  */
 import type { Process } from "@osbricks/kernel";
 import type { KernelObject, SignalObserver } from "@osbricks/objects";
-import { PROT_READ, PROT_WRITE, USER_END } from "@osbricks/vm";
+import { PROT_READ, PROT_WRITE, USER_END, USER_START } from "@osbricks/vm";
 import { J6Status, MAX_VMA_BYTES, VmaFlags } from "../abi.js";
 import { VmaObject } from "../objects.js";
 import type { JsixState } from "../personality.js";
@@ -106,7 +106,9 @@ export function vmaCalls(
   function map(vma: VmaObject, p: Process, va: number): number {
     if (p.phase !== "live" || p.exiting || p.addressSpace === null) return -J6Status.err_not_ready;
     if (vma.mappingIn(p) !== undefined) return -J6Status.exists;
-    if (va + vma.pages * PAGE > USER_END) return -J6Status.err_invalid_arg;
+    // Below USER_START (page 0 and the null guard) or past USER_END is not user memory: a bad
+    // argument, checked here because the space's AddressRangeError is a kernel-internal contract.
+    if (va < USER_START || va + vma.pages * PAGE > USER_END) return -J6Status.err_invalid_arg;
     const out = p.addressSpace.map({
       length: vma.pages * PAGE,
       prot: PROT_READ | (vma.writable ? PROT_WRITE : 0),
@@ -138,6 +140,13 @@ export function vmaCalls(
       return h.kind === "ok" ? h.handle : -J6Status.err_unexpected;
     },
     j6_vma_create_map(t, size, addr, flags) {
+      // Every check before anything is made: a refused create_map leaves no VMA behind, not even
+      // a created-then-destroyed one (the counters and the koid serials would say otherwise).
+      if (size < 1 || size > MAX_VMA_BYTES || (flags & ~VmaFlags.WRITE) !== 0)
+        return -J6Status.err_invalid_arg;
+      const pages = Math.ceil(size / PAGE);
+      if (addr < USER_START || addr + pages * PAGE > USER_END) return -J6Status.err_invalid_arg;
+      if (!free(t.process, addr, pages)) return -J6Status.exists;
       const vma = create(t, size, flags);
       if (typeof vma === "number") return vma;
       const table = t.process.handleTable;
