@@ -49,6 +49,9 @@ const PAGE = 4096;
 const UNKNOWN_TAG = 0x7f;
 /** A protocol id nobody registers: echo-client looks it up to see the empty RESULT. */
 const UNREGISTERED = 0xdead;
+/** FINDs echo-client makes before it gives up on srv.echo, and the nap between two (cycles). */
+const FIND_TRIES = 100;
+const FIND_NAP = 10_000;
 
 /** srv.echo: register with the locator, then answer ECHO(x, y) with (2x + 1, y) until QUIT. */
 export function* echoMain(): UserCode<number> {
@@ -116,7 +119,13 @@ export function* echoClientMain(): UserCode<number> {
     buf,
     `echo-client: tag ${hex(UNKNOWN_TAG)} at the locator -> ${j6StatusName(refused)}; FIND ${hex(UNREGISTERED)} -> ${nobody === J6_HANDLE_INVALID ? "no handle" : `handle ${hex(nobody)}`}`,
   );
-  const echo = yield* find(buf, locator, Proto.ECHO);
+  // srv.echo starts beside us and may not have registered yet: try again after a nap, as jsix's
+  // srv.logger does when it looks up the uart driver's stream (100 tries, 10 ms apart).
+  let echo = J6_HANDLE_INVALID;
+  for (let i = 0; i < FIND_TRIES && echo === J6_HANDLE_INVALID; i++) {
+    if (i > 0) yield* j6.j6_thread_sleep(FIND_NAP);
+    echo = yield* find(buf, locator, Proto.ECHO);
+  }
   yield* log(
     buf,
     `echo-client: FIND ${hex(Proto.ECHO)} -> ${echo === J6_HANDLE_INVALID ? "no handle" : `handle ${hex(echo)}`}`,

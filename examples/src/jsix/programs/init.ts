@@ -179,7 +179,8 @@ function* vmaDemo(buf: number, self: number): UserCode<void> {
  * - a second REGISTER of an id is refused with `j6_status_exists` and its handle closed; jsix's
  *   map inserts it beside the first (answering ok), where a FIND never reaches it — the first wins
  *   there too, and its handle leaks (its source says the map "should be a multimap");
- * - FIND hands out a clone with send and transfer only; jsix sends the registered handle itself;
+ * - FIND hands out a clone with send and transfer only; jsix sends the registered handle itself
+ *   (so a service must register a handle with clone, or FIND finds no handle to give);
  * - QUIT stops it, so that the demo can end with nothing alive; jsix's locator runs forever.
  */
 function* locator(): UserCode<number> {
