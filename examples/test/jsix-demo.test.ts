@@ -1,6 +1,7 @@
 // The jsix-like kernel's demo (`pnpm run boot jsix`), run in-process: each demo's facts, the
 // jsix state's invariants at the end, determinism per seed (bytes and trace), and the same program
 // output whatever the seed, policy or CPU count.
+import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsixConsole } from "../src/browser-check.js";
 import { bootJsix, type JsixSystem } from "../src/jsix/boot.js";
@@ -151,6 +152,30 @@ describe("the jsix demo", () => {
     const r = demo(seed, cpus, policy);
     checkFacts(r);
     expect(byProgram(r.out).sort()).toEqual(byProgram(base.out).sort());
+  });
+
+  it("every line of the tour's console excerpt is a line the demo prints, in order (… is a cut)", () => {
+    const tour = readFileSync(new URL("../../docs/tour-jsix.md", import.meta.url), "utf8");
+    const block = /What it prints[^\n]*\n[^\n]*\n\n```\n([\s\S]*?)```/.exec(tour);
+    expect(block).not.toBeNull();
+    const printed = base.out.split("\n");
+    const lines = block![1]!.split("\n").filter((l) => l !== "" && l !== "…");
+    expect(lines.length).toBeGreaterThan(20);
+    // A line with a cut inside ("… ") matches any text there; an excerpt may skip lines, never reorder them.
+    const asPattern = (l: string) =>
+      new RegExp(
+        `^${l
+          .split("…")
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*")}$`,
+      );
+    let at = 0;
+    for (const line of lines) {
+      const re = asPattern(line);
+      const i = printed.findIndex((p, j) => j >= at && re.test(p));
+      expect(i, `${line} (printed, in this order, after line ${at})`).toBeGreaterThanOrEqual(0);
+      at = i + 1;
+    }
   });
 
   it("jsixConsole (the browser check's entry) prints what pnpm run boot jsix prints", () => {
