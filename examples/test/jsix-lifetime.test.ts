@@ -50,3 +50,39 @@ describe("object lifetime", () => {
     b.state.checkInvariants();
   });
 });
+
+/**
+ * Role 0 (the process's first thread: crt0's main) starts role 1 in its own process; role 1's
+ * function returns at once. libj6's thread trampoline calls j6_thread_exit after the function,
+ * so only that thread ends; crt0 calls j6_process_exit after main, so role 0's return ends the
+ * process, with main's value.
+ */
+const order: string[] = [];
+function* returner(start: ProcessStart): UserCode<number> {
+  const role = Number(start.argv[1]);
+  const buf = yield* scratch(role);
+  if (role === 0) {
+    const self = yield* findHandle(buf, J6ObjectType.process);
+    yield* j6.j6_thread_create(self, ENTRY, 1);
+    yield* j6.j6_thread_sleep(20_000);
+    order.push("main still running after the thread returned");
+    return 3;
+  }
+  order.push("thread returns");
+  return 7;
+}
+
+describe("a thread's return", () => {
+  it("ends only that thread (libj6's trampoline); main's return ends the process (crt0)", () => {
+    const b = jbench({ returner });
+    const p = b.call("j6_process_create", []);
+    expect(b.call("j6_thread_create", [p, ENTRY, 0])).toBeGreaterThan(0);
+    const proc = [...b.k.processes.values()].find((x) => x.pid !== b.root.pid && x.pid !== 0)!;
+    order.length = 0;
+    expect(b.k.run({ maxSteps: 200_000 }).outcome).toBe("all-exited");
+    expect(order).toEqual(["thread returns", "main still running after the thread returned"]);
+    expect(proc.phase).not.toBe("live");
+    expect(b.k.crashes).toEqual([]);
+    b.state.checkInvariants();
+  });
+});

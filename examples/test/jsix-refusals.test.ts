@@ -94,6 +94,18 @@ describe("refusals on a busy kernel change nothing", () => {
     refused(w.b, DENIED, "j6_event_wait", [w.weakEv, 0]);
   });
 
+  it("give_handle needs clone and transfer on the handle given (a clone-only handle is refused)", () => {
+    // Zircon's rule, which jsix's caps follow: a handle moves to another process only with
+    // ZX_RIGHT_TRANSFER; duplicating it needs ZX_RIGHT_DUPLICATE. (Found by a surviving mutant.)
+    const w = busy();
+    const cloneOnly = w.b.call("j6_handle_clone", [w.ev, Right.DUPLICATE]);
+    const transferOnly = w.b.call("j6_handle_clone", [w.ev, Right.TRANSFER]);
+    refused(w.b, DENIED, "j6_process_give_handle", [w.child, cloneOnly]);
+    refused(w.b, DENIED, "j6_process_give_handle", [w.child, transferOnly]);
+    const both = w.b.call("j6_handle_clone", [w.ev, Right.DUPLICATE | Right.TRANSFER]);
+    expect(w.b.call("j6_process_give_handle", [w.child, both])).toBeGreaterThan(0);
+  });
+
   it("bad arguments: j6_err_invalid_arg (or exists / would_block), nothing changed", () => {
     const w = busy();
     refused(w.b, INVALID, "j6_vma_create", [0, 1]);
