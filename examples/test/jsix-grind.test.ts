@@ -42,6 +42,7 @@ const REFUSALS = new Set<number>(
     J6Status.err_insufficient,
     J6Status.err_not_ready,
     J6Status.would_block,
+    J6Status.exists,
   ].map((c) => -c),
 );
 
