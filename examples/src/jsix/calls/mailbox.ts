@@ -16,7 +16,9 @@
  *
  * A message carries one handle (block field HANDLE, -1 for none): it needs transfer, and it is
  * *moved* into the receiver's table when the message is delivered (the number the receiver sees
- * is written in its block). Checks come first; a refused call moves nothing.
+ * is written in its block). Between two threads of one process there is one table: the handle
+ * stays where it is and the receiver reads its own value. Checks come first; a refused call moves
+ * nothing.
  *
  * **Why not `@osbricks/ipc`'s Endpoint?** An L4 endpoint's call/reply is the same rendezvous,
  * but its messages live in per-thread message registers and its reply capability is one-shot
@@ -73,9 +75,13 @@ export function mailboxCalls(
     return r.kind === "ok" ? 0 : s.refusal(r.kind);
   }
 
-  /** Move handle `h` from `from`'s table to `to`'s; the number `to` sees, or -1. */
+  /**
+   * Move handle `h` from `from`'s table to `to`'s; the number `to` sees, or -1. Two threads of
+   * one process share one table: the handle stays where it is and `to` sees `h` itself.
+   */
   function carry(from: Thread, to: Thread, h: number): number {
     if (h === J6_HANDLE_INVALID) return J6_HANDLE_INVALID;
+    if (from.process === to.process) return h;
     const r = from.process.handleTable.moveTo(h, to.process.handleTable);
     return r.kind === "ok" ? r.handle : J6_HANDLE_INVALID;
   }
