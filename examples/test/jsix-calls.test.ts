@@ -243,6 +243,14 @@ describe("events, the log, mailboxes, futexes", () => {
     refused(b, J6Status.err_invalid_arg, () => b.call("j6_futex_wait", [SCRATCH + 2, 7, -1]));
   });
 
+  it("a poll (timeout 0) of a futex whose word still matches would block, and queues nothing", () => {
+    const b = jbench();
+    b.poke(SCRATCH, [7]);
+    refused(b, J6Status.would_block, () => b.call("j6_futex_wait", [SCRATCH, 7, 0]));
+    expect(b.state.counters.futexWaits).toBe(0);
+    expect(b.call("j6_futex_wake", [SCRATCH, 0])).toBe(0);
+  });
+
   it("unknown numbers and malformed arguments become j6 codes, never errno", () => {
     const b = jbench();
     expect(b.k.dispatcher.dispatch(b.rootThread, 99, [])).toBe(-J6Status.err_nyi);

@@ -69,7 +69,7 @@
  * one block keeps our calls at ≤ 5 int32 registers):
  *
  * ```
- *   msg + 0   tag         the message's label (user protocol: e.g. the locator's REGISTER/LOOKUP)
+ *   msg + 0   tag         the message's label (user protocol: e.g. the locator's REGISTER/FIND)
  *   msg + 4   replyTag    respond: whose call this answers (0 = none); written on receive
  *   msg + 8   badge       written on receive: the koid of the calling process
  *   msg + 12  handle      a handle carried with the message (-1 = none); moved, not copied

@@ -13,6 +13,13 @@
  *                                                          j6_err_timed_out ({@link takeExpired})
  * ```
  *
+ * **Simplification: one meaning of timeout 0 for every waiting call.** Every call here that can
+ * wait (event_wait, futex_wait, mailbox_respond, object_wait, object_wait_many) polls when given
+ * 0: if it cannot finish at once it returns `j6_status_would_block` and leaves nothing queued.
+ * jsix is not uniform: its event_wait and futex_wait set a wake timeout only `if (timeout)`, so
+ * 0 means wait forever; its object_wait and object_wait_many take no timeout at all; and its
+ * mailbox_respond polls unless the `j6_mailbox_block` flag is set (src/kernel/syscalls/*.cpp).
+ *
  * Related: `../personality.ts` (JsixState.expired).
  */
 import type { SyscallHandlers, Thread } from "@osbricks/kernel";

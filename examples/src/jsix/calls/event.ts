@@ -13,6 +13,10 @@
  * before a wait is seen once: events are state, not counters). Worked: signal(set = 0b101) then
  * wait → 5, and a second wait blocks.
  *
+ * **Simplification: timeout 0 polls.** Ours: 0 with no bit up returns `j6_status_would_block`.
+ * jsix's event_wait (src/kernel/syscalls/event.cpp) sets a wake timeout only `if (timeout)`: 0
+ * there waits until a bit comes up.
+ *
  * Related: `object.ts` (waiting on any object), `../objects.ts`.
  */
 import type { SignalObserver } from "@osbricks/objects";

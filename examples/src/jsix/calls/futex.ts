@@ -11,6 +11,11 @@
  *   futex_wake(addr, count)               wake up to count sleepers (0: all); returns how many
  * ```
  *
+ * **Simplification: timeout 0 polls.** Ours: -1 waits forever, 0 polls (a word that still
+ * matches returns j6_status_would_block, nothing queued), n > 0 waits at most n cycles (`common.ts`).
+ * jsix's futex_wait (src/kernel/syscalls/futex.cpp) has no poll: it sets a wake timeout only
+ * `if (timeout)`, so 0 there means *no* timeout, wait until woken.
+ *
  * Related: `@osbricks/ipc` futex.ts, `../lib/channel/` (a user).
  */
 import { FOREVER, IpcStatus } from "@osbricks/ipc";
@@ -49,7 +54,8 @@ export function futexCalls(s: JsixState): Pick<Handlers, "j6_futex_wait" | "j6_f
       if (slot < 0) return -J6Status.err_insufficient;
       if (timeout > 0 && k.now > k.ipc.now) k.ipc.advanceTo(k.now);
       const st = k.futex.wait(slot, pa, expected >>> 0, timeout < 0 ? FOREVER : timeout);
-      if (st === IpcStatus.ValueMismatch) return -J6Status.would_block;
+      // a changed word, and a poll (timeout 0) of a word that still matches, both would block
+      if (st === IpcStatus.ValueMismatch || st === IpcStatus.WouldBlock) return -J6Status.would_block;
       if (st !== IpcStatus.Blocked)
         return st === IpcStatus.TimedOut ? -J6Status.err_timed_out : -J6Status.err_unexpected;
       s.counters.futexWaits++;

@@ -18,6 +18,11 @@
  * `~resize` gives a handle whose j6_vma_resize is refused with j6_err_denied, while
  * j6_vma_map through it still works.
  *
+ * **Simplification: closing a missing handle is refused.** Ours: `handle_close` of a value that
+ * names no handle of the caller returns `j6_err_invalid_arg` (the grinder's stale handles meet
+ * this every step). jsix's handle_close (src/kernel/syscalls/handle.cpp) calls
+ * `process::remove_handle` and returns `j6_status_ok` whatever it found.
+ *
  * Related: `../abi.ts` (J6Cap), `@osbricks/objects` handles/slot-table.ts.
  */
 import { copyOut } from "@osbricks/kernel";

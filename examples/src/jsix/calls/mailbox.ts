@@ -26,6 +26,10 @@
  * (take several, answer them in any order), and messages move a handle. So the mailbox keeps its
  * own queues (`../objects.ts`), a few dozen lines, and uses the kernel's block/wake directly.
  *
+ * **Simplification: timeout 0 polls.** `j6_mailbox_respond` with timeout 0 and no call queued
+ * returns `j6_status_would_block`. jsix's mailbox_respond has no timeout but a flag: without
+ * `j6_mailbox_block` it polls (the same would_block), with it it waits until a call comes.
+ *
  * Closing the mailbox's last handle wakes every caller and server with `j6_status_closed`. A
  * server that dies with calls in flight leaves their callers blocked until the mailbox closes
  * (jsix has the same hole until the mailbox goes away).

@@ -20,6 +20,11 @@
  * signal 0 = bit 8, 0x100) and, once the child has exited, gets 0x100: `no_handles` (bit 0)
  * cannot be up then, since the waiter holds a handle to the process.
  *
+ * **Simplification: a timeout, and 0 polls.** Ours take a timeout (-1 forever, n cycles); 0 polls:
+ * nothing up → `j6_status_would_block`. jsix's object_wait and object_wait_many
+ * (src/kernel/syscalls/object.cpp) take no timeout: they return at once if a signal of the mask
+ * is up, else block until one is.
+ *
  * Related: `@osbricks/objects` wait/wait.ts, `common.ts` (timeouts).
  */
 import { copyIn, copyOut, type Thread } from "@osbricks/kernel";

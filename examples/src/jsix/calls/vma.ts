@@ -34,6 +34,12 @@
  * shrinking drops the mappings' tails, and the pages behind the new end stay in the object until
  * the VMA dies (a later growth sees them again, as a file's pages would).
  *
+ * **Simplification: user space only.** `vma_map` and `vma_create_map` refuse an address below
+ * `USER_START` or an end past `USER_END` with `j6_err_invalid_arg`, and a refused `create_map`
+ * creates nothing (no VMA, no handle, no koid serial): every check comes before the VMA is made.
+ * jsix's vma_map and vma_create_map (src/kernel/syscalls/vm_area.cpp) check no address: create_map
+ * constructs the VMA and its handle first, then adds it to the caller's space.
+ *
  * A process that exits leaves every VMA's mappings (an observer on its `terminated` signal), so
  * no VMA ever names a dead space.
  *
