@@ -21,8 +21,7 @@
  */
 import type { Kernel } from "@osbricks/kernel";
 import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
-import { formatSize } from "../cli/size.js";
-import { TICK } from "../lunaix/kernel.js";
+import { bootAndRun, furthestCycle, type MachineArgs, machineLines, summaryTail } from "../boot-run.js";
 import { type Machine, type MachineOptions, makeMachine } from "../lunaix/machine.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
 import { codezeroSyscalls, UTCB_AREA, UTCB_BASE } from "./abi.js";
@@ -151,16 +150,7 @@ export class CodezeroSystem {
     const s = new CodezeroSystem(o);
     const k = s.kernel;
     const m = s.machine;
-    s.log(
-      `Codezero-like microkernel booting: seed ${m.seed}, ${m.cpus} CPU(s), ${formatSize(m.mem)}, policy ${m.policy}`,
-    );
-    s.log(
-      `memory: ${k.frames.frameCount} frames in the buddy allocator, ${k.reservedFrames} reserved by the firmware map, ${k.frames.freeFrames()} free`,
-    );
-    s.log(`cpus: ${m.cpus}, an APIC timer each, tick every ${TICK} cycles; scheduler ${m.policy} per CPU`);
-    s.log(
-      `kernel: ${codezeroSyscalls.entries.length} system calls: ${codezeroSyscalls.entries.map((e) => `${e.name}=${e.decl.nr}`).join(" ")}`,
-    );
+    machineLines((l) => s.log(l), "Codezero-like microkernel", k, m, codezeroSyscalls);
     s.log(
       "kernel: faults outside a task's areas go to its pager as IPC (label 0xfa17); capabilities name every endpoint",
     );
@@ -196,9 +186,7 @@ export class CodezeroSystem {
 
   /** Simulated cycles so far (the furthest CPU clock). */
   get cycles(): number {
-    let c = this.kernel.now;
-    for (const cpu of this.kernel.cpus) c = Math.max(c, cpu.time);
-    return c;
+    return furthestCycle(this.kernel);
   }
 
   /** The run's figures. */
@@ -231,8 +219,7 @@ export class CodezeroSystem {
       `capability refusals:   ${s.capRefusals}`,
       `context switches:      ${s.switches}`,
       `system calls:          ${s.syscalls}`,
-      `simulated time:        ${s.cycles} cycles (${(s.cycles / 1e6).toFixed(3)} ms at 1 GHz) on ${this.machine.cpus} CPU(s)`,
-      `leaks after the run:   ${s.leaks.length === 0 ? "none" : s.leaks.join("; ")}`,
+      ...summaryTail(s.cycles, this.machine.cpus, s.leaks),
     ])
       this.log(l);
   }
@@ -247,24 +234,9 @@ export class CodezeroSystem {
  * ```
  */
 export function bootCodezero(
-  args: {
-    readonly seed: number;
-    readonly cpus: number;
-    readonly mem: number;
-    readonly policy?: string | undefined;
-  },
+  args: MachineArgs,
   write: (text: string) => void,
   trace?: ChromeTraceWriter,
 ): CodezeroSystem {
-  const system = CodezeroSystem.boot({
-    mem: args.mem,
-    cpus: args.cpus,
-    seed: args.seed,
-    ...(args.policy !== undefined ? { policy: args.policy } : {}),
-    ...(trace !== undefined ? { trace } : {}),
-    output: write,
-  });
-  system.run();
-  system.printSummary();
-  return system;
+  return bootAndRun((o) => CodezeroSystem.boot(o), args, write, trace, {});
 }

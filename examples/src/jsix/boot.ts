@@ -20,9 +20,8 @@
  * Related: `kernel.ts`, `observer.ts`, `../boot.ts` (the command line), docs/tour-jsix.md.
  */
 import type { Kernel } from "@osbricks/kernel";
-import { formatSize } from "../cli/size.js";
+import { bootAndRun, furthestCycle, type MachineArgs, machineLines, summaryTail } from "../boot-run.js";
 import { POLICY_NAMES } from "../lunaix/boot.js";
-import { TICK } from "../lunaix/kernel.js";
 import { type Machine, type MachineOptions, makeMachine } from "../lunaix/machine.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
 import { jsixSyscalls } from "./abi.js";
@@ -111,16 +110,7 @@ export class JsixSystem {
     const k = s.kernel;
     const m = s.machine;
     const st = s.state;
-    s.log(
-      `jsix-like kernel booting: seed ${m.seed}, ${m.cpus} CPU(s), ${formatSize(m.mem)}, policy ${m.policy}`,
-    );
-    s.log(
-      `memory: ${k.frames.frameCount} frames in the buddy allocator, ${k.reservedFrames} reserved by the firmware map, ${k.frames.freeFrames()} free`,
-    );
-    s.log(`cpus: ${m.cpus}, an APIC timer each, tick every ${TICK} cycles; scheduler ${m.policy} per CPU`);
-    s.log(
-      `kernel: ${jsixSyscalls.entries.length} system calls: ${jsixSyscalls.entries.map((e) => `${e.name}=${e.decl.nr}`).join(" ")}`,
-    );
+    machineLines((l) => s.log(l), "jsix-like kernel", k, m, jsixSyscalls);
     // jsix's caps: the type's own, then those that are generic rights of the same meaning.
     const generic: Record<string, string> = { vma: "map=map ", event: "signal=signal " };
     for (const type of [st.systemType, st.vmaType, st.mailboxType, st.eventType]) {
@@ -160,9 +150,7 @@ export class JsixSystem {
 
   /** Simulated cycles so far (the furthest CPU clock). */
   get cycles(): number {
-    let c = this.kernel.now;
-    for (const cpu of this.kernel.cpus) c = Math.max(c, cpu.time);
-    return c;
+    return furthestCycle(this.kernel);
   }
 
   /** The run's figures. */
@@ -207,8 +195,7 @@ export class JsixSystem {
       `kernel log:            ${s.logLines} lines`,
       `context switches:      ${s.switches}`,
       `system calls:          ${s.syscalls}`,
-      `simulated time:        ${s.cycles} cycles (${(s.cycles / 1e6).toFixed(3)} ms at 1 GHz) on ${this.machine.cpus} CPU(s)`,
-      `leaks after the run:   ${s.leaks.length === 0 ? "none" : s.leaks.join("; ")}`,
+      ...summaryTail(s.cycles, this.machine.cpus, s.leaks),
     ])
       this.log(l);
   }
@@ -223,26 +210,10 @@ export class JsixSystem {
  * ```
  */
 export function bootJsix(
-  args: {
-    readonly seed: number;
-    readonly cpus: number;
-    readonly mem: number;
-    readonly policy?: string | undefined;
-  },
+  args: MachineArgs,
   write: (text: string) => void,
   trace?: ChromeTraceWriter,
   paranoid = false,
 ): JsixSystem {
-  const system = JsixSystem.boot({
-    mem: args.mem,
-    cpus: args.cpus,
-    seed: args.seed,
-    paranoid,
-    ...(args.policy !== undefined ? { policy: args.policy } : {}),
-    ...(trace !== undefined ? { trace } : {}),
-    output: write,
-  });
-  system.run();
-  system.printSummary();
-  return system;
+  return bootAndRun((o) => JsixSystem.boot(o), args, write, trace, { paranoid });
 }
