@@ -9,7 +9,8 @@
  *     boot({ mem, cpus, seed, policy?, trace?, output })   the kernel's System.boot
  *       └─ machineLines(...)                               booting / memory / cpus / kernel lines
  *     system.run()                                         outcome; cycles = furthestCycle(k)
- *     system.printSummary()  … summaryTail(...)            simulated time / leaks lines
+ *     system.printSummary()  summaryHead … summaryTail     rule, outcome … switches, calls,
+ *                                                          simulated time, leaks
  * ```
  *
  * Worked (the simulated-time line): 2 500 000 cycles at 1 GHz are 2.500 ms.
@@ -121,15 +122,38 @@ export function furthestCycle(k: Kernel): number {
 }
 
 /**
- * The last two summary lines: simulated time (at 1 GHz: cycles / 10⁶ ms) and the leak check.
+ * The first two summary lines: the rule and how the run ended.
  * @example
  * ```ts
- * summaryTail(2_500_000, 2, []); // ["simulated time:        2500000 cycles (2.500 ms at 1 GHz) on 2 CPU(s)", "leaks after the run:   none"]
+ * summaryHead("all-exited"); // ["---- summary ----", "run ended:             all-exited"]
  * ```
  */
-export function summaryTail(cycles: number, cpus: number, leaks: readonly string[]): string[] {
+export function summaryHead(outcome: string): string[] {
+  return ["---- summary ----", `run ended:             ${outcome}`];
+}
+
+/** The figures every summary ends with. */
+export interface RunFigures {
+  readonly switches: number;
+  readonly syscalls: number;
+  readonly cycles: number;
+  readonly leaks: readonly string[];
+}
+
+/**
+ * The last four summary lines: context switches, system calls, simulated time (at 1 GHz:
+ * cycles / 10⁶ ms) and the leak check.
+ * @example
+ * ```ts
+ * summaryTail({ switches: 40, syscalls: 900, cycles: 2_500_000, leaks: [] }, 2);
+ * // […, "simulated time:        2500000 cycles (2.500 ms at 1 GHz) on 2 CPU(s)", "leaks after the run:   none"]
+ * ```
+ */
+export function summaryTail(f: RunFigures, cpus: number): string[] {
   return [
-    `simulated time:        ${cycles} cycles (${(cycles / 1e6).toFixed(3)} ms at 1 GHz) on ${cpus} CPU(s)`,
-    `leaks after the run:   ${leaks.length === 0 ? "none" : leaks.join("; ")}`,
+    `context switches:      ${f.switches}`,
+    `system calls:          ${f.syscalls}`,
+    `simulated time:        ${f.cycles} cycles (${(f.cycles / 1e6).toFixed(3)} ms at 1 GHz) on ${cpus} CPU(s)`,
+    `leaks after the run:   ${f.leaks.length === 0 ? "none" : f.leaks.join("; ")}`,
   ];
 }

@@ -21,7 +21,14 @@
  */
 import type { Kernel } from "@osbricks/kernel";
 import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
-import { bootAndRun, furthestCycle, type MachineArgs, machineLines, summaryTail } from "../boot-run.js";
+import {
+  bootAndRun,
+  furthestCycle,
+  type MachineArgs,
+  machineLines,
+  summaryHead,
+  summaryTail,
+} from "../boot-run.js";
 import { type Machine, type MachineOptions, makeMachine } from "../lunaix/machine.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
 import { codezeroSyscalls, UTCB_AREA, UTCB_BASE } from "./abi.js";
@@ -209,17 +216,14 @@ export class CodezeroSystem {
   printSummary(): void {
     const s = this.summary();
     for (const l of [
-      "---- summary ----",
-      `run ended:             ${s.outcome}`,
+      ...summaryHead(s.outcome),
       `tasks created:         ${s.tasks} by the root task and mm0 (${s.kills} killed)`,
       `IPC messages:          ${s.ipcMessages} (requests received and replies delivered)`,
       `faults forwarded:      ${s.faultsForwarded} page-fault messages received by pagers`,
       `pages mapped:          ${s.pagesMapped} by pagers with l4_map (${s.pagesUnmapped} unmapped)`,
       `copy-on-write:         ${s.protectionFaults} protection faults forwarded; mm0: ${s.mm0 === null ? "no report" : `${s.mm0.cowFaults} COW faults, ${s.mm0.pagesCopied} pages copied, ${s.mm0.forks} forks, pool ${s.mm0.poolFree} free at the end`}`,
       `capability refusals:   ${s.capRefusals}`,
-      `context switches:      ${s.switches}`,
-      `system calls:          ${s.syscalls}`,
-      ...summaryTail(s.cycles, this.machine.cpus, s.leaks),
+      ...summaryTail(s, this.machine.cpus),
     ])
       this.log(l);
   }

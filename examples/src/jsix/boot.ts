@@ -20,7 +20,14 @@
  * Related: `kernel.ts`, `observer.ts`, `../boot.ts` (the command line), docs/tour-jsix.md.
  */
 import type { Kernel } from "@osbricks/kernel";
-import { bootAndRun, furthestCycle, type MachineArgs, machineLines, summaryTail } from "../boot-run.js";
+import {
+  bootAndRun,
+  furthestCycle,
+  type MachineArgs,
+  machineLines,
+  summaryHead,
+  summaryTail,
+} from "../boot-run.js";
 import { POLICY_NAMES } from "../lunaix/boot.js";
 import { type Machine, type MachineOptions, makeMachine } from "../lunaix/machine.js";
 import type { ChromeTraceWriter } from "../trace/chrome-trace.js";
@@ -181,8 +188,7 @@ export class JsixSystem {
     const byType = (r: Readonly<Record<string, number>>) =>
       ["process", "thread", "vma", "mailbox", "event", "system"].map((t) => `${t} ${r[t] ?? 0}`).join(", ");
     for (const l of [
-      "---- summary ----",
-      `run ended:             ${s.outcome}`,
+      ...summaryHead(s.outcome),
       `objects created:       ${byType(s.created)}`,
       `objects alive at end:  ${byType(s.live)}`,
       `handles live:          ${s.handlesLive} (in live processes' tables)`,
@@ -193,9 +199,7 @@ export class JsixSystem {
       `pages faulted:         ${s.pagesFaulted}`,
       `capability refusals:   ${s.denied} (j6_err_denied)`,
       `kernel log:            ${s.logLines} lines`,
-      `context switches:      ${s.switches}`,
-      `system calls:          ${s.syscalls}`,
-      ...summaryTail(s.cycles, this.machine.cpus, s.leaks),
+      ...summaryTail(s, this.machine.cpus),
     ])
       this.log(l);
   }
