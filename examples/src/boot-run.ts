@@ -8,7 +8,7 @@
  *   bootAndRun(boot, args, write, trace)
  *     boot({ mem, cpus, seed, policy?, trace?, output })   the kernel's System.boot
  *       └─ machineLines(...)                               booting / memory / cpus / kernel lines
- *     system.run()                                         outcome; cycles = furthestCycle(k)
+ *     system.run()        ─▶ runToEnd(kernel, observer)    outcome; observer.finish(furthest cycle)
  *     system.printSummary()  summaryHead … summaryTail     rule, outcome … switches, calls,
  *                                                          simulated time, leaks
  * ```
@@ -119,6 +119,26 @@ export function furthestCycle(k: Kernel): number {
   let c = k.now;
   for (const cpu of k.cpus) c = Math.max(c, cpu.time);
   return c;
+}
+
+/** An observer that closes its trace at the run's last cycle. */
+export interface FinishingObserver {
+  /** The run is over at simulated cycle `cycles`: close open spans. */
+  finish(cycles: number): void;
+}
+
+/**
+ * Run the kernel until every process has exited (or nothing can run), then tell the observer
+ * the run ended at the furthest clock; the kernel's outcome.
+ * @example
+ * ```ts
+ * runToEnd(system.kernel, system.observer); // "all-exited"
+ * ```
+ */
+export function runToEnd(k: Kernel, observer: FinishingObserver): string {
+  const r = k.run();
+  observer.finish(furthestCycle(k));
+  return r.outcome;
 }
 
 /**

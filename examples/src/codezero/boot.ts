@@ -26,6 +26,7 @@ import {
   furthestCycle,
   type MachineArgs,
   machineLines,
+  runToEnd,
   summaryHead,
   summaryTail,
 } from "../boot-run.js";
@@ -185,10 +186,8 @@ export class CodezeroSystem {
 
   /** Run until every task has exited (or nothing can run); returns the kernel's outcome. */
   run(): string {
-    const r = this.kernel.run();
-    this.outcome = r.outcome;
-    this.observer.finish(this.cycles);
-    return r.outcome;
+    this.outcome = runToEnd(this.kernel, this.observer);
+    return this.outcome;
   }
 
   /** Simulated cycles so far (the furthest CPU clock). */

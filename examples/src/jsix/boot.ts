@@ -25,6 +25,7 @@ import {
   furthestCycle,
   type MachineArgs,
   machineLines,
+  runToEnd,
   summaryHead,
   summaryTail,
 } from "../boot-run.js";
@@ -149,10 +150,8 @@ export class JsixSystem {
 
   /** Run until every process has exited (or nothing can run); returns the kernel's outcome. */
   run(): string {
-    const r = this.kernel.run();
-    this.outcome = r.outcome;
-    this.observer.finish(this.cycles);
-    return r.outcome;
+    this.outcome = runToEnd(this.kernel, this.observer);
+    return this.outcome;
   }
 
   /** Simulated cycles so far (the furthest CPU clock). */
