@@ -2,16 +2,8 @@
 // a root task that is booted but not run (its calls are made directly through the dispatcher, as
 // its traps would be), its UTCB and σ0 pool mapped as the boot code maps them, and snapshots of
 // the state a refused call must leave alone.
-import {
-  compute,
-  copyIn,
-  copyOut,
-  Kernel,
-  type Process,
-  type ProgramMain,
-  ProgramRegistry,
-  type Thread,
-} from "@osbricks/kernel";
+
+import { copyIn, copyOut, Kernel, type Process, type ProgramMain, type Thread } from "@osbricks/kernel";
 import { Right } from "@osbricks/objects";
 import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
 import { expect } from "vitest";
@@ -28,6 +20,7 @@ import {
 import { CODEZERO_PROGRAMS } from "../src/codezero/kernel.js";
 import { type CodezeroState, codezeroPersonality } from "../src/codezero/personality.js";
 import { POOL_BASE } from "../src/codezero/servers/protocol.js";
+import { benchRegistry } from "./bench-registry.js";
 
 export const PAGE = 4096;
 
@@ -51,20 +44,12 @@ export interface Bench {
   snapshot(): string;
 }
 
-/** The root task of the bench: its calls come from the test, it only passes time when run. */
-const idle: ProgramMain = function* () {
-  yield* compute(50_000);
-  return 0;
-};
-
 /**
  * Boot the bench; `extra` programs join the demo's, `poolPages` of σ0 go to the root task;
  * `paranoid` checks every invariant after every trap when the kernel runs.
  */
 export function bench(extra: Record<string, ProgramMain> = {}, poolPages = 8, paranoid = false): Bench {
-  const reg = new ProgramRegistry();
-  reg.register({ name: "t", main: idle });
-  for (const [name, main] of Object.entries({ ...CODEZERO_PROGRAMS, ...extra })) reg.register({ name, main });
+  const reg = benchRegistry({ ...CODEZERO_PROGRAMS, ...extra });
   let state: CodezeroState | null = null;
   const lines: string[] = [];
   const k = new Kernel({

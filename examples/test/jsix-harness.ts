@@ -2,21 +2,14 @@
 // that is booted but not run (its calls are made directly through the dispatcher, as its traps
 // would be), a scratch page mapped for it, and a snapshot of the state a refused call must leave
 // alone.
-import {
-  compute,
-  copyIn,
-  copyOut,
-  Kernel,
-  type Process,
-  type ProgramMain,
-  ProgramRegistry,
-  type Thread,
-} from "@osbricks/kernel";
+
+import { copyIn, copyOut, Kernel, type Process, type ProgramMain, type Thread } from "@osbricks/kernel";
 import { PROT_READ, PROT_WRITE } from "@osbricks/vm";
 import { jsixSyscalls } from "../src/jsix/abi.js";
 import { JSIX_PROGRAMS } from "../src/jsix/kernel.js";
 import { type JsixState, jsixPersonality } from "../src/jsix/personality.js";
 import { INITRD } from "../src/jsix/programs/protocol.js";
+import { benchRegistry } from "./bench-registry.js";
 
 export const PAGE = 4096;
 /** Where the bench maps each process's scratch page. */
@@ -40,20 +33,12 @@ export interface JBench {
   snapshot(): string;
 }
 
-/** The bench's first process: its calls come from the test; it only passes time when run. */
-const idle: ProgramMain = function* () {
-  yield* compute(50_000);
-  return 0;
-};
-
 /** The programs of the bench: "t" (idle) first, then the demo's initrd. */
 export const BENCH_PROGRAMS = ["t", ...INITRD] as const;
 
 /** Boot the bench; `extra` programs are appended to the boot image (entries after the demo's). */
 export function jbench(extra: Record<string, ProgramMain> = {}, paranoid = false): JBench {
-  const reg = new ProgramRegistry();
-  reg.register({ name: "t", main: idle });
-  for (const [name, main] of Object.entries({ ...JSIX_PROGRAMS, ...extra })) reg.register({ name, main });
+  const reg = benchRegistry({ ...JSIX_PROGRAMS, ...extra });
   let state: JsixState | null = null;
   const serial: string[] = [];
   const k = new Kernel({
