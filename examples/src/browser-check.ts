@@ -76,12 +76,7 @@ export function demoConsole(script: string, argv: readonly string[] = []): strin
  * its console printed: the boot log, the servers' and clients' lines, the summary.
  */
 export function codezeroConsole(argv: readonly string[] = ["codezero"]): string {
-  const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
-  let out = "";
-  bootCodezero(args, (text) => {
-    out += text;
-  });
-  return out;
+  return shellessConsole(argv, bootCodezero);
 }
 
 /**
@@ -89,9 +84,17 @@ export function codezeroConsole(argv: readonly string[] = ["codezero"]): string 
  * jsix` parses it; no shell either) and return everything its console printed.
  */
 export function jsixConsole(argv: readonly string[] = ["jsix"]): string {
+  return shellessConsole(argv, bootJsix);
+}
+
+/** Parse `argv`, boot a kernel without a shell through `boot`, and return all it printed. */
+function shellessConsole(
+  argv: readonly string[],
+  boot: (args: ReturnType<typeof parseBootArgs>, write: (text: string) => void) => unknown,
+): string {
   const args = parseBootArgs(argv, { kernels: KERNELS, policies: POLICY_NAMES });
   let out = "";
-  bootJsix(args, (text) => {
+  boot(args, (text) => {
     out += text;
   });
   return out;
